@@ -1,0 +1,1 @@
+"""The pure domain: money, calendar, schedules, delinquency, charges and caps (stdlib only)."""

@@ -1,0 +1,26 @@
+"""Days past due and delinquency buckets."""
+
+from collections.abc import Iterable
+from datetime import date
+
+# Upper dpd bound of each bucket after M0 (30-day months, the industry's M1..M6 convention).
+_BUCKET_BOUNDS = ((30, "M1"), (60, "M2"), (90, "M3"), (120, "M4"), (150, "M5"), (180, "M6"))
+BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
+
+
+def days_past_due(as_of: date, unpaid_effective_due_dates: Iterable[date]) -> int:
+    """as_of − the effective due date of the oldest unpaid instalment; 0 when none is past due."""
+    oldest = min(unpaid_effective_due_dates, default=None)
+    if oldest is None:
+        return 0
+    return max(0, (as_of - oldest).days)
+
+
+def bucket_for(dpd: int, grace_days: int) -> str:
+    """The bucket of a loan: M0 inside grace, then M1..M6 by 30 days, M7+ beyond 180."""
+    if dpd <= grace_days:
+        return "M0"
+    for bound, name in _BUCKET_BOUNDS:
+        if dpd <= bound:
+            return name
+    return "M7+"

@@ -1,0 +1,138 @@
+"""The result of evaluating a loan: balances, charges with their reasons, cap cuts, allocations."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from fractions import Fraction
+
+from arrears.domain.balances import Allocation
+from arrears.domain.caps import CapRule
+
+
+@dataclass(frozen=True)
+class Charge:
+    """A posted charge: `daily` on `base` for each day first_day..last_day, posted on posted_on.
+
+    kind: interest / fee (contractual, on the due date), penalty (per day), late_fee (once).
+    """
+
+    seq: int
+    kind: str
+    posted_on: date
+    first_day: date
+    last_day: date
+    base: int
+    daily: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class CapCut:
+    """Part of a charge not posted because it would break the cost cap, with the rule's source."""
+
+    seq: int
+    kind: str
+    day: date
+    amount: int
+    rule_id: str
+    source: str
+
+
+@dataclass(frozen=True)
+class InstallmentState:
+    """One instalment on the evaluation day: unpaid amounts (minor units) and delinquency."""
+
+    seq: int
+    due_date: date
+    effective_due_date: date | None
+    dpd: int
+    principal: int
+    interest: int
+    fees: int
+    penalty: int
+    pending_penalty: int
+    interest_cut: int
+    beyond_grace: bool
+    past_due: bool
+    open: bool
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """What is past due: principal and interest of past-due instalments, penalty and fees owed."""
+
+    principal: int
+    interest: int
+    penalty: int
+    fees: int
+
+    @property
+    def total(self) -> int:
+        """Sum of the parts."""
+        return self.principal + self.interest + self.penalty + self.fees
+
+
+@dataclass(frozen=True)
+class LoanState:
+    """A loan's full state at the end of `as_of`."""
+
+    loan_id: str
+    as_of: date
+    dpd: int
+    bucket: str
+    stage: str
+    overdue: Overdue
+    outstanding_principal: int
+    credit: int
+    penalty_rate: Fraction
+    cap_rule: CapRule
+    allowance: int | None
+    charged: int
+    installments: tuple[InstallmentState, ...]
+    charges: tuple[Charge, ...]
+    cap_cuts: tuple[CapCut, ...]
+    allocations: tuple[Allocation, ...]
+
+    def total_charged(self, kind: str) -> int:
+        """Total posted of one charge kind."""
+        return sum(c.amount for c in self.charges if c.kind == kind)
+
+
+def merge_charges(charges: Sequence[Charge]) -> tuple[Charge, ...]:
+    """Join a penalty's consecutive days at the same base and daily amount into one record.
+
+    Days posted retroactively on a grace crossing (posted_on after last_day) join only each
+    other; days posted as they accrue (posted_on == first_day) join only each other.
+    """
+    merged: list[Charge] = []
+    for charge in sorted(charges, key=lambda c: (c.seq, c.first_day, _KIND_ORDER[c.kind])):
+        last = merged[-1] if merged else None
+        if last is not None and _continues(last, charge):
+            merged[-1] = replace(last, last_day=charge.last_day, amount=last.amount + charge.amount)
+        else:
+            merged.append(charge)
+    return tuple(merged)
+
+
+def posted_within(charge: Charge, start: date, end: date) -> int:
+    """The part of a (merged) charge posted on days start..end inclusive."""
+    if charge.posted_on > charge.first_day:  # retroactive block: all posted on one day
+        return charge.amount if start <= charge.posted_on <= end else 0
+    first, last = max(start, charge.first_day), min(end, charge.last_day)
+    return max(0, (last - first).days + 1) * charge.daily
+
+
+_KIND_ORDER = {"interest": 0, "fee": 1, "penalty": 2, "late_fee": 3}
+
+
+def _continues(last: Charge, charge: Charge) -> bool:
+    if charge.kind != "penalty" or last.kind != "penalty":
+        return False
+    if (last.seq, last.base, last.daily) != (charge.seq, charge.base, charge.daily):
+        return False
+    if last.last_day + timedelta(days=1) != charge.first_day:
+        return False
+    retro = charge.posted_on > charge.first_day
+    if retro:
+        return last.posted_on == charge.posted_on
+    return last.posted_on == last.first_day
