@@ -34,6 +34,7 @@ from arrears.domain.statement import (
 )
 
 CREDIT = "credit"
+CAP_REFUND = "cap_refund"
 # post(line, kind, posted_on, accrued_on, base, amount) -> the part that fits under the cap
 Poster = Callable[[InstallmentBalance, str, date, date, int, int], int]
 
@@ -71,11 +72,14 @@ def evaluate_loan(
     lines = [InstallmentBalance(i) for i in schedule]
     todays = _payments_by_day(loan, payments, as_of)
     book = _Book(cap_rule, product.day_count)
+    book.limit = allowance(cap_rule, 0, product.day_count)
     charges: list[Charge] = []
     cuts: list[CapCut] = []
     allocations: list[Allocation] = []
 
-    def post(line: InstallmentBalance, kind: str, day: date, accrued: date, base: int, amt: int) -> int:
+    def post(
+        line: InstallmentBalance, kind: str, day: date, accrued: date, base: int, amt: int
+    ) -> int:
         fits = book.fit(amt)
         book.charged += fits
         seq = line.installment.seq
@@ -91,7 +95,7 @@ def evaluate_loan(
         for line in lines:
             item = line.installment
             if item.due_date == day:
-                _post_schedule(line, day, post, book)
+                allocations.extend(_post_schedule(line, day, post, book))
                 line.effective_due = effective_due_date(day, product.holiday_rule, calendar)
             if line.effective_due is None or line.beyond_grace:
                 continue
@@ -107,7 +111,9 @@ def evaluate_loan(
             used, book.credit = allocate(CREDIT, book.credit, day, lines, product.allocation)
             allocations.extend(used)
         for payment in todays.get(day, ()):
-            used, left = allocate(payment.payment_id, payment.amount, day, lines, product.allocation)
+            used, left = allocate(
+                payment.payment_id, payment.amount, day, lines, product.allocation
+            )
             allocations.extend(used)
             if left:
                 allocations.append(Allocation(payment.payment_id, None, CREDIT, left, day))
@@ -118,7 +124,9 @@ def evaluate_loan(
     return _statement(loan, lines, as_of, product, book, penalty_rate, charges, cuts, allocations)
 
 
-def _payments_by_day(loan: Loan, payments: Iterable[Payment], as_of: date) -> dict[date, list[Payment]]:
+def _payments_by_day(
+    loan: Loan, payments: Iterable[Payment], as_of: date
+) -> dict[date, list[Payment]]:
     by_day: dict[date, list[Payment]] = {}
     for payment in sorted(payments, key=lambda p: (p.paid_on, p.payment_id)):
         if payment.paid_on < loan.contract_date:
@@ -133,18 +141,26 @@ def _payments_by_day(loan: Loan, payments: Iterable[Payment], as_of: date) -> di
     return by_day
 
 
-def _post_schedule(line: InstallmentBalance, day: date, post: Poster, book: _Book) -> None:
-    """Post an instalment's contract interest and fees on its due date, cut to fit the cap."""
+def _post_schedule(
+    line: InstallmentBalance, day: date, post: Poster, book: _Book
+) -> list[Allocation]:
+    """Post an instalment's contract interest and fees on its due date, cut to fit the cap.
+
+    A cut below what was already prepaid is not owed: the excess is taken back from the
+    instalment (a negative allocation) and becomes the borrower's credit.
+    """
     item = line.installment
     line.posted = True
     line.interest_charged = post(line, "interest", day, day, 0, item.interest_due)
     line.fees_charged = post(line, "fee", day, day, 0, item.fee_due)
-    # A cut below what was prepaid is not owed: the excess goes back to the borrower's credit.
+    refunds = []
     for component, charged in (("interest", line.interest_charged), ("fees", line.fees_charged)):
         excess = line.paid[component] - charged
         if excess > 0:
             line.paid[component] = charged
             book.credit += excess
+            refunds.append(Allocation(CAP_REFUND, item.seq, component, -excess, day))
+    return refunds
 
 
 def _accrue_penalty(
@@ -201,7 +217,7 @@ def _statement(
         credit=book.credit,
         penalty_rate=penalty_rate,
         cap_rule=book.rule,
-        allowance=allowance(book.rule, book.principal_days, product.day_count),
+        allowance=book.limit,
         charged=book.charged,
         installments=tuple(states),
         charges=merge_charges(charges),

@@ -12,7 +12,9 @@ def parse_amount(text: str) -> int:
     """Parse a decimal string in major units ('1234.56') into minor units, exactly."""
     match = _AMOUNT.match(text.strip())
     if match is None:
-        raise DomainError(f"{text!r} is not an amount (digits with at most 2 decimals, e.g. 1234.56)")
+        raise DomainError(
+            f"{text!r} is not an amount (digits with at most 2 decimals, e.g. 1234.56)"
+        )
     sign, whole, frac = match.groups()
     minor = int(whole) * MINOR_PER_MAJOR + int((frac or "").ljust(2, "0"))
     return -minor if sign else minor

@@ -48,7 +48,9 @@ class Product:
         if sorted(self.allocation) != sorted(COMPONENTS):
             raise bad("allocation", f"must order exactly {', '.join(COMPONENTS)}")
 
-    def penalty_rate_for(self, annual_rate: Fraction, loan_penalty_rate: Fraction | None) -> Fraction:
+    def penalty_rate_for(
+        self, annual_rate: Fraction, loan_penalty_rate: Fraction | None
+    ) -> Fraction:
         """The loan's own penalty rate, else its contract rate times the product multiplier."""
         if loan_penalty_rate is not None:
             return loan_penalty_rate

@@ -86,8 +86,8 @@ class LoanState:
     credit: int
     penalty_rate: Fraction
     cap_rule: CapRule
-    allowance: int | None
-    charged: int
+    allowance: int | None  # the cap allowance of `as_of` (None = uncapped)
+    charged: int  # all charges posted up to `as_of`, contract interest included
     installments: tuple[InstallmentState, ...]
     charges: tuple[Charge, ...]
     cap_cuts: tuple[CapCut, ...]

@@ -1,0 +1,99 @@
+"""The all-in cost cap: cut day, cut amount, interest that alone breaks it, 4 × LPR."""
+
+from datetime import date
+from fractions import Fraction
+
+import pytest
+
+from arrears.domain.caps import CapPolicy, allowance, cap_rule_for
+from arrears.domain.errors import LprNotKnown
+from arrears.domain.loan import Payment
+from arrears.domain.lpr import LprFixing, LprTable
+from arrears.domain.product import Product
+from tests.factories import CONTRACT, LICENSED, day, evaluate, one_instalment_loan
+
+NO_GRACE = Product("cn-cash", grace_days=0)
+# 10,000.00 at 12 %/yr for 30 days = 100.00 interest; the 24 % cap allows 66.666… a day on
+# the principal, the 36 % penalty costs 10.00 a day: the charges catch the cap after 30 days.
+LOAN = one_instalment_loan(interest=10_000, due=date(2026, 1, 31))
+
+
+def test_allowance_counts_days_from_the_contract_date_excluding_the_day_itself() -> None:
+    # 算头不算尾: on day d the allowance covers contract date .. d - 1.
+    assert allowance(LICENSED, 0, 360) == 0
+    assert allowance(LICENSED, 30 * 1_000_000, 360) == 20_000
+    assert allowance(LICENSED, 31 * 1_000_000, 360) == 20_666  # 20,666.67 floored
+
+
+def test_no_cut_while_the_charges_fit_and_the_first_cut_on_the_exact_day() -> None:
+    fits = evaluate(LOAN, [], day(30), NO_GRACE, LICENSED)
+    assert fits.cap_cuts == ()
+    assert fits.charged == fits.allowance == 40_000  # 100.00 + 30 × 10.00 = 24 % × 60 days
+    cut = evaluate(LOAN, [], day(31), NO_GRACE, LICENSED)
+    assert [(c.day, c.kind, c.amount) for c in cut.cap_cuts] == [(day(31), "penalty", 334)]
+    assert cut.charged == cut.allowance == 40_666
+    assert cut.cap_cuts[0].rule_id == "cn.cap.licensed"
+    assert cut.cap_cuts[0].source == LICENSED.source
+
+
+def test_after_the_cut_penalty_grows_only_with_the_allowance() -> None:
+    later = evaluate(LOAN, [], day(90), NO_GRACE, LICENSED)
+    assert later.charged == later.allowance == (1_000_000 * 24 * 120) // (100 * 360)
+
+
+def test_scheduled_interest_that_alone_breaks_the_cap_is_cut_and_flagged() -> None:
+    loan = one_instalment_loan(interest=30_000, rate="0.36")  # 36 %/yr for 30 days
+    state = evaluate(loan, [], date(2026, 1, 31), NO_GRACE, LICENSED)
+    assert state.installments[0].interest_cut == 10_000
+    assert [(c.kind, c.amount, c.day) for c in state.cap_cuts] == [
+        ("interest", 10_000, date(2026, 1, 31))
+    ]
+    assert state.installments[0].interest == 20_000
+
+
+def test_prepaid_interest_that_the_cap_cuts_goes_back_to_the_borrower_as_credit() -> None:
+    # Repaid in full on 01-10: the principal ran 9 days (01-01..01-09), so the cap allows
+    # 24 % × 10,000.00 × 9 / 360 = 60.00 of the 300.00 interest prepaid; 240.00 is credit.
+    loan = one_instalment_loan(interest=30_000, rate="0.36")
+    state = evaluate(loan, [Payment("P1", 1_030_000, date(2026, 1, 10))], date(2026, 2, 1),
+                     NO_GRACE, LICENSED)  # fmt: skip
+    assert state.credit == 24_000
+    refunds = [a for a in state.allocations if a.payment_id == "cap_refund"]
+    assert [(a.component, a.amount) for a in refunds] == [("interest", -24_000)]
+    assert state.installments[0].interest_cut == 24_000
+    assert state.overdue.total == 0
+
+
+def test_payments_shrink_the_allowance_with_the_principal() -> None:
+    # 5,000.00 paid on the contract date: 100.00 of (future) interest first, then 4,900.00
+    # of principal, so 5,100.00 runs for 30 days.
+    paid = evaluate(LOAN, [Payment("P1", 500_000, CONTRACT)], day(0), NO_GRACE, LICENSED)
+    assert paid.outstanding_principal == 510_000
+    assert paid.allowance == (510_000 * 30 * 24) // (100 * 360)
+
+
+LPR = LprTable(
+    (
+        LprFixing(date(2023, 8, 21), Fraction("0.0345"), "LPR 2023-08-21"),
+        LprFixing(date(2024, 7, 22), Fraction("0.0335"), "LPR 2024-07-22"),
+    ),
+    known_through=date(2024, 8, 19),
+)
+PRIVATE = {"private": CapPolicy("cn.cap.private", "法释〔2020〕17号", lpr_multiple=Fraction(4))}
+
+
+def test_private_cap_is_four_times_the_lpr_in_force_on_the_contract_date() -> None:
+    before = cap_rule_for("private", date(2024, 7, 21), PRIVATE, LPR)
+    on = cap_rule_for("private", date(2024, 7, 22), PRIVATE, LPR)
+    assert before.rate == Fraction("0.138")
+    assert on.rate == Fraction("0.134")
+    assert "LPR 2024-07-22" in on.source
+    assert "法释〔2020〕17号" in on.source
+    assert "13.4%" in on.detail
+
+
+def test_an_lpr_outside_the_table_is_refused_with_the_dates_named() -> None:
+    with pytest.raises(LprNotKnown, match="known through 2024-08-19"):
+        cap_rule_for("private", date(2024, 8, 20), PRIVATE, LPR)
+    with pytest.raises(LprNotKnown, match="first fixing is 2023-08-21"):
+        cap_rule_for("private", date(2023, 8, 20), PRIVATE, LPR)

@@ -1,0 +1,134 @@
+"""Invariants of evaluate_loan over random books (hypothesis)."""
+
+from collections import defaultdict
+from datetime import date, timedelta
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arrears.domain.caps import CapRule
+from arrears.domain.evaluation import CAP_REFUND, CREDIT
+from arrears.domain.loan import Installment, Loan, Payment
+from arrears.domain.product import COMPONENTS, Product
+from arrears.domain.statement import LoanState, posted_within
+from tests.factories import UNCAPPED, evaluate
+
+START = date(2026, 1, 1)
+Case = tuple[Loan, list[Payment], Product, CapRule, date]
+CAPS = [UNCAPPED] + [CapRule("cap", Fraction(r), "src", r) for r in ("0.24", "0.138", "0.05")]
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> Case:
+    count = draw(st.integers(1, 4))
+    offsets = sorted(draw(st.lists(st.integers(1, 60), min_size=count, max_size=count)))
+    items = tuple(
+        Installment(
+            seq,
+            START + timedelta(days=offset),
+            draw(st.integers(1, 300_000)),
+            draw(st.integers(0, 20_000)),
+            draw(st.sampled_from([0, 0, 500])),
+        )
+        for seq, offset in enumerate(offsets, start=1)
+    )
+    rate = Fraction(draw(st.sampled_from(["0", "0.12", "0.24", "0.36"])))
+    penalty = draw(st.sampled_from([None, Fraction("0.18"), Fraction("0.365"), Fraction("0.5")]))
+    loan = Loan("L", "B", "p", "CNY", sum(i.principal_due for i in items), rate, START, items,
+                penalty)  # fmt: skip
+    product = Product(
+        "p",
+        grace_days=draw(st.integers(0, 5)),
+        late_fee=draw(st.sampled_from([0, 1_000, 5_000])),
+        allocation=tuple(draw(st.permutations(COMPONENTS))),
+        day_count=draw(st.sampled_from([360, 365])),
+    )
+    payments = [
+        Payment(
+            f"P{n}",
+            draw(st.integers(1, 400_000)),
+            START + timedelta(days=draw(st.integers(0, 100))),
+        )
+        for n in range(draw(st.integers(0, 4)))
+    ]
+    as_of = START + timedelta(days=draw(st.integers(0, 100)))
+    return loan, payments, product, draw(st.sampled_from(CAPS)), as_of
+
+
+def run(case: Case, as_of: date) -> LoanState:
+    loan, payments, product, rule, _ = case
+    return evaluate(loan, payments, as_of, product, rule)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_every_payment_is_allocated_exactly_once_in_full(case: Case) -> None:
+    _loan, payments, _, _, as_of = case
+    state = run(case, as_of)
+    by_payment: defaultdict[str, int] = defaultdict(int)
+    for allocation in state.allocations:
+        by_payment[allocation.payment_id] += allocation.amount
+    for payment in payments:
+        assert by_payment[payment.payment_id] == (payment.amount if payment.paid_on <= as_of else 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_nothing_is_paid_beyond_what_was_charged(case: Case) -> None:
+    loan, _, _, _, as_of = case
+    state = run(case, as_of)
+    paid: defaultdict[tuple[int | None, str], int] = defaultdict(int)
+    for a in state.allocations:
+        paid[(a.seq, a.component)] += a.amount
+    charged: defaultdict[tuple[int, str], int] = defaultdict(int)
+    component_of = {"interest": "interest", "fee": "fees", "late_fee": "fees", "penalty": "penalty"}
+    for c in state.charges:
+        charged[(c.seq, component_of[c.kind])] += c.amount
+    for item, line in zip(sorted(loan.installments, key=lambda i: (i.due_date, i.seq)),
+                          state.installments, strict=True):  # fmt: skip
+        posted = item.due_date <= as_of
+        owed = {"principal": line.principal, "interest": line.interest, "fees": line.fees,
+                "penalty": line.penalty}  # fmt: skip
+        total = {
+            "principal": item.principal_due,
+            "interest": charged[(item.seq, "interest")] if posted else item.interest_due,
+            "fees": charged[(item.seq, "fees")] if posted else item.fee_due,
+            "penalty": charged[(item.seq, "penalty")],
+        }
+        for component in COMPONENTS:
+            assert owed[component] >= 0
+            assert paid[(item.seq, component)] + owed[component] == total[component]
+    credit_in = paid[(None, CREDIT)] - sum(
+        a.amount for a in state.allocations if a.payment_id == CAP_REFUND
+    )
+    credit_used = sum(a.amount for a in state.allocations if a.payment_id == CREDIT)
+    assert state.credit == credit_in - credit_used >= 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(cases())
+def test_the_cap_holds_every_day_and_history_never_changes(case: Case) -> None:
+    loan, _, _, rule, as_of = case
+    final = run(case, as_of)
+    day = loan.contract_date
+    while day <= as_of:
+        state = run(case, day)
+        if rule.rate is not None:
+            assert state.allowance is not None
+            assert state.charged <= state.allowance
+        # Evaluating on day d agrees with the postings up to d of a later evaluation.
+        assert sum(posted_within(c, date.min, day) for c in final.charges) == state.charged
+        day += timedelta(days=1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cases())
+def test_overdue_and_outstanding_agree_with_the_instalments(case: Case) -> None:
+    _loan, _, _, _, as_of = case
+    state = run(case, as_of)
+    assert state.outstanding_principal == sum(i.principal for i in state.installments)
+    assert state.overdue.total >= 0
+    assert state.overdue.principal <= state.outstanding_principal
+    # Past due ⇔ some principal or interest of an instalment whose due date has passed is unpaid.
+    assert (state.dpd > 0) == (state.overdue.principal + state.overdue.interest > 0)
