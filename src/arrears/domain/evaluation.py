@@ -33,6 +33,7 @@ from arrears.domain.statement import (
     merge_charges,
 )
 
+ONE = timedelta(days=1)
 CREDIT = "credit"
 CAP_REFUND = "cap_refund"
 # post(line, kind, posted_on, accrued_on, base, amount) -> the part that fits under the cap
@@ -57,6 +58,144 @@ class _Book:
         return max(0, min(amount, self.limit - self.charged))
 
 
+class _Walk:
+    """One loan walked day by day; each method is one step of the day, in the order above."""
+
+    def __init__(self, loan: Loan, product: Product, rule: CapRule, calendar: BusinessCalendar):
+        self.product, self.rule, self.calendar = product, rule, calendar
+        schedule = sorted(loan.installments, key=lambda i: (i.due_date, i.seq))
+        self.lines = [InstallmentBalance(i) for i in schedule]
+        self.posted = 0  # lines[:posted] have reached their due date
+        self.book = _Book(rule, product.day_count, limit=allowance(rule, 0, product.day_count))
+        self.penalty_rate = product.penalty_rate_for(loan.annual_rate, loan.penalty_rate)
+        self.charges: list[Charge] = []
+        self.cuts: list[CapCut] = []
+        self.allocations: list[Allocation] = []
+
+    def post(self, line: InstallmentBalance, kind: str, day: date, accrued: date, base: int,
+             amount: int) -> int:  # fmt: skip
+        """Post a charge, cut to what fits under the cap; return the part posted."""
+        fits = self.book.fit(amount)
+        self.book.charged += fits
+        seq = line.installment.seq
+        if fits:
+            self.charges.append(Charge(seq, kind, day, accrued, accrued, base, fits, fits))
+        if amount > fits:
+            self.cuts.append(CapCut(seq, kind, day, amount - fits, self.rule.rule_id,
+                                    self.rule.source))  # fmt: skip
+        return fits
+
+    def quiet_until(self, day: date, payment_days: list[date], as_of: date) -> date:
+        """The next day on which anything can happen (`day` itself if something may today)."""
+        if self.book.credit or any(_live(line) for line in self.lines[: self.posted]):
+            return day
+        upcoming = [as_of + timedelta(days=1)]
+        if self.posted < len(self.lines):
+            upcoming.append(self.lines[self.posted].installment.due_date)
+        upcoming.extend(d for d in payment_days if d >= day)
+        return max(day, min(upcoming))
+
+    def steady_until(self, day: date, payment_days: list[date], as_of: date) -> date:
+        """Post a run of identical penalty days at once when nothing else can happen in it.
+
+        Days are steady when every live instalment is beyond grace, nothing falls due, nothing
+        is paid and no credit is held: each day then posts the same penalty. The cap holds on
+        every day of the run when it holds on its first and last days (both sides grow
+        linearly), otherwise the days are walked one by one. Returns the day after the run.
+        """
+        if self.book.credit or day in payment_days:
+            return day
+        due = self.lines[: self.posted]
+        if self.posted < len(self.lines) and self.lines[self.posted].installment.due_date <= day:
+            return day
+        if any(_live(line) and not line.beyond_grace for line in due):
+            return day
+        ends = [as_of + ONE] + [d for d in payment_days if d > day]
+        if self.posted < len(self.lines):
+            ends.append(self.lines[self.posted].installment.due_date)
+        length = (min(ends) - day).days
+        rate, day_count = self.penalty_rate, self.product.day_count
+        daily = [
+            (
+                line,
+                div_half_up(line.unpaid_principal * rate.numerator, rate.denominator * day_count),
+            )
+            for line in due
+            if line.unpaid_principal > 0
+        ]
+        per_day, principal = sum(d for _, d in daily), self.outstanding()
+        if length < 1 or not self._fits_throughout(length, per_day, principal):
+            return day
+        last = day + timedelta(days=length - 1)
+        for line, amount in daily:
+            if amount:
+                seq, base = line.installment.seq, line.unpaid_principal
+                self.charges.append(Charge(seq, "penalty", day, day, last, base, amount,
+                                           amount * length))  # fmt: skip
+                line.penalty_charged += amount * length
+        self.book.charged += per_day * length
+        self.book.principal_days += principal * length
+        return last + ONE
+
+    def _fits_throughout(self, length: int, per_day: int, principal: int) -> bool:
+        if self.rule.rate is None:
+            return True
+        days, dc, charged = self.book.principal_days, self.product.day_count, self.book.charged
+        first_ok = charged + per_day <= (allowance(self.rule, days, dc) or 0)
+        last_allowance = allowance(self.rule, days + principal * (length - 1), dc) or 0
+        return first_ok and charged + per_day * length <= last_allowance
+
+    def open_day(self, day: date) -> None:
+        """Steps 1 and 2: today's contractual postings, then grace crossings."""
+        self.book.limit = allowance(self.rule, self.book.principal_days, self.product.day_count)
+        while self.posted < len(self.lines) and self.lines[self.posted].installment.due_date == day:
+            line = self.lines[self.posted]
+            self.allocations.extend(_post_schedule(line, day, self.post, self.book))
+            line.effective_due = effective_due_date(day, self.product.holiday_rule, self.calendar)
+            self.posted += 1
+        for line in self.lines[: self.posted]:
+            if line.beyond_grace or line.effective_due is None:
+                continue
+            if line.past_due_amount == 0:
+                line.pending.clear()  # paid inside grace: the accrued penalty is never owed
+            elif (day - line.effective_due).days > self.product.grace_days:
+                line.beyond_grace = True
+                for accrued, base, amount in line.pending:
+                    line.penalty_charged += self.post(line, "penalty", day, accrued, base, amount)
+                line.pending.clear()
+                line.fees_charged += self.post(line, "late_fee", day, day, 0,
+                                               self.product.late_fee)  # fmt: skip
+
+    def pay(self, day: date, payments: list[Payment]) -> None:
+        """Step 3: credit held, then the day's payments, down the waterfall."""
+        order = self.product.allocation
+        if self.book.credit:
+            used, self.book.credit = allocate(CREDIT, self.book.credit, day, self.lines, order)
+            self.allocations.extend(used)
+        for payment in payments:
+            used, left = allocate(payment.payment_id, payment.amount, day, self.lines, order)
+            self.allocations.extend(used)
+            if left:
+                self.allocations.append(Allocation(payment.payment_id, None, CREDIT, left, day))
+                self.book.credit += left
+
+    def close_day(self, day: date) -> None:
+        """Steps 4 and 5: the day's penalty, then the day's principal into the allowance."""
+        _accrue_penalty(self.lines[: self.posted], day, self.penalty_rate, self.product, self.post)
+        self.book.principal_days += self.outstanding()
+
+    def outstanding(self) -> int:
+        """Principal not yet paid, over all instalments."""
+        return sum(line.unpaid_principal for line in self.lines)
+
+
+def _live(line: InstallmentBalance) -> bool:
+    """Whether a due instalment can change by itself today (penalty accrual, grace crossing)."""
+    if line.unpaid_principal > 0:
+        return True
+    return not line.beyond_grace and line.past_due_amount > 0
+
+
 def evaluate_loan(
     loan: Loan,
     payments: Iterable[Payment],
@@ -67,61 +206,31 @@ def evaluate_loan(
     calendar: BusinessCalendar,
 ) -> LoanState:
     """Walk the loan day by day from its contract date to `as_of` and return its state."""
-    penalty_rate = product.penalty_rate_for(loan.annual_rate, loan.penalty_rate)
-    schedule = sorted(loan.installments, key=lambda i: (i.due_date, i.seq))
-    lines = [InstallmentBalance(i) for i in schedule]
     todays = _payments_by_day(loan, payments, as_of)
-    book = _Book(cap_rule, product.day_count)
-    book.limit = allowance(cap_rule, 0, product.day_count)
-    charges: list[Charge] = []
-    cuts: list[CapCut] = []
-    allocations: list[Allocation] = []
-
-    def post(
-        line: InstallmentBalance, kind: str, day: date, accrued: date, base: int, amt: int
-    ) -> int:
-        fits = book.fit(amt)
-        book.charged += fits
-        seq = line.installment.seq
-        if fits:
-            charges.append(Charge(seq, kind, day, accrued, accrued, base, fits, fits))
-        if amt > fits:
-            cuts.append(CapCut(seq, kind, day, amt - fits, cap_rule.rule_id, cap_rule.source))
-        return fits
-
+    payment_days = sorted(todays)
+    walk = _Walk(loan, product, cap_rule, calendar)
     day = loan.contract_date
     while day <= as_of:
-        book.limit = allowance(cap_rule, book.principal_days, product.day_count)
-        for line in lines:
-            item = line.installment
-            if item.due_date == day:
-                allocations.extend(_post_schedule(line, day, post, book))
-                line.effective_due = effective_due_date(day, product.holiday_rule, calendar)
-            if line.effective_due is None or line.beyond_grace:
-                continue
-            if (day - line.effective_due).days > product.grace_days and line.past_due_amount > 0:
-                line.beyond_grace = True
-                for accrued, base, amount in line.pending:
-                    line.penalty_charged += post(line, "penalty", day, accrued, base, amount)
-                line.pending.clear()
-                line.fees_charged += post(line, "late_fee", day, day, 0, product.late_fee)
-            elif line.past_due_amount == 0:
-                line.pending.clear()  # paid inside grace: the accrued penalty is never owed
-        if book.credit:
-            used, book.credit = allocate(CREDIT, book.credit, day, lines, product.allocation)
-            allocations.extend(used)
-        for payment in todays.get(day, ()):
-            used, left = allocate(
-                payment.payment_id, payment.amount, day, lines, product.allocation
-            )
-            allocations.extend(used)
-            if left:
-                allocations.append(Allocation(payment.payment_id, None, CREDIT, left, day))
-                book.credit += left
-        _accrue_penalty(lines, day, penalty_rate, product, post)
-        book.principal_days += sum(line.unpaid_principal for line in lines)
+        # Days on which nothing can happen only add their principal to the allowance.
+        quiet_end = walk.quiet_until(day, payment_days, as_of)
+        if quiet_end > day:
+            walk.book.principal_days += (quiet_end - day).days * walk.outstanding()
+            day = quiet_end
+            continue
+        steady_end = walk.steady_until(day, payment_days, as_of)
+        if steady_end > day:
+            day = steady_end
+            continue
+        walk.open_day(day)
+        walk.pay(day, todays.get(day, []))
+        walk.close_day(day)
         day += timedelta(days=1)
-    return _statement(loan, lines, as_of, product, book, penalty_rate, charges, cuts, allocations)
+    # The allowance of as_of itself excludes as_of's own closing principal (算头不算尾).
+    before_today = (
+        walk.book.principal_days - walk.outstanding() if as_of >= loan.contract_date else 0
+    )
+    walk.book.limit = allowance(cap_rule, max(0, before_today), product.day_count)
+    return _statement(loan, walk, as_of)
 
 
 def _payments_by_day(
@@ -181,19 +290,10 @@ def _accrue_penalty(
             line.pending.append((day, base, amount))
 
 
-def _statement(
-    loan: Loan,
-    lines: list[InstallmentBalance],
-    as_of: date,
-    product: Product,
-    book: _Book,
-    penalty_rate: Fraction,
-    charges: list[Charge],
-    cuts: list[CapCut],
-    allocations: list[Allocation],
-) -> LoanState:
+def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
     """Summarise the balances on `as_of` into the loan's state."""
-    states = [_installment_state(line, as_of, product) for line in lines]
+    product, book = walk.product, walk.book
+    states = [_installment_state(line, as_of, product) for line in walk.lines]
     past = [s for s in states if s.effective_due_date is not None and s.effective_due_date < as_of]
     overdue = Overdue(
         principal=sum(s.principal for s in past),
@@ -204,7 +304,6 @@ def _statement(
     unpaid_due = [s.effective_due_date for s in states if s.effective_due_date and s.past_due]
     dpd = days_past_due(as_of, unpaid_due)
     upcoming = [(s.due_date - as_of).days for s in states if s.due_date >= as_of and s.open]
-    outstanding = sum(line.unpaid_principal for line in lines)
     settled = not any(s.open for s in states)
     return LoanState(
         loan_id=loan.loan_id,
@@ -213,16 +312,16 @@ def _statement(
         bucket=bucket_for(dpd, product.grace_days),
         stage=default_stage(dpd, product.grace_days, min(upcoming, default=None), settled),
         overdue=overdue,
-        outstanding_principal=outstanding,
+        outstanding_principal=walk.outstanding(),
         credit=book.credit,
-        penalty_rate=penalty_rate,
-        cap_rule=book.rule,
+        penalty_rate=walk.penalty_rate,
+        cap_rule=walk.rule,
         allowance=book.limit,
         charged=book.charged,
         installments=tuple(states),
-        charges=merge_charges(charges),
-        cap_cuts=tuple(cuts),
-        allocations=tuple(allocations),
+        charges=merge_charges(walk.charges),
+        cap_cuts=tuple(walk.cuts),
+        allocations=tuple(walk.allocations),
     )
 
 

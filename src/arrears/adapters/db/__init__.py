@@ -1,0 +1,1 @@
+"""The SQL store: engine, tables, Alembic migrations and the ledger repository."""

@@ -1,4 +1,4 @@
-"""The store's tables (SQLAlchemy Core): money as BIGINT minor units, rates as exact decimal text."""
+"""The store's tables (SQLAlchemy Core): money as BIGINT minor units, rates as exact decimals."""
 
 from sqlalchemy import (
     JSON,
@@ -121,7 +121,7 @@ allocations = Table(
     Column("component", String(16), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("paid_on", Date, nullable=False),
-    PrimaryKeyConstraint("loan_id", "payment_id", "seq", "component"),
+    PrimaryKeyConstraint("loan_id", "payment_id", "seq", "component", "paid_on"),
 )
 
 loan_states = Table(

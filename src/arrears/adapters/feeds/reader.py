@@ -1,0 +1,92 @@
+"""The feed reader: reads a CSV or Parquet feed in batches and checks every cell and key in it."""
+
+from collections.abc import Set
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from arrears.adapters.feeds.error_log import ErrorLog
+from arrears.adapters.feeds.parsed import ROW, FrameFeed
+from arrears.adapters.feeds.sources import RawBatch, open_source
+from arrears.adapters.feeds.specs import FeedSpec, feed_spec
+from arrears.services.feed import FeedError, FeedKind, FeedRejected
+from arrears.services.ports import Progress
+
+
+class FileFeedReader:
+    """Reads feeds with Arrow (CSV and Parquet) and checks them with Polars, a batch at a time."""
+
+    def read(
+        self,
+        kind: FeedKind,
+        path: Path,
+        known_products: Set[str],
+        progress: Progress | None = None,
+    ) -> FrameFeed:
+        """Read and check the whole file; FeedRejected when the file as a whole is unusable."""
+        spec = feed_spec(kind, known_products)
+        source = open_source(spec, path)
+        log = ErrorLog()
+        parts = [parse_batch(spec, _no_rows(source.columns), log)]  # fixes the types if empty
+        done = 0
+        try:
+            for batch in source.batches:
+                parts.append(parse_batch(spec, batch, log))
+                done += batch.rows.len()
+                if progress is not None:
+                    progress(done, max(done, source.expected_rows))
+        except (pa.ArrowInvalid, OSError) as error:
+            message = f"cannot read the file: {error}"
+            raise FeedRejected(kind, path, [FeedError(None, None, message)]) from error
+        for refused in source.errors:
+            log.add(refused)
+        frame = pl.concat(parts, rechunk=True)
+        flag_duplicates(spec, frame, log)
+        return FrameFeed(spec, frame, log)
+
+
+def _no_rows(columns: list[str]) -> RawBatch:
+    """An empty batch with the file's columns."""
+    cells = pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    return RawBatch(cells, pl.Series(ROW, [], dtype=pl.Int64))
+
+
+def parse_batch(spec: FeedSpec, batch: RawBatch, log: ErrorLog) -> pl.DataFrame:
+    """Typed values of a batch in table column order (null where bad), logging each bad cell."""
+    values = [batch.rows.alias(ROW)]
+    for column in spec.columns:
+        if column.name in batch.cells.columns:
+            cells = batch.cells[column.name]
+        else:  # an optional column the file leaves out: every cell empty
+            cells = pl.Series(column.name, [None] * batch.rows.len(), dtype=pl.String)
+        parsed, errors = column.parse(cells)
+        empty = cells.is_null()
+        if column.required:
+            errors = _where(empty, pl.lit("required value is empty"), errors)
+        elif column.default is not None:
+            parsed = _where(empty, pl.lit(column.default, dtype=parsed.dtype), parsed)
+        log.add_cells(batch.rows, column.name, errors)
+        values.append(parsed.alias(column.name))
+    return pl.DataFrame(values)
+
+
+def _where(condition: pl.Series, then: pl.Expr, otherwise: pl.Series) -> pl.Series:
+    """`then` where the condition holds, else the other series' value."""
+    return pl.select(pl.when(condition).then(then).otherwise(otherwise)).to_series()
+
+
+def flag_duplicates(spec: FeedSpec, frame: pl.DataFrame, log: ErrorLog) -> None:
+    """Log every repeat of a key within the file, pointing at its first row."""
+    key = list(spec.key)
+    repeats = (
+        frame.select(ROW, *key)
+        .drop_nulls(key)
+        .with_columns(first=pl.col(ROW).min().over(key))
+        .filter(pl.col(ROW) != pl.col("first"))
+    )
+    if repeats.is_empty():
+        return
+    said = ", ".join(f"{name} {{}}" for name in key)
+    messages = repeats.select(pl.format(f"{said} appears again (first at row {{}})", *key, "first"))
+    log.add_cells(repeats[ROW], key[-1], messages.to_series())

@@ -1,0 +1,199 @@
+"""Feed files as batches of text cells with their file row numbers: CSV and Parquet readers.
+
+Row numbers: the header is row 1 and the first data row is row 2. In CSV a row is a record,
+which is also the line number unless a quoted value spans lines. Parquet has no header line, yet
+its rows are numbered the same way (data row index + 2) so that both formats read alike.
+"""
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NoReturn
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from arrears.adapters.feeds.parquet_types import parquet_type_errors, text_column
+from arrears.adapters.feeds.specs import FeedSpec
+from arrears.services.feed import FeedError, FeedRejected
+
+FIRST_DATA_ROW = 2
+CSV_BLOCK_BYTES = 4 << 20  # ~100,000 rows a batch: progress moves, memory stays flat
+PARQUET_BATCH_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    """Text cells of some rows (empty cells null) and each row's number in the file."""
+
+    cells: pl.DataFrame
+    rows: pl.Series
+
+
+@dataclass
+class FeedSource:
+    """An opened feed file: its columns, expected size, and its rows in batches."""
+
+    path: Path
+    columns: list[str]
+    expected_rows: int
+    batches: Iterator[RawBatch]
+    # Rows the reader itself refused (wrong number of fields), found while reading.
+    errors: list[FeedError] = field(default_factory=list)
+
+
+def open_source(spec: FeedSpec, path: Path) -> FeedSource:
+    """Open a .csv or .parquet feed and check its columns; FeedRejected if it cannot be used."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        _reject(spec, path, f"unsupported file type {suffix or '(none)'!r}: use .csv or .parquet")
+    if not path.is_file():
+        _reject(spec, path, "no such file")
+    try:
+        return _open_csv(spec, path) if suffix == ".csv" else _open_parquet(spec, path)
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError, csv.Error) as error:
+        _reject(spec, path, f"cannot read the file: {error}")
+
+
+def _reject(spec: FeedSpec, path: Path, message: str) -> NoReturn:
+    """Refuse the whole file for one reason."""
+    raise FeedRejected(spec.kind, path, [FeedError(None, None, message)])
+
+
+def check_header(spec: FeedSpec, path: Path, names: list[str]) -> None:
+    """Refuse a file whose columns are missing, unknown (typos) or repeated."""
+    errors = [
+        FeedError(None, name, "missing required column")
+        for name in spec.required
+        if name not in names
+    ]
+    expected = ", ".join(spec.names)
+    errors += [
+        FeedError(None, name or "(blank)", f"unknown column (expected {expected})")
+        for name in names
+        if name not in spec.names
+    ]
+    errors += [
+        FeedError(None, name, "column appears more than once")
+        for name in sorted({name for name in names if names.count(name) > 1})
+    ]
+    if errors:
+        raise FeedRejected(spec.kind, path, errors)
+
+
+def _open_csv(spec: FeedSpec, path: Path) -> FeedSource:
+    """A CSV feed: UTF-8 (a BOM is fine), header row, values as text, read in blocks."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if header is None:
+        _reject(spec, path, "the file is empty (no header row)")
+    names = [name.strip() for name in header]
+    check_header(spec, path, names)
+    source = FeedSource(path, names, _count_lines(path) - 1, iter(()))
+    source.batches = _csv_batches(path, names, source.errors)
+    return source
+
+
+def _csv_batches(path: Path, names: list[str], errors: list[FeedError]) -> Iterator[RawBatch]:
+    """Yield the data rows, dropping blank lines and recording rows with a wrong field count."""
+    refused: list[int] = []
+
+    def refuse(row: pacsv.InvalidRow) -> str:
+        """Record a row whose field count differs from the header's, and skip it."""
+        # Row numbers come with the row only when parsing single-threaded (use_threads=False).
+        refused.append(row.number)
+        errors.append(
+            FeedError(
+                row.number,
+                None,
+                f"has {row.actual_columns} fields, the header has {row.expected_columns}",
+            )
+        )
+        return "skip"
+
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(
+            use_threads=False, block_size=CSV_BLOCK_BYTES, skip_rows=1, column_names=names
+        ),
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=refuse
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    emitted = 0
+    for batch in reader:
+        rows = _number_rows(emitted, batch.num_rows, refused)
+        emitted += batch.num_rows
+        cells = _empty_to_null(_frame(batch))
+        blank = cells.select(pl.all_horizontal(pl.all().is_null())).to_series()
+        yield RawBatch(cells.filter(~blank), rows.filter(~blank))
+
+
+def _number_rows(emitted: int, count: int, refused: list[int]) -> pl.Series:
+    """File row numbers of the next `count` records, skipping the rows the reader refused."""
+    start = emitted + FIRST_DATA_ROW
+    if not refused:
+        return pl.int_range(start, start + count, eager=True).alias("_row")
+    # The records fill the row numbers the refused rows left free, in order.
+    candidates = pl.int_range(FIRST_DATA_ROW, start + count + len(refused), eager=True)
+    free = candidates.filter(~candidates.is_in(pl.Series(refused, dtype=pl.Int64).implode()))
+    return free.slice(emitted, count).alias("_row")
+
+
+def _frame(data: pa.RecordBatch | pa.Table) -> pl.DataFrame:
+    """Arrow data as a Polars frame (zero-copy where Arrow allows)."""
+    frame = pl.from_arrow(data)
+    assert isinstance(frame, pl.DataFrame)  # a batch or table always converts to a frame
+    return frame
+
+
+def _empty_to_null(cells: pl.DataFrame) -> pl.DataFrame:
+    """Strip every cell; an empty cell becomes null."""
+    stripped = (pl.col(name).str.strip_chars() for name in cells.columns)
+    return cells.with_columns(
+        pl.when(cell != "").then(cell).alias(name)
+        for name, cell in zip(cells.columns, stripped, strict=True)
+    )
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in a file (the last one may lack its newline): the expected size for progress."""
+    lines, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
+
+
+def _open_parquet(spec: FeedSpec, path: Path) -> FeedSource:
+    """A Parquet feed: columns typed as text or exactly (decimal, date, integer), never float."""
+    parquet = pq.ParquetFile(path)
+    schema = parquet.schema_arrow
+    check_header(spec, path, schema.names)
+    forms = {column.name: column.form for column in spec.columns}
+    errors = [
+        error for field_ in schema for error in parquet_type_errors(field_, forms[field_.name])
+    ]
+    if errors:
+        raise FeedRejected(spec.kind, path, errors)
+    return FeedSource(path, schema.names, parquet.metadata.num_rows, _parquet_batches(parquet))
+
+
+def _parquet_batches(parquet: pq.ParquetFile) -> Iterator[RawBatch]:
+    """Yield the rows as text cells, numbered as data row index + 2."""
+    start = FIRST_DATA_ROW
+    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+        columns = {name: text_column(batch.column(name)) for name in batch.schema.names}
+        cells = _empty_to_null(_frame(pa.table(columns)))
+        rows = pl.int_range(start, start + batch.num_rows, eager=True).alias("_row")
+        start += batch.num_rows
+        yield RawBatch(cells, rows)

@@ -1,0 +1,89 @@
+"""The one place that picks concrete adapters from settings and wires the use cases."""
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from arrears.adapters.calendar_source import business_calendar
+from arrears.adapters.db.engine import make_engine
+from arrears.adapters.db.ledger_store import SqlLedgerStore
+from arrears.adapters.db.migrate import current_revision, head_revision, upgrade
+from arrears.adapters.db.run_store import SqlRunStore
+from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.settings import Settings, config_path, load_settings
+from arrears.domain.calendar import BusinessCalendar
+from arrears.domain.errors import DomainError
+from arrears.services.terms import Terms
+
+DATABASE_ENV = "ARREARS_DATABASE_URL"
+DEFAULT_DATABASE = "sqlite:///arrears.db"
+
+
+class NotInitialised(DomainError):
+    """The database has not been created or migrated to this version."""
+
+
+@dataclass
+class App:
+    """The wired application: settings, store adapters and the terms resolver."""
+
+    database_url: str
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine (created on first use)."""
+        return make_engine(self.database_url)
+
+    @cached_property
+    def ledger(self) -> SqlLedgerStore:
+        """The stored ledger (borrowers, loans, instalments, payments)."""
+        return SqlLedgerStore(self.engine)
+
+    @cached_property
+    def runs(self) -> SqlRunStore:
+        """Where the end-of-day run writes."""
+        return SqlRunStore(self.engine, self.ledger)
+
+    @cached_property
+    def feed_reader(self) -> FileFeedReader:
+        """Reads CSV and Parquet feed files."""
+        return FileFeedReader()
+
+    @cached_property
+    def terms(self) -> Terms:
+        """Products, caps, LPR and calendars for evaluating loans."""
+        settings = self.settings
+
+        def calendar_for(jurisdiction: str, first: int, last: int) -> BusinessCalendar:
+            years = range(first, last + 1)
+            return business_calendar(jurisdiction, years, settings.calendar_overrides)
+
+        return Terms(settings.products, settings.cap_policies, settings.lpr, calendar_for)
+
+    def close(self) -> None:
+        """Release the database connections (if any were opened)."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Create or migrate the database to the current schema."""
+        upgrade(self.engine)
+
+    def require_schema(self) -> None:
+        """Refuse to work on a database that `arrears init` has not brought up to date."""
+        if current_revision(self.engine) != head_revision():
+            raise NotInitialised(
+                f"the database {self.engine.url.render_as_string(hide_password=True)} is not "
+                f"initialised or is out of date: run `arrears init` first"
+            )
+
+
+def build_app(db: str | None, config: str | None, cwd: Path | None = None) -> App:
+    """Wire the application from the command line / environment / working directory."""
+    url = db or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE
+    settings = load_settings(config_path(config, cwd or Path.cwd()))
+    return App(url, settings)

@@ -1,0 +1,259 @@
+"""The `arrears` command line (CONTRACT.md): init, import, run, loan, demo."""
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from arrears.bootstrap import App, build_app
+from arrears.domain.errors import DomainError
+from arrears.entrypoints.presenters import loan_document
+from arrears.services.daily_run import run_day, summary_document
+from arrears.services.feed import FEED_KINDS, FeedRejected
+from arrears.services.import_feed import import_feed
+
+app = typer.Typer(
+    help="arrears: loan delinquency and collections (催收) management.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+Db = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (else $ARREARS_DATABASE_URL, else sqlite:///arrears.db)."
+    ),
+]
+Config = Annotated[
+    str | None,
+    typer.Option("--config", help="Settings TOML (else $ARREARS_CONFIG, else ./arrears.toml)."),
+]
+AsOf = Annotated[str, typer.Option("--as-of", help="Accounting date, YYYY-MM-DD.")]
+Json = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print a clear message on stderr and exit non-zero."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def parse_day(text: str, option: str = "--as-of") -> date:
+    """An ISO date, or exit 2 naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not a date (YYYY-MM-DD)", 2)
+
+
+@contextmanager
+def open_app(db: str | None, config: str | None, *, need_schema: bool = True) -> Iterator[App]:
+    """Wire the application, turning set-up problems into clear errors; close it after."""
+    try:
+        application = build_app(db, config)
+    except (DomainError, ValueError) as error:
+        fail(str(error))
+    try:
+        if need_schema:
+            _check_schema(application)
+        yield application
+    finally:
+        application.close()
+
+
+def _check_schema(application: App) -> None:
+    try:
+        application.require_schema()
+    except DomainError as error:
+        fail(str(error))
+    except Exception as error:  # noqa: BLE001 - a database that cannot be reached, named
+        fail(f"cannot open the database: {error}")
+
+
+@app.command()
+def init(db: Db = None, config: Config = None) -> None:
+    """Create or migrate the database."""
+    with open_app(db, config, need_schema=False) as application:
+        try:
+            application.migrate()
+        except Exception as error:  # noqa: BLE001 - a database that cannot be reached, named
+            fail(f"cannot migrate the database: {error}")
+        url = application.engine.url.render_as_string(hide_password=True)
+    err.print(f"database ready: {url}")
+
+
+@app.command("import")
+def import_command(
+    kind: Annotated[
+        str, typer.Argument(help="borrowers, contacts, loans, installments or payments")
+    ],
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet feed file")],
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Load a feed file, all or nothing."""
+    if kind not in FEED_KINDS:
+        fail(f"unknown feed kind {kind!r}; expected one of {', '.join(FEED_KINDS)}", 2)
+    with open_app(db, config) as application:
+        try:
+            with _progress_bar(f"import {kind}", quiet=as_json) as advance:
+                report = import_feed(
+                    application.ledger, application.feed_reader, kind, file,
+                    set(application.settings.products), advance,
+                )  # fmt: skip
+        except FeedRejected as rejected:
+            fail(str(rejected))
+    document = {
+        "kind": report.kind,
+        "file": str(file),
+        "rows": report.rows_read,
+        "inserted": report.inserted,
+        "skipped_duplicates": report.skipped_duplicates,
+    }
+    if as_json:
+        print(json.dumps(document, ensure_ascii=False))
+    else:
+        err.print(
+            f"{kind}: {report.rows_read} rows read, {report.inserted} written, "
+            f"{report.skipped_duplicates} already imported"
+        )
+
+
+@app.command()
+def run(as_of: AsOf, db: Db = None, config: Config = None, as_json: Json = False) -> None:
+    """The end-of-day run for a date, over the whole book (catching up skipped days)."""
+    day = parse_day(as_of)
+    with open_app(db, config) as application:
+        total, done = application.runs.count_loans(), [0]
+        try:
+            with _progress_bar(f"run {day}", quiet=as_json, total=total) as advance:
+
+                def progress(loans: int) -> None:
+                    done[0] += loans
+                    advance(done[0], total)
+
+                now = datetime.now(UTC)
+                summary = run_day(application.runs, application.terms, day, now, progress)
+        except DomainError as error:
+            fail(str(error))
+    document = summary_document(summary)
+    if as_json:
+        print(json.dumps(document, ensure_ascii=False))
+    else:
+        print_run(document)
+
+
+@app.command()
+def loan(
+    loan_id: Annotated[str, typer.Argument(help="The loan's id")],
+    as_of: AsOf,
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """One loan's state on a date, every amount with its reason."""
+    day = parse_day(as_of)
+    with open_app(db, config) as application:
+        found = list(application.ledger.load_book([loan_id]))
+        if not found:
+            fail(f"loan {loan_id!r} is not in the database")
+        the_loan, payments = found[0]
+        try:
+            state = application.terms.evaluate(the_loan, payments, day)
+            product = application.settings.product(the_loan.product)
+        except DomainError as error:
+            fail(str(error))
+    document = loan_document(state, the_loan.currency, the_loan.product, product.day_count)
+    if as_json:
+        print(json.dumps(document, ensure_ascii=False))
+    else:
+        print_loan(document)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the demo book and database go.")
+    ] = Path("demo-data"),
+    loans: Annotated[int, typer.Option(help="Loans in the synthetic book.")] = 2_000,
+) -> None:
+    """The whole cycle on a synthetic book in an embedded SQLite database."""
+    from arrears.entrypoints.demo import run_demo
+
+    try:
+        run_demo(directory, loans, out)
+    except (DomainError, FeedRejected) as error:
+        fail(str(error))
+
+
+def print_run(document: dict[str, Any]) -> None:
+    """A run's summary as tables."""
+    table = Table(title=f"end of day {document['as_of']}: {document['loans']} loans")
+    for name in document["buckets"]:
+        table.add_column(name, justify="right")
+    table.add_row(*(str(n) for n in document["buckets"].values()))
+    out.print(table)
+    stages = ", ".join(f"{k} {v}" for k, v in document["stages"].items() if v)
+    out.print(f"stages: {stages}")
+    out.print(
+        f"posted since {document['since'] or 'the start'}: interest {document['interest_posted']}, "
+        f"penalty {document['penalty_posted']}, fees {document['fees_posted']}, "
+        f"cut by the cost cap {document['cap_cut']}"
+    )
+
+
+def print_loan(document: dict[str, Any]) -> None:
+    """A loan's state as a short report."""
+    overdue = document["overdue"]
+    out.print(
+        f"[bold]{document['loan_id']}[/] on {document['as_of']}: dpd {document['dpd']}, "
+        f"{document['bucket']}, stage {document['stage']}; outstanding principal "
+        f"{document['outstanding_principal']} {document['currency']}"
+    )
+    out.print(
+        f"overdue {overdue['total']} = principal {overdue['principal']} + interest "
+        f"{overdue['interest']} + penalty {overdue['penalty']} + fees {overdue['fees']}"
+    )
+    for charge in document["charges"]:
+        out.print(f"  {charge['amount']:>10}  {charge['reason']}")
+    for cut in document["cap_cuts"]:
+        where = f"{cut['kind']} on {cut['day']}"
+        out.print(f"  cut {cut['amount']} of {where}: {cut['rule']} ({cut['source']})")
+
+
+class _progress_bar:  # noqa: N801 - used as a context manager verb
+    """A Rich progress bar on stderr whose callback is advance(done so far, total)."""
+
+    def __init__(self, label: str, *, quiet: bool, total: int | None = None) -> None:
+        self.label, self.quiet, self.total = label, quiet or not sys.stderr.isatty(), total
+
+    def __enter__(self) -> Any:
+        if self.quiet:
+            return lambda *_: None
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeRemainingColumn(), console=err, transient=True,
+        )  # fmt: skip
+        self.bar.start()
+        task = self.bar.add_task(self.label, total=self.total)
+
+        def advance(done: int, total: int | None = None) -> None:
+            self.bar.update(task, completed=done, total=total)
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.quiet:
+            self.bar.stop()

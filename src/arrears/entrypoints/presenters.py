@@ -1,0 +1,109 @@
+"""Turn domain results into the contract's JSON documents and plain-language reasons."""
+
+from typing import Any
+
+from arrears.domain.money import format_amount
+from arrears.domain.rates import format_rate
+from arrears.domain.statement import Charge, LoanState
+
+
+def loan_document(state: LoanState, currency: str, product: str, day_count: int) -> dict[str, Any]:
+    """`arrears loan --json` (CONTRACT.md shape, with the itemised detail behind every amount)."""
+    overdue = state.overdue
+    rule = state.cap_rule
+    return {
+        "loan_id": state.loan_id,
+        "as_of": state.as_of.isoformat(),
+        "dpd": state.dpd,
+        "bucket": state.bucket,
+        "stage": state.stage,
+        "overdue": {
+            "principal": format_amount(overdue.principal),
+            "interest": format_amount(overdue.interest),
+            "penalty": format_amount(overdue.penalty),
+            "fees": format_amount(overdue.fees),
+            "total": format_amount(overdue.total),
+        },
+        "outstanding_principal": format_amount(state.outstanding_principal),
+        "currency": currency,
+        "product": product,
+        "credit": format_amount(state.credit),
+        "pending_penalty": format_amount(sum(i.pending_penalty for i in state.installments)),
+        "penalty_rate": format_rate(state.penalty_rate),
+        "cap": {
+            "rule": rule.rule_id,
+            "rate": format_rate(rule.rate) if rule.rate is not None else None,
+            "detail": rule.detail,
+            "source": rule.source,
+            "allowance": format_amount(state.allowance) if state.allowance is not None else None,
+            "charged": format_amount(state.charged),
+        },
+        "installments": [
+            {
+                "seq": i.seq,
+                "due_date": i.due_date.isoformat(),
+                "effective_due_date": i.effective_due_date.isoformat()
+                if i.effective_due_date
+                else None,
+                "dpd": i.dpd,
+                "principal": format_amount(i.principal),
+                "interest": format_amount(i.interest),
+                "fees": format_amount(i.fees),
+                "penalty": format_amount(i.penalty),
+                "pending_penalty": format_amount(i.pending_penalty),
+                "interest_cut": format_amount(i.interest_cut),
+            }
+            for i in state.installments
+        ],
+        "charges": [
+            {
+                "seq": c.seq,
+                "kind": c.kind,
+                "posted_on": c.posted_on.isoformat(),
+                "first_day": c.first_day.isoformat(),
+                "last_day": c.last_day.isoformat(),
+                "amount": format_amount(c.amount),
+                "reason": charge_reason(c, state, day_count),
+            }
+            for c in state.charges
+        ],
+        "cap_cuts": [
+            {
+                "seq": c.seq,
+                "kind": c.kind,
+                "day": c.day.isoformat(),
+                "amount": format_amount(c.amount),
+                "rule": c.rule_id,
+                "source": c.source,
+            }
+            for c in state.cap_cuts
+        ],
+        "allocations": [
+            {
+                "payment_id": a.payment_id,
+                "paid_on": a.paid_on.isoformat(),
+                "seq": a.seq,
+                "component": a.component,
+                "amount": format_amount(a.amount),
+            }
+            for a in state.allocations
+        ],
+    }
+
+
+def charge_reason(charge: Charge, state: LoanState, day_count: int) -> str:
+    """Why a charge is what it is, in one sentence (which days, which rate, which base)."""
+    if charge.kind == "penalty":
+        days = (charge.last_day - charge.first_day).days + 1
+        span = f"{charge.first_day}..{charge.last_day}"
+        when = "" if charge.posted_on == charge.first_day else f", owed from {charge.posted_on}"
+        return (
+            f"penalty on {format_amount(charge.base)} overdue principal × "
+            f"{format_rate(state.penalty_rate)} ÷ {day_count} = {format_amount(charge.daily)}/day "
+            f"(half-up to the fen) × {days} day(s) {span}{when}"
+        )
+    if charge.kind == "late_fee":
+        return f"late fee, once, on the first day beyond grace ({charge.posted_on})"
+    if charge.kind == "interest":
+        return f"contract interest of instalment {charge.seq}, due {charge.posted_on}"
+    return f"scheduled fee of instalment {charge.seq}, due {charge.posted_on}"

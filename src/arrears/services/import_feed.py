@@ -1,0 +1,76 @@
+"""Use case: import one feed file, all or nothing (check every row first, then write at once)."""
+
+from collections.abc import Set
+from dataclasses import dataclass
+from pathlib import Path
+
+from arrears.services.feed import FeedError, FeedKind, FeedRejected
+from arrears.services.ports import FeedReader, LedgerStore, Progress, StoreConflict
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did: rows in the file, rows written, payments already stored and skipped."""
+
+    kind: FeedKind
+    rows_read: int
+    inserted: int
+    skipped_duplicates: int
+
+
+def import_feed(
+    store: LedgerStore,
+    reader: FeedReader,
+    kind: FeedKind,
+    path: Path,
+    known_products: Set[str],
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check the whole file against itself and the store, then write it in one transaction.
+
+    Raises FeedRejected (naming every bad row and column) when anything is wrong; then nothing of
+    the file is written. `progress(done, total)` counts each row once read and once written.
+    """
+    report = _Progress(progress)
+    feed = reader.read(kind, path, known_products, report.reading)
+    checked = feed.check_stored(store.stored_keys(feed.key_query()))
+    errors = feed.errors + checked.errors
+    if errors:
+        raise FeedRejected(kind, path, errors, feed.error_count + checked.error_count)
+    report.start_writing(feed.rows_read, len(checked.rows))
+    try:
+        store.insert_feed(checked.rows, report.writing)
+    except StoreConflict as conflict:
+        raise FeedRejected(kind, path, [_conflict_error(conflict)]) from conflict
+    report.writing(len(checked.rows))
+    return ImportReport(kind, feed.rows_read, len(checked.rows), checked.skipped)
+
+
+def _conflict_error(conflict: StoreConflict) -> FeedError:
+    """A file-level error for a clash with a concurrent writer."""
+    return FeedError(None, None, f"{conflict} (another import ran at the same time; run it again)")
+
+
+class _Progress:
+    """Turns reading and writing progress into one bar: each row counts once read, once written."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        """Wrap the caller's callback (or none)."""
+        self._progress = progress
+        self._read = 0
+        self._to_write = 0
+
+    def reading(self, done: int, total: int) -> None:
+        """Rows read so far against the rows expected (each to be written too)."""
+        if self._progress is not None:
+            self._progress(done, 2 * max(total, done))
+
+    def start_writing(self, rows_read: int, to_write: int) -> None:
+        """Reading is over; rows skipped as already stored will not be written."""
+        self._read, self._to_write = rows_read, to_write
+        self.writing(0)
+
+    def writing(self, done: int) -> None:
+        """Rows written so far."""
+        if self._progress is not None:
+            self._progress(self._read + done, self._read + self._to_write)

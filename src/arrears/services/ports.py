@@ -1,0 +1,144 @@
+"""Ports: the roles the use cases need from adapters (stores, feed readers), as Protocols."""
+
+from collections.abc import Callable, Collection, Iterator, Mapping, Set
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from arrears.domain.loan import Loan, Payment
+from arrears.services.feed import FeedError, FeedKind
+
+# progress(done, total): called as work advances; `total` may be revised while reading.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class KeyQuery:
+    """The keys a feed mentions, whose stored counterparts validation must see."""
+
+    borrowers: frozenset[str] = frozenset()
+    contacts: frozenset[str] = frozenset()
+    loans: frozenset[str] = frozenset()
+    installments_of: frozenset[str] = frozenset()  # loan ids whose instalment seqs are wanted
+    payments: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class StoredPayment:
+    """What identifies a stored payment's content, to tell a re-import from a conflict."""
+
+    loan_id: str
+    amount: int
+    paid_on: date
+
+
+@dataclass(frozen=True)
+class StoredKeys:
+    """The stored part of a `KeyQuery`'s keys (keys absent here are not in the store)."""
+
+    borrowers: frozenset[str] = frozenset()
+    contacts: frozenset[str] = frozenset()
+    loans: Mapping[str, date] = field(default_factory=dict)  # loan id -> contract date
+    installments: frozenset[tuple[str, int]] = frozenset()  # (loan id, seq)
+    payments: Mapping[str, StoredPayment] = field(default_factory=dict)
+
+
+class FeedRows(Protocol):
+    """Checked rows ready to store, as tuples in `columns` order (the table's columns)."""
+
+    @property
+    def kind(self) -> FeedKind:
+        """The feed kind, which names the table."""
+        ...
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns each tuple fills, in order."""
+        ...
+
+    def __len__(self) -> int:
+        """How many rows will be written."""
+        ...
+
+    def chunks(self, size: int, *, iso_dates: bool = False) -> Iterator[list[tuple[object, ...]]]:
+        """Rows in chunks of `size`; dates as `date`, or as ISO text when `iso_dates`."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredCheck:
+    """The outcome of checking a feed against the store: errors, and what is left to write."""
+
+    errors: list[FeedError]
+    error_count: int
+    rows: FeedRows
+    skipped: int  # rows already stored with identical content (idempotent re-import)
+
+
+class ParsedFeed(Protocol):
+    """A whole feed file, read and checked on its own (cells, types, duplicate keys)."""
+
+    @property
+    def kind(self) -> FeedKind:
+        """The feed kind."""
+        ...
+
+    @property
+    def rows_read(self) -> int:
+        """Data rows in the file (blank lines not counted)."""
+        ...
+
+    @property
+    def errors(self) -> list[FeedError]:
+        """Errors found in the file alone (the first ones, if there are many)."""
+        ...
+
+    @property
+    def error_count(self) -> int:
+        """How many errors the file alone has, counting those not kept."""
+        ...
+
+    def key_query(self) -> KeyQuery:
+        """The stored keys validation needs to see."""
+        ...
+
+    def check_stored(self, stored: StoredKeys) -> StoredCheck:
+        """Check references and key clashes against the store; say what is left to write."""
+        ...
+
+
+class FeedReader(Protocol):
+    """Reads and checks a feed file; refuses a file it cannot read (FeedRejected)."""
+
+    def read(
+        self,
+        kind: FeedKind,
+        path: Path,
+        known_products: Set[str],
+        progress: Progress | None = None,
+    ) -> ParsedFeed:
+        """Read the whole file in batches, reporting rows read against the expected total."""
+        ...
+
+
+class StoreConflict(Exception):
+    """A write clashed with data stored meanwhile by someone else; nothing was written."""
+
+
+class LedgerStore(Protocol):
+    """The stored ledger: borrowers, contacts, loans, instalments and payments."""
+
+    def stored_keys(self, query: KeyQuery) -> StoredKeys:
+        """Which of the queried keys are stored, with what validation needs to know of them."""
+        ...
+
+    def insert_feed(self, rows: FeedRows, progress: Callable[[int], None] | None = None) -> None:
+        """Write every row in one transaction, reporting rows written; StoreConflict on a clash."""
+        ...
+
+    def load_book(
+        self, loan_ids: Collection[str] | None = None
+    ) -> Iterator[tuple[Loan, list[Payment]]]:
+        """Every loan (or the given ones) with its schedule and payments, in bulk."""
+        ...

@@ -1,0 +1,126 @@
+"""The command line as CONTRACT.md defines it: commands, JSON shapes, exit codes, messages."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from arrears.entrypoints.cli import app
+
+runner = CliRunner()
+
+FEEDS = {
+    "borrowers": "borrower_id,name,phone\nB1,张三,13812345678\n",
+    "loans": "loan_id,borrower_id,product,currency,principal,annual_rate,contract_date\n"
+    "L1,B1,cn-cash,CNY,10000.00,0.24,2026-01-01\n",
+    "installments": "loan_id,seq,due_date,principal_due,interest_due\n"
+    "L1,1,2026-01-31,10000.00,200.00\n",
+}
+
+
+def cli(*args: str, db: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "--db", db])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def db(store_url: str, tmp_path: Path) -> str:
+    """An initialised database holding one loan of 10,000.00 due 2026-01-31, never paid."""
+    assert cli("init", db=store_url)[0] == 0
+    for kind, text in FEEDS.items():
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text, encoding="utf-8")
+        code, _, err = cli("import", kind, str(path), db=store_url)
+        assert code == 0, err
+    return store_url
+
+
+def test_loan_json_has_the_contract_shape_and_exact_amounts(db: str) -> None:
+    # 52 days late: 10,000.00 at 36 % penalty would be 520.00, but the 24 % licensed cap
+    # allows 24 % × 10,000.00 × 82 days / 360 = 546.66 in all, of which 200.00 is interest.
+    code, out, _ = cli("loan", "L1", "--as-of", "2026-03-24", "--json", db=db)
+    assert code == 0
+    document = json.loads(out)
+    assert {k: document[k] for k in ("loan_id", "as_of", "dpd", "bucket", "stage")} == {
+        "loan_id": "L1", "as_of": "2026-03-24", "dpd": 52, "bucket": "M2", "stage": "mid",
+    }  # fmt: skip
+    assert document["overdue"] == {
+        "principal": "10000.00", "interest": "200.00", "penalty": "346.66", "fees": "0.00",
+        "total": "10546.66",
+    }  # fmt: skip
+    assert document["outstanding_principal"] == "10000.00"
+    assert document["cap"]["rule"] == "cn.cap.licensed"
+    assert "法发〔2017〕22号" in document["cap"]["source"]
+    assert sum(int(c["amount"].replace(".", "")) for c in document["cap_cuts"]) == 52_000 - 34_666
+
+
+def test_run_json_counts_the_book_and_posts_the_penalty(db: str) -> None:
+    code, out, _ = cli("run", "--as-of", "2026-03-24", "--json", db=db)
+    assert code == 0
+    document = json.loads(out)
+    assert document["as_of"] == "2026-03-24"
+    assert document["loans"] == 1
+    assert document["buckets"]["M2"] == 1
+    assert sum(document["buckets"].values()) == 1
+    assert document["stages"]["mid"] == 1
+    assert document["penalty_posted"] == "346.66"
+    assert document["interest_posted"] == "200.00"
+    assert document["fees_posted"] == "0.00"
+    assert document["cap_cut"] == "173.34"
+    assert document["planned_contacts"] == {}
+    assert document["blocked_contacts"] == {}
+
+
+def test_a_bad_feed_exits_non_zero_naming_the_row_and_column(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "payments.csv"
+    path.write_text(
+        "payment_id,loan_id,amount,paid_on\nP1,L1,10.00,2026-02-01\nP2,L1,-5.00,2026-02-02\n"
+    )
+    code, _, err = cli("import", "payments", str(path), db=db)
+    assert code != 0
+    assert "payments.csv row 3, column amount" in err
+    code, out, _ = cli("loan", "L1", "--as-of", "2026-02-05", "--json", db=db)
+    assert json.loads(out)["allocations"] == []  # P1 was not written either
+
+
+def test_reimporting_payments_changes_nothing(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "payments.csv"
+    path.write_text("payment_id,loan_id,amount,paid_on\nP1,L1,10.00,2026-02-01\n")
+    assert cli("import", "payments", str(path), db=db)[0] == 0
+    code, out, _ = cli("import", "payments", str(path), "--json", db=db)
+    assert code == 0
+    assert json.loads(out) | {"file": ""} == {
+        "kind": "payments", "file": "", "rows": 1, "inserted": 0, "skipped_duplicates": 1,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("loan", "NOPE", "--as-of", "2026-03-01"), "loan 'NOPE' is not in the database"),
+        (("loan", "L1", "--as-of", "2026-02-30"), "--as-of '2026-02-30' is not a date"),
+        (("import", "people", "x.csv"), "unknown feed kind 'people'"),
+        (("run", "--as-of", "yesterday"), "is not a date"),
+    ],
+)
+def test_bad_requests_exit_non_zero_with_a_clear_message(
+    db: str, args: tuple[str, ...], message: str
+) -> None:
+    code, out, err = cli(*args, db=db)
+    assert code != 0
+    assert message in err
+    assert out == ""
+
+
+def test_commands_refuse_a_database_that_was_never_initialised(tmp_path: Path) -> None:
+    code, _, err = cli("run", "--as-of", "2026-03-01", db=f"sqlite:///{tmp_path / 'new.db'}")
+    assert code == 1
+    assert "run `arrears init` first" in err
+
+
+def test_running_backwards_is_refused(db: str) -> None:
+    assert cli("run", "--as-of", "2026-03-24", db=db)[0] == 0
+    code, _, err = cli("run", "--as-of", "2026-03-01", db=db)
+    assert code == 1
+    assert "already run up to 2026-03-24" in err

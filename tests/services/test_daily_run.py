@@ -1,0 +1,137 @@
+"""The end-of-day run on SQLite and PostgreSQL: idempotent, catching up, schedule independent."""
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, select
+
+from arrears.adapters.db import tables
+from arrears.adapters.db.ledger_store import SqlLedgerStore
+from arrears.adapters.db.run_store import SqlRunStore
+from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.settings import load_settings
+from arrears.adapters.synthetic_book import synthetic_book
+from arrears.bootstrap import App
+from arrears.services.daily_run import RunRefused, run_day
+from arrears.services.import_feed import import_feed
+
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+END = date(2025, 6, 30)
+DERIVED = (tables.charges, tables.cap_cuts, tables.allocations, tables.loan_states)
+
+
+@pytest.fixture
+def app(migrated: Engine, tmp_path: Path) -> App:
+    """An app on the test database holding a 40-loan synthetic book with its payments."""
+    application = App(str(migrated.url), load_settings(None))
+    application.__dict__["engine"] = migrated  # share the fixture's engine (its schema)
+    book = synthetic_book(40, date(2025, 1, 6), 60, seed=11)
+    products = set(application.settings.products)
+    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
+        path = book.write(kind, tmp_path / f"{kind}.csv")
+        import_feed(application.ledger, FileFeedReader(), kind, path, products)
+    return application
+
+
+def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every derived row, in a stable order."""
+    with engine.connect() as conn:
+        return {t.name: sorted(tuple(r) for r in conn.execute(select(t)).all()) for t in DERIVED}
+
+
+def forget_runs(engine: Engine) -> None:
+    """Drop what runs derived, keeping the ledger, to try another schedule."""
+    with engine.begin() as conn:
+        for table in (*DERIVED, tables.runs):
+            conn.execute(delete(table))
+
+
+def run(app: App, day: date) -> dict[str, object]:
+    summary = run_day(app.runs, app.terms, day, AT)
+    stored = app.runs.run_summary(day)
+    assert stored is not None
+    return stored | {"loans": summary.loans}
+
+
+def test_daily_runs_once_and_twice_leave_the_same_state(app: App) -> None:
+    day = END - timedelta(days=20)
+    while day <= END:
+        run(app, day)
+        day += timedelta(days=1)
+    daily = dump(app.engine)
+    forget_runs(app.engine)
+    run(app, END)
+    once = dump(app.engine)
+    run(app, END)
+    twice = dump(app.engine)
+    assert daily == once == twice
+    assert len(once["charges"]) > 40  # the book is delinquent enough to post charges
+
+
+def test_skipped_days_are_caught_up(app: App) -> None:
+    run(app, END)
+    reference = dump(app.engine)
+    forget_runs(app.engine)
+    for day in (END - timedelta(days=45), END - timedelta(days=3), END):
+        run(app, day)
+    assert dump(app.engine) == reference
+
+
+def test_the_stored_state_is_the_domains_evaluation(app: App) -> None:
+    run(app, END)
+    with app.engine.connect() as conn:
+        stored = {r.loan_id: r for r in conn.execute(select(tables.loan_states))}
+    assert len(stored) == 40
+    for loan, payments in app.ledger.load_book():
+        state = app.terms.evaluate(loan, payments, END)
+        row = stored[loan.loan_id]
+        assert (row.dpd, row.bucket, row.stage) == (state.dpd, state.bucket, state.stage)
+        assert (row.overdue_principal, row.overdue_interest, row.overdue_penalty,
+                row.overdue_fees) == (state.overdue.principal, state.overdue.interest,
+                                      state.overdue.penalty, state.overdue.fees)  # fmt: skip
+        assert row.outstanding_principal == state.outstanding_principal
+        assert row.charged == state.charged
+
+
+def test_a_rerun_reports_the_same_amounts_as_the_first_run_of_the_day(app: App) -> None:
+    run(app, END - timedelta(days=7))
+    first = run(app, END)
+    again = run(app, END)
+    assert first == again
+    assert first["since"] == (END - timedelta(days=7)).isoformat()
+    assert first["penalty_posted"] != "0.00"
+
+
+def test_the_run_refuses_to_move_the_book_back_in_time(app: App) -> None:
+    run(app, END)
+    with pytest.raises(RunRefused, match="already run up to 2025-06-30"):
+        run(app, END - timedelta(days=1))
+
+
+def test_a_backdated_payment_is_reflected_by_the_next_run(app: App, tmp_path: Path) -> None:
+    run(app, END)
+    loan = next(loan for loan, payments in list(app.ledger.load_book()) if not payments)
+    path = tmp_path / "late.csv"
+    path.write_text(f"payment_id,loan_id,amount,paid_on\nPX,{loan.loan_id},100.00,2025-03-01\n")
+    import_feed(app.ledger, FileFeedReader(), "payments", path, set(app.settings.products))
+    run(app, END)
+    with app.engine.connect() as conn:
+        paid = conn.execute(
+            select(tables.allocations.c.amount).where(tables.allocations.c.payment_id == "PX")
+        ).scalars()
+        assert sum(paid) == 10_000
+    [(_, payments)] = list(app.ledger.load_book([loan.loan_id]))
+    state = app.terms.evaluate(loan, payments, END)
+    with app.engine.connect() as conn:
+        row = conn.execute(
+            select(tables.loan_states).where(tables.loan_states.c.loan_id == loan.loan_id)
+        ).one()
+    assert row.charged == state.charged
+
+
+def test_store_classes_share_one_engine(app: App) -> None:
+    assert isinstance(app.runs, SqlRunStore)
+    assert isinstance(app.ledger, SqlLedgerStore)
+    assert app.runs.count_loans() == 40
