@@ -229,8 +229,10 @@ def print_loan(document: dict[str, Any]) -> None:
     for charge in document["charges"]:
         out.print(f"  {charge['amount']:>10}  {charge['reason']}")
     for cut in document["cap_cuts"]:
-        where = f"{cut['kind']} on {cut['day']}"
-        out.print(f"  cut {cut['amount']} of {where}: {cut['rule']} ({cut['source']})")
+        days = f"{cut['first_day']}..{cut['last_day']}"
+        out.print(
+            f"  cut {cut['amount']} of {cut['kind']} {days} by {cut['rule']}: {cut['source']}"
+        )
 
 
 class _progress_bar:  # noqa: N801 - used as a context manager verb

@@ -1,10 +1,12 @@
 """Turn domain results into the contract's JSON documents and plain-language reasons."""
 
+from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from arrears.domain.money import format_amount
 from arrears.domain.rates import format_rate
-from arrears.domain.statement import Charge, LoanState
+from arrears.domain.statement import CapCut, Charge, LoanState
 
 
 def loan_document(state: LoanState, currency: str, product: str, day_count: int) -> dict[str, Any]:
@@ -67,17 +69,7 @@ def loan_document(state: LoanState, currency: str, product: str, day_count: int)
             }
             for c in state.charges
         ],
-        "cap_cuts": [
-            {
-                "seq": c.seq,
-                "kind": c.kind,
-                "day": c.day.isoformat(),
-                "amount": format_amount(c.amount),
-                "rule": c.rule_id,
-                "source": c.source,
-            }
-            for c in state.cap_cuts
-        ],
+        "cap_cuts": cut_runs(state.cap_cuts),
         "allocations": [
             {
                 "payment_id": a.payment_id,
@@ -89,6 +81,29 @@ def loan_document(state: LoanState, currency: str, product: str, day_count: int)
             for a in state.allocations
         ],
     }
+
+
+def cut_runs(cuts: Sequence[CapCut]) -> list[dict[str, Any]]:
+    """Cap cuts joined over consecutive days of the same instalment, kind and rule."""
+    runs: list[dict[str, Any]] = []
+    totals: list[int] = []
+    for cut in sorted(cuts, key=lambda c: (c.seq, c.kind, c.day)):
+        last = runs[-1] if runs else None
+        if (
+            last is not None
+            and (last["seq"], last["kind"], last["rule"]) == (cut.seq, cut.kind, cut.rule_id)
+            and date.fromisoformat(last["last_day"]) + timedelta(days=1) >= cut.day
+        ):
+            last["last_day"] = cut.day.isoformat()
+            totals[-1] += cut.amount
+        else:
+            runs.append({"seq": cut.seq, "kind": cut.kind, "first_day": cut.day.isoformat(),
+                         "last_day": cut.day.isoformat(), "rule": cut.rule_id,
+                         "source": cut.source})  # fmt: skip
+            totals.append(cut.amount)
+    for run, total in zip(runs, totals, strict=True):
+        run["amount"] = format_amount(total)
+    return runs
 
 
 def charge_reason(charge: Charge, state: LoanState, day_count: int) -> str:
