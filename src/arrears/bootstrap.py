@@ -8,15 +8,19 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from arrears.adapters.calendar_source import business_calendar
+from arrears.adapters.compliance_pack import contact_packs
+from arrears.adapters.db.contact_store import SqlContactStore
 from arrears.adapters.db.engine import make_engine
 from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.db.migrate import current_revision, head_revision, upgrade
 from arrears.adapters.db.run_store import SqlRunStore
 from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.adapters.settings import Settings, config_path, load_settings
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.errors import DomainError
-from arrears.services.terms import Terms
+from arrears.domain.terms import Terms
+from arrears.services.contact_check import ContactTerms
 
 DATABASE_ENV = "ARREARS_DATABASE_URL"
 DEFAULT_DATABASE = "sqlite:///arrears.db"
@@ -63,6 +67,17 @@ class App:
             return business_calendar(jurisdiction, years, settings.calendar_overrides)
 
         return Terms(settings.products, settings.cap_policies, settings.lpr, calendar_for)
+
+    @cached_property
+    def contacts(self) -> SqlContactStore:
+        """Contact attempts with their decisions, holds and opt-outs."""
+        return SqlContactStore(self.engine)
+
+    @cached_property
+    def contact_terms(self) -> ContactTerms:
+        """The contact rule packs, each product's jurisdiction, and phone-number zones."""
+        jurisdictions = {code: p.jurisdiction for code, p in self.settings.products.items()}
+        return ContactTerms(contact_packs(), jurisdictions, PhonenumbersZones())
 
     def close(self) -> None:
         """Release the database connections (if any were opened)."""

@@ -1,0 +1,1 @@
+"""The end-of-day run as columnar steps over Polars frames (engines: local, spark)."""

@@ -17,7 +17,7 @@ from arrears.domain.loan import Loan, Payment
 from arrears.domain.money import format_amount
 from arrears.domain.stages import STAGES
 from arrears.domain.statement import LoanState, posted_within
-from arrears.services.terms import Terms
+from arrears.domain.terms import Terms
 
 CHUNK = 2_000
 Progress = Callable[[int], None]

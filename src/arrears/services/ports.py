@@ -2,10 +2,11 @@
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Set
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
+from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
 from arrears.domain.loan import Loan, Payment
 from arrears.services.feed import FeedError, FeedKind
 
@@ -141,4 +142,69 @@ class LedgerStore(Protocol):
         self, loan_ids: Collection[str] | None = None
     ) -> Iterator[tuple[Loan, list[Payment]]]:
         """Every loan (or the given ones) with its schedule and payments, in bulk."""
+        ...
+
+
+@dataclass(frozen=True)
+class ContactFile:
+    """What is stored about a borrower that contact decisions read (registered contacts only)."""
+
+    borrower_id: str
+    phone: str  # E.164
+    timezone: str | None  # the recorded IANA zone; None = derived from the phone number
+    products: frozenset[str]  # of the borrower's loans, which say which rule packs apply
+    contacts: Mapping[str, str]  # registered contact id -> E.164 phone (never a phone book)
+    attempts: tuple[ContactAttempt, ...] = ()
+    holds: tuple[Hold, ...] = ()
+    opt_outs: tuple[OptOut, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredAttempt:
+    """A recorded contact attempt with the compliance decision taken at its instant."""
+
+    attempt_id: int
+    borrower_id: str
+    attempt: ContactAttempt
+    recorded_at: datetime
+    decision: ContactDecision
+
+
+class ContactStore(Protocol):
+    """Stored contact history: attempts with their decisions, holds and opt-outs."""
+
+    def load_contact_file(self, borrower_id: str) -> ContactFile | None:
+        """Everything contact decisions need about a borrower; None if the borrower is unknown."""
+        ...
+
+    def record_attempt(
+        self,
+        borrower_id: str,
+        attempt: ContactAttempt,
+        recorded_at: datetime,
+        decision: ContactDecision,
+    ) -> StoredAttempt:
+        """Store an attempt (always: it happened) with the decision taken at its instant."""
+        ...
+
+    def record_hold(self, borrower_id: str, hold: Hold) -> None:
+        """Store a hold; the same kind and start day again replaces its end and note."""
+        ...
+
+    def record_opt_out(self, borrower_id: str, opt_out: OptOut) -> None:
+        """Store an opt-out of a channel; an earlier one for the channel is kept."""
+        ...
+
+
+class PhoneNumbers(Protocol):
+    """Phone numbers: their E.164 form and the time zones in which they may ring."""
+
+    def normalise(self, raw: str) -> str:
+        """The number in E.164, or ValueError saying what is wrong."""
+        ...
+
+    def zones(
+        self, phone: str | None, default_zone: str, recorded: str | None = None
+    ) -> tuple[str, ...]:
+        """A person's candidate zones: the recorded zone wins, else the number's, else default."""
         ...

@@ -1,0 +1,138 @@
+"""The book as columnar state: one frame of loans, one of instalments, one of payments.
+
+Loans carry their terms as integers (rates as numerator/denominator, so every computation
+stays exact in Int64) and their running totals; instalments carry their balances. Both are
+"as of the end of `state_date`": a run advances them day by day to its `as_of`.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+import polars as pl
+
+LOAN_SCHEMA = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "borrower_id": pl.String,
+        "product": pl.String,
+        "contract_date": pl.Date,
+        "principal": pl.Int64,
+        "state_date": pl.Date,
+        "pen_num": pl.Int64,
+        "pen_den": pl.Int64,
+        "cap_num": pl.Int64,  # null: uncapped
+        "cap_den": pl.Int64,
+        "day_count": pl.Int64,
+        "grace_days": pl.Int64,
+        "late_fee": pl.Int64,
+        "rank_fees": pl.Int8,  # position of each component in the product's allocation order
+        "rank_penalty": pl.Int8,
+        "rank_interest": pl.Int8,
+        "rank_principal": pl.Int8,
+        "charged": pl.Int64,
+        "principal_days": pl.Int64,
+        "credit": pl.Int64,
+    }
+)
+
+INSTALMENT_SCHEMA = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "seq": pl.Int64,
+        "due_date": pl.Date,
+        "eff_due": pl.Date,
+        "principal_due": pl.Int64,
+        "interest_due": pl.Int64,
+        "fee_due": pl.Int64,
+        "interest_charged": pl.Int64,
+        "fees_charged": pl.Int64,
+        "penalty_charged": pl.Int64,
+        "paid_fees": pl.Int64,
+        "paid_penalty": pl.Int64,
+        "paid_interest": pl.Int64,
+        "paid_principal": pl.Int64,
+        "pending": pl.Int64,  # penalty accrued inside grace, owed only once grace is exceeded
+        "pending_first": pl.Date,
+        "pending_days": pl.Int64,
+        "pending_base": pl.Int64,  # -1 once the pending days stop being uniform
+        "pending_daily": pl.Int64,
+        "beyond_grace": pl.Boolean,
+        "run_first": pl.Date,  # the open run of identical daily penalty postings
+        "run_last": pl.Date,
+        "run_base": pl.Int64,
+        "run_daily": pl.Int64,
+    }
+)
+
+PAYMENT_SCHEMA = pl.Schema(
+    {
+        "payment_id": pl.String,
+        "loan_id": pl.String,
+        "amount": pl.Int64,
+        "paid_on": pl.Date,
+    }
+)
+
+ZERO_BALANCES = (
+    "interest_charged", "fees_charged", "penalty_charged", "paid_fees", "paid_penalty",
+    "paid_interest", "paid_principal", "pending",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Book:
+    """Loans, instalments and payments as frames, sorted by loan then due order."""
+
+    loans: pl.DataFrame
+    instalments: pl.DataFrame
+    payments: pl.DataFrame
+
+    def with_frames(self, **frames: pl.DataFrame) -> "Book":
+        """A copy with some frames replaced."""
+        return replace(self, **frames)
+
+
+def fresh_instalments(schedule: pl.DataFrame) -> pl.DataFrame:
+    """Instalment state before the contract date: nothing charged, nothing paid."""
+    frame = schedule.with_columns(
+        *(pl.lit(0, pl.Int64).alias(name) for name in ZERO_BALANCES),
+        pl.lit(None, pl.Date).alias("pending_first"),
+        pl.lit(0, pl.Int64).alias("pending_days"),
+        pl.lit(0, pl.Int64).alias("pending_base"),
+        pl.lit(0, pl.Int64).alias("pending_daily"),
+        pl.lit(False).alias("beyond_grace"),
+        pl.lit(None, pl.Date).alias("run_first"),
+        pl.lit(None, pl.Date).alias("run_last"),
+        pl.lit(0, pl.Int64).alias("run_base"),
+        pl.lit(0, pl.Int64).alias("run_daily"),
+    )
+    return (
+        frame.select(list(INSTALMENT_SCHEMA))
+        .cast(INSTALMENT_SCHEMA)
+        .sort("loan_id", "due_date", "seq")
+    )
+
+
+def fresh_loans(terms: pl.DataFrame) -> pl.DataFrame:
+    """Loan state before the contract date: the day before it, nothing charged."""
+    frame = terms.with_columns(
+        (pl.col("contract_date") - pl.duration(days=1)).alias("state_date"),
+        pl.lit(0, pl.Int64).alias("charged"),
+        pl.lit(0, pl.Int64).alias("principal_days"),
+        pl.lit(0, pl.Int64).alias("credit"),
+    )
+    return frame.select(list(LOAN_SCHEMA)).cast(LOAN_SCHEMA).sort("loan_id")
+
+
+def empty_payments() -> pl.DataFrame:
+    """No payments."""
+    return pl.DataFrame(schema=PAYMENT_SCHEMA)
+
+
+def first_day_to_run(loans: pl.DataFrame) -> date | None:
+    """The earliest day some loan still has to be run for."""
+    value = loans.get_column("state_date").min()
+    if value is None:
+        return None
+    assert isinstance(value, date)
+    return date.fromordinal(value.toordinal() + 1)

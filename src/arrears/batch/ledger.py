@@ -1,0 +1,58 @@
+"""What a run posts besides balances: charge records, cap cuts and allocations, as frames."""
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+CHARGE_SCHEMA = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "seq": pl.Int64,
+        "kind": pl.String,
+        "posted_on": pl.Date,
+        "first_day": pl.Date,
+        "last_day": pl.Date,
+        "base": pl.Int64,
+        "daily": pl.Int64,
+        "amount": pl.Int64,
+    }
+)
+CUT_SCHEMA = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "seq": pl.Int64,
+        "kind": pl.String,
+        "day": pl.Date,
+        "amount": pl.Int64,
+    }
+)
+ALLOCATION_SCHEMA = pl.Schema(
+    {
+        "loan_id": pl.String,
+        "payment_id": pl.String,
+        "seq": pl.Int64,  # 0: held as credit
+        "component": pl.String,
+        "amount": pl.Int64,
+        "paid_on": pl.Date,
+    }
+)
+
+
+@dataclass
+class Postings:
+    """Frames posted by the days of one run, gathered and concatenated once at the end."""
+
+    charges: list[pl.DataFrame] = field(default_factory=list)
+    cuts: list[pl.DataFrame] = field(default_factory=list)
+    allocations: list[pl.DataFrame] = field(default_factory=list)
+
+    def add(self, kind: str, frame: pl.DataFrame) -> None:
+        """Keep a non-empty frame of one kind."""
+        if frame.height:
+            getattr(self, kind).append(frame)
+
+    def frame(self, kind: str) -> pl.DataFrame:
+        """Everything of one kind posted so far."""
+        schema = {"charges": CHARGE_SCHEMA, "cuts": CUT_SCHEMA, "allocations": ALLOCATION_SCHEMA}
+        parts = [part.select(list(schema[kind])).cast(schema[kind]) for part in getattr(self, kind)]
+        return pl.concat(parts) if parts else pl.DataFrame(schema=schema[kind])

@@ -1,0 +1,87 @@
+"""Loan terms as integer columns (exact in Int64), and effective due dates, for the frames."""
+
+from datetime import date
+
+import polars as pl
+
+from arrears.domain.calendar import effective_due_date
+from arrears.domain.caps import cap_rule_for
+from arrears.domain.errors import DomainError
+from arrears.domain.product import COMPONENTS
+from arrears.domain.rates import parse_rate
+from arrears.domain.terms import Terms
+
+# Int64 headroom: the largest intermediate products (2·principal·rate numerator, and
+# principal·days·cap numerator) must stay below this, or the run refuses the book.
+INT64_SAFE = 2**62
+_KEYS = ["product", "contract_date", "annual_rate", "penalty_rate"]
+
+
+def loan_terms(loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
+    """Add pen_num/pen_den, cap_num/cap_den, day_count, grace, late fee and allocation ranks."""
+    rows = []
+    for product_code, contract, rate, penalty in loans.select(_KEYS).unique().iter_rows():
+        product = terms.products.get(product_code)
+        if product is None:
+            raise DomainError(f"loans use unknown product {product_code!r}")
+        annual = parse_rate(rate)
+        pen = product.penalty_rate_for(annual, parse_rate(penalty) if penalty else None)
+        policies = terms.cap_policies.get(product.jurisdiction, {})
+        cap = cap_rule_for(product.cap, contract, policies, terms.lpr).rate
+        rows.append({
+            "product": product_code, "contract_date": contract, "annual_rate": rate,
+            "penalty_rate": penalty, "pen_num": pen.numerator, "pen_den": pen.denominator,
+            "cap_num": cap.numerator if cap is not None else None,
+            "cap_den": cap.denominator if cap is not None else None,
+            "day_count": product.day_count, "grace_days": product.grace_days,
+            "late_fee": product.late_fee,
+            **{f"rank_{c}": product.allocation.index(c) for c in COMPONENTS},
+        })  # fmt: skip
+    schema = {"contract_date": pl.Date, "annual_rate": pl.String, "penalty_rate": pl.String,
+              "cap_num": pl.Int64, "cap_den": pl.Int64}  # fmt: skip
+    table = pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
+    joined = loans.join(table, on=_KEYS, how="left", nulls_equal=True, maintain_order="left")
+    _check_headroom(joined)
+    return joined
+
+
+def _check_headroom(loans: pl.DataFrame) -> None:
+    """Refuse terms whose exact integer arithmetic could overflow Int64 (named, not wrapped)."""
+    if loans.height == 0:
+        return
+    worst = loans.select(
+        (2 * pl.col("principal") * pl.col("pen_num")).max().alias("penalty"),
+        (pl.col("principal") * 40_000 * pl.col("cap_num").fill_null(0)).max().alias("cap"),
+    ).row(0)
+    if any(value is not None and value >= INT64_SAFE for value in worst):
+        raise DomainError(
+            "a loan's principal and rates are too large for the columnar engine's exact Int64 "
+            "arithmetic (use rates with fewer decimals)"
+        )
+
+
+def fill_effective_due(
+    instalments: pl.DataFrame, loans: pl.DataFrame, terms: Terms, upto: date
+) -> pl.DataFrame:
+    """Effective due dates of instalments falling due by `upto` that do not have one yet."""
+    wanted = instalments.filter(pl.col("eff_due").is_null() & (pl.col("due_date") <= upto))
+    if wanted.height == 0:
+        return instalments
+    pairs = (
+        wanted.join(loans.select("loan_id", "product"), on="loan_id")
+        .select("product", "due_date")
+        .unique()
+    )
+    rows = []
+    for product_code, due in pairs.iter_rows():
+        product = terms.products[product_code]
+        calendar = terms.calendar_for(product.jurisdiction, due.year, due.year + 1)
+        rows.append((product_code, due, effective_due_date(due, product.holiday_rule, calendar)))
+    table = pl.DataFrame(rows, schema=["product", "due_date", "eff_new"], orient="row")
+    filled = (
+        instalments.join(loans.select("loan_id", "product"), on="loan_id", how="left",
+                         maintain_order="left")
+        .join(table, on=["product", "due_date"], how="left", maintain_order="left")
+        .with_columns(pl.coalesce("eff_due", "eff_new").alias("eff_due"))
+    )  # fmt: skip
+    return filled.drop("product", "eff_new")

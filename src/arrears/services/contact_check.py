@@ -1,0 +1,126 @@
+"""Use case: would this contact be allowed at this instant? (load the facts → the packs decide)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from arrears.domain.compliance import RulePack, decide_contact
+from arrears.domain.contact import ContactDecision, ContactFacts, ContactRequest, Reason
+from arrears.domain.errors import DomainError
+from arrears.services.ports import ContactFile, ContactStore, PhoneNumbers
+
+# Channels that reach a phone number: without --to they go to the registered number.
+PHONE_CHANNELS = frozenset({"call", "sms"})
+
+
+class ContactRefused(DomainError):
+    """The contact cannot be decided or recorded: unknown borrower, contact or rule pack."""
+
+
+class ContactInputError(DomainError):
+    """A malformed input (a phone number that is not one)."""
+
+
+@dataclass(frozen=True)
+class ContactTerms:
+    """What contact decisions need besides the store: the packs and how to read numbers."""
+
+    packs: Mapping[str, RulePack]  # jurisdiction -> contact rules
+    jurisdictions: Mapping[str, str]  # product code -> jurisdiction
+    phones: PhoneNumbers
+
+
+def check_contact(
+    store: ContactStore, terms: ContactTerms, request: ContactRequest
+) -> ContactDecision:
+    """The decision for a request: every rule of every pack that applies to the borrower."""
+    file = load_file(store, request.borrower_id)
+    return decide_in_file(file, resolve_request(file, terms, request), terms)
+
+
+def load_file(store: ContactStore, borrower_id: str) -> ContactFile:
+    """The borrower's stored contact file, or ContactRefused naming the unknown borrower."""
+    file = store.load_contact_file(borrower_id)
+    if file is None:
+        raise ContactRefused(f"borrower {borrower_id!r} is not in the database")
+    return file
+
+
+def resolve_request(
+    file: ContactFile, terms: ContactTerms, request: ContactRequest
+) -> ContactRequest:
+    """The request with its number in E.164; a call or SMS without one goes to the record's."""
+    if request.to_phone is not None:
+        try:
+            return replace(request, to_phone=terms.phones.normalise(request.to_phone))
+        except ValueError as error:
+            raise ContactInputError(f"--to: {error}") from None
+    if request.channel not in PHONE_CHANNELS:
+        return request
+    if request.contact_id is None:
+        return replace(request, to_phone=file.phone)
+    return replace(request, to_phone=file.contacts.get(request.contact_id))
+
+
+def decide_in_file(
+    file: ContactFile, request: ContactRequest, terms: ContactTerms
+) -> ContactDecision:
+    """Decide under each pack that governs one of the borrower's loans; all must allow."""
+    reasons: list[Reason] = []
+    for pack in packs_for(file, terms):
+        reasons.extend(decide_contact(request, facts_for(file, request, pack, terms), pack).reasons)
+    return ContactDecision(all(r.passed for r in reasons), tuple(reasons))
+
+
+def packs_for(file: ContactFile, terms: ContactTerms) -> list[RulePack]:
+    """The rule packs of the jurisdictions of the borrower's loans (no loan: refused)."""
+    if not file.products:
+        raise ContactRefused(
+            f"borrower {file.borrower_id!r} has no loan, so no rule pack says a contact is "
+            f"allowed; import their loans first"
+        )
+    found: dict[str, RulePack] = {}
+    for product in sorted(file.products):
+        jurisdiction = terms.jurisdictions.get(product)
+        if jurisdiction is None:
+            raise ContactRefused(f"product {product!r} of borrower {file.borrower_id!r} is unknown")
+        if jurisdiction not in terms.packs:
+            raise ContactRefused(f"no contact rule pack for jurisdiction {jurisdiction!r}")
+        found[jurisdiction] = terms.packs[jurisdiction]
+    return [found[j] for j in sorted(found)]
+
+
+def facts_for(
+    file: ContactFile, request: ContactRequest, pack: RulePack, terms: ContactTerms
+) -> ContactFacts:
+    """The facts one pack decides on, with the zones of the person the request reaches.
+
+    Days count in the borrower's zone: the recorded one, else their number's only zone, else
+    the pack's. The time of day must suit the person reached: the borrower (recorded zone,
+    else every zone of the number dialled) or a contact (every zone of their number).
+    """
+    phones, default = terms.phones, pack.default_zone
+    own = phones.zones(file.phone, default, file.timezone)
+    day_zone = own[0] if len(own) == 1 else default
+    if request.contact_id is None:
+        zones = phones.zones(request.to_phone or file.phone, default, file.timezone)
+    else:
+        zones = phones.zones(request.to_phone or file.contacts.get(request.contact_id), default)
+    return ContactFacts(
+        zones=zones,
+        day_zone=day_zone,
+        attempts=file.attempts,
+        holds=file.holds,
+        opt_outs=file.opt_outs,
+        contacts=file.contacts,
+    )
+
+
+def reason_document(reason: Reason) -> dict[str, Any]:
+    """A reason as stored and printed: {"rule", "source", "detail", "passed"}."""
+    return {
+        "rule": reason.rule,
+        "source": reason.source,
+        "detail": reason.detail,
+        "passed": reason.passed,
+    }

@@ -1,0 +1,56 @@
+"""Use cases that record contact facts: an attempt made (with its decision), holds, opt-outs."""
+
+from datetime import datetime
+
+from arrears.domain.contact import ContactAttempt, ContactRequest, Hold, OptOut
+from arrears.domain.errors import DomainError
+from arrears.services.contact_check import (
+    ContactInputError,
+    ContactRefused,
+    ContactTerms,
+    decide_in_file,
+    load_file,
+    resolve_request,
+)
+from arrears.services.ports import ContactStore, StoredAttempt
+
+
+def log_contact(
+    store: ContactStore,
+    terms: ContactTerms,
+    request: ContactRequest,
+    outcome: str,
+    recorded_at: datetime,
+) -> StoredAttempt:
+    """Record an attempt that happened, with the decision the packs take at its instant.
+
+    It is recorded even when a rule was broken (the record is a fact, flagged allowed=false);
+    only a contact the borrower never registered is refused: no phone book is ever stored.
+    """
+    file = load_file(store, request.borrower_id)
+    if request.contact_id is not None and request.contact_id not in file.contacts:
+        raise ContactRefused(
+            f"contact {request.contact_id!r} is not registered for borrower "
+            f"{request.borrower_id!r} (only contacts the borrower registered may be reached)"
+        )
+    resolved = resolve_request(file, terms, request)
+    try:
+        attempt = ContactAttempt(
+            resolved.at, resolved.channel, resolved.to_phone, resolved.contact_id, outcome
+        )
+    except DomainError as error:
+        raise ContactInputError(str(error)) from None
+    decision = decide_in_file(file, resolved, terms)
+    return store.record_attempt(request.borrower_id, attempt, recorded_at, decision)
+
+
+def place_hold(store: ContactStore, borrower_id: str, hold: Hold) -> None:
+    """Pause collection for a borrower (or change the end of a hold placed before)."""
+    load_file(store, borrower_id)
+    store.record_hold(borrower_id, hold)
+
+
+def record_opt_out(store: ContactStore, borrower_id: str, opt_out: OptOut) -> None:
+    """Record that a borrower asked not to be contacted through a channel."""
+    load_file(store, borrower_id)
+    store.record_opt_out(borrower_id, opt_out)

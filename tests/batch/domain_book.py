@@ -1,0 +1,65 @@
+"""Build columnar books from domain loans, and compare the engine with evaluate_loan."""
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import polars as pl
+
+from arrears.batch.book import Book, fresh_instalments, fresh_loans
+from arrears.batch.terms_frame import loan_terms
+from arrears.domain.loan import Loan, Payment
+from arrears.domain.terms import Terms
+
+
+def rate_text(rate: Fraction | None) -> str | None:
+    """A Fraction with a finite decimal expansion as exact decimal text."""
+    if rate is None:
+        return None
+    text = format(Decimal(rate.numerator) / Decimal(rate.denominator), "f")
+    assert Fraction(text) == rate, rate
+    return text
+
+
+def book_of(loans: list[tuple[Loan, list[Payment]]], terms: Terms) -> Book:
+    """The columnar book of domain loans, before any run."""
+    loan_rows = pl.DataFrame(
+        [
+            {"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "product": loan.product,
+             "contract_date": loan.contract_date, "principal": loan.principal,
+             "annual_rate": rate_text(loan.annual_rate),
+             "penalty_rate": rate_text(loan.penalty_rate)}
+            for loan, _ in loans
+        ],
+        schema={"loan_id": pl.String, "borrower_id": pl.String, "product": pl.String,
+                "contract_date": pl.Date, "principal": pl.Int64, "annual_rate": pl.String,
+                "penalty_rate": pl.String},
+    )  # fmt: skip
+    schedule = pl.DataFrame(
+        [
+            {"loan_id": loan.loan_id, "seq": i.seq, "due_date": i.due_date, "eff_due": None,
+             "principal_due": i.principal_due, "interest_due": i.interest_due,
+             "fee_due": i.fee_due}
+            for loan, _ in loans
+            for i in loan.installments
+        ],
+        schema={"loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date, "eff_due": pl.Date,
+                "principal_due": pl.Int64, "interest_due": pl.Int64, "fee_due": pl.Int64},
+    )  # fmt: skip
+    payments = pl.DataFrame(
+        [
+            {"payment_id": p.payment_id, "loan_id": loan.loan_id, "amount": p.amount,
+             "paid_on": p.paid_on}
+            for loan, pays in loans
+            for p in pays
+        ],
+        schema={"payment_id": pl.String, "loan_id": pl.String, "amount": pl.Int64,
+                "paid_on": pl.Date},
+    )  # fmt: skip
+    return Book(fresh_loans(loan_terms(loan_rows, terms)), fresh_instalments(schedule), payments)
+
+
+def as_of_date(value: object) -> date:
+    """A polars date cell as a date."""
+    assert isinstance(value, date)
+    return value

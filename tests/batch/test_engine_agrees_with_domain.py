@@ -1,0 +1,145 @@
+"""The columnar engine equals evaluate_loan on every loan of random books, to the fen."""
+
+from collections import defaultdict
+from datetime import date, timedelta
+from fractions import Fraction
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arrears.batch.advance import advance
+from arrears.batch.ageing import loan_states
+from arrears.domain.calendar import BusinessCalendar
+from arrears.domain.caps import CapPolicy
+from arrears.domain.loan import Installment, Loan, Payment
+from arrears.domain.lpr import LprFixing, LprTable
+from arrears.domain.product import COMPONENTS, Product
+from arrears.domain.terms import Terms
+from tests.batch.domain_book import book_of
+
+START = date(2026, 1, 1)
+CALENDAR = BusinessCalendar(
+    frozenset({date(2026, 2, 17), date(2026, 2, 18), date(2026, 5, 1)}),
+    frozenset({date(2026, 2, 14)}),
+    frozenset(range(2025, 2028)),
+)
+LPR = LprTable((LprFixing(date(2025, 5, 20), Fraction("0.03"), "LPR"),), date(2026, 12, 31))
+POLICIES = {
+    "cn": {
+        "licensed": CapPolicy("cn.cap.licensed", "src", rate=Fraction("0.24")),
+        "private": CapPolicy("cn.cap.private", "src", lpr_multiple=Fraction(4)),
+    }
+}
+
+
+def products(
+    grace: int, fee: int, order: tuple[str, ...], cap: str, rule: str
+) -> dict[str, Product]:
+    return {"p": Product("p", cap=cap, grace_days=grace, late_fee=fee, allocation=order,
+                         holiday_rule=rule)}  # fmt: skip
+
+
+Case = tuple[Terms, list[tuple[Loan, list[Payment]]], date]
+
+
+@st.composite
+def books(draw: st.DrawFn) -> Case:
+    product = products(
+        draw(st.integers(0, 4)), draw(st.sampled_from([0, 1_000])),
+        tuple(draw(st.permutations(COMPONENTS))),
+        draw(st.sampled_from(["licensed", "private", "none"])),
+        draw(st.sampled_from(["none", "next_business_day"])),
+    )  # fmt: skip
+    terms = Terms(product, POLICIES, LPR, lambda _j, _a, _b: CALENDAR)
+    loans = []
+    for n in range(draw(st.integers(1, 5))):
+        count = draw(st.integers(1, 4))
+        offsets = sorted(draw(st.lists(st.integers(1, 70), min_size=count, max_size=count)))
+        items = tuple(
+            Installment(seq, START + timedelta(days=o), draw(st.integers(1, 300_000)),
+                        draw(st.integers(0, 30_000)), draw(st.sampled_from([0, 0, 700])))
+            for seq, o in enumerate(offsets, start=1)
+        )  # fmt: skip
+        rate = Fraction(draw(st.sampled_from(["0.12", "0.24", "0.36"])))
+        penalty = draw(st.sampled_from([None, Fraction("0.18"), Fraction("0.365")]))
+        loan = Loan(f"L{n}", "B", "p", "CNY", sum(i.principal_due for i in items), rate, START,
+                    items, penalty)  # fmt: skip
+        pays = [
+            Payment(f"P{n}-{k}", draw(st.integers(1, 350_000)),
+                    START + timedelta(days=draw(st.integers(0, 110))))
+            for k in range(draw(st.integers(0, 4)))
+        ]  # fmt: skip
+        loans.append((loan, pays))
+    return terms, loans, START + timedelta(days=draw(st.integers(0, 110)))
+
+
+@settings(max_examples=120, deadline=None)
+@given(books(), st.integers(0, 3))
+def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits: int) -> None:
+    terms, loans, as_of = case
+    book = book_of(loans, terms)
+    # Run in one go or in several runs: the result must not depend on it.
+    stops = sorted({START + (as_of - START) * k // (splits + 1) for k in range(1, splits + 1)})
+    charges, cuts, allocations = [], [], []
+    for stop in [*stops, as_of]:
+        book, out = advance(book, stop, terms)
+        charges.append(out.frame("charges"))
+        cuts.append(out.frame("cuts"))
+        allocations.append(out.frame("allocations"))
+    states = {
+        row["loan_id"]: row
+        for row in loan_states(book.loans, book.instalments, as_of).iter_rows(named=True)
+    }
+    for loan, pays in loans:
+        ref = terms.evaluate(loan, pays, as_of)
+        row = states[loan.loan_id]
+        assert (row["dpd"], row["bucket"], row["stage"]) == (ref.dpd, ref.bucket, ref.stage)
+        assert (row["overdue_principal"], row["overdue_interest"], row["overdue_penalty"],
+                row["overdue_fees"]) == (ref.overdue.principal, ref.overdue.interest,
+                                         ref.overdue.penalty, ref.overdue.fees)  # fmt: skip
+        assert row["outstanding_principal"] == ref.outstanding_principal
+        assert (row["credit"], row["charged"]) == (ref.credit, ref.charged)
+    _same_postings(loans, terms, as_of, charges, cuts, allocations)
+
+
+def _same_postings(
+    loans: list[tuple[Loan, list[Payment]]],
+    terms: Terms,
+    as_of: date,
+    charges: list[pl.DataFrame],
+    cuts: list[pl.DataFrame],
+    allocations: list[pl.DataFrame],
+) -> None:
+    got_charges = _latest_charges(pl.concat(charges))
+    got_cuts = pl.concat(cuts).group_by("loan_id", "seq", "kind", "day").agg(pl.col("amount").sum())
+    got_alloc = pl.concat(allocations)
+    for loan, pays in loans:
+        ref = terms.evaluate(loan, pays, as_of)
+        mine = got_charges.filter(pl.col("loan_id") == loan.loan_id)
+        totals: defaultdict[tuple[int, str], int] = defaultdict(int)
+        for c in ref.charges:
+            totals[(c.seq, c.kind)] += c.amount
+        summed = mine.group_by("seq", "kind").agg(pl.col("amount").sum())
+        assert totals == {(r["seq"], r["kind"]): r["amount"] for r in summed.iter_rows(named=True)}
+        ref_cuts: defaultdict[tuple[int, str, date], int] = defaultdict(int)
+        for cut in ref.cap_cuts:
+            ref_cuts[(cut.seq, cut.kind, cut.day)] += cut.amount
+        mine_cuts = got_cuts.filter(pl.col("loan_id") == loan.loan_id)
+        assert dict(ref_cuts) == {
+            (r["seq"], r["kind"], r["day"]): r["amount"] for r in mine_cuts.iter_rows(named=True)
+        }
+        ref_alloc: defaultdict[tuple[str, int, str, date], int] = defaultdict(int)
+        for a in ref.allocations:
+            ref_alloc[(a.payment_id, a.seq or 0, a.component, a.paid_on)] += a.amount
+        mine_alloc: defaultdict[tuple[str, int, str, date], int] = defaultdict(int)
+        for r in got_alloc.filter(pl.col("loan_id") == loan.loan_id).iter_rows(named=True):
+            mine_alloc[(r["payment_id"], r["seq"], r["component"], r["paid_on"])] += r["amount"]
+        assert dict(ref_alloc) == dict(mine_alloc)
+
+
+def _latest_charges(frame: pl.DataFrame) -> pl.DataFrame:
+    """Records keyed like the store: a later run's record of the same key replaces it."""
+    return frame.unique(
+        ["loan_id", "seq", "kind", "first_day", "posted_on"], keep="last", maintain_order=True
+    )

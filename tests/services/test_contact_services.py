@@ -1,0 +1,171 @@
+"""Contact check and log on a real store: facts loaded, packs chosen by the loans, zones found."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, insert, select
+
+from arrears.adapters.db import tables
+from arrears.adapters.settings import load_settings
+from arrears.bootstrap import App
+from arrears.domain.contact import ContactRequest, Hold, OptOut
+from arrears.services.contact_check import ContactInputError, ContactRefused, check_contact
+from arrears.services.contact_log import log_contact, place_hold, record_opt_out
+
+BEIJING = timezone(timedelta(hours=8))
+NOW = datetime(2026, 3, 3, tzinfo=UTC)
+BORROWERS = [
+    ("B1", "+8613812345678", None),
+    ("B2", "+12125551234", "America/Los_Angeles"),  # a New York number, living in California
+    ("B3", "+18005550199", None),  # toll-free: every US zone
+    ("B4", "+8613712345678", None),  # no loan
+    ("B5", "+8613612345678", None),  # loans in China and the US
+]
+LOANS = [("L1", "B1", "cn-cash"), ("L2", "B2", "us-installment"), ("L3", "B3", "us-installment"),
+         ("L5", "B5", "cn-cash"), ("L6", "B5", "us-installment")]  # fmt: skip
+
+
+@pytest.fixture
+def app(migrated: Engine) -> App:
+    """An app on the test database with the borrowers above; B1 registered contact C1."""
+    application = App(str(migrated.url), load_settings(None))
+    application.__dict__["engine"] = migrated  # share the fixture's engine (its schema)
+    with migrated.begin() as conn:
+        conn.execute(
+            insert(tables.borrowers),
+            [{"borrower_id": b, "name": b, "phone": p, "timezone": z} for b, p, z in BORROWERS],
+        )
+        conn.execute(
+            insert(tables.contacts),
+            {"contact_id": "C1", "borrower_id": "B1", "name": "李四", "phone": "+8613912345678",
+             "relation": "spouse"},
+        )  # fmt: skip
+        conn.execute(
+            insert(tables.loans),
+            [{"loan_id": loan, "borrower_id": b, "product": product, "currency": "CNY",
+              "principal": 100_000, "annual_rate": "0.2", "contract_date": date(2026, 1, 1)}
+             for loan, b, product in LOANS],
+        )  # fmt: skip
+    return application
+
+
+def check(app: App, borrower: str, at: datetime, **kw: Any) -> Any:
+    """Check a call (unless told otherwise) at an instant."""
+    channel = kw.pop("channel", "call")
+    return check_contact(
+        app.contacts, app.contact_terms, ContactRequest(borrower, channel, at, **kw)
+    )
+
+
+def log(app: App, borrower: str, at: datetime, outcome: str, **kw: Any) -> Any:
+    """Log a call (unless told otherwise)."""
+    channel = kw.pop("channel", "call")
+    request = ContactRequest(borrower, channel, at, **kw)
+    return log_contact(app.contacts, app.contact_terms, request, outcome, NOW)
+
+
+def broken(decision: Any) -> set[str]:
+    """The ids of the rules a decision says are broken."""
+    return {r.rule for r in decision.broken}
+
+
+def test_an_unknown_borrower_is_refused(app: App) -> None:
+    with pytest.raises(ContactRefused, match="'B9' is not in the database"):
+        check(app, "B9", NOW)
+
+
+def test_a_borrower_without_a_loan_has_no_pack_to_say_yes(app: App) -> None:
+    with pytest.raises(ContactRefused, match="has no loan"):
+        check(app, "B4", NOW)
+
+
+def test_a_call_without_a_number_dials_the_registered_one(app: App) -> None:
+    morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
+    for minute in range(6):
+        stored = log(app, "B1", morning + timedelta(minutes=minute), "no_answer")
+        assert stored.attempt.to_phone == "+8613812345678"
+        assert stored.decision.allowed
+    later = morning + timedelta(hours=1)
+    assert broken(check(app, "B1", later)) == {"cn.dial_attempts_per_number_per_day"}
+    assert broken(check(app, "B1", later, to_phone="+86 137 1234 5678")) == set()
+
+
+def test_a_number_that_is_not_one_is_an_input_error(app: App) -> None:
+    with pytest.raises(ContactInputError, match="--to: '12345' is not a valid phone number"):
+        check(app, "B1", NOW, to_phone="12345")
+
+
+def test_the_recorded_time_zone_wins_over_the_phone(app: App) -> None:
+    # 09:00 in New York is 06:00 in Los Angeles, where B2 lives.
+    at = datetime(2026, 3, 2, 14, tzinfo=UTC)
+    decision = check(app, "B2", at)
+    assert broken(decision) == {"us.inconvenient_time"}
+    (time_rule,) = [r for r in decision.reasons if r.rule == "us.inconvenient_time"]
+    assert "06:00 in America/Los_Angeles" in time_rule.detail
+
+
+def test_a_toll_free_number_must_suit_every_us_zone(app: App) -> None:
+    # 12:00 in New York is 07:00 in Honolulu; 19:00 in New York (14:00 Honolulu) is too late
+    # for Guam, and 23:00 UTC suits them all (19:00 New York, 13:00 Honolulu, 09:00 Guam).
+    assert broken(check(app, "B3", datetime(2026, 3, 2, 17, tzinfo=UTC))) == {
+        "us.inconvenient_time"
+    }
+    assert broken(check(app, "B3", datetime(2026, 3, 2, 23, tzinfo=UTC))) == set()
+
+
+def test_a_logged_attempt_that_broke_a_rule_is_kept_and_flagged(app: App) -> None:
+    stored = log(app, "B1", datetime(2026, 3, 2, 23, tzinfo=BEIJING), "connected")
+    assert not stored.decision.allowed
+    assert broken(stored.decision) == {"cn.quiet_hours"}
+    with app.engine.connect() as conn:
+        assert conn.execute(select(tables.contact_attempts.c.allowed)).scalars().all() == [False]
+
+
+def test_logging_an_unregistered_contact_is_refused_and_nothing_is_stored(app: App) -> None:
+    with pytest.raises(ContactRefused, match="'C9' is not registered for borrower 'B1'"):
+        log(app, "B1", NOW, "connected", contact_id="C9", to_phone="+8613612345678")
+    with app.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.contact_attempts)).scalar() == 0
+
+
+def test_checking_an_unregistered_contact_answers_blocked(app: App) -> None:
+    decision = check(app, "B1", datetime(2026, 3, 2, 10, tzinfo=BEIJING), contact_id="C9")
+    assert "cn.registered_contacts_only" in broken(decision)
+
+
+def test_an_outcome_the_channel_cannot_have_is_an_input_error(app: App) -> None:
+    with pytest.raises(ContactInputError, match="outcome 'sent' is not possible for a call"):
+        log(app, "B1", NOW, "sent")
+
+
+def test_a_contact_is_reached_on_their_registered_number(app: App) -> None:
+    morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
+    log(app, "B1", morning, "invalid_number")
+    stored = log(app, "B1", morning + timedelta(minutes=5), "refused", contact_id="C1")
+    assert stored.attempt.to_phone == "+8613912345678"
+    assert stored.decision.allowed
+    later = check(app, "B1", morning + timedelta(hours=1), contact_id="C1")
+    assert broken(later) == {"cn.third_party_refused"}
+
+
+def test_holds_and_opt_outs_block_what_they_cover(app: App) -> None:
+    at = datetime(2026, 3, 2, 10, tzinfo=BEIJING)
+    record_opt_out(app.contacts, "B1", OptOut("sms", at - timedelta(days=1)))
+    assert broken(check(app, "B1", at, channel="sms")) == {"cn.opt_out"}
+    assert broken(check(app, "B1", at)) == set()
+    place_hold(app.contacts, "B1", Hold("dispute", date(2026, 3, 1)))
+    assert broken(check(app, "B1", at)) == {"cn.hold"}
+    place_hold(app.contacts, "B1", Hold("dispute", date(2026, 3, 1), date(2026, 3, 1)))
+    assert broken(check(app, "B1", at)) == set()
+    with pytest.raises(ContactRefused):
+        place_hold(app.contacts, "B9", Hold("dispute", date(2026, 3, 1)))
+
+
+def test_a_borrower_with_loans_in_two_jurisdictions_meets_both_packs(app: App) -> None:
+    # 21:30 in Shanghai suits China (until 22:00) but the US pack stops at 21:00.
+    decision = check(app, "B5", datetime(2026, 3, 2, 21, 30, tzinfo=BEIJING))
+    rules = [r.rule for r in decision.reasons]
+    assert "cn.quiet_hours" in rules
+    assert "us.inconvenient_time" in rules
+    assert broken(decision) == {"us.inconvenient_time"}
