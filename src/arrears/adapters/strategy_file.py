@@ -1,0 +1,244 @@
+"""Strategy ladder files (TOML): read, validate naming the key at fault, build the domain Ladder."""
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from arrears.domain.entry_rules import EntryRule
+from arrears.domain.errors import DomainError
+from arrears.domain.escalation import DONE_OUTCOMES, Guard, Requirement
+from arrears.domain.experiments import Experiment
+from arrears.domain.ladder import Ladder, Stage, Treatment
+from arrears.domain.money import parse_amount
+from arrears.domain.product import Product
+
+SHIPPED = ("cn", "us", "uk")  # arrears/packs/strategy_<key>.toml
+_TOP = {"name", "version", "default_stage", "stage", "experiment", "guards"}
+_STAGE = {"name", "label_zh", "label_en", "entry", "treatment", "heavy"}
+_ENTRY = {
+    "dpd_min", "dpd_max", "amount_min", "amount_max", "score_min", "score_max", "segments",
+    "buckets", "flags", "due_within",
+}  # fmt: skip
+_TREATMENT = {"day", "every", "until", "action", "template", "arms"}
+_EXPERIMENT = {"name", "salt", "arms", "stages"}
+_GUARD = {"approval", "requires"}
+_REQUIREMENT = {"action", "outcomes", "at_least", "distinct_days", "within_days"}
+_KIND_NAMES = {int: "an integer", str: "a string", bool: "true or false", list: "a list"}
+
+
+class StrategyFileError(DomainError):
+    """A ladder file is missing, unreadable or invalid (the file and key are named)."""
+
+
+@contextmanager
+def _naming(where: str) -> Iterator[None]:
+    """Re-raise a domain refusal with the place in the file it concerns."""
+    try:
+        yield
+    except StrategyFileError:
+        raise
+    except DomainError as error:
+        raise StrategyFileError(f"{where}: {error}") from None
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One TOML table and where it sits in the file, with typed reads that name the key."""
+
+    data: Mapping[str, Any]
+    where: str
+
+    @classmethod
+    def of(cls, value: Any, where: str, known: set[str]) -> "_Table":
+        if not isinstance(value, dict):
+            raise StrategyFileError(f"{where} must be a table")
+        unknown = set(value) - known
+        if unknown:
+            raise StrategyFileError(
+                f"{where} has unknown key(s) {sorted(unknown)}; known: {sorted(known)}"
+            )
+        return cls(value, where)
+
+    def get(self, key: str, kind: type, required: bool = False, default: Any = None) -> Any:
+        """The value of `key` if of type `kind` (bool is not an int here), else `default`."""
+        if key not in self.data:
+            if required:
+                raise StrategyFileError(f"{self.where}: missing key {key!r}")
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise StrategyFileError(
+                f"{self.where}: {key} must be {_KIND_NAMES[kind]}, got {value!r}"
+            )
+        return value
+
+    def names(self, key: str) -> frozenset[str] | None:
+        """A list of strings as a set, or None when absent."""
+        return None if key not in self.data else frozenset(self.strings(key))
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        """A list of strings, in order (empty when absent)."""
+        values = self.get(key, list) or []
+        if not all(isinstance(v, str) for v in values):
+            raise StrategyFileError(f"{self.where}: {key} must be a list of strings")
+        return tuple(values)
+
+    def amount(self, key: str) -> int | None:
+        """A money amount given as a decimal string in major units ('5000.00'), in minor units."""
+        text = self.get(key, str)
+        if text is None:
+            return None
+        with _naming(f"{self.where}: {key}"):
+            return parse_amount(text)
+
+
+def load_ladder(ref: str | Path, base_dir: Path | None = None) -> Ladder:
+    """A shipped ladder by key ('cn', 'us', 'uk'), or a ladder file by path (from base_dir)."""
+    if isinstance(ref, str) and "/" not in ref and not ref.endswith(".toml"):
+        if ref not in SHIPPED:
+            raise StrategyFileError(
+                f"unknown shipped strategy {ref!r} (shipped: {', '.join(SHIPPED)}; "
+                f"give a path ending in .toml for your own)"
+            )
+        name = f"strategy_{ref}.toml"
+        text = resources.files("arrears.packs").joinpath(name).read_text(encoding="utf-8")
+        return parse_ladder(_parse_toml(text, name), name)
+    path = Path(ref)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StrategyFileError(f"strategy file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise StrategyFileError(f"cannot read strategy file {path}: {error}") from None
+    return parse_ladder(_parse_toml(text, str(path)), str(path))
+
+
+def ladder_for(product: Product, base_dir: Path | None = None) -> Ladder:
+    """The product's own ladder file, else the shipped ladder of its jurisdiction."""
+    return load_ladder(product.strategy or product.jurisdiction, base_dir)
+
+
+def _parse_toml(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise StrategyFileError(f"strategy file {where} is not valid TOML: {error}") from None
+
+
+def parse_ladder(data: Mapping[str, Any], where: str) -> Ladder:
+    """Build and validate a Ladder from a parsed ladder file; `where` names it in errors."""
+    top = _Table.of(dict(data), where, _TOP)
+    name = top.get("name", str, required=True)
+    version = top.get("version", int, required=True)
+    stages = tuple(_stage(spec, where, n) for n, spec in enumerate(_tables(top, "stage"), 1))
+    experiments = tuple(
+        _experiment(spec, where, n) for n, spec in enumerate(_tables(top, "experiment"), 1)
+    )
+    guards_spec = top.get("guards", dict) or {}
+    guards = tuple(_guard(action, spec, where) for action, spec in guards_spec.items())
+    default = top.get("default_stage", str) or "current"
+    with _naming(where):
+        return Ladder(name, version, stages, experiments, guards, default)
+
+
+def _tables(table: _Table, key: str) -> list[Any]:
+    """An array of tables ([[key]]), empty when absent."""
+    return list(table.get(key, list) or [])
+
+
+def _named(spec: Any, kind: str, number: int) -> str:
+    """Where a table sits, in words: stage 'mid' when it has a name, else stage 2 (1-based)."""
+    name = spec.get("name") if isinstance(spec, dict) else None
+    return f"{kind} {name!r}" if isinstance(name, str) else f"{kind} {number}"
+
+
+def _stage(spec: Any, file: str, number: int) -> Stage:
+    where = f"{file}: {_named(spec, 'stage', number)}"
+    table = _Table.of(spec, where, _STAGE)
+    name = table.get("name", str, required=True)
+    entry = tuple(
+        _entry(rule, f"{where} entry {n}") for n, rule in enumerate(_tables(table, "entry"), 1)
+    )
+    treatments = tuple(
+        _treatment(item, f"{where} treatment {n}")
+        for n, item in enumerate(_tables(table, "treatment"), 1)
+    )
+    with _naming(where):
+        return Stage(
+            name=name,
+            label_zh=table.get("label_zh", str, required=True),
+            label_en=table.get("label_en", str, required=True),
+            entry=entry,
+            treatments=treatments,
+            heavy=table.strings("heavy"),
+        )
+
+
+def _entry(spec: Any, where: str) -> EntryRule:
+    table = _Table.of(spec, where, _ENTRY)
+    with _naming(where):
+        return EntryRule(
+            dpd_min=table.get("dpd_min", int),
+            dpd_max=table.get("dpd_max", int),
+            amount_min=table.amount("amount_min"),
+            amount_max=table.amount("amount_max"),
+            score_min=table.get("score_min", int),
+            score_max=table.get("score_max", int),
+            segments=table.names("segments"),
+            buckets=table.names("buckets"),
+            flags=table.names("flags") or frozenset(),
+            due_within=table.get("due_within", int),
+        )
+
+
+def _treatment(spec: Any, where: str) -> Treatment:
+    table = _Table.of(spec, where, _TREATMENT)
+    with _naming(where):
+        return Treatment(
+            day=table.get("day", int, required=True),
+            action=table.get("action", str, required=True),
+            template=table.get("template", str, required=True),
+            every=table.get("every", int),
+            until=table.get("until", int),
+            arms=table.names("arms"),
+        )
+
+
+def _experiment(spec: Any, file: str, number: int) -> Experiment:
+    table = _Table.of(spec, f"{file}: {_named(spec, 'experiment', number)}", _EXPERIMENT)
+    name = table.get("name", str, required=True)
+    arms = _Table(table.get("arms", dict, required=True), f"{table.where} arms")
+    weights = tuple((arm, arms.get(arm, int)) for arm in arms.data)
+    with _naming(table.where):
+        return Experiment(
+            name, table.get("salt", str, required=True), weights, table.names("stages")
+        )
+
+
+def _guard(action: str, spec: Any, file: str) -> Guard:
+    where = f"{file}: guards.{action}"
+    table = _Table.of(spec, where, _GUARD)
+    requires = tuple(
+        _requirement(item, f"{where} requires {n}")
+        for n, item in enumerate(_tables(table, "requires"), 1)
+    )
+    with _naming(where):
+        return Guard(action, requires, table.get("approval", bool))
+
+
+def _requirement(spec: Any, where: str) -> Requirement:
+    table = _Table.of(spec, where, _REQUIREMENT)
+    with _naming(where):
+        return Requirement(
+            action=table.get("action", str, required=True),
+            outcomes=table.strings("outcomes") if "outcomes" in table.data else DONE_OUTCOMES,
+            at_least=table.get("at_least", int, default=1),
+            distinct_days=table.get("distinct_days", int, default=1),
+            within_days=table.get("within_days", int),
+        )

@@ -1,0 +1,258 @@
+"""The strategy ladder: stages worst-first with entry rules and treatments, and its checks."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from arrears.domain.entry_rules import EntryRule, LoanFacts, shadowed_by
+from arrears.domain.errors import DomainError
+from arrears.domain.escalation import GUARDED_ACTIONS, Guard, check_action
+from arrears.domain.experiments import Experiment, arm_for
+
+SETTLED = "settled"
+
+
+@dataclass(frozen=True)
+class Treatment:
+    """An action on day `day` of a stage (0 = the day the loan entered it), maybe repeated."""
+
+    day: int
+    action: str
+    template: str
+    every: int | None = None  # repeat every N days after `day` while the loan stays in the stage
+    until: int | None = None  # last day of the repeats
+    arms: frozenset[str] | None = None  # experiment arms that get it; None = every loan
+
+    def __post_init__(self) -> None:
+        check_action(self.action)
+        if self.day < 0:
+            raise DomainError(f"day must not be negative, got {self.day}")
+        if not self.template:
+            raise DomainError("template must not be empty")
+        if self.every is not None and self.every < 1:
+            raise DomainError(f"every must be at least 1, got {self.every}")
+        if self.until is not None and (self.every is None or self.until < self.day):
+            raise DomainError(f"until {self.until} needs `every` and must not be before day")
+        if self.arms == frozenset():
+            raise DomainError("arms must not be empty (leave it out for every arm)")
+
+    def due_on(self, day: int, arms: frozenset[str]) -> bool:
+        """Whether the treatment falls on day `day` of the stage for a loan in `arms`."""
+        if self.arms is not None and not self.arms & arms:
+            return False
+        if day == self.day:
+            return True
+        return (
+            self.every is not None
+            and day > self.day
+            and (day - self.day) % self.every == 0
+            and (self.until is None or day <= self.until)
+        )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A stage: entered when any entry rule matches; its treatments and on-request heavy steps."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    entry: tuple[EntryRule, ...] = ()
+    treatments: tuple[Treatment, ...] = ()
+    heavy: tuple[str, ...] = ()  # steps people may request here, each behind its guard
+
+
+@dataclass(frozen=True)
+class StageDecision:
+    """The stage a loan is in, and the rule that put it there."""
+
+    stage: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """A named, versioned ladder: stages worst-first (first match wins), experiments, guards."""
+
+    name: str
+    version: int
+    stages: tuple[Stage, ...]
+    experiments: tuple[Experiment, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    default_stage: str = "current"
+
+    def __post_init__(self) -> None:
+        problems = ladder_problems(self)
+        if problems:
+            raise DomainError("; ".join(problems))
+
+    @property
+    def label(self) -> str:
+        """Name and version, as callers record them: 'cn-default v3'."""
+        return f"{self.name} v{self.version}"
+
+    def stage(self, name: str) -> Stage | None:
+        """The stage called `name`, if declared."""
+        return next((s for s in self.stages if s.name == name), None)
+
+    def guard_for(self, action: str) -> Guard | None:
+        """The guard declared for `action`, if any."""
+        return next((g for g in self.guards if g.action == action), None)
+
+    def offers(self, stage: str, action: str) -> bool:
+        """Whether `action` is scheduled or may be requested in `stage`."""
+        found = self.stage(stage)
+        return found is not None and (
+            action in found.heavy or any(t.action == action for t in found.treatments)
+        )
+
+    @property
+    def arm_names(self) -> frozenset[str]:
+        """Every arm of every experiment."""
+        return frozenset(a for e in self.experiments for a, _ in e.arms)
+
+
+def assign_stage(ladder: Ladder, facts: LoanFacts) -> StageDecision:
+    """The stage of a loan: settled, else the first stage (worst-first) whose rule matches."""
+    if facts.settled:
+        # Not configurable: nothing is collected from a loan that owes nothing.
+        return StageDecision(SETTLED, "loan settled")
+    for stage in ladder.stages:
+        for rule in stage.entry:
+            if rule.matches(facts):
+                return StageDecision(stage.name, rule.describe(facts))
+    return StageDecision(ladder.default_stage, f"no stage rule matched (dpd {facts.dpd})")
+
+
+def due_treatments(
+    ladder: Ladder, stage_name: str, days_in_stage: int, arm: str | Iterable[str] | None = None
+) -> list[Treatment]:
+    """The treatments due on day `days_in_stage` of a stage for a loan in `arm` (or arms)."""
+    if days_in_stage < 0:
+        raise DomainError(f"days_in_stage must not be negative, got {days_in_stage}")
+    stage = ladder.stage(stage_name)
+    if stage is None:
+        if stage_name in (SETTLED, ladder.default_stage):
+            return []
+        raise DomainError(f"stage {stage_name!r} is not in ladder {ladder.label}")
+    arms = frozenset([arm] if isinstance(arm, str) else arm or ())
+    return [t for t in stage.treatments if t.due_on(days_in_stage, arms)]
+
+
+def assign_arms(ladder: Ladder, loan_id: str) -> dict[str, str]:
+    """The loan's arm in each experiment of the ladder (experiment name → arm)."""
+    return {e.name: arm_for(loan_id, e) for e in ladder.experiments}
+
+
+def ladder_problems(ladder: Ladder) -> list[str]:
+    """Everything wrong with a ladder as a whole, each naming the stage or key concerned."""
+    problems: list[str] = []
+    if not ladder.name:
+        problems.append("name must not be empty")
+    if isinstance(ladder.version, bool) or ladder.version < 1:
+        problems.append(f"version must be a positive integer, got {ladder.version!r}")
+    problems += _stage_problems(ladder)
+    problems += _experiment_problems(ladder)
+    problems += _guard_problems(ladder)
+    return problems
+
+
+def _stage_problems(ladder: Ladder) -> list[str]:
+    problems = [
+        f"stage {n!r} is declared twice" for n in sorted(_repeated([s.name for s in ladder.stages]))
+    ]
+    if ladder.default_stage in ("", SETTLED):
+        problems.append(f"default_stage must name a stage other than {SETTLED!r}")
+    earlier: list[tuple[str, EntryRule]] = []
+    for stage in ladder.stages:
+        problems += _one_stage_problems(ladder, stage, earlier)
+        earlier += [(stage.name, rule) for rule in stage.entry]
+    return problems
+
+
+def _one_stage_problems(
+    ladder: Ladder, stage: Stage, earlier: list[tuple[str, EntryRule]]
+) -> list[str]:
+    where = f"stage {stage.name!r}"
+    problems = []
+    if not stage.name or stage.name == SETTLED:
+        problems.append(f"{where}: a stage needs a name, and {SETTLED!r} is reserved")
+    if stage.name == ladder.default_stage and stage.entry:
+        problems.append(f"{where} is the default stage, entered when no rule matches: no entry")
+    elif stage.name != ladder.default_stage and not stage.entry:
+        problems.append(f"{where} has no entry rule and is not the default: never entered")
+    for number, rule in enumerate(stage.entry, 1):
+        hidden = shadowed_by(rule, earlier)
+        if hidden is not None:
+            problems.append(
+                f"{where} entry {number} can never match: earlier stage(s) "
+                f"{', '.join(map(repr, hidden))} take every loan it matches (first match wins)"
+            )
+    for action in stage.heavy:
+        try:
+            check_action(action)
+        except DomainError as error:
+            problems.append(f"{where} heavy: {error}")
+    for number, treatment in enumerate(stage.treatments, 1):
+        unknown = sorted((treatment.arms or frozenset()) - ladder.arm_names)
+        if unknown:
+            problems.append(
+                f"{where} treatment {number}: arm(s) {unknown} are not arms of any experiment"
+            )
+    return problems
+
+
+def _experiment_problems(ladder: Ladder) -> list[str]:
+    problems: list[str] = []
+    names = [e.name for e in ladder.experiments]
+    problems += [f"experiment {n!r} is declared twice" for n in sorted(_repeated(names))]
+    arms = [a for e in ladder.experiments for a, _ in e.arms]
+    # Treatments name arms, not experiments: an arm name must say which experiment it is.
+    problems += [f"arm {a!r} is in more than one experiment" for a in sorted(_repeated(arms))]
+    stages = {s.name for s in ladder.stages} | {ladder.default_stage}
+    for experiment in ladder.experiments:
+        for name in sorted((experiment.stages or frozenset()) - stages):
+            problems.append(f"experiment {experiment.name!r} stages: unknown stage {name!r}")
+    return problems
+
+
+def _guard_problems(ladder: Ladder) -> list[str]:
+    problems: list[str] = []
+    guarded = [g.action for g in ladder.guards]
+    problems += [f"guards.{a} is declared twice" for a in sorted(_repeated(guarded))]
+    used = {a for s in ladder.stages for a in s.heavy} | {
+        t.action for s in ladder.stages for t in s.treatments
+    }
+    for stage in ladder.stages:
+        for action in stage.heavy:
+            if action not in guarded:
+                problems.append(f"stage {stage.name!r} heavy: {action} has no guard")
+    for action in sorted((used & GUARDED_ACTIONS) - set(guarded)):
+        problems.append(f"{action} is used but has no guard (guards.{action})")
+    cycle = _guard_cycle(ladder.guards)
+    if cycle:
+        problems.append(f"guards form a cycle, so none can ever pass: {' → '.join(cycle)}")
+    return problems
+
+
+def _guard_cycle(guards: tuple[Guard, ...]) -> list[str]:
+    """A cycle of guarded actions each requiring the next, if any."""
+    needs = {g.action: [r.action for r in g.requires] for g in guards}
+
+    def walk(action: str, path: list[str]) -> list[str]:
+        if action in path:
+            return [*path[path.index(action) :], action]
+        for required in needs.get(action, []):
+            found = walk(required, [*path, action])
+            if found:
+                return found
+        return []
+
+    for action in needs:
+        found = walk(action, [])
+        if found:
+            return found
+    return []
+
+
+def _repeated(names: list[str]) -> set[str]:
+    return {n for n in names if names.count(n) > 1}

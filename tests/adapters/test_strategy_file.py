@@ -1,0 +1,260 @@
+"""Ladder files: the shipped ladders load, and every kind of mistake is refused naming its key."""
+
+from pathlib import Path
+
+import pytest
+
+from arrears.adapters.strategy_file import StrategyFileError, ladder_for, load_ladder
+from arrears.domain.delinquency import bucket_for
+from arrears.domain.product import Product
+from arrears.domain.stages import default_stage
+from arrears.domain.strategy import LoanFacts, assign_stage, due_treatments
+
+BASE = """
+name = "test-ladder"
+version = 3
+
+[[stage]]
+name = "mid"
+label_zh = "逾期中期"
+label_en = "Mid"
+[[stage.entry]]
+dpd_min = 31
+dpd_max = 90
+[[stage.treatment]]
+day = 0
+action = "formal_notice"
+template = "notice"
+
+[[stage]]
+name = "early"
+label_zh = "逾期初期"
+label_en = "Early"
+[[stage.entry]]
+dpd_min = 1
+dpd_max = 30
+[[stage.treatment]]
+day = 0
+action = "sms"
+template = "sms"
+"""
+EXPERIMENT = """
+[[experiment]]
+name = "e"
+salt = "s"
+arms = { a = 1, b = 1 }
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "ladder.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def facts(dpd: int, grace: int, due_in: int | None) -> LoanFacts:
+    return LoanFacts("L1", dpd, 100_000, 100_000, bucket_for(dpd, grace), False, due_in)
+
+
+def test_a_ladder_file_loads_with_its_name_and_version(tmp_path: Path) -> None:
+    ladder = load_ladder(write(tmp_path, BASE))
+    assert (ladder.name, ladder.version, ladder.label) == ("test-ladder", 3, "test-ladder v3")
+    assert [s.name for s in ladder.stages] == ["mid", "early"]
+    assert [t.template for t in due_treatments(ladder, "mid", 0)] == ["notice"]
+
+
+def test_the_shipped_china_ladder_loads_worst_first() -> None:
+    ladder = load_ladder("cn")
+    assert ladder.label == "cn-default v1"
+    assert [s.name for s in ladder.stages] == ["legal", "late", "mid", "early", "grace", "pre_due"]
+    assert [e.name for e in ladder.experiments] == ["early-first-call"]
+    visit = ladder.guard_for("field_visit_request")
+    assert visit is not None
+    assert visit.needs_approval
+    assert [r.action for r in visit.requires] == ["call", "formal_notice", "agency_placement"]
+
+
+@pytest.mark.parametrize("grace", [0, 3, 15])
+@pytest.mark.parametrize("due_in", [None, 2, 10])
+def test_every_dpd_from_0_to_400_matches_exactly_one_china_stage(
+    grace: int, due_in: int | None
+) -> None:
+    ladder = load_ladder("cn")
+    for dpd in range(401):
+        loan = facts(dpd, grace, due_in)
+        matching = [s.name for s in ladder.stages if any(r.matches(loan) for r in s.entry)]
+        assert len(matching) <= 1, (dpd, matching)
+        expected = matching[0] if matching else ladder.default_stage
+        assert assign_stage(ladder, loan).stage == expected
+        # The ladder supersedes the hard-coded stages without moving any loan.
+        assert expected == default_stage(dpd, grace, due_in, False), dpd
+
+
+def test_the_china_ladder_schedules_the_seed_process() -> None:
+    ladder = load_ladder("cn")
+
+    def due(stage: str, day: int, arm: str = "champion") -> list[str]:
+        return [t.action for t in due_treatments(ladder, stage, day, arm)]
+
+    assert due("pre_due", 0) == ["sms"]
+    assert due("grace", 0) == ["sms"]
+    assert due("early", 0) == ["sms"]
+    assert due("early", 1) == ["call"]
+    assert due("early", 0, "challenger") == ["sms", "call"]  # a day earlier
+    assert due("mid", 0) == ["formal_notice", "credit_pre_notice", "call"]
+    assert due("late", 0) == ["agency_placement"]
+    assert "field_visit_request" not in {a for d in range(90) for a in due("late", d)}
+    assert due("legal", 0) == ["agency_recall", "lawyers_letter"]
+    assert due("legal", 15) == ["legal_review"]
+
+
+def test_the_us_ladder_sends_the_validation_notice_first() -> None:
+    ladder = load_ladder("us")
+    first = next(
+        (s.name, t.template)
+        for s in reversed(ladder.stages)  # mildest first
+        for t in sorted(s.treatments, key=lambda t: t.day)
+    )
+    assert first == ("early", "us.validation_notice")
+
+
+def test_the_uk_ladder_offers_forbearance_before_anything_else_in_arrears() -> None:
+    ladder = load_ladder("uk")
+    assert [t.template for t in due_treatments(ladder, "early", 0)] == [
+        "uk.forbearance_offer",
+        "uk.forbearance_offer",
+    ]
+
+
+def test_a_product_uses_its_own_ladder_file_else_its_jurisdictions(tmp_path: Path) -> None:
+    (tmp_path / "ladders").mkdir()
+    (tmp_path / "ladders" / "cash.toml").write_text(BASE, encoding="utf-8")
+    own = Product("cash-30", strategy="ladders/cash.toml")
+    assert ladder_for(own, tmp_path).name == "test-ladder"
+    assert ladder_for(Product("us-installment", jurisdiction="us")).name == "us-default"
+
+
+def test_a_missing_file_or_unknown_shipped_ladder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StrategyFileError, match="does not exist"):
+        load_ladder(tmp_path / "nope.toml")
+    with pytest.raises(StrategyFileError, match=r"unknown shipped strategy 'fr' \(shipped: cn"):
+        load_ladder("fr")
+
+
+APPEND = ""  # marks a case that adds text instead of replacing it
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('action = "sms"', 'action = "fax"', "stage 'early' treatment 1: action 'fax' is unknown"),
+        (
+            "dpd_min = 31\ndpd_max = 90",
+            "dpd_min = 90\ndpd_max = 31",
+            "stage 'mid' entry 1: dpd_min 90 > dpd_max 31",
+        ),
+        (
+            "dpd_min = 1\ndpd_max = 30",
+            "dpd_min = 40\ndpd_max = 60",
+            "stage 'early' entry 1 can never match: earlier stage(s) 'mid' take every loan",
+        ),
+        (
+            APPEND,
+            EXPERIMENT + 'stages = ["late"]',
+            "experiment 'e' stages: unknown stage 'late'",
+        ),
+        (
+            APPEND,
+            EXPERIMENT.replace("b = 1", "b = 0"),
+            "experiment 'e': arm 'b' weight must be a positive integer, got 0",
+        ),
+        (
+            APPEND,
+            EXPERIMENT.replace("b = 1", "b = 0.5"),
+            "experiment 'e' arms: b must be an integer, got 0.5",
+        ),
+        ('name = "early"', 'name = "mid"', "stage 'mid' is declared twice"),
+        ("version = 3\n", "", "missing key 'version'"),
+        ("version = 3", 'version = "3"', "version must be an integer, got '3'"),
+        ("version = 3", "version = 0", "version must be a positive integer, got 0"),
+        (
+            'day = 0\naction = "sms"',
+            'day = -1\naction = "sms"',
+            "stage 'early' treatment 1: day must not be negative, got -1",
+        ),
+        (
+            'day = 0\naction = "sms"',
+            'day = 0\nevery = 0\naction = "sms"',
+            "stage 'early' treatment 1: every must be at least 1",
+        ),
+        ('template = "sms"\n', "", "stage 'early' treatment 1: missing key 'template'"),
+        (APPEND, "[guards.visit]", "guards.visit: action 'visit' is unknown"),
+        (
+            APPEND,
+            '[guards.agency_placement]\n[[guards.agency_placement.requires]]\naction = "visit"',
+            "guards.agency_placement requires 1: action 'visit' is unknown",
+        ),
+        (
+            APPEND,
+            '[guards.agency_placement]\n[[guards.agency_placement.requires]]\naction = "call"\n'
+            'outcomes = ["hung_up"]',
+            "guards.agency_placement requires 1: outcome(s) ['hung_up'] unknown",
+        ),
+        (APPEND, "[guards.field_visit_request]\napproval = false", "always needs approval"),
+        (
+            'label_en = "Early"',
+            'label_en = "Early"\ncolour = "red"',
+            "stage 'early' has unknown key(s) ['colour']",
+        ),
+        ("version = 3", "version = 3\nowner = 'x'", "has unknown key(s) ['owner']"),
+        ('label_zh = "逾期中期"\n', "", "stage 'mid': missing key 'label_zh'"),
+        (
+            "dpd_min = 31",
+            'dpd_min = "31"',
+            "stage 'mid' entry 1: dpd_min must be an integer, got '31'",
+        ),
+        (
+            "dpd_min = 31",
+            'amount_min = "5k"',
+            "stage 'mid' entry 1: amount_min: '5k' is not an amount",
+        ),
+        ("dpd_min = 1\n", 'buckets = ["M9"]\n', "stage 'early' entry 1: bucket(s) ['M9'] unknown"),
+        (
+            'template = "sms"',
+            'template = "sms"\narms = ["challenger"]',
+            "stage 'early' treatment 1: arm(s) ['challenger'] are not arms of any experiment",
+        ),
+        (
+            'label_en = "Mid"',
+            'label_en = "Mid"\nheavy = ["field_visit_request"]',
+            "stage 'mid' heavy: field_visit_request has no guard",
+        ),
+        (
+            'action = "formal_notice"',
+            'action = "lawyers_letter"',
+            "lawyers_letter is used but has no guard (guards.lawyers_letter)",
+        ),
+        (
+            APPEND,
+            '[guards.lawyers_letter]\nrequires = [{ action = "legal_review" }]\n'
+            '[guards.legal_review]\nrequires = [{ action = "lawyers_letter" }]',
+            "guards form a cycle, so none can ever pass: lawyers_letter → legal_review",
+        ),
+        (
+            "[[stage.entry]]\ndpd_min = 1\ndpd_max = 30\n",
+            "",
+            "stage 'early' has no entry rule and is not the default: never entered",
+        ),
+        ("version = 3", "version = 3\n[[stage", "is not valid TOML"),
+    ],
+)
+def test_a_bad_ladder_file_is_refused_naming_the_key(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    assert old == APPEND or old in BASE, old
+    text = BASE + "\n" + new if old == APPEND else BASE.replace(old, new, 1)
+    path = write(tmp_path, text)
+    with pytest.raises(StrategyFileError) as refused:
+        load_ladder(path)
+    assert message in str(refused.value)
+    assert str(path) in str(refused.value)

@@ -1,0 +1,124 @@
+"""Treatments: which action falls on which day of a stage, repeats, and experiment arms."""
+
+import pytest
+
+from arrears.domain.errors import DomainError
+from arrears.domain.strategy import (
+    EntryRule,
+    Experiment,
+    Ladder,
+    Stage,
+    Treatment,
+    due_treatments,
+)
+
+SMS = Treatment(0, "sms", "early_sms")
+CHAMPION_CALL = Treatment(1, "call", "early_call", every=2, arms=frozenset({"champion"}))
+CHALLENGER_CALL = Treatment(0, "call", "early_call", every=2, arms=frozenset({"challenger"}))
+WEEKLY_EMAIL = Treatment(7, "email", "early_email", every=7, until=21)
+LADDER = Ladder(
+    "test",
+    1,
+    (
+        Stage(
+            "early",
+            "逾期初期",
+            "Early",
+            (EntryRule(dpd_min=1, dpd_max=30),),
+            (SMS, CHAMPION_CALL, CHALLENGER_CALL, WEEKLY_EMAIL),
+        ),
+    ),
+    (Experiment("first-call", "salt", (("champion", 80), ("challenger", 20))),),
+)
+
+
+def actions(day: int, arm: str | None = "champion") -> list[str]:
+    return [f"{t.action}:{t.template}" for t in due_treatments(LADDER, "early", day, arm)]
+
+
+def test_day_zero_is_the_day_the_loan_entered_the_stage() -> None:
+    assert actions(0) == ["sms:early_sms"]
+    assert actions(0, "challenger") == ["sms:early_sms", "call:early_call"]
+
+
+def test_every_n_days_repeats_from_the_first_day_while_in_the_stage() -> None:
+    calls = [d for d in range(12) if "call:early_call" in actions(d)]
+    assert calls == [1, 3, 5, 7, 9, 11]
+    challenger_calls = [d for d in range(12) if "call:early_call" in actions(d, "challenger")]
+    assert challenger_calls == [0, 2, 4, 6, 8, 10]  # a day earlier than the champion
+
+
+def test_repeats_stop_after_until() -> None:
+    emails = [d for d in range(40) if "email:early_email" in actions(d)]
+    assert emails == [7, 14, 21]
+
+
+def test_without_an_arm_a_loan_gets_only_the_treatments_for_everyone() -> None:
+    assert actions(1, None) == []
+    assert actions(7, None) == ["email:early_email"]
+
+
+def test_a_loan_in_several_experiments_gives_all_its_arms() -> None:
+    due = due_treatments(LADDER, "early", 1, ["champion", "other-arm"])
+    assert [t.action for t in due] == ["call"]
+
+
+def test_the_default_and_settled_stages_have_nothing_due_unless_declared() -> None:
+    assert due_treatments(LADDER, "current", 0) == []
+    assert due_treatments(LADDER, "settled", 5) == []
+
+
+def test_an_unknown_stage_or_a_negative_day_is_refused() -> None:
+    with pytest.raises(DomainError, match="stage 'mid' is not in ladder test v1"):
+        due_treatments(LADDER, "mid", 0)
+    with pytest.raises(DomainError, match="days_in_stage must not be negative"):
+        due_treatments(LADDER, "early", -1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"day": -1}, "day must not be negative, got -1"),
+        ({"action": "fax"}, "action 'fax' is unknown"),
+        ({"every": 0}, "every must be at least 1"),
+        ({"until": 5}, "until 5 needs `every`"),
+        ({"template": ""}, "template must not be empty"),
+        ({"arms": frozenset()}, "arms must not be empty"),
+    ],
+)
+def test_bad_treatments_are_refused(kwargs: dict[str, object], message: str) -> None:
+    spec: dict[str, object] = {"day": 0, "action": "sms", "template": "t", **kwargs}
+    with pytest.raises(DomainError, match=message):
+        Treatment(**spec)  # type: ignore[arg-type]
+
+
+def test_a_treatment_for_an_arm_of_no_experiment_is_refused() -> None:
+    with pytest.raises(DomainError, match=r"treatment 1: arm\(s\) \['challenger'\] are not arms"):
+        Ladder(
+            "t",
+            1,
+            (
+                Stage(
+                    "early",
+                    "初期",
+                    "Early",
+                    (EntryRule(dpd_min=1),),
+                    (Treatment(0, "call", "c", arms=frozenset({"challenger"})),),
+                ),
+            ),
+        )
+
+
+def test_a_declared_default_stage_carries_treatments_but_no_entry_rule() -> None:
+    welcome = Treatment(0, "email", "welcome")
+    ladder = Ladder(
+        "t",
+        1,
+        (
+            Stage("early", "初期", "Early", (EntryRule(dpd_min=1),)),
+            Stage("current", "正常", "Current", (), (welcome,)),
+        ),
+    )
+    assert due_treatments(ladder, "current", 0) == [welcome]
+    with pytest.raises(DomainError, match="is the default stage, entered when no rule matches"):
+        Ladder("t", 1, (Stage("current", "正常", "Current", (EntryRule(dpd_max=0),)),))
