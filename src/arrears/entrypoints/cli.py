@@ -259,3 +259,8 @@ class _progress_bar:  # noqa: N801 - used as a context manager verb
     def __exit__(self, *exc: object) -> None:
         if not self.quiet:
             self.bar.stop()
+
+
+from arrears.entrypoints.cli_contact import contact_app  # noqa: E402 - it reuses the above
+
+app.add_typer(contact_app, name="contact")

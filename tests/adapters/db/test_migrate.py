@@ -15,7 +15,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(tables.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0001_ledger"
+    assert current_revision(engine) == head_revision() == "0003_engine"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -64,4 +64,10 @@ def test_migrating_twice_is_a_no_op(engine: Engine) -> None:
 
 def test_the_package_ships_its_migration_scripts() -> None:
     shipped = {path.name for path in MIGRATIONS.rglob("*") if path.is_file()}
-    assert {"env.py", "script.py.mako", "0001_ledger.py"} <= shipped
+    assert {
+        "env.py",
+        "script.py.mako",
+        "0001_ledger.py",
+        "0002_contacts.py",
+        "0003_engine.py",
+    } <= shipped

@@ -3,10 +3,12 @@
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -148,4 +150,135 @@ runs = Table(
     Column("finished_at", DateTime(timezone=True), nullable=False),
     Column("loans", Integer, nullable=False),
     Column("summary", JSON, nullable=False),
+)
+
+# Contact attempts as they happened, each with the compliance decision taken at its instant.
+# An attempt that broke a rule is still recorded (it is a fact) and flagged allowed = false.
+contact_attempts = Table(
+    "contact_attempts",
+    metadata,
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column("borrower_id", ForeignKey("borrowers.borrower_id"), nullable=False),
+    Column("contact_id", ForeignKey("contacts.contact_id")),  # None = the borrower
+    Column("channel", String(16), nullable=False),
+    Column("to_phone", String(32)),  # E.164
+    Column("at", DateTime(timezone=True), nullable=False),  # stored in UTC
+    Column("outcome", String(16), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),  # stored in UTC
+    Column("allowed", Boolean, nullable=False),
+    Column("reasons", JSON, nullable=False),  # [{"rule", "source", "detail", "passed"}, ...]
+    Index("ix_contact_attempts_borrower_id_at", "borrower_id", "at"),
+)
+
+# Collection pauses (dispute, hardship, deceased, cease_contact) over local days, end inclusive.
+holds = Table(
+    "holds",
+    metadata,
+    Column("borrower_id", ForeignKey("borrowers.borrower_id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date),  # None = until lifted
+    Column("note", Text),
+    PrimaryKeyConstraint("borrower_id", "kind", "starts_on"),
+)
+
+# Channels a borrower asked not to be contacted through (e.g. Regulation F 1006.6(e)).
+opt_outs = Table(
+    "opt_outs",
+    metadata,
+    Column("borrower_id", ForeignKey("borrowers.borrower_id"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False),  # stored in UTC
+    PrimaryKeyConstraint("borrower_id", "channel"),
+)
+
+STATE_AMOUNTS = (
+    "interest_charged", "fees_charged", "penalty_charged", "paid_fees", "paid_penalty",
+    "paid_interest", "paid_principal", "pending", "pending_days", "pending_base",
+    "pending_daily", "run_base", "run_daily",
+)  # fmt: skip
+
+# The columnar engine's state: each instalment's balances and each loan's running totals, as of
+# the end of `state_date` (the last day the run advanced the loan to).
+installment_states = Table(
+    "installment_states",
+    metadata,
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("eff_due", Date),
+    *(Column(name, BigInteger, nullable=False) for name in STATE_AMOUNTS),
+    Column("pending_first", Date),
+    Column("beyond_grace", Boolean, nullable=False),
+    Column("run_first", Date),
+    Column("run_last", Date),
+    PrimaryKeyConstraint("loan_id", "seq"),
+)
+
+loan_balances = Table(
+    "loan_balances",
+    metadata,
+    Column("loan_id", ForeignKey("loans.loan_id"), primary_key=True),
+    Column("state_date", Date, nullable=False),
+    Column("charged", BigInteger, nullable=False),
+    Column("principal_days", BigInteger, nullable=False),
+    Column("credit", BigInteger, nullable=False),
+)
+
+# A loan's collection case: its stage on the strategy ladder, since when, and its arms.
+cases = Table(
+    "cases",
+    metadata,
+    Column("loan_id", ForeignKey("loans.loan_id"), primary_key=True),
+    Column("borrower_id", ForeignKey("borrowers.borrower_id"), nullable=False, index=True),
+    Column("stage", String(32), nullable=False),
+    Column("entered_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("ladder", String(64), nullable=False),  # name and version, e.g. "cn-default v1"
+    Column("arm", String(32), nullable=False),
+    Column("as_of", Date, nullable=False),
+)
+
+# Promises to pay, evaluated kept or broken by the run.
+promises = Table(
+    "promises",
+    metadata,
+    Column("promise_id", String(64), primary_key=True),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False, index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("made_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("status", String(16), nullable=False),  # open, kept, broken
+    Column("settled_on", Date),
+)
+
+# Today's planned actions: the outbox. The key makes a re-run plan nothing twice.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("action_key", String(200), primary_key=True),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False),
+    Column("borrower_id", ForeignKey("borrowers.borrower_id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("channel", String(16)),  # None for actions that contact nobody (agency placement)
+    Column("template", String(64), nullable=False),
+    Column("planned_for", Date, nullable=False),
+    Column("window_start", DateTime(timezone=True)),
+    Column("window_end", DateTime(timezone=True)),
+    Column("stage", String(32), nullable=False),
+    Column("arm", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # planned, done, failed, cancelled
+    Column("outcome", String(16)),
+    Index("ix_outbox_planned_for_status", "planned_for", "status"),
+)
+
+# Actions the run wanted but a rule refused, with the rule and its source.
+blocked_actions = Table(
+    "blocked_actions",
+    metadata,
+    Column("as_of", Date, nullable=False),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    PrimaryKeyConstraint("as_of", "loan_id", "action", "rule"),
 )

@@ -1,0 +1,120 @@
+"""Read a jurisdiction's contact rules (`[[contact.rule]]` in packs/<j>.toml) into a RulePack."""
+
+from collections.abc import Mapping
+from datetime import time
+from typing import Any
+
+from arrears.adapters.packs import JURISDICTIONS, read_pack
+from arrears.domain.contact_rules import zone
+from arrears.domain.errors import DomainError
+from arrears.domain.rule_pack import RULE_KINDS, ContactRule, RulePack
+
+# Keys every rule may have; the rest depend on its kind (domain.contact_rules.RULE_KINDS).
+_COMMON = frozenset({"id", "kind", "source", "verified", "channels", "count_channels"})
+_WORDS = frozenset({"channels", "count_channels", "outcomes", "last_outcomes", "hold_kinds"})
+_COUNTS = frozenset({"limit", "days"})
+_TIMES = frozenset({"quiet_from", "quiet_until"})
+
+
+class RulePackError(DomainError):
+    """A rule pack file has a missing, unknown or badly typed key (named in the message)."""
+
+
+def contact_packs() -> dict[str, RulePack]:
+    """The contact rules of every shipped jurisdiction, keyed by jurisdiction."""
+    return {j: parse_contact_pack(read_pack(f"{j}.toml"), f"{j}.toml") for j in JURISDICTIONS}
+
+
+def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
+    """Build a RulePack from a parsed pack file, naming the file and key of any problem."""
+    pack = data.get("pack")
+    if not isinstance(pack, dict) or not isinstance(pack.get("jurisdiction"), str):
+        raise RulePackError(f"{where}: [pack] needs a `jurisdiction` string")
+    default_zone = pack.get("timezone")
+    if not isinstance(default_zone, str):
+        raise RulePackError(f"{where}: [pack] needs a `timezone` (IANA name)")
+    try:
+        zone(default_zone)
+    except DomainError as error:
+        raise RulePackError(f"{where}: pack.timezone: {error}") from None
+    contact = data.get("contact", {})
+    if not isinstance(contact, dict) or set(contact) - {"rule"}:
+        raise RulePackError(f"{where}: [contact] may only hold [[contact.rule]] entries")
+    entries = contact.get("rule", [])
+    if not isinstance(entries, list):
+        raise RulePackError(f"{where}: contact.rule must be an array of tables ([[contact.rule]])")
+    rules = tuple(
+        parse_rule(entry, f"{where}: contact.rule[{i}]") for i, entry in enumerate(entries)
+    )
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.rule_id in seen:
+            raise RulePackError(f"{where}: rule id {rule.rule_id!r} appears twice")
+        seen.add(rule.rule_id)
+    return RulePack(pack["jurisdiction"], default_zone, rules)
+
+
+def parse_rule(entry: Any, where: str) -> ContactRule:
+    """One `[[contact.rule]]` table as a ContactRule; `where` names it in errors."""
+    if not isinstance(entry, dict):
+        raise RulePackError(f"{where} must be a table")
+    rule_id = _typed(entry, "id", str, where)
+    where = f"{where} ({rule_id})"
+    kind = _typed(entry, "kind", str, where)
+    if kind not in RULE_KINDS:
+        raise RulePackError(f"{where}.kind: unknown kind {kind!r}; known: {sorted(RULE_KINDS)}")
+    unknown = sorted(set(entry) - _COMMON - RULE_KINDS[kind])
+    if unknown:
+        allowed = sorted(_COMMON | RULE_KINDS[kind])
+        raise RulePackError(
+            f"{where}: unknown key(s) {unknown} for a {kind} rule; known: {allowed}"
+        )
+    missing = sorted(RULE_KINDS[kind] - set(entry))
+    if missing:
+        raise RulePackError(f"{where}: a {kind} rule needs {missing}")
+    params = {name: _parameter(entry, name, where) for name in set(entry) - {"id", "kind"}}
+    if not params.get("source"):
+        raise RulePackError(f"{where}.source: every rule cites its legal source")
+    try:
+        return ContactRule(rule_id=rule_id, kind=kind, **params)
+    except DomainError as error:
+        raise RulePackError(f"{where}: {error}") from None
+
+
+def _parameter(entry: Mapping[str, Any], name: str, where: str) -> Any:
+    """A rule parameter, checked and converted to the type ContactRule holds."""
+    if name in _WORDS:
+        value = _typed(entry, name, list, where)
+        if not all(isinstance(item, str) for item in value):
+            raise RulePackError(f"{where}.{name} must be a list of strings, got {value!r}")
+        return frozenset(value)
+    if name in _COUNTS:
+        return _typed(entry, name, int, where)
+    if name in _TIMES:
+        return _clock(entry[name], f"{where}.{name}")
+    if name == "verified":
+        return _typed(entry, name, bool, where)
+    return _typed(entry, name, str, where)  # source
+
+
+def _typed(entry: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    """entry[key] when present and of type `kind` (a bool is not an int here)."""
+    if key not in entry:
+        raise RulePackError(f"{where}: missing key `{key}`")
+    value = entry[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise RulePackError(f"{where}.{key} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def _clock(value: Any, where: str) -> time:
+    """A wall-clock time written "HH:MM" (or a TOML local time)."""
+    if isinstance(value, time):
+        return value
+    try:
+        hours, minutes = str(value).split(":")
+        if len(hours) != 2 or len(minutes) != 2:
+            raise ValueError(value)
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise RulePackError(f'{where} must be a time "HH:MM", got {value!r}') from None

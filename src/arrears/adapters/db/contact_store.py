@@ -1,0 +1,130 @@
+"""The contact history on SQL: the `ContactStore` port over a SQLAlchemy engine."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from arrears.adapters.db.tables import borrowers, contact_attempts, contacts, holds, loans, opt_outs
+from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
+from arrears.services.contact_check import reason_document
+from arrears.services.ports import ContactFile, StoredAttempt
+
+
+def utc(at: datetime) -> datetime:
+    """An instant as read back: SQLite returns naive UTC, PostgreSQL the session's zone."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+class SqlContactStore:
+    """Contact attempts, holds and opt-outs in SQLite or PostgreSQL (SQLAlchemy Core)."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Use an engine made by `make_engine` on a migrated database."""
+        self.engine = engine
+
+    def load_contact_file(self, borrower_id: str) -> ContactFile | None:
+        """The borrower, their registered contacts, loans' products and contact history."""
+        with self.engine.begin() as conn:  # one transaction: one consistent snapshot
+            person = conn.execute(
+                select(borrowers.c.phone, borrowers.c.timezone).where(
+                    borrowers.c.borrower_id == borrower_id
+                )
+            ).first()
+            if person is None:
+                return None
+            return ContactFile(
+                borrower_id=borrower_id,
+                phone=person.phone,
+                timezone=person.timezone,
+                products=_products(conn, borrower_id),
+                contacts=_contacts(conn, borrower_id),
+                attempts=_attempts(conn, borrower_id),
+                holds=_holds(conn, borrower_id),
+                opt_outs=_opt_outs(conn, borrower_id),
+            )
+
+    def record_attempt(
+        self,
+        borrower_id: str,
+        attempt: ContactAttempt,
+        recorded_at: datetime,
+        decision: ContactDecision,
+    ) -> StoredAttempt:
+        """Store an attempt with the decision taken at its instant; instants go in as UTC."""
+        values = {
+            "borrower_id": borrower_id,
+            "contact_id": attempt.contact_id,
+            "channel": attempt.channel,
+            "to_phone": attempt.to_phone,
+            "at": attempt.at.astimezone(UTC),
+            "outcome": attempt.outcome,
+            "recorded_at": recorded_at.astimezone(UTC),
+            "allowed": decision.allowed,
+            "reasons": [reason_document(r) for r in decision.reasons],
+        }
+        with self.engine.begin() as conn:
+            query = insert(contact_attempts).values(values)
+            attempt_id = conn.execute(query.returning(contact_attempts.c.attempt_id)).scalar_one()
+        return StoredAttempt(int(attempt_id), borrower_id, attempt, recorded_at, decision)
+
+    def record_hold(self, borrower_id: str, hold: Hold) -> None:
+        """Store a hold; the same kind and start day again replaces its end and note."""
+        key = (holds.c.borrower_id == borrower_id) & (holds.c.kind == hold.kind)
+        key &= holds.c.starts_on == hold.starts_on
+        values = {"ends_on": hold.ends_on, "note": hold.note or None}
+        with self.engine.begin() as conn:
+            if conn.execute(update(holds).where(key).values(values)).rowcount == 0:
+                row = {"borrower_id": borrower_id, "kind": hold.kind, "starts_on": hold.starts_on}
+                conn.execute(insert(holds).values({**row, **values}))
+
+    def record_opt_out(self, borrower_id: str, opt_out: OptOut) -> None:
+        """Store an opt-out of a channel; an earlier one for the channel is kept."""
+        key = (opt_outs.c.borrower_id == borrower_id) & (opt_outs.c.channel == opt_out.channel)
+        since = opt_out.since.astimezone(UTC)
+        with self.engine.begin() as conn:
+            stored = conn.execute(select(opt_outs.c.since).where(key)).scalar_one_or_none()
+            if stored is None:
+                row = {"borrower_id": borrower_id, "channel": opt_out.channel, "since": since}
+                conn.execute(insert(opt_outs).values(row))
+            elif since < utc(stored):
+                conn.execute(update(opt_outs).where(key).values(since=since))
+
+
+def _products(conn: Connection, borrower_id: str) -> frozenset[str]:
+    """The products of the borrower's loans."""
+    query = select(loans.c.product).where(loans.c.borrower_id == borrower_id).distinct()
+    return frozenset(conn.execute(query).scalars())
+
+
+def _contacts(conn: Connection, borrower_id: str) -> dict[str, str]:
+    """The borrower's registered contacts and their numbers."""
+    query = select(contacts.c.contact_id, contacts.c.phone).where(
+        contacts.c.borrower_id == borrower_id
+    )
+    return {row.contact_id: row.phone for row in conn.execute(query)}
+
+
+def _attempts(conn: Connection, borrower_id: str) -> tuple[ContactAttempt, ...]:
+    """The borrower's contact attempts, oldest first."""
+    t = contact_attempts.c
+    query = (
+        select(t.at, t.channel, t.to_phone, t.contact_id, t.outcome)
+        .where(t.borrower_id == borrower_id)
+        .order_by(t.at, t.attempt_id)
+    )
+    return tuple(
+        ContactAttempt(utc(r.at), r.channel, r.to_phone, r.contact_id, r.outcome)
+        for r in conn.execute(query)
+    )
+
+
+def _holds(conn: Connection, borrower_id: str) -> tuple[Hold, ...]:
+    """The borrower's holds, by start day."""
+    query = select(holds).where(holds.c.borrower_id == borrower_id).order_by(holds.c.starts_on)
+    return tuple(Hold(r.kind, r.starts_on, r.ends_on, r.note or "") for r in conn.execute(query))
+
+
+def _opt_outs(conn: Connection, borrower_id: str) -> tuple[OptOut, ...]:
+    """The borrower's opt-outs."""
+    query = select(opt_outs).where(opt_outs.c.borrower_id == borrower_id)
+    return tuple(OptOut(r.channel, utc(r.since)) for r in conn.execute(query))

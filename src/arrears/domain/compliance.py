@@ -1,0 +1,156 @@
+"""The compliance engine: may this contact be made now, and what may still be done on a day."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from arrears.domain.contact import CHANNELS, ContactDecision, ContactFacts, ContactRequest, Reason
+from arrears.domain.contact_rules import CAPACITIES, CHECKS, Scene, quiet_span, zone
+from arrears.domain.rule_pack import ContactRule, RulePack
+
+__all__ = [
+    "ContactRule",
+    "DayCapacity",
+    "RulePack",
+    "decide_contact",
+    "lawful_window",
+    "remaining_capacity",
+]
+
+Span = tuple[datetime, datetime]  # [start, end) as aware datetimes
+
+
+def decide_contact(request: ContactRequest, facts: ContactFacts, pack: RulePack) -> ContactDecision:
+    """Check every rule of the pack that governs the request's channel; allowed if all pass."""
+    scene = Scene.of(request, facts)
+    reasons = tuple(_reason(rule, scene) for rule in pack.rules_for(request.channel))
+    return ContactDecision(all(reason.passed for reason in reasons), reasons)
+
+
+def _reason(rule: ContactRule, scene: Scene) -> Reason:
+    """One rule's verdict, its source labelled when the pack marks it unverified."""
+    passed, detail = CHECKS[rule.kind](rule, scene)
+    source = rule.source if rule.verified else f"{rule.source} (unverified)"
+    return Reason(rule.rule_id, source, detail, passed)
+
+
+def lawful_window(
+    day: date,
+    zones: Sequence[str],
+    pack: RulePack,
+    *,
+    channel: str = "call",
+    day_zone: str | None = None,
+) -> Span | None:
+    """The longest stretch of the local `day` in which no zone is in quiet hours, or None.
+
+    `day` is a calendar day of `day_zone` (default: the first zone); the window is
+    [start, end) in that zone, and every one of `zones` must allow every instant of it.
+    """
+    home = zone(day_zone or zones[0])
+    start = datetime.combine(day, time(), home).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(), home).astimezone(UTC)
+    open_spans = [(start, end)]
+    for rule in pack.rules_for(channel):
+        if rule.kind == "quiet_hours":
+            for name in zones:
+                open_spans = _intersect(open_spans, _allowed_spans(rule, name, start, end))
+    if not open_spans:
+        return None
+    first, last = max(open_spans, key=lambda span: span[1] - span[0])  # max keeps the earliest
+    return first.astimezone(home), last.astimezone(home)
+
+
+def _allowed_spans(rule: ContactRule, zone_name: str, start: datetime, end: datetime) -> list[Span]:
+    """The instants around [start, end) outside the rule's quiet hours in one zone, in UTC."""
+    quiet_from, quiet_until = quiet_span(rule)
+    where = zone(zone_name)
+    first = start.astimezone(where).date() - timedelta(days=1)
+    last = end.astimezone(where).date() + timedelta(days=1)
+    spans: list[Span] = []
+    day = first
+    while day <= last:
+        after = day + timedelta(days=1)
+        if quiet_from > quiet_until:  # quiet over midnight: open in the daytime
+            pieces = [((day, quiet_until), (day, quiet_from))]
+        else:  # quiet inside the day: open before and after
+            pieces = [
+                ((day, time()), (day, quiet_from)),
+                ((day, quiet_until), (after, time())),
+            ]
+        for (d0, t0), (d1, t1) in pieces:
+            spans.append(
+                (
+                    datetime.combine(d0, t0, where).astimezone(UTC),
+                    datetime.combine(d1, t1, where).astimezone(UTC),
+                )
+            )
+        day = after
+    return spans
+
+
+def _intersect(left: list[Span], right: list[Span]) -> list[Span]:
+    """The instants in both lists of sorted, disjoint spans."""
+    out: list[Span] = []
+    for a0, a1 in left:
+        for b0, b1 in right:
+            lo, hi = max(a0, b0), min(a1, b1)
+            if lo < hi:
+                out.append((lo, hi))
+    return _merge(sorted(out))
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    """Join spans that touch or overlap (sorted input)."""
+    merged: list[Span] = []
+    for lo, hi in spans:
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+@dataclass(frozen=True)
+class DayCapacity:
+    """What a borrower may still be sent on a local day, per channel.
+
+    `remaining[channel]`: how many more attempts the daily limits allow (None = the pack sets
+    no daily limit; 0 = none today, e.g. a hold, an opt-out or no lawful window);
+    `windows[channel]`: the lawful send window in local time, or None.
+    """
+
+    day: date
+    remaining: Mapping[str, int | None]
+    windows: Mapping[str, Span | None]
+
+    def allows(self, channel: str) -> bool:
+        """Whether at least one more attempt on `channel` fits the day."""
+        left = self.remaining[channel]
+        return left is None or left > 0
+
+
+def remaining_capacity(
+    facts: ContactFacts, day: date, pack: RulePack, *, to_phone: str | None = None
+) -> DayCapacity:
+    """For the borrower (not a third party) on a local day of `facts.day_zone`: what is left.
+
+    Every attempt recorded on the day counts, also those later than now: a plan for a day
+    must fit the whole day. `to_phone` is the number a call would dial.
+    """
+    tz = zone(facts.day_zone)
+    end = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
+    remaining: dict[str, int | None] = {}
+    windows: dict[str, Span | None] = {}
+    for channel in CHANNELS:
+        request = ContactRequest("", channel, end - timedelta(microseconds=1), to_phone)
+        scene = Scene.of(request, facts)
+        window = lawful_window(day, facts.zones, pack, channel=channel, day_zone=facts.day_zone)
+        limits = [
+            left
+            for rule in pack.rules_for(channel)
+            if rule.kind in CAPACITIES and (left := CAPACITIES[rule.kind](rule, scene)) is not None
+        ]
+        windows[channel] = window
+        remaining[channel] = 0 if window is None else min(limits, default=None)
+    return DayCapacity(day, remaining, windows)

@@ -1,0 +1,254 @@
+"""One small check (and capacity) function per contact rule kind, and the scene they read.
+
+A pack lists rules (`rule_pack.py`); each names its kind and parameters. The kinds below are the
+only code: a new jurisdiction, or a lender's stricter policy, is a new pack file.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from arrears.domain.contact import ContactAttempt, ContactFacts, ContactRequest
+from arrears.domain.errors import DomainError
+from arrears.domain.rule_pack import ContactRule
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone called `name` (cached: decisions look zones up for every attempt)."""
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        raise DomainError(f"{name!r} is not an IANA time zone") from None
+
+
+@dataclass(frozen=True)
+class Scene:
+    """A request in context: its local day and the attempts made at or before it, oldest first."""
+
+    request: ContactRequest
+    facts: ContactFacts
+    day: date
+    prior: tuple[ContactAttempt, ...]
+
+    @classmethod
+    def of(cls, request: ContactRequest, facts: ContactFacts) -> "Scene":
+        """Place a request among the facts (attempts after it are not yet made)."""
+        prior = tuple(sorted((a for a in facts.attempts if a.at <= request.at), key=_at))
+        return cls(request, facts, local_day(request.at, facts.day_zone), prior)
+
+    def counted(self, rule: ContactRule, days: int = 1) -> Iterator[ContactAttempt]:
+        """Prior attempts on the rule's counted channels on the `days` local days ending today."""
+        first = self.day - timedelta(days=days - 1)
+        for attempt in self.prior:
+            day = local_day(attempt.at, self.facts.day_zone)
+            if attempt.channel in rule.counted_channels and first <= day <= self.day:
+                yield attempt
+
+
+def _at(attempt: ContactAttempt) -> datetime:
+    """The instant of an attempt (sort key)."""
+    return attempt.at
+
+
+def local_day(at: datetime, zone_name: str) -> date:
+    """The calendar day an instant falls on in a zone."""
+    return at.astimezone(zone(zone_name)).date()
+
+
+def quiet_span(rule: ContactRule) -> tuple[time, time]:
+    """A quiet_hours rule's [from, until) wall-clock times."""
+    if rule.quiet_from is None or rule.quiet_until is None:
+        raise DomainError(f"{rule.rule_id}: a {rule.kind} rule has no quiet hours")
+    return rule.quiet_from, rule.quiet_until
+
+
+def is_quiet(moment: time, rule: ContactRule) -> bool:
+    """Whether a local wall-clock time falls in the rule's quiet hours [from, until)."""
+    start, end = quiet_span(rule)
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end  # the quiet hours wrap past midnight
+
+
+Check = Callable[[ContactRule, Scene], tuple[bool, str]]
+Capacity = Callable[[ContactRule, Scene], int | None]
+
+
+def _quiet_hours(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """quiet_hours: the local time in every candidate zone is outside the quiet hours."""
+    zones = scene.facts.zones
+    local = {name: scene.request.at.astimezone(zone(name)) for name in zones}
+    quiet = [name for name in zones if is_quiet(local[name].time(), rule)]
+    span = f"no contact {rule.quiet_from:%H:%M}-{rule.quiet_until:%H:%M} local time"
+    where = zones[0] if len(zones) == 1 else f"{len(zones)} time zones of the number"
+    shown = quiet or list(zones)
+    times = ", ".join(f"{local[name]:%H:%M} in {name}" for name in shown[:3])
+    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+    status = "quiet" if quiet else "allowed"
+    return not quiet, f"{span} ({where}); {status}: {times}{more}"
+
+
+def _connected_per_day(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """connected_per_day: fewer than `limit` conversations with the borrower that local day."""
+    done = _conversations_on_day(rule, scene)
+    detail = (
+        f"at most {rule.limit} {'/'.join(sorted(rule.outcomes))} calls with the borrower per "
+        f"local day; {done} already on {scene.day} ({scene.facts.day_zone})"
+    )
+    return done < _limit(rule), detail
+
+
+def _conversations_on_day(rule: ContactRule, scene: Scene) -> int:
+    """Calls with the borrower that local day ending in one of the rule's outcomes."""
+    return sum(
+        1 for a in scene.counted(rule) if a.contact_id is None and a.outcome in rule.outcomes
+    )
+
+
+def _dials_per_number(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """dials_per_number_per_day: fewer than `limit` attempts to the number that local day."""
+    number = scene.request.to_phone
+    done = _dials_on_day(rule, scene)
+    detail = (
+        f"at most {rule.limit} attempts per number per local day; {done} already to "
+        f"{number or 'the number'} on {scene.day} ({scene.facts.day_zone})"
+    )
+    return done < _limit(rule), detail
+
+
+def _dials_on_day(rule: ContactRule, scene: Scene) -> int:
+    """Attempts to the request's number that day; with no number, to the same person (safer)."""
+    number, person = scene.request.to_phone, scene.request.contact_id
+    if number is None:
+        return sum(1 for a in scene.counted(rule) if a.contact_id == person)
+    return sum(1 for a in scene.counted(rule) if a.to_phone == number)
+
+
+def _attempts_in_days(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """attempts_in_days: fewer than `limit` attempts on the `days` local days ending today."""
+    days = _days(rule)
+    done = sum(1 for _ in scene.counted(rule, days))
+    first = scene.day - timedelta(days=days - 1)
+    detail = (
+        f"at most {rule.limit} attempts in {days} consecutive local days; {done} already "
+        f"{first}..{scene.day} ({scene.facts.day_zone})"
+    )
+    return done < _limit(rule), detail
+
+
+def _after_conversation(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """after_conversation: no conversation on that local day or the `days - 1` before."""
+    days = _days(rule)
+    talks = [a for a in scene.counted(rule, days) if a.outcome in rule.outcomes]
+    first = scene.day - timedelta(days=days - 1)
+    found = f"last on {talks[-1].at.isoformat()}" if talks else "none"
+    detail = f"no call within {days} days of a conversation ({first}..{scene.day}); {found}"
+    return not talks, detail
+
+
+def _third_party_unreachable(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """third_party_unreachable: a contact only once the borrower could not be reached."""
+    if scene.request.contact_id is None:
+        return True, "contacts the borrower, not a third party"
+    tries = [a for a in scene.prior if a.contact_id is None and a.channel in rule.counted_channels]
+    last = tries[-_limit(rule) :] if _limit(rule) else []
+    failed = len(last) == _limit(rule) and all(a.outcome in rule.outcomes for a in last)
+    unreachable = bool(tries) and tries[-1].outcome in rule.last_outcomes
+    seen = ", ".join(a.outcome for a in last) or "none"
+    detail = (
+        f"a registered contact only when the borrower's last {rule.limit} attempts all failed "
+        f"({'/'.join(sorted(rule.outcomes))}) or the last was "
+        f"{'/'.join(sorted(rule.last_outcomes))}; last attempts: {seen}"
+    )
+    return failed or unreachable, detail
+
+
+def _third_party_refused(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """third_party_refused: never a contact who refused before."""
+    contact = scene.request.contact_id
+    if contact is None:
+        return True, "contacts the borrower, not a third party"
+    refusals = [a for a in scene.prior if a.contact_id == contact and a.outcome in rule.outcomes]
+    found = f"refused on {refusals[-1].at.isoformat()}" if refusals else "has not refused"
+    return not refusals, f"never again after the contact refused; contact {contact} {found}"
+
+
+def _third_party_once(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """third_party_once: a contact reached fewer than `limit` times so far."""
+    contact = scene.request.contact_id
+    if contact is None:
+        return True, "contacts the borrower, not a third party"
+    reached = sum(1 for a in scene.prior if a.contact_id == contact and a.outcome in rule.outcomes)
+    detail = f"a third party at most {rule.limit} time(s), to locate the borrower; {reached} so far"
+    return reached < _limit(rule), detail
+
+
+def _registered_contacts_only(_rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """registered_contacts_only: a contact the borrower registered, on their number."""
+    contact, number = scene.request.contact_id, scene.request.to_phone
+    if contact is None:
+        return True, "contacts the borrower, not a third party"
+    if contact not in scene.facts.contacts:
+        return False, f"{contact} is not a contact the borrower registered (no phone books)"
+    registered = scene.facts.contacts[contact]
+    if number is not None and number != registered:
+        return False, f"{number} is not the number registered for contact {contact}"
+    return True, f"{contact} is a contact the borrower registered"
+
+
+def _hold(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """hold: no hold of the rule's kinds covers the local day."""
+    active = [h for h in scene.facts.holds if h.kind in rule.hold_kinds and h.active_on(scene.day)]
+    if active:
+        return False, "collection paused: " + "; ".join(h.describe() for h in active)
+    return True, f"no {'/'.join(sorted(rule.hold_kinds))} hold on {scene.day}"
+
+
+def _opt_out(_rule: ContactRule, scene: Scene) -> tuple[bool, str]:
+    """opt_out: the borrower has not opted out of the channel by the instant."""
+    channel = scene.request.channel
+    outs = [o for o in scene.facts.opt_outs if o.channel == channel and o.since <= scene.request.at]
+    if outs:
+        return False, f"the borrower opted out of {channel} on {outs[0].since.isoformat()}"
+    return True, f"no opt-out of {channel}"
+
+
+def _limit(rule: ContactRule) -> int:
+    """The rule's limit (present for the kinds that count)."""
+    assert rule.limit is not None  # guaranteed by ContactRule for the kinds that count
+    return rule.limit
+
+
+def _days(rule: ContactRule) -> int:
+    """The rule's window in days (present for the kinds with a window)."""
+    assert rule.days is not None  # guaranteed by ContactRule for the kinds with a window
+    return rule.days
+
+
+CHECKS: Mapping[str, Check] = {
+    "quiet_hours": _quiet_hours,
+    "connected_per_day": _connected_per_day,
+    "dials_per_number_per_day": _dials_per_number,
+    "attempts_in_days": _attempts_in_days,
+    "after_conversation": _after_conversation,
+    "third_party_unreachable": _third_party_unreachable,
+    "third_party_refused": _third_party_refused,
+    "third_party_once": _third_party_once,
+    "registered_contacts_only": _registered_contacts_only,
+    "hold": _hold,
+    "opt_out": _opt_out,
+}
+
+# What each daily limit leaves for the rest of a day (None = no daily limit). A conversation cap
+# is a bound on calls too: a planner does not plan calls hoping they go unanswered.
+CAPACITIES: Mapping[str, Capacity] = {
+    "connected_per_day": lambda r, s: max(0, _limit(r) - _conversations_on_day(r, s)),
+    "dials_per_number_per_day": lambda r, s: max(0, _limit(r) - _dials_on_day(r, s)),
+    "attempts_in_days": lambda r, s: max(0, _limit(r) - sum(1 for _ in s.counted(r, _days(r)))),
+    "after_conversation": lambda r, s: None if _after_conversation(r, s)[0] else 0,
+    "hold": lambda r, s: None if _hold(r, s)[0] else 0,
+    "opt_out": lambda r, s: None if _opt_out(r, s)[0] else 0,
+}

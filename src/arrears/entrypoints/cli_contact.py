@@ -1,0 +1,201 @@
+"""`arrears contact …`: log an attempt, check one, place a hold, record an opt-out.
+
+cli.py adds this sub-app at its end (it reuses cli.py's options and helpers), so import the
+command line through `arrears.entrypoints.cli`.
+"""
+
+import json
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+import typer
+
+from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES, ContactRequest, Hold, OptOut
+from arrears.domain.errors import DomainError
+from arrears.entrypoints.cli import Config, Db, Json, err, fail, open_app
+from arrears.services.contact_check import ContactInputError, check_contact, reason_document
+from arrears.services.contact_log import log_contact, place_hold, record_opt_out
+from arrears.services.ports import StoredAttempt
+
+contact_app = typer.Typer(
+    help="Contact attempts: record what happened, check what is allowed (rule packs decide).",
+    no_args_is_help=True,
+)
+
+Borrower = Annotated[str, typer.Option("--borrower", help="The borrower's id.")]
+Channel = Annotated[str, typer.Option("--channel", help=", ".join(CHANNELS))]
+To = Annotated[
+    str | None, typer.Option("--to", help="Phone number (E.164); default: the registered one.")
+]
+Contact = Annotated[
+    str | None,
+    typer.Option("--contact", help="A registered contact of the borrower (else the borrower)."),
+]
+
+
+@contact_app.command("log")
+def log_command(
+    borrower: Borrower,
+    channel: Channel,
+    at: Annotated[str, typer.Option("--at", help="ISO 8601 instant with offset.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="e.g. connected, no_answer, sent")],
+    to: To = None,
+    contact: Contact = None,
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Record a contact attempt; warn (and flag it) when it broke a rule."""
+    request = _request(borrower, channel, at, to, contact)
+    if outcome not in OUTCOMES[channel]:
+        fail(f"--outcome {outcome!r}: a {channel} ends in one of {', '.join(OUTCOMES[channel])}", 2)
+    with open_app(db, config) as application:
+        try:
+            stored = log_contact(
+                application.contacts, application.contact_terms, request, outcome,
+                datetime.now(UTC),
+            )  # fmt: skip
+        except ContactInputError as error:
+            fail(str(error), 2)
+        except DomainError as error:
+            fail(str(error))
+    if not stored.decision.allowed:
+        broken = "; ".join(f"{r.rule}: {r.detail} ({r.source})" for r in stored.decision.broken)
+        err.print(
+            f"[bold yellow]warning:[/] this attempt broke a rule: {broken}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if as_json:
+        print(json.dumps(attempt_document(stored), ensure_ascii=False))
+    else:
+        verdict = "allowed" if stored.decision.allowed else "NOT allowed"
+        err.print(f"attempt {stored.attempt_id} recorded ({verdict})")
+
+
+@contact_app.command("check")
+def check_command(
+    borrower: Borrower,
+    channel: Channel,
+    at: Annotated[
+        str | None, typer.Option("--at", help="ISO 8601 instant with offset (default: now).")
+    ] = None,
+    to: To = None,
+    contact: Contact = None,
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Would this contact be allowed at that instant? Exit 0 either way; the answer says."""
+    request = _request(borrower, channel, at or datetime.now(UTC).isoformat(), to, contact)
+    with open_app(db, config) as application:
+        try:
+            decision = check_contact(application.contacts, application.contact_terms, request)
+        except ContactInputError as error:
+            fail(str(error), 2)
+        except DomainError as error:
+            fail(str(error))
+    document = {
+        "allowed": decision.allowed,
+        "reasons": [reason_document(r) for r in decision.reasons],
+    }
+    if as_json:
+        print(json.dumps(document, ensure_ascii=False))
+        return
+    print("allowed" if decision.allowed else "blocked")
+    for reason in decision.reasons:
+        mark = "ok     " if reason.passed else "BLOCKED"
+        print(f"  {mark} {reason.rule}: {reason.detail} [{reason.source}]")
+
+
+@contact_app.command("hold")
+def hold_command(
+    borrower: Borrower,
+    kind: Annotated[str, typer.Option("--kind", help=", ".join(HOLD_KINDS))],
+    starts_on: Annotated[str, typer.Option("--from", help="First held day, YYYY-MM-DD.")],
+    ends_on: Annotated[
+        str | None, typer.Option("--until", help="Last held day (default: open).")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """Pause collection contact (again with the same --kind/--from: change its end)."""
+    if kind not in HOLD_KINDS:
+        fail(f"--kind {kind!r}: expected one of {', '.join(HOLD_KINDS)}", 2)
+    first, last = _day(starts_on, "--from"), _day(ends_on, "--until") if ends_on else None
+    with open_app(db, config) as application:
+        try:
+            place_hold(application.contacts, borrower, Hold(kind, first, last, note))
+        except DomainError as error:
+            fail(str(error))
+    err.print(f"{kind} hold for {borrower} from {first} until {last or 'lifted'}")
+
+
+@contact_app.command("opt-out")
+def opt_out_command(
+    borrower: Borrower,
+    channel: Channel,
+    since: Annotated[
+        str | None, typer.Option("--since", help="ISO 8601 instant with offset (default: now).")
+    ] = None,
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """Record that the borrower asked not to be contacted through a channel."""
+    if channel not in CHANNELS:
+        fail(f"--channel {channel!r}: expected one of {', '.join(CHANNELS)}", 2)
+    instant = _instant(since, "--since") if since else datetime.now(UTC)
+    with open_app(db, config) as application:
+        try:
+            record_opt_out(application.contacts, borrower, OptOut(channel, instant))
+        except DomainError as error:
+            fail(str(error))
+    err.print(f"{borrower} opted out of {channel} from {instant.isoformat()}")
+
+
+def _request(
+    borrower: str, channel: str, at: str, to: str | None, contact: str | None
+) -> ContactRequest:
+    """A request from the options, refusing unknown channels and naive instants (exit 2)."""
+    if channel not in CHANNELS:
+        fail(f"--channel {channel!r}: expected one of {', '.join(CHANNELS)}", 2)
+    return ContactRequest(borrower, channel, _instant(at, "--at"), to, contact)
+
+
+def _instant(text: str, option: str) -> datetime:
+    """An ISO 8601 instant with its UTC offset, or exit 2 naming the option."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not an ISO 8601 instant (e.g. 2026-03-01T09:30:00+08:00)", 2)
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        fail(f"{option} {text!r} has no UTC offset (write e.g. {text}+08:00 or {text}Z)", 2)
+    return instant
+
+
+def _day(text: str, option: str) -> date:
+    """An ISO date, or exit 2 naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not a date (YYYY-MM-DD)", 2)
+
+
+def attempt_document(stored: StoredAttempt) -> dict[str, Any]:
+    """`arrears contact log --json`: the stored attempt, and the decision at its instant."""
+    attempt = stored.attempt
+    return {
+        "attempt": {
+            "attempt_id": stored.attempt_id,
+            "borrower_id": stored.borrower_id,
+            "contact_id": attempt.contact_id,
+            "channel": attempt.channel,
+            "to": attempt.to_phone,
+            "at": attempt.at.astimezone(UTC).isoformat(),
+            "outcome": attempt.outcome,
+            "recorded_at": stored.recorded_at.astimezone(UTC).isoformat(),
+        },
+        "allowed": stored.decision.allowed,
+        "reasons": [reason_document(r) for r in stored.decision.reasons],
+    }

@@ -1,0 +1,118 @@
+"""The shipped contact packs load with the regulations' defaults; bad packs name the bad key."""
+
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from arrears.adapters.compliance_pack import RulePackError, contact_packs, parse_contact_pack
+
+PACKS = contact_packs()
+
+
+def rule(jurisdiction: str, rule_id: str) -> Any:
+    """A shipped rule by id."""
+    return next(r for r in PACKS[jurisdiction].rules if r.rule_id == rule_id)
+
+
+def test_every_jurisdiction_has_contact_rules_with_sources() -> None:
+    assert set(PACKS) == {"cn", "us", "uk"}
+    for pack in PACKS.values():
+        assert pack.rules
+        assert all(r.source and r.rule_id.startswith(f"{pack.jurisdiction}.") for r in pack.rules)
+
+
+def test_the_cn_pack_has_the_regulations_defaults() -> None:
+    quiet = rule("cn", "cn.quiet_hours")
+    assert (quiet.quiet_from, quiet.quiet_until) == (time(22), time(8))
+    assert "GB/T 45251-2025" in quiet.source
+    assert rule("cn", "cn.connected_calls_per_day").limit == 3
+    assert rule("cn", "cn.dial_attempts_per_number_per_day").limit == 6
+    third = rule("cn", "cn.third_party")
+    assert (third.limit, third.outcomes) == (3, {"no_answer", "busy", "invalid_number"})
+    assert third.last_outcomes == {"invalid_number"}
+    assert PACKS["cn"].default_zone == "Asia/Shanghai"
+    ids = {r.rule_id for r in PACKS["cn"].rules}
+    assert {"cn.hold", "cn.opt_out", "cn.registered_contacts_only", "cn.third_party_refused"} <= ids
+
+
+def test_the_us_and_uk_packs_have_the_regulations_defaults() -> None:
+    assert (
+        rule("us", "us.inconvenient_time").quiet_from,
+        rule("us", "us.inconvenient_time").quiet_until,
+    ) == (time(21), time(8))
+    frequency = rule("us", "us.call_frequency_7_in_7")
+    assert (frequency.limit, frequency.days, frequency.channels) == (7, 7, {"call"})
+    assert rule("us", "us.call_after_conversation").days == 7
+    assert rule("us", "us.electronic_opt_out").channels == {"sms", "email"}
+    assert "1006.6(b)(1)(i)" in rule("us", "us.inconvenient_time").source
+    uk = rule("uk", "uk.unreasonable_time")
+    assert (uk.quiet_from, uk.quiet_until, uk.verified) == (time(21), time(8), False)
+
+
+def pack_with(**entry: Any) -> dict[str, Any]:
+    """A minimal pack file holding one rule."""
+    base = {"id": "xx.quiet", "kind": "quiet_hours", "quiet_from": "22:00", "quiet_until": "08:00",
+            "verified": True, "source": "a law"}  # fmt: skip
+    base.update(entry)
+    return {
+        "pack": {"jurisdiction": "xx", "timezone": "Asia/Shanghai"},
+        "contact": {"rule": [base]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"quiet_form": "22:00"}, "unknown key(s) ['quiet_form']"),
+        ({"kind": "curfew"}, "xx.quiet).kind: unknown kind 'curfew'"),
+        ({"quiet_from": "8:00"}, 'xx.quiet).quiet_from must be a time "HH:MM"'),
+        ({"verified": "yes"}, "xx.quiet).verified must be bool"),
+        ({"source": ""}, "every rule cites its legal source"),
+        ({"channels": ["fax"]}, "unknown channels ['fax']"),
+        ({"channels": "call"}, "xx.quiet).channels must be list"),
+        ({"quiet_until": "22:00"}, "are equal"),
+    ],
+)
+def test_a_bad_rule_is_refused_naming_its_key(entry: dict[str, Any], message: str) -> None:
+    with pytest.raises(RulePackError, match=r"^xx\.toml: contact\.rule\[0\]") as raised:
+        parse_contact_pack(pack_with(**entry), "xx.toml")
+    assert message in str(raised.value)
+
+
+def test_a_rule_without_its_parameters_is_refused() -> None:
+    data = pack_with(kind="connected_per_day")
+    del data["contact"]["rule"][0]["quiet_from"], data["contact"]["rule"][0]["quiet_until"]
+    data["contact"]["rule"][0]["limit"] = 3
+    with pytest.raises(RulePackError, match=r"needs \['outcomes'\]"):
+        parse_contact_pack(data, "xx.toml")
+
+
+def test_a_limit_must_be_a_whole_number_not_a_boolean() -> None:
+    data = pack_with(kind="dials_per_number_per_day", limit=True)
+    del data["contact"]["rule"][0]["quiet_from"], data["contact"]["rule"][0]["quiet_until"]
+    with pytest.raises(RulePackError, match="limit must be int, got True"):
+        parse_contact_pack(data, "xx.toml")
+
+
+def test_a_rule_id_appears_once() -> None:
+    data = pack_with()
+    data["contact"]["rule"].append(dict(data["contact"]["rule"][0]))
+    with pytest.raises(RulePackError, match=r"'xx\.quiet' appears twice"):
+        parse_contact_pack(data, "xx.toml")
+
+
+def test_the_default_zone_must_be_an_iana_zone() -> None:
+    data = pack_with()
+    data["pack"]["timezone"] = "Mars/Olympus"
+    with pytest.raises(RulePackError, match=r"pack\.timezone"):
+        parse_contact_pack(data, "xx.toml")
+
+
+def test_every_shipped_rule_is_documented_with_its_parameters() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "COMPLIANCE.md").read_text("utf-8")
+    for pack in PACKS.values():
+        for shipped in pack.rules:
+            assert f"`{shipped.rule_id}`" in text
+            assert shipped.source in text

@@ -1,0 +1,196 @@
+"""The cn contact pack, rule by rule at its boundaries (GB/T 45251-2025, CBA 2026, PIPL)."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from arrears.domain.contact import CHANNELS, HOLD_KINDS, ContactAttempt, Hold, OptOut
+from tests.contact_factories import (
+    CN,
+    CN_CONTACT_PHONE,
+    CN_OTHER_PHONE,
+    CN_PHONE,
+    DAY,
+    attempt,
+    blocked_by,
+    decide,
+    facts,
+    local,
+    reason,
+)
+
+MORNING = local(DAY, "10:00")
+
+
+def calls(
+    count: int,
+    outcome: str = "no_answer",
+    start: str = "08:00",
+    to: str = CN_PHONE,
+    contact: str | None = None,
+) -> list[ContactAttempt]:
+    """`count` calls on DAY, a minute apart from `start` local time."""
+    first = local(DAY, start)
+    return [
+        attempt(first + timedelta(minutes=i), outcome, to=to, contact=contact) for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("hhmm", "allowed"),
+    [("21:59", True), ("22:00", False), ("07:59", False), ("08:00", True), ("00:00", False)],
+)
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_quiet_hours_are_22_to_8_local_time_on_every_channel(
+    hhmm: str, allowed: bool, channel: str
+) -> None:
+    decision = decide(CN, local(DAY, hhmm), facts(), channel=channel)
+    assert reason(decision, "cn.quiet_hours").passed is allowed
+    assert decision.allowed is allowed
+
+
+def test_a_blocked_decision_cites_the_rule_and_its_source() -> None:
+    found = reason(decide(CN, local(DAY, "22:00"), facts()), "cn.quiet_hours")
+    assert "GB/T 45251-2025" in found.source
+    assert "22:00-08:00 local time (Asia/Shanghai)" in found.detail
+
+
+def test_an_allowed_decision_lists_every_call_rule_as_passed() -> None:
+    decision = decide(CN, MORNING, facts())
+    assert decision.allowed
+    assert [r.rule for r in decision.reasons] == [rule.rule_id for rule in CN.rules_for("call")]
+    assert all(r.passed for r in decision.reasons)
+
+
+def test_an_unverified_rule_is_cited_as_unverified() -> None:
+    assert reason(decide(CN, MORNING, facts()), "cn.hold").source.endswith("(unverified)")
+    assert not reason(decide(CN, MORNING, facts()), "cn.quiet_hours").source.endswith(
+        "(unverified)"
+    )
+
+
+def test_the_third_connected_call_is_allowed_the_fourth_is_not() -> None:
+    assert decide(CN, MORNING, facts(calls(2, "connected"))).allowed
+    decision = decide(CN, MORNING, facts(calls(3, "connected")))
+    assert blocked_by(decision) == {"cn.connected_calls_per_day"}
+
+
+def test_connected_calls_with_a_contact_do_not_count_as_the_borrowers() -> None:
+    with_contact = calls(3, "connected", to=CN_CONTACT_PHONE, contact="C1")
+    assert reason(decide(CN, MORNING, facts(with_contact)), "cn.connected_calls_per_day").passed
+
+
+def test_the_sixth_dial_to_a_number_is_allowed_the_seventh_is_not() -> None:
+    assert decide(CN, MORNING, facts(calls(5))).allowed
+    decision = decide(CN, MORNING, facts(calls(6, "busy")))
+    assert blocked_by(decision) == {"cn.dial_attempts_per_number_per_day"}
+
+
+def test_dials_to_another_number_are_not_counted() -> None:
+    known = facts(calls(6, to=CN_OTHER_PHONE))
+    assert decide(CN, MORNING, known).allowed
+    assert not decide(CN, MORNING, known, to=CN_OTHER_PHONE).allowed
+
+
+def test_days_are_the_borrowers_local_days_across_utc_midnight() -> None:
+    # 23:30 UTC on 1 March is 07:30 on 2 March in Shanghai: those dials count for 2 March.
+    early = [attempt(datetime(2026, 3, 1, 23, 30 + i, tzinfo=UTC)) for i in range(6)]
+    assert not reason(
+        decide(CN, MORNING, facts(early)), "cn.dial_attempts_per_number_per_day"
+    ).passed
+    # 15:59 UTC on 1 March is 23:59 on 1 March in Shanghai: another day.
+    late = [attempt(datetime(2026, 3, 1, 15, 50 + i, tzinfo=UTC)) for i in range(6)]
+    assert decide(CN, MORNING, facts(late)).allowed
+
+
+def test_attempts_after_the_instant_are_not_yet_made() -> None:
+    later = calls(6, start="11:00")
+    assert decide(CN, MORNING, facts(later)).allowed
+
+
+def test_a_contact_is_blocked_while_the_borrower_answers() -> None:
+    history = [*calls(2, "no_answer"), *calls(1, "connected", start="09:00")]
+    decision = decide(CN, MORNING, facts(history), to=CN_CONTACT_PHONE, contact="C1")
+    assert blocked_by(decision) == {"cn.third_party"}
+
+
+def test_a_contact_is_allowed_after_three_failed_attempts() -> None:
+    history = [
+        *calls(1, "connected", start="08:00"),
+        *calls(1, "no_answer", start="08:10"),
+        *calls(1, "busy", start="08:20"),
+        *calls(1, "invalid_number", start="08:30"),
+    ]
+    decision = decide(CN, MORNING, facts(history), to=CN_CONTACT_PHONE, contact="C1")
+    assert decision.allowed, decision.broken
+
+
+def test_a_contact_is_allowed_right_after_an_invalid_number() -> None:
+    history = [*calls(1, "connected"), *calls(1, "invalid_number", start="09:00")]
+    assert decide(CN, MORNING, facts(history), to=CN_CONTACT_PHONE, contact="C1").allowed
+
+
+def test_a_contact_is_blocked_before_any_attempt_to_the_borrower() -> None:
+    decision = decide(CN, MORNING, facts(), to=CN_CONTACT_PHONE, contact="C1")
+    assert blocked_by(decision) == {"cn.third_party"}
+
+
+def test_a_contact_who_refused_is_never_contacted_again() -> None:
+    refused = attempt(
+        local(DAY - timedelta(days=30), "10:00"), "refused", to=CN_CONTACT_PHONE, contact="C1"
+    )
+    history = [refused, *calls(3, "no_answer")]
+    for channel in ("call", "sms", "visit"):
+        decision = decide(
+            CN, MORNING, facts(history), channel=channel, to=CN_CONTACT_PHONE, contact="C1"
+        )
+        assert "cn.third_party_refused" in blocked_by(decision)
+
+
+def test_a_contact_the_borrower_never_registered_is_blocked() -> None:
+    history = calls(3, "no_answer")
+    decision = decide(CN, MORNING, facts(history), to="+8613612345678", contact="PHONEBOOK-9")
+    assert blocked_by(decision) == {"cn.registered_contacts_only"}
+    assert (
+        "个人信息保护法》第六条、第二十三条"
+        in reason(decision, "cn.registered_contacts_only").source
+    )
+
+
+def test_a_registered_contact_on_another_number_is_blocked() -> None:
+    decision = decide(CN, MORNING, facts(calls(3)), to="+8613612345678", contact="C1")
+    assert blocked_by(decision) == {"cn.registered_contacts_only"}
+
+
+def test_an_opt_out_blocks_only_its_channel() -> None:
+    known = facts(opt_outs=[OptOut("sms", local(DAY - timedelta(days=1), "12:00"))])
+    assert blocked_by(decide(CN, MORNING, known, channel="sms")) == {"cn.opt_out"}
+    assert decide(CN, MORNING, known, channel="call").allowed
+
+
+def test_an_opt_out_counts_from_its_instant() -> None:
+    known = facts(opt_outs=[OptOut("sms", local(DAY, "11:00"))])
+    assert decide(CN, MORNING, known, channel="sms").allowed
+
+
+@pytest.mark.parametrize("kind", HOLD_KINDS)
+def test_an_active_hold_blocks_every_channel(kind: str) -> None:
+    known = facts(holds=[Hold(kind, DAY - timedelta(days=3))])
+    for channel in CHANNELS:
+        assert blocked_by(decide(CN, MORNING, known, channel=channel)) == {"cn.hold"}
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on", "blocks"),
+    [
+        (date(2026, 2, 1), date(2026, 3, 1), False),  # ended yesterday
+        (date(2026, 2, 1), DAY, True),  # its last day
+        (DAY, None, True),  # starts today
+        (DAY + timedelta(days=1), None, False),  # starts tomorrow
+    ],
+)
+def test_a_hold_covers_its_local_days_inclusive(
+    starts_on: date, ends_on: date | None, blocks: bool
+) -> None:
+    known = facts(holds=[Hold("dispute", starts_on, ends_on)])
+    assert reason(decide(CN, MORNING, known), "cn.hold").passed is not blocks

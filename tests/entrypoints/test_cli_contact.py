@@ -1,0 +1,185 @@
+"""`arrears contact log|check|hold|opt-out` as CONTRACT.md defines them: JSON shapes, exit codes."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from arrears.entrypoints.cli import app
+
+runner = CliRunner()
+
+FEEDS = {
+    "borrowers": "borrower_id,name,phone\nB1,张三,13812345678\nB2,Ann Lee,+12125551234\n",
+    "contacts": "contact_id,borrower_id,name,phone,relation\nC1,B1,李四,13912345678,spouse\n",
+    "loans": "loan_id,borrower_id,product,currency,principal,annual_rate,contract_date\n"
+    "L1,B1,cn-cash,CNY,10000.00,0.24,2026-01-01\nL2,B2,us-installment,USD,1000.00,0.2,2026-01-01\n",
+}
+MORNING = "2026-03-02T10:00:00+08:00"
+
+
+def cli(*args: str, db: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, [*args, "--db", db])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def db(store_url: str, tmp_path: Path) -> str:
+    """An initialised database with a Chinese borrower (contact C1) and a New York borrower."""
+    assert cli("init", db=store_url)[0] == 0
+    for kind, text in FEEDS.items():
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text, encoding="utf-8")
+        code, _, err = cli("import", kind, str(path), db=store_url)
+        assert code == 0, err
+    return store_url
+
+
+def check(db: str, *args: str) -> tuple[int, dict[str, Any], str]:
+    code, out, err = cli("contact", "check", "--borrower", "B1", *args, "--json", db=db)
+    return code, json.loads(out) if code == 0 else {}, err
+
+
+def test_check_json_has_exactly_the_contract_shape(db: str) -> None:
+    code, document, _ = check(db, "--channel", "call", "--at", "2026-03-02T22:00:00+08:00")
+    assert code == 0
+    assert set(document) == {"allowed", "reasons"}
+    assert document["allowed"] is False
+    assert all(set(r) == {"rule", "source", "detail", "passed"} for r in document["reasons"])
+    quiet = next(r for r in document["reasons"] if r["rule"] == "cn.quiet_hours")
+    assert quiet["passed"] is False
+    assert "GB/T 45251-2025" in quiet["source"]
+    assert quiet["detail"].startswith("no contact 22:00-08:00 local time (Asia/Shanghai)")
+
+
+def test_an_allowed_check_lists_the_rules_it_passed(db: str) -> None:
+    code, document, _ = check(db, "--channel", "call", "--at", "2026-03-02T21:59:00+08:00")
+    assert code == 0
+    assert document["allowed"] is True
+    rules = [r["rule"] for r in document["reasons"]]
+    assert "cn.quiet_hours" in rules
+    assert "cn.connected_calls_per_day" in rules
+    assert all(r["passed"] for r in document["reasons"])
+
+
+def test_log_json_prints_the_stored_attempt_and_its_decision(db: str) -> None:
+    code, out, err = cli(
+        "contact", "log", "--borrower", "B1", "--channel", "call", "--at", MORNING,
+        "--outcome", "connected", "--json", db=db,
+    )  # fmt: skip
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["attempt"] == {
+        "attempt_id": document["attempt"]["attempt_id"],
+        "borrower_id": "B1",
+        "contact_id": None,
+        "channel": "call",
+        "to": "+8613812345678",
+        "at": "2026-03-02T02:00:00+00:00",
+        "outcome": "connected",
+        "recorded_at": document["attempt"]["recorded_at"],
+    }
+    assert document["allowed"] is True
+    assert {r["rule"] for r in document["reasons"]} >= {"cn.quiet_hours", "cn.hold"}
+    assert "warning" not in err
+
+
+def test_a_logged_attempt_that_broke_a_rule_warns_and_exits_0(db: str) -> None:
+    for minute in range(3):
+        at = f"2026-03-02T10:0{minute}:00+08:00"
+        args = ("contact", "log", "--borrower", "B1", "--channel", "call", "--at", at)
+        assert cli(*args, "--outcome", "connected", db=db)[0] == 0
+    code, out, err = cli(
+        "contact", "log", "--borrower", "B1", "--channel", "call",
+        "--at", "2026-03-02T11:00:00+08:00", "--outcome", "connected", "--json", db=db,
+    )  # fmt: skip
+    assert code == 0
+    assert json.loads(out)["allowed"] is False
+    assert "warning" in err
+    assert "cn.connected_calls_per_day" in err
+    code, document, _ = check(db, "--channel", "call", "--at", "2026-03-02T12:00:00+08:00")
+    assert document["allowed"] is False
+
+
+def test_check_without_json_prints_the_verdict_and_reasons(db: str) -> None:
+    code, out, _ = cli(
+        "contact", "check", "--borrower", "B2", "--channel", "sms",
+        "--at", "2026-03-02T20:59:00-05:00", db=db,
+    )  # fmt: skip
+    assert code == 0
+    assert out.startswith("allowed")
+    assert "us.inconvenient_time" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--channel", "fax", "--at", MORNING), "--channel 'fax'"),
+        (("--channel", "call", "--at", "2026-03-02T10:00:00"), "has no UTC offset"),
+        (("--channel", "call", "--at", "yesterday"), "is not an ISO 8601 instant"),
+        (("--channel", "call", "--at", MORNING, "--to", "12345"), "not a valid phone number"),
+    ],
+)
+def test_malformed_input_exits_2_with_a_message(
+    db: str, args: tuple[str, ...], message: str
+) -> None:
+    code, _, err = cli("contact", "check", "--borrower", "B1", *args, "--json", db=db)
+    assert code == 2
+    assert message in err
+
+
+def test_an_outcome_the_channel_cannot_have_exits_2(db: str) -> None:
+    code, _, err = cli(
+        "contact", "log", "--borrower", "B1", "--channel", "call", "--at", MORNING,
+        "--outcome", "delivered", db=db,
+    )  # fmt: skip
+    assert code == 2
+    assert "--outcome 'delivered'" in err
+
+
+def test_an_unknown_borrower_exits_1(db: str) -> None:
+    code, out, err = cli(
+        "contact", "check", "--borrower", "B9", "--channel", "call", "--at", MORNING, db=db
+    )
+    assert (code, out) == (1, "")
+    assert "'B9' is not in the database" in err
+
+
+def test_logging_an_unregistered_contact_exits_1_but_checking_answers_blocked(db: str) -> None:
+    code, _, err = cli(
+        "contact", "log", "--borrower", "B1", "--channel", "call", "--at", MORNING,
+        "--outcome", "connected", "--contact", "C9", db=db,
+    )  # fmt: skip
+    assert code == 1
+    assert "not registered" in err
+    code, document, _ = check(db, "--channel", "call", "--at", MORNING, "--contact", "C9")
+    assert code == 0
+    assert document["allowed"] is False
+    blocked = [r["rule"] for r in document["reasons"] if not r["passed"]]
+    assert "cn.registered_contacts_only" in blocked
+
+
+def test_a_hold_and_an_opt_out_recorded_by_command_block_contact(db: str) -> None:
+    assert cli("contact", "opt-out", "--borrower", "B1", "--channel", "sms",
+               "--since", "2026-03-01T00:00:00+08:00", db=db)[0] == 0  # fmt: skip
+    _, document, _ = check(db, "--channel", "sms", "--at", MORNING)
+    assert [r["rule"] for r in document["reasons"] if not r["passed"]] == ["cn.opt_out"]
+    assert cli("contact", "hold", "--borrower", "B1", "--kind", "dispute", "--from", "2026-03-01",
+               db=db)[0] == 0  # fmt: skip
+    _, document, _ = check(db, "--channel", "call", "--at", MORNING)
+    assert [r["rule"] for r in document["reasons"] if not r["passed"]] == ["cn.hold"]
+    code, _, err = cli("contact", "hold", "--borrower", "B1", "--kind", "holiday",
+                       "--from", "2026-03-01", db=db)  # fmt: skip
+    assert code == 2
+    assert "--kind 'holiday'" in err
+
+
+def test_check_refuses_a_database_not_initialised(tmp_path: Path) -> None:
+    code, _, err = cli(
+        "contact", "check", "--borrower", "B1", "--channel", "call", "--at", MORNING,
+        db=f"sqlite:///{tmp_path / 'empty.db'}",
+    )  # fmt: skip
+    assert code == 1
+    assert "arrears init" in err
