@@ -23,6 +23,8 @@ def step_day(book: Book, day: date, out: Postings) -> Book:
     active = book.loans.filter(pl.col("state_date") == day - timedelta(days=1))
     if active.height == 0:
         return book
+    out.advanced = True
+    out.days += 1
     loans = active.with_columns(allowance().alias("limit"))
     ids = loans.select("loan_id")
     mine = book.instalments.join(ids, on="loan_id", how="semi", maintain_order="left")
@@ -54,6 +56,8 @@ def open_day(
     room = loans.select("loan_id", (pl.col("limit") - pl.col("charged")).alias("room"))
     posted = cut_to_fit(requests, room)
     _record(posted, day, out)
+    for kind, total in posted.group_by("kind").agg(pl.col("posted").sum()).iter_rows():
+        out.count({"interest": "interest", "retro": "penalty"}.get(kind, "fees"), total)
     got = _posted_by_line(posted)
     inst = inst.join(got, on=["loan_id", "seq"], how="left", maintain_order="left").with_columns(
         pl.col("^got_.*$").fill_null(0)
@@ -206,6 +210,7 @@ def accrue_penalty(
     inst = inst.with_columns(
         (pl.col("penalty_charged") + pl.col("posted")).alias("penalty_charged")
     )
+    out.count("penalty", int(posted.get_column("posted").sum() or 0))
     loans = _add_by_loan(
         loans, posted.group_by("loan_id").agg(pl.col("posted").sum()), "charged", "posted"
     )

@@ -45,6 +45,13 @@ class Postings:
     charges: list[pl.DataFrame] = field(default_factory=list)
     cuts: list[pl.DataFrame] = field(default_factory=list)
     allocations: list[pl.DataFrame] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)  # posted this run: interest/penalty/fees
+    days: int = 0  # days stepped
+    advanced: bool = False  # whether any loan moved
+
+    def count(self, kind: str, amount: int) -> None:
+        """Add to the amount of a kind posted by this run."""
+        self.totals[kind] = self.totals.get(kind, 0) + amount
 
     def add(self, kind: str, frame: pl.DataFrame) -> None:
         """Keep a non-empty frame of one kind."""

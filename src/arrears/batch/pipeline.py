@@ -1,0 +1,116 @@
+"""The end-of-day run as an explicit pipeline of named steps over frames (order is data).
+
+ledger → ageing → promises → stages → contact_plan. Each step takes the run's frames and
+context and returns the frames with its own outputs added; the store writes them (snapshot).
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import polars as pl
+
+from arrears.batch.advance import advance
+from arrears.batch.ageing import loan_states
+from arrears.batch.book import Book
+from arrears.batch.contact_plan import (
+    BLOCKED_SCHEMA,
+    PLAN_SCHEMA,
+    People,
+    due_candidates,
+    plan_actions,
+)
+from arrears.batch.ledger import Postings
+from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
+from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition
+from arrears.domain.escalation import ActionRecord
+from arrears.domain.ladder import Ladder
+from arrears.domain.rule_pack import RulePack
+from arrears.domain.terms import Terms
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What the run decides with: the day, loan terms, ladders per product, contact packs."""
+
+    as_of: date
+    terms: Terms
+    ladders: Mapping[str, Ladder]  # product code → its ladder
+    packs: Mapping[str, RulePack]  # jurisdiction → its contact rule pack
+
+    def jurisdiction_by_ladder(self) -> dict[str, str]:
+        """Ladder label → the jurisdiction of the products that use it."""
+        return {
+            ladder.label: self.terms.products[product].jurisdiction
+            for product, ladder in self.ladders.items()
+        }
+
+
+@dataclass(frozen=True)
+class RunFrames:
+    """The run's inputs and, as the steps go, its outputs."""
+
+    book: Book
+    people: People
+    history: Mapping[str, Sequence[ActionRecord]] = field(default_factory=dict)
+    cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CASE_SCHEMA))
+    promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))
+    postings: Postings = field(default_factory=Postings)
+    states: pl.DataFrame | None = None
+    plan: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLAN_SCHEMA))
+    blocked: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BLOCKED_SCHEMA))
+
+
+Step = Callable[[RunFrames, RunContext], RunFrames]
+
+
+def ledger(frames: RunFrames, ctx: RunContext) -> RunFrames:
+    """Age every loan day by day to as_of: postings, payments, penalty, caps."""
+    book, postings = advance(frames.book, ctx.as_of, ctx.terms)
+    return replace(frames, book=book, postings=postings)
+
+
+def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
+    """Each loan's dpd, bucket and overdue parts on as_of."""
+    book = frames.book
+    return replace(frames, states=loan_states(book.loans, book.instalments, ctx.as_of))
+
+
+def promises(frames: RunFrames, ctx: RunContext) -> RunFrames:
+    """Promises to pay judged kept or broken against the payments."""
+    judged = evaluate_promises(frames.promises, frames.book.payments, ctx.as_of)
+    return replace(frames, promises=judged)
+
+
+def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
+    """Stage transitions on each product's ladder, with the experiment arm of new cases."""
+    assert frames.states is not None, "ageing runs before stages"
+    facts = stage_facts(frames.states, frames.book.loans)
+    return replace(frames, cases=transition(facts, frames.cases, ctx.ladders, ctx.as_of))
+
+
+def contact_plan(frames: RunFrames, ctx: RunContext) -> RunFrames:
+    """Due treatments → escalation guards → compliance: today's plan and what was blocked."""
+    candidates = due_candidates(frames.cases, ctx.ladders, ctx.as_of)
+    by_label = {ladder.label: ladder for ladder in ctx.ladders.values()}
+    plan, blocked = plan_actions(
+        candidates, by_label, ctx.packs, ctx.jurisdiction_by_ladder(), frames.people,
+        frames.history, ctx.as_of,
+    )  # fmt: skip
+    return replace(frames, plan=plan, blocked=blocked)
+
+
+PIPELINE: tuple[tuple[str, Step], ...] = (
+    ("ledger", ledger),
+    ("ageing", ageing),
+    ("promises", promises),
+    ("stages", stages),
+    ("contact_plan", contact_plan),
+)
+
+
+def run_pipeline(frames: RunFrames, ctx: RunContext) -> RunFrames:
+    """Run every step in order."""
+    for _name, step in PIPELINE:
+        frames = step(frames, ctx)
+    return frames

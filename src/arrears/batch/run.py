@@ -1,0 +1,66 @@
+"""Use case: the end-of-day run for a date over the whole book (load → pipeline → save)."""
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from arrears.batch.pipeline import RunContext, RunFrames, run_pipeline
+from arrears.batch.ports import EngineStore
+from arrears.domain.delinquency import BUCKETS
+from arrears.domain.errors import DomainError
+from arrears.domain.money import format_amount
+
+
+class RunRefused(DomainError):
+    """The run cannot go ahead (e.g. it would move the book back in time)."""
+
+
+def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]:
+    """Run the end of day for ctx.as_of (re-running the latest day changes nothing)."""
+    last = store.last_run()
+    if last is not None and ctx.as_of < last:
+        raise RunRefused(
+            f"the book was already run up to {last}; a run for {ctx.as_of} would move it back "
+            f"in time"
+        )
+    frames = run_pipeline(store.load(ctx.as_of, ctx.terms), ctx)
+    stored = store.run_summary(ctx.as_of)
+    if stored is not None and not frames.postings.advanced:
+        summary = stored  # a re-run of a completed day: nothing new was posted
+    else:
+        summary = summarise(frames, ctx.as_of, store.last_run(before=ctx.as_of))
+    store.save(frames, ctx.as_of, summary, at)
+    return summary
+
+
+def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, Any]:
+    """The run's JSON document (CONTRACT.md `arrears run --json`, with more keys)."""
+    assert frames.states is not None
+    buckets = Counter(frames.states.get_column("bucket").to_list())
+    stages = Counter(frames.cases.get_column("stage").to_list())
+    totals = frames.postings.totals
+    cuts = frames.postings.frame("cuts").get_column("amount").sum()
+    contacts = frames.plan.filter(pl.col("channel").is_not_null())
+    blocked = frames.blocked.group_by("rule").len().sort("rule")
+    return {
+        "as_of": as_of.isoformat(),
+        "since": since.isoformat() if since else None,
+        "loans": frames.states.height,
+        "buckets": {b: buckets.get(b, 0) for b in BUCKETS},
+        "stages": dict(sorted(stages.items())),
+        "interest_posted": format_amount(totals.get("interest", 0)),
+        "penalty_posted": format_amount(totals.get("penalty", 0)),
+        "fees_posted": format_amount(totals.get("fees", 0)),
+        "cap_cut": format_amount(int(cuts or 0)),
+        "planned_contacts": _counts(contacts, "channel"),
+        "planned_actions": _counts(frames.plan, "action"),
+        "blocked_contacts": dict(blocked.iter_rows()),
+        "promises": _counts(frames.promises, "status"),
+        "days_run": frames.postings.days,
+    }
+
+
+def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    return dict(frame.group_by(column).len().sort(column).iter_rows()) if frame.height else {}
