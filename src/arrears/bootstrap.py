@@ -2,6 +2,7 @@
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -11,14 +12,17 @@ from arrears.adapters.calendar_source import business_calendar
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.contact_store import SqlContactStore
 from arrears.adapters.db.engine import make_engine
+from arrears.adapters.db.engine_store import SqlEngineStore
 from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.db.migrate import current_revision, head_revision, upgrade
-from arrears.adapters.db.run_store import SqlRunStore
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.adapters.settings import Settings, config_path, load_settings
+from arrears.adapters.strategy_file import ladder_for
+from arrears.batch.pipeline import RunContext
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.errors import DomainError
+from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 from arrears.services.contact_check import ContactTerms
 
@@ -48,9 +52,19 @@ class App:
         return SqlLedgerStore(self.engine)
 
     @cached_property
-    def runs(self) -> SqlRunStore:
-        """Where the end-of-day run writes."""
-        return SqlRunStore(self.engine, self.ledger)
+    def runs(self) -> SqlEngineStore:
+        """Where the end-of-day run reads the book and writes its results."""
+        return SqlEngineStore(self.engine)
+
+    @cached_property
+    def ladders(self) -> dict[str, Ladder]:
+        """Each product's strategy ladder (its own file, else its jurisdiction's default)."""
+        base = self.settings.path.parent if self.settings.path else None
+        return {code: ladder_for(p, base) for code, p in self.settings.products.items()}
+
+    def run_context(self, as_of: date) -> RunContext:
+        """What the end-of-day run for `as_of` decides with."""
+        return RunContext(as_of, self.terms, self.ladders, contact_packs())
 
     @cached_property
     def feed_reader(self) -> FileFeedReader:

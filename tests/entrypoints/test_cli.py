@@ -68,7 +68,10 @@ def test_run_json_counts_the_book_and_posts_the_penalty(db: str) -> None:
     assert document["interest_posted"] == "200.00"
     assert document["fees_posted"] == "0.00"
     assert document["cap_cut"] == "173.34"
-    assert document["planned_contacts"] == {}
+    # The loan enters "mid" today (first run): day 0 of the China ladder's mid stage is a call,
+    # the formal notice (催款通知函) and the credit-bureau pre-notice, both as letters.
+    assert document["planned_contacts"] == {"call": 1, "letter": 2}
+    assert document["planned_actions"] == {"call": 1, "credit_pre_notice": 1, "formal_notice": 1}
     assert document["blocked_contacts"] == {}
 
 

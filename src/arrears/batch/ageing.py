@@ -48,7 +48,7 @@ def loan_states(loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date) -> 
     return (
         states.with_columns(dpd.alias("dpd"), pl.lit(as_of).alias("as_of"))
         .with_columns(bucket().alias("bucket"), stage().alias("stage"))
-        .drop("oldest", "to_next_due", "open", "grace_days")
+        .drop("oldest", "grace_days")
     )
 
 

@@ -22,6 +22,8 @@ LOAN_SCHEMA = pl.Schema(
         "pen_den": pl.Int64,
         "cap_num": pl.Int64,  # null: uncapped
         "cap_den": pl.Int64,
+        "cap_rule": pl.String,
+        "cap_source": pl.String,
         "day_count": pl.Int64,
         "grace_days": pl.Int64,
         "late_fee": pl.Int64,

@@ -52,6 +52,11 @@ class RunFrames:
 
     book: Book
     people: People
+    # Loans whose state was rebuilt from their contract date (a back-dated payment or a changed
+    # schedule): the store clears their old derived rows before writing the new ones.
+    replay: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(schema={"loan_id": pl.String})
+    )
     history: Mapping[str, Sequence[ActionRecord]] = field(default_factory=dict)
     cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CASE_SCHEMA))
     promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))

@@ -27,12 +27,14 @@ def loan_terms(loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
         annual = parse_rate(rate)
         pen = product.penalty_rate_for(annual, parse_rate(penalty) if penalty else None)
         policies = terms.cap_policies.get(product.jurisdiction, {})
-        cap = cap_rule_for(product.cap, contract, policies, terms.lpr).rate
+        rule = cap_rule_for(product.cap, contract, policies, terms.lpr)
+        cap = rule.rate
         rows.append({
             "product": product_code, "contract_date": contract, "annual_rate": rate,
             "penalty_rate": penalty, "pen_num": pen.numerator, "pen_den": pen.denominator,
             "cap_num": cap.numerator if cap is not None else None,
             "cap_den": cap.denominator if cap is not None else None,
+            "cap_rule": rule.rule_id, "cap_source": rule.source,
             "day_count": product.day_count, "grace_days": product.grace_days,
             "late_fee": product.late_fee,
             **{f"rank_{c}": product.allocation.index(c) for c in COMPONENTS},

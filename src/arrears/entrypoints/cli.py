@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.presenters import loan_document
-from arrears.services.daily_run import run_day, summary_document
 from arrears.services.feed import FEED_KINDS, FeedRejected
 from arrears.services.import_feed import import_feed
 
@@ -133,22 +133,15 @@ def import_command(
 
 @app.command()
 def run(as_of: AsOf, db: Db = None, config: Config = None, as_json: Json = False) -> None:
-    """The end-of-day run for a date, over the whole book (catching up skipped days)."""
+    """The end-of-day run for a date over the whole book (catching up skipped days)."""
     day = parse_day(as_of)
     with open_app(db, config) as application:
-        total, done = application.runs.count_loans(), [0]
         try:
-            with _progress_bar(f"run {day}", quiet=as_json, total=total) as advance:
-
-                def progress(loans: int) -> None:
-                    done[0] += loans
-                    advance(done[0], total)
-
-                now = datetime.now(UTC)
-                summary = run_day(application.runs, application.terms, day, now, progress)
+            with _status(f"end of day {day}", quiet=as_json):
+                ctx = application.run_context(day)
+                document = run_day(application.runs, ctx, datetime.now(UTC))
         except DomainError as error:
             fail(str(error))
-    document = summary_document(summary)
     if as_json:
         print(json.dumps(document, ensure_ascii=False))
     else:
@@ -233,6 +226,16 @@ def print_loan(document: dict[str, Any]) -> None:
         out.print(
             f"  cut {cut['amount']} of {cut['kind']} {days} by {cut['rule']}: {cut['source']}"
         )
+
+
+@contextmanager
+def _status(label: str, *, quiet: bool) -> Iterator[None]:
+    """A spinner on stderr while a long step runs (not when printing JSON or not on a terminal)."""
+    if quiet or not sys.stderr.isatty():
+        yield
+        return
+    with err.status(label):
+        yield
 
 
 class _progress_bar:  # noqa: N801 - used as a context manager verb

@@ -4,16 +4,16 @@ import json
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from arrears.adapters.synthetic_book import synthetic_book
+from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.delinquency import BUCKETS
-from arrears.domain.money import format_amount
 from arrears.entrypoints.presenters import loan_document
-from arrears.services.daily_run import RunSummary, run_day
 from arrears.services.import_feed import import_feed
 
 # The demo replays 2025: loans signed from January to April, the book run weekly through
@@ -47,31 +47,29 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
         todays = [p for p in book.payments if previous < date.fromisoformat(p["paid_on"]) <= day]
         path = book.write("payments", directory / f"payments-{day}.csv", todays)
         report = import_feed(app.ledger, app.feed_reader, "payments", path, products)
-        summary = run_day(app.runs, app.terms, day, datetime.now(UTC))
-        amounts = (format_amount(summary.penalty_posted), format_amount(summary.cap_cut))
-        history.add_row(day.isoformat(), str(report.inserted), *_bucket_cells(summary), *amounts)
+        summary = run_day(app.runs, app.run_context(day), datetime.now(UTC))
+        amounts = (summary["penalty_posted"], summary["cap_cut"])
+        buckets = [str(n) for n in summary["buckets"].values()]
+        history.add_row(day.isoformat(), str(report.inserted), *buckets, *amounts)
         previous, day = day, day + RUN_EVERY
     console.print(history)
     if summary is not None:
         _print_final(app, summary, console)
 
 
-def _bucket_cells(summary: RunSummary) -> list[str]:
-    return [str(n) for n in summary.bucket_counts().values()]
-
-
-def _print_final(app: App, summary: RunSummary, console: Console) -> None:
-    stages = ", ".join(f"{k} {v}" for k, v in summary.stage_counts().items() if v)
-    console.print(f"stages on {summary.as_of}: {stages}")
+def _print_final(app: App, summary: dict[str, Any], console: Console) -> None:
+    as_of = date.fromisoformat(summary["as_of"])
+    stages = ", ".join(f"{k} {v}" for k, v in summary["stages"].items() if v)
+    console.print(f"stages on {as_of}: {stages}")
     worst = next((loan for loan, payments in app.ledger.load_book() if not payments), None)
     if worst is not None:
-        state = app.terms.evaluate(worst, [], summary.as_of)
+        state = app.terms.evaluate(worst, [], as_of)
         product = app.settings.product(worst.product)
         document = loan_document(state, worst.currency, worst.product, product.day_count)
         brief = {k: document[k] for k in ("loan_id", "as_of", "dpd", "bucket", "stage", "overdue")}
         console.print("a loan that never paid, as `arrears loan --json` shows it:")
         console.print_json(json.dumps(brief, ensure_ascii=False))
     console.print(
-        f"try: arrears loan {worst.loan_id if worst else 'L0000001'} --as-of {summary.as_of} "
+        f"try: arrears loan {worst.loan_id if worst else 'L0000001'} --as-of {as_of} "
         f"--db sqlite:///{app.database_url.removeprefix('sqlite:///')}"
     )

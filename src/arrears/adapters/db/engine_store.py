@@ -1,0 +1,229 @@
+"""The columnar run's store on SQLite / PostgreSQL: bulk loads of frames, one-transaction saves."""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+
+from arrears.adapters.compliance_pack import contact_packs
+from arrears.adapters.db import tables
+from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, write_frame
+from arrears.adapters.run_people import action_history, people_of
+from arrears.batch.book import Book, fresh_instalments, fresh_loans
+from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
+from arrears.batch.pipeline import RunFrames
+from arrears.batch.promises import PROMISE_SCHEMA
+from arrears.batch.stages import CASE_SCHEMA
+from arrears.batch.terms_frame import loan_terms
+from arrears.domain.terms import Terms
+
+# Contact history the planner and guards look back on (the widest window a rule counts is 7
+# days; the guards look back 60).
+HISTORY_DAYS = 90
+_UTC = pl.Datetime("us", "UTC")
+_LOANS = {"loan_id": pl.String, "borrower_id": pl.String, "product": pl.String,
+          "contract_date": pl.Date, "principal": pl.Int64, "annual_rate": pl.String,
+          "penalty_rate": pl.String}  # fmt: skip
+_BALANCES = {"loan_id": pl.String, "state_date": pl.Date, "charged": pl.Int64,
+             "principal_days": pl.Int64, "credit": pl.Int64}  # fmt: skip
+_SCHEDULE = {"loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date,
+             "principal_due": pl.Int64, "interest_due": pl.Int64, "fee_due": pl.Int64}  # fmt: skip
+STATE_COLUMNS = [c.name for c in tables.installment_states.columns]
+
+
+class SqlEngineStore:
+    """Implements batch.ports.EngineStore over the SQL tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def last_run(self, before: date | None = None) -> date | None:
+        """The latest completed run's date (strictly before `before` when given)."""
+        query = select(func.max(tables.runs.c.as_of))
+        if before is not None:
+            query = query.where(tables.runs.c.as_of < before)
+        with self.engine.connect() as conn:
+            value = conn.execute(query).scalar_one_or_none()
+        return value if isinstance(value, date) else None
+
+    def run_summary(self, as_of: date) -> dict[str, Any] | None:
+        """The stored summary of the run for `as_of`."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(tables.runs.c.summary).where(tables.runs.c.as_of == as_of)
+            ).scalar()
+        return dict(value) if value is not None else None
+
+    def load(self, as_of: date, terms: Terms) -> RunFrames:
+        """The book with its state (loans needing a replay start afresh), people and history."""
+        with self.engine.connect() as conn:
+            book, reset = _load_book(conn, terms)
+            borrowers = read_frame(conn, _BORROWERS_SQL, _BORROWERS)
+            # An ISO instant compares right both as SQLite text and as a PostgreSQL timestamp.
+            since = f"{as_of - timedelta(days=HISTORY_DAYS)} 00:00:00"
+            attempts = read_frame(conn, _ATTEMPTS_SQL, _ATTEMPTS, since=since)
+            holds = read_frame(
+                conn, "SELECT borrower_id, kind, starts_on, ends_on FROM holds", _HOLDS
+            )
+            opt_outs = read_frame(
+                conn, "SELECT borrower_id, channel, since FROM opt_outs", _OPT_OUTS
+            )
+            done = read_frame(
+                conn, "SELECT loan_id, action, planned_for, status, outcome FROM outbox"
+                " WHERE status <> 'planned'", _DONE,
+            )  # fmt: skip
+            cases = read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
+            promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
+        zones = _default_zones(book.loans, terms)
+        people = people_of(borrowers, attempts, holds, opt_outs, zones)
+        history = action_history(attempts, done, book.loans)
+        return RunFrames(
+            book, people, history=history, cases=cases, promises=promises, replay=reset
+        )
+
+    def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
+        """Write state, postings, snapshot, plan and the run record in one transaction."""
+        with self.engine.begin() as conn:
+            _save_state(conn, frames)
+            _save_postings(conn, frames)
+            _save_snapshot(conn, frames)
+            insert_new(conn, tables.outbox, frames.plan.select(list(PLAN_SCHEMA)))
+            insert_new(conn, tables.blocked_actions, frames.blocked.select(list(BLOCKED_SCHEMA)))
+            values = {"finished_at": at, "loans": frames.book.loans.height, "summary": summary}
+            done = conn.execute(
+                update(tables.runs).where(tables.runs.c.as_of == as_of).values(**values)
+            )
+            if done.rowcount == 0:
+                conn.execute(insert(tables.runs).values(as_of=as_of, **values))
+
+
+_BORROWERS_SQL = "SELECT borrower_id, phone, timezone FROM borrowers"
+_BORROWERS = {"borrower_id": pl.String, "phone": pl.String, "timezone": pl.String}
+_ATTEMPTS_SQL = (
+    "SELECT borrower_id, contact_id, channel, to_phone, at, outcome FROM contact_attempts"
+    " WHERE at >= :since"
+)
+_ATTEMPTS = {"borrower_id": pl.String, "contact_id": pl.String, "channel": pl.String,
+             "to_phone": pl.String, "at": _UTC, "outcome": pl.String}  # fmt: skip
+_HOLDS = {"borrower_id": pl.String, "kind": pl.String, "starts_on": pl.Date, "ends_on": pl.Date}
+_OPT_OUTS = {"borrower_id": pl.String, "channel": pl.String, "since": _UTC}
+_DONE = {"loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "status": pl.String,
+         "outcome": pl.String}  # fmt: skip
+
+
+def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame]:
+    """Loans and instalments with their stored state, and the loans that must be replayed."""
+    raw = read_frame(conn, "SELECT loan_id, borrower_id, product, contract_date, principal,"
+                     " annual_rate, penalty_rate FROM loans", _LOANS)  # fmt: skip
+    loans = fresh_loans(loan_terms(raw, terms))
+    balances = read_frame(conn, "SELECT * FROM loan_balances", _BALANCES)
+    schedule = read_frame(conn, "SELECT * FROM installments", _SCHEDULE).with_columns(
+        pl.lit(None, pl.Date).alias("eff_due")
+    )
+    stored = read_frame(conn, "SELECT * FROM installment_states", _state_schema())
+    reset = _replays(conn, schedule, stored, balances)
+    loans = _overlay(loans, balances.join(reset, on="loan_id", how="anti"), ["loan_id"])
+    kept = stored.join(reset, on="loan_id", how="anti")
+    instalments = _overlay(fresh_instalments(schedule), kept, ["loan_id", "seq"])
+    first = loans.get_column("state_date").min()
+    payments = read_frame(
+        conn, "SELECT payment_id, loan_id, amount, paid_on FROM payments WHERE paid_on > :first",
+        {"payment_id": pl.String, "loan_id": pl.String, "amount": pl.Int64, "paid_on": pl.Date},
+        first=first if first is not None else date.min,
+    )  # fmt: skip
+    return Book(loans, instalments, payments), reset
+
+
+def _overlay(fresh: pl.DataFrame, stored: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Fresh rows with the stored state laid over them where a row was stored."""
+    columns = [c for c in stored.columns if c not in keys]
+    joined = fresh.join(stored, on=keys, how="left", suffix="_s", maintain_order="left")
+    laid = joined.with_columns(*(pl.coalesce(f"{c}_s", c).alias(c) for c in columns))
+    return laid.select(fresh.columns)
+
+
+def _replays(
+    conn: Connection, schedule: pl.DataFrame, stored: pl.DataFrame, balances: pl.DataFrame
+) -> pl.DataFrame:
+    """Loans to replay from their contract date: a payment dated on or before their state
+    date that the run never applied (back-dated), or an instalment added after a run."""
+    late = read_frame(
+        conn,
+        "SELECT DISTINCT p.loan_id FROM payments p JOIN loan_balances b ON b.loan_id = p.loan_id"
+        " WHERE p.paid_on <= b.state_date AND NOT EXISTS (SELECT 1 FROM allocations a"
+        " WHERE a.loan_id = p.loan_id AND a.payment_id = p.payment_id)",
+        {"loan_id": pl.String},
+    )
+    added = schedule.join(balances.select("loan_id"), on="loan_id", how="semi").join(
+        stored.select("loan_id", "seq"), on=["loan_id", "seq"], how="anti"
+    ).select("loan_id")  # fmt: skip
+    return pl.concat([late, added]).unique()
+
+
+def _state_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = {"loan_id": pl.String, "seq": pl.Int64}
+    for column in tables.installment_states.columns:
+        if column.name in schema:
+            continue
+        kind = type(column.type).__name__
+        schema[column.name] = {"Date": pl.Date, "Boolean": pl.Boolean}.get(kind, pl.Int64)
+    return schema
+
+
+def _default_zones(loans: pl.DataFrame, terms: Terms) -> dict[str, str]:
+    """Each borrower's pack default zone (from the jurisdiction of their first loan's product)."""
+    packs = contact_packs()
+    zones: dict[str, str] = {}
+    for borrower_id, product in loans.select("borrower_id", "product").iter_rows():
+        if borrower_id not in zones:
+            zones[borrower_id] = packs[terms.products[product].jurisdiction].default_zone
+    return zones
+
+
+def _save_state(conn: Connection, frames: RunFrames) -> None:
+    """Replace the state of every loan (and clear the derived rows of replayed ones)."""
+    for table in (tables.charges, tables.cap_cuts, tables.allocations):
+        delete_keys(conn, table, ["loan_id"], frames.replay)
+    book = frames.book
+    conn.execute(delete(tables.loan_balances))
+    conn.execute(delete(tables.installment_states))
+    write_frame(conn, tables.loan_balances, book.loans.select(list(_BALANCES)))
+    write_frame(conn, tables.installment_states, book.instalments.select(STATE_COLUMNS))
+
+
+def _save_postings(conn: Connection, frames: RunFrames) -> None:
+    """Charge records (an extended run replaces its stored row), cuts and allocations."""
+    charges = frames.postings.frame("charges").unique(
+        ["loan_id", "seq", "kind", "first_day", "posted_on"], keep="last", maintain_order=True
+    )
+    delete_keys(conn, tables.charges, ["loan_id", "seq", "kind", "first_day", "posted_on"], charges)
+    write_frame(conn, tables.charges, charges)
+    cuts = (
+        frames.postings.frame("cuts")
+        .group_by("loan_id", "seq", "kind", "day")
+        .agg(pl.col("amount").sum())
+    )
+    cuts = cuts.join(_rules(frames), on="loan_id", how="left")
+    write_frame(conn, tables.cap_cuts, cuts)
+    allocations = frames.postings.frame("allocations").group_by(
+        "loan_id", "payment_id", "seq", "component", "paid_on"
+    ).agg(pl.col("amount").sum())  # fmt: skip
+    write_frame(conn, tables.allocations, allocations)
+
+
+def _rules(frames: RunFrames) -> pl.DataFrame:
+    """The cap rule id and source of each loan with cuts (from the run's terms)."""
+    return frames.book.loans.select(
+        "loan_id", pl.col("cap_rule").alias("rule_id"), pl.col("cap_source").alias("source")
+    )
+
+
+def _save_snapshot(conn: Connection, frames: RunFrames) -> None:
+    """Loan states, cases and promises as of the run (replaced)."""
+    assert frames.states is not None
+    states = frames.states.select([c.name for c in tables.loan_states.columns])
+    for table, frame in ((tables.loan_states, states), (tables.cases, frames.cases),
+                         (tables.promises, frames.promises)):  # fmt: skip
+        conn.execute(delete(table))
+        write_frame(conn, table, frame.select([c.name for c in table.columns]))
