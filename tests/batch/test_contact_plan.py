@@ -1,0 +1,118 @@
+"""The contact plan never breaks a rule: over random histories, every planned contact is still
+allowed with everything else planned that day counted; what is refused names its rule."""
+
+from datetime import date, timedelta
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arrears.adapters.strategy_file import load_ladder
+from arrears.batch.contact_plan import CHANNEL_OF, People, plan_actions
+from arrears.domain.compliance import decide_contact
+from arrears.domain.contact import ContactAttempt, ContactRequest, Hold, OptOut
+from tests.contact_factories import CN, CN_PHONE, SHANGHAI, US, local
+
+DAY = date(2026, 3, 2)
+LADDER = load_ladder("cn")
+ACTIONS = ("sms", "call", "email", "letter", "formal_notice")
+PACKS = {"cn": CN, "us": US}
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[People, pl.DataFrame]:
+    borrowers = [f"B{n}" for n in range(draw(st.integers(1, 3)))]
+    attempts: dict[str, list[ContactAttempt]] = {}
+    holds: dict[str, list[Hold]] = {}
+    opt_outs: dict[str, list[OptOut]] = {}
+    for borrower in borrowers:
+        made = []
+        for _ in range(draw(st.integers(0, 8))):
+            day = DAY - timedelta(days=draw(st.integers(0, 8)))
+            at = local(day, f"{draw(st.integers(8, 21)):02d}:{draw(st.integers(0, 59)):02d}")
+            channel = draw(st.sampled_from(["call", "call", "sms"]))
+            outcomes = ["connected", "no_answer", "busy"] if channel == "call" else ["sent"]
+            made.append(
+                ContactAttempt(at, channel, CN_PHONE, None, draw(st.sampled_from(outcomes)))
+            )
+        attempts[borrower] = made
+        if draw(st.integers(0, 9)) == 0:
+            holds[borrower] = [Hold("dispute", DAY - timedelta(days=3))]
+        if draw(st.integers(0, 9)) == 0:
+            opt_outs[borrower] = [OptOut("sms", local(DAY - timedelta(days=20), "10:00"))]
+    people = People(
+        zones=dict.fromkeys(borrowers, ((SHANGHAI,), SHANGHAI)),
+        phones=dict.fromkeys(borrowers, CN_PHONE),
+        attempts=attempts, holds=holds, opt_outs=opt_outs,
+    )  # fmt: skip
+    rows = [
+        (f"L{b}-{k}", b, "early", LADDER.label, "x=champion", draw(st.sampled_from(ACTIONS)),
+         f"t{k}")
+        for b in borrowers
+        for k in range(draw(st.integers(1, 6)))
+    ]  # fmt: skip
+    columns = ["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"]
+    return people, pl.DataFrame(rows, schema=columns, orient="row")
+
+
+@settings(max_examples=120, deadline=None)
+@given(histories())
+def test_no_planned_contact_breaks_a_rule(case: tuple[People, pl.DataFrame]) -> None:
+    people, candidates = case
+    plan, blocked = plan_actions(
+        candidates, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people, {}, DAY
+    )
+    assert plan.height + blocked.select("loan_id", "action").unique().height <= candidates.height
+    for item in plan.iter_rows(named=True):
+        borrower = item["borrower_id"]
+        others = [
+            ContactAttempt(p["window_start"], p["channel"], CN_PHONE, None,
+                           "connected" if p["channel"] == "call" else "sent")
+            for p in plan.iter_rows(named=True)
+            if p["borrower_id"] == borrower and p["action_key"] != item["action_key"]
+        ]  # fmt: skip
+        known = people.facts(borrower)
+        known = type(known)(known.zones, known.day_zone, known.attempts + tuple(others),
+                            known.holds, known.opt_outs)  # fmt: skip
+        for at in (item["window_start"], item["window_end"] - timedelta(seconds=1)):
+            request = ContactRequest(borrower, item["channel"], at, CN_PHONE)
+            decision = decide_contact(request, known, CN)
+            assert decision.allowed, (item, list(decision.broken))
+    for row in blocked.iter_rows(named=True):
+        assert row["rule"]
+        assert row["detail"]
+
+
+def test_a_held_borrower_gets_no_contact_and_the_hold_is_named() -> None:
+    people = People(
+        zones={"B": ((SHANGHAI,), SHANGHAI)}, phones={"B": CN_PHONE},
+        holds={"B": [Hold("dispute", DAY - timedelta(days=1))]},
+    )  # fmt: skip
+    candidates = pl.DataFrame(
+        [("L1", "B", "early", LADDER.label, "x=champion", "sms", "t"),
+         ("L1", "B", "early", LADDER.label, "x=champion", "agency_recall", "t")],
+        schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],
+        orient="row",
+    )  # fmt: skip
+    plan, blocked = plan_actions(
+        candidates, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people, {}, DAY
+    )
+    assert plan.get_column("action").to_list() == ["agency_recall"]  # internal: nobody contacted
+    assert CHANNEL_OF["agency_recall"] is None
+    assert blocked.get_column("rule").to_list() == ["cn.hold"]
+
+
+def test_heavy_actions_wait_for_their_guard() -> None:
+    people = People(zones={"B": ((SHANGHAI,), SHANGHAI)}, phones={"B": CN_PHONE})
+    candidates = pl.DataFrame(
+        [("L1", "B", "legal", LADDER.label, "x=champion", "lawyers_letter", "t")],
+        schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],
+        orient="row",
+    )  # fmt: skip
+    plan, blocked = plan_actions(
+        candidates, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people, {}, DAY
+    )
+    assert plan.height == 0
+    [row] = blocked.iter_rows(named=True)
+    assert row["rule"] == "escalation.lawyers_letter"
+    assert "missing" in row["detail"]

@@ -1,0 +1,70 @@
+"""Stage expressions equal the domain's assign_stage; promises are judged kept or broken."""
+
+from datetime import date
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arrears.adapters.strategy_file import load_ladder
+from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
+from arrears.batch.stages import stage_expr
+from arrears.domain.delinquency import bucket_for
+from arrears.domain.entry_rules import LoanFacts
+from arrears.domain.ladder import Ladder, assign_stage
+
+LADDERS = [load_ladder(key) for key in ("cn", "us", "uk")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 400), st.integers(0, 5_000_000), st.booleans(),
+                  st.one_of(st.none(), st.integers(-5, 40)), st.integers(0, 5)),
+        min_size=1, max_size=30,
+    ),
+    st.sampled_from(LADDERS),
+)  # fmt: skip
+def test_the_compiled_ladder_assigns_the_domains_stage(
+    rows: list[tuple[int, int, bool, int | None, int]], ladder: Ladder
+) -> None:
+    facts = [
+        LoanFacts(f"L{n}", dpd, amount, amount, bucket_for(dpd, grace), settled, due)
+        for n, (dpd, amount, settled, due, grace) in enumerate(rows)
+    ]
+    frame = pl.DataFrame(
+        {
+            "dpd": [f.dpd for f in facts],
+            "overdue_total": [f.overdue_total for f in facts],
+            "bucket": [f.bucket for f in facts],
+            "settled": [f.settled for f in facts],
+            "to_next_due": pl.Series([f.days_to_next_due for f in facts], dtype=pl.Int64),
+            "segment": pl.Series([None] * len(facts), dtype=pl.String),
+            "score": pl.Series([None] * len(facts), dtype=pl.Int64),
+            "flags": pl.Series([[]] * len(facts), dtype=pl.List(pl.String)),
+        }
+    )
+    got = frame.select(stage_expr(ladder).alias("stage")).get_column("stage").to_list()
+    assert got == [assign_stage(ladder, f).stage for f in facts]
+
+
+def test_promises_are_kept_on_the_day_payments_reach_them_and_broken_after_their_day() -> None:
+    promises = pl.DataFrame(
+        [("kept", "L1", 10_000, date(2026, 3, 1), date(2026, 3, 5), "open", None),
+         ("broken", "L2", 10_000, date(2026, 3, 1), date(2026, 3, 5), "open", None),
+         ("waiting", "L3", 10_000, date(2026, 3, 1), date(2026, 3, 9), "open", None)],
+        schema=PROMISE_SCHEMA, orient="row",
+    )  # fmt: skip
+    payments = pl.DataFrame(
+        [("P1", "L1", 6_000, date(2026, 3, 2)), ("P2", "L1", 4_000, date(2026, 3, 4)),
+         ("P3", "L2", 9_999, date(2026, 3, 5)), ("P4", "L2", 1, date(2026, 3, 6)),
+         ("P5", "L3", 500, date(2026, 2, 27))],
+        schema=["payment_id", "loan_id", "amount", "paid_on"], orient="row",
+    )  # fmt: skip
+    judged = evaluate_promises(promises, payments, date(2026, 3, 6))
+    got = {r["promise_id"]: (r["status"], r["settled_on"]) for r in judged.iter_rows(named=True)}
+    assert got == {
+        "kept": ("kept", date(2026, 3, 4)),
+        "broken": ("broken", date(2026, 3, 6)),  # a fen short by the day; late money too late
+        "waiting": ("open", None),  # money before the promise does not count towards it
+    }
