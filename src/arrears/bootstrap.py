@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from arrears.adapters.calendar_source import business_calendar
 from arrears.adapters.compliance_pack import contact_packs
+from arrears.adapters.db.case_store import SqlCaseStore
 from arrears.adapters.db.contact_store import SqlContactStore
 from arrears.adapters.db.engine import make_engine
 from arrears.adapters.db.engine_store import SqlEngineStore
@@ -55,6 +56,11 @@ class App:
     def runs(self) -> SqlEngineStore:
         """Where the end-of-day run reads the book and writes its results."""
         return SqlEngineStore(self.engine)
+
+    @cached_property
+    def cases(self) -> SqlCaseStore:
+        """Promises and worked plan items."""
+        return SqlCaseStore(self.engine)
 
     @cached_property
     def ladders(self) -> dict[str, Ladder]:

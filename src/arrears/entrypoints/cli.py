@@ -186,7 +186,8 @@ def demo(
     from arrears.entrypoints.demo import run_demo
 
     try:
-        run_demo(directory, loans, out)
+        # Wide enough for the run table, also when the output is not a terminal.
+        run_demo(directory, loans, Console(width=max(out.width, 150)))
     except (DomainError, FeedRejected) as error:
         fail(str(error))
 

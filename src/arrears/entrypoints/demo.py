@@ -2,6 +2,8 @@
 
 import json
 import shutil
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,16 +15,19 @@ from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.delinquency import BUCKETS
+from arrears.entrypoints.demo_desk import Desk
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.import_feed import import_feed
 
-# The demo replays 2025: loans signed from January to April, the book run weekly through
+# The demo replays 2025: loans signed from January to April, the book run weekly until
+# mid-August, then every day with a simulated desk working each day's plan, through
 # mid-November (the last date the shipped LPR table covers, for the private-lending cap).
 BOOK_START = date(2025, 1, 6)
 SIGNING_DAYS = 120
 FIRST_RUN = date(2025, 2, 3)
+DAILY_FROM = date(2025, 8, 18)
 LAST_RUN = date(2025, 11, 17)
-RUN_EVERY = timedelta(days=7)
+WEEK = timedelta(days=7)
 
 
 def run_demo(directory: Path, loans: int, console: Console) -> None:
@@ -39,22 +44,67 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
         path = book.write(kind, directory / f"{kind}.csv")
         report = import_feed(app.ledger, app.feed_reader, kind, path, products)
         console.print(f"  imported {report.inserted:>6} {kind} from {path.name}")
-    history = Table(title="end-of-day runs (weekly)")
-    for column in ("as of", "payments in", *BUCKETS, "penalty posted", "cap cut"):
-        history.add_column(column, justify="right")
+    history = Table(title="end-of-day runs: weekly, then daily from " + DAILY_FROM.isoformat())
+    for column in ("as of", "paid", *BUCKETS, "penalty", "cap cut", "planned", "blocked"):
+        history.add_column(column, justify="right", no_wrap=True)
+    desk, totals = Desk(), _Totals()
     previous, day, summary = date.min, FIRST_RUN, None
     while day <= LAST_RUN:
         todays = [p for p in book.payments if previous < date.fromisoformat(p["paid_on"]) <= day]
-        path = book.write("payments", directory / f"payments-{day}.csv", todays)
+        todays += desk.payments_between(previous, day)
+        path = book.write("payments", directory / "payments-today.csv", todays)
         report = import_feed(app.ledger, app.feed_reader, "payments", path, products)
         summary = run_day(app.runs, app.run_context(day), datetime.now(UTC))
-        amounts = (summary["penalty_posted"], summary["cap_cut"])
-        buckets = [str(n) for n in summary["buckets"].values()]
-        history.add_row(day.isoformat(), str(report.inserted), *buckets, *amounts)
-        previous, day = day, day + RUN_EVERY
+        daily = day >= DAILY_FROM
+        if daily:
+            totals.add(summary)
+            desk.work(app, day)
+        if not daily or day.weekday() == 0 or day == LAST_RUN:
+            history.add_row(*_row(day, report.inserted, summary))
+        previous, day = day, day + (timedelta(days=1) if day >= DAILY_FROM - WEEK else WEEK)
     console.print(history)
     if summary is not None:
         _print_final(app, summary, console)
+        totals.print(desk, console)
+
+
+def _row(day: date, paid: int, summary: dict[str, Any]) -> list[str]:
+    planned = sum(summary["planned_actions"].values())
+    blocked = sum(summary["blocked_contacts"].values())
+    return [day.isoformat(), str(paid), *(str(n) for n in summary["buckets"].values()),
+            summary["penalty_posted"], summary["cap_cut"], str(planned), str(blocked)]  # fmt: skip
+
+
+@dataclass
+class _Totals:
+    """Planned and blocked actions over the daily runs."""
+
+    planned: Counter[str] = field(default_factory=Counter)
+    blocked: Counter[str] = field(default_factory=Counter)
+    promises: Counter[str] = field(default_factory=Counter)
+    days: int = 0
+
+    def add(self, summary: dict[str, Any]) -> None:
+        """Count one daily run."""
+        self.days += 1
+        self.planned.update(summary["planned_actions"])
+        self.blocked.update(summary["blocked_contacts"])
+        self.promises = Counter(summary["promises"])
+
+    def print(self, desk: Desk, console: Console) -> None:
+        """What the daily runs planned and refused, and what the desk did."""
+        console.print(f"[bold]over {self.days} daily runs[/]")
+        console.print("  planned actions: " + _listed(self.planned))
+        console.print("  blocked, by rule: " + _listed(self.blocked))
+        console.print("  promises to pay (as of the last run): " + _listed(self.promises))
+        calls = {k.split(":")[1]: v for k, v in desk.done.items() if k.startswith("call:")}
+        console.print("  calls made: " + _listed(Counter(calls)))
+        console.print(f"  contacts logged through the compliance engine that broke a rule: "
+                      f"{desk.broken_rules}")  # fmt: skip
+
+
+def _listed(counts: Counter[str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
 
 
 def _print_final(app: App, summary: dict[str, Any], console: Console) -> None:

@@ -1,0 +1,85 @@
+"""The demo's simulated collection desk: it works each day's plan the way people would.
+
+Calls connect or not at random, messages and letters go out, some borrowers who answer promise
+to pay and some of those keep it. Every contact is logged through the compliance engine, so
+the demo shows whether any planned contact broke a rule.
+"""
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from arrears.bootstrap import App
+from arrears.domain.contact import ContactRequest
+from arrears.domain.money import format_amount
+from arrears.services.contact_log import log_contact
+
+# How often a planned call reaches the borrower, and what a reached borrower does.
+CALL_OUTCOMES = ("connected", "no_answer", "busy")
+CALL_WEIGHTS = (35, 45, 20)
+PROMISE_SHARE = 0.4
+KEPT_SHARE = 0.55
+PROMISE_DAYS = 3
+
+
+@dataclass
+class Desk:
+    """What the desk did over the demo, and the payments its promises will bring."""
+
+    rng: random.Random = field(default_factory=lambda: random.Random(11))
+    done: Counter[str] = field(default_factory=Counter)
+    broken_rules: int = 0
+    promised_payments: list[dict[str, str]] = field(default_factory=list)
+
+    def work(self, app: App, day: date) -> None:
+        """Work every item planned for `day`."""
+        cases = app.cases
+        for item in cases.planned_for(day):
+            if item.channel is None or item.window_start is None or item.window_end is None:
+                cases.complete(item.action_key, "done", "done")
+                self.done[item.action] += 1
+                continue
+            outcome = "sent"
+            if item.channel == "call":
+                outcome = self.rng.choices(CALL_OUTCOMES, CALL_WEIGHTS)[0]
+            at = self._moment(item.window_start, item.window_end)
+            request = ContactRequest(item.borrower_id, item.channel, at)
+            stored = log_contact(app.contacts, app.contact_terms, request, outcome, at)
+            self.broken_rules += 0 if stored.decision.allowed else 1
+            status = "failed" if outcome in ("no_answer", "busy") else "done"
+            cases.complete(item.action_key, status, outcome)
+            self.done[f"{item.action}:{outcome}"] += 1
+            if outcome == "connected" and self.rng.random() < PROMISE_SHARE:
+                self._promise(app, item.loan_id, day)
+
+    def payments_between(self, after: date, upto: date) -> list[dict[str, str]]:
+        """Promised payments that arrive in (after, upto]."""
+        return [
+            p for p in self.promised_payments if after < date.fromisoformat(p["paid_on"]) <= upto
+        ]
+
+    def _moment(self, start: datetime, end: datetime) -> datetime:
+        """A random minute inside the lawful window."""
+        start, end = (
+            start.replace(tzinfo=start.tzinfo or UTC),
+            end.replace(tzinfo=end.tzinfo or UTC),
+        )
+        minutes = max(1, int((end - start).total_seconds() // 60) - 1)
+        return start + timedelta(minutes=self.rng.randrange(minutes))
+
+    def _promise(self, app: App, loan_id: str, day: date) -> None:
+        amount = app.cases.overdue_total(loan_id)
+        if amount <= 0:
+            return
+        promise_id = f"PR-{loan_id}-{day}"
+        due = day + timedelta(days=PROMISE_DAYS)
+        app.cases.record_promise({"promise_id": promise_id, "loan_id": loan_id, "amount": amount,
+                                  "made_on": day, "due_on": due})  # fmt: skip
+        self.done["promise"] += 1
+        if self.rng.random() < KEPT_SHARE:
+            paid_on = day + timedelta(days=self.rng.randint(1, PROMISE_DAYS))
+            self.promised_payments.append({
+                "payment_id": f"PAY-{promise_id}", "loan_id": loan_id,
+                "amount": format_amount(amount), "paid_on": paid_on.isoformat(), "channel": "app",
+            })  # fmt: skip
