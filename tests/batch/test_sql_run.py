@@ -15,6 +15,7 @@ from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import RunRefused, run_day
 from arrears.bootstrap import App
+from arrears.domain.ladder import assign_arms
 from arrears.services.import_feed import import_feed
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -140,3 +141,25 @@ def test_store_classes_share_one_engine(app: App) -> None:
     assert isinstance(app.runs, SqlEngineStore)
     assert isinstance(app.ledger, SqlLedgerStore)
     assert app.runs.engine is app.ledger.engine
+
+
+def test_each_case_records_its_stage_reason_and_a_stable_experiment_arm(app: App) -> None:
+    run(app, END - timedelta(days=10))
+    with app.engine.connect() as conn:
+        first = {r.loan_id: r for r in conn.execute(select(tables.cases))}
+    run(app, END)
+    with app.engine.connect() as conn:
+        second = {r.loan_id: r for r in conn.execute(select(tables.cases))}
+    assert set(first) == set(second)
+    assert len(first) == 40
+    ladder = app.ladders["cn-cash"]
+    for loan_id, case in second.items():
+        expected = ";".join(f"{k}={v}" for k, v in sorted(assign_arms(ladder, loan_id).items()))
+        assert case.arm == first[loan_id].arm == expected
+        assert case.ladder == ladder.label
+        assert case.reason
+    arms = {case.arm for case in second.values()}
+    assert len(arms) == 2  # both arms of the shipped experiment are used in a 40-loan book
+    moved = [c for c in second.values() if c.stage != first[c.loan_id].stage]
+    assert moved, "ten days later some loans changed stage"
+    assert all(c.entered_on == END for c in moved)
