@@ -1,17 +1,18 @@
 """Stage expressions equal the domain's assign_stage; promises are judged kept or broken."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.adapters.strategy_file import load_ladder
+from arrears.batch.contact_plan import due_candidates
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
 from arrears.batch.stages import stage_expr
 from arrears.domain.delinquency import bucket_for
 from arrears.domain.entry_rules import LoanFacts
-from arrears.domain.ladder import Ladder, assign_stage
+from arrears.domain.ladder import Ladder, assign_stage, due_treatments
 
 LADDERS = [load_ladder(key) for key in ("cn", "us", "uk")]
 
@@ -68,3 +69,28 @@ def test_promises_are_kept_on_the_day_payments_reach_them_and_broken_after_their
         "broken": ("broken", date(2026, 3, 6)),  # a fen short by the day; late money too late
         "waiting": ("open", None),  # money before the promise does not count towards it
     }
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["pre_due", "grace", "early", "mid", "late", "legal"]),
+                       st.integers(0, 120), st.sampled_from(["champion", "challenger"])),
+             min_size=1, max_size=40),
+)  # fmt: skip
+def test_due_treatments_in_frames_equal_the_domains(rows: list[tuple[str, int, str]]) -> None:
+    ladder = LADDERS[0]
+    as_of = date(2026, 6, 30)
+    experiment = ladder.experiments[0].name
+    cases = pl.DataFrame(
+        [(f"L{n}", "B", stage, as_of - timedelta(days=days), ladder.label, f"{experiment}={arm}")
+         for n, (stage, days, arm) in enumerate(rows)],
+        schema=["loan_id", "borrower_id", "stage", "entered_on", "ladder", "arm"], orient="row",
+    )  # fmt: skip
+    got = due_candidates(cases, {"p": ladder}, as_of)
+    mine = sorted((r["loan_id"], r["action"], r["template"]) for r in got.iter_rows(named=True))
+    expected = sorted(
+        (f"L{n}", t.action, t.template)
+        for n, (stage, days, arm) in enumerate(rows)
+        for t in due_treatments(ladder, stage, days, arm)
+    )
+    assert mine == expected

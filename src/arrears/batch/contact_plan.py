@@ -62,24 +62,40 @@ class People:
         )  # fmt: skip
 
 
+def treatment_table(ladders: Mapping[str, Ladder]) -> pl.DataFrame:
+    """Every treatment of every ladder as a row (ladder label, stage, day, repeat, arms)."""
+    rows = [
+        (ladder.label, stage.name, t.day, t.every, t.until,
+         sorted(t.arms) if t.arms is not None else None, t.action, t.template)
+        for ladder in {ladder.label: ladder for ladder in ladders.values()}.values()
+        for stage in ladder.stages
+        for t in stage.treatments
+    ]  # fmt: skip
+    schema = pl.Schema(
+        [("ladder", pl.String), ("stage", pl.String), ("t_day", pl.Int64), ("every", pl.Int64),
+         ("until", pl.Int64), ("arms", pl.List(pl.String)), ("action", pl.String),
+         ("template", pl.String)]
+    )  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def due_candidates(cases: pl.DataFrame, ladders: Mapping[str, Ladder], as_of: date) -> pl.DataFrame:
-    """Treatments falling due today for each open case (by the day of its stage and arms)."""
-    rows = []
-    by_label = {ladder.label: ladder for ladder in ladders.values()}
-    for loan_id, borrower_id, stage_name, entered_on, label, arm in cases.select(
-        "loan_id", "borrower_id", "stage", "entered_on", "ladder", "arm"
-    ).iter_rows():
-        stage = by_label[label].stage(stage_name)
-        if stage is None:
-            continue
-        arms = frozenset(part.split("=", 1)[-1] for part in arm.split(";"))
-        day = (as_of - entered_on).days
-        for treatment in stage.treatments:
-            if treatment.due_on(day, arms):
-                rows.append((loan_id, borrower_id, stage_name, label, arm, treatment.action,
-                             treatment.template))  # fmt: skip
-    columns = ["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"]
-    return pl.DataFrame(rows, schema=columns, orient="row")
+    """Treatments falling due today for each case (by the day of its stage and its arms).
+
+    The vector form of Treatment.due_on: on its day, or every N days after it until `until`,
+    for the arms it names (none named: every arm).
+    """
+    day = (pl.lit(as_of) - pl.col("entered_on")).dt.total_days()
+    since = day - pl.col("t_day")
+    repeats = pl.col("every").is_not_null() & (since > 0) & (since % pl.col("every") == 0)
+    within = pl.col("until").is_null() | (day <= pl.col("until"))
+    case_arms = pl.col("arm").str.split(";").list.eval(pl.element().str.split("=").list.last())
+    arms_match = pl.col("arms").is_null() | (
+        pl.col("arms").list.set_intersection(case_arms).list.len() > 0
+    )
+    joined = cases.join(treatment_table(ladders), on=["ladder", "stage"], how="inner")
+    due = joined.filter(((since == 0) | (repeats & within)) & arms_match)
+    return due.select("loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template")
 
 
 def plan_actions(
@@ -95,6 +111,7 @@ def plan_actions(
     planned: list[dict[str, Any]] = []
     blocked: list[tuple[date, str, str, str, str]] = []
     extra: defaultdict[str, list[ContactAttempt]] = defaultdict(list)
+    windows: dict[tuple[object, ...], tuple[datetime, datetime] | None] = {}
     for row in candidates.sort("borrower_id", "loan_id", "action").iter_rows(named=True):
         ladder = ladders_by_label[row["ladder"]]
         refusal = _guard(ladder, row, history.get(row["loan_id"], ()), as_of)
@@ -102,7 +119,7 @@ def plan_actions(
         window: tuple[datetime, datetime] | None = None
         if refusal is None and channel is not None:
             pack = packs[jurisdiction_of[row["ladder"]]]
-            refusal, window = _comply(row, channel, pack, people, extra, as_of)
+            refusal, window = _comply(row, channel, pack, people, extra, windows, as_of)
         if refusal is not None:
             blocked.extend(
                 (as_of, row["loan_id"], row["action"], rule, detail) for rule, detail in refusal
@@ -135,13 +152,19 @@ def _comply(
     pack: RulePack,
     people: People,
     extra: defaultdict[str, list[ContactAttempt]],
+    windows: dict[tuple[object, ...], tuple[datetime, datetime] | None],
     as_of: date,
 ) -> tuple[list[tuple[str, str]] | None, tuple[datetime, datetime] | None]:
     """The compliance engine's answer for a contact today, with its lawful window."""
     borrower = row["borrower_id"]
     facts = people.facts(borrower)
     facts = replace(facts, attempts=facts.attempts + tuple(extra[borrower]))
-    window = lawful_window(as_of, facts.zones, pack, channel=channel, day_zone=facts.day_zone)
+    # The window depends only on the zones, the channel and the pack: shared across borrowers.
+    key = (pack.jurisdiction, facts.zones, facts.day_zone, channel)
+    if key not in windows:
+        windows[key] = lawful_window(as_of, facts.zones, pack, channel=channel,
+                                     day_zone=facts.day_zone)  # fmt: skip
+    window = windows[key]
     if window is None:
         quiet = [r.rule_id for r in pack.rules_for(channel) if r.kind == "quiet_hours"]
         return [(quiet[0] if quiet else "quiet_hours", "no lawful time today in every zone")], None
