@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.adapters.feeds import cells
+from arrears.adapters.phone_zones import e164
 from arrears.domain.errors import DomainError
 from arrears.domain.money import format_amount, parse_amount
 
@@ -100,7 +101,7 @@ def test_rates_are_kept_as_canonical_decimal_text() -> None:
 
 
 def test_phone_numbers_become_e164_with_china_as_the_default_region() -> None:
-    phone = cells.per_value(cells.e164_phone)
+    phone = cells.per_value(e164)
     assert parse(phone, "138 1234 5678", "+1 415-555-2671", "+44 20 7946 0958") == [
         ("+8613812345678", None),
         ("+14155552671", None),

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 import polars as pl
 
 from arrears.domain.rates import parse_rate
@@ -19,7 +18,6 @@ from arrears.domain.rates import parse_rate
 CellParser = Callable[[pl.Series], tuple[pl.Series, pl.Series]]
 
 # Region assumed for numbers written without +country code: the first market is mainland China.
-DEFAULT_PHONE_REGION = "CN"
 # Accounting dates outside this range are typing mistakes, not loans.
 FIRST_YEAR, LAST_YEAR = 1900, 2199
 # 13 digits of major units: far beyond any loan, far below the BIGINT limit of minor units.
@@ -177,19 +175,6 @@ def per_value(convert: Callable[[str], str]) -> CellParser:
         )
 
     return parse
-
-
-def e164_phone(raw: str) -> str:
-    """A valid phone number, in E.164 form (+8613812345678)."""
-    try:
-        number = phonenumbers.parse(raw, DEFAULT_PHONE_REGION)
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
-        raise ValueError(
-            f"'{raw}' is not a valid phone number (write +country code, e.g. +8613812345678)"
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def iana_zone(raw: str) -> str:

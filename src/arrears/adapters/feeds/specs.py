@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from arrears.adapters.feeds import cells
+from arrears.adapters.phone_zones import e164
 from arrears.services.feed import FeedKind
 
 # How a Parquet column may be typed for this cell: text always; exact numbers or dates per form.
@@ -53,7 +54,7 @@ def _identifier(name: str) -> FeedColumn:
 
 def _phone(name: str = "phone") -> FeedColumn:
     """A phone number, stored in E.164."""
-    return FeedColumn(name, cells.per_value(cells.e164_phone))
+    return FeedColumn(name, cells.per_value(e164))
 
 
 def _optional(name: str, parse: cells.CellParser, form: Form = "text") -> FeedColumn:
