@@ -18,12 +18,22 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
     if start is None or start > as_of:
         return book, out
     filled = fill_effective_due(book.instalments, book.loans, terms, as_of)
-    book = book.with_frames(instalments=filled)
+    book = book.with_frames(instalments=filled, loans=_with_outstanding(book.loans, filled))
     day = start
     while day <= as_of:
         book = step_day(book, day, out)
         day += timedelta(days=1)
+    book = book.with_frames(loans=book.loans.drop("outstanding"))
     # Runs still open at the end are written as they stand; the next run extends them.
     open_runs = book.instalments.filter(pl.col("run_last") >= start)
     out.add("charges", run_records(open_runs))
     return book, out
+
+
+def _with_outstanding(loans: pl.DataFrame, instalments: pl.DataFrame) -> pl.DataFrame:
+    """Each loan's outstanding principal, carried through the days of the run."""
+    owed = instalments.group_by("loan_id").agg(
+        (pl.col("principal_due") - pl.col("paid_principal")).sum().alias("outstanding")
+    )
+    joined = loans.join(owed, on="loan_id", how="left", maintain_order="left")
+    return joined.with_columns(pl.col("outstanding").fill_null(0))

@@ -19,22 +19,64 @@ PAST_DUE = UNPAID_PRINCIPAL + pl.col("interest_charged") - pl.col("paid_interest
 
 
 def step_day(book: Book, day: date, out: Postings) -> Book:
-    """Advance the loans whose state is at `day − 1` by one day."""
-    active = book.loans.filter(pl.col("state_date") == day - timedelta(days=1))
-    if active.height == 0:
+    """Advance the loans whose state is at `day − 1` by one day.
+
+    Only the instalments that can change today are taken out, worked and put back by row
+    position: those falling due, those still owing or waiting out grace, and every instalment
+    of a loan that pays today (the waterfall may reach any of them). Loans carry their
+    outstanding principal, so the cap allowance grows without touching the rest.
+    """
+    is_active = pl.col("state_date") == day - timedelta(days=1)
+    loans = book.loans.filter(is_active)
+    if loans.height == 0:
         return book
     out.advanced = True
     out.days += 1
-    loans = active.with_columns(allowance().alias("limit"))
-    ids = loans.select("loan_id")
-    mine = book.instalments.join(ids, on="loan_id", how="semi", maintain_order="left")
+    loans = loans.with_columns(allowance().alias("limit"))
+    paying = _paying(loans, book.instalments, book.payments, day)
+    live = (pl.col("due_date") == day) | (
+        (pl.col("due_date") < day)
+        & (
+            (UNPAID_PRINCIPAL > 0)
+            | (~pl.col("beyond_grace") & (PAST_DUE > 0))
+            | (pl.col("pending") > 0)
+        )
+    )
+    wanted = live | pl.col("loan_id").is_in(paying)
+    if loans.height < book.loans.height:
+        wanted = wanted & pl.col("loan_id").is_in(loans.get_column("loan_id").implode())
+    mine = book.instalments.with_row_index("_row").filter(wanted)
     mine, loans = open_day(mine, loans, day, out)
     mine, loans = take_payments(mine, loans, book.payments, day, out)
     mine, loans = accrue_penalty(mine, loans, day, out)
-    loans = close_day(mine, loans, day)
+    loans = close_day(mine, loans, paying, day)
     return book.with_frames(
         loans=_merge(book.loans, loans.drop("limit"), ["loan_id"], ["loan_id"]),
-        instalments=_merge(book.instalments, mine, ["loan_id", "seq"], DUE_ORDER),
+        instalments=_put_back(book.instalments, mine),
+    )
+
+
+def _paying(
+    loans: pl.DataFrame, instalments: pl.DataFrame, payments: pl.DataFrame, day: date
+) -> pl.Series:
+    """Loans with money to apply today: a payment dated today, credit held, or prepaid
+    interest or fees falling due today (the cap may send part of them back as credit)."""
+    todays = payments.filter(pl.col("paid_on") == day).get_column("loan_id")
+    held = loans.filter(pl.col("credit") > 0).get_column("loan_id")
+    prepaid = instalments.filter(
+        (pl.col("due_date") == day) & ((pl.col("paid_interest") + pl.col("paid_fees")) > 0)
+    ).get_column("loan_id")
+    return pl.concat([todays, held, prepaid]).unique().implode()
+
+
+def _put_back(whole: pl.DataFrame, part: pl.DataFrame) -> pl.DataFrame:
+    """Write the worked rows back into the whole frame at their row positions."""
+    if part.height == 0:
+        return whole
+    rows = part.get_column("_row")
+    changed = [c for c in whole.columns if c in part.columns and c not in ("loan_id", "seq")]
+    return whole.with_columns(
+        whole.get_column(c).clone().scatter(rows, part.get_column(c)) for c in changed
     )
 
 
@@ -268,17 +310,26 @@ def _add_pending(inst: pl.DataFrame, pending: pl.Expr, day: date) -> pl.DataFram
     )  # fmt: skip
 
 
-def close_day(inst: pl.DataFrame, loans: pl.DataFrame, day: date) -> pl.DataFrame:
-    """The day's closing principal joins the allowance of the days after; the state moves on."""
-    closing = inst.group_by("loan_id").agg(UNPAID_PRINCIPAL.sum().alias("closing"))
-    return (
-        loans.join(closing, on="loan_id", how="left", maintain_order="left")
-        .with_columns(
-            (pl.col("principal_days") + pl.col("closing").fill_null(0)).alias("principal_days"),
-            pl.lit(day).alias("state_date"),
-        )
-        .drop("closing")
+def close_day(
+    inst: pl.DataFrame, loans: pl.DataFrame, paying: pl.Series, day: date
+) -> pl.DataFrame:
+    """The day's closing principal joins the allowance of the days after; the state moves on.
+
+    Only a loan that paid today changes its outstanding principal; all of its instalments
+    are among the rows worked today, so their sum is its new outstanding principal.
+    """
+    paid = (
+        inst.filter(pl.col("loan_id").is_in(paying))
+        .group_by("loan_id")
+        .agg(UNPAID_PRINCIPAL.sum().alias("closing"))
     )
+    joined = loans.join(paid, on="loan_id", how="left", maintain_order="left")
+    outstanding = pl.coalesce("closing", "outstanding")
+    return joined.with_columns(
+        outstanding.alias("outstanding"),
+        (pl.col("principal_days") + outstanding).alias("principal_days"),
+        pl.lit(day).alias("state_date"),
+    ).drop("closing")
 
 
 def _add_by_loan(
