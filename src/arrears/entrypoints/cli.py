@@ -16,6 +16,14 @@ from rich.table import Table
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.errors import DomainError
+from arrears.entrypoints.cli_engine import (
+    ENGINES,
+    BucketsOption,
+    EngineOption,
+    MasterOption,
+    run_book,
+)
+from arrears.entrypoints.cli_engine import register as register_book_commands
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.feed import FEED_KINDS, FeedRejected
 from arrears.services.import_feed import import_feed
@@ -132,16 +140,38 @@ def import_command(
 
 
 @app.command()
-def run(as_of: AsOf, db: Db = None, config: Config = None, as_json: Json = False) -> None:
+def run(
+    as_of: AsOf,
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+    engine: EngineOption = "local",
+    book: Annotated[
+        Path | None,
+        typer.Option("--book", help="Run over a Parquet book folder instead of the database."),
+    ] = None,
+    master: MasterOption = "local[2]",
+    buckets: BucketsOption = None,
+) -> None:
     """The end-of-day run for a date over the whole book (catching up skipped days)."""
     day = parse_day(as_of)
-    with open_app(db, config) as application:
+    if engine not in ENGINES:
+        fail(f"--engine {engine!r} is not one of {', '.join(ENGINES)}", 2)
+    if book is not None or engine == "spark":
+        if book is None:
+            fail("--engine spark runs over a Parquet book folder: give --book DIR", 2)
         try:
-            with _status(f"end of day {day}", quiet=as_json):
-                ctx = application.run_context(day)
-                document = run_day(application.runs, ctx, datetime.now(UTC))
+            document = run_book(day, book, engine, config, master, buckets)
         except DomainError as error:
             fail(str(error))
+    else:
+        with open_app(db, config) as application:
+            try:
+                with _status(f"end of day {day}", quiet=as_json):
+                    ctx = application.run_context(day)
+                    document = run_day(application.runs, ctx, datetime.now(UTC))
+            except DomainError as error:
+                fail(str(error))
     if as_json:
         print(json.dumps(document, ensure_ascii=False))
     else:
@@ -268,3 +298,4 @@ class _progress_bar:  # noqa: N801 - used as a context manager verb
 from arrears.entrypoints.cli_contact import contact_app  # noqa: E402 - it reuses the above
 
 app.add_typer(contact_app, name="contact")
+register_book_commands(app)

@@ -103,3 +103,7 @@ def _first_line(error: Exception) -> str:
 def register(app: typer.Typer) -> None:
     """Add `arrears book run …` to the command line."""
     app.add_typer(book_app, name="book")
+
+
+if __name__ == "__main__":  # spark-submit …/cli_engine.py --as-of D --book DIR --engine spark
+    book_app()

@@ -1,0 +1,242 @@
+"""Benchmark: the nightly end-of-day run of a Parquet book, against the scan-and-sum floor.
+
+    python bench/daily_run.py --loans 1000000 [--dir bench-data] [--stores] [--spark]
+
+Builds a synthetic Chinese consumer-loan book column-wise (about ten monthly instalments a
+loan, a tenth of it past due, part deeply; payments, calls and promises), writes it as Parquet,
+and brings its state to the day before `--as-of` (untimed: the first run catches every loan up
+from its contract date). It then times the end of day for `--as-of`, the run a lender does
+every night: load the book and its state from Parquet, each step of the pipeline, the summary,
+and the atomic save. In the same process it times the floor: scanning the same Parquet columns
+and summing every numeric and date column. With --stores, the same day runs from SQLite (and
+PostgreSQL when ARREARS_TEST_PG_URL is set) through SqlEngineStore; with --spark, on Spark
+local[2]. The book and its state are kept in --dir and reused by the next run of the bench.
+The last line is one JSON object.
+"""
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from arrears.adapters.book_folder import part_files
+from arrears.adapters.parquet_store import ParquetEngineStore
+from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.batch import advance, day_step, pipeline, stages
+from arrears.batch.pipeline import PIPELINE, RunContext
+from arrears.batch.ports import EngineStore
+from arrears.batch.run import run_day, summarise
+from arrears.bootstrap import build_app
+
+AS_OF = date(2025, 11, 18)  # the private-loan cap needs an LPR fixing known on each contract
+AT = datetime(2025, 11, 18, 23, 30, tzinfo=UTC)
+SQL_FEEDS = ("borrowers", "loans", "installments", "payments", "contact_attempts", "promises")
+# Functions inside the steps whose time the profile shows (module, attribute).
+INSIDE = (
+    (advance, "fill_effective_due"), (advance, "step_day"), (day_step, "open_day"),
+    (day_step, "take_payments"), (day_step, "accrue_penalty"), (day_step, "close_day"),
+    (day_step, "_merge"), (pipeline, "loan_states"), (pipeline, "stage_facts"),
+    (pipeline, "transition"), (stages, "_explain"), (pipeline, "due_candidates"),
+    (pipeline, "plan_actions"), (pipeline, "evaluate_promises"),
+)  # fmt: skip
+
+
+def prepare(directory: Path, loans: int, as_of: date) -> None:
+    """Write the book's inputs unless a book of this size is already there."""
+    if (directory / "loans.parquet").is_file():
+        return
+    started = time.perf_counter()
+    write_book(synthetic_frames(loans, as_of), directory)
+    print(f"book written in {time.perf_counter() - started:.1f} s: {directory}")
+
+
+def catch_up(store: EngineStore, ctx: RunContext, label: str) -> None:
+    """Bring the book's state to ctx.as_of (untimed), unless it is there already."""
+    last = store.last_run()
+    if last is not None and last >= ctx.as_of:
+        return
+    started = time.perf_counter()
+    run_day(store, ctx, AT)
+    print(f"{label}: state brought to {ctx.as_of} in {time.perf_counter() - started:.1f} s")
+
+
+@contextmanager
+def profiled(times: dict[str, float]) -> Iterator[None]:
+    """Add the time spent in each function of INSIDE to `times` while the block runs."""
+    originals = [(module, name, getattr(module, name)) for module, name in INSIDE]
+
+    def timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                times[label] = times.get(label, 0.0) + time.perf_counter() - started
+
+        return call
+
+    for module, name, function in originals:
+        setattr(module, name, timed(f"  {name}", function))
+    try:
+        yield
+    finally:
+        for module, name, function in originals:
+            setattr(module, name, function)
+
+
+def timed_run(store: EngineStore, ctx: RunContext) -> dict[str, float]:
+    """The end of day as batch.run.run_day does it, each part timed."""
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    frames = store.load(ctx.as_of, ctx.terms)
+    times["load"] = time.perf_counter() - started
+    with profiled(times):
+        for name, step in PIPELINE:
+            begun = time.perf_counter()
+            frames = step(frames, ctx)
+            times[name] = time.perf_counter() - begun
+    begun = time.perf_counter()
+    summary = summarise(frames, ctx.as_of, store.last_run(before=ctx.as_of))
+    store.save(frames, ctx.as_of, summary, AT)
+    times["summary+save"] = time.perf_counter() - begun
+    times["total"] = time.perf_counter() - started
+    return times
+
+
+def floor(store: ParquetEngineStore, as_of: date) -> float:
+    """Scan the Parquet columns the run reads (inputs and yesterday's state), sum the numbers."""
+    base = store.folder.run_before(as_of)
+    assert base is not None
+    files = [store.folder.input_path(n) for n in
+             ("loans", "installments", "payments", "contact_attempts", "promises")]  # fmt: skip
+    for table in ("loan_balances", "instalment_states"):
+        files += part_files(store.folder.table_path(base, table))
+    started = time.perf_counter()
+    for path in files:
+        scan = pl.scan_parquet(path)
+        columns = [n for n, t in scan.collect_schema().items() if t != pl.String]
+        scan.select(pl.col(c).to_physical().cast(pl.Int64).sum() for c in columns).collect()
+    return time.perf_counter() - started
+
+
+def report(label: str, times: dict[str, float]) -> None:
+    """One line per timed part, then the parts as one JSON line."""
+    print(f"{label}:")
+    for name, seconds in times.items():
+        print(f"  {name:<22} {seconds:8.2f} s")
+    steps = {name.strip(): round(seconds, 3) for name, seconds in times.items()}
+    print(json.dumps({"source": label, "steps": steps}))
+
+
+def parquet_run(directory: Path, loans: int, as_of: date) -> tuple[dict[str, float], float, int]:
+    """The Parquet book's timed day, its floor, and its instalment count."""
+    prepare(directory, loans, as_of)
+    app = build_app(None, None)
+    store = ParquetEngineStore(directory)
+    catch_up(store, app.run_context(as_of - timedelta(days=1)), "parquet")
+    times = timed_run(store, app.run_context(as_of))
+    report("parquet", times)
+    instalments = pl.scan_parquet(directory / "installments.parquet").select(pl.len()).collect()
+    return times, floor(store, as_of), int(instalments.item())
+
+
+def fill_database(url: str, directory: Path) -> EngineStore:
+    """A migrated database holding the book's inputs (kept when it already holds them)."""
+    from sqlalchemy import func, select
+
+    from arrears.adapters.db import tables
+    from arrears.adapters.db.engine import make_engine
+    from arrears.adapters.db.engine_store import SqlEngineStore
+    from arrears.adapters.db.frames_io import write_frame
+    from arrears.adapters.db.migrate import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        if conn.execute(select(func.count()).select_from(tables.loans)).scalar_one():
+            return SqlEngineStore(engine)
+    read = {n: pl.read_parquet(directory / f"{n}.parquet") for n in SQL_FEEDS}
+    extra = {
+        "borrowers": [pl.format("借款人{}", pl.col("borrower_id")).alias("name")],
+        "loans": [pl.lit("CNY").alias("currency")],
+        "contact_attempts": [pl.col("at").alias("recorded_at"), pl.lit(True).alias("allowed"),
+                             pl.lit("[]").alias("reasons")],
+        "promises": [pl.lit("open").alias("status"), pl.lit(None, pl.Date).alias("settled_on")],
+    }  # fmt: skip
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        for name, frame in read.items():
+            write_frame(conn, getattr(tables, name), frame.with_columns(*extra.get(name, [])))
+    print(f"{url.split(':', 1)[0]}: book written in {time.perf_counter() - started:.1f} s")
+    return SqlEngineStore(engine)
+
+
+def sql_runs(directory: Path, as_of: date) -> None:
+    """The same day from SQLite (and PostgreSQL when ARREARS_TEST_PG_URL is set)."""
+    urls = [f"sqlite:///{directory / 'book.db'}"]
+    if os.environ.get("ARREARS_TEST_PG_URL"):
+        # A schema of its own in the test database, kept between runs of the bench.
+        schema = f"bench_daily_{directory.name.replace('-', '_')}"
+        admin = build_app(os.environ["ARREARS_TEST_PG_URL"], None).engine
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        admin.dispose()
+        urls.append(f"{os.environ['ARREARS_TEST_PG_URL']}?options=-csearch_path%3D{schema}")
+    for url in urls:
+        store = fill_database(url, directory)
+        app = build_app(url, None)
+        label = url.split(":", 1)[0].split("+")[0]
+        catch_up(store, app.run_context(as_of - timedelta(days=1)), label)
+        report(label, timed_run(store, app.run_context(as_of)))
+
+
+def spark_run(directory: Path, as_of: date) -> None:
+    """The same day on Spark local[2] (from a copy of the book, so both engines start alike)."""
+    import shutil
+
+    from arrears.adapters.spark_engine import SparkEngine, spark_session
+
+    copy = directory.with_name(directory.name + "-spark")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(directory, copy)
+    session = spark_session("local[2]", shuffle_partitions=4)
+    try:
+        started = time.perf_counter()
+        SparkEngine(session, copy).run_day(build_app(None, None).run_context(as_of), AT)
+        print(json.dumps({"source": "spark", "seconds": round(time.perf_counter() - started, 2)}))
+    finally:
+        session.stop()
+
+
+def main() -> None:
+    """Run the benchmark and print its figures; the last line is the Parquet run's JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--loans", type=int, default=1_000_000)
+    parser.add_argument("--dir", type=Path, default=Path("bench-data"))
+    parser.add_argument("--as-of", type=date.fromisoformat, default=AS_OF)
+    parser.add_argument("--stores", action="store_true", help="also SQLite (and PostgreSQL)")
+    parser.add_argument("--spark", action="store_true", help="also Spark local[2]")
+    args = parser.parse_args()
+    directory = args.dir / f"daily-{args.loans}"
+    times, floor_seconds, instalments = parquet_run(directory, args.loans, args.as_of)
+    if args.stores:
+        sql_runs(directory, args.as_of)
+    if args.spark:
+        spark_run(directory, args.as_of)
+    seconds = times["total"]
+    print(json.dumps({
+        "loans": args.loans, "installments": instalments, "seconds": round(seconds, 3),
+        "floor_seconds": round(floor_seconds, 3), "ratio": round(seconds / floor_seconds, 1),
+        "loans_per_second": round(args.loans / seconds), "source": "parquet",
+    }))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

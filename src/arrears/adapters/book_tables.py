@@ -1,0 +1,264 @@
+"""A run's tables: input and stored-state frames → RunFrames, and RunFrames → the tables it writes.
+
+One function each way, used by the Parquet store on the whole book and by the Spark engine on
+each bucket of borrowers, so both engines load and write exactly alike.
+"""
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import polars as pl
+
+from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
+from arrears.batch.book import (
+    INSTALMENT_SCHEMA,
+    PAYMENT_SCHEMA,
+    Book,
+    fresh_instalments,
+    fresh_loans,
+)
+from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
+from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA
+from arrears.batch.pipeline import RunFrames
+from arrears.batch.promises import PROMISE_SCHEMA
+from arrears.batch.stages import CASE_SCHEMA
+from arrears.batch.terms_frame import loan_terms
+from arrears.domain.terms import Terms
+
+# Contact history the planner and guards look back on (as the SQL store: the widest window a
+# rule counts is 7 days; the guards look back 60).
+HISTORY_DAYS = 90
+UTC = pl.Datetime("us", "UTC")
+_SCHEDULE_COLUMNS = ("due_date", "principal_due", "interest_due", "fee_due")
+INPUTS: dict[str, pl.Schema] = {
+    "borrowers": pl.Schema({"borrower_id": pl.String, "phone": pl.String, "timezone": pl.String}),
+    "loans": pl.Schema({
+        "loan_id": pl.String, "borrower_id": pl.String, "product": pl.String,
+        "contract_date": pl.Date, "principal": pl.Int64, "annual_rate": pl.String,
+        "penalty_rate": pl.String,
+    }),
+    "installments": pl.Schema({
+        "loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date, "principal_due": pl.Int64,
+        "interest_due": pl.Int64, "fee_due": pl.Int64,
+    }),
+    "payments": PAYMENT_SCHEMA,
+    "contact_attempts": pl.Schema({
+        "borrower_id": pl.String(), "contact_id": pl.String(), "channel": pl.String(),
+        "to_phone": pl.String(), "at": UTC, "outcome": pl.String(),
+    }),
+    "promises": PROMISE_SCHEMA,  # status and settled_on optional: open when never judged
+    "holds": pl.Schema({
+        "borrower_id": pl.String, "kind": pl.String, "starts_on": pl.Date, "ends_on": pl.Date,
+    }),
+    "opt_outs": pl.Schema({"borrower_id": pl.String(), "channel": pl.String(), "since": UTC}),
+}  # fmt: skip
+REQUIRED_INPUTS = ("borrowers", "loans", "installments", "payments")
+LOAN_STATE_SCHEMA = pl.Schema({
+    "loan_id": pl.String, "as_of": pl.Date, "dpd": pl.Int64, "bucket": pl.String,
+    "stage": pl.String, "overdue_principal": pl.Int64, "overdue_interest": pl.Int64,
+    "overdue_penalty": pl.Int64, "overdue_fees": pl.Int64, "outstanding_principal": pl.Int64,
+    "credit": pl.Int64, "charged": pl.Int64,
+})  # fmt: skip
+# What a run writes; the next run reads the first four (and the plans' outcomes) back as state.
+OUTPUTS: dict[str, pl.Schema] = {
+    "loan_balances": pl.Schema({
+        "loan_id": pl.String, "state_date": pl.Date, "charged": pl.Int64,
+        "principal_days": pl.Int64, "credit": pl.Int64,
+        # Payments dated up to state_date when it was stored: a change means back-dating.
+        "payments_seen": pl.Int64, "payments_sum": pl.Int64,
+    }),
+    "instalment_states": pl.Schema(
+        {k: v for k, v in INSTALMENT_SCHEMA.items() if k not in _SCHEDULE_COLUMNS}
+    ),
+    "cases": CASE_SCHEMA,
+    "promises": PROMISE_SCHEMA,
+    "loan_states": LOAN_STATE_SCHEMA,
+    "plan": PLAN_SCHEMA,
+    "blocked": BLOCKED_SCHEMA,
+    "charges": CHARGE_SCHEMA,
+    "cuts": pl.Schema({
+        "loan_id": pl.String, "seq": pl.Int64, "kind": pl.String, "day": pl.Date,
+        "amount": pl.Int64, "rule_id": pl.String, "source": pl.String,
+    }),
+    "allocations": ALLOCATION_SCHEMA,
+    "replayed": pl.Schema({"loan_id": pl.String}),
+}  # fmt: skip
+DONE_SCHEMA = pl.Schema({
+    "loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "status": pl.String,
+    "outcome": pl.String,
+})  # fmt: skip
+STATE = ("loan_balances", "instalment_states", "cases", "promises")
+ORDER: dict[str, list[str]] = {
+    "loan_balances": ["loan_id"], "instalment_states": ["loan_id", "seq"], "cases": ["loan_id"],
+    "promises": ["promise_id"], "loan_states": ["loan_id"], "plan": ["action_key"],
+    "blocked": ["loan_id", "action", "rule"], "replayed": ["loan_id"],
+    "charges": ["loan_id", "seq", "kind", "first_day", "posted_on"],
+    "cuts": ["loan_id", "seq", "kind", "day"],
+    "allocations": ["loan_id", "payment_id", "seq", "component", "paid_on"],
+}  # fmt: skip
+
+
+def typed(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
+    """The frame's columns of `schema`, cast (absent optional columns as nulls; None = empty)."""
+    if frame is None:
+        return pl.DataFrame(schema=schema)
+    return frame.select(
+        pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+        for name, dtype in schema.items()
+    )
+
+
+def assemble(
+    inputs: Mapping[str, pl.DataFrame],
+    state: Mapping[str, pl.DataFrame],
+    as_of: date,
+    terms: Terms,
+    default_zones: Mapping[str, str],
+) -> RunFrames:
+    """The run's frames: the book with its stored state (back-dated loans start afresh)."""
+    got = {name: typed(inputs.get(name), schema) for name, schema in INPUTS.items()}
+    old = {name: typed(state.get(name), OUTPUTS[name]) for name in STATE}
+    loans = fresh_loans(loan_terms(got["loans"], terms))
+    payments = got["payments"]
+    replay = _replays(payments, got["installments"], old)
+    balances = old["loan_balances"].join(replay, on="loan_id", how="anti")
+    loans = _overlay(loans, balances.drop("payments_seen", "payments_sum"), ["loan_id"])
+    kept = old["instalment_states"].join(replay, on="loan_id", how="anti")
+    instalments = _instalments(got["installments"], kept)
+    # Every payment stays in the book: the ledger takes each day's own, and promises to pay
+    # add up payments across their whole window (a bucket must not see fewer than the book).
+    since = pl.lit(as_of - timedelta(days=HISTORY_DAYS)).cast(UTC)
+    attempts = got["contact_attempts"].filter(pl.col("at") >= since).sort("at", maintain_order=True)
+    borrowers = _with_default_zone(got["borrowers"], loans, terms, default_zones)
+    return RunFrames(
+        Book(loans, instalments, payments),
+        people_from_frames(borrowers, attempts, got["holds"], got["opt_outs"]),
+        replay=replay,
+        history=LoanHistory(attempts, typed(state.get("done"), DONE_SCHEMA), loans),
+        cases=old["cases"],
+        promises=_promises(got["promises"], old["promises"]),
+    )
+
+
+def _replays(
+    payments: pl.DataFrame, schedule: pl.DataFrame, old: Mapping[str, pl.DataFrame]
+) -> pl.DataFrame:
+    """Loans to replay from their contract date: the payments dated up to their state date
+    changed since it was stored (back-dated or withdrawn), or an instalment was added."""
+    balances = old["loan_balances"]
+    if balances.height == 0:
+        return pl.DataFrame(schema={"loan_id": pl.String})
+    seen = _payments_seen(payments, balances.select("loan_id", "state_date"))
+    changed = balances.join(seen, on="loan_id", how="left", suffix="_now").filter(
+        (pl.col("payments_seen") != pl.col("payments_seen_now").fill_null(0))
+        | (pl.col("payments_sum") != pl.col("payments_sum_now").fill_null(0))
+    )
+    stored = old["instalment_states"].select("loan_id", "seq")
+    if _aligned(schedule, stored):
+        added = pl.DataFrame(schema={"loan_id": pl.String})
+    else:
+        added = schedule.join(balances, on="loan_id", how="semi").join(
+            stored, on=["loan_id", "seq"], how="anti"
+        )
+    return pl.concat([changed.select("loan_id"), added.select("loan_id")]).unique().sort("loan_id")
+
+
+def _payments_seen(payments: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
+    """Per loan, the count and sum of its payments dated on or before its state date."""
+    low, high = dates.get_column("state_date").min(), dates.get_column("state_date").max()
+    if low is not None and low == high:  # the usual case: every loan was run to the same day
+        upto = payments.filter(pl.col("paid_on") <= low)
+    else:
+        upto = payments.join(dates, on="loan_id").filter(pl.col("paid_on") <= pl.col("state_date"))
+    return upto.group_by("loan_id").agg(
+        pl.len().cast(pl.Int64).alias("payments_seen"), pl.col("amount").sum().alias("payments_sum")
+    )
+
+
+def _aligned(schedule: pl.DataFrame, stored: pl.DataFrame) -> bool:
+    """Whether stored state rows are the schedule's rows in the same order (no join needed)."""
+    return (
+        schedule.height == stored.height
+        and schedule.get_column("loan_id").equals(stored.get_column("loan_id"))
+        and schedule.get_column("seq").equals(stored.get_column("seq"))
+    )
+
+
+def _instalments(schedule: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """The schedule with each line's stored state (fresh for lines never run)."""
+    if stored.height and _aligned(schedule, stored):
+        # Same rows, same order: the stored state was written in the book's order.
+        joined = pl.concat([schedule.select(_SCHEDULE_COLUMNS), stored], how="horizontal")
+        return joined.select(list(INSTALMENT_SCHEMA))
+    fresh = fresh_instalments(schedule.with_columns(pl.lit(None, pl.Date).alias("eff_due")))
+    return _overlay(fresh, stored, ["loan_id", "seq"]) if stored.height else fresh
+
+
+def _overlay(fresh: pl.DataFrame, stored: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Fresh rows with the stored state laid over them where a row was stored."""
+    columns = [c for c in stored.columns if c not in keys]
+    joined = fresh.join(stored, on=keys, how="left", suffix="_s", maintain_order="left")
+    laid = joined.with_columns(*(pl.coalesce(f"{c}_s", c).alias(c) for c in columns))
+    return laid.select(fresh.columns)
+
+
+def _with_default_zone(
+    borrowers: pl.DataFrame, loans: pl.DataFrame, terms: Terms, default_zones: Mapping[str, str]
+) -> pl.DataFrame:
+    """Each borrower's pack default zone, from the jurisdiction of their first loan's product."""
+    zone_of = {
+        code: default_zones.get(product.jurisdiction, FALLBACK_ZONE)
+        for code, product in terms.products.items()
+    }
+    first = loans.select("borrower_id", "product").unique("borrower_id", keep="first")
+    zones = first.select(
+        "borrower_id",
+        pl.col("product").replace_strict(zone_of, default=FALLBACK_ZONE).alias("default_zone"),
+    )
+    return borrowers.join(zones, on="borrower_id", how="left").with_columns(
+        pl.col("default_zone").fill_null(FALLBACK_ZONE)
+    )
+
+
+def _promises(given: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """The promises fed in, with the status the last run judged (open when never judged)."""
+    judged = stored.select(
+        "promise_id", pl.col("status").alias("s"), pl.col("settled_on").alias("o")
+    )
+    joined = given.join(judged, on="promise_id", how="left", maintain_order="left")
+    return joined.select(
+        *(c for c in PROMISE_SCHEMA if c not in ("status", "settled_on")),
+        pl.coalesce("s", "status", pl.lit("open")).alias("status"),
+        pl.coalesce("o", "settled_on").alias("settled_on"),
+    ).sort("promise_id")
+
+
+def outputs(frames: RunFrames, payments: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The tables a run writes, typed; `payments` is every payment fed in (for the watermark)."""
+    assert frames.states is not None, "the pipeline ran"
+    book, posted = frames.book, frames.postings
+    seen = _payments_seen(payments, book.loans.select("loan_id", "state_date"))
+    balances = book.loans.join(seen, on="loan_id", how="left", maintain_order="left").with_columns(
+        pl.col("payments_seen", "payments_sum").fill_null(0)
+    )
+    charges = posted.frame("charges").unique(ORDER["charges"], keep="last", maintain_order=True)
+    cuts = (
+        posted.frame("cuts").group_by(ORDER["cuts"]).agg(pl.col("amount").sum())
+        .join(book.loans.select("loan_id", pl.col("cap_rule").alias("rule_id"),
+                                pl.col("cap_source").alias("source")), on="loan_id", how="left")
+    )  # fmt: skip
+    allocations = (
+        posted.frame("allocations").group_by(ORDER["allocations"]).agg(pl.col("amount").sum())
+    )
+    tables = {
+        "loan_balances": balances, "instalment_states": book.instalments,
+        "cases": frames.cases, "promises": frames.promises, "loan_states": frames.states,
+        "plan": frames.plan, "blocked": frames.blocked, "charges": charges, "cuts": cuts,
+        "allocations": allocations, "replayed": frames.replay,
+    }  # fmt: skip
+    big = {"loan_balances", "instalment_states"}  # kept in the book's order: sorting costs
+    return {
+        name: typed(frame, OUTPUTS[name]) if name in big else
+        typed(frame, OUTPUTS[name]).sort(ORDER[name])
+        for name, frame in tables.items()
+    }  # fmt: skip

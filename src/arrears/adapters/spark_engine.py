@@ -1,0 +1,208 @@
+"""The end-of-day run on Apache Spark: the same pipeline, one bucket of borrowers per task.
+
+Borrowers are hashed into buckets; every table of a bucket (its borrowers, their loans,
+instalments, payments, contact history and stored state) travels to one Python task as Arrow,
+runs through `batch.pipeline.run_pipeline` exactly as the local engine runs the whole book,
+and comes back as Arrow rows that Spark writes into the same book folder layout. A borrower's
+loans stay in one bucket because contact caps count per borrower; a bucket holds many
+borrowers because each Python task has a fixed cost (a task per borrower would never end).
+"""
+
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from functools import reduce
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pyarrow as pa
+
+from arrears.adapters.book_folder import BookFolder, part_files
+from arrears.adapters.book_tables import (
+    DONE_SCHEMA,
+    INPUTS,
+    OUTPUTS,
+    STATE,
+    assemble,
+    outputs,
+    typed,
+)
+from arrears.adapters.parquet_store import pack_zones
+from arrears.adapters.spark_summary import TOTALS, summary_frames, totals_of
+from arrears.adapters.spark_tables import SlotUnion
+from arrears.batch.book import PAYMENT_SCHEMA
+from arrears.batch.pipeline import RunContext, run_pipeline
+from arrears.batch.run import RunRefused, summarise
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+DEFAULT_MASTER = "local[2]"
+IN = SlotUnion(
+    {f"input:{name}": schema for name, schema in INPUTS.items()}
+    | {f"state:{name}": OUTPUTS[name] for name in STATE}
+    | {"state:done": DONE_SCHEMA}
+)
+OUT = SlotUnion({**OUTPUTS, "totals": TOTALS})
+
+
+@contextmanager
+def quiet_pandas() -> Iterator[None]:
+    """Silence pyspark's pandas-version warning: the engine exchanges Arrow, never pandas."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+        yield
+
+
+def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> "SparkSession":
+    """A Spark session that works offline and starts fast (no UI, loopback, few partitions)."""
+    with quiet_pandas():
+        from pyspark.sql import SparkSession
+
+        builder = SparkSession.builder.master(master).appName("arrears-run")
+        settings = {
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.sql.shuffle.partitions": str(shuffle_partitions),
+            "spark.sql.session.timeZone": "UTC",
+            # Microsecond instants with a UTC flag, as Polars writes and reads them.
+            "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        }
+        if master.startswith("local"):
+            # One machine: bind to loopback (no network needed) and run workers on this Python.
+            settings |= {"spark.driver.bindAddress": "127.0.0.1", "spark.driver.host": "127.0.0.1"}
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def bucket_task(ctx: RunContext, zones: Mapping[str, str]) -> Callable[[pa.Table], pa.Table]:
+    """The grouped-Arrow task of a run (typed: pyspark reads the task's kind from its hints)."""
+
+    def task(rows: pa.Table) -> pa.Table:
+        return run_bucket(ctx, zones, rows)
+
+    return task
+
+
+def run_bucket(ctx: RunContext, zones: Mapping[str, str], rows: pa.Table) -> pa.Table:
+    """One bucket's end of day: its tables in, the pipeline, its output tables out (in a task)."""
+    bucket = rows.column("bucket")[0].as_py()
+    tables = IN.unpack(rows)
+    inputs = {k.removeprefix("input:"): v for k, v in tables.items() if k.startswith("input:")}
+    state = {k.removeprefix("state:"): v for k, v in tables.items() if k.startswith("state:")}
+    if "loans" not in inputs:  # state of loans no longer fed in: dropped, as the local engine does
+        return OUT.pack(bucket, {})
+    frames = run_pipeline(assemble(inputs, state, ctx.as_of, ctx.terms, zones), ctx)
+    written = outputs(frames, typed(inputs.get("payments"), PAYMENT_SCHEMA))
+    return OUT.pack(bucket, {**written, "totals": totals_of(frames.postings)})
+
+
+class SparkEngine:
+    """Runs a book folder's end of day on a Spark session (local or a cluster)."""
+
+    def __init__(
+        self,
+        spark: "SparkSession",
+        directory: Path,
+        buckets: int | None = None,
+        default_zones: Mapping[str, str] | None = None,
+    ) -> None:
+        self.spark = spark
+        self.folder = BookFolder(directory)
+        self.buckets = buckets or 2 * spark.sparkContext.defaultParallelism
+        self.zones = dict(default_zones) if default_zones is not None else pack_zones()
+
+    def run_day(self, ctx: RunContext, at: datetime) -> dict[str, Any]:
+        """The end of day for ctx.as_of, as batch.run.run_day, with the pipeline on Spark."""
+        runs = self.folder.runs()
+        if runs and ctx.as_of < runs[-1].as_of:
+            raise RunRefused(
+                f"the book was already run up to {runs[-1].as_of}; a run for {ctx.as_of} would "
+                f"move it back in time"
+            )
+        with quiet_pandas():
+            grouped = self._inputs(ctx.as_of).groupBy("bucket")
+            result = grouped.applyInArrow(bucket_task(ctx, self.zones), OUT.ddl).persist()
+        try:
+            totals = pl.from_arrow(self._table(result, "totals").toArrow())
+            folder = self.folder.begin(ctx.as_of)
+            for name in OUTPUTS:  # from the cached result: Spark alone, no Python stage
+                self._table(result, name).write.mode("overwrite").parquet(str(folder / name))
+        finally:
+            result.unpersist()
+        assert isinstance(totals, pl.DataFrame)
+        frames = summary_frames(folder, totals)
+        stored = [r.summary for r in runs if r.as_of == ctx.as_of]
+        if stored and not frames.postings.advanced:
+            summary = stored[0]  # as run_day: a re-run of a completed day that posted nothing
+        else:
+            since = max((r.as_of for r in runs if r.as_of < ctx.as_of), default=None)
+            summary = summarise(frames, ctx.as_of, since)
+        assert frames.states is not None
+        self.folder.commit(folder, ctx.as_of, at, frames.states.height, summary)
+        return summary
+
+    def _table(self, result: "DataFrame", kind: str) -> "DataFrame":
+        """One output table out of the union's rows."""
+        from pyspark.sql import functions
+
+        placed = OUT.slots[kind]
+        rows = result.filter(functions.col("kind") == kind)
+        return rows.select(*(functions.col(slot).alias(name) for name, slot in placed.items()))
+
+    def _inputs(self, as_of: date) -> "DataFrame":
+        """Every table the run reads, as the input union's rows keyed by bucket."""
+        from pyspark.sql import functions
+
+        loans = self._read(self.folder.input_path("loans"))
+        hashed = functions.xxhash64("borrower_id")
+        bucket = functions.pmod(hashed, functions.lit(self.buckets)).cast("int")
+        owners = loans.select("loan_id", bucket.alias("bucket"))
+        tables = {
+            f"input:{name}": self._read(self.folder.input_path(name))
+            for name in INPUTS
+            if self.folder.input_path(name).is_file()
+        }
+        base = self.folder.run_before(as_of)
+        if base is not None:
+            for name in STATE:
+                if part_files(self.folder.table_path(base, name)):
+                    tables[f"state:{name}"] = self._read(self.folder.table_path(base, name))
+            done = [str(p) for r in self.folder.runs() if r.as_of < as_of
+                    for p in part_files(self.folder.table_path(r, "plan"))]  # fmt: skip
+            if done:
+                tables["state:done"] = self.spark.read.parquet(*done).filter("status <> 'planned'")
+        rows = []
+        for kind, frame in tables.items():
+            if "borrower_id" in frame.columns:
+                keyed = frame.withColumn("bucket", bucket)
+            else:
+                keyed = frame.join(owners, on="loan_id")
+            rows.append(keyed.select(*_slots(kind, keyed.columns)))
+        return reduce(lambda a, b: a.unionAll(b), rows)
+
+    def _read(self, path: Path) -> "DataFrame":
+        """A Parquet file or table folder."""
+        return self.spark.read.parquet(str(path))
+
+
+def _slots(kind: str, columns: list[str]) -> list["Column"]:
+    """A table's columns laid into the input union's slots (absent ones as typed nulls)."""
+    from pyspark.sql import functions
+
+    placed = {slot: name for name, slot in IN.slots[kind].items()}
+    laid = [functions.col("bucket"), functions.lit(kind).alias("kind")]
+    for slot in IN.columns:
+        name = placed.get(slot)
+        value = functions.col(name) if name in columns else functions.lit(None)
+        laid.append(value.cast(IN.slot_type(slot)).alias(slot))
+    return laid

@@ -1,0 +1,51 @@
+"""A Spark run's summary: the buckets' posting totals added up, and the frames summarise reads."""
+
+from pathlib import Path
+
+import polars as pl
+
+from arrears.adapters.book_folder import part_files
+from arrears.adapters.book_tables import OUTPUTS, typed
+from arrears.batch.book import INSTALMENT_SCHEMA, LOAN_SCHEMA, PAYMENT_SCHEMA, Book
+from arrears.batch.contact_plan import People
+from arrears.batch.ledger import Postings
+from arrears.batch.pipeline import RunFrames
+
+AMOUNTS = ("interest", "penalty", "fees")
+TOTALS = pl.Schema(
+    {"interest": pl.Int64, "penalty": pl.Int64, "fees": pl.Int64, "days": pl.Int64,
+     "advanced": pl.Boolean}
+)  # fmt: skip
+
+
+def totals_of(postings: Postings) -> pl.DataFrame:
+    """A bucket's posting totals as one row."""
+    row = {k: postings.totals.get(k, 0) for k in AMOUNTS}
+    return pl.DataFrame([{**row, "days": postings.days, "advanced": postings.advanced}], TOTALS)
+
+
+def summary_frames(folder: Path, totals: pl.DataFrame) -> RunFrames:
+    """What summarise reads: the tables Spark wrote into `folder`, and the buckets' totals.
+
+    Days run is the most any bucket ran: once a loan starts it runs every day to as_of, so
+    the book's days are those of the bucket holding its earliest loan.
+    """
+
+    def read(name: str) -> pl.DataFrame:
+        parts = part_files(folder / name)
+        return typed(pl.read_parquet(parts) if parts else None, OUTPUTS[name])
+
+    postings = Postings(cuts=[read("cuts")])
+    for kind in AMOUNTS:
+        postings.count(kind, int(totals.get_column(kind).sum() or 0))
+    most = totals.get_column("days").max()
+    postings.days = most if isinstance(most, int) else 0
+    postings.advanced = bool(totals.get_column("advanced").any())
+    nothing = Book(
+        pl.DataFrame(schema=LOAN_SCHEMA), pl.DataFrame(schema=INSTALMENT_SCHEMA),
+        pl.DataFrame(schema=PAYMENT_SCHEMA),
+    )  # fmt: skip
+    return RunFrames(
+        nothing, People({}, {}), cases=read("cases"), promises=read("promises"),
+        postings=postings, states=read("loan_states"), plan=read("plan"), blocked=read("blocked"),
+    )  # fmt: skip

@@ -1,0 +1,123 @@
+"""The Parquet book store: runs commit all or nothing, re-runs change nothing, back-dated
+payments replay their loan to the state a fresh run would give."""
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from arrears.adapters import book_folder, parquet_store
+from arrears.adapters.book_tables import OUTPUTS
+from arrears.adapters.parquet_store import ParquetEngineStore
+from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.batch.pipeline import RunContext
+from arrears.batch.run import RunRefused, run_day
+from arrears.bootstrap import build_app
+
+AS_OF = date(2025, 11, 18)
+YESTERDAY = AS_OF - timedelta(days=1)
+AT = datetime(2025, 11, 18, 23, 0, tzinfo=UTC)
+TABLES = synthetic_frames(40, AS_OF, seed=4, history_days=120)
+
+
+def context(day: date) -> RunContext:
+    return build_app(None, None).run_context(day)
+
+
+def run(store: ParquetEngineStore, day: date) -> dict[str, Any]:
+    return run_day(store, context(day), AT)
+
+
+def snapshot(store: ParquetEngineStore, day: date) -> dict[str, pl.DataFrame]:
+    return {name: store.table(day, name) for name in OUTPUTS}
+
+
+def same(mine: dict[str, pl.DataFrame], theirs: dict[str, pl.DataFrame]) -> None:
+    for name in OUTPUTS:
+        assert_frame_equal(mine[name], theirs[name], check_row_order=False)
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> ParquetEngineStore:
+    """A 40-loan book run up to yesterday."""
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    run(store, YESTERDAY)
+    return store
+
+
+def test_a_run_killed_while_writing_leaves_the_previous_run(
+    book: ParquetEngineStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (book.folder.state / "runs.json").read_text(encoding="utf-8")
+    written: list[str] = []
+
+    def dies_after_three(folder: Path, name: str, frame: pl.DataFrame) -> None:
+        if len(written) == 3:
+            raise KeyboardInterrupt("killed")
+        written.append(name)
+        book_folder.write_table(folder, name, frame)
+
+    monkeypatch.setattr(parquet_store, "write_table", dies_after_three)
+    with pytest.raises(KeyboardInterrupt):
+        run(book, AS_OF)
+    assert (book.folder.state / "runs.json").read_text(encoding="utf-8") == before
+    assert book.last_run() == YESTERDAY
+    monkeypatch.undo()
+    run(book, AS_OF)
+    clean = ParquetEngineStore(write_book(TABLES, tmp_path / "clean"))
+    run(clean, YESTERDAY)
+    run(clean, AS_OF)
+    same(snapshot(book, AS_OF), snapshot(clean, AS_OF))
+    assert not list(book.folder.state.glob(".tmp-*"))
+
+
+def test_a_run_killed_before_its_record_is_forgotten_and_cleared(
+    book: ParquetEngineStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def killed(path: Path, document: dict[str, Any]) -> None:
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(book_folder, "_write_atomically", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run(book, AS_OF)
+    assert book.last_run() == YESTERDAY
+    monkeypatch.undo()
+    run(book, AS_OF)
+    folders = sorted(p.name for p in book.folder.state.glob("run-*"))
+    assert folders == sorted(r.folder for r in book.folder.runs())
+
+
+def test_re_running_the_latest_day_changes_nothing(book: ParquetEngineStore) -> None:
+    first = run(book, AS_OF)
+    tables = snapshot(book, AS_OF)
+    assert run(book, AS_OF) == first
+    same(snapshot(book, AS_OF), tables)
+    assert [r.as_of for r in book.folder.runs()] == [YESTERDAY, AS_OF]
+
+
+def test_a_run_before_the_last_is_refused(book: ParquetEngineStore) -> None:
+    with pytest.raises(RunRefused, match="move it back in time"):
+        run(book, YESTERDAY - timedelta(days=1))
+
+
+def test_a_back_dated_payment_replays_its_loan_to_a_fresh_runs_state(
+    book: ParquetEngineStore, tmp_path: Path
+) -> None:
+    owed = book.table(YESTERDAY, "loan_states").filter(pl.col("dpd") > 20).row(0, named=True)
+    late = pl.DataFrame(
+        {"payment_id": ["BACKDATED"], "loan_id": [owed["loan_id"]], "amount": [50_000],
+         "paid_on": [AS_OF - timedelta(days=10)]},
+        schema=TABLES["payments"].schema,
+    )  # fmt: skip
+    with_late = {**TABLES, "payments": pl.concat([TABLES["payments"], late])}
+    with_late["payments"].write_parquet(book.folder.input_path("payments"))
+    run(book, AS_OF)
+    assert book.table(AS_OF, "replayed").get_column("loan_id").to_list() == [owed["loan_id"]]
+    fresh = ParquetEngineStore(write_book(with_late, tmp_path / "fresh"))
+    run(fresh, YESTERDAY)
+    run(fresh, AS_OF)
+    for name in ("loan_states", "loan_balances", "instalment_states"):
+        assert_frame_equal(book.table(AS_OF, name), fresh.table(AS_OF, name))

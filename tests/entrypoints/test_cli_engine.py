@@ -1,0 +1,36 @@
+"""`arrears book run`: the end of day over a Parquet book folder, from the command line."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.entrypoints.cli_engine import register
+
+runner = CliRunner()
+app = typer.Typer()
+app.command()(lambda: None)  # a second command, so that `book` stays a sub-command
+register(app)
+
+
+def test_book_run_prints_the_run_summary_as_json(tmp_path: Path) -> None:
+    book = write_book(synthetic_frames(20, date(2025, 11, 18), history_days=60), tmp_path / "b")
+    args = ["book", "run", "--book", str(book), "--as-of", "2025-11-18", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert (document["as_of"], document["loans"], document["since"]) == ("2025-11-18", 20, None)
+    assert (book / "state" / "runs.json").is_file()
+
+
+def test_book_run_names_an_unknown_engine_and_a_missing_folder(tmp_path: Path) -> None:
+    args = ["book", "run", "--book", str(tmp_path), "--as-of", "2025-11-18"]
+    result = runner.invoke(app, [*args, "--engine", "dask"])
+    assert result.exit_code == 2
+    assert "--engine 'dask' is not one of local, spark" in result.stderr
+    result = runner.invoke(app, [*args[:3], str(tmp_path / "nowhere"), *args[4:]])
+    assert result.exit_code == 1
+    assert "nowhere does not exist" in result.stderr
