@@ -16,6 +16,7 @@ from arrears.batch.book import (
     Book,
     fresh_instalments,
     fresh_loans,
+    overlay_state,
 )
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA
@@ -122,7 +123,7 @@ def assemble(
     payments = got["payments"]
     replay = _replays(payments, got["installments"], old)
     balances = old["loan_balances"].join(replay, on="loan_id", how="anti")
-    loans = _overlay(loans, balances.drop("payments_seen", "payments_sum"), ["loan_id"])
+    loans = overlay_state(loans, balances.drop("payments_seen", "payments_sum"), ["loan_id"])
     kept = old["instalment_states"].join(replay, on="loan_id", how="anti")
     instalments = _instalments(got["installments"], kept)
     # Every payment stays in the book: the ledger takes each day's own, and promises to pay
@@ -191,15 +192,7 @@ def _instalments(schedule: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
         joined = pl.concat([schedule.select(_SCHEDULE_COLUMNS), stored], how="horizontal")
         return joined.select(list(INSTALMENT_SCHEMA))
     fresh = fresh_instalments(schedule.with_columns(pl.lit(None, pl.Date).alias("eff_due")))
-    return _overlay(fresh, stored, ["loan_id", "seq"]) if stored.height else fresh
-
-
-def _overlay(fresh: pl.DataFrame, stored: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Fresh rows with the stored state laid over them where a row was stored."""
-    columns = [c for c in stored.columns if c not in keys]
-    joined = fresh.join(stored, on=keys, how="left", suffix="_s", maintain_order="left")
-    laid = joined.with_columns(*(pl.coalesce(f"{c}_s", c).alias(c) for c in columns))
-    return laid.select(fresh.columns)
+    return overlay_state(fresh, stored, ["loan_id", "seq"]) if stored.height else fresh
 
 
 def _with_default_zone(

@@ -126,6 +126,14 @@ def fresh_loans(terms: pl.DataFrame) -> pl.DataFrame:
     return frame.select(list(LOAN_SCHEMA)).cast(LOAN_SCHEMA).sort("loan_id")
 
 
+def overlay_state(fresh: pl.DataFrame, stored: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Fresh rows with the stored state laid over them where a row was stored."""
+    columns = [c for c in stored.columns if c not in keys]
+    joined = fresh.join(stored, on=keys, how="left", suffix="_s", maintain_order="left")
+    laid = joined.with_columns(*(pl.coalesce(f"{c}_s", c).alias(c) for c in columns))
+    return laid.select(fresh.columns)
+
+
 def empty_payments() -> pl.DataFrame:
     """No payments."""
     return pl.DataFrame(schema=PAYMENT_SCHEMA)

@@ -10,7 +10,7 @@ from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db import tables
 from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, write_frame
 from arrears.adapters.run_people import action_history, people_of
-from arrears.batch.book import Book, fresh_instalments, fresh_loans
+from arrears.batch.book import Book, fresh_instalments, fresh_loans, overlay_state
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.pipeline import RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA
@@ -123,9 +123,9 @@ def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame]:
     )
     stored = read_frame(conn, "SELECT * FROM installment_states", _state_schema())
     reset = _replays(conn, schedule, stored, balances)
-    loans = _overlay(loans, balances.join(reset, on="loan_id", how="anti"), ["loan_id"])
+    loans = overlay_state(loans, balances.join(reset, on="loan_id", how="anti"), ["loan_id"])
     kept = stored.join(reset, on="loan_id", how="anti")
-    instalments = _overlay(fresh_instalments(schedule), kept, ["loan_id", "seq"])
+    instalments = overlay_state(fresh_instalments(schedule), kept, ["loan_id", "seq"])
     first = loans.get_column("state_date").min()
     payments = read_frame(
         conn, "SELECT payment_id, loan_id, amount, paid_on FROM payments WHERE paid_on > :first",
@@ -133,14 +133,6 @@ def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame]:
         first=first if first is not None else date.min,
     )  # fmt: skip
     return Book(loans, instalments, payments), reset
-
-
-def _overlay(fresh: pl.DataFrame, stored: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Fresh rows with the stored state laid over them where a row was stored."""
-    columns = [c for c in stored.columns if c not in keys]
-    joined = fresh.join(stored, on=keys, how="left", suffix="_s", maintain_order="left")
-    laid = joined.with_columns(*(pl.coalesce(f"{c}_s", c).alias(c) for c in columns))
-    return laid.select(fresh.columns)
 
 
 def _replays(
