@@ -42,7 +42,7 @@ SQL_FEEDS = ("borrowers", "loans", "installments", "payments", "contact_attempts
 INSIDE = (
     (advance, "fill_effective_due"), (advance, "step_day"), (day_step, "open_day"),
     (day_step, "take_payments"), (day_step, "accrue_penalty"), (day_step, "close_day"),
-    (day_step, "_merge"), (pipeline, "loan_states"), (pipeline, "stage_facts"),
+    (day_step, "_put_back"), (pipeline, "loan_states"), (pipeline, "stage_facts"),
     (pipeline, "transition"), (stages, "_explain"), (pipeline, "due_candidates"),
     (pipeline, "plan_actions"), (pipeline, "evaluate_promises"),
 )  # fmt: skip
@@ -70,7 +70,7 @@ def catch_up(store: EngineStore, ctx: RunContext, label: str) -> None:
 @contextmanager
 def profiled(times: dict[str, float]) -> Iterator[None]:
     """Add the time spent in each function of INSIDE to `times` while the block runs."""
-    originals = [(module, name, getattr(module, name)) for module, name in INSIDE]
+    originals = [(m, name, getattr(m, name)) for m, name in INSIDE if hasattr(m, name)]
 
     def timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:

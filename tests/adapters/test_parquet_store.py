@@ -12,10 +12,11 @@ from polars.testing import assert_frame_equal
 from arrears.adapters import book_folder, parquet_store
 from arrears.adapters.book_tables import OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
+from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch.pipeline import RunContext
 from arrears.batch.run import RunRefused, run_day
-from arrears.bootstrap import build_app
+from arrears.bootstrap import App
 
 AS_OF = date(2025, 11, 18)
 YESTERDAY = AS_OF - timedelta(days=1)
@@ -24,7 +25,7 @@ TABLES = synthetic_frames(40, AS_OF, seed=4, history_days=120)
 
 
 def context(day: date) -> RunContext:
-    return build_app(None, None).run_context(day)
+    return App("sqlite://", load_settings(None)).run_context(day)
 
 
 def run(store: ParquetEngineStore, day: date) -> dict[str, Any]:

@@ -10,10 +10,11 @@ from polars.testing import assert_frame_equal
 
 from arrears.adapters.book_tables import ORDER, OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
+from arrears.adapters.settings import load_settings
 from arrears.adapters.spark_engine import SparkEngine, spark_session
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch.run import run_day
-from arrears.bootstrap import build_app
+from arrears.bootstrap import App
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -38,7 +39,7 @@ def test_spark_and_local_engines_write_the_same_tables(
     local = ParquetEngineStore(write_book(tables, tmp_path / "local"))
     on_spark = SparkEngine(spark, write_book(tables, tmp_path / "spark"), buckets=3)
     written = ParquetEngineStore(tmp_path / "spark")
-    app = build_app(None, None)
+    app = App("sqlite://", load_settings(None))
     blocked = 0
     # The first day runs every loan from its contract; the second goes on from stored state.
     for day in (AS_OF - timedelta(days=1), AS_OF):

@@ -158,7 +158,8 @@ def write_table(folder: Path, name: str, frame: pl.DataFrame) -> None:
     """Write one table of a run as a single part."""
     target = folder / name
     target.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(target / "part-0.parquet", statistics=False)
+    # LZ4: about half zstd's write time on the run's critical path, and reads as fast.
+    frame.write_parquet(target / "part-0.parquet", compression="lz4", statistics=False)
 
 
 def _carry_outcomes(folder: Path, replaced_plan: Path) -> None:

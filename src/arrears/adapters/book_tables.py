@@ -122,10 +122,9 @@ def assemble(
     loans = fresh_loans(loan_terms(got["loans"], terms))
     payments = got["payments"]
     replay = _replays(payments, got["installments"], old)
-    balances = old["loan_balances"].join(replay, on="loan_id", how="anti")
-    loans = overlay_state(loans, balances.drop("payments_seen", "payments_sum"), ["loan_id"])
-    kept = old["instalment_states"].join(replay, on="loan_id", how="anti")
-    instalments = _instalments(got["installments"], kept)
+    balances = _without(old["loan_balances"], replay).drop("payments_seen", "payments_sum")
+    loans = _laid(loans, balances, ["loan_id"])
+    instalments = _instalments(got["installments"], _without(old["instalment_states"], replay))
     # Every payment stays in the book: the ledger takes each day's own, and promises to pay
     # add up payments across their whole window (a bucket must not see fewer than the book).
     since = pl.lit(as_of - timedelta(days=HISTORY_DAYS)).cast(UTC)
@@ -176,23 +175,37 @@ def _payments_seen(payments: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _aligned(schedule: pl.DataFrame, stored: pl.DataFrame) -> bool:
-    """Whether stored state rows are the schedule's rows in the same order (no join needed)."""
-    return (
-        schedule.height == stored.height
-        and schedule.get_column("loan_id").equals(stored.get_column("loan_id"))
-        and schedule.get_column("seq").equals(stored.get_column("seq"))
+def _aligned(fresh: pl.DataFrame, stored: pl.DataFrame, keys: list[str] | None = None) -> bool:
+    """Whether stored rows are the fresh rows in the same order (so no join is needed)."""
+    keys = keys or ["loan_id", "seq"]
+    return fresh.height == stored.height and all(
+        fresh.get_column(k).equals(stored.get_column(k)) for k in keys
     )
+
+
+def _without(frame: pl.DataFrame, replay: pl.DataFrame) -> pl.DataFrame:
+    """The stored rows of loans not being replayed."""
+    return frame.join(replay, on="loan_id", how="anti") if replay.height else frame
+
+
+def _laid(fresh: pl.DataFrame, stored: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Fresh rows with their stored state; by position when both are in the same order
+    (the state was written in the book's order), else by key."""
+    if not stored.height:
+        return fresh
+    if _aligned(fresh, stored, keys):
+        return fresh.with_columns(stored.drop(keys))
+    return overlay_state(fresh, stored, keys)
 
 
 def _instalments(schedule: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     """The schedule with each line's stored state (fresh for lines never run)."""
     if stored.height and _aligned(schedule, stored):
-        # Same rows, same order: the stored state was written in the book's order.
+        # The schedule is in the book's order already: no sort, no join.
         joined = pl.concat([schedule.select(_SCHEDULE_COLUMNS), stored], how="horizontal")
         return joined.select(list(INSTALMENT_SCHEMA))
     fresh = fresh_instalments(schedule.with_columns(pl.lit(None, pl.Date).alias("eff_due")))
-    return overlay_state(fresh, stored, ["loan_id", "seq"]) if stored.height else fresh
+    return _laid(fresh, stored, ["loan_id", "seq"])
 
 
 def _with_default_zone(
@@ -203,6 +216,10 @@ def _with_default_zone(
         code: default_zones.get(product.jurisdiction, FALLBACK_ZONE)
         for code, product in terms.products.items()
     }
+    used = set(loans.get_column("product").unique().to_list())
+    if len({zone_of.get(code, FALLBACK_ZONE) for code in used}) == 1:  # one jurisdiction's book
+        zone = zone_of.get(used.pop(), FALLBACK_ZONE) if used else FALLBACK_ZONE
+        return borrowers.with_columns(pl.lit(zone).alias("default_zone"))
     first = loans.select("borrower_id", "product").unique("borrower_id", keep="first")
     zones = first.select(
         "borrower_id",

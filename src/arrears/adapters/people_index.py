@@ -47,14 +47,28 @@ class KeyedRows(Mapping[str, list[V]]):
         return {k: (s, s + n) for k, s, n in zip(keys, starts, sizes, strict=True)}
 
     def __getitem__(self, key: str) -> list[V]:
-        if key in self._made:
-            return self._made[key]
+        found: list[V] | None = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The key's values, else `default` (without raising: most borrowers have none)."""
+        made = self._made.get(key)
+        if made is not None:
+            return made
         if self._index is None:
-            self._index = self._build()
-        start, end = self._index[key]
+            self._index = self._build() if self._frame.height else {}
+        span = self._index.get(key)
+        if span is None:
+            return default
+        start, end = span
         made = [self._make(*row) for row in zip(*(v[start:end] for v in self._values), strict=True)]
         self._made[key] = made
         return made
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
         if self._index is None:
@@ -161,14 +175,22 @@ class LoanHistory(Mapping[str, list[ActionRecord]]):
         )
         done = done.select("loan_id", "action", "planned_for", outcome.alias("outcome"))
         self._done = KeyedRows(done, "loan_id", ["action", "planned_for", "outcome"], ActionRecord)
-        self._owner: Lookup[str] = Lookup(loans, "loan_id", _owners)
+        # Only loans whose borrower was called need their owner looked up.
+        called = loans.join(calls.select("borrower_id").unique(), on="borrower_id", how="semi")
+        self._owner: Lookup[str] = Lookup(called, "loan_id", _owners)
 
     def __getitem__(self, loan_id: str) -> list[ActionRecord]:
-        borrower = self._owner.get(loan_id)
-        found = [*self._calls.get(borrower, ()), *self._done.get(loan_id, ())] if borrower else []
-        if not found:
+        found: list[ActionRecord] | None = self.get(loan_id)
+        if found is None:
             raise KeyError(loan_id)
         return found
+
+    def get(self, loan_id: str, default: Any = None) -> Any:
+        """The loan's history, else `default` (without raising: most loans have none)."""
+        borrower = self._owner.get(loan_id)
+        calls = self._calls.get(borrower, ()) if borrower is not None else ()
+        found = [*calls, *self._done.get(loan_id, ())]
+        return found or default
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._owner)
