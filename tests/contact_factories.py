@@ -4,7 +4,11 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+import polars as pl
+
 from arrears.adapters.compliance_pack import contact_packs
+from arrears.batch.contact_checks import ATTEMPT_SCHEMA, HOLD_SCHEMA, OPT_OUT_SCHEMA
+from arrears.batch.contact_plan import REACH_SCHEMA, FrameReach, People
 from arrears.domain.compliance import RulePack, decide_contact
 from arrears.domain.contact import (
     ContactAttempt,
@@ -93,3 +97,30 @@ def reason(decision: ContactDecision, rule: str) -> Reason:
 def blocked_by(decision: ContactDecision) -> set[str]:
     """The ids of the rules that block a decision."""
     return {r.rule for r in decision.broken}
+
+
+def people_of(
+    borrowers: Iterable[str],
+    attempts: Mapping[str, Iterable[ContactAttempt]],
+    holds: Mapping[str, Iterable[Hold]],
+    opt_outs: Mapping[str, Iterable[OptOut]],
+    *,
+    zone: str = SHANGHAI,
+    phone: str = CN_PHONE,
+) -> People:
+    """The planner's People (frames) for borrowers in one zone with one phone number."""
+    ids = list(borrowers)
+    reach = pl.DataFrame(
+        {"borrower_id": ids, "phone": [phone] * len(ids), "zones": [zone] * len(ids),
+         "day_zone": [zone] * len(ids)}, schema=REACH_SCHEMA,
+    )  # fmt: skip
+    tried = [(b, a.at, a.channel, a.to_phone, a.contact_id, a.outcome)
+             for b, made in attempts.items() for a in made]  # fmt: skip
+    held = [(b, h.kind, h.starts_on, h.ends_on) for b, found in holds.items() for h in found]
+    outs = [(b, o.channel, o.since) for b, found in opt_outs.items() for o in found]
+    return People.of_frames(
+        FrameReach(reach),
+        pl.DataFrame(tried, schema=ATTEMPT_SCHEMA, orient="row").sort("at", maintain_order=True),
+        pl.DataFrame(held, schema=HOLD_SCHEMA, orient="row"),
+        pl.DataFrame(outs, schema=OPT_OUT_SCHEMA, orient="row"),
+    )

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from arrears.adapters.strategy_file import load_ladder
 from arrears.batch.contact_plan import CHANNEL_OF, People, plan_actions
 from arrears.domain.compliance import decide_contact
-from arrears.domain.contact import ContactAttempt, ContactRequest, Hold, OptOut
-from tests.contact_factories import CN, CN_PHONE, SHANGHAI, US, local
+from arrears.domain.contact import ContactAttempt, ContactFacts, ContactRequest, Hold, OptOut
+from tests.contact_factories import CN, CN_PHONE, SHANGHAI, US, local, people_of
 
 DAY = date(2026, 3, 2)
 LADDER = load_ladder("cn")
@@ -20,7 +20,7 @@ PACKS = {"cn": CN, "us": US}
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> tuple[People, pl.DataFrame]:
+def histories(draw: st.DrawFn) -> tuple[People, dict[str, ContactFacts], pl.DataFrame]:
     borrowers = [f"B{n}" for n in range(draw(st.integers(1, 3)))]
     attempts: dict[str, list[ContactAttempt]] = {}
     holds: dict[str, list[Hold]] = {}
@@ -40,11 +40,7 @@ def histories(draw: st.DrawFn) -> tuple[People, pl.DataFrame]:
             holds[borrower] = [Hold("dispute", DAY - timedelta(days=3))]
         if draw(st.integers(0, 9)) == 0:
             opt_outs[borrower] = [OptOut("sms", local(DAY - timedelta(days=20), "10:00"))]
-    people = People(
-        zones=dict.fromkeys(borrowers, ((SHANGHAI,), SHANGHAI)),
-        phones=dict.fromkeys(borrowers, CN_PHONE),
-        attempts=attempts, holds=holds, opt_outs=opt_outs,
-    )  # fmt: skip
+    people = people_of(borrowers, attempts, holds, opt_outs)
     rows = [
         (f"L{b}-{k}", b, "early", LADDER.label, "x=champion", draw(st.sampled_from(ACTIONS)),
          f"t{k}")
@@ -52,13 +48,20 @@ def histories(draw: st.DrawFn) -> tuple[People, pl.DataFrame]:
         for k in range(draw(st.integers(1, 6)))
     ]  # fmt: skip
     columns = ["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"]
-    return people, pl.DataFrame(rows, schema=columns, orient="row")
+    facts = {
+        b: ContactFacts((SHANGHAI,), SHANGHAI, tuple(attempts[b]), tuple(holds.get(b, ())),
+                        tuple(opt_outs.get(b, ())))
+        for b in borrowers
+    }  # fmt: skip
+    return people, facts, pl.DataFrame(rows, schema=columns, orient="row")
 
 
 @settings(max_examples=120, deadline=None)
 @given(histories())
-def test_no_planned_contact_breaks_a_rule(case: tuple[People, pl.DataFrame]) -> None:
-    people, candidates = case
+def test_no_planned_contact_breaks_a_rule(
+    case: tuple[People, dict[str, ContactFacts], pl.DataFrame],
+) -> None:
+    people, facts, candidates = case
     plan, blocked = plan_actions(
         candidates, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people, {}, DAY
     )
@@ -71,7 +74,7 @@ def test_no_planned_contact_breaks_a_rule(case: tuple[People, pl.DataFrame]) -> 
             for p in plan.iter_rows(named=True)
             if p["borrower_id"] == borrower and p["action_key"] != item["action_key"]
         ]  # fmt: skip
-        known = people.facts(borrower)
+        known = facts[borrower]
         known = type(known)(known.zones, known.day_zone, known.attempts + tuple(others),
                             known.holds, known.opt_outs)  # fmt: skip
         for at in (item["window_start"], item["window_end"] - timedelta(seconds=1)):
@@ -84,10 +87,7 @@ def test_no_planned_contact_breaks_a_rule(case: tuple[People, pl.DataFrame]) -> 
 
 
 def test_a_held_borrower_gets_no_contact_and_the_hold_is_named() -> None:
-    people = People(
-        zones={"B": ((SHANGHAI,), SHANGHAI)}, phones={"B": CN_PHONE},
-        holds={"B": [Hold("dispute", DAY - timedelta(days=1))]},
-    )  # fmt: skip
+    people = people_of(["B"], {}, {"B": [Hold("dispute", DAY - timedelta(days=1))]}, {})
     candidates = pl.DataFrame(
         [("L1", "B", "early", LADDER.label, "x=champion", "sms", "t"),
          ("L1", "B", "early", LADDER.label, "x=champion", "agency_recall", "t")],
@@ -103,7 +103,7 @@ def test_a_held_borrower_gets_no_contact_and_the_hold_is_named() -> None:
 
 
 def test_heavy_actions_wait_for_their_guard() -> None:
-    people = People(zones={"B": ((SHANGHAI,), SHANGHAI)}, phones={"B": CN_PHONE})
+    people = people_of(["B"], {}, {}, {})
     candidates = pl.DataFrame(
         [("L1", "B", "legal", LADDER.label, "x=champion", "lawyers_letter", "t")],
         schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],

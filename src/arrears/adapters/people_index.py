@@ -1,9 +1,9 @@
-"""What the contact planner knows of people, as look-ups built from frames on first use.
+"""What the contact planner knows of people, built from frames: zones from phone numbers (only
+for the borrowers it asks about) and each loan's action history for the escalation guards.
 
-The planner asks about the borrowers it plans for (a few in ten of a book), so zones, attempts,
-holds and action history are turned into domain values per borrower or loan when asked, not
-for the whole book up front: a million phone-number look-ups would cost more than the run.
-The values are the same as `run_people` builds eagerly.
+The planner asks about the borrowers it plans for (a few in ten of a book): a million phone
+number look-ups would cost more than the run, so zones are worked out when asked, once per
+distinct (number, recorded zone, default zone).
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -12,14 +12,56 @@ from typing import Any, TypeVar
 import polars as pl
 
 from arrears.adapters.phone_zones import PhonenumbersZones
-from arrears.batch.contact_plan import People
-from arrears.domain.contact import ContactAttempt, Hold, OptOut
+from arrears.batch.contact_checks import ZONE_SEPARATOR
+from arrears.batch.contact_plan import REACH_SCHEMA, People
 from arrears.domain.escalation import ActionRecord
 
 V = TypeVar("V")
-# Contact outcomes that the escalation guards read as a call's outcome (as run_people).
+# Contact outcomes that the escalation guards read as a call's outcome.
 CALL_OUTCOMES = ("connected", "no_answer", "busy", "refused", "failed", "sent", "delivered")
 FALLBACK_ZONE = "Asia/Shanghai"
+
+
+class PhoneReach:
+    """contact_plan.Reach over a borrowers frame (borrower_id, phone, timezone, default_zone):
+    the recorded zone wins, else the number's zones, else the pack's default; the day zone is
+    the single candidate, else the pack's default."""
+
+    def __init__(self, borrowers: pl.DataFrame) -> None:
+        self._borrowers = borrowers.select("borrower_id", "phone", "timezone", "default_zone")
+        self._phones = PhonenumbersZones()
+        self._made: dict[tuple[str | None, str | None, str], tuple[str, str]] = {}
+
+    def of(self, borrower_ids: pl.Series) -> pl.DataFrame:
+        """The phone, zones and day zone of the borrowers asked for (REACH_SCHEMA)."""
+        wanted = pl.DataFrame({"borrower_id": borrower_ids.unique()})
+        rows = self._borrowers.join(wanted, on="borrower_id", how="semi")
+        zones, days = [], []
+        for phone, recorded, default in rows.select(
+            "phone", "timezone", "default_zone"
+        ).iter_rows():
+            key = (phone, recorded, default)
+            found = self._made.get(key)
+            if found is None:
+                own = self._phones.zones(phone, default, recorded)
+                found = self._made[key] = (
+                    ZONE_SEPARATOR.join(own),
+                    own[0] if len(own) == 1 else default,
+                )
+            zones.append(found[0])
+            days.append(found[1])
+        return rows.select(
+            "borrower_id", "phone", pl.Series("zones", zones, pl.String),
+            pl.Series("day_zone", days, pl.String),
+        ).cast(REACH_SCHEMA)  # fmt: skip
+
+
+def people_from_frames(
+    borrowers: pl.DataFrame, attempts: pl.DataFrame, holds: pl.DataFrame, opt_outs: pl.DataFrame
+) -> People:
+    """People from frames: borrowers (borrower_id, phone, timezone, default_zone), attempts
+    (ordered by time), holds and opt-outs."""
+    return People.of_frames(PhoneReach(borrowers), attempts, holds, opt_outs)
 
 
 class KeyedRows(Mapping[str, list[V]]):
@@ -53,7 +95,7 @@ class KeyedRows(Mapping[str, list[V]]):
         return found
 
     def get(self, key: str, default: Any = None) -> Any:
-        """The key's values, else `default` (without raising: most borrowers have none)."""
+        """The key's values, else `default` (without raising: most keys have none)."""
         made = self._made.get(key)
         if made is not None:
             return made
@@ -79,88 +121,6 @@ class KeyedRows(Mapping[str, list[V]]):
         return self._frame.get_column(self._key).n_unique()
 
 
-class Lookup(Mapping[str, V]):
-    """A key column → value column look-up, built when first asked."""
-
-    def __init__(self, frame: pl.DataFrame, key: str, make: Callable[[pl.DataFrame], dict[str, V]]):
-        self._frame, self._key, self._make = frame, key, make
-        self._table: dict[str, V] | None = None
-
-    def _get(self) -> dict[str, V]:
-        if self._table is None:
-            self._table = self._make(self._frame)
-        return self._table
-
-    def __getitem__(self, key: str) -> V:
-        return self._get()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._get())
-
-    def __len__(self) -> int:
-        return self._frame.height
-
-
-class BorrowerZones(Mapping[str, tuple[tuple[str, ...], str]]):
-    """Borrower → (candidate zones, day zone): the recorded zone wins, else the number's zones,
-    else the pack's default; the day zone is the single candidate, else the pack's default."""
-
-    def __init__(self, borrowers: pl.DataFrame) -> None:
-        self._rows: Lookup[tuple[str, str | None, str]] = Lookup(
-            borrowers, "borrower_id", _zone_inputs
-        )
-        self._phones = PhonenumbersZones()
-        self._made: dict[str, tuple[tuple[str, ...], str]] = {}
-
-    def __getitem__(self, borrower_id: str) -> tuple[tuple[str, ...], str]:
-        found = self._made.get(borrower_id)
-        if found is None:
-            phone, recorded, default = self._rows[borrower_id]
-            own = self._phones.zones(phone, default, recorded)
-            found = self._made[borrower_id] = (own, own[0] if len(own) == 1 else default)
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-
-def _zone_inputs(frame: pl.DataFrame) -> dict[str, tuple[str, str | None, str]]:
-    ids, phones, zones, defaults = (
-        frame.get_column(c).to_list() for c in ("borrower_id", "phone", "timezone", "default_zone")
-    )
-    return dict(zip(ids, zip(phones, zones, defaults, strict=True), strict=True))
-
-
-def _column(value: str) -> Callable[[pl.DataFrame], dict[str, Any]]:
-    def make(frame: pl.DataFrame) -> dict[str, Any]:
-        ids, values = (frame.get_column(c).to_list() for c in ("borrower_id", value))
-        return dict(zip(ids, values, strict=True))
-
-    return make
-
-
-def people_from_frames(
-    borrowers: pl.DataFrame, attempts: pl.DataFrame, holds: pl.DataFrame, opt_outs: pl.DataFrame
-) -> People:
-    """People from frames: borrowers (borrower_id, phone, timezone, default_zone), attempts
-    (ordered by time), holds and opt-outs."""
-    return People(
-        zones=BorrowerZones(borrowers),
-        phones=Lookup(borrowers, "borrower_id", _column("phone")),
-        attempts=KeyedRows(
-            attempts,
-            "borrower_id",
-            ["at", "channel", "to_phone", "contact_id", "outcome"],
-            ContactAttempt,
-        ),
-        holds=KeyedRows(holds, "borrower_id", ["kind", "starts_on", "ends_on"], Hold),
-        opt_outs=KeyedRows(opt_outs, "borrower_id", ["channel", "since"], OptOut),
-    )
-
-
 class LoanHistory(Mapping[str, list[ActionRecord]]):
     """Per loan, what was done: its borrower's calls (with outcomes), then its done actions."""
 
@@ -176,8 +136,16 @@ class LoanHistory(Mapping[str, list[ActionRecord]]):
         done = done.select("loan_id", "action", "planned_for", outcome.alias("outcome"))
         self._done = KeyedRows(done, "loan_id", ["action", "planned_for", "outcome"], ActionRecord)
         # Only loans whose borrower was called need their owner looked up.
-        called = loans.join(calls.select("borrower_id").unique(), on="borrower_id", how="semi")
-        self._owner: Lookup[str] = Lookup(called, "loan_id", _owners)
+        self._called = loans.join(calls.select("borrower_id").unique(), on="borrower_id",
+                                  how="semi")  # fmt: skip
+        self._owners: dict[str, str] | None = None
+
+    @property
+    def _owner(self) -> dict[str, str]:
+        """Loan → borrower for the loans whose borrower was called (built when first asked)."""
+        if self._owners is None:
+            self._owners = dict(self._called.select("loan_id", "borrower_id").iter_rows())
+        return self._owners
 
     def __getitem__(self, loan_id: str) -> list[ActionRecord]:
         found: list[ActionRecord] | None = self.get(loan_id)
@@ -197,8 +165,3 @@ class LoanHistory(Mapping[str, list[ActionRecord]]):
 
     def __len__(self) -> int:
         return len(self._owner)
-
-
-def _owners(frame: pl.DataFrame) -> dict[str, str]:
-    ids, owners = (frame.get_column(c).to_list() for c in ("loan_id", "borrower_id"))
-    return dict(zip(ids, owners, strict=True))

@@ -7,7 +7,7 @@ import polars as pl
 from arrears.adapters.book_folder import part_files
 from arrears.adapters.book_tables import OUTPUTS, typed
 from arrears.batch.book import INSTALMENT_SCHEMA, LOAN_SCHEMA, PAYMENT_SCHEMA, Book
-from arrears.batch.contact_plan import People
+from arrears.batch.contact_plan import REACH_SCHEMA, FrameReach, People
 from arrears.batch.ledger import Postings
 from arrears.batch.pipeline import RunFrames
 
@@ -46,6 +46,7 @@ def summary_frames(folder: Path, totals: pl.DataFrame) -> RunFrames:
         pl.DataFrame(schema=PAYMENT_SCHEMA),
     )  # fmt: skip
     return RunFrames(
-        nothing, People({}, {}), cases=read("cases"), promises=read("promises"),
-        postings=postings, states=read("loan_states"), plan=read("plan"), blocked=read("blocked"),
+        nothing, People.of_frames(FrameReach(pl.DataFrame(schema=REACH_SCHEMA))),
+        cases=read("cases"), promises=read("promises"), postings=postings,
+        states=read("loan_states"), plan=read("plan"), blocked=read("blocked"),
     )  # fmt: skip

@@ -2,19 +2,29 @@
 
 Every contact is planned only with a lawful send window in the borrower's local time and
 only if, counting what is already done or planned that day, no cap is exceeded; anything a
-rule refuses is recorded with the rule and counted.
+rule refuses is recorded with the rule and counted. Candidates are checked in columns
+(batch/contact_checks.py), a borrower's candidates one round at a time so that each counts
+the contacts planned before it, exactly as the domain would decide them one by one.
 """
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC as UTC_ZONE
+from datetime import date
+from typing import Protocol
 
 import polars as pl
 
-from arrears.domain.compliance import decide_contact, lawful_window
-from arrears.domain.contact import ContactAttempt, ContactFacts, ContactRequest, Hold, OptOut
+from arrears.batch.contact_checks import (
+    ATTEMPT_SCHEMA,
+    HOLD_SCHEMA,
+    OPT_OUT_SCHEMA,
+    UTC,
+    ZONE_SEPARATOR,
+    refusals,
+)
+from arrears.batch.refusal_details import refusal_details
+from arrears.domain.compliance import lawful_window
 from arrears.domain.escalation import GUARDED_ACTIONS, ActionRecord, check_escalation
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
@@ -27,39 +37,70 @@ CHANNEL_OF: Mapping[str, str | None] = {
     "legal_review": None,
 }  # fmt: skip
 # How a planned, not yet made, contact counts against the caps: as the costliest outcome.
-_PLANNED_OUTCOME = {"call": "connected", "visit": "connected"}
-_UTC = pl.Datetime("us", "UTC")
+PLANNED_OUTCOME = {"call": "connected", "visit": "connected"}
 PLAN_SCHEMA = pl.Schema(
     [("action_key", pl.String), ("loan_id", pl.String), ("borrower_id", pl.String),
      ("action", pl.String), ("channel", pl.String), ("template", pl.String),
-     ("planned_for", pl.Date), ("window_start", _UTC), ("window_end", _UTC),
+     ("planned_for", pl.Date), ("window_start", UTC), ("window_end", UTC),
      ("stage", pl.String), ("arm", pl.String), ("status", pl.String), ("outcome", pl.String)]
 )  # fmt: skip
 BLOCKED_SCHEMA = pl.Schema({
     "as_of": pl.Date, "loan_id": pl.String, "action": pl.String, "rule": pl.String,
     "detail": pl.String,
 })  # fmt: skip
+REACH_SCHEMA = pl.Schema(
+    {"borrower_id": pl.String, "phone": pl.String, "zones": pl.String, "day_zone": pl.String}
+)
 
 
-@dataclass
+class Reach(Protocol):
+    """How borrowers are reached: their phone and the time zones they may be in."""
+
+    def of(self, borrower_ids: pl.Series) -> pl.DataFrame:
+        """One row per known borrower asked for (REACH_SCHEMA): zones joined by commas; the
+        day zone is the one whose calendar days the daily limits count."""
+        ...
+
+
+@dataclass(frozen=True)
+class FrameReach:
+    """A Reach over a frame already holding every borrower's zones (REACH_SCHEMA)."""
+
+    frame: pl.DataFrame
+
+    def of(self, borrower_ids: pl.Series) -> pl.DataFrame:
+        """The rows of the borrowers asked for."""
+        wanted = pl.DataFrame({"borrower_id": borrower_ids.unique()})
+        return self.frame.join(wanted, on="borrower_id", how="semi")
+
+
+@dataclass(frozen=True)
 class People:
-    """What the planner knows of borrowers: zones, phones, history, holds and opt-outs."""
+    """What the planner knows of borrowers: how to reach them, their attempts (oldest first),
+    holds and opt-outs (contact_checks' schemas)."""
 
-    zones: Mapping[str, tuple[tuple[str, ...], str]]  # borrower → (zones, day zone)
-    phones: Mapping[str, str]
-    attempts: Mapping[str, list[ContactAttempt]] = field(default_factory=dict)
-    holds: Mapping[str, list[Hold]] = field(default_factory=dict)
-    opt_outs: Mapping[str, list[OptOut]] = field(default_factory=dict)
+    reach: Reach
+    attempts: pl.DataFrame
+    holds: pl.DataFrame
+    opt_outs: pl.DataFrame
 
-    def facts(self, borrower_id: str) -> ContactFacts:
-        """The compliance facts of one borrower."""
-        zones, day_zone = self.zones[borrower_id]
-        return ContactFacts(
-            zones=zones, day_zone=day_zone,
-            attempts=tuple(self.attempts.get(borrower_id, ())),
-            holds=tuple(self.holds.get(borrower_id, ())),
-            opt_outs=tuple(self.opt_outs.get(borrower_id, ())),
-        )  # fmt: skip
+    @classmethod
+    def of_frames(
+        cls,
+        reach: Reach,
+        attempts: pl.DataFrame | None = None,
+        holds: pl.DataFrame | None = None,
+        opt_outs: pl.DataFrame | None = None,
+    ) -> "People":
+        """People from frames (absent ones empty)."""
+
+        def typed(frame: pl.DataFrame | None, schema: pl.Schema) -> pl.DataFrame:
+            if frame is None:
+                return pl.DataFrame(schema=schema)
+            return frame.select(list(schema)).cast(schema)
+
+        return cls(reach, typed(attempts, ATTEMPT_SCHEMA), typed(holds, HOLD_SCHEMA),
+                   typed(opt_outs, OPT_OUT_SCHEMA))  # fmt: skip
 
 
 def treatment_table(ladders: Mapping[str, Ladder]) -> pl.DataFrame:
@@ -85,6 +126,10 @@ def due_candidates(cases: pl.DataFrame, ladders: Mapping[str, Ladder], as_of: da
     The vector form of Treatment.due_on: on its day, or every N days after it until `until`,
     for the arms it names (none named: every arm).
     """
+    table = treatment_table(ladders)
+    # Only cases in a stage with treatments can have one due: the rest never reach the join.
+    staged = cases.join(table.select("ladder", "stage").unique(), on=["ladder", "stage"],
+                        how="semi")  # fmt: skip
     day = (pl.lit(as_of) - pl.col("entered_on")).dt.total_days()
     since = day - pl.col("t_day")
     repeats = pl.col("every").is_not_null() & (since > 0) & (since % pl.col("every") == 0)
@@ -93,7 +138,7 @@ def due_candidates(cases: pl.DataFrame, ladders: Mapping[str, Ladder], as_of: da
     arms_match = pl.col("arms").is_null() | (
         pl.col("arms").list.set_intersection(case_arms).list.len() > 0
     )
-    joined = cases.join(treatment_table(ladders), on=["ladder", "stage"], how="inner")
+    joined = staged.join(table, on=["ladder", "stage"], how="inner")
     due = joined.filter(((since == 0) | (repeats & within)) & arms_match)
     return due.select("loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template")
 
@@ -108,88 +153,150 @@ def plan_actions(
     as_of: date,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Plan each candidate or block it, naming the rule; caps count what is planned too."""
-    planned: list[dict[str, Any]] = []
-    blocked: list[tuple[date, str, str, str, str]] = []
-    extra: defaultdict[str, list[ContactAttempt]] = defaultdict(list)
-    windows: dict[tuple[object, ...], tuple[datetime, datetime] | None] = {}
-    for row in candidates.sort("borrower_id", "loan_id", "action").iter_rows(named=True):
-        ladder = ladders_by_label[row["ladder"]]
-        refusal = _guard(ladder, row, history.get(row["loan_id"], ()), as_of)
-        channel = CHANNEL_OF[row["action"]]
-        window: tuple[datetime, datetime] | None = None
-        if refusal is None and channel is not None:
-            pack = packs[jurisdiction_of[row["ladder"]]]
-            refusal, window = _comply(row, channel, pack, people, extra, windows, as_of)
-        if refusal is not None:
-            blocked.extend(
-                (as_of, row["loan_id"], row["action"], rule, detail) for rule, detail in refusal
-            )
-            continue
-        planned.append(_plan_row(row, channel, window, as_of))
-    plan = (
-        pl.DataFrame(planned, schema=PLAN_SCHEMA) if planned else pl.DataFrame(schema=PLAN_SCHEMA)
+    cands = candidates.sort("borrower_id", "loan_id", "action").with_row_index("req")
+    cands = cands.with_columns(
+        pl.col("action").replace_strict(CHANNEL_OF, return_dtype=pl.String).alias("channel"),
+        pl.col("ladder").replace_strict(jurisdiction_of, return_dtype=pl.String)
+        .alias("jurisdiction"),
+    )  # fmt: skip
+    blocked = [_guard_refusals(cands, ladders_by_label, history, as_of)]
+    contacts = _with_windows(
+        cands.join(blocked[0].select("req"), on="req", how="anti").filter(
+            pl.col("channel").is_not_null()
+        ),
+        people.reach, packs, as_of,
+    )  # fmt: skip
+    closed = contacts.filter(pl.col("window_end").is_null())
+    no_time = pl.lit("no lawful time today in every zone")
+    blocked.append(
+        closed.select("req", pl.col("quiet_rule").alias("rule"), no_time.alias("detail"))
     )
-    gone = pl.DataFrame(blocked, schema=BLOCKED_SCHEMA, orient="row")
-    return plan, gone.unique(["as_of", "loan_id", "action", "rule"], maintain_order=True)
+    refused = _refuse_in_rounds(contacts.filter(pl.col("window_end").is_not_null()), people,
+                                packs)  # fmt: skip
+    blocked.append(refused)
+    gone = pl.concat(blocked)
+    kept = cands.join(gone.select("req").unique(), on="req", how="anti")
+    plan = kept.join(contacts.select("req", "window_start", "window_end"), on="req", how="left")
+    return _plan_frame(plan, as_of), _blocked_frame(cands, gone, as_of)
 
 
-def _guard(
-    ladder: Ladder, row: Mapping[str, Any], history: Sequence[ActionRecord], as_of: date
-) -> list[tuple[str, str]] | None:
-    """The escalation guard's refusal of a heavy action, if any."""
-    action = row["action"]
-    if action not in GUARDED_ACTIONS and ladder.guard_for(action) is None:
-        return None
-    decision = check_escalation(ladder, action, history, as_of, stage=row["stage"])
-    if decision.allowed:
-        return None
-    return [(f"escalation.{action}", "; ".join(decision.reasons))]
-
-
-def _comply(
-    row: Mapping[str, Any],
-    channel: str,
-    pack: RulePack,
-    people: People,
-    extra: defaultdict[str, list[ContactAttempt]],
-    windows: dict[tuple[object, ...], tuple[datetime, datetime] | None],
+def _guard_refusals(
+    cands: pl.DataFrame,
+    ladders_by_label: Mapping[str, Ladder],
+    history: Mapping[str, Sequence[ActionRecord]],
     as_of: date,
-) -> tuple[list[tuple[str, str]] | None, tuple[datetime, datetime] | None]:
-    """The compliance engine's answer for a contact today, with its lawful window."""
-    borrower = row["borrower_id"]
-    facts = people.facts(borrower)
-    facts = replace(facts, attempts=facts.attempts + tuple(extra[borrower]))
-    # The window depends only on the zones, the channel and the pack: shared across borrowers.
-    key = (pack.jurisdiction, facts.zones, facts.day_zone, channel)
-    if key not in windows:
-        windows[key] = lawful_window(as_of, facts.zones, pack, channel=channel,
-                                     day_zone=facts.day_zone)  # fmt: skip
-    window = windows[key]
-    if window is None:
+) -> pl.DataFrame:
+    """(req, rule, detail) for heavy actions whose escalation guard refuses them."""
+    guarded = {
+        label: sorted(GUARDED_ACTIONS | {g.action for g in ladder.guards})
+        for label, ladder in ladders_by_label.items()
+    }
+    rows = []
+    for label, actions in guarded.items():
+        mine = cands.filter((pl.col("ladder") == label) & pl.col("action").is_in(actions))
+        for req, loan_id, action, stage in mine.select(
+            "req", "loan_id", "action", "stage"
+        ).iter_rows():
+            decision = check_escalation(ladders_by_label[label], action,
+                                        history.get(loan_id, ()), as_of, stage=stage)  # fmt: skip
+            if not decision.allowed:
+                rows.append((req, f"escalation.{action}", "; ".join(decision.reasons)))
+    schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _with_windows(
+    contacts: pl.DataFrame, reach: Reach, packs: Mapping[str, RulePack], as_of: date
+) -> pl.DataFrame:
+    """Contacts with the borrower's phone and zones, and the lawful window of their channel
+    (computed once per pack, zones and channel: it is shared by every borrower alike)."""
+    if contacts.height == 0:
+        empty = pl.DataFrame(schema=REACH_SCHEMA).drop("borrower_id")
+        return contacts.with_columns(
+            *(pl.lit(None, t).alias(n) for n, t in empty.schema.items()),
+            pl.lit(None, UTC).alias("window_start"), pl.lit(None, UTC).alias("window_end"),
+            pl.lit(None, pl.String).alias("quiet_rule"),
+        )  # fmt: skip
+    reached = contacts.join(reach.of(contacts.get_column("borrower_id")), on="borrower_id",
+                            how="left")  # fmt: skip
+    missing = reached.filter(pl.col("zones").is_null())
+    if missing.height:
+        raise KeyError(f"no phone or zone for borrower {missing.item(0, 'borrower_id')!r}")
+    keys = reached.select("jurisdiction", "zones", "day_zone", "channel").unique()
+    rows = []
+    for jurisdiction, zones, day_zone, channel in keys.iter_rows():
+        pack = packs[jurisdiction]
+        window = lawful_window(as_of, tuple(zones.split(ZONE_SEPARATOR)), pack,
+                               channel=channel, day_zone=day_zone)  # fmt: skip
         quiet = [r.rule_id for r in pack.rules_for(channel) if r.kind == "quiet_hours"]
-        return [(quiet[0] if quiet else "quiet_hours", "no lawful time today in every zone")], None
+        start, end = (t.astimezone(UTC_ZONE) for t in window) if window else (None, None)
+        rows.append((jurisdiction, zones, day_zone, channel, start, end,
+                     quiet[0] if quiet else "quiet_hours"))  # fmt: skip
+    schema = pl.Schema({"jurisdiction": pl.String(), "zones": pl.String(),
+                        "day_zone": pl.String(), "channel": pl.String(), "window_start": UTC,
+                        "window_end": UTC, "quiet_rule": pl.String()})  # fmt: skip
+    windows = pl.DataFrame(rows, schema=schema, orient="row")
+    return reached.join(windows, on=["jurisdiction", "zones", "day_zone", "channel"], how="left")
+
+
+def _refuse_in_rounds(
+    contacts: pl.DataFrame, people: People, packs: Mapping[str, RulePack]
+) -> pl.DataFrame:
+    """(req, rule, detail) for contacts a rule refuses, deciding each borrower's contacts in
+    order: round k checks every borrower's k-th contact, counting the ones planned before."""
     # Decided at the window's last moment, so every attempt of the day so far counts.
-    at = window[1] - timedelta(seconds=1)
-    phone = people.phones.get(borrower)
-    decision = decide_contact(ContactRequest(borrower, channel, at, phone), facts, pack)
-    if not decision.allowed:
-        return [(r.rule, r.detail) for r in decision.broken], None
-    outcome = _PLANNED_OUTCOME.get(channel, "sent")
-    extra[borrower].append(ContactAttempt(window[0], channel, phone, None, outcome))
-    return None, window
+    requests = contacts.with_columns(
+        (pl.col("window_end") - pl.duration(seconds=1)).alias("at"),
+        (pl.col("req").rank("ordinal").over("borrower_id") - 1).alias("round"),
+    )
+    requests = requests.with_columns(_local_day(requests).alias("day"))
+    borrowers = requests.select("borrower_id").unique()
+    attempts = people.attempts.join(borrowers, on="borrower_id", how="semi")
+    holds = people.holds.join(borrowers, on="borrower_id", how="semi")
+    opt_outs = people.opt_outs.join(borrowers, on="borrower_id", how="semi")
+    planned: list[pl.DataFrame] = []
+    refused: list[pl.DataFrame] = []
+    for k in range(requests.get_column("round").n_unique()):  # rounds 0 .. last
+        batch = requests.filter(pl.col("round") == k)
+        so_far = pl.concat([attempts, *planned]) if planned else attempts
+        found = refusals(batch, so_far, holds, opt_outs, packs)
+        if found.height:
+            refused.append(refusal_details(batch, found, so_far, holds, opt_outs, packs))
+        allowed = batch.join(found, on="req", how="anti")
+        planned.append(allowed.select(
+            "borrower_id", pl.col("window_start").alias("at"), "channel",
+            pl.col("phone").alias("to_phone"), pl.lit(None, pl.String).alias("contact_id"),
+            pl.col("channel").replace_strict(PLANNED_OUTCOME, default="sent").alias("outcome"),
+        ))  # fmt: skip
+    schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
+    return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
 
 
-def _plan_row(
-    row: Mapping[str, Any],
-    channel: str | None,
-    window: tuple[datetime, datetime] | None,
-    as_of: date,
-) -> dict[str, Any]:
-    key = f"{as_of}:{row['loan_id']}:{row['action']}:{row['template']}"
-    return {
-        "action_key": key, "loan_id": row["loan_id"], "borrower_id": row["borrower_id"],
-        "action": row["action"], "channel": channel, "template": row["template"],
-        "planned_for": as_of, "window_start": window[0] if window else None,
-        "window_end": window[1] if window else None, "stage": row["stage"], "arm": row["arm"],
-        "status": "planned", "outcome": None,
-    }  # fmt: skip
+def _local_day(requests: pl.DataFrame) -> pl.Series:
+    """Each request's calendar day in its day zone (the day the daily limits count)."""
+    out = pl.Series("day", [None] * requests.height, dtype=pl.Date)
+    for zone in requests.get_column("day_zone").unique().to_list():
+        mask = requests.get_column("day_zone") == zone
+        days = requests.filter(mask).get_column("at").dt.convert_time_zone(zone).dt.date()
+        out = out.scatter(mask.arg_true(), days)
+    return out
+
+
+def _plan_frame(plan: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The planned actions (PLAN_SCHEMA), keyed so that a re-run plans nothing twice."""
+    key = pl.format("{}:{}:{}:{}", pl.lit(as_of.isoformat()), "loan_id", "action", "template")
+    return plan.select(
+        key.alias("action_key"), "loan_id", "borrower_id", "action", "channel", "template",
+        pl.lit(as_of).alias("planned_for"), pl.col("window_start").cast(UTC),
+        pl.col("window_end").cast(UTC), "stage", "arm", pl.lit("planned").alias("status"),
+        pl.lit(None, pl.String).alias("outcome"),
+    ).cast(PLAN_SCHEMA)  # fmt: skip
+
+
+def _blocked_frame(cands: pl.DataFrame, gone: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The refusals (BLOCKED_SCHEMA), one row per action and rule."""
+    named = gone.join(cands.select("req", "loan_id", "action"), on="req", how="left").sort("req")
+    blocked = named.select(
+        pl.lit(as_of).alias("as_of"), "loan_id", "action", "rule", "detail"
+    ).cast(BLOCKED_SCHEMA)
+    return blocked.unique(["as_of", "loan_id", "action", "rule"], maintain_order=True)

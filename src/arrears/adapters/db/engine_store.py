@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db import tables
 from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, write_frame
-from arrears.adapters.run_people import action_history, people_of
+from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
 from arrears.batch.book import Book, fresh_instalments, fresh_loans, overlay_state
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.pipeline import RunFrames
@@ -62,7 +62,9 @@ class SqlEngineStore:
             borrowers = read_frame(conn, _BORROWERS_SQL, _BORROWERS)
             # An ISO instant compares right both as SQLite text and as a PostgreSQL timestamp.
             since = f"{as_of - timedelta(days=HISTORY_DAYS)} 00:00:00"
-            attempts = read_frame(conn, _ATTEMPTS_SQL, _ATTEMPTS, since=since)
+            attempts = read_frame(conn, _ATTEMPTS_SQL, _ATTEMPTS, since=since).sort(
+                "at", maintain_order=True
+            )
             holds = read_frame(
                 conn, "SELECT borrower_id, kind, starts_on, ends_on FROM holds", _HOLDS
             )
@@ -76,8 +78,11 @@ class SqlEngineStore:
             cases = read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
             promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
         zones = _default_zones(book.loans, terms)
-        people = people_of(borrowers, attempts, holds, opt_outs, zones)
-        history = action_history(attempts, done, book.loans)
+        borrowers = borrowers.with_columns(
+            pl.col("borrower_id").replace_strict(zones, default=FALLBACK_ZONE).alias("default_zone")
+        )
+        people = people_from_frames(borrowers, attempts, holds, opt_outs)
+        history = LoanHistory(attempts, done, book.loans)
         return RunFrames(
             book, people, history=history, cases=cases, promises=promises, replay=reset
         )

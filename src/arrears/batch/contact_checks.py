@@ -1,0 +1,178 @@
+"""The compliance engine's rules as columns, for contacts the planner makes to borrowers.
+
+Each rule kind of `domain/contact_rules.py` that can refuse a contact to the borrower has its
+column form here, so a night's plan checks every candidate at once instead of one by one. The
+domain stays the reference: tests/batch/test_contact_checks.py checks that both give the same
+verdicts on random histories. For a contact to the borrower (not a third party) the third-party
+kinds and `registered_contacts_only` always pass, and `quiet_hours` is met by planning inside
+the lawful window; a kind this module does not know makes it refuse to answer.
+"""
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from arrears.domain.rule_pack import ContactRule, RulePack
+
+UTC = pl.Datetime("us", "UTC")
+ZONE_SEPARATOR = ","  # a number's zones in one cell, in the order the number gives them
+# One row per contact to decide: who, how, at which instant, on which local day of which zone.
+REQUEST_SCHEMA = pl.Schema({
+    "req": pl.UInt32(), "borrower_id": pl.String(), "jurisdiction": pl.String(),
+    "channel": pl.String(), "at": UTC, "day": pl.Date(), "day_zone": pl.String(),
+    "phone": pl.String(),
+})  # fmt: skip
+ATTEMPT_SCHEMA = pl.Schema({
+    "borrower_id": pl.String(), "at": UTC, "channel": pl.String(), "to_phone": pl.String(),
+    "contact_id": pl.String(), "outcome": pl.String(),
+})  # fmt: skip
+HOLD_SCHEMA = pl.Schema(
+    {"borrower_id": pl.String(), "kind": pl.String(), "starts_on": pl.Date(), "ends_on": pl.Date()}
+)
+OPT_OUT_SCHEMA = pl.Schema({"borrower_id": pl.String(), "channel": pl.String(), "since": UTC})
+REFUSAL_SCHEMA = pl.Schema({"req": pl.UInt32, "rule": pl.String, "kind": pl.String})
+# Kinds that never refuse a contact to the borrower made inside the lawful window.
+PASS_FOR_BORROWER = frozenset(
+    {"quiet_hours", "third_party_unreachable", "third_party_refused", "third_party_once",
+     "registered_contacts_only"}
+)  # fmt: skip
+COUNTING = frozenset(
+    {"connected_per_day", "dials_per_number_per_day", "attempts_in_days", "after_conversation"}
+)
+KNOWN_KINDS = PASS_FOR_BORROWER | COUNTING | {"hold", "opt_out"}
+
+
+def refusals(
+    requests: pl.DataFrame,
+    attempts: pl.DataFrame,
+    holds: pl.DataFrame,
+    opt_outs: pl.DataFrame,
+    packs: Mapping[str, RulePack],
+) -> pl.DataFrame:
+    """Every (request, rule) where the rule refuses the request; a request not listed is allowed.
+
+    `attempts` are the attempts made (and planned) so far; only those at or before a request's
+    instant count, as in the domain's Scene.
+    """
+    for pack in packs.values():
+        unknown = sorted({r.kind for r in pack.rules} - KNOWN_KINDS)
+        if unknown:
+            raise NotImplementedError(f"no column form for contact rule kinds {unknown}")
+    parts = [
+        _counted(requests, attempts, packs),
+        _held(requests, holds, packs),
+        _opted_out(requests, opt_outs, packs),
+    ]
+    found = pl.concat([p.select(list(REFUSAL_SCHEMA)) for p in parts])
+    return found.unique(maintain_order=True).sort("req", maintain_order=True)
+
+
+def _rules(packs: Mapping[str, RulePack], kinds: frozenset[str]) -> list[tuple[str, ContactRule]]:
+    """(jurisdiction, rule) for every rule of the given kinds, in pack order."""
+    return [(j, rule) for j, pack in packs.items() for rule in pack.rules if rule.kind in kinds]
+
+
+def _applies(jurisdiction: str, rule: ContactRule) -> pl.Expr:
+    """The rule governs the request: its pack and one of its channels."""
+    return (pl.col("jurisdiction") == jurisdiction) & pl.col("channel").is_in(sorted(rule.channels))
+
+
+def _counted(
+    requests: pl.DataFrame, attempts: pl.DataFrame, packs: Mapping[str, RulePack]
+) -> pl.DataFrame:
+    """Refusals of the counting kinds: attempts on the rule's local days, against its limit."""
+    rules = _rules(packs, COUNTING)
+    if not rules or requests.height == 0:
+        return pl.DataFrame(schema=REFUSAL_SCHEMA)
+    pairs = _prior_pairs(requests, attempts)
+    counts = [
+        _count_expr(rule).filter(_applies(j, rule)).sum().alias(f"n{i}")
+        for i, (j, rule) in enumerate(rules)
+    ]
+    totals = requests.select("req", "jurisdiction", "channel").join(
+        pairs.group_by("req").agg(counts), on="req", how="left"
+    )
+    out = []
+    for i, (j, rule) in enumerate(rules):
+        done = pl.col(f"n{i}").fill_null(0)
+        limit = 1 if rule.kind == "after_conversation" else rule.limit
+        refused = totals.filter(_applies(j, rule) & (done >= limit))
+        out.append(refused.select("req", pl.lit(rule.rule_id).alias("rule"),
+                                  pl.lit(rule.kind).alias("kind")))  # fmt: skip
+    return pl.concat(out)
+
+
+def _prior_pairs(requests: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
+    """Each request with each attempt of its borrower made at or before it, and that attempt's
+    local day in the borrower's day zone."""
+    pairs = requests.join(
+        attempts.rename({"at": "a_at", "channel": "a_channel"}), on="borrower_id", how="inner"
+    ).filter(pl.col("a_at") <= pl.col("at"))
+    parts = [
+        pairs.filter(pl.col("day_zone") == zone).with_columns(
+            pl.col("a_at").dt.convert_time_zone(zone).dt.date().alias("a_day")
+        )
+        for zone in pairs.get_column("day_zone").unique().to_list()
+    ]
+    if not parts:
+        return pairs.with_columns(pl.lit(None, pl.Date).alias("a_day"))
+    return pl.concat(parts)
+
+
+def _count_expr(rule: ContactRule) -> pl.Expr:
+    """Whether a (request, attempt) pair counts for the rule (domain: Scene.counted + kind)."""
+    days = 1 if rule.kind in ("connected_per_day", "dials_per_number_per_day") else rule.days
+    assert days is not None
+    first = pl.col("day") - pl.duration(days=days - 1)
+    counted = pl.col("a_channel").is_in(sorted(rule.counted_channels)) & pl.col("a_day").is_between(
+        first, pl.col("day")
+    )
+    if rule.kind == "connected_per_day":
+        counted &= pl.col("contact_id").is_null() & pl.col("outcome").is_in(sorted(rule.outcomes))
+    elif rule.kind == "dials_per_number_per_day":
+        # To the request's number; with no number, to the same person (the borrower).
+        counted &= (
+            pl.when(pl.col("phone").is_null())
+            .then(pl.col("contact_id").is_null())
+            .otherwise(pl.col("to_phone") == pl.col("phone"))
+        ).fill_null(False)
+    elif rule.kind == "after_conversation":
+        counted &= pl.col("outcome").is_in(sorted(rule.outcomes))
+    return counted
+
+
+def _held(
+    requests: pl.DataFrame, holds: pl.DataFrame, packs: Mapping[str, RulePack]
+) -> pl.DataFrame:
+    """Refusals of `hold` rules: a hold of the rule's kinds covers the request's local day."""
+    rules = _rules(packs, frozenset({"hold"}))
+    if not rules or holds.height == 0:
+        return pl.DataFrame(schema=REFUSAL_SCHEMA)
+    active = (pl.col("starts_on") <= pl.col("day")) & (
+        pl.col("ends_on").is_null() | (pl.col("day") <= pl.col("ends_on"))
+    )
+    pairs = requests.join(holds, on="borrower_id", how="inner").filter(active)
+    return pl.concat(
+        pairs.filter(_applies(j, rule) & pl.col("kind").is_in(sorted(rule.hold_kinds))).select(
+            "req", pl.lit(rule.rule_id).alias("rule"), pl.lit(rule.kind).alias("kind")
+        )
+        for j, rule in rules
+    )
+
+
+def _opted_out(
+    requests: pl.DataFrame, opt_outs: pl.DataFrame, packs: Mapping[str, RulePack]
+) -> pl.DataFrame:
+    """Refusals of `opt_out` rules: the borrower opted out of the channel by the instant."""
+    rules = _rules(packs, frozenset({"opt_out"}))
+    if not rules or opt_outs.height == 0:
+        return pl.DataFrame(schema=REFUSAL_SCHEMA)
+    pairs = requests.join(
+        opt_outs.rename({"channel": "o_channel"}), on="borrower_id", how="inner"
+    ).filter((pl.col("o_channel") == pl.col("channel")) & (pl.col("since") <= pl.col("at")))
+    return pl.concat(
+        pairs.filter(_applies(j, rule)).select(
+            "req", pl.lit(rule.rule_id).alias("rule"), pl.lit(rule.kind).alias("kind")
+        )
+        for j, rule in rules
+    )
