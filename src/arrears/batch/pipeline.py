@@ -11,8 +11,13 @@ from datetime import date
 import polars as pl
 
 from arrears.batch.advance import advance
-from arrears.batch.ageing import loan_states
-from arrears.batch.book import Book
+from arrears.batch.ageing import (
+    LOAN_COLUMNS,
+    SUMMARY_SCHEMA,
+    states_from_summaries,
+    summarise_loans,
+)
+from arrears.batch.book import LOAN_SCHEMA, Book
 from arrears.batch.contact_plan import (
     BLOCKED_SCHEMA,
     PLAN_SCHEMA,
@@ -46,12 +51,24 @@ class RunContext:
         }
 
 
+def resting_schema() -> pl.Schema:
+    """Loans a store leaves unworked tonight: their owner, terms and last summary (ageing)."""
+    owners = {name: LOAN_SCHEMA[name] for name in LOAN_COLUMNS}
+    return pl.Schema({**owners, **SUMMARY_SCHEMA, "summary_day": pl.Date()})
+
+
 @dataclass(frozen=True)
 class RunFrames:
-    """The run's inputs and, as the steps go, its outputs."""
+    """The run's inputs and, as the steps go, its outputs.
+
+    `book` holds the loans the ledger works tonight; `resting` the loans a store left out
+    because nothing can happen to them before their `wake_on` (their state follows from their
+    last summary). A store that works every loan leaves `resting` empty.
+    """
 
     book: Book
     people: People
+    resting: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=resting_schema()))
     # Loans whose state was rebuilt from their contract date (a back-dated payment or a changed
     # schedule): the store clears their old derived rows before writing the new ones.
     replay: pl.DataFrame = field(
@@ -61,6 +78,7 @@ class RunFrames:
     cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CASE_SCHEMA))
     promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))
     postings: Postings = field(default_factory=Postings)
+    summaries: pl.DataFrame | None = None  # every loan's summary (worked ones: as of today)
     states: pl.DataFrame | None = None
     plan: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLAN_SCHEMA))
     blocked: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BLOCKED_SCHEMA))
@@ -76,9 +94,18 @@ def ledger(frames: RunFrames, ctx: RunContext) -> RunFrames:
 
 
 def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
-    """Each loan's dpd, bucket and overdue parts on as_of."""
+    """Each loan's dpd, bucket and overdue parts on as_of (resting ones from their summary)."""
     book = frames.book
-    return replace(frames, states=loan_states(book.loans, book.instalments, ctx.as_of))
+    worked = summarise_loans(book.loans, book.instalments, ctx.as_of).with_columns(
+        pl.lit(ctx.as_of).alias("summary_day")
+    )
+    summaries = worked
+    if frames.resting.height:
+        summaries = pl.concat([worked, frames.resting.select(worked.columns)]).sort("loan_id")
+    states = states_from_summaries(summaries, ctx.as_of).drop(
+        "summary_day", "next_due", "next_due_after", "wake_on"
+    )
+    return replace(frames, summaries=summaries, states=states)
 
 
 def promises(frames: RunFrames, ctx: RunContext) -> RunFrames:
@@ -90,7 +117,7 @@ def promises(frames: RunFrames, ctx: RunContext) -> RunFrames:
 def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Stage transitions on each product's ladder, with the experiment arm of new cases."""
     assert frames.states is not None, "ageing runs before stages"
-    facts = stage_facts(frames.states, frames.book.loans)
+    facts = stage_facts(frames.states)
     return replace(frames, cases=transition(facts, frames.cases, ctx.ladders, ctx.as_of))
 
 

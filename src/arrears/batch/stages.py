@@ -1,13 +1,13 @@
 """Stage transitions on the strategy ladder, as expressions compiled from the ladder's data."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
 import polars as pl
 
 from arrears.domain.entry_rules import EntryRule, LoanFacts
-from arrears.domain.ladder import Ladder, assign_arms, assign_stage
+from arrears.domain.ladder import Ladder, assign_arms, assign_stage, facts_read
 
 SETTLED = "settled"
 CASE_SCHEMA = pl.Schema(
@@ -61,10 +61,9 @@ def stage_expr(ladder: Ladder) -> pl.Expr:
     return result
 
 
-def stage_facts(states: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
-    """The columns stage rules read, from the ageing step's states."""
-    owners = loans.select("loan_id", "borrower_id", "product")
-    return states.join(owners, on="loan_id").with_columns(
+def stage_facts(states: pl.DataFrame) -> pl.DataFrame:
+    """The columns stage rules read, from the ageing step's states (which carry the owner)."""
+    return states.with_columns(
         (pl.col("overdue_principal") + pl.col("overdue_interest") + pl.col("overdue_penalty")
          + pl.col("overdue_fees")).alias("overdue_total"),
         (~pl.col("open")).alias("settled"),
@@ -77,24 +76,27 @@ def stage_facts(states: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
 def transition(
     facts: pl.DataFrame, previous: pl.DataFrame, ladders: Mapping[str, Ladder], as_of: date
 ) -> pl.DataFrame:
-    """Today's cases: the stage each loan is in, since when, why, and its experiment arms."""
-    parts = []
-    for product, ladder in ladders.items():
-        mine = facts.filter(pl.col("product") == product)
-        if mine.height:
-            parts.append(mine.with_columns(stage_expr(ladder).alias("stage"),
-                                           pl.lit(ladder.label).alias("ladder")))  # fmt: skip
-    if not parts:
-        return pl.DataFrame(schema=CASE_SCHEMA)
-    staged = pl.concat(parts, how="diagonal_relaxed")
+    """Today's cases: the stage each loan is in, since when, why, and its experiment arms.
+
+    Loans of a product without a ladder get no case. `facts` and `previous` are in loan
+    order; when they hold the same loans, they are laid side by side instead of joined.
+    """
+    staged = facts.filter(pl.col("product").is_in(sorted(ladders))).with_columns(
+        _by_product(ladders, stage_expr).alias("stage"),
+        _by_product(ladders, lambda ladder: pl.lit(ladder.label)).alias("ladder"),
+    )
     before = previous.select(
         "loan_id", pl.col("stage").alias("was"), pl.col("entered_on").alias("since"),
         pl.col("reason").alias("why"), pl.col("arm").alias("had_arm"),
     )  # fmt: skip
-    joined = staged.join(before, on="loan_id", how="left")
-    changed = joined.filter(pl.col("was").is_null() | (pl.col("was") != pl.col("stage")))
+    if staged.get_column("loan_id").equals(before.get_column("loan_id")):
+        joined = pl.concat([staged, before.drop("loan_id")], how="horizontal")
+    else:
+        joined = staged.join(before, on="loan_id", how="left", maintain_order="left")
+    same = pl.col("was").is_not_null() & (pl.col("was") == pl.col("stage"))
+    changed = joined.filter(~same)
     fresh = _explain(changed, ladders).with_columns(pl.lit(as_of).alias("entered_on"))
-    kept = joined.filter(pl.col("was") == pl.col("stage")).select(
+    kept = joined.filter(same).select(
         "loan_id", "borrower_id", "stage", pl.col("since").alias("entered_on"),
         pl.col("why").alias("reason"), "ladder", pl.col("had_arm").alias("arm"),
     )  # fmt: skip
@@ -102,23 +104,74 @@ def transition(
     return cases.select(list(CASE_SCHEMA)).cast(CASE_SCHEMA).sort("loan_id")
 
 
+def _by_product(ladders: Mapping[str, Ladder], make: Callable[[Ladder], pl.Expr]) -> pl.Expr:
+    """An expression choosing, per row, `make(ladder)` of the row's product's ladder."""
+    expr: Any = None
+    for product, ladder in ladders.items():
+        chosen = pl.col("product") == product
+        expr = (
+            pl.when(chosen).then(make(ladder))
+            if expr is None
+            else expr.when(chosen).then(make(ladder))
+        )
+    result: pl.Expr = expr.otherwise(pl.lit(None, pl.String))
+    return result
+
+
+# LoanFacts field → the facts column it is read from.
+_FACT_COLUMNS = {
+    "dpd": "dpd", "overdue_total": "overdue_total", "bucket": "bucket", "settled": "settled",
+    "days_to_next_due": "to_next_due", "segment": "segment", "score": "score", "flags": "flags_key",
+}  # fmt: skip
+
+
 def _explain(changed: pl.DataFrame, ladders: Mapping[str, Ladder]) -> pl.DataFrame:
-    """Reasons and arms for loans entering a stage, from the domain (which also re-checks)."""
-    reasons, arms = [], []
-    for row in changed.iter_rows(named=True):
-        ladder = ladders[row["product"]]
-        facts = LoanFacts(
-            loan_id=row["loan_id"], dpd=row["dpd"], overdue_total=row["overdue_total"],
-            outstanding_principal=row["outstanding_principal"], bucket=row["bucket"],
-            settled=row["settled"], days_to_next_due=row["to_next_due"],
-        )  # fmt: skip
-        decision = assign_stage(ladder, facts)
-        if decision.stage != row["stage"]:
-            raise AssertionError(f"stage of {row['loan_id']}: {decision.stage} != {row['stage']}")
-        reasons.append(decision.reason)
-        previous = row["had_arm"]
-        chosen = assign_arms(ladder, row["loan_id"])
-        arms.append(previous or ";".join(f"{k}={v}" for k, v in sorted(chosen.items())) or "-")
-    return changed.with_columns(
-        pl.Series("reason", reasons, pl.String), pl.Series("arm", arms, pl.String)
-    )
+    """Reasons and arms for loans entering a stage, from the domain (which also re-checks).
+
+    assign_stage depends only on the facts a ladder's rules read (facts_read), so it is asked
+    once per product and distinct values of those facts; arms only for loans with none yet.
+    """
+    parts = []
+    for product, ladder in ladders.items():
+        mine = changed.filter(pl.col("product") == product).with_columns(
+            pl.col("flags").list.sort().list.join(",").alias("flags_key")
+        )
+        if mine.height == 0:
+            continue
+        read = sorted(_FACT_COLUMNS[name] for name in facts_read(ladder))
+        keys = mine.select(*read, "stage").unique()
+        reasons = []
+        for row in keys.iter_rows(named=True):
+            decision = assign_stage(ladder, _facts(row))
+            if decision.stage != row["stage"]:
+                raise AssertionError(f"stage {decision.stage} != {row['stage']} for {row}")
+            reasons.append(decision.reason)
+        explained = keys.with_columns(pl.Series("reason", reasons, pl.String))
+        mine = mine.join(explained, on=[*read, "stage"], how="left", nulls_equal=True)
+        new = mine.filter(pl.col("had_arm").is_null()).get_column("loan_id").to_list()
+        arms = {
+            loan: ";".join(f"{k}={v}" for k, v in sorted(assign_arms(ladder, loan).items())) or "-"
+            for loan in new
+        }
+        parts.append(mine.drop("flags_key").with_columns(
+            pl.coalesce("had_arm", pl.col("loan_id").replace_strict(arms, default=None,
+                                                                    return_dtype=pl.String))
+            .alias("arm")
+        ))  # fmt: skip
+    if not parts:
+        return changed.with_columns(pl.lit(None, pl.String).alias("reason"),
+                                    pl.lit(None, pl.String).alias("arm"))  # fmt: skip
+    return pl.concat(parts)
+
+
+def _facts(row: Mapping[str, Any]) -> LoanFacts:
+    """Domain facts from a row of the columns a ladder reads (the rest left at neutral values:
+    the ladder's decision does not depend on them)."""
+    flags = row.get("flags_key")
+    return LoanFacts(
+        loan_id="", dpd=row.get("dpd", 0), overdue_total=row.get("overdue_total", 0),
+        outstanding_principal=0, bucket=row.get("bucket", "M0"),
+        settled=row.get("settled", False), days_to_next_due=row.get("to_next_due"),
+        segment=row.get("segment"), score=row.get("score"),
+        flags=frozenset(flags.split(",")) if flags else frozenset(),
+    )  # fmt: skip

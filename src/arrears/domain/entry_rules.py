@@ -100,6 +100,19 @@ class EntryRule:
         # A score bound asks for a scored loan: an unscored one does not match it.
         return score is not None and _inside(score, self.score_min, self.score_max)
 
+    def reads(self) -> frozenset[str]:
+        """The LoanFacts fields this rule looks at, to match and to describe."""
+        read = {
+            "dpd": (self.dpd_min, self.dpd_max) != (None, None),
+            "overdue_total": (self.amount_min, self.amount_max) != (None, None),
+            "score": (self.score_min, self.score_max) != (None, None),
+            "segment": self.segments is not None,
+            "bucket": self.buckets is not None,
+            "flags": bool(self.flags),
+            "days_to_next_due": self.due_within is not None,
+        }
+        return frozenset(name for name, used in read.items() if used)
+
     def describe(self, facts: LoanFacts) -> str:
         """Why the rule matched, in words: 'dpd 52 in 31..90, bucket M2'."""
         parts = []

@@ -123,6 +123,14 @@ def assign_stage(ladder: Ladder, facts: LoanFacts) -> StageDecision:
     return StageDecision(ladder.default_stage, f"no stage rule matched (dpd {facts.dpd})")
 
 
+def facts_read(ladder: Ladder) -> frozenset[str]:
+    """The LoanFacts fields assign_stage reads on this ladder (its decision and reason depend
+    on nothing else): every rule's, with `settled` and the `dpd` of the default reason."""
+    return frozenset({"settled", "dpd"}).union(
+        *(rule.reads() for stage in ladder.stages for rule in stage.entry)
+    )
+
+
 def due_treatments(
     ladder: Ladder, stage_name: str, days_in_stage: int, arm: str | Iterable[str] | None = None
 ) -> list[Treatment]:
