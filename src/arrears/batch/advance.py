@@ -1,13 +1,14 @@
 """Advance the book day by day to `as_of` (catching up skipped days), gathering the postings."""
 
-from datetime import date, timedelta
+from datetime import date
 
-import polars as pl
+import numpy as np
 
 from arrears.batch.book import Book, first_day_to_run
 from arrears.batch.day_step import run_records, step_day
 from arrears.batch.ledger import Postings
-from arrears.batch.terms_frame import fill_effective_due
+from arrears.batch.ledger_arrays import LedgerArrays, day_number
+from arrears.batch.payments import DayPayments
 from arrears.domain.terms import Terms
 
 
@@ -17,23 +18,12 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
     start = first_day_to_run(book.loans)
     if start is None or start > as_of:
         return book, out
-    filled = fill_effective_due(book.instalments, book.loans, terms, as_of)
-    book = book.with_frames(instalments=filled, loans=_with_outstanding(book.loans, filled))
-    day = start
-    while day <= as_of:
-        book = step_day(book, day, out)
-        day += timedelta(days=1)
-    book = book.with_frames(loans=book.loans.drop("outstanding"))
+    ledger = LedgerArrays.of(book.loans, book.instalments)
+    ledger.fill_effective_due(terms, as_of)
+    payments = DayPayments.of(book.payments, book.loans.get_column("loan_id"), start, as_of)
+    for day in range(day_number(start), day_number(as_of) + 1):
+        step_day(ledger, day, payments.on(day), out)
     # Runs still open at the end are written as they stand; the next run extends them.
-    open_runs = book.instalments.filter(pl.col("run_last") >= start)
-    out.add("charges", run_records(open_runs))
-    return book, out
-
-
-def _with_outstanding(loans: pl.DataFrame, instalments: pl.DataFrame) -> pl.DataFrame:
-    """Each loan's outstanding principal, carried through the days of the run."""
-    owed = instalments.group_by("loan_id").agg(
-        (pl.col("principal_due") - pl.col("paid_principal")).sum().alias("outstanding")
-    )
-    joined = loans.join(owed, on="loan_id", how="left", maintain_order="left")
-    return joined.with_columns(pl.col("outstanding").fill_null(0))
+    open_runs = np.flatnonzero(ledger.rows["run_last"] >= day_number(start))
+    out.add("charges", run_records(ledger, open_runs))
+    return book.with_frames(loans=ledger.loans_frame(), instalments=ledger.instalments_frame()), out

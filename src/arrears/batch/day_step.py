@@ -1,352 +1,248 @@
 """One day of the ledger, for every loan whose state is at the day before (named steps).
 
 The order is the domain's (domain/evaluation.py): contractual postings, grace crossings,
-payments, the day's penalty, the day's closing principal into the cap allowance.
+payments, the day's penalty, the day's closing principal into the cap allowance. Each step
+works on the lines that can change today (`mine`, row positions in loan and due order) and
+updates the ledger's columns in place.
 """
 
-from datetime import date, timedelta
-
+import numpy as np
 import polars as pl
 
-from arrears.batch.book import Book
 from arrears.batch.capping import allowance, cut_to_fit
+from arrears.batch.grouped import Ints, sums_by_key
 from arrears.batch.ledger import Postings
-from arrears.batch.payments import take_payments
+from arrears.batch.ledger_arrays import NO_DAY, Flags, LedgerArrays
+from arrears.batch.payments import DayPayments, paying_loans, take_payments
+from arrears.batch.records import charge_records, cut_records
 
-DUE_ORDER = ["loan_id", "due_date", "seq"]
-UNPAID_PRINCIPAL = pl.col("principal_due") - pl.col("paid_principal")
-PAST_DUE = UNPAID_PRINCIPAL + pl.col("interest_charged") - pl.col("paid_interest")
+# Opening requests, in posting order within a line: interest, fee; then retro penalty, late fee.
+_KINDS = pl.Series(["interest", "fee", "penalty", "late_fee"], dtype=pl.String)
+_INTEREST, _FEE, _RETRO, _LATE_FEE = range(4)
 
 
-def step_day(book: Book, day: date, out: Postings) -> Book:
-    """Advance the loans whose state is at `day − 1` by one day.
+def step_day(ledger: LedgerArrays, day: int, today: DayPayments, out: Postings) -> None:
+    """Advance the loans whose state is at `day − 1` by one day (`day`: a day number).
 
-    Only the instalments that can change today are taken out, worked and put back by row
-    position: those falling due, those still owing or waiting out grace, and every instalment
-    of a loan that pays today (the waterfall may reach any of them). Loans carry their
-    outstanding principal, so the cap allowance grows without touching the rest.
+    Only the lines that can change today are worked: those falling due, those still owing or
+    waiting out grace, and every line of a loan with money to apply (the waterfall may reach
+    any of them). Loans carry their outstanding principal, so the cap allowance grows without
+    touching the rest.
     """
-    is_active = pl.col("state_date") == day - timedelta(days=1)
-    loans = book.loans.filter(is_active)
-    if loans.height == 0:
-        return book
+    active = ledger.state == day - 1
+    if not active.any():
+        return
     out.advanced = True
     out.days += 1
-    loans = loans.with_columns(allowance().alias("limit"))
-    paying = _paying(loans, book.instalments, book.payments, day)
-    live = (pl.col("due_date") == day) | (
-        (pl.col("due_date") < day)
-        & (
-            (UNPAID_PRINCIPAL > 0)
-            | (~pl.col("beyond_grace") & (PAST_DUE > 0))
-            | (pl.col("pending") > 0)
-        )
+    paying = paying_loans(ledger, today, day) & active
+    r = ledger.rows
+    unpaid = r["principal_due"] - r["paid_principal"]
+    past_due = unpaid + r["interest_charged"] - r["paid_interest"]
+    live = (r["due_date"] == day) | (
+        (r["due_date"] < day)
+        & ((unpaid > 0) | (~ledger.beyond_grace & (past_due > 0)) | (r["pending"] > 0))
     )
-    wanted = live | pl.col("loan_id").is_in(paying)
-    if loans.height < book.loans.height:
-        wanted = wanted & pl.col("loan_id").is_in(loans.get_column("loan_id").implode())
-    mine = book.instalments.with_row_index("_row").filter(wanted)
-    mine, loans = open_day(mine, loans, day, out)
-    mine, loans = take_payments(mine, loans, book.payments, day, out)
-    mine, loans = accrue_penalty(mine, loans, day, out)
-    loans = close_day(mine, loans, paying, day)
-    return book.with_frames(
-        loans=_merge(book.loans, loans.drop("limit"), ["loan_id"], ["loan_id"]),
-        instalments=_put_back(book.instalments, mine),
-    )
+    mine = np.flatnonzero((live & active[ledger.li]) | paying[ledger.li])
+    limit = allowance(ledger)
+    open_day(ledger, mine, limit, day, out)
+    take_payments(ledger, mine, active, today, day, out)
+    accrue_penalty(ledger, mine, limit, day, out)
+    close_day(ledger, mine, active, paying, day)
 
 
-def _paying(
-    loans: pl.DataFrame, instalments: pl.DataFrame, payments: pl.DataFrame, day: date
-) -> pl.Series:
-    """Loans with money to apply today: a payment dated today, credit held, or prepaid
-    interest or fees falling due today (the cap may send part of them back as credit)."""
-    todays = payments.filter(pl.col("paid_on") == day).get_column("loan_id")
-    held = loans.filter(pl.col("credit") > 0).get_column("loan_id")
-    prepaid = instalments.filter(
-        (pl.col("due_date") == day) & ((pl.col("paid_interest") + pl.col("paid_fees")) > 0)
-    ).get_column("loan_id")
-    return pl.concat([todays, held, prepaid]).unique().implode()
-
-
-def _put_back(whole: pl.DataFrame, part: pl.DataFrame) -> pl.DataFrame:
-    """Write the worked rows back into the whole frame at their row positions."""
-    if part.height == 0:
-        return whole
-    rows = part.get_column("_row")
-    changed = [c for c in whole.columns if c in part.columns and c not in ("loan_id", "seq")]
-    return whole.with_columns(
-        whole.get_column(c).clone().scatter(rows, part.get_column(c)) for c in changed
-    )
-
-
-def open_day(
-    inst: pl.DataFrame, loans: pl.DataFrame, day: date, out: Postings
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def open_day(ledger: LedgerArrays, mine: Ints, limit: Ints, day: int, out: Postings) -> None:
     """Contractual postings due today, then grace crossings, each cut to fit the cap."""
-    terms = loans.select("loan_id", "grace_days", "late_fee")
-    inst = inst.join(terms, on="loan_id", how="left", maintain_order="left").with_columns(
-        (pl.col("due_date") == day).alias("due_today"),
-        (
-            (pl.col("due_date") < day)
-            & ~pl.col("beyond_grace")
-            & (PAST_DUE > 0)
-            & ((pl.lit(day) - pl.col("eff_due")).dt.total_days() > pl.col("grace_days"))
-        ).alias("crossing"),
+    r, li = ledger.rows, ledger.li[mine]
+    due, beyond = r["due_date"][mine], ledger.beyond_grace[mine]
+    past_due = (r["principal_due"] - r["paid_principal"] + r["interest_charged"]
+                - r["paid_interest"])[mine]  # fmt: skip
+    due_today = due == day
+    crossing = (
+        (due < day) & ~beyond & (past_due > 0)
+        & ((day - r["eff_due"][mine]) > ledger.grace_days[li])
+    )  # fmt: skip
+    on_due, crossed = np.flatnonzero(due_today), np.flatnonzero(crossing)
+    line = np.concatenate([on_due, on_due, crossed, crossed])
+    kind = np.repeat(np.arange(4), [on_due.size, on_due.size, crossed.size, crossed.size])
+    amount = np.concatenate([
+        r["interest_due"][mine[on_due]], r["fee_due"][mine[on_due]],
+        r["pending"][mine[crossed]], ledger.late_fee[li[crossed]],
+    ])  # fmt: skip
+    phase = (kind >= _RETRO).astype(np.int64)
+    order = np.lexsort((kind, line, phase, li[line]))
+    line, kind, amount = line[order], kind[order], amount[order]
+    loan = li[line]
+    posted = cut_to_fit(loan, amount, limit - ledger.charged, ledger.capped)
+    _record_opening(ledger, mine[line], loan, kind, amount, posted, day, out)
+    got = np.zeros((4, mine.size), dtype=np.int64)
+    got[kind, line] = posted
+    rows = mine
+    r["interest_charged"][rows] = np.where(due_today, got[_INTEREST], r["interest_charged"][rows])
+    r["fees_charged"][rows] = (
+        np.where(due_today, got[_FEE], r["fees_charged"][rows]) + got[_LATE_FEE]
     )
-    requests = _opening_requests(inst)
-    room = loans.select("loan_id", (pl.col("limit") - pl.col("charged")).alias("room"))
-    posted = cut_to_fit(requests, room)
-    _record(posted, day, out)
-    for kind, total in posted.group_by("kind").agg(pl.col("posted").sum()).iter_rows():
-        out.count({"interest": "interest", "retro": "penalty"}.get(kind, "fees"), total)
-    got = _posted_by_line(posted)
-    inst = inst.join(got, on=["loan_id", "seq"], how="left", maintain_order="left").with_columns(
-        pl.col("^got_.*$").fill_null(0)
-    )
-    inst = inst.with_columns(
-        pl.when("due_today")
-        .then("got_interest")
-        .otherwise("interest_charged")
-        .alias("interest_charged"),
-        (
-            pl.when("due_today").then("got_fee").otherwise("fees_charged") + pl.col("got_late_fee")
-        ).alias("fees_charged"),
-        (pl.col("penalty_charged") + pl.col("got_retro")).alias("penalty_charged"),
-        (pl.col("beyond_grace") | pl.col("crossing")).alias("beyond_grace"),
-    )
-    inst = _clear_pending(inst, day)
-    inst, refunded = _refund_cut_prepayments(inst, day, out)
-    loans = _add_by_loan(
-        loans, posted.group_by("loan_id").agg(pl.col("posted").sum()), "charged", "posted"
-    )
-    loans = _add_by_loan(loans, refunded, "credit", "refund")
-    return inst.drop("grace_days", "late_fee", "due_today", "crossing", "^got_.*$"), loans
+    r["penalty_charged"][rows] += got[_RETRO]
+    ledger.beyond_grace[rows] = beyond | crossing
+    _clear_pending(ledger, rows, crossing, day)
+    _refund_cut_prepayments(ledger, rows, due_today, day, out)
+    ledger.charged += sums_by_key(loan, posted, ledger.charged.size)
 
 
-def _opening_requests(inst: pl.DataFrame) -> pl.DataFrame:
-    """Today's charge requests in posting order: due lines' interest and fee, then crossings."""
-    keys = ["loan_id", "seq", "due_date"]
-    due = inst.filter("due_today")
-    crossing = inst.filter("crossing")
-    parts = [
-        due.select(*keys, pl.lit(0).alias("phase"), pl.lit(0).alias("sub"),
-                   pl.lit("interest").alias("kind"), pl.col("interest_due").alias("amount")),
-        due.select(*keys, pl.lit(0).alias("phase"), pl.lit(1).alias("sub"),
-                   pl.lit("fee").alias("kind"), pl.col("fee_due").alias("amount")),
-        crossing.select(*keys, pl.lit(1).alias("phase"), pl.lit(0).alias("sub"),
-                        pl.lit("retro").alias("kind"), pl.col("pending").alias("amount")),
-        crossing.select(*keys, pl.lit(1).alias("phase"), pl.lit(1).alias("sub"),
-                        pl.lit("late_fee").alias("kind"), pl.col("late_fee").alias("amount")),
-    ]  # fmt: skip
-    extra = crossing.select(
-        "loan_id", "seq", "pending_first", "pending_days", "pending_base", "pending_daily"
-    )
-    requests = pl.concat(parts).sort("loan_id", "phase", "due_date", "seq", "sub")
-    return requests.join(extra, on=["loan_id", "seq"], how="left", maintain_order="left")
-
-
-def _record(posted: pl.DataFrame, day: date, out: Postings) -> None:
-    """Charge records and cap cuts of the opening postings."""
-    kind = pl.when(pl.col("kind") == "retro").then(pl.lit("penalty")).otherwise("kind")
-    cuts = posted.filter(pl.col("amount") > pl.col("posted"))
-    out.add("cuts", cuts.select("loan_id", "seq", kind.alias("kind"), pl.lit(day).alias("day"),
-                                (pl.col("amount") - pl.col("posted")).alias("amount")))  # fmt: skip
-    plain = posted.filter((pl.col("posted") > 0) & (pl.col("kind") != "retro"))
-    out.add("charges", plain.select(
-        "loan_id", "seq", "kind", pl.lit(day).alias("posted_on"), pl.lit(day).alias("first_day"),
-        pl.lit(day).alias("last_day"), pl.lit(0, pl.Int64).alias("base"),
-        pl.col("posted").alias("daily"), pl.col("posted").alias("amount"),
+def _record_opening(
+    ledger: LedgerArrays,
+    rows: Ints,
+    loan: Ints,
+    kind: Ints,
+    amount: Ints,
+    posted: Ints,
+    day: int,
+    out: Postings,
+) -> None:
+    """Charge records and cap cuts of the opening postings, and the run's totals."""
+    r = ledger.rows
+    cut = np.flatnonzero(amount > posted)
+    out.add("cuts", cut_records(ledger, loan[cut], r["seq"][rows[cut]], _KINDS.gather(kind[cut]),
+                                day, (amount - posted)[cut]))  # fmt: skip
+    plain = np.flatnonzero((posted > 0) & (kind != _RETRO))
+    out.add("charges", charge_records(
+        ledger, loan[plain], r["seq"][rows[plain]], _KINDS.gather(kind[plain]), day, day, day,
+        np.zeros(plain.size, np.int64), posted[plain], posted[plain],
     ))  # fmt: skip
     # Pending days posted at once: one record; base and daily kept when every day was alike.
-    retro = posted.filter((pl.col("posted") > 0) & (pl.col("kind") == "retro"))
-    uniform = (pl.col("pending_base") >= 0) & (pl.col("posted") == pl.col("amount"))
-    out.add("charges", retro.select(
-        "loan_id", "seq", pl.lit("penalty").alias("kind"), pl.lit(day).alias("posted_on"),
-        pl.col("pending_first").alias("first_day"),
-        (pl.col("pending_first") + pl.duration(days=pl.col("pending_days") - 1)).alias("last_day"),
-        pl.when(uniform).then("pending_base").otherwise(0).alias("base"),
-        pl.when(uniform).then("pending_daily").otherwise(0).alias("daily"),
-        pl.col("posted").alias("amount"),
+    retro = np.flatnonzero((posted > 0) & (kind == _RETRO))
+    at = rows[retro]
+    uniform = (r["pending_base"][at] >= 0) & (posted[retro] == amount[retro])
+    first = r["pending_first"][at]
+    out.add("charges", charge_records(
+        ledger, loan[retro], r["seq"][at], "penalty", day, first,
+        first + r["pending_days"][at] - 1, np.where(uniform, r["pending_base"][at], 0),
+        np.where(uniform, r["pending_daily"][at], 0), posted[retro],
     ))  # fmt: skip
+    for k, total in ((_INTEREST, "interest"), (_RETRO, "penalty")):
+        out.count(total, int(posted[kind == k].sum()))
+    out.count("fees", int(posted[(kind == _FEE) | (kind == _LATE_FEE)].sum()))
 
 
-def _posted_by_line(posted: pl.DataFrame) -> pl.DataFrame:
-    """Posted amounts per instalment, one column per kind."""
-    return posted.group_by("loan_id", "seq").agg(
-        *(
-            pl.col("posted").filter(pl.col("kind") == kind).sum().alias(f"got_{kind}")
-            for kind in ("interest", "fee", "retro", "late_fee")
-        )
-    )
-
-
-def _clear_pending(inst: pl.DataFrame, day: date) -> pl.DataFrame:
+def _clear_pending(ledger: LedgerArrays, rows: Ints, crossing: Flags, day: int) -> None:
     """Crossed lines' pending penalty is now posted; lines paid inside grace never owe it."""
-    settled = (pl.col("due_date") < day) & ~pl.col("beyond_grace") & (PAST_DUE == 0)
-    done = pl.col("crossing") | settled
-    return inst.with_columns(
-        pl.when(done).then(0).otherwise("pending").alias("pending"),
-        pl.when(done).then(0).otherwise("pending_days").alias("pending_days"),
-        pl.when(done).then(None).otherwise("pending_first").alias("pending_first"),
-    )
+    r = ledger.rows
+    past_due = (r["principal_due"] - r["paid_principal"] + r["interest_charged"]
+                - r["paid_interest"])[rows]  # fmt: skip
+    settled = (r["due_date"][rows] < day) & ~ledger.beyond_grace[rows] & (past_due == 0)
+    done = rows[crossing | settled]
+    r["pending"][done] = 0
+    r["pending_days"][done] = 0
+    r["pending_first"][done] = NO_DAY
 
 
 def _refund_cut_prepayments(
-    inst: pl.DataFrame, day: date, out: Postings
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+    ledger: LedgerArrays, rows: Ints, due_today: Flags, day: int, out: Postings
+) -> None:
     """Interest or fees cut below what was prepaid go back to the borrower as credit."""
-    excess_interest = (pl.col("paid_interest") - pl.col("interest_charged")).clip(lower_bound=0)
-    excess_fees = (pl.col("paid_fees") - pl.col("fees_charged")).clip(lower_bound=0)
-    inst = inst.with_columns(
-        pl.when("due_today").then(excess_interest).otherwise(0).alias("x_interest"),
-        pl.when("due_today").then(excess_fees).otherwise(0).alias("x_fees"),
-    )
-    refunds = inst.filter((pl.col("x_interest") > 0) | (pl.col("x_fees") > 0))
-    for component in ("interest", "fees"):
-        rows = refunds.filter(pl.col(f"x_{component}") > 0)
-        out.add("allocations", rows.select(
-            "loan_id", pl.lit("cap_refund").alias("payment_id"), "seq",
-            pl.lit(component).alias("component"), (-pl.col(f"x_{component}")).alias("amount"),
-            pl.lit(day).alias("paid_on"),
+    from arrears.batch.records import allocation_records
+
+    r = ledger.rows
+    at = rows[due_today]
+    extra = {
+        "interest": np.clip(r["paid_interest"][at] - r["interest_charged"][at], 0, None),
+        "fees": np.clip(r["paid_fees"][at] - r["fees_charged"][at], 0, None),
+    }
+    for component, values in extra.items():
+        some = np.flatnonzero(values > 0)
+        out.add("allocations", allocation_records(
+            ledger, ledger.li[at[some]], "cap_refund", r["seq"][at[some]], component,
+            -values[some], day,
         ))  # fmt: skip
-    by_loan = refunds.group_by("loan_id").agg(
-        (pl.col("x_interest") + pl.col("x_fees")).sum().alias("refund")
-    )
-    inst = inst.with_columns(
-        (pl.col("paid_interest") - pl.col("x_interest")).alias("paid_interest"),
-        (pl.col("paid_fees") - pl.col("x_fees")).alias("paid_fees"),
-    ).drop("x_interest", "x_fees")
-    return inst, by_loan
+    r["paid_interest"][at] -= extra["interest"]
+    r["paid_fees"][at] -= extra["fees"]
+    ledger.credit += sums_by_key(ledger.li[at], extra["interest"] + extra["fees"],
+                                 ledger.credit.size)  # fmt: skip
 
 
-def accrue_penalty(
-    inst: pl.DataFrame, loans: pl.DataFrame, day: date, out: Postings
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+def accrue_penalty(ledger: LedgerArrays, mine: Ints, limit: Ints, day: int, out: Postings) -> None:
     """The day's penalty on principal overdue at its end: posted beyond grace, pending inside."""
-    rates = loans.select("loan_id", "pen_num", "pen_den", "day_count")
-    inst = inst.join(rates, on="loan_id", how="left", maintain_order="left")
-    accruing = (pl.col("due_date") <= day) & (pl.col("eff_due") < day) & (UNPAID_PRINCIPAL > 0)
+    r, li = ledger.rows, ledger.li[mine]
+    unpaid = (r["principal_due"] - r["paid_principal"])[mine]
+    accruing = (r["due_date"][mine] <= day) & (r["eff_due"][mine] < day) & (unpaid > 0)
     # Half up to the fen, exactly: floor((2·base·num + den·dc) / (2·den·dc)).
-    den = pl.col("pen_den") * pl.col("day_count")
-    amount = (2 * UNPAID_PRINCIPAL * pl.col("pen_num") + den) // (2 * den)
-    inst = inst.with_columns(
-        pl.when(accruing).then(amount).otherwise(0).alias("accrued"),
-        pl.when(accruing).then(UNPAID_PRINCIPAL).otherwise(0).alias("base"),
-    ).drop("pen_num", "pen_den", "day_count")
-    requests = inst.filter(accruing & pl.col("beyond_grace")).select(
-        "loan_id", "seq", "base", pl.col("accrued").alias("amount")
-    )
-    room = loans.select("loan_id", (pl.col("limit") - pl.col("charged")).alias("room"))
-    posted = cut_to_fit(requests, room)
-    cuts = posted.filter(pl.col("amount") > pl.col("posted"))
-    out.add("cuts", cuts.select("loan_id", "seq", pl.lit("penalty").alias("kind"),
-                                pl.lit(day).alias("day"),
-                                (pl.col("amount") - pl.col("posted")).alias("amount")))  # fmt: skip
-    inst = inst.join(
-        posted.select("loan_id", "seq", "posted"), on=["loan_id", "seq"], how="left",
-        maintain_order="left",
-    ).with_columns(pl.col("posted").fill_null(0))  # fmt: skip
-    inst = _extend_runs(inst, day, out)
-    inst = _add_pending(inst, accruing & ~pl.col("beyond_grace"), day)
-    inst = inst.with_columns(
-        (pl.col("penalty_charged") + pl.col("posted")).alias("penalty_charged")
-    )
-    out.count("penalty", int(posted.get_column("posted").sum() or 0))
-    loans = _add_by_loan(
-        loans, posted.group_by("loan_id").agg(pl.col("posted").sum()), "charged", "posted"
-    )
-    return inst.drop("accrued", "base", "posted"), loans
+    den = ledger.pen_den[li] * ledger.day_count[li]
+    accrued = np.where(accruing, (2 * unpaid * ledger.pen_num[li] + den) // (2 * den), 0)
+    base = np.where(accruing, unpaid, 0)
+    beyond = ledger.beyond_grace[mine]
+    asked = np.flatnonzero(accruing & beyond)
+    loan = li[asked]
+    posted_asked = cut_to_fit(loan, accrued[asked], limit - ledger.charged, ledger.capped)
+    cut = np.flatnonzero(accrued[asked] > posted_asked)
+    out.add("cuts", cut_records(ledger, loan[cut], r["seq"][mine[asked[cut]]], "penalty", day,
+                                (accrued[asked] - posted_asked)[cut]))  # fmt: skip
+    posted = np.zeros(mine.size, dtype=np.int64)
+    posted[asked] = posted_asked
+    _extend_runs(ledger, mine, base, posted, day, out)
+    _add_pending(ledger, mine, accruing & ~beyond, base, accrued, day)
+    r["penalty_charged"][mine] += posted
+    out.count("penalty", int(posted_asked.sum()))
+    ledger.charged += sums_by_key(loan, posted_asked, ledger.charged.size)
 
 
-def _extend_runs(inst: pl.DataFrame, day: date, out: Postings) -> pl.DataFrame:
+def _extend_runs(
+    ledger: LedgerArrays, rows: Ints, base: Ints, posted: Ints, day: int, out: Postings
+) -> None:
     """Join today's posted penalty to its line's open run of identical days, or start a run."""
-    yesterday = day - timedelta(days=1)
-    posts = pl.col("posted") > 0
+    r = ledger.rows
+    posts = posted > 0
     same = (
-        (pl.col("run_last") == yesterday)
-        & (pl.col("run_base") == pl.col("base"))
-        & (pl.col("run_daily") == pl.col("posted"))
+        (r["run_last"][rows] == day - 1)
+        & (r["run_base"][rows] == base)
+        & (r["run_daily"][rows] == posted)
     )
-    starts = posts & ~same.fill_null(False)
-    closing = inst.filter(starts & pl.col("run_first").is_not_null())
-    out.add("charges", run_records(closing))
-    return inst.with_columns(
-        pl.when(starts).then(pl.lit(day)).otherwise("run_first").alias("run_first"),
-        pl.when(posts).then(pl.lit(day)).otherwise("run_last").alias("run_last"),
-        pl.when(starts).then("base").otherwise("run_base").alias("run_base"),
-        pl.when(starts).then("posted").otherwise("run_daily").alias("run_daily"),
-    )
+    starts = posts & ~same
+    closing = rows[starts & (r["run_first"][rows] != NO_DAY)]
+    out.add("charges", run_records(ledger, closing))
+    began = rows[starts]
+    r["run_first"][began] = day
+    r["run_base"][began] = base[starts]
+    r["run_daily"][began] = posted[starts]
+    r["run_last"][rows[posts]] = day
 
 
-def run_records(inst: pl.DataFrame) -> pl.DataFrame:
+def run_records(ledger: LedgerArrays, rows: Ints) -> pl.DataFrame:
     """Charge records of the lines' daily penalty runs (each day posted on itself)."""
-    days = (pl.col("run_last") - pl.col("run_first")).dt.total_days() + 1
-    return inst.select(
-        "loan_id", "seq", pl.lit("penalty").alias("kind"), pl.col("run_first").alias("posted_on"),
-        pl.col("run_first").alias("first_day"), pl.col("run_last").alias("last_day"),
-        pl.col("run_base").alias("base"), pl.col("run_daily").alias("daily"),
-        (pl.col("run_daily") * days).alias("amount"),
+    r = ledger.rows
+    first, last = r["run_first"][rows], r["run_last"][rows]
+    return charge_records(
+        ledger, ledger.li[rows], r["seq"][rows], "penalty", first, first, last,
+        r["run_base"][rows], r["run_daily"][rows], r["run_daily"][rows] * (last - first + 1),
     )  # fmt: skip
 
 
-def _add_pending(inst: pl.DataFrame, pending: pl.Expr, day: date) -> pl.DataFrame:
+def _add_pending(
+    ledger: LedgerArrays, rows: Ints, pending: Flags, base: Ints, accrued: Ints, day: int
+) -> None:
     """Inside grace the day's penalty waits; note whether the waiting days stay alike."""
-    first = pending & (pl.col("pending_days") == 0)
-    alike = (pl.col("pending_base") == pl.col("base")) & (
-        pl.col("pending_daily") == pl.col("accrued")
+    r = ledger.rows
+    first = pending & (r["pending_days"][rows] == 0)
+    alike = (r["pending_base"][rows] == base) & (r["pending_daily"][rows] == accrued)
+    r["pending_base"][rows] = np.where(
+        first, base, np.where(pending & ~alike, -1, r["pending_base"][rows])
     )
-
-    def when(condition: pl.Expr, value: pl.Expr | str, column: str) -> pl.Expr:
-        return pl.when(condition).then(value).otherwise(column).alias(column)
-
-    return inst.with_columns(
-        when(pending, pl.col("pending") + pl.col("accrued"), "pending"),
-        when(first, pl.lit(day), "pending_first"),
-        when(pending, pl.col("pending_days") + 1, "pending_days"),
-        pl.when(first).then("base").when(pending & ~alike).then(-1)
-        .otherwise("pending_base").alias("pending_base"),
-        when(first, pl.col("accrued"), "pending_daily"),
-    )  # fmt: skip
+    r["pending_daily"][rows] = np.where(first, accrued, r["pending_daily"][rows])
+    r["pending"][rows] += np.where(pending, accrued, 0)
+    r["pending_first"][rows] = np.where(first, day, r["pending_first"][rows])
+    r["pending_days"][rows] += pending.astype(np.int64)
 
 
-def close_day(
-    inst: pl.DataFrame, loans: pl.DataFrame, paying: pl.Series, day: date
-) -> pl.DataFrame:
+def close_day(ledger: LedgerArrays, mine: Ints, active: Flags, paying: Flags, day: int) -> None:
     """The day's closing principal joins the allowance of the days after; the state moves on.
 
-    Only a loan that paid today changes its outstanding principal; all of its instalments
-    are among the rows worked today, so their sum is its new outstanding principal.
+    Only a loan that paid today changes its outstanding principal; all of its lines are among
+    the lines worked today, so their sum is its new outstanding principal.
     """
-    paid = (
-        inst.filter(pl.col("loan_id").is_in(paying))
-        .group_by("loan_id")
-        .agg(UNPAID_PRINCIPAL.sum().alias("closing"))
+    r = ledger.rows
+    lines = mine[paying[ledger.li[mine]]]
+    unpaid = r["principal_due"][lines] - r["paid_principal"][lines]
+    closing = sums_by_key(ledger.li[lines], unpaid, ledger.outstanding.size)
+    ledger.outstanding = np.where(paying, closing, ledger.outstanding)
+    ledger.principal_days = np.where(
+        active, ledger.principal_days + ledger.outstanding, ledger.principal_days
     )
-    joined = loans.join(paid, on="loan_id", how="left", maintain_order="left")
-    outstanding = pl.coalesce("closing", "outstanding")
-    return joined.with_columns(
-        outstanding.alias("outstanding"),
-        (pl.col("principal_days") + outstanding).alias("principal_days"),
-        pl.lit(day).alias("state_date"),
-    ).drop("closing")
-
-
-def _add_by_loan(
-    loans: pl.DataFrame, amounts: pl.DataFrame, column: str, value: str
-) -> pl.DataFrame:
-    """Add a per-loan amount (absent = 0) to a loan column."""
-    joined = loans.join(amounts, on="loan_id", how="left", maintain_order="left")
-    return joined.with_columns((pl.col(column) + pl.col(value).fill_null(0)).alias(column)).drop(
-        value
-    )
-
-
-def _merge(
-    whole: pl.DataFrame, part: pl.DataFrame, keys: list[str], order: list[str]
-) -> pl.DataFrame:
-    """Replace the rows of `part` in `whole` (same keys, same columns), sorted by `order`."""
-    if part.height == whole.height:
-        return part.select(whole.columns)
-    rest = whole.join(part.select(keys), on=keys, how="anti", maintain_order="left")
-    return pl.concat([rest, part.select(whole.columns)]).sort(order)
+    ledger.state = np.where(active, day, ledger.state)

@@ -1,10 +1,7 @@
-"""Loan terms as integer columns (exact in Int64), and effective due dates, for the frames."""
-
-from datetime import date
+"""Loan terms as integer columns (exact in Int64) for the frames."""
 
 import polars as pl
 
-from arrears.domain.calendar import effective_due_date
 from arrears.domain.caps import cap_rule_for
 from arrears.domain.errors import DomainError
 from arrears.domain.product import COMPONENTS
@@ -60,30 +57,3 @@ def _check_headroom(loans: pl.DataFrame) -> None:
             "a loan's principal and rates are too large for the columnar engine's exact Int64 "
             "arithmetic (use rates with fewer decimals)"
         )
-
-
-def fill_effective_due(
-    instalments: pl.DataFrame, loans: pl.DataFrame, terms: Terms, upto: date
-) -> pl.DataFrame:
-    """Effective due dates of instalments falling due by `upto` that do not have one yet."""
-    wanted = instalments.filter(pl.col("eff_due").is_null() & (pl.col("due_date") <= upto))
-    if wanted.height == 0:
-        return instalments
-    pairs = (
-        wanted.join(loans.select("loan_id", "product"), on="loan_id")
-        .select("product", "due_date")
-        .unique()
-    )
-    rows = []
-    for product_code, due in pairs.iter_rows():
-        product = terms.products[product_code]
-        calendar = terms.calendar_for(product.jurisdiction, due.year, due.year + 1)
-        rows.append((product_code, due, effective_due_date(due, product.holiday_rule, calendar)))
-    table = pl.DataFrame(rows, schema=["product", "due_date", "eff_new"], orient="row")
-    filled = (
-        instalments.join(loans.select("loan_id", "product"), on="loan_id", how="left",
-                         maintain_order="left")
-        .join(table, on=["product", "due_date"], how="left", maintain_order="left")
-        .with_columns(pl.coalesce("eff_due", "eff_new").alias("eff_due"))
-    )  # fmt: skip
-    return filled.drop("product", "eff_new")

@@ -1,0 +1,39 @@
+"""Sums and running sums over rows grouped by loan, the rows sorted by their loan's position.
+
+The ledger keeps a loan's rows together and in due order, so a per-loan sum or a running sum
+within each loan is a cumulative sum read at the group boundaries: linear, exact in Int64,
+with no hashing (a join or group-by costs ten times more on this kind of data).
+"""
+
+import numpy as np
+import numpy.typing as npt
+
+Ints = npt.NDArray[np.int64]
+
+
+def group_starts(keys: npt.NDArray[np.int64]) -> Ints:
+    """Positions where a run of equal keys begins (keys sorted, or at least grouped)."""
+    if keys.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    changes = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    return np.concatenate([np.zeros(1, dtype=np.int64), changes.astype(np.int64)])
+
+
+def sums_by_key(keys: npt.NDArray[np.int64], values: Ints, size: int) -> Ints:
+    """The sum of `values` for each key 0..size-1 (keys grouped; a key with no rows sums to 0)."""
+    out = np.zeros(size, dtype=np.int64)
+    if keys.size:
+        starts = group_starts(keys)
+        out[keys[starts]] = np.add.reduceat(values, starts)
+    return out
+
+
+def running_before(keys: npt.NDArray[np.int64], values: Ints) -> Ints:
+    """For each row, the sum of the values of the earlier rows of its group (exclusive)."""
+    if keys.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    total = np.cumsum(values)
+    before = total - values
+    starts = group_starts(keys)
+    lengths = np.diff(np.append(starts, keys.size))
+    return before - np.repeat(before[starts], lengths)
