@@ -51,9 +51,9 @@ def test_the_compiled_ladder_assigns_the_domains_stage(
 
 def test_promises_are_kept_on_the_day_payments_reach_them_and_broken_after_their_day() -> None:
     promises = pl.DataFrame(
-        [("kept", "L1", 10_000, date(2026, 3, 1), date(2026, 3, 5), "open", None),
-         ("broken", "L2", 10_000, date(2026, 3, 1), date(2026, 3, 5), "open", None),
-         ("waiting", "L3", 10_000, date(2026, 3, 1), date(2026, 3, 9), "open", None)],
+        [("kept", "L1", 10_000, date(2026, 3, 1), date(2026, 3, 5), "open", None, 0),
+         ("broken", "L2", 10_000, date(2026, 3, 1), date(2026, 3, 5), "open", None, 0),
+         ("waiting", "L3", 10_000, date(2026, 3, 1), date(2026, 3, 9), "open", None, 0)],
         schema=PROMISE_SCHEMA, orient="row",
     )  # fmt: skip
     payments = pl.DataFrame(
@@ -69,6 +69,28 @@ def test_promises_are_kept_on_the_day_payments_reach_them_and_broken_after_their
         "broken": ("broken", date(2026, 3, 6)),  # a fen short by the day; late money too late
         "waiting": ("open", None),  # money before the promise does not count towards it
     }
+    assert judged.filter(pl.col("promise_id") == "kept").item(0, "paid") == 10_000
+
+
+def test_a_promise_counts_on_from_what_earlier_runs_counted() -> None:
+    # 6,000 counted by an earlier run; tonight's 4,000 keeps it (the 6,000 is not passed again).
+    promise = pl.DataFrame(
+        [("p", "L1", 10_000, date(2026, 3, 1), date(2026, 3, 5), "open", None, 6_000)],
+        schema=PROMISE_SCHEMA, orient="row",
+    )  # fmt: skip
+    tonight = pl.DataFrame(
+        [("P2", "L1", 4_000, date(2026, 3, 4))],
+        schema=["payment_id", "loan_id", "amount", "paid_on"], orient="row",
+    )  # fmt: skip
+    judged = evaluate_promises(promise, tonight, date(2026, 3, 4)).row(0, named=True)
+    assert (judged["status"], judged["settled_on"], judged["paid"]) == (
+        "kept",
+        date(2026, 3, 4),
+        10_000,
+    )
+    short = evaluate_promises(promise, tonight.with_columns(pl.lit(3_999).alias("amount")),
+                              date(2026, 3, 4)).row(0, named=True)  # fmt: skip
+    assert (short["status"], short["paid"]) == ("open", 9_999)
 
 
 @settings(max_examples=40, deadline=None)

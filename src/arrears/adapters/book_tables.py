@@ -231,15 +231,17 @@ def _with_default_zone(
 
 
 def _promises(given: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
-    """The promises fed in, with the status the last run judged (open when never judged)."""
+    """The promises fed in, with what the last run judged of them (open when never judged)."""
     judged = stored.select(
-        "promise_id", pl.col("status").alias("s"), pl.col("settled_on").alias("o")
-    )
+        "promise_id", pl.col("status").alias("s"), pl.col("settled_on").alias("o"),
+        pl.col("paid").alias("p"),
+    )  # fmt: skip
     joined = given.join(judged, on="promise_id", how="left", maintain_order="left")
     return joined.select(
-        *(c for c in PROMISE_SCHEMA if c not in ("status", "settled_on")),
+        *(c for c in PROMISE_SCHEMA if c not in ("status", "settled_on", "paid")),
         pl.coalesce("s", "status", pl.lit("open")).alias("status"),
         pl.coalesce("o", "settled_on").alias("settled_on"),
+        pl.coalesce("p", pl.lit(0, pl.Int64)).alias("paid"),
     ).sort("promise_id")
 
 

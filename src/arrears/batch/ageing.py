@@ -7,11 +7,14 @@ any such day follows from the summary alone (`states_from_summaries`): a store m
 instalments unread.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from arrears.batch.grouped import mins_by_key, sums_by_key
+from arrears.batch.ledger_arrays import day_number, line_positions
 from arrears.domain.stages import PRE_DUE_DAYS
 
 UNPAID_PRINCIPAL = pl.col("principal_due") - pl.col("paid_principal")
@@ -21,6 +24,7 @@ OWED_INTEREST = pl.when(POSTED).then("interest_charged").otherwise("interest_due
 )
 OWED_FEES = pl.when(POSTED).then("fees_charged").otherwise("fee_due") - pl.col("paid_fees")
 OWED_PENALTY = pl.col("penalty_charged") - pl.col("paid_penalty")
+_NEVER = int(np.iinfo(np.int32).max)  # no such day
 SUMMARY_SCHEMA = pl.Schema({
     "oldest": pl.Date(),  # effective due date of the oldest line owing principal or interest
     "overdue_principal": pl.Int64(), "overdue_interest": pl.Int64(),
@@ -40,54 +44,62 @@ def summarise_loans(loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date)
 
     `wake_on` is the first later day on which a line of the loan falls due, crosses into
     "past" with something owing, or may still accrue or cross grace (then as_of + 1): until
-    then nothing the summary sums can change unless money arrives.
+    then nothing the summary sums can change unless money arrives. Lines are summed by
+    position (loans sorted by loan_id, lines by loan, due date and seq).
     """
-    lines = instalments.with_columns(pl.lit(as_of).alias("as_of")).with_columns(
+    li = line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
+    lines = instalments.select(
+        pl.col("due_date").to_physical().cast(pl.Int64).alias("due"),
+        pl.col("eff_due").to_physical().cast(pl.Int64).fill_null(_NEVER).alias("eff"),
         UNPAID_PRINCIPAL.alias("o_principal"),
-        OWED_INTEREST.alias("o_interest"),
-        OWED_FEES.alias("o_fees"),
-        OWED_PENALTY.alias("o_penalty"),
-        (POSTED & (pl.col("eff_due") < pl.col("as_of"))).alias("past"),
-    )
-    past_due = POSTED & ((pl.col("o_principal") + pl.col("o_interest")) > 0)
-    is_open = (
-        pl.col("o_principal") + pl.col("o_interest") + pl.col("o_fees") + pl.col("o_penalty")
-    ) > 0
-    owing = (pl.col("o_principal") != 0) | (pl.col("o_interest") != 0) | (pl.col("o_fees") != 0)
-    # The ledger's `live` lines of tomorrow (batch/day_step.py), other than those falling due.
-    live = POSTED & (
-        (pl.col("o_principal") > 0)
-        | (~pl.col("beyond_grace") & (pl.col("o_principal") + pl.col("o_interest") > 0))
-        | (pl.col("pending") > 0)
-    )
-    tomorrow = as_of + timedelta(days=1)
-    per_loan = lines.group_by("loan_id").agg(
-        pl.col("eff_due").filter(past_due).min().alias("oldest"),
-        pl.col("o_principal").filter("past").sum().alias("overdue_principal"),
-        pl.col("o_interest").filter("past").sum().alias("overdue_interest"),
-        pl.col("o_penalty").sum().alias("overdue_penalty"),
-        pl.col("o_fees").filter("past").sum().alias("overdue_fees"),
-        pl.col("o_principal").sum().alias("outstanding_principal"),
-        pl.col("due_date").filter(is_open & (pl.col("due_date") >= as_of)).min().alias("next_due"),
-        pl.col("due_date").filter(is_open & (pl.col("due_date") > as_of)).min()
-        .alias("next_due_after"),
-        is_open.any().alias("open"),
-        pl.min_horizontal(
-            pl.col("due_date").filter(pl.col("due_date") > as_of).min(),
-            (pl.col("eff_due") + pl.duration(days=1)).filter(
-                owing & (pl.col("eff_due") >= as_of)
-            ).min(),
-            pl.when(live.any()).then(pl.lit(tomorrow)),
-        ).alias("wake_on"),
+        pl.when(pl.col("due_date") <= as_of).then("interest_charged").otherwise("interest_due")
+        .sub(pl.col("paid_interest")).alias("o_interest"),
+        pl.when(pl.col("due_date") <= as_of).then("fees_charged").otherwise("fee_due")
+        .sub(pl.col("paid_fees")).alias("o_fees"),
+        OWED_PENALTY.alias("o_penalty"), "beyond_grace", "pending",
     )  # fmt: skip
-    joined = loans.select(LOAN_COLUMNS).join(per_loan, on="loan_id", how="left",
-                                             maintain_order="left")  # fmt: skip
-    credit_wakes = pl.when(pl.col("credit") > 0).then(pl.lit(tomorrow))
-    return joined.with_columns(
-        *(pl.col(c).fill_null(0) for c in SUMMARY_SCHEMA if SUMMARY_SCHEMA[c] == pl.Int64()),
-        pl.col("open").fill_null(False),
-        pl.min_horizontal("wake_on", credit_wakes).alias("wake_on"),
-    ).cast(SUMMARY_SCHEMA)
+    c = {name: lines.get_column(name).to_numpy() for name in lines.columns}
+    day = day_number(as_of)
+    posted = c["due"] <= day
+    past = posted & (c["eff"] < day)
+    owes = (c["o_principal"] + c["o_interest"]) > 0
+    is_open = (c["o_principal"] + c["o_interest"] + c["o_fees"] + c["o_penalty"]) > 0
+    owing = (c["o_principal"] != 0) | (c["o_interest"] != 0) | (c["o_fees"] != 0)
+    # The ledger's `live` lines of tomorrow (batch/day_step.py), other than those falling due.
+    live = posted & ((c["o_principal"] > 0) | (~c["beyond_grace"] & owes) | (c["pending"] > 0))
+    n = loans.height
+
+    def total(values: np.ndarray, where: np.ndarray | None = None) -> pl.Series:
+        kept = values if where is None else np.where(where, values, 0)
+        return pl.Series(sums_by_key(li, kept.astype(np.int64), n))
+
+    def least(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+        return mins_by_key(li, np.where(where, values, _NEVER), n, _NEVER)
+
+    wake = np.minimum.reduce([
+        least(c["due"], c["due"] > day),
+        least(c["eff"] + 1, owing & (c["eff"] >= day) & (c["eff"] != _NEVER)),
+        least(np.full(li.size, day + 1), live),
+    ])  # fmt: skip
+    summary = pl.DataFrame({
+        "oldest": _dates(least(c["eff"], posted & owes)),
+        "overdue_principal": total(c["o_principal"], past),
+        "overdue_interest": total(c["o_interest"], past),
+        "overdue_penalty": total(c["o_penalty"]),
+        "overdue_fees": total(c["o_fees"], past),
+        "outstanding_principal": total(c["o_principal"]),
+        "next_due": _dates(least(c["due"], is_open & (c["due"] >= day))),
+        "next_due_after": _dates(least(c["due"], is_open & (c["due"] > day))),
+        "open": pl.Series(total(is_open.astype(np.int64)).to_numpy() > 0),
+        "wake_on": _dates(wake),
+    })  # fmt: skip
+    return pl.concat([loans.select(LOAN_COLUMNS), summary], how="horizontal").cast(SUMMARY_SCHEMA)
+
+
+def _dates(values: np.ndarray) -> pl.Series:
+    """Day numbers as dates (_NEVER: no date)."""
+    series = pl.Series(values, dtype=pl.Int64)
+    return series.set(series == _NEVER, None).cast(pl.Int32).cast(pl.Date)
 
 
 def states_from_summaries(summaries: pl.DataFrame, as_of: date) -> pl.DataFrame:

@@ -37,3 +37,13 @@ def running_before(keys: npt.NDArray[np.int64], values: Ints) -> Ints:
     starts = group_starts(keys)
     lengths = np.diff(np.append(starts, keys.size))
     return before - np.repeat(before[starts], lengths)
+
+
+def mins_by_key(keys: npt.NDArray[np.int64], values: Ints, size: int, empty: int) -> Ints:
+    """The least of `values` for each key 0..size-1 (keys grouped; `empty` for keys with no
+    rows; give excluded rows the value `empty` to leave them out)."""
+    out = np.full(size, empty, dtype=np.int64)
+    if keys.size:
+        starts = group_starts(keys)
+        out[keys[starts]] = np.minimum.reduceat(values, starts)
+    return out

@@ -85,7 +85,7 @@ class LedgerArrays:
     @classmethod
     def of(cls, loans: pl.DataFrame, instalments: pl.DataFrame) -> "LedgerArrays":
         """Columns of loans (sorted by loan_id) and their lines (sorted by loan, due, seq)."""
-        li = _positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
+        li = line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
         rows = {name: _ints(instalments, name) for name in AMOUNTS}
         rows |= {name: _ints(instalments, name, missing) for name, missing in DAYS.items()}
         principal = rows["principal_due"] - rows["paid_principal"]
@@ -146,12 +146,16 @@ class LedgerArrays:
         return self.loans.get_column("loan_id").gather(positions)
 
 
-def _positions(loan_ids: pl.Series, line_loans: pl.Series) -> Ints:
-    """Each line's loan position (both sorted by loan_id); every line's loan must be there."""
-    found = loan_ids.search_sorted(line_loans, side="left").cast(pl.Int64)
+def line_positions(loan_ids: pl.Series, line_loans: pl.Series) -> Ints:
+    """Each line's loan position (both sorted by loan_id); every line's loan must be there.
+
+    Lines come in runs of one loan: only the runs' loans are looked up."""
+    runs = line_loans.rle()
+    values, lengths = runs.struct.field("value"), runs.struct.field("len")
+    found = loan_ids.search_sorted(values, side="left").cast(pl.Int64)
     clipped = found.clip(upper_bound=max(loan_ids.len() - 1, 0))
-    if line_loans.len() and (
-        loan_ids.len() == 0 or not loan_ids.gather(clipped).equals(line_loans.rename(loan_ids.name))
+    if values.len() and (
+        loan_ids.len() == 0 or not loan_ids.gather(clipped).equals(values.rename(loan_ids.name))
     ):
         raise DomainError("instalments of loans the book does not hold")
-    return found.to_numpy().astype(np.int64, copy=True)
+    return np.repeat(found.to_numpy(), lengths.to_numpy()).astype(np.int64)

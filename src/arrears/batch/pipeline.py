@@ -17,7 +17,7 @@ from arrears.batch.ageing import (
     states_from_summaries,
     summarise_loans,
 )
-from arrears.batch.book import LOAN_SCHEMA, Book
+from arrears.batch.book import LOAN_SCHEMA, PAYMENT_SCHEMA, Book
 from arrears.batch.contact_plan import (
     BLOCKED_SCHEMA,
     PLAN_SCHEMA,
@@ -78,6 +78,7 @@ class RunFrames:
     cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CASE_SCHEMA))
     promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))
     postings: Postings = field(default_factory=Postings)
+    applied: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENT_SCHEMA))
     summaries: pl.DataFrame | None = None  # every loan's summary (worked ones: as of today)
     states: pl.DataFrame | None = None
     plan: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLAN_SCHEMA))
@@ -89,8 +90,19 @@ Step = Callable[[RunFrames, RunContext], RunFrames]
 
 def ledger(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Age every loan day by day to as_of: postings, payments, penalty, caps."""
+    applied = applied_payments(frames.book, ctx.as_of)
     book, postings = advance(frames.book, ctx.as_of, ctx.terms)
-    return replace(frames, book=book, postings=postings)
+    return replace(frames, book=book, postings=postings, applied=applied)
+
+
+def applied_payments(book: Book, as_of: date) -> pl.DataFrame:
+    """The payments this run applies: dated after their loan's state date, up to as_of."""
+    dates = book.loans.select("loan_id", pl.col("state_date").alias("since"))
+    return (
+        book.payments.join(dates, on="loan_id", how="inner")
+        .filter((pl.col("paid_on") > pl.col("since")) & (pl.col("paid_on") <= as_of))
+        .drop("since")
+    )
 
 
 def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
@@ -109,9 +121,13 @@ def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
 
 
 def promises(frames: RunFrames, ctx: RunContext) -> RunFrames:
-    """Promises to pay judged kept or broken against the payments."""
-    judged = evaluate_promises(frames.promises, frames.book.payments, ctx.as_of)
-    return replace(frames, promises=judged)
+    """Promises to pay judged kept or broken against the payments this run applied (a loan
+    rebuilt from its contract date recounts its open promises from nothing)."""
+    rebuilt = pl.col("loan_id").is_in(frames.replay.get_column("loan_id").implode())
+    promises = frames.promises.with_columns(
+        pl.when(rebuilt & (pl.col("status") == "open")).then(0).otherwise("paid").alias("paid")
+    )
+    return replace(frames, promises=evaluate_promises(promises, frames.applied, ctx.as_of))
 
 
 def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:

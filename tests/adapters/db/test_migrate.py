@@ -15,7 +15,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(tables.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0003_engine"
+    assert current_revision(engine) == head_revision() == "0004_promise_paid"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:

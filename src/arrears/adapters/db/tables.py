@@ -249,6 +249,8 @@ promises = Table(
     Column("due_on", Date, nullable=False),
     Column("status", String(16), nullable=False),  # open, kept, broken
     Column("settled_on", Date),
+    # Paid towards the promise in its window up to the last run (the run adds what is new).
+    Column("paid", BigInteger, nullable=False, server_default="0"),
 )
 
 # Today's planned actions: the outbox. The key makes a re-run plan nothing twice.
