@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from arrears.adapters.book_folder import part_files
+from arrears.adapters.book_folder import BookFolder, part_files
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch import advance, day_step, pipeline, stages
@@ -40,21 +40,35 @@ AT = datetime(2025, 11, 18, 23, 30, tzinfo=UTC)
 SQL_FEEDS = ("borrowers", "loans", "installments", "payments", "contact_attempts", "promises")
 # Functions inside the steps whose time the profile shows (module, attribute).
 INSIDE = (
-    (advance, "fill_effective_due"), (advance, "step_day"), (day_step, "open_day"),
-    (day_step, "take_payments"), (day_step, "accrue_penalty"), (day_step, "close_day"),
-    (day_step, "_put_back"), (pipeline, "loan_states"), (pipeline, "stage_facts"),
-    (pipeline, "transition"), (stages, "_explain"), (pipeline, "due_candidates"),
-    (pipeline, "plan_actions"), (pipeline, "evaluate_promises"),
+    (advance, "step_day"), (day_step, "open_day"), (day_step, "take_payments"),
+    (day_step, "accrue_penalty"), (day_step, "close_day"), (pipeline, "summarise_loans"),
+    (pipeline, "states_from_summaries"), (pipeline, "stage_facts"), (pipeline, "transition"),
+    (stages, "_explain"), (pipeline, "due_candidates"), (pipeline, "plan_actions"),
+    (pipeline, "evaluate_promises"),
 )  # fmt: skip
 
 
 def prepare(directory: Path, loans: int, as_of: date) -> None:
-    """Write the book's inputs unless a book of this size is already there."""
+    """Write the book's inputs unless a book of this size is already there: payments as a
+    folder of parts, the history in one and each later day's in its own (as a lender's
+    daily feed arrives); the part of `as_of` is held back until the timed night."""
     if (directory / "loans.parquet").is_file():
         return
     started = time.perf_counter()
-    write_book(synthetic_frames(loans, as_of), directory)
+    tables = synthetic_frames(loans, as_of)
+    payments = tables.pop("payments")
+    write_book(tables, directory)
+    (directory / "payments").mkdir()
+    payments.filter(pl.col("paid_on") < as_of).write_parquet(directory / "payments/history.parquet")
+    payments.filter(pl.col("paid_on") == as_of).write_parquet(directory / "held-back.parquet")
     print(f"book written in {time.perf_counter() - started:.1f} s: {directory}")
+
+
+def deliver_payments(directory: Path, as_of: date) -> None:
+    """The timed night's payments arrive: the held-back part joins the payments folder."""
+    held = directory / "held-back.parquet"
+    if held.is_file():
+        held.rename(directory / f"payments/{as_of}.parquet")
 
 
 def catch_up(store: EngineStore, ctx: RunContext, label: str) -> None:
@@ -111,13 +125,17 @@ def timed_run(store: EngineStore, ctx: RunContext) -> dict[str, float]:
 
 
 def floor(store: ParquetEngineStore, as_of: date) -> float:
-    """Scan the Parquet columns the run reads (inputs and yesterday's state), sum the numbers."""
-    base = store.folder.run_before(as_of)
-    assert base is not None
-    files = [store.folder.input_path(n) for n in
-             ("loans", "installments", "payments", "contact_attempts", "promises")]  # fmt: skip
-    for table in ("loan_balances", "instalment_states"):
-        files += part_files(store.folder.table_path(base, table))
+    """Scan the book (its inputs and the state a run for as_of starts from), sum the numbers.
+
+    The state is every table the runs kept: the loan tables, every segment of active lines
+    and every table of settled lines (together: every loan and every line of the book).
+    """
+    names = ("loans", "installments", "payments", "contact_attempts", "promises")
+    files = [path for name in names for path in store.folder.input_parts(name)]
+    for run in store.folder.runs():
+        if run.as_of < as_of:
+            for table in ("loans", "instalment_states", "settled_lines"):
+                files += part_files(store.folder.table_path(run, table))
     started = time.perf_counter()
     for path in files:
         scan = pl.scan_parquet(path)
@@ -141,6 +159,7 @@ def parquet_run(directory: Path, loans: int, as_of: date) -> tuple[dict[str, flo
     app = build_app(None, None)
     store = ParquetEngineStore(directory)
     catch_up(store, app.run_context(as_of - timedelta(days=1)), "parquet")
+    deliver_payments(directory, as_of)
     times = timed_run(store, app.run_context(as_of))
     report("parquet", times)
     instalments = pl.scan_parquet(directory / "installments.parquet").select(pl.len()).collect()
@@ -162,7 +181,8 @@ def fill_database(url: str, directory: Path) -> EngineStore:
     with engine.connect() as conn:
         if conn.execute(select(func.count()).select_from(tables.loans)).scalar_one():
             return SqlEngineStore(engine)
-    read = {n: pl.read_parquet(directory / f"{n}.parquet") for n in SQL_FEEDS}
+    folder = BookFolder(directory)
+    read = {n: pl.concat([pl.read_parquet(p) for p in folder.input_parts(n)]) for n in SQL_FEEDS}
     extra = {
         "borrowers": [pl.format("借款人{}", pl.col("borrower_id")).alias("name")],
         "loans": [pl.lit("CNY").alias("currency")],

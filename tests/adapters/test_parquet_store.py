@@ -55,11 +55,11 @@ def test_a_run_killed_while_writing_leaves_the_previous_run(
     before = (book.folder.state / "runs.json").read_text(encoding="utf-8")
     written: list[str] = []
 
-    def dies_after_three(folder: Path, name: str, frame: pl.DataFrame) -> None:
+    def dies_after_three(folder: Path, name: str, frame: pl.DataFrame, **options: Any) -> None:
         if len(written) == 3:
             raise KeyboardInterrupt("killed")
         written.append(name)
-        book_folder.write_table(folder, name, frame)
+        book_folder.write_table(folder, name, frame, **options)
 
     monkeypatch.setattr(parquet_store, "write_table", dies_after_three)
     with pytest.raises(KeyboardInterrupt):
@@ -114,7 +114,7 @@ def test_a_back_dated_payment_replays_its_loan_to_a_fresh_runs_state(
         schema=TABLES["payments"].schema,
     )  # fmt: skip
     with_late = {**TABLES, "payments": pl.concat([TABLES["payments"], late])}
-    with_late["payments"].write_parquet(book.folder.input_path("payments"))
+    with_late["payments"].write_parquet(book.folder.input_parts("payments")[0])
     run(book, AS_OF)
     assert book.table(AS_OF, "replayed").get_column("loan_id").to_list() == [owed["loan_id"]]
     fresh = ParquetEngineStore(write_book(with_late, tmp_path / "fresh"))

@@ -1,35 +1,35 @@
 """A book as a folder of Parquet files: the inputs, and each run's state and outputs under state/.
 
-    DIR/borrowers.parquet loans.parquet installments.parquet payments.parquet
-        [contact_attempts.parquet promises.parquet holds.parquet opt_outs.parquet]
-    DIR/state/runs.json                  the completed runs: date, folder, summary (commit point)
-    DIR/state/run-<date>-<token>/<table>/part-*.parquet   one folder per completed run
+    DIR/<input>.parquet   or   DIR/<input>/*.parquet     an input: one file, or a folder of parts
+    DIR/state/runs.json                                  the completed runs (commit point)
+    DIR/state/run-<date>-<token>/<table>/part-*.parquet  one folder per completed run
+    DIR/state/zones/part-*.parquet                       phone zones worked out so far (a cache)
 
 A run writes its tables into a temporary folder, renames it into place, then replaces
 runs.json atomically: a run killed at any point leaves runs.json naming the previous complete
 run. A table is a folder of part files so that Spark's writers and ours give the same layout.
+Each run records the fingerprint (size and modification time) of every input part it read,
+so the next run knows which inputs changed. A run is `full` (every table of the whole book,
+as the Spark engine and the first releases wrote it), a `base` or a `delta` (parquet_store).
 """
 
 import json
 import os
 import secrets
 import shutil
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from arrears.adapters.book_tables import DONE_SCHEMA, INPUTS, ORDER, OUTPUTS, REQUIRED_INPUTS, typed
 from arrears.domain.errors import DomainError
 
 STATE_DIR = "state"
 RUNS_FILE = "runs.json"
-# Runs whose book state (balances, instalment states) is kept: the latest, to go on from, and
-# the one before it, to re-run the latest day from. Older runs keep their outputs only.
-KEPT_STATES = 2
-_STATE_TABLES = ("loan_balances", "instalment_states")
+Fingerprint = dict[str, list[int]]  # part name → [size, mtime_ns] (payments: + last day)
 
 
 class BookFolderError(DomainError):
@@ -38,13 +38,16 @@ class BookFolderError(DomainError):
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One completed run: its date, its folder under state/, when it finished, its summary."""
+    """One completed run: its date, folder, when it finished, its summary, and what it read."""
 
     as_of: date
     folder: str
     finished_at: str
     loans: int
     summary: dict[str, Any]
+    kind: str = "full"
+    inputs: dict[str, Fingerprint] = field(default_factory=dict)
+    terms: str = ""
 
 
 class BookFolder:
@@ -54,24 +57,43 @@ class BookFolder:
         self.root = root
         self.state = root / STATE_DIR
 
-    def input_path(self, name: str) -> Path:
-        """Where an input table lives (DIR/<name>.parquet)."""
-        return self.root / f"{name}.parquet"
+    def input_parts(self, name: str) -> list[Path]:
+        """The files of an input: DIR/<name>.parquet, or the parts of DIR/<name>/ in name order."""
+        single, folder = self.root / f"{name}.parquet", self.root / name
+        if single.is_file() and folder.is_dir():
+            raise BookFolderError(f"the book {self.root} has both {name}.parquet and {name}/")
+        return [single] if single.is_file() else part_files(folder)
 
-    def read_inputs(self) -> dict[str, pl.DataFrame]:
-        """Every input present, with its known columns (required ones must be there)."""
-        for name in REQUIRED_INPUTS:
-            if not self.input_path(name).is_file():
-                raise BookFolderError(f"the book {self.root} has no {name}.parquet")
+    def has_input(self, name: str) -> bool:
+        """Whether the book holds the input."""
+        return bool(self.input_parts(name))
+
+    def fingerprint(self, name: str) -> Fingerprint:
+        """Size and modification time of each part of an input (a changed part reads again)."""
         found = {}
-        for name, schema in INPUTS.items():
-            path = self.input_path(name)
-            if path.is_file():
-                present = pl.read_parquet_schema(path)
-                found[name] = typed(
-                    pl.read_parquet(path, columns=[c for c in schema if c in present]), schema
-                )
+        for path in self.input_parts(name):
+            stat = path.stat()
+            found[path.relative_to(self.root).as_posix()] = [stat.st_size, stat.st_mtime_ns]
         return found
+
+    def read_input(
+        self, name: str, schema: pl.Schema, parts: Iterable[str] | None = None
+    ) -> pl.DataFrame | None:
+        """An input's columns of `schema` that it has (all parts, or the named ones)."""
+        paths = self.input_parts(name)
+        if parts is not None:
+            wanted = set(parts)
+            paths = [p for p in paths if p.relative_to(self.root).as_posix() in wanted]
+        if not paths:
+            return None
+        try:
+            present = pl.read_parquet_schema(paths[0])
+            columns = [c for c in schema if c in present]
+            return pl.concat(
+                [pl.read_parquet(path, columns=columns) for path in paths], how="vertical_relaxed"
+            )
+        except (OSError, pl.exceptions.PolarsError) as error:
+            raise BookFolderError(f"cannot read input {name} of {self.root}: {error}") from None
 
     def runs(self) -> list[RunRecord]:
         """The completed runs, oldest first."""
@@ -81,7 +103,7 @@ class BookFolder:
         document = json.loads(path.read_text(encoding="utf-8"))
         return [
             RunRecord(date.fromisoformat(r["as_of"]), r["folder"], r["finished_at"], r["loans"],
-                      r["summary"])
+                      r["summary"], r.get("kind", "full"), r.get("inputs", {}), r.get("terms", ""))
             for r in document["runs"]
         ]  # fmt: skip
 
@@ -90,30 +112,16 @@ class BookFolder:
         earlier = [r for r in self.runs() if r.as_of < as_of]
         return earlier[-1] if earlier else None
 
-    def table_path(self, run: RunRecord, name: str) -> Path:
+    def run_of(self, folder: str) -> RunRecord:
+        """The completed run written in a folder."""
+        for run in self.runs():
+            if run.folder == folder:
+                return run
+        raise KeyError(folder)
+
+    def table_path(self, run: RunRecord | str, name: str) -> Path:
         """A run's table folder."""
-        return self.state / run.folder / name
-
-    def read_table(self, run: RunRecord, name: str) -> pl.DataFrame:
-        """A run's table (parts written by Spark come in any order: sorted by the table's key)."""
-        parts = part_files(self.table_path(run, name))
-        if not parts:
-            return typed(None, OUTPUTS[name])
-        frame = typed(pl.read_parquet(parts), OUTPUTS[name])
-        return frame.sort(ORDER[name]) if len(parts) > 1 else frame
-
-    def done_actions(self, before: date) -> pl.DataFrame:
-        """Planned actions of earlier runs whose outcome was recorded (the guards' history)."""
-        parts = [
-            part
-            for run in self.runs()
-            if run.as_of < before
-            for part in part_files(self.table_path(run, "plan"))
-        ]
-        if not parts:
-            return typed(None, DONE_SCHEMA)
-        plans = pl.scan_parquet(parts).filter(pl.col("status") != "planned")
-        return typed(plans.select(list(DONE_SCHEMA)).collect(), DONE_SCHEMA)
+        return self.state / (run if isinstance(run, str) else run.folder) / name
 
     def begin(self, as_of: date) -> Path:
         """A fresh temporary folder for a run's tables (left-overs of killed runs are removed)."""
@@ -124,17 +132,13 @@ class BookFolder:
         folder.mkdir()
         return folder
 
-    def commit(
-        self, folder: Path, as_of: date, at: datetime, loans: int, summary: dict[str, Any]
-    ) -> None:
-        """Make a written run folder the run of `as_of`: rename it, then switch runs.json."""
+    def commit(self, folder: Path, record: RunRecord, keep: Mapping[str, Iterable[str]]) -> None:
+        """Make a written run folder the run of `record.as_of` (named `record.folder`): rename
+        it, then switch runs.json; then drop the state tables no kept run reads (`keep`: per
+        run folder, the state tables still read)."""
         previous = {r.as_of: r for r in self.runs()}
-        replaced = previous.get(as_of)
-        if replaced is not None:
-            _carry_outcomes(folder, self.table_path(replaced, "plan"))
-        name = f"run-{as_of}-{secrets.token_hex(4)}"
-        folder.rename(self.state / name)
-        previous[as_of] = RunRecord(as_of, name, at.isoformat(), loans, summary)
+        folder.rename(self.state / record.folder)
+        previous[record.as_of] = record
         records = [previous[day] for day in sorted(previous)]
         _write_atomically(self.state / RUNS_FILE, {"runs": [_jsonable(r) for r in records]})
         # Folders no record names: the replaced run, and runs killed after their rename.
@@ -142,9 +146,15 @@ class BookFolder:
         for orphan in self.state.glob("run-*"):
             if orphan.name not in named:
                 shutil.rmtree(orphan, ignore_errors=True)
-        for old in records[:-KEPT_STATES]:
-            for table in _STATE_TABLES:
-                shutil.rmtree(self.table_path(old, table), ignore_errors=True)
+        for kept in records:
+            for table in STATE_TABLES:
+                if table not in keep.get(kept.folder, ()):
+                    shutil.rmtree(self.table_path(kept, table), ignore_errors=True)
+
+
+# Tables that are a run's state, kept only while a later run may read them (the rest of a
+# run's tables are its outputs, kept for good).
+STATE_TABLES = ("loan_balances", "instalment_states", "cases", "loans")
 
 
 def part_files(folder: Path) -> list[Path]:
@@ -154,29 +164,16 @@ def part_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix == ".parquet" and p.name[0] not in "._")
 
 
-def write_table(folder: Path, name: str, frame: pl.DataFrame) -> None:
+def write_table(
+    folder: Path, name: str, frame: pl.DataFrame, *, statistics: bool = False,
+    row_group_size: int | None = None,
+) -> None:  # fmt: skip
     """Write one table of a run as a single part."""
     target = folder / name
     target.mkdir(parents=True, exist_ok=True)
     # LZ4: about half zstd's write time on the run's critical path, and reads as fast.
-    frame.write_parquet(target / "part-0.parquet", compression="lz4", statistics=False)
-
-
-def _carry_outcomes(folder: Path, replaced_plan: Path) -> None:
-    """A re-run plans nothing twice: actions already carried out keep their recorded outcome."""
-    old_parts, new_parts = part_files(replaced_plan), part_files(folder / "plan")
-    if not old_parts or not new_parts:
-        return
-    done = pl.read_parquet(old_parts).filter(pl.col("status") != "planned")
-    if done.height == 0:
-        return
-    plan = pl.read_parquet(new_parts)
-    kept = done.select("action_key", pl.col("status").alias("s"), pl.col("outcome").alias("o"))
-    merged = plan.join(kept, on="action_key", how="left", maintain_order="left").with_columns(
-        pl.coalesce("s", "status").alias("status"), pl.coalesce("o", "outcome").alias("outcome")
-    )
-    shutil.rmtree(folder / "plan")
-    write_table(folder, "plan", typed(merged, OUTPUTS["plan"]).sort(ORDER["plan"]))
+    frame.write_parquet(target / "part-0.parquet", compression="lz4", statistics=statistics,
+                        row_group_size=row_group_size)  # fmt: skip
 
 
 def _jsonable(record: RunRecord) -> dict[str, Any]:

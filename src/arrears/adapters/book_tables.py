@@ -115,8 +115,10 @@ def assemble(
     as_of: date,
     terms: Terms,
     default_zones: Mapping[str, str],
+    known_zones: pl.DataFrame | None = None,
 ) -> RunFrames:
-    """The run's frames: the book with its stored state (back-dated loans start afresh)."""
+    """The run's frames: the book with its stored state (back-dated loans start afresh);
+    `known_zones`: phone zones worked out before (people_index.ZONES_SCHEMA)."""
     got = {name: typed(inputs.get(name), schema) for name, schema in INPUTS.items()}
     old = {name: typed(state.get(name), OUTPUTS[name]) for name in STATE}
     loans = fresh_loans(loan_terms(got["loans"], terms))
@@ -129,10 +131,10 @@ def assemble(
     # add up payments across their whole window (a bucket must not see fewer than the book).
     since = pl.lit(as_of - timedelta(days=HISTORY_DAYS)).cast(UTC)
     attempts = got["contact_attempts"].filter(pl.col("at") >= since).sort("at", maintain_order=True)
-    borrowers = _with_default_zone(got["borrowers"], loans, terms, default_zones)
+    borrowers = with_default_zone(got["borrowers"], loans, terms, default_zones)
     return RunFrames(
         Book(loans, instalments, payments),
-        people_from_frames(borrowers, attempts, got["holds"], got["opt_outs"]),
+        people_from_frames(borrowers, attempts, got["holds"], got["opt_outs"], known_zones),
         replay=replay,
         history=LoanHistory(attempts, typed(state.get("done"), DONE_SCHEMA), loans),
         cases=old["cases"],
@@ -208,7 +210,7 @@ def _instalments(schedule: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     return _laid(fresh, stored, ["loan_id", "seq"])
 
 
-def _with_default_zone(
+def with_default_zone(
     borrowers: pl.DataFrame, loans: pl.DataFrame, terms: Terms, default_zones: Mapping[str, str]
 ) -> pl.DataFrame:
     """Each borrower's pack default zone, from the jurisdiction of their first loan's product."""

@@ -22,46 +22,54 @@ CALL_OUTCOMES = ("connected", "no_answer", "busy", "refused", "failed", "sent", 
 FALLBACK_ZONE = "Asia/Shanghai"
 
 
+ZONE_KEYS = ("phone", "timezone", "default_zone")
+ZONES_SCHEMA = pl.Schema({
+    "phone": pl.String(), "timezone": pl.String(), "default_zone": pl.String(),
+    "zones": pl.String(), "day_zone": pl.String(),
+})  # fmt: skip
+
+
 class PhoneReach:
     """contact_plan.Reach over a borrowers frame (borrower_id, phone, timezone, default_zone):
     the recorded zone wins, else the number's zones, else the pack's default; the day zone is
-    the single candidate, else the pack's default."""
+    the single candidate, else the pack's default. `known` zones (ZONES_SCHEMA, e.g. a book's
+    cache) are reused; the ones worked out here are kept in `learned`."""
 
-    def __init__(self, borrowers: pl.DataFrame) -> None:
-        self._borrowers = borrowers.select("borrower_id", "phone", "timezone", "default_zone")
+    def __init__(self, borrowers: pl.DataFrame, known: pl.DataFrame | None = None) -> None:
+        self._borrowers = borrowers.select("borrower_id", *ZONE_KEYS)
+        self._known = known if known is not None else pl.DataFrame(schema=ZONES_SCHEMA)
         self._phones = PhonenumbersZones()
-        self._made: dict[tuple[str | None, str | None, str], tuple[str, str]] = {}
+        self.learned: list[tuple[str | None, str | None, str, str, str]] = []
 
     def of(self, borrower_ids: pl.Series) -> pl.DataFrame:
         """The phone, zones and day zone of the borrowers asked for (REACH_SCHEMA)."""
         wanted = pl.DataFrame({"borrower_id": borrower_ids.unique()})
         rows = self._borrowers.join(wanted, on="borrower_id", how="semi")
-        zones, days = [], []
-        for phone, recorded, default in rows.select(
-            "phone", "timezone", "default_zone"
-        ).iter_rows():
-            key = (phone, recorded, default)
-            found = self._made.get(key)
-            if found is None:
+        found = rows.join(self._known, on=list(ZONE_KEYS), how="left", nulls_equal=True)
+        missing = found.filter(pl.col("zones").is_null()).select(ZONE_KEYS).unique()
+        if missing.height:
+            made = []
+            for phone, recorded, default in missing.iter_rows():
                 own = self._phones.zones(phone, default, recorded)
-                found = self._made[key] = (
-                    ZONE_SEPARATOR.join(own),
-                    own[0] if len(own) == 1 else default,
-                )
-            zones.append(found[0])
-            days.append(found[1])
-        return rows.select(
-            "borrower_id", "phone", pl.Series("zones", zones, pl.String),
-            pl.Series("day_zone", days, pl.String),
-        ).cast(REACH_SCHEMA)  # fmt: skip
+                day = own[0] if len(own) == 1 else default
+                made.append((phone, recorded, default, ZONE_SEPARATOR.join(own), day))
+            self.learned += made
+            more = pl.DataFrame(made, schema=ZONES_SCHEMA, orient="row")
+            self._known = pl.concat([self._known, more])
+            found = rows.join(self._known, on=list(ZONE_KEYS), how="left", nulls_equal=True)
+        return found.select(list(REACH_SCHEMA)).cast(REACH_SCHEMA)
 
 
 def people_from_frames(
-    borrowers: pl.DataFrame, attempts: pl.DataFrame, holds: pl.DataFrame, opt_outs: pl.DataFrame
+    borrowers: pl.DataFrame,
+    attempts: pl.DataFrame,
+    holds: pl.DataFrame,
+    opt_outs: pl.DataFrame,
+    known_zones: pl.DataFrame | None = None,
 ) -> People:
     """People from frames: borrowers (borrower_id, phone, timezone, default_zone), attempts
-    (ordered by time), holds and opt-outs."""
-    return People.of_frames(PhoneReach(borrowers), attempts, holds, opt_outs)
+    (ordered by time), holds and opt-outs; `known_zones` as PhoneReach takes them."""
+    return People.of_frames(PhoneReach(borrowers, known_zones), attempts, holds, opt_outs)
 
 
 class KeyedRows(Mapping[str, list[V]]):

@@ -9,6 +9,7 @@ borrowers because each Python task has a fixed cost (a task per borrower would n
 """
 
 import os
+import secrets
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from arrears.adapters.book_folder import BookFolder, part_files
+from arrears.adapters.book_folder import STATE_TABLES, BookFolder, RunRecord, part_files
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
     INPUTS,
@@ -31,7 +32,7 @@ from arrears.adapters.book_tables import (
     outputs,
     typed,
 )
-from arrears.adapters.parquet_store import pack_zones
+from arrears.adapters.parquet_store import ParquetEngineStore, pack_zones
 from arrears.adapters.spark_summary import TOTALS, summary_frames, totals_of
 from arrears.adapters.spark_tables import SlotUnion
 from arrears.batch.book import PAYMENT_SCHEMA
@@ -124,6 +125,7 @@ class SparkEngine:
     def run_day(self, ctx: RunContext, at: datetime) -> dict[str, Any]:
         """The end of day for ctx.as_of, as batch.run.run_day, with the pipeline on Spark."""
         runs = self.folder.runs()
+        previous = self.folder.run_before(ctx.as_of)
         if runs and ctx.as_of < runs[-1].as_of:
             raise RunRefused(
                 f"the book was already run up to {runs[-1].as_of}; a run for {ctx.as_of} would "
@@ -148,7 +150,16 @@ class SparkEngine:
             since = max((r.as_of for r in runs if r.as_of < ctx.as_of), default=None)
             summary = summarise(frames, ctx.as_of, since)
         assert frames.states is not None
-        self.folder.commit(folder, ctx.as_of, at, frames.states.height, summary)
+        record = RunRecord(
+            ctx.as_of, f"run-{ctx.as_of}-{secrets.token_hex(4)}", at.isoformat(),
+            frames.states.height, summary, "full",
+            {name: self.folder.fingerprint(name) for name in INPUTS}, "",
+        )  # fmt: skip
+        # A full run holds the whole state; the previous run's is kept to re-run this day.
+        keep = {record.folder: set(STATE_TABLES)}
+        if previous is not None:
+            keep |= ParquetEngineStore(self.folder.root).state_tables(previous)
+        self.folder.commit(folder, record, keep)
         return summary
 
     def _table(self, result: "DataFrame", kind: str) -> "DataFrame":
@@ -163,20 +174,18 @@ class SparkEngine:
         """Every table the run reads, as the input union's rows keyed by bucket."""
         from pyspark.sql import functions
 
-        loans = self._read(self.folder.input_path("loans"))
+        loans = self._read_input("loans")
         hashed = functions.xxhash64("borrower_id")
         bucket = functions.pmod(hashed, functions.lit(self.buckets)).cast("int")
         owners = loans.select("loan_id", bucket.alias("bucket"))
         tables = {
-            f"input:{name}": self._read(self.folder.input_path(name))
+            f"input:{name}": self._read_input(name)
             for name in INPUTS
-            if self.folder.input_path(name).is_file()
+            if self.folder.has_input(name)
         }
         base = self.folder.run_before(as_of)
         if base is not None:
-            for name in STATE:
-                if part_files(self.folder.table_path(base, name)):
-                    tables[f"state:{name}"] = self._read(self.folder.table_path(base, name))
+            tables |= self._state(base)
             done = [str(p) for r in self.folder.runs() if r.as_of < as_of
                     for p in part_files(self.folder.table_path(r, "plan"))]  # fmt: skip
             if done:
@@ -193,6 +202,28 @@ class SparkEngine:
     def _read(self, path: Path) -> "DataFrame":
         """A Parquet file or table folder."""
         return self.spark.read.parquet(str(path))
+
+    def _read_input(self, name: str) -> "DataFrame":
+        """An input: its file, or every part of its folder."""
+        return self.spark.read.parquet(*(str(p) for p in self.folder.input_parts(name)))
+
+    def _state(self, run: RunRecord) -> dict[str, "DataFrame"]:
+        """The whole book's state after a run. A full run's tables are read by Spark; the
+        local engine's incremental state is put together by the Parquet store on the driver
+        (one machine's memory: docs/SPARK.md) and handed to Spark as Arrow."""
+        if run.kind == "full":
+            return {
+                f"state:{name}": self._read(self.folder.table_path(run, name))
+                for name in STATE
+                if part_files(self.folder.table_path(run, name))
+            }
+        whole = ParquetEngineStore(self.folder.root).full_state(run)
+        with quiet_pandas():
+            return {
+                f"state:{name}": self.spark.createDataFrame(frame.to_arrow())
+                for name, frame in whole.items()
+                if name in STATE
+            }
 
 
 def _slots(kind: str, columns: list[str]) -> list["Column"]:

@@ -21,9 +21,10 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
     ledger = LedgerArrays.of(book.loans, book.instalments)
     ledger.fill_effective_due(terms, as_of)
     payments = DayPayments.of(book.payments, book.loans.get_column("loan_id"), start, as_of)
+    first_day = ledger.state + 1  # each loan's first day stepped by this run
     for day in range(day_number(start), day_number(as_of) + 1):
         step_day(ledger, day, payments.on(day), out)
-    # Runs still open at the end are written as they stand; the next run extends them.
-    open_runs = np.flatnonzero(ledger.rows["run_last"] >= day_number(start))
+    # Runs this run extended are written as they stand; the next run may extend them again.
+    open_runs = np.flatnonzero(ledger.rows["run_last"] >= first_day[ledger.li])
     out.add("charges", run_records(ledger, open_runs))
     return book.with_frames(loans=ledger.loans_frame(), instalments=ledger.instalments_frame()), out

@@ -58,7 +58,8 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
         "planned_actions": _counts(frames.plan, "action"),
         "blocked_contacts": dict(blocked.iter_rows()),
         "promises": _counts(frames.promises, "status"),
-        "days_run": frames.postings.days,
+        # The days the run covered: since the last run, else from the first contract date.
+        "days_run": (as_of - since).days if since else frames.postings.days,
     }
 
 
