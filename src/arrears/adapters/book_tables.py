@@ -71,7 +71,9 @@ OUTPUTS: dict[str, pl.Schema] = {
     "instalment_states": pl.Schema(
         {k: v for k, v in INSTALMENT_SCHEMA.items() if k not in _SCHEDULE_COLUMNS}
     ),
-    "cases": CASE_SCHEMA,
+    "cases": pl.Schema(  # as written: texts (the run keeps them as categories)
+        {n: pl.String() if t == pl.Categorical() else t for n, t in CASE_SCHEMA.items()}
+    ),
     "promises": PROMISE_SCHEMA,
     "loan_states": LOAN_STATE_SCHEMA,
     "plan": PLAN_SCHEMA,
@@ -247,14 +249,10 @@ def _promises(given: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     ).sort("promise_id")
 
 
-def outputs(frames: RunFrames, payments: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The tables a run writes, typed; `payments` is every payment fed in (for the watermark)."""
-    assert frames.states is not None, "the pipeline ran"
+def outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
+    """The tables every run writes, typed and sorted: postings, plan, blocked, promises and
+    the loans rebuilt (the state tables are the store's: `state_outputs` for a full run)."""
     book, posted = frames.book, frames.postings
-    seen = _payments_seen(payments, book.loans.select("loan_id", "state_date"))
-    balances = book.loans.join(seen, on="loan_id", how="left", maintain_order="left").with_columns(
-        pl.col("payments_seen", "payments_sum").fill_null(0)
-    )
     charges = posted.frame("charges").unique(ORDER["charges"], keep="last", maintain_order=True)
     cuts = (
         posted.frame("cuts").group_by(ORDER["cuts"]).agg(pl.col("amount").sum())
@@ -265,14 +263,24 @@ def outputs(frames: RunFrames, payments: pl.DataFrame) -> dict[str, pl.DataFrame
         posted.frame("allocations").group_by(ORDER["allocations"]).agg(pl.col("amount").sum())
     )
     tables = {
-        "loan_balances": balances, "instalment_states": book.instalments,
-        "cases": frames.cases, "promises": frames.promises, "loan_states": frames.states,
-        "plan": frames.plan, "blocked": frames.blocked, "charges": charges, "cuts": cuts,
-        "allocations": allocations, "replayed": frames.replay,
+        "promises": frames.promises, "plan": frames.plan, "blocked": frames.blocked,
+        "charges": charges, "cuts": cuts, "allocations": allocations, "replayed": frames.replay,
     }  # fmt: skip
-    big = {"loan_balances", "instalment_states"}  # kept in the book's order: sorting costs
+    return {name: typed(frame, OUTPUTS[name]).sort(ORDER[name]) for name, frame in tables.items()}
+
+
+def state_outputs(frames: RunFrames, payments: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The whole state of a full run (every loan worked); `payments`: every payment fed in."""
+    assert frames.states is not None, "the pipeline ran"
+    book = frames.book
+    seen = _payments_seen(payments, book.loans.select("loan_id", "state_date"))
+    balances = book.loans.join(seen, on="loan_id", how="left", maintain_order="left").with_columns(
+        pl.col("payments_seen", "payments_sum").fill_null(0)
+    )
     return {
-        name: typed(frame, OUTPUTS[name]) if name in big else
-        typed(frame, OUTPUTS[name]).sort(ORDER[name])
-        for name, frame in tables.items()
-    }  # fmt: skip
+        # Kept in the book's order: sorting ten million lines costs.
+        "loan_balances": typed(balances, OUTPUTS["loan_balances"]),
+        "instalment_states": typed(book.instalments, OUTPUTS["instalment_states"]),
+        "cases": typed(frames.cases, OUTPUTS["cases"]).sort(ORDER["cases"]),
+        "loan_states": typed(frames.states, OUTPUTS["loan_states"]).sort(ORDER["loan_states"]),
+    }

@@ -1,26 +1,26 @@
 """The columnar run's store over a folder of Parquet files (batch.ports.EngineStore).
 
 A night reads the loan table (loan_table.py: every loan's terms, totals, last summary and
-case) and the instalment lines of only the loans it must work: those whose summary says they
-may change today (`wake_on`), those with money arriving, and those rebuilt from their
-contract date (a back-dated payment). Every other loan rests: its state on the day follows
-from its summary. The night writes the loan table's changed rows, the worked loans' lines
-(line_segments.py) and its outputs. A night that finds the loans or instalments input, a
-payments part already read, or the product terms changed, the first night, a night after a
-Spark run, and any night of a store made with `work_all` read the whole book instead and
-write a new base (book_tables.assemble, as the Spark engine does per bucket).
+case) and the instalment lines of only the loans it must work (book_night.py); every other
+loan rests, its state following from its summary. It writes the loan table's changed rows,
+the worked loans' lines (line_segments.py) and its outputs. A night that finds the loans or
+instalments input, a payments part already read, or the product terms changed, the first
+night, a night after a Spark run, and any night of a store made with `work_all` read the
+whole book instead and write a new base (book_tables.assemble, as Spark does per bucket).
 """
 
 import hashlib
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
+from arrears.adapters import book_night
 from arrears.adapters.book_folder import (
     BookFolder,
     BookFolderError,
@@ -33,44 +33,35 @@ from arrears.adapters.book_tables import (
     DONE_SCHEMA,
     HISTORY_DAYS,
     INPUTS,
-    LOAN_STATE_SCHEMA,
     ORDER,
     OUTPUTS,
     REQUIRED_INPUTS,
-    UTC,
     assemble,
     outputs,
     typed,
     with_default_zone,
 )
+from arrears.adapters.book_views import STATE_VIEWS, chain_of, full_state, read_table
 from arrears.adapters.compliance_pack import contact_packs
-from arrears.adapters.line_segments import (
-    read_all_lines,
-    read_lines,
-    settled_on,
-    write_segment,
-    write_settled,
-)
+from arrears.adapters.line_segments import settled_on, write_segment, write_settled
 from arrears.adapters.loan_table import (
-    DYNAMIC,
+    CASE,
     SCHEMA,
-    STATIC,
+    changed_cases,
     delta_rows,
+    positions,
     read_loan_table,
+    scatter_rows,
     write_loan_table,
 )
 from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
-from arrears.batch.ageing import states_from_summaries
-from arrears.batch.book import LOAN_SCHEMA, Book, fresh_instalments
 from arrears.batch.contact_plan import People
-from arrears.batch.pipeline import RunFrames, resting_schema
-from arrears.batch.stages import CASE_SCHEMA
+from arrears.batch.pipeline import RunFrames
 from arrears.domain.terms import Terms
 
 CHAIN_LIMIT = 10  # delta runs after a base before the next night writes a base again
-# Inputs whose change sends a night down the whole-book path.
-_WHOLE_BOOK_INPUTS = ("loans", "installments")
+_WHOLE_BOOK_INPUTS = ("loans", "installments")  # a change here sends a night down the long way
 
 
 def pack_zones() -> dict[str, str]:
@@ -89,14 +80,14 @@ class _Night:
     """What load learned that save needs."""
 
     previous: RunRecord | None
-    whole: bool  # read the whole book (and write a base)
     prints: dict[str, Fingerprint]
     terms: str
     reach: PhoneReach
-    chain: list[str] = field(default_factory=list)  # the previous run's loan-table chain
-    table: pl.DataFrame | None = None  # the previous run's loan table (incremental nights)
-    payments: pl.DataFrame | None = None  # every payment (whole-book nights: the watermark)
-    fresh: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema={"loan_id": pl.String}))
+    chain: list[str]  # the previous run's loan-table chain (incremental nights)
+    table: pl.DataFrame | None  # the previous run's loan table (incremental nights)
+    payments: pl.DataFrame | None  # every payment (whole-book nights: the watermark)
+    fresh: pl.Series  # loans whose lines were built afresh tonight
+    at: np.ndarray  # the worked loans' positions in the loan table (the book's order)
 
 
 class ParquetEngineStore:
@@ -154,8 +145,7 @@ class ParquetEngineStore:
             return True
         if any(prints[name] != previous.inputs.get(name) for name in _WHOLE_BOOK_INPUTS):
             return True
-        seen = previous.inputs.get("payments", {})
-        now = prints["payments"]
+        seen, now = previous.inputs.get("payments", {}), prints["payments"]
         # A payments part read before and changed or gone: which payments moved is unknown.
         return any(part not in now or now[part][:2] != was[:2] for part, was in seen.items())
 
@@ -187,15 +177,15 @@ class ParquetEngineStore:
             for name, schema in INPUTS.items()
             if (frame := self.folder.read_input(name, schema)) is not None
         }
-        state = self.full_state(previous) if previous is not None else {}
+        state = full_state(self.folder, previous) if previous is not None else {}
         state["done"] = self.done_actions(as_of)
         frames = assemble(inputs, state, as_of, terms, self.default_zones,
                           read_zones(self.folder.state))  # fmt: skip
         reach = frames.people.reach
         assert isinstance(reach, PhoneReach)
-        loans = frames.book.loans.select("loan_id")
-        self._night = _Night(previous, True, prints, key, reach, payments=inputs["payments"],
-                             fresh=loans)  # fmt: skip
+        fresh = frames.book.loans.get_column("loan_id")
+        self._night = _Night(previous, prints, key, reach, [], None, inputs["payments"], fresh,
+                             np.arange(fresh.len()))  # fmt: skip
         return frames
 
     def _load_night(
@@ -206,46 +196,21 @@ class ParquetEngineStore:
         as_of: date,
         terms: Terms,
     ) -> RunFrames:
-        chain = self._chain(previous)
+        chain = chain_of(self.folder, previous)
         table = read_loan_table(self.folder.state, chain)
         payments = self._new_payments(previous, prints, as_of)
-        # Money dated on or before the last run arrived late: its loan is rebuilt from its
-        # contract date, as a whole-book run would (its payments up to then changed).
-        late = pl.col("paid_on") <= previous.as_of
-        replay = payments.filter(late).select("loan_id").unique().sort("loan_id")
-        first_paid = (
-            payments.filter(~late)
-            .group_by("loan_id")
-            .agg(pl.col("paid_on").min().alias("first_paid"))
-        )
-        marked = table.join(first_paid, on="loan_id", how="left", maintain_order="left")
-        rebuilt = pl.col("loan_id").is_in(replay.get_column("loan_id").implode())
-        woken = (
-            (pl.col("wake_on") <= as_of) | (pl.col("first_paid") <= as_of) | rebuilt
-        ).fill_null(False)
-        worked = marked.filter(woken & ~rebuilt)
-        book = self._book(worked, table.filter(rebuilt), payments, replay, as_of, terms)
-        resting = marked.filter(~woken).select(list(resting_schema())).cast(resting_schema())
-        cases = table.filter(pl.col("stage").is_not_null()).select(
-            "loan_id", "borrower_id", "stage", "entered_on", "reason", "ladder", "arm",
-            pl.lit(previous.as_of).alias("as_of"),
-        ).cast(CASE_SCHEMA)  # fmt: skip
+        tonight = book_night.split(table, payments, previous.as_of, as_of)
+        book = book_night.worked_book(self.folder, table, tonight, payments, as_of)
         people, history, reach = self._people(table, as_of, terms)
-        self._night = _Night(previous, False, prints, key, reach, chain, table, fresh=replay)
+        fresh = table.get_column("loan_id").gather(tonight.rebuilt)
+        at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
+        self._night = _Night(previous, prints, key, reach, chain, table, None, fresh, at)
         return RunFrames(
-            book, people, resting=resting, replay=replay, history=history, cases=cases,
+            book, people, stored=book_night.stored(table, tonight),
+            replay=fresh.to_frame(), history=history,
+            cases=book_night.stored_cases(table, previous.as_of),
             promises=self._promises(previous),
         )  # fmt: skip
-
-    def _chain(self, run: RunRecord) -> list[str]:
-        """The run folders whose loan tables make up `run`'s: its base, then the deltas."""
-        runs = [r for r in self.folder.runs() if r.as_of <= run.as_of]
-        chain: list[str] = []
-        for record in reversed(runs):
-            chain.append(record.folder)
-            if record.kind == "base":
-                return chain[::-1]
-        raise BookFolderError(f"the run of {run.as_of} has no base run before it")
 
     def _new_payments(
         self, previous: RunRecord, prints: dict[str, Fingerprint], as_of: date
@@ -267,81 +232,25 @@ class ParquetEngineStore:
         found = pl.concat(frames).filter(pl.col("paid_on") <= as_of)
         return found.unique("payment_id", keep="first", maintain_order=True)
 
-    def _book(
-        self,
-        worked: pl.DataFrame,
-        rebuilt: pl.DataFrame,
-        payments: pl.DataFrame,
-        replay: pl.DataFrame,
-        as_of: date,
-        terms: Terms,
-    ) -> Book:
-        """The loans to work tonight: resting ones brought to the day before their first
-        event with their stored lines, and back-dated ones rebuilt from their contract date."""
-        gap = pl.min_horizontal("wake_on", "first_paid", pl.lit(as_of)) - pl.duration(days=1)
-        day = pl.max_horizontal("state_date", gap)
-        # Resting days change nothing but the allowance: each adds the outstanding principal.
-        rolled = worked.with_columns(
-            (pl.col("principal_days") + pl.col("outstanding_principal")
-             * (day - pl.col("state_date")).dt.total_days()).alias("principal_days"),
-            day.alias("state_date"),
-        )  # fmt: skip
-        loans = rolled.select(list(LOAN_SCHEMA))
-        lines = read_lines(self.folder.state, worked.select("segment", "seg_row", "seg_rows"))
-        if replay.height:
-            fresh, fresh_lines = self._rebuild(rebuilt, replay, terms)
-            loans = pl.concat([loans, fresh]).sort("loan_id")
-            lines = pl.concat([lines, fresh_lines]).sort("loan_id", "due_date", "seq")
-            payments = pl.concat([payments, self._payments_of(replay)]).unique(
-                "payment_id", keep="first", maintain_order=True
-            )
-        kept = payments.join(loans.select("loan_id"), on="loan_id", how="semi")
-        return Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of))
-
-    def _rebuild(
-        self, rebuilt: pl.DataFrame, replay: pl.DataFrame, terms: Terms
-    ) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Loans rebuilt from their contract date: fresh state and fresh lines from the input."""
-        wanted = replay.get_column("loan_id").implode()
-        given = self.folder.read_input("installments", INPUTS["installments"])
-        schedule = typed(given, INPUTS["installments"]).filter(pl.col("loan_id").is_in(wanted))
-        lines = fresh_instalments(schedule.with_columns(pl.lit(None, pl.Date).alias("eff_due")))
-        loans = rebuilt.select(list(STATIC)).with_columns(
-            (pl.col("contract_date") - pl.duration(days=1)).alias("state_date"),
-            pl.lit(0, pl.Int64).alias("charged"), pl.lit(0, pl.Int64).alias("principal_days"),
-            pl.lit(0, pl.Int64).alias("credit"),
-        ).select(list(LOAN_SCHEMA))  # fmt: skip
-        del terms  # the stored terms are tonight's: the terms fingerprint did not change
-        return loans, lines
-
-    def _payments_of(self, replay: pl.DataFrame) -> pl.DataFrame:
-        """Every payment of some loans (a rebuilt loan applies them all again)."""
-        schema = INPUTS["payments"]
-        every = typed(self.folder.read_input("payments", schema), schema)
-        return every.filter(pl.col("loan_id").is_in(replay.get_column("loan_id").implode()))
-
     def _people(
         self, table: pl.DataFrame, as_of: date, terms: Terms
     ) -> tuple[People, LoanHistory, PhoneReach]:
         """People the planner asks about, and the loans' action history for the guards."""
         got = {
             name: typed(self.folder.read_input(name, INPUTS[name]), INPUTS[name])
-            for name in ("borrowers", "contact_attempts", "holds", "opt_outs")
+            for name in ("borrowers", "holds", "opt_outs")
         }
-        owners = table.select("loan_id", "borrower_id", "product")
+        owners = table.select("loan_id", "borrower_id", pl.col("product").cast(pl.String))
         borrowers = with_default_zone(got["borrowers"], owners, terms, self.default_zones)
         reach = PhoneReach(borrowers, read_zones(self.folder.state))
-        since = pl.lit(as_of - timedelta(days=HISTORY_DAYS)).cast(UTC)
-        attempts = (
-            got["contact_attempts"].filter(pl.col("at") >= since).sort("at", maintain_order=True)
-        )
+        attempts = book_night.attempts_since(self.folder, as_of, HISTORY_DAYS)
         people = People.of_frames(reach, attempts, got["holds"], got["opt_outs"])
         return people, LoanHistory(attempts, self.done_actions(as_of), owners), reach
 
     def _promises(self, previous: RunRecord) -> pl.DataFrame:
         """The promises fed in, with what the last run judged of them."""
         given = typed(self.folder.read_input("promises", INPUTS["promises"]), INPUTS["promises"])
-        stored = self.read_table(previous, "promises")
+        stored = read_table(self.folder, previous, "promises")
         judged = stored.select(
             "promise_id", pl.col("status").alias("s"), pl.col("settled_on").alias("o"),
             pl.col("paid").alias("p"),
@@ -366,15 +275,13 @@ class ParquetEngineStore:
         name = f"run-{as_of}-{secrets.token_hex(4)}"
         lines = frames.book.instalments
         settled = settled_on(as_of)
-        wake = frames.summaries.select("loan_id", "wake_on")
-        spans = write_segment(folder, lines.filter(~settled), wake)
+        mine = _worked_summaries(frames.summaries, frames.book.loans, night)
+        spans = write_segment(folder, lines.filter(~settled), mine.select("loan_id", "wake_on"))
         write_settled(folder, lines.filter(settled))
-        table = self._new_table(frames, night, spans, name, as_of)
+        table, changed = self._new_table(frames, mine, night, spans, name, as_of)
         base = night.table is None or len(night.chain) >= CHAIN_LIMIT
-        write_loan_table(
-            folder, table if night.table is None or base else delta_rows(table, night.table)
-        )
-        for table_name, frame in self._outputs(frames, night, as_of).items():
+        write_loan_table(folder, table if base else delta_rows(table, changed))
+        for table_name, frame in self._outputs(frames, as_of).items():
             write_table(folder, table_name, frame, statistics=table_name == "plan")
         add_zones(self.folder.state, night.reach.learned)
         record = RunRecord(as_of, name, at.isoformat(), frames.states.height, summary,
@@ -384,64 +291,76 @@ class ParquetEngineStore:
         self._night = None
 
     def _new_table(
-        self, frames: RunFrames, night: _Night, spans: pl.DataFrame, name: str, as_of: date
-    ) -> pl.DataFrame:
-        """Every loan's row after tonight: the worked loans' new totals, summaries and lines;
-        every loan's case."""
-        assert frames.summaries is not None
+        self,
+        frames: RunFrames,
+        summaries: pl.DataFrame,
+        night: _Night,
+        spans: pl.DataFrame,
+        name: str,
+        as_of: date,
+    ) -> tuple[pl.DataFrame, np.ndarray]:
+        """Every loan's row after tonight, and the positions of the rows that changed: the
+        worked loans' new totals, summaries and lines (`summaries`: theirs), every case."""
         worked = frames.book.loans
+        rows = pl.concat([worked.drop("credit", "charged"), summaries.drop(
+            "loan_id", "borrower_id", "product", "grace_days")], how="horizontal")  # fmt: skip
+        rows = self._lines_of(rows, spans, night, name, as_of)
+        if night.table is None:
+            assert night.payments is not None
+            table = rows.join(_watermark(night.payments, worked), on="loan_id", how="left",
+                              maintain_order="left")  # fmt: skip
+            table = _with_cases(table.with_columns(pl.lit(None, pl.String).alias("stage")),
+                                frames.cases).select(list(SCHEMA)).cast(SCHEMA)  # fmt: skip
+            return table, np.arange(table.height)
+        previous, at = night.table, night.at
+        seen = previous.select("payments_seen", "payments_sum")[at]
+        fresh = rows.get_column("loan_id").is_in(night.fresh.implode())
         applied = frames.applied.group_by("loan_id").agg(
             pl.len().cast(pl.Int64).alias("n"), pl.col("amount").sum().alias("s")
         )
-        fresh = pl.col("loan_id").is_in(night.fresh.get_column("loan_id").implode())
-        before = (
-            night.table.select("loan_id", "payments_seen", "payments_sum")
-            if night.table is not None
-            else pl.DataFrame(schema={"loan_id": pl.String, "payments_seen": pl.Int64,
-                                      "payments_sum": pl.Int64})
+        got = rows.select("loan_id").join(applied, on="loan_id", how="left", maintain_order="left")
+        rows = rows.with_columns(
+            pl.when(fresh).then(0).otherwise(seen.get_column("payments_seen"))
+            .add(got.get_column("n").fill_null(0)).alias("payments_seen"),
+            pl.when(fresh).then(0).otherwise(seen.get_column("payments_sum"))
+            .add(got.get_column("s").fill_null(0)).alias("payments_sum"),
         )  # fmt: skip
-        rows = (
-            worked.join(frames.summaries.drop("borrower_id", "product", "grace_days", "credit",
-                                              "charged"), on="loan_id", how="left")
-            .join(spans, on="loan_id", how="left")
-            .join(applied, on="loan_id", how="left")
-            .join(before, on="loan_id", how="left")
-            .with_columns(
-                pl.when(pl.col("seg_rows").is_not_null()).then(pl.lit(name)).alias("segment"),
-                pl.col("seg_row").fill_null(0), pl.col("seg_rows").fill_null(0),
-                pl.when(fresh).then(pl.lit(as_of)).alias("lines_since_new"),
-                (pl.when(fresh).then(0).otherwise(pl.col("payments_seen").fill_null(0))
-                 + pl.col("n").fill_null(0)).alias("payments_seen"),
-                (pl.when(fresh).then(0).otherwise(pl.col("payments_sum").fill_null(0))
-                 + pl.col("s").fill_null(0)).alias("payments_sum"),
-            )
-        )  # fmt: skip
-        if night.whole:
-            assert night.payments is not None
-            rows = rows.drop("payments_seen", "payments_sum").join(
-                _watermark(night.payments, worked), on="loan_id", how="left"
-            )
-            table = rows.with_columns(pl.col("lines_since_new").alias("lines_since"))
-        else:
-            assert night.table is not None
-            previous = night.table
-            since = previous.select("loan_id", "lines_since")
-            rows = rows.join(since, on="loan_id", how="left").with_columns(
-                pl.coalesce("lines_since_new", "lines_since").alias("lines_since")
-            )
-            table = _replace_rows(previous, rows)
-        return _with_cases(table, frames.cases).select(list(SCHEMA)).cast(SCHEMA)
+        table = _with_cases(scatter_rows(previous, at, rows), frames.cases)
+        return table, np.concatenate([at, changed_cases(table, previous)])
 
-    def _outputs(self, frames: RunFrames, night: _Night, as_of: date) -> dict[str, pl.DataFrame]:
+    def _lines_of(
+        self, rows: pl.DataFrame, spans: pl.DataFrame, night: _Night, name: str, as_of: date
+    ) -> pl.DataFrame:
+        """Worked loans' rows with where their active lines now are (tonight's segment), and
+        since when their settled lines count (tonight, for loans built afresh)."""
+        spans = spans.sort("loan_id")  # the loans with active lines, as a subsequence of rows
+        has = rows.get_column("loan_id").is_in(spans.get_column("loan_id").implode())
+        where = has.arg_true()
+        seg_row = pl.Series("seg_row", np.zeros(rows.height, np.int64)).scatter(
+            where, spans.get_column("seg_row")
+        )
+        seg_rows = pl.Series("seg_rows", np.zeros(rows.height, np.int64)).scatter(
+            where, spans.get_column("seg_rows")
+        )
+        fresh = rows.get_column("loan_id").is_in(night.fresh.implode())
+        if night.table is not None:
+            before = night.table.get_column("lines_since").gather(night.at)
+        else:
+            before = pl.Series([None] * rows.height, dtype=pl.Date)
+        return rows.with_columns(
+            pl.when(has).then(pl.lit(name)).otherwise(None).alias("segment"), seg_row, seg_rows,
+            pl.when(fresh).then(pl.lit(as_of)).otherwise(before).alias("lines_since"),
+        )  # fmt: skip
+
+    def _outputs(self, frames: RunFrames, as_of: date) -> dict[str, pl.DataFrame]:
         """The run's output tables (plan outcomes already recorded on a re-run are kept)."""
-        payments = night.payments if night.payments is not None else frames.applied
-        written = outputs(frames, payments)
-        kept = {n: f for n, f in written.items() if n not in ("loan_balances",
-                "instalment_states", "cases", "loan_states")}  # fmt: skip
+        written = outputs(frames)
         replaced = [r for r in self.folder.runs() if r.as_of == as_of]
         if replaced:
-            kept["plan"] = _carry_outcomes(kept["plan"], self.read_table(replaced[0], "plan"))
-        return kept
+            written["plan"] = _carry_outcomes(
+                written["plan"], read_table(self.folder, replaced[0], "plan")
+            )
+        return written
 
     def _keep(self, night: _Night, table: pl.DataFrame, chain: list[str]) -> dict[str, set[str]]:
         """The state tables the kept runs read: this run's (to go on from) and the previous
@@ -459,7 +378,7 @@ class ParquetEngineStore:
         loan table `table`, when already read, saves reading it again)."""
         if run.kind == "full":
             return {run.folder: {"loan_balances", "instalment_states", "cases"}}
-        chain = self._chain(run)
+        chain = chain_of(self.folder, run)
         if table is None:
             table = read_loan_table(self.folder.state, chain)
         return _tables_read(chain, table)
@@ -472,48 +391,13 @@ class ParquetEngineStore:
         if not found:
             raise KeyError(f"no run for {as_of}")
         run = found[0]
-        if run.kind == "full" or name not in ("loan_balances", "instalment_states", "cases",
-                                              "loan_states"):  # fmt: skip
-            return self.read_table(run, name)
-        return self.full_state(run, with_states=True)[name]
+        if run.kind == "full" or name not in STATE_VIEWS:
+            return read_table(self.folder, run, name)
+        return full_state(self.folder, run, with_states=True)[name]
 
-    def read_table(self, run: RunRecord, name: str) -> pl.DataFrame:
-        """A table a run wrote (parts written by Spark come in any order: sorted by key)."""
-        parts = part_files(self.folder.table_path(run, name))
-        if not parts:
-            return typed(None, OUTPUTS[name])
-        frame = typed(pl.read_parquet(parts), OUTPUTS[name])
-        return frame.sort(ORDER[name]) if len(parts) > 1 else frame
-
-    def full_state(self, run: RunRecord, *, with_states: bool = False) -> dict[str, pl.DataFrame]:
-        """The whole book's state after a run, in the tables a whole-book load reads
-        (loan_balances, instalment_states, cases, promises; loan_states when asked)."""
-        if run.kind == "full":
-            state = {n: self.read_table(run, n) for n in ("loan_balances", "instalment_states",
-                                                          "cases", "promises")}  # fmt: skip
-            if with_states:
-                state["loan_states"] = self.read_table(run, "loan_states")
-            return state
-        table = read_loan_table(self.folder.state, self._chain(run))
-        days = {r.folder: r.as_of for r in self.folder.runs() if r.as_of <= run.as_of}
-        lines = read_all_lines(self.folder.state, table, days)
-        rolled = _rolled(table, run.as_of)
-        state = {
-            "loan_balances": typed(rolled, OUTPUTS["loan_balances"]),
-            "instalment_states": typed(lines, OUTPUTS["instalment_states"]),
-            "cases": typed(
-                table.filter(pl.col("stage").is_not_null()).with_columns(
-                    pl.lit(run.as_of).alias("as_of")
-                ),
-                OUTPUTS["cases"],
-            ),
-            "promises": self.read_table(run, "promises"),
-        }
-        if with_states:
-            summaries = table.select(*resting_schema())
-            states = states_from_summaries(summaries, run.as_of)
-            state["loan_states"] = typed(states, LOAN_STATE_SCHEMA)
-        return state
+    def full_state(self, run: RunRecord) -> dict[str, pl.DataFrame]:
+        """The whole book's state after a run (book_views.full_state)."""
+        return full_state(self.folder, run)
 
     def done_actions(self, before: date) -> pl.DataFrame:
         """Planned actions of earlier runs whose outcome was recorded (the guards' history).
@@ -531,11 +415,22 @@ class ParquetEngineStore:
         return typed(plans.select(list(DONE_SCHEMA)).collect(), DONE_SCHEMA)
 
 
+def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame, night: _Night) -> pl.DataFrame:
+    """The summaries of the loans worked tonight, in the book's order (every loan's summary
+    is in the loan table's order; on a whole-book night they are the same loans)."""
+    if night.table is None:
+        return summaries
+    mine = summaries[night.at]
+    if not mine.get_column("loan_id").equals(worked.get_column("loan_id")):
+        raise ValueError("tonight's summaries are not in the loan table's order")
+    return mine
+
+
 def _tables_read(chain: list[str], table: pl.DataFrame) -> dict[str, set[str]]:
     """The loan tables of a chain and the segments its table points to."""
     keep: dict[str, set[str]] = {folder: {"loans"} for folder in chain}
     for segment in table.get_column("segment").drop_nulls().unique().to_list():
-        keep.setdefault(segment, set()).add("instalment_states")
+        keep.setdefault(str(segment), set()).add("instalment_states")
     return keep
 
 
@@ -553,32 +448,19 @@ def _watermark(payments: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _replace_rows(table: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    """The table with some of its rows (by loan_id, both in loan_id order) replaced."""
-    at = table.get_column("loan_id").search_sorted(rows.get_column("loan_id")).to_numpy()
-    return table.with_columns(
-        table.get_column(name).clone().scatter(at, rows.get_column(name).cast(DYNAMIC[name]))
-        for name in DYNAMIC
-        if name in rows.columns
-    )
-
-
 def _with_cases(table: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
     """The table with tonight's case of each loan (none for a loan without a ladder)."""
-    case = ["stage", "entered_on", "reason", "ladder", "arm"]
+    names = list(CASE)
     if cases.get_column("loan_id").equals(table.get_column("loan_id")):
-        return table.with_columns(cases.get_column(c) for c in case)
-    return table.drop(case).join(cases.select("loan_id", *case), on="loan_id", how="left",
-                                 maintain_order="left")  # fmt: skip
-
-
-def _rolled(table: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Loan balances on as_of: a resting loan's days since its state date only add its
-    outstanding principal to the allowance."""
-    days = (pl.lit(as_of) - pl.col("state_date")).dt.total_days()
+        return table.with_columns(cases.get_column(c).cast(CASE[c]) for c in names)
+    at = positions(cases.get_column("loan_id"), table.get_column("loan_id"))
+    found = pl.Series(at >= 0)
+    picked = cases.select(names)[np.maximum(at, 0)] if cases.height else None
     return table.with_columns(
-        (pl.col("principal_days") + pl.col("outstanding_principal") * days).alias("principal_days"),
-        pl.lit(as_of).alias("state_date"),
+        (pl.when(found).then(picked.get_column(c)) if picked is not None else pl.lit(None))
+        .cast(CASE[c])
+        .alias(c)
+        for c in names
     )
 
 

@@ -30,8 +30,10 @@ from arrears.adapters.book_tables import (
     STATE,
     assemble,
     outputs,
+    state_outputs,
     typed,
 )
+from arrears.adapters.book_views import full_state
 from arrears.adapters.parquet_store import ParquetEngineStore, pack_zones
 from arrears.adapters.spark_summary import TOTALS, summary_frames, totals_of
 from arrears.adapters.spark_tables import SlotUnion
@@ -103,7 +105,8 @@ def run_bucket(ctx: RunContext, zones: Mapping[str, str], rows: pa.Table) -> pa.
     if "loans" not in inputs:  # state of loans no longer fed in: dropped, as the local engine does
         return OUT.pack(bucket, {})
     frames = run_pipeline(assemble(inputs, state, ctx.as_of, ctx.terms, zones), ctx)
-    written = outputs(frames, typed(inputs.get("payments"), PAYMENT_SCHEMA))
+    payments = typed(inputs.get("payments"), PAYMENT_SCHEMA)
+    written = outputs(frames) | state_outputs(frames, payments)
     return OUT.pack(bucket, {**written, "totals": totals_of(frames.postings)})
 
 
@@ -217,7 +220,7 @@ class SparkEngine:
                 for name in STATE
                 if part_files(self.folder.table_path(run, name))
             }
-        whole = ParquetEngineStore(self.folder.root).full_state(run)
+        whole = full_state(self.folder, run)
         with quiet_pandas():
             return {
                 f"state:{name}": self.spark.createDataFrame(frame.to_arrow())

@@ -74,6 +74,26 @@ class FrameReach:
         return self.frame.join(wanted, on="borrower_id", how="semi")
 
 
+class ActionHistory(Protocol):
+    """What was done on loans (calls and their outcomes, actions carried out): the guards'
+    history, asked once a night for the loans with a guarded action due."""
+
+    def of(self, loan_ids: Sequence[str]) -> Mapping[str, Sequence[ActionRecord]]:
+        """Each loan's records (loans without any may be left out)."""
+        ...
+
+
+@dataclass(frozen=True)
+class KnownHistory:
+    """An ActionHistory over records already in memory."""
+
+    records: Mapping[str, Sequence[ActionRecord]]
+
+    def of(self, loan_ids: Sequence[str]) -> Mapping[str, Sequence[ActionRecord]]:
+        """The records of the loans asked for."""
+        return {loan: self.records[loan] for loan in loan_ids if loan in self.records}
+
+
 @dataclass(frozen=True)
 class People:
     """What the planner knows of borrowers: how to reach them, their attempts (oldest first),
@@ -126,20 +146,22 @@ def due_candidates(cases: pl.DataFrame, ladders: Mapping[str, Ladder], as_of: da
     The vector form of Treatment.due_on: on its day, or every N days after it until `until`,
     for the arms it names (none named: every arm).
     """
-    table = treatment_table(ladders)
+    keys = ["ladder", "stage"]
+    table = treatment_table(ladders).with_columns(pl.col(keys).cast(pl.Categorical()))
     # Only cases in a stage with treatments can have one due: the rest never reach the join.
-    staged = cases.join(table.select("ladder", "stage").unique(), on=["ladder", "stage"],
-                        how="semi")  # fmt: skip
+    staged = cases.with_columns(pl.col(keys).cast(pl.Categorical())).join(
+        table.select(keys).unique(), on=keys, how="semi"
+    )
     day = (pl.lit(as_of) - pl.col("entered_on")).dt.total_days()
     since = day - pl.col("t_day")
     repeats = pl.col("every").is_not_null() & (since > 0) & (since % pl.col("every") == 0)
     within = pl.col("until").is_null() | (day <= pl.col("until"))
+    joined = staged.join(table, on=keys, how="inner").filter((since == 0) | (repeats & within))
     case_arms = pl.col("arm").str.split(";").list.eval(pl.element().str.split("=").list.last())
     arms_match = pl.col("arms").is_null() | (
         pl.col("arms").list.set_intersection(case_arms).list.len() > 0
     )
-    joined = staged.join(table, on=["ladder", "stage"], how="inner")
-    due = joined.filter(((since == 0) | (repeats & within)) & arms_match)
+    due = joined.with_columns(pl.col("stage", "ladder", "arm").cast(pl.String)).filter(arms_match)
     return due.select("loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template")
 
 
@@ -149,10 +171,12 @@ def plan_actions(
     packs: Mapping[str, RulePack],
     jurisdiction_of: Mapping[str, str],
     people: People,
-    history: Mapping[str, Sequence[ActionRecord]],
+    history: ActionHistory | Mapping[str, Sequence[ActionRecord]],
     as_of: date,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Plan each candidate or block it, naming the rule; caps count what is planned too."""
+    if isinstance(history, Mapping):
+        history = KnownHistory(history)
     cands = candidates.sort("borrower_id", "loan_id", "action").with_row_index("req")
     cands = cands.with_columns(
         pl.col("action").replace_strict(CHANNEL_OF, return_dtype=pl.String).alias("channel"),
@@ -183,24 +207,24 @@ def plan_actions(
 def _guard_refusals(
     cands: pl.DataFrame,
     ladders_by_label: Mapping[str, Ladder],
-    history: Mapping[str, Sequence[ActionRecord]],
+    history: ActionHistory,
     as_of: date,
 ) -> pl.DataFrame:
     """(req, rule, detail) for heavy actions whose escalation guard refuses them."""
-    guarded = {
-        label: sorted(GUARDED_ACTIONS | {g.action for g in ladder.guards})
-        for label, ladder in ladders_by_label.items()
-    }
+    guarded = pl.lit(False)
+    for label, ladder in ladders_by_label.items():
+        actions = sorted(GUARDED_ACTIONS | {g.action for g in ladder.guards})
+        guarded = guarded | ((pl.col("ladder") == label) & pl.col("action").is_in(actions))
+    mine = cands.filter(guarded)
+    records = history.of(mine.get_column("loan_id").unique().to_list()) if mine.height else {}
     rows = []
-    for label, actions in guarded.items():
-        mine = cands.filter((pl.col("ladder") == label) & pl.col("action").is_in(actions))
-        for req, loan_id, action, stage in mine.select(
-            "req", "loan_id", "action", "stage"
-        ).iter_rows():
-            decision = check_escalation(ladders_by_label[label], action,
-                                        history.get(loan_id, ()), as_of, stage=stage)  # fmt: skip
-            if not decision.allowed:
-                rows.append((req, f"escalation.{action}", "; ".join(decision.reasons)))
+    for req, loan_id, action, stage, label in mine.select(
+        "req", "loan_id", "action", "stage", "ladder"
+    ).iter_rows():
+        decision = check_escalation(ladders_by_label[label], action, records.get(loan_id, ()),
+                                    as_of, stage=stage)  # fmt: skip
+        if not decision.allowed:
+            rows.append((req, f"escalation.{action}", "; ".join(decision.reasons)))
     schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
     return pl.DataFrame(rows, schema=schema, orient="row")
 

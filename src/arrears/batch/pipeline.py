@@ -4,7 +4,7 @@ ledger → ageing → promises → stages → contact_plan. Each step takes the 
 context and returns the frames with its own outputs added; the store writes them (snapshot).
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -21,6 +21,8 @@ from arrears.batch.book import LOAN_SCHEMA, PAYMENT_SCHEMA, Book
 from arrears.batch.contact_plan import (
     BLOCKED_SCHEMA,
     PLAN_SCHEMA,
+    ActionHistory,
+    KnownHistory,
     People,
     due_candidates,
     plan_actions,
@@ -28,7 +30,6 @@ from arrears.batch.contact_plan import (
 from arrears.batch.ledger import Postings
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
 from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition
-from arrears.domain.escalation import ActionRecord
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.terms import Terms
@@ -51,30 +52,32 @@ class RunContext:
         }
 
 
-def resting_schema() -> pl.Schema:
-    """Loans a store leaves unworked tonight: their owner, terms and last summary (ageing)."""
+def stored_schema() -> pl.Schema:
+    """Every loan's last stored summary (ageing) with its owner, and whether it is worked
+    tonight (its summary is then replaced)."""
     owners = {name: LOAN_SCHEMA[name] for name in LOAN_COLUMNS}
-    return pl.Schema({**owners, **SUMMARY_SCHEMA, "summary_day": pl.Date()})
+    return pl.Schema({**owners, **SUMMARY_SCHEMA, "summary_day": pl.Date(), "worked": pl.Boolean()})
 
 
 @dataclass(frozen=True)
 class RunFrames:
     """The run's inputs and, as the steps go, its outputs.
 
-    `book` holds the loans the ledger works tonight; `resting` the loans a store left out
-    because nothing can happen to them before their `wake_on` (their state follows from their
-    last summary). A store that works every loan leaves `resting` empty.
+    `book` holds the loans the ledger works tonight. A store that leaves some loans out,
+    because nothing can happen to them before their `wake_on`, gives `stored`: every loan's
+    last summary in loan_id order, `worked` marking those in `book` (the others' states follow
+    from their summaries). A store that works every loan leaves `stored` empty.
     """
 
     book: Book
     people: People
-    resting: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=resting_schema()))
+    stored: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=stored_schema()))
     # Loans whose state was rebuilt from their contract date (a back-dated payment or a changed
     # schedule): the store clears their old derived rows before writing the new ones.
     replay: pl.DataFrame = field(
         default_factory=lambda: pl.DataFrame(schema={"loan_id": pl.String})
     )
-    history: Mapping[str, Sequence[ActionRecord]] = field(default_factory=dict)
+    history: ActionHistory = field(default_factory=lambda: KnownHistory({}))
     cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CASE_SCHEMA))
     promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))
     postings: Postings = field(default_factory=Postings)
@@ -111,9 +114,7 @@ def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
     worked = summarise_loans(book.loans, book.instalments, ctx.as_of).with_columns(
         pl.lit(ctx.as_of).alias("summary_day")
     )
-    summaries = worked
-    if frames.resting.height:
-        summaries = pl.concat([worked, frames.resting.select(worked.columns)]).sort("loan_id")
+    summaries = worked if frames.stored.height == 0 else _laid_over(frames.stored, worked)
     states = states_from_summaries(summaries, ctx.as_of).drop(
         "summary_day", "next_due", "next_due_after", "wake_on"
     )
@@ -128,6 +129,20 @@ def promises(frames: RunFrames, ctx: RunContext) -> RunFrames:
         pl.when(rebuilt & (pl.col("status") == "open")).then(0).otherwise("paid").alias("paid")
     )
     return replace(frames, promises=evaluate_promises(promises, frames.applied, ctx.as_of))
+
+
+def _laid_over(stored: pl.DataFrame, worked: pl.DataFrame) -> pl.DataFrame:
+    """Every loan's summary: the stored ones with tonight's for the loans worked (both in
+    loan_id order, so the worked rows go back by position)."""
+    at = stored.get_column("worked").arg_true()
+    stored = stored.drop("worked")
+    if not stored.get_column("loan_id").gather(at).equals(worked.get_column("loan_id")):
+        raise ValueError("the stored summaries do not hold the worked loans in loan order")
+    return stored.with_columns(
+        stored.get_column(name).scatter(at, worked.get_column(name).cast(stored.schema[name]))
+        for name in worked.columns
+        if name != "loan_id"
+    )
 
 
 def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:

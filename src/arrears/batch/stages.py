@@ -10,16 +10,17 @@ from arrears.domain.entry_rules import EntryRule, LoanFacts
 from arrears.domain.ladder import Ladder, assign_arms, assign_stage, facts_read
 
 SETTLED = "settled"
+# Stages, reasons, ladders and arms repeat across a million cases: kept as categories.
 CASE_SCHEMA = pl.Schema(
     {
-        "loan_id": pl.String,
-        "borrower_id": pl.String,
-        "stage": pl.String,
-        "entered_on": pl.Date,
-        "reason": pl.String,
-        "ladder": pl.String,
-        "arm": pl.String,
-        "as_of": pl.Date,
+        "loan_id": pl.String(),
+        "borrower_id": pl.String(),
+        "stage": pl.Categorical(),
+        "entered_on": pl.Date(),
+        "reason": pl.Categorical(),
+        "ladder": pl.Categorical(),
+        "arm": pl.Categorical(),
+        "as_of": pl.Date(),
     }
 )
 
@@ -79,29 +80,34 @@ def transition(
     """Today's cases: the stage each loan is in, since when, why, and its experiment arms.
 
     Loans of a product without a ladder get no case. `facts` and `previous` are in loan
-    order; when they hold the same loans, they are laid side by side instead of joined.
+    order; when they hold the same loans, they are laid side by side instead of joined. A
+    loan that stays in its stage keeps its case; only the others are explained.
     """
+    category = pl.Categorical()
     staged = facts.filter(pl.col("product").is_in(sorted(ladders))).with_columns(
-        _by_product(ladders, stage_expr).alias("stage"),
-        _by_product(ladders, lambda ladder: pl.lit(ladder.label)).alias("ladder"),
+        _by_product(ladders, stage_expr).cast(category).alias("stage"),
+        _by_product(ladders, lambda ladder: pl.lit(ladder.label)).cast(category).alias("ladder"),
     )
     before = previous.select(
         "loan_id", pl.col("stage").alias("was"), pl.col("entered_on").alias("since"),
         pl.col("reason").alias("why"), pl.col("arm").alias("had_arm"),
-    )  # fmt: skip
+    ).cast({"was": category, "why": category, "had_arm": category})  # fmt: skip
     if staged.get_column("loan_id").equals(before.get_column("loan_id")):
         joined = pl.concat([staged, before.drop("loan_id")], how="horizontal")
     else:
         joined = staged.join(before, on="loan_id", how="left", maintain_order="left")
-    same = pl.col("was").is_not_null() & (pl.col("was") == pl.col("stage"))
-    changed = joined.filter(~same)
-    fresh = _explain(changed, ladders).with_columns(pl.lit(as_of).alias("entered_on"))
-    kept = joined.filter(same).select(
-        "loan_id", "borrower_id", "stage", pl.col("since").alias("entered_on"),
-        pl.col("why").alias("reason"), "ladder", pl.col("had_arm").alias("arm"),
-    )  # fmt: skip
-    cases = pl.concat([kept, fresh.select(kept.columns)]).with_columns(pl.lit(as_of).alias("as_of"))
-    return cases.select(list(CASE_SCHEMA)).cast(CASE_SCHEMA).sort("loan_id")
+    same = (joined.get_column("was") == joined.get_column("stage")).fill_null(False)
+    changed = same.not_().arg_true()
+    explained = _explain(joined[changed], ladders)
+    reason = joined.get_column("why").scatter(
+        changed, explained.get_column("reason").cast(category)
+    )
+    arm = joined.get_column("had_arm").scatter(changed, explained.get_column("arm").cast(category))
+    return joined.select(
+        "loan_id", "borrower_id", "stage",
+        pl.when(pl.Series(same)).then("since").otherwise(pl.lit(as_of)).alias("entered_on"),
+        reason.alias("reason"), "ladder", arm.alias("arm"), pl.lit(as_of).alias("as_of"),
+    ).cast(CASE_SCHEMA)  # fmt: skip
 
 
 def _by_product(ladders: Mapping[str, Ladder], make: Callable[[Ladder], pl.Expr]) -> pl.Expr:
@@ -126,16 +132,21 @@ _FACT_COLUMNS = {
 
 
 def _explain(changed: pl.DataFrame, ladders: Mapping[str, Ladder]) -> pl.DataFrame:
-    """Reasons and arms for loans entering a stage, from the domain (which also re-checks).
+    """Reasons and arms (strings, in `changed`'s order) for loans entering a stage, from the
+    domain (which also re-checks the stage).
 
     assign_stage depends only on the facts a ladder's rules read (facts_read), so it is asked
     once per product and distinct values of those facts; arms only for loans with none yet.
     """
-    parts = []
+    changed = changed.with_row_index("_k").with_columns(
+        pl.col("stage").cast(pl.String), pl.col("had_arm").cast(pl.String),
+        pl.col("flags").list.sort().list.join(",").alias("flags_key"),
+    )  # fmt: skip
+    parts = [changed.filter(~pl.col("product").is_in(sorted(ladders))).select(
+        "_k", pl.lit(None, pl.String).alias("reason"), pl.lit(None, pl.String).alias("arm")
+    )]  # fmt: skip
     for product, ladder in ladders.items():
-        mine = changed.filter(pl.col("product") == product).with_columns(
-            pl.col("flags").list.sort().list.join(",").alias("flags_key")
-        )
+        mine = changed.filter(pl.col("product") == product)
         if mine.height == 0:
             continue
         read = sorted(_FACT_COLUMNS[name] for name in facts_read(ladder))
@@ -153,15 +164,9 @@ def _explain(changed: pl.DataFrame, ladders: Mapping[str, Ladder]) -> pl.DataFra
             loan: ";".join(f"{k}={v}" for k, v in sorted(assign_arms(ladder, loan).items())) or "-"
             for loan in new
         }
-        parts.append(mine.drop("flags_key").with_columns(
-            pl.coalesce("had_arm", pl.col("loan_id").replace_strict(arms, default=None,
-                                                                    return_dtype=pl.String))
-            .alias("arm")
-        ))  # fmt: skip
-    if not parts:
-        return changed.with_columns(pl.lit(None, pl.String).alias("reason"),
-                                    pl.lit(None, pl.String).alias("arm"))  # fmt: skip
-    return pl.concat(parts)
+        chosen = pl.col("loan_id").replace_strict(arms, default=None, return_dtype=pl.String)
+        parts.append(mine.select("_k", "reason", pl.coalesce("had_arm", chosen).alias("arm")))
+    return pl.concat(parts).sort("_k").drop("_k")
 
 
 def _facts(row: Mapping[str, Any]) -> LoanFacts:

@@ -1,0 +1,74 @@
+"""The whole state of a Parquet book after a run, put together from where its parts are kept.
+
+A whole-book night, the Spark engine and reports read the state as the tables a full run
+writes (loan_balances, instalment_states, cases, promises, loan_states); an incremental run
+keeps it as a loan table chain, segments and settled lines. Resting loans are shown as of the
+run's day (their state date brought forward, exactly as working them would have).
+"""
+
+from datetime import date
+
+import polars as pl
+
+from arrears.adapters.book_folder import BookFolder, RunRecord, part_files
+from arrears.adapters.book_tables import LOAN_STATE_SCHEMA, ORDER, OUTPUTS, typed
+from arrears.adapters.line_segments import read_all_lines
+from arrears.adapters.loan_table import read_loan_table, rolled
+from arrears.batch.ageing import states_from_summaries
+from arrears.batch.pipeline import stored_schema
+
+STATE_VIEWS = ("loan_balances", "instalment_states", "cases", "loan_states")
+
+
+def chain_of(folder: BookFolder, run: RunRecord) -> list[str]:
+    """The run folders whose loan tables make up `run`'s: its base, then the deltas."""
+    chain: list[str] = []
+    for record in reversed([r for r in folder.runs() if r.as_of <= run.as_of]):
+        chain.append(record.folder)
+        if record.kind == "base":
+            return chain[::-1]
+    raise KeyError(f"the run of {run.as_of} has no base run before it")
+
+
+def read_table(folder: BookFolder, run: RunRecord, name: str) -> pl.DataFrame:
+    """A table a run wrote (parts written by Spark come in any order: sorted by key)."""
+    parts = part_files(folder.table_path(run, name))
+    if not parts:
+        return typed(None, OUTPUTS[name])
+    frame = typed(pl.read_parquet(parts), OUTPUTS[name])
+    return frame.sort(ORDER[name]) if len(parts) > 1 else frame
+
+
+def full_state(
+    folder: BookFolder, run: RunRecord, *, with_states: bool = False
+) -> dict[str, pl.DataFrame]:
+    """The whole book's state after a run, as the tables a whole-book load reads
+    (loan_balances, instalment_states, cases, promises; loan_states when asked)."""
+    names = ("loan_balances", "instalment_states", "cases", "promises")
+    if run.kind == "full":
+        state = {n: read_table(folder, run, n) for n in names}
+        if with_states:
+            state["loan_states"] = read_table(folder, run, "loan_states")
+        return state
+    table = read_loan_table(folder.state, chain_of(folder, run))
+    days = {r.folder: r.as_of for r in folder.runs() if r.as_of <= run.as_of}
+    lines = read_all_lines(folder.state, table, days)
+    cases = table.filter(pl.col("stage").is_not_null()).with_columns(
+        pl.lit(run.as_of).alias("as_of")
+    )
+    state = {
+        "loan_balances": typed(rolled(table, run.as_of), OUTPUTS["loan_balances"]),
+        "instalment_states": typed(lines, OUTPUTS["instalment_states"]),
+        "cases": typed(cases, OUTPUTS["cases"]),
+        "promises": read_table(folder, run, "promises"),
+    }
+    if with_states:
+        state["loan_states"] = loan_states(table, run.as_of)
+    return state
+
+
+def loan_states(table: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every loan's state on a run's day, from the summaries of its loan table."""
+    schema = pl.Schema({n: t for n, t in stored_schema().items() if n != "worked"})
+    summaries = table.select(list(schema)).cast(schema)
+    return typed(states_from_summaries(summaries, as_of), LOAN_STATE_SCHEMA)
