@@ -46,9 +46,8 @@ from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.line_segments import settled_on, write_segment, write_settled
 from arrears.adapters.loan_table import (
     CASE,
+    DYNAMIC,
     SCHEMA,
-    changed_cases,
-    delta_rows,
     positions,
     read_loan_table,
     scatter_rows,
@@ -278,19 +277,31 @@ class ParquetEngineStore:
         mine = _worked_summaries(frames.summaries, frames.book.loans, night)
         spans = write_segment(folder, lines.filter(~settled), mine.select("loan_id", "wake_on"))
         write_settled(folder, lines.filter(settled))
-        table, changed = self._new_table(frames, mine, night, spans, name, as_of)
+        rows = self._worked_rows(frames, mine, night, spans, name, as_of)
         base = night.table is None or len(night.chain) >= CHAIN_LIMIT
-        write_loan_table(folder, table if base else delta_rows(table, changed))
+        if night.table is None:
+            table = _whole_table(rows, frames, night)
+            segments = table.get_column("segment")
+            write_loan_table(folder, table)
+        else:
+            delta = _delta(night.table, night.at, rows, frames.cases)
+            segments = (
+                night.table.get_column("segment")
+                .clone()
+                .scatter(night.at, rows.get_column("segment").cast(pl.Categorical()))
+            )
+            write_loan_table(folder, scatter_rows(night.table, delta.get_column("at").to_numpy(),
+                                                  delta) if base else delta)  # fmt: skip
         for table_name, frame in self._outputs(frames, as_of).items():
             write_table(folder, table_name, frame, statistics=table_name == "plan")
         add_zones(self.folder.state, night.reach.learned)
         record = RunRecord(as_of, name, at.isoformat(), frames.states.height, summary,
                            "base" if base else "delta", night.prints, night.terms)  # fmt: skip
         chain = [name] if base else [*night.chain, name]
-        self.folder.commit(folder, record, self._keep(night, table, chain))
+        self.folder.commit(folder, record, self._keep(night, segments, chain))
         self._night = None
 
-    def _new_table(
+    def _worked_rows(
         self,
         frames: RunFrames,
         summaries: pl.DataFrame,
@@ -298,35 +309,29 @@ class ParquetEngineStore:
         spans: pl.DataFrame,
         name: str,
         as_of: date,
-    ) -> tuple[pl.DataFrame, np.ndarray]:
-        """Every loan's row after tonight, and the positions of the rows that changed: the
-        worked loans' new totals, summaries and lines (`summaries`: theirs), every case."""
+    ) -> pl.DataFrame:
+        """The worked loans' new rows (without their case): totals, summaries (`summaries`:
+        theirs), lines, and the payments they have applied."""
         worked = frames.book.loans
         rows = pl.concat([worked.drop("credit", "charged"), summaries.drop(
             "loan_id", "borrower_id", "product", "grace_days")], how="horizontal")  # fmt: skip
         rows = self._lines_of(rows, spans, night, name, as_of)
         if night.table is None:
             assert night.payments is not None
-            table = rows.join(_watermark(night.payments, worked), on="loan_id", how="left",
-                              maintain_order="left")  # fmt: skip
-            table = _with_cases(table.with_columns(pl.lit(None, pl.String).alias("stage")),
-                                frames.cases).select(list(SCHEMA)).cast(SCHEMA)  # fmt: skip
-            return table, np.arange(table.height)
-        previous, at = night.table, night.at
-        seen = previous.select("payments_seen", "payments_sum")[at]
+            return rows.join(_watermark(night.payments, worked), on="loan_id", how="left",
+                             maintain_order="left")  # fmt: skip
+        seen = night.table.select("payments_seen", "payments_sum")[night.at]
         fresh = rows.get_column("loan_id").is_in(night.fresh.implode())
         applied = frames.applied.group_by("loan_id").agg(
             pl.len().cast(pl.Int64).alias("n"), pl.col("amount").sum().alias("s")
         )
         got = rows.select("loan_id").join(applied, on="loan_id", how="left", maintain_order="left")
-        rows = rows.with_columns(
+        return rows.with_columns(
             pl.when(fresh).then(0).otherwise(seen.get_column("payments_seen"))
             .add(got.get_column("n").fill_null(0)).alias("payments_seen"),
             pl.when(fresh).then(0).otherwise(seen.get_column("payments_sum"))
             .add(got.get_column("s").fill_null(0)).alias("payments_sum"),
         )  # fmt: skip
-        table = _with_cases(scatter_rows(previous, at, rows), frames.cases)
-        return table, np.concatenate([at, changed_cases(table, previous)])
 
     def _lines_of(
         self, rows: pl.DataFrame, spans: pl.DataFrame, night: _Night, name: str, as_of: date
@@ -362,10 +367,10 @@ class ParquetEngineStore:
             )
         return written
 
-    def _keep(self, night: _Night, table: pl.DataFrame, chain: list[str]) -> dict[str, set[str]]:
+    def _keep(self, night: _Night, segments: pl.Series, chain: list[str]) -> dict[str, set[str]]:
         """The state tables the kept runs read: this run's (to go on from) and the previous
-        one's (to re-run this day from)."""
-        keep = _tables_read(chain, table)
+        one's (to re-run this day from); `segments`: where this run's loans' lines are."""
+        keep = _tables_read(chain, segments)
         if night.previous is not None:
             for folder, tables in self.state_tables(night.previous, night.table).items():
                 keep.setdefault(folder, set()).update(tables)
@@ -381,7 +386,7 @@ class ParquetEngineStore:
         chain = chain_of(self.folder, run)
         if table is None:
             table = read_loan_table(self.folder.state, chain)
-        return _tables_read(chain, table)
+        return _tables_read(chain, table.get_column("segment"))
 
     # ── reading a run's tables ─────────────────────────────────────────────────────────
 
@@ -426,10 +431,10 @@ def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame, night: _Nig
     return mine
 
 
-def _tables_read(chain: list[str], table: pl.DataFrame) -> dict[str, set[str]]:
-    """The loan tables of a chain and the segments its table points to."""
+def _tables_read(chain: list[str], segments: pl.Series) -> dict[str, set[str]]:
+    """The loan tables of a chain and the segments its loans' lines are in."""
     keep: dict[str, set[str]] = {folder: {"loans"} for folder in chain}
-    for segment in table.get_column("segment").drop_nulls().unique().to_list():
+    for segment in segments.drop_nulls().unique().to_list():
         keep.setdefault(str(segment), set()).add("instalment_states")
     return keep
 
@@ -448,19 +453,48 @@ def _watermark(payments: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _with_cases(table: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
-    """The table with tonight's case of each loan (none for a loan without a ladder)."""
+def _whole_table(rows: pl.DataFrame, frames: RunFrames, night: _Night) -> pl.DataFrame:
+    """A base: every loan's row (every loan was worked), with its case."""
+    del night
+    cases = _aligned_cases(frames.cases, rows.get_column("loan_id"))
+    return (
+        pl.concat([rows.drop(*CASE, strict=False), cases], how="horizontal")
+        .select(list(SCHEMA))
+        .cast(SCHEMA)
+    )
+
+
+def _delta(
+    table: pl.DataFrame, at: np.ndarray, rows: pl.DataFrame, cases: pl.DataFrame
+) -> pl.DataFrame:
+    """The rows tonight changed, with their positions: the worked loans' (`rows`, at `at`)
+    and those whose case alone changed."""
+    aligned = _aligned_cases(cases, table.get_column("loan_id"))
+    differs = np.zeros(table.height, dtype=np.bool_)
+    for name in CASE:
+        differs |= aligned.get_column(name).ne_missing(table.get_column(name)).to_numpy()
+    differs[at] = False
+    moved = np.flatnonzero(differs)
+    worked = pl.concat([rows.select(*(n for n in DYNAMIC if n not in CASE)), aligned[at]],
+                       how="horizontal").with_columns(pl.Series("at", at, pl.UInt32))  # fmt: skip
+    others = pl.concat([table.select(*(n for n in DYNAMIC if n not in CASE))[moved],
+                        aligned[moved]], how="horizontal").with_columns(
+        pl.Series("at", moved, pl.UInt32))  # fmt: skip
+    both = pl.concat([worked.select("at", *DYNAMIC), others.select("at", *DYNAMIC)],
+                     how="vertical_relaxed")  # fmt: skip
+    return both.sort("at").cast(DYNAMIC)
+
+
+def _aligned_cases(cases: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
+    """The case columns of every loan of `ids` (sorted), null for a loan without a case."""
     names = list(CASE)
-    if cases.get_column("loan_id").equals(table.get_column("loan_id")):
-        return table.with_columns(cases.get_column(c).cast(CASE[c]) for c in names)
-    at = positions(cases.get_column("loan_id"), table.get_column("loan_id"))
+    if cases.get_column("loan_id").equals(ids):
+        return cases.select(pl.col(c).cast(CASE[c]) for c in names)
+    at = positions(cases.get_column("loan_id"), ids)
     found = pl.Series(at >= 0)
-    picked = cases.select(names)[np.maximum(at, 0)] if cases.height else None
-    return table.with_columns(
-        (pl.when(found).then(picked.get_column(c)) if picked is not None else pl.lit(None))
-        .cast(CASE[c])
-        .alias(c)
-        for c in names
+    picked = cases.select(names)[np.maximum(at, 0)]
+    return picked.select(
+        pl.when(found).then(pl.col(c)).otherwise(None).cast(CASE[c]).alias(c) for c in names
     )
 
 

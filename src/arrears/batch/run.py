@@ -1,6 +1,5 @@
 """Use case: the end-of-day run for a date over the whole book (load → pipeline → save)."""
 
-from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
@@ -38,8 +37,8 @@ def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]
 def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, Any]:
     """The run's JSON document (CONTRACT.md `arrears run --json`, with more keys)."""
     assert frames.states is not None
-    buckets = Counter(frames.states.get_column("bucket").to_list())
-    stages = Counter(frames.cases.get_column("stage").to_list())
+    buckets = _tally(frames.states.get_column("bucket"))
+    stages = _tally(frames.cases.get_column("stage"))
     totals = frames.postings.totals
     cuts = frames.postings.frame("cuts").get_column("amount").sum()
     contacts = frames.plan.filter(pl.col("channel").is_not_null())
@@ -61,6 +60,12 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
         # The days the run covered: since the last run, else from the first contract date.
         "days_run": (as_of - since).days if since else frames.postings.days,
     }
+
+
+def _tally(values: pl.Series) -> dict[str, int]:
+    """How many times each value occurs."""
+    counted = values.cast(pl.String).value_counts()
+    return dict(zip(*(counted.get_column(c).to_list() for c in counted.columns), strict=True))
 
 
 def _counts(frame: pl.DataFrame, column: str) -> dict[str, int]:
