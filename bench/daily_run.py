@@ -132,7 +132,9 @@ def floor(store: ParquetEngineStore, as_of: date) -> float:
     active lines, the settled lines); its copies of input columns (a loan's terms, a line's
     schedule) are not scanned twice."""
     names = ("loans", "installments", "payments", "contact_attempts", "promises")
-    scans = [(path, None) for name in names for path in store.folder.input_parts(name)]
+    scans: list[tuple[Path, set[str]]] = [
+        (path, set()) for name in names for path in store.folder.input_parts(name)
+    ]
     copies = {"loans": set(STATIC), "instalment_states": set(SCHEDULE),
               "settled_lines": set(SCHEDULE)}  # fmt: skip
     for run in store.folder.runs():
@@ -143,7 +145,7 @@ def floor(store: ParquetEngineStore, as_of: date) -> float:
     for path, skip in scans:
         scan = pl.scan_parquet(path)
         columns = [n for n, t in scan.collect_schema().items()
-                   if t not in (pl.String, pl.Categorical) and n not in (skip or ())]  # fmt: skip
+                   if t not in (pl.String, pl.Categorical) and n not in skip]  # fmt: skip
         scan.select(pl.col(c).to_physical().cast(pl.Int64).sum() for c in columns).collect()
     return time.perf_counter() - started
 

@@ -17,7 +17,7 @@ from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
 from arrears.adapters.line_segments import read_lines
 from arrears.adapters.loan_table import STATIC, Positions, positions
-from arrears.batch.book import LOAN_SCHEMA, Book, fresh_instalments
+from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.ledger_arrays import day_number
 from arrears.batch.pipeline import stored_schema
 from arrears.batch.stages import CASE_SCHEMA
@@ -58,36 +58,110 @@ def split(table: pl.DataFrame, payments: pl.DataFrame, last: date, as_of: date) 
     return Tonight(np.flatnonzero(plain), rebuilt, np.flatnonzero(~woken), first_paid)
 
 
+@dataclass(frozen=True)
+class Worked:
+    """The loans worked tonight and whether each came with all its lines (else its tail of
+    lines not yet due stays where it is, and its loan row says what the tail adds up to)."""
+
+    book: Book
+    whole: np.ndarray  # per loan of book.loans: all its lines are in book.instalments
+
+
 def worked_book(
     folder: BookFolder, table: pl.DataFrame, tonight: Tonight, payments: pl.DataFrame,
     as_of: date,
-) -> Book:  # fmt: skip
+) -> Worked:  # fmt: skip
     """The loans to work: each resting one brought to the day before its first event, with
-    its stored lines; each rebuilt one from its contract date, with its lines from the input."""
-    rows = table[tonight.worked]
+    its stored lines fallen due (and its tail too when a line of it falls due or money
+    arrives); each rebuilt one from its contract date, with its lines from the input."""
+    tail = ["tail_segment", "tail_row", "tail_rows", *TAIL_SCHEMA]
+    wanted = [*LOAN_SCHEMA, "wake_on", "outstanding_principal", "segment", "seg_row",
+              "seg_rows", *tail]  # fmt: skip
+    rows = table.select(wanted)[tonight.worked]
     state = _days(rows.get_column("state_date"))
-    event = np.minimum.reduce([
-        _days(rows.get_column("wake_on")), tonight.first_paid[tonight.worked],
-        np.full(rows.height, day_number(as_of)),
-    ])  # fmt: skip
+    today = day_number(as_of)
+    first_paid = tonight.first_paid[tonight.worked]
+    event = np.minimum.reduce([_days(rows.get_column("wake_on")), first_paid,
+                               np.full(rows.height, today)])  # fmt: skip
     day = np.maximum(state, event - 1)
     extra = rows.get_column("outstanding_principal").to_numpy() * (day - state)
-    loans = rows.select(list(LOAN_SCHEMA)).with_columns(
+    # The tail is needed when one of its lines falls due or money may reach it.
+    needs_tail = (
+        (_days(rows.get_column("tail_first_due")) <= today) | (first_paid <= today)
+        | (rows.get_column("credit").to_numpy() > 0)
+    )  # fmt: skip
+    whole = needs_tail | (rows.get_column("tail_rows").to_numpy() == 0)
+    loans = rows.select(*LOAN_SCHEMA, *TAIL_SCHEMA).with_columns(
         pl.Series("state_date", day, pl.Int64).cast(pl.Int32).cast(pl.Date),
         pl.col("principal_days") + pl.Series(extra, dtype=pl.Int64),
         *(pl.col(name).cast(pl.String) for name in _TEXTS),
-    )
-    lines = read_lines(folder.state, rows.select("segment", "seg_row", "seg_rows"))
+        *(pl.when(pl.Series(whole)).then(_NONE[name]).otherwise(pl.col(name)).alias(name)
+          for name in TAIL_SCHEMA),
+    )  # fmt: skip
+    lines = _lines(folder, rows, needs_tail)
     if tonight.rebuilt.size:
         fresh, fresh_lines = _rebuild(folder, table[tonight.rebuilt])
-        loans = pl.concat([loans, fresh]).sort("loan_id")
-        lines = pl.concat([lines, fresh_lines]).sort("loan_id", "due_date", "seq")
+        fresh = fresh.with_columns(value.alias(name) for name, value in _NONE.items())
+        loans = pl.concat([loans, fresh.select(loans.columns)])
+        order = loans.get_column("loan_id").arg_sort()
+        whole = np.concatenate([whole, np.ones(fresh.height, dtype=np.bool_)])[order.to_numpy()]
+        loans = loans[order]
+        lines = pl.concat([lines, fresh_lines])
         ids = table.get_column("loan_id").gather(tonight.rebuilt).implode()
         every = typed(folder.read_input("payments", INPUTS["payments"]), INPUTS["payments"])
         payments = pl.concat([payments, every.filter(pl.col("loan_id").is_in(ids))])
         payments = payments.unique("payment_id", keep="first", maintain_order=True)
     kept = payments.join(loans.select("loan_id"), on="loan_id", how="semi")
-    return Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of))
+    return Worked(Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of)), whole)
+
+
+# What a loan's tail columns say when no lines are left out.
+_NONE = {
+    "tail_principal": pl.lit(0, pl.Int64), "tail_penalty": pl.lit(0, pl.Int64),
+    "tail_open": pl.lit(False), "tail_next_due": pl.lit(None, pl.Date),
+    "tail_first_due": pl.lit(None, pl.Date),
+}  # fmt: skip
+
+
+def _lines(folder: BookFolder, rows: pl.DataFrame, needs_tail: np.ndarray) -> pl.DataFrame:
+    """The worked loans' lines fallen due, and their tails where needed, each loan's lines
+    together and in due order. A tail written right after its loan's other lines is read in
+    the same stretch; the few loans whose two parts lie apart are put together by a sort."""
+    heads = rows.select("segment", pl.col("seg_row").alias("first"),
+                        pl.col("seg_rows").alias("count")).with_row_index("key")  # fmt: skip
+    tails = rows.select(pl.col("tail_segment").alias("segment"), pl.col("tail_row").alias("first"),
+                        pl.col("tail_rows").alias("count")).with_row_index("key")  # fmt: skip
+    along = (
+        (tails.get_column("segment") == heads.get_column("segment")).fill_null(False)
+        & (tails.get_column("first") == heads.get_column("first") + heads.get_column("count"))
+    ).to_numpy() | (heads.get_column("count").to_numpy() == 0)
+    joined = needs_tail & along  # one stretch: head and tail side by side (or no head)
+    apart = needs_tail & ~along
+    first = np.where(
+        joined & (heads.get_column("count").to_numpy() == 0),
+        tails.get_column("first").to_numpy(),
+        heads.get_column("first").to_numpy(),
+    )
+    segment = heads.get_column("segment").zip_with(
+        pl.Series(~(joined & (heads.get_column("count").to_numpy() == 0))),
+        tails.get_column("segment"),
+    )  # fmt: skip
+    count = heads.get_column("count").to_numpy() + np.where(
+        joined, tails.get_column("count").to_numpy(), 0
+    )
+    ranges = pl.concat([
+        heads.select("key").with_columns(segment.alias("segment"), pl.Series("first", first),
+                                         pl.Series("count", count)),
+        tails.filter(pl.Series(apart)).with_columns(pl.col("key") + rows.height),
+    ], how="vertical_relaxed").filter(pl.col("segment").is_not_null())  # fmt: skip
+    lines, keys = read_lines(folder.state, ranges)
+    if not apart.any():
+        return lines
+    # A loan whose head and tail lie apart: its head's rows then its tail's, together.
+    owner = np.where(keys >= rows.height, keys - rows.height, keys)
+    split = apart[owner]
+    order = np.flatnonzero(split)[np.lexsort((keys[split], owner[split]))]
+    return pl.concat([lines.filter(pl.Series(~split)), lines[order]])
 
 
 def _rebuild(folder: BookFolder, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -124,11 +198,12 @@ def stored_cases(table: pl.DataFrame, last: date) -> pl.DataFrame:
 
 
 def attempts_since(folder: BookFolder, as_of: date, days: int) -> pl.DataFrame:
-    """Contact attempts of the last `days` days, oldest first."""
+    """Contact attempts of the last `days` days (in no particular order: every rule that
+    reads them counts them, and the domain orders them itself)."""
     got = typed(folder.read_input("contact_attempts", INPUTS["contact_attempts"]),
                 INPUTS["contact_attempts"])  # fmt: skip
     since = pl.lit(as_of - timedelta(days=days)).cast(pl.Datetime("us", "UTC"))
-    return got.filter(pl.col("at") >= since).sort("at", maintain_order=True)
+    return got.filter(pl.col("at") >= since)
 
 
 def _days(series: pl.Series) -> np.ndarray:

@@ -132,7 +132,7 @@ def assemble(
     # Every payment stays in the book: the ledger takes each day's own, and promises to pay
     # add up payments across their whole window (a bucket must not see fewer than the book).
     since = pl.lit(as_of - timedelta(days=HISTORY_DAYS)).cast(UTC)
-    attempts = got["contact_attempts"].filter(pl.col("at") >= since).sort("at", maintain_order=True)
+    attempts = got["contact_attempts"].filter(pl.col("at") >= since)
     borrowers = with_default_zone(got["borrowers"], loans, terms, default_zones)
     return RunFrames(
         Book(loans, instalments, payments),

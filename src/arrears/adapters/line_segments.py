@@ -42,25 +42,42 @@ def settled_on(as_of: date) -> pl.Expr:
     return (pl.col("due_date") <= as_of) & paid_up & (pl.col("pending") == 0)
 
 
-def write_segment(folder: Path, lines: pl.DataFrame, wake: pl.DataFrame) -> pl.DataFrame:
-    """Write active lines (in loan, due, seq order) ordered by their loan's `wake_on` (`wake`:
-    loan_id, wake_on); each loan's first row and row count in the segment."""
-    runs = lines.get_column("loan_id").rle()
-    spans = pl.DataFrame(
-        {"loan_id": runs.struct.field("value"), "seg_rows": runs.struct.field("len")}
-    ).with_columns(pl.col("seg_rows").cast(pl.Int64))
-    spans = spans.with_columns((pl.col("seg_rows").cum_sum() - pl.col("seg_rows")).alias("old"))
+def place_segment(
+    lines: pl.DataFrame, wake: pl.DataFrame, as_of: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Active lines (each loan's together, in due order) put in their loan's `wake_on` order
+    (`wake`: loan_id, wake_on); per loan, where its lines fallen due by `as_of` are (seg_row,
+    seg_rows) and, right after them, its lines not yet due (tail_row, tail_rows).
+
+    The sort is stable: loans that wake together keep the order they came in (most of a
+    night's loans wake tomorrow and came in first, so the lines mostly stay where they are)."""
+    runs = lines.select(
+        pl.col("loan_id").rle_id().alias("run"), "loan_id", (pl.col("due_date") <= as_of).alias("h")
+    ).group_by("run", maintain_order=True).agg(
+        pl.col("loan_id").first(), pl.len().cast(pl.Int64).alias("n"),
+        pl.col("h").sum().cast(pl.Int64).alias("heads"),
+    )  # fmt: skip
+    spans = runs.with_columns((pl.col("n").cum_sum() - pl.col("n")).alias("old"))
     spans = spans.join(wake, on="loan_id", how="left", maintain_order="left").sort(
-        "wake_on", "loan_id", nulls_last=True
+        "wake_on", nulls_last=True, maintain_order=True
     )
-    counts = spans.get_column("seg_rows").to_numpy()
+    counts = spans.get_column("n").to_numpy()
     starts = np.cumsum(counts) - counts
     order = np.repeat(spans.get_column("old").to_numpy() - starts, counts) + np.arange(counts.sum())
+    heads = spans.get_column("heads").to_numpy()
+    placed = spans.select(
+        "loan_id", pl.Series("seg_row", starts, pl.Int64), pl.Series("seg_rows", heads),
+        pl.Series("tail_row", starts + heads, pl.Int64), pl.Series("tail_rows", counts - heads),
+    )  # fmt: skip
+    return lines[order], placed
+
+
+def write_segment(folder: Path, lines: pl.DataFrame) -> None:
+    """Write a segment of placed lines (place_segment) in row groups a night can pick."""
     target = folder / SEGMENT
     target.mkdir(parents=True, exist_ok=True)
-    lines[order].write_parquet(target / "part-0.parquet", compression="lz4", statistics=False,
-                               row_group_size=ROW_GROUP)  # fmt: skip
-    return spans.select("loan_id", pl.Series("seg_row", starts, pl.Int64), "seg_rows")
+    lines.write_parquet(target / "part-0.parquet", compression="lz4", statistics=False,
+                        row_group_size=ROW_GROUP)  # fmt: skip
 
 
 def write_settled(folder: Path, lines: pl.DataFrame) -> None:
@@ -70,25 +87,22 @@ def write_settled(folder: Path, lines: pl.DataFrame) -> None:
     lines.write_parquet(target / "part-0.parquet", compression="lz4", statistics=False)
 
 
-def read_lines(state: Path, where: pl.DataFrame) -> pl.DataFrame:
-    """The active lines of the loans in `where` (segment, seg_row, seg_rows; in loan order),
-    in that order, reading from each segment only the row groups that hold them."""
-    where = where.with_row_index("k").filter(pl.col("seg_rows") > 0)
-    frames, keys, positions = [], [], []
-    total = 0
-    for (segment,), group in where.group_by("segment", maintain_order=True):
-        count = group.get_column("seg_rows").to_numpy()
-        rows = _expand(group.get_column("seg_row").to_numpy(), count)
-        frame, local = _read_rows(state / str(segment) / SEGMENT, rows)
-        frames.append(frame)
-        keys.append(np.repeat(group.get_column("k").to_numpy(), count))
-        positions.append(local + total)
-        total += frame.height
-    if not frames:
-        return pl.DataFrame(schema=INSTALMENT_SCHEMA)
-    order = np.concatenate(positions)[np.argsort(np.concatenate(keys), kind="stable")]
-    lines = pl.concat(frames, how="vertical_relaxed")[order]
-    return lines.select(list(INSTALMENT_SCHEMA)).cast(INSTALMENT_SCHEMA)
+def read_lines(state: Path, ranges: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+    """Rows of segments (`ranges`: segment, first, count, key; the ranges of a segment do not
+    overlap), each range's rows together and in order, reading from each segment only the
+    row groups that hold them; and the key of each row's range."""
+    ranges = ranges.filter(pl.col("count") > 0)
+    found, keys = [], []
+    for (segment,), group in ranges.group_by("segment", maintain_order=True):
+        group = group.sort("first")
+        count = group.get_column("count").to_numpy()
+        rows = _expand(group.get_column("first").to_numpy(), count)
+        found.append(_read_rows(state / str(segment) / SEGMENT, rows))
+        keys.append(np.repeat(group.get_column("key").to_numpy(), count))
+    if not found:
+        return pl.DataFrame(schema=INSTALMENT_SCHEMA), np.zeros(0, dtype=np.int64)
+    lines = pl.concat(found, how="vertical_relaxed")
+    return lines.select(list(INSTALMENT_SCHEMA)).cast(INSTALMENT_SCHEMA), np.concatenate(keys)
 
 
 def _expand(first: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -98,29 +112,38 @@ def _expand(first: np.ndarray, count: np.ndarray) -> np.ndarray:
     return rows
 
 
-def _read_rows(folder: Path, rows: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
-    """The row groups of a segment that hold `rows`, and where each of `rows` is in them."""
+def _read_rows(folder: Path, rows: np.ndarray) -> pl.DataFrame:
+    """Some rows of a segment (sorted row numbers), reading only the row groups holding them:
+    each run of adjacent row groups is one slice of the file."""
     [path] = part_files(folder)
-    handle = pq.ParquetFile(path)
+    metadata = pq.ParquetFile(path).metadata
     sizes = np.array(
-        [handle.metadata.row_group(i).num_rows for i in range(handle.num_row_groups)],
-        dtype=np.int64,
+        [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)], dtype=np.int64
     )
     starts = np.cumsum(sizes) - sizes
-    group = np.searchsorted(starts, rows, side="right") - 1
-    groups = np.unique(group)
-    read_starts = np.cumsum(sizes[groups]) - sizes[groups]
-    slot = np.searchsorted(groups, group)
-    local = read_starts[slot] + (rows - starts[group])
-    frame = pl.from_arrow(handle.read_row_groups(groups.tolist()))
-    assert isinstance(frame, pl.DataFrame)
-    return frame, local
+    groups = np.unique(np.searchsorted(starts, rows, side="right") - 1)
+    runs = np.split(groups, np.flatnonzero(np.diff(groups) != 1) + 1)
+    offsets = np.array([starts[run[0]] for run in runs], dtype=np.int64)
+    lengths = np.array([sizes[run].sum() for run in runs], dtype=np.int64)
+    scan = pl.scan_parquet(path)
+    parts = pl.collect_all(
+        [scan.slice(int(o), int(n)) for o, n in zip(offsets, lengths, strict=True)]
+    )
+    # Each wanted row's place among the rows read: its slice's place, plus its offset in it.
+    slot = np.searchsorted(offsets, rows, side="right") - 1
+    keep = np.zeros(int(lengths.sum()), dtype=np.bool_)
+    keep[(np.cumsum(lengths) - lengths)[slot] + rows - offsets[slot]] = True
+    return pl.concat(parts).filter(pl.Series(keep))
 
 
 def read_all_lines(state: Path, table: pl.DataFrame, runs: Mapping[str, date]) -> pl.DataFrame:
     """Every line of every loan of `table` (active and settled), in loan, due, seq order;
     `runs` gives the day of each run folder (settled lines count from a loan's lines_since)."""
-    active = read_lines(state, table.select("segment", "seg_row", "seg_rows"))
+    heads = table.select("segment", pl.col("seg_row").alias("first"),
+                         pl.col("seg_rows").alias("count"), pl.lit(0).alias("key"))  # fmt: skip
+    tails = table.select(pl.col("tail_segment").alias("segment"), pl.col("tail_row").alias("first"),
+                         pl.col("tail_rows").alias("count"), pl.lit(0).alias("key"))  # fmt: skip
+    active, _ = read_lines(state, pl.concat([heads, tails]).filter(pl.col("segment").is_not_null()))
     settled = [
         pl.read_parquet(part_files(state / folder / SETTLED)).with_columns(
             pl.lit(day).alias("_run")

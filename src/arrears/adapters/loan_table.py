@@ -20,7 +20,7 @@ import polars as pl
 
 from arrears.adapters.book_folder import part_files
 from arrears.batch.ageing import SUMMARY_SCHEMA
-from arrears.batch.book import LOAN_SCHEMA
+from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA
 
 # Repeated texts are kept as categories: a million copies of a legal source would be 200 MB.
 _CATEGORY = pl.Categorical()
@@ -38,8 +38,12 @@ DYNAMIC = pl.Schema({
     "credit": pl.Int64(),
     **SUMMARY_SCHEMA, "summary_day": pl.Date(),
     **CASE,
-    "segment": _CATEGORY,  # the run folder holding the loan's active lines
+    "segment": _CATEGORY,  # the run folder holding the loan's active lines fallen due
     "seg_row": pl.Int64(), "seg_rows": pl.Int64(),  # where in that folder's segment
+    # Its lines not yet due when last written (book.TAIL_SCHEMA: what they add up to), read
+    # again only when one falls due or money arrives; often right after the others.
+    "tail_segment": _CATEGORY, "tail_row": pl.Int64(), "tail_rows": pl.Int64(),
+    **TAIL_SCHEMA,
     "lines_since": pl.Date(),  # settled lines of runs before this day are not the loan's
     "payments_seen": pl.Int64(), "payments_sum": pl.Int64(),  # paid up to state_date
 })  # fmt: skip

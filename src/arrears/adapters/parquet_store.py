@@ -12,6 +12,7 @@ whole book instead and write a new base (book_tables.assemble, as Spark does per
 import hashlib
 import secrets
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -43,7 +44,12 @@ from arrears.adapters.book_tables import (
 )
 from arrears.adapters.book_views import STATE_VIEWS, chain_of, full_state, read_table
 from arrears.adapters.compliance_pack import contact_packs
-from arrears.adapters.line_segments import settled_on, write_segment, write_settled
+from arrears.adapters.line_segments import (
+    place_segment,
+    settled_on,
+    write_segment,
+    write_settled,
+)
 from arrears.adapters.loan_table import (
     CASE,
     DYNAMIC,
@@ -55,6 +61,7 @@ from arrears.adapters.loan_table import (
 )
 from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
+from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.contact_plan import People
 from arrears.batch.pipeline import RunFrames
 from arrears.domain.terms import Terms
@@ -87,6 +94,7 @@ class _Night:
     payments: pl.DataFrame | None  # every payment (whole-book nights: the watermark)
     fresh: pl.Series  # loans whose lines were built afresh tonight
     at: np.ndarray  # the worked loans' positions in the loan table (the book's order)
+    whole: np.ndarray  # per worked loan: all its lines were loaded (else its tail stays)
 
 
 class ParquetEngineStore:
@@ -183,8 +191,9 @@ class ParquetEngineStore:
         reach = frames.people.reach
         assert isinstance(reach, PhoneReach)
         fresh = frames.book.loans.get_column("loan_id")
+        every = np.arange(fresh.len())
         self._night = _Night(previous, prints, key, reach, [], None, inputs["payments"], fresh,
-                             np.arange(fresh.len()))  # fmt: skip
+                             every, every >= 0)  # fmt: skip
         return frames
 
     def _load_night(
@@ -199,11 +208,13 @@ class ParquetEngineStore:
         table = read_loan_table(self.folder.state, chain)
         payments = self._new_payments(previous, prints, as_of)
         tonight = book_night.split(table, payments, previous.as_of, as_of)
-        book = book_night.worked_book(self.folder, table, tonight, payments, as_of)
+        worked = book_night.worked_book(self.folder, table, tonight, payments, as_of)
+        book = worked.book
         people, history, reach = self._people(table, as_of, terms)
         fresh = table.get_column("loan_id").gather(tonight.rebuilt)
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
-        self._night = _Night(previous, prints, key, reach, chain, table, None, fresh, at)
+        self._night = _Night(previous, prints, key, reach, chain, table, None, fresh, at,
+                             worked.whole)  # fmt: skip
         return RunFrames(
             book, people, stored=book_night.stored(table, tonight),
             replay=fresh.to_frame(), history=history,
@@ -265,7 +276,10 @@ class ParquetEngineStore:
     # ── save ───────────────────────────────────────────────────────────────────────────
 
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
-        """Write the run's loan table rows, lines and outputs into a new folder and commit it."""
+        """Write the run's loan table rows, lines and outputs into a new folder and commit it.
+
+        The files are written by two threads (Parquet encoding releases the GIL): the
+        segment of active lines, the largest, beside everything else."""
         night = self._night
         assert night is not None, "load comes first"
         assert frames.summaries is not None, "the pipeline ran"
@@ -273,28 +287,42 @@ class ParquetEngineStore:
         folder = self.folder.begin(as_of)
         name = f"run-{as_of}-{secrets.token_hex(4)}"
         lines = frames.book.instalments
-        settled = settled_on(as_of)
+        settled = lines.select(settled_on(as_of)).to_series()
         mine = _worked_summaries(frames.summaries, frames.book.loans, night)
-        spans = write_segment(folder, lines.filter(~settled), mine.select("loan_id", "wake_on"))
-        write_settled(folder, lines.filter(settled))
-        rows = self._worked_rows(frames, mine, night, spans, name, as_of)
-        base = night.table is None or len(night.chain) >= CHAIN_LIMIT
-        if night.table is None:
-            table = _whole_table(rows, frames, night)
-            segments = table.get_column("segment")
-            write_loan_table(folder, table)
-        else:
-            delta = _delta(night.table, night.at, rows, frames.cases)
-            segments = (
-                night.table.get_column("segment")
-                .clone()
-                .scatter(night.at, rows.get_column("segment").cast(pl.Categorical()))
-            )
-            write_loan_table(folder, scatter_rows(night.table, delta.get_column("at").to_numpy(),
-                                                  delta) if base else delta)  # fmt: skip
-        for table_name, frame in self._outputs(frames, as_of).items():
-            write_table(folder, table_name, frame, statistics=table_name == "plan")
-        add_zones(self.folder.state, night.reach.learned)
+        active = lines.filter(~settled)
+        placed, spans = place_segment(active, mine.select("loan_id", "wake_on"), as_of)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            segment = pool.submit(write_segment, folder, placed)
+            write_settled(folder, lines.filter(settled))
+            rows = self._worked_rows(frames, mine, night, spans, _tail_totals(active, as_of), name,
+                                 as_of)  # fmt: skip
+            base = night.table is None or len(night.chain) >= CHAIN_LIMIT
+            if night.table is None:
+                table = _whole_table(rows, frames, night)
+                segments = pl.concat([table.get_column("segment"),
+                                      table.get_column("tail_segment")])  # fmt: skip
+                write_loan_table(folder, table)
+            else:
+                delta = _delta(night.table, night.at, rows, frames.cases)
+                segments = (
+                    night.table.get_column("segment")
+                    .clone()
+                    .scatter(night.at, rows.get_column("segment").cast(pl.Categorical()))
+                )
+                tails = (
+                    night.table.get_column("tail_segment")
+                    .clone()
+                    .scatter(night.at, rows.get_column("tail_segment").cast(pl.Categorical()))
+                )
+                segments = pl.concat([segments, tails])
+                at_rows = delta.get_column("at").to_numpy()
+                write_loan_table(
+                    folder, scatter_rows(night.table, at_rows, delta) if base else delta
+                )
+            for table_name, frame in self._outputs(frames, as_of).items():
+                write_table(folder, table_name, frame, statistics=table_name == "plan")
+            add_zones(self.folder.state, night.reach.learned)
+            segment.result()
         record = RunRecord(as_of, name, at.isoformat(), frames.states.height, summary,
                            "base" if base else "delta", night.prints, night.terms)  # fmt: skip
         chain = [name] if base else [*night.chain, name]
@@ -307,15 +335,19 @@ class ParquetEngineStore:
         summaries: pl.DataFrame,
         night: _Night,
         spans: pl.DataFrame,
+        tails: pl.DataFrame,
         name: str,
         as_of: date,
     ) -> pl.DataFrame:
         """The worked loans' new rows (without their case): totals, summaries (`summaries`:
-        theirs), lines, and the payments they have applied."""
+        theirs), lines (`tails`: what their new tails add up to), and the payments they have
+        applied."""
         worked = frames.book.loans
+        if "tail_principal" not in worked.columns:
+            worked = worked.with_columns(value.alias(n) for n, value in TAIL_NONE.items())
         rows = pl.concat([worked.drop("credit", "charged"), summaries.drop(
             "loan_id", "borrower_id", "product", "grace_days")], how="horizontal")  # fmt: skip
-        rows = self._lines_of(rows, spans, night, name, as_of)
+        rows = self._lines_of(rows, spans, tails, night, name, as_of)
         if night.table is None:
             assert night.payments is not None
             return rows.join(_watermark(night.payments, worked), on="loan_id", how="left",
@@ -334,27 +366,51 @@ class ParquetEngineStore:
         )  # fmt: skip
 
     def _lines_of(
-        self, rows: pl.DataFrame, spans: pl.DataFrame, night: _Night, name: str, as_of: date
+        self,
+        rows: pl.DataFrame,
+        spans: pl.DataFrame,
+        tails: pl.DataFrame,
+        night: _Night,
+        name: str,
+        as_of: date,
     ) -> pl.DataFrame:
-        """Worked loans' rows with where their active lines now are (tonight's segment), and
-        since when their settled lines count (tonight, for loans built afresh)."""
+        """Worked loans' rows with where their active lines now are (tonight's segment: those
+        fallen due, then the tail of those all of whose lines were loaded; the others' tails
+        stay where they were), and since when their settled lines count (tonight, for loans
+        built afresh)."""
         spans = spans.sort("loan_id")  # the loans with active lines, as a subsequence of rows
         has = rows.get_column("loan_id").is_in(spans.get_column("loan_id").implode())
         where = has.arg_true()
-        seg_row = pl.Series("seg_row", np.zeros(rows.height, np.int64)).scatter(
-            where, spans.get_column("seg_row")
-        )
-        seg_rows = pl.Series("seg_rows", np.zeros(rows.height, np.int64)).scatter(
-            where, spans.get_column("seg_rows")
-        )
+
+        def placed(column: str) -> pl.Series:
+            return pl.Series(column, np.zeros(rows.height, np.int64)).scatter(
+                where, spans.get_column(column)
+            )
+
+        whole = pl.Series(night.whole)
+        got = rows.select("loan_id").join(tails, on="loan_id", how="left", maintain_order="left")
         fresh = rows.get_column("loan_id").is_in(night.fresh.implode())
-        if night.table is not None:
-            before = night.table.get_column("lines_since").gather(night.at)
-        else:
-            before = pl.Series([None] * rows.height, dtype=pl.Date)
+        kept = (
+            night.table.select("lines_since", "tail_segment", "tail_row", "tail_rows")[night.at]
+            if night.table is not None
+            else None
+        )
+
+        def was(column: str) -> pl.Series | pl.Expr:
+            """The column as stored (a whole-book night loaded every loan whole)."""
+            return kept.get_column(column) if kept is not None else pl.lit(None)
+
+        new_tail = placed("tail_rows")
         return rows.with_columns(
-            pl.when(has).then(pl.lit(name)).otherwise(None).alias("segment"), seg_row, seg_rows,
-            pl.when(fresh).then(pl.lit(as_of)).otherwise(before).alias("lines_since"),
+            pl.when(placed("seg_rows") > 0).then(pl.lit(name)).otherwise(None).alias("segment"),
+            placed("seg_row"), placed("seg_rows"),
+            pl.when(whole).then(pl.when(new_tail > 0).then(pl.lit(name)))
+            .otherwise(was("tail_segment").cast(pl.String)).alias("tail_segment"),
+            pl.when(whole).then(placed("tail_row")).otherwise(was("tail_row")).alias("tail_row"),
+            pl.when(whole).then(new_tail).otherwise(was("tail_rows")).alias("tail_rows"),
+            *(pl.when(whole).then(_filled(got.get_column(n), TAIL_NONE_VALUES[n]))
+              .otherwise(pl.col(n)).alias(n) for n in TAIL_SCHEMA),
+            pl.when(fresh).then(pl.lit(as_of)).otherwise(was("lines_since")).alias("lines_since"),
         )  # fmt: skip
 
     def _outputs(self, frames: RunFrames, as_of: date) -> dict[str, pl.DataFrame]:
@@ -429,6 +485,39 @@ def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame, night: _Nig
     if not mine.get_column("loan_id").equals(worked.get_column("loan_id")):
         raise ValueError("tonight's summaries are not in the loan table's order")
     return mine
+
+
+TAIL_NONE = {
+    "tail_principal": pl.lit(0, pl.Int64), "tail_penalty": pl.lit(0, pl.Int64),
+    "tail_open": pl.lit(False), "tail_next_due": pl.lit(None, pl.Date),
+    "tail_first_due": pl.lit(None, pl.Date),
+}  # fmt: skip
+TAIL_NONE_VALUES: dict[str, Any] = {
+    "tail_principal": 0, "tail_penalty": 0, "tail_open": False, "tail_next_due": None,
+    "tail_first_due": None,
+}  # fmt: skip
+
+
+def _filled(values: pl.Series, default: Any) -> pl.Series:
+    """Values with nulls as `default` (None: left null)."""
+    return values if default is None else values.fill_null(default)
+
+
+def _tail_totals(active: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """What each loan's active lines not yet due add up to (book.TAIL_SCHEMA)."""
+    future = active.filter(pl.col("due_date") > as_of)
+    owed = (
+        pl.col("principal_due") - pl.col("paid_principal") + pl.col("interest_due")
+        - pl.col("paid_interest") + pl.col("fee_due") - pl.col("paid_fees")
+        + pl.col("penalty_charged") - pl.col("paid_penalty")
+    )  # fmt: skip
+    return future.group_by("loan_id").agg(
+        (pl.col("principal_due") - pl.col("paid_principal")).sum().alias("tail_principal"),
+        (pl.col("penalty_charged") - pl.col("paid_penalty")).sum().alias("tail_penalty"),
+        (owed > 0).any().alias("tail_open"),
+        pl.col("due_date").filter(owed > 0).min().alias("tail_next_due"),
+        pl.col("due_date").min().alias("tail_first_due"),
+    )
 
 
 def _tables_read(chain: list[str], segments: pl.Series) -> dict[str, set[str]]:

@@ -76,24 +76,51 @@ def summarise_loans(loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date)
     def least(values: np.ndarray, where: np.ndarray) -> np.ndarray:
         return mins_by_key(li, np.where(where, values, _NEVER), n, _NEVER)
 
+    tail = _tail(loans)
     wake = np.minimum.reduce([
         least(c["due"], c["due"] > day),
         least(c["eff"] + 1, owing & (c["eff"] >= day) & (c["eff"] != _NEVER)),
         least(np.full(li.size, day + 1), live),
+        tail["tail_first_due"],
     ])  # fmt: skip
+    # The lines left out (the tail) are all due after as_of: they are neither posted nor past.
+    next_open = tail["tail_next_due"]
     summary = pl.DataFrame({
         "oldest": _dates(least(c["eff"], posted & owes)),
         "overdue_principal": total(c["o_principal"], past),
         "overdue_interest": total(c["o_interest"], past),
-        "overdue_penalty": total(c["o_penalty"]),
+        "overdue_penalty": total(c["o_penalty"]) + tail["tail_penalty"],
         "overdue_fees": total(c["o_fees"], past),
-        "outstanding_principal": total(c["o_principal"]),
-        "next_due": _dates(least(c["due"], is_open & (c["due"] >= day))),
-        "next_due_after": _dates(least(c["due"], is_open & (c["due"] > day))),
-        "open": pl.Series(total(is_open.astype(np.int64)).to_numpy() > 0),
+        "outstanding_principal": total(c["o_principal"]) + tail["tail_principal"],
+        "next_due": _dates(np.minimum(least(c["due"], is_open & (c["due"] >= day)), next_open)),
+        "next_due_after": _dates(np.minimum(least(c["due"], is_open & (c["due"] > day)),
+                                            next_open)),
+        "open": pl.Series((total(is_open.astype(np.int64)).to_numpy() > 0) | tail["tail_open"]),
         "wake_on": _dates(wake),
     })  # fmt: skip
     return pl.concat([loans.select(LOAN_COLUMNS), summary], how="horizontal").cast(SUMMARY_SCHEMA)
+
+
+def _tail(loans: pl.DataFrame) -> dict[str, Any]:
+    """What the lines left out add up to (book.TAIL_SCHEMA), as arrays; nothing if absent."""
+    n = loans.height
+    if "tail_principal" not in loans.columns:
+        zero = np.zeros(n, dtype=np.int64)
+        never = np.full(n, _NEVER)
+        return {"tail_principal": zero, "tail_penalty": zero,
+                "tail_open": np.zeros(n, dtype=np.bool_),
+                "tail_next_due": never, "tail_first_due": never}  # fmt: skip
+
+    def day_numbers(name: str) -> np.ndarray:
+        return loans.get_column(name).to_physical().cast(pl.Int64).fill_null(_NEVER).to_numpy()
+
+    return {
+        "tail_principal": loans.get_column("tail_principal").fill_null(0).to_numpy(),
+        "tail_penalty": loans.get_column("tail_penalty").fill_null(0).to_numpy(),
+        "tail_open": loans.get_column("tail_open").fill_null(False).to_numpy(),
+        "tail_next_due": day_numbers("tail_next_due"),
+        "tail_first_due": day_numbers("tail_first_due"),
+    }
 
 
 def _dates(values: np.ndarray) -> pl.Series:

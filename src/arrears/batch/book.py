@@ -66,6 +66,19 @@ INSTALMENT_SCHEMA = pl.Schema(
     }
 )
 
+# A store may leave out a loan's future lines that nothing can touch tonight (its "tail":
+# lines not yet due, no money arriving). The loan then carries what they add up to, and the
+# ledger and the summaries count them from these columns (absent: every line is given).
+TAIL_SCHEMA = pl.Schema(
+    {
+        "tail_principal": pl.Int64,  # principal still owed on the lines left out
+        "tail_penalty": pl.Int64,  # penalty still owed on them
+        "tail_open": pl.Boolean,  # whether any of them still owes anything
+        "tail_next_due": pl.Date,  # the first due date among those still owing
+        "tail_first_due": pl.Date,  # the first due date among them all
+    }
+)
+
 PAYMENT_SCHEMA = pl.Schema(
     {
         "payment_id": pl.String,
@@ -83,7 +96,8 @@ ZERO_BALANCES = (
 
 @dataclass(frozen=True)
 class Book:
-    """Loans, instalments and payments as frames, sorted by loan then due order."""
+    """Loans (in loan_id order), instalments (each loan's lines together and in due order,
+    the loans in any order) and payments, as frames."""
 
     loans: pl.DataFrame
     instalments: pl.DataFrame

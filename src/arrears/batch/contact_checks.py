@@ -102,12 +102,34 @@ def _counted(
     return pl.concat(out)
 
 
+def lookback_days(packs: Mapping[str, RulePack]) -> int:
+    """The most local days any counting rule looks back over (today included)."""
+    return max((r.days or 1 for _, r in _rules(packs, COUNTING)), default=1)
+
+
+def with_local_days(attempts: pl.DataFrame, day_zones: pl.DataFrame) -> pl.DataFrame:
+    """Attempts with `a_day`, their local day in their borrower's day zone (`day_zones`:
+    borrower_id, day_zone), worked out once for every round of a night's checks."""
+    zoned = attempts.join(day_zones, on="borrower_id", how="inner")
+    parts = [
+        zoned.filter(pl.col("day_zone") == zone).with_columns(
+            pl.col("at").dt.convert_time_zone(zone).dt.date().alias("a_day")
+        )
+        for zone in zoned.get_column("day_zone").unique().to_list()
+    ]
+    if not parts:
+        return zoned.with_columns(pl.lit(None, pl.Date).alias("a_day")).drop("day_zone")
+    return pl.concat(parts).drop("day_zone")
+
+
 def _prior_pairs(requests: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
     """Each request with each attempt of its borrower made at or before it, and that attempt's
-    local day in the borrower's day zone."""
+    local day in the borrower's day zone (`a_day`: given, or worked out here)."""
     pairs = requests.join(
         attempts.rename({"at": "a_at", "channel": "a_channel"}), on="borrower_id", how="inner"
     ).filter(pl.col("a_at") <= pl.col("at"))
+    if "a_day" in pairs.columns:
+        return pairs
     parts = [
         pairs.filter(pl.col("day_zone") == zone).with_columns(
             pl.col("a_at").dt.convert_time_zone(zone).dt.date().alias("a_day")

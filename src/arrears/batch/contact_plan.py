@@ -10,7 +10,7 @@ the contacts planned before it, exactly as the domain would decide them one by o
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC as UTC_ZONE
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 import polars as pl
@@ -21,7 +21,9 @@ from arrears.batch.contact_checks import (
     OPT_OUT_SCHEMA,
     UTC,
     ZONE_SEPARATOR,
+    lookback_days,
     refusals,
+    with_local_days,
 )
 from arrears.batch.refusal_details import refusal_details
 from arrears.domain.compliance import lawful_window
@@ -96,7 +98,7 @@ class KnownHistory:
 
 @dataclass(frozen=True)
 class People:
-    """What the planner knows of borrowers: how to reach them, their attempts (oldest first),
+    """What the planner knows of borrowers: how to reach them, their attempts (in any order),
     holds and opt-outs (contact_checks' schemas)."""
 
     reach: Reach
@@ -268,6 +270,9 @@ def _refuse_in_rounds(
 ) -> pl.DataFrame:
     """(req, rule, detail) for contacts a rule refuses, deciding each borrower's contacts in
     order: round k checks every borrower's k-th contact, counting the ones planned before."""
+    schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
+    if contacts.height == 0:
+        return pl.DataFrame(schema=schema)
     # Decided at the window's last moment, so every attempt of the day so far counts.
     requests = contacts.with_columns(
         (pl.col("window_end") - pl.duration(seconds=1)).alias("at"),
@@ -275,7 +280,16 @@ def _refuse_in_rounds(
     )
     requests = requests.with_columns(_local_day(requests).alias("day"))
     borrowers = requests.select("borrower_id").unique()
-    attempts = people.attempts.join(borrowers, on="borrower_id", how="semi")
+    # Only the attempts of the days a counting rule looks back over (a day's margin for the
+    # zones), each with its local day, worked out once for every round.
+    oldest = requests.get_column("at").min()
+    assert isinstance(oldest, datetime)
+    since = oldest - timedelta(days=lookback_days(packs) + 1)
+    zones = requests.select("borrower_id", "day_zone").unique("borrower_id")
+    attempts = with_local_days(
+        people.attempts.filter(pl.col("at") >= since).join(borrowers, on="borrower_id",
+                                                           how="semi"), zones,
+    )  # fmt: skip
     holds = people.holds.join(borrowers, on="borrower_id", how="semi")
     opt_outs = people.opt_outs.join(borrowers, on="borrower_id", how="semi")
     planned: list[pl.DataFrame] = []
@@ -291,8 +305,8 @@ def _refuse_in_rounds(
             "borrower_id", pl.col("window_start").alias("at"), "channel",
             pl.col("phone").alias("to_phone"), pl.lit(None, pl.String).alias("contact_id"),
             pl.col("channel").replace_strict(PLANNED_OUTCOME, default="sent").alias("outcome"),
+            pl.col("day").alias("a_day"),
         ))  # fmt: skip
-    schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
     return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
 
 

@@ -55,7 +55,10 @@ def _ints(frame: pl.DataFrame, column: str, missing: int = 0) -> Ints:
     series = frame.get_column(column)
     if series.dtype == pl.Date:
         series = series.to_physical()
-    return series.cast(pl.Int64).fill_null(missing).to_numpy().astype(np.int64, copy=True)
+    if series.null_count():
+        series = series.fill_null(missing)
+    # One copy: the ledger writes into these arrays (a frame's buffers are read-only).
+    return series.to_numpy().astype(np.int64, copy=True)
 
 
 @dataclass
@@ -84,7 +87,8 @@ class LedgerArrays:
 
     @classmethod
     def of(cls, loans: pl.DataFrame, instalments: pl.DataFrame) -> "LedgerArrays":
-        """Columns of loans (sorted by loan_id) and their lines (sorted by loan, due, seq)."""
+        """Columns of loans (sorted by loan_id) and their lines (each loan's together, in due
+        order)."""
         li = line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
         rows = {name: _ints(instalments, name) for name in AMOUNTS}
         rows |= {name: _ints(instalments, name, missing) for name, missing in DAYS.items()}
@@ -93,7 +97,7 @@ class LedgerArrays:
         return cls(
             loans, instalments, li, _ints(loans, "state_date"), _ints(loans, "charged"),
             _ints(loans, "principal_days"), _ints(loans, "credit"),
-            sums_by_key(li, principal, loans.height),
+            sums_by_key(li, principal, loans.height) + _tail_principal(loans),
             _ints(loans, "pen_num"), _ints(loans, "pen_den"), _ints(loans, "day_count"),
             _ints(loans, "grace_days"), _ints(loans, "late_fee"), capped,
             _ints(loans, "cap_num"), _ints(loans, "cap_den", 1),
@@ -146,8 +150,16 @@ class LedgerArrays:
         return self.loans.get_column("loan_id").gather(positions)
 
 
+def _tail_principal(loans: pl.DataFrame) -> Ints:
+    """The principal owed on lines the store left out (book.TAIL_SCHEMA; none: 0)."""
+    if "tail_principal" not in loans.columns:
+        return np.zeros(loans.height, dtype=np.int64)
+    return _ints(loans, "tail_principal")
+
+
 def line_positions(loan_ids: pl.Series, line_loans: pl.Series) -> Ints:
-    """Each line's loan position (both sorted by loan_id); every line's loan must be there.
+    """Each line's loan position (loans sorted by loan_id, each loan's lines together); every
+    line's loan must be there.
 
     Lines come in runs of one loan: only the runs' loans are looked up."""
     runs = line_loans.rle()

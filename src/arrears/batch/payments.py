@@ -6,7 +6,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from arrears.batch.grouped import Ints, running_before, sums_by_key
+from arrears.batch.grouped import Ints, group_starts, running_before, sums_by_key
 from arrears.batch.ledger import Postings
 from arrears.batch.ledger_arrays import Flags, LedgerArrays
 from arrears.batch.records import allocation_records
@@ -88,8 +88,11 @@ def take_payments(
     s_end = running_before(src_li, src_amount) + src_amount
     due_row, due_comp, d_end, owed = _dues(ledger, mine, src_li, day)
     d_li = ledger.li[due_row]
+    # Each loan's dues are together (its lines are): where they start and how many there are.
     count = np.bincount(d_li, minlength=ledger.credit.size)
-    first = np.cumsum(count) - count
+    first = np.zeros(ledger.credit.size, dtype=np.int64)
+    starts = group_starts(d_li)
+    first[d_li[starts]] = starts
     per_source = count[src_li]
     pair_src = np.repeat(np.arange(src_li.size), per_source)
     within = np.arange(per_source.sum()) - np.repeat(np.cumsum(per_source) - per_source, per_source)

@@ -25,8 +25,18 @@ CASE_SCHEMA = pl.Schema(
 )
 
 
-def rule_expr(rule: EntryRule) -> pl.Expr:
-    """An entry rule as a boolean expression over the facts columns (domain EntryRule.matches)."""
+# Facts the batch has no source for yet: a rule on one of them never matches (as the domain
+# decides for a loan with no segment, score or flag), and costs nothing to evaluate.
+OPTIONAL_FACTS = frozenset({"segment", "score", "flags"})
+
+
+def rule_expr(rule: EntryRule, absent: frozenset[str] = frozenset()) -> pl.Expr:
+    """An entry rule as a boolean expression over the facts columns (domain EntryRule.matches);
+    `absent`: optional facts with no column (no loan has them)."""
+    needs = {"segment": rule.segments is not None, "flags": bool(rule.flags),
+             "score": (rule.score_min, rule.score_max) != (None, None)}  # fmt: skip
+    if any(used and name in absent for name, used in needs.items()):
+        return pl.lit(False)
     conditions = [pl.lit(True)]
 
     def between(column: str, low: int | None, high: int | None) -> None:
@@ -51,26 +61,29 @@ def rule_expr(rule: EntryRule) -> pl.Expr:
     return pl.all_horizontal(conditions)
 
 
-def stage_expr(ladder: Ladder) -> pl.Expr:
-    """The stage of each loan: settled, else the first stage whose rule matches, else default."""
-    expr: Any = pl.when(pl.col("settled")).then(pl.lit(SETTLED))
+def stage_expr(ladder: Ladder, absent: frozenset[str] = frozenset()) -> pl.Expr:
+    """The stage of each loan: settled, else the first stage whose rule matches, else default
+    (as categories: a stage name is one of few)."""
+
+    def name(text: str) -> pl.Expr:
+        return pl.lit(text).cast(pl.Categorical())
+
+    expr: Any = pl.when(pl.col("settled")).then(name(SETTLED))
     for stage in ladder.stages:
         if stage.entry:
-            matched = pl.any_horizontal([rule_expr(rule) for rule in stage.entry])
-            expr = expr.when(matched).then(pl.lit(stage.name))
-    result: pl.Expr = expr.otherwise(pl.lit(ladder.default_stage))
+            matched = pl.any_horizontal([rule_expr(rule, absent) for rule in stage.entry])
+            expr = expr.when(matched).then(name(stage.name))
+    result: pl.Expr = expr.otherwise(name(ladder.default_stage))
     return result
 
 
 def stage_facts(states: pl.DataFrame) -> pl.DataFrame:
-    """The columns stage rules read, from the ageing step's states (which carry the owner)."""
+    """The columns stage rules read, from the ageing step's states (which carry the owner);
+    OPTIONAL_FACTS are left out (no loan has them yet)."""
     return states.with_columns(
         (pl.col("overdue_principal") + pl.col("overdue_interest") + pl.col("overdue_penalty")
          + pl.col("overdue_fees")).alias("overdue_total"),
         (~pl.col("open")).alias("settled"),
-        pl.lit(None, pl.String).alias("segment"),
-        pl.lit(None, pl.Int64).alias("score"),
-        pl.lit([], pl.List(pl.String)).alias("flags"),
     )  # fmt: skip
 
 
@@ -84,8 +97,14 @@ def transition(
     loan that stays in its stage keeps its case; only the others are explained.
     """
     category = pl.Categorical()
+    # Only the ladders of the products present are compiled.
+    present = set(facts.get_column("product").unique().to_list())
+    ladders = {product: ladder for product, ladder in ladders.items() if product in present}
+    absent = frozenset(name for name in OPTIONAL_FACTS if name not in facts.columns)
     staged = facts.filter(pl.col("product").is_in(sorted(ladders))).with_columns(
-        _by_product(ladders, stage_expr).cast(category).alias("stage"),
+        _by_product(ladders, lambda ladder: stage_expr(ladder, absent))
+        .cast(category)
+        .alias("stage"),
         _by_product(ladders, lambda ladder: pl.lit(ladder.label)).cast(category).alias("ladder"),
     )
     before = previous.select(
@@ -111,16 +130,24 @@ def transition(
 
 
 def _by_product(ladders: Mapping[str, Ladder], make: Callable[[Ladder], pl.Expr]) -> pl.Expr:
-    """An expression choosing, per row, `make(ladder)` of the row's product's ladder."""
-    expr: Any = None
+    """An expression choosing, per row, `make(ladder)` of the row's product's ladder: one
+    branch per distinct ladder (products share ladders; each branch is computed for every
+    row, so fewer branches cost less)."""
+    by_label: dict[str, tuple[Ladder, list[str]]] = {}
     for product, ladder in ladders.items():
-        chosen = pl.col("product") == product
+        by_label.setdefault(ladder.label, (ladder, []))[1].append(product)
+    if len(by_label) == 1:
+        [(ladder, _)] = by_label.values()
+        return make(ladder)
+    expr: Any = None
+    for ladder, products in by_label.values():
+        chosen = pl.col("product").is_in(sorted(products))
         expr = (
             pl.when(chosen).then(make(ladder))
             if expr is None
             else expr.when(chosen).then(make(ladder))
         )
-    result: pl.Expr = expr.otherwise(pl.lit(None, pl.String))
+    result: pl.Expr = expr.otherwise(pl.lit(None, pl.Categorical()))
     return result
 
 
@@ -138,6 +165,11 @@ def _explain(changed: pl.DataFrame, ladders: Mapping[str, Ladder]) -> pl.DataFra
     assign_stage depends only on the facts a ladder's rules read (facts_read), so it is asked
     once per product and distinct values of those facts; arms only for loans with none yet.
     """
+    missing = {"segment": pl.lit(None, pl.String), "score": pl.lit(None, pl.Int64),
+               "flags": pl.lit([], pl.List(pl.String))}  # fmt: skip
+    changed = changed.with_columns(
+        value.alias(name) for name, value in missing.items() if name not in changed.columns
+    )
     changed = changed.with_row_index("_k").with_columns(
         pl.col("stage").cast(pl.String), pl.col("had_arm").cast(pl.String),
         pl.col("flags").list.sort().list.join(",").alias("flags_key"),
