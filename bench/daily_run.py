@@ -111,7 +111,7 @@ def timed_run(store: EngineStore, ctx: RunContext) -> dict[str, float]:
     """The end of day as batch.run.run_day does it, each part timed."""
     times: dict[str, float] = {}
     started = time.perf_counter()
-    frames = store.load(ctx.as_of, ctx.terms)
+    frames = store.load(ctx)
     times["load"] = time.perf_counter() - started
     with profiled(times):
         for name, step in PIPELINE:

@@ -2,6 +2,8 @@
 exactly where a run that works every loan ends: every table, every summary."""
 
 import shutil
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,8 +16,11 @@ from arrears.adapters.book_tables import OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.batch.pipeline import RunContext
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
+from arrears.domain.entry_rules import EntryRule
+from arrears.domain.ladder import Ladder, Stage, Treatment
 
 AS_OF = date(2025, 11, 18)
 AT = datetime(2025, 11, 18, 23, 0, tzinfo=UTC)
@@ -54,13 +59,27 @@ def schedules(draw: st.DrawFn) -> tuple[int, int, list[date], list[tuple[int, in
     )
 
 
-@settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(schedules())
-def test_resting_loans_change_nothing(
-    tmp_path: Path, case: tuple[int, int, list[date], list[tuple[int, int, int]]]
+Schedule = tuple[int, int, list[date], list[tuple[int, int, int]]]
+
+
+def watchful(ladder: Ladder) -> Ladder:
+    """The ladder with a pre-due stage that looks ten days ahead and a stage for loans not
+    past due whose reminder repeats every five days: a loan resting in it still gets them."""
+    pre_due = ladder.stage("pre_due")
+    if pre_due is None:  # not a Chinese ladder: the synthetic book has no such loans
+        return ladder
+    rule = replace(pre_due.entry[0], due_within=10)
+    watch = Stage("watch", "观察", "Watch", (EntryRule(dpd_max=0),),
+                  (Treatment(2, "sms", "cn.pre_due_reminder", every=5, until=40),))  # fmt: skip
+    stages = [replace(s, entry=(rule,)) if s.name == "pre_due" else s for s in ladder.stages]
+    return replace(ladder, version=ladder.version + 1, stages=(*stages, watch))
+
+
+def nights_equal_whole(
+    tmp_path: Path, case: Schedule, ladders_on: Callable[[int, RunContext], RunContext]
 ) -> None:
+    """Run the schedule on two copies of the book, one night by night and one working every
+    loan each night (the ladders of night k: ladders_on(k, ctx)); they agree on everything."""
     seed, loans, days, late = case
     tables = synthetic_frames(loans, AS_OF, seed=seed, history_days=150)
     payments = tables.pop("payments")
@@ -88,9 +107,48 @@ def test_resting_loans_change_nothing(
                 })  # fmt: skip
                 for book in books:
                     add_payment_part(book, f"late-{n}", row.cast(payments.schema))
-        ctx = CONTEXT.run_context(day)
+        ctx = ladders_on(k, CONTEXT.run_context(day))
         assert run_day(nights, ctx, AT) == run_day(whole, ctx, AT)
         same_tables(nights, whole, day)
-    # The first night reads the whole book; every later one only the loans that can change.
-    assert [r.kind for r in nights.folder.runs()] == ["base"] + ["delta"] * (len(days) - 1)
     assert [r.kind for r in whole.folder.runs()] == ["base"] * len(days)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(schedules())
+def test_resting_loans_change_nothing(tmp_path: Path, case: Schedule) -> None:
+    nights_equal_whole(tmp_path, case, lambda _k, ctx: ctx)
+    kinds = [r.kind for r in ParquetEngineStore(_nights(tmp_path, case)).folder.runs()]
+    # The first night reads the whole book; every later one only the loans that can change.
+    assert kinds == ["base"] + ["delta"] * (len(case[2]) - 1)
+
+
+# Nights on days 0, 2 and 7 of the watch stage (entered the night the ladder changes), and
+# a night on which nothing is due for a loan resting in it.
+WATCH_NIGHTS = [AS_OF - timedelta(days=d) for d in (14, 13, 11, 6, 4)]
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.integers(1, 10_000), st.integers(15, 50))
+def test_a_resting_loan_gets_its_stage_treatments_and_a_changed_ladder_reworks_the_book(
+    tmp_path: Path, seed: int, loans: int
+) -> None:
+    def ladders_on(k: int, ctx: RunContext) -> RunContext:
+        if k == 0:
+            return ctx
+        return replace(ctx, ladders={p: watchful(lad) for p, lad in ctx.ladders.items()})
+
+    case: Schedule = (seed, loans, WATCH_NIGHTS, [])
+    nights_equal_whole(tmp_path, case, ladders_on)
+    book = ParquetEngineStore(_nights(tmp_path, case))
+    assert [r.kind for r in book.folder.runs()] == ["base", "base", "delta", "delta", "delta"]
+    reminded = book.table(WATCH_NIGHTS[3], "plan").filter(pl.col("stage") == "watch")
+    assert reminded.height > 0, "no loan got its day-7 watch reminder"
+
+
+def _nights(tmp_path: Path, case: Schedule) -> Path:
+    """The folder of the book run night by night."""
+    return tmp_path / f"book-{case[0]}-{case[1]}" / "nights"

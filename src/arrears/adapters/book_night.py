@@ -4,7 +4,8 @@ A loan is worked tonight when its summary says it may change (`wake_on` is due),
 for it arrives, or when money arrives dated on or before the last run (then it is rebuilt from
 its contract date, as a whole-book run would rebuild it). A worked loan is first brought to
 the day before its first event: a resting day adds only its outstanding principal to the cap
-allowance. Every other loan rests, and its state follows from its summary.
+allowance. Every other loan rests: it owes nothing past due, keeps its case, and the planner
+still sees its stage's treatments fall due (it plans from every loan's case).
 """
 
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from arrears.adapters.line_segments import read_lines
 from arrears.adapters.loan_table import STATIC, Positions, positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.ledger_arrays import day_number
-from arrears.batch.pipeline import stored_schema
 from arrears.batch.stages import CASE_SCHEMA
 
 _NEVER = int(np.iinfo(np.int32).max)
@@ -179,15 +179,11 @@ def _rebuild(folder: BookFolder, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
 
 
 def stored(table: pl.DataFrame, tonight: Tonight) -> pl.DataFrame:
-    """Every loan's owner and last summary, the loans worked tonight marked (the ageing step
-    replaces theirs and derives the others' states)."""
-    schema = stored_schema()
+    """Every loan, the ones worked tonight marked (pipeline.RunFrames.stored)."""
     worked = np.zeros(table.height, dtype=np.bool_)
     worked[tonight.worked] = True
     worked[tonight.rebuilt] = True
-    return table.select(
-        *(name for name in schema if name != "worked"), pl.Series("worked", worked)
-    ).cast(schema)
+    return table.select("loan_id", pl.Series("worked", worked))
 
 
 def stored_cases(table: pl.DataFrame, last: date) -> pl.DataFrame:

@@ -14,8 +14,8 @@ from arrears.adapters.book_folder import BookFolder, RunRecord, part_files
 from arrears.adapters.book_tables import LOAN_STATE_SCHEMA, ORDER, OUTPUTS, typed
 from arrears.adapters.line_segments import read_all_lines
 from arrears.adapters.loan_table import read_loan_table, rolled
-from arrears.batch.ageing import states_from_summaries
-from arrears.batch.pipeline import stored_schema
+from arrears.batch.ageing import LOAN_COLUMNS, SUMMARY_SCHEMA, states_from_summaries
+from arrears.batch.book import LOAN_SCHEMA
 
 STATE_VIEWS = ("loan_balances", "instalment_states", "cases", "loan_states")
 
@@ -69,6 +69,7 @@ def full_state(
 
 def loan_states(table: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Every loan's state on a run's day, from the summaries of its loan table."""
-    schema = pl.Schema({n: t for n, t in stored_schema().items() if n != "worked"})
+    schema = pl.Schema({**{n: LOAN_SCHEMA[n] for n in LOAN_COLUMNS}, **SUMMARY_SCHEMA,
+                        "summary_day": pl.Date()})  # fmt: skip
     summaries = table.select(list(schema)).cast(schema)
     return typed(states_from_summaries(summaries, as_of), LOAN_STATE_SCHEMA)

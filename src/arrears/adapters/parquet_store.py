@@ -10,10 +10,11 @@ whole book instead and write a new base (book_tables.assemble, as Spark does per
 """
 
 import hashlib
+import json
 import secrets
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,8 @@ from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.contact_plan import People
-from arrears.batch.pipeline import RunFrames
+from arrears.batch.pipeline import RunContext, RunFrames
+from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 
 CHAIN_LIMIT = 10  # delta runs after a base before the next night writes a base again
@@ -75,10 +77,24 @@ def pack_zones() -> dict[str, str]:
     return {code: pack.default_zone for code, pack in contact_packs().items()}
 
 
-def terms_fingerprint(terms: Terms) -> str:
-    """A digest of what the loan terms columns are computed from (products, caps, LPR)."""
+def rules_fingerprint(terms: Terms, ladders: Mapping[str, Ladder]) -> str:
+    """A digest of what the stored state is computed from besides the inputs: the loan terms
+    columns (products, caps, LPR) and the ladders (a resting loan keeps the stage its ladder
+    gave it, so a changed ladder sends the next night through the whole book)."""
     text = repr((sorted(terms.products.items()), sorted(terms.cap_policies.items()), terms.lpr))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    strategy = json.dumps({product: asdict(ladder) for product, ladder in ladders.items()},
+                          sort_keys=True, default=_plain)  # fmt: skip
+    return hashlib.sha256((text + strategy).encode()).hexdigest()[:16]
+
+
+def _plain(value: object) -> object:
+    """JSON for what asdict leaves: sets in a fixed order (their iteration order changes from
+    one process to the next), dates as ISO text."""
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
 @dataclass
@@ -129,20 +145,21 @@ class ParquetEngineStore:
 
     # ── load ───────────────────────────────────────────────────────────────────────────
 
-    def load(self, as_of: date, terms: Terms) -> RunFrames:
+    def load(self, ctx: RunContext) -> RunFrames:
         """The run's frames: the loans to work tonight with their lines, the resting ones with
         their summaries, and the people, history, cases and promises."""
+        as_of, terms = ctx.as_of, ctx.terms
         for name in REQUIRED_INPUTS:
             if not self.folder.has_input(name):
                 raise BookFolderError(f"the book {self.folder.root} has no {name} input")
         previous = self.folder.run_before(as_of)
         prints = {name: self.folder.fingerprint(name) for name in INPUTS}
         prints["payments"] = self._payment_days(prints["payments"], previous)
-        key = terms_fingerprint(terms)
+        key = rules_fingerprint(terms, ctx.ladders)
         if self._whole_book(previous, prints, key):
             return self._load_whole(previous, prints, key, as_of, terms)
         assert previous is not None
-        return self._load_night(previous, prints, key, as_of, terms)
+        return self._load_night(previous, prints, key, ctx)
 
     def _whole_book(
         self, previous: RunRecord | None, prints: dict[str, Fingerprint], key: str
@@ -201,9 +218,9 @@ class ParquetEngineStore:
         previous: RunRecord,
         prints: dict[str, Fingerprint],
         key: str,
-        as_of: date,
-        terms: Terms,
+        ctx: RunContext,
     ) -> RunFrames:
+        as_of, terms = ctx.as_of, ctx.terms
         chain = chain_of(self.folder, previous)
         table = read_loan_table(self.folder.state, chain)
         payments = self._new_payments(previous, prints, as_of)
@@ -323,7 +340,7 @@ class ParquetEngineStore:
                 write_table(folder, table_name, frame, statistics=table_name == "plan")
             add_zones(self.folder.state, night.reach.learned)
             segment.result()
-        record = RunRecord(as_of, name, at.isoformat(), frames.states.height, summary,
+        record = RunRecord(as_of, name, at.isoformat(), int(summary["loans"]), summary,
                            "base" if base else "delta", night.prints, night.terms)  # fmt: skip
         chain = [name] if base else [*night.chain, name]
         self.folder.commit(folder, record, self._keep(night, segments, chain))
@@ -477,14 +494,11 @@ class ParquetEngineStore:
 
 
 def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame, night: _Night) -> pl.DataFrame:
-    """The summaries of the loans worked tonight, in the book's order (every loan's summary
-    is in the loan table's order; on a whole-book night they are the same loans)."""
-    if night.table is None:
-        return summaries
-    mine = summaries[night.at]
-    if not mine.get_column("loan_id").equals(worked.get_column("loan_id")):
-        raise ValueError("tonight's summaries are not in the loan table's order")
-    return mine
+    """The summaries of the loans worked tonight (the pipeline's summaries are theirs)."""
+    del night
+    if not summaries.get_column("loan_id").equals(worked.get_column("loan_id")):
+        raise ValueError("tonight's summaries are not the worked loans'")
+    return summaries
 
 
 TAIL_NONE = {

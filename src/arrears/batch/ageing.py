@@ -39,13 +39,16 @@ SUMMARY_SCHEMA = pl.Schema({
 LOAN_COLUMNS = ("loan_id", "borrower_id", "product", "grace_days", "credit", "charged")
 
 
-def summarise_loans(loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def summarise_loans(
+    loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date, watch: int = 0
+) -> pl.DataFrame:
     """One row per loan of `loans`: LOAN_COLUMNS and SUMMARY_SCHEMA on as_of.
 
-    `wake_on` is the first later day on which a line of the loan falls due, crosses into
-    "past" with something owing, or may still accrue or cross grace (then as_of + 1): until
-    then nothing the summary sums can change unless money arrives. Lines are summed by
-    position (loans sorted by loan_id, lines by loan, due date and seq).
+    `wake_on` is the first later day on which anything about the loan may change unless money
+    arrives: a line falls due, crosses into "past" with something owing, or may still accrue
+    or cross grace (then as_of + 1); its days past due grow (then as_of + 1 too); or its next
+    due date comes within `watch` days (a stage rule may read the days to the next due date).
+    Lines are summed by position (loans sorted by loan_id, each loan's lines together).
     """
     li = line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
     lines = instalments.select(
@@ -77,24 +80,27 @@ def summarise_loans(loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date)
         return mins_by_key(li, np.where(where, values, _NEVER), n, _NEVER)
 
     tail = _tail(loans)
+    # The lines left out (the tail) are all due after as_of: they are neither posted nor past.
+    next_open = tail["tail_next_due"]
+    oldest = least(c["eff"], posted & owes)
+    next_after = np.minimum(least(c["due"], is_open & (c["due"] > day)), next_open)
     wake = np.minimum.reduce([
         least(c["due"], c["due"] > day),
         least(c["eff"] + 1, owing & (c["eff"] >= day) & (c["eff"] != _NEVER)),
         least(np.full(li.size, day + 1), live),
         tail["tail_first_due"],
+        np.where(oldest != _NEVER, day + 1, _NEVER),
+        np.where(next_after != _NEVER, np.maximum(next_after - watch, day + 1), _NEVER),
     ])  # fmt: skip
-    # The lines left out (the tail) are all due after as_of: they are neither posted nor past.
-    next_open = tail["tail_next_due"]
     summary = pl.DataFrame({
-        "oldest": _dates(least(c["eff"], posted & owes)),
+        "oldest": _dates(oldest),
         "overdue_principal": total(c["o_principal"], past),
         "overdue_interest": total(c["o_interest"], past),
         "overdue_penalty": total(c["o_penalty"]) + tail["tail_penalty"],
         "overdue_fees": total(c["o_fees"], past),
         "outstanding_principal": total(c["o_principal"]) + tail["tail_principal"],
         "next_due": _dates(np.minimum(least(c["due"], is_open & (c["due"] >= day)), next_open)),
-        "next_due_after": _dates(np.minimum(least(c["due"], is_open & (c["due"] > day)),
-                                            next_open)),
+        "next_due_after": _dates(next_after),
         "open": pl.Series((total(is_open.astype(np.int64)).to_numpy() > 0) | tail["tail_open"]),
         "wake_on": _dates(wake),
     })  # fmt: skip

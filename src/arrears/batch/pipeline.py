@@ -8,16 +8,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from arrears.batch.advance import advance
-from arrears.batch.ageing import (
-    LOAN_COLUMNS,
-    SUMMARY_SCHEMA,
-    states_from_summaries,
-    summarise_loans,
-)
-from arrears.batch.book import LOAN_SCHEMA, PAYMENT_SCHEMA, Book
+from arrears.batch.ageing import states_from_summaries, summarise_loans
+from arrears.batch.book import PAYMENT_SCHEMA, Book
 from arrears.batch.contact_plan import (
     BLOCKED_SCHEMA,
     PLAN_SCHEMA,
@@ -29,7 +25,7 @@ from arrears.batch.contact_plan import (
 )
 from arrears.batch.ledger import Postings
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
-from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition
+from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition, watch_days
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.terms import Terms
@@ -52,26 +48,24 @@ class RunContext:
         }
 
 
-def stored_schema() -> pl.Schema:
-    """Every loan's last stored summary (ageing) with its owner, and whether it is worked
-    tonight (its summary is then replaced)."""
-    owners = {name: LOAN_SCHEMA[name] for name in LOAN_COLUMNS}
-    return pl.Schema({**owners, **SUMMARY_SCHEMA, "summary_day": pl.Date(), "worked": pl.Boolean()})
+STORED_SCHEMA = pl.Schema({"loan_id": pl.String(), "worked": pl.Boolean()})
 
 
 @dataclass(frozen=True)
 class RunFrames:
     """The run's inputs and, as the steps go, its outputs.
 
-    `book` holds the loans the ledger works tonight. A store that leaves some loans out,
-    because nothing can happen to them before their `wake_on`, gives `stored`: every loan's
-    last summary in loan_id order, `worked` marking those in `book` (the others' states follow
-    from their summaries). A store that works every loan leaves `stored` empty.
+    `book` holds the loans the ledger works tonight. A store may leave out loans that rest:
+    nothing about them changes before their `wake_on` (ageing.summarise_loans), so their
+    state and case stay as they were (and they owe nothing past due: they are in M0). Such a
+    store gives `stored`: every loan in loan_id order, `worked` marking those in `book`; then
+    `states` and `summaries` hold the worked loans only, and `cases` every loan's. A store
+    that works every loan leaves `stored` empty.
     """
 
     book: Book
     people: People
-    stored: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=stored_schema()))
+    stored: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=STORED_SCHEMA))
     # Loans whose state was rebuilt from their contract date (a back-dated payment or a changed
     # schedule): the store clears their old derived rows before writing the new ones.
     replay: pl.DataFrame = field(
@@ -109,12 +103,11 @@ def applied_payments(book: Book, as_of: date) -> pl.DataFrame:
 
 
 def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
-    """Each loan's dpd, bucket and overdue parts on as_of (resting ones from their summary)."""
+    """Each worked loan's dpd, bucket and overdue parts on as_of, and its summary."""
     book = frames.book
-    worked = summarise_loans(book.loans, book.instalments, ctx.as_of).with_columns(
-        pl.lit(ctx.as_of).alias("summary_day")
-    )
-    summaries = worked if frames.stored.height == 0 else _laid_over(frames.stored, worked)
+    summaries = summarise_loans(
+        book.loans, book.instalments, ctx.as_of, watch_days(ctx.ladders)
+    ).with_columns(pl.lit(ctx.as_of).alias("summary_day"))
     states = states_from_summaries(summaries, ctx.as_of).drop(
         "summary_day", "next_due", "next_due_after", "wake_on"
     )
@@ -131,25 +124,29 @@ def promises(frames: RunFrames, ctx: RunContext) -> RunFrames:
     return replace(frames, promises=evaluate_promises(promises, frames.applied, ctx.as_of))
 
 
-def _laid_over(stored: pl.DataFrame, worked: pl.DataFrame) -> pl.DataFrame:
-    """Every loan's summary: the stored ones with tonight's for the loans worked (both in
-    loan_id order, so the worked rows go back by position)."""
-    at = stored.get_column("worked").arg_true()
-    stored = stored.drop("worked")
-    if not stored.get_column("loan_id").gather(at).equals(worked.get_column("loan_id")):
-        raise ValueError("the stored summaries do not hold the worked loans in loan order")
-    return stored.with_columns(
-        stored.get_column(name).scatter(at, worked.get_column(name).cast(stored.schema[name]))
-        for name in worked.columns
-        if name != "loan_id"
-    )
-
-
 def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
-    """Stage transitions on each product's ladder, with the experiment arm of new cases."""
+    """Stage transitions on each product's ladder, with the experiment arm of new cases (the
+    worked loans': a resting loan keeps its case)."""
     assert frames.states is not None, "ageing runs before stages"
     facts = stage_facts(frames.states)
-    return replace(frames, cases=transition(facts, frames.cases, ctx.ladders, ctx.as_of))
+    if frames.stored.height == 0:
+        return replace(frames, cases=transition(facts, frames.cases, ctx.ladders, ctx.as_of))
+    cases = frames.cases.with_columns(pl.lit(ctx.as_of).alias("as_of"))
+    at = frames.stored.get_column("worked").arg_true()
+    if cases.height == frames.stored.height:
+        # Every loan has a case (the usual book): the worked loans' are found by position.
+        mine = cases[at]
+    else:
+        mine = cases.join(frames.states.select("loan_id"), on="loan_id", how="semi",
+                          maintain_order="left")  # fmt: skip
+    moved = transition(facts, mine, ctx.ladders, ctx.as_of)
+    if cases.height == frames.stored.height and moved.height == at.len():
+        # Both in loan order and holding the same loans: the worked rows go back by position.
+        index = np.arange(cases.height)
+        index[at.to_numpy()] = cases.height + np.arange(moved.height)
+        return replace(frames, cases=pl.concat([cases, moved]).gather(index))
+    kept = cases.join(moved.select("loan_id"), on="loan_id", how="anti", maintain_order="left")
+    return replace(frames, cases=kept.merge_sorted(moved, key="loan_id"))
 
 
 def contact_plan(frames: RunFrames, ctx: RunContext) -> RunFrames:

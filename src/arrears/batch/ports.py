@@ -3,8 +3,7 @@
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from arrears.batch.pipeline import RunFrames
-from arrears.domain.terms import Terms
+from arrears.batch.pipeline import RunContext, RunFrames
 
 
 class EngineStore(Protocol):
@@ -18,8 +17,8 @@ class EngineStore(Protocol):
         """The stored summary of the run for `as_of`."""
         ...
 
-    def load(self, as_of: date, terms: Terms) -> RunFrames:
-        """The book with its state, people, history, cases and promises."""
+    def load(self, ctx: RunContext) -> RunFrames:
+        """The book with its state, people, history, cases and promises for ctx.as_of."""
         ...
 
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:

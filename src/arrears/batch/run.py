@@ -24,7 +24,7 @@ def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]
             f"the book was already run up to {last}; a run for {ctx.as_of} would move it back "
             f"in time"
         )
-    frames = run_pipeline(store.load(ctx.as_of, ctx.terms), ctx)
+    frames = run_pipeline(store.load(ctx), ctx)
     stored = store.run_summary(ctx.as_of)
     if stored is not None and not frames.postings.advanced:
         summary = stored  # a re-run of a completed day: nothing new was posted
@@ -38,6 +38,9 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
     """The run's JSON document (CONTRACT.md `arrears run --json`, with more keys)."""
     assert frames.states is not None
     buckets = _tally(frames.states.get_column("bucket"))
+    # Loans a store left resting owe nothing past due (pipeline.RunFrames): all in M0.
+    resting = frames.stored.height - frames.states.height if frames.stored.height else 0
+    buckets["M0"] = buckets.get("M0", 0) + resting
     stages = _tally(frames.cases.get_column("stage"))
     totals = frames.postings.totals
     cuts = frames.postings.frame("cuts").get_column("amount").sum()
@@ -46,7 +49,7 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
     return {
         "as_of": as_of.isoformat(),
         "since": since.isoformat() if since else None,
-        "loans": frames.states.height,
+        "loans": frames.stored.height or frames.states.height,
         "buckets": {b: buckets.get(b, 0) for b in BUCKETS},
         "stages": dict(sorted(stages.items())),
         "interest_posted": format_amount(totals.get("interest", 0)),

@@ -8,6 +8,7 @@ import polars as pl
 
 from arrears.domain.entry_rules import EntryRule, LoanFacts
 from arrears.domain.ladder import Ladder, assign_arms, assign_stage, facts_read
+from arrears.domain.stages import PRE_DUE_DAYS
 
 SETTLED = "settled"
 # Stages, reasons, ladders and arms repeat across a million cases: kept as categories.
@@ -77,6 +78,14 @@ def stage_expr(ladder: Ladder, absent: frozenset[str] = frozenset()) -> pl.Expr:
     return result
 
 
+def watch_days(ladders: Mapping[str, Ladder]) -> int:
+    """How many days ahead of a loan's next due date its stage may change with nothing else
+    changing: the widest `due_within` of any rule, or the default pre-due days."""
+    rules = [rule.due_within for ladder in ladders.values() for stage in ladder.stages
+             for rule in stage.entry if rule.due_within is not None]  # fmt: skip
+    return max([PRE_DUE_DAYS, *rules])
+
+
 def stage_facts(states: pl.DataFrame) -> pl.DataFrame:
     """The columns stage rules read, from the ageing step's states (which carry the owner);
     OPTIONAL_FACTS are left out (no loan has them yet)."""
@@ -140,6 +149,8 @@ def _by_product(ladders: Mapping[str, Ladder], make: Callable[[Ladder], pl.Expr]
         [(ladder, _)] = by_label.values()
         return make(ladder)
     expr: Any = None
+    if not by_label:  # no loan of a product with a ladder (e.g. no loan worked tonight)
+        return pl.lit(None, pl.Categorical())
     for ladder, products in by_label.values():
         chosen = pl.col("product").is_in(sorted(products))
         expr = (

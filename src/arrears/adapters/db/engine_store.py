@@ -12,7 +12,7 @@ from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, w
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
 from arrears.batch.book import Book, fresh_instalments, fresh_loans, overlay_state
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
-from arrears.batch.pipeline import RunFrames
+from arrears.batch.pipeline import RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA
 from arrears.batch.stages import CASE_SCHEMA
 from arrears.batch.terms_frame import loan_terms
@@ -55,8 +55,9 @@ class SqlEngineStore:
             ).scalar()
         return dict(value) if value is not None else None
 
-    def load(self, as_of: date, terms: Terms) -> RunFrames:
+    def load(self, ctx: RunContext) -> RunFrames:
         """The book with its state (loans needing a replay start afresh), people and history."""
+        as_of, terms = ctx.as_of, ctx.terms
         with self.engine.connect() as conn:
             book, reset = _load_book(conn, terms)
             borrowers = read_frame(conn, _BORROWERS_SQL, _BORROWERS)
