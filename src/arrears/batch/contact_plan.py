@@ -150,9 +150,13 @@ def due_candidates(cases: pl.DataFrame, ladders: Mapping[str, Ladder], as_of: da
     """
     keys = ["ladder", "stage"]
     table = treatment_table(ladders).with_columns(pl.col(keys).cast(pl.Categorical()))
-    # Only cases in a stage with treatments can have one due: the rest never reach the join.
-    staged = cases.with_columns(pl.col(keys).cast(pl.Categorical())).join(
-        table.select(keys).unique(), on=keys, how="semi"
+    # Only cases in a stage with treatments can have one due: the rest (most of a book, in
+    # no stage or one without treatments) are dropped by stage name before the join.
+    named = sorted(table.get_column("stage").cast(pl.String).unique().to_list())
+    staged = (
+        cases.filter(pl.col("stage").is_in(named))
+        .with_columns(pl.col(keys).cast(pl.Categorical()))
+        .join(table.select(keys).unique(), on=keys, how="semi")
     )
     day = (pl.lit(as_of) - pl.col("entered_on")).dt.total_days()
     since = day - pl.col("t_day")

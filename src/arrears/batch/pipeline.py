@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-import numpy as np
 import polars as pl
 
 from arrears.batch.advance import advance
@@ -142,9 +141,12 @@ def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
     moved = transition(facts, mine, ctx.ladders, ctx.as_of)
     if cases.height == frames.stored.height and moved.height == at.len():
         # Both in loan order and holding the same loans: the worked rows go back by position.
-        index = np.arange(cases.height)
-        index[at.to_numpy()] = cases.height + np.arange(moved.height)
-        return replace(frames, cases=pl.concat([cases, moved]).gather(index))
+        laid = cases.with_columns(
+            cases.get_column(name).scatter(at, moved.get_column(name))
+            for name in cases.columns
+            if name != "loan_id"
+        )
+        return replace(frames, cases=laid)
     kept = cases.join(moved.select("loan_id"), on="loan_id", how="anti", maintain_order="left")
     return replace(frames, cases=kept.merge_sorted(moved, key="loan_id"))
 
