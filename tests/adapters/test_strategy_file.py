@@ -65,7 +65,7 @@ def test_a_ladder_file_loads_with_its_name_and_version(tmp_path: Path) -> None:
 
 def test_the_shipped_china_ladder_loads_worst_first() -> None:
     ladder = load_ladder("cn")
-    assert ladder.label == "cn-default v1"
+    assert ladder.label == "cn-default v2"
     assert [s.name for s in ladder.stages] == ["legal", "late", "mid", "early", "grace", "pre_due"]
     assert [e.name for e in ladder.experiments] == ["early-first-call"]
     visit = ladder.guard_for("field_visit_request")

@@ -8,9 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.adapters.strategy_file import load_ladder
-from arrears.batch.contact_plan import CHANNEL_OF, People, plan_actions
+from arrears.batch.contact_plan import (
+    CHANNEL_OF,
+    KnownHistory,
+    People,
+    due_candidates,
+    plan_actions,
+)
 from arrears.domain.compliance import decide_contact
 from arrears.domain.contact import ContactAttempt, ContactFacts, ContactRequest, Hold, OptOut
+from arrears.domain.escalation import ActionRecord
 from tests.contact_factories import CN, CN_PHONE, SHANGHAI, US, local, people_of
 
 DAY = date(2026, 3, 2)
@@ -116,3 +123,31 @@ def test_heavy_actions_wait_for_their_guard() -> None:
     [row] = blocked.iter_rows(named=True)
     assert row["rule"] == "escalation.lawyers_letter"
     assert "missing" in row["detail"]
+
+
+def test_a_placement_its_guard_refused_is_tried_again_a_week_later_until_it_is_done() -> None:
+    people = people_of(["B"], {}, {}, {})
+    cases = pl.DataFrame(
+        [("L1", "B", "late", DAY, LADDER.label, "early-first-call=champion")],
+        schema=["loan_id", "borrower_id", "stage", "entered_on", "ladder", "arm"], orient="row",
+    )  # fmt: skip
+    gentle = [ActionRecord("formal_notice", DAY - timedelta(days=40), "sent")] + [
+        ActionRecord("call", DAY + timedelta(days=d), "no_answer") for d in (1, 2, 2)
+    ]
+    placed = [*gentle, ActionRecord("agency_placement", DAY + timedelta(days=7), "done")]
+
+    def placement(day: int, records: list[ActionRecord]) -> tuple[int, list[str]]:
+        """(planned, refusing rules) of the placement on day `day` of the stage."""
+        as_of = DAY + timedelta(days=day)
+        history = KnownHistory({"L1": records})
+        due = due_candidates(cases, {"p": LADDER}, as_of, history)
+        due = due.filter(pl.col("action") == "agency_placement")
+        plan, blocked = plan_actions(
+            due, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people, history, as_of
+        )
+        return plan.height, blocked.get_column("rule").to_list()
+
+    assert placement(0, []) == (0, ["escalation.agency_placement"])  # no gentler steps yet
+    assert placement(3, gentle) == (0, [])  # not a day to try
+    assert placement(7, gentle) == (1, [])  # tried again: now the guard lets it through
+    assert placement(14, placed) == (0, [])  # done on day 7: not repeated

@@ -7,11 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.adapters.strategy_file import load_ladder
-from arrears.batch.contact_plan import due_candidates
+from arrears.batch.contact_plan import KnownHistory, due_candidates
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
 from arrears.batch.stages import stage_expr
 from arrears.domain.delinquency import bucket_for
 from arrears.domain.entry_rules import LoanFacts
+from arrears.domain.escalation import ActionRecord, done_since
 from arrears.domain.ladder import Ladder, assign_stage, due_treatments
 
 LADDERS = [load_ladder(key) for key in ("cn", "us", "uk")]
@@ -96,23 +97,36 @@ def test_a_promise_counts_on_from_what_earlier_runs_counted() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(st.tuples(st.sampled_from(["pre_due", "grace", "early", "mid", "late", "legal"]),
-                       st.integers(0, 120), st.sampled_from(["champion", "challenger"])),
+                       st.one_of(st.integers(0, 120), st.integers(0, 17).map(lambda k: 7 * k)),
+                       st.sampled_from(["champion", "challenger"]),
+                       st.one_of(st.none(), st.tuples(st.integers(-30, 120),
+                                                      st.sampled_from(["done", "failed"])))),
              min_size=1, max_size=40),
 )  # fmt: skip
-def test_due_treatments_in_frames_equal_the_domains(rows: list[tuple[str, int, str]]) -> None:
+def test_due_treatments_in_frames_equal_the_domains(
+    rows: list[tuple[str, int, str, tuple[int, str] | None]],
+) -> None:
+    """Also with an agency placement on record (the late stage tries it until done)."""
     ladder = LADDERS[0]
     as_of = date(2026, 6, 30)
     experiment = ladder.experiments[0].name
     cases = pl.DataFrame(
         [(f"L{n}", "B", stage, as_of - timedelta(days=days), ladder.label, f"{experiment}={arm}")
-         for n, (stage, days, arm) in enumerate(rows)],
+         for n, (stage, days, arm, _) in enumerate(rows)],
         schema=["loan_id", "borrower_id", "stage", "entered_on", "ladder", "arm"], orient="row",
     )  # fmt: skip
-    got = due_candidates(cases, {"p": ladder}, as_of)
+    records = {
+        f"L{n}": [ActionRecord("agency_placement", as_of - timedelta(days=days - at), outcome)]
+        for n, (_, days, _, placed) in enumerate(rows)
+        if placed is not None
+        for at, outcome in [placed]
+    }
+    got = due_candidates(cases, {"p": ladder}, as_of, KnownHistory(records))
     mine = sorted((r["loan_id"], r["action"], r["template"]) for r in got.iter_rows(named=True))
     expected = sorted(
         (f"L{n}", t.action, t.template)
-        for n, (stage, days, arm) in enumerate(rows)
-        for t in due_treatments(ladder, stage, days, arm)
-    )
+        for n, (stage, days, arm, _) in enumerate(rows)
+        for t in due_treatments(ladder, stage, days, arm, done_since(
+            records.get(f"L{n}", []), as_of - timedelta(days=days)))
+    )  # fmt: skip
     assert mine == expected

@@ -1,14 +1,18 @@
 """Treatments: which action falls on which day of a stage, repeats, and experiment arms."""
 
+from datetime import date
+
 import pytest
 
 from arrears.domain.errors import DomainError
 from arrears.domain.strategy import (
+    ActionRecord,
     EntryRule,
     Experiment,
     Ladder,
     Stage,
     Treatment,
+    done_since,
     due_treatments,
 )
 
@@ -63,6 +67,29 @@ def test_a_loan_in_several_experiments_gives_all_its_arms() -> None:
     assert [t.action for t in due] == ["call"]
 
 
+PLACEMENT = Treatment(0, "agency_placement", "placement", every=7, until_done=True)
+LATE_SMS = Treatment(0, "sms", "late_sms", every=7)
+LATE = Ladder(
+    "late", 1, (Stage("late", "逾期后期", "Late", (EntryRule(dpd_min=91),), (PLACEMENT, LATE_SMS)),)
+)
+
+
+def test_an_until_done_treatment_repeats_until_its_action_is_done_since_the_stage_began() -> None:
+    entered = date(2026, 3, 1)
+    refused = [ActionRecord("agency_placement", date(2026, 3, 1), "failed")]
+    placed = [*refused, ActionRecord("agency_placement", date(2026, 3, 8), "done")]
+    before = [ActionRecord("agency_placement", date(2026, 2, 1), "done")]  # an earlier stint
+
+    def due(day: int, records: list[ActionRecord]) -> list[str]:
+        done = done_since(records, entered)
+        return [t.action for t in due_treatments(LATE, "late", day, None, done)]
+
+    assert [d for d in range(22) if "agency_placement" in due(d, refused)] == [0, 7, 14, 21]
+    assert due(14, placed) == ["sms"]  # placed on day 7: not again; the plain repeat goes on
+    assert due(7, before) == ["agency_placement", "sms"]  # done before this stage: counts not
+    assert due(3, []) == []
+
+
 def test_the_default_and_settled_stages_have_nothing_due_unless_declared() -> None:
     assert due_treatments(LADDER, "current", 0) == []
     assert due_treatments(LADDER, "settled", 5) == []
@@ -82,6 +109,7 @@ def test_an_unknown_stage_or_a_negative_day_is_refused() -> None:
         ({"action": "fax"}, "action 'fax' is unknown"),
         ({"every": 0}, "every must be at least 1"),
         ({"until": 5}, "until 5 needs `every`"),
+        ({"until_done": True}, "until_done needs `every`"),
         ({"template": ""}, "template must not be empty"),
         ({"arms": frozenset()}, "arms must not be empty"),
     ],

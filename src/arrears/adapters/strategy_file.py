@@ -23,7 +23,7 @@ _ENTRY = {
     "dpd_min", "dpd_max", "amount_min", "amount_max", "score_min", "score_max", "segments",
     "buckets", "flags", "due_within",
 }  # fmt: skip
-_TREATMENT = {"day", "every", "until", "action", "template", "arms"}
+_TREATMENT = {"day", "every", "until", "until_done", "action", "template", "arms"}
 _EXPERIMENT = {"name", "salt", "arms", "stages"}
 _GUARD = {"approval", "requires"}
 _REQUIREMENT = {"action", "outcomes", "at_least", "distinct_days", "within_days"}
@@ -207,6 +207,7 @@ def _treatment(spec: Any, where: str) -> Treatment:
             every=table.get("every", int),
             until=table.get("until", int),
             arms=table.names("arms"),
+            until_done=table.get("until_done", bool) or False,
         )
 
 

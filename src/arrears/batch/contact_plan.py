@@ -27,7 +27,7 @@ from arrears.batch.contact_checks import (
 )
 from arrears.batch.refusal_details import refusal_details
 from arrears.domain.compliance import lawful_window
-from arrears.domain.escalation import GUARDED_ACTIONS, ActionRecord, check_escalation
+from arrears.domain.escalation import GUARDED_ACTIONS, ActionRecord, check_escalation, done_since
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
 
@@ -129,7 +129,7 @@ def treatment_table(ladders: Mapping[str, Ladder]) -> pl.DataFrame:
     """Every treatment of every ladder as a row (ladder label, stage, day, repeat, arms)."""
     rows = [
         (ladder.label, stage.name, t.day, t.every, t.until,
-         sorted(t.arms) if t.arms is not None else None, t.action, t.template)
+         sorted(t.arms) if t.arms is not None else None, t.action, t.template, t.until_done)
         for ladder in {ladder.label: ladder for ladder in ladders.values()}.values()
         for stage in ladder.stages
         for t in stage.treatments
@@ -137,16 +137,22 @@ def treatment_table(ladders: Mapping[str, Ladder]) -> pl.DataFrame:
     schema = pl.Schema(
         [("ladder", pl.String), ("stage", pl.String), ("t_day", pl.Int64), ("every", pl.Int64),
          ("until", pl.Int64), ("arms", pl.List(pl.String)), ("action", pl.String),
-         ("template", pl.String)]
+         ("template", pl.String), ("until_done", pl.Boolean)]
     )  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def due_candidates(cases: pl.DataFrame, ladders: Mapping[str, Ladder], as_of: date) -> pl.DataFrame:
+def due_candidates(
+    cases: pl.DataFrame,
+    ladders: Mapping[str, Ladder],
+    as_of: date,
+    history: ActionHistory | None = None,
+) -> pl.DataFrame:
     """Treatments falling due today for each case (by the day of its stage and its arms).
 
-    The vector form of Treatment.due_on: on its day, or every N days after it until `until`,
-    for the arms it names (none named: every arm).
+    The vector form of due_treatments: on its day, or every N days after it until `until`,
+    for the arms it names (none named: every arm); an `until_done` one not once its action is
+    on record as done since the case entered its stage (`history`, asked only for those).
     """
     keys = ["ladder", "stage"]
     table = treatment_table(ladders).with_columns(pl.col(keys).cast(pl.Categorical()))
@@ -168,7 +174,33 @@ def due_candidates(cases: pl.DataFrame, ladders: Mapping[str, Ladder], as_of: da
         pl.col("arms").list.set_intersection(case_arms).list.len() > 0
     )
     due = joined.with_columns(pl.col("stage", "ladder", "arm").cast(pl.String)).filter(arms_match)
+    due = _not_done_yet(due, history or KnownHistory({}))
     return due.select("loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template")
+
+
+def _not_done_yet(due: pl.DataFrame, history: ActionHistory) -> pl.DataFrame:
+    """`due` without the until_done treatments whose action is on record as done since the
+    case entered its stage (escalation.done_since)."""
+    tried = due.filter(pl.col("until_done"))
+    if tried.height == 0:
+        return due
+    records = history.of(tried.get_column("loan_id").unique().sort().to_list())
+    done = [
+        (loan_id, action)
+        for loan_id, action, entered_on in tried.select("loan_id", "action", "entered_on")
+        .unique()
+        .iter_rows()
+        if action in done_since(records.get(loan_id, ()), entered_on)
+    ]
+    if not done:
+        return due
+    schema = {"loan_id": pl.String, "action": pl.String}
+    finished = pl.DataFrame(done, schema=schema, orient="row").with_columns(
+        pl.lit(True).alias("until_done")
+    )
+    return due.join(
+        finished, on=["loan_id", "action", "until_done"], how="anti", maintain_order="left"
+    )
 
 
 def plan_actions(

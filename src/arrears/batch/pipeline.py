@@ -153,7 +153,7 @@ def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
 
 def contact_plan(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Due treatments → escalation guards → compliance: today's plan and what was blocked."""
-    candidates = due_candidates(frames.cases, ctx.ladders, ctx.as_of)
+    candidates = due_candidates(frames.cases, ctx.ladders, ctx.as_of, frames.history)
     by_label = {ladder.label: ladder for ladder in ctx.ladders.values()}
     plan, blocked = plan_actions(
         candidates, by_label, ctx.packs, ctx.jurisdiction_by_ladder(), frames.people,

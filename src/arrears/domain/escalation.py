@@ -28,6 +28,11 @@ OUTCOMES = (
 DONE_OUTCOMES = ("done", "sent", "delivered")
 
 
+def done_since(records: Sequence[ActionRecord], since: date) -> frozenset[str]:
+    """The actions on record as done (DONE_OUTCOMES) on or after `since`."""
+    return frozenset(r.action for r in records if r.outcome in DONE_OUTCOMES and r.on >= since)
+
+
 def check_action(action: str) -> None:
     """Refuse an action outside the closed set."""
     if action not in ACTIONS:

@@ -1,6 +1,6 @@
 """The strategy ladder: stages worst-first with entry rules and treatments, and its checks."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from arrears.domain.entry_rules import EntryRule, LoanFacts, shadowed_by
@@ -21,6 +21,9 @@ class Treatment:
     every: int | None = None  # repeat every N days after `day` while the loan stays in the stage
     until: int | None = None  # last day of the repeats
     arms: frozenset[str] | None = None  # experiment arms that get it; None = every loan
+    # Repeats stop once the action is on record as done since the loan entered the stage: a
+    # step its guard refused on its day is tried again, one carried out is not repeated.
+    until_done: bool = False
 
     def __post_init__(self) -> None:
         check_action(self.action)
@@ -34,6 +37,8 @@ class Treatment:
             raise DomainError(f"until {self.until} needs `every` and must not be before day")
         if self.arms == frozenset():
             raise DomainError("arms must not be empty (leave it out for every arm)")
+        if self.until_done and self.every is None:
+            raise DomainError("until_done needs `every` (the days between tries)")
 
     def due_on(self, day: int, arms: frozenset[str]) -> bool:
         """Whether the treatment falls on day `day` of the stage for a loan in `arms`."""
@@ -132,9 +137,14 @@ def facts_read(ladder: Ladder) -> frozenset[str]:
 
 
 def due_treatments(
-    ladder: Ladder, stage_name: str, days_in_stage: int, arm: str | Iterable[str] | None = None
+    ladder: Ladder,
+    stage_name: str,
+    days_in_stage: int,
+    arm: str | Iterable[str] | None = None,
+    done: Collection[str] = (),
 ) -> list[Treatment]:
-    """The treatments due on day `days_in_stage` of a stage for a loan in `arm` (or arms)."""
+    """The treatments due on day `days_in_stage` of a stage for a loan in `arm` (or arms);
+    `done`: the actions on record as done since the loan entered the stage (done_since)."""
     if days_in_stage < 0:
         raise DomainError(f"days_in_stage must not be negative, got {days_in_stage}")
     stage = ladder.stage(stage_name)
@@ -143,7 +153,11 @@ def due_treatments(
             return []
         raise DomainError(f"stage {stage_name!r} is not in ladder {ladder.label}")
     arms = frozenset([arm] if isinstance(arm, str) else arm or ())
-    return [t for t in stage.treatments if t.due_on(days_in_stage, arms)]
+    return [
+        t
+        for t in stage.treatments
+        if t.due_on(days_in_stage, arms) and not (t.until_done and t.action in done)
+    ]
 
 
 def assign_arms(ladder: Ladder, loan_id: str) -> dict[str, str]:

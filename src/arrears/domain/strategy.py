@@ -9,6 +9,7 @@ from arrears.domain.escalation import (
     GuardDecision,
     Requirement,
     check_escalation,
+    done_since,
 )
 from arrears.domain.experiments import Experiment, arm_for
 from arrears.domain.ladder import (
@@ -39,5 +40,6 @@ __all__ = [
     "assign_arms",
     "assign_stage",
     "check_escalation",
+    "done_since",
     "due_treatments",
 ]
