@@ -20,7 +20,7 @@ from arrears.entrypoints.presenters import loan_document
 from arrears.services.import_feed import import_feed
 
 # The demo replays 2025: loans signed from January to April, the book run weekly until
-# mid-August, then every day with a simulated desk working each day's plan, through
+# mid-August, then every day, a simulated desk working each run's plan, through
 # mid-November (the last date the shipped LPR table covers, for the private-lending cap).
 BOOK_START = date(2025, 1, 6)
 SIGNING_DAYS = 120
@@ -56,9 +56,13 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
         report = import_feed(app.ledger, app.feed_reader, "payments", path, products)
         summary = run_day(app.runs, app.run_context(day), datetime.now(UTC))
         daily = day >= DAILY_FROM
+        if day == DAILY_FROM:
+            desk.done.clear()  # the totals printed are the daily runs'
         if daily:
             totals.add(summary)
-            desk.work(app, day)
+        # The desk works every run's plan (a formal notice of a weekly run is sent too: the
+        # guards of later steps look for it).
+        desk.work(app, day)
         if not daily or day.weekday() == 0 or day == LAST_RUN:
             history.add_row(*_row(day, report.inserted, summary))
         previous, day = day, day + (timedelta(days=1) if day >= DAILY_FROM - WEEK else WEEK)
@@ -99,6 +103,8 @@ class _Totals:
         console.print("  promises to pay (as of the last run): " + _listed(self.promises))
         calls = {k.split(":")[1]: v for k, v in desk.done.items() if k.startswith("call:")}
         console.print("  calls made: " + _listed(Counter(calls)))
+        asked = {k: v for k, v in desk.done.items() if k.startswith(("hold:", "opt-out:"))}
+        console.print("  borrowers reached who disputed or opted out: " + _listed(Counter(asked)))
         console.print(f"  contacts logged through the compliance engine that broke a rule: "
                       f"{desk.broken_rules}")  # fmt: skip
 

@@ -1,24 +1,30 @@
 """The demo's simulated collection desk: it works each day's plan the way people would.
 
 Calls connect or not at random, messages and letters go out, some borrowers who answer promise
-to pay and some of those keep it. Every contact is logged through the compliance engine, so
+to pay and some of those keep it; a few dispute the debt or ask for no more text messages (from
+the next day's plan on). Every contact is logged through the compliance engine, so
 the demo shows whether any planned contact broke a rule.
 """
 
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from arrears.bootstrap import App
-from arrears.domain.contact import ContactRequest
+from arrears.domain.contact import ContactRequest, Hold, OptOut
 from arrears.domain.money import format_amount
-from arrears.services.contact_log import log_contact
+from arrears.services.contact_log import log_contact, place_hold, record_opt_out
 
 # How often a planned call reaches the borrower, and what a reached borrower does.
 CALL_OUTCOMES = ("connected", "no_answer", "busy")
 CALL_WEIGHTS = (35, 45, 20)
 PROMISE_SHARE = 0.4
+DISPUTE_SHARE = 0.01  # of the borrowers reached: dispute the debt (a hold while it is checked)
+DISPUTE_DAYS = 14
+OPT_OUT_SHARE = 0.02  # … ask for no more text messages
+DEMO_ZONE = ZoneInfo("Asia/Shanghai")
 KEPT_SHARE = 0.55
 PROMISE_DAYS = 3
 
@@ -50,8 +56,8 @@ class Desk:
             status = "failed" if outcome in ("no_answer", "busy") else "done"
             cases.complete(item.action_key, status, outcome)
             self.done[f"{item.action}:{outcome}"] += 1
-            if outcome == "connected" and self.rng.random() < PROMISE_SHARE:
-                self._promise(app, item.loan_id, day)
+            if outcome == "connected":
+                self._answered(app, item.loan_id, item.borrower_id, day)
 
     def payments_between(self, after: date, upto: date) -> list[dict[str, str]]:
         """Promised payments that arrive in (after, upto]."""
@@ -67,6 +73,26 @@ class Desk:
         )
         minutes = max(1, int((end - start).total_seconds() // 60) - 1)
         return start + timedelta(minutes=self.rng.randrange(minutes))
+
+    def _answered(self, app: App, loan_id: str, borrower_id: str, day: date) -> None:
+        """A borrower who answers may promise to pay, dispute the debt (collection pauses
+        while it is looked into) or ask for no more text messages. The desk records a hold or
+        an opt-out to take effect from the next day: today's plan was made without it, and the
+        demo counts every contact of a plan that breaks a rule."""
+        draw = self.rng.random()
+        tomorrow = day + timedelta(days=1)
+        if draw < PROMISE_SHARE:
+            self._promise(app, loan_id, day)
+        elif draw < PROMISE_SHARE + DISPUTE_SHARE:
+            ends = day + timedelta(days=DISPUTE_DAYS)
+            hold = Hold("dispute", tomorrow, ends, "demo: disputes the debt")
+            place_hold(app.contacts, borrower_id, hold)
+            self.done["hold:dispute"] += 1
+        elif draw < PROMISE_SHARE + DISPUTE_SHARE + OPT_OUT_SHARE:
+            # From the borrower's next midnight (the demo's borrowers live in China).
+            since = datetime.combine(tomorrow, time(), DEMO_ZONE)
+            record_opt_out(app.contacts, borrower_id, OptOut("sms", since))
+            self.done["opt-out:sms"] += 1
 
     def _promise(self, app: App, loan_id: str, day: date) -> None:
         amount = app.cases.overdue_total(loan_id)

@@ -1,0 +1,31 @@
+"""The demo's whole cycle on a small book: every contact its plans made kept every rule, heavy
+steps went ahead once their guards were met, and refusals were counted by rule."""
+
+import io
+import re
+import sqlite3
+from pathlib import Path
+
+from rich.console import Console
+
+from arrears.entrypoints.demo import run_demo
+
+
+def test_the_demo_cycle_breaks_no_rule_and_escalates(tmp_path: Path) -> None:
+    out = io.StringIO()
+    run_demo(tmp_path / "demo", 300, Console(file=out, width=200))
+    printed = out.getvalue()
+    assert "contacts logged through the compliance engine that broke a rule: 0" in printed
+    planned = re.search(r"planned actions: (.*)", printed)
+    assert planned is not None
+    counts = dict(re.findall(r"(\w+) (\d+)", planned.group(1)))
+    # The ladder's steps all happened: reminders and calls, notices, the agency, the lawyer.
+    for action in ("sms", "call", "formal_notice", "agency_placement", "lawyers_letter"):
+        assert int(counts.get(action, 0)) > 0, f"no {action} planned: {printed}"
+    with sqlite3.connect(tmp_path / "demo" / "arrears.db") as db:
+        [(broken,)] = db.execute("SELECT count(*) FROM contact_attempts WHERE NOT allowed")
+        [(attempts,)] = db.execute("SELECT count(*) FROM contact_attempts")
+        [(refused,)] = db.execute("SELECT count(*) FROM blocked_actions")
+    assert broken == 0
+    assert attempts > 1000
+    assert refused > 0  # disputes and opt-outs the desk recorded stop later contacts
