@@ -122,3 +122,37 @@ def test_a_back_dated_payment_replays_its_loan_to_a_fresh_runs_state(
     run(fresh, AS_OF)
     for name in ("loan_states", "loan_balances", "instalment_states"):
         assert_frame_equal(book.table(AS_OF, name), fresh.table(AS_OF, name))
+
+
+def a_payments_part(book: ParquetEngineStore, rows: dict[str, list[Any]]) -> None:
+    """Turn the payments input into a folder of parts and add one with `rows`."""
+    [single] = book.folder.input_parts("payments")
+    parts = single.with_suffix("")
+    parts.mkdir()
+    single.rename(parts / "history.parquet")
+    pl.DataFrame(rows).write_parquet(parts / "today.parquet")
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ({"payment_id": ["P1"], "loan_id": ["L00000001"], "amount": [100],
+          "paid_on": ["2025-11-18"]},
+         "payments/today.parquet: column 'paid_on' is String, expected Date"),
+        ({"payment_id": ["P1"], "loan_id": ["L00000001"], "paid_on": [AS_OF]},
+         "payments/today.parquet: no column 'amount'"),
+        ({"payment_id": ["P1"], "loan_id": ["L00000001"], "amount": ["1.00"], "paid_on": [AS_OF]},
+         "column 'amount' is String, expected Int64"),
+        ({"payment_id": ["P1"], "loan_id": ["NOT-A-LOAN"], "amount": [100], "paid_on": [AS_OF]},
+         r"payments for loans not in the book: P1 \(loan NOT-A-LOAN\)"),
+    ],
+)  # fmt: skip
+def test_a_bad_payments_part_is_refused_by_name_and_nothing_is_written(
+    book: ParquetEngineStore, rows: dict[str, list[Any]], message: str
+) -> None:
+    before = book.folder.runs()
+    a_payments_part(book, rows)
+    with pytest.raises(book_folder.BookFolderError, match=message):
+        run(book, AS_OF)
+    assert book.folder.runs() == before
+    assert sorted(p.name for p in book.folder.state.iterdir() if p.name.startswith(".tmp")) == []

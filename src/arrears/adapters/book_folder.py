@@ -32,6 +32,32 @@ RUNS_FILE = "runs.json"
 Fingerprint = dict[str, list[int]]  # part name → [size, mtime_ns] (payments: + last day)
 
 
+# Columns an input may leave out (CONTRACT.md's optional columns, and what a run judged of a
+# promise); every other column of its schema must be in every part.
+OPTIONAL_COLUMNS = {
+    "borrowers": ("timezone",),
+    "loans": ("penalty_rate",),
+    "installments": ("fee_due",),
+    "payments": ("channel",),
+    "contact_attempts": ("contact_id", "to_phone"),
+    "promises": ("status", "settled_on", "paid"),
+    "holds": ("ends_on",),
+}
+
+
+def _fits(actual: pl.DataType, wanted: pl.DataType) -> bool:
+    """Whether a column of type `actual` reads as `wanted` without changing its meaning."""
+    if actual == wanted or actual == pl.Null:
+        return True
+    if wanted.is_integer():
+        return actual.is_integer()
+    if isinstance(wanted, pl.Datetime):
+        return isinstance(actual, pl.Datetime)
+    if wanted == pl.String:
+        return isinstance(actual, (pl.Categorical, pl.Enum))
+    return False
+
+
 class BookFolderError(DomainError):
     """The book folder is missing a required input or holds an unreadable file."""
 
@@ -87,13 +113,31 @@ class BookFolder:
         if not paths:
             return None
         try:
-            present = pl.read_parquet_schema(paths[0])
-            columns = [c for c in schema if c in present]
+            found = {path: pl.read_parquet_schema(path) for path in paths}
+            columns = [c for c in schema if any(c in present for present in found.values())]
+            for path, present in found.items():
+                self._check_part(name, path, present, schema, columns)
             return pl.concat(
                 [pl.read_parquet(path, columns=columns) for path in paths], how="vertical_relaxed"
             )
         except (OSError, pl.exceptions.PolarsError) as error:
             raise BookFolderError(f"cannot read input {name} of {self.root}: {error}") from None
+
+    def _check_part(
+        self, name: str, path: Path, present: Mapping[str, pl.DataType], schema: pl.Schema,
+        columns: list[str],
+    ) -> None:  # fmt: skip
+        """Refuse a part that lacks a required column or one another part has, or holds a
+        column of a type the input's column cannot be read as, naming the part and column."""
+        where = f"input {name}: {path.relative_to(self.root)}"
+        needed = [c for c in schema if c not in OPTIONAL_COLUMNS.get(name, ())]
+        for column in dict.fromkeys([*needed, *columns]):
+            if column not in present:
+                raise BookFolderError(f"{where}: no column {column!r}")
+            if not _fits(present[column], schema[column]):
+                raise BookFolderError(
+                    f"{where}: column {column!r} is {present[column]}, expected {schema[column]}"
+                )
 
     def runs(self) -> list[RunRecord]:
         """The completed runs, oldest first."""

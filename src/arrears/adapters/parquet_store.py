@@ -201,6 +201,7 @@ class ParquetEngineStore:
             for name, schema in INPUTS.items()
             if (frame := self.folder.read_input(name, schema)) is not None
         }
+        _refuse_unknown_loans(inputs["payments"], inputs["loans"].get_column("loan_id"))
         state = full_state(self.folder, previous) if previous is not None else {}
         state["done"] = self.done_actions(as_of)
         frames = assemble(inputs, state, as_of, terms, self.default_zones,
@@ -224,6 +225,7 @@ class ParquetEngineStore:
         chain = chain_of(self.folder, previous)
         table = read_loan_table(self.folder.state, chain)
         payments = self._new_payments(previous, prints, as_of)
+        _refuse_unknown_loans(payments, table.get_column("loan_id"))
         tonight = book_night.split(table, payments, previous.as_of, as_of)
         worked = book_night.worked_book(self.folder, table, tonight, payments, as_of)
         book = worked.book
@@ -491,6 +493,17 @@ class ParquetEngineStore:
             return typed(None, DONE_SCHEMA)
         plans = pl.scan_parquet(parts).filter(pl.col("status") != "planned")
         return typed(plans.select(list(DONE_SCHEMA)).collect(), DONE_SCHEMA)
+
+
+def _refuse_unknown_loans(payments: pl.DataFrame, loan_ids: pl.Series) -> None:
+    """Money for a loan the book does not have is refused, not dropped (CONTRACT.md: a
+    payment names a known loan)."""
+    unknown = payments.join(loan_ids.to_frame(), on="loan_id", how="anti")
+    if unknown.height:
+        shown = ", ".join(f"{p} (loan {loan})" for p, loan in
+                          unknown.select("payment_id", "loan_id").head(5).iter_rows())  # fmt: skip
+        more = f" and {unknown.height - 5} more" if unknown.height > 5 else ""
+        raise BookFolderError(f"input payments: payments for loans not in the book: {shown}{more}")
 
 
 def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame, night: _Night) -> pl.DataFrame:
