@@ -79,9 +79,20 @@ class LoanHistory:
             (pl.col("channel") == "call") & pl.col("outcome").is_in(CALL_OUTCOMES)
         )
         self._done, self._owners = done, loans.select("loan_id", "borrower_id")
+        # A night asks twice (treatments repeated until done, then the guards), mostly for
+        # the same loans: each loan's records are gathered once.
+        self._known: dict[str, list[ActionRecord]] = {}
 
     def of(self, loan_ids: Sequence[str]) -> dict[str, list[ActionRecord]]:
-        """The records of the loans asked for."""
+        """The records of the loans asked for (loans without any are left out)."""
+        missing = [loan for loan in dict.fromkeys(loan_ids) if loan not in self._known]
+        if missing:
+            found = self._gather(missing)
+            self._known.update({loan: found.get(loan, []) for loan in missing})
+        return {loan: self._known[loan] for loan in loan_ids if self._known[loan]}
+
+    def _gather(self, loan_ids: Sequence[str]) -> dict[str, list[ActionRecord]]:
+        """The records of the loans asked for, from the frames."""
         wanted = pl.Series(list(loan_ids), dtype=pl.String).implode()
         owners = self._owners.filter(pl.col("loan_id").is_in(wanted))
         calls = self._calls.join(
