@@ -93,8 +93,9 @@ def test_every_dpd_from_0_to_400_matches_exactly_one_china_stage(
 def test_the_china_ladder_schedules_the_seed_process() -> None:
     ladder = load_ladder("cn")
 
-    def due(stage: str, day: int, arm: str = "champion") -> list[str]:
-        return [t.action for t in due_treatments(ladder, stage, day, arm)]
+    def due(stage: str, day: int, arm: str = "champion", placed: bool = False) -> list[str]:
+        ever = ("agency_placement",) if placed else ()
+        return [t.action for t in due_treatments(ladder, stage, day, arm, ever=ever)]
 
     assert due("pre_due", 0) == ["sms"]
     assert due("grace", 0) == ["sms"]
@@ -103,8 +104,10 @@ def test_the_china_ladder_schedules_the_seed_process() -> None:
     assert due("early", 0, "challenger") == ["sms", "call"]  # a day earlier
     assert due("mid", 0) == ["formal_notice", "credit_pre_notice", "call"]
     assert due("late", 0) == ["agency_placement"]
+    assert due("late", 7) == ["agency_placement"]  # tried again until it is done
     assert "field_visit_request" not in {a for d in range(90) for a in due("late", d)}
-    assert due("legal", 0) == ["agency_recall", "lawyers_letter"]
+    assert due("legal", 0, placed=True) == ["agency_recall", "lawyers_letter"]
+    assert due("legal", 0) == ["lawyers_letter"]  # no agency had the account: none to recall
     assert due("legal", 15) == ["legal_review"]
 
 

@@ -106,7 +106,8 @@ def test_a_promise_counts_on_from_what_earlier_runs_counted() -> None:
 def test_due_treatments_in_frames_equal_the_domains(
     rows: list[tuple[str, int, str, tuple[int, str] | None]],
 ) -> None:
-    """Also with an agency placement on record (the late stage tries it until done)."""
+    """Also with an agency placement on record: the late stage tries it until done, the legal
+    stage recalls only a placed account."""
     ladder = LADDERS[0]
     as_of = date(2026, 6, 30)
     experiment = ladder.experiments[0].name
@@ -126,7 +127,10 @@ def test_due_treatments_in_frames_equal_the_domains(
     expected = sorted(
         (f"L{n}", t.action, t.template)
         for n, (stage, days, arm, _) in enumerate(rows)
-        for t in due_treatments(ladder, stage, days, arm, done_since(
-            records.get(f"L{n}", []), as_of - timedelta(days=days)))
+        for t in due_treatments(
+            ladder, stage, days, arm,
+            done_since(records.get(f"L{n}", []), as_of - timedelta(days=days)),
+            done_since(records.get(f"L{n}", []), date.min),
+        )
     )  # fmt: skip
     assert mine == expected

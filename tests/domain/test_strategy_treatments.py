@@ -90,6 +90,16 @@ def test_an_until_done_treatment_repeats_until_its_action_is_done_since_the_stag
     assert due(3, []) == []
 
 
+def test_a_when_done_treatment_waits_for_its_prerequisite_on_record() -> None:
+    recall = Treatment(0, "agency_recall", "recall", when_done="agency_placement")
+    legal = Ladder("legal", 1, (Stage("legal", "法律程序", "Legal", (EntryRule(dpd_min=181),),
+                                      (recall,)),))  # fmt: skip
+    assert due_treatments(legal, "legal", 0, None, (), ever=("agency_placement",)) == [recall]
+    assert due_treatments(legal, "legal", 0, None, (), ever=("formal_notice",)) == []
+    with pytest.raises(DomainError, match="action 'agency' is unknown"):
+        Treatment(0, "agency_recall", "recall", when_done="agency")
+
+
 def test_the_default_and_settled_stages_have_nothing_due_unless_declared() -> None:
     assert due_treatments(LADDER, "current", 0) == []
     assert due_treatments(LADDER, "settled", 5) == []

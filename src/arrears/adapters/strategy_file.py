@@ -23,7 +23,9 @@ _ENTRY = {
     "dpd_min", "dpd_max", "amount_min", "amount_max", "score_min", "score_max", "segments",
     "buckets", "flags", "due_within",
 }  # fmt: skip
-_TREATMENT = {"day", "every", "until", "until_done", "action", "template", "arms"}
+_TREATMENT = {
+    "day", "every", "until", "until_done", "when_done", "action", "template", "arms",
+}  # fmt: skip
 _EXPERIMENT = {"name", "salt", "arms", "stages"}
 _GUARD = {"approval", "requires"}
 _REQUIREMENT = {"action", "outcomes", "at_least", "distinct_days", "within_days"}
@@ -208,6 +210,7 @@ def _treatment(spec: Any, where: str) -> Treatment:
             until=table.get("until", int),
             arms=table.names("arms"),
             until_done=table.get("until_done", bool) or False,
+            when_done=table.get("when_done", str),
         )
 
 

@@ -129,7 +129,8 @@ def treatment_table(ladders: Mapping[str, Ladder]) -> pl.DataFrame:
     """Every treatment of every ladder as a row (ladder label, stage, day, repeat, arms)."""
     rows = [
         (ladder.label, stage.name, t.day, t.every, t.until,
-         sorted(t.arms) if t.arms is not None else None, t.action, t.template, t.until_done)
+         sorted(t.arms) if t.arms is not None else None, t.action, t.template, t.until_done,
+         t.when_done)
         for ladder in {ladder.label: ladder for ladder in ladders.values()}.values()
         for stage in ladder.stages
         for t in stage.treatments
@@ -137,7 +138,7 @@ def treatment_table(ladders: Mapping[str, Ladder]) -> pl.DataFrame:
     schema = pl.Schema(
         [("ladder", pl.String), ("stage", pl.String), ("t_day", pl.Int64), ("every", pl.Int64),
          ("until", pl.Int64), ("arms", pl.List(pl.String)), ("action", pl.String),
-         ("template", pl.String), ("until_done", pl.Boolean)]
+         ("template", pl.String), ("until_done", pl.Boolean), ("when_done", pl.String)]
     )  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
 
@@ -152,7 +153,8 @@ def due_candidates(
 
     The vector form of due_treatments: on its day, or every N days after it until `until`,
     for the arms it names (none named: every arm); an `until_done` one not once its action is
-    on record as done since the case entered its stage (`history`, asked only for those).
+    on record as done since the case entered its stage, a `when_done` one only once its
+    prerequisite is on record as done (`history`, asked only for those).
     """
     keys = ["ladder", "stage"]
     table = treatment_table(ladders).with_columns(pl.col(keys).cast(pl.Categorical()))
@@ -179,28 +181,22 @@ def due_candidates(
 
 
 def _not_done_yet(due: pl.DataFrame, history: ActionHistory) -> pl.DataFrame:
-    """`due` without the until_done treatments whose action is on record as done since the
-    case entered its stage (escalation.done_since)."""
-    tried = due.filter(pl.col("until_done"))
-    if tried.height == 0:
+    """`due` without the treatments the loan's record rules out: an until_done one whose action
+    is on record as done since the case entered its stage, a when_done one whose prerequisite
+    is not on record as done (escalation.done_since)."""
+    conditional = pl.col("until_done") | pl.col("when_done").is_not_null()
+    asked = due.filter(conditional)
+    if asked.height == 0:
         return due
-    records = history.of(tried.get_column("loan_id").unique().sort().to_list())
-    done = [
-        (loan_id, action)
-        for loan_id, action, entered_on in tried.select("loan_id", "action", "entered_on")
-        .unique()
-        .iter_rows()
-        if action in done_since(records.get(loan_id, ()), entered_on)
+    records = history.of(asked.get_column("loan_id").unique().sort().to_list())
+    keep = [
+        not (until_done and action in done_since(records.get(loan_id, ()), entered_on))
+        and (when is None or when in done_since(records.get(loan_id, ()), date.min))
+        for loan_id, action, entered_on, until_done, when in asked.select(
+            "loan_id", "action", "entered_on", "until_done", "when_done"
+        ).iter_rows()
     ]
-    if not done:
-        return due
-    schema = {"loan_id": pl.String, "action": pl.String}
-    finished = pl.DataFrame(done, schema=schema, orient="row").with_columns(
-        pl.lit(True).alias("until_done")
-    )
-    return due.join(
-        finished, on=["loan_id", "action", "until_done"], how="anti", maintain_order="left"
-    )
+    return pl.concat([due.filter(~conditional), asked.filter(pl.Series(keep, dtype=pl.Boolean))])
 
 
 def plan_actions(

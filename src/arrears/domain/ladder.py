@@ -24,6 +24,9 @@ class Treatment:
     # Repeats stop once the action is on record as done since the loan entered the stage: a
     # step its guard refused on its day is tried again, one carried out is not repeated.
     until_done: bool = False
+    # Due only when this action is on record as done (at any time): an agency recall only
+    # for an account an agency was given.
+    when_done: str | None = None
 
     def __post_init__(self) -> None:
         check_action(self.action)
@@ -39,6 +42,8 @@ class Treatment:
             raise DomainError("arms must not be empty (leave it out for every arm)")
         if self.until_done and self.every is None:
             raise DomainError("until_done needs `every` (the days between tries)")
+        if self.when_done is not None:
+            check_action(self.when_done)
 
     def due_on(self, day: int, arms: frozenset[str]) -> bool:
         """Whether the treatment falls on day `day` of the stage for a loan in `arms`."""
@@ -142,9 +147,11 @@ def due_treatments(
     days_in_stage: int,
     arm: str | Iterable[str] | None = None,
     done: Collection[str] = (),
+    ever: Collection[str] = (),
 ) -> list[Treatment]:
     """The treatments due on day `days_in_stage` of a stage for a loan in `arm` (or arms);
-    `done`: the actions on record as done since the loan entered the stage (done_since)."""
+    `done`: the actions on record as done since the loan entered the stage, `ever`: at any
+    time (escalation.done_since)."""
     if days_in_stage < 0:
         raise DomainError(f"days_in_stage must not be negative, got {days_in_stage}")
     stage = ladder.stage(stage_name)
@@ -156,7 +163,9 @@ def due_treatments(
     return [
         t
         for t in stage.treatments
-        if t.due_on(days_in_stage, arms) and not (t.until_done and t.action in done)
+        if t.due_on(days_in_stage, arms)
+        and not (t.until_done and t.action in done)
+        and (t.when_done is None or t.when_done in ever)
     ]
 
 
