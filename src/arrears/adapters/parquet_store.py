@@ -307,7 +307,7 @@ class ParquetEngineStore:
         name = f"run-{as_of}-{secrets.token_hex(4)}"
         lines = frames.book.instalments
         settled = lines.select(settled_on(as_of)).to_series()
-        mine = _worked_summaries(frames.summaries, frames.book.loans, night)
+        mine = _worked_summaries(frames.summaries, frames.book.loans)
         active = lines.filter(~settled)
         placed, spans = place_segment(active, mine.select("loan_id", "wake_on"), as_of)
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -506,9 +506,8 @@ def _refuse_unknown_loans(payments: pl.DataFrame, loan_ids: pl.Series) -> None:
         raise BookFolderError(f"input payments: payments for loans not in the book: {shown}{more}")
 
 
-def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame, night: _Night) -> pl.DataFrame:
+def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame) -> pl.DataFrame:
     """The summaries of the loans worked tonight (the pipeline's summaries are theirs)."""
-    del night
     if not summaries.get_column("loan_id").equals(worked.get_column("loan_id")):
         raise ValueError("tonight's summaries are not the worked loans'")
     return summaries
