@@ -51,3 +51,25 @@ def test_spark_and_local_engines_write_the_same_tables(
         assert local.table(day, "plan").height > 0
         blocked += local.table(day, "blocked").height
     assert blocked > 0
+
+
+def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path: Path) -> None:
+    """Local, then Spark from the local engine's base state, then local again after Spark's
+    full state: every table and summary as if the local engine had run every night."""
+    tables = synthetic_frames(60, AS_OF, seed=9, history_days=150)
+    turns = write_book(tables, tmp_path / "turns")
+    local_only = ParquetEngineStore(write_book(tables, tmp_path / "local"))
+    mixed = ParquetEngineStore(turns)
+    app = App("sqlite://", load_settings(None))
+    days = [AS_OF - timedelta(days=2), AS_OF - timedelta(days=1), AS_OF]
+    for day, engine in zip(days, ("local", "spark", "local"), strict=True):
+        ctx = app.run_context(day)
+        if engine == "spark":
+            summary = SparkEngine(spark, turns, buckets=3).run_day(ctx, AT)
+        else:
+            summary = run_day(mixed, ctx, AT)
+        assert summary == run_day(local_only, ctx, AT), (day, engine)
+        for name in OUTPUTS:
+            mine, theirs = mixed.table(day, name), local_only.table(day, name)
+            assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
+    assert [r.kind for r in mixed.folder.runs()] == ["base", "full", "base"]
