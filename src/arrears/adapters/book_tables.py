@@ -140,7 +140,7 @@ def assemble(
         replay=replay,
         history=LoanHistory(attempts, typed(state.get("done"), DONE_SCHEMA), loans),
         cases=old["cases"],
-        promises=_promises(got["promises"], old["promises"]),
+        promises=judged_promises(got["promises"], old["promises"]),
     )
 
 
@@ -234,7 +234,7 @@ def with_default_zone(
     )
 
 
-def _promises(given: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+def judged_promises(given: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     """The promises fed in, with what the last run judged of them (open when never judged)."""
     judged = stored.select(
         "promise_id", pl.col("status").alias("s"), pl.col("settled_on").alias("o"),

@@ -39,6 +39,7 @@ from arrears.adapters.book_tables import (
     OUTPUTS,
     REQUIRED_INPUTS,
     assemble,
+    judged_promises,
     outputs,
     typed,
     with_default_zone,
@@ -279,18 +280,7 @@ class ParquetEngineStore:
     def _promises(self, previous: RunRecord) -> pl.DataFrame:
         """The promises fed in, with what the last run judged of them."""
         given = typed(self.folder.read_input("promises", INPUTS["promises"]), INPUTS["promises"])
-        stored = read_table(self.folder, previous, "promises")
-        judged = stored.select(
-            "promise_id", pl.col("status").alias("s"), pl.col("settled_on").alias("o"),
-            pl.col("paid").alias("p"),
-        )  # fmt: skip
-        joined = given.join(judged, on="promise_id", how="left", maintain_order="left")
-        return joined.select(
-            "promise_id", "loan_id", "amount", "made_on", "due_on",
-            pl.coalesce("s", "status", pl.lit("open")).alias("status"),
-            pl.coalesce("o", "settled_on").alias("settled_on"),
-            pl.coalesce("p", pl.lit(0, pl.Int64)).alias("paid"),
-        ).sort("promise_id")  # fmt: skip
+        return judged_promises(given, read_table(self.folder, previous, "promises"))
 
     # ── save ───────────────────────────────────────────────────────────────────────────
 
