@@ -307,12 +307,12 @@ class ParquetEngineStore:
                                  as_of)  # fmt: skip
             base = night.table is None or len(night.chain) >= CHAIN_LIMIT
             if night.table is None:
-                table = _whole_table(rows, frames, night)
+                table = _whole_table(rows, frames)
                 segments = pl.concat([table.get_column("segment"),
                                       table.get_column("tail_segment")])  # fmt: skip
                 write_loan_table(folder, table)
             else:
-                delta = _delta(night.table, night.at, rows, frames.cases)
+                delta = _delta(night.at, rows, frames.cases)
                 segments = (
                     night.table.get_column("segment")
                     .clone()
@@ -356,13 +356,13 @@ class ParquetEngineStore:
             worked = worked.with_columns(value.alias(n) for n, value in TAIL_NONE.items())
         rows = pl.concat([worked.drop("credit", "charged"), summaries.drop(
             "loan_id", "borrower_id", "product", "grace_days")], how="horizontal")  # fmt: skip
-        rows = self._lines_of(rows, spans, tails, night, name, as_of)
+        fresh = rows.get_column("loan_id").is_in(night.fresh.implode())
+        rows = self._lines_of(rows, spans, tails, night, fresh, name, as_of)
         if night.table is None:
             assert night.payments is not None
             return rows.join(_watermark(night.payments, worked), on="loan_id", how="left",
                              maintain_order="left")  # fmt: skip
         seen = night.table.select("payments_seen", "payments_sum")[night.at]
-        fresh = rows.get_column("loan_id").is_in(night.fresh.implode())
         applied = frames.applied.group_by("loan_id").agg(
             pl.len().cast(pl.Int64).alias("n"), pl.col("amount").sum().alias("s")
         )
@@ -380,6 +380,7 @@ class ParquetEngineStore:
         spans: pl.DataFrame,
         tails: pl.DataFrame,
         night: _Night,
+        fresh: pl.Series,
         name: str,
         as_of: date,
     ) -> pl.DataFrame:
@@ -398,7 +399,6 @@ class ParquetEngineStore:
 
         whole = pl.Series(night.whole)
         got = rows.select("loan_id").join(tails, on="loan_id", how="left", maintain_order="left")
-        fresh = rows.get_column("loan_id").is_in(night.fresh.implode())
         kept = (
             night.table.select("lines_since", "tail_segment", "tail_row", "tail_rows")[night.at]
             if night.table is not None
@@ -558,9 +558,8 @@ def _watermark(payments: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _whole_table(rows: pl.DataFrame, frames: RunFrames, night: _Night) -> pl.DataFrame:
+def _whole_table(rows: pl.DataFrame, frames: RunFrames) -> pl.DataFrame:
     """A base: every loan's row (every loan was worked), with its case."""
-    del night
     cases = _aligned_cases(frames.cases, rows.get_column("loan_id"))
     return (
         pl.concat([rows.drop(*CASE, strict=False), cases], how="horizontal")
@@ -569,25 +568,13 @@ def _whole_table(rows: pl.DataFrame, frames: RunFrames, night: _Night) -> pl.Dat
     )
 
 
-def _delta(
-    table: pl.DataFrame, at: np.ndarray, rows: pl.DataFrame, cases: pl.DataFrame
-) -> pl.DataFrame:
-    """The rows tonight changed, with their positions: the worked loans' (`rows`, at `at`)
-    and those whose case alone changed."""
-    aligned = _aligned_cases(cases, table.get_column("loan_id"))
-    differs = np.zeros(table.height, dtype=np.bool_)
-    for name in CASE:
-        differs |= aligned.get_column(name).ne_missing(table.get_column(name)).to_numpy()
-    differs[at] = False
-    moved = np.flatnonzero(differs)
-    worked = pl.concat([rows.select(*(n for n in DYNAMIC if n not in CASE)), aligned[at]],
-                       how="horizontal").with_columns(pl.Series("at", at, pl.UInt32))  # fmt: skip
-    others = pl.concat([table.select(*(n for n in DYNAMIC if n not in CASE))[moved],
-                        aligned[moved]], how="horizontal").with_columns(
-        pl.Series("at", moved, pl.UInt32))  # fmt: skip
-    both = pl.concat([worked.select("at", *DYNAMIC), others.select("at", *DYNAMIC)],
-                     how="vertical_relaxed")  # fmt: skip
-    return both.sort("at").cast(DYNAMIC)
+def _delta(at: np.ndarray, rows: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
+    """The rows tonight changed, with their positions: the worked loans' (`rows`, at `at`).
+    A resting loan's row stays as it was, its case too (pipeline.stages)."""
+    mine = _aligned_cases(cases, rows.get_column("loan_id"))
+    changed = pl.concat([rows.select(*(n for n in DYNAMIC if n not in CASE)), mine],
+                        how="horizontal")  # fmt: skip
+    return changed.select(pl.Series("at", at, pl.UInt32), *DYNAMIC).cast(DYNAMIC)
 
 
 def _aligned_cases(cases: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
