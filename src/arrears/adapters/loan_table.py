@@ -84,20 +84,6 @@ def positions(ids: pl.Series, wanted: pl.Series) -> Positions:
     return np.where(hit, found.to_numpy(), -1)
 
 
-def delta_rows(table: pl.DataFrame, at: Positions) -> pl.DataFrame:
-    """The rows at some positions, as a delta writes them (`at` and the dynamic columns)."""
-    rows = np.unique(at)
-    return table.select(*DYNAMIC)[rows].with_columns(pl.Series("at", rows, pl.UInt32))
-
-
-def changed_cases(table: pl.DataFrame, before: pl.DataFrame) -> Positions:
-    """Positions whose case differs between two tables of the same loans."""
-    differs = np.zeros(table.height, dtype=np.bool_)
-    for name in CASE:
-        differs |= table.get_column(name).ne_missing(before.get_column(name)).to_numpy()
-    return np.flatnonzero(differs)
-
-
 def rolled(table: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Loan balances on as_of: a resting loan's days since its state date only add its
     outstanding principal to the allowance."""

@@ -148,11 +148,6 @@ def overlay_state(fresh: pl.DataFrame, stored: pl.DataFrame, keys: list[str]) ->
     return laid.select(fresh.columns)
 
 
-def empty_payments() -> pl.DataFrame:
-    """No payments."""
-    return pl.DataFrame(schema=PAYMENT_SCHEMA)
-
-
 def first_day_to_run(loans: pl.DataFrame) -> date | None:
     """The earliest day some loan still has to be run for."""
     value = loans.get_column("state_date").min()
