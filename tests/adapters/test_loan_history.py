@@ -17,6 +17,7 @@ ATTEMPTS = pl.DataFrame(
 )  # fmt: skip
 DONE = pl.DataFrame(
     [("L1", "formal_notice", date(2026, 2, 20), "done", "sent"),
+     ("L1", "call", date(2026, 3, 1), "failed", "no_answer"),  # the logged call, planned
      ("L3", "agency_placement", date(2026, 2, 25), "failed", None)],
     schema=DONE_SCHEMA, orient="row",
 )  # fmt: skip
@@ -30,6 +31,7 @@ def history() -> LoanHistory:
 
 
 def test_each_loan_gets_its_borrowers_calls_and_its_own_actions() -> None:
+    """A planned call is in the contact log and the outbox: the guards count it once."""
     got = history().of(["L1", "L3", "L4"])
     assert got == {
         "L1": [ActionRecord("call", date(2026, 3, 1), "no_answer"),

@@ -102,9 +102,11 @@ class LoanHistory:
             "outcome",
             pl.when(pl.col("status") == "done").then(pl.lit("done")).otherwise(pl.lit("failed")),
         )
-        done = self._done.filter(pl.col("loan_id").is_in(wanted)).select(
-            "loan_id", "action", "planned_for", outcome.alias("outcome")
-        )
+        # A planned call that was made is in the contact log already (its outbox row repeats
+        # it): counted once, from the log, which also holds the calls made outside the plan.
+        done = self._done.filter(
+            pl.col("loan_id").is_in(wanted) & (pl.col("action") != "call")
+        ).select("loan_id", "action", "planned_for", outcome.alias("outcome"))
         found: dict[str, list[ActionRecord]] = {}
         for frame in (calls, done):
             for loan, action, on, result in frame.iter_rows():
