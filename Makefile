@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# Debian packages the project needs (none yet beyond the base image; the list grows with
-# PDF letters and browser tests).
-DEB_PACKAGES :=
+# Debian packages the project needs: chromium for the browser tests (playwright drives it;
+# its own browser download is not reachable here), CJK fonts so pages render Chinese.
+DEB_PACKAGES := chromium fonts-noto-cjk
 
 .PHONY: demo test lint typecheck sysdeps clean bench
 

@@ -10,13 +10,17 @@ from sqlalchemy import Engine
 
 from arrears.adapters.calendar_source import business_calendar
 from arrears.adapters.compliance_pack import contact_packs
+from arrears.adapters.db.audit_store import SqlAuditLog
 from arrears.adapters.db.case_store import SqlCaseStore
+from arrears.adapters.db.casework_store import SqlCaseworkStore
 from arrears.adapters.db.contact_store import SqlContactStore
 from arrears.adapters.db.engine import make_engine
 from arrears.adapters.db.engine_store import SqlEngineStore
+from arrears.adapters.db.identity_store import SqlIdentityStore
 from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.db.migrate import current_revision, head_revision, upgrade
 from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.passwords import Argon2Passwords
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.adapters.settings import Settings, config_path, load_settings
 from arrears.adapters.strategy_file import ladder_for
@@ -98,6 +102,26 @@ class App:
         """The contact rule packs, each product's jurisdiction, and phone-number zones."""
         jurisdictions = {code: p.jurisdiction for code, p in self.settings.products.items()}
         return ContactTerms(contact_packs(), jurisdictions, PhonenumbersZones())
+
+    @cached_property
+    def identity(self) -> SqlIdentityStore:
+        """Users, teams, agencies, sessions and API tokens."""
+        return SqlIdentityStore(self.engine)
+
+    @cached_property
+    def desk(self) -> SqlCaseworkStore:
+        """Cases as the desk works them: queues, case files, notes, promises, proposals."""
+        return SqlCaseworkStore(self.engine)
+
+    @cached_property
+    def audit_log(self) -> SqlAuditLog:
+        """The append-only, hash-chained audit log."""
+        return SqlAuditLog(self.engine)
+
+    @cached_property
+    def passwords(self) -> Argon2Passwords:
+        """argon2id password hashes."""
+        return Argon2Passwords()
 
     def close(self) -> None:
         """Release the database connections (if any were opened)."""

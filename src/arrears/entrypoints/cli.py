@@ -49,6 +49,8 @@ Config = Annotated[
 ]
 AsOf = Annotated[str, typer.Option("--as-of", help="Accounting date, YYYY-MM-DD.")]
 Json = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
+Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+Port = Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -211,15 +213,39 @@ def demo(
         Path, typer.Option("--dir", help="Where the demo book and database go.")
     ] = Path("demo-data"),
     loans: Annotated[int, typer.Option(help="Loans in the synthetic book.")] = 2_000,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the web workbench at the end.")
+    ] = True,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
 ) -> None:
-    """The whole cycle on a synthetic book in an embedded SQLite database."""
+    """The whole cycle on a synthetic book in an embedded SQLite database, then the web
+    workbench on it (one log-in per role)."""
     from arrears.entrypoints.demo import run_demo
+    from arrears.entrypoints.demo_staff import print_logins
 
+    console = Console(width=max(out.width, 150))  # wide enough for the run table
     try:
-        # Wide enough for the run table, also when the output is not a terminal.
-        run_demo(directory, loans, Console(width=max(out.width, 150)))
+        run_demo(directory, loans, console)
     except (DomainError, FeedRejected) as error:
         fail(str(error))
+    if serve_after:
+        print_logins(f"http://{host}:{port}/", console)
+        serve(db=f"sqlite:///{directory / 'arrears.db'}", config=None, host=host, port=port)
+
+
+@app.command()
+def serve(
+    db: Db = None, config: Config = None, host: Host = "127.0.0.1", port: Port = 8000
+) -> None:
+    """The web workbench and the JSON API (/api/v1, OpenAPI at /api/v1/docs)."""
+    import uvicorn
+
+    from arrears.entrypoints.web.app import create_app
+
+    with open_app(db, config) as application:
+        out.print(f"serving on http://{host}:{port}/ (Ctrl-C stops)")
+        uvicorn.run(create_app(application), host=host, port=port, log_level="warning")
 
 
 def print_run(document: dict[str, Any]) -> None:

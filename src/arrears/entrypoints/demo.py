@@ -16,6 +16,7 @@ from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.delinquency import BUCKETS
 from arrears.entrypoints.demo_desk import Desk
+from arrears.entrypoints.demo_staff import seed_staff
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.import_feed import import_feed
 
@@ -70,6 +71,8 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
     if summary is not None:
         _print_final(app, summary, console)
         totals.print(desk, console)
+    console.print("[bold]the desk[/]: teams, an agency and one user of every role")
+    seed_staff(app, LAST_RUN, datetime.now(UTC), console)
 
 
 def _row(day: date, paid: int, summary: dict[str, Any]) -> list[str]:

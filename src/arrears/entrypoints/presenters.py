@@ -32,6 +32,7 @@ def loan_document(state: LoanState, currency: str, product: str, day_count: int)
         "credit": format_amount(state.credit),
         "pending_penalty": format_amount(sum(i.pending_penalty for i in state.installments)),
         "penalty_rate": format_rate(state.penalty_rate),
+        "day_count": day_count,
         "cap": {
             "rule": rule.rule_id,
             "rate": format_rate(rule.rate) if rule.rate is not None else None,
@@ -65,6 +66,8 @@ def loan_document(state: LoanState, currency: str, product: str, day_count: int)
                 "first_day": c.first_day.isoformat(),
                 "last_day": c.last_day.isoformat(),
                 "amount": format_amount(c.amount),
+                "base": format_amount(c.base),
+                "daily": format_amount(c.daily),
                 "reason": charge_reason(c, state, day_count),
             }
             for c in state.charges

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactRequest, Hold, OptOut
 from arrears.domain.errors import DomainError
 from arrears.services.contact_check import (
@@ -21,6 +22,7 @@ def log_contact(
     request: ContactRequest,
     outcome: str,
     recorded_at: datetime,
+    audit: AuditEntry | None = None,
 ) -> StoredAttempt:
     """Record an attempt that happened, with the decision the packs take at its instant.
 
@@ -41,7 +43,7 @@ def log_contact(
     except DomainError as error:
         raise ContactInputError(str(error)) from None
     decision = decide_in_file(file, resolved, terms)
-    return store.record_attempt(request.borrower_id, attempt, recorded_at, decision)
+    return store.record_attempt(request.borrower_id, attempt, recorded_at, decision, audit)
 
 
 def place_hold(store: ContactStore, borrower_id: str, hold: Hold) -> None:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
+from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
 from arrears.domain.loan import Loan, Payment
 from arrears.services.feed import FeedError, FeedKind
@@ -183,8 +184,10 @@ class ContactStore(Protocol):
         attempt: ContactAttempt,
         recorded_at: datetime,
         decision: ContactDecision,
+        audit: AuditEntry | None = None,
     ) -> StoredAttempt:
-        """Store an attempt (always: it happened) with the decision taken at its instant."""
+        """Store an attempt (always: it happened) with the decision taken at its instant, and
+        its audit entry in the same transaction when given."""
         ...
 
     def record_hold(self, borrower_id: str, hold: Hold) -> None:

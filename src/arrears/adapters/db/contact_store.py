@@ -4,15 +4,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from arrears.adapters.db.audit_store import append_audit
+from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import borrowers, contact_attempts, contacts, holds, loans, opt_outs
+from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
 from arrears.services.contact_check import reason_document
 from arrears.services.ports import ContactFile, StoredAttempt
-
-
-def utc(at: datetime) -> datetime:
-    """An instant as read back: SQLite returns naive UTC, PostgreSQL the session's zone."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 class SqlContactStore:
@@ -49,8 +47,10 @@ class SqlContactStore:
         attempt: ContactAttempt,
         recorded_at: datetime,
         decision: ContactDecision,
+        audit: AuditEntry | None = None,
     ) -> StoredAttempt:
-        """Store an attempt with the decision taken at its instant; instants go in as UTC."""
+        """Store an attempt with the decision taken at its instant (instants go in as UTC),
+        with its audit entry in the same transaction when given."""
         values = {
             "borrower_id": borrower_id,
             "contact_id": attempt.contact_id,
@@ -65,6 +65,8 @@ class SqlContactStore:
         with self.engine.begin() as conn:
             query = insert(contact_attempts).values(values)
             attempt_id = conn.execute(query.returning(contact_attempts.c.attempt_id)).scalar_one()
+            if audit is not None:
+                append_audit(conn, audit)
         return StoredAttempt(int(attempt_id), borrower_id, attempt, recorded_at, decision)
 
     def record_hold(self, borrower_id: str, hold: Hold) -> None:

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import Connection
 
-from arrears.adapters.db.tables import metadata
+from arrears.adapters.db.schema import metadata
 
 
 def _run_online(connection: Connection) -> None:

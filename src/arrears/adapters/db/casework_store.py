@@ -1,0 +1,346 @@
+"""Cases as the desk works them, on SQL: queues within a scope, one case's file, and the
+desk's writes, each with its audit entry in the same transaction."""
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from arrears.adapters.db.audit_store import append_audit
+from arrears.adapters.db.casework_tables import (
+    agencies,
+    assignments,
+    notes,
+    placements,
+    proposals,
+    users,
+)
+from arrears.adapters.db.instants import utc
+from arrears.adapters.db.scoping import in_scope
+from arrears.adapters.db.tables import (
+    borrowers,
+    cases,
+    contact_attempts,
+    contacts,
+    holds,
+    loan_states,
+    loans,
+    promises,
+    runs,
+)
+from arrears.domain.access import Scope
+from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.errors import DomainError
+from arrears.services.casework_ports import CaseRecord, QueueFilter, QueueRow
+
+
+def _overdue() -> Any:
+    s = loan_states.c
+    return s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees
+
+
+class SqlCaseworkStore:
+    """Implements casework_ports.CaseStore over a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def visible(self, scope: Scope, loan_id: str) -> bool:
+        """Whether the loan exists and is in the scope."""
+        query = select(loans.c.loan_id).where(
+            and_(loans.c.loan_id == loan_id, in_scope(scope, loans.c.loan_id))
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
+
+    def queue(self, scope: Scope, which: QueueFilter, limit: int) -> list[QueueRow]:
+        """The scope's cases in collection (past due or on a ladder stage) matching the filter."""
+        s, c, a, p = loan_states.c, cases.c, assignments.c, placements.c
+        broken = (
+            select(func.count())
+            .where(and_(promises.c.loan_id == loans.c.loan_id, promises.c.status == "broken"))
+            .scalar_subquery()
+        )
+        placed = (
+            select(p.agency_id)
+            .where(and_(p.loan_id == loans.c.loan_id, p.recalled_on.is_(None)))
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                loans.c.loan_id,
+                loans.c.borrower_id,
+                borrowers.c.name,
+                loans.c.product,
+                s.dpd,
+                s.bucket,
+                func.coalesce(c.stage, s.stage).label("stage"),
+                _overdue().label("overdue"),
+                broken.label("broken"),
+                a.team_id,
+                a.collector_id,
+                placed.label("agency_id"),
+            )
+            .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
+            .join(loan_states, s.loan_id == loans.c.loan_id)
+            .outerjoin(cases, c.loan_id == loans.c.loan_id)
+            .outerjoin(assignments, a.loan_id == loans.c.loan_id)
+            .where(in_scope(scope, loans.c.loan_id))
+            .where(_overdue() > 0)
+        )
+        if which.stage is not None:
+            query = query.where(func.coalesce(c.stage, s.stage) == which.stage)
+        if which.bucket is not None:
+            query = query.where(s.bucket == which.bucket)
+        if which.product is not None:
+            query = query.where(loans.c.product == which.product)
+        if which.collector_id is not None:
+            query = query.where(a.collector_id == which.collector_id)
+        if which.unassigned:
+            query = query.where(a.collector_id.is_(None))
+        query = query.order_by(_overdue().desc(), loans.c.loan_id).limit(limit)
+        with self.engine.connect() as conn:
+            return [
+                QueueRow(
+                    r.loan_id,
+                    r.borrower_id,
+                    r.name,
+                    r.product,
+                    int(r.dpd),
+                    r.bucket,
+                    r.stage,
+                    int(r.overdue),
+                    int(r.broken),
+                    r.team_id,
+                    r.collector_id,
+                    r.agency_id,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def case(self, loan_id: str) -> CaseRecord | None:
+        """Everything about one case, read in one transaction (one consistent picture)."""
+        with self.engine.begin() as conn:
+            loan = _one(conn, select(loans).where(loans.c.loan_id == loan_id))
+            if loan is None:
+                return None
+            borrower_id = loan["borrower_id"]
+            borrower = _one(conn, select(borrowers).where(borrowers.c.borrower_id == borrower_id))
+            assert borrower is not None, "a loan's borrower is a foreign key"
+            return CaseRecord(
+                loan_id=loan_id,
+                borrower=borrower,
+                loan=loan,
+                state=_one(conn, select(loan_states).where(loan_states.c.loan_id == loan_id)),
+                case=_one(conn, select(cases).where(cases.c.loan_id == loan_id)),
+                assignment=_one(conn, select(assignments).where(assignments.c.loan_id == loan_id)),
+                placement=_one(
+                    conn,
+                    select(placements).where(
+                        and_(placements.c.loan_id == loan_id, placements.c.recalled_on.is_(None))
+                    ),
+                ),
+                attempts=_all(
+                    conn,
+                    select(contact_attempts)
+                    .where(contact_attempts.c.borrower_id == borrower_id)
+                    .order_by(contact_attempts.c.at.desc())
+                    .limit(100),
+                ),
+                promises=_all(
+                    conn,
+                    select(promises)
+                    .where(promises.c.loan_id == loan_id)
+                    .order_by(promises.c.made_on.desc()),
+                ),
+                notes=_all(
+                    conn,
+                    select(notes).where(notes.c.loan_id == loan_id).order_by(notes.c.at.desc()),
+                ),
+                proposals=_all(
+                    conn,
+                    select(proposals)
+                    .where(proposals.c.loan_id == loan_id)
+                    .order_by(proposals.c.proposed_at.desc()),
+                ),
+                holds=_all(
+                    conn,
+                    select(holds)
+                    .where(holds.c.borrower_id == borrower_id)
+                    .order_by(holds.c.starts_on.desc()),
+                ),
+                contacts=_all(
+                    conn,
+                    select(contacts)
+                    .where(contacts.c.borrower_id == borrower_id)
+                    .order_by(contacts.c.contact_id),
+                ),
+            )
+
+    def last_run(self) -> date | None:
+        """The as-of date of the latest end-of-day run."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(runs.c.as_of))).scalar()
+
+    def add_note(
+        self, loan_id: str, author: str, at: datetime, text: str, audit: AuditEntry
+    ) -> int:
+        """Store a note; its id."""
+        with self.engine.begin() as conn:
+            query = (
+                insert(notes)
+                .values(loan_id=loan_id, author=author, at=at.astimezone(UTC), text=text)
+                .returning(notes.c.note_id)
+            )
+            note_id = int(conn.execute(query).scalar_one())
+            append_audit(conn, audit)
+        return note_id
+
+    def add_promise(self, promise: Mapping[str, Any], audit: AuditEntry) -> None:
+        """Store a promise to pay, open until the run judges it kept or broken."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(promises).values(**promise, status="open", settled_on=None))
+            append_audit(conn, audit)
+
+    def add_proposal(self, proposal: Mapping[str, Any], audit: AuditEntry) -> int:
+        """Store a proposal; its id."""
+        row = dict(proposal)
+        row["proposed_at"] = row["proposed_at"].astimezone(UTC)
+        with self.engine.begin() as conn:
+            query = insert(proposals).values(**row).returning(proposals.c.proposal_id)
+            proposal_id = int(conn.execute(query).scalar_one())
+            append_audit(conn, audit)
+        return proposal_id
+
+    def proposal(self, proposal_id: int) -> Mapping[str, Any] | None:
+        """One proposal."""
+        with self.engine.connect() as conn:
+            return _one(conn, select(proposals).where(proposals.c.proposal_id == proposal_id))
+
+    def decide_proposal(
+        self, proposal_id: int, status: str, by: str, at: datetime, note: str, audit: AuditEntry
+    ) -> bool:
+        """Approve or reject a pending proposal; False if it was no longer pending."""
+        q = proposals.c
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(proposals)
+                .where(and_(q.proposal_id == proposal_id, q.status == "pending"))
+                .values(
+                    status=status, decided_by=by, decided_at=at.astimezone(UTC), decision_note=note
+                )
+            ).rowcount
+            if done:
+                append_audit(conn, audit)
+        return bool(done)
+
+    def pending_proposals(self, scope: Scope) -> list[Mapping[str, Any]]:
+        """Proposals awaiting a decision on the scope's cases, oldest first."""
+        query = (
+            select(proposals)
+            .where(and_(proposals.c.status == "pending", in_scope(scope, proposals.c.loan_id)))
+            .order_by(proposals.c.proposed_at)
+        )
+        with self.engine.connect() as conn:
+            return _all(conn, query)
+
+    def assign(
+        self,
+        loan_id: str,
+        team_id: str,
+        collector_id: str | None,
+        on: date,
+        by: str,
+        audit: AuditEntry,
+    ) -> None:
+        """Give a case to a team (and a collector of it), replacing any assignment."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(assignments).where(assignments.c.loan_id == loan_id))
+            conn.execute(
+                insert(assignments).values(
+                    loan_id=loan_id,
+                    team_id=team_id,
+                    collector_id=collector_id,
+                    assigned_on=on,
+                    assigned_by=by,
+                )
+            )
+            append_audit(conn, audit)
+
+    def workloads(self, team_ids: list[str]) -> dict[str, tuple[str, int]]:
+        """Each active collector of the teams: (their team, cases assigned to them)."""
+        u, a = users.c, assignments.c
+        query = (
+            select(u.user_id, u.team_id, func.count(a.loan_id))
+            .select_from(users)
+            .outerjoin(assignments, a.collector_id == u.user_id)
+            .where(and_(u.role == "collector", u.active, u.team_id.in_(team_ids)))
+            .group_by(u.user_id, u.team_id)
+        )
+        with self.engine.connect() as conn:
+            return {row[0]: (row[1], int(row[2])) for row in conn.execute(query)}
+
+    def agency_rate(self, agency_id: str) -> str | None:
+        """An agency's commission rate (None: no such agency)."""
+        query = select(agencies.c.commission_rate).where(agencies.c.agency_id == agency_id)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one_or_none()
+
+    def place(
+        self,
+        loan_id: str,
+        agency_id: str,
+        on: date,
+        balance: int,
+        rate: str,
+        by: str,
+        audit: AuditEntry,
+    ) -> None:
+        """Place a case with an agency (refused if it is placed already)."""
+        p = placements.c
+        with self.engine.begin() as conn:
+            current = select(p.agency_id).where(and_(p.loan_id == loan_id, p.recalled_on.is_(None)))
+            held = conn.execute(current).scalar_one_or_none()
+            if held is not None:
+                raise DomainError(f"case {loan_id!r} is placed with agency {held!r} already")
+            conn.execute(
+                insert(placements).values(
+                    loan_id=loan_id,
+                    agency_id=agency_id,
+                    placed_on=on,
+                    placed_balance=balance,
+                    commission_rate=rate,
+                    placed_by=by,
+                )
+            )
+            append_audit(conn, audit)
+
+    def recall(self, loan_id: str, on: date, audit: AuditEntry) -> bool:
+        """End the case's current placement; False if it was not placed."""
+        p = placements.c
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(placements)
+                .where(and_(p.loan_id == loan_id, p.recalled_on.is_(None)))
+                .values(recalled_on=on)
+            ).rowcount
+            if done:
+                append_audit(conn, audit)
+        return bool(done)
+
+
+def _one(conn: Connection, query: Any) -> dict[str, Any] | None:
+    row = conn.execute(query).mappings().first()
+    return _plain(row) if row is not None else None
+
+
+def _all(conn: Connection, query: Any) -> list[Mapping[str, Any]]:
+    return [_plain(row) for row in conn.execute(query).mappings()]
+
+
+def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A row as a dict, instants in UTC whatever the database hands back."""
+    return {k: utc(v) if isinstance(v, datetime) else v for k, v in row.items()}

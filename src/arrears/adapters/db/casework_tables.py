@@ -1,0 +1,159 @@
+"""The case-work tables: people and access, the audit log, assignment, placement, proposals."""
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from arrears.adapters.db.tables import metadata
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("team_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+)
+
+# Collection agencies the lender places accounts with; commission as an exact decimal rate.
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("agency_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("commission_rate", String(16), nullable=False),  # e.g. "0.18" of what is collected
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", String(64), primary_key=True),
+    Column("display_name", Text, nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("team_id", ForeignKey("teams.team_id")),
+    Column("agency_id", ForeignKey("agencies.agency_id")),
+    Column("password_hash", Text, nullable=False),  # argon2id, with its parameters and salt
+    Column("locale", String(8), nullable=False),  # zh-CN, zh-TW, en
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Server-side sessions of the pages; the cookie holds a token, the table only its SHA-256.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.user_id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# Bearer tokens of API clients (stored as SHA-256; shown once when made).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ForeignKey("users.user_id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked", Boolean, nullable=False),
+)
+
+# Failed log-ins, for throttling by user name and by client address.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("failure_id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", String(64), nullable=False),
+    Column("client", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_failures_user_id_at", "user_id", "at"),
+    Index("ix_login_failures_client_at", "client", "at"),
+)
+
+# Append-only (triggers refuse UPDATE and DELETE), each row chained to the one before.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(128), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_log_subject", "subject"),
+)
+
+# The chain's head: one row, updated first in every append, so appends queue behind its lock.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+# Who works a loan now: a team (its pool) and, within it, a collector.
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("loan_id", ForeignKey("loans.loan_id"), primary_key=True),
+    Column("team_id", ForeignKey("teams.team_id"), nullable=False, index=True),
+    Column("collector_id", ForeignKey("users.user_id"), index=True),  # None = the team's pool
+    Column("assigned_on", Date, nullable=False),
+    Column("assigned_by", String(64), nullable=False),
+)
+
+# Agency placements; a placement is current until recalled.
+placements = Table(
+    "placements",
+    metadata,
+    Column("placement_id", Integer, primary_key=True, autoincrement=True),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False, index=True),
+    Column("agency_id", ForeignKey("agencies.agency_id"), nullable=False, index=True),
+    Column("placed_on", Date, nullable=False),
+    Column("placed_balance", BigInteger, nullable=False),
+    Column("commission_rate", String(16), nullable=False),
+    Column("recalled_on", Date),
+    Column("placed_by", String(64), nullable=False),
+)
+
+notes = Table(
+    "case_notes",
+    metadata,
+    Column("note_id", Integer, primary_key=True, autoincrement=True),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False, index=True),
+    Column("author", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("text", Text, nullable=False),
+)
+
+# Repayment plans, extensions and settlements proposed on a case, and their approval.
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("proposal_id", Integer, primary_key=True, autoincrement=True),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # plan, extension, settlement
+    Column("terms", JSON, nullable=False),
+    Column("waived", BigInteger, nullable=False),  # what the lender gives up (minor units)
+    Column("status", String(16), nullable=False),  # pending, approved, rejected
+    Column("proposed_by", String(64), nullable=False),
+    Column("proposed_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("decision_note", Text),
+)

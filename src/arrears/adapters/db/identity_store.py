@@ -1,0 +1,199 @@
+"""Users, teams, agencies, sessions, API tokens and failed log-ins on SQL."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, Row, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from arrears.adapters.db.audit_store import append_audit
+from arrears.adapters.db.casework_tables import (
+    agencies,
+    api_tokens,
+    login_failures,
+    teams,
+    users,
+    web_sessions,
+)
+from arrears.adapters.db.instants import utc
+from arrears.domain.access import Role
+from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.errors import DomainError
+from arrears.services.casework_ports import UserRecord
+
+
+class IdentityConflict(DomainError):
+    """A user, team or agency id already taken, or a reference to one that does not exist."""
+
+
+class SqlIdentityStore:
+    """Implements casework_ports.IdentityStore over a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add_team(self, team_id: str, name: str, audit: AuditEntry) -> None:
+        """Create a team."""
+        self._insert(insert(teams).values(team_id=team_id, name=name), audit, f"team {team_id!r}")
+
+    def add_agency(
+        self, agency_id: str, name: str, commission_rate: str, audit: AuditEntry
+    ) -> None:
+        """Create an agency with its commission rate."""
+        query = insert(agencies).values(
+            agency_id=agency_id, name=name, commission_rate=commission_rate
+        )
+        self._insert(query, audit, f"agency {agency_id!r}")
+
+    def add_user(self, user: UserRecord, at: datetime, audit: AuditEntry) -> None:
+        """Create a user."""
+        query = insert(users).values(
+            user_id=user.user_id,
+            display_name=user.display_name,
+            role=user.role.value,
+            team_id=user.team_id,
+            agency_id=user.agency_id,
+            password_hash=user.password_hash,
+            locale=user.locale,
+            active=user.active,
+            created_at=at.astimezone(UTC),
+        )
+        self._insert(query, audit, f"user {user.user_id!r}")
+
+    def _insert(self, query: Any, audit: AuditEntry, what: str) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(query)
+                append_audit(conn, audit)
+        except IntegrityError:
+            raise IdentityConflict(
+                f"{what} cannot be created: the id is taken or names a team or agency that "
+                f"does not exist"
+            ) from None
+
+    def user(self, user_id: str) -> UserRecord | None:
+        """A user by id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.user_id == user_id)).first()
+        return _user(row) if row is not None else None
+
+    def users(self) -> list[UserRecord]:
+        """Every user, by id."""
+        with self.engine.connect() as conn:
+            return [_user(r) for r in conn.execute(select(users).order_by(users.c.user_id))]
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        """Change a user's language."""
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.user_id == user_id).values(locale=locale))
+
+    def failures_since(self, user_id: str, client: str, since: datetime) -> tuple[int, int]:
+        """Failed log-ins since an instant: for this user name, and from this client."""
+        f = login_failures.c
+        recent = f.at >= since.astimezone(UTC)
+        with self.engine.connect() as conn:
+            mine = conn.execute(select(func.count()).where(recent & (f.user_id == user_id)))
+            theirs = conn.execute(select(func.count()).where(recent & (f.client == client)))
+            return int(mine.scalar_one()), int(theirs.scalar_one())
+
+    def record_failure(self, user_id: str, client: str, at: datetime, audit: AuditEntry) -> None:
+        """Note a failed log-in."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(login_failures).values(
+                    user_id=user_id[:64], client=client[:64], at=at.astimezone(UTC)
+                )
+            )
+            append_audit(conn, audit)
+
+    def open_session(
+        self,
+        token_hash: str,
+        user_id: str,
+        csrf: str,
+        at: datetime,
+        until: datetime,
+        audit: AuditEntry,
+    ) -> None:
+        """Store a session (by its token's hash)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(web_sessions).values(
+                    token_hash=token_hash,
+                    user_id=user_id,
+                    csrf_token=csrf,
+                    created_at=at.astimezone(UTC),
+                    expires_at=until.astimezone(UTC),
+                )
+            )
+            append_audit(conn, audit)
+
+    def session(self, token_hash: str, now: datetime) -> tuple[str, str] | None:
+        """(user id, CSRF token) of a session still valid at `now`, of an active user."""
+        s = web_sessions.c
+        query = (
+            select(s.user_id, s.csrf_token, s.expires_at)
+            .join(users, users.c.user_id == s.user_id)
+            .where((s.token_hash == token_hash) & users.c.active)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or utc(row.expires_at) <= now:
+            return None
+        return row.user_id, row.csrf_token
+
+    def close_session(self, token_hash: str, audit: AuditEntry) -> None:
+        """End a session."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == token_hash))
+            append_audit(conn, audit)
+
+    def add_token(
+        self,
+        token_hash: str,
+        user_id: str,
+        name: str,
+        at: datetime,
+        until: datetime,
+        audit: AuditEntry,
+    ) -> None:
+        """Store an API token (by its hash)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(api_tokens).values(
+                    token_hash=token_hash,
+                    user_id=user_id,
+                    name=name,
+                    created_at=at.astimezone(UTC),
+                    expires_at=until.astimezone(UTC),
+                    revoked=False,
+                )
+            )
+            append_audit(conn, audit)
+
+    def token_user(self, token_hash: str, now: datetime) -> str | None:
+        """The user of an API token valid at `now` (not revoked, user active)."""
+        t = api_tokens.c
+        query = (
+            select(t.user_id, t.expires_at)
+            .join(users, users.c.user_id == t.user_id)
+            .where((t.token_hash == token_hash) & ~t.revoked & users.c.active)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None or utc(row.expires_at) <= now:
+            return None
+        return str(row.user_id)
+
+
+def _user(row: Row[Any]) -> UserRecord:
+    return UserRecord(
+        user_id=row.user_id,
+        display_name=row.display_name,
+        role=Role(row.role),
+        password_hash=row.password_hash,
+        team_id=row.team_id,
+        agency_id=row.agency_id,
+        locale=row.locale,
+        active=bool(row.active),
+    )

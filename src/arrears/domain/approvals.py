@@ -1,0 +1,95 @@
+"""Repayment plans, extensions and settlements: what each role may grant on its own, and
+what goes to a supervisor (or an administrator) for approval.
+
+The limits are lender policy, not law (PRODUCT.md capability 7: "approval limits"); the
+defaults below follow common practice of Chinese consumer lenders' collection desks, where a
+collector may restructure within half a year and waive little, and larger concessions need a
+second pair of eyes.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+from arrears.domain.access import Role
+from arrears.domain.errors import DomainError
+
+
+class ProposalKind(StrEnum):
+    """What is offered to the borrower."""
+
+    PLAN = "plan"  # the overdue amount repaid in monthly parts
+    EXTENSION = "extension"  # the due date moved later
+    SETTLEMENT = "settlement"  # a lump sum now, the rest waived
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The most a role grants without approval."""
+
+    plan_months: int
+    extension_days: int
+    waiver_share: Fraction  # of the amount past due
+
+
+LIMITS: dict[Role, Limits] = {
+    Role.COLLECTOR: Limits(plan_months=6, extension_days=30, waiver_share=Fraction(1, 10)),
+    Role.AGENCY: Limits(plan_months=3, extension_days=15, waiver_share=Fraction(0)),
+    Role.SUPERVISOR: Limits(plan_months=12, extension_days=90, waiver_share=Fraction(3, 10)),
+    Role.ADMIN: Limits(plan_months=36, extension_days=180, waiver_share=Fraction(1)),
+}
+# Who approves what is above a proposer's limits (the supervisor, else the administrator).
+APPROVERS = (Role.SUPERVISOR, Role.ADMIN)
+MAX_PLAN_MONTHS, MAX_EXTENSION_DAYS = 36, 180
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An offer on a case: its kind, size and what the lender gives up."""
+
+    kind: ProposalKind
+    overdue: int  # minor units past due when proposed
+    months: int = 0  # plan
+    days: int = 0  # extension
+    pay: int = 0  # settlement: the lump sum
+
+    def __post_init__(self) -> None:
+        if self.overdue <= 0:
+            raise DomainError("nothing is past due on this case: there is nothing to restructure")
+        if self.kind is ProposalKind.PLAN and not 2 <= self.months <= MAX_PLAN_MONTHS:
+            raise DomainError(f"a plan runs 2 to {MAX_PLAN_MONTHS} months, not {self.months}")
+        if self.kind is ProposalKind.EXTENSION and not 1 <= self.days <= MAX_EXTENSION_DAYS:
+            raise DomainError(f"an extension is 1 to {MAX_EXTENSION_DAYS} days, not {self.days}")
+        if self.kind is ProposalKind.SETTLEMENT and not 0 < self.pay <= self.overdue:
+            raise DomainError(
+                "a settlement's lump sum must be more than nothing and at most what is past due"
+            )
+
+    @property
+    def waived(self) -> int:
+        """What the lender gives up (minor units)."""
+        return self.overdue - self.pay if self.kind is ProposalKind.SETTLEMENT else 0
+
+
+def within_limits(role: Role, proposal: Proposal) -> bool:
+    """Whether the role may grant the proposal on its own."""
+    limits = LIMITS.get(role)
+    if limits is None:
+        return False
+    if proposal.kind is ProposalKind.PLAN:
+        return proposal.months <= limits.plan_months
+    if proposal.kind is ProposalKind.EXTENSION:
+        return proposal.days <= limits.extension_days
+    return Fraction(proposal.waived, proposal.overdue) <= limits.waiver_share
+
+
+def limit_text(role: Role, kind: ProposalKind) -> str:
+    """The role's limit for a kind, in words (shown when a proposal is routed for approval)."""
+    limits = LIMITS.get(role)
+    if limits is None:
+        return "no limit of its own"
+    if kind is ProposalKind.PLAN:
+        return f"plans up to {limits.plan_months} months"
+    if kind is ProposalKind.EXTENSION:
+        return f"extensions up to {limits.extension_days} days"
+    return f"waivers up to {float(limits.waiver_share):.0%} of the amount past due"

@@ -1,0 +1,84 @@
+"""The audit log's hash chain: each entry's hash covers its content and the previous hash, so
+changing, removing or reordering any entry breaks every hash after it (tamper evidence, PIPL
+Art. 55/56 records of processing)."""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from arrears.domain.errors import DomainError
+
+GENESIS = "0" * 64  # the "previous hash" of the first entry
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One thing a person did or saw: who, when, what, on which subject, with details."""
+
+    at: datetime
+    actor: str
+    action: str  # e.g. pii.unmask, contact.log, proposal.approve, login
+    subject: str  # e.g. loan:L0001, borrower:B0001, user:u1
+    detail: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        # One spelling of each instant, so the hash is the same wherever it is recomputed.
+        if self.at.utcoffset() != timedelta(0):
+            raise DomainError(f"audit instant {self.at.isoformat()} must be in UTC")
+
+
+@dataclass(frozen=True)
+class ChainedEntry:
+    """An entry as stored: its sequence number, the previous entry's hash and its own."""
+
+    seq: int
+    entry: AuditEntry
+    prev_hash: str
+    hash: str
+
+
+def entry_hash(seq: int, entry: AuditEntry, prev_hash: str) -> str:
+    """SHA-256 over the previous hash and a canonical JSON of the entry (sorted keys, UTC
+    instant), so the same entry always hashes the same on SQLite and PostgreSQL."""
+    document = {
+        "seq": seq,
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "actor": entry.actor,
+        "action": entry.action,
+        "subject": entry.subject,
+        "detail": entry.detail,
+    }
+    text = json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + text).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """The outcome of verifying a chain: how many entries, and the first broken one."""
+
+    entries: int
+    broken_at: int | None  # seq of the first entry whose hash does not verify
+    problem: str | None
+
+    @property
+    def intact(self) -> bool:
+        """Whether every entry verified."""
+        return self.broken_at is None
+
+
+def verify_chain(entries: Iterable[ChainedEntry]) -> ChainCheck:
+    """Recompute every hash in sequence order; report the first entry that does not fit."""
+    previous, expected_seq, count = GENESIS, 1, 0
+    for chained in entries:
+        count += 1
+        if chained.seq != expected_seq:
+            return ChainCheck(count, chained.seq, f"entry {expected_seq} is missing")
+        if chained.prev_hash != previous:
+            return ChainCheck(count, chained.seq, "its previous hash is not the entry before's")
+        if entry_hash(chained.seq, chained.entry, previous) != chained.hash:
+            return ChainCheck(count, chained.seq, "its content does not match its hash")
+        previous, expected_seq = chained.hash, expected_seq + 1
+    return ChainCheck(count, None, None)

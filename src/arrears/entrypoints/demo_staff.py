@@ -1,0 +1,63 @@
+"""The demo's people: two collection teams, an agency, and one user of every role, with the
+cases balanced over the collectors and the late ones placed with the agency."""
+
+from datetime import date, datetime
+
+from rich.console import Console
+
+from arrears.bootstrap import App
+from arrears.domain.access import Role
+from arrears.domain.audit_chain import AuditEntry
+from arrears.services.assignment import balance_queue, place_case
+from arrears.services.casework import work_queue
+from arrears.services.casework_ports import QueueFilter, UserRecord
+from arrears.services.identity import create_user
+
+DEMO_PASSWORD = "arrears-demo-2025"  # printed with the log-ins: a demo, not a secret
+TEAMS = {"team-east": "华东一组", "team-west": "华西二组"}
+AGENCY = ("agency-hz", "杭州信达资产管理（演示）", "0.18")
+STAFF = (
+    UserRecord("admin", "系统管理员", Role.ADMIN, ""),
+    UserRecord("strategy", "策略经理 周敏", Role.STRATEGY_MANAGER, ""),
+    UserRecord("sup-east", "组长 王磊", Role.SUPERVISOR, "", team_id="team-east"),
+    UserRecord("col-east-1", "催收员 李娜", Role.COLLECTOR, "", team_id="team-east"),
+    UserRecord("col-east-2", "催收员 张伟", Role.COLLECTOR, "", team_id="team-east"),
+    UserRecord("sup-west", "组长 陈静", Role.SUPERVISOR, "", team_id="team-west"),
+    UserRecord("col-west-1", "催收员 刘洋", Role.COLLECTOR, "", team_id="team-west"),
+    UserRecord("compliance", "合规专员 赵芳", Role.COMPLIANCE, ""),
+    UserRecord("legal", "法务 孙强", Role.LEGAL, ""),
+    UserRecord("agency-hz-1", "委外催收员 吴敏", Role.AGENCY, "", agency_id="agency-hz"),
+)
+
+
+def seed_staff(app: App, today: date, now: datetime, console: Console) -> None:
+    """Create the demo's teams, agency and users; balance the cases; place the late ones."""
+
+    def setup(action: str, subject: str) -> AuditEntry:
+        return AuditEntry(now, "setup", action, subject, {})
+
+    for team_id, name in TEAMS.items():
+        app.identity.add_team(team_id, name, setup("team.create", f"team:{team_id}"))
+    agency_id, agency_name, rate = AGENCY
+    app.identity.add_agency(
+        agency_id, agency_name, rate, setup("agency.create", f"agency:{agency_id}")
+    )
+    for user in STAFF:
+        create_user(app.identity, app.passwords, None, user, DEMO_PASSWORD, now)
+    admin = STAFF[0].principal()
+    late = work_queue(app.desk, admin, QueueFilter(stage="late"))
+    for item in late[: max(1, len(late) // 2)]:
+        place_case(app.desk, admin, item.row.loan_id, agency_id, today, now)
+    given = balance_queue(app.desk, admin, list(TEAMS), today, now)
+    console.print(
+        f"  cases balanced over the collectors: "
+        f"{', '.join(f'{u} {n}' for u, n in sorted(given.items()))}; "
+        f"placed with {agency_id}: {max(1, len(late) // 2) if late else 0}"
+    )
+
+
+def print_logins(url: str, console: Console) -> None:
+    """The URL and one log-in per role."""
+    console.print(f"[bold]web workbench[/]: {url}  (password for every demo user: {DEMO_PASSWORD})")
+    for user in STAFF:
+        console.print(f"  {user.user_id:<12} {user.role.value:<17} {user.display_name}")

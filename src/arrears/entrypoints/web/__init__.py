@@ -1,0 +1,1 @@
+"""`arrears serve`: the web workbench (pages) and the JSON API under /api/v1."""

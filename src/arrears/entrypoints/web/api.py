@@ -1,0 +1,378 @@
+"""The JSON API, versioned under /api/v1 (OpenAPI at /api/v1/openapi.json)."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from arrears.domain.access import PERMISSIONS, scope_of
+from arrears.domain.approvals import Proposal, ProposalKind
+from arrears.domain.audit_chain import verify_chain
+from arrears.domain.contact import ContactRequest
+from arrears.domain.money import format_amount, parse_amount
+from arrears.entrypoints.web.auth import Application, CurrentActor
+from arrears.entrypoints.web.views import case_document, desk_day
+from arrears.services import assignment, casework, desk_contact
+from arrears.services.casework_ports import QueueFilter
+from arrears.services.contact_check import reason_document
+from arrears.services.identity import issue_token, sign_in
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Amount = Annotated[str, Field(pattern=r"^\d{1,13}(\.\d{1,2})?$", examples=["1062.34"])]
+
+
+class Strict(BaseModel):
+    """Request bodies refuse fields they do not know (a typo is an error, not ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenRequest(Strict):
+    user_id: Id
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    days: Annotated[int, Field(ge=1, le=90)] = 30
+
+
+class TokenIssued(BaseModel):
+    token: str
+    user_id: str
+    role: str
+
+
+class ContactIn(Strict):
+    channel: Literal["sms", "call", "email", "letter"]  # a field visit has its own workflow
+    outcome: Annotated[str, Field(min_length=1, max_length=16)]
+    contact_id: Id | None = None
+    at: datetime | None = None  # default: now; must be aware
+
+
+class PromiseIn(Strict):
+    amount: Amount
+    due_on: date
+
+
+class NoteIn(Strict):
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ProposalIn(Strict):
+    kind: Literal["plan", "extension", "settlement"]
+    months: Annotated[int, Field(ge=0, le=36)] = 0
+    days: Annotated[int, Field(ge=0, le=180)] = 0
+    pay: Amount | None = None
+
+
+class DecisionIn(Strict):
+    approve: bool
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+class UnmaskIn(Strict):
+    field: Literal["phone", "national_id", "address"]
+
+
+@router.post("/tokens", response_model=TokenIssued, status_code=201)
+def create_token(body: TokenRequest, request: Request, app: Application) -> TokenIssued:
+    """Exchange a user name and password for a bearer token (throttled like the log-in)."""
+    now = request.app.state.clock()
+    client = request.client.host if request.client else "unknown"
+    grant = sign_in(app.identity, app.passwords, body.user_id, body.password, client, now)
+    token = issue_token(app.identity, grant.user, body.name, body.days, now)
+    return TokenIssued(token=token, user_id=grant.user.user_id, role=grant.user.role.value)
+
+
+@router.get("/me")
+def me(actor: CurrentActor) -> dict[str, Any]:
+    """Who the token or session belongs to, and what their role may do."""
+    who = actor.principal
+    scope = scope_of(who)
+    return {
+        "user_id": who.user_id,
+        "display_name": actor.user.display_name,
+        "role": who.role.value,
+        "team_id": who.team_id,
+        "agency_id": who.agency_id,
+        "locale": actor.user.locale,
+        "scope": scope.kind.value,
+        "permissions": sorted(p.value for p in PERMISSIONS[who.role]),
+    }
+
+
+@router.get("/queue")
+def queue(
+    actor: CurrentActor,
+    app: Application,
+    stage: Annotated[str | None, Query(max_length=32)] = None,
+    bucket: Annotated[str | None, Query(max_length=8)] = None,
+    product: Annotated[str | None, Query(max_length=64)] = None,
+    mine: bool = False,
+    unassigned: bool = False,
+) -> dict[str, Any]:
+    """The caller's work queue, highest priority first, with each case's priority points."""
+    which = QueueFilter(stage, bucket, product, actor.user.user_id if mine else None, unassigned)
+    items = casework.work_queue(app.desk, actor.principal, which)
+    return {
+        "cases": [
+            {
+                "loan_id": i.row.loan_id,
+                "borrower_id": i.row.borrower_id,
+                "borrower_name": i.row.borrower_name,
+                "product": i.row.product,
+                "dpd": i.row.dpd,
+                "bucket": i.row.bucket,
+                "stage": i.row.stage,
+                "overdue": format_amount(i.row.overdue_minor),
+                "broken_promises": i.row.broken_promises,
+                "team_id": i.row.team_id,
+                "collector_id": i.row.collector_id,
+                "agency_id": i.row.agency_id,
+                "priority": i.priority.total,
+                "priority_parts": {
+                    "amount": i.priority.amount,
+                    "dpd": i.priority.dpd,
+                    "promises": i.priority.promises,
+                    "score": i.priority.score,
+                },
+            }
+            for i in items
+        ]
+    }
+
+
+@router.get("/cases/{loan_id}")
+def case(loan_id: Id, actor: CurrentActor, app: Application, request: Request) -> dict[str, Any]:
+    """The case file: borrower (masked), loan, stage and why, itemised balance with the
+    reason for every amount, contacts, promises, notes, proposals, holds."""
+    return case_document(app, actor.principal, loan_id, request.app.state.clock())
+
+
+@router.post("/cases/{loan_id}/unmask")
+def unmask(
+    loan_id: Id, body: UnmaskIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """One identifier of the borrower in clear (an audited act)."""
+    value = casework.unmask(
+        app.desk, app.audit_log, actor.principal, loan_id, body.field, request.app.state.clock()
+    )
+    return {"field": body.field, "value": value}
+
+
+@router.get("/cases/{loan_id}/may-contact")
+def may_contact(
+    loan_id: Id, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Per channel: may the borrower be contacted now, with every rule's reason."""
+    now = request.app.state.clock()
+    answers = desk_contact.may_contact_now(
+        app.desk, app.contacts, app.contact_terms, actor.principal, loan_id, now
+    )
+    return {
+        "at": now.isoformat(),
+        "channels": [
+            {
+                "channel": a.channel,
+                "allowed": a.decision.allowed,
+                "reasons": [reason_document(r) for r in a.decision.reasons],
+            }
+            for a in answers
+        ],
+    }
+
+
+@router.post("/cases/{loan_id}/contacts", status_code=201)
+def log_contact(
+    loan_id: Id, body: ContactIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Log a contact attempt: the rules are asked first; a forbidden contact is refused
+    (409, with the rules) and nothing is recorded but the refusal in the audit log."""
+    now = request.app.state.clock()
+    record = casework.open_case(app.desk, actor.principal, loan_id)
+    borrower = record.borrower["borrower_id"]
+    request_ = ContactRequest(borrower, body.channel, body.at or now, contact_id=body.contact_id)
+    stored = desk_contact.log_desk_contact(
+        app.desk,
+        app.contacts,
+        app.audit_log,
+        app.contact_terms,
+        actor.principal,
+        loan_id,
+        request_,
+        body.outcome,
+        now,
+    )
+    return {
+        "attempt_id": stored.attempt_id,
+        "allowed": stored.decision.allowed,
+        "reasons": [reason_document(r) for r in stored.decision.reasons],
+    }
+
+
+@router.post("/cases/{loan_id}/promises", status_code=201)
+def promise(
+    loan_id: Id, body: PromiseIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Record a promise to pay; the end-of-day run judges it kept or broken."""
+    now = request.app.state.clock()
+    promise_id = casework.promise_to_pay(
+        app.desk,
+        actor.principal,
+        loan_id,
+        parse_amount(body.amount),
+        body.due_on,
+        desk_day(now),
+        now,
+    )
+    return {"promise_id": promise_id}
+
+
+@router.post("/cases/{loan_id}/notes", status_code=201)
+def note(
+    loan_id: Id, body: NoteIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Add a note to the case."""
+    note_id = casework.add_note(
+        app.desk, actor.principal, loan_id, body.text, request.app.state.clock()
+    )
+    return {"note_id": note_id}
+
+
+@router.post("/cases/{loan_id}/proposals", status_code=201)
+def proposal(
+    loan_id: Id, body: ProposalIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Propose a repayment plan, an extension or a settlement: approved at once within the
+    proposer's limits, else pending approval."""
+    now = request.app.state.clock()
+    overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
+    pay = parse_amount(body.pay) if body.pay is not None else 0
+    offer = Proposal(ProposalKind(body.kind), overdue, body.months, body.days, pay)
+    terms = {"months": body.months, "days": body.days, "pay": pay}
+    outcome = casework.propose(app.desk, actor.principal, loan_id, offer, terms, now)
+    return {"proposal_id": outcome.proposal_id, "status": outcome.status, "why": outcome.why}
+
+
+@router.get("/approvals")
+def approvals(actor: CurrentActor, app: Application) -> dict[str, Any]:
+    """Proposals waiting for the caller's decision."""
+    pending = casework.pending_approvals(app.desk, actor.principal)
+    return {
+        "pending": [
+            {
+                **{k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in p.items()},
+                "waived": format_amount(p["waived"]),
+            }
+            for p in pending
+        ]
+    }
+
+
+@router.post("/approvals/{proposal_id}")
+def decide(
+    proposal_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    body: DecisionIn,
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+) -> dict[str, Any]:
+    """Approve or reject a pending proposal (within the approver's own limits)."""
+    status = casework.decide(
+        app.desk, actor.principal, proposal_id, body.approve, body.note, request.app.state.clock()
+    )
+    return {"proposal_id": proposal_id, "status": status}
+
+
+@router.get("/audit")
+def audit(
+    actor: CurrentActor,
+    app: Application,
+    subject: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """The newest audit entries (compliance), optionally of one subject."""
+    entries = casework.audit_entries(app.audit_log, actor.principal, subject, limit)
+    return {
+        "entries": [
+            {
+                "seq": e.seq,
+                "at": e.entry.at.isoformat(),
+                "actor": e.entry.actor,
+                "action": e.entry.action,
+                "subject": e.entry.subject,
+                "detail": e.entry.detail,
+                "hash": e.hash,
+            }
+            for e in entries
+        ]
+    }
+
+
+@router.get("/audit/verify")
+def audit_verify(actor: CurrentActor, app: Application) -> dict[str, Any]:
+    """Recompute the whole hash chain: intact, or the first entry that does not fit."""
+    casework.require_audit(actor.principal)
+    check = verify_chain(app.audit_log.chain())
+    return {
+        "entries": check.entries,
+        "intact": check.intact,
+        "broken_at": check.broken_at,
+        "problem": check.problem,
+    }
+
+
+class AssignIn(Strict):
+    team_id: Id
+    collector_id: Id | None = None
+
+
+class BalanceIn(Strict):
+    teams: Annotated[list[Id], Field(min_length=1, max_length=50)]
+
+
+class PlaceIn(Strict):
+    agency_id: Id
+
+
+@router.put("/cases/{loan_id}/assignment")
+def assign(
+    loan_id: Id, body: AssignIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Assign (or reassign) a case to a team and one of its collectors; no collector puts
+    it back in the team's pool."""
+    now = request.app.state.clock()
+    assignment.assign_case(
+        app.desk, actor.principal, loan_id, body.team_id, body.collector_id, desk_day(now), now
+    )
+    return {"loan_id": loan_id, "team_id": body.team_id, "collector_id": body.collector_id}
+
+
+@router.post("/assignments/balance")
+def balance(
+    body: BalanceIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Give every case of the caller's scope not yet with a collector to the teams'
+    collectors, highest priority first, evening out their loads."""
+    now = request.app.state.clock()
+    given = assignment.balance_queue(app.desk, actor.principal, body.teams, desk_day(now), now)
+    return {"assigned": given}
+
+
+@router.post("/cases/{loan_id}/placement", status_code=201)
+def place(
+    loan_id: Id, body: PlaceIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Place a case with an agency (its past-due balance and the agency's commission)."""
+    now = request.app.state.clock()
+    assignment.place_case(app.desk, actor.principal, loan_id, body.agency_id, desk_day(now), now)
+    return {"loan_id": loan_id, "agency_id": body.agency_id}
+
+
+@router.delete("/cases/{loan_id}/placement")
+def recall(loan_id: Id, actor: CurrentActor, app: Application, request: Request) -> dict[str, Any]:
+    """Recall a case from its agency."""
+    now = request.app.state.clock()
+    assignment.recall_case(app.desk, actor.principal, loan_id, desk_day(now), now)
+    return {"loan_id": loan_id, "recalled": True}

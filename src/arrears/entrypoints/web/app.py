@@ -1,0 +1,113 @@
+"""The FastAPI application: API and pages, errors turned into clear answers."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from arrears.bootstrap import App
+from arrears.domain.access import Forbidden
+from arrears.domain.errors import DomainError
+from arrears.entrypoints.web import api, pages
+from arrears.entrypoints.web.auth import CsrfRejected, NotSignedIn
+from arrears.services.casework import CaseNotFound
+from arrears.services.contact_check import reason_document
+from arrears.services.desk_contact import ContactBlocked
+from arrears.services.identity import SignInRefused, SignInThrottled
+
+STATIC = Path(__file__).with_name("static")
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """Now, in UTC (the one place the server reads the clock)."""
+    return datetime.now(UTC)
+
+
+def create_app(application: App, clock: Clock = system_clock) -> FastAPI:
+    """The web application over a wired `App` (its database migrated)."""
+    web = FastAPI(
+        title="arrears",
+        version="1",
+        description="Collections case work: queues, cases, contacts under the rules, "
+        "promises, proposals and approvals, audit.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    web.state.arrears = application
+    web.state.clock = clock
+    web.mount("/static", StaticFiles(directory=STATIC), name="static")
+    web.include_router(api.router)
+    web.include_router(pages.router)
+    _errors(web)
+    return web
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _errors(web: FastAPI) -> None:
+    """Map the domain's refusals to HTTP answers: JSON for the API, a page for people."""
+
+    def answer(request: Request, status: int, message: str, **extra: object) -> Response:
+        if _is_api(request):
+            return JSONResponse({"error": message, **extra}, status_code=status)
+        return pages.error_page(request, status, message)
+
+    @web.exception_handler(NotSignedIn)
+    def not_signed_in(request: Request, error: NotSignedIn) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"error": str(error)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        target = quote(request.url.path)
+        if request.headers.get("hx-request"):
+            return Response(status_code=401, headers={"HX-Redirect": f"/login?next={target}"})
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @web.exception_handler(CsrfRejected)
+    def csrf(request: Request, error: CsrfRejected) -> Response:
+        return answer(request, 403, str(error))
+
+    @web.exception_handler(Forbidden)
+    def forbidden(request: Request, error: Forbidden) -> Response:
+        return answer(request, 403, str(error))
+
+    @web.exception_handler(CaseNotFound)
+    def not_found(request: Request, error: CaseNotFound) -> Response:
+        return answer(request, 404, str(error))
+
+    @web.exception_handler(ContactBlocked)
+    def blocked(request: Request, error: ContactBlocked) -> Response:
+        reasons = [reason_document(r) for r in error.decision.reasons]
+        if _is_api(request):
+            return JSONResponse({"error": str(error), "reasons": reasons}, status_code=409)
+        return pages.blocked_fragment(request, error)
+
+    @web.exception_handler(SignInThrottled)
+    def throttled(request: Request, error: SignInThrottled) -> Response:
+        return answer(request, 429, str(error))
+
+    @web.exception_handler(SignInRefused)
+    def refused(request: Request, error: SignInRefused) -> Response:
+        return answer(request, 401, str(error))
+
+    @web.exception_handler(DomainError)
+    def domain(request: Request, error: DomainError) -> Response:
+        return answer(request, 422, str(error))
+
+    @web.exception_handler(RequestValidationError)
+    def invalid(request: Request, error: RequestValidationError) -> Response:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
+            for e in error.errors()
+        ]
+        text = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
+        return answer(request, 422, f"invalid request: {text}", problems=problems)

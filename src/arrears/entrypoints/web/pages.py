@@ -1,0 +1,368 @@
+"""The workbench's pages: server-rendered (Jinja2), partial updates with htmx, zh-CN first."""
+
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from arrears.domain.access import PERMISSIONS, Permission, scope_of
+from arrears.domain.approvals import Proposal, ProposalKind
+from arrears.domain.audit_chain import verify_chain
+from arrears.domain.contact import OUTCOMES, ContactRequest
+from arrears.domain.errors import DomainError
+from arrears.domain.money import parse_amount
+from arrears.entrypoints.web import i18n
+from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, Application, CurrentActor
+from arrears.entrypoints.web.views import case_document, desk_day
+from arrears.services import casework, desk_contact
+from arrears.services.casework_ports import QueueFilter
+from arrears.services.desk_contact import ContactBlocked
+from arrears.services.identity import set_locale, sign_in, sign_out
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+PRELOGIN_COOKIE = "arrears_prelogin"  # login CSRF: a double-submitted token
+# The desk logs calls and messages; a field visit goes through its own request and approval.
+DESK_CHANNELS = ("call", "sms", "email", "letter")
+
+
+def _locale(request: Request, actor: Actor | None) -> str:
+    if actor is not None and actor.user.locale in i18n.LOCALES:
+        return actor.user.locale
+    chosen = request.cookies.get("arrears_locale")
+    return (
+        chosen if chosen in i18n.LOCALES else i18n.negotiate(request.headers.get("accept-language"))
+    )
+
+
+def render(
+    request: Request, name: str, actor: Actor | None, code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page (or fragment) in the viewer's language."""
+    locale = _locale(request, actor)
+    may = PERMISSIONS[actor.user.role] if actor is not None else frozenset()
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "_": i18n.translator(locale),
+            "locale": locale,
+            "locales": i18n.NAMES,
+            "actor": actor,
+            "may": {p.name.lower(): p in may for p in Permission},
+            "money": lambda minor: i18n.money(minor, locale),
+            **context,
+        },
+        status_code=code,
+    )
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """A refusal as a page (or, for htmx, a fragment in place of what was asked)."""
+    name = "fragments/error.html" if request.headers.get("hx-request") else "error.html"
+    return render(request, name, None, status, status=status, message=message)
+
+
+def blocked_fragment(request: Request, error: ContactBlocked) -> Response:
+    """A contact the rules refused, with every rule's reason (shown where the form was)."""
+    return render(
+        request, "fragments/contact_result.html", None, 200, blocked=True, decision=error.decision
+    )
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/queue") -> Response:
+    """The sign-in form (with a fresh double-submit token against login CSRF)."""
+    token = secrets.token_urlsafe(24)
+    page = render(request, "login.html", None, prelogin=token, next=_local(next))
+    page.set_cookie(PRELOGIN_COOKIE, token, httponly=True, samesite="strict")
+    return page
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    app: Application,
+    user_id: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    prelogin: Annotated[str, Form(max_length=64)],
+    next: Annotated[str, Form(max_length=200)] = "/queue",
+) -> Response:
+    """Check the password and open a session (a form not from our page is refused)."""
+    if not secrets.compare_digest(prelogin, request.cookies.get(PRELOGIN_COOKIE, "")):
+        return error_page(request, 403, "the sign-in form is stale: reload the page")
+    client = request.client.host if request.client else "unknown"
+    now = request.app.state.clock()
+    try:
+        grant = sign_in(app.identity, app.passwords, user_id, password, client, now)
+    except DomainError as error:
+        status = 429 if "too many" in str(error) else 401
+        token = secrets.token_urlsafe(24)
+        page = render(
+            request,
+            "login.html",
+            None,
+            status,
+            prelogin=token,
+            next=_local(next),
+            error=str(error),
+            user_id=user_id,
+        )
+        page.set_cookie(PRELOGIN_COOKIE, token, httponly=True, samesite="strict")
+        return page
+    response = RedirectResponse(_local(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        grant.token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        expires=grant.expires_at,
+    )
+    response.delete_cookie(PRELOGIN_COOKIE)
+    return response
+
+
+def _local(target: str) -> str:
+    """Only a path of this site is a place to go after signing in (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/queue"
+
+
+@router.post("/logout")
+def logout(request: Request, actor: CurrentActor, app: Application) -> Response:
+    """End the session."""
+    if actor.token is not None:
+        sign_out(app.identity, actor.token, actor.user, request.app.state.clock())
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/me/locale")
+def change_locale(
+    actor: CurrentActor,
+    app: Application,
+    locale: Annotated[str, Form(max_length=8)],
+    back: Annotated[str, Form(max_length=200)] = "/queue",
+) -> Response:
+    """Switch the signed-in user's language, back to the page it was switched on."""
+    set_locale(app.identity, actor.user, locale)
+    return RedirectResponse(_local(back), status_code=303)
+
+
+@router.get("/")
+def home() -> Response:
+    """The queue is the start page."""
+    return RedirectResponse("/queue", status_code=303)
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request,
+    actor: CurrentActor,
+    app: Application,
+    stage: str | None = None,
+    bucket: str | None = None,
+    mine: bool = False,
+) -> Response:
+    """The work queue, highest priority first."""
+    which = QueueFilter(stage or None, bucket or None, None, actor.user.user_id if mine else None)
+    items = casework.work_queue(app.desk, actor.principal, which)
+    return render(
+        request,
+        "queue.html",
+        actor,
+        items=items,
+        stage=stage or "",
+        bucket=bucket or "",
+        mine=mine,
+        scope=scope_of(actor.principal).kind.value,
+    )
+
+
+@router.get("/cases/{loan_id}")
+def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Application) -> Response:
+    """The case view: the collector's main screen."""
+    now = request.app.state.clock()
+    document = case_document(app, actor.principal, loan_id, now)
+    return render(
+        request,
+        "case.html",
+        actor,
+        case=document,
+        channels=DESK_CHANNELS,
+        outcomes=OUTCOMES,
+        today=desk_day(now).isoformat(),
+    )
+
+
+@router.get("/cases/{loan_id}/may-contact")
+def contact_panel(
+    request: Request, loan_id: str, actor: CurrentActor, app: Application
+) -> Response:
+    """The live "may I contact now, by which channel?" panel."""
+    now = request.app.state.clock()
+    answers = desk_contact.may_contact_now(
+        app.desk, app.contacts, app.contact_terms, actor.principal, loan_id, now
+    )
+    return render(request, "fragments/contact_panel.html", actor, answers=answers, at=now)
+
+
+@router.post("/cases/{loan_id}/unmask/{field}")
+def unmask(
+    request: Request, loan_id: str, field: str, actor: CurrentActor, app: Application
+) -> Response:
+    """One identifier in clear (audited), in place of its masked form."""
+    value = casework.unmask(
+        app.desk, app.audit_log, actor.principal, loan_id, field, request.app.state.clock()
+    )
+    return render(request, "fragments/unmasked.html", actor, value=value)
+
+
+@router.post("/cases/{loan_id}/contacts")
+def log_contact(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    channel: Annotated[str, Form(max_length=16)],
+    outcome: Annotated[str, Form(max_length=16)],
+    contact_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Log a contact: refused with the rules' reasons when they forbid it now."""
+    if channel not in DESK_CHANNELS:
+        raise DomainError(f"the desk logs {', '.join(DESK_CHANNELS)}; not {channel!r}")
+    now = request.app.state.clock()
+    record = casework.open_case(app.desk, actor.principal, loan_id)
+    wanted = ContactRequest(
+        record.borrower["borrower_id"], channel, now, contact_id=contact_id or None
+    )
+    stored = desk_contact.log_desk_contact(
+        app.desk,
+        app.contacts,
+        app.audit_log,
+        app.contact_terms,
+        actor.principal,
+        loan_id,
+        wanted,
+        outcome,
+        now,
+    )
+    return render(
+        request,
+        "fragments/contact_result.html",
+        actor,
+        blocked=False,
+        decision=stored.decision,
+        channel=channel,
+        outcome=outcome,
+    )
+
+
+@router.post("/cases/{loan_id}/promises")
+def promise(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    amount: Annotated[str, Form(max_length=20)],
+    due_on: Annotated[date, Form()],
+) -> Response:
+    """Record a promise to pay."""
+    now = request.app.state.clock()
+    promise_id = casework.promise_to_pay(
+        app.desk, actor.principal, loan_id, parse_amount(amount), due_on, desk_day(now), now
+    )
+    return render(request, "fragments/done.html", actor, what="promise", key=promise_id)
+
+
+@router.post("/cases/{loan_id}/notes")
+def note(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    text: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    """Add a note."""
+    note_id = casework.add_note(app.desk, actor.principal, loan_id, text, request.app.state.clock())
+    return render(request, "fragments/done.html", actor, what="note", key=str(note_id))
+
+
+@router.post("/cases/{loan_id}/proposals")
+def proposal(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    kind: Annotated[str, Form(max_length=16)],
+    months: Annotated[int, Form(ge=0, le=36)] = 0,
+    days: Annotated[int, Form(ge=0, le=180)] = 0,
+    pay: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Propose a plan, extension or settlement."""
+    try:
+        offer_kind = ProposalKind(kind)
+    except ValueError:
+        raise DomainError(f"unknown proposal kind {kind!r}") from None
+    overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
+    paid = parse_amount(pay) if pay else 0
+    offer = Proposal(offer_kind, overdue, months, days, paid)
+    outcome = casework.propose(
+        app.desk,
+        actor.principal,
+        loan_id,
+        offer,
+        {"months": months, "days": days, "pay": paid},
+        request.app.state.clock(),
+    )
+    return render(request, "fragments/proposal_result.html", actor, outcome=outcome)
+
+
+@router.get("/approvals")
+def approvals_page(request: Request, actor: CurrentActor, app: Application) -> Response:
+    """Proposals waiting for the signed-in approver."""
+    pending = casework.pending_approvals(app.desk, actor.principal)
+    return render(request, "approvals.html", actor, pending=pending)
+
+
+@router.post("/approvals/{proposal_id}")
+def decide(
+    request: Request,
+    proposal_id: int,
+    actor: CurrentActor,
+    app: Application,
+    decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Approve or reject a proposal."""
+    status = casework.decide(
+        app.desk,
+        actor.principal,
+        proposal_id,
+        decision == "approve",
+        note,
+        request.app.state.clock(),
+    )
+    return render(request, "fragments/decided.html", actor, status=status, key=proposal_id)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request, actor: CurrentActor, app: Application, subject: str | None = None
+) -> Response:
+    """The audit log (compliance) with the chain's verification."""
+    entries = casework.audit_entries(app.audit_log, actor.principal, subject or None, 200)
+    check = verify_chain(app.audit_log.chain())
+    return render(
+        request,
+        "audit.html",
+        actor,
+        entries=list(reversed(entries)),
+        check=check,
+        subject=subject or "",
+    )

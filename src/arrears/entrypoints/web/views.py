@@ -1,0 +1,103 @@
+"""The case file as one document, shared by the API (JSON) and the pages (templates)."""
+
+import os
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from arrears.bootstrap import App
+from arrears.domain.access import Principal
+from arrears.domain.money import format_amount
+from arrears.domain.pii import mask_phone
+from arrears.entrypoints.presenters import loan_document
+from arrears.services.casework import masked_borrower, open_case
+from arrears.services.casework_ports import CaseRecord
+
+# The desk's calendar day (a promise "made today") is the lender's local day.
+DESK_ZONE_ENV = "ARREARS_DESK_ZONE"
+DESK_ZONE = "Asia/Shanghai"
+
+
+def desk_day(now: datetime) -> date:
+    """Today on the desk's calendar."""
+    return now.astimezone(ZoneInfo(os.environ.get(DESK_ZONE_ENV, DESK_ZONE))).date()
+
+
+def balance_day(app: App, now: datetime) -> date:
+    """The day balances are shown as of: the last end-of-day run's (the state the queues
+    and stages come from), else today."""
+    return app.desk.last_run() or desk_day(now)
+
+
+def case_document(
+    app: App,
+    who: Principal,
+    loan_id: str,
+    now: datetime,
+    unmasked: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """Everything the case view shows, identifiers masked for the viewer, every amount of
+    the balance with its reason (the domain's evaluation, as `arrears loan --json`)."""
+    record = open_case(app.desk, who, loan_id)
+    as_of = balance_day(app, now)
+    found = list(app.ledger.load_book([loan_id]))
+    loan, payments = found[0]
+    state = app.terms.evaluate(loan, payments, as_of)
+    product = app.settings.product(loan.product)
+    return {
+        "loan_id": loan_id,
+        "as_of": as_of.isoformat(),
+        "borrower": _plain(masked_borrower(who, record, unmasked)),
+        "loan": {
+            "product": loan.product,
+            "currency": loan.currency,
+            "principal": format_amount(loan.principal),
+            "contract_date": loan.contract_date.isoformat(),
+            "annual_rate": str(record.loan["annual_rate"]),
+        },
+        "case": _plain(record.case) if record.case else None,
+        "assignment": _plain(record.assignment) if record.assignment else None,
+        "placement": _placement(record),
+        "balance": loan_document(state, loan.currency, loan.product, product.day_count),
+        "contacts": [
+            {
+                "contact_id": c["contact_id"],
+                "name": c["name"],
+                "relation": c["relation"],
+                "phone": mask_phone(c["phone"]),
+            }
+            for c in record.contacts
+        ],
+        "attempts": [_attempt(a) for a in record.attempts],
+        "promises": [_promise(p) for p in record.promises],
+        "notes": [_plain(n) for n in record.notes],
+        "proposals": [_plain(p) for p in record.proposals],
+        "holds": [_plain(h) for h in record.holds],
+    }
+
+
+def _placement(record: CaseRecord) -> dict[str, Any] | None:
+    if record.placement is None:
+        return None
+    placed = _plain(record.placement)
+    placed["placed_balance"] = format_amount(record.placement["placed_balance"])
+    return placed
+
+
+def _attempt(row: Any) -> dict[str, Any]:
+    document = _plain(row)
+    if document.get("to_phone"):
+        document["to_phone"] = mask_phone(document["to_phone"])
+    return document
+
+
+def _promise(row: Any) -> dict[str, Any]:
+    document = _plain(row)
+    for key in ("amount", "paid"):
+        document[key] = format_amount(row[key])
+    return document
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """JSON-ready: dates and instants as ISO text."""
+    return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in row.items()}

@@ -1,0 +1,134 @@
+"""Use cases of assignment: give cases to teams and collectors (by hand or balanced), and
+place them with agencies or recall them."""
+
+from datetime import date, datetime
+
+from arrears.domain.access import Forbidden, Permission, Principal, Role, require, scope_of
+from arrears.domain.errors import DomainError
+from arrears.domain.queue_priority import QueueFacts, priority
+from arrears.services.casework import CaseNotFound, audit, open_case, overdue_of
+from arrears.services.casework_ports import CaseStore, QueueFilter
+
+BALANCE_BATCH = 5_000  # cases balanced in one go (the rest on the next press)
+
+
+def _teams_of(who: Principal, teams: list[str]) -> list[str]:
+    """The teams the principal may assign to: a supervisor their own, an admin any."""
+    if who.role is Role.SUPERVISOR:
+        if who.team_id is None or any(t != who.team_id for t in teams):
+            raise Forbidden("a supervisor assigns cases within their own team only")
+        return [who.team_id]
+    if not teams:
+        raise DomainError("name at least one team to assign to")
+    return teams
+
+
+def assign_case(
+    store: CaseStore,
+    who: Principal,
+    loan_id: str,
+    team_id: str,
+    collector_id: str | None,
+    today: date,
+    now: datetime,
+) -> None:
+    """Give one case to a team and, optionally, one of its active collectors (reassignment
+    replaces; a collector of None recalls the case to the team's pool)."""
+    require(who, Permission.ASSIGN)
+    open_case(store, who, loan_id)
+    (team,) = _teams_of(who, [team_id])
+    if collector_id is not None:
+        found = store.workloads([team]).get(collector_id)
+        if found is None:
+            raise DomainError(f"{collector_id!r} is not an active collector of team {team!r}")
+    store.assign(
+        loan_id,
+        team,
+        collector_id,
+        today,
+        who.user_id,
+        audit(now, who, "case.assign", f"loan:{loan_id}", team=team, collector=collector_id),
+    )
+
+
+def balance_queue(
+    store: CaseStore, who: Principal, teams: list[str], today: date, now: datetime
+) -> dict[str, int]:
+    """Give the scope's cases not yet with a collector to the collectors of the teams: the
+    highest-priority case first, each to whoever has the fewest cases then (so new and busy
+    collectors even out). Returns how many each collector received."""
+    require(who, Permission.ASSIGN)
+    allowed = _teams_of(who, teams)
+    loads = store.workloads(allowed)
+    if not loads:
+        raise DomainError(f"no active collector in {', '.join(allowed)} to assign cases to")
+    rows = store.queue(scope_of(who), QueueFilter(unassigned=True), BALANCE_BATCH)
+    rows = [r for r in rows if r.agency_id is None]  # an agency works a placed case
+    rows.sort(
+        key=lambda r: (
+            -priority(QueueFacts(r.overdue_minor, r.dpd, r.broken_promises)).total,
+            r.loan_id,
+        )
+    )
+    given: dict[str, int] = {}
+    counts = {user: count for user, (_team, count) in loads.items()}
+    for row in rows:
+        collector = min(counts, key=lambda user: (counts[user], user))
+        team = loads[collector][0]
+        store.assign(
+            row.loan_id,
+            team,
+            collector,
+            today,
+            who.user_id,
+            audit(
+                now,
+                who,
+                "case.assign",
+                f"loan:{row.loan_id}",
+                team=team,
+                collector=collector,
+                balanced=True,
+            ),
+        )
+        counts[collector] += 1
+        given[collector] = given.get(collector, 0) + 1
+    return given
+
+
+def place_case(
+    store: CaseStore, who: Principal, loan_id: str, agency_id: str, today: date, now: datetime
+) -> None:
+    """Place a case with an agency, at its past-due balance and the agency's commission."""
+    require(who, Permission.PLACE)
+    balance = overdue_of(store, who, loan_id)
+    rate = store.agency_rate(agency_id)
+    if rate is None:
+        raise DomainError(f"agency {agency_id!r} is not known")
+    if balance <= 0:
+        raise DomainError(f"case {loan_id!r} owes nothing past due: there is nothing to place")
+    store.place(
+        loan_id,
+        agency_id,
+        today,
+        balance,
+        rate,
+        who.user_id,
+        audit(
+            now,
+            who,
+            "case.place",
+            f"loan:{loan_id}",
+            agency=agency_id,
+            balance=balance,
+            commission=rate,
+        ),
+    )
+
+
+def recall_case(store: CaseStore, who: Principal, loan_id: str, today: date, now: datetime) -> None:
+    """Recall a placed case from its agency."""
+    require(who, Permission.PLACE)
+    open_case(store, who, loan_id)
+    if not store.recall(loan_id, today, audit(now, who, "case.recall", f"loan:{loan_id}")):
+        raise CaseNotFound(f"case {loan_id!r} is not placed with an agency")

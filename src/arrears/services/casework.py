@@ -1,0 +1,287 @@
+"""Use cases of the desk: queues, the case file, unmasking, notes, promises and proposals.
+
+Every use case takes the signed-in principal and asks domain.access whether their role may
+act and whether the case is in their scope; a case outside it is "not found" (its existence
+is not disclosed either). Every change and every unmasking is audited in its transaction.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
+from arrears.domain.approvals import APPROVERS, Proposal, ProposalKind, limit_text, within_limits
+from arrears.domain.audit_chain import AuditEntry, ChainedEntry
+from arrears.domain.errors import DomainError
+from arrears.domain.pii import PII_FIELDS, shown
+from arrears.domain.queue_priority import Priority, QueueFacts, priority
+from arrears.services.casework_ports import AuditLog, CaseRecord, CaseStore, QueueFilter, QueueRow
+
+QUEUE_LIMIT = 500  # one screen of work; a queue is worked top down, never to its end
+NOTE_MAX = 2_000
+
+
+class CaseNotFound(DomainError):
+    """No such case in the principal's scope."""
+
+
+def audit(now: datetime, who: Principal, action: str, subject: str, **detail: Any) -> AuditEntry:
+    """An audit entry of the principal's action now."""
+    return AuditEntry(now.astimezone(UTC), who.user_id, action, subject, dict(detail))
+
+
+def open_case(store: CaseStore, who: Principal, loan_id: str) -> CaseRecord:
+    """The case file, if the principal may see it (else CaseNotFound: a case out of scope is
+    not said to exist)."""
+    require(who, Permission.CASE_VIEW)
+    if not store.visible(scope_of(who), loan_id):
+        raise CaseNotFound(f"case {loan_id!r} not found")
+    record = store.case(loan_id)
+    if record is None:
+        raise CaseNotFound(f"case {loan_id!r} not found")
+    return record
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A queue row with its priority."""
+
+    row: QueueRow
+    priority: Priority
+
+
+def work_queue(store: CaseStore, who: Principal, which: QueueFilter) -> list[QueueItem]:
+    """The principal's queue: the cases of their scope that match, highest priority first."""
+    require(who, Permission.CASE_VIEW)
+    rows = store.queue(scope_of(who), which, QUEUE_LIMIT)
+    items = [
+        QueueItem(r, priority(QueueFacts(r.overdue_minor, r.dpd, r.broken_promises))) for r in rows
+    ]
+    return sorted(items, key=lambda item: (-item.priority.total, item.row.loan_id))
+
+
+def masked_borrower(
+    who: Principal, record: CaseRecord, unmasked: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The borrower as the principal sees them: identifiers masked unless unmasked."""
+    person = dict(record.borrower)
+    for name in PII_FIELDS:
+        person[name] = shown(who, name, person.get(name), unmasked=name in unmasked)
+    return person
+
+
+def unmask(
+    store: CaseStore,
+    log: AuditLog,
+    who: Principal,
+    loan_id: str,
+    field: str,
+    now: datetime,
+) -> str | None:
+    """Show one identifier of the case's borrower in clear: an explicit act, audited."""
+    if field not in PII_FIELDS:
+        raise DomainError(f"{field!r} is not a personal identifier that can be unmasked")
+    require(who, PII_FIELDS[field].permission)
+    record = open_case(store, who, loan_id)
+    log.record(
+        audit(
+            now,
+            who,
+            "pii.unmask",
+            f"borrower:{record.borrower['borrower_id']}",
+            field=field,
+            loan=loan_id,
+        )
+    )
+    value = record.borrower.get(field)
+    return None if value is None else str(value)
+
+
+def add_note(store: CaseStore, who: Principal, loan_id: str, text: str, now: datetime) -> int:
+    """A note on the case."""
+    require(who, Permission.CONTACT_LOG)
+    open_case(store, who, loan_id)
+    cleaned = text.strip()
+    if not cleaned:
+        raise DomainError("a note cannot be empty")
+    if len(cleaned) > NOTE_MAX:
+        raise DomainError(f"a note is at most {NOTE_MAX} characters, this one {len(cleaned)}")
+    return store.add_note(
+        loan_id,
+        who.user_id,
+        now,
+        cleaned,
+        audit(now, who, "note.add", f"loan:{loan_id}", chars=len(cleaned)),
+    )
+
+
+def promise_to_pay(
+    store: CaseStore,
+    who: Principal,
+    loan_id: str,
+    amount: int,
+    due_on: date,
+    today: date,
+    now: datetime,
+) -> str:
+    """Record a promise to pay (the end-of-day run judges it kept or broken); its id."""
+    require(who, Permission.CONTACT_LOG)
+    open_case(store, who, loan_id)
+    if amount <= 0:
+        raise DomainError("a promise is for an amount greater than zero")
+    if due_on < today:
+        raise DomainError(f"a promise cannot fall due in the past ({due_on} is before {today})")
+    promise_id = f"P-{loan_id}-{now.astimezone(UTC):%Y%m%d%H%M%S%f}"
+    store.add_promise(
+        {
+            "promise_id": promise_id,
+            "loan_id": loan_id,
+            "amount": amount,
+            "made_on": today,
+            "due_on": due_on,
+        },
+        audit(
+            now,
+            who,
+            "promise.add",
+            f"loan:{loan_id}",
+            promise=promise_id,
+            amount=amount,
+            due_on=due_on.isoformat(),
+        ),
+    )
+    return promise_id
+
+
+@dataclass(frozen=True)
+class ProposalOutcome:
+    """A stored proposal: approved within the proposer's limits, or pending approval."""
+
+    proposal_id: int
+    status: str
+    why: str
+
+
+def propose(
+    store: CaseStore,
+    who: Principal,
+    loan_id: str,
+    proposal: Proposal,
+    terms: Mapping[str, Any],
+    now: datetime,
+) -> ProposalOutcome:
+    """Store a plan, extension or settlement: approved at once inside the proposer's limits,
+    else pending a supervisor's (or an administrator's) approval."""
+    require(who, Permission.PROPOSE)
+    open_case(store, who, loan_id)
+    inside = within_limits(who.role, proposal)
+    status = "approved" if inside else "pending"
+    why = ("within " if inside else "beyond ") + limit_text(who.role, proposal.kind)
+    terms = {**terms, "overdue": proposal.overdue}
+    row = {
+        "loan_id": loan_id,
+        "kind": proposal.kind.value,
+        "terms": terms,
+        "waived": proposal.waived,
+        "status": status,
+        "proposed_by": who.user_id,
+        "proposed_at": now,
+        "decided_by": who.user_id if inside else None,
+        "decided_at": now if inside else None,
+        "decision_note": why if inside else None,
+    }
+    proposal_id = store.add_proposal(
+        row,
+        audit(
+            now,
+            who,
+            "proposal.add",
+            f"loan:{loan_id}",
+            kind=proposal.kind.value,
+            status=status,
+            waived=proposal.waived,
+            terms=dict(terms),
+        ),
+    )
+    return ProposalOutcome(proposal_id, status, why)
+
+
+def decide(
+    store: CaseStore,
+    who: Principal,
+    proposal_id: int,
+    approve: bool,
+    note: str,
+    now: datetime,
+) -> str:
+    """Approve or reject a pending proposal, within the approver's own limits; the status."""
+    require(who, Permission.APPROVE)
+    found = store.proposal(proposal_id)
+    if found is None or not store.visible(scope_of(who), found["loan_id"]):
+        raise CaseNotFound(f"proposal {proposal_id} not found")
+    if found["status"] != "pending":
+        raise DomainError(f"proposal {proposal_id} is already {found['status']}")
+    if found["proposed_by"] == who.user_id:
+        raise Forbidden("a proposal is approved by someone other than who proposed it")
+    if approve and who.role in APPROVERS:
+        terms = found["terms"]
+        offer = Proposal(
+            ProposalKind(found["kind"]),
+            int(terms["overdue"]),
+            months=int(terms.get("months", 0)),
+            days=int(terms.get("days", 0)),
+            pay=int(terms.get("pay", 0)),
+        )
+        if not within_limits(who.role, offer):
+            raise Forbidden(
+                f"beyond your approval limit ({limit_text(who.role, offer.kind)}): an "
+                f"administrator approves it"
+            )
+    status = "approved" if approve else "rejected"
+    changed = store.decide_proposal(
+        proposal_id,
+        status,
+        who.user_id,
+        now,
+        note.strip(),
+        audit(
+            now,
+            who,
+            f"proposal.{'approve' if approve else 'reject'}",
+            f"loan:{found['loan_id']}",
+            proposal=proposal_id,
+            note=note.strip(),
+        ),
+    )
+    if not changed:
+        raise DomainError(f"proposal {proposal_id} was decided meanwhile")
+    return status
+
+
+def pending_approvals(store: CaseStore, who: Principal) -> list[Mapping[str, Any]]:
+    """Proposals waiting for the principal's decision (their scope's, not their own)."""
+    require(who, Permission.APPROVE)
+    return [p for p in store.pending_proposals(scope_of(who)) if p["proposed_by"] != who.user_id]
+
+
+def overdue_of(store: CaseStore, who: Principal, loan_id: str) -> int:
+    """What the case owes past due as of the last run (minor units)."""
+    state = open_case(store, who, loan_id).state
+    if state is None:
+        return 0
+    parts = ("overdue_principal", "overdue_interest", "overdue_penalty", "overdue_fees")
+    return sum(int(state[p]) for p in parts)
+
+
+def require_audit(who: Principal) -> None:
+    """Refuse unless the principal may read the audit log."""
+    require(who, Permission.AUDIT_VIEW)
+
+
+def audit_entries(
+    log: AuditLog, who: Principal, subject: str | None, limit: int
+) -> list[ChainedEntry]:
+    """The newest audit entries, optionally of one subject (compliance reads the log)."""
+    require_audit(who)
+    return log.entries(subject=subject, limit=limit)

@@ -1,0 +1,272 @@
+"""Ports of case work: people and their access, the audit log, and the case store."""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from arrears.domain.access import Principal, Role, Scope
+from arrears.domain.audit_chain import AuditEntry, ChainedEntry
+
+LOCALES = ("zh-CN", "zh-TW", "en")
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A person who signs in: name, role, team or agency, password hash, language."""
+
+    user_id: str
+    display_name: str
+    role: Role
+    password_hash: str
+    team_id: str | None = None
+    agency_id: str | None = None
+    locale: str = "zh-CN"
+    active: bool = True
+
+    def principal(self) -> Principal:
+        """The person as access rules see them."""
+        return Principal(self.user_id, self.role, self.team_id, self.agency_id)
+
+
+class PasswordHasher(Protocol):
+    """Hashes and verifies passwords (argon2id in production)."""
+
+    def hash(self, password: str) -> str:
+        """A salted hash with its parameters."""
+        ...
+
+    def verify(self, stored: str, password: str) -> bool:
+        """Whether the password matches the stored hash."""
+        ...
+
+
+class IdentityStore(Protocol):
+    """Users, teams, agencies, sessions, API tokens and failed log-ins."""
+
+    def add_team(self, team_id: str, name: str, audit: AuditEntry) -> None:
+        """Create a team."""
+        ...
+
+    def add_agency(
+        self, agency_id: str, name: str, commission_rate: str, audit: AuditEntry
+    ) -> None:
+        """Create an agency with its commission rate (exact decimal text)."""
+        ...
+
+    def add_user(self, user: UserRecord, at: datetime, audit: AuditEntry) -> None:
+        """Create a user (refused with KeyError-free IdentityConflict if the id is taken)."""
+        ...
+
+    def user(self, user_id: str) -> UserRecord | None:
+        """A user by id."""
+        ...
+
+    def users(self) -> list[UserRecord]:
+        """Every user, by id."""
+        ...
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        """Change a user's language."""
+        ...
+
+    def failures_since(self, user_id: str, client: str, since: datetime) -> tuple[int, int]:
+        """Failed log-ins since an instant: for this user name, and from this client."""
+        ...
+
+    def record_failure(self, user_id: str, client: str, at: datetime, audit: AuditEntry) -> None:
+        """Note a failed log-in."""
+        ...
+
+    def open_session(
+        self,
+        token_hash: str,
+        user_id: str,
+        csrf: str,
+        at: datetime,
+        until: datetime,
+        audit: AuditEntry,
+    ) -> None:
+        """Store a session (by its token's hash)."""
+        ...
+
+    def session(self, token_hash: str, now: datetime) -> tuple[str, str] | None:
+        """(user id, CSRF token) of a session still valid at `now`."""
+        ...
+
+    def close_session(self, token_hash: str, audit: AuditEntry) -> None:
+        """End a session."""
+        ...
+
+    def add_token(
+        self,
+        token_hash: str,
+        user_id: str,
+        name: str,
+        at: datetime,
+        until: datetime,
+        audit: AuditEntry,
+    ) -> None:
+        """Store an API token (by its hash)."""
+        ...
+
+    def token_user(self, token_hash: str, now: datetime) -> str | None:
+        """The user of an API token valid at `now`."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The append-only, hash-chained audit log."""
+
+    def record(self, entry: AuditEntry) -> ChainedEntry:
+        """Append an entry on its own."""
+        ...
+
+    def entries(
+        self,
+        *,
+        subject: str | None = None,
+        actor: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[ChainedEntry]:
+        """Entries in sequence order, filtered."""
+        ...
+
+    def chain(self) -> Iterator[ChainedEntry]:
+        """Every entry in sequence order."""
+        ...
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One case in a queue, with what its priority is computed from."""
+
+    loan_id: str
+    borrower_id: str
+    borrower_name: str
+    product: str
+    dpd: int
+    bucket: str
+    stage: str
+    overdue_minor: int
+    broken_promises: int
+    team_id: str | None
+    collector_id: str | None
+    agency_id: str | None
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which cases of the scope a queue shows (None: any)."""
+
+    stage: str | None = None
+    bucket: str | None = None
+    product: str | None = None
+    collector_id: str | None = None
+    unassigned: bool = False
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """What the store holds about a case, for the case view (identifiers in clear: the
+    service masks them)."""
+
+    loan_id: str
+    borrower: Mapping[str, Any]
+    loan: Mapping[str, Any]
+    state: Mapping[str, Any] | None
+    case: Mapping[str, Any] | None
+    assignment: Mapping[str, Any] | None
+    placement: Mapping[str, Any] | None
+    attempts: list[Mapping[str, Any]] = field(default_factory=list)
+    promises: list[Mapping[str, Any]] = field(default_factory=list)
+    notes: list[Mapping[str, Any]] = field(default_factory=list)
+    proposals: list[Mapping[str, Any]] = field(default_factory=list)
+    holds: list[Mapping[str, Any]] = field(default_factory=list)
+    contacts: list[Mapping[str, Any]] = field(default_factory=list)
+
+
+class CaseStore(Protocol):
+    """Cases as the desk sees and works them, always within a scope."""
+
+    def visible(self, scope: Scope, loan_id: str) -> bool:
+        """Whether the loan exists and is in the scope."""
+        ...
+
+    def queue(self, scope: Scope, which: QueueFilter, limit: int) -> list[QueueRow]:
+        """The scope's cases matching the filter (unordered; the service orders them)."""
+        ...
+
+    def case(self, loan_id: str) -> CaseRecord | None:
+        """Everything about one case."""
+        ...
+
+    def last_run(self) -> date | None:
+        """The as-of date of the latest end-of-day run."""
+        ...
+
+    def add_note(
+        self, loan_id: str, author: str, at: datetime, text: str, audit: AuditEntry
+    ) -> int:
+        """Store a note; its id."""
+        ...
+
+    def add_promise(self, promise: Mapping[str, Any], audit: AuditEntry) -> None:
+        """Store a promise to pay (open until the run judges it)."""
+        ...
+
+    def add_proposal(self, proposal: Mapping[str, Any], audit: AuditEntry) -> int:
+        """Store a proposal; its id."""
+        ...
+
+    def proposal(self, proposal_id: int) -> Mapping[str, Any] | None:
+        """One proposal."""
+        ...
+
+    def decide_proposal(
+        self, proposal_id: int, status: str, by: str, at: datetime, note: str, audit: AuditEntry
+    ) -> bool:
+        """Approve or reject a pending proposal; False if it was no longer pending."""
+        ...
+
+    def pending_proposals(self, scope: Scope) -> list[Mapping[str, Any]]:
+        """Proposals awaiting a decision on the scope's cases."""
+        ...
+
+    def assign(
+        self,
+        loan_id: str,
+        team_id: str,
+        collector_id: str | None,
+        on: date,
+        by: str,
+        audit: AuditEntry,
+    ) -> None:
+        """Give a case to a team (and a collector of it), replacing any assignment."""
+        ...
+
+    def workloads(self, team_ids: list[str]) -> dict[str, tuple[str, int]]:
+        """Each active collector of the teams: (their team, cases assigned to them)."""
+        ...
+
+    def agency_rate(self, agency_id: str) -> str | None:
+        """An agency's commission rate (None: no such agency)."""
+        ...
+
+    def place(
+        self,
+        loan_id: str,
+        agency_id: str,
+        on: date,
+        balance: int,
+        rate: str,
+        by: str,
+        audit: AuditEntry,
+    ) -> None:
+        """Place a case with an agency (it must not be placed already)."""
+        ...
+
+    def recall(self, loan_id: str, on: date, audit: AuditEntry) -> bool:
+        """End the case's current placement; False if it was not placed."""
+        ...

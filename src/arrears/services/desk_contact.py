@@ -1,0 +1,93 @@
+"""The desk's contacts: "may I contact now, by which channel?", and logging an attempt that
+the rules are asked about first (a forbidden contact is refused before it happens)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from arrears.domain.access import Permission, Principal, require
+from arrears.domain.contact import CHANNELS, ContactDecision, ContactRequest
+from arrears.domain.errors import DomainError
+from arrears.services.casework import audit, open_case
+from arrears.services.casework_ports import AuditLog, CaseStore
+from arrears.services.contact_check import (
+    ContactTerms,
+    decide_in_file,
+    load_file,
+    reason_document,
+    resolve_request,
+)
+from arrears.services.contact_log import log_contact
+from arrears.services.ports import ContactStore, StoredAttempt
+
+
+class ContactBlocked(DomainError):
+    """The rules forbid this contact now; nothing was attempted."""
+
+    def __init__(self, decision: ContactDecision) -> None:
+        broken = "; ".join(f"{r.rule}: {r.detail}" for r in decision.broken)
+        super().__init__(f"the rules forbid this contact now: {broken}")
+        self.decision = decision
+
+
+@dataclass(frozen=True)
+class ChannelAnswer:
+    """Whether a channel may be used now, with every rule's reason."""
+
+    channel: str
+    decision: ContactDecision
+
+
+def may_contact_now(
+    cases: CaseStore,
+    contacts: ContactStore,
+    terms: ContactTerms,
+    who: Principal,
+    loan_id: str,
+    now: datetime,
+) -> list[ChannelAnswer]:
+    """For each channel, the compliance engine's answer for the borrower at this instant."""
+    record = open_case(cases, who, loan_id)
+    file = load_file(contacts, record.borrower["borrower_id"])
+    answers = []
+    for channel in CHANNELS:
+        request = resolve_request(file, terms, ContactRequest(file.borrower_id, channel, now))
+        answers.append(ChannelAnswer(channel, decide_in_file(file, request, terms)))
+    return answers
+
+
+def log_desk_contact(
+    cases: CaseStore,
+    contacts: ContactStore,
+    log: AuditLog,
+    terms: ContactTerms,
+    who: Principal,
+    loan_id: str,
+    request: ContactRequest,
+    outcome: str,
+    now: datetime,
+) -> StoredAttempt:
+    """Ask the rules first: a contact they forbid is refused (ContactBlocked, the refusal
+    audited with its rules); an allowed one is recorded with its outcome and audited."""
+    require(who, Permission.CONTACT_LOG)
+    record = open_case(cases, who, loan_id)
+    if request.borrower_id != record.borrower["borrower_id"]:
+        raise DomainError(f"borrower {request.borrower_id!r} is not the borrower of {loan_id!r}")
+    file = load_file(contacts, request.borrower_id)
+    decision = decide_in_file(file, resolve_request(file, terms, request), terms)
+    subject = f"loan:{loan_id}"
+    if not decision.allowed:
+        broken = [reason_document(r) for r in decision.broken]
+        log.record(
+            audit(now, who, "contact.refused", subject, channel=request.channel, rules=broken)
+        )
+        raise ContactBlocked(decision)
+    entry = audit(
+        now,
+        who,
+        "contact.log",
+        subject,
+        channel=request.channel,
+        outcome=outcome,
+        contact=request.contact_id,
+    )
+    return log_contact(contacts, terms, request, outcome, now, entry)

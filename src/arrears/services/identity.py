@@ -1,0 +1,173 @@
+"""Use cases of identity: create users, sign in (throttled), sessions and API tokens."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from arrears.domain.access import Permission, Principal, Role, require
+from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.errors import DomainError
+from arrears.services.casework_ports import LOCALES, IdentityStore, PasswordHasher, UserRecord
+
+SESSION_HOURS = 8  # one working day; signing in again after is cheap
+TOKEN_DAYS_MAX = 90
+THROTTLE_WINDOW = timedelta(minutes=15)
+USER_FAILURES_MAX = 5  # per user name in the window (OWASP ASVS 2.2.1: anti-automation)
+CLIENT_FAILURES_MAX = 20  # per client address in the window: one address trying many names
+MIN_PASSWORD = 10  # NIST SP 800-63B 3.1.1.2 asks at least 8; 10 for staff who see PII
+
+
+class SignInRefused(DomainError):
+    """Wrong user name or password (which of the two is not said)."""
+
+
+class SignInThrottled(DomainError):
+    """Too many failed log-ins lately for this user name or from this address."""
+
+
+@dataclass(frozen=True)
+class SessionGrant:
+    """A new session: the cookie's token (shown once), its CSRF token and who it is."""
+
+    token: str
+    csrf: str
+    user: UserRecord
+    expires_at: datetime
+
+
+def digest(token: str) -> str:
+    """What the store keeps of a token: its SHA-256 (a stolen table opens no session)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _audit(now: datetime, actor: str, action: str, subject: str, **detail: object) -> AuditEntry:
+    return AuditEntry(now.astimezone(UTC), actor, action, subject, dict(detail))
+
+
+def create_user(
+    store: IdentityStore,
+    hasher: PasswordHasher,
+    by: Principal | None,
+    user: UserRecord,
+    password: str,
+    now: datetime,
+) -> UserRecord:
+    """Create a user with a hashed password (`by` None: the set-up of a new installation)."""
+    if by is not None:
+        require(by, Permission.USERS)
+    if len(password) < MIN_PASSWORD:
+        raise DomainError(f"a password has at least {MIN_PASSWORD} characters")
+    if user.locale not in LOCALES:
+        raise DomainError(f"locale {user.locale!r} is not one of {', '.join(LOCALES)}")
+    if user.role is Role.AGENCY and user.agency_id is None:
+        raise DomainError("an agency user needs the agency they work for")
+    if user.role in (Role.COLLECTOR, Role.SUPERVISOR) and user.team_id is None:
+        raise DomainError(f"a {user.role.value} needs a team")
+    stored = UserRecord(
+        user.user_id,
+        user.display_name,
+        user.role,
+        hasher.hash(password),
+        user.team_id,
+        user.agency_id,
+        user.locale,
+        user.active,
+    )
+    actor = by.user_id if by is not None else "setup"
+    store.add_user(
+        stored,
+        now,
+        _audit(
+            now,
+            actor,
+            "user.create",
+            f"user:{user.user_id}",
+            role=user.role.value,
+            team=user.team_id,
+            agency=user.agency_id,
+        ),
+    )
+    return stored
+
+
+def sign_in(
+    store: IdentityStore,
+    hasher: PasswordHasher,
+    user_id: str,
+    password: str,
+    client: str,
+    now: datetime,
+) -> SessionGrant:
+    """Check the password (throttled by user name and by address) and open a session."""
+    mine, theirs = store.failures_since(user_id, client, now - THROTTLE_WINDOW)
+    if mine >= USER_FAILURES_MAX or theirs >= CLIENT_FAILURES_MAX:
+        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
+        raise SignInThrottled(f"too many failed log-ins: try again in {minutes} minutes")
+    user = store.user(user_id)
+    if user is None or not user.active or not hasher.verify(user.password_hash, password):
+        store.record_failure(
+            user_id,
+            client,
+            now,
+            _audit(now, user_id[:64], "login.failed", f"user:{user_id[:58]}", client=client),
+        )
+        raise SignInRefused("wrong user name or password")
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    until = now + timedelta(hours=SESSION_HOURS)
+    store.open_session(
+        digest(token),
+        user.user_id,
+        csrf,
+        now,
+        until,
+        _audit(now, user.user_id, "login", f"user:{user.user_id}", client=client),
+    )
+    return SessionGrant(token, csrf, user, until)
+
+
+def session_user(store: IdentityStore, token: str, now: datetime) -> tuple[UserRecord, str] | None:
+    """The user of a session cookie still valid, with the session's CSRF token."""
+    found = store.session(digest(token), now)
+    if found is None:
+        return None
+    user = store.user(found[0])
+    return (user, found[1]) if user is not None else None
+
+
+def sign_out(store: IdentityStore, token: str, user: UserRecord, now: datetime) -> None:
+    """End a session."""
+    store.close_session(digest(token), _audit(now, user.user_id, "logout", f"user:{user.user_id}"))
+
+
+def issue_token(store: IdentityStore, user: UserRecord, name: str, days: int, now: datetime) -> str:
+    """A bearer token for an API client of the user (shown once, stored as its hash)."""
+    if not 1 <= days <= TOKEN_DAYS_MAX:
+        raise DomainError(f"a token lasts 1 to {TOKEN_DAYS_MAX} days, not {days}")
+    if not name.strip():
+        raise DomainError("a token needs a name saying which client uses it")
+    token = "arr_" + secrets.token_urlsafe(32)
+    store.add_token(
+        digest(token),
+        user.user_id,
+        name.strip(),
+        now,
+        now + timedelta(days=days),
+        _audit(
+            now, user.user_id, "token.issue", f"user:{user.user_id}", name=name.strip(), days=days
+        ),
+    )
+    return token
+
+
+def token_user(store: IdentityStore, token: str, now: datetime) -> UserRecord | None:
+    """The user of a bearer token still valid."""
+    user_id = store.token_user(digest(token), now)
+    return store.user(user_id) if user_id is not None else None
+
+
+def set_locale(store: IdentityStore, user: UserRecord, locale: str) -> None:
+    """Switch the user's language."""
+    if locale not in LOCALES:
+        raise DomainError(f"locale {locale!r} is not one of {', '.join(LOCALES)}")
+    store.set_locale(user.user_id, locale)
