@@ -39,6 +39,7 @@ def create_app(application: App, clock: Clock = system_clock) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     web.state.arrears = application
     web.state.clock = clock

@@ -14,7 +14,7 @@ from arrears.domain.approvals import Proposal, ProposalKind
 from arrears.domain.audit_chain import verify_chain
 from arrears.domain.contact import OUTCOMES, ContactRequest
 from arrears.domain.errors import DomainError
-from arrears.domain.money import parse_amount
+from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, Application, CurrentActor
 from arrears.entrypoints.web.views import case_document, desk_day
@@ -121,7 +121,9 @@ def login(
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        expires=grant.expires_at,
+        # Relative, not the server's instant: a browser whose clock differs keeps it anyway
+        # (the server ends the session at its own expiry whatever the cookie says).
+        max_age=int((grant.expires_at - now).total_seconds()),
     )
     response.delete_cookie(PRELOGIN_COOKIE)
     return response
@@ -193,11 +195,20 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         request,
         "case.html",
         actor,
+        charge_totals=charge_totals,
         case=document,
         channels=DESK_CHANNELS,
         outcomes=OUTCOMES,
         today=desk_day(now).isoformat(),
     )
+
+
+def charge_totals(charges: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each kind of charge and its total, in the order kinds first appear."""
+    totals: dict[str, int] = {}
+    for charge in charges:
+        totals[charge["kind"]] = totals.get(charge["kind"], 0) + parse_amount(charge["amount"])
+    return [(kind, format_amount(total)) for kind, total in totals.items()]
 
 
 @router.get("/cases/{loan_id}/may-contact")
