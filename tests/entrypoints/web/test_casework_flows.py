@@ -1,0 +1,324 @@
+"""The desk's work through the API and the pages: sign-in, CSRF, the case file, contacts
+asked of the rules first, promises, proposals and approvals, assignment, the audit log."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from arrears.adapters.db.casework_tables import assignments, audit_log, users
+from arrears.adapters.db.tables import contact_attempts, loan_states, loans, promises
+from arrears.domain.audit_chain import verify_chain
+from arrears.entrypoints.demo_staff import DEMO_PASSWORD
+from arrears.entrypoints.presenters import loan_document
+from tests.entrypoints.web.desk_book import AS_OF, NIGHT_TIME, Desk
+
+
+def my_case(desk: Desk, user_id: str = "col-east-1") -> str:
+    """The collector's case with the most past due."""
+    s = loan_states.c
+    owed = s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees
+    with desk.app.engine.connect() as conn:
+        found = (
+            conn.execute(
+                select(assignments.c.loan_id)
+                .join(loan_states, s.loan_id == assignments.c.loan_id)
+                .where(assignments.c.collector_id == user_id)
+                .order_by(owed.desc())
+            )
+            .scalars()
+            .first()
+        )
+    assert found is not None
+    return str(found)
+
+
+def count(desk: Desk, table: object, *where: object) -> int:
+    with desk.app.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_a_wrong_password_is_refused_and_the_sixth_try_throttled(desk: Desk) -> None:
+    client = desk.client()
+    for _ in range(5):
+        answer = client.post(
+            "/api/v1/tokens", json={"user_id": "col-east-1", "password": "wrong", "name": "x"}
+        )
+        assert answer.status_code == 401
+        assert answer.json()["error"] == "wrong user name or password"
+    right = client.post(
+        "/api/v1/tokens", json={"user_id": "col-east-1", "password": DEMO_PASSWORD, "name": "x"}
+    )
+    assert right.status_code == 429  # even the right password waits out the window
+    desk.now += timedelta(minutes=16)
+    assert (
+        client.post(
+            "/api/v1/tokens", json={"user_id": "col-east-1", "password": DEMO_PASSWORD, "name": "x"}
+        ).status_code
+        == 201
+    )
+
+
+def test_pages_need_a_session_and_changes_need_its_csrf_token(desk: Desk) -> None:
+    anonymous = desk.client().get("/queue", follow_redirects=False)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/login?next=/queue"
+    assert desk.client().get("/api/v1/queue").status_code == 401
+    client, csrf = desk.signed_in("col-east-1")
+    loan = my_case(desk)
+    before = count(desk, contact_attempts)
+    forged = client.post(f"/cases/{loan}/notes", data={"text": "forged"})
+    assert forged.status_code == 403
+    wrong = client.post(f"/cases/{loan}/notes", data={"text": "x", "csrf_token": "not-it"})
+    assert wrong.status_code == 403
+    ok = client.post(f"/cases/{loan}/notes", data={"text": "called", "csrf_token": csrf})
+    assert ok.status_code == 200
+    assert count(desk, contact_attempts) == before
+
+
+def test_the_case_file_itemises_the_balance_as_the_domain_does(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    shown = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1"))
+    assert shown.status_code == 200
+    ((loan, payments),) = desk.app.ledger.load_book([loan_id])
+    state = desk.app.terms.evaluate(loan, payments, AS_OF)
+    product = desk.app.settings.product(loan.product)
+    assert shown.json()["balance"] == loan_document(
+        state, loan.currency, loan.product, product.day_count
+    )
+    assert shown.json()["as_of"] == AS_OF.isoformat()
+    assert shown.json()["balance"]["overdue"]["total"] != "0.00"
+
+
+def test_unmasking_shows_the_value_and_is_audited(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    headers = desk.bearer("col-east-1")
+    with desk.app.engine.connect() as conn:
+        phone = conn.execute(
+            text(
+                "SELECT b.phone FROM borrowers b JOIN loans l ON l.borrower_id = b.borrower_id "
+                "WHERE l.loan_id = :l"
+            ),
+            {"l": loan_id},
+        ).scalar_one()
+    answer = desk.client().post(
+        f"/api/v1/cases/{loan_id}/unmask", headers=headers, json={"field": "phone"}
+    )
+    assert answer.json() == {"field": "phone", "value": phone}
+    denied = desk.client().post(
+        f"/api/v1/cases/{loan_id}/unmask", headers=headers, json={"field": "national_id"}
+    )
+    assert denied.status_code == 403  # a collector dials; the national id is not theirs to see
+    entries = desk.app.audit_log.entries(actor="col-east-1")
+    views = [e.entry for e in entries if e.entry.action == "pii.unmask"]
+    assert [(v.detail["field"], v.detail["loan"]) for v in views] == [("phone", loan_id)]
+
+
+def test_a_call_in_quiet_hours_is_refused_with_its_rule_and_nothing_recorded(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    headers = desk.bearer("col-east-1")
+    desk.now = NIGHT_TIME  # 22:30 in Shanghai
+    before = count(desk, contact_attempts)
+    answer = desk.client().post(
+        f"/api/v1/cases/{loan_id}/contacts",
+        headers=headers,
+        json={"channel": "call", "outcome": "connected"},
+    )
+    assert answer.status_code == 409
+    broken = [r["rule"] for r in answer.json()["reasons"] if not r["passed"]]
+    assert broken == ["cn.quiet_hours"]
+    assert all(r["source"] for r in answer.json()["reasons"])
+    assert count(desk, contact_attempts) == before
+    refused = [
+        e.entry
+        for e in desk.app.audit_log.entries(actor="col-east-1")
+        if e.entry.action == "contact.refused"
+    ]
+    assert [r["rule"] for r in refused[-1].detail["rules"]] == ["cn.quiet_hours"]
+
+
+def test_an_allowed_call_and_a_promise_are_recorded_and_audited(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    headers = desk.bearer("col-east-1")
+    before = count(desk, contact_attempts)
+    panel = desk.client().get(f"/api/v1/cases/{loan_id}/may-contact", headers=headers).json()
+    call = next(c for c in panel["channels"] if c["channel"] == "call")
+    assert call["allowed"] is True
+    logged = desk.client().post(
+        f"/api/v1/cases/{loan_id}/contacts",
+        headers=headers,
+        json={"channel": "call", "outcome": "connected"},
+    )
+    assert logged.status_code == 201
+    assert logged.json()["allowed"] is True
+    assert count(desk, contact_attempts) == before + 1
+    promised = desk.client().post(
+        f"/api/v1/cases/{loan_id}/promises",
+        headers=headers,
+        json={"amount": "300.00", "due_on": "2025-10-05"},
+    )
+    assert promised.status_code == 201
+    assert (
+        count(
+            desk,
+            promises,
+            promises.c.loan_id == loan_id,
+            promises.c.amount == 30_000,
+            promises.c.status == "open",
+        )
+        == 1
+    )
+    past = desk.client().post(
+        f"/api/v1/cases/{loan_id}/promises",
+        headers=headers,
+        json={"amount": "300.00", "due_on": "2025-09-01"},
+    )
+    assert past.status_code == 422
+    assert "past" in past.json()["error"]
+    actions = [e.entry.action for e in desk.app.audit_log.entries(subject=f"loan:{loan_id}")]
+    assert actions[-2:] == ["contact.log", "promise.add"]
+
+
+def test_a_plan_beyond_the_collectors_limit_waits_for_the_supervisor(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    collector = desk.bearer("col-east-1")
+    small = desk.client().post(
+        f"/api/v1/cases/{loan_id}/proposals", headers=collector, json={"kind": "plan", "months": 6}
+    )
+    assert small.json()["status"] == "approved"
+    big = desk.client().post(
+        f"/api/v1/cases/{loan_id}/proposals", headers=collector, json={"kind": "plan", "months": 12}
+    )
+    assert big.json()["status"] == "pending"
+    proposal = big.json()["proposal_id"]
+    assert (
+        desk.client()
+        .post(f"/api/v1/approvals/{proposal}", headers=collector, json={"approve": True})
+        .status_code
+        == 403
+    )
+    other = desk.bearer("sup-west")  # another team's supervisor does not see the case
+    assert (
+        desk.client()
+        .post(f"/api/v1/approvals/{proposal}", headers=other, json={"approve": True})
+        .status_code
+        == 404
+    )
+    supervisor = desk.bearer("sup-east")
+    pending = desk.client().get("/api/v1/approvals", headers=supervisor).json()["pending"]
+    assert proposal in [p["proposal_id"] for p in pending]
+    decided = desk.client().post(
+        f"/api/v1/approvals/{proposal}",
+        headers=supervisor,
+        json={"approve": True, "note": "income proof seen"},
+    )
+    assert decided.json() == {"proposal_id": proposal, "status": "approved"}
+    again = desk.client().post(
+        f"/api/v1/approvals/{proposal}", headers=supervisor, json={"approve": False}
+    )
+    assert again.status_code == 422
+
+
+def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    with desk.app.engine.connect() as conn:
+        s = loan_states.c
+        owed = conn.execute(
+            select(
+                s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees
+            ).where(s.loan_id == loan_id)
+        ).scalar_one()
+    half = f"{owed // 2 // 100}.{owed // 2 % 100:02d}"  # half waived: beyond 30 %
+    made = desk.client().post(
+        f"/api/v1/cases/{loan_id}/proposals",
+        headers=desk.bearer("col-east-1"),
+        json={"kind": "settlement", "pay": half},
+    )
+    proposal = made.json()["proposal_id"]
+    refused = desk.client().post(
+        f"/api/v1/approvals/{proposal}", headers=desk.bearer("sup-east"), json={"approve": True}
+    )
+    assert refused.status_code == 403
+    assert "administrator" in refused.json()["error"]
+    approved = desk.client().post(
+        f"/api/v1/approvals/{proposal}", headers=desk.bearer("admin"), json={"approve": True}
+    )
+    assert approved.json()["status"] == "approved"
+
+
+def test_balancing_gives_each_case_to_the_least_loaded_collector(desk: Desk) -> None:
+    with desk.app.engine.begin() as conn:
+        conn.execute(assignments.delete())
+    answer = desk.client().post(
+        "/api/v1/assignments/balance",
+        headers=desk.bearer("admin"),
+        json={"teams": ["team-east", "team-west"]},
+    )
+    given = answer.json()["assigned"]
+    assert set(given) == {"col-east-1", "col-east-2", "col-west-1"}
+    assert max(given.values()) - min(given.values()) <= 1
+    with desk.app.engine.connect() as conn:
+        placed_or_assigned = conn.execute(select(func.count()).select_from(assignments)).scalar()
+    assert placed_or_assigned == sum(given.values())
+    again = desk.client().post(
+        "/api/v1/assignments/balance", headers=desk.bearer("admin"), json={"teams": ["team-east"]}
+    )
+    assert again.json()["assigned"] == {}  # nothing left unassigned
+
+
+def test_a_collector_sees_a_case_once_assigned_and_not_after_reassignment(desk: Desk) -> None:
+    loan_id = my_case(desk, "col-west-1")
+    east = desk.bearer("col-east-1")
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=east).status_code == 404
+    moved = desk.client().put(
+        f"/api/v1/cases/{loan_id}/assignment",
+        headers=desk.bearer("admin"),
+        json={"team_id": "team-east", "collector_id": "col-east-1"},
+    )
+    assert moved.status_code == 200
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=east).status_code == 200
+    west = desk.bearer("col-west-1")
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=west).status_code == 404
+    wrong = desk.client().put(
+        f"/api/v1/cases/{loan_id}/assignment",
+        headers=desk.bearer("admin"),
+        json={"team_id": "team-west", "collector_id": "col-east-1"},
+    )
+    assert wrong.status_code == 422  # col-east-1 is not of team-west
+
+
+def test_the_audit_chain_verifies_refuses_edits_and_shows_tampering(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    desk.client().post(
+        f"/api/v1/cases/{loan_id}/notes",
+        headers=desk.bearer("col-east-1"),
+        json={"text": "left a message"},
+    )
+    verified = desk.client().get("/api/v1/audit/verify", headers=desk.bearer("compliance"))
+    assert verified.json()["intact"] is True
+    assert verified.json()["entries"] == count(desk, audit_log)
+    with pytest.raises(Exception, match="append-only"), desk.app.engine.begin() as conn:
+        conn.execute(audit_log.update().values(actor="nobody"))
+    with pytest.raises(Exception, match="append-only"), desk.app.engine.begin() as conn:
+        conn.execute(audit_log.delete())
+    # Someone with the file itself drops the trigger and edits an entry: the chain shows it.
+    with desk.app.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+        conn.execute(audit_log.update().where(audit_log.c.seq == 3).values(actor="nobody"))
+    check = verify_chain(desk.app.audit_log.chain())
+    assert check.broken_at == 3
+    assert (
+        not desk.client()
+        .get("/api/v1/audit/verify", headers=desk.bearer("compliance"))
+        .json()["intact"]
+    )
+
+
+def test_the_seeded_people_are_there_and_inactive_ones_cannot_sign_in(desk: Desk) -> None:
+    with desk.app.engine.begin() as conn:
+        conn.execute(users.update().where(users.c.user_id == "col-west-1").values(active=False))
+        assert conn.execute(select(func.count()).select_from(loans)).scalar() == 120
+    answer = desk.client().post(
+        "/api/v1/tokens", json={"user_id": "col-west-1", "password": DEMO_PASSWORD, "name": "x"}
+    )
+    assert answer.status_code == 401
