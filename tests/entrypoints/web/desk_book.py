@@ -23,6 +23,7 @@ from arrears.services.import_feed import import_feed
 AS_OF = date(2025, 9, 30)
 DAY_TIME = datetime(2025, 10, 1, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai: calls allowed
 NIGHT_TIME = datetime(2025, 10, 1, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai: quiet hours
+EARLY_TIME = datetime(2025, 9, 30, 23, 0, tzinfo=UTC)  # 07:00 in Shanghai: still quiet
 ROLES = {user.user_id: user for user in STAFF}
 
 

@@ -196,6 +196,7 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         "case.html",
         actor,
         charge_totals=charge_totals,
+        cut_totals=cut_totals,
         case=document,
         channels=DESK_CHANNELS,
         outcomes=OUTCOMES,
@@ -209,6 +210,15 @@ def charge_totals(charges: list[dict[str, Any]]) -> list[tuple[str, str]]:
     for charge in charges:
         totals[charge["kind"]] = totals.get(charge["kind"], 0) + parse_amount(charge["amount"])
     return [(kind, format_amount(total)) for kind, total in totals.items()]
+
+
+def cut_totals(cuts: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Each cap rule that cut charges, the total it cut and its legal source."""
+    totals: dict[str, tuple[int, str]] = {}
+    for cut in cuts:
+        was = totals.get(cut["rule"], (0, cut["source"]))
+        totals[cut["rule"]] = (was[0] + parse_amount(cut["amount"]), was[1])
+    return [(rule, format_amount(total), source) for rule, (total, source) in totals.items()]
 
 
 @router.get("/cases/{loan_id}/may-contact")

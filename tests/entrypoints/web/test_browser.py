@@ -1,0 +1,141 @@
+"""The workbench in a real browser (Debian's chromium, driven by playwright, headless):
+sign in, open a queue and a case, read the itemised balance, log a call the rules block and
+see why, log an allowed call and a promise, propose a plan that needs approval, approve it as
+the supervisor. Screenshots of the main pages (zh-CN) go to $ARREARS_SCREENSHOTS when set."""
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from arrears.entrypoints.demo_staff import DEMO_PASSWORD
+from tests.entrypoints.web.desk_book import DAY_TIME, EARLY_TIME, Desk
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's (Makefile: DEB_PACKAGES); playwright cannot download
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail(f"{CHROMIUM} is missing: `make sysdeps` installs Debian's chromium")
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def served(desk: Desk) -> Iterator[str]:
+    """The desk's app served on a free local port; its base URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(desk.web, host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def shot(page: Page, name: str) -> None:
+    """Keep a screenshot of the page when asked to (for a person to look at)."""
+    folder = os.environ.get("ARREARS_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=name != "case")
+
+
+def sign_in(page: Page, base: str, user_id: str) -> None:
+    page.goto(f"{base}/queue")
+    expect(page.locator("h1")).to_have_text("登录")
+    page.fill("input[name=user_id]", user_id)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("#queue")).to_be_visible()
+
+
+def test_a_collectors_day_and_a_supervisors_approval(
+    desk: Desk, served: str, browser: Browser
+) -> None:
+    desk.now = EARLY_TIME  # 07:00 in Shanghai: the desk opens before calls may start
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    page.goto(f"{served}/login")
+    shot(page, "login")
+    sign_in(page, served, "col-east-1")
+    rows = page.locator("#queue tbody tr")
+    assert rows.count() > 0
+    expect(page.locator("h1")).to_contain_text("工作队列")
+    shot(page, "queue")
+
+    rows.first.locator("a").click()
+    expect(page.locator("#balance")).to_contain_text("逾期合计")
+    total = page.locator("#overdue-total").inner_text()
+    assert total.startswith("¥") and total != "¥0.00"
+    expect(page.locator("#may-contact")).to_contain_text("电话")
+    shot(page, "case")
+
+    page.select_option("#log-contact select[name=channel]", "call")
+    page.click("#log-contact button[type=submit]")
+    blocked = page.locator("#contact-blocked")
+    expect(blocked).to_contain_text("已拦截")
+    expect(blocked).to_contain_text("cn.quiet_hours")
+    shot(page, "call-blocked")
+
+    desk.now = DAY_TIME  # 10:30, the same session: allowed
+    page.click("#log-contact button[type=submit]")
+    expect(page.locator("#contact-logged")).to_contain_text("已登记")
+    page.fill("#promise input[name=amount]", "500.00")
+    page.fill("#promise input[name=due_on]", "2025-10-08")
+    page.click("#promise button[type=submit]")
+    expect(page.locator("#promise-result")).to_contain_text("已记录还款承诺")
+
+    page.select_option("#propose select[name=kind]", "plan")
+    page.fill("#propose input[name=months]", "12")
+    page.click("#propose button[type=submit]")
+    expect(page.locator("#proposal-status")).to_contain_text("已提交审批")
+    loan_url = page.url
+    page.click("header form[action='/logout'] button")
+    expect(page.locator("h1")).to_have_text("登录")
+
+    sign_in(page, served, "sup-east")
+    page.goto(f"{served}/approvals")
+    row = page.locator("#approvals tbody tr").first
+    expect(row).to_contain_text("分期还款")
+    expect(row).to_contain_text("12 期")
+    shot(page, "approvals")
+    row.locator("button[value=approve]").click()
+    expect(row).to_contain_text("已批准")
+    page.goto(loan_url)
+    expect(page.locator("#promises")).to_contain_text("已批准")
+    page.close()
+
+
+def test_the_language_switches_to_traditional_chinese_and_english(
+    desk: Desk, served: str, browser: Browser
+) -> None:
+    page = browser.new_page(locale="zh-CN")
+    sign_in(page, served, "compliance")
+    page.select_option("header select[name=locale]", "zh-TW")
+    expect(page.locator("h1")).to_contain_text("工作佇列")
+    page.goto(f"{served}/audit")
+    expect(page.locator("#chain-status")).to_contain_text("雜湊鏈驗證通過")
+    page.select_option("header select[name=locale]", "en")
+    expect(page.locator("#chain-status")).to_contain_text("The hash chain verifies")
+    shot(page, "audit-en")
+    page.close()
