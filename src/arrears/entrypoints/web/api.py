@@ -18,7 +18,28 @@ from arrears.services.casework_ports import QueueFilter
 from arrears.services.contact_check import reason_document
 from arrears.services.identity import issue_token, sign_in
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+
+class ErrorOut(BaseModel):
+    """Every refusal: what is wrong, in words; with the rules or the fields when there are."""
+
+    error: str
+    problems: list[dict[str, str]] | None = None  # 422: each invalid field and why
+    reasons: list[dict[str, Any]] | None = None  # 409: every rule of a blocked contact
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in (
+        (400, "a body that cannot be read (not JSON)"),
+        (401, "not signed in, or a wrong user name or password"),
+        (403, "the role may not do this"),
+        (404, "no such case in the caller's scope"),
+        (409, "the contact rules forbid this contact now"),
+        (422, "invalid input, or a rule of the domain refuses it"),
+        (429, "too many failed log-ins"),
+    )
+}
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=REFUSALS)
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Amount = Annotated[str, Field(pattern=r"^\d{1,13}(\.\d{1,2})?$", examples=["1062.34"])]

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arrears.bootstrap import App
 from arrears.domain.access import Forbidden
@@ -103,6 +104,19 @@ def _errors(web: FastAPI) -> None:
     @web.exception_handler(DomainError)
     def domain(request: Request, error: DomainError) -> Response:
         return answer(request, 422, str(error))
+
+    @web.exception_handler(StarletteHTTPException)
+    def http(request: Request, error: StarletteHTTPException) -> Response:
+        # The framework's own refusals (a body that is not JSON, an unknown path or method)
+        # in the same shape as ours.
+        detail = error.detail if isinstance(error.detail, str) else "invalid request"
+        if _is_api(request):
+            return JSONResponse(
+                {"error": detail},
+                status_code=error.status_code,
+                headers=getattr(error, "headers", None),
+            )
+        return pages.error_page(request, error.status_code, detail)
 
     @web.exception_handler(RequestValidationError)
     def invalid(request: Request, error: RequestValidationError) -> Response:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from arrears.bootstrap import App
 from arrears.domain.access import Principal
@@ -44,13 +45,20 @@ def application(request: Request) -> App:
     return request.app.state.arrears  # type: ignore[no-any-return]
 
 
-async def current_actor(request: Request) -> Actor:
+# Declared so the OpenAPI schema says how API clients authenticate (a missing or malformed
+# header is not refused here: the session cookie may still sign the request in).
+BEARER = HTTPBearer(auto_error=False, description="a token from POST /api/v1/tokens")
+
+
+async def current_actor(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> Actor:
     """The request's signed-in person, or NotSignedIn; a change made with a session cookie
     must carry the session's CSRF token (header or form field), else CsrfRejected."""
     app, now = application(request), request.app.state.clock()
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        user = token_user(app.identity, header[7:].strip(), now)
+    if bearer is not None:
+        user = token_user(app.identity, bearer.credentials, now)
         if user is None:
             raise NotSignedIn("the bearer token is unknown, expired or revoked")
         return Actor(user, None, None)
