@@ -6,6 +6,7 @@ Each operation gets schema-valid input (positive) and input that breaks the sche
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -13,6 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import CheckFunction
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from tests.entrypoints.web.desk_book import Desk, build_desk, desk_on
@@ -20,7 +23,7 @@ from tests.entrypoints.web.routes import every_route
 
 # Schema-valid input may still be refused by the business (a case outside the caller's scope,
 # a promise in the past): "valid data is always accepted" does not hold for such an API.
-EXCLUDED = [openapi_checks.positive_data_acceptance]
+EXCLUDED: list[CheckFunction] = [openapi_checks.positive_data_acceptance]
 UNDOCUMENTED = ("/api/v1/openapi.json", "/api/v1/docs")  # the schema and its viewer
 NO_INPUT = {"GET /api/v1/me", "GET /api/v1/approvals", "GET /api/v1/audit/verify"}
 EXAMPLES = 25  # per operation and mode: about 1,000 requests in all
@@ -46,7 +49,10 @@ def test_the_api_answers_every_input_with_a_documented_answer(
 ) -> None:
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", fuzz_desk.web)
     headers = supervisor
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = []
+    for result in schema.get_all_operations():
+        assert isinstance(result, Ok), f"the schema has an invalid operation: {result.err()}"
+        operations.append(result.ok())
     served = {f"{method} {path}" for method, path in every_route(fuzz_desk.web)
               if path.startswith("/api/v1/") and path not in UNDOCUMENTED}  # fmt: skip
     assert {operation.label for operation in operations} == served
@@ -57,7 +63,7 @@ def test_the_api_answers_every_input_with_a_documented_answer(
         @given(case=strategy, _=st.just(operation.label))
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))  # fmt: skip
-        def call(case: schemathesis.Case, _: str) -> None:
+        def call(case: schemathesis.Case[Any], _: str) -> None:
             case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)
 
         try:
