@@ -1,0 +1,92 @@
+"""The workbench on SQLite and on PostgreSQL: the same flow, the append-only audit log
+enforced by the database, and concurrent appends that keep one unbroken chain."""
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from arrears.adapters.db.casework_tables import assignments
+from arrears.adapters.db.tables import loan_states
+from arrears.bootstrap import App
+from arrears.domain.audit_chain import AuditEntry, verify_chain
+from tests.entrypoints.web.desk_book import NIGHT_TIME, Desk, build_desk, desk_on
+
+
+@pytest.fixture
+def desk_app(store_url: str, tmp_path: Path) -> Iterator[App]:
+    app = build_desk(store_url, tmp_path)
+    yield app
+    app.close()
+
+
+def test_a_collectors_flow_on_the_store(desk_app: App) -> None:
+    desk: Desk = desk_on(desk_app)
+    s = loan_states.c
+    owed = s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees
+    with desk_app.engine.connect() as conn:
+        mine = set(
+            conn.execute(
+                select(assignments.c.loan_id).where(assignments.c.collector_id == "col-east-1")
+            ).scalars()
+        )
+        worst = (
+            conn.execute(select(s.loan_id).where(s.loan_id.in_(mine)).order_by(owed.desc()))
+            .scalars()
+            .first()
+        )
+    headers = desk.bearer("col-east-1")
+    queue = desk.client().get("/api/v1/queue", headers=headers).json()["cases"]
+    assert {c["loan_id"] for c in queue} <= mine
+    assert worst in {c["loan_id"] for c in queue}
+    case = desk.client().get(f"/api/v1/cases/{worst}", headers=headers).json()
+    assert case["balance"]["overdue"]["total"] != "0.00"
+    desk.now = NIGHT_TIME
+    refused = desk.client().post(
+        f"/api/v1/cases/{worst}/contacts",
+        headers=desk.bearer("col-east-1"),
+        json={"channel": "call", "outcome": "connected"},
+    )
+    assert refused.status_code == 409
+    proposal = (
+        desk.client()
+        .post(
+            f"/api/v1/cases/{worst}/proposals",
+            headers=desk.bearer("col-east-1"),
+            json={"kind": "extension", "days": 60},
+        )
+        .json()
+    )
+    assert proposal["status"] == "pending"
+    decided = desk.client().post(
+        f"/api/v1/approvals/{proposal['proposal_id']}",
+        headers=desk.bearer("sup-east"),
+        json={"approve": True},
+    )
+    assert decided.json()["status"] == "approved"
+    assert verify_chain(desk_app.audit_log.chain()).intact
+
+
+def test_the_database_refuses_to_change_the_audit_log(desk_app: App) -> None:
+    for statement in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(Exception, match="append-only"), desk_app.engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    assert verify_chain(desk_app.audit_log.chain()).intact
+
+
+def test_concurrent_appends_make_one_unbroken_chain(desk_app: App) -> None:
+    before = sum(1 for _ in desk_app.audit_log.chain())
+
+    def append(worker: int) -> None:
+        for n in range(15):
+            at = datetime(2025, 10, 1, 3, worker, n, tzinfo=UTC)
+            desk_app.audit_log.record(AuditEntry(at, f"w{worker}", "test.append", "t", {"n": n}))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(append, range(4)))
+    check = verify_chain(desk_app.audit_log.chain())
+    assert check.intact, check.problem
+    assert check.entries == before + 60
