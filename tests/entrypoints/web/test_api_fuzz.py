@@ -4,6 +4,7 @@ bad input is a documented 4xx with a message; answers match their documented sch
 Each operation gets schema-valid input (positive) and input that breaks the schema
 (negative), as the supervisor of a team (a role that may do most things)."""
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,10 @@ def test_the_api_answers_every_input_with_a_documented_answer(
         strategy = operation.as_strategy(generation_mode=mode)
 
         @given(case=strategy, _=st.just(operation.label))
+        # Derandomized: the same inputs every run, so CI cannot fail on a new random draw;
+        # run with a fresh seed (ARREARS_FUZZ_RANDOM=1) to explore further.
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
+                  derandomize=os.environ.get("ARREARS_FUZZ_RANDOM") != "1",
                   suppress_health_check=list(HealthCheck))  # fmt: skip
         def call(case: schemathesis.Case[Any], _: str) -> None:
             case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)

@@ -127,9 +127,9 @@ def me(actor: CurrentActor) -> dict[str, Any]:
 def queue(
     actor: CurrentActor,
     app: Application,
-    stage: Annotated[str | None, Query(max_length=32)] = None,
-    bucket: Annotated[str | None, Query(max_length=8)] = None,
-    product: Annotated[str | None, Query(max_length=64)] = None,
+    stage: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z][a-z0-9_]*$")] = None,
+    bucket: Annotated[str | None, Query(pattern=r"^M[0-7]\+?$")] = None,
+    product: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = None,
     mine: bool = False,
     unassigned: bool = False,
 ) -> dict[str, Any]:
@@ -310,7 +310,9 @@ def decide(
 def audit(
     actor: CurrentActor,
     app: Application,
-    subject: Annotated[str | None, Query(max_length=128)] = None,
+    subject: Annotated[
+        str | None, Query(max_length=128, pattern=r"^[a-z_]+:[A-Za-z0-9_.:-]+$")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """The newest audit entries (compliance), optionally of one subject."""

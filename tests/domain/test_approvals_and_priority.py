@@ -1,0 +1,65 @@
+"""Approval limits by role at their boundaries, and queue priority points."""
+
+import pytest
+
+from arrears.domain.access import Role
+from arrears.domain.approvals import Proposal, ProposalKind, within_limits
+from arrears.domain.errors import DomainError
+from arrears.domain.queue_priority import QueueFacts, priority
+
+K = ProposalKind
+
+
+@pytest.mark.parametrize(
+    ("role", "proposal", "inside"),
+    [
+        (Role.COLLECTOR, Proposal(K.PLAN, 10_000, months=6), True),
+        (Role.COLLECTOR, Proposal(K.PLAN, 10_000, months=7), False),
+        (Role.SUPERVISOR, Proposal(K.PLAN, 10_000, months=12), True),
+        (Role.SUPERVISOR, Proposal(K.PLAN, 10_000, months=13), False),
+        (Role.COLLECTOR, Proposal(K.EXTENSION, 10_000, days=30), True),
+        (Role.COLLECTOR, Proposal(K.EXTENSION, 10_000, days=31), False),
+        (Role.COLLECTOR, Proposal(K.SETTLEMENT, 10_000, pay=9_000), True),  # 10 % waived
+        (Role.COLLECTOR, Proposal(K.SETTLEMENT, 10_000, pay=8_999), False),
+        (Role.SUPERVISOR, Proposal(K.SETTLEMENT, 10_000, pay=7_000), True),  # 30 %
+        (Role.SUPERVISOR, Proposal(K.SETTLEMENT, 10_000, pay=6_999), False),
+        (Role.AGENCY, Proposal(K.SETTLEMENT, 10_000, pay=9_999), False),  # no waiver at all
+        (Role.ADMIN, Proposal(K.SETTLEMENT, 10_000, pay=1), True),
+        (Role.COMPLIANCE, Proposal(K.PLAN, 10_000, months=2), False),  # no limit of its own
+    ],
+)
+def test_limits_at_their_boundaries(role: Role, proposal: Proposal, inside: bool) -> None:
+    assert within_limits(role, proposal) is inside
+
+
+def test_a_settlement_says_what_is_waived() -> None:
+    assert Proposal(K.SETTLEMENT, 10_000, pay=7_500).waived == 2_500
+    assert Proposal(K.PLAN, 10_000, months=3).waived == 0
+
+
+@pytest.mark.parametrize(
+    ("proposal", "message"),
+    [
+        (lambda: Proposal(K.PLAN, 0, months=3), "nothing is past due"),
+        (lambda: Proposal(K.PLAN, 100, months=1), "2 to 36 months"),
+        (lambda: Proposal(K.EXTENSION, 100, days=181), "1 to 180 days"),
+        (lambda: Proposal(K.SETTLEMENT, 100, pay=101), "at most what is past due"),
+        (lambda: Proposal(K.SETTLEMENT, 100, pay=0), "more than nothing"),
+    ],
+)
+def test_impossible_proposals_are_refused(proposal: object, message: str) -> None:
+    with pytest.raises(DomainError, match=message):
+        proposal()  # type: ignore[operator]
+
+
+def test_priority_points_by_part() -> None:
+    points = priority(QueueFacts(overdue_minor=1_000_000, dpd=40, broken_promises=5, score=0.5))
+    assert (points.amount, points.dpd, points.promises, points.score) == (800, 200, 900, 200)
+    assert points.total == 2_100
+    assert priority(QueueFacts(0, 400, 0)).dpd == 900  # capped at 180 days
+
+
+def test_a_broken_promise_outranks_a_few_more_days() -> None:
+    promised = priority(QueueFacts(50_000, 30, 1)).total
+    later = priority(QueueFacts(50_000, 60, 0)).total
+    assert promised > later

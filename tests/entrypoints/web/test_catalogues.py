@@ -1,0 +1,78 @@
+"""Every text the pages show has its zh-CN and zh-TW translation (and a placeholder in a
+translation is the source's)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from arrears.domain.access import Role, ScopeKind
+from arrears.domain.approvals import ProposalKind
+from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
+from arrears.entrypoints.web import i18n
+
+WEB = Path(i18n.__file__).parent
+LITERAL = re.compile(r"""_\(\s*(?:"([^"]+)"|'([^']+)')\s*[,)]""")
+KEYED = re.compile(r"""_\(\s*["']([a-z_-]+:)["']\s*~""")
+# The values each keyed text (e.g. _("stage:" ~ stage)) is used with.
+VALUES = {
+    "role:": [r.value for r in Role],
+    "scope:": [s.value for s in ScopeKind],
+    "stage:": ["pre_due", "grace", "early", "mid", "late", "legal", "current"],
+    "pii:": ["phone", "national_id", "address"],
+    "channel:": list(CHANNELS),
+    "outcome:": sorted({o for known in OUTCOMES.values() for o in known}),
+    "charge:": ["interest", "fee", "penalty", "late_fee"],
+    "charge-why:": ["interest", "fee", "late_fee"],
+    "part:": ["principal", "interest", "penalty", "fees", "credit"],
+    "proposal:": [k.value for k in ProposalKind],
+    "status:": ["approved", "pending", "rejected"],
+    "promise:": ["open", "kept", "broken"],
+    "hold:": list(HOLD_KINDS),
+    "done:": ["promise", "note"],
+    "audit:": ["login", "login.failed", "logout", "pii.unmask", "contact.log",
+               "contact.refused", "note.add", "promise.add", "proposal.add",
+               "proposal.approve", "proposal.reject", "user.create", "token.issue",
+               "case.assign", "case.place", "case.recall", "team.create", "agency.create"],
+}  # fmt: skip
+
+
+def texts_used() -> set[str]:
+    """Every text id the templates and routes ask for."""
+    found: set[str] = set()
+    sources = [*WEB.rglob("*.html"), *WEB.glob("*.py")]
+    for path in sources:
+        content = path.read_text(encoding="utf-8")
+        found |= {a or b for a, b in LITERAL.findall(content)}
+        for prefix in KEYED.findall(content):
+            assert prefix in VALUES, f"{path.name}: keyed text {prefix!r} has no known values"
+            found |= {prefix + value for value in VALUES[prefix]}
+    found.discard("English text")  # the docstring's example
+    return found
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW"])
+def test_every_text_has_a_chinese_translation(locale: str) -> None:
+    table = i18n.catalogue(locale)
+    missing = sorted(t for t in texts_used() if not table.get(t))
+    assert missing == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_translations_keep_the_placeholders(locale: str) -> None:
+    for source, text in i18n.catalogue(locale).items():
+        assert set(re.findall(r"{(\w+)}", text)) == set(re.findall(r"{(\w+)}", source)), source
+
+
+def test_keyed_texts_read_as_words_in_english() -> None:
+    table = i18n.catalogue("en")
+    for prefix, values in VALUES.items():
+        for value in values:
+            assert table.get(prefix + value), f"English has no text for {prefix}{value}"
+
+
+def test_the_language_is_negotiated_chinese_first() -> None:
+    assert i18n.negotiate(None) == "zh-CN"
+    assert i18n.negotiate("zh-TW,zh;q=0.9") == "zh-TW"
+    assert i18n.negotiate("en-US,en;q=0.9") == "en"
+    assert i18n.negotiate("fr-FR") == "zh-CN"
