@@ -5,7 +5,7 @@ act and whether the case is in their scope; a case outside it is "not found" (it
 is not disclosed either). Every change and every unmasking is audited in its transaction.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -285,3 +285,11 @@ def audit_entries(
     """The newest audit entries, optionally of one subject (compliance reads the log)."""
     require_audit(who)
     return log.entries(subject=subject, limit=limit)
+
+
+def export_audit(log: AuditLog, who: Principal, now: datetime, form: str) -> Iterator[ChainedEntry]:
+    """Every entry of the audit log, oldest first, for compliance to take away; the export
+    itself is recorded first (so it is in what it exports)."""
+    require_audit(who)
+    log.record(audit(now, who, "audit.export", "audit", format=form))
+    return log.chain()

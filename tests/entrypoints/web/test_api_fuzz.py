@@ -27,7 +27,7 @@ from tests.entrypoints.web.routes import every_route
 EXCLUDED: list[CheckFunction] = [openapi_checks.positive_data_acceptance]
 UNDOCUMENTED = ("/api/v1/openapi.json", "/api/v1/docs")  # the schema and its viewer
 NO_INPUT = {"GET /api/v1/me", "GET /api/v1/approvals", "GET /api/v1/audit/verify"}
-EXAMPLES = 25  # per operation and mode: about 1,000 requests in all
+EXAMPLES = int(os.environ.get("ARREARS_FUZZ_EXAMPLES", "25"))  # per operation and mode
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,9 @@ def test_the_api_answers_every_input_with_a_documented_answer(
 
         @given(case=strategy, _=st.just(operation.label))
         # Derandomized: the same inputs every run, so CI cannot fail on a new random draw;
-        # run with a fresh seed (ARREARS_FUZZ_RANDOM=1) to explore further.
+        # run with a fresh seed (ARREARS_FUZZ_RANDOM=1, ARREARS_FUZZ_EXAMPLES=150) to explore
+        # further. Seen then: "additionalProperties accepted" for a query whose extra property
+        # the HTTP client drops before sending (nothing reaches the server to refuse).
         @settings(max_examples=EXAMPLES, deadline=None, database=None,
                   derandomize=os.environ.get("ARREARS_FUZZ_RANDOM") != "1",
                   suppress_health_check=list(HealthCheck))  # fmt: skip

@@ -33,7 +33,8 @@ VALUES = {
     "audit:": ["login", "login.failed", "logout", "pii.unmask", "contact.log",
                "contact.refused", "note.add", "promise.add", "proposal.add",
                "proposal.approve", "proposal.reject", "user.create", "token.issue",
-               "case.assign", "case.place", "case.recall", "team.create", "agency.create"],
+               "case.assign", "case.place", "case.recall", "team.create", "agency.create",
+               "audit.export"],
 }  # fmt: skip
 
 

@@ -55,7 +55,8 @@ CALLS: dict[tuple[str, str], tuple[dict[str, Any], Permission]] = {
 LISTS = {
     ("GET", "/api/v1/me"), ("GET", "/api/v1/queue"), ("GET", "/queue"), ("GET", "/"),
     ("GET", "/api/v1/approvals"), ("GET", "/approvals"), ("GET", "/api/v1/audit"),
-    ("GET", "/api/v1/audit/verify"), ("GET", "/audit"), ("POST", "/api/v1/assignments/balance"),
+    ("GET", "/api/v1/audit/verify"), ("GET", "/api/v1/audit/export"), ("GET", "/audit"),
+    ("POST", "/api/v1/assignments/balance"),
     ("POST", "/me/locale"), ("POST", "/logout"),
 }  # fmt: skip
 
@@ -185,8 +186,9 @@ def test_approvals_audit_and_balancing_follow_the_role(desk: Desk, user_id: str)
     headers = desk.bearer(user_id)
     client = desk.client()
     may = PERMISSIONS[role]
-    audit = client.get("/api/v1/audit", headers=headers)
-    assert audit.status_code == (200 if P.AUDIT_VIEW in may else 403)
+    for route in ("/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/export"):
+        audit = client.get(route, headers=headers)
+        assert audit.status_code == (200 if P.AUDIT_VIEW in may else 403), route
     approvals = client.get("/api/v1/approvals", headers=headers)
     assert approvals.status_code == (200 if P.APPROVE in may else 403)
     balance = client.post("/api/v1/assignments/balance", headers=headers,

@@ -3,14 +3,18 @@
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from arrears.bootstrap import App
 from arrears.domain.access import PERMISSIONS, scope_of
 from arrears.domain.approvals import Proposal, ProposalKind
 from arrears.domain.audit_chain import verify_chain
 from arrears.domain.contact import ContactRequest
+from arrears.domain.errors import DomainError
 from arrears.domain.money import format_amount, parse_amount
+from arrears.entrypoints.web.audit_export import audit_lines
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import case_document, desk_day
 from arrears.services import assignment, casework, desk_contact
@@ -39,7 +43,25 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
         (429, "too many failed log-ins"),
     )
 }
-router = APIRouter(prefix="/api/v1", tags=["api"], responses=REFUSALS)
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the route does not know is an error, not ignored (a misspelt
+    filter would otherwise return the whole queue)."""
+    route = request.scope.get("route")
+    known = {p.alias for p in route.dependant.query_params} if route is not None else set()
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise DomainError(
+            f"unknown query parameter(s): {', '.join(unknown)}"
+            + (f"; this route takes {', '.join(sorted(known))}" if known else "")
+        )
+
+
+router = APIRouter(
+    prefix="/api/v1", tags=["api"], responses=REFUSALS,
+    dependencies=[Depends(refuse_unknown_query)],
+)  # fmt: skip
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Amount = Annotated[str, Field(pattern=r"^\d{1,13}(\.\d{1,2})?$", examples=["1062.34"])]
@@ -96,6 +118,17 @@ class UnmaskIn(Strict):
     field: Literal["phone", "national_id", "address"]
 
 
+def check_filters(app: App, stage: str | None, product: str | None) -> None:
+    """A stage or product no ladder or setting knows is an error naming the known ones."""
+    stages = {s.name for ladder in app.ladders.values() for s in ladder.stages}
+    stages |= {ladder.default_stage for ladder in app.ladders.values()}
+    if stage is not None and stage not in stages:
+        raise DomainError(f"unknown stage {stage!r}; the ladders have {', '.join(sorted(stages))}")
+    if product is not None and product not in app.settings.products:
+        known = ", ".join(sorted(app.settings.products))
+        raise DomainError(f"unknown product {product!r}; the products are {known}")
+
+
 @router.post("/tokens", response_model=TokenIssued, status_code=201)
 def create_token(body: TokenRequest, request: Request, app: Application) -> TokenIssued:
     """Exchange a user name and password for a bearer token (throttled like the log-in)."""
@@ -134,6 +167,7 @@ def queue(
     unassigned: bool = False,
 ) -> dict[str, Any]:
     """The caller's work queue, highest priority first, with each case's priority points."""
+    check_filters(app, stage, product)
     which = QueueFilter(stage, bucket, product, actor.user.user_id if mine else None, unassigned)
     items = casework.work_queue(app.desk, actor.principal, which)
     return {
@@ -331,6 +365,30 @@ def audit(
             for e in entries
         ]
     }
+
+
+@router.get(
+    "/audit/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+)
+def audit_export(
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+) -> StreamingResponse:
+    """Every audit entry with its hashes, as JSON lines or CSV (the export is audited too)."""
+    entries = casework.export_audit(
+        app.audit_log, actor.principal, request.app.state.clock(), format
+    )
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv"
+    name = f"arrears-audit.{format}"
+    return StreamingResponse(
+        audit_lines(entries, format),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/audit/verify")

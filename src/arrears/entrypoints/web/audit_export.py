@@ -1,0 +1,35 @@
+"""The audit log as a file: JSON lines or CSV, one entry a line, with both hashes, so the
+chain can be verified again outside the application."""
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+
+from arrears.domain.audit_chain import ChainedEntry
+
+COLUMNS = ("seq", "at", "actor", "action", "subject", "detail", "prev_hash", "hash")
+
+
+def audit_lines(entries: Iterable[ChainedEntry], form: str) -> Iterator[str]:
+    """The entries as text lines in the format asked (`jsonl` or `csv`)."""
+    if form == "csv":
+        yield _csv_line(COLUMNS)
+    for chained in entries:
+        entry = chained.entry
+        row = {
+            "seq": chained.seq, "at": entry.at.isoformat(timespec="microseconds"),
+            "actor": entry.actor, "action": entry.action, "subject": entry.subject,
+            "detail": entry.detail, "prev_hash": chained.prev_hash, "hash": chained.hash,
+        }  # fmt: skip
+        if form == "csv":
+            detail = json.dumps(entry.detail, ensure_ascii=False, sort_keys=True)
+            yield _csv_line([str(row[c]) if c != "detail" else detail for c in COLUMNS])
+        else:
+            yield json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def _csv_line(values: Iterable[object]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(values)
+    return buffer.getvalue()
