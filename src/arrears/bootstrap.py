@@ -14,6 +14,7 @@ from arrears.adapters.db.audit_store import SqlAuditLog
 from arrears.adapters.db.case_store import SqlCaseStore
 from arrears.adapters.db.casework_store import SqlCaseworkStore
 from arrears.adapters.db.contact_store import SqlContactStore
+from arrears.adapters.db.dashboard_store import SqlDashboardStore
 from arrears.adapters.db.engine import make_engine
 from arrears.adapters.db.engine_store import SqlEngineStore
 from arrears.adapters.db.identity_store import SqlIdentityStore
@@ -112,6 +113,11 @@ class App:
     def desk(self) -> SqlCaseworkStore:
         """Cases as the desk works them: queues, case files, notes, promises, proposals."""
         return SqlCaseworkStore(self.engine)
+
+    @cached_property
+    def dashboards(self) -> SqlDashboardStore:
+        """The supervisors' dashboard figures."""
+        return SqlDashboardStore(self.engine)
 
     @cached_property
     def audit_log(self) -> SqlAuditLog:

@@ -123,6 +123,11 @@ def test_a_collectors_day_and_a_supervisors_approval(
     expect(row).to_contain_text("分期还款")
     expect(row).to_contain_text("12 期")
     shot(page, "approvals")
+    page.goto(f"{served}/dashboard")
+    expect(page.locator("#buckets svg")).to_be_visible()
+    shot(page, "dashboard")
+    page.goto(f"{served}/approvals")
+    row = page.locator("#approvals tbody tr").first
     row.locator("button[value=approve]").click()
     expect(row).to_contain_text("已批准")
     page.goto(loan_url)

@@ -18,7 +18,7 @@ KEYED = re.compile(r"""_\(\s*["']([a-z_-]+:)["']\s*~""")
 VALUES = {
     "role:": [r.value for r in Role],
     "scope:": [s.value for s in ScopeKind],
-    "stage:": ["pre_due", "grace", "early", "mid", "late", "legal", "current"],
+    "stage:": ["pre_due", "grace", "early", "mid", "late", "legal", "current", "settled"],
     "pii:": ["phone", "national_id", "address"],
     "channel:": list(CHANNELS),
     "outcome:": sorted({o for known in OUTCOMES.values() for o in known}),

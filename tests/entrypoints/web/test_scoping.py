@@ -56,7 +56,7 @@ LISTS = {
     ("GET", "/api/v1/me"), ("GET", "/api/v1/queue"), ("GET", "/queue"), ("GET", "/"),
     ("GET", "/api/v1/approvals"), ("GET", "/approvals"), ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/audit/verify"), ("GET", "/api/v1/audit/export"), ("GET", "/audit"),
-    ("POST", "/api/v1/assignments/balance"),
+    ("POST", "/api/v1/assignments/balance"), ("GET", "/dashboard"), ("GET", "/api/v1/dashboard"),
     ("POST", "/me/locale"), ("POST", "/logout"),
 }  # fmt: skip
 
@@ -189,6 +189,8 @@ def test_approvals_audit_and_balancing_follow_the_role(desk: Desk, user_id: str)
     for route in ("/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/export"):
         audit = client.get(route, headers=headers)
         assert audit.status_code == (200 if P.AUDIT_VIEW in may else 403), route
+    board = client.get("/api/v1/dashboard", headers=headers)
+    assert board.status_code == (200 if P.DASHBOARD in may else 403)
     approvals = client.get("/api/v1/approvals", headers=headers)
     assert approvals.status_code == (200 if P.APPROVE in may else 403)
     balance = client.post("/api/v1/assignments/balance", headers=headers,

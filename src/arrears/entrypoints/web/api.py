@@ -20,6 +20,7 @@ from arrears.entrypoints.web.views import case_document, desk_day
 from arrears.services import assignment, casework, desk_contact
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.contact_check import reason_document
+from arrears.services.dashboard import dashboard
 from arrears.services.identity import issue_token, sign_in
 
 
@@ -338,6 +339,33 @@ def decide(
         app.desk, actor.principal, proposal_id, body.approve, body.note, request.app.state.clock()
     )
     return {"proposal_id": proposal_id, "status": status}
+
+
+@router.get("/dashboard")
+def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -> dict[str, Any]:
+    """The dashboard's figures for the caller's scope over the last 30 days."""
+    board = dashboard(app.dashboards, actor.principal, desk_day(request.app.state.clock()))
+    f = board.figures
+    return {
+        "since": board.since.isoformat(), "until": board.until.isoformat(),
+        "buckets": {b: {"cases": n, "past_due": format_amount(t)}
+                    for b, (n, t) in f.buckets.items()},
+        "stages": dict(f.stages), "promises": dict(f.promises),
+        "promise_kept_rate": None if board.kept_rate is None else str(round(board.kept_rate, 4)),
+        "collected_by_collector": {c or "unassigned": format_amount(v)
+                                   for c, v in f.collected_by_collector.items()},
+        "collected_by_agency": {
+            a: {"collected": format_amount(t), "commission_rate": rate,
+                "commission": format_amount(board.commissions[a])}
+            for a, (rate, t) in f.collected_by_agency.items()
+        },
+        "blocked_by_rule": dict(f.blocked_by_rule),
+        "flow_rates": [
+            {"month": r.month, "from": r.source, "to": r.target,
+             "rate": None if r.rate is None else str(round(r.rate, 4))}
+            for r in board.flows
+        ],
+    }  # fmt: skip
 
 
 @router.get("/audit")

@@ -15,11 +15,12 @@ from arrears.domain.audit_chain import verify_chain
 from arrears.domain.contact import OUTCOMES, ContactRequest
 from arrears.domain.errors import DomainError
 from arrears.domain.money import format_amount, parse_amount
-from arrears.entrypoints.web import i18n
+from arrears.entrypoints.web import charts, i18n
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, Application, CurrentActor
 from arrears.entrypoints.web.views import case_document, desk_day
 from arrears.services import casework, desk_contact
 from arrears.services.casework_ports import QueueFilter
+from arrears.services.dashboard import dashboard
 from arrears.services.desk_contact import ContactBlocked
 from arrears.services.identity import set_locale, sign_in, sign_out
 
@@ -387,3 +388,52 @@ def audit_page(
         check=check,
         subject=subject or "",
     )
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> Response:
+    """Supervisors' figures with SVG charts (the last 30 days, the scope's cases)."""
+    board = dashboard(app.dashboards, actor.principal, desk_day(request.app.state.clock()))
+    locale = _locale(request, actor)
+    f = board.figures
+    bucket_items = [(b, total) for b, (_, total) in f.buckets.items() if b != "M0"]
+    months = sorted({rate.month for rate in board.flows})
+    series = [
+        (f"{a}→{b}", [_share(board.flows, m, a) for m in months])
+        for a, b in (("M0", "M1"), ("M1", "M2"), ("M2", "M3"), ("M3", "M4"))
+    ]
+    collectors = sorted(f.collected_by_collector.items(), key=lambda kv: -kv[1])
+    _ = i18n.translator(locale)
+    return render(
+        request,
+        "dashboard.html",
+        actor,
+        board=board,
+        scope=scope_of(actor.principal).kind.value,
+        bucket_chart=charts.bars(
+            bucket_items, [f"¥{i18n.money(v, locale)}" for _, v in bucket_items]
+        ),
+        stage_chart=charts.bars(
+            [
+                (_(f"stage:{stage}"), n)
+                for stage, n in sorted(f.stages.items(), key=lambda kv: -kv[1])
+            ]
+        ),
+        blocked_chart=charts.bars(sorted(f.blocked_by_rule.items(), key=lambda kv: -kv[1])),
+        collector_chart=charts.bars(
+            [(c or _("unassigned"), v) for c, v in collectors],
+            [f"¥{i18n.money(v, locale)}" for _, v in collectors],
+        ),
+        flow_chart=charts.lines(months, series),
+        flow_rows=[
+            (m, [_share(board.flows, m, a) for a in ("M0", "M1", "M2", "M3", "M4", "M5", "M6")])
+            for m in months
+        ],
+    )
+
+
+def _share(flows: list[Any], month: str, source: str) -> float | None:
+    for rate in flows:
+        if rate.month == month and rate.source == source:
+            return None if rate.rate is None else float(rate.rate)
+    return None

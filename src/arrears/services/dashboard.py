@@ -1,0 +1,64 @@
+"""Use case: the supervisors' dashboard: where the scope's cases are, what was collected,
+by whom, what the rules refused, and how buckets roll month over month."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Protocol
+
+from arrears.domain.access import Permission, Principal, Scope, require, scope_of
+from arrears.domain.delinquency import BUCKETS
+from arrears.domain.flow_rates import FlowRate, flow_rates
+
+WINDOW_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the store counts for a scope."""
+
+    buckets: Mapping[str, tuple[int, int]]  # bucket → (cases, past due in minor units)
+    stages: Mapping[str, int]
+    promises: Mapping[str, int]  # status → count
+    collected_by_collector: Mapping[str, int]  # collector ("" = none) → minor units
+    collected_by_agency: Mapping[str, tuple[str, int]]  # agency → (commission rate, minor)
+    blocked_by_rule: Mapping[str, int]
+    runs: Sequence[tuple[date, Mapping[str, int]]] = ()
+
+
+class DashboardStore(Protocol):
+    """Counts and sums within a scope."""
+
+    def figures(self, scope: Scope, since: date, until: date) -> Figures:
+        """The scope's figures; payments and refusals dated since..until."""
+        ...
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """The dashboard's figures, ready to show."""
+
+    since: date
+    until: date
+    figures: Figures
+    kept_rate: Fraction | None
+    commissions: Mapping[str, int]  # agency → commission owed on what it collected (minor)
+    flows: list[FlowRate]
+
+
+def dashboard(store: DashboardStore, who: Principal, today: date) -> Dashboard:
+    """The principal's dashboard over the last WINDOW_DAYS days up to today."""
+    require(who, Permission.DASHBOARD)
+    since = today - timedelta(days=WINDOW_DAYS - 1)
+    figures = store.figures(scope_of(who), since, today)
+    judged = figures.promises.get("kept", 0) + figures.promises.get("broken", 0)
+    kept = Fraction(figures.promises.get("kept", 0), judged) if judged else None
+    commissions = {
+        agency: int((Decimal(total) * Decimal(rate)).quantize(Decimal(1), ROUND_HALF_UP))
+        for agency, (rate, total) in figures.collected_by_agency.items()
+    }  # commission to the fen, half up (a documented rounding point)
+    ordered = dict(sorted(figures.buckets.items(), key=lambda kv: BUCKETS.index(kv[0])))
+    return Dashboard(since, today, replace(figures, buckets=ordered), kept, commissions,
+                     flow_rates(figures.runs))  # fmt: skip

@@ -1,0 +1,71 @@
+"""The dashboard's figures agree with the tables, stay within the scope, and draw as SVG."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from arrears.adapters.db.casework_tables import assignments
+from arrears.adapters.db.tables import loan_states, payments
+from arrears.domain.access import PERMISSIONS, Permission
+from arrears.services.dashboard import dashboard
+from tests.entrypoints.web.desk_book import ROLES, Desk
+from tests.entrypoints.web.test_scoping import scope_of_user
+
+
+def test_bucket_figures_are_the_scopes_and_add_up(desk: Desk) -> None:
+    s = loan_states.c
+    owed = s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees
+    for user_id in ("sup-east", "admin", "col-east-1"):
+        if Permission.DASHBOARD not in PERMISSIONS[ROLES[user_id].role]:
+            continue
+        scope = scope_of_user(desk, user_id)
+        board = dashboard(desk.app.dashboards, ROLES[user_id].principal(), desk.now.date())
+        with desk.app.engine.connect() as conn:
+            total = conn.execute(
+                select(func.coalesce(func.sum(owed), 0)).where(s.loan_id.in_(scope))
+            ).scalar_one()
+            count = len(scope & set(conn.execute(select(s.loan_id)).scalars()))
+        assert sum(t for _, t in board.figures.buckets.values()) == total
+        assert sum(n for n, _ in board.figures.buckets.values()) == count
+
+
+def test_collections_by_collector_are_the_payments_of_their_cases(desk: Desk) -> None:
+    admin = ROLES["admin"].principal()
+    today = desk.now.date()
+    board = dashboard(desk.app.dashboards, admin, today)
+    since = today - timedelta(days=29)
+    with desk.app.engine.connect() as conn:
+        mine = set(
+            conn.execute(
+                select(assignments.c.loan_id).where(assignments.c.collector_id == "col-east-1")
+            ).scalars()
+        )
+        paid = conn.execute(
+            select(func.coalesce(func.sum(payments.c.amount), 0)).where(
+                payments.c.loan_id.in_(mine),
+                payments.c.paid_on >= since,
+                payments.c.paid_on <= today,
+            )
+        ).scalar_one()
+    assert board.figures.collected_by_collector.get("col-east-1", 0) == paid
+
+
+def test_the_dashboard_is_for_roles_that_may_see_it_and_draws_svg(desk: Desk) -> None:
+    anonymous = desk.client().get("/dashboard", follow_redirects=False)
+    assert anonymous.headers["location"] == "/login?next=/dashboard"
+    client, _ = desk.signed_in("sup-east")
+    shown = client.get("/dashboard")
+    assert shown.status_code == 200
+    assert shown.text.count("<svg") >= 3
+    collector, _ = desk.signed_in("col-east-1")
+    assert collector.get("/dashboard").status_code == 403
+
+
+def test_the_api_gives_the_same_figures(desk: Desk) -> None:
+    board = dashboard(desk.app.dashboards, ROLES["sup-east"].principal(), desk.now.date())
+    shown = desk.client().get("/api/v1/dashboard", headers=desk.bearer("sup-east")).json()
+    assert shown["buckets"] == {
+        b: {"cases": n, "past_due": f"{t // 100}.{t % 100:02d}"}
+        for b, (n, t) in board.figures.buckets.items()
+    }
+    assert shown["blocked_by_rule"] == dict(board.figures.blocked_by_rule)
