@@ -22,3 +22,8 @@ def test_a_rate_is_next_months_next_bucket_over_this_months_bucket() -> None:
     assert rates[("M1", "M2")] == Fraction(5, 10)
     assert rates[("M2", "M3")] is None  # nothing was in M2 to roll
     assert {r.month for r in flow_rates(runs)} == {"2025-02"}
+
+
+def test_no_rate_into_the_last_bucket_which_keeps_its_own() -> None:
+    runs = [(date(2025, 1, 31), {"M6": 2, "M7+": 5}), (date(2025, 2, 28), {"M7+": 7})]
+    assert ("M6", "M7+") not in {(r.source, r.target) for r in flow_rates(runs)}

@@ -3,8 +3,8 @@
 The net flow rate into bucket k+1 in month t is the number of loans in k+1 at the end of t
 over the number in k at the end of t-1: the share of a bucket that rolled one bucket further
 in a month (the industry's "net flow" method; it needs only month-end counts, so it can be
-read off the end-of-day runs' summaries). M7+ keeps what is already there, so its rate is not
-computed.
+read off the end-of-day runs' summaries). M7+ also keeps what was there the month before,
+so a count cannot tell what rolled into it: M6→M7+ is not computed.
 """
 
 import itertools
@@ -40,11 +40,11 @@ def month_ends(
 
 
 def flow_rates(runs: Sequence[tuple[date, Mapping[str, int]]]) -> list[FlowRate]:
-    """Net flow rates M0→M1 … M6→M7+ for every month after the first with a run."""
+    """Net flow rates M0→M1 … M5→M6 for every month after the first with a run."""
     ends = month_ends(runs)
     rates = []
     for (_, before), (month, after) in itertools.pairwise(ends):
-        for source, target in itertools.pairwise(BUCKETS):
+        for source, target in itertools.pairwise(BUCKETS[:-1]):
             base = before.get(source, 0)
             rate = Fraction(after.get(target, 0), base) if base else None
             rates.append(FlowRate(month, source, target, rate))
