@@ -20,6 +20,7 @@ from arrears.adapters.db.engine_store import SqlEngineStore
 from arrears.adapters.db.identity_store import SqlIdentityStore
 from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.db.migrate import current_revision, head_revision, upgrade
+from arrears.adapters.db.track_store import SqlTrackStore
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.passwords import Argon2Passwords
 from arrears.adapters.phone_zones import PhonenumbersZones
@@ -73,6 +74,13 @@ class App:
         base = self.settings.path.parent if self.settings.path else None
         return {code: ladder_for(p, base) for code, p in self.settings.products.items()}
 
+    def ladder_of(self, loan_id: str) -> Ladder:
+        """The strategy ladder of a loan's product."""
+        product = self.desk.product_of(loan_id)
+        if product is None or product not in self.ladders:
+            raise DomainError(f"loan {loan_id!r} has no product with a ladder")
+        return self.ladders[product]
+
     def run_context(self, as_of: date) -> RunContext:
         """What the end-of-day run for `as_of` decides with."""
         return RunContext(as_of, self.terms, self.ladders, contact_packs())
@@ -113,6 +121,11 @@ class App:
     def desk(self) -> SqlCaseworkStore:
         """Cases as the desk works them: queues, case files, notes, promises, proposals."""
         return SqlCaseworkStore(self.engine)
+
+    @cached_property
+    def track(self) -> SqlTrackStore:
+        """Field visits and the legal track."""
+        return SqlTrackStore(self.engine)
 
     @cached_property
     def dashboards(self) -> SqlDashboardStore:

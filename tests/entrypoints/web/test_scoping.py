@@ -10,9 +10,9 @@ approvals) must hold only cases of the scope, computed here from the tables them
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from arrears.adapters.db.casework_tables import assignments, placements, users
+from arrears.adapters.db.casework_tables import assignments, field_visits, placements, users
 from arrears.adapters.db.tables import borrowers, cases, loan_states, loans
 from arrears.domain.access import PERMISSIONS, Permission, Role
 from tests.entrypoints.web.desk_book import ROLES, Desk
@@ -50,6 +50,15 @@ CALLS: dict[tuple[str, str], tuple[dict[str, Any], Permission]] = {
     ("POST", "/cases/{loan_id}/proposals"):
         ({"data": {"kind": "extension", "days": "10"}}, P.PROPOSE),
     ("POST", "/approvals/{proposal_id}"): ({"data": {"decision": "approve"}}, P.APPROVE),
+    ("POST", "/api/v1/cases/{loan_id}/visits"):
+        ({"json": {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
+                   "reason": "unreachable"}}, P.FIELD_VISIT),
+    ("POST", "/api/v1/visits/{visit_id}/decision"): ({"json": {"approve": True}}, P.APPROVE),
+    ("POST", "/api/v1/visits/{visit_id}/report"):
+        ({"json": {"visited_at": "2025-10-03T10:00:00+08:00", "outcome": "connected",
+                   "recording": "r.mp4", "identification_shown": True}}, P.FIELD_VISIT),
+    ("POST", "/api/v1/cases/{loan_id}/legal"):
+        ({"json": {"step": "lawyers_letter", "on": "2025-10-02"}}, P.LEGAL),
 }  # fmt: skip
 # Routes that list or act on no single case: checked by their own tests below.
 LISTS = {
@@ -121,6 +130,16 @@ def pending_proposal_on(desk: Desk, loan_id: str) -> int:
     return proposal_id
 
 
+def requested_visit_on(desk: Desk, loan_id: str) -> int:
+    """A field visit on a loan, approved and waiting to be reported, made by others."""
+    with desk.app.engine.begin() as conn:
+        made = conn.execute(insert(field_visits).values(
+            loan_id=loan_id, requested_by="someone-else", requested_at=desk.now,
+            collectors=["someone-else", "another"], planned_on=desk.now.date(), reason="test",
+            status="approved", guard=[]).returning(field_visits.c.visit_id))  # fmt: skip
+        return int(made.scalar_one())
+
+
 @pytest.mark.parametrize("user_id", sorted(ROLES))
 def test_no_case_route_reaches_outside_the_scope(desk: Desk, user_id: str) -> None:
     role = ROLES[user_id].role
@@ -130,12 +149,13 @@ def test_no_case_route_reaches_outside_the_scope(desk: Desk, user_id: str) -> No
     target = outside[0] if outside else sorted(every)[0]
     name, phone = borrower_of(desk, target)
     proposal = pending_proposal_on(desk, target)
+    visit = requested_visit_on(desk, target)
     client, csrf = desk.signed_in(user_id)
     api_headers = desk.bearer(user_id)
     for (method, path), (body, permission) in CALLS.items():
         if not outside and permission in PERMISSIONS[role]:
             continue  # the role sees every case and may do this: the flow tests cover it
-        url = path.format(loan_id=target, proposal_id=proposal, field="phone")
+        url = path.format(loan_id=target, proposal_id=proposal, field="phone", visit_id=visit)
         headers = api_headers if path.startswith("/api/") else {"X-CSRF-Token": csrf}
         answer = client.request(method, url, headers=headers, **body)
         where = f"{user_id} {method} {url}"

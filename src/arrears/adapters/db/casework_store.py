@@ -180,6 +180,12 @@ class SqlCaseworkStore:
                 ),
             )
 
+    def product_of(self, loan_id: str) -> str | None:
+        """A loan's product code."""
+        with self.engine.connect() as conn:
+            query = select(loans.c.product).where(loans.c.loan_id == loan_id)
+            return conn.execute(query).scalar_one_or_none()
+
     def last_run(self) -> date | None:
         """The as-of date of the latest end-of-day run."""
         with self.engine.connect() as conn:

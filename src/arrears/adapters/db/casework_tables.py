@@ -157,3 +157,55 @@ proposals = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("decision_note", Text),
 )
+
+# Field visits: requested, approved or refused with the guard's reasons, then reported.
+field_visits = Table(
+    "field_visits",
+    metadata,
+    Column("visit_id", Integer, primary_key=True, autoincrement=True),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False, index=True),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("collectors", JSON, nullable=False),  # the two (or more) who go
+    Column("planned_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # requested, approved, rejected, done
+    Column("guard", JSON, nullable=False),  # the escalation guard's reasons when requested
+    Column("decided_by", String(64)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("visited_at", DateTime(timezone=True)),
+    Column("outcome", String(16)),
+    Column("recording", Text),
+    Column("report", JSON),
+)
+
+# Legal cases and each step on their track.
+legal_cases = Table(
+    "legal_cases",
+    metadata,
+    Column("legal_id", Integer, primary_key=True, autoincrement=True),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False, index=True),
+    Column("step", String(16), nullable=False),  # the latest step (domain.legal_track.STEPS)
+    Column("court", Text),
+    Column("case_number", String(64)),
+    Column("costs", BigInteger, nullable=False),
+    Column("deadline", Date),
+    Column("deadline_what", Text),
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_on", Date, nullable=False),
+)
+
+legal_steps = Table(
+    "legal_steps",
+    metadata,
+    Column("step_id", Integer, primary_key=True, autoincrement=True),
+    Column("legal_id", ForeignKey("legal_cases.legal_id"), nullable=False, index=True),
+    Column("step", String(16), nullable=False),
+    Column("on", Date, nullable=False),
+    Column("cost", BigInteger, nullable=False),
+    Column("court", Text),
+    Column("case_number", String(64)),
+    Column("performance_due", Date),
+    Column("note", Text),
+    Column("by", String(64), nullable=False),
+)

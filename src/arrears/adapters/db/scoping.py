@@ -2,7 +2,7 @@
 
 from sqlalchemy import ColumnElement, and_, exists, false, select, true
 
-from arrears.adapters.db.casework_tables import assignments, placements
+from arrears.adapters.db.casework_tables import assignments, legal_cases, placements
 from arrears.adapters.db.tables import cases
 from arrears.domain.access import Scope, ScopeKind
 
@@ -13,25 +13,20 @@ def in_scope(scope: Scope, loan_id: ColumnElement[str]) -> ColumnElement[bool]:
     """A condition true for the loans the scope covers (domain.access.scope_of says which)."""
     # Aliases: a scope's subqueries must not correlate with the same tables in the query
     # they are put into (a queue joins assignments itself).
-    a, p, c = (
-        assignments.alias("scope_a").c,
-        placements.alias("scope_p").c,
-        cases.alias("scope_c").c,
-    )
+    a, p = assignments.alias("scope_a").c, placements.alias("scope_p").c
+    c, g = cases.alias("scope_c").c, legal_cases.alias("scope_g").c
     if scope.kind is ScopeKind.ALL:
         return true()
     if scope.kind is ScopeKind.OWN:
-        return exists(select(a.loan_id).where(and_(a.loan_id == loan_id,
-                                                   a.collector_id == scope.key)))  # fmt: skip
+        return exists(select(a.loan_id).where(a.loan_id == loan_id, a.collector_id == scope.key))
     if scope.kind is ScopeKind.TEAM:
-        mine = exists(select(a.loan_id).where(and_(a.loan_id == loan_id, a.team_id == scope.key)))
+        mine = exists(select(a.loan_id).where(a.loan_id == loan_id, a.team_id == scope.key))
         pooled = ~exists(select(a.loan_id).where(a.loan_id == loan_id))
         return mine | pooled
     if scope.kind is ScopeKind.AGENCY:
         placed = and_(p.loan_id == loan_id, p.agency_id == scope.key, p.recalled_on.is_(None))
         return exists(select(p.loan_id).where(placed))
     if scope.kind is ScopeKind.LEGAL:
-        return exists(
-            select(c.loan_id).where(and_(c.loan_id == loan_id, c.stage.in_(LEGAL_STAGES)))
-        )
+        staged = exists(select(c.loan_id).where(c.loan_id == loan_id, c.stage.in_(LEGAL_STAGES)))
+        return staged | exists(select(g.loan_id).where(g.loan_id == loan_id))
     return false()

@@ -13,11 +13,13 @@ from arrears.domain.approvals import Proposal, ProposalKind
 from arrears.domain.audit_chain import verify_chain
 from arrears.domain.contact import ContactRequest
 from arrears.domain.errors import DomainError
+from arrears.domain.field_visits import VisitReport, VisitRequest
+from arrears.domain.legal_track import LegalStep
 from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web.audit_export import audit_lines
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import case_document, desk_day
-from arrears.services import assignment, casework, desk_contact
+from arrears.services import assignment, casework, desk_contact, field_visit, legal
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.contact_check import reason_document
 from arrears.services.dashboard import dashboard
@@ -485,3 +487,117 @@ def recall(loan_id: Id, actor: CurrentActor, app: Application, request: Request)
     now = request.app.state.clock()
     assignment.recall_case(app.desk, actor.principal, loan_id, desk_day(now), now)
     return {"loan_id": loan_id, "recalled": True}
+
+
+class VisitIn(Strict):
+    collectors: Annotated[list[Id], Field(min_length=2, max_length=4)]
+    planned_on: date
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class VisitReportIn(Strict):
+    visited_at: datetime
+    outcome: Literal["connected", "no_answer", "refused"]
+    recording: Annotated[str, Field(min_length=1, max_length=200)]
+    identification_shown: bool
+    entered_with_consent: bool | None = None
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+class LegalStepIn(Strict):
+    step: Literal["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"]
+    on: date
+    cost: Amount = "0.00"
+    court: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    case_number: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    performance_due: date | None = None
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+@router.post("/cases/{loan_id}/visits", status_code=201)
+def request_visit(
+    loan_id: Id, body: VisitIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Request a field visit: refused (409, with the missing steps) until the ladder's
+    gentler steps are on record; then it waits for a supervisor."""
+    now = request.app.state.clock()
+    wanted = VisitRequest(
+        loan_id, actor.user.user_id, tuple(body.collectors), body.planned_on, body.reason
+    )
+    visit_id = field_visit.request_visit(
+        app.desk, app.track, app.ladder_of(loan_id), actor.principal, wanted, desk_day(now), now
+    )
+    return {"visit_id": visit_id, "status": "requested"}
+
+
+@router.post("/visits/{visit_id}/decision")
+def decide_visit(
+    visit_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    body: DecisionIn,
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+) -> dict[str, Any]:
+    """Approve or reject a requested field visit."""
+    status = field_visit.decide_visit(
+        app.desk, app.track, actor.principal, visit_id, body.approve, request.app.state.clock()
+    )
+    return {"visit_id": visit_id, "status": status}
+
+
+@router.post("/visits/{visit_id}/report")
+def report_visit(
+    visit_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    body: VisitReportIn,
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+) -> dict[str, Any]:
+    """Report an approved visit as made (by one of its collectors, with its recording)."""
+    report = VisitReport(
+        body.visited_at,
+        body.outcome,
+        body.recording,
+        body.identification_shown,
+        body.entered_with_consent,
+        body.note,
+    )
+    field_visit.report_visit(
+        app.desk,
+        app.contacts,
+        app.audit_log,
+        app.contact_terms,
+        app.track,
+        actor.principal,
+        visit_id,
+        report,
+        request.app.state.clock(),
+    )
+    return {"visit_id": visit_id, "status": "done"}
+
+
+@router.post("/cases/{loan_id}/legal", status_code=201)
+def legal_step(
+    loan_id: Id, body: LegalStepIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Record the next step of the case's legal track (the first, a lawyer's letter, once
+    the ladder's guard finds the notice sent and the agency tried)."""
+    step = LegalStep(
+        body.step,
+        body.on,
+        parse_amount(body.cost),
+        body.court,
+        body.case_number,
+        body.performance_due,
+        body.note,
+    )
+    legal.add_legal_step(
+        app.desk,
+        app.track,
+        app.ladder_of(loan_id),
+        actor.principal,
+        loan_id,
+        step,
+        request.app.state.clock(),
+    )
+    return {"loan_id": loan_id, "step": body.step}

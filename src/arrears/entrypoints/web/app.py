@@ -19,6 +19,7 @@ from arrears.entrypoints.web.auth import CsrfRejected, NotSignedIn
 from arrears.services.casework import CaseNotFound
 from arrears.services.contact_check import reason_document
 from arrears.services.desk_contact import ContactBlocked
+from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import SignInRefused, SignInThrottled
 
 STATIC = Path(__file__).with_name("static")
@@ -92,6 +93,10 @@ def _errors(web: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"error": str(error), "reasons": reasons}, status_code=409)
         return pages.blocked_fragment(request, error)
+
+    @web.exception_handler(GuardRefused)
+    def guarded(request: Request, error: GuardRefused) -> Response:
+        return answer(request, 409, str(error), reasons=list(error.reasons))
 
     @web.exception_handler(SignInThrottled)
     def throttled(request: Request, error: SignInThrottled) -> Response:

@@ -73,7 +73,19 @@ def case_document(
         "notes": [_plain(n) for n in record.notes],
         "proposals": [_plain(p) for p in record.proposals],
         "holds": [_plain(h) for h in record.holds],
+        "visits": [_plain(v) for v in app.track.visits(loan_id)],
+        "legal": _legal(app, loan_id),
     }
+
+
+def _legal(app: App, loan_id: str) -> dict[str, Any] | None:
+    found = app.track.legal_case(loan_id)
+    if found is None:
+        return None
+    document = _plain({k: v for k, v in found.items() if k != "steps"})
+    document["costs"] = format_amount(found["costs"])
+    document["steps"] = [{**_plain(s), "cost": format_amount(s["cost"])} for s in found["steps"]]
+    return document
 
 
 def _placement(record: CaseRecord) -> dict[str, Any] | None:

@@ -1,0 +1,169 @@
+"""Field visits and the legal track on SQL, and a case's history of actions for the guards."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy.engine import Connection
+
+from arrears.adapters.db.audit_store import append_audit
+from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps
+from arrears.adapters.db.instants import utc
+from arrears.adapters.db.tables import contact_attempts, loans, outbox
+from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.escalation import ActionRecord
+from arrears.domain.legal_track import LegalStep
+
+
+class SqlTrackStore:
+    """Implements services.track_ports.TrackStore over a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def history(self, loan_id: str) -> list[ActionRecord]:
+        """The case's actions on record: calls from the contact log (each once), the plan's
+        worked actions but calls, and the legal track's letters."""
+        with self.engine.connect() as conn:
+            owner = select(loans.c.borrower_id).where(loans.c.loan_id == loan_id).scalar_subquery()
+            a = contact_attempts.c
+            calls = conn.execute(
+                select(a.at, a.outcome).where(a.borrower_id == owner, a.channel == "call")
+            ).all()
+            o = outbox.c
+            worked = conn.execute(
+                select(o.action, o.planned_for, o.status, o.outcome).where(
+                    o.loan_id == loan_id, o.status != "planned", o.action != "call"
+                )
+            ).all()
+            letters = (
+                conn.execute(
+                    select(legal_steps.c.on)
+                    .join(legal_cases, legal_cases.c.legal_id == legal_steps.c.legal_id)
+                    .where(legal_cases.c.loan_id == loan_id, legal_steps.c.step == "lawyers_letter")
+                )
+                .scalars()
+                .all()
+            )
+        records = [ActionRecord("call", utc(at).date(), outcome) for at, outcome in calls]
+        records += [
+            ActionRecord(action, on, outcome or ("done" if status == "done" else "failed"))
+            for action, on, status, outcome in worked
+        ]
+        records += [ActionRecord("lawyers_letter", on, "sent") for on in letters]
+        return records
+
+    # ── field visits ─────────────────────────────────────────────────────────────────────
+
+    def add_visit(self, row: dict[str, Any], audit: AuditEntry) -> int:
+        """Store a visit request; its id."""
+        with self.engine.begin() as conn:
+            query = insert(field_visits).values(**row).returning(field_visits.c.visit_id)
+            visit_id = int(conn.execute(query).scalar_one())
+            append_audit(conn, audit)
+        return visit_id
+
+    def visit(self, visit_id: int) -> dict[str, Any] | None:
+        """One visit."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(field_visits).where(field_visits.c.visit_id == visit_id))
+            found = row.mappings().first()
+        return _plain(found) if found is not None else None
+
+    def visits(self, loan_id: str) -> list[dict[str, Any]]:
+        """A case's visits, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(field_visits)
+                .where(field_visits.c.loan_id == loan_id)
+                .order_by(field_visits.c.visit_id.desc())
+            ).mappings()
+            return [_plain(r) for r in rows]
+
+    def set_visit(self, visit_id: int, was: str, values: dict[str, Any], audit: AuditEntry) -> bool:
+        """Move a visit on from status `was`; False if it was no longer in it."""
+        v = field_visits.c
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(field_visits)
+                .where(and_(v.visit_id == visit_id, v.status == was))
+                .values(**values)
+            ).rowcount
+            if done:
+                append_audit(conn, audit)
+        return bool(done)
+
+    # ── the legal track ──────────────────────────────────────────────────────────────────
+
+    def legal_case(self, loan_id: str) -> dict[str, Any] | None:
+        """The case's legal track (its latest state), with its steps."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(legal_cases).where(legal_cases.c.loan_id == loan_id))
+            row = found.mappings().first()
+            if row is None:
+                return None
+            steps = conn.execute(
+                select(legal_steps)
+                .where(legal_steps.c.legal_id == row["legal_id"])
+                .order_by(legal_steps.c.on, legal_steps.c.step_id)
+            ).mappings()
+            return {**_plain(row), "steps": [_plain(s) for s in steps]}
+
+    def add_step(
+        self,
+        loan_id: str,
+        step: LegalStep,
+        deadline: tuple[str, date] | None,
+        by: str,
+        audit: AuditEntry,
+    ) -> None:
+        """Record a step, opening the legal case with its first one."""
+        with self.engine.begin() as conn:
+            legal_id = _legal_id(conn, loan_id, step, by)
+            c = legal_cases.c
+            changes: dict[str, Any] = {"step": step.step, "costs": c.costs + step.cost}
+            if step.court:
+                changes["court"] = step.court
+            if step.case_number:
+                changes["case_number"] = step.case_number
+            if deadline is not None:
+                changes["deadline_what"], changes["deadline"] = deadline
+            conn.execute(update(legal_cases).where(c.legal_id == legal_id).values(**changes))
+            conn.execute(
+                insert(legal_steps).values(
+                    legal_id=legal_id,
+                    step=step.step,
+                    on=step.on,
+                    cost=step.cost,
+                    court=step.court,
+                    case_number=step.case_number,
+                    performance_due=step.performance_due,
+                    note=step.note or None,
+                    by=by,
+                )
+            )
+            append_audit(conn, audit)
+
+
+def _legal_id(conn: Connection, loan_id: str, step: LegalStep, by: str) -> int:
+    """The loan's legal case id, opened now if it has none."""
+    found = conn.execute(select(legal_cases.c.legal_id).where(legal_cases.c.loan_id == loan_id))
+    legal_id = found.scalar_one_or_none()
+    if legal_id is not None:
+        return int(legal_id)
+    opened = conn.execute(
+        insert(legal_cases)
+        .values(
+            loan_id=loan_id,
+            step=step.step,
+            costs=0,
+            opened_by=by,
+            opened_on=step.on,
+        )
+        .returning(legal_cases.c.legal_id)
+    )
+    return int(opened.scalar_one())
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    return {k: utc(v) if isinstance(v, datetime) else v for k, v in row.items()}

@@ -1,0 +1,61 @@
+"""Field visits (外访): requested on a case, approved by a supervisor once the gentler steps
+are on record, made by two collectors, and recorded.
+
+CBA 2026 Art. 22 and NIFA 2018 Art. 21 (REGULATIONS.md): at least two collectors, their
+identification shown, audio/video recorded, no entry without the occupant's consent. The
+ladder's guard for `field_visit_request` names the gentler steps (domain.escalation).
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from arrears.domain.errors import DomainError
+
+COLLECTORS = 2  # CBA 2026 Art. 22; NIFA 2018 Art. 21: at least two collectors go together
+VISIT_OUTCOMES = ("connected", "no_answer", "refused")
+SOURCE = "CBA 2026 Art. 22; NIFA 2018 Art. 21"
+
+
+@dataclass(frozen=True)
+class VisitRequest:
+    """Who asks to visit a case, who will go, when and why."""
+
+    loan_id: str
+    requested_by: str
+    collectors: tuple[str, ...]
+    planned_on: date
+    reason: str
+
+    def __post_init__(self) -> None:
+        if len(set(self.collectors)) < COLLECTORS:
+            raise DomainError(
+                f"a field visit names {COLLECTORS} different collectors ({SOURCE}); "
+                f"named: {', '.join(self.collectors) or 'none'}"
+            )
+        if not self.reason.strip():
+            raise DomainError("a field visit request says why the gentler means are not enough")
+
+
+@dataclass(frozen=True)
+class VisitReport:
+    """What happened on a visit, as the collectors report it."""
+
+    visited_at: datetime
+    outcome: str
+    recording: str  # reference of the audio/video recording of the whole visit
+    identification_shown: bool
+    entered_with_consent: bool | None  # None: nobody entered
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.visited_at.tzinfo is None:
+            raise DomainError("the visit's instant needs its time zone")
+        if self.outcome not in VISIT_OUTCOMES:
+            raise DomainError(f"a visit ends {', '.join(VISIT_OUTCOMES)}; not {self.outcome!r}")
+        if not self.recording.strip():
+            raise DomainError(f"a field visit is recorded on audio or video ({SOURCE}): "
+                              "give the recording's reference")  # fmt: skip
+        if not self.identification_shown:
+            raise DomainError(f"collectors show their identification on a visit ({SOURCE})")
+        if self.entered_with_consent is False:
+            raise DomainError(f"no entry without the occupant's consent ({SOURCE})")

@@ -1,0 +1,159 @@
+"""Use cases of field visits: request (refused until the ladder's gentler steps are on
+record), approve (a supervisor, not the requester), and report (two collectors, recorded,
+the contact rules asked at the visit's instant)."""
+
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
+from arrears.domain.contact import ContactRequest
+from arrears.domain.errors import DomainError
+from arrears.domain.escalation import check_escalation
+from arrears.domain.field_visits import VisitReport, VisitRequest
+from arrears.domain.ladder import Ladder
+from arrears.services.casework import CaseNotFound, audit, open_case
+from arrears.services.casework_ports import AuditLog, CaseStore
+from arrears.services.contact_check import ContactTerms
+from arrears.services.desk_contact import log_desk_contact
+from arrears.services.ports import ContactStore
+from arrears.services.track_ports import TrackStore
+
+ACTION = "field_visit_request"
+
+
+class GuardRefused(DomainError):
+    """An escalation guard refuses the step: the gentler steps are not all on record."""
+
+    def __init__(self, action: str, reasons: tuple[str, ...]) -> None:
+        missing = "; ".join(r for r in reasons if r.startswith("missing"))
+        super().__init__(f"{action} refused: {missing}")
+        self.reasons = reasons
+
+
+def request_visit(
+    cases: CaseStore,
+    track: TrackStore,
+    ladder: Ladder,
+    who: Principal,
+    request: VisitRequest,
+    today: date,
+    now: datetime,
+) -> int:
+    """Store a visit request once the ladder's guard finds the gentler steps done (the
+    supervisor's approval is the one step left); its id."""
+    require(who, Permission.FIELD_VISIT)
+    open_case(cases, who, request.loan_id)
+    decision = check_escalation(ladder, ACTION, track.history(request.loan_id), today)
+    missing = [r for r in decision.reasons if r.startswith("missing") and "approval" not in r]
+    if missing:
+        raise GuardRefused(ACTION, tuple(missing))
+    met = [r for r in decision.reasons if r.startswith("met")] or ["met: the prerequisites"]
+    row = {
+        "loan_id": request.loan_id,
+        "requested_by": who.user_id,
+        "requested_at": now.astimezone(UTC),
+        "collectors": list(request.collectors),
+        "planned_on": request.planned_on,
+        "reason": request.reason.strip(),
+        "status": "requested",
+        "guard": met,
+    }
+    return track.add_visit(
+        row,
+        audit(
+            now,
+            who,
+            "visit.request",
+            f"loan:{request.loan_id}",
+            collectors=list(request.collectors),
+            planned_on=request.planned_on.isoformat(),
+        ),
+    )
+
+
+def decide_visit(
+    cases: CaseStore,
+    track: TrackStore,
+    who: Principal,
+    visit_id: int,
+    approve: bool,
+    now: datetime,
+) -> str:
+    """Approve or reject a requested visit (a supervisor other than the requester)."""
+    require(who, Permission.APPROVE)
+    visit = _visit_in_scope(cases, track, who, visit_id)
+    if visit["requested_by"] == who.user_id:
+        raise Forbidden("a field visit is approved by someone other than who requested it")
+    status = "approved" if approve else "rejected"
+    entry = audit(
+        now,
+        who,
+        f"visit.{'approve' if approve else 'reject'}",
+        f"loan:{visit['loan_id']}",
+        visit=visit_id,
+    )
+    if not track.set_visit(
+        visit_id,
+        "requested",
+        {"status": status, "decided_by": who.user_id, "decided_at": now.astimezone(UTC)},
+        entry,
+    ):
+        raise DomainError(f"visit {visit_id} is no longer waiting for a decision")
+    return status
+
+
+def report_visit(
+    cases: CaseStore,
+    contacts: ContactStore,
+    log: AuditLog,
+    terms: ContactTerms,
+    track: TrackStore,
+    who: Principal,
+    visit_id: int,
+    report: VisitReport,
+    now: datetime,
+) -> None:
+    """Record an approved visit as made: by one of its collectors, with its recording; the
+    contact rules are asked at the visit's instant (a visit at night is refused)."""
+    require(who, Permission.FIELD_VISIT)
+    visit = _visit_in_scope(cases, track, who, visit_id)
+    if visit["status"] != "approved":
+        raise DomainError(f"visit {visit_id} is {visit['status']}: only an approved visit is made")
+    if who.user_id not in visit["collectors"]:
+        raise Forbidden("a visit is reported by one of the collectors who made it")
+    borrower = open_case(cases, who, visit["loan_id"]).borrower["borrower_id"]
+    attempt = ContactRequest(borrower, "visit", report.visited_at)
+    log_desk_contact(
+        cases, contacts, log, terms, who, visit["loan_id"], attempt, report.outcome, now
+    )
+    document = {
+        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(report).items()
+    }
+    entry = audit(
+        now,
+        who,
+        "visit.report",
+        f"loan:{visit['loan_id']}",
+        visit=visit_id,
+        outcome=report.outcome,
+        recording=report.recording,
+    )
+    values = {
+        "status": "done",
+        "visited_at": report.visited_at.astimezone(UTC),
+        "outcome": report.outcome,
+        "recording": report.recording,
+        "report": document,
+    }
+    if not track.set_visit(visit_id, "approved", values, entry):
+        raise DomainError(f"visit {visit_id} was reported meanwhile")
+
+
+def _visit_in_scope(
+    cases: CaseStore, track: TrackStore, who: Principal, visit_id: int
+) -> dict[str, Any]:
+    visit = track.visit(visit_id)
+    if visit is None or not cases.visible(scope_of(who), visit["loan_id"]):
+        raise CaseNotFound(f"visit {visit_id} not found")
+    return visit

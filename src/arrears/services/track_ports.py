@@ -1,0 +1,43 @@
+"""Port of field visits and the legal track."""
+
+from datetime import date
+from typing import Any, Protocol
+
+from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.escalation import ActionRecord
+from arrears.domain.legal_track import LegalStep
+
+
+class TrackStore(Protocol):
+    """Visits, legal cases and a case's history of actions."""
+
+    def history(self, loan_id: str) -> list[ActionRecord]:
+        """The case's actions on record (what the escalation guards look at)."""
+        ...
+
+    def add_visit(self, row: dict[str, Any], audit: AuditEntry) -> int:
+        """Store a visit request; its id."""
+        ...
+
+    def visit(self, visit_id: int) -> dict[str, Any] | None:
+        """One visit."""
+        ...
+
+    def visits(self, loan_id: str) -> list[dict[str, Any]]:
+        """A case's visits, newest first."""
+        ...
+
+    def set_visit(self, visit_id: int, was: str, values: dict[str, Any], audit: AuditEntry) -> bool:
+        """Move a visit on from status `was`; False if it was no longer in it."""
+        ...
+
+    def legal_case(self, loan_id: str) -> dict[str, Any] | None:
+        """The case's legal track with its steps."""
+        ...
+
+    def add_step(
+        self, loan_id: str, step: LegalStep, deadline: tuple[str, date] | None, by: str,
+        audit: AuditEntry,
+    ) -> None:  # fmt: skip
+        """Record a legal step (opening the track with the first)."""
+        ...

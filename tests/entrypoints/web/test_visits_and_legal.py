@@ -1,0 +1,198 @@
+"""Field visits and the legal track: refused until the ladder's gentler steps are on record,
+approved by a supervisor, made by two collectors and recorded; legal steps in order, with
+court, case number, costs and the enforcement deadline."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import insert, select
+
+from arrears.adapters.db.tables import contact_attempts, loans, outbox
+from arrears.domain.legal_track import LegalStep, deadline_after
+from tests.entrypoints.web.desk_book import AS_OF, DAY_TIME, Desk
+from tests.entrypoints.web.test_casework_flows import my_case
+
+
+def borrower_of(desk: Desk, loan_id: str) -> str:
+    with desk.app.engine.connect() as conn:
+        return str(
+            conn.execute(select(loans.c.borrower_id).where(loans.c.loan_id == loan_id)).scalar_one()
+        )
+
+
+def gentler_steps_done(desk: Desk, loan_id: str) -> None:
+    """Six failed calls on three days, the formal notice sent, the agency placed: what the
+    shipped ladder's guard asks before a field visit (and a lawyer's letter)."""
+    borrower = borrower_of(desk, loan_id)
+    with desk.app.engine.begin() as conn:
+        for n in range(6):
+            at = DAY_TIME - timedelta(days=1 + n // 2, hours=n % 2)
+            conn.execute(
+                insert(contact_attempts).values(
+                    borrower_id=borrower,
+                    channel="call",
+                    to_phone=None,
+                    at=at,
+                    outcome="no_answer",
+                    recorded_at=at,
+                    allowed=True,
+                    reasons=[],
+                )
+            )
+        for action in ("formal_notice", "agency_placement"):
+            conn.execute(
+                insert(outbox).values(
+                    action_key=f"test:{loan_id}:{action}",
+                    loan_id=loan_id,
+                    borrower_id=borrower,
+                    action=action,
+                    channel=None,
+                    template=action,
+                    planned_for=AS_OF - timedelta(days=9),
+                    stage="late",
+                    arm="champion",
+                    status="done",
+                    outcome="sent" if action == "formal_notice" else "done",
+                )
+            )
+
+
+def test_a_visit_is_refused_until_the_gentler_steps_are_done(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    headers = desk.bearer("col-east-1")
+    body = {
+        "collectors": ["col-east-1", "col-east-2"],
+        "planned_on": "2025-10-03",
+        "reason": "unreachable for a month",
+    }
+    refused = desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=headers, json=body)
+    assert refused.status_code == 409
+    missing = " ".join(refused.json()["reasons"])
+    for step in ("call", "formal_notice", "agency_placement"):
+        assert step in missing, missing
+    one = desk.client().post(
+        f"/api/v1/cases/{loan_id}/visits",
+        headers=headers,
+        json={**body, "collectors": ["col-east-1", "col-east-1"]},
+    )
+    assert one.status_code == 422
+    assert "2 different collectors" in one.json()["error"]
+
+
+def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    collector = desk.bearer("col-east-1")
+    body = {
+        "collectors": ["col-east-1", "col-east-2"],
+        "planned_on": "2025-10-03",
+        "reason": "unreachable for a month",
+    }
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=collector, json=body)
+    assert made.status_code == 201, made.text
+    visit = made.json()["visit_id"]
+    report = {
+        "visited_at": "2025-10-03T10:00:00+08:00",
+        "outcome": "connected",
+        "recording": "rec-2025-10-03-001.mp4",
+        "identification_shown": True,
+    }
+    early = desk.client().post(f"/api/v1/visits/{visit}/report", headers=collector, json=report)
+    assert early.status_code == 422  # not approved yet
+    assert (
+        desk.client()
+        .post(f"/api/v1/visits/{visit}/decision", headers=collector, json={"approve": True})
+        .status_code
+        == 403
+    )
+    approved = desk.client().post(
+        f"/api/v1/visits/{visit}/decision", headers=desk.bearer("sup-east"), json={"approve": True}
+    )
+    assert approved.json()["status"] == "approved"
+    unrecorded = desk.client().post(
+        f"/api/v1/visits/{visit}/report", headers=collector, json={**report, "recording": " "}
+    )
+    assert unrecorded.status_code == 422
+    assert "recorded" in unrecorded.json()["error"]
+    night = desk.client().post(
+        f"/api/v1/visits/{visit}/report",
+        headers=collector,
+        json={**report, "visited_at": "2025-10-03T22:30:00+08:00"},
+    )
+    assert night.status_code == 409  # the contact rules: quiet hours
+    done = desk.client().post(f"/api/v1/visits/{visit}/report", headers=collector, json=report)
+    assert done.status_code == 200, done.text
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=collector).json()
+    assert case["visits"][0]["status"] == "done"
+    assert case["visits"][0]["recording"] == "rec-2025-10-03-001.mp4"
+    assert any(a["channel"] == "visit" for a in case["attempts"])
+
+
+def test_the_legal_track_goes_in_order_with_its_deadline_and_costs(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    legal = desk.bearer("admin")  # the legal officer sees a case once it is on the track
+    letter = {"step": "lawyers_letter", "on": "2025-10-02", "cost": "500.00"}
+    refused = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
+    assert refused.status_code == 409  # the notice and the agency first
+    gentler_steps_done(desk, loan_id)
+    wrong_first = desk.client().post(
+        f"/api/v1/cases/{loan_id}/legal",
+        headers=legal,
+        json={"step": "judgment", "on": "2025-10-02", "performance_due": "2025-12-01"},
+    )
+    assert wrong_first.status_code == 422
+    assert (
+        desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter).status_code
+        == 201
+    )
+    unnamed = desk.client().post(
+        f"/api/v1/cases/{loan_id}/legal", headers=legal, json={"step": "filing", "on": "2025-10-20"}
+    )
+    assert unnamed.status_code == 422
+    assert "case number" in unnamed.json()["error"]
+    steps = [
+        {
+            "step": "filing",
+            "on": "2025-10-20",
+            "cost": "1250.00",
+            "court": "杭州市西湖区人民法院",
+            "case_number": "(2025)浙0106民初12345号",
+        },
+        {"step": "preservation", "on": "2025-10-25", "cost": "2000.00"},
+        {"step": "judgment", "on": "2026-01-15", "performance_due": "2026-02-01"},
+    ]
+    for step in steps:
+        answer = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=step)
+        assert answer.status_code == 201, answer.text
+    track = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]
+    assert [s["step"] for s in track["steps"]] == [
+        "lawyers_letter",
+        "filing",
+        "preservation",
+        "judgment",
+    ]
+    assert track["costs"] == "3750.00"
+    assert track["case_number"] == "(2025)浙0106民初12345号"
+    assert track["deadline"] == "2028-02-01"  # enforcement within two years (Art. 250)
+    legal_officer = desk.bearer("legal")
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal_officer).status_code == 200
+    back = desk.client().post(
+        f"/api/v1/cases/{loan_id}/legal",
+        headers=legal_officer,
+        json={"step": "enforcement", "on": "2026-01-01"},
+    )
+    assert back.status_code == 422  # before the judgment it follows
+    collector = desk.client().post(
+        f"/api/v1/cases/{loan_id}/legal",
+        headers=desk.bearer("col-east-1"),
+        json={"step": "closed", "on": "2026-03-01"},
+    )
+    assert collector.status_code == 403
+
+
+def test_the_enforcement_deadline_of_a_leap_day() -> None:
+    judged = LegalStep("judgment", date(2028, 1, 10), performance_due=date(2028, 2, 29))
+    assert deadline_after(judged) == (
+        "enforcement application (民事诉讼法 Art. 250)",
+        date(2030, 2, 28),
+    )
+    assert deadline_after(LegalStep("preservation", date(2028, 1, 10))) is None
