@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from arrears.domain.access import Permission, Principal, require
-from arrears.domain.contact import CHANNELS, ContactDecision, ContactRequest
+from arrears.domain.contact import CHANNELS, ContactDecision, ContactRequest, Hold
 from arrears.domain.errors import DomainError
 from arrears.services.casework import audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
@@ -91,3 +91,31 @@ def log_desk_contact(
         contact=request.contact_id,
     )
     return log_contact(contacts, terms, request, outcome, now, entry)
+
+
+def place_case_hold(
+    cases: CaseStore,
+    contacts: ContactStore,
+    who: Principal,
+    loan_id: str,
+    hold: Hold,
+    now: datetime,
+) -> None:
+    """Pause collection of the case's borrower (a dispute, hardship): from then on the rules
+    refuse contacts the pack says a hold stops, and the run plans none."""
+    require(who, Permission.HOLD)
+    record = open_case(cases, who, loan_id)
+    borrower = record.borrower["borrower_id"]
+    contacts.record_hold(
+        borrower,
+        hold,
+        audit(
+            now,
+            who,
+            "hold.place",
+            f"loan:{loan_id}",
+            kind=hold.kind,
+            starts_on=hold.starts_on.isoformat(),
+            ends_on=hold.ends_on.isoformat() if hold.ends_on else None,
+        ),
+    )

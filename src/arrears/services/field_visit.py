@@ -2,6 +2,7 @@
 record), approve (a supervisor, not the requester), and report (two collectors, recorded,
 the contact rules asked at the visit's instant)."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,7 +35,7 @@ class GuardRefused(DomainError):
 def request_visit(
     cases: CaseStore,
     track: TrackStore,
-    ladder: Ladder,
+    ladder_of: Callable[[str], Ladder],
     who: Principal,
     request: VisitRequest,
     today: date,
@@ -44,6 +45,7 @@ def request_visit(
     supervisor's approval is the one step left); its id."""
     require(who, Permission.FIELD_VISIT)
     open_case(cases, who, request.loan_id)
+    ladder = ladder_of(request.loan_id)  # asked only once the case is known to be in scope
     decision = check_escalation(ladder, ACTION, track.history(request.loan_id), today)
     missing = [r for r in decision.reasons if r.startswith("missing") and "approval" not in r]
     if missing:

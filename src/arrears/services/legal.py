@@ -2,6 +2,7 @@
 the notice sent and the agency tried), then filing (once the letter went out: the guard of
 `legal_review`), preservation, judgment, enforcement, closing."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from arrears.domain.access import Permission, Principal, require
@@ -20,7 +21,7 @@ GUARDED_BY = {"lawyers_letter": "lawyers_letter", "filing": "legal_review"}
 def add_legal_step(
     cases: CaseStore,
     track: TrackStore,
-    ladder: Ladder,
+    ladder_of: Callable[[str], Ladder],
     who: Principal,
     loan_id: str,
     step: LegalStep,
@@ -34,7 +35,7 @@ def add_legal_step(
     check_next(current["step"] if current else None, step, steps[-1]["on"] if steps else None)
     action = GUARDED_BY.get(step.step)
     if action is not None:
-        decision = check_escalation(ladder, action, track.history(loan_id), step.on)
+        decision = check_escalation(ladder_of(loan_id), action, track.history(loan_id), step.on)
         if not decision.allowed:
             raise GuardRefused(action, decision.reasons)
     track.add_step(

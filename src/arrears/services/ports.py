@@ -190,8 +190,9 @@ class ContactStore(Protocol):
         its audit entry in the same transaction when given."""
         ...
 
-    def record_hold(self, borrower_id: str, hold: Hold) -> None:
-        """Store a hold; the same kind and start day again replaces its end and note."""
+    def record_hold(self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None) -> None:
+        """Store a hold; the same kind and start day again replaces its end and note (with
+        its audit entry in the same transaction when given)."""
         ...
 
     def record_opt_out(self, borrower_id: str, opt_out: OptOut) -> None:

@@ -29,12 +29,16 @@ VALUES = {
     "status:": ["approved", "pending", "rejected"],
     "promise:": ["open", "kept", "broken"],
     "hold:": list(HOLD_KINDS),
-    "done:": ["promise", "note"],
+    "done:": ["promise", "note", "hold", "visit", "visit-report", "legal"],
+    "visit:": ["requested", "approved", "rejected", "done"],
+    "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
     "audit:": ["login", "login.failed", "logout", "pii.unmask", "contact.log",
                "contact.refused", "note.add", "promise.add", "proposal.add",
                "proposal.approve", "proposal.reject", "user.create", "token.issue",
                "case.assign", "case.place", "case.recall", "team.create", "agency.create",
-               "audit.export"],
+               "audit.export", "visit.request", "visit.approve", "visit.reject",
+               "visit.report", "hold.place", "legal.lawyers_letter", "legal.filing",
+               "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed"],
 }  # fmt: skip
 
 

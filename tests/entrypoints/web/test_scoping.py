@@ -59,6 +59,18 @@ CALLS: dict[tuple[str, str], tuple[dict[str, Any], Permission]] = {
                    "recording": "r.mp4", "identification_shown": True}}, P.FIELD_VISIT),
     ("POST", "/api/v1/cases/{loan_id}/legal"):
         ({"json": {"step": "lawyers_letter", "on": "2025-10-02"}}, P.LEGAL),
+    ("POST", "/api/v1/cases/{loan_id}/holds"):
+        ({"json": {"kind": "dispute", "starts_on": "2025-10-01"}}, P.HOLD),
+    ("POST", "/cases/{loan_id}/holds"): ({"data": {"kind": "dispute"}}, P.HOLD),
+    ("POST", "/cases/{loan_id}/visits"):
+        ({"data": {"second": "col-east-2", "planned_on": "2025-10-03", "reason": "x"}},
+         P.FIELD_VISIT),
+    ("POST", "/visits/{visit_id}/decision"): ({"data": {"decision": "approve"}}, P.APPROVE),
+    ("POST", "/visits/{visit_id}/report"):
+        ({"data": {"visited_at": "2025-10-03T10:00", "outcome": "connected", "recording": "r",
+                   "identification_shown": "true"}}, P.FIELD_VISIT),
+    ("POST", "/cases/{loan_id}/legal"): ({"data": {"step": "lawyers_letter", "on": "2025-10-02"}},
+                                        P.LEGAL),
 }  # fmt: skip
 # Routes that list or act on no single case: checked by their own tests below.
 LISTS = {

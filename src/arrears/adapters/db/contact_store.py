@@ -69,8 +69,9 @@ class SqlContactStore:
                 append_audit(conn, audit)
         return StoredAttempt(int(attempt_id), borrower_id, attempt, recorded_at, decision)
 
-    def record_hold(self, borrower_id: str, hold: Hold) -> None:
-        """Store a hold; the same kind and start day again replaces its end and note."""
+    def record_hold(self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None) -> None:
+        """Store a hold; the same kind and start day again replaces its end and note (with
+        its audit entry in the same transaction when given)."""
         key = (holds.c.borrower_id == borrower_id) & (holds.c.kind == hold.kind)
         key &= holds.c.starts_on == hold.starts_on
         values = {"ends_on": hold.ends_on, "note": hold.note or None}
@@ -78,6 +79,8 @@ class SqlContactStore:
             if conn.execute(update(holds).where(key).values(values)).rowcount == 0:
                 row = {"borrower_id": borrower_id, "kind": hold.kind, "starts_on": hold.starts_on}
                 conn.execute(insert(holds).values({**row, **values}))
+            if audit is not None:
+                append_audit(conn, audit)
 
     def record_opt_out(self, borrower_id: str, opt_out: OptOut) -> None:
         """Store an opt-out of a channel; an earlier one for the channel is kept."""

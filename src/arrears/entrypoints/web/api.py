@@ -11,7 +11,7 @@ from arrears.bootstrap import App
 from arrears.domain.access import PERMISSIONS, scope_of
 from arrears.domain.approvals import Proposal, ProposalKind
 from arrears.domain.audit_chain import verify_chain
-from arrears.domain.contact import ContactRequest
+from arrears.domain.contact import ContactRequest, Hold
 from arrears.domain.errors import DomainError
 from arrears.domain.field_visits import VisitReport, VisitRequest
 from arrears.domain.legal_track import LegalStep
@@ -520,12 +520,13 @@ def request_visit(
 ) -> dict[str, Any]:
     """Request a field visit: refused (409, with the missing steps) until the ladder's
     gentler steps are on record; then it waits for a supervisor."""
+    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     now = request.app.state.clock()
     wanted = VisitRequest(
         loan_id, actor.user.user_id, tuple(body.collectors), body.planned_on, body.reason
     )
     visit_id = field_visit.request_visit(
-        app.desk, app.track, app.ladder_of(loan_id), actor.principal, wanted, desk_day(now), now
+        app.desk, app.track, app.ladder_of, actor.principal, wanted, desk_day(now), now
     )
     return {"visit_id": visit_id, "status": "requested"}
 
@@ -582,6 +583,7 @@ def legal_step(
 ) -> dict[str, Any]:
     """Record the next step of the case's legal track (the first, a lawyer's letter, once
     the ladder's guard finds the notice sent and the agency tried)."""
+    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     step = LegalStep(
         body.step,
         body.on,
@@ -594,10 +596,30 @@ def legal_step(
     legal.add_legal_step(
         app.desk,
         app.track,
-        app.ladder_of(loan_id),
+        app.ladder_of,
         actor.principal,
         loan_id,
         step,
         request.app.state.clock(),
     )
     return {"loan_id": loan_id, "step": body.step}
+
+
+class HoldIn(Strict):
+    kind: Literal["dispute", "hardship", "deceased", "cease_contact"]
+    starts_on: date
+    ends_on: date | None = None
+    note: Annotated[str, Field(max_length=500)] = ""
+
+
+@router.post("/cases/{loan_id}/holds", status_code=201)
+def place_hold(
+    loan_id: Id, body: HoldIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Pause collection of the case's borrower (dispute, hardship, deceased, cease contact)."""
+    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    hold = Hold(body.kind, body.starts_on, body.ends_on, body.note)
+    desk_contact.place_case_hold(
+        app.desk, app.contacts, actor.principal, loan_id, hold, request.app.state.clock()
+    )
+    return {"loan_id": loan_id, "kind": body.kind}

@@ -1,7 +1,7 @@
 """The workbench's pages: server-rendered (Jinja2), partial updates with htmx, zh-CN first."""
 
 import secrets
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,16 +12,18 @@ from fastapi.templating import Jinja2Templates
 from arrears.domain.access import PERMISSIONS, Permission, scope_of
 from arrears.domain.approvals import Proposal, ProposalKind
 from arrears.domain.audit_chain import verify_chain
-from arrears.domain.contact import OUTCOMES, ContactRequest
+from arrears.domain.contact import OUTCOMES, ContactRequest, Hold
 from arrears.domain.errors import DomainError
+from arrears.domain.field_visits import VisitReport, VisitRequest
+from arrears.domain.legal_track import STEPS, LegalStep
 from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web import charts, i18n
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, Application, CurrentActor
-from arrears.entrypoints.web.views import case_document, desk_day
-from arrears.services import casework, desk_contact
+from arrears.entrypoints.web.views import case_document, desk_day, desk_zone
+from arrears.services import casework, desk_contact, field_visit, legal
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.dashboard import dashboard
-from arrears.services.desk_contact import ContactBlocked
+from arrears.services.desk_contact import ContactBlocked, place_case_hold
 from arrears.services.identity import set_locale, sign_in, sign_out
 
 router = APIRouter(include_in_schema=False)
@@ -202,7 +204,15 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         channels=DESK_CHANNELS,
         outcomes=OUTCOMES,
         today=desk_day(now).isoformat(),
+        colleagues=colleagues(app, actor),
+        legal_steps=STEPS,
     )
+
+
+def colleagues(app: Any, actor: Actor) -> list[str]:
+    """Who may go on a field visit with the viewer: the active collectors of their team."""
+    team = actor.user.team_id
+    return sorted(u for u in app.desk.workloads([team] if team else []) if u != actor.user.user_id)
 
 
 def charge_totals(charges: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -437,3 +447,130 @@ def _share(flows: list[Any], month: str, source: str) -> float | None:
         if rate.month == month and rate.source == source:
             return None if rate.rate is None else float(rate.rate)
     return None
+
+
+@router.post("/cases/{loan_id}/holds")
+def hold(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    kind: Annotated[str, Form(pattern="^(dispute|hardship)$")],
+    ends_on: Annotated[date | None, Form()] = None,
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Pause collection for a dispute or hardship, from today."""
+    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    now = request.app.state.clock()
+    place_case_hold(
+        app.desk,
+        app.contacts,
+        actor.principal,
+        loan_id,
+        Hold(kind, desk_day(now), ends_on, note),
+        now,
+    )
+    return render(request, "fragments/done.html", actor, what="hold", key=kind)
+
+
+@router.post("/cases/{loan_id}/visits")
+def visit_request(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    second: Annotated[str, Form(max_length=64)],
+    planned_on: Annotated[date, Form()],
+    reason: Annotated[str, Form(max_length=500)],
+) -> Response:
+    """Request a field visit with a colleague."""
+    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    now = request.app.state.clock()
+    wanted = VisitRequest(
+        loan_id, actor.user.user_id, (actor.user.user_id, second), planned_on, reason
+    )
+    visit_id = field_visit.request_visit(
+        app.desk, app.track, app.ladder_of, actor.principal, wanted, desk_day(now), now
+    )
+    return render(request, "fragments/done.html", actor, what="visit", key=str(visit_id))
+
+
+@router.post("/visits/{visit_id}/decision")
+def visit_decision(
+    request: Request,
+    visit_id: int,
+    actor: CurrentActor,
+    app: Application,
+    decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+) -> Response:
+    """Approve or reject a field visit."""
+    status = field_visit.decide_visit(
+        app.desk,
+        app.track,
+        actor.principal,
+        visit_id,
+        decision == "approve",
+        request.app.state.clock(),
+    )
+    return render(request, "fragments/decided.html", actor, status=status, key=visit_id)
+
+
+@router.post("/visits/{visit_id}/report")
+def visit_report(
+    request: Request,
+    visit_id: int,
+    actor: CurrentActor,
+    app: Application,
+    visited_at: Annotated[datetime, Form()],
+    outcome: Annotated[str, Form(max_length=16)],
+    recording: Annotated[str, Form(max_length=200)],
+    identification_shown: Annotated[bool, Form()] = False,
+    entered: Annotated[str, Form(pattern="^(no|consent)$")] = "no",
+) -> Response:
+    """Report a visit made (the instant is the desk's local time when it has no zone)."""
+    at = visited_at if visited_at.tzinfo else visited_at.replace(tzinfo=desk_zone())
+    report = VisitReport(
+        at, outcome, recording, identification_shown, True if entered == "consent" else None
+    )
+    field_visit.report_visit(
+        app.desk,
+        app.contacts,
+        app.audit_log,
+        app.contact_terms,
+        app.track,
+        actor.principal,
+        visit_id,
+        report,
+        request.app.state.clock(),
+    )
+    return render(request, "fragments/done.html", actor, what="visit-report", key=str(visit_id))
+
+
+@router.post("/cases/{loan_id}/legal")
+def legal_step(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    step: Annotated[str, Form(max_length=16)],
+    on: Annotated[date, Form()],
+    cost: Annotated[str, Form(max_length=20)] = "0",
+    court: Annotated[str, Form(max_length=100)] = "",
+    case_number: Annotated[str, Form(max_length=64)] = "",
+    performance_due: Annotated[date | None, Form()] = None,
+) -> Response:
+    """Record the next step of the legal track."""
+    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    taken = LegalStep(
+        step, on, parse_amount(cost or "0"), court or None, case_number or None, performance_due
+    )
+    legal.add_legal_step(
+        app.desk,
+        app.track,
+        app.ladder_of,
+        actor.principal,
+        loan_id,
+        taken,
+        request.app.state.clock(),
+    )
+    return render(request, "fragments/done.html", actor, what="legal", key=step)

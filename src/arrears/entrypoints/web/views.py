@@ -18,9 +18,14 @@ DESK_ZONE_ENV = "ARREARS_DESK_ZONE"
 DESK_ZONE = "Asia/Shanghai"
 
 
+def desk_zone() -> ZoneInfo:
+    """The desk's time zone."""
+    return ZoneInfo(os.environ.get(DESK_ZONE_ENV, DESK_ZONE))
+
+
 def desk_day(now: datetime) -> date:
     """Today on the desk's calendar."""
-    return now.astimezone(ZoneInfo(os.environ.get(DESK_ZONE_ENV, DESK_ZONE))).date()
+    return now.astimezone(desk_zone()).date()
 
 
 def balance_day(app: App, now: datetime) -> date:
