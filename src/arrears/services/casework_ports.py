@@ -66,6 +66,14 @@ class IdentityStore(Protocol):
         """Every user, by id."""
         ...
 
+    def teams(self) -> list[tuple[str, str]]:
+        """Every team: (id, name)."""
+        ...
+
+    def agencies(self) -> list[tuple[str, str, str]]:
+        """Every agency: (id, name, commission rate)."""
+        ...
+
     def set_locale(self, user_id: str, locale: str) -> None:
         """Change a user's language."""
         ...

@@ -353,3 +353,37 @@ def test_compliance_exports_the_audit_log_and_the_export_verifies(desk: Desk) ->
         desk.client().get("/api/v1/audit/export", headers=desk.bearer("sup-east")).status_code
         == 403
     )
+
+
+def test_a_supervisor_reassigns_places_and_recalls_from_the_case_page(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    client, csrf = desk.signed_in("sup-east")
+    page = client.get(f"/cases/{loan_id}").text
+    assert 'value="team-east:col-east-2"' in page
+    assert 'value="team-west:' not in page  # a supervisor assigns within their team
+    headers = {"X-CSRF-Token": csrf}
+    moved = client.post(
+        f"/cases/{loan_id}/assignment", headers=headers, data={"target": "team-east:col-east-2"}
+    )
+    assert moved.status_code == 200
+    with desk.app.engine.connect() as conn:
+        now_with = conn.execute(
+            select(assignments.c.collector_id).where(assignments.c.loan_id == loan_id)
+        ).scalar_one()
+    assert now_with == "col-east-2"
+    placed = client.post(
+        f"/cases/{loan_id}/placement", headers=headers, data={"agency_id": "agency-hz"}
+    )
+    assert placed.status_code == 200
+    agency = desk.bearer("agency-hz-1")
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=agency).status_code == 200
+    assert (
+        client.post(
+            f"/cases/{loan_id}/placement", headers=headers, data={"agency_id": "agency-hz"}
+        ).status_code
+        == 422
+    )  # placed already
+    assert client.post(f"/cases/{loan_id}/placement/recall", headers=headers).status_code == 200
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=agency).status_code == 404
+    actions = [e.entry.action for e in desk.app.audit_log.entries(subject=f"loan:{loan_id}")]
+    assert actions[-3:] == ["case.assign", "case.place", "case.recall"]

@@ -69,6 +69,9 @@ CALLS: dict[tuple[str, str], tuple[dict[str, Any], Permission]] = {
     ("POST", "/visits/{visit_id}/report"):
         ({"data": {"visited_at": "2025-10-03T10:00", "outcome": "connected", "recording": "r",
                    "identification_shown": "true"}}, P.FIELD_VISIT),
+    ("POST", "/cases/{loan_id}/assignment"): ({"data": {"target": "team-east:"}}, P.ASSIGN),
+    ("POST", "/cases/{loan_id}/placement"): ({"data": {"agency_id": "agency-hz"}}, P.PLACE),
+    ("POST", "/cases/{loan_id}/placement/recall"): ({}, P.PLACE),
     ("POST", "/cases/{loan_id}/legal"): ({"data": {"step": "lawyers_letter", "on": "2025-10-02"}},
                                         P.LEGAL),
 }  # fmt: skip
@@ -77,7 +80,8 @@ LISTS = {
     ("GET", "/api/v1/me"), ("GET", "/api/v1/queue"), ("GET", "/queue"), ("GET", "/"),
     ("GET", "/api/v1/approvals"), ("GET", "/approvals"), ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/audit/verify"), ("GET", "/api/v1/audit/export"), ("GET", "/audit"),
-    ("POST", "/api/v1/assignments/balance"), ("GET", "/dashboard"), ("GET", "/api/v1/dashboard"),
+    ("POST", "/api/v1/assignments/balance"), ("POST", "/assignments/balance"),
+    ("GET", "/dashboard"), ("GET", "/api/v1/dashboard"),
     ("POST", "/me/locale"), ("POST", "/logout"),
 }  # fmt: skip
 

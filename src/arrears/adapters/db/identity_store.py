@@ -82,6 +82,21 @@ class SqlIdentityStore:
         with self.engine.connect() as conn:
             return [_user(r) for r in conn.execute(select(users).order_by(users.c.user_id))]
 
+    def teams(self) -> list[tuple[str, str]]:
+        """Every team: (id, name)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(teams.c.team_id, teams.c.name).order_by(teams.c.team_id))
+            return [(r.team_id, r.name) for r in rows]
+
+    def agencies(self) -> list[tuple[str, str, str]]:
+        """Every agency: (id, name, commission rate)."""
+        a = agencies.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(a.agency_id, a.name, a.commission_rate).order_by(a.agency_id)
+            )
+            return [(r.agency_id, r.name, r.commission_rate) for r in rows]
+
     def set_locale(self, user_id: str, locale: str) -> None:
         """Change a user's language."""
         with self.engine.begin() as conn:

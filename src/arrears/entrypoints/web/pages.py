@@ -20,7 +20,7 @@ from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web import charts, i18n
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, Application, CurrentActor
 from arrears.entrypoints.web.views import case_document, desk_day, desk_zone
-from arrears.services import casework, desk_contact, field_visit, legal
+from arrears.services import assignment, casework, desk_contact, field_visit, legal
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.dashboard import dashboard
 from arrears.services.desk_contact import ContactBlocked, place_case_hold
@@ -205,8 +205,25 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         outcomes=OUTCOMES,
         today=desk_day(now).isoformat(),
         colleagues=colleagues(app, actor),
+        assignees=assignees(app, actor),
+        agencies=app.identity.agencies(),
         legal_steps=STEPS,
     )
+
+
+def assignees(app: Any, actor: Actor) -> list[tuple[str, str | None]]:
+    """Where the viewer may assign a case: each team they may assign to, its pool first
+    (None), then its active collectors."""
+    if not actor.principal.may(Permission.ASSIGN):
+        return []
+    mine = actor.user.team_id
+    teams = [mine] if mine else [team for team, _ in app.identity.teams()]
+    loads = app.desk.workloads(teams)
+    found: list[tuple[str, str | None]] = []
+    for team in teams:
+        found.append((team, None))
+        found += [(team, user) for user in sorted(loads) if loads[user][0] == team]
+    return found
 
 
 def colleagues(app: Any, actor: Actor) -> list[str]:
@@ -574,3 +591,58 @@ def legal_step(
         request.app.state.clock(),
     )
     return render(request, "fragments/done.html", actor, what="legal", key=step)
+
+
+@router.post("/cases/{loan_id}/assignment")
+def assign(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    target: Annotated[str, Form(max_length=130, pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]*$")],
+) -> Response:
+    """Assign the case to a collector of a team, or back to the team's pool ("team:")."""
+    now = request.app.state.clock()
+    team, _, collector = target.partition(":")
+    assignment.assign_case(
+        app.desk, actor.principal, loan_id, team, collector or None, desk_day(now), now
+    )
+    return render(request, "fragments/done.html", actor, what="assign", key=collector or team)
+
+
+@router.post("/cases/{loan_id}/placement")
+def place(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    agency_id: Annotated[str, Form(max_length=64)],
+) -> Response:
+    """Place the case with an agency."""
+    now = request.app.state.clock()
+    assignment.place_case(app.desk, actor.principal, loan_id, agency_id, desk_day(now), now)
+    return render(request, "fragments/done.html", actor, what="place", key=agency_id)
+
+
+@router.post("/cases/{loan_id}/placement/recall")
+def recall(request: Request, loan_id: str, actor: CurrentActor, app: Application) -> Response:
+    """Recall the case from its agency."""
+    now = request.app.state.clock()
+    assignment.recall_case(app.desk, actor.principal, loan_id, desk_day(now), now)
+    return render(request, "fragments/done.html", actor, what="recall", key=loan_id)
+
+
+@router.post("/assignments/balance")
+def balance(request: Request, actor: CurrentActor, app: Application) -> Response:
+    """Balance the pool of the viewer's team (an administrator: of every team)."""
+    now = request.app.state.clock()
+    team = actor.user.team_id
+    teams = [team] if team else [t for t, _ in app.identity.teams()]
+    given = assignment.balance_queue(app.desk, actor.principal, teams, desk_day(now), now)
+    return render(
+        request,
+        "fragments/done.html",
+        actor,
+        what="balance",
+        key=", ".join(f"{u} {n}" for u, n in sorted(given.items())) or "0",
+    )
