@@ -78,6 +78,10 @@ class IdentityStore(Protocol):
         """Change a user's language."""
         ...
 
+    def set_active(self, user_id: str, active: bool, audit: AuditEntry) -> bool:
+        """Enable or disable a user (their sessions and tokens stop working); False if unknown."""
+        ...
+
     def failures_since(self, user_id: str, client: str, since: datetime) -> tuple[int, int]:
         """Failed log-ins since an instant: for this user name, and from this client."""
         ...

@@ -171,3 +171,22 @@ def set_locale(store: IdentityStore, user: UserRecord, locale: str) -> None:
     if locale not in LOCALES:
         raise DomainError(f"locale {locale!r} is not one of {', '.join(LOCALES)}")
     store.set_locale(user.user_id, locale)
+
+
+def list_users(store: IdentityStore, by: Principal) -> list[UserRecord]:
+    """Every user (the administrator's view; password hashes stay in the store)."""
+    require(by, Permission.USERS)
+    return store.users()
+
+
+def set_user_active(
+    store: IdentityStore, by: Principal, user_id: str, active: bool, now: datetime
+) -> None:
+    """Enable or disable a user; an administrator cannot disable themselves (someone must be
+    left to undo it)."""
+    require(by, Permission.USERS)
+    if user_id == by.user_id and not active:
+        raise DomainError("you cannot disable your own account")
+    entry = _audit(now, by.user_id, "user.enable" if active else "user.disable", f"user:{user_id}")
+    if not store.set_active(user_id, active, entry):
+        raise DomainError(f"user {user_id!r} is not known")

@@ -387,3 +387,42 @@ def test_a_supervisor_reassigns_places_and_recalls_from_the_case_page(desk: Desk
     assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=agency).status_code == 404
     actions = [e.entry.action for e in desk.app.audit_log.entries(subject=f"loan:{loan_id}")]
     assert actions[-3:] == ["case.assign", "case.place", "case.recall"]
+
+
+def test_the_administrator_creates_and_disables_users(desk: Desk) -> None:
+    admin = desk.bearer("admin")
+    body = {
+        "user_id": "col-east-3",
+        "display_name": "催收员 新",
+        "role": "collector",
+        "password": DEMO_PASSWORD,
+        "team_id": "team-east",
+    }
+    made = desk.client().post("/api/v1/users", headers=admin, json=body)
+    assert made.status_code == 201, made.text
+    assert "password" not in made.text
+    assert "argon2" not in made.text
+    again = desk.client().post("/api/v1/users", headers=admin, json=body)
+    assert again.status_code == 422  # the id is taken
+    teamless = desk.client().post(
+        "/api/v1/users", headers=admin, json={**body, "user_id": "col-x", "team_id": None}
+    )
+    assert "needs a team" in teamless.json()["error"]
+    newcomer, _ = desk.signed_in("col-east-3")
+    assert newcomer.get("/queue").status_code == 200
+    token = desk.bearer("col-east-3")
+    off = desk.client().put(
+        "/api/v1/users/col-east-3/active", headers=admin, json={"active": False}
+    )
+    assert off.status_code == 200
+    assert newcomer.get("/queue", follow_redirects=False).status_code == 303  # session ended
+    assert desk.client().get("/api/v1/me", headers=token).status_code == 401
+    itself = desk.client().put("/api/v1/users/admin/active", headers=admin, json={"active": False})
+    assert itself.status_code == 422
+    listed = desk.client().get("/api/v1/users", headers=admin).json()["users"]
+    assert {"user_id": "col-east-3", "active": False}.items() <= next(
+        u for u in listed if u["user_id"] == "col-east-3"
+    ).items()
+    actions = [e.entry.action for e in desk.app.audit_log.entries(subject="user:col-east-3")]
+    # signed in on the page, then for a token (a sign-in too), then disabled
+    assert actions == ["user.create", "login", "login", "token.issue", "user.disable"]

@@ -30,7 +30,7 @@ VALUES = {
     "promise:": ["open", "kept", "broken"],
     "hold:": list(HOLD_KINDS),
     "done:": ["promise", "note", "hold", "visit", "visit-report", "legal", "assign", "place",
-              "recall", "balance"],
+              "recall", "balance", "user", "enabled", "disabled"],
     "visit:": ["requested", "approved", "rejected", "done"],
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
     "audit:": ["login", "login.failed", "logout", "pii.unmask", "contact.log",
@@ -39,7 +39,8 @@ VALUES = {
                "case.assign", "case.place", "case.recall", "team.create", "agency.create",
                "audit.export", "visit.request", "visit.approve", "visit.reject",
                "visit.report", "hold.place", "legal.lawyers_letter", "legal.filing",
-               "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed"],
+               "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
+               "user.enable", "user.disable"],
 }  # fmt: skip
 
 

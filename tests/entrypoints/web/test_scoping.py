@@ -83,6 +83,8 @@ LISTS = {
     ("POST", "/api/v1/assignments/balance"), ("POST", "/assignments/balance"),
     ("GET", "/dashboard"), ("GET", "/api/v1/dashboard"),
     ("POST", "/me/locale"), ("POST", "/logout"),
+    ("GET", "/api/v1/users"), ("POST", "/api/v1/users"), ("PUT", "/api/v1/users/{user_id}/active"),
+    ("GET", "/admin/users"), ("POST", "/admin/users"), ("POST", "/admin/users/{user_id}/active"),
 }  # fmt: skip
 
 
@@ -225,6 +227,9 @@ def test_approvals_audit_and_balancing_follow_the_role(desk: Desk, user_id: str)
     for route in ("/api/v1/audit", "/api/v1/audit/verify", "/api/v1/audit/export"):
         audit = client.get(route, headers=headers)
         assert audit.status_code == (200 if P.AUDIT_VIEW in may else 403), route
+    for route in ("/api/v1/users",):
+        listed = client.get(route, headers=headers)
+        assert listed.status_code == (200 if P.USERS in may else 403), route
     board = client.get("/api/v1/dashboard", headers=headers)
     assert board.status_code == (200 if P.DASHBOARD in may else 403)
     approvals = client.get("/api/v1/approvals", headers=headers)
@@ -233,6 +238,9 @@ def test_approvals_audit_and_balancing_follow_the_role(desk: Desk, user_id: str)
                           json={"teams": ["team-west"]})  # fmt: skip
     allowed = P.ASSIGN in may and (role is Role.ADMIN or ROLES[user_id].team_id == "team-west")
     assert (balance.status_code == 200) == allowed, balance.text
+    # last: disabling the only west collector would leave nobody to balance over
+    disable = client.put("/api/v1/users/col-west-1/active", headers=headers, json={"active": False})
+    assert disable.status_code == (200 if P.USERS in may else 403)
 
 
 def test_a_supervisor_sees_only_their_teams_pending_proposals(desk: Desk) -> None:

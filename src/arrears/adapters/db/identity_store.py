@@ -102,6 +102,16 @@ class SqlIdentityStore:
         with self.engine.begin() as conn:
             conn.execute(update(users).where(users.c.user_id == user_id).values(locale=locale))
 
+    def set_active(self, user_id: str, active: bool, audit: AuditEntry) -> bool:
+        """Enable or disable a user (their sessions and tokens stop working); False if unknown."""
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                update(users).where(users.c.user_id == user_id).values(active=active)
+            ).rowcount
+            if found:
+                append_audit(conn, audit)
+        return bool(found)
+
     def failures_since(self, user_id: str, client: str, since: datetime) -> tuple[int, int]:
         """Failed log-ins since an instant: for this user name, and from this client."""
         f = login_failures.c

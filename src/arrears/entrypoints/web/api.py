@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from arrears.bootstrap import App
-from arrears.domain.access import PERMISSIONS, scope_of
+from arrears.domain.access import PERMISSIONS, Role, scope_of
 from arrears.domain.approvals import Proposal, ProposalKind
 from arrears.domain.audit_chain import verify_chain
 from arrears.domain.contact import ContactRequest, Hold
@@ -20,10 +20,16 @@ from arrears.entrypoints.web.audit_export import audit_lines
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import case_document, desk_day
 from arrears.services import assignment, casework, desk_contact, field_visit, legal
-from arrears.services.casework_ports import QueueFilter
+from arrears.services.casework_ports import QueueFilter, UserRecord
 from arrears.services.contact_check import reason_document
 from arrears.services.dashboard import dashboard
-from arrears.services.identity import issue_token, sign_in
+from arrears.services.identity import (
+    create_user,
+    issue_token,
+    list_users,
+    set_user_active,
+    sign_in,
+)
 
 
 class ErrorOut(BaseModel):
@@ -623,3 +629,70 @@ def place_hold(
         app.desk, app.contacts, actor.principal, loan_id, hold, request.app.state.clock()
     )
     return {"loan_id": loan_id, "kind": body.kind}
+
+
+class UserIn(Strict):
+    user_id: Id
+    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    role: Literal[
+        "admin", "strategy_manager", "supervisor", "collector", "compliance", "legal", "agency"
+    ]
+    password: Annotated[str, Field(min_length=10, max_length=256)]
+    team_id: Id | None = None
+    agency_id: Id | None = None
+    locale: Literal["zh-CN", "zh-TW", "en"] = "zh-CN"
+
+
+class ActiveIn(Strict):
+    active: bool
+
+
+def user_document(user: UserRecord) -> dict[str, Any]:
+    """A user as the API shows it (never the password hash)."""
+    return {
+        "user_id": user.user_id,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "team_id": user.team_id,
+        "agency_id": user.agency_id,
+        "locale": user.locale,
+        "active": user.active,
+    }
+
+
+@router.get("/users")
+def users(actor: CurrentActor, app: Application) -> dict[str, Any]:
+    """Every user (administrators)."""
+    return {"users": [user_document(u) for u in list_users(app.identity, actor.principal)]}
+
+
+@router.post("/users", status_code=201)
+def create(body: UserIn, actor: CurrentActor, app: Application, request: Request) -> dict[str, Any]:
+    """Create a user with an argon2id-hashed password (administrators)."""
+    record = UserRecord(
+        body.user_id,
+        body.display_name,
+        Role(body.role),
+        "",
+        body.team_id,
+        body.agency_id,
+        body.locale,
+    )
+    made = create_user(
+        app.identity,
+        app.passwords,
+        actor.principal,
+        record,
+        body.password,
+        request.app.state.clock(),
+    )
+    return user_document(made)
+
+
+@router.put("/users/{user_id}/active")
+def activate(
+    user_id: Id, body: ActiveIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Enable or disable a user (a disabled user's sessions and tokens stop at once)."""
+    set_user_active(app.identity, actor.principal, user_id, body.active, request.app.state.clock())
+    return {"user_id": user_id, "active": body.active}

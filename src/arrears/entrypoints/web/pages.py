@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from arrears.domain.access import PERMISSIONS, Permission, scope_of
+from arrears.domain.access import PERMISSIONS, Permission, Role, scope_of
 from arrears.domain.approvals import Proposal, ProposalKind
 from arrears.domain.audit_chain import verify_chain
 from arrears.domain.contact import OUTCOMES, ContactRequest, Hold
@@ -21,10 +21,17 @@ from arrears.entrypoints.web import charts, i18n
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, Application, CurrentActor
 from arrears.entrypoints.web.views import case_document, desk_day, desk_zone
 from arrears.services import assignment, casework, desk_contact, field_visit, legal
-from arrears.services.casework_ports import QueueFilter
+from arrears.services.casework_ports import QueueFilter, UserRecord
 from arrears.services.dashboard import dashboard
 from arrears.services.desk_contact import ContactBlocked, place_case_hold
-from arrears.services.identity import set_locale, sign_in, sign_out
+from arrears.services.identity import (
+    create_user,
+    list_users,
+    set_locale,
+    set_user_active,
+    sign_in,
+    sign_out,
+)
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -645,4 +652,64 @@ def balance(request: Request, actor: CurrentActor, app: Application) -> Response
         actor,
         what="balance",
         key=", ".join(f"{u} {n}" for u, n in sorted(given.items())) or "0",
+    )
+
+
+@router.get("/admin/users")
+def users_page(request: Request, actor: CurrentActor, app: Application) -> Response:
+    """Users, their roles and teams; create, enable and disable (administrators)."""
+    found = list_users(app.identity, actor.principal)
+    return render(
+        request,
+        "users.html",
+        actor,
+        users=found,
+        roles=[r.value for r in Role],
+        teams=app.identity.teams(),
+        agencies=app.identity.agencies(),
+    )
+
+
+@router.post("/admin/users")
+def user_create(
+    request: Request,
+    actor: CurrentActor,
+    app: Application,
+    user_id: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    display_name: Annotated[str, Form(max_length=100)],
+    role: Annotated[str, Form(max_length=32)],
+    password: Annotated[str, Form(max_length=256)],
+    team_id: Annotated[str, Form(max_length=64)] = "",
+    agency_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Create a user."""
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise DomainError(f"unknown role {role!r}") from None
+    record = UserRecord(user_id, display_name, chosen, "", team_id or None, agency_id or None)
+    create_user(
+        app.identity, app.passwords, actor.principal, record, password, request.app.state.clock()
+    )
+    return render(request, "fragments/done.html", actor, what="user", key=user_id)
+
+
+@router.post("/admin/users/{user_id}/active")
+def user_active(
+    request: Request,
+    user_id: str,
+    actor: CurrentActor,
+    app: Application,
+    active: Annotated[str, Form(pattern="^(true|false)$")],
+) -> Response:
+    """Enable or disable a user."""
+    set_user_active(
+        app.identity, actor.principal, user_id, active == "true", request.app.state.clock()
+    )
+    return render(
+        request,
+        "fragments/done.html",
+        actor,
+        what="enabled" if active == "true" else "disabled",
+        key=user_id,
     )
