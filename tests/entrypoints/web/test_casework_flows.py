@@ -14,7 +14,7 @@ from arrears.adapters.db.tables import contact_attempts, loan_states, loans, pro
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from arrears.entrypoints.presenters import loan_document
-from tests.entrypoints.web.desk_book import AS_OF, NIGHT_TIME, Desk
+from tests.entrypoints.web.desk_book import AS_OF, EARLY_TIME, NIGHT_TIME, Desk
 
 
 def my_case(desk: Desk, user_id: str = "col-east-1") -> str:
@@ -426,3 +426,15 @@ def test_the_administrator_creates_and_disables_users(desk: Desk) -> None:
     actions = [e.entry.action for e in desk.app.audit_log.entries(subject="user:col-east-3")]
     # signed in on the page, then for a token (a sign-in too), then disabled
     assert actions == ["user.create", "login", "login", "token.issue", "user.disable"]
+
+
+def test_a_refusal_speaks_the_users_language_not_the_browsers(desk: Desk) -> None:
+    desk.now = EARLY_TIME  # 07:00 in Shanghai: calls are not allowed yet
+    client, csrf = desk.signed_in("col-east-1")
+    client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
+    refused = client.post(
+        f"/cases/{my_case(desk)}/contacts",
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true", "Accept-Language": "zh-CN"},
+        data={"channel": "call", "outcome": "connected"},
+    )
+    assert "Blocked: the rules forbid this contact now" in refused.text

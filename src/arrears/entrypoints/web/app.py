@@ -14,7 +14,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from arrears.bootstrap import App
 from arrears.domain.access import Forbidden
 from arrears.domain.errors import DomainError
-from arrears.entrypoints.web import api, pages
+from arrears.entrypoints.web import (
+    api,
+    api_admin,
+    api_desk,
+    page_render,
+    pages,
+    pages_admin,
+    pages_case,
+    pages_desk,
+)
 from arrears.entrypoints.web.auth import CsrfRejected, NotSignedIn
 from arrears.services.casework import CaseNotFound
 from arrears.services.contact_check import reason_document
@@ -46,8 +55,9 @@ def create_app(application: App, clock: Clock = system_clock) -> FastAPI:
     web.state.arrears = application
     web.state.clock = clock
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
-    web.include_router(api.router)
-    web.include_router(pages.router)
+    for router in (api.router, api_desk.router, api_admin.router, pages.router,
+                   pages_case.router, pages_desk.router, pages_admin.router):  # fmt: skip
+        web.include_router(router)
     _errors(web)
     return web
 
@@ -62,7 +72,7 @@ def _errors(web: FastAPI) -> None:
     def answer(request: Request, status: int, message: str, **extra: object) -> Response:
         if _is_api(request):
             return JSONResponse({"error": message, **extra}, status_code=status)
-        return pages.error_page(request, status, message)
+        return page_render.error_page(request, status, message)
 
     @web.exception_handler(NotSignedIn)
     def not_signed_in(request: Request, error: NotSignedIn) -> Response:
@@ -92,7 +102,7 @@ def _errors(web: FastAPI) -> None:
         reasons = [reason_document(r) for r in error.decision.reasons]
         if _is_api(request):
             return JSONResponse({"error": str(error), "reasons": reasons}, status_code=409)
-        return pages.blocked_fragment(request, error)
+        return page_render.blocked_fragment(request, error)
 
     @web.exception_handler(GuardRefused)
     def guarded(request: Request, error: GuardRefused) -> Response:
@@ -121,7 +131,7 @@ def _errors(web: FastAPI) -> None:
                 status_code=error.status_code,
                 headers=getattr(error, "headers", None),
             )
-        return pages.error_page(request, error.status_code, detail)
+        return page_render.error_page(request, error.status_code, detail)
 
     @web.exception_handler(RequestValidationError)
     def invalid(request: Request, error: RequestValidationError) -> Response:

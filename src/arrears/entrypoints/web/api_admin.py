@@ -1,0 +1,183 @@
+"""The API of oversight: the dashboard, the audit log and users."""
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import Field
+
+from arrears.domain.access import Role
+from arrears.domain.audit_chain import verify_chain
+from arrears.domain.money import format_amount
+from arrears.entrypoints.web.api_common import Id, Strict, api_router
+from arrears.entrypoints.web.audit_export import audit_lines
+from arrears.entrypoints.web.auth import Application, CurrentActor
+from arrears.entrypoints.web.views import desk_day
+from arrears.services import casework
+from arrears.services.casework_ports import UserRecord
+from arrears.services.dashboard import dashboard
+from arrears.services.identity import (
+    create_user,
+    list_users,
+    set_user_active,
+)
+
+router = api_router("oversight")
+
+
+@router.get("/dashboard")
+def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -> dict[str, Any]:
+    """The dashboard's figures for the caller's scope over the last 30 days."""
+    board = dashboard(app.dashboards, actor.principal, desk_day(request.app.state.clock()))
+    f = board.figures
+    return {
+        "since": board.since.isoformat(), "until": board.until.isoformat(),
+        "buckets": {b: {"cases": n, "past_due": format_amount(t)}
+                    for b, (n, t) in f.buckets.items()},
+        "stages": dict(f.stages), "promises": dict(f.promises),
+        "promise_kept_rate": None if board.kept_rate is None else str(round(board.kept_rate, 4)),
+        "collected_by_collector": {c or "unassigned": format_amount(v)
+                                   for c, v in f.collected_by_collector.items()},
+        "collected_by_agency": {
+            a: {"collected": format_amount(t), "commission_rate": rate,
+                "commission": format_amount(board.commissions[a])}
+            for a, (rate, t) in f.collected_by_agency.items()
+        },
+        "blocked_by_rule": dict(f.blocked_by_rule),
+        "flow_rates": [
+            {"month": r.month, "from": r.source, "to": r.target,
+             "rate": None if r.rate is None else str(round(r.rate, 4))}
+            for r in board.flows
+        ],
+    }  # fmt: skip
+
+
+@router.get("/audit")
+def audit(
+    actor: CurrentActor,
+    app: Application,
+    subject: Annotated[
+        str | None, Query(max_length=128, pattern=r"^[a-z_]+:[A-Za-z0-9_.:-]+$")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """The newest audit entries (compliance), optionally of one subject."""
+    entries = casework.audit_entries(app.audit_log, actor.principal, subject, limit)
+    return {
+        "entries": [
+            {
+                "seq": e.seq,
+                "at": e.entry.at.isoformat(),
+                "actor": e.entry.actor,
+                "action": e.entry.action,
+                "subject": e.entry.subject,
+                "detail": e.entry.detail,
+                "hash": e.hash,
+            }
+            for e in entries
+        ]
+    }
+
+
+@router.get(
+    "/audit/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+)
+def audit_export(
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+    format: Annotated[Literal["jsonl", "csv"], Query()] = "jsonl",
+) -> StreamingResponse:
+    """Every audit entry with its hashes, as JSON lines or CSV (the export is audited too)."""
+    entries = casework.export_audit(
+        app.audit_log, actor.principal, request.app.state.clock(), format
+    )
+    media = "application/x-ndjson" if format == "jsonl" else "text/csv"
+    name = f"arrears-audit.{format}"
+    return StreamingResponse(
+        audit_lines(entries, format),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/audit/verify")
+def audit_verify(actor: CurrentActor, app: Application) -> dict[str, Any]:
+    """Recompute the whole hash chain: intact, or the first entry that does not fit."""
+    casework.require_audit(actor.principal)
+    check = verify_chain(app.audit_log.chain())
+    return {
+        "entries": check.entries,
+        "intact": check.intact,
+        "broken_at": check.broken_at,
+        "problem": check.problem,
+    }
+
+
+class UserIn(Strict):
+    user_id: Id
+    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    role: Literal[
+        "admin", "strategy_manager", "supervisor", "collector", "compliance", "legal", "agency"
+    ]
+    password: Annotated[str, Field(min_length=10, max_length=256)]
+    team_id: Id | None = None
+    agency_id: Id | None = None
+    locale: Literal["zh-CN", "zh-TW", "en"] = "zh-CN"
+
+
+class ActiveIn(Strict):
+    active: bool
+
+
+def user_document(user: UserRecord) -> dict[str, Any]:
+    """A user as the API shows it (never the password hash)."""
+    return {
+        "user_id": user.user_id,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "team_id": user.team_id,
+        "agency_id": user.agency_id,
+        "locale": user.locale,
+        "active": user.active,
+    }
+
+
+@router.get("/users")
+def users(actor: CurrentActor, app: Application) -> dict[str, Any]:
+    """Every user (administrators)."""
+    return {"users": [user_document(u) for u in list_users(app.identity, actor.principal)]}
+
+
+@router.post("/users", status_code=201)
+def create(body: UserIn, actor: CurrentActor, app: Application, request: Request) -> dict[str, Any]:
+    """Create a user with an argon2id-hashed password (administrators)."""
+    record = UserRecord(
+        body.user_id,
+        body.display_name,
+        Role(body.role),
+        "",
+        body.team_id,
+        body.agency_id,
+        body.locale,
+    )
+    made = create_user(
+        app.identity,
+        app.passwords,
+        actor.principal,
+        record,
+        body.password,
+        request.app.state.clock(),
+    )
+    return user_document(made)
+
+
+@router.put("/users/{user_id}/active")
+def activate(
+    user_id: Id, body: ActiveIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Enable or disable a user (a disabled user's sessions and tokens stop at once)."""
+    set_user_active(app.identity, actor.principal, user_id, body.active, request.app.state.clock())
+    return {"user_id": user_id, "active": body.active}

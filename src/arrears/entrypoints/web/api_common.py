@@ -1,0 +1,59 @@
+"""What every API router shares: refusals in one documented shape, strict bodies, ids."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from arrears.domain.errors import DomainError
+
+
+class ErrorOut(BaseModel):
+    """Every refusal: what is wrong, in words; with the rules or the fields when there are."""
+
+    error: str
+    problems: list[dict[str, str]] | None = None  # 422: each invalid field and why
+    reasons: list[dict[str, Any]] | None = None  # 409: every rule of a blocked contact
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorOut, "description": text}
+    for code, text in (
+        (400, "a body that cannot be read (not JSON)"),
+        (401, "not signed in, or a wrong user name or password"),
+        (403, "the role may not do this"),
+        (404, "no such case in the caller's scope"),
+        (409, "the contact rules forbid this contact now"),
+        (422, "invalid input, or a rule of the domain refuses it"),
+        (429, "too many failed log-ins"),
+    )
+}
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the route does not know is an error, not ignored (a misspelt
+    filter would otherwise return the whole queue)."""
+    route = request.scope.get("route")
+    known = {p.alias for p in route.dependant.query_params} if route is not None else set()
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise DomainError(
+            f"unknown query parameter(s): {', '.join(unknown)}"
+            + (f"; this route takes {', '.join(sorted(known))}" if known else "")
+        )
+
+
+def api_router(tag: str) -> APIRouter:
+    """A router of the API: under /api/v1, refusals documented, unknown queries refused."""
+    return APIRouter(prefix="/api/v1", tags=[tag], responses=REFUSALS,
+                     dependencies=[Depends(refuse_unknown_query)])  # fmt: skip
+
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Amount = Annotated[str, Field(pattern=r"^\d{1,13}(\.\d{1,2})?$", examples=["1062.34"])]
+
+
+class Strict(BaseModel):
+    """Request bodies refuse fields they do not know (a typo is an error, not ignored)."""
+
+    model_config = ConfigDict(extra="forbid")

@@ -1,0 +1,220 @@
+"""The API of supervisors and officers: approvals, assignment and placement, field visits,
+the legal track."""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Request
+from pydantic import Field
+
+from arrears.domain.field_visits import VisitReport, VisitRequest
+from arrears.domain.legal_track import LegalStep
+from arrears.domain.money import format_amount, parse_amount
+from arrears.entrypoints.web.api import DecisionIn
+from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
+from arrears.entrypoints.web.auth import Application, CurrentActor
+from arrears.entrypoints.web.views import desk_day
+from arrears.services import assignment, casework, field_visit, legal
+
+router = api_router("desk")
+
+
+@router.get("/approvals")
+def approvals(actor: CurrentActor, app: Application) -> dict[str, Any]:
+    """Proposals waiting for the caller's decision."""
+    pending = casework.pending_approvals(app.desk, actor.principal)
+    return {
+        "pending": [
+            {
+                **{k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in p.items()},
+                "waived": format_amount(p["waived"]),
+            }
+            for p in pending
+        ]
+    }
+
+
+@router.post("/approvals/{proposal_id}")
+def decide(
+    proposal_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    body: DecisionIn,
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+) -> dict[str, Any]:
+    """Approve or reject a pending proposal (within the approver's own limits)."""
+    status = casework.decide(
+        app.desk, actor.principal, proposal_id, body.approve, body.note, request.app.state.clock()
+    )
+    return {"proposal_id": proposal_id, "status": status}
+
+
+class AssignIn(Strict):
+    team_id: Id
+    collector_id: Id | None = None
+
+
+class BalanceIn(Strict):
+    teams: Annotated[list[Id], Field(min_length=1, max_length=50)]
+
+
+class PlaceIn(Strict):
+    agency_id: Id
+
+
+@router.put("/cases/{loan_id}/assignment")
+def assign(
+    loan_id: Id, body: AssignIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Assign (or reassign) a case to a team and one of its collectors; no collector puts
+    it back in the team's pool."""
+    now = request.app.state.clock()
+    assignment.assign_case(
+        app.desk, actor.principal, loan_id, body.team_id, body.collector_id, desk_day(now), now
+    )
+    return {"loan_id": loan_id, "team_id": body.team_id, "collector_id": body.collector_id}
+
+
+@router.post("/assignments/balance")
+def balance(
+    body: BalanceIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Give every case of the caller's scope not yet with a collector to the teams'
+    collectors, highest priority first, evening out their loads."""
+    now = request.app.state.clock()
+    given = assignment.balance_queue(app.desk, actor.principal, body.teams, desk_day(now), now)
+    return {"assigned": given}
+
+
+@router.post("/cases/{loan_id}/placement", status_code=201)
+def place(
+    loan_id: Id, body: PlaceIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Place a case with an agency (its past-due balance and the agency's commission)."""
+    now = request.app.state.clock()
+    assignment.place_case(app.desk, actor.principal, loan_id, body.agency_id, desk_day(now), now)
+    return {"loan_id": loan_id, "agency_id": body.agency_id}
+
+
+@router.delete("/cases/{loan_id}/placement")
+def recall(loan_id: Id, actor: CurrentActor, app: Application, request: Request) -> dict[str, Any]:
+    """Recall a case from its agency."""
+    now = request.app.state.clock()
+    assignment.recall_case(app.desk, actor.principal, loan_id, desk_day(now), now)
+    return {"loan_id": loan_id, "recalled": True}
+
+
+class VisitIn(Strict):
+    collectors: Annotated[list[Id], Field(min_length=2, max_length=4)]
+    planned_on: date
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class VisitReportIn(Strict):
+    visited_at: datetime
+    outcome: Literal["connected", "no_answer", "refused"]
+    recording: Annotated[str, Field(min_length=1, max_length=200)]
+    identification_shown: bool
+    entered_with_consent: bool | None = None
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+class LegalStepIn(Strict):
+    step: Literal["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"]
+    on: date
+    cost: Amount = "0.00"
+    court: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    case_number: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    performance_due: date | None = None
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+@router.post("/cases/{loan_id}/visits", status_code=201)
+def request_visit(
+    loan_id: Id, body: VisitIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Request a field visit: refused (409, with the missing steps) until the ladder's
+    gentler steps are on record; then it waits for a supervisor."""
+    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    now = request.app.state.clock()
+    wanted = VisitRequest(
+        loan_id, actor.user.user_id, tuple(body.collectors), body.planned_on, body.reason
+    )
+    visit_id = field_visit.request_visit(
+        app.desk, app.track, app.ladder_of, actor.principal, wanted, desk_day(now), now
+    )
+    return {"visit_id": visit_id, "status": "requested"}
+
+
+@router.post("/visits/{visit_id}/decision")
+def decide_visit(
+    visit_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    body: DecisionIn,
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+) -> dict[str, Any]:
+    """Approve or reject a requested field visit."""
+    status = field_visit.decide_visit(
+        app.desk, app.track, actor.principal, visit_id, body.approve, request.app.state.clock()
+    )
+    return {"visit_id": visit_id, "status": status}
+
+
+@router.post("/visits/{visit_id}/report")
+def report_visit(
+    visit_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    body: VisitReportIn,
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+) -> dict[str, Any]:
+    """Report an approved visit as made (by one of its collectors, with its recording)."""
+    report = VisitReport(
+        body.visited_at,
+        body.outcome,
+        body.recording,
+        body.identification_shown,
+        body.entered_with_consent,
+        body.note,
+    )
+    field_visit.report_visit(
+        app.desk,
+        app.contacts,
+        app.audit_log,
+        app.contact_terms,
+        app.track,
+        actor.principal,
+        visit_id,
+        report,
+        request.app.state.clock(),
+    )
+    return {"visit_id": visit_id, "status": "done"}
+
+
+@router.post("/cases/{loan_id}/legal", status_code=201)
+def legal_step(
+    loan_id: Id, body: LegalStepIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Record the next step of the case's legal track (the first, a lawyer's letter, once
+    the ladder's guard finds the notice sent and the agency tried)."""
+    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    step = LegalStep(
+        body.step,
+        body.on,
+        parse_amount(body.cost),
+        body.court,
+        body.case_number,
+        body.performance_due,
+        body.note,
+    )
+    legal.add_legal_step(
+        app.desk,
+        app.track,
+        app.ladder_of,
+        actor.principal,
+        loan_id,
+        step,
+        request.app.state.clock(),
+    )
+    return {"loan_id": loan_id, "step": body.step}

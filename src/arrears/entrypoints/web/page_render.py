@@ -1,0 +1,66 @@
+"""Rendering the workbench's pages and fragments in the viewer's language."""
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from arrears.domain.access import PERMISSIONS, Permission
+from arrears.entrypoints.web import i18n
+from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
+from arrears.services.desk_contact import ContactBlocked
+from arrears.services.identity import session_user
+
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+# The desk logs calls and messages; a field visit goes through its own request and approval.
+DESK_CHANNELS = ("call", "sms", "email", "letter")
+
+
+def locale_of(request: Request, actor: Actor | None) -> str:
+    """The viewer's language: the signed-in user's (also on error pages, which are drawn
+    without an actor), else the browser's preference, else zh-CN."""
+    if actor is not None:
+        return actor.user.locale
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        found = session_user(application(request).identity, cookie, request.app.state.clock())
+        if found is not None:
+            return found[0].locale
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def render(
+    request: Request, name: str, actor: Actor | None, code: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page (or fragment) in the viewer's language."""
+    locale = locale_of(request, actor)
+    may = PERMISSIONS[actor.user.role] if actor is not None else frozenset()
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "_": i18n.translator(locale),
+            "locale": locale,
+            "locales": i18n.NAMES,
+            "actor": actor,
+            "may": {p.name.lower(): p in may for p in Permission},
+            "money": lambda minor: i18n.money(minor, locale),
+            **context,
+        },
+        status_code=code,
+    )
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """A refusal as a page (or, for htmx, a fragment in place of what was asked)."""
+    name = "fragments/error.html" if request.headers.get("hx-request") else "error.html"
+    return render(request, name, None, status, status=status, message=message)
+
+
+def blocked_fragment(request: Request, error: ContactBlocked) -> Response:
+    """A contact the rules refused, with every rule's reason (shown where the form was)."""
+    return render(
+        request, "fragments/contact_result.html", None, 200, blocked=True, decision=error.decision
+    )

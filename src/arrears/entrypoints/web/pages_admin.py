@@ -1,0 +1,150 @@
+"""Oversight pages: the audit log, the dashboard and users."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from arrears.domain.access import Role, scope_of
+from arrears.domain.audit_chain import verify_chain
+from arrears.domain.errors import DomainError
+from arrears.entrypoints.web import charts, i18n
+from arrears.entrypoints.web.auth import Application, CurrentActor
+from arrears.entrypoints.web.page_render import locale_of, render
+from arrears.entrypoints.web.views import desk_day
+from arrears.services import casework
+from arrears.services.casework_ports import UserRecord
+from arrears.services.dashboard import dashboard
+from arrears.services.identity import (
+    create_user,
+    list_users,
+    set_user_active,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/audit")
+def audit_page(
+    request: Request, actor: CurrentActor, app: Application, subject: str | None = None
+) -> Response:
+    """The audit log (compliance) with the chain's verification."""
+    entries = casework.audit_entries(app.audit_log, actor.principal, subject or None, 200)
+    check = verify_chain(app.audit_log.chain())
+    return render(
+        request,
+        "audit.html",
+        actor,
+        entries=list(reversed(entries)),
+        check=check,
+        subject=subject or "",
+    )
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> Response:
+    """Supervisors' figures with SVG charts (the last 30 days, the scope's cases)."""
+    board = dashboard(app.dashboards, actor.principal, desk_day(request.app.state.clock()))
+    locale = locale_of(request, actor)
+    f = board.figures
+    bucket_items = [(b, total) for b, (_, total) in f.buckets.items() if b != "M0"]
+    months = sorted({rate.month for rate in board.flows})
+    series = [
+        (f"{a}→{b}", [_share(board.flows, m, a) for m in months])
+        for a, b in (("M0", "M1"), ("M1", "M2"), ("M2", "M3"), ("M3", "M4"))
+    ]
+    collectors = sorted(f.collected_by_collector.items(), key=lambda kv: -kv[1])
+    _ = i18n.translator(locale)
+    return render(
+        request,
+        "dashboard.html",
+        actor,
+        board=board,
+        scope=scope_of(actor.principal).kind.value,
+        bucket_chart=charts.bars(
+            bucket_items, [f"¥{i18n.money(v, locale)}" for _, v in bucket_items]
+        ),
+        stage_chart=charts.bars(
+            [
+                (_(f"stage:{stage}"), n)
+                for stage, n in sorted(f.stages.items(), key=lambda kv: -kv[1])
+            ]
+        ),
+        blocked_chart=charts.bars(sorted(f.blocked_by_rule.items(), key=lambda kv: -kv[1])),
+        collector_chart=charts.bars(
+            [(c or _("unassigned"), v) for c, v in collectors],
+            [f"¥{i18n.money(v, locale)}" for _, v in collectors],
+        ),
+        flow_chart=charts.lines(months, series),
+        flow_rows=[
+            (m, [_share(board.flows, m, a) for a in ("M0", "M1", "M2", "M3", "M4", "M5")])
+            for m in months
+        ],
+    )
+
+
+def _share(flows: list[Any], month: str, source: str) -> float | None:
+    for rate in flows:
+        if rate.month == month and rate.source == source:
+            return None if rate.rate is None else float(rate.rate)
+    return None
+
+
+@router.get("/admin/users")
+def users_page(request: Request, actor: CurrentActor, app: Application) -> Response:
+    """Users, their roles and teams; create, enable and disable (administrators)."""
+    found = list_users(app.identity, actor.principal)
+    return render(
+        request,
+        "users.html",
+        actor,
+        users=found,
+        roles=[r.value for r in Role],
+        teams=app.identity.teams(),
+        agencies=app.identity.agencies(),
+    )
+
+
+@router.post("/admin/users")
+def user_create(
+    request: Request,
+    actor: CurrentActor,
+    app: Application,
+    user_id: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")],
+    display_name: Annotated[str, Form(max_length=100)],
+    role: Annotated[str, Form(max_length=32)],
+    password: Annotated[str, Form(max_length=256)],
+    team_id: Annotated[str, Form(max_length=64)] = "",
+    agency_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Create a user."""
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise DomainError(f"unknown role {role!r}") from None
+    record = UserRecord(user_id, display_name, chosen, "", team_id or None, agency_id or None)
+    create_user(
+        app.identity, app.passwords, actor.principal, record, password, request.app.state.clock()
+    )
+    return render(request, "fragments/done.html", actor, what="user", key=user_id)
+
+
+@router.post("/admin/users/{user_id}/active")
+def user_active(
+    request: Request,
+    user_id: str,
+    actor: CurrentActor,
+    app: Application,
+    active: Annotated[str, Form(pattern="^(true|false)$")],
+) -> Response:
+    """Enable or disable a user."""
+    set_user_active(
+        app.identity, actor.principal, user_id, active == "true", request.app.state.clock()
+    )
+    return render(
+        request,
+        "fragments/done.html",
+        actor,
+        what="enabled" if active == "true" else "disabled",
+        key=user_id,
+    )

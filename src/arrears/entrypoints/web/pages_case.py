@@ -1,0 +1,228 @@
+"""The case page and the desk's actions on it: contacts, promises, notes, proposals, holds."""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from arrears.domain.access import Permission
+from arrears.domain.approvals import Proposal, ProposalKind
+from arrears.domain.contact import OUTCOMES, ContactRequest, Hold
+from arrears.domain.errors import DomainError
+from arrears.domain.legal_track import STEPS
+from arrears.domain.money import format_amount, parse_amount
+from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
+from arrears.entrypoints.web.page_render import DESK_CHANNELS, render
+from arrears.entrypoints.web.views import case_document, desk_day
+from arrears.services import casework, desk_contact
+from arrears.services.desk_contact import place_case_hold
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/cases/{loan_id}")
+def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Application) -> Response:
+    """The case view: the collector's main screen."""
+    now = request.app.state.clock()
+    document = case_document(app, actor.principal, loan_id, now)
+    return render(
+        request,
+        "case.html",
+        actor,
+        charge_totals=charge_totals,
+        cut_totals=cut_totals,
+        case=document,
+        channels=DESK_CHANNELS,
+        outcomes=OUTCOMES,
+        today=desk_day(now).isoformat(),
+        colleagues=colleagues(app, actor),
+        assignees=assignees(app, actor),
+        agencies=app.identity.agencies(),
+        legal_steps=STEPS,
+    )
+
+
+def assignees(app: Any, actor: Actor) -> list[tuple[str, str | None]]:
+    """Where the viewer may assign a case: each team they may assign to, its pool first
+    (None), then its active collectors."""
+    if not actor.principal.may(Permission.ASSIGN):
+        return []
+    mine = actor.user.team_id
+    teams = [mine] if mine else [team for team, _ in app.identity.teams()]
+    loads = app.desk.workloads(teams)
+    found: list[tuple[str, str | None]] = []
+    for team in teams:
+        found.append((team, None))
+        found += [(team, user) for user in sorted(loads) if loads[user][0] == team]
+    return found
+
+
+def colleagues(app: Any, actor: Actor) -> list[str]:
+    """Who may go on a field visit with the viewer: the active collectors of their team."""
+    team = actor.user.team_id
+    return sorted(u for u in app.desk.workloads([team] if team else []) if u != actor.user.user_id)
+
+
+def charge_totals(charges: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each kind of charge and its total, in the order kinds first appear."""
+    totals: dict[str, int] = {}
+    for charge in charges:
+        totals[charge["kind"]] = totals.get(charge["kind"], 0) + parse_amount(charge["amount"])
+    return [(kind, format_amount(total)) for kind, total in totals.items()]
+
+
+def cut_totals(cuts: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Each cap rule that cut charges, the total it cut and its legal source."""
+    totals: dict[str, tuple[int, str]] = {}
+    for cut in cuts:
+        was = totals.get(cut["rule"], (0, cut["source"]))
+        totals[cut["rule"]] = (was[0] + parse_amount(cut["amount"]), was[1])
+    return [(rule, format_amount(total), source) for rule, (total, source) in totals.items()]
+
+
+@router.get("/cases/{loan_id}/may-contact")
+def contact_panel(
+    request: Request, loan_id: str, actor: CurrentActor, app: Application
+) -> Response:
+    """The live "may I contact now, by which channel?" panel."""
+    now = request.app.state.clock()
+    answers = desk_contact.may_contact_now(
+        app.desk, app.contacts, app.contact_terms, actor.principal, loan_id, now
+    )
+    return render(request, "fragments/contact_panel.html", actor, answers=answers, at=now)
+
+
+@router.post("/cases/{loan_id}/unmask/{field}")
+def unmask(
+    request: Request, loan_id: str, field: str, actor: CurrentActor, app: Application
+) -> Response:
+    """One identifier in clear (audited), in place of its masked form."""
+    value = casework.unmask(
+        app.desk, app.audit_log, actor.principal, loan_id, field, request.app.state.clock()
+    )
+    return render(request, "fragments/unmasked.html", actor, value=value)
+
+
+@router.post("/cases/{loan_id}/contacts")
+def log_contact(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    channel: Annotated[str, Form(max_length=16)],
+    outcome: Annotated[str, Form(max_length=16)],
+    contact_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Log a contact: refused with the rules' reasons when they forbid it now."""
+    if channel not in DESK_CHANNELS:
+        raise DomainError(f"the desk logs {', '.join(DESK_CHANNELS)}; not {channel!r}")
+    now = request.app.state.clock()
+    record = casework.open_case(app.desk, actor.principal, loan_id)
+    wanted = ContactRequest(
+        record.borrower["borrower_id"], channel, now, contact_id=contact_id or None
+    )
+    stored = desk_contact.log_desk_contact(
+        app.desk,
+        app.contacts,
+        app.audit_log,
+        app.contact_terms,
+        actor.principal,
+        loan_id,
+        wanted,
+        outcome,
+        now,
+    )
+    return render(
+        request,
+        "fragments/contact_result.html",
+        actor,
+        blocked=False,
+        decision=stored.decision,
+        channel=channel,
+        outcome=outcome,
+    )
+
+
+@router.post("/cases/{loan_id}/promises")
+def promise(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    amount: Annotated[str, Form(max_length=20)],
+    due_on: Annotated[date, Form()],
+) -> Response:
+    """Record a promise to pay."""
+    now = request.app.state.clock()
+    promise_id = casework.promise_to_pay(
+        app.desk, actor.principal, loan_id, parse_amount(amount), due_on, desk_day(now), now
+    )
+    return render(request, "fragments/done.html", actor, what="promise", key=promise_id)
+
+
+@router.post("/cases/{loan_id}/notes")
+def note(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    text: Annotated[str, Form(max_length=2000)],
+) -> Response:
+    """Add a note."""
+    note_id = casework.add_note(app.desk, actor.principal, loan_id, text, request.app.state.clock())
+    return render(request, "fragments/done.html", actor, what="note", key=str(note_id))
+
+
+@router.post("/cases/{loan_id}/proposals")
+def proposal(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    kind: Annotated[str, Form(max_length=16)],
+    months: Annotated[int, Form(ge=0, le=36)] = 0,
+    days: Annotated[int, Form(ge=0, le=180)] = 0,
+    pay: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Propose a plan, extension or settlement."""
+    try:
+        offer_kind = ProposalKind(kind)
+    except ValueError:
+        raise DomainError(f"unknown proposal kind {kind!r}") from None
+    overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
+    paid = parse_amount(pay) if pay else 0
+    offer = Proposal(offer_kind, overdue, months, days, paid)
+    outcome = casework.propose(
+        app.desk,
+        actor.principal,
+        loan_id,
+        offer,
+        {"months": months, "days": days, "pay": paid},
+        request.app.state.clock(),
+    )
+    return render(request, "fragments/proposal_result.html", actor, outcome=outcome)
+
+
+@router.post("/cases/{loan_id}/holds")
+def hold(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    kind: Annotated[str, Form(pattern="^(dispute|hardship)$")],
+    ends_on: Annotated[date | None, Form()] = None,
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Pause collection for a dispute or hardship, from today."""
+    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    now = request.app.state.clock()
+    place_case_hold(
+        app.desk,
+        app.contacts,
+        actor.principal,
+        loan_id,
+        Hold(kind, desk_day(now), ends_on, note),
+        now,
+    )
+    return render(request, "fragments/done.html", actor, what="hold", key=kind)
