@@ -61,13 +61,12 @@ def work_queue(store: CaseStore, who: Principal, which: QueueFilter) -> list[Que
     return sorted(items, key=lambda item: (-item.priority.total, item.row.loan_id))
 
 
-def masked_borrower(
-    who: Principal, record: CaseRecord, unmasked: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """The borrower as the principal sees them: identifiers masked unless unmasked."""
+def masked_borrower(who: Principal, record: CaseRecord) -> dict[str, Any]:
+    """The borrower as the principal sees them: every identifier masked (showing one in
+    clear is `unmask`, an act of its own)."""
     person = dict(record.borrower)
     for name in PII_FIELDS:
-        person[name] = shown(who, name, person.get(name), unmasked=name in unmasked)
+        person[name] = shown(who, name, person.get(name), unmasked=False)
     return person
 
 
@@ -95,7 +94,7 @@ def unmask(
         )
     )
     value = record.borrower.get(field)
-    return None if value is None else str(value)
+    return shown(who, field, None if value is None else str(value), unmasked=True)
 
 
 def add_note(store: CaseStore, who: Principal, loan_id: str, text: str, now: datetime) -> int:

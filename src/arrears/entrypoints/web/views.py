@@ -34,13 +34,7 @@ def balance_day(app: App, now: datetime) -> date:
     return app.desk.last_run() or desk_day(now)
 
 
-def case_document(
-    app: App,
-    who: Principal,
-    loan_id: str,
-    now: datetime,
-    unmasked: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
+def case_document(app: App, who: Principal, loan_id: str, now: datetime) -> dict[str, Any]:
     """Everything the case view shows, identifiers masked for the viewer, every amount of
     the balance with its reason (the domain's evaluation, as `arrears loan --json`)."""
     record = open_case(app.desk, who, loan_id)
@@ -52,7 +46,7 @@ def case_document(
     return {
         "loan_id": loan_id,
         "as_of": as_of.isoformat(),
-        "borrower": _plain(masked_borrower(who, record, unmasked)),
+        "borrower": _plain(masked_borrower(who, record)),
         "loan": {
             "product": loan.product,
             "currency": loan.currency,
