@@ -99,6 +99,7 @@ def test_a_collectors_day_and_a_supervisors_approval(
     blocked = page.locator("#contact-blocked")
     expect(blocked).to_contain_text("已拦截")
     expect(blocked).to_contain_text("cn.quiet_hours")
+    expect(blocked).to_contain_text("夜间禁止催收时段")
     shot(page, "call-blocked")
 
     desk.now = DAY_TIME  # 10:30, the same session: allowed

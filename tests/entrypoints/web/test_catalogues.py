@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from arrears.adapters.compliance_pack import contact_packs
 from arrears.domain.access import Role, ScopeKind
 from arrears.domain.approvals import ProposalKind
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
@@ -83,3 +84,11 @@ def test_the_language_is_negotiated_chinese_first() -> None:
     assert i18n.negotiate("zh-TW,zh;q=0.9") == "zh-TW"
     assert i18n.negotiate("en-US,en;q=0.9") == "en"
     assert i18n.negotiate("fr-FR") == "zh-CN"
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_every_shipped_contact_rule_has_a_name(locale: str) -> None:
+    table = i18n.catalogue(locale)
+    rules = [rule.rule_id for pack in contact_packs().values() for rule in pack.rules]
+    assert len(rules) >= 20
+    assert [r for r in rules if not table.get(f"rule:{r}")] == []
