@@ -55,7 +55,7 @@ class IdentityStore(Protocol):
         ...
 
     def add_user(self, user: UserRecord, at: datetime, audit: AuditEntry) -> None:
-        """Create a user (refused with KeyError-free IdentityConflict if the id is taken)."""
+        """Create a user (refused, naming the id, if it is taken)."""
         ...
 
     def user(self, user_id: str) -> UserRecord | None:

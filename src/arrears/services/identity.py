@@ -105,6 +105,8 @@ def sign_in(
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
         raise SignInThrottled(f"too many failed log-ins: try again in {minutes} minutes")
     user = store.user(user_id)
+    if user is None:
+        hasher.hash(password)  # as slow as a check: the answer's timing does not tell who exists
     if user is None or not user.active or not hasher.verify(user.password_hash, password):
         store.record_failure(
             user_id,
