@@ -1,8 +1,8 @@
 """The desk's contacts: "may I contact now, by which channel?", and logging an attempt that
 the rules are asked about first (a forbidden contact is refused before it happens)."""
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 from arrears.domain.access import Permission, Principal, require
 from arrears.domain.contact import CHANNELS, ContactDecision, ContactRequest, Hold
@@ -117,5 +117,43 @@ def place_case_hold(
             kind=hold.kind,
             starts_on=hold.starts_on.isoformat(),
             ends_on=hold.ends_on.isoformat() if hold.ends_on else None,
+        ),
+    )
+
+
+def lift_case_hold(
+    cases: CaseStore,
+    contacts: ContactStore,
+    who: Principal,
+    loan_id: str,
+    kind: str,
+    starts_on: date,
+    today: date,
+    now: datetime,
+) -> None:
+    """End an open hold: it covers days up to yesterday (a hold placed today ends today: a
+    hold is at least a day), so contacts the hold stopped are lawful again from today."""
+    require(who, Permission.HOLD)
+    record = open_case(cases, who, loan_id)
+    borrower = record.borrower["borrower_id"]
+    found = [
+        h
+        for h in load_file(contacts, borrower).holds
+        if h.kind == kind and h.starts_on == starts_on and h.active_on(today)
+    ]
+    if not found:
+        raise DomainError(f"no {kind} hold from {starts_on} is in force today to lift")
+    ended = replace(found[0], ends_on=max(starts_on, today - timedelta(days=1)))
+    contacts.record_hold(
+        borrower,
+        ended,
+        audit(
+            now,
+            who,
+            "hold.lift",
+            f"loan:{loan_id}",
+            kind=kind,
+            starts_on=starts_on.isoformat(),
+            ends_on=ended.ends_on.isoformat() if ended.ends_on else None,
         ),
     )

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
@@ -438,3 +439,41 @@ def test_a_refusal_speaks_the_users_language_not_the_browsers(desk: Desk) -> Non
         data={"channel": "call", "outcome": "connected"},
     )
     assert "Blocked: the rules forbid this contact now" in refused.text
+
+
+def test_a_dispute_hold_stops_contacts_and_lifting_it_lets_them_go_on(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    client, csrf = desk.signed_in("col-east-1")
+    headers = {"X-CSRF-Token": csrf}
+    assert (
+        client.post(
+            f"/cases/{loan_id}/holds", headers=headers, data={"kind": "dispute"}
+        ).status_code
+        == 200
+    )
+    api = desk.bearer("col-east-1")
+    call = {"channel": "call", "outcome": "connected"}
+    held = desk.client().post(f"/api/v1/cases/{loan_id}/contacts", headers=api, json=call)
+    assert held.status_code == 409
+    assert [r["rule"] for r in held.json()["reasons"] if not r["passed"]] == ["cn.hold"]
+    today = desk.now.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    lifted = client.post(
+        f"/cases/{loan_id}/holds/lift",
+        headers=headers,
+        data={"kind": "dispute", "starts_on": today},
+    )
+    assert lifted.status_code == 200
+    # placed and lifted the same day, the hold covers today: tomorrow calls go on
+    desk.now += timedelta(days=1)
+    api = desk.bearer("col-east-1")
+    again = desk.client().post(f"/api/v1/cases/{loan_id}/contacts", headers=api, json=call)
+    assert again.status_code == 201, again.text
+    client, csrf = desk.signed_in("col-east-1")  # a new day, a new session
+    twice = client.post(
+        f"/cases/{loan_id}/holds/lift",
+        headers={"X-CSRF-Token": csrf},
+        data={"kind": "dispute", "starts_on": today},
+    )
+    assert twice.status_code == 422  # nothing in force to lift
+    actions = [e.entry.action for e in desk.app.audit_log.entries(subject=f"loan:{loan_id}")]
+    assert actions[-4:] == ["hold.place", "contact.refused", "hold.lift", "contact.log"]

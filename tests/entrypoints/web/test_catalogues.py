@@ -31,7 +31,8 @@ VALUES = {
     "promise:": ["open", "kept", "broken"],
     "hold:": list(HOLD_KINDS),
     "done:": ["promise", "note", "hold", "visit", "visit-report", "legal", "assign", "place",
-              "recall", "balance", "user", "enabled", "disabled"],
+              "recall", "balance", "user", "enabled", "disabled",
+              "lift"],
     "visit:": ["requested", "approved", "rejected", "done"],
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
     "audit:": ["login", "login.failed", "logout", "pii.unmask", "contact.log",
@@ -41,7 +42,7 @@ VALUES = {
                "audit.export", "visit.request", "visit.approve", "visit.reject",
                "visit.report", "hold.place", "legal.lawyers_letter", "legal.filing",
                "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
-               "user.enable", "user.disable"],
+               "user.enable", "user.disable", "hold.lift"],
 }  # fmt: skip
 
 

@@ -62,6 +62,8 @@ CALLS: dict[tuple[str, str], tuple[dict[str, Any], Permission]] = {
     ("POST", "/api/v1/cases/{loan_id}/holds"):
         ({"json": {"kind": "dispute", "starts_on": "2025-10-01"}}, P.HOLD),
     ("POST", "/cases/{loan_id}/holds"): ({"data": {"kind": "dispute"}}, P.HOLD),
+    ("POST", "/cases/{loan_id}/holds/lift"):
+        ({"data": {"kind": "dispute", "starts_on": "2025-10-01"}}, P.HOLD),
     ("POST", "/cases/{loan_id}/visits"):
         ({"data": {"second": "col-east-2", "planned_on": "2025-10-03", "reason": "x"}},
          P.FIELD_VISIT),

@@ -16,7 +16,7 @@ from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
 from arrears.entrypoints.web.page_render import DESK_CHANNELS, render
 from arrears.entrypoints.web.views import case_document, desk_day
 from arrears.services import casework, desk_contact
-from arrears.services.desk_contact import place_case_hold
+from arrears.services.desk_contact import lift_case_hold, place_case_hold
 
 router = APIRouter(include_in_schema=False)
 
@@ -226,3 +226,20 @@ def hold(
         now,
     )
     return render(request, "fragments/done.html", actor, what="hold", key=kind)
+
+
+@router.post("/cases/{loan_id}/holds/lift")
+def lift_hold(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    kind: Annotated[str, Form(max_length=16)],
+    starts_on: Annotated[date, Form()],
+) -> Response:
+    """Lift a hold in force (collection may go on from today)."""
+    now = request.app.state.clock()
+    lift_case_hold(
+        app.desk, app.contacts, actor.principal, loan_id, kind, starts_on, desk_day(now), now
+    )
+    return render(request, "fragments/done.html", actor, what="lift", key=kind)
