@@ -14,7 +14,7 @@ from arrears.domain.access import (
     scope_of,
 )
 from arrears.domain.errors import DomainError
-from arrears.domain.pii import mask_address, mask_national_id, mask_phone, shown
+from arrears.domain.pii import mask_address, mask_email, mask_national_id, mask_phone, shown
 
 
 @pytest.mark.parametrize(
@@ -58,6 +58,8 @@ def test_masks_keep_only_what_identifies_the_record() -> None:
     assert mask_national_id("1234") == "****"
     assert mask_address("北京市朝阳区建国路88号") == "北京市朝阳区******"
     assert mask_address("北京") == "**"
+    assert mask_email("zhu.fang@example.cn") == "z******@example.cn"
+    assert mask_email("no-at-sign") == "**********"
 
 
 def test_a_value_is_clear_only_when_unmasked_by_a_role_that_may() -> None:

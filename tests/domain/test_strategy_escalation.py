@@ -204,3 +204,12 @@ def test_guards_that_require_each_other_are_refused() -> None:
 def test_bad_records_and_guards_are_refused(build: object, message: str) -> None:
     with pytest.raises(DomainError, match=message):
         build()  # type: ignore[operator]
+
+
+def test_every_contact_outcome_is_a_recorded_outcome_the_guards_can_read() -> None:
+    # A call to an invalid number is on record; the guards reading the record must not fail.
+    from arrears.domain.contact import ALL_OUTCOMES
+    from arrears.domain.escalation import ActionRecord
+
+    for outcome in ALL_OUTCOMES:
+        assert ActionRecord("call", date(2025, 1, 1), outcome).outcome == outcome

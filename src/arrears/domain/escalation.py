@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from arrears.domain.contact import ALL_OUTCOMES
 from arrears.domain.errors import DomainError
 
 if TYPE_CHECKING:
@@ -21,10 +22,12 @@ ACTIONS = (
 GUARDED_ACTIONS = frozenset({"field_visit_request", "lawyers_letter", "legal_review"})
 # A field visit is only ever requested by the ladder; a supervisor approves it (PRODUCT.md).
 APPROVED_ACTIONS = frozenset({"field_visit_request"})
-OUTCOMES = (
+# Every outcome a contact can end in (a call to an invalid number too: it is on record and
+# must not break the guards that read the record), and the outcomes of the run's own actions.
+OUTCOMES = tuple(dict.fromkeys((
     "done", "sent", "delivered", "failed", "no_answer", "busy", "connected", "refused",
-    "promise", "bounced",
-)  # fmt: skip
+    "promise", "bounced", *ALL_OUTCOMES,
+)))  # fmt: skip
 DONE_OUTCOMES = ("done", "sent", "delivered")
 
 

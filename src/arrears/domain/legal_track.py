@@ -1,27 +1,23 @@
 """The legal track of a case: a lawyer's letter, filing, judgment, enforcement and property
 preservation, with their dates, deadlines, court, case number and costs.
 
-The deadline that follows from the law is computed, not typed: enforcement is applied for
-within 2 years of the judgment's last day of performance (民事诉讼法 Art. 250).
+The main line runs lawyer's letter → filing → judgment → enforcement → closed (closing may
+come at any point: a settlement ends the track); property preservation (财产保全) is a side
+step, possible any time after filing and before closing, as often as needed. The deadline that
+follows from the law is computed, not typed: enforcement is applied for within 2 years of the
+judgment's last day of performance (民事诉讼法 Art. 250).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from arrears.domain.errors import DomainError
 
 ENFORCEMENT_YEARS = 2  # 民事诉讼法 (2023) Art. 250: apply for enforcement within two years
-
-# Steps in the order a case can take them; preservation may come at any point after filing.
+MAIN_LINE = ("lawyers_letter", "filing", "judgment", "enforcement")
 STEPS = ("lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed")
-NEXT = {
-    "lawyers_letter": ("filing", "closed"),
-    "filing": ("preservation", "judgment", "closed"),
-    "preservation": ("judgment", "enforcement", "closed"),
-    "judgment": ("enforcement", "preservation", "closed"),
-    "enforcement": ("preservation", "closed"),
-    "closed": (),
-}
+PERFORMANCE_YEARS = 10  # a judgment's last day of performance lies within ten years of it
 
 
 @dataclass(frozen=True)
@@ -43,29 +39,49 @@ class LegalStep:
             raise DomainError("a cost cannot be negative")
         if self.step == "filing" and not (self.court and self.case_number):
             raise DomainError("a filing names the court and the case number (案号)")
-        if self.step == "judgment" and self.performance_due is None:
-            raise DomainError("a judgment gives the last day of performance")
+        if self.step == "judgment":
+            due = self.performance_due
+            if due is None or not self.on <= due <= _years_after(self.on, PERFORMANCE_YEARS):
+                raise DomainError(
+                    f"a judgment gives its last day of performance, on or after the judgment and "
+                    f"within {PERFORMANCE_YEARS} years of it"
+                )
 
 
-def check_next(current: str | None, step: LegalStep, last_on: date | None) -> None:
-    """Refuse a step that cannot follow the current one, or dated before it."""
-    allowed = ("lawyers_letter",) if current is None else NEXT[current]
+def check_next(taken: Sequence[str], step: LegalStep, last_on: date | None) -> None:
+    """Refuse a step that cannot follow the steps taken so far, or dated before the last."""
+    allowed = next_steps(taken)
     if step.step not in allowed:
-        where = "a new legal case" if current is None else f"after {current}"
+        where = "a new legal case" if not taken else f"after {', '.join(taken)}"
         raise DomainError(f"{step.step} cannot come {where}; next: {', '.join(allowed) or 'none'}")
     if last_on is not None and step.on < last_on:
         raise DomainError(f"{step.step} on {step.on} is before the last step ({last_on})")
+
+
+def next_steps(taken: Sequence[str]) -> tuple[str, ...]:
+    """The steps that may come next, given those taken (in order)."""
+    if not taken:
+        return ("lawyers_letter",)
+    if "closed" in taken:
+        return ()
+    reached = [s for s in taken if s in MAIN_LINE]
+    position = MAIN_LINE.index(reached[-1])
+    following = MAIN_LINE[position + 1 : position + 2]
+    side = ("preservation",) if position >= MAIN_LINE.index("filing") else ()
+    return (*following, *side, "closed")
 
 
 def deadline_after(step: LegalStep) -> tuple[str, date] | None:
     """The legal deadline a judgment starts: applying for enforcement (what, and its day)."""
     if step.step != "judgment" or step.performance_due is None:
         return None
-    due = step.performance_due
-    years = due.year + ENFORCEMENT_YEARS
-    until = (
-        due.replace(year=years, day=28)
-        if (due.month, due.day) == (2, 29)
-        else due.replace(year=years)
+    return "enforcement application (民事诉讼法 Art. 250)", _years_after(
+        step.performance_due, ENFORCEMENT_YEARS
     )
-    return "enforcement application (民事诉讼法 Art. 250)", until
+
+
+def _years_after(day: date, years: int) -> date:
+    """The same day `years` later (28 February for a 29 February)."""
+    if (day.month, day.day) == (2, 29):
+        return day.replace(year=day.year + years, day=28)
+    return day.replace(year=day.year + years)

@@ -9,8 +9,6 @@ from arrears.domain.queue_priority import QueueFacts, priority
 from arrears.services.casework import CaseNotFound, audit, open_case, overdue_of
 from arrears.services.casework_ports import CaseStore, QueueFilter
 
-BALANCE_BATCH = 5_000  # cases balanced in one go (the rest on the next press)
-
 
 def _teams_of(who: Principal, teams: list[str]) -> list[str]:
     """The teams the principal may assign to: a supervisor their own, an admin any."""
@@ -62,7 +60,7 @@ def balance_queue(
     loads = store.workloads(allowed)
     if not loads:
         raise DomainError(f"no active collector in {', '.join(allowed)} to assign cases to")
-    rows = store.queue(scope_of(who), QueueFilter(unassigned=True), BALANCE_BATCH)
+    rows = store.queue(scope_of(who), QueueFilter(unassigned=True), None)
     rows = [r for r in rows if r.agency_id is None]  # an agency works a placed case
     rows.sort(
         key=lambda r: (

@@ -54,11 +54,14 @@ class QueueItem:
 def work_queue(store: CaseStore, who: Principal, which: QueueFilter) -> list[QueueItem]:
     """The principal's queue: the cases of their scope that match, highest priority first."""
     require(who, Permission.CASE_VIEW)
-    rows = store.queue(scope_of(who), which, QUEUE_LIMIT)
+    # Every matching case is ranked, then a screen's worth kept: a cut before ranking (by
+    # amount, say) would drop small, old cases with broken promises that rank high.
+    rows = store.queue(scope_of(who), which, None)
     items = [
         QueueItem(r, priority(QueueFacts(r.overdue_minor, r.dpd, r.broken_promises))) for r in rows
     ]
-    return sorted(items, key=lambda item: (-item.priority.total, item.row.loan_id))
+    items.sort(key=lambda item: (-item.priority.total, item.row.loan_id))
+    return items[:QUEUE_LIMIT]
 
 
 def masked_borrower(who: Principal, record: CaseRecord) -> dict[str, Any]:

@@ -206,8 +206,9 @@ class CaseStore(Protocol):
         """Whether the loan exists and is in the scope."""
         ...
 
-    def queue(self, scope: Scope, which: QueueFilter, limit: int) -> list[QueueRow]:
-        """The scope's cases matching the filter (unordered; the service orders them)."""
+    def queue(self, scope: Scope, which: QueueFilter, limit: int | None) -> list[QueueRow]:
+        """The scope's cases matching the filter (by loan id, at most `limit`; the service
+        ranks them)."""
         ...
 
     def case(self, loan_id: str) -> CaseRecord | None:

@@ -2,9 +2,9 @@
 the rules are asked about first (a forbidden contact is refused before it happens)."""
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from arrears.domain.access import Permission, Principal, require
+from arrears.domain.access import Forbidden, Permission, Principal, Role, require
 from arrears.domain.contact import CHANNELS, ContactDecision, ContactRequest, Hold
 from arrears.domain.errors import DomainError
 from arrears.services.casework import audit, open_case
@@ -18,6 +18,24 @@ from arrears.services.contact_check import (
 )
 from arrears.services.contact_log import log_contact
 from arrears.services.ports import ContactStore, StoredAttempt
+
+# A death or a request to stop all contact is confirmed by compliance (or the legal officer,
+# or an administrator), who alone place and lift such holds; any desk role handles disputes
+# and hardship.
+CONFIRMED_HOLDS = frozenset({"deceased", "cease_contact"})
+CONFIRMING_ROLES = frozenset({Role.COMPLIANCE, Role.LEGAL, Role.ADMIN})
+HOLD_WINDOW = timedelta(days=30)  # a hold starts within a month of the day it is recorded
+
+
+def _may_handle(who: Principal, kind: str) -> None:
+    if kind in CONFIRMED_HOLDS and who.role not in CONFIRMING_ROLES:
+        raise Forbidden(f"a {kind} hold is placed and lifted by compliance, not by a {who.role}")
+
+
+# How far a logged instant may be from the server's clock: a few minutes ahead (clocks
+# differ), a day behind (an attempt logged after a field shift); older history is a feed.
+CLOCK_SLACK = timedelta(minutes=5)
+LATE_LOG = timedelta(days=1)
 
 
 class ContactBlocked(DomainError):
@@ -70,6 +88,13 @@ def log_desk_contact(
     audited with its rules); an allowed one is recorded with its outcome and audited."""
     require(who, Permission.CONTACT_LOG)
     record = open_case(cases, who, loan_id)
+    if request.at > now + CLOCK_SLACK:
+        raise DomainError("a contact is logged once it happened, not ahead of time")
+    if request.at < now - LATE_LOG:
+        raise DomainError(
+            "a contact is logged within a day of it (older attempts come in through the "
+            "contact feed): the escalation guards count what the desk logs"
+        )
     if request.borrower_id != record.borrower["borrower_id"]:
         raise DomainError(f"borrower {request.borrower_id!r} is not the borrower of {loan_id!r}")
     file = load_file(contacts, request.borrower_id)
@@ -78,7 +103,15 @@ def log_desk_contact(
     if not decision.allowed:
         broken = [reason_document(r) for r in decision.broken]
         log.record(
-            audit(now, who, "contact.refused", subject, channel=request.channel, rules=broken)
+            audit(
+                now,
+                who,
+                "contact.refused",
+                subject,
+                channel=request.channel,
+                at=request.at.isoformat(),
+                rules=broken,
+            )
         )
         raise ContactBlocked(decision)
     entry = audit(
@@ -87,6 +120,7 @@ def log_desk_contact(
         "contact.log",
         subject,
         channel=request.channel,
+        at=request.at.isoformat(),
         outcome=outcome,
         contact=request.contact_id,
     )
@@ -105,6 +139,10 @@ def place_case_hold(
     refuse contacts the pack says a hold stops, and the run plans none."""
     require(who, Permission.HOLD)
     record = open_case(cases, who, loan_id)
+    _may_handle(who, hold.kind)
+    today = now.astimezone(UTC).date()
+    if abs(hold.starts_on - today) > HOLD_WINDOW:
+        raise DomainError(f"a hold starts within {HOLD_WINDOW.days} days of today")
     borrower = record.borrower["borrower_id"]
     contacts.record_hold(
         borrower,
@@ -135,6 +173,7 @@ def lift_case_hold(
     hold is at least a day), so contacts the hold stopped are lawful again from today."""
     require(who, Permission.HOLD)
     record = open_case(cases, who, loan_id)
+    _may_handle(who, kind)
     borrower = record.borrower["borrower_id"]
     found = [
         h
@@ -144,6 +183,8 @@ def lift_case_hold(
     if not found:
         raise DomainError(f"no {kind} hold from {starts_on} is in force today to lift")
     ended = replace(found[0], ends_on=max(starts_on, today - timedelta(days=1)))
+    if found[0].ends_on is not None and found[0].ends_on <= ended.ends_on:  # type: ignore[operator]
+        raise DomainError(f"the {kind} hold already ends {found[0].ends_on}")
     contacts.record_hold(
         borrower,
         ended,

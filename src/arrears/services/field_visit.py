@@ -4,7 +4,7 @@ the contact rules asked at the visit's instant)."""
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
@@ -44,7 +44,15 @@ def request_visit(
     """Store a visit request once the ladder's guard finds the gentler steps done (the
     supervisor's approval is the one step left); its id."""
     require(who, Permission.FIELD_VISIT)
-    open_case(cases, who, request.loan_id)
+    record = open_case(cases, who, request.loan_id)
+    team = (record.assignment or {}).get("team_id") or who.team_id
+    active = cases.workloads([team]) if team else {}
+    strangers = [c for c in request.collectors if c not in active]
+    if strangers:
+        raise DomainError(
+            f"{', '.join(strangers)}: not an active collector of the case's team "
+            f"{team or '(none)'}; the visitors are its collectors"
+        )
     ladder = ladder_of(request.loan_id)  # asked only once the case is known to be in scope
     decision = check_escalation(ladder, ACTION, track.history(request.loan_id), today)
     missing = [r for r in decision.reasons if r.startswith("missing") and "approval" not in r]
@@ -85,8 +93,8 @@ def decide_visit(
     """Approve or reject a requested visit (a supervisor other than the requester)."""
     require(who, Permission.APPROVE)
     visit = _visit_in_scope(cases, track, who, visit_id)
-    if visit["requested_by"] == who.user_id:
-        raise Forbidden("a field visit is approved by someone other than who requested it")
+    if visit["requested_by"] == who.user_id or who.user_id in visit["collectors"]:
+        raise Forbidden("a field visit is approved by someone other than who asked for it or goes")
     status = "approved" if approve else "rejected"
     entry = audit(
         now,
@@ -124,6 +132,8 @@ def report_visit(
         raise DomainError(f"visit {visit_id} is {visit['status']}: only an approved visit is made")
     if who.user_id not in visit["collectors"]:
         raise Forbidden("a visit is reported by one of the collectors who made it")
+    if not visit["decided_at"] <= report.visited_at <= now + timedelta(minutes=5):
+        raise DomainError("a visit is made after its approval and reported once it happened")
     borrower = open_case(cases, who, visit["loan_id"]).borrower["borrower_id"]
     attempt = ContactRequest(borrower, "visit", report.visited_at)
     log_desk_contact(

@@ -32,7 +32,7 @@ def add_legal_step(
     open_case(cases, who, loan_id)
     current = track.legal_case(loan_id)
     steps = current["steps"] if current else []
-    check_next(current["step"] if current else None, step, steps[-1]["on"] if steps else None)
+    check_next([s["step"] for s in steps], step, steps[-1]["on"] if steps else None)
     action = GUARDED_BY.get(step.step)
     if action is not None:
         decision = check_escalation(ladder_of(loan_id), action, track.history(loan_id), step.on)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from arrears.adapters.compliance_pack import contact_packs
+from arrears.bootstrap import build_app
 from arrears.domain.access import Role, ScopeKind
 from arrears.domain.approvals import ProposalKind
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
@@ -19,8 +20,13 @@ KEYED = re.compile(r"""_\(\s*["']([a-z_-]+:)["']\s*~""")
 VALUES = {
     "role:": [r.value for r in Role],
     "scope:": [s.value for s in ScopeKind],
-    "stage:": ["pre_due", "grace", "early", "mid", "late", "legal", "current", "settled"],
-    "pii:": ["phone", "national_id", "address"],
+    # every stage of the shipped ladders, and "settled" (a loan paid off)
+    "stage:": sorted(
+        {s.name for ladder in build_app(None, None).ladders.values() for s in ladder.stages}
+        | {ladder.default_stage for ladder in build_app(None, None).ladders.values()}
+        | {"settled"}
+    ),
+    "pii:": ["phone", "national_id", "address", "email"],
     "channel:": list(CHANNELS),
     "outcome:": sorted({o for known in OUTCOMES.values() for o in known}),
     "charge:": ["interest", "fee", "penalty", "late_fee"],

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from arrears.adapters.db.casework_tables import assignments, field_visits, placements, users
+from arrears.adapters.db.casework_tables import (
+    assignments,
+    field_visits,
+    legal_cases,
+    placements,
+    users,
+)
 from arrears.adapters.db.tables import borrowers, cases, loan_states, loans
 from arrears.domain.access import PERMISSIONS, Permission, Role
 from tests.entrypoints.web.desk_book import ROLES, Desk
@@ -103,14 +109,18 @@ def scope_of_user(desk: Desk, user_id: str) -> set[str]:
         assigned = {r.loan_id: r for r in conn.execute(select(assignments))}
         placed = {r.loan_id: r.agency_id for r in conn.execute(
             select(placements).where(placements.c.recalled_on.is_(None)))}  # fmt: skip
-        legal = set(conn.execute(select(cases.c.loan_id).where(cases.c.stage == "legal")).scalars())
+        stages = dict(conn.execute(select(cases.c.loan_id, cases.c.stage)).all())
+        tracked = set(conn.execute(select(legal_cases.c.loan_id)).scalars())
+        legal = {loan for loan, stage in stages.items() if stage == "legal"} | tracked
     if user.role in (Role.ADMIN, Role.STRATEGY_MANAGER, Role.COMPLIANCE):
         return every
     if user.role is Role.COLLECTOR:
         return {loan for loan, a in assigned.items() if a.collector_id == user_id}
-    if user.role is Role.SUPERVISOR:
+    if user.role is Role.SUPERVISOR:  # their team's, and the pool of cases in collection
+        resting = (None, "current", "settled")
         return {loan for loan in every
-                if loan not in assigned or assigned[loan].team_id == user.team_id}  # fmt: skip
+                if (loan in assigned and assigned[loan].team_id == user.team_id)
+                or (loan not in assigned and stages.get(loan) not in resting)}  # fmt: skip
     if user.role is Role.AGENCY:
         return {loan for loan, agency in placed.items() if agency == user.agency_id}
     return legal
@@ -207,7 +217,7 @@ def test_the_case_file_shows_identifiers_masked(desk: Desk, user_id: str) -> Non
     with desk.app.engine.connect() as conn:
         raw = conn.execute(select(borrowers).where(
             borrowers.c.borrower_id == shown["borrower"]["borrower_id"])).one()  # fmt: skip
-    for field in ("phone", "national_id", "address"):
+    for field in ("phone", "national_id", "address", "email"):
         value = getattr(raw, field)
         if value:
             assert shown["borrower"][field] != value, f"{user_id} sees {field} unmasked"

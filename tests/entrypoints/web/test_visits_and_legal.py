@@ -2,7 +2,7 @@
 approved by a supervisor, made by two collectors and recorded; legal steps in order, with
 court, case number, costs and the enforcement deadline."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
@@ -108,6 +108,7 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
         f"/api/v1/visits/{visit}/decision", headers=desk.bearer("sup-east"), json={"approve": True}
     )
     assert approved.json()["status"] == "approved"
+    desk.now = datetime(2025, 10, 3, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai on the day
     unrecorded = desk.client().post(
         f"/api/v1/visits/{visit}/report", headers=collector, json={**report, "recording": " "}
     )
@@ -116,9 +117,15 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
     night = desk.client().post(
         f"/api/v1/visits/{visit}/report",
         headers=collector,
-        json={**report, "visited_at": "2025-10-03T22:30:00+08:00"},
+        json={**report, "visited_at": "2025-10-02T22:30:00+08:00"},
     )
     assert night.status_code == 409  # the contact rules: quiet hours
+    ahead = desk.client().post(
+        f"/api/v1/visits/{visit}/report",
+        headers=collector,
+        json={**report, "visited_at": "2025-10-04T10:00:00+08:00"},
+    )
+    assert ahead.status_code == 422  # not yet happened
     done = desk.client().post(f"/api/v1/visits/{visit}/report", headers=collector, json=report)
     assert done.status_code == 200, done.text
     case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=collector).json()

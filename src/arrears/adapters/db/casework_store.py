@@ -15,6 +15,7 @@ from arrears.adapters.db.casework_tables import (
     notes,
     placements,
     proposals,
+    teams,
     users,
 )
 from arrears.adapters.db.instants import utc
@@ -55,7 +56,7 @@ class SqlCaseworkStore:
         with self.engine.connect() as conn:
             return conn.execute(query).first() is not None
 
-    def queue(self, scope: Scope, which: QueueFilter, limit: int) -> list[QueueRow]:
+    def queue(self, scope: Scope, which: QueueFilter, limit: int | None) -> list[QueueRow]:
         """The scope's cases in collection (past due or on a ladder stage) matching the filter."""
         s, c, a, p = loan_states.c, cases.c, assignments.c, placements.c
         broken = (
@@ -101,7 +102,7 @@ class SqlCaseworkStore:
             query = query.where(a.collector_id == which.collector_id)
         if which.unassigned:
             query = query.where(a.collector_id.is_(None))
-        query = query.order_by(_overdue().desc(), loans.c.loan_id).limit(limit)
+        query = query.order_by(loans.c.loan_id).limit(limit)
         with self.engine.connect() as conn:
             return [
                 QueueRow(
@@ -263,6 +264,8 @@ class SqlCaseworkStore:
         audit: AuditEntry,
     ) -> None:
         """Give a case to a team (and a collector of it), replacing any assignment."""
+        if not self.team_exists(team_id):
+            raise DomainError(f"team {team_id!r} is not known")
         with self.engine.begin() as conn:
             conn.execute(delete(assignments).where(assignments.c.loan_id == loan_id))
             conn.execute(
@@ -288,6 +291,12 @@ class SqlCaseworkStore:
         )
         with self.engine.connect() as conn:
             return {row[0]: (row[1], int(row[2])) for row in conn.execute(query)}
+
+    def team_exists(self, team_id: str) -> bool:
+        """Whether a team of that id exists."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(teams.c.team_id).where(teams.c.team_id == team_id))
+            return found.first() is not None
 
     def agency_rate(self, agency_id: str) -> str | None:
         """An agency's commission rate (None: no such agency)."""

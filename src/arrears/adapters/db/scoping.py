@@ -7,6 +7,7 @@ from arrears.adapters.db.tables import cases
 from arrears.domain.access import Scope, ScopeKind
 
 LEGAL_STAGES = ("legal",)  # the shipped ladders' legal track (packs/strategy_*.toml)
+RESTING_STAGES = ("current", "settled")  # a case on neither is in collection
 
 
 def in_scope(scope: Scope, loan_id: ColumnElement[str]) -> ColumnElement[bool]:
@@ -21,8 +22,12 @@ def in_scope(scope: Scope, loan_id: ColumnElement[str]) -> ColumnElement[bool]:
         return exists(select(a.loan_id).where(a.loan_id == loan_id, a.collector_id == scope.key))
     if scope.kind is ScopeKind.TEAM:
         mine = exists(select(a.loan_id).where(a.loan_id == loan_id, a.team_id == scope.key))
-        pooled = ~exists(select(a.loan_id).where(a.loan_id == loan_id))
-        return mine | pooled
+        # The pool: cases in collection (on a stage of a ladder) not yet given to any team;
+        # the performing book is nobody's to see.
+        unassigned = ~exists(select(a.loan_id).where(a.loan_id == loan_id))
+        in_collection = c.stage.not_in(RESTING_STAGES)
+        collected = exists(select(c.loan_id).where(c.loan_id == loan_id, in_collection))
+        return mine | (unassigned & collected)
     if scope.kind is ScopeKind.AGENCY:
         placed = and_(p.loan_id == loan_id, p.agency_id == scope.key, p.recalled_on.is_(None))
         return exists(select(p.loan_id).where(placed))

@@ -69,7 +69,7 @@ class DecisionIn(Strict):
 
 
 class UnmaskIn(Strict):
-    field: Literal["phone", "national_id", "address"]
+    field: Literal["phone", "national_id", "address", "email"]
 
 
 def check_filters(app: App, stage: str | None, product: str | None) -> None:

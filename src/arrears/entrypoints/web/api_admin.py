@@ -1,5 +1,7 @@
 """The API of oversight: the dashboard, the audit log and users."""
 
+from decimal import Decimal
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -35,7 +37,7 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
         "buckets": {b: {"cases": n, "past_due": format_amount(t)}
                     for b, (n, t) in f.buckets.items()},
         "stages": dict(f.stages), "promises": dict(f.promises),
-        "promise_kept_rate": None if board.kept_rate is None else str(round(board.kept_rate, 4)),
+        "promise_kept_rate": None if board.kept_rate is None else _decimal(board.kept_rate),
         "collected_by_collector": {c or "unassigned": format_amount(v)
                                    for c, v in f.collected_by_collector.items()},
         "collected_by_agency": {
@@ -46,7 +48,7 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
         "blocked_by_rule": dict(f.blocked_by_rule),
         "flow_rates": [
             {"month": r.month, "from": r.source, "to": r.target,
-             "rate": None if r.rate is None else str(round(r.rate, 4))}
+             "rate": None if r.rate is None else _decimal(r.rate)}
             for r in board.flows
         ],
     }  # fmt: skip
@@ -181,3 +183,8 @@ def activate(
     """Enable or disable a user (a disabled user's sessions and tokens stop at once)."""
     set_user_active(app.identity, actor.principal, user_id, body.active, request.app.state.clock())
     return {"user_id": user_id, "active": body.active}
+
+
+def _decimal(rate: Fraction) -> str:
+    """A rate as a decimal with four places ("0.6667")."""
+    return str((Decimal(rate.numerator) / Decimal(rate.denominator)).quantize(Decimal("0.0001")))

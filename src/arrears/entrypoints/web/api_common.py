@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from arrears.domain.errors import DomainError
+from arrears.entrypoints.web.page_render import AMOUNT_PATTERN
 
 
 class ErrorOut(BaseModel):
@@ -50,7 +51,7 @@ def api_router(tag: str) -> APIRouter:
 
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Amount = Annotated[str, Field(pattern=r"^\d{1,13}(\.\d{1,2})?$", examples=["1062.34"])]
+Amount = Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["1062.34"])]
 
 
 class Strict(BaseModel):

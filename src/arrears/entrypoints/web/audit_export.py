@@ -1,5 +1,5 @@
-"""The audit log as a file: JSON lines or CSV, one entry a line, with both hashes, so the
-chain can be verified again outside the application."""
+"""The audit log as a file: JSON lines (exact: the chain verifies again outside the
+application) or CSV for reading (one entry a line, both hashes, formulas made inert)."""
 
 import csv
 import io
@@ -31,5 +31,12 @@ def audit_lines(entries: Iterable[ChainedEntry], form: str) -> Iterator[str]:
 
 def _csv_line(values: Iterable[object]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
+    csv.writer(buffer).writerow(_inert(str(v)) for v in values)
     return buffer.getvalue()
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula (OWASP CSV injection): text that a
+    spreadsheet reads as one (= + - @, tab, carriage return) gets a leading quote. The JSON
+    lines export stays exact, for verifying the chain."""
+    return f"'{cell}" if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

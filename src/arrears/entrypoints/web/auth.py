@@ -72,7 +72,7 @@ async def current_actor(
         if sent is None and "form" in request.headers.get("content-type", ""):
             value = (await request.form()).get(CSRF_FIELD)
             sent = value if isinstance(value, str) else None
-        if sent is None or not hmac.compare_digest(sent, csrf):
+        if sent is None or not hmac.compare_digest(sent.encode(), csrf.encode()):
             raise CsrfRejected("the form is stale or not from this site: reload the page")
     return Actor(user, csrf, cookie)
 

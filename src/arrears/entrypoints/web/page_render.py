@@ -14,6 +14,8 @@ from arrears.services.desk_contact import ContactBlocked
 from arrears.services.identity import session_user
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+# An amount typed on a form, as the API's (yuan, at most two decimals, below 10^13).
+AMOUNT_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"
 # The desk logs calls and messages; a field visit goes through its own request and approval.
 DESK_CHANNELS = ("call", "sms", "email", "letter")
 

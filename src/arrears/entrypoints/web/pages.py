@@ -42,7 +42,9 @@ def login(
     next: Annotated[str, Form(max_length=200)] = "/queue",
 ) -> Response:
     """Check the password and open a session (a form not from our page is refused)."""
-    if not secrets.compare_digest(prelogin, request.cookies.get(PRELOGIN_COOKIE, "")):
+    if not secrets.compare_digest(
+        prelogin.encode(), request.cookies.get(PRELOGIN_COOKIE, "").encode()
+    ):
         return error_page(request, 403, "the sign-in form is stale: reload the page")
     client = request.client.host if request.client else "unknown"
     now = request.app.state.clock()
@@ -80,7 +82,8 @@ def login(
 
 def _local(target: str) -> str:
     """Only a path of this site is a place to go after signing in (no open redirect)."""
-    return target if target.startswith("/") and not target.startswith("//") else "/queue"
+    local = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if local and not any(ord(c) < 32 for c in target) else "/queue"
 
 
 @router.post("/logout")
@@ -132,4 +135,5 @@ def queue_page(
         bucket=bucket or "",
         mine=mine,
         scope=scope_of(actor.principal).kind.value,
+        stages=sorted({s.name for ladder in app.ladders.values() for s in ladder.stages}),
     )

@@ -13,7 +13,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.legal_track import STEPS
 from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
-from arrears.entrypoints.web.page_render import DESK_CHANNELS, render
+from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, DESK_CHANNELS, render
 from arrears.entrypoints.web.views import case_document, desk_day
 from arrears.services import casework, desk_contact
 from arrears.services.desk_contact import lift_case_hold, place_case_hold
@@ -150,7 +150,7 @@ def promise(
     loan_id: str,
     actor: CurrentActor,
     app: Application,
-    amount: Annotated[str, Form(max_length=20)],
+    amount: Annotated[str, Form(pattern=AMOUNT_PATTERN)],
     due_on: Annotated[date, Form()],
 ) -> Response:
     """Record a promise to pay."""
@@ -183,7 +183,7 @@ def proposal(
     kind: Annotated[str, Form(max_length=16)],
     months: Annotated[int, Form(ge=0, le=36)] = 0,
     days: Annotated[int, Form(ge=0, le=180)] = 0,
-    pay: Annotated[str, Form(max_length=20)] = "",
+    pay: Annotated[str, Form(pattern=f"^$|{AMOUNT_PATTERN}")] = "",
 ) -> Response:
     """Propose a plan, extension or settlement."""
     try:

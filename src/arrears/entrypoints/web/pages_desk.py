@@ -4,18 +4,19 @@ and placement."""
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import Response
 
 from arrears.domain.field_visits import VisitReport, VisitRequest
 from arrears.domain.legal_track import LegalStep
 from arrears.domain.money import parse_amount
 from arrears.entrypoints.web.auth import Application, CurrentActor
-from arrears.entrypoints.web.page_render import render
+from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, render
 from arrears.entrypoints.web.views import desk_day, desk_zone
 from arrears.services import assignment, casework, field_visit, legal
 
 router = APIRouter(include_in_schema=False)
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # a row number the database can hold
 
 
 @router.get("/approvals")
@@ -28,7 +29,7 @@ def approvals_page(request: Request, actor: CurrentActor, app: Application) -> R
 @router.post("/approvals/{proposal_id}")
 def decide(
     request: Request,
-    proposal_id: int,
+    proposal_id: RowId,
     actor: CurrentActor,
     app: Application,
     decision: Annotated[str, Form(pattern="^(approve|reject)$")],
@@ -71,7 +72,7 @@ def visit_request(
 @router.post("/visits/{visit_id}/decision")
 def visit_decision(
     request: Request,
-    visit_id: int,
+    visit_id: RowId,
     actor: CurrentActor,
     app: Application,
     decision: Annotated[str, Form(pattern="^(approve|reject)$")],
@@ -91,7 +92,7 @@ def visit_decision(
 @router.post("/visits/{visit_id}/report")
 def visit_report(
     request: Request,
-    visit_id: int,
+    visit_id: RowId,
     actor: CurrentActor,
     app: Application,
     visited_at: Annotated[datetime, Form()],
@@ -127,7 +128,7 @@ def legal_step(
     app: Application,
     step: Annotated[str, Form(max_length=16)],
     on: Annotated[date, Form()],
-    cost: Annotated[str, Form(max_length=20)] = "0",
+    cost: Annotated[str, Form(pattern=AMOUNT_PATTERN)] = "0",
     court: Annotated[str, Form(max_length=100)] = "",
     case_number: Annotated[str, Form(max_length=64)] = "",
     performance_due: Annotated[date | None, Form()] = None,

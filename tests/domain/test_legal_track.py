@@ -1,0 +1,39 @@
+"""The legal track's order: the main line one step at a time, preservation as a side step."""
+
+from datetime import date
+
+import pytest
+
+from arrears.domain.errors import DomainError
+from arrears.domain.legal_track import LegalStep, check_next, next_steps
+
+DAY = date(2025, 10, 2)
+
+
+def test_the_main_line_goes_one_step_at_a_time_and_preservation_fits_after_filing() -> None:
+    assert next_steps([]) == ("lawyers_letter",)
+    assert next_steps(["lawyers_letter"]) == ("filing", "closed")
+    assert next_steps(["lawyers_letter", "filing"]) == ("judgment", "preservation", "closed")
+    taken = ["lawyers_letter", "filing", "preservation", "preservation"]
+    assert next_steps(taken) == ("judgment", "preservation", "closed")
+    assert next_steps([*taken, "judgment", "enforcement"]) == ("preservation", "closed")
+    assert next_steps([*taken, "closed"]) == ()
+
+
+def test_enforcement_needs_a_judgment_and_no_judgment_follows_enforcement() -> None:
+    with pytest.raises(DomainError, match="enforcement cannot come"):
+        check_next(
+            ["lawyers_letter", "filing", "preservation"], LegalStep("enforcement", DAY), None
+        )
+    done = ["lawyers_letter", "filing", "judgment", "enforcement", "preservation"]
+    judged = LegalStep("judgment", DAY, performance_due=DAY)
+    with pytest.raises(DomainError, match="judgment cannot come"):
+        check_next(done, judged, None)
+
+
+def test_a_judgments_day_of_performance_is_bounded() -> None:
+    with pytest.raises(DomainError, match="last day of performance"):
+        LegalStep("judgment", DAY, performance_due=date(9999, 1, 1))
+    with pytest.raises(DomainError, match="last day of performance"):
+        LegalStep("judgment", DAY, performance_due=date(2025, 1, 1))
+    assert LegalStep("judgment", DAY, performance_due=date(2025, 12, 1)).step == "judgment"

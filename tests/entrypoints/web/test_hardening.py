@@ -1,0 +1,133 @@
+"""Inputs that used to crash or slip through (found in review): each is now a clear refusal."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from arrears.adapters.db.tables import loans
+from tests.entrypoints.web.desk_book import Desk
+from tests.entrypoints.web.test_casework_flows import my_case
+
+
+def test_a_csrf_or_sign_in_token_that_is_not_ascii_is_refused_not_a_crash(desk: Desk) -> None:
+    client, _ = desk.signed_in("col-east-1")
+    loan_id = my_case(desk)
+    answer = client.post(f"/cases/{loan_id}/notes", data={"text": "hi", "csrf_token": "é"})
+    assert answer.status_code == 403
+    page = desk.client().post("/login", data={"user_id": "x", "password": "y", "prelogin": "é"})
+    assert page.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["/approvals/99999999999999999999", "/visits/99999999999999999999/decision"]
+)
+def test_a_row_number_out_of_range_is_a_bad_request(desk: Desk, path: str) -> None:
+    client, csrf = desk.signed_in("sup-east")
+    answer = client.post(path, headers={"X-CSRF-Token": csrf}, data={"decision": "approve"})
+    assert answer.status_code == 422
+
+
+def test_an_amount_beyond_any_loan_is_refused_on_the_page(desk: Desk) -> None:
+    client, csrf = desk.signed_in("col-east-1")
+    answer = client.post(
+        f"/cases/{my_case(desk)}/promises",
+        headers={"X-CSRF-Token": csrf},
+        data={"amount": "99999999999999999999", "due_on": "2025-10-05"},
+    )
+    assert answer.status_code == 422
+
+
+def test_an_unknown_team_is_named_not_a_crash(desk: Desk) -> None:
+    answer = desk.client().put(
+        f"/api/v1/cases/{my_case(desk)}/assignment",
+        headers=desk.bearer("admin"),
+        json={"team_id": "nosuchteam"},
+    )
+    assert answer.status_code == 422
+    assert "nosuchteam" in answer.json()["error"]
+
+
+def test_contacts_are_logged_when_they_happen_not_backdated_or_ahead(desk: Desk) -> None:
+    headers = desk.bearer("col-east-1")
+    loan_id = my_case(desk)
+    for at in (
+        "2025-09-20T10:00:00+08:00",
+        "2025-10-05T10:00:00+08:00",
+        "0001-01-01T00:00:00+08:00",
+    ):
+        answer = desk.client().post(
+            f"/api/v1/cases/{loan_id}/contacts",
+            headers=headers,
+            json={"channel": "call", "outcome": "busy", "at": at},
+        )
+        assert answer.status_code == 422, at
+
+
+def test_only_compliance_places_or_lifts_a_deceased_hold(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    hold = {"kind": "deceased", "starts_on": "2025-10-01"}
+    collector = desk.client().post(
+        f"/api/v1/cases/{loan_id}/holds", headers=desk.bearer("col-east-1"), json=hold
+    )
+    assert collector.status_code == 403
+    placed = desk.client().post(
+        f"/api/v1/cases/{loan_id}/holds", headers=desk.bearer("compliance"), json=hold
+    )
+    assert placed.status_code == 201
+    client, csrf = desk.signed_in("col-east-1")
+    lift = client.post(
+        f"/cases/{loan_id}/holds/lift",
+        headers={"X-CSRF-Token": csrf},
+        data={"kind": "deceased", "starts_on": "2025-10-01"},
+    )
+    assert lift.status_code == 403
+
+
+def test_the_queue_ranks_every_case_by_priority(desk: Desk) -> None:
+    cases = desk.client().get("/api/v1/queue", headers=desk.bearer("admin")).json()["cases"]
+    points = [c["priority"] for c in cases]
+    assert points == sorted(points, reverse=True)
+    assert len(cases) > 10
+
+
+def test_a_supervisor_does_not_see_the_performing_book(desk: Desk) -> None:
+    with desk.app.engine.connect() as conn:
+        paid_up = conn.execute(select(loans.c.loan_id).order_by(loans.c.loan_id)).scalars().all()
+    admin = desk.bearer("admin")
+    performing = [
+        loan
+        for loan in paid_up
+        if desk.client()
+        .get(f"/api/v1/cases/{loan}", headers=admin)
+        .json()["balance"]["overdue"]["total"]
+        == "0.00"
+    ][:3]
+    assert performing
+    supervisor = desk.bearer("sup-west")
+    for loan in performing:
+        case = desk.client().get(f"/api/v1/cases/{loan}", headers=supervisor)
+        if case.status_code == 200:  # only a case of their team's may show
+            assert case.json()["assignment"]["team_id"] == "team-west"
+
+
+def test_the_dashboard_gives_rates_as_decimals(desk: Desk) -> None:
+    shown = desk.client().get("/api/v1/dashboard", headers=desk.bearer("admin")).json()
+    for rate in shown["flow_rates"]:
+        assert rate["rate"] is None or "/" not in rate["rate"]
+    kept = shown["promise_kept_rate"]
+    assert kept is None or kept.count(".") == 1
+
+
+def test_the_csv_export_makes_formulas_inert(desk: Desk) -> None:
+    client = desk.client()
+    token = re.search(r'name="prelogin" value="([^"]+)"', client.get("/login").text)
+    assert token is not None
+    client.post(
+        "/login", data={"user_id": '=HYPERLINK("x")', "password": "p", "prelogin": token.group(1)}
+    )  # a failed sign-in is audited
+    table = (
+        desk.client().get("/api/v1/audit/export?format=csv", headers=desk.bearer("compliance")).text
+    )
+    assert "'=HYPERLINK" in table
+    assert ',"=HYPERLINK' not in table
