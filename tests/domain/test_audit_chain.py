@@ -57,3 +57,13 @@ def test_an_entry_is_in_utc() -> None:
     with pytest.raises(DomainError, match="must be in UTC"):
         AuditEntry(datetime(2025, 10, 1, 10, 30, tzinfo=timezone(timedelta(hours=8))),
                    "u", "a", "s", {})  # fmt: skip
+
+
+def test_entries_cut_from_the_end_are_found_with_the_head() -> None:
+    entries = chain(5)
+    head = (5, entries[-1].hash)
+    assert verify_chain(entries, head).intact
+    check = verify_chain(entries[:3], head)
+    assert check.broken_at == 4
+    assert "missing" in (check.problem or "")
+    assert verify_chain(entries, (3, entries[2].hash)).intact  # newer than the head: later

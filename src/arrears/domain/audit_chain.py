@@ -69,10 +69,16 @@ class ChainCheck:
         return self.broken_at is None
 
 
-def verify_chain(entries: Iterable[ChainedEntry]) -> ChainCheck:
-    """Recompute every hash in sequence order; report the first entry that does not fit."""
+def verify_chain(
+    entries: Iterable[ChainedEntry], head: tuple[int, str] | None = None
+) -> ChainCheck:
+    """Recompute every hash in sequence order; report the first entry that does not fit.
+    With the head the log keeps apart ((last sequence number, last hash), read before the
+    entries), entries removed from the end are found too."""
     previous, expected_seq, count = GENESIS, 1, 0
     for chained in entries:
+        if head is not None and chained.seq > head[0]:
+            break  # appended after the head was read: the next check covers it
         count += 1
         if chained.seq != expected_seq:
             return ChainCheck(count, chained.seq, f"entry {expected_seq} is missing")
@@ -81,4 +87,7 @@ def verify_chain(entries: Iterable[ChainedEntry]) -> ChainCheck:
         if entry_hash(chained.seq, chained.entry, previous) != chained.hash:
             return ChainCheck(count, chained.seq, "its content does not match its hash")
         previous, expected_seq = chained.hash, expected_seq + 1
+    if head is not None and head != (expected_seq - 1, previous):
+        return ChainCheck(count, expected_seq, f"entries after {expected_seq - 1} are missing "
+                          f"(the log's head is at {head[0]})")  # fmt: skip
     return ChainCheck(count, None, None)

@@ -149,6 +149,10 @@ class AuditLog(Protocol):
         """Every entry in sequence order."""
         ...
 
+    def head(self) -> tuple[int, str]:
+        """The last sequence number and hash, kept apart from the entries."""
+        ...
+
 
 @dataclass(frozen=True)
 class QueueRow:

@@ -3,7 +3,7 @@ enforced by the database, and concurrent appends that keep one unbroken chain.""
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,8 @@ from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import loan_states
 from arrears.bootstrap import App
 from arrears.domain.audit_chain import AuditEntry, verify_chain
-from tests.entrypoints.web.desk_book import NIGHT_TIME, Desk, build_desk, desk_on
+from arrears.services.assignment import place_case
+from tests.entrypoints.web.desk_book import DAY_TIME, NIGHT_TIME, ROLES, Desk, build_desk, desk_on
 
 
 @pytest.fixture
@@ -90,3 +91,48 @@ def test_concurrent_appends_make_one_unbroken_chain(desk_app: App) -> None:
     check = verify_chain(desk_app.audit_log.chain())
     assert check.intact, check.problem
     assert check.entries == before + 60
+
+
+def test_two_placements_at_once_leave_one_in_force(desk_app: App) -> None:
+    from arrears.adapters.db.casework_tables import placements
+    from arrears.domain.errors import DomainError
+
+    admin = ROLES["admin"].principal()
+    loan_id = next(
+        c["loan_id"]
+        for c in desk_on(desk_app)
+        .client()
+        .get("/api/v1/queue", headers=desk_on(desk_app).bearer("admin"))
+        .json()["cases"]
+        if c["agency_id"] is None
+    )
+    refused: list[str] = []
+
+    def place(_: int) -> None:
+        try:
+            place_case(desk_app.desk, admin, loan_id, "agency-hz", date(2025, 10, 1), DAY_TIME)
+        except DomainError as error:
+            refused.append(str(error))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(place, range(8)))
+    with desk_app.engine.connect() as conn:
+        open_ = conn.execute(
+            select(placements.c.placement_id).where(
+                placements.c.loan_id == loan_id, placements.c.recalled_on.is_(None)
+            )
+        ).all()
+    assert len(open_) == 1
+    assert len(refused) == 7
+
+
+def test_the_database_refuses_to_replace_an_audit_entry_on_sqlite(desk_app: App) -> None:
+    if desk_app.engine.dialect.name != "sqlite":
+        pytest.skip("INSERT OR REPLACE is SQLite's; PostgreSQL's triggers cover UPDATE/DELETE")
+    with pytest.raises(Exception, match="append-only"), desk_app.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT OR REPLACE INTO audit_log (seq, at, actor, action, subject, detail, "
+            "prev_hash, hash) SELECT seq, at, 'nobody', action, subject, detail, prev_hash, "
+            "hash FROM audit_log WHERE seq = 1"
+        )
+    assert verify_chain(desk_app.audit_log.chain(), desk_app.audit_log.head()).intact

@@ -73,6 +73,12 @@ class SqlAuditLog:
             rows = [_chained(row) for row in conn.execute(query)]
         return sorted(rows, key=lambda chained: chained.seq)
 
+    def head(self) -> tuple[int, str]:
+        """The last sequence number and hash, as the head row keeps them."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(audit_head.c.last_seq, audit_head.c.last_hash)).one()
+        return int(row.last_seq), str(row.last_hash)
+
     def chain(self) -> Iterator[ChainedEntry]:
         """Every entry in sequence order, streamed (for verifying and exporting)."""
         with self.engine.connect() as conn:

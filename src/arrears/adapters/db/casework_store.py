@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.casework_tables import (
@@ -315,6 +316,15 @@ class SqlCaseworkStore:
         audit: AuditEntry,
     ) -> None:
         """Place a case with an agency (refused if it is placed already)."""
+        try:
+            self._place(loan_id, agency_id, on, balance, rate, by, audit)
+        except IntegrityError:  # placed by someone else at the same instant
+            raise DomainError(f"case {loan_id!r} was placed with an agency meanwhile") from None
+
+    def _place(
+        self, loan_id: str, agency_id: str, on: date, balance: int, rate: str, by: str,
+        audit: AuditEntry,
+    ) -> None:  # fmt: skip
         p = placements.c
         with self.engine.begin() as conn:
             current = select(p.agency_id).where(and_(p.loan_id == loan_id, p.recalled_on.is_(None)))

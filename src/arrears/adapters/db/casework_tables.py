@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from arrears.adapters.db.tables import metadata
@@ -129,6 +130,14 @@ placements = Table(
     Column("commission_rate", String(16), nullable=False),
     Column("recalled_on", Date),
     Column("placed_by", String(64), nullable=False),
+    # At most one placement in force per loan, whoever places it at the same instant.
+    Index(
+        "uq_placements_in_force",
+        "loan_id",
+        unique=True,
+        sqlite_where=text("recalled_on IS NULL"),
+        postgresql_where=text("recalled_on IS NULL"),
+    ),
 )
 
 notes = Table(
@@ -184,7 +193,7 @@ legal_cases = Table(
     "legal_cases",
     metadata,
     Column("legal_id", Integer, primary_key=True, autoincrement=True),
-    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False, index=True),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False, index=True, unique=True),
     Column("step", String(16), nullable=False),  # the latest step (domain.legal_track.STEPS)
     Column("court", Text),
     Column("case_number", String(64)),

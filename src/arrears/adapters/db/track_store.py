@@ -5,12 +5,14 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import contact_attempts, loans, outbox
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.errors import DomainError
 from arrears.domain.escalation import ActionRecord
 from arrears.domain.legal_track import LegalStep
 
@@ -117,7 +119,17 @@ class SqlTrackStore:
         by: str,
         audit: AuditEntry,
     ) -> None:
-        """Record a step, opening the legal case with its first one."""
+        """Record a step, opening the legal case with its first one (a case opened by someone
+        else at the same instant is refused, not opened twice)."""
+        try:
+            self._add_step(loan_id, step, deadline, by, audit)
+        except IntegrityError:
+            raise DomainError(f"the legal track of {loan_id!r} was opened meanwhile") from None
+
+    def _add_step(
+        self, loan_id: str, step: LegalStep, deadline: tuple[str, date] | None, by: str,
+        audit: AuditEntry,
+    ) -> None:  # fmt: skip
         with self.engine.begin() as conn:
             legal_id = _legal_id(conn, loan_id, step, by)
             c = legal_cases.c
