@@ -477,3 +477,14 @@ def test_a_dispute_hold_stops_contacts_and_lifting_it_lets_them_go_on(desk: Desk
     assert twice.status_code == 422  # nothing in force to lift
     actions = [e.entry.action for e in desk.app.audit_log.entries(subject=f"loan:{loan_id}")]
     assert actions[-4:] == ["hold.place", "contact.refused", "hold.lift", "contact.log"]
+
+
+def test_sqlite_refuses_to_replace_an_audit_entry(desk: Desk) -> None:
+    # REPLACE deletes without firing the DELETE trigger on SQLite: a trigger on INSERT stops it.
+    with pytest.raises(Exception, match="append-only"), desk.app.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT OR REPLACE INTO audit_log (seq, at, actor, action, subject, detail, "
+            "prev_hash, hash) SELECT seq, at, 'nobody', action, subject, detail, prev_hash, "
+            "hash FROM audit_log WHERE seq = 1"
+        )
+    assert verify_chain(desk.app.audit_log.chain(), desk.app.audit_log.head()).intact

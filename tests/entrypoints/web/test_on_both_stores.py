@@ -124,15 +124,3 @@ def test_two_placements_at_once_leave_one_in_force(desk_app: App) -> None:
         ).all()
     assert len(open_) == 1
     assert len(refused) == 7
-
-
-def test_the_database_refuses_to_replace_an_audit_entry_on_sqlite(desk_app: App) -> None:
-    if desk_app.engine.dialect.name != "sqlite":
-        pytest.skip("INSERT OR REPLACE is SQLite's; PostgreSQL's triggers cover UPDATE/DELETE")
-    with pytest.raises(Exception, match="append-only"), desk_app.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT OR REPLACE INTO audit_log (seq, at, actor, action, subject, detail, "
-            "prev_hash, hash) SELECT seq, at, 'nobody', action, subject, detail, prev_hash, "
-            "hash FROM audit_log WHERE seq = 1"
-        )
-    assert verify_chain(desk_app.audit_log.chain(), desk_app.audit_log.head()).intact
