@@ -91,6 +91,39 @@ def create_user(
     return stored
 
 
+def authenticate(
+    store: IdentityStore,
+    hasher: PasswordHasher,
+    user_id: str,
+    password: str,
+    client: str,
+    now: datetime,
+) -> UserRecord:
+    """The user whose password this is (throttled by user name and by address), or a
+    refusal that does not say which of the two was wrong."""
+    mine, theirs = store.failures_since(user_id, client, now - THROTTLE_WINDOW)
+    if mine >= USER_FAILURES_MAX or theirs >= CLIENT_FAILURES_MAX:
+        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
+        raise SignInThrottled(f"too many failed log-ins: try again in {minutes} minutes")
+    user = store.user(user_id)
+    # Always one argon2 computation: the answer's timing tells neither who exists nor who
+    # is disabled.
+    if user is None:
+        hasher.hash(password)
+        matches = False
+    else:
+        matches = hasher.verify(user.password_hash, password)
+    if user is None or not user.active or not matches:
+        store.record_failure(
+            user_id,
+            client,
+            now,
+            _audit(now, user_id[:64], "login.failed", f"user:{user_id[:58]}", client=client),
+        )
+        raise SignInRefused("wrong user name or password")
+    return user
+
+
 def sign_in(
     store: IdentityStore,
     hasher: PasswordHasher,
@@ -99,22 +132,8 @@ def sign_in(
     client: str,
     now: datetime,
 ) -> SessionGrant:
-    """Check the password (throttled by user name and by address) and open a session."""
-    mine, theirs = store.failures_since(user_id, client, now - THROTTLE_WINDOW)
-    if mine >= USER_FAILURES_MAX or theirs >= CLIENT_FAILURES_MAX:
-        minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
-        raise SignInThrottled(f"too many failed log-ins: try again in {minutes} minutes")
-    user = store.user(user_id)
-    if user is None:
-        hasher.hash(password)  # as slow as a check: the answer's timing does not tell who exists
-    if user is None or not user.active or not hasher.verify(user.password_hash, password):
-        store.record_failure(
-            user_id,
-            client,
-            now,
-            _audit(now, user_id[:64], "login.failed", f"user:{user_id[:58]}", client=client),
-        )
-        raise SignInRefused("wrong user name or password")
+    """Check the password and open a session of the pages."""
+    user = authenticate(store, hasher, user_id, password, client, now)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     until = now + timedelta(hours=SESSION_HOURS)
     store.open_session(

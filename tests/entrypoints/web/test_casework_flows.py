@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, text
 
-from arrears.adapters.db.casework_tables import assignments, audit_log, users
+from arrears.adapters.db.casework_tables import assignments, audit_log, users, web_sessions
 from arrears.adapters.db.tables import contact_attempts, loan_states, loans, promises
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
@@ -425,8 +425,8 @@ def test_the_administrator_creates_and_disables_users(desk: Desk) -> None:
         u for u in listed if u["user_id"] == "col-east-3"
     ).items()
     actions = [e.entry.action for e in desk.app.audit_log.entries(subject="user:col-east-3")]
-    # signed in on the page, then for a token (a sign-in too), then disabled
-    assert actions == ["user.create", "login", "login", "token.issue", "user.disable"]
+    # signed in on the page, then a token (no session of its own), then disabled
+    assert actions == ["user.create", "login", "token.issue", "user.disable"]
 
 
 def test_a_refusal_speaks_the_users_language_not_the_browsers(desk: Desk) -> None:
@@ -488,3 +488,12 @@ def test_sqlite_refuses_to_replace_an_audit_entry(desk: Desk) -> None:
             "hash FROM audit_log WHERE seq = 1"
         )
     assert verify_chain(desk.app.audit_log.chain(), desk.app.audit_log.head()).intact
+
+
+def test_a_token_opens_no_web_session(desk: Desk) -> None:
+    with desk.app.engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(web_sessions)).scalar_one()
+    desk.bearer("col-east-1")
+    with desk.app.engine.connect() as conn:
+        after = conn.execute(select(func.count()).select_from(web_sessions)).scalar_one()
+    assert after == before

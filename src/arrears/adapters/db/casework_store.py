@@ -327,6 +327,9 @@ class SqlCaseworkStore:
     ) -> None:  # fmt: skip
         p = placements.c
         with self.engine.begin() as conn:
+            # Write first: the audit append takes the write lock before anything is read, so
+            # two placements at once queue (SQLite cannot upgrade a read to a write safely).
+            append_audit(conn, audit)
             current = select(p.agency_id).where(and_(p.loan_id == loan_id, p.recalled_on.is_(None)))
             held = conn.execute(current).scalar_one_or_none()
             if held is not None:
@@ -341,7 +344,6 @@ class SqlCaseworkStore:
                     placed_by=by,
                 )
             )
-            append_audit(conn, audit)
 
     def recall(self, loan_id: str, on: date, audit: AuditEntry) -> bool:
         """End the case's current placement; False if it was not placed."""

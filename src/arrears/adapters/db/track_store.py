@@ -131,6 +131,7 @@ class SqlTrackStore:
         audit: AuditEntry,
     ) -> None:  # fmt: skip
         with self.engine.begin() as conn:
+            append_audit(conn, audit)  # first: the write lock before any read (see _place)
             legal_id = _legal_id(conn, loan_id, step, by)
             c = legal_cases.c
             changes: dict[str, Any] = {"step": step.step, "costs": c.costs + step.cost}
@@ -154,7 +155,6 @@ class SqlTrackStore:
                     by=by,
                 )
             )
-            append_audit(conn, audit)
 
 
 def _legal_id(conn: Connection, loan_id: str, step: LegalStep, by: str) -> int:

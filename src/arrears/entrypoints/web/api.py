@@ -20,8 +20,8 @@ from arrears.services import casework, desk_contact
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.contact_check import reason_document
 from arrears.services.identity import (
+    authenticate,
     issue_token,
-    sign_in,
 )
 
 router = api_router("cases")
@@ -88,9 +88,9 @@ def create_token(body: TokenRequest, request: Request, app: Application) -> Toke
     """Exchange a user name and password for a bearer token (throttled like the log-in)."""
     now = request.app.state.clock()
     client = request.client.host if request.client else "unknown"
-    grant = sign_in(app.identity, app.passwords, body.user_id, body.password, client, now)
-    token = issue_token(app.identity, grant.user, body.name, body.days, now)
-    return TokenIssued(token=token, user_id=grant.user.user_id, role=grant.user.role.value)
+    user = authenticate(app.identity, app.passwords, body.user_id, body.password, client, now)
+    token = issue_token(app.identity, user, body.name, body.days, now)
+    return TokenIssued(token=token, user_id=user.user_id, role=user.role.value)
 
 
 @router.get("/me")
