@@ -6,7 +6,7 @@ from datetime import date, datetime
 from arrears.domain.access import Forbidden, Permission, Principal, Role, require, scope_of
 from arrears.domain.errors import DomainError
 from arrears.domain.queue_priority import QueueFacts, priority
-from arrears.services.casework import CaseNotFound, audit, open_case, overdue_of
+from arrears.services.casework import CaseNotFound, audit, overdue_of, require_case
 from arrears.services.casework_ports import CaseStore, QueueFilter
 
 
@@ -33,7 +33,7 @@ def assign_case(
     """Give one case to a team and, optionally, one of its active collectors (reassignment
     replaces; a collector of None recalls the case to the team's pool)."""
     require(who, Permission.ASSIGN)
-    open_case(store, who, loan_id)
+    require_case(store, who, loan_id)
     (team,) = _teams_of(who, [team_id])
     if collector_id is not None:
         found = store.workloads([team]).get(collector_id)
@@ -127,6 +127,6 @@ def place_case(
 def recall_case(store: CaseStore, who: Principal, loan_id: str, today: date, now: datetime) -> None:
     """Recall a placed case from its agency."""
     require(who, Permission.PLACE)
-    open_case(store, who, loan_id)
+    require_case(store, who, loan_id)
     if not store.recall(loan_id, today, audit(now, who, "case.recall", f"loan:{loan_id}")):
         raise CaseNotFound(f"case {loan_id!r} is not placed with an agency")

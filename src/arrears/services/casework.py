@@ -31,12 +31,18 @@ def audit(now: datetime, who: Principal, action: str, subject: str, **detail: An
     return AuditEntry(now.astimezone(UTC), who.user_id, action, subject, dict(detail))
 
 
-def open_case(store: CaseStore, who: Principal, loan_id: str) -> CaseRecord:
-    """The case file, if the principal may see it (else CaseNotFound: a case out of scope is
-    not said to exist)."""
+def require_case(store: CaseStore, who: Principal, loan_id: str) -> None:
+    """Refuse (CaseNotFound) unless the principal may see the case: one query, for actions
+    that need no more of the case than that it is theirs."""
     require(who, Permission.CASE_VIEW)
     if not store.visible(scope_of(who), loan_id):
         raise CaseNotFound(f"case {loan_id!r} not found")
+
+
+def open_case(store: CaseStore, who: Principal, loan_id: str) -> CaseRecord:
+    """The case file, if the principal may see it (else CaseNotFound: a case out of scope is
+    not said to exist)."""
+    require_case(store, who, loan_id)
     record = store.case(loan_id)
     if record is None:
         raise CaseNotFound(f"case {loan_id!r} not found")
@@ -103,7 +109,7 @@ def unmask(
 def add_note(store: CaseStore, who: Principal, loan_id: str, text: str, now: datetime) -> int:
     """A note on the case."""
     require(who, Permission.CONTACT_LOG)
-    open_case(store, who, loan_id)
+    require_case(store, who, loan_id)
     cleaned = text.strip()
     if not cleaned:
         raise DomainError("a note cannot be empty")
@@ -129,7 +135,7 @@ def promise_to_pay(
 ) -> str:
     """Record a promise to pay (the end-of-day run judges it kept or broken); its id."""
     require(who, Permission.CONTACT_LOG)
-    open_case(store, who, loan_id)
+    require_case(store, who, loan_id)
     if amount <= 0:
         raise DomainError("a promise is for an amount greater than zero")
     if due_on < today:
@@ -176,7 +182,7 @@ def propose(
     """Store a plan, extension or settlement: approved at once inside the proposer's limits,
     else pending a supervisor's (or an administrator's) approval."""
     require(who, Permission.PROPOSE)
-    open_case(store, who, loan_id)
+    require_case(store, who, loan_id)
     inside = within_limits(who.role, proposal)
     status = "approved" if inside else "pending"
     why = ("within " if inside else "beyond ") + limit_text(who.role, proposal.kind)

@@ -80,14 +80,17 @@ def log_desk_contact(
     terms: ContactTerms,
     who: Principal,
     loan_id: str,
-    request: ContactRequest,
+    contact: tuple[str, datetime, str | None],
     outcome: str,
     now: datetime,
 ) -> StoredAttempt:
-    """Ask the rules first: a contact they forbid is refused (ContactBlocked, the refusal
-    audited with its rules); an allowed one is recorded with its outcome and audited."""
+    """Ask the rules first: a contact (channel, instant, registered contact or None for the
+    borrower) they forbid is refused (ContactBlocked, the refusal audited with its rules); an
+    allowed one is recorded with its outcome and audited."""
     require(who, Permission.CONTACT_LOG)
     record = open_case(cases, who, loan_id)
+    channel, at, contact_id = contact
+    request = ContactRequest(record.borrower["borrower_id"], channel, at, contact_id=contact_id)
     if request.at > now + CLOCK_SLACK:
         raise DomainError("a contact is logged once it happened, not ahead of time")
     if request.at < now - LATE_LOG:
@@ -95,8 +98,6 @@ def log_desk_contact(
             "a contact is logged within a day of it (older attempts come in through the "
             "contact feed): the escalation guards count what the desk logs"
         )
-    if request.borrower_id != record.borrower["borrower_id"]:
-        raise DomainError(f"borrower {request.borrower_id!r} is not the borrower of {loan_id!r}")
     file = load_file(contacts, request.borrower_id)
     decision = decide_in_file(file, resolve_request(file, terms, request), terms)
     subject = f"loan:{loan_id}"

@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
-from arrears.domain.contact import ContactRequest
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import check_escalation
 from arrears.domain.field_visits import VisitReport, VisitRequest
@@ -134,8 +133,7 @@ def report_visit(
         raise Forbidden("a visit is reported by one of the collectors who made it")
     if not visit["decided_at"] <= report.visited_at <= now + timedelta(minutes=5):
         raise DomainError("a visit is made after its approval and reported once it happened")
-    borrower = open_case(cases, who, visit["loan_id"]).borrower["borrower_id"]
-    attempt = ContactRequest(borrower, "visit", report.visited_at)
+    attempt = ("visit", report.visited_at, None)
     log_desk_contact(
         cases, contacts, log, terms, who, visit["loan_id"], attempt, report.outcome, now
     )

@@ -9,7 +9,7 @@ from arrears.domain.access import Permission, Principal, require
 from arrears.domain.escalation import check_escalation
 from arrears.domain.ladder import Ladder
 from arrears.domain.legal_track import LegalStep, check_next, deadline_after
-from arrears.services.casework import audit, open_case
+from arrears.services.casework import audit, require_case
 from arrears.services.casework_ports import CaseStore
 from arrears.services.field_visit import GuardRefused
 from arrears.services.track_ports import TrackStore
@@ -29,7 +29,7 @@ def add_legal_step(
 ) -> None:
     """Record the next step of a case's legal track, with its cost and any legal deadline."""
     require(who, Permission.LEGAL)
-    open_case(cases, who, loan_id)
+    require_case(cases, who, loan_id)
     current = track.legal_case(loan_id)
     steps = current["steps"] if current else []
     check_next([s["step"] for s in steps], step, steps[-1]["on"] if steps else None)

@@ -63,7 +63,7 @@ class SqlEngineStore:
             borrowers = read_frame(conn, _BORROWERS_SQL, _BORROWERS)
             # An ISO instant compares right both as SQLite text and as a PostgreSQL timestamp.
             since = f"{as_of - timedelta(days=HISTORY_DAYS)} 00:00:00"
-            attempts = read_frame(conn, _ATTEMPTS_SQL, _ATTEMPTS, since=since).sort(
+            attempts = read_frame(conn, ATTEMPTS_SQL, ATTEMPTS, since=since).sort(
                 "at", maintain_order=True
             )
             holds = read_frame(
@@ -74,7 +74,7 @@ class SqlEngineStore:
             )
             done = read_frame(
                 conn, "SELECT loan_id, action, planned_for, status, outcome FROM outbox"
-                " WHERE status <> 'planned'", _DONE,
+                " WHERE status <> 'planned'", DONE,
             )  # fmt: skip
             cases = read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
             promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
@@ -106,15 +106,15 @@ class SqlEngineStore:
 
 _BORROWERS_SQL = "SELECT borrower_id, phone, timezone FROM borrowers"
 _BORROWERS = {"borrower_id": pl.String, "phone": pl.String, "timezone": pl.String}
-_ATTEMPTS_SQL = (
+ATTEMPTS_SQL = (
     "SELECT borrower_id, contact_id, channel, to_phone, at, outcome FROM contact_attempts"
     " WHERE at >= :since"
 )
-_ATTEMPTS = {"borrower_id": pl.String, "contact_id": pl.String, "channel": pl.String,
+ATTEMPTS = {"borrower_id": pl.String, "contact_id": pl.String, "channel": pl.String,
              "to_phone": pl.String, "at": _UTC, "outcome": pl.String}  # fmt: skip
 _HOLDS = {"borrower_id": pl.String, "kind": pl.String, "starts_on": pl.Date, "ends_on": pl.Date}
 _OPT_OUTS = {"borrower_id": pl.String, "channel": pl.String, "since": _UTC}
-_DONE = {"loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "status": pl.String,
+DONE = {"loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "status": pl.String,
          "outcome": pl.String}  # fmt: skip
 
 

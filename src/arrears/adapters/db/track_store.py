@@ -3,14 +3,18 @@
 from datetime import date, datetime
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Engine, and_, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps
+from arrears.adapters.db.engine_store import ATTEMPTS, ATTEMPTS_SQL, DONE
+from arrears.adapters.db.frames_io import read_frame
 from arrears.adapters.db.instants import utc
-from arrears.adapters.db.tables import contact_attempts, loans, outbox
+from arrears.adapters.db.tables import loans
+from arrears.adapters.people_index import LoanHistory
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import ActionRecord
@@ -24,20 +28,27 @@ class SqlTrackStore:
         self.engine = engine
 
     def history(self, loan_id: str) -> list[ActionRecord]:
-        """The case's actions on record: calls from the contact log (each once), the plan's
-        worked actions but calls, and the legal track's letters."""
+        """The case's actions on record, by the nightly run's rules (people_index.LoanHistory:
+        calls from the contact log, each once; the plan's worked actions), and the legal
+        track's letters."""
         with self.engine.connect() as conn:
-            owner = select(loans.c.borrower_id).where(loans.c.loan_id == loan_id).scalar_subquery()
-            a = contact_attempts.c
-            calls = conn.execute(
-                select(a.at, a.outcome).where(a.borrower_id == owner, a.channel == "call")
-            ).all()
-            o = outbox.c
-            worked = conn.execute(
-                select(o.action, o.planned_for, o.status, o.outcome).where(
-                    o.loan_id == loan_id, o.status != "planned", o.action != "call"
-                )
-            ).all()
+            owner = conn.execute(
+                select(loans.c.borrower_id).where(loans.c.loan_id == loan_id)
+            ).scalar_one()
+            attempts = read_frame(
+                conn,
+                ATTEMPTS_SQL + " AND borrower_id = :who",
+                ATTEMPTS,
+                since="0001-01-01 00:00:00",
+                who=owner,
+            )
+            done = read_frame(
+                conn,
+                "SELECT loan_id, action, planned_for, status, outcome FROM"
+                " outbox WHERE status <> 'planned' AND loan_id = :loan",
+                DONE,
+                loan=loan_id,
+            )
             letters = (
                 conn.execute(
                     select(legal_steps.c.on)
@@ -47,13 +58,9 @@ class SqlTrackStore:
                 .scalars()
                 .all()
             )
-        records = [ActionRecord("call", utc(at).date(), outcome) for at, outcome in calls]
-        records += [
-            ActionRecord(action, on, outcome or ("done" if status == "done" else "failed"))
-            for action, on, status, outcome in worked
-        ]
-        records += [ActionRecord("lawyers_letter", on, "sent") for on in letters]
-        return records
+        owners = pl.DataFrame({"loan_id": [loan_id], "borrower_id": [owner]})
+        records = LoanHistory(attempts, done, owners).of([loan_id]).get(loan_id, [])
+        return [*records, *(ActionRecord("lawyers_letter", on, "sent") for on in letters)]
 
     # ── field visits ─────────────────────────────────────────────────────────────────────
 
@@ -127,9 +134,13 @@ class SqlTrackStore:
             raise DomainError(f"the legal track of {loan_id!r} was opened meanwhile") from None
 
     def _add_step(
-        self, loan_id: str, step: LegalStep, deadline: tuple[str, date] | None, by: str,
+        self,
+        loan_id: str,
+        step: LegalStep,
+        deadline: tuple[str, date] | None,
+        by: str,
         audit: AuditEntry,
-    ) -> None:  # fmt: skip
+    ) -> None:
         with self.engine.begin() as conn:
             append_audit(conn, audit)  # first: the write lock before any read (see _place)
             legal_id = _legal_id(conn, loan_id, step, by)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from arrears.bootstrap import App
 from arrears.domain.access import PERMISSIONS, scope_of
 from arrears.domain.approvals import Proposal, ProposalKind
-from arrears.domain.contact import ContactRequest, Hold
+from arrears.domain.contact import Hold
 from arrears.domain.errors import DomainError
 from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
@@ -199,9 +199,6 @@ def log_contact(
     """Log a contact attempt: the rules are asked first; a forbidden contact is refused
     (409, with the rules) and nothing is recorded but the refusal in the audit log."""
     now = request.app.state.clock()
-    record = casework.open_case(app.desk, actor.principal, loan_id)
-    borrower = record.borrower["borrower_id"]
-    request_ = ContactRequest(borrower, body.channel, body.at or now, contact_id=body.contact_id)
     stored = desk_contact.log_desk_contact(
         app.desk,
         app.contacts,
@@ -209,7 +206,7 @@ def log_contact(
         app.contact_terms,
         actor.principal,
         loan_id,
-        request_,
+        (body.channel, body.at or now, body.contact_id),
         body.outcome,
         now,
     )
@@ -276,7 +273,7 @@ def place_hold(
     loan_id: Id, body: HoldIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
     """Pause collection of the case's borrower (dispute, hardship, deceased, cease contact)."""
-    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     hold = Hold(body.kind, body.starts_on, body.ends_on, body.note)
     desk_contact.place_case_hold(
         app.desk, app.contacts, actor.principal, loan_id, hold, request.app.state.clock()

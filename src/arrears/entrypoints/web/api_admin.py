@@ -37,7 +37,7 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
         "buckets": {b: {"cases": n, "past_due": format_amount(t)}
                     for b, (n, t) in f.buckets.items()},
         "stages": dict(f.stages), "promises": dict(f.promises),
-        "promise_kept_rate": None if board.kept_rate is None else _decimal(board.kept_rate),
+        "promise_kept_rate": None if board.kept_rate is None else decimal_text(board.kept_rate),
         "collected_by_collector": {c or "unassigned": format_amount(v)
                                    for c, v in f.collected_by_collector.items()},
         "collected_by_agency": {
@@ -48,7 +48,7 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
         "blocked_by_rule": dict(f.blocked_by_rule),
         "flow_rates": [
             {"month": r.month, "from": r.source, "to": r.target,
-             "rate": None if r.rate is None else _decimal(r.rate)}
+             "rate": None if r.rate is None else decimal_text(r.rate)}
             for r in board.flows
         ],
     }  # fmt: skip
@@ -186,6 +186,6 @@ def activate(
     return {"user_id": user_id, "active": body.active}
 
 
-def _decimal(rate: Fraction) -> str:
+def decimal_text(rate: Fraction) -> str:
     """A rate as a decimal with four places ("0.6667")."""
     return str((Decimal(rate.numerator) / Decimal(rate.denominator)).quantize(Decimal("0.0001")))

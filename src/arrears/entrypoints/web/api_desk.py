@@ -135,7 +135,7 @@ def request_visit(
 ) -> dict[str, Any]:
     """Request a field visit: refused (409, with the missing steps) until the ladder's
     gentler steps are on record; then it waits for a supervisor."""
-    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     now = request.app.state.clock()
     wanted = VisitRequest(
         loan_id, actor.user.user_id, tuple(body.collectors), body.planned_on, body.reason
@@ -198,7 +198,7 @@ def legal_step(
 ) -> dict[str, Any]:
     """Record the next step of the case's legal track (the first, a lawyer's letter, once
     the ladder's guard finds the notice sent and the agency tried)."""
-    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     step = LegalStep(
         body.step,
         body.on,

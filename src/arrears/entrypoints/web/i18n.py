@@ -15,7 +15,6 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 LOCALE_DIR = Path(__file__).with_name("locale")
-LOCALES = ("zh-CN", "zh-TW", "en")
 DEFAULT = "zh-CN"
 NAMES = {"zh-CN": "简体中文", "zh-TW": "繁體中文", "en": "English"}
 

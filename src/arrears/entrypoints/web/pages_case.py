@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from arrears.domain.access import Permission
 from arrears.domain.approvals import Proposal, ProposalKind
-from arrears.domain.contact import OUTCOMES, ContactRequest, Hold
+from arrears.domain.contact import OUTCOMES, Hold
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_track import STEPS
 from arrears.domain.money import format_amount, parse_amount
@@ -115,13 +115,10 @@ def log_contact(
     contact_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Log a contact: refused with the rules' reasons when they forbid it now."""
+    casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     if channel not in DESK_CHANNELS:
         raise DomainError(f"the desk logs {', '.join(DESK_CHANNELS)}; not {channel!r}")
     now = request.app.state.clock()
-    record = casework.open_case(app.desk, actor.principal, loan_id)
-    wanted = ContactRequest(
-        record.borrower["borrower_id"], channel, now, contact_id=contact_id or None
-    )
     stored = desk_contact.log_desk_contact(
         app.desk,
         app.contacts,
@@ -129,7 +126,7 @@ def log_contact(
         app.contact_terms,
         actor.principal,
         loan_id,
-        wanted,
+        (channel, now, contact_id or None),
         outcome,
         now,
     )
@@ -215,7 +212,7 @@ def hold(
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Pause collection for a dispute or hardship, from today."""
-    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     now = request.app.state.clock()
     place_case_hold(
         app.desk,

@@ -58,7 +58,7 @@ def visit_request(
     reason: Annotated[str, Form(max_length=500)],
 ) -> Response:
     """Request a field visit with a colleague."""
-    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     now = request.app.state.clock()
     wanted = VisitRequest(
         loan_id, actor.user.user_id, (actor.user.user_id, second), planned_on, reason
@@ -134,7 +134,7 @@ def legal_step(
     performance_due: Annotated[date | None, Form()] = None,
 ) -> Response:
     """Record the next step of the legal track."""
-    casework.open_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     taken = LegalStep(
         step, on, parse_amount(cost or "0"), court or None, case_number or None, performance_due
     )
