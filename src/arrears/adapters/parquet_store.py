@@ -487,8 +487,9 @@ class ParquetEngineStore:
 
 def _refuse_unknown_loans(payments: pl.DataFrame, loan_ids: pl.Series) -> None:
     """Money for a loan the book does not have is refused, not dropped (CONTRACT.md: a
-    payment names a known loan)."""
-    unknown = payments.join(loan_ids.to_frame(), on="loan_id", how="anti")
+    payment names a known loan). `loan_ids` are sorted (looked up by bisection, not hashed:
+    a night's payments are few, the book's loans many)."""
+    unknown = payments.filter(pl.Series(positions(loan_ids, payments.get_column("loan_id")) < 0))
     if unknown.height:
         shown = ", ".join(f"{p} (loan {loan})" for p, loan in
                           unknown.select("payment_id", "loan_id").head(5).iter_rows())  # fmt: skip
@@ -571,17 +572,21 @@ def _whole_table(rows: pl.DataFrame, frames: RunFrames) -> pl.DataFrame:
 def _delta(at: np.ndarray, rows: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
     """The rows tonight changed, with their positions: the worked loans' (`rows`, at `at`).
     A resting loan's row stays as it was, its case too (pipeline.stages)."""
-    mine = _aligned_cases(cases, rows.get_column("loan_id"))
+    mine = _aligned_cases(cases, rows.get_column("loan_id"), at)
     changed = pl.concat([rows.select(*(n for n in DYNAMIC if n not in CASE)), mine],
                         how="horizontal")  # fmt: skip
     return changed.select(pl.Series("at", at, pl.UInt32), *DYNAMIC).cast(DYNAMIC)
 
 
-def _aligned_cases(cases: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
-    """The case columns of every loan of `ids` (sorted), null for a loan without a case."""
+def _aligned_cases(
+    cases: pl.DataFrame, ids: pl.Series, at: np.ndarray | None = None
+) -> pl.DataFrame:
+    """The case columns of every loan of `ids` (sorted), null for a loan without a case;
+    `at`: where `ids` are in the loan table (when every loan has a case, theirs are there)."""
     names = list(CASE)
-    if cases.get_column("loan_id").equals(ids):
-        return cases.select(pl.col(c).cast(CASE[c]) for c in names)
+    mine = cases[at] if at is not None and cases.height > int(at.max(initial=-1)) else cases
+    if mine.get_column("loan_id").equals(ids):
+        return mine.select(pl.col(c).cast(CASE[c]) for c in names)
     at = positions(cases.get_column("loan_id"), ids)
     found = pl.Series(at >= 0)
     picked = cases.select(names)[np.maximum(at, 0)]

@@ -40,14 +40,15 @@ LOAN_COLUMNS = ("loan_id", "borrower_id", "product", "grace_days", "credit", "ch
 
 
 def summarise_loans(
-    loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date, watch: int = 0
+    loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date, watch: tuple[int, ...] = ()
 ) -> pl.DataFrame:
     """One row per loan of `loans`: LOAN_COLUMNS and SUMMARY_SCHEMA on as_of.
 
     `wake_on` is the first later day on which anything about the loan may change unless money
     arrives: a line falls due, crosses into "past" with something owing, or may still accrue
     or cross grace (then as_of + 1); its days past due grow (then as_of + 1 too); or its next
-    due date comes within `watch` days (a stage rule may read the days to the next due date).
+    due date comes within one of the `watch` days (a stage rule reads whether the days to the
+    next due date are within N: that changes on the day N is reached, not on the days after).
     Lines are summed by position (loans sorted by loan_id, each loan's lines together).
     """
     li = line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
@@ -90,7 +91,7 @@ def summarise_loans(
         least(np.full(li.size, day + 1), live),
         tail["tail_first_due"],
         np.where(oldest != _NEVER, day + 1, _NEVER),
-        np.where(next_after != _NEVER, np.maximum(next_after - watch, day + 1), _NEVER),
+        _first_crossing(next_after, watch, day),
     ])  # fmt: skip
     summary = pl.DataFrame({
         "oldest": _dates(oldest),
@@ -105,6 +106,17 @@ def summarise_loans(
         "wake_on": _dates(wake),
     })  # fmt: skip
     return pl.concat([loans.select(LOAN_COLUMNS), summary], how="horizontal").cast(SUMMARY_SCHEMA)
+
+
+def _first_crossing(next_due: np.ndarray, watch: tuple[int, ...], day: int) -> np.ndarray:
+    """Per loan, the first day after `day` on which its next due date is `t` days away for a
+    `t` of `watch` (_NEVER: none; a due date of _NEVER is none)."""
+    first = np.full(next_due.size, _NEVER, dtype=np.int64)
+    for days in watch:
+        crossing = next_due - days
+        ahead = (next_due != _NEVER) & (crossing > day)
+        first = np.where(ahead, np.minimum(first, crossing), first)
+    return first
 
 
 def _tail(loans: pl.DataFrame) -> dict[str, Any]:

@@ -78,12 +78,13 @@ def stage_expr(ladder: Ladder, absent: frozenset[str] = frozenset()) -> pl.Expr:
     return result
 
 
-def watch_days(ladders: Mapping[str, Ladder]) -> int:
-    """How many days ahead of a loan's next due date its stage may change with nothing else
-    changing: the widest `due_within` of any rule, or the default pre-due days."""
-    rules = [rule.due_within for ladder in ladders.values() for stage in ladder.stages
-             for rule in stage.entry if rule.due_within is not None]  # fmt: skip
-    return max([PRE_DUE_DAYS, *rules])
+def watch_days(ladders: Mapping[str, Ladder]) -> tuple[int, ...]:
+    """The days before a loan's next due date on which its stage may change with nothing else
+    changing: every `due_within` of any rule, and the default pre-due days (a rule reads
+    `0 <= days to next due <= N`, so its truth changes only on the day N is reached)."""
+    rules = {rule.due_within for ladder in ladders.values() for stage in ladder.stages
+             for rule in stage.entry if rule.due_within is not None}  # fmt: skip
+    return tuple(sorted({PRE_DUE_DAYS, *rules}))
 
 
 def stage_facts(states: pl.DataFrame) -> pl.DataFrame:
