@@ -18,6 +18,8 @@ import pyarrow.parquet as pq
 
 from arrears.adapters.book_folder import part_files
 from arrears.batch.book import INSTALMENT_SCHEMA
+from arrears.batch.grouped import Ints, group_starts
+from arrears.batch.ledger_arrays import day_number
 
 SEGMENT = "instalment_states"
 SETTLED = "settled_lines"
@@ -43,33 +45,33 @@ def settled_on(as_of: date) -> pl.Expr:
 
 
 def place_segment(
-    lines: pl.DataFrame, wake: pl.DataFrame, as_of: date
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Active lines (each loan's together, in due order) put in their loan's `wake_on` order
-    (`wake`: loan_id, wake_on); per loan, where its lines fallen due by `as_of` are (seg_row,
-    seg_rows) and, right after them, its lines not yet due (tail_row, tail_rows).
+    lines: pl.DataFrame, li: Ints, wake: Ints, as_of: date
+) -> tuple[pl.DataFrame, dict[str, Ints]]:
+    """Active lines (each loan's together, in due order; `li`: each line's loan position) put
+    in their loan's wake order (`wake`: per loan, its wake day, _NEVER last); per loan, where
+    its lines fallen due by `as_of` are (seg_row, seg_rows) and, right after them, its lines
+    not yet due (tail_row, tail_rows); 0 for a loan without active lines.
 
     The sort is stable: loans that wake together keep the order they came in (most of a
     night's loans wake tomorrow and came in first, so the lines mostly stay where they are)."""
-    runs = lines.select(
-        pl.col("loan_id").rle_id().alias("run"), "loan_id", (pl.col("due_date") <= as_of).alias("h")
-    ).group_by("run", maintain_order=True).agg(
-        pl.col("loan_id").first(), pl.len().cast(pl.Int64).alias("n"),
-        pl.col("h").sum().cast(pl.Int64).alias("heads"),
-    )  # fmt: skip
-    spans = runs.with_columns((pl.col("n").cum_sum() - pl.col("n")).alias("old"))
-    spans = spans.join(wake, on="loan_id", how="left", maintain_order="left").sort(
-        "wake_on", nulls_last=True, maintain_order=True
+    starts = group_starts(li)
+    counts = np.diff(np.append(starts, li.size))
+    loans = li[starts]
+    due = lines.get_column("due_date").to_physical().cast(pl.Int64).to_numpy()
+    heads = (
+        np.add.reduceat((due <= day_number(as_of)).astype(np.int64), starts) if li.size else counts
     )
-    counts = spans.get_column("n").to_numpy()
-    starts = np.cumsum(counts) - counts
-    order = np.repeat(spans.get_column("old").to_numpy() - starts, counts) + np.arange(counts.sum())
-    heads = spans.get_column("heads").to_numpy()
-    placed = spans.select(
-        "loan_id", pl.Series("seg_row", starts, pl.Int64), pl.Series("seg_rows", heads),
-        pl.Series("tail_row", starts + heads, pl.Int64), pl.Series("tail_rows", counts - heads),
-    )  # fmt: skip
-    return lines[order], placed
+    runs = np.argsort(wake[loans], kind="stable")
+    counts, starts, loans, heads = counts[runs], starts[runs], loans[runs], heads[runs]
+    placed_at = np.cumsum(counts) - counts
+    order = np.repeat(starts - placed_at, counts) + np.arange(li.size)
+    spans = {name: np.zeros(wake.size, dtype=np.int64)
+             for name in ("seg_row", "seg_rows", "tail_row", "tail_rows")}  # fmt: skip
+    spans["seg_row"][loans] = placed_at
+    spans["seg_rows"][loans] = heads
+    spans["tail_row"][loans] = placed_at + heads
+    spans["tail_rows"][loans] = counts - heads
+    return lines[order], spans
 
 
 def write_segment(folder: Path, lines: pl.DataFrame) -> None:

@@ -65,10 +65,13 @@ from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.contact_plan import People
+from arrears.batch.grouped import mins_by_key, sums_by_key
+from arrears.batch.ledger_arrays import line_positions
 from arrears.batch.pipeline import RunContext, RunFrames
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 
+_NEVER = int(np.iinfo(np.int32).max)  # no such day (a loan that never wakes by itself)
 CHAIN_LIMIT = 10  # delta runs after a base before the next night writes a base again
 _WHOLE_BOOK_INPUTS = ("loans", "installments")  # a change here sends a night down the long way
 
@@ -225,12 +228,18 @@ class ParquetEngineStore:
         as_of, terms = ctx.as_of, ctx.terms
         chain = chain_of(self.folder, previous)
         table = read_loan_table(self.folder.state, chain)
-        payments = self._new_payments(previous, prints, as_of)
-        _refuse_unknown_loans(payments, table.get_column("loan_id"))
-        tonight = book_night.split(table, payments, previous.as_of, as_of)
-        worked = book_night.worked_book(self.folder, table, tonight, payments, as_of)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The people and promises are read beside the worked loans' lines (Polars works
+            # without the GIL: the two reads overlap on a second core).
+            asked = pool.submit(self._people, table, as_of, terms)
+            promised = pool.submit(self._promises, previous)
+            payments = self._new_payments(previous, prints, as_of)
+            _refuse_unknown_loans(payments, table.get_column("loan_id"))
+            tonight = book_night.split(table, payments, previous.as_of, as_of)
+            worked = book_night.worked_book(self.folder, table, tonight, payments, as_of)
+            people, history, reach = asked.result()
+            promises = promised.result()
         book = worked.book
-        people, history, reach = self._people(table, as_of, terms)
         fresh = table.get_column("loan_id").gather(tonight.rebuilt)
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
         self._night = _Night(previous, prints, key, reach, chain, table, None, fresh, at,
@@ -238,8 +247,7 @@ class ParquetEngineStore:
         return RunFrames(
             book, people, stored=book_night.stored(table, tonight),
             replay=fresh.to_frame(), history=history,
-            cases=book_night.stored_cases(table, previous.as_of),
-            promises=self._promises(previous),
+            cases=book_night.stored_cases(table, previous.as_of), promises=promises,
         )  # fmt: skip
 
     def _new_payments(
@@ -296,15 +304,17 @@ class ParquetEngineStore:
         folder = self.folder.begin(as_of)
         name = f"run-{as_of}-{secrets.token_hex(4)}"
         lines = frames.book.instalments
+        li = line_positions(frames.book.loans.get_column("loan_id"), lines.get_column("loan_id"))
         settled = lines.select(settled_on(as_of)).to_series()
         mine = _worked_summaries(frames.summaries, frames.book.loans)
-        active = lines.filter(~settled)
-        placed, spans = place_segment(active, mine.select("loan_id", "wake_on"), as_of)
+        active, kept = lines.filter(~settled), li[~settled.to_numpy()]
+        wake = mine.get_column("wake_on").to_physical().cast(pl.Int64).fill_null(_NEVER)
+        placed, spans = place_segment(active, kept, wake.to_numpy(), as_of)
         with ThreadPoolExecutor(max_workers=2) as pool:
             segment = pool.submit(write_segment, folder, placed)
             write_settled(folder, lines.filter(settled))
-            rows = self._worked_rows(frames, mine, night, spans, _tail_totals(active, as_of), name,
-                                 as_of)  # fmt: skip
+            tails = _tail_totals(active, kept, mine.height, as_of)
+            rows = self._worked_rows(frames, mine, night, spans, tails, name, as_of)
             base = night.table is None or len(night.chain) >= CHAIN_LIMIT
             if night.table is None:
                 table = _whole_table(rows, frames)
@@ -318,12 +328,12 @@ class ParquetEngineStore:
                     .clone()
                     .scatter(night.at, rows.get_column("segment").cast(pl.Categorical()))
                 )
-                tails = (
+                tail_segments = (
                     night.table.get_column("tail_segment")
                     .clone()
                     .scatter(night.at, rows.get_column("tail_segment").cast(pl.Categorical()))
                 )
-                segments = pl.concat([segments, tails])
+                segments = pl.concat([segments, tail_segments])
                 at_rows = delta.get_column("at").to_numpy()
                 write_loan_table(
                     folder, scatter_rows(night.table, at_rows, delta) if base else delta
@@ -343,42 +353,45 @@ class ParquetEngineStore:
         frames: RunFrames,
         summaries: pl.DataFrame,
         night: _Night,
-        spans: pl.DataFrame,
-        tails: pl.DataFrame,
+        spans: dict[str, np.ndarray],
+        tails: dict[str, pl.Series],
         name: str,
         as_of: date,
     ) -> pl.DataFrame:
         """The worked loans' new rows (without their case): totals, summaries (`summaries`:
-        theirs), lines (`tails`: what their new tails add up to), and the payments they have
-        applied."""
+        theirs), lines (`spans`, `tails`: per worked loan, where its active lines are and what
+        its new tail adds up to), and the payments they have applied."""
         worked = frames.book.loans
         if "tail_principal" not in worked.columns:
             worked = worked.with_columns(value.alias(n) for n, value in TAIL_NONE.items())
         rows = pl.concat([worked.drop("credit", "charged"), summaries.drop(
             "loan_id", "borrower_id", "product", "grace_days")], how="horizontal")  # fmt: skip
-        fresh = rows.get_column("loan_id").is_in(night.fresh.implode())
+        ids = rows.get_column("loan_id")
+        fresh = pl.Series(positions(night.fresh.sort(), ids) >= 0 if night.fresh.len()
+                          else np.zeros(rows.height, dtype=np.bool_))  # fmt: skip
         rows = self._lines_of(rows, spans, tails, night, fresh, name, as_of)
         if night.table is None:
             assert night.payments is not None
             return rows.join(_watermark(night.payments, worked), on="loan_id", how="left",
                              maintain_order="left")  # fmt: skip
         seen = night.table.select("payments_seen", "payments_sum")[night.at]
-        applied = frames.applied.group_by("loan_id").agg(
-            pl.len().cast(pl.Int64).alias("n"), pl.col("amount").sum().alias("s")
-        )
-        got = rows.select("loan_id").join(applied, on="loan_id", how="left", maintain_order="left")
+        # Each payment applied tonight is a worked loan's: found by bisection, summed by loan.
+        at = positions(ids, frames.applied.get_column("loan_id"))
+        count = np.bincount(at, minlength=rows.height).astype(np.int64)
+        total = np.zeros(rows.height, dtype=np.int64)
+        np.add.at(total, at, frames.applied.get_column("amount").to_numpy())
         return rows.with_columns(
             pl.when(fresh).then(0).otherwise(seen.get_column("payments_seen"))
-            .add(got.get_column("n").fill_null(0)).alias("payments_seen"),
+            .add(pl.Series(count)).alias("payments_seen"),
             pl.when(fresh).then(0).otherwise(seen.get_column("payments_sum"))
-            .add(got.get_column("s").fill_null(0)).alias("payments_sum"),
+            .add(pl.Series(total)).alias("payments_sum"),
         )  # fmt: skip
 
     def _lines_of(
         self,
         rows: pl.DataFrame,
-        spans: pl.DataFrame,
-        tails: pl.DataFrame,
+        spans: dict[str, np.ndarray],
+        tails: dict[str, pl.Series],
         night: _Night,
         fresh: pl.Series,
         name: str,
@@ -387,18 +400,8 @@ class ParquetEngineStore:
         """Worked loans' rows with where their active lines now are (tonight's segment: those
         fallen due, then the tail of those all of whose lines were loaded; the others' tails
         stay where they were), and since when their settled lines count (tonight, for loans
-        built afresh)."""
-        spans = spans.sort("loan_id")  # the loans with active lines, as a subsequence of rows
-        has = rows.get_column("loan_id").is_in(spans.get_column("loan_id").implode())
-        where = has.arg_true()
-
-        def placed(column: str) -> pl.Series:
-            return pl.Series(column, np.zeros(rows.height, np.int64)).scatter(
-                where, spans.get_column(column)
-            )
-
+        built afresh: `fresh`)."""
         whole = pl.Series(night.whole)
-        got = rows.select("loan_id").join(tails, on="loan_id", how="left", maintain_order="left")
         kept = (
             night.table.select("lines_since", "tail_segment", "tail_row", "tail_rows")[night.at]
             if night.table is not None
@@ -409,6 +412,9 @@ class ParquetEngineStore:
             """The column as stored (a whole-book night loaded every loan whole)."""
             return kept.get_column(column) if kept is not None else pl.lit(None)
 
+        def placed(column: str) -> pl.Series:
+            return pl.Series(column, spans[column])
+
         new_tail = placed("tail_rows")
         return rows.with_columns(
             pl.when(placed("seg_rows") > 0).then(pl.lit(name)).otherwise(None).alias("segment"),
@@ -417,8 +423,7 @@ class ParquetEngineStore:
             .otherwise(was("tail_segment").cast(pl.String)).alias("tail_segment"),
             pl.when(whole).then(placed("tail_row")).otherwise(was("tail_row")).alias("tail_row"),
             pl.when(whole).then(new_tail).otherwise(was("tail_rows")).alias("tail_rows"),
-            *(pl.when(whole).then(_filled(got.get_column(n), TAIL_NONE_VALUES[n]))
-              .otherwise(pl.col(n)).alias(n) for n in TAIL_SCHEMA),
+            *(pl.when(whole).then(tails[n]).otherwise(pl.col(n)).alias(n) for n in TAIL_SCHEMA),
             pl.when(fresh).then(pl.lit(as_of)).otherwise(was("lines_since")).alias("lines_since"),
         )  # fmt: skip
 
@@ -509,32 +514,44 @@ TAIL_NONE = {
     "tail_open": pl.lit(False), "tail_next_due": pl.lit(None, pl.Date),
     "tail_first_due": pl.lit(None, pl.Date),
 }  # fmt: skip
-TAIL_NONE_VALUES: dict[str, Any] = {
-    "tail_principal": 0, "tail_penalty": 0, "tail_open": False, "tail_next_due": None,
-    "tail_first_due": None,
-}  # fmt: skip
 
 
-def _filled(values: pl.Series, default: Any) -> pl.Series:
-    """Values with nulls as `default` (None: left null)."""
-    return values if default is None else values.fill_null(default)
-
-
-def _tail_totals(active: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """What each loan's active lines not yet due add up to (book.TAIL_SCHEMA)."""
-    future = active.filter(pl.col("due_date") > as_of)
+def _tail_totals(
+    active: pl.DataFrame, li: np.ndarray, loans: int, as_of: date
+) -> dict[str, pl.Series]:
+    """What each loan's active lines not yet due add up to (book.TAIL_SCHEMA), per loan
+    position (`li`: each line's; a loan without such lines: 0, False and no dates)."""
     owed = (
         pl.col("principal_due") - pl.col("paid_principal") + pl.col("interest_due")
         - pl.col("paid_interest") + pl.col("fee_due") - pl.col("paid_fees")
         + pl.col("penalty_charged") - pl.col("paid_penalty")
     )  # fmt: skip
-    return future.group_by("loan_id").agg(
-        (pl.col("principal_due") - pl.col("paid_principal")).sum().alias("tail_principal"),
-        (pl.col("penalty_charged") - pl.col("paid_penalty")).sum().alias("tail_penalty"),
-        (owed > 0).any().alias("tail_open"),
-        pl.col("due_date").filter(owed > 0).min().alias("tail_next_due"),
-        pl.col("due_date").min().alias("tail_first_due"),
+    c = active.select(
+        (pl.col("due_date") > as_of).alias("future"),
+        pl.col("due_date").to_physical().cast(pl.Int64).alias("due"),
+        (pl.col("principal_due") - pl.col("paid_principal")).alias("principal"),
+        (pl.col("penalty_charged") - pl.col("paid_penalty")).alias("penalty"),
+        (owed > 0).alias("owed"),
     )
+    n = {name: c.get_column(name).to_numpy() for name in c.columns}
+    future = n["future"]
+    keys = li[future]
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return sums_by_key(keys, values[future].astype(np.int64), loans)
+
+    def least(where: np.ndarray) -> pl.Series:
+        days = mins_by_key(keys, np.where(where, n["due"], _NEVER)[future], loans, _NEVER)
+        series = pl.Series(days, dtype=pl.Int64)
+        return series.set(series == _NEVER, None).cast(pl.Int32).cast(pl.Date)
+
+    return {
+        "tail_principal": pl.Series(total(n["principal"])),
+        "tail_penalty": pl.Series(total(n["penalty"])),
+        "tail_open": pl.Series(total(n["owed"]) > 0),
+        "tail_next_due": least(n["owed"]),
+        "tail_first_due": least(np.ones(future.size, dtype=np.bool_)),
+    }
 
 
 def _tables_read(chain: list[str], segments: pl.Series) -> dict[str, set[str]]:
