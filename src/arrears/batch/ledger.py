@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+POSITION = "loan_position"  # a record's loan's position in the book the run advanced
 CHARGE_SCHEMA = pl.Schema(
     {
         "loan_id": pl.String,
@@ -58,8 +59,9 @@ class Postings:
         if frame.height:
             getattr(self, kind).append(frame)
 
-    def frame(self, kind: str) -> pl.DataFrame:
-        """Everything of one kind posted so far."""
+    def frame(self, kind: str, *, positions: bool = False) -> pl.DataFrame:
+        """Everything of one kind posted so far (with each record's loan position too)."""
         schema = {"charges": CHARGE_SCHEMA, "cuts": CUT_SCHEMA, "allocations": ALLOCATION_SCHEMA}
-        parts = [part.select(list(schema[kind])).cast(schema[kind]) for part in getattr(self, kind)]
-        return pl.concat(parts) if parts else pl.DataFrame(schema=schema[kind])
+        wanted = pl.Schema({**schema[kind], POSITION: pl.Int64()} if positions else schema[kind])
+        parts = [part.select(list(wanted)).cast(wanted) for part in getattr(self, kind)]
+        return pl.concat(parts) if parts else pl.DataFrame(schema=wanted)

@@ -1,10 +1,13 @@
-"""Posting records (charges, cap cuts, allocations) as frames, from the ledger's columns."""
+"""Posting records (charges, cap cuts, allocations) as frames, from the ledger's columns.
+
+Each record also keeps its loan's position in the run's book (ledger.POSITION), by which the
+tables written are put in loan order without sorting texts."""
 
 import numpy as np
 import polars as pl
 
 from arrears.batch.grouped import Ints
-from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA, CUT_SCHEMA
+from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA, CUT_SCHEMA, POSITION
 from arrears.batch.ledger_arrays import LedgerArrays
 
 
@@ -36,6 +39,7 @@ def charge_records(
         "loan_id": ledger.loan_ids(loans), "seq": seq, "kind": _kinds(kind, n),
         "posted_on": _dates(posted_on, n), "first_day": _dates(first, n),
         "last_day": _dates(last, n), "base": base, "daily": daily, "amount": amount,
+        POSITION: loans,
     }).cast(CHARGE_SCHEMA)  # fmt: skip
 
 
@@ -46,7 +50,7 @@ def cut_records(
     n = loans.size
     return pl.DataFrame({
         "loan_id": ledger.loan_ids(loans), "seq": seq, "kind": _kinds(kind, n),
-        "day": _dates(day, n), "amount": amount,
+        "day": _dates(day, n), "amount": amount, POSITION: loans,
     }).cast(CUT_SCHEMA)  # fmt: skip
 
 
@@ -64,4 +68,5 @@ def allocation_records(
     return pl.DataFrame({
         "loan_id": ledger.loan_ids(loans), "payment_id": _kinds(payment_ids, n), "seq": seq,
         "component": _kinds(component, n), "amount": amount, "paid_on": _dates(day, n),
+        POSITION: loans,
     }).cast(ALLOCATION_SCHEMA)  # fmt: skip
