@@ -304,7 +304,11 @@ class ParquetEngineStore:
         folder = self.folder.begin(as_of)
         name = f"run-{as_of}-{secrets.token_hex(4)}"
         lines = frames.book.instalments
-        li = line_positions(frames.book.loans.get_column("loan_id"), lines.get_column("loan_id"))
+        li = frames.book.line_loans
+        if li is None:  # a book the ledger did not advance (nothing to run)
+            li = line_positions(
+                frames.book.loans.get_column("loan_id"), lines.get_column("loan_id")
+            )
         settled = lines.select(settled_on(as_of)).to_series()
         mine = _worked_summaries(frames.summaries, frames.book.loans)
         active, kept = lines.filter(~settled), li[~settled.to_numpy()]

@@ -27,4 +27,5 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
     # Runs this run extended are written as they stand; the next run may extend them again.
     open_runs = np.flatnonzero(ledger.rows["run_last"] >= first_day[ledger.li])
     out.add("charges", run_records(ledger, open_runs))
-    return book.with_frames(loans=ledger.loans_frame(), instalments=ledger.instalments_frame()), out
+    lines = ledger.instalments_frame()
+    return book.with_frames(ledger.li, loans=ledger.loans_frame(), instalments=lines), out

@@ -40,7 +40,11 @@ LOAN_COLUMNS = ("loan_id", "borrower_id", "product", "grace_days", "credit", "ch
 
 
 def summarise_loans(
-    loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date, watch: tuple[int, ...] = ()
+    loans: pl.DataFrame,
+    instalments: pl.DataFrame,
+    as_of: date,
+    watch: tuple[int, ...] = (),
+    line_loans: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """One row per loan of `loans`: LOAN_COLUMNS and SUMMARY_SCHEMA on as_of.
 
@@ -49,9 +53,14 @@ def summarise_loans(
     or cross grace (then as_of + 1); its days past due grow (then as_of + 1 too); or its next
     due date comes within one of the `watch` days (a stage rule reads whether the days to the
     next due date are within N: that changes on the day N is reached, not on the days after).
-    Lines are summed by position (loans sorted by loan_id, each loan's lines together).
+    Lines are summed by position (loans sorted by loan_id, each loan's lines together;
+    `line_loans`: each line's loan position, when known).
     """
-    li = line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
+    li = (
+        line_loans
+        if line_loans is not None
+        else line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
+    )
     lines = instalments.select(
         pl.col("due_date").to_physical().cast(pl.Int64).alias("due"),
         pl.col("eff_due").to_physical().cast(pl.Int64).fill_null(_NEVER).alias("eff"),

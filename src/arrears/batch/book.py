@@ -5,9 +5,11 @@ stays exact in Int64) and their running totals; instalments carry their balances
 "as of the end of `state_date`": a run advances them day by day to its `as_of`.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 LOAN_SCHEMA = pl.Schema(
@@ -102,10 +104,15 @@ class Book:
     loans: pl.DataFrame
     instalments: pl.DataFrame
     payments: pl.DataFrame
+    # Each instalment's loan position, when the ledger has worked it out (it is the same for
+    # every step after: looking it up again costs a search over the loan ids).
+    line_loans: npt.NDArray[np.int64] | None = field(default=None, compare=False, repr=False)
 
-    def with_frames(self, **frames: pl.DataFrame) -> "Book":
-        """A copy with some frames replaced."""
-        return replace(self, **frames)
+    def with_frames(
+        self, line_loans: npt.NDArray[np.int64] | None = None, **frames: pl.DataFrame
+    ) -> "Book":
+        """A copy with some frames replaced (and the lines' loan positions, when known)."""
+        return replace(self, line_loans=line_loans, **frames)
 
 
 def fresh_instalments(schedule: pl.DataFrame) -> pl.DataFrame:

@@ -105,7 +105,7 @@ def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Each worked loan's dpd, bucket and overdue parts on as_of, and its summary."""
     book = frames.book
     summaries = summarise_loans(
-        book.loans, book.instalments, ctx.as_of, watch_days(ctx.ladders)
+        book.loans, book.instalments, ctx.as_of, watch_days(ctx.ladders), book.line_loans
     ).with_columns(pl.lit(ctx.as_of).alias("summary_day"))
     states = states_from_summaries(summaries, ctx.as_of).drop(
         "summary_day", "next_due", "next_due_after", "wake_on"
