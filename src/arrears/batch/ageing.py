@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from arrears.batch.grouped import mins_by_key, sums_by_key
+from arrears.batch.grouped import group_starts, mins_by_key, sums_by_key
 from arrears.batch.ledger_arrays import day_number, line_positions
 from arrears.domain.stages import PRE_DUE_DAYS
 
@@ -82,12 +82,14 @@ def summarise_loans(
     live = posted & ((c["o_principal"] > 0) | (~c["beyond_grace"] & owes) | (c["pending"] > 0))
     n = loans.height
 
+    starts = group_starts(li)  # the loans' runs of lines, found once for every sum below
+
     def total(values: np.ndarray, where: np.ndarray | None = None) -> pl.Series:
         kept = values if where is None else np.where(where, values, 0)
-        return pl.Series(sums_by_key(li, kept.astype(np.int64), n))
+        return pl.Series(sums_by_key(li, kept.astype(np.int64), n, starts))
 
     def least(values: np.ndarray, where: np.ndarray) -> np.ndarray:
-        return mins_by_key(li, np.where(where, values, _NEVER), n, _NEVER)
+        return mins_by_key(li, np.where(where, values, _NEVER), n, _NEVER, starts)
 
     tail = _tail(loans)
     # The lines left out (the tail) are all due after as_of: they are neither posted nor past.

@@ -19,11 +19,14 @@ def group_starts(keys: npt.NDArray[np.int64]) -> Ints:
     return np.concatenate([np.zeros(1, dtype=np.int64), changes.astype(np.int64)])
 
 
-def sums_by_key(keys: npt.NDArray[np.int64], values: Ints, size: int) -> Ints:
-    """The sum of `values` for each key 0..size-1 (keys grouped; a key with no rows sums to 0)."""
+def sums_by_key(
+    keys: npt.NDArray[np.int64], values: Ints, size: int, starts: Ints | None = None
+) -> Ints:
+    """The sum of `values` for each key 0..size-1 (keys grouped; a key with no rows sums to 0;
+    `starts`: group_starts(keys), when the caller has it)."""
     out = np.zeros(size, dtype=np.int64)
     if keys.size:
-        starts = group_starts(keys)
+        starts = group_starts(keys) if starts is None else starts
         out[keys[starts]] = np.add.reduceat(values, starts)
     return out
 
@@ -39,11 +42,13 @@ def running_before(keys: npt.NDArray[np.int64], values: Ints) -> Ints:
     return before - np.repeat(before[starts], lengths)
 
 
-def mins_by_key(keys: npt.NDArray[np.int64], values: Ints, size: int, empty: int) -> Ints:
+def mins_by_key(
+    keys: npt.NDArray[np.int64], values: Ints, size: int, empty: int, starts: Ints | None = None
+) -> Ints:
     """The least of `values` for each key 0..size-1 (keys grouped; `empty` for keys with no
-    rows; give excluded rows the value `empty` to leave them out)."""
+    rows; give excluded rows the value `empty` to leave them out; `starts` as sums_by_key)."""
     out = np.full(size, empty, dtype=np.int64)
     if keys.size:
-        starts = group_starts(keys)
+        starts = group_starts(keys) if starts is None else starts
         out[keys[starts]] = np.minimum.reduceat(values, starts)
     return out
