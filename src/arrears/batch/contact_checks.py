@@ -58,10 +58,13 @@ def refusals(
         unknown = sorted({r.kind for r in pack.rules} - KNOWN_KINDS)
         if unknown:
             raise NotImplementedError(f"no column form for contact rule kinds {unknown}")
+    # A pack's rules govern only the requests under it: the packs of none are left out.
+    present = set(requests.get_column("jurisdiction").unique().to_list())
+    mine = {j: pack for j, pack in packs.items() if j in present}
     parts = [
-        _counted(requests, attempts, packs),
-        _held(requests, holds, packs),
-        _opted_out(requests, opt_outs, packs),
+        _counted(requests, attempts, mine),
+        _held(requests, holds, mine),
+        _opted_out(requests, opt_outs, mine),
     ]
     found = pl.concat([p.select(list(REFUSAL_SCHEMA)) for p in parts])
     return found.unique(maintain_order=True).sort("req", maintain_order=True)
@@ -109,7 +112,8 @@ def lookback_days(packs: Mapping[str, RulePack]) -> int:
 
 def with_local_days(attempts: pl.DataFrame, day_zones: pl.DataFrame) -> pl.DataFrame:
     """Attempts with `a_day`, their local day in their borrower's day zone (`day_zones`:
-    borrower_id, day_zone), worked out once for every round of a night's checks."""
+    borrower_id, day_zone; other borrowers' attempts are left out), worked out once for every
+    round of a night's checks."""
     zoned = attempts.join(day_zones, on="borrower_id", how="inner")
     parts = [
         zoned.filter(pl.col("day_zone") == zone).with_columns(

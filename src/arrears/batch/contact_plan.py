@@ -156,28 +156,63 @@ def due_candidates(
     on record as done since the case entered its stage, a `when_done` one only once its
     prerequisite is on record as done (`history`, asked only for those).
     """
-    keys = ["ladder", "stage"]
-    table = treatment_table(ladders).with_columns(pl.col(keys).cast(pl.Categorical()))
+    keys = ["ladder", "stage", "arm"]
+    table = treatment_table(ladders)
     # Only cases in a stage with treatments can have one due: the rest (most of a book, in
-    # no stage or one without treatments) are dropped by stage name before the join.
-    named = sorted(table.get_column("stage").cast(pl.String).unique().to_list())
+    # no stage or one without treatments) are dropped by stage name before the join, which
+    # carries the case's row number rather than its strings (gathered for the due ones only).
+    named = sorted(table.get_column("stage").unique().to_list())
     staged = (
-        cases.filter(pl.col("stage").is_in(named))
-        .with_columns(pl.col(keys).cast(pl.Categorical()))
-        .join(table.select(keys).unique(), on=keys, how="semi")
+        cases.lazy()
+        .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("case"), *keys, "entered_on")
+        .filter(pl.col("stage").is_in(named))
+        .with_columns(
+            pl.col(keys).cast(pl.Categorical()),
+            (pl.lit(as_of) - pl.col("entered_on")).dt.total_days().alias("day"),
+        )
+        .collect()
     )
-    day = (pl.lit(as_of) - pl.col("entered_on")).dt.total_days()
-    since = day - pl.col("t_day")
+    # Each treatment with the days in its stage (of those the cases are on) it falls due on:
+    # the cases then join their due treatments only, not every treatment of their stage.
+    rules = _rules_by_arm(table, staged.get_column("arm").unique())
+    since = pl.col("day") - pl.col("t_day")
     repeats = pl.col("every").is_not_null() & (since > 0) & (since % pl.col("every") == 0)
-    within = pl.col("until").is_null() | (day <= pl.col("until"))
-    joined = staged.join(table, on=keys, how="inner").filter((since == 0) | (repeats & within))
+    within = pl.col("until").is_null() | (pl.col("day") <= pl.col("until"))
+    dated = rules.join(staged.select(pl.col("day").unique()), how="cross").filter(
+        (since == 0) | (repeats & within)
+    )
+    hits = staged.join(
+        dated.select("rule", pl.col(keys).cast(pl.Categorical()), "day"),
+        on=[*keys, "day"], how="inner", nulls_equal=True,
+    )  # fmt: skip
+    # One chunk first: gathering rows in join order from a column in many is several times
+    # slower than copying it.
+    names = cases.select("loan_id", "borrower_id").rechunk()
+    due = pl.concat(
+        [
+            names.select(pl.all().gather(hits.get_column("case"))),
+            rules.select(
+                pl.col(*keys, "action", "template", "until_done", "when_done").gather(
+                    hits.get_column("rule")
+                )
+            ),
+            hits.select("entered_on"),
+        ],
+        how="horizontal",
+    )
+    due = _not_done_yet(due, history or KnownHistory({}))
+    return due.select("loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template")
+
+
+def _rules_by_arm(table: pl.DataFrame, arms: pl.Series) -> pl.DataFrame:
+    """The treatments (`table`) with each case arm (`arms`, the cases' distinct ones) they are
+    for, numbered `rule`: an arm is matched once here, not once per case."""
     case_arms = pl.col("arm").str.split(";").list.eval(pl.element().str.split("=").list.last())
     arms_match = pl.col("arms").is_null() | (
         pl.col("arms").list.set_intersection(case_arms).list.len() > 0
     )
-    due = joined.with_columns(pl.col("stage", "ladder", "arm").cast(pl.String)).filter(arms_match)
-    due = _not_done_yet(due, history or KnownHistory({}))
-    return due.select("loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template")
+    crossed = table.join(pl.DataFrame({"arm": arms.cast(pl.String)}), how="cross")
+    return crossed.filter(arms_match).with_row_index("rule")
 
 
 def _not_done_yet(due: pl.DataFrame, history: ActionHistory) -> pl.DataFrame:
@@ -211,15 +246,20 @@ def plan_actions(
     """Plan each candidate or block it, naming the rule; caps count what is planned too."""
     if isinstance(history, Mapping):
         history = KnownHistory(history)
-    cands = candidates.sort("borrower_id", "loan_id", "action").with_row_index("req")
+    # Every key of a candidate: its order (hence which one a cap lets through first) never
+    # depends on the order the candidates were found in.
+    cands = candidates.sort("borrower_id", "loan_id", "action", "template", maintain_order=True)
+    cands = cands.with_row_index("req")
     cands = cands.with_columns(
         pl.col("action").replace_strict(CHANNEL_OF, return_dtype=pl.String).alias("channel"),
         pl.col("ladder").replace_strict(jurisdiction_of, return_dtype=pl.String)
         .alias("jurisdiction"),
     )  # fmt: skip
     blocked = [_guard_refusals(cands, ladders_by_label, history, as_of)]
+    # Only what the checks read goes on: the plan takes the windows back by req.
+    asked = cands.select("req", "borrower_id", "jurisdiction", "channel")
     contacts = _with_windows(
-        cands.join(blocked[0].select("req"), on="req", how="anti").filter(
+        asked.join(blocked[0].select("req"), on="req", how="anti").filter(
             pl.col("channel").is_not_null()
         ),
         people.reach, packs, as_of,
@@ -266,14 +306,16 @@ def _guard_refusals(
 def _with_windows(
     contacts: pl.DataFrame, reach: Reach, packs: Mapping[str, RulePack], as_of: date
 ) -> pl.DataFrame:
-    """Contacts with the borrower's phone and zones, and the lawful window of their channel
-    (computed once per pack, zones and channel: it is shared by every borrower alike)."""
+    """Contacts with the borrower's phone and zones, the lawful window of their channel, and
+    the instant they are decided at with its local day (`at`, `day`): all worked out once per
+    pack, zones and channel, being shared by every borrower alike."""
     if contacts.height == 0:
         empty = pl.DataFrame(schema=REACH_SCHEMA).drop("borrower_id")
         return contacts.with_columns(
             *(pl.lit(None, t).alias(n) for n, t in empty.schema.items()),
             pl.lit(None, UTC).alias("window_start"), pl.lit(None, UTC).alias("window_end"),
-            pl.lit(None, pl.String).alias("quiet_rule"),
+            pl.lit(None, pl.String).alias("quiet_rule"), pl.lit(None, UTC).alias("at"),
+            pl.lit(None, pl.Date).alias("day"),
         )  # fmt: skip
     reached = contacts.join(reach.of(contacts.get_column("borrower_id")), on="borrower_id",
                             how="left")  # fmt: skip
@@ -294,6 +336,9 @@ def _with_windows(
                         "day_zone": pl.String(), "channel": pl.String(), "window_start": UTC,
                         "window_end": UTC, "quiet_rule": pl.String()})  # fmt: skip
     windows = pl.DataFrame(rows, schema=schema, orient="row")
+    # Decided at the window's last moment, so every attempt of the day so far counts.
+    windows = windows.with_columns((pl.col("window_end") - pl.duration(seconds=1)).alias("at"))
+    windows = windows.with_columns(_local_day(windows).alias("day"))
     return reached.join(windows, on=["jurisdiction", "zones", "day_zone", "channel"], how="left")
 
 
@@ -301,53 +346,62 @@ def _refuse_in_rounds(
     contacts: pl.DataFrame, people: People, packs: Mapping[str, RulePack]
 ) -> pl.DataFrame:
     """(req, rule, detail) for contacts a rule refuses, deciding each borrower's contacts in
-    order: round k checks every borrower's k-th contact, counting the ones planned before."""
+    order: round k checks every borrower's k-th contact, counting the ones planned before.
+
+    `req` numbers each borrower's contacts one after another (plan_actions sorts candidates
+    by borrower first); `at` and `day` are when each is decided and its local day.
+    """
     schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
     if contacts.height == 0:
         return pl.DataFrame(schema=schema)
-    # Decided at the window's last moment, so every attempt of the day so far counts.
-    requests = contacts.with_columns(
-        (pl.col("window_end") - pl.duration(seconds=1)).alias("at"),
-        (pl.col("req").rank("ordinal").over("borrower_id") - 1).alias("round"),
+    # In req order a borrower's contacts form one run: a contact's round is its place in the
+    # run and `more` tells whether another follows, with no grouping by borrower_id.
+    row = pl.int_range(pl.len(), dtype=pl.UInt32)
+    starts = (pl.col("borrower_id") != pl.col("borrower_id").shift(1)).fill_null(True)
+    requests = contacts.sort("req").with_columns(
+        (row - pl.when(starts).then(row).forward_fill()).alias("round"),
+        (pl.col("borrower_id") == pl.col("borrower_id").shift(-1)).fill_null(False).alias("more"),
     )
-    requests = requests.with_columns(_local_day(requests).alias("day"))
-    borrowers = requests.select("borrower_id").unique()
-    # Only the attempts of the days a counting rule looks back over (a day's margin for the
-    # zones), each with its local day, worked out once for every round.
+    first = requests.filter(pl.col("round") == 0)  # one contact per borrower
+    # Only the attempts of the days a counting rule of the contacts' packs looks back over (a
+    # day's margin for the zones), each with its local day, worked out once for every round.
     oldest = requests.get_column("at").min()
     assert isinstance(oldest, datetime)
-    since = oldest - timedelta(days=lookback_days(packs) + 1)
-    zones = requests.select("borrower_id", "day_zone").unique("borrower_id")
-    attempts = with_local_days(
-        people.attempts.filter(pl.col("at") >= since).join(borrowers, on="borrower_id",
-                                                           how="semi"), zones,
-    )  # fmt: skip
-    holds = people.holds.join(borrowers, on="borrower_id", how="semi")
-    opt_outs = people.opt_outs.join(borrowers, on="borrower_id", how="semi")
-    planned: list[pl.DataFrame] = []
+    present = requests.get_column("jurisdiction").unique().to_list()
+    since = oldest - timedelta(days=lookback_days({j: packs[j] for j in present}) + 1)
+    so_far = with_local_days(people.attempts.filter(pl.col("at") >= since),
+                             first.select("borrower_id", "day_zone"))  # fmt: skip
+    holds, opt_outs = people.holds, people.opt_outs
+    last = requests.get_column("round").max()
+    assert isinstance(last, int)
+    rest = requests.filter(pl.col("round") > 0)
     refused: list[pl.DataFrame] = []
-    for k in range(requests.get_column("round").n_unique()):  # rounds 0 .. last
-        batch = requests.filter(pl.col("round") == k)
-        so_far = pl.concat([attempts, *planned]) if planned else attempts
+    for k in range(last + 1):
+        batch = first if k == 0 else rest.filter(pl.col("round") == k)
+        if k:
+            # Borrowers without a k-th contact are decided: the others' facts suffice.
+            deciding = pl.col("borrower_id").is_in(batch.get_column("borrower_id").implode())
+            so_far, holds, opt_outs = (f.filter(deciding) for f in (so_far, holds, opt_outs))
         found = refusals(batch, so_far, holds, opt_outs, packs)
         if found.height:
             refused.append(refusal_details(batch, found, so_far, holds, opt_outs, packs))
-        allowed = batch.join(found, on="req", how="anti")
-        planned.append(allowed.select(
+        # A contact planned counts only against its borrower's later contacts, if any.
+        allowed = batch.filter(pl.col("more")).join(found, on="req", how="anti")
+        so_far = pl.concat([so_far, allowed.select(
             "borrower_id", pl.col("window_start").alias("at"), "channel",
             pl.col("phone").alias("to_phone"), pl.lit(None, pl.String).alias("contact_id"),
             pl.col("channel").replace_strict(PLANNED_OUTCOME, default="sent").alias("outcome"),
             pl.col("day").alias("a_day"),
-        ))  # fmt: skip
+        )])  # fmt: skip
     return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
 
 
-def _local_day(requests: pl.DataFrame) -> pl.Series:
-    """Each request's calendar day in its day zone (the day the daily limits count)."""
-    out = pl.Series("day", [None] * requests.height, dtype=pl.Date)
-    for zone in requests.get_column("day_zone").unique().to_list():
-        mask = requests.get_column("day_zone") == zone
-        days = requests.filter(mask).get_column("at").dt.convert_time_zone(zone).dt.date()
+def _local_day(windows: pl.DataFrame) -> pl.Series:
+    """Each row's calendar day at `at` in its day zone (the day the daily limits count)."""
+    out = pl.Series("day", [None] * windows.height, dtype=pl.Date)
+    for zone in windows.get_column("day_zone").unique().to_list():
+        mask = windows.get_column("day_zone") == zone
+        days = windows.filter(mask).get_column("at").dt.convert_time_zone(zone).dt.date()
         out = out.scatter(mask.arg_true(), days)
     return out
 
@@ -364,8 +418,9 @@ def _plan_frame(plan: pl.DataFrame, as_of: date) -> pl.DataFrame:
 
 
 def _blocked_frame(cands: pl.DataFrame, gone: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """The refusals (BLOCKED_SCHEMA), one row per action and rule."""
-    named = gone.join(cands.select("req", "loan_id", "action"), on="req", how="left").sort("req")
+    """The refusals (BLOCKED_SCHEMA), one row per action and rule (`cands`' row i is req i)."""
+    picked = cands.select(pl.col("loan_id", "action").gather(gone.get_column("req")))
+    named = pl.concat([gone, picked], how="horizontal").sort("req")
     blocked = named.select(
         pl.lit(as_of).alias("as_of"), "loan_id", "action", "rule", "detail"
     ).cast(BLOCKED_SCHEMA)
