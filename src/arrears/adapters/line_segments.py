@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow.parquet as pq
 
 from arrears.adapters.book_folder import part_files
 from arrears.batch.book import INSTALMENT_SCHEMA
@@ -24,6 +23,7 @@ from arrears.batch.ledger_arrays import day_number
 SEGMENT = "instalment_states"
 SETTLED = "settled_lines"
 ROW_GROUP = 16_384  # rows a night decodes at least to reach one loan of a segment
+_ROW = "_row"  # the row number of a segment's line while it is read
 UNPAID = (
     (pl.col("principal_due") - pl.col("paid_principal"))
     + (pl.col("interest_charged") - pl.col("paid_interest"))
@@ -115,27 +115,17 @@ def _expand(first: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 
 def _read_rows(folder: Path, rows: np.ndarray) -> pl.DataFrame:
-    """Some rows of a segment (sorted row numbers), reading only the row groups holding them:
-    each run of adjacent row groups is one slice of the file."""
+    """Some rows of a segment (sorted row numbers). The row numbers are the filter and only
+    the rows kept are built: a night keeps a third of the rows of the row groups it reaches
+    (those of the loans it works lie between others'), and decoding only those halves the
+    read and the memory it takes."""
     [path] = part_files(folder)
-    metadata = pq.ParquetFile(path).metadata
-    sizes = np.array(
-        [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)], dtype=np.int64
-    )
-    starts = np.cumsum(sizes) - sizes
-    groups = np.unique(np.searchsorted(starts, rows, side="right") - 1)
-    runs = np.split(groups, np.flatnonzero(np.diff(groups) != 1) + 1)
-    offsets = np.array([starts[run[0]] for run in runs], dtype=np.int64)
-    lengths = np.array([sizes[run].sum() for run in runs], dtype=np.int64)
-    scan = pl.scan_parquet(path)
-    parts = pl.collect_all(
-        [scan.slice(int(o), int(n)) for o, n in zip(offsets, lengths, strict=True)]
-    )
-    # Each wanted row's place among the rows read: its slice's place, plus its offset in it.
-    slot = np.searchsorted(offsets, rows, side="right") - 1
-    keep = np.zeros(int(lengths.sum()), dtype=np.bool_)
-    keep[(np.cumsum(lengths) - lengths)[slot] + rows - offsets[slot]] = True
-    return pl.concat(parts).filter(pl.Series(keep))
+    if rows.size == 0:
+        return pl.read_parquet(path, n_rows=0)
+    wanted = pl.Series(rows, dtype=pl.UInt32).implode()
+    scan = pl.scan_parquet(path, parallel="prefiltered", row_index_name=_ROW)
+    picked = pl.col(_ROW).is_between(int(rows[0]), int(rows[-1])) & pl.col(_ROW).is_in(wanted)
+    return scan.filter(picked).drop(_ROW).collect()
 
 
 def read_all_lines(state: Path, table: pl.DataFrame, runs: Mapping[str, date]) -> pl.DataFrame:
