@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
@@ -37,6 +37,16 @@ def same_tables(mine: ParquetEngineStore, theirs: ParquetEngineStore, day: date)
             assert_frame_equal(ours.sort(order), other.sort(order), check_row_order=False)
         except AssertionError as error:
             raise AssertionError(f"{name} of {day}: {error}") from None
+
+
+def same_state(mine: ParquetEngineStore, theirs: ParquetEngineStore, day: date) -> None:
+    """The state after the run of `day` reads the same in both books (every line of it)."""
+    for name in ("loan_balances", "instalment_states", "cases"):
+        ours, other = mine.table(day, name), theirs.table(day, name)
+        try:
+            assert_frame_equal(ours.sort(ours.columns), other.sort(other.columns))
+        except AssertionError as error:
+            raise AssertionError(f"{name} of {day}, read after the next run: {error}") from None
 
 
 def add_payment_part(book: Path, name: str, rows: pl.DataFrame) -> None:
@@ -110,6 +120,8 @@ def nights_equal_whole(
         ctx = ladders_on(k, CONTEXT.run_context(day))
         assert run_day(nights, ctx, AT) == run_day(whole, ctx, AT)
         same_tables(nights, whole, day)
+        if k:  # the state a re-run of this day starts from is still all there
+            same_state(nights, whole, days[k - 1])
     assert [r.kind for r in whole.folder.runs()] == ["base"] * len(days)
 
 
@@ -117,6 +129,9 @@ def nights_equal_whole(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(schedules())
+# A loan whose head of lines moved on while its tail stayed in an older segment, then its
+# tail moved too: the run before still reads that segment (it was once dropped).
+@example((5139, 27, [AS_OF - timedelta(days=d) for d in (13, 4, 2)], []))
 def test_resting_loans_change_nothing(tmp_path: Path, case: Schedule) -> None:
     nights_equal_whole(tmp_path, case, lambda _k, ctx: ctx)
     kinds = [r.kind for r in ParquetEngineStore(_nights(tmp_path, case)).folder.runs()]

@@ -460,7 +460,9 @@ class ParquetEngineStore:
         chain = chain_of(self.folder, run)
         if table is None:
             table = read_loan_table(self.folder.state, chain)
-        return _tables_read(chain, table.get_column("segment"))
+        # A loan's lines may lie in two segments: those fallen due, and its tail's.
+        return _tables_read(chain, pl.concat([table.get_column("segment"),
+                                              table.get_column("tail_segment")]))  # fmt: skip
 
     # ── reading a run's tables ─────────────────────────────────────────────────────────
 
