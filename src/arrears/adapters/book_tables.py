@@ -259,11 +259,7 @@ def outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
     by_position = {
         name: [POSITION, *ORDER[name][1:]] for name in ("charges", "cuts", "allocations")
     }
-    charges = (
-        posted.frame("charges", positions=True)
-        .unique(by_position["charges"], keep="last", maintain_order=True)
-        .sort(by_position["charges"])
-    )
+    charges = _last_of_each(posted.frame("charges", positions=True), by_position["charges"])
     cuts = (
         posted.frame("cuts", positions=True)
         .group_by(by_position["cuts"]).agg(pl.col("amount").sum())
@@ -287,6 +283,15 @@ def outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
         **{name: typed(frame, OUTPUTS[name]).sort(ORDER[name]) for name, frame in tables.items()},
         **{name: typed(frame, OUTPUTS[name]) for name, frame in sorted_.items()},
     }
+
+
+def _last_of_each(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The rows ordered by `keys`; of rows with the same keys, only the one posted last (a
+    record posted again replaces the earlier one). A stable sort keeps equal keys in posting
+    order, so the last of each run is the one kept: cheaper than a hashed unique."""
+    ordered = frame.sort(keys, maintain_order=True)
+    changes = pl.any_horizontal(pl.col(k).ne_missing(pl.col(k).shift(-1)) for k in keys)
+    return ordered.filter(changes | (pl.int_range(pl.len()) == pl.len() - 1))
 
 
 def state_outputs(frames: RunFrames, payments: pl.DataFrame) -> dict[str, pl.DataFrame]:
