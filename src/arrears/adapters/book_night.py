@@ -16,9 +16,11 @@ import polars as pl
 
 from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
-from arrears.adapters.line_segments import read_lines
+from arrears.adapters.line_segments import read_lines, tail_totals
 from arrears.adapters.loan_table import STATIC, Positions, positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
+from arrears.batch.capping import cap_allowance
+from arrears.batch.grouped import sums_by_key
 from arrears.batch.ledger_arrays import day_number
 from arrears.batch.stages import CASE_SCHEMA
 
@@ -65,6 +67,8 @@ class Worked:
 
     book: Book
     whole: np.ndarray  # per loan of book.loans: all its lines are in book.instalments
+    tail_row: np.ndarray  # per loan: where its tail left in place now starts (whole: unused)
+    tail_rows: np.ndarray  # per loan: how many lines that tail still has
 
 
 def worked_book(
@@ -85,26 +89,32 @@ def worked_book(
                                np.full(rows.height, today)])  # fmt: skip
     day = np.maximum(state, event - 1)
     extra = rows.get_column("outstanding_principal").to_numpy() * (day - state)
-    # The tail is needed when one of its lines falls due or money may reach it.
-    needs_tail = (
-        (_days(rows.get_column("tail_first_due")) <= today) | (first_paid <= today)
-        | (rows.get_column("credit").to_numpy() > 0)
-    )  # fmt: skip
-    whole = needs_tail | (rows.get_column("tail_rows").to_numpy() == 0)
+    # The tail is read when one of its lines falls due or money may reach it.
+    money = (first_paid <= today) | (rows.get_column("credit").to_numpy() > 0)
+    needs_tail = (_days(rows.get_column("tail_first_due")) <= today) | money
+    principal_days = rows.get_column("principal_days").to_numpy() + extra
+    lines, owner = _lines(folder, rows, needs_tail)
+    cut = _trim_tails(rows, lines, owner, needs_tail & ~money, principal_days, day, as_of)
+    lines, partial, rest = cut.lines, cut.partial, cut.rest
+    whole = (needs_tail & ~partial) | (rows.get_column("tail_rows").to_numpy() == 0)
+    tail_row, tail_rows = cut.tail_row, cut.tail_rows
     loans = rows.select(*LOAN_SCHEMA, *TAIL_SCHEMA).with_columns(
         pl.Series("state_date", day, pl.Int64).cast(pl.Int32).cast(pl.Date),
-        pl.col("principal_days") + pl.Series(extra, dtype=pl.Int64),
+        pl.Series("principal_days", principal_days, pl.Int64),
         *(pl.col(name).cast(pl.String) for name in _TEXTS),
-        *(pl.when(pl.Series(whole)).then(_NONE[name]).otherwise(pl.col(name)).alias(name)
+        *(pl.when(pl.Series(whole)).then(_NONE[name])
+          .when(pl.Series(partial)).then(rest[name]).otherwise(pl.col(name)).alias(name)
           for name in TAIL_SCHEMA),
     )  # fmt: skip
-    lines = _lines(folder, rows, needs_tail)
     if tonight.rebuilt.size:
         fresh, fresh_lines = _rebuild(folder, table[tonight.rebuilt])
         fresh = fresh.with_columns(value.alias(name) for name, value in _NONE.items())
         loans = pl.concat([loans, fresh.select(loans.columns)])
-        order = loans.get_column("loan_id").arg_sort()
-        whole = np.concatenate([whole, np.ones(fresh.height, dtype=np.bool_)])[order.to_numpy()]
+        order = loans.get_column("loan_id").arg_sort().to_numpy()
+        none = np.zeros(fresh.height, dtype=np.int64)
+        whole = np.concatenate([whole, np.ones(fresh.height, dtype=np.bool_)])[order]
+        tail_row = np.concatenate([tail_row, none])[order]
+        tail_rows = np.concatenate([tail_rows, none])[order]
         loans = loans[order]
         lines = pl.concat([lines, fresh_lines])
         ids = table.get_column("loan_id").gather(tonight.rebuilt).implode()
@@ -112,9 +122,79 @@ def worked_book(
         payments = pl.concat([payments, every.filter(pl.col("loan_id").is_in(ids))])
         payments = payments.unique("payment_id", keep="first", maintain_order=True)
     kept = payments.join(loans.select("loan_id"), on="loan_id", how="semi")
-    return Worked(Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of)), whole)
+    book = Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of))
+    return Worked(book, whole, tail_row, tail_rows)
 
 
+@dataclass(frozen=True)
+class _Trimmed:
+    """The worked loans' lines without the tail lines left in place, and per loan: whether
+    it left some (`partial`), what they add up to (`rest`, book.TAIL_SCHEMA) and where they
+    now are in their segment."""
+
+    lines: pl.DataFrame
+    partial: np.ndarray
+    rest: dict[str, pl.Series]
+    tail_row: np.ndarray
+    tail_rows: np.ndarray
+
+
+def _trim_tails(
+    rows: pl.DataFrame, lines: pl.DataFrame, owner: np.ndarray, trimmable: np.ndarray,
+    principal_days: np.ndarray, day: np.ndarray, as_of: date,
+) -> _Trimmed:  # fmt: skip
+    """Of a loan whose tail was read for its lines falling due, with no money to apply
+    (`trimmable`), only the lines due by `as_of` are worked: the lines due after it stay where
+    they are, as the loan's shorter tail (nothing tonight can change them, so what they add
+    up to is taken from them now). Not so when the cap may hand back interest or fees paid
+    ahead: that credit is applied the same day, down to the lines after (`_no_refund`)."""
+    today = day_number(as_of)
+    due = lines.get_column("due_date").to_physical().cast(pl.Int64).to_numpy()
+    keep = trimmable & _no_refund(rows, lines, owner, due, principal_days, day, today)
+    later = keep[owner] & (due > today)
+    left = np.bincount(owner[later], minlength=rows.height)
+    rest = tail_totals(lines.filter(pl.Series(later)), owner[later], rows.height, as_of)
+    tail_row = rows.get_column("tail_row").to_numpy()
+    tail_rows = rows.get_column("tail_rows").to_numpy()
+    partial = left > 0
+    return _Trimmed(
+        lines.filter(pl.Series(~later)), partial, rest,
+        np.where(partial, tail_row + tail_rows - left, tail_row),
+        np.where(partial, left, tail_rows),
+    )  # fmt: skip
+
+
+def _no_refund(
+    rows: pl.DataFrame, lines: pl.DataFrame, owner: np.ndarray, due: np.ndarray,
+    principal_days: np.ndarray, day: np.ndarray, today: int,
+) -> np.ndarray:  # fmt: skip
+    """Per loan: whether no interest or fee paid ahead can come back as credit tonight. The
+    cap hands it back when it cuts the charge of a line paid ahead as that line falls due
+    (day_step.open_day): not for a loan with no such line, nor for one stepped over today
+    only whose opening charges today (at most: the interest and fees falling due, and the
+    pending penalty and late fee of every line that may cross grace) fit under its cap."""
+    n = rows.height
+    paid = lines.select(pl.sum_horizontal(_PAID_AHEAD) > 0).to_series().to_numpy()
+    falling = (due > day[owner]) & (due <= today)
+    ahead = sums_by_key(owner, (paid & falling).astype(np.int64), n) > 0
+    c = lines.select(
+        pl.col("interest_due") + pl.col("fee_due"), pl.col("pending"), pl.col("beyond_grace")
+    )
+    dues, pending, beyond = (c.to_series(i).to_numpy() for i in range(3))
+    late_fee = rows.get_column("late_fee").fill_null(0).to_numpy()
+    opening = np.where(due == today, dues, 0) + np.where(
+        (due < today) & ~beyond, pending + late_fee[owner], 0
+    )
+    asked = sums_by_key(owner, opening, n)
+    cap = [rows.get_column(name).fill_null(fill).to_numpy()
+           for name, fill in (("cap_num", 0), ("cap_den", 1), ("day_count", 365))]  # fmt: skip
+    room = cap_allowance(principal_days, *cap) - rows.get_column("charged").to_numpy()
+    fits = rows.get_column("cap_num").is_null().to_numpy() | (asked <= room)
+    safe: np.ndarray = ~ahead | ((today - day == 1) & fits)
+    return safe
+
+
+_PAID_AHEAD = ("paid_interest", "paid_fees")  # what the cap may hand back when it cuts
 # What a loan's tail columns say when no lines are left out.
 _NONE = {
     "tail_principal": pl.lit(0, pl.Int64), "tail_penalty": pl.lit(0, pl.Int64),
@@ -123,10 +203,13 @@ _NONE = {
 }  # fmt: skip
 
 
-def _lines(folder: BookFolder, rows: pl.DataFrame, needs_tail: np.ndarray) -> pl.DataFrame:
+def _lines(
+    folder: BookFolder, rows: pl.DataFrame, needs_tail: np.ndarray
+) -> tuple[pl.DataFrame, np.ndarray]:
     """The worked loans' lines fallen due, and their tails where needed, each loan's lines
-    together and in due order. A tail written right after its loan's other lines is read in
-    the same stretch; the few loans whose two parts lie apart are put together by a sort."""
+    together and in due order, with each line's loan (its row in `rows`). A tail written
+    right after its loan's other lines is read in the same stretch; the few loans whose two
+    parts lie apart are put together by a sort."""
     heads = rows.select("segment", pl.col("seg_row").alias("first"),
                         pl.col("seg_rows").alias("count")).with_row_index("key")  # fmt: skip
     tails = rows.select(pl.col("tail_segment").alias("segment"), pl.col("tail_row").alias("first"),
@@ -155,13 +238,14 @@ def _lines(folder: BookFolder, rows: pl.DataFrame, needs_tail: np.ndarray) -> pl
         tails.filter(pl.Series(apart)).with_columns(pl.col("key") + rows.height),
     ], how="vertical_relaxed").filter(pl.col("segment").is_not_null())  # fmt: skip
     lines, keys = read_lines(folder.state, ranges)
-    if not apart.any():
-        return lines
-    # A loan whose head and tail lie apart: its head's rows then its tail's, together.
     owner = np.where(keys >= rows.height, keys - rows.height, keys)
+    if not apart.any():
+        return lines, owner
+    # A loan whose head and tail lie apart: its head's rows then its tail's, together.
     split = apart[owner]
     order = np.flatnonzero(split)[np.lexsort((keys[split], owner[split]))]
-    return pl.concat([lines.filter(pl.Series(~split)), lines[order]])
+    together = pl.concat([lines.filter(pl.Series(~split)), lines[order]])
+    return together, np.concatenate([owner[~split], owner[order]])
 
 
 def _rebuild(folder: BookFolder, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -17,12 +17,13 @@ import polars as pl
 
 from arrears.adapters.book_folder import part_files
 from arrears.batch.book import INSTALMENT_SCHEMA
-from arrears.batch.grouped import Ints, group_starts
+from arrears.batch.grouped import Ints, group_starts, mins_by_key, sums_by_key
 from arrears.batch.ledger_arrays import day_number
 
 SEGMENT = "instalment_states"
 SETTLED = "settled_lines"
 ROW_GROUP = 16_384  # rows a night decodes at least to reach one loan of a segment
+_NEVER = int(np.iinfo(np.int32).max)  # no such day
 _ROW = "_row"  # the row number of a segment's line while it is read
 UNPAID = (
     (pl.col("principal_due") - pl.col("paid_principal"))
@@ -72,6 +73,44 @@ def place_segment(
     spans["tail_row"][loans] = placed_at + heads
     spans["tail_rows"][loans] = counts - heads
     return lines[order], spans
+
+
+def tail_totals(
+    active: pl.DataFrame, li: np.ndarray, loans: int, as_of: date
+) -> dict[str, pl.Series]:
+    """What each loan's active lines not yet due add up to (book.TAIL_SCHEMA), per loan
+    position (`li`: each line's; a loan without such lines: 0, False and no dates)."""
+    owed = (
+        pl.col("principal_due") - pl.col("paid_principal") + pl.col("interest_due")
+        - pl.col("paid_interest") + pl.col("fee_due") - pl.col("paid_fees")
+        + pl.col("penalty_charged") - pl.col("paid_penalty")
+    )  # fmt: skip
+    c = active.select(
+        (pl.col("due_date") > as_of).alias("future"),
+        pl.col("due_date").to_physical().cast(pl.Int64).alias("due"),
+        (pl.col("principal_due") - pl.col("paid_principal")).alias("principal"),
+        (pl.col("penalty_charged") - pl.col("paid_penalty")).alias("penalty"),
+        (owed > 0).alias("owed"),
+    )
+    n = {name: c.get_column(name).to_numpy() for name in c.columns}
+    future = n["future"]
+    keys = li[future]
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return sums_by_key(keys, values[future].astype(np.int64), loans)
+
+    def least(where: np.ndarray) -> pl.Series:
+        days = mins_by_key(keys, np.where(where, n["due"], _NEVER)[future], loans, _NEVER)
+        series = pl.Series(days, dtype=pl.Int64)
+        return series.set(series == _NEVER, None).cast(pl.Int32).cast(pl.Date)
+
+    return {
+        "tail_principal": pl.Series(total(n["principal"])),
+        "tail_penalty": pl.Series(total(n["penalty"])),
+        "tail_open": pl.Series(total(n["owed"]) > 0),
+        "tail_next_due": least(n["owed"]),
+        "tail_first_due": least(np.ones(future.size, dtype=np.bool_)),
+    }
 
 
 def write_segment(folder: Path, lines: pl.DataFrame) -> None:

@@ -49,6 +49,7 @@ from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.line_segments import (
     place_segment,
     settled_on,
+    tail_totals,
     write_segment,
     write_settled,
 )
@@ -65,7 +66,6 @@ from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.contact_plan import People
-from arrears.batch.grouped import mins_by_key, sums_by_key
 from arrears.batch.ledger_arrays import line_positions
 from arrears.batch.pipeline import RunContext, RunFrames
 from arrears.domain.ladder import Ladder
@@ -115,6 +115,8 @@ class _Night:
     fresh: pl.Series  # loans whose lines were built afresh tonight
     at: np.ndarray  # the worked loans' positions in the loan table (the book's order)
     whole: np.ndarray  # per worked loan: all its lines were loaded (else its tail stays)
+    tail_row: np.ndarray | None  # per worked loan: where the tail it left in place starts
+    tail_rows: np.ndarray | None  # and how many lines it has (None: every loan is whole)
 
 
 class ParquetEngineStore:
@@ -215,7 +217,7 @@ class ParquetEngineStore:
         fresh = frames.book.loans.get_column("loan_id")
         every = np.arange(fresh.len())
         self._night = _Night(previous, prints, key, reach, [], None, inputs["payments"], fresh,
-                             every, every >= 0)  # fmt: skip
+                             every, every >= 0, None, None)  # fmt: skip
         return frames
 
     def _load_night(
@@ -243,7 +245,7 @@ class ParquetEngineStore:
         fresh = table.get_column("loan_id").gather(tonight.rebuilt)
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
         self._night = _Night(previous, prints, key, reach, chain, table, None, fresh, at,
-                             worked.whole)  # fmt: skip
+                             worked.whole, worked.tail_row, worked.tail_rows)  # fmt: skip
         return RunFrames(
             book, people, stored=book_night.stored(table, tonight),
             replay=fresh.to_frame(), history=history,
@@ -317,7 +319,7 @@ class ParquetEngineStore:
         with ThreadPoolExecutor(max_workers=2) as pool:
             segment = pool.submit(write_segment, folder, placed)
             write_settled(folder, lines.filter(settled))
-            tails = _tail_totals(active, kept, mine.height, as_of)
+            tails = tail_totals(active, kept, mine.height, as_of)
             rows = self._worked_rows(frames, mine, night, spans, tails, name, as_of)
             base = night.table is None or len(night.chain) >= CHAIN_LIMIT
             if night.table is None:
@@ -407,14 +409,20 @@ class ParquetEngineStore:
         built afresh: `fresh`)."""
         whole = pl.Series(night.whole)
         kept = (
-            night.table.select("lines_since", "tail_segment", "tail_row", "tail_rows")[night.at]
+            night.table.select("lines_since", "tail_segment")[night.at]
             if night.table is not None
             else None
         )
+        left = {"tail_row": night.tail_row, "tail_rows": night.tail_rows}
 
         def was(column: str) -> pl.Series | pl.Expr:
-            """The column as stored (a whole-book night loaded every loan whole)."""
-            return kept.get_column(column) if kept is not None else pl.lit(None)
+            """The column as stored, or where the tail left in place now is (a whole-book
+            night loaded every loan whole)."""
+            if kept is None:
+                return pl.lit(None)
+            if column in left:
+                return pl.Series(column, left[column])
+            return kept.get_column(column)
 
         def placed(column: str) -> pl.Series:
             return pl.Series(column, spans[column])
@@ -520,44 +528,6 @@ TAIL_NONE = {
     "tail_open": pl.lit(False), "tail_next_due": pl.lit(None, pl.Date),
     "tail_first_due": pl.lit(None, pl.Date),
 }  # fmt: skip
-
-
-def _tail_totals(
-    active: pl.DataFrame, li: np.ndarray, loans: int, as_of: date
-) -> dict[str, pl.Series]:
-    """What each loan's active lines not yet due add up to (book.TAIL_SCHEMA), per loan
-    position (`li`: each line's; a loan without such lines: 0, False and no dates)."""
-    owed = (
-        pl.col("principal_due") - pl.col("paid_principal") + pl.col("interest_due")
-        - pl.col("paid_interest") + pl.col("fee_due") - pl.col("paid_fees")
-        + pl.col("penalty_charged") - pl.col("paid_penalty")
-    )  # fmt: skip
-    c = active.select(
-        (pl.col("due_date") > as_of).alias("future"),
-        pl.col("due_date").to_physical().cast(pl.Int64).alias("due"),
-        (pl.col("principal_due") - pl.col("paid_principal")).alias("principal"),
-        (pl.col("penalty_charged") - pl.col("paid_penalty")).alias("penalty"),
-        (owed > 0).alias("owed"),
-    )
-    n = {name: c.get_column(name).to_numpy() for name in c.columns}
-    future = n["future"]
-    keys = li[future]
-
-    def total(values: np.ndarray) -> np.ndarray:
-        return sums_by_key(keys, values[future].astype(np.int64), loans)
-
-    def least(where: np.ndarray) -> pl.Series:
-        days = mins_by_key(keys, np.where(where, n["due"], _NEVER)[future], loans, _NEVER)
-        series = pl.Series(days, dtype=pl.Int64)
-        return series.set(series == _NEVER, None).cast(pl.Int32).cast(pl.Date)
-
-    return {
-        "tail_principal": pl.Series(total(n["principal"])),
-        "tail_penalty": pl.Series(total(n["penalty"])),
-        "tail_open": pl.Series(total(n["owed"]) > 0),
-        "tail_next_due": least(n["owed"]),
-        "tail_first_due": least(np.ones(future.size, dtype=np.bool_)),
-    }
 
 
 def _tables_read(chain: list[str], segments: pl.Series) -> dict[str, set[str]]:

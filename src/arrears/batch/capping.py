@@ -7,9 +7,13 @@ from arrears.batch.ledger_arrays import Flags, LedgerArrays
 
 
 def allowance(ledger: LedgerArrays) -> Ints:
-    """Each loan's allowance today: cap rate × principal-days ÷ day count, floored (only
-    meaningful where `capped`)."""
-    return (ledger.principal_days * ledger.cap_num) // (ledger.cap_den * ledger.day_count)
+    """Each loan's allowance today (cap_allowance of its running principal-days)."""
+    return cap_allowance(ledger.principal_days, ledger.cap_num, ledger.cap_den, ledger.day_count)
+
+
+def cap_allowance(principal_days: Ints, cap_num: Ints, cap_den: Ints, day_count: Ints) -> Ints:
+    """Cap rate × principal-days ÷ day count, floored (only meaningful for a capped loan)."""
+    return (principal_days * cap_num) // (cap_den * day_count)
 
 
 def cut_to_fit(loan: Ints, amounts: Ints, room: Ints, capped: Flags) -> Ints:

@@ -234,13 +234,15 @@ def _add_pending(
 def close_day(ledger: LedgerArrays, mine: Ints, active: Flags, paying: Flags, day: int) -> None:
     """The day's closing principal joins the allowance of the days after; the state moves on.
 
-    Only a loan that paid today changes its outstanding principal; all of its lines are among
-    the lines worked today, so their sum is its new outstanding principal.
+    Only a loan with money today changes its outstanding principal: the sum over its lines
+    (all of its lines the store gave are among the lines worked today) and over the lines
+    the store left out (no money reaches them: their principal is as it was).
     """
     r = ledger.rows
     lines = mine[paying[ledger.li[mine]]]
     unpaid = r["principal_due"][lines] - r["paid_principal"][lines]
     closing = sums_by_key(ledger.li[lines], unpaid, ledger.outstanding.size)
+    closing += ledger.tail_principal
     ledger.outstanding = np.where(paying, closing, ledger.outstanding)
     ledger.principal_days = np.where(
         active, ledger.principal_days + ledger.outstanding, ledger.principal_days

@@ -73,6 +73,7 @@ class LedgerArrays:
     principal_days: Ints
     credit: Ints
     outstanding: Ints
+    tail_principal: Ints  # principal owed on lines the store left out (book.TAIL_SCHEMA)
     pen_num: Ints
     pen_den: Ints
     day_count: Ints
@@ -94,10 +95,11 @@ class LedgerArrays:
         rows |= {name: _ints(instalments, name, missing) for name, missing in DAYS.items()}
         principal = rows["principal_due"] - rows["paid_principal"]
         capped = loans.get_column("cap_num").is_not_null().to_numpy()
+        tail = _tail_principal(loans)
         return cls(
             loans, instalments, li, _ints(loans, "state_date"), _ints(loans, "charged"),
             _ints(loans, "principal_days"), _ints(loans, "credit"),
-            sums_by_key(li, principal, loans.height) + _tail_principal(loans),
+            sums_by_key(li, principal, loans.height) + tail, tail,
             _ints(loans, "pen_num"), _ints(loans, "pen_den"), _ints(loans, "day_count"),
             _ints(loans, "grace_days"), _ints(loans, "late_fee"), capped,
             _ints(loans, "cap_num"), _ints(loans, "cap_den", 1),
