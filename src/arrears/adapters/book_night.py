@@ -16,7 +16,7 @@ import polars as pl
 
 from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
-from arrears.adapters.line_segments import read_lines, tail_totals
+from arrears.adapters.line_segments import TOTALLED, read_lines, tail_totals
 from arrears.adapters.loan_table import STATIC, Positions, positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
@@ -95,7 +95,7 @@ def worked_book(
     principal_days = rows.get_column("principal_days").to_numpy() + extra
     lines, owner = _lines(folder, rows, needs_tail)
     cut = _trim_tails(rows, lines, owner, needs_tail & ~money, principal_days, day, as_of)
-    lines, partial, rest = cut.lines, cut.partial, cut.rest
+    lines, owner, partial, rest = cut.lines, cut.owner, cut.partial, cut.rest
     whole = (needs_tail & ~partial) | (rows.get_column("tail_rows").to_numpy() == 0)
     tail_row, tail_rows = cut.tail_row, cut.tail_rows
     loans = rows.select(*LOAN_SCHEMA, *TAIL_SCHEMA).with_columns(
@@ -122,7 +122,10 @@ def worked_book(
         payments = pl.concat([payments, every.filter(pl.col("loan_id").is_in(ids))])
         payments = payments.unique("payment_id", keep="first", maintain_order=True)
     kept = payments.join(loans.select("loan_id"), on="loan_id", how="semi")
-    book = Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of))
+    # Each line's loan position is its row's when no loan was rebuilt (the rows are in the
+    # book's order); else the ledger looks the lines' loans up.
+    known = owner if not tonight.rebuilt.size else None
+    book = Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of), known)
     return Worked(book, whole, tail_row, tail_rows)
 
 
@@ -133,6 +136,7 @@ class _Trimmed:
     now are in their segment."""
 
     lines: pl.DataFrame
+    owner: np.ndarray  # each line's loan (its row in `rows`)
     partial: np.ndarray
     rest: dict[str, pl.Series]
     tail_row: np.ndarray
@@ -153,12 +157,13 @@ def _trim_tails(
     keep = trimmable & _no_refund(rows, lines, owner, due, principal_days, day, today)
     later = keep[owner] & (due > today)
     left = np.bincount(owner[later], minlength=rows.height)
-    rest = tail_totals(lines.filter(pl.Series(later)), owner[later], rows.height, as_of)
+    rest = tail_totals(lines.select(TOTALLED).filter(pl.Series(later)), owner[later],
+                       rows.height, as_of)  # fmt: skip
     tail_row = rows.get_column("tail_row").to_numpy()
     tail_rows = rows.get_column("tail_rows").to_numpy()
     partial = left > 0
     return _Trimmed(
-        lines.filter(pl.Series(~later)), partial, rest,
+        lines.filter(pl.Series(~later)), owner[~later], partial, rest,
         np.where(partial, tail_row + tail_rows - left, tail_row),
         np.where(partial, left, tail_rows),
     )  # fmt: skip
@@ -237,7 +242,8 @@ def _lines(
                                          pl.Series("count", count)),
         tails.filter(pl.Series(apart)).with_columns(pl.col("key") + rows.height),
     ], how="vertical_relaxed").filter(pl.col("segment").is_not_null())  # fmt: skip
-    lines, keys = read_lines(folder.state, ranges)
+    lines, found = read_lines(folder.state, ranges)
+    keys = found.astype(np.int64)
     owner = np.where(keys >= rows.height, keys - rows.height, keys)
     if not apart.any():
         return lines, owner

@@ -75,6 +75,11 @@ def place_segment(
     return lines[order], spans
 
 
+# The columns tail_totals reads.
+TOTALLED = ("due_date", "principal_due", "paid_principal", "interest_due", "paid_interest",
+            "fee_due", "paid_fees", "penalty_charged", "paid_penalty")  # fmt: skip
+
+
 def tail_totals(
     active: pl.DataFrame, li: np.ndarray, loans: int, as_of: date
 ) -> dict[str, pl.Series]:

@@ -18,7 +18,7 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
     start = first_day_to_run(book.loans)
     if start is None or start > as_of:
         return book, out
-    ledger = LedgerArrays.of(book.loans, book.instalments)
+    ledger = LedgerArrays.of(book.loans, book.instalments, book.line_loans)
     ledger.fill_effective_due(terms, as_of)
     payments = DayPayments.of(book.payments, book.loans.get_column("loan_id"), start, as_of)
     first_day = ledger.state + 1  # each loan's first day stepped by this run

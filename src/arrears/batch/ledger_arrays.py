@@ -87,10 +87,13 @@ class LedgerArrays:
     beyond_grace: Flags
 
     @classmethod
-    def of(cls, loans: pl.DataFrame, instalments: pl.DataFrame) -> "LedgerArrays":
+    def of(
+        cls, loans: pl.DataFrame, instalments: pl.DataFrame, li: Ints | None = None
+    ) -> "LedgerArrays":
         """Columns of loans (sorted by loan_id) and their lines (each loan's together, in due
-        order)."""
-        li = line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
+        order); `li`: each line's loan position, when the book already knows it."""
+        if li is None:
+            li = line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
         rows = {name: _ints(instalments, name) for name in AMOUNTS}
         rows |= {name: _ints(instalments, name, missing) for name, missing in DAYS.items()}
         principal = rows["principal_due"] - rows["paid_principal"]
