@@ -76,8 +76,9 @@ def worked_book(
     as_of: date,
 ) -> Worked:  # fmt: skip
     """The loans to work: each resting one brought to the day before its first event, with
-    its stored lines fallen due (and its tail too when a line of it falls due or money
-    arrives); each rebuilt one from its contract date, with its lines from the input."""
+    its stored lines fallen due (and its tail too when money may reach it, or only the
+    tail's lines falling due when one does: _trim_tails); each rebuilt one from its contract
+    date, with its lines from the input."""
     tail = ["tail_segment", "tail_row", "tail_rows", *TAIL_SCHEMA]
     wanted = [*LOAN_SCHEMA, "wake_on", "outstanding_principal", "segment", "seg_row",
               "seg_rows", *tail]  # fmt: skip
