@@ -17,7 +17,7 @@ import polars as pl
 from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
 from arrears.adapters.line_segments import TOTALLED, read_lines, tail_totals
-from arrears.adapters.loan_table import STATIC, Positions, positions
+from arrears.adapters.loan_table import STATIC, ChainTable, Positions, positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import sums_by_key
@@ -72,7 +72,7 @@ class Worked:
 
 
 def worked_book(
-    folder: BookFolder, table: pl.DataFrame, tonight: Tonight, payments: pl.DataFrame,
+    folder: BookFolder, table: ChainTable, tonight: Tonight, payments: pl.DataFrame,
     as_of: date,
 ) -> Worked:  # fmt: skip
     """The loans to work: each resting one brought to the day before its first event, with
@@ -82,7 +82,7 @@ def worked_book(
     tail = ["tail_segment", "tail_row", "tail_rows", *TAIL_SCHEMA]
     wanted = [*LOAN_SCHEMA, "wake_on", "outstanding_principal", "segment", "seg_row",
               "seg_rows", *tail]  # fmt: skip
-    rows = table.select(wanted)[tonight.worked]
+    rows = table.rows(tonight.worked, wanted)
     state = _days(rows.get_column("state_date"))
     today = day_number(as_of)
     first_paid = tonight.first_paid[tonight.worked]
@@ -108,7 +108,7 @@ def worked_book(
           for name in TAIL_SCHEMA),
     )  # fmt: skip
     if tonight.rebuilt.size:
-        fresh, fresh_lines = _rebuild(folder, table[tonight.rebuilt])
+        fresh, fresh_lines = _rebuild(folder, table.rows(tonight.rebuilt, list(STATIC)))
         fresh = fresh.with_columns(value.alias(name) for name, value in _NONE.items())
         loans = pl.concat([loans, fresh.select(loans.columns)])
         order = loans.get_column("loan_id").arg_sort().to_numpy()
@@ -118,7 +118,7 @@ def worked_book(
         tail_rows = np.concatenate([tail_rows, none])[order]
         loans = loans[order]
         lines = pl.concat([lines, fresh_lines])
-        ids = table.get_column("loan_id").gather(tonight.rebuilt).implode()
+        ids = table.frame.get_column("loan_id").gather(tonight.rebuilt).implode()
         every = typed(folder.read_input("payments", INPUTS["payments"]), INPUTS["payments"])
         payments = pl.concat([payments, every.filter(pl.col("loan_id").is_in(ids))])
         payments = payments.unique("payment_id", keep="first", maintain_order=True)

@@ -57,8 +57,9 @@ from arrears.adapters.loan_table import (
     CASE,
     DYNAMIC,
     SCHEMA,
+    ChainTable,
     positions,
-    read_loan_table,
+    read_chain,
     scatter_rows,
     write_loan_table,
 )
@@ -110,7 +111,7 @@ class _Night:
     terms: str
     reach: PhoneReach
     chain: list[str]  # the previous run's loan-table chain (incremental nights)
-    table: pl.DataFrame | None  # the previous run's loan table (incremental nights)
+    table: ChainTable | None  # the previous run's loan table (incremental nights)
     payments: pl.DataFrame | None  # every payment (whole-book nights: the watermark)
     fresh: pl.Series  # loans whose lines were built afresh tonight
     at: np.ndarray  # the worked loans' positions in the loan table (the book's order)
@@ -229,7 +230,8 @@ class ParquetEngineStore:
     ) -> RunFrames:
         as_of, terms = ctx.as_of, ctx.terms
         chain = chain_of(self.folder, previous)
-        table = read_loan_table(self.folder.state, chain)
+        chained = read_chain(self.folder.state, chain)
+        table = chained.frame  # every loan's columns a night reads for every loan
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The people and promises are read beside the worked loans' lines (Polars works
             # without the GIL: the two reads overlap on a second core).
@@ -238,13 +240,13 @@ class ParquetEngineStore:
             payments = self._new_payments(previous, prints, as_of)
             _refuse_unknown_loans(payments, table.get_column("loan_id"))
             tonight = book_night.split(table, payments, previous.as_of, as_of)
-            worked = book_night.worked_book(self.folder, table, tonight, payments, as_of)
+            worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
             people, history, reach = asked.result()
             promises = promised.result()
         book = worked.book
         fresh = table.get_column("loan_id").gather(tonight.rebuilt)
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
-        self._night = _Night(previous, prints, key, reach, chain, table, None, fresh, at,
+        self._night = _Night(previous, prints, key, reach, chain, chained, None, fresh, at,
                              worked.whole, worked.tail_row, worked.tail_rows)  # fmt: skip
         return RunFrames(
             book, people, stored=book_night.stored(table, tonight),
@@ -330,19 +332,19 @@ class ParquetEngineStore:
             else:
                 delta = _delta(night.at, rows, frames.cases)
                 segments = (
-                    night.table.get_column("segment")
+                    night.table.frame.get_column("segment")
                     .clone()
                     .scatter(night.at, rows.get_column("segment").cast(pl.Categorical()))
                 )
                 tail_segments = (
-                    night.table.get_column("tail_segment")
+                    night.table.frame.get_column("tail_segment")
                     .clone()
                     .scatter(night.at, rows.get_column("tail_segment").cast(pl.Categorical()))
                 )
                 segments = pl.concat([segments, tail_segments])
                 at_rows = delta.get_column("at").to_numpy()
                 write_loan_table(
-                    folder, scatter_rows(night.table, at_rows, delta) if base else delta
+                    folder, scatter_rows(night.table.whole(), at_rows, delta) if base else delta
                 )
             for table_name, frame in self._outputs(frames, as_of).items():
                 write_table(folder, table_name, frame, statistics=table_name == "plan")
@@ -380,7 +382,7 @@ class ParquetEngineStore:
             assert night.payments is not None
             return rows.join(_watermark(night.payments, worked), on="loan_id", how="left",
                              maintain_order="left")  # fmt: skip
-        seen = night.table.select("payments_seen", "payments_sum")[night.at]
+        seen = night.table.rows(night.at, ["payments_seen", "payments_sum"])
         # Each payment applied tonight is a worked loan's: found by bisection, summed by loan.
         at = positions(ids, frames.applied.get_column("loan_id"))
         count = np.bincount(at, minlength=rows.height).astype(np.int64)
@@ -409,7 +411,7 @@ class ParquetEngineStore:
         built afresh: `fresh`)."""
         whole = pl.Series(night.whole)
         kept = (
-            night.table.select("lines_since", "tail_segment")[night.at]
+            night.table.rows(night.at, ["lines_since", "tail_segment"])
             if night.table is not None
             else None
         )
@@ -454,7 +456,8 @@ class ParquetEngineStore:
         one's (to re-run this day from); `segments`: where this run's loans' lines are."""
         keep = _tables_read(chain, segments)
         if night.previous is not None:
-            for folder, tables in self.state_tables(night.previous, night.table).items():
+            table = night.table.frame if night.table is not None else None
+            for folder, tables in self.state_tables(night.previous, table).items():
                 keep.setdefault(folder, set()).update(tables)
         return keep
 
@@ -467,7 +470,7 @@ class ParquetEngineStore:
             return {run.folder: {"loan_balances", "instalment_states", "cases"}}
         chain = chain_of(self.folder, run)
         if table is None:
-            table = read_loan_table(self.folder.state, chain)
+            table = read_chain(self.folder.state, chain).frame
         # A loan's lines may lie in two segments: those fallen due, and its tail's.
         return _tables_read(chain, pl.concat([table.get_column("segment"),
                                               table.get_column("tail_segment")]))  # fmt: skip
