@@ -192,6 +192,7 @@ def _no_refund(
         (due < today) & ~beyond, pending + late_fee[owner], 0
     )
     asked = sums_by_key(owner, opening, n)
+    # An uncapped loan fits whatever its allowance: its fills only keep the division defined.
     cap = [rows.get_column(name).fill_null(fill).to_numpy()
            for name, fill in (("cap_num", 0), ("cap_den", 1), ("day_count", 365))]  # fmt: skip
     room = cap_allowance(principal_days, *cap) - rows.get_column("charged").to_numpy()

@@ -135,8 +135,8 @@ def write_settled(folder: Path, lines: pl.DataFrame) -> None:
 
 def read_lines(state: Path, ranges: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
     """Rows of segments (`ranges`: segment, first, count, key; the ranges of a segment do not
-    overlap), each range's rows together and in order, reading from each segment only the
-    row groups that hold them; and the key of each row's range."""
+    overlap), each range's rows together and in order, building from each segment only the
+    rows asked for; and the key of each row's range."""
     ranges = ranges.filter(pl.col("count") > 0)
     found, keys = [], []
     for (segment,), group in ranges.group_by("segment", maintain_order=True):
@@ -159,13 +159,11 @@ def _expand(first: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 
 def _read_rows(folder: Path, rows: np.ndarray) -> pl.DataFrame:
-    """Some rows of a segment (sorted row numbers). The row numbers are the filter and only
-    the rows kept are built: a night keeps a third of the rows of the row groups it reaches
-    (those of the loans it works lie between others'), and decoding only those halves the
-    read and the memory it takes."""
+    """Some rows of a segment (sorted row numbers, at least one). The row numbers are the
+    scan's filter, so only the rows kept are built: a night keeps a third of the rows of the
+    row groups it reaches (those of the loans it works lie between others'), and building
+    only those halves the read and the memory it takes."""
     [path] = part_files(folder)
-    if rows.size == 0:
-        return pl.read_parquet(path, n_rows=0)
     wanted = pl.Series(rows, dtype=pl.UInt32).implode()
     scan = pl.scan_parquet(path, parallel="prefiltered", row_index_name=_ROW)
     picked = pl.col(_ROW).is_between(int(rows[0]), int(rows[-1])) & pl.col(_ROW).is_in(wanted)

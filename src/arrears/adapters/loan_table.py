@@ -71,11 +71,6 @@ class ChainTable:
     latest: Positions  # per loan: the row of `laid` that last wrote it (-1: none did)
     frame: pl.DataFrame
 
-    @property
-    def height(self) -> int:
-        """How many loans."""
-        return self.base.height
-
     def rows(self, at: Positions, columns: Sequence[str]) -> pl.DataFrame:
         """Some columns of the loans at positions `at`, as they now are."""
         picked = self.base.select(columns)[at]
