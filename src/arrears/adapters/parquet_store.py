@@ -67,7 +67,7 @@ from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.contact_plan import People
-from arrears.batch.ledger_arrays import line_positions
+from arrears.batch.ledger_arrays import loan_positions
 from arrears.batch.pipeline import RunContext, RunFrames
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
@@ -308,11 +308,8 @@ class ParquetEngineStore:
         folder = self.folder.begin(as_of)
         name = f"run-{as_of}-{secrets.token_hex(4)}"
         lines = frames.book.instalments
-        li = frames.book.line_loans
-        if li is None:  # a book the ledger did not advance (nothing to run)
-            li = line_positions(
-                frames.book.loans.get_column("loan_id"), lines.get_column("loan_id")
-            )
+        # Known once the ledger advanced the book; looked up when there was nothing to run.
+        li = loan_positions(frames.book.loans, lines, frames.book.line_loans)
         settled = lines.select(settled_on(as_of)).to_series()
         mine = _worked_summaries(frames.summaries, frames.book.loans)
         active, kept = lines.filter(~settled), li[~settled.to_numpy()]

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from arrears.batch.grouped import group_starts, mins_by_key, sums_by_key
-from arrears.batch.ledger_arrays import day_number, line_positions
+from arrears.batch.ledger_arrays import day_number, loan_positions
 from arrears.domain.stages import PRE_DUE_DAYS
 
 UNPAID_PRINCIPAL = pl.col("principal_due") - pl.col("paid_principal")
@@ -56,11 +56,7 @@ def summarise_loans(
     Lines are summed by position (loans sorted by loan_id, each loan's lines together;
     `line_loans`: each line's loan position, when known).
     """
-    li = (
-        line_loans
-        if line_loans is not None
-        else line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
-    )
+    li = loan_positions(loans, instalments, line_loans)
     lines = instalments.select(
         pl.col("due_date").to_physical().cast(pl.Int64).alias("due"),
         pl.col("eff_due").to_physical().cast(pl.Int64).fill_null(_NEVER).alias("eff"),

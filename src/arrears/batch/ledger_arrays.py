@@ -92,8 +92,7 @@ class LedgerArrays:
     ) -> "LedgerArrays":
         """Columns of loans (sorted by loan_id) and their lines (each loan's together, in due
         order); `li`: each line's loan position, when the book already knows it."""
-        if li is None:
-            li = line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
+        li = loan_positions(loans, instalments, li)
         rows = {name: _ints(instalments, name) for name in AMOUNTS}
         rows |= {name: _ints(instalments, name, missing) for name, missing in DAYS.items()}
         principal = rows["principal_due"] - rows["paid_principal"]
@@ -160,6 +159,14 @@ def _tail_principal(loans: pl.DataFrame) -> Ints:
     if "tail_principal" not in loans.columns:
         return np.zeros(loans.height, dtype=np.int64)
     return _ints(loans, "tail_principal")
+
+
+def loan_positions(loans: pl.DataFrame, instalments: pl.DataFrame, known: Ints | None) -> Ints:
+    """Each line's loan position: `known` when the book already has it (Book.line_loans),
+    else looked up (line_positions)."""
+    if known is not None:
+        return known
+    return line_positions(loans.get_column("loan_id"), instalments.get_column("loan_id"))
 
 
 def line_positions(loan_ids: pl.Series, line_loans: pl.Series) -> Ints:
