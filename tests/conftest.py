@@ -1,4 +1,5 @@
-"""Shared fixtures: a store on SQLite and on PostgreSQL, each PostgreSQL test in a fresh schema.
+"""Shared fixtures: a store on SQLite and on PostgreSQL, each PostgreSQL test in a fresh schema;
+the calendar cache in a folder of the test session's own (not the user's).
 
 PostgreSQL runs when ARREARS_TEST_PG_URL is set (postgresql+psycopg://postgres@127.0.0.1:5432/test);
 without it those tests are skipped, unless ARREARS_REQUIRE_PG=1 (CI), which makes them fail.
@@ -13,11 +14,20 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from arrears.adapters.calendar_source import CACHE_ENV
 from arrears.adapters.db.engine import make_engine
 from arrears.adapters.db.migrate import upgrade
 
 PG_URL_ENV = "ARREARS_TEST_PG_URL"
 REQUIRE_PG_ENV = "ARREARS_REQUIRE_PG"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _calendar_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Calendars the tests work out are kept in the session's own folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 def _postgres_url() -> str:

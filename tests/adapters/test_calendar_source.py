@@ -1,11 +1,23 @@
-"""The Chinese business calendar from `holidays`, cross-checked against `chinesecalendar`."""
+"""The Chinese business calendar from `holidays`, cross-checked against `chinesecalendar`;
+the package's answers kept in the cache folder."""
 
+import json
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import chinese_calendar
 import pytest
 
-from arrears.adapters.calendar_source import CalendarYear, business_calendar
+from arrears.adapters.calendar_source import (
+    CACHE_ENV,
+    CalendarYear,
+    business_calendar,
+    package_days,
+)
 from arrears.domain.errors import CalendarNotPublished
 
 
@@ -45,3 +57,44 @@ def test_us_and_uk_calendars_know_their_statutory_holidays() -> None:
     assert business_calendar("uk", [2026]).next_business_day(date(2026, 12, 25)) == date(
         2026, 12, 29
     )
+
+
+_SHOW = """
+import json, sys
+from arrears.adapters.calendar_source import business_calendar
+calendar = business_calendar("cn", [2025, 2026])
+print(json.dumps({"package": "holidays" in sys.modules,
+                  "off": sorted(map(str, calendar.holidays)),
+                  "worked": sorted(map(str, calendar.makeup_workdays))}))
+"""
+
+
+def _show_in_a_new_process(cache: Path) -> dict[str, Any]:
+    env = {**os.environ, CACHE_ENV: str(cache)}
+    done = subprocess.run([sys.executable, "-c", _SHOW], env=env, capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    shown: dict[str, Any] = json.loads(done.stdout)
+    return shown
+
+
+def test_a_calendar_worked_out_once_is_read_back_without_the_package(tmp_path: Path) -> None:
+    first = _show_in_a_new_process(tmp_path)
+    second = _show_in_a_new_process(tmp_path)
+    assert first["package"] is True
+    assert second["package"] is False
+    assert (second["off"], second["worked"]) == (first["off"], first["worked"])
+    assert "2025-10-01" in first["off"]  # National Day
+    assert "2025-01-26" in first["worked"]  # a Sunday worked for the Spring Festival
+    assert len(list(tmp_path.glob("calendars/*/cn-2025-2026.json"))) == 1
+
+
+def test_a_damaged_cache_file_is_worked_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    fresh = package_days("us", (2026,))
+    (kept,) = tmp_path.glob("calendars/*/us-2026.json")
+    kept.write_text('{"days_off": ["2026-13-')
+    assert package_days("us", (2026,)) == fresh
+    assert json.loads(kept.read_text())["days_off"] == sorted(map(str, fresh[0]))
+    assert date(2026, 7, 3) in fresh[0]  # Independence Day observed on the Friday

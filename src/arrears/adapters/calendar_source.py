@@ -1,16 +1,27 @@
-"""Build business calendars from the `holidays` package plus override tables."""
+"""Build business calendars from the `holidays` package plus override tables.
 
+The package's answer for a jurisdiction and years is kept in a cache folder
+($ARREARS_CACHE_DIR, else $XDG_CACHE_HOME/arrears, else ~/.cache/arrears), by the package's
+version: loading the package's tables imports every country's module (~0.3 s a process,
+measured), more than a nightly run spends on some of its steps.
+"""
+
+import hashlib
+import importlib.util
+import json
+import os
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
-
-import holidays
 
 from arrears.adapters.packs import read_pack
 from arrears.domain.calendar import BusinessCalendar
 
+CACHE_ENV = "ARREARS_CACHE_DIR"
 # The `holidays` country calendars used for each jurisdiction's business days.
 _COUNTRY = {"cn": "CN", "us": "US", "uk": "GB"}
 
@@ -50,16 +61,73 @@ def business_calendar(
 def _build(
     jurisdiction: str, years: tuple[int, ...], overrides: tuple[CalendarYear, ...]
 ) -> BusinessCalendar:
-    country = holidays.country_holidays(_COUNTRY[jurisdiction], years=years)
-    days_off = {d for d in country if d.year in years}
+    days_off, workdays = package_days(jurisdiction, years)
     if jurisdiction != "cn":
         # Holidays fixed by statute and rule each year: every year is known.
-        return BusinessCalendar(frozenset(days_off), frozenset(), frozenset(years))
-    workdays = {d for d in getattr(country, "weekend_workdays", ()) if d.year in years}
+        return BusinessCalendar(days_off, frozenset(), frozenset(years))
     published = {d.year for d in workdays}
     for entry in overrides:  # later entries win
         if entry.year in years:
             published.add(entry.year)
-            days_off = {d for d in days_off if d.year != entry.year} | entry.holidays
-            workdays = {d for d in workdays if d.year != entry.year} | entry.workdays
-    return BusinessCalendar(frozenset(days_off), frozenset(workdays), frozenset(published))
+            days_off = frozenset(d for d in days_off if d.year != entry.year) | entry.holidays
+            workdays = frozenset(d for d in workdays if d.year != entry.year) | entry.workdays
+    return BusinessCalendar(days_off, workdays, frozenset(published))
+
+
+def package_days(
+    jurisdiction: str, years: tuple[int, ...]
+) -> tuple[frozenset[date], frozenset[date]]:
+    """The package's days off and make-up working days in `years` (from the cache when it
+    holds them; else worked out and kept there)."""
+    path = _cache_file(jurisdiction, years)
+    if path is not None and path.is_file():
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            return _dates(kept["days_off"]), _dates(kept["workdays"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # unreadable (a damaged file): worked out again and rewritten below
+    import holidays  # here, not at the top: a process whose calendars are cached skips it
+
+    country = holidays.country_holidays(_COUNTRY[jurisdiction], years=years)
+    days_off = frozenset(d for d in country if d.year in years)
+    workdays = frozenset(d for d in getattr(country, "weekend_workdays", ()) if d.year in years)
+    if path is not None:
+        kept = {"days_off": sorted(map(str, days_off)), "workdays": sorted(map(str, workdays))}
+        _write_atomically(path, json.dumps(kept))
+    return days_off, workdays
+
+
+def _dates(texts: list[str]) -> frozenset[date]:
+    return frozenset(date.fromisoformat(text) for text in texts)
+
+
+def _cache_file(jurisdiction: str, years: tuple[int, ...]) -> Path | None:
+    """Where the package's answer is kept: a folder per package version (the hash of its
+    version module, read without importing the package); None without the package."""
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or spec.origin is None:
+        return None
+    version = (Path(spec.origin).parent / "version.py").read_bytes()
+    key = hashlib.sha256(version).hexdigest()[:16]
+    name = f"{jurisdiction}-{'-'.join(map(str, years))}.json"
+    return _cache_root() / "calendars" / key / name
+
+
+def _cache_root() -> Path:
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen:
+        return Path(chosen)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "arrears"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write whole or not at all; a cache that cannot be written (a read-only home) only
+    costs the next process the package's load again, so that is not an error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        return
