@@ -81,7 +81,7 @@ def test_a_run_killed_before_its_record_is_forgotten_and_cleared(
     def killed(path: Path, document: dict[str, Any]) -> None:
         raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(book_folder, "_write_atomically", killed)
+    monkeypatch.setattr(book_folder, "write_json_atomically", killed)
     with pytest.raises(KeyboardInterrupt):
         run(book, AS_OF)
     assert book.last_run() == YESTERDAY

@@ -14,7 +14,6 @@ as the Spark engine and the first releases wrote it), a `base` or a `delta` (par
 """
 
 import json
-import os
 import secrets
 import shutil
 from collections.abc import Iterable, Mapping
@@ -25,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from arrears.adapters.json_file import write_json_atomically
 from arrears.domain.errors import DomainError
 
 STATE_DIR = "state"
@@ -184,7 +184,7 @@ class BookFolder:
         folder.rename(self.state / record.folder)
         previous[record.as_of] = record
         records = [previous[day] for day in sorted(previous)]
-        _write_atomically(self.state / RUNS_FILE, {"runs": [_jsonable(r) for r in records]})
+        write_json_atomically(self.state / RUNS_FILE, {"runs": [_jsonable(r) for r in records]})
         # Folders no record names: the replaced run, and runs killed after their rename.
         named = {r.folder for r in records}
         for orphan in self.state.glob("run-*"):
@@ -224,13 +224,3 @@ def _jsonable(record: RunRecord) -> dict[str, Any]:
     document = asdict(record)
     document["as_of"] = record.as_of.isoformat()
     return document
-
-
-def _write_atomically(path: Path, document: dict[str, Any]) -> None:
-    """Write a JSON file by renaming a fully written and flushed copy over it."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    with temporary.open("w", encoding="utf-8") as handle:
-        json.dump(document, handle, ensure_ascii=False, indent=1)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)

@@ -10,7 +10,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from arrears.adapters.json_file import write_json_atomically
 from arrears.adapters.packs import read_pack
 from arrears.domain.calendar import BusinessCalendar
 
@@ -93,7 +93,11 @@ def package_days(
     workdays = frozenset(d for d in getattr(country, "weekend_workdays", ()) if d.year in years)
     if path is not None:
         kept = {"days_off": sorted(map(str, days_off)), "workdays": sorted(map(str, workdays))}
-        _write_atomically(path, json.dumps(kept))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_json_atomically(path, kept)
+        except OSError:
+            pass  # an unwritable cache (a read-only home) only costs the next process the load
     return days_off, workdays
 
 
@@ -119,15 +123,3 @@ def _cache_root() -> Path:
         return Path(chosen)
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "arrears"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write whole or not at all; a cache that cannot be written (a read-only home) only
-    costs the next process the package's load again, so that is not an error."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError:
-        return

@@ -1,0 +1,17 @@
+"""A JSON document written whole or not at all."""
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def write_json_atomically(path: Path, document: dict[str, Any]) -> None:
+    """Write a JSON file by renaming a fully written and flushed copy over it."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    with temporary.open("w", encoding="utf-8") as handle:
+        json.dump(document, handle, ensure_ascii=False, indent=1)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
