@@ -11,7 +11,7 @@ second here, a gather or scatter a hundredth.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -53,60 +53,88 @@ TABLE = "loans"
 Positions = npt.NDArray[np.int64]
 
 
-# The changing columns a night reads for every loan (which loans wake, their cases, which
-# segments stay read); the others it reads only for the loans it works.
+# The columns a night reads for every loan: whose it is, when it next wakes, its case and
+# where its lines are. The others it reads only for the loans it works (`ChainTable.picking`):
+# decoding all 52 columns of a million rows took a night's peak memory to 1.42 GB, against
+# 1.24 GB for these and the worked rows (docs/PERFORMANCE.md).
+OWNERS = ("loan_id", "borrower_id", "product")
 EVERY_LOAN = ("wake_on", *CASE, "segment", "tail_segment")
 
 
 @dataclass(frozen=True)
 class ChainTable:
     """The loan table of a chain (a base and the deltas since), laid over where a night reads
-    it: `frame` holds every loan's static columns and its EVERY_LOAN columns as they now are;
-    `rows` gives any columns of some loans; `whole` the whole table (a base night, a view).
-    Laying every delta over all 35 changing columns of a million rows costs a night 0.1 s a
-    delta in the chain; over the few read for every loan, a fraction of it."""
+    it: `frame` holds every loan's OWNERS and EVERY_LOAN columns as they now are; `rows` gives
+    any columns of some loans (read from the base's files, or from the rows `picking` read);
+    `whole` the whole table (a base night, a view). Laying every delta over all 35 changing
+    columns of a million rows costs a night 0.1 s a delta in the chain; over the few read for
+    every loan, a fraction of it."""
 
-    base: pl.DataFrame
+    parts: list[Path]  # the base's files
     laid: pl.DataFrame  # the deltas' rows, in the chain's order
     latest: Positions  # per loan: the row of `laid` that last wrote it (-1: none did)
     frame: pl.DataFrame
+    picked_at: Positions = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    picked: pl.DataFrame = field(default_factory=pl.DataFrame)  # their base rows
+
+    def picking(self, at: Positions) -> "ChainTable":
+        """This table with every column of the base rows at positions `at` read at once (the
+        loans a night works: `rows` then takes them from memory)."""
+        wanted = np.unique(at)
+        return replace(self, picked_at=wanted, picked=_read_rows(self.parts, wanted))
 
     def rows(self, at: Positions, columns: Sequence[str]) -> pl.DataFrame:
         """Some columns of the loans at positions `at`, as they now are."""
-        picked = self.base.select(columns)[at]
-        changing = [name for name in columns if name in DYNAMIC]
+        laid = [name for name in columns if name in self.frame.columns]
+        stored = [name for name in columns if name not in self.frame.columns]
+        if not stored:
+            return self.frame.select(laid)[at]
+        picked = self._base_rows(at, stored)
+        changing = [name for name in stored if name in DYNAMIC]
         hit = np.flatnonzero(self.latest[at] >= 0)
-        if not hit.size or not changing:
-            return picked
-        newer = self.laid.select(changing)[self.latest[at][hit]]
-        return picked.with_columns(
-            picked.get_column(name).clone().scatter(hit, newer.get_column(name).cast(DYNAMIC[name]))
-            for name in changing
-        )
+        if hit.size and changing:
+            newer = self.laid.select(changing)[self.latest[at][hit]]
+            picked = picked.with_columns(
+                picked.get_column(n).clone().scatter(hit, newer.get_column(n).cast(DYNAMIC[n]))
+                for n in changing
+            )
+        if laid:
+            picked = pl.concat([picked, self.frame.select(laid)[at]], how="horizontal")
+        return picked.select(columns)
 
     def whole(self) -> pl.DataFrame:
         """Every column of every loan, as they now are."""
+        base = _read(self.parts)
         rows = np.flatnonzero(self.latest >= 0)
-        return (
-            scatter_rows(self.base, rows, self.laid[self.latest[rows]]) if rows.size else self.base
-        )
+        return scatter_rows(base, rows, self.laid[self.latest[rows]]) if rows.size else base
+
+    def _base_rows(self, at: Positions, columns: Sequence[str]) -> pl.DataFrame:
+        """Columns of the base rows at positions `at`, from those picked when they hold them
+        all, else read."""
+        known = self.picked_at
+        slot = np.searchsorted(known, at)
+        if known.size and (slot < known.size).all() and (known[slot] == at).all():
+            return self.picked.select(columns)[slot]
+        wanted, order = np.unique(at, return_inverse=True)
+        return _read_rows(self.parts, wanted, columns)[order]
 
 
 def read_chain(state: Path, chain: Sequence[str]) -> ChainTable:
-    """The table of the last run of `chain` (run folders, its base first)."""
-    base = _read(state / chain[0] / TABLE)
-    latest = np.full(base.height, -1, dtype=np.int64)
+    """The table of the last run of `chain` (run folders, its base first): every loan's
+    OWNERS and EVERY_LOAN columns read, the others read when asked for."""
+    parts = part_files(state / chain[0] / TABLE)
+    every = _read(parts, [*OWNERS, *EVERY_LOAN])
+    latest = np.full(every.height, -1, dtype=np.int64)
     if len(chain) == 1:
         laid = pl.DataFrame(schema={"at": pl.UInt32, **DYNAMIC})
     else:
-        laid = pl.concat([_read(state / folder / TABLE) for folder in chain[1:]])
+        laid = pl.concat([_read(part_files(state / folder / TABLE)) for folder in chain[1:]])
         # The last delta naming a loan wins: the highest index among its rows.
         np.maximum.at(latest, laid.get_column("at").to_numpy(), np.arange(laid.height))
     rows = np.flatnonzero(latest >= 0)
-    every = base.select(*STATIC, *EVERY_LOAN)
     if rows.size:
         every = scatter_rows(every, rows, laid.select(EVERY_LOAN)[latest[rows]])
-    return ChainTable(base, laid, latest, every)
+    return ChainTable(parts, laid, latest, every)
 
 
 def read_loan_table(state: Path, chain: Sequence[str]) -> pl.DataFrame:
@@ -150,6 +178,25 @@ def write_loan_table(folder: Path, frame: pl.DataFrame) -> None:
     typed.write_parquet(target / "part-0.parquet", compression="lz4", statistics=False)
 
 
-def _read(folder: Path) -> pl.DataFrame:
-    parts = part_files(folder)
-    return pl.read_parquet(parts) if parts else pl.DataFrame(schema=SCHEMA)
+def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFrame:
+    if not parts:
+        return pl.DataFrame(schema=SCHEMA).select(columns or list(SCHEMA))
+    return pl.read_parquet(parts, columns=list(columns) if columns is not None else None)
+
+
+def _read_rows(
+    parts: list[Path], at: Positions, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """The base rows at positions `at` (sorted, distinct). The positions are the scan's
+    filter, so only the rows kept are built (the loans a night works lie among the others)."""
+    names = list(columns) if columns is not None else [n for n in SCHEMA if n not in OWNERS
+                                                        and n not in EVERY_LOAN]  # fmt: skip
+    if not parts or not at.size:
+        return pl.DataFrame(schema=SCHEMA).select(names)
+    wanted = pl.Series(at, dtype=pl.UInt32).implode()
+    scan = pl.scan_parquet(parts, parallel="prefiltered", row_index_name=_ROW)
+    picked = pl.col(_ROW).is_between(int(at[0]), int(at[-1])) & pl.col(_ROW).is_in(wanted)
+    return scan.select(_ROW, *names).filter(picked).drop(_ROW).collect()
+
+
+_ROW = "_loan_table_row"

@@ -240,6 +240,7 @@ class ParquetEngineStore:
             payments = self._new_payments(previous, prints, as_of)
             _refuse_unknown_loans(payments, table.get_column("loan_id"))
             tonight = book_night.split(table, payments, previous.as_of, as_of)
+            chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]))
             worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
             people, history, reach = asked.result()
             promises = promised.result()

@@ -1,0 +1,68 @@
+"""A chain's loan table gives every column of any loan as the whole table has it, whether the
+rows were picked (read at once for the loans a night works) or are read when asked for."""
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from arrears.adapters.book_views import chain_of
+from arrears.adapters.loan_table import EVERY_LOAN, OWNERS, SCHEMA, read_chain
+from arrears.adapters.parquet_store import ParquetEngineStore
+from arrears.adapters.settings import load_settings
+from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.batch.run import run_day
+from arrears.bootstrap import App
+
+AS_OF = date(2025, 11, 18)
+CONTEXT = App("sqlite://", load_settings(None))
+
+
+@pytest.fixture(scope="module")
+def chained_book(tmp_path_factory: pytest.TempPathFactory) -> ParquetEngineStore:
+    """A book run on three nights: a base and two deltas over it."""
+    folder = write_book(synthetic_frames(60, AS_OF, seed=7, history_days=150),
+                        tmp_path_factory.mktemp("chain") / "book")  # fmt: skip
+    store = ParquetEngineStore(folder)
+    for back in (6, 3, 0):
+        day = AS_OF - timedelta(days=back)
+        run_day(store, CONTEXT.run_context(day), datetime(2025, 11, 18, 23, tzinfo=UTC))
+    return store
+
+
+def test_the_chain_has_deltas_laid_over_its_base(chained_book: ParquetEngineStore) -> None:
+    kinds = [r.kind for r in chained_book.folder.runs()]
+    assert kinds == ["base", "delta", "delta"]
+    table = read_chain(chained_book.folder.state, _chain(chained_book))
+    assert table.frame.columns == [*OWNERS, *EVERY_LOAN]
+    assert (table.latest >= 0).any(), "some loan was rewritten by a delta"
+
+
+@pytest.mark.parametrize("picked", [False, True])
+def test_rows_are_the_whole_tables_rows(chained_book: ParquetEngineStore, picked: bool) -> None:
+    table = read_chain(chained_book.folder.state, _chain(chained_book))
+    whole = table.whole()
+    at = np.array([40, 3, 17, 3, 59, 0], dtype=np.int64)  # unsorted, one asked twice
+    if picked:
+        table = table.picking(np.array([0, 3, 17, 40, 59, 21], dtype=np.int64))
+        assert table.picked.height == 6
+    columns = ["principal", "loan_id", "wake_on", "payments_sum", "stage", "seg_row"]
+    assert_frame_equal(table.rows(at, columns), whole.select(columns)[at])
+    assert_frame_equal(table.rows(at, list(SCHEMA)), whole[at])
+    assert_frame_equal(table.rows(at[:0], columns), whole.select(columns).clear())
+
+
+def _chain(store: ParquetEngineStore) -> list[str]:
+    return chain_of(store.folder, store.folder.runs()[-1])
+
+
+def test_a_table_without_parts_reads_empty(tmp_path: Path) -> None:
+    (tmp_path / "run-x" / "loans").mkdir(parents=True)
+    table = read_chain(tmp_path, ["run-x"])
+    assert table.frame.height == 0
+    assert table.whole().columns == list(SCHEMA)
+    assert table.rows(np.zeros(0, dtype=np.int64), ["principal"]).height == 0
+    assert isinstance(table.whole(), pl.DataFrame)
