@@ -46,10 +46,10 @@ def test_rows_are_the_whole_tables_rows(chained_book: ParquetEngineStore, picked
     table = read_chain(chained_book.folder.state, _chain(chained_book))
     whole = table.whole()
     at = np.array([40, 3, 17, 3, 59, 0], dtype=np.int64)  # unsorted, one asked twice
-    if picked:
-        table = table.picking(np.array([0, 3, 17, 40, 59, 21], dtype=np.int64))
-        assert table.picked.height == 6
     columns = ["principal", "loan_id", "wake_on", "payments_sum", "stage", "seg_row"]
+    if picked:
+        table = table.picking(np.array([0, 3, 17, 40, 59, 21], dtype=np.int64), columns)
+        assert table.picked.shape == (6, 3)  # the three not read for every loan
     assert_frame_equal(table.rows(at, columns), whole.select(columns)[at])
     assert_frame_equal(table.rows(at, list(SCHEMA)), whole[at])
     assert_frame_equal(table.rows(at[:0], columns), whole.select(columns).clear())

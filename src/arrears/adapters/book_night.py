@@ -17,7 +17,7 @@ import polars as pl
 from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
 from arrears.adapters.line_segments import TOTALLED, read_lines, tail_totals
-from arrears.adapters.loan_table import STATIC, ChainTable, Positions, positions
+from arrears.adapters.loan_table import STATIC, ChainTable, Positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import sums_by_key
@@ -25,6 +25,9 @@ from arrears.batch.ledger_arrays import day_number
 from arrears.batch.stages import CASE_SCHEMA
 
 _NEVER = int(np.iinfo(np.int32).max)
+# What a worked loan's night reads of its loan-table row (its last summary is worked out again).
+WORKED = (*LOAN_SCHEMA, "wake_on", "outstanding_principal", "segment", "seg_row", "seg_rows",
+          "tail_segment", "tail_row", "tail_rows", *TAIL_SCHEMA)  # fmt: skip
 _TEXTS = ("product", "cap_rule", "cap_source")
 
 
@@ -38,20 +41,16 @@ class Tonight:
     first_paid: np.ndarray  # per loan: the first day money arrives for it (_NEVER: none)
 
 
-def split(table: pl.DataFrame, payments: pl.DataFrame, last: date, as_of: date) -> Tonight:
+def split(
+    table: pl.DataFrame, payments: pl.DataFrame, paid_at: Positions, last: date, as_of: date
+) -> Tonight:
     """Which loans tonight works; `payments` are those not yet applied (dated after `last`,
-    the last run, or arrived since it dated before)."""
-    ids = table.get_column("loan_id")
-    late = payments.filter(pl.col("paid_on") <= last)
-    rebuilt = positions(ids, late.get_column("loan_id").unique())
-    rebuilt = np.unique(rebuilt[rebuilt >= 0])
-    first = (
-        payments.filter(pl.col("paid_on") > last).group_by("loan_id").agg(pl.col("paid_on").min())
-    )
+    the last run, or arrived since it dated before), `paid_at` their loans' positions."""
+    day = payments.get_column("paid_on").to_physical().cast(pl.Int64).to_numpy()
+    late = day <= day_number(last)
+    rebuilt = np.unique(paid_at[late])
     first_paid = np.full(table.height, _NEVER, dtype=np.int64)
-    at = positions(ids, first.get_column("loan_id"))
-    days = first.get_column("paid_on").to_physical().cast(pl.Int64).to_numpy()
-    first_paid[at[at >= 0]] = days[at >= 0]
+    np.minimum.at(first_paid, paid_at[~late], day[~late])
     wake = _days(table.get_column("wake_on"))
     woken = (wake <= day_number(as_of)) | (first_paid <= day_number(as_of))
     woken[rebuilt] = True
@@ -79,10 +78,7 @@ def worked_book(
     its stored lines fallen due (and its tail too when money may reach it, or only the
     tail's lines falling due when one does: _trim_tails); each rebuilt one from its contract
     date, with its lines from the input."""
-    tail = ["tail_segment", "tail_row", "tail_rows", *TAIL_SCHEMA]
-    wanted = [*LOAN_SCHEMA, "wake_on", "outstanding_principal", "segment", "seg_row",
-              "seg_rows", *tail]  # fmt: skip
-    rows = table.rows(tonight.worked, wanted)
+    rows = table.rows(tonight.worked, WORKED)
     state = _days(rows.get_column("state_date"))
     today = day_number(as_of)
     first_paid = tonight.first_paid[tonight.worked]

@@ -77,11 +77,12 @@ class ChainTable:
     picked_at: Positions = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     picked: pl.DataFrame = field(default_factory=pl.DataFrame)  # their base rows
 
-    def picking(self, at: Positions) -> "ChainTable":
-        """This table with every column of the base rows at positions `at` read at once (the
+    def picking(self, at: Positions, columns: Sequence[str]) -> "ChainTable":
+        """This table with `columns` of the base rows at positions `at` read at once (the
         loans a night works: `rows` then takes them from memory)."""
         wanted = np.unique(at)
-        return replace(self, picked_at=wanted, picked=_read_rows(self.parts, wanted))
+        stored = [name for name in dict.fromkeys(columns) if name not in self.frame.columns]
+        return replace(self, picked_at=wanted, picked=_read_rows(self.parts, wanted, stored))
 
     def rows(self, at: Positions, columns: Sequence[str]) -> pl.DataFrame:
         """Some columns of the loans at positions `at`, as they now are."""
@@ -113,7 +114,8 @@ class ChainTable:
         all, else read."""
         known = self.picked_at
         slot = np.searchsorted(known, at)
-        if known.size and (slot < known.size).all() and (known[slot] == at).all():
+        held = set(columns) <= set(self.picked.columns)
+        if held and known.size and (slot < known.size).all() and (known[slot] == at).all():
             return self.picked.select(columns)[slot]
         wanted, order = np.unique(at, return_inverse=True)
         return _read_rows(self.parts, wanted, columns)[order]
@@ -184,13 +186,11 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
     return pl.read_parquet(parts, columns=list(columns) if columns is not None else None)
 
 
-def _read_rows(
-    parts: list[Path], at: Positions, columns: Sequence[str] | None = None
-) -> pl.DataFrame:
-    """The base rows at positions `at` (sorted, distinct). The positions are the scan's
-    filter, so only the rows kept are built (the loans a night works lie among the others)."""
-    names = list(columns) if columns is not None else [n for n in SCHEMA if n not in OWNERS
-                                                        and n not in EVERY_LOAN]  # fmt: skip
+def _read_rows(parts: list[Path], at: Positions, columns: Sequence[str]) -> pl.DataFrame:
+    """`columns` of the base rows at positions `at` (sorted, distinct). The positions are the
+    scan's filter, so only the rows kept are built (the loans a night works lie among the
+    others)."""
+    names = list(columns)
     if not parts or not at.size:
         return pl.DataFrame(schema=SCHEMA).select(names)
     wanted = pl.Series(at, dtype=pl.UInt32).implode()

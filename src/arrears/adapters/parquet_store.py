@@ -57,7 +57,9 @@ from arrears.adapters.loan_table import (
     CASE,
     DYNAMIC,
     SCHEMA,
+    STATIC,
     ChainTable,
+    Positions,
     positions,
     read_chain,
     scatter_rows,
@@ -73,6 +75,9 @@ from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 
 _NEVER = int(np.iinfo(np.int32).max)  # no such day (a loan that never wakes by itself)
+# What a night reads of its worked loans' rows: book_night's, then save's (payments applied
+# and where their lines are), and a rebuilt loan's terms.
+PICKED = (*book_night.WORKED, "payments_seen", "payments_sum", "lines_since", *STATIC)
 CHAIN_LIMIT = 10  # delta runs after a base before the next night writes a base again
 _WHOLE_BOOK_INPUTS = ("loans", "installments")  # a change here sends a night down the long way
 
@@ -208,7 +213,10 @@ class ParquetEngineStore:
             for name, schema in INPUTS.items()
             if (frame := self.folder.read_input(name, schema)) is not None
         }
-        _refuse_unknown_loans(inputs["payments"], inputs["loans"].get_column("loan_id"))
+        paid = inputs["payments"].get_column("loan_id")
+        _refuse_unknown_loans(
+            inputs["payments"], positions(inputs["loans"].get_column("loan_id"), paid)
+        )
         state = full_state(self.folder, previous) if previous is not None else {}
         state["done"] = self.done_actions(as_of)
         frames = assemble(inputs, state, as_of, terms, self.default_zones,
@@ -238,9 +246,10 @@ class ParquetEngineStore:
             asked = pool.submit(self._people, table, as_of, terms)
             promised = pool.submit(self._promises, previous)
             payments = self._new_payments(previous, prints, as_of)
-            _refuse_unknown_loans(payments, table.get_column("loan_id"))
-            tonight = book_night.split(table, payments, previous.as_of, as_of)
-            chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]))
+            paid_at = positions(table.get_column("loan_id"), payments.get_column("loan_id"))
+            _refuse_unknown_loans(payments, paid_at)
+            tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of)
+            chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
             worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
             people, history, reach = asked.result()
             promises = promised.result()
@@ -505,11 +514,12 @@ class ParquetEngineStore:
         return typed(plans.select(list(DONE_SCHEMA)).collect(), DONE_SCHEMA)
 
 
-def _refuse_unknown_loans(payments: pl.DataFrame, loan_ids: pl.Series) -> None:
+def _refuse_unknown_loans(payments: pl.DataFrame, paid_at: Positions) -> None:
     """Money for a loan the book does not have is refused, not dropped (CONTRACT.md: a
-    payment names a known loan). `loan_ids` are sorted (looked up by bisection, not hashed:
-    a night's payments are few, the book's loans many)."""
-    unknown = payments.filter(pl.Series(positions(loan_ids, payments.get_column("loan_id")) < 0))
+    payment names a known loan). `paid_at`: each payment's loan position, looked up by
+    bisection among the sorted loan ids (not hashed: a night's payments are few, the book's
+    loans many); -1 when the book has no such loan."""
+    unknown = payments.filter(pl.Series(paid_at < 0))
     if unknown.height:
         shown = ", ".join(f"{p} (loan {loan})" for p, loan in
                           unknown.select("payment_id", "loan_id").head(5).iter_rows())  # fmt: skip
