@@ -55,8 +55,8 @@ Positions = npt.NDArray[np.int64]
 
 # The columns a night reads for every loan: whose it is, when it next wakes, its case and
 # where its lines are. The others it reads only for the loans it works (`ChainTable.picking`):
-# decoding all 52 columns of a million rows took a night's peak memory to 1.42 GB, against
-# 1.24 GB for these and the worked rows (docs/PERFORMANCE.md).
+# decoding all 52 columns of a million rows took the bench night's peak memory to 1.43 GB,
+# against 1.22 GB for these and the columns used of the worked rows (docs/PERFORMANCE.md).
 OWNERS = ("loan_id", "borrower_id", "product")
 EVERY_LOAN = ("wake_on", *CASE, "segment", "tail_segment")
 
@@ -181,9 +181,11 @@ def write_loan_table(folder: Path, frame: pl.DataFrame) -> None:
 
 
 def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """A table's parts: `columns` of them, or every column they hold (a delta's are `at` and
+    the changing ones)."""
     if not parts:
-        return pl.DataFrame(schema=SCHEMA).select(columns or list(SCHEMA))
-    return pl.read_parquet(parts, columns=list(columns) if columns is not None else None)
+        return pl.DataFrame(schema=SCHEMA).select(list(SCHEMA) if columns is None else columns)
+    return pl.read_parquet(parts, columns=None if columns is None else list(columns))
 
 
 def _read_rows(parts: list[Path], at: Positions, columns: Sequence[str]) -> pl.DataFrame:
