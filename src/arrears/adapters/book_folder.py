@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from arrears.adapters.json_file import write_json_atomically
@@ -206,6 +207,24 @@ def part_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.suffix == ".parquet" and p.name[0] not in "._")
+
+
+def read_rows(
+    parts: list[Path], rows: np.ndarray, columns: Iterable[str] | None = None
+) -> pl.DataFrame:
+    """Some rows of a table's parts (sorted, distinct row numbers, at least one; `columns` of
+    them, else every column). The row numbers are the scan's filter, so only the rows kept
+    are built: a night keeps a fraction of the rows of the row groups it reaches (the loans it
+    works lie between others), and building only those halves the read and its memory."""
+    wanted = pl.Series(rows, dtype=pl.UInt32).implode()
+    scan = pl.scan_parquet(parts, parallel="prefiltered", row_index_name=_ROW)
+    if columns is not None:
+        scan = scan.select(_ROW, *columns)
+    picked = pl.col(_ROW).is_between(int(rows[0]), int(rows[-1])) & pl.col(_ROW).is_in(wanted)
+    return scan.filter(picked).drop(_ROW).collect()
+
+
+_ROW = "_book_folder_row"  # a table's row number while rows are picked by it
 
 
 def write_table(

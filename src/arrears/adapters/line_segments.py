@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from arrears.adapters.book_folder import part_files
+from arrears.adapters.book_folder import part_files, read_rows
 from arrears.batch.book import INSTALMENT_SCHEMA
 from arrears.batch.grouped import Ints, group_starts, mins_by_key, sums_by_key
 from arrears.batch.ledger_arrays import day_number
@@ -24,7 +24,6 @@ SEGMENT = "instalment_states"
 SETTLED = "settled_lines"
 ROW_GROUP = 16_384  # rows a night decodes at least to reach one loan of a segment
 _NEVER = int(np.iinfo(np.int32).max)  # no such day
-_ROW = "_row"  # the row number of a segment's line while it is read
 UNPAID = (
     (pl.col("principal_due") - pl.col("paid_principal"))
     + (pl.col("interest_charged") - pl.col("paid_interest"))
@@ -143,7 +142,7 @@ def read_lines(state: Path, ranges: pl.DataFrame) -> tuple[pl.DataFrame, np.ndar
         group = group.sort("first")
         count = group.get_column("count").to_numpy()
         rows = _expand(group.get_column("first").to_numpy(), count)
-        found.append(_read_rows(state / str(segment) / SEGMENT, rows))
+        found.append(read_rows(part_files(state / str(segment) / SEGMENT), rows))
         keys.append(np.repeat(group.get_column("key").to_numpy(), count))
     if not found:
         return pl.DataFrame(schema=INSTALMENT_SCHEMA), np.zeros(0, dtype=np.int64)
@@ -156,18 +155,6 @@ def _expand(first: np.ndarray, count: np.ndarray) -> np.ndarray:
     within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
     rows: np.ndarray = np.repeat(first, count) + within
     return rows
-
-
-def _read_rows(folder: Path, rows: np.ndarray) -> pl.DataFrame:
-    """Some rows of a segment (sorted row numbers, at least one). The row numbers are the
-    scan's filter, so only the rows kept are built: a night keeps a third of the rows of the
-    row groups it reaches (those of the loans it works lie between others'), and building
-    only those halves the read and the memory it takes."""
-    [path] = part_files(folder)
-    wanted = pl.Series(rows, dtype=pl.UInt32).implode()
-    scan = pl.scan_parquet(path, parallel="prefiltered", row_index_name=_ROW)
-    picked = pl.col(_ROW).is_between(int(rows[0]), int(rows[-1])) & pl.col(_ROW).is_in(wanted)
-    return scan.filter(picked).drop(_ROW).collect()
 
 
 def read_all_lines(state: Path, table: pl.DataFrame, runs: Mapping[str, date]) -> pl.DataFrame:

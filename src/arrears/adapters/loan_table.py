@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from arrears.adapters.book_folder import part_files
+from arrears.adapters.book_folder import part_files, read_rows
 from arrears.batch.ageing import SUMMARY_SCHEMA
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA
 
@@ -189,16 +189,7 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
 
 
 def _read_rows(parts: list[Path], at: Positions, columns: Sequence[str]) -> pl.DataFrame:
-    """`columns` of the base rows at positions `at` (sorted, distinct). The positions are the
-    scan's filter, so only the rows kept are built (the loans a night works lie among the
-    others)."""
-    names = list(columns)
+    """`columns` of the base rows at positions `at` (sorted, distinct; none: an empty frame)."""
     if not parts or not at.size:
-        return pl.DataFrame(schema=SCHEMA).select(names)
-    wanted = pl.Series(at, dtype=pl.UInt32).implode()
-    scan = pl.scan_parquet(parts, parallel="prefiltered", row_index_name=_ROW)
-    picked = pl.col(_ROW).is_between(int(at[0]), int(at[-1])) & pl.col(_ROW).is_in(wanted)
-    return scan.select(_ROW, *names).filter(picked).drop(_ROW).collect()
-
-
-_ROW = "_loan_table_row"
+        return pl.DataFrame(schema=SCHEMA).select(list(columns))
+    return read_rows(parts, at, columns)
