@@ -32,7 +32,7 @@ from arrears.adapters.book_folder import BookFolder, part_files
 from arrears.adapters.loan_table import STATIC
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
-from arrears.batch import advance, day_step, pipeline, stages
+from arrears.batch import advance, pipeline, stages
 from arrears.batch.pipeline import PIPELINE, RunContext
 from arrears.batch.ports import EngineStore
 from arrears.batch.run import run_day, summarise
@@ -44,8 +44,7 @@ AT = datetime(2025, 11, 18, 23, 30, tzinfo=UTC)
 SQL_FEEDS = ("borrowers", "loans", "installments", "payments", "contact_attempts", "promises")
 # Functions inside the steps whose time the profile shows (module, attribute).
 INSIDE = (
-    (advance, "step_day"), (day_step, "open_day"), (day_step, "take_payments"),
-    (day_step, "accrue_penalty"), (day_step, "close_day"), (pipeline, "summarise_loans"),
+    (advance, "_run"), (pipeline, "summarise_loans"),
     (pipeline, "states_from_summaries"), (pipeline, "stage_facts"), (pipeline, "transition"),
     (stages, "_explain"), (pipeline, "due_candidates"), (pipeline, "plan_actions"),
     (pipeline, "evaluate_promises"),

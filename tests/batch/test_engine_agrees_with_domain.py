@@ -6,9 +6,11 @@ from fractions import Fraction
 from random import Random
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arrears.batch import advance as advance_module
 from arrears.batch.advance import advance
 from arrears.batch.ageing import loan_states
 from arrears.domain.calendar import BusinessCalendar
@@ -168,3 +170,22 @@ def test_the_order_of_the_loans_lines_does_not_matter(case: Case, shuffle: Rando
     assert loan_states(mixed_book.loans, mixed_book.instalments, as_of).equals(
         loan_states(sorted_book.loans, sorted_book.instalments, as_of)
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(books())
+def test_record_buffers_filling_up_change_nothing(case: Case) -> None:
+    # The compiled ledger hands its records over whenever its buffers are full and goes on
+    # from the next loan (advance._run): with room for one loan at a time it must post the
+    # same as with room for all.
+    terms, loans, as_of = case
+    book = book_of(loans, terms)
+    roomy_book, roomy = advance(book, as_of, terms)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(advance_module, "_BUFFER_ROWS", 1)
+        cramped_book, cramped = advance(book, as_of, terms)
+    assert cramped_book.loans.equals(roomy_book.loans)
+    assert cramped_book.instalments.equals(roomy_book.instalments)
+    for kind in ("charges", "cuts", "allocations"):
+        assert cramped.frame(kind).equals(roomy.frame(kind)), kind
+    assert cramped.totals == roomy.totals

@@ -75,12 +75,18 @@ def test_a_killed_run_leaves_all_or_nothing_and_a_rerun_completes_it(
 ) -> None:
     clean = tmp_path / "clean.db"
     shutil.copy(book_db, clean)
-    started = time.monotonic()
     run(clean)
-    duration = time.monotonic() - started
     expected = dump(clean)
     assert expected["runs"] == 1
     assert len(expected["installment_states"]) > 5_000
+    # The kills are spaced by a clean run's length, timed on a second clean run: the first
+    # may also have compiled the ledger's kernel into numba's cache (ledger_kernel.py).
+    again = tmp_path / "again.db"
+    shutil.copy(book_db, again)
+    started = time.monotonic()
+    run(again)
+    duration = time.monotonic() - started
+    assert dump(again) == expected
     killed = 0
     victim = tmp_path / "victim.db"
     shutil.copy(book_db, victim)

@@ -172,7 +172,7 @@ def _no_refund(
 ) -> np.ndarray:  # fmt: skip
     """Per loan: whether no interest or fee paid ahead can come back as credit tonight. The
     cap hands it back when it cuts the charge of a line paid ahead as that line falls due
-    (day_step.open_day): not for a loan with no such line, nor for one stepped over today
+    (ledger_kernel._open): not for a loan with no such line, nor for one stepped over today
     only whose opening charges today (at most: the interest and fees falling due, and the
     pending penalty and late fee of every line that may cross grace) fit under its cap."""
     n = rows.height

@@ -3,13 +3,20 @@
 from datetime import date
 
 import numpy as np
+import polars as pl
 
+from arrears.batch import ledger_kernel as k
 from arrears.batch.book import Book, first_day_to_run
-from arrears.batch.day_step import run_records, step_day
 from arrears.batch.ledger import Postings
-from arrears.batch.ledger_arrays import LedgerArrays, day_number
-from arrears.batch.payments import DayPayments
+from arrears.batch.ledger_arrays import Ints, LedgerArrays, day_number
+from arrears.batch.records import allocation_records, charge_records, cut_records
+from arrears.domain.product import COMPONENTS
 from arrears.domain.terms import Terms
+
+# Record rows a call of the kernel may fill before its records are taken out as frames.
+_BUFFER_ROWS = 1 << 20
+_KINDS = pl.Series(k.KINDS, dtype=pl.String)
+_COMPONENTS = pl.Series([*COMPONENTS, "credit"], dtype=pl.String)
 
 
 def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
@@ -20,12 +27,88 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
         return book, out
     ledger = LedgerArrays.of(book.loans, book.instalments, book.line_loans)
     ledger.fill_effective_due(terms, as_of)
-    payments = DayPayments.of(book.payments, book.loans.get_column("loan_id"), start, as_of)
-    first_day = ledger.state + 1  # each loan's first day stepped by this run
-    for day in range(day_number(start), day_number(as_of) + 1):
-        step_day(ledger, day, payments.on(day), out)
+    first_day = ledger.loan[:, k.STATE] + 1  # each loan's first day stepped by this run
+    ids, pay_day, pay_amount = _payments(ledger, book.payments, start, as_of)
+    last = day_number(as_of)
+    out.days = last - day_number(start) + 1
+    out.advanced = True
+    _run(ledger, ids, pay_day, pay_amount, last, out)
     # Runs this run extended are written as they stand; the next run may extend them again.
-    open_runs = np.flatnonzero(ledger.rows["run_last"] >= first_day[ledger.li])
-    out.add("charges", run_records(ledger, open_runs))
+    run_last, run_first = ledger.column("run_last"), ledger.column("run_first")
+    open_runs = np.flatnonzero(run_last >= first_day[ledger.li])
+    daily = ledger.column("run_daily")[open_runs]
+    first, last_day = run_first[open_runs], run_last[open_runs]
+    out.add("charges", charge_records(
+        ledger, ledger.li[open_runs], ledger.column("seq")[open_runs], "penalty", first, first,
+        last_day, ledger.column("run_base")[open_runs], daily, daily * (last_day - first + 1),
+    ))  # fmt: skip
     lines = ledger.instalments_frame()
     return book.with_frames(ledger.li, loans=ledger.loans_frame(), instalments=lines), out
+
+
+def _payments(
+    ledger: LedgerArrays, payments: pl.DataFrame, first: date, last: date
+) -> tuple[pl.Series, Ints, Ints]:
+    """The payments dated first..last of the ledger's loans, in (loan, day, payment id) order:
+    their ids, days and amounts; each loan's stretch of them goes into its row."""
+    loan_ids = ledger.loans.get_column("loan_id")
+    dated = payments.filter(pl.col("paid_on").is_between(first, last))
+    found = loan_ids.search_sorted(dated.get_column("loan_id"), side="left").cast(pl.Int64)
+    clipped = found.clip(upper_bound=max(loan_ids.len() - 1, 0))
+    known = (
+        loan_ids.gather(clipped).to_numpy() == dated.get_column("loan_id").to_numpy()
+        if loan_ids.len()
+        else np.zeros(dated.height, dtype=np.bool_)
+    )
+    frame = dated.with_columns(pl.Series("li", found)).filter(pl.Series(known))
+    frame = frame.sort("li", "paid_on", "payment_id")
+    li = frame.get_column("li").to_numpy()
+    loans = np.arange(ledger.loans.height)
+    ledger.loan[:, k.PAY_START] = np.searchsorted(li, loans, side="left")
+    ledger.loan[:, k.PAY_END] = np.searchsorted(li, loans, side="right")
+    # Copies: the kernel takes writable contiguous arrays (Polars lends read-only ones).
+    day = np.array(frame.get_column("paid_on").to_physical().cast(pl.Int64), dtype=np.int64)
+    amount = np.array(frame.get_column("amount"), dtype=np.int64)
+    return frame.get_column("payment_id"), day, amount
+
+
+def _run(
+    ledger: LedgerArrays, ids: pl.Series, pay_day: Ints, pay_amount: Ints, last: int,
+    out: Postings,
+) -> None:  # fmt: skip
+    """Step every loan to `last` in the compiled kernel, taking its records out as frames
+    whenever its buffers are full."""
+    loan = ledger.loan
+    # Room for at least the loan that may write the most (a long catch-up of a long loan).
+    needs = k.room_needed(
+        loan[:, k.LINE_END] - loan[:, k.LINE_START],
+        loan[:, k.PAY_END] - loan[:, k.PAY_START],
+        np.maximum(last - loan[:, k.STATE], 0),
+    )
+    rows = [max(_BUFFER_ROWS, int(need.max(initial=0))) for need in needs]
+    charges = np.empty((rows[0], len(k.CHARGE)), dtype=np.int64)
+    cuts = np.empty((rows[1], len(k.CUT)), dtype=np.int64)
+    allocations = np.empty((rows[2], len(k.ALLOCATION)), dtype=np.int64)
+    totals = np.zeros(3, dtype=np.int64)
+    sources = pl.concat([ids, pl.Series(["credit", "cap_refund"], dtype=pl.String)])
+    at = 0
+    while at < loan.shape[0]:
+        at, nc, ncut, nal = k.run_days(
+            loan, ledger.line, pay_day, pay_amount, last, at,
+            charges, cuts, allocations, totals,
+        )  # fmt: skip
+        # Columns copied out: the buffers are written again by the next call.
+        c, x, a = (b[:n].T.copy() for b, n in
+                   ((charges, nc), (cuts, ncut), (allocations, nal)))  # fmt: skip
+        out.add("charges", charge_records(
+            ledger, c[0], c[1], _KINDS.gather(c[2]), c[3], c[4], c[5], c[6], c[7], c[8],
+        ))  # fmt: skip
+        out.add("cuts", cut_records(ledger, x[0], x[1], _KINDS.gather(x[2]), x[3], x[4]))
+        # A payment is its row among `ids`; credit (-1) and a cap refund (-2) follow them.
+        source = np.where(a[1] >= 0, a[1], ids.len() - 1 - a[1])
+        out.add("allocations", allocation_records(
+            ledger, a[0], sources.gather(source), a[2], _COMPONENTS.gather(a[3]), a[4], a[5],
+        ))  # fmt: skip
+    for kind, at in (("interest", k.TOTAL_INTEREST), ("penalty", k.TOTAL_PENALTY),
+                     ("fees", k.TOTAL_FEES)):  # fmt: skip
+        out.count(kind, int(totals[at]))

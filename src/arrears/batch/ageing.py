@@ -74,7 +74,7 @@ def summarise_loans(
     owes = (c["o_principal"] + c["o_interest"]) > 0
     is_open = (c["o_principal"] + c["o_interest"] + c["o_fees"] + c["o_penalty"]) > 0
     owing = (c["o_principal"] != 0) | (c["o_interest"] != 0) | (c["o_fees"] != 0)
-    # The ledger's `live` lines of tomorrow (batch/day_step.py), other than those falling due.
+    # The ledger's `live` lines of tomorrow (batch/ledger_kernel.py), other than those falling due.
     live = posted & ((c["o_principal"] > 0) | (~c["beyond_grace"] & owes) | (c["pending"] > 0))
     n = loans.height
 

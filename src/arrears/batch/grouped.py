@@ -31,17 +31,6 @@ def sums_by_key(
     return out
 
 
-def running_before(keys: npt.NDArray[np.int64], values: Ints) -> Ints:
-    """For each row, the sum of the values of the earlier rows of its group (exclusive)."""
-    if keys.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    total = np.cumsum(values)
-    before = total - values
-    starts = group_starts(keys)
-    lengths = np.diff(np.append(starts, keys.size))
-    return before - np.repeat(before[starts], lengths)
-
-
 def mins_by_key(
     keys: npt.NDArray[np.int64], values: Ints, size: int, empty: int, starts: Ints | None = None
 ) -> Ints:

@@ -1,8 +1,8 @@
-"""The book's loans and instalments as numpy columns while the ledger steps through days.
+"""The book's loans and instalments as integer matrices while the ledger steps through days.
 
 Loans keep their frame's order (by loan_id) and instalments theirs (by loan, due date, seq);
-each instalment knows its loan's position (`li`), so a loan's terms reach its lines by a
-gather and the lines' amounts reach their loan by a grouped sum, with no join. Dates are days
+each instalment knows its loan's position (`li`), and each loan where its lines are, so the
+compiled ledger (ledger_kernel.py) works a loan's lines in place with no join. Dates are days
 since 1970-01-01 (Polars' own Date representation); a missing date is a sentinel.
 """
 
@@ -13,20 +13,15 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from arrears.batch.grouped import sums_by_key
+from arrears.batch import ledger_kernel as k
+from arrears.batch.grouped import group_starts, sums_by_key
 from arrears.domain.calendar import effective_due_date
 from arrears.domain.errors import DomainError
-from arrears.domain.product import COMPONENTS
 from arrears.domain.terms import Terms
 
 EPOCH = date(1970, 1, 1)
-NO_DAY = int(np.iinfo(np.int32).min)  # a missing pending_first / run_first / run_last
+NO_DAY = k.NO_DAY  # a missing pending_first / run_first / run_last
 NOT_YET = int(np.iinfo(np.int32).max)  # an effective due date not yet known: never before a day
-AMOUNTS = (
-    "seq", "principal_due", "interest_due", "fee_due", "interest_charged", "fees_charged",
-    "penalty_charged", "paid_fees", "paid_penalty", "paid_interest", "paid_principal", "pending",
-    "pending_days", "pending_base", "pending_daily", "run_base", "run_daily",
-)  # fmt: skip
 DAYS = {"due_date": NO_DAY, "eff_due": NOT_YET, "pending_first": NO_DAY, "run_first": NO_DAY,
         "run_last": NO_DAY}  # fmt: skip
 # What the day steps change (what is written back into the frame at the end).
@@ -50,68 +45,64 @@ def day_of(number: int) -> date:
     return EPOCH + timedelta(days=number)
 
 
-def _ints(frame: pl.DataFrame, column: str, missing: int = 0) -> Ints:
-    """A frame column as int64 values (dates as day numbers; nulls as `missing`)."""
-    series = frame.get_column(column)
-    if series.dtype == pl.Date:
-        series = series.to_physical()
-    if series.null_count():
-        series = series.fill_null(missing)
-    # One copy: the ledger writes into these arrays (a frame's buffers are read-only).
-    return series.to_numpy().astype(np.int64, copy=True)
+def _ints(column: str, missing: int = 0) -> pl.Expr:
+    """A frame column as Int64 values (dates as day numbers, flags as 0/1; nulls as
+    `missing`)."""
+    return pl.col(column).to_physical().cast(pl.Int64).fill_null(missing)
+
+
+def _matrix(frame: pl.DataFrame, columns: list[pl.Expr]) -> Ints:
+    """Columns as one writable Int64 matrix, column after column (one copy of each)."""
+    matrix: Ints = frame.select(columns).to_numpy(order="fortran", writable=True)
+    return matrix
 
 
 @dataclass
 class LedgerArrays:
-    """Loans and their lines as columns; `rows` maps a column name to its array."""
+    """Loans and their lines as matrices (ledger_kernel.LOAN_COLUMNS, LINE_COLUMNS)."""
 
     loans: pl.DataFrame
     instalments: pl.DataFrame
     li: Ints  # each line's loan position
-    state: Ints  # each loan's state date (day number)
-    charged: Ints
-    principal_days: Ints
-    credit: Ints
-    outstanding: Ints
-    tail_principal: Ints  # principal owed on lines the store left out (book.TAIL_SCHEMA)
-    pen_num: Ints
-    pen_den: Ints
-    day_count: Ints
-    grace_days: Ints
-    late_fee: Ints
-    capped: Flags
-    cap_num: Ints
-    cap_den: Ints
-    ranks: Ints  # (loans, 4): position of each of COMPONENTS in the loan's allocation order
-    rows: dict[str, Ints]
-    beyond_grace: Flags
+    loan: Ints  # (loans, LOAN_COLUMNS)
+    line: Ints  # (lines, LINE_COLUMNS)
 
     @classmethod
     def of(
         cls, loans: pl.DataFrame, instalments: pl.DataFrame, li: Ints | None = None
     ) -> "LedgerArrays":
-        """Columns of loans (sorted by loan_id) and their lines (each loan's together, in due
+        """Matrices of loans (sorted by loan_id) and their lines (each loan's together, in due
         order); `li`: each line's loan position, when the book already knows it."""
         li = loan_positions(loans, instalments, li)
-        rows = {name: _ints(instalments, name) for name in AMOUNTS}
-        rows |= {name: _ints(instalments, name, missing) for name, missing in DAYS.items()}
-        principal = rows["principal_due"] - rows["paid_principal"]
-        capped = loans.get_column("cap_num").is_not_null().to_numpy()
+        line = _matrix(instalments, [_ints(n, DAYS.get(n, 0)) for n in k.LINE_COLUMNS])
+        principal = line[:, k.P_DUE] - line[:, k.PD_P]
         tail = _tail_principal(loans)
-        return cls(
-            loans, instalments, li, _ints(loans, "state_date"), _ints(loans, "charged"),
-            _ints(loans, "principal_days"), _ints(loans, "credit"),
-            sums_by_key(li, principal, loans.height) + tail, tail,
-            _ints(loans, "pen_num"), _ints(loans, "pen_den"), _ints(loans, "day_count"),
-            _ints(loans, "grace_days"), _ints(loans, "late_fee"), capped,
-            _ints(loans, "cap_num"), _ints(loans, "cap_den", 1),
-            np.stack([_ints(loans, f"rank_{c}") for c in COMPONENTS], axis=1), rows,
-            instalments.get_column("beyond_grace").to_numpy().astype(np.bool_, copy=True),
-        )  # fmt: skip
+        start, end = _line_ranges(li, loans.height)
+        none = np.zeros(loans.height, np.int64)
+        computed = {
+            "outstanding": sums_by_key(li, principal, loans.height) + tail,
+            "tail_principal": tail,
+            "line_start": start, "line_end": end, "pay_start": none, "pay_end": none,
+        }  # fmt: skip
+        special = {
+            "state": _ints("state_date"),
+            "capped": pl.col("cap_num").is_not_null().cast(pl.Int64),
+            "cap_den": _ints("cap_den", 1),
+        }
+        loan = _matrix(
+            loans.with_columns(pl.Series(n, v, pl.Int64) for n, v in computed.items()),
+            [special.get(n, _ints(n)).alias(n) for n in k.LOAN_COLUMNS],
+        )
+        return cls(loans, instalments, li, loan, line)
+
+    def column(self, name: str) -> Ints:
+        """A line column (a view: writing to it writes the matrix)."""
+        view: Ints = self.line[:, k.LINE_COLUMNS.index(name)]
+        return view
 
     def fill_effective_due(self, terms: Terms, upto: date) -> None:
         """Effective due dates of lines falling due by `upto` that do not have one yet."""
-        due, eff = self.rows["due_date"], self.rows["eff_due"]
+        due, eff = self.column("due_date"), self.column("eff_due")
         wanted = np.flatnonzero((eff == NOT_YET) & (due <= day_number(upto)))
         if wanted.size == 0:
             return
@@ -130,18 +121,19 @@ class LedgerArrays:
 
     def loans_frame(self) -> pl.DataFrame:
         """The loans with their running totals as they stand."""
+        loan = self.loan
         return self.loans.with_columns(
-            pl.Series("state_date", self.state, pl.Int64).cast(pl.Int32).cast(pl.Date),
-            pl.Series("charged", self.charged, pl.Int64),
-            pl.Series("principal_days", self.principal_days, pl.Int64),
-            pl.Series("credit", self.credit, pl.Int64),
+            pl.Series("state_date", loan[:, k.STATE], pl.Int64).cast(pl.Int32).cast(pl.Date),
+            pl.Series("charged", loan[:, k.CHARGED], pl.Int64),
+            pl.Series("principal_days", loan[:, k.PDAYS], pl.Int64),
+            pl.Series("credit", loan[:, k.CREDIT], pl.Int64),
         )
 
     def instalments_frame(self) -> pl.DataFrame:
         """The lines with their balances as they stand."""
-        values = pl.DataFrame(
-            {name: self.rows[name] for name in CHANGING if name != "beyond_grace"}
-        ).with_columns(pl.Series("beyond_grace", self.beyond_grace, pl.Boolean))
+        values = pl.DataFrame({name: self.column(name) for name in CHANGING}).with_columns(
+            pl.col("beyond_grace").cast(pl.Boolean)
+        )
         dates = [
             pl.when(pl.col(name) == missing).then(None).otherwise(pl.col(name))
             .cast(pl.Int32).cast(pl.Date).alias(name)
@@ -154,11 +146,26 @@ class LedgerArrays:
         return self.loans.get_column("loan_id").gather(positions)
 
 
+def _line_ranges(li: Ints, loans: int) -> tuple[Ints, Ints]:
+    """Where each loan's lines start and end (none: an empty range); every loan's lines must
+    lie together."""
+    starts = group_starts(li)
+    owners = li[starts]
+    if owners.size and np.bincount(owners, minlength=loans).max() > 1:
+        raise DomainError("a loan's instalment lines are not together")
+    start = np.zeros(loans, dtype=np.int64)
+    end = np.zeros(loans, dtype=np.int64)
+    start[owners] = starts
+    end[owners] = np.append(starts[1:], li.size)
+    return start, end
+
+
 def _tail_principal(loans: pl.DataFrame) -> Ints:
     """The principal owed on lines the store left out (book.TAIL_SCHEMA; none: 0)."""
     if "tail_principal" not in loans.columns:
         return np.zeros(loans.height, dtype=np.int64)
-    return _ints(loans, "tail_principal")
+    tail: Ints = loans.select(_ints("tail_principal")).to_series().to_numpy()
+    return tail
 
 
 def loan_positions(loans: pl.DataFrame, instalments: pl.DataFrame, known: Ints | None) -> Ints:

@@ -44,7 +44,12 @@ def charge_records(
 
 
 def cut_records(
-    ledger: LedgerArrays, loans: Ints, seq: Ints, kind: pl.Series | str, day: int, amount: Ints
+    ledger: LedgerArrays,
+    loans: Ints,
+    seq: Ints,
+    kind: pl.Series | str,
+    day: Ints | int,
+    amount: Ints,
 ) -> pl.DataFrame:
     """Cap cuts (CUT_SCHEMA): what a charge lost to the cap on a day."""
     n = loans.size
@@ -61,7 +66,7 @@ def allocation_records(
     seq: Ints,
     component: pl.Series | str,
     amount: Ints,
-    day: int,
+    day: Ints | int,
 ) -> pl.DataFrame:
     """Allocations (ALLOCATION_SCHEMA): what a payment (or credit, or a cap refund) paid."""
     n = loans.size

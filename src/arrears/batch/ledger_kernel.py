@@ -1,0 +1,463 @@
+"""The ledger's days, compiled: each loan stepped through its days in one pass over its lines.
+
+The rules and their order are the domain's (domain/evaluation.py): contractual postings due
+today and grace crossings, cut to fit the cap; credit held, then the day's payments, down the
+waterfall; the day's penalty on principal overdue (posted beyond grace, pending inside it, each
+posted day joined to its line's run of identical days); the day's closing principal into the
+cap allowance. Loans are independent, so each is worked through all of its days before the
+next (loan-major: its lines stay in cache, and a run of many days costs one call). Compiled by
+numba (cached on disk): the same steps as numpy passes over all lines cost ten times more, most
+of it in temporary arrays (docs/PERFORMANCE.md).
+
+Records come out as integer rows (codes below); `advance` turns them into frames.
+"""
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numba
+import numpy as np
+
+from arrears.batch.grouped import Ints
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# run_days' types: the loan and line matrices in any layout (Polars hands over column-major
+# ones, but a matrix of one row is row-major too), the payments and record buffers contiguous.
+# Given up front, the kernel is compiled (or loaded from numba's cache on disk) when this
+# module is imported, as an extension module would be, not on a night's first call; and
+# other types are refused rather than compiled anew.
+_SIGNATURE = (
+    "UniTuple(int64, 4)(int64[:, :], int64[:, :], int64[::1], int64[::1], int64, int64, "
+    "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[::1])"
+)
+
+
+def _compiled(function: F) -> F:
+    """numba's nopython compilation of run_days, cached on disk, typed as the function."""
+    return cast(F, numba.njit(_SIGNATURE, cache=True, nogil=True)(function))
+
+
+def _inlined(function: F) -> F:
+    """A step of the kernel, compiled into its caller (a call per loan-day costs more than
+    the step's own work)."""
+    return cast(F, numba.njit(inline="always")(function))
+
+
+NO_DAY = int(np.iinfo(np.int32).min)  # a missing day (ledger_arrays.NO_DAY)
+# Charge and cut kinds, in posting order within a line.
+INTEREST, FEE, PENALTY, LATE_FEE = range(4)
+KINDS = ("interest", "fee", "penalty", "late_fee")
+# Allocation sources besides a payment (a payment is its row in the payments given).
+CREDIT_SOURCE, REFUND_SOURCE = -1, -2
+# Allocation components: COMPONENTS' positions (fees, penalty, interest, principal), then
+# money held as credit.
+HELD = 4
+# Columns of the record rows.
+CHARGE = ("loan", "seq", "kind", "posted_on", "first", "last", "base", "daily", "amount")
+CUT = ("loan", "seq", "kind", "day", "amount")
+ALLOCATION = ("loan", "source", "seq", "component", "amount", "day")
+# Line columns, by their index in the `lines` matrix the kernel works on.
+LINE_COLUMNS = (
+    "seq", "due_date", "eff_due", "principal_due", "interest_due", "fee_due",
+    "interest_charged", "fees_charged", "penalty_charged", "paid_fees", "paid_penalty",
+    "paid_interest", "paid_principal", "pending", "pending_days", "pending_base",
+    "pending_daily", "pending_first", "run_first", "run_last", "run_base", "run_daily",
+    "beyond_grace",
+)  # fmt: skip
+(SEQ, DUE, EFF, P_DUE, I_DUE, F_DUE, I_CH, F_CH, PEN_CH, PD_F, PD_PEN, PD_I, PD_P, PENDING,
+ PEND_DAYS, PEND_BASE, PEND_DAILY, PEND_FIRST, RUN_FIRST, RUN_LAST, RUN_BASE, RUN_DAILY,
+ BEYOND) = range(len(LINE_COLUMNS))  # fmt: skip
+# Loan columns, by their index in the `loans` matrix.
+LOAN_COLUMNS = (
+    "state", "charged", "principal_days", "credit", "outstanding", "tail_principal", "pen_num",
+    "pen_den", "day_count", "grace_days", "late_fee", "capped", "cap_num", "cap_den",
+    "rank_fees", "rank_penalty", "rank_interest", "rank_principal", "line_start", "line_end",
+    "pay_start", "pay_end",
+)  # fmt: skip
+(STATE, CHARGED, PDAYS, CREDIT, OUTSTANDING, TAIL_P, PEN_NUM, PEN_DEN, DAY_COUNT, GRACE,
+ LATE, CAPPED, CAP_NUM, CAP_DEN, RANK0, _R1, _R2, _R3, LINE_START, LINE_END, PAY_START,
+ PAY_END) = range(len(LOAN_COLUMNS))  # fmt: skip
+# Totals posted, by index: interest, penalty, fees.
+TOTAL_INTEREST, TOTAL_PENALTY, TOTAL_FEES = range(3)
+
+
+Count = TypeVar("Count", int, Ints)
+
+
+def room_needed(lines: Count, payments: Count, days: Count) -> tuple[Count, Count, Count]:
+    """Record rows a loan may write at most over `days` days (charges, cuts, allocations):
+    per day and line two opening charges and a closed run, two opening cuts and a penalty
+    cut, two cap refunds and four payment shares; per source one overlap more and its rest.
+    (Of one loan in the kernel, of each loan's column in `advance`.)"""
+    sources = days + payments
+    return 3 * lines * days, 3 * lines * days, 6 * lines * days + 2 * sources
+
+
+_room_needed = _inlined(room_needed)
+
+
+@_inlined
+def _step(
+    i: int, loans: Ints, lines: Ints, lo: int, hi: int, day: int, pay_lo: int, pay_hi: int,
+    pay_amount: Ints, charges: Ints, nc: int, cuts: Ints, ncut: int, allocations: Ints,
+    nal: int, totals: Ints, flags: Any, dues: Ints, sources: Ints, order: Ints,
+) -> tuple[int, int, int]:  # fmt: skip
+    """One day of one loan: open, payments, penalty, close (the domain's order)."""
+    paying = loans[i, CREDIT] > 0 or pay_hi > pay_lo
+    for j in range(lo, hi):
+        if lines[j, DUE] == day and lines[j, PD_I] + lines[j, PD_F] > 0:
+            paying = True  # the cap may hand back part of what was prepaid
+    # The lines that can change today (flags[:, 0]; all of them when money is to be applied).
+    for j in range(lo, hi):
+        unpaid = lines[j, P_DUE] - lines[j, PD_P]
+        past_due = unpaid + lines[j, I_CH] - lines[j, PD_I]
+        flags[j - lo, 0] = (
+            paying
+            or lines[j, DUE] == day
+            or (
+                lines[j, DUE] < day
+                and (
+                    unpaid > 0 or (lines[j, BEYOND] == 0 and past_due > 0) or lines[j, PENDING] > 0
+                )
+            )
+        )
+    limit = (loans[i, PDAYS] * loans[i, CAP_NUM]) // (loans[i, CAP_DEN] * loans[i, DAY_COUNT])
+    nc, ncut = _open(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut, totals)
+    nal = _refund(i, loans, lines, lo, hi, flags, day, allocations, nal)
+    nal = _pay(i, loans, lines, lo, hi, flags, day, pay_lo, pay_hi, pay_amount, allocations, nal,
+               dues, sources, order)  # fmt: skip
+    nc, ncut = _accrue(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut, totals)
+    if paying:
+        outstanding = loans[i, TAIL_P]
+        for j in range(lo, hi):
+            outstanding += lines[j, P_DUE] - lines[j, PD_P]
+        loans[i, OUTSTANDING] = outstanding
+    loans[i, PDAYS] += loans[i, OUTSTANDING]
+    loans[i, STATE] = day
+    return nc, ncut, nal
+
+
+@_inlined
+def _charge(
+    charges: Ints, n: int, loan: int, seq: int, kind: int, posted_on: int, first: int,
+    last: int, base: int, daily: int, amount: int,
+) -> int:  # fmt: skip
+    """Write a charge record at row n; the next row."""
+    charges[n, 0] = loan
+    charges[n, 1] = seq
+    charges[n, 2] = kind
+    charges[n, 3] = posted_on
+    charges[n, 4] = first
+    charges[n, 5] = last
+    charges[n, 6] = base
+    charges[n, 7] = daily
+    charges[n, 8] = amount
+    return n + 1
+
+
+@_inlined
+def _cut(cuts: Ints, n: int, loan: int, seq: int, kind: int, day: int, amount: int) -> int:
+    """Write a cap cut at row n; the next row."""
+    cuts[n, 0] = loan
+    cuts[n, 1] = seq
+    cuts[n, 2] = kind
+    cuts[n, 3] = day
+    cuts[n, 4] = amount
+    return n + 1
+
+
+@_inlined
+def _allocation(
+    allocations: Ints, n: int, loan: int, source: int, seq: int, component: int, amount: int,
+    day: int,
+) -> int:  # fmt: skip
+    """Write an allocation at row n; the next row."""
+    allocations[n, 0] = loan
+    allocations[n, 1] = source
+    allocations[n, 2] = seq
+    allocations[n, 3] = component
+    allocations[n, 4] = amount
+    allocations[n, 5] = day
+    return n + 1
+
+
+@_inlined
+def _open(
+    i: int, loans: Ints, lines: Ints, lo: int, hi: int, flags: Any, day: int, limit: int,
+    charges: Ints, nc: int, cuts: Ints, ncut: int, totals: Ints,
+) -> tuple[int, int]:  # fmt: skip
+    """Contractual postings due today, then grace crossings (retro penalty, late fee; crossing
+    lines flagged in flags[:, 1]), each cut to fit the cap in that order; then pending
+    penalty cleared where it was posted or is no longer owed."""
+    room = limit - loans[i, CHARGED]
+    asked = 0  # requested so far: a request posts min(amount, room left after those)
+    posted_total = 0
+    for j in range(lo, hi):
+        past_due = lines[j, P_DUE] - lines[j, PD_P] + lines[j, I_CH] - lines[j, PD_I]
+        flags[j - lo, 1] = (
+            flags[j - lo, 0] and lines[j, DUE] < day and lines[j, BEYOND] == 0 and past_due > 0
+            and day - lines[j, EFF] > loans[i, GRACE]
+        )  # fmt: skip
+    for phase in range(2):
+        for j in range(lo, hi):
+            if not flags[j - lo, 0]:
+                continue
+            if (phase == 0 and lines[j, DUE] != day) or (phase == 1 and not flags[j - lo, 1]):
+                continue
+            for kind in (INTEREST, FEE) if phase == 0 else (PENALTY, LATE_FEE):
+                if kind == INTEREST:
+                    amount = lines[j, I_DUE]
+                elif kind == FEE:
+                    amount = lines[j, F_DUE]
+                elif kind == PENALTY:
+                    amount = lines[j, PENDING]
+                else:
+                    amount = loans[i, LATE]
+                posted = min(max(room - asked, 0), amount) if loans[i, CAPPED] else amount
+                asked += amount
+                posted_total += posted
+                if amount > posted:
+                    ncut = _cut(cuts, ncut, i, lines[j, SEQ], kind, day, amount - posted)
+                if posted > 0 and kind == PENALTY:
+                    # The pending days posted at once: base and daily kept when all were alike.
+                    uniform = lines[j, PEND_BASE] >= 0 and posted == amount
+                    first = lines[j, PEND_FIRST]
+                    base = lines[j, PEND_BASE] if uniform else 0
+                    daily = lines[j, PEND_DAILY] if uniform else 0
+                    last = first + lines[j, PEND_DAYS] - 1
+                    nc = _charge(charges, nc, i, lines[j, SEQ], PENALTY, day, first, last, base,
+                                 daily, posted)  # fmt: skip
+                elif posted > 0:
+                    nc = _charge(
+                        charges, nc, i, lines[j, SEQ], kind, day, day, day, 0, posted, posted
+                    )
+                if kind == INTEREST:
+                    lines[j, I_CH] = posted
+                    totals[TOTAL_INTEREST] += posted
+                elif kind == FEE:
+                    lines[j, F_CH] = posted
+                    totals[TOTAL_FEES] += posted
+                elif kind == PENALTY:
+                    lines[j, PEN_CH] += posted
+                    totals[TOTAL_PENALTY] += posted
+                else:
+                    lines[j, F_CH] += posted
+                    totals[TOTAL_FEES] += posted
+    loans[i, CHARGED] += posted_total
+    for j in range(lo, hi):
+        if not flags[j - lo, 0]:
+            continue
+        crossing = flags[j - lo, 1]
+        if crossing:
+            lines[j, BEYOND] = 1
+        past_due = lines[j, P_DUE] - lines[j, PD_P] + lines[j, I_CH] - lines[j, PD_I]
+        settled = lines[j, DUE] < day and lines[j, BEYOND] == 0 and past_due == 0
+        if crossing or settled:  # posted now, or never owed (paid inside grace)
+            lines[j, PENDING] = 0
+            lines[j, PEND_DAYS] = 0
+            lines[j, PEND_FIRST] = NO_DAY
+    return nc, ncut
+
+
+@_inlined
+def _refund(
+    i: int, loans: Ints, lines: Ints, lo: int, hi: int, flags: Any, day: int,
+    allocations: Ints, nal: int,
+) -> int:  # fmt: skip
+    """Interest or fees charged today below what was prepaid go back to the borrower as credit
+    (the interest refunds first, then the fees')."""
+    for component, charged, paid in ((2, I_CH, PD_I), (0, F_CH, PD_F)):
+        for j in range(lo, hi):
+            if not flags[j - lo, 0] or lines[j, DUE] != day:
+                continue
+            extra = max(lines[j, paid] - lines[j, charged], 0)
+            if extra > 0:
+                nal = _allocation(allocations, nal, i, REFUND_SOURCE, lines[j, SEQ], component,
+                                  -extra, day)  # fmt: skip
+                lines[j, paid] -= extra
+                loans[i, CREDIT] += extra
+    return nal
+
+
+@_inlined
+def _pay(
+    i: int, loans: Ints, lines: Ints, lo: int, hi: int, flags: Any, day: int, pay_lo: int,
+    pay_hi: int, pay_amount: Ints, allocations: Ints, nal: int, dues: Ints, sources: Ints,
+    order: Ints,
+) -> int:  # fmt: skip
+    """Credit held, then the day's payments in id order, each down the waterfall: lines
+    oldest due first, components in the product's order. Money and dues are laid end to end
+    (`sources`: amount, id, left; `dues`: line, component, owed); what a source pays a due
+    is where their stretches overlap: the same as paying source by source, greedily."""
+    count = 0
+    if loans[i, CREDIT] > 0:
+        sources[0, 0], sources[0, 1] = loans[i, CREDIT], CREDIT_SOURCE
+        count = 1
+    for p in range(pay_lo, pay_hi):
+        sources[count, 0], sources[count, 1] = pay_amount[p], p
+        count += 1
+    if count == 0:
+        return nal
+    # The components in the product's order: a stable sort of their ranks.
+    for c in range(4):
+        order[c] = c
+    for a in range(1, 4):
+        b = a
+        while b > 0 and loans[i, RANK0 + order[b - 1]] > loans[i, RANK0 + order[b]]:
+            order[b - 1], order[b] = order[b], order[b - 1]
+            b -= 1
+    n = 0
+    for j in range(lo, hi):
+        if not flags[j - lo, 0]:
+            continue
+        posted = lines[j, DUE] <= day
+        for c in order:
+            if c == 0:
+                owed = (lines[j, F_CH] if posted else lines[j, F_DUE]) - lines[j, PD_F]
+            elif c == 1:
+                owed = lines[j, PEN_CH] - lines[j, PD_PEN]
+            elif c == 2:
+                owed = (lines[j, I_CH] if posted else lines[j, I_DUE]) - lines[j, PD_I]
+            else:
+                owed = lines[j, P_DUE] - lines[j, PD_P]
+            dues[n, 0], dues[n, 1], dues[n, 2] = j, c, owed
+            n += 1
+    s_end = 0
+    for s in range(count):
+        amount = sources[s, 0]
+        s_end += amount
+        left = amount
+        d_end = 0
+        for d in range(n):
+            owed = dues[d, 2]
+            d_end += owed
+            paid = min(s_end, d_end) - max(s_end - amount, d_end - owed)
+            if paid > 0:
+                j, c = dues[d, 0], dues[d, 1]
+                nal = _allocation(allocations, nal, i, sources[s, 1], lines[j, SEQ], c, paid,
+                                  day)  # fmt: skip
+                left -= paid
+                lines[j, (PD_F, PD_PEN, PD_I, PD_P)[c]] += paid
+        sources[s, 2] = left
+    credit = 0
+    for s in range(count):
+        left = sources[s, 2]
+        credit += left
+        if left > 0 and sources[s, 1] != CREDIT_SOURCE:
+            nal = _allocation(allocations, nal, i, sources[s, 1], 0, HELD, left, day)
+    loans[i, CREDIT] = credit
+    return nal
+
+
+@_inlined
+def _accrue(
+    i: int, loans: Ints, lines: Ints, lo: int, hi: int, flags: Any, day: int, limit: int,
+    charges: Ints, nc: int, cuts: Ints, ncut: int, totals: Ints,
+) -> tuple[int, int]:  # fmt: skip
+    """The day's penalty on principal overdue at its end: posted beyond grace (cut to fit the
+    cap, joined to the line's run of identical days or starting one), pending inside it."""
+    room = limit - loans[i, CHARGED]
+    asked = 0
+    posted_total = 0
+    den = loans[i, PEN_DEN] * loans[i, DAY_COUNT]
+    for j in range(lo, hi):
+        if not flags[j - lo, 0]:
+            continue
+        unpaid = lines[j, P_DUE] - lines[j, PD_P]
+        if not (lines[j, DUE] <= day and lines[j, EFF] < day and unpaid > 0):
+            continue
+        # Half up to the fen, exactly: floor((2·base·num + den·dc) / (2·den·dc)).
+        accrued = (2 * unpaid * loans[i, PEN_NUM] + den) // (2 * den)
+        if lines[j, BEYOND] == 0:
+            if lines[j, PEND_DAYS] == 0:
+                lines[j, PEND_BASE], lines[j, PEND_DAILY], lines[j, PEND_FIRST] = (
+                    unpaid,
+                    accrued,
+                    day,
+                )
+            elif lines[j, PEND_BASE] != unpaid or lines[j, PEND_DAILY] != accrued:
+                lines[j, PEND_BASE] = -1  # the waiting days are no longer alike
+            lines[j, PENDING] += accrued
+            lines[j, PEND_DAYS] += 1
+            continue
+        posted = min(max(room - asked, 0), accrued) if loans[i, CAPPED] else accrued
+        asked += accrued
+        if accrued > posted:
+            ncut = _cut(cuts, ncut, i, lines[j, SEQ], PENALTY, day, accrued - posted)
+        if posted == 0:
+            continue
+        same = (
+            lines[j, RUN_LAST] == day - 1
+            and lines[j, RUN_BASE] == unpaid
+            and lines[j, RUN_DAILY] == posted
+        )
+        if not same:
+            if lines[j, RUN_FIRST] != NO_DAY:  # the run this day does not continue is closed
+                first, last, daily = lines[j, RUN_FIRST], lines[j, RUN_LAST], lines[j, RUN_DAILY]
+                nc = _charge(charges, nc, i, lines[j, SEQ], PENALTY, first, first, last,
+                             lines[j, RUN_BASE], daily, daily * (last - first + 1))  # fmt: skip
+            lines[j, RUN_FIRST], lines[j, RUN_BASE], lines[j, RUN_DAILY] = day, unpaid, posted
+        lines[j, RUN_LAST] = day
+        lines[j, PEN_CH] += posted
+        posted_total += posted
+    loans[i, CHARGED] += posted_total
+    totals[TOTAL_PENALTY] += posted_total
+    return nc, ncut
+
+
+@_compiled
+def run_days(
+    loans: Ints,
+    lines: Ints,
+    pay_day: Ints,
+    pay_amount: Ints,
+    last: int,
+    first_loan: int,
+    charges: Ints,
+    cuts: Ints,
+    allocations: Ints,
+    totals: Ints,
+) -> tuple[int, int, int, int]:
+    """Step loans first_loan, first_loan + 1, … from the day after their state to `last`,
+    writing records into the given buffers until one loan might not fit. Returns the next
+    loan to step (len(loans): all done) and how many rows of each buffer were written."""
+    nc = ncut = nal = 0
+    # Scratch rows reused by every loan-day (no allocation per loan): the day's flags per
+    # line, the dues of the waterfall, the money sources and the components' order.
+    widest = 1
+    most_paid = 0
+    for n in range(loans.shape[0]):
+        widest = max(widest, loans[n, LINE_END] - loans[n, LINE_START])
+        most_paid = max(most_paid, loans[n, PAY_END] - loans[n, PAY_START])
+    flags = np.empty((widest, 2), dtype=np.bool_)
+    dues = np.empty((4 * widest, 3), dtype=np.int64)
+    sources = np.empty((most_paid + 1, 3), dtype=np.int64)
+    order = np.empty(4, dtype=np.int64)
+    i = first_loan
+    while i < loans.shape[0]:
+        lo, hi = loans[i, LINE_START], loans[i, LINE_END]
+        days = max(last - loans[i, STATE], 0)
+        payments = loans[i, PAY_END] - loans[i, PAY_START]
+        need_c, need_cut, need_al = _room_needed(hi - lo, payments, days)
+        if (
+            nc + need_c > charges.shape[0]
+            or ncut + need_cut > cuts.shape[0]
+            or nal + need_al > allocations.shape[0]
+        ):
+            if nc == 0 and ncut == 0 and nal == 0:
+                raise ValueError("record buffers too small for one loan")
+            break
+        pay = loans[i, PAY_START]
+        for day in range(loans[i, STATE] + 1, last + 1):
+            while pay < loans[i, PAY_END] and pay_day[pay] < day:
+                pay += 1  # dated on a day the loan had already been run for: not applied
+            pay_lo = pay
+            while pay < loans[i, PAY_END] and pay_day[pay] == day:
+                pay += 1
+            nc, ncut, nal = _step(i, loans, lines, lo, hi, day, pay_lo, pay, pay_amount,
+                                  charges, nc, cuts, ncut, allocations, nal, totals, flags,
+                                  dues, sources, order)  # fmt: skip
+        i += 1
+    return i, nc, ncut, nal
