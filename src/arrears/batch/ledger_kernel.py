@@ -6,8 +6,8 @@ waterfall; the day's penalty on principal overdue (posted beyond grace, pending 
 posted day joined to its line's run of identical days); the day's closing principal into the
 cap allowance. Loans are independent, so each is worked through all of its days before the
 next (loan-major: its lines stay in cache, and a run of many days costs one call). Compiled by
-numba (cached on disk): the same steps as numpy passes over all lines cost ten times more, most
-of it in temporary arrays (docs/PERFORMANCE.md).
+numba (cached on disk): the same steps as numpy passes over every worked line took 0.24–0.34 s
+of a bench night, this pass 0.06–0.07 s (docs/PERFORMANCE.md).
 
 Records come out as integer rows (codes below); `advance` turns them into frames.
 """

@@ -18,7 +18,10 @@ def _dates(values: Ints | int, size: int) -> pl.Series:
 
 
 def _kinds(kinds: pl.Series | str, size: int) -> pl.Series:
-    return kinds if isinstance(kinds, pl.Series) else pl.Series([kinds] * size, dtype=pl.String)
+    """Texts per row, or one text repeated (without a Python list of a million copies)."""
+    if isinstance(kinds, pl.Series):
+        return kinds
+    return pl.Series([kinds], dtype=pl.String).new_from_index(0, size)
 
 
 def charge_records(
