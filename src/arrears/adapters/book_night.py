@@ -20,7 +20,7 @@ from arrears.adapters.line_segments import TOTALLED, read_lines, tail_totals
 from arrears.adapters.loan_table import STATIC, ChainTable, Positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
-from arrears.batch.grouped import sums_by_key
+from arrears.batch.grouped import distinct, sums_by_key
 from arrears.batch.ledger_arrays import day_number
 from arrears.batch.stages import CASE_SCHEMA
 
@@ -48,7 +48,7 @@ def split(
     the last run, or arrived since it dated before), `paid_at` their loans' positions."""
     day = payments.get_column("paid_on").to_physical().cast(pl.Int64).to_numpy()
     late = day <= day_number(last)
-    rebuilt = np.unique(paid_at[late])
+    rebuilt = distinct(paid_at[late])
     first_paid = np.full(table.height, _NEVER, dtype=np.int64)
     np.minimum.at(first_paid, paid_at[~late], day[~late])
     wake = _days(table.get_column("wake_on"))

@@ -22,6 +22,7 @@ import polars as pl
 from arrears.adapters.book_folder import part_files, read_rows
 from arrears.batch.ageing import SUMMARY_SCHEMA
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA
+from arrears.batch.grouped import distinct
 
 # Repeated texts are kept as categories: a million copies of a legal source would be 200 MB.
 _CATEGORY = pl.Categorical()
@@ -80,7 +81,7 @@ class ChainTable:
     def picking(self, at: Positions, columns: Sequence[str]) -> "ChainTable":
         """This table with `columns` of the base rows at positions `at` read at once (the
         loans a night works: `rows` then takes them from memory)."""
-        wanted = np.unique(at)
+        wanted = distinct(at)
         stored = [name for name in dict.fromkeys(columns) if name not in self.frame.columns]
         return replace(self, picked_at=wanted, picked=_read_rows(self.parts, wanted, stored))
 

@@ -19,6 +19,18 @@ def group_starts(keys: npt.NDArray[np.int64]) -> Ints:
     return np.concatenate([np.zeros(1, dtype=np.int64), changes.astype(np.int64)])
 
 
+def distinct(values: Ints) -> Ints:
+    """The distinct values, sorted (a sort and a look at each neighbour: numpy 2.4's
+    np.unique without return_inverse hashes, 15 times slower on 175,000 loan positions)."""
+    ordered = np.sort(values)
+    if ordered.size == 0:
+        return ordered
+    keep = np.empty(ordered.size, dtype=np.bool_)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
 def sums_by_key(
     keys: npt.NDArray[np.int64], values: Ints, size: int, starts: Ints | None = None
 ) -> Ints:
