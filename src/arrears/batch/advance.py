@@ -109,6 +109,6 @@ def _run(
         out.add("allocations", allocation_records(
             ledger, a[0], sources.gather(source), a[2], _COMPONENTS.gather(a[3]), a[4], a[5],
         ))  # fmt: skip
-    for kind, at in (("interest", k.TOTAL_INTEREST), ("penalty", k.TOTAL_PENALTY),
+    for kind, slot in (("interest", k.TOTAL_INTEREST), ("penalty", k.TOTAL_PENALTY),
                      ("fees", k.TOTAL_FEES)):  # fmt: skip
-        out.count(kind, int(totals[at]))
+        out.count(kind, int(totals[slot]))

@@ -140,46 +140,10 @@ def _step(
 
 
 @_inlined
-def _charge(
-    charges: Ints, n: int, loan: int, seq: int, kind: int, posted_on: int, first: int,
-    last: int, base: int, daily: int, amount: int,
-) -> int:  # fmt: skip
-    """Write a charge record at row n; the next row."""
-    charges[n, 0] = loan
-    charges[n, 1] = seq
-    charges[n, 2] = kind
-    charges[n, 3] = posted_on
-    charges[n, 4] = first
-    charges[n, 5] = last
-    charges[n, 6] = base
-    charges[n, 7] = daily
-    charges[n, 8] = amount
-    return n + 1
-
-
-@_inlined
-def _cut(cuts: Ints, n: int, loan: int, seq: int, kind: int, day: int, amount: int) -> int:
-    """Write a cap cut at row n; the next row."""
-    cuts[n, 0] = loan
-    cuts[n, 1] = seq
-    cuts[n, 2] = kind
-    cuts[n, 3] = day
-    cuts[n, 4] = amount
-    return n + 1
-
-
-@_inlined
-def _allocation(
-    allocations: Ints, n: int, loan: int, source: int, seq: int, component: int, amount: int,
-    day: int,
-) -> int:  # fmt: skip
-    """Write an allocation at row n; the next row."""
-    allocations[n, 0] = loan
-    allocations[n, 1] = source
-    allocations[n, 2] = seq
-    allocations[n, 3] = component
-    allocations[n, 4] = amount
-    allocations[n, 5] = day
+def _record(buffer: Ints, n: int, values: tuple[int, ...]) -> int:
+    """Write a record (CHARGE, CUT or ALLOCATION fields in order) at row n; the next row."""
+    for field in range(len(values)):
+        buffer[n, field] = values[field]
     return n + 1
 
 
@@ -219,7 +183,7 @@ def _open(
                 asked += amount
                 posted_total += posted
                 if amount > posted:
-                    ncut = _cut(cuts, ncut, i, lines[j, SEQ], kind, day, amount - posted)
+                    ncut = _record(cuts, ncut, (i, lines[j, SEQ], kind, day, amount - posted))
                 if posted > 0 and kind == PENALTY:
                     # The pending days posted at once: base and daily kept when all were alike.
                     uniform = lines[j, PEND_BASE] >= 0 and posted == amount
@@ -227,11 +191,11 @@ def _open(
                     base = lines[j, PEND_BASE] if uniform else 0
                     daily = lines[j, PEND_DAILY] if uniform else 0
                     last = first + lines[j, PEND_DAYS] - 1
-                    nc = _charge(charges, nc, i, lines[j, SEQ], PENALTY, day, first, last, base,
-                                 daily, posted)  # fmt: skip
+                    nc = _record(charges, nc, (i, lines[j, SEQ], PENALTY, day, first, last, base,
+                                 daily, posted))  # fmt: skip
                 elif posted > 0:
-                    nc = _charge(
-                        charges, nc, i, lines[j, SEQ], kind, day, day, day, 0, posted, posted
+                    nc = _record(
+                        charges, nc, (i, lines[j, SEQ], kind, day, day, day, 0, posted, posted)
                     )
                 if kind == INTEREST:
                     lines[j, I_CH] = posted
@@ -274,8 +238,8 @@ def _refund(
                 continue
             extra = max(lines[j, paid] - lines[j, charged], 0)
             if extra > 0:
-                nal = _allocation(allocations, nal, i, REFUND_SOURCE, lines[j, SEQ], component,
-                                  -extra, day)  # fmt: skip
+                nal = _record(allocations, nal, (i, REFUND_SOURCE, lines[j, SEQ], component,
+                                  -extra, day))  # fmt: skip
                 lines[j, paid] -= extra
                 loans[i, CREDIT] += extra
     return nal
@@ -336,8 +300,8 @@ def _pay(
             paid = min(s_end, d_end) - max(s_end - amount, d_end - owed)
             if paid > 0:
                 j, c = dues[d, 0], dues[d, 1]
-                nal = _allocation(allocations, nal, i, sources[s, 1], lines[j, SEQ], c, paid,
-                                  day)  # fmt: skip
+                nal = _record(allocations, nal, (i, sources[s, 1], lines[j, SEQ], c, paid,
+                                  day))  # fmt: skip
                 left -= paid
                 lines[j, (PD_F, PD_PEN, PD_I, PD_P)[c]] += paid
         sources[s, 2] = left
@@ -346,7 +310,7 @@ def _pay(
         left = sources[s, 2]
         credit += left
         if left > 0 and sources[s, 1] != CREDIT_SOURCE:
-            nal = _allocation(allocations, nal, i, sources[s, 1], 0, HELD, left, day)
+            nal = _record(allocations, nal, (i, sources[s, 1], 0, HELD, left, day))
     loans[i, CREDIT] = credit
     return nal
 
@@ -385,7 +349,7 @@ def _accrue(
         posted = min(max(room - asked, 0), accrued) if loans[i, CAPPED] else accrued
         asked += accrued
         if accrued > posted:
-            ncut = _cut(cuts, ncut, i, lines[j, SEQ], PENALTY, day, accrued - posted)
+            ncut = _record(cuts, ncut, (i, lines[j, SEQ], PENALTY, day, accrued - posted))
         if posted == 0:
             continue
         same = (
@@ -396,8 +360,8 @@ def _accrue(
         if not same:
             if lines[j, RUN_FIRST] != NO_DAY:  # the run this day does not continue is closed
                 first, last, daily = lines[j, RUN_FIRST], lines[j, RUN_LAST], lines[j, RUN_DAILY]
-                nc = _charge(charges, nc, i, lines[j, SEQ], PENALTY, first, first, last,
-                             lines[j, RUN_BASE], daily, daily * (last - first + 1))  # fmt: skip
+                nc = _record(charges, nc, (i, lines[j, SEQ], PENALTY, first, first, last,
+                             lines[j, RUN_BASE], daily, daily * (last - first + 1)))  # fmt: skip
             lines[j, RUN_FIRST], lines[j, RUN_BASE], lines[j, RUN_DAILY] = day, unpaid, posted
         lines[j, RUN_LAST] = day
         lines[j, PEN_CH] += posted
