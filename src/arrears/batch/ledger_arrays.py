@@ -32,7 +32,6 @@ CHANGING = (
     "run_last", "beyond_grace",
 )  # fmt: skip
 Ints = npt.NDArray[np.int64]
-Flags = npt.NDArray[np.bool_]
 
 
 def day_number(day: date) -> int:

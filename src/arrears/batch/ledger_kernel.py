@@ -7,7 +7,7 @@ posted day joined to its line's run of identical days); the day's closing princi
 cap allowance. Loans are independent, so each is worked through all of its days before the
 next (loan-major: its lines stay in cache, and a run of many days costs one call). Compiled by
 numba (cached on disk): the same steps as numpy passes over every worked line took 0.24–0.34 s
-of a bench night, this pass 0.06–0.07 s (docs/PERFORMANCE.md).
+of a bench night, this pass 0.03–0.09 s (docs/PERFORMANCE.md).
 
 Records come out as integer rows (codes below); `advance` turns them into frames.
 """
@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 import numba
 import numpy as np
 
+from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import Ints
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -96,6 +97,7 @@ def room_needed(lines: Count, payments: Count, days: Count) -> tuple[Count, Coun
 
 
 _room_needed = _inlined(room_needed)
+_cap_allowance = _inlined(cap_allowance)  # the store's formula, compiled in
 
 
 @_inlined
@@ -123,7 +125,9 @@ def _step(
                 )
             )
         )
-    limit = (loans[i, PDAYS] * loans[i, CAP_NUM]) // (loans[i, CAP_DEN] * loans[i, DAY_COUNT])
+    limit = _cap_allowance(
+        loans[i, PDAYS], loans[i, CAP_NUM], loans[i, CAP_DEN], loans[i, DAY_COUNT]
+    )
     nc, ncut = _open(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut, totals)
     nal = _refund(i, loans, lines, lo, hi, flags, day, allocations, nal)
     nal = _pay(i, loans, lines, lo, hi, flags, day, pay_lo, pay_hi, pay_amount, allocations, nal,
