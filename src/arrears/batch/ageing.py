@@ -13,18 +13,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from arrears.batch.grouped import group_starts, mins_by_key, sums_by_key
+from arrears.batch import summary_kernel as k
 from arrears.batch.ledger_arrays import day_number, loan_positions
 from arrears.domain.stages import PRE_DUE_DAYS
 
-UNPAID_PRINCIPAL = pl.col("principal_due") - pl.col("paid_principal")
-POSTED = pl.col("due_date") <= pl.col("as_of")
-OWED_INTEREST = pl.when(POSTED).then("interest_charged").otherwise("interest_due") - pl.col(
-    "paid_interest"
-)
-OWED_FEES = pl.when(POSTED).then("fees_charged").otherwise("fee_due") - pl.col("paid_fees")
-OWED_PENALTY = pl.col("penalty_charged") - pl.col("paid_penalty")
-_NEVER = int(np.iinfo(np.int32).max)  # no such day
+_NEVER = k.NEVER  # no such day
 SUMMARY_SCHEMA = pl.Schema({
     "oldest": pl.Date(),  # effective due date of the oldest line owing principal or interest
     "overdue_principal": pl.Int64(), "overdue_interest": pl.Int64(),
@@ -53,63 +46,42 @@ def summarise_loans(
     or cross grace (then as_of + 1); its days past due grow (then as_of + 1 too); or its next
     due date comes within one of the `watch` days (a stage rule reads whether the days to the
     next due date are within N: that changes on the day N is reached, not on the days after).
-    Lines are summed by position (loans sorted by loan_id, each loan's lines together;
-    `line_loans`: each line's loan position, when known).
+    Lines are summed by position in one compiled pass (summary_kernel.py; loans sorted by
+    loan_id; `line_loans`: each line's loan position, when known).
     """
     li = loan_positions(loans, instalments, line_loans)
     lines = instalments.select(
-        pl.col("due_date").to_physical().cast(pl.Int64).alias("due"),
-        pl.col("eff_due").to_physical().cast(pl.Int64).fill_null(_NEVER).alias("eff"),
-        UNPAID_PRINCIPAL.alias("o_principal"),
-        pl.when(pl.col("due_date") <= as_of).then("interest_charged").otherwise("interest_due")
-        .sub(pl.col("paid_interest")).alias("o_interest"),
-        pl.when(pl.col("due_date") <= as_of).then("fees_charged").otherwise("fee_due")
-        .sub(pl.col("paid_fees")).alias("o_fees"),
-        OWED_PENALTY.alias("o_penalty"), "beyond_grace", "pending",
-    )  # fmt: skip
-    c = {name: lines.get_column(name).to_numpy() for name in lines.columns}
+        pl.col(name).to_physical().cast(pl.Int64).fill_null(_NEVER) if name == "eff_due"
+        else pl.col(name).to_physical().cast(pl.Int64)
+        for name in k.LINE_COLUMNS
+    ).to_numpy(order="fortran")  # fmt: skip
     day = day_number(as_of)
-    posted = c["due"] <= day
-    past = posted & (c["eff"] < day)
-    owes = (c["o_principal"] + c["o_interest"]) > 0
-    is_open = (c["o_principal"] + c["o_interest"] + c["o_fees"] + c["o_penalty"]) > 0
-    owing = (c["o_principal"] != 0) | (c["o_interest"] != 0) | (c["o_fees"] != 0)
-    # The ledger's `live` lines of tomorrow (batch/ledger_kernel.py), other than those falling due.
-    live = posted & ((c["o_principal"] > 0) | (~c["beyond_grace"] & owes) | (c["pending"] > 0))
     n = loans.height
-
-    starts = group_starts(li)  # the loans' runs of lines, found once for every sum below
-
-    def total(values: np.ndarray, where: np.ndarray | None = None) -> pl.Series:
-        kept = values if where is None else np.where(where, values, 0)
-        return pl.Series(sums_by_key(li, kept.astype(np.int64), n, starts))
-
-    def least(values: np.ndarray, where: np.ndarray) -> np.ndarray:
-        return mins_by_key(li, np.where(where, values, _NEVER), n, _NEVER, starts)
-
+    s = np.empty((n, len(k.COLUMNS)), dtype=np.int64, order="F")  # a column per result
+    k.line_summaries(np.ascontiguousarray(li, dtype=np.int64), lines, day, s)
     tail = _tail(loans)
     # The lines left out (the tail) are all due after as_of: they are neither posted nor past.
     next_open = tail["tail_next_due"]
-    oldest = least(c["eff"], posted & owes)
-    next_after = np.minimum(least(c["due"], is_open & (c["due"] > day)), next_open)
+    oldest = s[:, k.OLDEST]
+    next_after = np.minimum(s[:, k.OPEN_AFTER], next_open)
     wake = np.minimum.reduce([
-        least(c["due"], c["due"] > day),
-        least(c["eff"] + 1, owing & (c["eff"] >= day) & (c["eff"] != _NEVER)),
-        least(np.full(li.size, day + 1), live),
+        s[:, k.DUE_AFTER],
+        s[:, k.CROSSING],
+        np.where(s[:, k.LIVE] > 0, day + 1, _NEVER),
         tail["tail_first_due"],
         np.where(oldest != _NEVER, day + 1, _NEVER),
         _first_crossing(next_after, watch, day),
     ])  # fmt: skip
     summary = pl.DataFrame({
         "oldest": _dates(oldest),
-        "overdue_principal": total(c["o_principal"], past),
-        "overdue_interest": total(c["o_interest"], past),
-        "overdue_penalty": total(c["o_penalty"]) + tail["tail_penalty"],
-        "overdue_fees": total(c["o_fees"], past),
-        "outstanding_principal": total(c["o_principal"]) + tail["tail_principal"],
-        "next_due": _dates(np.minimum(least(c["due"], is_open & (c["due"] >= day)), next_open)),
+        "overdue_principal": s[:, k.PAST_PRINCIPAL],
+        "overdue_interest": s[:, k.PAST_INTEREST],
+        "overdue_penalty": s[:, k.PENALTY] + tail["tail_penalty"],
+        "overdue_fees": s[:, k.PAST_FEES],
+        "outstanding_principal": s[:, k.PRINCIPAL] + tail["tail_principal"],
+        "next_due": _dates(np.minimum(s[:, k.OPEN_FROM], next_open)),
         "next_due_after": _dates(next_after),
-        "open": pl.Series((total(is_open.astype(np.int64)).to_numpy() > 0) | tail["tail_open"]),
+        "open": (s[:, k.OPEN] > 0) | tail["tail_open"],
         "wake_on": _dates(wake),
     })  # fmt: skip
     return pl.concat([loans.select(LOAN_COLUMNS), summary], how="horizontal").cast(SUMMARY_SCHEMA)
