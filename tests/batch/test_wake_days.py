@@ -49,3 +49,21 @@ def test_a_current_loan_wakes_when_a_due_within_threshold_is_reached(
     due_in: int, watch: tuple[int, ...], wakes_in: int
 ) -> None:
     assert _wake({"L1": due_in}, watch) == {"L1": AS_OF + timedelta(days=wakes_in)}
+
+
+def test_a_line_owing_only_fees_wakes_the_day_after_its_effective_due_date() -> None:
+    """A line fallen due whose effective due date a holiday moved later, with only a fee left
+    to pay: nothing accrues, yet its fee turns overdue the day after that date."""
+    loans, lines = _book({"L1": -1})
+    lines = lines.with_columns(
+        pl.lit(AS_OF + timedelta(days=2)).alias("eff_due"),
+        pl.col("principal_due").alias("paid_principal"),
+        pl.col("interest_due").alias("interest_charged"),
+        pl.col("interest_due").alias("paid_interest"),
+        pl.lit(500, pl.Int64).alias("fees_charged"),
+    )
+    summary = summarise_loans(loans, lines, AS_OF, (3,))
+    assert summary.row(0, named=True)["overdue_fees"] == 0  # not past due yet
+    assert summary.row(0, named=True)["wake_on"] == AS_OF + timedelta(days=3)
+    later = summarise_loans(loans, lines, AS_OF + timedelta(days=3), (3,))
+    assert later.row(0, named=True)["overdue_fees"] == 500
