@@ -4,9 +4,12 @@ from datetime import date, timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from arrears.batch.ageing import summarise_loans
+from arrears.batch.ageing import Watch, summarise_loans
 from arrears.batch.book import fresh_instalments
+from arrears.batch.capping import cap_allowance
 
 AS_OF = date(2026, 3, 1)
 
@@ -17,7 +20,9 @@ def _book(due_in: dict[str, int]) -> tuple[pl.DataFrame, pl.DataFrame]:
     loans = pl.DataFrame({
         "loan_id": ids, "borrower_id": [f"B{i}" for i in ids], "product": ["cn-cash"] * len(ids),
         "grace_days": [3] * len(ids), "credit": [0] * len(ids), "charged": [0] * len(ids),
-    })  # fmt: skip
+        "principal_days": [0] * len(ids), "pen_num": [18] * len(ids), "pen_den": [100] * len(ids),
+        "day_count": [365] * len(ids), "cap_num": [None] * len(ids), "cap_den": [None] * len(ids),
+    }, schema_overrides={"cap_num": pl.Int64, "cap_den": pl.Int64})  # fmt: skip
     schedule = pl.DataFrame({
         "loan_id": ids, "seq": [1] * len(ids),
         "due_date": [AS_OF + timedelta(days=due_in[i]) for i in ids],
@@ -29,7 +34,7 @@ def _book(due_in: dict[str, int]) -> tuple[pl.DataFrame, pl.DataFrame]:
 
 def _wake(due_in: dict[str, int], watch: tuple[int, ...]) -> dict[str, date]:
     loans, lines = _book(due_in)
-    summary = summarise_loans(loans, lines, AS_OF, watch)
+    summary = summarise_loans(loans, lines, AS_OF, Watch(due_within=watch))
     return dict(summary.select("loan_id", "wake_on").iter_rows())
 
 
@@ -62,8 +67,99 @@ def test_a_line_owing_only_fees_wakes_the_day_after_its_effective_due_date() -> 
         pl.col("interest_due").alias("paid_interest"),
         pl.lit(500, pl.Int64).alias("fees_charged"),
     )
-    summary = summarise_loans(loans, lines, AS_OF, (3,))
+    summary = summarise_loans(loans, lines, AS_OF, Watch(due_within=(3,)))
     assert summary.row(0, named=True)["overdue_fees"] == 0  # not past due yet
     assert summary.row(0, named=True)["wake_on"] == AS_OF + timedelta(days=3)
-    later = summarise_loans(loans, lines, AS_OF + timedelta(days=3), (3,))
+    later = summarise_loans(loans, lines, AS_OF + timedelta(days=3), Watch(due_within=(3,)))
     assert later.row(0, named=True)["overdue_fees"] == 500
+
+
+# A loan resting past due: one line due 20 days before AS_OF, its principal unpaid, beyond
+# grace, its penalty posted each day since as one run of alike days (ledger_kernel._accrue:
+# 100,000 × 18 % / 365, half up to the fen = 49).
+DAILY = 49
+RUN_DAYS = 16
+
+
+def _past_due(**loan: object) -> tuple[pl.DataFrame, pl.DataFrame]:
+    loans, lines = _book({"L1": -20})
+    loans = loans.with_columns(pl.lit(value).alias(name) for name, value in loan.items())
+    lines = lines.with_columns(
+        pl.col("due_date").alias("eff_due"),  # no holiday moved it (the ledger fills it in)
+        pl.col("interest_due").alias("interest_charged"),
+        pl.col("interest_due").alias("paid_interest"),
+        pl.lit(True).alias("beyond_grace"),
+        pl.lit(DAILY * RUN_DAYS, pl.Int64).alias("penalty_charged"),
+        pl.lit(AS_OF - timedelta(days=RUN_DAYS - 1)).alias("run_first"),
+        pl.lit(AS_OF).alias("run_last"),
+        pl.lit(100_000, pl.Int64).alias("run_base"),
+        pl.lit(DAILY, pl.Int64).alias("run_daily"),
+    )
+    return loans, lines
+
+
+def _rests(watch: Watch, **loan: object) -> tuple[date | None, int]:
+    """The loan's wake day and daily penalty."""
+    loans, lines = _past_due(**loan)
+    row = summarise_loans(loans, lines, AS_OF, watch).row(0, named=True)
+    return row["wake_on"], row["daily_penalty"]
+
+
+def test_a_loan_past_due_rests_until_a_stage_rule_may_read_it_differently() -> None:
+    # Nothing but its penalty changes: no rule, no cap: it rests until money wakes it.
+    assert _rests(Watch()) == (None, DAILY)
+    # Its dpd (20 today) reaches 30 in ten days.
+    assert _rests(Watch(dpd=(10, 30))) == (AS_OF + timedelta(days=10), DAILY)
+    # Its overdue total (100,000 + 16 days' penalty = 100,784) grows by 49 a day: 101,000 is
+    # reached on the fifth day (49 × 4 = 196 < 216 ≤ 245).
+    assert _rests(Watch(amounts=(50_000, 101_000))) == (AS_OF + timedelta(days=5), DAILY)
+    # A rule on buckets: M0 → M1 after the 3 days' grace is past; M1 ends after dpd 30.
+    assert _rests(Watch(buckets=True)) == (AS_OF + timedelta(days=11), DAILY)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"run_daily": DAILY - 1},  # tonight's penalty was cut by the cap
+        {"run_last": AS_OF - timedelta(days=1)},  # nothing posted tonight
+        {"pending": 10},  # penalty waiting out grace
+        {"beyond_grace": False},  # still inside grace: it crosses it later
+    ],
+)
+def test_a_loan_past_due_whose_days_are_not_alike_is_worked_tomorrow(
+    change: dict[str, object],
+) -> None:
+    loans, lines = _past_due()
+    lines = lines.with_columns(pl.lit(v).cast(lines.schema[k]).alias(k) for k, v in change.items())
+    row = summarise_loans(loans, lines, AS_OF, Watch()).row(0, named=True)
+    assert (row["wake_on"], row["daily_penalty"]) == (AS_OF + timedelta(days=1), 0)
+
+
+def test_a_loan_with_credit_is_worked_tomorrow() -> None:
+    assert _rests(Watch(), credit=1) == (AS_OF + timedelta(days=1), 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    charged=st.integers(0, 60_000),
+    principal_days=st.integers(100_000, 40_000_000),
+    cap=st.sampled_from([(24, 100), (36, 100), (1, 3), (1240, 10_000)]),
+)
+def test_a_capped_loan_rests_until_the_day_its_cap_would_cut_the_penalty(
+    charged: int, principal_days: int, cap: tuple[int, int]
+) -> None:
+    """Day t after AS_OF posts the penalty whole while charged + 49·t fits the allowance of
+    that day (the principal-days before it): found by stepping, against the store's formula."""
+    num, den = cap
+    expected = None
+    for t in range(1, 2_000):
+        allowance = cap_allowance(principal_days + 100_000 * (t - 1), num, den, 365)
+        if charged + DAILY * t > allowance:
+            expected = AS_OF + timedelta(days=t)
+            break
+    wake, _ = _rests(Watch(), charged=charged, principal_days=principal_days, cap_num=num,
+                     cap_den=den)  # fmt: skip
+    if expected is None:  # its allowance outgrows the penalty: never cut
+        assert wake is None or wake > AS_OF + timedelta(days=2_000)
+    else:
+        assert wake == expected

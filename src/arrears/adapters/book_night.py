@@ -1,11 +1,13 @@
 """What an incremental night of a Parquet book reads: who must be worked, and their frames.
 
-A loan is worked tonight when its summary says it may change (`wake_on` is due), when money
-for it arrives, or when money arrives dated on or before the last run (then it is rebuilt from
-its contract date, as a whole-book run would rebuild it). A worked loan is first brought to
-the day before its first event: a resting day adds only its outstanding principal to the cap
-allowance. Every other loan rests: it owes nothing past due, keeps its case, and the planner
-still sees its stage's treatments fall due (it plans from every loan's case).
+A loan is worked tonight when its summary says it may change otherwise than by its resting
+days (`wake_on` is due), when money for it arrives, or when money arrives dated on or before
+the last run (then it is rebuilt from its contract date, as a whole-book run would rebuild
+it). A worked loan is first brought to the day before its first event: a resting day adds its
+outstanding principal to the cap allowance and, to a loan resting past due, its daily penalty
+(each open run of alike penalty days goes on: ageing.summarise_loans). Every other loan rests:
+it keeps its case, and the planner still sees its stage's treatments fall due (it plans from
+every loan's case).
 """
 
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
 from arrears.adapters.line_segments import TOTALLED, read_lines, tail_totals
 from arrears.adapters.loan_table import STATIC, ChainTable, Positions
+from arrears.batch.ageing import bucket
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import distinct, sums_by_key
@@ -26,8 +29,8 @@ from arrears.batch.stages import CASE_SCHEMA
 
 _NEVER = int(np.iinfo(np.int32).max)
 # What a worked loan's night reads of its loan-table row (its last summary is worked out again).
-WORKED = (*LOAN_SCHEMA, "wake_on", "outstanding_principal", "segment", "seg_row", "seg_rows",
-          "tail_segment", "tail_row", "tail_rows", *TAIL_SCHEMA)  # fmt: skip
+WORKED = (*LOAN_SCHEMA, "wake_on", "outstanding_principal", "daily_penalty", "segment", "seg_row",
+          "seg_rows", "tail_segment", "tail_row", "tail_rows", *TAIL_SCHEMA)  # fmt: skip
 _TEXTS = ("product", "cap_rule", "cap_source")
 
 
@@ -39,6 +42,7 @@ class Tonight:
     rebuilt: Positions  # rebuilt from their contract date
     resting: Positions
     first_paid: np.ndarray  # per loan: the first day money arrives for it (_NEVER: none)
+    last: date  # the day of the last run
 
 
 def split(
@@ -56,7 +60,7 @@ def split(
     woken[rebuilt] = True
     plain = woken.copy()
     plain[rebuilt] = False
-    return Tonight(np.flatnonzero(plain), rebuilt, np.flatnonzero(~woken), first_paid)
+    return Tonight(np.flatnonzero(plain), rebuilt, np.flatnonzero(~woken), first_paid, last)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,8 @@ class Worked:
     lines not yet due stays where it is, and its loan row says what the tail adds up to)."""
 
     book: Book
+    carried: np.ndarray  # per loan of tonight.worked: the penalty its days brought over
+    # since the last run added (the ledger does not post it again)
     whole: np.ndarray  # per loan of book.loans: all its lines are in book.instalments
     tail_row: np.ndarray  # per loan: where its tail left in place now starts (whole: unused)
     tail_rows: np.ndarray  # per loan: how many lines that tail still has
@@ -85,12 +91,17 @@ def worked_book(
     event = np.minimum.reduce([_days(rows.get_column("wake_on")), first_paid,
                                np.full(rows.height, today)])  # fmt: skip
     day = np.maximum(state, event - 1)
-    extra = rows.get_column("outstanding_principal").to_numpy() * (day - state)
+    rested = day - state
+    extra = rows.get_column("outstanding_principal").to_numpy() * rested
+    daily = rows.get_column("daily_penalty").to_numpy()
+    rows = rows.with_columns(pl.col("charged") + pl.Series(daily * rested))
+    carried = daily * (day - np.maximum(state, day_number(tonight.last))).clip(min=0)
     # The tail is read when one of its lines falls due or money may reach it.
     money = (first_paid <= today) | (rows.get_column("credit").to_numpy() > 0)
     needs_tail = (_days(rows.get_column("tail_first_due")) <= today) | money
     principal_days = rows.get_column("principal_days").to_numpy() + extra
     lines, owner = _lines(folder, rows, needs_tail)
+    lines = runs_carried(lines, state[owner], rested[owner])
     cut = _trim_tails(rows, lines, owner, needs_tail & ~money, principal_days, day, as_of)
     lines, owner, partial, rest = cut.lines, cut.owner, cut.partial, cut.rest
     whole = (needs_tail & ~partial) | (rows.get_column("tail_rows").to_numpy() == 0)
@@ -122,8 +133,26 @@ def worked_book(
     # Each line's loan position is its row's when no loan was rebuilt (the rows are in the
     # book's order); else the ledger looks the lines' loans up.
     known = owner if not tonight.rebuilt.size else None
-    book = Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of), known)
-    return Worked(book, whole, tail_row, tail_rows)
+    book = Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of), known, tonight.last)
+    return Worked(book, carried, whole, tail_row, tail_rows)
+
+
+def runs_carried(lines: pl.DataFrame, state: np.ndarray, rested: np.ndarray) -> pl.DataFrame:
+    """The lines of loans resting since `state` (per line, its loan's state date as a day
+    number) brought `rested` days on: a run of alike penalty days still open on the state date
+    goes on each of them, as the ledger would have posted it."""
+    last = _days(lines.get_column("run_last"))
+    days = np.where(last == state, rested, 0)
+    if not days.any():
+        return lines
+    on = pl.Series(days > 0)
+    by = pl.Series(days, dtype=pl.Int64)
+    return lines.with_columns(
+        pl.when(on).then(pl.col("penalty_charged") + pl.col("run_daily") * by)
+        .otherwise(pl.col("penalty_charged")).alias("penalty_charged"),
+        pl.when(on).then((pl.col("run_last").cast(pl.Int64) + by).cast(pl.Int32).cast(pl.Date))
+        .otherwise(pl.col("run_last")).alias("run_last"),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -266,12 +295,25 @@ def _rebuild(folder: BookFolder, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
     return loans, lines
 
 
-def stored(table: pl.DataFrame, tonight: Tonight) -> pl.DataFrame:
-    """Every loan, the ones worked tonight marked (pipeline.RunFrames.stored)."""
+def stored(table: pl.DataFrame, tonight: Tonight, carried: np.ndarray, as_of: date) -> pl.DataFrame:
+    """Every loan, the ones worked tonight marked; the others' bucket on as_of; the penalty
+    each loan's resting days since the last run added (`carried`: the worked loans', from
+    worked_book) (pipeline.RunFrames.stored)."""
     worked = np.zeros(table.height, dtype=np.bool_)
     worked[tonight.worked] = True
     worked[tonight.rebuilt] = True
-    return table.select("loan_id", pl.Series("worked", worked))
+    rested = table.get_column("daily_penalty").fill_null(0).to_numpy() * (
+        day_number(as_of) - day_number(tonight.last)
+    )
+    rested[tonight.rebuilt] = 0
+    rested[tonight.worked] = carried
+    dpd = (pl.lit(as_of) - pl.col("oldest")).dt.total_days().clip(lower_bound=0).fill_null(0)
+    return table.select(
+        "loan_id", "grace_days", dpd.alias("dpd"), pl.Series("worked", worked)
+    ).select(
+        "loan_id", "worked", pl.when(~pl.col("worked")).then(bucket()).alias("bucket"),
+        pl.Series("rested_penalty", rested),
+    )  # fmt: skip
 
 
 def stored_cases(table: pl.DataFrame, last: date) -> pl.DataFrame:

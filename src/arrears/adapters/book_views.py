@@ -3,7 +3,8 @@
 A whole-book night, the Spark engine and reports read the state as the tables a full run
 writes (loan_balances, instalment_states, cases, promises, loan_states); an incremental run
 keeps it as a loan table chain, segments and settled lines. Resting loans are shown as of the
-run's day (their state date brought forward, exactly as working them would have).
+run's day (their state date brought forward, exactly as working them would have), and so is
+the night's charges table (the runs of resting loans carried on: `resting_runs`).
 """
 
 from datetime import date
@@ -11,11 +12,14 @@ from datetime import date
 import polars as pl
 
 from arrears.adapters.book_folder import BookFolder, RunRecord, part_files
+from arrears.adapters.book_night import runs_carried
 from arrears.adapters.book_tables import LOAN_STATE_SCHEMA, ORDER, OUTPUTS, typed
 from arrears.adapters.line_segments import read_all_lines
-from arrears.adapters.loan_table import read_loan_table, rolled
+from arrears.adapters.loan_table import positions, read_loan_table, rolled
 from arrears.batch.ageing import LOAN_COLUMNS, SUMMARY_SCHEMA, states_from_summaries
 from arrears.batch.book import LOAN_SCHEMA
+from arrears.batch.ledger import CHARGE_SCHEMA
+from arrears.batch.ledger_arrays import day_number
 
 STATE_VIEWS = ("loan_balances", "instalment_states", "cases", "loan_states")
 
@@ -52,7 +56,7 @@ def full_state(
         return state
     table = read_loan_table(folder.state, chain_of(folder, run))
     days = {r.folder: r.as_of for r in folder.runs() if r.as_of <= run.as_of}
-    lines = read_all_lines(folder.state, table, days)
+    lines = carried(read_all_lines(folder.state, table, days), table, run.as_of)
     cases = table.filter(pl.col("stage").is_not_null()).with_columns(
         pl.lit(run.as_of).alias("as_of")
     )
@@ -65,6 +69,30 @@ def full_state(
     if with_states:
         state["loan_states"] = loan_states(table, run.as_of)
     return state
+
+
+def carried(lines: pl.DataFrame, table: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Every line on as_of: a resting loan's open runs of alike penalty days carried on over
+    the days since its state date (book_night.runs_carried)."""
+    loans = table.select("loan_id", "state_date")
+    at = positions(loans.get_column("loan_id"), lines.get_column("loan_id"))
+    state = loans.get_column("state_date").to_physical().cast(pl.Int64).to_numpy()[at]
+    return runs_carried(lines, state, day_number(as_of) - state)
+
+
+def resting_runs(lines: pl.DataFrame, table: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The charge records (ledger.CHARGE_SCHEMA) of the runs of alike penalty days that loans
+    resting on as_of carry on (`lines`: as `carried` gives them): the records a run working
+    every loan writes for them that night, each run as it stands."""
+    resting = table.filter(pl.col("state_date") < as_of).select("loan_id")
+    runs = lines.join(resting, on="loan_id", how="semi").filter(pl.col("run_last") == as_of)
+    return runs.select(
+        "loan_id", "seq", pl.lit("penalty").alias("kind"), pl.col("run_first").alias("posted_on"),
+        pl.col("run_first").alias("first_day"), pl.col("run_last").alias("last_day"),
+        pl.col("run_base").alias("base"), pl.col("run_daily").alias("daily"),
+        (pl.col("run_daily") * ((pl.col("run_last") - pl.col("run_first")).dt.total_days() + 1))
+        .alias("amount"),
+    ).cast(CHARGE_SCHEMA)  # fmt: skip
 
 
 def loan_states(table: pl.DataFrame, as_of: date) -> pl.DataFrame:

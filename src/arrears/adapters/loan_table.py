@@ -58,8 +58,10 @@ Positions = npt.NDArray[np.int64]
 # where its lines are. The others it reads only for the loans it works (`ChainTable.picking`):
 # decoding all 52 columns of a million rows took the bench night's peak memory to 1.43 GB,
 # against 1.22 GB for these and the columns used of the worked rows (docs/PERFORMANCE.md).
-OWNERS = ("loan_id", "borrower_id", "product")
-EVERY_LOAN = ("wake_on", *CASE, "segment", "tail_segment")
+OWNERS = ("loan_id", "borrower_id", "product", "grace_days")  # and the bucket's grace
+# A resting loan's last summary tells its bucket and penalty on the night (`oldest`,
+# `daily_penalty`): the run's summary counts them.
+EVERY_LOAN = ("wake_on", "oldest", "daily_penalty", *CASE, "segment", "tail_segment")
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,12 @@ def positions(ids: pl.Series, wanted: pl.Series) -> Positions:
 
 
 def rolled(table: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Loan balances on as_of: a resting loan's days since its state date only add its
-    outstanding principal to the allowance."""
+    """Loan balances on as_of: a resting loan's days since its state date each add its
+    outstanding principal to the allowance and its daily penalty to what it was charged."""
     days = (pl.lit(as_of) - pl.col("state_date")).dt.total_days()
     return table.with_columns(
         (pl.col("principal_days") + pl.col("outstanding_principal") * days).alias("principal_days"),
+        (pl.col("charged") + pl.col("daily_penalty") * days).alias("charged"),
         pl.lit(as_of).alias("state_date"),
     )
 
@@ -186,11 +189,29 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
     the changing ones)."""
     if not parts:
         return pl.DataFrame(schema=SCHEMA).select(list(SCHEMA) if columns is None else columns)
-    return pl.read_parquet(parts, columns=None if columns is None else list(columns))
+    have = pl.read_parquet_schema(parts[0])
+    if columns is None:
+        columns = [n for n in ("at", *SCHEMA) if n in have or n in _ADDED]
+    return _added(pl.read_parquet(parts, columns=[n for n in columns if n in have]), columns)
+
+
+# Columns added since an earlier version wrote a table, and their value in its rows: before
+# it, no loan rested past due (a loan past due was worked every night).
+_ADDED = {"daily_penalty": pl.lit(0, pl.Int64)}
+
+
+def _added(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """`frame` with the `columns` it lacks that _ADDED knows, in the order of `columns`."""
+    if all(name in frame.columns for name in columns):
+        return frame.select(columns)
+    return frame.with_columns(
+        _ADDED[name].alias(name) for name in columns if name not in frame.columns
+    ).select(columns)
 
 
 def _read_rows(parts: list[Path], at: Positions, columns: Sequence[str]) -> pl.DataFrame:
     """`columns` of the base rows at positions `at` (sorted, distinct; none: an empty frame)."""
     if not parts or not at.size:
         return pl.DataFrame(schema=SCHEMA).select(list(columns))
-    return read_rows(parts, at, columns)
+    have = pl.read_parquet_schema(parts[0])
+    return _added(read_rows(parts, at, [n for n in columns if n in have]), columns)

@@ -44,7 +44,13 @@ from arrears.adapters.book_tables import (
     typed,
     with_default_zone,
 )
-from arrears.adapters.book_views import STATE_VIEWS, chain_of, full_state, read_table
+from arrears.adapters.book_views import (
+    STATE_VIEWS,
+    chain_of,
+    full_state,
+    read_table,
+    resting_runs,
+)
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.line_segments import (
     place_segment,
@@ -62,6 +68,7 @@ from arrears.adapters.loan_table import (
     Positions,
     positions,
     read_chain,
+    read_loan_table,
     scatter_rows,
     write_loan_table,
 )
@@ -259,7 +266,7 @@ class ParquetEngineStore:
         self._night = _Night(previous, prints, key, reach, chain, chained, None, fresh, at,
                              worked.whole, worked.tail_row, worked.tail_rows)  # fmt: skip
         return RunFrames(
-            book, people, stored=book_night.stored(table, tonight),
+            book, people, stored=book_night.stored(table, tonight, worked.carried, as_of),
             replay=fresh.to_frame(), history=history,
             cases=book_night.stored_cases(table, previous.as_of), promises=promises,
         )  # fmt: skip
@@ -490,8 +497,15 @@ class ParquetEngineStore:
         if not found:
             raise KeyError(f"no run for {as_of}")
         run = found[0]
-        if run.kind == "full" or name not in STATE_VIEWS:
+        if run.kind == "full" or name not in (*STATE_VIEWS, "charges"):
             return read_table(self.folder, run, name)
+        if name == "charges":  # tonight's, and the runs the resting loans carried on
+            table = read_loan_table(self.folder.state, chain_of(self.folder, run))
+            lines = full_state(self.folder, run)["instalment_states"]
+            both = pl.concat(
+                [read_table(self.folder, run, name), resting_runs(lines, table, as_of)]
+            )
+            return both.sort(ORDER[name])
         return full_state(self.folder, run, with_states=True)[name]
 
     def full_state(self, run: RunRecord) -> dict[str, pl.DataFrame]:

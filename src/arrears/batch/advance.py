@@ -28,12 +28,15 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
     ledger = LedgerArrays.of(book.loans, book.instalments, book.line_loans)
     ledger.fill_effective_due(terms, as_of)
     first_day = ledger.loan[:, k.STATE] + 1  # each loan's first day stepped by this run
+    if book.since is not None:  # or brought over by its store (Book.since)
+        first_day = np.minimum(first_day, day_number(book.since) + 1)
     ids, pay_day, pay_amount = _payments(ledger, book.payments, start, as_of)
     last = day_number(as_of)
     out.days = last - day_number(start) + 1
     out.advanced = True
     _run(ledger, ids, pay_day, pay_amount, last, out)
-    # Runs this run extended are written as they stand; the next run may extend them again.
+    # Runs this run extended (or its store, since the last run) are written as they stand;
+    # the next run may extend them again.
     run_last, run_first = ledger.column("run_last"), ledger.column("run_first")
     open_runs = np.flatnonzero(run_last >= first_day[ledger.li])
     daily = ledger.column("run_daily")[open_runs]

@@ -7,6 +7,7 @@ any such day follows from the summary alone (`states_from_summaries`): a store m
 instalments unread.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ import polars as pl
 
 from arrears.batch import summary_kernel as k
 from arrears.batch.ledger_arrays import day_number, loan_positions
+from arrears.domain.delinquency import BUCKET_EDGES
 from arrears.domain.stages import PRE_DUE_DAYS
 
 _NEVER = k.NEVER  # no such day
@@ -27,64 +29,147 @@ SUMMARY_SCHEMA = pl.Schema({
     "next_due_after": pl.Date(),  # ... due after it (what the days after the summary see)
     "open": pl.Boolean(),  # anything still owed
     "wake_on": pl.Date(),  # the first day the summary may change (null: never by itself)
+    # The penalty each day adds until then (a loan resting past due: its runs of alike days).
+    "daily_penalty": pl.Int64(),
 })  # fmt: skip
 # What a state needs of the loan besides its summary.
 LOAN_COLUMNS = ("loan_id", "borrower_id", "product", "grace_days", "credit", "charged")
+# Summary columns a state leaves out (they say how it moves on, not where it is).
+SUMMARY_ONLY = ("summary_day", "next_due", "next_due_after", "wake_on", "daily_penalty")
+# Line columns that may be null, as the summary kernel takes them (no such day or run).
+_NULL_AS = {"eff_due": _NEVER, "run_last": _NEVER, "run_base": -1, "run_daily": -1}
+
+
+@dataclass(frozen=True)
+class Watch:
+    """What the stage rules read that changes by itself, day by day, while a loan rests: the
+    values at which some rule starts or stops holding (stages.watch)."""
+
+    due_within: tuple[int, ...] = ()  # days to the next due date (a rule: 0 <= days <= N)
+    dpd: tuple[int, ...] = ()  # days past due (a rule's dpd_min, its dpd_max + 1)
+    amounts: tuple[int, ...] = ()  # overdue totals (a rule's amount_min, its amount_max + 1)
+    buckets: bool = False  # some rule reads the bucket (it moves after grace and each edge)
 
 
 def summarise_loans(
     loans: pl.DataFrame,
     instalments: pl.DataFrame,
     as_of: date,
-    watch: tuple[int, ...] = (),
+    watch: Watch = Watch(),
     line_loans: np.ndarray | None = None,
 ) -> pl.DataFrame:
-    """One row per loan of `loans`: LOAN_COLUMNS and SUMMARY_SCHEMA on as_of.
+    """One row per loan of `loans` (LOAN_SCHEMA, run by the ledger to as_of): LOAN_COLUMNS and
+    SUMMARY_SCHEMA on as_of.
 
     `wake_on` is the first later day on which anything about the loan may change unless money
-    arrives: a line falls due, crosses into "past" with something owing, or may still accrue
-    or cross grace (then as_of + 1); its days past due grow (then as_of + 1 too); or its next
-    due date comes within one of the `watch` days (a stage rule reads whether the days to the
-    next due date are within N: that changes on the day N is reached, not on the days after).
-    Lines are summed by position in one compiled pass (summary_kernel.py; loans sorted by
-    loan_id; `line_loans`: each line's loan position, when known).
+    arrives: a line falls due or crosses into "past" with something owing; its next due date
+    comes within one of the `watch` days (a stage rule reads whether the days to the next due
+    date are within N: that changes on the day N is reached, not on the days after); or, while
+    it is past due or a line may still accrue or cross grace, tomorrow. Not tomorrow for a
+    loan past due whose every day to come only adds the same penalty (`daily_penalty`: each
+    line accruing beyond grace, nothing pending, tonight's penalty posted whole as a day of
+    its run, no credit): it rests until its cap would cut a day's penalty, or its days past due
+    or its overdue total reach a value a stage rule reads (`watch`), and whoever reads it
+    meanwhile brings its penalty forward by those days (states_from_summaries). Lines are
+    summed by position in one compiled pass (summary_kernel.py; loans sorted by loan_id;
+    `line_loans`: each line's loan position, when known).
     """
     li = loan_positions(loans, instalments, line_loans)
     lines = instalments.select(
-        pl.col(name).to_physical().cast(pl.Int64).fill_null(_NEVER) if name == "eff_due"
+        pl.col(name).to_physical().cast(pl.Int64).fill_null(_NULL_AS[name]) if name in _NULL_AS
         else pl.col(name).to_physical().cast(pl.Int64)
         for name in k.LINE_COLUMNS
     ).to_numpy(order="fortran")  # fmt: skip
+    rates = loans.select(
+        pl.col("pen_num").cast(pl.Int64), (pl.col("pen_den") * pl.col("day_count")).cast(pl.Int64)
+    ).to_numpy()
     day = day_number(as_of)
     n = loans.height
     s = np.empty((n, len(k.COLUMNS)), dtype=np.int64, order="F")  # a column per result
-    k.line_summaries(np.ascontiguousarray(li, dtype=np.int64), lines, day, s)
+    # Polars may lend a matrix read-only (the kernel is typed for writable ones): then copied.
+    lines, rates = (np.require(m, np.int64, ["W"]) for m in (lines, rates))
+    k.line_summaries(np.ascontiguousarray(li, dtype=np.int64), lines, rates, day, s)
     tail = _tail(loans)
     # The lines left out (the tail) are all due after as_of: they are neither posted nor past.
     next_open = tail["tail_next_due"]
     oldest = s[:, k.OLDEST]
     next_after = np.minimum(s[:, k.OPEN_AFTER], next_open)
+    penalty = s[:, k.PENALTY] + tail["tail_penalty"]
+    principal = s[:, k.PRINCIPAL] + tail["tail_principal"]
+    moving = (s[:, k.LIVE] > 0) | (oldest != _NEVER)  # changes by itself every day
+    resting = moving & (s[:, k.LOUD] == 0) & (loans.get_column("credit").to_numpy() == 0)
+    daily = np.where(resting, s[:, k.DAILY], 0)
+    overdue = s[:, k.PAST_PRINCIPAL] + s[:, k.PAST_INTEREST] + s[:, k.PAST_FEES] + penalty
+    rest = _rest_wakes(loans, oldest, overdue, principal, daily, watch, day)
     wake = np.minimum.reduce([
         s[:, k.DUE_AFTER],
         s[:, k.CROSSING],
-        np.where(s[:, k.LIVE] > 0, day + 1, _NEVER),
         tail["tail_first_due"],
-        np.where(oldest != _NEVER, day + 1, _NEVER),
-        _first_crossing(next_after, watch, day),
+        np.where(resting, rest, np.where(moving, day + 1, _NEVER)),
+        _first_crossing(next_after, watch.due_within, day),
     ])  # fmt: skip
     summary = pl.DataFrame({
         "oldest": _dates(oldest),
         "overdue_principal": s[:, k.PAST_PRINCIPAL],
         "overdue_interest": s[:, k.PAST_INTEREST],
-        "overdue_penalty": s[:, k.PENALTY] + tail["tail_penalty"],
+        "overdue_penalty": penalty,
         "overdue_fees": s[:, k.PAST_FEES],
-        "outstanding_principal": s[:, k.PRINCIPAL] + tail["tail_principal"],
+        "outstanding_principal": principal,
         "next_due": _dates(np.minimum(s[:, k.OPEN_FROM], next_open)),
         "next_due_after": _dates(next_after),
         "open": (s[:, k.OPEN] > 0) | tail["tail_open"],
         "wake_on": _dates(wake),
+        "daily_penalty": daily,
     })  # fmt: skip
     return pl.concat([loans.select(LOAN_COLUMNS), summary], how="horizontal").cast(SUMMARY_SCHEMA)
+
+
+def _rest_wakes(
+    loans: pl.DataFrame, oldest: np.ndarray, overdue: np.ndarray, principal: np.ndarray,
+    daily: np.ndarray, watch: Watch, day: int,
+) -> np.ndarray:  # fmt: skip
+    """Per loan resting past due, the first day after `day` it must be worked again: its days
+    past due reach a `watch.dpd` value (or, when a rule reads buckets, the day after its grace
+    or a bucket's edge), its overdue total (growing by `daily` a day) reaches a
+    `watch.amounts` value, or its cap would cut a day's penalty (_NEVER: none of these)."""
+    first = np.full(oldest.size, _NEVER, dtype=np.int64)
+    past = oldest != _NEVER
+    grace = loans.get_column("grace_days").to_numpy()
+    days = [np.full(oldest.size, d) for d in watch.dpd]
+    if watch.buckets:
+        days += [grace + 1, *(np.full(oldest.size, edge + 1) for edge in BUCKET_EDGES)]
+    for reached in days:  # the day its dpd (today − oldest) is `reached`
+        on = oldest + reached
+        first = np.where(past & (on > day), np.minimum(first, on), first)
+    for amount in watch.amounts:
+        short = amount - overdue
+        on = day + (short + daily - 1) // np.maximum(daily, 1)
+        first = np.where((daily > 0) & (short > 0), np.minimum(first, on), first)
+    wakes: np.ndarray = np.minimum(first, _cap_binds(loans, principal, daily, day))
+    return wakes
+
+
+def _cap_binds(
+    loans: pl.DataFrame, principal: np.ndarray, daily: np.ndarray, day: int
+) -> np.ndarray:
+    """Per capped loan adding `daily` a day, the first day after `day` its cap would cut that
+    day's penalty (_NEVER: never). On the t-th day the ledger posts it whole while
+    charged + daily·t ≤ cap_allowance(principal_days + principal·(t − 1)) (its allowance on
+    that day counts the days before it): a line in t, solved exactly in integers."""
+    num = loans.get_column("cap_num").fill_null(0).to_numpy()
+    den = (
+        loans.get_column("cap_den").fill_null(1).to_numpy()
+        * loans.get_column("day_count").to_numpy()
+    )
+    charged = loans.get_column("charged").to_numpy()
+    days = loans.get_column("principal_days").to_numpy()
+    # c ≤ floor(x / den) ⇔ c·den ≤ x for integers: holds on day t while a + b·t ≤ 0.
+    a = charged * den - (days - principal) * num
+    b = daily * den - principal * num
+    last = np.where(b > 0, (-a) // np.maximum(b, 1), _NEVER)  # the last day t it holds
+    capped = loans.get_column("cap_num").is_not_null().to_numpy() & (daily > 0)
+    on = np.where(a + b > 0, day + 1, np.where(b > 0, day + last + 1, _NEVER))
+    return np.where(capped, on, _NEVER)
 
 
 def _first_crossing(next_due: np.ndarray, watch: tuple[int, ...], day: int) -> np.ndarray:
@@ -128,15 +213,21 @@ def _dates(values: np.ndarray) -> pl.Series:
 
 def states_from_summaries(summaries: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Each loan's state on as_of from its summary, taken on as_of or on an earlier day before
-    its `wake_on` (`summary_day`: that day; the next due date then is `next_due_after`)."""
+    its `wake_on` (`summary_day`: that day; the next due date then is `next_due_after`, and
+    each day since added its `daily_penalty` to what it owes and was charged)."""
     later = pl.col("summary_day") < pl.lit(as_of)
     next_due = pl.when(later).then("next_due_after").otherwise("next_due")
     dpd = (pl.lit(as_of) - pl.col("oldest")).dt.total_days().clip(lower_bound=0).fill_null(0)
+    rested = (pl.lit(as_of) - pl.col("summary_day")).dt.total_days()
     return (
         summaries.with_columns(
             dpd.alias("dpd"),
             (next_due - pl.lit(as_of)).dt.total_days().alias("to_next_due"),
             pl.lit(as_of).alias("as_of"),
+            *(
+                (pl.col(name) + pl.col("daily_penalty") * rested).alias(name)
+                for name in ("overdue_penalty", "charged")
+            ),
         )
         .with_columns(bucket().alias("bucket"), stage().alias("stage"))
         .drop("oldest", "grace_days")
@@ -148,9 +239,7 @@ def loan_states(loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date) -> 
     summaries = summarise_loans(loans, instalments, as_of).with_columns(
         pl.lit(as_of).alias("summary_day")
     )
-    return states_from_summaries(summaries, as_of).drop(
-        "summary_day", "next_due", "next_due_after", "wake_on"
-    )
+    return states_from_summaries(summaries, as_of).drop(*SUMMARY_ONLY)
 
 
 def bucket() -> pl.Expr:

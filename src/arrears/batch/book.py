@@ -107,12 +107,22 @@ class Book:
     # Each instalment's loan position, when the ledger has worked it out (it is the same for
     # every step after: looking it up again costs a search over the loan ids).
     line_loans: npt.NDArray[np.int64] | None = field(default=None, compare=False, repr=False)
+    # The last run's day, when a store brought resting loans over days since it: a run of
+    # penalty days they carried on after it is one of tonight's records (advance.advance).
+    since: date | None = None
 
     def with_frames(
-        self, line_loans: npt.NDArray[np.int64] | None = None, **frames: pl.DataFrame
+        self,
+        line_loans: npt.NDArray[np.int64] | None = None,
+        *,
+        loans: pl.DataFrame | None = None,
+        instalments: pl.DataFrame | None = None,
     ) -> "Book":
         """A copy with some frames replaced (and the lines' loan positions, when known)."""
-        return replace(self, line_loans=line_loans, **frames)
+        return replace(
+            self, line_loans=line_loans, loans=self.loans if loans is None else loans,
+            instalments=self.instalments if instalments is None else instalments,
+        )  # fmt: skip
 
 
 def fresh_instalments(schedule: pl.DataFrame) -> pl.DataFrame:

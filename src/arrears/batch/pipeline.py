@@ -11,7 +11,7 @@ from datetime import date
 import polars as pl
 
 from arrears.batch.advance import advance
-from arrears.batch.ageing import states_from_summaries, summarise_loans
+from arrears.batch.ageing import SUMMARY_ONLY, states_from_summaries, summarise_loans
 from arrears.batch.book import PAYMENT_SCHEMA, Book
 from arrears.batch.contact_plan import (
     BLOCKED_SCHEMA,
@@ -24,7 +24,7 @@ from arrears.batch.contact_plan import (
 )
 from arrears.batch.ledger import Postings
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
-from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition, watch_days
+from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition, watch
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.terms import Terms
@@ -47,7 +47,10 @@ class RunContext:
         }
 
 
-STORED_SCHEMA = pl.Schema({"loan_id": pl.String(), "worked": pl.Boolean()})
+# Per loan: worked tonight, or its bucket tonight; the penalty its days resting since the
+# last run added (its own ledger did not post it tonight).
+STORED_SCHEMA = pl.Schema({"loan_id": pl.String(), "worked": pl.Boolean(), "bucket": pl.String(),
+                           "rested_penalty": pl.Int64()})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,12 @@ class RunFrames:
     """The run's inputs and, as the steps go, its outputs.
 
     `book` holds the loans the ledger works tonight. A store may leave out loans that rest:
-    nothing about them changes before their `wake_on` (ageing.summarise_loans), so their
-    state and case stay as they were (and they owe nothing past due: they are in M0). Such a
-    store gives `stored`: every loan in loan_id order, `worked` marking those in `book`; then
-    `states` and `summaries` hold the worked loans only, and `cases` every loan's. A store
-    that works every loan leaves `stored` empty.
+    nothing about them changes before their `wake_on` but the penalty each day adds to a
+    loan resting past due (ageing.summarise_loans), so their case stays as it was. Such a
+    store gives `stored`: every loan in loan_id order, `worked` marking those in `book`, the
+    others' bucket tonight, the penalty of every loan's resting days since the last run;
+    then `states` and `summaries` hold the worked loans only, and `cases` every loan's. A
+    store that works every loan leaves `stored` empty.
     """
 
     book: Book
@@ -105,11 +109,9 @@ def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Each worked loan's dpd, bucket and overdue parts on as_of, and its summary."""
     book = frames.book
     summaries = summarise_loans(
-        book.loans, book.instalments, ctx.as_of, watch_days(ctx.ladders), book.line_loans
+        book.loans, book.instalments, ctx.as_of, watch(ctx.ladders), book.line_loans
     ).with_columns(pl.lit(ctx.as_of).alias("summary_day"))
-    states = states_from_summaries(summaries, ctx.as_of).drop(
-        "summary_day", "next_due", "next_due_after", "wake_on"
-    )
+    states = states_from_summaries(summaries, ctx.as_of).drop(*SUMMARY_ONLY)
     return replace(frames, summaries=summaries, states=states)
 
 

@@ -38,9 +38,12 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
     """The run's JSON document (CONTRACT.md `arrears run --json`, with more keys)."""
     assert frames.states is not None
     buckets = _tally(frames.states.get_column("bucket"))
-    # Loans a store left resting owe nothing past due (pipeline.RunFrames): all in M0.
-    resting = frames.stored.height - frames.states.height if frames.stored.height else 0
-    buckets["M0"] = buckets.get("M0", 0) + resting
+    # Loans a store left resting (pipeline.RunFrames): their buckets tonight; and every
+    # loan's penalty of its days resting since the last run.
+    resting = frames.stored.filter(~pl.col("worked"))
+    for name, count in _tally(resting.get_column("bucket")).items():
+        buckets[name] = buckets.get(name, 0) + count
+    rested_penalty = int(frames.stored.get_column("rested_penalty").sum() or 0)
     stages = _tally(frames.cases.get_column("stage"))
     totals = frames.postings.totals
     cuts = frames.postings.frame("cuts").get_column("amount").sum()
@@ -53,7 +56,7 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
         "buckets": {b: buckets.get(b, 0) for b in BUCKETS},
         "stages": dict(sorted(stages.items())),
         "interest_posted": format_amount(totals.get("interest", 0)),
-        "penalty_posted": format_amount(totals.get("penalty", 0)),
+        "penalty_posted": format_amount(totals.get("penalty", 0) + rested_penalty),
         "fees_posted": format_amount(totals.get("fees", 0)),
         "cap_cut": format_amount(int(cuts or 0)),
         "planned_contacts": _counts(contacts, "channel"),

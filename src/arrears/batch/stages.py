@@ -6,6 +6,7 @@ from typing import Any
 
 import polars as pl
 
+from arrears.batch.ageing import Watch
 from arrears.domain.entry_rules import EntryRule, LoanFacts
 from arrears.domain.ladder import Ladder, assign_arms, assign_stage, facts_read
 from arrears.domain.stages import PRE_DUE_DAYS
@@ -78,13 +79,28 @@ def stage_expr(ladder: Ladder, absent: frozenset[str] = frozenset()) -> pl.Expr:
     return result
 
 
-def watch_days(ladders: Mapping[str, Ladder]) -> tuple[int, ...]:
-    """The days before a loan's next due date on which its stage may change with nothing else
-    changing: every `due_within` of any rule, and the default pre-due days (a rule reads
-    `0 <= days to next due <= N`, so its truth changes only on the day N is reached)."""
-    rules = {rule.due_within for ladder in ladders.values() for stage in ladder.stages
-             for rule in stage.entry if rule.due_within is not None}  # fmt: skip
-    return tuple(sorted({PRE_DUE_DAYS, *rules}))
+def watch(ladders: Mapping[str, Ladder]) -> Watch:
+    """The values of the facts that change day by day by themselves at which a loan's stage
+    may change with nothing else changing: the days before its next due date (every
+    `due_within` of any rule, and the default pre-due days: a rule reads `0 <= days to next
+    due <= N`, so its truth changes only on the day N is reached), its days past due and its
+    overdue total (each rule's lower bound, and its upper bound + 1), and whether any rule
+    reads the bucket."""
+    rules = [rule for ladder in ladders.values() for stage in ladder.stages for rule in stage.entry]
+
+    def edges(low: str, high: str) -> tuple[int, ...]:
+        lows = {getattr(rule, low) for rule in rules} - {None}
+        highs = {getattr(rule, high) + 1 for rule in rules if getattr(rule, high) is not None}
+        return tuple(sorted(lows | highs))
+
+    return Watch(
+        due_within=tuple(
+            sorted({PRE_DUE_DAYS, *(r.due_within for r in rules if r.due_within is not None)})
+        ),
+        dpd=edges("dpd_min", "dpd_max"),
+        amounts=edges("amount_min", "amount_max"),
+        buckets=any(rule.buckets is not None for rule in rules),
+    )
 
 
 def stage_facts(states: pl.DataFrame) -> pl.DataFrame:

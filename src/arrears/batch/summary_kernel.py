@@ -20,26 +20,35 @@ COLUMNS = (
     "due_after",  # least due date after the day
     "crossing",  # least effective due date + 1 of a line owing, not yet past it
     "live",  # 1 when a posted line may still accrue or cross grace (ledger_kernel's `live`)
+    "loud",  # 1 when a live line may change otherwise than by its run of alike penalty days
     "open",  # 1 when a line still owes anything
     "past_principal", "past_interest", "past_fees",  # owed on lines past their effective date
     "penalty", "principal",  # owed on every line
+    "daily",  # the penalty each day adds while nothing else changes (the live lines' runs)
 )  # fmt: skip
-(OLDEST, OPEN_AFTER, OPEN_FROM, DUE_AFTER, CROSSING, LIVE, OPEN, PAST_PRINCIPAL,
- PAST_INTEREST, PAST_FEES, PENALTY, PRINCIPAL) = range(len(COLUMNS))  # fmt: skip
+(OLDEST, OPEN_AFTER, OPEN_FROM, DUE_AFTER, CROSSING, LIVE, LOUD, OPEN, PAST_PRINCIPAL,
+ PAST_INTEREST, PAST_FEES, PENALTY, PRINCIPAL, DAILY) = range(len(COLUMNS))  # fmt: skip
 # Line columns, by their index in the `lines` matrix given.
 LINE_COLUMNS = (
     "due_date", "eff_due", "principal_due", "paid_principal", "interest_due",
     "interest_charged", "paid_interest", "fee_due", "fees_charged", "paid_fees",
-    "penalty_charged", "paid_penalty", "pending", "beyond_grace",
+    "penalty_charged", "paid_penalty", "pending", "beyond_grace", "run_last", "run_base",
+    "run_daily",
 )  # fmt: skip
 (DUE, EFF, P_DUE, PD_P, I_DUE, I_CH, PD_I, F_DUE, F_CH, PD_F, PEN_CH, PD_PEN, PENDING,
- BEYOND) = range(len(LINE_COLUMNS))  # fmt: skip
+ BEYOND, RUN_LAST, RUN_BASE, RUN_DAILY) = range(len(LINE_COLUMNS))  # fmt: skip
+# Loan columns, by their index in the `rates` matrix given: the penalty rate and its divisor
+# (the day count times its denominator, as ledger_kernel._accrue divides by).
+PEN_NUM, PEN_DIV = range(2)
 
 
-@numba.njit("void(int64[::1], int64[:, :], int64, int64[:, :])", cache=True, nogil=True)
-def line_summaries(li: Ints, lines: Ints, day: int, out: Ints) -> None:
+@numba.njit(
+    "void(int64[::1], int64[:, :], int64[:, :], int64, int64[:, :])", cache=True, nogil=True
+)
+def line_summaries(li: Ints, lines: Ints, rates: Ints, day: int, out: Ints) -> None:
     """Fill `out` (a row per loan, a column per COLUMNS) from the lines (`li`: each line's loan row;
-    `lines`: LINE_COLUMNS, dates as day numbers, no effective due date: NEVER) on `day`."""
+    `lines`: LINE_COLUMNS, dates as day numbers, no effective due date: NEVER; `rates`: a row per
+    loan) on `day`, the day the ledger last ran them to."""
     out[:, OLDEST:LIVE] = NEVER
     out[:, LIVE:] = 0
     for j in range(li.size):
@@ -66,6 +75,20 @@ def line_summaries(li: Ints, lines: Ints, day: int, out: Ints) -> None:
             out[i, CROSSING] = min(out[i, CROSSING], eff + 1)
         if posted and (principal > 0 or (lines[j, BEYOND] == 0 and owes) or lines[j, PENDING] > 0):
             out[i, LIVE] = 1
+            # Quiet: beyond grace, nothing pending, and tonight's penalty (as the ledger
+            # works it out) posted whole as a day of its run: each day to come adds the same.
+            accrued = (2 * principal * rates[i, PEN_NUM] + rates[i, PEN_DIV]) // (
+                2 * rates[i, PEN_DIV]
+            )
+            quiet = principal > 0 and lines[j, BEYOND] == 1 and lines[j, PENDING] == 0 and (
+                accrued == 0
+                or (lines[j, RUN_LAST] == day and lines[j, RUN_BASE] == principal
+                    and lines[j, RUN_DAILY] == accrued)
+            )  # fmt: skip
+            if quiet:
+                out[i, DAILY] += accrued
+            else:
+                out[i, LOUD] = 1
         if is_open:
             out[i, OPEN] = 1
         if posted and eff < day:

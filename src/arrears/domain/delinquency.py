@@ -5,6 +5,8 @@ from datetime import date
 
 # Upper dpd bound of each bucket after M0 (30-day months, the industry's M1..M6 convention).
 _BUCKET_BOUNDS = ((30, "M1"), (60, "M2"), (90, "M3"), (120, "M4"), (150, "M5"), (180, "M6"))
+# The last dpd of M1..M6: a loan changes bucket the day after each (and after its grace).
+BUCKET_EDGES = tuple(bound for bound, _ in _BUCKET_BOUNDS)
 BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
 
 
