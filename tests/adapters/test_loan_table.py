@@ -72,3 +72,29 @@ def test_a_table_without_parts_reads_empty(tmp_path: Path) -> None:
     assert table.frame.height == 0
     assert table.whole().columns == list(SCHEMA)
     assert table.rows(np.zeros(0, dtype=np.int64), ["principal"]).height == 0
+
+
+def test_a_table_an_earlier_version_wrote_reads_with_no_daily_penalty(
+    chained_book: ParquetEngineStore, tmp_path: Path
+) -> None:
+    """Loan tables written before loans rested past due have no `daily_penalty`: every path
+    that reads them gives 0 for it (such a loan was worked every night) and the rest as is."""
+    chain = _chain(chained_book)
+    state = tmp_path / "state"
+    for folder in chain:
+        source = chained_book.folder.state / folder / "loans" / "part-0.parquet"
+        (state / folder / "loans").mkdir(parents=True)
+        older = pl.read_parquet(source).drop("daily_penalty")
+        older.write_parquet(state / folder / "loans" / "part-0.parquet")
+    now = read_chain(chained_book.folder.state, chain)
+    then = read_chain(state, chain)
+    assert then.frame.get_column("daily_penalty").to_list() == [0] * then.frame.height
+    assert_frame_equal(then.frame.drop("daily_penalty"), now.frame.drop("daily_penalty"))
+    assert then.whole().columns == list(SCHEMA)
+    assert_frame_equal(then.whole().drop("daily_penalty"), now.whole().drop("daily_penalty"))
+    at = np.arange(0, then.frame.height, 7)
+    picked = then.picking(at, ["daily_penalty", "principal"])
+    for table in (then, picked):
+        rows = table.rows(at, ["principal", "daily_penalty"])
+        assert rows.get_column("daily_penalty").to_list() == [0] * at.size
+        assert_frame_equal(rows.select("principal"), now.rows(at, ["principal"]))

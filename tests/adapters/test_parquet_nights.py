@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from arrears.adapters.book_tables import OUTPUTS
+from arrears.adapters.loan_table import read_loan_table
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
@@ -167,3 +169,57 @@ def test_a_resting_loan_gets_its_stage_treatments_and_a_changed_ladder_reworks_t
 def _nights(tmp_path: Path, case: Schedule) -> Path:
     """The folder of the book run night by night."""
     return tmp_path / f"book-{case[0]}-{case[1]}" / "nights"
+
+
+def _bands(book: Path, fact: str) -> list[EntryRule]:
+    """Rules on a fact (`dpd` or `amount`: the overdue total) that the loans resting past due
+    after the book's first night each reach 3, 6 or 9 days later (the third night's day, and
+    days between nights), each band three days wide (a loan leaves it four days after it
+    enters)."""
+    first = ParquetEngineStore(book).folder.runs()[0]
+    table = read_loan_table(book / "state", [first.folder]).filter(pl.col("daily_penalty") > 0)
+    facts = table.select(
+        pl.sum_horizontal("overdue_principal", "overdue_interest", "overdue_penalty",
+                          "overdue_fees"), "daily_penalty",
+        (pl.lit(first.as_of) - pl.col("oldest")).dt.total_days(),
+    )  # fmt: skip
+    rules = []
+    for n, (owed, daily, dpd) in enumerate(facts.iter_rows()):
+        days = 3 + 3 * (n % 3)
+        if fact == "dpd":
+            rules.append(EntryRule(dpd_min=dpd + days, dpd_max=dpd + days + 3))
+        else:  # reached on day `days`: before it, `days` - 1 days' penalty short
+            reached = owed + daily * (days - 1) + 1
+            rules.append(EntryRule(dpd_min=1, amount_min=reached, amount_max=reached + 3 * daily))
+    return rules
+
+
+@pytest.mark.parametrize("fact", ["dpd", "amount"])
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_a_loan_resting_past_due_wakes_on_the_night_it_enters_a_rule(
+    tmp_path: Path, seed: int, fact: str
+) -> None:
+    case: Schedule = (seed, 50, WATCH_NIGHTS, [])
+    rules: list[EntryRule] = []
+    entered: list[int] = []  # per night after the ladder changed: loans entering the band
+
+    def ladders_on(k: int, ctx: RunContext) -> RunContext:
+        if k == 0:
+            return ctx
+        if not rules:
+            rules.extend(_bands(_nights(tmp_path, case), fact))
+        if k >= 3:  # the night before worked only the loans that can change
+            entered.append(_entering(WATCH_NIGHTS[k - 1]))
+        banded = Stage("banded", "区段", "Banded", tuple(rules))
+        return replace(ctx, ladders={
+            p: replace(lad, version=lad.version + 1, stages=(banded, *lad.stages))
+            for p, lad in ctx.ladders.items()
+        })  # fmt: skip
+
+    def _entering(day: date) -> int:
+        cases = ParquetEngineStore(_nights(tmp_path, case)).table(day, "cases")
+        return cases.filter((pl.col("stage") == "banded") & (pl.col("entered_on") == day)).height
+
+    nights_equal_whole(tmp_path, case, ladders_on)
+    entered.append(_entering(WATCH_NIGHTS[-1]))
+    assert sum(entered) > 0, "no loan resting past due entered the band on a later night"

@@ -213,5 +213,4 @@ def _read_rows(parts: list[Path], at: Positions, columns: Sequence[str]) -> pl.D
     """`columns` of the base rows at positions `at` (sorted, distinct; none: an empty frame)."""
     if not parts or not at.size:
         return pl.DataFrame(schema=SCHEMA).select(list(columns))
-    have = pl.read_parquet_schema(parts[0])
-    return _added(read_rows(parts, at, [n for n in columns if n in have]), columns)
+    return read_rows(parts, at, columns)
