@@ -20,12 +20,12 @@ from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
 from arrears.adapters.line_segments import TOTALLED, read_lines, tail_totals
 from arrears.adapters.loan_table import STATIC, ChainTable, Positions
-from arrears.batch.ageing import bucket
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import distinct, sums_by_key
 from arrears.batch.ledger_arrays import day_number
 from arrears.batch.stages import CASE_SCHEMA
+from arrears.domain.delinquency import BUCKET_EDGES
 
 _NEVER = int(np.iinfo(np.int32).max)
 # What a worked loan's night reads of its loan-table row (its last summary is worked out again).
@@ -296,24 +296,35 @@ def _rebuild(folder: BookFolder, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
 
 
 def stored(table: pl.DataFrame, tonight: Tonight, carried: np.ndarray, as_of: date) -> pl.DataFrame:
-    """Every loan, the ones worked tonight marked; the others' bucket on as_of; the penalty
-    each loan's resting days since the last run added (`carried`: the worked loans', from
-    worked_book) (pipeline.RunFrames.stored)."""
+    """Every loan, the ones worked tonight marked; the bucket on as_of of those resting past
+    due (its index among delinquency.BUCKETS); the penalty each loan's resting days since
+    the last run added (`carried`: the worked loans', from worked_book)
+    (pipeline.RunFrames.stored). In numpy: as expressions, the buckets of a million loans
+    took 0.06–0.11 s."""
+    today = day_number(as_of)
     worked = np.zeros(table.height, dtype=np.bool_)
     worked[tonight.worked] = True
     worked[tonight.rebuilt] = True
     rested = table.get_column("daily_penalty").fill_null(0).to_numpy() * (
-        day_number(as_of) - day_number(tonight.last)
+        today - day_number(tonight.last)
     )
     rested[tonight.rebuilt] = 0
     rested[tonight.worked] = carried
-    dpd = (pl.lit(as_of) - pl.col("oldest")).dt.total_days().clip(lower_bound=0).fill_null(0)
-    return table.select(
-        "loan_id", "grace_days", dpd.alias("dpd"), pl.Series("worked", worked)
-    ).select(
-        "loan_id", "worked", pl.when(~pl.col("worked")).then(bucket()).alias("bucket"),
+    oldest = _days(table.get_column("oldest"))
+    past = np.flatnonzero(~worked & (oldest != _NEVER))
+    dpd = np.maximum(today - oldest[past], 0)
+    grace = table.get_column("grace_days").to_numpy()[past]
+    # bucket_for: M0 inside grace, else the first bucket whose last dpd it has not passed
+    # (as its index among BUCKETS: a million texts cost more to lay out than to count).
+    code = np.zeros(table.height, dtype=np.int8)
+    code[past] = np.where(dpd <= grace, 0, np.searchsorted(BUCKET_EDGES, dpd, side="left") + 1)
+    unknown = np.ones(table.height, dtype=np.bool_)
+    unknown[past] = False
+    return pl.DataFrame([
+        table.get_column("loan_id"), pl.Series("worked", worked),
+        pl.Series("bucket", code).set(pl.Series(unknown), None),
         pl.Series("rested_penalty", rested),
-    )  # fmt: skip
+    ])  # fmt: skip
 
 
 def stored_cases(table: pl.DataFrame, last: date) -> pl.DataFrame:

@@ -45,15 +45,20 @@ def settled_on(as_of: date) -> pl.Expr:
 
 
 def place_segment(
-    lines: pl.DataFrame, li: Ints, wake: Ints, as_of: date
+    lines: pl.DataFrame, li: Ints, wake: Ints, resting: np.ndarray, as_of: date
 ) -> tuple[pl.DataFrame, dict[str, Ints]]:
     """Active lines (each loan's together, in due order; `li`: each line's loan position) put
-    in their loan's wake order (`wake`: per loan, its wake day, _NEVER last); per loan, where
-    its lines fallen due by `as_of` are (seg_row, seg_rows) and, right after them, its lines
-    not yet due (tail_row, tail_rows); 0 for a loan without active lines.
+    in their loan's wake order (`wake`: per loan, its wake day, _NEVER last), the loans resting
+    past due (`resting`) after all others; per loan, where its lines fallen due by `as_of` are
+    (seg_row, seg_rows) and, right after them, its lines not yet due (tail_row, tail_rows); 0
+    for a loan without active lines.
 
-    The sort is stable: loans that wake together keep the order they came in (most of a
-    night's loans wake tomorrow and came in first, so the lines mostly stay where they are)."""
+    A night reads the loans that wake and those money arrives for. Money comes mostly on or
+    near a due date (then the loan wakes soon: near the front), else for a loan past due: kept
+    together, the few of those paid on a night reach few row groups, where spread among the
+    others by wake day they reached most of them (docs/PERFORMANCE.md). The sort is stable:
+    loans that wake together keep the order they came in (most of a night's loans wake
+    tomorrow and came in first, so the lines mostly stay where they are)."""
     starts = group_starts(li)
     counts = np.diff(np.append(starts, li.size))
     loans = li[starts]
@@ -61,7 +66,7 @@ def place_segment(
     heads = (
         np.add.reduceat((due <= day_number(as_of)).astype(np.int64), starts) if li.size else counts
     )
-    runs = np.argsort(wake[loans], kind="stable")
+    runs = np.lexsort((wake[loans], resting[loans]))  # stable: by resting, then wake day
     counts, starts, loans, heads = counts[runs], starts[runs], loans[runs], heads[runs]
     placed_at = np.cumsum(counts) - counts
     order = np.repeat(starts - placed_at, counts) + np.arange(li.size)

@@ -331,7 +331,8 @@ class ParquetEngineStore:
         mine = _worked_summaries(frames.summaries, frames.book.loans)
         active, kept = lines.filter(~settled), li[~settled.to_numpy()]
         wake = mine.get_column("wake_on").to_physical().cast(pl.Int64).fill_null(_NEVER)
-        placed, spans = place_segment(active, kept, wake.to_numpy(), as_of)
+        resting = (mine.get_column("daily_penalty") > 0).to_numpy()
+        placed, spans = place_segment(active, kept, wake.to_numpy(), resting, as_of)
         with ThreadPoolExecutor(max_workers=2) as pool:
             segment = pool.submit(write_segment, folder, placed)
             write_settled(folder, lines.filter(settled))

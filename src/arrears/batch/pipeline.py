@@ -47,9 +47,10 @@ class RunContext:
         }
 
 
-# Per loan: worked tonight, or its bucket tonight; the penalty its days resting since the
-# last run added (its own ledger did not post it tonight).
-STORED_SCHEMA = pl.Schema({"loan_id": pl.String(), "worked": pl.Boolean(), "bucket": pl.String(),
+# Per loan: worked tonight; if not, its bucket tonight when past due (its index among
+# delinquency.BUCKETS; null: M0, nothing is); the penalty its days resting since the last run
+# added (its own ledger did not post it).
+STORED_SCHEMA = pl.Schema({"loan_id": pl.String(), "worked": pl.Boolean(), "bucket": pl.Int8(),
                            "rested_penalty": pl.Int64()})  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from arrears.batch.pipeline import RunContext, RunFrames, run_pipeline
@@ -40,8 +41,9 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
     buckets = _tally(frames.states.get_column("bucket"))
     # Loans a store left resting (pipeline.RunFrames): their buckets tonight; and every
     # loan's penalty of its days resting since the last run.
-    resting = frames.stored.filter(~pl.col("worked"))
-    for name, count in _tally(resting.get_column("bucket")).items():
+    resting = frames.stored.filter(~pl.col("worked")).get_column("bucket")
+    counts = np.bincount(resting.fill_null(0).to_numpy(), minlength=len(BUCKETS))
+    for name, count in zip(BUCKETS, counts.tolist(), strict=True):
         buckets[name] = buckets.get(name, 0) + count
     rested_penalty = int(frames.stored.get_column("rested_penalty").sum() or 0)
     stages = _tally(frames.cases.get_column("stage"))

@@ -1,0 +1,53 @@
+"""What a night tells the run summary of the loans it leaves resting (book_night.stored)."""
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arrears.adapters.book_night import Tonight, stored
+from arrears.domain.delinquency import BUCKETS, bucket_for
+
+AS_OF = date(2025, 11, 18)
+LAST = AS_OF - timedelta(days=3)
+
+loans = st.lists(
+    st.tuples(
+        st.sampled_from(["worked", "rebuilt", "resting"]),
+        st.one_of(st.none(), st.integers(-5, 400)),  # days since its oldest date owing
+        st.integers(0, 15),  # grace days
+        st.integers(0, 900),  # daily penalty
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(loans)
+def test_a_resting_loan_tells_its_bucket_and_the_penalty_of_its_resting_days(
+    rows: list[tuple[str, int | None, int, int]],
+) -> None:
+    kinds = np.array([kind for kind, *_ in rows])
+    table = pl.DataFrame({
+        "loan_id": [f"L{i:03}" for i in range(len(rows))],
+        "oldest": [None if back is None else AS_OF - timedelta(days=back) for _, back, *_ in rows],
+        "grace_days": [grace for *_, grace, _ in rows],
+        "daily_penalty": [daily for *_, daily in rows],
+    }, schema_overrides={"oldest": pl.Date})  # fmt: skip
+    worked, rebuilt = np.flatnonzero(kinds == "worked"), np.flatnonzero(kinds == "rebuilt")
+    carried = worked * 7  # what worked_book found each worked loan's resting days added
+    tonight = Tonight(worked, rebuilt, np.flatnonzero(kinds == "resting"),
+                      np.zeros(len(rows), dtype=np.int64), LAST)  # fmt: skip
+    got = stored(table, tonight, carried, AS_OF)
+    for i, (kind, back, grace, daily) in enumerate(rows):
+        row = got.row(i, named=True)
+        assert row["worked"] == (kind != "resting")
+        if kind == "resting" and back is not None:
+            assert BUCKETS[row["bucket"]] == bucket_for(max(back, 0), grace)
+        else:  # worked, or nothing past due: M0
+            assert row["bucket"] is None
+        expected = {"worked": i * 7, "rebuilt": 0, "resting": daily * 3}[kind]
+        assert row["rested_penalty"] == expected
