@@ -220,8 +220,29 @@ def read_rows(
     scan = pl.scan_parquet(parts, parallel="prefiltered", row_index_name=_ROW)
     if columns is not None:
         scan = scan.select(_ROW, *columns)
-    picked = pl.col(_ROW).is_between(int(rows[0]), int(rows[-1])) & pl.col(_ROW).is_in(wanted)
-    return scan.filter(picked).drop(_ROW).collect()
+    within = pl.any_horizontal(
+        pl.col(_ROW).is_between(int(first), int(last)) for first, last in _stretches(rows)
+    )
+    return scan.filter(within & pl.col(_ROW).is_in(wanted)).drop(_ROW).collect()
+
+
+# Rows not asked for past which the scan's filter is better told where the next rows asked
+# for start: it then leaves the row groups between unread, where otherwise it tests every row
+# number of them against the rows asked for (a bench night's lines: 0.18 → 0.08 s).
+_GAP = 1 << 16
+_MOST_STRETCHES = 64  # each is one more test per row
+
+
+def _stretches(rows: np.ndarray) -> list[tuple[int, int]]:
+    """The first and last of each stretch of the sorted `rows` that no gap wider than _GAP
+    breaks (at most _MOST_STRETCHES: the widest gaps break them)."""
+    gaps = np.diff(rows)
+    breaks = np.flatnonzero(gaps > _GAP)
+    if breaks.size >= _MOST_STRETCHES:
+        breaks = np.sort(breaks[np.argsort(gaps[breaks])[-(_MOST_STRETCHES - 1) :]])
+    firsts = np.concatenate([[0], breaks + 1])
+    lasts = np.concatenate([breaks, [rows.size - 1]])
+    return list(zip(rows[firsts].tolist(), rows[lasts].tolist(), strict=True))
 
 
 _ROW = "_book_folder_row"  # a table's row number while rows are picked by it
