@@ -20,6 +20,7 @@ import numpy as np
 
 from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import Ints
+from arrears.batch.penalty_day import penalty_for_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +99,7 @@ def room_needed(lines: Count, payments: Count, days: Count) -> tuple[Count, Coun
 
 _room_needed = _inlined(room_needed)
 _cap_allowance = _inlined(cap_allowance)  # the store's formula, compiled in
+_penalty_for_day = _inlined(penalty_for_day)
 
 
 @_inlined
@@ -336,8 +338,7 @@ def _accrue(
         unpaid = lines[j, P_DUE] - lines[j, PD_P]
         if not (lines[j, DUE] <= day and lines[j, EFF] < day and unpaid > 0):
             continue
-        # Half up to the fen, exactly: floor((2·base·num + den·dc) / (2·den·dc)).
-        accrued = (2 * unpaid * loans[i, PEN_NUM] + den) // (2 * den)
+        accrued = _penalty_for_day(unpaid, loans[i, PEN_NUM], den)
         if lines[j, BEYOND] == 0:
             if lines[j, PEND_DAYS] == 0:
                 lines[j, PEND_BASE], lines[j, PEND_DAILY], lines[j, PEND_FIRST] = (

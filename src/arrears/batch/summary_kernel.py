@@ -10,6 +10,7 @@ import numba
 import numpy as np
 
 from arrears.batch.grouped import Ints
+from arrears.batch.penalty_day import penalty_for_day
 
 NEVER = int(np.iinfo(np.int32).max)  # no such day
 # Columns of the result, per loan.
@@ -40,6 +41,7 @@ LINE_COLUMNS = (
 # Loan columns, by their index in the `rates` matrix given: the penalty rate and its divisor
 # (the day count times its denominator, as ledger_kernel._accrue divides by).
 PEN_NUM, PEN_DIV = range(2)
+_penalty_for_day = numba.njit(inline="always")(penalty_for_day)  # the ledger's, compiled in
 
 
 @numba.njit(
@@ -77,9 +79,7 @@ def line_summaries(li: Ints, lines: Ints, rates: Ints, day: int, out: Ints) -> N
             out[i, LIVE] = 1
             # Quiet: beyond grace, nothing pending, and tonight's penalty (as the ledger
             # works it out) posted whole as a day of its run: each day to come adds the same.
-            accrued = (2 * principal * rates[i, PEN_NUM] + rates[i, PEN_DIV]) // (
-                2 * rates[i, PEN_DIV]
-            )
+            accrued: int = _penalty_for_day(principal, rates[i, PEN_NUM], rates[i, PEN_DIV])
             quiet = principal > 0 and lines[j, BEYOND] == 1 and lines[j, PENDING] == 0 and (
                 accrued == 0
                 or (lines[j, RUN_LAST] == day and lines[j, RUN_BASE] == principal
