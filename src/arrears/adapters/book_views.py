@@ -55,8 +55,7 @@ def full_state(
             state["loan_states"] = read_table(folder, run, "loan_states")
         return state
     table = read_loan_table(folder.state, chain_of(folder, run))
-    days = {r.folder: r.as_of for r in folder.runs() if r.as_of <= run.as_of}
-    lines = carried(read_all_lines(folder.state, table, days), table, run.as_of)
+    lines = _lines_on(folder, run, table)
     cases = table.filter(pl.col("stage").is_not_null()).with_columns(
         pl.lit(run.as_of).alias("as_of")
     )
@@ -69,6 +68,20 @@ def full_state(
     if with_states:
         state["loan_states"] = loan_states(table, run.as_of)
     return state
+
+
+def night_charges(folder: BookFolder, run: RunRecord) -> pl.DataFrame:
+    """The charges table of an incremental run as a run working every loan writes it: what
+    the run's worked loans posted, and the runs its resting loans carried on (resting_runs)."""
+    table = read_loan_table(folder.state, chain_of(folder, run))
+    carried_on = resting_runs(_lines_on(folder, run, table), table, run.as_of)
+    return pl.concat([read_table(folder, run, "charges"), carried_on]).sort(ORDER["charges"])
+
+
+def _lines_on(folder: BookFolder, run: RunRecord, table: pl.DataFrame) -> pl.DataFrame:
+    """Every line of the loans of `table` (the run's loan table) on the run's day."""
+    days = {r.folder: r.as_of for r in folder.runs() if r.as_of <= run.as_of}
+    return carried(read_all_lines(folder.state, table, days), table, run.as_of)
 
 
 def carried(lines: pl.DataFrame, table: pl.DataFrame, as_of: date) -> pl.DataFrame:

@@ -48,8 +48,8 @@ from arrears.adapters.book_views import (
     STATE_VIEWS,
     chain_of,
     full_state,
+    night_charges,
     read_table,
-    resting_runs,
 )
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.line_segments import (
@@ -68,7 +68,6 @@ from arrears.adapters.loan_table import (
     Positions,
     positions,
     read_chain,
-    read_loan_table,
     scatter_rows,
     write_loan_table,
 )
@@ -500,13 +499,8 @@ class ParquetEngineStore:
         run = found[0]
         if run.kind == "full" or name not in (*STATE_VIEWS, "charges"):
             return read_table(self.folder, run, name)
-        if name == "charges":  # tonight's, and the runs the resting loans carried on
-            table = read_loan_table(self.folder.state, chain_of(self.folder, run))
-            lines = full_state(self.folder, run)["instalment_states"]
-            both = pl.concat(
-                [read_table(self.folder, run, name), resting_runs(lines, table, as_of)]
-            )
-            return both.sort(ORDER[name])
+        if name == "charges":
+            return night_charges(self.folder, run)
         return full_state(self.folder, run, with_states=True)[name]
 
     def full_state(self, run: RunRecord) -> dict[str, pl.DataFrame]:
