@@ -1,6 +1,7 @@
 """The Parquet book store: runs commit all or nothing, re-runs change nothing, back-dated
 payments replay their loan to the state a fresh run would give."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ from arrears.adapters.book_tables import OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
-from arrears.batch.pipeline import RunContext
-from arrears.batch.run import RunRefused, run_day
+from arrears.batch.pipeline import PIPELINE, UNREAD, RunContext, RunFrames, run_pipeline
+from arrears.batch.run import RunRefused, run_day, summarise
 from arrears.bootstrap import App
 
 AS_OF = date(2025, 11, 18)
@@ -156,3 +157,125 @@ def test_a_bad_payments_part_is_refused_by_name_and_nothing_is_written(
         run(book, AS_OF)
     assert book.folder.runs() == before
     assert sorted(p.name for p in book.folder.state.iterdir() if p.name.startswith(".tmp")) == []
+
+
+def clean_run(tmp_path: Path) -> ParquetEngineStore:
+    """The same book run up to AS_OF in one go, each night the usual way."""
+    clean = ParquetEngineStore(write_book(TABLES, tmp_path / "clean"))
+    run(clean, YESTERDAY)
+    run(clean, AS_OF)
+    return clean
+
+
+def everything(store: ParquetEngineStore, day: date) -> dict[str, pl.DataFrame]:
+    """A run's outputs and the whole book's state after it."""
+    [record] = [r for r in store.folder.runs() if r.as_of == day]
+    return {**snapshot(store, day), **store.full_state(record)}
+
+
+def test_lines_begun_while_the_pipeline_runs_are_the_ones_save_would_write(
+    book: ParquetEngineStore, tmp_path: Path
+) -> None:
+    ctx = context(AS_OF)
+    frames = run_pipeline(book.load(ctx), ctx, book.progress)
+    # Begun once the ageing step ran: the run's folder is there before save.
+    [begun] = book.folder.state.glob(".tmp-*")
+    book.save(frames, AS_OF, summarise(frames, AS_OF, YESTERDAY), AT)
+    assert not begun.exists()
+    # Without the store told of the steps, save writes the lines itself.
+    alone = ParquetEngineStore(write_book(TABLES, tmp_path / "alone"))
+    run(alone, YESTERDAY)
+    frames = run_pipeline(alone.load(ctx), ctx)
+    assert not list(alone.folder.state.glob(".tmp-*"))
+    alone.save(frames, AS_OF, summarise(frames, AS_OF, YESTERDAY), AT)
+    clean = everything(clean_run(tmp_path), AS_OF)
+    for store in (book, alone):
+        mine = everything(store, AS_OF)
+        assert mine.keys() == clean.keys()
+        for name, frame in clean.items():
+            assert_frame_equal(mine[name], frame, check_row_order=False)
+
+
+def test_a_run_that_dies_after_its_lines_were_begun_leaves_nothing(
+    book: ParquetEngineStore, tmp_path: Path
+) -> None:
+    ctx = context(AS_OF)
+    frames = book.load(ctx)
+    for name, step in PIPELINE:
+        frames = step(frames, ctx)
+        book.progress(frames)
+        if name == "ageing":
+            break  # the run dies here, its lines begun
+    assert list(book.folder.state.glob(".tmp-*"))
+    assert book.last_run() == YESTERDAY
+    run(book, AS_OF)  # the next run starts over
+    assert not list(book.folder.state.glob(".tmp-*"))
+    clean = everything(clean_run(tmp_path), AS_OF)
+    mine = everything(book, AS_OF)
+    for name, frame in clean.items():
+        assert_frame_equal(mine[name], frame, check_row_order=False)
+
+
+def test_lines_begun_for_other_frames_are_written_again(
+    book: ParquetEngineStore, tmp_path: Path
+) -> None:
+    ctx = context(AS_OF)
+    frames = run_pipeline(book.load(ctx), ctx, book.progress)
+    [begun] = book.folder.state.glob(".tmp-*")
+    (begun / "begun-here").touch()
+    assert frames.summaries is not None
+    # A step after the ageing replaced the summaries: what was begun is not theirs.
+    other = replace(frames, summaries=frames.summaries.clone())
+    book.save(other, AS_OF, summarise(other, AS_OF, YESTERDAY), AT)
+    assert not list(book.folder.state.glob(".tmp-*"))
+    # The lines were written again, into a folder of their own: not the one begun.
+    [record] = [r for r in book.folder.runs() if r.as_of == AS_OF]
+    assert not (book.folder.state / record.folder / "begun-here").exists()
+    clean = everything(clean_run(tmp_path), AS_OF)
+    for name, frame in clean.items():
+        assert_frame_equal(everything(book, AS_OF)[name], frame, check_row_order=False)
+
+
+def test_the_plan_waits_for_the_people_a_night_is_still_reading(book: ParquetEngineStore) -> None:
+    ctx = context(AS_OF)
+    frames = book.load(ctx)
+    assert frames.people is UNREAD
+    assert frames.people_read is not None
+    with pytest.raises(RuntimeError, match="still being read"):
+        UNREAD.reach.of(pl.Series(["B1"]))
+    people, history = frames.people_read()
+    given = replace(frames, people=people, history=history, people_read=None)
+    waited, told = run_pipeline(frames, ctx), run_pipeline(given, ctx)
+    assert waited.plan.height > 0
+    assert waited.people is people
+    assert waited.people_read is None
+    assert_frame_equal(waited.plan, told.plan)
+    assert_frame_equal(waited.blocked, told.blocked)
+
+
+def test_a_bad_borrowers_input_found_after_the_lines_were_begun_leaves_nothing(
+    book: ParquetEngineStore,
+) -> None:
+    before = book.folder.runs()
+    [borrowers] = book.folder.input_parts("borrowers")
+    pl.read_parquet(borrowers).drop("phone").write_parquet(borrowers)
+    with pytest.raises(book_folder.BookFolderError, match="phone"):
+        run(book, AS_OF)
+    assert book.folder.runs() == before
+    assert not list(book.folder.state.glob(".tmp-*"))
+
+
+def test_a_run_tells_its_store_the_frames_after_every_step(
+    book: ParquetEngineStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    told: list[bool] = []
+    progress = book.progress
+
+    def recorded(frames: RunFrames) -> None:
+        told.append(frames.summaries is not None)
+        progress(frames)
+
+    monkeypatch.setattr(book, "progress", recorded)
+    run(book, AS_OF)
+    # After the ledger the loans are not aged yet; after the ageing and each step on, they are.
+    assert told == [False] + [True] * (len(PIPELINE) - 1)

@@ -12,8 +12,9 @@ whole book instead and write a new base (book_tables.assemble, as Spark does per
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+import shutil
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -73,10 +74,10 @@ from arrears.adapters.loan_table import (
 )
 from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
-from arrears.batch.book import TAIL_SCHEMA
+from arrears.batch.book import TAIL_SCHEMA, Book
 from arrears.batch.contact_plan import People
 from arrears.batch.ledger_arrays import loan_positions
-from arrears.batch.pipeline import RunContext, RunFrames
+from arrears.batch.pipeline import UNREAD, RunContext, RunFrames
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 
@@ -120,7 +121,7 @@ class _Night:
     previous: RunRecord | None
     prints: dict[str, Fingerprint]
     terms: str
-    reach: PhoneReach
+    reach: Callable[[], PhoneReach]  # the people's reach, once read (the zones it learned)
     chain: list[str]  # the previous run's loan-table chain (incremental nights)
     table: ChainTable | None  # the previous run's loan table (incremental nights)
     payments: pl.DataFrame | None  # every payment (whole-book nights: the watermark)
@@ -129,6 +130,48 @@ class _Night:
     whole: np.ndarray  # per worked loan: all its lines were loaded (else its tail stays)
     tail_row: np.ndarray | None  # per worked loan: where the tail it left in place starts
     tail_rows: np.ndarray | None  # and how many lines it has (None: every loan is whole)
+    as_of: date
+    lines: "_LinesWrite | None" = None  # the worked loans' lines, once begun (progress)
+
+
+Spans = dict[str, np.ndarray]  # per worked loan: where its active lines now are
+Tails = dict[str, pl.Series]  # per worked loan: what its new tail adds up to
+
+
+@dataclass(frozen=True)
+class _LinesWrite:
+    """The worked loans' lines written into the run's folder on a thread of their own, from
+    the book and summaries they were begun with."""
+
+    folder: Path
+    book: Book
+    summaries: pl.DataFrame
+    pool: ThreadPoolExecutor
+    written: "Future[tuple[Spans, Tails]]"
+
+    @classmethod
+    def begin(cls, folder: Path, frames: RunFrames, as_of: date) -> "_LinesWrite":
+        """Start writing the lines of `frames` (aged: their summaries are known)."""
+        assert frames.summaries is not None, "the ageing step ran"
+        pool = ThreadPoolExecutor(max_workers=1)
+        written = pool.submit(_write_lines, folder, frames.book, frames.summaries, as_of)
+        return cls(folder, frames.book, frames.summaries, pool, written)
+
+    def holds(self, frames: RunFrames) -> bool:
+        """Whether these are the lines of `frames` (no step after ageing replaced them)."""
+        return frames.book is self.book and frames.summaries is self.summaries
+
+    def finish(self) -> tuple[Spans, Tails]:
+        """Wait for the write: where each loan's lines are, and what its new tail adds up to."""
+        try:
+            return self.written.result()
+        finally:
+            self.pool.shutdown()
+
+    def abandon(self) -> None:
+        """Wait for the write, then drop its folder (a run that failed after it began)."""
+        self.pool.shutdown(wait=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class ParquetEngineStore:
@@ -167,6 +210,7 @@ class ParquetEngineStore:
         """The run's frames: the loans to work tonight with their lines, the resting ones with
         their summaries, and the people, history, cases and promises."""
         as_of, terms = ctx.as_of, ctx.terms
+        self._abandon()  # a run that failed after its lines were begun
         for name in REQUIRED_INPUTS:
             if not self.folder.has_input(name):
                 raise BookFolderError(f"the book {self.folder.root} has no {name} input")
@@ -231,8 +275,8 @@ class ParquetEngineStore:
         assert isinstance(reach, PhoneReach)
         fresh = frames.book.loans.get_column("loan_id")
         every = np.arange(fresh.len())
-        self._night = _Night(previous, prints, key, reach, [], None, inputs["payments"], fresh,
-                             every, every >= 0, None, None)  # fmt: skip
+        self._night = _Night(previous, prints, key, lambda: reach, [], None, inputs["payments"],
+                             fresh, every, every >= 0, None, None, as_of)  # fmt: skip
         return frames
 
     def _load_night(
@@ -247,9 +291,8 @@ class ParquetEngineStore:
         chained = read_chain(self.folder.state, chain)
         table = chained.frame  # every loan's columns a night reads for every loan
         with ThreadPoolExecutor(max_workers=1) as pool:
-            # The people and promises are read beside the worked loans' lines (Polars works
-            # without the GIL: the two reads overlap on a second core).
-            asked = pool.submit(self._people, table, as_of, terms)
+            # The promises are read beside the worked loans' lines (Polars works without the
+            # GIL: the two reads overlap on a second core).
             promised = pool.submit(self._promises, previous)
             payments = self._new_payments(previous, prints, as_of)
             paid_at = positions(table.get_column("loan_id"), payments.get_column("loan_id"))
@@ -257,18 +300,46 @@ class ParquetEngineStore:
             tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of)
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
             worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
-            people, history, reach = asked.result()
             promises = promised.result()
+        # The people only the plan needs: read beside the ledger and the ageing, which keep
+        # one core busy (beside the lines, read on both, they slowed them as much).
+        reading = ThreadPoolExecutor(max_workers=1)
+        asked = reading.submit(self._people, table, as_of, terms)
+        reading.shutdown(wait=False)  # its thread ends with the read
         book = worked.book
         fresh = table.get_column("loan_id").gather(tonight.rebuilt)
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
-        self._night = _Night(previous, prints, key, reach, chain, chained, None, fresh, at,
-                             worked.whole, worked.tail_row, worked.tail_rows)  # fmt: skip
+        self._night = _Night(previous, prints, key, lambda: asked.result()[2], chain, chained,
+                             None, fresh, at, worked.whole, worked.tail_row, worked.tail_rows,
+                             as_of)  # fmt: skip
         return RunFrames(
-            book, people, stored=book_night.stored(table, tonight, worked.carried, as_of),
-            replay=fresh.to_frame(), history=history,
+            book, UNREAD, stored=book_night.stored(table, tonight, worked.carried, as_of),
+            replay=fresh.to_frame(), people_read=self._people_read(asked),
             cases=book_night.stored_cases(table, previous.as_of), promises=promises,
         )  # fmt: skip
+
+    def _people_read(
+        self, asked: "Future[tuple[People, LoanHistory, PhoneReach]]"
+    ) -> Callable[[], tuple[People, LoanHistory]]:
+        """The people and history once read; a read that failed (a bad borrowers input, say)
+        also drops the lines begun meanwhile: the run goes no further."""
+
+        def read() -> tuple[People, LoanHistory]:
+            try:
+                people, history, _ = asked.result()
+            except BaseException:
+                self._abandon()
+                raise
+            return people, history
+
+        return read
+
+    def _abandon(self) -> None:
+        """Forget the night begun: wait for its lines and drop their folder (a run that failed
+        after they were begun)."""
+        if self._night is not None and self._night.lines is not None:
+            self._night.lines.abandon()
+        self._night = None
 
     def _new_payments(
         self, previous: RunRecord, prints: dict[str, Fingerprint], as_of: date
@@ -312,30 +383,36 @@ class ParquetEngineStore:
 
     # ── save ───────────────────────────────────────────────────────────────────────────
 
+    def progress(self, frames: RunFrames) -> None:
+        """Begin writing the worked loans' lines once the pipeline has aged them (the lines
+        and the loans' summaries are final then): on a thread of their own, beside the
+        steps after, which keep one core busy and leave the other idle. save finishes."""
+        night = self._night
+        if night is None or night.lines is not None or frames.summaries is None:
+            return
+        night.lines = _LinesWrite.begin(self.folder.begin(night.as_of), frames, night.as_of)
+
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
         """Write the run's loan table rows, lines and outputs into a new folder and commit it.
 
-        The files are written by two threads (Parquet encoding releases the GIL): the
-        segment of active lines, the largest, beside everything else."""
+        The files are written by two threads (Parquet encoding releases the GIL): the lines,
+        begun by `progress` when the pipeline ran with it, beside the outputs, then the loan
+        table (which says where the lines are)."""
         night = self._night
         assert night is not None, "load comes first"
         assert frames.summaries is not None, "the pipeline ran"
         assert frames.states is not None, "the pipeline ran"
-        folder = self.folder.begin(as_of)
+        lines = night.lines
+        if lines is None or not lines.holds(frames):
+            if lines is not None:
+                lines.abandon()
+            lines = night.lines = _LinesWrite.begin(self.folder.begin(as_of), frames, as_of)
+        folder = lines.folder
         name = f"run-{as_of}-{secrets.token_hex(4)}"
-        lines = frames.book.instalments
-        # Known once the ledger advanced the book; looked up when there was nothing to run.
-        li = loan_positions(frames.book.loans, lines, frames.book.line_loans)
-        settled = lines.select(settled_on(as_of)).to_series()
         mine = _worked_summaries(frames.summaries, frames.book.loans)
-        active, kept = lines.filter(~settled), li[~settled.to_numpy()]
-        wake = mine.get_column("wake_on").to_physical().cast(pl.Int64).fill_null(_NEVER)
-        resting = (mine.get_column("daily_penalty") > 0).to_numpy()
-        placed, spans = place_segment(active, kept, wake.to_numpy(), resting, as_of)
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            segment = pool.submit(write_segment, folder, placed)
-            write_settled(folder, lines.filter(settled))
-            tails = tail_totals(active, kept, mine.height, as_of)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            outputs_written = pool.submit(self._write_outputs, folder, frames, as_of)
+            spans, tails = lines.finish()
             rows = self._worked_rows(frames, mine, night, spans, tails, name, as_of)
             base = night.table is None or len(night.chain) >= CHAIN_LIMIT
             if night.table is None:
@@ -360,15 +437,18 @@ class ParquetEngineStore:
                 write_loan_table(
                     folder, scatter_rows(night.table.whole(), at_rows, delta) if base else delta
                 )
-            for table_name, frame in self._outputs(frames, as_of).items():
-                write_table(folder, table_name, frame, statistics=table_name == "plan")
-            add_zones(self.folder.state, night.reach.learned)
-            segment.result()
+            add_zones(self.folder.state, night.reach().learned)
+            outputs_written.result()
         record = RunRecord(as_of, name, at.isoformat(), int(summary["loans"]), summary,
                            "base" if base else "delta", night.prints, night.terms)  # fmt: skip
         chain = [name] if base else [*night.chain, name]
         self.folder.commit(folder, record, self._keep(night, segments, chain))
         self._night = None
+
+    def _write_outputs(self, folder: Path, frames: RunFrames, as_of: date) -> None:
+        """Write the run's output tables (plan, blocked, postings, promises, ...)."""
+        for table_name, frame in self._outputs(frames, as_of).items():
+            write_table(folder, table_name, frame, statistics=table_name == "plan")
 
     def _worked_rows(
         self,
@@ -534,6 +614,26 @@ def _refuse_unknown_loans(payments: pl.DataFrame, paid_at: Positions) -> None:
                           unknown.select("payment_id", "loan_id").head(5).iter_rows())  # fmt: skip
         more = f" and {unknown.height - 5} more" if unknown.height > 5 else ""
         raise BookFolderError(f"input payments: payments for loans not in the book: {shown}{more}")
+
+
+def _write_lines(
+    folder: Path, book: Book, summaries: pl.DataFrame, as_of: date
+) -> tuple[Spans, Tails]:
+    """Write the worked loans' lines (`book`'s, aged: `summaries`) into a run's folder: the
+    active ones as tonight's segment, the settled ones apart; where each loan's lines are
+    and what its new tail adds up to."""
+    lines = book.instalments
+    # Known once the ledger advanced the book; looked up when there was nothing to run.
+    li = loan_positions(book.loans, lines, book.line_loans)
+    settled = lines.select(settled_on(as_of)).to_series()
+    mine = _worked_summaries(summaries, book.loans)
+    active, kept = lines.filter(~settled), li[~settled.to_numpy()]
+    wake = mine.get_column("wake_on").to_physical().cast(pl.Int64).fill_null(_NEVER)
+    resting = (mine.get_column("daily_penalty") > 0).to_numpy()
+    placed, spans = place_segment(active, kept, wake.to_numpy(), resting, as_of)
+    write_segment(folder, placed)
+    write_settled(folder, lines.filter(settled))
+    return spans, tail_totals(active, kept, mine.height, as_of)
 
 
 def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame) -> pl.DataFrame:

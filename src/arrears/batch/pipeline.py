@@ -76,6 +76,10 @@ class RunFrames:
         default_factory=lambda: pl.DataFrame(schema={"loan_id": pl.String})
     )
     history: ActionHistory = field(default_factory=lambda: KnownHistory({}))
+    # The people and history when a store hands the frames over while still reading them
+    # (beside the ledger, on a thread of its own): the plan, which alone needs them, waits
+    # for them here; `people` is UNREAD until then.
+    people_read: "PeopleRead | None" = None
     cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CASE_SCHEMA))
     promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))
     postings: Postings = field(default_factory=Postings)
@@ -85,6 +89,23 @@ class RunFrames:
     plan: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLAN_SCHEMA))
     blocked: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=BLOCKED_SCHEMA))
 
+
+PeopleRead = Callable[[], tuple[People, ActionHistory]]
+
+
+class _NotYetRead:
+    """The reach of people a store is still reading: asking it is a mistake (the plan takes
+    them from RunFrames.people_read)."""
+
+    def of(self, borrower_ids: pl.Series) -> pl.DataFrame:
+        """Refused: the people are not read yet."""
+        raise RuntimeError(
+            f"the people are still being read ({borrower_ids.len()} asked for): take them "
+            "from RunFrames.people_read"
+        )
+
+
+UNREAD = People.of_frames(_NotYetRead())  # RunFrames.people while people_read is pending
 
 Step = Callable[[RunFrames, RunContext], RunFrames]
 
@@ -156,6 +177,9 @@ def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
 
 def contact_plan(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Due treatments → escalation guards → compliance: today's plan and what was blocked."""
+    if frames.people_read is not None:
+        people, history = frames.people_read()
+        frames = replace(frames, people=people, history=history, people_read=None)
     candidates = due_candidates(frames.cases, ctx.ladders, ctx.as_of, frames.history)
     by_label = {ladder.label: ladder for ladder in ctx.ladders.values()}
     plan, blocked = plan_actions(
@@ -174,8 +198,13 @@ PIPELINE: tuple[tuple[str, Step], ...] = (
 )
 
 
-def run_pipeline(frames: RunFrames, ctx: RunContext) -> RunFrames:
-    """Run every step in order."""
+def run_pipeline(
+    frames: RunFrames, ctx: RunContext, after: Callable[[RunFrames], None] | None = None
+) -> RunFrames:
+    """Run every step in order; `after` is told the frames after each step (a store may
+    begin writing what is final while the rest runs: ports.EngineStore.progress)."""
     for _name, step in PIPELINE:
         frames = step(frames, ctx)
+        if after is not None:
+            after(frames)
     return frames

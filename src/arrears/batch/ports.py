@@ -21,6 +21,11 @@ class EngineStore(Protocol):
         """The book with its state, people, history, cases and promises for ctx.as_of."""
         ...
 
+    def progress(self, frames: RunFrames) -> None:
+        """The frames after a pipeline step: a store may begin writing what is final already
+        (save finishes it; a store that writes everything in save ignores this)."""
+        ...
+
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
         """Write state, postings, snapshot, plan and the run record, all or nothing."""
         ...

@@ -25,7 +25,7 @@ def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]
             f"the book was already run up to {last}; a run for {ctx.as_of} would move it back "
             f"in time"
         )
-    frames = run_pipeline(store.load(ctx), ctx)
+    frames = run_pipeline(store.load(ctx), ctx, store.progress)
     stored = store.run_summary(ctx.as_of)
     if stored is not None and not frames.postings.advanced:
         summary = stored  # a re-run of a completed day: nothing new was posted

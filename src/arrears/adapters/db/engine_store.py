@@ -88,6 +88,9 @@ class SqlEngineStore:
             book, people, history=history, cases=cases, promises=promises, replay=reset
         )
 
+    def progress(self, frames: RunFrames) -> None:
+        """Nothing is written before save: it writes everything in one transaction."""
+
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
         """Write state, postings, snapshot, plan and the run record in one transaction."""
         with self.engine.begin() as conn:
