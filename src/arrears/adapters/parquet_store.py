@@ -301,21 +301,21 @@ class ParquetEngineStore:
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
             worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
             promises = promised.result()
+        stored = book_night.stored(table, tonight, worked.carried, as_of)
+        cases = book_night.stored_cases(table, previous.as_of)
         # The people only the plan needs: read beside the ledger and the ageing, which keep
         # one core busy (beside the lines, read on both, they slowed them as much).
         reading = ThreadPoolExecutor(max_workers=1)
         asked = reading.submit(self._people, table, as_of, terms)
         reading.shutdown(wait=False)  # its thread ends with the read
-        book = worked.book
         fresh = table.get_column("loan_id").gather(tonight.rebuilt)
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
         self._night = _Night(previous, prints, key, lambda: asked.result()[2], chain, chained,
                              None, fresh, at, worked.whole, worked.tail_row, worked.tail_rows,
                              as_of)  # fmt: skip
         return RunFrames(
-            book, UNREAD, stored=book_night.stored(table, tonight, worked.carried, as_of),
-            replay=fresh.to_frame(), people_read=self._people_read(asked),
-            cases=book_night.stored_cases(table, previous.as_of), promises=promises,
+            worked.book, UNREAD, stored=stored, replay=fresh.to_frame(),
+            people_read=self._people_read(asked), cases=cases, promises=promises,
         )  # fmt: skip
 
     def _people_read(
