@@ -15,7 +15,15 @@ from arrears.adapters.book_tables import OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
-from arrears.batch.pipeline import PIPELINE, UNREAD, RunContext, RunFrames, run_pipeline
+from arrears.batch import pipeline
+from arrears.batch.pipeline import (
+    PIPELINE,
+    UNREAD,
+    UNREAD_HISTORY,
+    RunContext,
+    RunFrames,
+    run_pipeline,
+)
 from arrears.batch.run import RunRefused, run_day, summarise
 from arrears.bootstrap import App
 
@@ -178,10 +186,13 @@ def test_lines_begun_while_the_pipeline_runs_are_the_ones_save_would_write(
 ) -> None:
     ctx = context(AS_OF)
     frames = run_pipeline(book.load(ctx), ctx, book.progress)
-    # Begun once the ageing step ran: the run's folder is there before save.
+    # Begun once the ageing step ran: the run's folder is there before save, and is the one
+    # committed (what was begun is not written again).
     [begun] = book.folder.state.glob(".tmp-*")
+    (begun / "begun-here").touch()
     book.save(frames, AS_OF, summarise(frames, AS_OF, YESTERDAY), AT)
-    assert not begun.exists()
+    [record] = [r for r in book.folder.runs() if r.as_of == AS_OF]
+    assert (book.folder.state / record.folder / "begun-here").exists()
     # Without the store told of the steps, save writes the lines itself.
     alone = ParquetEngineStore(write_book(TABLES, tmp_path / "alone"))
     run(alone, YESTERDAY)
@@ -208,7 +219,9 @@ def test_a_run_that_dies_after_its_lines_were_begun_leaves_nothing(
             break  # the run dies here, its lines begun
     assert list(book.folder.state.glob(".tmp-*"))
     assert book.last_run() == YESTERDAY
-    run(book, AS_OF)  # the next run starts over
+    book.load(ctx)  # the next run starts over: what was begun is dropped first
+    assert not list(book.folder.state.glob(".tmp-*"))
+    run(book, AS_OF)
     assert not list(book.folder.state.glob(".tmp-*"))
     clean = everything(clean_run(tmp_path), AS_OF)
     mine = everything(book, AS_OF)
@@ -236,21 +249,29 @@ def test_lines_begun_for_other_frames_are_written_again(
         assert_frame_equal(everything(book, AS_OF)[name], frame, check_row_order=False)
 
 
-def test_the_plan_waits_for_the_people_a_night_is_still_reading(book: ParquetEngineStore) -> None:
+def test_the_plan_waits_for_the_people_a_night_is_still_reading(
+    book: ParquetEngineStore, tmp_path: Path
+) -> None:
     ctx = context(AS_OF)
     frames = book.load(ctx)
     assert frames.people is UNREAD
+    assert frames.history is UNREAD_HISTORY
     assert frames.people_read is not None
     with pytest.raises(RuntimeError, match="still being read"):
         UNREAD.reach.of(pl.Series(["B1"]))
-    people, history = frames.people_read()
-    given = replace(frames, people=people, history=history, people_read=None)
-    waited, told = run_pipeline(frames, ctx), run_pipeline(given, ctx)
-    assert waited.plan.height > 0
-    assert waited.people is people
+    with pytest.raises(RuntimeError, match="still being read"):
+        UNREAD_HISTORY.of(["L1"])
+    waited = run_pipeline(frames, ctx)
     assert waited.people_read is None
-    assert_frame_equal(waited.plan, told.plan)
-    assert_frame_equal(waited.blocked, told.blocked)
+    assert waited.people is not UNREAD
+    book.save(waited, AS_OF, summarise(waited, AS_OF, YESTERDAY), AT)
+    # The same plan as a store that reads every loan and its people before the pipeline.
+    whole = ParquetEngineStore(write_book(TABLES, tmp_path / "whole"), work_all=True)
+    run(whole, YESTERDAY)
+    run(whole, AS_OF)
+    assert book.table(AS_OF, "plan").height > 0
+    for name in ("plan", "blocked"):
+        assert_frame_equal(book.table(AS_OF, name), whole.table(AS_OF, name))
 
 
 def test_a_bad_borrowers_input_found_after_the_lines_were_begun_leaves_nothing(
@@ -279,3 +300,40 @@ def test_a_run_tells_its_store_the_frames_after_every_step(
     run(book, AS_OF)
     # After the ledger the loans are not aged yet; after the ageing and each step on, they are.
     assert told == [False] + [True] * (len(PIPELINE) - 1)
+
+
+def test_a_failed_lines_write_reaches_the_run_and_leaves_nothing(
+    book: ParquetEngineStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = (book.folder.state / "runs.json").read_text(encoding="utf-8")
+
+    def disk_full(folder: Path, lines: pl.DataFrame) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(parquet_store, "write_segment", disk_full)
+    with pytest.raises(OSError, match="no space left"):
+        run(book, AS_OF)
+    assert (book.folder.state / "runs.json").read_text(encoding="utf-8") == before
+    assert not list(book.folder.state.glob(".tmp-*"))
+    monkeypatch.undo()
+    run(book, AS_OF)
+    clean = everything(clean_run(tmp_path), AS_OF)
+    for name, frame in clean.items():
+        assert_frame_equal(everything(book, AS_OF)[name], frame, check_row_order=False)
+
+
+def test_a_run_failing_after_its_lines_were_begun_drops_them_at_once(
+    book: ParquetEngineStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    begun: list[Path] = []
+
+    def fails(*args: Any, **kwargs: Any) -> Any:
+        begun.extend(book.folder.state.glob(".tmp-*"))
+        raise ValueError("the plan failed")
+
+    monkeypatch.setattr(pipeline, "plan_actions", fails)
+    with pytest.raises(ValueError, match="the plan failed"):
+        run(book, AS_OF)
+    assert begun  # the lines were being written when the plan failed
+    assert not list(book.folder.state.glob(".tmp-*"))
+    assert book.last_run() == YESTERDAY

@@ -77,7 +77,7 @@ from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA, Book
 from arrears.batch.contact_plan import People
 from arrears.batch.ledger_arrays import loan_positions
-from arrears.batch.pipeline import UNREAD, RunContext, RunFrames
+from arrears.batch.pipeline import UNREAD, UNREAD_HISTORY, RunContext, RunFrames
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 
@@ -210,7 +210,7 @@ class ParquetEngineStore:
         """The run's frames: the loans to work tonight with their lines, the resting ones with
         their summaries, and the people, history, cases and promises."""
         as_of, terms = ctx.as_of, ctx.terms
-        self._abandon()  # a run that failed after its lines were begun
+        self.abandon()  # a run that failed after its lines were begun
         for name in REQUIRED_INPUTS:
             if not self.folder.has_input(name):
                 raise BookFolderError(f"the book {self.folder.root} has no {name} input")
@@ -314,27 +314,11 @@ class ParquetEngineStore:
                              None, fresh, at, worked.whole, worked.tail_row, worked.tail_rows,
                              as_of)  # fmt: skip
         return RunFrames(
-            worked.book, UNREAD, stored=stored, replay=fresh.to_frame(),
-            people_read=self._people_read(asked), cases=cases, promises=promises,
+            worked.book, UNREAD, stored=stored, replay=fresh.to_frame(), history=UNREAD_HISTORY,
+            people_read=_people_of(asked), cases=cases, promises=promises,
         )  # fmt: skip
 
-    def _people_read(
-        self, asked: "Future[tuple[People, LoanHistory, PhoneReach]]"
-    ) -> Callable[[], tuple[People, LoanHistory]]:
-        """The people and history once read; a read that failed (a bad borrowers input, say)
-        also drops the lines begun meanwhile: the run goes no further."""
-
-        def read() -> tuple[People, LoanHistory]:
-            try:
-                people, history, _ = asked.result()
-            except BaseException:
-                self._abandon()
-                raise
-            return people, history
-
-        return read
-
-    def _abandon(self) -> None:
+    def abandon(self) -> None:
         """Forget the night begun: wait for its lines and drop their folder (a run that failed
         after they were begun)."""
         if self._night is not None and self._night.lines is not None:
@@ -634,6 +618,19 @@ def _write_lines(
     write_segment(folder, placed)
     write_settled(folder, lines.filter(settled))
     return spans, tail_totals(active, kept, mine.height, as_of)
+
+
+def _people_of(
+    asked: "Future[tuple[People, LoanHistory, PhoneReach]]",
+) -> Callable[[], tuple[People, LoanHistory]]:
+    """The people and history of a read begun, once it is done (RunFrames.people_read; a
+    read that failed raises here, and run_day drops what its night began)."""
+
+    def read() -> tuple[People, LoanHistory]:
+        people, history, _ = asked.result()
+        return people, history
+
+    return read
 
 
 def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame) -> pl.DataFrame:

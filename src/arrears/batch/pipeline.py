@@ -7,6 +7,7 @@ context and returns the frames with its own outputs added; the store writes them
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -78,7 +79,7 @@ class RunFrames:
     history: ActionHistory = field(default_factory=lambda: KnownHistory({}))
     # The people and history when a store hands the frames over while still reading them
     # (beside the ledger, on a thread of its own): the plan, which alone needs them, waits
-    # for them here; `people` is UNREAD until then.
+    # for them here; `people` and `history` are UNREAD and UNREAD_HISTORY until then.
     people_read: "PeopleRead | None" = None
     cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CASE_SCHEMA))
     promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))
@@ -94,18 +95,20 @@ PeopleRead = Callable[[], tuple[People, ActionHistory]]
 
 
 class _NotYetRead:
-    """The reach of people a store is still reading: asking it is a mistake (the plan takes
-    them from RunFrames.people_read)."""
+    """The reach of people, and the loans' history, a store is still reading: asking either
+    is a mistake (the plan takes them from RunFrames.people_read)."""
 
-    def of(self, borrower_ids: pl.Series) -> pl.DataFrame:
-        """Refused: the people are not read yet."""
+    def of(self, asked: Any) -> Any:
+        """Refused: not read yet."""
         raise RuntimeError(
-            f"the people are still being read ({borrower_ids.len()} asked for): take them "
-            "from RunFrames.people_read"
+            f"the people are still being read ({len(asked)} asked for): take them from "
+            "RunFrames.people_read"
         )
 
 
-UNREAD = People.of_frames(_NotYetRead())  # RunFrames.people while people_read is pending
+# RunFrames.people and .history while people_read is pending.
+UNREAD = People.of_frames(_NotYetRead())
+UNREAD_HISTORY: ActionHistory = _NotYetRead()
 
 Step = Callable[[RunFrames, RunContext], RunFrames]
 

@@ -26,6 +26,10 @@ class EngineStore(Protocol):
         (save finishes it; a store that writes everything in save ignores this)."""
         ...
 
+    def abandon(self) -> None:
+        """The run failed after load: drop whatever was begun (waiting for it to stop)."""
+        ...
+
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
         """Write state, postings, snapshot, plan and the run record, all or nothing."""
         ...

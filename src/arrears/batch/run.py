@@ -25,13 +25,18 @@ def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]
             f"the book was already run up to {last}; a run for {ctx.as_of} would move it back "
             f"in time"
         )
-    frames = run_pipeline(store.load(ctx), ctx, store.progress)
-    stored = store.run_summary(ctx.as_of)
-    if stored is not None and not frames.postings.advanced:
-        summary = stored  # a re-run of a completed day: nothing new was posted
-    else:
-        summary = summarise(frames, ctx.as_of, store.last_run(before=ctx.as_of))
-    store.save(frames, ctx.as_of, summary, at)
+    frames = store.load(ctx)
+    try:
+        frames = run_pipeline(frames, ctx, store.progress)
+        stored = store.run_summary(ctx.as_of)
+        if stored is not None and not frames.postings.advanced:
+            summary = stored  # a re-run of a completed day: nothing new was posted
+        else:
+            summary = summarise(frames, ctx.as_of, store.last_run(before=ctx.as_of))
+        store.save(frames, ctx.as_of, summary, at)
+    except BaseException:
+        store.abandon()  # what the store began writing is dropped, not left half-written
+        raise
     return summary
 
 

@@ -91,6 +91,9 @@ class SqlEngineStore:
     def progress(self, frames: RunFrames) -> None:
         """Nothing is written before save: it writes everything in one transaction."""
 
+    def abandon(self) -> None:
+        """Nothing was begun: save writes everything in one transaction."""
+
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
         """Write state, postings, snapshot, plan and the run record in one transaction."""
         with self.engine.begin() as conn:
