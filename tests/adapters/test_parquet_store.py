@@ -181,30 +181,45 @@ def everything(store: ParquetEngineStore, day: date) -> dict[str, pl.DataFrame]:
     return {**snapshot(store, day), **store.full_state(record)}
 
 
+def like_a_clean_run(stores: list[ParquetEngineStore], tmp_path: Path) -> None:
+    """Each store's outputs and whole state after AS_OF are a clean run's."""
+    clean = everything(clean_run(tmp_path), AS_OF)
+    for store in stores:
+        mine = everything(store, AS_OF)
+        assert mine.keys() == clean.keys()
+        for name, frame in clean.items():
+            assert_frame_equal(mine[name], frame, check_row_order=False)
+
+
+def begun_and_marked(book: ParquetEngineStore, ctx: RunContext) -> RunFrames:
+    """The pipeline run with the store told of each step; the folder it began (once the
+    ageing step ran: there before save) marked."""
+    frames = run_pipeline(book.load(ctx), ctx, book.progress)
+    [begun] = book.folder.state.glob(".tmp-*")
+    (begun / "begun-here").touch()
+    return frames
+
+
+def committed_the_begun(book: ParquetEngineStore) -> bool:
+    """Whether the run committed for AS_OF is the folder begun_and_marked marked."""
+    [record] = [r for r in book.folder.runs() if r.as_of == AS_OF]
+    return (book.folder.state / record.folder / "begun-here").exists()
+
+
 def test_lines_begun_while_the_pipeline_runs_are_the_ones_save_would_write(
     book: ParquetEngineStore, tmp_path: Path
 ) -> None:
     ctx = context(AS_OF)
-    frames = run_pipeline(book.load(ctx), ctx, book.progress)
-    # Begun once the ageing step ran: the run's folder is there before save, and is the one
-    # committed (what was begun is not written again).
-    [begun] = book.folder.state.glob(".tmp-*")
-    (begun / "begun-here").touch()
+    frames = begun_and_marked(book, ctx)
     book.save(frames, AS_OF, summarise(frames, AS_OF, YESTERDAY), AT)
-    [record] = [r for r in book.folder.runs() if r.as_of == AS_OF]
-    assert (book.folder.state / record.folder / "begun-here").exists()
+    assert committed_the_begun(book)  # what was begun is not written again
     # Without the store told of the steps, save writes the lines itself.
     alone = ParquetEngineStore(write_book(TABLES, tmp_path / "alone"))
     run(alone, YESTERDAY)
     frames = run_pipeline(alone.load(ctx), ctx)
     assert not list(alone.folder.state.glob(".tmp-*"))
     alone.save(frames, AS_OF, summarise(frames, AS_OF, YESTERDAY), AT)
-    clean = everything(clean_run(tmp_path), AS_OF)
-    for store in (book, alone):
-        mine = everything(store, AS_OF)
-        assert mine.keys() == clean.keys()
-        for name, frame in clean.items():
-            assert_frame_equal(mine[name], frame, check_row_order=False)
+    like_a_clean_run([book, alone], tmp_path)
 
 
 def test_a_run_that_dies_after_its_lines_were_begun_leaves_nothing(
@@ -223,30 +238,20 @@ def test_a_run_that_dies_after_its_lines_were_begun_leaves_nothing(
     assert not list(book.folder.state.glob(".tmp-*"))
     run(book, AS_OF)
     assert not list(book.folder.state.glob(".tmp-*"))
-    clean = everything(clean_run(tmp_path), AS_OF)
-    mine = everything(book, AS_OF)
-    for name, frame in clean.items():
-        assert_frame_equal(mine[name], frame, check_row_order=False)
+    like_a_clean_run([book], tmp_path)
 
 
 def test_lines_begun_for_other_frames_are_written_again(
     book: ParquetEngineStore, tmp_path: Path
 ) -> None:
-    ctx = context(AS_OF)
-    frames = run_pipeline(book.load(ctx), ctx, book.progress)
-    [begun] = book.folder.state.glob(".tmp-*")
-    (begun / "begun-here").touch()
+    frames = begun_and_marked(book, context(AS_OF))
     assert frames.summaries is not None
     # A step after the ageing replaced the summaries: what was begun is not theirs.
     other = replace(frames, summaries=frames.summaries.clone())
     book.save(other, AS_OF, summarise(other, AS_OF, YESTERDAY), AT)
     assert not list(book.folder.state.glob(".tmp-*"))
-    # The lines were written again, into a folder of their own: not the one begun.
-    [record] = [r for r in book.folder.runs() if r.as_of == AS_OF]
-    assert not (book.folder.state / record.folder / "begun-here").exists()
-    clean = everything(clean_run(tmp_path), AS_OF)
-    for name, frame in clean.items():
-        assert_frame_equal(everything(book, AS_OF)[name], frame, check_row_order=False)
+    assert not committed_the_begun(book)  # written again, into a folder of their own
+    like_a_clean_run([book], tmp_path)
 
 
 def test_the_plan_waits_for_the_people_a_night_is_still_reading(
@@ -317,9 +322,7 @@ def test_a_failed_lines_write_reaches_the_run_and_leaves_nothing(
     assert not list(book.folder.state.glob(".tmp-*"))
     monkeypatch.undo()
     run(book, AS_OF)
-    clean = everything(clean_run(tmp_path), AS_OF)
-    for name, frame in clean.items():
-        assert_frame_equal(everything(book, AS_OF)[name], frame, check_row_order=False)
+    like_a_clean_run([book], tmp_path)
 
 
 def test_a_run_failing_after_its_lines_were_begun_drops_them_at_once(
