@@ -266,9 +266,12 @@ def test_the_plan_waits_for_the_people_a_night_is_still_reading(
         UNREAD.reach.of(pl.Series(["B1"]))
     with pytest.raises(RuntimeError, match="still being read"):
         UNREAD_HISTORY.of(["L1"])
+    read_people, read_history = frames.people_read()  # the read's result (read once)
     waited = run_pipeline(frames, ctx)
     assert waited.people_read is None
-    assert waited.people is not UNREAD
+    # The plan took both from the read: its people and the loans' history for the guards.
+    assert waited.people is read_people
+    assert waited.history is read_history
     book.save(waited, AS_OF, summarise(waited, AS_OF, YESTERDAY), AT)
     # The same plan as a store that reads every loan and its people before the pipeline.
     whole = ParquetEngineStore(write_book(TABLES, tmp_path / "whole"), work_all=True)
