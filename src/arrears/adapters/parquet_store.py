@@ -430,8 +430,15 @@ class ParquetEngineStore:
         self._night = None
 
     def _write_outputs(self, folder: Path, frames: RunFrames, as_of: date) -> None:
-        """Write the run's output tables (plan, blocked, postings, promises, ...)."""
-        for table_name, frame in self._outputs(frames, as_of).items():
+        """Write the run's output tables (plan, blocked, postings, promises, ...); plan
+        outcomes already recorded on a re-run are kept."""
+        written = outputs(frames)
+        replaced = [r for r in self.folder.runs() if r.as_of == as_of]
+        if replaced:
+            written["plan"] = _carry_outcomes(
+                written["plan"], read_table(self.folder, replaced[0], "plan")
+            )
+        for table_name, frame in written.items():
             write_table(folder, table_name, frame, statistics=table_name == "plan")
 
     def _worked_rows(
@@ -518,16 +525,6 @@ class ParquetEngineStore:
             *(pl.when(whole).then(tails[n]).otherwise(pl.col(n)).alias(n) for n in TAIL_SCHEMA),
             pl.when(fresh).then(pl.lit(as_of)).otherwise(was("lines_since")).alias("lines_since"),
         )  # fmt: skip
-
-    def _outputs(self, frames: RunFrames, as_of: date) -> dict[str, pl.DataFrame]:
-        """The run's output tables (plan outcomes already recorded on a re-run are kept)."""
-        written = outputs(frames)
-        replaced = [r for r in self.folder.runs() if r.as_of == as_of]
-        if replaced:
-            written["plan"] = _carry_outcomes(
-                written["plan"], read_table(self.folder, replaced[0], "plan")
-            )
-        return written
 
     def _keep(self, night: _Night, segments: pl.Series, chain: list[str]) -> dict[str, set[str]]:
         """The state tables the kept runs read: this run's (to go on from) and the previous
