@@ -7,10 +7,11 @@ versions of the code are compared by turns: the base commit (checked out in a gi
 and this checkout each time the same night with `bench/daily_run.py`, in a fresh process,
 from the same stored state, put back before every night (the night's run folder removed,
 `runs.json`, the zone cache and the night's payments part as they were). The state is the
-one this checkout's catch-up made; a base that cannot read it needs a state of its own (a
-`--dir` of its own, then compare the medians of two runs of this script). Prints each night
-as it goes; the last line is one JSON object: {"base", "rounds", "base_nights", "nights",
-"base_median", "median", "change"} (change: this checkout's median over the base's).
+one this checkout's catch-up made. With `--base-dir`, the base's nights run from a state of
+their own, made by the base's catch-up (a state that reads differently: which loans a night
+works is decided by the night before). Prints each night as it goes; the last line is one
+JSON object: {"base", "rounds", "base_nights", "nights", "base_median", "median", "change"}
+(change: this checkout's median over the base's).
 """
 
 import argparse
@@ -63,6 +64,21 @@ def _names(folder: Path) -> set[str]:
     return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
 
 
+def caught_up(code: Path, loans: int, directory: Path) -> StoredState:
+    """The book of `directory` with its state up to the day before the night by `code` (a
+    checkout; untimed), the night itself undone."""
+    book = directory / f"daily-{loans}"
+    prepare(book, loans, date.fromisoformat(AS_OF))
+    env = {**os.environ, "PYTHONPATH": str(code / "src")}
+    subprocess.run(
+        [sys.executable, str(code / "bench/daily_run.py"), "--catch-up", "--loans", str(loans),
+         "--dir", str(directory)],
+        env=env, check=True,
+    )  # fmt: skip
+    undo_night(book)
+    return StoredState.of(book)
+
+
 def night(code: Path, loans: int, directory: Path) -> dict[str, float]:
     """One night of `code` (a checkout): bench/daily_run.py's last line."""
     env = {**os.environ, "PYTHONPATH": str(code / "src")}
@@ -94,30 +110,29 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--loans", type=int, default=1_000_000)
     parser.add_argument("--dir", type=Path, default=Path("bench-data"))
+    parser.add_argument("--base-dir", type=Path, help="a book whose state the base makes")
     args = parser.parse_args()
-    book = args.dir / f"daily-{args.loans}"
-    # The book, and its state up to the day before the night by this checkout (untimed).
-    prepare(book, args.loans, date.fromisoformat(AS_OF))
-    subprocess.run(
-        [sys.executable, str(HERE / "daily_run.py"), "--catch-up", "--loans", str(args.loans),
-         "--dir", str(args.dir)],
-        check=True,
-    )  # fmt: skip
-    undo_night(book)
-    stored = StoredState.of(book)
     worktree = Path(tempfile.mkdtemp(prefix="arrears-base-"))
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--force",
                     str(worktree), args.base], check=True, capture_output=True)  # fmt: skip
+    sides = {"base": (worktree, args.base_dir or args.dir), "this": (ROOT, args.dir)}
     nights: dict[str, list[float]] = {"base": [], "this": []}
+    states: dict[Path, StoredState] = {}
     try:
+        # Each book with its state up to the day before the night (untimed): by this
+        # checkout, and by the base for a book of its own.
+        states[args.dir] = caught_up(ROOT, args.loans, args.dir)
+        if args.base_dir is not None:
+            states[args.base_dir] = caught_up(worktree, args.loans, args.base_dir)
         for round_ in range(1, args.rounds + 1):
-            for side, code in (("base", worktree), ("this", ROOT)):
-                stored.put_back()
-                seconds = night(code, args.loans, args.dir)["seconds"]
+            for side, (code, directory) in sides.items():
+                states[directory].put_back()
+                seconds = night(code, args.loans, directory)["seconds"]
                 nights[side].append(seconds)
                 print(f"round {round_}: {side:<4} {seconds:.3f} s", flush=True)
     finally:
-        stored.put_back()
+        for stored in states.values():
+            stored.put_back()
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)],
                        check=False, capture_output=True)  # fmt: skip
     base, this = statistics.median(nights["base"]), statistics.median(nights["this"])
