@@ -5,6 +5,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from arrears.adapters.book_tables import OUTPUTS
+from arrears.adapters.book_views import chain_of
 from arrears.adapters.loan_table import read_loan_table
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
@@ -223,3 +225,28 @@ def test_a_loan_resting_past_due_wakes_on_the_night_it_enters_a_rule(
     nights_equal_whole(tmp_path, case, ladders_on)
     entered.append(_entering(WATCH_NIGHTS[-1]))
     assert sum(entered) > 0, "no loan resting past due entered the band on a later night"
+
+
+# Nights on four days running: a loan's three days of grace fall between them.
+DAYS_RUNNING = [AS_OF - timedelta(days=d) for d in (6, 5, 4, 3)]
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_a_loan_waiting_out_grace_rests_until_its_grace_ends(tmp_path: Path, seed: int) -> None:
+    """Its pending penalty grows by the same each day inside grace: the nights leave it
+    resting (the whole-book run works it every night) and agree on everything all the same."""
+    case: Schedule = (seed, 120, DAYS_RUNNING, [])
+    nights_equal_whole(tmp_path, case, lambda _k, ctx: ctx)
+    book = ParquetEngineStore(_nights(tmp_path, case))
+    rested = 0
+    for before, night in pairwise(DAYS_RUNNING):
+        lines = book.table(before, "instalment_states")
+        # Lines whose penalty is pending: inside grace, principal owed.
+        pending = lines.filter(~pl.col("beyond_grace") & (pl.col("pending_days") > 0))
+        waiting = pending.get_column("loan_id").implode()
+        [run] = [r for r in book.folder.runs() if r.as_of == night]
+        table = read_loan_table(book.folder.state, chain_of(book.folder, run))
+        rested += table.filter(
+            pl.col("loan_id").is_in(waiting) & (pl.col("state_date") < night)
+        ).height
+    assert rested > 0, "no loan waiting out grace rested through a night"

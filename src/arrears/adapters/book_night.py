@@ -5,7 +5,8 @@ days (`wake_on` is due), when money for it arrives, or when money arrives dated 
 the last run (then it is rebuilt from its contract date, as a whole-book run would rebuild
 it). A worked loan is first brought to the day before its first event: a resting day adds its
 outstanding principal to the cap allowance and, to a loan resting past due, its daily penalty
-(each open run of alike penalty days goes on: ageing.summarise_loans). Every other loan rests:
+(each open run of alike penalty days goes on, and so does the penalty pending inside grace:
+ageing.summarise_loans, runs_carried). Every other loan rests:
 it keeps its case, and the planner still sees its stage's treatments fall due (it plans from
 every loan's case).
 """
@@ -140,19 +141,39 @@ def worked_book(
 def runs_carried(lines: pl.DataFrame, state: np.ndarray, rested: np.ndarray) -> pl.DataFrame:
     """The lines of loans resting since `state` (per line, its loan's state date as a day
     number) brought `rested` days on: a run of alike penalty days still open on the state date
-    goes on each of them, as the ledger would have posted it."""
+    goes on each of them, as the ledger would have posted it; so does a line's pending penalty
+    inside grace, its days alike and counted up to the state date (ledger_kernel._accrue
+    adds each day's to it; summary_kernel lets such a loan rest)."""
     last = _days(lines.get_column("run_last"))
     days = np.where(last == state, rested, 0)
-    if not days.any():
+    pending = _pending_days(lines, state, rested)
+    if not days.any() and not pending.any():
         return lines
-    on = pl.Series(days > 0)
-    by = pl.Series(days, dtype=pl.Int64)
+    on, waiting = pl.Series(days > 0), pl.Series(pending > 0)
+    by, waited = pl.Series(days, dtype=pl.Int64), pl.Series(pending, dtype=pl.Int64)
     return lines.with_columns(
         pl.when(on).then(pl.col("penalty_charged") + pl.col("run_daily") * by)
         .otherwise(pl.col("penalty_charged")).alias("penalty_charged"),
         pl.when(on).then((pl.col("run_last").cast(pl.Int64) + by).cast(pl.Int32).cast(pl.Date))
         .otherwise(pl.col("run_last")).alias("run_last"),
+        pl.when(waiting).then(pl.col("pending") + pl.col("pending_daily") * waited)
+        .otherwise(pl.col("pending")).alias("pending"),
+        pl.when(waiting).then(pl.col("pending_days") + waited)
+        .otherwise(pl.col("pending_days")).alias("pending_days"),
     )  # fmt: skip
+
+
+def _pending_days(lines: pl.DataFrame, state: np.ndarray, rested: np.ndarray) -> np.ndarray:
+    """Per line: the days its pending penalty goes on by (`rested` where its alike pending days
+    run up to the state date inside grace, else 0)."""
+    counted = lines.select(
+        pl.col("pending_first").to_physical().cast(pl.Int64).fill_null(_NEVER)
+        + pl.col("pending_days") - 1,
+        (~pl.col("beyond_grace") & (pl.col("pending_days") > 0) & (pl.col("pending_base") >= 0)),
+    )  # fmt: skip
+    last, alike = (counted.to_series(i).to_numpy() for i in range(2))
+    days: np.ndarray = np.where(alike & (last == state), rested, 0)
+    return days
 
 
 @dataclass(frozen=True)

@@ -68,9 +68,11 @@ def summarise_loans(
     it is past due or a line may still accrue or cross grace, tomorrow. Not tomorrow for a
     loan past due whose every day to come only adds the same penalty (`daily_penalty`: each
     line accruing beyond grace, nothing pending, tonight's penalty posted whole as a day of
-    its run, no credit): it rests until its cap would cut a day's penalty, or its days past due
-    or its overdue total reach a value a stage rule reads (`watch`), and whoever reads it
-    meanwhile brings its penalty forward by those days (states_from_summaries). Lines are
+    its run, no credit) or the same pending penalty inside grace (summary_kernel: quiet lines
+    waiting out grace): it rests until a line's grace ends, its cap would cut a day's
+    penalty, or its days past due or its overdue total reach a value a stage rule reads
+    (`watch`), and whoever reads it meanwhile brings its penalty forward by those days
+    (states_from_summaries; pending penalty is owed only once grace ends). Lines are
     summed by position in one compiled pass (summary_kernel.py; loans sorted by loan_id;
     `line_loans`: each line's loan position, when known).
     """
@@ -81,7 +83,9 @@ def summarise_loans(
         for name in k.LINE_COLUMNS
     ).to_numpy(order="fortran")  # fmt: skip
     rates = loans.select(
-        pl.col("pen_num").cast(pl.Int64), (pl.col("pen_den") * pl.col("day_count")).cast(pl.Int64)
+        pl.col("pen_num").cast(pl.Int64),
+        (pl.col("pen_den") * pl.col("day_count")).cast(pl.Int64),
+        pl.col("grace_days").cast(pl.Int64),
     ).to_numpy()
     day = day_number(as_of)
     n = loans.height
@@ -104,6 +108,7 @@ def summarise_loans(
     wake = np.minimum.reduce([
         s[:, k.DUE_AFTER],
         s[:, k.CROSSING],
+        s[:, k.GRACE_END],
         tail["tail_first_due"],
         np.where(resting, rest, np.where(moving, day + 1, _NEVER)),
         _first_crossing(next_after, watch.due_within, day),

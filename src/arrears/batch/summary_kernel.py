@@ -20,27 +20,32 @@ COLUMNS = (
     "open_from",  # ... on or after the day
     "due_after",  # least due date after the day
     "crossing",  # least effective due date + 1 of a line owing, not yet past it
+    "grace_end",  # least day a quiet line waiting out grace crosses it (its penalty posted)
     "live",  # 1 when a posted line may still accrue or cross grace (ledger_kernel's `live`)
-    "loud",  # 1 when a live line may change otherwise than by its run of alike penalty days
+    "loud",  # 1 when a live line may change otherwise than by alike days (its run of
+    # penalty days beyond grace, its pending penalty inside grace)
     "open",  # 1 when a line still owes anything
     "past_principal", "past_interest", "past_fees",  # owed on lines past their effective date
     "penalty", "principal",  # owed on every line
     "daily",  # the penalty each day adds while nothing else changes (the live lines' runs)
 )  # fmt: skip
-(OLDEST, OPEN_AFTER, OPEN_FROM, DUE_AFTER, CROSSING, LIVE, LOUD, OPEN, PAST_PRINCIPAL,
- PAST_INTEREST, PAST_FEES, PENALTY, PRINCIPAL, DAILY) = range(len(COLUMNS))  # fmt: skip
+(OLDEST, OPEN_AFTER, OPEN_FROM, DUE_AFTER, CROSSING, GRACE_END, LIVE, LOUD, OPEN,
+ PAST_PRINCIPAL, PAST_INTEREST, PAST_FEES, PENALTY, PRINCIPAL,
+ DAILY) = range(len(COLUMNS))  # fmt: skip
 # Line columns, by their index in the `lines` matrix given.
 LINE_COLUMNS = (
     "due_date", "eff_due", "principal_due", "paid_principal", "interest_due",
     "interest_charged", "paid_interest", "fee_due", "fees_charged", "paid_fees",
     "penalty_charged", "paid_penalty", "pending", "beyond_grace", "run_last", "run_base",
-    "run_daily",
+    "run_daily", "pending_base", "pending_daily",
 )  # fmt: skip
 (DUE, EFF, P_DUE, PD_P, I_DUE, I_CH, PD_I, F_DUE, F_CH, PD_F, PEN_CH, PD_PEN, PENDING,
- BEYOND, RUN_LAST, RUN_BASE, RUN_DAILY) = range(len(LINE_COLUMNS))  # fmt: skip
+ BEYOND, RUN_LAST, RUN_BASE, RUN_DAILY, PEND_BASE,
+ PEND_DAILY) = range(len(LINE_COLUMNS))  # fmt: skip
 # Loan columns, by their index in the `rates` matrix given: the penalty rate and its divisor
-# (the day count times its denominator, as ledger_kernel._accrue divides by).
-PEN_NUM, PEN_DIV = range(2)
+# (the day count times its denominator, as ledger_kernel._accrue divides by), and the days
+# of grace.
+PEN_NUM, PEN_DIV, GRACE = range(3)
 _penalty_for_day = numba.njit(inline="always")(penalty_for_day)  # the ledger's, compiled in
 
 
@@ -77,17 +82,31 @@ def line_summaries(li: Ints, lines: Ints, rates: Ints, day: int, out: Ints) -> N
             out[i, CROSSING] = min(out[i, CROSSING], eff + 1)
         if posted and (principal > 0 or (lines[j, BEYOND] == 0 and owes) or lines[j, PENDING] > 0):
             out[i, LIVE] = 1
-            # Quiet: beyond grace, nothing pending, and tonight's penalty (as the ledger
-            # works it out) posted whole as a day of its run: each day to come adds the same.
             accrued: int = _penalty_for_day(principal, rates[i, PEN_NUM], rates[i, PEN_DIV])
-            quiet = principal > 0 and lines[j, BEYOND] == 1 and lines[j, PENDING] == 0 and (
-                accrued == 0
-                or (lines[j, RUN_LAST] == day and lines[j, RUN_BASE] == principal
-                    and lines[j, RUN_DAILY] == accrued)
-            )  # fmt: skip
-            if quiet:
-                out[i, DAILY] += accrued
+            if lines[j, BEYOND] == 1:
+                # Quiet: nothing pending, and tonight's penalty (as the ledger works it out)
+                # posted whole as a day of its run: each day to come adds the same.
+                quiet = principal > 0 and lines[j, PENDING] == 0 and (
+                    accrued == 0
+                    or (lines[j, RUN_LAST] == day and lines[j, RUN_BASE] == principal
+                        and lines[j, RUN_DAILY] == accrued)
+                )  # fmt: skip
+                if quiet:
+                    out[i, DAILY] += accrued
             else:
+                # Inside grace and owing, quiet until grace ends (ledger_kernel._open posts
+                # the pending penalty and the late fee that day): before its effective date
+                # nothing accrues (`crossing` wakes it the day after); after it the pending
+                # penalty grows by the same day after day (none, with no principal owing),
+                # each day as the days so far (the ledger sets no pending base once they
+                # differ). A store resting it carries the days on (book_night.runs_carried).
+                quiet = owes and (
+                    eff >= day or principal == 0
+                    or (lines[j, PEND_BASE] == principal and lines[j, PEND_DAILY] == accrued)
+                )  # fmt: skip
+                if quiet and eff < day:
+                    out[i, GRACE_END] = min(out[i, GRACE_END], eff + rates[i, GRACE] + 1)
+            if not quiet:
                 out[i, LOUD] = 1
         if is_open:
             out[i, OPEN] = 1
