@@ -34,14 +34,17 @@ UNPAID = (
 
 def settled_on(as_of: date) -> pl.Expr:
     """Lines that nothing can change any more: fallen due by `as_of`, every part paid, no
-    penalty waiting out grace (the ledger and the summaries never read such a line again)."""
+    penalty waiting out grace, not even days of it that came to nothing (the ledger clears
+    those the next day money comes to the loan: ledger_kernel._open); the ledger and the
+    summaries never read such a line again."""
     paid_up = (
         (pl.col("principal_due") == pl.col("paid_principal"))
         & (pl.col("interest_charged") == pl.col("paid_interest"))
         & (pl.col("fees_charged") == pl.col("paid_fees"))
         & (pl.col("penalty_charged") == pl.col("paid_penalty"))
     )
-    return (pl.col("due_date") <= as_of) & paid_up & (pl.col("pending") == 0)
+    waiting = (pl.col("pending") > 0) | (pl.col("pending_days") > 0)
+    return (pl.col("due_date") <= as_of) & paid_up & ~waiting
 
 
 def place_segment(
