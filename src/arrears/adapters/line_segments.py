@@ -43,8 +43,8 @@ def settled_on(as_of: date) -> pl.Expr:
         & (pl.col("fees_charged") == pl.col("paid_fees"))
         & (pl.col("penalty_charged") == pl.col("paid_penalty"))
     )
-    waiting = (pl.col("pending") > 0) | (pl.col("pending_days") > 0)
-    return (pl.col("due_date") <= as_of) & paid_up & ~waiting
+    # A pending penalty always has its days counted (ledger_kernel._accrue adds both).
+    return (pl.col("due_date") <= as_of) & paid_up & (pl.col("pending_days") == 0)
 
 
 def place_segment(
