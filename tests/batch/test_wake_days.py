@@ -7,8 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arrears.batch.advance import advance
 from arrears.batch.ageing import Watch, summarise_loans
-from arrears.batch.book import fresh_instalments
+from arrears.batch.book import (
+    INSTALMENT_SCHEMA,
+    LOAN_SCHEMA,
+    PAYMENT_SCHEMA,
+    Book,
+    fresh_instalments,
+)
 from arrears.batch.capping import cap_allowance
 
 AS_OF = date(2026, 3, 1)
@@ -163,3 +170,40 @@ def test_a_capped_loan_rests_until_the_day_its_cap_would_cut_the_penalty(
         assert wake is None or wake > AS_OF + timedelta(days=2_000)
     else:
         assert wake == expected
+
+
+@pytest.mark.parametrize("credit", [49, 0])
+def test_a_loan_holding_credit_with_days_of_pending_penalty_to_clear_is_worked_tomorrow(
+    credit: int,
+) -> None:
+    """A line of a tiny principal paid inside grace: its daily penalty rounded to nothing, yet
+    it counts two days of pending penalty. The next day money comes to the loan the ledger
+    clears them, and to a loan holding credit money comes every day: it must be worked
+    tomorrow. Without credit nothing changes until money comes (found by the resting model
+    test, tests/batch/test_resting_model.py)."""
+    due = AS_OF - timedelta(days=3)
+    loans = pl.DataFrame([{
+        "loan_id": "L1", "borrower_id": "B1", "product": "p", "contract_date": due,
+        "principal": 1, "state_date": AS_OF, "pen_num": 18, "pen_den": 100, "cap_num": None,
+        "cap_den": None, "cap_rule": None, "cap_source": None, "day_count": 365,
+        "grace_days": 10, "late_fee": 0, "rank_fees": 0, "rank_penalty": 1, "rank_interest": 2,
+        "rank_principal": 3, "charged": 0, "principal_days": 5, "credit": credit,
+    }], schema=LOAN_SCHEMA)  # fmt: skip
+    schedule = pl.DataFrame({
+        "loan_id": ["L1"], "seq": [1], "due_date": [due], "principal_due": [1],
+        "interest_due": [0], "fee_due": [0], "eff_due": [due],
+    })  # fmt: skip
+    lines = fresh_instalments(schedule).with_columns(
+        pl.lit(1, pl.Int64).alias("paid_principal"),
+        pl.lit(due + timedelta(days=1)).alias("pending_first"),
+        pl.lit(2, pl.Int64).alias("pending_days"),
+        pl.lit(1, pl.Int64).alias("pending_base"),
+    )
+    book = Book(loans, lines.select(list(INSTALMENT_SCHEMA)), pl.DataFrame(schema=PAYMENT_SCHEMA))
+    wake = summarise_loans(loans, book.instalments, AS_OF).item(0, "wake_on")
+    after, _ = advance(book, AS_OF + timedelta(days=1), None)  # type: ignore[arg-type]
+    days = after.instalments.item(0, "pending_days")
+    if credit:
+        assert (wake, days) == (AS_OF + timedelta(days=1), 0)
+    else:
+        assert (wake, days) == (None, 2)

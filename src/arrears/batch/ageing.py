@@ -100,8 +100,11 @@ def summarise_loans(
     next_after = np.minimum(s[:, k.OPEN_AFTER], next_open)
     penalty = s[:, k.PENALTY] + tail["tail_penalty"]
     principal = s[:, k.PRINCIPAL] + tail["tail_principal"]
-    moving = (s[:, k.LIVE] > 0) | (oldest != _NEVER)  # changes by itself every day
-    resting = moving & (s[:, k.LOUD] == 0) & (loans.get_column("credit").to_numpy() == 0)
+    credit = loans.get_column("credit").to_numpy()
+    # Changes by itself every day; so does, once, a loan holding credit (money comes to it
+    # every day) with days of pending penalty to clear.
+    moving = (s[:, k.LIVE] > 0) | (oldest != _NEVER) | ((credit > 0) & (s[:, k.CLEARS] > 0))
+    resting = moving & (s[:, k.LOUD] == 0) & (credit == 0)
     daily = np.where(resting, s[:, k.DAILY], 0)
     overdue = s[:, k.PAST_PRINCIPAL] + s[:, k.PAST_INTEREST] + s[:, k.PAST_FEES] + penalty
     rest = _rest_wakes(loans, oldest, overdue, principal, daily, watch, day)

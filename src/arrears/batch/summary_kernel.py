@@ -25,11 +25,13 @@ COLUMNS = (
     "loud",  # 1 when a live line may change otherwise than by alike days (its run of
     # penalty days beyond grace, its pending penalty inside grace)
     "open",  # 1 when a line still owes anything
+    "clears",  # 1 when a line paid inside grace still counts days of pending penalty (the
+    # next day money comes to the loan, ledger_kernel._open clears them)
     "past_principal", "past_interest", "past_fees",  # owed on lines past their effective date
     "penalty", "principal",  # owed on every line
     "daily",  # the penalty each day adds while nothing else changes (the live lines' runs)
 )  # fmt: skip
-(OLDEST, OPEN_AFTER, OPEN_FROM, DUE_AFTER, CROSSING, GRACE_END, LIVE, LOUD, OPEN,
+(OLDEST, OPEN_AFTER, OPEN_FROM, DUE_AFTER, CROSSING, GRACE_END, LIVE, LOUD, OPEN, CLEARS,
  PAST_PRINCIPAL, PAST_INTEREST, PAST_FEES, PENALTY, PRINCIPAL,
  DAILY) = range(len(COLUMNS))  # fmt: skip
 # Line columns, by their index in the `lines` matrix given.
@@ -37,11 +39,11 @@ LINE_COLUMNS = (
     "due_date", "eff_due", "principal_due", "paid_principal", "interest_due",
     "interest_charged", "paid_interest", "fee_due", "fees_charged", "paid_fees",
     "penalty_charged", "paid_penalty", "pending", "beyond_grace", "run_last", "run_base",
-    "run_daily", "pending_base", "pending_daily",
+    "run_daily", "pending_base", "pending_daily", "pending_days",
 )  # fmt: skip
 (DUE, EFF, P_DUE, PD_P, I_DUE, I_CH, PD_I, F_DUE, F_CH, PD_F, PEN_CH, PD_PEN, PENDING,
- BEYOND, RUN_LAST, RUN_BASE, RUN_DAILY, PEND_BASE,
- PEND_DAILY) = range(len(LINE_COLUMNS))  # fmt: skip
+ BEYOND, RUN_LAST, RUN_BASE, RUN_DAILY, PEND_BASE, PEND_DAILY,
+ PEND_DAYS) = range(len(LINE_COLUMNS))  # fmt: skip
 # Loan columns, by their index in the `rates` matrix given: the penalty rate and its divisor
 # (the day count times its denominator, as ledger_kernel._accrue divides by), and the days
 # of grace.
@@ -110,6 +112,8 @@ def line_summaries(li: Ints, lines: Ints, rates: Ints, day: int, out: Ints) -> N
                 out[i, LOUD] = 1
         if is_open:
             out[i, OPEN] = 1
+        if posted and lines[j, BEYOND] == 0 and not owes and lines[j, PEND_DAYS] > 0:
+            out[i, CLEARS] = 1
         if posted and eff < day:
             out[i, PAST_PRINCIPAL] += principal
             out[i, PAST_INTEREST] += interest
