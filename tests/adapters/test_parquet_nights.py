@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from arrears.adapters import parquet_store
 from arrears.adapters.book_tables import OUTPUTS
 from arrears.adapters.book_views import chain_of
 from arrears.adapters.loan_table import read_loan_table
@@ -256,6 +257,20 @@ def test_a_loan_resting_past_due_wakes_on_the_night_it_enters_a_rule(
     nights_equal_whole(tmp_path, case, ladders_on)
     entered.append(_entering(WATCH_NIGHTS[-1]))
     assert sum(entered) > 0, "no loan resting past due entered the band on a later night"
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_a_base_written_after_deltas_changes_nothing(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A night that ends a chain of deltas (here every other night) writes a base: the table
+    with the deltas and tonight's rows laid over it, as a later read lays them."""
+    monkeypatch.setattr(parquet_store, "CHAIN_LIMIT", 2)
+    days = [AS_OF - timedelta(days=d) for d in (14, 13, 12, 11, 10, 8, 6)]
+    case: Schedule = (seed, 80, days, [])
+    nights_equal_whole(tmp_path, case, lambda _k, ctx: ctx)
+    book = ParquetEngineStore(_nights(tmp_path, case))
+    assert [r.kind for r in book.folder.runs()] == ["base", "delta"] * 3 + ["base"]
 
 
 # Nights on four days running: a loan's three days of grace fall between them.

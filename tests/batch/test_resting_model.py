@@ -1,7 +1,9 @@
 """A loan the summary lets rest changes, until it wakes or money comes, only as the resting
 model says: its lines as book_night.runs_carried carries them on, its balances rolled by its
 daily penalty and outstanding principal, its state from its summary, and no posting but its
-runs of penalty days. The ledger, stepped one day at a time, is the truth."""
+runs of penalty days; and no stage rule the watch stands for reads it otherwise than on the
+summary's day (its stage stays as it was). The ledger, stepped one day at a time, is the
+truth."""
 
 from datetime import date, timedelta
 
@@ -25,7 +27,7 @@ from arrears.batch.ledger_arrays import day_number
 
 START = date(2025, 1, 1)
 DAYS = 24
-WATCHES = (Watch(), Watch(dpd=(1, 4), buckets=True))
+WATCHES = (Watch(), Watch(due_within=(1, 3), dpd=(1, 4), amounts=(1_000, 100_000), buckets=True))
 
 
 @st.composite
@@ -139,8 +141,26 @@ def _rested_as_modelled(
     worked = summarise_loans(true_loan, true_lines, day, watch)
     worked = states_from_summaries(worked.with_columns(pl.lit(day).alias("summary_day")), day)
     assert resting.equals(worked.drop(*SUMMARY_ONLY)), f"{loan_id} state on {day}"
+    # No rule the watch stands for reads it otherwise than on the summary's day: a store
+    # leaving it resting keeps its case as it was.
+    first = states_from_summaries(summary, summary.item(0, "summary_day"))
+    assert _watched(first, watch) == _watched(resting, watch), f"{loan_id} watched on {day}"
     for name in ("cuts", "allocations"):
         assert postings.frame(name).filter(pl.col("loan_id") == loan_id).height == 0
     charges = postings.frame("charges").filter(pl.col("loan_id") == loan_id)
     runs = (pl.col("kind") == "penalty") & (pl.col("last_day") == day)
     assert charges.filter(~runs).height == 0, f"{loan_id} posted more than its runs on {day}"
+
+
+def _watched(state: pl.DataFrame, watch: Watch) -> tuple[object, ...]:
+    """What the rules `watch` stands for read of a loan's state: whether its days to the next
+    due date are within each N, its dpd and overdue total reach each value, its bucket."""
+    row = state.row(0, named=True)
+    days = row["to_next_due"]
+    overdue = sum(row[f"overdue_{part}"] for part in ("principal", "interest", "penalty", "fees"))
+    return (
+        tuple(days is not None and 0 <= days <= n for n in watch.due_within),
+        tuple(row["dpd"] >= v for v in watch.dpd),
+        tuple(overdue >= a for a in watch.amounts),
+        row["bucket"] if watch.buckets else None,
+    )

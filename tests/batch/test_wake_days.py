@@ -63,6 +63,21 @@ def test_a_current_loan_wakes_when_a_due_within_threshold_is_reached(
     assert _wake({"L1": due_in}, watch) == {"L1": AS_OF + timedelta(days=wakes_in)}
 
 
+@pytest.mark.parametrize(("watch", "wakes_in"), [((3,), 1), ((), 3)])
+def test_a_loan_owing_a_line_due_today_wakes_tomorrow_when_a_rule_reads_its_next_due_date(
+    watch: tuple[int, ...], wakes_in: int
+) -> None:
+    """A holiday moved the line's effective due date two days later: nothing about the loan
+    changes before the day after it, but tomorrow its days to the next due date jump from 0
+    to none (its only line is due), and a pre-due rule reads them (found by the resting
+    model test, tests/batch/test_resting_model.py)."""
+    loans, lines = _book({"L1": 0})
+    lines = lines.with_columns(pl.lit(AS_OF + timedelta(days=2)).alias("eff_due"))
+    summary = summarise_loans(loans, lines, AS_OF, Watch(due_within=watch))
+    assert summary.item(0, "next_due") == AS_OF
+    assert summary.item(0, "wake_on") == AS_OF + timedelta(days=wakes_in)
+
+
 def test_a_line_owing_only_fees_wakes_the_day_after_its_effective_due_date() -> None:
     """A line fallen due whose effective due date a holiday moved later, with only a fee left
     to pay: nothing accrues, yet its fee turns overdue the day after that date."""

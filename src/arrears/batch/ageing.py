@@ -64,7 +64,8 @@ def summarise_loans(
     `wake_on` is the first later day on which anything about the loan may change unless money
     arrives: a line falls due or crosses into "past" with something owing; its next due date
     comes within one of the `watch` days (a stage rule reads whether the days to the next due
-    date are within N: that changes on the day N is reached, not on the days after); or, while
+    date are within N: that changes on the day N is reached, not on the days after), or the
+    day after a line due today still owes (those days jump to the next line's); or, while
     it is past due or a line may still accrue or cross grace, tomorrow. Not tomorrow for a
     loan past due whose every day to come only adds the same penalty (`daily_penalty`: each
     line accruing beyond grace, nothing pending, tonight's penalty posted whole as a day of
@@ -107,6 +108,7 @@ def summarise_loans(
     resting = moving & (s[:, k.LOUD] == 0) & (credit == 0)
     daily = np.where(resting, s[:, k.DAILY], 0)
     overdue = s[:, k.PAST_PRINCIPAL] + s[:, k.PAST_INTEREST] + s[:, k.PAST_FEES] + penalty
+    next_due = np.minimum(s[:, k.OPEN_FROM], next_open)
     rest = _rest_wakes(loans, oldest, overdue, principal, daily, watch, day)
     wake = np.minimum.reduce([
         s[:, k.DUE_AFTER],
@@ -115,6 +117,7 @@ def summarise_loans(
         tail["tail_first_due"],
         np.where(resting, rest, np.where(moving, day + 1, _NEVER)),
         _first_crossing(next_after, watch.due_within, day),
+        _after_due_today(next_due, watch.due_within, day),
     ])  # fmt: skip
     summary = pl.DataFrame({
         "oldest": _dates(oldest),
@@ -123,7 +126,7 @@ def summarise_loans(
         "overdue_penalty": penalty,
         "overdue_fees": s[:, k.PAST_FEES],
         "outstanding_principal": principal,
-        "next_due": _dates(np.minimum(s[:, k.OPEN_FROM], next_open)),
+        "next_due": _dates(next_due),
         "next_due_after": _dates(next_after),
         "open": (s[:, k.OPEN] > 0) | tail["tail_open"],
         "wake_on": _dates(wake),
@@ -189,6 +192,16 @@ def _first_crossing(next_due: np.ndarray, watch: tuple[int, ...], day: int) -> n
         ahead = (next_due != _NEVER) & (crossing > day)
         first = np.where(ahead, np.minimum(first, crossing), first)
     return first
+
+
+def _after_due_today(next_due: np.ndarray, watch: tuple[int, ...], day: int) -> np.ndarray:
+    """Per loan with a line due on `day` still open, the day after (_NEVER: none, or no rule
+    reads the days to the next due date): then those days jump from 0 to the next line's (no
+    date when none is left), and a `watch` rule may read that. Such a loan may rest that day,
+    its effective due date moved later by a holiday."""
+    if not watch:
+        return np.full(next_due.size, _NEVER, dtype=np.int64)
+    return np.where(next_due == day, day + 1, _NEVER)
 
 
 def _tail(loans: pl.DataFrame) -> dict[str, Any]:
