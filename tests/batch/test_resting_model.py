@@ -33,8 +33,8 @@ WATCHES = (Watch(), Watch(due_within=(1, 3), dpd=(1, 4), amounts=(1_000, 100_000
 @st.composite
 def loans(draw: st.DrawFn, n: int) -> tuple[dict[str, object], list[dict[str, object]]]:
     """A loan's terms and schedule: grace of 0–10 days, effective due dates moved by
-    holidays, penalty rates from none to huge, a cap or none, a late fee, 1–4 lines close
-    together, tiny principals and interest-only lines."""
+    holidays, penalty rates from none to huge, a cap or none, a late fee, credit held or
+    none, 1–4 lines close together, tiny principals and interest-only lines."""
     capped = draw(st.booleans())
     pen_num, pen_den = draw(st.sampled_from([(18, 100), (1, 1_000_000), (365, 100), (0, 1)]))
     loan = {
@@ -46,7 +46,8 @@ def loans(draw: st.DrawFn, n: int) -> tuple[dict[str, object], list[dict[str, ob
         "grace_days": draw(st.sampled_from([0, 1, 3, 5, 10])),
         "late_fee": draw(st.sampled_from([0, 500, 5000])), "rank_fees": 0, "rank_penalty": 1,
         "rank_interest": 2, "rank_principal": 3, "charged": 0,
-        "principal_days": draw(st.sampled_from([0, 10_000_000])), "credit": 0,
+        "principal_days": draw(st.sampled_from([0, 10_000_000])),
+        "credit": draw(st.sampled_from([0, 0, 0, 49])),  # money held: it pays every day
     }  # fmt: skip
     lines = []
     due = START + timedelta(days=draw(st.integers(1, 6)))
