@@ -24,7 +24,7 @@ from arrears.adapters.loan_table import STATIC, ChainTable, Positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import distinct, sums_by_key
-from arrears.batch.ledger_arrays import day_number
+from arrears.batch.ledger_arrays import day_number, day_numbers
 from arrears.batch.stages import CASE_SCHEMA
 from arrears.domain.delinquency import BUCKET_EDGES
 
@@ -366,4 +366,4 @@ def attempts_since(folder: BookFolder, as_of: date, days: int) -> pl.DataFrame:
 
 def _days(series: pl.Series) -> np.ndarray:
     """Dates as day numbers (no date: _NEVER)."""
-    return series.to_physical().cast(pl.Int64).fill_null(_NEVER).to_numpy()
+    return day_numbers(series, _NEVER)

@@ -220,14 +220,18 @@ def with_default_zone(
         code: default_zones.get(product.jurisdiction, FALLBACK_ZONE)
         for code, product in terms.products.items()
     }
-    used = set(loans.get_column("product").unique().to_list())
+    # Distinct before any cast: the products may come as categories (a loan table's).
+    used = set(loans.get_column("product").unique().cast(pl.String).to_list())
     if len({zone_of.get(code, FALLBACK_ZONE) for code in used}) == 1:  # one jurisdiction's book
         zone = zone_of.get(used.pop(), FALLBACK_ZONE) if used else FALLBACK_ZONE
         return borrowers.with_columns(pl.lit(zone).alias("default_zone"))
     first = loans.select("borrower_id", "product").unique("borrower_id", keep="first")
     zones = first.select(
         "borrower_id",
-        pl.col("product").replace_strict(zone_of, default=FALLBACK_ZONE).alias("default_zone"),
+        pl.col("product")
+        .cast(pl.String)
+        .replace_strict(zone_of, default=FALLBACK_ZONE)
+        .alias("default_zone"),
     )
     return borrowers.join(zones, on="borrower_id", how="left").with_columns(
         pl.col("default_zone").fill_null(FALLBACK_ZONE)

@@ -119,7 +119,10 @@ class ChainTable:
         slot = np.searchsorted(known, at)
         held = set(columns) <= set(self.picked.columns)
         if held and known.size and (slot < known.size).all() and (known[slot] == at).all():
-            return self.picked.select(columns)[slot]
+            picked = self.picked.select(columns)
+            # Asked for the very rows picked (a night's worked loans, as they mostly are):
+            # no gather, which copied every column of them (20-40 ms a bench night).
+            return picked if np.array_equal(at, known) else picked[slot]
         wanted, order = np.unique(at, return_inverse=True)
         return _read_rows(self.parts, wanted, columns)[order]
 

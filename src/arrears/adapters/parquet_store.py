@@ -353,7 +353,7 @@ class ParquetEngineStore:
             name: typed(self.folder.read_input(name, INPUTS[name]), INPUTS[name])
             for name in ("borrowers", "holds", "opt_outs")
         }
-        owners = table.select("loan_id", "borrower_id", pl.col("product").cast(pl.String))
+        owners = table.select("loan_id", "borrower_id", "product")
         borrowers = with_default_zone(got["borrowers"], owners, terms, self.default_zones)
         reach = PhoneReach(borrowers, read_zones(self.folder.state))
         attempts = book_night.attempts_since(self.folder, as_of, HISTORY_DAYS)

@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from arrears.batch import summary_kernel as k
-from arrears.batch.ledger_arrays import day_number, loan_positions
+from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers, loan_positions
 from arrears.domain.delinquency import BUCKET_EDGES
 from arrears.domain.stages import PRE_DUE_DAYS
 
@@ -214,22 +214,18 @@ def _tail(loans: pl.DataFrame) -> dict[str, Any]:
                 "tail_open": np.zeros(n, dtype=np.bool_),
                 "tail_next_due": never, "tail_first_due": never}  # fmt: skip
 
-    def day_numbers(name: str) -> np.ndarray:
-        return loans.get_column(name).to_physical().cast(pl.Int64).fill_null(_NEVER).to_numpy()
-
     return {
         "tail_principal": loans.get_column("tail_principal").fill_null(0).to_numpy(),
         "tail_penalty": loans.get_column("tail_penalty").fill_null(0).to_numpy(),
         "tail_open": loans.get_column("tail_open").fill_null(False).to_numpy(),
-        "tail_next_due": day_numbers("tail_next_due"),
-        "tail_first_due": day_numbers("tail_first_due"),
+        "tail_next_due": day_numbers(loans.get_column("tail_next_due"), _NEVER),
+        "tail_first_due": day_numbers(loans.get_column("tail_first_due"), _NEVER),
     }
 
 
 def _dates(values: np.ndarray) -> pl.Series:
     """Day numbers as dates (_NEVER: no date)."""
-    series = pl.Series(values, dtype=pl.Int64)
-    return series.set(series == _NEVER, None).cast(pl.Int32).cast(pl.Date)
+    return dates_of(values, _NEVER)
 
 
 def states_from_summaries(summaries: pl.DataFrame, as_of: date) -> pl.DataFrame:

@@ -8,13 +8,13 @@ import polars as pl
 
 from arrears.batch.grouped import Ints
 from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA, CUT_SCHEMA, POSITION
-from arrears.batch.ledger_arrays import LedgerArrays
+from arrears.batch.ledger_arrays import NO_DAY, LedgerArrays, dates_of
 
 
 def _dates(values: Ints | int, size: int) -> pl.Series:
     """Day numbers (or one day number for every row) as dates."""
     array = np.full(size, values, dtype=np.int64) if isinstance(values, int) else values
-    return pl.Series(array, dtype=pl.Int64).cast(pl.Int32).cast(pl.Date)
+    return dates_of(array, NO_DAY)
 
 
 def _kinds(kinds: pl.Series | str, size: int) -> pl.Series:
