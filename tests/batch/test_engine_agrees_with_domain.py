@@ -7,12 +7,12 @@ from random import Random
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from arrears.batch import advance as advance_module
 from arrears.batch.advance import advance
-from arrears.batch.ageing import loan_states
+from arrears.batch.ageing import Watch, loan_states, summarise_loans
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.caps import CapPolicy
 from arrears.domain.loan import Installment, Loan, Payment
@@ -104,6 +104,25 @@ def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits:
         assert row["outstanding_principal"] == ref.outstanding_principal
         assert (row["credit"], row["charged"]) == (ref.credit, ref.charged)
     _same_postings(loans, terms, as_of, charges, cuts, allocations)
+
+
+@settings(max_examples=60, deadline=None)
+@given(books(), st.integers(0, 3))
+def test_the_summary_of_the_ledgers_matrix_is_the_summary_of_its_frames(
+    case: Case, splits: int
+) -> None:
+    # The night sums the lines in the matrix the ledger has just run them in (Book.line_matrix),
+    # the other runs from the frames: the summaries must be the same.
+    terms, loans, as_of = case
+    book = book_of(loans, terms)
+    stops = sorted({START + (as_of - START) * k // (splits + 1) for k in range(1, splits + 1)})
+    for stop in [*stops, as_of]:
+        book, _ = advance(book, stop, terms)
+    assume(book.line_matrix is not None)  # the ledger ran
+    watch = Watch(due_within=(1, 3), dpd=(1, 4, 31), amounts=(1_000, 100_000), buckets=True)
+    from_matrix = summarise_loans(book.loans, book.instalments, as_of, watch, book.line_loans,
+                                  book.line_matrix)  # fmt: skip
+    assert from_matrix.equals(summarise_loans(book.loans, book.instalments, as_of, watch))
 
 
 def _same_postings(

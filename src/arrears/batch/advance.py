@@ -46,7 +46,10 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
         last_day, ledger.column("run_base")[open_runs], daily, daily * (last_day - first + 1),
     ))  # fmt: skip
     lines = ledger.instalments_frame()
-    return book.with_frames(ledger.li, loans=ledger.loans_frame(), instalments=lines), out
+    book = book.with_frames(
+        ledger.li, loans=ledger.loans_frame(), instalments=lines, line_matrix=ledger.line
+    )
+    return book, out
 
 
 def _payments(

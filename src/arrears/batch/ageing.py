@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from arrears.batch import ledger_kernel
 from arrears.batch import summary_kernel as k
 from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers, loan_positions
 from arrears.domain.delinquency import BUCKET_EDGES
@@ -57,9 +58,11 @@ def summarise_loans(
     as_of: date,
     watch: Watch = Watch(),
     line_loans: np.ndarray | None = None,
+    line_matrix: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """One row per loan of `loans` (LOAN_SCHEMA, run by the ledger to as_of): LOAN_COLUMNS and
-    SUMMARY_SCHEMA on as_of.
+    SUMMARY_SCHEMA on as_of (`line_matrix`: the ledger's matrix of `instalments`, when it has
+    just run them: Book.line_matrix).
 
     `wake_on` is the first later day on which anything about the loan may change unless money
     arrives: a line falls due or crosses into "past" with something owing; its next due date
@@ -78,11 +81,13 @@ def summarise_loans(
     `line_loans`: each line's loan position, when known).
     """
     li = loan_positions(loans, instalments, line_loans)
-    lines = instalments.select(
-        pl.col(name).to_physical().cast(pl.Int64).fill_null(_NULL_AS[name]) if name in _NULL_AS
-        else pl.col(name).to_physical().cast(pl.Int64)
-        for name in k.LINE_COLUMNS
-    ).to_numpy(order="fortran")  # fmt: skip
+    if line_matrix is None:
+        lines = instalments.select(
+            pl.col(name).to_physical().cast(pl.Int64).fill_null(_NULL_AS.get(name, _NEVER))
+            for name in ledger_kernel.LINE_COLUMNS
+        ).to_numpy(order="fortran")
+    else:
+        lines = line_matrix
     rates = loans.select(
         pl.col("pen_num").cast(pl.Int64),
         (pl.col("pen_den") * pl.col("day_count")).cast(pl.Int64),
@@ -143,14 +148,18 @@ def _rest_wakes(
     past due reach a `watch.dpd` value (or, when a rule reads buckets, the day after its grace
     or a bucket's edge), its overdue total (growing by `daily` a day) reaches a
     `watch.amounts` value, or its cap would cut a day's penalty (_NEVER: none of these)."""
-    first = np.full(oldest.size, _NEVER, dtype=np.int64)
     past = oldest != _NEVER
-    grace = loans.get_column("grace_days").to_numpy()
-    days = [np.full(oldest.size, d) for d in watch.dpd]
-    if watch.buckets:
-        days += [grace + 1, *(np.full(oldest.size, edge + 1) for edge in BUCKET_EDGES)]
-    for reached in days:  # the day its dpd (today − oldest) is `reached`
-        on = oldest + reached
+    # The day its dpd (today − oldest) is `reached`, for the least `reached` above today's:
+    # found among the values alike for every loan by one search, not a pass per value.
+    alike = sorted({*watch.dpd, *((edge + 1 for edge in BUCKET_EDGES) if watch.buckets else ())})
+    first = np.full(oldest.size, _NEVER, dtype=np.int64)
+    if alike:
+        values = np.array(alike, dtype=np.int64)
+        above = np.searchsorted(values, day - oldest, side="right")
+        reached = values[np.minimum(above, values.size - 1)]
+        first = np.where(past & (above < values.size), oldest + reached, _NEVER)
+    if watch.buckets:  # and the day after its grace
+        on = oldest + loans.get_column("grace_days").to_numpy() + 1
         first = np.where(past & (on > day), np.minimum(first, on), first)
     for amount in watch.amounts:
         short = amount - overdue

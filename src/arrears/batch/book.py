@@ -110,6 +110,9 @@ class Book:
     # The last run's day, when a store brought resting loans over days since it: a run of
     # penalty days they carried on after it is one of tonight's records (advance.advance).
     since: date | None = None
+    # The ledger's matrix of the instalments (ledger_kernel.LINE_COLUMNS), when the ledger has
+    # just run them: the summary sums it as it stands (ageing.summarise_loans).
+    line_matrix: npt.NDArray[np.int64] | None = field(default=None, compare=False, repr=False)
 
     def with_frames(
         self,
@@ -117,11 +120,14 @@ class Book:
         *,
         loans: pl.DataFrame | None = None,
         instalments: pl.DataFrame | None = None,
+        line_matrix: npt.NDArray[np.int64] | None = None,
     ) -> "Book":
-        """A copy with some frames replaced (and the lines' loan positions, when known)."""
+        """A copy with some frames replaced (and the lines' loan positions and the ledger's
+        matrix of them, when known: a copy without them knows neither)."""
         return replace(
             self, line_loans=line_loans, loans=self.loans if loans is None else loans,
             instalments=self.instalments if instalments is None else instalments,
+            line_matrix=line_matrix,
         )  # fmt: skip
 
 

@@ -134,10 +134,13 @@ def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Each worked loan's dpd, bucket and overdue parts on as_of, and its summary."""
     book = frames.book
     summaries = summarise_loans(
-        book.loans, book.instalments, ctx.as_of, watch(ctx.ladders), book.line_loans
-    ).with_columns(pl.lit(ctx.as_of).alias("summary_day"))
+        book.loans, book.instalments, ctx.as_of, watch(ctx.ladders), book.line_loans,
+        book.line_matrix,
+    ).with_columns(pl.lit(ctx.as_of).alias("summary_day"))  # fmt: skip
     states = states_from_summaries(summaries, ctx.as_of).drop(*SUMMARY_ONLY)
-    return replace(frames, summaries=summaries, states=states)
+    # The ledger's matrix is let go: no step after reads it.
+    book = book.with_frames(book.line_loans)
+    return replace(frames, book=book, summaries=summaries, states=states)
 
 
 def promises(frames: RunFrames, ctx: RunContext) -> RunFrames:

@@ -3,13 +3,36 @@
 As numpy reductions the summary took a dozen passes over every worked line (a mask and a
 grouped sum or minimum each, about 5 ms apiece on a bench night's 457,000 lines); this pass
 takes them all at once (docs/PERFORMANCE.md). Compiled by numba, typed up front and cached
-on disk like the ledger's kernel (ledger_kernel.py).
+on disk like the ledger's kernel (ledger_kernel.py). The lines come as the ledger's matrix
+(ledger_kernel.LINE_COLUMNS): the one the ledger has just run them in is summed as it stands.
 """
 
 import numba
 import numpy as np
 
 from arrears.batch.grouped import Ints
+from arrears.batch.ledger_kernel import (
+    BEYOND,
+    DUE,
+    EFF,
+    F_CH,
+    F_DUE,
+    I_CH,
+    I_DUE,
+    P_DUE,
+    PD_F,
+    PD_I,
+    PD_P,
+    PD_PEN,
+    PEN_CH,
+    PEND_BASE,
+    PEND_DAILY,
+    PEND_DAYS,
+    PENDING,
+    RUN_BASE,
+    RUN_DAILY,
+    RUN_LAST,
+)
 from arrears.batch.penalty_day import penalty_for_day
 
 NEVER = int(np.iinfo(np.int32).max)  # no such day
@@ -34,16 +57,6 @@ COLUMNS = (
 (OLDEST, OPEN_AFTER, OPEN_FROM, DUE_AFTER, CROSSING, GRACE_END, LIVE, LOUD, OPEN, CLEARS,
  PAST_PRINCIPAL, PAST_INTEREST, PAST_FEES, PENALTY, PRINCIPAL,
  DAILY) = range(len(COLUMNS))  # fmt: skip
-# Line columns, by their index in the `lines` matrix given.
-LINE_COLUMNS = (
-    "due_date", "eff_due", "principal_due", "paid_principal", "interest_due",
-    "interest_charged", "paid_interest", "fee_due", "fees_charged", "paid_fees",
-    "penalty_charged", "paid_penalty", "pending", "beyond_grace", "run_last", "run_base",
-    "run_daily", "pending_base", "pending_daily", "pending_days",
-)  # fmt: skip
-(DUE, EFF, P_DUE, PD_P, I_DUE, I_CH, PD_I, F_DUE, F_CH, PD_F, PEN_CH, PD_PEN, PENDING,
- BEYOND, RUN_LAST, RUN_BASE, RUN_DAILY, PEND_BASE, PEND_DAILY,
- PEND_DAYS) = range(len(LINE_COLUMNS))  # fmt: skip
 # Loan columns, by their index in the `rates` matrix given: the penalty rate and its divisor
 # (the day count times its denominator, as ledger_kernel._accrue divides by), and the days
 # of grace.
@@ -56,8 +69,8 @@ _penalty_for_day = numba.njit(inline="always")(penalty_for_day)  # the ledger's,
 )
 def line_summaries(li: Ints, lines: Ints, rates: Ints, day: int, out: Ints) -> None:
     """Fill `out` (a row per loan, a column per COLUMNS) from the lines (`li`: each line's loan row;
-    `lines`: LINE_COLUMNS, dates as day numbers, no effective due date: NEVER; `rates`: a row per
-    loan) on `day`, the day the ledger last ran them to."""
+    `lines`: ledger_kernel.LINE_COLUMNS, dates as day numbers, no effective due date: NEVER;
+    `rates`: a row per loan) on `day`, the day the ledger last ran them to."""
     out[:, OLDEST:LIVE] = NEVER
     out[:, LIVE:] = 0
     for j in range(li.size):
