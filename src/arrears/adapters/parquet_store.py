@@ -76,7 +76,7 @@ from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA, Book
 from arrears.batch.contact_plan import People
-from arrears.batch.ledger_arrays import loan_positions
+from arrears.batch.ledger_arrays import day_numbers, loan_positions
 from arrears.batch.pipeline import UNREAD, UNREAD_HISTORY, RunContext, RunFrames
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
@@ -609,9 +609,9 @@ def _write_lines(
     settled = lines.select(settled_on(as_of)).to_series()
     mine = _worked_summaries(summaries, book.loans)
     active, kept = lines.filter(~settled), li[~settled.to_numpy()]
-    wake = mine.get_column("wake_on").to_physical().cast(pl.Int64).fill_null(_NEVER)
+    wake = day_numbers(mine.get_column("wake_on"), _NEVER)
     resting = (mine.get_column("daily_penalty") > 0).to_numpy()
-    placed, spans = place_segment(active, kept, wake.to_numpy(), resting, as_of)
+    placed, spans = place_segment(active, kept, wake, resting, as_of)
     write_segment(folder, placed)
     write_settled(folder, lines.filter(settled))
     return spans, tail_totals(active, kept, mine.height, as_of)

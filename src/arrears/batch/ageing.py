@@ -37,8 +37,8 @@ SUMMARY_SCHEMA = pl.Schema({
 LOAN_COLUMNS = ("loan_id", "borrower_id", "product", "grace_days", "credit", "charged")
 # Summary columns a state leaves out (they say how it moves on, not where it is).
 SUMMARY_ONLY = ("summary_day", "next_due", "next_due_after", "wake_on", "daily_penalty")
-# Line columns that may be null, as the summary kernel takes them (no such day or run).
-_NULL_AS = {"eff_due": _NEVER, "run_last": _NEVER, "run_base": -1, "run_daily": -1}
+# A null line column as the summary kernel takes it: no run (below), else no such day (_NEVER).
+_NULL_AS = {"run_base": -1, "run_daily": -1}
 
 
 @dataclass(frozen=True)
