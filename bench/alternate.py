@@ -11,7 +11,8 @@ one this checkout's catch-up made. With `--base-dir`, the base's nights run from
 their own, made by the base's catch-up (a state that reads differently: which loans a night
 works is decided by the night before). Prints each night as it goes; the last line is one
 JSON object: {"base", "rounds", "base_nights", "nights", "base_median", "median", "change"}
-(change: this checkout's median over the base's).
+(change: this checkout's median over the base's), with the medians of the nights' CPU
+("base_cpu_median", "cpu_median", "cpu_change") when both benches count it.
 """
 
 import argparse
@@ -117,6 +118,7 @@ def main() -> None:
                     str(worktree), args.base], check=True, capture_output=True)  # fmt: skip
     sides = {"base": (worktree, args.base_dir or args.dir), "this": (ROOT, args.dir)}
     nights: dict[str, list[float]] = {"base": [], "this": []}
+    cpu: dict[str, list[float]] = {"base": [], "this": []}  # when both benches count it
     states: dict[Path, StoredState] = {}
     try:
         # Each book with its state up to the day before the night (untimed): by this
@@ -127,20 +129,28 @@ def main() -> None:
         for round_ in range(1, args.rounds + 1):
             for side, (code, directory) in sides.items():
                 states[directory].put_back()
-                seconds = night(code, args.loans, directory)["seconds"]
-                nights[side].append(seconds)
-                print(f"round {round_}: {side:<4} {seconds:.3f} s", flush=True)
+                figures = night(code, args.loans, directory)
+                nights[side].append(figures["seconds"])
+                used = f", CPU {figures['cpu_seconds']:.3f} s" if "cpu_seconds" in figures else ""
+                if used:
+                    cpu[side].append(figures["cpu_seconds"])
+                print(f"round {round_}: {side:<4} {figures['seconds']:.3f} s{used}", flush=True)
     finally:
         for stored in states.values():
             stored.put_back()
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(worktree)],
                        check=False, capture_output=True)  # fmt: skip
     base, this = statistics.median(nights["base"]), statistics.median(nights["this"])
-    print(json.dumps({
+    result = {
         "base": args.base, "rounds": args.rounds, "base_nights": nights["base"],
         "nights": nights["this"], "base_median": base, "median": this,
         "change": round(this / base, 3),
-    }))  # fmt: skip
+    }  # fmt: skip
+    if len(cpu["base"]) == len(cpu["this"]) == args.rounds:
+        base_cpu, this_cpu = statistics.median(cpu["base"]), statistics.median(cpu["this"])
+        result |= {"base_cpu_median": base_cpu, "cpu_median": this_cpu,
+                   "cpu_change": round(this_cpu / base_cpu, 3)}  # fmt: skip
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

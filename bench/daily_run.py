@@ -7,17 +7,20 @@ loan, a tenth of it past due, part deeply; payments, calls and promises), writes
 and brings its state to the day before `--as-of` in a child process (untimed: the first run
 catches every loan up from its contract date). It then times the end of day for `--as-of`, the
 run a lender does every night, in a fresh process: load the book and its state from Parquet,
-each step of the pipeline, the summary, and the atomic save. In the same process it times the
-floor (best of three): scanning the same Parquet columns and summing every numeric and date
-column; beside it, the floor scanning every column (texts by their lengths, the borrowers
-too). With --stores, the same day runs from SQLite (and PostgreSQL when ARREARS_TEST_PG_URL
-is set) through SqlEngineStore; with --spark, on Spark local[2]. The book and its state are
-kept in --dir and reused by the next run of the bench. The last line is one JSON object.
+each step of the pipeline, the summary, and the atomic save; and counts the night's CPU, user
+and system, on both cores. In the same process it times the floor (best of three): scanning
+the whole book (every input file and the state the night starts from) and summing every
+numeric and date column; beside it, the floor scanning every column of them (texts by their
+lengths, the borrowers too). With --stores, the same day runs from SQLite (and PostgreSQL
+when ARREARS_TEST_PG_URL is set) through SqlEngineStore; with --spark, on Spark local[2]. The
+book and its state are kept in --dir and reused by the next run of the bench. The last line
+is one JSON object.
 """
 
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -114,6 +117,7 @@ def timed_run(store: EngineStore, ctx: RunContext) -> dict[str, float]:
     """The end of day as batch.run.run_day does it, each part timed (a step's time includes
     what the store begins after it: `progress`)."""
     times: dict[str, float] = {}
+    used = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     frames = store.load(ctx)
     times["load"] = time.perf_counter() - started
@@ -128,6 +132,11 @@ def timed_run(store: EngineStore, ctx: RunContext) -> dict[str, float]:
     store.save(frames, ctx.as_of, summary, AT)
     times["summary+save"] = time.perf_counter() - begun
     times["total"] = time.perf_counter() - started
+    # The night's CPU on both cores (the kernel's share: first touches of fresh memory): it
+    # varies less than the wall time from one run to the next on this shared machine.
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    times["cpu"] = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
+    times["system"] = now.ru_stime - used.ru_stime
     return times
 
 
@@ -303,6 +312,7 @@ def main() -> None:
         "floor_seconds": round(floor_seconds, 3), "ratio": round(seconds / floor_seconds, 1),
         "loans_per_second": round(args.loans / seconds), "source": "parquet",
         "full_floor_seconds": round(full_floor, 3), "full_ratio": round(seconds / full_floor, 1),
+        "cpu_seconds": round(times["cpu"], 3), "system_seconds": round(times["system"], 3),
     }))  # fmt: skip
 
 
