@@ -39,8 +39,9 @@ def test_a_resting_loan_tells_its_bucket_and_the_penalty_of_its_resting_days(
     }, schema_overrides={"oldest": pl.Date})  # fmt: skip
     worked, rebuilt = np.flatnonzero(kinds == "worked"), np.flatnonzero(kinds == "rebuilt")
     carried = worked * 7  # what worked_book found each worked loan's resting days added
+    none = np.zeros(0, dtype=np.int64)  # no payments
     tonight = Tonight(worked, rebuilt, np.flatnonzero(kinds == "resting"),
-                      np.zeros(len(rows), dtype=np.int64), LAST)  # fmt: skip
+                      np.zeros(len(rows), dtype=np.int64), LAST, none)  # fmt: skip
     got = stored(table, tonight, carried, AS_OF)
     for i, (kind, back, grace, daily) in enumerate(rows):
         row = got.row(i, named=True)

@@ -44,6 +44,7 @@ class Tonight:
     resting: Positions
     first_paid: np.ndarray  # per loan: the first day money arrives for it (_NEVER: none)
     last: date  # the day of the last run
+    paid_at: Positions  # each payment's loan
 
 
 def split(
@@ -61,7 +62,9 @@ def split(
     woken[rebuilt] = True
     plain = woken.copy()
     plain[rebuilt] = False
-    return Tonight(np.flatnonzero(plain), rebuilt, np.flatnonzero(~woken), first_paid, last)
+    return Tonight(
+        np.flatnonzero(plain), rebuilt, np.flatnonzero(~woken), first_paid, last, paid_at
+    )
 
 
 @dataclass(frozen=True)
@@ -130,12 +133,25 @@ def worked_book(
         every = typed(folder.read_input("payments", INPUTS["payments"]), INPUTS["payments"])
         payments = pl.concat([payments, every.filter(pl.col("loan_id").is_in(ids))])
         payments = payments.unique("payment_id", keep="first", maintain_order=True)
-    kept = payments.join(loans.select("loan_id"), on="loan_id", how="semi")
-    # Each line's loan position is its row's when no loan was rebuilt (the rows are in the
-    # book's order); else the ledger looks the lines' loans up.
-    known = owner if not tonight.rebuilt.size else None
-    book = Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of), known, tonight.last)
+        kept = payments.join(loans.select("loan_id"), on="loan_id", how="semi")
+        book = Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of), since=tonight.last)
+        return Worked(book, carried, whole, tail_row, tail_rows)
+    # No loan rebuilt: the rows are in the book's order, so each line's loan is its row, and
+    # each payment's the worked loan at its position in the table.
+    paid = _worked_at(tonight.worked, tonight.paid_at)
+    kept = (paid >= 0) & (payments.get_column("paid_on") <= as_of).to_numpy()
+    book = Book(loans, lines, payments.filter(pl.Series(kept)), owner, tonight.last,
+                payment_loans=paid[kept])  # fmt: skip
     return Worked(book, carried, whole, tail_row, tail_rows)
+
+
+def _worked_at(worked: Positions, at: Positions) -> Positions:
+    """Where each table position of `at` is among the sorted `worked` (-1: not worked)."""
+    if worked.size == 0:
+        return np.full(at.size, -1, dtype=np.int64)
+    slot = np.minimum(np.searchsorted(worked, at), worked.size - 1)
+    found: Positions = np.where(worked[slot] == at, slot, -1)
+    return found
 
 
 def runs_carried(lines: pl.DataFrame, state: np.ndarray, rested: np.ndarray) -> pl.DataFrame:

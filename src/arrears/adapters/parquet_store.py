@@ -468,8 +468,11 @@ class ParquetEngineStore:
             return rows.join(_watermark(night.payments, worked), on="loan_id", how="left",
                              maintain_order="left")  # fmt: skip
         seen = night.table.rows(night.at, ["payments_seen", "payments_sum"])
-        # Each payment applied tonight is a worked loan's: found by bisection, summed by loan.
-        at = positions(ids, frames.applied.get_column("loan_id"))
+        # Each payment applied tonight is a worked loan's (its row known from the load, else
+        # found by bisection), summed by loan.
+        at = frames.applied_loans
+        if at is None:
+            at = positions(ids, frames.applied.get_column("loan_id"))
         count = np.bincount(at, minlength=rows.height).astype(np.int64)
         total = np.zeros(rows.height, dtype=np.int64)
         np.add.at(total, at, frames.applied.get_column("amount").to_numpy())

@@ -30,7 +30,7 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
     first_day = ledger.loan[:, k.STATE] + 1  # each loan's first day stepped by this run
     if book.since is not None:  # or brought over by its store (Book.since)
         first_day = np.minimum(first_day, day_number(book.since) + 1)
-    ids, pay_day, pay_amount = _payments(ledger, book.payments, start, as_of)
+    ids, pay_day, pay_amount = _payments(ledger, book, start, as_of)
     last = day_number(as_of)
     out.days = last - day_number(start) + 1
     out.advanced = True
@@ -53,20 +53,24 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
 
 
 def _payments(
-    ledger: LedgerArrays, payments: pl.DataFrame, first: date, last: date
+    ledger: LedgerArrays, book: Book, first: date, last: date
 ) -> tuple[pl.Series, Ints, Ints]:
     """The payments dated first..last of the ledger's loans, in (loan, day, payment id) order:
     their ids, days and amounts; each loan's stretch of them goes into its row."""
-    loan_ids = ledger.loans.get_column("loan_id")
-    dated = payments.filter(pl.col("paid_on").is_between(first, last))
-    found = loan_ids.search_sorted(dated.get_column("loan_id"), side="left").cast(pl.Int64)
-    clipped = found.clip(upper_bound=max(loan_ids.len() - 1, 0))
-    known = (
-        loan_ids.gather(clipped).to_numpy() == dated.get_column("loan_id").to_numpy()
-        if loan_ids.len()
-        else np.zeros(dated.height, dtype=np.bool_)
-    )
-    frame = dated.with_columns(pl.Series("li", found)).filter(pl.Series(known))
+    dated = pl.col("paid_on").is_between(first, last)
+    if book.payment_loans is not None:  # every payment is a loan's of the book
+        frame = book.payments.with_columns(pl.Series("li", book.payment_loans)).filter(dated)
+    else:
+        loan_ids = ledger.loans.get_column("loan_id")
+        frame = book.payments.filter(dated)
+        found = loan_ids.search_sorted(frame.get_column("loan_id"), side="left").cast(pl.Int64)
+        clipped = found.clip(upper_bound=max(loan_ids.len() - 1, 0))
+        known = (
+            loan_ids.gather(clipped).to_numpy() == frame.get_column("loan_id").to_numpy()
+            if loan_ids.len()
+            else np.zeros(frame.height, dtype=np.bool_)
+        )
+        frame = frame.with_columns(pl.Series("li", found)).filter(pl.Series(known))
     frame = frame.sort("li", "paid_on", "payment_id")
     li = frame.get_column("li").to_numpy()
     loans = np.arange(ledger.loans.height)

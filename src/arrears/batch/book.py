@@ -113,6 +113,9 @@ class Book:
     # The ledger's matrix of the instalments (ledger_kernel.LINE_COLUMNS), when the ledger has
     # just run them: the summary sums it as it stands (ageing.summarise_loans).
     line_matrix: npt.NDArray[np.int64] | None = field(default=None, compare=False, repr=False)
+    # Each payment's loan position, when the store knows it (it found the payments' loans
+    # when it read them): the ledger, the run and the store then need no search of the ids.
+    payment_loans: npt.NDArray[np.int64] | None = field(default=None, compare=False, repr=False)
 
     def with_frames(
         self,
@@ -123,11 +126,13 @@ class Book:
         line_matrix: npt.NDArray[np.int64] | None = None,
     ) -> "Book":
         """A copy with some frames replaced (and the lines' loan positions and the ledger's
-        matrix of them, when known: a copy without them knows neither)."""
+        matrix of them, when known: a copy without them knows neither; nor does a copy with
+        other loans know its payments' loans)."""
         return replace(
             self, line_loans=line_loans, loans=self.loans if loans is None else loans,
             instalments=self.instalments if instalments is None else instalments,
             line_matrix=line_matrix,
+            payment_loans=self.payment_loans if loans is None else None,
         )  # fmt: skip
 
 

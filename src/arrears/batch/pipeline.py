@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from arrears.batch.advance import advance
@@ -85,6 +87,8 @@ class RunFrames:
     promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))
     postings: Postings = field(default_factory=Postings)
     applied: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENT_SCHEMA))
+    # Each applied payment's loan position in `book.loans`, when the book knows its payments'.
+    applied_loans: npt.NDArray[np.int64] | None = None
     summaries: pl.DataFrame | None = None  # every loan's summary (worked ones: as of today)
     states: pl.DataFrame | None = None
     plan: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLAN_SCHEMA))
@@ -115,19 +119,24 @@ Step = Callable[[RunFrames, RunContext], RunFrames]
 
 def ledger(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Age every loan day by day to as_of: postings, payments, penalty, caps."""
-    applied = applied_payments(frames.book, ctx.as_of)
+    applied, at = applied_payments(frames.book, ctx.as_of)
     book, postings = advance(frames.book, ctx.as_of, ctx.terms)
-    return replace(frames, book=book, postings=postings, applied=applied)
+    return replace(frames, book=book, postings=postings, applied=applied, applied_loans=at)
 
 
-def applied_payments(book: Book, as_of: date) -> pl.DataFrame:
-    """The payments this run applies: dated after their loan's state date, up to as_of."""
+def applied_payments(book: Book, as_of: date) -> tuple[pl.DataFrame, npt.NDArray[np.int64] | None]:
+    """The payments this run applies: dated after their loan's state date, up to as_of; and
+    their loans' positions, when the book knows its payments'."""
+    if book.payment_loans is not None:
+        since = book.loans.get_column("state_date").gather(book.payment_loans)
+        paid = book.payments.get_column("paid_on")
+        kept = (paid > since) & (paid <= as_of)
+        return book.payments.filter(kept), book.payment_loans[kept.to_numpy()]
     dates = book.loans.select("loan_id", pl.col("state_date").alias("since"))
-    return (
-        book.payments.join(dates, on="loan_id", how="inner")
-        .filter((pl.col("paid_on") > pl.col("since")) & (pl.col("paid_on") <= as_of))
-        .drop("since")
+    applied = book.payments.join(dates, on="loan_id", how="inner").filter(
+        (pl.col("paid_on") > pl.col("since")) & (pl.col("paid_on") <= as_of)
     )
+    return applied.drop("since"), None
 
 
 def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
