@@ -44,7 +44,7 @@ class Tonight:
     resting: Positions
     first_paid: np.ndarray  # per loan: the first day money arrives for it (_NEVER: none)
     last: date  # the day of the last run
-    paid_at: Positions  # each payment's loan
+    paid_at: Positions  # each payment's loan (its position in the table)
 
 
 def split(

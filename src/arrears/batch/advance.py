@@ -58,7 +58,7 @@ def _payments(
     """The payments dated first..last of the ledger's loans, in (loan, day, payment id) order:
     their ids, days and amounts; each loan's stretch of them goes into its row."""
     dated = pl.col("paid_on").is_between(first, last)
-    if book.payment_loans is not None:  # every payment is a loan's of the book
+    if book.payment_loans is not None:  # each payment's loan known (all are the book's)
         frame = book.payments.with_columns(pl.Series("li", book.payment_loans)).filter(dated)
     else:
         loan_ids = ledger.loans.get_column("loan_id")
