@@ -131,9 +131,10 @@ def main() -> None:
                 states[directory].put_back()
                 figures = night(code, args.loans, directory)
                 nights[side].append(figures["seconds"])
-                used = f", CPU {figures['cpu_seconds']:.3f} s" if "cpu_seconds" in figures else ""
-                if used:
+                used = ""
+                if "cpu_seconds" in figures:
                     cpu[side].append(figures["cpu_seconds"])
+                    used = f", CPU {figures['cpu_seconds']:.3f} s"
                 print(f"round {round_}: {side:<4} {figures['seconds']:.3f} s{used}", flush=True)
     finally:
         for stored in states.values():

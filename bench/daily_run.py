@@ -132,8 +132,8 @@ def timed_run(store: EngineStore, ctx: RunContext) -> dict[str, float]:
     store.save(frames, ctx.as_of, summary, AT)
     times["summary+save"] = time.perf_counter() - begun
     times["total"] = time.perf_counter() - started
-    # The night's CPU on both cores (the kernel's share: first touches of fresh memory): it
-    # varies less than the wall time from one run to the next on this shared machine.
+    # The night's CPU on both cores, and the kernel's share of it (first touches of fresh
+    # memory): a change that moves work between the cores shows here, not in the wall time.
     now = resource.getrusage(resource.RUSAGE_SELF)
     times["cpu"] = now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime
     times["system"] = now.ru_stime - used.ru_stime
