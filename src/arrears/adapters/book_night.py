@@ -19,12 +19,12 @@ import polars as pl
 
 from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
-from arrears.adapters.line_segments import TOTALLED, read_lines, tail_totals
+from arrears.adapters.line_segments import OWED_AHEAD, read_lines, totals_of
 from arrears.adapters.loan_table import STATIC, ChainTable, Positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
-from arrears.batch.grouped import distinct, sums_by_key
-from arrears.batch.ledger_arrays import day_number, day_numbers
+from arrears.batch.grouped import Ints, distinct, group_starts, mins_by_key, sums_by_key
+from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers
 from arrears.batch.stages import CASE_SCHEMA
 from arrears.domain.delinquency import BUCKET_EDGES
 
@@ -85,9 +85,9 @@ def worked_book(
     as_of: date,
 ) -> Worked:  # fmt: skip
     """The loans to work: each resting one brought to the day before its first event, with
-    its stored lines fallen due (and its tail too when money may reach it, or only the
-    tail's lines falling due when one does: _trim_tails); each rebuilt one from its contract
-    date, with its lines from the input."""
+    its stored lines fallen due (and its tail too when money may reach it or one of its lines
+    falls due: of those, only the lines tonight can change are worked, _trim_tails); each
+    rebuilt one from its contract date, with its lines from the input."""
     rows = table.rows(tonight.worked, WORKED)
     state = _days(rows.get_column("state_date"))
     today = day_number(as_of)
@@ -106,7 +106,8 @@ def worked_book(
     principal_days = rows.get_column("principal_days").to_numpy() + extra
     lines, owner = _lines(folder, rows, needs_tail)
     lines = runs_carried(lines, state[owner], rested[owner])
-    cut = _trim_tails(rows, lines, owner, needs_tail & ~money, principal_days, day, as_of)
+    money_in = _money_in(tonight, payments, rows, as_of)
+    cut = _trim_tails(rows, lines, owner, needs_tail, money_in, principal_days, day, as_of)
     lines, owner, partial, rest = cut.lines, cut.owner, cut.partial, cut.rest
     whole = (needs_tail & ~partial) | (rows.get_column("tail_rows").to_numpy() == 0)
     tail_row, tail_rows = cut.tail_row, cut.tail_rows
@@ -143,6 +144,16 @@ def worked_book(
     book = Book(loans, lines, payments.filter(pl.Series(kept)), owner, tonight.last,
                 payment_loans=paid[kept])  # fmt: skip
     return Worked(book, carried, whole, tail_row, tail_rows)
+
+
+def _money_in(tonight: Tonight, payments: pl.DataFrame, rows: pl.DataFrame, as_of: date) -> Ints:
+    """Per worked loan: the money the ledger may apply to it tonight (its credit and the
+    payments dated up to `as_of`)."""
+    paid = _worked_at(tonight.worked, tonight.paid_at)
+    taken = (paid >= 0) & (payments.get_column("paid_on") <= as_of).to_numpy()
+    money: Ints = rows.get_column("credit").to_numpy().copy()
+    np.add.at(money, paid[taken], payments.get_column("amount").to_numpy()[taken])
+    return money
 
 
 def _worked_at(worked: Positions, at: Positions) -> Positions:
@@ -208,20 +219,45 @@ class _Trimmed:
 
 def _trim_tails(
     rows: pl.DataFrame, lines: pl.DataFrame, owner: np.ndarray, trimmable: np.ndarray,
-    principal_days: np.ndarray, day: np.ndarray, as_of: date,
+    money: Ints, principal_days: np.ndarray, day: np.ndarray, as_of: date,
 ) -> _Trimmed:  # fmt: skip
-    """Of a loan whose tail was read for its lines falling due, with no money to apply
-    (`trimmable`), only the lines due by `as_of` are worked: the lines due after it stay where
-    they are, as the loan's shorter tail (nothing tonight can change them, so what they add
-    up to is taken from them now). Not so when the cap may hand back interest or fees paid
-    ahead: that credit is applied the same day, down to the lines after (`_no_refund`)."""
+    """Of a loan whose tail was read (`trimmable`), the tail's lines that nothing tonight can
+    change stay where they are, as the loan's shorter tail (what they add up to is taken from
+    them now): those due after `as_of` that its `money` (credit and payments) cannot reach.
+    Money pays down the lines oldest due first (ledger_kernel._pay), so it stops within the
+    lines whose sum owed covers it: counted as low as it can come (a line fallen due by then
+    at its principal alone, which no cap cuts; one due later at all it owes, which nothing
+    changes before it falls due), the lines after those cannot be reached. Not so when the
+    cap may hand back interest or fees paid ahead: that credit is applied the same day, down
+    to the lines after (`_no_refund`)."""
     today = day_number(as_of)
     due = lines.get_column("due_date").to_physical().cast(pl.Int64).to_numpy()
     keep = trimmable & _no_refund(rows, lines, owner, due, principal_days, day, today)
-    later = keep[owner] & (due > today)
+    starts = group_starts(owner)  # each loan's lines are together (_lines)
+    first = np.repeat(starts, np.diff(np.append(starts, owner.size)))
+    from_tail = np.arange(owner.size) - first >= rows.get_column("seg_rows").to_numpy()[owner]
+    c = lines.select(
+        (pl.col("principal_due") - pl.col("paid_principal")).alias("principal"),
+        OWED_AHEAD.alias("owed"),
+        (pl.col("penalty_charged") - pl.col("paid_penalty")).alias("penalty"),
+    )
+    principal, owed, penalty = (c.to_series(i).to_numpy() for i in range(3))
+    least = np.maximum(np.where(due <= today, principal, owed), 0)
+    owed_before = np.cumsum(least) - least
+    owed_before -= owed_before[first]
+    later = keep[owner] & from_tail & (due > today) & (owed_before >= money[owner])
     left = np.bincount(owner[later], minlength=rows.height)
-    rest = tail_totals(lines.select(TOTALLED).filter(pl.Series(later)), owner[later],
-                       rows.height, as_of)  # fmt: skip
+    rest = totals_of(owner[later], due[later], principal[later], penalty[later], owed[later],
+                     rows.height)  # fmt: skip
+    # A line not yet due that stays with those fallen due (money reached it) and was paid
+    # ahead: when it falls due, the cap may hand part of that back as credit, which pays
+    # down into the tail. The tail is read again that day, as it would be were the line in
+    # it (worked_book reads a tail on its first due date).
+    ahead = ~later & (due > today)
+    first_ahead = mins_by_key(owner[ahead], due[ahead], rows.height, _NEVER)
+    rest["tail_first_due"] = dates_of(
+        np.minimum(day_numbers(rest["tail_first_due"], _NEVER), first_ahead), _NEVER
+    )
     tail_row = rows.get_column("tail_row").to_numpy()
     tail_rows = rows.get_column("tail_rows").to_numpy()
     partial = left > 0

@@ -82,9 +82,12 @@ def place_segment(
     return lines[order], spans
 
 
-# The columns tail_totals reads.
-TOTALLED = ("due_date", "principal_due", "paid_principal", "interest_due", "paid_interest",
-            "fee_due", "paid_fees", "penalty_charged", "paid_penalty")  # fmt: skip
+# What a line not yet due owes (its interest and fees as scheduled: none is charged yet).
+OWED_AHEAD = (
+    pl.col("principal_due") - pl.col("paid_principal") + pl.col("interest_due")
+    - pl.col("paid_interest") + pl.col("fee_due") - pl.col("paid_fees")
+    + pl.col("penalty_charged") - pl.col("paid_penalty")
+)  # fmt: skip
 
 
 def tail_totals(
@@ -92,36 +95,42 @@ def tail_totals(
 ) -> dict[str, pl.Series]:
     """What each loan's active lines not yet due add up to (book.TAIL_SCHEMA), per loan
     position (`li`: each line's; a loan without such lines: 0, False and no dates)."""
-    owed = (
-        pl.col("principal_due") - pl.col("paid_principal") + pl.col("interest_due")
-        - pl.col("paid_interest") + pl.col("fee_due") - pl.col("paid_fees")
-        + pl.col("penalty_charged") - pl.col("paid_penalty")
-    )  # fmt: skip
     c = active.select(
         (pl.col("due_date") > as_of).alias("future"),
         pl.col("due_date").to_physical().cast(pl.Int64).alias("due"),
         (pl.col("principal_due") - pl.col("paid_principal")).alias("principal"),
         (pl.col("penalty_charged") - pl.col("paid_penalty")).alias("penalty"),
-        (owed > 0).alias("owed"),
+        OWED_AHEAD.alias("owed"),
     )
     n = {name: c.get_column(name).to_numpy() for name in c.columns}
     future = n["future"]
-    keys = li[future]
+    return totals_of(li[future], n["due"][future], n["principal"][future],
+                     n["penalty"][future], n["owed"][future], loans)  # fmt: skip
+
+
+def totals_of(
+    keys: np.ndarray, due: Ints, principal: Ints, penalty: Ints, owed: Ints, loans: int
+) -> dict[str, pl.Series]:
+    """book.TAIL_SCHEMA per loan position 0..loans-1 of lines not yet due (`keys`: each
+    line's loan, grouped; `due` as day numbers, and what each still owes)."""
+
+    starts = group_starts(keys)
 
     def total(values: np.ndarray) -> np.ndarray:
-        return sums_by_key(keys, values[future].astype(np.int64), loans)
+        return sums_by_key(keys, values.astype(np.int64), loans, starts)
 
     def least(where: np.ndarray) -> pl.Series:
-        days = mins_by_key(keys, np.where(where, n["due"], _NEVER)[future], loans, _NEVER)
+        days = mins_by_key(keys, np.where(where, due, _NEVER), loans, _NEVER, starts)
         series = pl.Series(days, dtype=pl.Int64)
         return series.set(series == _NEVER, None).cast(pl.Int32).cast(pl.Date)
 
+    owing = owed > 0
     return {
-        "tail_principal": pl.Series(total(n["principal"])),
-        "tail_penalty": pl.Series(total(n["penalty"])),
-        "tail_open": pl.Series(total(n["owed"]) > 0),
-        "tail_next_due": least(n["owed"]),
-        "tail_first_due": least(np.ones(future.size, dtype=np.bool_)),
+        "tail_principal": pl.Series(total(principal)),
+        "tail_penalty": pl.Series(total(penalty)),
+        "tail_open": pl.Series(total(owing) > 0),
+        "tail_next_due": least(owing),
+        "tail_first_due": least(np.ones(keys.size, dtype=np.bool_)),
     }
 
 

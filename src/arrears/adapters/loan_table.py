@@ -40,7 +40,9 @@ DYNAMIC = pl.Schema({
     "credit": pl.Int64(),
     **SUMMARY_SCHEMA, "summary_day": pl.Date(),
     **CASE,
-    "segment": _CATEGORY,  # the run folder holding the loan's active lines fallen due
+    # The run folder holding the loan's active lines fallen due (and, when its tail stayed in
+    # place, the lines not yet due it worked that night: those its money reached).
+    "segment": _CATEGORY,
     "seg_row": pl.Int64(), "seg_rows": pl.Int64(),  # where in that folder's segment
     # Its lines not yet due when last written (book.TAIL_SCHEMA: what they add up to), read
     # again only when one falls due or money arrives; often right after the others.

@@ -495,8 +495,8 @@ class ParquetEngineStore:
     ) -> pl.DataFrame:
         """Worked loans' rows with where their active lines now are (tonight's segment: those
         fallen due, then the tail of those all of whose lines were loaded; the others' tails
-        stay where they were), and since when their settled lines count (tonight, for loans
-        built afresh: `fresh`)."""
+        stay where they were, their lines worked tonight all counted with those fallen due),
+        and since when their settled lines count (tonight, for loans built afresh: `fresh`)."""
         whole = pl.Series(night.whole)
         kept = (
             night.table.rows(night.at, ["lines_since", "tail_segment"])
@@ -518,9 +518,12 @@ class ParquetEngineStore:
             return pl.Series(column, spans[column])
 
         new_tail = placed("tail_rows")
+        # A loan whose tail stays where it was keeps the lines not yet due it worked tonight
+        # (those the day's money reached) with those fallen due: placed right after them.
+        head = pl.lit(placed("seg_rows")) + pl.when(whole).then(0).otherwise(new_tail)
         return rows.with_columns(
-            pl.when(placed("seg_rows") > 0).then(pl.lit(name)).otherwise(None).alias("segment"),
-            placed("seg_row"), placed("seg_rows"),
+            pl.when(head > 0).then(pl.lit(name)).otherwise(None).alias("segment"),
+            placed("seg_row"), head.alias("seg_rows"),
             pl.when(whole).then(pl.when(new_tail > 0).then(pl.lit(name)))
             .otherwise(was("tail_segment").cast(pl.String)).alias("tail_segment"),
             pl.when(whole).then(placed("tail_row")).otherwise(was("tail_row")).alias("tail_row"),

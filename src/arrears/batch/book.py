@@ -77,7 +77,9 @@ TAIL_SCHEMA = pl.Schema(
         "tail_penalty": pl.Int64,  # penalty still owed on them
         "tail_open": pl.Boolean,  # whether any of them still owes anything
         "tail_next_due": pl.Date,  # the first due date among those still owing
-        "tail_first_due": pl.Date,  # the first due date among them all
+        # The first due date among them all, or earlier, the first of the lines not yet due
+        # worked without them (a prepaid one falling due may hand credit down to them).
+        "tail_first_due": pl.Date,
     }
 )
 
