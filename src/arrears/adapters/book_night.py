@@ -319,10 +319,16 @@ def _lines(
                         pl.col("seg_rows").alias("count")).with_row_index("key")  # fmt: skip
     tails = rows.select(pl.col("tail_segment").alias("segment"), pl.col("tail_row").alias("first"),
                         pl.col("tail_rows").alias("count")).with_row_index("key")  # fmt: skip
+    # Side by side, or one of the two empty (a loan whose tail has no lines left, whose
+    # tail segment is none: taken apart, its lines were put together again for nothing).
     along = (
-        (tails.get_column("segment") == heads.get_column("segment")).fill_null(False)
-        & (tails.get_column("first") == heads.get_column("first") + heads.get_column("count"))
-    ).to_numpy() | (heads.get_column("count").to_numpy() == 0)
+        (
+            (tails.get_column("segment") == heads.get_column("segment")).fill_null(False)
+            & (tails.get_column("first") == heads.get_column("first") + heads.get_column("count"))
+        ).to_numpy()
+        | (heads.get_column("count").to_numpy() == 0)
+        | (tails.get_column("count").to_numpy() == 0)
+    )
     joined = needs_tail & along  # one stretch: head and tail side by side (or no head)
     apart = needs_tail & ~along
     first = np.where(
