@@ -154,6 +154,9 @@ def a_payments_part(book: ParquetEngineStore, rows: dict[str, list[Any]]) -> Non
          "column 'amount' is String, expected Int64"),
         ({"payment_id": ["P1"], "loan_id": ["NOT-A-LOAN"], "amount": [100], "paid_on": [AS_OF]},
          r"payments for loans not in the book: P1 \(loan NOT-A-LOAN\)"),
+        ({"payment_id": ["P1", "P2", "P3"], "loan_id": ["L00000001"] * 3,
+          "amount": pl.Series([0, -100, None], dtype=pl.Int64), "paid_on": [AS_OF] * 3},
+         r"payments of no amount above zero \(in fen\): P1 \(0\), P2 \(-100\), P3 \(None\)"),
     ],
 )  # fmt: skip
 def test_a_bad_payments_part_is_refused_by_name_and_nothing_is_written(
@@ -165,6 +168,18 @@ def test_a_bad_payments_part_is_refused_by_name_and_nothing_is_written(
         run(book, AS_OF)
     assert book.folder.runs() == before
     assert sorted(p.name for p in book.folder.state.iterdir() if p.name.startswith(".tmp")) == []
+
+
+def test_a_book_read_whole_refuses_a_payment_of_nothing(tmp_path: Path) -> None:
+    payments = TABLES["payments"]
+    nothing = payments.head(1).with_columns(pl.lit(0, pl.Int64).alias("amount"),
+                                            pl.lit("NOTHING").alias("payment_id"))  # fmt: skip
+    store = ParquetEngineStore(write_book(
+        {**TABLES, "payments": pl.concat([payments, nothing])}, tmp_path / "book"
+    ))  # fmt: skip
+    with pytest.raises(book_folder.BookFolderError, match=r"NOTHING \(0\)"):
+        run(store, YESTERDAY)
+    assert store.folder.runs() == []
 
 
 def clean_run(tmp_path: Path) -> ParquetEngineStore:

@@ -264,7 +264,7 @@ class ParquetEngineStore:
             if (frame := self.folder.read_input(name, schema)) is not None
         }
         paid = inputs["payments"].get_column("loan_id")
-        _refuse_unknown_loans(
+        _refuse_bad_payments(
             inputs["payments"], positions(inputs["loans"].get_column("loan_id"), paid)
         )
         state = full_state(self.folder, previous) if previous is not None else {}
@@ -296,7 +296,7 @@ class ParquetEngineStore:
             promised = pool.submit(self._promises, previous)
             payments = self._new_payments(previous, prints, as_of)
             paid_at = positions(table.get_column("loan_id"), payments.get_column("loan_id"))
-            _refuse_unknown_loans(payments, paid_at)
+            _refuse_bad_payments(payments, paid_at)
             tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of)
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
             worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
@@ -590,9 +590,11 @@ class ParquetEngineStore:
         return typed(plans.select(list(DONE_SCHEMA)).collect(), DONE_SCHEMA)
 
 
-def _refuse_unknown_loans(payments: pl.DataFrame, paid_at: Positions) -> None:
+def _refuse_bad_payments(payments: pl.DataFrame, paid_at: Positions) -> None:
     """Money for a loan the book does not have is refused, not dropped (CONTRACT.md: a
-    payment names a known loan). `paid_at`: each payment's loan position, looked up by
+    payment names a known loan), and so is a payment of no amount, none or less (the domain
+    refuses it too: evaluation.evaluate_loan; the night's trim of a loan's tail counts on
+    money paying lines down, never up). `paid_at`: each payment's loan position, looked up by
     bisection among the sorted loan ids (not hashed: a night's payments are few, the book's
     loans many); -1 when the book has no such loan."""
     unknown = payments.filter(pl.Series(paid_at < 0))
@@ -601,6 +603,14 @@ def _refuse_unknown_loans(payments: pl.DataFrame, paid_at: Positions) -> None:
                           unknown.select("payment_id", "loan_id").head(5).iter_rows())  # fmt: skip
         more = f" and {unknown.height - 5} more" if unknown.height > 5 else ""
         raise BookFolderError(f"input payments: payments for loans not in the book: {shown}{more}")
+    empty = payments.filter(pl.col("amount").is_null() | (pl.col("amount") <= 0))
+    if empty.height:
+        shown = ", ".join(f"{p} ({amount})" for p, amount in
+                          empty.select("payment_id", "amount").head(5).iter_rows())  # fmt: skip
+        more = f" and {empty.height - 5} more" if empty.height > 5 else ""
+        raise BookFolderError(
+            f"input payments: payments of no amount above zero (in fen): {shown}{more}"
+        )
 
 
 def _write_lines(
