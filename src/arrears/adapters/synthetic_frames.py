@@ -163,7 +163,12 @@ def _attempts(
     rng: np.random.Generator, loans: pl.DataFrame, borrowers: pl.DataFrame, as_of: date
 ) -> pl.DataFrame:
     """Calls and SMS of the last month to the borrowers of loans that are paid late or not."""
-    troubled = loans.filter(pl.col("behaviour") != "prompt").select("borrower_id").unique()
+    # In borrower order: each draw below goes to the same borrower for the same seed (a
+    # hashed unique's order changes from one process to the next).
+    troubled = (
+        loans.filter(pl.col("behaviour") != "prompt").select("borrower_id").unique()
+        .sort("borrower_id")
+    )  # fmt: skip
     counts = rng.integers(0, 6, troubled.height)
     rows = troubled.with_columns(pl.Series("times", counts)).filter(pl.col("times") > 0)
     rows = rows.with_columns(pl.int_ranges(0, pl.col("times")).alias("k")).explode("k")
@@ -172,7 +177,8 @@ def _attempts(
     # 01:00–12:00 UTC is 09:00–20:00 in Beijing: inside the lawful hours.
     seconds = rng.integers(1 * 3600, 12 * 3600, n) + rng.integers(1, 31, n) * -86_400
     start = pl.lit(as_of).cast(pl.Datetime("us", "UTC"))
-    return rows.join(borrowers.select("borrower_id", "phone"), on="borrower_id").select(
+    phones = borrowers.select("borrower_id", "phone")
+    return rows.join(phones, on="borrower_id", maintain_order="left").select(
         "borrower_id",
         pl.lit(None, pl.String).alias("contact_id"),
         pl.when(call).then(pl.lit("call")).otherwise(pl.lit("sms")).alias("channel"),
