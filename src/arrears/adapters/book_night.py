@@ -106,7 +106,11 @@ def worked_book(
     principal_days = rows.get_column("principal_days").to_numpy() + extra
     lines, owner = _lines(folder, rows, needs_tail)
     lines = runs_carried(lines, state[owner], rested[owner])
-    money_in = _money_in(tonight, payments, rows, as_of)
+    # Each payment's worked loan (-1: another's), and those applied tonight.
+    paid = _worked_at(tonight.worked, tonight.paid_at)
+    kept = (paid >= 0) & (payments.get_column("paid_on") <= as_of).to_numpy()
+    money_in = rows.get_column("credit").to_numpy().copy()  # what the ledger may apply
+    np.add.at(money_in, paid[kept], payments.get_column("amount").to_numpy()[kept])
     cut = _trim_tails(rows, lines, owner, needs_tail, money_in, principal_days, day, as_of)
     lines, owner, partial, rest = cut.lines, cut.owner, cut.partial, cut.rest
     whole = (needs_tail & ~partial) | (rows.get_column("tail_rows").to_numpy() == 0)
@@ -139,21 +143,9 @@ def worked_book(
         return Worked(book, carried, whole, tail_row, tail_rows)
     # No loan rebuilt: the rows are in the book's order, so each line's loan is its row, and
     # each payment's the worked loan at its position in the table.
-    paid = _worked_at(tonight.worked, tonight.paid_at)
-    kept = (paid >= 0) & (payments.get_column("paid_on") <= as_of).to_numpy()
     book = Book(loans, lines, payments.filter(pl.Series(kept)), owner, tonight.last,
                 payment_loans=paid[kept])  # fmt: skip
     return Worked(book, carried, whole, tail_row, tail_rows)
-
-
-def _money_in(tonight: Tonight, payments: pl.DataFrame, rows: pl.DataFrame, as_of: date) -> Ints:
-    """Per worked loan: the money the ledger may apply to it tonight (its credit and the
-    payments dated up to `as_of`)."""
-    paid = _worked_at(tonight.worked, tonight.paid_at)
-    taken = (paid >= 0) & (payments.get_column("paid_on") <= as_of).to_numpy()
-    money: Ints = rows.get_column("credit").to_numpy().copy()
-    np.add.at(money, paid[taken], payments.get_column("amount").to_numpy()[taken])
-    return money
 
 
 def _worked_at(worked: Positions, at: Positions) -> Positions:

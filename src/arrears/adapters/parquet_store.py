@@ -599,18 +599,20 @@ def _refuse_bad_payments(payments: pl.DataFrame, paid_at: Positions) -> None:
     loans many); -1 when the book has no such loan."""
     unknown = payments.filter(pl.Series(paid_at < 0))
     if unknown.height:
-        shown = ", ".join(f"{p} (loan {loan})" for p, loan in
-                          unknown.select("payment_id", "loan_id").head(5).iter_rows())  # fmt: skip
-        more = f" and {unknown.height - 5} more" if unknown.height > 5 else ""
-        raise BookFolderError(f"input payments: payments for loans not in the book: {shown}{more}")
+        shown = _listed(unknown.select("payment_id", pl.format("(loan {})", "loan_id")))
+        raise BookFolderError(f"input payments: payments for loans not in the book: {shown}")
     empty = payments.filter(pl.col("amount").is_null() | (pl.col("amount") <= 0))
     if empty.height:
-        shown = ", ".join(f"{p} ({amount})" for p, amount in
-                          empty.select("payment_id", "amount").head(5).iter_rows())  # fmt: skip
-        more = f" and {empty.height - 5} more" if empty.height > 5 else ""
-        raise BookFolderError(
-            f"input payments: payments of no amount above zero (in fen): {shown}{more}"
-        )
+        shown = _listed(empty.select(
+            "payment_id", pl.format("({})", pl.col("amount").cast(pl.String).fill_null("None"))
+        ))  # fmt: skip
+        raise BookFolderError(f"input payments: payments of no amount above zero (in fen): {shown}")
+
+
+def _listed(rows: pl.DataFrame) -> str:
+    """The first five rows (an id and what is wrong with it) as text, and how many more."""
+    shown = ", ".join(f"{name} {what}" for name, what in rows.head(5).iter_rows())
+    return shown + (f" and {rows.height - 5} more" if rows.height > 5 else "")
 
 
 def _write_lines(
