@@ -61,6 +61,7 @@ Positions = npt.NDArray[np.int64]
 # decoding all 52 columns of a million rows took the bench night's peak memory to 1.43 GB,
 # against 1.22 GB for these and the columns used of the worked rows (docs/PERFORMANCE.md).
 OWNERS = ("loan_id", "borrower_id", "product", "grace_days")  # and the bucket's grace
+_IDS = ("loan_id", "borrower_id")
 # A resting loan's last summary tells its bucket and penalty on the night (`oldest`,
 # `daily_penalty`): the run's summary counts them.
 EVERY_LOAN = ("wake_on", "oldest", "daily_penalty", *CASE, "segment", "tail_segment")
@@ -134,6 +135,10 @@ def read_chain(state: Path, chain: Sequence[str]) -> ChainTable:
     OWNERS and EVERY_LOAN columns read, the others read when asked for."""
     parts = part_files(state / chain[0] / TABLE)
     every = _read(parts, [*OWNERS, *EVERY_LOAN])
+    # The ids in one chunk each (the base's row groups come as as many chunks): a gather or
+    # bisection over many chunks copies them into one first, and a night does several (the
+    # payments' loans, the worked rows, the cases with treatments due).
+    every = every.with_columns(every.get_column(name).rechunk() for name in _IDS)
     latest = np.full(every.height, -1, dtype=np.int64)
     if len(chain) == 1:
         laid = pl.DataFrame(schema={"at": pl.UInt32, **DYNAMIC})
