@@ -1,4 +1,5 @@
-"""What a night tells the run summary of the loans it leaves resting (book_night.stored)."""
+"""Which loans a night works (book_night.split), and what it tells the run summary of those it
+leaves resting (book_night.stored)."""
 
 from datetime import date, timedelta
 
@@ -7,7 +8,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arrears.adapters.book_night import Tonight, stored
+from arrears.adapters.book_night import Tonight, split, stored
+from arrears.batch.ledger_arrays import day_number
 from arrears.domain.delinquency import BUCKETS, bucket_for
 
 AS_OF = date(2025, 11, 18)
@@ -40,8 +42,7 @@ def test_a_resting_loan_tells_its_bucket_and_the_penalty_of_its_resting_days(
     worked, rebuilt = np.flatnonzero(kinds == "worked"), np.flatnonzero(kinds == "rebuilt")
     carried = worked * 7  # what worked_book found each worked loan's resting days added
     none = np.zeros(0, dtype=np.int64)  # no payments
-    tonight = Tonight(worked, rebuilt, np.flatnonzero(kinds == "resting"),
-                      np.zeros(len(rows), dtype=np.int64), LAST, none)  # fmt: skip
+    tonight = Tonight(worked, rebuilt, np.zeros(worked.size, dtype=np.int64), LAST, none)
     got = stored(table, tonight, carried, AS_OF)
     for i, (kind, back, grace, daily) in enumerate(rows):
         row = got.row(i, named=True)
@@ -52,3 +53,23 @@ def test_a_resting_loan_tells_its_bucket_and_the_penalty_of_its_resting_days(
             assert row["bucket"] is None
         expected = {"worked": i * 7, "rebuilt": 0, "resting": daily * 3}[kind]
         assert row["rested_penalty"] == expected
+
+
+def test_a_night_works_the_loans_woken_or_paid_and_rebuilds_those_paid_back_dated() -> None:
+    today, last = AS_OF, LAST
+    table = pl.DataFrame({
+        "loan_id": [f"L{i}" for i in range(6)],
+        "wake_on": [today, None, today + timedelta(days=3), today - timedelta(days=2), None,
+                    today + timedelta(days=1)],
+    }, schema_overrides={"wake_on": pl.Date})  # fmt: skip
+    payments = pl.DataFrame({
+        "payment_id": ["P1", "P2", "P3", "P4", "P5", "P6"],
+        "paid_on": [today, last, today, today, last + timedelta(days=1), today],
+    })  # fmt: skip
+    paid_at = np.array([1, 2, 2, 3, 3, 5])
+    tonight = split(table, payments, paid_at, last, today)
+    assert tonight.worked.tolist() == [0, 1, 3, 5]  # woken by their day, or by money
+    assert tonight.rebuilt.tolist() == [2]  # money dated on or before the last run
+    never = int(np.iinfo(np.int32).max)  # no money for the loan tonight
+    first = [never, *(day_number(d) for d in (today, last + timedelta(days=1), today))]
+    assert tonight.first_paid.tolist() == first  # per worked loan, its earliest payment

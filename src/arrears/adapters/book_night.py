@@ -37,12 +37,11 @@ _TEXTS = ("product", "cap_rule", "cap_source")
 
 @dataclass(frozen=True)
 class Tonight:
-    """Tonight's split of the loan table: positions worked, rebuilt, resting."""
+    """Tonight's split of the loan table: the positions worked and rebuilt (the others rest)."""
 
     worked: Positions  # brought forward from their stored state and lines
     rebuilt: Positions  # rebuilt from their contract date
-    resting: Positions
-    first_paid: np.ndarray  # per loan: the first day money arrives for it (_NEVER: none)
+    first_paid: np.ndarray  # per worked loan: the first day money arrives for it (_NEVER: none)
     last: date  # the day of the last run
     paid_at: Positions  # each payment's loan (its position in the table)
 
@@ -51,20 +50,22 @@ def split(
     table: pl.DataFrame, payments: pl.DataFrame, paid_at: Positions, last: date, as_of: date
 ) -> Tonight:
     """Which loans tonight works; `payments` are those not yet applied (dated after `last`,
-    the last run, or arrived since it dated before), `paid_at` their loans' positions."""
+    the last run, or arrived since it dated before), `paid_at` their loans' positions. Only
+    a flag is made for each of the million loans; days and positions for the few worked
+    (each array of a million numbers is memory a fresh process faults in)."""
     day = payments.get_column("paid_on").to_physical().cast(pl.Int64).to_numpy()
     late = day <= day_number(last)
     rebuilt = distinct(paid_at[late])
-    first_paid = np.full(table.height, _NEVER, dtype=np.int64)
-    np.minimum.at(first_paid, paid_at[~late], day[~late])
-    wake = _days(table.get_column("wake_on"))
-    woken = (wake <= day_number(as_of)) | (first_paid <= day_number(as_of))
-    woken[rebuilt] = True
-    plain = woken.copy()
-    plain[rebuilt] = False
-    return Tonight(
-        np.flatnonzero(plain), rebuilt, np.flatnonzero(~woken), first_paid, last, paid_at
-    )
+    paid = ~late & (day <= day_number(as_of))
+    woken = (table.get_column("wake_on") <= as_of).fill_null(False).to_numpy()
+    woken[paid_at[paid]] = True
+    woken[rebuilt] = False
+    worked = np.flatnonzero(woken)
+    first_paid = np.full(worked.size, _NEVER, dtype=np.int64)
+    mine = _worked_at(worked, paid_at)
+    held = ~late & (mine >= 0)  # (a rebuilt loan is given every payment it has)
+    np.minimum.at(first_paid, mine[held], day[held])
+    return Tonight(worked, rebuilt, first_paid, last, paid_at)
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def worked_book(
     rows = table.rows(tonight.worked, WORKED)
     state = _days(rows.get_column("state_date"))
     today = day_number(as_of)
-    first_paid = tonight.first_paid[tonight.worked]
+    first_paid = tonight.first_paid
     event = np.minimum.reduce([_days(rows.get_column("wake_on")), first_paid,
                                np.full(rows.height, today)])  # fmt: skip
     day = np.maximum(state, event - 1)

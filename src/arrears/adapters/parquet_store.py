@@ -597,12 +597,13 @@ def _refuse_bad_payments(payments: pl.DataFrame, paid_at: Positions) -> None:
     money paying lines down, never up). `paid_at`: each payment's loan position, looked up by
     bisection among the sorted loan ids (not hashed: a night's payments are few, the book's
     loans many); -1 when the book has no such loan."""
-    unknown = payments.filter(pl.Series(paid_at < 0))
-    if unknown.height:
+    if (paid_at < 0).any():
+        unknown = payments.filter(pl.Series(paid_at < 0))
         shown = _listed(unknown.select("payment_id", pl.format("(loan {})", "loan_id")))
         raise BookFolderError(f"input payments: payments for loans not in the book: {shown}")
-    empty = payments.filter(pl.col("amount").is_null() | (pl.col("amount") <= 0))
-    if empty.height:
+    amount = payments.get_column("amount")
+    if amount.null_count() or (amount <= 0).any():
+        empty = payments.filter(pl.col("amount").is_null() | (pl.col("amount") <= 0))
         shown = _listed(empty.select(
             "payment_id", pl.format("({})", pl.col("amount").cast(pl.String).fill_null("None"))
         ))  # fmt: skip
