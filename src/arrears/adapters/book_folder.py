@@ -225,7 +225,7 @@ def read_rows(
     )
     # The list of rows first: Polars' predicate pushdown keeps the conjuncts in a map keyed by
     # their hash and rehashes those already in it as the map grows; this one hashes each of
-    # its row numbers on the way (the lines of a bench night: about 25 ms less read so).
+    # its row numbers on the way (a bench night's lines read: 0.138 -> 0.120 s so).
     return scan.filter(pl.col(_ROW).is_in(wanted) & within).drop(_ROW).collect()
 
 
