@@ -70,6 +70,7 @@ def test_a_night_works_the_loans_woken_or_paid_and_rebuilds_those_paid_back_date
     tonight = split(table, payments, paid_at, last, today)
     assert tonight.worked.tolist() == [0, 1, 3, 5]  # woken by their day, or by money
     assert tonight.rebuilt.tolist() == [2]  # money dated on or before the last run
+    assert tonight.paid_worked.tolist() == [1, -1, -1, 2, 2, 3]  # each payment's worked loan
     never = int(np.iinfo(np.int32).max)  # no money for the loan tonight
     first = [never, *(day_number(d) for d in (today, last + timedelta(days=1), today))]
     assert tonight.first_paid.tolist() == first  # per worked loan, its earliest payment

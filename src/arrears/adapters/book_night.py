@@ -43,7 +43,7 @@ class Tonight:
     rebuilt: Positions  # rebuilt from their contract date
     first_paid: np.ndarray  # per worked loan: the first day money arrives for it (_NEVER: none)
     last: date  # the day of the last run
-    paid_at: Positions  # each payment's loan (its position in the table)
+    paid_worked: Positions  # each payment's loan among `worked` (-1: not worked tonight)
 
 
 def split(
@@ -65,7 +65,7 @@ def split(
     mine = _worked_at(worked, paid_at)
     held = ~late & (mine >= 0)  # (a rebuilt loan is given every payment it has)
     np.minimum.at(first_paid, mine[held], day[held])
-    return Tonight(worked, rebuilt, first_paid, last, paid_at)
+    return Tonight(worked, rebuilt, first_paid, last, mine)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def worked_book(
     lines, owner = _lines(folder, rows, needs_tail)
     lines = runs_carried(lines, state[owner], rested[owner])
     # Each payment's worked loan (-1: another's), and those applied tonight.
-    paid = _worked_at(tonight.worked, tonight.paid_at)
+    paid = tonight.paid_worked
     kept = (paid >= 0) & (payments.get_column("paid_on") <= as_of).to_numpy()
     money_in = rows.get_column("credit").to_numpy().copy()  # what the ledger may apply
     np.add.at(money_in, paid[kept], payments.get_column("amount").to_numpy()[kept])
