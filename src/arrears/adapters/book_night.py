@@ -17,13 +17,14 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
+from arrears.adapters import tail_kernel
 from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
-from arrears.adapters.line_segments import OWED_AHEAD, read_lines, totals_of
+from arrears.adapters.line_segments import read_lines
 from arrears.adapters.loan_table import STATIC, ChainTable, Positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
-from arrears.batch.grouped import Ints, distinct, group_starts, mins_by_key, sums_by_key
+from arrears.batch.grouped import Ints, distinct
 from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers
 from arrears.batch.stages import CASE_SCHEMA
 from arrears.domain.delinquency import BUCKET_EDGES
@@ -222,77 +223,46 @@ def _trim_tails(
     at its principal alone, which no cap cuts; one due later at all it owes, which nothing
     changes before it falls due), the lines after those cannot be reached. Not so when the
     cap may hand back interest or fees paid ahead: that credit is applied the same day, down
-    to the lines after (`_no_refund`)."""
-    today = day_number(as_of)
-    due = lines.get_column("due_date").to_physical().cast(pl.Int64).to_numpy()
-    keep = trimmable & _no_refund(rows, lines, owner, due, principal_days, day, today)
-    starts = group_starts(owner)  # each loan's lines are together (_lines)
-    first = np.repeat(starts, np.diff(np.append(starts, owner.size)))
-    from_tail = np.arange(owner.size) - first >= rows.get_column("seg_rows").to_numpy()[owner]
-    c = lines.select(
-        (pl.col("principal_due") - pl.col("paid_principal")).alias("principal"),
-        OWED_AHEAD.alias("owed"),
-        (pl.col("penalty_charged") - pl.col("paid_penalty")).alias("penalty"),
-    )
-    principal, owed, penalty = (c.to_series(i).to_numpy() for i in range(3))
-    least = np.maximum(np.where(due <= today, principal, owed), 0)
-    owed_before = np.cumsum(least) - least
-    owed_before -= owed_before[first]
-    later = keep[owner] & from_tail & (due > today) & (owed_before >= money[owner])
-    left = np.bincount(owner[later], minlength=rows.height)
-    rest = totals_of(owner[later], due[later], principal[later], penalty[later], owed[later],
-                     rows.height)  # fmt: skip
-    # A line not yet due that stays with those fallen due (money reached it) and was paid
-    # ahead: when it falls due, the cap may hand part of that back as credit, which pays
-    # down into the tail. The tail is read again that day, as it would be were the line in
-    # it (worked_book reads a tail on its first due date).
-    ahead = ~later & (due > today)
-    first_ahead = mins_by_key(owner[ahead], due[ahead], rows.height, _NEVER)
-    rest["tail_first_due"] = dates_of(
-        np.minimum(day_numbers(rest["tail_first_due"], _NEVER), first_ahead), _NEVER
-    )
+    to the lines after (tail_kernel._no_refund).
+
+    A line not yet due that stays with those fallen due (money reached it) and was paid
+    ahead: when it falls due, the cap may hand part of that back as credit, which pays down
+    into the tail. The tail is read again that day (its `tail_first_due`), as it would be
+    were the line in it (worked_book reads a tail on its first due date)."""
+    matrix = lines.select(
+        pl.col(name).to_physical().cast(pl.Int64) for name in tail_kernel.LINE_COLUMNS
+    ).to_numpy()
+    # An uncapped loan fits whatever its allowance: its fills only keep the division defined.
+    cap = [rows.get_column(name).fill_null(fill).to_numpy()
+           for name, fill in (("cap_num", 0), ("cap_den", 1), ("day_count", 365))]  # fmt: skip
+    room = cap_allowance(principal_days, *cap) - rows.get_column("charged").to_numpy()
+    loans = np.column_stack([
+        trimmable, day, money, rows.get_column("seg_rows").to_numpy(),
+        rows.get_column("late_fee").fill_null(0).to_numpy(), room,
+        rows.get_column("cap_num").is_not_null().to_numpy(),
+    ]).astype(np.int64)  # fmt: skip
+    later = np.empty(owner.size, dtype=np.bool_)
+    out = np.empty((rows.height, len(tail_kernel.RESULT)), dtype=np.int64)
+    tail_kernel.trim_tails(owner, matrix, loans, day_number(as_of), later, out)
+    rest = {
+        "tail_principal": pl.Series(out[:, tail_kernel.PRINCIPAL]),
+        "tail_penalty": pl.Series(out[:, tail_kernel.PENALTY]),
+        "tail_open": pl.Series(out[:, tail_kernel.OPEN] > 0),
+        "tail_next_due": dates_of(out[:, tail_kernel.NEXT_DUE], _NEVER),
+        "tail_first_due": dates_of(out[:, tail_kernel.FIRST_DUE], _NEVER),
+    }
+    left = out[:, tail_kernel.LEFT]
     tail_row = rows.get_column("tail_row").to_numpy()
     tail_rows = rows.get_column("tail_rows").to_numpy()
     partial = left > 0
+    kept = ~later
     return _Trimmed(
-        lines.filter(pl.Series(~later)), owner[~later], partial, rest,
+        lines.filter(pl.Series(kept)), owner[kept], partial, rest,
         np.where(partial, tail_row + tail_rows - left, tail_row),
         np.where(partial, left, tail_rows),
     )  # fmt: skip
 
 
-def _no_refund(
-    rows: pl.DataFrame, lines: pl.DataFrame, owner: np.ndarray, due: np.ndarray,
-    principal_days: np.ndarray, day: np.ndarray, today: int,
-) -> np.ndarray:  # fmt: skip
-    """Per loan: whether no interest or fee paid ahead can come back as credit tonight. The
-    cap hands it back when it cuts the charge of a line paid ahead as that line falls due
-    (ledger_kernel._open): not for a loan with no such line, nor for one stepped over today
-    only whose opening charges today (at most: the interest and fees falling due, and the
-    pending penalty and late fee of every line that may cross grace) fit under its cap."""
-    n = rows.height
-    paid = lines.select(pl.sum_horizontal(_PAID_AHEAD) > 0).to_series().to_numpy()
-    falling = (due > day[owner]) & (due <= today)
-    ahead = sums_by_key(owner, (paid & falling).astype(np.int64), n) > 0
-    c = lines.select(
-        pl.col("interest_due") + pl.col("fee_due"), pl.col("pending"), pl.col("beyond_grace")
-    )
-    dues, pending, beyond = (c.to_series(i).to_numpy() for i in range(3))
-    late_fee = rows.get_column("late_fee").fill_null(0).to_numpy()
-    opening = np.where(due == today, dues, 0) + np.where(
-        (due < today) & ~beyond, pending + late_fee[owner], 0
-    )
-    asked = sums_by_key(owner, opening, n)
-    # An uncapped loan fits whatever its allowance: its fills only keep the division defined.
-    cap = [rows.get_column(name).fill_null(fill).to_numpy()
-           for name, fill in (("cap_num", 0), ("cap_den", 1), ("day_count", 365))]  # fmt: skip
-    room = cap_allowance(principal_days, *cap) - rows.get_column("charged").to_numpy()
-    fits = rows.get_column("cap_num").is_null().to_numpy() | (asked <= room)
-    safe: np.ndarray = ~ahead | ((today - day == 1) & fits)
-    return safe
-
-
-_PAID_AHEAD = ("paid_interest", "paid_fees")  # what the cap may hand back when it cuts
 # What a loan's tail columns say when no lines are left out.
 _NONE = {
     "tail_principal": pl.lit(0, pl.Int64), "tail_penalty": pl.lit(0, pl.Int64),
