@@ -1,9 +1,12 @@
 """A borrower's reach: the zone answers kept for their (phone, recorded zone, default zone) are
 used as they are, the others worked out and learned."""
 
+from pathlib import Path
+
 import polars as pl
 
-from arrears.adapters.people_index import ZONES_SCHEMA, PhoneReach
+from arrears.adapters.people_index import ZONE_KEYS, ZONES_SCHEMA, PhoneReach
+from arrears.adapters.zone_cache import add_zones, read_zones
 
 BORROWERS = pl.DataFrame({
     "borrower_id": ["B1", "B2", "B3", "B4"],
@@ -41,3 +44,29 @@ def test_kept_answers_are_used_and_the_others_learned() -> None:
     # Asked again, nothing more is learned: the answers worked out are kept.
     assert _reach_of(reach, "B4", "B2") == {"B4": got["B4"], "B2": got["B2"]}
     assert len(reach.learned) == 3
+
+
+def test_a_key_kept_twice_gives_each_borrower_one_answer() -> None:
+    """The zone cache's parts are read as they are (each key is in one part only); should a
+    key come twice all the same, each borrower asked for still gets one row."""
+    twice = pl.concat([KNOWN, KNOWN.head(1)])
+    found = PhoneReach(BORROWERS, twice).of(pl.Series(["B1", "B2"]))
+    assert sorted(found.get_column("borrower_id").to_list()) == ["B1", "B2"]
+    assert found.filter(pl.col("borrower_id") == "B1").get_column("zones").to_list() == [
+        "Asia/Harbin"
+    ]
+
+
+def test_the_cache_keeps_each_key_once_across_nights(tmp_path: Path) -> None:
+    """What one night learns is written as a part, and the next night asked about the same
+    borrowers learns nothing: read back, the parts hold each key once."""
+    first = PhoneReach(BORROWERS, read_zones(tmp_path))
+    _reach_of(first, "B1", "B2", "B3")
+    add_zones(tmp_path, first.learned)
+    second = PhoneReach(BORROWERS, read_zones(tmp_path))
+    _reach_of(second, "B1", "B2", "B3", "B4")
+    add_zones(tmp_path, second.learned)
+    assert [row[0] for row in second.learned] == ["+8613800000001"]  # B4's key only
+    kept = read_zones(tmp_path)
+    assert kept.height == 4
+    assert kept.select(ZONE_KEYS).is_unique().all()

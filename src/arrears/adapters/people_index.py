@@ -45,6 +45,9 @@ class PhoneReach:
         # bench night's 850,000 borrowers and 92,000 asked for.
         rows = self._borrowers.filter(pl.col("borrower_id").is_in(borrower_ids.implode()))
         found = rows.join(self._known, on=list(ZONE_KEYS), how="left", nulls_equal=True)
+        if found.height != rows.height:  # a key known twice (zone_cache.read_zones)
+            self._known = self._known.unique(list(ZONE_KEYS), keep="first")
+            found = rows.join(self._known, on=list(ZONE_KEYS), how="left", nulls_equal=True)
         missing = found.filter(pl.col("zones").is_null()).select(ZONE_KEYS).unique()
         if missing.height:
             made = []

@@ -19,12 +19,14 @@ _COMPACT_AT = 32  # parts; then they are merged into one
 
 
 def read_zones(state: Path) -> pl.DataFrame:
-    """Every zone answer kept so far (ZONES_SCHEMA)."""
+    """Every zone answer kept so far (ZONES_SCHEMA). A key is in one part only: a night keeps
+    only the answers it had to work out (PhoneReach.learned: keys in no part yet), so the
+    parts are not made distinct here (160,000 answers: 40 ms and 50 MB of a bench night);
+    PhoneReach makes them so should a key come twice all the same."""
     parts = part_files(state / ZONES_DIR)
     if not parts:
         return pl.DataFrame(schema=ZONES_SCHEMA)
-    frame = pl.read_parquet(parts).select(list(ZONES_SCHEMA)).cast(ZONES_SCHEMA)
-    return frame.unique(list(ZONE_KEYS), keep="first")
+    return pl.read_parquet(parts).select(list(ZONES_SCHEMA)).cast(ZONES_SCHEMA)
 
 
 def add_zones(state: Path, learned: list[tuple[str | None, str | None, str, str, str]]) -> None:
