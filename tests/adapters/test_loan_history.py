@@ -49,3 +49,12 @@ def test_asking_in_parts_gives_what_asking_once_gives() -> None:
     assert first == {"L1": history().of(["L1"])["L1"]}
     assert second == history().of(["L2", "L1", "L4"])
     assert set(second) == {"L1", "L2"}
+
+
+def test_loans_in_any_order_or_unknown_give_the_same_history() -> None:
+    """The asked loans are found by bisection when the loans come in loan_id order, else
+    (another order, a loan not there) by a filter: the answer is the same."""
+    expected = history().of(["L1", "L3", "L4"])
+    shuffled = LoanHistory(ATTEMPTS, DONE, OWNERS.reverse())
+    assert shuffled.of(["L1", "L3", "L4"]) == expected
+    assert history().of(["L1", "L3", "L4", "L9"]) == expected  # L9: no such loan
