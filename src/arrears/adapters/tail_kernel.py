@@ -32,9 +32,10 @@ LOAN_COLUMNS = (
     "capped",  # 1: a cap applies
 )
 TRIMMABLE, DAY, MONEY, SEG_ROWS, LATE_FEE, ROOM, CAPPED = range(len(LOAN_COLUMNS))
-# Columns of the result, per loan: of the lines left in place, how many, the principal and
-# penalty they owe, whether any owes anything and the least due date of those; and the least
-# due date after today of all its lines (what its tail is read again on).
+# Columns of the result, per loan: of the lines left in place, how many, and what they add up
+# to as line_segments.totals_of counts a tail (the principal and penalty they owe, whether any
+# owes anything and the least due date of those); and the least due date after today of all
+# its lines (what its tail is read again on).
 RESULT = ("left", "principal", "penalty", "open", "next_due", "first_due")
 LEFT, PRINCIPAL, PENALTY, OPEN, NEXT_DUE, FIRST_DUE = range(len(RESULT))
 
@@ -90,6 +91,7 @@ def trim_tails(owner: Ints, lines: Ints, loans: Ints, today: int, later: np.ndar
             for j in range(start, end):
                 due = lines[j, DUE]
                 principal = lines[j, P_DUE] - lines[j, PD_P]
+                # What a line not yet due owes (line_segments.OWED_AHEAD).
                 owed = (principal + lines[j, I_DUE] - lines[j, PD_I] + lines[j, F_DUE]
                         - lines[j, PD_F] + lines[j, PEN] - lines[j, PD_PEN])  # fmt: skip
                 if (j - start >= loans[i, SEG_ROWS] and due > today
