@@ -627,13 +627,13 @@ def _write_lines(
     li = loan_positions(book.loans, lines, book.line_loans)
     settled = lines.select(settled_on(as_of)).to_series()
     mine = _worked_summaries(summaries, book.loans)
-    active, kept = lines.filter(~settled), li[~settled.to_numpy()]
+    active = np.flatnonzero(~settled.to_numpy())
     wake = day_numbers(mine.get_column("wake_on"), _NEVER)
     resting = (mine.get_column("daily_penalty") > 0).to_numpy()
-    placed, spans = place_segment(active, kept, wake, resting, as_of)
+    placed, placed_li, spans = place_segment(lines, active, li[active], wake, resting, as_of)
     write_segment(folder, placed)
     write_settled(folder, lines.filter(settled))
-    return spans, tail_totals(active, kept, mine.height, as_of)
+    return spans, tail_totals(placed, placed_li, mine.height, as_of)
 
 
 def _people_of(
