@@ -358,3 +358,30 @@ def test_a_run_failing_after_its_lines_were_begun_drops_them_at_once(
     assert begun  # the lines were being written when the plan failed
     assert not list(book.folder.state.glob(".tmp-*"))
     assert book.last_run() == YESTERDAY
+
+
+def test_a_worked_loan_entering_a_case_afresh_gets_its_ladder_and_arm_back_in_place(
+    book: ParquetEngineStore,
+) -> None:
+    # An incremental night lays the worked loans' cases back by position, only the columns
+    # its transition changed: a loan whose case went missing is given one whole again.
+    ctx = context(AS_OF)
+    frames = book.load(ctx)
+    for name, step in PIPELINE:
+        if name == "stages":
+            break
+        frames = step(frames, ctx)
+    assert frames.stored.height == frames.cases.height  # the positional branch
+    worked = frames.stored.get_column("worked").arg_true()
+    loan = frames.cases.get_column("loan_id")[worked[0]]
+    mine = pl.col("loan_id") == loan
+    was = frames.cases.filter(mine).select("ladder", "arm").row(0)
+    assert None not in was
+    blank = frames.cases.with_columns(
+        pl.when(mine).then(None).otherwise(pl.col(n)).alias(n) for n in ("stage", "ladder", "arm")
+    )
+    cases = pipeline.stages(replace(frames, cases=blank), ctx).cases
+    book.abandon()
+    # Arms come from a stable hash of the loan: it gets the one it had.
+    assert cases.filter(mine).select("ladder", "arm").row(0) == was
+    assert cases.filter(mine).get_column("entered_on").item() == AS_OF
