@@ -25,7 +25,7 @@ from arrears.adapters.loan_table import STATIC, ChainTable, Positions
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import Ints, distinct
-from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers, int_matrix
+from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers
 from arrears.batch.stages import CASE_SCHEMA
 from arrears.domain.delinquency import BUCKET_EDGES
 
@@ -229,7 +229,9 @@ def _trim_tails(
     ahead: when it falls due, the cap may hand part of that back as credit, which pays down
     into the tail. The tail is read again that day (its `tail_first_due`), as it would be
     were the line in it (worked_book reads a tail on its first due date)."""
-    matrix = int_matrix(lines, tail_kernel.LINE_COLUMNS)
+    matrix = lines.select(
+        pl.col(name).to_physical().cast(pl.Int64) for name in tail_kernel.LINE_COLUMNS
+    ).to_numpy()
     # An uncapped loan fits whatever its allowance: its fills only keep the division defined.
     cap = [rows.get_column(name).fill_null(fill).to_numpy()
            for name, fill in (("cap_num", 0), ("cap_den", 1), ("day_count", 365))]  # fmt: skip

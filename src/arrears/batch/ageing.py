@@ -16,13 +16,7 @@ import polars as pl
 
 from arrears.batch import ledger_kernel
 from arrears.batch import summary_kernel as k
-from arrears.batch.ledger_arrays import (
-    dates_of,
-    day_number,
-    day_numbers,
-    int_matrix,
-    loan_positions,
-)
+from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers, loan_positions
 from arrears.domain.delinquency import BUCKET_EDGES
 from arrears.domain.stages import PRE_DUE_DAYS
 
@@ -88,10 +82,10 @@ def summarise_loans(
     """
     li = loan_positions(loans, instalments, line_loans)
     if line_matrix is None:
-        lines = int_matrix(
-            instalments, ledger_kernel.LINE_COLUMNS,
-            {name: _NULL_AS.get(name, _NEVER) for name in ledger_kernel.LINE_COLUMNS},
-        )  # fmt: skip
+        lines = instalments.select(
+            pl.col(name).to_physical().cast(pl.Int64).fill_null(_NULL_AS.get(name, _NEVER))
+            for name in ledger_kernel.LINE_COLUMNS
+        ).to_numpy(order="fortran")
     else:
         lines = line_matrix
     rates = loans.select(
