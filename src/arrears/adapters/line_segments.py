@@ -55,8 +55,8 @@ def place_segment(
     loans resting past due (`resting`) after all others: the placed lines, each one's loan
     position, and per loan where its lines fallen due by `as_of` are (seg_row, seg_rows) and,
     right after them, its lines not yet due (tail_row, tail_rows); 0 for a loan without
-    active lines. The lines are gathered once, from `lines` (a filter of the active ones first
-    copied them twice: 30 MB more a bench night).
+    active lines. The lines are gathered once, from `lines` (filtered first, they were copied
+    twice: 30 MB more a bench night).
 
     A night reads the loans that wake and those money arrives for. Money comes mostly on or
     near a due date (then the loan wakes soon: near the front), else for a loan past due: kept
