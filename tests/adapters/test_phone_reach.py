@@ -1,5 +1,5 @@
-"""A borrower's reach: the zone answers kept for their (phone, recorded zone, default zone) are
-used as they are, the others worked out and learned."""
+"""A borrower's reach: a recorded zone is its own answer; for the others the zone answers kept
+for their (phone, default zone) are used as they are, the rest worked out and learned."""
 
 from pathlib import Path
 
@@ -38,12 +38,27 @@ def test_kept_answers_are_used_and_the_others_learned() -> None:
         # Same number as B1, another default: not B1's answer.
         "B4": ("Asia/Shanghai", "Asia/Shanghai"),
     }
-    assert sorted(str(row[0]) for row in reach.learned) == [
-        "+12125550100", "+8613800000001", "+8613800000003",
-    ]  # fmt: skip
+    # B2's and B4's answers were worked out; B3's recorded zone needs none kept.
+    assert sorted(reach.learned) == [
+        ("+12125550100", None, "America/New_York", "America/New_York", "America/New_York"),
+        ("+8613800000001", None, "Europe/London", "Asia/Shanghai", "Asia/Shanghai"),
+    ]
     # Asked again, nothing more is learned: the answers worked out are kept.
-    assert _reach_of(reach, "B4", "B2") == {"B4": got["B4"], "B2": got["B2"]}
-    assert len(reach.learned) == 3
+    assert _reach_of(reach, "B4", "B2", "B3") == {b: got[b] for b in ("B4", "B2", "B3")}
+    assert len(reach.learned) == 2
+
+
+def test_a_recorded_zone_wins_over_an_answer_kept_for_it() -> None:
+    """A cache written by an earlier version kept answers for recorded zones too: never read,
+    the recorded zone is the answer (an answer kept for the same number without one is not
+    the recorded borrower's)."""
+    kept = pl.DataFrame([
+        ("+8613800000003", "Asia/Urumqi", "Asia/Shanghai", "Asia/Kashgar", "Asia/Kashgar"),
+        ("+8613800000003", None, "Asia/Shanghai", "Asia/Harbin", "Asia/Harbin"),
+    ], schema=ZONES_SCHEMA, orient="row")  # fmt: skip
+    reach = PhoneReach(BORROWERS, kept)
+    assert _reach_of(reach, "B3") == {"B3": ("Asia/Urumqi", "Asia/Urumqi")}
+    assert reach.learned == []
 
 
 def test_a_key_kept_twice_gives_each_borrower_one_answer() -> None:
@@ -68,5 +83,5 @@ def test_the_cache_keeps_each_key_once_across_nights(tmp_path: Path) -> None:
     add_zones(tmp_path, second.learned)
     assert [row[0] for row in second.learned] == ["+8613800000001"]  # B4's key only
     kept = read_zones(tmp_path)
-    assert kept.height == 4
+    assert kept.height == 3  # B1's, B2's and B4's (B3's zone is recorded)
     assert kept.select(ZONE_KEYS).is_unique().all()
