@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 from arrears.adapters.strategy_file import load_ladder
 from arrears.batch.contact_plan import KnownHistory, due_candidates
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
-from arrears.batch.stages import stage_expr
+from arrears.batch.stages import CASE_SCHEMA, stage_expr, transition
 from arrears.domain.delinquency import bucket_for
 from arrears.domain.entry_rules import LoanFacts
 from arrears.domain.escalation import ActionRecord, done_since
-from arrears.domain.ladder import Ladder, assign_stage, due_treatments
+from arrears.domain.ladder import Ladder, assign_arms, assign_stage, due_treatments
 
 LADDERS = [load_ladder(key) for key in ("cn", "us", "uk")]
 
@@ -92,6 +92,59 @@ def test_a_promise_counts_on_from_what_earlier_runs_counted() -> None:
     short = evaluate_promises(promise, tonight.with_columns(pl.lit(3_999).alias("amount")),
                               date(2026, 3, 4)).row(0, named=True)  # fmt: skip
     assert (short["status"], short["paid"]) == ("open", 9_999)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["p-cn", "p-us", "p-cn2"]), st.integers(0, 400),
+                  st.integers(0, 5_000_000), st.booleans(),
+                  st.one_of(st.none(), st.integers(-5, 40)), st.booleans()),
+        min_size=1, max_size=30,
+    ),
+)  # fmt: skip
+def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_order(
+    rows: list[tuple[str, int, int, bool, int | None, bool]],
+) -> None:
+    """Loans of products on two ladders (two products share one), side by side: each loan
+    entering a stage gets its own ladder's stage and reason and, without an arm yet, its own
+    arms, as the domain assigns them; a loan staying in its stage keeps its case."""
+    ladders = {"p-cn": LADDERS[0], "p-cn2": LADDERS[0], "p-us": LADDERS[1]}
+    as_of, since = date(2025, 11, 18), date(2025, 10, 1)
+    facts = [
+        LoanFacts(f"L{n:03}", dpd, amount, amount, bucket_for(dpd, 3), settled, due)
+        for n, (_, dpd, amount, settled, due, _) in enumerate(rows)
+    ]
+    decided = [assign_stage(ladders[row[0]], f) for row, f in zip(rows, facts, strict=True)]
+    frame = pl.DataFrame({
+        "loan_id": [f.loan_id for f in facts], "borrower_id": "B",
+        "product": [row[0] for row in rows], "dpd": [f.dpd for f in facts],
+        "overdue_total": [f.overdue_total for f in facts], "bucket": [f.bucket for f in facts],
+        "settled": [f.settled for f in facts],
+        "to_next_due": pl.Series([f.days_to_next_due for f in facts], dtype=pl.Int64),
+    })  # fmt: skip
+    # A loan whose last case is in today's stage stays; the others had one in another stage
+    # (`stays` False), with an arm only every other loan.
+    previous = pl.DataFrame({
+        "loan_id": frame.get_column("loan_id"),
+        "stage": [d.stage if row[5] else "nowhere" for row, d in zip(rows, decided, strict=True)],
+        "entered_on": since, "reason": "before",
+        "arm": [None if n % 2 else "kept-arm" for n in range(len(rows))],
+    })  # fmt: skip
+    got = transition(frame, previous.cast({c: CASE_SCHEMA[c] for c in ("stage", "reason", "arm")}),
+                     ladders, as_of)  # fmt: skip
+    assert got.get_column("loan_id").to_list() == frame.get_column("loan_id").to_list()
+    for n, (row, f, decision) in enumerate(zip(rows, facts, decided, strict=True)):
+        case = got.row(n, named=True)
+        assert (case["stage"], case["ladder"]) == (decision.stage, ladders[row[0]].label)
+        if row[5]:
+            assert (case["entered_on"], case["reason"]) == (since, "before")
+        else:
+            assert (case["entered_on"], case["reason"]) == (as_of, decision.reason)
+        arms = sorted(assign_arms(ladders[row[0]], f.loan_id).items())
+        new_arm = ";".join(f"{k}={v}" for k, v in arms) or "-"
+        expected_arm = "kept-arm" if n % 2 == 0 else (None if row[5] else new_arm)
+        assert case["arm"] == expected_arm
 
 
 @settings(max_examples=40, deadline=None)
