@@ -4,6 +4,8 @@ Working out a number's zones costs ~0.1 ms (libphonenumber's number type rules):
 for a night that plans a hundred thousand contacts. The cache is keyed by everything the
 answer depends on (number, recorded zone, the pack's default zone), so it is never stale;
 each night adds the zones it learned as a new part (a part is written whole, then renamed).
+A recorded zone is its own answer: none is kept for it (parts written by earlier versions
+may hold some; they are never read).
 """
 
 import secrets
