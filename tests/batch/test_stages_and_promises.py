@@ -123,8 +123,8 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
         "settled": [f.settled for f in facts],
         "to_next_due": pl.Series([f.days_to_next_due for f in facts], dtype=pl.Int64),
     })  # fmt: skip
-    # A loan whose last case is in today's stage stays; the others had one in another stage
-    # (`stays` False), with an arm only every other loan.
+    # A loan drawn to stay (the last flag) has its last case in today's stage; the others had
+    # one in another stage. Every other loan has an arm already.
     previous = pl.DataFrame({
         "loan_id": frame.get_column("loan_id"),
         "stage": [d.stage if row[5] else "nowhere" for row, d in zip(rows, decided, strict=True)],
