@@ -75,9 +75,9 @@ class PhoneReach:
             made = []
             for phone, default in missing.iter_rows():
                 own = self._phones.zones(phone, default)
-                day = own[0] if len(own) == 1 else default
-                made.append((phone, default, ZONE_SEPARATOR.join(own), day))
-            self.learned += [(phone, None, default, *answer) for phone, default, *answer in made]
+                zones, day = ZONE_SEPARATOR.join(own), own[0] if len(own) == 1 else default
+                made.append((phone, default, zones, day))
+                self.learned.append((phone, None, default, zones, day))
             more = pl.DataFrame(made, schema=self._known.schema, orient="row")
             self._known = pl.concat([self._known, more])
             found = self._joined(rows, keys)

@@ -155,13 +155,19 @@ def transition(
     ).cast(CASE_SCHEMA)  # fmt: skip
 
 
+def _products_by_ladder(ladders: Mapping[str, Ladder]) -> dict[str, tuple[Ladder, list[str]]]:
+    """Each distinct ladder (by label) with the products on it (products share ladders)."""
+    by_label: dict[str, tuple[Ladder, list[str]]] = {}
+    for product, ladder in ladders.items():
+        by_label.setdefault(ladder.label, (ladder, []))[1].append(product)
+    return by_label
+
+
 def _by_product(ladders: Mapping[str, Ladder], make: Callable[[Ladder], pl.Expr]) -> pl.Expr:
     """An expression choosing, per row, `make(ladder)` of the row's product's ladder: one
     branch per distinct ladder (products share ladders; each branch is computed for every
     row, so fewer branches cost less)."""
-    by_label: dict[str, tuple[Ladder, list[str]]] = {}
-    for product, ladder in ladders.items():
-        by_label.setdefault(ladder.label, (ladder, []))[1].append(product)
+    by_label = _products_by_ladder(ladders)
     if len(by_label) == 1:
         [(ladder, _)] = by_label.values()
         return make(ladder)
@@ -204,9 +210,7 @@ def _explain(changed: pl.DataFrame, ladders: Mapping[str, Ladder]) -> pl.DataFra
         pl.col("flags").list.sort().list.join(",").alias("flags_key")
         if "flags" in changed.columns else pl.lit("").alias("flags_key"),
     )  # fmt: skip
-    by_label: dict[str, tuple[Ladder, list[str]]] = {}
-    for product, ladder in ladders.items():
-        by_label.setdefault(ladder.label, (ladder, []))[1].append(product)
+    by_label = _products_by_ladder(ladders)
     if len(by_label) == 1:
         [(ladder, _)] = by_label.values()
         return _explained(changed, ladder)  # one ladder for all: no split, no sort
