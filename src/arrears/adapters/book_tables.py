@@ -264,19 +264,11 @@ def outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
         name: [POSITION, *ORDER[name][1:]] for name in ("charges", "cuts", "allocations")
     }
     charges = _last_of_each(posted.frame("charges", positions=True), by_position["charges"])
-    cuts = (
-        posted.frame("cuts", positions=True)
-        .group_by(by_position["cuts"]).agg(pl.col("amount").sum())
-        .sort(by_position["cuts"])
-    )  # fmt: skip
+    cuts = _summed(posted.frame("cuts", positions=True), by_position["cuts"])
     terms = book.loans.select("loan_id", pl.col("cap_rule").alias("rule_id"),
                               pl.col("cap_source").alias("source"))  # fmt: skip
     cuts = pl.concat([cuts, terms[cuts.get_column(POSITION)]], how="horizontal")
-    allocations = (
-        posted.frame("allocations", positions=True)
-        .group_by(by_position["allocations"]).agg(pl.col("amount").sum())
-        .sort(by_position["allocations"])
-    )  # fmt: skip
+    allocations = _summed(posted.frame("allocations", positions=True), by_position["allocations"])
     allocations = allocations.with_columns(
         book.loans.get_column("loan_id").gather(allocations.get_column(POSITION))
     )
@@ -287,6 +279,18 @@ def outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
         **{name: typed(frame, OUTPUTS[name]).sort(ORDER[name]) for name, frame in tables.items()},
         **{name: typed(frame, OUTPUTS[name]) for name, frame in sorted_.items()},
     }
+
+
+def _summed(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The `keys` and the amount of the rows, ordered by `keys`, amounts of equal keys summed.
+    Equal keys are rare (none on the bench's night): sorted first, the rows are summed only
+    when some neighbours are equal, which spares hashing every key (the allocations' payment
+    ids are texts): 9.6 -> 3.7 ms for a bench night's allocations."""
+    ordered = frame.sort(keys).select(*keys, "amount")
+    same = pl.all_horizontal(pl.col(k).eq_missing(pl.col(k).shift(1)) for k in keys)
+    if not ordered.select(same.any()).item():
+        return ordered
+    return ordered.group_by(keys, maintain_order=True).agg(pl.col("amount").sum())
 
 
 def _last_of_each(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

@@ -78,7 +78,9 @@ class ChainTable:
 
     parts: list[Path]  # the base's files
     laid: pl.DataFrame  # the deltas' rows, in the chain's order
-    latest: Positions  # per loan: the row of `laid` that last wrote it (-1: none did)
+    # Per loan: the row of `laid` that last wrote it (-1: none did); none at all when the
+    # chain is its base alone (a million -1s cost a fresh night 4 ms for nothing).
+    latest: Positions
     frame: pl.DataFrame
     picked_at: Positions = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     picked: pl.DataFrame = field(default_factory=pl.DataFrame)  # their base rows
@@ -98,7 +100,7 @@ class ChainTable:
             return self.frame.select(laid)[at]
         picked = self._base_rows(at, stored)
         changing = [name for name in stored if name in DYNAMIC]
-        hit = np.flatnonzero(self.latest[at] >= 0)
+        hit = np.flatnonzero(self.latest[at] >= 0) if self.laid.height else at[:0]
         if hit.size and changing:
             newer = self.laid.select(changing)[self.latest[at][hit]]
             picked = picked.with_columns(
@@ -112,6 +114,8 @@ class ChainTable:
     def whole(self) -> pl.DataFrame:
         """Every column of every loan, as they now are."""
         base = _read(self.parts)
+        if not self.laid.height:
+            return base
         rows = np.flatnonzero(self.latest >= 0)
         return scatter_rows(base, rows, self.laid[self.latest[rows]]) if rows.size else base
 
@@ -139,13 +143,13 @@ def read_chain(state: Path, chain: Sequence[str]) -> ChainTable:
     # bisection over many chunks copies them into one first, and a night does several (the
     # payments' loans, the worked rows, the cases with treatments due).
     every = every.with_columns(every.get_column(name).rechunk() for name in _IDS)
-    latest = np.full(every.height, -1, dtype=np.int64)
     if len(chain) == 1:
-        laid = pl.DataFrame(schema={"at": pl.UInt32, **DYNAMIC})
-    else:
-        laid = pl.concat([_read(part_files(state / folder / TABLE)) for folder in chain[1:]])
-        # The last delta naming a loan wins: the highest index among its rows.
-        np.maximum.at(latest, laid.get_column("at").to_numpy(), np.arange(laid.height))
+        none = pl.DataFrame(schema={"at": pl.UInt32, **DYNAMIC})
+        return ChainTable(parts, none, np.zeros(0, dtype=np.int64), every)
+    laid = pl.concat([_read(part_files(state / folder / TABLE)) for folder in chain[1:]])
+    # The last delta naming a loan wins: the highest index among its rows.
+    latest = np.full(every.height, -1, dtype=np.int64)
+    np.maximum.at(latest, laid.get_column("at").to_numpy(), np.arange(laid.height))
     rows = np.flatnonzero(latest >= 0)
     if rows.size:
         every = scatter_rows(every, rows, laid.select(EVERY_LOAN)[latest[rows]])
