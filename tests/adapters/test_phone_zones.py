@@ -1,8 +1,19 @@
 """Phone numbers: E.164, and the zones a number may ring in (all of them for toll-free)."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+from phonenumbers.tzdata import TIMEZONE_DATA
 
-from arrears.adapters.phone_zones import PhonenumbersZones, e164, zones_for_number
+from arrears.adapters.phone_zones import (
+    PhonenumbersZones,
+    _known_zone,
+    _one_zone_countries,
+    country_zone,
+    e164,
+    zones_for_number,
+)
 
 PHONES = PhonenumbersZones()
 
@@ -40,3 +51,50 @@ def test_numbers_are_stored_in_e164() -> None:
 def test_a_number_that_is_not_one_is_refused(raw: str) -> None:
     with pytest.raises(ValueError, match="is not a valid phone number"):
         e164(raw)
+
+
+def test_a_country_with_one_zone_is_known_by_its_code() -> None:
+    assert country_zone("+8613812345678") == "Asia/Shanghai"
+    assert country_zone("+85291234567") == "Asia/Hong_Kong"
+    assert country_zone("+886912345678") == "Asia/Taipei"
+    # The United States and Russia span many zones; the United Kingdom's code covers the
+    # Channel Islands and the Isle of Man, zones of their own.
+    assert country_zone("+12125551234") is None
+    assert country_zone("+74951234567") is None
+    assert country_zone("+442071234567") is None
+    # Not written +country code: phonenumbers decides.
+    assert country_zone("13812345678") is None
+    assert country_zone("+0861234") is None
+    assert country_zone("+ 8613812345678") is None
+
+
+def test_the_one_zone_table_tests_every_prefix_of_the_data_against_every_code() -> None:
+    """The table as its definition reads: a code's zones are those of every prefix of the
+    data that starts with it or that it starts with (one known zone: the code's)."""
+    expected = {}
+    for code in COUNTRY_CODE_TO_REGION_CODE:
+        digits = str(code)
+        given = {zones for prefix, zones in TIMEZONE_DATA.items()
+                 if prefix.startswith(digits) or digits.startswith(prefix)}  # fmt: skip
+        if len(given) == 1 and len(zones := next(iter(given))) == 1 and _known_zone(zones[0]):
+            expected[code] = zones[0]
+    assert _one_zone_countries() == expected
+    assert expected[86] == "Asia/Shanghai"
+
+
+DEFAULTS = st.sampled_from(["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Tokyo", "America/New_York",
+                            "Europe/London"])  # fmt: skip
+WRITTEN = st.one_of(
+    st.from_regex(r"\+861[3-9][0-9]{9}", fullmatch=True),  # Chinese mobiles
+    st.from_regex(r"\+1[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True),  # North American numbers
+    st.from_regex(r"\+(86|852|886|81|44|7|1|8|0|99|999)[0-9 ()-]{0,14}", fullmatch=True),
+    st.from_regex(r"[0-9+ ]{0,16}", fullmatch=True),
+)
+
+
+@given(WRITTEN, DEFAULTS)
+def test_the_zones_of_a_number_are_phonenumbers_own(phone: str, default: str) -> None:
+    """The shortcut for one-zone countries gives what parsing the number gives."""
+    assert PHONES.zones(phone, default) == (
+        (zones_for_number(phone) if phone else ()) or (default,)
+    )

@@ -1,9 +1,13 @@
 """Phone numbers through `phonenumbers`: E.164 parsing and the time zones a number may ring in."""
 
+import re
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import timezone as number_zones
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+from phonenumbers.tzdata import TIMEZONE_DATA
 
 # A number written without +country code is read as Chinese, as the feeds read it.
 DEFAULT_REGION = "CN"
@@ -43,6 +47,48 @@ def _known_zone(name: str) -> bool:
     return True
 
 
+# A number written in international form: "+", then its country calling code (never 0).
+_INTERNATIONAL = re.compile(r"\+([1-9][0-9]{0,2})")
+
+
+@cache
+def _one_zone_countries() -> dict[int, str]:
+    """The country calling codes all of whose numbers phonenumbers places in one known zone
+    (China's, Hong Kong's, Taiwan's, Japan's, ...), each with its zone: the zones it gives a
+    number are those of the longest prefix of the number's digits it has data for (or of its
+    country code alone), so they are one of those or unknown. Each prefix of the data is
+    put with the code it starts with (9 ms, where testing every prefix against every code
+    took 120; every prefix of the data starts with a code, which the tests check)."""
+    codes = {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
+    answers: dict[int, set[tuple[str, ...]]] = {}
+    for prefix, zones in TIMEZONE_DATA.items():
+        for code in (codes[prefix[:n]] for n in range(1, 4) if prefix[:n] in codes):
+            answers.setdefault(code, set()).add(zones)
+    found = {}
+    for code, given in answers.items():
+        if len(given) == 1:
+            (zones,) = given
+            if len(zones) == 1 and _known_zone(zones[0]):
+                found[code] = zones[0]
+    return found
+
+
+def country_zone(phone: str) -> str | None:
+    """The one zone every number of the phone's country may be in, for a number written
+    +country code... of a country with one (None: another country, or another form). The
+    country code is read as phonenumbers reads it: the first of the number's first 1-3
+    digits that is one (no code is the start of another)."""
+    match = _INTERNATIONAL.match(phone)
+    if match is None:
+        return None
+    digits = match.group(1)
+    for length in range(1, len(digits) + 1):
+        code = int(digits[:length])
+        if code in COUNTRY_CODE_TO_REGION_CODE:
+            return _one_zone_countries().get(code)
+    return None
+
+
 class PhonenumbersZones:
     """The `PhoneNumbers` port on Google's libphonenumber data (the `phonenumbers` package)."""
 
@@ -56,4 +102,9 @@ class PhonenumbersZones:
         """A person's candidate zones: the recorded zone wins, else the number's, else default."""
         if recorded:
             return (recorded,)
+        if phone and country_zone(phone) == default_zone:
+            # The number's zones are its country's one zone or unknown, and the default is
+            # that zone: the same answer either way, without parsing the number (25 us a
+            # number; a night's first contacts of a Chinese book: 7,400 numbers, 0.19 s).
+            return (default_zone,)
         return (zones_for_number(phone) if phone else ()) or (default_zone,)
