@@ -62,10 +62,13 @@ def test_a_country_with_one_zone_is_known_by_its_code() -> None:
     assert country_zone("+12125551234") is None
     assert country_zone("+74951234567") is None
     assert country_zone("+442071234567") is None
-    # Not written +country code: phonenumbers decides.
+    # Not in E.164: phonenumbers decides (a tel: URI's phone-context, read first, may name
+    # another country).
     assert country_zone("13812345678") is None
     assert country_zone("+0861234") is None
     assert country_zone("+ 8613812345678") is None
+    assert country_zone("+86 138 1234 5678") is None
+    assert country_zone("+8613812345678;phone-context=+1") is None
 
 
 def test_the_one_zone_table_tests_every_prefix_of_the_data_against_every_code() -> None:
@@ -89,6 +92,7 @@ WRITTEN = st.one_of(
     st.from_regex(r"\+1[2-9][0-9]{2}[2-9][0-9]{6}", fullmatch=True),  # North American numbers
     st.from_regex(r"\+(86|852|886|81|44|7|1|8|0|99|999)[0-9 ()-]{0,14}", fullmatch=True),
     st.from_regex(r"[0-9+ ]{0,16}", fullmatch=True),
+    st.from_regex(r"\+(86|1)[0-9]{2,11};phone-context=\+(1|86|44)[0-9]{0,10}", fullmatch=True),
 )
 
 

@@ -47,8 +47,9 @@ def _known_zone(name: str) -> bool:
     return True
 
 
-# A number written in international form: "+", then its country calling code (never 0).
-_INTERNATIONAL = re.compile(r"\+([1-9][0-9]{0,2})")
+# A number in E.164: "+", its country calling code (never 0), its digits and nothing else
+# (phonenumbers reads some other forms otherwise: a tel: URI's phone-context comes first).
+_E164 = re.compile(r"\+([1-9][0-9]{0,2})[0-9]*")
 
 
 @cache
@@ -74,11 +75,11 @@ def _one_zone_countries() -> dict[int, str]:
 
 
 def country_zone(phone: str) -> str | None:
-    """The one zone every number of the phone's country may be in, for a number written
-    +country code... of a country with one (None: another country, or another form). The
-    country code is read as phonenumbers reads it: the first of the number's first 1-3
-    digits that is one (no code is the start of another)."""
-    match = _INTERNATIONAL.match(phone)
+    """The one zone every number of the phone's country may be in, for a number in E.164 of
+    a country with one (None: another country, or another form). The country code is read
+    as phonenumbers reads it: the first of the number's first 1-3 digits that is one (no
+    code is the start of another)."""
+    match = _E164.fullmatch(phone)
     if match is None:
         return None
     digits = match.group(1)
@@ -103,7 +104,7 @@ class PhonenumbersZones:
         if recorded:
             return (recorded,)
         if phone and country_zone(phone) == default_zone:
-            # The number's zones are its country's one zone or unknown, and the default is
+            # The number's zones are its country's one zone or none, and the default is
             # that zone: the same answer either way, without parsing the number (25 us a
             # number; a night's first contacts of a Chinese book: 7,400 numbers, 0.19 s).
             return (default_zone,)
