@@ -22,7 +22,7 @@ from arrears.adapters.book_folder import BookFolder
 from arrears.adapters.book_tables import INPUTS, typed
 from arrears.adapters.line_segments import read_lines
 from arrears.adapters.loan_table import STATIC, ChainTable, Positions
-from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
+from arrears.batch.book import INSTALMENT_SCHEMA, LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
 from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import Ints, distinct
 from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers
@@ -114,7 +114,11 @@ def worked_book(
     money_in = rows.get_column("credit").to_numpy().copy()  # what the ledger may apply
     np.add.at(money_in, paid[kept], payments.get_column("amount").to_numpy()[kept])
     cut = _trim_tails(rows, lines, owner, needs_tail, money_in, principal_days, day, as_of)
-    lines, owner, partial, rest = cut.lines, cut.owner, cut.partial, cut.rest
+    partial, rest, owner = cut.partial, cut.rest, cut.owner
+    # Each line's loan id, from its loan's row: the segments' copy is not read (a string for
+    # each of the lines read, most of which the trim leaves where they are).
+    ids = rows.get_column("loan_id").gather(owner)
+    lines = cut.lines.with_columns(ids).select(list(INSTALMENT_SCHEMA))
     whole = (needs_tail & ~partial) | (rows.get_column("tail_rows").to_numpy() == 0)
     tail_row, tail_rows = cut.tail_row, cut.tail_rows
     loans = rows.select(*LOAN_SCHEMA, *TAIL_SCHEMA).with_columns(
@@ -271,11 +275,16 @@ _NONE = {
 }  # fmt: skip
 
 
+# What a night reads of its worked loans' lines: all but their loan ids (worked_book).
+_READ = tuple(name for name in INSTALMENT_SCHEMA if name != "loan_id")
+
+
 def _lines(
     folder: BookFolder, rows: pl.DataFrame, needs_tail: np.ndarray
 ) -> tuple[pl.DataFrame, np.ndarray]:
-    """The worked loans' lines fallen due, and their tails where needed, each loan's lines
-    together and in due order, with each line's loan (its row in `rows`). A tail written
+    """The worked loans' lines fallen due, and their tails where needed (every column but the
+    loan id), each loan's lines together and in due order, with each line's loan (its row in
+    `rows`). A tail written
     right after its loan's other lines is read in the same stretch; the few loans whose two
     parts lie apart are put together by a sort."""
     heads = rows.select("segment", pl.col("seg_row").alias("first"),
@@ -311,7 +320,7 @@ def _lines(
                                          pl.Series("count", count)),
         tails.filter(pl.Series(apart)).with_columns(pl.col("key") + rows.height),
     ], how="vertical_relaxed").filter(pl.col("segment").is_not_null())  # fmt: skip
-    lines, found = read_lines(folder.state, ranges)
+    lines, found = read_lines(folder.state, ranges, _READ)
     keys = found.astype(np.int64)
     owner = np.where(keys >= rows.height, keys - rows.height, keys)
     if not apart.any():

@@ -8,7 +8,7 @@ The loan table says where each loan's active lines are (segment, first row, coun
 which day its settled lines count (a loan rebuilt from its contract date starts afresh).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -152,22 +152,25 @@ def write_settled(folder: Path, lines: pl.DataFrame) -> None:
     lines.write_parquet(target / "part-0.parquet", compression="lz4", statistics=False)
 
 
-def read_lines(state: Path, ranges: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
-    """Rows of segments (`ranges`: segment, first, count, key; the ranges of a segment do not
-    overlap), each range's rows together and in order, building from each segment only the
-    rows asked for; and the key of each row's range."""
+def read_lines(
+    state: Path, ranges: pl.DataFrame, columns: Sequence[str] = tuple(INSTALMENT_SCHEMA)
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """`columns` of rows of segments (`ranges`: segment, first, count, key; the ranges of a
+    segment do not overlap), each range's rows together and in order, building from each
+    segment only the rows asked for; and the key of each row's range."""
+    schema = pl.Schema({name: INSTALMENT_SCHEMA[name] for name in columns})
     ranges = ranges.filter(pl.col("count") > 0)
     found, keys = [], []
     for (segment,), group in ranges.group_by("segment", maintain_order=True):
         group = group.sort("first")
         count = group.get_column("count").to_numpy()
         rows = _expand(group.get_column("first").to_numpy(), count)
-        found.append(read_rows(part_files(state / str(segment) / SEGMENT), rows))
+        found.append(read_rows(part_files(state / str(segment) / SEGMENT), rows, list(schema)))
         keys.append(np.repeat(group.get_column("key").to_numpy(), count))
     if not found:
-        return pl.DataFrame(schema=INSTALMENT_SCHEMA), np.zeros(0, dtype=np.int64)
+        return pl.DataFrame(schema=schema), np.zeros(0, dtype=np.int64)
     lines = pl.concat(found, how="vertical_relaxed")
-    return lines.select(list(INSTALMENT_SCHEMA)).cast(INSTALMENT_SCHEMA), np.concatenate(keys)
+    return lines.select(list(schema)).cast(schema), np.concatenate(keys)
 
 
 def _expand(first: np.ndarray, count: np.ndarray) -> np.ndarray:

@@ -422,11 +422,12 @@ class ParquetEngineStore:
                     folder, scatter_rows(night.table.whole(), at_rows, delta) if base else delta
                 )
             add_zones(self.folder.state, night.reach().learned)
+            # Worked out while the outputs are still being written (this thread would wait).
+            keep = self._keep(night, segments, [name] if base else [*night.chain, name])
             outputs_written.result()
         record = RunRecord(as_of, name, at.isoformat(), int(summary["loans"]), summary,
                            "base" if base else "delta", night.prints, night.terms)  # fmt: skip
-        chain = [name] if base else [*night.chain, name]
-        self.folder.commit(folder, record, self._keep(night, segments, chain))
+        self.folder.commit(folder, record, keep)
         self._night = None
 
     def _write_outputs(self, folder: Path, frames: RunFrames, as_of: date) -> None:
