@@ -141,8 +141,9 @@ def read_chain(state: Path, chain: Sequence[str]) -> ChainTable:
     every = _read(parts, [*OWNERS, *EVERY_LOAN])
     # The ids in one chunk each (the base's row groups come as as many chunks): a gather or
     # bisection over many chunks copies them into one first, and a night does several (the
-    # payments' loans, the worked rows, the cases with treatments due).
-    every = every.with_columns(every.get_column(name).rechunk() for name in _IDS)
+    # payments' loans, the worked rows, the cases with treatments due). Both at once: a
+    # frame's rechunk copies its columns side by side (a bench night's 24 -> 13-19 ms).
+    every = every.with_columns(every.select(_IDS).rechunk())
     if len(chain) == 1:
         none = pl.DataFrame(schema={"at": pl.UInt32, **DYNAMIC})
         return ChainTable(parts, none, np.zeros(0, dtype=np.int64), every)
