@@ -284,9 +284,8 @@ def _lines(
 ) -> tuple[pl.DataFrame, np.ndarray]:
     """The worked loans' lines fallen due, and their tails where needed (every column but the
     loan id), each loan's lines together and in due order, with each line's loan (its row in
-    `rows`). A tail written
-    right after its loan's other lines is read in the same stretch; the few loans whose two
-    parts lie apart are put together by a sort."""
+    `rows`). A tail written right after its loan's other lines is read in the same stretch;
+    the few loans whose two parts lie apart are put together by a sort."""
     heads = rows.select("segment", pl.col("seg_row").alias("first"),
                         pl.col("seg_rows").alias("count")).with_row_index("key")  # fmt: skip
     tails = rows.select(pl.col("tail_segment").alias("segment"), pl.col("tail_row").alias("first"),
