@@ -42,6 +42,7 @@ class Call:
 
 
 def _faults() -> int:
+    """The process's minor page faults so far."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
