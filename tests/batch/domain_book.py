@@ -1,6 +1,5 @@
 """Build columnar books from domain loans, and compare the engine with evaluate_loan."""
 
-from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
@@ -57,9 +56,3 @@ def book_of(loans: list[tuple[Loan, list[Payment]]], terms: Terms) -> Book:
                 "paid_on": pl.Date},
     )  # fmt: skip
     return Book(fresh_loans(loan_terms(loan_rows, terms)), fresh_instalments(schedule), payments)
-
-
-def as_of_date(value: object) -> date:
-    """A polars date cell as a date."""
-    assert isinstance(value, date)
-    return value

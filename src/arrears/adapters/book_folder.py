@@ -157,13 +157,6 @@ class BookFolder:
         earlier = [r for r in self.runs() if r.as_of < as_of]
         return earlier[-1] if earlier else None
 
-    def run_of(self, folder: str) -> RunRecord:
-        """The completed run written in a folder."""
-        for run in self.runs():
-            if run.folder == folder:
-                return run
-        raise KeyError(folder)
-
     def table_path(self, run: RunRecord | str, name: str) -> Path:
         """A run's table folder."""
         return self.state / (run if isinstance(run, str) else run.folder) / name
