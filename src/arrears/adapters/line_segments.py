@@ -24,12 +24,6 @@ SEGMENT = "instalment_states"
 SETTLED = "settled_lines"
 ROW_GROUP = 16_384  # rows a night decodes at least to reach one loan of a segment
 _NEVER = int(np.iinfo(np.int32).max)  # no such day
-UNPAID = (
-    (pl.col("principal_due") - pl.col("paid_principal"))
-    + (pl.col("interest_charged") - pl.col("paid_interest"))
-    + (pl.col("fees_charged") - pl.col("paid_fees"))
-    + (pl.col("penalty_charged") - pl.col("paid_penalty"))
-)
 
 
 def settled_on(as_of: date) -> pl.Expr:

@@ -2,7 +2,6 @@
 
 # Days before a due date on which the pre-due reminder goes out (seed articles: "a few days").
 PRE_DUE_DAYS = 3
-STAGES = ("settled", "current", "pre_due", "grace", "early", "mid", "late", "legal")
 
 
 def default_stage(dpd: int, grace_days: int, days_to_next_due: int | None, settled: bool) -> str:

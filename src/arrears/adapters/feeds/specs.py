@@ -13,7 +13,6 @@ Form = Literal["text", "money", "rate", "date", "integer"]
 
 # Sizes of the store's columns (tables.py); a test keeps them in step.
 ID_LENGTH = 64
-PHONE_LENGTH = 32
 RATE_LENGTH = 32
 
 
