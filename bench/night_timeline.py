@@ -7,10 +7,10 @@ NAME is `package.module.function` or `package.module:Class.method`, e.g.
 `arrears.adapters.parquet_store:ParquetEngineStore._people`. A function is wrapped where the
 module holds it, so name it in the module that calls it (an imported name is its own binding).
 The night is bench/daily_run.py's, undone first, in this fresh process, the state caught up
-before (untimed). Prints the night's steps, then each call of a named function in order of
-its start: start and end in ms from the night's start, its wall time, the CPU time of its
-own thread (Polars' pool works for it unseen), the page faults of the whole process meanwhile,
-and its thread.
+before (untimed); it is undone again after. Prints the night's steps, then each call of a
+named function in order of its start: start and end in ms from the night's start, its wall
+time, the CPU time of its own thread (Polars' pool works for it unseen), the page faults of
+the whole process meanwhile, and its thread.
 """
 
 import argparse
@@ -46,7 +46,9 @@ def _faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def wrapped(name: str, function: Callable[..., Any], calls: list[Call], zero: list[float]) -> Any:
+def wrapped(
+    name: str, function: Callable[..., Any], calls: list[Call], zero: list[float]
+) -> Callable[..., Any]:
     """`function` recording each call in `calls` (times from zero[0])."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -91,13 +93,14 @@ def main() -> None:
     zero = [0.0]
     for name in args.names:
         patch(name, calls, zero)
-    caught_up(ROOT, args.loans, args.dir)
-    book = args.dir / f"daily-{args.loans}"
-    deliver_payments(book, AS_OF)
-    store = ParquetEngineStore(book)
+    state = caught_up(ROOT, args.loans, args.dir)
+    deliver_payments(state.book, AS_OF)
     ctx = build_app(None, None).run_context(AS_OF)
-    zero[0] = time.perf_counter()
-    times = timed_run(store, ctx)
+    try:
+        zero[0] = time.perf_counter()
+        times = timed_run(ParquetEngineStore(state.book), ctx)
+    finally:
+        state.put_back()  # the book as it was found: the night undone
     print("  ".join(f"{k.strip()} {v:.3f}" for k, v in times.items() if not k.startswith(" ")))
     for c in sorted(calls, key=lambda c: c.start):
         print(
