@@ -1,6 +1,7 @@
 """The Parquet book store: runs commit all or nothing, re-runs change nothing, back-dated
 payments replay their loan to the state a fresh run would give."""
 
+from copy import copy
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -256,13 +257,21 @@ def test_a_run_that_dies_after_its_lines_were_begun_leaves_nothing(
     like_a_clean_run([book], tmp_path)
 
 
-def test_lines_begun_for_other_frames_are_written_again(
-    book: ParquetEngineStore, tmp_path: Path
+def _copied(frames: RunFrames, name: str) -> RunFrames:
+    """`frames` with its `name` frame replaced by an equal copy (a step after the ageing
+    that gave it anew)."""
+    value = getattr(frames, name)
+    return replace(frames, **{name: value.clone() if hasattr(value, "clone") else copy(value)})
+
+
+@pytest.mark.parametrize("name", ["summaries", "book", "postings", "replay"])
+def test_lines_and_postings_begun_for_other_frames_are_written_again(
+    book: ParquetEngineStore, tmp_path: Path, name: str
 ) -> None:
     frames = begun_and_marked(book, context(AS_OF))
-    assert frames.summaries is not None
-    # A step after the ageing replaced the summaries: what was begun is not theirs.
-    other = replace(frames, summaries=frames.summaries.clone())
+    # A step after the ageing replaced what was begun with (the lines are written from the
+    # book and summaries, the ledger's outputs from the postings and the loans rebuilt).
+    other = _copied(frames, name)
     book.save(other, AS_OF, summarise(other, AS_OF, YESTERDAY), AT)
     assert not list(book.folder.state.glob(".tmp-*"))
     assert not committed_the_begun(book)  # written again, into a folder of their own
@@ -325,15 +334,18 @@ def test_a_run_tells_its_store_the_frames_after_every_step(
     assert told == [False] + [True] * (len(PIPELINE) - 1)
 
 
-def test_a_failed_lines_write_reaches_the_run_and_leaves_nothing(
-    book: ParquetEngineStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("writer", ["write_segment", "ledger_outputs"])
+def test_a_failed_early_write_reaches_the_run_and_leaves_nothing(
+    book: ParquetEngineStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
 ) -> None:
+    # The lines and the ledger's outputs are written on a thread of their own, beside the
+    # later steps: a failure there is the run's.
     before = (book.folder.state / "runs.json").read_text(encoding="utf-8")
 
-    def disk_full(folder: Path, lines: pl.DataFrame) -> None:
+    def disk_full(*args: Any) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(parquet_store, "write_segment", disk_full)
+    monkeypatch.setattr(parquet_store, writer, disk_full)
     with pytest.raises(OSError, match="no space left"):
         run(book, AS_OF)
     assert (book.folder.state / "runs.json").read_text(encoding="utf-8") == before

@@ -255,7 +255,13 @@ def judged_promises(given: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
 
 def outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
     """The tables every run writes, typed and sorted: postings, plan, blocked, promises and
-    the loans rebuilt (the state tables are the store's: `state_outputs` for a full run).
+    the loans rebuilt (the state tables are the store's: `state_outputs` for a full run)."""
+    return ledger_outputs(frames) | step_outputs(frames)
+
+
+def ledger_outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
+    """The outputs final once the ledger ran (a store may write them while the later steps
+    run): the postings and the loans rebuilt.
 
     Postings are put in order by their loan's position in the book (which is in loan_id
     order) rather than by the loan_id text: the same order, a tenth of the cost."""
@@ -273,12 +279,16 @@ def outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
         book.loans.get_column("loan_id").gather(allocations.get_column(POSITION))
     )
     sorted_ = {"charges": charges, "cuts": cuts, "allocations": allocations}
-    tables = {"promises": frames.promises, "plan": frames.plan, "blocked": frames.blocked,
-              "replayed": frames.replay}  # fmt: skip
     return {
-        **{name: typed(frame, OUTPUTS[name]).sort(ORDER[name]) for name, frame in tables.items()},
         **{name: typed(frame, OUTPUTS[name]) for name, frame in sorted_.items()},
+        "replayed": typed(frames.replay, OUTPUTS["replayed"]).sort(ORDER["replayed"]),
     }
+
+
+def step_outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
+    """The outputs of the steps after the ledger: promises, plan and blocked."""
+    tables = {"promises": frames.promises, "plan": frames.plan, "blocked": frames.blocked}
+    return {name: typed(frame, OUTPUTS[name]).sort(ORDER[name]) for name, frame in tables.items()}
 
 
 def _summed(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

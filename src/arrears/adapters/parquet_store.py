@@ -41,7 +41,8 @@ from arrears.adapters.book_tables import (
     REQUIRED_INPUTS,
     assemble,
     judged_promises,
-    outputs,
+    ledger_outputs,
+    step_outputs,
     typed,
     with_default_zone,
 )
@@ -131,7 +132,7 @@ class _Night:
     tail_row: np.ndarray | None  # per worked loan: where the tail it left in place starts
     tail_rows: np.ndarray | None  # and how many lines it has (None: every loan is whole)
     as_of: date
-    lines: "_LinesWrite | None" = None  # the worked loans' lines, once begun (progress)
+    early: "_EarlyWrite | None" = None  # the lines and ledger outputs, once begun
 
 
 Spans = dict[str, np.ndarray]  # per worked loan: where its active lines now are
@@ -139,37 +140,46 @@ Tails = dict[str, pl.Series]  # per worked loan: what its new tail adds up to
 
 
 @dataclass(frozen=True)
-class _LinesWrite:
-    """The worked loans' lines written into the run's folder on a thread of their own, from
-    the book and summaries they were begun with."""
+class _EarlyWrite:
+    """What is final once the worked loans are aged, written into the run's folder on a
+    thread of its own while the later steps run: their lines, then the ledger's outputs
+    (postings, loans rebuilt), from the frames they were begun with."""
 
     folder: Path
-    book: Book
-    summaries: pl.DataFrame
+    frames: RunFrames
     pool: ThreadPoolExecutor
-    written: "Future[tuple[Spans, Tails]]"
+    lines: "Future[tuple[Spans, Tails]]"
+    ledger: "Future[None]"
 
     @classmethod
-    def begin(cls, folder: Path, frames: RunFrames, as_of: date) -> "_LinesWrite":
-        """Start writing the lines of `frames` (aged: their summaries are known)."""
+    def begin(cls, folder: Path, frames: RunFrames, as_of: date) -> "_EarlyWrite":
+        """Start writing the lines and ledger outputs of `frames` (aged: summaries known)."""
         assert frames.summaries is not None, "the ageing step ran"
         pool = ThreadPoolExecutor(max_workers=1)
-        written = pool.submit(_write_lines, folder, frames.book, frames.summaries, as_of)
-        return cls(folder, frames.book, frames.summaries, pool, written)
+        lines = pool.submit(_write_lines, folder, frames.book, frames.summaries, as_of)
+        ledger = pool.submit(lambda: _write_tables(folder, ledger_outputs(frames)))
+        return cls(folder, frames, pool, lines, ledger)
 
     def holds(self, frames: RunFrames) -> bool:
-        """Whether these are the lines of `frames` (no step after ageing replaced them)."""
-        return frames.book is self.book and frames.summaries is self.summaries
+        """Whether these are the lines and postings of `frames` (no step after ageing
+        replaced them)."""
+        begun = self.frames
+        return all(getattr(frames, name) is getattr(begun, name)
+                   for name in ("book", "summaries", "postings", "replay"))  # fmt: skip
 
-    def finish(self) -> tuple[Spans, Tails]:
-        """Wait for the write: where each loan's lines are, and what its new tail adds up to."""
+    def lines_written(self) -> tuple[Spans, Tails]:
+        """Wait for the lines: where each loan's lines are, and what its new tail adds up to."""
+        return self.lines.result()
+
+    def finish(self) -> None:
+        """Wait for the ledger's outputs too."""
         try:
-            return self.written.result()
+            self.ledger.result()
         finally:
             self.pool.shutdown()
 
     def abandon(self) -> None:
-        """Wait for the write, then drop its folder (a run that failed after it began)."""
+        """Wait for the writes, then drop their folder (a run that failed after they began)."""
         self.pool.shutdown(wait=True)
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -321,8 +331,8 @@ class ParquetEngineStore:
     def abandon(self) -> None:
         """Forget the night begun: wait for its lines and drop their folder (a run that failed
         after they were begun)."""
-        if self._night is not None and self._night.lines is not None:
-            self._night.lines.abandon()
+        if self._night is not None and self._night.early is not None:
+            self._night.early.abandon()
         self._night = None
 
     def _new_payments(
@@ -368,35 +378,35 @@ class ParquetEngineStore:
     # ── save ───────────────────────────────────────────────────────────────────────────
 
     def progress(self, frames: RunFrames) -> None:
-        """Begin writing the worked loans' lines once the pipeline has aged them (the lines
-        and the loans' summaries are final then): on a thread of their own, beside the
-        steps after, which keep one core busy and leave the other idle. save finishes."""
+        """Begin writing the worked loans' lines and the ledger's outputs once the pipeline
+        has aged them (both are final then): on a thread of their own, beside the steps
+        after, which keep one core busy and leave the other idle. save finishes."""
         night = self._night
-        if night is None or night.lines is not None or frames.summaries is None:
+        if night is None or night.early is not None or frames.summaries is None:
             return
-        night.lines = _LinesWrite.begin(self.folder.begin(night.as_of), frames, night.as_of)
+        night.early = _EarlyWrite.begin(self.folder.begin(night.as_of), frames, night.as_of)
 
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
         """Write the run's loan table rows, lines and outputs into a new folder and commit it.
 
-        The files are written by two threads (Parquet encoding releases the GIL): the lines,
-        begun by `progress` when the pipeline ran with it, beside the outputs, then the loan
-        table (which says where the lines are)."""
+        The files are written by two threads (Parquet encoding releases the GIL): the lines
+        and the ledger's outputs, begun by `progress` when the pipeline ran with it, beside
+        the other outputs, then the loan table (which says where the lines are)."""
         night = self._night
         assert night is not None, "load comes first"
         assert frames.summaries is not None, "the pipeline ran"
         assert frames.states is not None, "the pipeline ran"
-        lines = night.lines
-        if lines is None or not lines.holds(frames):
-            if lines is not None:
-                lines.abandon()
-            lines = night.lines = _LinesWrite.begin(self.folder.begin(as_of), frames, as_of)
-        folder = lines.folder
+        early = night.early
+        if early is None or not early.holds(frames):
+            if early is not None:
+                early.abandon()
+            early = night.early = _EarlyWrite.begin(self.folder.begin(as_of), frames, as_of)
+        folder = early.folder
         name = f"run-{as_of}-{secrets.token_hex(4)}"
         mine = _worked_summaries(frames.summaries, frames.book.loans)
         with ThreadPoolExecutor(max_workers=1) as pool:
             outputs_written = pool.submit(self._write_outputs, folder, frames, as_of)
-            spans, tails = lines.finish()
+            spans, tails = early.lines_written()
             rows = self._worked_rows(frames, mine, night, spans, tails, name, as_of)
             base = night.table is None or len(night.chain) >= CHAIN_LIMIT
             if night.table is None:
@@ -425,22 +435,23 @@ class ParquetEngineStore:
             # Worked out while the outputs are still being written (this thread would wait).
             keep = self._keep(night, segments, [name] if base else [*night.chain, name])
             outputs_written.result()
+            early.finish()
         record = RunRecord(as_of, name, at.isoformat(), int(summary["loans"]), summary,
                            "base" if base else "delta", night.prints, night.terms)  # fmt: skip
         self.folder.commit(folder, record, keep)
         self._night = None
 
     def _write_outputs(self, folder: Path, frames: RunFrames, as_of: date) -> None:
-        """Write the run's output tables (plan, blocked, postings, promises, ...); plan
-        outcomes already recorded on a re-run are kept."""
-        written = outputs(frames)
+        """Write the output tables of the steps after the ledger (promises, plan, blocked):
+        the ledger's are written early (_EarlyWrite); plan outcomes already recorded on a
+        re-run are kept."""
+        written = step_outputs(frames)
         replaced = [r for r in self.folder.runs() if r.as_of == as_of]
         if replaced:
             written["plan"] = _carry_outcomes(
                 written["plan"], read_table(self.folder, replaced[0], "plan")
             )
-        for table_name, frame in written.items():
-            write_table(folder, table_name, frame, statistics=table_name == "plan")
+        _write_tables(folder, written)
 
     def _worked_rows(
         self,
@@ -635,6 +646,12 @@ def _write_lines(
     write_segment(folder, placed)
     write_settled(folder, lines.filter(settled))
     return spans, tail_totals(placed, placed_li, mine.height, as_of)
+
+
+def _write_tables(folder: Path, tables: Mapping[str, pl.DataFrame]) -> None:
+    """Write output tables into a run's folder (the plan with statistics: read by key)."""
+    for name, frame in tables.items():
+        write_table(folder, name, frame, statistics=name == "plan")
 
 
 def _people_of(
