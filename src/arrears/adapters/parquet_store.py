@@ -146,7 +146,7 @@ class _EarlyWrite:
     (postings, loans rebuilt), from the frames they were begun with."""
 
     folder: Path
-    frames: RunFrames
+    begun: tuple[object, ...]  # the frames' book, summaries, postings and loans rebuilt
     pool: ThreadPoolExecutor
     lines: "Future[tuple[Spans, Tails]]"
     ledger: "Future[None]"
@@ -158,14 +158,12 @@ class _EarlyWrite:
         pool = ThreadPoolExecutor(max_workers=1)
         lines = pool.submit(_write_lines, folder, frames.book, frames.summaries, as_of)
         ledger = pool.submit(lambda: _write_tables(folder, ledger_outputs(frames)))
-        return cls(folder, frames, pool, lines, ledger)
+        return cls(folder, _written_from(frames), pool, lines, ledger)
 
     def holds(self, frames: RunFrames) -> bool:
         """Whether these are the lines and postings of `frames` (no step after ageing
         replaced them)."""
-        begun = self.frames
-        return all(getattr(frames, name) is getattr(begun, name)
-                   for name in ("book", "summaries", "postings", "replay"))  # fmt: skip
+        return all(a is b for a, b in zip(_written_from(frames), self.begun, strict=True))
 
     def lines_written(self) -> tuple[Spans, Tails]:
         """Wait for the lines: where each loan's lines are, and what its new tail adds up to."""
@@ -182,6 +180,11 @@ class _EarlyWrite:
         """Wait for the writes, then drop their folder (a run that failed after they began)."""
         self.pool.shutdown(wait=True)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _written_from(frames: RunFrames) -> tuple[object, ...]:
+    """The frames an early write is made from (the ledger's and the ageing's)."""
+    return frames.book, frames.summaries, frames.postings, frames.replay
 
 
 class ParquetEngineStore:
@@ -220,7 +223,7 @@ class ParquetEngineStore:
         """The run's frames: the loans to work tonight with their lines, the resting ones with
         their summaries, and the people, history, cases and promises."""
         as_of, terms = ctx.as_of, ctx.terms
-        self.abandon()  # a run that failed after its lines were begun
+        self.abandon()  # a run that failed after its early write was begun
         for name in REQUIRED_INPUTS:
             if not self.folder.has_input(name):
                 raise BookFolderError(f"the book {self.folder.root} has no {name} input")
@@ -329,8 +332,8 @@ class ParquetEngineStore:
         )  # fmt: skip
 
     def abandon(self) -> None:
-        """Forget the night begun: wait for its lines and drop their folder (a run that failed
-        after they were begun)."""
+        """Forget the night begun: wait for what it began writing and drop its folder (a run
+        that failed after its early write was begun)."""
         if self._night is not None and self._night.early is not None:
             self._night.early.abandon()
         self._night = None
