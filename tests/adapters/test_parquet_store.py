@@ -1,6 +1,7 @@
 """The Parquet book store: runs commit all or nothing, re-runs change nothing, back-dated
 payments replay their loan to the state a fresh run would give."""
 
+import threading
 from copy import copy
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -278,6 +279,43 @@ def test_lines_and_postings_begun_for_other_frames_are_written_again(
     like_a_clean_run([book], tmp_path)
 
 
+def test_the_loan_table_is_written_once_and_beside_the_plan(
+    book: ParquetEngineStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Once the stages ran, the worked loans' rows are final: the store writes them on its
+    # own thread, after the lines, while the plan is made; save only waits for them.
+    threads: list[str] = []
+    write = book._write_table
+
+    def recorded(frames: RunFrames) -> tuple[bool, dict[str, set[str]]]:
+        threads.append(threading.current_thread().name)
+        return write(frames)
+
+    monkeypatch.setattr(book, "_write_table", recorded)
+    frames = begun_and_marked(book, context(AS_OF))
+    book.save(frames, AS_OF, summarise(frames, AS_OF, YESTERDAY), AT)
+    assert len(threads) == 1
+    assert threads[0] != threading.main_thread().name
+    assert committed_the_begun(book)
+    like_a_clean_run([book], tmp_path)
+
+
+def test_a_loan_table_begun_for_other_cases_is_written_again(book: ParquetEngineStore) -> None:
+    frames = begun_and_marked(book, context(AS_OF))
+    # A step after the stages moved a worked loan's case: the rows begun are not its.
+    loan = frames.book.loans.get_column("loan_id")[0]
+    mine = pl.col("loan_id") == loan
+    later = frames.cases.with_columns(
+        pl.when(mine).then(pl.lit("a later step's")).otherwise(pl.col("reason").cast(pl.String))
+        .cast(pl.Categorical()).alias("reason")
+    )  # fmt: skip
+    other = replace(frames, cases=later)
+    book.save(other, AS_OF, summarise(other, AS_OF, YESTERDAY), AT)
+    assert not list(book.folder.state.glob(".tmp-*"))
+    cases = book.table(AS_OF, "cases").filter(mine)
+    assert cases.get_column("reason").to_list() == ["a later step's"]
+
+
 def test_the_plan_waits_for_the_people_a_night_is_still_reading(
     book: ParquetEngineStore, tmp_path: Path
 ) -> None:
@@ -334,12 +372,12 @@ def test_a_run_tells_its_store_the_frames_after_every_step(
     assert told == [False] + [True] * (len(PIPELINE) - 1)
 
 
-@pytest.mark.parametrize("writer", ["write_segment", "ledger_outputs"])
+@pytest.mark.parametrize("writer", ["write_segment", "ledger_outputs", "write_loan_table"])
 def test_a_failed_early_write_reaches_the_run_and_leaves_nothing(
     book: ParquetEngineStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
 ) -> None:
-    # The lines and the ledger's outputs are written on a thread of their own, beside the
-    # later steps: a failure there is the run's.
+    # The lines, the ledger's outputs and the loan table are written on a thread of their
+    # own, beside the later steps: a failure there is the run's.
     before = (book.folder.state / "runs.json").read_text(encoding="utf-8")
 
     def disk_full(*args: Any) -> None:

@@ -14,7 +14,7 @@ import json
 import secrets
 import shutil
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -139,17 +139,22 @@ Spans = dict[str, np.ndarray]  # per worked loan: where its active lines now are
 Tails = dict[str, pl.Series]  # per worked loan: what its new tail adds up to
 
 
-@dataclass(frozen=True)
+@dataclass
 class _EarlyWrite:
-    """What is final once the worked loans are aged, written into the run's folder on a
-    thread of its own while the later steps run: their lines, then the ledger's outputs
-    (postings, loans rebuilt), from the frames they were begun with."""
+    """What is final before save, written into the run's folder on a thread of its own while
+    the later steps run, from the frames it was begun with: once the worked loans are aged,
+    their lines, then the ledger's outputs (postings, loans rebuilt); once they are staged,
+    the loan table's rows (which say where the lines are)."""
 
     folder: Path
+    name: str  # the run's folder once committed (the lines' segment is named by it)
     begun: tuple[object, ...]  # the frames' book, summaries, postings and loans rebuilt
     pool: ThreadPoolExecutor
     lines: "Future[tuple[Spans, Tails]]"
     ledger: "Future[None]"
+    # The loan table, once the stages ran (then the rows are final), and its frames.
+    table: "Future[tuple[bool, dict[str, set[str]]]] | None" = None
+    table_begun: tuple[object, ...] = ()
 
     @classmethod
     def begin(cls, folder: Path, frames: RunFrames, as_of: date) -> "_EarlyWrite":
@@ -158,12 +163,32 @@ class _EarlyWrite:
         pool = ThreadPoolExecutor(max_workers=1)
         lines = pool.submit(_write_lines, folder, frames.book, frames.summaries, as_of)
         ledger = pool.submit(lambda: _write_tables(folder, ledger_outputs(frames)))
-        return cls(folder, _written_from(frames), pool, lines, ledger)
+        name = f"run-{as_of}-{secrets.token_hex(4)}"
+        return cls(folder, name, _written_from(frames), pool, lines, ledger)
 
     def holds(self, frames: RunFrames) -> bool:
         """Whether these are the lines and postings of `frames` (no step after ageing
         replaced them)."""
         return all(a is b for a, b in zip(_written_from(frames), self.begun, strict=True))
+
+    def begin_table(
+        self, frames: RunFrames, write: Callable[[RunFrames], tuple[bool, dict[str, set[str]]]]
+    ) -> None:
+        """Queue the loan table's write of `frames` (staged) after the lines."""
+        self.table_begun = _table_from(frames)
+        self.table = self.pool.submit(write, frames)
+
+    def table_holds(self, frames: RunFrames) -> bool:
+        """Whether the loan table begun is that of `frames`."""
+        return self.table is not None and all(
+            a is b for a, b in zip(_table_from(frames), self.table_begun, strict=True)
+        )
+
+    def drop_table(self) -> None:
+        """Wait for a loan table begun, if any, and forget it (whether or not it failed)."""
+        if self.table is not None:
+            wait([self.table])
+        self.table = None
 
     def lines_written(self) -> tuple[Spans, Tails]:
         """Wait for the lines: where each loan's lines are, and what its new tail adds up to."""
@@ -185,6 +210,17 @@ class _EarlyWrite:
 def _written_from(frames: RunFrames) -> tuple[object, ...]:
     """The frames an early write is made from (the ledger's and the ageing's)."""
     return frames.book, frames.summaries, frames.postings, frames.replay
+
+
+def _table_from(frames: RunFrames) -> tuple[object, ...]:
+    """The frames the loan table's rows are made from."""
+    return (*_written_from(frames), frames.cases, frames.applied, frames.applied_loans)
+
+
+def _staged(frames: RunFrames, as_of: date) -> bool:
+    """Whether the stages step ran: the cases are as of today (a night's cases come in as of
+    the last run)."""
+    return frames.cases.height > 0 and frames.cases.item(0, "as_of") == as_of
 
 
 class ParquetEngineStore:
@@ -382,19 +418,23 @@ class ParquetEngineStore:
 
     def progress(self, frames: RunFrames) -> None:
         """Begin writing the worked loans' lines and the ledger's outputs once the pipeline
-        has aged them (both are final then): on a thread of their own, beside the steps
-        after, which keep one core busy and leave the other idle. save finishes."""
+        has aged them (both are final then), and the loan table's rows once it has staged
+        them: on a thread of their own, beside the steps after, which keep one core busy and
+        leave the other idle. save finishes."""
         night = self._night
-        if night is None or night.early is not None or frames.summaries is None:
+        if night is None or frames.summaries is None:
             return
-        night.early = _EarlyWrite.begin(self.folder.begin(night.as_of), frames, night.as_of)
+        if night.early is None:
+            night.early = _EarlyWrite.begin(self.folder.begin(night.as_of), frames, night.as_of)
+        elif night.early.table is None and _staged(frames, night.as_of):
+            night.early.begin_table(frames, self._write_table)
 
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
         """Write the run's loan table rows, lines and outputs into a new folder and commit it.
 
-        The files are written by two threads (Parquet encoding releases the GIL): the lines
-        and the ledger's outputs, begun by `progress` when the pipeline ran with it, beside
-        the other outputs, then the loan table (which says where the lines are)."""
+        The files are written by two threads (Parquet encoding releases the GIL): the lines,
+        the ledger's outputs and then the loan table (which says where the lines are), begun
+        by `progress` when the pipeline ran with it, beside the other outputs."""
         night = self._night
         assert night is not None, "load comes first"
         assert frames.summaries is not None, "the pipeline ran"
@@ -404,45 +444,59 @@ class ParquetEngineStore:
             if early is not None:
                 early.abandon()
             early = night.early = _EarlyWrite.begin(self.folder.begin(as_of), frames, as_of)
-        folder = early.folder
-        name = f"run-{as_of}-{secrets.token_hex(4)}"
-        mine = _worked_summaries(frames.summaries, frames.book.loans)
+        folder, name = early.folder, early.name
         with ThreadPoolExecutor(max_workers=1) as pool:
             outputs_written = pool.submit(self._write_outputs, folder, frames, as_of)
-            spans, tails = early.lines_written()
-            rows = self._worked_rows(frames, mine, night, spans, tails, name, as_of)
-            base = night.table is None or len(night.chain) >= CHAIN_LIMIT
-            if night.table is None:
-                table = _whole_table(rows, frames)
-                segments = pl.concat([table.get_column("segment"),
-                                      table.get_column("tail_segment")])  # fmt: skip
-                write_loan_table(folder, table)
+            if early.table_holds(frames):
+                assert early.table is not None
+                base, keep = early.table.result()
             else:
-                delta = _delta(night.at, rows, frames.cases)
-                segments = (
-                    night.table.frame.get_column("segment")
-                    .clone()
-                    .scatter(night.at, rows.get_column("segment").cast(pl.Categorical()))
-                )
-                tail_segments = (
-                    night.table.frame.get_column("tail_segment")
-                    .clone()
-                    .scatter(night.at, rows.get_column("tail_segment").cast(pl.Categorical()))
-                )
-                segments = pl.concat([segments, tail_segments])
-                at_rows = delta.get_column("at").to_numpy()
-                write_loan_table(
-                    folder, scatter_rows(night.table.whole(), at_rows, delta) if base else delta
-                )
+                early.drop_table()  # begun for other frames: written again once it stopped
+                base, keep = self._write_table(frames)
             add_zones(self.folder.state, night.reach().learned)
-            # Worked out while the outputs are still being written (this thread would wait).
-            keep = self._keep(night, segments, [name] if base else [*night.chain, name])
             outputs_written.result()
             early.finish()
         record = RunRecord(as_of, name, at.isoformat(), int(summary["loans"]), summary,
                            "base" if base else "delta", night.prints, night.terms)  # fmt: skip
         self.folder.commit(folder, record, keep)
         self._night = None
+
+    def _write_table(self, frames: RunFrames) -> tuple[bool, dict[str, set[str]]]:
+        """Write the loan table's rows of tonight (a base or a delta: which, returned) once
+        the lines are written (they say where the lines are), and which state tables the
+        runs kept read."""
+        night = self._night
+        assert night is not None, "load comes first"
+        assert night.early is not None, "the lines were begun"
+        assert frames.summaries is not None, "the pipeline ran"
+        folder, name = night.early.folder, night.early.name
+        mine = _worked_summaries(frames.summaries, frames.book.loans)
+        spans, tails = night.early.lines_written()
+        rows = self._worked_rows(frames, mine, night, spans, tails, name, night.as_of)
+        base = night.table is None or len(night.chain) >= CHAIN_LIMIT
+        if night.table is None:
+            table = _whole_table(rows, frames)
+            segments = pl.concat([table.get_column("segment"),
+                                  table.get_column("tail_segment")])  # fmt: skip
+            write_loan_table(folder, table)
+        else:
+            delta = _delta(night.at, rows, frames.cases)
+            segments = (
+                night.table.frame.get_column("segment")
+                .clone()
+                .scatter(night.at, rows.get_column("segment").cast(pl.Categorical()))
+            )
+            tail_segments = (
+                night.table.frame.get_column("tail_segment")
+                .clone()
+                .scatter(night.at, rows.get_column("tail_segment").cast(pl.Categorical()))
+            )
+            segments = pl.concat([segments, tail_segments])
+            at_rows = delta.get_column("at").to_numpy()
+            write_loan_table(
+                folder, scatter_rows(night.table.whole(), at_rows, delta) if base else delta
+            )
+        return base, self._keep(night, segments, [name] if base else [*night.chain, name])
 
     def _write_outputs(self, folder: Path, frames: RunFrames, as_of: date) -> None:
         """Write the output tables of the steps after the ledger (promises, plan, blocked):
