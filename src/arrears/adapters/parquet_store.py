@@ -169,7 +169,7 @@ class _EarlyWrite:
     def holds(self, frames: RunFrames) -> bool:
         """Whether these are the lines and postings of `frames` (no step after ageing
         replaced them)."""
-        return all(a is b for a, b in zip(_written_from(frames), self.begun, strict=True))
+        return _same(_written_from(frames), self.begun)
 
     def begin_table(
         self, frames: RunFrames, write: Callable[[RunFrames], tuple[bool, dict[str, set[str]]]]
@@ -178,11 +178,9 @@ class _EarlyWrite:
         self.table_begun = _table_from(frames)
         self.table = self.pool.submit(write, frames)
 
-    def table_holds(self, frames: RunFrames) -> bool:
-        """Whether the loan table begun is that of `frames`."""
-        return self.table is not None and all(
-            a is b for a, b in zip(_table_from(frames), self.table_begun, strict=True)
-        )
+    def table_of(self, frames: RunFrames) -> "Future[tuple[bool, dict[str, set[str]]]] | None":
+        """The loan table's write begun for `frames`, if one was."""
+        return self.table if _same(_table_from(frames), self.table_begun) else None
 
     def drop_table(self) -> None:
         """Wait for a loan table begun, if any, and forget it (whether or not it failed)."""
@@ -210,6 +208,11 @@ class _EarlyWrite:
 def _written_from(frames: RunFrames) -> tuple[object, ...]:
     """The frames an early write is made from (the ledger's and the ageing's)."""
     return frames.book, frames.summaries, frames.postings, frames.replay
+
+
+def _same(these: tuple[object, ...], those: tuple[object, ...]) -> bool:
+    """Whether two tuples of frames hold the very same objects (none replaced)."""
+    return len(these) == len(those) and all(a is b for a, b in zip(these, those, strict=True))
 
 
 def _table_from(frames: RunFrames) -> tuple[object, ...]:
@@ -447,12 +450,12 @@ class ParquetEngineStore:
         folder, name = early.folder, early.name
         with ThreadPoolExecutor(max_workers=1) as pool:
             outputs_written = pool.submit(self._write_outputs, folder, frames, as_of)
-            if early.table_holds(frames):
-                assert early.table is not None
-                base, keep = early.table.result()
-            else:
+            table = early.table_of(frames)
+            if table is None:
                 early.drop_table()  # begun for other frames: written again once it stopped
                 base, keep = self._write_table(frames)
+            else:
+                base, keep = table.result()
             add_zones(self.folder.state, night.reach().learned)
             outputs_written.result()
             early.finish()
