@@ -125,7 +125,7 @@ def timed_run(store: EngineStore, ctx: RunContext) -> dict[str, float]:
         for name, step in PIPELINE:
             begun = time.perf_counter()
             frames = step(frames, ctx)
-            store.progress(frames)
+            store.progress(name, frames)
             times[name] = time.perf_counter() - begun
     begun = time.perf_counter()
     summary = summarise(frames, ctx.as_of, store.last_run(before=ctx.as_of))

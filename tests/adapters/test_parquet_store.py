@@ -17,7 +17,7 @@ from arrears.adapters.book_tables import OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
-from arrears.batch import pipeline
+from arrears.batch import contact_plan, pipeline
 from arrears.batch.pipeline import (
     PIPELINE,
     UNREAD,
@@ -246,7 +246,7 @@ def test_a_run_that_dies_after_its_lines_were_begun_leaves_nothing(
     frames = book.load(ctx)
     for name, step in PIPELINE:
         frames = step(frames, ctx)
-        book.progress(frames)
+        book.progress(name, frames)
         if name == "ageing":
             break  # the run dies here, its lines begun
     assert list(book.folder.state.glob(".tmp-*"))
@@ -285,15 +285,28 @@ def test_the_loan_table_is_written_once_and_beside_the_plan(
     # Once the stages ran, the worked loans' rows are final: the store writes them on its
     # own thread, after the lines, while the plan is made; save only waits for them.
     threads: list[str] = []
-    write = book._write_table
+    events: list[str] = []
+    write, plan = book._write_table, contact_plan.plan_actions
+    begin = parquet_store._EarlyWrite.begin_table
 
     def recorded(frames: RunFrames) -> tuple[bool, dict[str, set[str]]]:
         threads.append(threading.current_thread().name)
         return write(frames)
 
+    def begun(*args: Any) -> None:
+        events.append("table begun")
+        begin(*args)
+
+    def planned(*args: Any) -> Any:
+        events.append("plan made")
+        return plan(*args)
+
     monkeypatch.setattr(book, "_write_table", recorded)
+    monkeypatch.setattr(parquet_store._EarlyWrite, "begin_table", begun)
+    monkeypatch.setattr(pipeline, "plan_actions", planned)
     frames = begun_and_marked(book, context(AS_OF))
     book.save(frames, AS_OF, summarise(frames, AS_OF, YESTERDAY), AT)
+    assert events == ["table begun", "plan made"]
     assert len(threads) == 1
     assert threads[0] != threading.main_thread().name
     assert committed_the_begun(book)
@@ -359,17 +372,20 @@ def test_a_bad_borrowers_input_found_after_the_lines_were_begun_leaves_nothing(
 def test_a_run_tells_its_store_the_frames_after_every_step(
     book: ParquetEngineStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    told: list[bool] = []
+    told: list[tuple[str, bool, date | None]] = []
     progress = book.progress
 
-    def recorded(frames: RunFrames) -> None:
-        told.append(frames.summaries is not None)
-        progress(frames)
+    def recorded(step: str, frames: RunFrames) -> None:
+        told.append((step, frames.summaries is not None, frames.cases.item(0, "as_of")))
+        progress(step, frames)
 
     monkeypatch.setattr(book, "progress", recorded)
     run(book, AS_OF)
-    # After the ledger the loans are not aged yet; after the ageing and each step on, they are.
-    assert told == [False] + [True] * (len(PIPELINE) - 1)
+    # Each step by its name, after it ran: the loans are aged from the ageing on, and the
+    # cases moved to today from the stages on (what the store begins writing after each).
+    assert [step for step, _, _ in told] == [name for name, _ in PIPELINE]
+    assert [aged for _, aged, _ in told] == [False, True, True, True, True]
+    assert [on for _, _, on in told] == [YESTERDAY] * 3 + [AS_OF] * 2
 
 
 @pytest.mark.parametrize("writer", ["write_segment", "ledger_outputs", "write_loan_table"])

@@ -78,7 +78,14 @@ from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA, Book
 from arrears.batch.contact_plan import People
 from arrears.batch.ledger_arrays import day_numbers, loan_positions
-from arrears.batch.pipeline import UNREAD, UNREAD_HISTORY, RunContext, RunFrames
+from arrears.batch.pipeline import (
+    AGEING,
+    STAGES,
+    UNREAD,
+    UNREAD_HISTORY,
+    RunContext,
+    RunFrames,
+)
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 
@@ -218,12 +225,6 @@ def _same(these: tuple[object, ...], those: tuple[object, ...]) -> bool:
 def _table_from(frames: RunFrames) -> tuple[object, ...]:
     """The frames the loan table's rows are made from."""
     return (*_written_from(frames), frames.cases, frames.applied, frames.applied_loans)
-
-
-def _staged(frames: RunFrames, as_of: date) -> bool:
-    """Whether the stages step ran: the cases are as of today (a night's cases come in as of
-    the last run)."""
-    return frames.cases.height > 0 and frames.cases.item(0, "as_of") == as_of
 
 
 class ParquetEngineStore:
@@ -419,17 +420,17 @@ class ParquetEngineStore:
 
     # ── save ───────────────────────────────────────────────────────────────────────────
 
-    def progress(self, frames: RunFrames) -> None:
+    def progress(self, step: str, frames: RunFrames) -> None:
         """Begin writing the worked loans' lines and the ledger's outputs once the pipeline
         has aged them (both are final then), and the loan table's rows once it has staged
         them: on a thread of their own, beside the steps after, which keep one core busy and
         leave the other idle. save finishes."""
         night = self._night
-        if night is None or frames.summaries is None:
+        if night is None:
             return
-        if night.early is None:
+        if step == AGEING and night.early is None:
             night.early = _EarlyWrite.begin(self.folder.begin(night.as_of), frames, night.as_of)
-        elif night.early.table is None and _staged(frames, night.as_of):
+        elif step == STAGES and night.early is not None and night.early.table is None:
             night.early.begin_table(frames, self._write_table)
 
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:

@@ -211,22 +211,25 @@ def contact_plan(frames: RunFrames, ctx: RunContext) -> RunFrames:
     return replace(frames, plan=plan, blocked=blocked)
 
 
+# The steps after which a store may begin writing (ports.EngineStore.progress): once the
+# loans are aged, their lines and the ledger's outputs are final; once staged, their cases.
+AGEING, STAGES = "ageing", "stages"
 PIPELINE: tuple[tuple[str, Step], ...] = (
     ("ledger", ledger),
-    ("ageing", ageing),
+    (AGEING, ageing),
     ("promises", promises),
-    ("stages", stages),
+    (STAGES, stages),
     ("contact_plan", contact_plan),
 )
 
 
 def run_pipeline(
-    frames: RunFrames, ctx: RunContext, after: Callable[[RunFrames], None] | None = None
+    frames: RunFrames, ctx: RunContext, after: Callable[[str, RunFrames], None] | None = None
 ) -> RunFrames:
-    """Run every step in order; `after` is told the frames after each step (a store may
-    begin writing what is final while the rest runs: ports.EngineStore.progress)."""
-    for _name, step in PIPELINE:
+    """Run every step in order; `after` is told each step's name and the frames after it (a
+    store may begin writing what is final while the rest runs: ports.EngineStore.progress)."""
+    for name, step in PIPELINE:
         frames = step(frames, ctx)
         if after is not None:
-            after(frames)
+            after(name, frames)
     return frames

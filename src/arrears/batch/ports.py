@@ -21,9 +21,10 @@ class EngineStore(Protocol):
         """The book with its state, people, history, cases and promises for ctx.as_of."""
         ...
 
-    def progress(self, frames: RunFrames) -> None:
-        """The frames after a pipeline step: a store may begin writing what is final already
-        (save finishes it; a store that writes everything in save ignores this)."""
+    def progress(self, step: str, frames: RunFrames) -> None:
+        """The frames after the pipeline step named `step` (pipeline.PIPELINE): a store may
+        begin writing what is final already (save finishes it; a store that writes
+        everything in save ignores this)."""
         ...
 
     def abandon(self) -> None:

@@ -88,7 +88,7 @@ class SqlEngineStore:
             book, people, history=history, cases=cases, promises=promises, replay=reset
         )
 
-    def progress(self, frames: RunFrames) -> None:
+    def progress(self, step: str, frames: RunFrames) -> None:
         """Nothing is written before save: it writes everything in one transaction."""
 
     def abandon(self) -> None:
