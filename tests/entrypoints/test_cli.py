@@ -105,6 +105,11 @@ def test_reimporting_payments_changes_nothing(db: str, tmp_path: Path) -> None:
         (("loan", "L1", "--as-of", "2026-02-30"), "--as-of '2026-02-30' is not a date"),
         (("import", "people", "x.csv"), "unknown feed kind 'people'"),
         (("run", "--as-of", "yesterday"), "is not a date"),
+        # Forms Python reads as dates but the contract's YYYY-MM-DD is not: never another day.
+        (("run", "--as-of", "20260221"), "--as-of '20260221' is not a date (YYYY-MM-DD)"),
+        (("run", "--as-of", "2026-W08-5"), "--as-of '2026-W08-5' is not a date"),
+        (("loan", "L1", "--as-of", "20260301"), "--as-of '20260301' is not a date"),
+        (("run", "--as-of", "0001-01-01"), "'0001-01-01' is outside 1900-01-01..9998-12-31"),
     ],
 )
 def test_bad_requests_exit_non_zero_with_a_clear_message(
@@ -114,6 +119,16 @@ def test_bad_requests_exit_non_zero_with_a_clear_message(
     assert code != 0
     assert message in err
     assert out == ""
+
+
+def test_a_run_over_a_book_without_loans_counts_nothing(store_url: str) -> None:
+    assert cli("init", db=store_url)[0] == 0
+    code, out, err = cli("run", "--as-of", "2026-03-01", "--json", db=store_url)
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["loans"] == 0
+    assert set(document["buckets"].values()) == {0}
+    assert document["planned_contacts"] == {}
 
 
 def test_commands_refuse_a_database_that_was_never_initialised(tmp_path: Path) -> None:

@@ -119,6 +119,9 @@ def test_check_without_json_prints_the_verdict_and_reasons(db: str) -> None:
         (("--channel", "fax", "--at", MORNING), "--channel 'fax'"),
         (("--channel", "call", "--at", "2026-03-02T10:00:00"), "has no UTC offset"),
         (("--channel", "call", "--at", "yesterday"), "is not an ISO 8601 instant"),
+        (("--channel", "call", "--at", "2026-03-02X10:00:00+08:00"), "is not an ISO 8601"),
+        (("--channel", "call", "--at", "2026-03-02+08:00"), "is not an ISO 8601 instant"),
+        (("--channel", "call", "--at", "0001-01-01T10:00:00+08:00"), "is outside 1900-01-01"),
         (("--channel", "call", "--at", MORNING, "--to", "12345"), "not a valid phone number"),
     ],
 )

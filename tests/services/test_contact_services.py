@@ -149,6 +149,22 @@ def test_a_contact_is_reached_on_their_registered_number(app: App) -> None:
     assert broken(later) == {"cn.third_party_refused"}
 
 
+def test_a_contact_s_number_reaches_the_contact_even_unnamed(app: App) -> None:
+    # Dialling C1's number is reaching C1: the third-party rules apply without --contact.
+    morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
+    spouse = "+86 139 1234 5678"
+    first = check(app, "B1", morning, to_phone=spouse)
+    assert broken(first) == {"cn.third_party"}  # the borrower was never tried
+    log(app, "B1", morning, "invalid_number")
+    stored = log(app, "B1", morning + timedelta(minutes=5), "refused", to_phone=spouse)
+    assert (stored.attempt.contact_id, stored.attempt.to_phone) == ("C1", "+8613912345678")
+    later = check(app, "B1", morning + timedelta(hours=1), to_phone=spouse)
+    assert broken(later) == {"cn.third_party_refused"}
+    # The borrower's own number is still the borrower.
+    own = check(app, "B1", morning + timedelta(hours=1), to_phone="+8613812345678")
+    assert own.allowed
+
+
 def test_holds_and_opt_outs_block_what_they_cover(app: App) -> None:
     at = datetime(2026, 3, 2, 10, tzinfo=BEIJING)
     record_opt_out(app.contacts, "B1", OptOut("sms", at - timedelta(days=1)))

@@ -12,6 +12,13 @@ from arrears.domain.terms import Terms
 # principal·days·cap numerator) must stay below this, or the run refuses the book.
 INT64_SAFE = 2**62
 _KEYS = ["product", "contract_date", "annual_rate", "penalty_rate"]
+_TERMS = pl.Schema({
+    "product": pl.String(), "contract_date": pl.Date(), "annual_rate": pl.String(),
+    "penalty_rate": pl.String(), "pen_num": pl.Int64(), "pen_den": pl.Int64(),
+    "cap_num": pl.Int64(), "cap_den": pl.Int64(), "cap_rule": pl.String(),
+    "cap_source": pl.String(), "day_count": pl.Int64(), "grace_days": pl.Int64(),
+    "late_fee": pl.Int64(), **{f"rank_{c}": pl.Int64() for c in COMPONENTS},
+})  # fmt: skip
 
 
 def loan_terms(loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
@@ -36,9 +43,8 @@ def loan_terms(loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
             "late_fee": product.late_fee,
             **{f"rank_{c}": product.allocation.index(c) for c in COMPONENTS},
         })  # fmt: skip
-    schema = {"contract_date": pl.Date, "annual_rate": pl.String, "penalty_rate": pl.String,
-              "cap_num": pl.Int64, "cap_den": pl.Int64}  # fmt: skip
-    table = pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
+    # Typed whether or not there are rows: a book without loans has none to infer them from.
+    table = pl.DataFrame(rows, schema=_TERMS)
     joined = loans.join(table, on=_KEYS, how="left", nulls_equal=True, maintain_order="left")
     _check_headroom(joined)
     return joined

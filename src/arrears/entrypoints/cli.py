@@ -16,6 +16,7 @@ from rich.table import Table
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.errors import DomainError
+from arrears.entrypoints import cli_values
 from arrears.entrypoints.cli_engine import (
     ENGINES,
     BucketsOption,
@@ -60,11 +61,19 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def parse_day(text: str, option: str = "--as-of") -> date:
-    """An ISO date, or exit 2 naming the option."""
+    """A YYYY-MM-DD date, or exit 2 naming the option."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} {text!r} is not a date (YYYY-MM-DD)", 2)
+        return cli_values.parse_day(text, option)
+    except ValueError as error:
+        fail(str(error), 2)
+
+
+def parse_instant(text: str, option: str) -> datetime:
+    """An ISO 8601 instant with its UTC offset, or exit 2 naming the option."""
+    try:
+        return cli_values.parse_instant(text, option)
+    except ValueError as error:
+        fail(str(error), 2)
 
 
 @contextmanager

@@ -5,14 +5,23 @@ command line through `arrears.entrypoints.cli`.
 """
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
 
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES, ContactRequest, Hold, OptOut
 from arrears.domain.errors import DomainError
-from arrears.entrypoints.cli import Config, Db, Json, err, fail, open_app
+from arrears.entrypoints.cli import (
+    Config,
+    Db,
+    Json,
+    err,
+    fail,
+    open_app,
+    parse_day,
+    parse_instant,
+)
 from arrears.services.contact_check import ContactInputError, check_contact, reason_document
 from arrears.services.contact_log import log_contact, place_hold, record_opt_out
 from arrears.services.ports import StoredAttempt
@@ -123,7 +132,7 @@ def hold_command(
     """Pause collection contact (again with the same --kind/--from: change its end)."""
     if kind not in HOLD_KINDS:
         fail(f"--kind {kind!r}: expected one of {', '.join(HOLD_KINDS)}", 2)
-    first, last = _day(starts_on, "--from"), _day(ends_on, "--until") if ends_on else None
+    first, last = parse_day(starts_on, "--from"), parse_day(ends_on, "--until") if ends_on else None
     with open_app(db, config) as application:
         try:
             place_hold(application.contacts, borrower, Hold(kind, first, last, note))
@@ -145,7 +154,7 @@ def opt_out_command(
     """Record that the borrower asked not to be contacted through a channel."""
     if channel not in CHANNELS:
         fail(f"--channel {channel!r}: expected one of {', '.join(CHANNELS)}", 2)
-    instant = _instant(since, "--since") if since else datetime.now(UTC)
+    instant = parse_instant(since, "--since") if since else datetime.now(UTC)
     with open_app(db, config) as application:
         try:
             record_opt_out(application.contacts, borrower, OptOut(channel, instant))
@@ -160,26 +169,7 @@ def _request(
     """A request from the options, refusing unknown channels and naive instants (exit 2)."""
     if channel not in CHANNELS:
         fail(f"--channel {channel!r}: expected one of {', '.join(CHANNELS)}", 2)
-    return ContactRequest(borrower, channel, _instant(at, "--at"), to, contact)
-
-
-def _instant(text: str, option: str) -> datetime:
-    """An ISO 8601 instant with its UTC offset, or exit 2 naming the option."""
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} {text!r} is not an ISO 8601 instant (e.g. 2026-03-01T09:30:00+08:00)", 2)
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        fail(f"{option} {text!r} has no UTC offset (write e.g. {text}+08:00 or {text}Z)", 2)
-    return instant
-
-
-def _day(text: str, option: str) -> date:
-    """An ISO date, or exit 2 naming the option."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} {text!r} is not a date (YYYY-MM-DD)", 2)
+    return ContactRequest(borrower, channel, parse_instant(at, "--at"), to, contact)
 
 
 def attempt_document(stored: StoredAttempt) -> dict[str, Any]:

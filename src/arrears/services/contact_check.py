@@ -49,12 +49,21 @@ def load_file(store: ContactStore, borrower_id: str) -> ContactFile:
 def resolve_request(
     file: ContactFile, terms: ContactTerms, request: ContactRequest
 ) -> ContactRequest:
-    """The request with its number in E.164; a call or SMS without one goes to the record's."""
+    """The request with its number in E.164; a call or SMS without one goes to the record's.
+
+    A number a contact registered reaches that contact, whether or not the request names them:
+    the third-party rules apply to whoever answers it (CONTRACT.md's counting rules; PIPL
+    Art. 6, 23).
+    """
     if request.to_phone is not None:
         try:
-            return replace(request, to_phone=terms.phones.normalise(request.to_phone))
+            phone = terms.phones.normalise(request.to_phone)
         except ValueError as error:
             raise ContactInputError(f"--to: {error}") from None
+        if request.contact_id is None and phone != file.phone:
+            theirs = sorted(c for c, number in file.contacts.items() if number == phone)
+            return replace(request, to_phone=phone, contact_id=theirs[0] if theirs else None)
+        return replace(request, to_phone=phone)
     if request.channel not in PHONE_CHANNELS:
         return request
     if request.contact_id is None:

@@ -1,0 +1,53 @@
+"""Dates and instants as the command line takes them: strictly CONTRACT.md's ISO forms.
+
+Python's own readers take more (`date.fromisoformat` reads 20260221 and 2026-W08-5,
+`datetime.fromisoformat` any character between the day and the time): a typo must be an
+error naming the option, not a run for another day.
+"""
+
+import re
+from datetime import date, datetime
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# ISO 8601 / RFC 3339: the day, T (or a space), hh:mm[:ss[.ffffff]], then the offset if any.
+_INSTANT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?"
+)
+# Well inside Python's dates (years 1-9999): a run counts back (its contact history) and
+# forward (schedules, holds) from its day, and must not leave the range doing so.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def parse_day(text: str, option: str) -> date:
+    """A YYYY-MM-DD date, or ValueError naming the option."""
+    if not _DAY.fullmatch(text):
+        raise ValueError(f"{option} {text!r} is not a date (YYYY-MM-DD)")
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+    _within(day, text, option)
+    return day
+
+
+def parse_instant(text: str, option: str) -> datetime:
+    """An ISO 8601 instant with its UTC offset, or ValueError naming the option."""
+    example = "e.g. 2026-03-01T09:30:00+08:00"
+    if not _INSTANT.fullmatch(text):
+        raise ValueError(f"{option} {text!r} is not an ISO 8601 instant ({example})")
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{option} {text!r} is not an ISO 8601 instant ({example})") from None
+    if instant.tzinfo is None:
+        raise ValueError(
+            f"{option} {text!r} has no UTC offset (write e.g. {text}+08:00 or {text}Z)"
+        )
+    _within(instant.date(), text, option)
+    return instant
+
+
+def _within(day: date, text: str, option: str) -> None:
+    """Refuse a day outside FIRST_DAY..LAST_DAY, naming the option."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{option} {text!r} is outside {FIRST_DAY}..{LAST_DAY}")
