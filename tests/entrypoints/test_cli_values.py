@@ -1,6 +1,7 @@
 """The command line's dates and instants: CONTRACT.md's ISO forms, and nothing else."""
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -14,23 +15,6 @@ def test_a_day_is_yyyy_mm_dd_within_the_range() -> None:
     assert parse_day("2026-02-28", "--as-of") == date(2026, 2, 28)
     assert parse_day("1900-01-01", "--as-of") == date(1900, 1, 1)
     assert parse_day("9998-12-31", "--as-of") == date(9998, 12, 31)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("20260228", "is not a date (YYYY-MM-DD)"),
-        ("2026-W09-6", "is not a date"),
-        ("2026-059", "is not a date"),
-        ("2026-02-30", "is not a date"),
-        (" 2026-02-28", "is not a date"),
-        ("1899-12-31", "is outside 1900-01-01..9998-12-31"),
-        ("9999-12-31", "is outside"),
-    ],
-)
-def test_anything_else_is_refused_naming_the_option(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(f"--until {text!r} {message}")):
-        parse_day(text, "--until")
 
 
 @pytest.mark.parametrize(
@@ -48,17 +32,31 @@ def test_an_instant_is_iso_8601_with_its_offset(text: str, instant: datetime) ->
     assert found.utcoffset() == instant.utcoffset()
 
 
+DAYS = [
+    ("20260228", "is not a date (YYYY-MM-DD)"),
+    ("2026-W09-6", "is not a date"),
+    ("2026-059", "is not a date"),
+    ("2026-02-30", "is not a date"),
+    (" 2026-02-28", "is not a date"),
+    ("1899-12-31", "is outside 1900-01-01..9998-12-31"),
+    ("9999-12-31", "is outside"),
+]
+INSTANTS = [
+    ("2026-03-02X10:00:00+08:00", "is not an ISO 8601 instant"),
+    ("2026-03-02+08:00", "is not an ISO 8601 instant"),
+    ("2026-03-02", "is not an ISO 8601 instant"),
+    ("2026-03-02T25:00:00+08:00", "is not an ISO 8601 instant"),
+    ("2026-03-02T10:00:00", "has no UTC offset (write e.g. 2026-03-02T10:00:00+08:00 or"),
+    ("1899-12-31T10:00:00+08:00", "is outside 1900-01-01..9998-12-31"),
+]
+
+
 @pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("2026-03-02X10:00:00+08:00", "is not an ISO 8601 instant"),
-        ("2026-03-02+08:00", "is not an ISO 8601 instant"),
-        ("2026-03-02", "is not an ISO 8601 instant"),
-        ("2026-03-02T25:00:00+08:00", "is not an ISO 8601 instant"),
-        ("2026-03-02T10:00:00", "has no UTC offset (write e.g. 2026-03-02T10:00:00+08:00 or"),
-        ("1899-12-31T10:00:00+08:00", "is outside 1900-01-01..9998-12-31"),
-    ],
+    ("parse", "text", "message"),
+    [(parse_day, *case) for case in DAYS] + [(parse_instant, *case) for case in INSTANTS],
 )
-def test_an_instant_without_its_offset_or_malformed_is_refused(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(f"--at {text!r} {message}")):
-        parse_instant(text, "--at")
+def test_anything_else_is_refused_naming_the_option(
+    parse: Callable[[str, str], object], text: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"--until {text!r} {message}")):
+        parse(text, "--until")

@@ -6,7 +6,9 @@ error naming the option, not a run for another day.
 """
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # ISO 8601 / RFC 3339: the day, T (or a space), hh:mm[:ss[.ffffff]], then the offset if any.
@@ -16,16 +18,12 @@ _INSTANT = re.compile(
 # Well inside Python's dates (years 1-9999): a run counts back (its contact history) and
 # forward (schedules, holds) from its day, and must not leave the range doing so.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+T = TypeVar("T")
 
 
 def parse_day(text: str, option: str) -> date:
     """A YYYY-MM-DD date, or ValueError naming the option."""
-    if not _DAY.fullmatch(text):
-        raise ValueError(f"{option} {text!r} is not a date (YYYY-MM-DD)")
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+    day = _read(_DAY, date.fromisoformat, text, f"{option} {text!r} is not a date (YYYY-MM-DD)")
     _within(day, text, option)
     return day
 
@@ -33,18 +31,25 @@ def parse_day(text: str, option: str) -> date:
 def parse_instant(text: str, option: str) -> datetime:
     """An ISO 8601 instant with its UTC offset, or ValueError naming the option."""
     example = "e.g. 2026-03-01T09:30:00+08:00"
-    if not _INSTANT.fullmatch(text):
-        raise ValueError(f"{option} {text!r} is not an ISO 8601 instant ({example})")
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{option} {text!r} is not an ISO 8601 instant ({example})") from None
+    not_one = f"{option} {text!r} is not an ISO 8601 instant ({example})"
+    instant = _read(_INSTANT, datetime.fromisoformat, text, not_one)
     if instant.tzinfo is None:
         raise ValueError(
             f"{option} {text!r} has no UTC offset (write e.g. {text}+08:00 or {text}Z)"
         )
     _within(instant.date(), text, option)
     return instant
+
+
+def _read(form: re.Pattern[str], read: Callable[[str], T], text: str, refusal: str) -> T:
+    """`text` read, if it has the form and reads (a day that is not: 2026-02-30), else
+    ValueError(refusal)."""
+    if form.fullmatch(text):
+        try:
+            return read(text)
+        except ValueError:
+            pass
+    raise ValueError(refusal)
 
 
 def _within(day: date, text: str, option: str) -> None:
