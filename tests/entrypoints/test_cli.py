@@ -4,9 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from arrears.entrypoints.cli import app
+from arrears.entrypoints.cli import app, fail
 
 runner = CliRunner()
 
@@ -142,3 +143,12 @@ def test_running_backwards_is_refused(db: str) -> None:
     code, _, err = cli("run", "--as-of", "2026-03-01", db=db)
     assert code == 1
     assert "already run up to 2026-03-24" in err
+
+
+def test_an_error_prints_as_written_not_as_markup(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(typer.Exit) as exited:
+        fail("add the fixing under [[lpr.fixing]] in the settings file [bold]")
+    assert exited.value.exit_code == 1
+    assert (
+        "add the fixing under [[lpr.fixing]] in the settings file [bold]" in capsys.readouterr().err
+    )

@@ -38,7 +38,7 @@ class LprTable:
         if day > self.known_through:
             raise LprNotKnown(
                 f"the one-year LPR in force on {day} is not in the table (known through "
-                f"{self.known_through}); add the fixing under [[lpr]] in the settings file"
+                f"{self.known_through}); add the fixing under [[lpr.fixing]] in the settings file"
             )
         index = bisect.bisect_right([f.published_on for f in self.fixings], day) - 1
         if index < 0:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES, ContactRequest, Hold, OptOut
 from arrears.domain.errors import DomainError
@@ -71,7 +72,7 @@ def log_command(
     if not stored.decision.allowed:
         broken = "; ".join(f"{r.rule}: {r.detail} ({r.source})" for r in stored.decision.broken)
         err.print(
-            f"[bold yellow]warning:[/] this attempt broke a rule: {broken}",
+            f"[bold yellow]warning:[/] this attempt broke a rule: {escape(broken)}",
             highlight=False,
             soft_wrap=True,
         )
