@@ -156,9 +156,20 @@ def a_payments_part(book: ParquetEngineStore, rows: dict[str, list[Any]]) -> Non
          "column 'amount' is String, expected Int64"),
         ({"payment_id": ["P1"], "loan_id": ["NOT-A-LOAN"], "amount": [100], "paid_on": [AS_OF]},
          r"payments for loans not in the book: P1 \(loan NOT-A-LOAN\)"),
+        ({"payment_id": ["P1", "P2"], "loan_id": ["L00000001"] * 2,
+          "amount": pl.Series([0, -100], dtype=pl.Int64), "paid_on": [AS_OF] * 2},
+         r"payments of no amount above zero \(in fen\): P1 \(0\), P2 \(-100\)"),
         ({"payment_id": ["P1", "P2", "P3"], "loan_id": ["L00000001"] * 3,
-          "amount": pl.Series([0, -100, None], dtype=pl.Int64), "paid_on": [AS_OF] * 3},
-         r"payments of no amount above zero \(in fen\): P1 \(0\), P2 \(-100\), P3 \(None\)"),
+          "amount": pl.Series([100, 100, None], dtype=pl.Int64), "paid_on": [AS_OF] * 3},
+         r"payments/today.parquet: column 'amount' is empty in row 3 \(P3\)"),
+        ({"payment_id": ["P1"], "loan_id": ["L00000001"], "amount": [100],
+          "paid_on": pl.Series([None], dtype=pl.Date)},
+         r"payments/today.parquet: column 'paid_on' is empty in row 1 \(P1\)"),
+        # One id, two amounts: which is the payment? Neither is taken.
+        ({"payment_id": ["P1", "P1"], "loan_id": ["L00000001"] * 2, "amount": [100, 200],
+          "paid_on": [AS_OF] * 2},
+         r"a payment id comes with different loans, amounts or days \(1 ids\): P1 for loan "
+         r"L00000001, 100 fen on 2025-11-18; P1 for loan L00000001, 200 fen"),
     ],
 )  # fmt: skip
 def test_a_bad_payments_part_is_refused_by_name_and_nothing_is_written(

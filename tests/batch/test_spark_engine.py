@@ -5,9 +5,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from arrears.adapters.book_folder import BookFolderError
 from arrears.adapters.book_tables import ORDER, OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
@@ -73,3 +75,22 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
             mine, theirs = mixed.table(day, name), local_only.table(day, name)
             assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
     assert [r.kind for r in mixed.folder.runs()] == ["base", "full", "base"]
+
+
+def test_spark_refuses_what_no_bucket_can_see(spark: "SparkSession", tmp_path: Path) -> None:
+    # A loan given twice for two borrowers, and an instalment of no loan: each bucket sees a
+    # consistent part; only the whole book shows them.
+    tables = synthetic_frames(20, AS_OF, seed=4, history_days=150)
+    loans, borrowers = tables["loans"], tables["borrowers"].get_column("borrower_id")
+    twice = loans.head(1).with_columns(pl.lit(borrowers[-1]).alias("borrower_id"))
+    stray = tables["installments"].head(1).with_columns(pl.lit("NO-LOAN").alias("loan_id"))
+    app = App("sqlite://", load_settings(None))
+    for name, changed, message in (
+        ("loans", pl.concat([loans, twice]), "input loans: given twice: L00000001"),
+        ("installments", pl.concat([tables["installments"], stray]),
+         "input installments: a loan not in loans: NO-LOAN"),
+    ):  # fmt: skip
+        book = write_book({**tables, name: changed}, tmp_path / name)
+        with pytest.raises(BookFolderError, match=message):
+            SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+        assert ParquetEngineStore(book).folder.runs() == []

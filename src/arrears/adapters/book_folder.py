@@ -33,8 +33,8 @@ RUNS_FILE = "runs.json"
 Fingerprint = dict[str, list[int]]  # part name → [size, mtime_ns] (payments: + last day)
 
 
-# Columns an input may leave out (CONTRACT.md's optional columns, and what a run judged of a
-# promise); every other column of its schema must be in every part.
+# Columns an input may leave out or leave empty (CONTRACT.md's optional columns, and what a
+# run judged of a promise); every other column of its schema must be in every part, filled.
 OPTIONAL_COLUMNS = {
     "borrowers": ("timezone",),
     "loans": ("penalty_rate",),
@@ -44,6 +44,7 @@ OPTIONAL_COLUMNS = {
     "promises": ("status", "settled_on", "paid"),
     "holds": ("ends_on",),
 }
+_SHOWN = 5
 
 
 def _fits(actual: pl.DataType, wanted: pl.DataType) -> bool:
@@ -57,6 +58,22 @@ def _fits(actual: pl.DataType, wanted: pl.DataType) -> bool:
     if wanted == pl.String:
         return isinstance(actual, (pl.Categorical, pl.Enum))
     return False
+
+
+def _refuse_empty(where: str, frame: pl.DataFrame, optional: tuple[str, ...]) -> None:
+    """Refuse a part with an empty cell in a column it must fill, naming the column and the
+    first rows (from 1, with the row's first column: its id)."""
+    for column in frame.columns:
+        if column in optional or not frame.get_column(column).null_count():
+            continue
+        empty = frame.with_row_index("_row").filter(pl.col(column).is_null())
+        named = column != frame.columns[0]
+        shown = ", ".join(
+            f"row {row + 1}" + (f" ({key})" if named and key is not None else "")
+            for row, key in empty.select("_row", frame.columns[0]).head(_SHOWN).iter_rows()
+        )
+        more = f" and {empty.height - _SHOWN} more" if empty.height > _SHOWN else ""
+        raise BookFolderError(f"{where}: column {column!r} is empty in {shown}{more}")
 
 
 class BookFolderError(DomainError):
@@ -89,7 +106,19 @@ class BookFolder:
         single, folder = self.root / f"{name}.parquet", self.root / name
         if single.is_file() and folder.is_dir():
             raise BookFolderError(f"the book {self.root} has both {name}.parquet and {name}/")
-        return [single] if single.is_file() else part_files(folder)
+        if single.is_file():
+            return [single]
+        parts = part_files(folder)
+        if folder.is_dir():
+            # A part in another format would be left unread without a word (payments lost).
+            other = sorted(p.name for p in folder.iterdir() if p.name[0] not in "._")
+            strays = [n for n in other if n not in {p.name for p in parts}]
+            if strays:
+                raise BookFolderError(
+                    f"input {name}: {name}/{strays[0]} is not a Parquet part (a book reads "
+                    f"only .parquet parts; convert it, or move it out of {name}/)"
+                )
+        return parts
 
     def has_input(self, name: str) -> bool:
         """Whether the book holds the input."""
@@ -113,16 +142,31 @@ class BookFolder:
             paths = [p for p in paths if p.relative_to(self.root).as_posix() in wanted]
         if not paths:
             return None
+        found = {path: self._part_schema(name, path) for path in paths}
+        columns = [c for c in schema if any(c in present for present in found.values())]
+        for path, present in found.items():
+            self._check_part(name, path, present, schema, columns)
+        return pl.concat([self._read_part(name, path, columns) for path in paths],
+                         how="vertical_relaxed")  # fmt: skip
+
+    def _part_schema(self, name: str, path: Path) -> dict[str, pl.DataType]:
+        """A part's columns, refused (naming it) when it is not a Parquet file one can read."""
         try:
-            found = {path: pl.read_parquet_schema(path) for path in paths}
-            columns = [c for c in schema if any(c in present for present in found.values())]
-            for path, present in found.items():
-                self._check_part(name, path, present, schema, columns)
-            return pl.concat(
-                [pl.read_parquet(path, columns=columns) for path in paths], how="vertical_relaxed"
-            )
+            return pl.read_parquet_schema(path)
         except (OSError, pl.exceptions.PolarsError) as error:
-            raise BookFolderError(f"cannot read input {name} of {self.root}: {error}") from None
+            where = f"input {name}: {path.relative_to(self.root)}"
+            raise BookFolderError(f"{where}: cannot read it: {error}") from None
+
+    def _read_part(self, name: str, path: Path, columns: list[str]) -> pl.DataFrame:
+        """One part of an input, refused (naming it) when unreadable or a cell that must be
+        filled is empty."""
+        where = f"input {name}: {path.relative_to(self.root)}"
+        try:
+            frame = pl.read_parquet(path, columns=columns)
+        except (OSError, pl.exceptions.PolarsError) as error:
+            raise BookFolderError(f"{where}: cannot read it: {error}") from None
+        _refuse_empty(where, frame, OPTIONAL_COLUMNS.get(name, ()))
+        return frame
 
     def _check_part(
         self, name: str, path: Path, present: Mapping[str, pl.DataType], schema: pl.Schema,

@@ -19,6 +19,7 @@ import polars as pl
 
 from arrears.adapters import tail_kernel
 from arrears.adapters.book_folder import BookFolder
+from arrears.adapters.book_inputs import distinct_payments
 from arrears.adapters.book_tables import INPUTS, typed
 from arrears.adapters.line_segments import read_lines
 from arrears.adapters.loan_table import STATIC, ChainTable, Positions
@@ -142,8 +143,9 @@ def worked_book(
         lines = pl.concat([lines, fresh_lines])
         ids = table.frame.get_column("loan_id").gather(tonight.rebuilt).implode()
         every = typed(folder.read_input("payments", INPUTS["payments"]), INPUTS["payments"])
-        payments = pl.concat([payments, every.filter(pl.col("loan_id").is_in(ids))])
-        payments = payments.unique("payment_id", keep="first", maintain_order=True)
+        payments = distinct_payments(
+            pl.concat([payments, every.filter(pl.col("loan_id").is_in(ids))])
+        )
         kept = payments.join(loans.select("loan_id"), on="loan_id", how="semi")
         book = Book(loans, lines, kept.filter(pl.col("paid_on") <= as_of), since=tonight.last)
         return Worked(book, carried, whole, tail_row, tail_rows)

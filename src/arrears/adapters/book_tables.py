@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from arrears.adapters.book_inputs import check_book, distinct_payments
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
 from arrears.batch.book import (
     INSTALMENT_SCHEMA,
@@ -123,8 +124,9 @@ def assemble(
     `known_zones`: phone zones worked out before (people_index.ZONES_SCHEMA)."""
     got = {name: typed(inputs.get(name), schema) for name, schema in INPUTS.items()}
     old = {name: typed(state.get(name), OUTPUTS[name]) for name in STATE}
+    check_book(got)
     loans = fresh_loans(loan_terms(got["loans"], terms))
-    payments = got["payments"]
+    payments = distinct_payments(got["payments"])
     replay = _replays(payments, got["installments"], old)
     balances = _without(old["loan_balances"], replay).drop("payments_seen", "payments_sum")
     loans = _laid(loans, balances, ["loan_id"])

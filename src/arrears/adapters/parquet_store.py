@@ -32,6 +32,7 @@ from arrears.adapters.book_folder import (
     part_files,
     write_table,
 )
+from arrears.adapters.book_inputs import distinct_payments
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
     HISTORY_DAYS,
@@ -94,6 +95,7 @@ _NEVER = int(np.iinfo(np.int32).max)  # no such day (a loan that never wakes by 
 # and where their lines are), and a rebuilt loan's terms.
 PICKED = (*book_night.WORKED, "payments_seen", "payments_sum", "lines_since", *STATIC)
 CHAIN_LIMIT = 10  # delta runs after a base before the next night writes a base again
+_PAYMENT_DAYS = pl.Schema({"payment_id": pl.String(), "paid_on": pl.Date()})
 _WHOLE_BOOK_INPUTS = ("loans", "installments")  # a change here sends a night down the long way
 
 
@@ -298,7 +300,8 @@ class ParquetEngineStore:
             if was is not None and was[:2] == size and len(was) == 3:
                 out[part] = was
                 continue
-            days = self.folder.read_input("payments", pl.Schema({"paid_on": pl.Date()}), [part])
+            # With the ids: a part refused for an empty day names the payment.
+            days = self.folder.read_input("payments", _PAYMENT_DAYS, [part])
             last = days.get_column("paid_on").max() if days is not None else None
             out[part] = [*size, last.toordinal() if isinstance(last, date) else 0]
         return out
@@ -395,8 +398,7 @@ class ParquetEngineStore:
             frames.append(typed(recent, schema).filter(pl.col("paid_on") > previous.as_of))
         if not frames:
             return pl.DataFrame(schema=schema)
-        found = pl.concat(frames).filter(pl.col("paid_on") <= as_of)
-        return found.unique("payment_id", keep="first", maintain_order=True)
+        return distinct_payments(pl.concat(frames).filter(pl.col("paid_on") <= as_of))
 
     def _people(
         self, table: pl.DataFrame, as_of: date, terms: Terms

@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from arrears.adapters.book_folder import STATE_TABLES, BookFolder, RunRecord, part_files
+from arrears.adapters.book_folder import (
+    STATE_TABLES,
+    BookFolder,
+    BookFolderError,
+    RunRecord,
+    part_files,
+)
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
     INPUTS,
@@ -110,6 +116,28 @@ def run_bucket(ctx: RunContext, zones: Mapping[str, str], rows: pa.Table) -> pa.
     return OUT.pack(bucket, {**written, "totals": totals_of(frames.postings)})
 
 
+def _refuse_across_buckets(
+    loans: "DataFrame", installments: "DataFrame", payments: "DataFrame"
+) -> None:
+    """The book's checks a bucket cannot make (book_inputs.check_book makes the others in
+    each): a loan id given twice (two borrowers: two buckets), an instalment or payment of a
+    loan not in the book (the join to buckets would drop it), one payment id for two loans."""
+    found = {
+        "loans: given twice": loans.groupBy("loan_id").count().filter("count > 1"),
+        "installments: a loan not in loans": installments.join(loans, "loan_id", "left_anti"),
+        "payments: payments for loans not in the book": payments.join(loans, "loan_id",
+                                                                      "left_anti"),
+        "payments: a payment id comes with different loans, amounts or days": payments.select(
+            "payment_id", "loan_id", "amount", "paid_on"
+        ).distinct().groupBy("payment_id").count().filter("count > 1"),
+    }  # fmt: skip
+    for what, rows in found.items():
+        key = rows.columns[0]
+        first = [str(r[key]) for r in rows.select(key).distinct().limit(5).collect()]
+        if first:
+            raise BookFolderError(f"input {what}: {', '.join(sorted(first))}")
+
+
 class SparkEngine:
     """Runs a book folder's end of day on a Spark session (local or a cluster)."""
 
@@ -178,6 +206,8 @@ class SparkEngine:
         from pyspark.sql import functions
 
         loans = self._read_input("loans")
+        _refuse_across_buckets(loans, self._read_input("installments"),
+                               self._read_input("payments"))  # fmt: skip
         hashed = functions.xxhash64("borrower_id")
         bucket = functions.pmod(hashed, functions.lit(self.buckets)).cast("int")
         owners = loans.select("loan_id", bucket.alias("bucket"))

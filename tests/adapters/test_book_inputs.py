@@ -1,0 +1,172 @@
+"""A Parquet book's inputs are checked as the feed import checks a feed: a bad row is refused
+by name before anything is written, never read as something else."""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from arrears.adapters.book_folder import BookFolderError
+from arrears.adapters.parquet_store import ParquetEngineStore
+from arrears.adapters.settings import load_settings
+from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.batch.run import run_day
+from arrears.bootstrap import App
+
+AS_OF = date(2025, 11, 18)
+AT = datetime(2025, 11, 18, 23, 0, tzinfo=UTC)
+TABLES = synthetic_frames(30, AS_OF, seed=5, history_days=120)
+Tables = dict[str, pl.DataFrame]
+
+
+def run(store: ParquetEngineStore, day: date = AS_OF) -> None:
+    run_day(store, App("sqlite://", load_settings(None)).run_context(day), AT)
+
+
+def first(name: str, column: str) -> object:
+    """The first row's value of a column of an input."""
+    return TABLES[name].item(0, column)
+
+
+def again(name: str, **changes: object) -> Callable[[Tables], Tables]:
+    """The tables with the first row of an input added again (with `changes`)."""
+
+    def change(tables: Tables) -> Tables:
+        row = (
+            tables[name]
+            .head(1)
+            .with_columns(pl.lit(v, tables[name].schema[k]).alias(k) for k, v in changes.items())
+        )
+        return {**tables, name: pl.concat([tables[name], row])}
+
+    return change
+
+
+def first_set(name: str, column: str, value: object) -> Callable[[Tables], Tables]:
+    """The tables with one cell of an input's first row set."""
+
+    def change(tables: Tables) -> Tables:
+        frame = tables[name]
+        cell = pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(value, frame.schema[column]))
+        return {**tables, name: frame.with_columns(cell.otherwise(pl.col(column)).alias(column))}
+
+    return change
+
+
+def dropped(name: str, keep: pl.Expr) -> Callable[[Tables], Tables]:
+    """The tables with an input's rows filtered."""
+    return lambda tables: {**tables, name: tables[name].filter(keep)}
+
+
+LOAN, BORROWER = first("loans", "loan_id"), first("loans", "borrower_id")
+SEQ = first("installments", "seq")
+CASES = [
+    (again("loans"), f"input loans: given twice: {LOAN}, {LOAN}"),
+    (again("installments"), f"input installments: given twice: {LOAN} {SEQ}, {LOAN} {SEQ}"),
+    (again("borrowers", phone="+8613800000000"), "input borrowers: given twice"),
+    (first_set("loans", "principal", 0), f"a principal not above zero: {LOAN}"),
+    (first_set("installments", "interest_due", -1), "a negative interest_due"),
+    (first_set("installments", "seq", 0), "a seq below 1"),
+    (first_set("borrowers", "phone", "12345"), "a phone not in E.164"),
+    (first_set("loans", "borrower_id", "NOBODY"), f"a borrower not in borrowers: {LOAN}"),
+    (again("installments", loan_id="NO-LOAN"), "input installments: a loan not in loans: NO-LOAN"),
+    (first_set("installments", "due_date", date(2000, 1, 1)),
+     "a due date not after the loan's contract date"),
+    (dropped("installments", pl.col("loan_id") != pl.lit(LOAN)),
+     f"input loans: no instalments: {LOAN}"),
+    (first_set("payments", "paid_on", date(2000, 1, 1)), "paid before the loan's contract date"),
+    (again("payments", amount=1), "a payment id comes with different loans, amounts or days"),
+    (first_set("loans", "principal", None), "loans.parquet: column 'principal' is empty in row 1"),
+    (first_set("installments", "due_date", None), "column 'due_date' is empty in row 1"),
+    (first_set("borrowers", "phone", None), "column 'phone' is empty in row 1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "message"), CASES)
+def test_a_bad_row_is_refused_by_name_before_anything_is_written(
+    tmp_path: Path, change: Callable[[Tables], Tables], message: str
+) -> None:
+    store = ParquetEngineStore(write_book(change(dict(TABLES)), tmp_path / "book"))
+    with pytest.raises(BookFolderError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        run(store)
+    assert store.folder.runs() == []
+    assert not list(store.folder.state.glob(".tmp-*"))
+
+
+def test_a_payment_sent_twice_as_it_was_counts_once(tmp_path: Path) -> None:
+    # As the feed import skips a payment already imported: the same payment, not more money.
+    twice = ParquetEngineStore(write_book(again("payments")(dict(TABLES)), tmp_path / "twice"))
+    once = ParquetEngineStore(write_book(TABLES, tmp_path / "once"))
+    run(twice)
+    run(once)
+    for name in ("loan_states", "allocations"):
+        assert_frame_equal(twice.table(AS_OF, name), once.table(AS_OF, name),
+                           check_row_order=False)  # fmt: skip
+
+
+def test_a_part_in_another_format_is_refused_not_skipped(tmp_path: Path) -> None:
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    single = store.folder.root / "payments.parquet"
+    (store.folder.root / "payments").mkdir()
+    single.rename(store.folder.root / "payments" / "history.parquet")
+    TABLES["payments"].head(1).write_csv(store.folder.root / "payments" / "today.csv")
+    with pytest.raises(BookFolderError, match=r"payments/today.csv is not a Parquet part"):
+        run(store)
+    assert store.folder.runs() == []
+
+
+def test_a_corrupt_part_is_named(tmp_path: Path) -> None:
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    (store.folder.root / "loans.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(BookFolderError, match=r"input loans: loans.parquet: cannot read it"):
+        run(store)
+
+
+def parted(tmp_path: Path, name: str) -> ParquetEngineStore:
+    """The book with its payments as a folder of parts (history.parquet), run to yesterday."""
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / name))
+    (store.folder.root / "payments").mkdir()
+    (store.folder.root / "payments.parquet").rename(
+        store.folder.root / "payments" / "history.parquet"
+    )
+    run(store, AS_OF - timedelta(days=1))
+    return store
+
+
+def a_night(store: ParquetEngineStore, part: pl.DataFrame) -> None:
+    """Tonight's payments part added and the night run its own way: reading the new part,
+    not the whole book (which would check every payment)."""
+    part.write_parquet(store.folder.root / "payments" / "tonight.parquet")
+
+    def whole(*args: object) -> None:
+        raise AssertionError("the night read the whole book")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "_load_whole", whole)
+        run(store)
+
+
+def test_a_night_takes_a_payment_sent_again_in_a_new_part_once(tmp_path: Path) -> None:
+    store, clean = parted(tmp_path, "book"), parted(tmp_path, "clean")
+    paid = TABLES["payments"]
+    again = paid.head(3)  # their loans are rebuilt tonight (payments dated before the night)
+    other = paid.filter(~pl.col("loan_id").is_in(again.get_column("loan_id").implode()))
+    new = other.head(1).with_columns(pl.lit("NEW").alias("payment_id"),
+                                     pl.lit(AS_OF).alias("paid_on"))  # fmt: skip
+    a_night(store, pl.concat([again, new, new]))  # three sent again, one new twice
+    a_night(clean, new)
+    assert_frame_equal(store.table(AS_OF, "loan_states"), clean.table(AS_OF, "loan_states"),
+                       check_row_order=False)  # fmt: skip
+
+
+def test_a_night_refuses_one_payment_id_for_two_amounts(tmp_path: Path) -> None:
+    store = parted(tmp_path, "book")
+    new = TABLES["payments"].head(1).with_columns(pl.lit("NEW").alias("payment_id"),
+                                                  pl.lit(AS_OF).alias("paid_on"))  # fmt: skip
+    other = new.with_columns(pl.col("amount") + 1)
+    with pytest.raises(BookFolderError, match="a payment id comes with different loans, amounts"):
+        a_night(store, pl.concat([new, other]))
+    assert [r.as_of for r in store.folder.runs()] == [AS_OF - timedelta(days=1)]
