@@ -52,13 +52,13 @@ def test_the_us_and_uk_packs_have_the_regulations_defaults() -> None:
 
 
 def pack_with(**entry: Any) -> dict[str, Any]:
-    """A minimal pack file holding one rule."""
+    """A minimal pack file holding one rule (a key given as None: left out)."""
     base = {"id": "xx.quiet", "kind": "quiet_hours", "quiet_from": "22:00", "quiet_until": "08:00",
             "verified": True, "source": "a law"}  # fmt: skip
     base.update(entry)
     return {
         "pack": {"jurisdiction": "xx", "timezone": "Asia/Shanghai"},
-        "contact": {"rule": [base]},
+        "contact": {"rule": [{k: v for k, v in base.items() if v is not None}]},
     }
 
 
@@ -73,6 +73,8 @@ def pack_with(**entry: Any) -> dict[str, Any]:
         ({"channels": ["fax"]}, "unknown channels ['fax']"),
         ({"channels": "call"}, "xx.quiet).channels must be list"),
         ({"quiet_until": "22:00"}, "are equal"),
+        ({"channels": []}, "xx.quiet).channels is empty"),
+        ({"verified": None}, "needs ['verified']"),
     ],
 )
 def test_a_bad_rule_is_refused_naming_its_key(entry: dict[str, Any], message: str) -> None:
@@ -116,3 +118,23 @@ def test_every_shipped_rule_is_documented_with_its_parameters() -> None:
         for shipped in pack.rules:
             assert f"`{shipped.rule_id}`" in text
             assert shipped.source in text
+
+
+def test_a_misspelt_or_empty_contact_section_is_refused() -> None:
+    # Either would leave every contact allowed: a pack must say what is lawful.
+    misspelt = pack_with()
+    misspelt["contacts"] = misspelt.pop("contact")
+    with pytest.raises(RulePackError, match=r"xx\.toml: unknown section\(s\) \['contacts'\]"):
+        parse_contact_pack(misspelt, "xx.toml")
+    empty = pack_with()
+    del empty["contact"]
+    with pytest.raises(RulePackError, match=r"xx\.toml: no \[\[contact\.rule\]\]"):
+        parse_contact_pack(empty, "xx.toml")
+
+
+def test_a_third_party_rule_of_no_failed_attempts_is_refused() -> None:
+    data = pack_with(kind="third_party_unreachable", limit=0, outcomes=["no_answer"],
+                     last_outcomes=["invalid_number"])  # fmt: skip
+    del data["contact"]["rule"][0]["quiet_from"], data["contact"]["rule"][0]["quiet_until"]
+    with pytest.raises(RulePackError, match="`limit` must be 1 or more for this kind"):
+        parse_contact_pack(data, "xx.toml")

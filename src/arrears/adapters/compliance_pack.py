@@ -14,6 +14,9 @@ _COMMON = frozenset({"id", "kind", "source", "verified", "channels", "count_chan
 _WORDS = frozenset({"channels", "count_channels", "outcomes", "last_outcomes", "hold_kinds"})
 _COUNTS = frozenset({"limit", "days"})
 _TIMES = frozenset({"quiet_from", "quiet_until"})
+# What a jurisdiction's pack file holds: these contact rules, and its caps and allocation
+# (packs.py). A misspelt section must not leave the rules out without a word.
+_SECTIONS = frozenset({"pack", "contact", "caps", "allocation"})
 
 
 class RulePackError(DomainError):
@@ -37,12 +40,18 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
         zone(default_zone)
     except DomainError as error:
         raise RulePackError(f"{where}: pack.timezone: {error}") from None
+    unknown = sorted(set(data) - _SECTIONS)
+    if unknown:
+        raise RulePackError(f"{where}: unknown section(s) {unknown}; known: {sorted(_SECTIONS)}")
     contact = data.get("contact", {})
     if not isinstance(contact, dict) or set(contact) - {"rule"}:
         raise RulePackError(f"{where}: [contact] may only hold [[contact.rule]] entries")
     entries = contact.get("rule", [])
     if not isinstance(entries, list):
         raise RulePackError(f"{where}: contact.rule must be an array of tables ([[contact.rule]])")
+    if not entries:
+        # No rule would allow every contact at every hour: never what a pack means.
+        raise RulePackError(f"{where}: no [[contact.rule]]: a pack must say what is lawful")
     rules = tuple(
         parse_rule(entry, f"{where}: contact.rule[{i}]") for i, entry in enumerate(entries)
     )
@@ -69,7 +78,7 @@ def parse_rule(entry: Any, where: str) -> ContactRule:
         raise RulePackError(
             f"{where}: unknown key(s) {unknown} for a {kind} rule; known: {allowed}"
         )
-    missing = sorted(RULE_KINDS[kind] - set(entry))
+    missing = sorted((RULE_KINDS[kind] | {"source", "verified"}) - set(entry))
     if missing:
         raise RulePackError(f"{where}: a {kind} rule needs {missing}")
     params = {name: _parameter(entry, name, where) for name in set(entry) - {"id", "kind"}}
@@ -87,6 +96,9 @@ def _parameter(entry: Mapping[str, Any], name: str, where: str) -> Any:
         value = _typed(entry, name, list, where)
         if not all(isinstance(item, str) for item in value):
             raise RulePackError(f"{where}.{name} must be a list of strings, got {value!r}")
+        if not value:
+            # An empty list makes the rule govern or count nothing: it would be off unseen.
+            raise RulePackError(f"{where}.{name} is empty (leave it out for its default)")
         return frozenset(value)
     if name in _COUNTS:
         return _typed(entry, name, int, where)

@@ -57,6 +57,10 @@ class ContactRule:
         _subset(self, "hold_kinds", self.hold_kinds, HOLD_KINDS)
         if self.limit is not None and self.limit < 0:
             raise DomainError(f"{self.rule_id}: `limit` must be 0 or more")
+        if self.kind == "third_party_unreachable" and self.limit == 0:
+            # "The last 0 attempts all failed" always holds: a limit of 0 would let every
+            # third party be reached at once (for the other kinds 0 is the strictest).
+            raise DomainError(f"{self.rule_id}: `limit` must be 1 or more for this kind")
         if self.days is not None and self.days < 1:
             raise DomainError(f"{self.rule_id}: `days` must be 1 or more")
         if self.quiet_from is not None and self.quiet_from == self.quiet_until:
