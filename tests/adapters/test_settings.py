@@ -64,11 +64,35 @@ jurisdiction = "us"
         ("[products.x]\nday_count = 366", "day_count must be 360 or 365"),
         ("[product.x]", r"unknown section\(s\) \['product'\]"),
         ("[products.x\n", "not valid TOML"),
+        ('[products.x]\nlate_fee = "12.345"', r"products.x.late_fee: '12.345' is not an amount"),
+        ("[products.x]\npenalty_multiplier = nan", "penalty_multiplier must be a number, got nan"),
+        (
+            '[products.x]\nallocation = ["fees", "penalty", "interest", 1]',
+            "products.x.allocation must list component names",
+        ),
+        ("products = 1", r"\[products\] must hold \[products.NAME\] tables"),
+        ("lpr = 3", r"\[lpr\] must be a table"),
+        # A misspelt key would drop what it holds: a year's holidays, a fixing's source.
+        (
+            '[[calendar_cn.year]]\nyear = 2026\nholiday = ["2026-10-01"]',
+            r"calendar_cn.year\[0\]: unknown key\(s\) \['holiday'\]",
+        ),
+        ('[lpr]\nknown_thru = "2026-12-31"', r"unknown key\(s\) \['known_thru'\] in lpr"),
+        (
+            '[[lpr.fixing]]\npublished_on = "2026-01-20"\none_year = "0.03"\nsorce = "x"',
+            r"lpr.fixing\[0\]: unknown key\(s\) \['sorce'\]",
+        ),
+        ('[[lpr.fixing]]\npublished_on = "2026-01-20"', r"lpr.fixing needs \['one_year'\]"),
+        (
+            '[[lpr.fixing]]\npublished_on = "2026-01-20"\none_year = "3.0"',
+            r"one_year '3.0' is not an LPR",
+        ),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:
-    with pytest.raises(SettingsError, match=message):
+    with pytest.raises(SettingsError, match=message) as raised:
         load_settings(write(tmp_path, body))
+    assert str(raised.value).count(str(tmp_path)) == 1  # the file named once
 
 
 def test_newer_lpr_fixings_extend_the_shipped_table(tmp_path: Path) -> None:

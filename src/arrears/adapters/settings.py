@@ -1,5 +1,6 @@
 """The settings file (TOML): products, extra LPR fixings, calendar overrides; shipped defaults."""
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.lpr import LprTable
 from arrears.domain.money import parse_amount
 from arrears.domain.product import Product
+from arrears.domain.rates import parse_rate
 
 CONFIG_ENV = "ARREARS_CONFIG"
 DEFAULT_CONFIG = "arrears.toml"
@@ -22,6 +24,16 @@ _PRODUCT_KEYS = {
     "holiday_rule", "allocation", "strategy",
 }  # fmt: skip
 _TOP_KEYS = {"products", "lpr", "calendar_cn"}
+# The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
+# for `holidays`) would drop what it holds without a word (a year's holidays, a fixing).
+_SECTION_KEYS = {
+    "lpr": {"known_through", "fixing"}, "lpr.fixing": {"published_on", "one_year", "source"},
+    "calendar_cn": {"year"}, "calendar_cn.year": {"year", "holidays", "workdays"},
+}  # fmt: skip
+_REQUIRED = {"lpr.fixing": ("published_on", "one_year"), "calendar_cn.year": ("year",)}
+# The one-year LPR has been between 3 % and 5 % since its 2019 reform (lpr_cn.toml); above
+# 20 % it is a percentage written where the file takes a fraction ("3.1" for "0.031").
+_LPR_MOST = Fraction(1, 5)
 
 
 class SettingsError(DomainError):
@@ -68,6 +80,7 @@ def load_settings(path: Path | None) -> Settings:
         raise SettingsError(
             f"{where}: unknown section(s) {sorted(unknown)}; known: {sorted(_TOP_KEYS)}"
         )
+    _check_sections(data, where)
     shipped = read_pack("products.toml")["products"]
     products = {code: parse_product(code, spec, "products.toml") for code, spec in shipped.items()}
     for code, spec in data.get("products", {}).items():
@@ -81,6 +94,51 @@ def load_settings(path: Path | None) -> Settings:
     return Settings(products, policies, lpr, overrides, path)
 
 
+def _check_sections(data: dict[str, Any], where: str) -> None:
+    """Refuse a section of the wrong shape, a table with an unknown or missing key, and an
+    LPR that cannot be one, naming the file and the key."""
+    if not isinstance(data.get("products", {}), dict):
+        raise SettingsError(f"{where}: [products] must hold [products.NAME] tables")
+    for section, entries in (("lpr", "fixing"), ("calendar_cn", "year")):
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise SettingsError(f"{where}: [{section}] must be a table")
+        _keys(table, section, where)
+        rows = table.get(entries, [])
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise SettingsError(
+                f"{where}: {section}.{entries} must be [[{section}.{entries}]] tables"
+            )
+        for i, row in enumerate(rows):
+            _keys(row, f"{section}.{entries}", f"{where}: {section}.{entries}[{i}]")
+    for i, row in enumerate(data.get("lpr", {}).get("fixing", [])):
+        try:
+            rate = parse_rate(str(row["one_year"]))
+        except DomainError as error:
+            raise SettingsError(f"{where}: lpr.fixing[{i}].one_year: {error}") from None
+        if not 0 < rate <= _LPR_MOST:
+            raise SettingsError(
+                f"{where}: lpr.fixing[{i}].one_year {row['one_year']!r} is not an LPR (a "
+                f"fraction above 0 and at most {_LPR_MOST}: 3.1 % is written 0.031)"
+            )
+    for i, row in enumerate(data.get("calendar_cn", {}).get("year", [])):
+        for name in ("holidays", "workdays"):
+            if not isinstance(row.get(name, []), list):
+                raise SettingsError(f"{where}: calendar_cn.year[{i}].{name} must be a list of days")
+
+
+def _keys(table: dict[str, Any], kind: str, where: str) -> None:
+    """Refuse a table of `kind` with a key it cannot have, or without one it needs."""
+    unknown = sorted(set(table) - _SECTION_KEYS[kind])
+    if unknown:
+        raise SettingsError(
+            f"{where}: unknown key(s) {unknown} in {kind}; known: {sorted(_SECTION_KEYS[kind])}"
+        )
+    missing = [key for key in _REQUIRED.get(kind, ()) if key not in table]
+    if missing:
+        raise SettingsError(f"{where}: {kind} needs {missing}")
+
+
 def parse_product(code: str, spec: Any, where: str) -> Product:
     """Build a Product from one [products.NAME] table, naming any bad key."""
     if not isinstance(spec, dict):
@@ -92,32 +150,37 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
             f"known: {sorted(_PRODUCT_KEYS)}"
         )
     jurisdiction = _typed(spec, "jurisdiction", str, "cn", where, code)
+    multiplier = _typed(spec, "penalty_multiplier", (int, float), 1.5, where, code)
+    if not math.isfinite(multiplier):
+        raise SettingsError(f"{where}: products.{code}.penalty_multiplier must be a number, "
+                            f"got {multiplier!r}")  # fmt: skip
+    order = _typed(spec, "allocation", list, ["fees", "penalty", "interest", "principal"],
+                   where, code)  # fmt: skip
+    if not all(isinstance(component, str) for component in order):
+        raise SettingsError(f"{where}: products.{code}.allocation must list component names, "
+                            f"got {order!r}")  # fmt: skip
+    fee = _typed(spec, "late_fee", str, "0.00", where, code)
+    try:
+        late_fee = parse_amount(fee)
+    except DomainError as error:
+        raise SettingsError(f"{where}: products.{code}.late_fee: {error}") from None
     try:
         return Product(
             code=code,
             jurisdiction=jurisdiction,
             cap=_typed(spec, "cap", str, "licensed", where, code),
             grace_days=_typed(spec, "grace_days", int, 3, where, code),
-            penalty_multiplier=Fraction(
-                str(_typed(spec, "penalty_multiplier", (int, float), 1.5, where, code))
-            ),
-            late_fee=parse_amount(_typed(spec, "late_fee", str, "0.00", where, code)),
+            penalty_multiplier=Fraction(str(multiplier)),
+            late_fee=late_fee,
             day_count=_typed(
                 spec, "day_count", int, 360 if jurisdiction == "cn" else 365, where, code
             ),
             holiday_rule=_typed(spec, "holiday_rule", str, "none", where, code),
-            allocation=tuple(
-                _typed(
-                    spec,
-                    "allocation",
-                    list,
-                    ["fees", "penalty", "interest", "principal"],
-                    where,
-                    code,
-                )
-            ),
+            allocation=tuple(order),
             strategy=_typed(spec, "strategy", str, None, where, code),
         )
+    except SettingsError:
+        raise  # names the file already
     except DomainError as error:
         raise SettingsError(f"{where}: {error}") from None
 
