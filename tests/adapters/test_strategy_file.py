@@ -3,8 +3,16 @@
 from pathlib import Path
 
 import pytest
+from sqlalchemy import String
 
-from arrears.adapters.strategy_file import StrategyFileError, ladder_for, load_ladder
+from arrears.adapters.db import tables
+from arrears.adapters.strategy_file import (
+    ARM_CHARS,
+    STAGE_CHARS,
+    StrategyFileError,
+    ladder_for,
+    load_ladder,
+)
 from arrears.domain.delinquency import bucket_for
 from arrears.domain.product import Product
 from arrears.domain.stages import default_stage
@@ -249,6 +257,19 @@ APPEND = ""  # marks a case that adds text instead of replacing it
             "stage 'early' has no entry rule and is not the default: never entered",
         ),
         ("version = 3", "version = 3\n[[stage", "is not valid TOML"),
+        ("version = 3", "version = 3\nguards = 3", "guards must be a table, got 3"),
+        (APPEND, '[[experiment]]\nname = "e"\nsalt = "s"\narms = 5', "arms must be a table"),
+        (
+            'name = "early"',
+            'name = "early-with-a-long-name"',
+            "stage name 'early-with-a-long-name' is longer than 16 characters",
+        ),
+        (
+            APPEND,
+            '[[experiment]]\nname = "late-stage-sms-cadence-2026"\nsalt = "s"\n'
+            "arms = { daily-cadence-challenger = 1, champion = 1 }",
+            "a case's arms can read 'late-stage-sms-cadence-2026=daily-cadence-challenger'",
+        ),
     ],
 )
 def test_a_bad_ladder_file_is_refused_naming_the_key(
@@ -261,3 +282,14 @@ def test_a_bad_ladder_file_is_refused_naming_the_key(
         load_ladder(path)
     assert message in str(refused.value)
     assert str(path) in str(refused.value)
+
+
+def test_the_name_limits_are_the_stores_columns() -> None:
+    # A ladder the loader accepts must fit every store's columns.
+    columns = [c for t in tables.metadata.tables.values() for c in t.c]
+    stages = [
+        c.type.length or 0 for c in columns if c.name == "stage" and isinstance(c.type, String)
+    ]
+    arms = [c.type.length or 0 for c in columns if c.name == "arm" and isinstance(c.type, String)]
+    assert min(stages) == STAGE_CHARS
+    assert min(arms) == ARM_CHARS

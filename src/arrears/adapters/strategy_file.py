@@ -29,7 +29,12 @@ _TREATMENT = {
 _EXPERIMENT = {"name", "salt", "arms", "stages"}
 _GUARD = {"approval", "requires"}
 _REQUIREMENT = {"action", "outcomes", "at_least", "distinct_days", "within_days"}
-_KIND_NAMES = {int: "an integer", str: "a string", bool: "true or false", list: "a list"}
+_KIND_NAMES = {
+    int: "an integer", str: "a string", bool: "true or false", list: "a list", dict: "a table",
+}  # fmt: skip
+# What the stores keep of a case (adapters/db/tables.py; a test keeps them in step): a stage
+# name in 16 characters (loan_states.stage), a case's arms, "experiment=arm;…", in 32.
+STAGE_CHARS, ARM_CHARS = 16, 32
 
 
 class StrategyFileError(DomainError):
@@ -146,7 +151,28 @@ def parse_ladder(data: Mapping[str, Any], where: str) -> Ladder:
     guards = tuple(_guard(action, spec, where) for action, spec in guards_spec.items())
     default = top.get("default_stage", str) or "current"
     with _naming(where):
-        return Ladder(name, version, stages, experiments, guards, default)
+        ladder = Ladder(name, version, stages, experiments, guards, default)
+    _refuse_too_long(ladder, where)
+    return ladder
+
+
+def _refuse_too_long(ladder: Ladder, where: str) -> None:
+    """Refuse a stage name or arm label longer than the stores keep (it would fail a run on
+    PostgreSQL, after the work, or be cut)."""
+    for stage in ladder.stages:
+        if len(stage.name) > STAGE_CHARS:
+            raise StrategyFileError(
+                f"{where}: stage name {stage.name!r} is longer than {STAGE_CHARS} characters"
+            )
+    longest = ";".join(
+        f"{e.name}={max((arm for arm, _ in e.arms), key=len)}"
+        for e in sorted(ladder.experiments, key=lambda e: e.name)
+    )
+    if len(longest) > ARM_CHARS:
+        raise StrategyFileError(
+            f"{where}: a case's arms can read {longest!r}, longer than the {ARM_CHARS} "
+            f"characters kept: shorten the experiments' or arms' names"
+        )
 
 
 def _tables(table: _Table, key: str) -> list[Any]:
