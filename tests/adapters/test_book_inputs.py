@@ -15,6 +15,7 @@ from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
+from arrears.domain.errors import DomainError
 
 AS_OF = date(2025, 11, 18)
 AT = datetime(2025, 11, 18, 23, 0, tzinfo=UTC)
@@ -82,6 +83,8 @@ CASES = [
     (first_set("loans", "principal", None), "loans.parquet: column 'principal' is empty in row 1"),
     (first_set("installments", "due_date", None), "column 'due_date' is empty in row 1"),
     (first_set("borrowers", "phone", None), "column 'phone' is empty in row 1"),
+    (first_set("loans", "product", "cn-nope"), f"unknown product 'cn-nope' (loans {LOAN})"),
+    (first_set("loans", "annual_rate", "18%"), f"(loans {LOAN})"),
 ]  # fmt: skip
 
 
@@ -90,7 +93,8 @@ def test_a_bad_row_is_refused_by_name_before_anything_is_written(
     tmp_path: Path, change: Callable[[Tables], Tables], message: str
 ) -> None:
     store = ParquetEngineStore(write_book(change(dict(TABLES)), tmp_path / "book"))
-    with pytest.raises(BookFolderError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    # A book's error (BookFolderError) or its terms' (DomainError): both exit 1, named.
+    with pytest.raises(DomainError, match=message.replace("(", r"\(").replace(")", r"\)")):
         run(store)
     assert store.folder.runs() == []
     assert not list(store.folder.state.glob(".tmp-*"))
@@ -170,3 +174,11 @@ def test_a_night_refuses_one_payment_id_for_two_amounts(tmp_path: Path) -> None:
     with pytest.raises(BookFolderError, match="a payment id comes with different loans, amounts"):
         a_night(store, pl.concat([new, other]))
     assert [r.as_of for r in store.folder.runs()] == [AS_OF - timedelta(days=1)]
+
+
+def test_a_damaged_run_record_is_named_not_a_traceback(tmp_path: Path) -> None:
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    run(store, AS_OF - timedelta(days=1))
+    (store.folder.state / "runs.json").write_text('{"runs": [', encoding="utf-8")
+    with pytest.raises(BookFolderError, match=r"state/runs.json is damaged \(JSONDecodeError"):
+        run(store)

@@ -70,6 +70,7 @@ def pack_with(**entry: Any) -> dict[str, Any]:
         ({"quiet_from": "8:00"}, 'xx.quiet).quiet_from must be a time "HH:MM"'),
         ({"verified": "yes"}, "xx.quiet).verified must be bool"),
         ({"source": ""}, "every rule cites its legal source"),
+        ({"source": "  "}, "every rule cites its legal source"),
         ({"channels": ["fax"]}, "unknown channels ['fax']"),
         ({"channels": "call"}, "xx.quiet).channels must be list"),
         ({"quiet_until": "22:00"}, "are equal"),
@@ -96,6 +97,11 @@ def test_a_limit_must_be_a_whole_number_not_a_boolean() -> None:
     del data["contact"]["rule"][0]["quiet_from"], data["contact"]["rule"][0]["quiet_until"]
     with pytest.raises(RulePackError, match="limit must be int, got True"):
         parse_contact_pack(data, "xx.toml")
+
+
+def test_a_rule_has_an_id() -> None:
+    with pytest.raises(RulePackError, match=r"contact\.rule\[0\]\.id is empty"):
+        parse_contact_pack(pack_with(id=" "), "xx.toml")
 
 
 def test_a_rule_id_appears_once() -> None:

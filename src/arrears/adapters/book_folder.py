@@ -189,12 +189,19 @@ class BookFolder:
         path = self.state / RUNS_FILE
         if not path.is_file():
             return []
-        document = json.loads(path.read_text(encoding="utf-8"))
-        return [
-            RunRecord(date.fromisoformat(r["as_of"]), r["folder"], r["finished_at"], r["loans"],
-                      r["summary"], r.get("kind", "full"), r.get("inputs", {}), r.get("terms", ""))
-            for r in document["runs"]
-        ]  # fmt: skip
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            return [
+                RunRecord(date.fromisoformat(r["as_of"]), r["folder"], r["finished_at"],
+                          r["loans"], r["summary"], r.get("kind", "full"), r.get("inputs", {}),
+                          r.get("terms", ""))
+                for r in document["runs"]
+            ]  # fmt: skip
+        except (ValueError, KeyError, TypeError) as error:
+            # Written whole and renamed (commit), so never half-written by a run: edited.
+            raise BookFolderError(
+                f"{path} is damaged ({type(error).__name__}: {error}); restore it from a backup"
+            ) from None
 
     def run_before(self, as_of: date) -> RunRecord | None:
         """The latest completed run strictly before `as_of` (the state a run for it starts from)."""

@@ -68,6 +68,8 @@ def parse_rule(entry: Any, where: str) -> ContactRule:
     if not isinstance(entry, dict):
         raise RulePackError(f"{where} must be a table")
     rule_id = _typed(entry, "id", str, where)
+    if not rule_id.strip():
+        raise RulePackError(f"{where}.id is empty: every decision names its rule")
     where = f"{where} ({rule_id})"
     kind = _typed(entry, "kind", str, where)
     if kind not in RULE_KINDS:
@@ -82,7 +84,7 @@ def parse_rule(entry: Any, where: str) -> ContactRule:
     if missing:
         raise RulePackError(f"{where}: a {kind} rule needs {missing}")
     params = {name: _parameter(entry, name, where) for name in set(entry) - {"id", "kind"}}
-    if not params.get("source"):
+    if not params.get("source", "").strip():
         raise RulePackError(f"{where}.source: every rule cites its legal source")
     try:
         return ContactRule(rule_id=rule_id, kind=kind, **params)

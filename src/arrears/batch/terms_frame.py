@@ -24,14 +24,18 @@ _TERMS = pl.Schema({
 def loan_terms(loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
     """Add pen_num/pen_den, cap_num/cap_den, day_count, grace, late fee and allocation ranks."""
     rows = []
-    for product_code, contract, rate, penalty in loans.select(_KEYS).unique().iter_rows():
+    for key in loans.select(_KEYS).unique().iter_rows():
+        product_code, contract, rate, penalty = key
         product = terms.products.get(product_code)
-        if product is None:
-            raise DomainError(f"loans use unknown product {product_code!r}")
-        annual = parse_rate(rate)
-        pen = product.penalty_rate_for(annual, parse_rate(penalty) if penalty else None)
-        policies = terms.cap_policies.get(product.jurisdiction, {})
-        rule = cap_rule_for(product.cap, contract, policies, terms.lpr)
+        try:
+            if product is None:
+                raise DomainError(f"unknown product {product_code!r}")
+            annual = parse_rate(rate)
+            pen = product.penalty_rate_for(annual, parse_rate(penalty) if penalty else None)
+            policies = terms.cap_policies.get(product.jurisdiction, {})
+            rule = cap_rule_for(product.cap, contract, policies, terms.lpr)
+        except DomainError as error:
+            raise DomainError(f"{error} (loans {_loans_of(loans, key)})") from None
         cap = rule.rate
         rows.append({
             "product": product_code, "contract_date": contract, "annual_rate": rate,
@@ -48,6 +52,17 @@ def loan_terms(loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
     joined = loans.join(table, on=_KEYS, how="left", nulls_equal=True, maintain_order="left")
     _check_headroom(joined)
     return joined
+
+
+def _loans_of(loans: pl.DataFrame, key: tuple[object, ...]) -> str:
+    """The first loans whose terms are `key` (product, contract date, rates), by id."""
+    same = pl.all_horizontal(
+        pl.col(name).eq_missing(pl.lit(value, loans.schema[name]))
+        for name, value in zip(_KEYS, key, strict=True)
+    )
+    found = loans.filter(same).get_column("loan_id")
+    shown = ", ".join(found.head(3).to_list())
+    return shown + (f" and {found.len() - 3} more" if found.len() > 3 else "")
 
 
 def _check_headroom(loans: pl.DataFrame) -> None:
