@@ -83,6 +83,8 @@ CASES = [
     (first_set("loans", "principal", None), "loans.parquet: column 'principal' is empty in row 1"),
     (first_set("installments", "due_date", None), "column 'due_date' is empty in row 1"),
     (first_set("borrowers", "phone", None), "column 'phone' is empty in row 1"),
+    (first_set("borrowers", "timezone", "Mars/Olympus"),
+     f"input borrowers: 'Mars/Olympus' is not an IANA time zone: {BORROWER}"),
     (first_set("loans", "product", "cn-nope"), f"unknown product 'cn-nope' (loans {LOAN})"),
     (first_set("loans", "annual_rate", "18%"), f"(loans {LOAN})"),
 ]  # fmt: skip

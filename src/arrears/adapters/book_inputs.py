@@ -10,6 +10,8 @@ changed); every part read is refused if a cell it must fill is empty (book_folde
 import polars as pl
 
 from arrears.adapters.book_folder import BookFolderError
+from arrears.domain.contact_rules import zone
+from arrears.domain.errors import DomainError
 
 # What names a row of each input in a message.
 KEYS = {
@@ -59,6 +61,11 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> None:
     _refuse("installments", schedule, pl.col("seq") < 1, "a seq below 1")
     _refuse("borrowers", borrowers, ~pl.col("phone").str.contains(_E164),
             "a phone not in E.164 (+ and country code)")  # fmt: skip
+    for name in borrowers.get_column("timezone").drop_nulls().unique().sort().to_list():
+        try:
+            zone(name)
+        except DomainError as error:
+            _refuse("borrowers", borrowers, pl.col("timezone") == name, str(error))
     known = borrowers.get_column("borrower_id").implode()
     _refuse("loans", loans, ~pl.col("borrower_id").is_in(known), "a borrower not in borrowers")
     dated = schedule.join(loans.select("loan_id", "contract_date"), on="loan_id", how="left")
