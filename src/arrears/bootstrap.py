@@ -153,7 +153,11 @@ class App:
 
     def require_schema(self) -> None:
         """Refuse to work on a database that `arrears init` has not brought up to date."""
-        if current_revision(self.engine) != head_revision():
+        url = self.engine.url
+        file = url.database if url.get_backend_name() == "sqlite" else None
+        # Asked before connecting: connecting would leave an empty SQLite file behind.
+        missing = bool(file) and file != ":memory:" and not Path(str(file)).exists()
+        if missing or current_revision(self.engine) != head_revision():
             raise NotInitialised(
                 f"the database {self.engine.url.render_as_string(hide_password=True)} is not "
                 f"initialised or is out of date: run `arrears init` first"

@@ -136,6 +136,7 @@ def test_commands_refuse_a_database_that_was_never_initialised(tmp_path: Path) -
     code, _, err = cli("run", "--as-of", "2026-03-01", db=f"sqlite:///{tmp_path / 'new.db'}")
     assert code == 1
     assert "run `arrears init` first" in err
+    assert not (tmp_path / "new.db").exists()  # nothing left behind by the refusal
 
 
 def test_running_backwards_is_refused(db: str) -> None:
