@@ -159,10 +159,10 @@ def parse_ladder(data: Mapping[str, Any], where: str) -> Ladder:
 def _refuse_too_long(ladder: Ladder, where: str) -> None:
     """Refuse a stage name or arm label longer than the stores keep (it would fail a run on
     PostgreSQL, after the work, or be cut)."""
-    for stage in ladder.stages:
-        if len(stage.name) > STAGE_CHARS:
+    for name in [s.name for s in ladder.stages] + [ladder.default_stage]:
+        if len(name) > STAGE_CHARS:
             raise StrategyFileError(
-                f"{where}: stage name {stage.name!r} is longer than {STAGE_CHARS} characters"
+                f"{where}: stage name {name!r} is longer than {STAGE_CHARS} characters"
             )
     longest = ";".join(
         f"{e.name}={max((arm for arm, _ in e.arms), key=len)}"
