@@ -265,6 +265,11 @@ APPEND = ""  # marks a case that adds text instead of replacing it
             "stage name 'early-with-a-long-name' is longer than 16 characters",
         ),
         (
+            "version = 3",
+            'version = 3\ndefault_stage = "performing-as-agreed"',
+            "stage name 'performing-as-agreed' is longer than 16 characters",
+        ),
+        (
             APPEND,
             '[[experiment]]\nname = "late-stage-sms-cadence-2026"\nsalt = "s"\n'
             "arms = { daily-cadence-challenger = 1, champion = 1 }",
