@@ -184,3 +184,21 @@ def test_a_damaged_run_record_is_named_not_a_traceback(tmp_path: Path) -> None:
     (store.folder.state / "runs.json").write_text('{"runs": [', encoding="utf-8")
     with pytest.raises(BookFolderError, match=r"state/runs.json is damaged \(JSONDecodeError"):
         run(store)
+
+
+def test_a_night_checks_the_borrowers_when_they_changed(tmp_path: Path) -> None:
+    store = parted(tmp_path, "book")
+    borrowers = TABLES["borrowers"]
+    gone = borrowers.filter(pl.col("borrower_id") != BORROWER)  # a loan's borrower dropped
+    gone.write_parquet(store.folder.root / "borrowers.parquet")
+    with pytest.raises(BookFolderError, match=f"input loans: a borrower not in borrowers: {LOAN}"):
+        a_night(store, TABLES["payments"].head(0))
+    first_set("borrowers", "phone", "12345")(TABLES)["borrowers"].write_parquet(
+        store.folder.root / "borrowers.parquet"
+    )
+    with pytest.raises(BookFolderError, match=r"input borrowers: a phone not in E\.164"):
+        a_night(store, TABLES["payments"].head(0))
+    assert [r.as_of for r in store.folder.runs()] == [AS_OF - timedelta(days=1)]
+    borrowers.write_parquet(store.folder.root / "borrowers.parquet")  # mended: the night runs
+    a_night(store, TABLES["payments"].head(0))
+    assert store.folder.runs()[-1].as_of == AS_OF

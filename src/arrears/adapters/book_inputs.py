@@ -4,7 +4,8 @@
 A bad row is refused with the input, what is wrong and the first keys named, never read as
 something else: a second payment, a second loan, an instalment of no loan. The whole-book
 checks run when a run reads the loans and instalments whole (a first run, or either input
-changed); every part read is refused if a cell it must fill is empty (book_folder).
+changed), the borrowers' also on a night the borrowers input changed; every part read is
+refused if a cell it must fill is empty (book_folder).
 """
 
 import polars as pl
@@ -48,9 +49,8 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> None:
     """The whole book's rules: keys unique, every reference known, amounts and numbers in
     their range (the feed import's: adapters/feeds/specs.py, stored_checks.py)."""
     loans, schedule = inputs["loans"], inputs["installments"]
-    borrowers = inputs["borrowers"]
-    for name, frame in (("borrowers", borrowers), ("loans", loans)):
-        _refuse(name, frame, pl.col(KEYS[name][0]).is_duplicated(), "given twice")
+    check_borrowers(inputs["borrowers"], loans)
+    _refuse("loans", loans, pl.col("loan_id").is_duplicated(), "given twice")
     if not _ascending(schedule):  # else no (loan_id, seq) can come twice
         _refuse("installments", schedule, pl.struct(KEYS["installments"]).is_duplicated(),
                 "given twice")  # fmt: skip
@@ -59,15 +59,6 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> None:
         if column in schedule.columns:
             _refuse("installments", schedule, pl.col(column) < 0, f"a negative {column}")
     _refuse("installments", schedule, pl.col("seq") < 1, "a seq below 1")
-    _refuse("borrowers", borrowers, ~pl.col("phone").str.contains(_E164),
-            "a phone not in E.164 (+ and country code)")  # fmt: skip
-    for name in borrowers.get_column("timezone").drop_nulls().unique().sort().to_list():
-        try:
-            zone(name)
-        except DomainError as error:
-            _refuse("borrowers", borrowers, pl.col("timezone") == name, str(error))
-    known = borrowers.get_column("borrower_id").implode()
-    _refuse("loans", loans, ~pl.col("borrower_id").is_in(known), "a borrower not in borrowers")
     dated = schedule.join(loans.select("loan_id", "contract_date"), on="loan_id", how="left")
     _refuse("installments", dated, pl.col("contract_date").is_null(), "a loan not in loans")
     _refuse("installments", dated, pl.col("due_date") <= pl.col("contract_date"),
@@ -81,6 +72,22 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> None:
     paid = inputs["payments"].join(loans.select("loan_id", "contract_date"), on="loan_id")
     _refuse("payments", paid, pl.col("paid_on") < pl.col("contract_date"),
             "paid before the loan's contract date")  # fmt: skip
+
+
+def check_borrowers(borrowers: pl.DataFrame, loans: pl.DataFrame) -> None:
+    """The borrowers' rules: each once, a phone in E.164, an IANA time zone if any, and every
+    loan's borrower among them (`loans`: loan_id and borrower_id at least)."""
+    _refuse("borrowers", borrowers, pl.col("borrower_id").is_duplicated(), "given twice")
+    _refuse("borrowers", borrowers, ~pl.col("phone").str.contains(_E164),
+            "a phone not in E.164 (+ and country code)")  # fmt: skip
+    for name in borrowers.get_column("timezone").drop_nulls().unique().sort().to_list():
+        try:
+            zone(name)
+        except DomainError as error:
+            _refuse("borrowers", borrowers, pl.col("timezone") == name, str(error))
+    known = borrowers.get_column("borrower_id").implode()
+    owner = pl.col("borrower_id").cast(pl.String)  # a loan table's are categories
+    _refuse("loans", loans, ~owner.is_in(known), "a borrower not in borrowers")
 
 
 def _ascending(schedule: pl.DataFrame) -> bool:

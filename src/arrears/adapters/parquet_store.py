@@ -32,7 +32,7 @@ from arrears.adapters.book_folder import (
     part_files,
     write_table,
 )
-from arrears.adapters.book_inputs import distinct_payments
+from arrears.adapters.book_inputs import check_borrowers, distinct_payments
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
     HISTORY_DAYS,
@@ -362,7 +362,9 @@ class ParquetEngineStore:
         # The people only the plan needs: read beside the ledger and the ageing, which keep
         # one core busy (beside the lines, read on both, they slowed them as much).
         reading = ThreadPoolExecutor(max_workers=1)
-        asked = reading.submit(self._people, table, as_of, terms)
+        # The borrowers are checked as a whole-book read checks them if they changed since.
+        fresh_borrowers = prints["borrowers"] != previous.inputs.get("borrowers")
+        asked = reading.submit(self._people, table, as_of, terms, fresh_borrowers)
         reading.shutdown(wait=False)  # its thread ends with the read
         fresh = table.get_column("loan_id").gather(tonight.rebuilt)
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
@@ -401,14 +403,17 @@ class ParquetEngineStore:
         return distinct_payments(pl.concat(frames).filter(pl.col("paid_on") <= as_of))
 
     def _people(
-        self, table: pl.DataFrame, as_of: date, terms: Terms
+        self, table: pl.DataFrame, as_of: date, terms: Terms, fresh_borrowers: bool
     ) -> tuple[People, LoanHistory, PhoneReach]:
-        """People the planner asks about, and the loans' action history for the guards."""
+        """People the planner asks about, and the loans' action history for the guards
+        (the borrowers checked first when `fresh_borrowers`: changed since the last run)."""
         got = {
             name: typed(self.folder.read_input(name, INPUTS[name]), INPUTS[name])
             for name in ("borrowers", "holds", "opt_outs")
         }
         owners = table.select("loan_id", "borrower_id", "product")
+        if fresh_borrowers:
+            check_borrowers(got["borrowers"], owners)
         borrowers = with_default_zone(got["borrowers"], owners, terms, self.default_zones)
         reach = PhoneReach(borrowers, read_zones(self.folder.state))
         attempts = book_night.attempts_since(self.folder, as_of, HISTORY_DAYS)
