@@ -13,7 +13,8 @@ from arrears.adapters.book_folder import BookFolderError
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
-from arrears.batch.run import run_day
+from arrears.batch.pipeline import run_pipeline
+from arrears.batch.run import run_day, summarise
 from arrears.bootstrap import App
 from arrears.domain.errors import DomainError
 
@@ -202,3 +203,31 @@ def test_a_night_checks_the_borrowers_when_they_changed(tmp_path: Path) -> None:
     borrowers.write_parquet(store.folder.root / "borrowers.parquet")  # mended: the night runs
     a_night(store, TABLES["payments"].head(0))
     assert store.folder.runs()[-1].as_of == AS_OF
+
+
+def test_a_second_run_of_a_book_meanwhile_is_refused(tmp_path: Path) -> None:
+    # Each run clears what a killed run left and what no record names: two at once would
+    # clear each other's work. The second is refused, the first goes on as if alone.
+    first = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    second = ParquetEngineStore(first.folder.root)
+    ctx = App("sqlite://", load_settings(None)).run_context(AS_OF)
+    frames = first.load(ctx)
+    with pytest.raises(BookFolderError, match=r"another run of the book .* is in progress"):
+        run(second)
+    frames = run_pipeline(frames, ctx)
+    first.save(frames, AS_OF, summarise(frames, AS_OF, None), AT)
+    run(second)  # the book is free again: the same day re-run, unchanged
+    assert [r.as_of for r in first.folder.runs()] == [AS_OF]
+    clean = ParquetEngineStore(write_book(TABLES, tmp_path / "clean"))
+    run(clean)
+    assert_frame_equal(second.table(AS_OF, "loan_states"), clean.table(AS_OF, "loan_states"),
+                       check_row_order=False)  # fmt: skip
+
+
+def test_a_failed_load_lets_the_book_go(tmp_path: Path) -> None:
+    store = ParquetEngineStore(write_book(again("loans")(dict(TABLES)), tmp_path / "book"))
+    with pytest.raises(BookFolderError, match="given twice"):
+        run(store)
+    write_book(TABLES, store.folder.root)  # mended
+    run(ParquetEngineStore(store.folder.root))
+    assert [r.as_of for r in store.folder.runs()] == [AS_OF]

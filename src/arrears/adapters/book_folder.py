@@ -13,6 +13,7 @@ so the next run knows which inputs changed. A run is `full` (every table of the 
 as the Spark engine and the first releases wrote it), a `base` or a `delta` (parquet_store).
 """
 
+import fcntl
 import json
 import secrets
 import shutil
@@ -20,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import polars as pl
@@ -30,6 +31,7 @@ from arrears.domain.errors import DomainError
 
 STATE_DIR = "state"
 RUNS_FILE = "runs.json"
+LOCK_FILE = ".run.lock"
 Fingerprint = dict[str, list[int]]  # part name → [size, mtime_ns] (payments: + last day)
 
 
@@ -211,6 +213,21 @@ class BookFolder:
     def table_path(self, run: RunRecord | str, name: str) -> Path:
         """A run's table folder."""
         return self.state / (run if isinstance(run, str) else run.folder) / name
+
+    def hold(self) -> BinaryIO:
+        """Hold the book for one run until the returned file is closed: a second run of it
+        meanwhile is refused, not let loose on the first one's folders (begin clears what a
+        killed run left; commit what no record names). The hold ends with its process too."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        handle = (self.state / LOCK_FILE).open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise BookFolderError(
+                f"another run of the book {self.root} is in progress: wait for it to end"
+            ) from None
+        return handle
 
     def begin(self, as_of: date) -> Path:
         """A fresh temporary folder for a run's tables (left-overs of killed runs are removed)."""

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import polars as pl
@@ -248,6 +248,7 @@ class ParquetEngineStore:
         self.default_zones = dict(default_zones) if default_zones is not None else pack_zones()
         self.work_all = work_all
         self._night: _Night | None = None
+        self._held: BinaryIO | None = None  # the book, from load to save or abandon
 
     def last_run(self, before: date | None = None) -> date | None:
         """The latest completed run's date (strictly before `before` when given)."""
@@ -264,11 +265,20 @@ class ParquetEngineStore:
     def load(self, ctx: RunContext) -> RunFrames:
         """The run's frames: the loans to work tonight with their lines, the resting ones with
         their summaries, and the people, history, cases and promises."""
-        as_of, terms = ctx.as_of, ctx.terms
         self.abandon()  # a run that failed after its early write was begun
         for name in REQUIRED_INPUTS:
             if not self.folder.has_input(name):
                 raise BookFolderError(f"the book {self.folder.root} has no {name} input")
+        self._held = self.folder.hold()  # until save or abandon
+        try:
+            return self._load(ctx)
+        except BaseException:
+            self.abandon()
+            raise
+
+    def _load(self, ctx: RunContext) -> RunFrames:
+        """load, the book held."""
+        as_of, terms = ctx.as_of, ctx.terms
         previous = self.folder.run_before(as_of)
         prints = {name: self.folder.fingerprint(name) for name in INPUTS}
         prints["payments"] = self._payment_days(prints["payments"], previous)
@@ -382,6 +392,13 @@ class ParquetEngineStore:
         if self._night is not None and self._night.early is not None:
             self._night.early.abandon()
         self._night = None
+        self._release()
+
+    def _release(self) -> None:
+        """Let the book go for the next run."""
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
     def _new_payments(
         self, previous: RunRecord, prints: dict[str, Fingerprint], as_of: date
@@ -471,6 +488,7 @@ class ParquetEngineStore:
                            "base" if base else "delta", night.prints, night.terms)  # fmt: skip
         self.folder.commit(folder, record, keep)
         self._night = None
+        self._release()
 
     def _write_table(self, frames: RunFrames) -> tuple[bool, dict[str, set[str]]]:
         """Write the loan table's rows of tonight (a base or a delta: which, returned) once

@@ -154,7 +154,13 @@ class SparkEngine:
         self.zones = dict(default_zones) if default_zones is not None else pack_zones()
 
     def run_day(self, ctx: RunContext, at: datetime) -> dict[str, Any]:
-        """The end of day for ctx.as_of, as batch.run.run_day, with the pipeline on Spark."""
+        """The end of day for ctx.as_of, as batch.run.run_day, with the pipeline on Spark
+        (the book held meanwhile: BookFolder.hold)."""
+        with self.folder.hold():
+            return self._run_day(ctx, at)
+
+    def _run_day(self, ctx: RunContext, at: datetime) -> dict[str, Any]:
+        """run_day, the book held."""
         runs = self.folder.runs()
         previous = self.folder.run_before(ctx.as_of)
         if runs and ctx.as_of < runs[-1].as_of:
