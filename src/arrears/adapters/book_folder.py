@@ -46,7 +46,7 @@ OPTIONAL_COLUMNS = {
     "promises": ("status", "settled_on", "paid"),
     "holds": ("ends_on",),
 }
-_SHOWN = 5
+_SHOWN = 5  # rows a refusal names, before "and N more"
 
 
 def _fits(actual: pl.DataType, wanted: pl.DataType) -> bool:
@@ -69,13 +69,18 @@ def _refuse_empty(where: str, frame: pl.DataFrame, optional: tuple[str, ...]) ->
         if column in optional or not frame.get_column(column).null_count():
             continue
         empty = frame.with_row_index("_row").filter(pl.col(column).is_null())
-        named = column != frame.columns[0]
-        shown = ", ".join(
-            f"row {row + 1}" + (f" ({key})" if named and key is not None else "")
-            for row, key in empty.select("_row", frame.columns[0]).head(_SHOWN).iter_rows()
-        )
-        more = f" and {empty.height - _SHOWN} more" if empty.height > _SHOWN else ""
-        raise BookFolderError(f"{where}: column {column!r} is empty in {shown}{more}")
+        row = pl.format("row {}", pl.col("_row") + 1)
+        if column != frame.columns[0]:  # with the row's id, where it has one
+            key = pl.col(frame.columns[0])
+            row = pl.when(key.is_null()).then(row).otherwise(pl.format("{} ({})", row, key))
+        raise BookFolderError(f"{where}: column {column!r} is empty in {listed(empty.select(row))}")
+
+
+def listed(rows: pl.DataFrame, separator: str = ", ", most: int = _SHOWN) -> str:
+    """The first rows (`most`) of a one-column frame of texts naming what is refused, joined,
+    and how many more."""
+    shown = separator.join(str(text) for text in rows.to_series().head(most))
+    return shown + (f" and {rows.height - most} more" if rows.height > most else "")
 
 
 class BookFolderError(DomainError):

@@ -10,7 +10,7 @@ refused if a cell it must fill is empty (book_folder).
 
 import polars as pl
 
-from arrears.adapters.book_folder import BookFolderError
+from arrears.adapters.book_folder import BookFolderError, listed
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
 
@@ -22,7 +22,6 @@ KEYS = {
 # E.164: a plus, a country code and at most 15 digits in all (ITU-T E.164 §6); docs/SPARK.md
 # asks the book for numbers in this form (the feed import writes them so).
 _E164 = r"^\+[1-9][0-9]{6,14}$"
-_SHOWN = 5
 
 
 def distinct_payments(payments: pl.DataFrame) -> pl.DataFrame:
@@ -35,13 +34,10 @@ def distinct_payments(payments: pl.DataFrame) -> pl.DataFrame:
     if once.height == once.get_column("payment_id").n_unique():
         return once
     clash = once.filter(pl.col("payment_id").is_duplicated()).sort("payment_id", "paid_on")
-    shown = "; ".join(
-        f"{payment} for loan {loan}, {amount} fen on {day}"
-        for payment, loan, amount, day in clash.select(fields).head(2 * _SHOWN).iter_rows()
-    )
+    versions = clash.select(pl.format("{} for loan {}, {} fen on {}", *fields))
     raise BookFolderError(
         f"input payments: a payment id comes with different loans, amounts or days "
-        f"({clash.get_column('payment_id').n_unique()} ids): {shown}"
+        f"({clash.get_column('payment_id').n_unique()} ids): {listed(versions, '; ', 10)}"
     )
 
 
@@ -104,9 +100,5 @@ def _refuse(name: str, frame: pl.DataFrame, bad: pl.Expr, what: str) -> None:
     """Refuse the rows of an input where `bad` holds, naming the first."""
     rows = frame.filter(bad)
     if rows.height:
-        shown = ", ".join(
-            " ".join(str(v) for v in values)
-            for values in rows.select(KEYS[name]).head(_SHOWN).iter_rows()
-        )
-        more = f" and {rows.height - _SHOWN} more" if rows.height > _SHOWN else ""
-        raise BookFolderError(f"input {name}: {what}: {shown}{more}")
+        keys = rows.select(pl.concat_str(KEYS[name], separator=" "))
+        raise BookFolderError(f"input {name}: {what}: {listed(keys)}")

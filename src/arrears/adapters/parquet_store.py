@@ -29,6 +29,7 @@ from arrears.adapters.book_folder import (
     BookFolderError,
     Fingerprint,
     RunRecord,
+    listed,
     part_files,
     write_table,
 )
@@ -697,21 +698,14 @@ def _refuse_bad_payments(payments: pl.DataFrame, paid_at: Positions) -> None:
     loans many); -1 when the book has no such loan."""
     if (paid_at < 0).any():
         unknown = payments.filter(pl.Series(paid_at < 0))
-        shown = _listed(unknown.select("payment_id", pl.format("(loan {})", "loan_id")))
+        shown = listed(unknown.select(pl.format("{} (loan {})", "payment_id", "loan_id")))
         raise BookFolderError(f"input payments: payments for loans not in the book: {shown}")
     amount = payments.get_column("amount")
     if amount.null_count() or (amount <= 0).any():
         empty = payments.filter(pl.col("amount").is_null() | (pl.col("amount") <= 0))
-        shown = _listed(empty.select(
-            "payment_id", pl.format("({})", pl.col("amount").cast(pl.String).fill_null("None"))
-        ))  # fmt: skip
+        given = pl.col("amount").cast(pl.String).fill_null("None")
+        shown = listed(empty.select(pl.format("{} ({})", "payment_id", given)))
         raise BookFolderError(f"input payments: payments of no amount above zero (in fen): {shown}")
-
-
-def _listed(rows: pl.DataFrame) -> str:
-    """The first five rows (an id and what is wrong with it) as text, and how many more."""
-    shown = ", ".join(f"{name} {what}" for name, what in rows.head(5).iter_rows())
-    return shown + (f" and {rows.height - 5} more" if rows.height > 5 else "")
 
 
 def _write_lines(
