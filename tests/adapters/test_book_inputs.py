@@ -1,6 +1,7 @@
 """A Parquet book's inputs are checked as the feed import checks a feed: a bad row is refused
 by name before anything is written, never read as something else."""
 
+import shutil
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -177,6 +178,79 @@ def test_a_night_refuses_one_payment_id_for_two_amounts(tmp_path: Path) -> None:
     with pytest.raises(BookFolderError, match="a payment id comes with different loans, amounts"):
         a_night(store, pl.concat([new, other]))
     assert [r.as_of for r in store.folder.runs()] == [AS_OF - timedelta(days=1)]
+
+
+def reused(paid: pl.DataFrame, payment_id: object) -> pl.DataFrame:
+    """A payment of today under an id given before, for a loan other than `paid`'s (a loan
+    the night does not rebuild: tonight's payment is its only new one)."""
+    other = TABLES["payments"].filter(pl.col("loan_id") != paid.item(0, "loan_id")).tail(1)
+    return other.with_columns(
+        pl.lit(payment_id).alias("payment_id"), pl.lit(AS_OF).alias("paid_on")
+    )
+
+
+def test_a_night_refuses_an_id_applied_on_an_earlier_night_for_another_loan(
+    tmp_path: Path,
+) -> None:
+    # The night reads only the new part; a whole-book read would refuse the two versions, so
+    # a night must too, not count the money it will later refuse.
+    store = parted(tmp_path, "book")
+    paid = TABLES["payments"].head(1)
+    tonight = reused(paid, paid.item(0, "payment_id"))
+    with pytest.raises(BookFolderError, match="a payment id comes with different loans") as error:
+        a_night(store, tonight)
+    for version in (paid, tonight):
+        assert f"for loan {version.item(0, 'loan_id')}, {version.item(0, 'amount')} fen" in str(
+            error.value
+        )
+    assert [r.as_of for r in store.folder.runs()] == [AS_OF - timedelta(days=1)]
+
+
+def later_night(store: ParquetEngineStore, day: date, part: pl.DataFrame, name: str) -> None:
+    """A night of `day` reading the new part `name`, not the whole book."""
+    part.write_parquet(store.folder.root / "payments" / f"{name}.parquet")
+
+    def whole(*args: object) -> None:
+        raise AssertionError("the night read the whole book")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(store, "_load_whole", whole)
+        run(store, day)
+
+
+@pytest.mark.parametrize("kept", ["delta", "base", "none"])
+def test_a_night_refuses_an_id_a_night_before_applied(
+    tmp_path: Path, kept: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "delta": the id is kept by last night's delta; "base": last night wrote a base (its
+    # chain long enough); "none": the book's runs kept no ids (begun by an earlier release).
+    if kept == "base":
+        monkeypatch.setattr("arrears.adapters.parquet_store.CHAIN_LIMIT", 1)
+    store = parted(tmp_path, "book")
+    if kept == "none":
+        for folder in store.folder.state.glob("run-*"):
+            shutil.rmtree(folder / "paid_ids", ignore_errors=True)
+    first = (
+        TABLES["payments"]
+        .head(1)
+        .with_columns(pl.lit("NIGHT-1").alias("payment_id"), pl.lit(AS_OF).alias("paid_on"))
+    )
+    later_night(store, AS_OF, first, "night-1")
+    # Last night kept its ids alone, or all of them (not to read every payment again).
+    last = store.folder.state / store.folder.runs()[-1].folder
+    assert (last / "paid_ids_new").is_dir() == (kept == "delta")
+    assert (last / "paid_ids").is_dir() == (kept != "delta")
+    after = AS_OF + timedelta(days=1)
+    history = TABLES["payments"].head(1)
+    again = pl.concat([reused(first, "NIGHT-1"), reused(history, history.item(0, "payment_id"))])
+    again = again.with_columns(pl.lit(after).alias("paid_on"))
+    with pytest.raises(BookFolderError, match=r"different loans, amounts or days \(2 ids\)"):
+        later_night(store, after, again, "night-2")
+    assert store.folder.runs()[-1].as_of == AS_OF
+    # The same id sent again as it was counts once; a new id goes through.
+    fresh = again.head(1).with_columns(pl.lit("NEW").alias("payment_id"))
+    later_night(store, after, pl.concat([first, fresh]), "night-2")
+    assert store.folder.runs()[-1].as_of == after
 
 
 def test_a_damaged_run_record_is_named_not_a_traceback(tmp_path: Path) -> None:

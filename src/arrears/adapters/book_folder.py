@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from arrears.adapters.json_file import write_json_atomically
+from arrears.adapters.paid_ids import PAID_FULL, PAID_NEW
 from arrears.domain.errors import DomainError
 
 STATE_DIR = "state"
@@ -265,7 +266,7 @@ class BookFolder:
 
 # Tables that are a run's state, kept only while a later run may read them (the rest of a
 # run's tables are its outputs, kept for good).
-STATE_TABLES = ("loan_balances", "instalment_states", "cases", "loans")
+STATE_TABLES = ("loan_balances", "instalment_states", "cases", "loans", PAID_FULL, PAID_NEW)
 
 
 def part_files(folder: Path) -> list[Path]:

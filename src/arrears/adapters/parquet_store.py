@@ -75,6 +75,14 @@ from arrears.adapters.loan_table import (
     scatter_rows,
     write_loan_table,
 )
+from arrears.adapters.paid_ids import (
+    PAID_FULL,
+    PAID_NEW,
+    PaidIds,
+    fingerprints,
+    read_paid,
+    write_paid,
+)
 from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA, Book
@@ -142,7 +150,18 @@ class _Night:
     tail_row: np.ndarray | None  # per worked loan: where the tail it left in place starts
     tail_rows: np.ndarray | None  # and how many lines it has (None: every loan is whole)
     as_of: date
+    # The fingerprints of the ids applied before tonight (incremental nights; None: a
+    # whole-book night, whose payments are all at hand), tonight's, and whether the chain
+    # keeps them all (else tonight keeps them all: a book begun before they were kept).
+    paid: PaidIds | None
+    paid_tonight: np.ndarray
+    paid_kept: bool
     early: "_EarlyWrite | None" = None  # the lines and ledger outputs, once begun
+
+    @property
+    def writes_base(self) -> bool:
+        """Whether tonight writes a base (a whole loan table), not a delta."""
+        return self.table is None or len(self.chain) >= CHAIN_LIMIT
 
 
 Spans = dict[str, np.ndarray]  # per worked loan: where its active lines now are
@@ -342,8 +361,10 @@ class ParquetEngineStore:
         assert isinstance(reach, PhoneReach)
         fresh = frames.book.loans.get_column("loan_id")
         every = np.arange(fresh.len())
+        applied = inputs["payments"].filter(pl.col("paid_on") <= as_of).get_column("payment_id")
         self._night = _Night(previous, prints, key, lambda: reach, [], None, inputs["payments"],
-                             fresh, every, every >= 0, None, None, as_of)  # fmt: skip
+                             fresh, every, every >= 0, None, None, as_of, None,
+                             fingerprints(applied), False)  # fmt: skip
         return frames
 
     def _load_night(
@@ -362,12 +383,15 @@ class ParquetEngineStore:
             # GIL: the two reads overlap on a second core).
             promised = pool.submit(self._promises, previous)
             payments = self._new_payments(previous, prints, as_of)
+            # On the other thread too: tonight's ids against those applied before.
+            checked = pool.submit(self._paid_before, previous, chain, payments)
             paid_at = positions(table.get_column("loan_id"), payments.get_column("loan_id"))
             _refuse_bad_payments(payments, paid_at)
             tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of)
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
             worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
             promises = promised.result()
+            paid, tonight_ids, paid_kept = checked.result()
         stored = book_night.stored(table, tonight, worked.carried, as_of)
         cases = book_night.stored_cases(table, previous.as_of)
         # The people only the plan needs: read beside the ledger and the ageing, which keep
@@ -381,7 +405,7 @@ class ParquetEngineStore:
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
         self._night = _Night(previous, prints, key, lambda: asked.result()[2], chain, chained,
                              None, fresh, at, worked.whole, worked.tail_row, worked.tail_rows,
-                             as_of)  # fmt: skip
+                             as_of, paid, tonight_ids, paid_kept)  # fmt: skip
         return RunFrames(
             worked.book, UNREAD, stored=stored, replay=fresh.to_frame(), history=UNREAD_HISTORY,
             people_read=_people_of(asked), cases=cases, promises=promises,
@@ -419,6 +443,30 @@ class ParquetEngineStore:
         if not frames:
             return pl.DataFrame(schema=schema)
         return distinct_payments(pl.concat(frames).filter(pl.col("paid_on") <= as_of))
+
+    def _paid_before(
+        self, previous: RunRecord, chain: list[str], payments: pl.DataFrame
+    ) -> tuple[PaidIds, np.ndarray, bool]:
+        """The ids applied before tonight, tonight's (`payments`') and whether the chain
+        keeps them all; a payment of tonight whose id was applied before must be that
+        payment sent again as it was (distinct_payments), else the night is refused naming
+        both, as a whole-book read would refuse them."""
+        tonight = fingerprints(payments.get_column("payment_id"))
+        paid = read_paid(self.folder.state, chain)
+        kept = paid is not None
+        seen_parts = list(previous.inputs.get("payments", {}))
+        if paid is None:
+            earlier = self.folder.read_input("payments", _PAYMENT_DAYS, seen_parts)
+            applied = typed(earlier, _PAYMENT_DAYS).filter(pl.col("paid_on") <= previous.as_of)
+            paid = PaidIds.of(fingerprints(applied.get_column("payment_id")))
+        again = paid.seen(tonight)
+        if again.any():
+            ids = payments.get_column("payment_id").filter(pl.Series(again))
+            schema = INPUTS["payments"]
+            earlier = typed(self.folder.read_input("payments", schema, seen_parts), schema)
+            distinct_payments(pl.concat([earlier.filter(pl.col("payment_id").is_in(ids.implode())),
+                                         payments.filter(pl.Series(again))]))  # fmt: skip
+        return paid, tonight, kept
 
     def _people(
         self, table: pl.DataFrame, as_of: date, terms: Terms, fresh_borrowers: bool
@@ -503,7 +551,7 @@ class ParquetEngineStore:
         mine = _worked_summaries(frames.summaries, frames.book.loans)
         spans, tails = night.early.lines_written()
         rows = self._worked_rows(frames, mine, night, spans, tails, name, night.as_of)
-        base = night.table is None or len(night.chain) >= CHAIN_LIMIT
+        base = night.writes_base
         if night.table is None:
             table = _whole_table(rows, frames)
             segments = pl.concat([table.get_column("segment"),
@@ -539,6 +587,19 @@ class ParquetEngineStore:
                 written["plan"], read_table(self.folder, replaced[0], "plan")
             )
         _write_tables(folder, written)
+        self._write_paid(folder)
+
+    def _write_paid(self, folder: Path) -> None:
+        """Keep the ids applied: all of them in a base (or where the chain did not keep
+        them), else tonight's."""
+        night = self._night
+        assert night is not None, "load comes first"
+        if night.paid is None:
+            write_paid(folder, PAID_FULL, night.paid_tonight)
+        elif night.writes_base or not night.paid_kept:
+            write_paid(folder, PAID_FULL, night.paid.every(night.paid_tonight))
+        else:
+            write_paid(folder, PAID_NEW, night.paid_tonight)
 
     def _worked_rows(
         self,
@@ -763,7 +824,7 @@ TAIL_NONE = {
 
 def _tables_read(chain: list[str], segments: pl.Series) -> dict[str, set[str]]:
     """The loan tables of a chain and the segments its loans' lines are in."""
-    keep: dict[str, set[str]] = {folder: {"loans"} for folder in chain}
+    keep: dict[str, set[str]] = {folder: {"loans", PAID_FULL, PAID_NEW} for folder in chain}
     for segment in segments.drop_nulls().unique().to_list():
         keep.setdefault(str(segment), set()).add("instalment_states")
     return keep
