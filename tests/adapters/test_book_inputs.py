@@ -206,6 +206,32 @@ def test_a_night_refuses_an_id_applied_on_an_earlier_night_for_another_loan(
     assert [r.as_of for r in store.folder.runs()] == [AS_OF - timedelta(days=1)]
 
 
+@pytest.mark.parametrize("ahead_in", ["a part read before", "tonight's part"])
+def test_a_night_refuses_an_id_whose_other_version_is_dated_later(
+    tmp_path: Path, ahead_in: str
+) -> None:
+    # A payment written ahead of time is not yet applied, but its id is given: a whole-book
+    # read refuses a second version of it whatever their days, so the night does too.
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    (store.folder.root / "payments").mkdir()
+    (store.folder.root / "payments.parquet").rename(store.folder.root / "payments" / "a.parquet")
+    ahead = reused(TABLES["payments"].head(1), "AHEAD").with_columns(
+        pl.lit(AS_OF + timedelta(days=2)).alias("paid_on")
+    )
+    if ahead_in == "a part read before":
+        ahead.write_parquet(store.folder.root / "payments" / "ahead.parquet")
+    run(store, AS_OF - timedelta(days=1))
+    today = (
+        TABLES["payments"]
+        .head(1)
+        .with_columns(pl.lit("AHEAD").alias("payment_id"), pl.lit(AS_OF).alias("paid_on"))
+    )
+    tonight = today if ahead_in == "a part read before" else pl.concat([today, ahead])
+    with pytest.raises(BookFolderError, match=r"different loans, amounts or days \(1 ids\): AHEAD"):
+        a_night(store, tonight)
+    assert [r.as_of for r in store.folder.runs()] == [AS_OF - timedelta(days=1)]
+
+
 def later_night(store: ParquetEngineStore, day: date, part: pl.DataFrame, name: str) -> None:
     """A night of `day` reading the new part `name`, not the whole book."""
     part.write_parquet(store.folder.root / "payments" / f"{name}.parquet")

@@ -1,11 +1,12 @@
-"""The ids of the payments a Parquet book's runs applied, kept in the state as sorted 64-bit
-fingerprints (FNV-1a of each id's UTF-8 bytes), so that a night tells an id it is given again
-from a new one without reading every payment of the book.
+"""The ids of the payments in the parts a Parquet book's runs read (whatever their day),
+kept in the state as sorted 64-bit fingerprints (FNV-1a of each id's UTF-8 bytes), so that a
+night tells an id it is given again from a new one without reading every payment of the book.
 
-A run that writes a base (book_folder.RunRecord.kind) keeps every id applied up to its day
-(`PAID_FULL`); a delta run keeps the ids it applied (`PAID_NEW`). A night's ids are those of
-its base, then of each delta after it. A fingerprint two ids share only sends the night to
-read that id's payments (ParquetEngineStore._paid_before); it never refuses anything alone.
+A run that writes a base (book_folder.RunRecord.kind) keeps every id read up to it
+(`PAID_FULL`); a delta run keeps the ids of the parts it read first (`PAID_NEW`). A night's
+ids are those of its base, then of each delta after it. A fingerprint two ids share only
+sends the night to read that id's payments (ParquetEngineStore._given_before); it never
+refuses anything alone.
 """
 
 from dataclasses import dataclass
@@ -46,18 +47,18 @@ def fingerprints(ids: pl.Series) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PaidIds:
-    """The fingerprints of the ids applied so far: a sorted base and the deltas after it."""
+    """The fingerprints of the ids read so far: a sorted base and the deltas after it."""
 
     base: np.ndarray  # sorted
     deltas: np.ndarray  # sorted too
 
     @classmethod
     def of(cls, prints: np.ndarray) -> "PaidIds":
-        """The fingerprints of ids applied (`prints`, in any order) as a base alone."""
+        """Fingerprints (`prints`, in any order) as a base alone."""
         return cls(np.sort(prints), _EMPTY)
 
     def seen(self, prints: np.ndarray) -> np.ndarray:
-        """Whether each of `prints` is among the ids applied."""
+        """Whether each of `prints` is among the ids read."""
         found = np.zeros(prints.size, dtype=np.bool_)
         if self.base.size:
             # In order: the look-ups then walk the base's pages once (twice as fast).
@@ -77,7 +78,7 @@ class PaidIds:
 
 
 def read_paid(state: Path, chain: list[str]) -> PaidIds | None:
-    """The ids a chain of run folders (base first) applied, from the last folder that keeps
+    """The ids a chain of run folders (base first) read, from the last folder that keeps
     them all and the deltas after it; None when no folder of the chain keeps them all (a
     book whose runs began before they were kept)."""
     deltas: list[np.ndarray] = []

@@ -105,6 +105,10 @@ _NEVER = int(np.iinfo(np.int32).max)  # no such day (a loan that never wakes by 
 PICKED = (*book_night.WORKED, "payments_seen", "payments_sum", "lines_since", *STATIC)
 CHAIN_LIMIT = 10  # delta runs after a base before the next night writes a base again
 _PAYMENT_DAYS = pl.Schema({"payment_id": pl.String(), "paid_on": pl.Date()})
+_IDS = pl.Schema({"payment_id": pl.String()})
+# What tells two versions of a payment apart (book_inputs.distinct_payments).
+_VERSION = pl.Schema({name: INPUTS["payments"][name]
+                      for name in ("payment_id", "loan_id", "amount", "paid_on")})  # fmt: skip
 _WHOLE_BOOK_INPUTS = ("loans", "installments")  # a change here sends a night down the long way
 
 
@@ -150,9 +154,10 @@ class _Night:
     tail_row: np.ndarray | None  # per worked loan: where the tail it left in place starts
     tail_rows: np.ndarray | None  # and how many lines it has (None: every loan is whole)
     as_of: date
-    # The fingerprints of the ids applied before tonight (incremental nights; None: a
-    # whole-book night, whose payments are all at hand), tonight's, and whether the chain
-    # keeps them all (else tonight keeps them all: a book begun before they were kept).
+    # The fingerprints of the payment ids of the parts read before tonight (incremental
+    # nights; None: a whole-book night, whose payments are all at hand), of tonight's new
+    # parts (all of them on a whole-book night), and whether the chain keeps them all (else
+    # tonight keeps them all: a book begun before they were kept).
     paid: PaidIds | None
     paid_tonight: np.ndarray
     paid_kept: bool
@@ -361,10 +366,10 @@ class ParquetEngineStore:
         assert isinstance(reach, PhoneReach)
         fresh = frames.book.loans.get_column("loan_id")
         every = np.arange(fresh.len())
-        applied = inputs["payments"].filter(pl.col("paid_on") <= as_of).get_column("payment_id")
+        given = inputs["payments"].get_column("payment_id")  # any day: as a night keeps them
         self._night = _Night(previous, prints, key, lambda: reach, [], None, inputs["payments"],
                              fresh, every, every >= 0, None, None, as_of, None,
-                             fingerprints(applied), False)  # fmt: skip
+                             fingerprints(given), False)  # fmt: skip
         return frames
 
     def _load_night(
@@ -382,9 +387,9 @@ class ParquetEngineStore:
             # The promises are read beside the worked loans' lines (Polars works without the
             # GIL: the two reads overlap on a second core).
             promised = pool.submit(self._promises, previous)
-            payments = self._new_payments(previous, prints, as_of)
-            # On the other thread too: tonight's ids against those applied before.
-            checked = pool.submit(self._paid_before, previous, chain, payments)
+            payments, given = self._new_payments(previous, prints, as_of)
+            # On the other thread too: the new parts' ids against those given before.
+            checked = pool.submit(self._given_before, previous, chain, given)
             paid_at = positions(table.get_column("loan_id"), payments.get_column("loan_id"))
             _refuse_bad_payments(payments, paid_at)
             tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of)
@@ -427,45 +432,45 @@ class ParquetEngineStore:
 
     def _new_payments(
         self, previous: RunRecord, prints: dict[str, Fingerprint], as_of: date
-    ) -> pl.DataFrame:
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Payments not yet applied: every row of the parts that are new, and the rows dated
-        after the last run of the parts read before (a part written ahead of time)."""
+        after the last run of the parts read before (a part written ahead of time); and the
+        new parts' rows (any day). Each id once among them all, whatever its day, as a
+        whole-book read checks it."""
         seen = previous.inputs.get("payments", {})
         schema = INPUTS["payments"]
         last = previous.as_of.toordinal()
         new = [part for part in prints["payments"] if part not in seen]
         old = [part for part, size in prints["payments"].items()
                if part in seen and size[2] > last]  # fmt: skip
-        frames = [typed(self.folder.read_input("payments", schema, new), schema)] if new else []
+        given = typed(self.folder.read_input("payments", schema, new) if new else None, schema)
+        frames = [given]
         if old:
             recent = self.folder.read_input("payments", schema, old)
             frames.append(typed(recent, schema).filter(pl.col("paid_on") > previous.as_of))
-        if not frames:
-            return pl.DataFrame(schema=schema)
-        return distinct_payments(pl.concat(frames).filter(pl.col("paid_on") <= as_of))
+        due = distinct_payments(pl.concat(frames)).filter(pl.col("paid_on") <= as_of)
+        return due, given
 
-    def _paid_before(
-        self, previous: RunRecord, chain: list[str], payments: pl.DataFrame
+    def _given_before(
+        self, previous: RunRecord, chain: list[str], given: pl.DataFrame
     ) -> tuple[PaidIds, np.ndarray, bool]:
-        """The ids applied before tonight, tonight's (`payments`') and whether the chain
-        keeps them all; a payment of tonight whose id was applied before must be that
-        payment sent again as it was (distinct_payments), else the night is refused naming
-        both, as a whole-book read would refuse them."""
-        tonight = fingerprints(payments.get_column("payment_id"))
+        """The ids of the parts read before tonight, of tonight's new parts (`given`: any
+        day) and whether the chain keeps them all. A new part's payment whose id was given
+        before must be that payment sent again as it was (distinct_payments), else the night
+        is refused naming both, as a whole-book read would refuse them."""
+        tonight = fingerprints(given.get_column("payment_id"))
         paid = read_paid(self.folder.state, chain)
         kept = paid is not None
         seen_parts = list(previous.inputs.get("payments", {}))
         if paid is None:
-            earlier = self.folder.read_input("payments", _PAYMENT_DAYS, seen_parts)
-            applied = typed(earlier, _PAYMENT_DAYS).filter(pl.col("paid_on") <= previous.as_of)
-            paid = PaidIds.of(fingerprints(applied.get_column("payment_id")))
+            earlier = typed(self.folder.read_input("payments", _IDS, seen_parts), _IDS)
+            paid = PaidIds.of(fingerprints(earlier.get_column("payment_id")))
         again = paid.seen(tonight)
         if again.any():
-            ids = payments.get_column("payment_id").filter(pl.Series(again))
-            schema = INPUTS["payments"]
-            earlier = typed(self.folder.read_input("payments", schema, seen_parts), schema)
-            distinct_payments(pl.concat([earlier.filter(pl.col("payment_id").is_in(ids.implode())),
-                                         payments.filter(pl.Series(again))]))  # fmt: skip
+            ids = given.get_column("payment_id").filter(pl.Series(again)).implode()
+            earlier = typed(self.folder.read_input("payments", _VERSION, seen_parts), _VERSION)
+            mine = given.filter(pl.Series(again)).select(list(_VERSION))
+            distinct_payments(pl.concat([earlier.filter(pl.col("payment_id").is_in(ids)), mine]))
         return paid, tonight, kept
 
     def _people(
@@ -590,8 +595,8 @@ class ParquetEngineStore:
         self._write_paid(folder)
 
     def _write_paid(self, folder: Path) -> None:
-        """Keep the ids applied: all of them in a base (or where the chain did not keep
-        them), else tonight's."""
+        """Keep the payment ids read: all of them in a base (or where the chain did not keep
+        them), else those of tonight's new parts."""
         night = self._night
         assert night is not None, "load comes first"
         if night.paid is None:
