@@ -232,6 +232,27 @@ def test_a_night_refuses_an_id_whose_other_version_is_dated_later(
     assert [r.as_of for r in store.folder.runs()] == [AS_OF - timedelta(days=1)]
 
 
+def test_a_night_refuses_an_id_written_ahead_and_applied_since(tmp_path: Path) -> None:
+    # Written ahead of the first run, applied on a night that read no new part with it: the
+    # first run kept its id all the same, so a later night given it again refuses it.
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    (store.folder.root / "payments").mkdir()
+    (store.folder.root / "payments.parquet").rename(store.folder.root / "payments" / "a.parquet")
+    ahead = (
+        TABLES["payments"]
+        .head(1)
+        .with_columns(pl.lit("AHEAD").alias("payment_id"), pl.lit(AS_OF).alias("paid_on"))
+    )
+    ahead.write_parquet(store.folder.root / "payments" / "ahead.parquet")
+    run(store, AS_OF - timedelta(days=1))
+    later_night(store, AS_OF, TABLES["payments"].head(0), "quiet")  # AHEAD applied
+    after = AS_OF + timedelta(days=1)
+    again = reused(ahead, "AHEAD").with_columns(pl.lit(after).alias("paid_on"))
+    with pytest.raises(BookFolderError, match=r"different loans, amounts or days \(1 ids\): AHEAD"):
+        later_night(store, after, again, "again")
+    assert store.folder.runs()[-1].as_of == AS_OF
+
+
 def later_night(store: ParquetEngineStore, day: date, part: pl.DataFrame, name: str) -> None:
     """A night of `day` reading the new part `name`, not the whole book."""
     part.write_parquet(store.folder.root / "payments" / f"{name}.parquet")

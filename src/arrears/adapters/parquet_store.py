@@ -154,12 +154,12 @@ class _Night:
     tail_row: np.ndarray | None  # per worked loan: where the tail it left in place starts
     tail_rows: np.ndarray | None  # and how many lines it has (None: every loan is whole)
     as_of: date
-    # The fingerprints of the payment ids of the parts read before tonight (incremental
-    # nights; None: a whole-book night, whose payments are all at hand), of tonight's new
-    # parts (all of them on a whole-book night), and whether the chain keeps them all (else
-    # tonight keeps them all: a book begun before they were kept).
+    # The fingerprints of the payment ids of the parts read before tonight and of tonight's
+    # new parts (incremental nights; None: a whole-book night, whose payments, any day, are
+    # fingerprinted as save writes them), and whether the chain keeps them all (else tonight
+    # keeps them all: a book begun before they were kept).
     paid: PaidIds | None
-    paid_tonight: np.ndarray
+    paid_tonight: np.ndarray | None
     paid_kept: bool
     early: "_EarlyWrite | None" = None  # the lines and ledger outputs, once begun
 
@@ -366,10 +366,9 @@ class ParquetEngineStore:
         assert isinstance(reach, PhoneReach)
         fresh = frames.book.loans.get_column("loan_id")
         every = np.arange(fresh.len())
-        given = inputs["payments"].get_column("payment_id")  # any day: as a night keeps them
         self._night = _Night(previous, prints, key, lambda: reach, [], None, inputs["payments"],
-                             fresh, every, every >= 0, None, None, as_of, None,
-                             fingerprints(given), False)  # fmt: skip
+                             fresh, every, every >= 0, None, None, as_of, None, None,
+                             False)  # fmt: skip
         return frames
 
     def _load_night(
@@ -599,8 +598,10 @@ class ParquetEngineStore:
         them), else those of tonight's new parts."""
         night = self._night
         assert night is not None, "load comes first"
-        if night.paid is None:
-            write_paid(folder, PAID_FULL, night.paid_tonight)
+        if night.paid is None or night.paid_tonight is None:
+            assert night.payments is not None, "a whole-book night has every payment"
+            # Any day: as a night keeps them (a whole-book read checked them all).
+            write_paid(folder, PAID_FULL, fingerprints(night.payments.get_column("payment_id")))
         elif night.writes_base or not night.paid_kept:
             write_paid(folder, PAID_FULL, night.paid.every(night.paid_tonight))
         else:
