@@ -53,7 +53,7 @@ def test_seen_is_membership_and_every_is_the_union(
 
 def test_a_chain_reads_its_last_full_set_and_the_deltas_after(tmp_path: Path) -> None:
     def kept(folder: str, name: str, ids: list[str]) -> None:
-        write_paid(tmp_path / folder, name, fingerprints(pl.Series(ids)))
+        write_paid(tmp_path / folder, name, np.sort(fingerprints(pl.Series(ids))))
 
     kept("run-1", PAID_FULL, ["A", "B"])
     kept("run-2", PAID_NEW, ["C"])
@@ -69,9 +69,9 @@ def test_a_chain_reads_its_last_full_set_and_the_deltas_after(tmp_path: Path) ->
     assert read_paid(tmp_path, ["run-0", "run-2"]) is None
 
 
-@pytest.mark.parametrize("ids", [["A", "A"], []])
-def test_kept_fingerprints_come_back_sorted(tmp_path: Path, ids: list[str]) -> None:
-    prints = fingerprints(pl.Series(ids, dtype=pl.String))
+@pytest.mark.parametrize("ids", [["B", "A", "A"], []])
+def test_kept_fingerprints_come_back(tmp_path: Path, ids: list[str]) -> None:
+    prints = np.sort(fingerprints(pl.Series(ids, dtype=pl.String)))
     write_paid(tmp_path, PAID_FULL, prints)
     paid = read_paid(tmp_path.parent, [tmp_path.name])
     assert paid is not None

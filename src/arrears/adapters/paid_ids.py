@@ -77,6 +77,24 @@ class PaidIds:
         return merged
 
 
+@dataclass(frozen=True)
+class NightIds:
+    """A night's payment ids: those of the parts read before it, those of its new parts, and
+    whether its chain keeps them all (else it keeps them all: a book begun before they were
+    kept)."""
+
+    before: PaidIds
+    tonight: np.ndarray
+    kept: bool
+
+    def to_keep(self, base: bool) -> tuple[str, np.ndarray]:
+        """What the night keeps (table, sorted fingerprints): every id in a base (`base`) or
+        where its chain kept none, else its new parts' ids."""
+        if base or not self.kept:
+            return PAID_FULL, self.before.every(self.tonight)
+        return PAID_NEW, np.sort(self.tonight)
+
+
 def read_paid(state: Path, chain: list[str]) -> PaidIds | None:
     """The ids a chain of run folders (base first) read, from the last folder that keeps
     them all and the deltas after it; None when no folder of the chain keeps them all (a
@@ -96,8 +114,7 @@ def read_paid(state: Path, chain: list[str]) -> PaidIds | None:
 
 
 def write_paid(folder: Path, name: str, prints: np.ndarray) -> None:
-    """Keep fingerprints (sorted here) as a run folder's table `name` (PAID_FULL or
-    PAID_NEW)."""
+    """Keep sorted fingerprints as a run folder's table `name` (PAID_FULL or PAID_NEW)."""
     target = folder / name
     target.mkdir(parents=True, exist_ok=True)
-    np.save(target / _PART, np.sort(prints), allow_pickle=False)
+    np.save(target / _PART, prints, allow_pickle=False)

@@ -78,6 +78,7 @@ from arrears.adapters.loan_table import (
 from arrears.adapters.paid_ids import (
     PAID_FULL,
     PAID_NEW,
+    NightIds,
     PaidIds,
     fingerprints,
     read_paid,
@@ -154,13 +155,9 @@ class _Night:
     tail_row: np.ndarray | None  # per worked loan: where the tail it left in place starts
     tail_rows: np.ndarray | None  # and how many lines it has (None: every loan is whole)
     as_of: date
-    # The fingerprints of the payment ids of the parts read before tonight and of tonight's
-    # new parts (incremental nights; None: a whole-book night, whose payments, any day, are
-    # fingerprinted as save writes them), and whether the chain keeps them all (else tonight
-    # keeps them all: a book begun before they were kept).
-    paid: PaidIds | None
-    paid_tonight: np.ndarray | None
-    paid_kept: bool
+    # The payment ids read before tonight and in its new parts (None: a whole-book night,
+    # whose payments, any day, are fingerprinted as save writes them).
+    ids: NightIds | None
     early: "_EarlyWrite | None" = None  # the lines and ledger outputs, once begun
 
     @property
@@ -367,8 +364,7 @@ class ParquetEngineStore:
         fresh = frames.book.loans.get_column("loan_id")
         every = np.arange(fresh.len())
         self._night = _Night(previous, prints, key, lambda: reach, [], None, inputs["payments"],
-                             fresh, every, every >= 0, None, None, as_of, None, None,
-                             False)  # fmt: skip
+                             fresh, every, every >= 0, None, None, as_of, None)  # fmt: skip
         return frames
 
     def _load_night(
@@ -395,7 +391,7 @@ class ParquetEngineStore:
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
             worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
             promises = promised.result()
-            paid, tonight_ids, paid_kept = checked.result()
+            ids = checked.result()
         stored = book_night.stored(table, tonight, worked.carried, as_of)
         cases = book_night.stored_cases(table, previous.as_of)
         # The people only the plan needs: read beside the ledger and the ageing, which keep
@@ -409,7 +405,7 @@ class ParquetEngineStore:
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
         self._night = _Night(previous, prints, key, lambda: asked.result()[2], chain, chained,
                              None, fresh, at, worked.whole, worked.tail_row, worked.tail_rows,
-                             as_of, paid, tonight_ids, paid_kept)  # fmt: skip
+                             as_of, ids)  # fmt: skip
         return RunFrames(
             worked.book, UNREAD, stored=stored, replay=fresh.to_frame(), history=UNREAD_HISTORY,
             people_read=_people_of(asked), cases=cases, promises=promises,
@@ -450,11 +446,9 @@ class ParquetEngineStore:
         due = distinct_payments(pl.concat(frames)).filter(pl.col("paid_on") <= as_of)
         return due, given
 
-    def _given_before(
-        self, previous: RunRecord, chain: list[str], given: pl.DataFrame
-    ) -> tuple[PaidIds, np.ndarray, bool]:
-        """The ids of the parts read before tonight, of tonight's new parts (`given`: any
-        day) and whether the chain keeps them all. A new part's payment whose id was given
+    def _given_before(self, previous: RunRecord, chain: list[str], given: pl.DataFrame) -> NightIds:
+        """The ids of the parts read before tonight and of tonight's new parts (`given`: any
+        day). A new part's payment whose id was given
         before must be that payment sent again as it was (distinct_payments), else the night
         is refused naming both, as a whole-book read would refuse them."""
         tonight = fingerprints(given.get_column("payment_id"))
@@ -470,7 +464,7 @@ class ParquetEngineStore:
             earlier = typed(self.folder.read_input("payments", _VERSION, seen_parts), _VERSION)
             mine = given.filter(pl.Series(again)).select(list(_VERSION))
             distinct_payments(pl.concat([earlier.filter(pl.col("payment_id").is_in(ids)), mine]))
-        return paid, tonight, kept
+        return NightIds(paid, tonight, kept)
 
     def _people(
         self, table: pl.DataFrame, as_of: date, terms: Terms, fresh_borrowers: bool
@@ -594,18 +588,16 @@ class ParquetEngineStore:
         self._write_paid(folder)
 
     def _write_paid(self, folder: Path) -> None:
-        """Keep the payment ids read: all of them in a base (or where the chain did not keep
-        them), else those of tonight's new parts."""
+        """Keep the payment ids read (NightIds.to_keep; a whole-book night: all of them)."""
         night = self._night
         assert night is not None, "load comes first"
-        if night.paid is None or night.paid_tonight is None:
+        if night.ids is None:
             assert night.payments is not None, "a whole-book night has every payment"
             # Any day: as a night keeps them (a whole-book read checked them all).
-            write_paid(folder, PAID_FULL, fingerprints(night.payments.get_column("payment_id")))
-        elif night.writes_base or not night.paid_kept:
-            write_paid(folder, PAID_FULL, night.paid.every(night.paid_tonight))
+            every = fingerprints(night.payments.get_column("payment_id"))
+            write_paid(folder, PAID_FULL, np.sort(every))
         else:
-            write_paid(folder, PAID_NEW, night.paid_tonight)
+            write_paid(folder, *night.ids.to_keep(night.writes_base))
 
     def _worked_rows(
         self,
