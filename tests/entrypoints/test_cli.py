@@ -110,7 +110,9 @@ def test_reimporting_payments_changes_nothing(db: str, tmp_path: Path) -> None:
         (("run", "--as-of", "20260221"), "--as-of '20260221' is not a date (YYYY-MM-DD)"),
         (("run", "--as-of", "2026-W08-5"), "--as-of '2026-W08-5' is not a date"),
         (("loan", "L1", "--as-of", "20260301"), "--as-of '20260301' is not a date"),
-        (("run", "--as-of", "0001-01-01"), "'0001-01-01' is outside 1900-01-01..9998-12-31"),
+        (("run", "--as-of", "0001-01-01"), "'0001-01-01' is outside 1900-01-01..2199-12-31"),
+        # A year typed wrong (2205 for 2025) would run the book ahead for good.
+        (("run", "--as-of", "2205-11-18"), "'2205-11-18' is outside 1900-01-01..2199-12-31"),
     ],
 )
 def test_bad_requests_exit_non_zero_with_a_clear_message(

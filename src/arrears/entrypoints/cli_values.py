@@ -10,14 +10,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TypeVar
 
+from arrears.domain.day_range import FIRST_DAY, LAST_DAY
+
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # ISO 8601 / RFC 3339: the day, T (or a space), hh:mm[:ss[.ffffff]], then the offset if any.
 _INSTANT = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?"
 )
-# Well inside Python's dates (years 1-9999): a run counts back (its contact history) and
-# forward (schedules, holds) from its day, and must not leave the range doing so.
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 T = TypeVar("T")
 
 

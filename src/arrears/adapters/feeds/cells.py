@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 from arrears.domain.rates import parse_rate
 
 CellParser = Callable[[pl.Series], tuple[pl.Series, pl.Series]]
 
-# Region assumed for numbers written without +country code: the first market is mainland China.
-# Accounting dates outside this range are typing mistakes, not loans.
-FIRST_YEAR, LAST_YEAR = 1900, 2199
+# Whole years, as the messages name them (arrears.domain.day_range).
+FIRST_YEAR, LAST_YEAR = FIRST_DAY.year, LAST_DAY.year
 # 13 digits of major units: far beyond any loan, far below the BIGINT limit of minor units.
 MAX_WHOLE_DIGITS = 13
 _SHOWN_CHARS = 40
