@@ -8,7 +8,9 @@ from sqlalchemy import String
 from arrears.adapters.db import tables
 from arrears.adapters.strategy_file import (
     ARM_CHARS,
+    LADDER_CHARS,
     STAGE_CHARS,
+    TEMPLATE_CHARS,
     StrategyFileError,
     ladder_for,
     load_ladder,
@@ -212,6 +214,32 @@ APPEND = ""  # marks a case that adds text instead of replacing it
             "guards.agency_placement requires 1: outcome(s) ['hung_up'] unknown",
         ),
         (APPEND, "[guards.field_visit_request]\napproval = false", "always needs approval"),
+        # An empty guard would let the heavy step go first, with no reason on record.
+        (
+            APPEND,
+            "[guards.lawyers_letter]",
+            "guards.lawyers_letter: lawyers_letter must require at least one gentler step",
+        ),
+        (
+            APPEND,
+            '[guards.lawyers_letter]\n[[guards.lawyers_letter.requires]]\naction = "sms"\n'
+            "distinct_days = 3\nwithin_days = 1",
+            "guards.lawyers_letter requires 1: sms: distinct_days 3 cannot fit in the last 1 "
+            "days (at most 2 days): never met",
+        ),
+        ('template = "sms"', 'template = "  "', "stage 'early' treatment 1: template must not"),
+        ('template = "sms"', 'template = "' + "s" * 65 + '"', "is longer than 64 characters"),
+        (
+            'name = "test-ladder"',
+            'name = "' + "n" * 62 + '"',
+            "the ladder's name and version '" + "n" * 62 + " v3' are longer than 64",
+        ),
+        ('label_en = "Mid"', 'label_en = " "', "stage 'mid': label_en must not be blank"),
+        (
+            'template = "sms"',
+            'template = "sms"\nwhen_done = "fax"',
+            "stage 'early' treatment 1: when_done: action 'fax' is unknown",
+        ),
         (
             'label_en = "Early"',
             'label_en = "Early"\ncolour = "red"',
@@ -298,3 +326,7 @@ def test_the_name_limits_are_the_stores_columns() -> None:
     arms = [c.type.length or 0 for c in columns if c.name == "arm" and isinstance(c.type, String)]
     assert min(stages) == STAGE_CHARS
     assert min(arms) == ARM_CHARS
+    for name, kept in (("ladder", LADDER_CHARS), ("template", TEMPLATE_CHARS)):
+        lengths = [c.type.length for c in columns if c.name == name and isinstance(c.type, String)]
+        assert lengths, name
+        assert min(length or 0 for length in lengths) == kept, name

@@ -33,8 +33,10 @@ _KIND_NAMES = {
     int: "an integer", str: "a string", bool: "true or false", list: "a list", dict: "a table",
 }  # fmt: skip
 # What the stores keep of a case (adapters/db/tables.py; a test keeps them in step): a stage
-# name in 16 characters (loan_states.stage), a case's arms, "experiment=arm;…", in 32.
-STAGE_CHARS, ARM_CHARS = 16, 32
+# name in 16 characters (loan_states.stage), a case's arms, "experiment=arm;…", in 32, its
+# ladder's label ("cn-default v3") in 64 (cases.ladder), a treatment's template in 64
+# (outbox.template).
+STAGE_CHARS, ARM_CHARS, LADDER_CHARS, TEMPLATE_CHARS = 16, 32, 64, 64
 
 
 class StrategyFileError(DomainError):
@@ -157,8 +159,20 @@ def parse_ladder(data: Mapping[str, Any], where: str) -> Ladder:
 
 
 def _refuse_too_long(ladder: Ladder, where: str) -> None:
-    """Refuse a stage name or arm label longer than the stores keep (it would fail a run on
-    PostgreSQL, after the work, or be cut)."""
+    """Refuse a name longer than the stores keep (it would fail a run on PostgreSQL, after
+    the work, or be cut): the ladder's label, a stage's, a template's, a case's arms."""
+    if len(ladder.label) > LADDER_CHARS:
+        raise StrategyFileError(
+            f"{where}: the ladder's name and version {ladder.label!r} are longer than "
+            f"{LADDER_CHARS} characters"
+        )
+    for stage in ladder.stages:
+        for number, treatment in enumerate(stage.treatments, 1):
+            if len(treatment.template) > TEMPLATE_CHARS:
+                raise StrategyFileError(
+                    f"{where}: stage {stage.name!r} treatment {number}: template "
+                    f"{treatment.template!r} is longer than {TEMPLATE_CHARS} characters"
+                )
     for name in [s.name for s in ladder.stages] + [ladder.default_stage]:
         if len(name) > STAGE_CHARS:
             raise StrategyFileError(

@@ -77,6 +77,12 @@ class Requirement:
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise DomainError(f"{key} must be at least 1, got {value}")
+        # The window holds its `within_days` days before today and today itself.
+        if self.within_days is not None and self.distinct_days > self.within_days + 1:
+            raise DomainError(
+                f"{self.action}: distinct_days {self.distinct_days} cannot fit in the last "
+                f"{self.within_days} days (at most {self.within_days + 1} days): never met"
+            )
 
     def describe(self) -> str:
         """The requirement in words: 'call failed|no_answer ≥ 6 on ≥ 3 days in the last 60 days'."""
@@ -121,6 +127,11 @@ class Guard:
         for requirement in self.requires:
             if requirement.action == self.action:
                 raise DomainError(f"{self.action} cannot require itself")
+        if self.action in GUARDED_ACTIONS and not self.requires:
+            # A guard that requires nothing lets the heavy step go first (see GUARDED_ACTIONS).
+            raise DomainError(
+                f"{self.action} must require at least one gentler step on record (requires)"
+            )
 
     @property
     def needs_approval(self) -> bool:

@@ -32,7 +32,7 @@ class Treatment:
         check_action(self.action)
         if self.day < 0:
             raise DomainError(f"day must not be negative, got {self.day}")
-        if not self.template:
+        if not self.template.strip():
             raise DomainError("template must not be empty")
         if self.every is not None and self.every < 1:
             raise DomainError(f"every must be at least 1, got {self.every}")
@@ -43,7 +43,10 @@ class Treatment:
         if self.until_done and self.every is None:
             raise DomainError("until_done needs `every` (the days between tries)")
         if self.when_done is not None:
-            check_action(self.when_done)
+            try:
+                check_action(self.when_done)
+            except DomainError as error:
+                raise DomainError(f"when_done: {error}") from None
 
     def due_on(self, day: int, arms: frozenset[str]) -> bool:
         """Whether the treatment falls on day `day` of the stage for a loan in `arms`."""
@@ -207,6 +210,12 @@ def _one_stage_problems(
     problems = []
     if not stage.name or stage.name == SETTLED:
         problems.append(f"{where}: a stage needs a name, and {SETTLED!r} is reserved")
+    # Collectors and borrowers read a stage by its label (the pages, the letters).
+    problems += [
+        f"{where}: {key} must not be blank"
+        for key in ("label_zh", "label_en")
+        if not getattr(stage, key).strip()
+    ]
     if stage.name == ladder.default_stage and stage.entry:
         problems.append(f"{where} is the default stage, entered when no rule matches: no entry")
     elif stage.name != ladder.default_stage and not stage.entry:
