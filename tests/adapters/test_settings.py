@@ -50,6 +50,8 @@ jurisdiction = "us"
     settings = load_settings(path)
     assert settings.product("cash-30").penalty_multiplier == Fraction(3, 2)
     assert settings.product("us-short").day_count == 365  # 365 outside cn by default
+    assert settings.product("us-short").cap == "none"  # no pack outside cn defines a cap
+    assert settings.product("cash-30").cap == "licensed"
     assert "cn-cash" in settings.products
 
 
@@ -87,6 +89,65 @@ jurisdiction = "us"
             '[[lpr.fixing]]\npublished_on = "2026-01-20"\none_year = "3.0"',
             r"one_year '3.0' is not an LPR",
         ),
+        # The law caps every Chinese loan; a cap the jurisdiction's pack lacks would fail the
+        # whole night later, for every loan.
+        (
+            '[products.x]\ncap = "none"',
+            r"products.x.cap 'none' must be one of licensed, private \(cn law caps the all-in cost",
+        ),
+        (
+            '[products.x]\njurisdiction = "us"\ncap = "private"',
+            r"products.x.cap 'private' must be none \(the us rule pack defines no cost cap\)",
+        ),
+        # The published LPR is a fact, and 4 × it caps private loans.
+        (
+            '[[lpr.fixing]]\npublished_on = "2025-05-20"\none_year = "0.2"',
+            r"lpr.fixing\[0\]: the one-year LPR in force on 2025-05-20 is 3% \(全国银行间",
+        ),
+        (
+            '[[lpr.fixing]]\npublished_on = "2025-06-20"\none_year = "0.031"',
+            r"in force on 2025-06-20 is 3% .* cannot change a published one \(got 3.1%\)",
+        ),
+        (
+            '[[lpr.fixing]]\npublished_on = "2019-01-20"\none_year = "0.0431"',
+            "the one-year LPR in force on 2019-01-20 is none in the shipped table",
+        ),
+        (
+            '[[lpr.fixing]]\npublished_on = "2030-01-20"\none_year = "0.03"\n'
+            '[[lpr.fixing]]\npublished_on = 2030-01-20\none_year = "0.019"',
+            r"lpr.fixing\[1\].published_on 2030-01-20 is given twice \(lpr.fixing\[0\]\)",
+        ),
+        (
+            '[[lpr.fixing]]\npublished_on = "2030-01-20"\none_year = "0.03"\nsource = " "',
+            r"lpr.fixing\[0\].source must be a text naming the publication, got ' '",
+        ),
+        (
+            "[[calendar_cn.year]]\nyear = true",
+            r"calendar_cn.year\[0\].year must be an integer, got True",
+        ),
+        ("[[calendar_cn.year]]\nyear = 2030.5", r"year\[0\].year must be an integer, got 2030.5"),
+        ("[[calendar_cn.year]]\nyear = 3030", r"year\[0\].year 3030 is outside 1900-2199"),
+        (
+            "[[calendar_cn.year]]\nyear = 2030\n"
+            '[[calendar_cn.year]]\nyear = 2030\nholidays = ["2030-01-01"]',
+            r"calendar_cn.year\[1\].year 2030 is given twice \(calendar_cn.year\[0\]\)",
+        ),
+        (
+            '[[calendar_cn.year]]\nyear = 2030\nholidays = ["2030-02-03"]\nworkdays = [2030-02-03]',
+            r"calendar_cn.year\[0\]: 2030-02-03 is both a holiday and a make-up working day",
+        ),
+        (
+            "[[calendar_cn.year]]\nyear = 2030\nholidays = [1]",
+            r"calendar_cn.year\[0\].holidays\[0\] must be a day \(YYYY-MM-DD\), got 1",
+        ),
+        (
+            '[[calendar_cn.year]]\nyear = 2030\nworkdays = ["2030-01-05", "2030-02-30"]',
+            r"calendar_cn.year\[0\].workdays\[1\] '2030-02-30' is not a day \(YYYY-MM-DD\)",
+        ),
+        (
+            '[[calendar_cn.year]]\nyear = 2030\nholidays = ["2031-01-01"]',
+            r"calendar_cn.year\[0\].holidays\[0\] 2031-01-01 is not in 2030",
+        ),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:
@@ -110,6 +171,38 @@ source = "LPR 2026-06-22"
     lpr = load_settings(path).lpr
     assert lpr.fixing_on(date(2026, 7, 1)).one_year == Fraction("0.029")
     assert lpr.fixing_on(date(2025, 6, 1)).one_year == Fraction("0.03")
+
+
+def test_a_fixing_the_shipped_table_holds_and_days_as_toml_dates_are_taken(
+    tmp_path: Path,
+) -> None:
+    # A file written before a release shipped a fixing still loads once it ships.
+    path = write(
+        tmp_path,
+        """
+[lpr]
+known_through = 2026-12-20
+[[lpr.fixing]]
+published_on = "2025-05-20"
+one_year = "0.0300"
+[[lpr.fixing]]
+published_on = 2026-06-22
+one_year = "0.029"
+
+[[calendar_cn.year]]
+year = 2030
+holidays = [2030-01-01, "2030-02-04"]
+workdays = [2030-02-09]
+""",
+    )
+    settings = load_settings(path)
+    shipped = load_settings(None).lpr
+    assert settings.lpr.fixing_on(date(2025, 6, 1)) == shipped.fixing_on(date(2025, 6, 1))
+    assert settings.lpr.fixing_on(date(2026, 7, 1)).one_year == Fraction("0.029")
+    assert settings.lpr.known_through == date(2026, 12, 20)
+    (year,) = settings.calendar_overrides
+    assert year.holidays == {date(2030, 1, 1), date(2030, 2, 4)}
+    assert year.workdays == {date(2030, 2, 9)}
 
 
 def test_config_path_prefers_the_flag_then_the_environment_then_the_working_directory(

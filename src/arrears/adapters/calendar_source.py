@@ -10,9 +10,10 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ from typing import Any
 from arrears.adapters.json_file import write_json_atomically
 from arrears.adapters.packs import read_pack
 from arrears.domain.calendar import BusinessCalendar
+from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 
 CACHE_ENV = "ARREARS_CACHE_DIR"
 # The `holidays` country calendars used for each jurisdiction's business days.
 _COUNTRY = {"cn": "CN", "us": "US", "uk": "GB"}
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -36,16 +39,45 @@ class CalendarYear:
 
 
 def calendar_years(entries: Iterable[dict[str, Any]]) -> tuple[CalendarYear, ...]:
-    """Parse [[year]] override entries (year, holidays, workdays)."""
-    years = []
-    for entry in entries:
-        year = int(entry["year"])
-        days_off = frozenset(date.fromisoformat(str(d)) for d in entry.get("holidays", []))
-        workdays = frozenset(date.fromisoformat(str(d)) for d in entry.get("workdays", []))
-        if any(d.year != year for d in days_off | workdays):
-            raise ValueError(f"calendar override for {year} lists a day of another year")
+    """Parse [[year]] override entries (year, holidays, workdays), or ValueError naming the
+    entry and key (`calendar_cn.year[0].holidays[2]`)."""
+    years: list[CalendarYear] = []
+    for number, entry in enumerate(entries):
+        where = f"calendar_cn.year[{number}]"
+        year = entry["year"]
+        if not isinstance(year, int) or isinstance(year, bool):
+            raise ValueError(f"{where}.year must be an integer, got {year!r}")
+        if not FIRST_DAY.year <= year <= LAST_DAY.year:
+            raise ValueError(f"{where}.year {year} is outside {FIRST_DAY.year}-{LAST_DAY.year}")
+        earlier = next((n for n, y in enumerate(years) if y.year == year), None)
+        if earlier is not None:
+            raise ValueError(f"{where}.year {year} is given twice (calendar_cn.year[{earlier}])")
+        days_off, workdays = (_days(entry, key, where, year) for key in ("holidays", "workdays"))
+        both = sorted(days_off & workdays)
+        if both:
+            raise ValueError(f"{where}: {both[0]} is both a holiday and a make-up working day")
         years.append(CalendarYear(year, days_off, workdays))
     return tuple(years)
+
+
+def _days(entry: dict[str, Any], key: str, where: str, year: int) -> frozenset[date]:
+    """The days listed under `key`: TOML dates or YYYY-MM-DD texts, all in `year`."""
+    days = set()
+    for number, value in enumerate(entry.get(key, [])):
+        place = f"{where}.{key}[{number}]"
+        if isinstance(value, datetime) or not isinstance(value, date | str):
+            raise ValueError(f"{place} must be a day (YYYY-MM-DD), got {value!r}")
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value) if _DAY.fullmatch(value) else None
+            except ValueError:
+                value = None
+            if value is None:
+                raise ValueError(f"{place} {entry[key][number]!r} is not a day (YYYY-MM-DD)")
+        if value.year != year:
+            raise ValueError(f"{place} {value} is not in {year}")
+        days.add(value)
+    return frozenset(days)
 
 
 def business_calendar(

@@ -9,7 +9,7 @@ from typing import Any
 from arrears.domain.caps import CapPolicy
 from arrears.domain.errors import DomainError
 from arrears.domain.lpr import LprFixing, LprTable
-from arrears.domain.rates import parse_rate
+from arrears.domain.rates import format_rate, parse_rate
 
 JURISDICTIONS = ("cn", "us", "uk")
 
@@ -33,17 +33,57 @@ def cap_policies(pack: dict[str, Any]) -> dict[str, CapPolicy]:
 def lpr_table(extra: dict[str, Any] | None = None) -> LprTable:
     """The shipped LPR table, extended by a settings file's [lpr] section when given."""
     shipped = read_pack("lpr_cn.toml")
-    rows = {r["published_on"]: (r["one_year"], shipped["source"]) for r in shipped["fixing"]}
-    known_through = shipped["known_through"]
-    if extra:
-        for row in extra.get("fixing", []):
-            rows[row["published_on"]] = (row["one_year"], row.get("source", "settings file"))
-        known_through = max(str(known_through), str(extra.get("known_through", known_through)))
-    fixings = tuple(
-        LprFixing(_iso(day, "lpr.fixing.published_on"), parse_rate(str(rate)), source)
-        for day, (rate, source) in sorted((str(d), v) for d, v in rows.items())
-    )
-    return LprTable(fixings, _iso(known_through, "lpr.known_through"))
+    published = {
+        _iso(row["published_on"], "lpr_cn.toml published_on"): (
+            parse_rate(str(row["one_year"])),
+            shipped["source"],
+        )
+        for row in shipped["fixing"]
+    }
+    official = _table(published, _iso(shipped["known_through"], "lpr_cn.toml known_through"))
+    if not extra:
+        return official
+    rows = {f.published_on: (f.one_year, f.source) for f in official.fixings}
+    given: dict[date, int] = {}
+    for number, row in enumerate(extra.get("fixing", [])):
+        where = f"lpr.fixing[{number}]"
+        day = _iso(row["published_on"], f"{where}.published_on")
+        if day in given:
+            raise DomainError(
+                f"{where}.published_on {day} is given twice (lpr.fixing[{given[day]}])"
+            )
+        given[day] = number
+        rate = parse_rate(str(row["one_year"]))
+        source = row.get("source", "settings file")
+        if not isinstance(source, str) or not source.strip():
+            raise DomainError(
+                f"{where}.source must be a text naming the publication, got {source!r}"
+            )
+        if day <= official.known_through:
+            first = official.fixings[0].published_on
+            _agrees(official.fixing_on(day) if day >= first else None, day, rate, where)
+            continue  # the shipped table already holds it
+        rows[day] = (rate, source)
+    through = extra.get("known_through", official.known_through)
+    return _table(rows, max(official.known_through, _iso(through, "lpr.known_through")))
+
+
+def _agrees(fixing: LprFixing | None, day: date, rate: Fraction, where: str) -> None:
+    """Refuse a settings file's fixing inside the shipped table unless it is the rate in force:
+    the published LPR is a fact (and 4 × it caps private loans), not a setting."""
+    if fixing is None or fixing.one_year != rate:
+        shown = "none" if fixing is None else f"{format_rate(fixing.one_year)} ({fixing.source})"
+        raise DomainError(
+            f"{where}: the one-year LPR in force on {day} is {shown} in the shipped table; a "
+            f"settings file adds fixings after it, it cannot change a published one "
+            f"(got {format_rate(rate)})"
+        )
+
+
+def _table(rows: dict[date, tuple[Fraction, str]], known_through: date) -> LprTable:
+    """An LprTable of rows by publication day."""
+    fixings = tuple(LprFixing(day, rate, source) for day, (rate, source) in sorted(rows.items()))
+    return LprTable(fixings, known_through)
 
 
 def _iso(value: object, where: str) -> date:

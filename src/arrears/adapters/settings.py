@@ -81,17 +81,37 @@ def load_settings(path: Path | None) -> Settings:
             f"{where}: unknown section(s) {sorted(unknown)}; known: {sorted(_TOP_KEYS)}"
         )
     _check_sections(data, where)
+    policies = {j: cap_policies(read_pack(f"{j}.toml")) for j in JURISDICTIONS}
     shipped = read_pack("products.toml")["products"]
-    products = {code: parse_product(code, spec, "products.toml") for code, spec in shipped.items()}
-    for code, spec in data.get("products", {}).items():
-        products[code] = parse_product(code, spec, where)
+    products = {}
+    for specs, source in ((shipped, "products.toml"), (data.get("products", {}), where)):
+        for code, spec in specs.items():
+            product = parse_product(code, spec, source)
+            _check_cap(product, policies[product.jurisdiction], source)
+            products[code] = product  # a file's product replaces the shipped one of its name
     try:
         lpr = lpr_table(data.get("lpr"))
         overrides = calendar_years(data.get("calendar_cn", {}).get("year", []))
     except (KeyError, ValueError) as error:
         raise SettingsError(f"{where}: {error}") from None
-    policies = {j: cap_policies(read_pack(f"{j}.toml")) for j in JURISDICTIONS}
     return Settings(products, policies, lpr, overrides, path)
+
+
+def _check_cap(product: Product, policies: dict[str, CapPolicy], where: str) -> None:
+    """Refuse a cap the product's jurisdiction does not define, and no cap where the law sets
+    one (REGULATIONS.md: China caps every lender's all-in cost, licensed or private)."""
+    kinds = sorted(policies)
+    if product.cap in policies or (not policies and product.cap == "none"):
+        return
+    choose = f"one of {', '.join(kinds)}" if kinds else "none"
+    why = (
+        f"{product.jurisdiction} law caps the all-in cost of every loan"
+        if kinds
+        else f"the {product.jurisdiction} rule pack defines no cost cap"
+    )
+    raise SettingsError(
+        f"{where}: products.{product.code}.cap {product.cap!r} must be {choose} ({why})"
+    )
 
 
 def _check_sections(data: dict[str, Any], where: str) -> None:
@@ -159,6 +179,8 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
     if not all(isinstance(component, str) for component in order):
         raise SettingsError(f"{where}: products.{code}.allocation must list component names, "
                             f"got {order!r}")  # fmt: skip
+    # China caps every loan (REGULATIONS.md); the other packs define no cap.
+    default_cap = "licensed" if jurisdiction == "cn" else "none"
     fee = _typed(spec, "late_fee", str, "0.00", where, code)
     try:
         late_fee = parse_amount(fee)
@@ -168,7 +190,7 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
         return Product(
             code=code,
             jurisdiction=jurisdiction,
-            cap=_typed(spec, "cap", str, "licensed", where, code),
+            cap=_typed(spec, "cap", str, default_cap, where, code),
             grace_days=_typed(spec, "grace_days", int, 3, where, code),
             penalty_multiplier=Fraction(str(multiplier)),
             late_fee=late_fee,
