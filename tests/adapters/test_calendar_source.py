@@ -98,3 +98,19 @@ def test_a_damaged_cache_file_is_worked_out_again(
     assert package_days("us", (2026,)) == fresh
     assert json.loads(kept.read_text())["days_off"] == sorted(map(str, fresh[0]))
     assert date(2026, 7, 3) in fresh[0]  # Independence Day observed on the Friday
+
+
+def test_many_years_or_years_with_a_gap_are_kept_under_a_short_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A loan looked at fifty years on spans fifty years: a name listing each was too long.
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path))
+    many = tuple(range(2026, 2076))
+    assert date(2075, 7, 4) in package_days("us", many)[0]
+    gapped = package_days("us", (2026, 2030))
+    assert date(2030, 7, 4) in gapped[0]
+    assert date(2028, 7, 4) not in gapped[0]
+    names = {p.name for p in tmp_path.glob("calendars/*/*.json")}
+    assert "us-2026-2075.json" in names
+    (other,) = names - {"us-2026-2075.json"}
+    assert other.startswith("us-2026-2030-")  # not the run 2026..2030: a name of its own

@@ -1,12 +1,14 @@
 """The command line as CONTRACT.md defines it: commands, JSON shapes, exit codes, messages."""
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from arrears.adapters.db import engine as db_engine
 from arrears.entrypoints.cli import app, fail
 
 runner = CliRunner()
@@ -155,3 +157,43 @@ def test_an_error_prints_as_written_not_as_markup(capsys: pytest.CaptureFixture[
     assert (
         "add the fixing under [[lpr.fixing]] in the settings file [bold]" in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("import", "payments", "PAYMENTS"), ("run", "--as-of", "2026-03-24", "--json")],
+)
+def test_a_busy_database_is_named_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    # Another process holds SQLite's write lock: a clear exit 1, not a traceback whose
+    # statement parameters would print a borrower's data; then the command goes through.
+    path = tmp_path / "busy.db"
+    url = f"sqlite:///{path}"
+    assert cli("init", db=url)[0] == 0
+    for kind, text in FEEDS.items():
+        (tmp_path / f"{kind}.csv").write_text(text, encoding="utf-8")
+        assert cli("import", kind, str(tmp_path / f"{kind}.csv"), db=url)[0] == 0
+    payments = tmp_path / "payments.csv"
+    payments.write_text("payment_id,loan_id,amount,paid_on\nP1,L1,300.00,2026-02-10\n")
+    args = [str(payments) if a == "PAYMENTS" else a for a in command]
+    monkeypatch.setattr(db_engine, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = runner.invoke(app, [*args, "--db", url])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert isinstance(result.exception, SystemExit)  # not the driver's error
+    assert result.exit_code == 1
+    assert "the database could not do it, nothing was written: database is locked" in (
+        result.stderr
+    )
+    assert result.stdout == ""
+    with sqlite3.connect(path) as reader:
+        counted = reader.execute("SELECT (SELECT count(*) FROM payments), "
+                                 "(SELECT count(*) FROM runs)").fetchone()  # fmt: skip
+    assert counted == (0, 0)
+    code, _, err = cli(*args, db=url)
+    assert code == 0, err

@@ -145,8 +145,18 @@ def _cache_file(jurisdiction: str, years: tuple[int, ...]) -> Path | None:
         return None
     version = (Path(spec.origin).parent / "version.py").read_bytes()
     key = hashlib.sha256(version).hexdigest()[:16]
-    name = f"{jurisdiction}-{'-'.join(map(str, years))}.json"
-    return _cache_root() / "calendars" / key / name
+    return _cache_root() / "calendars" / key / f"{jurisdiction}-{_years_key(years)}.json"
+
+
+def _years_key(years: tuple[int, ...]) -> str:
+    """A short file-name key for sorted years: first-last when they run without a gap, else
+    with a digest of them too (a name listing fifty years is longer than a file system takes)."""
+    if not years:
+        return "none"
+    span = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+    if years == tuple(range(years[0], years[-1] + 1)):
+        return span
+    return f"{span}-{hashlib.sha256(repr(years).encode()).hexdigest()[:12]}"
 
 
 def _cache_root() -> Path:

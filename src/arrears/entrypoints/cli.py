@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy.exc import OperationalError
 
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
@@ -89,8 +90,19 @@ def open_app(db: str | None, config: str | None, *, need_schema: bool = True) ->
         if need_schema:
             _check_schema(application)
         yield application
+    except OperationalError as error:
+        # Busy (another process holds SQLite's lock) or gone: the driver's own words, not the
+        # statement and its parameters, which hold a borrower's data. The transaction rolled
+        # back, so a command that writes wrote nothing.
+        fail(f"the database could not do it, nothing was written: {_driver_says(error)}")
     finally:
         application.close()
+
+
+def _driver_says(error: OperationalError) -> str:
+    """The database driver's message, first line, without the SQL and its parameters."""
+    said = str(error.orig).strip().splitlines()
+    return said[0] if said else type(error.orig).__name__
 
 
 def _check_schema(application: App) -> None:
