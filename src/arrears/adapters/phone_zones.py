@@ -23,6 +23,9 @@ def e164(raw: str) -> str:
         raise ValueError(
             f"{raw!r} is not a valid phone number (write +country code, e.g. +8613812345678)"
         )
+    if number.extension:
+        # E.164 has no extension: kept, it would be lost without a word.
+        raise ValueError(f"{raw!r} has an extension ({number.extension}); give the number alone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

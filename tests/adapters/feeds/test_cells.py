@@ -94,6 +94,9 @@ def test_rates_are_kept_as_canonical_decimal_text() -> None:
         ("10", None),
         ("0.1", None),
     ]
+    # Longer than the default decimal context's 28 digits: kept exactly, never rounded.
+    exact = "0.18000000000000000000000000000009"
+    assert parse(cells.per_value(cells.exact_rate(40)), exact + "000") == [(exact, None)]
     [(_, negative), (_, huge), (_, word)] = parse(rate, "-0.1", "10.01", "abc")
     assert negative == "-0.1 is negative"
     assert "outside 0..10" in str(huge)
@@ -107,6 +110,10 @@ def test_phone_numbers_become_e164_with_china_as_the_default_region() -> None:
         ("+14155552671", None),
         ("+442079460958", None),
     ]
+    # E.164 has no extension: it would be lost without a word.
+    assert parse(phone, "+8613812340007 ext. 55") == [
+        (None, "'+8613812340007 ext. 55' has an extension (55); give the number alone")
+    ]
     [(value, error)] = parse(phone, "12345")
     assert value is None
     assert error == "'12345' is not a valid phone number (write +country code, e.g. +8613812345678)"
@@ -119,6 +126,11 @@ def test_time_zones_must_be_iana_names() -> None:
         (None, "'Mars/Olympus' is not an IANA time zone (e.g. Asia/Shanghai)"),
         (None, "'../etc' is not an IANA time zone (e.g. Asia/Shanghai)"),
     ]
+    # Files of the system's zone folder that are not a borrower's zone: the server's own
+    # zone, and zones counting leap seconds.
+    refused = parse(zone, "localtime", "right/Asia/Shanghai", "posix/Asia/Shanghai", "Factory")
+    assert all(value is None for value, _ in refused)
+    assert str(refused[0][1]).startswith("'localtime' is not an IANA time zone")
 
 
 def test_long_values_are_cut_short_in_messages() -> None:

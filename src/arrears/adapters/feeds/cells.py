@@ -7,9 +7,10 @@ checks that need a library (phone numbers, time zones, exact rates) run once per
 """
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import Context, Decimal
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import polars as pl
 
@@ -183,7 +184,17 @@ def iana_zone(raw: str) -> str:
         ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"'{raw}' is not an IANA time zone (e.g. Asia/Shanghai)") from None
+    if raw not in _iana_names():
+        # ZoneInfo also opens any file of the system's zone folders: `localtime` is the
+        # server's own zone, `right/...` counts leap seconds. Neither is a borrower's zone.
+        raise ValueError(f"'{raw}' is not an IANA time zone name (e.g. Asia/Shanghai)")
     return raw
+
+
+@cache
+def _iana_names() -> frozenset[str]:
+    """The IANA zone names, without the system's own files that are not zones."""
+    return frozenset(available_timezones() - {"localtime", "Factory", "posixrules"})
 
 
 def exact_rate(max_length: int) -> Callable[[str], str]:
@@ -194,7 +205,8 @@ def exact_rate(max_length: int) -> Callable[[str], str]:
         if raw.startswith("-"):
             raise ValueError(f"{raw} is negative")
         parse_rate(raw)  # the very parser that reads it back from the store
-        text = format(Decimal(raw).normalize(), "f")
+        # Exact: the default context's 28 digits would round a longer rate, losing it.
+        text = format(Decimal(raw).normalize(Context(prec=len(raw) + 1)), "f")
         if len(text) > max_length:
             raise ValueError(f"'{raw}' has more than {max_length} characters")
         return text
