@@ -81,6 +81,9 @@ CASES = [
     (dropped("installments", pl.col("loan_id") != pl.lit(LOAN)),
      f"input loans: no instalments: {LOAN}"),
     (first_set("payments", "paid_on", date(2000, 1, 1)), "paid before the loan's contract date"),
+    # The cap's allowance runs on the principal the instalments leave outstanding.
+    (first_set("installments", "principal_due", 10**12),
+     f"input loans: instalments scheduling more principal than the loan lent: {LOAN}"),
     (again("payments", amount=1), "a payment id comes with different loans, amounts or days"),
     (first_set("loans", "principal", None), "loans.parquet: column 'principal' is empty in row 1"),
     (first_set("installments", "due_date", None), "column 'due_date' is empty in row 1"),

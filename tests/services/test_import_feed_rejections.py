@@ -22,7 +22,7 @@ VALID = {
     "loans": "loan_id,borrower_id,product,currency,principal,annual_rate,contract_date\n"
     "L9,B1,cn-cash,CNY,100.00,0.18,2026-01-01\n",
     "installments": "loan_id,seq,due_date,principal_due,interest_due,fee_due\n"
-    "L1,9,2026-09-01,1.00,0.00,\n",
+    "L1,9,2026-09-01,0.00,0.00,\n",
     "payments": "payment_id,loan_id,amount,paid_on\nP9,L1,1.00,2026-02-01\n",
 }
 NO_BORROWER = "borrower B404 is not in the database (import borrowers first)"
@@ -158,14 +158,14 @@ CASES = {
         "installments", "L404,1,2026-09-01,1.00,0.00,\n", (3, "loan_id", NO_LOAN)
     ),
     "zero sequence number": _row(
-        "installments", "L1,0,2026-09-01,1.00,0.00,\n", (3, "seq", "0 must be 1 or more")
+        "installments", "L1,0,2026-09-01,0.00,0.00,\n", (3, "seq", "0 must be 1 or more")
     ),
     "sequence number not a number": _row(
-        "installments", "L1,ten,2026-09-01,1.00,0.00,\n", (3, "seq", "'ten' is not a whole number")
+        "installments", "L1,ten,2026-09-01,0.00,0.00,\n", (3, "seq", "'ten' is not a whole number")
     ),
     "due on the contract date": _row(
         "installments",
-        "L1,10,2026-01-01,1.00,0.00,\n",
+        "L1,10,2026-01-01,0.00,0.00,\n",
         (3, "due_date", "due date 2026-01-01 is not after the loan's contract date 2026-01-01"),
     ),
     "negative principal due": _row(
@@ -173,20 +173,30 @@ CASES = {
     ),
     "interest to the tenth of a fen": _row(
         "installments",
-        "L1,10,2026-09-01,1.00,0.125,\n",
+        "L1,10,2026-09-01,0.00,0.125,\n",
         (3, "interest_due", "0.125 has more than 2 decimals (money is exact)"),
     ),
     "negative fee": _row(
-        "installments", "L1,10,2026-09-01,1.00,0.00,-0.01\n", (3, "fee_due", "-0.01 is negative")
+        "installments", "L1,10,2026-09-01,0.00,0.00,-0.01\n", (3, "fee_due", "-0.01 is negative")
     ),
     "instalment twice in the file": _row(
         "installments",
-        "L1,9,2026-10-01,1.00,0.00,\n",
+        "L1,9,2026-10-01,0.00,0.00,\n",
         (3, "seq", "loan_id L1, seq 9 appears again (first at row 2)"),
+    ),
+    "instalments scheduling more than the loan lent": _row(
+        "installments",
+        "L1,10,2026-10-01,0.01,0.00,\n",
+        (
+            3,
+            "principal_due",
+            "loan L1's instalments schedule 10000.01 of principal by this row, more than the "
+            "10000.00 it lent",
+        ),
     ),
     "instalment already stored": _row(
         "installments",
-        "L1,2,2026-10-01,1.00,0.00,\n",
+        "L1,2,2026-10-01,0.00,0.00,\n",
         (3, "seq", "loan L1 already has instalment 2 in the database"),
     ),
     "zero payment": _row(

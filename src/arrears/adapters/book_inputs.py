@@ -65,6 +65,12 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> None:
         owed.filter((owed != owed.shift(1)).fill_null(True)) if owed.is_sorted() else owed
     ).implode()
     _refuse("loans", loans, ~pl.col("loan_id").is_in(owed), "no instalments")
+    # The cost cap's allowance runs on the principal the instalments leave outstanding
+    # (CONTRACT.md, cap days): scheduling more than was lent would let charges past the cap.
+    scheduled = schedule.group_by("loan_id").agg(pl.col("principal_due").sum().alias("due"))
+    lent = loans.select("loan_id", "principal").join(scheduled, on="loan_id")
+    _refuse("loans", lent, pl.col("due") > pl.col("principal"),
+            "instalments scheduling more principal than the loan lent")  # fmt: skip
     paid = inputs["payments"].join(loans.select("loan_id", "contract_date"), on="loan_id")
     _refuse("payments", paid, pl.col("paid_on") < pl.col("contract_date"),
             "paid before the loan's contract date")  # fmt: skip

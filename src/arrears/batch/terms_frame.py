@@ -8,8 +8,8 @@ from arrears.domain.product import COMPONENTS
 from arrears.domain.rates import parse_rate
 from arrears.domain.terms import Terms
 
-# Int64 headroom: the largest intermediate products (2·principal·rate numerator, and
-# principal·days·cap numerator) must stay below this, or the run refuses the book.
+# Int64 headroom: the largest intermediate values (a day's penalty and the cap's allowance,
+# numerators and divisors) must stay below this, or the run refuses the book.
 INT64_SAFE = 2**62
 _KEYS = ["product", "contract_date", "annual_rate", "penalty_rate"]
 _TERMS = pl.Schema({
@@ -66,15 +66,31 @@ def _loans_of(loans: pl.DataFrame, key: tuple[object, ...]) -> str:
 
 
 def _check_headroom(loans: pl.DataFrame) -> None:
-    """Refuse terms whose exact integer arithmetic could overflow Int64 (named, not wrapped)."""
+    """Refuse terms whose exact integer arithmetic could overflow Int64 (named, not wrapped):
+    a day's penalty, floor((2·unpaid·num + den·days) / (2·den·days)), and the cap's allowance,
+    principal-days·num // (den·days). Reckoned in floats, which cannot wrap as the check would."""
     if loans.height == 0:
         return
-    worst = loans.select(
-        (2 * pl.col("principal") * pl.col("pen_num")).max().alias("penalty"),
-        (pl.col("principal") * 40_000 * pl.col("cap_num").fill_null(0)).max().alias("cap"),
-    ).row(0)
-    if any(value is not None and value >= INT64_SAFE for value in worst):
-        raise DomainError(
-            "a loan's principal and rates are too large for the columnar engine's exact Int64 "
-            "arithmetic (use rates with fewer decimals)"
-        )
+    principal, days = pl.col("principal").cast(pl.Float64), pl.col("day_count").cast(pl.Float64)
+    pen_num, pen_den = pl.col("pen_num").cast(pl.Float64), pl.col("pen_den").cast(pl.Float64)
+    cap_num = pl.col("cap_num").cast(pl.Float64).fill_null(0)
+    cap_den = pl.col("cap_den").cast(pl.Float64).fill_null(0)
+    sizes = {
+        "penalty": 2 * principal * pen_num + pen_den * days,
+        "penalty divisor": 2 * pen_den * days,
+        "cap": principal * 40_000 * cap_num,
+        "cap divisor": cap_den * days,
+    }
+    too_large = pl.any_horizontal(size >= INT64_SAFE for size in sizes.values())
+    if not loans.select(too_large.any()).item():
+        return
+    found = loans.filter(too_large).select(
+        "loan_id", *(size.alias(name) for name, size in sizes.items())
+    )
+    over = [name for name in sizes if (found.get_column(name) >= INT64_SAFE).any()]
+    shown = ", ".join(found.get_column("loan_id").head(3).to_list())
+    more = f" and {found.height - 3} more" if found.height > 3 else ""
+    raise DomainError(
+        f"loans {shown}{more}: the principal and rates are too large for the columnar "
+        f"engine's exact Int64 arithmetic ({', '.join(over)}; use rates with fewer decimals)"
+    )

@@ -44,6 +44,9 @@ class StoredKeys:
     loans: Mapping[str, date] = field(default_factory=dict)  # loan id -> contract date
     installments: frozenset[tuple[str, int]] = frozenset()  # (loan id, seq)
     payments: Mapping[str, StoredPayment] = field(default_factory=dict)
+    principals: Mapping[str, int] = field(default_factory=dict)  # loan id -> its principal
+    # loan id -> the principal its stored instalments schedule (of installments_of's loans)
+    scheduled: Mapping[str, int] = field(default_factory=dict)
 
 
 class FeedRows(Protocol):

@@ -48,23 +48,29 @@ def stored_contacts(connection: Connection, ids: Collection[str]) -> set[str]:
     return {str(row[0]) for row in _rows(connection, select(key), key, ids)}
 
 
-def stored_loans(connection: Connection, ids: Collection[str]) -> dict[str, date]:
-    """The loan ids already stored, with their contract dates."""
+def stored_loans(connection: Connection, ids: Collection[str]) -> dict[str, tuple[date, int]]:
+    """The loan ids already stored, with their contract dates and principals."""
     loans = tables.loans.c
-    query = select(loans.loan_id, loans.contract_date)
+    query = select(loans.loan_id, loans.contract_date, loans.principal)
     return {
-        str(loan_id): _date(day) for loan_id, day in _rows(connection, query, loans.loan_id, ids)
+        str(loan_id): (_date(day), int(principal))
+        for loan_id, day, principal in _rows(connection, query, loans.loan_id, ids)
     }
 
 
-def stored_installments(connection: Connection, loan_ids: Collection[str]) -> set[tuple[str, int]]:
-    """The (loan id, seq) of every stored instalment of these loans."""
+def stored_installments(
+    connection: Connection, loan_ids: Collection[str]
+) -> tuple[set[tuple[str, int]], dict[str, int]]:
+    """The (loan id, seq) of every stored instalment of these loans, and the principal each
+    loan's stored instalments schedule."""
     rows = tables.installments.c
-    query = select(rows.loan_id, rows.seq)
-    return {
-        (str(loan_id), int(str(seq)))
-        for loan_id, seq in _rows(connection, query, rows.loan_id, loan_ids)
-    }
+    query = select(rows.loan_id, rows.seq, rows.principal_due)
+    keys: set[tuple[str, int]] = set()
+    scheduled: dict[str, int] = {}
+    for loan_id, seq, principal_due in _rows(connection, query, rows.loan_id, loan_ids):
+        keys.add((str(loan_id), int(str(seq))))
+        scheduled[str(loan_id)] = scheduled.get(str(loan_id), 0) + int(principal_due)
+    return keys, scheduled
 
 
 def stored_payments(connection: Connection, ids: Collection[str]) -> dict[str, StoredPayment]:
@@ -79,12 +85,16 @@ def stored_payments(connection: Connection, ids: Collection[str]) -> dict[str, S
 
 def stored_keys(connection: Connection, query: KeyQuery) -> StoredKeys:
     """Everything a feed's validation needs to know of the keys it mentions."""
+    loans = stored_loans(connection, query.loans)
+    installments, scheduled = stored_installments(connection, query.installments_of)
     return StoredKeys(
         borrowers=frozenset(stored_borrowers(connection, query.borrowers)),
         contacts=frozenset(stored_contacts(connection, query.contacts)),
-        loans=stored_loans(connection, query.loans),
-        installments=frozenset(stored_installments(connection, query.installments_of)),
+        loans={loan_id: day for loan_id, (day, _) in loans.items()},
+        installments=frozenset(installments),
         payments=stored_payments(connection, query.payments),
+        principals={loan_id: principal for loan_id, (_, principal) in loans.items()},
+        scheduled=scheduled,
     )
 
 

@@ -100,7 +100,35 @@ def _check_installments(frame: pl.DataFrame, stored: StoredKeys, log: ErrorLog) 
         "loan {} already has instalment {} in the database", pl.col("loan_id"), pl.col("seq")
     )
     _flag(known, log, "seq", pl.col("stored").is_not_null(), message)
+    _refuse_over_principal(frame, stored, log)
     return _all_rows(frame)
+
+
+def _refuse_over_principal(frame: pl.DataFrame, stored: StoredKeys, log: ErrorLog) -> None:
+    """A loan's instalments, stored and new, may schedule no more principal than the loan
+    lent: the cost cap's allowance runs on the principal they leave outstanding (CONTRACT.md,
+    cap days), so more would let charges past the cap."""
+    known = pl.DataFrame(
+        {"loan_id": list(stored.principals), "lent": list(stored.principals.values()),
+         "before": [stored.scheduled.get(loan_id, 0) for loan_id in stored.principals]},
+        schema={"loan_id": pl.String, "lent": pl.Int64, "before": pl.Int64},
+    )  # fmt: skip
+    # In file order: the rows from the one that goes past what was lent are refused.
+    so_far = pl.col("principal_due").fill_null(0).cum_sum().over("loan_id")
+    totals = frame.join(known, on="loan_id", how="left", maintain_order="left").with_columns(
+        (pl.col("before") + so_far).alias("scheduled")
+    )
+    message = pl.format(
+        "loan {}'s instalments schedule {} of principal by this row, more than the {} it lent",
+        pl.col("loan_id"), _shown(pl.col("scheduled")), _shown(pl.col("lent")),
+    )  # fmt: skip
+    over = (pl.col("scheduled") > pl.col("lent")) & (pl.col("principal_due") > 0)
+    _flag(totals, log, "principal_due", over, message)
+
+
+def _shown(minor: pl.Expr) -> pl.Expr:
+    """Minor units as decimal text (12345 → 123.45)."""
+    return pl.format("{}.{}", minor // 100, (minor % 100).cast(pl.String).str.pad_start(2, "0"))
 
 
 def _check_payments(frame: pl.DataFrame, stored: StoredKeys, log: ErrorLog) -> pl.Series:
@@ -125,11 +153,7 @@ def _check_payments(frame: pl.DataFrame, stored: StoredKeys, log: ErrorLog) -> p
         & (pl.col("s_amount") == pl.col("amount"))
         & (pl.col("s_paid_on") == pl.col("paid_on"))
     ).fill_null(False)
-    amount = pl.format(
-        "{}.{}",
-        pl.col("s_amount") // 100,
-        (pl.col("s_amount") % 100).cast(pl.String).str.pad_start(2, "0"),
-    )
+    amount = _shown(pl.col("s_amount"))
     message = pl.format(
         "payment {} already imported with amount {} on {} for loan {}",
         pl.col("payment_id"),

@@ -1,0 +1,47 @@
+"""Loan terms as Int64 columns: exact, or refused when Int64 could not hold the arithmetic."""
+
+from datetime import date, timedelta
+from fractions import Fraction
+
+import polars as pl
+import pytest
+
+from arrears.batch.advance import advance
+from arrears.domain.calendar import BusinessCalendar
+from arrears.domain.errors import DomainError
+from arrears.domain.loan import Installment, Loan
+from arrears.domain.terms import Terms
+from tests.batch.domain_book import book_of
+from tests.batch.test_engine_agrees_with_domain import LPR, POLICIES, products
+
+START = date(2025, 9, 1)
+CALENDAR = BusinessCalendar(frozenset(), frozenset(), frozenset(range(2025, 2027)))
+TERMS = Terms(products(3, 0, ("fees", "penalty", "interest", "principal"), "none", "none"),
+              POLICIES, LPR, lambda _j, _a, _b: CALENDAR)  # fmt: skip
+
+
+def _loan(principal: int, rate: str) -> Loan:
+    due = Installment(1, START + timedelta(days=30), principal, 1, 0)
+    return Loan("L1", "B", "p", "CNY", principal, Fraction(rate), START, (due,), None)
+
+
+def test_a_rate_whose_penalty_divisor_would_wrap_is_refused() -> None:
+    # 0.1800000000000001 × 1.5 has the denominator 2·10^16: times 360 days and doubled, past
+    # 2^63. Wrapped, the kernel posted 1 fen a day on 4.00 where the domain rounds to none.
+    with pytest.raises(
+        DomainError,
+        match=r"loans L1: the principal .* exact Int64 arithmetic \(penalty, penalty divisor; use",
+    ):
+        book_of([(_loan(400, "0.1800000000000001"), [])], TERMS)
+
+
+def test_a_long_rate_inside_the_headroom_runs_as_the_domain_does() -> None:
+    loan = _loan(400_000, "0.180000000001")
+    book = book_of([(loan, [])], TERMS)
+    day = START + timedelta(days=60)
+    after = advance(book, day, TERMS)[0]
+    expected = TERMS.evaluate(loan, [], day)
+    lines = after.instalments
+    owed = lines.select(pl.col("penalty_charged").sum() - pl.col("paid_penalty").sum()).item()
+    assert expected.overdue.penalty > 0
+    assert owed == expected.overdue.penalty
