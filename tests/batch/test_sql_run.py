@@ -1,11 +1,12 @@
 """The end-of-day run on SQLite and PostgreSQL: idempotent, catching up, schedule independent."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, insert, select
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.engine_store import SqlEngineStore
@@ -108,6 +109,44 @@ def test_a_rerun_reports_the_same_amounts_as_the_first_run_of_the_day(app: App) 
     assert first == again
     assert first["since"] == (END - timedelta(days=7)).isoformat()
     assert first["penalty_posted"] != "0.00"
+
+
+def test_a_rerun_of_the_day_counts_what_was_done_since_and_drops_what_it_no_longer_plans(
+    app: App,
+) -> None:
+    run(app, END)
+    outbox = tables.outbox.c
+    with app.engine.connect() as conn:
+        call = conn.execute(
+            select(outbox.borrower_id, outbox.loan_id).where(
+                outbox.planned_for == END, outbox.channel == "call", outbox.status == "planned"
+            )
+        ).first()
+    assert call is not None
+    # Three conversations with the borrower that day, logged after the first run: the cn cap
+    # (GB/T 45251-2025) leaves no call for the re-run to plan, and the one planned goes.
+    talks = [datetime.combine(END, time(10, m), ZoneInfo("Asia/Shanghai")) for m in (0, 5, 10)]
+    with app.engine.begin() as conn:
+        conn.execute(insert(tables.contact_attempts), [
+            {"borrower_id": call.borrower_id, "channel": "call", "at": at, "outcome": "connected",
+             "recorded_at": at, "allowed": True, "reasons": []} for at in talks
+        ])  # fmt: skip
+    run(app, END)
+    with app.engine.connect() as conn:
+        planned = conn.execute(
+            select(outbox.action_key).where(
+                outbox.borrower_id == call.borrower_id, outbox.planned_for == END,
+                outbox.channel == "call", outbox.status == "planned",
+            )
+        ).all()  # fmt: skip
+        blocked = conn.execute(
+            select(tables.blocked_actions.c.rule).where(
+                tables.blocked_actions.c.loan_id == call.loan_id,
+                tables.blocked_actions.c.as_of == END,
+            )
+        ).scalars().all()  # fmt: skip
+    assert planned == []
+    assert "cn.connected_calls_per_day" in blocked
 
 
 def test_the_run_refuses_to_move_the_book_back_in_time(app: App) -> None:

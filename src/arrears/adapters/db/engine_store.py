@@ -100,14 +100,25 @@ class SqlEngineStore:
             _save_state(conn, frames)
             _save_postings(conn, frames)
             _save_snapshot(conn, frames)
-            insert_new(conn, tables.outbox, frames.plan.select(list(PLAN_SCHEMA)))
-            insert_new(conn, tables.blocked_actions, frames.blocked.select(list(BLOCKED_SCHEMA)))
+            _replace_plan(conn, frames, as_of)
             values = {"finished_at": at, "loans": frames.book.loans.height, "summary": summary}
             done = conn.execute(
                 update(tables.runs).where(tables.runs.c.as_of == as_of).values(**values)
             )
             if done.rowcount == 0:
                 conn.execute(insert(tables.runs).values(as_of=as_of, **values))
+
+
+def _replace_plan(conn: Connection, frames: RunFrames, as_of: date) -> None:
+    """The day's plan and refusals are this run's: a re-run (new loans, contacts logged since)
+    decides the day again from what was carried out, so what an earlier run of the day
+    planned and nobody did yet is replaced, not kept beside (a cap would count it twice
+    over). Rows carried out keep their status: a new row of their key is not written."""
+    outbox, blocked = tables.outbox, tables.blocked_actions
+    conn.execute(delete(outbox).where(outbox.c.planned_for == as_of, outbox.c.status == "planned"))
+    conn.execute(delete(blocked).where(blocked.c.as_of == as_of))
+    insert_new(conn, outbox, frames.plan.select(list(PLAN_SCHEMA)))
+    insert_new(conn, blocked, frames.blocked.select(list(BLOCKED_SCHEMA)))
 
 
 _BORROWERS_SQL = "SELECT borrower_id, phone, timezone FROM borrowers"
