@@ -14,7 +14,8 @@ from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_book import synthetic_book
-from arrears.batch.run import RunRefused, run_day
+from arrears.batch.pipeline import run_pipeline
+from arrears.batch.run import RunRefused, run_day, summarise
 from arrears.bootstrap import App
 from arrears.domain.ladder import assign_arms
 from arrears.services.import_feed import import_feed
@@ -147,6 +148,26 @@ def test_a_rerun_of_the_day_counts_what_was_done_since_and_drops_what_it_no_long
         ).scalars().all()  # fmt: skip
     assert planned == []
     assert "cn.connected_calls_per_day" in blocked
+
+
+@pytest.mark.parametrize("first", ["later day", "same day"])
+def test_a_run_whose_book_another_run_saved_meanwhile_writes_nothing(app: App, first: str) -> None:
+    # Two runs at once: each loads the book as the last run left it. Whichever saves second
+    # must not write its state over the other's (an earlier day's over a later one's, or a
+    # day's cap cuts twice): it is refused, and the book is the first one's.
+    run(app, END - timedelta(days=5))
+    slow, quick = SqlEngineStore(app.engine), SqlEngineStore(app.engine)
+    day = END - timedelta(days=2)
+    other = END if first == "later day" else day
+    ctx, other_ctx = app.run_context(day), app.run_context(other)
+    frames = run_pipeline(slow.load(ctx), ctx)
+    run_day(quick, other_ctx, AT)
+    saved = dump(app.engine)
+    with pytest.raises(RunRefused, match=f"another run of the book \\(for {other}\\) finished"):
+        slow.save(frames, day, summarise(frames, day, slow.last_run(before=day)), AT)
+    assert dump(app.engine) == saved
+    assert app.runs.last_run() == other
+    run(app, END)  # run again, the run goes ahead
 
 
 def test_the_run_refuses_to_move_the_book_back_in_time(app: App) -> None:

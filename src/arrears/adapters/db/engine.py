@@ -7,6 +7,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+# A connection option: how SQLite begins its transactions ("IMMEDIATE": holding the write lock
+# from the first statement, so what a transaction reads cannot change before it writes).
+SQLITE_BEGIN, WRITE_FIRST = "sqlite_begin", {"sqlite_begin": "IMMEDIATE"}
 # How long a writer waits for another writer's lock before SQLite gives up (ms).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # 64 MiB page cache: bulk imports maintain primary-key indexes, which thrash the 2 MiB default.
@@ -78,7 +81,9 @@ def _sqlite_engine(url: URL, connect_args: Mapping[str, Any]) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        """Open the transaction SQLAlchemy begins (pysqlite no longer does it)."""
-        connection.exec_driver_sql("BEGIN")
+        """Open the transaction SQLAlchemy begins (pysqlite no longer does it); a connection
+        with the `sqlite_begin="IMMEDIATE"` option takes the write lock at once (WRITE_FIRST)."""
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine

@@ -8,12 +8,14 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db import tables
+from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, write_frame
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
 from arrears.batch.book import Book, fresh_instalments, fresh_loans, overlay_state
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.pipeline import RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA
+from arrears.batch.run import RunRefused
 from arrears.batch.stages import CASE_SCHEMA
 from arrears.batch.terms_frame import loan_terms
 from arrears.domain.terms import Terms
@@ -37,6 +39,8 @@ class SqlEngineStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # The latest run when the book was loaded (None: none yet), checked again by save.
+        self._loaded_after: tuple[date, datetime] | _NotLoaded | None = NOT_LOADED
 
     def last_run(self, before: date | None = None) -> date | None:
         """The latest completed run's date (strictly before `before` when given)."""
@@ -59,6 +63,7 @@ class SqlEngineStore:
         """The book with its state (loans needing a replay start afresh), people and history."""
         as_of, terms = ctx.as_of, ctx.terms
         with self.engine.connect() as conn:
+            self._loaded_after = _latest_run(conn)
             book, reset = _load_book(conn, terms)
             borrowers = read_frame(conn, _BORROWERS_SQL, _BORROWERS)
             # An ISO instant compares right both as SQLite text and as a PostgreSQL timestamp.
@@ -95,8 +100,20 @@ class SqlEngineStore:
         """Nothing was begun: save writes everything in one transaction."""
 
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
-        """Write state, postings, snapshot, plan and the run record in one transaction."""
-        with self.engine.begin() as conn:
+        """Write state, postings, snapshot, plan and the run record in one transaction, unless
+        another run of the book finished since this one loaded it (RunRefused, nothing
+        written): saved over it, an earlier day's state would replace a later one's."""
+        with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                # Taken by every run's save, so two saves of a book go one after the other.
+                conn.exec_driver_sql("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")
+            latest = _latest_run(conn)
+            if not isinstance(self._loaded_after, _NotLoaded) and latest != self._loaded_after:
+                raise RunRefused(
+                    f"another run of the book (for {latest[0] if latest else 'no day'}) "
+                    f"finished while this one for {as_of} ran: nothing of this one was "
+                    f"written; run it again"
+                )
             _save_state(conn, frames)
             _save_postings(conn, frames)
             _save_snapshot(conn, frames)
@@ -107,6 +124,22 @@ class SqlEngineStore:
             )
             if done.rowcount == 0:
                 conn.execute(insert(tables.runs).values(as_of=as_of, **values))
+
+
+class _NotLoaded:
+    """The store has not loaded a book (save then checks no run against it)."""
+
+
+NOT_LOADED = _NotLoaded()
+
+
+def _latest_run(conn: Connection) -> tuple[date, datetime] | None:
+    """The latest run's day and when it finished (a re-run of the day finishes later)."""
+    runs = tables.runs.c
+    row = conn.execute(
+        select(runs.as_of, runs.finished_at).order_by(runs.as_of.desc()).limit(1)
+    ).first()
+    return None if row is None else (row.as_of, row.finished_at)
 
 
 def _replace_plan(conn: Connection, frames: RunFrames, as_of: date) -> None:
