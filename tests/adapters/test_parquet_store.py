@@ -115,6 +115,21 @@ def test_a_run_before_the_last_is_refused(book: ParquetEngineStore) -> None:
         run(book, YESTERDAY - timedelta(days=1))
 
 
+def test_a_run_that_a_later_run_overtook_while_it_waited_is_refused_holding_the_book(
+    book: ParquetEngineStore,
+) -> None:
+    # run_day asked for the last run before the book was held: a run for a later day may
+    # finish in between. Committed, this run would drop that run's state (out of its chain).
+    waiting = ParquetEngineStore(book.folder.root)
+    run(ParquetEngineStore(book.folder.root), AS_OF)
+    tables = snapshot(book, AS_OF)
+    with pytest.raises(RunRefused, match=f"run up to {AS_OF} while this run for {YESTERDAY}"):
+        waiting.load(context(YESTERDAY))
+    same(snapshot(book, AS_OF), tables)
+    assert [r.as_of for r in book.folder.runs()] == [YESTERDAY, AS_OF]
+    run(waiting, AS_OF)  # the book was let go
+
+
 def test_a_back_dated_payment_replays_its_loan_to_a_fresh_runs_state(
     book: ParquetEngineStore, tmp_path: Path
 ) -> None:

@@ -97,6 +97,7 @@ from arrears.batch.pipeline import (
     RunContext,
     RunFrames,
 )
+from arrears.batch.run import RunRefused
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 
@@ -293,6 +294,14 @@ class ParquetEngineStore:
                 raise BookFolderError(f"the book {self.folder.root} has no {name} input")
         self._held = self.folder.hold()  # until save or abandon
         try:
+            # Asked again, the book held: a later run may have finished since run_day asked
+            # (its state would be dropped by this run's commit, out of this run's chain).
+            last = self.last_run()
+            if last is not None and last > ctx.as_of:
+                raise RunRefused(
+                    f"the book was run up to {last} while this run for {ctx.as_of} waited: a "
+                    f"run for {ctx.as_of} would move it back in time"
+                )
             return self._load(ctx)
         except BaseException:
             self.abandon()
