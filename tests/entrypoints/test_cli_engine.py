@@ -34,3 +34,14 @@ def test_book_run_names_an_unknown_engine_and_a_missing_folder(tmp_path: Path) -
     result = runner.invoke(app, [*args[:3], str(tmp_path / "nowhere"), *args[4:]])
     assert result.exit_code == 1
     assert "nowhere does not exist" in result.stderr
+
+
+def test_book_run_names_a_book_it_cannot_write(tmp_path: Path) -> None:
+    # The state folder is a file: the book cannot be held (as a folder it may not write).
+    book = write_book(synthetic_frames(20, date(2025, 11, 18), history_days=60), tmp_path / "b")
+    (book / "state").write_text("not a folder")
+    result = runner.invoke(app, ["book", "run", "--book", str(book), "--as-of", "2025-11-18"])
+    assert isinstance(result.exception, SystemExit)
+    assert result.exit_code == 1
+    assert f"the book {book} cannot be read or written: [Errno" in result.stderr
+    assert (book / "state").read_text() == "not a folder"

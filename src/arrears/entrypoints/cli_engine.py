@@ -83,6 +83,9 @@ def run_command(
         document = run_book(day, book, engine, config, master, buckets)
     except DomainError as error:
         fail(str(error))
+    except OSError as error:
+        # A folder it may not write (another user's book, a read-only disk): nothing written.
+        fail(f"the book {book} cannot be read or written: {error}")
     except Exception as error:
         if engine != "spark":
             raise
