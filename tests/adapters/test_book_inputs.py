@@ -84,6 +84,10 @@ CASES = [
     # The cap's allowance runs on the principal the instalments leave outstanding.
     (first_set("installments", "principal_due", 10**12),
      f"input loans: instalments scheduling more principal than the loan lent: {LOAN}"),
+    # A schedule not in loan order is summed by hashing, and joined to the loans.
+    (lambda tables: first_set("installments", "principal_due", 10**12)(
+        {**tables, "installments": tables["installments"].reverse()}),
+     "input loans: instalments scheduling more principal than the loan lent"),
     (again("payments", amount=1), "a payment id comes with different loans, amounts or days"),
     (first_set("loans", "principal", None), "loans.parquet: column 'principal' is empty in row 1"),
     (first_set("installments", "due_date", None), "column 'due_date' is empty in row 1"),

@@ -457,9 +457,9 @@ class ParquetEngineStore:
 
     def _given_before(self, previous: RunRecord, chain: list[str], given: pl.DataFrame) -> NightIds:
         """The ids of the parts read before tonight and of tonight's new parts (`given`: any
-        day). A new part's payment whose id was given
-        before must be that payment sent again as it was (distinct_payments), else the night
-        is refused naming both, as a whole-book read would refuse them."""
+        day). A new part's payment whose id was given before must be that payment sent again
+        as it was (distinct_payments), else the night is refused naming both, as a whole-book
+        read would refuse them."""
         tonight = fingerprints(given.get_column("payment_id"))
         paid = read_paid(self.folder.state, chain)
         kept = paid is not None
