@@ -107,11 +107,14 @@ def people_of(
     *,
     zone: str = SHANGHAI,
     phone: str = CN_PHONE,
+    jurisdiction: str = "cn",
 ) -> People:
-    """The planner's People (frames) for borrowers in one zone with one phone number."""
+    """The planner's People (frames) for borrowers in one zone with one phone number, with
+    loans under one jurisdiction."""
     ids = list(borrowers)
     reach = pl.DataFrame(
-        {"borrower_id": ids, "phone": [phone] * len(ids), "zones": [zone] * len(ids),
+        {"borrower_id": ids, "jurisdiction": [jurisdiction] * len(ids),
+         "phone": [phone] * len(ids), "zones": [zone] * len(ids),
          "day_zone": [zone] * len(ids)}, schema=REACH_SCHEMA,
     )  # fmt: skip
     tried = [(b, a.at, a.channel, a.to_phone, a.contact_id, a.outcome)

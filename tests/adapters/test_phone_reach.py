@@ -10,6 +10,7 @@ from arrears.adapters.zone_cache import add_zones, read_zones
 
 BORROWERS = pl.DataFrame({
     "borrower_id": ["B1", "B2", "B3", "B4"],
+    "jurisdiction": ["cn", "us", "cn", "uk"],
     "phone": ["+8613800000001", "+12125550100", "+8613800000003", "+8613800000001"],
     "timezone": [None, None, "Asia/Urumqi", None],
     "default_zone": ["Asia/Shanghai", "America/New_York", "Asia/Shanghai", "Europe/London"],

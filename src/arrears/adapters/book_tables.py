@@ -135,7 +135,7 @@ def assemble(
     # add up payments across their whole window (a bucket must not see fewer than the book).
     since = pl.lit(as_of - timedelta(days=HISTORY_DAYS)).cast(UTC)
     attempts = got["contact_attempts"].filter(pl.col("at") >= since)
-    borrowers = with_default_zone(got["borrowers"], loans, terms, default_zones)
+    borrowers = with_pack_zones(got["borrowers"], loans, terms, default_zones)
     return RunFrames(
         Book(loans, instalments, payments),
         people_from_frames(borrowers, attempts, got["holds"], got["opt_outs"], known_zones),
@@ -214,28 +214,34 @@ def _instalments(schedule: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     return _laid(fresh, stored, ["loan_id", "seq"])
 
 
-def with_default_zone(
+def with_pack_zones(
     borrowers: pl.DataFrame, loans: pl.DataFrame, terms: Terms, default_zones: Mapping[str, str]
 ) -> pl.DataFrame:
-    """Each borrower's pack default zone, from the jurisdiction of their first loan's product."""
-    zone_of = {
-        code: default_zones.get(product.jurisdiction, FALLBACK_ZONE)
-        for code, product in terms.products.items()
-    }
+    """The borrowers once per jurisdiction of their loans' products, each with that pack's
+    default zone: every pack of a borrower's loans governs contacts with them, each counting
+    days in its own zone (CONTRACT.md; services.contact_check.packs_for). A borrower without
+    a loan keeps one row, under no jurisdiction, in the fallback zone."""
+    jurisdiction_of = {code: product.jurisdiction for code, product in terms.products.items()}
     # Distinct before any cast: the products may come as categories (a loan table's).
     used = set(loans.get_column("product").unique().cast(pl.String).to_list())
-    if len({zone_of.get(code, FALLBACK_ZONE) for code in used}) == 1:  # one jurisdiction's book
-        zone = zone_of.get(used.pop(), FALLBACK_ZONE) if used else FALLBACK_ZONE
-        return borrowers.with_columns(pl.lit(zone).alias("default_zone"))
-    first = loans.select("borrower_id", "product").unique("borrower_id", keep="first")
-    zones = first.select(
+    found = {jurisdiction_of.get(code) for code in used}
+    if len(found) <= 1:  # one jurisdiction's book: one row per borrower, as given
+        only = found.pop() if found else None
+        return borrowers.with_columns(
+            pl.lit(only, pl.String).alias("jurisdiction"),
+            pl.lit(default_zones.get(only, FALLBACK_ZONE) if only else FALLBACK_ZONE)
+            .alias("default_zone"),
+        )  # fmt: skip
+    pairs = loans.select(
         "borrower_id",
-        pl.col("product")
-        .cast(pl.String)
-        .replace_strict(zone_of, default=FALLBACK_ZONE)
-        .alias("default_zone"),
-    )
-    return borrowers.join(zones, on="borrower_id", how="left").with_columns(
+        pl.col("product").cast(pl.String).replace_strict(jurisdiction_of, default=None)
+        .alias("jurisdiction"),
+    ).unique(maintain_order=True)  # fmt: skip
+    zoned = pairs.with_columns(
+        pl.col("jurisdiction").replace_strict(default_zones, default=FALLBACK_ZONE)
+        .alias("default_zone")
+    )  # fmt: skip
+    return borrowers.join(zoned, on="borrower_id", how="left", maintain_order="left").with_columns(
         pl.col("default_zone").fill_null(FALLBACK_ZONE)
     )
 

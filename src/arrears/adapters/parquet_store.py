@@ -46,7 +46,7 @@ from arrears.adapters.book_tables import (
     ledger_outputs,
     step_outputs,
     typed,
-    with_default_zone,
+    with_pack_zones,
 )
 from arrears.adapters.book_views import (
     STATE_VIEWS,
@@ -487,7 +487,7 @@ class ParquetEngineStore:
         owners = table.select("loan_id", "borrower_id", "product")
         if fresh_borrowers:
             check_borrowers(got["borrowers"], owners)
-        borrowers = with_default_zone(got["borrowers"], owners, terms, self.default_zones)
+        borrowers = with_pack_zones(got["borrowers"], owners, terms, self.default_zones)
         reach = PhoneReach(borrowers, read_zones(self.folder.state))
         attempts = book_night.attempts_since(self.folder, as_of, HISTORY_DAYS)
         people = People.of_frames(reach, attempts, got["holds"], got["opt_outs"])

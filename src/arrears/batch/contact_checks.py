@@ -111,9 +111,10 @@ def lookback_days(packs: Mapping[str, RulePack]) -> int:
 
 
 def with_local_days(attempts: pl.DataFrame, day_zones: pl.DataFrame) -> pl.DataFrame:
-    """Attempts with `a_day`, their local day in their borrower's day zone (`day_zones`:
-    borrower_id, day_zone; other borrowers' attempts are left out), worked out once for every
-    round of a night's checks."""
+    """Attempts with `a_day`, their local day in each day zone of their borrower (`day_zones`:
+    borrower_id, day_zone, a row for each zone a pack of theirs counts days in; other
+    borrowers' attempts are left out), worked out once for every round of a night's checks:
+    an attempt comes once per zone, with it (`day_zone`)."""
     zoned = attempts.join(day_zones, on="borrower_id", how="inner")
     parts = [
         zoned.filter(pl.col("day_zone") == zone).with_columns(
@@ -122,15 +123,17 @@ def with_local_days(attempts: pl.DataFrame, day_zones: pl.DataFrame) -> pl.DataF
         for zone in zoned.get_column("day_zone").unique().to_list()
     ]
     if not parts:
-        return zoned.with_columns(pl.lit(None, pl.Date).alias("a_day")).drop("day_zone")
-    return pl.concat(parts).drop("day_zone")
+        return zoned.with_columns(pl.lit(None, pl.Date).alias("a_day"))
+    return pl.concat(parts)
 
 
 def _prior_pairs(requests: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame:
     """Each request with each attempt of its borrower made at or before it, and that attempt's
-    local day in the borrower's day zone (`a_day`: given, or worked out here)."""
+    local day in the request's day zone (`a_day`: given with its `day_zone`, or worked out
+    here)."""
+    keys = ["borrower_id", "day_zone"] if "day_zone" in attempts.columns else "borrower_id"
     pairs = requests.join(
-        attempts.rename({"at": "a_at", "channel": "a_channel"}), on="borrower_id", how="inner"
+        attempts.rename({"at": "a_at", "channel": "a_channel"}), on=keys, how="inner"
     ).filter(pl.col("a_at") <= pl.col("at"))
     if "a_day" in pairs.columns:
         return pairs

@@ -50,17 +50,21 @@ BLOCKED_SCHEMA = pl.Schema({
     "as_of": pl.Date, "loan_id": pl.String, "action": pl.String, "rule": pl.String,
     "detail": pl.String,
 })  # fmt: skip
-REACH_SCHEMA = pl.Schema(
-    {"borrower_id": pl.String, "phone": pl.String, "zones": pl.String, "day_zone": pl.String}
-)
+REACH_SCHEMA = pl.Schema({
+    "borrower_id": pl.String, "jurisdiction": pl.String, "phone": pl.String, "zones": pl.String,
+    "day_zone": pl.String,
+})  # fmt: skip
 
 
 class Reach(Protocol):
-    """How borrowers are reached: their phone and the time zones they may be in."""
+    """How borrowers are reached: their phone and the time zones they may be in, under each
+    pack of their loans (every one governs a contact with them; the zones a number gives and
+    the zone days count in may differ by pack, each taking its own default zone)."""
 
     def of(self, borrower_ids: pl.Series) -> pl.DataFrame:
-        """One row per known borrower asked for (REACH_SCHEMA): zones joined by commas; the
-        day zone is the one whose calendar days the daily limits count."""
+        """One row per known borrower asked for and jurisdiction of their loans (REACH_SCHEMA):
+        zones joined by commas; the day zone is the one whose calendar days the pack's daily
+        limits count."""
         ...
 
 
@@ -264,17 +268,16 @@ def plan_actions(
         ),
         people.reach, packs, as_of,
     )  # fmt: skip
-    closed = contacts.filter(pl.col("window_end").is_null())
-    no_time = pl.lit("no lawful time today in every zone")
-    blocked.append(
-        closed.select("req", pl.col("quiet_rule").alias("rule"), no_time.alias("detail"))
-    )
+    blocked.append(_closed(contacts.filter(pl.col("window_end").is_null())))
     refused = _refuse_in_rounds(contacts.filter(pl.col("window_end").is_not_null()), people,
                                 packs)  # fmt: skip
     blocked.append(refused)
     gone = pl.concat(blocked)
     kept = cands.join(gone.select("req").unique(), on="req", how="anti")
-    plan = kept.join(contacts.select("req", "window_start", "window_end"), on="req", how="left")
+    windows = contacts.select("req", "window_start", "window_end")
+    if windows.height > asked.height:  # a row per pack: each of a contact's has its window
+        windows = windows.unique("req")
+    plan = kept.join(windows, on="req", how="left")
     return _plan_frame(plan, as_of), _blocked_frame(cands, gone, as_of)
 
 
@@ -306,22 +309,30 @@ def _guard_refusals(
 def _with_windows(
     contacts: pl.DataFrame, reach: Reach, packs: Mapping[str, RulePack], as_of: date
 ) -> pl.DataFrame:
-    """Contacts with the borrower's phone and zones, the lawful window of their channel, and
-    the instant they are decided at with its local day (`at`, `day`): all worked out once per
-    pack, zones and channel, being shared by every borrower alike."""
+    """Contacts once per pack of their borrower's loans, each row with the borrower's phone,
+    zones and day zone under that pack, the pack's own lawful window of the channel
+    (`pack_end`: null when none) and its quiet rule; and the contact's window, the times every
+    one of its packs allows (`window_start`, `window_end`: null when they share none), with
+    the instant it is decided at and that instant's local day in each row's day zone (`at`,
+    `day`). The windows are worked out once per pack, zones and channel, being shared by
+    every borrower alike."""
     if contacts.height == 0:
-        empty = pl.DataFrame(schema=REACH_SCHEMA).drop("borrower_id")
+        empty = pl.DataFrame(schema=REACH_SCHEMA).drop("borrower_id", "jurisdiction")
         return contacts.with_columns(
             *(pl.lit(None, t).alias(n) for n, t in empty.schema.items()),
             pl.lit(None, UTC).alias("window_start"), pl.lit(None, UTC).alias("window_end"),
-            pl.lit(None, pl.String).alias("quiet_rule"), pl.lit(None, UTC).alias("at"),
-            pl.lit(None, pl.Date).alias("day"),
+            pl.lit(None, UTC).alias("pack_end"), pl.lit(None, pl.String).alias("quiet_rule"),
+            pl.lit(None, UTC).alias("at"), pl.lit(None, pl.Date).alias("day"),
         )  # fmt: skip
-    reached = contacts.join(reach.of(contacts.get_column("borrower_id")), on="borrower_id",
-                            how="left")  # fmt: skip
+    reached = contacts.rename({"jurisdiction": "own"}).join(
+        reach.of(contacts.get_column("borrower_id")), on="borrower_id", how="left"
+    )
     missing = reached.filter(pl.col("zones").is_null())
     if missing.height:
         raise KeyError(f"no phone or zone for borrower {missing.item(0, 'borrower_id')!r}")
+    single = reached.height == contacts.height
+    if not (single and reached.select((pl.col("own") == pl.col("jurisdiction")).all()).item()):
+        _check_own_pack(reached)
     keys = reached.select("jurisdiction", "zones", "day_zone", "channel").unique()
     rows = []
     for jurisdiction, zones, day_zone, channel in keys.iter_rows():
@@ -339,7 +350,57 @@ def _with_windows(
     # Decided at the window's last moment, so every attempt of the day so far counts.
     windows = windows.with_columns((pl.col("window_end") - pl.duration(seconds=1)).alias("at"))
     windows = windows.with_columns(_local_day(windows).alias("day"))
-    return reached.join(windows, on=["jurisdiction", "zones", "day_zone", "channel"], how="left")
+    joined = reached.drop("own").join(
+        windows, on=["jurisdiction", "zones", "day_zone", "channel"], how="left"
+    )
+    if single:  # one pack per contact (a book of one jurisdiction): its window is the pack's
+        return joined.with_columns(pl.col("window_end").alias("pack_end"))
+    return _within_every_pack(joined)
+
+
+def _check_own_pack(reached: pl.DataFrame) -> None:
+    """KeyError unless each contact's own pack (`own`, its loan's) is among its rows' packs:
+    the reach of a borrower holds every pack of their loans."""
+    lost = reached.group_by("req").agg(
+        pl.first("borrower_id", "own"), (pl.col("jurisdiction") == pl.col("own")).any().alias("in")
+    ).filter(~pl.col("in"))
+    if lost.height:
+        borrower, own = lost.sort("req").row(0)[1:3]
+        raise KeyError(f"no zones for borrower {borrower!r} under {own!r}, their loan's pack")
+
+
+def _within_every_pack(rows: pl.DataFrame) -> pl.DataFrame:
+    """Each contact's rows (one per pack) with the window all its packs allow, decided at its
+    last moment (`at`), and that instant's local day in each row's own day zone."""
+    shared = rows.group_by("req").agg(
+        pl.col("window_start").max().alias("start"), pl.col("window_end").min().alias("end"),
+        pl.col("window_end").null_count().alias("closed"),
+    )  # fmt: skip
+    meet = (pl.col("closed") == 0) & (pl.col("start") < pl.col("end"))
+    shared = shared.select(
+        "req",
+        pl.when(meet).then("start").alias("window_start"),
+        pl.when(meet).then("end").alias("window_end"),
+    )
+    joined = rows.rename({"window_end": "pack_end"}).drop("window_start", "at", "day").join(
+        shared, on="req", how="left"
+    )
+    joined = joined.with_columns((pl.col("window_end") - pl.duration(seconds=1)).alias("at"))
+    return joined.with_columns(_local_day(joined).alias("day"))
+
+
+def _closed(contacts: pl.DataFrame) -> pl.DataFrame:
+    """(req, rule, detail) for contacts with no time today that every pack allows: the quiet
+    rule of each pack with no lawful time of its own, or of every pack when each has some
+    but they do not meet."""
+    alone = pl.col("pack_end").is_null()
+    named = contacts.filter(alone | ~alone.any().over("req"))
+    return named.select(
+        "req", pl.col("quiet_rule").alias("rule"),
+        pl.when(alone).then(pl.lit("no lawful time today in every zone"))
+        .otherwise(pl.lit("no time today is lawful under every pack of the borrower's loans"))
+        .alias("detail"),
+    )  # fmt: skip
 
 
 def _refuse_in_rounds(
@@ -349,28 +410,26 @@ def _refuse_in_rounds(
     order: round k checks every borrower's k-th contact, counting the ones planned before.
 
     `req` numbers each borrower's contacts one after another (plan_actions sorts candidates
-    by borrower first); `at` and `day` are when each is decided and its local day.
+    by borrower first); a contact has a row per pack of its borrower's loans, each decided
+    under its pack (all must allow); `at` and `day` are when each is decided and its local
+    day in the row's day zone.
     """
     schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
     if contacts.height == 0:
         return pl.DataFrame(schema=schema)
-    # In req order a borrower's contacts form one run: a contact's round is its place in the
-    # run and `more` tells whether another follows, with no grouping by borrower_id.
-    row = pl.int_range(pl.len(), dtype=pl.UInt32)
-    starts = (pl.col("borrower_id") != pl.col("borrower_id").shift(1)).fill_null(True)
-    requests = contacts.sort("req").with_columns(
-        (row - pl.when(starts).then(row).forward_fill()).alias("round"),
-        (pl.col("borrower_id") == pl.col("borrower_id").shift(-1)).fill_null(False).alias("more"),
-    )
+    requests = _in_rounds(contacts)
     first = requests.filter(pl.col("round") == 0)  # one contact per borrower
     # Only the attempts of the days a counting rule of the contacts' packs looks back over (a
-    # day's margin for the zones), each with its local day, worked out once for every round.
+    # day's margin for the zones), each with its local day in each day zone the borrower's
+    # packs count in, worked out once for every round.
     oldest = requests.get_column("at").min()
     assert isinstance(oldest, datetime)
     present = requests.get_column("jurisdiction").unique().to_list()
     since = oldest - timedelta(days=lookback_days({j: packs[j] for j in present}) + 1)
-    so_far = with_local_days(people.attempts.filter(pl.col("at") >= since),
-                             first.select("borrower_id", "day_zone"))  # fmt: skip
+    day_zones = first.select("borrower_id", "day_zone")
+    if first.height > first.get_column("contact").n_unique():
+        day_zones = day_zones.unique()
+    so_far = with_local_days(people.attempts.filter(pl.col("at") >= since), day_zones)
     holds, opt_outs = people.holds, people.opt_outs
     last = requests.get_column("round").max()
     assert isinstance(last, int)
@@ -384,16 +443,53 @@ def _refuse_in_rounds(
             so_far, holds, opt_outs = (f.filter(deciding) for f in (so_far, holds, opt_outs))
         found = refusals(batch, so_far, holds, opt_outs, packs)
         if found.height:
-            refused.append(refusal_details(batch, found, so_far, holds, opt_outs, packs))
-        # A contact planned counts only against its borrower's later contacts, if any.
-        allowed = batch.filter(pl.col("more")).join(found, on="req", how="anti")
+            details = refusal_details(batch, found, so_far, holds, opt_outs, packs)
+            refused.append(_by_contact(details, batch))
+        # A contact planned counts only against its borrower's later contacts, if any, once
+        # in each day zone its packs count days in.
+        allowed = batch.filter(pl.col("more")).join(
+            found.join(batch.select("req", "contact"), on="req").select("contact"),
+            on="contact", how="anti",
+        )  # fmt: skip
+        if allowed.height > allowed.get_column("contact").n_unique():
+            allowed = allowed.unique(["contact", "day_zone"], maintain_order=True)
         so_far = pl.concat([so_far, allowed.select(
             "borrower_id", pl.col("window_start").alias("at"), "channel",
             pl.col("phone").alias("to_phone"), pl.lit(None, pl.String).alias("contact_id"),
             pl.col("channel").replace_strict(PLANNED_OUTCOME, default="sent").alias("outcome"),
-            pl.col("day").alias("a_day"),
+            "day_zone", pl.col("day").alias("a_day"),
         )])  # fmt: skip
     return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
+
+
+def _in_rounds(contacts: pl.DataFrame) -> pl.DataFrame:
+    """The contacts' rows, each keyed by its own `req` (the contact's is `contact`), with the
+    contact's `round` (its place among its borrower's) and `more` (another follows)."""
+    several = contacts.height > contacts.get_column("req").n_unique()
+    rows = contacts.sort(["req", "jurisdiction"] if several else "req").rename({"req": "contact"})
+    rows = rows.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("req"))
+    heads = rows
+    if several:
+        heads = rows.filter((pl.col("contact") != pl.col("contact").shift(1)).fill_null(True))
+    # In contact order a borrower's contacts form one run: a contact's round is its place in
+    # the run and `more` tells whether another follows, with no grouping by borrower_id.
+    row = pl.int_range(pl.len(), dtype=pl.UInt32)
+    starts = (pl.col("borrower_id") != pl.col("borrower_id").shift(1)).fill_null(True)
+    placed = heads.select(
+        "contact",
+        (row - pl.when(starts).then(row).forward_fill()).alias("round"),
+        (pl.col("borrower_id") == pl.col("borrower_id").shift(-1)).fill_null(False).alias("more"),
+    )
+    if not several:
+        return rows.with_columns(placed.get_column("round"), placed.get_column("more"))
+    return rows.join(placed, on="contact", how="left", maintain_order="left")
+
+
+def _by_contact(details: pl.DataFrame, batch: pl.DataFrame) -> pl.DataFrame:
+    """Refusals keyed by their row's contact (the plan's req), not the row."""
+    keyed = details.join(batch.select("req", "contact"), on="req", how="left",
+                         maintain_order="left")  # fmt: skip
+    return keyed.select(pl.col("contact").alias("req"), "rule", "detail")
 
 
 def _local_day(windows: pl.DataFrame) -> pl.Series:

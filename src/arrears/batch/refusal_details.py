@@ -27,7 +27,9 @@ def refusal_details(
 ) -> pl.DataFrame:
     """(req, rule, detail) for each refusal in `found`, from the domain's check of the rule.
 
-    `requests` carry borrower_id, jurisdiction, channel, at, phone, zones and day_zone.
+    `requests` carry borrower_id, jurisdiction, channel, at, phone, zones and day_zone (the
+    borrower's under that jurisdiction's pack); `attempts` each attempt's local day in the
+    zone it was counted in, when they carry `day_zone`.
     """
     rows = found.join(
         requests.select("req", "borrower_id", "jurisdiction", "channel", "at", "phone", "zones",
@@ -41,7 +43,8 @@ def refusal_details(
         "req", "rule", "borrower_id", "jurisdiction", "channel", "at", "phone"
     ).iter_rows():
         rule = rules[(jurisdiction, rule_id)]
-        scene = Scene.of(ContactRequest(borrower, channel, at, phone), facts[borrower])
+        scene = Scene.of(ContactRequest(borrower, channel, at, phone),
+                         facts[(borrower, jurisdiction)])  # fmt: skip
         passed, detail = CHECKS[rule.kind](rule, scene)
         if passed:
             raise AssertionError(f"{rule_id} refused in columns but passes in the domain: {detail}")
@@ -51,17 +54,22 @@ def refusal_details(
 
 def _facts(
     rows: pl.DataFrame, attempts: pl.DataFrame, holds: pl.DataFrame, opt_outs: pl.DataFrame
-) -> dict[str, ContactFacts]:
-    """The domain's facts of each borrower in `rows`."""
-    people = rows.select("borrower_id", "zones", "day_zone").unique("borrower_id")
-    wanted = people.select("borrower_id")
-    made: dict[str, list[ContactAttempt]] = {}
-    for borrower, at, channel, to_phone, contact_id, outcome in (
+) -> dict[tuple[str, str], ContactFacts]:
+    """The domain's facts of each borrower in `rows` under each pack (its zones and day zone):
+    the attempts once each (those counted in the pack's day zone, when they say)."""
+    people = rows.select("borrower_id", "jurisdiction", "zones", "day_zone").unique(
+        ["borrower_id", "jurisdiction"]
+    )
+    wanted = people.select("borrower_id").unique()
+    if "day_zone" not in attempts.columns:
+        attempts = attempts.with_columns(pl.lit(None, pl.String).alias("day_zone"))
+    made: dict[tuple[str, str | None], list[ContactAttempt]] = {}
+    for borrower, zone, at, channel, to_phone, contact_id, outcome in (
         attempts.join(wanted, on="borrower_id", how="semi")
-        .select("borrower_id", "at", "channel", "to_phone", "contact_id", "outcome")
+        .select("borrower_id", "day_zone", "at", "channel", "to_phone", "contact_id", "outcome")
         .iter_rows()
     ):
-        made.setdefault(borrower, []).append(
+        made.setdefault((borrower, zone), []).append(
             ContactAttempt(at, channel, to_phone, contact_id, outcome)
         )
     held: dict[str, list[Hold]] = {}
@@ -79,12 +87,12 @@ def _facts(
     ):
         outs.setdefault(borrower, []).append(OptOut(channel, since))
     return {
-        borrower: ContactFacts(
+        (borrower, jurisdiction): ContactFacts(
             tuple(zones.split(ZONE_SEPARATOR)),
             day_zone,
-            tuple(made.get(borrower, ())),
+            tuple(made.get((borrower, day_zone), made.get((borrower, None), ()))),
             tuple(held.get(borrower, ())),
             tuple(outs.get(borrower, ())),
         )
-        for borrower, zones, day_zone in people.iter_rows()
+        for borrower, jurisdiction, zones, day_zone in people.iter_rows()
     }

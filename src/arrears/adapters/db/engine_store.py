@@ -6,11 +6,11 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from arrears.adapters.compliance_pack import contact_packs
+from arrears.adapters.book_tables import with_pack_zones
 from arrears.adapters.db import tables
 from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, write_frame
-from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
+from arrears.adapters.people_index import LoanHistory, people_from_frames
 from arrears.batch.book import Book, fresh_instalments, fresh_loans, overlay_state
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.pipeline import RunContext, RunFrames
@@ -83,10 +83,8 @@ class SqlEngineStore:
             )  # fmt: skip
             cases = read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
             promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
-        zones = _default_zones(book.loans, terms)
-        borrowers = borrowers.with_columns(
-            pl.col("borrower_id").replace_strict(zones, default=FALLBACK_ZONE).alias("default_zone")
-        )
+        zones = {code: pack.default_zone for code, pack in ctx.packs.items()}
+        borrowers = with_pack_zones(borrowers, book.loans, terms, zones)
         people = people_from_frames(borrowers, attempts, holds, opt_outs)
         history = LoanHistory(attempts, done, book.loans)
         return RunFrames(
@@ -217,16 +215,6 @@ def _state_schema() -> dict[str, Any]:
         kind = type(column.type).__name__
         schema[column.name] = {"Date": pl.Date, "Boolean": pl.Boolean}.get(kind, pl.Int64)
     return schema
-
-
-def _default_zones(loans: pl.DataFrame, terms: Terms) -> dict[str, str]:
-    """Each borrower's pack default zone (from the jurisdiction of their first loan's product)."""
-    packs = contact_packs()
-    zones: dict[str, str] = {}
-    for borrower_id, product in loans.select("borrower_id", "product").iter_rows():
-        if borrower_id not in zones:
-            zones[borrower_id] = packs[terms.products[product].jurisdiction].default_zone
-    return zones
 
 
 def _save_state(conn: Connection, frames: RunFrames) -> None:

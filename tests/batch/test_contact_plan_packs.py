@@ -1,0 +1,207 @@
+"""A borrower with loans under several packs: the night's plan decides every contact as
+`contact check` does (services.contact_check), under every pack of the borrower's loans.
+
+Over random books of borrowers holding cn, us and uk loans, with numbers of one zone, of many
+(a US toll-free number) and of none (a fictional UK range: each pack's own default zone), with
+or without a recorded zone, each candidate contact is replayed through the service in the
+plan's order: its window is the times every pack allows on the day (each pack's window found
+with the facts the service builds for it), and at the window's last moment, counting the
+contacts planned before it, the service's verdict and broken rules are the plan's.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arrears.adapters.book_tables import with_pack_zones
+from arrears.adapters.compliance_pack import contact_packs
+from arrears.adapters.parquet_store import pack_zones
+from arrears.adapters.people_index import PhoneReach
+from arrears.adapters.phone_zones import PhonenumbersZones
+from arrears.adapters.strategy_file import load_ladder
+from arrears.batch.contact_checks import ATTEMPT_SCHEMA, HOLD_SCHEMA, OPT_OUT_SCHEMA
+from arrears.batch.contact_plan import CHANNEL_OF, People, plan_actions
+from arrears.bootstrap import build_app
+from arrears.domain.compliance import lawful_window
+from arrears.domain.contact import ContactAttempt, ContactRequest, Hold, OptOut
+from arrears.services.contact_check import (
+    ContactTerms,
+    decide_in_file,
+    facts_for,
+    packs_for,
+    resolve_request,
+)
+from arrears.services.ports import ContactFile
+from tests.contact_factories import local
+
+DAY = date(2026, 3, 2)
+PACKS = contact_packs()
+LADDERS = {j: load_ladder(j) for j in ("cn", "us", "uk")}
+PRODUCT = {"cn": "cn-cash", "us": "us-installment", "uk": "uk-installment"}
+TERMS = build_app(None, None).run_context(DAY).terms
+SERVICE = ContactTerms(
+    PACKS, {code: p.jurisdiction for code, p in TERMS.products.items()}, PhonenumbersZones()
+)
+PHONES = ("+8613812345678", "+12125551234", "+18005550100", "+447700900123")
+ZONES = (None, None, "America/Los_Angeles", "Asia/Shanghai", "Europe/London")
+ACTIONS = ("sms", "call", "call", "email", "letter")
+CANDIDATE_COLUMNS = ["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"]
+
+
+@st.composite
+def books(draw: st.DrawFn) -> tuple[dict[str, ContactFile], pl.DataFrame, pl.DataFrame]:
+    """Contact files of borrowers, their loans (loan_id, borrower_id, product) and candidates:
+    a loan per candidate, under one of its borrower's jurisdictions."""
+    files, loans, candidates = {}, [], []
+    for n in range(draw(st.integers(1, 3))):
+        borrower = f"B{n}"
+        owned = draw(st.lists(st.sampled_from(sorted(PRODUCT)), min_size=1, max_size=3,
+                              unique=True))  # fmt: skip
+        phone = draw(st.sampled_from(PHONES))
+        attempts = []
+        for _ in range(draw(st.integers(0, 8))):
+            at = datetime.combine(DAY, datetime.min.time(), UTC) + timedelta(
+                minutes=draw(st.integers(-8 * 1440, 1440))
+            )
+            channel = draw(st.sampled_from(["call", "call", "sms"]))
+            outcomes = ["connected", "no_answer", "busy"] if channel == "call" else ["sent"]
+            attempts.append(ContactAttempt(at, channel, phone, None,
+                                           draw(st.sampled_from(outcomes))))  # fmt: skip
+        holds = [Hold("dispute", DAY - timedelta(days=2))] if draw(st.integers(0, 9)) == 0 else []
+        since = local(DAY - timedelta(days=20), "10:00")
+        opt_outs = [OptOut("sms", since)] if draw(st.integers(0, 9)) == 0 else []
+        files[borrower] = ContactFile(
+            borrower, phone, draw(st.sampled_from(ZONES)),
+            frozenset(PRODUCT[j] for j in owned), {}, tuple(sorted(attempts, key=lambda a: a.at)),
+            tuple(holds), tuple(opt_outs),
+        )  # fmt: skip
+        wanted = draw(st.lists(st.sampled_from(owned), min_size=len(owned), max_size=6))
+        for k, jurisdiction in enumerate([*owned, *wanted[len(owned) :]]):
+            loan = f"L{n}-{k}"
+            loans.append((loan, borrower, PRODUCT[jurisdiction]))
+            candidates.append((loan, borrower, "early", LADDERS[jurisdiction].label,
+                               "x=champion", draw(st.sampled_from(ACTIONS)), "t"))  # fmt: skip
+    loan_frame = pl.DataFrame(loans, schema=["loan_id", "borrower_id", "product"], orient="row")
+    return files, loan_frame, pl.DataFrame(candidates, schema=CANDIDATE_COLUMNS, orient="row")
+
+
+def _people(files: dict[str, ContactFile], loans: pl.DataFrame) -> People:
+    """The planner's people as a store builds them: a reach row per pack of a borrower's
+    loans (with_pack_zones, PhoneReach), and their attempts, holds and opt-outs."""
+    borrowers = pl.DataFrame(
+        [(f.borrower_id, f.phone, f.timezone) for f in files.values()],
+        schema={"borrower_id": pl.String, "phone": pl.String, "timezone": pl.String},
+        orient="row",
+    )  # fmt: skip
+    reach = PhoneReach(with_pack_zones(borrowers, loans, TERMS, pack_zones()))
+    tried = [(f.borrower_id, a.at, a.channel, a.to_phone, a.contact_id, a.outcome)
+             for f in files.values() for a in f.attempts]  # fmt: skip
+    held = [(f.borrower_id, h.kind, h.starts_on, h.ends_on) for f in files.values()
+            for h in f.holds]  # fmt: skip
+    outs = [(f.borrower_id, o.channel, o.since) for f in files.values() for o in f.opt_outs]
+    return People.of_frames(
+        reach,
+        pl.DataFrame(tried, schema=ATTEMPT_SCHEMA, orient="row"),
+        pl.DataFrame(held, schema=HOLD_SCHEMA, orient="row"),
+        pl.DataFrame(outs, schema=OPT_OUT_SCHEMA, orient="row"),
+    )
+
+
+def _window(file: ContactFile, request: ContactRequest) -> tuple[datetime, datetime] | None:
+    """The times on DAY that every pack of the borrower's loans allows, from the facts the
+    service gives each pack (None: they share none)."""
+    spans = []
+    for pack in packs_for(file, SERVICE):
+        facts = facts_for(file, request, pack, SERVICE)
+        span = lawful_window(DAY, facts.zones, pack, channel=request.channel,
+                             day_zone=facts.day_zone)  # fmt: skip
+        if span is None:
+            return None
+        spans.append(span)
+    start, end = max(s for s, _ in spans), min(e for _, e in spans)
+    return (start, end) if start < end else None
+
+
+@settings(max_examples=150, deadline=None)
+@given(books())
+def test_the_plan_decides_each_contact_as_contact_check_does_under_every_pack(
+    book: tuple[dict[str, ContactFile], pl.DataFrame, pl.DataFrame],
+) -> None:
+    files, loans, candidates = book
+    plan, blocked = plan_actions(
+        candidates, {ladder.label: ladder for ladder in LADDERS.values()}, PACKS,
+        {ladder.label: j for j, ladder in LADDERS.items()}, _people(files, loans), {}, DAY,
+    )  # fmt: skip
+    planned = {row["loan_id"]: row for row in plan.iter_rows(named=True)}
+    refused: dict[str, set[str]] = {}
+    for loan, rule in blocked.select("loan_id", "rule").iter_rows():
+        refused.setdefault(loan, set()).add(rule)
+    made: dict[str, list[ContactAttempt]] = {b: list(f.attempts) for b, f in files.items()}
+    order = candidates.sort("borrower_id", "loan_id", "action", "template")
+    for loan, borrower, action in order.select("loan_id", "borrower_id", "action").iter_rows():
+        file = files[borrower]
+        channel = CHANNEL_OF[action]
+        assert channel is not None
+        file = ContactFile(file.borrower_id, file.phone, file.timezone, file.products,
+                           file.contacts, tuple(made[borrower]), file.holds,
+                           file.opt_outs)  # fmt: skip
+        window = _window(file, ContactRequest(borrower, channel, local(DAY, "12:00")))
+        if window is None:
+            quiet = {r.rule_id for p in packs_for(file, SERVICE) for r in p.rules_for(channel)
+                     if r.kind == "quiet_hours"}  # fmt: skip
+            assert loan not in planned, loan
+            assert refused.get(loan), loan
+            assert refused[loan] <= quiet, loan
+            continue
+        start, end = window
+        at = end - timedelta(seconds=1)
+        request = resolve_request(file, SERVICE, ContactRequest(borrower, channel, at))
+        decision = decide_in_file(file, request, SERVICE)
+        if decision.allowed:
+            assert loan not in refused, (loan, refused[loan])
+            row = planned[loan]
+            assert (row["window_start"], row["window_end"]) == (start, end), loan
+            outcome = "connected" if channel == "call" else "sent"
+            made[borrower].append(ContactAttempt(start, channel, file.phone, None, outcome))
+        else:
+            assert loan not in planned, (loan, decision.broken)
+            assert refused[loan] == {r.rule for r in decision.broken}, loan
+
+
+def _plan_one(
+    file: ContactFile, loans: list[tuple[str, str]], action: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The plan of one action on the borrower's first loan; `loans`: (loan_id, jurisdiction)."""
+    frame = pl.DataFrame([(loan, file.borrower_id, PRODUCT[j]) for loan, j in loans],
+                         schema=["loan_id", "borrower_id", "product"], orient="row")  # fmt: skip
+    first, jurisdiction = loans[0]
+    candidates = pl.DataFrame(
+        [(first, file.borrower_id, "early", LADDERS[jurisdiction].label, "x=champion", action,
+          "t")], schema=CANDIDATE_COLUMNS, orient="row",
+    )  # fmt: skip
+    return plan_actions(
+        candidates, {ladder.label: ladder for ladder in LADDERS.values()}, PACKS,
+        {ladder.label: j for j, ladder in LADDERS.items()}, _people({"B": file}, frame), {}, DAY,
+    )  # fmt: skip
+
+
+def test_a_call_on_a_chinese_loan_keeps_to_the_american_hours_of_the_borrowers_other_loan() -> None:
+    file = ContactFile("B", "+8613812345678", None, frozenset({"cn-cash", "us-installment"}), {})
+    plan, _ = _plan_one(file, [("L1", "cn"), ("L2", "us")], "call")
+    # 21:00 in Shanghai (us.inconvenient_time), not 22:00 (cn.quiet_hours).
+    assert plan.get_column("window_end").to_list() == [local(DAY, "21:00").astimezone(UTC)]
+    alone, _ = _plan_one(file, [("L1", "cn")], "call")
+    assert alone.get_column("window_end").to_list() == [local(DAY, "22:00").astimezone(UTC)]
+
+
+def test_a_call_on_a_chinese_loan_waits_a_week_after_a_conversation_for_the_american_one() -> None:
+    talked = ContactAttempt(local(DAY - timedelta(days=3), "10:00"), "call", "+8613812345678",
+                            None, "connected")  # fmt: skip
+    file = ContactFile("B", "+8613812345678", None, frozenset({"cn-cash", "us-installment"}),
+                       {}, (talked,))  # fmt: skip
+    plan, blocked = _plan_one(file, [("L1", "cn"), ("L2", "us")], "call")
+    assert plan.height == 0
+    assert blocked.get_column("rule").to_list() == ["us.call_after_conversation"]
+    assert "2026-02-27" in blocked.item(0, "detail")
