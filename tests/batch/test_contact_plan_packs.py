@@ -12,6 +12,7 @@ contacts planned before it, the service's verdict and broken rules are the plan'
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,7 @@ from arrears.adapters.people_index import PhoneReach
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.adapters.strategy_file import load_ladder
 from arrears.batch.contact_checks import ATTEMPT_SCHEMA, HOLD_SCHEMA, OPT_OUT_SCHEMA
-from arrears.batch.contact_plan import CHANNEL_OF, People, plan_actions
+from arrears.batch.contact_plan import CHANNEL_OF, REACH_SCHEMA, FrameReach, People, plan_actions
 from arrears.bootstrap import build_app
 from arrears.domain.compliance import lawful_window
 from arrears.domain.contact import ContactAttempt, ContactRequest, Hold, OptOut
@@ -205,3 +206,21 @@ def test_a_call_on_a_chinese_loan_waits_a_week_after_a_conversation_for_the_amer
     assert plan.height == 0
     assert blocked.get_column("rule").to_list() == ["us.call_after_conversation"]
     assert "2026-02-27" in blocked.item(0, "detail")
+
+
+def test_a_reach_without_the_pack_of_the_loan_is_refused() -> None:
+    """A store that left out a pack of the borrower's loans would plan without its rules."""
+    reach = pl.DataFrame(
+        [("B", "us", "+8613812345678", "Asia/Shanghai", "Asia/Shanghai")],
+        schema=REACH_SCHEMA, orient="row",
+    )  # fmt: skip
+    candidates = pl.DataFrame(
+        [("L1", "B", "early", LADDERS["cn"].label, "x=champion", "call", "t")],
+        schema=CANDIDATE_COLUMNS, orient="row",
+    )  # fmt: skip
+    with pytest.raises(KeyError, match="no zones for borrower 'B' under 'cn'"):
+        plan_actions(
+            candidates, {ladder.label: ladder for ladder in LADDERS.values()}, PACKS,
+            {ladder.label: j for j, ladder in LADDERS.items()},
+            People.of_frames(FrameReach(reach)), {}, DAY,
+        )  # fmt: skip

@@ -361,9 +361,14 @@ def _with_windows(
 def _check_own_pack(reached: pl.DataFrame) -> None:
     """KeyError unless each contact's own pack (`own`, its loan's) is among its rows' packs:
     the reach of a borrower holds every pack of their loans."""
-    lost = reached.group_by("req").agg(
-        pl.first("borrower_id", "own"), (pl.col("jurisdiction") == pl.col("own")).any().alias("in")
-    ).filter(~pl.col("in"))
+    lost = (
+        reached.group_by("req")
+        .agg(
+            pl.first("borrower_id", "own"),
+            (pl.col("jurisdiction") == pl.col("own")).any().alias("in"),
+        )
+        .filter(~pl.col("in"))
+    )
     if lost.height:
         borrower, own = lost.sort("req").row(0)[1:3]
         raise KeyError(f"no zones for borrower {borrower!r} under {own!r}, their loan's pack")
@@ -382,8 +387,10 @@ def _within_every_pack(rows: pl.DataFrame) -> pl.DataFrame:
         pl.when(meet).then("start").alias("window_start"),
         pl.when(meet).then("end").alias("window_end"),
     )
-    joined = rows.rename({"window_end": "pack_end"}).drop("window_start", "at", "day").join(
-        shared, on="req", how="left"
+    joined = (
+        rows.rename({"window_end": "pack_end"})
+        .drop("window_start", "at", "day")
+        .join(shared, on="req", how="left")
     )
     joined = joined.with_columns((pl.col("window_end") - pl.duration(seconds=1)).alias("at"))
     return joined.with_columns(_local_day(joined).alias("day"))
