@@ -48,7 +48,7 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> None:
     loans, schedule = inputs["loans"], inputs["installments"]
     check_borrowers(inputs["borrowers"], loans)
     _refuse("loans", loans, pl.col("loan_id").is_duplicated(), "given twice")
-    if not _ascending(schedule):  # else no (loan_id, seq) can come twice
+    if not ascending(schedule):  # else no (loan_id, seq) can come twice
         _refuse("installments", schedule, pl.struct(KEYS["installments"]).is_duplicated(),
                 "given twice")  # fmt: skip
     _refuse("loans", loans, pl.col("principal") <= 0, "a principal not above zero")
@@ -108,7 +108,7 @@ def check_borrowers(borrowers: pl.DataFrame, loans: pl.DataFrame) -> None:
     _refuse("loans", loans, ~owner.is_in(known), "a borrower not in borrowers")
 
 
-def _ascending(schedule: pl.DataFrame) -> bool:
+def ascending(schedule: pl.DataFrame) -> bool:
     """Whether the rows go up strictly by (loan_id, seq), as a schedule is usually written:
     then none comes twice, seen in one pass (hashing ten million keys takes seconds)."""
     loan, seq = pl.col("loan_id"), pl.col("seq")

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from arrears.adapters.book_inputs import check_book, distinct_payments
+from arrears.adapters.book_inputs import ascending, check_book, distinct_payments
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
 from arrears.batch.book import (
     INSTALMENT_SCHEMA,
@@ -207,8 +207,12 @@ def _laid(fresh: pl.DataFrame, stored: pl.DataFrame, keys: list[str]) -> pl.Data
 def _instalments(schedule: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     """The schedule with each line's stored state (fresh for lines never run)."""
     if stored.height and _aligned(schedule, stored):
-        # The schedule is in the book's order already: no sort, no join.
+        # The state is the schedule's rows in the same order: no join. The ledger takes the
+        # book's order (each loan's lines together, loans by id), which the rows of a book
+        # folder's schedule are usually in, and a Spark bucket's need not be.
         joined = pl.concat([schedule.select(_SCHEDULE_COLUMNS), stored], how="horizontal")
+        if not ascending(schedule):
+            joined = joined.sort("loan_id", "due_date", "seq")
         return joined.select(list(INSTALMENT_SCHEMA))
     fresh = fresh_instalments(schedule.with_columns(pl.lit(None, pl.Date).alias("eff_due")))
     return _laid(fresh, stored, ["loan_id", "seq"])
