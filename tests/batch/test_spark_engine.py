@@ -1,7 +1,7 @@
 """Spark (local mode) and the local engine write the same run, row for row, day after day."""
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,6 +55,51 @@ def test_spark_and_local_engines_write_the_same_tables(
     assert blocked > 0
 
 
+def _sharing(tables: dict[str, pl.DataFrame], size: int) -> dict[str, pl.DataFrame]:
+    """The book with its borrowers in groups of `size` sharing one number (their calls too),
+    and each number dialled six times on each of the two days by the last borrower, of a
+    number of their own (as a registered contact's, say): the dial cap is reached."""
+    borrowers = tables["borrowers"].with_row_index("n")
+    first = pl.col("phone").gather((pl.col("n") // size) * size)
+    shared = borrowers.select("borrower_id", first.alias("shared"))
+    numbers = dict(zip(borrowers["phone"], shared["shared"], strict=True))
+    attempts = tables["contact_attempts"].with_columns(pl.col("to_phone").replace(numbers))
+    caller = borrowers["borrower_id"][-1]
+    dialled = [
+        (caller, None, "call", number, datetime.combine(day, time(1, k), UTC), "no_answer")
+        for number in sorted(set(shared["shared"][: -1]))
+        for day in (AS_OF - timedelta(days=1), AS_OF)
+        for k in range(6)
+    ]  # fmt: skip
+    phones = shared["shared"].scatter(borrowers.height - 1, "+8613900000001")
+    return {**tables, "borrowers": borrowers.drop("n").with_columns(phones.alias("phone")),
+            "contact_attempts": pl.concat([attempts, pl.DataFrame(
+                dialled, schema=attempts.schema, orient="row")])}  # fmt: skip
+
+
+def test_borrowers_who_share_a_number_are_planned_on_spark_as_locally(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """Ten borrowers to a number, called by another borrower too: its dial cap counts every
+    call to it, in one bucket on Spark (hashed by number, the other's calls copied there) as
+    in the local engine's whole book."""
+    tables = _sharing(synthetic_frames(120, AS_OF, seed=5, history_days=150), 10)
+    local = ParquetEngineStore(write_book(tables, tmp_path / "local"))
+    on_spark = SparkEngine(spark, write_book(tables, tmp_path / "spark"), buckets=4)
+    written = ParquetEngineStore(tmp_path / "spark")
+    app = App("sqlite://", load_settings(None))
+    capped = 0
+    for day in (AS_OF - timedelta(days=1), AS_OF):
+        ctx = app.run_context(day)
+        assert run_day(local, ctx, AT) == on_spark.run_day(ctx, AT)
+        for name in OUTPUTS:
+            mine, theirs = local.table(day, name), written.table(day, name)
+            assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
+        rules = local.table(day, "blocked").get_column("rule")
+        capped += (rules == "cn.dial_attempts_per_number_per_day").sum()
+    assert capped > 0  # the cap bound: the numbers' calls were counted together
+
+
 def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path: Path) -> None:
     """Local, then Spark from the local engine's base state, then local again after Spark's
     full state: every table and summary as if the local engine had run every night."""
@@ -78,15 +123,18 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
 
 
 def test_spark_refuses_what_no_bucket_can_see(spark: "SparkSession", tmp_path: Path) -> None:
-    # A loan given twice for two borrowers, and an instalment of no loan: each bucket sees a
-    # consistent part; only the whole book shows them.
+    # A loan given twice for two borrowers, a borrower given twice with two numbers, and an
+    # instalment of no loan: each bucket sees a consistent part; only the whole book shows them.
     tables = synthetic_frames(20, AS_OF, seed=4, history_days=150)
     loans, borrowers = tables["loans"], tables["borrowers"].get_column("borrower_id")
     twice = loans.head(1).with_columns(pl.lit(borrowers[-1]).alias("borrower_id"))
     stray = tables["installments"].head(1).with_columns(pl.lit("NO-LOAN").alias("loan_id"))
     app = App("sqlite://", load_settings(None))
+    person = tables["borrowers"].head(1).with_columns(pl.lit("+8613900000000").alias("phone"))
     for name, changed, message in (
         ("loans", pl.concat([loans, twice]), "input loans: given twice: L00000001"),
+        ("borrowers", pl.concat([tables["borrowers"], person]),
+         "input borrowers: given twice: B00000001"),
         ("installments", pl.concat([tables["installments"], stray]),
          "input installments: a loan not in loans: NO-LOAN"),
     ):  # fmt: skip

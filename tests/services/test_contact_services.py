@@ -21,9 +21,11 @@ BORROWERS = [
     ("B3", "+18005550199", None),  # toll-free: every US zone
     ("B4", "+8613712345678", None),  # no loan
     ("B5", "+8613612345678", None),  # loans in China and the US
+    ("B6", "+8613812345678", None),  # B1's number too (a family's one phone)
 ]
 LOANS = [("L1", "B1", "cn-cash"), ("L2", "B2", "us-installment"), ("L3", "B3", "us-installment"),
-         ("L5", "B5", "cn-cash"), ("L6", "B5", "us-installment")]  # fmt: skip
+         ("L5", "B5", "cn-cash"), ("L6", "B5", "us-installment"),
+         ("L7", "B6", "cn-cash")]  # fmt: skip
 
 
 @pytest.fixture
@@ -185,3 +187,33 @@ def test_a_borrower_with_loans_in_two_jurisdictions_meets_both_packs(app: App) -
     assert "cn.quiet_hours" in rules
     assert "us.inconvenient_time" in rules
     assert broken(decision) == {"us.inconvenient_time"}
+
+
+def test_every_call_to_a_number_two_borrowers_share_counts_against_its_dial_cap(app: App) -> None:
+    """CONTRACT.md: the dial cap counts every call attempt to that phone number; the caps per
+    person count the borrower's own calls only."""
+    morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
+    for minute in range(3):
+        log(app, "B1", morning + timedelta(minutes=minute), "connected")
+    for minute in (10, 11):
+        log(app, "B6", morning + timedelta(minutes=minute), "no_answer")
+    later = morning + timedelta(hours=1)
+    assert broken(check(app, "B6", later)) == set()  # B1's conversations are not B6's
+    log(app, "B6", morning + timedelta(minutes=12), "no_answer")
+    assert broken(check(app, "B1", later)) == {
+        "cn.connected_calls_per_day", "cn.dial_attempts_per_number_per_day"
+    }  # fmt: skip
+    decision = check(app, "B6", later)
+    assert broken(decision) == {"cn.dial_attempts_per_number_per_day"}
+    [cap] = decision.broken
+    assert "6 already to +8613812345678 (3 for other borrowers of the number)" in cap.detail
+
+
+def test_a_number_given_with_to_counts_every_call_to_it(app: App) -> None:
+    morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
+    for minute in range(6):
+        log(app, "B5", morning + timedelta(minutes=minute), "no_answer")
+    later = morning + timedelta(hours=1)
+    assert broken(check(app, "B1", later)) == set()
+    decision = check(app, "B1", later, to_phone="+8613612345678")
+    assert broken(decision) == {"cn.dial_attempts_per_number_per_day"}

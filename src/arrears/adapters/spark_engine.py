@@ -1,11 +1,13 @@
 """The end-of-day run on Apache Spark: the same pipeline, one bucket of borrowers per task.
 
-Borrowers are hashed into buckets; every table of a bucket (its borrowers, their loans,
-instalments, payments, contact history and stored state) travels to one Python task as Arrow,
-runs through `batch.pipeline.run_pipeline` exactly as the local engine runs the whole book,
-and comes back as Arrow rows that Spark writes into the same book folder layout. A borrower's
-loans stay in one bucket because contact caps count per borrower; a bucket holds many
-borrowers because each Python task has a fixed cost (a task per borrower would never end).
+Borrowers are hashed into buckets by their phone number; every table of a bucket (its
+borrowers, their loans, instalments, payments, contact history and stored state, and other
+borrowers' calls to its numbers) travels to one Python task as Arrow, runs through
+`batch.pipeline.run_pipeline` exactly as the local engine runs the whole book, and comes back
+as Arrow rows that Spark writes into the same book folder layout. A borrower's loans stay in
+one bucket because contact caps count per borrower, and borrowers who share a number share a
+bucket because its dial cap counts every call to it; a bucket holds many borrowers because
+each Python task has a fixed cost (a task per borrower would never end).
 """
 
 import os
@@ -117,11 +119,15 @@ def run_bucket(ctx: RunContext, zones: Mapping[str, str], rows: pa.Table) -> pa.
 
 
 def _refuse_across_buckets(
-    loans: "DataFrame", installments: "DataFrame", payments: "DataFrame"
+    loans: "DataFrame",
+    installments: "DataFrame",
+    payments: "DataFrame",
+    borrowers: "DataFrame | None",
 ) -> None:
     """The book's checks a bucket cannot make (book_inputs.check_book makes the others in
-    each): a loan id given twice (two borrowers: two buckets), an instalment or payment of a
-    loan not in the book (the join to buckets would drop it), one payment id for two loans."""
+    each): a loan id given twice (two borrowers: two buckets), a borrower id given twice (two
+    numbers: two buckets), an instalment or payment of a loan not in the book (the join to
+    buckets would drop it), one payment id for two loans."""
     found = {
         "loans: given twice": loans.groupBy("loan_id").count().filter("count > 1"),
         "installments: a loan not in loans": installments.join(loans, "loan_id", "left_anti"),
@@ -131,6 +137,10 @@ def _refuse_across_buckets(
             "payment_id", "loan_id", "amount", "paid_on"
         ).distinct().groupBy("payment_id").count().filter("count > 1"),
     }  # fmt: skip
+    if borrowers is not None:
+        found["borrowers: given twice"] = (
+            borrowers.groupBy("borrower_id").count().filter("count > 1")
+        )
     for what, rows in found.items():
         key = rows.columns[0]
         first = [str(r[key]) for r in rows.select(key).distinct().limit(5).collect()]
@@ -212,11 +222,27 @@ class SparkEngine:
         from pyspark.sql import functions
 
         loans = self._read_input("loans")
+        borrowers = self._read_input("borrowers") if self.folder.has_input("borrowers") else None
         _refuse_across_buckets(loans, self._read_input("installments"),
-                               self._read_input("payments"))  # fmt: skip
-        hashed = functions.xxhash64("borrower_id")
-        bucket = functions.pmod(hashed, functions.lit(self.buckets)).cast("int")
-        owners = loans.select("loan_id", bucket.alias("bucket"))
+                               self._read_input("payments"), borrowers)  # fmt: skip
+
+        def hashed(column: str) -> "Column":
+            return functions.pmod(functions.xxhash64(column), functions.lit(self.buckets))
+
+        # A borrower's bucket is their number's: borrowers who share a number meet in one
+        # task, where its dial cap counts every call to it (CONTRACT.md). One not among the
+        # borrowers (refused in the task) goes by id.
+        placed = (borrowers.select("borrower_id", hashed("phone").alias("placed"))
+                  if borrowers is not None else None)  # fmt: skip
+
+        def bucketed(frame: "DataFrame") -> "DataFrame":
+            if placed is None:
+                return frame.withColumn("bucket", hashed("borrower_id").cast("int"))
+            bucket = functions.coalesce("placed", hashed("borrower_id")).cast("int")
+            joined = frame.join(placed, on="borrower_id", how="left")
+            return joined.withColumn("bucket", bucket).drop("placed")
+
+        owners = bucketed(loans).select("loan_id", "bucket")
         tables = {
             f"input:{name}": self._read_input(name)
             for name in INPUTS
@@ -232,9 +258,20 @@ class SparkEngine:
         rows = []
         for kind, frame in tables.items():
             if "borrower_id" in frame.columns:
-                keyed = frame.withColumn("bucket", bucket)
+                keyed = bucketed(frame)
             else:
                 keyed = frame.join(owners, on="loan_id")
+            if kind == "input:contact_attempts":
+                # A call to another borrower's number (their registered contact's, say) goes
+                # to that number's bucket too: its dial cap counts it there.
+                dialled = hashed("to_phone").cast("int")
+                elsewhere = (
+                    keyed.filter(functions.col("to_phone").isNotNull())
+                    .withColumn("dialled", dialled)
+                    .filter(functions.col("dialled") != functions.col("bucket"))
+                )
+                copies = elsewhere.withColumn("bucket", functions.col("dialled")).drop("dialled")
+                keyed = keyed.unionByName(copies)
             rows.append(keyed.select(*_slots(kind, keyed.columns)))
         return reduce(lambda a, b: a.unionAll(b), rows)
 

@@ -89,7 +89,7 @@ def _counted(
         return pl.DataFrame(schema=REFUSAL_SCHEMA)
     pairs = _prior_pairs(requests, attempts)
     counts = [
-        _count_expr(rule).filter(_applies(j, rule)).sum().alias(f"n{i}")
+        _count_expr(rule, "shared" in pairs.columns).filter(_applies(j, rule)).sum().alias(f"n{i}")
         for i, (j, rule) in enumerate(rules)
     ]
     totals = requests.select("req", "jurisdiction", "channel").join(
@@ -148,8 +148,10 @@ def _prior_pairs(requests: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame
     return pl.concat(parts)
 
 
-def _count_expr(rule: ContactRule) -> pl.Expr:
-    """Whether a (request, attempt) pair counts for the rule (domain: Scene.counted + kind)."""
+def _count_expr(rule: ContactRule, shared: bool) -> pl.Expr:
+    """Whether a (request, attempt) pair counts for the rule (domain: Scene.counted + kind);
+    when `shared`, the attempts say whether they are other borrowers' to the number dialled,
+    which only the dial cap counts."""
     days = 1 if rule.kind in ("connected_per_day", "dials_per_number_per_day") else rule.days
     assert days is not None
     first = pl.col("day") - pl.duration(days=days - 1)
@@ -167,6 +169,8 @@ def _count_expr(rule: ContactRule) -> pl.Expr:
         ).fill_null(False)
     elif rule.kind == "after_conversation":
         counted &= pl.col("outcome").is_in(sorted(rule.outcomes))
+    if shared and rule.kind != "dials_per_number_per_day":
+        counted &= ~pl.col("shared")
     return counted
 
 

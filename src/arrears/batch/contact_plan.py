@@ -413,30 +413,39 @@ def _closed(contacts: pl.DataFrame) -> pl.DataFrame:
 def _refuse_in_rounds(
     contacts: pl.DataFrame, people: People, packs: Mapping[str, RulePack]
 ) -> pl.DataFrame:
-    """(req, rule, detail) for contacts a rule refuses, deciding each borrower's contacts in
-    order: round k checks every borrower's k-th contact, counting the ones planned before.
+    """(req, rule, detail) for contacts a rule refuses, deciding each party's contacts in
+    order: round k checks every party's k-th contact, counting the ones planned before.
 
-    `req` numbers each borrower's contacts one after another (plan_actions sorts candidates
-    by borrower first); a contact has a row per pack of its borrower's loans, each decided
-    under its pack (all must allow); `at` and `day` are when each is decided and its local
-    day in the row's day zone.
+    A party is a borrower, or the borrowers who share a number (its dial cap counts every
+    call to it). `req` numbers each borrower's contacts one after another (plan_actions sorts
+    candidates by borrower first); a contact has a row per pack of its borrower's loans, each
+    decided under its pack (all must allow); `at` and `day` are when each is decided and its
+    local day in the row's day zone.
     """
     schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
     if contacts.height == 0:
         return pl.DataFrame(schema=schema)
     requests = _in_rounds(contacts)
-    first = requests.filter(pl.col("round") == 0)  # one contact per borrower
+    first = requests.filter(pl.col("round") == 0)  # one contact per party
+    # Each borrower asked about, with the number their contacts dial and each zone their
+    # packs count days in.
+    pooled = requests.get_column("party").is_not_null().any()
+    asked = (requests if pooled else first).select("borrower_id", "phone", "day_zone")
+    if pooled or first.height > first.get_column("contact").n_unique():
+        asked = asked.unique()
     # Only the attempts of the days a counting rule of the contacts' packs looks back over (a
     # day's margin for the zones), each with its local day in each day zone the borrower's
-    # packs count in, worked out once for every round.
+    # packs count in, worked out once for every round; and other borrowers' calls to the
+    # numbers dialled, which only the dial cap counts (`shared`).
     oldest = requests.get_column("at").min()
     assert isinstance(oldest, datetime)
     present = requests.get_column("jurisdiction").unique().to_list()
     since = oldest - timedelta(days=lookback_days({j: packs[j] for j in present}) + 1)
-    day_zones = first.select("borrower_id", "day_zone")
-    if first.height > first.get_column("contact").n_unique():
-        day_zones = day_zones.unique()
-    so_far = with_local_days(people.attempts.filter(pl.col("at") >= since), day_zones)
+    recent = people.attempts.filter(pl.col("at") >= since)
+    so_far = pl.concat([
+        with_local_days(recent, asked.drop("phone")).with_columns(pl.lit(False).alias("shared")),
+        _dialled_by_others(recent, asked),
+    ])  # fmt: skip
     holds, opt_outs = people.holds, people.opt_outs
     last = requests.get_column("round").max()
     assert isinstance(last, int)
@@ -445,51 +454,102 @@ def _refuse_in_rounds(
     for k in range(last + 1):
         batch = first if k == 0 else rest.filter(pl.col("round") == k)
         if k:
-            # Borrowers without a k-th contact are decided: the others' facts suffice.
-            deciding = pl.col("borrower_id").is_in(batch.get_column("borrower_id").implode())
+            # Parties without a k-th contact are decided: the others' facts suffice.
+            deciding = pl.col("borrower_id").is_in(_of_parties(batch, requests).implode())
             so_far, holds, opt_outs = (f.filter(deciding) for f in (so_far, holds, opt_outs))
         found = refusals(batch, so_far, holds, opt_outs, packs)
         if found.height:
             details = refusal_details(batch, found, so_far, holds, opt_outs, packs)
             refused.append(_by_contact(details, batch))
-        # A contact planned counts only against its borrower's later contacts, if any, once
-        # in each day zone its packs count days in.
+        # A contact planned counts only against its party's later contacts, if any, once in
+        # each day zone its packs count days in.
         allowed = batch.filter(pl.col("more")).join(
             found.join(batch.select("req", "contact"), on="req").select("contact"),
             on="contact", how="anti",
         )  # fmt: skip
         if allowed.height > allowed.get_column("contact").n_unique():
             allowed = allowed.unique(["contact", "day_zone"], maintain_order=True)
-        so_far = pl.concat([so_far, allowed.select(
+        planned = allowed.select(
             "borrower_id", pl.col("window_start").alias("at"), "channel",
             pl.col("phone").alias("to_phone"), pl.lit(None, pl.String).alias("contact_id"),
             pl.col("channel").replace_strict(PLANNED_OUTCOME, default="sent").alias("outcome"),
-            "day_zone", pl.col("day").alias("a_day"),
-        )])  # fmt: skip
+        )  # fmt: skip
+        mine = pl.concat(
+            [planned, allowed.select("day_zone", pl.col("day").alias("a_day"))], how="horizontal"
+        )
+        parts = [so_far, mine.with_columns(pl.lit(False).alias("shared"))]
+        if pooled:
+            parts.append(_dialled_by_others(planned, asked))
+        so_far = pl.concat(parts)
     return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
+
+
+def _dialled_by_others(attempts: pl.DataFrame, asked: pl.DataFrame) -> pl.DataFrame:
+    """Attempts to a number another borrower asked about dials (`asked`: borrower_id, phone,
+    day_zone), as that borrower's with `shared` set: only the dial cap counts them, with its
+    local day in each of that borrower's day zones (`a_day`, `day_zone`)."""
+    theirs = attempts.join(
+        asked.rename({"borrower_id": "asker"}), left_on="to_phone", right_on="phone", how="inner"
+    ).filter(pl.col("borrower_id") != pl.col("asker"))
+    theirs = theirs.drop("borrower_id").rename({"asker": "borrower_id"})
+    dated = theirs.with_columns(_local_day(theirs).alias("a_day"))
+    return dated.select(*ATTEMPT_SCHEMA, "day_zone", "a_day", pl.lit(True).alias("shared"))
+
+
+def _of_parties(batch: pl.DataFrame, requests: pl.DataFrame) -> pl.Series:
+    """The borrowers of the parties deciding a contact in `batch`."""
+    pooled = batch.filter(pl.col("party").is_not_null())
+    if pooled.height == 0:
+        return batch.get_column("borrower_id")
+    members = requests.filter(pl.col("party").is_in(pooled.get_column("party").implode()))
+    return pl.concat([batch.get_column("borrower_id"), members.get_column("borrower_id")])
 
 
 def _in_rounds(contacts: pl.DataFrame) -> pl.DataFrame:
     """The contacts' rows, each keyed by its own `req` (the contact's is `contact`), with the
-    contact's `round` (its place among its borrower's) and `more` (another follows)."""
+    contact's `round` (its place among its party's) and `more` (another follows), and `party`:
+    the number, for borrowers who share the number their contacts dial (null: a borrower of
+    their own)."""
     several = contacts.height > contacts.get_column("req").n_unique()
     rows = contacts.sort(["req", "jurisdiction"] if several else "req").rename({"req": "contact"})
     rows = rows.with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).alias("req"))
     heads = rows
     if several:
         heads = rows.filter((pl.col("contact") != pl.col("contact").shift(1)).fill_null(True))
-    # In contact order a borrower's contacts form one run: a contact's round is its place in
-    # the run and `more` tells whether another follows, with no grouping by borrower_id.
-    row = pl.int_range(pl.len(), dtype=pl.UInt32)
     starts = (pl.col("borrower_id") != pl.col("borrower_id").shift(1)).fill_null(True)
-    placed = heads.select(
+    owners = heads.filter(starts).select("borrower_id", "phone")
+    sharing = owners.filter(pl.col("phone").is_duplicated()).get_column("borrower_id")
+    if sharing.len() == 0:
+        placed = _placed(heads.select("contact", pl.col("borrower_id").alias("key")))
+        if not several:
+            return rows.with_columns(
+                *placed.drop("contact").get_columns(), pl.lit(None, pl.String).alias("party")
+            )
+        return rows.join(placed.with_columns(pl.lit(None, pl.String).alias("party")),
+                         on="contact", how="left", maintain_order="left")  # fmt: skip
+    pooled = pl.col("borrower_id").is_in(sharing.implode())
+    alone = _placed(heads.filter(~pooled).select("contact", pl.col("borrower_id").alias("key")))
+    shared = (
+        heads.filter(pooled)
+        .sort("phone", "contact")
+        .select("contact", pl.col("phone").alias("key"))
+    )
+    together = _placed(shared).with_columns(shared.get_column("key").alias("party"))
+    placed = pl.concat([alone.with_columns(pl.lit(None, pl.String).alias("party")), together])
+    return rows.join(placed, on="contact", how="left", maintain_order="left")
+
+
+def _placed(heads: pl.DataFrame) -> pl.DataFrame:
+    """(contact, round, more) of contacts in order, each run of one `key` a party's: a
+    contact's round is its place in the run and `more` tells whether another follows, with no
+    grouping by key."""
+    row = pl.int_range(pl.len(), dtype=pl.UInt32)
+    starts = (pl.col("key") != pl.col("key").shift(1)).fill_null(True)
+    return heads.select(
         "contact",
         (row - pl.when(starts).then(row).forward_fill()).alias("round"),
-        (pl.col("borrower_id") == pl.col("borrower_id").shift(-1)).fill_null(False).alias("more"),
+        (pl.col("key") == pl.col("key").shift(-1)).fill_null(False).alias("more"),
     )
-    if not several:
-        return rows.with_columns(placed.get_column("round"), placed.get_column("more"))
-    return rows.join(placed, on="contact", how="left", maintain_order="left")
 
 
 def _by_contact(details: pl.DataFrame, batch: pl.DataFrame) -> pl.DataFrame:

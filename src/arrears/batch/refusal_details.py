@@ -56,20 +56,23 @@ def _facts(
     rows: pl.DataFrame, attempts: pl.DataFrame, holds: pl.DataFrame, opt_outs: pl.DataFrame
 ) -> dict[tuple[str, str], ContactFacts]:
     """The domain's facts of each borrower in `rows` under each pack (its zones and day zone):
-    the attempts once each (those counted in the pack's day zone, when they say)."""
+    the attempts once each (those counted in the pack's day zone, when they say), other
+    borrowers' to the number as its shared dials (when they say)."""
     people = rows.select("borrower_id", "jurisdiction", "zones", "day_zone").unique(
         ["borrower_id", "jurisdiction"]
     )
     wanted = people.select("borrower_id").unique()
-    if "day_zone" not in attempts.columns:
-        attempts = attempts.with_columns(pl.lit(None, pl.String).alias("day_zone"))
-    made: dict[tuple[str, str | None], list[ContactAttempt]] = {}
-    for borrower, zone, at, channel, to_phone, contact_id, outcome in (
+    for name, dtype in (("day_zone", pl.String), ("shared", pl.Boolean)):
+        if name not in attempts.columns:
+            attempts = attempts.with_columns(pl.lit(None, dtype).alias(name))
+    made: dict[tuple[str, str | None, bool], list[ContactAttempt]] = {}
+    for borrower, zone, shared, at, channel, to_phone, contact_id, outcome in (
         attempts.join(wanted, on="borrower_id", how="semi")
-        .select("borrower_id", "day_zone", "at", "channel", "to_phone", "contact_id", "outcome")
+        .select("borrower_id", "day_zone", "shared", "at", "channel", "to_phone", "contact_id",
+                "outcome")
         .iter_rows()
-    ):
-        made.setdefault((borrower, zone), []).append(
+    ):  # fmt: skip
+        made.setdefault((borrower, zone, bool(shared)), []).append(
             ContactAttempt(at, channel, to_phone, contact_id, outcome)
         )
     held: dict[str, list[Hold]] = {}
@@ -86,13 +89,19 @@ def _facts(
         .iter_rows()
     ):
         outs.setdefault(borrower, []).append(OptOut(channel, since))
+
+    def attempts_of(borrower: str, day_zone: str, shared: bool) -> tuple[ContactAttempt, ...]:
+        """The borrower's attempts counted in the zone (or in none: given without zones)."""
+        return tuple(made.get((borrower, day_zone, shared), made.get((borrower, None, shared), ())))
+
     return {
         (borrower, jurisdiction): ContactFacts(
             tuple(zones.split(ZONE_SEPARATOR)),
             day_zone,
-            tuple(made.get((borrower, day_zone), made.get((borrower, None), ()))),
+            attempts_of(borrower, day_zone, False),
             tuple(held.get(borrower, ())),
             tuple(outs.get(borrower, ())),
+            shared_dials=attempts_of(borrower, day_zone, True),
         )
         for borrower, jurisdiction, zones, day_zone in people.iter_rows()
     }

@@ -122,6 +122,9 @@ class ContactFacts:
     `zones` are the IANA zones the contacted person may be in (all must allow the time);
     `day_zone` is the zone whose calendar days the daily limits count; `contacts` maps the
     borrower's registered contact ids to their numbers (never a phone book: PIPL Art. 6, 23).
+    `shared_dials` are attempts on record for other borrowers to a number this borrower's
+    contacts dial (a number two borrowers share): the per-number dial cap counts every attempt
+    to the number (CONTRACT.md), the limits per person only the borrower's own `attempts`.
     """
 
     zones: tuple[str, ...]
@@ -130,6 +133,7 @@ class ContactFacts:
     holds: tuple[Hold, ...] = ()
     opt_outs: tuple[OptOut, ...] = ()
     contacts: Mapping[str, str] = field(default_factory=dict)
+    shared_dials: tuple[ContactAttempt, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse facts without a time zone, which could not say what the local time is."""

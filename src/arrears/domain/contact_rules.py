@@ -26,23 +26,29 @@ def zone(name: str) -> ZoneInfo:
 
 @dataclass(frozen=True)
 class Scene:
-    """A request in context: its local day and the attempts made at or before it, oldest first."""
+    """A request in context: its local day and the attempts made at or before it, oldest first
+    (the borrower's in `prior`, other borrowers' to a shared number in `shared`)."""
 
     request: ContactRequest
     facts: ContactFacts
     day: date
     prior: tuple[ContactAttempt, ...]
+    shared: tuple[ContactAttempt, ...] = ()
 
     @classmethod
     def of(cls, request: ContactRequest, facts: ContactFacts) -> "Scene":
         """Place a request among the facts (attempts after it are not yet made)."""
         prior = tuple(sorted((a for a in facts.attempts if a.at <= request.at), key=_at))
-        return cls(request, facts, local_day(request.at, facts.day_zone), prior)
+        shared = tuple(sorted((a for a in facts.shared_dials if a.at <= request.at), key=_at))
+        return cls(request, facts, local_day(request.at, facts.day_zone), prior, shared)
 
-    def counted(self, rule: ContactRule, days: int = 1) -> Iterator[ContactAttempt]:
-        """Prior attempts on the rule's counted channels on the `days` local days ending today."""
+    def counted(
+        self, rule: ContactRule, days: int = 1, *, shared: bool = False
+    ) -> Iterator[ContactAttempt]:
+        """Prior attempts on the rule's counted channels on the `days` local days ending today
+        (other borrowers' to a shared number when `shared`)."""
         first = self.day - timedelta(days=days - 1)
-        for attempt in self.prior:
+        for attempt in self.shared if shared else self.prior:
             day = local_day(attempt.at, self.facts.day_zone)
             if attempt.channel in rule.counted_channels and first <= day <= self.day:
                 yield attempt
@@ -109,22 +115,35 @@ def _conversations_on_day(rule: ContactRule, scene: Scene) -> int:
 
 
 def _dials_per_number(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
-    """dials_per_number_per_day: fewer than `limit` attempts to the number that local day."""
+    """dials_per_number_per_day: fewer than `limit` attempts to the number that local day,
+    whoever's file they are in."""
     number = scene.request.to_phone
     done = _dials_on_day(rule, scene)
+    theirs = _shared_dials_on_day(rule, scene)
+    others = f" ({theirs} for other borrowers of the number)" if theirs else ""
     detail = (
         f"at most {rule.limit} attempts per number per local day; {done} already to "
-        f"{number or 'the number'} on {scene.day} ({scene.facts.day_zone})"
+        f"{number or 'the number'}{others} on {scene.day} ({scene.facts.day_zone})"
     )
     return done < _limit(rule), detail
 
 
 def _dials_on_day(rule: ContactRule, scene: Scene) -> int:
-    """Attempts to the request's number that day; with no number, to the same person (safer)."""
+    """Attempts to the request's number that day, other borrowers' too; with no number, to the
+    same person (safer)."""
     number, person = scene.request.to_phone, scene.request.contact_id
     if number is None:
         return sum(1 for a in scene.counted(rule) if a.contact_id == person)
-    return sum(1 for a in scene.counted(rule) if a.to_phone == number)
+    mine = sum(1 for a in scene.counted(rule) if a.to_phone == number)
+    return mine + _shared_dials_on_day(rule, scene)
+
+
+def _shared_dials_on_day(rule: ContactRule, scene: Scene) -> int:
+    """Other borrowers' attempts to the request's number that day."""
+    number = scene.request.to_phone
+    if number is None:
+        return 0
+    return sum(1 for a in scene.counted(rule, shared=True) if a.to_phone == number)
 
 
 def _attempts_in_days(rule: ContactRule, scene: Scene) -> tuple[bool, str]:

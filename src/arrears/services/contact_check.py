@@ -35,7 +35,8 @@ def check_contact(
 ) -> ContactDecision:
     """The decision for a request: every rule of every pack that applies to the borrower."""
     file = load_file(store, request.borrower_id)
-    return decide_in_file(file, resolve_request(file, terms, request), terms)
+    resolved = resolve_request(file, terms, request)
+    return decide_in_file(with_dials_to(store, file, resolved), resolved, terms)
 
 
 def load_file(store: ContactStore, borrower_id: str) -> ContactFile:
@@ -44,6 +45,16 @@ def load_file(store: ContactStore, borrower_id: str) -> ContactFile:
     if file is None:
         raise ContactRefused(f"borrower {borrower_id!r} is not in the database")
     return file
+
+
+def with_dials_to(store: ContactStore, file: ContactFile, request: ContactRequest) -> ContactFile:
+    """The file, with other borrowers' attempts to the request's number too when it is none of
+    the file's own (a number given with --to): the dial cap counts every attempt to it."""
+    number = request.to_phone
+    if number is None or number in file.numbers():
+        return file
+    theirs = store.shared_dials(file.borrower_id, (number,))
+    return replace(file, shared_dials=file.shared_dials + theirs)
 
 
 def resolve_request(
@@ -122,6 +133,7 @@ def facts_for(
         holds=file.holds,
         opt_outs=file.opt_outs,
         contacts=file.contacts,
+        shared_dials=file.shared_dials,
     )
 
 

@@ -12,6 +12,7 @@ from arrears.services.contact_check import (
     decide_in_file,
     load_file,
     resolve_request,
+    with_dials_to,
 )
 from arrears.services.ports import ContactStore, StoredAttempt
 
@@ -42,7 +43,7 @@ def log_contact(
         )
     except DomainError as error:
         raise ContactInputError(str(error)) from None
-    decision = decide_in_file(file, resolved, terms)
+    decision = decide_in_file(with_dials_to(store, file, resolved), resolved, terms)
     return store.record_attempt(request.borrower_id, attempt, recorded_at, decision, audit)
 
 

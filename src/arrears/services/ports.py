@@ -161,6 +161,13 @@ class ContactFile:
     attempts: tuple[ContactAttempt, ...] = ()
     holds: tuple[Hold, ...] = ()
     opt_outs: tuple[OptOut, ...] = ()
+    # Other borrowers' attempts to the borrower's number or a registered contact's (a number
+    # two borrowers share): the per-number dial cap counts every attempt to the number.
+    shared_dials: tuple[ContactAttempt, ...] = ()
+
+    def numbers(self) -> frozenset[str]:
+        """The numbers this file's contacts are dialled on: the borrower's and each contact's."""
+        return frozenset({self.phone, *self.contacts.values()})
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,12 @@ class ContactStore(Protocol):
 
     def load_contact_file(self, borrower_id: str) -> ContactFile | None:
         """Everything contact decisions need about a borrower; None if the borrower is unknown."""
+        ...
+
+    def shared_dials(
+        self, borrower_id: str, numbers: Collection[str]
+    ) -> tuple[ContactAttempt, ...]:
+        """Other borrowers' attempts to any of the numbers, oldest first."""
         ...
 
     def record_attempt(

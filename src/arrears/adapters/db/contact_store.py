@@ -1,5 +1,6 @@
 """The contact history on SQL: the `ContactStore` port over a SQLAlchemy engine."""
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -30,16 +31,25 @@ class SqlContactStore:
             ).first()
             if person is None:
                 return None
+            registered = _contacts(conn, borrower_id)
             return ContactFile(
                 borrower_id=borrower_id,
                 phone=person.phone,
                 timezone=person.timezone,
                 products=_products(conn, borrower_id),
-                contacts=_contacts(conn, borrower_id),
+                contacts=registered,
                 attempts=_attempts(conn, borrower_id),
                 holds=_holds(conn, borrower_id),
                 opt_outs=_opt_outs(conn, borrower_id),
+                shared_dials=_shared_dials(conn, borrower_id, {person.phone, *registered.values()}),
             )
+
+    def shared_dials(
+        self, borrower_id: str, numbers: Collection[str]
+    ) -> tuple[ContactAttempt, ...]:
+        """Other borrowers' attempts to any of the numbers, oldest first."""
+        with self.engine.connect() as conn:
+            return _shared_dials(conn, borrower_id, numbers)
 
     def record_attempt(
         self,
@@ -115,6 +125,25 @@ def _attempts(conn: Connection, borrower_id: str) -> tuple[ContactAttempt, ...]:
     query = (
         select(t.at, t.channel, t.to_phone, t.contact_id, t.outcome)
         .where(t.borrower_id == borrower_id)
+        .order_by(t.at, t.attempt_id)
+    )
+    return tuple(
+        ContactAttempt(utc(r.at), r.channel, r.to_phone, r.contact_id, r.outcome)
+        for r in conn.execute(query)
+    )
+
+
+def _shared_dials(
+    conn: Connection, borrower_id: str, numbers: Collection[str]
+) -> tuple[ContactAttempt, ...]:
+    """Other borrowers' attempts to any of the numbers (ix_contact_attempts_to_phone_at), oldest
+    first."""
+    if not numbers:
+        return ()
+    t = contact_attempts.c
+    query = (
+        select(t.at, t.channel, t.to_phone, t.contact_id, t.outcome)
+        .where(t.to_phone.in_(sorted(numbers)), t.borrower_id != borrower_id)
         .order_by(t.at, t.attempt_id)
     )
     return tuple(

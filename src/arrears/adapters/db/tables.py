@@ -168,6 +168,8 @@ contact_attempts = Table(
     Column("allowed", Boolean, nullable=False),
     Column("reasons", JSON, nullable=False),  # [{"rule", "source", "detail", "passed"}, ...]
     Index("ix_contact_attempts_borrower_id_at", "borrower_id", "at"),
+    # The dial cap counts every attempt to a number, other borrowers' too (contact_store).
+    Index("ix_contact_attempts_to_phone_at", "to_phone", "at"),
 )
 
 # Collection pauses (dispute, hardship, deceased, cease_contact) over local days, end inclusive.
