@@ -96,7 +96,7 @@ def test_borrowers_who_share_a_number_are_planned_on_spark_as_locally(
             mine, theirs = local.table(day, name), written.table(day, name)
             assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
         rules = local.table(day, "blocked").get_column("rule")
-        capped += (rules == "cn.dial_attempts_per_number_per_day").sum()
+        capped += int((rules == "cn.dial_attempts_per_number_per_day").sum())
     assert capped > 0  # the cap bound: the numbers' calls were counted together
 
 
