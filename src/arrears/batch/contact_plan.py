@@ -442,9 +442,11 @@ def _refuse_in_rounds(
     present = requests.get_column("jurisdiction").unique().to_list()
     since = oldest - timedelta(days=lookback_days({j: packs[j] for j in present}) + 1)
     recent = people.attempts.filter(pl.col("at") >= since)
+    # The dial cap counts one local day: other borrowers' calls of the last two will do.
+    today = recent.filter(pl.col("at") >= oldest - timedelta(days=2))
     so_far = pl.concat([
         with_local_days(recent, asked.drop("phone")).with_columns(pl.lit(False).alias("shared")),
-        _dialled_by_others(recent, asked),
+        _dialled_by_others(today, asked),
     ])  # fmt: skip
     holds, opt_outs = people.holds, people.opt_outs
     last = requests.get_column("round").max()
