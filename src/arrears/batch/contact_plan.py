@@ -429,9 +429,13 @@ def _refuse_in_rounds(
     first = requests.filter(pl.col("round") == 0)  # one contact per party
     # Each borrower asked about, with the number their contacts dial and each zone their
     # packs count days in.
-    pooled = requests.get_column("party").is_not_null().any()
-    asked = (requests if pooled else first).select("borrower_id", "phone", "day_zone")
-    if pooled or first.height > first.get_column("contact").n_unique():
+    several = requests.height > requests.get_column("contact").n_unique()  # a row per pack
+    in_party = pl.col("party").is_not_null()
+    pooled = requests.filter(in_party).select("borrower_id", "phone", "day_zone").unique()
+    asked = first.select("borrower_id", "phone", "day_zone")
+    if pooled.height:  # a party's first contact is one borrower's: the others' too
+        asked = pl.concat([first.filter(~in_party).select(asked.columns), pooled])
+    if several:
         asked = asked.unique()
     # Only the attempts of the days a counting rule of the contacts' packs looks back over (a
     # day's margin for the zones), each with its local day in each day zone the borrower's
@@ -448,6 +452,8 @@ def _refuse_in_rounds(
         with_local_days(recent, asked.drop("phone")).with_columns(pl.lit(False).alias("shared")),
         _dialled_by_others(today, asked),
     ])  # fmt: skip
+    if not several:  # one day zone per borrower: the attempts are matched by borrower alone
+        so_far = so_far.drop("day_zone")
     holds, opt_outs = people.holds, people.opt_outs
     last = requests.get_column("round").max()
     assert isinstance(last, int)
@@ -476,12 +482,15 @@ def _refuse_in_rounds(
             pl.col("phone").alias("to_phone"), pl.lit(None, pl.String).alias("contact_id"),
             pl.col("channel").replace_strict(PLANNED_OUTCOME, default="sent").alias("outcome"),
         )  # fmt: skip
+        zoned = ["day_zone"] if several else []
         mine = pl.concat(
-            [planned, allowed.select("day_zone", pl.col("day").alias("a_day"))], how="horizontal"
+            [planned, allowed.select(*zoned, pl.col("day").alias("a_day"))], how="horizontal"
         )
         parts = [so_far, mine.with_columns(pl.lit(False).alias("shared"))]
-        if pooled:
-            parts.append(_dialled_by_others(planned, asked))
+        if pooled.height:  # a planned call to a shared number counts for the others too
+            mask = allowed.get_column("party").is_not_null()
+            theirs = _dialled_by_others(planned.filter(mask), pooled)
+            parts.append(theirs if several else theirs.drop("day_zone"))
         so_far = pl.concat(parts)
     return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
 
