@@ -446,8 +446,20 @@ def _refuse_in_rounds(
     present = requests.get_column("jurisdiction").unique().to_list()
     since = oldest - timedelta(days=lookback_days({j: packs[j] for j in present}) + 1)
     recent = people.attempts.filter(pl.col("at") >= since)
-    # The dial cap counts one local day: other borrowers' calls of the last two will do.
-    today = recent.filter(pl.col("at") >= oldest - timedelta(days=2))
+    # The dial cap counts one local day on its channels: other borrowers' attempts of the
+    # last two days on those will do (none for packs without a dial cap).
+    dialled = sorted(
+        {
+            c
+            for j in present
+            for r in packs[j].rules
+            if r.kind == "dials_per_number_per_day"
+            for c in r.counted_channels
+        }
+    )
+    today = recent.filter(
+        (pl.col("at") >= oldest - timedelta(days=2)) & pl.col("channel").is_in(dialled)
+    )  # fmt: skip
     so_far = pl.concat([
         with_local_days(recent, asked.drop("phone")).with_columns(pl.lit(False).alias("shared")),
         _dialled_by_others(today, asked),
@@ -529,24 +541,27 @@ def _in_rounds(contacts: pl.DataFrame) -> pl.DataFrame:
         heads = rows.filter((pl.col("contact") != pl.col("contact").shift(1)).fill_null(True))
     starts = (pl.col("borrower_id") != pl.col("borrower_id").shift(1)).fill_null(True)
     owners = heads.filter(starts).select("borrower_id", "phone")
-    sharing = owners.filter(pl.col("phone").is_duplicated()).get_column("borrower_id")
-    if sharing.len() == 0:
-        placed = _placed(heads.select("contact", pl.col("borrower_id").alias("key")))
-        if not several:
-            return rows.with_columns(
-                *placed.drop("contact").get_columns(), pl.lit(None, pl.String).alias("party")
-            )
-        return rows.join(placed.with_columns(pl.lit(None, pl.String).alias("party")),
-                         on="contact", how="left", maintain_order="left")  # fmt: skip
-    pooled = pl.col("borrower_id").is_in(sharing.implode())
-    alone = _placed(heads.filter(~pooled).select("contact", pl.col("borrower_id").alias("key")))
-    shared = (
-        heads.filter(pooled)
-        .sort("phone", "contact")
-        .select("contact", pl.col("phone").alias("key"))
-    )
-    together = _placed(shared).with_columns(shared.get_column("key").alias("party"))
-    placed = pl.concat([alone.with_columns(pl.lit(None, pl.String).alias("party")), together])
+    # By the number's hash (half the time of its text): a collision only makes a borrower a
+    # party of their own number, decided as one alone would be.
+    sharing = owners.filter(pl.col("phone").hash().is_duplicated()).get_column("borrower_id")
+    placed = _placed(heads.select("contact", pl.col("borrower_id").alias("key")))
+    party = pl.repeat(None, heads.height, dtype=pl.String, eager=True).alias("party")
+    if sharing.len():
+        # The few contacts of borrowers who share a number, placed by number, then put back.
+        pooled = heads.with_row_index("place").filter(
+            pl.col("borrower_id").is_in(sharing.implode())
+        )
+        pooled = pooled.sort("phone", "contact")
+        again = _placed(pooled.select("contact", pl.col("phone").alias("key")))
+        place = pooled.get_column("place")
+        placed = placed.with_columns(
+            placed.get_column(name).scatter(place, again.get_column(name))
+            for name in ("round", "more")
+        )
+        party = party.scatter(place, pooled.get_column("phone"))
+    placed = placed.with_columns(party)
+    if not several:
+        return rows.with_columns(*placed.drop("contact").get_columns())
     return rows.join(placed, on="contact", how="left", maintain_order="left")
 
 
