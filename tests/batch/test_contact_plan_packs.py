@@ -226,3 +226,33 @@ def test_a_reach_without_the_pack_of_the_loan_is_refused() -> None:
             {ladder.label: j for j, ladder in LADDERS.items()},
             People.of_frames(FrameReach(reach)), {}, DAY,
         )  # fmt: skip
+
+
+def test_two_borrowers_on_one_number_get_one_call_between_them_at_the_cap() -> None:
+    """Five calls to the number today, four for B0 and one for B1: of their two calls due,
+    the first is the number's sixth and the second is refused (CONTRACT.md: the dial cap
+    counts every call attempt to that phone number)."""
+    number = "+8613812345678"
+    calls = [ContactAttempt(local(DAY, f"09:0{k}"), "call", number, None, "no_answer")
+             for k in range(5)]  # fmt: skip
+    files = {
+        "B0": ContactFile("B0", number, None, frozenset({"cn-cash"}), {}, tuple(calls[:4])),
+        "B1": ContactFile("B1", number, None, frozenset({"cn-cash"}), {}, tuple(calls[4:])),
+    }
+    loans = pl.DataFrame([("L0", "B0", "cn-cash"), ("L1", "B1", "cn-cash")],
+                         schema=["loan_id", "borrower_id", "product"], orient="row")  # fmt: skip
+    candidates = pl.DataFrame(
+        [(loan, b, "early", LADDERS["cn"].label, "x=champion", "call", "t")
+         for loan, b in (("L0", "B0"), ("L1", "B1"))],
+        schema=CANDIDATE_COLUMNS, orient="row",
+    )  # fmt: skip
+    plan, blocked = plan_actions(
+        candidates, {ladder.label: ladder for ladder in LADDERS.values()}, PACKS,
+        {ladder.label: j for j, ladder in LADDERS.items()}, _people(files, loans), {}, DAY,
+    )  # fmt: skip
+    assert plan.get_column("loan_id").to_list() == ["L0"]
+    assert blocked.select("loan_id", "rule").rows() == [
+        ("L1", "cn.dial_attempts_per_number_per_day")
+    ]
+    # B0's four and the call planned for B0.
+    assert "(5 for other borrowers of the number)" in blocked.item(0, "detail")
