@@ -256,3 +256,32 @@ def test_two_borrowers_on_one_number_get_one_call_between_them_at_the_cap() -> N
     ]
     # B0's four and the call planned for B0.
     assert "(5 for other borrowers of the number)" in blocked.item(0, "detail")
+
+
+def test_a_call_planned_for_a_borrower_under_three_packs_counts_once_for_the_other() -> None:
+    """B0's number has no zone: each of B0's packs counts days in its own zone, yet B0's one
+    call is one dial for B1, who shares the number (found by the property test above)."""
+    number = "+447700900123"
+    calls = tuple(ContactAttempt(datetime(2026, 3, 2, 1, k, tzinfo=UTC), "call", number, None,
+                                 "no_answer") for k in range(4))  # fmt: skip
+    everywhere = frozenset({"cn-cash", "uk-installment", "us-installment"})
+    files = {
+        "B0": ContactFile("B0", number, None, everywhere, {}),
+        "B1": ContactFile("B1", number, None, frozenset({"cn-cash"}), {}, calls),
+    }
+    loans = pl.DataFrame(
+        [("L0", "B0", "cn-cash"), ("L0u", "B0", "uk-installment"),
+         ("L0s", "B0", "us-installment"), ("L1", "B1", "cn-cash")],
+        schema=["loan_id", "borrower_id", "product"], orient="row",
+    )  # fmt: skip
+    candidates = pl.DataFrame(
+        [(loan, b, "early", LADDERS["cn"].label, "x=champion", "call", "t")
+         for loan, b in (("L0", "B0"), ("L1", "B1"))],
+        schema=CANDIDATE_COLUMNS, orient="row",
+    )  # fmt: skip
+    plan, blocked = plan_actions(
+        candidates, {ladder.label: ladder for ladder in LADDERS.values()}, PACKS,
+        {ladder.label: j for j, ladder in LADDERS.items()}, _people(files, loans), {}, DAY,
+    )  # fmt: skip
+    assert blocked.height == 0, blocked.rows()
+    assert plan.get_column("loan_id").to_list() == ["L0", "L1"]  # B1's: the number's sixth

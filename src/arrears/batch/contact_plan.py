@@ -500,8 +500,10 @@ def _refuse_in_rounds(
         )
         parts = [so_far, mine.with_columns(pl.lit(False).alias("shared"))]
         if pooled.height:  # a planned call to a shared number counts for the others too
-            mask = allowed.get_column("party").is_not_null()
-            theirs = _dialled_by_others(planned.filter(mask), pooled)
+            # Once per call (`allowed` has a row per day zone of its borrower's packs).
+            calls = pl.concat([planned, allowed.select("contact", "party")], how="horizontal")
+            calls = calls.filter(pl.col("party").is_not_null()).unique("contact")
+            theirs = _dialled_by_others(calls.drop("contact", "party"), pooled)
             parts.append(theirs if several else theirs.drop("day_zone"))
         so_far = pl.concat(parts)
     return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
