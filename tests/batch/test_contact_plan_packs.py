@@ -228,6 +228,21 @@ def test_a_reach_without_the_pack_of_the_loan_is_refused() -> None:
         )  # fmt: skip
 
 
+def _calls_on_cn_loans(
+    files: dict[str, ContactFile], loans: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The plan of a call due on L0 (B0's) and on L1 (B1's), both cn loans."""
+    candidates = pl.DataFrame(
+        [(loan, b, "early", LADDERS["cn"].label, "x=champion", "call", "t")
+         for loan, b in (("L0", "B0"), ("L1", "B1"))],
+        schema=CANDIDATE_COLUMNS, orient="row",
+    )  # fmt: skip
+    return plan_actions(
+        candidates, {ladder.label: ladder for ladder in LADDERS.values()}, PACKS,
+        {ladder.label: j for j, ladder in LADDERS.items()}, _people(files, loans), {}, DAY,
+    )  # fmt: skip
+
+
 def test_two_borrowers_on_one_number_get_one_call_between_them_at_the_cap() -> None:
     """Five calls to the number today, four for B0 and one for B1: of their two calls due,
     the first is the number's sixth and the second is refused (CONTRACT.md: the dial cap
@@ -241,15 +256,7 @@ def test_two_borrowers_on_one_number_get_one_call_between_them_at_the_cap() -> N
     }
     loans = pl.DataFrame([("L0", "B0", "cn-cash"), ("L1", "B1", "cn-cash")],
                          schema=["loan_id", "borrower_id", "product"], orient="row")  # fmt: skip
-    candidates = pl.DataFrame(
-        [(loan, b, "early", LADDERS["cn"].label, "x=champion", "call", "t")
-         for loan, b in (("L0", "B0"), ("L1", "B1"))],
-        schema=CANDIDATE_COLUMNS, orient="row",
-    )  # fmt: skip
-    plan, blocked = plan_actions(
-        candidates, {ladder.label: ladder for ladder in LADDERS.values()}, PACKS,
-        {ladder.label: j for j, ladder in LADDERS.items()}, _people(files, loans), {}, DAY,
-    )  # fmt: skip
+    plan, blocked = _calls_on_cn_loans(files, loans)
     assert plan.get_column("loan_id").to_list() == ["L0"]
     assert blocked.select("loan_id", "rule").rows() == [
         ("L1", "cn.dial_attempts_per_number_per_day")
@@ -274,14 +281,6 @@ def test_a_call_planned_for_a_borrower_under_three_packs_counts_once_for_the_oth
          ("L0s", "B0", "us-installment"), ("L1", "B1", "cn-cash")],
         schema=["loan_id", "borrower_id", "product"], orient="row",
     )  # fmt: skip
-    candidates = pl.DataFrame(
-        [(loan, b, "early", LADDERS["cn"].label, "x=champion", "call", "t")
-         for loan, b in (("L0", "B0"), ("L1", "B1"))],
-        schema=CANDIDATE_COLUMNS, orient="row",
-    )  # fmt: skip
-    plan, blocked = plan_actions(
-        candidates, {ladder.label: ladder for ladder in LADDERS.values()}, PACKS,
-        {ladder.label: j for j, ladder in LADDERS.items()}, _people(files, loans), {}, DAY,
-    )  # fmt: skip
+    plan, blocked = _calls_on_cn_loans(files, loans)
     assert blocked.height == 0, blocked.rows()
     assert plan.get_column("loan_id").to_list() == ["L0", "L1"]  # B1's: the number's sixth
