@@ -8,7 +8,7 @@ import polars as pl
 
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.batch.contact_checks import ATTEMPT_SCHEMA, HOLD_SCHEMA, OPT_OUT_SCHEMA
-from arrears.batch.contact_plan import REACH_SCHEMA, FrameReach, People
+from arrears.batch.plan_people import REACH_SCHEMA, FrameReach, People
 from arrears.domain.compliance import RulePack, decide_contact
 from arrears.domain.contact import (
     ContactAttempt,

@@ -8,13 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.adapters.strategy_file import load_ladder
-from arrears.batch.contact_plan import (
-    CHANNEL_OF,
-    KnownHistory,
-    People,
-    due_candidates,
-    plan_actions,
-)
+from arrears.batch.contact_plan import CHANNEL_OF, plan_actions
+from arrears.batch.due_treatments import due_candidates
+from arrears.batch.plan_people import KnownHistory, People
 from arrears.domain.compliance import decide_contact
 from arrears.domain.contact import ContactAttempt, ContactFacts, ContactRequest, Hold, OptOut
 from arrears.domain.escalation import ActionRecord

@@ -24,7 +24,8 @@ from arrears.adapters.people_index import PhoneReach
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.adapters.strategy_file import load_ladder
 from arrears.batch.contact_checks import ATTEMPT_SCHEMA, HOLD_SCHEMA, OPT_OUT_SCHEMA
-from arrears.batch.contact_plan import CHANNEL_OF, REACH_SCHEMA, FrameReach, People, plan_actions
+from arrears.batch.contact_plan import CHANNEL_OF, plan_actions
+from arrears.batch.plan_people import REACH_SCHEMA, FrameReach, People
 from arrears.bootstrap import build_app
 from arrears.domain.compliance import lawful_window
 from arrears.domain.contact import ContactAttempt, ContactRequest, Hold, OptOut

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.adapters.strategy_file import load_ladder
-from arrears.batch.contact_plan import KnownHistory, due_candidates
+from arrears.batch.due_treatments import due_candidates
+from arrears.batch.plan_people import KnownHistory
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
 from arrears.batch.stages import CASE_SCHEMA, stage_expr, transition
 from arrears.domain.delinquency import bucket_for

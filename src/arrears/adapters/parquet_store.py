@@ -87,7 +87,6 @@ from arrears.adapters.paid_ids import (
 from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA, Book
-from arrears.batch.contact_plan import People
 from arrears.batch.ledger_arrays import day_numbers, loan_positions
 from arrears.batch.pipeline import (
     AGEING,
@@ -97,6 +96,7 @@ from arrears.batch.pipeline import (
     RunContext,
     RunFrames,
 )
+from arrears.batch.plan_people import People
 from arrears.batch.run import RunRefused
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms

@@ -13,7 +13,7 @@ import polars as pl
 from arrears.adapters.loan_table import positions
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.batch.contact_checks import ZONE_SEPARATOR
-from arrears.batch.contact_plan import REACH_SCHEMA, People
+from arrears.batch.plan_people import REACH_SCHEMA, People
 from arrears.domain.escalation import ActionRecord
 
 # Contact outcomes that the escalation guards read as a call's outcome.

@@ -7,9 +7,9 @@ import polars as pl
 from arrears.adapters.book_folder import part_files
 from arrears.adapters.book_tables import OUTPUTS, typed
 from arrears.batch.book import INSTALMENT_SCHEMA, LOAN_SCHEMA, PAYMENT_SCHEMA, Book
-from arrears.batch.contact_plan import REACH_SCHEMA, FrameReach, People
 from arrears.batch.ledger import Postings
 from arrears.batch.pipeline import RunFrames
+from arrears.batch.plan_people import REACH_SCHEMA, FrameReach, People
 
 AMOUNTS = ("interest", "penalty", "fees")
 TOTALS = pl.Schema(

@@ -16,16 +16,10 @@ import polars as pl
 from arrears.batch.advance import advance
 from arrears.batch.ageing import SUMMARY_ONLY, states_from_summaries, summarise_loans
 from arrears.batch.book import PAYMENT_SCHEMA, Book
-from arrears.batch.contact_plan import (
-    BLOCKED_SCHEMA,
-    PLAN_SCHEMA,
-    ActionHistory,
-    KnownHistory,
-    People,
-    due_candidates,
-    plan_actions,
-)
+from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA, plan_actions
+from arrears.batch.due_treatments import due_candidates
 from arrears.batch.ledger import Postings
+from arrears.batch.plan_people import ActionHistory, KnownHistory, People
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
 from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition, watch
 from arrears.domain.ladder import Ladder

@@ -1,0 +1,119 @@
+"""Which treatments of the ladders fall due today for each case (the plan's candidates)."""
+
+from collections.abc import Mapping
+from datetime import date
+
+import polars as pl
+
+from arrears.batch.plan_people import ActionHistory, KnownHistory
+from arrears.domain.escalation import done_since
+from arrears.domain.ladder import Ladder
+
+
+def treatment_table(ladders: Mapping[str, Ladder]) -> pl.DataFrame:
+    """Every treatment of every ladder as a row (ladder label, stage, day, repeat, arms)."""
+    rows = [
+        (ladder.label, stage.name, t.day, t.every, t.until,
+         sorted(t.arms) if t.arms is not None else None, t.action, t.template, t.until_done,
+         t.when_done)
+        for ladder in {ladder.label: ladder for ladder in ladders.values()}.values()
+        for stage in ladder.stages
+        for t in stage.treatments
+    ]  # fmt: skip
+    schema = pl.Schema(
+        [("ladder", pl.String), ("stage", pl.String), ("t_day", pl.Int64), ("every", pl.Int64),
+         ("until", pl.Int64), ("arms", pl.List(pl.String)), ("action", pl.String),
+         ("template", pl.String), ("until_done", pl.Boolean), ("when_done", pl.String)]
+    )  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def due_candidates(
+    cases: pl.DataFrame,
+    ladders: Mapping[str, Ladder],
+    as_of: date,
+    history: ActionHistory | None = None,
+) -> pl.DataFrame:
+    """Treatments falling due today for each case (by the day of its stage and its arms).
+
+    The vector form of due_treatments: on its day, or every N days after it until `until`,
+    for the arms it names (none named: every arm); an `until_done` one not once its action is
+    on record as done since the case entered its stage, a `when_done` one only once its
+    prerequisite is on record as done (`history`, asked only for those).
+    """
+    keys = ["ladder", "stage", "arm"]
+    table = treatment_table(ladders)
+    # Only cases in a stage with treatments can have one due: the rest (most of a book, in
+    # no stage or one without treatments) are dropped by stage name before the join, which
+    # carries the case's row number rather than its strings (gathered for the due ones only).
+    named = sorted(table.get_column("stage").unique().to_list())
+    staged = (
+        cases.lazy()
+        .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("case"), *keys, "entered_on")
+        .filter(pl.col("stage").is_in(named))
+        .with_columns(
+            pl.col(keys).cast(pl.Categorical()),
+            (pl.lit(as_of) - pl.col("entered_on")).dt.total_days().alias("day"),
+        )
+        .collect()
+    )
+    # Each treatment with the days in its stage (of those the cases are on) it falls due on:
+    # the cases then join their due treatments only, not every treatment of their stage.
+    rules = _rules_by_arm(table, staged.get_column("arm").unique())
+    since = pl.col("day") - pl.col("t_day")
+    repeats = pl.col("every").is_not_null() & (since > 0) & (since % pl.col("every") == 0)
+    within = pl.col("until").is_null() | (pl.col("day") <= pl.col("until"))
+    dated = rules.join(staged.select(pl.col("day").unique()), how="cross").filter(
+        (since == 0) | (repeats & within)
+    )
+    hits = staged.join(
+        dated.select("rule", pl.col(keys).cast(pl.Categorical()), "day"),
+        on=[*keys, "day"], how="inner", nulls_equal=True,
+    )  # fmt: skip
+    # One chunk first: gathering rows in join order from a column in many is several times
+    # slower than copying it.
+    names = cases.select("loan_id", "borrower_id").rechunk()
+    due = pl.concat(
+        [
+            names.select(pl.all().gather(hits.get_column("case"))),
+            rules.select(
+                pl.col(*keys, "action", "template", "until_done", "when_done").gather(
+                    hits.get_column("rule")
+                )
+            ),
+            hits.select("entered_on"),
+        ],
+        how="horizontal",
+    )
+    due = _not_done_yet(due, history or KnownHistory({}))
+    return due.select("loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template")
+
+
+def _rules_by_arm(table: pl.DataFrame, arms: pl.Series) -> pl.DataFrame:
+    """The treatments (`table`) with each case arm (`arms`, the cases' distinct ones) they are
+    for, numbered `rule`: an arm is matched once here, not once per case."""
+    case_arms = pl.col("arm").str.split(";").list.eval(pl.element().str.split("=").list.last())
+    arms_match = pl.col("arms").is_null() | (
+        pl.col("arms").list.set_intersection(case_arms).list.len() > 0
+    )
+    crossed = table.join(pl.DataFrame({"arm": arms.cast(pl.String)}), how="cross")
+    return crossed.filter(arms_match).with_row_index("rule")
+
+
+def _not_done_yet(due: pl.DataFrame, history: ActionHistory) -> pl.DataFrame:
+    """`due` without the treatments the loan's record rules out: an until_done one whose action
+    is on record as done since the case entered its stage, a when_done one whose prerequisite
+    is not on record as done (escalation.done_since)."""
+    conditional = pl.col("until_done") | pl.col("when_done").is_not_null()
+    asked = due.filter(conditional)
+    if asked.height == 0:
+        return due
+    records = history.of(asked.get_column("loan_id").unique().sort().to_list())
+    keep = [
+        not (until_done and action in done_since(records.get(loan_id, ()), entered_on))
+        and (when is None or when in done_since(records.get(loan_id, ()), date.min))
+        for loan_id, action, entered_on, until_done, when in asked.select(
+            "loan_id", "action", "entered_on", "until_done", "when_done"
+        ).iter_rows()
+    ]
+    return pl.concat([due.filter(~conditional), asked.filter(pl.Series(keep, dtype=pl.Boolean))])
