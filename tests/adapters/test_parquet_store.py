@@ -6,13 +6,14 @@ from copy import copy
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from arrears.adapters import book_folder, parquet_store
+from arrears.adapters import book_folder, early_write, parquet_store
 from arrears.adapters.book_tables import OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
@@ -72,7 +73,7 @@ def test_a_run_killed_while_writing_leaves_the_previous_run(
         written.append(name)
         book_folder.write_table(folder, name, frame, **options)
 
-    monkeypatch.setattr(parquet_store, "write_table", dies_after_three)
+    monkeypatch.setattr(early_write, "write_table", dies_after_three)
     with pytest.raises(KeyboardInterrupt):
         run(book, AS_OF)
     assert (book.folder.state / "runs.json").read_text(encoding="utf-8") == before
@@ -313,7 +314,7 @@ def test_the_loan_table_is_written_once_and_beside_the_plan(
     threads: list[str] = []
     events: list[str] = []
     write, plan = book._write_table, contact_plan.plan_actions
-    begin = parquet_store._EarlyWrite.begin_table
+    begin = early_write.EarlyWrite.begin_table
 
     def recorded(frames: RunFrames) -> tuple[bool, dict[str, set[str]]]:
         threads.append(threading.current_thread().name)
@@ -328,7 +329,7 @@ def test_the_loan_table_is_written_once_and_beside_the_plan(
         return plan(*args)
 
     monkeypatch.setattr(book, "_write_table", recorded)
-    monkeypatch.setattr(parquet_store._EarlyWrite, "begin_table", begun)
+    monkeypatch.setattr(early_write.EarlyWrite, "begin_table", begun)
     monkeypatch.setattr(pipeline, "plan_actions", planned)
     frames = begun_and_marked(book, context(AS_OF))
     book.save(frames, AS_OF, summarise(frames, AS_OF, YESTERDAY), AT)
@@ -414,9 +415,17 @@ def test_a_run_tells_its_store_the_frames_after_every_step(
     assert [on for _, _, on in told] == [YESTERDAY] * 3 + [AS_OF] * 2
 
 
-@pytest.mark.parametrize("writer", ["write_segment", "ledger_outputs", "write_loan_table"])
+@pytest.mark.parametrize(
+    ("module", "writer"),
+    [(early_write, "write_segment"), (early_write, "ledger_outputs"),
+     (parquet_store, "write_loan_table")],
+)  # fmt: skip
 def test_a_failed_early_write_reaches_the_run_and_leaves_nothing(
-    book: ParquetEngineStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
+    book: ParquetEngineStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    module: ModuleType,
+    writer: str,
 ) -> None:
     # The lines, the ledger's outputs and the loan table are written on a thread of their
     # own, beside the later steps: a failure there is the run's.
@@ -425,7 +434,7 @@ def test_a_failed_early_write_reaches_the_run_and_leaves_nothing(
     def disk_full(*args: Any) -> None:
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(parquet_store, writer, disk_full)
+    monkeypatch.setattr(module, writer, disk_full)
     with pytest.raises(OSError, match="no space left"):
         run(book, AS_OF)
     assert (book.folder.state / "runs.json").read_text(encoding="utf-8") == before

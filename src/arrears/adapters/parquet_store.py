@@ -11,10 +11,8 @@ whole book instead and write a new base (book_tables.assemble, as Spark does per
 
 import hashlib
 import json
-import secrets
-import shutil
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -31,19 +29,15 @@ from arrears.adapters.book_folder import (
     RunRecord,
     listed,
     part_files,
-    write_table,
 )
 from arrears.adapters.book_inputs import check_borrowers, distinct_payments
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
     HISTORY_DAYS,
     INPUTS,
-    ORDER,
-    OUTPUTS,
     REQUIRED_INPUTS,
     assemble,
     judged_promises,
-    ledger_outputs,
     step_outputs,
     typed,
     with_pack_zones,
@@ -56,17 +50,8 @@ from arrears.adapters.book_views import (
     read_table,
 )
 from arrears.adapters.compliance_pack import contact_packs
-from arrears.adapters.line_segments import (
-    place_segment,
-    settled_on,
-    tail_totals,
-    write_segment,
-    write_settled,
-)
+from arrears.adapters.early_write import EarlyWrite, worked_summaries, write_tables
 from arrears.adapters.loan_table import (
-    CASE,
-    DYNAMIC,
-    SCHEMA,
     STATIC,
     ChainTable,
     Positions,
@@ -74,6 +59,13 @@ from arrears.adapters.loan_table import (
     read_chain,
     scatter_rows,
     write_loan_table,
+)
+from arrears.adapters.night_rows import (
+    TAIL_NONE,
+    carry_outcomes,
+    delta_rows,
+    watermark,
+    whole_table,
 )
 from arrears.adapters.paid_ids import (
     PAID_FULL,
@@ -86,8 +78,7 @@ from arrears.adapters.paid_ids import (
 )
 from arrears.adapters.people_index import LoanHistory, PhoneReach
 from arrears.adapters.zone_cache import add_zones, read_zones
-from arrears.batch.book import TAIL_SCHEMA, Book
-from arrears.batch.ledger_arrays import day_numbers, loan_positions
+from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.pipeline import (
     AGEING,
     STAGES,
@@ -101,7 +92,6 @@ from arrears.batch.run import RunRefused
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 
-_NEVER = int(np.iinfo(np.int32).max)  # no such day (a loan that never wakes by itself)
 # What a night reads of its worked loans' rows: book_night's, then save's (payments applied
 # and where their lines are), and a rebuilt loan's terms.
 PICKED = (*book_night.WORKED, "payments_seen", "payments_sum", "lines_since", *STATIC)
@@ -159,97 +149,12 @@ class _Night:
     # The payment ids read before tonight and in its new parts (None: a whole-book night,
     # whose payments, any day, are fingerprinted as save writes them).
     ids: NightIds | None
-    early: "_EarlyWrite | None" = None  # the lines and ledger outputs, once begun
+    early: "EarlyWrite | None" = None  # the lines and ledger outputs, once begun
 
     @property
     def writes_base(self) -> bool:
         """Whether tonight writes a base (a whole loan table), not a delta."""
         return self.table is None or len(self.chain) >= CHAIN_LIMIT
-
-
-Spans = dict[str, np.ndarray]  # per worked loan: where its active lines now are
-Tails = dict[str, pl.Series]  # per worked loan: what its new tail adds up to
-
-
-@dataclass
-class _EarlyWrite:
-    """What is final before save, written into the run's folder on a thread of its own while
-    the later steps run, from the frames it was begun with: once the worked loans are aged,
-    their lines, then the ledger's outputs (postings, loans rebuilt); once they are staged,
-    the loan table's rows (which say where the lines are)."""
-
-    folder: Path
-    name: str  # the run's folder once committed (the lines' segment is named by it)
-    begun: tuple[object, ...]  # the frames' book, summaries, postings and loans rebuilt
-    pool: ThreadPoolExecutor
-    lines: "Future[tuple[Spans, Tails]]"
-    ledger: "Future[None]"
-    # The loan table, once the stages ran (then the rows are final), and its frames.
-    table: "Future[tuple[bool, dict[str, set[str]]]] | None" = None
-    table_begun: tuple[object, ...] = ()
-
-    @classmethod
-    def begin(cls, folder: Path, frames: RunFrames, as_of: date) -> "_EarlyWrite":
-        """Start writing the lines and ledger outputs of `frames` (aged: summaries known)."""
-        assert frames.summaries is not None, "the ageing step ran"
-        pool = ThreadPoolExecutor(max_workers=1)
-        lines = pool.submit(_write_lines, folder, frames.book, frames.summaries, as_of)
-        ledger = pool.submit(lambda: _write_tables(folder, ledger_outputs(frames)))
-        name = f"run-{as_of}-{secrets.token_hex(4)}"
-        return cls(folder, name, _written_from(frames), pool, lines, ledger)
-
-    def holds(self, frames: RunFrames) -> bool:
-        """Whether these are the lines and postings of `frames` (no step after ageing
-        replaced them)."""
-        return _same(_written_from(frames), self.begun)
-
-    def begin_table(
-        self, frames: RunFrames, write: Callable[[RunFrames], tuple[bool, dict[str, set[str]]]]
-    ) -> None:
-        """Queue the loan table's write of `frames` (staged) after the lines."""
-        self.table_begun = _table_from(frames)
-        self.table = self.pool.submit(write, frames)
-
-    def table_of(self, frames: RunFrames) -> "Future[tuple[bool, dict[str, set[str]]]] | None":
-        """The loan table's write begun for `frames`, if one was."""
-        return self.table if _same(_table_from(frames), self.table_begun) else None
-
-    def drop_table(self) -> None:
-        """Wait for a loan table begun, if any, and forget it (whether or not it failed)."""
-        if self.table is not None:
-            wait([self.table])
-        self.table = None
-
-    def lines_written(self) -> tuple[Spans, Tails]:
-        """Wait for the lines: where each loan's lines are, and what its new tail adds up to."""
-        return self.lines.result()
-
-    def finish(self) -> None:
-        """Wait for the ledger's outputs too."""
-        try:
-            self.ledger.result()
-        finally:
-            self.pool.shutdown()
-
-    def abandon(self) -> None:
-        """Wait for the writes, then drop their folder (a run that failed after they began)."""
-        self.pool.shutdown(wait=True)
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _written_from(frames: RunFrames) -> tuple[object, ...]:
-    """The frames an early write is made from (the ledger's and the ageing's)."""
-    return frames.book, frames.summaries, frames.postings, frames.replay
-
-
-def _same(these: tuple[object, ...], those: tuple[object, ...]) -> bool:
-    """Whether two tuples of frames hold the very same objects (none replaced)."""
-    return len(these) == len(those) and all(a is b for a, b in zip(these, those, strict=True))
-
-
-def _table_from(frames: RunFrames) -> tuple[object, ...]:
-    """The frames the loan table's rows are made from."""
-    return (*_written_from(frames), frames.cases, frames.applied, frames.applied_loans)
 
 
 class ParquetEngineStore:
@@ -510,7 +415,7 @@ class ParquetEngineStore:
         if night is None:
             return
         if step == AGEING and night.early is None:
-            night.early = _EarlyWrite.begin(self.folder.begin(night.as_of), frames, night.as_of)
+            night.early = EarlyWrite.begin(self.folder.begin(night.as_of), frames, night.as_of)
         elif step == STAGES and night.early is not None and night.early.table is None:
             night.early.begin_table(frames, self._write_table)
 
@@ -528,7 +433,7 @@ class ParquetEngineStore:
         if early is None or not early.holds(frames):
             if early is not None:
                 early.abandon()
-            early = night.early = _EarlyWrite.begin(self.folder.begin(as_of), frames, as_of)
+            early = night.early = EarlyWrite.begin(self.folder.begin(as_of), frames, as_of)
         folder, name = early.folder, early.name
         with ThreadPoolExecutor(max_workers=1) as pool:
             outputs_written = pool.submit(self._write_outputs, folder, frames, as_of)
@@ -556,17 +461,17 @@ class ParquetEngineStore:
         assert night.early is not None, "the lines were begun"
         assert frames.summaries is not None, "the pipeline ran"
         folder, name = night.early.folder, night.early.name
-        mine = _worked_summaries(frames.summaries, frames.book.loans)
+        mine = worked_summaries(frames.summaries, frames.book.loans)
         spans, tails = night.early.lines_written()
         rows = self._worked_rows(frames, mine, night, spans, tails, name, night.as_of)
         base = night.writes_base
         if night.table is None:
-            table = _whole_table(rows, frames)
+            table = whole_table(rows, frames)
             segments = pl.concat([table.get_column("segment"),
                                   table.get_column("tail_segment")])  # fmt: skip
             write_loan_table(folder, table)
         else:
-            delta = _delta(night.at, rows, frames.cases)
+            delta = delta_rows(night.at, rows, frames.cases)
             segments = (
                 night.table.frame.get_column("segment")
                 .clone()
@@ -586,15 +491,15 @@ class ParquetEngineStore:
 
     def _write_outputs(self, folder: Path, frames: RunFrames, as_of: date) -> None:
         """Write the output tables of the steps after the ledger (promises, plan, blocked):
-        the ledger's are written early (_EarlyWrite); plan outcomes already recorded on a
+        the ledger's are written early (EarlyWrite); plan outcomes already recorded on a
         re-run are kept."""
         written = step_outputs(frames)
         replaced = [r for r in self.folder.runs() if r.as_of == as_of]
         if replaced:
-            written["plan"] = _carry_outcomes(
+            written["plan"] = carry_outcomes(
                 written["plan"], read_table(self.folder, replaced[0], "plan")
             )
-        _write_tables(folder, written)
+        write_tables(folder, written)
         self._write_paid(folder)
 
     def _write_paid(self, folder: Path) -> None:
@@ -633,7 +538,7 @@ class ParquetEngineStore:
         rows = self._lines_of(rows, spans, tails, night, fresh, name, as_of)
         if night.table is None:
             assert night.payments is not None
-            return rows.join(_watermark(night.payments, worked), on="loan_id", how="left",
+            return rows.join(watermark(night.payments, worked), on="loan_id", how="left",
                              maintain_order="left")  # fmt: skip
         seen = night.table.rows(night.at, ["payments_seen", "payments_sum"])
         # Each payment applied tonight is a worked loan's (its row known from the load, else
@@ -777,32 +682,6 @@ def _refuse_bad_payments(payments: pl.DataFrame, paid_at: Positions) -> None:
         raise BookFolderError(f"input payments: payments of no amount above zero (in fen): {shown}")
 
 
-def _write_lines(
-    folder: Path, book: Book, summaries: pl.DataFrame, as_of: date
-) -> tuple[Spans, Tails]:
-    """Write the worked loans' lines (`book`'s, aged: `summaries`) into a run's folder: the
-    active ones as tonight's segment, the settled ones apart; where each loan's lines are
-    and what its new tail adds up to."""
-    lines = book.instalments
-    # Known once the ledger advanced the book; looked up when there was nothing to run.
-    li = loan_positions(book.loans, lines, book.line_loans)
-    settled = lines.select(settled_on(as_of)).to_series()
-    mine = _worked_summaries(summaries, book.loans)
-    active = np.flatnonzero(~settled.to_numpy())
-    wake = day_numbers(mine.get_column("wake_on"), _NEVER)
-    resting = (mine.get_column("daily_penalty") > 0).to_numpy()
-    placed, placed_li, spans = place_segment(lines, active, li[active], wake, resting, as_of)
-    write_segment(folder, placed)
-    write_settled(folder, lines.filter(settled))
-    return spans, tail_totals(placed, placed_li, mine.height, as_of)
-
-
-def _write_tables(folder: Path, tables: Mapping[str, pl.DataFrame]) -> None:
-    """Write output tables into a run's folder (the plan with statistics: read by key)."""
-    for name, frame in tables.items():
-        write_table(folder, name, frame, statistics=name == "plan")
-
-
 def _people_of(
     asked: "Future[tuple[People, LoanHistory, PhoneReach]]",
 ) -> Callable[[], tuple[People, LoanHistory]]:
@@ -816,91 +695,9 @@ def _people_of(
     return read
 
 
-def _worked_summaries(summaries: pl.DataFrame, worked: pl.DataFrame) -> pl.DataFrame:
-    """The summaries of the loans worked tonight (the pipeline's summaries are theirs)."""
-    if not summaries.get_column("loan_id").equals(worked.get_column("loan_id")):
-        raise ValueError("tonight's summaries are not the worked loans'")
-    return summaries
-
-
-TAIL_NONE = {
-    "tail_principal": pl.lit(0, pl.Int64), "tail_penalty": pl.lit(0, pl.Int64),
-    "tail_open": pl.lit(False), "tail_next_due": pl.lit(None, pl.Date),
-    "tail_first_due": pl.lit(None, pl.Date),
-}  # fmt: skip
-
-
 def _tables_read(chain: list[str], segments: pl.Series) -> dict[str, set[str]]:
     """The loan tables of a chain and the segments its loans' lines are in."""
     keep: dict[str, set[str]] = {folder: {"loans", PAID_FULL, PAID_NEW} for folder in chain}
     for segment in segments.drop_nulls().unique().to_list():
         keep.setdefault(str(segment), set()).add("instalment_states")
     return keep
-
-
-def _watermark(payments: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
-    """Per loan, the count and sum of its payments dated up to its state date."""
-    dated = payments.join(loans.select("loan_id", "state_date"), on="loan_id", how="inner")
-    upto = dated.filter(pl.col("paid_on") <= pl.col("state_date"))
-    seen = upto.group_by("loan_id").agg(
-        pl.len().cast(pl.Int64).alias("payments_seen"), pl.col("amount").sum().alias("payments_sum")
-    )
-    return (
-        loans.select("loan_id")
-        .join(seen, on="loan_id", how="left")
-        .with_columns(pl.col("payments_seen", "payments_sum").fill_null(0))
-    )
-
-
-def _whole_table(rows: pl.DataFrame, frames: RunFrames) -> pl.DataFrame:
-    """A base: every loan's row (every loan was worked), with its case."""
-    cases = _aligned_cases(frames.cases, rows.get_column("loan_id"))
-    return (
-        pl.concat([rows.drop(*CASE, strict=False), cases], how="horizontal")
-        .select(list(SCHEMA))
-        .cast(SCHEMA)
-    )
-
-
-def _delta(at: np.ndarray, rows: pl.DataFrame, cases: pl.DataFrame) -> pl.DataFrame:
-    """The rows tonight changed, with their positions: the worked loans' (`rows`, at `at`).
-    A resting loan's row stays as it was, its case too (pipeline.stages)."""
-    mine = _aligned_cases(cases, rows.get_column("loan_id"), at)
-    changed = pl.concat([rows.select(*(n for n in DYNAMIC if n not in CASE)), mine],
-                        how="horizontal")  # fmt: skip
-    return changed.select(pl.Series("at", at, pl.UInt32), *DYNAMIC).cast(DYNAMIC)
-
-
-def _aligned_cases(
-    cases: pl.DataFrame, ids: pl.Series, at: np.ndarray | None = None
-) -> pl.DataFrame:
-    """The case columns of every loan of `ids` (sorted), null for a loan without a case;
-    `at`: where `ids` are in the loan table (when every loan has a case, theirs are there)."""
-    names = list(CASE)
-    # Only the columns asked for are gathered (with the ids, to check them): the borrower ids
-    # too cost a bench night 15 ms.
-    mine = (
-        cases.select("loan_id", *names)[at]
-        if at is not None and cases.height > int(at.max(initial=-1))
-        else cases
-    )
-    if mine.get_column("loan_id").equals(ids):
-        return mine.select(pl.col(c).cast(CASE[c]) for c in names)
-    at = positions(cases.get_column("loan_id"), ids)
-    found = pl.Series(at >= 0)
-    picked = cases.select(names)[np.maximum(at, 0)]
-    return picked.select(
-        pl.when(found).then(pl.col(c)).otherwise(None).cast(CASE[c]).alias(c) for c in names
-    )
-
-
-def _carry_outcomes(plan: pl.DataFrame, replaced: pl.DataFrame) -> pl.DataFrame:
-    """A re-run plans nothing twice: actions already carried out keep their recorded outcome."""
-    done = replaced.filter(pl.col("status") != "planned")
-    if done.height == 0:
-        return plan
-    kept = done.select("action_key", pl.col("status").alias("s"), pl.col("outcome").alias("o"))
-    merged = plan.join(kept, on="action_key", how="left", maintain_order="left").with_columns(
-        pl.coalesce("s", "status").alias("status"), pl.coalesce("o", "outcome").alias("outcome")
-    )
-    return typed(merged, OUTPUTS["plan"]).sort(ORDER["plan"])
