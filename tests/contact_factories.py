@@ -62,8 +62,10 @@ def facts(
     holds: Iterable[Hold] = (),
     opt_outs: Iterable[OptOut] = (),
     contacts: Mapping[str, str] | None = None,
+    phone: str | None = CN_PHONE,
 ) -> ContactFacts:
-    """Facts of a borrower in `zones` (days counted in the first unless `day_zone`)."""
+    """Facts of a borrower whose number is `phone`, in `zones` (days counted in the first
+    unless `day_zone`)."""
     return ContactFacts(
         zones=zones,
         day_zone=day_zone or zones[0],
@@ -71,6 +73,7 @@ def facts(
         holds=tuple(holds),
         opt_outs=tuple(opt_outs),
         contacts=dict(contacts) if contacts is not None else {"C1": CN_CONTACT_PHONE},
+        phone=phone,
     )
 
 

@@ -89,7 +89,11 @@ def test_the_sixth_dial_to_a_number_is_allowed_the_seventh_is_not() -> None:
 def test_dials_to_another_number_are_not_counted() -> None:
     known = facts(calls(6, to=CN_OTHER_PHONE))
     assert decide(CN, MORNING, known).allowed
-    assert not decide(CN, MORNING, known, to=CN_OTHER_PHONE).allowed
+    # The other number's cap is reached (had the borrower no number on record, it would be
+    # taken as theirs: only that cap refuses it).
+    unknown = facts(calls(6, to=CN_OTHER_PHONE), phone=None)
+    decision = decide(CN, MORNING, unknown, to=CN_OTHER_PHONE)
+    assert blocked_by(decision) == {"cn.dial_attempts_per_number_per_day"}
 
 
 def test_days_are_the_borrowers_local_days_across_utc_midnight() -> None:
@@ -155,6 +159,28 @@ def test_a_contact_the_borrower_never_registered_is_blocked() -> None:
         "个人信息保护法》第六条、第二十三条"
         in reason(decision, "cn.registered_contacts_only").source
     )
+
+
+def test_a_number_nobody_gave_is_no_number_of_the_borrower() -> None:
+    # Neither the borrower's number on record nor a registered contact's: it may be a phone
+    # book's, so no pack lets it be dialled as the borrower's (PIPL Art. 6, 23).
+    decision = decide(CN, MORNING, facts(), to=CN_OTHER_PHONE)
+    assert blocked_by(decision) == {"cn.registered_contacts_only"}
+    detail = reason(decision, "cn.registered_contacts_only").detail
+    assert f"{CN_OTHER_PHONE} is neither the borrower's number on record ({CN_PHONE})" in detail
+    assert decide(CN, MORNING, facts(), to=CN_PHONE).allowed
+    # With no number on record for the borrower, the number dialled is taken as theirs.
+    assert decide(CN, MORNING, facts(phone=None), to=CN_OTHER_PHONE).allowed
+
+
+def test_calls_to_a_number_nobody_gave_do_not_open_the_way_to_contacts() -> None:
+    # Three failed calls to some other number are not the borrower's three failed attempts.
+    elsewhere = calls(3, "no_answer", to=CN_OTHER_PHONE)
+    decision = decide(CN, MORNING, facts(elsewhere), to=CN_CONTACT_PHONE, contact="C1")
+    assert blocked_by(decision) == {"cn.third_party"}
+    assert reason(decision, "cn.third_party").detail.endswith("last attempts: none")
+    theirs = calls(3, "no_answer")
+    assert decide(CN, MORNING, facts(theirs), to=CN_CONTACT_PHONE, contact="C1").allowed
 
 
 def test_a_registered_contact_on_another_number_is_blocked() -> None:

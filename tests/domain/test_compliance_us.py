@@ -32,8 +32,9 @@ def us_facts(
 ) -> ContactFacts:
     """Facts of a New York borrower with one registered contact."""
     return facts(
-        attempts or [], zones=(NEW_YORK,), contacts=CONTACTS, holds=holds, opt_outs=opt_outs
-    )
+        attempts or [], zones=(NEW_YORK,), contacts=CONTACTS, holds=holds, opt_outs=opt_outs,
+        phone=US_PHONE,
+    )  # fmt: skip
 
 
 def on_day(days_before: int, outcome: str = "no_answer", hhmm: str = "10:00") -> ContactAttempt:
@@ -51,7 +52,7 @@ def test_inconvenient_times_are_before_8_and_from_9_pm_local_time(hhmm: str, all
 
 
 def test_every_zone_of_the_number_must_allow_the_time() -> None:
-    both = facts(zones=(NEW_YORK, LOS_ANGELES), contacts=CONTACTS)
+    both = facts(zones=(NEW_YORK, LOS_ANGELES), contacts=CONTACTS, phone=US_PHONE)
     # 08:30 in New York is 05:30 in Los Angeles.
     decision = decide(US, local(DAY, "08:30", NEW_YORK), both, to=US_PHONE)
     assert blocked_by(decision) == {"us.inconvenient_time"}

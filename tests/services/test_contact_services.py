@@ -90,7 +90,9 @@ def test_a_call_without_a_number_dials_the_registered_one(app: App) -> None:
         assert stored.decision.allowed
     later = morning + timedelta(hours=1)
     assert broken(check(app, "B1", later)) == {"cn.dial_attempts_per_number_per_day"}
-    assert broken(check(app, "B1", later, to_phone="+86 137 1234 5678")) == set()
+    # Another number: B1's dials to theirs do not count for it, but it is no number B1 gave.
+    other = check(app, "B1", later, to_phone="+86 137 1234 5678")
+    assert broken(other) == {"cn.registered_contacts_only"}
 
 
 def test_a_number_that_is_not_one_is_an_input_error(app: App) -> None:
@@ -216,4 +218,30 @@ def test_a_number_given_with_to_counts_every_call_to_it(app: App) -> None:
     later = morning + timedelta(hours=1)
     assert broken(check(app, "B1", later)) == set()
     decision = check(app, "B1", later, to_phone="+8613612345678")
-    assert broken(decision) == {"cn.dial_attempts_per_number_per_day"}
+    # B5's number is none B1 gave; its dial cap counts B5's six calls all the same.
+    assert broken(decision) == {
+        "cn.dial_attempts_per_number_per_day", "cn.registered_contacts_only"
+    }  # fmt: skip
+
+
+def test_calls_to_a_number_nobody_gave_are_flagged_and_open_no_way_to_contacts(app: App) -> None:
+    morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
+    for minute in range(3):
+        stored = log(app, "B1", morning + timedelta(minutes=minute), "no_answer",
+                     to_phone="+8613700000088")  # fmt: skip
+        assert broken(stored.decision) == {"cn.registered_contacts_only"}
+    decision = check(app, "B1", morning + timedelta(hours=1), contact_id="C1")
+    assert broken(decision) == {"cn.third_party"}
+    for minute in range(3):
+        log(app, "B1", morning + timedelta(minutes=10 + minute), "no_answer")
+    assert broken(check(app, "B1", morning + timedelta(hours=1), contact_id="C1")) == set()
+
+
+def test_a_number_without_its_country_code_is_read_in_the_borrowers_country(app: App) -> None:
+    # B2's number is a New York one: a number written the American way is American.
+    at = datetime(2026, 3, 2, 16, tzinfo=UTC)
+    stored = log(app, "B2", at, "no_answer", to_phone="(212) 555-1234")
+    assert stored.attempt.to_phone == "+12125551234"
+    assert broken(stored.decision) == set()
+    stored = log(app, "B1", at, "no_answer", to_phone="138 1234 5678")
+    assert stored.attempt.to_phone == "+8613812345678"

@@ -13,10 +13,11 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 DEFAULT_REGION = "CN"
 
 
-def e164(raw: str) -> str:
-    """A valid phone number in E.164 (+8613812345678), or ValueError saying how to write it."""
+def e164(raw: str, region: str = DEFAULT_REGION) -> str:
+    """A valid phone number in E.164 (+8613812345678), or ValueError saying how to write it;
+    a number written without +country code is read as a number of `region` (ISO 3166)."""
     try:
-        number = phonenumbers.parse(raw, DEFAULT_REGION)
+        number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
@@ -96,9 +97,10 @@ def country_zone(phone: str) -> str | None:
 class PhonenumbersZones:
     """The `PhoneNumbers` port on Google's libphonenumber data (the `phonenumbers` package)."""
 
-    def normalise(self, raw: str) -> str:
-        """The number in E.164, or ValueError."""
-        return e164(raw)
+    def normalise(self, raw: str, like: str | None = None) -> str:
+        """The number in E.164, or ValueError; written without +country code, it is read as
+        a number of the country of `like` (a number in E.164), else as a Chinese one."""
+        return e164(raw, _region_of(like) or DEFAULT_REGION)
 
     def zones(
         self, phone: str | None, default_zone: str, recorded: str | None = None
@@ -112,3 +114,15 @@ class PhonenumbersZones:
             # number; a night's first contacts of a Chinese book: 7,400 numbers, 0.19 s).
             return (default_zone,)
         return (zones_for_number(phone) if phone else ()) or (default_zone,)
+
+
+def _region_of(phone: str | None) -> str | None:
+    """The region (ISO 3166) of a number in E.164 (None: no number, or not one)."""
+    if not phone:
+        return None
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+    except phonenumbers.NumberParseException:
+        return None
+    # "001": a non-geographic number (its country code is not one region's).
+    return region if region and region not in ("ZZ", "001") else None

@@ -125,6 +125,8 @@ class ContactFacts:
     `shared_dials` are attempts on record for other borrowers to a number this borrower's
     contacts dial (a number two borrowers share): the per-number dial cap counts every attempt
     to the number (CONTRACT.md), the limits per person only the borrower's own `attempts`.
+    `phone` is the borrower's own number on record: a number dialled that is neither it nor
+    a registered contact's reaches nobody the borrower gave (None: unknown, taken as theirs).
     """
 
     zones: tuple[str, ...]
@@ -134,6 +136,7 @@ class ContactFacts:
     opt_outs: tuple[OptOut, ...] = ()
     contacts: Mapping[str, str] = field(default_factory=dict)
     shared_dials: tuple[ContactAttempt, ...] = ()
+    phone: str | None = None
 
     def __post_init__(self) -> None:
         """Refuse facts without a time zone, which could not say what the local time is."""

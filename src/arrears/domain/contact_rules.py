@@ -172,7 +172,16 @@ def _third_party_unreachable(rule: ContactRule, scene: Scene) -> tuple[bool, str
     """third_party_unreachable: a contact only once the borrower could not be reached."""
     if scene.request.contact_id is None:
         return True, "contacts the borrower, not a third party"
-    tries = [a for a in scene.prior if a.contact_id is None and a.channel in rule.counted_channels]
+    # The borrower's tries are those on their own number: calls to a number nobody gave
+    # must not open the way to their contacts (CONTRACT.md: "the borrower's last 3 call
+    # attempts").
+    tries = [
+        a
+        for a in scene.prior
+        if a.contact_id is None
+        and a.channel in rule.counted_channels
+        and _on_their_number(a.to_phone, scene.facts.phone)
+    ]
     last = tries[-_limit(rule) :] if _limit(rule) else []
     failed = len(last) == _limit(rule) and all(a.outcome in rule.outcomes for a in last)
     unreachable = bool(tries) and tries[-1].outcome in rule.last_outcomes
@@ -205,11 +214,23 @@ def _third_party_once(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     return reached < _limit(rule), detail
 
 
+def _on_their_number(number: str | None, own: str | None) -> bool:
+    """Whether a number dialled is the borrower's own (no number, or theirs unknown: yes)."""
+    return number is None or own is None or number == own
+
+
 def _registered_contacts_only(_rule: ContactRule, scene: Scene) -> tuple[bool, str]:
-    """registered_contacts_only: a contact the borrower registered, on their number."""
+    """registered_contacts_only: the borrower on their own number, or a contact the borrower
+    registered on that contact's number; never a number nobody gave (a phone book's)."""
     contact, number = scene.request.contact_id, scene.request.to_phone
     if contact is None:
-        return True, "contacts the borrower, not a third party"
+        own = scene.facts.phone
+        if not _on_their_number(number, own):
+            return False, (
+                f"{number} is neither the borrower's number on record ({own}) nor a registered "
+                f"contact's (no phone books: record the borrower's new number first)"
+            )
+        return True, "contacts the borrower on their own number, not a third party"
     if contact not in scene.facts.contacts:
         return False, f"{contact} is not a contact the borrower registered (no phone books)"
     registered = scene.facts.contacts[contact]

@@ -35,7 +35,12 @@ contact_app = typer.Typer(
 Borrower = Annotated[str, typer.Option("--borrower", help="The borrower's id.")]
 Channel = Annotated[str, typer.Option("--channel", help=", ".join(CHANNELS))]
 To = Annotated[
-    str | None, typer.Option("--to", help="Phone number (E.164); default: the registered one.")
+    str | None,
+    typer.Option(
+        "--to",
+        help="Phone number (E.164; without +country, one of the borrower's number's country); "
+        "default: the registered one.",
+    ),
 ]
 Contact = Annotated[
     str | None,

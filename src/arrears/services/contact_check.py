@@ -68,7 +68,8 @@ def resolve_request(
     """
     if request.to_phone is not None:
         try:
-            phone = terms.phones.normalise(request.to_phone)
+            # Written without +country code: a number of the borrower's own number's country.
+            phone = terms.phones.normalise(request.to_phone, like=file.phone)
         except ValueError as error:
             raise ContactInputError(f"--to: {error}") from None
         if request.contact_id is None and phone != file.phone:
@@ -134,6 +135,7 @@ def facts_for(
         opt_outs=file.opt_outs,
         contacts=file.contacts,
         shared_dials=file.shared_dials,
+        phone=file.phone,
     )
 
 

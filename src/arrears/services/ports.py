@@ -219,8 +219,9 @@ class ContactStore(Protocol):
 class PhoneNumbers(Protocol):
     """Phone numbers: their E.164 form and the time zones in which they may ring."""
 
-    def normalise(self, raw: str) -> str:
-        """The number in E.164, or ValueError saying what is wrong."""
+    def normalise(self, raw: str, like: str | None = None) -> str:
+        """The number in E.164, or ValueError saying what is wrong; written without +country
+        code, a number of the country of `like` (a number in E.164, e.g. the borrower's)."""
         ...
 
     def zones(
