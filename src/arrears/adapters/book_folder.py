@@ -63,6 +63,22 @@ def _fits(actual: pl.DataType, wanted: pl.DataType) -> bool:
     return False
 
 
+def _refuse_out_of_range(where: str, frame: pl.DataFrame, schema: pl.Schema) -> None:
+    """Refuse a part whose integers do not fit the input's integer type (a UInt64 above the
+    largest Int64, say), naming the column and the first rows."""
+    for column in frame.columns:
+        wanted, given = schema[column], frame.get_column(column)
+        if not wanted.is_integer() or given.dtype == wanted or not given.dtype.is_integer():
+            continue
+        lost = given.is_not_null() & given.cast(wanted, strict=False).is_null()
+        if lost.any():
+            rows = frame.with_row_index("_row").filter(lost)
+            shown = listed(rows.select(pl.format("row {} ({})", pl.col("_row") + 1, column)))
+            raise BookFolderError(
+                f"{where}: column {column!r} holds numbers out of range for {wanted} in {shown}"
+            )
+
+
 def _refuse_empty(where: str, frame: pl.DataFrame, optional: tuple[str, ...]) -> None:
     """Refuse a part with an empty cell in a column it must fill, naming the column and the
     first rows (from 1, with the row's first column: its id)."""
@@ -154,7 +170,7 @@ class BookFolder:
         columns = [c for c in schema if any(c in present for present in found.values())]
         for path, present in found.items():
             self._check_part(name, path, present, schema, columns)
-        return pl.concat([self._read_part(name, path, columns) for path in paths],
+        return pl.concat([self._read_part(name, path, columns, schema) for path in paths],
                          how="vertical_relaxed")  # fmt: skip
 
     def _part_schema(self, name: str, path: Path) -> dict[str, pl.DataType]:
@@ -165,15 +181,18 @@ class BookFolder:
             where = f"input {name}: {path.relative_to(self.root)}"
             raise BookFolderError(f"{where}: cannot read it: {error}") from None
 
-    def _read_part(self, name: str, path: Path, columns: list[str]) -> pl.DataFrame:
-        """One part of an input, refused (naming it) when unreadable or a cell that must be
-        filled is empty."""
+    def _read_part(
+        self, name: str, path: Path, columns: list[str], schema: pl.Schema
+    ) -> pl.DataFrame:
+        """One part of an input, refused (naming it) when unreadable, a cell that must be
+        filled is empty, or a number does not fit the input's integer type."""
         where = f"input {name}: {path.relative_to(self.root)}"
         try:
             frame = pl.read_parquet(path, columns=columns)
         except (OSError, pl.exceptions.PolarsError) as error:
             raise BookFolderError(f"{where}: cannot read it: {error}") from None
         _refuse_empty(where, frame, OPTIONAL_COLUMNS.get(name, ()))
+        _refuse_out_of_range(where, frame, schema)
         return frame
 
     def _check_part(

@@ -72,7 +72,13 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> None:
         lent = lent.join(scheduled, on="loan_id")
     _refuse("loans", lent, pl.col("due") > pl.col("principal"),
             "instalments scheduling more principal than the loan lent")  # fmt: skip
-    paid = inputs["payments"].join(loans.select("loan_id", "contract_date"), on="loan_id")
+    refuse_before_contract(
+        inputs["payments"].join(loans.select("loan_id", "contract_date"), on="loan_id")
+    )
+
+
+def refuse_before_contract(paid: pl.DataFrame) -> None:
+    """Refuse payments (with their loan's `contract_date`) dated before the loan was made."""
     _refuse("payments", paid, pl.col("paid_on") < pl.col("contract_date"),
             "paid before the loan's contract date")  # fmt: skip
 

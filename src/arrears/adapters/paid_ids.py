@@ -86,6 +86,8 @@ class NightIds:
     before: PaidIds
     tonight: np.ndarray
     kept: bool
+    # The new parts' ids given before (each sent again exactly as it was, else refused).
+    resent: frozenset[str] = frozenset()
 
     def to_keep(self, base: bool) -> tuple[str, np.ndarray]:
         """What the night keeps (table, sorted fingerprints): every id in a base (`base`) or

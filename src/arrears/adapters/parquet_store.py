@@ -30,7 +30,11 @@ from arrears.adapters.book_folder import (
     listed,
     part_files,
 )
-from arrears.adapters.book_inputs import check_borrowers, distinct_payments
+from arrears.adapters.book_inputs import (
+    check_borrowers,
+    distinct_payments,
+    refuse_before_contract,
+)
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
     HISTORY_DAYS,
@@ -278,7 +282,8 @@ class ParquetEngineStore:
         assert isinstance(reach, PhoneReach)
         fresh = frames.book.loans.get_column("loan_id")
         every = np.arange(fresh.len())
-        self._night = _Night(previous, prints, key, lambda: reach, [], None, inputs["payments"],
+        # The book's payments, each once (a payment sent again is the same payment).
+        self._night = _Night(previous, prints, key, lambda: reach, [], None, frames.book.payments,
                              fresh, every, every >= 0, None, None, as_of, None)  # fmt: skip
         return frames
 
@@ -300,10 +305,14 @@ class ParquetEngineStore:
             payments, given = self._new_payments(previous, prints, as_of)
             # On the other thread too: the new parts' ids against those given before.
             checked = pool.submit(self._given_before, previous, chain, given)
+            payments = _without_resent(payments, previous.as_of, checked)
             paid_at = positions(table.get_column("loan_id"), payments.get_column("loan_id"))
             _refuse_bad_payments(payments, paid_at)
+            _refuse_ahead(chained, given, as_of)
             tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of)
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
+            # Their loans are worked or rebuilt tonight: their rows were just read.
+            _refuse_before_contract(chained, payments, paid_at)
             worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
             promises = promised.result()
             ids = checked.result()
@@ -378,7 +387,9 @@ class ParquetEngineStore:
             ids = given.get_column("payment_id").filter(pl.Series(again)).implode()
             earlier = typed(self.folder.read_input("payments", _VERSION, seen_parts), _VERSION)
             mine = given.filter(pl.Series(again)).select(list(_VERSION))
-            distinct_payments(pl.concat([earlier.filter(pl.col("payment_id").is_in(ids)), mine]))
+            known = earlier.filter(pl.col("payment_id").is_in(ids))
+            distinct_payments(pl.concat([known, mine]))
+            return NightIds(paid, tonight, kept, frozenset(known.get_column("payment_id")))
         return NightIds(paid, tonight, kept)
 
     def _people(
@@ -680,6 +691,43 @@ def _refuse_bad_payments(payments: pl.DataFrame, paid_at: Positions) -> None:
         given = pl.col("amount").cast(pl.String).fill_null("None")
         shown = listed(empty.select(pl.format("{} ({})", "payment_id", given)))
         raise BookFolderError(f"input payments: payments of no amount above zero (in fen): {shown}")
+
+
+def _refuse_ahead(table: ChainTable, given: pl.DataFrame, as_of: date) -> None:
+    """Refuse tonight's new payments dated after tonight as the night they fall due would, or
+    a whole-book read tonight (a loan not in the book, no amount, before the loan was made):
+    not taken now to be refused then (most nights have none)."""
+    ahead = given.filter(pl.col("paid_on") > as_of)
+    if ahead.height:
+        at = positions(table.frame.get_column("loan_id"), ahead.get_column("loan_id"))
+        _refuse_bad_payments(ahead, at)
+        _refuse_before_contract(table, ahead, at)
+
+
+def _refuse_before_contract(table: ChainTable, payments: pl.DataFrame, at: Positions) -> None:
+    """Refuse payments (of loans at positions `at` of the table) dated before their loan was
+    made: the ledger would apply none of such money (book_inputs.check_book refuses them on a
+    whole-book read)."""
+    if payments.height:
+        made = table.rows(at, ["contract_date"]).get_column("contract_date")
+        refuse_before_contract(payments.with_columns(made))
+
+
+def _without_resent(
+    payments: pl.DataFrame, last: date, checked: "Future[NightIds]"
+) -> pl.DataFrame:
+    """The payments not yet applied without those dated up to the last run (`last`) that an
+    earlier part gave as they are (a payment sent again is the same payment: it was applied
+    then, and must not rebuild its loan as a back-dated one would). Only a night with such
+    late payments waits for the ids' check (most have none)."""
+    late = payments.get_column("paid_on") <= last
+    if not late.any():
+        return payments
+    resent = checked.result().resent
+    if not resent:
+        return payments
+    again = payments.get_column("payment_id").is_in(sorted(resent))
+    return payments.filter(~(late & again))
 
 
 def _people_of(
