@@ -199,8 +199,12 @@ def test_a_night_refuses_a_bad_payment_whatever_its_day(
     # Dated ahead, it is refused tonight as a whole-book read would refuse it, not taken now
     # and refused (or its money dropped) on the night it falls due.
     store = parted(tmp_path, "book")
-    ahead = TABLES["payments"].head(1).with_columns(
-        pl.lit("NEW").alias("payment_id"), pl.lit(AS_OF + timedelta(days=5)).alias("paid_on")
+    ahead = (
+        TABLES["payments"]
+        .head(1)
+        .with_columns(
+            pl.lit("NEW").alias("payment_id"), pl.lit(AS_OF + timedelta(days=5)).alias("paid_on")
+        )
     )
     with pytest.raises(BookFolderError, match=message):
         a_night(store, ahead.with_columns(change))
@@ -209,8 +213,12 @@ def test_a_night_refuses_a_bad_payment_whatever_its_day(
 
 def test_a_number_too_large_for_its_column_is_refused_by_name(tmp_path: Path) -> None:
     store = parted(tmp_path, "book")
-    huge = TABLES["payments"].head(1).with_columns(
-        pl.lit("NEW").alias("payment_id"), pl.lit(2**63 + 5, pl.UInt64).alias("amount")
+    huge = (
+        TABLES["payments"]
+        .head(1)
+        .with_columns(
+            pl.lit("NEW").alias("payment_id"), pl.lit(2**63 + 5, pl.UInt64).alias("amount")
+        )
     )
     with pytest.raises(BookFolderError, match=r"tonight.parquet: column 'amount' holds numbers "
                        r"out of range for Int64 in row 1 \(9223372036854775813\)"):  # fmt: skip

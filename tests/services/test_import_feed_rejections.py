@@ -12,8 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine
 
+from arrears.adapters.db.ledger_store import SqlLedgerStore
+from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.settings import load_settings
 from arrears.services.feed import FeedError, FeedKind, FeedRejected
-from tests.feed_files import import_book, import_file, row_counts
+from arrears.services.import_feed import import_feed
+from tests.feed_files import PRODUCTS, import_book, import_file, row_counts
 
 # Each feed's file starts with a valid row 2; a case adds its bad rows after it.
 VALID = {
@@ -270,3 +274,29 @@ def test_a_parquet_float_money_column_is_refused(migrated: Engine, tmp_path: Pat
     pq.write_table(pa.table({**columns, "paid_on": ["2026-02-01"]}), path)
     with pytest.raises(FeedRejected, match="column amount: is a floating-point column"):
         import_file(migrated, "payments", path)
+
+
+def test_a_loan_whose_cost_cap_cannot_be_resolved_is_refused(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    # A private loan is capped at 4 x the one-year LPR in force on its contract date: signed
+    # after the last fixing the settings know, no run could price it (nor any other loan).
+    import_book(migrated, tmp_path)
+    before = row_counts(migrated)
+    path = tmp_path / "loans.csv"
+    path.write_text(
+        VALID["loans"] + "L10,B1,cn-private,CNY,1000.00,0.10,2026-01-01\n"
+        "L11,B1,cn-private,CNY,1000.00,0.10,2025-06-01\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(None)
+    with pytest.raises(FeedRejected) as rejection:
+        import_feed(SqlLedgerStore(migrated), FileFeedReader(), "loans", path, PRODUCTS,
+                    unpriced=settings.unpriced)  # fmt: skip
+    found = [(error.row, error.column, error.message) for error in rejection.value.errors]
+    assert found == [
+        (3, "contract_date", f"product cn-private: the one-year LPR in force on 2026-01-01 is "
+         f"not in the table (known through {settings.lpr.known_through}); add the fixing under "
+         f"[[lpr.fixing]] in the settings file"),
+    ]  # fmt: skip
+    assert row_counts(migrated) == before

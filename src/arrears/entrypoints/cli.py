@@ -142,9 +142,10 @@ def import_command(
     with open_app(db, config) as application:
         try:
             with _progress_bar(f"import {kind}", quiet=as_json) as advance:
+                settings = application.settings
                 report = import_feed(
                     application.ledger, application.feed_reader, kind, file,
-                    set(application.settings.products), advance,
+                    set(settings.products), advance, settings.unpriced,
                 )  # fmt: skip
         except FeedRejected as rejected:
             fail(str(rejected))

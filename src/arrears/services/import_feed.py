@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from arrears.services.feed import FeedError, FeedKind, FeedRejected
-from arrears.services.ports import FeedReader, LedgerStore, Progress, StoreConflict
+from arrears.services.ports import FeedReader, LedgerStore, Progress, StoreConflict, Unpriced
 
 
 @dataclass(frozen=True)
@@ -25,14 +25,16 @@ def import_feed(
     path: Path,
     known_products: Set[str],
     progress: Progress | None = None,
+    unpriced: Unpriced | None = None,
 ) -> ImportReport:
     """Check the whole file against itself and the store, then write it in one transaction.
 
     Raises FeedRejected (naming every bad row and column) when anything is wrong; then nothing of
-    the file is written. `progress(done, total)` counts each row once read and once written.
+    the file is written. `progress(done, total)` counts each row once read and once written;
+    `unpriced` says why a loan cannot be priced (its cap unresolved), refusing its row.
     """
     report = _Progress(progress)
-    feed = reader.read(kind, path, known_products, report.reading)
+    feed = reader.read(kind, path, known_products, report.reading, unpriced)
     checked = feed.check_stored(store.stored_keys(feed.key_query()))
     errors = feed.errors + checked.errors
     if errors:

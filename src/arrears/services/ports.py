@@ -113,6 +113,11 @@ class ParsedFeed(Protocol):
         ...
 
 
+# Why a loan of a product signed on a day cannot be priced (its cost cap resolved: e.g. no
+# LPR known for that day), or None when it can.
+Unpriced = Callable[[str, date], str | None]
+
+
 class FeedReader(Protocol):
     """Reads and checks a feed file; refuses a file it cannot read (FeedRejected)."""
 
@@ -122,8 +127,10 @@ class FeedReader(Protocol):
         path: Path,
         known_products: Set[str],
         progress: Progress | None = None,
+        unpriced: Unpriced | None = None,
     ) -> ParsedFeed:
-        """Read the whole file in batches, reporting rows read against the expected total."""
+        """Read the whole file in batches, reporting rows read against the expected total; a
+        loan `unpriced` names a reason for is refused by row."""
         ...
 
 

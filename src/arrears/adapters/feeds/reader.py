@@ -11,7 +11,7 @@ from arrears.adapters.feeds.parsed import ROW, FrameFeed
 from arrears.adapters.feeds.sources import RawBatch, open_source
 from arrears.adapters.feeds.specs import FeedSpec, feed_spec
 from arrears.services.feed import FeedError, FeedKind, FeedRejected
-from arrears.services.ports import Progress
+from arrears.services.ports import Progress, Unpriced
 
 
 class FileFeedReader:
@@ -23,8 +23,10 @@ class FileFeedReader:
         path: Path,
         known_products: Set[str],
         progress: Progress | None = None,
+        unpriced: Unpriced | None = None,
     ) -> FrameFeed:
-        """Read and check the whole file; FeedRejected when the file as a whole is unusable."""
+        """Read and check the whole file; FeedRejected when the file as a whole is unusable;
+        a loan `unpriced` gives a reason for is refused by row."""
         spec = feed_spec(kind, known_products)
         source = open_source(spec, path)
         log = ErrorLog()
@@ -43,6 +45,8 @@ class FileFeedReader:
             log.add(refused)
         frame = pl.concat(parts, rechunk=True)
         flag_duplicates(spec, frame, log)
+        if kind == "loans" and unpriced is not None:
+            flag_unpriced(frame, log, unpriced)
         return FrameFeed(spec, frame, log)
 
 
@@ -90,3 +94,25 @@ def flag_duplicates(spec: FeedSpec, frame: pl.DataFrame, log: ErrorLog) -> None:
     said = ", ".join(f"{name} {{}}" for name in key)
     messages = repeats.select(pl.format(f"{said} appears again (first at row {{}})", *key, "first"))
     log.add_cells(repeats[ROW], key[-1], messages.to_series())
+
+
+def flag_unpriced(frame: pl.DataFrame, log: ErrorLog, unpriced: Unpriced) -> None:
+    """Log every loan whose cost cap cannot be resolved for its contract date (a run would
+    refuse the whole book for it), asked once per product and day."""
+    keys = frame.select("product", "contract_date").drop_nulls().unique()
+    reasons = {
+        (product, day): reason
+        for product, day in keys.iter_rows()
+        if (reason := unpriced(product, day)) is not None
+    }
+    if not reasons:
+        return
+    found = pl.DataFrame(
+        [(product, day, reason) for (product, day), reason in reasons.items()],
+        schema={"product": pl.String, "contract_date": pl.Date, "reason": pl.String},
+        orient="row",
+    )
+    rows = frame.select(ROW, "product", "contract_date").join(
+        found, on=["product", "contract_date"], how="inner"
+    )
+    log.add_cells(rows[ROW], "contract_date", rows["reason"])
