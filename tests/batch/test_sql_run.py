@@ -197,6 +197,27 @@ def test_a_backdated_payment_is_reflected_by_the_next_run(app: App, tmp_path: Pa
     assert row.charged == state.charged
 
 
+def test_a_run_reports_what_it_posted_for_its_days_not_a_rebuilt_loans_past(
+    app: App, tmp_path: Path
+) -> None:
+    # The same back-dated payment, arriving after the first run or known before it: the
+    # second run posts the same for its day either way (the rebuilt loan's earlier days were
+    # the earlier runs'), and reports the same.
+    before = END - timedelta(days=1)
+    run(app, before)
+    loan = next(loan for loan, payments in list(app.ledger.load_book()) if not payments)
+    path = tmp_path / "late.csv"
+    path.write_text(f"payment_id,loan_id,amount,paid_on\nPX,{loan.loan_id},100.00,2025-03-01\n")
+    import_feed(app.ledger, FileFeedReader(), "payments", path, set(app.settings.products))
+    late = run(app, END)
+    forget_runs(app.engine)
+    run(app, before)
+    known = run(app, END)
+    money = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut")
+    assert {key: late[key] for key in money} == {key: known[key] for key in money}
+    assert late["penalty_posted"] != "0.00"  # a day past due on some loan: something to count
+
+
 def test_store_classes_share_one_engine(app: App) -> None:
     assert isinstance(app.runs, SqlEngineStore)
     assert isinstance(app.ledger, SqlLedgerStore)

@@ -16,6 +16,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from functools import reduce
 from pathlib import Path
@@ -178,6 +179,9 @@ class SparkEngine:
                 f"the book was already run up to {runs[-1].as_of}; a run for {ctx.as_of} would "
                 f"move it back in time"
             )
+        # The days this run reports what it posted for: those after the last run before it.
+        since = max((r.as_of for r in runs if r.as_of < ctx.as_of), default=None)
+        ctx = replace(ctx, since=since)
         with quiet_pandas():
             grouped = self._inputs(ctx.as_of).groupBy("bucket")
             result = grouped.applyInArrow(bucket_task(ctx, self.zones), OUT.ddl).persist()
@@ -194,7 +198,6 @@ class SparkEngine:
         if stored and not frames.postings.advanced:
             summary = stored[0]  # as run_day: a re-run of a completed day that posted nothing
         else:
-            since = max((r.as_of for r in runs if r.as_of < ctx.as_of), default=None)
             summary = summarise(frames, ctx.as_of, since)
         assert frames.states is not None
         record = RunRecord(

@@ -19,8 +19,11 @@ _KINDS = pl.Series(k.KINDS, dtype=pl.String)
 _COMPONENTS = pl.Series([*COMPONENTS, "credit"], dtype=pl.String)
 
 
-def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
-    """Run every day each loan has not yet been run for, up to and including `as_of`."""
+def advance(
+    book: Book, as_of: date, terms: Terms, counted_after: date | None = None
+) -> tuple[Book, Postings]:
+    """Run every day each loan has not yet been run for, up to and including `as_of`; the
+    totals count what is posted for the days after `counted_after` (None: every day)."""
     out = Postings()
     start = first_day_to_run(book.loans)
     if start is None or start > as_of:
@@ -34,7 +37,8 @@ def advance(book: Book, as_of: date, terms: Terms) -> tuple[Book, Postings]:
     last = day_number(as_of)
     out.days = last - day_number(start) + 1
     out.advanced = True
-    _run(ledger, ids, pay_day, pay_amount, last, out)
+    count_from = day_number(counted_after) if counted_after is not None else k.NO_DAY
+    _run(ledger, ids, pay_day, pay_amount, last, count_from, out)
     # Runs this run extended (or its store, since the last run) are written as they stand;
     # the next run may extend them again.
     run_last, run_first = ledger.column("run_last"), ledger.column("run_first")
@@ -84,7 +88,7 @@ def _payments(
 
 def _run(
     ledger: LedgerArrays, ids: pl.Series, pay_day: Ints, pay_amount: Ints, last: int,
-    out: Postings,
+    count_from: int, out: Postings,
 ) -> None:  # fmt: skip
     """Step every loan to `last` in the compiled kernel, taking its records out as frames
     whenever its buffers are full."""
@@ -105,7 +109,7 @@ def _run(
     while at < loan.shape[0]:
         at, nc, ncut, nal = k.run_days(
             loan, ledger.line, pay_day, pay_amount, last, at,
-            charges, cuts, allocations, totals,
+            charges, cuts, allocations, totals, count_from,
         )  # fmt: skip
         # Columns copied out: the buffers are written again by the next call.
         c, x, a = (b[:n].T.copy() for b, n in

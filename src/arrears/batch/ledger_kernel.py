@@ -32,7 +32,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # other types are refused rather than compiled anew.
 _SIGNATURE = (
     "UniTuple(int64, 4)(int64[:, :], int64[:, :], int64[::1], int64[::1], int64, int64, "
-    "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[::1])"
+    "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[::1], int64)"
 )
 
 
@@ -388,10 +388,13 @@ def run_days(
     cuts: Ints,
     allocations: Ints,
     totals: Ints,
+    count_from: int,
 ) -> tuple[int, int, int, int]:
     """Step loans first_loan, first_loan + 1, … from the day after their state to `last`,
-    writing records into the given buffers until one loan might not fit. Returns the next
-    loan to step (len(loans): all done) and how many rows of each buffer were written."""
+    writing records into the given buffers until one loan might not fit; `totals` add up
+    what is posted on the days after `count_from` (a rebuilt loan's earlier days are not the
+    run's). Returns the next loan to step (len(loans): all done) and how many rows of each
+    buffer were written."""
     nc = ncut = nal = 0
     # Scratch rows reused by every loan-day (no allocation per loan): the day's flags per
     # line, the dues of the waterfall, the money sources and the components' order.
@@ -404,6 +407,7 @@ def run_days(
     dues = np.empty((4 * widest, 3), dtype=np.int64)
     sources = np.empty((most_paid + 1, 3), dtype=np.int64)
     order = np.empty(4, dtype=np.int64)
+    earlier = np.zeros_like(totals)  # what is posted on days up to count_from (not counted)
     i = first_loan
     while i < loans.shape[0]:
         lo, hi = loans[i, LINE_START], loans[i, LINE_END]
@@ -425,8 +429,9 @@ def run_days(
             pay_lo = pay
             while pay < loans[i, PAY_END] and pay_day[pay] == day:
                 pay += 1
+            counted = totals if day > count_from else earlier
             nc, ncut, nal = _step(i, loans, lines, lo, hi, day, pay_lo, pay, pay_amount,
-                                  charges, nc, cuts, ncut, allocations, nal, totals, flags,
+                                  charges, nc, cuts, ncut, allocations, nal, counted, flags,
                                   dues, sources, order)  # fmt: skip
         i += 1
     return i, nc, ncut, nal

@@ -35,6 +35,9 @@ class RunContext:
     terms: Terms
     ladders: Mapping[str, Ladder]  # product code → its ladder
     packs: Mapping[str, RulePack]  # jurisdiction → its contact rule pack
+    # The last run's day before as_of (None: the book's first run): the run's totals count
+    # what it posts for the days after it, not a rebuilt or new loan's earlier days.
+    since: date | None = None
 
     def jurisdiction_by_ladder(self) -> dict[str, str]:
         """Ladder label → the jurisdiction of the products that use it."""
@@ -114,7 +117,7 @@ Step = Callable[[RunFrames, RunContext], RunFrames]
 def ledger(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Age every loan day by day to as_of: postings, payments, penalty, caps."""
     applied, at = applied_payments(frames.book, ctx.as_of)
-    book, postings = advance(frames.book, ctx.as_of, ctx.terms)
+    book, postings = advance(frames.book, ctx.as_of, ctx.terms, counted_after=ctx.since)
     return replace(frames, book=book, postings=postings, applied=applied, applied_loans=at)
 
 

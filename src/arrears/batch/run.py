@@ -1,5 +1,6 @@
 """Use case: the end-of-day run for a date over the whole book (load → pipeline → save)."""
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -25,6 +26,8 @@ def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]
             f"the book was already run up to {last}; a run for {ctx.as_of} would move it back "
             f"in time"
         )
+    # The days this run reports what it posted for: those after the last run before it.
+    ctx = replace(ctx, since=store.last_run(before=ctx.as_of))
     frames = store.load(ctx)
     try:
         frames = run_pipeline(frames, ctx, store.progress)
@@ -32,7 +35,7 @@ def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]
         if stored is not None and not frames.postings.advanced:
             summary = stored  # a re-run of a completed day: nothing new was posted
         else:
-            summary = summarise(frames, ctx.as_of, store.last_run(before=ctx.as_of))
+            summary = summarise(frames, ctx.as_of, ctx.since)
         store.save(frames, ctx.as_of, summary, at)
     except BaseException:
         store.abandon()  # what the store began writing is dropped, not left half-written
@@ -55,7 +58,9 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
     rested_penalty = int(frames.stored.get_column("rested_penalty").sum() or 0)
     stages = _tally(frames.cases.get_column("stage"))
     totals = frames.postings.totals
-    cuts = frames.postings.frame("cuts").get_column("amount").sum()
+    # The cuts of the days after the last run (a rebuilt loan's earlier ones were reported).
+    cut = frames.postings.frame("cuts")
+    cuts = (cut.filter(pl.col("day") > since) if since else cut).get_column("amount").sum()
     contacts = frames.plan.filter(pl.col("channel").is_not_null())
     blocked = frames.blocked.group_by("rule").len().sort("rule")
     return {
