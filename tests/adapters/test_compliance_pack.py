@@ -118,6 +118,22 @@ def test_the_default_zone_must_be_an_iana_zone() -> None:
         parse_contact_pack(data, "xx.toml")
 
 
+def test_the_us_pack_wants_every_zone_of_the_number_even_with_a_recorded_one() -> None:
+    # 12 CFR 1006.6(b)(1)(i): conflicting location information, a time convenient in all.
+    packs = contact_packs()
+    assert [j for j, pack in sorted(packs.items()) if pack.number_zones_too] == ["us"]
+
+
+def test_the_zone_policy_is_one_of_two() -> None:
+    data = pack_with()
+    assert not parse_contact_pack(data, "xx.toml").number_zones_too
+    data["pack"]["zones"] = "recorded_and_number"
+    assert parse_contact_pack(data, "xx.toml").number_zones_too
+    data["pack"]["zones"] = "number_only"
+    with pytest.raises(RulePackError, match=r"pack\.zones must be one of"):
+        parse_contact_pack(data, "xx.toml")
+
+
 def test_every_shipped_rule_is_documented_with_its_parameters() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "COMPLIANCE.md").read_text("utf-8")
     for pack in PACKS.values():

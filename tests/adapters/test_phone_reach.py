@@ -86,3 +86,19 @@ def test_the_cache_keeps_each_key_once_across_nights(tmp_path: Path) -> None:
     kept = read_zones(tmp_path)
     assert kept.height == 3  # B1's, B2's and B4's (B3's zone is recorded)
     assert kept.select(ZONE_KEYS).is_unique().all()
+
+
+def test_under_the_us_pack_a_recorded_zone_is_joined_by_the_numbers() -> None:
+    # A New York number recorded in California: the time must suit both (12 CFR
+    # 1006.6(b)(1)(i)), days still counted in the recorded zone; under cn the recorded wins.
+    borrowers = pl.DataFrame({
+        "borrower_id": ["B1", "B2", "B3"], "jurisdiction": ["us", "cn", "us"],
+        "phone": ["+12125550100", "+8613800000001", "+12125550100"],
+        "timezone": ["America/Los_Angeles", "Asia/Urumqi", "America/New_York"],
+        "default_zone": ["America/New_York", "Asia/Shanghai", "America/New_York"],
+    })  # fmt: skip
+    assert _reach_of(PhoneReach(borrowers), "B1", "B2", "B3") == {
+        "B1": ("America/Los_Angeles,America/New_York", "America/Los_Angeles"),
+        "B2": ("Asia/Urumqi", "Asia/Urumqi"),
+        "B3": ("America/New_York", "America/New_York"),
+    }

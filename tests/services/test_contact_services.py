@@ -100,13 +100,20 @@ def test_a_number_that_is_not_one_is_an_input_error(app: App) -> None:
         check(app, "B1", NOW, to_phone="12345")
 
 
-def test_the_recorded_time_zone_wins_over_the_phone(app: App) -> None:
-    # 09:00 in New York is 06:00 in Los Angeles, where B2 lives.
-    at = datetime(2026, 3, 2, 14, tzinfo=UTC)
-    decision = check(app, "B2", at)
+def test_a_us_call_must_suit_the_recorded_zone_and_the_numbers(app: App) -> None:
+    # B2 lives in Los Angeles on a New York number: conflicting information, so the time must
+    # be convenient in both (12 CFR 1006.6(b)(1)(i)). 09:00 in New York is 06:00 there.
+    decision = check(app, "B2", datetime(2026, 3, 2, 14, tzinfo=UTC))
     assert broken(decision) == {"us.inconvenient_time"}
     (time_rule,) = [r for r in decision.reasons if r.rule == "us.inconvenient_time"]
     assert "06:00 in America/Los_Angeles" in time_rule.detail
+    # 19:00 in Los Angeles is 22:00 in New York, where the number rings.
+    decision = check(app, "B2", datetime(2026, 3, 3, 3, tzinfo=UTC))
+    assert broken(decision) == {"us.inconvenient_time"}
+    (time_rule,) = [r for r in decision.reasons if r.rule == "us.inconvenient_time"]
+    assert "22:00 in America/New_York" in time_rule.detail
+    # 12:00 in Los Angeles is 15:00 in New York: both allow it.
+    assert broken(check(app, "B2", datetime(2026, 3, 2, 20, tzinfo=UTC))) == set()
 
 
 def test_a_toll_free_number_must_suit_every_us_zone(app: App) -> None:

@@ -17,6 +17,10 @@ _TIMES = frozenset({"quiet_from", "quiet_until"})
 # What a jurisdiction's pack file holds: these contact rules, and its caps and allocation
 # (packs.py). A misspelt section must not leave the rules out without a word.
 _SECTIONS = frozenset({"pack", "contact", "caps", "allocation"})
+# [pack] zones: which zones the time of day must suit for the borrower: the recorded zone,
+# else every zone of the number dialled (the default); or the recorded zone and every zone of
+# the number (when the two conflict, both).
+_ZONE_POLICIES = ("recorded_else_number", "recorded_and_number")
 
 
 class RulePackError(DomainError):
@@ -40,6 +44,11 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
         zone(default_zone)
     except DomainError as error:
         raise RulePackError(f"{where}: pack.timezone: {error}") from None
+    zones_from = pack.get("zones", _ZONE_POLICIES[0])
+    if zones_from not in _ZONE_POLICIES:
+        raise RulePackError(
+            f"{where}: pack.zones must be one of {list(_ZONE_POLICIES)}, got {zones_from!r}"
+        )
     unknown = sorted(set(data) - _SECTIONS)
     if unknown:
         raise RulePackError(f"{where}: unknown section(s) {unknown}; known: {sorted(_SECTIONS)}")
@@ -60,7 +69,8 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
         if rule.rule_id in seen:
             raise RulePackError(f"{where}: rule id {rule.rule_id!r} appears twice")
         seen.add(rule.rule_id)
-    return RulePack(pack["jurisdiction"], default_zone, rules)
+    return RulePack(pack["jurisdiction"], default_zone, rules,
+                    number_zones_too=zones_from == _ZONE_POLICIES[1])  # fmt: skip
 
 
 def parse_rule(entry: Any, where: str) -> ContactRule:

@@ -7,9 +7,11 @@ distinct (number, recorded zone, default zone).
 """
 
 from collections.abc import Sequence
+from functools import cache
 
 import polars as pl
 
+from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.loan_table import positions
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.batch.contact_checks import ZONE_SEPARATOR
@@ -26,6 +28,13 @@ ZONES_SCHEMA = pl.Schema({
     "phone": pl.String(), "timezone": pl.String(), "default_zone": pl.String(),
     "zones": pl.String(), "day_zone": pl.String(),
 })  # fmt: skip
+
+
+@cache
+def number_zones_packs() -> frozenset[str]:
+    """The jurisdictions whose shipped packs want the time of day to suit every zone of the
+    number dialled, a recorded zone or not (RulePack.number_zones_too)."""
+    return frozenset(code for code, pack in contact_packs().items() if pack.number_zones_too)
 
 
 class PhoneReach:
@@ -58,10 +67,26 @@ class PhoneReach:
         found = self._answers(rows.filter(blank))
         at = blank.arg_true()
         recorded = rows.get_column("timezone")
+        # Copies: scatter writes into the series it is called on.
+        zones = recorded.clone().scatter(at, found.get_column("zones"))
+        # Under a pack whose time of day must suit the number's zones too, a recorded zone is
+        # joined by the number's (recorded first), its days still counted in the recorded one.
+        both = ~blank & rows.get_column("jurisdiction").is_in(sorted(number_zones_packs()))
+        if both.any():
+            pair = pl.DataFrame(
+                {
+                    "mine": recorded.filter(both),
+                    "theirs": self._answers(rows.filter(both)).get_column("zones"),
+                }
+            )
+            listed = pl.concat_list("mine", pl.col("theirs").str.split(ZONE_SEPARATOR))
+            merged = pair.select(
+                listed.list.unique(maintain_order=True).list.join(ZONE_SEPARATOR)
+            ).to_series()
+            zones = zones.scatter(both.arg_true(), merged)
         return rows.select(
-            "borrower_id", "jurisdiction", "phone",
-            recorded.scatter(at, found.get_column("zones")).alias("zones"),
-            recorded.scatter(at, found.get_column("day_zone")).alias("day_zone"),
+            "borrower_id", "jurisdiction", "phone", zones.alias("zones"),
+            recorded.clone().scatter(at, found.get_column("day_zone")).alias("day_zone"),
         ).cast(REACH_SCHEMA)  # fmt: skip
 
     def _answers(self, rows: pl.DataFrame) -> pl.DataFrame:

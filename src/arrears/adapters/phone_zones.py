@@ -103,11 +103,20 @@ class PhonenumbersZones:
         return e164(raw, _region_of(like) or DEFAULT_REGION)
 
     def zones(
-        self, phone: str | None, default_zone: str, recorded: str | None = None
+        self,
+        phone: str | None,
+        default_zone: str,
+        recorded: str | None = None,
+        *,
+        number_too: bool = False,
     ) -> tuple[str, ...]:
-        """A person's candidate zones: the recorded zone wins, else the number's, else default."""
+        """A person's candidate zones: the recorded zone wins (with `number_too`, the recorded
+        zone and then the number's), else the number's, else default."""
         if recorded:
-            return (recorded,)
+            if not number_too:
+                return (recorded,)
+            number = self.zones(phone, default_zone)
+            return (recorded, *(zone for zone in number if zone != recorded))
         if phone and country_zone(phone) == default_zone:
             # The number's zones are its country's one zone or none, and the default is
             # that zone: the same answer either way, without parsing the number (25 us a

@@ -86,6 +86,9 @@ class RulePack:
     jurisdiction: str
     default_zone: str  # the zone assumed when neither the borrower nor the number gives one
     rules: tuple[ContactRule, ...]
+    # Whether the time of day must suit every zone of the number dialled even when the
+    # borrower's zone is recorded (else the recorded zone alone decides).
+    number_zones_too: bool = False
 
     def rules_for(self, channel: str) -> tuple[ContactRule, ...]:
         """The rules that govern a request on `channel`."""

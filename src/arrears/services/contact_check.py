@@ -118,13 +118,15 @@ def facts_for(
 
     Days count in the borrower's zone: the recorded one, else their number's only zone, else
     the pack's. The time of day must suit the person reached: the borrower (recorded zone,
-    else every zone of the number dialled) or a contact (every zone of their number).
+    else every zone of the number dialled; under a pack that says so, the recorded zone and
+    every zone of the number) or a contact (every zone of their number).
     """
     phones, default = terms.phones, pack.default_zone
     own = phones.zones(file.phone, default, file.timezone)
     day_zone = own[0] if len(own) == 1 else default
     if request.contact_id is None:
-        zones = phones.zones(request.to_phone or file.phone, default, file.timezone)
+        zones = phones.zones(request.to_phone or file.phone, default, file.timezone,
+                             number_too=pack.number_zones_too)  # fmt: skip
     else:
         zones = phones.zones(request.to_phone or file.contacts.get(request.contact_id), default)
     return ContactFacts(

@@ -232,7 +232,13 @@ class PhoneNumbers(Protocol):
         ...
 
     def zones(
-        self, phone: str | None, default_zone: str, recorded: str | None = None
+        self,
+        phone: str | None,
+        default_zone: str,
+        recorded: str | None = None,
+        *,
+        number_too: bool = False,
     ) -> tuple[str, ...]:
-        """A person's candidate zones: the recorded zone wins, else the number's, else default."""
+        """A person's candidate zones: the recorded zone wins (with `number_too`, the recorded
+        zone and then the number's), else the number's, else default."""
         ...
