@@ -40,8 +40,9 @@ def number_zones_packs() -> frozenset[str]:
 class PhoneReach:
     """contact_plan.Reach over a borrowers frame (borrower_id, jurisdiction, phone, timezone,
     default_zone: a row per pack of the borrower's loans, with_pack_zones): the recorded zone
-    wins, else the number's zones, else the pack's default; the day zone is the single
-    candidate, else the pack's default. `known` zones (ZONES_SCHEMA, e.g. a book's
+    wins (under a pack that wants the number's zones too, the recorded zone and then those),
+    else the number's zones, else the pack's default; the day zone is the recorded zone, else
+    the single candidate, else the pack's default. `known` zones (ZONES_SCHEMA, e.g. a book's
     cache) are reused; the ones worked out here are kept in `learned` (a recorded zone is its
     own answer: none is kept for it)."""
 
@@ -90,8 +91,9 @@ class PhoneReach:
         ).cast(REACH_SCHEMA)  # fmt: skip
 
     def _answers(self, rows: pl.DataFrame) -> pl.DataFrame:
-        """The zones and day zone of each of `rows` (no recorded zone), in their order: kept
-        answers, the others worked out (and learned)."""
+        """The zones and day zone of each of `rows` by its number and default zone alone (any
+        recorded zone aside), in their order: kept answers, the others worked out (and
+        learned)."""
         keys = ["phone", "default_zone"]
         found = self._joined(rows, keys)
         if found.height != rows.height:  # a key known twice (zone_cache.read_zones)
