@@ -175,6 +175,38 @@ def test_nights_of_a_book_with_us_loans_change_nothing(tmp_path: Path, case: Sch
     books_agree(tmp_path / f"us-{seed}-{loans}", tables, days, late, seed=seed)
 
 
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(schedules())
+def test_principal_no_instalment_schedules_stays_outstanding_night_after_night(
+    tmp_path: Path, case: Schedule
+) -> None:
+    """A third of the loans lent 5,000.00 more than their instalments schedule: nights agree
+    with the whole book, and the loans' outstanding principal holds the 5,000.00."""
+    seed, loans, days, late = case
+    tables = synthetic_frames(loans, AS_OF, seed=seed, history_days=150)
+    more = pl.when(pl.int_range(pl.len()) % 3 == 0).then(500_000).otherwise(0)
+    tables["loans"] = tables["loans"].with_columns(pl.col("principal") + more)
+    root = tmp_path / f"more-{seed}-{loans}"
+    books_agree(root, tables, days, late, seed=seed)
+    book = ParquetEngineStore(root / "nights")
+    paid = book.table(days[-1], "instalment_states").group_by("loan_id").agg(
+        pl.col("paid_principal").sum()
+    )  # fmt: skip
+    owed = (
+        tables["loans"].select("loan_id", "principal")
+        .join(paid, on="loan_id", how="left")
+        .join(book.table(days[-1], "loan_states"), on="loan_id")
+        .select("loan_id", pl.col("principal") - pl.col("paid_principal").fill_null(0),
+                "outstanding_principal")
+    )  # fmt: skip
+    assert owed.height == loans
+    assert (
+        owed.get_column("principal").to_list() == owed.get_column("outstanding_principal").to_list()
+    )
+
+
 # Nights on days 0, 2 and 7 of the watch stage (entered the night the ladder changes), and
 # a night on which nothing is due for a loan resting in it.
 WATCH_NIGHTS = [AS_OF - timedelta(days=d) for d in (14, 13, 11, 6, 4)]

@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import polars as pl
 
-from arrears.batch.book import Book, fresh_instalments, fresh_loans
+from arrears.batch.book import Book, fresh_instalments, fresh_loans, scheduled_principal
 from arrears.batch.terms_frame import loan_terms
 from arrears.domain.loan import Loan, Payment
 from arrears.domain.terms import Terms
@@ -55,4 +55,5 @@ def book_of(loans: list[tuple[Loan, list[Payment]]], terms: Terms) -> Book:
         schema={"payment_id": pl.String, "loan_id": pl.String, "amount": pl.Int64,
                 "paid_on": pl.Date},
     )  # fmt: skip
-    return Book(fresh_loans(loan_terms(loan_rows, terms)), fresh_instalments(schedule), payments)
+    fresh = fresh_loans(loan_terms(loan_rows, terms), scheduled_principal(schedule))
+    return Book(fresh, fresh_instalments(schedule), payments)

@@ -8,10 +8,10 @@ changed), the borrowers' also on a night the borrowers input changed; every part
 refused if a cell it must fill is empty (book_folder).
 """
 
-import numpy as np
 import polars as pl
 
 from arrears.adapters.book_folder import BookFolderError, listed
+from arrears.batch.book import scheduled_principal
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
 
@@ -42,9 +42,10 @@ def distinct_payments(payments: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def check_book(inputs: dict[str, pl.DataFrame]) -> None:
+def check_book(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
     """The whole book's rules: keys unique, every reference known, amounts and numbers in
-    their range (the feed import's: adapters/feeds/specs.py, stored_checks.py)."""
+    their range (the feed import's: adapters/feeds/specs.py, stored_checks.py). Returns each
+    loan's scheduled principal (book.scheduled_principal), which the checks work out."""
     loans, schedule = inputs["loans"], inputs["installments"]
     check_borrowers(inputs["borrowers"], loans)
     _refuse("loans", loans, pl.col("loan_id").is_duplicated(), "given twice")
@@ -60,7 +61,7 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> None:
     _refuse("installments", dated, pl.col("contract_date").is_null(), "a loan not in loans")
     _refuse("installments", dated, pl.col("due_date") <= pl.col("contract_date"),
             "a due date not after the loan's contract date")  # fmt: skip
-    scheduled = _scheduled(schedule)
+    scheduled = scheduled_principal(schedule)
     _refuse("loans", loans, ~pl.col("loan_id").is_in(scheduled.get_column("loan_id").implode()),
             "no instalments")  # fmt: skip
     # The cost cap's allowance runs on the principal the instalments leave outstanding
@@ -75,27 +76,13 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> None:
     refuse_before_contract(
         inputs["payments"].join(loans.select("loan_id", "contract_date"), on="loan_id")
     )
+    return scheduled
 
 
 def refuse_before_contract(paid: pl.DataFrame) -> None:
     """Refuse payments (with their loan's `contract_date`) dated before the loan was made."""
     _refuse("payments", paid, pl.col("paid_on") < pl.col("contract_date"),
             "paid before the loan's contract date")  # fmt: skip
-
-
-def _scheduled(schedule: pl.DataFrame) -> pl.DataFrame:
-    """Each loan of the schedule once (loan_id) with the principal its instalments schedule
-    (due). A schedule in loan order names each loan in one run of rows: summed run by run
-    (0.3 s for ten million rows, against 0.8 s to group them by hashing)."""
-    ids = schedule.get_column("loan_id")
-    if not ids.is_sorted():
-        return schedule.group_by("loan_id").agg(pl.col("principal_due").sum().alias("due"))
-    starts = (ids != ids.shift(1)).fill_null(True).arg_true()
-    if starts.len() == 0:
-        return pl.DataFrame(schema={"loan_id": pl.String, "due": pl.Int64})
-    principal = schedule.get_column("principal_due").cast(pl.Int64).to_numpy()
-    due = np.add.reduceat(principal, starts.to_numpy())
-    return pl.DataFrame({"loan_id": ids.gather(starts), "due": due})
 
 
 def check_borrowers(borrowers: pl.DataFrame, loans: pl.DataFrame) -> None:

@@ -124,8 +124,8 @@ def assemble(
     `known_zones`: phone zones worked out before (people_index.ZONES_SCHEMA)."""
     got = {name: typed(inputs.get(name), schema) for name, schema in INPUTS.items()}
     old = {name: typed(state.get(name), OUTPUTS[name]) for name in STATE}
-    check_book(got)
-    loans = fresh_loans(loan_terms(got["loans"], terms))
+    scheduled = check_book(got)
+    loans = fresh_loans(loan_terms(got["loans"], terms), scheduled)
     payments = distinct_payments(got["payments"])
     replay = _replays(payments, got["installments"], old)
     balances = _without(old["loan_balances"], replay).drop("payments_seen", "payments_sum")

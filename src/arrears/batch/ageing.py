@@ -105,7 +105,7 @@ def summarise_loans(
     oldest = s[:, k.OLDEST]
     next_after = np.minimum(s[:, k.OPEN_AFTER], next_open)
     penalty = s[:, k.PENALTY] + tail["tail_penalty"]
-    principal = s[:, k.PRINCIPAL] + tail["tail_principal"]
+    principal = s[:, k.PRINCIPAL] + tail["tail_principal"] + _unscheduled(loans)
     credit = loans.get_column("credit").to_numpy()
     # Changes by itself every day; so does, once, a loan holding credit (money comes to it
     # every day) with days of pending penalty to clear.
@@ -230,6 +230,14 @@ def _tail(loans: pl.DataFrame) -> dict[str, Any]:
         "tail_next_due": day_numbers(loans.get_column("tail_next_due"), _NEVER),
         "tail_first_due": day_numbers(loans.get_column("tail_first_due"), _NEVER),
     }
+
+
+def _unscheduled(loans: pl.DataFrame) -> np.ndarray:
+    """Principal lent that no instalment schedules (book.LOAN_SCHEMA; a state written
+    before it was kept: none)."""
+    if "unscheduled" not in loans.columns:
+        return np.zeros(loans.height, dtype=np.int64)
+    return loans.get_column("unscheduled").fill_null(0).to_numpy()
 
 
 def _dates(values: np.ndarray) -> pl.Series:

@@ -93,12 +93,12 @@ class LedgerArrays:
         li = loan_positions(loans, instalments, li)
         line = _matrix(instalments, [_ints(n, DAYS.get(n, 0)) for n in k.LINE_COLUMNS])
         principal = line[:, k.P_DUE] - line[:, k.PD_P]
-        tail = _tail_principal(loans)
+        tail = _off_lines(loans)
         start, end = _line_ranges(li, loans.height)
         none = np.zeros(loans.height, np.int64)
         computed = {
             "outstanding": sums_by_key(li, principal, loans.height) + tail,
-            "tail_principal": tail,
+            "off_lines": tail,
             "line_start": start, "line_end": end, "pay_start": none, "pay_end": none,
         }  # fmt: skip
         special = {
@@ -177,11 +177,14 @@ def _line_ranges(li: Ints, loans: int) -> tuple[Ints, Ints]:
     return start, end
 
 
-def _tail_principal(loans: pl.DataFrame) -> Ints:
-    """The principal owed on lines the store left out (book.TAIL_SCHEMA; none: 0)."""
-    if "tail_principal" not in loans.columns:
+def _off_lines(loans: pl.DataFrame) -> Ints:
+    """The principal owed off the lines given: on lines the store left out (book.TAIL_SCHEMA;
+    none: 0) and lent but never scheduled (book.LOAN_SCHEMA's `unscheduled`)."""
+    names = [n for n in ("tail_principal", "unscheduled") if n in loans.columns]
+    if not names:
         return np.zeros(loans.height, dtype=np.int64)
-    tail: Ints = loans.select(_ints("tail_principal")).to_series().to_numpy()
+    total = pl.sum_horizontal(pl.col(n).cast(pl.Int64).fill_null(0) for n in names)
+    tail: Ints = loans.select(total).to_series().to_numpy()
     return tail
 
 

@@ -73,12 +73,12 @@ LINE_COLUMNS = (
  BEYOND) = range(len(LINE_COLUMNS))  # fmt: skip
 # Loan columns, by their index in the `loans` matrix.
 LOAN_COLUMNS = (
-    "state", "charged", "principal_days", "credit", "outstanding", "tail_principal", "pen_num",
+    "state", "charged", "principal_days", "credit", "outstanding", "off_lines", "pen_num",
     "pen_den", "day_count", "grace_days", "late_fee", "capped", "cap_num", "cap_den",
     "rank_fees", "rank_penalty", "rank_interest", "rank_principal", "line_start", "line_end",
     "pay_start", "pay_end",
 )  # fmt: skip
-(STATE, CHARGED, PDAYS, CREDIT, OUTSTANDING, TAIL_P, PEN_NUM, PEN_DEN, DAY_COUNT, GRACE,
+(STATE, CHARGED, PDAYS, CREDIT, OUTSTANDING, OFF_LINES, PEN_NUM, PEN_DEN, DAY_COUNT, GRACE,
  LATE, CAPPED, CAP_NUM, CAP_DEN, RANK0, _R1, _R2, _R3, LINE_START, LINE_END, PAY_START,
  PAY_END) = range(len(LOAN_COLUMNS))  # fmt: skip
 # Totals posted, by index: interest, penalty, fees.
@@ -136,7 +136,7 @@ def _step(
                dues, sources, order)  # fmt: skip
     nc, ncut = _accrue(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut, totals)
     if paying:
-        outstanding = loans[i, TAIL_P]
+        outstanding = loans[i, OFF_LINES]  # the tail's and unscheduled
         for j in range(lo, hi):
             outstanding += lines[j, P_DUE] - lines[j, PD_P]
         loans[i, OUTSTANDING] = outstanding

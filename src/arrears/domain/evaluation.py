@@ -66,6 +66,9 @@ class _Walk:
         schedule = sorted(loan.installments, key=lambda i: (i.due_date, i.seq))
         self.lines = [InstallmentBalance(i) for i in schedule]
         self.posted = 0  # lines[:posted] have reached their due date
+        # Principal lent that no instalment schedules stays outstanding: the cap's allowance
+        # runs on the principal lent less what was repaid (CONTRACT.md, cap days).
+        self.unscheduled = max(0, loan.principal - sum(i.principal_due for i in schedule))
         self.book = _Book(rule, product.day_count, limit=allowance(rule, 0, product.day_count))
         self.penalty_rate = product.penalty_rate_for(loan.annual_rate, loan.penalty_rate)
         self.charges: list[Charge] = []
@@ -185,8 +188,8 @@ class _Walk:
         self.book.principal_days += self.outstanding()
 
     def outstanding(self) -> int:
-        """Principal not yet paid, over all instalments."""
-        return sum(line.unpaid_principal for line in self.lines)
+        """Principal lent and not yet repaid: unpaid on the instalments, and unscheduled."""
+        return self.unscheduled + sum(line.unpaid_principal for line in self.lines)
 
 
 def _live(line: InstallmentBalance) -> bool:

@@ -11,7 +11,13 @@ from arrears.adapters.db import tables
 from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, write_frame
 from arrears.adapters.people_index import LoanHistory, people_from_frames
-from arrears.batch.book import Book, fresh_instalments, fresh_loans, overlay_state
+from arrears.batch.book import (
+    Book,
+    fresh_instalments,
+    fresh_loans,
+    overlay_state,
+    scheduled_principal,
+)
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.pipeline import RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA
@@ -170,11 +176,11 @@ def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame]:
     """Loans and instalments with their stored state, and the loans that must be replayed."""
     raw = read_frame(conn, "SELECT loan_id, borrower_id, product, contract_date, principal,"
                      " annual_rate, penalty_rate FROM loans", _LOANS)  # fmt: skip
-    loans = fresh_loans(loan_terms(raw, terms))
-    balances = read_frame(conn, "SELECT * FROM loan_balances", _BALANCES)
     schedule = read_frame(conn, "SELECT * FROM installments", _SCHEDULE).with_columns(
         pl.lit(None, pl.Date).alias("eff_due")
     )
+    loans = fresh_loans(loan_terms(raw, terms), scheduled_principal(schedule))
+    balances = read_frame(conn, "SELECT * FROM loan_balances", _BALANCES)
     stored = read_frame(conn, "SELECT * FROM installment_states", _state_schema())
     reset = _replays(conn, schedule, stored, balances)
     loans = overlay_state(loans, balances.join(reset, on="loan_id", how="anti"), ["loan_id"])
