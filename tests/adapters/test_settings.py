@@ -89,12 +89,7 @@ jurisdiction = "us"
             '[[lpr.fixing]]\npublished_on = "2026-01-20"\none_year = "3.0"',
             r"one_year '3.0' is not an LPR",
         ),
-        # The law caps every Chinese loan; a cap the jurisdiction's pack lacks would fail the
-        # whole night later, for every loan.
-        (
-            '[products.x]\ncap = "none"',
-            r"products.x.cap 'none' must be one of licensed, private \(cn law caps the all-in cost",
-        ),
+        # A cap the jurisdiction's pack lacks would fail the whole night later, for every loan.
         (
             '[products.x]\njurisdiction = "us"\ncap = "private"',
             r"products.x.cap 'private' must be none \(the us rule pack defines no cost cap\)",

@@ -1,4 +1,5 @@
-"""A loan whose instalments schedule less than it lent: the rest stays outstanding."""
+"""The cost cap on the command line: a loan whose instalments schedule less than it lent (the
+rest stays outstanding, in the cap's base too), and a cn product declared without a cap."""
 
 import json
 from pathlib import Path
@@ -50,3 +51,22 @@ def test_principal_no_instalment_schedules_is_outstanding_and_in_the_cap(
         "principal": "909.00", "interest": "0.00", "penalty": "39.13", "fees": "0.00",
         "total": "948.13",
     }  # fmt: skip
+
+
+def test_a_cn_product_declared_without_a_cap_is_taken_and_runs_uncapped(
+    store_url: str, tmp_path: Path
+) -> None:
+    # CONTRACT.md offers cap = "none" for any product; the lender says the caps do not apply.
+    config = tmp_path / "arrears.toml"
+    config.write_text('[products.cn-nocap]\njurisdiction = "cn"\ncap = "none"\n', "utf-8")
+    cli("init", db=store_url)
+    feeds = dict(FEEDS, installments=FEEDS["installments"].replace("1000.00", "10000.00"))
+    feeds["loans"] = feeds["loans"].replace("cn-cash", "cn-nocap")
+    del feeds["payments"]
+    for kind, text in feeds.items():
+        (tmp_path / f"{kind}.csv").write_text(text, encoding="utf-8")
+        cli("import", kind, str(tmp_path / f"{kind}.csv"), "--config", str(config), db=store_url)
+    # 52 days late: 10,000.00 × 36 % / 360 = 10.00 a day, 520.00 in all, none of it cut (the
+    # licensed cap would allow 346.66 of it: test_cli's figures).
+    run = cli("run", "--as-of", "2026-03-24", "--config", str(config), "--json", db=store_url)
+    assert (run["penalty_posted"], run["cap_cut"]) == ("520.00", "0.00")
