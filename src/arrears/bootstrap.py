@@ -125,7 +125,8 @@ class App:
     @cached_property
     def track(self) -> SqlTrackStore:
         """Field visits and the legal track."""
-        return SqlTrackStore(self.engine)
+        jurisdictions = {code: p.jurisdiction for code, p in self.settings.products.items()}
+        return SqlTrackStore(self.engine, jurisdictions)
 
     @cached_property
     def dashboards(self) -> SqlDashboardStore:

@@ -7,6 +7,7 @@ import polars as pl
 
 from arrears.adapters.book_tables import DONE_SCHEMA, INPUTS
 from arrears.adapters.people_index import LoanHistory
+from arrears.batch.plan_people import REACH_SCHEMA, FrameReach
 from arrears.domain.escalation import ActionRecord
 
 ATTEMPTS = pl.DataFrame(
@@ -26,8 +27,17 @@ OWNERS = pl.DataFrame(
 )
 
 
-def history() -> LoanHistory:
-    return LoanHistory(ATTEMPTS, DONE, OWNERS)
+# B1 and B2 in Shanghai, B3 in Los Angeles (their numbers, and the zones their days count in).
+REACH = FrameReach(pl.DataFrame(
+    [("B1", "cn", "+8613800000001", "Asia/Shanghai", "Asia/Shanghai"),
+     ("B2", "cn", "+8613800000002", "Asia/Shanghai", "Asia/Shanghai"),
+     ("B3", "us", "+12135550103", "America/Los_Angeles", "America/Los_Angeles")],
+    schema=REACH_SCHEMA, orient="row",
+))  # fmt: skip
+
+
+def history(attempts: pl.DataFrame = ATTEMPTS, owners: pl.DataFrame = OWNERS) -> LoanHistory:
+    return LoanHistory(attempts, DONE, owners, REACH)
 
 
 def test_each_loan_gets_its_borrowers_calls_and_its_own_actions() -> None:
@@ -55,6 +65,33 @@ def test_loans_in_any_order_or_unknown_give_the_same_history() -> None:
     """The asked loans are found by bisection when the loans come in loan_id order, else
     (another order, a loan not there) by a filter: the answer is the same."""
     expected = history().of(["L1", "L3", "L4"])
-    shuffled = LoanHistory(ATTEMPTS, DONE, OWNERS.reverse())
+    shuffled = history(owners=OWNERS.reverse())
     assert shuffled.of(["L1", "L3", "L4"]) == expected
     assert history().of(["L1", "L3", "L4", "L9"]) == expected  # L9: no such loan
+
+
+def test_only_the_borrowers_own_calls_count_each_on_their_local_day() -> None:
+    """A call to a registered contact, or to a number that is not the borrower's, is not the
+    borrower's attempt (CONTRACT.md): it must not open a guard that wants failed calls. A
+    call's day is the borrower's: 19:00 and 20:00 in Los Angeles are 02:00 and 03:00 UTC the
+    next day, one local day with the call at 09:00, not two."""
+    la = [datetime(2026, 9, 10, 16, tzinfo=UTC), datetime(2026, 9, 11, 2, tzinfo=UTC),
+          datetime(2026, 9, 11, 3, tzinfo=UTC)]  # fmt: skip
+    rows: list[tuple[str, str | None, str, str | None, datetime, str]] = [
+        ("B3", None, "call", "+12135550103", at, "no_answer") for at in la
+    ]
+    rows += [
+        ("B3", "C3", "call", "+12135550199", la[0], "no_answer"),  # a registered contact
+        ("B3", None, "call", "+12135550177", la[0], "busy"),  # a number nobody gave
+        ("B3", None, "call", None, datetime(2025, 1, 5, 20, tzinfo=UTC), "refused"),
+    ]
+    attempts = pl.DataFrame(rows, schema=INPUTS["contact_attempts"], orient="row")
+    owners = pl.DataFrame({"loan_id": ["L5"], "borrower_id": ["B3"]})
+    got = history(attempts, owners).of(["L5"])["L5"]
+    # The call of 2025 counts too: a requirement without `within_days` reads the whole record.
+    assert got == [
+        ActionRecord("call", date(2026, 9, 10), "no_answer"),
+        ActionRecord("call", date(2026, 9, 10), "no_answer"),
+        ActionRecord("call", date(2026, 9, 10), "no_answer"),
+        ActionRecord("call", date(2025, 1, 5), "refused"),
+    ]

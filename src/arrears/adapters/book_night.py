@@ -386,13 +386,17 @@ def stored_cases(table: pl.DataFrame, last: date) -> pl.DataFrame:
     return cases.filter(pl.col("stage").is_not_null()).cast(CASE_SCHEMA)
 
 
-def attempts_since(folder: BookFolder, as_of: date, days: int) -> pl.DataFrame:
-    """Contact attempts of the last `days` days (in no particular order: every rule that
-    reads them counts them, and the domain orders them itself)."""
-    got = typed(folder.read_input("contact_attempts", INPUTS["contact_attempts"]),
-                INPUTS["contact_attempts"])  # fmt: skip
-    since = pl.lit(as_of - timedelta(days=days)).cast(pl.Datetime("us", "UTC"))
-    return got.filter(pl.col("at") >= since)
+def contact_attempts(folder: BookFolder) -> pl.DataFrame:
+    """Every contact attempt of the book (in no particular order: every rule that reads them
+    counts them, and the domain orders them itself)."""
+    return typed(folder.read_input("contact_attempts", INPUTS["contact_attempts"]),
+                 INPUTS["contact_attempts"])  # fmt: skip
+
+
+def since(attempts: pl.DataFrame, as_of: date, days: int) -> pl.DataFrame:
+    """The attempts of the last `days` days."""
+    start = pl.lit(as_of - timedelta(days=days)).cast(pl.Datetime("us", "UTC"))
+    return attempts.filter(pl.col("at") >= start)
 
 
 def _days(series: pl.Series) -> np.ndarray:

@@ -136,11 +136,14 @@ def assemble(
     since = pl.lit(as_of - timedelta(days=HISTORY_DAYS)).cast(UTC)
     attempts = got["contact_attempts"].filter(pl.col("at") >= since)
     borrowers = with_pack_zones(got["borrowers"], loans, terms, default_zones)
+    people = people_from_frames(borrowers, attempts, got["holds"], got["opt_outs"], known_zones)
+    # The guards read the whole record (a requirement without `within_days` has no window).
+    done = typed(state.get("done"), DONE_SCHEMA)
     return RunFrames(
         Book(loans, instalments, payments),
-        people_from_frames(borrowers, attempts, got["holds"], got["opt_outs"], known_zones),
+        people,
         replay=replay,
-        history=LoanHistory(attempts, typed(state.get("done"), DONE_SCHEMA), loans),
+        history=LoanHistory(got["contact_attempts"], done, loans, people.reach),
         cases=old["cases"],
         promises=judged_promises(got["promises"], old["promises"]),
     )

@@ -406,9 +406,11 @@ class ParquetEngineStore:
             check_borrowers(got["borrowers"], owners)
         borrowers = with_pack_zones(got["borrowers"], owners, terms, self.default_zones)
         reach = PhoneReach(borrowers, read_zones(self.folder.state))
-        attempts = book_night.attempts_since(self.folder, as_of, HISTORY_DAYS)
+        every = book_night.contact_attempts(self.folder)
+        attempts = book_night.since(every, as_of, HISTORY_DAYS)
         people = People.of_frames(reach, attempts, got["holds"], got["opt_outs"])
-        return people, LoanHistory(attempts, self.done_actions(as_of), owners), reach
+        # The guards read the whole record (a requirement without `within_days` has no window).
+        return people, LoanHistory(every, self.done_actions(as_of), owners, reach), reach
 
     def _promises(self, previous: RunRecord) -> pl.DataFrame:
         """The promises fed in, with what the last run judged of them."""

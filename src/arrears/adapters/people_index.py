@@ -6,7 +6,7 @@ number look-ups would cost more than the run, so zones are worked out when asked
 distinct (number, recorded zone, default zone).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 import polars as pl
@@ -15,7 +15,7 @@ from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.loan_table import positions
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.batch.contact_checks import ZONE_SEPARATOR
-from arrears.batch.plan_people import REACH_SCHEMA, People
+from arrears.batch.plan_people import REACH_SCHEMA, People, Reach
 from arrears.domain.escalation import ActionRecord
 
 # Contact outcomes that the escalation guards read as a call's outcome.
@@ -130,15 +130,31 @@ def people_from_frames(
     return People.of_frames(PhoneReach(borrowers, known_zones), attempts, holds, opt_outs)
 
 
-class LoanHistory:
-    """contact_plan.ActionHistory over frames: each loan's borrower's calls (with outcomes),
-    then the loan's actions carried out, found for the loans asked about only."""
+# The contact attempts of some borrowers (ids), every one on record (a store's lazy read).
+AttemptsOf = Callable[[Sequence[str]], pl.DataFrame]
 
-    def __init__(self, attempts: pl.DataFrame, done: pl.DataFrame, loans: pl.DataFrame) -> None:
+
+class LoanHistory:
+    """contact_plan.ActionHistory over frames: each loan's borrower's calls to their own number
+    (with outcomes, on the borrower's local days), then the loan's actions carried out, found
+    for the loans asked about only.
+
+    `attempts`: every attempt on record (a frame), or a function reading those of the
+    borrowers asked about: a guard counts calls over the whole record unless its requirement
+    sets `within_days`. `reach` gives each borrower's number and day zone: a call to a
+    registered contact, or to a number that is not the borrower's, is not the borrower's
+    attempt (CONTRACT.md), and its day is the borrower's local calendar day (`distinct_days`).
+    """
+
+    def __init__(
+        self, attempts: pl.DataFrame | AttemptsOf, done: pl.DataFrame, loans: pl.DataFrame,
+        reach: Reach,
+    ) -> None:  # fmt: skip
         # The calls are picked out when asked for, from the few borrowers asked about: picked
         # out of every attempt up front, they cost a bench night's people thread 20 ms.
         self._attempts = attempts
         self._done, self._owners = done, loans.select("loan_id", "borrower_id")
+        self._reach = reach
         # A night asks twice (treatments repeated until done, then the guards), mostly for
         # the same loans: each loan's records are gathered once.
         self._known: dict[str, list[ActionRecord]] = {}
@@ -162,13 +178,8 @@ class LoanHistory:
             owners = self._owners[at]
         else:
             owners = self._owners.filter(pl.col("loan_id").is_in(wanted.implode()))
-        theirs = self._attempts.filter(
-            pl.col("borrower_id").is_in(owners.get_column("borrower_id").unique().implode())
-        )
-        calls = (
-            theirs.filter((pl.col("channel") == "call") & pl.col("outcome").is_in(CALL_OUTCOMES))
-            .join(owners, on="borrower_id", how="inner", maintain_order="left")
-            .select("loan_id", pl.lit("call").alias("action"), pl.col("at").dt.date(), "outcome")
+        calls = self._calls(owners.get_column("borrower_id").unique()).join(
+            owners, on="borrower_id", how="inner", maintain_order="left"
         )
         outcome = pl.coalesce(
             "outcome",
@@ -180,7 +191,31 @@ class LoanHistory:
             pl.col("loan_id").is_in(wanted.implode()) & (pl.col("action") != "call")
         ).select("loan_id", "action", "planned_for", outcome.alias("outcome"))
         found: dict[str, list[ActionRecord]] = {}
-        for frame in (calls, done):
+        for frame in (calls.select("loan_id", "action", "on", "outcome"), done):
             for loan, action, on, result in frame.iter_rows():
                 found.setdefault(loan, []).append(ActionRecord(action, on, result))
         return found
+
+    def _calls(self, borrower_ids: pl.Series) -> pl.DataFrame:
+        """The borrowers' calls to their own number (borrower_id, action, on, outcome), each
+        on the borrower's local day."""
+        if isinstance(self._attempts, pl.DataFrame):
+            theirs = self._attempts.filter(pl.col("borrower_id").is_in(borrower_ids.implode()))
+        else:
+            theirs = self._attempts(borrower_ids.to_list())
+        own = (
+            self._reach.of(borrower_ids).sort("borrower_id", "jurisdiction")
+            .unique("borrower_id", keep="first").select("borrower_id", "phone", "day_zone")
+        )  # fmt: skip
+        calls = theirs.filter(
+            (pl.col("channel") == "call") & pl.col("outcome").is_in(CALL_OUTCOMES)
+            & pl.col("contact_id").is_null()
+        ).join(own, on="borrower_id", how="inner", maintain_order="left").filter(
+            pl.col("to_phone").is_null() | (pl.col("to_phone") == pl.col("phone"))
+        )  # fmt: skip
+        local = pl.col("at").dt.date()
+        for zone in calls.get_column("day_zone").drop_nulls().unique().sort().to_list():
+            day = pl.col("at").dt.convert_time_zone(zone).dt.date()
+            local = pl.when(pl.col("day_zone") == zone).then(day).otherwise(local)
+        return calls.select("borrower_id", pl.lit("call").alias("action"), local.alias("on"),
+                            "outcome")  # fmt: skip

@@ -1,5 +1,6 @@
 """Field visits and the legal track on SQL, and a case's history of actions for the guards."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -8,13 +9,14 @@ from sqlalchemy import Engine, and_, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps
 from arrears.adapters.db.engine_store import ATTEMPTS, ATTEMPTS_SQL, DONE
 from arrears.adapters.db.frames_io import read_frame
 from arrears.adapters.db.instants import utc
-from arrears.adapters.db.tables import loans
-from arrears.adapters.people_index import LoanHistory
+from arrears.adapters.db.tables import borrowers, loans
+from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, PhoneReach
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import ActionRecord
@@ -24,17 +26,21 @@ from arrears.domain.legal_track import LegalStep
 class SqlTrackStore:
     """Implements services.track_ports.TrackStore over a SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, jurisdictions: Mapping[str, str]) -> None:
         self.engine = engine
+        self.jurisdictions = jurisdictions  # product code -> jurisdiction (its pack's zone)
 
     def history(self, loan_id: str) -> list[ActionRecord]:
         """The case's actions on record, by the nightly run's rules (people_index.LoanHistory:
         calls from the contact log, each once; the plan's worked actions), and the legal
         track's letters."""
         with self.engine.connect() as conn:
-            owner = conn.execute(
-                select(loans.c.borrower_id).where(loans.c.loan_id == loan_id)
-            ).scalar_one()
+            owner, product, phone, timezone = conn.execute(
+                select(loans.c.borrower_id, loans.c.product, borrowers.c.phone,
+                       borrowers.c.timezone)
+                .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
+                .where(loans.c.loan_id == loan_id)
+            ).one()  # fmt: skip
             attempts = read_frame(
                 conn,
                 ATTEMPTS_SQL + " AND borrower_id = :who",
@@ -59,7 +65,16 @@ class SqlTrackStore:
                 .all()
             )
         owners = pl.DataFrame({"loan_id": [loan_id], "borrower_id": [owner]})
-        records = LoanHistory(attempts, done, owners).of([loan_id]).get(loan_id, [])
+        # The borrower's number and day zone as the night's plan sees them (under the pack of
+        # this loan's product), for LoanHistory to tell their own calls and local days.
+        jurisdiction = self.jurisdictions.get(product)
+        pack = contact_packs().get(jurisdiction or "")
+        row = {
+            "borrower_id": owner, "jurisdiction": jurisdiction, "phone": phone,
+            "timezone": timezone, "default_zone": pack.default_zone if pack else FALLBACK_ZONE,
+        }  # fmt: skip
+        reach = PhoneReach(pl.DataFrame([row], schema=dict.fromkeys(row, pl.String)))
+        records = LoanHistory(attempts, done, owners, reach).of([loan_id]).get(loan_id, [])
         return [*records, *(ActionRecord("lawyers_letter", on, "sent") for on in letters)]
 
     # ── field visits ─────────────────────────────────────────────────────────────────────
