@@ -75,7 +75,7 @@ def test_a_ladder_file_loads_with_its_name_and_version(tmp_path: Path) -> None:
 
 def test_the_shipped_china_ladder_loads_worst_first() -> None:
     ladder = load_ladder("cn")
-    assert ladder.label == "cn-default v2"
+    assert ladder.label == "cn-default v3"
     assert [s.name for s in ladder.stages] == ["legal", "late", "mid", "early", "grace", "pre_due"]
     assert [e.name for e in ladder.experiments] == ["early-first-call"]
     visit = ladder.guard_for("field_visit_request")
@@ -103,22 +103,31 @@ def test_every_dpd_from_0_to_400_matches_exactly_one_china_stage(
 def test_the_china_ladder_schedules_the_seed_process() -> None:
     ladder = load_ladder("cn")
 
-    def due(stage: str, day: int, arm: str = "champion", placed: bool = False) -> list[str]:
-        ever = ("agency_placement",) if placed else ()
+    def due(stage: str, day: int, arm: str = "champion", *ever: str) -> list[str]:
         return [t.action for t in due_treatments(ladder, stage, day, arm, ever=ever)]
 
+    notices = ("formal_notice", "credit_pre_notice")  # on record: sent in "mid"
     assert due("pre_due", 0) == ["sms"]
     assert due("grace", 0) == ["sms"]
     assert due("early", 0) == ["sms"]
     assert due("early", 1) == ["call"]
     assert due("early", 0, "challenger") == ["sms", "call"]  # a day earlier
     assert due("mid", 0) == ["formal_notice", "credit_pre_notice", "call"]
-    assert due("late", 0) == ["agency_placement"]
-    assert due("late", 7) == ["agency_placement"]  # tried again until it is done
+    assert due("mid", 0, "champion", *notices) == ["formal_notice", "credit_pre_notice", "call"]
+    assert due("late", 0, "champion", *notices) == ["agency_placement"]
+    # A loan first seen in "late" (it skipped "mid") is owed the notices there.
+    assert due("late", 0) == ["agency_placement", "formal_notice", "credit_pre_notice"]
+    assert due("late", 0, "champion", "formal_notice") == ["agency_placement", "credit_pre_notice"]
+    assert due("late", 7, "champion", *notices) == ["agency_placement"]  # tried until done
     assert "field_visit_request" not in {a for d in range(90) for a in due("late", d)}
-    assert due("legal", 0, placed=True) == ["agency_recall", "lawyers_letter"]
-    assert due("legal", 0) == ["lawyers_letter"]  # no agency had the account: none to recall
-    assert due("legal", 15) == ["legal_review"]
+    placed = (*notices, "agency_placement")
+    assert due("legal", 0, "champion", *placed) == ["agency_recall", "lawyers_letter"]
+    assert due("legal", 0, "champion", *notices) == ["lawyers_letter"]  # nothing to recall
+    # Refused by its guard on day 0 (or not yet placed), each is asked again a week later.
+    assert due("legal", 7, "champion", *placed) == ["agency_recall", "lawyers_letter"]
+    assert due("legal", 15, "champion", *notices) == ["legal_review"]
+    assert due("legal", 21, "champion", *notices) == ["lawyers_letter"]
+    assert due("legal", 22, "champion", *notices) == ["legal_review"]
 
 
 def test_the_us_ladder_sends_the_validation_notice_first() -> None:
@@ -201,6 +210,27 @@ APPEND = ""  # marks a case that adds text instead of replacing it
             "stage 'early' treatment 1: every must be at least 1",
         ),
         ('template = "sms"\n', "", "stage 'early' treatment 1: missing key 'template'"),
+        # Past the engines' integers a bound would stop every run instead of matching nothing.
+        (
+            "dpd_min = 31\ndpd_max = 90",
+            "dpd_min = 9223372036854775807",
+            "stage 'mid' entry 1: dpd_min must be at most 109572 in size",
+        ),
+        (
+            "dpd_min = 31\ndpd_max = 90",
+            'dpd_min = 31\namount_min = "92233720368547758.08"',
+            "stage 'mid' entry 1: amount_min must be at most 1000000000000000 in size",
+        ),
+        (
+            'day = 0\naction = "sms"',
+            'day = 0\nevery = 200000\naction = "sms"',
+            "stage 'early' treatment 1: every must be at most 109572, got 200000",
+        ),
+        (
+            'day = 0\naction = "sms"',
+            'day = 0\nowed = "yes"\naction = "sms"',
+            "stage 'early' treatment 1: owed must be true or false",
+        ),
         (APPEND, "[guards.visit]", "guards.visit: action 'visit' is unknown"),
         (
             APPEND,

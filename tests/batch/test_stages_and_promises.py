@@ -130,7 +130,7 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
         "loan_id": frame.get_column("loan_id"),
         "stage": [d.stage if row[5] else "nowhere" for row, d in zip(rows, decided, strict=True)],
         "entered_on": since, "reason": "before",
-        "arm": [None if n % 2 else "kept-arm" for n in range(len(rows))],
+        "arm": [None if n % 2 else recorded(ladders[row[0]], n) for n, row in enumerate(rows)],
     })  # fmt: skip
     got = transition(frame, previous.cast({c: CASE_SCHEMA[c] for c in ("stage", "reason", "arm")}),
                      ladders, as_of)  # fmt: skip
@@ -144,8 +144,22 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
             assert (case["entered_on"], case["reason"]) == (as_of, decision.reason)
         arms = sorted(assign_arms(ladders[row[0]], f.loan_id).items())
         new_arm = ";".join(f"{k}={v}" for k, v in arms) or "-"
-        expected_arm = "kept-arm" if n % 2 == 0 else (None if row[5] else new_arm)
+        if n % 4 == 0:  # recorded under this ladder's experiments: kept
+            expected_arm = recorded(ladders[row[0]], n)
+        elif n % 4 == 2:  # recorded under an experiment the ladder no longer runs: refitted
+            expected_arm = new_arm
+        else:
+            expected_arm = None if row[5] else new_arm
         assert case["arm"] == expected_arm
+
+
+def recorded(ladder: Ladder, n: int) -> str:
+    """An arm a case recorded before: every fourth loan's the ladder's experiments' (for the
+    cn ladder, its challenger arm, whatever the loan draws today), the others' under an
+    experiment a later version renamed."""
+    if n % 4 == 2:
+        return "first-call-2025=champion"
+    return ";".join(f"{e.name}=challenger" for e in ladder.experiments) or "-"
 
 
 @settings(max_examples=40, deadline=None)
@@ -156,12 +170,14 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
                        st.one_of(st.none(), st.tuples(st.integers(-30, 120),
                                                       st.sampled_from(["done", "failed"])))),
              min_size=1, max_size=40),
+    st.lists(st.sampled_from(["formal_notice", "credit_pre_notice"]), max_size=2),
 )  # fmt: skip
 def test_due_treatments_in_frames_equal_the_domains(
-    rows: list[tuple[str, int, str, tuple[int, str] | None]],
+    rows: list[tuple[str, int, str, tuple[int, str] | None]], sent: list[str]
 ) -> None:
     """Also with an agency placement on record: the late stage tries it until done, the legal
-    stage recalls only a placed account."""
+    stage recalls only a placed account; and with the notices owed from "mid" on record as
+    sent long ago, or not (the even loans), which the harsher stages then send."""
     ladder = LADDERS[0]
     as_of = date(2026, 6, 30)
     experiment = ladder.experiments[0].name
@@ -176,6 +192,10 @@ def test_due_treatments_in_frames_equal_the_domains(
         if placed is not None
         for at, outcome in [placed]
     }
+    for n in range(0, len(rows), 2):
+        records.setdefault(f"L{n}", []).extend(
+            ActionRecord(action, as_of - timedelta(days=400), "sent") for action in sent
+        )
     got = due_candidates(cases, {"p": ladder}, as_of, KnownHistory(records))
     mine = sorted((r["loan_id"], r["action"], r["template"]) for r in got.iter_rows(named=True))
     expected = sorted(

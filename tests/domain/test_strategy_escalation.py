@@ -199,6 +199,8 @@ def test_guards_that_require_each_other_are_refused() -> None:
         (lambda: Guard("legal_review", (Requirement("legal_review"),)), "cannot require itself"),
         (lambda: Requirement("call", ("failed",), at_least=0), "at_least must be at least 1"),
         (lambda: Requirement("call", ("gone",)), r"outcome\(s\) \['gone'\] unknown"),
+        # as_of − within_days would fall off the calendar and stop the run.
+        (lambda: Requirement("call", within_days=10**9), "within_days must be at most 109572"),
     ],
 )
 def test_bad_records_and_guards_are_refused(build: object, message: str) -> None:

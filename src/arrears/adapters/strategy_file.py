@@ -24,7 +24,7 @@ _ENTRY = {
     "buckets", "flags", "due_within",
 }  # fmt: skip
 _TREATMENT = {
-    "day", "every", "until", "until_done", "when_done", "action", "template", "arms",
+    "day", "every", "until", "until_done", "when_done", "owed", "action", "template", "arms",
 }  # fmt: skip
 _EXPERIMENT = {"name", "salt", "arms", "stages"}
 _GUARD = {"approval", "requires"}
@@ -251,6 +251,7 @@ def _treatment(spec: Any, where: str) -> Treatment:
             arms=table.names("arms"),
             until_done=table.get("until_done", bool) or False,
             when_done=table.get("when_done", str),
+            owed=table.get("owed", bool) or False,
         )
 
 

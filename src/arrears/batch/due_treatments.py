@@ -7,23 +7,26 @@ import polars as pl
 
 from arrears.batch.plan_people import ActionHistory, KnownHistory
 from arrears.domain.escalation import done_since
-from arrears.domain.ladder import Ladder
+from arrears.domain.ladder import Ladder, owed_from_gentler
 
 
 def treatment_table(ladders: Mapping[str, Ladder]) -> pl.DataFrame:
-    """Every treatment of every ladder as a row (ladder label, stage, day, repeat, arms)."""
+    """Every treatment of every ladder as a row (ladder label, stage, day, repeat, arms), and
+    each owed one again in every harsher stage (`owed`: due there while never done)."""
     rows = [
         (ladder.label, stage.name, t.day, t.every, t.until,
          sorted(t.arms) if t.arms is not None else None, t.action, t.template, t.until_done,
-         t.when_done)
+         t.when_done, owed)
         for ladder in {ladder.label: ladder for ladder in ladders.values()}.values()
         for stage in ladder.stages
-        for t in stage.treatments
+        for t, owed in [*((t, False) for t in stage.treatments),
+                        *((t, True) for t in owed_from_gentler(ladder, stage.name))]
     ]  # fmt: skip
     schema = pl.Schema(
         [("ladder", pl.String), ("stage", pl.String), ("t_day", pl.Int64), ("every", pl.Int64),
          ("until", pl.Int64), ("arms", pl.List(pl.String)), ("action", pl.String),
-         ("template", pl.String), ("until_done", pl.Boolean), ("when_done", pl.String)]
+         ("template", pl.String), ("until_done", pl.Boolean), ("when_done", pl.String),
+         ("owed", pl.Boolean)]
     )  # fmt: skip
     return pl.DataFrame(rows, schema=schema, orient="row")
 
@@ -77,7 +80,7 @@ def due_candidates(
         [
             names.select(pl.all().gather(hits.get_column("case"))),
             rules.select(
-                pl.col(*keys, "action", "template", "until_done", "when_done").gather(
+                pl.col(*keys, "action", "template", "until_done", "when_done", "owed").gather(
                     hits.get_column("rule")
                 )
             ),
@@ -103,17 +106,27 @@ def _rules_by_arm(table: pl.DataFrame, arms: pl.Series) -> pl.DataFrame:
 def _not_done_yet(due: pl.DataFrame, history: ActionHistory) -> pl.DataFrame:
     """`due` without the treatments the loan's record rules out: an until_done one whose action
     is on record as done since the case entered its stage, a when_done one whose prerequisite
-    is not on record as done (escalation.done_since)."""
-    conditional = pl.col("until_done") | pl.col("when_done").is_not_null()
+    is not on record as done, an owed one of a gentler stage whose action is on record as done
+    (escalation.done_since)."""
+    conditional = pl.col("until_done") | pl.col("when_done").is_not_null() | pl.col("owed")
     asked = due.filter(conditional)
     if asked.height == 0:
         return due
     records = history.of(asked.get_column("loan_id").unique().sort().to_list())
+
+    def allowed(loan_id: str, action: str, entered_on: date, until_done: bool,
+                when: str | None, owed: bool) -> bool:  # fmt: skip
+        ever = done_since(records.get(loan_id, ()), date.min)
+        return (
+            not (until_done and action in done_since(records.get(loan_id, ()), entered_on))
+            and (when is None or when in ever)
+            and not (owed and action in ever)
+        )
+
     keep = [
-        not (until_done and action in done_since(records.get(loan_id, ()), entered_on))
-        and (when is None or when in done_since(records.get(loan_id, ()), date.min))
-        for loan_id, action, entered_on, until_done, when in asked.select(
-            "loan_id", "action", "entered_on", "until_done", "when_done"
+        allowed(*row)
+        for row in asked.select(
+            "loan_id", "action", "entered_on", "until_done", "when_done", "owed"
         ).iter_rows()
     ]
     return pl.concat([due.filter(~conditional), asked.filter(pl.Series(keep, dtype=pl.Boolean))])

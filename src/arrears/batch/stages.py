@@ -148,11 +148,54 @@ def transition(
         changed, explained.get_column("reason").cast(category)
     )
     arm = joined.get_column("had_arm").scatter(changed, explained.get_column("arm").cast(category))
+    arm = _refitted(joined.get_column("loan_id"), joined.get_column("ladder"), arm, ladders)
     return joined.select(
         "loan_id", "borrower_id", "stage",
         pl.when(pl.Series(same)).then("since").otherwise(pl.lit(as_of)).alias("entered_on"),
         reason.alias("reason"), "ladder", arm.alias("arm"), pl.lit(as_of).alias("as_of"),
     ).cast(CASE_SCHEMA)  # fmt: skip
+
+
+def arm_text(arms: Mapping[str, str]) -> str:
+    """A loan's arms as a case records them: 'experiment=arm;…' by name, '-' for none."""
+    return ";".join(f"{k}={v}" for k, v in sorted(arms.items())) or "-"
+
+
+def kept_arms(ladder: Ladder, loan_id: str, recorded: str) -> str:
+    """The loan's arms under `ladder` (arm_text): the recorded arm of each experiment the ladder
+    still has (by name, an arm it still offers), a fresh one (assign_arms) for the others."""
+    had = dict(p.split("=", 1) for p in recorded.split(";") if "=" in p)
+    fresh = assign_arms(ladder, loan_id)
+    return arm_text({
+        e.name: had[e.name] if had.get(e.name) in e.arm_names else fresh[e.name]
+        for e in ladder.experiments
+    })  # fmt: skip
+
+
+def _refitted(
+    loan_ids: pl.Series, labels: pl.Series, arms: pl.Series, ladders: Mapping[str, Ladder]
+) -> pl.Series:
+    """`arms` with each recorded under other experiments than its ladder's (a new version
+    renamed, added or dropped one, or an arm) refitted (kept_arms): STRATEGY.md keeps a loan's
+    arm, but an arm of an experiment no longer run would match no treatment for good."""
+    by_label = {ladder.label: ladder for ladder in ladders.values()}
+    pairs = pl.DataFrame({"ladder": labels, "arm": arms}).unique().drop_nulls()
+    stale = [
+        (label, arm) for label, arm in pairs.iter_rows()
+        if label in by_label and kept_arms(by_label[label], "", arm) != arm
+    ]  # fmt: skip
+    if not stale:
+        return arms
+    rows = pl.DataFrame({"loan_id": loan_ids, "ladder": labels.cast(pl.String),
+                         "arm": arms.cast(pl.String)}).with_row_index("row")  # fmt: skip
+    picked = rows.join(pl.DataFrame(stale, schema=["ladder", "arm"], orient="row"),
+                       on=["ladder", "arm"], how="semi")  # fmt: skip
+    refits = [
+        kept_arms(by_label[label], loan, arm)
+        for loan, label, arm in picked.select("loan_id", "ladder", "arm").iter_rows()
+    ]
+    # A copy: scatter may write into the memory `arms` shares with the frame it came from.
+    return arms.clone().scatter(picked.get_column("row"), pl.Series(refits, dtype=arms.dtype))
 
 
 def _products_by_ladder(ladders: Mapping[str, Ladder]) -> dict[str, tuple[Ladder, list[str]]]:
@@ -238,10 +281,7 @@ def _explained(mine: pl.DataFrame, ladder: Ladder) -> pl.DataFrame:
     mine = mine.join(explained, on=[*read, "stage"], how="left", nulls_equal=True,
                      maintain_order="left")  # fmt: skip
     new = mine.filter(pl.col("had_arm").is_null()).get_column("loan_id").to_list()
-    arms = {
-        loan: ";".join(f"{k}={v}" for k, v in sorted(assign_arms(ladder, loan).items())) or "-"
-        for loan in new
-    }
+    arms = {loan: arm_text(assign_arms(ladder, loan)) for loan in new}
     chosen = pl.col("loan_id").replace_strict(arms, default=None, return_dtype=pl.String)
     return mine.select("reason", pl.coalesce("had_arm", chosen).alias("arm"))
 

@@ -7,3 +7,10 @@ from datetime import date
 # later run is refused as moving it back). Well inside Python's dates, so a run counting
 # back (contact history) or forward (schedules, holds) from its day stays in range.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+# The most days a ladder or guard may count (days past due, days of a stage, a guard's
+# window): the whole range above. A number past it is a typing mistake, and one past the
+# engines' integers (day numbers are 32-bit) would stop every run instead of matching nothing.
+MAX_DAYS = (LAST_DAY - FIRST_DAY).days
+# The largest amount (minor units) a ladder's bound may name: 10^15 fen is ten trillion yuan,
+# far beyond any loan, and sums of a book's amounts stay well inside 64-bit integers.
+MAX_AMOUNT = 10**15

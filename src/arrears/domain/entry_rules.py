@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
+from arrears.domain.day_range import MAX_AMOUNT, MAX_DAYS
 from arrears.domain.delinquency import BUCKETS
 from arrears.domain.errors import DomainError
 from arrears.domain.money import format_amount
@@ -77,6 +78,13 @@ class EntryRule:
             value = getattr(self, key)
             if value is not None and value < 0:
                 raise DomainError(f"{key} must not be negative, got {value}")
+        for key, most in (("dpd_min", MAX_DAYS), ("dpd_max", MAX_DAYS),
+                          ("due_within", MAX_DAYS), ("amount_min", MAX_AMOUNT),
+                          ("amount_max", MAX_AMOUNT), ("score_min", MAX_AMOUNT),
+                          ("score_max", MAX_AMOUNT)):  # fmt: skip
+            value = getattr(self, key)
+            if value is not None and abs(value) > most:
+                raise DomainError(f"{key} must be at most {most} in size, got {value}")
         if self.buckets is not None and not self.buckets <= set(BUCKETS):
             unknown = sorted(self.buckets - set(BUCKETS))
             raise DomainError(f"bucket(s) {unknown} unknown (known: {', '.join(BUCKETS)})")

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from arrears.domain.contact import ALL_OUTCOMES
+from arrears.domain.day_range import MAX_DAYS
 from arrears.domain.errors import DomainError
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ class Requirement:
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise DomainError(f"{key} must be at least 1, got {value}")
+        if self.within_days is not None and self.within_days > MAX_DAYS:
+            raise DomainError(f"within_days must be at most {MAX_DAYS}, got {self.within_days}")
         # The window holds its `within_days` days before today and today itself.
         if self.within_days is not None and self.distinct_days > self.within_days + 1:
             raise DomainError(

@@ -3,6 +3,7 @@
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from arrears.domain.day_range import MAX_DAYS
 from arrears.domain.entry_rules import EntryRule, LoanFacts, shadowed_by
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import GUARDED_ACTIONS, Guard, check_action
@@ -27,11 +28,20 @@ class Treatment:
     # Due only when this action is on record as done (at any time): an agency recall only
     # for an account an agency was given.
     when_done: str | None = None
+    # Owed to every borrower the ladder collects from (a validation notice, a forbearance
+    # offer, a formal notice): also due in each stage listed before its own (the harsher
+    # ones), on the same days, while its action is not on record as done on the loan at any
+    # time. A case that skipped its stage (first seen already far past due) still gets it.
+    owed: bool = False
 
     def __post_init__(self) -> None:
         check_action(self.action)
         if self.day < 0:
             raise DomainError(f"day must not be negative, got {self.day}")
+        for key in ("day", "every", "until"):
+            value = getattr(self, key)
+            if value is not None and value > MAX_DAYS:
+                raise DomainError(f"{key} must be at most {MAX_DAYS}, got {value}")
         if not self.template.strip():
             raise DomainError("template must not be empty")
         if self.every is not None and self.every < 1:
@@ -154,7 +164,8 @@ def due_treatments(
 ) -> list[Treatment]:
     """The treatments due on day `days_in_stage` of a stage for a loan in `arm` (or arms);
     `done`: the actions on record as done since the loan entered the stage, `ever`: at any
-    time (escalation.done_since)."""
+    time (escalation.done_since). Owed treatments of gentler stages come after the stage's
+    own (owed_from_gentler)."""
     if days_in_stage < 0:
         raise DomainError(f"days_in_stage must not be negative, got {days_in_stage}")
     stage = ladder.stage(stage_name)
@@ -163,13 +174,22 @@ def due_treatments(
             return []
         raise DomainError(f"stage {stage_name!r} is not in ladder {ladder.label}")
     arms = frozenset([arm] if isinstance(arm, str) else arm or ())
+    owed = [t for t in owed_from_gentler(ladder, stage_name) if t.action not in ever]
     return [
         t
-        for t in stage.treatments
+        for t in (*stage.treatments, *owed)
         if t.due_on(days_in_stage, arms)
         and not (t.until_done and t.action in done)
         and (t.when_done is None or t.when_done in ever)
     ]
+
+
+def owed_from_gentler(ladder: Ladder, stage_name: str) -> list[Treatment]:
+    """The owed treatments of the stages listed after `stage_name` (the gentler ones), which
+    a case in it gets on their days while their action is not on record as done."""
+    names = [s.name for s in ladder.stages]
+    after = ladder.stages[names.index(stage_name) + 1 :] if stage_name in names else ()
+    return [t for stage in after for t in stage.treatments if t.owed]
 
 
 def assign_arms(ladder: Ladder, loan_id: str) -> dict[str, str]:
