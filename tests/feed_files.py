@@ -46,10 +46,23 @@ BOOK: dict[FeedKind, tuple[list[str], Rows]] = {
             "annual_rate",
             "penalty_rate",
             "contract_date",
+            "segment",
+            "score",
         ],
         [
-            ["L1", "B1", "cn-cash", "CNY", "10000.00", "0.18", "", "2026-01-01"],
-            ["L2", "B2", "cn-private", "USD", "1234.56", "0.2399", "0.365", "2026-01-15"],
+            ["L1", "B1", "cn-cash", "CNY", "10000.00", "0.18", "", "2026-01-01", "vip", "720"],
+            [
+                "L2",
+                "B2",
+                "cn-private",
+                "USD",
+                "1234.56",
+                "0.2399",
+                "0.365",
+                "2026-01-15",
+                "",
+                "-40",
+            ],
         ],
     ),
     "installments": (
@@ -90,6 +103,8 @@ def _typed(name: str, cells: list[str]) -> pa.Array:
         return pa.array([date.fromisoformat(c) if c else None for c in cells], pa.date32())
     if name == "seq":
         return pa.array([int(c) if c else None for c in cells], pa.int32())
+    if name == "score":
+        return pa.array([int(c) if c else None for c in cells], pa.int64())
     return pa.array([c or None for c in cells], pa.string())
 
 

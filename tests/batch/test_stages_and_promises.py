@@ -144,6 +144,7 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
             assert (case["entered_on"], case["reason"]) == (as_of, decision.reason)
         arms = sorted(assign_arms(ladders[row[0]], f.loan_id).items())
         new_arm = ";".join(f"{k}={v}" for k, v in arms) or "-"
+        expected_arm: str | None = new_arm
         if n % 4 == 0:  # recorded under this ladder's experiments: kept
             expected_arm = recorded(ladders[row[0]], n)
         elif n % 4 == 2:  # recorded under an experiment the ladder no longer runs: refitted

@@ -37,7 +37,7 @@ INPUTS: dict[str, pl.Schema] = {
     "loans": pl.Schema({
         "loan_id": pl.String, "borrower_id": pl.String, "product": pl.String,
         "contract_date": pl.Date, "principal": pl.Int64, "annual_rate": pl.String,
-        "penalty_rate": pl.String,
+        "penalty_rate": pl.String, "segment": pl.String, "score": pl.Int64,
     }),
     "installments": pl.Schema({
         "loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date, "principal_due": pl.Int64,

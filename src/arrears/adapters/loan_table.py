@@ -27,7 +27,7 @@ from arrears.batch.grouped import distinct
 # Repeated texts are kept as categories: a million copies of a legal source would be 200 MB.
 _CATEGORY = pl.Categorical()
 STATIC = pl.Schema(
-    {name: (_CATEGORY if name in ("product", "cap_rule", "cap_source") else dtype)
+    {name: (_CATEGORY if name in ("product", "cap_rule", "cap_source", "loan_segment") else dtype)
      for name, dtype in LOAN_SCHEMA.items()
      if name not in ("state_date", "charged", "principal_days", "credit")}
 )  # fmt: skip

@@ -22,6 +22,11 @@ LOAN_SCHEMA = pl.Schema(
         # Principal lent that no instalment schedules (principal less the schedule's): it is
         # never due but stays outstanding, in the cap's allowance too (CONTRACT.md, cap days).
         "unscheduled": pl.Int64,
+        # The lender's segment and score of the loan (loans feed, optional): what the ladders'
+        # `segments` and `score_min/max` read (null: the loan has none; such a rule does not
+        # match it).
+        "loan_segment": pl.String,
+        "loan_score": pl.Int64,
         "state_date": pl.Date,
         "pen_num": pl.Int64,
         "pen_den": pl.Int64,
@@ -170,8 +175,15 @@ def fresh_loans(terms: pl.DataFrame, scheduled: pl.DataFrame) -> pl.DataFrame:
     else:
         due = terms.select("loan_id").join(scheduled, on="loan_id", how="left",
                                            maintain_order="left").get_column("due")  # fmt: skip
+    given = {"loan_segment": ("segment", pl.String), "loan_score": ("score", pl.Int64)}
     frame = terms.with_columns(
         (pl.col("principal") - due.fill_null(0)).clip(lower_bound=0).alias("unscheduled"),
+        *(
+            pl.col(name).cast(kind).alias(into)
+            if name in terms.columns
+            else pl.lit(None, kind).alias(into)
+            for into, (name, kind) in given.items()
+        ),
         (pl.col("contract_date") - pl.duration(days=1)).alias("state_date"),
         pl.lit(0, pl.Int64).alias("charged"),
         pl.lit(0, pl.Int64).alias("principal_days"),

@@ -21,7 +21,7 @@ from arrears.batch.due_treatments import due_candidates
 from arrears.batch.ledger import Postings
 from arrears.batch.plan_people import ActionHistory, KnownHistory, People
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
-from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition, watch
+from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition, watch, with_loan_facts
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.terms import Terms
@@ -166,7 +166,7 @@ def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Stage transitions on each product's ladder, with the experiment arm of new cases (the
     worked loans': a resting loan keeps its case)."""
     assert frames.states is not None, "ageing runs before stages"
-    facts = stage_facts(frames.states)
+    facts = with_loan_facts(stage_facts(frames.states), frames.book.loans, ctx.ladders)
     if frames.stored.height == 0:
         return replace(frames, cases=transition(facts, frames.cases, ctx.ladders, ctx.as_of))
     cases = frames.cases.with_columns(pl.lit(ctx.as_of).alias("as_of"))

@@ -113,6 +113,24 @@ def stage_facts(states: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
 
 
+def with_loan_facts(
+    facts: pl.DataFrame, loans: pl.DataFrame, ladders: Mapping[str, Ladder]
+) -> pl.DataFrame:
+    """`facts` with the loans' segment and score (book.LOAN_SCHEMA's loan_segment, loan_score)
+    as `segment` and `score`, when a ladder's rules read them: left out otherwise (a book
+    whose ladders read neither carries neither column through the stages)."""
+    read = set().union(*(facts_read(ladder) for ladder in ladders.values()))
+    wanted = {"segment": "loan_segment", "score": "loan_score"}
+    wanted = {fact: column for fact, column in wanted.items()
+              if fact in read and column in loans.columns}  # fmt: skip
+    if not wanted:
+        return facts
+    given = loans.select("loan_id", *(pl.col(c).alias(f) for f, c in wanted.items()))
+    if given.get_column("loan_id").equals(facts.get_column("loan_id")):
+        return facts.with_columns(given.drop("loan_id"))
+    return facts.join(given, on="loan_id", how="left", maintain_order="left")
+
+
 def transition(
     facts: pl.DataFrame, previous: pl.DataFrame, ladders: Mapping[str, Ladder], as_of: date
 ) -> pl.DataFrame:

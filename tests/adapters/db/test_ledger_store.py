@@ -54,7 +54,7 @@ def _store(engine: Engine) -> None:
         for loan, payments in BOOK:
             penalty = None if loan.penalty_rate is None else TEXTS[loan.penalty_rate]
             terms = (loan.product, loan.currency, loan.principal, TEXTS[loan.annual_rate], penalty)
-            row = (loan.loan_id, "B1", *terms, loan.contract_date)
+            row = (loan.loan_id, "B1", *terms, loan.contract_date, None, None)
             bulk_insert(connection, tables.loans, [c.name for c in tables.loans.columns], [row])
             bulk_insert(
                 connection,

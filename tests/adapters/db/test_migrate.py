@@ -15,7 +15,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0008_dials_by_number"
+    assert current_revision(engine) == head_revision() == "0009_loan_segment_score"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -74,4 +74,5 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0006_visits_legal.py",
         "0007_one_in_force.py",
         "0008_dials_by_number.py",
+        "0009_loan_segment_score.py",
     } <= shipped

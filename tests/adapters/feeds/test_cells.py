@@ -86,6 +86,18 @@ def test_sequence_numbers_are_whole_numbers_from_one() -> None:
     ]
 
 
+def test_scores_are_whole_numbers_of_at_most_nine_digits_either_side_of_zero() -> None:
+    assert parse(cells.score, "720", "-40", "0", "7.5", "--1", "1234567890", "-999999999") == [
+        (720, None),
+        (-40, None),
+        (0, None),
+        (None, "'7.5' is not a whole number"),
+        (None, "'--1' is not a whole number"),
+        (None, "1234567890 is too large"),
+        (-999_999_999, None),
+    ]
+
+
 def test_rates_are_kept_as_canonical_decimal_text() -> None:
     rate = cells.per_value(cells.exact_rate(32))
     assert parse(rate, "0.180", "0.2399", "10", "1e-1") == [

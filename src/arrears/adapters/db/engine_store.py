@@ -34,7 +34,7 @@ HISTORY_DAYS = 90
 _UTC = pl.Datetime("us", "UTC")
 _LOANS = {"loan_id": pl.String, "borrower_id": pl.String, "product": pl.String,
           "contract_date": pl.Date, "principal": pl.Int64, "annual_rate": pl.String,
-          "penalty_rate": pl.String}  # fmt: skip
+          "penalty_rate": pl.String, "segment": pl.String, "score": pl.Int64}  # fmt: skip
 _BALANCES = {"loan_id": pl.String, "state_date": pl.Date, "charged": pl.Int64,
              "principal_days": pl.Int64, "credit": pl.Int64}  # fmt: skip
 _SCHEDULE = {"loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date,
@@ -199,7 +199,7 @@ DONE = {"loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "stat
 def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame]:
     """Loans and instalments with their stored state, and the loans that must be replayed."""
     raw = read_frame(conn, "SELECT loan_id, borrower_id, product, contract_date, principal,"
-                     " annual_rate, penalty_rate FROM loans", _LOANS)  # fmt: skip
+                     " annual_rate, penalty_rate, segment, score FROM loans", _LOANS)  # fmt: skip
     schedule = read_frame(conn, "SELECT * FROM installments", _SCHEDULE).with_columns(
         pl.lit(None, pl.Date).alias("eff_due")
     )

@@ -61,6 +61,8 @@ loans = Table(
     Column("annual_rate", String(32), nullable=False),
     Column("penalty_rate", String(32)),
     Column("contract_date", Date, nullable=False),
+    Column("segment", String(32)),  # the lender's segment, read by ladders' `segments`
+    Column("score", BigInteger),  # the lender's collection score, read by `score_min/max`
 )
 
 installments = Table(

@@ -157,6 +157,19 @@ def positive_int(cells: pl.Series) -> tuple[pl.Series, pl.Series]:
     )
 
 
+def score(cells: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """A whole number, maybe negative, of at most nine digits (a lender's collection score)."""
+    value = _RAW.cast(pl.Int64, strict=False)
+    return _evaluate(
+        cells,
+        value,
+        [
+            (~_RAW.str.contains(r"^-?[0-9]+$"), _says("'{}' is not a whole number")),
+            (_RAW.str.strip_prefix("-").str.len_chars() > 9, _says("{} is too large")),
+        ],
+    )
+
+
 def per_value(convert: Callable[[str], str]) -> CellParser:
     """A check done by a library, once per distinct value; `convert` raises ValueError to refuse."""
 

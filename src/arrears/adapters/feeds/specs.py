@@ -14,6 +14,7 @@ Form = Literal["text", "money", "rate", "date", "integer"]
 # Sizes of the store's columns (tables.py); a test keeps them in step.
 ID_LENGTH = 64
 RATE_LENGTH = 32
+SEGMENT_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,9 @@ def _loans(products: Set[str]) -> FeedSpec:
         FeedColumn("annual_rate", rate, "rate"),
         _optional("penalty_rate", rate, "rate"),
         FeedColumn("contract_date", cells.iso_date, "date"),
+        # What the strategy ladder's entry rules may read (`segments`, `score_min/max`).
+        _optional("segment", cells.text(SEGMENT_LENGTH)),
+        _optional("score", cells.score, "integer"),
     )
     return FeedSpec("loans", columns, ("loan_id",))
 
