@@ -95,3 +95,18 @@ def test_only_the_borrowers_own_calls_count_each_on_their_local_day() -> None:
         ActionRecord("call", date(2026, 9, 10), "no_answer"),
         ActionRecord("call", date(2025, 1, 5), "refused"),
     ]
+
+
+def test_a_call_to_the_borrowers_number_written_nationally_is_theirs() -> None:
+    """A book may write the number dialled as a national number: read in the country of the
+    borrower's own number (as `contact log --to` is), it is theirs and counts."""
+    at = datetime(2026, 4, 20, 2, tzinfo=UTC)
+    rows = [("B1", None, "call", "13800000001", at, "no_answer"),
+            ("B3", None, "call", "(213) 555-0103", at, "busy"),
+            ("B3", None, "call", "213 555 0177", at, "busy"),  # another number
+            ("B3", None, "call", "not a number", at, "busy")]  # fmt: skip
+    attempts = pl.DataFrame(rows, schema=INPUTS["contact_attempts"], orient="row")
+    owners = pl.DataFrame({"loan_id": ["L1", "L5"], "borrower_id": ["B1", "B3"]})
+    got = history(attempts, owners).of(["L1", "L5"])
+    assert got["L1"][0] == ActionRecord("call", date(2026, 4, 20), "no_answer")
+    assert got["L5"] == [ActionRecord("call", date(2026, 4, 19), "busy")]  # 19:00 in LA

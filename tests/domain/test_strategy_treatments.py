@@ -160,3 +160,27 @@ def test_a_declared_default_stage_carries_treatments_but_no_entry_rule() -> None
     assert due_treatments(ladder, "current", 0) == [welcome]
     with pytest.raises(DomainError, match="is the default stage, entered when no rule matches"):
         Ladder("t", 1, (Stage("current", "正常", "Current", (EntryRule(dpd_max=0),)),))
+
+
+def test_owed_treatments_come_in_harsher_stages_once_and_only_while_never_done() -> None:
+    notice = Treatment(0, "formal_notice", "notice", owed=True)
+    offer = Treatment(0, "letter", "offer", owed=True)
+    ladder = Ladder("owed", 1, (
+        Stage("legal", "法律", "Legal", (EntryRule(dpd_min=181),), (SMS,)),
+        # "late" sends the notice itself: the owed copy from "mid" must not come too.
+        Stage("late", "后期", "Late", (EntryRule(dpd_min=91, dpd_max=180),),
+              (Treatment(0, "formal_notice", "notice"),)),
+        Stage("mid", "中期", "Mid", (EntryRule(dpd_min=31, dpd_max=90),), (notice, offer)),
+        Stage("early", "初期", "Early", (EntryRule(dpd_min=1, dpd_max=30),),
+              (Treatment(0, "letter", "offer", owed=True),)),
+    ))  # fmt: skip
+
+    def due(stage: str, day: int, *ever: str) -> list[str]:
+        return [f"{t.action}:{t.template}" for t in due_treatments(ladder, stage, day, ever=ever)]
+
+    assert due("late", 0) == ["formal_notice:notice", "letter:offer"]  # the offer once
+    assert due("legal", 0) == ["sms:early_sms", "formal_notice:notice", "letter:offer"]
+    assert due("legal", 0, "letter", "formal_notice") == ["sms:early_sms"]
+    assert due("legal", 1) == []
+    # In its own stage an owed treatment comes on its day as any other.
+    assert due("mid", 0, "letter", "formal_notice") == ["formal_notice:notice", "letter:offer"]

@@ -134,6 +134,26 @@ def people_from_frames(
 AttemptsOf = Callable[[Sequence[str]], pl.DataFrame]
 
 
+def _in_e164(calls: pl.DataFrame) -> pl.Series:
+    """Each call's `to_phone` in E.164: a book may write a number as dialled nationally
+    (`13812345678`), read in the country of the borrower's own number (`phone`), as `contact
+    log --to` reads it; a number that cannot be read stays as written."""
+    numbers = PhonenumbersZones()
+
+    def read(raw: str | None, like: str | None) -> str | None:
+        if raw is None or raw.startswith("+"):
+            return raw
+        try:
+            return numbers.normalise(raw, like)
+        except ValueError:
+            return raw
+
+    return pl.Series(
+        [read(raw, like) for raw, like in calls.select("to_phone", "phone").iter_rows()],
+        dtype=pl.String,
+    )
+
+
 class LoanHistory:
     """contact_plan.ActionHistory over frames: each loan's borrower's calls to their own number
     (with outcomes, on the borrower's local days), then the loan's actions carried out, found
@@ -210,9 +230,8 @@ class LoanHistory:
         calls = theirs.filter(
             (pl.col("channel") == "call") & pl.col("outcome").is_in(CALL_OUTCOMES)
             & pl.col("contact_id").is_null()
-        ).join(own, on="borrower_id", how="inner", maintain_order="left").filter(
-            pl.col("to_phone").is_null() | (pl.col("to_phone") == pl.col("phone"))
-        )  # fmt: skip
+        ).join(own, on="borrower_id", how="inner", maintain_order="left")  # fmt: skip
+        calls = calls.filter(pl.col("to_phone").is_null() | (_in_e164(calls) == pl.col("phone")))
         local = pl.col("at").dt.date()
         for zone in calls.get_column("day_zone").drop_nulls().unique().sort().to_list():
             day = pl.col("at").dt.convert_time_zone(zone).dt.date()

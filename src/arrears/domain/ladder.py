@@ -186,10 +186,21 @@ def due_treatments(
 
 def owed_from_gentler(ladder: Ladder, stage_name: str) -> list[Treatment]:
     """The owed treatments of the stages listed after `stage_name` (the gentler ones), which
-    a case in it gets on their days while their action is not on record as done."""
+    a case in it gets on their days while their action is not on record as done: each
+    action and template once (the nearest stage's), none the stage lists itself (one letter
+    sent, not two under one key)."""
     names = [s.name for s in ladder.stages]
-    after = ladder.stages[names.index(stage_name) + 1 :] if stage_name in names else ()
-    return [t for stage in after for t in stage.treatments if t.owed]
+    if stage_name not in names:
+        return []
+    at = names.index(stage_name)
+    seen = {(t.action, t.template) for t in ladder.stages[at].treatments}
+    owed = []
+    for stage in ladder.stages[at + 1 :]:
+        for t in stage.treatments:
+            if t.owed and (t.action, t.template) not in seen:
+                seen.add((t.action, t.template))
+                owed.append(t)
+    return owed
 
 
 def assign_arms(ladder: Ladder, loan_id: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ from sqlalchemy import Engine, insert
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.contact_store import SqlContactStore
-from arrears.adapters.db.engine_store import attempts_of
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut, Reason
 
 BEIJING = timezone(timedelta(hours=8))
@@ -111,22 +110,3 @@ def test_the_earliest_opt_out_of_a_channel_is_kept(migrated: Engine) -> None:
         OptOut("email", first),
         OptOut("sms", first),
     ]
-
-
-def test_the_guards_read_every_attempt_of_the_borrowers_they_ask_about(migrated: Engine) -> None:
-    """engine_store.attempts_of: the whole record (a year back too), of the borrowers asked
-    about only, in queries of a bounded number of ids (1,201 asked here)."""
-    seeded(migrated)
-    at = datetime(2025, 1, 5, 12, tzinfo=UTC)
-    with migrated.begin() as conn:
-        conn.execute(insert(tables.contact_attempts), [
-            {"borrower_id": who, "contact_id": None, "channel": "call", "to_phone": None,
-             "at": at + timedelta(days=n), "outcome": "no_answer", "recorded_at": at,
-             "allowed": True, "reasons": []}
-            for n, who in enumerate(["B1", "B2", "B1"])
-        ])  # fmt: skip
-    asked = ["B1", *(f"X{n}" for n in range(1_200))]
-    got = attempts_of(migrated, asked).sort("at")
-    assert got.get_column("borrower_id").to_list() == ["B1", "B1"]
-    assert got.get_column("at").to_list() == [at, at + timedelta(days=2)]
-    assert attempts_of(migrated, []).height == 0

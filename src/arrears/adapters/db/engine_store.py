@@ -89,6 +89,10 @@ class SqlEngineStore:
                 conn, "SELECT loan_id, action, planned_for, status, outcome FROM outbox"
                 " WHERE status <> 'planned'", DONE,
             )  # fmt: skip
+            # A lawyer's letter the legal track recorded is sent, as the track's own guard
+            # (track_store.history) reads it: the legal stage asks for no other, and its
+            # legal review finds it.
+            letters = read_frame(conn, LETTERS_SQL, DONE)
             cases = read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
             promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
         zones = {code: pack.default_zone for code, pack in ctx.packs.items()}
@@ -96,7 +100,8 @@ class SqlEngineStore:
         people = people_from_frames(borrowers, attempts, holds, opt_outs)
         # The guards read the whole record (a requirement without `within_days` has no window)
         # of the few borrowers they ask about, when they ask.
-        history = LoanHistory(partial(attempts_of, self.engine), done, book.loans, people.reach)
+        history = LoanHistory(partial(attempts_of, self.engine), pl.concat([done, letters]),
+                              book.loans, people.reach)  # fmt: skip
         return RunFrames(
             book, people, history=history, cases=cases, promises=promises, replay=reset
         )
@@ -194,6 +199,10 @@ _HOLDS = {"borrower_id": pl.String, "kind": pl.String, "starts_on": pl.Date, "en
 _OPT_OUTS = {"borrower_id": pl.String, "channel": pl.String, "since": _UTC}
 DONE = {"loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "status": pl.String,
          "outcome": pl.String}  # fmt: skip
+LETTERS_SQL = (
+    "SELECT c.loan_id, s.step, s.\"on\", 'done', 'sent' FROM legal_steps s"
+    " JOIN legal_cases c ON c.legal_id = s.legal_id WHERE s.step = 'lawyers_letter'"
+)
 
 
 def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame]:
