@@ -1,14 +1,9 @@
 """The cost cap on the command line: a loan whose instalments schedule less than it lent (the
 rest stays outstanding, in the cap's base too), and a cn product declared without a cap."""
 
-import json
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from arrears.entrypoints.cli import app
-
-runner = CliRunner()
+from tests.entrypoints.cli_ok import cli_ok as cli
 
 # 10,000.00 lent; the one instalment given repays 1,000.00 of it (the rest is not scheduled).
 FEEDS = {
@@ -19,13 +14,6 @@ FEEDS = {
     "L1,1,2026-01-31,1000.00,200.00\n",
     "payments": "payment_id,loan_id,amount,paid_on\nP1,L1,300.00,2026-02-10\n",
 }
-
-
-def cli(*args: str, db: str) -> dict[str, object]:
-    result = runner.invoke(app, [*args, "--db", db])
-    assert result.exit_code == 0, result.stderr
-    document: dict[str, object] = json.loads(result.stdout) if "--json" in args else {}
-    return document
 
 
 def test_principal_no_instalment_schedules_is_outstanding_and_in_the_cap(

@@ -1,22 +1,11 @@
 """Treatments owed to every borrower (ladder `owed`): a loan first seen past the stage that
 sends one still gets it, on the first day of the stage it is seen in."""
 
-import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from arrears.entrypoints.cli import app
-
-runner = CliRunner()
-
-
-def cli(*args: str, db: str) -> dict[str, object]:
-    result = runner.invoke(app, [*args, "--db", db])
-    assert result.exit_code == 0, result.stderr
-    document: dict[str, object] = json.loads(result.stdout) if "--json" in args else {}
-    return document
+from tests.entrypoints.cli_ok import cli_ok as cli
 
 
 def book(db: str, folder: Path, product: str, phone: str, zone: str) -> None:
