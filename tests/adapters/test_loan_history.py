@@ -82,6 +82,7 @@ def test_only_the_borrowers_own_calls_count_each_on_their_local_day() -> None:
     ]
     rows += [
         ("B3", "C3", "call", "+12135550199", la[0], "no_answer"),  # a registered contact
+        ("B3", "C3", "call", None, la[0], "no_answer"),  # the same, its number not written
         ("B3", None, "call", "+12135550177", la[0], "busy"),  # a number nobody gave
         ("B3", None, "call", None, datetime(2025, 1, 5, 20, tzinfo=UTC), "refused"),
     ]
