@@ -169,10 +169,10 @@ def _replace_plan(conn: Connection, frames: RunFrames, as_of: date) -> None:
 
 _BORROWERS_SQL = "SELECT borrower_id, phone, timezone FROM borrowers"
 _BORROWERS = {"borrower_id": pl.String, "phone": pl.String, "timezone": pl.String}
-ATTEMPTS_SQL = (
+_ATTEMPTS_FROM = (
     "SELECT borrower_id, contact_id, channel, to_phone, at, outcome FROM contact_attempts"
-    " WHERE at >= :since"
 )
+ATTEMPTS_SQL = _ATTEMPTS_FROM + " WHERE at >= :since"
 ATTEMPTS = pl.Schema({"borrower_id": pl.String(), "contact_id": pl.String(),
                       "channel": pl.String(), "to_phone": pl.String(), "at": _UTC,
                       "outcome": pl.String()})  # fmt: skip
@@ -187,10 +187,7 @@ def attempts_of(engine: Engine, borrower_ids: Sequence[str]) -> pl.DataFrame:
         for start in range(0, len(ids), _IDS_AT_ONCE):
             chunk = ids[start : start + _IDS_AT_ONCE]
             names = {f"b{n}": value for n, value in enumerate(chunk)}
-            sql = (
-                "SELECT borrower_id, contact_id, channel, to_phone, at, outcome FROM"
-                f" contact_attempts WHERE borrower_id IN ({', '.join(':' + n for n in names)})"
-            )
+            sql = f"{_ATTEMPTS_FROM} WHERE borrower_id IN ({', '.join(':' + n for n in names)})"
             parts.append(read_frame(conn, sql, ATTEMPTS, **names))
     return pl.concat(parts)
 
@@ -199,6 +196,7 @@ _HOLDS = {"borrower_id": pl.String, "kind": pl.String, "starts_on": pl.Date, "en
 _OPT_OUTS = {"borrower_id": pl.String, "channel": pl.String, "since": _UTC}
 DONE = {"loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "status": pl.String,
          "outcome": pl.String}  # fmt: skip
+# The legal track's lawyer's letters, as the plan's worked actions (DONE): sent.
 LETTERS_SQL = (
     "SELECT c.loan_id, s.step, s.\"on\", 'done', 'sent' FROM legal_steps s"
     " JOIN legal_cases c ON c.legal_id = s.legal_id WHERE s.step = 'lawyers_letter'"

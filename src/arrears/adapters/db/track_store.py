@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps
-from arrears.adapters.db.engine_store import ATTEMPTS, ATTEMPTS_SQL, DONE
+from arrears.adapters.db.engine_store import DONE, LETTERS_SQL, attempts_of
 from arrears.adapters.db.frames_io import read_frame
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import borrowers, loans
@@ -41,13 +41,6 @@ class SqlTrackStore:
                 .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
                 .where(loans.c.loan_id == loan_id)
             ).one()  # fmt: skip
-            attempts = read_frame(
-                conn,
-                ATTEMPTS_SQL + " AND borrower_id = :who",
-                ATTEMPTS,
-                since="0001-01-01 00:00:00",
-                who=owner,
-            )
             done = read_frame(
                 conn,
                 "SELECT loan_id, action, planned_for, status, outcome FROM"
@@ -55,15 +48,8 @@ class SqlTrackStore:
                 DONE,
                 loan=loan_id,
             )
-            letters = (
-                conn.execute(
-                    select(legal_steps.c.on)
-                    .join(legal_cases, legal_cases.c.legal_id == legal_steps.c.legal_id)
-                    .where(legal_cases.c.loan_id == loan_id, legal_steps.c.step == "lawyers_letter")
-                )
-                .scalars()
-                .all()
-            )
+            letters = read_frame(conn, LETTERS_SQL + " AND c.loan_id = :loan", DONE, loan=loan_id)
+        attempts = attempts_of(self.engine, [owner])
         owners = pl.DataFrame({"loan_id": [loan_id], "borrower_id": [owner]})
         # The borrower's number and day zone as the night's plan sees them (under the pack of
         # this loan's product), for LoanHistory to tell their own calls and local days.
@@ -74,8 +60,8 @@ class SqlTrackStore:
             "timezone": timezone, "default_zone": pack.default_zone if pack else FALLBACK_ZONE,
         }  # fmt: skip
         reach = PhoneReach(pl.DataFrame([row], schema=dict.fromkeys(row, pl.String)))
-        records = LoanHistory(attempts, done, owners, reach).of([loan_id]).get(loan_id, [])
-        return [*records, *(ActionRecord("lawyers_letter", on, "sent") for on in letters)]
+        history = LoanHistory(attempts, pl.concat([done, letters]), owners, reach)
+        return history.of([loan_id]).get(loan_id, [])
 
     # ── field visits ─────────────────────────────────────────────────────────────────────
 
