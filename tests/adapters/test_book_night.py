@@ -67,7 +67,7 @@ def test_a_night_works_the_loans_woken_or_paid_and_rebuilds_those_paid_back_date
         "paid_on": [today, last, today, today, last + timedelta(days=1), today],
     })  # fmt: skip
     paid_at = np.array([1, 2, 2, 3, 3, 5])
-    tonight = split(table, payments, paid_at, last, today)
+    tonight = split(table, payments, paid_at, last, today, np.empty(0, dtype=np.int64))
     assert tonight.worked.tolist() == [0, 1, 3, 5]  # woken by their day, or by money
     assert tonight.rebuilt.tolist() == [2]  # money dated on or before the last run
     assert tonight.paid_worked.tolist() == [1, -1, -1, 2, 2, 3]  # each payment's worked loan

@@ -61,9 +61,15 @@ def test_spark_and_local_engines_write_the_same_tables(
     # A fifth of the loans lent more than their instalments schedule (it stays outstanding).
     more = pl.when(pl.int_range(pl.len()) % 5 == 0).then(300_000).otherwise(0)
     tables["loans"] = tables["loans"].with_columns(pl.col("principal") + more)
+    # Every seventh loan referred to legal: the shipped ladder's legal stage takes it.
+    referred = tables["loans"].select("loan_id").gather_every(7).with_columns(flag=pl.lit("legal"))
+    tables["flags"] = referred
     local, days = _same_nights(spark, tables, tmp_path, buckets=3)
     assert all(local.table(day, "plan").height > 0 for day in days)
     assert sum(local.table(day, "blocked").height for day in days) > 0
+    stages = local.table(days[-1], "cases").join(referred, on="loan_id").get_column("stage")
+    assert stages.len() == referred.height
+    assert set(stages) == {"legal"}, stages.value_counts()  # (none of them is paid off)
 
 
 def _sharing(tables: dict[str, pl.DataFrame], size: int) -> dict[str, pl.DataFrame]:

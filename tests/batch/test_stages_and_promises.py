@@ -23,18 +23,19 @@ LADDERS = [load_ladder(key) for key in ("cn", "us", "uk")]
 @given(
     st.lists(
         st.tuples(st.integers(0, 400), st.integers(0, 5_000_000), st.booleans(),
-                  st.one_of(st.none(), st.integers(-5, 40)), st.integers(0, 5)),
+                  st.one_of(st.none(), st.integers(-5, 40)), st.integers(0, 5), st.booleans()),
         min_size=1, max_size=30,
     ),
     st.sampled_from(LADDERS),
 )  # fmt: skip
 def test_the_compiled_ladder_assigns_the_domains_stage(
-    rows: list[tuple[int, int, bool, int | None, int]], ladder: Ladder
+    rows: list[tuple[int, int, bool, int | None, int, bool]], ladder: Ladder
 ) -> None:
     facts = [
-        LoanFacts(f"L{n}", dpd, amount, amount, bucket_for(dpd, grace), settled, due)
-        for n, (dpd, amount, settled, due, grace) in enumerate(rows)
-    ]
+        LoanFacts(f"L{n}", dpd, amount, amount, bucket_for(dpd, grace), settled, due,
+                  flags=frozenset({"legal"}) if referred else frozenset())
+        for n, (dpd, amount, settled, due, grace, referred) in enumerate(rows)
+    ]  # fmt: skip
     frame = pl.DataFrame(
         {
             "dpd": [f.dpd for f in facts],
@@ -44,7 +45,7 @@ def test_the_compiled_ladder_assigns_the_domains_stage(
             "to_next_due": pl.Series([f.days_to_next_due for f in facts], dtype=pl.Int64),
             "segment": pl.Series([None] * len(facts), dtype=pl.String),
             "score": pl.Series([None] * len(facts), dtype=pl.Int64),
-            "flags": pl.Series([[]] * len(facts), dtype=pl.List(pl.String)),
+            "flags": pl.Series([sorted(f.flags) for f in facts], dtype=pl.List(pl.String)),
         }
     )
     got = frame.select(stage_expr(ladder).alias("stage")).get_column("stage").to_list()

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from arrears.domain.errors import DomainError
-from arrears.domain.legal_track import LegalStep, check_next, next_steps
+from arrears.domain.legal_track import LegalStep, check_next, next_steps, referral_after
 
 DAY = date(2025, 10, 2)
 
@@ -37,3 +37,12 @@ def test_a_judgments_day_of_performance_is_bounded() -> None:
     with pytest.raises(DomainError, match="last day of performance"):
         LegalStep("judgment", DAY, performance_due=date(2025, 1, 1))
     assert LegalStep("judgment", DAY, performance_due=date(2025, 12, 1)).step == "judgment"
+
+
+def test_opening_the_track_refers_the_loan_to_legal_and_closing_it_withdraws() -> None:
+    letter = LegalStep("lawyers_letter", date(2025, 10, 2))
+    assert referral_after([], letter) is True
+    court = "杭州市西湖区人民法院"
+    filing = LegalStep("filing", date(2025, 10, 20), court=court, case_number="(2025)1号")
+    assert referral_after(["lawyers_letter"], filing) is None
+    assert referral_after(["lawyers_letter"], LegalStep("closed", date(2025, 11, 1))) is False

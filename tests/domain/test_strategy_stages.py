@@ -145,6 +145,7 @@ def test_score_rules_need_a_score_inside_the_bounds() -> None:
         ({"dpd_min": -1}, "dpd_min must not be negative"),
         ({"buckets": frozenset({"M9"})}, r"bucket\(s\) \['M9'\] unknown"),
         ({"segments": frozenset()}, "segments must not be empty"),
+        ({"flags": frozenset({"vip"})}, r"flag 'vip' is unknown \(known: legal\)"),
         ({}, "needs at least one condition"),
     ],
 )

@@ -14,11 +14,12 @@ from arrears.adapters.book_folder import BookFolderError, listed
 from arrears.batch.book import scheduled_principal
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
+from arrears.domain.flags import FLAGS
 
 # What names a row of each input in a message.
 KEYS = {
     "borrowers": ("borrower_id",), "loans": ("loan_id",), "installments": ("loan_id", "seq"),
-    "payments": ("payment_id",),
+    "payments": ("payment_id",), "flags": ("loan_id", "flag"),
 }  # fmt: skip
 # E.164: a plus, a country code and at most 15 digits in all (ITU-T E.164 §6); docs/SPARK.md
 # asks the book for numbers in this form (the feed import writes them so).
@@ -99,6 +100,15 @@ def check_borrowers(borrowers: pl.DataFrame, loans: pl.DataFrame) -> None:
     known = borrowers.get_column("borrower_id").implode()
     owner = pl.col("borrower_id").cast(pl.String)  # a loan table's are categories
     _refuse("loans", loans, ~owner.is_in(known), "a borrower not in borrowers")
+
+
+def check_flags(flags: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
+    """The flags input's rows, once each (a flag given twice is set once), refused if a flag
+    is not one people set (domain.flags) or its loan is not in the book."""
+    _refuse("flags", flags, ~pl.col("flag").is_in(sorted(FLAGS)),
+            f"a flag not known (known: {', '.join(sorted(FLAGS))})")  # fmt: skip
+    _refuse("flags", flags, ~pl.col("loan_id").is_in(loan_ids.implode()), "a loan not in loans")
+    return flags.unique(maintain_order=True)
 
 
 def ascending(schedule: pl.DataFrame) -> bool:

@@ -49,10 +49,12 @@ class Tonight:
 
 
 def split(
-    table: pl.DataFrame, payments: pl.DataFrame, paid_at: Positions, last: date, as_of: date
-) -> Tonight:
+    table: pl.DataFrame, payments: pl.DataFrame, paid_at: Positions, last: date, as_of: date,
+    flagged: Positions,
+) -> Tonight:  # fmt: skip
     """Which loans tonight works; `payments` are those not yet applied (dated after `last`,
-    the last run, or arrived since it dated before), `paid_at` their loans' positions. Only
+    the last run, or arrived since it dated before), `paid_at` their loans' positions,
+    `flagged` the positions of loans whose flags changed since (their stage may). Only
     a flag is made for each of the million loans; days and positions for the few worked
     (each array of a million numbers is memory a fresh process faults in)."""
     day = payments.get_column("paid_on").to_physical().cast(pl.Int64).to_numpy()
@@ -61,6 +63,7 @@ def split(
     paid = ~late & (day <= day_number(as_of))
     woken = (table.get_column("wake_on") <= as_of).fill_null(False).to_numpy()
     woken[paid_at[paid]] = True
+    woken[flagged] = True
     woken[rebuilt] = False
     worked = np.flatnonzero(woken)
     first_paid = np.full(worked.size, _NEVER, dtype=np.int64)
@@ -235,8 +238,9 @@ def _trim_tails(
     ahead: when it falls due, the cap may hand part of that back as credit, which pays down
     into the tail. The tail is read again that day (its `tail_first_due`), as it would be
     were the line in it (worked_book reads a tail on its first due date)."""
+    # (fee_due may be null in lines stored before fresh_instalments filled it: none owed.)
     matrix = lines.select(
-        pl.col(name).to_physical().cast(pl.Int64) for name in tail_kernel.LINE_COLUMNS
+        pl.col(name).to_physical().cast(pl.Int64).fill_null(0) for name in tail_kernel.LINE_COLUMNS
     ).to_numpy()
     # An uncapped loan fits whatever its allowance: its fills only keep the division defined.
     cap = [rows.get_column(name).fill_null(fill).to_numpy()

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from arrears.adapters.book_inputs import ascending, check_book, distinct_payments
+from arrears.adapters.book_inputs import ascending, check_book, check_flags, distinct_payments
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
 from arrears.batch.book import (
     INSTALMENT_SCHEMA,
@@ -23,7 +23,7 @@ from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA, POSITION
 from arrears.batch.pipeline import RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA
-from arrears.batch.stages import CASE_SCHEMA
+from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
 from arrears.batch.terms_frame import loan_terms
 from arrears.domain.terms import Terms
 
@@ -53,6 +53,7 @@ INPUTS: dict[str, pl.Schema] = {
         "borrower_id": pl.String, "kind": pl.String, "starts_on": pl.Date, "ends_on": pl.Date,
     }),
     "opt_outs": pl.Schema({"borrower_id": pl.String(), "channel": pl.String(), "since": UTC}),
+    "flags": FLAG_SCHEMA,  # set by people (domain.flags), read by ladders' `flags` rules
 }  # fmt: skip
 REQUIRED_INPUTS = ("borrowers", "loans", "installments", "payments")
 LOAN_STATE_SCHEMA = pl.Schema({
@@ -86,6 +87,8 @@ OUTPUTS: dict[str, pl.Schema] = {
     }),
     "allocations": ALLOCATION_SCHEMA,
     "replayed": pl.Schema({"loan_id": pl.String}),
+    # The flags the run read: a night works the loans whose flags changed since.
+    "flags": FLAG_SCHEMA,
 }  # fmt: skip
 DONE_SCHEMA = pl.Schema({
     "loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "status": pl.String,
@@ -99,6 +102,7 @@ ORDER: dict[str, list[str]] = {
     "charges": ["loan_id", "seq", "kind", "first_day", "posted_on"],
     "cuts": ["loan_id", "seq", "kind", "day"],
     "allocations": ["loan_id", "payment_id", "seq", "component", "paid_on"],
+    "flags": ["loan_id", "flag"],
 }  # fmt: skip
 
 
@@ -146,6 +150,7 @@ def assemble(
         history=LoanHistory(got["contact_attempts"], done, loans, people.reach),
         cases=old["cases"],
         promises=judged_promises(got["promises"], old["promises"]),
+        flags=check_flags(got["flags"], loans.get_column("loan_id")),
     )
 
 
@@ -301,8 +306,10 @@ def ledger_outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
 
 
 def step_outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
-    """The outputs of the steps after the ledger: promises, plan and blocked."""
-    tables = {"promises": frames.promises, "plan": frames.plan, "blocked": frames.blocked}
+    """The outputs of the steps after the ledger: promises, plan and blocked; and the flags
+    read."""
+    tables = {"promises": frames.promises, "plan": frames.plan, "blocked": frames.blocked,
+              "flags": frames.flags}  # fmt: skip
     return {name: typed(frame, OUTPUTS[name]).sort(ORDER[name]) for name, frame in tables.items()}
 
 

@@ -32,6 +32,7 @@ from arrears.adapters.book_folder import (
 )
 from arrears.adapters.book_inputs import (
     check_borrowers,
+    check_flags,
     distinct_payments,
     refuse_before_contract,
 )
@@ -309,7 +310,8 @@ class ParquetEngineStore:
             paid_at = positions(table.get_column("loan_id"), payments.get_column("loan_id"))
             _refuse_bad_payments(payments, paid_at)
             _refuse_ahead(chained, given, as_of)
-            tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of)
+            flags, flagged = self._flags(table, previous, prints)
+            tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of, flagged)
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
             # Their loans are worked or rebuilt tonight: their rows were just read.
             _refuse_before_contract(chained, payments, paid_at)
@@ -332,8 +334,25 @@ class ParquetEngineStore:
                              as_of, ids)  # fmt: skip
         return RunFrames(
             worked.book, UNREAD, stored=stored, replay=fresh.to_frame(), history=UNREAD_HISTORY,
-            people_read=_people_of(asked), cases=cases, promises=promises,
+            people_read=_people_of(asked), cases=cases, promises=promises, flags=flags,
         )  # fmt: skip
+
+    def _flags(
+        self, table: pl.DataFrame, previous: RunRecord, prints: dict[str, Fingerprint]
+    ) -> tuple[pl.DataFrame, Positions]:
+        """The flags input (checked against the book), and the positions of the loans whose
+        flags changed since the previous run read them (tonight works those: a resting loan
+        keeps its stage)."""
+        schema = INPUTS["flags"]
+        flags = check_flags(typed(self.folder.read_input("flags", schema), schema),
+                            table.get_column("loan_id"))  # fmt: skip
+        if prints["flags"] == previous.inputs.get("flags"):
+            return flags, np.empty(0, dtype=np.int64)
+        before = read_table(self.folder, previous, "flags")
+        keys = list(schema)
+        changed = pl.concat([flags.join(before, on=keys, how="anti"),
+                             before.join(flags, on=keys, how="anti")])  # fmt: skip
+        return flags, positions(table.get_column("loan_id"), changed.get_column("loan_id"))
 
     def abandon(self) -> None:
         """Forget the night begun: wait for what it began writing and drop its folder (a run

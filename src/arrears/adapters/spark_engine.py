@@ -124,11 +124,12 @@ def _refuse_across_buckets(
     installments: "DataFrame",
     payments: "DataFrame",
     borrowers: "DataFrame | None",
+    flags: "DataFrame | None",
 ) -> None:
     """The book's checks a bucket cannot make (book_inputs.check_book makes the others in
     each): a loan id given twice (two borrowers: two buckets), a borrower id given twice (two
-    numbers: two buckets), an instalment or payment of a loan not in the book (the join to
-    buckets would drop it), one payment id for two loans."""
+    numbers: two buckets), an instalment, payment or flag of a loan not in the book (the join
+    to buckets would drop it), one payment id for two loans."""
     found = {
         "loans: given twice": loans.groupBy("loan_id").count().filter("count > 1"),
         "installments: a loan not in loans": installments.join(loans, "loan_id", "left_anti"),
@@ -138,6 +139,8 @@ def _refuse_across_buckets(
             "payment_id", "loan_id", "amount", "paid_on"
         ).distinct().groupBy("payment_id").count().filter("count > 1"),
     }  # fmt: skip
+    if flags is not None:
+        found["flags: a loan not in loans"] = flags.join(loans, "loan_id", "left_anti")
     if borrowers is not None:
         found["borrowers: given twice"] = (
             borrowers.groupBy("borrower_id").count().filter("count > 1")
@@ -226,8 +229,9 @@ class SparkEngine:
 
         loans = self._read_input("loans")
         borrowers = self._read_input("borrowers") if self.folder.has_input("borrowers") else None
+        flags = self._read_input("flags") if self.folder.has_input("flags") else None
         _refuse_across_buckets(loans, self._read_input("installments"),
-                               self._read_input("payments"), borrowers)  # fmt: skip
+                               self._read_input("payments"), borrowers, flags)  # fmt: skip
 
         def hashed(column: str) -> "Column":
             return functions.pmod(functions.xxhash64(column), functions.lit(self.buckets))

@@ -147,8 +147,10 @@ class Book:
 
 
 def fresh_instalments(schedule: pl.DataFrame) -> pl.DataFrame:
-    """Instalment state before the contract date: nothing charged, nothing paid."""
+    """Instalment state before the contract date: nothing charged, nothing paid (a line given
+    without fees owes none: fee_due is optional in the feeds)."""
     frame = schedule.with_columns(
+        pl.col("fee_due").fill_null(0),
         *(pl.lit(0, pl.Int64).alias(name) for name in ZERO_BALANCES),
         pl.lit(None, pl.Date).alias("pending_first"),
         pl.lit(0, pl.Int64).alias("pending_days"),

@@ -21,7 +21,14 @@ from arrears.batch.due_treatments import due_candidates
 from arrears.batch.ledger import Postings
 from arrears.batch.plan_people import ActionHistory, KnownHistory, People
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
-from arrears.batch.stages import CASE_SCHEMA, stage_facts, transition, watch, with_loan_facts
+from arrears.batch.stages import (
+    CASE_SCHEMA,
+    FLAG_SCHEMA,
+    stage_facts,
+    transition,
+    watch,
+    with_loan_facts,
+)
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.terms import Terms
@@ -82,6 +89,8 @@ class RunFrames:
     people_read: "PeopleRead | None" = None
     cases: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CASE_SCHEMA))
     promises: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PROMISE_SCHEMA))
+    # The flags set on loans (stages.FLAG_SCHEMA): of every loan, or at least the worked ones'.
+    flags: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FLAG_SCHEMA))
     postings: Postings = field(default_factory=Postings)
     applied: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENT_SCHEMA))
     # Each applied payment's loan position in `book.loans`, when the book knows its payments'.
@@ -166,7 +175,9 @@ def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
     """Stage transitions on each product's ladder, with the experiment arm of new cases (the
     worked loans': a resting loan keeps its case)."""
     assert frames.states is not None, "ageing runs before stages"
-    facts = with_loan_facts(stage_facts(frames.states), frames.book.loans, ctx.ladders)
+    facts = with_loan_facts(
+        stage_facts(frames.states), frames.book.loans, ctx.ladders, frames.flags
+    )
     if frames.stored.height == 0:
         return replace(frames, cases=transition(facts, frames.cases, ctx.ladders, ctx.as_of))
     cases = frames.cases.with_columns(pl.lit(ctx.as_of).alias("as_of"))

@@ -26,9 +26,11 @@ CASE_SCHEMA = pl.Schema(
     }
 )
 
+# The flags set on loans (domain.flags), a row per loan and flag.
+FLAG_SCHEMA = pl.Schema({"loan_id": pl.String(), "flag": pl.String()})
 
-# Facts the batch has no source for yet: a rule on one of them never matches (as the domain
-# decides for a loan with no segment, score or flag), and costs nothing to evaluate.
+# Facts a run carries only when a ladder reads them: a rule on one left out never matches (as
+# the domain decides for a loan with no segment, score or flag), and costs nothing to evaluate.
 OPTIONAL_FACTS = frozenset({"segment", "score", "flags"})
 
 
@@ -105,7 +107,7 @@ def watch(ladders: Mapping[str, Ladder]) -> Watch:
 
 def stage_facts(states: pl.DataFrame) -> pl.DataFrame:
     """The columns stage rules read, from the ageing step's states (which carry the owner);
-    OPTIONAL_FACTS are left out (no loan has them yet)."""
+    OPTIONAL_FACTS are left out (with_loan_facts adds those a ladder reads)."""
     return states.with_columns(
         (pl.col("overdue_principal") + pl.col("overdue_interest") + pl.col("overdue_penalty")
          + pl.col("overdue_fees")).alias("overdue_total"),
@@ -114,21 +116,28 @@ def stage_facts(states: pl.DataFrame) -> pl.DataFrame:
 
 
 def with_loan_facts(
-    facts: pl.DataFrame, loans: pl.DataFrame, ladders: Mapping[str, Ladder]
+    facts: pl.DataFrame, loans: pl.DataFrame, ladders: Mapping[str, Ladder], flags: pl.DataFrame
 ) -> pl.DataFrame:
     """`facts` with the loans' segment and score (book.LOAN_SCHEMA's loan_segment, loan_score)
-    as `segment` and `score`, when a ladder's rules read them: left out otherwise (a book
-    whose ladders read neither carries neither column through the stages)."""
+    as `segment` and `score`, and their `flags` (FLAG_SCHEMA rows, as a list per loan), when a
+    ladder's rules read them: left out otherwise (a book whose ladders read none carries none
+    of these columns through the stages)."""
     read = set().union(*(facts_read(ladder) for ladder in ladders.values()))
     wanted = {"segment": "loan_segment", "score": "loan_score"}
     wanted = {fact: column for fact, column in wanted.items()
               if fact in read and column in loans.columns}  # fmt: skip
-    if not wanted:
+    if wanted:
+        given = loans.select("loan_id", *(pl.col(c).alias(f) for f, c in wanted.items()))
+        if given.get_column("loan_id").equals(facts.get_column("loan_id")):
+            facts = facts.with_columns(given.drop("loan_id"))
+        else:
+            facts = facts.join(given, on="loan_id", how="left", maintain_order="left")
+    if "flags" not in read:
         return facts
-    given = loans.select("loan_id", *(pl.col(c).alias(f) for f, c in wanted.items()))
-    if given.get_column("loan_id").equals(facts.get_column("loan_id")):
-        return facts.with_columns(given.drop("loan_id"))
-    return facts.join(given, on="loan_id", how="left", maintain_order="left")
+    listed = flags.group_by("loan_id").agg(pl.col("flag").unique().sort().alias("flags"))
+    return facts.join(listed, on="loan_id", how="left", maintain_order="left").with_columns(
+        pl.col("flags").fill_null(pl.lit([], pl.List(pl.String)))
+    )
 
 
 def transition(

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     UNMASK_NATIONAL_ID = "pii.unmask.national_id"
     FIELD_VISIT = "fieldvisit.request"  # request a visit, and report one made
     LEGAL = "legal.manage"  # open and advance the legal track
+    REFER = "case.refer"  # refer a case to legal (the `legal` flag), or withdraw it
     AUDIT_VIEW = "audit.view"
     DASHBOARD = "dashboard.view"
     USERS = "users.manage"
@@ -54,11 +55,11 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.STRATEGY_MANAGER: frozenset({P.CASE_VIEW, P.DASHBOARD}),
     Role.SUPERVISOR: _WORK
     | _UNMASK_ALL
-    | {P.APPROVE, P.ASSIGN, P.PLACE, P.DASHBOARD, P.FIELD_VISIT},
+    | {P.APPROVE, P.ASSIGN, P.PLACE, P.DASHBOARD, P.FIELD_VISIT, P.REFER},
     # A collector dials and writes letters: the phone and address, not the national id.
     Role.COLLECTOR: _WORK | {P.UNMASK_PHONE, P.UNMASK_ADDRESS, P.FIELD_VISIT},
     Role.COMPLIANCE: frozenset({P.CASE_VIEW, P.HOLD, P.AUDIT_VIEW, P.DASHBOARD}) | _UNMASK_ALL,
-    Role.LEGAL: frozenset({P.CASE_VIEW, P.CONTACT_LOG, P.HOLD, P.LEGAL}) | _UNMASK_ALL,
+    Role.LEGAL: frozenset({P.CASE_VIEW, P.CONTACT_LOG, P.HOLD, P.LEGAL, P.REFER}) | _UNMASK_ALL,
     Role.AGENCY: frozenset({P.CASE_VIEW, P.CONTACT_LOG, P.UNMASK_PHONE, P.UNMASK_ADDRESS}),
 }
 
@@ -70,7 +71,7 @@ class ScopeKind(StrEnum):
     TEAM = "team"  # cases assigned to their team, and those not yet assigned to any team
     OWN = "own"  # cases assigned to them
     AGENCY = "agency"  # accounts placed with their agency now
-    LEGAL = "legal"  # cases in a legal stage or on the legal track
+    LEGAL = "legal"  # cases in a legal stage, on the legal track or referred to it
     NONE = "none"
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from arrears.domain.day_range import MAX_AMOUNT, MAX_DAYS
 from arrears.domain.delinquency import BUCKETS
 from arrears.domain.errors import DomainError
+from arrears.domain.flags import check_flag
 from arrears.domain.money import format_amount
 
 _OPEN = float("inf")
@@ -24,7 +25,7 @@ class LoanFacts:
     days_to_next_due: int | None = None
     segment: str | None = None
     score: int | None = None
-    flags: frozenset[str] = frozenset()  # set by people, e.g. "legal" by the legal officer
+    flags: frozenset[str] = frozenset()  # set by people (domain.flags), e.g. "legal"
 
 
 def _span(low: object, high: object) -> str:
@@ -88,6 +89,8 @@ class EntryRule:
         if self.buckets is not None and not self.buckets <= set(BUCKETS):
             unknown = sorted(self.buckets - set(BUCKETS))
             raise DomainError(f"bucket(s) {unknown} unknown (known: {', '.join(BUCKETS)})")
+        for flag in sorted(self.flags):
+            check_flag(flag)  # a flag nothing sets would never match
 
     def matches(self, facts: LoanFacts) -> bool:
         """Whether every condition holds for the loan."""

@@ -71,6 +71,14 @@ def next_steps(taken: Sequence[str]) -> tuple[str, ...]:
     return (*following, *side, "closed")
 
 
+def referral_after(taken: Sequence[str], step: LegalStep) -> bool | None:
+    """What `step` does to the loan's `legal` flag (domain.flags): opening the track refers
+    the loan to legal (True), closing it withdraws the referral (False); others leave it."""
+    if not taken:
+        return True
+    return False if step.step == "closed" else None
+
+
 def deadline_after(step: LegalStep) -> tuple[str, date] | None:
     """The legal deadline a judgment starts: applying for enforcement (what, and its day)."""
     if step.step != "judgment" or step.performance_due is None:

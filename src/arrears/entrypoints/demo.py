@@ -108,8 +108,10 @@ class _Totals:
         console.print("  promises to pay (as of the last run): " + _listed(self.promises))
         calls = {k.split(":")[1]: v for k, v in desk.done.items() if k.startswith("call:")}
         console.print("  calls made: " + _listed(Counter(calls)))
-        asked = {k: v for k, v in desk.done.items() if k.startswith(("hold:", "opt-out:"))}
-        console.print("  borrowers reached who disputed or opted out: " + _listed(Counter(asked)))
+        asked = {k: v for k, v in desk.done.items()
+                 if k.startswith(("hold:", "opt-out:", "referred:"))}  # fmt: skip
+        console.print("  borrowers reached who disputed, opted out or were referred to legal: "
+                      + _listed(Counter(asked)))  # fmt: skip
         console.print(f"  contacts logged through the compliance engine that broke a rule: "
                       f"{desk.broken_rules}")  # fmt: skip
 

@@ -2,8 +2,9 @@
 
 Calls connect or not at random, messages and letters go out, some borrowers who answer promise
 to pay and some of those keep it; a few dispute the debt or ask for no more text messages (from
-the next day's plan on). Every contact is logged through the compliance engine, so
-the demo shows whether any planned contact broke a rule.
+the next day's plan on), and a few say they will never pay: the desk refers those to legal.
+Every contact is logged through the compliance engine, so the demo shows whether any planned
+contact broke a rule.
 """
 
 import random
@@ -13,9 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from arrears.bootstrap import App
+from arrears.domain.access import Principal, Role
 from arrears.domain.contact import ContactRequest, Hold, OptOut
 from arrears.domain.money import format_amount
 from arrears.services.contact_log import log_contact, place_hold, record_opt_out
+from arrears.services.legal import set_flag
 
 # How often a planned call reaches the borrower, and what a reached borrower does.
 CALL_OUTCOMES = ("connected", "no_answer", "busy")
@@ -24,6 +27,10 @@ PROMISE_SHARE = 0.4
 DISPUTE_SHARE = 0.01  # of the borrowers reached: dispute the debt (a hold while it is checked)
 DISPUTE_DAYS = 14
 OPT_OUT_SHARE = 0.02  # … ask for no more text messages
+REFUSE_SHARE = 0.01  # … say they will never pay: referred to legal (the `legal` flag)
+# Who refers them: the demo's people are made after its runs (demo_staff), so the desk acts
+# with every permission; the audit log names it.
+DESK_PRINCIPAL = Principal("demo-desk", Role.ADMIN)
 DEMO_ZONE = ZoneInfo("Asia/Shanghai")
 KEPT_SHARE = 0.55
 PROMISE_DAYS = 3
@@ -57,7 +64,7 @@ class Desk:
             cases.complete(item.action_key, status, outcome)
             self.done[f"{item.action}:{outcome}"] += 1
             if outcome == "connected":
-                self._answered(app, item.loan_id, item.borrower_id, day)
+                self._answered(app, item.loan_id, item.borrower_id, day, at)
 
     def payments_between(self, after: date, upto: date) -> list[dict[str, str]]:
         """Promised payments that arrive in (after, upto]."""
@@ -74,11 +81,12 @@ class Desk:
         minutes = max(1, int((end - start).total_seconds() // 60) - 1)
         return start + timedelta(minutes=self.rng.randrange(minutes))
 
-    def _answered(self, app: App, loan_id: str, borrower_id: str, day: date) -> None:
+    def _answered(self, app: App, loan_id: str, borrower_id: str, day: date, at: datetime) -> None:
         """A borrower who answers may promise to pay, dispute the debt (collection pauses
-        while it is looked into) or ask for no more text messages. The desk records a hold or
-        an opt-out to take effect from the next day: today's plan was made without it, and the
-        demo counts every contact of a plan that breaks a rule."""
+        while it is looked into), ask for no more text messages or say they will never pay
+        (referred to legal: the next run's legal stage takes the loan). The desk records a
+        hold or an opt-out to take effect from the next day: today's plan was made without
+        it, and the demo counts every contact of a plan that breaks a rule."""
         draw = self.rng.random()
         tomorrow = day + timedelta(days=1)
         if draw < PROMISE_SHARE:
@@ -93,6 +101,12 @@ class Desk:
             since = datetime.combine(tomorrow, time(), DEMO_ZONE)
             record_opt_out(app.contacts, borrower_id, OptOut("sms", since))
             self.done["opt-out:sms"] += 1
+        elif draw < PROMISE_SHARE + DISPUTE_SHARE + OPT_OUT_SHARE + REFUSE_SHARE and not any(
+            f["flag"] == "legal" for f in app.track.flags(loan_id)
+        ):
+            set_flag(app.desk, app.track, DESK_PRINCIPAL, loan_id, "legal",
+                     "demo: says they will never pay", day, at)  # fmt: skip
+            self.done["referred:legal"] += 1
 
     def _promise(self, app: App, loan_id: str, day: date) -> None:
         amount = app.cases.overdue_total(loan_id)

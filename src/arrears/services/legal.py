@@ -1,14 +1,17 @@
 """Use cases of the legal track: a lawyer's letter opens it (once the ladder's guard finds
 the notice sent and the agency tried), then filing (once the letter went out: the guard of
-`legal_review`), preservation, judgment, enforcement, closing."""
+`legal_review`), preservation, judgment, enforcement, closing; and the flags on a loan
+(domain.flags: `legal` refers it to the legal track, which the ladders' entry rules read)."""
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 
 from arrears.domain.access import Permission, Principal, require
+from arrears.domain.errors import DomainError
 from arrears.domain.escalation import check_escalation
+from arrears.domain.flags import check_flag, check_reason
 from arrears.domain.ladder import Ladder
-from arrears.domain.legal_track import LegalStep, check_next, deadline_after
+from arrears.domain.legal_track import LegalStep, check_next, deadline_after, referral_after
 from arrears.services.casework import audit, require_case
 from arrears.services.casework_ports import CaseStore
 from arrears.services.field_visit import GuardRefused
@@ -43,6 +46,7 @@ def add_legal_step(
         step,
         deadline_after(step),
         who.user_id,
+        referral_after([s["step"] for s in steps], step),
         audit(
             now,
             who,
@@ -54,3 +58,36 @@ def add_legal_step(
             case_number=step.case_number,
         ),
     )
+
+
+def set_flag(
+    cases: CaseStore,
+    track: TrackStore,
+    who: Principal,
+    loan_id: str,
+    name: str,
+    reason: str,
+    on: date,
+    now: datetime,
+) -> None:
+    """Set a flag on a case (refused if it is set already), with the reason, on desk day `on`;
+    the next run reads it."""
+    flag = check_flag(name)
+    require_case(cases, who, loan_id)  # out of scope: not found, before what the role may do
+    require(who, flag.permission)
+    why = check_reason(reason)
+    entry = audit(now, who, "flag.set", f"loan:{loan_id}", flag=name, reason=why)
+    if not track.set_flag(loan_id, name, on, who.user_id, why, entry):
+        raise DomainError(f"loan {loan_id!r} is flagged {name} already")
+
+
+def clear_flag(
+    cases: CaseStore, track: TrackStore, who: Principal, loan_id: str, name: str, now: datetime
+) -> None:
+    """Clear a flag from a case (refused if it is not set); the next run reads it."""
+    flag = check_flag(name)
+    require_case(cases, who, loan_id)  # out of scope: not found, before what the role may do
+    require(who, flag.permission)
+    if not track.clear_flag(loan_id, name, audit(now, who, "flag.clear", f"loan:{loan_id}",
+                                                 flag=name)):  # fmt: skip
+        raise DomainError(f"loan {loan_id!r} is not flagged {name}")

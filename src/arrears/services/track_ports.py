@@ -37,7 +37,22 @@ class TrackStore(Protocol):
 
     def add_step(
         self, loan_id: str, step: LegalStep, deadline: tuple[str, date] | None, by: str,
-        audit: AuditEntry,
+        refer: bool | None, audit: AuditEntry,
     ) -> None:  # fmt: skip
-        """Record a legal step (opening the track with the first)."""
+        """Record a legal step (opening the track with the first), and with it set (True) or
+        clear (False) the loan's `legal` flag (legal_track.referral_after)."""
+        ...
+
+    def flags(self, loan_id: str) -> list[dict[str, Any]]:
+        """The flags set on a loan, by name: flag, set_on, set_by, reason."""
+        ...
+
+    def set_flag(
+        self, loan_id: str, flag: str, on: date, by: str, reason: str, audit: AuditEntry
+    ) -> bool:
+        """Set a flag on a loan; False if it was set already (nothing written)."""
+        ...
+
+    def clear_flag(self, loan_id: str, flag: str, audit: AuditEntry) -> bool:
+        """Clear a flag; False if it was not set (nothing written)."""
         ...

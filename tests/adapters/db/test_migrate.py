@@ -1,10 +1,13 @@
 """Migrations create every table of tables.py exactly, on both stores, and run twice safely."""
 
+from datetime import date
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from arrears.adapters.db import schema, tables
+from arrears.adapters.db.casework_tables import legal_cases, loan_flags
 from arrears.adapters.db.migrate import MIGRATIONS, current_revision, head_revision, upgrade
 
 
@@ -15,7 +18,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0009_loan_segment_score"
+    assert current_revision(engine) == head_revision() == "0010_loan_flags"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -75,4 +78,26 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0007_one_in_force.py",
         "0008_dials_by_number.py",
         "0009_loan_segment_score.py",
+        "0010_loan_flags.py",
     } <= shipped
+
+
+def test_the_open_legal_cases_of_an_older_database_are_referred_to_legal(engine: Engine) -> None:
+    upgrade(engine, "0009_loan_segment_score")
+    with engine.begin() as connection:
+        person = {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
+        connection.execute(tables.borrowers.insert(), person)
+        for loan in ("L1", "L2"):
+            connection.execute(tables.loans.insert(), {
+                "loan_id": loan, "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
+                "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
+            })  # fmt: skip
+        for loan, step in (("L1", "filing"), ("L2", "closed")):
+            connection.execute(legal_cases.insert(), {
+                "loan_id": loan, "step": step, "costs": 0, "opened_by": "legal-1",
+                "opened_on": date(2025, 9, 1),
+            })  # fmt: skip
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(loan_flags.select()).all()
+    assert rows == [("L1", "legal", date(2025, 9, 1), "legal-1", "legal track opened")]

@@ -138,6 +138,19 @@ def test_a_collectors_day_and_a_supervisors_approval(
     expect(row).to_contain_text("已批准")
     page.goto(loan_url)
     expect(page.locator("#promises")).to_contain_text("已批准")
+
+    # The supervisor refers the case to legal, with the reason; the page shows the referral.
+    page.fill("#legal input[name=reason]", "借款人明确拒绝还款")
+    page.click("#legal button:has-text('移交法务')")
+    expect(page.locator("#flag-result")).to_contain_text("已设置标记")
+    page.goto(loan_url)
+    expect(page.locator("h1")).to_contain_text("已移交法务")
+    expect(page.locator("#referral")).to_contain_text("sup-east")
+    expect(page.locator("#referral")).to_contain_text("借款人明确拒绝还款")
+    page.locator("#legal").scroll_into_view_if_needed()
+    shot(page, "case-referred")
+    page.click("#referral button")
+    expect(page.locator("#flag-result")).to_contain_text("已撤回标记")
     page.close()
 
 

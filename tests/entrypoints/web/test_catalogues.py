@@ -11,6 +11,7 @@ from arrears.bootstrap import build_app
 from arrears.domain.access import Role, ScopeKind
 from arrears.domain.approvals import ProposalKind
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
+from arrears.domain.flags import FLAGS
 from arrears.entrypoints.web import i18n
 
 WEB = Path(i18n.__file__).parent
@@ -38,8 +39,9 @@ VALUES = {
     "hold:": list(HOLD_KINDS),
     "done:": ["promise", "note", "hold", "visit", "visit-report", "legal", "assign", "place",
               "recall", "balance", "user", "enabled", "disabled",
-              "lift"],
+              "lift", "flag", "flag-clear"],
     "visit:": ["requested", "approved", "rejected", "done"],
+    "flag:": sorted(FLAGS),
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
     "audit:": ["login", "login.failed", "logout", "pii.unmask", "contact.log",
                "contact.refused", "note.add", "promise.add", "proposal.add",
@@ -48,7 +50,7 @@ VALUES = {
                "audit.export", "visit.request", "visit.approve", "visit.reject",
                "visit.report", "hold.place", "legal.lawyers_letter", "legal.filing",
                "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
-               "user.enable", "user.disable", "hold.lift"],
+               "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear"],
 }  # fmt: skip
 
 

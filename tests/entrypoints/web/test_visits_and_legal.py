@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from arrears.adapters.db.tables import contact_attempts, loans, outbox
+from arrears.adapters.db.casework_tables import assignments
+from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox
 from arrears.domain.legal_track import LegalStep, deadline_after
 from tests.entrypoints.web.desk_book import AS_OF, DAY_TIME, Desk
 from tests.entrypoints.web.test_casework_flows import my_case
@@ -151,6 +152,11 @@ def test_the_legal_track_goes_in_order_with_its_deadline_and_costs(desk: Desk) -
         desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter).status_code
         == 201
     )
+    # Opening the track refers the loan to legal: the next run's legal stage takes it.
+    referral = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["flags"]
+    assert [(f["flag"], f["set_by"], f["set_on"]) for f in referral] == [
+        ("legal", "admin", "2025-10-02")
+    ]
     unnamed = desk.client().post(
         f"/api/v1/cases/{loan_id}/legal", headers=legal, json={"step": "filing", "on": "2025-10-20"}
     )
@@ -194,6 +200,63 @@ def test_the_legal_track_goes_in_order_with_its_deadline_and_costs(desk: Desk) -
         json={"step": "closed", "on": "2026-03-01"},
     )
     assert collector.status_code == 403
+    closed = desk.client().post(
+        f"/api/v1/cases/{loan_id}/legal", headers=legal, json={"step": "closed", "on": "2026-03-01"}
+    )
+    assert closed.status_code == 201, closed.text
+    # Closing the track withdraws the referral.
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["flags"] == []
+
+
+def test_a_supervisor_refers_a_case_to_legal_and_the_legal_officer_withdraws_it(
+    desk: Desk,
+) -> None:
+    with desk.app.engine.connect() as conn:
+        loan_id = (
+            conn.execute(
+                select(assignments.c.loan_id)
+                .join(cases, cases.c.loan_id == assignments.c.loan_id)
+                .where(assignments.c.collector_id == "col-east-1", cases.c.stage == "mid")
+                .order_by(assignments.c.loan_id)
+            )
+            .scalars()
+            .first()
+        )
+    assert loan_id is not None
+    url = f"/api/v1/cases/{loan_id}/flags"
+    officer, supervisor = desk.bearer("legal"), desk.bearer("sup-east")
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=officer).status_code == 404
+    body = {"flag": "legal", "reason": "借款人明确表示拒绝还款"}
+    collector = desk.client().post(url, headers=desk.bearer("col-east-1"), json=body)
+    assert collector.status_code == 403
+    unknown = desk.client().post(url, headers=supervisor, json={**body, "flag": "vip"})
+    assert unknown.status_code == 422
+    assert "flag 'vip' is unknown (known: legal)" in unknown.json()["error"]
+    blank = desk.client().post(url, headers=supervisor, json={**body, "reason": "   "})
+    assert blank.status_code == 422
+    assert "needs a reason" in blank.json()["error"]
+    assert desk.client().post(url, headers=supervisor, json=body).status_code == 201
+    again = desk.client().post(url, headers=supervisor, json=body)
+    assert again.status_code == 422
+    assert "flagged legal already" in again.json()["error"]
+    # Referred, the case is the legal officer's to see.
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=officer)
+    assert case.status_code == 200
+    assert [(f["flag"], f["set_by"], f["reason"]) for f in case.json()["flags"]] == [
+        ("legal", "sup-east", "借款人明确表示拒绝还款")
+    ]
+    assert desk.client().delete(f"{url}/legal", headers=officer).status_code == 200
+    assert desk.client().delete(f"{url}/legal", headers=officer).status_code == 404  # unseen
+    assert desk.client().delete(f"{url}/legal", headers=supervisor).status_code == 422
+    audit = (
+        desk.client()
+        .get("/api/v1/audit", headers=desk.bearer("admin"), params={"subject": f"loan:{loan_id}"})
+        .json()["entries"]
+    )
+    assert [(e["action"], e["actor"]) for e in audit if e["action"].startswith("flag.")] == [
+        ("flag.set", "sup-east"),
+        ("flag.clear", "legal"),
+    ]
 
 
 def test_the_enforcement_deadline_of_a_leap_day() -> None:

@@ -218,3 +218,15 @@ legal_steps = Table(
     Column("note", Text),
     Column("by", String(64), nullable=False),
 )
+
+# Flags people set on a loan (domain.flags), which ladders' entry rules read; clearing one
+# deletes its row (the audit log keeps who set and cleared it, and why).
+loan_flags = Table(
+    "loan_flags",
+    metadata,
+    Column("loan_id", ForeignKey("loans.loan_id"), primary_key=True),
+    Column("flag", String(16), primary_key=True),
+    Column("set_on", Date, nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+)

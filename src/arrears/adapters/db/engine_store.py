@@ -24,7 +24,7 @@ from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.pipeline import RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA
 from arrears.batch.run import RunRefused
-from arrears.batch.stages import CASE_SCHEMA
+from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
 from arrears.batch.terms_frame import loan_terms
 from arrears.domain.terms import Terms
 
@@ -94,6 +94,7 @@ class SqlEngineStore:
             # legal review finds it.
             letters = read_frame(conn, LETTERS_SQL, DONE)
             cases = read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
+            flags = read_frame(conn, "SELECT loan_id, flag FROM loan_flags", dict(FLAG_SCHEMA))
             promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
         zones = {code: pack.default_zone for code, pack in ctx.packs.items()}
         borrowers = with_pack_zones(borrowers, book.loans, terms, zones)
@@ -103,8 +104,9 @@ class SqlEngineStore:
         history = LoanHistory(partial(attempts_of, self.engine), pl.concat([done, letters]),
                               book.loans, people.reach)  # fmt: skip
         return RunFrames(
-            book, people, history=history, cases=cases, promises=promises, replay=reset
-        )
+            book, people, history=history, cases=cases, promises=promises, replay=reset,
+            flags=flags,
+        )  # fmt: skip
 
     def progress(self, step: str, frames: RunFrames) -> None:
         """Nothing is written before save: it writes everything in one transaction."""

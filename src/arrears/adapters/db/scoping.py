@@ -2,7 +2,7 @@
 
 from sqlalchemy import ColumnElement, and_, exists, false, select, true
 
-from arrears.adapters.db.casework_tables import assignments, legal_cases, placements
+from arrears.adapters.db.casework_tables import assignments, legal_cases, loan_flags, placements
 from arrears.adapters.db.tables import cases
 from arrears.domain.access import Scope, ScopeKind
 
@@ -33,5 +33,8 @@ def in_scope(scope: Scope, loan_id: ColumnElement[str]) -> ColumnElement[bool]:
         return exists(select(p.loan_id).where(placed))
     if scope.kind is ScopeKind.LEGAL:
         staged = exists(select(c.loan_id).where(c.loan_id == loan_id, c.stage.in_(LEGAL_STAGES)))
-        return staged | exists(select(g.loan_id).where(g.loan_id == loan_id))
+        tracked = exists(select(g.loan_id).where(g.loan_id == loan_id))
+        f = loan_flags.alias("scope_f").c
+        referred = exists(select(f.loan_id).where(f.loan_id == loan_id, f.flag == "legal"))
+        return staged | tracked | referred
     return false()

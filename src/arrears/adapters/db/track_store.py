@@ -5,13 +5,13 @@ from datetime import date, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, and_, insert, select, update
+from sqlalchemy import Engine, and_, delete, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.audit_store import append_audit
-from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps
+from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps, loan_flags
 from arrears.adapters.db.engine_store import DONE, LETTERS_SQL, attempts_of
 from arrears.adapters.db.frames_io import read_frame
 from arrears.adapters.db.instants import utc
@@ -125,12 +125,14 @@ class SqlTrackStore:
         step: LegalStep,
         deadline: tuple[str, date] | None,
         by: str,
+        refer: bool | None,
         audit: AuditEntry,
     ) -> None:
         """Record a step, opening the legal case with its first one (a case opened by someone
-        else at the same instant is refused, not opened twice)."""
+        else at the same instant is refused, not opened twice), and set or clear the loan's
+        `legal` flag with it (`refer`)."""
         try:
-            self._add_step(loan_id, step, deadline, by, audit)
+            self._add_step(loan_id, step, deadline, by, refer, audit)
         except IntegrityError:
             raise DomainError(f"the legal track of {loan_id!r} was opened meanwhile") from None
 
@@ -140,6 +142,7 @@ class SqlTrackStore:
         step: LegalStep,
         deadline: tuple[str, date] | None,
         by: str,
+        refer: bool | None,
         audit: AuditEntry,
     ) -> None:
         with self.engine.begin() as conn:
@@ -167,6 +170,52 @@ class SqlTrackStore:
                     by=by,
                 )
             )
+            f = loan_flags.c
+            mine = and_(f.loan_id == loan_id, f.flag == "legal")
+            if refer is False:
+                conn.execute(delete(loan_flags).where(mine))
+            elif refer and conn.execute(select(f.loan_id).where(mine)).first() is None:
+                conn.execute(insert(loan_flags).values(
+                    loan_id=loan_id, flag="legal", set_on=step.on, set_by=by,
+                    reason=f"legal track opened: {step.step}",
+                ))  # fmt: skip
+
+    # ── flags ────────────────────────────────────────────────────────────────────────────
+
+    def flags(self, loan_id: str) -> list[dict[str, Any]]:
+        """The flags set on a loan, by name."""
+        f = loan_flags.c
+        query = select(f.flag, f.set_on, f.set_by, f.reason).where(f.loan_id == loan_id)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query.order_by(f.flag)).mappings()]
+
+    def set_flag(
+        self, loan_id: str, flag: str, on: date, by: str, reason: str, audit: AuditEntry
+    ) -> bool:
+        """Set a flag; False if it was set already (by someone else at the same instant too:
+        the key refuses the second)."""
+        row = {"loan_id": loan_id, "flag": flag, "set_on": on, "set_by": by, "reason": reason}
+        try:
+            with self.engine.begin() as conn:
+                # Written first: takes the write lock before anything is read (see _place).
+                conn.execute(insert(loan_flags).values(**row))
+                append_audit(conn, audit)
+        except IntegrityError:
+            if any(found["flag"] == flag for found in self.flags(loan_id)):
+                return False
+            raise
+        return True
+
+    def clear_flag(self, loan_id: str, flag: str, audit: AuditEntry) -> bool:
+        """Clear a flag; False if it was not set."""
+        f = loan_flags.c
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                delete(loan_flags).where(and_(f.loan_id == loan_id, f.flag == flag))
+            ).rowcount
+            if done:
+                append_audit(conn, audit)
+        return bool(done)
 
 
 def _legal_id(conn: Connection, loan_id: str, step: LegalStep, by: str) -> int:

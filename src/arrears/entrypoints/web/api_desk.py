@@ -129,6 +129,11 @@ class LegalStepIn(Strict):
     note: Annotated[str, Field(max_length=1000)] = ""
 
 
+class FlagIn(Strict):
+    flag: Annotated[str, Field(min_length=1, max_length=16)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
 @router.post("/cases/{loan_id}/visits", status_code=201)
 def request_visit(
     loan_id: Id, body: VisitIn, actor: CurrentActor, app: Application, request: Request
@@ -218,3 +223,28 @@ def legal_step(
         request.app.state.clock(),
     )
     return {"loan_id": loan_id, "step": body.step}
+
+
+@router.post("/cases/{loan_id}/flags", status_code=201)
+def set_flag(
+    loan_id: Id, body: FlagIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Set a flag on the case (`legal`: refer it to legal), with the reason; the next run's
+    ladder reads it."""
+    now = request.app.state.clock()
+    legal.set_flag(app.desk, app.track, actor.principal, loan_id, body.flag, body.reason,
+                   desk_day(now), now)  # fmt: skip
+    return {"loan_id": loan_id, "flag": body.flag}
+
+
+@router.delete("/cases/{loan_id}/flags/{flag}")
+def clear_flag(
+    loan_id: Id,
+    flag: Annotated[str, Field(min_length=1, max_length=16)],
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+) -> dict[str, Any]:
+    """Clear a flag from the case (`legal`: withdraw the referral)."""
+    legal.clear_flag(app.desk, app.track, actor.principal, loan_id, flag, request.app.state.clock())
+    return {"loan_id": loan_id, "flag": flag, "cleared": True}

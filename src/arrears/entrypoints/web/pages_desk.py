@@ -150,6 +150,30 @@ def legal_step(
     return render(request, "fragments/done.html", actor, what="legal", key=step)
 
 
+@router.post("/cases/{loan_id}/flags")
+def set_flag(
+    request: Request,
+    loan_id: str,
+    actor: CurrentActor,
+    app: Application,
+    flag: Annotated[str, Form(max_length=16)],
+    reason: Annotated[str, Form(max_length=500)],
+) -> Response:
+    """Set a flag on the case (`legal`: refer it to legal)."""
+    now = request.app.state.clock()
+    legal.set_flag(app.desk, app.track, actor.principal, loan_id, flag, reason, desk_day(now), now)
+    return render(request, "fragments/done.html", actor, what="flag", key=flag)
+
+
+@router.post("/cases/{loan_id}/flags/{flag}/clear")
+def clear_flag(
+    request: Request, loan_id: str, flag: str, actor: CurrentActor, app: Application
+) -> Response:
+    """Clear a flag from the case (`legal`: withdraw the referral)."""
+    legal.clear_flag(app.desk, app.track, actor.principal, loan_id, flag, request.app.state.clock())
+    return render(request, "fragments/done.html", actor, what="flag-clear", key=flag)
+
+
 @router.post("/cases/{loan_id}/assignment")
 def assign(
     request: Request,

@@ -74,6 +74,7 @@ def case_document(app: App, who: Principal, loan_id: str, now: datetime) -> dict
         "holds": [_plain(h) for h in record.holds],
         "visits": [_plain(v) for v in app.track.visits(loan_id)],
         "legal": _legal(app, loan_id),
+        "flags": [_plain(f) for f in app.track.flags(loan_id)],
     }
 
 

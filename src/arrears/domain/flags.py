@@ -1,0 +1,46 @@
+"""Flags people set on a loan, which a ladder's entry rules read (`flags = ["legal"]`).
+
+The set is closed: a ladder naming a flag nothing sets would never match, so the loader
+refuses it. `legal` (转法务) refers the loan to the legal track: a supervisor or the legal
+officer sets it with a reason, opening the legal track sets it, and withdrawing the referral
+or closing the track clears it. The seeds' legal stage takes a loan beyond M6 or earlier when
+legal takes it (fraud, a borrower who says they will not pay: 网贷催收流程).
+"""
+
+from dataclasses import dataclass
+
+from arrears.domain.access import Permission
+from arrears.domain.errors import DomainError
+
+REASON_CHARS = 500  # what the stores keep of a flag's reason (loan_flags.reason)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A flag a person may set on a loan: the permission it takes, and its labels."""
+
+    name: str
+    permission: Permission
+    label_zh: str
+    label_en: str
+
+
+FLAGS = {"legal": Flag("legal", Permission.REFER, "移交法务", "Referred to legal")}
+
+
+def check_flag(name: str) -> Flag:
+    """The flag called `name`, or a refusal naming the known ones."""
+    flag = FLAGS.get(name)
+    if flag is None:
+        raise DomainError(f"flag {name!r} is unknown (known: {', '.join(sorted(FLAGS))})")
+    return flag
+
+
+def check_reason(reason: str) -> str:
+    """A flag's reason, trimmed: required (a referral says why) and at most REASON_CHARS."""
+    text = reason.strip()
+    if not text:
+        raise DomainError("a flag needs a reason")
+    if len(text) > REASON_CHARS:
+        raise DomainError(f"a flag's reason is at most {REASON_CHARS} characters")
+    return text
