@@ -167,7 +167,10 @@ def test_a_number_nobody_gave_is_no_number_of_the_borrower() -> None:
     decision = decide(CN, MORNING, facts(), to=CN_OTHER_PHONE)
     assert blocked_by(decision) == {"cn.registered_contacts_only"}
     detail = reason(decision, "cn.registered_contacts_only").detail
-    assert f"{CN_OTHER_PHONE} is neither the borrower's number on record ({CN_PHONE})" in detail
+    # Masked: a reason is shown to whoever sees the case (PIPL Art. 51).
+    assert "+86137****5678 is neither the borrower's number on record (+86138****5678)" in detail
+    assert CN_OTHER_PHONE not in detail
+    assert CN_PHONE not in detail
     assert decide(CN, MORNING, facts(), to=CN_PHONE).allowed
     # With no number on record for the borrower, the number dialled is taken as theirs.
     assert decide(CN, MORNING, facts(phone=None), to=CN_OTHER_PHONE).allowed

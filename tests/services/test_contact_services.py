@@ -215,7 +215,8 @@ def test_every_call_to_a_number_two_borrowers_share_counts_against_its_dial_cap(
     decision = check(app, "B6", later)
     assert broken(decision) == {"cn.dial_attempts_per_number_per_day"}
     [cap] = decision.broken
-    assert "6 already to +8613812345678 (3 for other borrowers of the number)" in cap.detail
+    assert "6 already to +86138****5678 (3 for other borrowers of the number)" in cap.detail
+    assert "+8613812345678" not in cap.detail  # a reason is shown to whoever sees the case
 
 
 def test_a_number_given_with_to_counts_every_call_to_it(app: App) -> None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from arrears.domain.contact import ContactAttempt, ContactFacts, ContactRequest
 from arrears.domain.errors import DomainError
+from arrears.domain.pii import mask_phone
 from arrears.domain.rule_pack import ContactRule
 
 
@@ -121,9 +122,11 @@ def _dials_per_number(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     done = _dials_on_day(rule, scene)
     theirs = _shared_dials_on_day(rule, scene)
     others = f" ({theirs} for other borrowers of the number)" if theirs else ""
+    # Masked: a reason is shown to whoever sees the case, who may not unmask the number.
     detail = (
         f"at most {rule.limit} attempts per number per local day; {done} already to "
-        f"{number or 'the number'}{others} on {scene.day} ({scene.facts.day_zone})"
+        f"{mask_phone(number) if number else 'the number'}{others} on {scene.day} "
+        f"({scene.facts.day_zone})"
     )
     return done < _limit(rule), detail
 
@@ -225,17 +228,18 @@ def _registered_contacts_only(_rule: ContactRule, scene: Scene) -> tuple[bool, s
     contact, number = scene.request.contact_id, scene.request.to_phone
     if contact is None:
         own = scene.facts.phone
-        if not _on_their_number(number, own):
+        if number is not None and own is not None and number != own:
             return False, (
-                f"{number} is neither the borrower's number on record ({own}) nor a registered "
-                f"contact's (no phone books: record the borrower's new number first)"
+                f"{mask_phone(number)} is neither the borrower's number on record "
+                f"({mask_phone(own)}) nor a registered contact's (no phone books: record the "
+                f"borrower's new number first)"
             )
         return True, "contacts the borrower on their own number, not a third party"
     if contact not in scene.facts.contacts:
         return False, f"{contact} is not a contact the borrower registered (no phone books)"
     registered = scene.facts.contacts[contact]
     if number is not None and number != registered:
-        return False, f"{number} is not the number registered for contact {contact}"
+        return False, f"{mask_phone(number)} is not the number registered for contact {contact}"
     return True, f"{contact} is a contact the borrower registered"
 
 

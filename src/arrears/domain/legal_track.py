@@ -89,7 +89,10 @@ def deadline_after(step: LegalStep) -> tuple[str, date] | None:
 
 
 def _years_after(day: date, years: int) -> date:
-    """The same day `years` later (28 February for a 29 February)."""
+    """The same day `years` later (28 February for a 29 February; the calendar's last day
+    if that is past it)."""
+    if day.year + years > date.max.year:
+        return date.max
     if (day.month, day.day) == (2, 29):
         return day.replace(year=day.year + years, day=28)
     return day.replace(year=day.year + years)

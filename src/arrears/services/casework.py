@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import uuid4
 
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
 from arrears.domain.approvals import APPROVERS, Proposal, ProposalKind, limit_text, within_limits
@@ -140,7 +141,9 @@ def promise_to_pay(
         raise DomainError("a promise is for an amount greater than zero")
     if due_on < today:
         raise DomainError(f"a promise cannot fall due in the past ({due_on} is before {today})")
-    promise_id = f"P-{loan_id}-{now.astimezone(UTC):%Y%m%d%H%M%S%f}"
+    # Random, not from the loan and the instant: two promises in one microsecond (or a loan
+    # id of 64 characters, the column's width) must not collide or overflow.
+    promise_id = f"P-{uuid4().hex}"
     store.add_promise(
         {
             "promise_id": promise_id,

@@ -82,12 +82,21 @@ class IdentityStore(Protocol):
         """Enable or disable a user (their sessions and tokens stop working); False if unknown."""
         ...
 
-    def failures_since(self, user_id: str, client: str, since: datetime) -> tuple[int, int]:
-        """Failed log-ins since an instant: for this user name, and from this client."""
+    def reserve_attempt(
+        self, user_id: str, client: str, at: datetime, since: datetime
+    ) -> tuple[int, int, int]:
+        """Note a log-in attempt as failed until it is known to have succeeded, and count the
+        failures since an instant with it, for this user name and from this client: its id
+        and the two counts, taken one attempt at a time (attempts sent at once each count
+        those before them)."""
         ...
 
-    def record_failure(self, user_id: str, client: str, at: datetime, audit: AuditEntry) -> None:
-        """Note a failed log-in."""
+    def release_attempt(self, attempt_id: int) -> None:
+        """Forget an attempt reserved: it succeeded, or was not made (throttled)."""
+        ...
+
+    def record_failure(self, audit: AuditEntry) -> None:
+        """Keep a reserved attempt as a failed log-in, audited."""
         ...
 
     def open_session(

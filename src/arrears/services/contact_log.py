@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from arrears.domain.audit_chain import AuditEntry
-from arrears.domain.contact import ContactAttempt, ContactRequest, Hold, OptOut
+from arrears.domain.contact import ContactAttempt, ContactDecision, ContactRequest, Hold, OptOut
 from arrears.domain.errors import DomainError
 from arrears.services.contact_check import (
     ContactInputError,
@@ -30,6 +30,15 @@ def log_contact(
     It is recorded even when a rule was broken (the record is a fact, flagged allowed=false);
     only a contact the borrower never registered is refused: no phone book is ever stored.
     """
+    attempt, decision = prepare_attempt(store, terms, request, outcome)
+    return store.record_attempt(request.borrower_id, attempt, recorded_at, decision, audit)
+
+
+def prepare_attempt(
+    store: ContactStore, terms: ContactTerms, request: ContactRequest, outcome: str
+) -> tuple[ContactAttempt, ContactDecision]:
+    """The attempt as it will be stored, with the packs' decision at its instant (log_contact
+    without the write: a caller writing it with other records in one transaction)."""
     file = load_file(store, request.borrower_id)
     if request.contact_id is not None and request.contact_id not in file.contacts:
         raise ContactRefused(
@@ -43,8 +52,7 @@ def log_contact(
         )
     except DomainError as error:
         raise ContactInputError(str(error)) from None
-    decision = decide_in_file(with_dials_to(store, file, resolved), resolved, terms)
-    return store.record_attempt(request.borrower_id, attempt, recorded_at, decision, audit)
+    return attempt, decide_in_file(with_dials_to(store, file, resolved), resolved, terms)
 
 
 def place_hold(store: ContactStore, borrower_id: str, hold: Hold) -> None:

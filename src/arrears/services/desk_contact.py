@@ -2,10 +2,11 @@
 the rules are asked about first (a forbidden contact is refused before it happens)."""
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from arrears.domain.access import Forbidden, Permission, Principal, Role, require
-from arrears.domain.contact import CHANNELS, ContactDecision, ContactRequest, Hold
+from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.contact import CHANNELS, ContactAttempt, ContactDecision, ContactRequest, Hold
 from arrears.domain.errors import DomainError
 from arrears.services.casework import audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
@@ -16,7 +17,7 @@ from arrears.services.contact_check import (
     reason_document,
     resolve_request,
 )
-from arrears.services.contact_log import log_contact
+from arrears.services.contact_log import prepare_attempt
 from arrears.services.ports import ContactStore, StoredAttempt
 
 # A death or a request to stop all contact is confirmed by compliance (or the legal officer,
@@ -89,8 +90,29 @@ def log_desk_contact(
     allowed one is recorded with its outcome and audited."""
     require(who, Permission.CONTACT_LOG)
     record = open_case(cases, who, loan_id)
+    borrower = record.borrower["borrower_id"]
+    attempt, decision, entry = desk_attempt(
+        contacts, log, terms, who, (loan_id, borrower), contact, outcome, now
+    )
+    return contacts.record_attempt(borrower, attempt, now, decision, entry)
+
+
+def desk_attempt(
+    contacts: ContactStore,
+    log: AuditLog,
+    terms: ContactTerms,
+    who: Principal,
+    owner: tuple[str, str],
+    contact: tuple[str, datetime, str | None],
+    outcome: str,
+    now: datetime,
+) -> tuple[ContactAttempt, ContactDecision, AuditEntry]:
+    """A contact of the case `owner` (loan id, borrower id) the desk logs, asked of the rules
+    first (log_desk_contact without the write; the caller checked who may log it): the
+    attempt, its decision and its audit entry; refused as log_desk_contact refuses."""
+    loan_id, borrower = owner
     channel, at, contact_id = contact
-    request = ContactRequest(record.borrower["borrower_id"], channel, at, contact_id=contact_id)
+    request = ContactRequest(borrower, channel, at, contact_id=contact_id)
     if request.at > now + CLOCK_SLACK:
         raise DomainError("a contact is logged once it happened, not ahead of time")
     if request.at < now - LATE_LOG:
@@ -125,7 +147,8 @@ def log_desk_contact(
         outcome=outcome,
         contact=request.contact_id,
     )
-    return log_contact(contacts, terms, request, outcome, now, entry)
+    attempt, recorded = prepare_attempt(contacts, terms, request, outcome)
+    return attempt, recorded, entry
 
 
 def place_case_hold(
@@ -134,14 +157,15 @@ def place_case_hold(
     who: Principal,
     loan_id: str,
     hold: Hold,
+    today: date,
     now: datetime,
 ) -> None:
-    """Pause collection of the case's borrower (a dispute, hardship): from then on the rules
-    refuse contacts the pack says a hold stops, and the run plans none."""
+    """Pause collection of the case's borrower (a dispute, hardship) from a day within
+    HOLD_WINDOW of the desk's `today`: from then on the rules refuse contacts the pack says a
+    hold stops, and the run plans none."""
     require(who, Permission.HOLD)
     record = open_case(cases, who, loan_id)
     _may_handle(who, hold.kind)
-    today = now.astimezone(UTC).date()
     if abs(hold.starts_on - today) > HOLD_WINDOW:
         raise DomainError(f"a hold starts within {HOLD_WINDOW.days} days of today")
     borrower = record.borrower["borrower_id"]

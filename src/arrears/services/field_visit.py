@@ -15,7 +15,7 @@ from arrears.domain.ladder import Ladder
 from arrears.services.casework import CaseNotFound, audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import ContactTerms
-from arrears.services.desk_contact import log_desk_contact
+from arrears.services.desk_contact import desk_attempt
 from arrears.services.ports import ContactStore
 from arrears.services.track_ports import TrackStore
 
@@ -123,20 +123,25 @@ def report_visit(
     report: VisitReport,
     now: datetime,
 ) -> None:
-    """Record an approved visit as made: by one of its collectors, with its recording; the
-    contact rules are asked at the visit's instant (a visit at night is refused)."""
+    """Record an approved visit as made: by one of its collectors (either, whoever's case it
+    is), with its recording; the contact rules are asked at the visit's instant (a visit at
+    night is refused), and the visit's contact is recorded with the report, once."""
     require(who, Permission.FIELD_VISIT)
-    visit = _visit_in_scope(cases, track, who, visit_id)
+    require(who, Permission.CONTACT_LOG)
+    visit = _visit_in_scope(cases, track, who, visit_id, reporting=True)
     if visit["status"] != "approved":
         raise DomainError(f"visit {visit_id} is {visit['status']}: only an approved visit is made")
     if who.user_id not in visit["collectors"]:
         raise Forbidden("a visit is reported by one of the collectors who made it")
     if not visit["decided_at"] <= report.visited_at <= now + timedelta(minutes=5):
         raise DomainError("a visit is made after its approval and reported once it happened")
-    attempt = ("visit", report.visited_at, None)
-    log_desk_contact(
-        cases, contacts, log, terms, who, visit["loan_id"], attempt, report.outcome, now
-    )
+    record = cases.case(visit["loan_id"])
+    assert record is not None, "a visit's case exists"
+    borrower = record.borrower["borrower_id"]
+    attempt, decision, contact_entry = desk_attempt(
+        contacts, log, terms, who, (visit["loan_id"], borrower),
+        ("visit", report.visited_at, None), report.outcome, now,
+    )  # fmt: skip
     document = {
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(report).items()
     }
@@ -156,14 +161,20 @@ def report_visit(
         "recording": report.recording,
         "report": document,
     }
-    if not track.set_visit(visit_id, "approved", values, entry):
+    contact = (borrower, attempt, now, decision, contact_entry)
+    if not track.report_visit(visit_id, values, entry, contact):
         raise DomainError(f"visit {visit_id} was reported meanwhile")
 
 
 def _visit_in_scope(
-    cases: CaseStore, track: TrackStore, who: Principal, visit_id: int
+    cases: CaseStore, track: TrackStore, who: Principal, visit_id: int, reporting: bool = False
 ) -> dict[str, Any]:
+    """The visit, if its case is in the principal's scope (or, `reporting`, they are one of
+    the collectors who make it: the second is often not the case's collector)."""
     visit = track.visit(visit_id)
-    if visit is None or not cases.visible(scope_of(who), visit["loan_id"]):
+    if visit is None:
+        raise CaseNotFound(f"visit {visit_id} not found")
+    going = reporting and who.user_id in visit["collectors"]
+    if not going and not cases.visible(scope_of(who), visit["loan_id"]):
         raise CaseNotFound(f"visit {visit_id} not found")
     return visit

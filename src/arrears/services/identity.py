@@ -101,10 +101,31 @@ def authenticate(
 ) -> UserRecord:
     """The user whose password this is (throttled by user name and by address), or a
     refusal that does not say which of the two was wrong."""
-    mine, theirs = store.failures_since(user_id, client, now - THROTTLE_WINDOW)
-    if mine >= USER_FAILURES_MAX or theirs >= CLIENT_FAILURES_MAX:
+    # Reserved before the password is checked (argon2 is slow): attempts sent at once each
+    # count those before them, so no more than the limit are ever checked in a window.
+    attempt, mine, theirs = store.reserve_attempt(user_id, client, now, now - THROTTLE_WINDOW)
+    if mine > USER_FAILURES_MAX or theirs > CLIENT_FAILURES_MAX:
+        store.release_attempt(attempt)  # refused unchecked: not a failure of its own
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
         raise SignInThrottled(f"too many failed log-ins: try again in {minutes} minutes")
+    try:
+        user = _checked(store, hasher, user_id, password)
+    except BaseException:
+        store.release_attempt(attempt)  # (a failure of the check itself, not of the password)
+        raise
+    if user is None:
+        store.record_failure(  # (its attempt stays reserved: a failure)
+            _audit(now, user_id[:64], "login.failed", f"user:{user_id[:58]}", client=client),
+        )
+        raise SignInRefused("wrong user name or password")
+    store.release_attempt(attempt)
+    return user
+
+
+def _checked(
+    store: IdentityStore, hasher: PasswordHasher, user_id: str, password: str
+) -> UserRecord | None:
+    """The active user whose password this is, or None."""
     user = store.user(user_id)
     # Always one argon2 computation: the answer's timing tells neither who exists nor who
     # is disabled.
@@ -114,13 +135,7 @@ def authenticate(
     else:
         matches = hasher.verify(user.password_hash, password)
     if user is None or not user.active or not matches:
-        store.record_failure(
-            user_id,
-            client,
-            now,
-            _audit(now, user_id[:64], "login.failed", f"user:{user_id[:58]}", client=client),
-        )
-        raise SignInRefused("wrong user name or password")
+        return None
     return user
 
 

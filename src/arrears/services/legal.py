@@ -11,7 +11,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
 from arrears.domain.ladder import Ladder
-from arrears.domain.legal_track import LegalStep, check_next, deadline_after, referral_after
+from arrears.domain.legal_track import LegalStep, check_next, deadline_after
 from arrears.services.casework import audit, require_case
 from arrears.services.casework_ports import CaseStore
 from arrears.services.field_visit import GuardRefused
@@ -28,11 +28,16 @@ def add_legal_step(
     who: Principal,
     loan_id: str,
     step: LegalStep,
+    today: date,
     now: datetime,
 ) -> None:
-    """Record the next step of a case's legal track, with its cost and any legal deadline."""
+    """Record the next step of a case's legal track, taken on or before the desk's `today`,
+    with its cost and any legal deadline."""
     require(who, Permission.LEGAL)
     require_case(cases, who, loan_id)
+    if step.on > today:
+        # A step dated ahead would also lock out every real step dated before it.
+        raise DomainError(f"a legal step is recorded once taken: {step.on} is after {today}")
     current = track.legal_case(loan_id)
     steps = current["steps"] if current else []
     check_next([s["step"] for s in steps], step, steps[-1]["on"] if steps else None)
@@ -46,7 +51,6 @@ def add_legal_step(
         step,
         deadline_after(step),
         who.user_id,
-        referral_after([s["step"] for s in steps], step),
         audit(
             now,
             who,

@@ -1,11 +1,16 @@
 """Port of field visits and the legal track."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.contact import ContactAttempt, ContactDecision
 from arrears.domain.escalation import ActionRecord
 from arrears.domain.legal_track import LegalStep
+
+# A visit's contact attempt to record with its report: borrower, attempt, recorded at, the
+# rules' decision, and its audit entry.
+VisitContact = tuple[str, ContactAttempt, datetime, ContactDecision, AuditEntry]
 
 
 class TrackStore(Protocol):
@@ -31,16 +36,25 @@ class TrackStore(Protocol):
         """Move a visit on from status `was`; False if it was no longer in it."""
         ...
 
+    def report_visit(
+        self, visit_id: int, values: dict[str, Any], audit: AuditEntry, contact: VisitContact
+    ) -> bool:
+        """Move an approved visit to done (`values`) and record its contact attempt, in one
+        transaction; False (nothing written) if it was no longer approved."""
+        ...
+
     def legal_case(self, loan_id: str) -> dict[str, Any] | None:
         """The case's legal track with its steps."""
         ...
 
     def add_step(
         self, loan_id: str, step: LegalStep, deadline: tuple[str, date] | None, by: str,
-        refer: bool | None, audit: AuditEntry,
+        audit: AuditEntry,
     ) -> None:  # fmt: skip
-        """Record a legal step (opening the track with the first), and with it set (True) or
-        clear (False) the loan's `legal` flag (legal_track.referral_after)."""
+        """Record a legal step (opening the track with the first), refused (DomainError) unless
+        it may follow the steps on record when it is written (legal_track.check_next: two
+        steps sent at once cannot both follow the same one); with it, set or clear the
+        loan's `legal` flag (legal_track.referral_after)."""
         ...
 
     def flags(self, loan_id: str) -> list[dict[str, Any]]:

@@ -181,6 +181,14 @@ def test_an_allowed_call_and_a_promise_are_recorded_and_audited(desk: Desk) -> N
     assert "past" in past.json()["error"]
     actions = [e.entry.action for e in desk.app.audit_log.entries(subject=f"loan:{loan_id}")]
     assert actions[-2:] == ["contact.log", "promise.add"]
+    # A second promise of the same case in the same instant (the clock stood still): its own.
+    again = desk.client().post(
+        f"/api/v1/cases/{loan_id}/promises",
+        headers=headers,
+        json={"amount": "200.00", "due_on": "2025-10-06"},
+    )
+    assert again.status_code == 201, again.text
+    assert count(desk, promises, promises.c.loan_id == loan_id, promises.c.status == "open") == 2
 
 
 def test_a_plan_beyond_the_collectors_limit_waits_for_the_supervisor(desk: Desk) -> None:
@@ -239,6 +247,16 @@ def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(des
         json={"kind": "settlement", "pay": half},
     )
     proposal = made.json()["proposal_id"]
+    # Its amounts in yuan text, as every amount of the API (they are kept in fen).
+    total, waived = f"{owed // 100}.{owed % 100:02d}", owed - owed // 2
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1"))
+    shown = [p for p in case.json()["proposals"] if p["proposal_id"] == proposal]
+    assert [(p["terms"]["pay"], p["terms"]["overdue"], p["waived"]) for p in shown] == [
+        (half, total, f"{waived // 100}.{waived % 100:02d}")
+    ]
+    pending = desk.client().get("/api/v1/approvals", headers=desk.bearer("admin")).json()
+    mine = [p for p in pending["pending"] if p["proposal_id"] == proposal]
+    assert [(p["terms"]["pay"], p["waived"]) for p in mine] == [(half, shown[0]["waived"])]
     refused = desk.client().post(
         f"/api/v1/approvals/{proposal}", headers=desk.bearer("sup-east"), json={"approve": True}
     )

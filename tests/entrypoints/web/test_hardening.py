@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from arrears.adapters.db.tables import loans
 from arrears.entrypoints.web.api_admin import decimal_text
-from tests.entrypoints.web.desk_book import Desk
+from tests.entrypoints.web.desk_book import EARLY_TIME, Desk
 from tests.entrypoints.web.test_casework_flows import my_case
 
 
@@ -84,6 +84,21 @@ def test_only_compliance_places_or_lifts_a_deceased_hold(desk: Desk) -> None:
         data={"kind": "deceased", "starts_on": "2025-10-01"},
     )
     assert lift.status_code == 403
+
+
+def test_a_holds_window_is_counted_from_the_desks_day(desk: Desk) -> None:
+    # 07:00 in Shanghai on 1 October, still 30 September in UTC: the 30 days a hold may start
+    # within run from the desk's day.
+    desk.now = EARLY_TIME
+    loan_id, headers = my_case(desk), desk.bearer("compliance")
+    url = f"/api/v1/cases/{loan_id}/holds"
+    late = desk.client().post(url, headers=headers, json={"kind": "dispute",
+                                                          "starts_on": "2025-10-31"})  # fmt: skip
+    assert late.status_code == 201, late.text
+    early = desk.client().post(url, headers=headers, json={"kind": "hardship",
+                                                           "starts_on": "2025-08-31"})  # fmt: skip
+    assert early.status_code == 422
+    assert "within 30 days of today" in early.json()["error"]
 
 
 def test_the_queue_ranks_every_case_by_priority(desk: Desk) -> None:

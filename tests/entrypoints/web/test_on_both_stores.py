@@ -9,11 +9,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from arrears.adapters.db.casework_tables import assignments
+from arrears.adapters.db.casework_tables import assignments, login_failures
 from arrears.adapters.db.tables import loan_states
 from arrears.bootstrap import App
 from arrears.domain.audit_chain import AuditEntry, verify_chain
 from arrears.services.assignment import place_case
+from arrears.services.identity import (
+    USER_FAILURES_MAX,
+    SignInRefused,
+    SignInThrottled,
+    authenticate,
+)
 from tests.entrypoints.web.desk_book import DAY_TIME, NIGHT_TIME, ROLES, Desk, build_desk, desk_on
 
 
@@ -124,3 +130,25 @@ def test_two_placements_at_once_leave_one_in_force(desk_app: App) -> None:
         ).all()
     assert len(open_) == 1
     assert len(refused) == 7
+
+
+def test_wrong_passwords_sent_at_once_are_throttled_after_the_limit(desk_app: App) -> None:
+    # Twelve guesses at once: each is counted before its (slow) password check, so only the
+    # limit's five are checked and the other seven are refused unchecked.
+    answers: list[str] = []
+
+    def guess(n: int) -> None:
+        try:
+            authenticate(desk_app.identity, desk_app.passwords, "col-east-1", f"guess-{n}",
+                         "10.0.0.9", DAY_TIME)  # fmt: skip
+        except SignInThrottled:
+            answers.append("throttled")
+        except SignInRefused:
+            answers.append("refused")
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        list(pool.map(guess, range(12)))
+    assert sorted(answers) == ["refused"] * USER_FAILURES_MAX + ["throttled"] * 7
+    with desk_app.engine.connect() as conn:
+        kept = conn.execute(select(login_failures.c.failure_id)).all()
+    assert len(kept) == USER_FAILURES_MAX  # the refused unchecked were not failures

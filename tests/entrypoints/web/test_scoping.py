@@ -16,6 +16,7 @@ from arrears.adapters.db.casework_tables import (
     assignments,
     field_visits,
     legal_cases,
+    loan_flags,
     placements,
     users,
 )
@@ -82,6 +83,12 @@ CALLS: dict[tuple[str, str], tuple[dict[str, Any], Permission]] = {
     ("POST", "/cases/{loan_id}/placement/recall"): ({}, P.PLACE),
     ("POST", "/cases/{loan_id}/legal"): ({"data": {"step": "lawyers_letter", "on": "2025-10-02"}},
                                         P.LEGAL),
+    ("POST", "/api/v1/cases/{loan_id}/flags"):
+        ({"json": {"flag": "legal", "reason": "says they will never pay"}}, P.REFER),
+    ("DELETE", "/api/v1/cases/{loan_id}/flags/{flag}"): ({}, P.REFER),
+    ("POST", "/cases/{loan_id}/flags"):
+        ({"data": {"flag": "legal", "reason": "says they will never pay"}}, P.REFER),
+    ("POST", "/cases/{loan_id}/flags/{flag}/clear"): ({}, P.REFER),
 }  # fmt: skip
 # Routes that list or act on no single case: checked by their own tests below.
 LISTS = {
@@ -111,7 +118,9 @@ def scope_of_user(desk: Desk, user_id: str) -> set[str]:
             select(placements).where(placements.c.recalled_on.is_(None)))}  # fmt: skip
         stages = dict(conn.execute(select(cases.c.loan_id, cases.c.stage)).all())
         tracked = set(conn.execute(select(legal_cases.c.loan_id)).scalars())
-        legal = {loan for loan, stage in stages.items() if stage == "legal"} | tracked
+        flagged = select(loan_flags.c.loan_id).where(loan_flags.c.flag == "legal")
+        referred = set(conn.execute(flagged).scalars())
+        legal = {loan for loan, stage in stages.items() if stage == "legal"} | tracked | referred
     if user.role in (Role.ADMIN, Role.STRATEGY_MANAGER, Role.COMPLIANCE):
         return every
     if user.role is Role.COLLECTOR:
@@ -185,7 +194,9 @@ def test_no_case_route_reaches_outside_the_scope(desk: Desk, user_id: str) -> No
     for (method, path), (body, permission) in CALLS.items():
         if not outside and permission in PERMISSIONS[role]:
             continue  # the role sees every case and may do this: the flow tests cover it
-        url = path.format(loan_id=target, proposal_id=proposal, field="phone", visit_id=visit)
+        url = path.format(
+            loan_id=target, proposal_id=proposal, field="phone", visit_id=visit, flag="legal"
+        )
         headers = api_headers if path.startswith("/api/") else {"X-CSRF-Token": csrf}
         answer = client.request(method, url, headers=headers, **body)
         where = f"{user_id} {method} {url}"

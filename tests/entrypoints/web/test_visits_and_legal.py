@@ -4,11 +4,16 @@ court, case number, costs and the enforcement deadline."""
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import insert, select
 
 from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox
+from arrears.domain.access import Principal, Role
+from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.errors import DomainError
 from arrears.domain.legal_track import LegalStep, deadline_after
+from arrears.services.desk_contact import desk_attempt
 from tests.entrypoints.web.desk_book import AS_OF, DAY_TIME, Desk
 from tests.entrypoints.web.test_casework_flows import my_case
 
@@ -127,16 +132,37 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
         json={**report, "visited_at": "2025-10-04T10:00:00+08:00"},
     )
     assert ahead.status_code == 422  # not yet happened
-    done = desk.client().post(f"/api/v1/visits/{visit}/report", headers=collector, json=report)
+    # The second collector reports it: the case is not theirs, the visit is.
+    second = desk.bearer("col-east-2")
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=second).status_code == 404
+    done = desk.client().post(f"/api/v1/visits/{visit}/report", headers=second, json=report)
     assert done.status_code == 200, done.text
     case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=collector).json()
     assert case["visits"][0]["status"] == "done"
     assert case["visits"][0]["recording"] == "rec-2025-10-03-001.mp4"
-    assert any(a["channel"] == "visit" for a in case["attempts"])
+    assert [a["channel"] for a in case["attempts"]].count("visit") == 1
+    twice = desk.client().post(f"/api/v1/visits/{visit}/report", headers=collector, json=report)
+    assert twice.status_code == 422
+    # Two reports at once both pass the status check before either is written: the store
+    # moves the visit on and records its contact in one transaction, so the second writes
+    # nothing.
+    borrower = borrower_of(desk, loan_id)
+    attempt, decision, entry = desk_attempt(
+        desk.app.contacts, desk.app.audit_log, desk.app.contact_terms,
+        Principal("col-east-1", Role.COLLECTOR, "team-east"), (loan_id, borrower),
+        ("visit", datetime(2025, 10, 3, 2, 0, tzinfo=UTC), None), "connected", desk.now,
+    )  # fmt: skip
+    late = desk.app.track.report_visit(
+        visit, {"status": "done"}, entry, (borrower, attempt, desk.now, decision, entry)
+    )
+    assert late is False
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=collector).json()
+    assert [a["channel"] for a in case["attempts"]].count("visit") == 1
 
 
 def test_the_legal_track_goes_in_order_with_its_deadline_and_costs(desk: Desk) -> None:
     loan_id = my_case(desk)
+    desk.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # the desk's day: after every step below
     legal = desk.bearer("admin")  # the legal officer sees a case once it is on the track
     letter = {"step": "lawyers_letter", "on": "2025-10-02", "cost": "500.00"}
     refused = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
@@ -200,12 +226,25 @@ def test_the_legal_track_goes_in_order_with_its_deadline_and_costs(desk: Desk) -
         json={"step": "closed", "on": "2026-03-01"},
     )
     assert collector.status_code == 403
+    ahead = desk.client().post(
+        f"/api/v1/cases/{loan_id}/legal", headers=legal, json={"step": "closed", "on": "2026-03-03"}
+    )
+    assert ahead.status_code == 422  # a step is recorded once taken
+    assert "2026-03-03 is after 2026-03-02" in ahead.json()["error"]
     closed = desk.client().post(
         f"/api/v1/cases/{loan_id}/legal", headers=legal, json={"step": "closed", "on": "2026-03-01"}
     )
     assert closed.status_code == 201, closed.text
     # Closing the track withdraws the referral.
     assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["flags"] == []
+    # Two steps sent at once both pass the service's check, made before either is written:
+    # the store checks again once it holds the write lock, and writes nothing.
+    entry = AuditEntry(desk.now, "admin", "legal.preservation", f"loan:{loan_id}", {})
+    late = LegalStep("preservation", date(2026, 3, 2))
+    with pytest.raises(DomainError, match="preservation cannot come after"):
+        desk.app.track.add_step(loan_id, late, None, "admin", entry)
+    steps = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]["steps"]
+    assert [s["step"] for s in steps][-1] == "closed"
 
 
 def test_a_supervisor_refers_a_case_to_legal_and_the_legal_officer_withdraws_it(
@@ -266,3 +305,15 @@ def test_the_enforcement_deadline_of_a_leap_day() -> None:
         date(2030, 2, 28),
     )
     assert deadline_after(LegalStep("preservation", date(2028, 1, 10))) is None
+
+
+def test_a_judgment_near_the_calendars_end_has_its_deadline_at_the_end() -> None:
+    # Ten years after the judgment, or two after its day of performance, lie past 9999: the
+    # date type ends there (a ValueError, a 500 answer, before).
+    far = LegalStep("judgment", date(9995, 1, 1), performance_due=date(9995, 2, 1))
+    assert deadline_after(far) == (
+        "enforcement application (民事诉讼法 Art. 250)",
+        date(9997, 2, 1),
+    )
+    last = LegalStep("judgment", date(9998, 1, 1), performance_due=date(9998, 6, 1))
+    assert deadline_after(last) == ("enforcement application (民事诉讼法 Art. 250)", date.max)

@@ -61,23 +61,11 @@ class SqlContactStore:
     ) -> StoredAttempt:
         """Store an attempt with the decision taken at its instant (instants go in as UTC),
         with its audit entry in the same transaction when given."""
-        values = {
-            "borrower_id": borrower_id,
-            "contact_id": attempt.contact_id,
-            "channel": attempt.channel,
-            "to_phone": attempt.to_phone,
-            "at": attempt.at.astimezone(UTC),
-            "outcome": attempt.outcome,
-            "recorded_at": recorded_at.astimezone(UTC),
-            "allowed": decision.allowed,
-            "reasons": [reason_document(r) for r in decision.reasons],
-        }
         with self.engine.begin() as conn:
-            query = insert(contact_attempts).values(values)
-            attempt_id = conn.execute(query.returning(contact_attempts.c.attempt_id)).scalar_one()
+            attempt_id = insert_attempt(conn, borrower_id, attempt, recorded_at, decision)
             if audit is not None:
                 append_audit(conn, audit)
-        return StoredAttempt(int(attempt_id), borrower_id, attempt, recorded_at, decision)
+        return StoredAttempt(attempt_id, borrower_id, attempt, recorded_at, decision)
 
     def record_hold(self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None) -> None:
         """Store a hold; the same kind and start day again replaces its end and note (with
@@ -162,3 +150,27 @@ def _opt_outs(conn: Connection, borrower_id: str) -> tuple[OptOut, ...]:
     """The borrower's opt-outs."""
     query = select(opt_outs).where(opt_outs.c.borrower_id == borrower_id)
     return tuple(OptOut(r.channel, utc(r.since)) for r in conn.execute(query))
+
+
+def insert_attempt(
+    conn: Connection,
+    borrower_id: str,
+    attempt: ContactAttempt,
+    recorded_at: datetime,
+    decision: ContactDecision,
+) -> int:
+    """Insert an attempt with its decision (instants as UTC) in the caller's transaction; its
+    id."""
+    values = {
+        "borrower_id": borrower_id,
+        "contact_id": attempt.contact_id,
+        "channel": attempt.channel,
+        "to_phone": attempt.to_phone,
+        "at": attempt.at.astimezone(UTC),
+        "outcome": attempt.outcome,
+        "recorded_at": recorded_at.astimezone(UTC),
+        "allowed": decision.allowed,
+        "reasons": [reason_document(r) for r in decision.reasons],
+    }
+    query = insert(contact_attempts).values(values).returning(contact_attempts.c.attempt_id)
+    return int(conn.execute(query).scalar_one())

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from arrears.adapters.db.audit_store import append_audit
@@ -112,23 +112,34 @@ class SqlIdentityStore:
                 append_audit(conn, audit)
         return bool(found)
 
-    def failures_since(self, user_id: str, client: str, since: datetime) -> tuple[int, int]:
-        """Failed log-ins since an instant: for this user name, and from this client."""
+    def reserve_attempt(
+        self, user_id: str, client: str, at: datetime, since: datetime
+    ) -> tuple[int, int, int]:
+        """Note an attempt as failed until it succeeds, and count the failures since `since`
+        with it (by user name, by client), one attempt at a time: on SQLite the insert takes
+        the write lock before the counts are read; on PostgreSQL the table is locked against
+        other reservations first (each would count without the others' rows otherwise)."""
         f = login_failures.c
         recent = f.at >= since.astimezone(UTC)
-        with self.engine.connect() as conn:
-            mine = conn.execute(select(func.count()).where(recent & (f.user_id == user_id)))
-            theirs = conn.execute(select(func.count()).where(recent & (f.client == client)))
-            return int(mine.scalar_one()), int(theirs.scalar_one())
-
-    def record_failure(self, user_id: str, client: str, at: datetime, audit: AuditEntry) -> None:
-        """Note a failed log-in."""
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(login_failures).values(
-                    user_id=user_id[:64], client=client[:64], at=at.astimezone(UTC)
-                )
-            )
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE login_failures IN SHARE ROW EXCLUSIVE MODE"))
+            row = {"user_id": user_id[:64], "client": client[:64], "at": at.astimezone(UTC)}
+            attempt_id = conn.execute(
+                insert(login_failures).values(**row).returning(f.failure_id)
+            ).scalar_one()
+            mine = conn.execute(select(func.count()).where(recent & (f.user_id == user_id[:64])))
+            theirs = conn.execute(select(func.count()).where(recent & (f.client == client[:64])))
+            return int(attempt_id), int(mine.scalar_one()), int(theirs.scalar_one())
+
+    def release_attempt(self, attempt_id: int) -> None:
+        """Forget a reserved attempt."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(login_failures).where(login_failures.c.failure_id == attempt_id))
+
+    def record_failure(self, audit: AuditEntry) -> None:
+        """Keep a reserved attempt as a failed log-in (its row stays), audited."""
+        with self.engine.begin() as conn:
             append_audit(conn, audit)
 
     def open_session(

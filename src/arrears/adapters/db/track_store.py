@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps, loan_flags
+from arrears.adapters.db.contact_store import insert_attempt
 from arrears.adapters.db.engine_store import DONE, LETTERS_SQL, attempts_of
 from arrears.adapters.db.frames_io import read_frame
 from arrears.adapters.db.instants import utc
@@ -20,7 +21,12 @@ from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, PhoneReach
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import ActionRecord
-from arrears.domain.legal_track import LegalStep
+from arrears.domain.legal_track import LegalStep, check_next, referral_after
+from arrears.services.track_ports import VisitContact
+
+
+class _Undone(Exception):
+    """Raised inside a transaction to roll it back: what it was to change had changed."""
 
 
 class SqlTrackStore:
@@ -103,6 +109,30 @@ class SqlTrackStore:
                 append_audit(conn, audit)
         return bool(done)
 
+    def report_visit(
+        self, visit_id: int, values: dict[str, Any], audit: AuditEntry, contact: VisitContact
+    ) -> bool:
+        """Move an approved visit to done with its report and record the visit's contact
+        attempt (with its own audit entry), in one transaction; False (nothing written) if
+        the visit was no longer approved: two reports at once record one contact."""
+        v = field_visits.c
+        borrower_id, attempt, recorded_at, decision, contact_audit = contact
+        try:
+            with self.engine.begin() as conn:
+                append_audit(conn, contact_audit)  # first: the write lock before any read
+                done = conn.execute(
+                    update(field_visits)
+                    .where(and_(v.visit_id == visit_id, v.status == "approved"))
+                    .values(**values)
+                ).rowcount
+                if not done:
+                    raise _Undone  # rolls the audit entry back
+                insert_attempt(conn, borrower_id, attempt, recorded_at, decision)
+                append_audit(conn, audit)
+        except _Undone:
+            return False
+        return True
+
     # ── the legal track ──────────────────────────────────────────────────────────────────
 
     def legal_case(self, loan_id: str) -> dict[str, Any] | None:
@@ -125,14 +155,13 @@ class SqlTrackStore:
         step: LegalStep,
         deadline: tuple[str, date] | None,
         by: str,
-        refer: bool | None,
         audit: AuditEntry,
     ) -> None:
         """Record a step, opening the legal case with its first one (a case opened by someone
-        else at the same instant is refused, not opened twice), and set or clear the loan's
-        `legal` flag with it (`refer`)."""
+        else at the same instant is refused, not opened twice); the step must follow those
+        on record once the write lock is held, and sets or clears the loan's `legal` flag."""
         try:
-            self._add_step(loan_id, step, deadline, by, refer, audit)
+            self._add_step(loan_id, step, deadline, by, audit)
         except IntegrityError:
             raise DomainError(f"the legal track of {loan_id!r} was opened meanwhile") from None
 
@@ -142,11 +171,14 @@ class SqlTrackStore:
         step: LegalStep,
         deadline: tuple[str, date] | None,
         by: str,
-        refer: bool | None,
         audit: AuditEntry,
     ) -> None:
         with self.engine.begin() as conn:
             append_audit(conn, audit)  # first: the write lock before any read (see _place)
+            taken = _steps_taken(conn, loan_id)
+            # Checked again under the lock: the service's check read the steps before it.
+            check_next([name for name, _ in taken], step, taken[-1][1] if taken else None)
+            refer = referral_after([name for name, _ in taken], step)
             legal_id = _legal_id(conn, loan_id, step, by)
             c = legal_cases.c
             changes: dict[str, Any] = {"step": step.step, "costs": c.costs + step.cost}
@@ -216,6 +248,18 @@ class SqlTrackStore:
             if done:
                 append_audit(conn, audit)
         return bool(done)
+
+
+def _steps_taken(conn: Connection, loan_id: str) -> list[tuple[str, date]]:
+    """The steps on a loan's legal track, in order: name and day."""
+    c, s = legal_cases.c, legal_steps.c
+    query = (
+        select(s.step, s.on)
+        .join(legal_cases, c.legal_id == s.legal_id)
+        .where(c.loan_id == loan_id)
+        .order_by(s.on, s.step_id)
+    )
+    return [(row.step, row.on) for row in conn.execute(query)]
 
 
 def _legal_id(conn: Connection, loan_id: str, step: LegalStep, by: str) -> int:

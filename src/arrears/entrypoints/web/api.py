@@ -275,7 +275,8 @@ def place_hold(
     """Pause collection of the case's borrower (dispute, hardship, deceased, cease contact)."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     hold = Hold(body.kind, body.starts_on, body.ends_on, body.note)
+    now = request.app.state.clock()
     desk_contact.place_case_hold(
-        app.desk, app.contacts, actor.principal, loan_id, hold, request.app.state.clock()
+        app.desk, app.contacts, actor.principal, loan_id, hold, desk_day(now), now
     )
     return {"loan_id": loan_id, "kind": body.kind}

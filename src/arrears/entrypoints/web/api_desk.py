@@ -9,11 +9,11 @@ from pydantic import Field
 
 from arrears.domain.field_visits import VisitReport, VisitRequest
 from arrears.domain.legal_track import LegalStep
-from arrears.domain.money import format_amount, parse_amount
+from arrears.domain.money import parse_amount
 from arrears.entrypoints.web.api import DecisionIn
 from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
 from arrears.entrypoints.web.auth import Application, CurrentActor
-from arrears.entrypoints.web.views import desk_day
+from arrears.entrypoints.web.views import desk_day, proposal_document
 from arrears.services import assignment, casework, field_visit, legal
 
 router = api_router("desk")
@@ -23,15 +23,7 @@ router = api_router("desk")
 def approvals(actor: CurrentActor, app: Application) -> dict[str, Any]:
     """Proposals waiting for the caller's decision."""
     pending = casework.pending_approvals(app.desk, actor.principal)
-    return {
-        "pending": [
-            {
-                **{k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in p.items()},
-                "waived": format_amount(p["waived"]),
-            }
-            for p in pending
-        ]
-    }
+    return {"pending": [proposal_document(p) for p in pending]}
 
 
 @router.post("/approvals/{proposal_id}")
@@ -204,6 +196,7 @@ def legal_step(
     """Record the next step of the case's legal track (the first, a lawyer's letter, once
     the ladder's guard finds the notice sent and the agency tried)."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    now = request.app.state.clock()
     step = LegalStep(
         body.step,
         body.on,
@@ -220,7 +213,8 @@ def legal_step(
         actor.principal,
         loan_id,
         step,
-        request.app.state.clock(),
+        desk_day(now),
+        now,
     )
     return {"loan_id": loan_id, "step": body.step}
 

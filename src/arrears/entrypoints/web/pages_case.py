@@ -220,6 +220,7 @@ def hold(
         actor.principal,
         loan_id,
         Hold(kind, desk_day(now), ends_on, note),
+        desk_day(now),
         now,
     )
     return render(request, "fragments/done.html", actor, what="hold", key=kind)

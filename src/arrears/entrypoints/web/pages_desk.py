@@ -135,6 +135,7 @@ def legal_step(
 ) -> Response:
     """Record the next step of the legal track."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
+    now = request.app.state.clock()
     taken = LegalStep(
         step, on, parse_amount(cost or "0"), court or None, case_number or None, performance_due
     )
@@ -145,7 +146,8 @@ def legal_step(
         actor.principal,
         loan_id,
         taken,
-        request.app.state.clock(),
+        desk_day(now),
+        now,
     )
     return render(request, "fragments/done.html", actor, what="legal", key=step)
 

@@ -70,7 +70,7 @@ def case_document(app: App, who: Principal, loan_id: str, now: datetime) -> dict
         "attempts": [_attempt(a) for a in record.attempts],
         "promises": [_promise(p) for p in record.promises],
         "notes": [_plain(n) for n in record.notes],
-        "proposals": [_plain(p) for p in record.proposals],
+        "proposals": [proposal_document(p) for p in record.proposals],
         "holds": [_plain(h) for h in record.holds],
         "visits": [_plain(v) for v in app.track.visits(loan_id)],
         "legal": _legal(app, loan_id),
@@ -107,6 +107,21 @@ def _promise(row: Any) -> dict[str, Any]:
     document = _plain(row)
     for key in ("amount", "paid"):
         document[key] = format_amount(row[key])
+    return document
+
+
+# A proposal's terms that are amounts (minor units as stored): the API gives them in yuan
+# text as every other amount.
+_TERM_AMOUNTS = ("pay", "overdue")
+
+
+def proposal_document(row: Any) -> dict[str, Any]:
+    """A proposal, JSON-ready, its amounts (waived, the terms' pay and overdue) as text."""
+    document = _plain(row)
+    document["waived"] = format_amount(int(row["waived"]))
+    document["terms"] = {
+        k: format_amount(int(v)) if k in _TERM_AMOUNTS else v for k, v in row["terms"].items()
+    }
     return document
 
 
