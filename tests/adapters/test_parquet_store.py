@@ -111,6 +111,66 @@ def test_re_running_the_latest_day_changes_nothing(book: ParquetEngineStore) -> 
     assert [r.as_of for r in book.folder.runs()] == [YESTERDAY, AS_OF]
 
 
+def three_late_loans(folder: Path) -> Path:
+    """Three loans of one instalment each, due 2026-01-31 and never paid: a night wakes none
+    of them (nothing falls due, no money comes), and the cn ladder calls them every other
+    day."""
+    folder.mkdir()
+    loans = ["L1", "L2", "L3"]
+    pl.DataFrame({"borrower_id": ["B1", "B2", "B3"],
+                  "phone": ["+8613812345671", "+8613812345672", "+8613812345673"]},
+                 ).write_parquet(folder / "borrowers.parquet")  # fmt: skip
+    pl.DataFrame({
+        "loan_id": loans, "borrower_id": ["B1", "B2", "B3"], "product": "cn-cash",
+        "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 12, 1),
+    }).write_parquet(folder / "loans.parquet")  # fmt: skip
+    pl.DataFrame({
+        "loan_id": loans, "seq": 1, "due_date": date(2026, 1, 31), "principal_due": 100_000,
+        "interest_due": 1_000,
+    }).write_parquet(folder / "installments.parquet")  # fmt: skip
+    payments = {"payment_id": pl.String, "loan_id": pl.String, "amount": pl.Int64,
+                "paid_on": pl.Date}  # fmt: skip
+    (folder / "payments").mkdir()  # a folder of parts: a lender adds one a day
+    pl.DataFrame(schema=payments).write_parquet(folder / "payments" / "0.parquet")
+    return folder
+
+
+def test_a_book_without_fees_in_its_schedule_runs_its_nights(tmp_path: Path) -> None:
+    # fee_due is optional: lines stored with none owed must read as 0 on the nights after
+    # (a null made the tail kernel's matrix floats, and the night stopped with a TypeError).
+    nights = ParquetEngineStore(three_late_loans(tmp_path / "nights"))
+    whole = ParquetEngineStore(three_late_loans(tmp_path / "whole"), work_all=True)
+    day = date(2026, 2, 20)
+    paid = pl.DataFrame({"payment_id": ["P1"], "loan_id": ["L1"], "amount": [50_000],
+                         "paid_on": [day + timedelta(days=1)]})  # fmt: skip
+    for store in (nights, whole):
+        run(store, day)
+        paid.write_parquet(store.folder.root / "payments" / "1.parquet")
+    assert run(nights, day + timedelta(days=1)) == run(whole, day + timedelta(days=1))
+    assert [r.kind for r in nights.folder.runs()] == ["base", "delta"]
+    same(snapshot(nights, day + timedelta(days=1)), snapshot(whole, day + timedelta(days=1)))
+
+
+@pytest.mark.parametrize("work_all", [False, True])
+def test_a_re_run_after_opt_outs_reports_the_plan_it_made(tmp_path: Path, work_all: bool) -> None:
+    # A re-run of the latest day: on a night that wakes no loan, nothing moves, yet its plan
+    # follows the opt-outs recorded since; the summary must say so, not the first run's.
+    store = ParquetEngineStore(three_late_loans(tmp_path / "book"), work_all=work_all)
+    day = date(2026, 2, 11)
+    run(store, day - timedelta(days=1))
+    first = run(store, day)
+    assert first["planned_contacts"] == {"call": 3}
+    opted = pl.DataFrame({"borrower_id": ["B1", "B2", "B3"], "channel": "call",
+                          "since": datetime(2026, 1, 1, tzinfo=UTC)})  # fmt: skip
+    opted.write_parquet(store.folder.root / "opt_outs.parquet")
+    again = run(store, day)
+    assert again["planned_contacts"] == {}
+    assert again["blocked_contacts"] == {"cn.opt_out": 3}
+    assert store.table(day, "plan").filter(pl.col("channel") == "call").height == 0
+    posted = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut", "days_run")
+    assert {k: again[k] for k in posted} == {k: first[k] for k in posted}
+
+
 def test_a_run_before_the_last_is_refused(book: ParquetEngineStore) -> None:
     with pytest.raises(RunRefused, match="move it back in time"):
         run(book, YESTERDAY - timedelta(days=1))

@@ -57,7 +57,7 @@ def forget_runs(engine: Engine) -> None:
             conn.execute(delete(table))
 
 
-def run(app: App, day: date) -> dict[str, object]:
+def run(app: App, day: date) -> dict[str, Any]:
     summary = run_day(app.runs, app.run_context(day), AT)
     assert app.runs.run_summary(day) == summary
     return summary
@@ -115,7 +115,7 @@ def test_a_rerun_reports_the_same_amounts_as_the_first_run_of_the_day(app: App) 
 def test_a_rerun_of_the_day_counts_what_was_done_since_and_drops_what_it_no_longer_plans(
     app: App,
 ) -> None:
-    run(app, END)
+    first = run(app, END)
     outbox = tables.outbox.c
     with app.engine.connect() as conn:
         call = conn.execute(
@@ -132,7 +132,7 @@ def test_a_rerun_of_the_day_counts_what_was_done_since_and_drops_what_it_no_long
             {"borrower_id": call.borrower_id, "channel": "call", "at": at, "outcome": "connected",
              "recorded_at": at, "allowed": True, "reasons": []} for at in talks
         ])  # fmt: skip
-    run(app, END)
+    again = run(app, END)
     with app.engine.connect() as conn:
         planned = conn.execute(
             select(outbox.action_key).where(
@@ -148,6 +148,14 @@ def test_a_rerun_of_the_day_counts_what_was_done_since_and_drops_what_it_no_long
         ).scalars().all()  # fmt: skip
     assert planned == []
     assert "cn.connected_calls_per_day" in blocked
+    # The summary says what the re-run planned and blocked; what the day posted is the first
+    # run's (the state was already at the day: nothing is posted again).
+    assert again["planned_contacts"]["call"] == first["planned_contacts"]["call"] - 1
+    rule = "cn.connected_calls_per_day"
+    assert again["blocked_contacts"][rule] == first["blocked_contacts"].get(rule, 0) + 1
+    posted = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut", "days_run")
+    assert {k: again[k] for k in posted} == {k: first[k] for k in posted}
+    assert first["penalty_posted"] != "0.00"
 
 
 @pytest.mark.parametrize("first", ["later day", "same day"])

@@ -45,3 +45,12 @@ def test_a_long_rate_inside_the_headroom_runs_as_the_domain_does() -> None:
     owed = lines.select(pl.col("penalty_charged").sum() - pl.col("paid_penalty").sum()).item()
     assert expected.overdue.penalty > 0
     assert owed == expected.overdue.penalty
+
+
+def test_a_rate_whose_fraction_no_int64_holds_is_refused_by_name() -> None:
+    # 19 decimals: 0.1800000000000000001 × 1.5 has a denominator of 2·10^19, past Int64
+    # itself: the terms table could not be built to check its headroom (a Polars error).
+    with pytest.raises(
+        DomainError, match=r"rate 0\.1800000000000000001 is too precise .* \(loans L1\)"
+    ):
+        book_of([(_loan(400, "0.1800000000000000001"), [])], TERMS)

@@ -127,6 +127,8 @@ def assemble(
     """The run's frames: the book with its stored state (back-dated loans start afresh);
     `known_zones`: phone zones worked out before (people_index.ZONES_SCHEMA)."""
     got = {name: typed(inputs.get(name), schema) for name, schema in INPUTS.items()}
+    # A line given without fees owes none (fee_due is optional, as in the feeds).
+    got["installments"] = got["installments"].with_columns(pl.col("fee_due").fill_null(0))
     old = {name: typed(state.get(name), OUTPUTS[name]) for name in STATE}
     scheduled = check_book(got)
     loans = fresh_loans(loan_terms(got["loans"], terms), scheduled)

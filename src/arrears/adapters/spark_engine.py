@@ -48,7 +48,7 @@ from arrears.adapters.spark_summary import TOTALS, summary_frames, totals_of
 from arrears.adapters.spark_tables import SlotUnion
 from arrears.batch.book import PAYMENT_SCHEMA
 from arrears.batch.pipeline import RunContext, run_pipeline
-from arrears.batch.run import RunRefused, summarise
+from arrears.batch.run import RunRefused, day_summary
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -198,10 +198,7 @@ class SparkEngine:
         assert isinstance(totals, pl.DataFrame)
         frames = summary_frames(folder, totals)
         stored = [r.summary for r in runs if r.as_of == ctx.as_of]
-        if stored and not frames.postings.advanced:
-            summary = stored[0]  # as run_day: a re-run of a completed day that posted nothing
-        else:
-            summary = summarise(frames, ctx.as_of, since)
+        summary = day_summary(frames, ctx.as_of, since, stored[0] if stored else None)
         assert frames.states is not None
         record = RunRecord(
             ctx.as_of, f"run-{ctx.as_of}-{secrets.token_hex(4)}", at.isoformat(),

@@ -31,15 +31,28 @@ def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]
     frames = store.load(ctx)
     try:
         frames = run_pipeline(frames, ctx, store.progress)
-        stored = store.run_summary(ctx.as_of)
-        if stored is not None and not frames.postings.advanced:
-            summary = stored  # a re-run of a completed day: nothing new was posted
-        else:
-            summary = summarise(frames, ctx.as_of, ctx.since)
+        summary = day_summary(frames, ctx.as_of, ctx.since, store.run_summary(ctx.as_of))
         store.save(frames, ctx.as_of, summary, at)
     except BaseException:
         store.abandon()  # what the store began writing is dropped, not left half-written
         raise
+    return summary
+
+
+# What a day posted. A re-run of a completed day on a state already brought to it (the SQL
+# store keeps only the latest) posts nothing again: these stay the first run's.
+POSTED = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut", "days_run")
+
+
+def day_summary(
+    frames: RunFrames, as_of: date, since: date | None, stored: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The run's summary (summarise); on a re-run that moved no loan (`stored`: the first
+    run's), what the day posted is the first run's, and the rest is tonight's: its plan, the
+    contacts blocked and the promises follow the inputs as they are now."""
+    summary = summarise(frames, as_of, since)
+    if stored is not None and not frames.postings.advanced:
+        summary |= {key: stored[key] for key in POSTED if key in stored}
     return summary
 
 

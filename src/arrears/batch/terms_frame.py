@@ -37,6 +37,14 @@ def loan_terms(loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
         except DomainError as error:
             raise DomainError(f"{error} (loans {_loans_of(loans, key)})") from None
         cap = rule.rate
+        parts = (pen.numerator, pen.denominator, *((cap.numerator, cap.denominator) if cap else ()))
+        if any(abs(part) >= INT64_SAFE for part in parts):
+            # A rate of many decimals (0.1800000000000000001) has a fraction no Int64 holds.
+            given = " and ".join(r for r in (rate, penalty) if r)
+            raise DomainError(
+                f"rate {given} is too precise for the columnar engine's exact Int64 "
+                f"arithmetic (use rates with fewer decimals) (loans {_loans_of(loans, key)})"
+            )
         rows.append({
             "product": product_code, "contract_date": contract, "annual_rate": rate,
             "penalty_rate": penalty, "pen_num": pen.numerator, "pen_den": pen.denominator,
