@@ -12,6 +12,7 @@ import polars as pl
 
 from arrears.adapters.book_folder import BookFolderError, listed
 from arrears.batch.book import scheduled_principal
+from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
 from arrears.domain.flags import FLAGS
@@ -20,6 +21,8 @@ from arrears.domain.flags import FLAGS
 KEYS = {
     "borrowers": ("borrower_id",), "loans": ("loan_id",), "installments": ("loan_id", "seq"),
     "payments": ("payment_id",), "flags": ("loan_id", "flag"),
+    "holds": ("borrower_id", "kind", "starts_on"), "opt_outs": ("borrower_id", "channel"),
+    "contact_attempts": ("borrower_id", "channel", "at", "outcome"),
 }  # fmt: skip
 # E.164: a plus, a country code and at most 15 digits in all (ITU-T E.164 §6); docs/SPARK.md
 # asks the book for numbers in this form (the feed import writes them so).
@@ -109,6 +112,34 @@ def check_flags(flags: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
             f"a flag not known (known: {', '.join(sorted(FLAGS))})")  # fmt: skip
     _refuse("flags", flags, ~pl.col("loan_id").is_in(loan_ids.implode()), "a loan not in loans")
     return flags.unique(maintain_order=True)
+
+
+# Every (channel, outcome) an attempt may have (domain.contact.OUTCOMES).
+_ENDINGS = pl.DataFrame(
+    [(channel, outcome) for channel, known in OUTCOMES.items() for outcome in known],
+    schema={"channel": pl.String, "outcome": pl.String}, orient="row",
+)  # fmt: skip
+
+
+def check_contact_inputs(
+    holds: pl.DataFrame, opt_outs: pl.DataFrame, attempts: pl.DataFrame
+) -> None:
+    """Refuse what the rule packs would read as something else: a hold of a kind they do not
+    know (it would stop nothing: a dispute written "Dispute" left the borrower called), an
+    opt-out of a channel they do not know, an attempt on such a channel or with an outcome
+    its channel does not have (a guard would count it wrongly)."""
+    _refuse("holds", holds, ~pl.col("kind").is_in(HOLD_KINDS),
+            f"a kind not known (known: {', '.join(HOLD_KINDS)})")  # fmt: skip
+    _refuse("opt_outs", opt_outs, ~pl.col("channel").is_in(CHANNELS),
+            f"a channel not known (known: {', '.join(CHANNELS)})")  # fmt: skip
+    # The distinct pairs first: a book's attempts repeat a handful of them.
+    pairs = attempts.select("channel", "outcome").unique()
+    wrong = pairs.join(_ENDINGS, on=["channel", "outcome"], how="anti")
+    if wrong.height:
+        bad = pl.struct("channel", "outcome").is_in(wrong.to_struct().implode())
+        _refuse("contact_attempts", attempts, bad,
+                "a channel not known, or an outcome its channel does not have (domain/contact.py"
+                f" OUTCOMES; channels: {', '.join(CHANNELS)})")  # fmt: skip
 
 
 def ascending(schedule: pl.DataFrame) -> bool:

@@ -9,7 +9,13 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from arrears.adapters.book_inputs import ascending, check_book, check_flags, distinct_payments
+from arrears.adapters.book_inputs import (
+    ascending,
+    check_book,
+    check_contact_inputs,
+    check_flags,
+    distinct_payments,
+)
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
 from arrears.batch.book import (
     INSTALMENT_SCHEMA,
@@ -129,6 +135,7 @@ def assemble(
     got = {name: typed(inputs.get(name), schema) for name, schema in INPUTS.items()}
     # A line given without fees owes none (fee_due is optional, as in the feeds).
     got["installments"] = got["installments"].with_columns(pl.col("fee_due").fill_null(0))
+    check_contact_inputs(got["holds"], got["opt_outs"], got["contact_attempts"])
     old = {name: typed(state.get(name), OUTPUTS[name]) for name in STATE}
     scheduled = check_book(got)
     loans = fresh_loans(loan_terms(got["loans"], terms), scheduled)

@@ -32,6 +32,7 @@ from arrears.adapters.book_folder import (
 )
 from arrears.adapters.book_inputs import (
     check_borrowers,
+    check_contact_inputs,
     check_flags,
     distinct_payments,
     refuse_before_contract,
@@ -426,6 +427,7 @@ class ParquetEngineStore:
         borrowers = with_pack_zones(got["borrowers"], owners, terms, self.default_zones)
         reach = PhoneReach(borrowers, read_zones(self.folder.state))
         every = book_night.contact_attempts(self.folder)
+        check_contact_inputs(got["holds"], got["opt_outs"], every)
         attempts = book_night.since(every, as_of, HISTORY_DAYS)
         people = People.of_frames(reach, attempts, got["holds"], got["opt_outs"])
         # The guards read the whole record (a requirement without `within_days` has no window).
