@@ -11,6 +11,7 @@ refused if a cell it must fill is empty (book_folder).
 import polars as pl
 
 from arrears.adapters.book_folder import BookFolderError, listed
+from arrears.adapters.loan_table import positions
 from arrears.batch.book import scheduled_principal
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.contact_rules import zone
@@ -107,10 +108,16 @@ def check_borrowers(borrowers: pl.DataFrame, loans: pl.DataFrame) -> None:
 
 def check_flags(flags: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
     """The flags input's rows, once each (a flag given twice is set once), refused if a flag
-    is not one people set (domain.flags) or its loan is not in the book."""
+    is not one people set (domain.flags) or its loan is not among `loan_ids` (the book's).
+    The few flags are looked up among the ids (sorted, as a loan table's are), not the ids
+    made a list for `is_in`: that took 0.3 s of a bench night for a million ids."""
+    if flags.height == 0:
+        return flags
     _refuse("flags", flags, ~pl.col("flag").is_in(sorted(FLAGS)),
             f"a flag not known (known: {', '.join(sorted(FLAGS))})")  # fmt: skip
-    _refuse("flags", flags, ~pl.col("loan_id").is_in(loan_ids.implode()), "a loan not in loans")
+    ids = loan_ids if loan_ids.is_sorted() else loan_ids.sort()
+    unknown = pl.Series(positions(ids, flags.get_column("loan_id")) < 0)
+    _refuse("flags", flags, unknown, "a loan not in loans")
     return flags.unique(maintain_order=True)
 
 
@@ -152,7 +159,7 @@ def ascending(schedule: pl.DataFrame) -> bool:
     return bool(schedule.select(up.fill_null(True).all()).item())
 
 
-def _refuse(name: str, frame: pl.DataFrame, bad: pl.Expr, what: str) -> None:
+def _refuse(name: str, frame: pl.DataFrame, bad: pl.Expr | pl.Series, what: str) -> None:
     """Refuse the rows of an input where `bad` holds, naming the first."""
     rows = frame.filter(bad)
     if rows.height:
