@@ -1,6 +1,8 @@
-"""Run the command line in-process, expecting success: its JSON document, if it printed one."""
+"""Run the command line in-process, expecting success (its JSON document, if it printed one),
+and the settings and store a command-line test starts from."""
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -15,3 +17,19 @@ def cli_ok(*args: str, db: str) -> dict[str, object]:
     assert result.exit_code == 0, result.stderr
     document: dict[str, object] = json.loads(result.stdout) if "--json" in args else {}
     return document
+
+
+def ladder_settings(folder: Path, ladder: str) -> Path:
+    """A settings file giving the cn-cash product the `ladder` (TOML text), in `folder`."""
+    (folder / "ladder.toml").write_text(ladder, encoding="utf-8")
+    path = folder / "arrears.toml"
+    path.write_text('[products.cn-cash]\nstrategy = "ladder.toml"\n', encoding="utf-8")
+    return path
+
+
+def imported(feeds: dict[str, str], folder: Path, config: Path, db: str) -> None:
+    """A new store at `db` holding the CSV `feeds` (kind → text), imported in their order."""
+    cli_ok("init", db=db)
+    for kind, text in feeds.items():
+        (folder / f"{kind}.csv").write_text(text, encoding="utf-8")
+        cli_ok("import", kind, str(folder / f"{kind}.csv"), "--config", str(config), db=db)

@@ -22,7 +22,7 @@ from arrears.domain.errors import DomainError
 from arrears.entrypoints.cli import app
 from arrears.services import legal
 from tests.adapters.test_parquet_nights import same_state, same_tables
-from tests.entrypoints.cli_ok import cli_ok
+from tests.entrypoints.cli_ok import cli_ok, imported, ladder_settings
 
 runner = CliRunner()
 
@@ -51,10 +51,7 @@ ADMIN = Principal("admin", Role.ADMIN)
 
 
 def settings(folder: Path) -> Path:
-    (folder / "ladder.toml").write_text(LADDER, encoding="utf-8")
-    path = folder / "arrears.toml"
-    path.write_text('[products.cn-cash]\nstrategy = "ladder.toml"\n', encoding="utf-8")
-    return path
+    return ladder_settings(folder, LADDER)
 
 
 def stages_on(day: str, config: Path, db: str) -> object:
@@ -73,11 +70,7 @@ def test_a_loan_referred_to_legal_enters_the_flagged_stage_in_the_sql_store(
         "installments": "loan_id,seq,due_date,principal_due,interest_due\n"
         + "".join(f"{loan},1,2026-01-31,1000.00,10.00\n" for loan in LOANS),
     }  # fmt: skip
-    cli_ok("init", db=store_url)
-    for kind, text in feeds.items():
-        (tmp_path / f"{kind}.csv").write_text(text, encoding="utf-8")
-        cli_ok("import", kind, str(tmp_path / f"{kind}.csv"), "--config", str(config),
-               db=store_url)  # fmt: skip
+    imported(feeds, tmp_path, config, store_url)
     assert stages_on("2026-02-20", config, store_url) == {"early": 3}
     desk = build_app(store_url, str(config))
     day, now = date(2026, 2, 20), datetime(2026, 2, 20, 10, tzinfo=UTC)

@@ -9,6 +9,7 @@ import polars as pl
 from typer.testing import CliRunner
 
 from arrears.entrypoints.cli import app
+from tests.entrypoints.cli_ok import cli_ok, imported, ladder_settings
 
 runner = CliRunner()
 
@@ -48,10 +49,7 @@ LOANS = [("L1", "vip", "720"), ("L2", "mass", "-40"), ("L3", "", "")]
 
 
 def settings(folder: Path) -> Path:
-    (folder / "ladder.toml").write_text(LADDER, encoding="utf-8")
-    path = folder / "arrears.toml"
-    path.write_text('[products.cn-cash]\nstrategy = "ladder.toml"\n', encoding="utf-8")
-    return path
+    return ladder_settings(folder, LADDER)
 
 
 def test_stages_enter_by_the_loans_segment_and_score_in_the_sql_store(
@@ -68,16 +66,9 @@ def test_stages_enter_by_the_loans_segment_and_score_in_the_sql_store(
         "installments": "loan_id,seq,due_date,principal_due,interest_due\n"
         + "".join(f"{loan},1,2026-01-31,1000.00,10.00\n" for loan, _, _ in LOANS),
     }  # fmt: skip
-    assert runner.invoke(app, ["init", "--db", store_url]).exit_code == 0
-    for kind, text in feeds.items():
-        (tmp_path / f"{kind}.csv").write_text(text, encoding="utf-8")
-        result = runner.invoke(app, ["import", kind, str(tmp_path / f"{kind}.csv"),
-                                     "--config", str(config), "--db", store_url])  # fmt: skip
-        assert result.exit_code == 0, result.stderr
-    result = runner.invoke(app, ["run", "--as-of", "2026-02-20", "--config", str(config),
-                                 "--json", "--db", store_url])  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["stages"] == {"vip": 1, "risky": 1, "early": 1}
+    imported(feeds, tmp_path, config, store_url)
+    ran = cli_ok("run", "--as-of", "2026-02-20", "--config", str(config), "--json", db=store_url)
+    assert ran["stages"] == {"vip": 1, "risky": 1, "early": 1}
 
 
 def test_stages_enter_by_the_loans_segment_and_score_in_a_parquet_book(tmp_path: Path) -> None:
