@@ -353,7 +353,8 @@ class ParquetEngineStore:
         keys = list(schema)
         changed = pl.concat([flags.join(before, on=keys, how="anti"),
                              before.join(flags, on=keys, how="anti")])  # fmt: skip
-        return flags, positions(table.get_column("loan_id"), changed.get_column("loan_id"))
+        at = positions(table.get_column("loan_id"), changed.get_column("loan_id"))
+        return flags, at[at >= 0]  # (every flag's loan is in the book: check_flags)
 
     def abandon(self) -> None:
         """Forget the night begun: wait for what it began writing and drop its folder (a run
