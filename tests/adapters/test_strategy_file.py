@@ -75,7 +75,7 @@ def test_a_ladder_file_loads_with_its_name_and_version(tmp_path: Path) -> None:
 
 def test_the_shipped_china_ladder_loads_worst_first() -> None:
     ladder = load_ladder("cn")
-    assert ladder.label == "cn-default v3"
+    assert ladder.label == "cn-default v4"
     assert [s.name for s in ladder.stages] == ["legal", "late", "mid", "early", "grace", "pre_due"]
     assert [e.name for e in ladder.experiments] == ["early-first-call"]
     visit = ladder.guard_for("field_visit_request")
@@ -122,11 +122,13 @@ def test_the_china_ladder_schedules_the_seed_process() -> None:
     assert "field_visit_request" not in {a for d in range(90) for a in due("late", d)}
     placed = (*notices, "agency_placement")
     assert due("legal", 0, "champion", *placed) == ["agency_recall", "lawyers_letter"]
-    assert due("legal", 0, "champion", *notices) == ["lawyers_letter"]  # nothing to recall
+    # Never placed (first seen in "legal", or referred there early): nothing to recall, and
+    # the placement the letter's guard asks for is owed there, weekly until done (v4).
+    assert due("legal", 0, "champion", *notices) == ["lawyers_letter", "agency_placement"]
     # Refused by its guard on day 0 (or not yet placed), each is asked again a week later.
     assert due("legal", 7, "champion", *placed) == ["agency_recall", "lawyers_letter"]
     assert due("legal", 15, "champion", *notices) == ["legal_review"]
-    assert due("legal", 21, "champion", *notices) == ["lawyers_letter"]
+    assert due("legal", 21, "champion", *notices) == ["lawyers_letter", "agency_placement"]
     assert due("legal", 22, "champion", *notices) == ["legal_review"]
 
 

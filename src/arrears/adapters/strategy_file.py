@@ -34,7 +34,7 @@ _KIND_NAMES = {
 }  # fmt: skip
 # What the stores keep of a case (adapters/db/tables.py; a test keeps them in step): a stage
 # name in 16 characters (loan_states.stage), a case's arms, "experiment=arm;…", in 32, its
-# ladder's label ("cn-default v3") in 64 (cases.ladder), a treatment's template in 64
+# ladder's label ("cn-default v4") in 64 (cases.ladder), a treatment's template in 64
 # (outbox.template).
 STAGE_CHARS, ARM_CHARS, LADDER_CHARS, TEMPLATE_CHARS = 16, 32, 64, 64
 

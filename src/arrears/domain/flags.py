@@ -1,10 +1,11 @@
 """Flags people set on a loan, which a ladder's entry rules read (`flags = ["legal"]`).
 
 The set is closed: a ladder naming a flag nothing sets would never match, so the loader
-refuses it. `legal` (转法务) refers the loan to the legal track: a supervisor or the legal
-officer sets it with a reason, opening the legal track sets it, and withdrawing the referral
-or closing the track clears it. The seeds' legal stage takes a loan beyond M6 or earlier when
-legal takes it (fraud, a borrower who says they will not pay: 网贷催收流程).
+refuses it. `legal` (转法务) refers the loan to the legal track: the case's supervisor sets it
+with a reason (the legal officer, who sees the case once referred, may withdraw it), opening
+the legal track sets it, and withdrawing the referral or closing the track clears it. The
+seeds' legal stage takes a loan beyond M6, or earlier when legal takes it (fraud, a borrower
+who says they will not pay: 网贷催收流程).
 """
 
 from dataclasses import dataclass

@@ -110,7 +110,7 @@ class Ladder:
 
     @property
     def label(self) -> str:
-        """Name and version, as callers record them: 'cn-default v3'."""
+        """Name and version, as callers record them: 'cn-default v4'."""
         return f"{self.name} v{self.version}"
 
     def stage(self, name: str) -> Stage | None:
