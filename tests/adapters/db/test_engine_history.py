@@ -1,12 +1,13 @@
 """What the SQL store gives a night's escalation guards: every attempt of the borrowers they
-ask about, and the legal track's letters beside the plan's worked actions."""
+ask about, and the legal track's letters and the desk's agency placements beside the plan's
+worked actions."""
 
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, insert
 
 from arrears.adapters.db import tables
-from arrears.adapters.db.casework_tables import legal_cases, legal_steps
+from arrears.adapters.db.casework_tables import agencies, legal_cases, legal_steps, placements
 from arrears.adapters.db.engine_store import SqlEngineStore, attempts_of
 from arrears.adapters.settings import load_settings
 from arrears.bootstrap import App
@@ -50,4 +51,23 @@ def test_a_lawyers_letter_on_the_legal_track_is_on_the_nights_record(migrated: E
     frames = SqlEngineStore(migrated).load(app.run_context(date(2026, 8, 9)))
     assert frames.history.of(["L1"])["L1"] == [
         ActionRecord("lawyers_letter", date(2026, 8, 3), "sent")
+    ]
+
+
+def test_an_agency_placement_made_at_the_desk_is_on_the_nights_record(migrated: Engine) -> None:
+    """A placement the desk made (recalled since or not) is the agency tried, for the night's
+    guards and the legal stage's recall, as a planned placement worked is."""
+    seeded(migrated)
+    with migrated.begin() as conn:
+        conn.execute(insert(agencies), {"agency_id": "A1", "name": "杭州某资产管理",
+                                        "commission_rate": "0.18"})  # fmt: skip
+        conn.execute(insert(placements), {
+            "loan_id": "L1", "agency_id": "A1", "placed_on": date(2026, 8, 1),
+            "placed_balance": 100_000, "commission_rate": "0.18", "placed_by": "sup",
+            "recalled_on": date(2026, 8, 5),
+        })  # fmt: skip
+    app = App(str(migrated.url), load_settings(None))
+    frames = SqlEngineStore(migrated).load(app.run_context(date(2026, 8, 9)))
+    assert frames.history.of(["L1"])["L1"] == [
+        ActionRecord("agency_placement", date(2026, 8, 1), "done")
     ]

@@ -317,3 +317,28 @@ def test_a_judgment_near_the_calendars_end_has_its_deadline_at_the_end() -> None
     )
     last = LegalStep("judgment", date(9998, 1, 1), performance_due=date(9998, 6, 1))
     assert deadline_after(last) == ("enforcement application (民事诉讼法 Art. 250)", date.max)
+
+
+def test_a_placement_made_at_the_desk_counts_as_the_agency_tried(desk: Desk) -> None:
+    # The lawyer's letter's guard asks for the formal notice and the agency: a supervisor's
+    # placement of the case is the agency tried, as a planned placement worked is.
+    loan_id = my_case(desk)
+    borrower = borrower_of(desk, loan_id)
+    with desk.app.engine.begin() as conn:
+        conn.execute(insert(outbox).values(
+            action_key=f"test:{loan_id}:formal_notice", loan_id=loan_id, borrower_id=borrower,
+            action="formal_notice", channel=None, template="formal_notice",
+            planned_for=AS_OF - timedelta(days=9), stage="mid", arm="champion",
+            status="done", outcome="sent",
+        ))  # fmt: skip
+    legal = desk.bearer("admin")
+    letter = {"step": "lawyers_letter", "on": "2025-10-01", "cost": "500.00"}
+    refused = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
+    assert refused.status_code == 409
+    assert "agency_placement" in " ".join(refused.json()["reasons"])
+    supervisor, agency = desk.bearer("sup-east"), {"agency_id": "agency-hz"}
+    placed = desk.client().post(f"/api/v1/cases/{loan_id}/placement", headers=supervisor,
+                                json=agency)  # fmt: skip
+    assert placed.status_code in (200, 201), placed.text
+    sent = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
+    assert sent.status_code == 201, sent.text

@@ -91,8 +91,9 @@ class SqlEngineStore:
             )  # fmt: skip
             # A lawyer's letter the legal track recorded is sent, as the track's own guard
             # (track_store.history) reads it: the legal stage asks for no other, and its
-            # legal review finds it.
+            # legal review finds it. So is a placement the desk made, done.
             letters = read_frame(conn, LETTERS_SQL, DONE)
+            placed = read_frame(conn, PLACEMENTS_SQL, DONE)
             cases = read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
             flags = read_frame(conn, "SELECT loan_id, flag FROM loan_flags", dict(FLAG_SCHEMA))
             promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
@@ -101,8 +102,9 @@ class SqlEngineStore:
         people = people_from_frames(borrowers, attempts, holds, opt_outs)
         # The guards read the whole record (a requirement without `within_days` has no window)
         # of the few borrowers they ask about, when they ask.
-        history = LoanHistory(partial(attempts_of, self.engine), pl.concat([done, letters]),
-                              book.loans, people.reach)  # fmt: skip
+        history = LoanHistory(partial(attempts_of, self.engine),
+                              pl.concat([done, letters, placed]), book.loans,
+                              people.reach)  # fmt: skip
         return RunFrames(
             book, people, history=history, cases=cases, promises=promises, replay=reset,
             flags=flags,
@@ -202,6 +204,13 @@ DONE = {"loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "stat
 LETTERS_SQL = (
     "SELECT c.loan_id, s.step, s.\"on\", 'done', 'sent' FROM legal_steps s"
     " JOIN legal_cases c ON c.legal_id = s.legal_id WHERE s.step = 'lawyers_letter'"
+)
+# The desk's agency placements (recalled since or not), as the plan's worked actions: done.
+# The agency was tried either way, which the lawyer's letter's and a field visit's guards ask,
+# and an account placed is one the legal stage recalls.
+PLACEMENTS_SQL = (
+    "SELECT p.loan_id, 'agency_placement', p.placed_on, 'done', 'done' FROM placements p"
+    " WHERE p.placed_on IS NOT NULL"
 )
 
 

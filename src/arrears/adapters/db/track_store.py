@@ -13,7 +13,7 @@ from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps, loan_flags
 from arrears.adapters.db.contact_store import insert_attempt
-from arrears.adapters.db.engine_store import DONE, LETTERS_SQL, attempts_of
+from arrears.adapters.db.engine_store import DONE, LETTERS_SQL, PLACEMENTS_SQL, attempts_of
 from arrears.adapters.db.frames_io import read_frame
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import borrowers, loans
@@ -38,8 +38,8 @@ class SqlTrackStore:
 
     def history(self, loan_id: str) -> list[ActionRecord]:
         """The case's actions on record, by the nightly run's rules (people_index.LoanHistory:
-        calls from the contact log, each once; the plan's worked actions), and the legal
-        track's letters."""
+        calls from the contact log, each once; the plan's worked actions), the legal track's
+        letters and the desk's agency placements."""
         with self.engine.connect() as conn:
             owner, product, phone, timezone = conn.execute(
                 select(loans.c.borrower_id, loans.c.product, borrowers.c.phone,
@@ -55,6 +55,7 @@ class SqlTrackStore:
                 loan=loan_id,
             )
             letters = read_frame(conn, LETTERS_SQL + " AND c.loan_id = :loan", DONE, loan=loan_id)
+            placed = read_frame(conn, PLACEMENTS_SQL + " AND p.loan_id = :loan", DONE, loan=loan_id)
         attempts = attempts_of(self.engine, [owner])
         owners = pl.DataFrame({"loan_id": [loan_id], "borrower_id": [owner]})
         # The borrower's number and day zone as the night's plan sees them (under the pack of
@@ -66,7 +67,7 @@ class SqlTrackStore:
             "timezone": timezone, "default_zone": pack.default_zone if pack else FALLBACK_ZONE,
         }  # fmt: skip
         reach = PhoneReach(pl.DataFrame([row], schema=dict.fromkeys(row, pl.String)))
-        history = LoanHistory(attempts, pl.concat([done, letters]), owners, reach)
+        history = LoanHistory(attempts, pl.concat([done, letters, placed]), owners, reach)
         return history.of([loan_id]).get(loan_id, [])
 
     # ── field visits ─────────────────────────────────────────────────────────────────────
