@@ -55,8 +55,8 @@ def test_a_lawyers_letter_on_the_legal_track_is_on_the_nights_record(migrated: E
 
 
 def test_an_agency_placement_made_at_the_desk_is_on_the_nights_record(migrated: Engine) -> None:
-    """A placement the desk made (recalled since or not) is the agency tried, for the night's
-    guards and the legal stage's recall, as a planned placement worked is."""
+    """A placement the desk made is the agency tried, for the night's guards and the legal
+    stage's recall, as a planned placement worked is; its recall at the desk is the recall."""
     seeded(migrated)
     with migrated.begin() as conn:
         conn.execute(insert(agencies), {"agency_id": "A1", "name": "杭州某资产管理",
@@ -69,5 +69,6 @@ def test_an_agency_placement_made_at_the_desk_is_on_the_nights_record(migrated: 
     app = App(str(migrated.url), load_settings(None))
     frames = SqlEngineStore(migrated).load(app.run_context(date(2026, 8, 9)))
     assert frames.history.of(["L1"])["L1"] == [
-        ActionRecord("agency_placement", date(2026, 8, 1), "done")
+        ActionRecord("agency_placement", date(2026, 8, 1), "done"),
+        ActionRecord("agency_recall", date(2026, 8, 5), "done"),
     ]

@@ -205,12 +205,14 @@ LETTERS_SQL = (
     "SELECT c.loan_id, s.step, s.\"on\", 'done', 'sent' FROM legal_steps s"
     " JOIN legal_cases c ON c.legal_id = s.legal_id WHERE s.step = 'lawyers_letter'"
 )
-# The desk's agency placements (recalled since or not), as the plan's worked actions: done.
-# The agency was tried either way, which the lawyer's letter's and a field visit's guards ask,
-# and an account placed is one the legal stage recalls.
+# The desk's agency placements and recalls, as the plan's worked actions: done. A placement
+# is the agency tried, which the lawyer's letter's and a field visit's guards ask, and an
+# account placed is one the legal stage recalls, unless the desk recalled it already.
 PLACEMENTS_SQL = (
-    "SELECT p.loan_id, 'agency_placement', p.placed_on, 'done', 'done' FROM placements p"
-    " WHERE p.placed_on IS NOT NULL"
+    "SELECT d.loan_id, d.action, d.day, 'done', 'done' FROM ("
+    "SELECT loan_id, 'agency_placement' AS action, placed_on AS day FROM placements"
+    " UNION ALL SELECT loan_id, 'agency_recall', recalled_on FROM placements"
+    " WHERE recalled_on IS NOT NULL) d WHERE d.day IS NOT NULL"
 )
 
 

@@ -55,7 +55,7 @@ class SqlTrackStore:
                 loan=loan_id,
             )
             letters = read_frame(conn, LETTERS_SQL + " AND c.loan_id = :loan", DONE, loan=loan_id)
-            placed = read_frame(conn, PLACEMENTS_SQL + " AND p.loan_id = :loan", DONE, loan=loan_id)
+            placed = read_frame(conn, PLACEMENTS_SQL + " AND d.loan_id = :loan", DONE, loan=loan_id)
         attempts = attempts_of(self.engine, [owner])
         owners = pl.DataFrame({"loan_id": [loan_id], "borrower_id": [owner]})
         # The borrower's number and day zone as the night's plan sees them (under the pack of
