@@ -1,5 +1,6 @@
 """Ladder files: the shipped ladders load, and every kind of mistake is refused naming its key."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,13 @@ from arrears.adapters.strategy_file import (
 from arrears.domain.delinquency import bucket_for
 from arrears.domain.product import Product
 from arrears.domain.stages import default_stage
-from arrears.domain.strategy import LoanFacts, assign_stage, due_treatments
+from arrears.domain.strategy import (
+    ActionRecord,
+    LoanFacts,
+    assign_stage,
+    check_escalation,
+    due_treatments,
+)
 
 BASE = """
 name = "test-ladder"
@@ -130,6 +137,19 @@ def test_the_china_ladder_schedules_the_seed_process() -> None:
     assert due("legal", 15, "champion", *notices) == ["legal_review"]
     assert due("legal", 21, "champion", *notices) == ["lawyers_letter", "agency_placement"]
     assert due("legal", 22, "champion", *notices) == ["legal_review"]
+
+
+def test_an_owed_placement_is_offered_in_the_harsher_stages_it_is_owed_in() -> None:
+    # China ladder v4: the late stage's placement is owed, so a loan referred to "legal"
+    # before "late" is placed there; its guard must not refuse it as not offered there.
+    ladder = load_ladder("cn")
+    assert ladder.offers("legal", "agency_placement")
+    assert not ladder.offers("mid", "agency_placement")  # gentler: not owed there
+    calls = [ActionRecord("call", date(2026, 6, day), "no_answer") for day in (1, 2, 2)]
+    history = [*calls, ActionRecord("formal_notice", date(2026, 5, 20), "sent")]
+    decision = check_escalation(ladder, "agency_placement", history, date(2026, 6, 30),
+                                stage="legal")  # fmt: skip
+    assert decision.allowed, decision.reasons
 
 
 def test_the_us_ladder_sends_the_validation_notice_first() -> None:

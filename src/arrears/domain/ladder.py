@@ -122,10 +122,13 @@ class Ladder:
         return next((g for g in self.guards if g.action == action), None)
 
     def offers(self, stage: str, action: str) -> bool:
-        """Whether `action` is scheduled or may be requested in `stage`."""
+        """Whether `action` is scheduled or may be requested in `stage` (an owed treatment of
+        a gentler stage is scheduled there too: owed_from_gentler)."""
         found = self.stage(stage)
         return found is not None and (
-            action in found.heavy or any(t.action == action for t in found.treatments)
+            action in found.heavy
+            or any(t.action == action for t in found.treatments)
+            or any(t.action == action for t in owed_from_gentler(self, stage))
         )
 
     @property
