@@ -22,6 +22,7 @@ from arrears.domain.errors import DomainError
 from arrears.entrypoints.cli import app
 from arrears.services import legal
 from tests.adapters.test_parquet_nights import same_state, same_tables
+from tests.adapters.test_parquet_store import three_late_loans
 from tests.entrypoints.cli_ok import cli_ok, imported, ladder_settings
 
 runner = CliRunner()
@@ -96,23 +97,6 @@ def test_a_loan_referred_to_legal_enters_the_flagged_stage_in_the_sql_store(
     assert stages_on("2026-02-22", config, store_url) == {"early": 3}
 
 
-def write_book(book: Path) -> None:
-    book.mkdir()
-    pl.DataFrame({
-        "borrower_id": ["B1", "B2", "B3"], "phone": [f"+861381234567{n}" for n in range(1, 4)],
-    }).write_parquet(book / "borrowers.parquet")  # fmt: skip
-    pl.DataFrame({
-        "loan_id": list(LOANS), "borrower_id": ["B1", "B2", "B3"], "product": "cn-cash",
-        "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 12, 1),
-    }).write_parquet(book / "loans.parquet")  # fmt: skip
-    pl.DataFrame({
-        "loan_id": list(LOANS), "seq": 1, "due_date": date(2026, 1, 31),
-        "principal_due": 100_000, "interest_due": 1_000,
-    }).write_parquet(book / "installments.parquet")  # fmt: skip
-    pl.DataFrame(schema={"payment_id": pl.String, "loan_id": pl.String, "amount": pl.Int64,
-                         "paid_on": pl.Date}).write_parquet(book / "payments.parquet")  # fmt: skip
-
-
 def book_run(book: Path, day: str, config: Path) -> dict[str, object]:
     result = runner.invoke(app, ["book", "run", "--book", str(book), "--as-of", day,
                                  "--config", str(config), "--json"])  # fmt: skip
@@ -128,7 +112,7 @@ def kinds(book: Path) -> list[str]:
 
 def test_a_parquet_night_works_the_loans_whose_flags_changed(tmp_path: Path) -> None:
     config, book = settings(tmp_path), tmp_path / "book"
-    write_book(book)
+    three_late_loans(book)
     assert book_run(book, "2026-02-20", config)["stages"] == {"early": 3}
     flags = book / "flags.parquet"
     pl.DataFrame({"loan_id": ["L2", "L2"], "flag": ["legal", "legal"]}).write_parquet(flags)
@@ -137,7 +121,7 @@ def test_a_parquet_night_works_the_loans_whose_flags_changed(tmp_path: Path) -> 
     assert kinds(book) == ["base", "delta"]
     # The same as a store that works every loan every night, the flag given the same day.
     whole = tmp_path / "whole"
-    write_book(whole)
+    three_late_loans(whole)
     ctx = build_app(None, str(config)).run_context
     at = datetime(2026, 2, 21, 23, tzinfo=UTC)
     run_day(ParquetEngineStore(whole, work_all=True), ctx(date(2026, 2, 20)), at)
@@ -164,7 +148,7 @@ def test_a_bad_flag_in_a_parquet_book_is_refused_by_name(
     tmp_path: Path, rows: dict[str, list[str]], message: str
 ) -> None:
     config, book = settings(tmp_path), tmp_path / "book"
-    write_book(book)
+    three_late_loans(book)
     book_run(book, "2026-02-20", config)  # the first run reads no flags
     pl.DataFrame(rows).write_parquet(book / "flags.parquet")
     result = runner.invoke(app, ["book", "run", "--book", str(book), "--as-of", "2026-02-21",

@@ -238,10 +238,12 @@ def _trim_tails(
     ahead: when it falls due, the cap may hand part of that back as credit, which pays down
     into the tail. The tail is read again that day (its `tail_first_due`), as it would be
     were the line in it (worked_book reads a tail on its first due date)."""
-    # (fee_due may be null in lines stored before fresh_instalments filled it: none owed.)
-    matrix = lines.select(
-        pl.col(name).to_physical().cast(pl.Int64).fill_null(0) for name in tail_kernel.LINE_COLUMNS
-    ).to_numpy()
+    # fee_due may be null in lines stored before fresh_instalments filled it: none owed.
+    matrix = (
+        lines.with_columns(pl.col("fee_due").fill_null(0))
+        .select(pl.col(name).to_physical().cast(pl.Int64) for name in tail_kernel.LINE_COLUMNS)
+        .to_numpy()
+    )
     # An uncapped loan fits whatever its allowance: its fills only keep the division defined.
     cap = [rows.get_column(name).fill_null(fill).to_numpy()
            for name, fill in (("cap_num", 0), ("cap_den", 1), ("day_count", 365))]  # fmt: skip

@@ -18,15 +18,14 @@ REASON_CHARS = 500  # what the stores keep of a flag's reason (loan_flags.reason
 
 @dataclass(frozen=True)
 class Flag:
-    """A flag a person may set on a loan: the permission it takes, and its labels."""
+    """A flag a person may set on a loan, and the permission it takes (its labels are the
+    pages' catalogue's, `flag:<name>`)."""
 
     name: str
     permission: Permission
-    label_zh: str
-    label_en: str
 
 
-FLAGS = {"legal": Flag("legal", Permission.REFER, "移交法务", "Referred to legal")}
+FLAGS = {"legal": Flag("legal", Permission.REFER)}
 
 
 def check_flag(name: str) -> Flag:
