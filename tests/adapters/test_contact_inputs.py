@@ -1,8 +1,9 @@
-"""A Parquet book's holds, opt-outs and contact attempts are refused by name when the rule
-packs would read them as something else (a hold of an unknown kind would stop nothing), on
-the whole-book read and on a night alike, and nothing is written."""
+"""A Parquet book's holds, opt-outs, contact attempts and promises are refused by name when
+the run would read them as something else (a hold of an unknown kind, or of a borrower not in
+the book, would stop nothing), on the whole-book read and on a night alike, and nothing is
+written."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,20 @@ from arrears.adapters.synthetic_frames import write_book
 from tests.adapters.test_parquet_store import AS_OF, TABLES, YESTERDAY, run
 
 AT = datetime(2025, 11, 17, 2, 0, tzinfo=UTC)
+
+
+def _promise(
+    promise_id: str,
+    loan_id: str,
+    amount: int = 50_000,
+    due_on: date = AS_OF,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """One promise's row, made yesterday."""
+    return {"promise_id": [promise_id], "loan_id": [loan_id], "amount": [amount],
+            "made_on": [YESTERDAY], "due_on": [due_on], "status": [status]}  # fmt: skip
+
+
 BAD: list[tuple[str, dict[str, Any], str]] = [
     ("holds", {"borrower_id": ["B00000001"], "kind": ["Dispute"],
                "starts_on": [YESTERDAY], "ends_on": [None]},
@@ -27,10 +42,31 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
                           "outcome": ["connected"]},
      r"input contact_attempts: a channel not known, or an outcome its channel does not have"
      r".*: B00000001 sms 2025-11-17 02:00:00\S* connected"),
+    ("holds", {"borrower_id": ["B0000001"], "kind": ["dispute"],
+               "starts_on": [YESTERDAY], "ends_on": [None]},
+     r"input holds: a borrower not in borrowers: B0000001 dispute 2025-11-17"),
+    ("opt_outs", {"borrower_id": ["B00000099"], "channel": ["call"], "since": [AT]},
+     r"input opt_outs: a borrower not in borrowers: B00000099 call"),
+    ("contact_attempts", {"borrower_id": ["b00000001"], "contact_id": [None],
+                          "channel": ["call"], "to_phone": [None], "at": [AT],
+                          "outcome": ["connected"]},
+     r"input contact_attempts: a borrower not in borrowers: b00000001 call 2025-11-17"),
+    ("promises", _promise("P1", "L00000099"), r"input promises: a loan not in loans: P1"),
+    ("promises", {k: v + _promise("P1", "L00000002")[k]
+                  for k, v in _promise("P1", "L00000001").items()},
+     r"input promises: given twice: P1, P1"),
+    ("promises", _promise("P2", "L00000001", amount=0),
+     r"input promises: an amount not above zero: P2"),
+    ("promises", _promise("P3", "L00000001", due_on=YESTERDAY - timedelta(days=1)),
+     r"input promises: due before the day it was made: P3"),
+    ("promises", _promise("P4", "L00000001", status="Kept"),
+     r"input promises: a status not known \(known: open, kept, broken\): P4"),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "rows", "message"), BAD, ids=[b[0] for b in BAD])
+@pytest.mark.parametrize(
+    ("name", "rows", "message"), BAD, ids=[f"{b[0]}-{i}" for i, b in enumerate(BAD)]
+)
 @pytest.mark.parametrize("when", ["whole book", "night"])
 def test_a_contact_input_the_packs_would_misread_is_refused(
     tmp_path: Path, name: str, rows: dict[str, Any], message: str, when: str
@@ -40,10 +76,51 @@ def test_a_contact_input_the_packs_would_misread_is_refused(
     if when == "night":
         run(store, YESTERDAY)
     given = tables.get(name)
-    frame = pl.DataFrame(rows, schema=given.schema if given is not None else None)
-    added = frame if given is None else pl.concat([given, frame], how="vertical_relaxed")
+    known = given.schema if given is not None else {}
+    frame = pl.DataFrame(rows, schema_overrides={k: t for k, t in known.items() if k in rows})
+    added = frame if given is None else pl.concat([given, frame], how="diagonal_relaxed")
     added.write_parquet(store.folder.root / f"{name}.parquet")
     before = store.folder.runs()
     with pytest.raises(book_folder.BookFolderError, match=message):
         run(store, AS_OF)
     assert store.folder.runs() == before
+
+
+NO_ONE = "input contact_attempts: a borrower not in borrowers"
+
+
+def _attempt(borrower_id: str) -> pl.DataFrame:
+    """One unanswered call to `borrower_id`, at AT."""
+    return pl.DataFrame(
+        {"borrower_id": [borrower_id], "contact_id": [None], "channel": ["call"],
+         "to_phone": [None], "at": [AT], "outcome": ["no_answer"]},
+        schema=TABLES["contact_attempts"].schema,
+    )  # fmt: skip
+
+
+def test_a_night_checks_the_attempts_logged_since_in_a_new_part(tmp_path: Path) -> None:
+    # Attempts as parts: the night checks the new part's borrowers (the old part was checked).
+    store = ParquetEngineStore(write_book(dict(TABLES), tmp_path / "book"))
+    parts = store.folder.root / "contact_attempts"
+    parts.mkdir()
+    (store.folder.root / "contact_attempts.parquet").rename(parts / "part-0.parquet")
+    run(store, YESTERDAY)
+    _attempt("B0000001").write_parquet(parts / "part-1.parquet")
+    with pytest.raises(book_folder.BookFolderError, match=f"{NO_ONE}: B0000001"):
+        run(store, AS_OF)
+    assert [r.as_of for r in store.folder.runs()] == [YESTERDAY]
+
+
+def test_a_night_checks_every_attempt_again_when_the_borrowers_change(tmp_path: Path) -> None:
+    # A borrower with no loan, called before, taken out of borrowers: their attempts (unchanged
+    # since the last run) now name no one.
+    stranger = TABLES["borrowers"].head(1).with_columns(pl.lit("B-GONE").alias("borrower_id"))
+    called = pl.concat([TABLES["contact_attempts"], _attempt("B-GONE")])
+    tables = {**TABLES, "borrowers": pl.concat([TABLES["borrowers"], stranger]),
+              "contact_attempts": called}  # fmt: skip
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    run(store, YESTERDAY)
+    TABLES["borrowers"].write_parquet(store.folder.root / "borrowers.parquet")
+    with pytest.raises(book_folder.BookFolderError, match=f"{NO_ONE}: B-GONE"):
+        run(store, AS_OF)
+    assert [r.as_of for r in store.folder.runs()] == [YESTERDAY]

@@ -129,6 +129,15 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
     assert [r.kind for r in mixed.folder.runs()] == ["base", "full", "base"]
 
 
+def _promises(*given: tuple[str, str]) -> pl.DataFrame:
+    """Promises (id, loan) of 100 yuan, made the day before AS_OF and due on it."""
+    return pl.DataFrame(
+        {"promise_id": [p for p, _ in given], "loan_id": [loan for _, loan in given],
+         "amount": [10_000] * len(given), "made_on": [AS_OF - timedelta(days=1)] * len(given),
+         "due_on": [AS_OF] * len(given)},
+    )  # fmt: skip
+
+
 def test_spark_refuses_what_no_bucket_can_see(spark: "SparkSession", tmp_path: Path) -> None:
     # A loan given twice for two borrowers, a borrower given twice with two numbers, and an
     # instalment of no loan: each bucket sees a consistent part; only the whole book shows them.
@@ -144,6 +153,18 @@ def test_spark_refuses_what_no_bucket_can_see(spark: "SparkSession", tmp_path: P
          "input borrowers: given twice: B00000001"),
         ("installments", pl.concat([tables["installments"], stray]),
          "input installments: a loan not in loans: NO-LOAN"),
+        ("contact_attempts", pl.DataFrame(
+            {"borrower_id": ["NO-ONE"], "contact_id": [None], "channel": ["call"],
+             "to_phone": [None], "at": [AT], "outcome": ["no_answer"]},
+            schema=tables["contact_attempts"].schema),
+         "input contact_attempts: a borrower not in borrowers: NO-ONE"),
+        ("holds", pl.DataFrame({"borrower_id": ["NO-ONE"], "kind": ["dispute"],
+                                "starts_on": [AS_OF], "ends_on": [None]}),
+         "input holds: a borrower not in borrowers: NO-ONE"),
+        ("promises", _promises(("P1", "NO-LOAN")), "input promises: a loan not in loans: P1"),
+        # An id once in the book, not once a bucket (two loans may sit in two buckets).
+        ("promises", _promises(("P1", loans["loan_id"][0]), ("P1", loans["loan_id"][-1])),
+         "input promises: given twice: P1"),
     ):  # fmt: skip
         book = write_book({**tables, name: changed}, tmp_path / name)
         with pytest.raises(BookFolderError, match=message):

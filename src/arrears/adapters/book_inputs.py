@@ -21,10 +21,12 @@ from arrears.domain.flags import FLAGS
 # What names a row of each input in a message.
 KEYS = {
     "borrowers": ("borrower_id",), "loans": ("loan_id",), "installments": ("loan_id", "seq"),
-    "payments": ("payment_id",), "flags": ("loan_id", "flag"),
+    "payments": ("payment_id",), "flags": ("loan_id", "flag"), "promises": ("promise_id",),
     "holds": ("borrower_id", "kind", "starts_on"), "opt_outs": ("borrower_id", "channel"),
     "contact_attempts": ("borrower_id", "channel", "at", "outcome"),
 }  # fmt: skip
+# What a promise fed in may say of itself (batch/promises.py judges the open ones).
+PROMISE_STATUSES = ("open", "kept", "broken")
 # E.164: a plus, a country code and at most 15 digits in all (ITU-T E.164 §6); docs/SPARK.md
 # asks the book for numbers in this form (the feed import writes them so).
 _E164 = r"^\+[1-9][0-9]{6,14}$"
@@ -108,17 +110,52 @@ def check_borrowers(borrowers: pl.DataFrame, loans: pl.DataFrame) -> None:
 
 def check_flags(flags: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
     """The flags input's rows, once each (a flag given twice is set once), refused if a flag
-    is not one people set (domain.flags) or its loan is not among `loan_ids` (the book's).
-    The few flags are looked up among the ids (sorted, as a loan table's are), not the ids
-    made a list for `is_in`: that took 0.3 s of a bench night for a million ids."""
+    is not one people set (domain.flags) or its loan is not among `loan_ids` (the book's)."""
     if flags.height == 0:
         return flags
     _refuse("flags", flags, ~pl.col("flag").is_in(sorted(FLAGS)),
             f"a flag not known (known: {', '.join(sorted(FLAGS))})")  # fmt: skip
-    ids = loan_ids if loan_ids.is_sorted() else loan_ids.sort()
-    unknown = pl.Series(positions(ids, flags.get_column("loan_id")) < 0)
-    _refuse("flags", flags, unknown, "a loan not in loans")
+    _refuse_unknown("flags", flags, "loan_id", loan_ids, "a loan not in loans")
     return flags.unique(maintain_order=True)
+
+
+def check_promises(promises: pl.DataFrame, loan_ids: pl.Series) -> None:
+    """Refuse a promise the desk would not take (services/casework.promise_to_pay): an id
+    given twice, an amount not above zero, due before it was made, a status the run does not
+    know, or a loan not among `loan_ids` (the book's: the run would never judge it)."""
+    if promises.height == 0:
+        return
+    _refuse("promises", promises, pl.col("promise_id").is_duplicated(), "given twice")
+    _refuse("promises", promises, pl.col("amount") <= 0, "an amount not above zero")
+    _refuse("promises", promises, pl.col("due_on") < pl.col("made_on"),
+            "due before the day it was made")  # fmt: skip
+    status = pl.col("status")
+    _refuse("promises", promises, status.is_not_null() & ~status.is_in(PROMISE_STATUSES),
+            f"a status not known (known: {', '.join(PROMISE_STATUSES)})")  # fmt: skip
+    _refuse_unknown("promises", promises, "loan_id", loan_ids, "a loan not in loans")
+
+
+def check_people_references(
+    borrower_ids: pl.Series, holds: pl.DataFrame, opt_outs: pl.DataFrame, attempts: pl.DataFrame
+) -> None:
+    """Refuse holds, opt-outs and contact attempts of a borrower not among `borrower_ids`
+    (as the feed import refuses them): a hold or opt-out meant for a borrower whose id is
+    misspelt would stop nothing, an attempt would count on no one's caps."""
+    for name, frame in (("holds", holds), ("opt_outs", opt_outs), ("contact_attempts", attempts)):
+        _refuse_unknown(name, frame, "borrower_id", borrower_ids, "a borrower not in borrowers")
+
+
+def _refuse_unknown(name: str, frame: pl.DataFrame, column: str, ids: pl.Series, what: str) -> None:
+    """Refuse the rows of an input whose `column` is not among `ids`: its distinct values
+    looked up in the ids sorted (as a loan table's are), not the ids made a list for `is_in`:
+    that took 0.3 s of a bench night for a million ids."""
+    if frame.height == 0:
+        return
+    named = frame.get_column(column).unique()
+    known = ids if ids.is_sorted() else ids.sort()
+    missing = named.filter(pl.Series(positions(known, named) < 0))
+    if missing.len():
+        _refuse(name, frame, pl.col(column).is_in(missing.implode()), what)
 
 
 # Every (channel, outcome) an attempt may have (domain.contact.OUTCOMES).

@@ -14,6 +14,7 @@ from arrears.adapters.book_inputs import (
     check_book,
     check_contact_inputs,
     check_flags,
+    check_promises,
     distinct_payments,
 )
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
@@ -136,6 +137,7 @@ def assemble(
     # A line given without fees owes none (fee_due is optional, as in the feeds).
     got["installments"] = got["installments"].with_columns(pl.col("fee_due").fill_null(0))
     check_contact_inputs(got["holds"], got["opt_outs"], got["contact_attempts"])
+    check_promises(got["promises"], got["loans"].get_column("loan_id"))
     old = {name: typed(state.get(name), OUTPUTS[name]) for name in STATE}
     scheduled = check_book(got)
     loans = fresh_loans(loan_terms(got["loans"], terms), scheduled)

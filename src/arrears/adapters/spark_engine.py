@@ -123,13 +123,14 @@ def _refuse_across_buckets(
     loans: "DataFrame",
     installments: "DataFrame",
     payments: "DataFrame",
-    borrowers: "DataFrame | None",
-    flags: "DataFrame | None",
+    optional: Mapping[str, "DataFrame"],
 ) -> None:
     """The book's checks a bucket cannot make (book_inputs.check_book makes the others in
-    each): a loan id given twice (two borrowers: two buckets), a borrower id given twice (two
-    numbers: two buckets), an instalment, payment or flag of a loan not in the book (the join
-    to buckets would drop it), one payment id for two loans."""
+    each): a loan id given twice (two borrowers: two buckets), a borrower or promise id given
+    twice (two buckets), an instalment, payment, flag or promise of a loan not in the book
+    (the join to buckets would drop it), a hold, opt-out or contact attempt of a borrower not
+    in borrowers (it would land in a bucket without them), one payment id for two loans.
+    `optional`: the optional inputs the book has, by name."""
     found = {
         "loans: given twice": loans.groupBy("loan_id").count().filter("count > 1"),
         "installments: a loan not in loans": installments.join(loans, "loan_id", "left_anti"),
@@ -139,12 +140,24 @@ def _refuse_across_buckets(
             "payment_id", "loan_id", "amount", "paid_on"
         ).distinct().groupBy("payment_id").count().filter("count > 1"),
     }  # fmt: skip
-    if flags is not None:
-        found["flags: a loan not in loans"] = flags.join(loans, "loan_id", "left_anti")
-    if borrowers is not None:
+    if "flags" in optional:
+        found["flags: a loan not in loans"] = optional["flags"].join(loans, "loan_id", "left_anti")
+    if "promises" in optional:
+        promises = optional["promises"]
+        found["promises: a loan not in loans"] = promises.join(
+            loans, "loan_id", "left_anti"
+        ).select("promise_id")  # named by its id, as book_inputs names it
+        found["promises: given twice"] = promises.groupBy("promise_id").count().filter("count > 1")
+    if "borrowers" in optional:
+        borrowers = optional["borrowers"]
         found["borrowers: given twice"] = (
             borrowers.groupBy("borrower_id").count().filter("count > 1")
         )
+        for name in ("holds", "opt_outs", "contact_attempts"):
+            if name in optional:
+                found[f"{name}: a borrower not in borrowers"] = optional[name].join(
+                    borrowers, "borrower_id", "left_anti"
+                )
     for what, rows in found.items():
         key = rows.columns[0]
         first = [str(r[key]) for r in rows.select(key).distinct().limit(5).collect()]
@@ -225,10 +238,14 @@ class SparkEngine:
         from pyspark.sql import functions
 
         loans = self._read_input("loans")
-        borrowers = self._read_input("borrowers") if self.folder.has_input("borrowers") else None
-        flags = self._read_input("flags") if self.folder.has_input("flags") else None
+        optional = {
+            name: self._read_input(name)
+            for name in ("borrowers", "flags", "promises", "holds", "opt_outs", "contact_attempts")
+            if self.folder.has_input(name)
+        }
+        borrowers = optional.get("borrowers")
         _refuse_across_buckets(loans, self._read_input("installments"),
-                               self._read_input("payments"), borrowers, flags)  # fmt: skip
+                               self._read_input("payments"), optional)  # fmt: skip
 
         def hashed(column: str) -> "Column":
             return functions.pmod(functions.xxhash64(column), functions.lit(self.buckets))
