@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from arrears.domain.contact import ContactAttempt, ContactFacts, Hold, OptOut
+from arrears.domain.compliance import decide_entry
+from arrears.domain.contact import (
+    ContactAttempt,
+    ContactDecision,
+    ContactFacts,
+    ContactRequest,
+    Hold,
+    OptOut,
+)
 from tests.contact_factories import (
     DAY,
     LOS_ANGELES,
@@ -82,6 +90,11 @@ def test_a_conversation_on_day_minus_six_blocks_a_call() -> None:
     assert blocked_by(decision) == {"us.call_after_conversation"}
 
 
+def test_a_call_answered_and_refused_is_a_conversation() -> None:
+    decision = decide(US, NOON, us_facts([on_day(6, "refused")]), to=US_PHONE)
+    assert blocked_by(decision) == {"us.call_after_conversation"}
+
+
 def test_a_conversation_on_day_minus_seven_does_not() -> None:
     assert decide(US, NOON, us_facts([on_day(7, "connected")]), to=US_PHONE).allowed
 
@@ -150,3 +163,34 @@ def test_uk_third_parties_follow_the_unreachable_rule() -> None:
     at = local(DAY, "12:00", "Europe/London")
     decision = decide(UK, at, london, to="+447911654321", contact="C1")
     assert blocked_by(decision) == {"uk.third_party"}
+
+
+def entry(at: datetime, known: ContactFacts, outcome: str = "no_answer") -> ContactDecision:
+    """The decision on recording B1's call to their number at `at` with `outcome`."""
+    made = attempt(at, outcome, to=US_PHONE)
+    return decide_entry(ContactRequest("B1", "call", at, US_PHONE), known, US, made)
+
+
+def test_a_call_logged_late_that_makes_a_later_one_the_eighth_is_flagged() -> None:
+    # Seven calls on days -6..0 at 10:00, each allowed when logged; one on day -3 at 09:00
+    # logged afterwards: it passes at its own instant (three before it in its window), but the
+    # call of day 0 is now the eighth in 7 days.
+    seven = [on_day(n) for n in range(7)]
+    late = local(DAY - timedelta(days=3), "09:00", NEW_YORK)
+    assert decide(US, late, us_facts(seven), to=US_PHONE).allowed
+    decision = entry(late, us_facts(seven))
+    assert blocked_by(decision) == {"us.call_frequency_7_in_7"}
+    flagged = decision.broken[0].detail
+    assert flagged.startswith(f"the call of {on_day(0).at.isoformat()} on record after this one")
+
+
+def test_a_call_logged_late_within_the_limits_is_allowed() -> None:
+    six = [on_day(n) for n in range(6)]  # days -5..0: a late seventh keeps every window at 7
+    assert entry(local(DAY - timedelta(days=3), "09:00", NEW_YORK), us_facts(six)).allowed
+
+
+def test_a_conversation_logged_late_flags_the_calls_after_it() -> None:
+    later = [on_day(1)]  # a call yesterday, allowed: no conversation on record then
+    decision = entry(local(DAY - timedelta(days=2), "10:00", NEW_YORK), us_facts(later),
+                     "connected")  # fmt: skip
+    assert blocked_by(decision) == {"us.call_after_conversation"}

@@ -103,6 +103,29 @@ def test_a_logged_attempt_that_broke_a_rule_warns_and_exits_0(db: str) -> None:
     assert document["allowed"] is False
 
 
+def test_a_call_logged_late_that_makes_a_later_one_the_eighth_in_7_days_is_flagged(
+    db: str,
+) -> None:
+    # B2 (New York): seven calls on 4-10 May logged in order, each allowed; then one of 7 May
+    # at 09:00, logged late. At its own instant it is the fourth in its window, but the call of
+    # 10 May is now the eighth in the 7 days ending on it (12 CFR 1006.14(b)(2)(i)(A)).
+    def log(at: str) -> tuple[int, str, str]:
+        return cli("contact", "log", "--borrower", "B2", "--channel", "call", "--at", at,
+                   "--outcome", "no_answer", "--json", db=db)  # fmt: skip
+
+    for day in range(4, 11):
+        code, out, _ = log(f"2026-05-{day:02d}T10:00:00-04:00")
+        assert (code, json.loads(out)["allowed"]) == (0, True)
+    code, out, err = log("2026-05-07T09:00:00-04:00")
+    assert code == 0
+    document = json.loads(out)
+    assert document["allowed"] is False
+    broken = [r for r in document["reasons"] if not r["passed"]]
+    assert [r["rule"] for r in broken] == ["us.call_frequency_7_in_7"]
+    assert broken[0]["detail"].startswith("the call of 2026-05-10T14:00:00+00:00 on record after")
+    assert "us.call_frequency_7_in_7" in err
+
+
 def test_check_without_json_prints_the_verdict_and_reasons(db: str) -> None:
     code, out, _ = cli(
         "contact", "check", "--borrower", "B2", "--channel", "sms",

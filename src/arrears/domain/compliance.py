@@ -1,10 +1,17 @@
 """The compliance engine: may this contact be made now, and what may still be done on a day."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from arrears.domain.contact import CHANNELS, ContactDecision, ContactFacts, ContactRequest, Reason
+from arrears.domain.contact import (
+    CHANNELS,
+    ContactAttempt,
+    ContactDecision,
+    ContactFacts,
+    ContactRequest,
+    Reason,
+)
 from arrears.domain.contact_rules import CAPACITIES, CHECKS, Scene, quiet_span, zone
 from arrears.domain.rule_pack import ContactRule, RulePack
 
@@ -13,6 +20,7 @@ __all__ = [
     "DayCapacity",
     "RulePack",
     "decide_contact",
+    "decide_entry",
     "lawful_window",
     "remaining_capacity",
 ]
@@ -25,6 +33,33 @@ def decide_contact(request: ContactRequest, facts: ContactFacts, pack: RulePack)
     scene = Scene.of(request, facts)
     reasons = tuple(_reason(rule, scene) for rule in pack.rules_for(request.channel))
     return ContactDecision(all(reason.passed for reason in reasons), reasons)
+
+
+def decide_entry(
+    request: ContactRequest, facts: ContactFacts, pack: RulePack, attempt: ContactAttempt
+) -> ContactDecision:
+    """decide_contact for an attempt being recorded (`attempt`, made as `request` asks), and
+    broken too under every rule that an attempt on record after it passed without it and
+    fails with it: an attempt logged out of order (a dialler's file sent late) can make a
+    later call the 8th in 7 days (12 CFR 1006.14(b)(2)(i)(A)) though each passed when logged.
+    Only the borrower's own later attempts are judged again (`facts.attempts`)."""
+    decision = decide_contact(request, facts, pack)
+    flagged: dict[str, Reason] = {}
+    for index, made in sorted(enumerate(facts.attempts), key=lambda pair: pair[1].at):
+        if made.at <= request.at:
+            continue
+        others = facts.attempts[:index] + facts.attempts[index + 1 :]
+        asked = ContactRequest(request.borrower_id, made.channel, made.at, made.to_phone,
+                               made.contact_id)  # fmt: skip
+        then = decide_contact(asked, replace(facts, attempts=others), pack)
+        now = decide_contact(asked, replace(facts, attempts=(*others, attempt)), pack)
+        for was, found in zip(then.reasons, now.reasons, strict=True):
+            if was.passed and not found.passed and found.rule not in flagged:
+                detail = f"the {made.channel} of {made.at.isoformat()} on record after this one: "
+                flagged[found.rule] = replace(found, detail=detail + found.detail)
+    if not flagged:
+        return decision
+    return ContactDecision(False, decision.reasons + tuple(flagged.values()))
 
 
 def _reason(rule: ContactRule, scene: Scene) -> Reason:

@@ -4,8 +4,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from arrears.domain.compliance import RulePack, decide_contact
-from arrears.domain.contact import ContactDecision, ContactFacts, ContactRequest, Reason
+from arrears.domain.compliance import RulePack, decide_contact, decide_entry
+from arrears.domain.contact import (
+    ContactAttempt,
+    ContactDecision,
+    ContactFacts,
+    ContactRequest,
+    Reason,
+)
 from arrears.domain.errors import DomainError
 from arrears.services.ports import ContactFile, ContactStore, PhoneNumbers
 
@@ -84,12 +90,21 @@ def resolve_request(
 
 
 def decide_in_file(
-    file: ContactFile, request: ContactRequest, terms: ContactTerms
+    file: ContactFile,
+    request: ContactRequest,
+    terms: ContactTerms,
+    attempt: ContactAttempt | None = None,
 ) -> ContactDecision:
-    """Decide under each pack that governs one of the borrower's loans; all must allow."""
+    """Decide under each pack that governs one of the borrower's loans; all must allow. With
+    the `attempt` being recorded, also judge the attempts on record after it again
+    (compliance.decide_entry)."""
     reasons: list[Reason] = []
     for pack in packs_for(file, terms):
-        reasons.extend(decide_contact(request, facts_for(file, request, pack, terms), pack).reasons)
+        facts = facts_for(file, request, pack, terms)
+        if attempt is None:
+            reasons.extend(decide_contact(request, facts, pack).reasons)
+        else:
+            reasons.extend(decide_entry(request, facts, pack, attempt).reasons)
     return ContactDecision(all(r.passed for r in reasons), tuple(reasons))
 
 

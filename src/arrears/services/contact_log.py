@@ -52,7 +52,7 @@ def prepare_attempt(
         )
     except DomainError as error:
         raise ContactInputError(str(error)) from None
-    return attempt, decide_in_file(with_dials_to(store, file, resolved), resolved, terms)
+    return attempt, decide_in_file(with_dials_to(store, file, resolved), resolved, terms, attempt)
 
 
 def place_hold(store: ContactStore, borrower_id: str, hold: Hold) -> None:
