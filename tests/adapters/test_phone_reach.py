@@ -102,3 +102,28 @@ def test_under_the_us_pack_a_recorded_zone_is_joined_by_the_numbers() -> None:
         "B2": ("Asia/Urumqi", "Asia/Urumqi"),
         "B3": ("America/New_York", "America/New_York"),
     }
+
+
+def test_a_number_of_several_zones_counts_days_in_one_of_them() -> None:
+    # An Alaskan number: its days are Adak's or Anchorage's, not the pack's New York ones (a
+    # call at 20:30 in Anchorage is past midnight there); a toll-free number may be anywhere,
+    # New York among its zones: the pack's default stays.
+    borrowers = pl.DataFrame({
+        "borrower_id": ["B1", "B2"], "jurisdiction": ["us", "us"],
+        "phone": ["+19075550129", "+18005550100"], "timezone": [None, None],
+        "default_zone": ["America/New_York", "America/New_York"],
+    }, schema_overrides={"timezone": pl.String})  # fmt: skip
+    got = _reach_of(PhoneReach(borrowers), "B1", "B2")
+    assert got["B1"] == ("America/Adak,America/Anchorage", "America/Adak")
+    assert got["B2"][1] == "America/New_York"
+
+
+def test_answers_kept_under_the_earlier_day_zone_rule_are_not_read(tmp_path: Path) -> None:
+    # state/zones/ held answers whose day zone was the pack's default for a number of several
+    # zones: they are never read (state/zones-2/ holds this rule's).
+    old = pl.DataFrame([("+19075550129", None, "America/New_York",
+                         "America/Adak,America/Anchorage", "America/New_York")],
+                       schema=ZONES_SCHEMA, orient="row")  # fmt: skip
+    (tmp_path / "zones").mkdir()
+    old.write_parquet(tmp_path / "zones" / "part-old.parquet")
+    assert read_zones(tmp_path).height == 0

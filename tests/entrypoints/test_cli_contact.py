@@ -126,6 +126,28 @@ def test_a_call_logged_late_that_makes_a_later_one_the_eighth_in_7_days_is_flagg
     assert "us.call_frequency_7_in_7" in err
 
 
+def test_an_alaskan_numbers_days_are_counted_in_alaska(db: str, tmp_path: Path) -> None:
+    # A conversation on 1 May at 19:00 in Anchorage (2 May 03:00 UTC), then a call on 7 May at
+    # 20:30 there: day 7 of the 7 in Alaska, blocked (12 CFR 1006.14(b)(2)(i)(B)). Counted in
+    # New York days (the pack's default) it fell on 8 May and was allowed.
+    for kind, text in (
+        ("borrowers", "borrower_id,name,phone\nB9,Kim,+19075550129\n"),
+        ("loans", "loan_id,borrower_id,product,currency,principal,annual_rate,contract_date\n"
+                  "L9,B9,us-installment,USD,1000.00,0.2,2026-01-01\n"),
+    ):  # fmt: skip
+        (tmp_path / f"{kind}9.csv").write_text(text, encoding="utf-8")
+        assert cli("import", kind, str(tmp_path / f"{kind}9.csv"), db=db)[0] == 0
+    logged = cli("contact", "log", "--borrower", "B9", "--channel", "call",
+                 "--at", "2026-05-01T19:00:00-08:00", "--outcome", "connected", db=db)  # fmt: skip
+    assert logged[0] == 0
+    code, out, _ = cli("contact", "check", "--borrower", "B9", "--channel", "call",
+                       "--at", "2026-05-07T20:30:00-08:00", "--json", db=db)  # fmt: skip
+    assert code == 0
+    broken = [r for r in json.loads(out)["reasons"] if not r["passed"]]
+    assert [r["rule"] for r in broken] == ["us.call_after_conversation"]
+    assert "(2026-05-01..2026-05-07)" in broken[0]["detail"]
+
+
 def test_check_without_json_prints_the_verdict_and_reasons(db: str) -> None:
     code, out, _ = cli(
         "contact", "check", "--borrower", "B2", "--channel", "sms",

@@ -16,6 +16,7 @@ from arrears.adapters.loan_table import positions
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.batch.contact_checks import ZONE_SEPARATOR
 from arrears.batch.plan_people import REACH_SCHEMA, People, Reach
+from arrears.domain.contact_rules import day_zone
 from arrears.domain.escalation import ActionRecord
 
 # Contact outcomes that the escalation guards read as a call's outcome.
@@ -42,7 +43,7 @@ class PhoneReach:
     default_zone: a row per pack of the borrower's loans, with_pack_zones): the recorded zone
     wins (under a pack that wants the number's zones too, the recorded zone and then those),
     else the number's zones, else the pack's default; the day zone is the recorded zone, else
-    the single candidate, else the pack's default. `known` zones (ZONES_SCHEMA, e.g. a book's
+    one of the number's (contact_rules.day_zone). `known` zones (ZONES_SCHEMA, e.g. a book's
     cache) are reused; the ones worked out here are kept in `learned` (a recorded zone is its
     own answer: none is kept for it)."""
 
@@ -104,7 +105,7 @@ class PhoneReach:
             made = []
             for phone, default in missing.iter_rows():
                 own = self._phones.zones(phone, default)
-                zones, day = ZONE_SEPARATOR.join(own), own[0] if len(own) == 1 else default
+                zones, day = ZONE_SEPARATOR.join(own), day_zone(own, default)
                 made.append((phone, default, zones, day))
                 self.learned.append((phone, None, default, zones, day))
             more = pl.DataFrame(made, schema=self._known.schema, orient="row")

@@ -1,4 +1,4 @@
-"""Phone zones a Parquet book has worked out, kept under state/zones/ for later nights.
+"""Phone zones a Parquet book has worked out, kept under state/zones-2/ for later nights.
 
 Working out a number's zones through phonenumbers costs ~25 us (its parse and number type
 rules; phone_zones.country_zone spares it for countries of one zone): too much for a night
@@ -17,7 +17,10 @@ import polars as pl
 from arrears.adapters.book_folder import part_files
 from arrears.adapters.people_index import ZONE_KEYS, ZONES_SCHEMA
 
-ZONES_DIR = "zones"
+# Versioned by the rule that picks a number's day zone (contact_rules.day_zone): answers kept
+# under an earlier rule's folder ("zones": the pack's default for a number of several zones)
+# are not read.
+ZONES_DIR = "zones-2"
 _COMPACT_AT = 32  # parts; then they are merged into one
 
 

@@ -60,6 +60,15 @@ def _at(attempt: ContactAttempt) -> datetime:
     return attempt.at
 
 
+def day_zone(number_zones: tuple[str, ...], default_zone: str) -> str:
+    """The zone whose calendar days a borrower's limits count in when none is recorded:
+    their number's (`number_zones`, never empty: the default when the number tells none),
+    the pack's default if it is one of them (a toll-free number), else the first. Days are
+    the consumer's local days (CONTRACT.md): counted in New York, the calls to an Alaskan
+    number (America/Adak or America/Anchorage) after 20:00 there fell on the next day."""
+    return default_zone if default_zone in number_zones else number_zones[0]
+
+
 def local_day(at: datetime, zone_name: str) -> date:
     """The calendar day an instant falls on in a zone."""
     return at.astimezone(zone(zone_name)).date()

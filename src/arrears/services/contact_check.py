@@ -12,6 +12,7 @@ from arrears.domain.contact import (
     ContactRequest,
     Reason,
 )
+from arrears.domain.contact_rules import day_zone
 from arrears.domain.errors import DomainError
 from arrears.services.ports import ContactFile, ContactStore, PhoneNumbers
 
@@ -131,14 +132,13 @@ def facts_for(
 ) -> ContactFacts:
     """The facts one pack decides on, with the zones of the person the request reaches.
 
-    Days count in the borrower's zone: the recorded one, else their number's only zone, else
-    the pack's. The time of day must suit the person reached: the borrower (recorded zone,
-    else every zone of the number dialled; under a pack that says so, the recorded zone and
-    every zone of the number) or a contact (every zone of their number).
+    Days count in the borrower's zone: the recorded one, else one of their number's
+    (contact_rules.day_zone). The time of day must suit the person reached: the borrower
+    (recorded zone, else every zone of the number dialled; under a pack that says so, the
+    recorded zone and every zone of the number) or a contact (every zone of their number).
     """
     phones, default = terms.phones, pack.default_zone
     own = phones.zones(file.phone, default, file.timezone)
-    day_zone = own[0] if len(own) == 1 else default
     if request.contact_id is None:
         zones = phones.zones(request.to_phone or file.phone, default, file.timezone,
                              number_too=pack.number_zones_too)  # fmt: skip
@@ -146,7 +146,7 @@ def facts_for(
         zones = phones.zones(request.to_phone or file.contacts.get(request.contact_id), default)
     return ContactFacts(
         zones=zones,
-        day_zone=day_zone,
+        day_zone=day_zone(own, default),
         attempts=file.attempts,
         holds=file.holds,
         opt_outs=file.opt_outs,
