@@ -48,11 +48,12 @@ class Dashboard:
     flows: list[FlowRate]
 
 
-def dashboard(store: DashboardStore, who: Principal, today: date) -> Dashboard:
-    """The principal's dashboard over the last WINDOW_DAYS days up to today."""
+def dashboard(store: DashboardStore, who: Principal, as_of: date) -> Dashboard:
+    """The principal's dashboard over the last WINDOW_DAYS days up to as_of (the book's
+    last run day, as the other pages date their figures)."""
     require(who, Permission.DASHBOARD)
-    since = today - timedelta(days=WINDOW_DAYS - 1)
-    figures = store.figures(scope_of(who), since, today)
+    since = as_of - timedelta(days=WINDOW_DAYS - 1)
+    figures = store.figures(scope_of(who), since, as_of)
     judged = figures.promises.get("kept", 0) + figures.promises.get("broken", 0)
     kept = Fraction(figures.promises.get("kept", 0), judged) if judged else None
     commissions = {
@@ -60,5 +61,5 @@ def dashboard(store: DashboardStore, who: Principal, today: date) -> Dashboard:
         for agency, (rate, total) in figures.collected_by_agency.items()
     }  # commission to the fen, half up (a documented rounding point)
     ordered = dict(sorted(figures.buckets.items(), key=lambda kv: BUCKETS.index(kv[0])))
-    return Dashboard(since, today, replace(figures, buckets=ordered), kept, commissions,
+    return Dashboard(since, as_of, replace(figures, buckets=ordered), kept, commissions,
                      flow_rates(figures.runs))  # fmt: skip

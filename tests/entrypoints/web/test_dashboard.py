@@ -1,6 +1,6 @@
 """The dashboard's figures agree with the tables, stay within the scope, and draw as SVG."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -8,7 +8,7 @@ from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import loan_states, payments
 from arrears.domain.access import PERMISSIONS, Permission
 from arrears.services.dashboard import dashboard
-from tests.entrypoints.web.desk_book import ROLES, Desk
+from tests.entrypoints.web.desk_book import AS_OF, ROLES, Desk
 from tests.entrypoints.web.test_scoping import scope_of_user
 
 
@@ -69,3 +69,12 @@ def test_the_api_gives_the_same_figures(desk: Desk) -> None:
         for b, (n, t) in board.figures.buckets.items()
     }
     assert shown["blocked_by_rule"] == dict(board.figures.blocked_by_rule)
+
+
+def test_the_window_ends_on_the_books_last_run_not_on_the_wall_clock(desk: Desk) -> None:
+    desk.now = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # long after the last run (AS_OF)
+    shown = desk.client().get("/api/v1/dashboard", headers=desk.bearer("admin")).json()
+    assert (shown["since"], shown["until"]) == (str(AS_OF - timedelta(days=29)), str(AS_OF))
+    assert shown["collected_by_collector"]  # the run's last 30 days were paid into
+    client, _ = desk.signed_in("admin")
+    assert f"{AS_OF - timedelta(days=29)} … {AS_OF}" in client.get("/dashboard").text

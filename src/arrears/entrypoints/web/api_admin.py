@@ -14,7 +14,7 @@ from arrears.domain.money import format_amount
 from arrears.entrypoints.web.api_common import Id, Strict, api_router
 from arrears.entrypoints.web.audit_export import audit_lines
 from arrears.entrypoints.web.auth import Application, CurrentActor
-from arrears.entrypoints.web.views import desk_day
+from arrears.entrypoints.web.views import balance_day
 from arrears.services import casework
 from arrears.services.casework_ports import UserRecord
 from arrears.services.dashboard import dashboard
@@ -29,8 +29,8 @@ router = api_router("oversight")
 
 @router.get("/dashboard")
 def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -> dict[str, Any]:
-    """The dashboard's figures for the caller's scope over the last 30 days."""
-    board = dashboard(app.dashboards, actor.principal, desk_day(request.app.state.clock()))
+    """The dashboard's figures for the caller's scope over the 30 days up to the last run."""
+    board = dashboard(app.dashboards, actor.principal, balance_day(app, request.app.state.clock()))
     f = board.figures
     return {
         "since": board.since.isoformat(), "until": board.until.isoformat(),

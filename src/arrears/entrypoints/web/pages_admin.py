@@ -11,7 +11,7 @@ from arrears.domain.errors import DomainError
 from arrears.entrypoints.web import charts, i18n
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.page_render import locale_of, render
-from arrears.entrypoints.web.views import desk_day
+from arrears.entrypoints.web.views import balance_day
 from arrears.services import casework
 from arrears.services.casework_ports import UserRecord
 from arrears.services.dashboard import dashboard
@@ -44,8 +44,8 @@ def audit_page(
 
 @router.get("/dashboard")
 def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> Response:
-    """Supervisors' figures with SVG charts (the last 30 days, the scope's cases)."""
-    board = dashboard(app.dashboards, actor.principal, desk_day(request.app.state.clock()))
+    """Supervisors' figures with SVG charts (the 30 days up to the last run, the scope's cases)."""
+    board = dashboard(app.dashboards, actor.principal, balance_day(app, request.app.state.clock()))
     locale = locale_of(request, actor)
     f = board.figures
     bucket_items = [(b, total) for b, (_, total) in f.buckets.items() if b != "M0"]
