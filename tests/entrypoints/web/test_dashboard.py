@@ -1,8 +1,8 @@
 """The dashboard's figures agree with the tables, stay within the scope, and draw as SVG."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import loan_states, payments
@@ -29,25 +29,28 @@ def test_bucket_figures_are_the_scopes_and_add_up(desk: Desk) -> None:
         assert sum(n for n, _ in board.figures.buckets.values()) == count
 
 
-def test_collections_by_collector_are_the_payments_of_their_cases(desk: Desk) -> None:
-    admin = ROLES["admin"].principal()
-    today = desk.now.date()
-    board = dashboard(desk.app.dashboards, admin, today)
-    since = today - timedelta(days=29)
-    with desk.app.engine.connect() as conn:
-        mine = set(
-            conn.execute(
-                select(assignments.c.loan_id).where(assignments.c.collector_id == "col-east-1")
-            ).scalars()
+def test_a_collector_is_credited_only_with_payments_from_the_day_of_assignment(
+    desk: Desk,
+) -> None:
+    # The desk's cases were all assigned on AS_OF; L0000107 is col-east-1's, paid 2790.25 on
+    # 2025-09-23, and L0000069 col-east-2's, paid 2563.09 on 2025-09-12.
+    with desk.app.engine.begin() as conn:
+        conn.execute(
+            update(assignments)
+            .where(assignments.c.loan_id == "L0000107")
+            .values(assigned_on=date(2025, 9, 23))  # assigned the day it was paid
         )
+    board = dashboard(desk.app.dashboards, ROLES["admin"].principal(), AS_OF)
+    collected = board.figures.collected_by_collector
+    assert collected["col-east-1"] == 279025
+    assert "col-east-2" not in collected  # paid before the case was theirs
+    with desk.app.engine.connect() as conn:
         paid = conn.execute(
-            select(func.coalesce(func.sum(payments.c.amount), 0)).where(
-                payments.c.loan_id.in_(mine),
-                payments.c.paid_on >= since,
-                payments.c.paid_on <= today,
+            select(func.sum(payments.c.amount)).where(
+                payments.c.paid_on >= board.since, payments.c.paid_on <= board.until
             )
         ).scalar_one()
-    assert board.figures.collected_by_collector.get("col-east-1", 0) == paid
+    assert sum(collected.values()) == paid  # the rest is credited to nobody ("")
 
 
 def test_the_dashboard_is_for_roles_that_may_see_it_and_draws_svg(desk: Desk) -> None:

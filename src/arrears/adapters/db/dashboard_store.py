@@ -45,10 +45,15 @@ class SqlDashboardStore:
                 .group_by(promises.c.status)
             ).all()  # fmt: skip
             window = and_(payments.c.paid_on >= since, payments.c.paid_on <= until)
+            # Only the current assignment is kept (no history): a payment made before it is
+            # nobody's doing that we know of, so it is credited to no collector ("").
+            held_then = and_(
+                assignments.c.loan_id == lid, assignments.c.assigned_on <= payments.c.paid_on
+            )
             by_collector = conn.execute(
                 select(func.coalesce(assignments.c.collector_id, ""), func.sum(payments.c.amount))
                 .join(loans, lid == payments.c.loan_id)
-                .outerjoin(assignments, assignments.c.loan_id == lid)
+                .outerjoin(assignments, held_then)
                 .where(visible, window).group_by(assignments.c.collector_id)
             ).all()  # fmt: skip
             placed_then = and_(

@@ -25,6 +25,8 @@ from arrears.services.identity import (
 )
 
 router = api_router("oversight")
+# Collected but credited to no collector (no user id has a space or brackets).
+NOT_CREDITED = "(not credited)"
 
 
 @router.get("/dashboard")
@@ -38,7 +40,7 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
                     for b, (n, t) in f.buckets.items()},
         "stages": dict(f.stages), "promises": dict(f.promises),
         "promise_kept_rate": None if board.kept_rate is None else decimal_text(board.kept_rate),
-        "collected_by_collector": {c or "unassigned": format_amount(v)
+        "collected_by_collector": {c or NOT_CREDITED: format_amount(v)
                                    for c, v in f.collected_by_collector.items()},
         "collected_by_agency": {
             a: {"collected": format_amount(t), "commission_rate": rate,

@@ -73,7 +73,7 @@ def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> R
         ),
         blocked_chart=charts.bars(sorted(f.blocked_by_rule.items(), key=lambda kv: -kv[1])),
         collector_chart=charts.bars(
-            [(c or _("unassigned"), v) for c, v in collectors],
+            [(c or _("not credited"), v) for c, v in collectors],
             [f"¥{i18n.money(v, locale)}" for _, v in collectors],
         ),
         flow_chart=charts.lines(months, series),
