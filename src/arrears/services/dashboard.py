@@ -13,17 +13,19 @@ from arrears.domain.delinquency import BUCKETS
 from arrears.domain.flow_rates import FlowRate, flow_rates
 
 WINDOW_DAYS = 30
+# Money by the loans' currency (→ minor units): amounts in two currencies are never added.
+Amounts = Mapping[str, int]
 
 
 @dataclass(frozen=True)
 class Figures:
     """What the store counts for a scope."""
 
-    buckets: Mapping[str, tuple[int, int]]  # bucket → (cases, past due in minor units)
+    buckets: Mapping[str, tuple[int, Amounts]]  # bucket → (cases, past due)
     stages: Mapping[str, int]
     promises: Mapping[str, int]  # status → count
-    collected_by_collector: Mapping[str, int]  # collector ("" = none) → minor units
-    collected_by_agency: Mapping[str, tuple[str, int]]  # agency → (commission rate, minor)
+    collected_by_collector: Mapping[str, Amounts]  # collector ("" = none credited)
+    collected_by_agency: Mapping[str, tuple[str, Amounts]]  # agency → (commission rate, …)
     blocked_by_rule: Mapping[str, int]
     runs: Sequence[tuple[date, Mapping[str, int]]] = ()
 
@@ -44,7 +46,7 @@ class Dashboard:
     until: date
     figures: Figures
     kept_rate: Fraction | None
-    commissions: Mapping[str, int]  # agency → commission owed on what it collected (minor)
+    commissions: Mapping[str, Amounts]  # agency → commission owed on what it collected
     flows: list[FlowRate]
 
 
@@ -57,9 +59,12 @@ def dashboard(store: DashboardStore, who: Principal, as_of: date) -> Dashboard:
     judged = figures.promises.get("kept", 0) + figures.promises.get("broken", 0)
     kept = Fraction(figures.promises.get("kept", 0), judged) if judged else None
     commissions = {
-        agency: int((Decimal(total) * Decimal(rate)).quantize(Decimal(1), ROUND_HALF_UP))
-        for agency, (rate, total) in figures.collected_by_agency.items()
-    }  # commission to the fen, half up (a documented rounding point)
+        agency: {
+            currency: int((Decimal(total) * Decimal(rate)).quantize(Decimal(1), ROUND_HALF_UP))
+            for currency, total in collected.items()
+        }
+        for agency, (rate, collected) in figures.collected_by_agency.items()
+    }  # commission to the fen, half up, per currency (a documented rounding point)
     ordered = dict(sorted(figures.buckets.items(), key=lambda kv: BUCKETS.index(kv[0])))
     return Dashboard(since, as_of, replace(figures, buckets=ordered), kept, commissions,
                      flow_rates(figures.runs))  # fmt: skip

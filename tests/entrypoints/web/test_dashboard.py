@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from arrears.adapters.db.casework_tables import assignments
-from arrears.adapters.db.tables import loan_states, payments
+from arrears.adapters.db.tables import loan_states, loans, payments
 from arrears.domain.access import PERMISSIONS, Permission
 from arrears.services.dashboard import dashboard
 from tests.entrypoints.web.desk_book import AS_OF, ROLES, Desk
@@ -25,7 +25,7 @@ def test_bucket_figures_are_the_scopes_and_add_up(desk: Desk) -> None:
                 select(func.coalesce(func.sum(owed), 0)).where(s.loan_id.in_(scope))
             ).scalar_one()
             count = len(scope & set(conn.execute(select(s.loan_id)).scalars()))
-        assert sum(t for _, t in board.figures.buckets.values()) == total
+        assert sum(sum(t.values()) for _, t in board.figures.buckets.values()) == total
         assert sum(n for n, _ in board.figures.buckets.values()) == count
 
 
@@ -42,7 +42,7 @@ def test_a_collector_is_credited_only_with_payments_from_the_day_of_assignment(
         )
     board = dashboard(desk.app.dashboards, ROLES["admin"].principal(), AS_OF)
     collected = board.figures.collected_by_collector
-    assert collected["col-east-1"] == 279025
+    assert collected["col-east-1"] == {"CNY": 279025}
     assert "col-east-2" not in collected  # paid before the case was theirs
     with desk.app.engine.connect() as conn:
         paid = conn.execute(
@@ -50,7 +50,7 @@ def test_a_collector_is_credited_only_with_payments_from_the_day_of_assignment(
                 payments.c.paid_on >= board.since, payments.c.paid_on <= board.until
             )
         ).scalar_one()
-    assert sum(collected.values()) == paid  # the rest is credited to nobody ("")
+    assert sum(v["CNY"] for v in collected.values()) == paid  # the rest to nobody ("")
 
 
 def test_the_dashboard_is_for_roles_that_may_see_it_and_draws_svg(desk: Desk) -> None:
@@ -68,7 +68,7 @@ def test_the_api_gives_the_same_figures(desk: Desk) -> None:
     board = dashboard(desk.app.dashboards, ROLES["sup-east"].principal(), desk.now.date())
     shown = desk.client().get("/api/v1/dashboard", headers=desk.bearer("sup-east")).json()
     assert shown["buckets"] == {
-        b: {"cases": n, "past_due": f"{t // 100}.{t % 100:02d}"}
+        b: {"cases": n, "past_due": {c: f"{v // 100}.{v % 100:02d}" for c, v in t.items()}}
         for b, (n, t) in board.figures.buckets.items()
     }
     assert shown["blocked_by_rule"] == dict(board.figures.blocked_by_rule)
@@ -81,3 +81,26 @@ def test_the_window_ends_on_the_books_last_run_not_on_the_wall_clock(desk: Desk)
     assert shown["collected_by_collector"]  # the run's last 30 days were paid into
     client, _ = desk.signed_in("admin")
     assert f"{AS_OF - timedelta(days=29)} … {AS_OF}" in client.get("/dashboard").text
+
+
+def test_amounts_are_shown_per_currency_never_added_together(desk: Desk) -> None:
+    # L0000107 (M1, past due 15.31, col-east-1's since the day it paid 2790.25) lent in USD;
+    # the other M1 loans, L0000073 (781.78) and L0000120 (565.00), in CNY.
+    with desk.app.engine.begin() as conn:
+        conn.execute(update(loans).where(loans.c.loan_id == "L0000107").values(currency="USD"))
+        conn.execute(
+            update(assignments)
+            .where(assignments.c.loan_id == "L0000107")
+            .values(assigned_on=date(2025, 9, 23))
+        )
+    board = dashboard(desk.app.dashboards, ROLES["admin"].principal(), AS_OF)
+    assert board.figures.buckets["M1"] == (3, {"CNY": 78178 + 56500, "USD": 1531})
+    assert board.figures.collected_by_collector["col-east-1"] == {"USD": 279025}
+    shown = desk.client().get("/api/v1/dashboard", headers=desk.bearer("admin")).json()
+    assert shown["buckets"]["M1"]["past_due"] == {"CNY": "1346.78", "USD": "15.31"}
+    assert shown["collected_by_collector"]["col-east-1"] == {"USD": "2790.25"}
+    client, _ = desk.signed_in("admin")
+    page = client.get("/dashboard").text
+    assert "US$15.31" in page
+    assert "¥1,346.78" in page
+    assert "1,362.09" not in page  # the two currencies' sum

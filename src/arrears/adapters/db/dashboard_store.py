@@ -31,9 +31,10 @@ class SqlDashboardStore:
         owed = s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees
         visible = in_scope(scope, lid)
         with self.engine.begin() as conn:
+            currency = loans.c.currency
             buckets = conn.execute(
-                select(s.bucket, func.count(), func.coalesce(func.sum(owed), 0))
-                .join(loans, lid == s.loan_id).where(visible).group_by(s.bucket)
+                select(s.bucket, currency, func.count(), func.coalesce(func.sum(owed), 0))
+                .join(loans, lid == s.loan_id).where(visible).group_by(s.bucket, currency)
             ).all()  # fmt: skip
             stages = conn.execute(
                 select(cases.c.stage, func.count())
@@ -51,10 +52,10 @@ class SqlDashboardStore:
                 assignments.c.loan_id == lid, assignments.c.assigned_on <= payments.c.paid_on
             )
             by_collector = conn.execute(
-                select(func.coalesce(assignments.c.collector_id, ""), func.sum(payments.c.amount))
+                select(assignments.c.collector_id, currency, func.sum(payments.c.amount))
                 .join(loans, lid == payments.c.loan_id)
                 .outerjoin(assignments, held_then)
-                .where(visible, window).group_by(assignments.c.collector_id)
+                .where(visible, window).group_by(assignments.c.collector_id, currency)
             ).all()  # fmt: skip
             placed_then = and_(
                 placements.c.loan_id == lid, placements.c.placed_on <= payments.c.paid_on,
@@ -62,13 +63,13 @@ class SqlDashboardStore:
                     placements.c.recalled_on > payments.c.paid_on),
             )  # fmt: skip
             by_agency = conn.execute(
-                select(placements.c.agency_id, agencies.c.commission_rate,
+                select(placements.c.agency_id, agencies.c.commission_rate, currency,
                        func.sum(payments.c.amount))
                 .join(loans, lid == payments.c.loan_id)
                 .join(placements, placed_then)
                 .join(agencies, agencies.c.agency_id == placements.c.agency_id)
                 .where(visible, window)
-                .group_by(placements.c.agency_id, agencies.c.commission_rate)
+                .group_by(placements.c.agency_id, agencies.c.commission_rate, currency)
             ).all()  # fmt: skip
             blocked = conn.execute(
                 select(blocked_actions.c.rule, func.count())
@@ -79,12 +80,25 @@ class SqlDashboardStore:
             ).all()  # fmt: skip
             history = conn.execute(select(runs.c.as_of, runs.c.summary).order_by(runs.c.as_of))
             month_runs = [(row.as_of, dict(row.summary.get("buckets", {}))) for row in history]
+        cases_in: dict[str, int] = {}
+        owed_in: dict[str, dict[str, int]] = {}
+        for bucket, money, n, total in buckets:
+            cases_in[bucket] = cases_in.get(bucket, 0) + int(n)
+            owed_in.setdefault(bucket, {})[money] = int(total)
+        collected: dict[str, dict[str, int]] = {}
+        for who, money, total in by_collector:
+            collected.setdefault(who or "", {})[money] = int(total)
+        rates: dict[str, str] = {}
+        placed: dict[str, dict[str, int]] = {}
+        for agency, rate, money, total in by_agency:
+            rates[agency] = rate
+            placed.setdefault(agency, {})[money] = int(total)
         return Figures(
-            buckets={b: (int(n), int(total)) for b, n, total in buckets},
+            buckets={b: (n, owed_in[b]) for b, n in cases_in.items()},
             stages={stage: int(n) for stage, n in stages},
             promises={status: int(n) for status, n in kept},
-            collected_by_collector={who or "": int(total) for who, total in by_collector},
-            collected_by_agency={a: (rate, int(total)) for a, rate, total in by_agency},
+            collected_by_collector=collected,
+            collected_by_agency={a: (rates[a], amounts) for a, amounts in placed.items()},
             blocked_by_rule={rule: int(n) for rule, n in blocked},
             runs=month_runs,
         )

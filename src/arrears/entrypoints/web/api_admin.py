@@ -1,5 +1,6 @@
 """The API of oversight: the dashboard, the audit log and users."""
 
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
@@ -36,15 +37,14 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
     f = board.figures
     return {
         "since": board.since.isoformat(), "until": board.until.isoformat(),
-        "buckets": {b: {"cases": n, "past_due": format_amount(t)}
-                    for b, (n, t) in f.buckets.items()},
+        "buckets": {b: {"cases": n, "past_due": _amounts(t)} for b, (n, t) in f.buckets.items()},
         "stages": dict(f.stages), "promises": dict(f.promises),
         "promise_kept_rate": None if board.kept_rate is None else decimal_text(board.kept_rate),
-        "collected_by_collector": {c or NOT_CREDITED: format_amount(v)
+        "collected_by_collector": {c or NOT_CREDITED: _amounts(v)
                                    for c, v in f.collected_by_collector.items()},
         "collected_by_agency": {
-            a: {"collected": format_amount(t), "commission_rate": rate,
-                "commission": format_amount(board.commissions[a])}
+            a: {"collected": _amounts(t), "commission_rate": rate,
+                "commission": _amounts(board.commissions[a])}
             for a, (rate, t) in f.collected_by_agency.items()
         },
         "blocked_by_rule": dict(f.blocked_by_rule),
@@ -54,6 +54,11 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
             for r in board.flows
         ],
     }  # fmt: skip
+
+
+def _amounts(by_currency: Mapping[str, int]) -> dict[str, str]:
+    """Currency → amount: each currency on its own, never added to another."""
+    return {currency: format_amount(v) for currency, v in sorted(by_currency.items())}
 
 
 @router.get("/audit")

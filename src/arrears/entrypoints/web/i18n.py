@@ -12,7 +12,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DEFAULT = "zh-CN"
@@ -62,3 +62,11 @@ def money(minor: int | None, locale: str) -> str:
         return "—"
     value = Decimal(minor).scaleb(-2)
     return format_decimal(value, format="#,##0.00", locale=Locale.parse(locale, sep="-"))
+
+
+def amount(minor: int, currency: str, locale: str) -> str:
+    """Minor units in a currency with its sign in the locale (¥, US$ …; exact, two places)."""
+    value = Decimal(minor).scaleb(-2)  # every currency in minor units of a hundredth
+    return format_currency(
+        value, currency, "¤#,##0.00", Locale.parse(locale, sep="-"), currency_digits=False
+    )

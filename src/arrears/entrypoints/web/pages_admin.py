@@ -1,9 +1,11 @@
 """Oversight pages: the audit log, the dashboard and users."""
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from arrears.domain.access import Role, scope_of
 from arrears.domain.audit_chain import verify_chain
@@ -48,23 +50,21 @@ def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> R
     board = dashboard(app.dashboards, actor.principal, balance_day(app, request.app.state.clock()))
     locale = locale_of(request, actor)
     f = board.figures
-    bucket_items = [(b, total) for b, (_, total) in f.buckets.items() if b != "M0"]
     months = sorted({rate.month for rate in board.flows})
     series = [
         (f"{a}→{b}", [_share(board.flows, m, a) for m in months])
         for a, b in (("M0", "M1"), ("M1", "M2"), ("M2", "M3"), ("M3", "M4"))
     ]
-    collectors = sorted(f.collected_by_collector.items(), key=lambda kv: -kv[1])
     _ = i18n.translator(locale)
+    past_due = {b: owed for b, (_n, owed) in f.buckets.items() if b != "M0"}
+    collected = {(c or _("not credited")): paid for c, paid in f.collected_by_collector.items()}
     return render(
         request,
         "dashboard.html",
         actor,
         board=board,
         scope=scope_of(actor.principal).kind.value,
-        bucket_chart=charts.bars(
-            bucket_items, [f"¥{i18n.money(v, locale)}" for _, v in bucket_items]
-        ),
+        bucket_charts=_by_currency(past_due, locale, by_size=False),
         stage_chart=charts.bars(
             [
                 (_(f"stage:{stage}"), n)
@@ -72,16 +72,29 @@ def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> R
             ]
         ),
         blocked_chart=charts.bars(sorted(f.blocked_by_rule.items(), key=lambda kv: -kv[1])),
-        collector_chart=charts.bars(
-            [(c or _("not credited"), v) for c, v in collectors],
-            [f"¥{i18n.money(v, locale)}" for _, v in collectors],
-        ),
+        collector_charts=_by_currency(collected, locale, by_size=True),
         flow_chart=charts.lines(months, series),
         flow_rows=[
             (m, [_share(board.flows, m, a) for a in ("M0", "M1", "M2", "M3", "M4", "M5")])
             for m in months
         ],
     )
+
+
+def _by_currency(
+    amounts: Mapping[str, Mapping[str, int]], locale: str, by_size: bool
+) -> list[tuple[str, Markup]]:
+    """A bar chart per currency (amounts in two currencies are neither added nor compared)."""
+    currencies = sorted({c for by_currency in amounts.values() for c in by_currency})
+    drawn = []
+    for currency in currencies:
+        items = [(name, v[currency]) for name, v in amounts.items() if v.get(currency)]
+        if by_size:
+            items.sort(key=lambda kv: -kv[1])
+        if items:
+            shown = [i18n.amount(v, currency, locale) for _, v in items]
+            drawn.append((currency, charts.bars(items, shown)))
+    return drawn
 
 
 def _share(flows: list[Any], month: str, source: str) -> float | None:
