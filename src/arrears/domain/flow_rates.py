@@ -1,25 +1,33 @@
-"""Roll (flow) rates between delinquency buckets, month over month.
+"""Roll (flow) rates between delinquency buckets, month over month, loan by loan.
 
-The net flow rate into bucket k+1 in month t is the number of loans in k+1 at the end of t
-over the number in k at the end of t-1: the share of a bucket that rolled one bucket further
-in a month (the industry's "net flow" method; it needs only month-end counts, so it can be
-read off the end-of-day runs' summaries). M7+ also keeps what was there the month before,
-so a count cannot tell what rolled into it: M6→M7+ is not computed.
+The roll rate from bucket k in month t is the share of the loans in k at the end of month
+t-1 that are in k+1 at the end of t: the loans are followed one by one (the run keeps each
+loan's bucket at every month's end it ran on), so the rate is at most 100 %. Counts alone
+could not say it: a bucket at a month's end also holds loans that skipped one (31 days age a
+loan 30 days past due by two buckets), stayed (a 28-day February) or came back from a worse
+one (a part payment), and their ratio went above 100 %. A month counts only when the book
+was run on its last day and on the last day of the month before: a month not yet over has no
+rate.
 """
 
+import calendar
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 
 from arrears.domain.delinquency import BUCKETS
 
+# (bucket at the end of the month before, bucket at the month's end; None: the loan had
+# left the book) → loans
+Rolls = Mapping[tuple[str, str | None], int]
+
 
 @dataclass(frozen=True)
 class FlowRate:
-    """The share of `source` at the end of the month before that was in `target` at the end
-    of `month` (None when the source bucket was empty)."""
+    """The share of the loans in `source` at the end of the month before `month` that were in
+    `target` at the end of `month` (None when the source bucket was empty)."""
 
     month: str  # YYYY-MM
     source: str
@@ -27,25 +35,30 @@ class FlowRate:
     rate: Fraction | None
 
 
-def month_ends(
-    runs: Sequence[tuple[date, Mapping[str, int]]],
-) -> list[tuple[str, Mapping[str, int]]]:
-    """The last run's bucket counts of each month, oldest first."""
-    last: dict[str, tuple[date, Mapping[str, int]]] = {}
-    for day, counts in runs:
-        key = f"{day:%Y-%m}"
-        if key not in last or day > last[key][0]:
-            last[key] = (day, counts)
-    return [(key, last[key][1]) for key in sorted(last)]
+def is_month_end(day: date) -> bool:
+    """Whether a day is the last of its month."""
+    return (day + timedelta(days=1)).day == 1
 
 
-def flow_rates(runs: Sequence[tuple[date, Mapping[str, int]]]) -> list[FlowRate]:
-    """Net flow rates M0→M1 … M5→M6 for every month after the first with a run."""
-    ends = month_ends(runs)
+def next_month_end(day: date) -> date:
+    """The last day of the month after the day's."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def month_pairs(ends: Sequence[date]) -> list[tuple[date, date]]:
+    """The month ends (days a run was made on) whose next month's end is one too, with it."""
+    known = {end for end in ends if is_month_end(end)}
+    return [(end, next_month_end(end)) for end in sorted(known) if next_month_end(end) in known]
+
+
+def flow_rates(rolls: Sequence[tuple[date, Rolls]]) -> list[FlowRate]:
+    """Roll rates M0→M1 … M6→M7+ of each month (its end, and how its loans moved there from
+    the month before's end), oldest first."""
     rates = []
-    for (_, before), (month, after) in itertools.pairwise(ends):
-        for source, target in itertools.pairwise(BUCKETS[:-1]):
-            base = before.get(source, 0)
-            rate = Fraction(after.get(target, 0), base) if base else None
-            rates.append(FlowRate(month, source, target, rate))
+    for end, moved in sorted(rolls, key=lambda item: item[0]):
+        for source, target in itertools.pairwise(BUCKETS):
+            base = sum(n for (was, _), n in moved.items() if was == source)
+            rate = Fraction(moved.get((source, target), 0), base) if base else None
+            rates.append(FlowRate(f"{end:%Y-%m}", source, target, rate))
     return rates

@@ -10,9 +10,10 @@ from typing import Protocol
 
 from arrears.domain.access import Permission, Principal, Scope, require, scope_of
 from arrears.domain.delinquency import BUCKETS
-from arrears.domain.flow_rates import FlowRate, flow_rates
+from arrears.domain.flow_rates import FlowRate, Rolls, flow_rates
 
 WINDOW_DAYS = 30
+FLOW_MONTHS = 12  # roll rates of the last complete months shown
 # Money by the loans' currency (→ minor units): amounts in two currencies are never added.
 Amounts = Mapping[str, int]
 
@@ -27,7 +28,7 @@ class Figures:
     collected_by_collector: Mapping[str, Amounts]  # collector ("" = none credited)
     collected_by_agency: Mapping[str, tuple[str, Amounts]]  # agency → (commission rate, …)
     blocked_by_rule: Mapping[str, int]
-    runs: Sequence[tuple[date, Mapping[str, int]]] = ()
+    rolls: Sequence[tuple[date, Rolls]] = ()  # month end → how loans moved there
 
 
 class DashboardStore(Protocol):
@@ -67,4 +68,4 @@ def dashboard(store: DashboardStore, who: Principal, as_of: date) -> Dashboard:
     }  # commission to the fen, half up, per currency (a documented rounding point)
     ordered = dict(sorted(figures.buckets.items(), key=lambda kv: BUCKETS.index(kv[0])))
     return Dashboard(since, as_of, replace(figures, buckets=ordered), kept, commissions,
-                     flow_rates(figures.runs))  # fmt: skip
+                     flow_rates(figures.rolls))  # fmt: skip

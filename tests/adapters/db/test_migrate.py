@@ -1,7 +1,8 @@
 """Migrations create every table of tables.py exactly, on both stores, and run twice safely."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
@@ -18,7 +19,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0010_loan_flags"
+    assert current_revision(engine) == head_revision() == "0011_month_end_buckets"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -79,6 +80,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0008_dials_by_number.py",
         "0009_loan_segment_score.py",
         "0010_loan_flags.py",
+        "0011_month_end_buckets.py",
     } <= shipped
 
 
@@ -101,3 +103,64 @@ def test_the_open_legal_cases_of_an_older_database_are_referred_to_legal(engine:
     with engine.connect() as connection:
         rows = connection.execute(loan_flags.select()).all()
     assert rows == [("L1", "legal", date(2025, 9, 1), "legal-1", "legal track opened")]
+
+
+@pytest.mark.parametrize(
+    ("last_run", "kept"), [(date(2025, 10, 31), ["M2"]), (date(2025, 11, 17), [])]
+)
+def test_a_last_run_on_a_months_end_gives_the_first_month_end_buckets(
+    engine: Engine, last_run: date, kept: list[str]
+) -> None:
+    upgrade(engine, "0010_loan_flags")
+    with engine.begin() as connection:
+        connection.execute(
+            tables.borrowers.insert(), {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
+        )
+        connection.execute(
+            tables.loans.insert(),
+            {
+                "loan_id": "L1",
+                "borrower_id": "B1",
+                "product": "cn-cash",
+                "currency": "CNY",
+                "principal": 100_000,
+                "annual_rate": "0.24",
+                "contract_date": date(2025, 1, 1),
+            },
+        )
+        connection.execute(
+            tables.runs.insert(),
+            {
+                "as_of": last_run,
+                "finished_at": datetime(2025, 12, 1, tzinfo=UTC),
+                "loans": 1,
+                "summary": {},
+            },
+        )
+        connection.execute(
+            tables.loan_states.insert(),
+            {
+                "loan_id": "L1",
+                "as_of": last_run,
+                "dpd": 40,
+                "bucket": "M2",
+                "stage": "mid",
+                **dict.fromkeys(
+                    (
+                        "overdue_principal",
+                        "overdue_interest",
+                        "overdue_penalty",
+                        "overdue_fees",
+                        "outstanding_principal",
+                        "credit",
+                        "charged",
+                    ),
+                    0,
+                ),
+            },
+        )
+    upgrade(engine)  # fmt: skip
+    with engine.connect() as connection:
+        rows = connection.execute(tables.month_end_buckets.select()).all()
+    assert [row.bucket for row in rows] == kept
+    assert all(row.month_end == last_run for row in rows)

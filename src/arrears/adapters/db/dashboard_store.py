@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 
 from arrears.adapters.db.casework_tables import agencies, assignments, placements
 from arrears.adapters.db.scoping import in_scope
@@ -11,12 +11,13 @@ from arrears.adapters.db.tables import (
     cases,
     loan_states,
     loans,
+    month_end_buckets,
     payments,
     promises,
-    runs,
 )
 from arrears.domain.access import Scope
-from arrears.services.dashboard import Figures
+from arrears.domain.flow_rates import Rolls, month_pairs
+from arrears.services.dashboard import FLOW_MONTHS, Figures
 
 
 class SqlDashboardStore:
@@ -78,8 +79,7 @@ class SqlDashboardStore:
                        blocked_actions.c.as_of <= until)
                 .group_by(blocked_actions.c.rule)
             ).all()  # fmt: skip
-            history = conn.execute(select(runs.c.as_of, runs.c.summary).order_by(runs.c.as_of))
-            month_runs = [(row.as_of, dict(row.summary.get("buckets", {}))) for row in history]
+            rolls = _rolls(conn)
         cases_in: dict[str, int] = {}
         owed_in: dict[str, dict[str, int]] = {}
         for bucket, money, n, total in buckets:
@@ -100,5 +100,22 @@ class SqlDashboardStore:
             collected_by_collector=collected,
             collected_by_agency={a: (rates[a], amounts) for a, amounts in placed.items()},
             blocked_by_rule={rule: int(n) for rule, n in blocked},
-            runs=month_runs,
+            rolls=rolls,
         )
+
+
+def _rolls(conn: Connection) -> list[tuple[date, Rolls]]:
+    """How the whole book's loans moved between buckets from each month's end to the next's
+    (the last FLOW_MONTHS months both of whose ends a run was made on)."""
+    ends = conn.execute(select(month_end_buckets.c.month_end).distinct()).scalars().all()
+    before, after = month_end_buckets.alias("before"), month_end_buckets.alias("after")
+    found: list[tuple[date, Rolls]] = []
+    for start, end in month_pairs(ends)[-FLOW_MONTHS:]:
+        moved = conn.execute(
+            select(before.c.bucket, after.c.bucket, func.count())
+            .outerjoin(after, and_(after.c.loan_id == before.c.loan_id, after.c.month_end == end))
+            .where(before.c.month_end == start)
+            .group_by(before.c.bucket, after.c.bucket)
+        ).all()  # fmt: skip
+        found.append((end, {(was, now): int(n) for was, now, n in moved}))
+    return found

@@ -26,6 +26,7 @@ from arrears.batch.promises import PROMISE_SCHEMA
 from arrears.batch.run import RunRefused
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
 from arrears.batch.terms_frame import loan_terms
+from arrears.domain.flow_rates import is_month_end
 from arrears.domain.terms import Terms
 
 # Contact history the planner and guards look back on (the widest window a rule counts is 7
@@ -134,6 +135,8 @@ class SqlEngineStore:
             _save_state(conn, frames)
             _save_postings(conn, frames)
             _save_snapshot(conn, frames)
+            if is_month_end(as_of):
+                _save_month_end(conn, frames, as_of)
             _replace_plan(conn, frames, as_of)
             values = {"finished_at": at, "loans": frames.book.loans.height, "summary": summary}
             done = conn.execute(
@@ -313,3 +316,13 @@ def _save_snapshot(conn: Connection, frames: RunFrames) -> None:
                          (tables.promises, frames.promises)):  # fmt: skip
         conn.execute(delete(table))
         write_frame(conn, table, frame.select([c.name for c in table.columns]))
+
+
+def _save_month_end(conn: Connection, frames: RunFrames, as_of: date) -> None:
+    """Every loan's bucket at the month's end (replaced by a re-run of the day)."""
+    assert frames.states is not None
+    ends = tables.month_end_buckets
+    conn.execute(delete(ends).where(ends.c.month_end == as_of))
+    write_frame(
+        conn, ends, frames.states.select(pl.lit(as_of).alias("month_end"), "loan_id", "bucket")
+    )

@@ -154,6 +154,18 @@ runs = Table(
     Column("summary", JSON, nullable=False),
 )
 
+# Each loan's bucket at the end of every month the book was run on the month's last day (the
+# run keeps no other per-loan history): roll rates follow the loans from one month's end to
+# the next (domain/flow_rates.py).
+month_end_buckets = Table(
+    "month_end_buckets",
+    metadata,
+    Column("month_end", Date, nullable=False),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False),
+    Column("bucket", String(8), nullable=False),
+    PrimaryKeyConstraint("month_end", "loan_id"),
+)
+
 # Contact attempts as they happened, each with the compliance decision taken at its instant.
 # An attempt that broke a rule is still recorded (it is a fact) and flagged allowed = false.
 contact_attempts = Table(

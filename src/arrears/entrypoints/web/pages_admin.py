@@ -75,7 +75,7 @@ def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> R
         collector_charts=_by_currency(collected, locale, by_size=True),
         flow_chart=charts.lines(months, series),
         flow_rows=[
-            (m, [_share(board.flows, m, a) for a in ("M0", "M1", "M2", "M3", "M4", "M5")])
+            (m, [_share(board.flows, m, a) for a in ("M0", "M1", "M2", "M3", "M4", "M5", "M6")])
             for m in months
         ],
     )
