@@ -16,7 +16,7 @@ from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.delinquency import BUCKETS
 from arrears.entrypoints.demo_desk import Desk
-from arrears.entrypoints.demo_staff import seed_staff
+from arrears.entrypoints.demo_staff import balance_cases, seed_staff
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.import_feed import import_feed
 
@@ -51,6 +51,8 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
     for column in ("as of", "paid", *BUCKETS, "penalty", "cap cut", "planned", "blocked"):
         history.add_column(column, justify="right", no_wrap=True)
     desk, totals = Desk(), _Totals()
+    seeded: str | None = None  # the staff, made on the first daily run
+    balanced: Counter[str] = Counter()
     previous, day, summary = date.min, FIRST_RUN, None
     while day <= LAST_RUN:
         todays = [p for p in book.payments if previous < date.fromisoformat(p["paid_on"]) <= day]
@@ -66,6 +68,11 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
         # The desk works every run's plan (a formal notice of a weekly run is sent too: the
         # guards of later steps look for it).
         desk.work(app, day)
+        if day >= DAILY_FROM:
+            if seeded is None:
+                seeded = seed_staff(app, day, datetime.now(UTC))
+            else:
+                balanced.update(balance_cases(app, day, datetime.now(UTC)))
         if not daily or day.weekday() == 0 or day == LAST_RUN:
             history.add_row(*_row(day, report.inserted, summary))
         previous, day = day, day + (timedelta(days=1) if day >= DAILY_FROM - WEEK else WEEK)
@@ -74,7 +81,10 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
         _print_final(app, summary, console)
         totals.print(desk, console)
     console.print("[bold]the desk[/]: teams, an agency and one user of every role")
-    seed_staff(app, LAST_RUN, datetime.now(UTC), console)
+    if seeded is not None:
+        console.print(f"  {seeded}")
+        shared = ", ".join(f"{u} {n}" for u, n in sorted(balanced.items()))
+        console.print(f"  cases balanced on the daily runs after: {shared or 'none'}")
 
 
 def _row(day: date, paid: int, summary: dict[str, Any]) -> list[str]:

@@ -1,5 +1,5 @@
 """The demo's people: two collection teams, an agency, and one user of every role, with the
-cases balanced over the collectors and the late ones placed with the agency."""
+cases balanced over the collectors every day and half the late ones placed with the agency."""
 
 from datetime import date, datetime
 
@@ -30,8 +30,9 @@ STAFF = (
 )
 
 
-def seed_staff(app: App, today: date, now: datetime, console: Console) -> None:
-    """Create the demo's teams, agency and users; balance the cases; place the late ones."""
+def seed_staff(app: App, today: date, now: datetime) -> str:
+    """Create the demo's teams, agency and users; place half the late cases and balance the
+    others; what was done, as a line to print."""
 
     def setup(action: str, subject: str) -> AuditEntry:
         return AuditEntry(now, "setup", action, subject, {})
@@ -48,12 +49,18 @@ def seed_staff(app: App, today: date, now: datetime, console: Console) -> None:
     late = work_queue(app.desk, admin, QueueFilter(stage="late"))
     for item in late[: max(1, len(late) // 2)]:
         place_case(app.desk, admin, item.row.loan_id, agency_id, today, now)
-    given = balance_queue(app.desk, admin, list(TEAMS), today, now)
-    console.print(
-        f"  cases balanced over the collectors: "
+    given = balance_cases(app, today, now)
+    return (
+        f"on {today}: cases balanced over the collectors: "
         f"{', '.join(f'{u} {n}' for u, n in sorted(given.items()))}; "
         f"placed with {agency_id}: {max(1, len(late) // 2) if late else 0}"
     )
+
+
+def balance_cases(app: App, today: date, now: datetime) -> dict[str, int]:
+    """Give the cases no collector has yet to the teams' collectors (as a supervisor does each
+    morning: a collector is credited with what is paid once the case is theirs)."""
+    return balance_queue(app.desk, STAFF[0].principal(), list(TEAMS), today, now)
 
 
 def print_logins(url: str, console: Console) -> None:

@@ -1,7 +1,6 @@
 """A small desk to test the workbench on: a synthetic book run to a day, the demo's people,
 cases balanced and some placed, and a test client whose clock is fixed."""
 
-import io
 import re
 import shutil
 from dataclasses import dataclass
@@ -10,7 +9,6 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from rich.console import Console
 
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.synthetic_book import synthetic_book
@@ -37,7 +35,7 @@ def build_desk(url: str, work: Path) -> App:
         path = book.write(kind, work / f"{kind}.csv")
         import_feed(app.ledger, FileFeedReader(), kind, path, products)
     run_day(app.runs, app.run_context(AS_OF), DAY_TIME)
-    seed_staff(app, AS_OF, DAY_TIME, Console(file=io.StringIO()))
+    seed_staff(app, AS_OF, DAY_TIME)
     return app
 
 
