@@ -30,7 +30,8 @@ def test_a_rate_whose_penalty_divisor_would_wrap_is_refused() -> None:
     # 2^63. Wrapped, the kernel posted 1 fen a day on 4.00 where the domain rounds to none.
     with pytest.raises(
         DomainError,
-        match=r"loans L1: the principal .* exact Int64 arithmetic \(penalty, penalty divisor; use",
+        match=r"rate 0\.1800000000000001 is too precise for the columnar engine's exact Int64 "
+        r"arithmetic: use a rate with fewer decimals \(loans L1\)",
     ):
         book_of([(_loan(400, "0.1800000000000001"), [])], TERMS)
 
@@ -54,3 +55,32 @@ def test_a_rate_whose_fraction_no_int64_holds_is_refused_by_name() -> None:
         DomainError, match=r"rate 0\.1800000000000000001 is too precise .* \(loans L1\)"
     ):
         book_of([(_loan(400, "0.1800000000000000001"), [])], TERMS)
+
+
+LICENSED = Terms(products(3, 0, ("fees", "penalty", "interest", "principal"), "licensed", "none"),
+                 POLICIES, LPR, lambda _j, _a, _b: CALENDAR)  # fmt: skip
+
+
+def test_a_principal_past_the_cap_arithmetic_is_named_as_too_large() -> None:
+    # 999,999,999,999.00 at 0.18: the cap's allowance (principal-days × 6, of 24 %/yr) would
+    # pass Int64. The rate is plain; the message once told to use rates with fewer decimals.
+    with pytest.raises(
+        DomainError,
+        match=r"^principal 999999999999\.00 is too large for the columnar engine's exact Int64 "
+        r"arithmetic \(under its cost cap of 24%/yr a principal may be at most 192153584101\.14\) "
+        r"\(loans L1\)$",
+    ):
+        book_of([(_loan(99_999_999_999_900, "0.18"), [])], LICENSED)
+
+
+def test_a_rate_too_precise_for_its_principal_is_named_as_the_rate() -> None:
+    # 13 decimals: its penalty's numerator times 50,000.00 would pass Int64, a small loan's not.
+    loan = _loan(5_000_000, "0.1234567890123")
+    with pytest.raises(
+        DomainError,
+        match=r"^rate 0\.1234567890123 is too precise for the columnar engine's exact Int64 "
+        r"arithmetic on principal 50000\.00 \(at this rate a principal may be at most "
+        r"6216\.05; use a rate with fewer decimals\) \(loans L1\)$",
+    ):
+        book_of([(loan, [])], LICENSED)
+    book_of([(_loan(100_000, "0.1234567890123"), [])], LICENSED)  # 1,000.00 fits

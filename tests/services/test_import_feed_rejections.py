@@ -292,11 +292,47 @@ def test_a_loan_whose_cost_cap_cannot_be_resolved_is_refused(
     settings = load_settings(None)
     with pytest.raises(FeedRejected) as rejection:
         import_feed(SqlLedgerStore(migrated), FileFeedReader(), "loans", path, PRODUCTS,
-                    unpriced=settings.unpriced)  # fmt: skip
+                    pricing=settings)  # fmt: skip
     found = [(error.row, error.column, error.message) for error in rejection.value.errors]
     assert found == [
         (3, "contract_date", f"product cn-private: the one-year LPR in force on 2026-01-01 is "
          f"not in the table (known through {settings.lpr.known_through}); add the fixing under "
          f"[[lpr.fixing]] in the settings file"),
+    ]  # fmt: skip
+    assert row_counts(migrated) == before
+
+
+def test_a_loan_past_the_engines_int64_arithmetic_is_refused_by_its_cause(
+    migrated: Engine, tmp_path: Path
+) -> None:
+    # Taken, such a loan stopped every later run of the whole book. The run's own limits,
+    # each named at the column at fault: the rate too precise, or the principal too large.
+    import_book(migrated, tmp_path)
+    before = row_counts(migrated)
+    path = tmp_path / "loans.csv"
+    path.write_text(
+        "loan_id,borrower_id,product,currency,principal,annual_rate,penalty_rate,contract_date\n"
+        "L9,B1,cn-cash,CNY,50000.00,0.18,,2026-01-01\n"
+        "L10,B1,cn-cash,CNY,50000.00,0.1234567890123,,2026-01-01\n"
+        "L11,B1,cn-cash,CNY,50000.00,0.18,0.2718281828459045,2026-01-01\n"
+        "L12,B1,cn-cash,CNY,999999999999.00,0.18,,2026-01-01\n"
+        "L13,B1,cn-cash,CNY,100.00,0.1800000000000000001,,2026-01-01\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(FeedRejected) as rejection:
+        import_feed(SqlLedgerStore(migrated), FileFeedReader(), "loans", path, PRODUCTS,
+                    pricing=load_settings(None))  # fmt: skip
+    found = [(error.row, error.column, error.message) for error in rejection.value.errors]
+    precise = "is too precise for the columnar engine's exact Int64 arithmetic"
+    fewer = "use a rate with fewer decimals"
+    assert found == [
+        (3, "annual_rate", f"rate 0.1234567890123 {precise} on principal 50000.00 (at this rate "
+         f"a principal may be at most 6216.05; {fewer})"),
+        (4, "penalty_rate", f"rate 0.2718281828459045 {precise} on principal 50000.00 (at this "
+         f"rate a principal may be at most 35.79; {fewer})"),
+        (5, "principal", "principal 999999999999.00 is too large for the columnar engine's exact "
+         "Int64 arithmetic (under its cost cap of 24%/yr a principal may be at most "
+         "192153584101.14)"),
+        (6, "annual_rate", f"rate 0.1800000000000000001 {precise}: {fewer}"),
     ]  # fmt: skip
     assert row_counts(migrated) == before

@@ -4,14 +4,13 @@ import math
 import os
 import tomllib
 from dataclasses import dataclass
-from datetime import date
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from arrears.adapters.calendar_source import CalendarYear, calendar_years
 from arrears.adapters.packs import JURISDICTIONS, cap_policies, lpr_table, read_pack
-from arrears.domain.caps import CapPolicy, cap_rule_for
+from arrears.domain.caps import CapPolicy
 from arrears.domain.errors import DomainError
 from arrears.domain.lpr import LprTable
 from arrears.domain.money import parse_amount
@@ -50,19 +49,6 @@ class Settings:
     lpr: LprTable
     calendar_overrides: tuple[CalendarYear, ...]
     path: Path | None
-
-    def unpriced(self, code: str, contract_date: date) -> str | None:
-        """Why a loan of product `code` signed on `contract_date` cannot be priced (its cost
-        cap not resolved: no LPR known for the day, say), or None when it can."""
-        product = self.products.get(code)
-        if product is None:
-            return None  # an unknown product is refused as such
-        try:
-            cap_rule_for(product.cap, contract_date,
-                         self.cap_policies.get(product.jurisdiction, {}), self.lpr)  # fmt: skip
-        except DomainError as error:
-            return f"product {code}: {error}"
-        return None
 
     def product(self, code: str) -> Product:
         """The product called `code`, or a clear error listing the known ones."""

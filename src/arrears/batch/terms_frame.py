@@ -1,16 +1,25 @@
-"""Loan terms as integer columns (exact in Int64) for the frames."""
+"""Loan terms as integer columns (exact in Int64) for the frames; the loans they cannot price."""
+
+from fractions import Fraction
+from typing import Any
 
 import polars as pl
 
 from arrears.domain.caps import cap_rule_for
 from arrears.domain.errors import DomainError
 from arrears.domain.product import COMPONENTS
-from arrears.domain.rates import parse_rate
-from arrears.domain.terms import Terms
+from arrears.domain.rates import format_rate, parse_rate
+from arrears.domain.terms import Pricing
 
 # Int64 headroom: the largest intermediate values (a day's penalty and the cap's allowance,
-# numerators and divisors) must stay below this, or the run refuses the book.
+# numerators and divisors) must stay below this, or the loan cannot be priced.
 INT64_SAFE = 2**62
+# The cap's allowance multiplies a principal by its days outstanding (at most this many).
+_CAP_DAYS = 40_000
+# A rate of up to 6 decimals, times a product's multiplier, has a penalty denominator below
+# this: a penalty past Int64 with one is the principal's size; past it, the rate's precision.
+_PLAIN_DENOMINATOR = 10**7
+_PRECISE = "is too precise for the columnar engine's exact Int64 arithmetic"
 _KEYS = ["product", "contract_date", "annual_rate", "penalty_rate"]
 _TERMS = pl.Schema({
     "product": pl.String(), "contract_date": pl.Date(), "annual_rate": pl.String(),
@@ -19,86 +28,131 @@ _TERMS = pl.Schema({
     "cap_source": pl.String(), "day_count": pl.Int64(), "grace_days": pl.Int64(),
     "late_fee": pl.Int64(), **{f"rank_{c}": pl.Int64() for c in COMPONENTS},
 })  # fmt: skip
+# What only the check needs: each key's largest principal (for its penalty, for its cap), the
+# rate column a too-long rate is in, and the fault of a key that cannot be priced at all.
+_CHECK = pl.Schema({
+    "pen_most": pl.Int64(), "cap_most": pl.Int64(), "pen_text": pl.String(),
+    "cap_text": pl.String(), "plain": pl.Boolean(), "rate_column": pl.String(),
+    "rate_text": pl.String(), "key_fault": pl.String(), "key_reason": pl.String(),
+})  # fmt: skip
 
 
-def loan_terms(loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
-    """Add pen_num/pen_den, cap_num/cap_den, day_count, grace, late fee and allocation ranks."""
-    rows = []
-    for key in loans.select(_KEYS).unique().iter_rows():
-        product_code, contract, rate, penalty = key
-        product = terms.products.get(product_code)
-        try:
-            if product is None:
-                raise DomainError(f"unknown product {product_code!r}")
-            annual = parse_rate(rate)
-            pen = product.penalty_rate_for(annual, parse_rate(penalty) if penalty else None)
-            policies = terms.cap_policies.get(product.jurisdiction, {})
-            rule = cap_rule_for(product.cap, contract, policies, terms.lpr)
-        except DomainError as error:
-            raise DomainError(f"{error} (loans {_loans_of(loans, key)})") from None
-        cap = rule.rate
-        parts = (pen.numerator, pen.denominator, *((cap.numerator, cap.denominator) if cap else ()))
-        if any(abs(part) >= INT64_SAFE for part in parts):
-            # A rate of many decimals (0.1800000000000000001) has a fraction no Int64 holds.
-            given = " and ".join(r for r in (rate, penalty) if r)
-            raise DomainError(
-                f"rate {given} is too precise for the columnar engine's exact Int64 "
-                f"arithmetic (use rates with fewer decimals) (loans {_loans_of(loans, key)})"
-            )
-        rows.append({
-            "product": product_code, "contract_date": contract, "annual_rate": rate,
-            "penalty_rate": penalty, "pen_num": pen.numerator, "pen_den": pen.denominator,
-            "cap_num": cap.numerator if cap is not None else None,
-            "cap_den": cap.denominator if cap is not None else None,
-            "cap_rule": rule.rule_id, "cap_source": rule.source,
-            "day_count": product.day_count, "grace_days": product.grace_days,
-            "late_fee": product.late_fee,
-            **{f"rank_{c}": product.allocation.index(c) for c in COMPONENTS},
-        })  # fmt: skip
-    # Typed whether or not there are rows: a book without loans has none to infer them from.
-    table = pl.DataFrame(rows, schema=_TERMS)
+def loan_terms(loans: pl.DataFrame, terms: Pricing) -> pl.DataFrame:
+    """Add pen_num/pen_den, cap_num/cap_den, day_count, grace, late fee and allocation ranks;
+    DomainError naming the loans when any cannot be priced (see `unpriceable`)."""
+    priced = _priced(loans, terms)
+    unfit = priced.filter(pl.col("reason").is_not_null())
+    if unfit.height:
+        reason = unfit.item(0, "reason")
+        same = unfit.filter(pl.col("reason") == reason).get_column("loan_id")
+        others = unfit.height - same.len()
+        more = f"; and {others} other loans the engine cannot price" if others else ""
+        raise DomainError(f"{reason} (loans {_first(same)}){more}")
+    return priced.drop("fault", "reason")
+
+
+def unpriceable(loans: pl.DataFrame, terms: Pricing) -> pl.DataFrame:
+    """The loans no run could price, with the column at `fault` and the `reason`: an unknown
+    product or bad rate, a cost cap unresolved for the contract date, or a penalty or cap
+    whose exact integer arithmetic would overflow Int64 (a rate of too many decimals, or too
+    large a principal). Needs the loans' key columns and principal; keeps all their columns."""
+    return _priced(loans, terms).filter(pl.col("reason").is_not_null())
+
+
+def _priced(loans: pl.DataFrame, terms: Pricing) -> pl.DataFrame:
+    """The loans with their terms columns, and a fault and reason where they cannot be priced."""
+    keys = loans.select(_KEYS).unique().iter_rows()
+    table = pl.DataFrame([_key_terms(key, terms) for key in keys], schema=_TERMS | _CHECK)
     joined = loans.join(table, on=_KEYS, how="left", nulls_equal=True, maintain_order="left")
-    _check_headroom(joined)
-    return joined
+    return joined.with_columns(_fault_and_reason()).drop(*_CHECK.names())
 
 
-def _loans_of(loans: pl.DataFrame, key: tuple[object, ...]) -> str:
-    """The first loans whose terms are `key` (product, contract date, rates), by id."""
-    same = pl.all_horizontal(
-        pl.col(name).eq_missing(pl.lit(value, loans.schema[name]))
-        for name, value in zip(_KEYS, key, strict=True)
-    )
-    found = loans.filter(same).get_column("loan_id")
-    shown = ", ".join(found.head(3).to_list())
-    return shown + (f" and {found.len() - 3} more" if found.len() > 3 else "")
+def _key_terms(key: tuple[Any, ...], terms: Pricing) -> dict[str, Any]:
+    """One key's terms and the largest principals its Int64 arithmetic holds; or its fault."""
+    code, contract, rate, penalty = key
+    row: dict[str, Any] = dict(zip(_KEYS, key, strict=True))
+    row["rate_column"] = "penalty_rate" if penalty else "annual_rate"
+    row["rate_text"] = penalty or rate
+    product = terms.products.get(code)
+    if product is None:
+        return row | {"key_fault": "product", "key_reason": f"unknown product {code!r}"}
+    try:
+        annual = parse_rate(rate)
+        pen = product.penalty_rate_for(annual, parse_rate(penalty) if penalty else None)
+    except DomainError as error:
+        return row | {"key_fault": row["rate_column"], "key_reason": str(error)}
+    policies = terms.cap_policies.get(product.jurisdiction, {})
+    try:
+        rule = cap_rule_for(product.cap, contract, policies, terms.lpr)
+    except DomainError as error:
+        return row | {"key_fault": "contract_date", "key_reason": f"product {code}: {error}"}
+    days, cap = product.day_count, rule.rate
+    if max(pen.numerator, 2 * pen.denominator * days) >= INT64_SAFE:
+        # A rate of many decimals (0.1800000000000000001) has a fraction no Int64 holds.
+        reason = f"rate {row['rate_text']} {_PRECISE}: use a rate with fewer decimals"
+        return row | {"key_fault": row["rate_column"], "key_reason": reason}
+    if cap is not None and max(cap.numerator, cap.denominator * days) >= INT64_SAFE:
+        reason = f"product {code}: its cost cap {format_rate(cap)}/yr {_PRECISE}"
+        return row | {"key_fault": "product", "key_reason": reason}
+    return row | {
+        "pen_num": pen.numerator, "pen_den": pen.denominator,
+        "cap_num": cap.numerator if cap is not None else None,
+        "cap_den": cap.denominator if cap is not None else None,
+        "cap_rule": rule.rule_id, "cap_source": rule.source, "day_count": days,
+        "grace_days": product.grace_days, "late_fee": product.late_fee,
+        **{f"rank_{c}": product.allocation.index(c) for c in COMPONENTS},
+        **_most_principal(pen, cap, days),
+    }  # fmt: skip
 
 
-def _check_headroom(loans: pl.DataFrame) -> None:
-    """Refuse terms whose exact integer arithmetic could overflow Int64 (named, not wrapped):
-    a day's penalty, floor((2·unpaid·num + den·days) / (2·den·days)), and the cap's allowance,
-    principal-days·num // (den·days). Reckoned in floats, which cannot wrap as the check would."""
-    if loans.height == 0:
-        return
-    principal, days = pl.col("principal").cast(pl.Float64), pl.col("day_count").cast(pl.Float64)
-    pen_num, pen_den = pl.col("pen_num").cast(pl.Float64), pl.col("pen_den").cast(pl.Float64)
-    cap_num = pl.col("cap_num").cast(pl.Float64).fill_null(0)
-    cap_den = pl.col("cap_den").cast(pl.Float64).fill_null(0)
-    sizes = {
-        "penalty": 2 * principal * pen_num + pen_den * days,
-        "penalty divisor": 2 * pen_den * days,
-        "cap": principal * 40_000 * cap_num,
-        "cap divisor": cap_den * days,
-    }
-    too_large = pl.any_horizontal(size >= INT64_SAFE for size in sizes.values())
-    if not loans.select(too_large.any()).item():
-        return
-    found = loans.filter(too_large).select(
-        "loan_id", *(size.alias(name) for name, size in sizes.items())
-    )
-    over = [name for name in sizes if (found.get_column(name) >= INT64_SAFE).any()]
-    shown = ", ".join(found.get_column("loan_id").head(3).to_list())
-    more = f" and {found.height - 3} more" if found.height > 3 else ""
-    raise DomainError(
-        f"loans {shown}{more}: the principal and rates are too large for the columnar "
-        f"engine's exact Int64 arithmetic ({', '.join(over)}; use rates with fewer decimals)"
-    )
+def _most_principal(pen: Fraction, cap: Fraction | None, days: int) -> dict[str, Any]:
+    """The largest principals (minor units) whose exact arithmetic stays below INT64_SAFE: a
+    day's penalty, floor((2·unpaid·num + den·days) / (2·den·days)), and the cap's allowance,
+    principal-days·num // (den·days). Worked out in Python's integers, which cannot wrap."""
+    most: dict[str, Any] = {"plain": pen.denominator < _PLAIN_DENOMINATOR}
+    if pen.numerator:
+        most["pen_most"] = (INT64_SAFE - 1 - pen.denominator * days) // (2 * pen.numerator)
+        most["pen_text"] = format_rate(pen)
+    if cap is not None and cap.numerator:
+        most["cap_most"] = (INT64_SAFE - 1) // (_CAP_DAYS * cap.numerator)
+        most["cap_text"] = format_rate(cap)
+    return most
+
+
+def _fault_and_reason() -> list[pl.Expr]:
+    """Each loan's fault column and reason: its key's, else its principal past a limit."""
+    principal = pl.col("principal")
+    over_cap = principal > pl.col("cap_most")
+    over_pen = principal > pl.col("pen_most")
+    lent = _shown(principal)
+    fault = (
+        pl.when(pl.col("key_fault").is_not_null()).then(pl.col("key_fault"))
+        .when(over_cap | (over_pen & pl.col("plain"))).then(pl.lit("principal"))
+        .when(over_pen).then(pl.col("rate_column"))
+    )  # fmt: skip
+    too_large = "principal {} is too large for the columnar engine's exact Int64 arithmetic"
+    reason = (
+        pl.when(pl.col("key_reason").is_not_null()).then(pl.col("key_reason"))
+        .when(over_cap).then(pl.format(
+            f"{too_large} (under its cost cap of {{}}/yr a principal may be at most {{}})",
+            lent, pl.col("cap_text"), _shown(pl.col("cap_most"))))
+        .when(over_pen & pl.col("plain")).then(pl.format(
+            f"{too_large} (at a penalty rate of {{}}/yr a principal may be at most {{}})",
+            lent, pl.col("pen_text"), _shown(pl.col("pen_most"))))
+        .when(over_pen).then(pl.format(
+            f"rate {{}} {_PRECISE} on principal {{}} (at this rate a principal may be at most "
+            "{}; use a rate with fewer decimals)",
+            pl.col("rate_text"), lent, _shown(pl.col("pen_most"))))
+    )  # fmt: skip
+    return [fault.alias("fault"), reason.alias("reason")]
+
+
+def _shown(minor: pl.Expr) -> pl.Expr:
+    """Minor units as decimal text (12345 → 123.45)."""
+    return pl.format("{}.{}", minor // 100, (minor % 100).cast(pl.String).str.pad_start(2, "0"))
+
+
+def _first(loan_ids: pl.Series) -> str:
+    """The first three loan ids, and how many more."""
+    shown = ", ".join(loan_ids.head(3).to_list())
+    return shown + (f" and {loan_ids.len() - 3} more" if loan_ids.len() > 3 else "")

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.caps import CapPolicy, CapRule, cap_rule_for
@@ -15,6 +16,25 @@ from arrears.domain.statement import LoanState
 
 # calendar_for(jurisdiction, first_year, last_year) -> the business calendar for those years
 CalendarSource = Callable[[str, int, int], BusinessCalendar]
+
+
+class Pricing(Protocol):
+    """What prices a loan's charges: products, cap policies, the LPR (Terms and the settings)."""
+
+    @property
+    def products(self) -> dict[str, Product]:
+        """Products by code."""
+        ...
+
+    @property
+    def cap_policies(self) -> dict[str, dict[str, CapPolicy]]:
+        """Each jurisdiction's cap kinds."""
+        ...
+
+    @property
+    def lpr(self) -> LprTable:
+        """The one-year LPR fixings."""
+        ...
 
 
 @dataclass(frozen=True)

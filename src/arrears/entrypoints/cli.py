@@ -145,7 +145,7 @@ def import_command(
                 settings = application.settings
                 report = import_feed(
                     application.ledger, application.feed_reader, kind, file,
-                    set(settings.products), advance, settings.unpriced,
+                    set(settings.products), advance, settings,
                 )  # fmt: skip
         except FeedRejected as rejected:
             fail(str(rejected))

@@ -44,7 +44,7 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
     for kind in ("borrowers", "contacts", "loans", "installments"):
         path = book.write(kind, directory / f"{kind}.csv")
         report = import_feed(
-            app.ledger, app.feed_reader, kind, path, products, unpriced=app.settings.unpriced
+            app.ledger, app.feed_reader, kind, path, products, pricing=app.settings
         )
         console.print(f"  imported {report.inserted:>6} {kind} from {path.name}")
     history = Table(title="end-of-day runs: weekly, then daily from " + DAILY_FROM.isoformat())

@@ -4,8 +4,9 @@ from collections.abc import Set
 from dataclasses import dataclass
 from pathlib import Path
 
+from arrears.domain.terms import Pricing
 from arrears.services.feed import FeedError, FeedKind, FeedRejected
-from arrears.services.ports import FeedReader, LedgerStore, Progress, StoreConflict, Unpriced
+from arrears.services.ports import FeedReader, LedgerStore, Progress, StoreConflict
 
 
 @dataclass(frozen=True)
@@ -25,16 +26,17 @@ def import_feed(
     path: Path,
     known_products: Set[str],
     progress: Progress | None = None,
-    unpriced: Unpriced | None = None,
+    pricing: Pricing | None = None,
 ) -> ImportReport:
     """Check the whole file against itself and the store, then write it in one transaction.
 
     Raises FeedRejected (naming every bad row and column) when anything is wrong; then nothing of
     the file is written. `progress(done, total)` counts each row once read and once written;
-    `unpriced` says why a loan cannot be priced (its cap unresolved), refusing its row.
+    a loan no run could price under `pricing` (its cap unresolved, its arithmetic past Int64)
+    is refused by row.
     """
     report = _Progress(progress)
-    feed = reader.read(kind, path, known_products, report.reading, unpriced)
+    feed = reader.read(kind, path, known_products, report.reading, pricing)
     checked = feed.check_stored(store.stored_keys(feed.key_query()))
     errors = feed.errors + checked.errors
     if errors:

@@ -9,6 +9,7 @@ from typing import Protocol
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
 from arrears.domain.loan import Loan, Payment
+from arrears.domain.terms import Pricing
 from arrears.services.feed import FeedError, FeedKind
 
 # progress(done, total): called as work advances; `total` may be revised while reading.
@@ -113,11 +114,6 @@ class ParsedFeed(Protocol):
         ...
 
 
-# Why a loan of a product signed on a day cannot be priced (its cost cap resolved: e.g. no
-# LPR known for that day), or None when it can.
-Unpriced = Callable[[str, date], str | None]
-
-
 class FeedReader(Protocol):
     """Reads and checks a feed file; refuses a file it cannot read (FeedRejected)."""
 
@@ -127,10 +123,10 @@ class FeedReader(Protocol):
         path: Path,
         known_products: Set[str],
         progress: Progress | None = None,
-        unpriced: Unpriced | None = None,
+        pricing: Pricing | None = None,
     ) -> ParsedFeed:
         """Read the whole file in batches, reporting rows read against the expected total; a
-        loan `unpriced` names a reason for is refused by row."""
+        loan that no run could price under `pricing` is refused by row."""
         ...
 
 

@@ -10,8 +10,10 @@ from arrears.adapters.feeds.error_log import ErrorLog
 from arrears.adapters.feeds.parsed import ROW, FrameFeed
 from arrears.adapters.feeds.sources import RawBatch, open_source
 from arrears.adapters.feeds.specs import FeedSpec, feed_spec
+from arrears.batch.terms_frame import unpriceable
+from arrears.domain.terms import Pricing
 from arrears.services.feed import FeedError, FeedKind, FeedRejected
-from arrears.services.ports import Progress, Unpriced
+from arrears.services.ports import Progress
 
 
 class FileFeedReader:
@@ -23,10 +25,10 @@ class FileFeedReader:
         path: Path,
         known_products: Set[str],
         progress: Progress | None = None,
-        unpriced: Unpriced | None = None,
+        pricing: Pricing | None = None,
     ) -> FrameFeed:
         """Read and check the whole file; FeedRejected when the file as a whole is unusable;
-        a loan `unpriced` gives a reason for is refused by row."""
+        a loan no run could price under `pricing` is refused by row."""
         spec = feed_spec(kind, known_products)
         source = open_source(spec, path)
         log = ErrorLog()
@@ -45,8 +47,8 @@ class FileFeedReader:
             log.add(refused)
         frame = pl.concat(parts, rechunk=True)
         flag_duplicates(spec, frame, log)
-        if kind == "loans" and unpriced is not None:
-            flag_unpriced(frame, log, unpriced)
+        if kind == "loans" and pricing is not None:
+            flag_unpriceable(frame, log, pricing)
         return FrameFeed(spec, frame, log)
 
 
@@ -96,23 +98,11 @@ def flag_duplicates(spec: FeedSpec, frame: pl.DataFrame, log: ErrorLog) -> None:
     log.add_cells(repeats[ROW], key[-1], messages.to_series())
 
 
-def flag_unpriced(frame: pl.DataFrame, log: ErrorLog, unpriced: Unpriced) -> None:
-    """Log every loan whose cost cap cannot be resolved for its contract date (a run would
-    refuse the whole book for it), asked once per product and day."""
-    keys = frame.select("product", "contract_date").drop_nulls().unique()
-    reasons = {
-        (product, day): reason
-        for product, day in keys.iter_rows()
-        if (reason := unpriced(product, day)) is not None
-    }
-    if not reasons:
-        return
-    found = pl.DataFrame(
-        [(product, day, reason) for (product, day), reason in reasons.items()],
-        schema={"product": pl.String, "contract_date": pl.Date, "reason": pl.String},
-        orient="row",
-    )
-    rows = frame.select(ROW, "product", "contract_date").join(
-        found, on=["product", "contract_date"], how="inner"
-    )
-    log.add_cells(rows[ROW], "contract_date", rows["reason"])
+def flag_unpriceable(frame: pl.DataFrame, log: ErrorLog, pricing: Pricing) -> None:
+    """Log every loan no run could price (its cost cap unresolved for its contract date, its
+    rate or principal past the engine's Int64 arithmetic): a run would refuse the whole book
+    for it. The run's own check, on the rows whose cells are all good."""
+    keyed = frame.drop_nulls(["product", "contract_date", "annual_rate", "principal"])
+    found = unpriceable(keyed, pricing)
+    for (column,), rows in found.group_by("fault"):
+        log.add_cells(rows[ROW], str(column), rows["reason"])
