@@ -83,6 +83,11 @@ CASES = {
     "empty required cell": _row(
         "borrowers", "B10,,13800000001\n", (3, "name", "required value is empty")
     ),
+    "NUL byte in a name": _row(
+        "borrowers",
+        "B10,x\x00y,13800000001\n",
+        (3, "name", "holds a NUL byte (U+0000) at character 2: text may hold none"),
+    ),
     "bad phone": _row("contacts", "C10,B1,a,12345,friend\n", (3, "phone", PHONE)),
     "bad time zone": _file(
         "borrowers",

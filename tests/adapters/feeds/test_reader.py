@@ -117,7 +117,7 @@ def test_columns_must_be_exactly_the_feeds(
         ("payments.xlsx", b"x", "unsupported file type '.xlsx': use .csv or .parquet"),
         ("payments.csv", b"", "the file is empty (no header row)"),
         ("payments.parquet", b"not parquet", "cannot read the file"),
-        ("payments.csv", PAYMENTS_HEADER.encode() + b"\nP1,L\xff,1.00,2026-02-01\n", "cannot read"),
+        ("payments.csv", "payment_id".encode("utf-16"), "the file is UTF-16: save it as"),
     ],
 )
 def test_unreadable_files_are_refused_as_a_whole(
@@ -128,6 +128,67 @@ def test_unreadable_files_are_refused_as_a_whole(
     [error] = refused(path)
     assert (error.row, error.column) == (None, None)
     assert error.message.startswith(message)
+
+
+GBK = "not UTF-8 (the file must be UTF-8; was it saved as GBK?)"
+BORROWERS_HEADER = "borrower_id,name,phone"
+
+
+def test_a_cell_that_is_not_utf8_is_named_by_row_and_column(tmp_path: Path) -> None:
+    # Small enough to be read with the header: its bad bytes once failed the whole file there
+    # ("'utf-8' codec can't decode byte 0xd5 in position 26"), naming neither row nor column.
+    path = tmp_path / "borrowers.csv"
+    path.write_bytes(
+        f"{BORROWERS_HEADER}\nB1,张三,13800000000\n".encode()
+        + "B2,张三,13800000001\n".encode("gbk")
+        + b"B3,Caf\xe9,13800000002\nB4,ok,x\n"
+    )
+    assert read(path, "borrowers").errors == [
+        FeedError(3, "name", GBK),
+        FeedError(4, "name", "not UTF-8 (the file must be UTF-8)"),
+        FeedError(5, "phone", "'x' is not a valid phone number (write +country code, e.g. "
+                  "+8613812345678)"),
+    ]  # fmt: skip
+
+
+def test_cells_not_utf8_are_named_across_blocks_and_past_a_row_of_the_wrong_width(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Arrow named only "In CSV column #1: Row #1502". Neither a blank line nor a row of the
+    # wrong width before it may shift the row numbers.
+    monkeypatch.setattr(sources, "CSV_BLOCK_BYTES", 512)
+    for width_at in (None, 700):
+        lines = [f"B{i},N{i},+86138{i:08d}".encode() for i in range(2, 2002)]
+        lines[1502 - 2] = "B1502,王五,+8613800001502".encode("gbk")
+        lines[900 - 2] = b""
+        if width_at:
+            lines[width_at - 2] = b"B700,x"
+        path = tmp_path / "borrowers.csv"
+        path.write_bytes(b"\n".join([BORROWERS_HEADER.encode(), *lines]) + b"\n")
+        feed = read(path, "borrowers")
+        width = [FeedError(width_at, None, "has 2 fields, the header has 3")] if width_at else []
+        assert feed.errors == [*width, FeedError(1502, "name", GBK)]
+        assert feed.rows_read == 1999 - len(width)
+
+
+def test_a_header_not_utf8_is_named_as_row_1(tmp_path: Path) -> None:
+    path = tmp_path / "borrowers.csv"
+    path.write_bytes("borrower_id,姓名,phone\n".encode("gbk"))
+    assert refused(path, "borrowers") == [FeedError(1, None, f"the header {GBK}")]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_a_cell_holding_a_control_character_is_named(tmp_path: Path, suffix: str) -> None:
+    # PostgreSQL's text cannot hold NUL: stored on SQLite, it failed the write on PostgreSQL.
+    rows = [["B1", "x\x00y", "13800000000"], ["B2", "a\x1b[31m", "13800000001"],
+            ["B3", "Lee\tAnn", "13800000002"]]  # fmt: skip
+    writer = write_csv if suffix == "csv" else write_parquet
+    path = writer(tmp_path / f"borrowers.{suffix}", BORROWERS_HEADER.split(","), rows)
+    assert read(path, "borrowers").errors == [
+        FeedError(2, "name", "holds a NUL byte (U+0000) at character 2: text may hold none"),
+        FeedError(3, "name", "holds a control character (U+001B) at character 2: text may "
+                  "hold none"),
+    ]  # fmt: skip
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:

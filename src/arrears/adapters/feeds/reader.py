@@ -72,6 +72,9 @@ def parse_batch(spec: FeedSpec, batch: RawBatch, log: ErrorLog) -> pl.DataFrame:
             errors = _where(empty, pl.lit("required value is empty"), errors)
         elif column.default is not None:
             parsed = _where(empty, pl.lit(column.default, dtype=parsed.dtype), parsed)
+        refused = batch.refused.get(column.name)
+        if refused is not None:  # not text at all: that is the cell's one error
+            errors = pl.select(pl.coalesce(refused, errors)).to_series()
         log.add_cells(batch.rows, column.name, errors)
         values.append(parsed.alias(column.name))
     return pl.DataFrame(values)

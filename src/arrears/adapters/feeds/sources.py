@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from arrears.adapters.feeds.parquet_types import parquet_type_errors, text_column
 from arrears.adapters.feeds.specs import FeedSpec
+from arrears.adapters.feeds.text_cells import text_cells, text_problem
 from arrears.services.feed import FeedError, FeedRejected
 
 FIRST_DATA_ROW = 2
@@ -27,10 +28,12 @@ PARQUET_BATCH_ROWS = 100_000
 
 @dataclass(frozen=True)
 class RawBatch:
-    """Text cells of some rows (empty cells null) and each row's number in the file."""
+    """Text cells of some rows (empty or refused cells null), each row's number in the file,
+    and by column the reason each refused cell was refused (not UTF-8, a control character)."""
 
     cells: pl.DataFrame
     rows: pl.Series
+    refused: dict[str, pl.Series] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,15 +89,29 @@ def check_header(spec: FeedSpec, path: Path, names: list[str]) -> None:
 
 def _open_csv(spec: FeedSpec, path: Path) -> FeedSource:
     """A CSV feed: UTF-8 (a BOM is fine), header row, values as text, read in blocks."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        header = next(csv.reader(handle), None)
-    if header is None:
-        _reject(spec, path, "the file is empty (no header row)")
-    names = [name.strip() for name in header]
+    names = [name.strip() for name in _csv_header(spec, path)]
     check_header(spec, path, names)
     source = FeedSource(path, names, _count_lines(path) - 1, iter(()))
     source.batches = _csv_batches(path, names, source.errors)
     return source
+
+
+def _csv_header(spec: FeedSpec, path: Path) -> list[str]:
+    """The header row's names; the file refused if it is not UTF-8 there."""
+    with path.open("rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            _reject(spec, path, "the file is UTF-16: save it as UTF-8 (CSV UTF-8)")
+    # Undecodable bytes kept as they are: the header is read in a block that holds data rows
+    # too, whose bad bytes are named later by row and column, not blamed on the header.
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if header is None:
+        _reject(spec, path, "the file is empty (no header row)")
+    for name in header:
+        problem = text_problem(name.encode("utf-8", "surrogateescape"))
+        if problem is not None:
+            raise FeedRejected(spec.kind, path, [FeedError(1, None, f"the header {problem}")])
+    return header
 
 
 def _csv_batches(path: Path, names: list[str], errors: list[FeedError]) -> Iterator[RawBatch]:
@@ -123,7 +140,8 @@ def _csv_batches(path: Path, names: list[str], errors: list[FeedError]) -> Itera
             newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=refuse
         ),
         convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()),
+            # Bytes, checked as text after: a cell that is not UTF-8 is named by row and column.
+            column_types=dict.fromkeys(names, pa.binary()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
@@ -132,27 +150,39 @@ def _csv_batches(path: Path, names: list[str], errors: list[FeedError]) -> Itera
     for batch in reader:
         rows = _number_rows(emitted, batch.num_rows, refused)
         emitted += batch.num_rows
-        cells = _empty_to_null(_frame(batch))
-        blank = cells.select(pl.all_horizontal(pl.all().is_null())).to_series()
-        yield RawBatch(cells.filter(~blank), rows.filter(~blank))
+        yield _without_blanks(_checked(pa.table(batch), rows))
 
 
 def _number_rows(emitted: int, count: int, refused: list[int]) -> pl.Series:
     """File row numbers of the next `count` records, skipping the rows the reader refused."""
     start = emitted + FIRST_DATA_ROW
     if not refused:
-        return pl.int_range(start, start + count, eager=True).alias("_row")
+        return _row_numbers(start, count)
     # The records fill the row numbers the refused rows left free, in order.
     candidates = pl.int_range(FIRST_DATA_ROW, start + count + len(refused), eager=True)
     free = candidates.filter(~candidates.is_in(pl.Series(refused, dtype=pl.Int64).implode()))
     return free.slice(emitted, count).alias("_row")
 
 
-def _frame(data: pa.RecordBatch | pa.Table) -> pl.DataFrame:
-    """Arrow data as a Polars frame (zero-copy where Arrow allows)."""
-    frame = pl.from_arrow(data)
-    assert isinstance(frame, pl.DataFrame)  # a batch or table always converts to a frame
-    return frame
+def _checked(table: pa.Table, rows: pl.Series) -> RawBatch:
+    """Raw cells as checked text (see text_cells), stripped, empty cells null."""
+    text, refused = text_cells(table)
+    return RawBatch(_empty_to_null(text), rows, refused)
+
+
+def _without_blanks(batch: RawBatch) -> RawBatch:
+    """The batch without its blank lines (every cell empty, none refused)."""
+    blank = batch.cells.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    for reasons in batch.refused.values():
+        blank &= reasons.is_null()
+    keep = ~blank
+    refused = {name: reasons.filter(keep) for name, reasons in batch.refused.items()}
+    return RawBatch(batch.cells.filter(keep), batch.rows.filter(keep), refused)
+
+
+def _row_numbers(start: int, count: int) -> pl.Series:
+    """Consecutive file row numbers from `start`."""
+    return pl.int_range(start, start + count, eager=True).alias("_row")
 
 
 def _empty_to_null(cells: pl.DataFrame) -> pl.DataFrame:
@@ -193,7 +223,5 @@ def _parquet_batches(parquet: pq.ParquetFile) -> Iterator[RawBatch]:
     start = FIRST_DATA_ROW
     for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
         columns = {name: text_column(batch.column(name)) for name in batch.schema.names}
-        cells = _empty_to_null(_frame(pa.table(columns)))
-        rows = pl.int_range(start, start + batch.num_rows, eager=True).alias("_row")
+        yield _checked(pa.table(columns), _row_numbers(start, batch.num_rows))
         start += batch.num_rows
-        yield RawBatch(cells, rows)
