@@ -1,5 +1,6 @@
 """The feed reader: reads a CSV or Parquet feed in batches and checks every cell and key in it."""
 
+import csv
 from collections.abc import Set
 from pathlib import Path
 
@@ -40,7 +41,7 @@ class FileFeedReader:
                 done += batch.rows.len()
                 if progress is not None:
                     progress(done, max(done, source.expected_rows))
-        except (pa.ArrowInvalid, OSError) as error:
+        except (pa.ArrowInvalid, OSError, csv.Error) as error:
             message = f"cannot read the file: {error}"
             raise FeedRejected(kind, path, [FeedError(None, None, message)]) from error
         for refused in source.errors:

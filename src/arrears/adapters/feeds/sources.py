@@ -8,6 +8,7 @@ its rows are numbered the same way (data row index + 2) so that both formats rea
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import NoReturn
 
@@ -24,6 +25,7 @@ from arrears.services.feed import FeedError, FeedRejected
 FIRST_DATA_ROW = 2
 CSV_BLOCK_BYTES = 4 << 20  # ~100,000 rows a batch: progress moves, memory stays flat
 PARQUET_BATCH_ROWS = 100_000
+PYTHON_BATCH_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -115,53 +117,84 @@ def _csv_header(spec: FeedSpec, path: Path) -> list[str]:
 
 
 def _csv_batches(path: Path, names: list[str], errors: list[FeedError]) -> Iterator[RawBatch]:
-    """Yield the data rows, dropping blank lines and recording rows with a wrong field count."""
-    refused: list[int] = []
+    """Yield the data rows, dropping blank lines; rows with a wrong field count go to `errors`.
 
-    def refuse(row: pacsv.InvalidRow) -> str:
-        """Record a row whose field count differs from the header's, and skip it."""
-        # Row numbers come with the row only when parsing single-threaded (use_threads=False).
-        refused.append(row.number)
-        errors.append(
-            FeedError(
-                row.number,
-                None,
-                f"has {row.actual_columns} fields, the header has {row.expected_columns}",
-            )
-        )
-        return "skip"
+    Arrow reads the file in blocks, fast; at a row it cannot parse (a wrong field count: it
+    stops at the first) Python's csv module reads on from the last block given, naming every
+    such row. Arrow is given no Python callback for those rows: Arrow's threads would release
+    it, taking the GIL, and one doing so while the interpreter exits aborts the process.
+    """
+    arrow = _arrow_csv(path, names)
+    emitted = 0
+    while True:
+        try:
+            batch = next(arrow)
+        except StopIteration:
+            return
+        except pa.ArrowInvalid:
+            break
+        rows = _row_numbers(emitted + FIRST_DATA_ROW, batch.num_rows)
+        yield _without_blanks(_checked(pa.table(batch), rows))
+        emitted += batch.num_rows
+    yield from _python_csv(path, names, emitted, errors)
 
+
+def _arrow_csv(path: Path, names: list[str]) -> Iterator[pa.RecordBatch]:
+    """The data records as raw bytes (checked as text after), a block at a time."""
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(
             use_threads=False, block_size=CSV_BLOCK_BYTES, skip_rows=1, column_names=names
         ),
-        parse_options=pacsv.ParseOptions(
-            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=refuse
-        ),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
-            # Bytes, checked as text after: a cell that is not UTF-8 is named by row and column.
             column_types=dict.fromkeys(names, pa.binary()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
         ),
     )
-    emitted = 0
-    for batch in reader:
-        rows = _number_rows(emitted, batch.num_rows, refused)
-        emitted += batch.num_rows
-        yield _without_blanks(_checked(pa.table(batch), rows))
+    yield from reader
 
 
-def _number_rows(emitted: int, count: int, refused: list[int]) -> pl.Series:
-    """File row numbers of the next `count` records, skipping the rows the reader refused."""
-    start = emitted + FIRST_DATA_ROW
-    if not refused:
-        return _row_numbers(start, count)
-    # The records fill the row numbers the refused rows left free, in order.
-    candidates = pl.int_range(FIRST_DATA_ROW, start + count + len(refused), eager=True)
-    free = candidates.filter(~candidates.is_in(pl.Series(refused, dtype=pl.Int64).implode()))
-    return free.slice(emitted, count).alias("_row")
+def _python_csv(
+    path: Path, names: list[str], skip: int, errors: list[FeedError]
+) -> Iterator[RawBatch]:
+    """The records after the first `skip` data records, by Python's csv module, which reads
+    past a row with a wrong field count (recorded in `errors`, then skipped)."""
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as handle:
+        records = enumerate(csv.reader(handle), start=1)  # the header is record 1
+        for _ in islice(records, skip + 1):
+            pass
+        numbers: list[int] = []
+        kept: list[list[str]] = []
+        number = skip + 1
+        try:
+            for number, record in records:
+                if len(record) == len(names):
+                    numbers.append(number)
+                    kept.append(record)
+                elif record:  # a blank line is no record at all
+                    message = f"has {len(record)} fields, the header has {len(names)}"
+                    errors.append(FeedError(number, None, message))
+                if len(kept) == PYTHON_BATCH_ROWS:
+                    yield _python_batch(names, numbers, kept)
+                    numbers, kept = [], []
+        except csv.Error as error:
+            raise csv.Error(f"row {number + 1}: {error}") from error
+        if kept:
+            yield _python_batch(names, numbers, kept)
+
+
+def _python_batch(names: list[str], numbers: list[int], records: list[list[str]]) -> RawBatch:
+    """Records read by Python as a batch of raw cells (their bytes, as Arrow gives them)."""
+    columns = {
+        name: pa.array(
+            [record[i].encode("utf-8", "surrogateescape") for record in records], pa.binary()
+        )
+        for i, name in enumerate(names)
+    }
+    rows = pl.Series("_row", numbers, dtype=pl.Int64)
+    return _without_blanks(_checked(pa.table(columns), rows))
 
 
 def _checked(table: pa.Table, rows: pl.Series) -> RawBatch:
