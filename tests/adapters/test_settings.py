@@ -143,6 +143,12 @@ jurisdiction = "us"
             '[[calendar_cn.year]]\nyear = 2030\nholidays = ["2031-01-01"]',
             r"calendar_cn.year\[0\].holidays\[0\] 2031-01-01 is not in 2030",
         ),
+        (
+            '[feeds]\nphone_region = "USA"',
+            r"feeds.phone_region: 'USA' is not a region phone numbers are read in \(ISO 3166",
+        ),
+        ('[feeds]\nregion = "US"', r"unknown key\(s\) \['region'\] in feeds"),
+        ('feeds = "US"', r"\[feeds\] must be a table"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:
@@ -214,3 +220,8 @@ def test_config_path_prefers_the_flag_then_the_environment_then_the_working_dire
     assert config_path(str(local), tmp_path) == local
     with pytest.raises(SettingsError, match="does not exist"):
         config_path(str(tmp_path / "missing.toml"), tmp_path)
+
+
+def test_the_feeds_phone_region_is_read_and_defaults_to_china(tmp_path: Path) -> None:
+    assert load_settings(None).phone_region == "CN"
+    assert load_settings(write(tmp_path, '[feeds]\nphone_region = "us"')).phone_region == "US"

@@ -148,6 +148,39 @@ def test_an_alaskan_numbers_days_are_counted_in_alaska(db: str, tmp_path: Path) 
     assert "(2026-05-01..2026-05-07)" in broken[0]["detail"]
 
 
+@pytest.mark.parametrize("how", ["option", "settings"])
+def test_a_us_number_without_country_code_is_read_in_the_region_given(
+    db: str, tmp_path: Path, how: str
+) -> None:
+    # 2125550127 is a valid Chinese number too: read as China's (the feeds' default), a
+    # New Yorker's quiet hours were checked in Shanghai time. Given the region US (on the
+    # command line, or in the settings' [feeds]), it is +1 212 555 0127, in New York.
+    borrowers = tmp_path / "borrowers7.csv"
+    borrowers.write_text("borrower_id,name,phone\nB7,Gus,2125550127\n", encoding="utf-8")
+    loans = tmp_path / "loans7.csv"
+    header = FEEDS["loans"].split("\n")[0]
+    loans.write_text(f"{header}\nL7,B7,us-installment,USD,1000.00,0.2,2026-01-01\n", "utf-8")
+    settings = tmp_path / "arrears.toml"
+    settings.write_text('[feeds]\nphone_region = "US"\n', encoding="utf-8")
+    given = ["--phone-region", "US"] if how == "option" else ["--config", str(settings)]
+    code, out, err = cli("import", "borrowers", str(borrowers), *given, "--json", db=db)
+    assert code == 0, err
+    assert cli("import", "loans", str(loans), db=db)[0] == 0
+    code, out, _ = cli("contact", "check", "--borrower", "B7", "--channel", "call",
+                       "--at", "2026-04-20T23:30:00-04:00", "--json", db=db)  # fmt: skip
+    broken = [r for r in json.loads(out)["reasons"] if not r["passed"]]
+    assert [r["rule"] for r in broken] == ["us.inconvenient_time"]
+    assert "23:30 in America/New_York" in broken[0]["detail"]
+
+
+def test_an_unknown_phone_region_exits_2(db: str, tmp_path: Path) -> None:
+    path = tmp_path / "borrowers7.csv"
+    path.write_text("borrower_id,name,phone\nB7,Gus,2125550127\n", encoding="utf-8")
+    code, _, err = cli("import", "borrowers", str(path), "--phone-region", "USA", db=db)
+    assert code == 2
+    assert "--phone-region: 'USA' is not a region phone numbers are read in" in err
+
+
 def test_check_without_json_prints_the_verdict_and_reasons(db: str) -> None:
     code, out, _ = cli(
         "contact", "check", "--borrower", "B2", "--channel", "sms",

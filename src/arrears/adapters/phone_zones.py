@@ -13,6 +13,17 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 DEFAULT_REGION = "CN"
 
 
+def phone_region(code: object) -> str:
+    """A region code phone numbers can be read under (ISO 3166 alpha-2, as phonenumbers knows
+    them: "CN", "US", "GB"), upper-cased; ValueError naming it otherwise."""
+    region = str(code).strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(
+            f"{code!r} is not a region phone numbers are read in (ISO 3166, e.g. CN, US, GB)"
+        )
+    return region
+
+
 def e164(raw: str, region: str = DEFAULT_REGION) -> str:
     """A valid phone number in E.164 (+8613812345678), or ValueError saying how to write it;
     a number written without +country code is read as a number of `region` (ISO 3166)."""
@@ -21,8 +32,9 @@ def e164(raw: str, region: str = DEFAULT_REGION) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
+        read = "" if region == DEFAULT_REGION else f"; without it, it is read as {region}'s"
         raise ValueError(
-            f"{raw!r} is not a valid phone number (write +country code, e.g. +8613812345678)"
+            f"{raw!r} is not a valid phone number (write +country code, e.g. +8613812345678{read})"
         )
     if number.extension:
         # E.164 has no extension: kept, it would be lost without a word.

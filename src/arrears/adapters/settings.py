@@ -1,4 +1,5 @@
-"""The settings file (TOML): products, extra LPR fixings, calendar overrides; shipped defaults."""
+"""The settings file (TOML): products, extra LPR fixings, calendar overrides, how the feeds
+read phone numbers; shipped defaults."""
 
 import math
 import os
@@ -10,6 +11,7 @@ from typing import Any
 
 from arrears.adapters.calendar_source import CalendarYear, calendar_years
 from arrears.adapters.packs import JURISDICTIONS, cap_policies, lpr_table, read_pack
+from arrears.adapters.phone_zones import DEFAULT_REGION, phone_region
 from arrears.domain.caps import CapPolicy
 from arrears.domain.errors import DomainError
 from arrears.domain.lpr import LprTable
@@ -23,12 +25,13 @@ _PRODUCT_KEYS = {
     "jurisdiction", "cap", "grace_days", "penalty_multiplier", "late_fee", "day_count",
     "holiday_rule", "allocation", "strategy",
 }  # fmt: skip
-_TOP_KEYS = {"products", "lpr", "calendar_cn"}
+_TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds"}
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
 # for `holidays`) would drop what it holds without a word (a year's holidays, a fixing).
 _SECTION_KEYS = {
     "lpr": {"known_through", "fixing"}, "lpr.fixing": {"published_on", "one_year", "source"},
     "calendar_cn": {"year"}, "calendar_cn.year": {"year", "holidays", "workdays"},
+    "feeds": {"phone_region"},
 }  # fmt: skip
 _REQUIRED = {"lpr.fixing": ("published_on", "one_year"), "calendar_cn.year": ("year",)}
 # The one-year LPR has been between 3 % and 5 % since its 2019 reform (lpr_cn.toml); above
@@ -49,6 +52,8 @@ class Settings:
     lpr: LprTable
     calendar_overrides: tuple[CalendarYear, ...]
     path: Path | None
+    # A phone number a feed writes without +country code is read as this region's (ISO 3166).
+    phone_region: str = DEFAULT_REGION
 
     def product(self, code: str) -> Product:
         """The product called `code`, or a clear error listing the known ones."""
@@ -94,7 +99,12 @@ def load_settings(path: Path | None) -> Settings:
         overrides = calendar_years(data.get("calendar_cn", {}).get("year", []))
     except (KeyError, ValueError) as error:
         raise SettingsError(f"{where}: {error}") from None
-    return Settings(products, policies, lpr, overrides, path)
+    region = data.get("feeds", {}).get("phone_region", DEFAULT_REGION)
+    try:
+        region = phone_region(region)
+    except ValueError as error:
+        raise SettingsError(f"{where}: feeds.phone_region: {error}") from None
+    return Settings(products, policies, lpr, overrides, path, region)
 
 
 def _check_cap(product: Product, policies: dict[str, CapPolicy], where: str) -> None:
@@ -117,6 +127,9 @@ def _check_sections(data: dict[str, Any], where: str) -> None:
     LPR that cannot be one, naming the file and the key."""
     if not isinstance(data.get("products", {}), dict):
         raise SettingsError(f"{where}: [products] must hold [products.NAME] tables")
+    if not isinstance(data.get("feeds", {}), dict):
+        raise SettingsError(f"{where}: [feeds] must be a table")
+    _keys(data.get("feeds", {}), "feeds", where)
     for section, entries in (("lpr", "fixing"), ("calendar_cn", "year")):
         table = data.get(section, {})
         if not isinstance(table, dict):

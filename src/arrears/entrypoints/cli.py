@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
+from arrears.adapters.phone_zones import phone_region as parse_phone_region
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.errors import DomainError
@@ -135,10 +136,23 @@ def import_command(
     db: Db = None,
     config: Config = None,
     as_json: Json = False,
+    phone_region: Annotated[
+        str | None,
+        typer.Option(
+            help="read phone numbers written without +country code as numbers of this region "
+            "(ISO 3166: CN, US, GB; default: the settings' [feeds] phone_region, else CN)"
+        ),
+    ] = None,
 ) -> None:
     """Load a feed file, all or nothing."""
     if kind not in FEED_KINDS:
         fail(f"unknown feed kind {kind!r}; expected one of {', '.join(FEED_KINDS)}", 2)
+    region = None
+    if phone_region is not None:
+        try:
+            region = parse_phone_region(phone_region)
+        except ValueError as error:
+            fail(f"--phone-region: {error}", 2)
     with open_app(db, config) as application:
         try:
             with _progress_bar(f"import {kind}", quiet=as_json) as advance:
@@ -146,6 +160,7 @@ def import_command(
                 report = import_feed(
                     application.ledger, application.feed_reader, kind, file,
                     set(settings.products), advance, settings,
+                    region or settings.phone_region,
                 )  # fmt: skip
         except FeedRejected as rejected:
             fail(str(rejected))

@@ -27,16 +27,18 @@ def import_feed(
     known_products: Set[str],
     progress: Progress | None = None,
     pricing: Pricing | None = None,
+    phone_region: str = "CN",
 ) -> ImportReport:
     """Check the whole file against itself and the store, then write it in one transaction.
 
     Raises FeedRejected (naming every bad row and column) when anything is wrong; then nothing of
     the file is written. `progress(done, total)` counts each row once read and once written;
     a loan no run could price under `pricing` (its cap unresolved, its arithmetic past Int64)
-    is refused by row.
+    is refused by row; a phone number written without +country code is read as a number of
+    `phone_region` (ISO 3166; the feeds' default is China's).
     """
     report = _Progress(progress)
-    feed = reader.read(kind, path, known_products, report.reading, pricing)
+    feed = reader.read(kind, path, known_products, report.reading, pricing, phone_region)
     checked = feed.check_stored(store.stored_keys(feed.key_query()))
     errors = feed.errors + checked.errors
     if errors:

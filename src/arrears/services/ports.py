@@ -124,9 +124,11 @@ class FeedReader(Protocol):
         known_products: Set[str],
         progress: Progress | None = None,
         pricing: Pricing | None = None,
+        phone_region: str = "CN",
     ) -> ParsedFeed:
         """Read the whole file in batches, reporting rows read against the expected total; a
-        loan that no run could price under `pricing` is refused by row."""
+        loan that no run could price under `pricing` is refused by row; a phone number
+        written without +country code is read as a number of `phone_region` (ISO 3166)."""
         ...
 
 

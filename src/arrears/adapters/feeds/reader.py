@@ -11,6 +11,7 @@ from arrears.adapters.feeds.error_log import ErrorLog
 from arrears.adapters.feeds.parsed import ROW, FrameFeed
 from arrears.adapters.feeds.sources import RawBatch, open_source
 from arrears.adapters.feeds.specs import FeedSpec, feed_spec
+from arrears.adapters.phone_zones import DEFAULT_REGION
 from arrears.batch.terms_frame import unpriceable
 from arrears.domain.terms import Pricing
 from arrears.services.feed import FeedError, FeedKind, FeedRejected
@@ -27,10 +28,12 @@ class FileFeedReader:
         known_products: Set[str],
         progress: Progress | None = None,
         pricing: Pricing | None = None,
+        phone_region: str = DEFAULT_REGION,
     ) -> FrameFeed:
         """Read and check the whole file; FeedRejected when the file as a whole is unusable;
-        a loan no run could price under `pricing` is refused by row."""
-        spec = feed_spec(kind, known_products)
+        a loan no run could price under `pricing` is refused by row; a phone number written
+        without +country code is read as a number of `phone_region`."""
+        spec = feed_spec(kind, known_products, phone_region)
         source = open_source(spec, path)
         log = ErrorLog()
         parts = [parse_batch(spec, _no_rows(source.columns), log)]  # fixes the types if empty

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from arrears.adapters.feeds import cells
-from arrears.adapters.phone_zones import e164
+from arrears.adapters.phone_zones import DEFAULT_REGION, e164
 from arrears.services.feed import FeedKind
 
 # How a Parquet column may be typed for this cell: text always; exact numbers or dates per form.
@@ -52,9 +52,10 @@ def _identifier(name: str) -> FeedColumn:
     return FeedColumn(name, cells.text(ID_LENGTH))
 
 
-def _phone(name: str = "phone") -> FeedColumn:
-    """A phone number, stored in E.164."""
-    return FeedColumn(name, cells.per_value(e164))
+def _phone(region: str) -> FeedColumn:
+    """A phone number, stored in E.164 (one written without +country code is read as a number
+    of `region`)."""
+    return FeedColumn("phone", cells.per_value(lambda raw: e164(raw, region)))
 
 
 def _optional(name: str, parse: cells.CellParser, form: Form = "text") -> FeedColumn:
@@ -62,17 +63,20 @@ def _optional(name: str, parse: cells.CellParser, form: Form = "text") -> FeedCo
     return FeedColumn(name, parse, form, required=False)
 
 
-def feed_spec(kind: FeedKind, known_products: Set[str]) -> FeedSpec:
-    """The spec of a feed kind; loans accept only the product codes given."""
-    return _SPECS[kind](known_products)
+def feed_spec(
+    kind: FeedKind, known_products: Set[str], phone_region: str = DEFAULT_REGION
+) -> FeedSpec:
+    """The spec of a feed kind; loans accept only the product codes given; a phone number
+    written without +country code is read as a number of `phone_region` (ISO 3166)."""
+    return _SPECS[kind](known_products, phone_region)
 
 
-def _borrowers(_products: Set[str]) -> FeedSpec:
+def _borrowers(_products: Set[str], region: str) -> FeedSpec:
     """Borrowers: who owes."""
     columns = (
         _identifier("borrower_id"),
         FeedColumn("name", cells.text(1000)),
-        _phone(),
+        _phone(region),
         _optional("national_id", cells.text(32)),
         _optional("email", cells.pattern(r"^[^@\s]+@[^@\s]+$", "an e-mail address", 320)),
         _optional("address", cells.text(1000)),
@@ -85,19 +89,19 @@ def _borrowers(_products: Set[str]) -> FeedSpec:
     return FeedSpec("borrowers", columns, ("borrower_id",))
 
 
-def _contacts(_products: Set[str]) -> FeedSpec:
+def _contacts(_products: Set[str], region: str) -> FeedSpec:
     """Contacts a borrower registered for reaching them (never a phone book: PIPL Art. 6, 23)."""
     columns = (
         _identifier("contact_id"),
         _identifier("borrower_id"),
         FeedColumn("name", cells.text(1000)),
-        _phone(),
+        _phone(region),
         FeedColumn("relation", cells.text(64)),
     )
     return FeedSpec("contacts", columns, ("contact_id",))
 
 
-def _loans(products: Set[str]) -> FeedSpec:
+def _loans(products: Set[str], _region: str) -> FeedSpec:
     """Loans: the contract terms."""
     rate = cells.per_value(cells.exact_rate(RATE_LENGTH))
     columns = (
@@ -116,7 +120,7 @@ def _loans(products: Set[str]) -> FeedSpec:
     return FeedSpec("loans", columns, ("loan_id",))
 
 
-def _installments(_products: Set[str]) -> FeedSpec:
+def _installments(_products: Set[str], _region: str) -> FeedSpec:
     """Instalments: each loan's schedule."""
     columns = (
         _identifier("loan_id"),
@@ -129,7 +133,7 @@ def _installments(_products: Set[str]) -> FeedSpec:
     return FeedSpec("installments", columns, ("loan_id", "seq"))
 
 
-def _payments(_products: Set[str]) -> FeedSpec:
+def _payments(_products: Set[str], _region: str) -> FeedSpec:
     """Payments received."""
     columns = (
         _identifier("payment_id"),
