@@ -103,11 +103,18 @@ class SqlIdentityStore:
             conn.execute(update(users).where(users.c.user_id == user_id).values(locale=locale))
 
     def set_active(self, user_id: str, active: bool, audit: AuditEntry) -> bool:
-        """Enable or disable a user (their sessions and tokens stop working); False if unknown."""
+        """Enable or disable a user; False if unknown. Disabling ends their sessions and
+        revokes their tokens for good: enabled again, the user signs in anew (a session or
+        token stolen before must not come back with the account)."""
         with self.engine.begin() as conn:
             found = conn.execute(
                 update(users).where(users.c.user_id == user_id).values(active=active)
             ).rowcount
+            if found and not active:
+                conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+                conn.execute(
+                    update(api_tokens).where(api_tokens.c.user_id == user_id).values(revoked=True)
+                )
             if found:
                 append_audit(conn, audit)
         return bool(found)
