@@ -67,3 +67,14 @@ def test_entries_cut_from_the_end_are_found_with_the_head() -> None:
     assert check.broken_at == 4
     assert "missing" in (check.problem or "")
     assert verify_chain(entries, (3, entries[2].hash)).intact  # newer than the head: later
+
+
+def test_entries_past_the_head_are_verified_too() -> None:
+    # Appended after the head was read, they must still chain: a row written around the log
+    # (past its head, hashes made up) is found, not skipped as "appended meanwhile".
+    entries = chain(5)
+    head = (3, entries[2].hash)
+    assert verify_chain(entries, head).last_seq == 5
+    made_up = ChainedEntry(6, entries[4].entry, "x", "y")
+    check = verify_chain([*entries, made_up], head)
+    assert (check.broken_at, check.problem) == (6, "its previous hash is not the entry before's")

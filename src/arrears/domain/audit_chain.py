@@ -62,6 +62,7 @@ class ChainCheck:
     entries: int
     broken_at: int | None  # seq of the first entry whose hash does not verify
     problem: str | None
+    last_seq: int = 0  # the last entry's (entries past the head read before included)
 
     @property
     def intact(self) -> bool:
@@ -74,11 +75,12 @@ def verify_chain(
 ) -> ChainCheck:
     """Recompute every hash in sequence order; report the first entry that does not fit.
     With the head the log keeps apart ((last sequence number, last hash), read before the
-    entries), entries removed from the end are found too."""
-    previous, expected_seq, count = GENESIS, 1, 0
+    entries), entries removed from the end are found too. Entries past that head (appended
+    meanwhile) are verified as well: a row written around the log breaks the chain there; one
+    chained correctly but past the head read after them is the caller's to refuse
+    (`last_seq`)."""
+    previous, expected_seq, count, at_head = GENESIS, 1, 0, GENESIS
     for chained in entries:
-        if head is not None and chained.seq > head[0]:
-            break  # appended after the head was read: the next check covers it
         count += 1
         if chained.seq != expected_seq:
             return ChainCheck(count, chained.seq, f"entry {expected_seq} is missing")
@@ -86,8 +88,11 @@ def verify_chain(
             return ChainCheck(count, chained.seq, "its previous hash is not the entry before's")
         if entry_hash(chained.seq, chained.entry, previous) != chained.hash:
             return ChainCheck(count, chained.seq, "its content does not match its hash")
+        if head is not None and chained.seq == head[0]:
+            at_head = chained.hash
         previous, expected_seq = chained.hash, expected_seq + 1
-    if head is not None and head != (expected_seq - 1, previous):
-        return ChainCheck(count, expected_seq, f"entries after {expected_seq - 1} are missing "
-                          f"(the log's head is at {head[0]})")  # fmt: skip
-    return ChainCheck(count, None, None)
+    last = expected_seq - 1
+    if head is not None and (last < head[0] or at_head != head[1]):
+        return ChainCheck(count, expected_seq, f"entries after {last} are missing "
+                          f"(the log's head is at {head[0]})", last)  # fmt: skip
+    return ChainCheck(count, None, None, last)

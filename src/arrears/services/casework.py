@@ -13,7 +13,7 @@ from uuid import uuid4
 
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
 from arrears.domain.approvals import APPROVERS, Proposal, ProposalKind, limit_text, within_limits
-from arrears.domain.audit_chain import AuditEntry, ChainedEntry
+from arrears.domain.audit_chain import AuditEntry, ChainCheck, ChainedEntry, verify_chain
 from arrears.domain.errors import DomainError
 from arrears.domain.pii import PII_FIELDS, shown
 from arrears.domain.queue_priority import Priority, QueueFacts, priority
@@ -288,6 +288,21 @@ def overdue_of(store: CaseStore, who: Principal, loan_id: str) -> int:
 def require_audit(who: Principal) -> None:
     """Refuse unless the principal may read the audit log."""
     require(who, Permission.AUDIT_VIEW)
+
+
+def verify_log(log: AuditLog, who: Principal) -> ChainCheck:
+    """Verify the whole audit chain against the log's head, read before the entries and again
+    after: an entry past the second was not appended through the log (`append_audit` moves
+    the head with every entry), however well it is chained."""
+    require_audit(who)
+    head = log.head()
+    check = verify_chain(log.chain(), head)
+    after = log.head()
+    if check.intact and check.last_seq > after[0]:
+        problem = (f"entry {after[0] + 1} lies past the log's head ({after[0]}): it was not "
+                   f"appended through the log")  # fmt: skip
+        return ChainCheck(check.entries, after[0] + 1, problem, check.last_seq)
+    return check
 
 
 def audit_entries(
