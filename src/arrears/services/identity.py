@@ -106,6 +106,11 @@ def authenticate(
     attempt, mine, theirs = store.reserve_attempt(user_id, client, now, now - THROTTLE_WINDOW)
     if mine > USER_FAILURES_MAX or theirs > CLIENT_FAILURES_MAX:
         store.release_attempt(attempt)  # refused unchecked: not a failure of its own
+        # Audited all the same: guessing on past the limit must show (CASEWORK.md: every
+        # failure is in the audit log).
+        store.record_failure(
+            _audit(now, user_id[:64], "login.throttled", f"user:{user_id[:58]}", client=client),
+        )
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
         raise SignInThrottled(f"too many failed log-ins: try again in {minutes} minutes")
     try:

@@ -43,7 +43,7 @@ VALUES = {
     "visit:": ["requested", "approved", "rejected", "done"],
     "flag:": sorted(FLAGS),
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
-    "audit:": ["login", "login.failed", "logout", "pii.unmask", "contact.log",
+    "audit:": ["login", "login.failed", "login.throttled", "logout", "pii.unmask", "contact.log",
                "contact.refused", "note.add", "promise.add", "proposal.add",
                "proposal.approve", "proposal.reject", "user.create", "token.issue",
                "case.assign", "case.place", "case.recall", "team.create", "agency.create",

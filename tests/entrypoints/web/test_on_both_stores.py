@@ -152,3 +152,8 @@ def test_wrong_passwords_sent_at_once_are_throttled_after_the_limit(desk_app: Ap
     with desk_app.engine.connect() as conn:
         kept = conn.execute(select(login_failures.c.failure_id)).all()
     assert len(kept) == USER_FAILURES_MAX  # the refused unchecked were not failures
+    # ... but every one is in the audit log: guessing on past the limit shows.
+    actions = [e.entry.action for e in desk_app.audit_log.entries(subject="user:col-east-1")]
+    assert sorted(a for a in actions if a.startswith("login.")) == (
+        ["login.failed"] * USER_FAILURES_MAX + ["login.throttled"] * 7
+    )
