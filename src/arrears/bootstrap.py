@@ -30,6 +30,7 @@ from arrears.batch.pipeline import RunContext
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.errors import DomainError
 from arrears.domain.ladder import Ladder
+from arrears.domain.limitation import TimeBar, oldest_due
 from arrears.domain.terms import Terms
 from arrears.services.contact_check import ContactTerms
 
@@ -80,6 +81,27 @@ class App:
         if product is None or product not in self.ladders:
             raise DomainError(f"loan {loan_id!r} has no product with a ladder")
         return self.ladders[product]
+
+    def time_bar_of(self, loan_id: str, on: date) -> TimeBar | None:
+        """What decides whether a loan's debt is time-barred on `on` (None: its pack refuses
+        no action for that): its oldest unpaid due date that day, by the domain's evaluation."""
+        product = self.desk.product_of(loan_id)
+        if product is None:
+            raise DomainError(f"loan {loan_id!r} not found")
+        if self.time_bar(product, on, 0) is None:
+            return None  # not evaluated: nothing to decide
+        loan, payments = next(iter(self.ledger.load_book([loan_id])))
+        return self.time_bar(product, on, self.terms.evaluate(loan, payments, on).dpd)
+
+    def time_bar(self, product_code: str, on: date, dpd: int) -> TimeBar | None:
+        """The time bar of a loan of the product that is `dpd` days past due on `on` (None:
+        the product's pack refuses no action on a time-barred debt)."""
+        product = self.settings.product(product_code)
+        limitation = contact_packs()[product.jurisdiction].limitation
+        if limitation is None:
+            return None
+        years = product.limitation_years or limitation.years
+        return TimeBar(limitation, years, oldest_due(on, dpd))
 
     def run_context(self, as_of: date) -> RunContext:
         """What the end-of-day run for `as_of` decides with."""

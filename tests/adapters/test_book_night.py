@@ -38,7 +38,8 @@ def test_a_resting_loan_tells_its_bucket_and_the_penalty_of_its_resting_days(
         "oldest": [None if back is None else AS_OF - timedelta(days=back) for _, back, *_ in rows],
         "grace_days": [grace for *_, grace, _ in rows],
         "daily_penalty": [daily for *_, daily in rows],
-    }, schema_overrides={"oldest": pl.Date})  # fmt: skip
+        "product": [f"p{i % 2}" for i in range(len(rows))],
+    }, schema_overrides={"oldest": pl.Date, "product": pl.Categorical})  # fmt: skip
     worked, rebuilt = np.flatnonzero(kinds == "worked"), np.flatnonzero(kinds == "rebuilt")
     carried = worked * 7  # what worked_book found each worked loan's resting days added
     none = np.zeros(0, dtype=np.int64)  # no payments
@@ -53,6 +54,8 @@ def test_a_resting_loan_tells_its_bucket_and_the_penalty_of_its_resting_days(
             assert row["bucket"] is None
         expected = {"worked": i * 7, "rebuilt": 0, "resting": daily * 3}[kind]
         assert row["rested_penalty"] == expected
+        # What the limitation rule reads of a resting loan (batch/time_barred.py).
+        assert (row["product"], row["oldest"]) == (f"p{i % 2}", table["oldest"][i])
 
 
 def test_a_night_works_the_loans_woken_or_paid_and_rebuilds_those_paid_back_dated() -> None:

@@ -160,3 +160,47 @@ def test_a_third_party_rule_of_no_failed_attempts_is_refused() -> None:
     del data["contact"]["rule"][0]["quiet_from"], data["contact"]["rule"][0]["quiet_until"]
     with pytest.raises(RulePackError, match="`limit` must be 1 or more for this kind"):
         parse_contact_pack(data, "xx.toml")
+
+
+def test_the_us_pack_refuses_suits_on_time_barred_debt_and_the_others_do_not() -> None:
+    limitation = PACKS["us"].limitation
+    assert limitation is not None
+    assert (limitation.rule_id, limitation.years) == ("us.time_barred", 3)
+    assert limitation.actions == {"lawyers_letter", "legal_review"}
+    assert "1006.26(b)" in limitation.source
+    # In China an expired period is the debtor's defence, not a bar on suing (民法典 Art. 192,
+    # 193), and a demand interrupts it (Art. 195): the cn pack refuses nothing for it.
+    assert PACKS["cn"].limitation is None
+    assert PACKS["uk"].limitation is None
+    text = (Path(__file__).resolve().parents[2] / "docs" / "COMPLIANCE.md").read_text("utf-8")
+    assert f"`{limitation.rule_id}`" in text
+    assert limitation.source in text
+
+
+LIMITATION = {"id": "xx.time_barred", "years": 3, "actions": ["lawyers_letter"],
+              "verified": True, "source": "a law"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"yeras": 3}, r"\[limitation\]: unknown key\(s\) \['yeras'\]"),
+        ({"years": 0}, "limitation years must be between 1 and 30, got 0"),
+        ({"years": "3"}, r"\[limitation\]\.years must be int, got '3'"),
+        ({"years": True}, r"\[limitation\]\.years must be int, got True"),
+        ({"actions": ["lawsuit"]}, r"actions must name some of .*; got \['lawsuit'\]"),
+        ({"actions": []}, "actions must name some of"),
+        ({"actions": [1]}, r"actions must be a list of strings, got \[1\]"),
+        ({"source": " "}, "every rule cites its legal source"),
+        ({"verified": None}, r"\[limitation\]: missing key `verified`"),
+    ],
+)
+def test_a_bad_limitation_is_refused_naming_its_key(change: dict[str, Any], message: str) -> None:
+    data = pack_with()
+    entry = LIMITATION | change
+    data["limitation"] = {k: v for k, v in entry.items() if v is not None}
+    with pytest.raises(RulePackError, match=r"xx\.toml: \[limitation\]") as raised:
+        parse_contact_pack(data, "xx.toml")
+    assert raised.match(message)
+    data["limitation"] = LIMITATION
+    assert parse_contact_pack(data, "xx.toml").limitation is not None

@@ -45,6 +45,10 @@ allocation = ["fees", "penalty", "interest", "principal"]
 
 [products.us-short]
 jurisdiction = "us"
+
+[products.us-ohio]
+jurisdiction = "us"
+limitation_years = 6
 """,
     )
     settings = load_settings(path)
@@ -53,6 +57,11 @@ jurisdiction = "us"
     assert settings.product("us-short").cap == "none"  # no pack outside cn defines a cap
     assert settings.product("cash-30").cap == "licensed"
     assert "cn-cash" in settings.products
+    # The state's limitation period, else the pack's (batch/time_barred.product_rules).
+    assert (
+        settings.product("us-ohio").limitation_years,
+        settings.product("us-short").limitation_years,
+    ) == (6, None)
 
 
 @pytest.mark.parametrize(
@@ -149,6 +158,19 @@ jurisdiction = "us"
         ),
         ('[feeds]\nregion = "US"', r"unknown key\(s\) \['region'\] in feeds"),
         ('feeds = "US"', r"\[feeds\] must be a table"),
+        # A period where the pack bars no suit would change nothing, unseen.
+        (
+            "[products.x]\nlimitation_years = 6",
+            r"products.x.limitation_years: the cn pack refuses no action on a time-barred debt",
+        ),
+        (
+            '[products.x]\njurisdiction = "us"\nlimitation_years = 0',
+            r"product 'x': limitation years must be between 1 and 30, got 0",
+        ),
+        (
+            '[products.x]\njurisdiction = "us"\nlimitation_years = "6"',
+            "products.x.limitation_years must be int, got '6'",
+        ),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:

@@ -356,9 +356,9 @@ def _rebuild(folder: BookFolder, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
 def stored(table: pl.DataFrame, tonight: Tonight, carried: np.ndarray, as_of: date) -> pl.DataFrame:
     """Every loan, the ones worked tonight marked; the bucket on as_of of those resting past
     due (its index among delinquency.BUCKETS); the penalty each loan's resting days since
-    the last run added (`carried`: the worked loans', from worked_book)
-    (pipeline.RunFrames.stored). In numpy: as expressions, the buckets of a million loans
-    took 0.06–0.11 s."""
+    the last run added (`carried`: the worked loans', from worked_book); each loan's product
+    and oldest line's due date as last summarised (pipeline.RunFrames.stored). In numpy: as
+    expressions, the buckets of a million loans took 0.06–0.11 s."""
     today = day_number(as_of)
     worked = np.zeros(table.height, dtype=np.bool_)
     worked[tonight.worked] = True
@@ -381,7 +381,8 @@ def stored(table: pl.DataFrame, tonight: Tonight, carried: np.ndarray, as_of: da
     return pl.DataFrame([
         table.get_column("loan_id"), pl.Series("worked", worked),
         pl.Series("bucket", code).set(pl.Series(unknown), None),
-        pl.Series("rested_penalty", rested),
+        pl.Series("rested_penalty", rested), table.get_column("product"),
+        table.get_column("oldest"),
     ])  # fmt: skip
 
 

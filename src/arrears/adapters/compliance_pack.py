@@ -7,6 +7,7 @@ from typing import Any
 from arrears.adapters.packs import JURISDICTIONS, read_pack
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
+from arrears.domain.limitation import Limitation
 from arrears.domain.rule_pack import RULE_KINDS, ContactRule, RulePack
 
 # Keys every rule may have; the rest depend on its kind (domain.contact_rules.RULE_KINDS).
@@ -16,7 +17,8 @@ _COUNTS = frozenset({"limit", "days"})
 _TIMES = frozenset({"quiet_from", "quiet_until"})
 # What a jurisdiction's pack file holds: these contact rules, and its caps and allocation
 # (packs.py). A misspelt section must not leave the rules out without a word.
-_SECTIONS = frozenset({"pack", "contact", "caps", "allocation"})
+_SECTIONS = frozenset({"pack", "contact", "caps", "allocation", "limitation"})
+_LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
 # [pack] zones: which zones the time of day must suit for the borrower: the recorded zone,
 # else every zone of the number dialled (the default); or the recorded zone and every zone of
 # the number (when the two conflict, both).
@@ -69,8 +71,36 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
         if rule.rule_id in seen:
             raise RulePackError(f"{where}: rule id {rule.rule_id!r} appears twice")
         seen.add(rule.rule_id)
+    limitation = (
+        parse_limitation(data["limitation"], f"{where}: [limitation]")
+        if "limitation" in data
+        else None
+    )
     return RulePack(pack["jurisdiction"], default_zone, rules,
-                    number_zones_too=zones_from == _ZONE_POLICIES[1])  # fmt: skip
+                    number_zones_too=zones_from == _ZONE_POLICIES[1],
+                    limitation=limitation)  # fmt: skip
+
+
+def parse_limitation(entry: Any, where: str) -> Limitation:
+    """The `[limitation]` table as a Limitation; `where` names it in errors."""
+    if not isinstance(entry, dict):
+        raise RulePackError(f"{where} must be a table")
+    unknown = sorted(set(entry) - _LIMITATION_KEYS)
+    if unknown:
+        raise RulePackError(f"{where}: unknown key(s) {unknown}; known: {sorted(_LIMITATION_KEYS)}")
+    actions = _typed(entry, "actions", list, where)
+    if not all(isinstance(action, str) for action in actions):
+        raise RulePackError(f"{where}.actions must be a list of strings, got {actions!r}")
+    try:
+        return Limitation(
+            rule_id=_typed(entry, "id", str, where),
+            years=_typed(entry, "years", int, where),
+            actions=frozenset(actions),
+            source=_typed(entry, "source", str, where),
+            verified=_typed(entry, "verified", bool, where),
+        )
+    except DomainError as error:
+        raise RulePackError(f"{where}: {error}") from None
 
 
 def parse_rule(entry: Any, where: str) -> ContactRule:

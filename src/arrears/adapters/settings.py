@@ -23,7 +23,7 @@ CONFIG_ENV = "ARREARS_CONFIG"
 DEFAULT_CONFIG = "arrears.toml"
 _PRODUCT_KEYS = {
     "jurisdiction", "cap", "grace_days", "penalty_multiplier", "late_fee", "day_count",
-    "holiday_rule", "allocation", "strategy",
+    "holiday_rule", "allocation", "strategy", "limitation_years",
 }  # fmt: skip
 _TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds"}
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
@@ -211,11 +211,25 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
             holiday_rule=_typed(spec, "holiday_rule", str, "none", where, code),
             allocation=tuple(order),
             strategy=_typed(spec, "strategy", str, None, where, code),
+            limitation_years=_limitation_years(spec, jurisdiction, where, code),
         )
     except SettingsError:
         raise  # names the file already
     except DomainError as error:
         raise SettingsError(f"{where}: {error}") from None
+
+
+def _limitation_years(spec: dict[str, Any], jurisdiction: str, where: str, code: str) -> int | None:
+    """The product's limitation period, refused where its pack has no limitation rule (the
+    setting would then change nothing, unseen)."""
+    years: int | None = _typed(spec, "limitation_years", int, None, where, code)
+    known = jurisdiction in JURISDICTIONS  # an unknown one is refused by Product, by name
+    if years is not None and known and "limitation" not in read_pack(f"{jurisdiction}.toml"):
+        raise SettingsError(
+            f"{where}: products.{code}.limitation_years: the {jurisdiction} pack refuses no "
+            f"action on a time-barred debt, so the period would change nothing"
+        )
+    return years
 
 
 def _typed(spec: dict[str, Any], key: str, kind: Any, default: Any, where: str, code: str) -> Any:

@@ -1,4 +1,5 @@
-"""Today's planned actions: due treatments, escalation guards, then the compliance engine.
+"""Today's planned actions: due treatments, escalation guards and the limitation rule, then
+the compliance engine.
 
 Every contact is planned only with a lawful send window in the borrower's local time
 (batch/plan_windows.py) and only if, counting what is already done or planned that day, no
@@ -16,6 +17,7 @@ from arrears.batch.contact_checks import UTC
 from arrears.batch.plan_people import ActionHistory, KnownHistory, People
 from arrears.batch.plan_rounds import refuse_in_rounds
 from arrears.batch.plan_windows import closed, with_windows
+from arrears.batch.time_barred import TimeBars
 from arrears.domain.escalation import GUARDED_ACTIONS, ActionRecord, check_escalation
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
@@ -47,8 +49,10 @@ def plan_actions(
     people: People,
     history: ActionHistory | Mapping[str, Sequence[ActionRecord]],
     as_of: date,
+    time_bars: TimeBars | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Plan each candidate or block it, naming the rule; caps count what is planned too."""
+    """Plan each candidate or block it, naming the rule; caps count what is planned too.
+    `time_bars`: the limitation rule's refusals (None: no product has one)."""
     if isinstance(history, Mapping):
         history = KnownHistory(history)
     # Every key of a candidate: its order (hence which one a cap lets through first) never
@@ -60,7 +64,10 @@ def plan_actions(
         pl.col("ladder").replace_strict(jurisdiction_of, return_dtype=pl.String)
         .alias("jurisdiction"),
     )  # fmt: skip
-    blocked = [_guard_refusals(cands, ladders_by_label, history, as_of)]
+    refusals = [_guard_refusals(cands, ladders_by_label, history, as_of)]
+    if time_bars is not None:
+        refusals.append(time_bars.refusals(cands, as_of))
+    blocked = [pl.concat(refusals)]
     # Only what the checks read goes on: the plan takes the windows back by req.
     asked = cands.select("req", "borrower_id", "jurisdiction", "channel")
     contacts = with_windows(

@@ -29,6 +29,7 @@ from arrears.batch.stages import (
     watch,
     with_loan_facts,
 )
+from arrears.batch.time_barred import TimeBars, product_rules
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.terms import Terms
@@ -56,9 +57,11 @@ class RunContext:
 
 # Per loan: worked tonight; if not, its bucket tonight when past due (its index among
 # delinquency.BUCKETS; null: M0, nothing is); the penalty its days resting since the last run
-# added (its own ledger did not post it).
+# added (its own ledger did not post it); its product, and the effective due date of its oldest
+# line owing principal or interest (null: none), which the limitation rule reads.
 STORED_SCHEMA = pl.Schema({"loan_id": pl.String(), "worked": pl.Boolean(), "bucket": pl.Int8(),
-                           "rested_penalty": pl.Int64()})  # fmt: skip
+                           "rested_penalty": pl.Int64(), "product": pl.Categorical(),
+                           "oldest": pl.Date()})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -206,15 +209,20 @@ def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
 
 
 def contact_plan(frames: RunFrames, ctx: RunContext) -> RunFrames:
-    """Due treatments → escalation guards → compliance: today's plan and what was blocked."""
+    """Due treatments → escalation guards and limitation → compliance: today's plan and what
+    was blocked."""
     if frames.people_read is not None:
         people, history = frames.people_read()
         frames = replace(frames, people=people, history=history, people_read=None)
     candidates = due_candidates(frames.cases, ctx.ladders, ctx.as_of, frames.history)
     by_label = {ladder.label: ladder for ladder in ctx.ladders.values()}
+    rules = product_rules(ctx.terms.products, ctx.packs)
+    bars = None
+    if rules and frames.states is not None:  # the ageing step gave every worked loan's state
+        bars = TimeBars(rules, frames.states, frames.stored)
     plan, blocked = plan_actions(
         candidates, by_label, ctx.packs, ctx.jurisdiction_by_ladder(), frames.people,
-        frames.history, ctx.as_of,
+        frames.history, ctx.as_of, bars,
     )  # fmt: skip
     return replace(frames, plan=plan, blocked=blocked)
 

@@ -5,6 +5,7 @@ from fractions import Fraction
 
 from arrears.domain.calendar import HOLIDAY_RULES
 from arrears.domain.errors import DomainError
+from arrears.domain.limitation import check_years
 
 JURISDICTIONS = ("cn", "us", "uk")
 CAP_KINDS = ("licensed", "private", "none")
@@ -26,6 +27,9 @@ class Product:
     holiday_rule: str = "none"
     allocation: tuple[str, ...] = DEFAULT_ALLOCATION
     strategy: str | None = None
+    # The limitation period where the loan is collected (a US state's, say); None: the
+    # jurisdiction pack's default ([limitation] years).
+    limitation_years: int | None = None
 
     def __post_init__(self) -> None:
         def bad(key: str, why: str) -> DomainError:
@@ -45,6 +49,8 @@ class Product:
             raise bad("day_count", "must be 360 or 365")
         if self.holiday_rule not in HOLIDAY_RULES:
             raise bad("holiday_rule", f"must be one of {', '.join(HOLIDAY_RULES)}")
+        if self.limitation_years is not None:
+            check_years(self.limitation_years, f"product {self.code!r}")
         if sorted(self.allocation) != sorted(COMPONENTS):
             raise bad("allocation", f"must order exactly {', '.join(COMPONENTS)}")
 

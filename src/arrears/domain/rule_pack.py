@@ -6,6 +6,7 @@ from datetime import time
 
 from arrears.domain.contact import ALL_OUTCOMES, CHANNELS, HOLD_KINDS
 from arrears.domain.errors import DomainError
+from arrears.domain.limitation import Limitation
 
 # The parameters each kind needs (besides `channels` and `count_channels`, which every rule has).
 RULE_KINDS: Mapping[str, frozenset[str]] = {
@@ -89,6 +90,8 @@ class RulePack:
     # Whether the time of day must suit every zone of the number dialled even when the
     # borrower's zone is recorded (else the recorded zone alone decides).
     number_zones_too: bool = False
+    # The actions refused once a debt is time-barred (None: the pack refuses none for that).
+    limitation: Limitation | None = None
 
     def rules_for(self, channel: str) -> tuple[ContactRule, ...]:
         """The rules that govern a request on `channel`."""

@@ -174,7 +174,8 @@ class QueueRow:
     dpd: int
     bucket: str
     stage: str
-    overdue_minor: int
+    overdue_minor: int  # in the loan's currency
+    currency: str
     broken_promises: int
     team_id: str | None
     collector_id: str | None

@@ -12,19 +12,25 @@ from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
 from arrears.domain.ladder import Ladder
 from arrears.domain.legal_track import LegalStep, check_next, deadline_after
+from arrears.domain.limitation import TimeBar
 from arrears.services.casework import audit, require_case
 from arrears.services.casework_ports import CaseStore
 from arrears.services.field_visit import GuardRefused
 from arrears.services.track_ports import TrackStore
 
-# The ladder action whose guard a legal step must pass first.
+# The ladder action whose guard a legal step must pass first (and whose limitation rule).
 GUARDED_BY = {"lawyers_letter": "lawyers_letter", "filing": "legal_review"}
+
+
+class TimeBarred(DomainError):
+    """The pack's limitation rule refuses the step: the debt is time-barred on its day."""
 
 
 def add_legal_step(
     cases: CaseStore,
     track: TrackStore,
     ladder_of: Callable[[str], Ladder],
+    time_bar_of: Callable[[str, date], TimeBar | None],
     who: Principal,
     loan_id: str,
     step: LegalStep,
@@ -32,7 +38,8 @@ def add_legal_step(
     now: datetime,
 ) -> None:
     """Record the next step of a case's legal track, taken on or before the desk's `today`,
-    with its cost and any legal deadline."""
+    with its cost and any legal deadline; refused on a time-barred debt where the loan's pack
+    says so (domain.limitation), and until the ladder's escalation guard is met."""
     require(who, Permission.LEGAL)
     require_case(cases, who, loan_id)
     if step.on > today:
@@ -43,6 +50,10 @@ def add_legal_step(
     check_next([s["step"] for s in steps], step, steps[-1]["on"] if steps else None)
     action = GUARDED_BY.get(step.step)
     if action is not None:
+        bar = time_bar_of(loan_id, step.on)
+        why = bar.refusal(action, step.on) if bar is not None else None
+        if why is not None:
+            raise TimeBarred(why)
         decision = check_escalation(ladder_of(loan_id), action, track.history(loan_id), step.on)
         if not decision.allowed:
             raise GuardRefused(action, decision.reasons)

@@ -167,3 +167,29 @@ def test_the_language_switches_to_traditional_chinese_and_english(
     expect(page.locator("#chain-status")).to_contain_text("The hash chain verifies")
     shot(page, "audit-en")
     page.close()
+
+
+def test_a_us_case_shows_its_time_bar_and_its_dollars(
+    desk: Desk, served: str, browser: Browser
+) -> None:
+    from sqlalchemy import insert
+
+    from arrears.adapters.db.tables import runs
+    from tests.entrypoints.web.test_casework_flows import my_case
+    from tests.entrypoints.web.test_visits_and_legal import oldest_unpaid_of_a_us_loan
+
+    loan_id = my_case(desk)
+    oldest = oldest_unpaid_of_a_us_loan(desk, loan_id)
+    barred = oldest.replace(year=oldest.year + 3)
+    with desk.app.engine.begin() as conn:  # a run on the day: balances as of then
+        conn.execute(insert(runs).values(as_of=barred, finished_at=desk.now, loans=0, summary={}))
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    sign_in(page, served, "admin")
+    page.goto(f"{served}/cases/{loan_id}")
+    expect(page.locator("h1 #time-barred")).to_have_text("已过诉讼时效")
+    expect(page.locator("#time-bar")).to_contain_text(f"自 {barred} 起已过诉讼时效")
+    expect(page.locator("#balance")).to_contain_text("US$")
+    shot(page, "case-us-time-barred")
+    page.select_option("header select[name=locale]", "en")
+    expect(page.locator("#time-bar")).to_contain_text(f"Time-barred since {barred}")
+    page.close()

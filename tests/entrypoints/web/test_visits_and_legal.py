@@ -5,10 +5,10 @@ court, case number, costs and the enforcement deadline."""
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from arrears.adapters.db.casework_tables import assignments
-from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox
+from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox, runs
 from arrears.domain.access import Principal, Role
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import DomainError
@@ -245,6 +245,79 @@ def test_the_legal_track_goes_in_order_with_its_deadline_and_costs(desk: Desk) -
         desk.app.track.add_step(loan_id, late, None, "admin", entry)
     steps = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]["steps"]
     assert [s["step"] for s in steps][-1] == "closed"
+
+
+def oldest_unpaid_of_a_us_loan(desk: Desk, loan_id: str) -> date:
+    """Make the loan a US one (in dollars); the effective due date of its oldest unpaid
+    instalment (the domain's evaluation, which the desk's check uses too)."""
+    with desk.app.engine.begin() as conn:
+        conn.execute(
+            update(loans)
+            .where(loans.c.loan_id == loan_id)
+            .values(product="us-installment", currency="USD")
+        )
+    loan, payments = next(iter(desk.app.ledger.load_book([loan_id])))
+    dpd = desk.app.terms.evaluate(loan, payments, AS_OF).dpd
+    assert dpd > 0
+    return AS_OF - timedelta(days=dpd)
+
+
+def test_no_lawyers_letter_or_filing_on_a_time_barred_us_debt(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)  # the US ladder's guards: notice sent, agency tried
+    oldest = oldest_unpaid_of_a_us_loan(desk, loan_id)
+    barred = oldest.replace(year=oldest.year + 3)  # 12 CFR 1006.26(b), the pack's 3 years
+    desk.now = datetime.combine(barred + timedelta(days=2), DAY_TIME.timetz())
+    legal = desk.bearer("admin")
+    url = f"/api/v1/cases/{loan_id}/legal"
+
+    def letter(on: date) -> dict[str, str]:
+        return {"step": "lawyers_letter", "on": on.isoformat(), "cost": "300.00"}
+
+    refused = desk.client().post(url, headers=legal, json=letter(barred))
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"].startswith(
+        f"us.time_barred (unverified): time-barred since {barred} (oldest unpaid instalment "
+        f"due {oldest}, limitation 3 years): no lawyers_letter — 12 CFR 1006.26(b)"
+    )
+    assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"] is None
+    # The day before, the letter goes out; a filing the next day is refused by the same rule.
+    taken = desk.client().post(url, headers=legal, json=letter(barred - timedelta(days=1)))
+    assert taken.status_code == 201, taken.text
+    filing = {"step": "filing", "on": barred.isoformat(), "court": "Court", "case_number": "CV-1"}
+    late = desk.client().post(url, headers=legal, json=filing)
+    assert late.status_code == 409
+    assert "no legal_review" in late.json()["error"]
+    steps = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]["steps"]
+    assert [s["step"] for s in steps] == ["lawyers_letter"]
+
+
+def test_the_case_view_tells_when_a_us_debt_is_time_barred(desk: Desk) -> None:
+    cn_loan = my_case(desk, "col-east-2")
+    loan_id = my_case(desk)
+    oldest = oldest_unpaid_of_a_us_loan(desk, loan_id)
+    barred = oldest.replace(year=oldest.year + 3)
+    legal = desk.bearer("admin")
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()
+    assert case["limitation"] == {
+        "rule": "us.time_barred", "years": 3, "refuses": ["lawyers_letter", "legal_review"],
+        "oldest_unpaid_due": oldest.isoformat(), "barred_since": barred.isoformat(),
+        "barred": False, "source": case["limitation"]["source"],
+    }  # fmt: skip
+    assert "1006.26(b)" in case["limitation"]["source"]
+    assert desk.client().get(f"/api/v1/cases/{cn_loan}", headers=legal).json()["limitation"] is None
+    client, _ = desk.signed_in("admin")
+    page = client.get(f"/cases/{loan_id}").text
+    assert f"将于 {barred} 过诉讼时效" in page
+    assert 'id="time-barred"' not in page
+    assert "US$" in page  # a US loan's amounts in dollars
+    assert "¥" not in page
+    # Balances are shown as of the last run: once a run is on or after the day, it is barred.
+    with desk.app.engine.begin() as conn:
+        conn.execute(insert(runs).values(as_of=barred, finished_at=desk.now, loans=0, summary={}))
+    page = client.get(f"/cases/{loan_id}").text
+    assert f"自 {barred} 起已过诉讼时效" in page
+    assert 'id="time-barred"' in page
 
 
 def test_a_supervisor_refers_a_case_to_legal_and_the_legal_officer_withdraws_it(

@@ -135,6 +135,7 @@ def queue(
                 "bucket": i.row.bucket,
                 "stage": i.row.stage,
                 "overdue": format_amount(i.row.overdue_minor),
+                "currency": i.row.currency,
                 "broken_promises": i.row.broken_promises,
                 "team_id": i.row.team_id,
                 "collector_id": i.row.collector_id,

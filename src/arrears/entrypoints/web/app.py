@@ -30,6 +30,7 @@ from arrears.services.contact_check import reason_document
 from arrears.services.desk_contact import ContactBlocked
 from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import SignInRefused, SignInThrottled
+from arrears.services.legal import TimeBarred
 
 STATIC = Path(__file__).with_name("static")
 Clock = Callable[[], datetime]
@@ -107,6 +108,10 @@ def _errors(web: FastAPI) -> None:
     @web.exception_handler(GuardRefused)
     def guarded(request: Request, error: GuardRefused) -> Response:
         return answer(request, 409, str(error), reasons=list(error.reasons))
+
+    @web.exception_handler(TimeBarred)
+    def time_barred(request: Request, error: TimeBarred) -> Response:
+        return answer(request, 409, str(error))
 
     @web.exception_handler(SignInThrottled)
     def throttled(request: Request, error: SignInThrottled) -> Response:

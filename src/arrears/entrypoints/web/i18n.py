@@ -12,7 +12,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DEFAULT = "zh-CN"
@@ -62,6 +62,11 @@ def money(minor: int | None, locale: str) -> str:
         return "—"
     value = Decimal(minor).scaleb(-2)
     return format_decimal(value, format="#,##0.00", locale=Locale.parse(locale, sep="-"))
+
+
+def sign(currency: str, locale: str) -> str:
+    """A currency's sign in the locale (¥ for CNY in zh-CN, US$ for USD, £ for GBP …)."""
+    return get_currency_symbol(currency, Locale.parse(locale, sep="-"))
 
 
 def amount(minor: int, currency: str, locale: str) -> str:

@@ -50,6 +50,7 @@ def render(
             "may": {p.name.lower(): p in may for p in Permission},
             "money": lambda minor: i18n.money(minor, locale),
             "amount": lambda minor, currency: i18n.amount(minor, currency, locale),
+            "sign": lambda currency: i18n.sign(currency, locale),
             "rule_name": lambda rule: i18n.catalogue(locale).get(f"rule:{rule}", ""),
             **context,
         },

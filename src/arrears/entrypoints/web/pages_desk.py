@@ -143,6 +143,7 @@ def legal_step(
         app.desk,
         app.track,
         app.ladder_of,
+        app.time_bar_of,
         actor.principal,
         loan_id,
         taken,

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from arrears.bootstrap import App
 from arrears.domain.access import Principal
+from arrears.domain.limitation import TimeBar
 from arrears.domain.money import format_amount
 from arrears.domain.pii import mask_phone
 from arrears.entrypoints.presenters import loan_document
@@ -74,6 +75,7 @@ def case_document(app: App, who: Principal, loan_id: str, now: datetime) -> dict
         "holds": [_plain(h) for h in record.holds],
         "visits": [_plain(v) for v in app.track.visits(loan_id)],
         "legal": _legal(app, loan_id),
+        "limitation": _limitation(app.time_bar(loan.product, as_of, state.dpd), as_of),
         "flags": [_plain(f) for f in app.track.flags(loan_id)],
     }
 
@@ -86,6 +88,23 @@ def _legal(app: App, loan_id: str) -> dict[str, Any] | None:
     document["costs"] = format_amount(found["costs"])
     document["steps"] = [{**_plain(s), "cost": format_amount(s["cost"])} for s in found["steps"]]
     return document
+
+
+def _limitation(bar: TimeBar | None, as_of: date) -> dict[str, Any] | None:
+    """The pack's limitation rule as it stands for the loan on the desk's day (None: its pack
+    has none): from which day a lawyer's letter or suit is refused, and whether it is now."""
+    if bar is None:
+        return None
+    since = bar.since()
+    return {
+        "rule": bar.limitation.rule_id,
+        "years": bar.years,
+        "refuses": sorted(bar.limitation.actions),
+        "oldest_unpaid_due": bar.oldest.isoformat() if bar.oldest else None,
+        "barred_since": since.isoformat() if since else None,
+        "barred": since is not None and since <= as_of,
+        "source": bar.limitation.source,
+    }
 
 
 def _placement(record: CaseRecord) -> dict[str, Any] | None:
