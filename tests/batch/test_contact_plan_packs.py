@@ -11,12 +11,14 @@ contacts planned before it, the service's verdict and broken rules are the plan'
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arrears.adapters import strategy_file
 from arrears.adapters.book_tables import with_pack_zones
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.parquet_store import pack_zones
@@ -29,6 +31,7 @@ from arrears.batch.plan_people import REACH_SCHEMA, FrameReach, People
 from arrears.bootstrap import build_app
 from arrears.domain.compliance import lawful_window
 from arrears.domain.contact import ContactAttempt, ContactRequest, Hold, OptOut
+from arrears.domain.errors import DomainError
 from arrears.services.contact_check import (
     ContactTerms,
     decide_in_file,
@@ -285,3 +288,27 @@ def test_a_call_planned_for_a_borrower_under_three_packs_counts_once_for_the_oth
     plan, blocked = _calls_on_cn_loans(files, loans)
     assert blocked.height == 0, blocked.rows()
     assert plan.get_column("loan_id").to_list() == ["L0", "L1"]  # B1's: the number's sixth
+
+
+def test_a_ladder_shared_by_products_of_two_jurisdictions_is_refused(tmp_path: Path) -> None:
+    # The night judges a candidate under its ladder's pack: a US product on the Chinese ladder
+    # would have had its loans judged under one pack for both (the last product's).
+    (tmp_path / "ladder.toml").write_text(
+        (Path(strategy_file.__file__).parent.parent / "packs" / "strategy_cn.toml").read_text(
+            encoding="utf-8"
+        ),
+        encoding="utf-8",
+    )
+    config = tmp_path / "arrears.toml"
+    config.write_text(
+        '[products.cn-own]\nstrategy = "ladder.toml"\n'
+        '[products.us-own]\njurisdiction = "us"\ncap = "none"\nstrategy = "ladder.toml"\n',
+        encoding="utf-8",
+    )
+    context = build_app(None, config).run_context(DAY)
+    with pytest.raises(DomainError, match=r"ladder 'cn-default v4' serves products of two "
+                       r"jurisdictions \('cn-cash': cn, 'us-own': us\)"):  # fmt: skip
+        context.jurisdiction_by_ladder()
+    assert build_app(None, None).run_context(DAY).jurisdiction_by_ladder() == {
+        LADDERS["cn"].label: "cn", LADDERS["us"].label: "us", LADDERS["uk"].label: "uk"
+    }  # fmt: skip

@@ -11,7 +11,7 @@ from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.strategy_file import load_ladder
 from arrears.batch.contact_plan import plan_actions
 from arrears.batch.pipeline import STORED_SCHEMA
-from arrears.batch.time_barred import UNKNOWN, TimeBars, product_rules
+from arrears.batch.time_barred import UNKNOWN, product_rules, time_bars
 from arrears.bootstrap import build_app
 from arrears.domain.escalation import ActionRecord
 from arrears.domain.limitation import refusal
@@ -58,7 +58,9 @@ def test_a_legal_review_on_a_time_barred_debt_is_refused_worked_or_resting() -> 
     done = [ActionRecord("agency_placement", DAY - timedelta(days=30), "done"),
             ActionRecord("formal_notice", DAY - timedelta(days=60), "sent")]  # fmt: skip
     history = dict.fromkeys(loans, done)
-    bars = TimeBars(product_rules(PRODUCTS, PACKS), states, stored)
+    bars = time_bars(PRODUCTS, PACKS, states, stored)
+    assert bars is not None
+    assert bars.jurisdictions == {"us"}
     people = people_of([f"B{n}" for n in range(len(loans))], {}, {}, {})
     plan, blocked = plan_actions(
         candidates, {LADDER.label: LADDER}, {"us": US}, {LADDER.label: "us"}, people, history,

@@ -29,7 +29,8 @@ from arrears.batch.stages import (
     watch,
     with_loan_facts,
 )
-from arrears.batch.time_barred import TimeBars, product_rules
+from arrears.batch.time_barred import time_bars
+from arrears.domain.errors import DomainError
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.terms import Terms
@@ -48,11 +49,20 @@ class RunContext:
     since: date | None = None
 
     def jurisdiction_by_ladder(self) -> dict[str, str]:
-        """Ladder label → the jurisdiction of the products that use it."""
-        return {
-            ladder.label: self.terms.products[product].jurisdiction
-            for product, ladder in self.ladders.items()
-        }
+        """Ladder label → the jurisdiction of the products that use it; refused when products
+        of two jurisdictions share a ladder (a candidate is judged under its ladder's pack:
+        one product's loans would be judged under the other's rules)."""
+        found: dict[str, tuple[str, str]] = {}
+        for product, ladder in sorted(self.ladders.items()):
+            jurisdiction = self.terms.products[product].jurisdiction
+            first = found.setdefault(ladder.label, (jurisdiction, product))
+            if first[0] != jurisdiction:
+                raise DomainError(
+                    f"ladder {ladder.label!r} serves products of two jurisdictions ({first[1]!r}: "
+                    f"{first[0]}, {product!r}: {jurisdiction}); each jurisdiction's contacts are "
+                    f"judged under its own rules, so give each its own ladder (its own `name`)"
+                )
+        return {label: jurisdiction for label, (jurisdiction, _) in found.items()}
 
 
 # Per loan: worked tonight; if not, its bucket tonight when past due (its index among
@@ -216,10 +226,9 @@ def contact_plan(frames: RunFrames, ctx: RunContext) -> RunFrames:
         frames = replace(frames, people=people, history=history, people_read=None)
     candidates = due_candidates(frames.cases, ctx.ladders, ctx.as_of, frames.history)
     by_label = {ladder.label: ladder for ladder in ctx.ladders.values()}
-    rules = product_rules(ctx.terms.products, ctx.packs)
     bars = None
-    if rules and frames.states is not None:  # the ageing step gave every worked loan's state
-        bars = TimeBars(rules, frames.states, frames.stored)
+    if frames.states is not None:  # the ageing step gave every worked loan's state
+        bars = time_bars(ctx.terms.products, ctx.packs, frames.states, frames.stored)
     plan, blocked = plan_actions(
         candidates, by_label, ctx.packs, ctx.jurisdiction_by_ladder(), frames.people,
         frames.history, ctx.as_of, bars,

@@ -20,16 +20,21 @@ REFUSAL_SCHEMA = pl.Schema({"req": pl.UInt32, "rule": pl.String, "detail": pl.St
 class TimeBars:
     """Each product's limitation rule and period, and where to find a loan's oldest due date:
     `states` (the loans worked tonight: as_of and DPD) and `stored` (every loan, when a store
-    lets some rest: their product and oldest line's due date as last summarised)."""
+    lets some rest: their product and oldest line's due date as last summarised).
+    `jurisdictions`: those of the governed products (a candidate's `jurisdiction` is its
+    ladder's): the others' candidates are let through unread."""
 
     rules: Mapping[str, tuple[Limitation, int]]
+    jurisdictions: frozenset[str]
     states: pl.DataFrame
     stored: pl.DataFrame
 
     def refusals(self, cands: pl.DataFrame, as_of: date) -> pl.DataFrame:
         """(req, rule, detail) for the candidates the limitation rule refuses tonight."""
         governed = sorted({a for limitation, _ in self.rules.values() for a in limitation.actions})
-        mine = cands.filter(pl.col("action").is_in(governed)).select("req", "loan_id", "action")
+        # A Chinese book's lawyer's letters are not governed: no join over its states.
+        asked = pl.col("action").is_in(governed) & pl.col("jurisdiction").is_in(self.jurisdictions)
+        mine = cands.filter(asked).select("req", "loan_id", "action")
         if mine.height == 0:
             return pl.DataFrame(schema=REFUSAL_SCHEMA)
         rows = []
@@ -61,6 +66,20 @@ class TimeBars:
         rested = resting.select("loan_id", pl.col("product").cast(pl.String), "oldest")
         known = pl.concat([today, rested.cast(today.schema)])
         return mine.join(known, on="loan_id", how="left")
+
+
+def time_bars(
+    products: Mapping[str, Product],
+    packs: Mapping[str, RulePack],
+    states: pl.DataFrame,
+    stored: pl.DataFrame,
+) -> TimeBars | None:
+    """The night's TimeBars (None: no product's pack has a limitation rule)."""
+    rules = product_rules(products, packs)
+    if not rules:
+        return None
+    jurisdictions = frozenset(products[code].jurisdiction for code in rules)
+    return TimeBars(rules, jurisdictions, states, stored)
 
 
 def product_rules(
