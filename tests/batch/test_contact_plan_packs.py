@@ -305,7 +305,7 @@ def test_a_ladder_shared_by_products_of_two_jurisdictions_is_refused(tmp_path: P
         '[products.us-own]\njurisdiction = "us"\ncap = "none"\nstrategy = "ladder.toml"\n',
         encoding="utf-8",
     )
-    context = build_app(None, config).run_context(DAY)
+    context = build_app(None, str(config)).run_context(DAY)
     with pytest.raises(DomainError, match=r"ladder 'cn-default v4' serves products of two "
                        r"jurisdictions \('cn-cash': cn, 'us-own': us\)"):  # fmt: skip
         context.jurisdiction_by_ladder()

@@ -310,8 +310,17 @@ def test_the_case_view_tells_when_a_us_debt_is_time_barred(desk: Desk) -> None:
     page = client.get(f"/cases/{loan_id}").text
     assert f"将于 {barred} 过诉讼时效" in page
     assert 'id="time-barred"' not in page
-    assert "US$" in page  # a US loan's amounts in dollars
+    assert "US$" in page  # a US loan's amounts, and the forms' amounts, in dollars
     assert "¥" not in page
+    assert "金额（US$）" in page
+    # A waiver waiting for approval reads in dollars too.
+    plan = {"kind": "plan", "months": 12}
+    collector = desk.bearer("col-east-1")
+    sent = desk.client().post(f"/api/v1/cases/{loan_id}/proposals", headers=collector, json=plan)
+    assert sent.json()["status"] == "pending"
+    approvals = client.get("/approvals").text
+    assert f'id="proposal-{sent.json()["proposal_id"]}"' in approvals
+    assert "US$" in approvals
     # Balances are shown as of the last run: once a run is on or after the day, it is barred.
     with desk.app.engine.begin() as conn:
         conn.execute(insert(runs).values(as_of=barred, finished_at=desk.now, loans=0, summary={}))

@@ -248,9 +248,11 @@ class SqlCaseworkStore:
         return bool(done)
 
     def pending_proposals(self, scope: Scope) -> list[Mapping[str, Any]]:
-        """Proposals awaiting a decision on the scope's cases, oldest first."""
+        """Proposals awaiting a decision on the scope's cases, oldest first (with the loan's
+        currency: the amounts are in it)."""
         query = (
-            select(proposals)
+            select(proposals, loans.c.currency)
+            .join(loans, loans.c.loan_id == proposals.c.loan_id)
             .where(and_(proposals.c.status == "pending", in_scope(scope, proposals.c.loan_id)))
             .order_by(proposals.c.proposed_at)
         )
