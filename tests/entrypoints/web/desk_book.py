@@ -3,18 +3,21 @@ cases balanced and some placed, and a test client whose clock is fixed."""
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.passwords import Argon2Passwords
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
-from arrears.entrypoints.demo_staff import DEMO_PASSWORD, STAFF, seed_staff
+from arrears.domain.audit_chain import AuditEntry
+from arrears.entrypoints.demo_staff import AGENCY, DEMO_PASSWORD, STAFF, TEAMS, seed_staff
 from arrears.entrypoints.web.app import create_app
 from arrears.services.import_feed import import_feed
 
@@ -37,6 +40,27 @@ def build_desk(url: str, work: Path) -> App:
     run_day(app.runs, app.run_context(AS_OF), DAY_TIME)
     seed_staff(app, AS_OF, DAY_TIME)
     return app
+
+
+@cache
+def _demo_hash() -> str:
+    """The demo password's argon2id hash, computed once (each takes a good part of a second)."""
+    return Argon2Passwords().hash(DEMO_PASSWORD)
+
+
+def seed_people(app: App, now: datetime) -> None:
+    """The demo's teams, agency and users, and no cases (quick to set up on any store)."""
+
+    def setup(action: str, subject: str) -> AuditEntry:
+        return AuditEntry(now, "setup", action, subject, {})
+
+    for team_id, name in TEAMS.items():
+        app.identity.add_team(team_id, name, setup("team.create", f"team:{team_id}"))
+    agency_id, name, rate = AGENCY
+    app.identity.add_agency(agency_id, name, rate, setup("agency.create", f"agency:{agency_id}"))
+    for user in STAFF:
+        hashed = replace(user, password_hash=_demo_hash())
+        app.identity.add_user(hashed, now, setup("user.create", f"user:{user.user_id}"))
 
 
 @dataclass

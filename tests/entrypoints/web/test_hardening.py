@@ -141,3 +141,23 @@ def test_the_csv_export_makes_formulas_inert(desk: Desk) -> None:
     )
     assert "'=HYPERLINK" in table
     assert ',"=HYPERLINK' not in table
+
+
+def test_a_nul_in_a_note_is_refused_naming_the_field(desk: Desk) -> None:
+    # The check is the application's, not the admin pages': a case's forms and API get it too.
+    client, csrf = desk.signed_in("col-east-1")
+    loan_id = my_case(desk)
+    before = len(desk.app.audit_log.entries(subject=f"loan:{loan_id}"))
+    page = client.post(
+        f"/cases/{loan_id}/notes", headers={"X-CSRF-Token": csrf}, data={"text": "a\x00b"}
+    )
+    assert (page.status_code, "body.text" in page.text) == (422, True)
+    api = desk.client().post(
+        f"/api/v1/cases/{loan_id}/notes", headers=desk.bearer("col-east-1"), json={"text": "a\x00b"}
+    )
+    assert api.status_code == 422
+    assert api.json()["problems"] == [
+        {"where": "body.text", "problem": "holds a NUL character (U+0000) at character 2: "
+         "text may hold none"}
+    ]  # fmt: skip
+    assert len(desk.app.audit_log.entries(subject=f"loan:{loan_id}")) == before

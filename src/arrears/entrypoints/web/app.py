@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -25,6 +25,7 @@ from arrears.entrypoints.web import (
     pages_desk,
 )
 from arrears.entrypoints.web.auth import CsrfRejected, NotSignedIn
+from arrears.entrypoints.web.text_guard import refuse_nul
 from arrears.services.casework import CaseNotFound
 from arrears.services.contact_check import reason_document
 from arrears.services.desk_contact import ContactBlocked
@@ -52,6 +53,7 @@ def create_app(application: App, clock: Clock = system_clock) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        dependencies=[Depends(refuse_nul)],  # no text with a NUL reaches a route
     )
     web.state.arrears = application
     web.state.clock = clock
