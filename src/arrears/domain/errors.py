@@ -19,3 +19,12 @@ class CalendarNotPublished(DomainError):
 
 class LprNotKnown(DomainError):
     """The one-year LPR in force on a date is not in the LPR table."""
+
+
+class Refusal(DomainError):
+    """A refusal worded by a template and its values, so a page can show it translated."""
+
+    def __init__(self, template: str, **values: str) -> None:
+        super().__init__(template.format(**values))
+        self.template = template
+        self.values = values

@@ -5,9 +5,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from arrears.domain.access import Permission, Principal, Role, require
+from arrears.domain.access import Permission, Principal, require
 from arrears.domain.audit_chain import AuditEntry
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal
+from arrears.domain.staff import check_display_name, check_placement, check_user_id
 from arrears.services.casework_ports import LOCALES, IdentityStore, PasswordHasher, UserRecord
 
 SESSION_HOURS = 8  # one working day; signing in again after is cheap
@@ -56,14 +57,16 @@ def create_user(
     """Create a user with a hashed password (`by` None: the set-up of a new installation)."""
     if by is not None:
         require(by, Permission.USERS)
-    if len(password) < MIN_PASSWORD:
-        raise DomainError(f"a password has at least {MIN_PASSWORD} characters")
+    check_user_id(user.user_id)
+    check_display_name(user.display_name)
+    check_password(password)
     if user.locale not in LOCALES:
-        raise DomainError(f"locale {user.locale!r} is not one of {', '.join(LOCALES)}")
-    if user.role is Role.AGENCY and user.agency_id is None:
-        raise DomainError("an agency user needs the agency they work for")
-    if user.role in (Role.COLLECTOR, Role.SUPERVISOR) and user.team_id is None:
-        raise DomainError(f"a {user.role.value} needs a team")
+        raise Refusal(
+            "locale {locale} is not one of {locales}",
+            locale=repr(user.locale),
+            locales=", ".join(LOCALES),
+        )
+    check_placement(user.role, user.team_id, user.agency_id)
     stored = UserRecord(
         user.user_id,
         user.display_name,
@@ -89,6 +92,14 @@ def create_user(
         ),
     )
     return stored
+
+
+def check_password(password: str) -> None:
+    """Refuse a password too short, or of nothing but spaces."""
+    if not password.strip():
+        raise Refusal("a password cannot be blank or only spaces")
+    if len(password) < MIN_PASSWORD:
+        raise Refusal("a password has at least {n} characters", n=str(MIN_PASSWORD))
 
 
 def authenticate(

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from arrears.adapters.db.audit_store import append_audit
@@ -18,11 +18,11 @@ from arrears.adapters.db.casework_tables import (
 from arrears.adapters.db.instants import utc
 from arrears.domain.access import Role
 from arrears.domain.audit_chain import AuditEntry
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal
 from arrears.services.casework_ports import UserRecord
 
 
-class IdentityConflict(DomainError):
+class IdentityConflict(Refusal):
     """A user, team or agency id already taken, or a reference to one that does not exist."""
 
 
@@ -46,7 +46,8 @@ class SqlIdentityStore:
         self._insert(query, audit, f"agency {agency_id!r}")
 
     def add_user(self, user: UserRecord, at: datetime, audit: AuditEntry) -> None:
-        """Create a user."""
+        """Create a user: refused by name when the id is taken (in any case: "Alice" takes
+        "alice") or the team or agency does not exist."""
         query = insert(users).values(
             user_id=user.user_id,
             display_name=user.display_name,
@@ -58,7 +59,17 @@ class SqlIdentityStore:
             active=user.active,
             created_at=at.astimezone(UTC),
         )
-        self._insert(query, audit, f"user {user.user_id!r}")
+        try:
+            with self.engine.begin() as conn:
+                _refuse_clashes(conn, user)
+                conn.execute(query)
+                append_audit(conn, audit)
+        except IntegrityError:  # created meanwhile (the checks above name the usual cases)
+            raise IdentityConflict(
+                "user {user_id} cannot be created: the id is taken or names a team or agency "
+                "that does not exist",
+                user_id=repr(user.user_id),
+            ) from None
 
     def _insert(self, query: Any, audit: AuditEntry, what: str) -> None:
         try:
@@ -66,10 +77,7 @@ class SqlIdentityStore:
                 conn.execute(query)
                 append_audit(conn, audit)
         except IntegrityError:
-            raise IdentityConflict(
-                f"{what} cannot be created: the id is taken or names a team or agency that "
-                f"does not exist"
-            ) from None
+            raise IdentityConflict("{what} cannot be created: the id is taken", what=what) from None
 
     def user(self, user_id: str) -> UserRecord | None:
         """A user by id."""
@@ -227,6 +235,23 @@ class SqlIdentityStore:
         if row is None or utc(row.expires_at) <= now:
             return None
         return str(row.user_id)
+
+
+def _refuse_clashes(conn: Connection, user: UserRecord) -> None:
+    """Refuse a new user whose id is taken in any case, or whose team or agency is unknown."""
+    taken = select(users.c.user_id).where(func.lower(users.c.user_id) == user.user_id.lower())
+    if conn.execute(taken).first() is not None:
+        raise IdentityConflict("user id {user_id} is taken", user_id=repr(user.user_id.lower()))
+    if user.team_id is not None:
+        known = conn.execute(select(teams.c.team_id).where(teams.c.team_id == user.team_id))
+        if known.first() is None:
+            raise IdentityConflict("team {team_id} does not exist", team_id=repr(user.team_id))
+    if user.agency_id is not None:
+        found = select(agencies.c.agency_id).where(agencies.c.agency_id == user.agency_id)
+        if conn.execute(found).first() is None:
+            raise IdentityConflict(
+                "agency {agency_id} does not exist", agency_id=repr(user.agency_id)
+            )
 
 
 def _user(row: Row[Any]) -> UserRecord:

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from arrears.domain.access import Role
 from arrears.domain.money import format_amount
+from arrears.domain.staff import USER_ID_RULE
 from arrears.entrypoints.web.api_common import Id, Strict, api_router
 from arrears.entrypoints.web.audit_export import audit_lines
 from arrears.entrypoints.web.auth import Application, CurrentActor
@@ -123,8 +124,12 @@ def audit_verify(actor: CurrentActor, app: Application) -> dict[str, Any]:
     }
 
 
+# The rule is the domain's (staff.py), so the API, the pages and the CLI say it alike.
+UserId = Annotated[str, Field(max_length=256, description=USER_ID_RULE)]
+
+
 class UserIn(Strict):
-    user_id: Id
+    user_id: UserId
     display_name: Annotated[str, Field(min_length=1, max_length=100)]
     role: Literal[
         "admin", "strategy_manager", "supervisor", "collector", "compliance", "legal", "agency"

@@ -1,0 +1,48 @@
+"""Who may be a user: the user-id rule, a name to show, and which roles take a team or an
+agency (the one rule the CLI, the API and the pages share)."""
+
+import re
+
+from arrears.domain.access import Role
+from arrears.domain.errors import Refusal
+
+# Lower case only: ids told apart by case alone ("Alice", "alice") would be two people to the
+# store and one to a reader of the audit log. No dots alone ("..", "."), slashes or spaces:
+# ids appear in URLs and in audit subjects.
+USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+USER_ID_RULE = (
+    "1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+)
+TEAM_ROLES = frozenset({Role.COLLECTOR, Role.SUPERVISOR})  # the roles whose scope is a team
+
+
+def check_user_id(user_id: str) -> None:
+    """Refuse a user id outside the rule, saying the rule."""
+    if not USER_ID.fullmatch(user_id):
+        raise Refusal(
+            "user id {user_id} is not allowed: a user id is 1 to 64 lower-case letters, "
+            "digits, '.', '_' or '-', starting with a letter or digit",
+            user_id=repr(user_id),
+        )
+
+
+def check_display_name(name: str) -> None:
+    """Refuse a name to show that is blank or holds control characters."""
+    if not name.strip():
+        raise Refusal("a user's display name cannot be blank")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise Refusal("a user's display name cannot hold control characters")
+
+
+def check_placement(role: Role, team_id: str | None, agency_id: str | None) -> None:
+    """Refuse a team or an agency that the role does not take, or lacks one it needs."""
+    if role is Role.AGENCY and agency_id is None:
+        raise Refusal("an agency user needs the agency they work for")
+    if role is not Role.AGENCY and agency_id is not None:
+        raise Refusal("only agency users work for an agency: leave the agency empty")
+    if role not in TEAM_ROLES and team_id is not None:
+        raise Refusal("only collectors and supervisors belong to a team: leave the team empty")
+    if role is Role.COLLECTOR and team_id is None:
+        raise Refusal("a collector needs a team")
+    if role is Role.SUPERVISOR and team_id is None:
+        raise Refusal("a supervisor needs a team")
