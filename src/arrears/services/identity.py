@@ -27,6 +27,10 @@ class SignInThrottled(DomainError):
     """Too many failed log-ins lately for this user name or from this address."""
 
 
+class UserNotFound(Refusal):
+    """No user has the id an administrator acted on."""
+
+
 @dataclass(frozen=True)
 class SessionGrant:
     """A new session: the cookie's token (shown once), its CSRF token and who it is."""
@@ -238,7 +242,7 @@ def set_user_active(
     left to undo it)."""
     require(by, Permission.USERS)
     if user_id == by.user_id and not active:
-        raise DomainError("you cannot disable your own account")
+        raise Refusal("you cannot disable your own account")
     entry = _audit(now, by.user_id, "user.enable" if active else "user.disable", f"user:{user_id}")
     if not store.set_active(user_id, active, entry):
-        raise DomainError(f"user {user_id!r} is not known")
+        raise UserNotFound("user {user_id} is not known", user_id=repr(user_id))

@@ -158,3 +158,22 @@ def test_a_role_with_the_wrong_team_or_agency_is_refused(staffed: Desk) -> None:
         assert api.status_code == 422, api.text
         assert problem in api.json()["error"], (role, team_id, agency_id)
     assert written(staffed) == before
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_an_unknown_user_is_not_found_by_name(staffed: Desk, active: bool) -> None:
+    before = written(staffed)
+    api = staffed.client().put(
+        "/api/v1/users/nobody/active", headers=staffed.bearer("admin"), json={"active": active}
+    )
+    assert api.status_code == 404, api.text
+    assert "'nobody'" in api.json()["error"]
+    client, csrf = staffed.signed_in("admin")
+    page = client.post(
+        "/admin/users/nobody/active",
+        headers={"X-CSRF-Token": csrf},
+        data={"active": str(active).lower()},
+    )
+    assert page.status_code == 404
+    assert "nobody" in page.text
+    assert written(staffed) == (before[0], before[1] + 2)  # the two sign-ins, nothing else

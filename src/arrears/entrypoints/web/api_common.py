@@ -23,7 +23,7 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
         (400, "a body that cannot be read (not JSON)"),
         (401, "not signed in, or a wrong user name or password"),
         (403, "the role may not do this"),
-        (404, "no such case in the caller's scope"),
+        (404, "no such case in the caller's scope, or no such user"),
         (409, "the contact rules forbid this contact now"),
         (422, "invalid input, or a rule of the domain refuses it"),
         (429, "too many failed log-ins"),

@@ -30,7 +30,7 @@ from arrears.services.casework import CaseNotFound
 from arrears.services.contact_check import reason_document
 from arrears.services.desk_contact import ContactBlocked
 from arrears.services.field_visit import GuardRefused
-from arrears.services.identity import SignInRefused, SignInThrottled
+from arrears.services.identity import SignInRefused, SignInThrottled, UserNotFound
 from arrears.services.legal import TimeBarred
 
 STATIC = Path(__file__).with_name("static")
@@ -98,6 +98,10 @@ def _errors(web: FastAPI) -> None:
 
     @web.exception_handler(CaseNotFound)
     def not_found(request: Request, error: CaseNotFound) -> Response:
+        return answer(request, 404, str(error))
+
+    @web.exception_handler(UserNotFound)
+    def no_user(request: Request, error: UserNotFound) -> Response:
         return answer(request, 404, str(error))
 
     @web.exception_handler(ContactBlocked)
