@@ -74,8 +74,8 @@ class IdentityStore(Protocol):
         """Every agency: (id, name, commission rate)."""
         ...
 
-    def set_locale(self, user_id: str, locale: str) -> None:
-        """Change a user's language."""
+    def set_locale(self, user_id: str, locale: str, audit: AuditEntry) -> None:
+        """Change a user's language, audited."""
         ...
 
     def set_active(self, user_id: str, active: bool, audit: AuditEntry) -> bool:

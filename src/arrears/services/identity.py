@@ -222,11 +222,25 @@ def token_user(store: IdentityStore, token: str, now: datetime) -> UserRecord | 
     return store.user(user_id) if user_id is not None else None
 
 
-def set_locale(store: IdentityStore, user: UserRecord, locale: str) -> None:
-    """Switch the user's language."""
+def set_locale(store: IdentityStore, user: UserRecord, locale: str, now: datetime) -> None:
+    """Switch the user's language (audited like every change to an account; the same
+    language again changes nothing)."""
     if locale not in LOCALES:
-        raise DomainError(f"locale {locale!r} is not one of {', '.join(LOCALES)}")
-    store.set_locale(user.user_id, locale)
+        raise Refusal(
+            "locale {locale} is not one of {locales}",
+            locale=repr(locale),
+            locales=", ".join(LOCALES),
+        )
+    if locale == user.locale:
+        return
+    entry = _audit(
+        now,
+        user.user_id,
+        "user.locale",
+        f"user:{user.user_id}",
+        **{"from": user.locale, "to": locale},
+    )
+    store.set_locale(user.user_id, locale, entry)
 
 
 def list_users(store: IdentityStore, by: Principal) -> list[UserRecord]:

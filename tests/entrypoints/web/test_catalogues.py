@@ -50,7 +50,8 @@ VALUES = {
                "audit.export", "visit.request", "visit.approve", "visit.reject",
                "visit.report", "hold.place", "legal.lawyers_letter", "legal.filing",
                "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
-               "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear"],
+               "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear",
+               "user.locale"],
 }  # fmt: skip
 
 

@@ -105,10 +105,11 @@ class SqlIdentityStore:
             )
             return [(r.agency_id, r.name, r.commission_rate) for r in rows]
 
-    def set_locale(self, user_id: str, locale: str) -> None:
-        """Change a user's language."""
+    def set_locale(self, user_id: str, locale: str, audit: AuditEntry) -> None:
+        """Change a user's language, audited."""
         with self.engine.begin() as conn:
             conn.execute(update(users).where(users.c.user_id == user_id).values(locale=locale))
+            append_audit(conn, audit)
 
     def set_active(self, user_id: str, active: bool, audit: AuditEntry) -> bool:
         """Enable or disable a user; False if unknown. Disabling ends their sessions and

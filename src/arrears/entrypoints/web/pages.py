@@ -98,13 +98,14 @@ def logout(request: Request, actor: CurrentActor, app: Application) -> Response:
 
 @router.post("/me/locale")
 def change_locale(
+    request: Request,
     actor: CurrentActor,
     app: Application,
     locale: Annotated[str, Form(max_length=8)],
     back: Annotated[str, Form(max_length=200)] = "/queue",
 ) -> Response:
     """Switch the signed-in user's language, back to the page it was switched on."""
-    set_locale(app.identity, actor.user, locale)
+    set_locale(app.identity, actor.user, locale, request.app.state.clock())
     return RedirectResponse(_local(back), status_code=303)
 
 
