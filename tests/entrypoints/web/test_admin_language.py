@@ -1,6 +1,9 @@
 """Account changes in the audit log and the administrator's refusals in the reader's
 language, on SQLite and on PostgreSQL."""
 
+from html import unescape
+
+from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from tests.entrypoints.web.desk_book import Desk
 
 
@@ -24,3 +27,28 @@ def test_changing_ones_language_is_audited(staffed: Desk) -> None:
     assert staffed.app.identity.user("col-east-1").locale == "zh-TW"  # type: ignore[union-attr]
     page, _ = staffed.signed_in("compliance")
     assert "切换界面语言" in page.get("/audit?subject=user:col-east-1").text
+
+
+def test_the_administrators_refusals_read_in_the_pages_language(staffed: Desk) -> None:
+    client, csrf = staffed.signed_in("admin")
+    headers = {"X-CSRF-Token": csrf}
+    form = {"user_id": "Alice", "display_name": "x", "role": "collector",
+            "password": DEMO_PASSWORD, "team_id": "team-east"}  # fmt: skip
+    expected = {
+        "zh-CN": ("用户名 'Alice' 不符合规则", "不能停用自己的账号", "用户 'nobody' 不存在"),
+        "zh-TW": ("使用者名稱 'Alice' 不符合規則", "不能停用自己的帳號", "使用者 'nobody' 不存在"),
+        "en": ("user id 'Alice' is not allowed", "you cannot disable your own account",
+               "user 'nobody' is not known"),
+    }  # fmt: skip
+    for locale, (bad_id, itself, unknown) in expected.items():
+        client.post("/me/locale", data={"locale": locale, "csrf_token": csrf})
+        for extra in ({}, {"HX-Request": "true"}):  # the page, and htmx's fragment
+            refused = client.post("/admin/users", headers=headers | extra, data=form)
+            assert refused.status_code == 422
+            assert bad_id in unescape(refused.text), (locale, refused.text)
+        mine = client.post("/admin/users/admin/active", headers=headers, data={"active": "false"})
+        assert (mine.status_code, itself in unescape(mine.text)) == (422, True), locale
+        nobody = client.post("/admin/users/nobody/active", headers=headers, data={"active": "true"})
+        assert (nobody.status_code, unknown in unescape(nobody.text)) == (404, True), locale
+    api = staffed.client().post("/api/v1/users", headers=staffed.bearer("admin"), json=form)
+    assert api.json()["error"].startswith("user id 'Alice' is not allowed")  # the API: English

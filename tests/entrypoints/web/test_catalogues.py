@@ -15,6 +15,7 @@ from arrears.domain.flags import FLAGS
 from arrears.entrypoints.web import i18n
 
 WEB = Path(i18n.__file__).parent
+SRC = WEB.parents[1]
 LITERAL = re.compile(r"""_\(\s*(?:"([^"]+)"|'([^']+)')\s*[,)]""")
 KEYED = re.compile(r"""_\(\s*["']([a-z_-]+:)["']\s*~""")
 # The values each keyed text (e.g. _("stage:" ~ stage)) is used with.
@@ -74,6 +75,37 @@ def test_every_text_has_a_chinese_translation(locale: str) -> None:
     table = i18n.catalogue(locale)
     missing = sorted(t for t in texts_used() if not table.get(t))
     assert missing == []
+
+
+def refusal_templates() -> set[str]:
+    """The template of every Refusal the code raises (a page shows it translated)."""
+    sources = [p.read_text(encoding="utf-8") for p in SRC.rglob("*.py")]
+    names = {"Refusal"}
+    while True:  # the subclasses of Refusal, and theirs
+        bases = "|".join(sorted(names))
+        found = {n for text in sources for n in re.findall(rf"class (\w+)\((?:{bases})\)", text)}
+        if found <= names:
+            break
+        names |= found
+    bases = "|".join(sorted(names))
+    calls = re.compile(rf"(?<!class )\b(?:{bases})\(")
+    # one literal, or adjacent ones (written over lines)
+    literal = re.compile(rf"(?<!class )\b(?:{bases})\(\s*((?:\"[^\"]*\"\s*)+)[,)]")
+    templates: set[str] = set()
+    for text in sources:
+        made = literal.findall(text)
+        # a template written otherwise (an f-string, a variable) could not be looked up
+        assert len(made) == len(calls.findall(text)), "a Refusal's template is not one literal"
+        templates |= {"".join(re.findall(r'"([^"]*)"', parts)) for parts in made}
+    return templates
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW"])
+def test_every_refusal_has_a_chinese_translation(locale: str) -> None:
+    table = i18n.catalogue(locale)
+    templates = refusal_templates()
+    assert len(templates) >= 15
+    assert sorted(t for t in templates if not table.get(t)) == []
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])

@@ -34,7 +34,13 @@ class SqlIdentityStore:
 
     def add_team(self, team_id: str, name: str, audit: AuditEntry) -> None:
         """Create a team."""
-        self._insert(insert(teams).values(team_id=team_id, name=name), audit, f"team {team_id!r}")
+        self._insert(
+            insert(teams).values(team_id=team_id, name=name),
+            audit,
+            IdentityConflict(
+                "team {team_id} cannot be created: the id is taken", team_id=repr(team_id)
+            ),
+        )
 
     def add_agency(
         self, agency_id: str, name: str, commission_rate: str, audit: AuditEntry
@@ -43,7 +49,10 @@ class SqlIdentityStore:
         query = insert(agencies).values(
             agency_id=agency_id, name=name, commission_rate=commission_rate
         )
-        self._insert(query, audit, f"agency {agency_id!r}")
+        taken = IdentityConflict(
+            "agency {agency_id} cannot be created: the id is taken", agency_id=repr(agency_id)
+        )
+        self._insert(query, audit, taken)
 
     def add_user(self, user: UserRecord, at: datetime, audit: AuditEntry) -> None:
         """Create a user: refused by name when the id is taken (in any case: "Alice" takes
@@ -71,13 +80,13 @@ class SqlIdentityStore:
                 user_id=repr(user.user_id),
             ) from None
 
-    def _insert(self, query: Any, audit: AuditEntry, what: str) -> None:
+    def _insert(self, query: Any, audit: AuditEntry, taken: IdentityConflict) -> None:
         try:
             with self.engine.begin() as conn:
                 conn.execute(query)
                 append_audit(conn, audit)
         except IntegrityError:
-            raise IdentityConflict("{what} cannot be created: the id is taken", what=what) from None
+            raise taken from None
 
     def user(self, user_id: str) -> UserRecord | None:
         """A user by id."""

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arrears.bootstrap import App
 from arrears.domain.access import Forbidden
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal
 from arrears.entrypoints.web import (
     api,
     api_admin,
@@ -77,6 +77,12 @@ def _errors(web: FastAPI) -> None:
             return JSONResponse({"error": message, **extra}, status_code=status)
         return page_render.error_page(request, status, message)
 
+    def refuse(request: Request, status: int, error: Exception) -> Response:
+        """A refusal: in English on the API, in the reader's language on a page."""
+        if _is_api(request) or not isinstance(error, Refusal):
+            return answer(request, status, str(error))
+        return page_render.error_page(request, status, error.template, error.values)
+
     @web.exception_handler(NotSignedIn)
     def not_signed_in(request: Request, error: NotSignedIn) -> Response:
         if _is_api(request):
@@ -102,7 +108,7 @@ def _errors(web: FastAPI) -> None:
 
     @web.exception_handler(UserNotFound)
     def no_user(request: Request, error: UserNotFound) -> Response:
-        return answer(request, 404, str(error))
+        return refuse(request, 404, error)
 
     @web.exception_handler(ContactBlocked)
     def blocked(request: Request, error: ContactBlocked) -> Response:
@@ -129,7 +135,7 @@ def _errors(web: FastAPI) -> None:
 
     @web.exception_handler(DomainError)
     def domain(request: Request, error: DomainError) -> Response:
-        return answer(request, 422, str(error))
+        return refuse(request, 422, error)
 
     @web.exception_handler(StarletteHTTPException)
     def http(request: Request, error: StarletteHTTPException) -> Response:

@@ -1,5 +1,6 @@
 """Rendering the workbench's pages and fragments in the viewer's language."""
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,14 @@ def render(
     )
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
-    """A refusal as a page (or, for htmx, a fragment in place of what was asked)."""
+def error_page(
+    request: Request, status: int, message: str, values: Mapping[str, str] | None = None
+) -> Response:
+    """A refusal as a page (or, for htmx, a fragment in place of what was asked): the message
+    is looked up in the reader's language, then its {placeholders} filled with `values`."""
     name = "fragments/error.html" if request.headers.get("hx-request") else "error.html"
-    return render(request, name, None, status, status=status, message=message)
+    shown = dict(values or {})
+    return render(request, name, None, status, status=status, message=message, values=shown)
 
 
 def blocked_fragment(request: Request, error: ContactBlocked) -> Response:
