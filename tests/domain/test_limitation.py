@@ -31,6 +31,7 @@ def test_a_debt_is_barred_from_the_anniversary_of_its_oldest_unpaid_due_date() -
 def test_a_29_february_is_barred_from_28_february() -> None:
     assert barred_from(date(2020, 2, 29), 3) == date(2023, 2, 28)
     assert barred_from(date(2020, 2, 29), 4) == date(2024, 2, 28)  # conservative: not the 29th
+    assert barred_from(date(9990, 1, 1), 30) == date.max  # past the calendar: never, not a 500
 
 
 def test_other_actions_and_debts_not_past_due_are_not_refused() -> None:

@@ -53,7 +53,10 @@ def oldest_due(as_of: date, dpd: int) -> date | None:
 
 def barred_from(oldest: date, years: int) -> date:
     """The first day a debt whose oldest unpaid instalment fell due on `oldest` is time-barred:
-    the same day `years` later (28 February for a 29 February)."""
+    the same day `years` later (28 February for a 29 February; the calendar's last day if
+    that is past it)."""
+    if oldest.year + years > date.max.year:
+        return date.max
     if (oldest.month, oldest.day) == (2, 29):
         return oldest.replace(year=oldest.year + years, day=28)
     return oldest.replace(year=oldest.year + years)
