@@ -89,7 +89,7 @@ class App:
         if product is None:
             raise DomainError(f"loan {loan_id!r} not found")
         if self.time_bar(product, on, 0) is None:
-            return None  # not evaluated: nothing to decide
+            return None  # the pack has no limitation rule: the loan need not be evaluated
         loan, payments = next(iter(self.ledger.load_book([loan_id])))
         return self.time_bar(product, on, self.terms.evaluate(loan, payments, on).dpd)
 
@@ -97,7 +97,7 @@ class App:
         """The time bar of a loan of the product that is `dpd` days past due on `on` (None:
         the product's pack refuses no action on a time-barred debt)."""
         product = self.settings.product(product_code)
-        limitation = contact_packs()[product.jurisdiction].limitation
+        limitation = self.contact_terms.packs[product.jurisdiction].limitation
         if limitation is None:
             return None
         years = product.limitation_years or limitation.years
