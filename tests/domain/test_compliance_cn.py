@@ -1,10 +1,21 @@
 """The cn contact pack, rule by rule at its boundaries (GB/T 45251-2025, CBA 2026, PIPL)."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from arrears.domain.contact import CHANNELS, HOLD_KINDS, ContactAttempt, Hold, OptOut
+from arrears.domain.compliance import decide_entry
+from arrears.domain.contact import (
+    CHANNELS,
+    HOLD_KINDS,
+    ContactAttempt,
+    ContactDecision,
+    ContactFacts,
+    ContactRequest,
+    Hold,
+    OptOut,
+)
 from tests.contact_factories import (
     CN,
     CN_CONTACT_PHONE,
@@ -94,6 +105,45 @@ def test_dials_to_another_number_are_not_counted() -> None:
     unknown = facts(calls(6, to=CN_OTHER_PHONE), phone=None)
     decision = decide(CN, MORNING, unknown, to=CN_OTHER_PHONE)
     assert blocked_by(decision) == {"cn.dial_attempts_per_number_per_day"}
+
+
+def shared_entry(known: ContactFacts, at: datetime) -> ContactDecision:
+    """The decision on recording B1's call to their number at `at` (no answer)."""
+    made = attempt(at)
+    return decide_entry(ContactRequest("B1", "call", at, CN_PHONE), known, CN, made)
+
+
+def test_a_call_logged_late_making_another_borrowers_later_dial_the_seventh_is_flagged() -> None:
+    # Another borrower of the number dialled it six times from 11:00, each the 1st-6th that
+    # day; B1's own call at 09:00, logged afterwards, makes the last of them the 7th.
+    theirs = calls(6, start="11:00")
+    known = replace(facts(), shared_dials=tuple(theirs))
+    assert decide(CN, local(DAY, "09:00"), known).allowed  # passes at its own instant
+    decision = shared_entry(known, local(DAY, "09:00"))
+    assert blocked_by(decision) == {"cn.dial_attempts_per_number_per_day"}
+    [flagged] = decision.broken
+    assert flagged.detail.startswith(
+        f"another borrower's call of {theirs[-1].at.isoformat()} to the number on record after"
+        " this one: at most 6 attempts per number per local day; 6 already"
+    )
+
+
+def test_a_call_logged_late_leaves_other_borrowers_dials_under_the_cap_alone() -> None:
+    five = replace(facts(), shared_dials=tuple(calls(5, start="11:00")))
+    assert shared_entry(five, local(DAY, "09:00")).allowed  # the last is now the 6th: allowed
+    other = replace(facts(), shared_dials=tuple(calls(6, start="11:00", to=CN_OTHER_PHONE)))
+    assert shared_entry(other, local(DAY, "09:00")).allowed  # dials to another number
+    tomorrow = [attempt(local(DAY + timedelta(days=1), "11:00") + timedelta(minutes=i))
+                for i in range(6)]  # fmt: skip
+    assert shared_entry(replace(facts(), shared_dials=tuple(tomorrow)),
+                        local(DAY, "09:00")).allowed  # fmt: skip
+
+
+def test_another_borrowers_later_dials_count_only_under_the_dial_cap() -> None:
+    # Three conversations with another borrower of the number after B1's late-logged call:
+    # that borrower's own cap is theirs, not B1's; nothing is flagged.
+    theirs = replace(facts(), shared_dials=tuple(calls(3, "connected", start="11:00")))
+    assert shared_entry(theirs, local(DAY, "09:00")).allowed
 
 
 def test_days_are_the_borrowers_local_days_across_utc_midnight() -> None:

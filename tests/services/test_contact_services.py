@@ -219,6 +219,26 @@ def test_every_call_to_a_number_two_borrowers_share_counts_against_its_dial_cap(
     assert "+8613812345678" not in cap.detail  # a reason is shown to whoever sees the case
 
 
+def test_a_call_logged_late_that_makes_another_borrowers_later_dial_the_seventh_is_flagged(
+    app: App,
+) -> None:
+    """A dialler's file sent late: B1's 09:00 call, logged after B6's six calls to the number
+    they share from 11:00, makes B6's last the seventh that day (CONTRACT.md: the dial cap
+    counts every call to the number). The late record is stored, flagged for that."""
+    morning = datetime(2026, 3, 2, 11, tzinfo=BEIJING)
+    for minute in range(6):
+        assert log(app, "B6", morning + timedelta(minutes=minute), "no_answer").decision.allowed
+    stored = log(app, "B1", datetime(2026, 3, 2, 9, tzinfo=BEIJING), "no_answer")
+    assert broken(stored.decision) == {"cn.dial_attempts_per_number_per_day"}
+    [flagged] = stored.decision.broken
+    assert flagged.detail.startswith("another borrower's call of 2026-03-02T03:05:00+00:00")
+    # The next day, five of B6's calls after B1's late one: the last is the sixth, allowed.
+    next_day = morning + timedelta(days=1)
+    for minute in range(5):
+        log(app, "B6", next_day + timedelta(minutes=minute), "no_answer")
+    assert log(app, "B1", datetime(2026, 3, 3, 9, tzinfo=BEIJING), "busy").decision.allowed
+
+
 def test_a_number_given_with_to_counts_every_call_to_it(app: App) -> None:
     morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
     for minute in range(6):

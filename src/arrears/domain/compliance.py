@@ -42,7 +42,9 @@ def decide_entry(
     broken too under every rule that an attempt on record after it passed without it and
     fails with it: an attempt logged out of order (a dialler's file sent late) can make a
     later call the 8th in 7 days (12 CFR 1006.14(b)(2)(i)(A)) though each passed when logged.
-    Only the borrower's own later attempts are judged again (`facts.attempts`)."""
+    The borrower's own later attempts are judged again under every rule (`facts.attempts`);
+    other borrowers' later attempts to the number this one dialled under the per-number dial
+    cap only (`facts.shared_dials`), the one rule that counts them."""
     decision = decide_contact(request, facts, pack)
     flagged: dict[str, Reason] = {}
     for index, made in sorted(enumerate(facts.attempts), key=lambda pair: pair[1].at):
@@ -53,13 +55,37 @@ def decide_entry(
                                made.contact_id)  # fmt: skip
         then = decide_contact(asked, replace(facts, attempts=others), pack)
         now = decide_contact(asked, replace(facts, attempts=(*others, attempt)), pack)
-        for was, found in zip(then.reasons, now.reasons, strict=True):
-            if was.passed and not found.passed and found.rule not in flagged:
-                detail = f"the {made.channel} of {made.at.isoformat()} on record after this one: "
-                flagged[found.rule] = replace(found, detail=detail + found.detail)
+        _flag(flagged, then, now, f"the {made.channel} of {made.at.isoformat()}")
+    number = attempt.to_phone
+    capped = tuple(rule for rule in pack.rules if rule.kind == "dials_per_number_per_day")
+    shared = sorted(enumerate(facts.shared_dials), key=lambda pair: pair[1].at)
+    for index, made in shared if number is not None and capped else ():
+        if made.at <= request.at or made.to_phone != number:
+            continue
+        # The other borrower's attempt, counted as a dial to the number: the borrower's own
+        # attempts to it and everyone else's, without it and then with this one.
+        theirs = facts.shared_dials[:index] + facts.shared_dials[index + 1 :]
+        asked = ContactRequest(request.borrower_id, made.channel, made.at, number)
+        scene = replace(facts, shared_dials=theirs)
+        only = replace(pack, rules=capped)
+        then = decide_contact(asked, scene, only)
+        now = decide_contact(asked, replace(scene, attempts=(*facts.attempts, attempt)), only)
+        label = f"another borrower's {made.channel} of {made.at.isoformat()} to the number"
+        _flag(flagged, then, now, label)
     if not flagged:
         return decision
     return ContactDecision(False, decision.reasons + tuple(flagged.values()))
+
+
+def _flag(
+    flagged: dict[str, Reason], then: ContactDecision, now: ContactDecision, what: str
+) -> None:
+    """Add to `flagged` each rule that `then` passed and `now` breaks (once per rule), its
+    detail saying which attempt on record (`what`) the recorded one made break it."""
+    for was, found in zip(then.reasons, now.reasons, strict=True):
+        if was.passed and not found.passed and found.rule not in flagged:
+            detail = f"{what} on record after this one: {found.detail}"
+            flagged[found.rule] = replace(found, detail=detail)
 
 
 def _reason(rule: ContactRule, scene: Scene) -> Reason:
