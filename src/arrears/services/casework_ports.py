@@ -62,6 +62,10 @@ class IdentityStore(Protocol):
         """A user by id."""
         ...
 
+    def user_named(self, user_id: str) -> UserRecord | None:
+        """A user whose id matches in any case (ids are unique in any case)."""
+        ...
+
     def users(self) -> list[UserRecord]:
         """Every user, by id."""
         ...
@@ -80,6 +84,17 @@ class IdentityStore(Protocol):
 
     def set_active(self, user_id: str, active: bool, audit: AuditEntry) -> bool:
         """Enable or disable a user (their sessions and tokens stop working); False if unknown."""
+        ...
+
+    def update_user(self, user: UserRecord, audit: AuditEntry) -> int:
+        """Store a user's new display name, role, team and agency, audited (refused by name
+        when the team or agency does not exist); a collector leaving their team or role gives
+        their cases back to the team's pool: how many."""
+        ...
+
+    def set_password(self, user_id: str, password_hash: str, audit: AuditEntry) -> bool:
+        """Store a user's new password hash, end their sessions and revoke their tokens,
+        audited; False if unknown."""
         ...
 
     def reserve_attempt(

@@ -115,7 +115,9 @@ def authenticate(
     now: datetime,
 ) -> UserRecord:
     """The user whose password this is (throttled by user name and by address), or a
-    refusal that does not say which of the two was wrong."""
+    refusal that does not say which of the two was wrong. User ids are lower case
+    (staff.py): "Alice" and " alice" sign in as alice, and count against one throttle."""
+    user_id = _login_name(user_id)
     # Reserved before the password is checked (argon2 is slow): attempts sent at once each
     # count those before them, so no more than the limit are ever checked in a window.
     attempt, mine, theirs = store.reserve_attempt(user_id, client, now, now - THROTTLE_WINDOW)
@@ -142,11 +144,17 @@ def authenticate(
     return user
 
 
+def _login_name(typed: str) -> str:
+    """The user id a sign-in names: as typed, without the spaces around it, in lower case."""
+    return typed.strip().lower()
+
+
 def _checked(
     store: IdentityStore, hasher: PasswordHasher, user_id: str, password: str
 ) -> UserRecord | None:
-    """The active user whose password this is, or None."""
-    user = store.user(user_id)
+    """The active user whose password this is, or None (a user id with capitals, made
+    before the rule, is found by a case-blind match: ids differ in more than case)."""
+    user = store.user(user_id) or store.user_named(user_id)
     # Always one argon2 computation: the answer's timing tells neither who exists nor who
     # is disabled.
     if user is None:

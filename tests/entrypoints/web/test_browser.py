@@ -193,3 +193,28 @@ def test_a_us_case_shows_its_time_bar_and_its_dollars(
     page.select_option("header select[name=locale]", "en")
     expect(page.locator("#time-bar")).to_contain_text(f"Time-barred since {barred}")
     page.close()
+
+
+def test_an_administrator_moves_a_collector_and_resets_a_password(
+    desk: Desk, served: str, browser: Browser
+) -> None:
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    sign_in(page, served, "admin")
+    page.goto(f"{served}/admin/users")
+    change = page.locator("#change-col-east-1")
+    change.locator("summary").click()
+    expect(change.locator("select[name=team_id]")).to_have_value("team-east")
+    change.locator("select[name=team_id]").select_option("team-west")
+    change.get_by_role("button", name="保存").click()
+    expect(change.locator(".result").first).to_contain_text("已修改用户")
+    change.locator("input[name=password]").fill("a-new-secret-42")
+    change.get_by_role("button", name="重置密码").click()
+    expect(change.locator(".result").last).to_contain_text("已重置密码")
+    shot(page, "users-change")
+    page.reload()
+    page.locator("#change-col-east-1 summary").click()
+    expect(page.locator("#change-col-east-1 select[name=team_id]")).to_have_value("team-west")
+    page.close()
+    stored = desk.app.identity.user("col-east-1")
+    assert stored is not None
+    assert stored.team_id == "team-west"

@@ -1,5 +1,6 @@
 """Users, teams, agencies, sessions, API tokens and failed log-ins on SQL."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.casework_tables import (
     agencies,
     api_tokens,
+    assignments,
     login_failures,
     teams,
     users,
@@ -94,6 +96,13 @@ class SqlIdentityStore:
             row = conn.execute(select(users).where(users.c.user_id == user_id)).first()
         return _user(row) if row is not None else None
 
+    def user_named(self, user_id: str) -> UserRecord | None:
+        """A user whose id matches in any case (ids are unique in any case: _refuse_clashes)."""
+        query = select(users).where(func.lower(users.c.user_id) == user_id.lower())
+        with self.engine.connect() as conn:
+            row = conn.execute(query.order_by(users.c.user_id)).first()
+        return _user(row) if row is not None else None
+
     def users(self) -> list[UserRecord]:
         """Every user, by id."""
         with self.engine.connect() as conn:
@@ -129,11 +138,56 @@ class SqlIdentityStore:
                 update(users).where(users.c.user_id == user_id).values(active=active)
             ).rowcount
             if found and not active:
-                conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
-                conn.execute(
-                    update(api_tokens).where(api_tokens.c.user_id == user_id).values(revoked=True)
-                )
+                _end_access(conn, user_id)
             if found:
+                append_audit(conn, audit)
+        return bool(found)
+
+    def update_user(self, user: UserRecord, audit: AuditEntry) -> int:
+        """Store a user's new display name, role, team and agency, audited; refused by name
+        when the team or agency does not exist. A collector who leaves their team or role
+        gives their cases back to the pool of the team that holds them (its supervisor
+        assigns them again), in the same transaction: how many is returned and audited."""
+        query = (
+            update(users)
+            .where(users.c.user_id == user.user_id)
+            .values(
+                display_name=user.display_name,
+                role=user.role.value,
+                team_id=user.team_id,
+                agency_id=user.agency_id,
+            )
+        )
+        a = assignments.c
+        theirs = a.collector_id == user.user_id
+        if user.role is Role.COLLECTOR:
+            theirs = theirs & (a.team_id != user.team_id)
+        try:
+            with self.engine.begin() as conn:
+                _refuse_unknown_places(conn, user)
+                conn.execute(query)
+                returned = conn.execute(
+                    update(assignments).where(theirs).values(collector_id=None)
+                ).rowcount
+                if returned:
+                    audit = replace(audit, detail={**audit.detail, "cases_returned": returned})
+                append_audit(conn, audit)
+        except IntegrityError:  # the team or agency went meanwhile
+            raise IdentityConflict(
+                "user {user_id} cannot be changed: the team or agency does not exist",
+                user_id=repr(user.user_id),
+            ) from None
+        return int(returned)
+
+    def set_password(self, user_id: str, password_hash: str, audit: AuditEntry) -> bool:
+        """Store a user's new password hash; False if unknown. Their sessions end and their
+        tokens are revoked (whoever knew the old password may hold one)."""
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                update(users).where(users.c.user_id == user_id).values(password_hash=password_hash)
+            ).rowcount
+            if found:
+                _end_access(conn, user_id)
                 append_audit(conn, audit)
         return bool(found)
 
@@ -247,11 +301,22 @@ class SqlIdentityStore:
         return str(row.user_id)
 
 
+def _end_access(conn: Connection, user_id: str) -> None:
+    """End a user's sessions and revoke their tokens for good."""
+    conn.execute(delete(web_sessions).where(web_sessions.c.user_id == user_id))
+    conn.execute(update(api_tokens).where(api_tokens.c.user_id == user_id).values(revoked=True))
+
+
 def _refuse_clashes(conn: Connection, user: UserRecord) -> None:
     """Refuse a new user whose id is taken in any case, or whose team or agency is unknown."""
     taken = select(users.c.user_id).where(func.lower(users.c.user_id) == user.user_id.lower())
     if conn.execute(taken).first() is not None:
         raise IdentityConflict("user id {user_id} is taken", user_id=repr(user.user_id.lower()))
+    _refuse_unknown_places(conn, user)
+
+
+def _refuse_unknown_places(conn: Connection, user: UserRecord) -> None:
+    """Refuse a user whose team or agency does not exist."""
     if user.team_id is not None:
         known = conn.execute(select(teams.c.team_id).where(teams.c.team_id == user.team_id))
         if known.first() is None:

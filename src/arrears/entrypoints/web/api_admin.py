@@ -24,6 +24,7 @@ from arrears.services.identity import (
     list_users,
     set_user_active,
 )
+from arrears.services.user_admin import reset_password, update_user
 
 router = api_router("oversight")
 # Collected but credited to no collector (no user id has a space or brackets).
@@ -128,12 +129,15 @@ def audit_verify(actor: CurrentActor, app: Application) -> dict[str, Any]:
 UserId = Annotated[str, Field(max_length=256, description=USER_ID_RULE)]
 
 
+RoleName = Literal[
+    "admin", "strategy_manager", "supervisor", "collector", "compliance", "legal", "agency"
+]
+
+
 class UserIn(Strict):
     user_id: UserId
     display_name: Annotated[str, Field(min_length=1, max_length=100)]
-    role: Literal[
-        "admin", "strategy_manager", "supervisor", "collector", "compliance", "legal", "agency"
-    ]
+    role: RoleName
     password: Annotated[str, Field(min_length=10, max_length=256)]
     team_id: Id | None = None
     agency_id: Id | None = None
@@ -142,6 +146,17 @@ class UserIn(Strict):
 
 class ActiveIn(Strict):
     active: bool
+
+
+class UserChangeIn(Strict):
+    display_name: Annotated[str, Field(min_length=1, max_length=100)]
+    role: RoleName
+    team_id: Id | None = None
+    agency_id: Id | None = None
+
+
+class PasswordIn(Strict):
+    password: Annotated[str, Field(min_length=10, max_length=256)]
 
 
 def user_document(user: UserRecord) -> dict[str, Any]:
@@ -193,6 +208,29 @@ def activate(
     """Enable or disable a user (a disabled user's sessions and tokens stop at once)."""
     set_user_active(app.identity, actor.principal, user_id, body.active, request.app.state.clock())
     return {"user_id": user_id, "active": body.active}
+
+
+@router.put("/users/{user_id}")
+def change(
+    user_id: Id, body: UserChangeIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Change a user's display name, role, team and agency (administrators); a collector
+    leaving their team gives their cases back to its pool."""
+    wanted = UserRecord(user_id, body.display_name, Role(body.role), "", body.team_id,
+                        body.agency_id)  # fmt: skip
+    changed = update_user(app.identity, actor.principal, user_id, wanted,
+                          request.app.state.clock())  # fmt: skip
+    return user_document(changed)
+
+
+@router.put("/users/{user_id}/password")
+def password(
+    user_id: Id, body: PasswordIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Set a user's password (administrators): their sessions end, their tokens are revoked."""
+    reset_password(app.identity, app.passwords, actor.principal, user_id, body.password,
+                   request.app.state.clock())  # fmt: skip
+    return {"user_id": user_id, "password": "reset"}
 
 
 def decimal_text(rate: Fraction) -> str:

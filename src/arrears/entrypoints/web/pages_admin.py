@@ -21,6 +21,7 @@ from arrears.services.identity import (
     list_users,
     set_user_active,
 )
+from arrears.services.user_admin import reset_password, update_user
 
 router = APIRouter(include_in_schema=False)
 
@@ -130,15 +131,50 @@ def user_create(
     agency_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Create a user."""
-    try:
-        chosen = Role(role)
-    except ValueError:
-        raise Refusal("unknown role {role}", role=repr(role)) from None
-    record = UserRecord(user_id, display_name, chosen, "", team_id or None, agency_id or None)
+    record = UserRecord(user_id, display_name, _role(role), "", team_id or None, agency_id or None)
     create_user(
         app.identity, app.passwords, actor.principal, record, password, request.app.state.clock()
     )
     return render(request, "fragments/done.html", actor, what="user", key=user_id)
+
+
+@router.post("/admin/users/{user_id}")
+def user_change(
+    request: Request,
+    user_id: str,
+    actor: CurrentActor,
+    app: Application,
+    display_name: Annotated[str, Form(max_length=100)],
+    role: Annotated[str, Form(max_length=32)],
+    team_id: Annotated[str, Form(max_length=64)] = "",
+    agency_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Change a user's display name, role, team and agency."""
+    wanted = UserRecord(user_id, display_name, _role(role), "", team_id or None, agency_id or None)
+    update_user(app.identity, actor.principal, user_id, wanted, request.app.state.clock())
+    return render(request, "fragments/done.html", actor, what="user changed", key=user_id)
+
+
+@router.post("/admin/users/{user_id}/password")
+def user_password(
+    request: Request,
+    user_id: str,
+    actor: CurrentActor,
+    app: Application,
+    password: Annotated[str, Form(max_length=256)],
+) -> Response:
+    """Set a user's password (their sessions end and their tokens are revoked)."""
+    reset_password(app.identity, app.passwords, actor.principal, user_id, password,
+                   request.app.state.clock())  # fmt: skip
+    return render(request, "fragments/done.html", actor, what="password reset", key=user_id)
+
+
+def _role(name: str) -> Role:
+    """The role a form names, or a refusal naming it."""
+    try:
+        return Role(name)
+    except ValueError:
+        raise Refusal("unknown role {role}", role=repr(name)) from None
 
 
 @router.post("/admin/users/{user_id}/active")

@@ -1,0 +1,197 @@
+"""The administrator changes an existing user (name, role, team, agency) and resets a password,
+through the API and the pages, on SQLite and on PostgreSQL; sign-in is blind to case."""
+
+from html import unescape
+
+import pytest
+from sqlalchemy import func, select
+
+from arrears.adapters.db.casework_tables import assignments, audit_log
+from arrears.entrypoints.demo_staff import DEMO_PASSWORD
+from tests.entrypoints.web.desk_book import Desk
+
+NEW_PASSWORD = "a-new-secret-42"
+MOVE = {"display_name": "催收员 李娜", "role": "collector", "team_id": "team-west"}
+
+
+def audit_count(desk: Desk) -> int:
+    """How many audit entries the store holds."""
+    with desk.app.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
+
+
+def updates(desk: Desk, user_id: str) -> list[tuple[str, dict[str, object]]]:
+    """The user.update entries about a user: (actor, detail)."""
+    entries = desk.app.audit_log.entries(subject=f"user:{user_id}")
+    return [(e.entry.actor, e.entry.detail) for e in entries if e.entry.action == "user.update"]
+
+
+def test_an_administrator_moves_a_collector_to_another_team(staffed: Desk) -> None:
+    admin = staffed.bearer("admin")
+    moved = staffed.client().put("/api/v1/users/col-east-1", headers=admin, json=MOVE)
+    assert moved.status_code == 200, moved.text
+    assert moved.json() == {"user_id": "col-east-1", "display_name": "催收员 李娜",
+                            "role": "collector", "team_id": "team-west", "agency_id": None,
+                            "locale": "zh-CN", "active": True}  # fmt: skip
+    stored = staffed.app.identity.user("col-east-1")
+    assert stored is not None
+    assert stored.team_id == "team-west"
+    assert updates(staffed, "col-east-1") == [("admin", {"team_id": ["team-east", "team-west"]})]
+    before = audit_count(staffed)
+    again = staffed.client().put("/api/v1/users/col-east-1", headers=admin, json=MOVE)
+    assert again.status_code == 200
+    assert audit_count(staffed) == before  # the same values again change nothing
+
+
+def test_a_role_change_through_the_page_is_audited_with_each_change(staffed: Desk) -> None:
+    client, csrf = staffed.signed_in("admin")
+    form = {"display_name": "组长 李娜", "role": "supervisor", "team_id": "team-east"}
+    done = client.post("/admin/users/col-east-1", headers={"X-CSRF-Token": csrf}, data=form)
+    assert done.status_code == 200, done.text
+    assert "已修改用户" in done.text
+    stored = staffed.app.identity.user("col-east-1")
+    assert stored is not None
+    assert stored.role.value == "supervisor"
+    assert stored.display_name == "组长 李娜"
+    assert updates(staffed, "col-east-1") == [
+        ("admin", {"display_name": ["催收员 李娜", "组长 李娜"],
+                   "role": ["collector", "supervisor"]}),
+    ]  # fmt: skip
+    # The change holds at once: the supervisor now approves what their team proposes.
+    page, _ = staffed.signed_in("col-east-1")
+    assert page.get("/approvals").status_code == 200
+
+
+CHANGES_REFUSED = [
+    ("admin", {"display_name": "x", "role": "supervisor", "team_id": "team-east"}, 422,
+     "you cannot take the administrator's role away from yourself"),
+    ("col-east-1", {"display_name": "x", "role": "collector"}, 422, "a collector needs a team"),
+    ("col-east-1", {"display_name": "  ", "role": "collector", "team_id": "team-east"}, 422,
+     "display name cannot be blank"),
+    ("col-east-1", {"display_name": "x", "role": "collector", "team_id": "no-such-team"}, 422,
+     "team 'no-such-team' does not exist"),
+    ("agency-hz-1", {"display_name": "x", "role": "agency", "agency_id": "no-such"}, 422,
+     "agency 'no-such' does not exist"),
+    ("nobody", {"display_name": "x", "role": "legal"}, 404, "user 'nobody' is not known"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("user_id", "body", "status", "problem"), CHANGES_REFUSED)
+def test_a_change_outside_the_rules_is_refused_by_name_with_nothing_written(
+    staffed: Desk, user_id: str, body: dict[str, str], status: int, problem: str
+) -> None:
+    admin = staffed.bearer("admin")
+    client, csrf = staffed.signed_in("admin")
+    client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
+    before = audit_count(staffed)
+    was = staffed.app.identity.user(user_id)
+    api = staffed.client().put(f"/api/v1/users/{user_id}", headers=admin, json=body)
+    assert api.status_code == status, api.text
+    assert problem in api.json()["error"]
+    page = client.post(f"/admin/users/{user_id}", headers={"X-CSRF-Token": csrf}, data=body)
+    assert page.status_code == status
+    assert problem in unescape(page.text)
+    assert staffed.app.identity.user(user_id) == was
+    assert audit_count(staffed) == before
+
+
+def test_only_an_administrator_changes_users(staffed: Desk) -> None:
+    supervisor = staffed.bearer("sup-east")
+    refused = staffed.client().put("/api/v1/users/col-east-1", headers=supervisor, json=MOVE)
+    assert refused.status_code == 403
+    password = staffed.client().put("/api/v1/users/col-east-1/password", headers=supervisor,
+                                    json={"password": NEW_PASSWORD})  # fmt: skip
+    assert password.status_code == 403
+    stored = staffed.app.identity.user("col-east-1")
+    assert stored is not None
+    assert stored.team_id == "team-east"
+
+
+def test_a_collector_moved_away_gives_their_cases_back_to_the_team_pool(desk: Desk) -> None:
+    def held(collector: str) -> list[tuple[str, str | None]]:
+        a = assignments.c
+        query = select(a.team_id, a.collector_id).where(a.collector_id == collector)
+        with desk.app.engine.connect() as conn:
+            return [(row.team_id, row.collector_id) for row in conn.execute(query)]
+
+    cases = len(held("col-east-1"))
+    assert cases > 0  # the desk balanced its cases among the collectors
+    admin = desk.bearer("admin")
+    kept = {**MOVE, "team_id": "team-east", "display_name": "李娜"}
+    assert desk.client().put("/api/v1/users/col-east-1", headers=admin, json=kept).is_success
+    assert len(held("col-east-1")) == cases  # a new name alone keeps the cases
+    moved = desk.client().put("/api/v1/users/col-east-1", headers=admin,
+                              json={**kept, "team_id": "team-west"})  # fmt: skip
+    assert moved.status_code == 200
+    assert held("col-east-1") == []
+    with desk.app.engine.connect() as conn:
+        pool = conn.execute(
+            select(func.count()).where(
+                assignments.c.team_id == "team-east", assignments.c.collector_id.is_(None)
+            )
+        ).scalar_one()
+    assert pool >= cases
+    [*_, (_, detail)] = updates(desk, "col-east-1")
+    assert detail == {"team_id": ["team-east", "team-west"], "cases_returned": cases}
+
+
+def test_a_reset_password_ends_the_users_sessions_and_tokens(staffed: Desk) -> None:
+    page, _ = staffed.signed_in("col-east-1")
+    token = staffed.bearer("col-east-1")
+    assert page.get("/queue").status_code == 200
+    admin, csrf = staffed.signed_in("admin")
+    done = admin.post("/admin/users/col-east-1/password", headers={"X-CSRF-Token": csrf},
+                      data={"password": NEW_PASSWORD})  # fmt: skip
+    assert done.status_code == 200, done.text
+    assert "已重置密码" in done.text
+    assert page.get("/queue", follow_redirects=False).status_code == 303  # to the log-in page
+    assert staffed.client().get("/api/v1/queue", headers=token).status_code == 401
+    old = {"user_id": "col-east-1", "password": DEMO_PASSWORD, "name": "t"}
+    assert staffed.client().post("/api/v1/tokens", json=old).status_code == 401
+    new = staffed.client().post("/api/v1/tokens", json={**old, "password": NEW_PASSWORD})
+    assert new.status_code == 201
+    [entry] = [e.entry for e in staffed.app.audit_log.entries(subject="user:col-east-1")
+               if e.entry.action == "user.password"]  # fmt: skip
+    assert (entry.actor, entry.detail) == ("admin", {})  # never the password
+
+
+def test_a_reset_password_is_refused_when_short_blank_or_for_nobody(staffed: Desk) -> None:
+    admin = staffed.bearer("admin")
+    before = audit_count(staffed)
+    for user_id, password, status in (("col-east-1", "short", 422),
+                                      ("col-east-1", " " * 12, 422),
+                                      ("nobody", NEW_PASSWORD, 404)):  # fmt: skip
+        answer = staffed.client().put(f"/api/v1/users/{user_id}/password", headers=admin,
+                                      json={"password": password})  # fmt: skip
+        assert answer.status_code == status, (user_id, password, answer.text)
+    assert audit_count(staffed) == before
+    kept = {"user_id": "col-east-1", "password": DEMO_PASSWORD, "name": "t"}
+    assert staffed.client().post("/api/v1/tokens", json=kept).status_code == 201
+
+
+@pytest.mark.parametrize("typed", ["Col-East-1", "COL-EAST-1"])
+def test_sign_in_is_blind_to_case(staffed: Desk, typed: str) -> None:
+    answer = staffed.client().post(
+        "/api/v1/tokens", json={"user_id": typed, "password": DEMO_PASSWORD, "name": "t"}
+    )
+    assert answer.status_code == 201, answer.text
+    issued = [e.entry for e in staffed.app.audit_log.entries(subject="user:col-east-1")]
+    assert issued[-1].action == "token.issue"
+
+
+def test_the_log_in_form_takes_a_user_id_with_spaces_around_it(staffed: Desk) -> None:
+    client, _ = staffed.signed_in(" Col-East-1 ")  # typed by a person, copied with spaces
+    assert "催收员 李娜" in client.get("/queue").text
+    logins = [e.entry for e in staffed.app.audit_log.entries(subject="user:col-east-1")
+              if e.entry.action == "login"]  # fmt: skip
+    assert [e.actor for e in logins] == ["col-east-1"]
+
+
+def test_failed_sign_ins_in_any_case_count_against_one_throttle(staffed: Desk) -> None:
+    client = staffed.client()
+    for typed in ("col-east-1", "COL-EAST-1", "Col-East-1", "COL-east-1", "cOl-east-1"):
+        body = {"user_id": typed, "password": "wrong-password", "name": "t"}
+        client.post("/api/v1/tokens", json=body)
+    right = {"user_id": "col-east-1", "password": DEMO_PASSWORD, "name": "t"}
+    throttled = client.post("/api/v1/tokens", json=right)
+    assert throttled.status_code == 429, throttled.text
