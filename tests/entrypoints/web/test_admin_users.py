@@ -102,6 +102,15 @@ def test_only_an_administrator_changes_users(staffed: Desk) -> None:
     password = staffed.client().put("/api/v1/users/col-east-1/password", headers=supervisor,
                                     json={"password": NEW_PASSWORD})  # fmt: skip
     assert password.status_code == 403
+    page, csrf = staffed.signed_in("sup-east")
+    forms = {
+        "/admin/users/col-east-1": MOVE,
+        "/admin/users/col-east-1/password": {"password": NEW_PASSWORD},
+    }
+    for path, form in forms.items():
+        assert page.post(path, headers={"X-CSRF-Token": csrf}, data=form).status_code == 403
+    old = {"user_id": "col-east-1", "password": DEMO_PASSWORD, "name": "t"}
+    assert staffed.client().post("/api/v1/tokens", json=old).status_code == 201
     stored = staffed.app.identity.user("col-east-1")
     assert stored is not None
     assert stored.team_id == "team-east"
@@ -195,3 +204,19 @@ def test_failed_sign_ins_in_any_case_count_against_one_throttle(staffed: Desk) -
     right = {"user_id": "col-east-1", "password": DEMO_PASSWORD, "name": "t"}
     throttled = client.post("/api/v1/tokens", json=right)
     assert throttled.status_code == 429, throttled.text
+
+
+def test_a_collector_disabled_gives_their_cases_back_to_the_team_pool(desk: Desk) -> None:
+    a = assignments.c
+    mine = select(func.count()).where(a.collector_id == "col-east-2")
+    with desk.app.engine.connect() as conn:
+        cases = conn.execute(mine).scalar_one()
+    assert cases > 0
+    off = desk.client().put("/api/v1/users/col-east-2/active", headers=desk.bearer("admin"),
+                            json={"active": False})  # fmt: skip
+    assert off.status_code == 200
+    with desk.app.engine.connect() as conn:
+        assert conn.execute(mine).scalar_one() == 0
+    [entry] = [e.entry for e in desk.app.audit_log.entries(subject="user:col-east-2")
+               if e.entry.action == "user.disable"]  # fmt: skip
+    assert entry.detail == {"cases_returned": cases}

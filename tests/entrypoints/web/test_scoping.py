@@ -100,6 +100,9 @@ LISTS = {
     ("POST", "/me/locale"), ("POST", "/logout"),
     ("GET", "/api/v1/users"), ("POST", "/api/v1/users"), ("PUT", "/api/v1/users/{user_id}/active"),
     ("GET", "/admin/users"), ("POST", "/admin/users"), ("POST", "/admin/users/{user_id}/active"),
+    # test_admin_users.py: only an administrator changes a user or resets a password
+    ("PUT", "/api/v1/users/{user_id}"), ("PUT", "/api/v1/users/{user_id}/password"),
+    ("POST", "/admin/users/{user_id}"), ("POST", "/admin/users/{user_id}/password"),
 }  # fmt: skip
 
 

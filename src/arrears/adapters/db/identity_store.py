@@ -132,13 +132,21 @@ class SqlIdentityStore:
     def set_active(self, user_id: str, active: bool, audit: AuditEntry) -> bool:
         """Enable or disable a user; False if unknown. Disabling ends their sessions and
         revokes their tokens for good: enabled again, the user signs in anew (a session or
-        token stolen before must not come back with the account)."""
+        token stolen before must not come back with the account). A collector disabled gives
+        their cases back to their team's pool (audited: how many), else nobody works them."""
         with self.engine.begin() as conn:
             found = conn.execute(
                 update(users).where(users.c.user_id == user_id).values(active=active)
             ).rowcount
             if found and not active:
                 _end_access(conn, user_id)
+                returned = conn.execute(
+                    update(assignments)
+                    .where(assignments.c.collector_id == user_id)
+                    .values(collector_id=None)
+                ).rowcount
+                if returned:
+                    audit = replace(audit, detail={**audit.detail, "cases_returned": returned})
             if found:
                 append_audit(conn, audit)
         return bool(found)
