@@ -52,3 +52,31 @@ def test_the_administrators_refusals_read_in_the_pages_language(staffed: Desk) -
         assert (nobody.status_code, unknown in unescape(nobody.text)) == (404, True), locale
     api = staffed.client().post("/api/v1/users", headers=staffed.bearer("admin"), json=form)
     assert api.json()["error"].startswith("user id 'Alice' is not allowed")  # the API: English
+
+
+def test_an_invalid_form_reads_in_the_pages_language(staffed: Desk) -> None:
+    client, csrf = staffed.signed_in("admin")
+    headers = {"X-CSRF-Token": csrf}
+    long_name = {"user_id": "alice", "display_name": "名" * 101, "role": "collector",
+                 "password": DEMO_PASSWORD, "team_id": "team-east"}  # fmt: skip
+    nul = {**long_name, "display_name": "ab\x00c"}
+    missing = {k: v for k, v in {**long_name, "display_name": "A"}.items() if k != "role"}
+    expected = {
+        "zh-CN": ("请求无效：body.display_name: 最多 100 个字符",
+                  "body.display_name: 第 3 个字符是 NUL 字符（U+0000）", "body.role: 为必填项"),
+        "zh-TW": ("請求無效：body.display_name: 最多 100 個字元",
+                  "body.display_name: 第 3 個字元是 NUL 字元（U+0000）", "body.role: 為必填項"),
+        "en": ("invalid request: body.display_name: may hold at most 100 characters",
+               "body.display_name: holds a NUL character (U+0000) at character 3",
+               "body.role: is required"),
+    }  # fmt: skip
+    for locale, texts in expected.items():
+        client.post("/me/locale", data={"locale": locale, "csrf_token": csrf})
+        for form, text in zip((long_name, nul, missing), texts, strict=True):
+            for extra in ({}, {"HX-Request": "true"}):  # the page, and htmx's fragment
+                refused = client.post("/admin/users", headers=headers | extra, data=form)
+                assert refused.status_code == 422
+                assert text in unescape(refused.text), (locale, refused.text)
+    api = staffed.client().post("/api/v1/users", headers=staffed.bearer("admin"), json=missing)
+    assert api.json()["error"] == "invalid request: body.role: Field required"  # the API's
+    assert staffed.app.identity.user("alice") is None

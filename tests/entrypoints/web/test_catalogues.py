@@ -13,6 +13,7 @@ from arrears.domain.approvals import ProposalKind
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.flags import FLAGS
 from arrears.entrypoints.web import i18n
+from arrears.entrypoints.web.invalid_text import PROBLEMS
 
 WEB = Path(i18n.__file__).parent
 SRC = WEB.parents[1]
@@ -106,6 +107,13 @@ def test_every_refusal_has_a_chinese_translation(locale: str) -> None:
     templates = refusal_templates()
     assert len(templates) >= 15
     assert sorted(t for t in templates if not table.get(t)) == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW"])
+def test_every_kind_of_invalid_field_has_a_chinese_translation(locale: str) -> None:
+    table = i18n.catalogue(locale)
+    words = [*PROBLEMS.values(), "invalid request: {problems}"]
+    assert [w for w in words if not table.get(w)] == []
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])

@@ -18,6 +18,7 @@ from arrears.entrypoints.web import (
     api,
     api_admin,
     api_desk,
+    i18n,
     page_render,
     pages,
     pages_admin,
@@ -25,6 +26,7 @@ from arrears.entrypoints.web import (
     pages_desk,
 )
 from arrears.entrypoints.web.auth import CsrfRejected, NotSignedIn
+from arrears.entrypoints.web.invalid_text import problems_text, where
 from arrears.entrypoints.web.text_guard import refuse_nul
 from arrears.services.casework import CaseNotFound
 from arrears.services.contact_check import reason_document
@@ -152,9 +154,11 @@ def _errors(web: FastAPI) -> None:
 
     @web.exception_handler(RequestValidationError)
     def invalid(request: Request, error: RequestValidationError) -> Response:
-        problems = [
-            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")}
-            for e in error.errors()
-        ]
+        errors = error.errors()
+        if not _is_api(request):  # a person reads it: in their language
+            translate = i18n.translator(page_render.locale_of(request, None))
+            shown = {"problems": problems_text(errors, translate)}
+            return page_render.error_page(request, 422, "invalid request: {problems}", shown)
+        problems = [{"where": where(e), "problem": e.get("msg", "")} for e in errors]
         text = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
         return answer(request, 422, f"invalid request: {text}", problems=problems)

@@ -18,10 +18,11 @@ FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 async def refuse_nul(request: Request) -> None:
     """Refuse (422, like any invalid field) a request with a NUL in any of its texts."""
     found = [
-        {"loc": where, "msg": problem, "type": "nul_character", "input": None}
+        {"loc": where, "msg": problem, "type": "nul_character", "input": None,
+         "ctx": {"at": text.find("\x00") + 1}}
         for where, text in await _texts(request)
         if (problem := nul_problem(text))
-    ]
+    ]  # fmt: skip
     if found:
         raise RequestValidationError(found)
 
