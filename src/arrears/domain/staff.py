@@ -1,7 +1,9 @@
 """Who may be a user: the user-id rule, a name to show, and which roles take a team or an
-agency (the one rule the CLI, the API and the pages share)."""
+agency (the one rule the CLI, the API and the pages share); the ids of teams and agencies
+follow the same rule, and an agency's commission is a rate between 0 and 1."""
 
 import re
+from decimal import Decimal
 
 from arrears.domain.access import Role
 from arrears.domain.errors import Refusal
@@ -46,3 +48,49 @@ def check_placement(role: Role, team_id: str | None, agency_id: str | None) -> N
         raise Refusal("a collector needs a team")
     if role is Role.SUPERVISOR and team_id is None:
         raise Refusal("a supervisor needs a team")
+
+
+# An agency's commission on what it collects: a share, written exactly (at most 4 places).
+COMMISSION = re.compile(r"0(\.\d{1,4})?|1(\.0{1,4})?")
+
+
+def check_team(team_id: str, name: str) -> None:
+    """Refuse a team whose id is outside the user-id rule (ids appear in URLs, in audit
+    subjects and beside user ids) or whose name is blank or holds control characters."""
+    if not USER_ID.fullmatch(team_id):
+        raise Refusal(
+            "team id {team_id} is not allowed: an id is 1 to 64 lower-case letters, digits, "
+            "'.', '_' or '-', starting with a letter or digit",
+            team_id=repr(team_id),
+        )
+    if not _fit_name(name):
+        raise Refusal("a team's name cannot be blank or hold control characters")
+
+
+def check_agency(agency_id: str, name: str) -> None:
+    """Refuse an agency whose id is outside the user-id rule or whose name is blank or holds
+    control characters."""
+    if not USER_ID.fullmatch(agency_id):
+        raise Refusal(
+            "agency id {agency_id} is not allowed: an id is 1 to 64 lower-case letters, "
+            "digits, '.', '_' or '-', starting with a letter or digit",
+            agency_id=repr(agency_id),
+        )
+    if not _fit_name(name):
+        raise Refusal("an agency's name cannot be blank or hold control characters")
+
+
+def _fit_name(name: str) -> bool:
+    """A name with something to show and no control characters."""
+    return bool(name.strip()) and not any(ord(c) < 32 or ord(c) == 127 for c in name)
+
+
+def check_commission(rate: str) -> Decimal:
+    """An agency's commission rate as an exact decimal, or a refusal naming the text."""
+    if not COMMISSION.fullmatch(rate):
+        raise Refusal(
+            "commission {rate} is not allowed: a share from 0 to 1 with at most 4 decimal "
+            "places, e.g. 0.18",
+            rate=repr(rate),
+        )
+    return Decimal(rate)

@@ -361,6 +361,8 @@ class _progress_bar:  # noqa: N801 - used as a context manager verb
 
 
 from arrears.entrypoints.cli_contact import contact_app  # noqa: E402 - it reuses the above
+from arrears.entrypoints.cli_staff import staff_app  # noqa: E402 - it reuses the above
 
 app.add_typer(contact_app, name="contact")
+app.add_typer(staff_app, name="staff")
 register_book_commands(app)

@@ -7,6 +7,7 @@ from typing import Any
 from arrears.domain.money import format_amount
 from arrears.domain.rates import format_rate
 from arrears.domain.statement import CapCut, Charge, LoanState
+from arrears.services.casework_ports import UserRecord
 
 
 def loan_document(state: LoanState, currency: str, product: str, day_count: int) -> dict[str, Any]:
@@ -125,3 +126,16 @@ def charge_reason(charge: Charge, state: LoanState, day_count: int) -> str:
     if charge.kind == "interest":
         return f"contract interest of instalment {charge.seq}, due {charge.posted_on}"
     return f"scheduled fee of instalment {charge.seq}, due {charge.posted_on}"
+
+
+def user_document(user: UserRecord) -> dict[str, Any]:
+    """A user as the API and `arrears staff --json` show it (never the password hash)."""
+    return {
+        "user_id": user.user_id,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "team_id": user.team_id,
+        "agency_id": user.agency_id,
+        "locale": user.locale,
+        "active": user.active,
+    }

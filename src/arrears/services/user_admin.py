@@ -9,6 +9,7 @@ from arrears.domain.errors import Refusal
 from arrears.domain.staff import check_display_name, check_placement
 from arrears.services.casework_ports import IdentityStore, PasswordHasher, UserRecord
 from arrears.services.identity import UserNotFound, check_password
+from arrears.services.staff_setup import CONSOLE
 
 _CHANGEABLE = ("display_name", "role", "team_id", "agency_id")
 
@@ -56,17 +57,19 @@ def update_user(
 def reset_password(
     store: IdentityStore,
     hasher: PasswordHasher,
-    by: Principal,
+    by: Principal | None,
     user_id: str,
     password: str,
     now: datetime,
 ) -> None:
     """Set a user's password (one they forgot, or one someone else may know): their sessions
     end and their API tokens are revoked, as when an account is disabled. Audited without
-    the password."""
-    require(by, Permission.USERS)
+    the password (`by` None: at the console, by whoever holds the database)."""
+    if by is not None:
+        require(by, Permission.USERS)
     check_password(password)
-    entry = AuditEntry(now.astimezone(UTC), by.user_id, "user.password", f"user:{user_id}", {})
+    actor = by.user_id if by is not None else CONSOLE
+    entry = AuditEntry(now.astimezone(UTC), actor, "user.password", f"user:{user_id}", {})
     if not store.set_password(user_id, hasher.hash(password), entry):
         raise UserNotFound("user {user_id} is not known", user_id=repr(user_id))
 

@@ -12,6 +12,7 @@ from pydantic import Field
 from arrears.domain.access import Role
 from arrears.domain.money import format_amount
 from arrears.domain.staff import USER_ID_RULE
+from arrears.entrypoints.presenters import user_document
 from arrears.entrypoints.web.api_common import Id, Strict, api_router
 from arrears.entrypoints.web.audit_export import audit_lines
 from arrears.entrypoints.web.auth import Application, CurrentActor
@@ -157,19 +158,6 @@ class UserChangeIn(Strict):
 
 class PasswordIn(Strict):
     password: Annotated[str, Field(min_length=10, max_length=256)]
-
-
-def user_document(user: UserRecord) -> dict[str, Any]:
-    """A user as the API shows it (never the password hash)."""
-    return {
-        "user_id": user.user_id,
-        "display_name": user.display_name,
-        "role": user.role.value,
-        "team_id": user.team_id,
-        "agency_id": user.agency_id,
-        "locale": user.locale,
-        "active": user.active,
-    }
 
 
 @router.get("/users")

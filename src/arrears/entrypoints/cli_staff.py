@@ -1,0 +1,150 @@
+"""`arrears staff …`: set up the people of a new installation at the console: teams, agencies,
+users (the first administrator among them) and a forgotten password.
+
+Whoever holds the database may do this (the audit log names the actor `setup`); afterwards an
+administrator does the same on /admin/users. cli.py adds this sub-app at its end (it reuses
+cli.py's options and helpers), so import the command line through `arrears.entrypoints.cli`.
+"""
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from arrears.domain.access import Role
+from arrears.domain.errors import DomainError
+from arrears.entrypoints.cli import Config, Db, Json, fail, open_app, out
+from arrears.entrypoints.presenters import user_document
+from arrears.services.casework_ports import LOCALES, UserRecord
+from arrears.services.identity import create_user
+from arrears.services.staff_setup import create_agency, create_team
+from arrears.services.user_admin import reset_password
+
+staff_app = typer.Typer(
+    help="The people: teams, agencies, users and passwords (the first administrator too).",
+    no_args_is_help=True,
+)
+
+Name = Annotated[str, typer.Option("--name", help="The name shown (e.g. 华东一组).")]
+PasswordStdin = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the password from the first line of stdin (else asked on the terminal).",
+    ),
+]
+
+
+@staff_app.command("team")
+def team_command(
+    team_id: Annotated[str, typer.Argument(help="The team's id, e.g. team-east.")],
+    name: Name,
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """Create a collection team."""
+    with open_app(db, config) as app:
+        try:
+            create_team(app.identity, None, team_id, name, datetime.now(UTC))
+        except DomainError as error:
+            fail(str(error))
+    out.print(f"team {team_id} created")
+
+
+@staff_app.command("agency")
+def agency_command(
+    agency_id: Annotated[str, typer.Argument(help="The agency's id, e.g. agency-hz.")],
+    name: Name,
+    commission: Annotated[
+        str, typer.Option("--commission", help="Its share of what it collects, e.g. 0.18.")
+    ],
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """Create a collection agency with its commission."""
+    with open_app(db, config) as app:
+        try:
+            create_agency(app.identity, None, agency_id, name, commission, datetime.now(UTC))
+        except DomainError as error:
+            fail(str(error))
+    out.print(f"agency {agency_id} created")
+
+
+@staff_app.command("user")
+def user_command(
+    user_id: Annotated[str, typer.Argument(help="The user's id (lower case), e.g. admin.")],
+    name: Name,
+    role: Annotated[str, typer.Option("--role", help=", ".join(r.value for r in Role))],
+    team: Annotated[str | None, typer.Option("--team", help="A collector's team.")] = None,
+    agency: Annotated[str | None, typer.Option("--agency", help="An agency user's.")] = None,
+    locale: Annotated[str, typer.Option("--locale", help=", ".join(LOCALES))] = "zh-CN",
+    password_stdin: PasswordStdin = False,
+    json_out: Json = False,
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """Create a user (an administrator first, who then creates the others on the web)."""
+    try:
+        chosen = Role(role)
+    except ValueError:
+        fail(f"--role: {role!r} is not one of {', '.join(r.value for r in Role)}", 2)
+    password = _password(password_stdin)
+    record = UserRecord(user_id, name, chosen, "", team, agency, locale)
+    with open_app(db, config) as app:
+        try:
+            made = create_user(app.identity, app.passwords, None, record, password,
+                               datetime.now(UTC))  # fmt: skip
+        except DomainError as error:
+            fail(str(error))
+    if json_out:
+        print(json.dumps(user_document(made), ensure_ascii=False))
+    else:
+        out.print(f"user {made.user_id} ({made.role.value}) created")
+
+
+@staff_app.command("password")
+def password_command(
+    user_id: Annotated[str, typer.Argument(help="The user whose password is set.")],
+    password_stdin: PasswordStdin = False,
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """Set a user's password: their sessions end and their API tokens are revoked."""
+    password = _password(password_stdin)
+    with open_app(db, config) as app:
+        try:
+            reset_password(app.identity, app.passwords, None, user_id, password,
+                           datetime.now(UTC))  # fmt: skip
+        except DomainError as error:
+            fail(str(error))
+    out.print(f"password of {user_id} set; their sessions and tokens are ended")
+
+
+@staff_app.command("list")
+def list_command(json_out: Json = False, db: Db = None, config: Config = None) -> None:
+    """Every user, with role, team or agency and status."""
+    with open_app(db, config) as app:
+        users = app.identity.users()
+    if json_out:
+        print(json.dumps({"users": [user_document(u) for u in users]}, ensure_ascii=False))
+        return
+    for u in users:
+        where = u.team_id or u.agency_id or ""
+        state = "active" if u.active else "disabled"
+        out.print(f"{u.user_id:<16} {u.role.value:<17} {where:<12} {state:<8} {u.display_name}",
+                  highlight=False)  # fmt: skip
+
+
+def _password(from_stdin: bool) -> str:
+    """The password from stdin's first line, or asked twice on the terminal (never an option:
+    it would stay in the shell's history and the process list)."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            fail("--password-stdin: stdin is empty", 2)
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        fail("no terminal to ask for the password on: give it with --password-stdin", 2)
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
