@@ -220,3 +220,67 @@ def test_a_collector_disabled_gives_their_cases_back_to_the_team_pool(desk: Desk
     [entry] = [e.entry for e in desk.app.audit_log.entries(subject="user:col-east-2")
                if e.entry.action == "user.disable"]  # fmt: skip
     assert entry.detail == {"cases_returned": cases}
+
+
+def test_an_administrator_creates_a_team_and_an_agency(staffed: Desk) -> None:
+    admin = staffed.bearer("admin")
+    made = staffed.client().post("/api/v1/teams", headers=admin,
+                                 json={"team_id": "team-north", "name": "华北三组"})  # fmt: skip
+    assert made.status_code == 201, made.text
+    client, csrf = staffed.signed_in("admin")
+    agency = {"agency_id": "agency-sh", "name": "上海某资产", "commission": "0.2"}
+    page = client.post("/admin/agencies", headers={"X-CSRF-Token": csrf}, data=agency)
+    assert page.status_code == 200, page.text
+    assert "已创建委外机构" in page.text
+    listed = staffed.client().get("/api/v1/teams", headers=admin).json()
+    assert {"team_id": "team-north", "name": "华北三组"} in listed["teams"]
+    assert {"agency_id": "agency-sh", "name": "上海某资产", "commission": "0.2"} in listed[
+        "agencies"
+    ]
+    shown = client.get("/admin/users").text
+    assert "华北三组" in shown
+    assert "上海某资产" in shown
+    # A collector can now join the new team.
+    body = {"display_name": "催收员 李娜", "role": "collector", "team_id": "team-north"}
+    assert staffed.client().put("/api/v1/users/col-east-1", headers=admin, json=body).is_success
+
+
+PLACES_REFUSED = [
+    ("/api/v1/teams", {"team_id": "team-east", "name": "again"}, 422, "the id is taken"),
+    ("/api/v1/teams", {"team_id": "Team-X", "name": "x"}, 422, "team id 'Team-X' is not allowed"),
+    ("/api/v1/teams", {"team_id": "t1", "name": " "}, 422, "a team's name cannot be blank"),
+    ("/api/v1/agencies", {"agency_id": "a1", "name": "x", "commission": "18%"}, 422,
+     "commission '18%' is not allowed"),
+    ("/api/v1/agencies", {"agency_id": "agency-hz", "name": "x", "commission": "0.1"}, 422,
+     "the id is taken"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "body", "status", "problem"), PLACES_REFUSED)
+def test_a_team_or_agency_outside_the_rules_is_refused_with_nothing_written(
+    staffed: Desk, path: str, body: dict[str, str], status: int, problem: str
+) -> None:
+    admin = staffed.bearer("admin")
+    before = audit_count(staffed)
+    listed = staffed.client().get("/api/v1/teams", headers=admin).json()
+    answer = staffed.client().post(path, headers=admin, json=body)
+    assert answer.status_code == status, answer.text
+    assert problem in answer.json()["error"]
+    assert staffed.client().get("/api/v1/teams", headers=admin).json() == listed
+    assert audit_count(staffed) == before
+
+
+def test_only_an_administrator_creates_teams_and_agencies(staffed: Desk) -> None:
+    supervisor = staffed.bearer("sup-east")
+    asked = {
+        "/api/v1/teams": {"team_id": "t9", "name": "x"},
+        "/api/v1/agencies": {"agency_id": "a9", "name": "x", "commission": "0.1"},
+    }
+    for path, body in asked.items():
+        assert staffed.client().post(path, headers=supervisor, json=body).status_code == 403
+    assert staffed.client().get("/api/v1/teams", headers=supervisor).status_code == 403
+    page, csrf = staffed.signed_in("sup-east")
+    refused = page.post("/admin/teams", headers={"X-CSRF-Token": csrf},
+                        data={"team_id": "t9", "name": "x"})  # fmt: skip
+    assert refused.status_code == 403
+    assert [t for t, _ in staffed.app.identity.teams()] == ["team-east", "team-west"]

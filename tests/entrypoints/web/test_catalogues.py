@@ -41,7 +41,7 @@ VALUES = {
     "hold:": list(HOLD_KINDS),
     "done:": ["promise", "note", "hold", "visit", "visit-report", "legal", "assign", "place",
               "recall", "balance", "user", "enabled", "disabled",
-              "lift", "flag", "flag-clear"],
+              "lift", "flag", "flag-clear", "user changed", "password reset", "team", "agency"],
     "visit:": ["requested", "approved", "rejected", "done"],
     "flag:": sorted(FLAGS),
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
@@ -53,7 +53,7 @@ VALUES = {
                "visit.report", "hold.place", "legal.lawyers_letter", "legal.filing",
                "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
                "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear",
-               "user.locale"],
+               "user.locale", "user.update", "user.password"],
 }  # fmt: skip
 
 

@@ -103,6 +103,9 @@ LISTS = {
     # test_admin_users.py: only an administrator changes a user or resets a password
     ("PUT", "/api/v1/users/{user_id}"), ("PUT", "/api/v1/users/{user_id}/password"),
     ("POST", "/admin/users/{user_id}"), ("POST", "/admin/users/{user_id}/password"),
+    # test_admin_users.py: only an administrator creates teams and agencies
+    ("GET", "/api/v1/teams"), ("POST", "/api/v1/teams"), ("POST", "/api/v1/agencies"),
+    ("POST", "/admin/teams"), ("POST", "/admin/agencies"),
 }  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from arrears.services.identity import (
     list_users,
     set_user_active,
 )
+from arrears.services.staff_setup import create_agency, create_team
 from arrears.services.user_admin import reset_password, update_user
 
 router = api_router("oversight")
@@ -160,6 +161,17 @@ class PasswordIn(Strict):
     password: Annotated[str, Field(min_length=10, max_length=256)]
 
 
+class TeamIn(Strict):
+    team_id: UserId  # the user-id rule, said by the domain (staff.py)
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class AgencyIn(Strict):
+    agency_id: UserId
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    commission: Annotated[str, Field(max_length=16, description="a share 0-1, e.g. 0.18")]
+
+
 @router.get("/users")
 def users(actor: CurrentActor, app: Application) -> dict[str, Any]:
     """Every user (administrators)."""
@@ -219,6 +231,37 @@ def password(
     reset_password(app.identity, app.passwords, actor.principal, user_id, body.password,
                    request.app.state.clock())  # fmt: skip
     return {"user_id": user_id, "password": "reset"}
+
+
+@router.get("/teams")
+def team_list(actor: CurrentActor, app: Application) -> dict[str, Any]:
+    """Every team and every agency with its commission (administrators)."""
+    list_users(app.identity, actor.principal)  # the same permission as the users
+    return {
+        "teams": [{"team_id": t, "name": n} for t, n in app.identity.teams()],
+        "agencies": [{"agency_id": a, "name": n, "commission": r}
+                     for a, n, r in app.identity.agencies()],
+    }  # fmt: skip
+
+
+@router.post("/teams", status_code=201)
+def team_create(
+    body: TeamIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Create a collection team (administrators)."""
+    create_team(app.identity, actor.principal, body.team_id, body.name,
+                request.app.state.clock())  # fmt: skip
+    return {"team_id": body.team_id, "name": body.name}
+
+
+@router.post("/agencies", status_code=201)
+def agency_create(
+    body: AgencyIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Create a collection agency with its commission (administrators)."""
+    create_agency(app.identity, actor.principal, body.agency_id, body.name, body.commission,
+                  request.app.state.clock())  # fmt: skip
+    return {"agency_id": body.agency_id, "name": body.name, "commission": body.commission}
 
 
 def decimal_text(rate: Fraction) -> str:

@@ -21,6 +21,7 @@ from arrears.services.identity import (
     list_users,
     set_user_active,
 )
+from arrears.services.staff_setup import create_agency, create_team
 from arrears.services.user_admin import reset_password, update_user
 
 router = APIRouter(include_in_schema=False)
@@ -167,6 +168,34 @@ def user_password(
     reset_password(app.identity, app.passwords, actor.principal, user_id, password,
                    request.app.state.clock())  # fmt: skip
     return render(request, "fragments/done.html", actor, what="password reset", key=user_id)
+
+
+@router.post("/admin/teams")
+def team_create(
+    request: Request,
+    actor: CurrentActor,
+    app: Application,
+    team_id: Annotated[str, Form(max_length=256)],  # the rule is the domain's (staff.py)
+    name: Annotated[str, Form(max_length=100)],
+) -> Response:
+    """Create a collection team."""
+    create_team(app.identity, actor.principal, team_id, name, request.app.state.clock())
+    return render(request, "fragments/done.html", actor, what="team", key=team_id)
+
+
+@router.post("/admin/agencies")
+def agency_create(
+    request: Request,
+    actor: CurrentActor,
+    app: Application,
+    agency_id: Annotated[str, Form(max_length=256)],
+    name: Annotated[str, Form(max_length=100)],
+    commission: Annotated[str, Form(max_length=16)],
+) -> Response:
+    """Create a collection agency with its commission."""
+    create_agency(app.identity, actor.principal, agency_id, name, commission,
+                  request.app.state.clock())  # fmt: skip
+    return render(request, "fragments/done.html", actor, what="agency", key=agency_id)
 
 
 def _role(name: str) -> Role:
