@@ -107,9 +107,9 @@ def test_dials_to_another_number_are_not_counted() -> None:
     assert blocked_by(decision) == {"cn.dial_attempts_per_number_per_day"}
 
 
-def shared_entry(known: ContactFacts, at: datetime) -> ContactDecision:
-    """The decision on recording B1's call to their number at `at` (no answer)."""
-    made = attempt(at)
+def shared_entry(known: ContactFacts, at: datetime, outcome: str = "no_answer") -> ContactDecision:
+    """The decision on recording B1's call to their number at `at`."""
+    made = attempt(at, outcome)
     return decide_entry(ContactRequest("B1", "call", at, CN_PHONE), known, CN, made)
 
 
@@ -140,10 +140,17 @@ def test_a_call_logged_late_leaves_other_borrowers_dials_under_the_cap_alone() -
 
 
 def test_another_borrowers_later_dials_count_only_under_the_dial_cap() -> None:
-    # Three conversations with another borrower of the number after B1's late-logged call:
-    # that borrower's own cap is theirs, not B1's; nothing is flagged.
-    theirs = replace(facts(), shared_dials=tuple(calls(3, "connected", start="11:00")))
-    assert shared_entry(theirs, local(DAY, "09:00")).allowed
+    # B1's third conversation of the day, logged late at 09:00, before three dials of
+    # another borrower of the number: those dials (the 4th-6th to it) stay under the dial
+    # cap, and B1's conversation cap is B1's own, not judged again on another's dial.
+    mine = calls(2, "connected")
+    theirs = calls(3, start="11:00")
+    known = replace(facts(mine), shared_dials=tuple(theirs))
+    assert shared_entry(known, local(DAY, "09:00"), "connected").allowed
+    # Three more of theirs make their last the seventh dial to the number: only that cap.
+    more = replace(facts(mine), shared_dials=tuple(calls(4, start="11:00")))
+    decision = shared_entry(more, local(DAY, "09:00"), "connected")
+    assert blocked_by(decision) == {"cn.dial_attempts_per_number_per_day"}
 
 
 def test_days_are_the_borrowers_local_days_across_utc_midnight() -> None:

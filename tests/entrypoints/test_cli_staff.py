@@ -79,6 +79,11 @@ def test_a_new_installation_gets_its_people_at_the_console(store_url: str) -> No
 REFUSED = [
     (("team", "Team-East", "--name", "x"), None, 1, "team id 'Team-East' is not allowed"),
     (("team", "t1", "--name", "  "), None, 1, "a team's name cannot be blank"),
+    (("team", "t1", "--name", "组" * 101), None, 1, "longer than 100 characters"),
+    (("agency", "a1", "--name", "x", "--commission", "0.１８"), None, 1,
+     "commission '0.１８' is not allowed"),
+    (("user", "admin", "--name", "管" * 101, "--role", "admin", "--password-stdin"), PASSWORD,
+     1, "a name has at most 100 characters"),
     (("agency", "a1", "--name", "x", "--commission", "1.5"), None, 1,
      "commission '1.5' is not allowed"),
     (("agency", "a1", "--name", "x", "--commission", "0.123456"), None, 1,

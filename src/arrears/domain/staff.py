@@ -28,10 +28,15 @@ def check_user_id(user_id: str) -> None:
         )
 
 
+NAME_MAX = 100  # characters of a name shown (a user's, a team's, an agency's)
+
+
 def check_display_name(name: str) -> None:
-    """Refuse a name to show that is blank or holds control characters."""
+    """Refuse a name to show that is blank, too long or holds control characters."""
     if not name.strip():
         raise Refusal("a user's display name cannot be blank")
+    if len(name) > NAME_MAX:
+        raise Refusal("a name has at most {n} characters", n=str(NAME_MAX))
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise Refusal("a user's display name cannot hold control characters")
 
@@ -51,7 +56,7 @@ def check_placement(role: Role, team_id: str | None, agency_id: str | None) -> N
 
 
 # An agency's commission on what it collects: a share, written exactly (at most 4 places).
-COMMISSION = re.compile(r"0(\.\d{1,4})?|1(\.0{1,4})?")
+COMMISSION = re.compile(r"0(\.[0-9]{1,4})?|1(\.0{1,4})?")  # ASCII digits only
 
 
 def check_team(team_id: str, name: str) -> None:
@@ -64,7 +69,9 @@ def check_team(team_id: str, name: str) -> None:
             team_id=repr(team_id),
         )
     if not _fit_name(name):
-        raise Refusal("a team's name cannot be blank or hold control characters")
+        raise Refusal(
+            "a team's name cannot be blank, longer than 100 characters or hold control characters"
+        )
 
 
 def check_agency(agency_id: str, name: str) -> None:
@@ -77,12 +84,16 @@ def check_agency(agency_id: str, name: str) -> None:
             agency_id=repr(agency_id),
         )
     if not _fit_name(name):
-        raise Refusal("an agency's name cannot be blank or hold control characters")
+        raise Refusal(
+            "an agency's name cannot be blank, longer than 100 characters or hold control "
+            "characters"
+        )
 
 
 def _fit_name(name: str) -> bool:
-    """A name with something to show and no control characters."""
-    return bool(name.strip()) and not any(ord(c) < 32 or ord(c) == 127 for c in name)
+    """A name with something to show, not too long, and no control characters."""
+    shown = bool(name.strip()) and len(name) <= NAME_MAX
+    return shown and not any(ord(c) < 32 or ord(c) == 127 for c in name)
 
 
 def check_commission(rate: str) -> Decimal:

@@ -35,10 +35,8 @@ def assign_case(
     require(who, Permission.ASSIGN)
     require_case(store, who, loan_id)
     (team,) = _teams_of(who, [team_id])
-    if collector_id is not None:
-        found = store.workloads([team]).get(collector_id)
-        if found is None:
-            raise DomainError(f"{collector_id!r} is not an active collector of team {team!r}")
+    # The store refuses a collector who is not an active collector of the team, checked in
+    # the transaction that assigns (a change to the collector cannot slip in between).
     store.assign(
         loan_id,
         team,

@@ -1,5 +1,6 @@
 """Ports of case work: people and their access, the audit log, and the case store."""
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,6 +28,13 @@ class UserRecord:
     def principal(self) -> Principal:
         """The person as access rules see them."""
         return Principal(self.user_id, self.role, self.team_id, self.agency_id)
+
+
+def credential(password_hash: str) -> str:
+    """What a session or token keeps of the password hash it was opened with (its SHA-256):
+    it is valid only while the user's password is still that one, so a sign-in under way
+    when the password is reset opens nothing that lasts."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()
 
 
 class PasswordHasher(Protocol):
@@ -122,12 +130,14 @@ class IdentityStore(Protocol):
         at: datetime,
         until: datetime,
         audit: AuditEntry,
+        checked: str,
     ) -> None:
-        """Store a session (by its token's hash)."""
+        """Store a session (by its token's hash) opened with the password hash `checked`."""
         ...
 
     def session(self, token_hash: str, now: datetime) -> tuple[str, str] | None:
-        """(user id, CSRF token) of a session still valid at `now`."""
+        """(user id, CSRF token) of a session still valid at `now`: not expired, its user
+        active and their password still the one it was opened with."""
         ...
 
     def close_session(self, token_hash: str, audit: AuditEntry) -> None:
@@ -142,12 +152,13 @@ class IdentityStore(Protocol):
         at: datetime,
         until: datetime,
         audit: AuditEntry,
+        checked: str,
     ) -> None:
-        """Store an API token (by its hash)."""
+        """Store an API token (by its hash) issued on the password hash `checked`."""
         ...
 
     def token_user(self, token_hash: str, now: datetime) -> str | None:
-        """The user of an API token valid at `now`."""
+        """The user of an API token valid at `now` (as a session is)."""
         ...
 
 
@@ -285,7 +296,9 @@ class CaseStore(Protocol):
         by: str,
         audit: AuditEntry,
     ) -> None:
-        """Give a case to a team (and a collector of it), replacing any assignment."""
+        """Give a case to a team (and a collector of it), replacing any assignment; refused
+        (DomainError) unless the collector is an active collector of that team when it is
+        written."""
         ...
 
     def workloads(self, team_ids: list[str]) -> dict[str, tuple[str, int]]:

@@ -116,8 +116,9 @@ def authenticate(
 ) -> UserRecord:
     """The user whose password this is (throttled by user name and by address), or a
     refusal that does not say which of the two was wrong. User ids are lower case
-    (staff.py): "Alice" and " alice" sign in as alice, and count against one throttle."""
-    user_id = _login_name(user_id)
+    (staff.py): "Alice" and " alice" sign in as alice, and count against one throttle. A
+    failure is audited with the name as typed (the actor) about the user it names."""
+    typed, user_id = user_id, _login_name(user_id)
     # Reserved before the password is checked (argon2 is slow): attempts sent at once each
     # count those before them, so no more than the limit are ever checked in a window.
     attempt, mine, theirs = store.reserve_attempt(user_id, client, now, now - THROTTLE_WINDOW)
@@ -126,7 +127,7 @@ def authenticate(
         # Audited all the same: guessing on past the limit must show (CASEWORK.md: every
         # failure is in the audit log).
         store.record_failure(
-            _audit(now, user_id[:64], "login.throttled", f"user:{user_id[:58]}", client=client),
+            _audit(now, typed[:64], "login.throttled", f"user:{user_id[:58]}", client=client),
         )
         minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
         raise SignInThrottled(f"too many failed log-ins: try again in {minutes} minutes")
@@ -137,7 +138,7 @@ def authenticate(
         raise
     if user is None:
         store.record_failure(  # (its attempt stays reserved: a failure)
-            _audit(now, user_id[:64], "login.failed", f"user:{user_id[:58]}", client=client),
+            _audit(now, typed[:64], "login.failed", f"user:{user_id[:58]}", client=client),
         )
         raise SignInRefused("wrong user name or password")
     store.release_attempt(attempt)
@@ -154,7 +155,7 @@ def _checked(
 ) -> UserRecord | None:
     """The active user whose password this is, or None (a user id with capitals, made
     before the rule, is found by a case-blind match: ids differ in more than case)."""
-    user = store.user(user_id) or store.user_named(user_id)
+    user = store.user_named(user_id)  # one query whoever is named: the timing tells nothing
     # Always one argon2 computation: the answer's timing tells neither who exists nor who
     # is disabled.
     if user is None:
@@ -186,6 +187,7 @@ def sign_in(
         now,
         until,
         _audit(now, user.user_id, "login", f"user:{user.user_id}", client=client),
+        user.password_hash,
     )
     return SessionGrant(token, csrf, user, until)
 
@@ -220,6 +222,7 @@ def issue_token(store: IdentityStore, user: UserRecord, name: str, days: int, no
         _audit(
             now, user.user_id, "token.issue", f"user:{user.user_id}", name=name.strip(), days=days
         ),
+        user.password_hash,
     )
     return token
 

@@ -1,6 +1,6 @@
 """Migrations create every table of tables.py exactly, on both stores, and run twice safely."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -8,7 +8,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from arrears.adapters.db import schema, tables
-from arrears.adapters.db.casework_tables import legal_cases, loan_flags
+from arrears.adapters.db.casework_tables import (
+    api_tokens,
+    legal_cases,
+    loan_flags,
+    users,
+    web_sessions,
+)
+from arrears.adapters.db.identity_store import SqlIdentityStore
 from arrears.adapters.db.migrate import MIGRATIONS, current_revision, head_revision, upgrade
 
 
@@ -19,7 +26,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0011_month_end_buckets"
+    assert current_revision(engine) == head_revision() == "0012_credentials"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -81,6 +88,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0009_loan_segment_score.py",
         "0010_loan_flags.py",
         "0011_month_end_buckets.py",
+        "0012_credentials.py",
     } <= shipped
 
 
@@ -164,3 +172,30 @@ def test_a_last_run_on_a_months_end_gives_the_first_month_end_buckets(
         rows = connection.execute(tables.month_end_buckets.select()).all()
     assert [row.bucket for row in rows] == kept
     assert all(row.month_end == last_run for row in rows)
+
+
+def test_the_sessions_and_tokens_open_before_credentials_stay_valid(engine: Engine) -> None:
+    upgrade(engine, "0011_month_end_buckets")
+    at = datetime(2026, 12, 4, 9, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(users.insert(), {
+            "user_id": "admin", "display_name": "a", "role": "admin", "team_id": None,
+            "agency_id": None, "password_hash": "$argon2id$v=19$old", "locale": "zh-CN",
+            "active": True, "created_at": at,
+        })  # fmt: skip
+        connection.execute(web_sessions.insert(), {
+            "token_hash": "s" * 64, "user_id": "admin", "csrf_token": "c", "created_at": at,
+            "expires_at": at + timedelta(hours=8),
+        })  # fmt: skip
+        connection.execute(api_tokens.insert(), {
+            "token_hash": "t" * 64, "user_id": "admin", "name": "n", "created_at": at,
+            "expires_at": at + timedelta(days=9), "revoked": False,
+        })  # fmt: skip
+    upgrade(engine)
+    store = SqlIdentityStore(engine)
+    assert store.session("s" * 64, at) == ("admin", "c")
+    assert store.token_user("t" * 64, at) == "admin"
+    with engine.begin() as connection:  # a new password: neither is valid any more
+        connection.execute(users.update().values(password_hash="$argon2id$v=19$new"))
+    assert store.session("s" * 64, at) is None
+    assert store.token_user("t" * 64, at) is None

@@ -1,13 +1,25 @@
 """The administrator changes an existing user (name, role, team, agency) and resets a password,
 through the API and the pages, on SQLite and on PostgreSQL; sign-in is blind to case."""
 
+from dataclasses import replace
 from html import unescape
 
 import pytest
 from sqlalchemy import func, select
 
 from arrears.adapters.db.casework_tables import assignments, audit_log
+from arrears.adapters.db.identity_store import IdentityConflict
+from arrears.domain.access import Role
+from arrears.domain.audit_chain import AuditEntry
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
+from arrears.services.identity import (
+    authenticate,
+    issue_token,
+    session_user,
+    sign_in,
+    token_user,
+)
+from arrears.services.user_admin import reset_password
 from tests.entrypoints.web.desk_book import Desk
 
 NEW_PASSWORD = "a-new-secret-42"
@@ -284,3 +296,97 @@ def test_only_an_administrator_creates_teams_and_agencies(staffed: Desk) -> None
                         data={"team_id": "t9", "name": "x"})  # fmt: skip
     assert refused.status_code == 403
     assert [t for t, _ in staffed.app.identity.teams()] == ["team-east", "team-west"]
+
+
+class ResetDuringCheck:
+    """A hasher whose check of a password lets an administrator reset it meanwhile (a sign-in
+    under way when the reset commits)."""
+
+    def __init__(self, desk: Desk) -> None:
+        self.desk, self.inner = desk, desk.app.passwords
+
+    def hash(self, password: str) -> str:
+        return self.inner.hash(password)
+
+    def verify(self, stored: str, password: str) -> bool:
+        matches = self.inner.verify(stored, password)
+        admin = self.desk.app.identity.user("admin")
+        assert admin is not None
+        reset_password(self.desk.app.identity, self.inner, admin.principal(), "col-east-1",
+                       NEW_PASSWORD, self.desk.now)  # fmt: skip
+        return matches
+
+
+def test_a_sign_in_under_way_when_the_password_is_reset_opens_nothing(staffed: Desk) -> None:
+    store, racing = staffed.app.identity, ResetDuringCheck(staffed)
+    grant = sign_in(store, racing, "col-east-1", DEMO_PASSWORD, "test", staffed.now)
+    assert session_user(store, grant.token, staffed.now) is None
+    user = authenticate(store, racing, "col-east-1", NEW_PASSWORD, "test", staffed.now)
+    token = issue_token(store, user, "client", 30, staffed.now)  # reset again meanwhile
+    assert token_user(store, token, staffed.now) is None
+    fresh = sign_in(store, staffed.app.passwords, "col-east-1", NEW_PASSWORD, "t", staffed.now)
+    assert session_user(store, fresh.token, staffed.now) is not None
+
+
+def test_the_store_never_leaves_the_users_without_an_active_administrator(
+    staffed: Desk,
+) -> None:
+    """Two administrators taking the role from each other at once each pass the rule about
+    themselves; the store decides them one after the other and refuses the second."""
+    store = staffed.app.identity
+    setup = AuditEntry(staffed.now, "setup", "user.update", "user:admin", {})
+    admin = store.user("admin")
+    assert admin is not None
+    before = audit_count(staffed)
+    with pytest.raises(IdentityConflict, match="no active administrator would be left"):
+        store.update_user(replace(admin, role=Role.LEGAL), setup)
+    with pytest.raises(IdentityConflict, match="no active administrator would be left"):
+        store.set_active("admin", False, setup)
+    assert store.user("admin") == admin
+    assert audit_count(staffed) == before
+    second = staffed.client().post("/api/v1/users", headers=staffed.bearer("admin"), json={
+        "user_id": "admin-2", "display_name": "二号管理员", "role": "admin",
+        "password": DEMO_PASSWORD})  # fmt: skip
+    assert second.status_code == 201
+    store.update_user(replace(admin, role=Role.LEGAL), setup)  # another remains: allowed
+    demoted = store.user("admin")
+    assert demoted is not None
+    assert demoted.role is Role.LEGAL
+
+
+def test_a_reset_password_lifts_the_throttle_its_guessers_caused(staffed: Desk) -> None:
+    client = staffed.client()
+    right = {"user_id": "col-east-1", "password": DEMO_PASSWORD, "name": "t"}
+    for _ in range(6):
+        client.post("/api/v1/tokens", json={**right, "password": "guessing-123"})
+    assert client.post("/api/v1/tokens", json=right).status_code == 429
+    staffed.client().put("/api/v1/users/col-east-1/password", headers=staffed.bearer("admin"),
+                         json={"password": NEW_PASSWORD})  # fmt: skip
+    assert (
+        client.post("/api/v1/tokens", json={**right, "password": NEW_PASSWORD}).status_code == 201
+    )
+
+
+def test_a_case_goes_only_to_an_active_collector_of_its_team(desk: Desk) -> None:
+    a = assignments.c
+    with desk.app.engine.connect() as conn:
+        loan_id = str(conn.execute(select(a.loan_id).where(a.team_id == "team-east")).scalar())
+    admin = desk.bearer("admin")
+
+    def give(collector: str) -> int:
+        body = {"team_id": "team-east", "collector_id": collector}
+        path = f"/api/v1/cases/{loan_id}/assignment"
+        return desk.client().put(path, headers=admin, json=body).status_code
+
+    assert give("col-west-1") == 422  # another team's
+    off = {"active": False}
+    assert desk.client().put("/api/v1/users/col-east-2/active", headers=admin, json=off).is_success
+    assert give("col-east-2") == 422  # disabled
+    assert give("col-east-1") == 200
+    # The store checks it in the transaction that writes (the service asks nothing first).
+    setup = AuditEntry(desk.now, "setup", "case.assign", f"loan:{loan_id}", {})
+    with pytest.raises(ValueError, match="'col-east-2' is not an active collector"):
+        desk.app.desk.assign(loan_id, "team-east", "col-east-2", desk.now.date(), "x", setup)
+    with desk.app.engine.connect() as conn:
+        held = conn.execute(select(a.collector_id).where(a.loan_id == loan_id)).scalar()
+    assert held == "col-east-1"  # the refused write left the case as it was

@@ -268,11 +268,24 @@ class SqlCaseworkStore:
         by: str,
         audit: AuditEntry,
     ) -> None:
-        """Give a case to a team (and a collector of it), replacing any assignment."""
+        """Give a case to a team (and a collector of it), replacing any assignment. The
+        collector is checked in the same transaction, their row held (PostgreSQL; SQLite
+        holds the database from the first write): a collector moved or disabled meanwhile
+        gets no case, or gives it back to the pool when their change commits after."""
         if not self.team_exists(team_id):
             raise DomainError(f"team {team_id!r} is not known")
         with self.engine.begin() as conn:
             conn.execute(delete(assignments).where(assignments.c.loan_id == loan_id))
+            if collector_id is not None:
+                u = users.c
+                theirs = select(u.user_id).where(
+                    (u.user_id == collector_id) & (u.role == "collector") & u.active
+                    & (u.team_id == team_id)
+                )  # fmt: skip
+                if conn.execute(theirs.with_for_update()).first() is None:
+                    raise DomainError(
+                        f"{collector_id!r} is not an active collector of team {team_id!r}"
+                    )
             conn.execute(
                 insert(assignments).values(
                     loan_id=loan_id,

@@ -57,6 +57,8 @@ web_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
+    # The password it was opened with (casework_ports.credential): valid while it is the user's.
+    Column("credential", String(64)),
 )
 
 # Bearer tokens of API clients (stored as SHA-256; shown once when made).
@@ -69,6 +71,7 @@ api_tokens = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked", Boolean, nullable=False),
+    Column("credential", String(64)),  # as a session's
 )
 
 # Failed log-ins, for throttling by user name and by client address.

@@ -21,7 +21,7 @@ from arrears.adapters.db.instants import utc
 from arrears.domain.access import Role
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
-from arrears.services.casework_ports import UserRecord
+from arrears.services.casework_ports import UserRecord, credential
 
 
 class IdentityConflict(Refusal):
@@ -135,10 +135,12 @@ class SqlIdentityStore:
         token stolen before must not come back with the account). A collector disabled gives
         their cases back to their team's pool (audited: how many), else nobody works them."""
         with self.engine.begin() as conn:
+            _lock_administrators(conn)
             found = conn.execute(
                 update(users).where(users.c.user_id == user_id).values(active=active)
             ).rowcount
             if found and not active:
+                _refuse_no_administrator(conn)
                 _end_access(conn, user_id)
                 returned = conn.execute(
                     update(assignments)
@@ -172,8 +174,10 @@ class SqlIdentityStore:
             theirs = theirs & (a.team_id != user.team_id)
         try:
             with self.engine.begin() as conn:
+                _lock_administrators(conn)
                 _refuse_unknown_places(conn, user)
                 conn.execute(query)
+                _refuse_no_administrator(conn)
                 returned = conn.execute(
                     update(assignments).where(theirs).values(collector_id=None)
                 ).rowcount
@@ -189,13 +193,16 @@ class SqlIdentityStore:
 
     def set_password(self, user_id: str, password_hash: str, audit: AuditEntry) -> bool:
         """Store a user's new password hash; False if unknown. Their sessions end and their
-        tokens are revoked (whoever knew the old password may hold one)."""
+        tokens are revoked (whoever knew the old password may hold one), and the failed
+        sign-ins counted against their name are forgotten: a user locked out by someone
+        guessing signs in with the new password at once (the audit log keeps the failures)."""
         with self.engine.begin() as conn:
             found = conn.execute(
                 update(users).where(users.c.user_id == user_id).values(password_hash=password_hash)
             ).rowcount
             if found:
                 _end_access(conn, user_id)
+                conn.execute(delete(login_failures).where(login_failures.c.user_id == user_id))
                 append_audit(conn, audit)
         return bool(found)
 
@@ -237,8 +244,9 @@ class SqlIdentityStore:
         at: datetime,
         until: datetime,
         audit: AuditEntry,
+        checked: str,
     ) -> None:
-        """Store a session (by its token's hash)."""
+        """Store a session (by its token's hash) opened with the password hash `checked`."""
         with self.engine.begin() as conn:
             conn.execute(
                 insert(web_sessions).values(
@@ -247,21 +255,26 @@ class SqlIdentityStore:
                     csrf_token=csrf,
                     created_at=at.astimezone(UTC),
                     expires_at=until.astimezone(UTC),
+                    credential=credential(checked),
                 )
             )
             append_audit(conn, audit)
 
     def session(self, token_hash: str, now: datetime) -> tuple[str, str] | None:
-        """(user id, CSRF token) of a session still valid at `now`, of an active user."""
+        """(user id, CSRF token) of a session still valid at `now`: of an active user whose
+        password is still the one it was opened with (checked on every use, so a sign-in
+        that was under way when the password was reset opens nothing)."""
         s = web_sessions.c
         query = (
-            select(s.user_id, s.csrf_token, s.expires_at)
+            select(s.user_id, s.csrf_token, s.expires_at, s.credential, users.c.password_hash)
             .join(users, users.c.user_id == s.user_id)
             .where((s.token_hash == token_hash) & users.c.active)
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         if row is None or utc(row.expires_at) <= now:
+            return None
+        if row.credential != credential(row.password_hash):
             return None
         return row.user_id, row.csrf_token
 
@@ -279,8 +292,9 @@ class SqlIdentityStore:
         at: datetime,
         until: datetime,
         audit: AuditEntry,
+        checked: str,
     ) -> None:
-        """Store an API token (by its hash)."""
+        """Store an API token (by its hash) issued on the password hash `checked`."""
         with self.engine.begin() as conn:
             conn.execute(
                 insert(api_tokens).values(
@@ -290,15 +304,17 @@ class SqlIdentityStore:
                     created_at=at.astimezone(UTC),
                     expires_at=until.astimezone(UTC),
                     revoked=False,
+                    credential=credential(checked),
                 )
             )
             append_audit(conn, audit)
 
     def token_user(self, token_hash: str, now: datetime) -> str | None:
-        """The user of an API token valid at `now` (not revoked, user active)."""
+        """The user of an API token valid at `now` (not revoked, user active, password still
+        the one it was issued on)."""
         t = api_tokens.c
         query = (
-            select(t.user_id, t.expires_at)
+            select(t.user_id, t.expires_at, t.credential, users.c.password_hash)
             .join(users, users.c.user_id == t.user_id)
             .where((t.token_hash == token_hash) & ~t.revoked & users.c.active)
         )
@@ -306,7 +322,28 @@ class SqlIdentityStore:
             row = conn.execute(query).first()
         if row is None or utc(row.expires_at) <= now:
             return None
+        if row.credential != credential(row.password_hash):
+            return None
         return str(row.user_id)
+
+
+def _lock_administrators(conn: Connection) -> None:
+    """Hold the active administrators' rows until the transaction ends (PostgreSQL; SQLite
+    holds the whole database from the first write): two administrators taking the role
+    from each other at once are decided one after the other."""
+    if conn.dialect.name == "postgresql":
+        admins = (users.c.role == Role.ADMIN.value) & users.c.active
+        conn.execute(select(users.c.user_id).where(admins).with_for_update())
+
+
+def _refuse_no_administrator(conn: Connection) -> None:
+    """Refuse (rolling back) a change that leaves no active administrator: nobody could
+    administer the users again but at the console."""
+    admins = (users.c.role == Role.ADMIN.value) & users.c.active
+    if conn.execute(select(func.count()).where(admins)).scalar_one() == 0:
+        raise IdentityConflict(
+            "no active administrator would be left: make another user an administrator first"
+        )
 
 
 def _end_access(conn: Connection, user_id: str) -> None:
