@@ -137,3 +137,23 @@ def test_a_password_set_at_the_console_replaces_the_old_one(store_url: str) -> N
         assert (entry.actor, entry.detail) == ("setup", {})
     finally:
         app.close()
+
+
+def test_a_new_installations_sign_in_page_says_how_to_make_the_first_administrator(
+    store_url: str,
+) -> None:
+    cli_ok("init", db=store_url)
+
+    def page() -> str:
+        app = build_app(store_url, None)
+        try:
+            web = TestClient(create_app(app, clock=lambda: datetime.now(UTC)))
+            return web.get("/login", headers={"Accept-Language": "zh-CN"}).text
+        finally:
+            app.close()
+
+    assert "尚无任何用户可以登录" in page()
+    assert "arrears staff user admin --name NAME --role admin" in page()
+    staff("user", "admin", "--name", "x", "--role", "admin", "--password-stdin", db=store_url,
+          stdin=PASSWORD + "\n")  # fmt: skip
+    assert "尚无任何用户可以登录" not in page()

@@ -24,10 +24,12 @@ PRELOGIN_COOKIE = "arrears_prelogin"  # login CSRF: a double-submitted token
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/queue") -> Response:
-    """The sign-in form (with a fresh double-submit token against login CSRF)."""
+def login_page(request: Request, app: Application, next: str = "/queue") -> Response:
+    """The sign-in form (with a fresh double-submit token against login CSRF); on a new
+    installation, where nobody can sign in yet, how to make the first administrator."""
     token = secrets.token_urlsafe(24)
-    page = render(request, "login.html", None, prelogin=token, next=_local(next))
+    empty = not app.identity.users()
+    page = render(request, "login.html", None, prelogin=token, next=_local(next), empty=empty)
     page.set_cookie(PRELOGIN_COOKIE, token, httponly=True, samesite="strict")
     return page
 
