@@ -1,12 +1,14 @@
 """The settings file: shipped products, added products, and clear errors for bad values."""
 
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from arrears.adapters.settings import SettingsError, config_path, load_settings
+from arrears.domain.queue_priority import AmountScale
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -171,6 +173,14 @@ limitation_years = 6
             '[products.x]\njurisdiction = "us"\nlimitation_years = "6"',
             "products.x.limitation_years must be int, got '6'",
         ),
+        ('[queue]\ncurrncy = "CNY"', r"unknown key\(s\) \['currncy'\] in queue"),
+        ('[queue]\ncurrency = "yuan"', "queue.currency 'yuan' is not an ISO 4217 code"),
+        ("[queue.rates]\nUSD = 7.1", r"queue.rates.USD 7.1 must be a positive decimal in quotes"),
+        ('[queue.rates]\nUSD = "0"', "queue.rates.USD '0' must be a positive decimal"),
+        ('[queue.rates]\nUSD = "7,10"', "queue.rates.USD '7,10' must be a positive decimal"),
+        ('[queue.rates]\nusd = "7.10"', "queue.rates: 'usd' is not an ISO 4217 code"),
+        ('[queue.rates]\nCNY = "1"', "queue.rates.CNY: the reference needs no rate"),
+        ('queue = "CNY"', r"\[queue\] must be a table"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:
@@ -247,3 +257,12 @@ def test_config_path_prefers_the_flag_then_the_environment_then_the_working_dire
 def test_the_feeds_phone_region_is_read_and_defaults_to_china(tmp_path: Path) -> None:
     assert load_settings(None).phone_region == "CN"
     assert load_settings(write(tmp_path, '[feeds]\nphone_region = "us"')).phone_region == "US"
+
+
+def test_the_queue_weighs_other_currencies_at_the_rates_given(tmp_path: Path) -> None:
+    assert load_settings(None).queue_scale == AmountScale("CNY", {})
+    scale = load_settings(write(tmp_path, '[queue.rates]\nUSD = "7.10"\nGBP = "9.05"')).queue_scale
+    assert scale == AmountScale("CNY", {"USD": Decimal("7.10"), "GBP": Decimal("9.05")})
+    assert scale.minor(10_000, "USD") == 71_000  # 100.00 USD counts as 710.00 CNY
+    assert scale.minor(10_000, "CNY") == 10_000
+    assert (scale.known("USD"), scale.known("CNY"), scale.known("EUR")) == (True, True, False)

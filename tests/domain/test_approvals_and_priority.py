@@ -1,11 +1,13 @@
 """Approval limits by role at their boundaries, and queue priority points."""
 
+from decimal import Decimal
+
 import pytest
 
 from arrears.domain.access import Role
 from arrears.domain.approvals import Proposal, ProposalKind, within_limits
 from arrears.domain.errors import DomainError
-from arrears.domain.queue_priority import QueueFacts, priority
+from arrears.domain.queue_priority import AmountScale, QueueFacts, priority
 
 K = ProposalKind
 
@@ -63,3 +65,15 @@ def test_a_broken_promise_outranks_a_few_more_days() -> None:
     promised = priority(QueueFacts(50_000, 30, 1)).total
     later = priority(QueueFacts(50_000, 60, 0)).total
     assert promised > later
+
+
+def test_amounts_in_other_currencies_count_in_the_reference_at_the_rate() -> None:
+    scale = AmountScale("CNY", {"USD": Decimal("7.1"), "JPY": Decimal("0.0475")})
+    assert scale.minor(1_000_00, "USD") == 7_100_00
+    assert scale.minor(1, "JPY") == 0  # 0.0475 rounds half up to 0
+    assert scale.minor(11, "JPY") == 1  # 0.5225
+    assert scale.minor(5_00, "EUR") == 5_00  # no rate: one to one
+    # 1,000 USD outranks 1,000 CNY by the step of a sevenfold larger debt.
+    usd = priority(QueueFacts(scale.minor(1_000_00, "USD"), 30, 0)).amount
+    cny = priority(QueueFacts(scale.minor(1_000_00, "CNY"), 30, 0)).amount
+    assert (usd, cny) == (770, 600)

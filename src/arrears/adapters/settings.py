@@ -3,8 +3,10 @@ read phone numbers; shipped defaults."""
 
 import math
 import os
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.lpr import LprTable
 from arrears.domain.money import parse_amount
 from arrears.domain.product import Product
+from arrears.domain.queue_priority import AmountScale
 from arrears.domain.rates import parse_rate
 
 CONFIG_ENV = "ARREARS_CONFIG"
@@ -25,13 +28,13 @@ _PRODUCT_KEYS = {
     "jurisdiction", "cap", "grace_days", "penalty_multiplier", "late_fee", "day_count",
     "holiday_rule", "allocation", "strategy", "limitation_years",
 }  # fmt: skip
-_TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds"}
+_TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue"}
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
 # for `holidays`) would drop what it holds without a word (a year's holidays, a fixing).
 _SECTION_KEYS = {
     "lpr": {"known_through", "fixing"}, "lpr.fixing": {"published_on", "one_year", "source"},
     "calendar_cn": {"year"}, "calendar_cn.year": {"year", "holidays", "workdays"},
-    "feeds": {"phone_region"},
+    "feeds": {"phone_region"}, "queue": {"currency", "rates"},
 }  # fmt: skip
 _REQUIRED = {"lpr.fixing": ("published_on", "one_year"), "calendar_cn.year": ("year",)}
 # The one-year LPR has been between 3 % and 5 % since its 2019 reform (lpr_cn.toml); above
@@ -54,6 +57,8 @@ class Settings:
     path: Path | None
     # A phone number a feed writes without +country code is read as this region's (ISO 3166).
     phone_region: str = DEFAULT_REGION
+    # How a queue weighs overdue amounts in several currencies ([queue]).
+    queue_scale: AmountScale = field(default_factory=AmountScale)
 
     def product(self, code: str) -> Product:
         """The product called `code`, or a clear error listing the known ones."""
@@ -104,7 +109,36 @@ def load_settings(path: Path | None) -> Settings:
         region = phone_region(region)
     except ValueError as error:
         raise SettingsError(f"{where}: feeds.phone_region: {error}") from None
-    return Settings(products, policies, lpr, overrides, path, region)
+    scale = _queue_scale(data.get("queue", {}), where)
+    return Settings(products, policies, lpr, overrides, path, region, scale)
+
+
+CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217
+RATE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,8})?")  # a positive exact decimal
+
+
+def _queue_scale(queue: dict[str, Any], where: str) -> AmountScale:
+    """[queue]: `currency`, the one the queues weigh amounts in (default CNY), and `rates`,
+    what one unit of each other currency is worth in it, as exact decimal text."""
+    reference = queue.get("currency", "CNY")
+    if not isinstance(reference, str) or not CURRENCY.fullmatch(reference):
+        raise SettingsError(f"{where}: queue.currency {reference!r} is not an ISO 4217 code")
+    rates = queue.get("rates", {})
+    if not isinstance(rates, dict):
+        raise SettingsError(f'{where}: queue.rates must be a table, e.g. USD = "7.10"')
+    parsed = {}
+    for currency, rate in rates.items():
+        if not CURRENCY.fullmatch(currency):
+            raise SettingsError(f"{where}: queue.rates: {currency!r} is not an ISO 4217 code")
+        if not isinstance(rate, str) or not RATE.fullmatch(rate) or Decimal(rate) == 0:
+            raise SettingsError(
+                f"{where}: queue.rates.{currency} {rate!r} must be a positive decimal in "
+                f'quotes, the value of one {currency} in {reference} (e.g. "7.10")'
+            )
+        if currency == reference:
+            raise SettingsError(f"{where}: queue.rates.{currency}: the reference needs no rate")
+        parsed[currency] = Decimal(rate)
+    return AmountScale(reference, parsed)
 
 
 def _check_cap(product: Product, policies: dict[str, CapPolicy], where: str) -> None:
@@ -130,6 +164,9 @@ def _check_sections(data: dict[str, Any], where: str) -> None:
     if not isinstance(data.get("feeds", {}), dict):
         raise SettingsError(f"{where}: [feeds] must be a table")
     _keys(data.get("feeds", {}), "feeds", where)
+    if not isinstance(data.get("queue", {}), dict):
+        raise SettingsError(f"{where}: [queue] must be a table")
+    _keys(data.get("queue", {}), "queue", where)
     for section, entries in (("lpr", "fixing"), ("calendar_cn", "year")):
         table = data.get(section, {})
         if not isinstance(table, dict):

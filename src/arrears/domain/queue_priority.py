@@ -2,7 +2,8 @@
 
 Priority points (higher first), documented in docs/CASEWORK.md:
 - amount: 200 × log10(1 + overdue yuan): 100 yuan ≈ 400, 10,000 yuan ≈ 800 (a tenfold
-  larger debt weighs the same step whatever its size: large debts first, not only them);
+  larger debt weighs the same step whatever its size: large debts first, not only them); an
+  amount in another currency counts in the queue's reference currency (AmountScale);
 - days past due: 5 a day up to 180 days (900): older debts roll further if left;
 - broken promises: 300 each, at most three (a broken promise is the strongest signal that a
   case needs a person, not a reminder);
@@ -10,7 +11,9 @@ Priority points (higher first), documented in docs/CASEWORK.md:
 """
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 AMOUNT_WEIGHT = 200
 DPD_POINTS, DPD_CAP = 5, 180
@@ -20,8 +23,31 @@ MINOR_PER_MAJOR = 100
 
 
 @dataclass(frozen=True)
+class AmountScale:
+    """How overdue amounts in several currencies are weighed against each other: each counted
+    in the `reference` currency at the lender's rate (settings [queue]: one unit of a
+    currency is worth `rates[currency]` units of the reference). A currency with no rate is
+    counted one to one, and the queue says so (`known`)."""
+
+    reference: str = "CNY"
+    rates: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def known(self, currency: str) -> bool:
+        """Whether amounts in `currency` are weighed at a rate (the reference is)."""
+        return currency == self.reference or currency in self.rates
+
+    def minor(self, amount_minor: int, currency: str) -> int:
+        """An amount in minor units of `currency` as minor units of the reference (half up)."""
+        if currency == self.reference or currency not in self.rates:
+            return amount_minor
+        counted = Decimal(amount_minor) * self.rates[currency]
+        return int(counted.quantize(Decimal(1), ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
 class QueueFacts:
-    """What a case's place in a queue depends on."""
+    """What a case's place in a queue depends on (the amount in the reference currency's
+    minor units: AmountScale)."""
 
     overdue_minor: int
     dpd: int

@@ -46,7 +46,7 @@ def seed_staff(app: App, today: date, now: datetime) -> str:
     for user in STAFF:
         create_user(app.identity, app.passwords, None, user, DEMO_PASSWORD, now)
     admin = STAFF[0].principal()
-    late = work_queue(app.desk, admin, QueueFilter(stage="late"))
+    late = work_queue(app.desk, admin, QueueFilter(stage="late"), app.settings.queue_scale)
     for item in late[: max(1, len(late) // 2)]:
         place_case(app.desk, admin, item.row.loan_id, agency_id, today, now)
     given = balance_cases(app, today, now)
@@ -60,7 +60,8 @@ def seed_staff(app: App, today: date, now: datetime) -> str:
 def balance_cases(app: App, today: date, now: datetime) -> dict[str, int]:
     """Give the cases no collector has yet to the teams' collectors (as a supervisor does each
     morning: a collector is credited with what is paid once the case is theirs)."""
-    return balance_queue(app.desk, STAFF[0].principal(), list(TEAMS), today, now)
+    admin = STAFF[0].principal()
+    return balance_queue(app.desk, admin, list(TEAMS), today, now, app.settings.queue_scale)
 
 
 def print_logins(url: str, console: Console) -> None:

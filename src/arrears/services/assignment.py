@@ -5,8 +5,8 @@ from datetime import date, datetime
 
 from arrears.domain.access import Forbidden, Permission, Principal, Role, require, scope_of
 from arrears.domain.errors import DomainError
-from arrears.domain.queue_priority import QueueFacts, priority
-from arrears.services.casework import CaseNotFound, audit, overdue_of, require_case
+from arrears.domain.queue_priority import AmountScale
+from arrears.services.casework import CaseNotFound, audit, overdue_of, require_case, row_priority
 from arrears.services.casework_ports import CaseStore, QueueFilter
 
 
@@ -48,7 +48,12 @@ def assign_case(
 
 
 def balance_queue(
-    store: CaseStore, who: Principal, teams: list[str], today: date, now: datetime
+    store: CaseStore,
+    who: Principal,
+    teams: list[str],
+    today: date,
+    now: datetime,
+    scale: AmountScale | None = None,
 ) -> dict[str, int]:
     """Give the scope's cases not yet with a collector to the collectors of the teams: the
     highest-priority case first, each to whoever has the fewest cases then (so new and busy
@@ -60,12 +65,8 @@ def balance_queue(
         raise DomainError(f"no active collector in {', '.join(allowed)} to assign cases to")
     rows = store.queue(scope_of(who), QueueFilter(unassigned=True), None)
     rows = [r for r in rows if r.agency_id is None]  # an agency works a placed case
-    rows.sort(
-        key=lambda r: (
-            -priority(QueueFacts(r.overdue_minor, r.dpd, r.broken_promises)).total,
-            r.loan_id,
-        )
-    )
+    weighed = scale or AmountScale()
+    rows.sort(key=lambda r: (-row_priority(r, weighed).total, r.loan_id))
     given: dict[str, int] = {}
     counts = {user: count for user, (_team, count) in loads.items()}
     for row in rows:

@@ -16,7 +16,7 @@ from arrears.domain.approvals import APPROVERS, Proposal, ProposalKind, limit_te
 from arrears.domain.audit_chain import AuditEntry, ChainCheck, ChainedEntry, verify_chain
 from arrears.domain.errors import DomainError
 from arrears.domain.pii import PII_FIELDS, shown
-from arrears.domain.queue_priority import Priority, QueueFacts, priority
+from arrears.domain.queue_priority import AmountScale, Priority, QueueFacts, priority
 from arrears.services.casework_ports import AuditLog, CaseRecord, CaseStore, QueueFilter, QueueRow
 
 QUEUE_LIMIT = 500  # one screen of work; a queue is worked top down, never to its end
@@ -58,15 +58,28 @@ class QueueItem:
     priority: Priority
 
 
-def work_queue(store: CaseStore, who: Principal, which: QueueFilter) -> list[QueueItem]:
-    """The principal's queue: the cases of their scope that match, highest priority first."""
+def row_priority(row: QueueRow, scale: AmountScale) -> Priority:
+    """A queue row's priority, its amount counted in the scale's reference currency."""
+    counted = scale.minor(row.overdue_minor, row.currency)
+    return priority(QueueFacts(counted, row.dpd, row.broken_promises))
+
+
+def unweighed(items: list[QueueItem], scale: AmountScale) -> list[str]:
+    """The currencies of a queue weighed one to one against the reference (no rate given)."""
+    return sorted({i.row.currency for i in items if not scale.known(i.row.currency)})
+
+
+def work_queue(
+    store: CaseStore, who: Principal, which: QueueFilter, scale: AmountScale | None = None
+) -> list[QueueItem]:
+    """The principal's queue: the cases of their scope that match, highest priority first
+    (amounts in several currencies weighed by `scale`, else one to one)."""
     require(who, Permission.CASE_VIEW)
     # Every matching case is ranked, then a screen's worth kept: a cut before ranking (by
     # amount, say) would drop small, old cases with broken promises that rank high.
     rows = store.queue(scope_of(who), which, None)
-    items = [
-        QueueItem(r, priority(QueueFacts(r.overdue_minor, r.dpd, r.broken_promises))) for r in rows
-    ]
+    scale = scale or AmountScale()
+    items = [QueueItem(r, row_priority(r, scale)) for r in rows]
     items.sort(key=lambda item: (-item.priority.total, item.row.loan_id))
     return items[:QUEUE_LIMIT]
 

@@ -123,7 +123,7 @@ def queue(
     """The caller's work queue, highest priority first, with each case's priority points."""
     check_filters(app, stage, product)
     which = QueueFilter(stage, bucket, product, actor.user.user_id if mine else None, unassigned)
-    items = casework.work_queue(app.desk, actor.principal, which)
+    items = casework.work_queue(app.desk, actor.principal, which, app.settings.queue_scale)
     return {
         "cases": [
             {
@@ -149,7 +149,11 @@ def queue(
                 },
             }
             for i in items
-        ]
+        ],
+        # The currency the priorities weigh amounts in, and those weighed one to one for want
+        # of a rate (settings [queue.rates]).
+        "priority_currency": app.settings.queue_scale.reference,
+        "unweighed_currencies": casework.unweighed(items, app.settings.queue_scale),
     }
 
 

@@ -74,7 +74,9 @@ def balance(
     """Give every case of the caller's scope not yet with a collector to the teams'
     collectors, highest priority first, evening out their loads."""
     now = request.app.state.clock()
-    given = assignment.balance_queue(app.desk, actor.principal, body.teams, desk_day(now), now)
+    given = assignment.balance_queue(
+        app.desk, actor.principal, body.teams, desk_day(now), now, app.settings.queue_scale
+    )
     return {"assigned": given}
 
 

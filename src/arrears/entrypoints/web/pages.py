@@ -128,7 +128,7 @@ def queue_page(
 ) -> Response:
     """The work queue, highest priority first."""
     which = QueueFilter(stage or None, bucket or None, None, actor.user.user_id if mine else None)
-    items = casework.work_queue(app.desk, actor.principal, which)
+    items = casework.work_queue(app.desk, actor.principal, which, app.settings.queue_scale)
     return render(
         request,
         "queue.html",
@@ -138,5 +138,7 @@ def queue_page(
         bucket=bucket or "",
         mine=mine,
         scope=scope_of(actor.principal).kind.value,
+        unweighed=casework.unweighed(items, app.settings.queue_scale),
+        reference=app.settings.queue_scale.reference,
         stages=sorted({s.name for ladder in app.ladders.values() for s in ladder.stages}),
     )

@@ -222,7 +222,9 @@ def balance(request: Request, actor: CurrentActor, app: Application) -> Response
     now = request.app.state.clock()
     team = actor.user.team_id
     teams = [team] if team else [t for t, _ in app.identity.teams()]
-    given = assignment.balance_queue(app.desk, actor.principal, teams, desk_day(now), now)
+    given = assignment.balance_queue(
+        app.desk, actor.principal, teams, desk_day(now), now, app.settings.queue_scale
+    )
     return render(
         request,
         "fragments/done.html",
