@@ -192,6 +192,11 @@ def test_a_us_case_shows_its_time_bar_and_its_dollars(
     shot(page, "case-us-time-barred")
     page.select_option("header select[name=locale]", "en")
     expect(page.locator("#time-bar")).to_contain_text(f"Time-barred since {barred}")
+    page.select_option("header select[name=locale]", "zh-CN")
+    expect(page.locator("#time-bar")).to_contain_text(f"自 {barred} 起已过诉讼时效")
+    page.goto(f"{served}/queue")  # dollars beside yuan, no rate given: the queue says so
+    expect(page.locator("#unweighed")).to_contain_text("以 USD 计的金额按 1:1 视同 CNY")
+    shot(page, "queue-unweighed")
     page.close()
 
 
