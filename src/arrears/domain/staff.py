@@ -61,7 +61,7 @@ COMMISSION = re.compile(r"0(\.[0-9]{1,4})?|1(\.0{1,4})?")  # ASCII digits only
 
 def check_team(team_id: str, name: str) -> None:
     """Refuse a team whose id is outside the user-id rule (ids appear in URLs, in audit
-    subjects and beside user ids) or whose name is blank or holds control characters."""
+    subjects and beside user ids) or whose name does not fit (_fit_name)."""
     if not USER_ID.fullmatch(team_id):
         raise Refusal(
             "team id {team_id} is not allowed: an id is 1 to 64 lower-case letters, digits, "
@@ -75,8 +75,8 @@ def check_team(team_id: str, name: str) -> None:
 
 
 def check_agency(agency_id: str, name: str) -> None:
-    """Refuse an agency whose id is outside the user-id rule or whose name is blank or holds
-    control characters."""
+    """Refuse an agency whose id is outside the user-id rule or whose name does not fit
+    (_fit_name)."""
     if not USER_ID.fullmatch(agency_id):
         raise Refusal(
             "agency id {agency_id} is not allowed: an id is 1 to 64 lower-case letters, "

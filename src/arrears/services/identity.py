@@ -17,6 +17,7 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 USER_FAILURES_MAX = 5  # per user name in the window (OWASP ASVS 2.2.1: anti-automation)
 CLIENT_FAILURES_MAX = 20  # per client address in the window: one address trying many names
 MIN_PASSWORD = 10  # NIST SP 800-63B 3.1.1.2 asks at least 8; 10 for staff who see PII
+CONSOLE = "setup"  # the audit actor of a change made at the console (`arrears staff …`)
 
 
 class SignInRefused(DomainError):
@@ -81,7 +82,7 @@ def create_user(
         user.locale,
         user.active,
     )
-    actor = by.user_id if by is not None else "setup"
+    actor = by.user_id if by is not None else CONSOLE
     store.add_user(
         stored,
         now,

@@ -6,8 +6,7 @@ from arrears.domain.access import Permission, Principal, require
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.staff import check_agency, check_commission, check_team
 from arrears.services.casework_ports import IdentityStore
-
-CONSOLE = "setup"  # the audit actor of a change made at the console (`arrears staff …`)
+from arrears.services.identity import CONSOLE
 
 
 def create_team(

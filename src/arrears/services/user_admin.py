@@ -8,8 +8,7 @@ from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
 from arrears.domain.staff import check_display_name, check_placement
 from arrears.services.casework_ports import IdentityStore, PasswordHasher, UserRecord
-from arrears.services.identity import UserNotFound, check_password
-from arrears.services.staff_setup import CONSOLE
+from arrears.services.identity import CONSOLE, UserNotFound, check_password
 
 _CHANGEABLE = ("display_name", "role", "team_id", "agency_id")
 

@@ -17,6 +17,7 @@ from arrears.adapters.db.casework_tables import (
     users,
     web_sessions,
 )
+from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.instants import utc
 from arrears.domain.access import Role
 from arrears.domain.audit_chain import AuditEntry
@@ -173,7 +174,8 @@ class SqlIdentityStore:
         if user.role is Role.COLLECTOR:
             theirs = theirs & (a.team_id != user.team_id)
         try:
-            with self.engine.begin() as conn:
+            # SQLite: the write lock from the start, so what is checked stays true (WAL).
+            with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
                 _lock_administrators(conn)
                 _refuse_unknown_places(conn, user)
                 conn.execute(query)
