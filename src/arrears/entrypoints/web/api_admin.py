@@ -9,7 +9,7 @@ from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
-from arrears.domain.access import Role
+from arrears.domain.access import Permission, Role, require
 from arrears.domain.money import format_amount
 from arrears.domain.staff import USER_ID_RULE
 from arrears.entrypoints.presenters import user_document
@@ -236,7 +236,7 @@ def password(
 @router.get("/teams")
 def team_list(actor: CurrentActor, app: Application) -> dict[str, Any]:
     """Every team and every agency with its commission (administrators)."""
-    list_users(app.identity, actor.principal)  # the same permission as the users
+    require(actor.principal, Permission.USERS)
     return {
         "teams": [{"team_id": t, "name": n} for t, n in app.identity.teams()],
         "agencies": [{"agency_id": a, "name": n, "commission": r}
