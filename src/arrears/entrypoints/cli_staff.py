@@ -8,11 +8,14 @@ cli.py's options and helpers), so import the command line through `arrears.entry
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
+from arrears.bootstrap import App
 from arrears.domain.access import Role
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.cli import Config, Db, Json, fail, open_app, out
@@ -45,11 +48,8 @@ def team_command(
     config: Config = None,
 ) -> None:
     """Create a collection team."""
-    with open_app(db, config) as app:
-        try:
-            create_team(app.identity, None, team_id, name, datetime.now(UTC))
-        except DomainError as error:
-            fail(str(error))
+    with _at_console(db, config) as app:
+        create_team(app.identity, None, team_id, name, datetime.now(UTC))
     out.print(f"team {team_id} created")
 
 
@@ -64,11 +64,8 @@ def agency_command(
     config: Config = None,
 ) -> None:
     """Create a collection agency with its commission."""
-    with open_app(db, config) as app:
-        try:
-            create_agency(app.identity, None, agency_id, name, commission, datetime.now(UTC))
-        except DomainError as error:
-            fail(str(error))
+    with _at_console(db, config) as app:
+        create_agency(app.identity, None, agency_id, name, commission, datetime.now(UTC))
     out.print(f"agency {agency_id} created")
 
 
@@ -92,12 +89,9 @@ def user_command(
         fail(f"--role: {role!r} is not one of {', '.join(r.value for r in Role)}", 2)
     password = _password(password_stdin)
     record = UserRecord(user_id, name, chosen, "", team, agency, locale)
-    with open_app(db, config) as app:
-        try:
-            made = create_user(app.identity, app.passwords, None, record, password,
-                               datetime.now(UTC))  # fmt: skip
-        except DomainError as error:
-            fail(str(error))
+    with _at_console(db, config) as app:
+        made = create_user(app.identity, app.passwords, None, record, password,
+                           datetime.now(UTC))  # fmt: skip
     if json_out:
         print(json.dumps(user_document(made), ensure_ascii=False))
     else:
@@ -113,12 +107,9 @@ def password_command(
 ) -> None:
     """Set a user's password: their sessions end and their API tokens are revoked."""
     password = _password(password_stdin)
-    with open_app(db, config) as app:
-        try:
-            reset_password(app.identity, app.passwords, None, user_id, password,
-                           datetime.now(UTC))  # fmt: skip
-        except DomainError as error:
-            fail(str(error))
+    with _at_console(db, config) as app:
+        reset_password(app.identity, app.passwords, None, user_id, password,
+                       datetime.now(UTC))  # fmt: skip
     out.print(f"password of {user_id} set; their sessions and tokens are ended")
 
 
@@ -135,6 +126,17 @@ def list_command(json_out: Json = False, db: Db = None, config: Config = None) -
         state = "active" if u.active else "disabled"
         out.print(f"{u.user_id:<16} {u.role.value:<17} {where:<12} {state:<8} {u.display_name}",
                   highlight=False)  # fmt: skip
+
+
+@contextmanager
+def _at_console(db: str | None, config: str | None) -> Iterator[App]:
+    """The application for a change at the console; the change refused is printed as an
+    error (exit 1), nothing written."""
+    with open_app(db, config) as app:
+        try:
+            yield app
+        except DomainError as error:
+            fail(str(error))
 
 
 def _password(from_stdin: bool) -> str:
