@@ -7,7 +7,7 @@ from arrears.domain.access import Forbidden, Permission, Principal, Role, requir
 from arrears.domain.errors import DomainError
 from arrears.domain.queue_priority import AmountScale
 from arrears.services.casework import CaseNotFound, audit, overdue_of, require_case, row_priority
-from arrears.services.casework_ports import CaseStore, QueueFilter
+from arrears.services.casework_ports import CaseStore, NotACollectorOfTeam, QueueFilter
 
 
 def _teams_of(who: Principal, teams: list[str]) -> list[str]:
@@ -70,24 +70,18 @@ def balance_queue(
     given: dict[str, int] = {}
     counts = {user: count for user, (_team, count) in loads.items()}
     for row in rows:
-        collector = min(counts, key=lambda user: (counts[user], user))
-        team = loads[collector][0]
-        store.assign(
-            row.loan_id,
-            team,
-            collector,
-            today,
-            who.user_id,
-            audit(
-                now,
-                who,
-                "case.assign",
-                f"loan:{row.loan_id}",
-                team=team,
-                collector=collector,
-                balanced=True,
-            ),
-        )
+        while counts:
+            collector = min(counts, key=lambda user: (counts[user], user))
+            team = loads[collector][0]
+            entry = audit(now, who, "case.assign", f"loan:{row.loan_id}", team=team,
+                          collector=collector, balanced=True)  # fmt: skip
+            try:
+                store.assign(row.loan_id, team, collector, today, who.user_id, entry)
+                break
+            except NotACollectorOfTeam:  # moved or disabled since the loads were read
+                del counts[collector]
+        else:
+            break  # no collector left: the rest stay in the pool
         counts[collector] += 1
         given[collector] = given.get(collector, 0) + 1
     return given

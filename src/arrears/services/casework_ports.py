@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from arrears.domain.access import Principal, Role, Scope
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry
+from arrears.domain.errors import DomainError
 
 LOCALES = ("zh-CN", "zh-TW", "en")
 
@@ -28,6 +29,10 @@ class UserRecord:
     def principal(self) -> Principal:
         """The person as access rules see them."""
         return Principal(self.user_id, self.role, self.team_id, self.agency_id)
+
+
+class NotACollectorOfTeam(DomainError):
+    """A case given to someone who is not (or no longer) an active collector of its team."""
 
 
 def credential(password_hash: str) -> str:
@@ -297,8 +302,8 @@ class CaseStore(Protocol):
         audit: AuditEntry,
     ) -> None:
         """Give a case to a team (and a collector of it), replacing any assignment; refused
-        (DomainError) unless the collector is an active collector of that team when it is
-        written."""
+        (NotACollectorOfTeam) unless the collector is an active collector of that team when
+        it is written."""
         ...
 
     def workloads(self, team_ids: list[str]) -> dict[str, tuple[str, int]]:

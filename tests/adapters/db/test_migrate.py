@@ -1,11 +1,13 @@
 """Migrations create every table of tables.py exactly, on both stores, and run twice safely."""
 
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
 
 from arrears.adapters.db import schema, tables
 from arrears.adapters.db.casework_tables import (
@@ -15,6 +17,7 @@ from arrears.adapters.db.casework_tables import (
     users,
     web_sessions,
 )
+from arrears.adapters.db.engine import make_engine
 from arrears.adapters.db.identity_store import SqlIdentityStore
 from arrears.adapters.db.migrate import MIGRATIONS, current_revision, head_revision, upgrade
 
@@ -199,3 +202,28 @@ def test_the_sessions_and_tokens_open_before_credentials_stay_valid(engine: Engi
         connection.execute(users.update().values(password_hash="$argon2id$v=19$new"))
     assert store.session("s" * 64, at) is None
     assert store.token_user("t" * 64, at) is None
+
+
+def test_a_session_of_a_user_gone_keeps_no_credential_and_is_not_valid(tmp_path: Path) -> None:
+    # Only a SQLite file written without foreign keys (the sqlite3 shell) can hold one.
+    path = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine, "0011_month_end_buckets")
+    engine.dispose()
+    at = datetime(2026, 12, 4, 9, tzinfo=UTC)
+    with sqlite3.connect(path) as raw:  # foreign keys off, as the shell has them
+        raw.execute(
+            "INSERT INTO web_sessions (token_hash, user_id, csrf_token, created_at, expires_at)"
+            " VALUES (?, 'gone', 'c', ?, ?)",
+            ("g" * 64, at.isoformat(), (at + timedelta(hours=8)).isoformat()),
+        )
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        upgrade(engine)
+        assert current_revision(engine) == "0012_credentials"
+        with engine.connect() as connection:
+            kept = connection.execute(select(web_sessions.c.credential)).scalar_one()
+        assert kept is None
+        assert SqlIdentityStore(engine).session("g" * 64, at) is None
+    finally:
+        engine.dispose()

@@ -7,11 +7,12 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from arrears.adapters.db.casework_tables import assignments, audit_log
+from arrears.adapters.db.casework_tables import assignments, audit_log, users
 from arrears.adapters.db.identity_store import IdentityConflict
 from arrears.domain.access import Role
 from arrears.domain.audit_chain import AuditEntry
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
+from arrears.services.assignment import balance_queue
 from arrears.services.identity import (
     authenticate,
     issue_token,
@@ -331,8 +332,8 @@ def test_a_sign_in_under_way_when_the_password_is_reset_opens_nothing(staffed: D
 def test_the_store_never_leaves_the_users_without_an_active_administrator(
     staffed: Desk,
 ) -> None:
-    """Two administrators taking the role from each other at once each pass the rule about
-    themselves; the store decides them one after the other and refuses the second."""
+    """The store's own guard, step by step: it refuses the change that would leave no active
+    administrator (two administrators at once: test_admin_races.py)."""
     store = staffed.app.identity
     setup = AuditEntry(staffed.now, "setup", "user.update", "user:admin", {})
     admin = store.user("admin")
@@ -390,3 +391,46 @@ def test_a_case_goes_only_to_an_active_collector_of_its_team(desk: Desk) -> None
     with desk.app.engine.connect() as conn:
         held = conn.execute(select(a.collector_id).where(a.loan_id == loan_id)).scalar()
     assert held == "col-east-1"  # the refused write left the case as it was
+
+
+def test_a_user_spelled_exactly_is_not_shadowed_by_an_older_id_in_capitals(
+    staffed: Desk,
+) -> None:
+    # A book made before the id rule may hold "COL-EAST-1" (here col-east-2 renamed) beside
+    # "col-east-1"; their passwords are the same here, so the id tells which signed in.
+    with staffed.app.engine.begin() as conn:
+        conn.execute(users.update().where(users.c.user_id == "col-east-2")
+                     .values(user_id="COL-EAST-1"))  # fmt: skip
+    store = staffed.app.identity
+    grant = sign_in(store, staffed.app.passwords, "col-east-1", DEMO_PASSWORD, "t", staffed.now)
+    assert grant.user.user_id == "col-east-1"
+
+
+def test_balancing_passes_over_a_collector_who_left_meanwhile(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loads are read, then col-east-2 is disabled before the cases are written: the
+    store refuses each case given to them, and balancing gives it to the others."""
+    store = desk.app.desk
+    read = store.workloads
+
+    def then_disabled(teams: list[str]) -> dict[str, tuple[str, int]]:
+        loads = read(teams)
+        with desk.app.engine.begin() as conn:  # committed between the read and the writes
+            conn.execute(users.update().where(users.c.user_id == "col-east-2")
+                         .values(active=False))  # fmt: skip
+        return loads
+
+    with desk.app.engine.begin() as conn:  # every case of team-east back in its pool
+        conn.execute(assignments.update().where(assignments.c.team_id == "team-east")
+                     .values(collector_id=None))  # fmt: skip
+    monkeypatch.setattr(store, "workloads", then_disabled)
+    admin = desk.app.identity.user("admin")
+    assert admin is not None
+    given = balance_queue(store, admin.principal(), ["team-east"], desk.now.date(), desk.now)
+    assert set(given) == {"col-east-1"}
+    assert given["col-east-1"] > 0
+    with desk.app.engine.connect() as conn:
+        theirs = conn.execute(select(func.count()).where(
+            assignments.c.collector_id == "col-east-2")).scalar_one()  # fmt: skip
+    assert theirs == 0

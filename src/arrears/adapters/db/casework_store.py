@@ -19,6 +19,7 @@ from arrears.adapters.db.casework_tables import (
     teams,
     users,
 )
+from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.scoping import in_scope
 from arrears.adapters.db.tables import (
@@ -35,7 +36,7 @@ from arrears.adapters.db.tables import (
 from arrears.domain.access import Scope
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import DomainError
-from arrears.services.casework_ports import CaseRecord, QueueFilter, QueueRow
+from arrears.services.casework_ports import CaseRecord, NotACollectorOfTeam, QueueFilter, QueueRow
 
 
 def _overdue() -> Any:
@@ -274,18 +275,23 @@ class SqlCaseworkStore:
         gets no case, or gives it back to the pool when their change commits after."""
         if not self.team_exists(team_id):
             raise DomainError(f"team {team_id!r} is not known")
-        with self.engine.begin() as conn:
-            conn.execute(delete(assignments).where(assignments.c.loan_id == loan_id))
+        # SQLite: the write lock from the start, so the check below stays true (WAL).
+        with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
             if collector_id is not None:
+                # Checked before anything is locked here, the collector's row held shared
+                # (PostgreSQL): a change to the collector waits for this assignment, then
+                # gives the case back to the pool; taken after the delete, the two
+                # transactions deadlocked.
                 u = users.c
                 theirs = select(u.user_id).where(
                     (u.user_id == collector_id) & (u.role == "collector") & u.active
                     & (u.team_id == team_id)
                 )  # fmt: skip
-                if conn.execute(theirs.with_for_update()).first() is None:
-                    raise DomainError(
+                if conn.execute(theirs.with_for_update(read=True)).first() is None:
+                    raise NotACollectorOfTeam(
                         f"{collector_id!r} is not an active collector of team {team_id!r}"
                     )
+            conn.execute(delete(assignments).where(assignments.c.loan_id == loan_id))
             conn.execute(
                 insert(assignments).values(
                     loan_id=loan_id,

@@ -98,10 +98,13 @@ class SqlIdentityStore:
         return _user(row) if row is not None else None
 
     def user_named(self, user_id: str) -> UserRecord | None:
-        """A user whose id matches in any case (ids are unique in any case: _refuse_clashes)."""
+        """A user whose id matches in any case, the one spelled exactly so first (a book
+        made before the id rule may hold "Alice" and "alice"; new ids are unique in any
+        case: _refuse_clashes)."""
         query = select(users).where(func.lower(users.c.user_id) == user_id.lower())
+        exact_first = (users.c.user_id != user_id, users.c.user_id)
         with self.engine.connect() as conn:
-            row = conn.execute(query.order_by(users.c.user_id)).first()
+            row = conn.execute(query.order_by(*exact_first)).first()
         return _user(row) if row is not None else None
 
     def users(self) -> list[UserRecord]:
@@ -335,7 +338,10 @@ def _lock_administrators(conn: Connection) -> None:
     from each other at once are decided one after the other."""
     if conn.dialect.name == "postgresql":
         admins = (users.c.role == Role.ADMIN.value) & users.c.active
-        conn.execute(select(users.c.user_id).where(admins).with_for_update())
+        # FOR NO KEY UPDATE, in one order: two such changes wait for each other, while the
+        # administrators' sign-ins (whose inserts take a key-share lock) go on.
+        held = select(users.c.user_id).where(admins).order_by(users.c.user_id)
+        conn.execute(held.with_for_update(key_share=True))
 
 
 def _refuse_no_administrator(conn: Connection) -> None:
