@@ -37,7 +37,7 @@ def check_display_name(name: str) -> None:
         raise Refusal("a user's display name cannot be blank")
     if len(name) > NAME_MAX:
         raise Refusal("a name has at most {n} characters", n=str(NAME_MAX))
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if _controls(name):
         raise Refusal("a user's display name cannot hold control characters")
 
 
@@ -92,8 +92,12 @@ def check_agency(agency_id: str, name: str) -> None:
 
 def _fit_name(name: str) -> bool:
     """A name with something to show, not too long, and no control characters."""
-    shown = bool(name.strip()) and len(name) <= NAME_MAX
-    return shown and not any(ord(c) < 32 or ord(c) == 127 for c in name)
+    return bool(name.strip()) and len(name) <= NAME_MAX and not _controls(name)
+
+
+def _controls(name: str) -> bool:
+    """Whether a name holds a control character (C0 or DEL)."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in name)
 
 
 def check_commission(rate: str) -> Decimal:

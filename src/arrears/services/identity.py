@@ -47,6 +47,15 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def administering(by: Principal | None) -> str:
+    """Who changes the people, as the audit log names them: a person allowed to administer
+    the users, or (None) whoever holds the database, at the console."""
+    if by is None:
+        return CONSOLE
+    require(by, Permission.USERS)
+    return by.user_id
+
+
 def _audit(now: datetime, actor: str, action: str, subject: str, **detail: object) -> AuditEntry:
     return AuditEntry(now.astimezone(UTC), actor, action, subject, dict(detail))
 
@@ -60,8 +69,7 @@ def create_user(
     now: datetime,
 ) -> UserRecord:
     """Create a user with a hashed password (`by` None: the set-up of a new installation)."""
-    if by is not None:
-        require(by, Permission.USERS)
+    actor = administering(by)
     check_user_id(user.user_id)
     check_display_name(user.display_name)
     check_password(password)
@@ -82,7 +90,6 @@ def create_user(
         user.locale,
         user.active,
     )
-    actor = by.user_id if by is not None else CONSOLE
     store.add_user(
         stored,
         now,

@@ -8,7 +8,7 @@ from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
 from arrears.domain.staff import check_display_name, check_placement
 from arrears.services.casework_ports import IdentityStore, PasswordHasher, UserRecord
-from arrears.services.identity import CONSOLE, UserNotFound, check_password
+from arrears.services.identity import UserNotFound, administering, check_password
 
 _CHANGEABLE = ("display_name", "role", "team_id", "agency_id")
 
@@ -64,10 +64,8 @@ def reset_password(
     """Set a user's password (one they forgot, or one someone else may know): their sessions
     end and their API tokens are revoked, as when an account is disabled. Audited without
     the password (`by` None: at the console, by whoever holds the database)."""
-    if by is not None:
-        require(by, Permission.USERS)
+    actor = administering(by)
     check_password(password)
-    actor = by.user_id if by is not None else CONSOLE
     entry = AuditEntry(now.astimezone(UTC), actor, "user.password", f"user:{user_id}", {})
     if not store.set_password(user_id, hasher.hash(password), entry):
         raise UserNotFound("user {user_id} is not known", user_id=repr(user_id))
