@@ -123,7 +123,8 @@ def test_a_password_set_at_the_console_replaces_the_old_one(store_url: str) -> N
     cli_ok("init", db=store_url)
     staff("user", "admin", "--name", "x", "--role", "admin", "--password-stdin", db=store_url,
           stdin=PASSWORD + "\n")  # fmt: skip
-    code, _, said = staff("password", "admin", "--password-stdin", db=store_url,
+    # Named as sign-in names them: in any case, with spaces around.
+    code, _, said = staff("password", " Admin ", "--password-stdin", db=store_url,
                           stdin="a-second-password\n")  # fmt: skip
     assert code == 0, said
     app = build_app(store_url, None)

@@ -108,9 +108,9 @@ def password_command(
     """Set a user's password: their sessions end and their API tokens are revoked."""
     password = _password(password_stdin)
     with _at_console(db, config) as app:
-        reset_password(app.identity, app.passwords, None, user_id, password,
-                       datetime.now(UTC))  # fmt: skip
-    out.print(f"password of {user_id} set; their sessions and tokens are ended")
+        stored = reset_password(app.identity, app.passwords, None, user_id, password,
+                                datetime.now(UTC))  # fmt: skip
+    out.print(f"password of {stored} set; their sessions and tokens are ended")
 
 
 @staff_app.command("list")

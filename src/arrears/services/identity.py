@@ -153,6 +153,15 @@ def authenticate(
     return user
 
 
+def named_user(store: IdentityStore, user_id: str) -> UserRecord:
+    """The user an administrator names, found as sign-in finds them: blind to case and to the
+    spaces around the id, the one spelled exactly so first (IdentityStore.user_named)."""
+    user = store.user_named(user_id.strip())
+    if user is None:
+        raise UserNotFound("user {user_id} is not known", user_id=repr(user_id))
+    return user
+
+
 def _login_name(typed: str) -> str:
     """The user id a sign-in names: as typed, without the spaces around it, in lower case."""
     return typed.strip().lower()
@@ -270,12 +279,14 @@ def list_users(store: IdentityStore, by: Principal) -> list[UserRecord]:
 
 def set_user_active(
     store: IdentityStore, by: Principal, user_id: str, active: bool, now: datetime
-) -> None:
+) -> str:
     """Enable or disable a user; an administrator cannot disable themselves (someone must be
-    left to undo it)."""
+    left to undo it). Returns the user's id as stored."""
     require(by, Permission.USERS)
+    user_id = named_user(store, user_id).user_id
     if user_id == by.user_id and not active:
         raise Refusal("you cannot disable your own account")
     entry = _audit(now, by.user_id, "user.enable" if active else "user.disable", f"user:{user_id}")
     if not store.set_active(user_id, active, entry):
         raise UserNotFound("user {user_id} is not known", user_id=repr(user_id))
+    return user_id

@@ -8,7 +8,12 @@ from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
 from arrears.domain.staff import check_display_name, check_placement
 from arrears.services.casework_ports import IdentityStore, PasswordHasher, UserRecord
-from arrears.services.identity import UserNotFound, administering, check_password
+from arrears.services.identity import (
+    UserNotFound,
+    administering,
+    check_password,
+    named_user,
+)
 
 _CHANGEABLE = ("display_name", "role", "team_id", "agency_id")
 
@@ -27,12 +32,10 @@ def update_user(
     for its supervisor to assign again (a case is never left with someone who no longer works
     that team's cases); the audit entry says how many."""
     require(by, Permission.USERS)
-    user = store.user(user_id)
-    if user is None:
-        raise UserNotFound("user {user_id} is not known", user_id=repr(user_id))
+    user = named_user(store, user_id)
     check_display_name(changes.display_name)
     check_placement(changes.role, changes.team_id, changes.agency_id)
-    if user_id == by.user_id and changes.role is not Role.ADMIN:
+    if user.user_id == by.user_id and changes.role is not Role.ADMIN:
         raise Refusal("you cannot take the administrator's role away from yourself")
     changed = replace(
         user,
@@ -47,8 +50,8 @@ def update_user(
         if getattr(user, name) != getattr(changed, name)
     }
     if moved:
-        entry = AuditEntry(now.astimezone(UTC), by.user_id, "user.update", f"user:{user_id}",
-                           moved)  # fmt: skip
+        entry = AuditEntry(now.astimezone(UTC), by.user_id, "user.update",
+                           f"user:{user.user_id}", moved)  # fmt: skip
         store.update_user(changed, entry)
     return changed
 
@@ -60,15 +63,18 @@ def reset_password(
     user_id: str,
     password: str,
     now: datetime,
-) -> None:
+) -> str:
     """Set a user's password (one they forgot, or one someone else may know): their sessions
     end and their API tokens are revoked, as when an account is disabled. Audited without
-    the password (`by` None: at the console, by whoever holds the database)."""
+    the password (`by` None: at the console, by whoever holds the database). Returns the
+    user's id as stored."""
     actor = administering(by)
     check_password(password)
+    user_id = named_user(store, user_id).user_id
     entry = AuditEntry(now.astimezone(UTC), actor, "user.password", f"user:{user_id}", {})
     if not store.set_password(user_id, hasher.hash(password), entry):
         raise UserNotFound("user {user_id} is not known", user_id=repr(user_id))
+    return user_id
 
 
 def _plain(value: object) -> object:

@@ -56,6 +56,29 @@ def test_an_administrator_moves_a_collector_to_another_team(staffed: Desk) -> No
     assert audit_count(staffed) == before  # the same values again change nothing
 
 
+def test_an_administrator_names_a_user_in_any_case_as_sign_in_does(staffed: Desk) -> None:
+    admin = staffed.bearer("admin")
+    moved = staffed.client().put("/api/v1/users/COL-East-1", headers=admin, json=MOVE)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["user_id"] == "col-east-1"
+    assert updates(staffed, "col-east-1") == [("admin", {"team_id": ["team-east", "team-west"]})]
+    reset = staffed.client().put("/api/v1/users/COL-EAST-1/password", headers=admin,
+                                 json={"password": NEW_PASSWORD})  # fmt: skip
+    assert reset.json() == {"user_id": "col-east-1", "password": "reset"}, reset.text
+    new = {"user_id": "col-east-1", "password": NEW_PASSWORD, "name": "t"}
+    assert staffed.client().post("/api/v1/tokens", json=new).status_code == 201
+    # The administrator cannot take their own role away by naming themselves in capitals.
+    demoted = staffed.client().put("/api/v1/users/ADMIN", headers=admin,
+                                   json={**MOVE, "display_name": "x"})  # fmt: skip
+    assert demoted.status_code == 422, demoted.text
+    off = staffed.client().put("/api/v1/users/Admin/active", headers=admin,
+                               json={"active": False})  # fmt: skip
+    assert off.status_code == 422, off.text
+    admin_now = staffed.app.identity.user("admin")
+    assert admin_now is not None
+    assert (admin_now.role, admin_now.active) == (Role.ADMIN, True)
+
+
 def test_a_role_change_through_the_page_is_audited_with_each_change(staffed: Desk) -> None:
     client, csrf = staffed.signed_in("admin")
     form = {"display_name": "组长 李娜", "role": "supervisor", "team_id": "team-east"}

@@ -206,8 +206,9 @@ def activate(
     user_id: Id, body: ActiveIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
     """Enable or disable a user (a disabled user's sessions and tokens stop at once)."""
-    set_user_active(app.identity, actor.principal, user_id, body.active, request.app.state.clock())
-    return {"user_id": user_id, "active": body.active}
+    stored = set_user_active(app.identity, actor.principal, user_id, body.active,
+                             request.app.state.clock())  # fmt: skip
+    return {"user_id": stored, "active": body.active}
 
 
 @router.put("/users/{user_id}")
@@ -228,9 +229,9 @@ def password(
     user_id: Id, body: PasswordIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
     """Set a user's password (administrators): their sessions end, their tokens are revoked."""
-    reset_password(app.identity, app.passwords, actor.principal, user_id, body.password,
-                   request.app.state.clock())  # fmt: skip
-    return {"user_id": user_id, "password": "reset"}
+    stored = reset_password(app.identity, app.passwords, actor.principal, user_id, body.password,
+                            request.app.state.clock())  # fmt: skip
+    return {"user_id": stored, "password": "reset"}
 
 
 @router.get("/teams")
