@@ -89,24 +89,35 @@ def test_a_contact_input_the_packs_would_misread_is_refused(
 NO_ONE = "input contact_attempts: a borrower not in borrowers"
 
 
-def _attempt(borrower_id: str) -> pl.DataFrame:
-    """One unanswered call to `borrower_id`, at AT."""
+def _attempt(borrower_id: str, channel: str = "call", outcome: str = "no_answer") -> pl.DataFrame:
+    """One attempt to reach `borrower_id` (an unanswered call unless told), at AT."""
     return pl.DataFrame(
-        {"borrower_id": [borrower_id], "contact_id": [None], "channel": ["call"],
-         "to_phone": [None], "at": [AT], "outcome": ["no_answer"]},
+        {"borrower_id": [borrower_id], "contact_id": [None], "channel": [channel],
+         "to_phone": [None], "at": [AT], "outcome": [outcome]},
         schema=TABLES["contact_attempts"].schema,
     )  # fmt: skip
 
 
-def test_a_night_checks_the_attempts_logged_since_in_a_new_part(tmp_path: Path) -> None:
-    # Attempts as parts: the night checks the new part's borrowers (the old part was checked).
+@pytest.mark.parametrize(
+    ("attempt", "message"),
+    [(_attempt("B0000001"), f"{NO_ONE}: B0000001"),
+     (_attempt("B00000001", "sms", "connected"),
+      "input contact_attempts: a channel not known, or an outcome its channel does not have"
+      ".*: B00000001 sms")],
+    ids=["borrower", "outcome"],
+)  # fmt: skip
+def test_a_night_checks_the_attempts_logged_since_in_a_new_part(
+    tmp_path: Path, attempt: pl.DataFrame, message: str
+) -> None:
+    # Attempts as parts: the night checks the new part's borrowers and outcomes (the old part
+    # was checked).
     store = ParquetEngineStore(write_book(dict(TABLES), tmp_path / "book"))
     parts = store.folder.root / "contact_attempts"
     parts.mkdir()
     (store.folder.root / "contact_attempts.parquet").rename(parts / "part-0.parquet")
     run(store, YESTERDAY)
-    _attempt("B0000001").write_parquet(parts / "part-1.parquet")
-    with pytest.raises(book_folder.BookFolderError, match=f"{NO_ONE}: B0000001"):
+    attempt.write_parquet(parts / "part-1.parquet")
+    with pytest.raises(book_folder.BookFolderError, match=message):
         run(store, AS_OF)
     assert [r.as_of for r in store.folder.runs()] == [YESTERDAY]
 
