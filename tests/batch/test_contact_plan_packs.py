@@ -269,6 +269,27 @@ def test_two_borrowers_on_one_number_get_one_call_between_them_at_the_cap() -> N
     assert "(5 for other borrowers of the number)" in blocked.item(0, "detail")
 
 
+def test_dials_on_record_without_their_number_count_against_the_borrowers_own() -> None:
+    """Six unanswered calls today with no number on record (to_phone is optional in a book):
+    they reached the borrower on their own number, so a seventh is refused, as the domain
+    refuses it; six to a registered contact without its number leave the borrower's alone."""
+    number = "+8613812345678"
+    mine = tuple(ContactAttempt(local(DAY, f"09:0{k}"), "call", None, None, "no_answer")
+                 for k in range(6))  # fmt: skip
+    theirs = tuple(replace(made, contact_id="C1") for made in mine)
+    loans = pl.DataFrame([("L0", "B0", "cn-cash"), ("L1", "B1", "cn-cash")],
+                         schema=["loan_id", "borrower_id", "product"], orient="row")  # fmt: skip
+    other = ContactFile("B1", "+8613900000000", None, frozenset({"cn-cash"}), {}, ())
+    for made, refused in ((mine, True), (theirs, False)):
+        files = {"B0": ContactFile("B0", number, None, frozenset({"cn-cash"}), {}, made),
+                 "B1": other}  # fmt: skip
+        plan, blocked = _calls_on_cn_loans(files, loans)
+        assert plan.get_column("loan_id").to_list() == (["L1"] if refused else ["L0", "L1"])
+        assert blocked.select("loan_id", "rule").rows() == (
+            [("L0", "cn.dial_attempts_per_number_per_day")] if refused else []
+        )
+
+
 def test_a_call_planned_for_a_borrower_under_three_packs_counts_once_for_the_other() -> None:
     """B0's number has no zone: each of B0's packs counts days in its own zone, yet B0's one
     call is one dial for B1, who shares the number (found by the property test above)."""

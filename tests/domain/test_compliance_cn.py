@@ -37,7 +37,7 @@ def calls(
     count: int,
     outcome: str = "no_answer",
     start: str = "08:00",
-    to: str = CN_PHONE,
+    to: str | None = CN_PHONE,
     contact: str | None = None,
 ) -> list[ContactAttempt]:
     """`count` calls on DAY, a minute apart from `start` local time."""
@@ -105,6 +105,16 @@ def test_dials_to_another_number_are_not_counted() -> None:
     unknown = facts(calls(6, to=CN_OTHER_PHONE), phone=None)
     decision = decide(CN, MORNING, unknown, to=CN_OTHER_PHONE)
     assert blocked_by(decision) == {"cn.dial_attempts_per_number_per_day"}
+
+
+def test_dials_on_record_without_their_number_count_against_the_borrowers_own() -> None:
+    # A book may leave an attempt's number out (to_phone is optional): it reached the
+    # borrower on their own number, as the third-party rule reads it, so the cap counts it.
+    assert decide(CN, MORNING, facts(calls(5, to=None))).allowed
+    decision = decide(CN, MORNING, facts(calls(6, "busy", to=None)))
+    assert blocked_by(decision) == {"cn.dial_attempts_per_number_per_day"}
+    # Without its number, a call to a registered contact is the contact's, not the borrower's.
+    assert decide(CN, MORNING, facts(calls(6, "busy", to=None, contact="C1"))).allowed
 
 
 def shared_entry(known: ContactFacts, at: datetime, outcome: str = "no_answer") -> ContactDecision:

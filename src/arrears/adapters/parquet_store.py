@@ -84,7 +84,7 @@ from arrears.adapters.paid_ids import (
     read_paid,
     write_paid,
 )
-from arrears.adapters.people_index import LoanHistory, PhoneReach
+from arrears.adapters.people_index import LoanHistory, PhoneReach, attempts_in_e164
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.pipeline import (
@@ -440,7 +440,7 @@ class ParquetEngineStore:
         reach = PhoneReach(borrowers, read_zones(self.folder.state))
         every = book_night.contact_attempts(self.folder)
         self._check_people(got, every, changed, logged)
-        attempts = book_night.since(every, as_of, HISTORY_DAYS)
+        attempts = attempts_in_e164(book_night.since(every, as_of, HISTORY_DAYS), borrowers)
         people = People.of_frames(reach, attempts, got["holds"], got["opt_outs"])
         # The guards read the whole record (a requirement without `within_days` has no window).
         return people, LoanHistory(every, self.done_actions(as_of), owners, reach), reach

@@ -127,12 +127,36 @@ def people_from_frames(
     known_zones: pl.DataFrame | None = None,
 ) -> People:
     """People from frames: borrowers (PhoneReach's: a row per pack of their loans), attempts
-    (ordered by time), holds and opt-outs; `known_zones` as PhoneReach takes them."""
-    return People.of_frames(PhoneReach(borrowers, known_zones), attempts, holds, opt_outs)
+    (ordered by time; their numbers read in E.164), holds and opt-outs; `known_zones` as
+    PhoneReach takes them."""
+    reach = PhoneReach(borrowers, known_zones)
+    return People.of_frames(reach, attempts_in_e164(attempts, borrowers), holds, opt_outs)
 
 
 # The contact attempts of some borrowers (ids), every one on record (a store's lazy read).
 AttemptsOf = Callable[[Sequence[str]], pl.DataFrame]
+
+
+def attempts_in_e164(attempts: pl.DataFrame, borrowers: pl.DataFrame) -> pl.DataFrame:
+    """`attempts` with each number dialled in E.164 (the dial cap counts the attempts to a
+    number by it): a book may write one as dialled nationally (`13812345678`), read then in
+    the country of the borrower's own number (`borrowers`' `phone`). A book written in E.164
+    pays one test of each number; each distinct number written otherwise is read once."""
+    numbers = attempts.get_column("to_phone")
+    national = ~numbers.str.starts_with("+").fill_null(True)
+    if not national.any():
+        return attempts
+    owners = borrowers.select("borrower_id", "phone").unique("borrower_id", keep="first")
+    rows = (
+        attempts.filter(national)
+        .select("borrower_id", "to_phone")
+        .join(owners, on="borrower_id", how="left", maintain_order="left")
+    )
+    pairs = rows.select("to_phone", "phone").unique()
+    read = pairs.with_columns(_in_e164(pairs).alias("e164"))
+    found = rows.join(read, on=["to_phone", "phone"], how="left", nulls_equal=True,
+                      maintain_order="left").get_column("e164")  # fmt: skip
+    return attempts.with_columns(numbers.scatter(national.arg_true(), found))
 
 
 def _in_e164(calls: pl.DataFrame) -> pl.Series:

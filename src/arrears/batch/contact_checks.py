@@ -161,12 +161,15 @@ def _count_expr(rule: ContactRule, shared: bool) -> pl.Expr:
     if rule.kind == "connected_per_day":
         counted &= pl.col("contact_id").is_null() & pl.col("outcome").is_in(sorted(rule.outcomes))
     elif rule.kind == "dials_per_number_per_day":
-        # To the request's number; with no number, to the same person (the borrower).
+        # To the request's number; with no number, to the same person (the borrower). An
+        # attempt on record without its number was to the borrower, when it names no contact.
+        borrowers = pl.col("contact_id").is_null()
         counted &= (
             pl.when(pl.col("phone").is_null())
-            .then(pl.col("contact_id").is_null())
-            .otherwise(pl.col("to_phone") == pl.col("phone"))
-        ).fill_null(False)
+            .then(borrowers)
+            .otherwise((pl.col("to_phone") == pl.col("phone"))
+                       | (pl.col("to_phone").is_null() & borrowers))
+        ).fill_null(False)  # fmt: skip
     elif rule.kind == "after_conversation":
         counted &= pl.col("outcome").is_in(sorted(rule.outcomes))
     if shared and rule.kind != "dials_per_number_per_day":

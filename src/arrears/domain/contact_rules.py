@@ -142,11 +142,17 @@ def _dials_per_number(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
 
 def _dials_on_day(rule: ContactRule, scene: Scene) -> int:
     """Attempts to the request's number that day, other borrowers' too; with no number, to the
-    same person (safer)."""
+    same person (safer). An attempt on record without its number counts against every number
+    of the person it reached (the borrower's own, when it names no contact: _on_their_number
+    reads it so too)."""
     number, person = scene.request.to_phone, scene.request.contact_id
     if number is None:
         return sum(1 for a in scene.counted(rule) if a.contact_id == person)
-    mine = sum(1 for a in scene.counted(rule) if a.to_phone == number)
+    mine = sum(
+        1
+        for a in scene.counted(rule)
+        if a.to_phone == number or (a.to_phone is None and a.contact_id == person)
+    )
     return mine + _shared_dials_on_day(rule, scene)
 
 

@@ -1,0 +1,54 @@
+"""A Parquet book's contact attempts may name the number dialled as written nationally, or not
+at all (`to_phone` is optional): the night's dial cap counts them against the borrower's own
+number as it counts one written in E.164 (CONTRACT.md: the dial cap counts every call attempt
+to that phone number), on the whole-book read and on a night alike."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from arrears.adapters.parquet_store import ParquetEngineStore
+from arrears.adapters.synthetic_frames import write_book
+from tests.adapters.test_parquet_store import AS_OF, TABLES, YESTERDAY, run
+
+CAP = "cn.dial_attempts_per_number_per_day"
+
+
+def _calls_planned(store: ParquetEngineStore, borrower: str) -> pl.DataFrame:
+    """The calls the run of AS_OF planned for `borrower`."""
+    plan = store.table(AS_OF, "plan")
+    return plan.filter((pl.col("borrower_id") == borrower) & (pl.col("channel") == "call"))
+
+
+@pytest.mark.parametrize("written", ["e164", "national", "none"])
+@pytest.mark.parametrize("when", ["whole book", "night"])
+def test_six_calls_today_to_the_borrowers_number_stop_a_seventh(
+    tmp_path: Path, written: str, when: str
+) -> None:
+    # A borrower whose call the book plans today, and when its window opens.
+    plain = ParquetEngineStore(write_book(TABLES, tmp_path / "plain"))
+    run(plain, AS_OF)
+    planned = plain.table(AS_OF, "plan").filter(pl.col("channel") == "call")
+    borrower, start = planned.select("borrower_id", "window_start").row(0)
+    phone = TABLES["borrowers"].filter(pl.col("borrower_id") == borrower).item(0, "phone")
+    assert phone.startswith("+86")
+    to = {"e164": phone, "national": phone.removeprefix("+86"), "none": None}[written]
+    schema = TABLES["contact_attempts"].schema
+    six = pl.DataFrame({
+        "borrower_id": [borrower] * 6, "contact_id": [None] * 6, "channel": ["call"] * 6,
+        "to_phone": [to] * 6, "at": [start + timedelta(minutes=m) for m in range(6)],
+        "outcome": ["no_answer"] * 6,
+    }).select(list(schema)).cast(schema)  # fmt: skip
+    called = pl.concat([TABLES["contact_attempts"], six])
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    if when == "night":
+        run(store, YESTERDAY)
+    called.write_parquet(store.folder.root / "contact_attempts.parquet")
+    run(store, AS_OF)
+    assert _calls_planned(store, borrower).height == 0, (written, to)
+    blocked = store.table(AS_OF, "blocked")
+    loans = planned.filter(pl.col("borrower_id") == borrower).get_column("loan_id")
+    refused = blocked.filter(pl.col("loan_id").is_in(loans.implode()) & (pl.col("rule") == CAP))
+    assert refused.height == loans.len()
