@@ -107,6 +107,30 @@ def test_borrowers_who_share_a_number_are_planned_on_spark_as_locally(
     assert capped > 0  # the cap bound: the numbers' calls were counted together
 
 
+def test_calls_to_shared_numbers_written_nationally_are_counted_there_on_spark_too(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """The other borrower's six calls to each shared number written without +86: read in the
+    country of the caller's own number, they go to the number's bucket and are counted there,
+    and both engines refuse what they refuse with the numbers written in E.164."""
+    tables = _sharing(synthetic_frames(120, AS_OF, seed=5, history_days=150), 10)
+    caller = tables["borrowers"].get_column("borrower_id")[-1]
+    theirs = pl.col("borrower_id") == caller
+    national = tables["contact_attempts"].with_columns(
+        pl.when(theirs).then(pl.col("to_phone").str.strip_prefix("+86"))
+        .otherwise(pl.col("to_phone")).alias("to_phone")
+    )  # fmt: skip
+    assert not national.filter(theirs).get_column("to_phone").str.starts_with("+").any()
+    local, days = _same_nights(spark, {**tables, "contact_attempts": national}, tmp_path, buckets=4)
+    written = ParquetEngineStore(write_book(tables, tmp_path / "e164"))
+    app = App("sqlite://", load_settings(None))
+    for day in days:
+        run_day(written, app.run_context(day), AT)
+        assert_frame_equal(local.table(day, "blocked"), written.table(day, "blocked"))
+    rules = pl.concat([local.table(day, "blocked") for day in days]).get_column("rule")
+    assert int((rules == "cn.dial_attempts_per_number_per_day").sum()) > 0
+
+
 def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path: Path) -> None:
     """Local, then Spark from the local engine's base state, then local again after Spark's
     full state: every table and summary as if the local engine had run every night."""

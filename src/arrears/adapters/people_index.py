@@ -13,7 +13,7 @@ import polars as pl
 
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.loan_table import positions
-from arrears.adapters.phone_zones import PhonenumbersZones
+from arrears.adapters.phone_zones import PhonenumbersZones, dialled_in_e164
 from arrears.batch.contact_checks import ZONE_SEPARATOR
 from arrears.batch.plan_people import REACH_SCHEMA, People, Reach
 from arrears.domain.contact_rules import day_zone
@@ -160,21 +160,10 @@ def attempts_in_e164(attempts: pl.DataFrame, borrowers: pl.DataFrame) -> pl.Data
 
 
 def _in_e164(calls: pl.DataFrame) -> pl.Series:
-    """Each call's `to_phone` in E.164: a book may write a number as dialled nationally
-    (`13812345678`), read in the country of the borrower's own number (`phone`), as `contact
-    log --to` reads it; a number that cannot be read stays as written."""
-    numbers = PhonenumbersZones()
-
-    def read(raw: str | None, like: str | None) -> str | None:
-        if raw is None or raw.startswith("+"):
-            return raw
-        try:
-            return numbers.normalise(raw, like)
-        except ValueError:
-            return raw
-
+    """Each call's `to_phone` in E.164, read in the country of the borrower's own number
+    (`phone`) when written without its country code (phone_zones.dialled_in_e164)."""
     return pl.Series(
-        [read(raw, like) for raw, like in calls.select("to_phone", "phone").iter_rows()],
+        [dialled_in_e164(raw, like) for raw, like in calls.select("to_phone", "phone").iter_rows()],
         dtype=pl.String,
     )
 

@@ -137,6 +137,18 @@ class PhonenumbersZones:
         return (zones_for_number(phone) if phone else ()) or (default_zone,)
 
 
+def dialled_in_e164(raw: str | None, like: str | None) -> str | None:
+    """A number dialled, in E.164: written without +country code (`13812345678`), it is read
+    as a number of the country of `like` (the borrower's own, in E.164), as `contact log --to`
+    reads it; no number, or one that cannot be read, stays as written."""
+    if raw is None or raw.startswith("+"):
+        return raw
+    try:
+        return e164(raw, _region_of(like) or DEFAULT_REGION)
+    except ValueError:
+        return raw
+
+
 def _region_of(phone: str | None) -> str | None:
     """The region (ISO 3166) of a number in E.164 (None: no number, or not one)."""
     if not phone:

@@ -44,6 +44,7 @@ from arrears.adapters.book_tables import (
 )
 from arrears.adapters.book_views import full_state
 from arrears.adapters.parquet_store import ParquetEngineStore, pack_zones
+from arrears.adapters.phone_zones import dialled_in_e164
 from arrears.adapters.spark_summary import TOTALS, summary_frames, totals_of
 from arrears.adapters.spark_tables import SlotUnion
 from arrears.batch.book import PAYMENT_SCHEMA
@@ -283,6 +284,7 @@ class SparkEngine:
             else:
                 keyed = frame.join(owners, on="loan_id")
             if kind == "input:contact_attempts":
+                keyed = _dialled_in_e164(keyed, borrowers)
                 # A call to another borrower's number (their registered contact's, say) goes
                 # to that number's bucket too: its dial cap counts it there.
                 dialled = hashed("to_phone").cast("int")
@@ -321,6 +323,28 @@ class SparkEngine:
                 for name, frame in whole.items()
                 if name in STATE
             }
+
+
+def _dialled_in_e164(attempts: "DataFrame", borrowers: "DataFrame | None") -> "DataFrame":
+    """The attempts with each number written without its country code read in E.164, in the
+    country of the borrower's own number (people_index.attempts_in_e164 does so in a task):
+    before a call is sent to its number's bucket, so that it is counted there whoever made it
+    and however it was written. Only those rows go through Python."""
+    from pyspark.sql import functions
+
+    written = functions.col("to_phone")
+    national = written.isNotNull() & ~written.startswith("+")
+    kept = attempts.filter(~national)
+    rest = attempts.filter(national)
+    if borrowers is None:
+        like = rest.withColumn("_like", functions.lit(None).cast("string"))
+    else:
+        owners = borrowers.select("borrower_id", functions.col("phone").alias("_like"))
+        like = rest.join(owners.dropDuplicates(["borrower_id"]), on="borrower_id", how="left")
+    # A lambda: Spark reads a typed function's hints as an Arrow UDF's and refuses these.
+    read = functions.udf(lambda raw, like: dialled_in_e164(raw, like), "string")
+    found = like.withColumn("to_phone", read(written, functions.col("_like"))).drop("_like")
+    return kept.unionByName(found)
 
 
 def _slots(kind: str, columns: list[str]) -> list["Column"]:
