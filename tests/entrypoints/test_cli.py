@@ -2,6 +2,8 @@
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,8 @@ import typer
 from typer.testing import CliRunner
 
 from arrears.adapters.db import engine as db_engine
-from arrears.entrypoints.cli import app, fail
+from arrears.entrypoints.cli import app
+from arrears.entrypoints.cli_common import fail
 
 runner = CliRunner()
 
@@ -197,3 +200,13 @@ def test_a_busy_database_is_named_and_nothing_is_written(
     assert counted == (0, 0)
     code, _, err = cli(*args, db=url)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("module", ["arrears", "arrears.entrypoints.cli"])
+def test_the_command_runs_as_a_python_module_too(module: str) -> None:
+    # `python -m …` runs the module as __main__: the commands' shared parts must not import
+    # it back half-made.
+    done = subprocess.run([sys.executable, "-m", module, "contact", "--help"],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Usage: arrears contact" in done.stdout

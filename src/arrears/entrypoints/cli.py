@@ -4,22 +4,32 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
 
 from arrears.adapters.phone_zones import phone_region as parse_phone_region
 from arrears.batch.run import run_day
-from arrears.bootstrap import App, build_app
 from arrears.domain.errors import DomainError
-from arrears.entrypoints import cli_values
+from arrears.entrypoints.cli_common import (
+    AsOf,
+    Config,
+    Db,
+    Host,
+    Json,
+    Port,
+    err,
+    fail,
+    open_app,
+    out,
+    parse_day,
+)
+from arrears.entrypoints.cli_contact import contact_app
 from arrears.entrypoints.cli_engine import (
     ENGINES,
     BucketsOption,
@@ -28,6 +38,7 @@ from arrears.entrypoints.cli_engine import (
     run_book,
 )
 from arrears.entrypoints.cli_engine import register as register_book_commands
+from arrears.entrypoints.cli_staff import staff_app
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.feed import FEED_KINDS, FeedRejected
 from arrears.services.import_feed import import_feed
@@ -38,81 +49,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
-
-Db = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database URL (else $ARREARS_DATABASE_URL, else sqlite:///arrears.db)."
-    ),
-]
-Config = Annotated[
-    str | None,
-    typer.Option("--config", help="Settings TOML (else $ARREARS_CONFIG, else ./arrears.toml)."),
-]
-AsOf = Annotated[str, typer.Option("--as-of", help="Accounting date, YYYY-MM-DD.")]
-Json = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
-Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
-Port = Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a clear message on stderr and exit non-zero."""
-    # The message is text, not markup: "[[lpr.fixing]]" in a hint must print as written.
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def parse_day(text: str, option: str = "--as-of") -> date:
-    """A YYYY-MM-DD date, or exit 2 naming the option."""
-    try:
-        return cli_values.parse_day(text, option)
-    except ValueError as error:
-        fail(str(error), 2)
-
-
-def parse_instant(text: str, option: str) -> datetime:
-    """An ISO 8601 instant with its UTC offset, or exit 2 naming the option."""
-    try:
-        return cli_values.parse_instant(text, option)
-    except ValueError as error:
-        fail(str(error), 2)
-
-
-@contextmanager
-def open_app(db: str | None, config: str | None, *, need_schema: bool = True) -> Iterator[App]:
-    """Wire the application, turning set-up problems into clear errors; close it after."""
-    try:
-        application = build_app(db, config)
-    except (DomainError, ValueError) as error:
-        fail(str(error))
-    try:
-        if need_schema:
-            _check_schema(application)
-        yield application
-    except OperationalError as error:
-        # Busy (another process holds SQLite's lock) or gone: the driver's own words, not the
-        # statement and its parameters, which hold a borrower's data. The transaction rolled
-        # back, so a command that writes wrote nothing.
-        fail(f"the database could not do it, nothing was written: {_driver_says(error)}")
-    finally:
-        application.close()
-
-
-def _driver_says(error: OperationalError) -> str:
-    """The database driver's message, first line, without the SQL and its parameters."""
-    said = str(error.orig).strip().splitlines()
-    return said[0] if said else type(error.orig).__name__
-
-
-def _check_schema(application: App) -> None:
-    try:
-        application.require_schema()
-    except DomainError as error:
-        fail(str(error))
-    except Exception as error:  # noqa: BLE001 - a database that cannot be reached, named
-        fail(f"cannot open the database: {error}")
 
 
 @app.command()
@@ -360,9 +296,10 @@ class _progress_bar:  # noqa: N801 - used as a context manager verb
             self.bar.stop()
 
 
-from arrears.entrypoints.cli_contact import contact_app  # noqa: E402 - it reuses the above
-from arrears.entrypoints.cli_staff import staff_app  # noqa: E402 - it reuses the above
-
 app.add_typer(contact_app, name="contact")
 app.add_typer(staff_app, name="staff")
 register_book_commands(app)
+
+
+if __name__ == "__main__":  # `python -m arrears.entrypoints.cli`
+    app(prog_name="arrears")

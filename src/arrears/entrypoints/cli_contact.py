@@ -13,7 +13,7 @@ from rich.markup import escape
 
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES, ContactRequest, Hold, OptOut
 from arrears.domain.errors import DomainError
-from arrears.entrypoints.cli import (
+from arrears.entrypoints.cli_common import (
     Config,
     Db,
     Json,

@@ -74,7 +74,8 @@ def run_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """The end-of-day run for a date over a Parquet book folder (catching up skipped days)."""
-    from arrears.entrypoints.cli import fail, parse_day, print_run
+    from arrears.entrypoints.cli import print_run
+    from arrears.entrypoints.cli_common import fail, parse_day
 
     if engine not in ENGINES:
         fail(f"--engine {engine!r} is not one of {', '.join(ENGINES)}", 2)

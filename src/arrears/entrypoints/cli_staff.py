@@ -18,7 +18,7 @@ import typer
 from arrears.bootstrap import App
 from arrears.domain.access import Role
 from arrears.domain.errors import DomainError
-from arrears.entrypoints.cli import Config, Db, Json, fail, open_app, out
+from arrears.entrypoints.cli_common import Config, Db, Json, fail, open_app, out
 from arrears.entrypoints.presenters import user_document
 from arrears.services.casework_ports import LOCALES, UserRecord
 from arrears.services.identity import create_user
