@@ -146,6 +146,17 @@ def test_commands_refuse_a_database_that_was_never_initialised(tmp_path: Path) -
     assert not (tmp_path / "new.db").exists()  # nothing left behind by the refusal
 
 
+def test_the_database_may_be_named_before_the_command(db: str, tmp_path: Path) -> None:
+    before = runner.invoke(app, ["--db", db, "loan", "L1", "--as-of", "2026-03-24", "--json"])
+    assert before.exit_code == 0, before.stderr
+    assert json.loads(before.stdout)["dpd"] == 52
+    # The command's own --db wins: the other database, never initialised, is refused.
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    own = runner.invoke(app, ["--db", db, "loan", "L1", "--as-of", "2026-03-24", "--db", other])
+    assert own.exit_code == 1
+    assert "run `arrears init` first" in own.stderr
+
+
 def test_running_backwards_is_refused(db: str) -> None:
     assert cli("run", "--as-of", "2026-03-24", db=db)[0] == 0
     code, _, err = cli("run", "--as-of", "2026-03-01", db=db)

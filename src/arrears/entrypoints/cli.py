@@ -17,6 +17,7 @@ from arrears.adapters.phone_zones import phone_region as parse_phone_region
 from arrears.batch.run import run_day
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.cli_common import (
+    BEFORE,
     AsOf,
     Config,
     Db,
@@ -25,6 +26,7 @@ from arrears.entrypoints.cli_common import (
     Port,
     err,
     fail,
+    given_first,
     open_app,
     out,
     parse_day,
@@ -49,6 +51,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def main(db: Db = None, config: Config = None) -> None:
+    """arrears: loan delinquency and collections (催收) management. `--db` and `--config`
+    given before a command hold for it, unless it is given its own."""
+    BEFORE.clear()
+    BEFORE.update(db=db, config=config)
 
 
 @app.command()
@@ -138,7 +148,7 @@ def run(
         if book is None:
             fail("--engine spark runs over a Parquet book folder: give --book DIR", 2)
         try:
-            document = run_book(day, book, engine, config, master, buckets)
+            document = run_book(day, book, engine, given_first("config", config), master, buckets)
         except DomainError as error:
             fail(str(error))
     else:

@@ -57,11 +57,21 @@ def parse_instant(text: str, option: str) -> datetime:
         fail(str(error), 2)
 
 
+# The options given before the command (`arrears --db URL run`): the root of each invocation
+# sets them (cli.main), for the command to take when it is not given its own.
+BEFORE: dict[str, str | None] = {}
+
+
+def given_first(name: str, value: str | None) -> str | None:
+    """An option as given to the command, else as given before it: the command's own wins."""
+    return value if value is not None else BEFORE.get(name)
+
+
 @contextmanager
 def open_app(db: str | None, config: str | None, *, need_schema: bool = True) -> Iterator[App]:
     """Wire the application, turning set-up problems into clear errors; close it after."""
     try:
-        application = build_app(db, config)
+        application = build_app(given_first("db", db), given_first("config", config))
     except (DomainError, ValueError) as error:
         fail(str(error))
     try:

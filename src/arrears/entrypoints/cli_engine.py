@@ -75,13 +75,13 @@ def run_command(
 ) -> None:
     """The end-of-day run for a date over a Parquet book folder (catching up skipped days)."""
     from arrears.entrypoints.cli import print_run
-    from arrears.entrypoints.cli_common import fail, parse_day
+    from arrears.entrypoints.cli_common import fail, given_first, parse_day
 
     if engine not in ENGINES:
         fail(f"--engine {engine!r} is not one of {', '.join(ENGINES)}", 2)
     day = parse_day(as_of)
     try:
-        document = run_book(day, book, engine, config, master, buckets)
+        document = run_book(day, book, engine, given_first("config", config), master, buckets)
     except DomainError as error:
         fail(str(error))
     except OSError as error:
