@@ -42,6 +42,17 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
                           "outcome": ["connected"]},
      r"input contact_attempts: a channel not known, or an outcome its channel does not have"
      r".*: B00000001 sms 2025-11-17 02:00:00\S* connected"),
+    ("holds", {"borrower_id": ["B00000001"], "kind": ["dispute"],
+               "starts_on": [YESTERDAY], "ends_on": [YESTERDAY - timedelta(days=5)]},
+     r"input holds: it ends before it starts: B00000001 dispute 2025-11-17"),
+    ("contact_attempts", {"borrower_id": ["B00000001"], "contact_id": [None],
+                          "channel": ["call"], "to_phone": ["+86 135 2238 4691"], "at": [AT],
+                          "outcome": ["no_answer"]},
+     r"input contact_attempts: a to_phone with \+ not in E\.164 .*: B00000001 call"),
+    ("contact_attempts", {"borrower_id": ["B00000001"], "contact_id": [None],
+                          "channel": ["call"], "to_phone": ["n/a"], "at": [AT],
+                          "outcome": ["no_answer"]},
+     r"input contact_attempts: a to_phone that is no phone number .*: B00000001 call"),
     ("holds", {"borrower_id": ["B0000001"], "kind": ["dispute"],
                "starts_on": [YESTERDAY], "ends_on": [None]},
      r"input holds: a borrower not in borrowers: B0000001 dispute 2025-11-17"),
@@ -135,3 +146,62 @@ def test_a_night_checks_every_attempt_again_when_the_borrowers_change(tmp_path: 
     with pytest.raises(book_folder.BookFolderError, match=f"{NO_ONE}: B-GONE"):
         run(store, AS_OF)
     assert [r.as_of for r in store.folder.runs()] == [YESTERDAY]
+
+
+@pytest.mark.parametrize(("name", "column"), [("contact_attempts", "at"), ("opt_outs", "since")])
+@pytest.mark.parametrize("when", ["whole book", "night"])
+def test_times_without_a_zone_are_refused_not_read_as_utc(
+    tmp_path: Path, name: str, column: str, when: str
+) -> None:
+    # A core system's export of Beijing wall-clock times: read as UTC they would move calls
+    # eight hours, onto another local day.
+    tables = dict(TABLES)
+    if name not in tables:
+        tables[name] = pl.DataFrame(
+            {"borrower_id": ["B00000001"], "channel": ["sms"], "since": [AT]},
+            schema={"borrower_id": pl.String, "channel": pl.String,
+                    "since": pl.Datetime("us", "UTC")},
+        )  # fmt: skip
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    if when == "night":
+        run(store, YESTERDAY)
+    local = tables[name].with_columns(
+        pl.col(column).dt.convert_time_zone("Asia/Shanghai").dt.replace_time_zone(None)
+    )
+    local.write_parquet(store.folder.root / f"{name}.parquet")
+    before = store.folder.runs()
+    with pytest.raises(book_folder.BookFolderError,
+                       match=f"input {name}: {name}.parquet: column '{column}' holds times "
+                             "without a zone"):  # fmt: skip
+        run(store, AS_OF)
+    assert store.folder.runs() == before
+
+
+def test_ids_written_as_categories_read_as_the_texts_they_are(tmp_path: Path) -> None:
+    # A pandas `category` or Arrow dictionary column: the same book, the same run.
+    plain = ParquetEngineStore(write_book(dict(TABLES), tmp_path / "plain"))
+    coded = {name: frame.with_columns(pl.col(c).cast(pl.Categorical) for c in frame.columns
+                                      if c.endswith("_id") and frame.schema[c] == pl.String)
+             for name, frame in TABLES.items()}  # fmt: skip
+    assert coded["payments"].schema["loan_id"] == pl.Categorical
+    store = ParquetEngineStore(write_book(coded, tmp_path / "coded"))
+    for day in (YESTERDAY, AS_OF):
+        assert run(store, day) == run(plain, day)
+
+
+def test_a_part_whose_read_panics_is_refused_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A damaged page can make Polars panic (a BaseException, not one of its errors).
+    store = ParquetEngineStore(write_book(dict(TABLES), tmp_path / "book"))
+
+    def damaged(*_: object, **__: object) -> pl.DataFrame:
+        raise pl.exceptions.PanicException("assertion failed: offset + length <= self.length")
+
+    monkeypatch.setattr(pl, "read_parquet", damaged)  # as book_folder calls it
+    with pytest.raises(
+        book_folder.BookFolderError,
+        match=r"input \w+: \w+\.parquet: cannot read it: assertion failed",
+    ):
+        run(store, AS_OF)
+    assert store.folder.runs() == []

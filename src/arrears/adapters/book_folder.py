@@ -56,11 +56,21 @@ def _fits(actual: pl.DataType, wanted: pl.DataType) -> bool:
         return True
     if wanted.is_integer():
         return actual.is_integer()
-    if isinstance(wanted, pl.Datetime):
-        return isinstance(actual, pl.Datetime)
+    if isinstance(wanted, pl.Datetime):  # an instant: with its zone (_check_part)
+        return isinstance(actual, pl.Datetime) and actual.time_zone is not None
     if wanted == pl.String:
         return isinstance(actual, (pl.Categorical, pl.Enum))
     return False
+
+
+# What reading a damaged part may raise: Polars' errors, and its panics (a BaseException).
+_UNREADABLE = (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException)
+
+
+def _said(error: BaseException) -> str:
+    """What a failed read says, first line (a panic's is the Rust assertion that failed)."""
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _refuse_out_of_range(where: str, frame: pl.DataFrame, schema: pl.Schema) -> None:
@@ -166,20 +176,30 @@ class BookFolder:
             paths = [p for p in paths if p.relative_to(self.root).as_posix() in wanted]
         if not paths:
             return None
+        columns = self._checked_parts(name, paths, schema)
+        return pl.concat([self._read_part(name, path, columns, schema) for path in paths],
+                         how="vertical_relaxed")  # fmt: skip
+
+    def check_input(self, name: str, schema: pl.Schema) -> None:
+        """Refuse an input whose parts' columns a run cannot read as `schema` says, from their
+        footers alone (an engine that reads the parts itself: Spark)."""
+        self._checked_parts(name, self.input_parts(name), schema)
+
+    def _checked_parts(self, name: str, paths: list[Path], schema: pl.Schema) -> list[str]:
+        """The columns of `schema` the parts have, each part checked (_check_part)."""
         found = {path: self._part_schema(name, path) for path in paths}
         columns = [c for c in schema if any(c in present for present in found.values())]
         for path, present in found.items():
             self._check_part(name, path, present, schema, columns)
-        return pl.concat([self._read_part(name, path, columns, schema) for path in paths],
-                         how="vertical_relaxed")  # fmt: skip
+        return columns
 
     def _part_schema(self, name: str, path: Path) -> dict[str, pl.DataType]:
         """A part's columns, refused (naming it) when it is not a Parquet file one can read."""
         try:
             return pl.read_parquet_schema(path)
-        except (OSError, pl.exceptions.PolarsError) as error:
+        except _UNREADABLE as error:
             where = f"input {name}: {path.relative_to(self.root)}"
-            raise BookFolderError(f"{where}: cannot read it: {error}") from None
+            raise BookFolderError(f"{where}: cannot read it: {_said(error)}") from None
 
     def _read_part(
         self, name: str, path: Path, columns: list[str], schema: pl.Schema
@@ -189,8 +209,14 @@ class BookFolder:
         where = f"input {name}: {path.relative_to(self.root)}"
         try:
             frame = pl.read_parquet(path, columns=columns)
-        except (OSError, pl.exceptions.PolarsError) as error:
-            raise BookFolderError(f"{where}: cannot read it: {error}") from None
+        except _UNREADABLE as error:
+            raise BookFolderError(f"{where}: cannot read it: {_said(error)}") from None
+        # Texts written as categories (a dictionary-encoded export): read as the texts they are.
+        coded = [
+            c for c, t in frame.schema.items()
+            if schema[c] == pl.String and isinstance(t, (pl.Categorical, pl.Enum))
+        ]  # fmt: skip
+        frame = frame.with_columns(pl.col(c).cast(pl.String) for c in coded) if coded else frame
         _refuse_empty(where, frame, OPTIONAL_COLUMNS.get(name, ()))
         _refuse_out_of_range(where, frame, schema)
         return frame
@@ -206,6 +232,12 @@ class BookFolder:
         for column in dict.fromkeys([*needed, *columns]):
             if column not in present:
                 raise BookFolderError(f"{where}: no column {column!r}")
+            given = present[column]
+            if isinstance(given, pl.Datetime) and given.time_zone is None:
+                raise BookFolderError(
+                    f"{where}: column {column!r} holds times without a zone ({given}), which "
+                    f"name no instant: write them in UTC or with their zone"
+                )
             if not _fits(present[column], schema[column]):
                 raise BookFolderError(
                     f"{where}: column {column!r} is {present[column]}, expected {schema[column]}"

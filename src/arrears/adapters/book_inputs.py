@@ -12,6 +12,7 @@ import polars as pl
 
 from arrears.adapters.book_folder import BookFolderError, listed
 from arrears.adapters.loan_table import positions
+from arrears.adapters.phone_zones import dialled_in_e164
 from arrears.batch.book import scheduled_principal
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.contact_rules import zone
@@ -166,14 +167,18 @@ _ENDINGS = pl.DataFrame(
 
 
 def check_contact_inputs(
-    holds: pl.DataFrame, opt_outs: pl.DataFrame, attempts: pl.DataFrame
+    holds: pl.DataFrame, opt_outs: pl.DataFrame, attempts: pl.DataFrame, borrowers: pl.DataFrame
 ) -> None:
     """Refuse what the rule packs would read as something else: a hold of a kind they do not
-    know (it would stop nothing: a dispute written "Dispute" left the borrower called), an
-    opt-out of a channel they do not know, an attempt on such a channel or with an outcome
-    its channel does not have (a guard would count it wrongly)."""
+    know (it would stop nothing: a dispute written "Dispute" left the borrower called), or
+    that ends before it starts (its days cover nothing), an opt-out of a channel they do not
+    know, an attempt on such a channel or with an outcome its channel does not have (a guard
+    would count it wrongly), or to a number that is none (the dial cap would count it against
+    no number): with +country code in E.164, as borrowers' phones are, else a number the
+    borrower's country dials (`borrowers`: their phones)."""
     _refuse("holds", holds, ~pl.col("kind").is_in(HOLD_KINDS),
             f"a kind not known (known: {', '.join(HOLD_KINDS)})")  # fmt: skip
+    _refuse("holds", holds, pl.col("ends_on") < pl.col("starts_on"), "it ends before it starts")
     _refuse("opt_outs", opt_outs, ~pl.col("channel").is_in(CHANNELS),
             f"a channel not known (known: {', '.join(CHANNELS)})")  # fmt: skip
     # The distinct pairs first: a book's attempts repeat a handful of them.
@@ -184,6 +189,33 @@ def check_contact_inputs(
         _refuse("contact_attempts", attempts, bad,
                 "a channel not known, or an outcome its channel does not have (domain/contact.py"
                 f" OUTCOMES; channels: {', '.join(CHANNELS)})")  # fmt: skip
+    _refuse_numbers(attempts, borrowers)
+
+
+def _refuse_numbers(attempts: pl.DataFrame, borrowers: pl.DataFrame) -> None:
+    """Refuse attempts to a number that is none: one with +country code not in E.164
+    (`+86 135…`), one without that the borrower's country does not dial (`n/a`)."""
+    number = pl.col("to_phone")
+    plus = number.str.starts_with("+")
+    _refuse("contact_attempts", attempts, plus & ~number.str.contains(_E164),
+            "a to_phone with + not in E.164 (write +country code and digits alone, e.g. "
+            "+8613812345678)")  # fmt: skip
+    if not attempts.select((number.is_not_null() & ~plus).any()).item():
+        return
+    owners = borrowers.select("borrower_id", "phone").unique("borrower_id", keep="first")
+    keyed = attempts.select("borrower_id", "to_phone").join(
+        owners, on="borrower_id", how="left", maintain_order="left"
+    )
+    pairs = keyed.filter(number.is_not_null() & ~plus).select("to_phone", "phone").unique()
+    # Read in the country of the borrower's own number: unread, it stays without its +.
+    read = pl.Series([dialled_in_e164(raw, like) for raw, like in pairs.iter_rows()])
+    unread = pairs.filter(~read.str.starts_with("+")).with_columns(pl.lit(True).alias("_bad"))
+    if unread.height:
+        bad = keyed.join(unread, on=["to_phone", "phone"], how="left", nulls_equal=True,
+                         maintain_order="left").get_column("_bad").fill_null(False)  # fmt: skip
+        _refuse("contact_attempts", attempts, bad,
+                "a to_phone that is no phone number (E.164, or as dialled in the borrower's "
+                "country)")  # fmt: skip
 
 
 def ascending(schedule: pl.DataFrame) -> bool:

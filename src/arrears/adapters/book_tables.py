@@ -136,7 +136,7 @@ def assemble(
     got = {name: typed(inputs.get(name), schema) for name, schema in INPUTS.items()}
     # A line given without fees owes none (fee_due is optional, as in the feeds).
     got["installments"] = got["installments"].with_columns(pl.col("fee_due").fill_null(0))
-    check_contact_inputs(got["holds"], got["opt_outs"], got["contact_attempts"])
+    check_contact_inputs(got["holds"], got["opt_outs"], got["contact_attempts"], got["borrowers"])
     check_promises(got["promises"], got["loans"].get_column("loan_id"))
     old = {name: typed(state.get(name), OUTPUTS[name]) for name in STATE}
     scheduled = check_book(got)

@@ -466,7 +466,7 @@ class ParquetEngineStore:
             attempts = typed(self.folder.read_input("contact_attempts", schema, logged), schema)
         else:
             attempts = every.clear()
-        check_contact_inputs(holds, opt_outs, attempts)
+        check_contact_inputs(holds, opt_outs, attempts, got["borrowers"])
         check_people_references(got["borrowers"].get_column("borrower_id"), holds, opt_outs,
                                 attempts)  # fmt: skip
 

@@ -303,7 +303,9 @@ class SparkEngine:
         return self.spark.read.parquet(str(path))
 
     def _read_input(self, name: str) -> "DataFrame":
-        """An input: its file, or every part of its folder."""
+        """An input: its file, or every part of its folder (their columns checked first, as
+        the local engine checks them: times without a zone, say, are refused)."""
+        self.folder.check_input(name, INPUTS[name])
         return self.spark.read.parquet(*(str(p) for p in self.folder.input_parts(name)))
 
     def _state(self, run: RunRecord) -> dict[str, "DataFrame"]:
