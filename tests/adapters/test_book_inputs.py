@@ -95,7 +95,15 @@ CASES = [
     (first_set("borrowers", "timezone", "Mars/Olympus"),
      f"input borrowers: 'Mars/Olympus' is not an IANA time zone: {BORROWER}"),
     (first_set("loans", "product", "cn-nope"), f"unknown product 'cn-nope' (loans {LOAN})"),
-    (first_set("loans", "annual_rate", "18%"), f"(loans {LOAN})"),
+    (first_set("loans", "annual_rate", "18%"),
+     f"column 'annual_rate': '18%' is not a rate (a decimal fraction such as 0.18) (loans {LOAN})"),
+    # A bad annual rate beside a penalty rate is the annual rate's fault.
+    (lambda tables: first_set("loans", "penalty_rate", "0.24")(
+        first_set("loans", "annual_rate", "abc")(tables)),
+     f"column 'annual_rate': 'abc' is not a rate (a decimal fraction such as 0.18) (loans {LOAN})"),
+    (first_set("loans", "penalty_rate", "-0.5"),
+     f"column 'penalty_rate': rate '-0.5' is outside 0..10 (a decimal fraction: 0.18 = 18 %/yr) "
+     f"(loans {LOAN})"),
 ]  # fmt: skip
 
 

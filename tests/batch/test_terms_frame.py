@@ -66,7 +66,7 @@ def test_a_principal_past_the_cap_arithmetic_is_named_as_too_large() -> None:
     # pass Int64. The rate is plain; the message once told to use rates with fewer decimals.
     with pytest.raises(
         DomainError,
-        match=r"^principal 999999999999\.00 is too large for the columnar engine's exact Int64 "
+        match=r"^column 'principal': principal 999999999999\.00 is too large for the columnar engine's exact Int64 "
         r"arithmetic \(under its cost cap of 24%/yr a principal may be at most 192153584101\.14\) "
         r"\(loans L1\)$",
     ):
@@ -78,7 +78,7 @@ def test_a_rate_too_precise_for_its_principal_is_named_as_the_rate() -> None:
     loan = _loan(5_000_000, "0.1234567890123")
     with pytest.raises(
         DomainError,
-        match=r"^rate 0\.1234567890123 is too precise for the columnar engine's exact Int64 "
+        match=r"^column 'annual_rate': rate 0\.1234567890123 is too precise for the columnar engine's exact Int64 "
         r"arithmetic on principal 50000\.00 \(at this rate a principal may be at most "
         r"6216\.05; use a rate with fewer decimals\) \(loans L1\)$",
     ):

@@ -43,11 +43,11 @@ def loan_terms(loans: pl.DataFrame, terms: Pricing) -> pl.DataFrame:
     priced = _priced(loans, terms)
     unfit = priced.filter(pl.col("reason").is_not_null())
     if unfit.height:
-        reason = unfit.item(0, "reason")
+        reason, fault = unfit.item(0, "reason"), unfit.item(0, "fault")
         same = unfit.filter(pl.col("reason") == reason).get_column("loan_id")
         others = unfit.height - same.len()
         more = f"; and {others} other loans the engine cannot price" if others else ""
-        raise DomainError(f"{reason} (loans {_first(same)}){more}")
+        raise DomainError(f"column {fault!r}: {reason} (loans {_first(same)}){more}")
     return priced.drop("fault", "reason")
 
 
@@ -78,6 +78,9 @@ def _key_terms(key: tuple[Any, ...], terms: Pricing) -> dict[str, Any]:
         return row | {"key_fault": "product", "key_reason": f"unknown product {code!r}"}
     try:
         annual = parse_rate(rate)
+    except DomainError as error:
+        return row | {"key_fault": "annual_rate", "key_reason": str(error)}
+    try:
         pen = product.penalty_rate_for(annual, parse_rate(penalty) if penalty else None)
     except DomainError as error:
         return row | {"key_fault": row["rate_column"], "key_reason": str(error)}
