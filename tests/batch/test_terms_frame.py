@@ -66,9 +66,9 @@ def test_a_principal_past_the_cap_arithmetic_is_named_as_too_large() -> None:
     # pass Int64. The rate is plain; the message once told to use rates with fewer decimals.
     with pytest.raises(
         DomainError,
-        match=r"^column 'principal': principal 999999999999\.00 is too large for the columnar engine's exact Int64 "
-        r"arithmetic \(under its cost cap of 24%/yr a principal may be at most 192153584101\.14\) "
-        r"\(loans L1\)$",
+        match=r"^column 'principal': principal 999999999999\.00 is too large for the columnar "
+        r"engine's exact Int64 arithmetic \(under its cost cap of 24%/yr a principal may be at "
+        r"most 192153584101\.14\) \(loans L1\)$",
     ):
         book_of([(_loan(99_999_999_999_900, "0.18"), [])], LICENSED)
 
@@ -78,9 +78,9 @@ def test_a_rate_too_precise_for_its_principal_is_named_as_the_rate() -> None:
     loan = _loan(5_000_000, "0.1234567890123")
     with pytest.raises(
         DomainError,
-        match=r"^column 'annual_rate': rate 0\.1234567890123 is too precise for the columnar engine's exact Int64 "
-        r"arithmetic on principal 50000\.00 \(at this rate a principal may be at most "
-        r"6216\.05; use a rate with fewer decimals\) \(loans L1\)$",
+        match=r"^column 'annual_rate': rate 0\.1234567890123 is too precise for the columnar "
+        r"engine's exact Int64 arithmetic on principal 50000\.00 \(at this rate a principal may "
+        r"be at most 6216\.05; use a rate with fewer decimals\) \(loans L1\)$",
     ):
         book_of([(loan, [])], LICENSED)
     book_of([(_loan(100_000, "0.1234567890123"), [])], LICENSED)  # 1,000.00 fits
