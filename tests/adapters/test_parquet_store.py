@@ -2,6 +2,7 @@
 payments replay their loan to the state a fresh run would give."""
 
 import threading
+from collections.abc import Callable
 from copy import copy
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -209,6 +210,43 @@ def test_a_back_dated_payment_replays_its_loan_to_a_fresh_runs_state(
     run(fresh, AS_OF)
     for name in ("loan_states", "loan_balances", "instalment_states"):
         assert_frame_equal(book.table(AS_OF, name), fresh.table(AS_OF, name))
+
+
+_OWED = pl.col("loan_id") == "L00000003"  # past due on both days, with a penalty running
+CORRECTIONS: dict[str, tuple[str, Callable[[pl.DataFrame], pl.DataFrame]]] = {
+    "a due date moved": ("installments", lambda d: d.with_columns(
+        pl.when(_OWED & (pl.col("seq") == 1)).then(pl.col("due_date") + timedelta(days=20))
+        .otherwise(pl.col("due_date")).alias("due_date"))),
+    "an amount due": ("installments", lambda d: d.with_columns(
+        pl.when(_OWED & (pl.col("seq") == 2)).then(pl.col("interest_due") - 100)
+        .otherwise(pl.col("interest_due")).alias("interest_due"))),
+    "an instalment withdrawn": ("installments", lambda d: d.filter(
+        ~(_OWED & (pl.col("seq") == d.filter(_OWED).get_column("seq").max())))),
+    "the rate": ("loans", lambda d: d.with_columns(
+        pl.when(_OWED).then(pl.lit("0.12")).otherwise(pl.col("annual_rate")).alias("annual_rate"))),
+    "the principal": ("loans", lambda d: d.with_columns(
+        pl.when(_OWED).then(pl.col("principal") + 1_000).otherwise(pl.col("principal")))),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("what", list(CORRECTIONS))
+def test_a_loan_given_otherwise_since_the_last_run_replays_to_a_fresh_runs_state(
+    book: ParquetEngineStore, tmp_path: Path, what: str
+) -> None:
+    # A lender's system corrects a loan it sent before: the night runs it again from its
+    # contract date, as a run of the book as it now is would (the others rest as they were).
+    assert book.table(YESTERDAY, "loan_states").filter(_OWED).item(0, "dpd") > 20
+    name, correct = CORRECTIONS[what]
+    fixed = {**TABLES, name: correct(TABLES[name])}
+    assert not fixed[name].equals(TABLES[name])
+    fixed[name].write_parquet(book.folder.root / f"{name}.parquet")
+    run(book, AS_OF)
+    assert book.table(AS_OF, "replayed").get_column("loan_id").to_list() == ["L00000003"]
+    fresh = ParquetEngineStore(write_book(fixed, tmp_path / "fresh"))
+    run(fresh, YESTERDAY)
+    run(fresh, AS_OF)
+    for table in ("loan_states", "loan_balances", "instalment_states"):
+        assert_frame_equal(book.table(AS_OF, table), fresh.table(AS_OF, table))
 
 
 def a_payments_part(book: ParquetEngineStore, rows: dict[str, list[Any]]) -> None:

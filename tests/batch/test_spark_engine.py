@@ -133,16 +133,25 @@ def test_calls_to_shared_numbers_written_nationally_are_counted_there_on_spark_t
 
 def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path: Path) -> None:
     """Local, then Spark from the local engine's base state, then local again after Spark's
-    full state: every table and summary as if the local engine had run every night."""
+    full state: every table and summary as if the local engine had run every night. Before
+    Spark's turn, a loan's schedule is corrected: Spark runs it again from its contract date
+    as the local engine does (what the local base was given of it is handed over)."""
     tables = synthetic_frames(60, AS_OF, seed=9, history_days=150)
     turns = write_book(tables, tmp_path / "turns")
     local_only = ParquetEngineStore(write_book(tables, tmp_path / "local"))
     mixed = ParquetEngineStore(turns)
     app = App("sqlite://", load_settings(None))
     days = [AS_OF - timedelta(days=2), AS_OF - timedelta(days=1), AS_OF]
+    first = pl.col("loan_id") == tables["loans"].item(0, "loan_id")
+    moved = tables["installments"].with_columns(
+        pl.when(first & (pl.col("seq") == 1)).then(pl.col("due_date") + timedelta(days=9))
+        .otherwise(pl.col("due_date")).alias("due_date")
+    )  # fmt: skip
     for day, engine in zip(days, ("local", "spark", "local"), strict=True):
         ctx = app.run_context(day)
         if engine == "spark":
+            for book in (turns, local_only.folder.root):
+                moved.write_parquet(book / "installments.parquet")
             summary = SparkEngine(spark, turns, buckets=3).run_day(ctx, AT)
         else:
             summary = run_day(mixed, ctx, AT)
@@ -151,6 +160,8 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
             mine, theirs = mixed.table(day, name), local_only.table(day, name)
             assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
     assert [r.kind for r in mixed.folder.runs()] == ["base", "full", "base"]
+    replayed = mixed.table(days[1], "replayed").get_column("loan_id").to_list()
+    assert replayed == [tables["loans"].item(0, "loan_id")]
 
 
 def _promises(*given: tuple[str, str]) -> pl.DataFrame:

@@ -102,6 +102,23 @@ DONE_SCHEMA = pl.Schema({
     "outcome": pl.String,
 })  # fmt: skip
 STATE = ("loan_balances", "instalment_states", "cases", "promises")
+# What the last run was given of each loan, where its state keeps it (an incremental run's:
+# book_views.full_state): its terms from the loans input, and its schedule. A loan given
+# otherwise since (a corrected rate, due date or amount) is run again from its contract date,
+# as a run of the book as it now is would run it. Its penalty rate only while the rules are
+# the same (else a change of the product's, which applies from the day it is made).
+GIVEN = {
+    "given_terms": pl.Schema({
+        "loan_id": pl.String, "product": pl.String, "contract_date": pl.Date,
+        "principal": pl.Int64, "unscheduled": pl.Int64, "loan_segment": pl.String,
+        "loan_score": pl.Int64, "pen_num": pl.Int64, "pen_den": pl.Int64,
+    }),
+    "given_schedule": pl.Schema({
+        "loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date, "principal_due": pl.Int64,
+        "interest_due": pl.Int64, "fee_due": pl.Int64,
+    }),
+}  # fmt: skip
+RATE_TERMS = ("pen_num", "pen_den")  # kept only while the rules are the same
 ORDER: dict[str, list[str]] = {
     "loan_balances": ["loan_id"], "instalment_states": ["loan_id", "seq"], "cases": ["loan_id"],
     "promises": ["promise_id"], "loan_states": ["loan_id"], "plan": ["action_key"],
@@ -142,7 +159,9 @@ def assemble(
     scheduled = check_book(got)
     loans = fresh_loans(loan_terms(got["loans"], terms), scheduled)
     payments = distinct_payments(got["payments"])
-    replay = _replays(payments, got["installments"], old)
+    changed = given_otherwise(loans, got["installments"], state)
+    replay = pl.concat([_replays(payments, got["installments"], old), changed]).unique()
+    replay = replay.sort("loan_id")
     balances = _without(old["loan_balances"], replay).drop("payments_seen", "payments_sum")
     loans = _laid(loans, balances, ["loan_id"])
     instalments = _instalments(got["installments"], _without(old["instalment_states"], replay))
@@ -186,6 +205,30 @@ def _replays(
             stored, on=["loan_id", "seq"], how="anti"
         )
     return pl.concat([changed.select("loan_id"), added.select("loan_id")]).unique().sort("loan_id")
+
+
+def given_otherwise(
+    loans: pl.DataFrame, schedule: pl.DataFrame, state: Mapping[str, pl.DataFrame]
+) -> pl.DataFrame:
+    """The loans whose terms or schedule differ from what the last run was given (GIVEN, in
+    `state` where it keeps them; a loan it has none of is never counted as changed)."""
+    terms = state.get("given_terms")
+    if terms is None or terms.height == 0:
+        return pl.DataFrame(schema={"loan_id": pl.String})
+    kept = [n for n in GIVEN["given_terms"] if n in terms.columns]
+    cast = pl.Schema({n: GIVEN["given_terms"][n] for n in kept})
+    was, now = terms.select(kept).cast(cast), loans.select(kept).cast(cast)
+    found = [was.join(now, on=kept, how="anti", nulls_equal=True).select("loan_id")]
+    lines = state.get("given_schedule")
+    if lines is not None:
+        columns = list(GIVEN["given_schedule"])
+        before = lines.select(columns).cast(GIVEN["given_schedule"])
+        given = schedule.select(columns).cast(GIVEN["given_schedule"])
+        given = given.join(was.select("loan_id"), on="loan_id", how="semi")
+        if not (before.height == given.height and before.equals(given)):
+            found += [frame.join(other, on=columns, how="anti", nulls_equal=True).select("loan_id")
+                      for frame, other in ((before, given), (given, before))]  # fmt: skip
+    return pl.concat(found).unique()
 
 
 def _payments_seen(payments: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:

@@ -13,7 +13,14 @@ import polars as pl
 
 from arrears.adapters.book_folder import BookFolder, RunRecord, part_files
 from arrears.adapters.book_night import runs_carried
-from arrears.adapters.book_tables import LOAN_STATE_SCHEMA, ORDER, OUTPUTS, typed
+from arrears.adapters.book_tables import (
+    GIVEN,
+    LOAN_STATE_SCHEMA,
+    ORDER,
+    OUTPUTS,
+    RATE_TERMS,
+    typed,
+)
 from arrears.adapters.line_segments import read_all_lines
 from arrears.adapters.loan_table import positions, read_loan_table, rolled
 from arrears.batch.ageing import LOAN_COLUMNS, SUMMARY_SCHEMA, states_from_summaries
@@ -44,10 +51,17 @@ def read_table(folder: BookFolder, run: RunRecord, name: str) -> pl.DataFrame:
 
 
 def full_state(
-    folder: BookFolder, run: RunRecord, *, with_states: bool = False
+    folder: BookFolder,
+    run: RunRecord,
+    *,
+    with_states: bool = False,
+    given: bool = False,
+    same_rules: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """The whole book's state after a run, as the tables a whole-book load reads
-    (loan_balances, instalment_states, cases, promises; loan_states when asked)."""
+    (loan_balances, instalment_states, cases, promises; loan_states when asked); with
+    `given`, what the run was given of each loan where its state keeps it (book_tables.GIVEN;
+    its penalty rate only with `same_rules`)."""  # fmt: skip
     names = ("loan_balances", "instalment_states", "cases", "promises")
     if run.kind == "full":
         state = {n: read_table(folder, run, n) for n in names}
@@ -67,6 +81,11 @@ def full_state(
     }
     if with_states:
         state["loan_states"] = loan_states(table, run.as_of)
+    if given:
+        terms = GIVEN["given_terms"]
+        kept = [n for n in terms if same_rules or n not in RATE_TERMS]
+        state["given_terms"] = table.select(kept).cast({n: terms[n] for n in kept})
+        state["given_schedule"] = typed(lines, GIVEN["given_schedule"])
     return state
 
 

@@ -281,7 +281,9 @@ class ParquetEngineStore:
         people = [typed(inputs.get(name), INPUTS[name])
                   for name in ("holds", "opt_outs", "contact_attempts")]  # fmt: skip
         check_people_references(inputs["borrowers"].get_column("borrower_id"), *people)
-        state = full_state(self.folder, previous) if previous is not None else {}
+        state = {}
+        if previous is not None:  # with what it was given: a loan given otherwise runs again
+            state = full_state(self.folder, previous, given=True, same_rules=previous.terms == key)
         state["done"] = self.done_actions(as_of)
         frames = assemble(inputs, state, as_of, terms, self.default_zones,
                           read_zones(self.folder.state))  # fmt: skip

@@ -34,6 +34,7 @@ from arrears.adapters.book_folder import (
 )
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
+    GIVEN,
     INPUTS,
     OUTPUTS,
     STATE,
@@ -43,7 +44,7 @@ from arrears.adapters.book_tables import (
     typed,
 )
 from arrears.adapters.book_views import full_state
-from arrears.adapters.parquet_store import ParquetEngineStore, pack_zones
+from arrears.adapters.parquet_store import ParquetEngineStore, pack_zones, rules_fingerprint
 from arrears.adapters.phone_zones import dialled_in_e164
 from arrears.adapters.spark_summary import TOTALS, summary_frames, totals_of
 from arrears.adapters.spark_tables import SlotUnion
@@ -58,6 +59,7 @@ DEFAULT_MASTER = "local[2]"
 IN = SlotUnion(
     {f"input:{name}": schema for name, schema in INPUTS.items()}
     | {f"state:{name}": OUTPUTS[name] for name in STATE}
+    | {f"state:{name}": schema for name, schema in GIVEN.items()}
     | {"state:done": DONE_SCHEMA}
 )
 OUT = SlotUnion({**OUTPUTS, "totals": TOTALS})
@@ -200,7 +202,10 @@ class SparkEngine:
         since = max((r.as_of for r in runs if r.as_of < ctx.as_of), default=None)
         ctx = replace(ctx, since=since)
         with quiet_pandas():
-            grouped = self._inputs(ctx.as_of).groupBy("bucket")
+            same_rules = previous is not None and previous.terms == rules_fingerprint(
+                ctx.terms, ctx.ladders
+            )
+            grouped = self._inputs(ctx.as_of, same_rules).groupBy("bucket")
             result = grouped.applyInArrow(bucket_task(ctx, self.zones), OUT.ddl).persist()
         try:
             totals = pl.from_arrow(self._table(result, "totals").toArrow())
@@ -234,8 +239,9 @@ class SparkEngine:
         rows = result.filter(functions.col("kind") == kind)
         return rows.select(*(functions.col(slot).alias(name) for name, slot in placed.items()))
 
-    def _inputs(self, as_of: date) -> "DataFrame":
-        """Every table the run reads, as the input union's rows keyed by bucket."""
+    def _inputs(self, as_of: date, same_rules: bool) -> "DataFrame":
+        """Every table the run reads, as the input union's rows keyed by bucket (what the last
+        run was given of each loan with its penalty rate only when `same_rules`)."""
         from pyspark.sql import functions
 
         loans = self._read_input("loans")
@@ -272,7 +278,7 @@ class SparkEngine:
         }
         base = self.folder.run_before(as_of)
         if base is not None:
-            tables |= self._state(base)
+            tables |= self._state(base, same_rules)
             done = [str(p) for r in self.folder.runs() if r.as_of < as_of
                     for p in part_files(self.folder.table_path(r, "plan"))]  # fmt: skip
             if done:
@@ -308,22 +314,23 @@ class SparkEngine:
         self.folder.check_input(name, INPUTS[name])
         return self.spark.read.parquet(*(str(p) for p in self.folder.input_parts(name)))
 
-    def _state(self, run: RunRecord) -> dict[str, "DataFrame"]:
+    def _state(self, run: RunRecord, same_rules: bool) -> dict[str, "DataFrame"]:
         """The whole book's state after a run. A full run's tables are read by Spark; the
         local engine's incremental state is put together by the Parquet store on the driver
-        (one machine's memory: docs/SPARK.md) and handed to Spark as Arrow."""
+        (one machine's memory: docs/SPARK.md) and handed to Spark as Arrow, with what that
+        run was given of each loan (a full run keeps none: book_tables.GIVEN)."""
         if run.kind == "full":
             return {
                 f"state:{name}": self._read(self.folder.table_path(run, name))
                 for name in STATE
                 if part_files(self.folder.table_path(run, name))
             }
-        whole = full_state(self.folder, run)
+        whole = full_state(self.folder, run, given=True, same_rules=same_rules)
         with quiet_pandas():
             return {
                 f"state:{name}": self.spark.createDataFrame(frame.to_arrow())
                 for name, frame in whole.items()
-                if name in STATE
+                if name in STATE or name in GIVEN
             }
 
 
