@@ -232,16 +232,18 @@ class BookFolder:
         for column in dict.fromkeys([*needed, *columns]):
             if column not in present:
                 raise BookFolderError(f"{where}: no column {column!r}")
-            given = present[column]
-            if isinstance(given, pl.Datetime) and given.time_zone is None:
+            given, wanted = present[column], schema[column]
+            if (
+                isinstance(wanted, pl.Datetime)
+                and isinstance(given, pl.Datetime)
+                and (given.time_zone is None)
+            ):
                 raise BookFolderError(
                     f"{where}: column {column!r} holds times without a zone ({given}), which "
                     f"name no instant: write them in UTC or with their zone"
                 )
-            if not _fits(present[column], schema[column]):
-                raise BookFolderError(
-                    f"{where}: column {column!r} is {present[column]}, expected {schema[column]}"
-                )
+            if not _fits(given, wanted):
+                raise BookFolderError(f"{where}: column {column!r} is {given}, expected {wanted}")
 
     def runs(self) -> list[RunRecord]:
         """The completed runs, oldest first."""

@@ -228,7 +228,8 @@ def given_otherwise(
         if not (before.height == given.height and before.equals(given)):
             found += [frame.join(other, on=columns, how="anti", nulls_equal=True).select("loan_id")
                       for frame, other in ((before, given), (given, before))]  # fmt: skip
-    return pl.concat(found).unique()
+    # (A loan no longer given is not one to run again.)
+    return pl.concat(found).unique().join(now.select("loan_id"), on="loan_id", how="semi")
 
 
 def _payments_seen(payments: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:

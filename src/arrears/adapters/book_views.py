@@ -61,7 +61,7 @@ def full_state(
     """The whole book's state after a run, as the tables a whole-book load reads
     (loan_balances, instalment_states, cases, promises; loan_states when asked); with
     `given`, what the run was given of each loan where its state keeps it (book_tables.GIVEN;
-    its penalty rate only with `same_rules`)."""  # fmt: skip
+    its penalty rate only with `same_rules`)."""
     names = ("loan_balances", "instalment_states", "cases", "promises")
     if run.kind == "full":
         state = {n: read_table(folder, run, n) for n in names}
