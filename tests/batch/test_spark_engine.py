@@ -1,7 +1,9 @@
 """Spark (local mode) and the local engine write the same run, row for row, day after day."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -162,6 +164,32 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
     assert [r.kind for r in mixed.folder.runs()] == ["base", "full", "base"]
     replayed = mixed.table(days[1], "replayed").get_column("loan_id").to_list()
     assert replayed == [tables["loans"].item(0, "loan_id")]
+
+
+def test_a_change_of_the_rules_replays_nothing_on_spark_as_locally(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """A product's penalty doubled in the settings applies from the night it is made, on
+    Spark after the local engine's nights as on the local engine (found by helper-40: the
+    bucket's copy of what the last run was given came with an empty penalty rate, which read
+    as every loan corrected)."""
+    tables = synthetic_frames(60, AS_OF, seed=9, history_days=150)
+    local = ParquetEngineStore(write_book(tables, tmp_path / "local"))
+    turns = write_book(tables, tmp_path / "turns")
+    app = App("sqlite://", load_settings(None))
+    for day in (AS_OF - timedelta(days=2), AS_OF - timedelta(days=1)):
+        run_day(local, app.run_context(day), AT)
+        run_day(ParquetEngineStore(turns), app.run_context(day), AT)
+    ctx = app.run_context(AS_OF)
+    doubled = {code: replace(product, penalty_multiplier=Fraction(2))
+               for code, product in ctx.terms.products.items()}  # fmt: skip
+    ctx = replace(ctx, terms=replace(ctx.terms, products=doubled))
+    assert run_day(local, ctx, AT) == SparkEngine(spark, turns, buckets=3).run_day(ctx, AT)
+    on_spark = ParquetEngineStore(turns)
+    assert on_spark.table(AS_OF, "replayed").height == local.table(AS_OF, "replayed").height == 0
+    for name in OUTPUTS:
+        mine, theirs = local.table(AS_OF, name), on_spark.table(AS_OF, name)
+        assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
 
 
 def _promises(*given: tuple[str, str]) -> pl.DataFrame:

@@ -215,7 +215,12 @@ def given_otherwise(
     terms = state.get("given_terms")
     if terms is None or terms.height == 0:
         return pl.DataFrame(schema={"loan_id": pl.String})
-    kept = [n for n in GIVEN["given_terms"] if n in terms.columns]
+    # The penalty rate where the last run kept it: not after a change of the rules (a Spark
+    # bucket gets the column all empty then).
+    kept = [
+        n for n in GIVEN["given_terms"]
+        if n in terms.columns and not (n in RATE_TERMS and terms.get_column(n).is_null().all())
+    ]  # fmt: skip
     cast = pl.Schema({n: GIVEN["given_terms"][n] for n in kept})
     was, now = terms.select(kept).cast(cast), loans.select(kept).cast(cast)
     found = [was.join(now, on=kept, how="anti", nulls_equal=True).select("loan_id")]
