@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from arrears.adapters import book_folder
+from arrears.adapters.book_inputs import check_contact_inputs
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.synthetic_frames import write_book
 from tests.adapters.test_parquet_store import AS_OF, TABLES, YESTERDAY, run
@@ -49,6 +50,12 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
                           "channel": ["call"], "to_phone": ["+86 135 2238 4691"], "at": [AT],
                           "outcome": ["no_answer"]},
      r"input contact_attempts: a to_phone with \+ not in E\.164 .*: B00000001 call"),
+    # The borrower's own number with its trunk 0 left in: the cap would count it apart
+    # (found by helper-40).
+    ("contact_attempts", {"borrower_id": ["B00000001"], "contact_id": [None],
+                          "channel": ["call"], "to_phone": ["+86013522384691"], "at": [AT],
+                          "outcome": ["no_answer"]},
+     r"a to_phone with \+ not in E\.164: a 0 after the country code .*: B00000001 call"),
     ("contact_attempts", {"borrower_id": ["B00000001"], "contact_id": [None],
                           "channel": ["call"], "to_phone": ["n/a"], "at": [AT],
                           "outcome": ["no_answer"]},
@@ -205,3 +212,16 @@ def test_a_part_whose_read_panics_is_refused_by_name(
     ):
         run(store, AS_OF)
     assert store.folder.runs() == []
+
+
+def test_a_number_whose_country_keeps_its_zero_is_taken_as_written() -> None:
+    # Italy's numbers keep the 0 after +39: in E.164 as written, not a trunk prefix left in.
+    attempts = _attempt("B00000001").with_columns(pl.lit("+39061234567").alias("to_phone"))
+    none = pl.DataFrame(schema={"borrower_id": pl.String, "kind": pl.String,
+                                "starts_on": pl.Date, "ends_on": pl.Date})  # fmt: skip
+    outs = pl.DataFrame(schema={"borrower_id": pl.String, "channel": pl.String,
+                                "since": pl.Datetime("us", "UTC")})  # fmt: skip
+    check_contact_inputs(none, outs, attempts, TABLES["borrowers"])  # refuses nothing
+    with pytest.raises(book_folder.BookFolderError, match="a 0 after the country code"):
+        check_contact_inputs(none, outs, attempts.with_columns(
+            pl.lit("+39006123456").alias("to_phone")), TABLES["borrowers"])  # fmt: skip

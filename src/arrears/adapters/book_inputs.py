@@ -12,7 +12,7 @@ import polars as pl
 
 from arrears.adapters.book_folder import BookFolderError, listed
 from arrears.adapters.loan_table import positions
-from arrears.adapters.phone_zones import dialled_in_e164
+from arrears.adapters.phone_zones import dialled_in_e164, e164, zero_after_code
 from arrears.batch.book import scheduled_principal
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.contact_rules import zone
@@ -200,6 +200,14 @@ def _refuse_numbers(attempts: pl.DataFrame, borrowers: pl.DataFrame) -> None:
     _refuse("contact_attempts", attempts, plus & ~number.str.contains(_E164),
             "a to_phone with + not in E.164 (write +country code and digits alone, e.g. "
             "+8613812345678)")  # fmt: skip
+    # A 0 after the country code is a trunk prefix left in, unless the country keeps it: the
+    # dial cap would count `+86013812345678` apart from the borrower's `+8613812345678`.
+    dialled = attempts.get_column("to_phone").drop_nulls().unique()
+    zeros = dialled.filter(dialled.str.starts_with("+") & zero_after_code(dialled))
+    trunk = [raw for raw in zeros.to_list() if _read(raw) != raw]
+    _refuse("contact_attempts", attempts, number.is_in(trunk),
+            "a to_phone with + not in E.164: a 0 after the country code that the country does "
+            "not dial (write +8613812345678, not +86013812345678)")  # fmt: skip
     if not attempts.select((number.is_not_null() & ~plus).any()).item():
         return
     owners = borrowers.select("borrower_id", "phone").unique("borrower_id", keep="first")
@@ -216,6 +224,14 @@ def _refuse_numbers(attempts: pl.DataFrame, borrowers: pl.DataFrame) -> None:
         _refuse("contact_attempts", attempts, bad,
                 "a to_phone that is no phone number (E.164, or as dialled in the borrower's "
                 "country)")  # fmt: skip
+
+
+def _read(number: str) -> str | None:
+    """A number with +country code in E.164, as phonenumbers reads it (None: it reads none)."""
+    try:
+        return e164(number)
+    except ValueError:
+        return None
 
 
 def ascending(schedule: pl.DataFrame) -> bool:

@@ -5,6 +5,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+import polars as pl
 from phonenumbers import timezone as number_zones
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 from phonenumbers.tzdata import TIMEZONE_DATA
@@ -135,6 +136,21 @@ class PhonenumbersZones:
             # number; a night's first contacts of a Chinese book: 7,400 numbers, 0.19 s).
             return (default_zone,)
         return (zones_for_number(phone) if phone else ()) or (default_zone,)
+
+
+def zero_after_code(numbers: pl.Series) -> pl.Series:
+    """Whether each number (+ and digits) has a 0 right after its country code: a national
+    trunk prefix left in (`+86013812345678`, which is `+8613812345678`), or a country whose
+    numbers keep theirs (Italy's `+39 06…`). The code is read as phonenumbers reads it: the
+    one of the first 1-3 digits that is one (no code is the start of another)."""
+    after = pl.lit(None, pl.String)
+    for length in (1, 2, 3):
+        codes = sorted(str(c) for c in COUNTRY_CODE_TO_REGION_CODE if len(str(c)) == length)
+        code = pl.col("n").str.slice(1, length)
+        after = (
+            pl.when(code.is_in(codes)).then(pl.col("n").str.slice(1 + length, 1)).otherwise(after)
+        )
+    return numbers.to_frame("n").select((after == "0").fill_null(False)).to_series()
 
 
 def dialled_in_e164(raw: str | None, like: str | None) -> str | None:
