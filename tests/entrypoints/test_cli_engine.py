@@ -8,6 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.entrypoints.cli import app as arrears_app
 from arrears.entrypoints.cli_engine import register
 
 runner = CliRunner()
@@ -45,3 +46,14 @@ def test_book_run_names_a_book_it_cannot_write(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"the book {book} cannot be read or written: [Errno" in result.stderr
     assert (book / "state").read_text() == "not a folder"
+
+
+def test_settings_named_before_the_command_hold_for_a_book_run(tmp_path: Path) -> None:
+    book = write_book(synthetic_frames(20, date(2025, 11, 18), history_days=60), tmp_path / "b")
+    missing = tmp_path / "nowhere.toml"
+    for args in (["book", "run"], ["run", "--engine", "local"]):
+        run = [*args, "--book", str(book), "--as-of", "2025-11-18"]
+        result = runner.invoke(arrears_app, ["--config", str(missing), *run])
+        assert result.exit_code == 1, (args, result.stdout)
+        assert f"settings file {missing} does not exist" in result.stderr
+    assert not (book / "state" / "runs.json").exists()  # nothing ran under other settings
