@@ -6,7 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, insert, select, update
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.engine_store import SqlEngineStore
@@ -18,6 +18,7 @@ from arrears.batch.pipeline import run_pipeline
 from arrears.batch.run import RunRefused, run_day, summarise
 from arrears.bootstrap import App
 from arrears.domain.ladder import assign_arms
+from arrears.domain.money import format_amount
 from arrears.services.import_feed import import_feed
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -224,6 +225,37 @@ def test_a_run_reports_what_it_posted_for_its_days_not_a_rebuilt_loans_past(
     money = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut")
     assert {key: late[key] for key in money} == {key: known[key] for key in money}
     assert late["penalty_posted"] != "0.00"  # a day past due on some loan: something to count
+
+
+def test_what_a_run_posted_is_given_by_currency_too_each_the_domains(app: App) -> None:
+    # A book in two currencies: each currency's amounts are its own loans' (the domain's
+    # evaluation of the day), never minor units of both added together.
+    with app.engine.begin() as conn:
+        ids = sorted(conn.execute(select(tables.loans.c.loan_id)).scalars())
+        usd = tables.loans.c.loan_id.in_(ids[::3])
+        conn.execute(update(tables.loans).where(usd).values(currency="USD"))
+    before = END - timedelta(days=1)
+    run(app, before)
+    summary = run(app, END)
+    kinds = {"interest_posted": ("interest",), "penalty_posted": ("penalty",),
+             "fees_posted": ("fee", "late_fee")}  # fmt: skip
+    expected: dict[str, dict[str, int]] = {}
+    for loan, payments in app.ledger.load_book():
+        now, then = (app.terms.evaluate(loan, payments, day) for day in (END, before))
+        sums = expected.setdefault(loan.currency, dict.fromkeys([*kinds, "cap_cut"], 0))
+        for key, names in kinds.items():
+            sums[key] += sum(now.total_charged(n) - then.total_charged(n) for n in names)
+        sums["cap_cut"] += sum(cut.amount for cut in now.cap_cuts if cut.day == END)
+    assert set(expected) == {"CNY", "USD"}
+    assert summary["by_currency"] == {
+        currency: {key: format_amount(amount) for key, amount in sums.items()}
+        for currency, sums in expected.items()
+    }
+    assert min(sums["penalty_posted"] for sums in expected.values()) > 0  # both posted some
+    # The amounts of the contract's keys add the currencies' minor units together.
+    for key in (*kinds, "cap_cut"):
+        total = sum(sums[key] for sums in expected.values())
+        assert summary[key] == format_amount(total)
 
 
 def test_store_classes_share_one_engine(app: App) -> None:

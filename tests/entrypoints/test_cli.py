@@ -74,11 +74,33 @@ def test_run_json_counts_the_book_and_posts_the_penalty(db: str) -> None:
     assert document["interest_posted"] == "200.00"
     assert document["fees_posted"] == "0.00"
     assert document["cap_cut"] == "173.34"
+    assert document["by_currency"] == {"CNY": {
+        "interest_posted": "200.00", "penalty_posted": "346.66", "fees_posted": "0.00",
+        "cap_cut": "173.34",
+    }}  # fmt: skip
     # The loan enters "mid" today (first run): day 0 of the China ladder's mid stage is a call,
     # the formal notice (催款通知函) and the credit-bureau pre-notice, both as letters.
     assert document["planned_contacts"] == {"call": 1, "letter": 2}
     assert document["planned_actions"] == {"call": 1, "credit_pre_notice": 1, "formal_notice": 1}
     assert document["blocked_contacts"] == {}
+
+
+def test_a_run_prints_each_currency_on_its_own_line(db: str, tmp_path: Path) -> None:
+    # The same loan lent in dollars too: the two currencies' amounts are never added.
+    for kind, text in (("loans", "L2,B1,cn-cash,USD,10000.00,0.24,2026-01-01\n"),
+                       ("installments", "L2,1,2026-01-31,10000.00,200.00\n")):  # fmt: skip
+        path = tmp_path / f"more-{kind}.csv"
+        path.write_text(FEEDS[kind].splitlines()[0] + "\n" + text, encoding="utf-8")
+        assert cli("import", kind, str(path), db=db)[0] == 0
+    code, out, err = cli("run", "--as-of", "2026-03-24", db=db)
+    assert code == 0, err
+    posted = "interest 200.00, penalty 346.66, fees 0.00, cut by the cost cap 173.34"
+    text = " ".join(out.split())  # as printed, wrapped to the terminal's width
+    assert text.count("posted since") == 2
+    for currency in ("CNY", "USD"):
+        assert f"posted since the start in {currency}: {posted}" in text
+    document = json.loads(cli("run", "--as-of", "2026-03-24", "--json", db=db)[1])
+    assert document["penalty_posted"] == "693.32"  # the contract's key: both added
 
 
 def test_a_bad_feed_exits_non_zero_naming_the_row_and_column(db: str, tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def _run(
     charges = np.empty((rows[0], len(k.CHARGE)), dtype=np.int64)
     cuts = np.empty((rows[1], len(k.CUT)), dtype=np.int64)
     allocations = np.empty((rows[2], len(k.ALLOCATION)), dtype=np.int64)
-    totals = np.zeros(3, dtype=np.int64)
+    totals = np.zeros((loan.shape[0], 3), dtype=np.int64)
     sources = pl.concat([ids, pl.Series(["credit", "cap_refund"], dtype=pl.String)])
     at = 0
     while at < loan.shape[0]:
@@ -123,6 +123,11 @@ def _run(
         out.add("allocations", allocation_records(
             ledger, a[0], sources.gather(source), a[2], _COMPONENTS.gather(a[3]), a[4], a[5],
         ))  # fmt: skip
-    for kind, slot in (("interest", k.TOTAL_INTEREST), ("penalty", k.TOTAL_PENALTY),
-                     ("fees", k.TOTAL_FEES)):  # fmt: skip
-        out.count(kind, int(totals[slot]))
+    kinds = {"interest": k.TOTAL_INTEREST, "penalty": k.TOTAL_PENALTY, "fees": k.TOTAL_FEES}
+    for kind, slot in kinds.items():
+        out.count(kind, int(totals[:, slot].sum()))
+    posting = np.flatnonzero(totals.any(axis=1))
+    out.add("posted", pl.DataFrame([
+        ledger.loans.get_column("loan_id").gather(posting),
+        *(pl.Series(kind, totals[posting, slot]) for kind, slot in kinds.items()),
+    ]))  # fmt: skip

@@ -37,6 +37,11 @@ ALLOCATION_SCHEMA = pl.Schema(
         "paid_on": pl.Date,
     }
 )
+# What each loan posted on the days a run counts (those after its last run), by kind: the
+# summary adds them up by the loans' currencies (two currencies are never added).
+POSTED_SCHEMA = pl.Schema(
+    {"loan_id": pl.String, "interest": pl.Int64, "penalty": pl.Int64, "fees": pl.Int64}
+)
 
 
 @dataclass
@@ -46,6 +51,7 @@ class Postings:
     charges: list[pl.DataFrame] = field(default_factory=list)
     cuts: list[pl.DataFrame] = field(default_factory=list)
     allocations: list[pl.DataFrame] = field(default_factory=list)
+    posted: list[pl.DataFrame] = field(default_factory=list)  # POSTED_SCHEMA
     totals: dict[str, int] = field(default_factory=dict)  # posted this run: interest/penalty/fees
     days: int = 0  # days stepped
     advanced: bool = False  # whether any loan moved
@@ -61,7 +67,8 @@ class Postings:
 
     def frame(self, kind: str, *, positions: bool = False) -> pl.DataFrame:
         """Everything of one kind posted so far (with each record's loan position too)."""
-        schema = {"charges": CHARGE_SCHEMA, "cuts": CUT_SCHEMA, "allocations": ALLOCATION_SCHEMA}
+        schema = {"charges": CHARGE_SCHEMA, "cuts": CUT_SCHEMA, "allocations": ALLOCATION_SCHEMA,
+                  "posted": POSTED_SCHEMA}  # fmt: skip
         wanted = pl.Schema({**schema[kind], POSITION: pl.Int64()} if positions else schema[kind])
         parts = [part.select(list(wanted)).cast(wanted) for part in getattr(self, kind)]
         return pl.concat(parts) if parts else pl.DataFrame(schema=wanted)

@@ -32,7 +32,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # other types are refused rather than compiled anew.
 _SIGNATURE = (
     "UniTuple(int64, 4)(int64[:, :], int64[:, :], int64[::1], int64[::1], int64, int64, "
-    "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[::1], int64)"
+    "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[:, ::1], int64)"
 )
 
 
@@ -81,7 +81,7 @@ LOAN_COLUMNS = (
 (STATE, CHARGED, PDAYS, CREDIT, OUTSTANDING, OFF_LINES, PEN_NUM, PEN_DEN, DAY_COUNT, GRACE,
  LATE, CAPPED, CAP_NUM, CAP_DEN, RANK0, _R1, _R2, _R3, LINE_START, LINE_END, PAY_START,
  PAY_END) = range(len(LOAN_COLUMNS))  # fmt: skip
-# Totals posted, by index: interest, penalty, fees.
+# Totals posted, by index in each loan's row of them: interest, penalty, fees.
 TOTAL_INTEREST, TOTAL_PENALTY, TOTAL_FEES = range(3)
 
 
@@ -393,8 +393,8 @@ def run_days(
     """Step loans first_loan, first_loan + 1, … from the day after their state to `last`,
     writing records into the given buffers until one loan might not fit; `totals` add up
     what is posted on the days after `count_from` (a rebuilt loan's earlier days are not the
-    run's). Returns the next loan to step (len(loans): all done) and how many rows of each
-    buffer were written."""
+    run's), each loan in its own row (its currency is the store's to know). Returns the next
+    loan to step (len(loans): all done) and how many rows of each buffer were written."""
     nc = ncut = nal = 0
     # Scratch rows reused by every loan-day (no allocation per loan): the day's flags per
     # line, the dues of the waterfall, the money sources and the components' order.
@@ -407,7 +407,7 @@ def run_days(
     dues = np.empty((4 * widest, 3), dtype=np.int64)
     sources = np.empty((most_paid + 1, 3), dtype=np.int64)
     order = np.empty(4, dtype=np.int64)
-    earlier = np.zeros_like(totals)  # what is posted on days up to count_from (not counted)
+    earlier = np.zeros(totals.shape[1], dtype=np.int64)  # posted up to count_from: not counted
     i = first_loan
     while i < loans.shape[0]:
         lo, hi = loans[i, LINE_START], loans[i, LINE_END]
@@ -429,7 +429,7 @@ def run_days(
             pay_lo = pay
             while pay < loans[i, PAY_END] and pay_day[pay] == day:
                 pay += 1
-            counted = totals if day > count_from else earlier
+            counted = totals[i] if day > count_from else earlier
             nc, ncut, nal = _step(i, loans, lines, lo, hi, day, pay_lo, pay, pay_amount,
                                   charges, nc, cuts, ncut, allocations, nal, counted, flags,
                                   dues, sources, order)  # fmt: skip

@@ -41,7 +41,7 @@ def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]
 
 # What a day posted. A re-run of a completed day on a state already brought to it (the SQL
 # store keeps only the latest) posts nothing again: these stay the first run's.
-POSTED = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut", "days_run")
+POSTED = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut", "by_currency", "days_run")
 
 
 def day_summary(
@@ -74,6 +74,7 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
     # The cuts of the days after the last run (a rebuilt loan's earlier ones were reported).
     cut = frames.postings.frame("cuts")
     cuts = (cut.filter(pl.col("day") > since) if since else cut).get_column("amount").sum()
+    by_currency = _by_currency(frames, cut.filter(pl.col("day") > since) if since else cut)
     contacts = frames.plan.filter(pl.col("channel").is_not_null())
     blocked = frames.blocked.group_by("rule").len().sort("rule")
     return {
@@ -86,12 +87,44 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
         "penalty_posted": format_amount(totals.get("penalty", 0) + rested_penalty),
         "fees_posted": format_amount(totals.get("fees", 0)),
         "cap_cut": format_amount(int(cuts or 0)),
+        # Each currency's own (the amounts above add minor units of them all together).
+        **({"by_currency": by_currency} if by_currency else {}),
         "planned_contacts": _counts(contacts, "channel"),
         "planned_actions": _counts(frames.plan, "action"),
         "blocked_contacts": dict(blocked.iter_rows()),
         "promises": _counts(frames.promises, "status"),
         # The days the run covered: since the last run, else from the first contract date.
         "days_run": (as_of - since).days if since else frames.postings.days,
+    }
+
+
+def _by_currency(frames: RunFrames, cuts: pl.DataFrame) -> dict[str, dict[str, str]]:
+    """What the run posted and cut, by the loans' currencies (none when the store does not
+    name them)."""
+    if not frames.currencies.height:
+        return {}
+    posted = frames.postings.frame("posted")
+    rested = frames.stored.select("loan_id", penalty="rested_penalty")
+    amounts = pl.concat([
+        posted.select("loan_id", "interest", "penalty", "fees", pl.lit(0, pl.Int64).alias("cut")),
+        rested.filter(pl.col("penalty") > 0).select(
+            "loan_id", interest=0, penalty="penalty", fees=0, cut=0
+        ),
+        cuts.select("loan_id", interest=0, penalty=0, fees=0, cut="amount"),
+    ], how="vertical_relaxed")  # fmt: skip
+    sums = (
+        amounts.join(frames.currencies, on="loan_id")
+        .group_by("currency")
+        .agg(pl.col("interest", "penalty", "fees", "cut").sum())
+    )
+    # Every currency of the book, those that posted nothing too.
+    every = frames.currencies.select(pl.col("currency").unique())
+    sums = every.join(sums, on="currency", how="left").fill_null(0).sort("currency")
+    names = {"interest": "interest_posted", "penalty": "penalty_posted", "fees": "fees_posted",
+             "cut": "cap_cut"}  # fmt: skip
+    return {
+        row["currency"]: {key: format_amount(row[column]) for column, key in names.items()}
+        for row in sums.iter_rows(named=True)
     }
 
 

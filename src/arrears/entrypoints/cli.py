@@ -242,11 +242,14 @@ def print_run(document: dict[str, Any]) -> None:
     out.print(table)
     stages = ", ".join(f"{k} {v}" for k, v in document["stages"].items() if v)
     out.print(f"stages: {stages}")
-    out.print(
-        f"posted since {document['since'] or 'the start'}: interest {document['interest_posted']}, "
-        f"penalty {document['penalty_posted']}, fees {document['fees_posted']}, "
-        f"cut by the cost cap {document['cap_cut']}"
-    )
+    # Each currency on its own line when the store names them (two are never added).
+    since = f"posted since {document['since'] or 'the start'}"
+    for currency, amounts in document.get("by_currency", {"": document}).items():
+        out.print(
+            f"{since}{' in ' + currency if currency else ''}: interest "
+            f"{amounts['interest_posted']}, penalty {amounts['penalty_posted']}, fees "
+            f"{amounts['fees_posted']}, cut by the cost cap {amounts['cap_cut']}"
+        )
 
 
 def print_loan(document: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from arrears.batch.book import (
     scheduled_principal,
 )
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
-from arrears.batch.pipeline import RunContext, RunFrames
+from arrears.batch.pipeline import CURRENCY_SCHEMA, RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA
 from arrears.batch.run import RunRefused
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
@@ -35,7 +35,8 @@ HISTORY_DAYS = 90
 _UTC = pl.Datetime("us", "UTC")
 _LOANS = {"loan_id": pl.String, "borrower_id": pl.String, "product": pl.String,
           "contract_date": pl.Date, "principal": pl.Int64, "annual_rate": pl.String,
-          "penalty_rate": pl.String, "segment": pl.String, "score": pl.Int64}  # fmt: skip
+          "penalty_rate": pl.String, "segment": pl.String, "score": pl.Int64,
+          "currency": pl.String}  # fmt: skip
 _BALANCES = {"loan_id": pl.String, "state_date": pl.Date, "charged": pl.Int64,
              "principal_days": pl.Int64, "credit": pl.Int64}  # fmt: skip
 _SCHEDULE = {"loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date,
@@ -73,7 +74,7 @@ class SqlEngineStore:
         as_of, terms = ctx.as_of, ctx.terms
         with self.engine.connect() as conn:
             self._loaded_after = _latest_run(conn)
-            book, reset = _load_book(conn, terms)
+            book, reset, currencies = _load_book(conn, terms)
             borrowers = read_frame(conn, _BORROWERS_SQL, _BORROWERS)
             # An ISO instant compares right both as SQLite text and as a PostgreSQL timestamp.
             since = f"{as_of - timedelta(days=HISTORY_DAYS)} 00:00:00"
@@ -108,7 +109,7 @@ class SqlEngineStore:
                               people.reach)  # fmt: skip
         return RunFrames(
             book, people, history=history, cases=cases, promises=promises, replay=reset,
-            flags=flags,
+            flags=flags, currencies=currencies,
         )  # fmt: skip
 
     def progress(self, step: str, frames: RunFrames) -> None:
@@ -219,10 +220,12 @@ PLACEMENTS_SQL = (
 )
 
 
-def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame]:
-    """Loans and instalments with their stored state, and the loans that must be replayed."""
+def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame, pl.DataFrame]:
+    """Loans and instalments with their stored state, the loans that must be replayed, and
+    each loan's currency."""
     raw = read_frame(conn, "SELECT loan_id, borrower_id, product, contract_date, principal,"
-                     " annual_rate, penalty_rate, segment, score FROM loans", _LOANS)  # fmt: skip
+                     " annual_rate, penalty_rate, segment, score, currency FROM loans",
+                     _LOANS)  # fmt: skip
     schedule = read_frame(conn, "SELECT * FROM installments", _SCHEDULE).with_columns(
         pl.lit(None, pl.Date).alias("eff_due")
     )
@@ -239,7 +242,7 @@ def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame]:
         {"payment_id": pl.String, "loan_id": pl.String, "amount": pl.Int64, "paid_on": pl.Date},
         first=first if first is not None else date.min,
     )  # fmt: skip
-    return Book(loans, instalments, payments), reset
+    return Book(loans, instalments, payments), reset, raw.select(list(CURRENCY_SCHEMA))
 
 
 def _replays(
