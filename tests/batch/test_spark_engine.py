@@ -134,26 +134,39 @@ def test_calls_to_shared_numbers_written_nationally_are_counted_there_on_spark_t
 
 
 def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path: Path) -> None:
-    """Local, then Spark from the local engine's base state, then local again after Spark's
-    full state: every table and summary as if the local engine had run every night. Before
-    Spark's turn, a loan's schedule is corrected: Spark runs it again from its contract date
-    as the local engine does (what the local base was given of it is handed over)."""
+    """Local, then Spark from the local engine's base state, Spark again from its own full
+    state, then local again: every table and summary as if the local engine had run every
+    night. Before each turn but the first, a loan is corrected (a due date moved, then another
+    one's, then a principal): each engine runs it again from its contract date, whichever
+    engine ran the night before (what that run was given of each loan is handed over)."""
     tables = synthetic_frames(60, AS_OF, seed=9, history_days=150)
     turns = write_book(tables, tmp_path / "turns")
     local_only = ParquetEngineStore(write_book(tables, tmp_path / "local"))
     mixed = ParquetEngineStore(turns)
     app = App("sqlite://", load_settings(None))
-    days = [AS_OF - timedelta(days=2), AS_OF - timedelta(days=1), AS_OF]
-    first = pl.col("loan_id") == tables["loans"].item(0, "loan_id")
-    moved = tables["installments"].with_columns(
-        pl.when(first & (pl.col("seq") == 1)).then(pl.col("due_date") + timedelta(days=9))
-        .otherwise(pl.col("due_date")).alias("due_date")
-    )  # fmt: skip
-    for day, engine in zip(days, ("local", "spark", "local"), strict=True):
+    days = [AS_OF - timedelta(days=n) for n in (3, 2, 1, 0)]
+    ids = tables["loans"].get_column("loan_id")
+
+    def moved(schedule: pl.DataFrame, loan: int) -> pl.DataFrame:
+        first = (pl.col("loan_id") == ids[loan]) & (pl.col("seq") == 1)
+        later = pl.when(first).then(pl.col("due_date") + timedelta(days=9))
+        return schedule.with_columns(later.otherwise(pl.col("due_date")).alias("due_date"))
+
+    corrected = {
+        days[1]: ("installments", moved(tables["installments"], 0)),
+        days[2]: ("installments", moved(moved(tables["installments"], 0), 1)),
+        days[3]: ("loans", tables["loans"].with_columns(
+            pl.when(pl.col("loan_id") == ids[2]).then(pl.col("principal") + 50_000)
+            .otherwise(pl.col("principal")).alias("principal")
+        )),
+    }  # fmt: skip
+    for day, engine in zip(days, ("local", "spark", "spark", "local"), strict=True):
         ctx = app.run_context(day)
-        if engine == "spark":
+        if day in corrected:
+            name, frame = corrected[day]
             for book in (turns, local_only.folder.root):
-                moved.write_parquet(book / "installments.parquet")
+                frame.write_parquet(book / f"{name}.parquet")
+        if engine == "spark":
             summary = SparkEngine(spark, turns, buckets=3).run_day(ctx, AT)
         else:
             summary = run_day(mixed, ctx, AT)
@@ -161,9 +174,9 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
         for name in OUTPUTS:
             mine, theirs = mixed.table(day, name), local_only.table(day, name)
             assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
-    assert [r.kind for r in mixed.folder.runs()] == ["base", "full", "base"]
-    replayed = mixed.table(days[1], "replayed").get_column("loan_id").to_list()
-    assert replayed == [tables["loans"].item(0, "loan_id")]
+    assert [r.kind for r in mixed.folder.runs()] == ["base", "full", "full", "base"]
+    replayed = [mixed.table(day, "replayed").get_column("loan_id").to_list() for day in days]
+    assert replayed == [[], [ids[0]], [ids[1]], [ids[2]]]
 
 
 def test_a_change_of_the_rules_replays_nothing_on_spark_as_locally(

@@ -319,7 +319,8 @@ class BookFolder:
 
 # Tables that are a run's state, kept only while a later run may read them (the rest of a
 # run's tables are its outputs, kept for good).
-STATE_TABLES = ("loan_balances", "instalment_states", "cases", "loans", PAID_FULL, PAID_NEW)
+STATE_TABLES = ("loan_balances", "instalment_states", "cases", "loans", PAID_FULL, PAID_NEW,
+                "given_terms", "given_schedule")  # fmt: skip
 
 
 def part_files(folder: Path) -> list[Path]:

@@ -102,8 +102,9 @@ DONE_SCHEMA = pl.Schema({
     "outcome": pl.String,
 })  # fmt: skip
 STATE = ("loan_balances", "instalment_states", "cases", "promises")
-# What the last run was given of each loan, where its state keeps it (an incremental run's:
-# book_views.full_state): its terms from the loans input, and its schedule. A loan given
+# What the last run was given of each loan, which its state keeps (an incremental run's in
+# its loan table and lines, a full run's as tables: book_views.full_state): its terms from the
+# loans input, and its schedule. A loan given
 # otherwise since (a corrected rate, due date or amount) is run again from its contract date,
 # as a run of the book as it now is would run it. Its penalty rate only while the rules are
 # the same (else a change of the product's, which applies from the day it is made).
@@ -395,7 +396,8 @@ def _last_of_each(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 
 
 def state_outputs(frames: RunFrames, payments: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The whole state of a full run (every loan worked); `payments`: every payment fed in."""
+    """The whole state of a full run (every loan worked), with what it was given of each loan
+    (GIVEN); `payments`: every payment fed in."""
     assert frames.states is not None, "the pipeline ran"
     book = frames.book
     seen = _payments_seen(payments, book.loans.select("loan_id", "state_date"))
@@ -408,4 +410,6 @@ def state_outputs(frames: RunFrames, payments: pl.DataFrame) -> dict[str, pl.Dat
         "instalment_states": typed(book.instalments, OUTPUTS["instalment_states"]),
         "cases": typed(frames.cases, OUTPUTS["cases"]).sort(ORDER["cases"]),
         "loan_states": typed(frames.states, OUTPUTS["loan_states"]).sort(ORDER["loan_states"]),
+        "given_terms": typed(book.loans, GIVEN["given_terms"]),
+        "given_schedule": typed(book.instalments, GIVEN["given_schedule"]),
     }

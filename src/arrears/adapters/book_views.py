@@ -67,6 +67,8 @@ def full_state(
         state = {n: read_table(folder, run, n) for n in names}
         if with_states:
             state["loan_states"] = read_table(folder, run, "loan_states")
+        if given:
+            state |= _given_tables(folder, run, same_rules)
         return state
     table = read_loan_table(folder.state, chain_of(folder, run))
     lines = _lines_on(folder, run, table)
@@ -87,6 +89,18 @@ def full_state(
         state["given_terms"] = table.select(kept).cast({n: terms[n] for n in kept})
         state["given_schedule"] = typed(lines, GIVEN["given_schedule"])
     return state
+
+
+def _given_tables(folder: BookFolder, run: RunRecord, same_rules: bool) -> dict[str, pl.DataFrame]:
+    """What a full run was given of each loan, where it kept it (a run before these tables
+    were written keeps none); its penalty rate only with `same_rules`."""
+    found = {}
+    for name, schema in GIVEN.items():
+        parts = part_files(folder.table_path(run, name))
+        if parts:
+            kept = [n for n in schema if same_rules or n not in RATE_TERMS]
+            found[name] = typed(pl.read_parquet(parts), schema).select(kept)
+    return found
 
 
 def night_charges(folder: BookFolder, run: RunRecord) -> pl.DataFrame:

@@ -41,6 +41,7 @@ from arrears.adapters.book_inputs import (
 )
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
+    GIVEN,
     HISTORY_DAYS,
     INPUTS,
     REQUIRED_INPUTS,
@@ -697,7 +698,7 @@ class ParquetEngineStore:
         """The state tables the whole state after `run` is read from, per run folder (its
         loan table `table`, when already read, saves reading it again)."""
         if run.kind == "full":
-            return {run.folder: {"loan_balances", "instalment_states", "cases"}}
+            return {run.folder: {"loan_balances", "instalment_states", "cases", *GIVEN}}
         chain = chain_of(self.folder, run)
         if table is None:
             table = read_chain(self.folder.state, chain).frame

@@ -37,6 +37,7 @@ from arrears.adapters.book_tables import (
     GIVEN,
     INPUTS,
     OUTPUTS,
+    RATE_TERMS,
     STATE,
     assemble,
     outputs,
@@ -62,7 +63,7 @@ IN = SlotUnion(
     | {f"state:{name}": schema for name, schema in GIVEN.items()}
     | {"state:done": DONE_SCHEMA}
 )
-OUT = SlotUnion({**OUTPUTS, "totals": TOTALS})
+OUT = SlotUnion({**OUTPUTS, **GIVEN, "totals": TOTALS})
 
 
 @contextmanager
@@ -210,7 +211,7 @@ class SparkEngine:
         try:
             totals = pl.from_arrow(self._table(result, "totals").toArrow())
             folder = self.folder.begin(ctx.as_of)
-            for name in OUTPUTS:  # from the cached result: Spark alone, no Python stage
+            for name in (*OUTPUTS, *GIVEN):  # from the cached result: Spark alone, no Python
                 self._table(result, name).write.mode("overwrite").parquet(str(folder / name))
         finally:
             result.unpersist()
@@ -224,7 +225,8 @@ class SparkEngine:
             frames.states.height, summary, "full",
             {name: self.folder.fingerprint(name) for name in INPUTS}, "",
         )  # fmt: skip
-        # A full run holds the whole state; the previous run's is kept to re-run this day.
+        # A full run holds the whole state (what it was given too); the previous run's is
+        # kept to re-run this day.
         keep = {record.folder: set(STATE_TABLES)}
         if previous is not None:
             keep |= ParquetEngineStore(self.folder.root).state_tables(previous)
@@ -318,13 +320,16 @@ class SparkEngine:
         """The whole book's state after a run. A full run's tables are read by Spark; the
         local engine's incremental state is put together by the Parquet store on the driver
         (one machine's memory: docs/SPARK.md) and handed to Spark as Arrow, with what that
-        run was given of each loan (a full run keeps none: book_tables.GIVEN)."""
+        run was given of each loan (book_tables.GIVEN; its penalty rate only with `same_rules`)."""
         if run.kind == "full":
-            return {
-                f"state:{name}": self._read(self.folder.table_path(run, name))
-                for name in STATE
+            found = {
+                name: self._read(self.folder.table_path(run, name))
+                for name in (*STATE, *GIVEN)
                 if part_files(self.folder.table_path(run, name))
             }
+            if not same_rules and "given_terms" in found:
+                found["given_terms"] = found["given_terms"].drop(*RATE_TERMS)
+            return {f"state:{name}": frame for name, frame in found.items()}
         whole = full_state(self.folder, run, given=True, same_rules=same_rules)
         with quiet_pandas():
             return {
