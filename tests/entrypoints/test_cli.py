@@ -159,6 +159,7 @@ def test_a_run_over_a_book_without_loans_counts_nothing(store_url: str) -> None:
     assert document["loans"] == 0
     assert set(document["buckets"].values()) == {0}
     assert document["planned_contacts"] == {}
+    assert document["by_currency"] == {}  # no loan, no currency
 
 
 def test_commands_refuse_a_database_that_was_never_initialised(tmp_path: Path) -> None:

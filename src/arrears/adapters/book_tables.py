@@ -104,10 +104,10 @@ DONE_SCHEMA = pl.Schema({
 STATE = ("loan_balances", "instalment_states", "cases", "promises")
 # What the last run was given of each loan, which its state keeps (an incremental run's in
 # its loan table and lines, a full run's as tables: book_views.full_state): its terms from the
-# loans input, and its schedule. A loan given
-# otherwise since (a corrected rate, due date or amount) is run again from its contract date,
-# as a run of the book as it now is would run it. Its penalty rate only while the rules are
-# the same (else a change of the product's, which applies from the day it is made).
+# loans input, and its schedule. A loan given otherwise since (a corrected rate, due date or
+# amount) is run again from its contract date, as a run of the book as it now is would run it.
+# Its penalty rate only while the rules are the same (else a change of the product's, which
+# applies from the day it is made).
 GIVEN = {
     "given_terms": pl.Schema({
         "loan_id": pl.String, "product": pl.String, "contract_date": pl.Date,

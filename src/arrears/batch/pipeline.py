@@ -108,9 +108,9 @@ class RunFrames:
     # The flags set on loans (stages.FLAG_SCHEMA): of every loan, or at least the worked ones'.
     flags: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FLAG_SCHEMA))
     postings: Postings = field(default_factory=Postings)
-    # Every loan's currency (CURRENCY_SCHEMA), when the store knows them (empty: the book's
+    # Every loan's currency (CURRENCY_SCHEMA), when the store knows them (None: the book's
     # one currency, unnamed): what the run posted is then added up by currency too.
-    currencies: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CURRENCY_SCHEMA))
+    currencies: pl.DataFrame | None = None
     applied: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENT_SCHEMA))
     # Each applied payment's loan position in `book.loans`, when the book knows its payments'.
     applied_loans: npt.NDArray[np.int64] | None = None

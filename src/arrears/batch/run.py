@@ -73,8 +73,9 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
     totals = frames.postings.totals
     # The cuts of the days after the last run (a rebuilt loan's earlier ones were reported).
     cut = frames.postings.frame("cuts")
-    cuts = (cut.filter(pl.col("day") > since) if since else cut).get_column("amount").sum()
-    by_currency = _by_currency(frames, cut.filter(pl.col("day") > since) if since else cut)
+    if since is not None:
+        cut = cut.filter(pl.col("day") > since)
+    cuts = cut.get_column("amount").sum()
     contacts = frames.plan.filter(pl.col("channel").is_not_null())
     blocked = frames.blocked.group_by("rule").len().sort("rule")
     return {
@@ -88,7 +89,7 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
         "fees_posted": format_amount(totals.get("fees", 0)),
         "cap_cut": format_amount(int(cuts or 0)),
         # Each currency's own (the amounts above add minor units of them all together).
-        **({"by_currency": by_currency} if by_currency else {}),
+        **({} if frames.currencies is None else {"by_currency": _by_currency(frames, cut)}),
         "planned_contacts": _counts(contacts, "channel"),
         "planned_actions": _counts(frames.plan, "action"),
         "blocked_contacts": dict(blocked.iter_rows()),
@@ -99,10 +100,8 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
 
 
 def _by_currency(frames: RunFrames, cuts: pl.DataFrame) -> dict[str, dict[str, str]]:
-    """What the run posted and cut, by the loans' currencies (none when the store does not
-    name them)."""
-    if not frames.currencies.height:
-        return {}
+    """What the run posted and cut (`cuts`: on its days), by the currencies of the loans."""
+    assert frames.currencies is not None
     posted = frames.postings.frame("posted")
     rested = frames.stored.select("loan_id", penalty="rested_penalty")
     amounts = pl.concat([
