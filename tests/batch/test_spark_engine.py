@@ -136,9 +136,11 @@ def test_calls_to_shared_numbers_written_nationally_are_counted_there_on_spark_t
 def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path: Path) -> None:
     """Local, then Spark from the local engine's base state, Spark again from its own full
     state, then local again: every table and summary as if the local engine had run every
-    night. Before each turn but the first, a loan is corrected (a due date moved, then another
-    one's, then a principal): each engine runs it again from its contract date, whichever
-    engine ran the night before (what that run was given of each loan is handed over)."""
+    night. Before each turn but the first, loans are corrected (due dates moved, a penalty
+    rate, a principal): each engine runs them again from their contract date, whichever
+    engine ran the night before (what that run was given of each loan is handed over; its
+    penalty rate too while the rules are the same, found by helper-42: a Spark run recorded
+    no rules, so the rate was never compared after one)."""
     tables = synthetic_frames(60, AS_OF, seed=9, history_days=150)
     turns = write_book(tables, tmp_path / "turns")
     local_only = ParquetEngineStore(write_book(tables, tmp_path / "local"))
@@ -147,23 +149,28 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
     days = [AS_OF - timedelta(days=n) for n in (3, 2, 1, 0)]
     ids = tables["loans"].get_column("loan_id")
 
-    def moved(schedule: pl.DataFrame, loan: int) -> pl.DataFrame:
-        first = (pl.col("loan_id") == ids[loan]) & (pl.col("seq") == 1)
+    def moved(schedule: pl.DataFrame, *loans: int) -> pl.DataFrame:
+        first = pl.col("loan_id").is_in([ids[n] for n in loans]) & (pl.col("seq") == 1)
         later = pl.when(first).then(pl.col("due_date") + timedelta(days=9))
         return schedule.with_columns(later.otherwise(pl.col("due_date")).alias("due_date"))
 
+    def loans(penalised: list[int], more: list[int]) -> pl.DataFrame:
+        names = pl.col("loan_id")
+        return tables["loans"].with_columns(
+            pl.when(names.is_in([ids[n] for n in penalised])).then(pl.lit("0.9"))
+            .otherwise(pl.col("penalty_rate")).alias("penalty_rate"),
+            pl.when(names.is_in([ids[n] for n in more])).then(pl.col("principal") + 50_000)
+            .otherwise(pl.col("principal")).alias("principal"),
+        )  # fmt: skip
+
     corrected = {
-        days[1]: ("installments", moved(tables["installments"], 0)),
-        days[2]: ("installments", moved(moved(tables["installments"], 0), 1)),
-        days[3]: ("loans", tables["loans"].with_columns(
-            pl.when(pl.col("loan_id") == ids[2]).then(pl.col("principal") + 50_000)
-            .otherwise(pl.col("principal")).alias("principal")
-        )),
-    }  # fmt: skip
+        days[1]: {"installments": moved(tables["installments"], 0)},
+        days[2]: {"installments": moved(tables["installments"], 0, 1), "loans": loans([3], [])},
+        days[3]: {"loans": loans([3, 4], [2])},
+    }
     for day, engine in zip(days, ("local", "spark", "spark", "local"), strict=True):
         ctx = app.run_context(day)
-        if day in corrected:
-            name, frame = corrected[day]
+        for name, frame in corrected.get(day, {}).items():
             for book in (turns, local_only.folder.root):
                 frame.write_parquet(book / f"{name}.parquet")
         if engine == "spark":
@@ -176,7 +183,7 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
             assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
     assert [r.kind for r in mixed.folder.runs()] == ["base", "full", "full", "base"]
     replayed = [mixed.table(day, "replayed").get_column("loan_id").to_list() for day in days]
-    assert replayed == [[], [ids[0]], [ids[1]], [ids[2]]]
+    assert replayed == [[], [ids[0]], [ids[1], ids[3]], [ids[2], ids[4]]]
 
 
 def test_a_change_of_the_rules_replays_nothing_on_spark_as_locally(

@@ -113,6 +113,20 @@ def test_a_rerun_reports_the_same_amounts_as_the_first_run_of_the_day(app: App) 
     assert first["penalty_posted"] != "0.00"
 
 
+def test_a_rerun_of_a_day_first_run_before_by_currency_reports_none(app: App) -> None:
+    # The first run's summary, as one written before runs gave `by_currency`: the re-run
+    # posts nothing again, so it gives the first run's amounts and no currency's (found by
+    # helper-42: tonight's zeros stood beside the first run's amounts).
+    run(app, END - timedelta(days=7))
+    first = run(app, END)
+    older = {key: value for key, value in first.items() if key != "by_currency"}
+    with app.engine.begin() as conn:
+        conn.execute(update(tables.runs).where(tables.runs.c.as_of == END).values(summary=older))
+    again = run_day(app.runs, app.run_context(END), AT)
+    assert again == older
+    assert first["by_currency"]["CNY"]["penalty_posted"] == first["penalty_posted"] != "0.00"
+
+
 def test_a_rerun_of_the_day_counts_what_was_done_since_and_drops_what_it_no_longer_plans(
     app: App,
 ) -> None:

@@ -160,6 +160,9 @@ def test_a_run_over_a_book_without_loans_counts_nothing(store_url: str) -> None:
     assert set(document["buckets"].values()) == {0}
     assert document["planned_contacts"] == {}
     assert document["by_currency"] == {}  # no loan, no currency
+    code, out, err = cli("run", "--as-of", "2026-03-01", db=store_url)
+    assert code == 0, err
+    assert "posted since the start: interest 0.00, penalty 0.00" in " ".join(out.split())
 
 
 def test_commands_refuse_a_database_that_was_never_initialised(tmp_path: Path) -> None:

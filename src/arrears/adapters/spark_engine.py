@@ -202,10 +202,9 @@ class SparkEngine:
         # The days this run reports what it posted for: those after the last run before it.
         since = max((r.as_of for r in runs if r.as_of < ctx.as_of), default=None)
         ctx = replace(ctx, since=since)
+        rules = rules_fingerprint(ctx.terms, ctx.ladders)
         with quiet_pandas():
-            same_rules = previous is not None and previous.terms == rules_fingerprint(
-                ctx.terms, ctx.ladders
-            )
+            same_rules = previous is not None and previous.terms == rules
             grouped = self._inputs(ctx.as_of, same_rules).groupBy("bucket")
             result = grouped.applyInArrow(bucket_task(ctx, self.zones), OUT.ddl).persist()
         try:
@@ -223,7 +222,7 @@ class SparkEngine:
         record = RunRecord(
             ctx.as_of, f"run-{ctx.as_of}-{secrets.token_hex(4)}", at.isoformat(),
             frames.states.height, summary, "full",
-            {name: self.folder.fingerprint(name) for name in INPUTS}, "",
+            {name: self.folder.fingerprint(name) for name in INPUTS}, rules,
         )  # fmt: skip
         # A full run holds the whole state (what it was given too); the previous run's is
         # kept to re-run this day.

@@ -52,7 +52,11 @@ def day_summary(
     contacts blocked and the promises follow the inputs as they are now."""
     summary = summarise(frames, as_of, since)
     if stored is not None and not frames.postings.advanced:
-        summary |= {key: stored[key] for key in POSTED if key in stored}
+        # A key the first run's summary lacks (it was written before the key was) is left
+        # out: tonight's would be nothing posted, beside the first run's amounts.
+        first = {key: stored[key] for key in POSTED if key in stored}
+        summary = {key: first.get(key, value) for key, value in summary.items()
+                   if key not in POSTED or key in first}  # fmt: skip
     return summary
 
 

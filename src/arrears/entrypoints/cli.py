@@ -244,7 +244,7 @@ def print_run(document: dict[str, Any]) -> None:
     out.print(f"stages: {stages}")
     # Each currency on its own line when the store names them (two are never added).
     since = f"posted since {document['since'] or 'the start'}"
-    for currency, amounts in document.get("by_currency", {"": document}).items():
+    for currency, amounts in (document.get("by_currency") or {"": document}).items():
         out.print(
             f"{since}{' in ' + currency if currency else ''}: interest "
             f"{amounts['interest_posted']}, penalty {amounts['penalty_posted']}, fees "
