@@ -162,6 +162,8 @@ def assemble(
     payments = distinct_payments(got["payments"])
     changed = given_otherwise(loans, got["installments"], state)
     replay = pl.concat([_replays(payments, got["installments"], old), changed]).unique()
+    if replay.height:  # a loan withdrawn from the book is dropped, not replayed (nor listed)
+        replay = replay.filter(pl.col("loan_id").is_in(loans.get_column("loan_id").implode()))
     replay = replay.sort("loan_id")
     balances = _without(old["loan_balances"], replay).drop("payments_seen", "payments_sum")
     loans = _laid(loans, balances, ["loan_id"])
