@@ -241,35 +241,84 @@ def test_a_run_reports_what_it_posted_for_its_days_not_a_rebuilt_loans_past(
     assert late["penalty_posted"] != "0.00"  # a day past due on some loan: something to count
 
 
-def test_what_a_run_posted_is_given_by_currency_too_each_the_domains(app: App) -> None:
-    # A book in two currencies: each currency's amounts are its own loans' (the domain's
-    # evaluation of the day), never minor units of both added together.
-    with app.engine.begin() as conn:
-        ids = sorted(conn.execute(select(tables.loans.c.loan_id)).scalars())
-        usd = tables.loans.c.loan_id.in_(ids[::3])
-        conn.execute(update(tables.loans).where(usd).values(currency="USD"))
-    before = END - timedelta(days=1)
-    run(app, before)
-    summary = run(app, END)
-    kinds = {"interest_posted": ("interest",), "penalty_posted": ("penalty",),
-             "fees_posted": ("fee", "late_fee")}  # fmt: skip
+KINDS = {"interest_posted": ("interest",), "penalty_posted": ("penalty",),
+         "fees_posted": ("fee", "late_fee")}  # fmt: skip
+
+
+def posted_by_domain(app: App, day: date, before: date) -> dict[str, dict[str, int]]:
+    """Per currency, what the domain's evaluation of the book posts and cuts after `before`
+    up to `day`."""
     expected: dict[str, dict[str, int]] = {}
     for loan, payments in app.ledger.load_book():
-        now, then = (app.terms.evaluate(loan, payments, day) for day in (END, before))
-        sums = expected.setdefault(loan.currency, dict.fromkeys([*kinds, "cap_cut"], 0))
-        for key, names in kinds.items():
+        now, then = (app.terms.evaluate(loan, payments, d) for d in (day, before))
+        sums = expected.setdefault(loan.currency, dict.fromkeys([*KINDS, "cap_cut"], 0))
+        for key, names in KINDS.items():
             sums[key] += sum(now.total_charged(n) - then.total_charged(n) for n in names)
-        sums["cap_cut"] += sum(cut.amount for cut in now.cap_cuts if cut.day == END)
-    assert set(expected) == {"CNY", "USD"}
+        sums["cap_cut"] += sum(cut.amount for cut in now.cap_cuts if before < cut.day <= day)
+    return expected
+
+
+def assert_posted(summary: dict[str, Any], expected: dict[str, dict[str, int]]) -> None:
+    """The summary's amounts are the domain's, per currency and (added up) at the top."""
     assert summary["by_currency"] == {
         currency: {key: format_amount(amount) for key, amount in sums.items()}
         for currency, sums in expected.items()
     }
-    assert min(sums["penalty_posted"] for sums in expected.values()) > 0  # both posted some
     # The amounts of the contract's keys add the currencies' minor units together.
-    for key in (*kinds, "cap_cut"):
-        total = sum(sums[key] for sums in expected.values())
-        assert summary[key] == format_amount(total)
+    for key in (*KINDS, "cap_cut"):
+        assert summary[key] == format_amount(sum(sums[key] for sums in expected.values()))
+
+
+def in_dollars(app: App) -> None:
+    """Every third loan of the book lent in dollars."""
+    with app.engine.begin() as conn:
+        ids = sorted(conn.execute(select(tables.loans.c.loan_id)).scalars())
+        usd = tables.loans.c.loan_id.in_(ids[::3])
+        conn.execute(update(tables.loans).where(usd).values(currency="USD"))
+
+
+def test_what_a_run_posted_is_given_by_currency_too_each_the_domains(app: App) -> None:
+    # A book in two currencies: each currency's amounts are its own loans' (the domain's
+    # evaluation of the day), never minor units of both added together.
+    in_dollars(app)
+    before = END - timedelta(days=1)
+    run(app, before)
+    summary = run(app, END)
+    expected = posted_by_domain(app, END, before)
+    assert set(expected) == {"CNY", "USD"}
+    assert min(sums["penalty_posted"] for sums in expected.values()) > 0  # both posted some
+    assert_posted(summary, expected)
+
+
+@pytest.mark.parametrize("gap", [1, 9])
+def test_a_rerun_after_a_backdated_payment_restates_what_the_day_posted(
+    app: App, tmp_path: Path, gap: int
+) -> None:
+    # The day run, then a payment arrives dated months back that settles a loan charged a
+    # penalty on the day: the re-run restates that loan's day, and reports what the day posts
+    # for the book as it now is, per currency too (found by helper-42: it reported the
+    # replayed loan's day alone). The run before it `gap` days before.
+    in_dollars(app)
+    before = END - timedelta(days=gap)
+    run(app, before)
+    first = run(app, END)
+    penalised = [
+        loan for loan, payments in app.ledger.load_book()
+        if app.terms.evaluate(loan, payments, END).total_charged("penalty")
+        > app.terms.evaluate(loan, payments, before).total_charged("penalty")
+    ]  # fmt: skip
+    settled = max(penalised, key=lambda loan: loan.currency)  # a dollar loan, if one is
+    path = tmp_path / "late.csv"
+    amount = format_amount(settled.principal * 2)
+    path.write_text(
+        f"payment_id,loan_id,amount,paid_on\nPX,{settled.loan_id},{amount},2025-03-01\n"
+    )
+    import_feed(app.ledger, FileFeedReader(), "payments", path, set(app.settings.products))
+    again = run(app, END)
+    expected = posted_by_domain(app, END, before)
+    assert_posted(again, expected)
+    assert again["penalty_posted"] != first["penalty_posted"]  # the payment changed the day
+    assert expected[settled.currency]["penalty_posted"] > 0  # other loans still posted some
 
 
 def test_store_classes_share_one_engine(app: App) -> None:

@@ -103,6 +103,24 @@ def test_a_run_prints_each_currency_on_its_own_line(db: str, tmp_path: Path) -> 
     assert document["penalty_posted"] == "693.32"  # the contract's key: both added
 
 
+def test_a_rerun_counts_a_loan_first_imported_after_the_first_run(db: str, tmp_path: Path) -> None:
+    # The day run, then the same loan lent in dollars imported: the re-run reports what the
+    # day posted for both loans, not for the new one alone.
+    assert cli("run", "--as-of", "2026-03-24", db=db)[0] == 0
+    for kind, text in (("loans", "L2,B1,cn-cash,USD,10000.00,0.24,2026-01-01\n"),
+                       ("installments", "L2,1,2026-01-31,10000.00,200.00\n")):  # fmt: skip
+        path = tmp_path / f"more-{kind}.csv"
+        path.write_text(FEEDS[kind].splitlines()[0] + "\n" + text, encoding="utf-8")
+        assert cli("import", kind, str(path), db=db)[0] == 0
+    code, out, err = cli("run", "--as-of", "2026-03-24", "--json", db=db)
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["penalty_posted"], document["cap_cut"]) == ("693.32", "346.68")
+    one = {"interest_posted": "200.00", "penalty_posted": "346.66", "fees_posted": "0.00",
+           "cap_cut": "173.34"}  # fmt: skip
+    assert document["by_currency"] == {"CNY": one, "USD": one}
+
+
 def test_a_bad_feed_exits_non_zero_naming_the_row_and_column(db: str, tmp_path: Path) -> None:
     path = tmp_path / "payments.csv"
     path.write_text(

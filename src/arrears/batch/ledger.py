@@ -42,6 +42,11 @@ ALLOCATION_SCHEMA = pl.Schema(
 POSTED_SCHEMA = pl.Schema(
     {"loan_id": pl.String, "interest": pl.Int64, "penalty": pl.Int64, "fees": pl.Int64}
 )
+# What an earlier run of the same day posted and cut for a loan a re-run replays.
+RESTATED_SCHEMA = pl.Schema(
+    {"loan_id": pl.String, "interest": pl.Int64, "penalty": pl.Int64, "fees": pl.Int64,
+     "cut": pl.Int64}
+)  # fmt: skip
 
 
 @dataclass

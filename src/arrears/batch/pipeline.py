@@ -111,6 +111,10 @@ class RunFrames:
     # Every loan's currency (CURRENCY_SCHEMA), when the store knows them (None: the book's
     # one currency, unnamed): what the run posted is then added up by currency too.
     currencies: pl.DataFrame | None = None
+    # On a re-run of the latest day by a store that keeps no state before it (the SQL store):
+    # what the first run posted on the run's days for the loans replayed tonight
+    # (ledger.RESTATED_SCHEMA). They are taken from the first run's amounts, tonight's added.
+    restated: pl.DataFrame | None = None
     applied: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENT_SCHEMA))
     # Each applied payment's loan position in `book.loans`, when the book knows its payments'.
     applied_loans: npt.NDArray[np.int64] | None = None

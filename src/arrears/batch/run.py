@@ -11,7 +11,7 @@ from arrears.batch.pipeline import RunContext, RunFrames, run_pipeline
 from arrears.batch.ports import EngineStore
 from arrears.domain.delinquency import BUCKETS
 from arrears.domain.errors import DomainError
-from arrears.domain.money import format_amount
+from arrears.domain.money import format_amount, parse_amount
 
 
 class RunRefused(DomainError):
@@ -47,10 +47,14 @@ POSTED = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut", "by_cur
 def day_summary(
     frames: RunFrames, as_of: date, since: date | None, stored: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The run's summary (summarise); on a re-run that moved no loan (`stored`: the first
-    run's), what the day posted is the first run's, and the rest is tonight's: its plan, the
-    contacts blocked and the promises follow the inputs as they are now."""
+    """The run's summary (summarise); on a re-run (`stored`: the first run's) that moved no
+    loan, what the day posted is the first run's, and the rest is tonight's: its plan, the
+    contacts blocked and the promises follow the inputs as they are now. On a re-run that
+    moved loans from a state already at the day (RunFrames.restated), what the day posted is
+    the first run's with theirs restated."""
     summary = summarise(frames, as_of, since)
+    if stored is not None and frames.postings.advanced and frames.restated is not None:
+        return _restated(summary, stored, frames.restated, frames.currencies)
     if stored is not None and not frames.postings.advanced:
         # A key the first run's summary lacks (it was written before the key was) is left
         # out: tonight's would be nothing posted, beside the first run's amounts.
@@ -58,6 +62,40 @@ def day_summary(
         summary = {key: first.get(key, value) for key, value in summary.items()
                    if key not in POSTED or key in first}  # fmt: skip
     return summary
+
+
+# The amounts of a summary, and their columns in ledger.RESTATED_SCHEMA.
+_AMOUNTS = {"interest_posted": "interest", "penalty_posted": "penalty", "fees_posted": "fees",
+            "cap_cut": "cut"}  # fmt: skip
+
+
+def _restated(
+    summary: dict[str, Any], stored: dict[str, Any], earlier: pl.DataFrame,
+    currencies: pl.DataFrame | None,
+) -> dict[str, Any]:  # fmt: skip
+    """The first run's amounts with what it posted for the loans replayed tonight taken out
+    and tonight's postings (theirs, and a loan's first seen tonight) added, per currency too."""
+
+    def restate(first: dict[str, str], out: pl.DataFrame, now: dict[str, str]) -> dict[str, str]:
+        return {
+            key: format_amount(parse_amount(first[key]) - int(out.get_column(column).sum())
+                               + parse_amount(now[key]))
+            for key, column in _AMOUNTS.items()
+        }  # fmt: skip
+
+    restated = summary | restate(stored, earlier, summary)
+    if "by_currency" not in stored or currencies is None:
+        restated.pop("by_currency", None)
+        return restated
+    tagged = earlier.join(currencies, on="loan_id")
+    zero = dict.fromkeys(_AMOUNTS, "0.00")
+    restated["by_currency"] = {
+        currency: restate(stored["by_currency"].get(currency, zero),
+                          tagged.filter(pl.col("currency") == currency),
+                          summary["by_currency"].get(currency, zero))
+        for currency in sorted(set(stored["by_currency"]) | set(summary["by_currency"]))
+    }  # fmt: skip
+    return restated
 
 
 def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from arrears.batch.book import (
     scheduled_principal,
 )
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
+from arrears.batch.ledger import RESTATED_SCHEMA
 from arrears.batch.pipeline import CURRENCY_SCHEMA, RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA
 from arrears.batch.run import RunRefused
@@ -99,6 +100,12 @@ class SqlEngineStore:
             cases = read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
             flags = read_frame(conn, "SELECT loan_id, flag FROM loan_flags", dict(FLAG_SCHEMA))
             promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
+            # A re-run of the latest day replays loans from a state already at the day: what
+            # the first run posted for them on its days is restated, not added to.
+            latest = self._loaded_after
+            earlier = None
+            if isinstance(latest, tuple) and latest[0] == as_of:
+                earlier = _posted_on_days(conn, reset.get_column("loan_id"), ctx.since, as_of)
         zones = {code: pack.default_zone for code, pack in ctx.packs.items()}
         borrowers = with_pack_zones(borrowers, book.loans, terms, zones)
         people = people_from_frames(borrowers, attempts, holds, opt_outs)
@@ -109,7 +116,7 @@ class SqlEngineStore:
                               people.reach)  # fmt: skip
         return RunFrames(
             book, people, history=history, cases=cases, promises=promises, replay=reset,
-            flags=flags, currencies=currencies,
+            flags=flags, currencies=currencies, restated=earlier,
         )  # fmt: skip
 
     def progress(self, step: str, frames: RunFrames) -> None:
@@ -261,6 +268,57 @@ def _replays(
         stored.select("loan_id", "seq"), on=["loan_id", "seq"], how="anti"
     ).select("loan_id")  # fmt: skip
     return pl.concat([late, added]).unique()
+
+
+_CHARGES = {"loan_id": pl.String, "kind": pl.String, "posted_on": pl.Date, "first_day": pl.Date,
+            "last_day": pl.Date, "daily": pl.Int64, "amount": pl.Int64}  # fmt: skip
+_CUTS = {"loan_id": pl.String, "day": pl.Date, "amount": pl.Int64}
+
+
+def _posted_on_days(
+    conn: Connection, loan_ids: pl.Series, since: date | None, as_of: date
+) -> pl.DataFrame:
+    """What some loans' stored charges and cuts posted on the days after `since` up to
+    `as_of` (ledger.RESTATED_SCHEMA), as the kernel counts them: a penalty run each of its
+    days on that day, any other record on the day it was posted."""
+    ids = loan_ids.to_list()
+    charges, cuts = [pl.DataFrame(schema=_CHARGES)], [pl.DataFrame(schema=_CUTS)]
+    for start in range(0, len(ids), _IDS_AT_ONCE):
+        names = {f"l{n}": value for n, value in enumerate(ids[start : start + _IDS_AT_ONCE])}
+        among = f"loan_id IN ({', '.join(':' + n for n in names)})"
+        charges.append(
+            read_frame(
+                conn,
+                "SELECT loan_id, kind, posted_on, first_day, last_day,"
+                f" daily, amount FROM charges WHERE {among}",
+                _CHARGES,
+                **names,
+            )
+        )
+        cuts.append(read_frame(conn, f"SELECT loan_id, day, amount FROM cap_cuts WHERE {among}",
+                               _CUTS, **names))  # fmt: skip
+    first = since + timedelta(days=1) if since is not None else date.min
+    # A run (posted on its first day) posts its daily amount on each of its days; a record
+    # posted later than its days (a waiting penalty posted at once) all on its posting day.
+    days = (pl.min_horizontal("last_day", pl.lit(as_of)) - pl.max_horizontal(
+        "first_day", pl.lit(first))).dt.total_days() + 1  # fmt: skip
+    posted = (
+        pl.when(pl.col("posted_on") == pl.col("first_day"))
+        .then(pl.col("daily") * days.clip(lower_bound=0))
+        .when(pl.col("posted_on").is_between(first, as_of))
+        .then(pl.col("amount"))
+        .otherwise(0)
+    )
+    kinds = {"interest": ["interest"], "penalty": ["penalty"], "fees": ["fee", "late_fee"]}
+    sums = pl.concat(charges).group_by("loan_id").agg(
+        posted.filter(pl.col("kind").is_in(listed)).sum().alias(total)
+        for total, listed in kinds.items()
+    )  # fmt: skip
+    cut = pl.concat(cuts).filter(pl.col("day").is_between(first, as_of))
+    cut = cut.group_by("loan_id").agg(pl.col("amount").sum().alias("cut"))
+    every = loan_ids.to_frame("loan_id")
+    frame = every.join(sums, on="loan_id", how="left").join(cut, on="loan_id", how="left")
+    return frame.fill_null(0).select(list(RESTATED_SCHEMA)).cast(RESTATED_SCHEMA)
 
 
 def _state_schema() -> dict[str, Any]:
