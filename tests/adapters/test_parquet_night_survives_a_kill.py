@@ -101,3 +101,22 @@ def test_a_killed_night_leaves_the_last_run_or_the_whole_night(book: Path, tmp_p
     theirs = tables(clean, tomorrow)
     for name, frame in tables(victim, tomorrow).items():
         assert_frame_equal(frame, theirs[name], check_row_order=False)
+
+
+def test_what_a_killed_night_was_writing_beside_its_folder_is_removed(
+    book: Path, tmp_path: Path
+) -> None:
+    # A night killed while writing runs.json's new copy or a part of the zones cache leaves
+    # it half-written beside the folders (as helper-41 found, killing at those points): the
+    # next night removes both, and keeps the cache's whole parts.
+    victim = tmp_path / "victim"
+    shutil.copytree(book, victim)
+    zones = victim / "state/zones-2"
+    kept = sorted(zones.glob("part-*"))
+    assert kept, "the book's first night cached no zones: nothing would be checked"
+    strays = [victim / "state/.runs.json.0badf00d", zones / ".part-0badf00d.parquet"]
+    for stray in strays:
+        stray.write_bytes(b"PAR1 half-written")
+    night(victim, AS_OF)
+    assert [stray.exists() for stray in strays] == [False, False]
+    assert set(kept) <= set(zones.glob("part-*"))

@@ -289,10 +289,14 @@ class BookFolder:
         return handle
 
     def begin(self, as_of: date) -> Path:
-        """A fresh temporary folder for a run's tables (left-overs of killed runs are removed)."""
+        """A fresh temporary folder for a run's tables (left-overs of killed runs are removed:
+        their folders, and the copies of runs.json and parts of the zones cache they were
+        writing, which no run reads but would pile up; the book is held, so none is live)."""
         self.state.mkdir(parents=True, exist_ok=True)
         for stale in self.state.glob(".tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
+        for stale in (*self.state.glob(f".{RUNS_FILE}.*"), *self.state.glob("zones-*/.part-*")):
+            stale.unlink(missing_ok=True)
         folder = self.state / f".tmp-{as_of}-{secrets.token_hex(4)}"
         folder.mkdir()
         return folder
