@@ -64,7 +64,7 @@ def day_summary(
     return summary
 
 
-# The amounts of a summary, and their columns in ledger.RESTATED_SCHEMA.
+# The amounts of a summary, and their columns in ledger.RESTATED_SCHEMA (and _by_currency's).
 _AMOUNTS = {"interest_posted": "interest", "penalty_posted": "penalty", "fees_posted": "fees",
             "cap_cut": "cut"}  # fmt: skip
 
@@ -161,10 +161,8 @@ def _by_currency(frames: RunFrames, cuts: pl.DataFrame) -> dict[str, dict[str, s
     # Every currency of the book, those that posted nothing too.
     every = frames.currencies.select(pl.col("currency").unique())
     sums = every.join(sums, on="currency", how="left").fill_null(0).sort("currency")
-    names = {"interest": "interest_posted", "penalty": "penalty_posted", "fees": "fees_posted",
-             "cut": "cap_cut"}  # fmt: skip
     return {
-        row["currency"]: {key: format_amount(row[column]) for column, key in names.items()}
+        row["currency"]: {key: format_amount(row[column]) for key, column in _AMOUNTS.items()}
         for row in sums.iter_rows(named=True)
     }
 
