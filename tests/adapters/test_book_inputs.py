@@ -64,6 +64,13 @@ def dropped(name: str, keep: pl.Expr) -> Callable[[Tables], Tables]:
     return lambda tables: {**tables, name: tables[name].filter(keep)}
 
 
+def in_yuan(change: Callable[[Tables], Tables]) -> Callable[[Tables], Tables]:
+    """`change` of the tables with every loan lent in yuan (the optional `currency`)."""
+    return lambda tables: change(
+        {**tables, "loans": tables["loans"].with_columns(currency=pl.lit("CNY"))}
+    )
+
+
 LOAN, BORROWER = first("loans", "loan_id"), first("loans", "borrower_id")
 SEQ = first("installments", "seq")
 CASES = [
@@ -89,6 +96,12 @@ CASES = [
         {**tables, "installments": tables["installments"].reverse()}),
      "input loans: instalments scheduling more principal than the loan lent"),
     (again("payments", amount=1), "a payment id comes with different loans, amounts or days"),
+    # A book names its loans' currencies or none: one without beside others would be added up
+    # in no currency.
+    (in_yuan(first_set("loans", "currency", None)),
+     f"input loans: no currency, where the book's other loans name theirs: {LOAN}"),
+    (in_yuan(first_set("loans", "currency", "cny")),
+     f"input loans: a currency not an ISO 4217 code (three capital letters, e.g. CNY): {LOAN}"),
     (first_set("loans", "principal", None), "loans.parquet: column 'principal' is empty in row 1"),
     (first_set("installments", "due_date", None), "column 'due_date' is empty in row 1"),
     (first_set("borrowers", "phone", None), "column 'phone' is empty in row 1"),

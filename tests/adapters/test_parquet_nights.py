@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -26,6 +27,7 @@ from arrears.batch.run import run_day
 from arrears.bootstrap import App
 from arrears.domain.entry_rules import EntryRule
 from arrears.domain.ladder import Ladder, Stage, Treatment
+from arrears.domain.money import parse_amount
 
 AS_OF = date(2025, 11, 18)
 AT = datetime(2025, 11, 18, 23, 0, tzinfo=UTC)
@@ -105,11 +107,11 @@ def books_agree(
     root: Path, tables: dict[str, pl.DataFrame], days: list[date],
     late: Sequence[tuple[int, int, int]] = (),
     ladders_on: Callable[[int, RunContext], RunContext] = lambda _k, ctx: ctx, seed: int = 0,
-) -> None:  # fmt: skip
+) -> list[dict[str, Any]]:  # fmt: skip
     """Run the book's inputs (`tables`) on `days` in two copies, one night by night and one
     working every loan each night, each day's payments arriving as their own part, and
     money dated before the last run as `late` says (Schedule: the loan `seed` picks); they
-    agree on everything, the state after the last night too."""
+    agree on everything, the state after the last night too. Each night's summary."""
     tables = dict(tables)
     payments = tables.pop("payments")
     shutil.rmtree(root, ignore_errors=True)
@@ -122,6 +124,7 @@ def books_agree(
     nights = ParquetEngineStore(books[0])
     whole = ParquetEngineStore(books[1], work_all=True)
     loan_ids = tables["loans"].get_column("loan_id")
+    summaries: list[dict[str, Any]] = []
     for k, day in enumerate(days):
         if k:  # the day's payments arrive as their own part
             fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
@@ -137,12 +140,14 @@ def books_agree(
                 for book in books:
                     add_payment_part(book, f"late-{n}", row.cast(payments.schema))
         ctx = ladders_on(k, CONTEXT.run_context(day))
-        assert run_day(nights, ctx, AT) == run_day(whole, ctx, AT)
+        summaries.append(run_day(nights, ctx, AT))
+        assert summaries[-1] == run_day(whole, ctx, AT)
         same_tables(nights, whole, day)
         if k:  # the state a re-run of this day starts from is still all there
             same_state(nights, whole, days[k - 1])
     same_state(nights, whole, days[-1])
     assert [r.kind for r in whole.folder.runs()] == ["base"] * len(days)
+    return summaries
 
 
 @settings(
@@ -205,6 +210,57 @@ def test_principal_no_instalment_schedules_stays_outstanding_night_after_night(
     assert (
         owed.get_column("principal").to_list() == owed.get_column("outstanding_principal").to_list()
     )
+
+
+AMOUNTS = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut")
+
+
+def of_currency(tables: dict[str, pl.DataFrame], currency: str) -> dict[str, pl.DataFrame]:
+    """The book of the loans lent in `currency` alone, with their borrowers."""
+    loans = tables["loans"].filter(pl.col("currency") == currency)
+    ids, people = loans.get_column("loan_id").implode(), loans.get_column("borrower_id").implode()
+    return {
+        name: frame.filter(pl.col("loan_id").is_in(ids)) if "loan_id" in frame.columns
+        else frame.filter(pl.col("borrower_id").is_in(people))
+        for name, frame in {**tables, "loans": loans}.items()
+    }  # fmt: skip
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(schedules())
+def test_a_book_naming_two_currencies_adds_up_each_as_a_book_of_its_loans_alone(
+    tmp_path: Path, case: Schedule
+) -> None:
+    """A third of the loans are US loans lent in dollars, the rest in yuan (the loans'
+    optional `currency`): night after night, the summary's `by_currency` gives each currency
+    what a book of its loans alone posts and cuts (as the whole-book run gives it, late money
+    too), and its contract amounts add both."""
+    seed, loans, days, late = case
+    tables = synthetic_frames(loans, AS_OF, seed=seed, history_days=150)
+    us = pl.int_range(pl.len()) % 3 == 0
+    tables["loans"] = tables["loans"].with_columns(
+        pl.when(us).then(pl.lit("us-installment")).otherwise("product").alias("product"),
+        pl.when(us).then(pl.lit("USD")).otherwise(pl.lit("CNY")).alias("currency"),
+    )
+    root = tmp_path / f"two-{seed}-{loans}"
+    books_agree(root / "late", tables, days, late, seed=seed)
+    both = books_agree(root / "both", tables, days)
+    alone = {c: books_agree(root / c, of_currency(tables, c), days) for c in ("CNY", "USD")}
+    for k, summary in enumerate(both):
+        assert summary["by_currency"] == {
+            currency: {key: nights[k][key] for key in AMOUNTS} for currency, nights in alone.items()
+        }
+        for currency, nights in alone.items():
+            assert list(nights[k]["by_currency"]) == [currency]
+        for key in AMOUNTS:
+            assert parse_amount(summary[key]) == sum(
+                parse_amount(nights[k][key]) for nights in alone.values()
+            )
+    # Each currency posts something some night (penalty or a late fee on loans past due).
+    posted = {c: {s["by_currency"][c][key] for s in both for key in AMOUNTS} for c in alone}
+    assert all(amounts != {"0.00"} for amounts in posted.values()), posted
 
 
 # Nights on days 0, 2 and 7 of the watch stage (entered the night the ladder changes), and

@@ -19,6 +19,7 @@ from arrears.adapters.spark_engine import SparkEngine, spark_session
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
+from arrears.domain.money import parse_amount
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -70,7 +71,11 @@ def test_spark_and_local_engines_write_the_same_tables(
     tables = synthetic_frames(60, AS_OF, seed=4, history_days=150)
     # A fifth of the loans lent more than their instalments schedule (it stays outstanding).
     more = pl.when(pl.int_range(pl.len()) % 5 == 0).then(300_000).otherwise(0)
-    tables["loans"] = tables["loans"].with_columns(pl.col("principal") + more)
+    # Every fourth loan lent in dollars, the others in yuan (the loans' optional `currency`):
+    # the buckets' postings are added up by currency as the local engine adds them.
+    dollars = pl.when(pl.int_range(pl.len()) % 4 == 0).then(pl.lit("USD")).otherwise(pl.lit("CNY"))
+    tables["loans"] = tables["loans"].with_columns(pl.col("principal") + more,
+                                                   dollars.alias("currency"))  # fmt: skip
     # Every seventh loan referred to legal: the shipped ladder's legal stage takes it.
     referred = tables["loans"].select("loan_id").gather_every(7).with_columns(flag=pl.lit("legal"))
     tables["flags"] = referred
@@ -81,6 +86,13 @@ def test_spark_and_local_engines_write_the_same_tables(
     second = {name: tables[name].filter(pl.col("loan_id") != gone)
               for name in ("loans", "installments", "payments")}  # fmt: skip
     local, days = _same_nights(spark, tables, tmp_path, buckets=3, second=second)
+    for run in local.folder.runs():  # (and Spark's, the same: _same_nights)
+        sums = run.summary["by_currency"]
+        assert list(sums) == ["CNY", "USD"]
+        assert sum(parse_amount(s["penalty_posted"]) for s in sums.values()) == parse_amount(
+            run.summary["penalty_posted"]
+        )
+        assert all(s["penalty_posted"] != "0.00" for s in sums.values()), sums
     assert local.table(days[1], "replayed").height == 0
     assert gone not in local.table(days[1], "loan_states").get_column("loan_id")
     assert all(local.table(day, "plan").height > 0 for day in days)
@@ -261,6 +273,12 @@ def test_spark_refuses_what_no_bucket_can_see(spark: "SparkSession", tmp_path: P
                                 "starts_on": [AS_OF], "ends_on": [None]}),
          "input holds: a borrower not in borrowers: NO-ONE"),
         ("promises", _promises(("P1", "NO-LOAN")), "input promises: a loan not in loans: P1"),
+        # Each bucket may see loans all named in one currency or none: only the whole book
+        # shows one named beside one not.
+        ("loans", loans.with_columns(currency=pl.when(pl.int_range(pl.len()) == 3)
+                                     .then(None).otherwise(pl.lit("CNY"))),
+         f"input loans: no currency, where the book's other loans name theirs: "
+         f"{loans['loan_id'][3]}"),
         # An id once in the book, not once a bucket (two loans may sit in two buckets).
         ("promises", _promises(("P1", loans["loan_id"][0]), ("P1", loans["loan_id"][-1])),
          "input promises: given twice: P1"),

@@ -40,7 +40,7 @@ Fingerprint = dict[str, list[int]]  # part name → [size, mtime_ns] (payments: 
 # run judged of a promise); every other column of its schema must be in every part, filled.
 OPTIONAL_COLUMNS = {
     "borrowers": ("timezone",),
-    "loans": ("penalty_rate", "segment", "score"),
+    "loans": ("penalty_rate", "segment", "score", "currency"),
     "installments": ("fee_due",),
     "payments": ("channel",),
     "contact_attempts": ("contact_id", "to_phone"),

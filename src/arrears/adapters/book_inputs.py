@@ -61,6 +61,7 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
         _refuse("installments", schedule, pl.struct(KEYS["installments"]).is_duplicated(),
                 "given twice")  # fmt: skip
     _refuse("loans", loans, pl.col("principal") <= 0, "a principal not above zero")
+    check_currencies(loans)
     for column in ("principal_due", "interest_due", "fee_due"):
         if column in schedule.columns:
             _refuse("installments", schedule, pl.col(column) < 0, f"a negative {column}")
@@ -85,6 +86,21 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
         inputs["payments"].join(loans.select("loan_id", "contract_date"), on="loan_id")
     )
     return scheduled
+
+
+_CURRENCY = r"^[A-Z]{3}$"  # as the loans feed reads it (feeds/specs.py)
+
+
+def check_currencies(loans: pl.DataFrame) -> None:
+    """The loans' currencies (optional): none named, or every loan's an ISO 4217 code (a
+    loan without one beside others with theirs could be added up in no currency)."""
+    currency = pl.col("currency")
+    if "currency" not in loans.columns or loans.get_column("currency").null_count() == loans.height:
+        return
+    _refuse("loans", loans, currency.is_null(),
+            "no currency, where the book's other loans name theirs")  # fmt: skip
+    _refuse("loans", loans, ~currency.str.contains(_CURRENCY),
+            "a currency not an ISO 4217 code (three capital letters, e.g. CNY)")  # fmt: skip
 
 
 def refuse_before_contract(paid: pl.DataFrame) -> None:

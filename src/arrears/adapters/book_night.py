@@ -34,7 +34,7 @@ _NEVER = int(np.iinfo(np.int32).max)
 # What a worked loan's night reads of its loan-table row (its last summary is worked out again).
 WORKED = (*LOAN_SCHEMA, "wake_on", "outstanding_principal", "daily_penalty", "segment", "seg_row",
           "seg_rows", "tail_segment", "tail_row", "tail_rows", *TAIL_SCHEMA)  # fmt: skip
-_TEXTS = ("product", "cap_rule", "cap_source", "loan_segment")
+_TEXTS = ("product", "cap_rule", "cap_source", "loan_segment", "currency")
 
 
 @dataclass(frozen=True)

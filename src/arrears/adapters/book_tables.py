@@ -28,7 +28,7 @@ from arrears.batch.book import (
 )
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA, POSITION
-from arrears.batch.pipeline import RunFrames
+from arrears.batch.pipeline import RunFrames, named_currencies
 from arrears.batch.promises import PROMISE_SCHEMA
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
 from arrears.batch.terms_frame import loan_terms
@@ -45,6 +45,7 @@ INPUTS: dict[str, pl.Schema] = {
         "loan_id": pl.String, "borrower_id": pl.String, "product": pl.String,
         "contract_date": pl.Date, "principal": pl.Int64, "annual_rate": pl.String,
         "penalty_rate": pl.String, "segment": pl.String, "score": pl.Int64,
+        "currency": pl.String,
     }),
     "installments": pl.Schema({
         "loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date, "principal_due": pl.Int64,
@@ -184,6 +185,7 @@ def assemble(
         cases=old["cases"],
         promises=judged_promises(got["promises"], old["promises"]),
         flags=check_flags(got["flags"], loans.get_column("loan_id")),
+        currencies=named_currencies(loans),
     )
 
 

@@ -27,7 +27,8 @@ from arrears.batch.grouped import distinct
 # Repeated texts are kept as categories: a million copies of a legal source would be 200 MB.
 _CATEGORY = pl.Categorical()
 STATIC = pl.Schema(
-    {name: (_CATEGORY if name in ("product", "cap_rule", "cap_source", "loan_segment") else dtype)
+    {name: (_CATEGORY if name in ("product", "cap_rule", "cap_source", "loan_segment", "currency")
+            else dtype)
      for name, dtype in LOAN_SCHEMA.items()
      if name not in ("state_date", "charged", "principal_days", "credit")}
 )  # fmt: skip
@@ -60,7 +61,8 @@ Positions = npt.NDArray[np.int64]
 # where its lines are. The others it reads only for the loans it works (`ChainTable.picking`):
 # decoding all 52 columns of a million rows took the bench night's peak memory to 1.43 GB,
 # against 1.22 GB for these and the columns used of the worked rows (docs/PERFORMANCE.md).
-OWNERS = ("loan_id", "borrower_id", "product", "grace_days")  # and the bucket's grace
+# Whose loan it is, its product and the bucket's grace, and its currency (the summary's).
+OWNERS = ("loan_id", "borrower_id", "product", "grace_days", "currency")
 _IDS = ("loan_id", "borrower_id")
 # A resting loan's last summary tells its bucket and penalty on the night (`oldest`,
 # `daily_penalty`): the run's summary counts them.
@@ -211,8 +213,9 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
 
 
 # Columns added since an earlier version wrote a table, and their value in its rows: before
-# it, no loan rested past due (a loan past due was worked every night).
-_ADDED = {"daily_penalty": pl.lit(0, pl.Int64)}
+# the first, no loan rested past due (a loan past due was worked every night); before the
+# second, a book's loans named no currency.
+_ADDED = {"daily_penalty": pl.lit(0, pl.Int64), "currency": pl.lit(None, _CATEGORY)}
 
 
 def _added(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:

@@ -95,6 +95,7 @@ from arrears.batch.pipeline import (
     UNREAD_HISTORY,
     RunContext,
     RunFrames,
+    named_currencies,
 )
 from arrears.batch.plan_people import People
 from arrears.batch.run import RunRefused
@@ -349,6 +350,7 @@ class ParquetEngineStore:
         return RunFrames(
             worked.book, UNREAD, stored=stored, replay=fresh.to_frame(), history=UNREAD_HISTORY,
             people_read=_people_of(asked), cases=cases, promises=promises, flags=flags,
+            currencies=named_currencies(table),
         )  # fmt: skip
 
     def _flags(

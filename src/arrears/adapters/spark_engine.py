@@ -51,7 +51,12 @@ from arrears.adapters.spark_summary import TOTALS, summary_frames, totals_of
 from arrears.adapters.spark_tables import SlotUnion
 from arrears.batch.book import PAYMENT_SCHEMA
 from arrears.batch.pipeline import RunContext, run_pipeline
-from arrears.batch.run import RunRefused, day_summary
+from arrears.batch.run import (
+    CURRENCY_SUMS,
+    RunRefused,
+    currency_sums,
+    day_summary,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -63,7 +68,7 @@ IN = SlotUnion(
     | {f"state:{name}": schema for name, schema in GIVEN.items()}
     | {"state:done": DONE_SCHEMA}
 )
-OUT = SlotUnion({**OUTPUTS, **GIVEN, "totals": TOTALS})
+OUT = SlotUnion({**OUTPUTS, **GIVEN, "totals": TOTALS, "currency_sums": CURRENCY_SUMS})
 
 
 @contextmanager
@@ -120,7 +125,11 @@ def run_bucket(ctx: RunContext, zones: Mapping[str, str], rows: pa.Table) -> pa.
     frames = run_pipeline(assemble(inputs, state, ctx.as_of, ctx.terms, zones), ctx)
     payments = typed(inputs.get("payments"), PAYMENT_SCHEMA)
     written = outputs(frames) | state_outputs(frames, payments)
-    return OUT.pack(bucket, {**written, "totals": totals_of(frames.postings)})
+    sums = pl.DataFrame(schema=CURRENCY_SUMS)
+    if frames.currencies is not None:  # the book names its loans' currencies
+        sums = currency_sums(frames, ctx.since)
+    return OUT.pack(bucket, {**written, "totals": totals_of(frames.postings),
+                             "currency_sums": sums})  # fmt: skip
 
 
 def _refuse_across_buckets(
@@ -135,6 +144,8 @@ def _refuse_across_buckets(
     (the join to buckets would drop it), a hold, opt-out or contact attempt of a borrower not
     in borrowers (it would land in a bucket without them), one payment id for two loans.
     `optional`: the optional inputs the book has, by name."""
+    from pyspark.sql import functions
+
     found = {
         "loans: given twice": loans.groupBy("loan_id").count().filter("count > 1"),
         "installments: a loan not in loans": installments.join(loans, "loan_id", "left_anti"),
@@ -162,6 +173,15 @@ def _refuse_across_buckets(
                 found[f"{name}: a borrower not in borrowers"] = optional[name].join(
                     borrowers, "borrower_id", "left_anti"
                 )
+    if "currency" in loans.columns:
+        # Each bucket checks its own loans' currencies: all named or none, across them too.
+        currency = functions.col("currency")
+        counts = loans.agg(functions.count(currency).alias("named"),
+                           functions.count("*").alias("all")).first()  # fmt: skip
+        if counts is not None and 0 < counts["named"] < counts["all"]:
+            found["loans: no currency, where the book's other loans name theirs"] = loans.filter(
+                currency.isNull()
+            )
     for what, rows in found.items():
         key = rows.columns[0]
         first = [str(r[key]) for r in rows.select(key).distinct().limit(5).collect()]
@@ -209,13 +229,15 @@ class SparkEngine:
             result = grouped.applyInArrow(bucket_task(ctx, self.zones), OUT.ddl).persist()
         try:
             totals = pl.from_arrow(self._table(result, "totals").toArrow())
+            sums = pl.from_arrow(self._table(result, "currency_sums").toArrow())
             folder = self.folder.begin(ctx.as_of)
             for name in (*OUTPUTS, *GIVEN):  # from the cached result: Spark alone, no Python
                 self._table(result, name).write.mode("overwrite").parquet(str(folder / name))
         finally:
             result.unpersist()
         assert isinstance(totals, pl.DataFrame)
-        frames = summary_frames(folder, totals)
+        assert isinstance(sums, pl.DataFrame)
+        frames = summary_frames(folder, totals, sums)
         stored = [r.summary for r in runs if r.as_of == ctx.as_of]
         summary = day_summary(frames, ctx.as_of, since, stored[0] if stored else None)
         assert frames.states is not None

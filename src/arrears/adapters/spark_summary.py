@@ -10,6 +10,7 @@ from arrears.batch.book import INSTALMENT_SCHEMA, LOAN_SCHEMA, PAYMENT_SCHEMA, B
 from arrears.batch.ledger import Postings
 from arrears.batch.pipeline import RunFrames
 from arrears.batch.plan_people import REACH_SCHEMA, FrameReach, People
+from arrears.batch.run import add_up
 
 AMOUNTS = ("interest", "penalty", "fees")
 TOTALS = pl.Schema(
@@ -24,8 +25,10 @@ def totals_of(postings: Postings) -> pl.DataFrame:
     return pl.DataFrame([{**row, "days": postings.days, "advanced": postings.advanced}], TOTALS)
 
 
-def summary_frames(folder: Path, totals: pl.DataFrame) -> RunFrames:
-    """What summarise reads: the tables Spark wrote into `folder`, and the buckets' totals.
+def summary_frames(folder: Path, totals: pl.DataFrame, sums: pl.DataFrame) -> RunFrames:
+    """What summarise reads: the tables Spark wrote into `folder`, and the buckets' totals,
+    with what they posted by currency (`sums`, run.CURRENCY_SUMS: none when the book names
+    no currencies).
 
     Days run is the most any bucket ran: once a loan starts it runs every day to as_of, so
     the book's days are those of the bucket holding its earliest loan.
@@ -49,4 +52,5 @@ def summary_frames(folder: Path, totals: pl.DataFrame) -> RunFrames:
         nothing, People.of_frames(FrameReach(pl.DataFrame(schema=REACH_SCHEMA))),
         cases=read("cases"), promises=read("promises"), postings=postings,
         states=read("loan_states"), plan=read("plan"), blocked=read("blocked"),
+        currency_sums=add_up(sums) if sums.height else None,
     )  # fmt: skip

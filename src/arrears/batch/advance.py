@@ -7,7 +7,7 @@ import polars as pl
 
 from arrears.batch import ledger_kernel as k
 from arrears.batch.book import Book, first_day_to_run
-from arrears.batch.ledger import Postings
+from arrears.batch.ledger import POSITION, Postings
 from arrears.batch.ledger_arrays import Ints, LedgerArrays, day_number
 from arrears.batch.records import allocation_records, charge_records, cut_records
 from arrears.domain.product import COMPONENTS
@@ -128,6 +128,6 @@ def _run(
         out.count(kind, int(totals[:, slot].sum()))
     posting = np.flatnonzero(totals.any(axis=1))
     out.add("posted", pl.DataFrame([
-        ledger.loans.get_column("loan_id").gather(posting),
+        ledger.loans.get_column("loan_id").gather(posting), pl.Series(POSITION, posting),
         *(pl.Series(kind, totals[posting, slot]) for kind, slot in kinds.items()),
     ]))  # fmt: skip

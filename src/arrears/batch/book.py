@@ -27,6 +27,9 @@ LOAN_SCHEMA = pl.Schema(
         # match it).
         "loan_segment": pl.String,
         "loan_score": pl.Int64,
+        # Its ISO 4217 currency (null: the book names none, one currency unnamed): what the
+        # run's summary adds up by (two currencies' minor units are never added).
+        "currency": pl.String,
         "state_date": pl.Date,
         "pen_num": pl.Int64,
         "pen_den": pl.Int64,
@@ -177,7 +180,8 @@ def fresh_loans(terms: pl.DataFrame, scheduled: pl.DataFrame) -> pl.DataFrame:
     else:
         due = terms.select("loan_id").join(scheduled, on="loan_id", how="left",
                                            maintain_order="left").get_column("due")  # fmt: skip
-    given = {"loan_segment": ("segment", pl.String), "loan_score": ("score", pl.Int64)}
+    given = {"loan_segment": ("segment", pl.String), "loan_score": ("score", pl.Int64),
+             "currency": ("currency", pl.String)}  # fmt: skip
     frame = terms.with_columns(
         (pl.col("principal") - due.fill_null(0)).clip(lower_bound=0).alias("unscheduled"),
         *(

@@ -77,6 +77,12 @@ STORED_SCHEMA = pl.Schema({"loan_id": pl.String(), "worked": pl.Boolean(), "buck
 CURRENCY_SCHEMA = pl.Schema({"loan_id": pl.String(), "currency": pl.String()})
 
 
+def named_currencies(loans: pl.DataFrame) -> pl.DataFrame | None:
+    """The loans' ids and currencies (RunFrames.currencies), or None when they name none."""
+    currency = loans.get_column("currency")
+    return None if currency.null_count() == currency.len() else loans.select("loan_id", "currency")
+
+
 @dataclass(frozen=True)
 class RunFrames:
     """The run's inputs and, as the steps go, its outputs.
@@ -108,9 +114,13 @@ class RunFrames:
     # The flags set on loans (stages.FLAG_SCHEMA): of every loan, or at least the worked ones'.
     flags: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FLAG_SCHEMA))
     postings: Postings = field(default_factory=Postings)
-    # Every loan's currency (CURRENCY_SCHEMA), when the store knows them (None: the book's
-    # one currency, unnamed): what the run posted is then added up by currency too.
+    # Every loan's currency (CURRENCY_SCHEMA; in loan_id order when `stored` holds every
+    # loan), when the book names them (None: the book's one currency, unnamed): what the run
+    # posted is then added up by currency too.
     currencies: pl.DataFrame | None = None
+    # What the run posted added up by currency already (run.CURRENCY_SUMS), by an engine that
+    # runs the book in parts (Spark's buckets): the summary takes it as it is.
+    currency_sums: pl.DataFrame | None = None
     # On a re-run of the latest day by a store that keeps no state before it (the SQL store):
     # what the first run posted on the run's days for the loans replayed tonight
     # (ledger.RESTATED_SCHEMA). They are taken from the first run's amounts, tonight's added.
