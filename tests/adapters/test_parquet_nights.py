@@ -415,3 +415,33 @@ def test_a_line_paid_off_inside_grace_keeps_its_days_of_pending_penalty_as_a_who
     nights = ParquetEngineStore(tmp_path / "book" / "nights")
     cleared = nights.table(days[-1], "instalment_states").filter(pl.col("seq") == 1)
     assert cleared.select("pending_days", "pending_first").rows() == [(0, None)]
+
+
+def test_a_loan_table_written_before_books_named_currencies_is_read_whole_once(
+    tmp_path: Path,
+) -> None:
+    """A book run by a version that kept no currency, its loans naming theirs all along: the
+    next night reads the whole book (its table holds none to give), then nights go on as
+    before, each summary's `by_currency` the whole-book run's (found by helper-44: such
+    nights gave none, for good)."""
+    tables = synthetic_frames(30, AS_OF, seed=3, history_days=150)
+    dollars = pl.int_range(pl.len()) % 3 == 0
+    tables["loans"] = tables["loans"].with_columns(
+        pl.when(dollars).then(pl.lit("USD")).otherwise(pl.lit("CNY")).alias("currency")
+    )
+    days = [AS_OF - timedelta(days=d) for d in (6, 4, 2, 0)]
+    books = [write_book(tables, tmp_path / name) for name in ("nights", "whole")]
+    nights, whole = ParquetEngineStore(books[0]), ParquetEngineStore(books[1], work_all=True)
+    for day in days[:2]:
+        ctx = CONTEXT.run_context(day)
+        assert run_day(nights, ctx, AT) == run_day(whole, ctx, AT)
+    # Its loan table's base as that version wrote it: without the column (a delta holds
+    # only the columns that change).
+    for part in (books[0] / "state").glob("run-*/loans/*.parquet"):
+        pl.read_parquet(part).drop("currency", strict=False).write_parquet(part)
+    for day in days[2:]:
+        ctx = CONTEXT.run_context(day)
+        mine = run_day(nights, ctx, AT)
+        assert mine == run_day(whole, ctx, AT)
+        assert list(mine["by_currency"]) == ["CNY", "USD"]
+    assert [r.kind for r in nights.folder.runs()] == ["base", "delta", "base", "delta"]

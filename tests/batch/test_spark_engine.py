@@ -287,3 +287,27 @@ def test_spark_refuses_what_no_bucket_can_see(spark: "SparkSession", tmp_path: P
         with pytest.raises(BookFolderError, match=message):
             SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
         assert ParquetEngineStore(book).folder.runs() == []
+
+
+def test_a_bucket_refusal_comes_out_as_the_error_it_is(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """What a bucket's own checks refuse (a bad row seen in one task) is raised as the book's
+    error, naming the row, not as the Spark error carrying its traceback (found by
+    helper-44); nothing is written."""
+    tables = synthetic_frames(20, AS_OF, seed=4, history_days=150)
+    loans = tables["loans"]
+    fifth = pl.int_range(pl.len()) == 4
+    app = App("sqlite://", load_settings(None))
+    for label, changed, message in (
+        ("principal", loans.with_columns(pl.when(fifth).then(0).otherwise("principal")
+                                         .alias("principal")),
+         f"input loans: a principal not above zero: {loans['loan_id'][4]}"),
+        ("currency", loans.with_columns(currency=pl.when(fifth).then(pl.lit("cny"))
+                                        .otherwise(pl.lit("CNY"))),
+         f"input loans: a currency not an ISO 4217 code .*: {loans['loan_id'][4]}"),
+    ):  # fmt: skip
+        book = write_book({**tables, "loans": changed}, tmp_path / label)
+        with pytest.raises(BookFolderError, match=message):
+            SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+        assert ParquetEngineStore(book).folder.runs() == []

@@ -158,6 +158,10 @@ class BookFolder:
         """Whether the book holds the input."""
         return bool(self.input_parts(name))
 
+    def input_columns(self, name: str) -> set[str]:
+        """The columns an input's parts hold, from their footers (none: no such input)."""
+        return {c for path in self.input_parts(name) for c in self._part_schema(name, path)}
+
     def fingerprint(self, name: str) -> Fingerprint:
         """Size and modification time of each part of an input (a changed part reads again)."""
         found = {}

@@ -64,6 +64,7 @@ from arrears.adapters.loan_table import (
     STATIC,
     ChainTable,
     Positions,
+    holds,
     positions,
     read_chain,
     scatter_rows,
@@ -241,6 +242,13 @@ class ParquetEngineStore:
         if self.work_all or previous is None or previous.kind == "full" or previous.terms != key:
             return True
         if any(prints[name] != previous.inputs.get(name) for name in _WHOLE_BOOK_INPUTS):
+            return True
+        # Loans that name their currency over a loan table an earlier version wrote without
+        # it: its nights would keep none (and write none into their next base).
+        base = chain_of(self.folder, previous)[0]
+        if "currency" in self.folder.input_columns("loans") and not holds(
+            self.folder.state, base, "currency"
+        ):
             return True
         seen, now = previous.inputs.get("payments", {}), prints["payments"]
         # A payments part read before and changed or gone: which payments moved is unknown.

@@ -10,7 +10,9 @@ bucket because its dial cap counts every call to it; a bucket holds many borrowe
 each Python task has a fixed cost (a task per borrower would never end).
 """
 
+import importlib
 import os
+import re
 import secrets
 import sys
 import warnings
@@ -57,6 +59,7 @@ from arrears.batch.run import (
     currency_sums,
     day_summary,
 )
+from arrears.domain.errors import DomainError
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -77,6 +80,40 @@ def quiet_pandas() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
         yield
+
+
+@contextmanager
+def refusals_named() -> Iterator[None]:
+    """A bucket's refusal (a DomainError raised in a task: a bad row of the book, say) raised
+    here as the error it is, not as the Spark error that carries its traceback."""
+    from pyspark.errors import PythonException
+
+    try:
+        yield
+    except PythonException as error:
+        refused = _domain_error(str(error))
+        if refused is None:
+            raise
+        raise refused from None
+
+
+# The last line of a task's traceback that names the error raised: `module.Class: message`.
+_RAISED = re.compile(r"^(arrears(?:\.\w+)+)\.(\w+): (.+)$")
+
+
+def _domain_error(traceback: str) -> DomainError | None:
+    """The DomainError a task's traceback ends with, made again here (None: another error)."""
+    found = [m for line in traceback.splitlines() if (m := _RAISED.match(line.strip()))]
+    if not found:
+        return None
+    module, name, message = found[-1].groups()
+    kind = getattr(importlib.import_module(module), name, None)
+    if not (isinstance(kind, type) and issubclass(kind, DomainError)):
+        return None
+    try:
+        return kind(message)
+    except TypeError:  # a kind made otherwise: the message is what matters
+        return DomainError(message)
 
 
 def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> "SparkSession":
@@ -228,7 +265,8 @@ class SparkEngine:
             grouped = self._inputs(ctx.as_of, same_rules).groupBy("bucket")
             result = grouped.applyInArrow(bucket_task(ctx, self.zones), OUT.ddl).persist()
         try:
-            totals = pl.from_arrow(self._table(result, "totals").toArrow())
+            with refusals_named():  # the buckets run here: their refusals come out as they are
+                totals = pl.from_arrow(self._table(result, "totals").toArrow())
             sums = pl.from_arrow(self._table(result, "currency_sums").toArrow())
             folder = self.folder.begin(ctx.as_of)
             for name in (*OUTPUTS, *GIVEN):  # from the cached result: Spark alone, no Python

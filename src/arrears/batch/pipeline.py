@@ -114,9 +114,10 @@ class RunFrames:
     # The flags set on loans (stages.FLAG_SCHEMA): of every loan, or at least the worked ones'.
     flags: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FLAG_SCHEMA))
     postings: Postings = field(default_factory=Postings)
-    # Every loan's currency (CURRENCY_SCHEMA; in loan_id order when `stored` holds every
-    # loan), when the book names them (None: the book's one currency, unnamed): what the run
-    # posted is then added up by currency too.
+    # Every loan's currency (CURRENCY_SCHEMA, the currency as text or as categories; in the
+    # order of `stored` when a store gives it: every loan, in loan_id order), when the book
+    # names them (None: the book's one currency, unnamed): what the run posted is then added
+    # up by currency too.
     currencies: pl.DataFrame | None = None
     # What the run posted added up by currency already (run.CURRENCY_SUMS), by an engine that
     # runs the book in parts (Spark's buckets): the summary takes it as it is.

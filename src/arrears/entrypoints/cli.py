@@ -37,7 +37,7 @@ from arrears.entrypoints.cli_engine import (
     BucketsOption,
     EngineOption,
     MasterOption,
-    run_book,
+    book_run_or_fail,
 )
 from arrears.entrypoints.cli_engine import register as register_book_commands
 from arrears.entrypoints.cli_staff import staff_app
@@ -147,10 +147,8 @@ def run(
     if book is not None or engine == "spark":
         if book is None:
             fail("--engine spark runs over a Parquet book folder: give --book DIR", 2)
-        try:
-            document = run_book(day, book, engine, given_first("config", config), master, buckets)
-        except DomainError as error:
-            fail(str(error))
+        document = book_run_or_fail(day, book, engine, given_first("config", config), master,
+                                    buckets)  # fmt: skip
     else:
         with open_app(db, config) as application:
             try:

@@ -80,8 +80,22 @@ def run_command(
     if engine not in ENGINES:
         fail(f"--engine {engine!r} is not one of {', '.join(ENGINES)}", 2)
     day = parse_day(as_of)
+    document = book_run_or_fail(day, book, engine, given_first("config", config), master,
+                                buckets)  # fmt: skip
+    if as_json:
+        print(json.dumps(document, ensure_ascii=False))
+    else:
+        print_run(document)
+
+
+def book_run_or_fail(
+    day: date, book: Path, engine: str, config: str | None, master: str, buckets: int | None
+) -> dict[str, Any]:
+    """run_book's summary, or the command ended (exit 1) with what went wrong, named."""
+    from arrears.entrypoints.cli_common import fail
+
     try:
-        document = run_book(day, book, engine, given_first("config", config), master, buckets)
+        return run_book(day, book, engine, config, master, buckets)
     except DomainError as error:
         fail(str(error))
     except OSError as error:
@@ -91,10 +105,6 @@ def run_command(
         if engine != "spark":
             raise
         fail(f"the Spark run failed: {_first_line(error)}")
-    if as_json:
-        print(json.dumps(document, ensure_ascii=False))
-    else:
-        print_run(document)
 
 
 def _first_line(error: Exception) -> str:
