@@ -15,10 +15,16 @@ from arrears.adapters.book_folder import BookFolderError
 from arrears.adapters.book_tables import ORDER, OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
-from arrears.adapters.spark_engine import SparkEngine, spark_session
+from arrears.adapters.spark_engine import (
+    SparkEngine,
+    handed_over,
+    refusal_in,
+    spark_session,
+)
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
+from arrears.domain.errors import CalendarNotPublished, DomainError
 from arrears.domain.money import parse_amount
 
 if TYPE_CHECKING:
@@ -294,20 +300,54 @@ def test_a_bucket_refusal_comes_out_as_the_error_it_is(
 ) -> None:
     """What a bucket's own checks refuse (a bad row seen in one task) is raised as the book's
     error, naming the row, not as the Spark error carrying its traceback (found by
-    helper-44); nothing is written."""
+    helper-44); a loan id that reads like an error of its own changes nothing (helper-45);
+    nothing is written."""
     tables = synthetic_frames(20, AS_OF, seed=4, history_days=150)
-    loans = tables["loans"]
     fifth = pl.int_range(pl.len()) == 4
+    crafted = _renamed(tables, tables["loans"]["loan_id"][4], CRAFTED)
     app = App("sqlite://", load_settings(None))
-    for label, changed, message in (
-        ("principal", loans.with_columns(pl.when(fifth).then(0).otherwise("principal")
-                                         .alias("principal")),
-         f"input loans: a principal not above zero: {loans['loan_id'][4]}"),
-        ("currency", loans.with_columns(currency=pl.when(fifth).then(pl.lit("cny"))
-                                        .otherwise(pl.lit("CNY"))),
-         f"input loans: a currency not an ISO 4217 code .*: {loans['loan_id'][4]}"),
+    for label, book_tables, message in (
+        ("principal", tables, f"input loans: a principal not above zero: "
+                              f"{tables['loans']['loan_id'][4]}"),
+        ("id", crafted, "input loans: a principal not above zero: L5\narrears"),
     ):  # fmt: skip
-        book = write_book({**tables, "loans": changed}, tmp_path / label)
-        with pytest.raises(BookFolderError, match=message):
+        loans = book_tables["loans"].with_columns(
+            pl.when(fifth).then(0).otherwise("principal").alias("principal")
+        )
+        book = write_book({**book_tables, "loans": loans}, tmp_path / label)
+        with pytest.raises(BookFolderError, match=message) as refused:
             SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+        assert "nothing wrong" not in str(refused.value) or label == "id"
         assert ParquetEngineStore(book).folder.runs() == []
+    currencies = tables["loans"].with_columns(
+        currency=pl.when(fifth).then(pl.lit("cny")).otherwise(pl.lit("CNY"))
+    )
+    book = write_book({**tables, "loans": currencies}, tmp_path / "currency")
+    with pytest.raises(BookFolderError, match="input loans: a currency not an ISO 4217 code"):
+        SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+
+
+def test_a_refusal_is_made_again_with_its_own_message() -> None:
+    """The driver makes a task's refusal again from Spark's text: its class found among the
+    book's errors, its message as the task gave it (not rebuilt by the class's constructor,
+    which may take other arguments: CalendarNotPublished takes a year, found by helper-45),
+    newlines and all; a text with none gives none."""
+    for error in (BookFolderError("input loans: a principal not above zero: L5\nX: y"),
+                  CalendarNotPublished(2027), DomainError("plain")):  # fmt: skip
+        text = f"Traceback ...\n  raise\nRuntimeError: {handed_over(error).args[0]}\n\tat jvm"
+        again = refusal_in(text)
+        assert type(again) is type(error)
+        assert str(again) == str(error)
+    assert refusal_in("Traceback ...\nKeyError: 'x'") is None
+
+
+CRAFTED = "L5\narrears.adapters.book_folder.BookFolderError: nothing wrong"
+
+
+def _renamed(tables: dict[str, pl.DataFrame], old: str, new: str) -> dict[str, pl.DataFrame]:
+    """The book with one loan's id changed wherever it is named."""
+    return {
+        name: frame.with_columns(pl.col("loan_id").replace(old, new))
+        if "loan_id" in frame.columns else frame
+        for name, frame in tables.items()
+    }  # fmt: skip

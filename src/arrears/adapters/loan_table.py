@@ -215,14 +215,8 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
 # Columns added since an earlier version wrote a table, and their value in its rows: before
 # the first, no loan rested past due (a loan past due was worked every night); before the
 # second, the table kept no currency (the loans input's was not read): a night over such a
-# table reads the whole book once when the loans name theirs (ParquetEngineStore, `holds`).
+# table reads the whole book once when the loans name theirs (ParquetEngineStore._load_night).
 _ADDED = {"daily_penalty": pl.lit(0, pl.Int64), "currency": pl.lit(None, _CATEGORY)}
-
-
-def holds(state: Path, folder: str, column: str) -> bool:
-    """Whether the loan table a run folder wrote holds `column` (or holds no rows at all)."""
-    parts = part_files(state / folder / TABLE)
-    return not parts or column in pl.read_parquet_schema(parts[0])
 
 
 def _added(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:

@@ -64,7 +64,6 @@ from arrears.adapters.loan_table import (
     STATIC,
     ChainTable,
     Positions,
-    holds,
     positions,
     read_chain,
     scatter_rows,
@@ -243,13 +242,6 @@ class ParquetEngineStore:
             return True
         if any(prints[name] != previous.inputs.get(name) for name in _WHOLE_BOOK_INPUTS):
             return True
-        # Loans that name their currency over a loan table an earlier version wrote without
-        # it: its nights would keep none (and write none into their next base).
-        base = chain_of(self.folder, previous)[0]
-        if "currency" in self.folder.input_columns("loans") and not holds(
-            self.folder.state, base, "currency"
-        ):
-            return True
         seen, now = previous.inputs.get("payments", {}), prints["payments"]
         # A payments part read before and changed or gone: which payments moved is unknown.
         return any(part not in now or now[part][:2] != was[:2] for part, was in seen.items())
@@ -317,6 +309,8 @@ class ParquetEngineStore:
         chain = chain_of(self.folder, previous)
         chained = read_chain(self.folder.state, chain)
         table = chained.frame  # every loan's columns a night reads for every loan
+        if self._currencies_unkept(table):
+            return self._load_whole(previous, prints, key, as_of, terms)
         with ThreadPoolExecutor(max_workers=1) as pool:
             # The promises are read beside the worked loans' lines (Polars works without the
             # GIL: the two reads overlap on a second core).
@@ -360,6 +354,18 @@ class ParquetEngineStore:
             people_read=_people_of(asked), cases=cases, promises=promises, flags=flags,
             currencies=named_currencies(table),
         )  # fmt: skip
+
+    def _currencies_unkept(self, table: pl.DataFrame) -> bool:
+        """Whether the loans name currencies that the loan table keeps none of: a table an
+        earlier version wrote, which read none (its nights would keep none, nor write any
+        into their next base); the whole book is then read once, which keeps them."""
+        currency = table.get_column("currency")
+        if currency.null_count() < currency.len() or "currency" not in self.folder.input_columns(
+            "loans"
+        ):
+            return False
+        given = self.folder.read_input("loans", pl.Schema({"currency": pl.String()}))
+        return given is not None and given.get_column("currency").null_count() < given.height
 
     def _flags(
         self, table: pl.DataFrame, previous: RunRecord, prints: dict[str, Fingerprint]

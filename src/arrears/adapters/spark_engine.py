@@ -10,9 +10,8 @@ bucket because its dial cap counts every call to it; a bucket holds many borrowe
 each Python task has a fixed cost (a task per borrower would never end).
 """
 
-import importlib
+import json
 import os
-import re
 import secrets
 import sys
 import warnings
@@ -82,6 +81,18 @@ def quiet_pandas() -> Iterator[None]:
         yield
 
 
+# How a task hands a refusal to the driver: this tag and the refusal as one JSON line (its
+# error's class and message), which a loan id in the message cannot break (JSON escapes it).
+_REFUSED = "arrears-bucket-refusal:"
+
+
+def handed_over(error: DomainError) -> RuntimeError:
+    """A task's refusal as the error Spark carries back to the driver (refusals_named)."""
+    kind = type(error)
+    found = {"kind": f"{kind.__module__}.{kind.__qualname__}", "message": str(error)}
+    return RuntimeError(_REFUSED + json.dumps(found))
+
+
 @contextmanager
 def refusals_named() -> Iterator[None]:
     """A bucket's refusal (a DomainError raised in a task: a bad row of the book, say) raised
@@ -91,29 +102,38 @@ def refusals_named() -> Iterator[None]:
     try:
         yield
     except PythonException as error:
-        refused = _domain_error(str(error))
+        refused = refusal_in(str(error))
         if refused is None:
             raise
         raise refused from None
 
 
-# The last line of a task's traceback that names the error raised: `module.Class: message`.
-_RAISED = re.compile(r"^(arrears(?:\.\w+)+)\.(\w+): (.+)$")
-
-
-def _domain_error(traceback: str) -> DomainError | None:
-    """The DomainError a task's traceback ends with, made again here (None: another error)."""
-    found = [m for line in traceback.splitlines() if (m := _RAISED.match(line.strip()))]
-    if not found:
+def refusal_in(text: str) -> DomainError | None:
+    """The refusal a task handed over (handed_over) in a Spark error's text, made again
+    here: its class among DomainError's own (none imported for it), else DomainError; with
+    its message alone (a class may build its message from other arguments). None: none."""
+    at = text.rfind(_REFUSED)
+    if at < 0:
         return None
-    module, name, message = found[-1].groups()
-    kind = getattr(importlib.import_module(module), name, None)
-    if not (isinstance(kind, type) and issubclass(kind, DomainError)):
-        return None
+    start = text.rfind("\n", 0, at) + 1  # the line it is on: the first tag on it is the real one
+    at = text.index(_REFUSED, start) + len(_REFUSED)
     try:
-        return kind(message)
-    except TypeError:  # a kind made otherwise: the message is what matters
-        return DomainError(message)
+        found, _ = json.JSONDecoder().raw_decode(text, at)
+        name, message = str(found["kind"]), str(found["message"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    kind = next((k for k in _subclasses(DomainError)
+                 if f"{k.__module__}.{k.__qualname__}" == name), DomainError)  # fmt: skip
+    refused = kind.__new__(kind)
+    Exception.__init__(refused, message)
+    return refused
+
+
+def _subclasses(kind: type[DomainError]) -> Iterator[type[DomainError]]:
+    """A class and every class derived from it."""
+    yield kind
+    for sub in kind.__subclasses__():
+        yield from _subclasses(sub)
 
 
 def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> "SparkSession":
@@ -146,7 +166,10 @@ def bucket_task(ctx: RunContext, zones: Mapping[str, str]) -> Callable[[pa.Table
     """The grouped-Arrow task of a run (typed: pyspark reads the task's kind from its hints)."""
 
     def task(rows: pa.Table) -> pa.Table:
-        return run_bucket(ctx, zones, rows)
+        try:
+            return run_bucket(ctx, zones, rows)
+        except DomainError as error:  # named to the driver, which raises it again as it is
+            raise handed_over(error) from None
 
     return task
 
