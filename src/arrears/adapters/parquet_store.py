@@ -5,8 +5,10 @@ case) and the instalment lines of only the loans it must work (book_night.py); e
 loan rests, its state following from its summary. It writes the loan table's changed rows,
 the worked loans' lines (line_segments.py) and its outputs. A night that finds the loans or
 instalments input, a payments part already read, or the product terms changed, the first
-night, a night after a Spark run, and any night of a store made with `work_all` read the
-whole book instead and write a new base (book_tables.assemble, as Spark does per bucket).
+night, a night after a Spark run, a night whose loans name currencies its loan table keeps
+none of (written by a version that read none), and any night of a store made with `work_all`
+read the whole book instead and write a new base (book_tables.assemble, as Spark does per
+bucket).
 """
 
 import hashlib
