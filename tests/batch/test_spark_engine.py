@@ -315,9 +315,8 @@ def test_a_bucket_refusal_comes_out_as_the_error_it_is(
             pl.when(fifth).then(0).otherwise("principal").alias("principal")
         )
         book = write_book({**book_tables, "loans": loans}, tmp_path / label)
-        with pytest.raises(BookFolderError, match=message) as refused:
+        with pytest.raises(BookFolderError, match=message):
             SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
-        assert "nothing wrong" not in str(refused.value) or label == "id"
         assert ParquetEngineStore(book).folder.runs() == []
     currencies = tables["loans"].with_columns(
         currency=pl.when(fifth).then(pl.lit("cny")).otherwise(pl.lit("CNY"))
