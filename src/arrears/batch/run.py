@@ -65,7 +65,7 @@ def day_summary(
     return summary
 
 
-# The amounts of a summary, and their columns in ledger.RESTATED_SCHEMA (and _by_currency's).
+# The amounts of a summary, and their columns in ledger.RESTATED_SCHEMA and CURRENCY_SUMS.
 _AMOUNTS = {"interest_posted": "interest", "penalty_posted": "penalty", "fees_posted": "fees",
             "cap_cut": "cut"}  # fmt: skip
 
@@ -183,14 +183,12 @@ def currency_sums(frames: RunFrames, since: date | None) -> pl.DataFrame:
 
 # A run's postings by currency (currency_sums; an engine that runs the book in parts adds its
 # parts' up: add_up).
-CURRENCY_SUMS = pl.Schema({"currency": pl.String, "interest": pl.Int64, "penalty": pl.Int64,
-                           "fees": pl.Int64, "cut": pl.Int64})  # fmt: skip
-AMOUNT_COLUMNS = tuple(name for name in CURRENCY_SUMS if name != "currency")
+CURRENCY_SUMS = pl.Schema({"currency": pl.String, **dict.fromkeys(_AMOUNTS.values(), pl.Int64)})
 
 
 def add_up(sums: pl.DataFrame) -> pl.DataFrame:
     """Rows of CURRENCY_SUMS added up by currency, in currency order."""
-    added = sums.group_by("currency").agg(pl.col(*AMOUNT_COLUMNS).sum())
+    added = sums.group_by("currency").agg(pl.col(*_AMOUNTS.values()).sum())
     return added.cast(CURRENCY_SUMS).sort("currency")
 
 
