@@ -21,6 +21,7 @@ from arrears.adapters.spark_engine import (
     refusal_in,
     spark_session,
 )
+from arrears.adapters.state_damage import StateDamaged
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
@@ -324,6 +325,25 @@ def test_a_bucket_refusal_comes_out_as_the_error_it_is(
     book = write_book({**tables, "loans": currencies}, tmp_path / "currency")
     with pytest.raises(BookFolderError, match="input loans: a currency not an ISO 4217 code"):
         SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+
+
+def test_a_spark_run_over_a_damaged_state_names_the_file(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """A Spark night after a local run whose loan table was cut short ends naming it, as a
+    local night would, and commits nothing."""
+    tables = synthetic_frames(20, AS_OF, seed=4, history_days=150)
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    app = App("sqlite://", load_settings(None))
+    before = AS_OF - timedelta(days=1)
+    run_day(store, app.run_context(before), AT)
+    (first,) = store.folder.runs()
+    part = store.folder.table_path(first, "loans") / "part-0.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    named = f"{first.folder}/loans/part-0.parquet cannot be read"
+    with pytest.raises(StateDamaged, match=named):
+        SparkEngine(spark, store.folder.root, buckets=3).run_day(app.run_context(AS_OF), AT)
+    assert store.folder.runs() == [first]
 
 
 def test_a_refusal_is_made_again_with_its_own_message() -> None:

@@ -57,3 +57,18 @@ def test_settings_named_before_the_command_hold_for_a_book_run(tmp_path: Path) -
         assert result.exit_code == 1, (args, result.stdout)
         assert f"settings file {missing} does not exist" in result.stderr
     assert not (book / "state" / "runs.json").exists()  # nothing ran under other settings
+
+
+def test_book_run_names_a_damaged_state_file(tmp_path: Path) -> None:
+    book = write_book(synthetic_frames(20, date(2025, 11, 17), history_days=60), tmp_path / "b")
+    args = ["book", "run", "--book", str(book), "--as-of"]
+    first = runner.invoke(arrears_app, [*args, "2025-11-17"])
+    assert first.exit_code == 0, first.stderr
+    (run,) = (book / "state").glob("run-*")
+    part = run / "loans" / "part-0.parquet"
+    part.write_bytes(part.read_bytes()[:100])
+    result = runner.invoke(arrears_app, [*args, "2025-11-18"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: the state of the book {book} is damaged: ")
+    assert f"{run.name}/loans/part-0.parquet cannot be read (parquet: " in result.stderr
+    assert "Traceback" not in result.stderr

@@ -64,10 +64,10 @@ def _fits(actual: pl.DataType, wanted: pl.DataType) -> bool:
 
 
 # What reading a damaged part may raise: Polars' errors, and its panics (a BaseException).
-_UNREADABLE = (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException)
+UNREADABLE = (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException)
 
 
-def _said(error: BaseException) -> str:
+def said(error: BaseException) -> str:
     """What a failed read says, first line (a panic's is the Rust assertion that failed)."""
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
@@ -201,9 +201,9 @@ class BookFolder:
         """A part's columns, refused (naming it) when it is not a Parquet file one can read."""
         try:
             return pl.read_parquet_schema(path)
-        except _UNREADABLE as error:
+        except UNREADABLE as error:
             where = f"input {name}: {path.relative_to(self.root)}"
-            raise BookFolderError(f"{where}: cannot read it: {_said(error)}") from None
+            raise BookFolderError(f"{where}: cannot read it: {said(error)}") from None
 
     def _read_part(
         self, name: str, path: Path, columns: list[str], schema: pl.Schema
@@ -213,8 +213,8 @@ class BookFolder:
         where = f"input {name}: {path.relative_to(self.root)}"
         try:
             frame = pl.read_parquet(path, columns=columns)
-        except _UNREADABLE as error:
-            raise BookFolderError(f"{where}: cannot read it: {_said(error)}") from None
+        except UNREADABLE as error:
+            raise BookFolderError(f"{where}: cannot read it: {said(error)}") from None
         # Texts written as categories (a dictionary-encoded export): read as the texts they are.
         coded = [
             c for c, t in frame.schema.items()

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 import polars as pl
+from polars.exceptions import PanicException
 
 from arrears.adapters import book_night
 from arrears.adapters.book_folder import (
@@ -88,6 +89,7 @@ from arrears.adapters.paid_ids import (
     write_paid,
 )
 from arrears.adapters.people_index import LoanHistory, PhoneReach, attempts_in_e164
+from arrears.adapters.state_damage import StateDamaged, named_damage
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.pipeline import (
@@ -101,6 +103,7 @@ from arrears.batch.pipeline import (
 )
 from arrears.batch.plan_people import People
 from arrears.batch.run import RunRefused
+from arrears.domain.errors import DomainError
 from arrears.domain.ladder import Ladder
 from arrears.domain.terms import Terms
 
@@ -220,9 +223,32 @@ class ParquetEngineStore:
                     f"run for {ctx.as_of} would move it back in time"
                 )
             return self._load(ctx)
-        except BaseException:
+        except BaseException as error:
             self.abandon()
+            self._name_damage(error, ctx.as_of)
             raise
+
+    def _name_damage(self, error: BaseException, as_of: date) -> None:
+        """Raise damage_behind's error, when there is one."""
+        found = self.damage_behind(error, as_of)
+        if found is not None:
+            raise found from error
+
+    def damage_behind(self, error: BaseException, as_of: date) -> StateDamaged | None:
+        """The error naming what of the state is damaged, when `error` (a run's for `as_of`)
+        may have come of reading it and something is (a refusal or an interruption is its
+        own: None)."""
+        if isinstance(error, DomainError) or not isinstance(error, (Exception, PanicException)):
+            return None
+        return named_damage(self.folder, self.folder.run_before(as_of), self._state_read)
+
+    def _state_read(self, run: RunRecord) -> dict[str, set[str]]:
+        """The state tables the state after `run` is read from (state_tables), or its loan
+        tables alone when they cannot be read to tell where its lines are."""
+        try:
+            return self.state_tables(run)
+        except Exception:  # noqa: BLE001 — named by state_damage's own reads
+            return _tables_read(chain_of(self.folder, run), pl.Series(dtype=pl.String))
 
     def _load(self, ctx: RunContext) -> RunFrames:
         """load, the book held."""
@@ -353,7 +379,8 @@ class ParquetEngineStore:
                              as_of, ids)  # fmt: skip
         return RunFrames(
             worked.book, UNREAD, stored=stored, replay=fresh.to_frame(), history=UNREAD_HISTORY,
-            people_read=_people_of(asked), cases=cases, promises=promises, flags=flags,
+            people_read=_people_of(asked, lambda error: self._name_damage(error, as_of)),
+            cases=cases, promises=promises, flags=flags,
             currencies=named_currencies(table),
         )  # fmt: skip
 
@@ -515,6 +542,15 @@ class ParquetEngineStore:
             night.early.begin_table(frames, self._write_table)
 
     def save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
+        """_save, what of the state is damaged named should it fail reading it (a new base
+        reads every loan's lines)."""
+        try:
+            self._save(frames, as_of, summary, at)
+        except BaseException as error:
+            self._name_damage(error, as_of)
+            raise
+
+    def _save(self, frames: RunFrames, as_of: date, summary: dict[str, Any], at: datetime) -> None:
         """Write the run's loan table rows, lines and outputs into a new folder and commit it.
 
         The files are written by two threads (Parquet encoding releases the GIL): the lines,
@@ -816,12 +852,18 @@ def _without_resent(
 
 def _people_of(
     asked: "Future[tuple[People, LoanHistory, PhoneReach]]",
+    failed: Callable[[BaseException], None],
 ) -> Callable[[], tuple[People, LoanHistory]]:
     """The people and history of a read begun, once it is done (RunFrames.people_read; a
-    read that failed raises here, and run_day drops what its night began)."""
+    read that failed raises here, told to `failed` first, and run_day drops what its night
+    began)."""
 
     def read() -> tuple[People, LoanHistory]:
-        people, history, _ = asked.result()
+        try:
+            people, history, _ = asked.result()
+        except BaseException as error:
+            failed(error)
+            raise
         return people, history
 
     return read

@@ -268,7 +268,15 @@ class SparkEngine:
         """The end of day for ctx.as_of, as batch.run.run_day, with the pipeline on Spark
         (the book held meanwhile: BookFolder.hold)."""
         with self.folder.hold():
-            return self._run_day(ctx, at)
+            try:
+                return self._run_day(ctx, at)
+            except Exception as error:
+                # What it failed reading of the state, named file by file, if that was it.
+                store = ParquetEngineStore(self.folder.root)
+                found = store.damage_behind(error, ctx.as_of)
+                if found is not None:
+                    raise found from error
+                raise
 
     def _run_day(self, ctx: RunContext, at: datetime) -> dict[str, Any]:
         """run_day, the book held."""

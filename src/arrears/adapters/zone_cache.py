@@ -6,7 +6,9 @@ that plans a hundred thousand contacts. The cache is keyed by everything the
 answer depends on (number, recorded zone, the pack's default zone), so it is never stale;
 each night adds the zones it learned as a new part (a part is written whole, then renamed).
 A recorded zone is its own answer: none is kept for it (parts written by earlier versions
-may hold some; they are never read).
+may hold some; they are never read). A part that cannot be read (a damaged disk) is left
+out: being a cache, its answers are worked out again, and the part goes when the parts are
+next merged.
 """
 
 import secrets
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from arrears.adapters.book_folder import part_files
+from arrears.adapters.book_folder import UNREADABLE, part_files
 from arrears.adapters.people_index import ZONE_KEYS, ZONES_SCHEMA
 
 # Versioned by the rule that picks a number's day zone (contact_rules.day_zone): answers kept
@@ -30,9 +32,28 @@ def read_zones(state: Path) -> pl.DataFrame:
     parts are not made distinct here (160,000 answers: 40 ms and 50 MB of a bench night);
     PhoneReach makes them so should a key come twice all the same."""
     parts = part_files(state / ZONES_DIR)
+    try:
+        return _read(parts)
+    except UNREADABLE:  # a part damaged: the others, one by one
+        return pl.concat([pl.DataFrame(schema=ZONES_SCHEMA), *_readable(parts)])
+
+
+def _read(parts: list[Path]) -> pl.DataFrame:
+    """The answers of `parts` (ZONES_SCHEMA)."""
     if not parts:
         return pl.DataFrame(schema=ZONES_SCHEMA)
     return pl.read_parquet(parts).select(list(ZONES_SCHEMA)).cast(ZONES_SCHEMA)
+
+
+def _readable(parts: list[Path]) -> list[pl.DataFrame]:
+    """The answers of each of `parts` that can be read."""
+    found = []
+    for part in parts:
+        try:
+            found.append(_read([part]))
+        except UNREADABLE:
+            continue
+    return found
 
 
 def add_zones(state: Path, learned: list[tuple[str | None, str | None, str, str, str]]) -> None:
