@@ -1,5 +1,7 @@
 """Spark (local mode) and the local engine write the same run, row for row, day after day."""
 
+import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,7 +23,7 @@ from arrears.adapters.spark_engine import (
     refusal_in,
     spark_session,
 )
-from arrears.adapters.state_damage import StateDamaged
+from arrears.adapters.state_damage import StateDamaged, damage
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
@@ -344,6 +346,40 @@ def test_a_spark_run_over_a_damaged_state_names_the_file(
     with pytest.raises(StateDamaged, match=named):
         SparkEngine(spark, store.folder.root, buckets=3).run_day(app.run_context(AS_OF), AT)
     assert store.folder.runs() == [first]
+
+
+def test_a_full_runs_state_gone_is_named_before_a_night_reads_it(
+    spark: "SparkSession", tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Spark (full) run whose balances are gone is refused by name before either engine's
+    night reads it: read as empty, they gave a night of wrong figures without a word
+    (helper-46). One written before runs kept what they were given lacks nothing. A Polars
+    panic on the way is looked behind too."""
+    tables = synthetic_frames(20, AS_OF, seed=4, history_days=150)
+    book = write_book(tables, tmp_path / "book")
+    app = App("sqlite://", load_settings(None))
+    before = AS_OF - timedelta(days=1)
+    SparkEngine(spark, book, buckets=3).run_day(app.run_context(before), AT)
+    store = ParquetEngineStore(book)
+    (full,) = store.folder.runs()
+    for name in ("given_terms", "given_schedule"):  # as a run of an earlier release
+        shutil.rmtree(store.folder.table_path(full, name))
+    assert damage(store.folder, full, store.state_tables) == []
+    shutil.rmtree(store.folder.table_path(full, "loan_balances"))
+    named = f"{full.folder}/loan_balances/ is missing (the state after the run of {before}"
+    with pytest.raises(StateDamaged, match=re.escape(named)):
+        run_day(store, app.run_context(AS_OF), AT)
+    with pytest.raises(StateDamaged, match=re.escape(named)):
+        SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+
+    def panics(*args: object) -> None:
+        raise pl.exceptions.PanicException("called `Result::unwrap()` on an `Err` value")
+
+    monkeypatch.setattr(SparkEngine, "_run_day", panics)
+    with pytest.raises(StateDamaged, match=re.escape(named)) as raised:
+        SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+    assert isinstance(raised.value.__cause__, pl.exceptions.PanicException)
+    assert store.folder.runs() == [full]
 
 
 def test_a_refusal_is_made_again_with_its_own_message() -> None:

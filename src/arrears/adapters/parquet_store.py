@@ -89,7 +89,7 @@ from arrears.adapters.paid_ids import (
     write_paid,
 )
 from arrears.adapters.people_index import LoanHistory, PhoneReach, attempts_in_e164
-from arrears.adapters.state_damage import StateDamaged, named_damage
+from arrears.adapters.state_damage import StateDamaged, named_damage, refuse_missing
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.pipeline import (
@@ -224,8 +224,10 @@ class ParquetEngineStore:
                 )
             return self._load(ctx)
         except BaseException as error:
-            self.abandon()
-            self._name_damage(error, ctx.as_of)
+            try:
+                self._name_damage(error, ctx.as_of)  # the book still held meanwhile
+            finally:
+                self.abandon()
             raise
 
     def _name_damage(self, error: BaseException, as_of: date) -> None:
@@ -236,24 +238,44 @@ class ParquetEngineStore:
 
     def damage_behind(self, error: BaseException, as_of: date) -> StateDamaged | None:
         """The error naming what of the state is damaged, when `error` (a run's for `as_of`)
-        may have come of reading it and something is (a refusal or an interruption is its
-        own: None)."""
+        may have come of reading it and something a run reads is (a refusal or an
+        interruption is its own: None)."""
         if isinstance(error, DomainError) or not isinstance(error, (Exception, PanicException)):
             return None
-        return named_damage(self.folder, self.folder.run_before(as_of), self._state_read)
+        return named_damage(self.folder, self.folder.run_before(as_of), self._state_read, error)
+
+    def refuse_missing_state(self, run: RunRecord) -> None:
+        """StateDamaged when a table the state after `run` cannot be read without is gone
+        (read as empty, it would give a night of wrong figures without a word)."""
+        needed = self._needed(run)
+        if needed is not None:
+            refuse_missing(self.folder, run, needed)
+
+    def _needed(self, run: RunRecord) -> dict[str, set[str]] | None:
+        """The state tables of `run` known without reading any: a full run's, or the loan
+        tables of its chain (where its lines are, they tell); None: no chain (no base)."""
+        if run.kind == "full":
+            return self.state_tables(run)
+        try:
+            chain = chain_of(self.folder, run)
+        except KeyError:
+            return None
+        return _tables_read(chain, pl.Series(dtype=pl.String))
 
     def _state_read(self, run: RunRecord) -> dict[str, set[str]]:
-        """The state tables the state after `run` is read from (state_tables), or its loan
-        tables alone when they cannot be read to tell where its lines are."""
+        """The state tables the state after `run` is read from (state_tables), or _needed's
+        when its loan tables cannot be read to tell where its lines are."""
         try:
             return self.state_tables(run)
         except Exception:  # noqa: BLE001 — named by state_damage's own reads
-            return _tables_read(chain_of(self.folder, run), pl.Series(dtype=pl.String))
+            return self._needed(run) or {}
 
     def _load(self, ctx: RunContext) -> RunFrames:
         """load, the book held."""
         as_of, terms = ctx.as_of, ctx.terms
         previous = self.folder.run_before(as_of)
+        if previous is not None:
+            self.refuse_missing_state(previous)
         prints = {name: self.folder.fingerprint(name) for name in INPUTS}
         prints["payments"] = self._payment_days(prints["payments"], previous)
         key = rules_fingerprint(terms, ctx.ladders)

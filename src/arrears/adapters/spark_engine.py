@@ -270,7 +270,7 @@ class SparkEngine:
         with self.folder.hold():
             try:
                 return self._run_day(ctx, at)
-            except Exception as error:
+            except BaseException as error:  # a Polars panic too (interruptions: damage_behind)
                 # What it failed reading of the state, named file by file, if that was it.
                 store = ParquetEngineStore(self.folder.root)
                 found = store.damage_behind(error, ctx.as_of)
@@ -282,6 +282,8 @@ class SparkEngine:
         """run_day, the book held."""
         runs = self.folder.runs()
         previous = self.folder.run_before(ctx.as_of)
+        if previous is not None:
+            ParquetEngineStore(self.folder.root).refuse_missing_state(previous)
         if runs and ctx.as_of < runs[-1].as_of:
             raise RunRefused(
                 f"the book was already run up to {runs[-1].as_of}; a run for {ctx.as_of} would "

@@ -1,96 +1,149 @@
 """What of a Parquet book's state is damaged or missing, file by file.
 
-Looked for only once a run over the state has failed, so a healthy night pays nothing for it:
-the error then names the files to restore, where otherwise it would be whatever Polars or
-numpy said of the first one it tripped on (which names no file). A run's state is written
-whole and renamed into place before runs.json names it (book_folder.BookFolder.commit), so
-a file found damaged was changed after the run that wrote it: by a disk, a copy or a hand.
+Two checks. Before a run reads the state, `refuse_missing` makes sure the tables it cannot do
+without are there (a few directory listings): read as empty, a previous full run's balances
+gone would give a night of wrong figures without a word. Once a run over the state has
+failed, `named_damage` reads whole every file such a run reads, so that the error names the
+files to restore, where otherwise it would be whatever Polars or numpy said of the first one
+it tripped on (which names no file); a healthy night pays nothing for it. A run's state is
+written whole and renamed into place before runs.json names it (BookFolder.commit), so a
+file found damaged was changed after the run that wrote it: by a disk, a copy or a hand.
 """
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from arrears.adapters.book_folder import UNREADABLE, BookFolder, BookFolderError, RunRecord, said
+from arrears.adapters.book_folder import BookFolder, BookFolderError, RunRecord, said
+from arrears.adapters.book_tables import GIVEN
 from arrears.adapters.paid_ids import PAID_FULL, PAID_NEW
 
-# Kept only by the runs that wrote them (a book begun before they were kept has none), so a
-# run folder without them is not missing anything.
-_OPTIONAL = frozenset({PAID_FULL, PAID_NEW})
+# Kept only by runs that wrote them (a book begun before they were kept has none; its
+# nights read the payments or the terms instead), so a run folder without them lacks nothing.
+_OPTIONAL = frozenset({PAID_FULL, PAID_NEW, *GIVEN})
+# Read from every run folder: every earlier plan (the escalation guards' history of actions
+# done) and, by a night that reads the whole book, every run's settled lines.
+_EVERY_RUN = ("plan", "settled_lines")
 _SHOWN = 5  # problems an error names, before "and N more"
+
+Expected = Callable[[RunRecord], Mapping[str, set[str]]]
 
 
 class StateDamaged(BookFolderError):
     """The state a run starts from has files that cannot be read, or lacks some."""
 
 
+def refuse_missing(folder: BookFolder, run: RunRecord, tables: Mapping[str, set[str]]) -> None:
+    """StateDamaged when a run folder of `tables` (what the state after `run` is read from,
+    per run folder) is gone, or one of its tables that every such run writes."""
+    problems = _missing(folder, run, tables)
+    if problems:
+        raise StateDamaged(_message(folder, problems))
+
+
 def named_damage(
-    folder: BookFolder,
-    run: RunRecord | None,
-    expected: Callable[[RunRecord], Mapping[str, set[str]]],
+    folder: BookFolder, run: RunRecord | None, expected: Expected, error: BaseException
 ) -> StateDamaged | None:
-    """The error naming what of the book's state is damaged, when something is: every file
-    of every run folder that cannot be read, every folder runs.json names that is gone, and
-    the state tables of `run` (the run a failed run started from; `expected` names them, per
-    run folder) that are missing. None: nothing is (the failure was something else)."""
+    """The error naming what of the state a run started from `run` reads is damaged or
+    missing, when something is (`expected` names its state tables, per run folder; `error`
+    is what the run failed with). None: nothing is (the failure was something else)."""
     problems = damage(folder, run, expected)
     if not problems:
         return None
+    failed = f"the run failed with {type(error).__name__}: {said(error)}"
+    return StateDamaged(_message(folder, problems, failed))
+
+
+def damage(folder: BookFolder, run: RunRecord | None, expected: Expected) -> list[str]:
+    """What named_damage names, one problem a line."""
+    state = folder.state
+    runs = folder.runs()
+    problems = [
+        _gone(record.folder, record.as_of)
+        for record in runs
+        if not (state / record.folder).is_dir()
+    ]
+    try:
+        tables = dict(expected(run)) if run is not None else {}
+    except Exception:  # noqa: BLE001 — what it reads is damaged: the reads below name it
+        tables = {}
+    problems += [
+        f"{path.relative_to(state)} cannot be read ({reason})"
+        for path in _read_by_a_run(state, runs, run, tables)
+        if (reason := _unreadable(path)) is not None
+    ]
+    if run is not None:
+        gone = {record.folder for record in runs if not (state / record.folder).is_dir()}
+        problems += _missing(folder, run, {o: n for o, n in tables.items() if o not in gone})
+    return problems
+
+
+def _message(folder: BookFolder, problems: list[str], failed: str = "") -> str:
+    """The error's text: the problems (the first few), what to do, and what the run failed
+    with, when it failed."""
     shown = "; ".join(problems[:_SHOWN])
     more = f"; and {len(problems) - _SHOWN} more" if len(problems) > _SHOWN else ""
-    return StateDamaged(
+    cause = f" ({failed})" if failed else ""
+    return (
         f"the state of the book {folder.root} is damaged: {shown}{more}. Restore "
-        f"{folder.state} from a backup (nothing was written: the book is as it was)"
+        f"{folder.state} from a backup; this run committed nothing{cause}"
     )
 
 
-def damage(
-    folder: BookFolder,
-    run: RunRecord | None,
-    expected: Callable[[RunRecord], Mapping[str, set[str]]],
-) -> list[str]:
-    """What named_damage names, one problem a line."""
+def _missing(folder: BookFolder, run: RunRecord, tables: Mapping[str, set[str]]) -> list[str]:
+    """The run folders of `tables` that are gone, and their tables every run writes that are."""
     state = folder.state
-    problems = [
-        f"{record.folder}/ (the run of {record.as_of}) is missing"
-        for record in folder.runs()
-        if not (state / record.folder).is_dir()
-    ]
-    problems += [
-        f"{path.relative_to(state)} cannot be read ({reason})"
-        for path in _state_files(state)
-        if (reason := _unreadable(path)) is not None
-    ]
-    if run is None or problems:
-        return problems
-    try:
-        tables = expected(run)
-    except Exception:  # noqa: BLE001 — what it reads is damaged in a way the reads above miss
-        return problems
-    return [
+    gone = [owner for owner in sorted(tables) if not (state / owner).is_dir()]
+    days = {record.folder: record.as_of for record in folder.runs()}
+    return [_gone(owner, days.get(owner)) for owner in gone] + [
         f"{owner}/{name}/ is missing (the state after the run of {run.as_of} is read from it)"
         for owner, names in sorted(tables.items())
+        if owner not in gone
         for name in sorted(set(names) - _OPTIONAL)
-        if not _parts(state / owner / name)
-    ]
+        if not _files(state / owner / name)
+    ]  # fmt: skip
 
 
-def _state_files(state: Path) -> Iterator[Path]:
-    """Every Parquet and numpy file of every run folder, in name order (the hidden ones of
-    runs killed while writing, and Spark's checksums and markers, left out)."""
-    for run in sorted(state.glob("run-*")):
-        for path in sorted(run.rglob("*")):
-            if path.suffix in (".parquet", ".npy") and path.name[0] not in "._":
-                yield path
+def _gone(owner: str, day: date | None) -> str:
+    """A run folder that is gone, named with its run's day when runs.json names it."""
+    return f"{owner}/ (the run of {day}) is missing" if day else f"{owner}/ is missing"
 
 
-def _parts(table: Path) -> list[Path]:
-    """A table folder's part files (none when it is gone)."""
+def _read_by_a_run(
+    state: Path, runs: list[RunRecord], run: RunRecord | None, tables: Mapping[str, set[str]]
+) -> Iterator[Path]:
+    """Every file a run started from `run` may read, in name order: the state tables of
+    `tables`, every table of `run` and of any run after it (one a re-run replaces), and
+    _EVERY_RUN's tables of every run. Old runs' other outputs are never read by a run."""
+    wanted: dict[str, set[str] | None] = {}
+    for record in runs:
+        wanted[record.folder] = set(_EVERY_RUN)
+    for owner, names in tables.items():
+        known = wanted.setdefault(owner, set())
+        if known is not None:
+            known.update(names)
+    for record in runs:
+        if run is not None and record.as_of >= run.as_of:
+            wanted[record.folder] = None  # every table
+    for owner, asked in sorted(wanted.items()):
+        if not (state / owner).is_dir():
+            continue
+        folders = sorted(p for p in (state / owner).iterdir() if p.is_dir())
+        for table in folders if asked is None else [state / owner / n for n in sorted(asked)]:
+            yield from _files(table)
+
+
+def _files(table: Path) -> list[Path]:
+    """A table folder's Parquet and numpy files, in name order (none when it is gone; the
+    hidden ones of runs killed while writing, and Spark's checksums and markers, left out)."""
     if not table.is_dir():
         return []
-    return [p for p in table.iterdir() if p.suffix in (".parquet", ".npy") and p.name[0] != "."]
+    return sorted(
+        p for p in table.iterdir() if p.suffix in (".parquet", ".npy") and p.name[0] not in "._"
+    )
 
 
 def _unreadable(path: Path) -> str | None:
@@ -100,6 +153,8 @@ def _unreadable(path: Path) -> str | None:
             np.load(path, allow_pickle=False)
         else:
             pl.read_parquet(path)
-    except (*UNREADABLE, ValueError, EOFError) as error:
+    except (Exception, pl.exceptions.PanicException) as error:  # noqa: BLE001
+        # Whatever a damaged file makes the readers raise: numpy's header parser alone may
+        # raise a tokenizer's error for a damaged header.
         return said(error)
     return None
