@@ -14,6 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from arrears.adapters import parquet_store
+from arrears.adapters.book_folder import BookFolderError
 from arrears.adapters.loan_table import EVERY_LOAN, OWNERS
 from arrears.adapters.parquet_store import PICKED, ParquetEngineStore
 from arrears.adapters.settings import load_settings
@@ -123,8 +124,22 @@ def payment_ids_header(store: ParquetEngineStore) -> str:
     return f"{folder_of(store, FIRST).name}/paid_ids/part-0.npy cannot be read"
 
 
+def promises_gone(store: ParquetEngineStore) -> str:
+    # Judged again tonight: read as none, the promises kept were lost without a word.
+    shutil.rmtree(folder_of(store, NIGHT) / "promises")
+    return f"{folder_of(store, NIGHT).name}/promises/ is missing"
+
+
+def an_old_plan_gone(store: ParquetEngineStore) -> str:
+    # The guards' history: read as none, a heavy action whose gentler steps are on record
+    # would be let through.
+    shutil.rmtree(folder_of(store, FIRST) / "plan")
+    return f"{folder_of(store, FIRST).name}/plan/ is missing (the run of {FIRST})"
+
+
 DAMAGES = [loan_table_of_the_night, lines_of_the_night, loan_table_gone, lines_gone,
-           run_folder_gone, an_old_plan, payment_ids_kept, payment_ids_header]  # fmt: skip
+           run_folder_gone, an_old_plan, payment_ids_kept, payment_ids_header,
+           promises_gone, an_old_plan_gone]  # fmt: skip
 
 
 @pytest.mark.parametrize("damaged", DAMAGES, ids=lambda d: d.__name__)
@@ -192,6 +207,29 @@ def test_a_failure_that_is_not_damage_is_left_as_it_is(
         run(book, TONIGHT)
     previous = book.folder.run_before(TONIGHT)
     assert damage(book.folder, previous, book.state_tables) == []
+
+
+def test_a_night_looks_for_the_damage_while_it_still_holds_the_book(
+    book: ParquetEngineStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another run let in meanwhile could commit, and drop the very tables being looked at.
+    held: list[bool] = []
+    looks = parquet_store.named_damage
+
+    def looking(*args: Any) -> Any:
+        try:
+            book.folder.hold().close()
+        except BookFolderError:
+            held.append(True)
+        else:
+            held.append(False)
+        return looks(*args)
+
+    monkeypatch.setattr(parquet_store, "named_damage", looking)
+    named = loan_table_of_the_night(book)
+    with pytest.raises(StateDamaged, match=re.escape(named)):
+        run(book, TONIGHT)
+    assert held == [True]
 
 
 def test_the_error_says_what_the_run_failed_with(book: ParquetEngineStore) -> None:

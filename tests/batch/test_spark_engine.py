@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from arrears.adapters import parquet_store
 from arrears.adapters.book_folder import BookFolderError
 from arrears.adapters.book_tables import ORDER, OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
@@ -25,7 +26,7 @@ from arrears.adapters.spark_engine import (
 )
 from arrears.adapters.state_damage import StateDamaged, damage
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
-from arrears.batch.run import run_day
+from arrears.batch.run import RunRefused, run_day
 from arrears.bootstrap import App
 from arrears.domain.errors import CalendarNotPublished, DomainError
 from arrears.domain.money import parse_amount
@@ -380,6 +381,23 @@ def test_a_full_runs_state_gone_is_named_before_a_night_reads_it(
         SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
     assert isinstance(raised.value.__cause__, pl.exceptions.PanicException)
     assert store.folder.runs() == [full]
+
+
+def test_a_spark_run_for_a_day_past_is_refused_as_such(
+    spark: "SparkSession", tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run for a day before the last is refused for that, not taken for a damaged state
+    because the state it would start from was dropped long since (helper-47)."""
+    monkeypatch.setattr(parquet_store, "CHAIN_LIMIT", 1)  # every night a base
+    tables = synthetic_frames(20, AS_OF, seed=4, history_days=150)
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    app = App("sqlite://", load_settings(None))
+    days = [AS_OF - timedelta(days=n) for n in (2, 1, 0)]
+    for day in days:
+        run_day(store, app.run_context(day), AT)
+    assert not store.folder.table_path(store.folder.runs()[0], "loans").exists()
+    with pytest.raises(RunRefused, match="would move it back in time"):
+        SparkEngine(spark, store.folder.root, buckets=3).run_day(app.run_context(days[1]), AT)
 
 
 def test_a_refusal_is_made_again_with_its_own_message() -> None:

@@ -70,5 +70,6 @@ def test_book_run_names_a_damaged_state_file(tmp_path: Path) -> None:
     result = runner.invoke(arrears_app, [*args, "2025-11-18"])
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: the state of the book {book} is damaged: ")
-    assert f"{run.name}/loans/part-0.parquet cannot be read (parquet: " in result.stderr
+    reason = "cannot be read (ComputeError: parquet: "
+    assert f"{run.name}/loans/part-0.parquet {reason}" in result.stderr
     assert "Traceback" not in result.stderr

@@ -31,7 +31,6 @@ from arrears.adapters.book_folder import (
     Fingerprint,
     RunRecord,
     listed,
-    part_files,
 )
 from arrears.adapters.book_inputs import (
     check_borrowers,
@@ -89,7 +88,7 @@ from arrears.adapters.paid_ids import (
     write_paid,
 )
 from arrears.adapters.people_index import LoanHistory, PhoneReach, attempts_in_e164
-from arrears.adapters.state_damage import StateDamaged, named_damage, refuse_missing
+from arrears.adapters.state_damage import StateDamaged, named_damage, plan_parts, refuse_missing
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import TAIL_SCHEMA
 from arrears.batch.pipeline import (
@@ -253,14 +252,18 @@ class ParquetEngineStore:
 
     def _needed(self, run: RunRecord) -> dict[str, set[str]] | None:
         """The state tables of `run` known without reading any: a full run's, or the loan
-        tables of its chain (where its lines are, they tell); None: no chain (no base)."""
+        tables of its chain (where its lines are, they tell); and its promises (judged again
+        tonight: read as none, the promises kept would be lost). None: no chain (no base)."""
         if run.kind == "full":
-            return self.state_tables(run)
-        try:
-            chain = chain_of(self.folder, run)
-        except KeyError:
-            return None
-        return _tables_read(chain, pl.Series(dtype=pl.String))
+            needed = self.state_tables(run)
+        else:
+            try:
+                chain = chain_of(self.folder, run)
+            except KeyError:
+                return None
+            needed = _tables_read(chain, pl.Series(dtype=pl.String))
+        needed.setdefault(run.folder, set()).add("promises")
+        return needed
 
     def _state_read(self, run: RunRecord) -> dict[str, set[str]]:
         """The state tables the state after `run` is read from (state_tables), or _needed's
@@ -804,12 +807,7 @@ class ParquetEngineStore:
         """Planned actions of earlier runs whose outcome was recorded (the guards' history).
         Plans are written with statistics, so a plan whose actions are all still "planned"
         is skipped by its footer alone."""
-        parts = [
-            part
-            for run in self.folder.runs()
-            if run.as_of < before
-            for part in part_files(self.folder.table_path(run, "plan"))
-        ]
+        parts = plan_parts(self.folder, before)
         if not parts:
             return typed(None, DONE_SCHEMA)
         plans = pl.scan_parquet(parts).filter(pl.col("status") != "planned")

@@ -50,6 +50,7 @@ from arrears.adapters.parquet_store import ParquetEngineStore, pack_zones, rules
 from arrears.adapters.phone_zones import dialled_in_e164
 from arrears.adapters.spark_summary import TOTALS, summary_frames, totals_of
 from arrears.adapters.spark_tables import SlotUnion
+from arrears.adapters.state_damage import plan_parts
 from arrears.batch.book import PAYMENT_SCHEMA
 from arrears.batch.pipeline import RunContext, run_pipeline
 from arrears.batch.run import (
@@ -282,13 +283,13 @@ class SparkEngine:
         """run_day, the book held."""
         runs = self.folder.runs()
         previous = self.folder.run_before(ctx.as_of)
-        if previous is not None:
-            ParquetEngineStore(self.folder.root).refuse_missing_state(previous)
         if runs and ctx.as_of < runs[-1].as_of:
             raise RunRefused(
                 f"the book was already run up to {runs[-1].as_of}; a run for {ctx.as_of} would "
                 f"move it back in time"
             )
+        if previous is not None:
+            ParquetEngineStore(self.folder.root).refuse_missing_state(previous)
         # The days this run reports what it posted for: those after the last run before it.
         since = max((r.as_of for r in runs if r.as_of < ctx.as_of), default=None)
         ctx = replace(ctx, since=since)
@@ -373,8 +374,7 @@ class SparkEngine:
         base = self.folder.run_before(as_of)
         if base is not None:
             tables |= self._state(base, same_rules)
-            done = [str(p) for r in self.folder.runs() if r.as_of < as_of
-                    for p in part_files(self.folder.table_path(r, "plan"))]  # fmt: skip
+            done = [str(p) for p in plan_parts(self.folder, as_of)]
             if done:
                 tables["state:done"] = self.spark.read.parquet(*done).filter("status <> 'planned'")
         rows = []

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from arrears.adapters.book_folder import BookFolder, BookFolderError, RunRecord, said
+from arrears.adapters.book_folder import BookFolder, BookFolderError, RunRecord
 from arrears.adapters.book_tables import GIVEN
 from arrears.adapters.paid_ids import PAID_FULL, PAID_NEW
 
@@ -44,6 +44,22 @@ def refuse_missing(folder: BookFolder, run: RunRecord, tables: Mapping[str, set[
         raise StateDamaged(_message(folder, problems))
 
 
+def plan_parts(folder: BookFolder, before: date) -> list[Path]:
+    """The plans' parts of the runs before `before` (the escalation guards' history: the
+    actions done), StateDamaged naming any run whose plan is gone: read as none, the guards
+    would let a heavy action through whose gentler steps are on record."""
+    parts, gone = [], []
+    for record in folder.runs():
+        if record.as_of < before:
+            found = _files(folder.table_path(record, "plan"))
+            parts += found
+            if not found:
+                gone.append(f"{record.folder}/plan/ is missing (the run of {record.as_of})")
+    if gone:
+        raise StateDamaged(_message(folder, gone))
+    return parts
+
+
 def named_damage(
     folder: BookFolder, run: RunRecord | None, expected: Expected, error: BaseException
 ) -> StateDamaged | None:
@@ -53,7 +69,7 @@ def named_damage(
     problems = damage(folder, run, expected)
     if not problems:
         return None
-    failed = f"the run failed with {type(error).__name__}: {said(error)}"
+    failed = f"the run failed with {_why(error)}"
     return StateDamaged(_message(folder, problems, failed))
 
 
@@ -156,5 +172,13 @@ def _unreadable(path: Path) -> str | None:
     except (Exception, pl.exceptions.PanicException) as error:  # noqa: BLE001
         # Whatever a damaged file makes the readers raise: numpy's header parser alone may
         # raise a tokenizer's error for a damaged header.
-        return said(error)
+        return _why(error)
     return None
+
+
+def _why(error: BaseException) -> str:
+    """An error's kind and first line (its message alone: a tokenizer's error prints as a
+    tuple of it and where)."""
+    message = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+    lines = message.strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
