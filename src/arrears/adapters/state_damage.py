@@ -1,8 +1,9 @@
 """What of a Parquet book's state is damaged or missing, file by file.
 
-Two checks. Before a run reads the state, `refuse_missing` makes sure the tables it cannot do
-without are there (a few directory listings): read as empty, a previous full run's balances
-gone would give a night of wrong figures without a word. Once a run over the state has
+Before a run reads the state, `refuse_missing` makes sure the tables it cannot do without
+are there (a few directory listings), and `plan_parts` that every earlier run's plan is: read
+as empty, a previous full run's balances gone would give a night of wrong figures without a
+word, an earlier plan gone the escalation guards a history short. Once a run over the state has
 failed, `named_damage` reads whole every file such a run reads, so that the error names the
 files to restore, where otherwise it would be whatever Polars or numpy said of the first one
 it tripped on (which names no file); a healthy night pays nothing for it. A run's state is
@@ -77,11 +78,8 @@ def damage(folder: BookFolder, run: RunRecord | None, expected: Expected) -> lis
     """What named_damage names, one problem a line."""
     state = folder.state
     runs = folder.runs()
-    problems = [
-        _gone(record.folder, record.as_of)
-        for record in runs
-        if not (state / record.folder).is_dir()
-    ]
+    gone = {record.folder for record in runs if not (state / record.folder).is_dir()}
+    problems = [_gone(record.folder, record.as_of) for record in runs if record.folder in gone]
     try:
         tables = dict(expected(run)) if run is not None else {}
     except Exception:  # noqa: BLE001 — what it reads is damaged: the reads below name it
@@ -92,7 +90,6 @@ def damage(folder: BookFolder, run: RunRecord | None, expected: Expected) -> lis
         if (reason := _unreadable(path)) is not None
     ]
     if run is not None:
-        gone = {record.folder for record in runs if not (state / record.folder).is_dir()}
         problems += _missing(folder, run, {o: n for o, n in tables.items() if o not in gone})
     return problems
 
