@@ -86,14 +86,19 @@ def lines_of_the_night(store: ParquetEngineStore) -> str:
     return f"{folder_of(store, NIGHT).name}/instalment_states/part-0.parquet cannot be read"
 
 
+def table_gone(store: ParquetEngineStore, day: date, table: str) -> str:
+    """Remove a run's table; what the error names."""
+    shutil.rmtree(folder_of(store, day) / table)
+    return f"{folder_of(store, day).name}/{table}/ is missing"
+
+
 def loan_table_gone(store: ParquetEngineStore) -> str:
-    shutil.rmtree(folder_of(store, NIGHT) / "loans")
-    return f"{folder_of(store, NIGHT).name}/loans/ is missing (the state after the run of {NIGHT}"
+    named = table_gone(store, NIGHT, "loans")
+    return f"{named} (the state after the run of {NIGHT}"
 
 
 def lines_gone(store: ParquetEngineStore) -> str:
-    shutil.rmtree(folder_of(store, NIGHT) / "instalment_states")
-    return f"{folder_of(store, NIGHT).name}/instalment_states/ is missing"
+    return table_gone(store, NIGHT, "instalment_states")
 
 
 def run_folder_gone(store: ParquetEngineStore) -> str:
@@ -126,15 +131,13 @@ def payment_ids_header(store: ParquetEngineStore) -> str:
 
 def promises_gone(store: ParquetEngineStore) -> str:
     # Judged again tonight: read as none, the promises kept were lost without a word.
-    shutil.rmtree(folder_of(store, NIGHT) / "promises")
-    return f"{folder_of(store, NIGHT).name}/promises/ is missing"
+    return table_gone(store, NIGHT, "promises")
 
 
 def an_old_plan_gone(store: ParquetEngineStore) -> str:
     # The guards' history: read as none, a heavy action whose gentler steps are on record
     # would be let through.
-    shutil.rmtree(folder_of(store, FIRST) / "plan")
-    return f"{folder_of(store, FIRST).name}/plan/ is missing (the run of {FIRST})"
+    return f"{table_gone(store, FIRST, 'plan')} (the run of {FIRST})"
 
 
 DAMAGES = [loan_table_of_the_night, lines_of_the_night, loan_table_gone, lines_gone,
