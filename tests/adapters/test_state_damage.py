@@ -13,12 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
-from arrears.adapters import parquet_store
+from arrears.adapters import book_night, parquet_store
 from arrears.adapters.book_folder import BookFolderError
 from arrears.adapters.loan_table import EVERY_LOAN, OWNERS
 from arrears.adapters.parquet_store import PICKED, ParquetEngineStore
 from arrears.adapters.settings import load_settings
-from arrears.adapters.state_damage import StateDamaged, damage
+from arrears.adapters.state_damage import StateDamaged, damage, named_damage
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.adapters.zone_cache import ZONES_DIR
 from arrears.batch.run import run_day
@@ -205,7 +205,7 @@ def test_a_failure_that_is_not_damage_is_left_as_it_is(
     def broken(*args: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(parquet_store.book_night, "worked_book", broken)
+    monkeypatch.setattr(book_night, "worked_book", broken)
     with pytest.raises(OSError, match="No space left on device"):
         run(book, TONIGHT)
     previous = book.folder.run_before(TONIGHT)
@@ -217,7 +217,7 @@ def test_a_night_looks_for_the_damage_while_it_still_holds_the_book(
 ) -> None:
     # Another run let in meanwhile could commit, and drop the very tables being looked at.
     held: list[bool] = []
-    looks = parquet_store.named_damage
+    looks = named_damage
 
     def looking(*args: Any) -> Any:
         try:
