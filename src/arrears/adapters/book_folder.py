@@ -331,11 +331,12 @@ STATE_TABLES = ("loan_balances", "instalment_states", "cases", "loans", PAID_FUL
                 "given_terms", "given_schedule")  # fmt: skip
 
 
-def part_files(folder: Path) -> list[Path]:
-    """A table folder's Parquet parts in name order (Spark's hidden .crc and _SUCCESS skipped)."""
+def part_files(folder: Path, suffixes: tuple[str, ...] = (".parquet",)) -> list[Path]:
+    """A table folder's parts in name order (Parquet, or the files of `suffixes`; Spark's
+    hidden .crc and _SUCCESS, and the hidden files of killed runs, skipped)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix == ".parquet" and p.name[0] not in "._")
+    return sorted(p for p in folder.iterdir() if p.suffix in suffixes and p.name[0] not in "._")
 
 
 def read_rows(

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from arrears.adapters.book_folder import BookFolder, BookFolderError, RunRecord
+from arrears.adapters.book_folder import BookFolder, BookFolderError, RunRecord, part_files
 from arrears.adapters.book_tables import GIVEN
 from arrears.adapters.paid_ids import PAID_FULL, PAID_NEW
 
@@ -52,7 +52,7 @@ def plan_parts(folder: BookFolder, before: date) -> list[Path]:
     parts, gone = [], []
     for record in folder.runs():
         if record.as_of < before:
-            found = _files(folder.table_path(record, "plan"))
+            found = part_files(folder.table_path(record, "plan"))
             parts += found
             if not found:
                 gone.append(f"{record.folder}/plan/ is missing (the run of {record.as_of})")
@@ -110,13 +110,14 @@ def _missing(folder: BookFolder, run: RunRecord, tables: Mapping[str, set[str]])
     """The run folders of `tables` that are gone, and their tables every run writes that are."""
     state = folder.state
     gone = [owner for owner in sorted(tables) if not (state / owner).is_dir()]
-    days = {record.folder: record.as_of for record in folder.runs()}
+    # runs.json read again only when a folder is gone (a healthy night has read it already).
+    days = {record.folder: record.as_of for record in folder.runs()} if gone else {}
     return [_gone(owner, days.get(owner)) for owner in gone] + [
         f"{owner}/{name}/ is missing (the state after the run of {run.as_of} is read from it)"
         for owner, names in sorted(tables.items())
         if owner not in gone
         for name in sorted(set(names) - _OPTIONAL)
-        if not _files(state / owner / name)
+        if not _parts(state / owner / name)
     ]  # fmt: skip
 
 
@@ -146,17 +147,12 @@ def _read_by_a_run(
             continue
         folders = sorted(p for p in (state / owner).iterdir() if p.is_dir())
         for table in folders if asked is None else [state / owner / n for n in sorted(asked)]:
-            yield from _files(table)
+            yield from _parts(table)
 
 
-def _files(table: Path) -> list[Path]:
-    """A table folder's Parquet and numpy files, in name order (none when it is gone; the
-    hidden ones of runs killed while writing, and Spark's checksums and markers, left out)."""
-    if not table.is_dir():
-        return []
-    return sorted(
-        p for p in table.iterdir() if p.suffix in (".parquet", ".npy") and p.name[0] not in "._"
-    )
+def _parts(table: Path) -> list[Path]:
+    """A table folder's Parquet and numpy files (the payment ids), in name order."""
+    return part_files(table, (".parquet", ".npy"))
 
 
 def _unreadable(path: Path) -> str | None:
