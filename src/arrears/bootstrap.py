@@ -25,7 +25,7 @@ from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.passwords import Argon2Passwords
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.adapters.settings import Settings, config_path, load_settings
-from arrears.adapters.strategy_file import ladder_for
+from arrears.adapters.strategy_file import ladders_for
 from arrears.batch.pipeline import RunContext
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.errors import DomainError
@@ -73,7 +73,7 @@ class App:
     def ladders(self) -> dict[str, Ladder]:
         """Each product's strategy ladder (its own file, else its jurisdiction's default)."""
         base = self.settings.path.parent if self.settings.path else None
-        return {code: ladder_for(p, base) for code, p in self.settings.products.items()}
+        return ladders_for(self.settings.products, base)
 
     def ladder_of(self, loan_id: str) -> Ladder:
         """The strategy ladder of a loan's product."""

@@ -14,6 +14,7 @@ from arrears.adapters.strategy_file import (
     TEMPLATE_CHARS,
     StrategyFileError,
     ladder_for,
+    ladders_for,
     load_ladder,
 )
 from arrears.domain.delinquency import bucket_for
@@ -176,6 +177,27 @@ def test_a_product_uses_its_own_ladder_file_else_its_jurisdictions(tmp_path: Pat
     own = Product("cash-30", strategy="ladders/cash.toml")
     assert ladder_for(own, tmp_path).name == "test-ladder"
     assert ladder_for(Product("us-installment", jurisdiction="us")).name == "us-default"
+
+
+def test_two_products_may_share_a_ladder_but_not_a_label_for_two(tmp_path: Path) -> None:
+    # A lender copies a ladder file, edits it and keeps its name and version: a case records
+    # the label, and the run found one product's stages and the other's treatments by it.
+    (tmp_path / "a.toml").write_text(BASE, encoding="utf-8")
+    (tmp_path / "same.toml").write_text(BASE, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(BASE.replace("dpd_min = 31", "dpd_min = 45"), "utf-8")
+    products = {code: Product(code, strategy=f"{code}.toml") for code in ("a", "same", "b")}
+    shared = ladders_for({c: products[c] for c in ("a", "same")}, tmp_path)
+    assert shared["a"] == shared["same"]
+    with pytest.raises(StrategyFileError) as refused:
+        ladders_for(products, tmp_path)
+    assert str(refused.value) == (
+        "the ladders of products 'a' (a.toml) and 'b' (b.toml) differ under one name and "
+        "version 'test-ladder v3': a case records its ladder by name and version, so give the "
+        "edited copy its own `name` (or a new `version`)"
+    )
+    renamed = BASE.replace("dpd_min = 31", "dpd_min = 45").replace("version = 3", "version = 4")
+    (tmp_path / "b.toml").write_text(renamed, "utf-8")
+    assert ladders_for(products, tmp_path)["b"].label == "test-ladder v4"
 
 
 def test_a_missing_file_or_unknown_shipped_ladder_is_refused(tmp_path: Path) -> None:

@@ -333,3 +333,17 @@ def test_a_ladder_shared_by_products_of_two_jurisdictions_is_refused(tmp_path: P
     assert build_app(None, None).run_context(DAY).jurisdiction_by_ladder() == {
         LADDERS["cn"].label: "cn", LADDERS["us"].label: "us", LADDERS["uk"].label: "uk"
     }  # fmt: skip
+
+
+def test_a_run_refuses_two_ladders_under_one_label() -> None:
+    # A case records its ladder's label; the night staged by the first product's ladder and
+    # planned the last one's treatments under it (ladders_for names the files at load).
+    context = build_app(None, None).run_context(DAY)
+    edited = replace(context.ladders["cn-cash"], default_stage="parked")
+    with pytest.raises(DomainError) as refused:
+        replace(context, ladders={**context.ladders, "cn-private": edited})
+    assert str(refused.value) == (
+        "products 'cn-cash' and 'cn-private' have different ladders named 'cn-default v4': a "
+        "case records its ladder by name and version, so give each ladder its own `name` or "
+        "`version`"
+    )

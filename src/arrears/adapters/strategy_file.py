@@ -12,7 +12,7 @@ from arrears.domain.entry_rules import EntryRule
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import DONE_OUTCOMES, Guard, Requirement
 from arrears.domain.experiments import Experiment
-from arrears.domain.ladder import Ladder, Stage, Treatment
+from arrears.domain.ladder import Ladder, Stage, Treatment, label_clash
 from arrears.domain.money import parse_amount
 from arrears.domain.product import Product
 
@@ -131,6 +131,26 @@ def load_ladder(ref: str | Path, base_dir: Path | None = None) -> Ladder:
 def ladder_for(product: Product, base_dir: Path | None = None) -> Ladder:
     """The product's own ladder file, else the shipped ladder of its jurisdiction."""
     return load_ladder(product.strategy or product.jurisdiction, base_dir)
+
+
+def ladders_for(products: Mapping[str, Product], base_dir: Path | None = None) -> dict[str, Ladder]:
+    """Each product's ladder (ladder_for); refused when two products' ladders differ under one
+    label (a ladder copied and edited, its `name` and `version` left as they were)."""
+    ladders = {code: ladder_for(product, base_dir) for code, product in products.items()}
+    clash = label_clash(ladders)
+    if clash is not None:
+        first, second = (f"{code!r} ({_source(products[code])})" for code in clash)
+        raise StrategyFileError(
+            f"the ladders of products {first} and {second} differ under one name and version "
+            f"{ladders[clash[0]].label!r}: a case records its ladder by name and version, so "
+            f"give the edited copy its own `name` (or a new `version`)"
+        )
+    return ladders
+
+
+def _source(product: Product) -> str:
+    """Where a product's ladder comes from, in words."""
+    return product.strategy or f"the shipped {product.jurisdiction} ladder"
 
 
 def _parse_toml(text: str, where: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from arrears.batch.stages import (
 )
 from arrears.batch.time_barred import time_bars
 from arrears.domain.errors import DomainError
-from arrears.domain.ladder import Ladder
+from arrears.domain.ladder import Ladder, label_clash
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.terms import Terms
 
@@ -47,6 +47,16 @@ class RunContext:
     # The last run's day before as_of (None: the book's first run): the run's totals count
     # what it posts for the days after it, not a rebuilt or new loan's earlier days.
     since: date | None = None
+
+    def __post_init__(self) -> None:
+        clash = label_clash(self.ladders)
+        if clash is not None:
+            label = self.ladders[clash[0]].label
+            raise DomainError(
+                f"products {clash[0]!r} and {clash[1]!r} have different ladders named "
+                f"{label!r}: a case records its ladder by name and version, so give each "
+                f"ladder its own `name` or `version`"
+            )
 
     def jurisdiction_by_ladder(self) -> dict[str, str]:
         """Ladder label → the jurisdiction of the products that use it; refused when products

@@ -1,6 +1,6 @@
 """The strategy ladder: stages worst-first with entry rules and treatments, and its checks."""
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from arrears.domain.day_range import MAX_DAYS
@@ -204,6 +204,18 @@ def owed_from_gentler(ladder: Ladder, stage_name: str) -> list[Treatment]:
                 seen.add((t.action, t.template))
                 owed.append(t)
     return owed
+
+
+def label_clash(ladders: Mapping[str, Ladder]) -> tuple[str, str] | None:
+    """Two keys of `ladders` (products) whose ladders differ under one label, if any: a case
+    records its ladder's label, and the run finds a ladder by it, so one label must name one
+    ladder (else one product's loans are staged by one and planned by the other)."""
+    first: dict[str, str] = {}
+    for key in sorted(ladders):
+        seen = first.setdefault(ladders[key].label, key)
+        if ladders[seen] != ladders[key]:
+            return seen, key
+    return None
 
 
 def assign_arms(ladder: Ladder, loan_id: str) -> dict[str, str]:
