@@ -377,6 +377,15 @@ APPEND = ""  # marks a case that adds text instead of replacing it
             "arms = { daily-cadence-challenger = 1, champion = 1 }",
             "a case's arms can read 'late-stage-sms-cadence-2026=daily-cadence-challenger'",
         ),
+        # A case records the label: ' v3' told nobody which ladder staged it.
+        ('name = "test-ladder"', 'name = " "', "name must not be blank"),
+        # An empty default stage was taken as "current" without a word.
+        (
+            "version = 3",
+            'version = 3\ndefault_stage = ""',
+            "default_stage must name a stage (not blank, not 'settled')",
+        ),
+        ('name = "early"', 'name = "  "', "a stage needs a name"),
     ],
 )
 def test_a_bad_ladder_file_is_refused_naming_the_key(
@@ -389,6 +398,14 @@ def test_a_bad_ladder_file_is_refused_naming_the_key(
         load_ladder(path)
     assert message in str(refused.value)
     assert str(path) in str(refused.value)
+
+
+def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    # Windows Notepad writes one; the feeds read past it too (CONTRACT.md).
+    path = tmp_path / "ladder.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    (tmp_path / "plain").mkdir()
+    assert load_ladder(path) == load_ladder(write(tmp_path / "plain", BASE))
 
 
 def test_the_name_limits_are_the_stores_columns() -> None:

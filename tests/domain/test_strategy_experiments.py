@@ -98,3 +98,20 @@ def test_an_arm_name_may_belong_to_one_experiment_only() -> None:
             (Stage("early", "初期", "Early", (EntryRule(dpd_min=1),)),),
             (EARLY, Experiment("again", "x", (("champion", 1), ("b", 1)))),
         )
+
+
+@pytest.mark.parametrize(
+    ("name", "arms"),
+    [("e", (("a=b", 1),)), ("e", (("a;b", 1),)), ("tone=1", (("a", 1),)), ("t;x", (("a", 1),))],
+)
+def test_a_name_the_case_record_cannot_hold_is_refused(
+    name: str, arms: tuple[tuple[str, int], ...]
+) -> None:
+    # A case records 'experiment=arm;…': 'a=b' was read back as 'b', 'a;b' as 'a' and 'b',
+    # and the arm's treatments were never planned.
+    bad = next(n for n in (name, *(a for a, _ in arms)) if "=" in n or ";" in n)
+    with pytest.raises(DomainError) as refused:
+        Experiment(name, "salt", arms)
+    assert str(refused.value) == (
+        f"{bad!r}: an experiment's or arm's name must not contain '=' or ';'"
+    )

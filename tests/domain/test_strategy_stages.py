@@ -1,8 +1,10 @@
 """Stage assignment: worst-first, first match wins, each boundary of the default ladder."""
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from arrears.domain.delinquency import bucket_for
+from arrears.domain.delinquency import BUCKETS, bucket_for
 from arrears.domain.errors import DomainError
 from arrears.domain.strategy import EntryRule, Ladder, LoanFacts, Stage, assign_stage
 
@@ -147,6 +149,12 @@ def test_score_rules_need_a_score_inside_the_bounds() -> None:
         ({"segments": frozenset()}, "segments must not be empty"),
         ({"flags": frozenset({"vip"})}, r"flag 'vip' is unknown \(known: legal\)"),
         ({}, "needs at least one condition"),
+        (
+            {"dpd_max": 30, "buckets": frozenset({"M4"})},
+            r"bucket\(s\) \['M4'\] are never at dpd 0..30: the rule can never match",
+        ),
+        ({"dpd_max": 0, "buckets": frozenset({"M2", "M1"})}, r"\['M1', 'M2'\] are never"),
+        ({"dpd_min": 367, "buckets": frozenset({"M0"})}, r"never at dpd 367..: the rule"),
     ],
 )
 def test_impossible_entry_rules_are_refused(rule: dict[str, object], message: str) -> None:
@@ -189,3 +197,23 @@ def test_an_open_ended_stage_behind_an_open_ended_one_is_refused() -> None:
             1,
             (stage("late", EntryRule(dpd_min=91)), stage("legal", EntryRule(dpd_min=181))),
         )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(st.none(), st.integers(0, 400)), st.one_of(st.none(), st.integers(0, 400)),
+    st.frozensets(st.sampled_from(BUCKETS), min_size=1),
+)  # fmt: skip
+def test_a_rule_of_buckets_and_days_is_refused_exactly_when_no_loan_can_match_it(
+    low: int | None, high: int | None, buckets: frozenset[str]
+) -> None:
+    # At d days past due a loan is in bucket_for(d, 0), or in M0 when its grace covers d
+    # (grace up to 366 days): those are every bucket a loan can be in at d.
+    assume(low is None or high is None or low <= high)
+    days = range(low or 0, (400 if high is None else high) + 1)
+    possible = any(bucket_for(d, 0) in buckets or (d <= 366 and "M0" in buckets) for d in days)
+    if possible:
+        EntryRule(dpd_min=low, dpd_max=high, buckets=buckets)
+    else:
+        with pytest.raises(DomainError, match="can never match"):
+            EntryRule(dpd_min=low, dpd_max=high, buckets=buckets)

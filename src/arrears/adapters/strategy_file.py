@@ -114,13 +114,14 @@ def load_ladder(ref: str | Path, base_dir: Path | None = None) -> Ladder:
                 f"give a path ending in .toml for your own)"
             )
         name = f"strategy_{ref}.toml"
-        text = resources.files("arrears.packs").joinpath(name).read_text(encoding="utf-8")
+        text = resources.files("arrears.packs").joinpath(name).read_text(encoding="utf-8-sig")
         return parse_ladder(_parse_toml(text, name), name)
     path = Path(ref)
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
     try:
-        text = path.read_text(encoding="utf-8")
+        # A byte-order mark (a file saved by Windows Notepad) is read past, as the feeds do.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise StrategyFileError(f"strategy file {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -171,7 +172,8 @@ def parse_ladder(data: Mapping[str, Any], where: str) -> Ladder:
     )
     guards_spec = top.get("guards", dict) or {}
     guards = tuple(_guard(action, spec, where) for action, spec in guards_spec.items())
-    default = top.get("default_stage", str) or "current"
+    default = top.get("default_stage", str)
+    default = "current" if default is None else default
     with _naming(where):
         ladder = Ladder(name, version, stages, experiments, guards, default)
     _refuse_too_long(ladder, where)

@@ -8,6 +8,18 @@ _BUCKET_BOUNDS = ((30, "M1"), (60, "M2"), (90, "M3"), (120, "M4"), (150, "M5"), 
 # The last dpd of M1..M6: a loan changes bucket the day after each (and after its grace).
 BUCKET_EDGES = tuple(bound for bound, _ in _BUCKET_BOUNDS)
 BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6", "M7+")
+# The longest grace a product may give (product.Product): a loan is in M0 up to it.
+MAX_GRACE_DAYS = 366
+
+
+def bucket_days(bucket: str) -> tuple[int, int | None]:
+    """The days past due a loan in `bucket` may be at, whatever its grace (None: no end)."""
+    if bucket == "M0":
+        return 0, MAX_GRACE_DAYS
+    if bucket == BUCKETS[-1]:
+        return BUCKET_EDGES[-1] + 1, None
+    index = BUCKETS.index(bucket)
+    return (1 if index == 1 else BUCKET_EDGES[index - 2] + 1), BUCKET_EDGES[index - 1]
 
 
 def days_past_due(as_of: date, unpaid_effective_due_dates: Iterable[date]) -> int:

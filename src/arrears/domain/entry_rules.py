@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from arrears.domain.day_range import MAX_AMOUNT, MAX_DAYS
-from arrears.domain.delinquency import BUCKETS
+from arrears.domain.delinquency import BUCKETS, bucket_days
 from arrears.domain.errors import DomainError
 from arrears.domain.flags import check_flag
 from arrears.domain.money import format_amount
@@ -89,8 +89,20 @@ class EntryRule:
         if self.buckets is not None and not self.buckets <= set(BUCKETS):
             unknown = sorted(self.buckets - set(BUCKETS))
             raise DomainError(f"bucket(s) {unknown} unknown (known: {', '.join(BUCKETS)})")
+        if self.buckets is not None and not any(map(self._meets, self.buckets)):
+            raise DomainError(
+                f"bucket(s) {sorted(self.buckets)} are never at dpd {self.dpd_min or 0}.."
+                f"{'' if self.dpd_max is None else self.dpd_max}: the rule can never match"
+            )
         for flag in sorted(self.flags):
             check_flag(flag)  # a flag nothing sets would never match
+
+    def _meets(self, bucket: str) -> bool:
+        """Whether a loan in `bucket` may be inside the rule's dpd range (any grace)."""
+        low, high = bucket_days(bucket)
+        return (self.dpd_max is None or low <= self.dpd_max) and (
+            high is None or self.dpd_min is None or self.dpd_min <= high
+        )
 
     def matches(self, facts: LoanFacts) -> bool:
         """Whether every condition holds for the loan."""

@@ -5,6 +5,9 @@ from dataclasses import dataclass
 
 from arrears.domain.errors import DomainError
 
+# What separates a case's recorded arms (batch/stages.arm_text).
+_SEPARATORS = frozenset("=;")
+
 
 @dataclass(frozen=True)
 class Experiment:
@@ -18,6 +21,13 @@ class Experiment:
     def __post_init__(self) -> None:
         if not self.name:
             raise DomainError("an experiment needs a name")
+        for name in (self.name, *(arm for arm, _ in self.arms)):
+            if _SEPARATORS & set(name):
+                # A case records its arms as 'experiment=arm;…' (batch/stages.arm_text): a
+                # name holding either would be read back as another arm, matching nothing.
+                raise DomainError(
+                    f"{name!r}: an experiment's or arm's name must not contain '=' or ';'"
+                )
         if not self.salt:
             raise DomainError("salt must not be empty")
         if not self.arms:

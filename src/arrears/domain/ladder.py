@@ -226,8 +226,8 @@ def assign_arms(ladder: Ladder, loan_id: str) -> dict[str, str]:
 def ladder_problems(ladder: Ladder) -> list[str]:
     """Everything wrong with a ladder as a whole, each naming the stage or key concerned."""
     problems: list[str] = []
-    if not ladder.name:
-        problems.append("name must not be empty")
+    if not ladder.name.strip():
+        problems.append("name must not be blank")
     if isinstance(ladder.version, bool) or ladder.version < 1:
         problems.append(f"version must be a positive integer, got {ladder.version!r}")
     problems += _stage_problems(ladder)
@@ -240,8 +240,8 @@ def _stage_problems(ladder: Ladder) -> list[str]:
     problems = [
         f"stage {n!r} is declared twice" for n in sorted(_repeated([s.name for s in ladder.stages]))
     ]
-    if ladder.default_stage in ("", SETTLED):
-        problems.append(f"default_stage must name a stage other than {SETTLED!r}")
+    if not ladder.default_stage.strip() or ladder.default_stage == SETTLED:
+        problems.append(f"default_stage must name a stage (not blank, not {SETTLED!r})")
     earlier: list[tuple[str, EntryRule]] = []
     for stage in ladder.stages:
         problems += _one_stage_problems(ladder, stage, earlier)
@@ -254,7 +254,7 @@ def _one_stage_problems(
 ) -> list[str]:
     where = f"stage {stage.name!r}"
     problems = []
-    if not stage.name or stage.name == SETTLED:
+    if not stage.name.strip() or stage.name == SETTLED:
         problems.append(f"{where}: a stage needs a name, and {SETTLED!r} is reserved")
     # Collectors and borrowers read a stage by its label (the pages, the letters).
     problems += [

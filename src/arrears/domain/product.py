@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from arrears.domain.calendar import HOLIDAY_RULES
+from arrears.domain.delinquency import MAX_GRACE_DAYS
 from arrears.domain.errors import DomainError
 from arrears.domain.limitation import check_years
 
@@ -39,8 +40,8 @@ class Product:
             raise bad("jurisdiction", f"must be one of {', '.join(JURISDICTIONS)}")
         if self.cap not in CAP_KINDS:
             raise bad("cap", f"must be one of {', '.join(CAP_KINDS)}")
-        if not 0 <= self.grace_days <= 366:
-            raise bad("grace_days", "must be between 0 and 366")
+        if not 0 <= self.grace_days <= MAX_GRACE_DAYS:
+            raise bad("grace_days", f"must be between 0 and {MAX_GRACE_DAYS}")
         if self.penalty_multiplier < 0:
             raise bad("penalty_multiplier", "must not be negative")
         if self.late_fee < 0:
