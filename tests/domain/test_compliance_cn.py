@@ -218,6 +218,29 @@ def test_a_contact_who_refused_is_never_contacted_again() -> None:
         assert "cn.third_party_refused" in blocked_by(decision)
 
 
+@pytest.mark.parametrize("recorded_number", [True, False])
+def test_a_contact_who_refused_is_not_reached_again_under_another_entry_of_the_number(
+    recorded_number: bool,
+) -> None:
+    # One household phone registered twice (as a spouse and as a friend): whoever answers it
+    # refused, whichever entry the refusal was logged under, with or without its number.
+    two = {"C1": CN_CONTACT_PHONE, "C2": CN_CONTACT_PHONE, "C3": CN_OTHER_PHONE}
+    at = local(DAY - timedelta(days=30), "10:00")
+    refused = attempt(at, "refused", to=CN_CONTACT_PHONE if recorded_number else None,
+                      contact="C2")  # fmt: skip
+    history = [refused, *calls(3, "no_answer")]
+    decision = decide(CN, MORNING, facts(history, contacts=two), to=CN_CONTACT_PHONE,
+                      contact="C1")  # fmt: skip
+    assert blocked_by(decision) == {"cn.third_party_refused"}
+    assert reason(decision, "cn.third_party_refused").detail == (
+        f"never again after the contact refused; contact C1 refused on {at.isoformat()} (as "
+        f"contact C2, on the same number)"
+    )
+    # Another contact, on another number, is not the one who refused.
+    other = decide(CN, MORNING, facts(history, contacts=two), to=CN_OTHER_PHONE, contact="C3")
+    assert other.allowed
+
+
 def test_a_contact_the_borrower_never_registered_is_blocked() -> None:
     history = calls(3, "no_answer")
     decision = decide(CN, MORNING, facts(history), to="+8613612345678", contact="PHONEBOOK-9")

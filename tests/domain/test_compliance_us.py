@@ -119,6 +119,20 @@ def test_a_third_party_may_be_reached_once() -> None:
     assert blocked_by(decision) == {"us.third_party"}
 
 
+def test_the_one_third_party_contact_counts_for_every_entry_of_its_number() -> None:
+    # 15 USC 1692b(3): the person reached once is not reached again through a second entry
+    # of the same number in the borrower's contacts.
+    two = {"C1": US_CONTACT_PHONE, "C5": US_CONTACT_PHONE}
+    reached = attempt(NOON - timedelta(days=20), "connected", to=US_CONTACT_PHONE, contact="C1")
+    file = facts([reached], zones=(NEW_YORK,), contacts=two, phone=US_PHONE)
+    decision = decide(US, NOON, file, channel="sms", to=US_CONTACT_PHONE, contact="C5")
+    assert blocked_by(decision) == {"us.third_party"}
+    assert reason(decision, "us.third_party").detail == (
+        "a third party at most 1 time(s), to locate the borrower; 1 so far (as contact C1, on "
+        "the same number)"
+    )
+
+
 def test_an_unanswered_third_party_call_does_not_use_the_one_contact() -> None:
     missed = attempt(NOON - timedelta(days=20), "no_answer", to=US_CONTACT_PHONE, contact="C1")
     assert decide(US, NOON, us_facts([missed]), to=US_CONTACT_PHONE, contact="C1").allowed

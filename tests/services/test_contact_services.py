@@ -176,6 +176,27 @@ def test_a_contact_s_number_reaches_the_contact_even_unnamed(app: App) -> None:
     assert own.allowed
 
 
+def test_a_refusal_under_one_entry_of_a_number_blocks_the_number(app: App) -> None:
+    # One household phone registered as a spouse (C1) and a friend (C2): the refusal logged
+    # under C2 is the number's, so neither C1 nor the bare number is rung again (before, the
+    # bare number was put down as C1's, which had not refused, and allowed).
+    with app.engine.begin() as conn:
+        conn.execute(
+            insert(tables.contacts),
+            {"contact_id": "C2", "borrower_id": "B1", "name": "王五", "phone": "+8613912345678",
+             "relation": "friend"},
+        )  # fmt: skip
+    morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
+    log(app, "B1", morning, "invalid_number")
+    log(app, "B1", morning + timedelta(hours=1), "refused", contact_id="C2")
+    later = morning + timedelta(hours=2)
+    assert broken(check(app, "B1", later, to_phone="13912345678")) == {"cn.third_party_refused"}
+    assert broken(check(app, "B1", later, contact_id="C1")) == {"cn.third_party_refused"}
+    stored = log(app, "B1", later, "connected", to_phone="13912345678")
+    assert not stored.decision.allowed
+    assert broken(stored.decision) == {"cn.third_party_refused"}
+
+
 def test_holds_and_opt_outs_block_what_they_cover(app: App) -> None:
     at = datetime(2026, 3, 2, 10, tzinfo=BEIJING)
     record_opt_out(app.contacts, "B1", OptOut("sms", at - timedelta(days=1)))

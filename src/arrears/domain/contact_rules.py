@@ -217,8 +217,12 @@ def _third_party_refused(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     contact = scene.request.contact_id
     if contact is None:
         return True, "contacts the borrower, not a third party"
-    refusals = [a for a in scene.prior if a.contact_id == contact and a.outcome in rule.outcomes]
-    found = f"refused on {refusals[-1].at.isoformat()}" if refusals else "has not refused"
+    refusals = [a for a in scene.prior if _same_party(scene, a) and a.outcome in rule.outcomes]
+    found = (
+        f"refused on {refusals[-1].at.isoformat()}{_through(refusals[-1], contact)}"
+        if refusals
+        else "has not refused"
+    )
     return not refusals, f"never again after the contact refused; contact {contact} {found}"
 
 
@@ -227,9 +231,33 @@ def _third_party_once(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     contact = scene.request.contact_id
     if contact is None:
         return True, "contacts the borrower, not a third party"
-    reached = sum(1 for a in scene.prior if a.contact_id == contact and a.outcome in rule.outcomes)
-    detail = f"a third party at most {rule.limit} time(s), to locate the borrower; {reached} so far"
-    return reached < _limit(rule), detail
+    reached = [a for a in scene.prior if _same_party(scene, a) and a.outcome in rule.outcomes]
+    through = "".join(sorted({_through(a, contact) for a in reached}))
+    detail = (
+        f"a third party at most {rule.limit} time(s), to locate the borrower; "
+        f"{len(reached)} so far{through}"
+    )
+    return len(reached) < _limit(rule), detail
+
+
+def _same_party(scene: Scene, attempt: ContactAttempt) -> bool:
+    """Whether an earlier attempt reached the third party asked for: the same registered
+    contact, or another one on the same number (a household's phone entered twice, as a
+    spouse and as a friend: whoever refused there, or was reached there, answers it)."""
+    if attempt.contact_id is None:
+        return False
+    contact, contacts = scene.request.contact_id, scene.facts.contacts
+    if attempt.contact_id == contact:
+        return True
+    number = scene.request.to_phone or contacts.get(contact or "")
+    return number is not None and (attempt.to_phone or contacts.get(attempt.contact_id)) == number
+
+
+def _through(attempt: ContactAttempt, contact: str | None) -> str:
+    """How an attempt counted for `contact`: '' when made to it, else the contact it named."""
+    if attempt.contact_id == contact:
+        return ""
+    return f" (as contact {attempt.contact_id}, on the same number)"
 
 
 def _on_their_number(number: str | None, own: str | None) -> bool:

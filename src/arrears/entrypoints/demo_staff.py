@@ -11,6 +11,7 @@ from arrears.domain.audit_chain import AuditEntry
 from arrears.services.assignment import balance_queue, place_case
 from arrears.services.casework import work_queue
 from arrears.services.casework_ports import QueueFilter, UserRecord
+from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import create_user
 
 DEMO_PASSWORD = "arrears-demo-2025"  # printed with the log-ins: a demo, not a secret
@@ -47,13 +48,21 @@ def seed_staff(app: App, today: date, now: datetime) -> str:
         create_user(app.identity, app.passwords, None, user, DEMO_PASSWORD, now)
     admin = STAFF[0].principal()
     late = work_queue(app.desk, admin, QueueFilter(stage="late"), app.settings.queue_scale)
-    for item in late[: max(1, len(late) // 2)]:
-        place_case(app.desk, admin, item.row.loan_id, agency_id, today, now)
+    placed = 0
+    for item in late:
+        if placed == max(1, len(late) // 2):
+            break
+        try:
+            place_case(app.desk, app.track, app.ladder_of, admin, item.row.loan_id, agency_id,
+                       today, now)  # fmt: skip
+        except GuardRefused:
+            continue  # its gentler steps are not all on record: placed when they are
+        placed += 1
     given = balance_cases(app, today, now)
     return (
         f"on {today}: cases balanced over the collectors: "
         f"{', '.join(f'{u} {n}' for u, n in sorted(given.items()))}; "
-        f"placed with {agency_id}: {max(1, len(late) // 2) if late else 0}"
+        f"placed with {agency_id}: {placed} of {len(late)} late"
     )
 
 

@@ -1,13 +1,20 @@
 """Use cases of assignment: give cases to teams and collectors (by hand or balanced), and
 place them with agencies or recall them."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from arrears.domain.access import Forbidden, Permission, Principal, Role, require, scope_of
 from arrears.domain.errors import DomainError
+from arrears.domain.escalation import check_escalation
+from arrears.domain.ladder import Ladder
 from arrears.domain.queue_priority import AmountScale
 from arrears.services.casework import CaseNotFound, audit, overdue_of, require_case, row_priority
 from arrears.services.casework_ports import CaseStore, NotACollectorOfTeam, QueueFilter
+from arrears.services.field_visit import GuardRefused
+from arrears.services.track_ports import TrackStore
+
+ACTION = "agency_placement"
 
 
 def _teams_of(who: Principal, teams: list[str]) -> list[str]:
@@ -88,9 +95,17 @@ def balance_queue(
 
 
 def place_case(
-    store: CaseStore, who: Principal, loan_id: str, agency_id: str, today: date, now: datetime
+    store: CaseStore,
+    track: TrackStore,
+    ladder_of: Callable[[str], Ladder],
+    who: Principal,
+    loan_id: str,
+    agency_id: str,
+    today: date,
+    now: datetime,
 ) -> None:
-    """Place a case with an agency, at its past-due balance and the agency's commission."""
+    """Place a case with an agency, at its past-due balance and the agency's commission;
+    refused until the ladder's guard on a placement finds its gentler steps on record."""
     require(who, Permission.PLACE)
     balance = overdue_of(store, who, loan_id)
     rate = store.agency_rate(agency_id)
@@ -98,6 +113,13 @@ def place_case(
         raise DomainError(f"agency {agency_id!r} is not known")
     if balance <= 0:
         raise DomainError(f"case {loan_id!r} owes nothing past due: there is nothing to place")
+    # The night plans a placement only once its guard is met (the China ladder's: the formal
+    # notice sent and calls on two days, [58借钱] 委外): a placement made by hand is held to
+    # the same steps, as a visit or a legal step is, since it then counts for the heavier
+    # steps' guards (a lawyer's letter asks for the agency tried).
+    decision = check_escalation(ladder_of(loan_id), ACTION, track.history(loan_id), today)
+    if not decision.allowed:
+        raise GuardRefused(ACTION, decision.reasons)
     store.place(
         loan_id,
         agency_id,

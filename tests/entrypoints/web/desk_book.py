@@ -3,14 +3,17 @@ cases balanced and some placed, and a test client whose clock is fixed."""
 
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
 
+from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.passwords import Argon2Passwords
 from arrears.adapters.synthetic_book import synthetic_book
@@ -38,8 +41,37 @@ def build_desk(url: str, work: Path) -> App:
         path = book.write(kind, work / f"{kind}.csv")
         import_feed(app.ledger, FileFeedReader(), kind, path, products)
     run_day(app.runs, app.run_context(AS_OF), DAY_TIME)
+    with app.engine.connect() as conn:
+        late = conn.execute(select(cases.c.loan_id).where(cases.c.stage == "late")).scalars()
+        late_ids = list(late)
+    placement_steps_done(app, late_ids)  # so that the staff's seeding places half of them
     seed_staff(app, AS_OF, DAY_TIME)
     return app
+
+
+def placement_steps_done(app: App, loan_ids: Sequence[str], calls: int = 3) -> None:
+    """Each loan's formal notice sent and `calls` unanswered calls to its borrower, two a day
+    on the days before DAY_TIME: with three, what the China ladder's guard asks before an
+    agency placement (six for a field visit)."""
+    with app.engine.begin() as conn:
+        found = conn.execute(
+            select(loans.c.loan_id, loans.c.borrower_id).where(loans.c.loan_id.in_(loan_ids))
+        )
+        owners = {row.loan_id: row.borrower_id for row in found}
+        for loan_id in loan_ids:
+            conn.execute(insert(outbox).values(
+                action_key=f"desk-book:{loan_id}:formal_notice", loan_id=loan_id,
+                borrower_id=owners[loan_id], action="formal_notice", channel=None,
+                template="formal_notice", planned_for=AS_OF - timedelta(days=9), stage="mid",
+                arm="champion", status="done", outcome="sent",
+            ))  # fmt: skip
+        for borrower in sorted(set(owners.values())):
+            for n in range(calls):
+                at = DAY_TIME - timedelta(days=1 + n // 2, hours=n % 2)
+                conn.execute(insert(contact_attempts).values(
+                    borrower_id=borrower, channel="call", to_phone=None, at=at,
+                    outcome="no_answer", recorded_at=at, allowed=True, reasons=[],
+                ))  # fmt: skip
 
 
 @cache

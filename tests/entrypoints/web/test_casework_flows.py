@@ -15,7 +15,13 @@ from arrears.adapters.db.tables import contact_attempts, loan_states, loans, pro
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from arrears.entrypoints.presenters import loan_document
-from tests.entrypoints.web.desk_book import AS_OF, EARLY_TIME, NIGHT_TIME, Desk
+from tests.entrypoints.web.desk_book import (
+    AS_OF,
+    EARLY_TIME,
+    NIGHT_TIME,
+    Desk,
+    placement_steps_done,
+)
 
 
 def my_case(desk: Desk, user_id: str = "col-east-1") -> str:
@@ -390,6 +396,7 @@ def test_a_supervisor_reassigns_places_and_recalls_from_the_case_page(desk: Desk
             select(assignments.c.collector_id).where(assignments.c.loan_id == loan_id)
         ).scalar_one()
     assert now_with == "col-east-2"
+    placement_steps_done(desk.app, [loan_id])  # what the ladder's guard asks first
     placed = client.post(
         f"/cases/{loan_id}/placement", headers=headers, data={"agency_id": "agency-hz"}
     )

@@ -20,7 +20,15 @@ from arrears.services.identity import (
     SignInThrottled,
     authenticate,
 )
-from tests.entrypoints.web.desk_book import DAY_TIME, NIGHT_TIME, ROLES, Desk, build_desk, desk_on
+from tests.entrypoints.web.desk_book import (
+    DAY_TIME,
+    NIGHT_TIME,
+    ROLES,
+    Desk,
+    build_desk,
+    desk_on,
+    placement_steps_done,
+)
 
 
 @pytest.fixture
@@ -112,11 +120,13 @@ def test_two_placements_at_once_leave_one_in_force(desk_app: App) -> None:
         .json()["cases"]
         if c["agency_id"] is None
     )
+    placement_steps_done(desk_app, [loan_id])  # what the ladder's guard asks first
     refused: list[str] = []
 
     def place(_: int) -> None:
         try:
-            place_case(desk_app.desk, admin, loan_id, "agency-hz", date(2025, 10, 1), DAY_TIME)
+            place_case(desk_app.desk, desk_app.track, desk_app.ladder_of, admin, loan_id,
+                       "agency-hz", date(2025, 10, 1), DAY_TIME)  # fmt: skip
         except DomainError as error:
             refused.append(str(error))
 

@@ -204,7 +204,10 @@ def place(
 ) -> Response:
     """Place the case with an agency."""
     now = request.app.state.clock()
-    assignment.place_case(app.desk, actor.principal, loan_id, agency_id, desk_day(now), now)
+    assignment.place_case(
+        app.desk, app.track, app.ladder_of, actor.principal, loan_id, agency_id,
+        desk_day(now), now,
+    )  # fmt: skip
     return render(request, "fragments/done.html", actor, what="place", key=agency_id)
 
 
