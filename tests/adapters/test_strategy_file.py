@@ -400,6 +400,30 @@ def test_a_bad_ladder_file_is_refused_naming_the_key(
     assert str(path) in str(refused.value)
 
 
+def test_a_treatment_for_an_arm_is_refused_where_its_experiment_does_not_run(
+    tmp_path: Path,
+) -> None:
+    # A case draws an experiment's arm when it first enters one of the experiment's stages:
+    # a treatment for the arm in another stage would never fall due.
+    early_for_a = BASE.replace('template = "sms"', 'template = "sms"\narms = ["a"]')
+    experiment = EXPERIMENT + 'stages = ["mid"]\n'
+    path = write(tmp_path, early_for_a + experiment)
+    with pytest.raises(StrategyFileError) as refused:
+        load_ladder(path)
+    assert str(refused.value) == (
+        f"{path}: stage 'early' treatment 1: arm 'a' of experiment 'e', which does not run in "
+        f"'early' (its stages: mid): a loan draws its arm when it first enters one of them"
+    )
+    path = write(tmp_path, early_for_a + EXPERIMENT + 'stages = ["mid", "early"]\n')
+    assert load_ladder(path).experiments[0].runs_in("early")
+    # Owed, it falls due in the harsher stages too: the experiment must run there as well.
+    owed = early_for_a.replace('arms = ["a"]', 'arms = ["a"]\nowed = true')
+    path = write(tmp_path, owed + EXPERIMENT + 'stages = ["early"]\n')
+    with pytest.raises(StrategyFileError, match="arm 'a' of experiment 'e', which does not run "
+                       "in 'mid'"):  # fmt: skip
+        load_ladder(path)
+
+
 def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     # Windows Notepad writes one; the feeds read past it too (CONTRACT.md).
     path = tmp_path / "ladder.toml"

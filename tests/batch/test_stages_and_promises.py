@@ -1,6 +1,8 @@
 """Stage expressions equal the domain's assign_stage; promises are judged kept or broken."""
 
+from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 from hypothesis import given, settings
@@ -14,6 +16,7 @@ from arrears.batch.stages import CASE_SCHEMA, stage_expr, transition
 from arrears.domain.delinquency import bucket_for
 from arrears.domain.entry_rules import LoanFacts
 from arrears.domain.escalation import ActionRecord, done_since
+from arrears.domain.experiments import arm_for
 from arrears.domain.ladder import Ladder, assign_arms, assign_stage, due_treatments
 
 LADDERS = [load_ladder(key) for key in ("cn", "us", "uk")]
@@ -110,7 +113,8 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
 ) -> None:
     """Loans of products on two ladders (two products share one), side by side: each loan
     entering a stage gets its own ladder's stage and reason and, without an arm yet, its own
-    arms, as the domain assigns them; a loan staying in its stage keeps its case."""
+    arms of the experiments its stage runs, as the domain assigns them; a loan staying in its
+    stage keeps its case."""
     ladders = {"p-cn": LADDERS[0], "p-cn2": LADDERS[0], "p-us": LADDERS[1]}
     as_of, since = date(2025, 11, 18), date(2025, 10, 1)
     facts = [
@@ -143,16 +147,13 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
             assert (case["entered_on"], case["reason"]) == (since, "before")
         else:
             assert (case["entered_on"], case["reason"]) == (as_of, decision.reason)
-        arms = sorted(assign_arms(ladders[row[0]], f.loan_id).items())
+        # Drawn for the experiments today's stage runs (the cn ladder's runs in "early"): by
+        # a new case (an odd one), or one whose recorded arm was of an experiment the ladder
+        # no longer runs (n % 4 == 2); an arm recorded under the ladder's experiments is kept
+        # in every stage (n % 4 == 0).
+        arms = sorted(assign_arms(ladders[row[0]], f.loan_id, decision.stage).items())
         new_arm = ";".join(f"{k}={v}" for k, v in arms) or "-"
-        expected_arm: str | None = new_arm
-        if n % 4 == 0:  # recorded under this ladder's experiments: kept
-            expected_arm = recorded(ladders[row[0]], n)
-        elif n % 4 == 2:  # recorded under an experiment the ladder no longer runs: refitted
-            expected_arm = new_arm
-        else:
-            expected_arm = None if row[5] else new_arm
-        assert case["arm"] == expected_arm
+        assert case["arm"] == (recorded(ladders[row[0]], n) if n % 4 == 0 else new_arm)
 
 
 def recorded(ladder: Ladder, n: int) -> str:
@@ -210,3 +211,33 @@ def test_due_treatments_in_frames_equal_the_domains(
         )
     )  # fmt: skip
     assert mine == expected
+
+
+def test_an_arm_is_drawn_when_the_case_first_enters_the_experiments_stages_and_kept() -> None:
+    # The cn ladder's experiment runs in "early". A loan booked (a case in "current") under
+    # an 80/20 split and reaching "early" after the split became 50/50 falls by the 50/50
+    # one: drawn when it opened, it had kept the old split's arm (found by helper-48).
+    v4 = LADDERS[0]
+    [experiment] = v4.experiments
+    even = replace(experiment, arms=(("champion", 50), ("challenger", 50)))
+    v5 = replace(v4, version=5, experiments=(even,))
+    loan = next(f"L{n:04}" for n in range(1000)
+                if (arm_for(f"L{n:04}", experiment), arm_for(f"L{n:04}", even))
+                == ("champion", "challenger"))  # fmt: skip
+
+    def night(ladder: Ladder, dpd: int, due_in: int | None, before: pl.DataFrame) -> Any:
+        facts = pl.DataFrame({
+            "loan_id": [loan], "borrower_id": "B", "product": "p", "dpd": [dpd],
+            "overdue_total": [100_000 if dpd else 0], "bucket": [bucket_for(dpd, 3)],
+            "settled": [False], "to_next_due": pl.Series([due_in], dtype=pl.Int64),
+        })  # fmt: skip
+        return transition(facts, before, {"p": ladder}, date(2025, 11, 18)).row(0, named=True)
+
+    opened = night(v4, 0, 20, pl.DataFrame(schema=CASE_SCHEMA))
+    assert (opened["stage"], opened["arm"]) == ("current", "-")
+    early = night(v5, 5, None, pl.DataFrame([opened], schema=CASE_SCHEMA))
+    assert (early["stage"], early["arm"]) == ("early", "early-first-call=challenger")
+    # Cured, then late again: the arm drawn is the loan's for the rest of the test.
+    cured = night(v4, 0, 20, pl.DataFrame([early], schema=CASE_SCHEMA))
+    again = night(v4, 6, None, pl.DataFrame([cured], schema=CASE_SCHEMA))
+    assert cured["arm"] == again["arm"] == "early-first-call=challenger"

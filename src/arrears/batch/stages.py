@@ -174,8 +174,9 @@ def transition(
     reason = joined.get_column("why").scatter(
         changed, explained.get_column("reason").cast(category)
     )
-    arm = joined.get_column("had_arm").scatter(changed, explained.get_column("arm").cast(category))
-    arm = _refitted(joined.get_column("loan_id"), joined.get_column("ladder"), arm, ladders)
+    # A new case records no arm yet: _refitted draws those of the experiments its stage runs.
+    arm = joined.get_column("had_arm").fill_null("-")
+    arm = _refitted(joined.select("loan_id", "ladder", "stage"), arm, ladders)
     return joined.select(
         "loan_id", "borrower_id", "stage",
         pl.when(pl.Series(same)).then("since").otherwise(pl.lit(as_of)).alias("entered_on"),
@@ -188,38 +189,44 @@ def arm_text(arms: Mapping[str, str]) -> str:
     return ";".join(f"{k}={v}" for k, v in sorted(arms.items())) or "-"
 
 
-def kept_arms(ladder: Ladder, loan_id: str, recorded: str) -> str:
-    """The loan's arms under `ladder` (arm_text): the recorded arm of each experiment the ladder
-    still has (by name, an arm it still offers), a fresh one (assign_arms) for the others."""
+def kept_arms(ladder: Ladder, loan_id: str, recorded: str, stage: str) -> str:
+    """The loan's arms under `ladder` (arm_text) in `stage`: the recorded arm of each
+    experiment the ladder still has (by name, an arm it still offers), a fresh one
+    (assign_arms) for the others that run in the stage; none yet for the rest (drawn the
+    night the case first enters one of their stages, STRATEGY.md)."""
     had = dict(p.split("=", 1) for p in recorded.split(";") if "=" in p)
-    fresh = assign_arms(ladder, loan_id)
+    fresh = assign_arms(ladder, loan_id, stage)
     return arm_text({
         e.name: had[e.name] if had.get(e.name) in e.arm_names else fresh[e.name]
         for e in ladder.experiments
+        if had.get(e.name) in e.arm_names or e.name in fresh
     })  # fmt: skip
 
 
-def _refitted(
-    loan_ids: pl.Series, labels: pl.Series, arms: pl.Series, ladders: Mapping[str, Ladder]
-) -> pl.Series:
-    """`arms` with each recorded under other experiments than its ladder's (a new version
-    renamed, added or dropped one, or an arm) refitted (kept_arms): STRATEGY.md keeps a loan's
-    arm, but an arm of an experiment no longer run would match no treatment for good."""
+def _refitted(cases: pl.DataFrame, arms: pl.Series, ladders: Mapping[str, Ladder]) -> pl.Series:
+    """`arms` (one per row of `cases`: loan_id, ladder, stage) as kept_arms leaves them: the
+    arms of the experiments a case's stage runs drawn where not recorded (a new case, or one
+    first entering an experiment's stages), and those recorded under other experiments than
+    its ladder's (a new version renamed, added or dropped one, or an arm) refitted:
+    STRATEGY.md keeps a loan's arm, but an arm of an experiment no longer run would match no
+    treatment for good. Asked once per distinct ladder, arm and stage, then for the loans
+    whose arms change."""
     by_label = {ladder.label: ladder for ladder in ladders.values()}
-    pairs = pl.DataFrame({"ladder": labels, "arm": arms}).unique().drop_nulls()
+    keys = ["ladder", "arm", "stage"]
+    rows = cases.select(
+        "loan_id", pl.col("ladder").cast(pl.String), arms.cast(pl.String).alias("arm"),
+        pl.col("stage").cast(pl.String),
+    ).with_row_index("row")  # fmt: skip
     stale = [
-        (label, arm) for label, arm in pairs.iter_rows()
-        if label in by_label and kept_arms(by_label[label], "", arm) != arm
+        key for key in rows.select(keys).unique().drop_nulls().iter_rows()
+        if key[0] in by_label and kept_arms(by_label[key[0]], "", key[1], key[2]) != key[1]
     ]  # fmt: skip
     if not stale:
         return arms
-    rows = pl.DataFrame({"loan_id": loan_ids, "ladder": labels.cast(pl.String),
-                         "arm": arms.cast(pl.String)}).with_row_index("row")  # fmt: skip
-    picked = rows.join(pl.DataFrame(stale, schema=["ladder", "arm"], orient="row"),
-                       on=["ladder", "arm"], how="semi")  # fmt: skip
+    picked = rows.join(pl.DataFrame(stale, schema=keys, orient="row"), on=keys, how="semi")
     refits = [
-        kept_arms(by_label[label], loan, arm)
-        for loan, label, arm in picked.select("loan_id", "ladder", "arm").iter_rows()
+        kept_arms(by_label[label], loan, arm, stage)
+        for loan, label, arm, stage in picked.select("loan_id", *keys).iter_rows()
     ]
     # A copy: scatter may write into the memory `arms` shares with the frame it came from.
     return arms.clone().scatter(picked.get_column("row"), pl.Series(refits, dtype=arms.dtype))
@@ -263,18 +270,17 @@ _FACT_COLUMNS = {
 
 
 def _explain(changed: pl.DataFrame, ladders: Mapping[str, Ladder]) -> pl.DataFrame:
-    """Reasons and arms (strings, in `changed`'s order) for loans entering a stage (each of a
-    product of `ladders`), from the domain (which also re-checks the stage).
+    """Reasons (strings, in `changed`'s order) for loans entering a stage (each of a product
+    of `ladders`), from the domain (which also re-checks the stage).
 
     assign_stage depends only on the facts a ladder's rules read (facts_read), so it is asked
-    once per ladder and distinct values of those facts; arms only for loans with none yet.
-    Products sharing a ladder are explained together (the bench's two share one: 59,570
-    loans in 85 distinct facts)."""
+    once per ladder and distinct values of those facts. Products sharing a ladder are
+    explained together (the bench's two share one: 59,570 loans in 85 distinct facts)."""
     missing = {"segment": pl.lit(None, pl.String), "score": pl.lit(None, pl.Int64)}
     changed = changed.with_columns(
         value.alias(name) for name, value in missing.items() if name not in changed.columns
     ).with_columns(
-        pl.col("stage").cast(pl.String), pl.col("had_arm").cast(pl.String),
+        pl.col("stage").cast(pl.String),
         # No flags column: no loan has a flag (a list per loan, sorted and joined, cost
         # 5-8 ms a bench night for nothing).
         pl.col("flags").list.sort().list.join(",").alias("flags_key")
@@ -285,7 +291,7 @@ def _explain(changed: pl.DataFrame, ladders: Mapping[str, Ladder]) -> pl.DataFra
         [(ladder, _)] = by_label.values()
         return _explained(changed, ladder)  # one ladder for all: no split, no sort
     changed = changed.with_row_index("_k")
-    parts = [pl.DataFrame(schema={"_k": pl.UInt32, "reason": pl.String, "arm": pl.String})]
+    parts = [pl.DataFrame(schema={"_k": pl.UInt32, "reason": pl.String})]
     for ladder, products in by_label.values():
         mine = changed.filter(pl.col("product").is_in(sorted(products)))
         if mine.height:
@@ -295,7 +301,7 @@ def _explain(changed: pl.DataFrame, ladders: Mapping[str, Ladder]) -> pl.DataFra
 
 
 def _explained(mine: pl.DataFrame, ladder: Ladder) -> pl.DataFrame:
-    """Reasons and arms (in `mine`'s order) of the loans of one ladder entering a stage."""
+    """Reasons (in `mine`'s order) of the loans of one ladder entering a stage."""
     read = sorted(_FACT_COLUMNS[name] for name in facts_read(ladder))
     keys = mine.select(*read, "stage").unique()
     reasons = []
@@ -307,10 +313,7 @@ def _explained(mine: pl.DataFrame, ladder: Ladder) -> pl.DataFrame:
     explained = keys.with_columns(pl.Series("reason", reasons, pl.String))
     mine = mine.join(explained, on=[*read, "stage"], how="left", nulls_equal=True,
                      maintain_order="left")  # fmt: skip
-    new = mine.filter(pl.col("had_arm").is_null()).get_column("loan_id").to_list()
-    arms = {loan: arm_text(assign_arms(ladder, loan)) for loan in new}
-    chosen = pl.col("loan_id").replace_strict(arms, default=None, return_dtype=pl.String)
-    return mine.select("reason", pl.coalesce("had_arm", chosen).alias("arm"))
+    return mine.select("reason")
 
 
 def _facts(row: Mapping[str, Any]) -> LoanFacts:

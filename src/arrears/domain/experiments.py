@@ -41,6 +41,10 @@ class Experiment:
             if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
                 raise DomainError(f"arm {arm!r} weight must be a positive integer, got {weight!r}")
 
+    def runs_in(self, stage: str) -> bool:
+        """Whether the experiment runs in `stage` (every stage when it names none)."""
+        return self.stages is None or stage in self.stages
+
     @property
     def arm_names(self) -> tuple[str, ...]:
         """The arms in the order the split walks them: by name, so reordering a file is harmless."""

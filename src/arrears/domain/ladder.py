@@ -218,9 +218,13 @@ def label_clash(ladders: Mapping[str, Ladder]) -> tuple[str, str] | None:
     return None
 
 
-def assign_arms(ladder: Ladder, loan_id: str) -> dict[str, str]:
-    """The loan's arm in each experiment of the ladder (experiment name → arm)."""
-    return {e.name: arm_for(loan_id, e) for e in ladder.experiments}
+def assign_arms(ladder: Ladder, loan_id: str, stage: str | None = None) -> dict[str, str]:
+    """The loan's arm in each experiment of the ladder (experiment name → arm); with `stage`,
+    in those that run there only (Experiment.runs_in): a case draws an experiment's arm the
+    night it first enters one of the experiment's stages, and keeps it."""
+    return {
+        e.name: arm_for(loan_id, e) for e in ladder.experiments if stage is None or e.runs_in(stage)
+    }
 
 
 def ladder_problems(ladder: Ladder) -> list[str]:
@@ -284,7 +288,26 @@ def _one_stage_problems(
             problems.append(
                 f"{where} treatment {number}: arm(s) {unknown} are not arms of any experiment"
             )
+        problems += [
+            f"{where} treatment {number}: arm {arm!r} of experiment {e.name!r}, which does "
+            f"not run in {name!r} (its stages: {', '.join(sorted(e.stages or ()))}): a loan "
+            f"draws its arm when it first enters one of them"
+            for name in _stages_due_in(ladder, stage, treatment)
+            for arm in sorted((treatment.arms or frozenset()) & ladder.arm_names)
+            for e in ladder.experiments
+            if arm in dict(e.arms) and not e.runs_in(name)
+        ]
     return problems
+
+
+def _stages_due_in(ladder: Ladder, stage: Stage, treatment: Treatment) -> list[str]:
+    """The stages a treatment of `stage` falls due in: its own, and the harsher ones it is
+    owed in (owed_from_gentler)."""
+    return [stage.name] + [
+        s.name
+        for s in ladder.stages
+        if s.name != stage.name and treatment in owed_from_gentler(ladder, s.name)
+    ]
 
 
 def _experiment_problems(ladder: Ladder) -> list[str]:
