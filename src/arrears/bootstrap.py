@@ -191,4 +191,8 @@ def build_app(db: str | None, config: str | None, cwd: Path | None = None) -> Ap
     """Wire the application from the command line / environment / working directory."""
     url = db or os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE
     settings = load_settings(config_path(config, cwd or Path.cwd()))
-    return App(url, settings)
+    app = App(url, settings)
+    # The products' ladder files are read now: one at fault is named as the settings load,
+    # not by the first run or page that needs it (a server would start and then refuse).
+    _ = app.ladders
+    return app

@@ -445,3 +445,34 @@ def test_the_name_limits_are_the_stores_columns() -> None:
         lengths = [c.type.length for c in columns if c.name == name and isinstance(c.type, String)]
         assert lengths, name
         assert min(length or 0 for length in lengths) == kept, name
+
+
+def test_each_arms_owed_step_is_owed_in_the_harsher_stages(tmp_path: Path) -> None:
+    # Early owes an SMS to arm a on day 0 and to arm b on day 1: a loan first seen in "mid"
+    # is owed its own arm's (arm b's was dropped, one key taken for both). Steps of arms of
+    # two experiments may both reach one loan: the nearest one only, as for a step of all.
+    def ladder(experiments: str) -> str:
+        owed = ('[[stage.treatment]]\nday = {day}\naction = "sms"\ntemplate = "sms"\n'
+                'arms = ["{arm}"]\nowed = true\n')  # fmt: skip
+        early = BASE.replace(
+            '[[stage.treatment]]\nday = 0\naction = "sms"\ntemplate = "sms"\n',
+            owed.format(day=0, arm="a") + owed.format(day=1, arm="b"),
+        )
+        return early + experiments
+
+    one = '[[experiment]]\nname = "e"\nsalt = "s"\narms = { a = 1, b = 1 }\n'
+    path = tmp_path / "ladder.toml"
+    path.write_text(ladder(one), encoding="utf-8")
+    split = load_ladder(path)
+    assert [(t.day, t.action) for t in due_treatments(split, "mid", 0, "a")] == [
+        (0, "formal_notice"), (0, "sms")
+    ]  # fmt: skip
+    assert [(t.day, t.action) for t in due_treatments(split, "mid", 1, "b")] == [(1, "sms")]
+    two = ('[[experiment]]\nname = "e"\nsalt = "s"\narms = { a = 1, c = 1 }\n'
+           '[[experiment]]\nname = "f"\nsalt = "t"\narms = { b = 1, d = 1 }\n')  # fmt: skip
+    path.write_text(ladder(two), encoding="utf-8")
+    crossed = load_ladder(path)
+    assert [t.day for t in due_treatments(crossed, "mid", 0, ["a", "b"]) if t.action == "sms"] == [
+        0
+    ]
+    assert due_treatments(crossed, "mid", 1, ["a", "b"]) == []

@@ -147,13 +147,16 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
             assert (case["entered_on"], case["reason"]) == (since, "before")
         else:
             assert (case["entered_on"], case["reason"]) == (as_of, decision.reason)
-        # Drawn for the experiments today's stage runs (the cn ladder's runs in "early"): by
-        # a new case (an odd one), or one whose recorded arm was of an experiment the ladder
-        # no longer runs (n % 4 == 2); an arm recorded under the ladder's experiments is kept
-        # in every stage (n % 4 == 0).
-        arms = sorted(assign_arms(ladders[row[0]], f.loan_id, decision.stage).items())
-        new_arm = ";".join(f"{k}={v}" for k, v in arms) or "-"
-        assert case["arm"] == (recorded(ladders[row[0]], n) if n % 4 == 0 else new_arm)
+        # Drawn for the experiments today's stage runs (the cn ladder's runs in "early") on
+        # entering it from a stage it does not run in ("nowhere"), and where none is recorded
+        # (a new case, an odd one) or the recorded one is of an experiment the ladder no
+        # longer runs (n % 4 == 2); an arm recorded under the ladder's experiments is kept
+        # otherwise, in every stage (n % 4 == 0).
+        drawn = assign_arms(ladders[row[0]], f.loan_id, decision.stage)
+        new_arm = ";".join(f"{k}={v}" for k, v in sorted(drawn.items())) or "-"
+        entering = bool(drawn) and not row[5]
+        expected = recorded(ladders[row[0]], n) if n % 4 == 0 and not entering else new_arm
+        assert case["arm"] == expected
 
 
 def recorded(ladder: Ladder, n: int) -> str:
@@ -213,10 +216,11 @@ def test_due_treatments_in_frames_equal_the_domains(
     assert mine == expected
 
 
-def test_an_arm_is_drawn_when_the_case_first_enters_the_experiments_stages_and_kept() -> None:
+def test_an_arm_is_drawn_when_the_case_enters_the_experiments_stages_and_kept_there() -> None:
     # The cn ladder's experiment runs in "early". A loan booked (a case in "current") under
     # an 80/20 split and reaching "early" after the split became 50/50 falls by the 50/50
-    # one: drawn when it opened, it had kept the old split's arm (found by helper-48).
+    # one: drawn when it opened, it had kept the old split's arm (found by helper-48). A case
+    # keeps its arm while it stays in "early" (its stage day 0 moves on, not its arm).
     v4 = LADDERS[0]
     [experiment] = v4.experiments
     even = replace(experiment, arms=(("champion", 50), ("challenger", 50)))
@@ -237,7 +241,18 @@ def test_an_arm_is_drawn_when_the_case_first_enters_the_experiments_stages_and_k
     assert (opened["stage"], opened["arm"]) == ("current", "-")
     early = night(v5, 5, None, pl.DataFrame([opened], schema=CASE_SCHEMA))
     assert (early["stage"], early["arm"]) == ("early", "early-first-call=challenger")
-    # Cured, then late again: the arm drawn is the loan's for the rest of the test.
-    cured = night(v4, 0, 20, pl.DataFrame([early], schema=CASE_SCHEMA))
-    again = night(v4, 6, None, pl.DataFrame([cured], schema=CASE_SCHEMA))
-    assert cured["arm"] == again["arm"] == "early-first-call=challenger"
+    stays = night(v5, 6, None, pl.DataFrame([early], schema=CASE_SCHEMA))
+    assert (stays["stage"], stays["arm"]) == ("early", "early-first-call=challenger")
+    # Cured, it keeps its arm; late again, it enters the experiment again and draws by the
+    # split of that night (the same arm under the same split).
+    cured = night(v5, 0, 20, pl.DataFrame([stays], schema=CASE_SCHEMA))
+    assert (cured["stage"], cured["arm"]) == ("current", "early-first-call=challenger")
+    again = night(v5, 6, None, pl.DataFrame([cured], schema=CASE_SCHEMA))
+    assert again["arm"] == "early-first-call=challenger"
+    back = night(v4, 6, None, pl.DataFrame([cured], schema=CASE_SCHEMA))
+    assert back["arm"] == "early-first-call=champion"
+    # A case opened under the old rule drew every arm in "current": it draws again on
+    # entering "early", by that night's split.
+    legacy = {**opened, "arm": "early-first-call=champion"}
+    entered = night(v5, 5, None, pl.DataFrame([legacy], schema=CASE_SCHEMA))
+    assert entered["arm"] == "early-first-call=challenger"

@@ -8,7 +8,8 @@ import polars as pl
 
 from arrears.batch.ageing import Watch
 from arrears.domain.entry_rules import EntryRule, LoanFacts
-from arrears.domain.ladder import Ladder, assign_arms, assign_stage, facts_read
+from arrears.domain.experiments import Experiment, arm_for
+from arrears.domain.ladder import Ladder, assign_stage, facts_read
 from arrears.domain.stages import PRE_DUE_DAYS
 
 SETTLED = "settled"
@@ -176,7 +177,7 @@ def transition(
     )
     # A new case records no arm yet: _refitted draws those of the experiments its stage runs.
     arm = joined.get_column("had_arm").fill_null("-")
-    arm = _refitted(joined.select("loan_id", "ladder", "stage"), arm, ladders)
+    arm = _refitted(joined.select("loan_id", "ladder", "was", "stage"), arm, ladders)
     return joined.select(
         "loan_id", "borrower_id", "stage",
         pl.when(pl.Series(same)).then("since").otherwise(pl.lit(as_of)).alias("entered_on"),
@@ -189,44 +190,61 @@ def arm_text(arms: Mapping[str, str]) -> str:
     return ";".join(f"{k}={v}" for k, v in sorted(arms.items())) or "-"
 
 
-def kept_arms(ladder: Ladder, loan_id: str, recorded: str, stage: str) -> str:
-    """The loan's arms under `ladder` (arm_text) in `stage`: the recorded arm of each
-    experiment the ladder still has (by name, an arm it still offers), a fresh one
-    (assign_arms) for the others that run in the stage; none yet for the rest (drawn the
-    night the case first enters one of their stages, STRATEGY.md)."""
+def kept_arms(ladder: Ladder, loan_id: str, recorded: str, was: str | None, stage: str) -> str:
+    """The loan's arms under `ladder` (arm_text) on a night its case goes from stage `was`
+    (None: a new case) to `stage`: an experiment's arm is drawn (assign_arms) when the case
+    enters the experiment's stages from outside them, or is in them with none recorded (a new
+    version added the experiment or the stage, renamed it or an arm); the recorded one is
+    kept otherwise, in and out of those stages; none is drawn outside them (STRATEGY.md)."""
+    kept, drawn = _arm_plan(ladder, recorded, was, stage)
+    return arm_text({**kept, **{e.name: arm_for(loan_id, e) for e in drawn}})
+
+
+def _arm_plan(
+    ladder: Ladder, recorded: str, was: str | None, stage: str
+) -> tuple[dict[str, str], list[Experiment]]:
+    """The recorded arms kept_arms keeps, and the experiments it draws."""
     had = dict(p.split("=", 1) for p in recorded.split(";") if "=" in p)
-    fresh = assign_arms(ladder, loan_id, stage)
-    return arm_text({
-        e.name: had[e.name] if had.get(e.name) in e.arm_names else fresh[e.name]
-        for e in ladder.experiments
-        if had.get(e.name) in e.arm_names or e.name in fresh
-    })  # fmt: skip
+    kept: dict[str, str] = {}
+    drawn: list[Experiment] = []
+    for e in ladder.experiments:
+        entering = e.runs_in(stage) and (was is None or not e.runs_in(was))
+        if had.get(e.name) in e.arm_names and not entering:
+            kept[e.name] = had[e.name]
+        elif e.runs_in(stage):
+            drawn.append(e)
+    return kept, drawn
 
 
 def _refitted(cases: pl.DataFrame, arms: pl.Series, ladders: Mapping[str, Ladder]) -> pl.Series:
-    """`arms` (one per row of `cases`: loan_id, ladder, stage) as kept_arms leaves them: the
-    arms of the experiments a case's stage runs drawn where not recorded (a new case, or one
-    first entering an experiment's stages), and those recorded under other experiments than
-    its ladder's (a new version renamed, added or dropped one, or an arm) refitted:
-    STRATEGY.md keeps a loan's arm, but an arm of an experiment no longer run would match no
-    treatment for good. Asked once per distinct ladder, arm and stage, then for the loans
-    whose arms change."""
+    """`arms` (one per row of `cases`: loan_id, ladder, was, stage) as kept_arms leaves them.
+    Asked once per distinct ladder, arm and stages, then for the loans whose arms change
+    (one drawn, or one recorded under an experiment or arm the ladder no longer runs: it
+    would match no treatment for good)."""
     by_label = {ladder.label: ladder for ladder in ladders.values()}
-    keys = ["ladder", "arm", "stage"]
-    rows = cases.select(
-        "loan_id", pl.col("ladder").cast(pl.String), arms.cast(pl.String).alias("arm"),
-        pl.col("stage").cast(pl.String),
-    ).with_row_index("row")  # fmt: skip
+    keys = ["ladder", "arm", "was", "stage"]
+    keyed = cases.select("ladder", "was", "stage").with_columns(arms.alias("arm")).select(keys)
+
+    def changes(label: str, arm: str, was: str | None, stage: str) -> bool:
+        kept, drawn = _arm_plan(by_label[label], arm, was, stage)
+        return bool(drawn) or arm_text(kept) != arm
+
     stale = [
-        key for key in rows.select(keys).unique().drop_nulls().iter_rows()
-        if key[0] in by_label and kept_arms(by_label[key[0]], "", key[1], key[2]) != key[1]
+        key for key in keyed.unique().iter_rows()
+        if key[0] in by_label and key[1] is not None and changes(*key)
     ]  # fmt: skip
     if not stale:
         return arms
-    picked = rows.join(pl.DataFrame(stale, schema=keys, orient="row"), on=keys, how="semi")
+    rows = pl.concat([cases.select("loan_id"), keyed.cast(pl.String)], how="horizontal")
+    picked = rows.with_row_index("row").join(
+        pl.DataFrame(stale, schema=dict.fromkeys(keys, pl.String), orient="row"),
+        on=keys,
+        how="semi",
+        nulls_equal=True,
+    )
     refits = [
-        kept_arms(by_label[label], loan, arm, stage)
-        for loan, label, arm, stage in picked.select("loan_id", *keys).iter_rows()
+        kept_arms(by_label[label], loan, arm, was, stage)
+        for loan, label, arm, was, stage in picked.select("loan_id", *keys).iter_rows()
     ]
     # A copy: scatter may write into the memory `arms` shares with the frame it came from.
     return arms.clone().scatter(picked.get_column("row"), pl.Series(refits, dtype=arms.dtype))

@@ -190,20 +190,32 @@ def due_treatments(
 def owed_from_gentler(ladder: Ladder, stage_name: str) -> list[Treatment]:
     """The owed treatments of the stages listed after `stage_name` (the gentler ones), which
     a case in it gets on their days while their action is not on record as done: each
-    action and template once (the nearest stage's), none the stage lists itself (one letter
-    sent, not two under one key)."""
+    action and template once for a loan (the nearest stage's), none the stage lists itself
+    (one letter sent, not two under one key: _one_key)."""
     names = [s.name for s in ladder.stages]
     if stage_name not in names:
         return []
     at = names.index(stage_name)
-    seen = {(t.action, t.template) for t in ladder.stages[at].treatments}
+    taken = list(ladder.stages[at].treatments)
     owed = []
     for stage in ladder.stages[at + 1 :]:
         for t in stage.treatments:
-            if t.owed and (t.action, t.template) not in seen:
-                seen.add((t.action, t.template))
+            if t.owed and not any(_one_key(ladder, t, other) for other in taken):
+                taken.append(t)
                 owed.append(t)
     return owed
+
+
+def _one_key(ladder: Ladder, one: Treatment, other: Treatment) -> bool:
+    """Whether a loan could be given both under one plan key (action and template): the same
+    action and template, unless they are for other arms of one experiment (a loan is in one
+    of them: one arm's and another's are both owed)."""
+    if (one.action, one.template) != (other.action, other.template):
+        return False
+    if one.arms is None or other.arms is None or one.arms & other.arms:
+        return True
+    both = one.arms | other.arms
+    return not any(both <= frozenset(dict(e.arms)) for e in ladder.experiments)
 
 
 def label_clash(ladders: Mapping[str, Ladder]) -> tuple[str, str] | None:

@@ -115,9 +115,15 @@ def place_case(
         raise DomainError(f"case {loan_id!r} owes nothing past due: there is nothing to place")
     # The night plans a placement only once its guard is met (the China ladder's: the formal
     # notice sent and calls on two days, [58借钱] 委外): a placement made by hand is held to
-    # the same steps, as a visit or a legal step is, since it then counts for the heavier
-    # steps' guards (a lawyer's letter asks for the agency tried).
-    decision = check_escalation(ladder_of(loan_id), ACTION, track.history(loan_id), today)
+    # the same gentler steps, as a visit or a legal step is, since it then counts for the
+    # heavier steps' guards (a lawyer's letter asks for the agency tried).
+    # The one placing it approves it (a guard may ask for approval; PLACE is a supervisor's
+    # or an administrator's). The stage is the supervisor's call, as for a visit or a legal
+    # step: the night's plan places only where the ladder schedules it.
+    approved = who.may(Permission.APPROVE)
+    decision = check_escalation(
+        ladder_of(loan_id), ACTION, track.history(loan_id), today, approved=approved
+    )
     if not decision.allowed:
         raise GuardRefused(ACTION, decision.reasons)
     store.place(
