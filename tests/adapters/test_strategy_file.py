@@ -17,6 +17,7 @@ from arrears.adapters.strategy_file import (
     ladders_for,
     load_ladder,
 )
+from arrears.bootstrap import build_app
 from arrears.domain.delinquency import bucket_for
 from arrears.domain.product import Product
 from arrears.domain.stages import default_stage
@@ -195,6 +196,12 @@ def test_two_products_may_share_a_ladder_but_not_a_label_for_two(tmp_path: Path)
         "version 'test-ladder v3': a case records its ladder by name and version, so give the "
         "edited copy its own `name` (or a new `version`)"
     )
+    # Named as the settings load (a server would have started and then refused its pages).
+    config = tmp_path / "arrears.toml"
+    config.write_text('[products.a]\nstrategy = "a.toml"\n[products.b]\nstrategy = "b.toml"\n',
+                      encoding="utf-8")  # fmt: skip
+    with pytest.raises(StrategyFileError, match="the ladders of products 'a'"):
+        build_app(None, str(config))
     renamed = BASE.replace("dpd_min = 31", "dpd_min = 45").replace("version = 3", "version = 4")
     (tmp_path / "b.toml").write_text(renamed, "utf-8")
     assert ladders_for(products, tmp_path)["b"].label == "test-ladder v4"
