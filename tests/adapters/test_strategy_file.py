@@ -419,7 +419,7 @@ def test_a_treatment_for_an_arm_is_refused_where_its_experiment_does_not_run(
         load_ladder(path)
     assert str(refused.value) == (
         f"{path}: stage 'early' treatment 1: arm 'a' of experiment 'e', which does not run in "
-        f"'early' (its stages: mid): a loan draws its arm when it first enters one of them"
+        f"'early' (its stages: mid): a loan draws its arm as it enters them"
     )
     path = write(tmp_path, early_for_a + EXPERIMENT + 'stages = ["mid", "early"]\n')
     assert load_ladder(path).experiments[0].runs_in("early")

@@ -192,7 +192,7 @@ def arm_text(arms: Mapping[str, str]) -> str:
 
 def kept_arms(ladder: Ladder, loan_id: str, recorded: str, was: str | None, stage: str) -> str:
     """The loan's arms under `ladder` (arm_text) on a night its case goes from stage `was`
-    (None: a new case) to `stage`: an experiment's arm is drawn (assign_arms) when the case
+    (None: a new case) to `stage`: an experiment's arm is drawn (arm_for) when the case
     enters the experiment's stages from outside them, or is in them with none recorded (a new
     version added the experiment or the stage, renamed it or an arm); the recorded one is
     kept otherwise, in and out of those stages; none is drawn outside them (STRATEGY.md)."""

@@ -233,7 +233,7 @@ def label_clash(ladders: Mapping[str, Ladder]) -> tuple[str, str] | None:
 def assign_arms(ladder: Ladder, loan_id: str, stage: str | None = None) -> dict[str, str]:
     """The loan's arm in each experiment of the ladder (experiment name → arm); with `stage`,
     in those that run there only (Experiment.runs_in): a case draws an experiment's arm the
-    night it first enters one of the experiment's stages, and keeps it."""
+    night it enters the experiment's stages (batch/stages.kept_arms)."""
     return {
         e.name: arm_for(loan_id, e) for e in ladder.experiments if stage is None or e.runs_in(stage)
     }
@@ -303,7 +303,7 @@ def _one_stage_problems(
         problems += [
             f"{where} treatment {number}: arm {arm!r} of experiment {e.name!r}, which does "
             f"not run in {name!r} (its stages: {', '.join(sorted(e.stages or ()))}): a loan "
-            f"draws its arm when it first enters one of them"
+            f"draws its arm as it enters them"
             for name in _stages_due_in(ladder, stage, treatment)
             for arm in sorted((treatment.arms or frozenset()) & ladder.arm_names)
             for e in ladder.experiments
