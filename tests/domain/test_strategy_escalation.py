@@ -196,6 +196,12 @@ def test_guards_that_require_each_other_are_refused() -> None:
         (lambda: ActionRecord("call", AS_OF, "hung_up"), "outcome 'hung_up' is unknown"),
         (lambda: ActionRecord("visit", AS_OF, "done"), "action 'visit' is unknown"),
         (lambda: Guard("field_visit_request", approval=False), "always needs approval"),
+        # Nobody would approve a placement or a letter: the step would be refused for ever.
+        (
+            lambda: Guard("agency_placement", (Requirement("call"),), approval=True),
+            r"agency_placement has no approval step \(only field_visit_request is requested, "
+            r"then approved\): approval cannot be true",
+        ),
         (lambda: Guard("legal_review", (Requirement("legal_review"),)), "cannot require itself"),
         (lambda: Requirement("call", ("failed",), at_least=0), "at_least must be at least 1"),
         (lambda: Requirement("call", ("gone",)), r"outcome\(s\) \['gone'\] unknown"),

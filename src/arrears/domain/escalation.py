@@ -127,6 +127,15 @@ class Guard:
         check_action(self.action)
         if self.approval is False and self.action in APPROVED_ACTIONS:
             raise DomainError(f"{self.action} always needs approval; approval cannot be false")
+        if self.approval and self.action not in APPROVED_ACTIONS:
+            # Only a visit is requested and then approved by someone else (PRODUCT.md): a step
+            # taken at once, by the night or at the desk, has no one to approve it, and its
+            # guard would refuse it for ever.
+            raise DomainError(
+                f"{self.action} has no approval step (only "
+                f"{', '.join(sorted(APPROVED_ACTIONS))} is requested, then approved): "
+                f"approval cannot be true"
+            )
         for requirement in self.requires:
             if requirement.action == self.action:
                 raise DomainError(f"{self.action} cannot require itself")

@@ -117,13 +117,9 @@ def place_case(
     # notice sent and calls on two days, [58借钱] 委外): a placement made by hand is held to
     # the same gentler steps, as a visit or a legal step is, since it then counts for the
     # heavier steps' guards (a lawyer's letter asks for the agency tried).
-    # The one placing it approves it (a guard may ask for approval; PLACE is a supervisor's
-    # or an administrator's). The stage is the supervisor's call, as for a visit or a legal
-    # step: the night's plan places only where the ladder schedules it.
-    approved = who.may(Permission.APPROVE)
-    decision = check_escalation(
-        ladder_of(loan_id), ACTION, track.history(loan_id), today, approved=approved
-    )
+    # The stage is the supervisor's call, as for a visit or a legal step: the night's plan
+    # places only where the ladder schedules it.
+    decision = check_escalation(ladder_of(loan_id), ACTION, track.history(loan_id), today)
     if not decision.allowed:
         raise GuardRefused(ACTION, decision.reasons)
     store.place(

@@ -2,7 +2,6 @@
 approved by a supervisor, made by two collectors and recorded; legal steps in order, with
 court, case number, costs and the enforcement deadline."""
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -441,26 +440,3 @@ def test_a_placement_at_the_desk_waits_for_its_guard_and_counts_as_the_agency_tr
     assert placed.status_code in (200, 201), placed.text
     sent = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
     assert sent.status_code == 201, sent.text
-
-
-def test_a_placement_guard_asking_approval_is_met_by_the_supervisor_placing_it(
-    desk: Desk,
-) -> None:
-    # A ladder may ask a supervisor's approval for a placement (`approval = true`): the
-    # supervisor placing the case at the desk gives it; it was refused for ever.
-    ladders = desk.app.ladders
-    approving = {
-        product: replace(ladder, guards=tuple(
-            replace(g, approval=True) if g.action == "agency_placement" else g
-            for g in ladder.guards
-        ))
-        for product, ladder in ladders.items()
-    }  # fmt: skip
-    assert approving["cn-cash"].guard_for("agency_placement").needs_approval  # type: ignore[union-attr]
-    desk.app.__dict__["ladders"] = approving
-    loan_id = my_case(desk)
-    placement_steps_done(desk.app, [loan_id])
-    supervisor, agency = desk.bearer("sup-east"), {"agency_id": "agency-hz"}
-    placed = desk.client().post(f"/api/v1/cases/{loan_id}/placement", headers=supervisor,
-                                json=agency)  # fmt: skip
-    assert placed.status_code == 201, placed.text
