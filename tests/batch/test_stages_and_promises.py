@@ -1,5 +1,6 @@
 """Stage expressions equal the domain's assign_stage; promises are judged kept or broken."""
 
+import tomllib
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -8,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arrears.adapters.strategy_file import load_ladder
+from arrears.adapters.strategy_file import load_ladder, parse_ladder
 from arrears.batch.due_treatments import due_candidates
 from arrears.batch.plan_people import KnownHistory
 from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
@@ -130,32 +131,34 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
         "to_next_due": pl.Series([f.days_to_next_due for f in facts], dtype=pl.Int64),
     })  # fmt: skip
     # A loan drawn to stay (the last flag) has its last case in today's stage; the others had
-    # one in another stage. Every other loan has an arm already.
+    # one in another stage. Every other loan has an arm already. Every third has no case yet.
     previous = pl.DataFrame({
         "loan_id": frame.get_column("loan_id"),
         "stage": [d.stage if row[5] else "nowhere" for row, d in zip(rows, decided, strict=True)],
         "entered_on": since, "reason": "before",
         "arm": [None if n % 2 else recorded(ladders[row[0]], n) for n, row in enumerate(rows)],
-    })  # fmt: skip
+    }).filter(pl.int_range(pl.len()) % 3 != 1)  # fmt: skip
     got = transition(frame, previous.cast({c: CASE_SCHEMA[c] for c in ("stage", "reason", "arm")}),
                      ladders, as_of)  # fmt: skip
     assert got.get_column("loan_id").to_list() == frame.get_column("loan_id").to_list()
     for n, (row, f, decision) in enumerate(zip(rows, facts, decided, strict=True)):
         case = got.row(n, named=True)
         assert (case["stage"], case["ladder"]) == (decision.stage, ladders[row[0]].label)
-        if row[5]:
+        new = n % 3 == 1
+        if row[5] and not new:
             assert (case["entered_on"], case["reason"]) == (since, "before")
         else:
             assert (case["entered_on"], case["reason"]) == (as_of, decision.reason)
         # Drawn for the experiments today's stage runs (the cn ladder's runs in "early") on
         # entering it from a stage it does not run in ("nowhere"), and where none is recorded
-        # (a new case, an odd one) or the recorded one is of an experiment the ladder no
+        # (a new case, or an odd one) or the recorded one is of an experiment the ladder no
         # longer runs (n % 4 == 2); an arm recorded under the ladder's experiments is kept
         # otherwise, in every stage (n % 4 == 0).
         drawn = assign_arms(ladders[row[0]], f.loan_id, decision.stage)
         new_arm = ";".join(f"{k}={v}" for k, v in sorted(drawn.items())) or "-"
         entering = bool(drawn) and not row[5]
-        expected = recorded(ladders[row[0]], n) if n % 4 == 0 and not entering else new_arm
+        kept = n % 4 == 0 and not entering and not new
+        expected = recorded(ladders[row[0]], n) if kept else new_arm
         assert case["arm"] == expected
 
 
@@ -256,3 +259,67 @@ def test_an_arm_is_drawn_when_the_case_enters_the_experiments_stages_and_kept_th
     legacy = {**opened, "arm": "early-first-call=champion"}
     entered = night(v5, 5, None, pl.DataFrame([legacy], schema=CASE_SCHEMA))
     assert entered["arm"] == "early-first-call=challenger"
+
+
+OWED_BY_ARM = """
+name = "owed-by-arm"
+version = 1
+[[stage]]
+name = "mid"
+label_zh = "中期"
+label_en = "Mid"
+entry = [{ dpd_min = 31, dpd_max = 90 }]
+treatment = [{ day = 0, action = "letter", template = "notice", arms = ["challenger"] }]
+[[stage]]
+name = "early"
+label_zh = "初期"
+label_en = "Early"
+entry = [{ dpd_min = 1, dpd_max = 30 }]
+treatment = [
+  { day = 0, action = "letter", template = "notice", owed = true },
+  { day = 0, action = "sms", template = "s", arms = ["a"], owed = true },
+  { day = 1, action = "sms", template = "s", arms = ["x"], owed = true },
+]
+[[experiment]]
+name = "tone"
+salt = "t"
+arms = { champion = 1, challenger = 1 }
+[[experiment]]
+name = "first"
+salt = "f"
+arms = { a = 1, b = 1 }
+[[experiment]]
+name = "second"
+salt = "s"
+arms = { x = 1, y = 1 }
+"""
+
+
+def test_each_loan_is_owed_the_steps_of_its_own_arms_in_frames_as_in_the_domain() -> None:
+    # A step owed to every loan is still owed where the stage lists it for one arm only (the
+    # champion loan in "mid" had been owed nothing), and an arm's owed step is not dropped
+    # for another experiment's (a loan in b and x had been owed nothing): found by helper-51.
+    ladder = parse_ladder(tomllib.loads(OWED_BY_ARM), "owed-by-arm")
+    as_of = date(2026, 6, 30)
+    combos = [(tone, first, second) for tone in ("champion", "challenger")
+              for first in ("a", "b") for second in ("x", "y")]  # fmt: skip
+    cases = pl.DataFrame(
+        [(f"L{n}-{day}", "B", "mid", as_of - timedelta(days=day), ladder.label,
+          f"first={first};second={second};tone={tone}")
+         for n, (tone, first, second) in enumerate(combos) for day in (0, 1)],
+        schema=["loan_id", "borrower_id", "stage", "entered_on", "ladder", "arm"], orient="row",
+    )  # fmt: skip
+    got = due_candidates(cases, {"p": ladder}, as_of)
+    mine = sorted((r["loan_id"], r["action"], r["template"]) for r in got.iter_rows(named=True))
+    expected = sorted(
+        (f"L{n}-{day}", t.action, t.template)
+        for n, arms in enumerate(combos) for day in (0, 1)
+        for t in due_treatments(ladder, "mid", day, arms)
+    )  # fmt: skip
+    assert mine == expected
+    owed = {(loan, action) for loan, action, _ in mine}
+    champion_a_y, challenger_b_x = combos.index(("champion", "a", "y")), combos.index(
+        ("challenger", "b", "x"))  # fmt: skip
+    assert (f"L{champion_a_y}-0", "letter") in owed  # the owed notice, not the challenger's
+    assert (f"L{champion_a_y}-0", "sms") in owed  # arm a's, day 0
+    assert (f"L{challenger_b_x}-1", "sms") in owed  # arm x's, day 1

@@ -9,26 +9,12 @@ from arrears.batch.plan_people import ActionHistory, KnownHistory
 from arrears.domain.escalation import done_since
 from arrears.domain.ladder import Ladder, owed_from_gentler
 
-
-def treatment_table(ladders: Mapping[str, Ladder]) -> pl.DataFrame:
-    """Every treatment of every ladder as a row (ladder label, stage, day, repeat, arms), and
-    each owed one again in every harsher stage (`owed`: due there while never done)."""
-    rows = [
-        (ladder.label, stage.name, t.day, t.every, t.until,
-         sorted(t.arms) if t.arms is not None else None, t.action, t.template, t.until_done,
-         t.when_done, owed)
-        for ladder in {ladder.label: ladder for ladder in ladders.values()}.values()
-        for stage in ladder.stages
-        for t, owed in [*((t, False) for t in stage.treatments),
-                        *((t, True) for t in owed_from_gentler(ladder, stage.name))]
-    ]  # fmt: skip
-    schema = pl.Schema(
-        [("ladder", pl.String), ("stage", pl.String), ("t_day", pl.Int64), ("every", pl.Int64),
-         ("until", pl.Int64), ("arms", pl.List(pl.String)), ("action", pl.String),
-         ("template", pl.String), ("until_done", pl.Boolean), ("when_done", pl.String),
-         ("owed", pl.Boolean)]
-    )  # fmt: skip
-    return pl.DataFrame(rows, schema=schema, orient="row")
+# A case's treatments as rows (_rules_by_arm): its ladder, stage and arms, and each treatment.
+_SCHEMA = pl.Schema(
+    [("ladder", pl.String), ("stage", pl.String), ("arm", pl.String), ("t_day", pl.Int64),
+     ("every", pl.Int64), ("until", pl.Int64), ("action", pl.String), ("template", pl.String),
+     ("until_done", pl.Boolean), ("when_done", pl.String), ("owed", pl.Boolean)]
+)  # fmt: skip
 
 
 def due_candidates(
@@ -45,11 +31,13 @@ def due_candidates(
     prerequisite is on record as done (`history`, asked only for those).
     """
     keys = ["ladder", "stage", "arm"]
-    table = treatment_table(ladders)
     # Only cases in a stage with treatments can have one due: the rest (most of a book, in
     # no stage or one without treatments) are dropped by stage name before the join, which
     # carries the case's row number rather than its strings (gathered for the due ones only).
-    named = sorted(table.get_column("stage").unique().to_list())
+    named = sorted({
+        stage.name for ladder in ladders.values() for stage in ladder.stages
+        if stage.treatments or owed_from_gentler(ladder, stage.name)
+    })  # fmt: skip
     staged = (
         cases.lazy()
         .select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("case"), *keys, "entered_on")
@@ -62,7 +50,7 @@ def due_candidates(
     )
     # Each treatment with the days in its stage (of those the cases are on) it falls due on:
     # the cases then join their due treatments only, not every treatment of their stage.
-    rules = _rules_by_arm(table, staged.get_column("arm").unique())
+    rules = _rules_by_arm(ladders, staged.get_column("arm").unique().cast(pl.String).to_list())
     since = pl.col("day") - pl.col("t_day")
     repeats = pl.col("every").is_not_null() & (since > 0) & (since % pl.col("every") == 0)
     within = pl.col("until").is_null() | (pl.col("day") <= pl.col("until"))
@@ -92,15 +80,25 @@ def due_candidates(
     return due.select("loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template")
 
 
-def _rules_by_arm(table: pl.DataFrame, arms: pl.Series) -> pl.DataFrame:
-    """The treatments (`table`) with each case arm (`arms`, the cases' distinct ones) they are
-    for, numbered `rule`: an arm is matched once here, not once per case."""
-    case_arms = pl.col("arm").str.split(";").list.eval(pl.element().str.split("=").list.last())
-    arms_match = pl.col("arms").is_null() | (
-        pl.col("arms").list.set_intersection(case_arms).list.len() > 0
-    )
-    crossed = table.join(pl.DataFrame({"arm": arms.cast(pl.String)}), how="cross")
-    return crossed.filter(arms_match).with_row_index("rule")
+def _rules_by_arm(ladders: Mapping[str, Ladder], arms: list[str | None]) -> pl.DataFrame:
+    """For each case arm text (`arms`, the cases' distinct ones, batch/stages.arm_text) and
+    each stage of each ladder, the treatments a case there falls due under, numbered `rule`:
+    the stage's own for those arms, and what a loan in them is owed (owed_from_gentler, each
+    plan key once) as the domain's due_treatments takes them. An arm is matched once here,
+    not once per case."""
+    rows = []
+    for ladder in {ladder.label: ladder for ladder in ladders.values()}.values():
+        for text in arms:
+            mine = frozenset(p.split("=", 1)[1] for p in (text or "").split(";") if "=" in p)
+            for stage in ladder.stages:
+                own = [t for t in stage.treatments if t.arms is None or t.arms & mine]
+                owed = owed_from_gentler(ladder, stage.name, mine)
+                rows += [
+                    (ladder.label, stage.name, text, t.day, t.every, t.until, t.action,
+                     t.template, t.until_done, t.when_done, is_owed)
+                    for t, is_owed in [*((t, False) for t in own), *((t, True) for t in owed)]
+                ]  # fmt: skip
+    return pl.DataFrame(rows, schema=_SCHEMA, orient="row").with_row_index("rule")
 
 
 def _not_done_yet(due: pl.DataFrame, history: ActionHistory) -> pl.DataFrame:

@@ -177,7 +177,7 @@ def due_treatments(
             return []
         raise DomainError(f"stage {stage_name!r} is not in ladder {ladder.label}")
     arms = frozenset([arm] if isinstance(arm, str) else arm or ())
-    owed = [t for t in owed_from_gentler(ladder, stage_name) if t.action not in ever]
+    owed = [t for t in owed_from_gentler(ladder, stage_name, arms) if t.action not in ever]
     return [
         t
         for t in (*stage.treatments, *owed)
@@ -187,35 +187,44 @@ def due_treatments(
     ]
 
 
-def owed_from_gentler(ladder: Ladder, stage_name: str) -> list[Treatment]:
+def owed_from_gentler(
+    ladder: Ladder, stage_name: str, arms: frozenset[str] | None = None
+) -> list[Treatment]:
     """The owed treatments of the stages listed after `stage_name` (the gentler ones), which
-    a case in it gets on their days while their action is not on record as done: each
-    action and template once for a loan (the nearest stage's), none the stage lists itself
-    (one letter sent, not two under one key: _one_key)."""
+    a case in it gets on their days while their action is not on record as done: for a loan
+    in `arms`, of the steps for those arms, each action and template once (one letter sent,
+    not two under one plan key), none the stage lists itself and else the nearest stage's.
+    Without `arms`: every one some loan may be owed (the ladder's checks)."""
     names = [s.name for s in ladder.stages]
     if stage_name not in names:
         return []
     at = names.index(stage_name)
-    taken = list(ladder.stages[at].treatments)
+    taken = [t for t in ladder.stages[at].treatments if _for_arms(t, arms)]
     owed = []
     for stage in ladder.stages[at + 1 :]:
         for t in stage.treatments:
-            if t.owed and not any(_one_key(ladder, t, other) for other in taken):
+            if t.owed and _for_arms(t, arms) and not _taken(t, taken, per_loan=arms is not None):
                 taken.append(t)
                 owed.append(t)
     return owed
 
 
-def _one_key(ladder: Ladder, one: Treatment, other: Treatment) -> bool:
-    """Whether a loan could be given both under one plan key (action and template): the same
-    action and template, unless they are for other arms of one experiment (a loan is in one
-    of them: one arm's and another's are both owed)."""
-    if (one.action, one.template) != (other.action, other.template):
-        return False
-    if one.arms is None or other.arms is None or one.arms & other.arms:
+def _for_arms(treatment: Treatment, arms: frozenset[str] | None) -> bool:
+    """Whether a treatment is for a loan in `arms` (None: any loan)."""
+    return arms is None or treatment.arms is None or bool(treatment.arms & arms)
+
+
+def _taken(treatment: Treatment, taken: list[Treatment], *, per_loan: bool) -> bool:
+    """Whether steps taken before under the treatment's plan key (action and template) leave
+    it out: for one loan, any one; over every loan, when they are for every loan it is for."""
+    same = [t for t in taken if (t.action, t.template) == (treatment.action, treatment.template)]
+    if per_loan or not same:
+        return bool(same)
+    if any(t.arms is None for t in same):
         return True
-    both = one.arms | other.arms
-    return not any(both <= frozenset(dict(e.arms)) for e in ladder.experiments)
+    return treatment.arms is not None and treatment.arms <= frozenset().union(
+        *(t.arms or () for t in same)
+    )
 
 
 def label_clash(ladders: Mapping[str, Ladder]) -> tuple[str, str] | None:
