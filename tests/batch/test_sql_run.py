@@ -1,5 +1,6 @@
 """The end-of-day run on SQLite and PostgreSQL: idempotent, catching up, schedule independent."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.pipeline import run_pipeline
 from arrears.batch.run import RunRefused, run_day, summarise
 from arrears.bootstrap import App
+from arrears.domain.experiments import arm_for
 from arrears.domain.ladder import assign_arms
 from arrears.domain.money import format_amount
 from arrears.services.import_feed import import_feed
@@ -354,3 +356,48 @@ def test_each_case_records_its_stage_reason_and_a_stable_experiment_arm(app: App
     moved = [c for c in second.values() if c.stage != first[c.loan_id].stage]
     assert moved, "ten days later some loans changed stage"
     assert all(c.entered_on == END for c in moved)
+
+
+def test_a_rerun_of_the_day_starts_from_the_cases_before_it(app: App) -> None:
+    # L0000018 enters "early" on 2025-06-16. Its experiment's salt changes, then the day is
+    # run again: the case enters "early" again and draws by the new salt, as a Parquet book's
+    # re-run (from the day before's state) does; it kept the first run's arm (helper-51).
+    day, loan = date(2025, 6, 16), "L0000018"
+    v4 = app.ladders["cn-cash"]
+    [experiment] = v4.experiments
+    salted = next(
+        replace(experiment, salt=f"resalted-{n}") for n in range(100)
+        if arm_for(loan, replace(experiment, salt=f"resalted-{n}")) != arm_for(loan, experiment)
+    )  # fmt: skip
+    v4s = dict(app.ladders)
+    resalted = replace(v4, version=5, experiments=(salted,))
+    v5 = {product: resalted if ladder == v4 else ladder for product, ladder in v4s.items()}
+
+    def cases(engine: Engine) -> dict[str, tuple[Any, ...]]:
+        with engine.connect() as conn:
+            return {r.loan_id: tuple(r) for r in conn.execute(select(tables.cases))}
+
+    run(app, day - timedelta(days=1))
+    first = run_day(app.runs, app.run_context(day), AT)
+    assert cases(app.engine)[loan][2:4] == ("early", day)
+    app.__dict__["ladders"] = v5
+    run_day(app.runs, app.run_context(day), AT)
+    rerun = cases(app.engine)
+    assert rerun[loan][6] == f"{salted.name}={arm_for(loan, salted)}"
+    # The same as the day run once under the new ladder, from the day before's cases.
+    forget_runs(app.engine)
+    app.__dict__["ladders"] = v4s
+    run(app, day - timedelta(days=1))
+    app.__dict__["ladders"] = v5
+    run_day(app.runs, app.run_context(day), AT)
+    assert rerun == cases(app.engine)
+    assert first["loans"] == 40
+    # A database migrated after its latest run kept no cases before it: a re-run of that day
+    # starts from the day's own, as it did (the next day's run keeps them): the stage, the day
+    # it was entered and the arm the day's case held are kept, none drawn again.
+    with app.engine.begin() as conn:
+        conn.execute(delete(tables.cases_prior))
+    app.__dict__["ladders"] = v4s
+    run_day(app.runs, app.run_context(day), AT)
+    kept = cases(app.engine)[loan]
+    assert (kept[2], kept[3], kept[6]) == (rerun[loan][2], rerun[loan][3], rerun[loan][6])

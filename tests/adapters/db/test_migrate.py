@@ -29,7 +29,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0012_credentials"
+    assert current_revision(engine) == head_revision() == "0013_cases_prior"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -92,6 +92,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0010_loan_flags.py",
         "0011_month_end_buckets.py",
         "0012_credentials.py",
+        "0013_cases_prior.py",
     } <= shipped
 
 
@@ -220,7 +221,7 @@ def test_a_session_of_a_user_gone_keeps_no_credential_and_is_not_valid(tmp_path:
     engine = make_engine(f"sqlite:///{path}")
     try:
         upgrade(engine)
-        assert current_revision(engine) == "0012_credentials"
+        assert current_revision(engine) == "0013_cases_prior"
         with engine.connect() as connection:
             kept = connection.execute(select(web_sessions.c.credential)).scalar_one()
         assert kept is None

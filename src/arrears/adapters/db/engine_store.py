@@ -97,7 +97,7 @@ class SqlEngineStore:
             # legal review finds it. So is a placement the desk made, done.
             letters = read_frame(conn, LETTERS_SQL, DONE)
             placed = read_frame(conn, PLACEMENTS_SQL, DONE)
-            cases = read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
+            cases = _cases_before(conn, as_of, self._loaded_after)
             flags = read_frame(conn, "SELECT loan_id, flag FROM loan_flags", dict(FLAG_SCHEMA))
             promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
             # A re-run of the latest day replays loans from a state already at the day: what
@@ -142,6 +142,8 @@ class SqlEngineStore:
                 )
             _save_state(conn, frames)
             _save_postings(conn, frames)
+            if latest is None or latest[0] != as_of:  # a re-run of the day keeps the day before's
+                _keep_prior_cases(conn)
             _save_snapshot(conn, frames)
             if is_month_end(as_of):
                 _save_month_end(conn, frames, as_of)
@@ -367,6 +369,28 @@ def _rules(frames: RunFrames) -> pl.DataFrame:
     return frames.book.loans.select(
         "loan_id", pl.col("cap_rule").alias("rule_id"), pl.col("cap_source").alias("source")
     )
+
+
+def _cases_before(
+    conn: Connection, as_of: date, latest: tuple[date, datetime] | None
+) -> pl.DataFrame:
+    """The cases a run for `as_of` starts from: the latest run's, or on a re-run of its day,
+    those before it (a database from before they were kept: the day's own, as before)."""
+    if latest is not None and latest[0] == as_of:
+        prior = read_frame(conn, "SELECT * FROM cases_prior", dict(CASE_SCHEMA))
+        earlier = conn.execute(
+            select(tables.runs.c.as_of).where(tables.runs.c.as_of < as_of).limit(1)
+        ).first()
+        if prior.height or earlier is None:
+            return prior
+    return read_frame(conn, "SELECT * FROM cases", dict(CASE_SCHEMA))
+
+
+def _keep_prior_cases(conn: Connection) -> None:
+    """Keep the cases as they are before this run replaces them (_cases_before)."""
+    conn.execute(delete(tables.cases_prior))
+    columns = [c.name for c in tables.cases.columns]
+    conn.execute(insert(tables.cases_prior).from_select(columns, select(*tables.cases.c)))
 
 
 def _save_snapshot(conn: Connection, frames: RunFrames) -> None:

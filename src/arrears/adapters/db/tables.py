@@ -254,6 +254,22 @@ cases = Table(
     Column("as_of", Date, nullable=False),
 )
 
+# The cases as they were before the latest run: a re-run of that day starts from them, as a
+# Parquet book's re-run starts from the day before's state (a case that entered a stage that
+# day enters it again, on the same day, with the day's split).
+cases_prior = Table(
+    "cases_prior",
+    metadata,
+    Column("loan_id", ForeignKey("loans.loan_id"), primary_key=True),
+    Column("borrower_id", String(64), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("entered_on", Date, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("ladder", String(64), nullable=False),
+    Column("arm", String(32), nullable=False),
+    Column("as_of", Date, nullable=False),
+)
+
 # Promises to pay, evaluated kept or broken by the run.
 promises = Table(
     "promises",
