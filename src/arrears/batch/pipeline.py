@@ -216,8 +216,8 @@ _MOVED = ("stage", "entered_on", "reason", "ladder", "arm")  # what a transition
 
 
 def stages(frames: RunFrames, ctx: RunContext) -> RunFrames:
-    """Stage transitions on each product's ladder, with the experiment arm of new cases (the
-    worked loans': a resting loan keeps its case)."""
+    """Stage transitions on each product's ladder, with the experiment arms drawn as cases
+    enter an experiment's stages (the worked loans': a resting loan keeps its case)."""
     assert frames.states is not None, "ageing runs before stages"
     facts = with_loan_facts(
         stage_facts(frames.states), frames.book.loans, ctx.ladders, frames.flags
