@@ -8,7 +8,7 @@ import polars as pl
 
 from arrears.batch.ageing import Watch
 from arrears.domain.entry_rules import EntryRule, LoanFacts
-from arrears.domain.experiments import Experiment, arm_for
+from arrears.domain.experiments import Experiment, arms_for
 from arrears.domain.ladder import Ladder, assign_stage, facts_read
 from arrears.domain.stages import PRE_DUE_DAYS
 
@@ -190,20 +190,15 @@ def arm_text(arms: Mapping[str, str]) -> str:
     return ";".join(f"{k}={v}" for k, v in sorted(arms.items())) or "-"
 
 
-def kept_arms(ladder: Ladder, loan_id: str, recorded: str, was: str | None, stage: str) -> str:
-    """The loan's arms under `ladder` (arm_text) on a night its case goes from stage `was`
-    (None: a new case) to `stage`: an experiment's arm is drawn (arm_for) when the case
-    enters the experiment's stages from outside them, or is in them with none recorded (a new
-    version added the experiment or the stage, renamed it or an arm); the recorded one is
-    kept otherwise, in and out of those stages; none is drawn outside them (STRATEGY.md)."""
-    kept, drawn = _arm_plan(ladder, recorded, was, stage)
-    return arm_text({**kept, **{e.name: arm_for(loan_id, e) for e in drawn}})
-
-
-def _arm_plan(
+def arm_plan(
     ladder: Ladder, recorded: str, was: str | None, stage: str
 ) -> tuple[dict[str, str], list[Experiment]]:
-    """The recorded arms kept_arms keeps, and the experiments it draws."""
+    """Of a case's `recorded` arms (arm_text) on a night it goes from stage `was` (None: a new
+    case) to `stage`, those kept, and the experiments whose arm it draws (arm_for): one
+    entering the experiment's stages from outside them, or in them with none recorded (a
+    new version added the experiment or the stage, renamed it or an arm), draws; the
+    recorded arm is kept otherwise, in and out of those stages; none is drawn outside them
+    (STRATEGY.md). An arm of an experiment or arm the ladder no longer runs is dropped."""
     had = dict(p.split("=", 1) for p in recorded.split(";") if "=" in p)
     kept: dict[str, str] = {}
     drawn: list[Experiment] = []
@@ -217,7 +212,7 @@ def _arm_plan(
 
 
 def _refitted(cases: pl.DataFrame, arms: pl.Series, ladders: Mapping[str, Ladder]) -> pl.Series:
-    """`arms` (one per row of `cases`: loan_id, ladder, was, stage) as kept_arms leaves them.
+    """`arms` (one per row of `cases`: loan_id, ladder, was, stage) as arm_plan leaves them.
     Asked once per distinct ladder, arm and stages, then for the loans whose arms change
     (one drawn, or one recorded under an experiment or arm the ladder no longer runs: it
     would match no treatment for good)."""
@@ -226,7 +221,7 @@ def _refitted(cases: pl.DataFrame, arms: pl.Series, ladders: Mapping[str, Ladder
     keyed = cases.select("ladder", "was", "stage").with_columns(arms.alias("arm")).select(keys)
 
     def changes(label: str, arm: str, was: str | None, stage: str) -> bool:
-        kept, drawn = _arm_plan(by_label[label], arm, was, stage)
+        kept, drawn = arm_plan(by_label[label], arm, was, stage)
         return bool(drawn) or arm_text(kept) != arm
 
     stale = [
@@ -235,17 +230,23 @@ def _refitted(cases: pl.DataFrame, arms: pl.Series, ladders: Mapping[str, Ladder
     ]  # fmt: skip
     if not stale:
         return arms
-    rows = pl.concat([cases.select("loan_id"), keyed.cast(pl.String)], how="horizontal")
-    picked = rows.with_row_index("row").join(
-        pl.DataFrame(stale, schema=dict.fromkeys(keys, pl.String), orient="row"),
-        on=keys,
-        how="semi",
+    plans = pl.DataFrame(stale, schema=dict.fromkeys(keys, pl.String), orient="row")
+    picked = keyed.with_row_index("row").join(
+        plans.cast(pl.Categorical()).with_row_index("plan"), on=keys, how="inner",
         nulls_equal=True,
-    )
-    refits = [
-        kept_arms(by_label[label], loan, arm, was, stage)
-        for loan, label, arm, was, stage in picked.select("loan_id", *keys).iter_rows()
-    ]
+    )  # fmt: skip
+    loans = cases.get_column("loan_id").gather(picked.get_column("row")).to_list()
+    by_plan: dict[int, list[int]] = {}
+    for at, plan in enumerate(picked.get_column("plan").to_list()):
+        by_plan.setdefault(plan, []).append(at)
+    refits = [""] * len(loans)
+    for plan, ats in by_plan.items():
+        # What a key keeps and draws is the key's (arm_plan): worked out once, not per loan.
+        kept, drawn = arm_plan(by_label[stale[plan][0]], *stale[plan][1:])
+        ids = [loans[at] for at in ats]
+        fresh = {e.name: arms_for(ids, e) for e in drawn}
+        for n, at in enumerate(ats):
+            refits[at] = arm_text({**kept, **{name: arms[n] for name, arms in fresh.items()}})
     # A copy: scatter may write into the memory `arms` shares with the frame it came from.
     return arms.clone().scatter(picked.get_column("row"), pl.Series(refits, dtype=arms.dtype))
 

@@ -242,7 +242,7 @@ def label_clash(ladders: Mapping[str, Ladder]) -> tuple[str, str] | None:
 def assign_arms(ladder: Ladder, loan_id: str, stage: str | None = None) -> dict[str, str]:
     """The loan's arm in each experiment of the ladder (experiment name → arm); with `stage`,
     in those that run there only (Experiment.runs_in): a case draws an experiment's arm the
-    night it enters the experiment's stages (batch/stages.kept_arms)."""
+    night it enters the experiment's stages (batch/stages.arm_plan)."""
     return {
         e.name: arm_for(loan_id, e) for e in ladder.experiments if stage is None or e.runs_in(stage)
     }
