@@ -111,3 +111,14 @@ def test_a_call_to_the_borrowers_number_written_nationally_is_theirs() -> None:
     got = history(attempts, owners).of(["L1", "L5"])
     assert got["L1"][0] == ActionRecord("call", date(2026, 4, 20), "no_answer")
     assert got["L5"] == [ActionRecord("call", date(2026, 4, 19), "busy")]  # 19:00 in LA
+
+
+def test_a_call_the_rules_refused_is_no_gentler_step_tried() -> None:
+    # Logged anyway and flagged (allowed = false: at 23:30, say), it does not count for the
+    # guards: six such calls had opened the way to a field visit (found by helper-52).
+    judged = ATTEMPTS.with_columns(pl.Series("allowed", [False, True, True]))
+    assert history(judged).of(["L1"]) == {
+        "L1": [ActionRecord("formal_notice", date(2026, 2, 20), "sent")]
+    }
+    lawful = judged.with_columns(pl.lit(True).alias("allowed"))
+    assert history(lawful).of(["L1"]) == history().of(["L1"])

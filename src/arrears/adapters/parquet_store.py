@@ -803,11 +803,11 @@ class ParquetEngineStore:
         """The whole book's state after a run (book_views.full_state)."""
         return full_state(self.folder, run)
 
-    def done_actions(self, before: date) -> pl.DataFrame:
-        """Planned actions of earlier runs whose outcome was recorded (the guards' history).
-        Plans are written with statistics, so a plan whose actions are all still "planned"
-        is skipped by its footer alone."""
-        parts = plan_parts(self.folder, before)
+    def done_actions(self, through: date) -> pl.DataFrame:
+        """Planned actions of the runs up to `through` whose outcome was recorded (the
+        guards' history). Plans are written with statistics, so a plan whose actions are all
+        still "planned" is skipped by its footer alone."""
+        parts = plan_parts(self.folder, through)
         if not parts:
             return typed(None, DONE_SCHEMA)
         plans = pl.scan_parquet(parts).filter(pl.col("status") != "planned")

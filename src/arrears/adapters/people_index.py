@@ -241,9 +241,13 @@ class LoanHistory:
             self._reach.of(borrower_ids).sort("borrower_id", "jurisdiction")
             .unique("borrower_id", keep="first").select("borrower_id", "phone", "day_zone")
         )  # fmt: skip
+        # A call a contact rule refused, logged anyway (allowed = false: quiet hours, a cap),
+        # is no gentler step tried: six at 23:30 must not open the way to a visit. A book's
+        # attempts carry no verdict (the lender's log of calls made).
+        lawful = pl.col("allowed").fill_null(True) if "allowed" in theirs.columns else pl.lit(True)
         calls = theirs.filter(
             (pl.col("channel") == "call") & pl.col("outcome").is_in(CALL_OUTCOMES)
-            & pl.col("contact_id").is_null()
+            & pl.col("contact_id").is_null() & lawful
         ).join(own, on="borrower_id", how="inner", maintain_order="left")  # fmt: skip
         calls = calls.filter(pl.col("to_phone").is_null() | (_in_e164(calls) == pl.col("phone")))
         local = pl.col("at").dt.date()

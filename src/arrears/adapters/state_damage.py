@@ -45,13 +45,14 @@ def refuse_missing(folder: BookFolder, run: RunRecord, tables: Mapping[str, set[
         raise StateDamaged(_message(folder, problems))
 
 
-def plan_parts(folder: BookFolder, before: date) -> list[Path]:
-    """The plans' parts of the runs before `before` (the escalation guards' history: the
-    actions done), StateDamaged naming any run whose plan is gone: read as none, the guards
-    would let a heavy action through whose gentler steps are on record."""
+def plan_parts(folder: BookFolder, through: date) -> list[Path]:
+    """The plans' parts of the runs up to `through` (the escalation guards' history: the
+    actions done; a re-run of that day counts what its first run's plan carried out, as the
+    database's outbox does), StateDamaged naming any run whose plan is gone: read as none,
+    the guards would let a heavy action through whose gentler steps are on record."""
     parts, gone = [], []
     for record in folder.runs():
-        if record.as_of < before:
+        if record.as_of <= through:
             found = part_files(folder.table_path(record, "plan"))
             parts += found
             if not found:

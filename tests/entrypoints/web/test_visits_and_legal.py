@@ -25,8 +25,9 @@ def borrower_of(desk: Desk, loan_id: str) -> str:
         )
 
 
-def failed_calls(desk: Desk, borrower: str, count: int) -> None:
-    """`count` unanswered calls to the borrower, two a day on the days before the desk's."""
+def failed_calls(desk: Desk, borrower: str, count: int, *, allowed: bool = True) -> None:
+    """`count` unanswered calls to the borrower, two a day on the days before the desk's
+    (`allowed`: as the contact rules judged them when logged)."""
     with desk.app.engine.begin() as conn:
         for n in range(count):
             at = DAY_TIME - timedelta(days=1 + n // 2, hours=n % 2)
@@ -38,7 +39,7 @@ def failed_calls(desk: Desk, borrower: str, count: int) -> None:
                     at=at,
                     outcome="no_answer",
                     recorded_at=at,
-                    allowed=True,
+                    allowed=allowed,
                     reasons=[],
                 )
             )
@@ -88,6 +89,30 @@ def test_a_visit_is_refused_until_the_gentler_steps_are_done(desk: Desk) -> None
     )
     assert one.status_code == 422
     assert "2 different collectors" in one.json()["error"]
+
+
+def test_calls_the_rules_refused_do_not_open_the_way_to_a_visit(desk: Desk) -> None:
+    # Six unanswered calls logged at 23:30 (flagged allowed = false) with the notice sent and
+    # the agency tried: the guard still finds no call (found by helper-52).
+    loan_id = my_case(desk)
+    placement_steps_done(desk.app, [loan_id], calls=0)
+    with desk.app.engine.begin() as conn:
+        conn.execute(insert(outbox).values(
+            action_key=f"test:{loan_id}:agency_placement", loan_id=loan_id,
+            borrower_id=borrower_of(desk, loan_id), action="agency_placement", channel=None,
+            template="agency_placement", planned_for=AS_OF - timedelta(days=9), stage="late",
+            arm="champion", status="done", outcome="done",
+        ))  # fmt: skip
+    failed_calls(desk, borrower_of(desk, loan_id), 6, allowed=False)
+    body = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
+            "reason": "unreachable for a month"}  # fmt: skip
+    headers = desk.bearer("col-east-1")
+    refused = desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=headers, json=body)
+    assert refused.status_code == 409
+    assert refused.json()["reasons"] == [
+        "missing: call failed|no_answer|busy|refused ≥ 6 on ≥ 3 days in the last 60 days "
+        "(found none)"
+    ]
 
 
 def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:

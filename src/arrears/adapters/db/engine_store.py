@@ -196,16 +196,23 @@ ATTEMPTS = pl.Schema({"borrower_id": pl.String(), "contact_id": pl.String(),
 _IDS_AT_ONCE = 500  # bound parameters per query (SQLite allows 32,766; PostgreSQL 65,535)
 
 
+# With each attempt's verdict: the guards count only those the rules allowed (LoanHistory).
+_JUDGED = pl.Schema({**ATTEMPTS, "allowed": pl.Boolean()})
+
+
 def attempts_of(engine: Engine, borrower_ids: Sequence[str]) -> pl.DataFrame:
-    """Every contact attempt on record of some borrowers (ATTEMPTS)."""
+    """Every contact attempt on record of some borrowers (ATTEMPTS, and `allowed`)."""
     ids = list(borrower_ids)
-    parts = [pl.DataFrame(schema=ATTEMPTS)]
+    parts = [pl.DataFrame(schema=_JUDGED)]
     with engine.connect() as conn:
         for start in range(0, len(ids), _IDS_AT_ONCE):
             chunk = ids[start : start + _IDS_AT_ONCE]
             names = {f"b{n}": value for n, value in enumerate(chunk)}
-            sql = f"{_ATTEMPTS_FROM} WHERE borrower_id IN ({', '.join(':' + n for n in names)})"
-            parts.append(read_frame(conn, sql, ATTEMPTS, **names))
+            sql = (
+                f"{_ATTEMPTS_FROM.replace(' FROM', ', allowed FROM')} WHERE borrower_id IN "
+                f"({', '.join(':' + n for n in names)})"
+            )
+            parts.append(read_frame(conn, sql, _JUDGED, **names))
     return pl.concat(parts)
 
 
