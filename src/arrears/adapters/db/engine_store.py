@@ -198,6 +198,7 @@ _IDS_AT_ONCE = 500  # bound parameters per query (SQLite allows 32,766; PostgreS
 
 # With each attempt's verdict: the guards count only those the rules allowed (LoanHistory).
 _JUDGED = pl.Schema({**ATTEMPTS, "allowed": pl.Boolean()})
+_JUDGED_FROM = f"SELECT {', '.join(_JUDGED)} FROM contact_attempts"
 
 
 def attempts_of(engine: Engine, borrower_ids: Sequence[str]) -> pl.DataFrame:
@@ -208,10 +209,7 @@ def attempts_of(engine: Engine, borrower_ids: Sequence[str]) -> pl.DataFrame:
         for start in range(0, len(ids), _IDS_AT_ONCE):
             chunk = ids[start : start + _IDS_AT_ONCE]
             names = {f"b{n}": value for n, value in enumerate(chunk)}
-            sql = (
-                f"{_ATTEMPTS_FROM.replace(' FROM', ', allowed FROM')} WHERE borrower_id IN "
-                f"({', '.join(':' + n for n in names)})"
-            )
+            sql = f"{_JUDGED_FROM} WHERE borrower_id IN ({', '.join(':' + n for n in names)})"
             parts.append(read_frame(conn, sql, _JUDGED, **names))
     return pl.concat(parts)
 
