@@ -1,9 +1,9 @@
 """What of a Parquet book's state is damaged or missing, file by file.
 
 Before a run reads the state, `refuse_missing` makes sure the tables it cannot do without
-are there (a few directory listings), and `plan_parts` that every earlier run's plan is: read
-as empty, a previous full run's balances gone would give a night of wrong figures without a
-word, an earlier plan gone the escalation guards a history short. Once a run over the state has
+are there (a few directory listings), and `plan_parts` that the plan of every run up to its
+day is: read as empty, a previous full run's balances gone would give a night of wrong figures
+without a word, a plan gone the escalation guards a history short. Once a run over the state has
 failed, `named_damage` reads whole every file such a run reads, so that the error names the
 files to restore, where otherwise it would be whatever Polars or numpy said of the first one
 it tripped on (which names no file); a healthy night pays nothing for it. A run's state is
