@@ -401,3 +401,64 @@ def test_a_rerun_of_the_day_starts_from_the_cases_before_it(app: App) -> None:
     run_day(app.runs, app.run_context(day), AT)
     kept = cases(app.engine)[loan]
     assert (kept[2], kept[3], kept[6]) == (rerun[loan][2], rerun[loan][3], rerun[loan][6])
+
+
+def promised(engine: Engine) -> list[tuple[Any, ...]]:
+    """Every promise as the runs left it, in a stable order."""
+    with engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(select(tables.promises)).all())
+
+
+PAYDAY = date(2025, 6, 16)  # five of the book's payments are dated that day
+
+
+def promise_around_payments(engine: Engine) -> None:
+    """Open promises (none judged yet) around the book's payments of the three weeks to
+    PAYDAY: met on the day, missed by a fen, met in part, and still to come with a part paid
+    on PAYDAY or before."""
+    paid_on = tables.payments.c.paid_on
+    with engine.begin() as conn:
+        conn.execute(delete(tables.promises))
+        paid = conn.execute(
+            select(tables.payments.c.loan_id, paid_on, tables.payments.c.amount)
+            .where(paid_on.between(PAYDAY - timedelta(days=20), PAYDAY))
+            .order_by(tables.payments.c.payment_id)
+        ).all()
+        rows = [
+            {"promise_id": f"P{n}-{k}", "loan_id": loan, "amount": amount, "made_on": made,
+             "due_on": due, "status": "open", "settled_on": None, "paid": 0}
+            for n, (loan, on, money) in enumerate(paid)
+            for k, (made, due, amount) in enumerate([
+                (on - timedelta(days=3), on, money),
+                (on - timedelta(days=3), on, money + 1),
+                (on, PAYDAY + timedelta(days=5), money * 3),
+            ])
+        ]  # fmt: skip
+        conn.execute(insert(tables.promises), rows)
+
+
+def test_promises_are_judged_alike_night_by_night_at_once_and_on_a_rerun(app: App) -> None:
+    promise_around_payments(app.engine)
+    day = PAYDAY - timedelta(days=20)
+    while day <= PAYDAY:
+        run(app, day)
+        day += timedelta(days=1)
+    daily = promised(app.engine)
+    run(app, PAYDAY)
+    assert promised(app.engine) == daily  # the day's payments are not counted twice
+    forget_runs(app.engine)
+    promise_around_payments(app.engine)
+    run(app, PAYDAY)
+    assert promised(app.engine) == daily
+    status = {row[0]: (row[5], row[7]) for row in daily}
+    with app.engine.connect() as conn:
+        paid = conn.execute(select(tables.payments).where(tables.payments.c.paid_on == PAYDAY))
+        assert len(paid.all()) == 5
+    # A promise of the exact amount paid on its due day is kept that day; a fen more, broken
+    # the day after (unless more came in its window); one still to come, open, holding what
+    # was paid towards it so far.
+    assert sum(s == "kept" for s, _ in status.values()) >= len(status) // 3
+    assert any(s == "broken" for s, _ in status.values())
+    open_ones = [p for s, p in status.values() if s == "open"]
+    assert open_ones
+    assert all(p > 0 for p in open_ones)
