@@ -586,24 +586,27 @@ def test_a_worked_loan_entering_a_case_afresh_gets_its_ladder_and_arm_back_in_pl
     assert cases.filter(mine).get_column("entered_on").item() == AS_OF
 
 
-def test_a_rerun_of_the_day_counts_what_its_first_run_carried_out(tmp_path: Path) -> None:
-    # L1 enters "late" on 2026-05-02 with three failed calls on two days on record: its
-    # owed formal notice is planned and its placement refused until the notice is sent.
-    # The notice is carried out that day; the day run again finds it, as the database's
-    # outbox does, and places the loan (before, the day's own plan was not read: refused).
-    store = ParquetEngineStore(three_late_loans(tmp_path / "book"))
-    day = date(2026, 5, 2)
+NOTICE_DAY = date(2026, 5, 2)  # L1 of three_late_loans enters "late" (three calls failed)
+
+
+def called_thrice(book: Path) -> Path:
+    """three_late_loans with three failed calls to L1's borrower on two days in April: on
+    NOTICE_DAY its owed formal notice is planned and its placement refused until the notice
+    is sent."""
     at = [datetime(2026, 4, 20, 2, tzinfo=UTC), datetime(2026, 4, 21, 2, tzinfo=UTC),
           datetime(2026, 4, 21, 3, tzinfo=UTC)]  # fmt: skip
+    folder = three_late_loans(book)
     pl.DataFrame({
         "borrower_id": "B1", "contact_id": None, "channel": "call",
         "to_phone": "+8613812345671", "at": at, "outcome": "no_answer",
     }, schema_overrides={"contact_id": pl.String}).write_parquet(
-        tmp_path / "book" / "contact_attempts.parquet"
+        folder / "contact_attempts.parquet"
     )  # fmt: skip
-    run(store, day)
-    refused = store.table(day, "blocked").filter(pl.col("loan_id") == "L1")
-    assert "escalation.agency_placement" in refused.get_column("rule").to_list()
+    return folder
+
+
+def send_the_notice(store: ParquetEngineStore, day: date) -> None:
+    """Record L1's formal notice of the day's plan as sent (as an executor does)."""
     [record] = [r for r in store.folder.runs() if r.as_of == day]
     sent = (pl.col("loan_id") == "L1") & (pl.col("action") == "formal_notice")
     for part in book_folder.part_files(store.folder.table_path(record, "plan")):
@@ -612,7 +615,27 @@ def test_a_rerun_of_the_day_counts_what_its_first_run_carried_out(tmp_path: Path
             pl.when(sent).then(pl.lit("sent")).otherwise("outcome").alias("outcome"),
         )
         plan.write_parquet(part)
+
+
+def test_a_rerun_of_the_day_counts_what_its_first_run_carried_out(tmp_path: Path) -> None:
+    # The notice is carried out that day; the day run again finds it, as the database's
+    # outbox does, and places the loan (before, the day's own plan was not read: refused).
+    store = ParquetEngineStore(called_thrice(tmp_path / "book"))
+    day = NOTICE_DAY
+    run(store, day)
+    refused = store.table(day, "blocked").filter(pl.col("loan_id") == "L1")
+    assert "escalation.agency_placement" in refused.get_column("rule").to_list()
+    send_the_notice(store, day)
     assert store.done_actions(day).filter(pl.col("loan_id") == "L1").height == 1
     run(store, day)
     placed = store.table(day, "plan").filter(pl.col("loan_id") == "L1")
     assert "agency_placement" in placed.get_column("action").to_list()
+    # The notice, not planned again (it was sent), stays on record as sent: a third run of
+    # the day finds it too, plans it no second time and changes nothing (helper-55: the
+    # re-run's plan dropped it, and the next re-run planned it again).
+    notice = placed.filter(pl.col("action") == "formal_notice")
+    assert notice.select("status", "outcome").rows() == [("done", "sent")]
+    assert store.done_actions(day).filter(pl.col("loan_id") == "L1").height == 1
+    tables = snapshot(store, day)
+    run(store, day)
+    same(snapshot(store, day), tables)

@@ -30,6 +30,7 @@ from arrears.batch.run import RunRefused, run_day
 from arrears.bootstrap import App
 from arrears.domain.errors import CalendarNotPublished, DomainError
 from arrears.domain.money import parse_amount
+from tests.adapters.test_parquet_store import NOTICE_DAY, called_thrice, send_the_notice
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -398,6 +399,33 @@ def test_a_spark_run_for_a_day_past_is_refused_as_such(
     assert not store.folder.table_path(store.folder.runs()[0], "loans").exists()
     with pytest.raises(RunRefused, match="would move it back in time"):
         SparkEngine(spark, store.folder.root, buckets=3).run_day(app.run_context(days[1]), AT)
+
+
+def test_a_spark_rerun_of_the_day_keeps_what_its_first_run_carried_out(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """The day run on each engine, L1's formal notice recorded as sent, the day run twice
+    again: both keep the notice as sent and place the loan, with the same tables (helper-55:
+    a Spark re-run set every action carried out back to planned, to be carried out again)."""
+    app = App("sqlite://", load_settings(None))
+    ctx = app.run_context(NOTICE_DAY)
+    local = ParquetEngineStore(called_thrice(tmp_path / "local"))
+    written = ParquetEngineStore(called_thrice(tmp_path / "spark"))
+    on_spark = SparkEngine(spark, written.folder.root, buckets=2)
+    run_day(local, ctx, AT)
+    on_spark.run_day(ctx, AT)
+    for store in (local, written):
+        send_the_notice(store, NOTICE_DAY)
+    for _ in range(2):
+        assert run_day(local, ctx, AT) == on_spark.run_day(ctx, AT)
+        for name in OUTPUTS:
+            mine, theirs = local.table(NOTICE_DAY, name), written.table(NOTICE_DAY, name)
+            assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
+    plan = written.table(NOTICE_DAY, "plan").filter(pl.col("loan_id") == "L1")
+    done = plan.filter(pl.col("status") != "planned")
+    assert done.select("action", "status", "outcome").rows() == [("formal_notice", "done",
+                                                                   "sent")]  # fmt: skip
+    assert "agency_placement" in plan.get_column("action").to_list()
 
 
 def test_a_refusal_is_made_again_with_its_own_message() -> None:

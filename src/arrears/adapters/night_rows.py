@@ -72,12 +72,13 @@ def _aligned_cases(
 
 
 def carry_outcomes(plan: pl.DataFrame, replaced: pl.DataFrame) -> pl.DataFrame:
-    """A re-run plans nothing twice: actions already carried out keep their recorded outcome."""
+    """A re-run plans nothing twice: every action an earlier run of the day planned that was
+    carried out stays as recorded, planned again or not (the guards, knowing it done, may
+    not plan it again); a row of `plan` with its key is not written. As the database's outbox
+    keeps them (db/engine_store._replace_plan)."""
     done = replaced.filter(pl.col("status") != "planned")
     if done.height == 0:
         return plan
-    kept = done.select("action_key", pl.col("status").alias("s"), pl.col("outcome").alias("o"))
-    merged = plan.join(kept, on="action_key", how="left", maintain_order="left").with_columns(
-        pl.coalesce("s", "status").alias("status"), pl.coalesce("o", "outcome").alias("outcome")
-    )
-    return typed(merged, OUTPUTS["plan"]).sort(ORDER["plan"])
+    fresh = plan.join(done.select("action_key"), on="action_key", how="anti")
+    merged = pl.concat([typed(fresh, OUTPUTS["plan"]), typed(done, OUTPUTS["plan"])])
+    return merged.sort(ORDER["plan"])

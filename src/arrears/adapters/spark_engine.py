@@ -150,6 +150,10 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> 
             "spark.sql.session.timeZone": "UTC",
             # Microsecond instants with a UTC flag, as Polars writes and reads them.
             "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+            # A book on a local or mounted disk without Hadoop's checksum files: an executor
+            # records outcomes by rewriting the plan's parts (docs/SPARK.md), which would leave
+            # a checksum file stale and the next run unable to read the part.
+            "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
         }
         if master.startswith("local"):
             # One machine: bind to loopback (no network needed) and run workers on this Python.
@@ -302,14 +306,23 @@ class SparkEngine:
             with refusals_named():  # the buckets run here: their refusals come out as they are
                 totals = pl.from_arrow(self._table(result, "totals").toArrow())
             sums = pl.from_arrow(self._table(result, "currency_sums").toArrow())
+            replaced = [r for r in runs if r.as_of == ctx.as_of]
+            planned = None  # the run's own plan, when what was carried out is laid beside it
             folder = self.folder.begin(ctx.as_of)
             for name in (*OUTPUTS, *GIVEN):  # from the cached result: Spark alone, no Python
-                self._table(result, name).write.mode("overwrite").parquet(str(folder / name))
+                table = self._table(result, name)
+                if name == "plan" and replaced:
+                    planned = pl.from_arrow(table.toArrow())
+                    table = self._carried(table, replaced[0])
+                table.write.mode("overwrite").parquet(str(folder / name))
         finally:
             result.unpersist()
         assert isinstance(totals, pl.DataFrame)
         assert isinstance(sums, pl.DataFrame)
-        frames = summary_frames(folder, totals, sums)
+        assert planned is None or isinstance(planned, pl.DataFrame)
+        # The summary counts what this run planned, as the local engine's and the database's
+        # do: not the actions an earlier run of the day carried out, kept beside them.
+        frames = summary_frames(folder, totals, sums, planned)
         stored = [r.summary for r in runs if r.as_of == ctx.as_of]
         summary = day_summary(frames, ctx.as_of, since, stored[0] if stored else None)
         assert frames.states is not None
@@ -325,6 +338,16 @@ class SparkEngine:
             keep |= ParquetEngineStore(self.folder.root).state_tables(previous)
         self.folder.commit(folder, record, keep)
         return summary
+
+    def _carried(self, plan: "DataFrame", replaced: RunRecord) -> "DataFrame":
+        """The day's plan with every action an earlier run of the day carried out kept as
+        recorded, and no row of the plan with its key (night_rows.carry_outcomes, in Spark)."""
+        parts = [str(p) for p in part_files(self.folder.table_path(replaced, "plan"))]
+        if not parts:
+            return plan
+        done = self.spark.read.parquet(*parts).filter("status <> 'planned'")
+        fresh = plan.join(done.select("action_key"), on="action_key", how="left_anti")
+        return fresh.unionByName(done.select(*plan.columns))
 
     def _table(self, result: "DataFrame", kind: str) -> "DataFrame":
         """One output table out of the union's rows."""
@@ -374,9 +397,11 @@ class SparkEngine:
         base = self.folder.run_before(as_of)
         if base is not None:
             tables |= self._state(base, same_rules)
-            done = [str(p) for p in plan_parts(self.folder, as_of)]
-            if done:
-                tables["state:done"] = self.spark.read.parquet(*done).filter("status <> 'planned'")
+        # The actions done so far, the day's own too when it is run again (the book's first
+        # day among them, with no state before it).
+        done = [str(p) for p in plan_parts(self.folder, as_of)]
+        if done:
+            tables["state:done"] = self.spark.read.parquet(*done).filter("status <> 'planned'")
         rows = []
         for kind, frame in tables.items():
             if "borrower_id" in frame.columns:

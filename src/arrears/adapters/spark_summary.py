@@ -25,10 +25,13 @@ def totals_of(postings: Postings) -> pl.DataFrame:
     return pl.DataFrame([{**row, "days": postings.days, "advanced": postings.advanced}], TOTALS)
 
 
-def summary_frames(folder: Path, totals: pl.DataFrame, sums: pl.DataFrame) -> RunFrames:
+def summary_frames(
+    folder: Path, totals: pl.DataFrame, sums: pl.DataFrame, plan: pl.DataFrame | None = None
+) -> RunFrames:
     """What summarise reads: the tables Spark wrote into `folder`, and the buckets' totals,
     with what they posted by currency (`sums`, run.CURRENCY_SUMS: none when the book names
-    no currencies).
+    no currencies); `plan`, the run's own plan when the one written holds more (None: the
+    one written).
 
     Days run is the most any bucket ran: once a loan starts it runs every day to as_of, so
     the book's days are those of the bucket holding its earliest loan.
@@ -51,6 +54,7 @@ def summary_frames(folder: Path, totals: pl.DataFrame, sums: pl.DataFrame) -> Ru
     return RunFrames(
         nothing, People.of_frames(FrameReach(pl.DataFrame(schema=REACH_SCHEMA))),
         cases=read("cases"), promises=read("promises"), postings=postings,
-        states=read("loan_states"), plan=read("plan"), blocked=read("blocked"),
+        states=read("loan_states"), blocked=read("blocked"),
+        plan=read("plan") if plan is None else typed(plan, OUTPUTS["plan"]),
         currency_sums=add_up(sums) if sums.height else None,
     )  # fmt: skip
