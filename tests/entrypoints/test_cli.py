@@ -201,6 +201,23 @@ def test_the_database_may_be_named_before_the_command(db: str, tmp_path: Path) -
     assert "run `arrears init` first" in own.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("init", "--db", ""), ("--db", "", "run", "--as-of", "2026-03-24"),
+     ("run", "--as-of", "2026-03-24", "--db", "sqlite://", "--config", ""),
+     ("book", "run", "--as-of", "2026-03-24", "--book", ".", "--config", "")],
+)  # fmt: skip
+def test_an_empty_database_or_settings_option_is_refused(
+    args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Taken for left out, `init --db ""` made ./arrears.db (helper-53).
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 2
+    assert "is empty" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_running_backwards_is_refused(db: str) -> None:
     assert cli("run", "--as-of", "2026-03-24", db=db)[0] == 0
     code, _, err = cli("run", "--as-of", "2026-03-01", db=db)

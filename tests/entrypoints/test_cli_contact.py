@@ -257,6 +257,27 @@ def test_a_hold_and_an_opt_out_recorded_by_command_block_contact(db: str) -> Non
     assert "--kind 'holiday'" in err
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("check", "--channel", "call", "--at", ""), "--at '' is not an ISO 8601 instant"),
+        (("hold", "--kind", "hardship", "--from", "2026-03-01", "--until", ""),
+         "--until '' is not a date"),
+        (("opt-out", "--channel", "sms", "--since", ""), "--since '' is not an ISO 8601"),
+    ],
+)  # fmt: skip
+def test_an_empty_value_is_refused_not_taken_for_one_left_out(
+    db: str, args: tuple[str, ...], message: str
+) -> None:
+    # Taken for left out, `--until ""` stored a hold with no end, `--since ""` an opt-out from
+    # now, `--at ""` answered for now (helper-53).
+    code, _, err = cli("contact", args[0], "--borrower", "B1", *args[1:], db=db)
+    assert code == 2
+    assert message in err
+    _, document, _ = check(db, "--channel", "call", "--at", MORNING)
+    assert document["allowed"] is True  # no hold, no opt-out was stored
+
+
 def test_check_refuses_a_database_not_initialised(tmp_path: Path) -> None:
     code, _, err = cli(
         "contact", "check", "--borrower", "B1", "--channel", "call", "--at", MORNING,

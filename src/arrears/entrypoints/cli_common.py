@@ -14,19 +14,27 @@ from sqlalchemy.exc import OperationalError
 from arrears.bootstrap import App, build_app
 from arrears.domain.errors import DomainError
 from arrears.entrypoints import cli_values
+from arrears.entrypoints.cli_values import given_or_left_out
 
 err = Console(stderr=True)
 out = Console()
 
+
 Db = Annotated[
     str | None,
     typer.Option(
-        "--db", help="Database URL (else $ARREARS_DATABASE_URL, else sqlite:///arrears.db)."
+        "--db",
+        help="Database URL (else $ARREARS_DATABASE_URL, else sqlite:///arrears.db).",
+        callback=given_or_left_out,
     ),
 ]
 Config = Annotated[
     str | None,
-    typer.Option("--config", help="Settings TOML (else $ARREARS_CONFIG, else ./arrears.toml)."),
+    typer.Option(
+        "--config",
+        help="Settings TOML (else $ARREARS_CONFIG, else ./arrears.toml).",
+        callback=given_or_left_out,
+    ),
 ]
 AsOf = Annotated[str, typer.Option("--as-of", help="Accounting date, YYYY-MM-DD.")]
 Json = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]

@@ -102,7 +102,8 @@ def check_command(
     as_json: Json = False,
 ) -> None:
     """Would this contact be allowed at that instant? Exit 0 either way; the answer says."""
-    request = _request(borrower, channel, at or datetime.now(UTC).isoformat(), to, contact)
+    request = _request(borrower, channel, datetime.now(UTC).isoformat() if at is None else at, to,
+                       contact)  # fmt: skip
     with open_app(db, config) as application:
         try:
             decision = check_contact(application.contacts, application.contact_terms, request)
@@ -138,7 +139,8 @@ def hold_command(
     """Pause collection contact (again with the same --kind/--from: change its end)."""
     if kind not in HOLD_KINDS:
         fail(f"--kind {kind!r}: expected one of {', '.join(HOLD_KINDS)}", 2)
-    first, last = parse_day(starts_on, "--from"), parse_day(ends_on, "--until") if ends_on else None
+    first = parse_day(starts_on, "--from")
+    last = parse_day(ends_on, "--until") if ends_on is not None else None
     with open_app(db, config) as application:
         try:
             place_hold(application.contacts, borrower, Hold(kind, first, last, note))
@@ -160,7 +162,7 @@ def opt_out_command(
     """Record that the borrower asked not to be contacted through a channel."""
     if channel not in CHANNELS:
         fail(f"--channel {channel!r}: expected one of {', '.join(CHANNELS)}", 2)
-    instant = parse_instant(since, "--since") if since else datetime.now(UTC)
+    instant = parse_instant(since, "--since") if since is not None else datetime.now(UTC)
     with open_app(db, config) as application:
         try:
             record_opt_out(application.contacts, borrower, OptOut(channel, instant))

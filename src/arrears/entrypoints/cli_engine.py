@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from arrears.domain.errors import DomainError
+from arrears.entrypoints.cli_values import given_or_left_out
 
 ENGINES = ("local", "spark")
 
@@ -69,7 +70,10 @@ def run_command(
     master: MasterOption = "local[2]",
     buckets: BucketsOption = None,
     config: Annotated[
-        str | None, typer.Option("--config", help="Settings TOML (products, LPR, calendars).")
+        str | None,
+        typer.Option(
+            "--config", help="Settings TOML (products, LPR, calendars).", callback=given_or_left_out
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:

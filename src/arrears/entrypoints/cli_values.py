@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import TypeVar
 
+import typer
+
 from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -55,3 +57,11 @@ def _within(day: date, text: str, option: str) -> None:
     """Refuse a day outside FIRST_DAY..LAST_DAY, naming the option."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ValueError(f"{option} {text!r} is outside {FIRST_DAY}..{LAST_DAY}")
+
+
+def given_or_left_out(value: str | None) -> str | None:
+    """An option's value as given (a typer callback), refused when empty: an empty --db or
+    --config would otherwise stand for one left out and reach another database or file."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("is empty: give a value, or leave the option out")
+    return value
