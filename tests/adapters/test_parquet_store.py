@@ -172,6 +172,28 @@ def test_a_re_run_after_opt_outs_reports_the_plan_it_made(tmp_path: Path, work_a
     assert {k: again[k] for k in posted} == {k: first[k] for k in posted}
 
 
+@pytest.mark.parametrize("work_all", [False, True])
+def test_a_re_run_after_a_payment_withdrawn_reports_what_a_clean_run_posts(
+    tmp_path: Path, work_all: bool
+) -> None:
+    # A payment part of the day given, run, then withdrawn: the re-run, waking no loan,
+    # reported the first run's amounts (posted with the payment), not its own (helper-55).
+    day = date(2026, 2, 11)
+    stores = [ParquetEngineStore(three_late_loans(tmp_path / name), work_all=work_all)
+              for name in ("rerun", "clean")]  # fmt: skip
+    for store in stores:
+        run(store, day - timedelta(days=1))
+    paid = stores[0].folder.root / "payments" / "today.parquet"
+    pl.DataFrame({"payment_id": ["P1"], "loan_id": ["L1"], "amount": [60_000],
+                  "paid_on": [day]}).write_parquet(paid)  # fmt: skip
+    first = run(stores[0], day)
+    paid.unlink()
+    again, clean = run(stores[0], day), run(stores[1], day)
+    assert first["penalty_posted"] != clean["penalty_posted"]  # the payment changed the day
+    assert again == clean
+    same(snapshot(stores[0], day), snapshot(stores[1], day))
+
+
 def test_a_run_before_the_last_is_refused(book: ParquetEngineStore) -> None:
     with pytest.raises(RunRefused, match="move it back in time"):
         run(book, YESTERDAY - timedelta(days=1))
@@ -190,6 +212,26 @@ def test_a_run_that_a_later_run_overtook_while_it_waited_is_refused_holding_the_
     same(snapshot(book, AS_OF), tables)
     assert [r.as_of for r in book.folder.runs()] == [YESTERDAY, AS_OF]
     run(waiting, AS_OF)  # the book was let go
+
+
+def test_a_run_that_an_earlier_days_run_overtook_as_it_began_is_refused(tmp_path: Path) -> None:
+    # run_day reads the last run before the day, then the store takes the book: a run of a
+    # day in between may finish meanwhile (another process's), and this run's totals would
+    # count from the day before it (helper-55: the summary said days_run 2, since the day
+    # before). It is refused, nothing written; run again, it counts from that run.
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    run(store, YESTERDAY - timedelta(days=1))
+
+    class Overtaken(ParquetEngineStore):
+        def load(self, ctx: RunContext) -> RunFrames:
+            run(ParquetEngineStore(self.folder.root), YESTERDAY)
+            return super().load(ctx)
+
+    with pytest.raises(RunRefused, match=f"another run of the book \\(for {YESTERDAY}\\)"):
+        run(Overtaken(store.folder.root), AS_OF)
+    assert [r.as_of for r in store.folder.runs()] == [YESTERDAY - timedelta(days=1), YESTERDAY]
+    summary = run(store, AS_OF)
+    assert (summary["since"], summary["days_run"]) == (YESTERDAY.isoformat(), 1)
 
 
 def test_a_back_dated_payment_replays_its_loan_to_a_fresh_runs_state(

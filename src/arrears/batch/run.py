@@ -31,6 +31,13 @@ def run_day(store: EngineStore, ctx: RunContext, at: datetime) -> dict[str, Any]
     ctx = replace(ctx, since=store.last_run(before=ctx.as_of))
     frames = store.load(ctx)
     try:
+        since = store.last_run(before=ctx.as_of)
+        if since != ctx.since:  # the store holds the book, or its save will see what changed
+            raise RunRefused(
+                f"another run of the book (for {since}) finished as this run for {ctx.as_of} "
+                f"began, which would count its amounts from {ctx.since}: nothing was written, "
+                f"run it again"
+            )
         frames = run_pipeline(frames, ctx, store.progress)
         summary = day_summary(frames, ctx.as_of, ctx.since, store.run_summary(ctx.as_of))
         store.save(frames, ctx.as_of, summary, at)
@@ -48,21 +55,21 @@ POSTED = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut", "by_cur
 def day_summary(
     frames: RunFrames, as_of: date, since: date | None, stored: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The run's summary (summarise); on a re-run (`stored`: the first run's) that moved no
-    loan, what the day posted is the first run's, and the rest is tonight's: its plan, the
-    contacts blocked and the promises follow the inputs as they are now. On a re-run that
-    moved loans from a state already at the day (RunFrames.restated), what the day posted is
-    the first run's with theirs restated."""
+    """The run's summary (summarise). On a re-run (`stored`: the first run's) from a state
+    already at the day (RunFrames.restated: a store that keeps no state before it), what the
+    day posted is the first run's, with the loans it moved again restated; the rest is
+    tonight's: its plan, the contacts blocked and the promises follow the inputs as they are
+    now. A re-run from the state before the day works the day afresh: its own summary."""
     summary = summarise(frames, as_of, since)
-    if stored is not None and frames.postings.advanced and frames.restated is not None:
+    if stored is None or frames.restated is None:
+        return summary
+    if frames.postings.advanced:
         return _restated(summary, stored, frames.restated, frames.currencies)
-    if stored is not None and not frames.postings.advanced:
-        # A key the first run's summary lacks (it was written before the key was) is left
-        # out: tonight's would be nothing posted, beside the first run's amounts.
-        first = {key: stored[key] for key in POSTED if key in stored}
-        summary = {key: first.get(key, value) for key, value in summary.items()
-                   if key not in POSTED or key in first}  # fmt: skip
-    return summary
+    # A key the first run's summary lacks (it was written before the key was) is left out:
+    # tonight's would be nothing posted, beside the first run's amounts.
+    first = {key: stored[key] for key in POSTED if key in stored}
+    return {key: first.get(key, value) for key, value in summary.items()
+            if key not in POSTED or key in first}  # fmt: skip
 
 
 # The amounts of a summary, and their columns in ledger.RESTATED_SCHEMA and CURRENCY_SUMS.
