@@ -29,8 +29,10 @@ from arrears.adapters.strategy_file import ladders_for
 from arrears.batch.pipeline import RunContext
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.errors import DomainError
-from arrears.domain.ladder import Ladder
+from arrears.domain.ladder import Ladder, StageDecision, stage_on
 from arrears.domain.limitation import TimeBar, oldest_due
+from arrears.domain.loan import Loan
+from arrears.domain.statement import LoanState
 from arrears.domain.terms import Terms
 from arrears.services.contact_check import ContactTerms
 
@@ -81,6 +83,14 @@ class App:
         if product is None or product not in self.ladders:
             raise DomainError(f"loan {loan_id!r} has no product with a ladder")
         return self.ladders[product]
+
+    def stage_of(self, loan: Loan, state: LoanState) -> StageDecision | None:
+        """The stage the loan's ladder puts it in on its state's day, as the run decides it
+        (with the flags set on it); None: its product has no ladder."""
+        ladder = self.ladders.get(loan.product)
+        if ladder is None:
+            return None
+        return stage_on(ladder, loan, state, (f["flag"] for f in self.track.flags(loan.loan_id)))
 
     def time_bar_of(self, loan_id: str, on: date) -> TimeBar | None:
         """What decides whether a loan's debt is time-barred on `on` (None: its pack refuses

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, delete, insert, select, update
 
 from arrears.adapters.db import tables
+from arrears.adapters.db.casework_tables import loan_flags
 from arrears.adapters.db.engine_store import SqlEngineStore
 from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.feeds.reader import FileFeedReader
@@ -462,3 +463,23 @@ def test_promises_are_judged_alike_night_by_night_at_once_and_on_a_rerun(app: Ap
     open_ones = [p for s, p in status.values() if s == "open"]
     assert open_ones
     assert all(p > 0 for p in open_ones)
+
+
+def test_each_loan_is_in_the_stage_the_domain_gives_it_on_its_ladder(app: App) -> None:
+    # What `arrears loan` and the case view say (App.stage_of) is the run's case, a loan
+    # flagged "legal" too; the stages differ from the default ladder's for some loans.
+    with app.engine.begin() as conn:
+        flag = {"loan_id": "L0000003", "flag": "legal", "set_on": END, "set_by": "test"}
+        conn.execute(insert(loan_flags).values(**flag, reason="fraud"))
+    run(app, END)
+    with app.engine.connect() as conn:
+        cases = {r.loan_id: r.stage for r in conn.execute(select(tables.cases))}
+    stages = {}
+    for loan, payments in app.ledger.load_book():
+        state = app.terms.evaluate(loan, payments, END)
+        decision = app.stage_of(loan, state)
+        assert decision is not None
+        stages[loan.loan_id] = decision.stage
+    assert stages == cases
+    assert stages["L0000003"] == "legal"
+    assert len(set(stages.values())) > 2, stages

@@ -61,6 +61,33 @@ def test_loan_json_has_the_contract_shape_and_exact_amounts(db: str) -> None:
     assert sum(int(c["amount"].replace(".", "")) for c in document["cap_cuts"]) == 52_000 - 34_666
 
 
+def test_a_loan_is_in_the_stage_its_products_ladder_gives_as_the_run_puts_it(
+    store_url: str, tmp_path: Path
+) -> None:
+    # A US loan 99 days late: its ladder's "mid" (31..119 days), where the Chinese default
+    # said "late" (helper-53: `arrears loan` read the default, the run the product's ladder).
+    feeds = {
+        "borrowers": "borrower_id,name,phone\nB2,Ann Lee,+12125551234\n",
+        "loans": "loan_id,borrower_id,product,currency,principal,annual_rate,contract_date\n"
+        "L2,B2,us-installment,USD,1000.00,0.2,2026-01-01\n",
+        "installments": "loan_id,seq,due_date,principal_due,interest_due\n"
+        "L2,1,2026-01-31,1000.00,10.00\n",
+    }
+    assert cli("init", db=store_url)[0] == 0
+    for kind, text in feeds.items():
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text, encoding="utf-8")
+        assert cli("import", kind, str(path), db=store_url)[0] == 0
+    code, out, err = cli("run", "--as-of", "2026-05-12", "--json", db=store_url)
+    assert code == 0, err
+    assert json.loads(out)["stages"] == {"mid": 1}
+    code, out, err = cli("loan", "L2", "--as-of", "2026-05-12", "--json", db=store_url)
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["dpd"], document["stage"]) == (99, "mid")
+    assert document["stage_reason"] == "dpd 99 in 31..119"
+
+
 def test_run_json_counts_the_book_and_posts_the_penalty(db: str) -> None:
     code, out, _ = cli("run", "--as-of", "2026-03-24", "--json", db=db)
     assert code == 0

@@ -8,6 +8,8 @@ from arrears.domain.entry_rules import EntryRule, LoanFacts, shadowed_by
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import GUARDED_ACTIONS, Guard, check_action
 from arrears.domain.experiments import Experiment, arm_for
+from arrears.domain.loan import Loan
+from arrears.domain.statement import LoanState
 
 SETTLED = "settled"
 
@@ -147,6 +149,21 @@ def assign_stage(ladder: Ladder, facts: LoanFacts) -> StageDecision:
             if rule.matches(facts):
                 return StageDecision(stage.name, rule.describe(facts))
     return StageDecision(ladder.default_stage, f"no stage rule matched (dpd {facts.dpd})")
+
+
+def stage_on(
+    ladder: Ladder, loan: Loan, state: LoanState, flags: Iterable[str] = ()
+) -> StageDecision:
+    """The stage `ladder` puts a loan in on its state's day, as the end-of-day run decides it
+    (assign_stage on the loan's facts; `flags`: those set on it, domain.flags)."""
+    open_lines = [i for i in state.installments if i.open]
+    upcoming = [(i.due_date - state.as_of).days for i in open_lines if i.due_date >= state.as_of]
+    facts = LoanFacts(
+        loan.loan_id, state.dpd, state.overdue.total, state.outstanding_principal, state.bucket,
+        settled=not open_lines, days_to_next_due=min(upcoming, default=None),
+        segment=loan.segment, score=loan.score, flags=frozenset(flags),
+    )  # fmt: skip
+    return assign_stage(ladder, facts)
 
 
 def facts_read(ladder: Ladder) -> frozenset[str]:

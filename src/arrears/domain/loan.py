@@ -38,3 +38,5 @@ class Loan:
     contract_date: date
     installments: tuple[Installment, ...]
     penalty_rate: Fraction | None = None
+    segment: str | None = None  # the lender's, as the loans feed gives it (stage rules read it)
+    score: int | None = None

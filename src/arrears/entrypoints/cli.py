@@ -181,9 +181,11 @@ def loan(
         try:
             state = application.terms.evaluate(the_loan, payments, day)
             product = application.settings.product(the_loan.product)
+            stage = application.stage_of(the_loan, state)
         except DomainError as error:
             fail(str(error))
-    document = loan_document(state, the_loan.currency, the_loan.product, product.day_count)
+    document = loan_document(state, the_loan.currency, the_loan.product, product.day_count,
+                             stage)  # fmt: skip
     if as_json:
         print(json.dumps(document, ensure_ascii=False))
     else:

@@ -138,7 +138,8 @@ def _print_final(app: App, summary: dict[str, Any], console: Console) -> None:
     if worst is not None:
         state = app.terms.evaluate(worst, [], as_of)
         product = app.settings.product(worst.product)
-        document = loan_document(state, worst.currency, worst.product, product.day_count)
+        document = loan_document(state, worst.currency, worst.product, product.day_count,
+                                 app.stage_of(worst, state))  # fmt: skip
         brief = {k: document[k] for k in ("loan_id", "as_of", "dpd", "bucket", "stage", "overdue")}
         console.print("a loan that never paid, as `arrears loan --json` shows it:")
         console.print_json(json.dumps(brief, ensure_ascii=False))

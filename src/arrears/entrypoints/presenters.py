@@ -4,14 +4,20 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from arrears.domain.ladder import StageDecision
 from arrears.domain.money import format_amount
 from arrears.domain.rates import format_rate
 from arrears.domain.statement import CapCut, Charge, LoanState
 from arrears.services.casework_ports import UserRecord
 
 
-def loan_document(state: LoanState, currency: str, product: str, day_count: int) -> dict[str, Any]:
-    """`arrears loan --json` (CONTRACT.md shape, with the itemised detail behind every amount)."""
+def loan_document(
+    state: LoanState, currency: str, product: str, day_count: int,
+    stage: StageDecision | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """`arrears loan --json` (CONTRACT.md shape, with the itemised detail behind every amount);
+    `stage`: the one the product's ladder gives (App.stage_of; None: the product has none,
+    the default ladder's)."""
     overdue = state.overdue
     rule = state.cap_rule
     return {
@@ -19,7 +25,8 @@ def loan_document(state: LoanState, currency: str, product: str, day_count: int)
         "as_of": state.as_of.isoformat(),
         "dpd": state.dpd,
         "bucket": state.bucket,
-        "stage": state.stage,
+        "stage": state.stage if stage is None else stage.stage,
+        "stage_reason": None if stage is None else stage.reason,
         "overdue": {
             "principal": format_amount(overdue.principal),
             "interest": format_amount(overdue.interest),

@@ -94,4 +94,6 @@ def _loan(row: Any, installments: tuple[Installment, ...]) -> Loan:
         contract_date=row.contract_date,
         installments=installments,
         penalty_rate=None if row.penalty_rate is None else parse_rate(row.penalty_rate),
+        segment=row.segment,
+        score=row.score,
     )

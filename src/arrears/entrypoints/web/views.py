@@ -58,7 +58,9 @@ def case_document(app: App, who: Principal, loan_id: str, now: datetime) -> dict
         "case": _plain(record.case) if record.case else None,
         "assignment": _plain(record.assignment) if record.assignment else None,
         "placement": _placement(record),
-        "balance": loan_document(state, loan.currency, loan.product, product.day_count),
+        "balance": loan_document(
+            state, loan.currency, loan.product, product.day_count, app.stage_of(loan, state)
+        ),
         "contacts": [
             {
                 "contact_id": c["contact_id"],
