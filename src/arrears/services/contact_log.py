@@ -1,5 +1,6 @@
 """Use cases that record contact facts: an attempt made (with its decision), holds, opt-outs."""
 
+from collections.abc import Callable
 from datetime import datetime
 
 from arrears.domain.audit_chain import AuditEntry
@@ -14,7 +15,7 @@ from arrears.services.contact_check import (
     resolve_request,
     with_dials_to,
 )
-from arrears.services.ports import ContactStore, StoredAttempt
+from arrears.services.ports import AttemptsChanged, ContactFile, ContactStore, StoredAttempt
 
 
 def log_contact(
@@ -30,15 +31,42 @@ def log_contact(
     It is recorded even when a rule was broken (the record is a fact, flagged allowed=false);
     only a contact the borrower never registered is refused: no phone book is ever stored.
     """
-    attempt, decision = prepare_attempt(store, terms, request, outcome)
-    return store.record_attempt(request.borrower_id, attempt, recorded_at, decision, audit)
+
+    def decided() -> Decided:
+        return (*prepare_attempt(store, terms, request, outcome), audit)
+
+    return record_decided(store, request.borrower_id, recorded_at, decided)
+
+
+# An attempt as it will be stored, its decision, the file it was taken on, its audit entry.
+Decided = tuple[ContactAttempt, ContactDecision, ContactFile, AuditEntry | None]
+_TRIES = 5  # decisions taken again while other attempts of the borrower are logged meanwhile
+
+
+def record_decided(
+    store: ContactStore, borrower_id: str, recorded_at: datetime, decided: Callable[[], Decided]
+) -> StoredAttempt:
+    """Store the attempt `decided` gives, deciding again while attempts for the borrower or
+    to their numbers are logged meanwhile (AttemptsChanged): a decision counts every attempt
+    stored before this one, as the caps require when desks log at once."""
+    for _ in range(_TRIES):
+        attempt, decision, file, audit = decided()
+        try:
+            return store.record_attempt(borrower_id, attempt, recorded_at, decision, audit, file)
+        except AttemptsChanged:
+            continue
+    raise DomainError(
+        f"contacts of borrower {borrower_id!r} kept being logged while this one was decided: "
+        f"nothing was recorded, log it again"
+    )
 
 
 def prepare_attempt(
     store: ContactStore, terms: ContactTerms, request: ContactRequest, outcome: str
-) -> tuple[ContactAttempt, ContactDecision]:
-    """The attempt as it will be stored, with the packs' decision at its instant (log_contact
-    without the write: a caller writing it with other records in one transaction)."""
+) -> tuple[ContactAttempt, ContactDecision, ContactFile]:
+    """The attempt as it will be stored, with the packs' decision at its instant and the file
+    it was taken on (log_contact without the write: a caller writing it with other records
+    in one transaction)."""
     file = load_file(store, request.borrower_id)
     if request.contact_id is not None and request.contact_id not in file.contacts:
         raise ContactRefused(
@@ -52,7 +80,8 @@ def prepare_attempt(
         )
     except DomainError as error:
         raise ContactInputError(str(error)) from None
-    return attempt, decide_in_file(with_dials_to(store, file, resolved), resolved, terms, attempt)
+    file = with_dials_to(store, file, resolved)
+    return attempt, decide_in_file(file, resolved, terms, attempt), file
 
 
 def place_hold(store: ContactStore, borrower_id: str, hold: Hold) -> None:

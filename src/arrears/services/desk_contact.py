@@ -17,8 +17,8 @@ from arrears.services.contact_check import (
     reason_document,
     resolve_request,
 )
-from arrears.services.contact_log import prepare_attempt
-from arrears.services.ports import ContactStore, StoredAttempt
+from arrears.services.contact_log import Decided, prepare_attempt, record_decided
+from arrears.services.ports import ContactFile, ContactStore, StoredAttempt
 
 # A death or a request to stop all contact is confirmed by compliance (or the legal officer,
 # or an administrator), who alone place and lift such holds; any desk role handles disputes
@@ -91,10 +91,14 @@ def log_desk_contact(
     require(who, Permission.CONTACT_LOG)
     record = open_case(cases, who, loan_id)
     borrower = record.borrower["borrower_id"]
-    attempt, decision, entry = desk_attempt(
-        contacts, log, terms, who, (loan_id, borrower), contact, outcome, now
-    )
-    return contacts.record_attempt(borrower, attempt, now, decision, entry)
+
+    def decided() -> Decided:
+        attempt, decision, entry, file = desk_attempt(
+            contacts, log, terms, who, (loan_id, borrower), contact, outcome, now
+        )
+        return attempt, decision, file, entry
+
+    return record_decided(contacts, borrower, now, decided)
 
 
 def desk_attempt(
@@ -106,10 +110,11 @@ def desk_attempt(
     contact: tuple[str, datetime, str | None],
     outcome: str,
     now: datetime,
-) -> tuple[ContactAttempt, ContactDecision, AuditEntry]:
+) -> tuple[ContactAttempt, ContactDecision, AuditEntry, ContactFile]:
     """A contact of the case `owner` (loan id, borrower id) the desk logs, asked of the rules
     first (log_desk_contact without the write; the caller checked who may log it): the
-    attempt, its decision and its audit entry; refused as log_desk_contact refuses."""
+    attempt, its decision, its audit entry and the file it was decided on; refused as
+    log_desk_contact refuses."""
     loan_id, borrower = owner
     channel, at, contact_id = contact
     request = ContactRequest(borrower, channel, at, contact_id=contact_id)
@@ -120,8 +125,9 @@ def desk_attempt(
             "a contact is logged within a day of it (older attempts come in through the "
             "contact feed): the escalation guards count what the desk logs"
         )
-    file = load_file(contacts, request.borrower_id)
-    decision = decide_in_file(file, resolve_request(file, terms, request), terms)
+    # The decision the attempt is stored with, at its instant, counting every attempt of
+    # that day (one logged at an earlier time than others of the day counts them too).
+    attempt, decision, file = prepare_attempt(contacts, terms, request, outcome)
     subject = f"loan:{loan_id}"
     if not decision.allowed:
         broken = [reason_document(r) for r in decision.broken]
@@ -147,8 +153,7 @@ def desk_attempt(
         outcome=outcome,
         contact=request.contact_id,
     )
-    attempt, recorded = prepare_attempt(contacts, terms, request, outcome)
-    return attempt, recorded, entry
+    return attempt, decision, entry, file
 
 
 def place_case_hold(

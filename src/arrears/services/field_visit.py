@@ -138,7 +138,7 @@ def report_visit(
     record = cases.case(visit["loan_id"])
     assert record is not None, "a visit's case exists"
     borrower = record.borrower["borrower_id"]
-    attempt, decision, contact_entry = desk_attempt(
+    attempt, decision, contact_entry, _ = desk_attempt(
         contacts, log, terms, who, (visit["loan_id"], borrower),
         ("visit", report.visited_at, None), report.outcome, now,
     )  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
+from arrears.domain.errors import DomainError
 from arrears.domain.loan import Loan, Payment
 from arrears.domain.terms import Pricing
 from arrears.services.feed import FeedError, FeedKind
@@ -186,6 +187,11 @@ class StoredAttempt:
     decision: ContactDecision
 
 
+class AttemptsChanged(DomainError):
+    """Attempts were recorded for the borrower or to their numbers after the file a decision
+    was taken on was read: decide again (ContactStore.record_attempt)."""
+
+
 class ContactStore(Protocol):
     """Stored contact history: attempts with their decisions, holds and opt-outs."""
 
@@ -206,9 +212,14 @@ class ContactStore(Protocol):
         recorded_at: datetime,
         decision: ContactDecision,
         audit: AuditEntry | None = None,
+        seen: ContactFile | None = None,
     ) -> StoredAttempt:
         """Store an attempt (always: it happened) with the decision taken at its instant, and
-        its audit entry in the same transaction when given."""
+        its audit entry in the same transaction when given. With `seen` (the file the
+        decision was taken on), only while the attempts on record for the borrower and to the
+        file's numbers and the attempt's are still those it holds, checked and stored with
+        the borrower held (and those who share their numbers): AttemptsChanged otherwise, and
+        nothing is stored (two desks logging at once are decided one after the other)."""
         ...
 
     def record_hold(self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None) -> None:

@@ -94,9 +94,11 @@ def test_the_case_file_itemises_the_balance_as_the_domain_does(desk: Desk) -> No
     state = desk.app.terms.evaluate(loan, payments, AS_OF)
     product = desk.app.settings.product(loan.product)
     assert shown.json()["balance"] == loan_document(
-        state, loan.currency, loan.product, product.day_count
+        state, loan.currency, loan.product, product.day_count, desk.app.stage_of(loan, state)
     )
     assert shown.json()["as_of"] == AS_OF.isoformat()
+    # The stage its ladder gives, as the run's case holds it.
+    assert shown.json()["balance"]["stage"] == shown.json()["case"]["stage"]
     assert shown.json()["balance"]["overdue"]["total"] != "0.00"
 
 
@@ -145,6 +147,24 @@ def test_a_call_in_quiet_hours_is_refused_with_its_rule_and_nothing_recorded(des
         if e.entry.action == "contact.refused"
     ]
     assert [r["rule"] for r in refused[-1].detail["rules"]] == ["cn.quiet_hours"]
+
+
+def test_a_call_logged_at_an_earlier_time_of_the_day_is_refused_past_the_cap(desk: Desk) -> None:
+    # Three connected calls at 09:00, 09:30 and 10:00 in Shanghai; a fourth logged for 08:30
+    # is still the day's fourth: refused, nothing stored (helper-57: it was stored, flagged
+    # allowed=false, as the command line's `contact log` stores a fact).
+    loan_id = my_case(desk)
+    headers = desk.bearer("col-east-1")
+    before = count(desk, contact_attempts)
+    for at in ("09:00", "09:30", "10:00", "08:30"):
+        answer = desk.client().post(
+            f"/api/v1/cases/{loan_id}/contacts", headers=headers,
+            json={"channel": "call", "outcome": "connected", "at": f"2025-10-01T{at}:00+08:00"},
+        )  # fmt: skip
+        assert answer.status_code == (409 if at == "08:30" else 201), answer.text
+    broken = [r["rule"] for r in answer.json()["reasons"] if not r["passed"]]
+    assert broken == ["cn.connected_calls_per_day"]
+    assert count(desk, contact_attempts) == before + 3
 
 
 def test_an_allowed_call_and_a_promise_are_recorded_and_audited(desk: Desk) -> None:

@@ -167,3 +167,44 @@ def test_wrong_passwords_sent_at_once_are_throttled_after_the_limit(desk_app: Ap
     assert sorted(a for a in actions if a.startswith("login.")) == (
         ["login.failed"] * USER_FAILURES_MAX + ["login.throttled"] * 7
     )
+
+
+def test_calls_logged_at_once_are_decided_one_after_another(desk_app: App) -> None:
+    # Six connected calls to one borrower logged at the same moment from three desks: each
+    # decision counts the calls stored before it, so three are recorded (the cap) and three
+    # refused, nothing stored (helper-57: each read the same count, and five or six were
+    # stored as allowed).
+    from threading import Barrier
+
+    from sqlalchemy import func
+
+    from arrears.adapters.db.tables import contact_attempts, loans
+
+    desk = desk_on(desk_app)
+    headers = [desk.bearer(user) for user in ("col-east-1", "sup-east", "admin")] * 2
+    s = loan_states.c
+    with desk_app.engine.connect() as conn:
+        mine = select(assignments.c.loan_id).where(assignments.c.collector_id == "col-east-1")
+        loan_id = conn.execute(mine.order_by(assignments.c.loan_id)).scalars().first()
+        borrower = conn.execute(
+            select(loans.c.borrower_id).where(loans.c.loan_id == loan_id)
+        ).scalar_one()
+        assert conn.execute(select(s.dpd).where(s.loan_id == loan_id)).scalar_one() > 0
+    together = Barrier(len(headers))
+
+    def log(sent: dict[str, str]) -> int:
+        client = desk.client()
+        together.wait()
+        answer = client.post(f"/api/v1/cases/{loan_id}/contacts", headers=sent,
+                             json={"channel": "call", "outcome": "connected"})  # fmt: skip
+        return answer.status_code
+
+    with ThreadPoolExecutor(max_workers=len(headers)) as pool:
+        codes = sorted(pool.map(log, headers))
+    assert codes == [201] * 3 + [409] * 3
+    a = contact_attempts.c
+    with desk_app.engine.connect() as conn:
+        stored = conn.execute(
+            select(func.count()).where(a.borrower_id == borrower, a.outcome == "connected")
+        ).scalar_one()
+    assert stored == 3

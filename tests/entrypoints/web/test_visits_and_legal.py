@@ -178,7 +178,7 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
     # moves the visit on and records its contact in one transaction, so the second writes
     # nothing.
     borrower = borrower_of(desk, loan_id)
-    attempt, decision, entry = desk_attempt(
+    attempt, decision, entry, _ = desk_attempt(
         desk.app.contacts, desk.app.audit_log, desk.app.contact_terms,
         Principal("col-east-1", Role.COLLECTOR, "team-east"), (loan_id, borrower),
         ("visit", datetime(2025, 10, 3, 2, 0, tzinfo=UTC), None), "connected", desk.now,

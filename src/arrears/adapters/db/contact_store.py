@@ -6,12 +6,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from arrears.adapters.db.audit_store import append_audit
+from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import borrowers, contact_attempts, contacts, holds, loans, opt_outs
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
 from arrears.services.contact_check import reason_document
-from arrears.services.ports import ContactFile, StoredAttempt
+from arrears.services.ports import AttemptsChanged, ContactFile, StoredAttempt
 
 
 class SqlContactStore:
@@ -58,10 +59,15 @@ class SqlContactStore:
         recorded_at: datetime,
         decision: ContactDecision,
         audit: AuditEntry | None = None,
+        seen: ContactFile | None = None,
     ) -> StoredAttempt:
         """Store an attempt with the decision taken at its instant (instants go in as UTC),
-        with its audit entry in the same transaction when given."""
-        with self.engine.begin() as conn:
+        with its audit entry in the same transaction when given; with `seen`, only while the
+        attempts it was decided on are still all there are (ContactStore.record_attempt)."""
+        # SQLite: the write lock from the start, so what is counted stays true (WAL).
+        with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            if seen is not None:
+                _still_as_seen(conn, borrower_id, seen, attempt.to_phone)
             attempt_id = insert_attempt(conn, borrower_id, attempt, recorded_at, decision)
             if audit is not None:
                 append_audit(conn, audit)
@@ -91,6 +97,27 @@ class SqlContactStore:
                 conn.execute(insert(opt_outs).values(row))
             elif since < utc(stored):
                 conn.execute(update(opt_outs).where(key).values(since=since))
+
+
+def _still_as_seen(
+    conn: Connection, borrower_id: str, seen: ContactFile, to_phone: str | None
+) -> None:
+    """AttemptsChanged unless the borrower's attempts and other borrowers' to the numbers are
+    those `seen` holds, the borrower and everyone on those numbers held first (PostgreSQL; in
+    id order, so two desks never wait on each other): a desk logging for them meanwhile
+    waits, then finds this one's attempt."""
+    numbers = seen.numbers() | ({to_phone} if to_phone else set())  # as with_dials_to reads
+    b = borrowers.c
+    parties = select(b.borrower_id).where(
+        (b.borrower_id == borrower_id) | b.phone.in_(sorted(numbers))
+    )  # fmt: skip
+    conn.execute(parties.order_by(b.borrower_id).with_for_update())
+    if (len(_attempts(conn, borrower_id)), len(_shared_dials(conn, borrower_id, numbers))) != (
+        len(seen.attempts), len(seen.shared_dials)
+    ):
+        raise AttemptsChanged(
+            f"contacts of borrower {borrower_id!r} were logged while this one was decided"
+        )
 
 
 def _products(conn: Connection, borrower_id: str) -> frozenset[str]:
