@@ -174,6 +174,8 @@ def place_case_hold(
     if abs(hold.starts_on - today) > HOLD_WINDOW:
         raise DomainError(f"a hold starts within {HOLD_WINDOW.days} days of today")
     borrower = record.borrower["borrower_id"]
+    # A hold placed is changed by lifting it, not by placing it again: its end and note,
+    # maybe another role's, are not overwritten (helper-57).
     contacts.record_hold(
         borrower,
         hold,
@@ -186,6 +188,7 @@ def place_case_hold(
             starts_on=hold.starts_on.isoformat(),
             ends_on=hold.ends_on.isoformat() if hold.ends_on else None,
         ),
+        new=True,
     )
 
 

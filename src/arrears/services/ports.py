@@ -192,6 +192,10 @@ class AttemptsChanged(DomainError):
     was taken on was read: decide again (ContactStore.record_attempt)."""
 
 
+class HoldExists(DomainError):
+    """A hold of that kind from that day is already placed (ContactStore.record_hold)."""
+
+
 class ContactStore(Protocol):
     """Stored contact history: attempts with their decisions, holds and opt-outs."""
 
@@ -222,9 +226,12 @@ class ContactStore(Protocol):
         nothing is stored (two desks logging at once are decided one after the other)."""
         ...
 
-    def record_hold(self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None) -> None:
+    def record_hold(
+        self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None, *, new: bool = False
+    ) -> None:
         """Store a hold; the same kind and start day again replaces its end and note (with
-        its audit entry in the same transaction when given)."""
+        its audit entry in the same transaction when given). `new`: only a hold not yet
+        placed, HoldExists otherwise (nothing written)."""
         ...
 
     def record_opt_out(self, borrower_id: str, opt_out: OptOut) -> None:

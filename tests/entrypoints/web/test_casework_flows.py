@@ -4,14 +4,14 @@ asked of the rules first, promises, proposals and approvals, assignment, the aud
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
 
 from arrears.adapters.db.casework_tables import assignments, audit_log, users, web_sessions
-from arrears.adapters.db.tables import contact_attempts, loan_states, loans, promises
+from arrears.adapters.db.tables import contact_attempts, holds, loan_states, loans, promises
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from arrears.entrypoints.presenters import loan_document
@@ -522,6 +522,31 @@ def test_a_dispute_hold_stops_contacts_and_lifting_it_lets_them_go_on(desk: Desk
     assert twice.status_code == 422  # nothing in force to lift
     actions = [e.entry.action for e in desk.app.audit_log.entries(subject=f"loan:{loan_id}")]
     assert actions[-4:] == ["hold.place", "contact.refused", "hold.lift", "contact.log"]
+
+
+def test_a_hold_placed_is_not_placed_again_over_its_end_and_note(desk: Desk) -> None:
+    # Compliance places a dispute hold with a note; a collector's second placing of the same
+    # kind and day, ending it ten days back, is refused: it had rewritten the end and erased
+    # the note, and the collector's calls went on (helper-57). Lifting ends a hold.
+    loan_id = my_case(desk)
+    held = {"kind": "dispute", "starts_on": "2025-09-20", "note": "the fees are disputed"}
+    placed = desk.client().post(f"/api/v1/cases/{loan_id}/holds",
+                                headers=desk.bearer("compliance"), json=held)  # fmt: skip
+    assert placed.status_code == 201, placed.text
+    again = desk.client().post(
+        f"/api/v1/cases/{loan_id}/holds", headers=desk.bearer("col-east-1"),
+        json={"kind": "dispute", "starts_on": "2025-09-20", "ends_on": "2025-09-20"},
+    )  # fmt: skip
+    assert again.status_code == 422
+    assert "already placed: lift it" in again.json()["error"]
+    with desk.app.engine.connect() as conn:
+        rows = conn.execute(select(holds.c.ends_on, holds.c.note).where(
+            holds.c.kind == "dispute", holds.c.starts_on == date(2025, 9, 20))).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [(None, "the fees are disputed")]
+    call = {"channel": "call", "outcome": "connected"}
+    refused = desk.client().post(f"/api/v1/cases/{loan_id}/contacts",
+                                 headers=desk.bearer("col-east-1"), json=call)  # fmt: skip
+    assert refused.status_code == 409
 
 
 def test_sqlite_refuses_to_replace_an_audit_entry(desk: Desk) -> None:

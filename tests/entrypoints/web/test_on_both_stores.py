@@ -208,3 +208,27 @@ def test_calls_logged_at_once_are_decided_one_after_another(desk_app: App) -> No
             select(func.count()).where(a.borrower_id == borrower, a.outcome == "connected")
         ).scalar_one()
     assert stored == 3
+
+
+def test_one_hold_placed_twice_at_once_is_placed_once(desk_app: App) -> None:
+    # Two desks place the same hold at the same moment: one is placed, the other refused as
+    # placed already (helper-57: PostgreSQL's key violation came out as a 500).
+    from threading import Barrier
+
+    desk = desk_on(desk_app)
+    with desk_app.engine.connect() as conn:
+        mine = select(assignments.c.loan_id).where(assignments.c.collector_id == "col-east-1")
+        loan_id = conn.execute(mine.order_by(assignments.c.loan_id)).scalars().first()
+    headers = [desk.bearer(user) for user in ("col-east-1", "sup-east")]
+    for day in range(1, 6):
+        together = Barrier(2)
+
+        def place(sent: dict[str, str], day: int = day, together: Barrier = together) -> int:
+            client = desk.client()
+            together.wait()
+            held = {"kind": "hardship", "starts_on": f"2025-10-0{day}"}
+            return client.post(f"/api/v1/cases/{loan_id}/holds", headers=sent,
+                               json=held).status_code  # fmt: skip
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            assert sorted(pool.map(place, headers)) == [201, 422]

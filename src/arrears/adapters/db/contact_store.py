@@ -4,6 +4,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.engine import WRITE_FIRST
@@ -12,7 +13,7 @@ from arrears.adapters.db.tables import borrowers, contact_attempts, contacts, ho
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
 from arrears.services.contact_check import reason_document
-from arrears.services.ports import AttemptsChanged, ContactFile, StoredAttempt
+from arrears.services.ports import AttemptsChanged, ContactFile, HoldExists, StoredAttempt
 
 
 class SqlContactStore:
@@ -73,18 +74,34 @@ class SqlContactStore:
                 append_audit(conn, audit)
         return StoredAttempt(attempt_id, borrower_id, attempt, recorded_at, decision)
 
-    def record_hold(self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None) -> None:
+    def record_hold(
+        self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None, *, new: bool = False
+    ) -> None:
         """Store a hold; the same kind and start day again replaces its end and note (with
-        its audit entry in the same transaction when given)."""
+        its audit entry in the same transaction when given); `new`: HoldExists if it is
+        there already. The same hold placed twice at once: one is placed, the other replaces
+        it (or, `new`, is refused), never a key violation."""
         key = (holds.c.borrower_id == borrower_id) & (holds.c.kind == hold.kind)
         key &= holds.c.starts_on == hold.starts_on
         values = {"ends_on": hold.ends_on, "note": hold.note or None}
-        with self.engine.begin() as conn:
-            if conn.execute(update(holds).where(key).values(values)).rowcount == 0:
-                row = {"borrower_id": borrower_id, "kind": hold.kind, "starts_on": hold.starts_on}
-                conn.execute(insert(holds).values({**row, **values}))
-            if audit is not None:
-                append_audit(conn, audit)
+        row = {"borrower_id": borrower_id, "kind": hold.kind, "starts_on": hold.starts_on}
+        for last in (False, True):
+            try:
+                with self.engine.begin() as conn:
+                    if new or conn.execute(update(holds).where(key).values(values)).rowcount == 0:
+                        conn.execute(insert(holds).values({**row, **values}))
+                    if audit is not None:
+                        append_audit(conn, audit)
+                return
+            except IntegrityError:
+                # Placed meanwhile (the key): refused when new, else replaced on the next try.
+                if new:
+                    raise HoldExists(
+                        f"a {hold.kind} hold from {hold.starts_on} is already placed: lift it "
+                        f"to end it"
+                    ) from None
+                if last:
+                    raise
 
     def record_opt_out(self, borrower_id: str, opt_out: OptOut) -> None:
         """Store an opt-out of a channel; an earlier one for the channel is kept."""
@@ -113,7 +130,8 @@ def _still_as_seen(
     )  # fmt: skip
     conn.execute(parties.order_by(b.borrower_id).with_for_update())
     if (len(_attempts(conn, borrower_id)), len(_shared_dials(conn, borrower_id, numbers))) != (
-        len(seen.attempts), len(seen.shared_dials)
+        len(seen.attempts),
+        len(seen.shared_dials),
     ):
         raise AttemptsChanged(
             f"contacts of borrower {borrower_id!r} were logged while this one was decided"
