@@ -71,15 +71,17 @@ class Proposal:
         return self.overdue - self.pay if self.kind is ProposalKind.SETTLEMENT else 0
 
 
-def within_limits(role: Role, proposal: Proposal) -> bool:
-    """Whether the role may grant the proposal on its own."""
+def within_limits(role: Role, proposal: Proposal, extended: int = 0) -> bool:
+    """Whether the role may grant the proposal on its own; `extended`: the days of the
+    extensions already granted on the case (an extension's limit is on their total, so two
+    of 30 days are not granted where one of 60 needs a supervisor)."""
     limits = LIMITS.get(role)
     if limits is None:
         return False
     if proposal.kind is ProposalKind.PLAN:
         return proposal.months <= limits.plan_months
     if proposal.kind is ProposalKind.EXTENSION:
-        return proposal.days <= limits.extension_days
+        return extended + proposal.days <= limits.extension_days
     return Fraction(proposal.waived, proposal.overdue) <= limits.waiver_share
 
 
@@ -91,5 +93,5 @@ def limit_text(role: Role, kind: ProposalKind) -> str:
     if kind is ProposalKind.PLAN:
         return f"plans up to {limits.plan_months} months"
     if kind is ProposalKind.EXTENSION:
-        return f"extensions up to {limits.extension_days} days"
+        return f"extensions up to {limits.extension_days} days in all"
     return f"waivers up to {float(limits.waiver_share):.0%} of the amount past due"

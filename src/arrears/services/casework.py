@@ -199,7 +199,7 @@ def propose(
     else pending a supervisor's (or an administrator's) approval."""
     require(who, Permission.PROPOSE)
     require_case(store, who, loan_id)
-    inside = within_limits(who.role, proposal)
+    inside = within_limits(who.role, proposal, _extended(store, loan_id))
     status = "approved" if inside else "pending"
     why = ("within " if inside else "beyond ") + limit_text(who.role, proposal.kind)
     terms = {**terms, "overdue": proposal.overdue}
@@ -231,6 +231,14 @@ def propose(
     return ProposalOutcome(proposal_id, status, why)
 
 
+def _extended(store: CaseStore, loan_id: str) -> int:
+    """The days of the extensions approved on the case so far."""
+    record = store.case(loan_id)
+    assert record is not None, "the case was found in scope"
+    granted = [p for p in record.proposals if p["status"] == "approved"]
+    return sum(int(p["terms"].get("days", 0)) for p in granted if p["kind"] == "extension")
+
+
 def decide(
     store: CaseStore,
     who: Principal,
@@ -257,7 +265,7 @@ def decide(
             days=int(terms.get("days", 0)),
             pay=int(terms.get("pay", 0)),
         )
-        if not within_limits(who.role, offer):
+        if not within_limits(who.role, offer, _extended(store, found["loan_id"])):
             raise Forbidden(
                 f"beyond your approval limit ({limit_text(who.role, offer.kind)}): an "
                 f"administrator approves it"

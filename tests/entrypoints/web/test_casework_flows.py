@@ -5,6 +5,7 @@ import csv
 import io
 import json
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -215,6 +216,29 @@ def test_an_allowed_call_and_a_promise_are_recorded_and_audited(desk: Desk) -> N
     )
     assert again.status_code == 201, again.text
     assert count(desk, promises, promises.c.loan_id == loan_id, promises.c.status == "open") == 2
+
+
+def test_extensions_count_against_the_limit_together(desk: Desk) -> None:
+    # A collector grants up to 30 days of extension: two of 30 days were both granted, 60
+    # days with no supervisor (helper-57). The second waits; the supervisor's 90 take it.
+    loan_id = my_case(desk)
+    collector = desk.bearer("col-east-1")
+
+    def extend(days: int) -> dict[str, Any]:
+        answer = desk.client().post(f"/api/v1/cases/{loan_id}/proposals", headers=collector,
+                                    json={"kind": "extension", "days": days})  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    assert extend(20)["status"] == "approved"
+    second = extend(15)
+    assert second["status"] == "pending"
+    assert "30 days in all" in second["why"]
+    supervisor = desk.bearer("sup-east")
+    decided = desk.client().post(f"/api/v1/approvals/{second['proposal_id']}",
+                                 headers=supervisor, json={"approve": True})  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    assert extend(10)["status"] == "pending"  # 45 days granted: none more on one's own
 
 
 def test_a_plan_beyond_the_collectors_limit_waits_for_the_supervisor(desk: Desk) -> None:
