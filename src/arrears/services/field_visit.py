@@ -88,8 +88,10 @@ def decide_visit(
     visit_id: int,
     approve: bool,
     now: datetime,
+    note: str = "",
 ) -> str:
-    """Approve or reject a requested visit (a supervisor other than the requester)."""
+    """Approve or reject a requested visit (a supervisor other than the requester), why in
+    `note`, kept with the decision in the audit log."""
     require(who, Permission.APPROVE)
     visit = _visit_in_scope(cases, track, who, visit_id)
     if visit["requested_by"] == who.user_id or who.user_id in visit["collectors"]:
@@ -101,6 +103,7 @@ def decide_visit(
         f"visit.{'approve' if approve else 'reject'}",
         f"loan:{visit['loan_id']}",
         visit=visit_id,
+        note=note.strip() or None,
     )
     if not track.set_visit(
         visit_id,

@@ -142,9 +142,14 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
         == 403
     )
     approved = desk.client().post(
-        f"/api/v1/visits/{visit}/decision", headers=desk.bearer("sup-east"), json={"approve": True}
-    )
+        f"/api/v1/visits/{visit}/decision", headers=desk.bearer("sup-east"),
+        json={"approve": True, "note": "  two collectors, daytime only  "},
+    )  # fmt: skip
     assert approved.json()["status"] == "approved"
+    # The approver's note is kept with the decision (helper-57: it was dropped).
+    [decided] = [e.entry for e in desk.app.audit_log.entries(actor="sup-east")
+                 if e.entry.action == "visit.approve"]  # fmt: skip
+    assert decided.detail == {"visit": visit, "note": "two collectors, daytime only"}
     desk.now = datetime(2025, 10, 3, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai on the day
     unrecorded = desk.client().post(
         f"/api/v1/visits/{visit}/report", headers=collector, json={**report, "recording": " "}

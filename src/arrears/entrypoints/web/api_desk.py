@@ -158,8 +158,9 @@ def decide_visit(
 ) -> dict[str, Any]:
     """Approve or reject a requested field visit."""
     status = field_visit.decide_visit(
-        app.desk, app.track, actor.principal, visit_id, body.approve, request.app.state.clock()
-    )
+        app.desk, app.track, actor.principal, visit_id, body.approve,
+        request.app.state.clock(), body.note,
+    )  # fmt: skip
     return {"visit_id": visit_id, "status": status}
 
 
