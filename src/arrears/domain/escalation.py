@@ -153,10 +153,12 @@ class Guard:
 
 @dataclass(frozen=True)
 class GuardDecision:
-    """Allowed or not, with a reason per prerequisite (the missing ones when refused)."""
+    """Allowed or not, with a reason per prerequisite (the missing ones when refused), and
+    the prerequisites met (`met`: refused or not)."""
 
     allowed: bool
     reasons: tuple[str, ...] = field(default=())
+    met: tuple[str, ...] = field(default=())
 
 
 def check_escalation(
@@ -189,4 +191,4 @@ def check_escalation(
                 met.append("met: approved by a supervisor")
             else:
                 missing.append("missing: supervisor approval")
-    return GuardDecision(not missing, tuple(missing or met))
+    return GuardDecision(not missing, tuple(missing or met), tuple(met))

@@ -57,7 +57,9 @@ def request_visit(
     missing = [r for r in decision.reasons if r.startswith("missing") and "approval" not in r]
     if missing:
         raise GuardRefused(ACTION, tuple(missing))
-    met = [r for r in decision.reasons if r.startswith("met")] or ["met: the prerequisites"]
+    # What was met when it was asked for (the approval is still to come, so the decision's
+    # reasons are the missing ones): kept with the request for the approver to read.
+    met = list(decision.met)
     row = {
         "loan_id": request.loan_id,
         "requested_by": who.user_id,

@@ -127,6 +127,13 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
     made = desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=collector, json=body)
     assert made.status_code == 201, made.text
     visit = made.json()["visit_id"]
+    # The request keeps what its guard found done, for the approver (helper-57: it kept
+    # "met: the prerequisites", whatever was done).
+    stored = desk.app.track.visit(visit)
+    assert stored is not None
+    assert len(stored["guard"]) >= 3, stored["guard"]
+    assert all(r.startswith("met: ") and r != "met: the prerequisites" for r in stored["guard"])
+    assert any("formal_notice" in r for r in stored["guard"]), stored["guard"]
     report = {
         "visited_at": "2025-10-03T10:00:00+08:00",
         "outcome": "connected",
