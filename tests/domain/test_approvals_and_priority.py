@@ -25,13 +25,20 @@ K = ProposalKind
         (Role.COLLECTOR, Proposal(K.SETTLEMENT, 10_000, pay=8_999), False),
         (Role.SUPERVISOR, Proposal(K.SETTLEMENT, 10_000, pay=7_000), True),  # 30 %
         (Role.SUPERVISOR, Proposal(K.SETTLEMENT, 10_000, pay=6_999), False),
-        (Role.AGENCY, Proposal(K.SETTLEMENT, 10_000, pay=9_999), False),  # no waiver at all
+        (Role.AGENCY, Proposal(K.SETTLEMENT, 10_000, pay=9_999), False),  # agencies propose none
         (Role.ADMIN, Proposal(K.SETTLEMENT, 10_000, pay=1), True),
         (Role.COMPLIANCE, Proposal(K.PLAN, 10_000, months=2), False),  # no limit of its own
     ],
 )
 def test_limits_at_their_boundaries(role: Role, proposal: Proposal, inside: bool) -> None:
     assert within_limits(role, proposal) is inside
+
+
+def test_an_extension_is_limited_with_those_granted_before_it() -> None:
+    extension = Proposal(K.EXTENSION, 10_000, days=10)
+    assert within_limits(Role.COLLECTOR, extension, extended=20) is True
+    assert within_limits(Role.COLLECTOR, extension, extended=21) is False
+    assert within_limits(Role.SUPERVISOR, extension, extended=80) is True
 
 
 def test_a_settlement_says_what_is_waived() -> None:

@@ -34,7 +34,6 @@ class Limits:
 
 LIMITS: dict[Role, Limits] = {
     Role.COLLECTOR: Limits(plan_months=6, extension_days=30, waiver_share=Fraction(1, 10)),
-    Role.AGENCY: Limits(plan_months=3, extension_days=15, waiver_share=Fraction(0)),
     Role.SUPERVISOR: Limits(plan_months=12, extension_days=90, waiver_share=Fraction(3, 10)),
     Role.ADMIN: Limits(plan_months=36, extension_days=180, waiver_share=Fraction(1)),
 }
