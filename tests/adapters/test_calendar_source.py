@@ -57,6 +57,11 @@ def test_us_and_uk_calendars_know_their_statutory_holidays() -> None:
     assert business_calendar("uk", [2026]).next_business_day(date(2026, 12, 25)) == date(
         2026, 12, 29
     )
+    # England and Wales' bank holidays, which Bacs keeps, not only those all nations share
+    # (helper-56: a loan due on Easter Monday fell due that day, a day early).
+    uk = business_calendar("uk", [2026])
+    assert uk.next_business_day(date(2026, 4, 3)) == date(2026, 4, 7)  # Good Friday, Easter
+    assert uk.next_business_day(date(2026, 8, 31)) == date(2026, 9, 1)  # late summer
 
 
 _SHOW = """
@@ -85,7 +90,7 @@ def test_a_calendar_worked_out_once_is_read_back_without_the_package(tmp_path: P
     assert (second["off"], second["worked"]) == (first["off"], first["worked"])
     assert "2025-10-01" in first["off"]  # National Day
     assert "2025-01-26" in first["worked"]  # a Sunday worked for the Spring Festival
-    assert len(list(tmp_path.glob("calendars/*/cn-2025-2026.json"))) == 1
+    assert len(list(tmp_path.glob("calendars/*/cn-CN-2025-2026.json"))) == 1
 
 
 def test_a_damaged_cache_file_is_worked_out_again(
@@ -93,7 +98,7 @@ def test_a_damaged_cache_file_is_worked_out_again(
 ) -> None:
     monkeypatch.setenv(CACHE_ENV, str(tmp_path))
     fresh = package_days("us", (2026,))
-    (kept,) = tmp_path.glob("calendars/*/us-2026.json")
+    (kept,) = tmp_path.glob("calendars/*/us-US-2026.json")
     kept.write_text('{"days_off": ["2026-13-')
     assert package_days("us", (2026,)) == fresh
     assert json.loads(kept.read_text())["days_off"] == sorted(map(str, fresh[0]))
@@ -111,6 +116,6 @@ def test_many_years_or_years_with_a_gap_are_kept_under_a_short_name(
     assert date(2030, 7, 4) in gapped[0]
     assert date(2028, 7, 4) not in gapped[0]
     names = {p.name for p in tmp_path.glob("calendars/*/*.json")}
-    assert "us-2026-2075.json" in names
-    (other,) = names - {"us-2026-2075.json"}
-    assert other.startswith("us-2026-2030-")  # not the run 2026..2030: a name of its own
+    assert "us-US-2026-2075.json" in names
+    (other,) = names - {"us-US-2026-2075.json"}
+    assert other.startswith("us-US-2026-2030-")  # not the run 2026..2030: a name of its own

@@ -24,8 +24,14 @@ from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 
 CACHE_ENV = "ARREARS_CACHE_DIR"
-# The `holidays` country calendars used for each jurisdiction's business days.
-_COUNTRY = {"cn": "CN", "us": "US", "uk": "GB"}
+# The `holidays` calendars used for each jurisdiction's business days: the country, and the
+# part of it whose days count. The UK's are England and Wales' bank holidays (Banking and
+# Financial Dealings Act 1971, Schedule 1), on which Bacs, and so direct debits, do not run:
+# the country's own list holds only the days every nation shares (no Easter Monday, no
+# late-summer bank holiday). The US's are the federal holidays the Federal Reserve keeps.
+_COUNTRY: dict[str, tuple[str, str | None]] = {
+    "cn": ("CN", None), "us": ("US", None), "uk": ("GB", "ENG"),
+}  # fmt: skip
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -120,7 +126,8 @@ def package_days(
             pass  # unreadable (a damaged file): worked out again and rewritten below
     import holidays  # here, not at the top: a process whose calendars are cached skips it
 
-    country = holidays.country_holidays(_COUNTRY[jurisdiction], years=years)
+    code, part = _COUNTRY[jurisdiction]
+    country = holidays.country_holidays(code, subdiv=part, years=years)
     days_off = frozenset(d for d in country if d.year in years)
     workdays = frozenset(d for d in getattr(country, "weekend_workdays", ()) if d.year in years)
     if path is not None:
@@ -145,7 +152,10 @@ def _cache_file(jurisdiction: str, years: tuple[int, ...]) -> Path | None:
         return None
     version = (Path(spec.origin).parent / "version.py").read_bytes()
     key = hashlib.sha256(version).hexdigest()[:16]
-    return _cache_root() / "calendars" / key / f"{jurisdiction}-{_years_key(years)}.json"
+    # The part of the country in the name: a calendar kept before it was chosen is not read.
+    code, part = _COUNTRY[jurisdiction]
+    name = f"{jurisdiction}-{part or code}-{_years_key(years)}.json"
+    return _cache_root() / "calendars" / key / name
 
 
 def _years_key(years: tuple[int, ...]) -> str:
