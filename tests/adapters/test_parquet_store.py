@@ -6,6 +6,7 @@ from collections.abc import Callable
 from copy import copy
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -30,6 +31,7 @@ from arrears.batch.pipeline import (
 )
 from arrears.batch.run import RunRefused, run_day, summarise
 from arrears.bootstrap import App
+from arrears.domain.loan import Installment, Loan, Payment
 
 AS_OF = date(2025, 11, 18)
 YESTERDAY = AS_OF - timedelta(days=1)
@@ -134,6 +136,68 @@ def three_late_loans(folder: Path) -> Path:
     (folder / "payments").mkdir()  # a folder of parts: a lender adds one a day
     pl.DataFrame(schema=payments).write_parquet(folder / "payments" / "0.parquet")
     return folder
+
+
+@pytest.mark.parametrize("work_all", [False, True])
+@pytest.mark.parametrize("change", ["another day", "amounts swapped"])
+def test_a_payment_given_again_otherwise_replays_its_loan(
+    tmp_path: Path, work_all: bool, change: str
+) -> None:
+    # A payment before the last run given again with another day (or two payments' amounts
+    # swapped): the loan's count and sum of payments stay, yet its ledger changes; the run
+    # replayed nothing and kept the old allocations (helper-56: 5,200.00 past due where
+    # 5,240.00 is right). The loan is worked again from its contract to the domain's state.
+    book = tmp_path / "book"
+    book.mkdir()
+    pl.DataFrame({"borrower_id": ["B1"], "phone": ["+8613800138000"]}).write_parquet(
+        book / "borrowers.parquet"
+    )
+    pl.DataFrame({
+        "loan_id": ["L1"], "borrower_id": ["B1"], "product": ["cn-cash"],
+        "contract_date": [date(2025, 6, 1)], "principal": [1_000_000], "annual_rate": ["0.24"],
+        "penalty_rate": ["0.36"],
+    }).write_parquet(book / "loans.parquet")  # fmt: skip
+    pl.DataFrame({"loan_id": ["L1"], "seq": [1], "due_date": [date(2025, 7, 1)],
+                  "principal_due": [1_000_000], "interest_due": [20_000]},
+                 ).write_parquet(book / "installments.parquet")  # fmt: skip
+    (book / "payments").mkdir()
+
+    def pay(rows: list[tuple[str, int, date]]) -> None:
+        pl.DataFrame(rows, schema={"payment_id": pl.String, "amount": pl.Int64,
+                                   "paid_on": pl.Date}, orient="row").with_columns(
+            loan_id=pl.lit("L1")).write_parquet(book / "payments" / "a.parquet")  # fmt: skip
+
+    first, again = {
+        "another day": ([("P1", 500_000, date(2025, 7, 2))], [("P1", 500_000, date(2025, 7, 8))]),
+        "amounts swapped": (
+            [("P1", 300_000, date(2025, 7, 2)), ("P2", 200_000, date(2025, 7, 8))],
+            [("P1", 200_000, date(2025, 7, 2)), ("P2", 300_000, date(2025, 7, 8))],
+        ),
+    }[change]
+    store = ParquetEngineStore(book, work_all=work_all)
+    pay(first)
+    run(store, date(2025, 7, 10))
+    pay(again)
+    day = date(2025, 7, 11)
+    run(store, day)
+    contract = Loan(
+        "L1",
+        "B1",
+        "cn-cash",
+        "CNY",
+        1_000_000,
+        Fraction("0.24"),
+        date(2025, 6, 1),
+        (Installment(1, date(2025, 7, 1), 1_000_000, 20_000),),
+        Fraction("0.36"),
+    )
+    paid = [Payment(i, amount, on) for i, amount, on in again]
+    state = context(day).terms.evaluate(contract, paid, day)
+    stored = store.table(day, "loan_states").row(0, named=True)
+    assert (stored["overdue_principal"], stored["overdue_penalty"], stored["charged"]) == (
+        state.overdue.principal, state.overdue.penalty, state.charged,
+    )  # fmt: skip
+    assert store.table(day, "replayed").get_column("loan_id").to_list() == ["L1"]
 
 
 def test_a_book_without_fees_in_its_schedule_runs_its_nights(tmp_path: Path) -> None:

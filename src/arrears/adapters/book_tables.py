@@ -17,6 +17,7 @@ from arrears.adapters.book_inputs import (
     check_promises,
     distinct_payments,
 )
+from arrears.adapters.paid_ids import payment_prints
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
 from arrears.batch.book import (
     INSTALMENT_SCHEMA,
@@ -75,8 +76,9 @@ OUTPUTS: dict[str, pl.Schema] = {
     "loan_balances": pl.Schema({
         "loan_id": pl.String, "state_date": pl.Date, "charged": pl.Int64,
         "principal_days": pl.Int64, "credit": pl.Int64,
-        # Payments dated up to state_date when it was stored: a change means back-dating.
-        "payments_seen": pl.Int64, "payments_sum": pl.Int64,
+        # Payments dated up to state_date when it was stored: a change means back-dating (or
+        # a payment given another day or amount: their prints, paid_ids.payment_prints).
+        "payments_seen": pl.Int64, "payments_sum": pl.Int64, "payments_print": pl.Int64,
     }),
     "instalment_states": pl.Schema(
         {k: v for k, v in INSTALMENT_SCHEMA.items() if k not in _SCHEDULE_COLUMNS}
@@ -166,7 +168,9 @@ def assemble(
     if replay.height:  # a loan withdrawn from the book is dropped, not replayed (nor listed)
         replay = replay.filter(pl.col("loan_id").is_in(loans.get_column("loan_id").implode()))
     replay = replay.sort("loan_id")
-    balances = _without(old["loan_balances"], replay).drop("payments_seen", "payments_sum")
+    balances = _without(old["loan_balances"], replay).drop(
+        "payments_seen", "payments_sum", "payments_print"
+    )
     loans = _laid(loans, balances, ["loan_id"])
     instalments = _instalments(got["installments"], _without(old["instalment_states"], replay))
     # Every payment stays in the book: the ledger takes each day's own, and promises to pay
@@ -201,6 +205,8 @@ def _replays(
     changed = balances.join(seen, on="loan_id", how="left", suffix="_now").filter(
         (pl.col("payments_seen") != pl.col("payments_seen_now").fill_null(0))
         | (pl.col("payments_sum") != pl.col("payments_sum_now").fill_null(0))
+        # (A state kept before prints were has none: its count and sum alone are compared.)
+        | (pl.col("payments_print") != pl.col("payments_print_now").fill_null(0)).fill_null(False)
     )
     stored = old["instalment_states"].select("loan_id", "seq")
     if _aligned(schedule, stored):
@@ -243,14 +249,27 @@ def given_otherwise(
 
 
 def _payments_seen(payments: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
-    """Per loan, the count and sum of its payments dated on or before its state date."""
+    """Per loan, the count, sum and prints of its payments dated on or before its state
+    date."""
     low, high = dates.get_column("state_date").min(), dates.get_column("state_date").max()
     if low is not None and low == high:  # the usual case: every loan was run to the same day
         upto = payments.filter(pl.col("paid_on") <= low)
     else:
         upto = payments.join(dates, on="loan_id").filter(pl.col("paid_on") <= pl.col("state_date"))
-    return upto.group_by("loan_id").agg(
-        pl.len().cast(pl.Int64).alias("payments_seen"), pl.col("amount").sum().alias("payments_sum")
+    return payments_counted(upto)
+
+
+def payments_counted(upto: pl.DataFrame) -> pl.DataFrame:
+    """Per loan, the count, sum and prints (paid_ids.payment_prints) of the payments `upto`
+    (those dated up to its state date)."""
+    return (
+        upto.with_columns(payment_prints(upto))
+        .group_by("loan_id")
+        .agg(
+            pl.len().cast(pl.Int64).alias("payments_seen"),
+            pl.col("amount").sum().alias("payments_sum"),
+            pl.col("payments_print").sum(),
+        )
     )
 
 
@@ -406,7 +425,7 @@ def state_outputs(frames: RunFrames, payments: pl.DataFrame) -> dict[str, pl.Dat
     book = frames.book
     seen = _payments_seen(payments, book.loans.select("loan_id", "state_date"))
     balances = book.loans.join(seen, on="loan_id", how="left", maintain_order="left").with_columns(
-        pl.col("payments_seen", "payments_sum").fill_null(0)
+        pl.col("payments_seen", "payments_sum", "payments_print").fill_null(0)
     )
     return {
         # Kept in the book's order: sorting ten million lines costs.

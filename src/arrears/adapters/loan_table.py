@@ -51,6 +51,7 @@ DYNAMIC = pl.Schema({
     **TAIL_SCHEMA,
     "lines_since": pl.Date(),  # settled lines of runs before this day are not the loan's
     "payments_seen": pl.Int64(), "payments_sum": pl.Int64(),  # paid up to state_date
+    "payments_print": pl.Int64(),  # and their prints added up (paid_ids.payment_prints)
 })  # fmt: skip
 SCHEMA = pl.Schema({**STATIC, **DYNAMIC})
 TABLE = "loans"
@@ -215,8 +216,10 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
 # Columns added since an earlier version wrote a table, and their value in its rows: before
 # the first, no loan rested past due (a loan past due was worked every night); before the
 # second, the table kept no currency (the loans input's was not read): a night over such a
-# table reads the whole book once when the loans name theirs (ParquetEngineStore._load_night).
-_ADDED = {"daily_penalty": pl.lit(0, pl.Int64), "currency": pl.lit(None, _CATEGORY)}
+# table reads the whole book once when the loans name theirs (ParquetEngineStore._load_night);
+# before the third, no print of the payments (unknown: their count and sum alone are compared).
+_ADDED = {"daily_penalty": pl.lit(0, pl.Int64), "currency": pl.lit(None, _CATEGORY),
+          "payments_print": pl.lit(None, pl.Int64)}  # fmt: skip
 
 
 def _added(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:

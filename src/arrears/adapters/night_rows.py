@@ -4,7 +4,7 @@ each with its case) and the plan as a re-run keeps it."""
 import numpy as np
 import polars as pl
 
-from arrears.adapters.book_tables import ORDER, OUTPUTS, typed
+from arrears.adapters.book_tables import ORDER, OUTPUTS, payments_counted, typed
 from arrears.adapters.loan_table import CASE, DYNAMIC, SCHEMA, positions
 from arrears.batch.pipeline import RunFrames
 
@@ -16,16 +16,14 @@ TAIL_NONE = {
 
 
 def watermark(payments: pl.DataFrame, loans: pl.DataFrame) -> pl.DataFrame:
-    """Per loan, the count and sum of its payments dated up to its state date."""
+    """Per loan, the count, sum and prints of its payments dated up to its state date."""
     dated = payments.join(loans.select("loan_id", "state_date"), on="loan_id", how="inner")
     upto = dated.filter(pl.col("paid_on") <= pl.col("state_date"))
-    seen = upto.group_by("loan_id").agg(
-        pl.len().cast(pl.Int64).alias("payments_seen"), pl.col("amount").sum().alias("payments_sum")
-    )
+    counted = ("payments_seen", "payments_sum", "payments_print")
     return (
         loans.select("loan_id")
-        .join(seen, on="loan_id", how="left")
-        .with_columns(pl.col("payments_seen", "payments_sum").fill_null(0))
+        .join(payments_counted(upto), on="loan_id", how="left")
+        .with_columns(pl.col(*counted).fill_null(0))
     )
 
 

@@ -84,6 +84,7 @@ from arrears.adapters.paid_ids import (
     NightIds,
     PaidIds,
     fingerprints,
+    payment_prints,
     read_paid,
     write_paid,
 )
@@ -108,7 +109,8 @@ from arrears.domain.terms import Terms
 
 # What a night reads of its worked loans' rows: book_night's, then save's (payments applied
 # and where their lines are), and a rebuilt loan's terms.
-PICKED = (*book_night.WORKED, "payments_seen", "payments_sum", "lines_since", *STATIC)
+PICKED = (*book_night.WORKED, "payments_seen", "payments_sum", "payments_print", "lines_since",
+          *STATIC)  # fmt: skip
 CHAIN_LIMIT = 10  # delta runs after a base before the next night writes a base again
 _PAYMENT_DAYS = pl.Schema({"payment_id": pl.String(), "paid_on": pl.Date()})
 _IDS = pl.Schema({"payment_id": pl.String()})
@@ -696,7 +698,7 @@ class ParquetEngineStore:
             assert night.payments is not None
             return rows.join(watermark(night.payments, worked), on="loan_id", how="left",
                              maintain_order="left")  # fmt: skip
-        seen = night.table.rows(night.at, ["payments_seen", "payments_sum"])
+        seen = night.table.rows(night.at, ["payments_seen", "payments_sum", "payments_print"])
         # Each payment applied tonight is a worked loan's (its row known from the load, else
         # found by bisection), summed by loan.
         at = frames.applied_loans
@@ -705,11 +707,16 @@ class ParquetEngineStore:
         count = np.bincount(at, minlength=rows.height).astype(np.int64)
         total = np.zeros(rows.height, dtype=np.int64)
         np.add.at(total, at, frames.applied.get_column("amount").to_numpy())
+        printed = np.zeros(rows.height, dtype=np.int64)
+        np.add.at(printed, at, payment_prints(frames.applied).to_numpy())
         return rows.with_columns(
             pl.when(fresh).then(0).otherwise(seen.get_column("payments_seen"))
             .add(pl.Series(count)).alias("payments_seen"),
             pl.when(fresh).then(0).otherwise(seen.get_column("payments_sum"))
             .add(pl.Series(total)).alias("payments_sum"),
+            # A state kept before prints were has none: it stays unknown (null) till replayed.
+            pl.when(fresh).then(0).otherwise(seen.get_column("payments_print"))
+            .add(pl.Series(printed)).alias("payments_print"),
         )  # fmt: skip
 
     def _lines_of(
