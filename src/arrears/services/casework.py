@@ -17,7 +17,14 @@ from arrears.domain.audit_chain import AuditEntry, ChainCheck, ChainedEntry, ver
 from arrears.domain.errors import DomainError
 from arrears.domain.pii import PII_FIELDS, shown
 from arrears.domain.queue_priority import AmountScale, Priority, QueueFacts, priority
-from arrears.services.casework_ports import AuditLog, CaseRecord, CaseStore, QueueFilter, QueueRow
+from arrears.services.casework_ports import (
+    AuditLog,
+    CaseRecord,
+    CaseStore,
+    ExtensionsChanged,
+    QueueFilter,
+    QueueRow,
+)
 
 QUEUE_LIMIT = 500  # one screen of work; a queue is worked top down, never to its end
 NOTE_MAX = 2_000
@@ -199,7 +206,25 @@ def propose(
     else pending a supervisor's (or an administrator's) approval."""
     require(who, Permission.PROPOSE)
     require_case(store, who, loan_id)
-    inside = within_limits(who.role, proposal, _extended(store, loan_id))
+    for _ in range(_TRIES):
+        extended = _extended(store, loan_id)
+        try:
+            return _propose(store, who, loan_id, proposal, terms, now, extended)
+        except ExtensionsChanged:
+            continue  # approved meanwhile: its limit is checked again, counting them
+    raise DomainError(f"extensions on {loan_id!r} kept being approved meanwhile: propose again")
+
+
+_TRIES = 5  # limits checked again while extensions are approved on the case meanwhile
+
+
+def _propose(
+    store: CaseStore, who: Principal, loan_id: str, proposal: Proposal,
+    terms: Mapping[str, Any], now: datetime, extended: int,
+) -> ProposalOutcome:  # fmt: skip
+    """propose, with the days of extensions approved on the case so far (`extended`, checked
+    again as it is stored when it is an extension approved at once)."""
+    inside = within_limits(who.role, proposal, extended)
     status = "approved" if inside else "pending"
     why = ("within " if inside else "beyond ") + limit_text(who.role, proposal.kind)
     terms = {**terms, "overdue": proposal.overdue}
@@ -227,6 +252,7 @@ def propose(
             waived=proposal.waived,
             terms=dict(terms),
         ),
+        extended if inside and proposal.kind is ProposalKind.EXTENSION else None,
     )
     return ProposalOutcome(proposal_id, status, why)
 
@@ -265,11 +291,29 @@ def decide(
             days=int(terms.get("days", 0)),
             pay=int(terms.get("pay", 0)),
         )
-        if not within_limits(who.role, offer, _extended(store, found["loan_id"])):
-            raise Forbidden(
-                f"beyond your approval limit ({limit_text(who.role, offer.kind)}): an "
-                f"administrator approves it"
-            )
+        for _ in range(_TRIES):
+            extended = _extended(store, found["loan_id"])
+            if not within_limits(who.role, offer, extended):
+                raise Forbidden(
+                    f"beyond your approval limit ({limit_text(who.role, offer.kind)}): an "
+                    f"administrator approves it"
+                )
+            counted = extended if offer.kind is ProposalKind.EXTENSION else None
+            try:
+                return _decided(store, who, found, approve, note, now, counted)
+            except ExtensionsChanged:
+                continue  # approved meanwhile: the limit is checked again, counting them
+        raise DomainError(f"extensions on {found['loan_id']!r} kept being approved meanwhile")
+    return _decided(store, who, found, approve, note, now, None)
+
+
+def _decided(
+    store: CaseStore, who: Principal, found: Mapping[str, Any], approve: bool, note: str,
+    now: datetime, extended: int | None,
+) -> str:  # fmt: skip
+    """decide's write: the proposal `found` approved or rejected (`extended`: the days of
+    extensions approved on the case its limit was checked with, checked again as it is)."""
+    proposal_id = found["proposal_id"]
     status = "approved" if approve else "rejected"
     changed = store.decide_proposal(
         proposal_id,
@@ -285,6 +329,7 @@ def decide(
             proposal=proposal_id,
             note=note.strip(),
         ),
+        extended,
     )
     if not changed:
         raise DomainError(f"proposal {proposal_id} was decided meanwhile")

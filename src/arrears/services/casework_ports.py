@@ -224,6 +224,11 @@ class QueueFilter:
     unassigned: bool = False
 
 
+class ExtensionsChanged(DomainError):
+    """Extensions were approved on the case after a proposal's limit was checked: decide
+    again (CaseStore.add_proposal, decide_proposal)."""
+
+
 @dataclass(frozen=True)
 class CaseRecord:
     """What the store holds about a case, for the case view (identifiers in clear: the
@@ -274,8 +279,12 @@ class CaseStore(Protocol):
         """Store a promise to pay (open until the run judges it)."""
         ...
 
-    def add_proposal(self, proposal: Mapping[str, Any], audit: AuditEntry) -> int:
-        """Store a proposal; its id."""
+    def add_proposal(
+        self, proposal: Mapping[str, Any], audit: AuditEntry, extended: int | None = None
+    ) -> int:
+        """Store a proposal; its id. `extended`: the days of approved extensions on the case
+        it was decided on, checked with the case held (ExtensionsChanged if others were
+        approved meanwhile, nothing stored)."""
         ...
 
     def proposal(self, proposal_id: int) -> Mapping[str, Any] | None:
@@ -283,9 +292,17 @@ class CaseStore(Protocol):
         ...
 
     def decide_proposal(
-        self, proposal_id: int, status: str, by: str, at: datetime, note: str, audit: AuditEntry
+        self,
+        proposal_id: int,
+        status: str,
+        by: str,
+        at: datetime,
+        note: str,
+        audit: AuditEntry,
+        extended: int | None = None,
     ) -> bool:
-        """Approve or reject a pending proposal; False if it was no longer pending."""
+        """Approve or reject a pending proposal; False if it was no longer pending.
+        `extended`: as add_proposal's."""
         ...
 
     def pending_proposals(self, scope: Scope) -> list[Mapping[str, Any]]:

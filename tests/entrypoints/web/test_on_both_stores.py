@@ -232,3 +232,28 @@ def test_one_hold_placed_twice_at_once_is_placed_once(desk_app: App) -> None:
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             assert sorted(pool.map(place, headers)) == [201, 422]
+
+
+def test_extensions_proposed_at_once_are_limited_together(desk_app: App) -> None:
+    # Two extensions of 20 days proposed at the same moment: a collector grants 30 days in
+    # all, so one is approved and the other waits (each had counted none approved before).
+    from threading import Barrier
+
+    desk = desk_on(desk_app)
+    with desk_app.engine.connect() as conn:
+        mine = select(assignments.c.loan_id).where(assignments.c.collector_id == "col-east-1")
+        loans = conn.execute(mine.order_by(assignments.c.loan_id)).scalars().all()
+    headers = desk.bearer("col-east-1")
+    for loan_id in loans[:3]:
+        together = Barrier(2)
+
+        def extend(_: int, loan_id: str = loan_id, together: Barrier = together) -> str:
+            client = desk.client()
+            together.wait()
+            answer = client.post(f"/api/v1/cases/{loan_id}/proposals", headers=headers,
+                                 json={"kind": "extension", "days": 20})  # fmt: skip
+            assert answer.status_code == 201, answer.text
+            return str(answer.json()["status"])
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            assert sorted(pool.map(extend, range(2))) == ["approved", "pending"]

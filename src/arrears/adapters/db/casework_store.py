@@ -36,7 +36,13 @@ from arrears.adapters.db.tables import (
 from arrears.domain.access import Scope
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import DomainError
-from arrears.services.casework_ports import CaseRecord, NotACollectorOfTeam, QueueFilter, QueueRow
+from arrears.services.casework_ports import (
+    CaseRecord,
+    ExtensionsChanged,
+    NotACollectorOfTeam,
+    QueueFilter,
+    QueueRow,
+)
 
 
 def _overdue() -> Any:
@@ -216,11 +222,16 @@ class SqlCaseworkStore:
             conn.execute(insert(promises).values(**promise, status="open", settled_on=None))
             append_audit(conn, audit)
 
-    def add_proposal(self, proposal: Mapping[str, Any], audit: AuditEntry) -> int:
-        """Store a proposal; its id."""
+    def add_proposal(
+        self, proposal: Mapping[str, Any], audit: AuditEntry, extended: int | None = None
+    ) -> int:
+        """Store a proposal; its id (with `extended`, only while the case's approved
+        extensions are still those: CaseStore.add_proposal)."""
         row = dict(proposal)
         row["proposed_at"] = row["proposed_at"].astimezone(UTC)
-        with self.engine.begin() as conn:
+        with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            if extended is not None:
+                _still_extended(conn, row["loan_id"], extended)
             query = insert(proposals).values(**row).returning(proposals.c.proposal_id)
             proposal_id = int(conn.execute(query).scalar_one())
             append_audit(conn, audit)
@@ -232,11 +243,22 @@ class SqlCaseworkStore:
             return _one(conn, select(proposals).where(proposals.c.proposal_id == proposal_id))
 
     def decide_proposal(
-        self, proposal_id: int, status: str, by: str, at: datetime, note: str, audit: AuditEntry
+        self,
+        proposal_id: int,
+        status: str,
+        by: str,
+        at: datetime,
+        note: str,
+        audit: AuditEntry,
+        extended: int | None = None,
     ) -> bool:
-        """Approve or reject a pending proposal; False if it was no longer pending."""
+        """Approve or reject a pending proposal; False if it was no longer pending (with
+        `extended`, only while the case's approved extensions are still those)."""
         q = proposals.c
-        with self.engine.begin() as conn:
+        with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            if extended is not None:
+                loan_id = conn.execute(select(q.loan_id).where(q.proposal_id == proposal_id))
+                _still_extended(conn, loan_id.scalar_one(), extended)
             done = conn.execute(
                 update(proposals)
                 .where(and_(q.proposal_id == proposal_id, q.status == "pending"))
@@ -394,3 +416,17 @@ def _all(conn: Connection, query: Any) -> list[Mapping[str, Any]]:
 def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A row as a dict, instants in UTC whatever the database hands back."""
     return {k: utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def _still_extended(conn: Connection, loan_id: str, extended: int) -> None:
+    """ExtensionsChanged unless the days of the extensions approved on the loan add up to
+    `extended`, the loan held first (PostgreSQL; SQLite holds the write lock): a proposal
+    checked against its limit meanwhile waits, then counts this one."""
+    conn.execute(select(loans.c.loan_id).where(loans.c.loan_id == loan_id).with_for_update())
+    q = proposals.c
+    approved = select(q.terms).where(
+        q.loan_id == loan_id, q.kind == "extension", q.status == "approved"
+    )  # fmt: skip
+    days = sum(int(terms.get("days", 0)) for terms in conn.execute(approved).scalars())
+    if days != extended:
+        raise ExtensionsChanged(f"extensions were approved on {loan_id!r} meanwhile")
