@@ -30,6 +30,7 @@ from arrears.domain.statement import (
     InstallmentState,
     LoanState,
     Overdue,
+    days_to_next_due,
     merge_charges,
 )
 
@@ -306,14 +307,13 @@ def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
     )
     unpaid_due = [s.effective_due_date for s in states if s.effective_due_date and s.past_due]
     dpd = days_past_due(as_of, unpaid_due)
-    upcoming = [(s.due_date - as_of).days for s in states if s.due_date >= as_of and s.open]
     settled = not any(s.open for s in states)
     return LoanState(
         loan_id=loan.loan_id,
         as_of=as_of,
         dpd=dpd,
         bucket=bucket_for(dpd, product.grace_days),
-        stage=default_stage(dpd, product.grace_days, min(upcoming, default=None), settled),
+        stage=default_stage(dpd, product.grace_days, days_to_next_due(states, as_of), settled),
         overdue=overdue,
         outstanding_principal=walk.outstanding(),
         credit=book.credit,

@@ -9,7 +9,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.escalation import GUARDED_ACTIONS, Guard, check_action
 from arrears.domain.experiments import Experiment, arm_for
 from arrears.domain.loan import Loan
-from arrears.domain.statement import LoanState
+from arrears.domain.statement import LoanState, days_to_next_due
 
 SETTLED = "settled"
 
@@ -156,11 +156,11 @@ def stage_on(
 ) -> StageDecision:
     """The stage `ladder` puts a loan in on its state's day, as the end-of-day run decides it
     (assign_stage on the loan's facts; `flags`: those set on it, domain.flags)."""
-    open_lines = [i for i in state.installments if i.open]
-    upcoming = [(i.due_date - state.as_of).days for i in open_lines if i.due_date >= state.as_of]
+    lines = state.installments
     facts = LoanFacts(
         loan.loan_id, state.dpd, state.overdue.total, state.outstanding_principal, state.bucket,
-        settled=not open_lines, days_to_next_due=min(upcoming, default=None),
+        settled=not any(i.open for i in lines),
+        days_to_next_due=days_to_next_due(lines, state.as_of),
         segment=loan.segment, score=loan.score, flags=frozenset(flags),
     )  # fmt: skip
     return assign_stage(ladder, facts)

@@ -98,6 +98,13 @@ class LoanState:
         return sum(c.amount for c in self.charges if c.kind == kind)
 
 
+def days_to_next_due(lines: Sequence[InstallmentState], as_of: date) -> int | None:
+    """Days from `as_of` to the nearest due date, that day or later, of a line still open
+    (what a stage rule's `due_within` reads); None when there is none."""
+    return min(((s.due_date - as_of).days for s in lines if s.due_date >= as_of and s.open),
+               default=None)  # fmt: skip
+
+
 def merge_charges(charges: Sequence[Charge]) -> tuple[Charge, ...]:
     """Join a penalty's consecutive days at the same base and daily amount into one record.
 

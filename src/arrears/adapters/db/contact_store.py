@@ -3,7 +3,7 @@
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from arrears.adapters.db.audit_store import append_audit
@@ -129,10 +129,14 @@ def _still_as_seen(
         (b.borrower_id == borrower_id) | b.phone.in_(sorted(numbers))
     )  # fmt: skip
     conn.execute(parties.order_by(b.borrower_id).with_for_update())
-    if (len(_attempts(conn, borrower_id)), len(_shared_dials(conn, borrower_id, numbers))) != (
-        len(seen.attempts),
-        len(seen.shared_dials),
-    ):
+    t = contact_attempts.c
+    # Counted as _attempts and _shared_dials read them, not read again row by row.
+    own = select(func.count()).where(t.borrower_id == borrower_id)
+    theirs = select(func.count()).where(
+        t.to_phone.in_(sorted(numbers)), t.borrower_id != borrower_id
+    )  # fmt: skip
+    now = conn.execute(own).scalar_one(), conn.execute(theirs).scalar_one() if numbers else 0
+    if now != (len(seen.attempts), len(seen.shared_dials)):
         raise AttemptsChanged(
             f"contacts of borrower {borrower_id!r} were logged while this one was decided"
         )
