@@ -257,3 +257,37 @@ def test_extensions_proposed_at_once_are_limited_together(desk_app: App) -> None
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             assert sorted(pool.map(extend, range(2))) == ["approved", "pending"]
+
+
+def test_extensions_approved_at_once_are_limited_together(desk_app: App) -> None:
+    # Two pending extensions of 50 days on one case, approved by two supervisors' requests at
+    # the same moment: a supervisor grants 90 days in all, so one is approved and the other
+    # refused as beyond the limit (each had counted none approved before).
+    from threading import Barrier
+
+    desk = desk_on(desk_app)
+    with desk_app.engine.connect() as conn:
+        mine = select(assignments.c.loan_id).where(assignments.c.collector_id == "col-east-1")
+        loans = conn.execute(mine.order_by(assignments.c.loan_id)).scalars().all()
+    proposer, approver = desk.bearer("col-east-1"), desk.bearer("sup-east")
+    for loan_id in loans[:3]:
+        ids = []
+        for _ in range(2):
+            answer = desk.client().post(f"/api/v1/cases/{loan_id}/proposals", headers=proposer,
+                                        json={"kind": "extension", "days": 50})  # fmt: skip
+            assert answer.json()["status"] == "pending", answer.text
+            ids.append(answer.json()["proposal_id"])
+        together = Barrier(2)
+
+        def approve(proposal_id: int, together: Barrier = together) -> int:
+            client = desk.client()
+            together.wait()
+            answer = client.post(f"/api/v1/approvals/{proposal_id}", headers=approver,
+                                 json={"approve": True})  # fmt: skip
+            return answer.status_code
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            assert sorted(pool.map(approve, ids)) == [200, 403]
+        case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=proposer).json()
+        statuses = sorted(p["status"] for p in case["proposals"])
+        assert statuses == ["approved", "pending"], case["proposals"]
