@@ -16,10 +16,11 @@ from arrears.services.casework import CaseNotFound, audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import ContactTerms
 from arrears.services.desk_contact import desk_attempt
-from arrears.services.ports import ContactStore
+from arrears.services.ports import AttemptsChanged, ContactStore
 from arrears.services.track_ports import TrackStore
 
 ACTION = "field_visit_request"
+_TRIES = 5  # a visit's contact decided again while the borrower's attempts are logged
 
 
 class GuardRefused(DomainError):
@@ -143,10 +144,6 @@ def report_visit(
     record = cases.case(visit["loan_id"])
     assert record is not None, "a visit's case exists"
     borrower = record.borrower["borrower_id"]
-    attempt, decision, contact_entry, _ = desk_attempt(
-        contacts, log, terms, who, (visit["loan_id"], borrower),
-        ("visit", report.visited_at, None), report.outcome, now,
-    )  # fmt: skip
     document = {
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(report).items()
     }
@@ -166,9 +163,24 @@ def report_visit(
         "recording": report.recording,
         "report": document,
     }
-    contact = (borrower, attempt, now, decision, contact_entry)
-    if not track.report_visit(visit_id, values, entry, contact):
-        raise DomainError(f"visit {visit_id} was reported meanwhile")
+    for _ in range(_TRIES):
+        # Decided again while the borrower's attempts are logged meanwhile: the visit's
+        # contact counts every attempt stored before it, as a desk's call does.
+        attempt, decision, contact_entry, file = desk_attempt(
+            contacts, log, terms, who, (visit["loan_id"], borrower),
+            ("visit", report.visited_at, None), report.outcome, now,
+        )  # fmt: skip
+        contact = (borrower, attempt, now, decision, contact_entry, file)
+        try:
+            if not track.report_visit(visit_id, values, entry, contact):
+                raise DomainError(f"visit {visit_id} was reported meanwhile")
+            return
+        except AttemptsChanged:
+            continue
+    raise DomainError(
+        f"contacts of borrower {borrower!r} kept being logged while visit {visit_id}'s was "
+        f"decided: nothing was recorded, report it again"
+    )
 
 
 def _visit_in_scope(

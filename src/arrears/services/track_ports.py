@@ -7,10 +7,11 @@ from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision
 from arrears.domain.escalation import ActionRecord
 from arrears.domain.legal_track import LegalStep
+from arrears.services.ports import ContactFile
 
 # A visit's contact attempt to record with its report: borrower, attempt, recorded at, the
-# rules' decision, and its audit entry.
-VisitContact = tuple[str, ContactAttempt, datetime, ContactDecision, AuditEntry]
+# rules' decision, its audit entry, and the file the decision was taken on.
+VisitContact = tuple[str, ContactAttempt, datetime, ContactDecision, AuditEntry, ContactFile]
 
 
 class TrackStore(Protocol):
@@ -40,7 +41,8 @@ class TrackStore(Protocol):
         self, visit_id: int, values: dict[str, Any], audit: AuditEntry, contact: VisitContact
     ) -> bool:
         """Move an approved visit to done (`values`) and record its contact attempt, in one
-        transaction; False (nothing written) if it was no longer approved."""
+        transaction; False (nothing written) if it was no longer approved; AttemptsChanged
+        (nothing written) if the borrower's attempts are no longer those it was decided on."""
         ...
 
     def legal_case(self, loan_id: str) -> dict[str, Any] | None:

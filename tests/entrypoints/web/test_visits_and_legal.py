@@ -14,6 +14,7 @@ from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_track import LegalStep, deadline_after
 from arrears.services.desk_contact import desk_attempt
+from arrears.services.ports import AttemptsChanged
 from tests.entrypoints.web.desk_book import AS_OF, DAY_TIME, Desk, placement_steps_done
 from tests.entrypoints.web.test_casework_flows import my_case
 
@@ -190,15 +191,62 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
     # moves the visit on and records its contact in one transaction, so the second writes
     # nothing.
     borrower = borrower_of(desk, loan_id)
-    attempt, decision, entry, _ = desk_attempt(
+    attempt, decision, entry, file = desk_attempt(
         desk.app.contacts, desk.app.audit_log, desk.app.contact_terms,
         Principal("col-east-1", Role.COLLECTOR, "team-east"), (loan_id, borrower),
         ("visit", datetime(2025, 10, 3, 2, 0, tzinfo=UTC), None), "connected", desk.now,
     )  # fmt: skip
     late = desk.app.track.report_visit(
-        visit, {"status": "done"}, entry, (borrower, attempt, desk.now, decision, entry)
+        visit, {"status": "done"}, entry, (borrower, attempt, desk.now, decision, entry, file)
     )
     assert late is False
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=collector).json()
+    assert [a["channel"] for a in case["attempts"]].count("visit") == 1
+
+
+def test_a_visits_contact_decided_before_another_attempt_is_decided_again(desk: Desk) -> None:
+    # A visit's contact is decided on the borrower's attempts as they were; a call logged
+    # for the borrower before the report is written makes the store refuse it (nothing
+    # written), so that the service decides it again counting the call, as a desk's call
+    # is (a pack whose caps count visits would otherwise let one through over the cap).
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    collector = desk.bearer("col-east-1")
+    body = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
+            "reason": "unreachable for a month"}  # fmt: skip
+    visit = desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=collector, json=body)
+    visit_id = visit.json()["visit_id"]
+    approved = desk.client().post(
+        f"/api/v1/visits/{visit_id}/decision",
+        headers=desk.bearer("sup-east"),
+        json={"approve": True},
+    )
+    assert approved.json()["status"] == "approved"
+    desk.now = datetime(2025, 10, 3, 4, 0, tzinfo=UTC)
+    borrower = borrower_of(desk, loan_id)
+    attempt, decision, entry, file = desk_attempt(
+        desk.app.contacts, desk.app.audit_log, desk.app.contact_terms,
+        Principal("col-east-1", Role.COLLECTOR, "team-east"), (loan_id, borrower),
+        ("visit", datetime(2025, 10, 3, 2, 0, tzinfo=UTC), None), "connected", desk.now,
+    )  # fmt: skip
+    call = desk.client().post(f"/api/v1/cases/{loan_id}/contacts", headers=collector,
+                              json={"channel": "call", "outcome": "no_answer"})  # fmt: skip
+    assert call.status_code == 201, call.text
+    with pytest.raises(AttemptsChanged):
+        desk.app.track.report_visit(
+            visit_id,
+            {"status": "done"},
+            entry,
+            (borrower, attempt, desk.now, decision, entry, file),
+        )
+    stored = desk.app.track.visit(visit_id)
+    assert stored is not None
+    assert stored["status"] == "approved"
+    # Through the service the contact is decided again, counting the call, and recorded.
+    report = {"visited_at": "2025-10-03T10:00:00+08:00", "outcome": "connected",
+              "recording": "rec-2025-10-03-002.mp4", "identification_shown": True}  # fmt: skip
+    done = desk.client().post(f"/api/v1/visits/{visit_id}/report", headers=collector, json=report)
+    assert done.status_code == 200, done.text
     case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=collector).json()
     assert [a["channel"] for a in case["attempts"]].count("visit") == 1
 

@@ -68,7 +68,7 @@ class SqlContactStore:
         # SQLite: the write lock from the start, so what is counted stays true (WAL).
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
             if seen is not None:
-                _still_as_seen(conn, borrower_id, seen, attempt.to_phone)
+                still_as_seen(conn, borrower_id, seen, attempt.to_phone)
             attempt_id = insert_attempt(conn, borrower_id, attempt, recorded_at, decision)
             if audit is not None:
                 append_audit(conn, audit)
@@ -116,7 +116,7 @@ class SqlContactStore:
                 conn.execute(update(opt_outs).where(key).values(since=since))
 
 
-def _still_as_seen(
+def still_as_seen(
     conn: Connection, borrower_id: str, seen: ContactFile, to_phone: str | None
 ) -> None:
     """AttemptsChanged unless the borrower's attempts and other borrowers' to the numbers are

@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.casework_tables import field_visits, legal_cases, legal_steps, loan_flags
-from arrears.adapters.db.contact_store import insert_attempt
+from arrears.adapters.db.contact_store import insert_attempt, still_as_seen
+from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.engine_store import DONE, LETTERS_SQL, PLACEMENTS_SQL, attempts_of
 from arrears.adapters.db.frames_io import read_frame
 from arrears.adapters.db.instants import utc
@@ -115,12 +116,16 @@ class SqlTrackStore:
     ) -> bool:
         """Move an approved visit to done with its report and record the visit's contact
         attempt (with its own audit entry), in one transaction; False (nothing written) if
-        the visit was no longer approved: two reports at once record one contact."""
+        the visit was no longer approved: two reports at once record one contact; and
+        AttemptsChanged (nothing written) if the borrower's attempts are no longer those the
+        contact was decided on (contact_store.still_as_seen)."""
         v = field_visits.c
-        borrower_id, attempt, recorded_at, decision, contact_audit = contact
+        borrower_id, attempt, recorded_at, decision, contact_audit, seen = contact
         try:
-            with self.engine.begin() as conn:
-                append_audit(conn, contact_audit)  # first: the write lock before any read
+            # SQLite: the write lock from the start, so what is counted stays true (WAL).
+            with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+                still_as_seen(conn, borrower_id, seen, attempt.to_phone)
+                append_audit(conn, contact_audit)
                 done = conn.execute(
                     update(field_visits)
                     .where(and_(v.visit_id == visit_id, v.status == "approved"))
