@@ -35,3 +35,11 @@ def test_every_role_takes_what_it_needs_and_nothing_else() -> None:
             check_placement(role, "t", None)
         with pytest.raises(Refusal, match="agency"):
             check_placement(role, None, "a")
+
+
+def test_the_consoles_name_is_no_users() -> None:
+    # The audit log names changes made at the console `setup`: a user of that name would
+    # make their acts read as the console's (helper-61).
+    with pytest.raises(Refusal, match="reserved") as refused:
+        check_user_id("setup")
+    assert refused.value.values == {"user_id": "'setup'"}

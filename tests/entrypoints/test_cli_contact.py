@@ -285,3 +285,41 @@ def test_check_refuses_a_database_not_initialised(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 1
     assert "arrears init" in err
+
+
+def test_contact_changes_made_by_command_are_audited_as_the_consoles(db: str) -> None:
+    # Every change is audited (docs/CASEWORK.md), the console's too: helper-61 found the
+    # commands' attempts, holds and opt-outs left no entry, and a hold's end changed by
+    # command erased the note it was placed with.
+    from sqlalchemy import create_engine, select
+
+    from arrears.adapters.db.casework_tables import audit_log
+    from arrears.adapters.db.tables import holds
+
+    assert cli("contact", "hold", "--borrower", "B1", "--kind", "deceased", "--from",
+               "2026-03-01", "--note", "death certificate received", db=db)[0] == 0  # fmt: skip
+    assert cli("contact", "hold", "--borrower", "B1", "--kind", "deceased", "--from",
+               "2026-03-01", "--until", "2026-03-05", db=db)[0] == 0  # fmt: skip
+    assert cli("contact", "log", "--borrower", "B1", "--channel", "sms", "--at", MORNING,
+               "--outcome", "sent", db=db)[0] == 0  # fmt: skip
+    assert cli("contact", "opt-out", "--borrower", "B1", "--channel", "sms",
+               "--since", MORNING, db=db)[0] == 0  # fmt: skip
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(audit_log).order_by(audit_log.c.seq)).mappings().all()
+            held = conn.execute(select(holds.c.ends_on, holds.c.note)).one()
+    finally:
+        engine.dispose()
+    assert [(r["actor"], r["action"], r["subject"]) for r in rows] == [
+        ("setup", "hold.place", "borrower:B1"),
+        ("setup", "hold.place", "borrower:B1"),
+        ("setup", "contact.log", "borrower:B1"),
+        ("setup", "contact.opt_out", "borrower:B1"),
+    ]
+    assert rows[0]["detail"]["note"] == "death certificate received"
+    assert rows[1]["detail"]["ends_on"] == "2026-03-05"
+    assert rows[2]["detail"] == {"channel": "sms", "at": "2026-03-02T10:00:00+08:00",
+                                 "outcome": "sent", "contact": None}  # fmt: skip
+    assert str(held.ends_on) == "2026-03-05"
+    assert held.note == "death certificate received"

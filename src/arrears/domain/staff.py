@@ -15,6 +15,9 @@ USER_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 USER_ID_RULE = (
     "1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
 )
+# The audit log's actor for a change made at the console (`arrears staff …`, `arrears contact
+# …`, the demo): no user may take the name, or their acts and the console's would read alike.
+CONSOLE = "setup"
 TEAM_ROLES = frozenset({Role.COLLECTOR, Role.SUPERVISOR})  # the roles whose scope is a team
 
 
@@ -24,6 +27,11 @@ def check_user_id(user_id: str) -> None:
         raise Refusal(
             "user id {user_id} is not allowed: a user id is 1 to 64 lower-case letters, "
             "digits, '.', '_' or '-', starting with a letter or digit",
+            user_id=repr(user_id),
+        )
+    if user_id == CONSOLE:
+        raise Refusal(
+            "user id {user_id} is reserved: the audit log names changes made at the console by it",
             user_id=repr(user_id),
         )
 

@@ -11,8 +11,10 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES, ContactRequest, Hold, OptOut
 from arrears.domain.errors import DomainError
+from arrears.domain.staff import CONSOLE
 from arrears.entrypoints.cli_common import (
     Config,
     Db,
@@ -64,12 +66,14 @@ def log_command(
     request = _request(borrower, channel, at, to, contact)
     if outcome not in OUTCOMES[channel]:
         fail(f"--outcome {outcome!r}: a {channel} ends in one of {', '.join(OUTCOMES[channel])}", 2)
+    now = datetime.now(UTC)
+    entry = _console(now, "contact.log", borrower, channel=request.channel,
+                     at=request.at.isoformat(), outcome=outcome, contact=contact)  # fmt: skip
     with open_app(db, config) as application:
         try:
             stored = log_contact(
-                application.contacts, application.contact_terms, request, outcome,
-                datetime.now(UTC),
-            )  # fmt: skip
+                application.contacts, application.contact_terms, request, outcome, now, entry
+            )
         except ContactInputError as error:
             fail(str(error), 2)
         except DomainError as error:
@@ -141,9 +145,12 @@ def hold_command(
         fail(f"--kind {kind!r}: expected one of {', '.join(HOLD_KINDS)}", 2)
     first = parse_day(starts_on, "--from")
     last = parse_day(ends_on, "--until") if ends_on is not None else None
+    entry = _console(datetime.now(UTC), "hold.place", borrower, kind=kind,
+                     starts_on=first.isoformat(), ends_on=last.isoformat() if last else None,
+                     note=note.strip() or None)  # fmt: skip
     with open_app(db, config) as application:
         try:
-            place_hold(application.contacts, borrower, Hold(kind, first, last, note))
+            place_hold(application.contacts, borrower, Hold(kind, first, last, note), entry)
         except DomainError as error:
             fail(str(error))
     err.print(f"{kind} hold for {borrower} from {first} until {last or 'lifted'}")
@@ -163,12 +170,20 @@ def opt_out_command(
     if channel not in CHANNELS:
         fail(f"--channel {channel!r}: expected one of {', '.join(CHANNELS)}", 2)
     instant = parse_instant(since, "--since") if since is not None else datetime.now(UTC)
+    entry = _console(datetime.now(UTC), "contact.opt_out", borrower, channel=channel,
+                     since=instant.isoformat())  # fmt: skip
     with open_app(db, config) as application:
         try:
-            record_opt_out(application.contacts, borrower, OptOut(channel, instant))
+            record_opt_out(application.contacts, borrower, OptOut(channel, instant), entry)
         except DomainError as error:
             fail(str(error))
     err.print(f"{borrower} opted out of {channel} from {instant.isoformat()}")
+
+
+def _console(now: datetime, action: str, borrower: str, **detail: object) -> AuditEntry:
+    """The audit entry of a change made at the console to a borrower's contact record (the
+    database's holder acts: the log names the console, docs/CASEWORK.md)."""
+    return AuditEntry(now, CONSOLE, action, f"borrower:{borrower}", dict(detail))
 
 
 def _request(

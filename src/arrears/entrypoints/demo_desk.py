@@ -17,6 +17,7 @@ from arrears.bootstrap import App
 from arrears.domain.access import Principal, Role
 from arrears.domain.contact import ContactRequest, Hold, OptOut
 from arrears.domain.money import format_amount
+from arrears.domain.staff import CONSOLE
 from arrears.services.contact_log import log_contact, place_hold, record_opt_out
 from arrears.services.legal import set_flag
 
@@ -29,8 +30,8 @@ DISPUTE_DAYS = 14
 OPT_OUT_SHARE = 0.02  # … ask for no more text messages
 REFUSE_SHARE = 0.01  # … say they will never pay: referred to legal (the `legal` flag)
 # Who refers them: the demo's people are made after its runs (demo_staff), so the desk acts
-# with every permission; the audit log names it.
-DESK_PRINCIPAL = Principal("demo-desk", Role.ADMIN)
+# with every permission, as the console (the audit log's name for it).
+DESK_PRINCIPAL = Principal(CONSOLE, Role.ADMIN)
 DEMO_ZONE = ZoneInfo("Asia/Shanghai")
 KEPT_SHARE = 0.55
 PROMISE_DAYS = 3

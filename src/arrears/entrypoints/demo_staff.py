@@ -8,6 +8,7 @@ from rich.console import Console
 from arrears.bootstrap import App
 from arrears.domain.access import Role
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.staff import CONSOLE
 from arrears.services.assignment import balance_queue, place_case
 from arrears.services.casework import work_queue
 from arrears.services.casework_ports import QueueFilter, UserRecord
@@ -36,7 +37,7 @@ def seed_staff(app: App, today: date, now: datetime) -> str:
     others; what was done, as a line to print."""
 
     def setup(action: str, subject: str) -> AuditEntry:
-        return AuditEntry(now, "setup", action, subject, {})
+        return AuditEntry(now, CONSOLE, action, subject, {})
 
     for team_id, name in TEAMS.items():
         app.identity.add_team(team_id, name, setup("team.create", f"team:{team_id}"))

@@ -57,6 +57,16 @@ def open_case(store: CaseStore, who: Principal, loan_id: str) -> CaseRecord:
     return record
 
 
+def view_case(
+    store: CaseStore, log: AuditLog, who: Principal, loan_id: str, now: datetime
+) -> CaseRecord:
+    """The case file shown to the principal, the viewing audited: the log records who saw
+    whose personal information (PRODUCT.md §12; PIPL), not only who unmasked it."""
+    record = open_case(store, who, loan_id)
+    log.record(audit(now, who, "case.view", f"loan:{loan_id}"))
+    return record
+
+
 @dataclass(frozen=True)
 class QueueItem:
     """A queue row with its priority."""

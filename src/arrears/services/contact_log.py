@@ -84,13 +84,19 @@ def prepare_attempt(
     return attempt, decide_in_file(file, resolved, terms, attempt), file
 
 
-def place_hold(store: ContactStore, borrower_id: str, hold: Hold) -> None:
-    """Pause collection for a borrower (or change the end of a hold placed before)."""
+def place_hold(
+    store: ContactStore, borrower_id: str, hold: Hold, audit: AuditEntry | None = None
+) -> None:
+    """Pause collection for a borrower (or change the end of a hold placed before), with its
+    audit entry in the same transaction when given."""
     load_file(store, borrower_id)
-    store.record_hold(borrower_id, hold)
+    store.record_hold(borrower_id, hold, audit)
 
 
-def record_opt_out(store: ContactStore, borrower_id: str, opt_out: OptOut) -> None:
-    """Record that a borrower asked not to be contacted through a channel."""
+def record_opt_out(
+    store: ContactStore, borrower_id: str, opt_out: OptOut, audit: AuditEntry | None = None
+) -> None:
+    """Record that a borrower asked not to be contacted through a channel, with its audit
+    entry in the same transaction when given."""
     load_file(store, borrower_id)
-    store.record_opt_out(borrower_id, opt_out)
+    store.record_opt_out(borrower_id, opt_out, audit)

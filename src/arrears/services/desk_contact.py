@@ -187,6 +187,7 @@ def place_case_hold(
             kind=hold.kind,
             starts_on=hold.starts_on.isoformat(),
             ends_on=hold.ends_on.isoformat() if hold.ends_on else None,
+            note=hold.note.strip() or None,
         ),
         new=True,
     )

@@ -80,6 +80,7 @@ def request_visit(
             f"loan:{request.loan_id}",
             collectors=list(request.collectors),
             planned_on=request.planned_on.isoformat(),
+            reason=request.reason.strip(),
         ),
     )
 

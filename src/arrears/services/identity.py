@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from arrears.domain.access import Permission, Principal, require
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import DomainError, Refusal
-from arrears.domain.staff import check_display_name, check_placement, check_user_id
+from arrears.domain.staff import CONSOLE, check_display_name, check_placement, check_user_id
 from arrears.services.casework_ports import LOCALES, IdentityStore, PasswordHasher, UserRecord
 
 SESSION_HOURS = 8  # one working day; signing in again after is cheap
@@ -17,7 +17,6 @@ THROTTLE_WINDOW = timedelta(minutes=15)
 USER_FAILURES_MAX = 5  # per user name in the window (OWASP ASVS 2.2.1: anti-automation)
 CLIENT_FAILURES_MAX = 20  # per client address in the window: one address trying many names
 MIN_PASSWORD = 10  # NIST SP 800-63B 3.1.1.2 asks at least 8; 10 for staff who see PII
-CONSOLE = "setup"  # the audit actor of a change made at the console (`arrears staff …`)
 
 
 class SignInRefused(DomainError):

@@ -229,13 +229,16 @@ class ContactStore(Protocol):
     def record_hold(
         self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None, *, new: bool = False
     ) -> None:
-        """Store a hold; the same kind and start day again replaces its end and note (with
-        its audit entry in the same transaction when given). `new`: only a hold not yet
-        placed, HoldExists otherwise (nothing written)."""
+        """Store a hold; the same kind and start day again replaces its end, and its note
+        when one is given (with its audit entry in the same transaction when given). `new`:
+        only a hold not yet placed, HoldExists otherwise (nothing written)."""
         ...
 
-    def record_opt_out(self, borrower_id: str, opt_out: OptOut) -> None:
-        """Store an opt-out of a channel; an earlier one for the channel is kept."""
+    def record_opt_out(
+        self, borrower_id: str, opt_out: OptOut, audit: AuditEntry | None = None
+    ) -> None:
+        """Store an opt-out of a channel; an earlier one for the channel is kept (with its
+        audit entry in the same transaction when given)."""
         ...
 
 

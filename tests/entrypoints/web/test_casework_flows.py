@@ -127,6 +127,20 @@ def test_unmasking_shows_the_value_and_is_audited(desk: Desk) -> None:
     assert [(v.detail["field"], v.detail["loan"]) for v in views] == [("phone", loan_id)]
 
 
+def test_opening_a_case_file_is_audited(desk: Desk) -> None:
+    # The log records who saw whose personal information (PRODUCT.md §12, PIPL), not only
+    # who unmasked it (helper-61: opening a case file left no entry); the page and the API.
+    loan_id = my_case(desk)
+    desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1"))
+    client, _ = desk.signed_in("col-east-2")
+    assert client.get(f"/cases/{loan_id}").status_code == 404  # not theirs: not seen
+    client, _ = desk.signed_in("sup-east")
+    assert client.get(f"/cases/{loan_id}").status_code == 200
+    views = [(e.entry.actor, e.entry.subject) for e in desk.app.audit_log.entries()
+             if e.entry.action == "case.view"]  # fmt: skip
+    assert views == [("col-east-1", f"loan:{loan_id}"), ("sup-east", f"loan:{loan_id}")]
+
+
 def test_a_call_in_quiet_hours_is_refused_with_its_rule_and_nothing_recorded(desk: Desk) -> None:
     loan_id = my_case(desk)
     headers = desk.bearer("col-east-1")
@@ -455,8 +469,11 @@ def test_a_supervisor_reassigns_places_and_recalls_from_the_case_page(desk: Desk
     )  # placed already
     assert client.post(f"/cases/{loan_id}/placement/recall", headers=headers).status_code == 200
     assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=agency).status_code == 404
-    actions = [e.entry.action for e in desk.app.audit_log.entries(subject=f"loan:{loan_id}")]
+    entries = desk.app.audit_log.entries(subject=f"loan:{loan_id}")
+    actions = [e.entry.action for e in entries if e.entry.action != "case.view"]
     assert actions[-3:] == ["case.assign", "case.place", "case.recall"]
+    # The agency's user saw the file while it was placed with them (their view audited).
+    assert ("agency-hz-1", "case.view") in [(e.entry.actor, e.entry.action) for e in entries]
 
 
 def test_the_administrator_creates_and_disables_users(desk: Desk) -> None:
@@ -567,6 +584,10 @@ def test_a_hold_placed_is_not_placed_again_over_its_end_and_note(desk: Desk) -> 
         rows = conn.execute(select(holds.c.ends_on, holds.c.note).where(
             holds.c.kind == "dispute", holds.c.starts_on == date(2025, 9, 20))).all()  # fmt: skip
     assert [tuple(r) for r in rows] == [(None, "the fees are disputed")]
+    # The hold's why is in its audit entry too (helper-61: the entry kept kind and days only).
+    [placing] = [e.entry for e in desk.app.audit_log.entries(actor="compliance")
+                 if e.entry.action == "hold.place"]  # fmt: skip
+    assert placing.detail["note"] == "the fees are disputed"
     call = {"channel": "call", "outcome": "connected"}
     refused = desk.client().post(f"/api/v1/cases/{loan_id}/contacts",
                                  headers=desk.bearer("col-east-1"), json=call)  # fmt: skip

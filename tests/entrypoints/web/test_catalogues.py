@@ -53,7 +53,7 @@ VALUES = {
                "visit.report", "hold.place", "legal.lawyers_letter", "legal.filing",
                "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
                "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear",
-               "user.locale", "user.update", "user.password"],
+               "user.locale", "user.update", "user.password", "case.view", "contact.opt_out"],
 }  # fmt: skip
 
 

@@ -135,6 +135,9 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
     assert len(stored["guard"]) >= 3, stored["guard"]
     assert all(r.startswith("met: ") and r != "met: the prerequisites" for r in stored["guard"])
     assert any("formal_notice" in r for r in stored["guard"]), stored["guard"]
+    [asked] = [e.entry for e in desk.app.audit_log.entries(actor="col-east-1")
+               if e.entry.action == "visit.request"]  # fmt: skip
+    assert asked.detail["reason"] == "unreachable for a month"  # the why, audited (helper-61)
     report = {
         "visited_at": "2025-10-03T10:00:00+08:00",
         "outcome": "connected",

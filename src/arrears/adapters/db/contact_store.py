@@ -77,18 +77,20 @@ class SqlContactStore:
     def record_hold(
         self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None, *, new: bool = False
     ) -> None:
-        """Store a hold; the same kind and start day again replaces its end and note (with
-        its audit entry in the same transaction when given); `new`: HoldExists if it is
-        there already. The same hold placed twice at once: one is placed, the other replaces
-        it (or, `new`, is refused), never a key violation."""
+        """Store a hold; the same kind and start day again replaces its end, and its note
+        when one is given (with its audit entry in the same transaction when given); `new`:
+        HoldExists if it is there already. The same hold placed twice at once: one is placed,
+        the other replaces it (or, `new`, is refused), never a key violation."""
         key = (holds.c.borrower_id == borrower_id) & (holds.c.kind == hold.kind)
         key &= holds.c.starts_on == hold.starts_on
         values = {"ends_on": hold.ends_on, "note": hold.note or None}
+        # A hold's end changed without a note keeps the note it was placed with (its why).
+        changed = values if hold.note else {"ends_on": hold.ends_on}
         row = {"borrower_id": borrower_id, "kind": hold.kind, "starts_on": hold.starts_on}
         for last in (False, True):
             try:
                 with self.engine.begin() as conn:
-                    if new or conn.execute(update(holds).where(key).values(values)).rowcount == 0:
+                    if new or conn.execute(update(holds).where(key).values(changed)).rowcount == 0:
                         conn.execute(insert(holds).values({**row, **values}))
                     if audit is not None:
                         append_audit(conn, audit)
@@ -103,11 +105,16 @@ class SqlContactStore:
                 if last:
                     raise
 
-    def record_opt_out(self, borrower_id: str, opt_out: OptOut) -> None:
-        """Store an opt-out of a channel; an earlier one for the channel is kept."""
+    def record_opt_out(
+        self, borrower_id: str, opt_out: OptOut, audit: AuditEntry | None = None
+    ) -> None:
+        """Store an opt-out of a channel; an earlier one for the channel is kept (with its
+        audit entry in the same transaction when given)."""
         key = (opt_outs.c.borrower_id == borrower_id) & (opt_outs.c.channel == opt_out.channel)
         since = opt_out.since.astimezone(UTC)
         with self.engine.begin() as conn:
+            if audit is not None:
+                append_audit(conn, audit)  # first: the write lock before any read
             stored = conn.execute(select(opt_outs.c.since).where(key)).scalar_one_or_none()
             if stored is None:
                 row = {"borrower_id": borrower_id, "channel": opt_out.channel, "since": since}

@@ -11,7 +11,7 @@ from arrears.domain.limitation import TimeBar
 from arrears.domain.money import format_amount
 from arrears.domain.pii import mask_phone
 from arrears.entrypoints.presenters import loan_document
-from arrears.services.casework import masked_borrower, open_case
+from arrears.services.casework import masked_borrower, view_case
 from arrears.services.casework_ports import CaseRecord
 
 # The desk's calendar day (a promise "made today") is the lender's local day.
@@ -38,7 +38,7 @@ def balance_day(app: App, now: datetime) -> date:
 def case_document(app: App, who: Principal, loan_id: str, now: datetime) -> dict[str, Any]:
     """Everything the case view shows, identifiers masked for the viewer, every amount of
     the balance with its reason (the domain's evaluation, as `arrears loan --json`)."""
-    record = open_case(app.desk, who, loan_id)
+    record = view_case(app.desk, app.audit_log, who, loan_id, now)
     as_of = balance_day(app, now)
     found = list(app.ledger.load_book([loan_id]))
     loan, payments = found[0]
