@@ -1,19 +1,24 @@
 """Importing feeds: CSV and Parquet alike, idempotent payments, all or nothing, progress."""
 
+import contextlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from threading import Barrier, BrokenBarrierError
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, func, select
 
-from arrears.adapters.db import tables
+from arrears.adapters.db import ledger_store, tables
+from arrears.adapters.db.bulk import insert_feed
 from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.feeds import sources
+from arrears.adapters.feeds.parsed import FrameFeed
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.services.feed import FEED_KINDS, FeedError, FeedRejected
 from arrears.services.import_feed import ImportReport, import_feed
-from arrears.services.ports import FeedRows
+from arrears.services.ports import FeedRows, StoredCheck, StoredKeys
 from tests.feed_files import (
     BOOK,
     PRODUCTS,
@@ -138,24 +143,74 @@ def test_progress_counts_each_row_read_then_written(migrated: Engine, tmp_path: 
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
 
-class _RacedStore(SqlLedgerStore):
-    """A store where another writer stores the same payment between checking and writing."""
-
-    def insert_feed(self, rows: FeedRows, progress: Callable[[int], None] | None = None) -> None:
-        with self.engine.begin() as connection:
-            connection.execute(
-                tables.payments.insert(),
-                {"payment_id": "P9", "loan_id": "L1", "amount": 1, "paid_on": date(2026, 2, 1)},
-            )
-        super().insert_feed(rows, progress)
-
-
 def test_a_clash_with_a_concurrent_import_is_reported_as_a_rejection(
-    migrated: Engine, tmp_path: Path
+    migrated: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Another writer's P9 appears between the check and the write (on PostgreSQL payments'
+    # imports do not take turns: the database refuses the second key).
     import_book(migrated, tmp_path)
+    other = {"payment_id": "P9", "loan_id": "L1", "amount": 1, "paid_on": date(2026, 2, 1)}
+
+    def raced(
+        connection: Connection, rows: FeedRows, progress: Callable[[int], None] | None
+    ) -> None:
+        connection.execute(tables.payments.insert(), other)
+        insert_feed(connection, rows, progress)
+
+    monkeypatch.setattr(ledger_store, "insert_feed", raced)
     rows = [["P8", "L1", "1.00", "2026-02-01", ""], ["P9", "L1", "1.00", "2026-02-01", ""]]
     path = write_csv(tmp_path / "p.csv", BOOK["payments"][0], rows)
     with pytest.raises(FeedRejected, match="another import ran at the same time"):
-        import_feed(_RacedStore(migrated), FileFeedReader(), "payments", path, PRODUCTS)
-    assert row_counts(migrated)["payments"] == 4  # the other writer's P9 only
+        import_feed(SqlLedgerStore(migrated), FileFeedReader(), "payments", path, PRODUCTS)
+    assert row_counts(migrated)["payments"] == 3  # nothing of the file's, nor of the clash's
+
+
+def test_instalments_imported_at_once_never_schedule_more_than_the_loan_lent(
+    migrated: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two files, each scheduling 6,000.00 more of L3's principal, imported at the same time:
+    # each check found the other's rows absent, and both were written, 12,000.00 scheduled
+    # against 10,000.00 lent (helper-59). The second now checks once the first is written.
+    # Each check waits (up to a second) for the other to be checking too: both are, unless
+    # the store makes them take turns.
+    import_book(migrated, tmp_path)
+    loan = ["L3", "B1", "cn-cash", "CNY", "10000.00", "0.18", "", "2026-01-01", "", ""]
+    import_file(migrated, "loans", write_csv(tmp_path / "l3.csv", BOOK["loans"][0], [loan]))
+    both = Barrier(2)
+    checked = FrameFeed.check_stored
+
+    def meeting(feed: FrameFeed, stored: StoredKeys) -> StoredCheck:
+        with contextlib.suppress(BrokenBarrierError):
+            both.wait(timeout=1)
+        return checked(feed, stored)
+
+    monkeypatch.setattr(FrameFeed, "check_stored", meeting)
+    header = BOOK["installments"][0]
+    paths = [
+        write_csv(
+            tmp_path / f"i{n}.csv", header, [["L3", str(n), "2026-09-01", "6000.00", "0", ""]]
+        )
+        for n in (1, 2)
+    ]
+
+    def load(path: Path) -> str:
+        try:
+            import_feed(SqlLedgerStore(migrated), FileFeedReader(), "installments", path, PRODUCTS)
+        except FeedRejected as rejected:
+            return str(rejected)
+        return "written"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(load, paths))
+    assert outcomes.count("written") == 1, outcomes
+    assert "more than" in next(o for o in outcomes if o != "written")
+    with migrated.connect() as connection:
+        scheduled = connection.execute(
+            select(func.sum(tables.installments.c.principal_due)).where(
+                tables.installments.c.loan_id == "L3"
+            )
+        ).scalar_one()
+        lent = connection.execute(
+            select(tables.loans.c.principal).where(tables.loans.c.loan_id == "L3")
+        ).scalar_one()
+    assert scheduled <= lent

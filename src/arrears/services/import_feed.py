@@ -6,7 +6,15 @@ from pathlib import Path
 
 from arrears.domain.terms import Pricing
 from arrears.services.feed import FeedError, FeedKind, FeedRejected
-from arrears.services.ports import FeedReader, LedgerStore, Progress, StoreConflict
+from arrears.services.ports import (
+    FeedReader,
+    FeedRows,
+    LedgerStore,
+    Progress,
+    StoreConflict,
+    StoredCheck,
+    StoredKeys,
+)
 
 
 @dataclass(frozen=True)
@@ -39,15 +47,25 @@ def import_feed(
     """
     report = _Progress(progress)
     feed = reader.read(kind, path, known_products, report.reading, pricing, phone_region)
-    checked = feed.check_stored(store.stored_keys(feed.key_query()))
-    errors = feed.errors + checked.errors
-    if errors:
-        raise FeedRejected(kind, path, errors, feed.error_count + checked.error_count)
-    report.start_writing(feed.rows_read, len(checked.rows))
+    written: list[StoredCheck] = []
+
+    def rows_of(stored: StoredKeys) -> FeedRows:
+        """The rows to write, checked against the store as the write sees it."""
+        checked = feed.check_stored(stored)
+        errors = feed.errors + checked.errors
+        if errors:
+            raise FeedRejected(kind, path, errors, feed.error_count + checked.error_count)
+        report.start_writing(feed.rows_read, len(checked.rows))
+        written.append(checked)
+        return checked.rows
+
     try:
-        store.insert_feed(checked.rows, report.writing)
+        # Checked and written in one transaction: what the check read of the store (the
+        # principal a loan's stored instalments schedule, say) stays so until the rows are in.
+        store.write_feed(feed.key_query(), rows_of, report.writing)
     except StoreConflict as conflict:
         raise FeedRejected(kind, path, [_conflict_error(conflict)]) from conflict
+    [checked] = written
     report.writing(len(checked.rows))
     return ImportReport(kind, feed.rows_read, len(checked.rows), checked.skipped)
 

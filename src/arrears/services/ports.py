@@ -140,12 +140,15 @@ class StoreConflict(Exception):
 class LedgerStore(Protocol):
     """The stored ledger: borrowers, contacts, loans, instalments and payments."""
 
-    def stored_keys(self, query: KeyQuery) -> StoredKeys:
-        """Which of the queried keys are stored, with what validation needs to know of them."""
-        ...
-
-    def insert_feed(self, rows: FeedRows, progress: Callable[[int], None] | None = None) -> None:
-        """Write every row in one transaction, reporting rows written; StoreConflict on a clash."""
+    def write_feed(
+        self,
+        query: KeyQuery,
+        rows_of: Callable[[StoredKeys], FeedRows],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Read the stored keys and write the rows `rows_of` leaves, in one transaction no
+        other import changes meanwhile (nothing written if `rows_of` raises), reporting rows
+        written; StoreConflict on a clash."""
         ...
 
     def load_book(

@@ -93,14 +93,16 @@ def test_lookups_name_the_stored_keys_only(
     monkeypatch.setattr(lookups, "LOOKUP_CHUNK", 2)  # several queries a lookup
     monkeypatch.setattr(lookups, "POSTGRES_LOOKUP_CHUNK", 2)
     many = frozenset(f"X{i}" for i in range(5)) | {"L1", "L3"}
-    stored = SqlLedgerStore(migrated).stored_keys(
-        KeyQuery(
-            borrowers=frozenset({"B1", "B2"}),
-            loans=many,
-            installments_of=frozenset({"L1", "L2"}),
-            payments=frozenset({"P1", "P9"}),
+    with migrated.connect() as connection:
+        stored = lookups.stored_keys(
+            connection,
+            KeyQuery(
+                borrowers=frozenset({"B1", "B2"}),
+                loans=many,
+                installments_of=frozenset({"L1", "L2"}),
+                payments=frozenset({"P1", "P9"}),
+            ),
         )
-    )
     assert stored.borrowers == {"B1"}
     assert stored.loans == {"L1": date(2026, 1, 1), "L3": date(2026, 1, 1)}
     assert stored.installments == {("L1", 1), ("L1", 2), ("L1", 3), ("L2", 1)}
