@@ -1,6 +1,7 @@
 """A Parquet book's inputs are checked as the feed import checks a feed: a bad row is refused
 by name before anything is written, never read as something else."""
 
+import os
 import shutil
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -153,6 +154,18 @@ def test_a_part_in_another_format_is_refused_not_skipped(tmp_path: Path) -> None
     single.rename(store.folder.root / "payments" / "history.parquet")
     TABLES["payments"].head(1).write_csv(store.folder.root / "payments" / "today.csv")
     with pytest.raises(BookFolderError, match=r"payments/today.csv is not a Parquet part"):
+        run(store)
+    assert store.folder.runs() == []
+
+
+def test_a_part_whose_name_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> None:
+    # Polars takes paths as UTF-8 text: a GBK name ended the run in a TypeError (helper-59).
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    single = store.folder.root / "payments.parquet"
+    (store.folder.root / "payments").mkdir()
+    gbk = Path(os.fsdecode(bytes(store.folder.root) + b"/payments/\xbb\xb9\xbf\xee.parquet"))
+    single.rename(gbk)
+    with pytest.raises(BookFolderError, match=r"input payments: the path of part b'.*\\xbb\\xb9"):
         run(store)
     assert store.folder.runs() == []
 

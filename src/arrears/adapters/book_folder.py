@@ -15,6 +15,7 @@ as the Spark engine and the first releases wrote it), a `base` or a `delta` (par
 
 import fcntl
 import json
+import os
 import secrets
 import shutil
 from collections.abc import Iterable, Mapping
@@ -140,9 +141,11 @@ class BookFolder:
         single, folder = self.root / f"{name}.parquet", self.root / name
         if single.is_file() and folder.is_dir():
             raise BookFolderError(f"the book {self.root} has both {name}.parquet and {name}/")
+        parts = [single] if single.is_file() else part_files(folder)
+        for part in parts:
+            _named_in_utf8(name, part)
         if single.is_file():
-            return [single]
-        parts = part_files(folder)
+            return parts
         if folder.is_dir():
             # A part in another format would be left unread without a word (payments lost).
             other = sorted(p.name for p in folder.iterdir() if p.name[0] not in "._")
@@ -329,6 +332,18 @@ class BookFolder:
 # run's tables are its outputs, kept for good).
 STATE_TABLES = ("loan_balances", "instalment_states", "cases", "loans", PAID_FULL, PAID_NEW,
                 "given_terms", "given_schedule")  # fmt: skip
+
+
+def _named_in_utf8(name: str, part: Path) -> None:
+    """Refuse (naming it) a part whose path is not UTF-8 text: Parquet's readers take paths as
+    UTF-8 (a GBK name from a Chinese Windows archive failed with a TypeError)."""
+    try:
+        str(part).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BookFolderError(
+            f"input {name}: the path of part {os.fsencode(part)!r} is not UTF-8 text: rename it "
+            f"(or the folders above it) in UTF-8"
+        ) from None
 
 
 def part_files(folder: Path, suffixes: tuple[str, ...] = (".parquet",)) -> list[Path]:

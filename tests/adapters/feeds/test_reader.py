@@ -1,5 +1,6 @@
 """Reading feed files: encodings, headers, row numbers across batches, Parquet types."""
 
+import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -300,3 +301,23 @@ def test_errors_are_capped_but_all_counted(tmp_path: Path) -> None:
     assert feed.errors[0] == FeedError(2, "amount", "-1.00 is negative")
     rejection = FeedRejected("payments", tmp_path / "payments.csv", feed.errors, feed.error_count)
     assert str(rejection).splitlines()[-1] == "and 2000 more errors"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_file_whose_name_is_not_utf8_is_read(tmp_path: Path, suffix: str) -> None:
+    # A GBK name (还款, from a Chinese Windows archive unpacked here): Arrow, given the name,
+    # failed with a traceback (helper-59); the file is opened by Python instead.
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/pay_\xbb\xb9\xbf\xee" + suffix.encode()))
+    text = f"{PAYMENTS_HEADER}\nP1,L1,1.50,2026-02-01\n"
+    if suffix == ".csv":
+        path.write_bytes(text.encode("utf-8"))
+    else:
+        table = pacsv.read_csv(pa.py_buffer(text.encode())).cast(
+            pa.schema([("payment_id", pa.string()), ("loan_id", pa.string()),
+                       ("amount", pa.decimal128(12, 2)), ("paid_on", pa.date32())])
+        )  # fmt: skip
+        with path.open("wb") as handle:
+            pq.write_table(table, handle)
+    feed = read(path)
+    assert feed.errors == []
+    assert feed.frame.select("payment_id", "amount").row(0) == ("P1", 150)

@@ -141,19 +141,22 @@ def _csv_batches(path: Path, names: list[str], errors: list[FeedError]) -> Itera
 
 def _arrow_csv(path: Path, names: list[str]) -> Iterator[pa.RecordBatch]:
     """The data records as raw bytes (checked as text after), a block at a time."""
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(
-            use_threads=False, block_size=CSV_BLOCK_BYTES, skip_rows=1, column_names=names
-        ),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.binary()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-    yield from reader
+    # Opened by Python, not by name: Arrow takes a name as UTF-8 text, and a name that is not
+    # (a GBK name from a Chinese Windows archive, say) made it fail.
+    with path.open("rb") as handle:
+        reader = pacsv.open_csv(
+            handle,
+            read_options=pacsv.ReadOptions(
+                use_threads=False, block_size=CSV_BLOCK_BYTES, skip_rows=1, column_names=names
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.binary()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        yield from reader
 
 
 def _python_csv(
@@ -239,8 +242,9 @@ def _count_lines(path: Path) -> int:
 
 def _open_parquet(spec: FeedSpec, path: Path) -> FeedSource:
     """A Parquet feed: columns typed as text or exactly (decimal, date, integer), never float."""
-    parquet = pq.ParquetFile(path)
-    schema = parquet.schema_arrow
+    with path.open("rb") as handle:  # by Python, not by name (_arrow_csv)
+        parquet = pq.ParquetFile(handle)
+        schema, rows = parquet.schema_arrow, parquet.metadata.num_rows
     check_header(spec, path, schema.names)
     forms = {column.name: column.form for column in spec.columns}
     errors = [
@@ -248,13 +252,14 @@ def _open_parquet(spec: FeedSpec, path: Path) -> FeedSource:
     ]
     if errors:
         raise FeedRejected(spec.kind, path, errors)
-    return FeedSource(path, schema.names, parquet.metadata.num_rows, _parquet_batches(parquet))
+    return FeedSource(path, schema.names, rows, _parquet_batches(path))
 
 
-def _parquet_batches(parquet: pq.ParquetFile) -> Iterator[RawBatch]:
+def _parquet_batches(path: Path) -> Iterator[RawBatch]:
     """Yield the rows as text cells, numbered as data row index + 2."""
     start = FIRST_DATA_ROW
-    for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-        columns = {name: text_column(batch.column(name)) for name in batch.schema.names}
-        yield _checked(pa.table(columns), _row_numbers(start, batch.num_rows))
-        start += batch.num_rows
+    with path.open("rb") as handle:
+        for batch in pq.ParquetFile(handle).iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            columns = {name: text_column(batch.column(name)) for name in batch.schema.names}
+            yield _checked(pa.table(columns), _row_numbers(start, batch.num_rows))
+            start += batch.num_rows
