@@ -89,6 +89,13 @@ CASES = [
     (dropped("installments", pl.col("loan_id") != pl.lit(LOAN)),
      f"input loans: no instalments: {LOAN}"),
     (first_set("payments", "paid_on", date(2000, 1, 1)), "paid before the loan's contract date"),
+    # The feed's years (helper-59: a contract of 1800 gave the cap 225 years of allowance).
+    (first_set("loans", "contract_date", date(1800, 1, 1)),
+     f"input loans: a contract_date outside the years 1900-2199: {LOAN}"),
+    (first_set("installments", "due_date", date(9999, 1, 1)),
+     f"input installments: a due_date outside the years 1900-2199: {LOAN} {SEQ}"),
+    (first_set("payments", "paid_on", date(2300, 1, 1)), "a paid_on outside the years 1900-2199"),
+    (first_set("payments", "payment_id", ""), "input payments: no payment_id"),
     # The cap's allowance runs on the principal the instalments leave outstanding.
     (first_set("installments", "principal_due", 10**12),
      f"input loans: instalments scheduling more principal than the loan lent: {LOAN}"),
@@ -225,6 +232,9 @@ def test_a_night_takes_a_payment_sent_again_in_a_new_part_once(tmp_path: Path) -
         (pl.lit("NO-SUCH-LOAN").alias("loan_id"), r"payments for loans not in the book: NEW"),
         (pl.lit(0, pl.Int64).alias("amount"), r"payments of no amount above zero \(in fen\): NEW"),
         (pl.lit(date(2000, 1, 1)).alias("paid_on"), r"paid before the loan's contract date: NEW"),
+        # The feed's years (helper-59: the book took what the feed refuses).
+        (pl.lit(date(2300, 1, 1)).alias("paid_on"), r"a paid_on outside the years 1900-2199: NEW"),
+        (pl.lit(" ").alias("payment_id"), r"input payments: no payment_id"),
     ],
 )
 def test_a_night_refuses_a_bad_payment_whatever_its_day(

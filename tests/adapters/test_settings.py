@@ -181,6 +181,8 @@ limitation_years = 6
         ('[queue.rates]\nusd = "7.10"', "queue.rates: 'usd' is not an ISO 4217 code"),
         ('[queue.rates]\nCNY = "1"', "queue.rates.CNY: the reference needs no rate"),
         ('queue = "CNY"', r"\[queue\] must be a table"),
+        (f"[products.{'p' * 65}]", f"product code '{'p' * 65}' must be 1 to 64 characters"),
+        ('[products."cn cash"]', "product code 'cn cash' must be 1 to 64 characters, without"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:

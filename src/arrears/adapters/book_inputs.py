@@ -16,6 +16,7 @@ from arrears.adapters.phone_zones import dialled_in_e164, e164, zero_after_code
 from arrears.batch.book import scheduled_principal
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.contact_rules import zone
+from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 from arrears.domain.errors import DomainError
 from arrears.domain.flags import FLAGS
 
@@ -85,7 +86,28 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
     refuse_before_contract(
         inputs["payments"].join(loans.select("loan_id", "contract_date"), on="loan_id")
     )
+    for name, column in (("loans", "contract_date"), ("installments", "due_date"),
+                         ("payments", "paid_on")):  # fmt: skip
+        refuse_outside_years(name, inputs[name], column)
+    refuse_bad_payment_ids(inputs["payments"])
     return scheduled
+
+
+def refuse_outside_years(name: str, frame: pl.DataFrame, column: str) -> None:
+    """Refuse the rows of an input whose date `column` falls outside the years the feeds take
+    (domain/day_range.py, as feeds/cells.py reads a date cell): a contract made in 1800 gave
+    the cost cap 225 years of allowance, and the feed refused what the book took."""
+    dates = frame.get_column(column)
+    if dates.len() and (dates.min() < FIRST_DAY or dates.max() > LAST_DAY):  # type: ignore[operator]
+        _refuse(name, frame, ~pl.col(column).is_between(FIRST_DAY, LAST_DAY),
+                f"a {column} outside the years {FIRST_DAY.year}-{LAST_DAY.year}")  # fmt: skip
+
+
+def refuse_bad_payment_ids(payments: pl.DataFrame) -> None:
+    """Refuse payments whose id is blank (the feed reads an empty cell as none given): a
+    payment is applied once by its id."""
+    ids = pl.col("payment_id")
+    _refuse("payments", payments, ids.is_null() | (ids.str.strip_chars() == ""), "no payment_id")
 
 
 _CURRENCY = r"^[A-Z]{3}$"  # as the loans feed reads it (feeds/specs.py)

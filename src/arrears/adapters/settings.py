@@ -113,6 +113,7 @@ def load_settings(path: Path | None) -> Settings:
     return Settings(products, policies, lpr, overrides, path, region, scale)
 
 
+PRODUCT_CODE_MAX = 64  # characters: the loans table's product column (adapters/db/tables.py)
 CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217
 RATE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,8})?")  # a positive exact decimal
 
@@ -211,6 +212,15 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
     """Build a Product from one [products.NAME] table, naming any bad key."""
     if not isinstance(spec, dict):
         raise SettingsError(f"{where}: products.{code} must be a table")
+    if len(code) > PRODUCT_CODE_MAX or not all(
+        ch.isprintable() and not ch.isspace() for ch in code
+    ):
+        # Loans store their product's code (64 characters): PostgreSQL refused a longer one
+        # with a traceback where SQLite took it (helper-59).
+        raise SettingsError(
+            f"{where}: product code {code!r} must be 1 to {PRODUCT_CODE_MAX} characters, "
+            f"without spaces or control characters"
+        )
     unknown = set(spec) - _PRODUCT_KEYS
     if unknown:
         raise SettingsError(
