@@ -22,7 +22,7 @@ class Experiment:
     stages: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
-        if not self.name:
+        if not self.name.strip():
             raise DomainError("an experiment needs a name")
         for name in (self.name, *(arm for arm, _ in self.arms)):
             if _SEPARATORS & set(name):
@@ -31,15 +31,18 @@ class Experiment:
                 raise DomainError(
                     f"{name!r}: an experiment's or arm's name must not contain '=' or ';'"
                 )
-        if not self.salt:
-            raise DomainError("salt must not be empty")
+        if not self.salt.strip():
+            raise DomainError("salt must not be blank")
+        if self.stages is not None and not self.stages:
+            # An experiment in no stage never draws an arm: switched off without a word.
+            raise DomainError("stages must not be empty (leave it out for every stage)")
         if not self.arms:
             raise DomainError("an experiment needs at least one arm")
         names = [arm for arm, _ in self.arms]
         if len(set(names)) != len(names):
             raise DomainError("arm names must be unique")
         for arm, weight in self.arms:
-            if not arm:
+            if not arm.strip():
                 raise DomainError("an arm needs a name")
             if isinstance(weight, bool) or not isinstance(weight, int) or weight < 1:
                 raise DomainError(f"arm {arm!r} weight must be a positive integer, got {weight!r}")

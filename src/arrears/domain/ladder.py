@@ -355,6 +355,15 @@ def _experiment_problems(ladder: Ladder) -> list[str]:
     arms = [a for e in ladder.experiments for a, _ in e.arms]
     # Treatments name arms, not experiments: an arm name must say which experiment it is.
     problems += [f"arm {a!r} is in more than one experiment" for a in sorted(_repeated(arms))]
+    # The split is drawn by hashing the salt with the loan: two experiments of one salt split
+    # the book alike, each arm of one always with the same arm of the other (STRATEGY.md: a
+    # new salt draws an independent split), and their results cannot be told apart.
+    for salt in sorted(_repeated([e.salt for e in ladder.experiments])):
+        alike = [e.name for e in ladder.experiments if e.salt == salt]
+        problems.append(
+            f"experiments {', '.join(map(repr, alike))} share the salt {salt!r}: their splits "
+            f"would be the same; give each its own"
+        )
     stages = {s.name for s in ladder.stages} | {ladder.default_stage}
     for experiment in ladder.experiments:
         for name in sorted((experiment.stages or frozenset()) - stages):
