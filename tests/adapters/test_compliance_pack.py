@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from arrears.adapters.compliance_pack import RulePackError, contact_packs, parse_contact_pack
+from arrears.adapters.compliance_pack import contact_packs, parse_contact_pack
+from arrears.adapters.packs import RulePackError, cap_policies, read_pack
 
 PACKS = contact_packs()
 
@@ -204,3 +205,39 @@ def test_a_bad_limitation_is_refused_naming_its_key(change: dict[str, Any], mess
     assert raised.match(message)
     data["limitation"] = LIMITATION
     assert parse_contact_pack(data, "xx.toml").limitation is not None
+
+
+def test_an_unknown_key_of_the_pack_is_refused() -> None:
+    # A misspelt `zones` would have dropped the stricter policy without a word (helper-60).
+    data = pack_with()
+    data["pack"]["zonez"] = "recorded_and_number"
+    with pytest.raises(RulePackError, match=r"^xx\.toml: unknown key\(s\) \['zonez'\] in \[pack\]"):
+        parse_contact_pack(data, "xx.toml")
+
+
+@pytest.mark.parametrize(
+    ("cap", "message"),
+    [
+        ({"source": "a law", "rate": "0.24"}, "caps.licensed.rule must be a text that is not"),
+        ({"rule": "xx.cap", "source": " ", "rate": "0.24"}, "caps.licensed.source must be a text"),
+        ({"rule": "xx.cap", "source": "a law"}, "give one of `rate` and `lpr_multiple`"),
+        ({"rule": "xx.cap", "source": "a law", "rate": "0.24", "lpr_multiple": "4"},
+         "give one of `rate` and `lpr_multiple`"),
+        ({"rule": "xx.cap", "source": "a law", "rat": "0.24"}, "unknown key(s) ['rat']"),
+        ({"rule": "xx.cap", "source": "a law", "lpr_multiple": "0"}, "must be above zero"),
+        ({"rule": "xx.cap", "source": "a law", "rate": "24%"}, "caps.licensed: "),
+    ],
+)  # fmt: skip
+def test_a_bad_cap_is_refused_naming_its_key(cap: dict[str, Any], message: str) -> None:
+    # A cut is recorded with its rule's legal source (CONTRACT.md): a cap without one was
+    # taken, and one without `rule` ended the run in a KeyError (helper-60).
+    with pytest.raises(RulePackError, match=r"^xx\.toml: caps\.licensed") as raised:
+        cap_policies({"caps": {"licensed": cap}}, "xx.toml")
+    assert message in str(raised.value)
+
+
+def test_the_shipped_caps_load_with_their_sources() -> None:
+    for jurisdiction in ("cn", "us", "uk"):
+        caps = cap_policies(read_pack(f"{jurisdiction}.toml"), f"{jurisdiction}.toml")
+        assert all(policy.source.strip() for policy in caps.values())
+    assert set(cap_policies(read_pack("cn.toml"), "cn.toml")) == {"licensed", "private"}

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from datetime import time
 from typing import Any
 
-from arrears.adapters.packs import JURISDICTIONS, read_pack
+from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
 from arrears.domain.limitation import Limitation
@@ -23,15 +23,19 @@ _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
 # else every zone of the number dialled (the default); or the recorded zone and every zone of
 # the number (when the two conflict, both).
 _ZONE_POLICIES = ("recorded_else_number", "recorded_and_number")
-
-
-class RulePackError(DomainError):
-    """A rule pack file has a missing, unknown or badly typed key (named in the message)."""
+_PACK_KEYS = frozenset({"jurisdiction", "name", "locale", "timezone", "day_count", "zones"})
 
 
 def contact_packs() -> dict[str, RulePack]:
     """The contact rules of every shipped jurisdiction, keyed by jurisdiction."""
-    return {j: parse_contact_pack(read_pack(f"{j}.toml"), f"{j}.toml") for j in JURISDICTIONS}
+    packs = {j: parse_contact_pack(read_pack(f"{j}.toml"), f"{j}.toml") for j in JURISDICTIONS}
+    for jurisdiction, pack in packs.items():
+        if pack.jurisdiction != jurisdiction:  # its rules would judge another country's loans
+            raise RulePackError(
+                f"{jurisdiction}.toml: pack.jurisdiction {pack.jurisdiction!r} is not the file's "
+                f"{jurisdiction!r}"
+            )
+    return packs
 
 
 def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
@@ -39,6 +43,12 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
     pack = data.get("pack")
     if not isinstance(pack, dict) or not isinstance(pack.get("jurisdiction"), str):
         raise RulePackError(f"{where}: [pack] needs a `jurisdiction` string")
+    unknown_keys = sorted(set(pack) - _PACK_KEYS)
+    if unknown_keys:
+        # A misspelt `zones` would drop the stricter policy without a word (helper-60).
+        raise RulePackError(
+            f"{where}: unknown key(s) {unknown_keys} in [pack]; known: {sorted(_PACK_KEYS)}"
+        )
     default_zone = pack.get("timezone")
     if not isinstance(default_zone, str):
         raise RulePackError(f"{where}: [pack] needs a `timezone` (IANA name)")

@@ -12,6 +12,12 @@ from arrears.domain.lpr import LprFixing, LprTable
 from arrears.domain.rates import format_rate, parse_rate
 
 JURISDICTIONS = ("cn", "us", "uk")
+# A cost cap's keys: its rule id and legal source (a cut cites both), and one of its limits.
+_CAP_KEYS = frozenset({"rule", "source", "rate", "lpr_multiple", "verified"})
+
+
+class RulePackError(DomainError):
+    """A rule pack file has a missing, unknown or badly typed key (named in the message)."""
 
 
 def read_pack(name: str) -> dict[str, Any]:
@@ -20,12 +26,33 @@ def read_pack(name: str) -> dict[str, Any]:
     return tomllib.loads(text)
 
 
-def cap_policies(pack: dict[str, Any]) -> dict[str, CapPolicy]:
-    """The cap kinds a jurisdiction's pack defines, with their legal sources."""
+def cap_policies(pack: dict[str, Any], where: str) -> dict[str, CapPolicy]:
+    """The cap kinds a jurisdiction's pack (the file `where`) defines, with their legal
+    sources; RulePackError naming the key of a cap without its rule, source or one limit."""
+    caps = pack.get("caps", {})
+    if not isinstance(caps, dict):
+        raise RulePackError(f"{where}: [caps] must be a table of caps ([caps.NAME])")
     policies: dict[str, CapPolicy] = {}
-    for kind, spec in pack.get("caps", {}).items():
-        rate = parse_rate(spec["rate"]) if "rate" in spec else None
-        multiple = Fraction(str(spec["lpr_multiple"])) if "lpr_multiple" in spec else None
+    for kind, spec in caps.items():
+        at = f"{where}: caps.{kind}"
+        if not isinstance(spec, dict):
+            raise RulePackError(f"{at} must be a table")
+        unknown = sorted(set(spec) - _CAP_KEYS)
+        if unknown:
+            raise RulePackError(f"{at}: unknown key(s) {unknown}; known: {sorted(_CAP_KEYS)}")
+        for key in ("rule", "source"):
+            if not isinstance(spec.get(key), str) or not spec[key].strip():
+                # A cut is recorded with the rule's id and legal source (CONTRACT.md).
+                raise RulePackError(f"{at}.{key} must be a text that is not blank")
+        if ("rate" in spec) == ("lpr_multiple" in spec):
+            raise RulePackError(f"{at}: give one of `rate` and `lpr_multiple`")
+        try:
+            rate = parse_rate(str(spec["rate"])) if "rate" in spec else None
+            multiple = Fraction(str(spec["lpr_multiple"])) if "lpr_multiple" in spec else None
+        except (DomainError, ValueError, ZeroDivisionError) as error:
+            raise RulePackError(f"{at}: {error}") from None
+        if multiple is not None and multiple <= 0:
+            raise RulePackError(f"{at}.lpr_multiple must be above zero, got {multiple}")
         policies[kind] = CapPolicy(spec["rule"], spec["source"], rate, multiple)
     return policies
 

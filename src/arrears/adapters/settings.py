@@ -91,7 +91,7 @@ def load_settings(path: Path | None) -> Settings:
             f"{where}: unknown section(s) {sorted(unknown)}; known: {sorted(_TOP_KEYS)}"
         )
     _check_sections(data, where)
-    policies = {j: cap_policies(read_pack(f"{j}.toml")) for j in JURISDICTIONS}
+    policies = {j: cap_policies(read_pack(f"{j}.toml"), f"{j}.toml") for j in JURISDICTIONS}
     shipped = read_pack("products.toml")["products"]
     products = {}
     for specs, source in ((shipped, "products.toml"), (data.get("products", {}), where)):
