@@ -63,6 +63,7 @@ class ChainCheck:
     broken_at: int | None  # seq of the first entry whose hash does not verify
     problem: str | None
     last_seq: int = 0  # the last entry's (entries past the head read before included)
+    last_hash: str = ""  # the last entry's hash: an anchor to keep outside the database
 
     @property
     def intact(self) -> bool:
@@ -71,14 +72,17 @@ class ChainCheck:
 
 
 def verify_chain(
-    entries: Iterable[ChainedEntry], head: tuple[int, str] | None = None
+    entries: Iterable[ChainedEntry],
+    head: tuple[int, str] | None = None,
+    anchor: tuple[int, str] | None = None,
 ) -> ChainCheck:
     """Recompute every hash in sequence order; report the first entry that does not fit.
     With the head the log keeps apart ((last sequence number, last hash), read before the
     entries), entries removed from the end are found too. Entries past that head (appended
     meanwhile) are verified as well: a row written around the log breaks the chain there; one
     chained correctly but past the head read after them is the caller's to refuse
-    (`last_seq`)."""
+    (`last_seq`). With an anchor (a sequence number and the hash its entry had, kept outside
+    the database), a chain rewritten with its hashes worked out again is found too."""
     previous, expected_seq, count, at_head = GENESIS, 1, 0, GENESIS
     for chained in entries:
         count += 1
@@ -88,11 +92,17 @@ def verify_chain(
             return ChainCheck(count, chained.seq, "its previous hash is not the entry before's")
         if entry_hash(chained.seq, chained.entry, previous) != chained.hash:
             return ChainCheck(count, chained.seq, "its content does not match its hash")
+        if anchor is not None and chained.seq == anchor[0] and chained.hash != anchor[1]:
+            return ChainCheck(count, chained.seq, "its hash is not the one kept outside the "
+                              "database: the log was rewritten up to here")  # fmt: skip
         if head is not None and chained.seq == head[0]:
             at_head = chained.hash
         previous, expected_seq = chained.hash, expected_seq + 1
     last = expected_seq - 1
     if head is not None and (last < head[0] or at_head != head[1]):
         return ChainCheck(count, expected_seq, f"entries after {last} are missing "
-                          f"(the log's head is at {head[0]})", last)  # fmt: skip
-    return ChainCheck(count, None, None, last)
+                          f"(the log's head is at {head[0]})", last, previous)  # fmt: skip
+    if anchor is not None and last < anchor[0]:
+        problem = f"entries after {last} are missing (an anchor kept outside is at {anchor[0]})"
+        return ChainCheck(count, last + 1, problem, last, previous)
+    return ChainCheck(count, None, None, last, previous)

@@ -366,18 +366,20 @@ def require_audit(who: Principal) -> None:
     require(who, Permission.AUDIT_VIEW)
 
 
-def verify_log(log: AuditLog, who: Principal) -> ChainCheck:
+def verify_log(log: AuditLog, who: Principal, anchor: tuple[int, str] | None = None) -> ChainCheck:
     """Verify the whole audit chain against the log's head, read before the entries and again
     after: an entry past the second was not appended through the log (`append_audit` moves
-    the head with every entry), however well it is chained."""
+    the head with every entry), however well it is chained. `anchor`: an entry's sequence
+    number and hash as a verification gave them earlier, kept outside the database: whoever
+    holds the database can rewrite the log and work its hashes out again, not that anchor."""
     require_audit(who)
     head = log.head()
-    check = verify_chain(log.chain(), head)
+    check = verify_chain(log.chain(), head, anchor)
     after = log.head()
     if check.intact and check.last_seq > after[0]:
         problem = (f"entry {after[0] + 1} lies past the log's head ({after[0]}): it was not "
                    f"appended through the log")  # fmt: skip
-        return ChainCheck(check.entries, after[0] + 1, problem, check.last_seq)
+        return ChainCheck(check.entries, after[0] + 1, problem, check.last_seq, check.last_hash)
     return check
 
 

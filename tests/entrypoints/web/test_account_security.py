@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select, update
 
-from arrears.adapters.db.casework_tables import audit_log
+from arrears.adapters.db.casework_tables import audit_head, audit_log
 from arrears.domain.audit_chain import AuditEntry, entry_hash
 from tests.entrypoints.web.desk_book import Desk
 
@@ -60,3 +60,46 @@ def test_a_row_chained_past_the_head_is_not_taken_for_an_append(desk: Desk) -> N
     check = desk.client().get("/api/v1/audit/verify", headers=compliance).json()
     assert (check["intact"], check["broken_at"]) == (False, seq)
     assert "past the log's head" in check["problem"]
+
+
+def test_a_log_cut_by_the_databases_holder_is_found_against_an_anchor_kept_outside(
+    desk: Desk,
+) -> None:
+    # Whoever holds the database can drop the trigger, cut the last entries and move the
+    # head back: the chain then verifies (helper-61: an unmasking erased without a trace).
+    # A head an earlier verification gave, kept outside the database, finds the cut.
+    compliance = desk.bearer("compliance")
+    before = desk.client().get("/api/v1/audit/verify", headers=compliance).json()
+    anchor = before["head"]
+    assert before["intact"]
+    assert anchor["seq"] == desk.app.audit_log.head()[0]
+    with desk.app.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
+        conn.execute(delete(audit_log).where(audit_log.c.seq >= anchor["seq"] - 1))
+        kept = conn.execute(select(audit_log.c.seq, audit_log.c.hash)
+                            .order_by(audit_log.c.seq.desc()).limit(1)).one()  # fmt: skip
+        conn.execute(update(audit_head).values(last_seq=kept.seq, last_hash=kept.hash))
+    unanchored = desk.client().get("/api/v1/audit/verify", headers=compliance).json()
+    assert unanchored["intact"]  # what the chain alone can tell
+    anchored = desk.client().get("/api/v1/audit/verify", headers=compliance, params=anchor).json()
+    assert (anchored["intact"], anchored["head"]) == (False, None)
+    assert "an anchor kept outside is at" in anchored["problem"]
+
+
+def test_a_rewritten_entry_is_found_against_an_anchor_and_an_anchor_is_both_or_neither(
+    desk: Desk,
+) -> None:
+    compliance = desk.bearer("compliance")
+    head = desk.client().get("/api/v1/audit/verify", headers=compliance).json()["head"]
+    other = {"seq": head["seq"], "hash": "0" * 64}  # as if the log were rewritten since
+    check = desk.client().get("/api/v1/audit/verify", headers=compliance, params=other).json()
+    assert (check["intact"], check["broken_at"]) == (False, head["seq"])
+    assert "not the one kept outside the database" in check["problem"]
+    halves: list[dict[str, str | int]] = [
+        {"seq": 1},
+        {"hash": head["hash"]},
+        {"seq": 1, "hash": "not-a-hash"},
+    ]
+    for params in halves:
+        answer = desk.client().get("/api/v1/audit/verify", headers=compliance, params=params)
+        assert answer.status_code == 422, params

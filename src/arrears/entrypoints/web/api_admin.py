@@ -6,6 +6,7 @@ from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
@@ -116,14 +117,31 @@ def audit_export(
 
 
 @router.get("/audit/verify")
-def audit_verify(actor: CurrentActor, app: Application) -> dict[str, Any]:
-    """Recompute the whole hash chain: intact, or the first entry that does not fit."""
-    check = casework.verify_log(app.audit_log, actor.principal)
+def audit_verify(
+    actor: CurrentActor,
+    app: Application,
+    seq: Annotated[int | None, Query(ge=1, description="an anchor's sequence number")] = None,
+    hash: Annotated[
+        str | None, Query(pattern="^[0-9a-f]{64}$", description="the anchor's entry hash")
+    ] = None,
+) -> dict[str, Any]:
+    """Recompute the whole hash chain: intact, or the first entry that does not fit; with an
+    anchor (`seq` and `hash`, a `head` this gave earlier and kept outside the database), a
+    log rewritten since with its hashes worked out again is found too."""
+    if (seq is None) != (hash is None):
+        raise RequestValidationError(
+            [{"loc": ("query", "hash" if hash is None else "seq"), "type": "missing",
+              "msg": "an anchor is a seq and a hash, both given", "input": None}]
+        )  # fmt: skip
+    anchor = None if seq is None or hash is None else (seq, hash)
+    check = casework.verify_log(app.audit_log, actor.principal, anchor)
     return {
         "entries": check.entries,
         "intact": check.intact,
         "broken_at": check.broken_at,
         "problem": check.problem,
+        # Kept outside the database (printed, mailed), the anchor a later verification takes.
+        "head": {"seq": check.last_seq, "hash": check.last_hash} if check.intact else None,
     }
 
 
