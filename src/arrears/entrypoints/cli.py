@@ -197,7 +197,7 @@ def demo(
     directory: Annotated[
         Path, typer.Option("--dir", help="Where the demo book and database go.")
     ] = Path("demo-data"),
-    loans: Annotated[int, typer.Option(help="Loans in the synthetic book.")] = 2_000,
+    loans: Annotated[int, typer.Option(min=1, help="Loans in the synthetic book.")] = 2_000,
     serve_after: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the web workbench at the end.")
     ] = True,

@@ -11,13 +11,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from arrears.adapters.synthetic_book import synthetic_book
+from arrears.adapters.synthetic_book import SyntheticBook, synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.delinquency import BUCKETS
 from arrears.entrypoints.demo_desk import Desk
 from arrears.entrypoints.demo_staff import balance_cases, seed_staff
 from arrears.entrypoints.presenters import loan_document
+from arrears.services.feed import FeedKind
 from arrears.services.import_feed import import_feed
 
 # The demo replays 2025: loans signed from January to April, the book run weekly until
@@ -41,20 +42,23 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
     book = synthetic_book(loans, BOOK_START, SIGNING_DAYS)
     console.print(f"[bold]arrears demo[/]: {loans} synthetic loans in {directory / 'arrears.db'}")
     products = set(app.settings.products)
-    for kind in ("borrowers", "contacts", "loans", "installments"):
+    for kind in ("borrowers", "contacts"):
         path = book.write(kind, directory / f"{kind}.csv")
-        report = import_feed(
-            app.ledger, app.feed_reader, kind, path, products, pricing=app.settings
-        )
+        report = import_feed(app.ledger, app.feed_reader, kind, path, products)
         console.print(f"  imported {report.inserted:>6} {kind} from {path.name}")
+    console.print("  loans and their schedules come in as they are signed, before each run")
     history = Table(title="end-of-day runs: weekly, then daily from " + DAILY_FROM.isoformat())
-    for column in ("as of", "paid", *BUCKETS, "penalty", "cap cut", "planned", "blocked"):
+    for column in ("as of", "lent", "paid", *BUCKETS, "penalty", "cap cut", "planned",
+                   "blocked"):  # fmt: skip
         history.add_column(column, justify="right", no_wrap=True)
     desk, totals = Desk(), _Totals()
     seeded: str | None = None  # the staff, made on the first daily run
     balanced: Counter[str] = Counter()
     previous, day, summary = date.min, FIRST_RUN, None
     while day <= LAST_RUN:
+        # A lender's feed brings a loan once it is signed: one not yet lent is in no bucket.
+        signed = [r for r in book.loans if previous < date.fromisoformat(r["contract_date"]) <= day]
+        lent = _import_signed(app, book, signed, directory, products)
         todays = [p for p in book.payments if previous < date.fromisoformat(p["paid_on"]) <= day]
         todays += desk.payments_between(previous, day)
         path = book.write("payments", directory / "payments-today.csv", todays)
@@ -74,8 +78,8 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
             else:
                 balanced.update(balance_cases(app, day, datetime.now(UTC)))
         if not daily or day.weekday() == 0 or day == LAST_RUN:
-            history.add_row(*_row(day, report.inserted, summary))
-        previous, day = day, day + (timedelta(days=1) if day >= DAILY_FROM - WEEK else WEEK)
+            history.add_row(*_row(day, lent, report.inserted, summary))
+        previous, day = day, day + (timedelta(days=1) if day >= DAILY_FROM else WEEK)
     console.print(history)
     if summary is not None:
         _print_final(app, summary, console)
@@ -87,10 +91,29 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
         console.print(f"  cases balanced on the daily runs after: {shared or 'none'}")
 
 
-def _row(day: date, paid: int, summary: dict[str, Any]) -> list[str]:
+def _import_signed(
+    app: App, book: SyntheticBook, signed: list[dict[str, str]], directory: Path,
+    products: set[str],
+) -> int:  # fmt: skip
+    """Import the loans signed since the last run, with their schedules; how many."""
+    if not signed:
+        return 0
+    ids = {row["loan_id"] for row in signed}
+    lines = [row for row in book.installments if row["loan_id"] in ids]
+    kinds: tuple[tuple[FeedKind, list[dict[str, str]]], ...] = (
+        ("loans", signed),
+        ("installments", lines),
+    )
+    for kind, rows in kinds:
+        path = book.write(kind, directory / f"{kind}-today.csv", rows)
+        import_feed(app.ledger, app.feed_reader, kind, path, products, pricing=app.settings)
+    return len(signed)
+
+
+def _row(day: date, lent: int, paid: int, summary: dict[str, Any]) -> list[str]:
     planned = sum(summary["planned_actions"].values())
     blocked = sum(summary["blocked_contacts"].values())
-    return [day.isoformat(), str(paid), *(str(n) for n in summary["buckets"].values()),
+    return [day.isoformat(), str(lent), str(paid), *(str(n) for n in summary["buckets"].values()),
             summary["penalty_posted"], summary["cap_cut"], str(planned), str(blocked)]  # fmt: skip
 
 

@@ -409,10 +409,17 @@ def _save_snapshot(conn: Connection, frames: RunFrames) -> None:
 
 
 def _save_month_end(conn: Connection, frames: RunFrames, as_of: date) -> None:
-    """Every loan's bucket at the month's end (replaced by a re-run of the day)."""
+    """Every loan's bucket at the month's end (replaced by a re-run of the day), of the loans
+    lent by then: a loan of the book not yet lent is in no bucket (counted M0, it swelled
+    the M0 roll rates' denominators: helper-64)."""
     assert frames.states is not None
     ends = tables.month_end_buckets
     conn.execute(delete(ends).where(ends.c.month_end == as_of))
+    lent = frames.book.loans.filter(pl.col("contract_date") <= as_of).select("loan_id")
     write_frame(
-        conn, ends, frames.states.select(pl.lit(as_of).alias("month_end"), "loan_id", "bucket")
+        conn,
+        ends,
+        frames.states.join(lent, on="loan_id", how="semi").select(
+            pl.lit(as_of).alias("month_end"), "loan_id", "bucket"
+        ),
     )
