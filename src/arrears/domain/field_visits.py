@@ -7,13 +7,16 @@ ladder's guard for `field_visit_request` names the gentler steps (domain.escalat
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal
 
 COLLECTORS = 2  # CBA 2026 Art. 22; NIFA 2018 Art. 21: at least two collectors go together
 VISIT_OUTCOMES = ("connected", "no_answer", "refused")
 SOURCE = "CBA 2026 Art. 22; NIFA 2018 Art. 21"
+# A visit is planned within a season: a date further out is a typo, not a plan, and by then
+# the case will have moved on (the guard's steps were judged today).
+PLAN_AHEAD = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,24 @@ class VisitRequest:
             )
         if not self.reason.strip():
             raise DomainError("a field visit request says why the gentler means are not enough")
+
+
+def check_planned_on(planned_on: date, today: date) -> None:
+    """Refuse a visit planned before the desk's today or more than PLAN_AHEAD after it."""
+    if planned_on < today:
+        raise Refusal(
+            "planned_on: a field visit is planned from today ({today}), not {planned_on}",
+            today=today.isoformat(),
+            planned_on=planned_on.isoformat(),
+        )
+    if planned_on > today + PLAN_AHEAD:
+        raise Refusal(
+            "planned_on: a field visit is planned at most {days} days ahead (until {last}), "
+            "not {planned_on}",
+            days=str(PLAN_AHEAD.days),
+            last=(today + PLAN_AHEAD).isoformat(),
+            planned_on=planned_on.isoformat(),
+        )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import check_escalation
-from arrears.domain.field_visits import VisitReport, VisitRequest
+from arrears.domain.field_visits import VisitReport, VisitRequest, check_planned_on
 from arrears.domain.ladder import Ladder
 from arrears.services.casework import CaseNotFound, audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
@@ -45,6 +45,7 @@ def request_visit(
     supervisor's approval is the one step left); its id."""
     require(who, Permission.FIELD_VISIT)
     record = open_case(cases, who, request.loan_id)
+    check_planned_on(request.planned_on, today)
     team = (record.assignment or {}).get("team_id") or who.team_id
     active = cases.workloads([team]) if team else {}
     strangers = [c for c in request.collectors if c not in active]

@@ -92,6 +92,38 @@ def test_a_visit_is_refused_until_the_gentler_steps_are_done(desk: Desk) -> None
     assert "2 different collectors" in one.json()["error"]
 
 
+def test_a_visit_is_planned_from_today_and_within_ninety_days(desk: Desk) -> None:
+    # The desk's today is 2025-10-01 (Shanghai): a visit the day before or a year ahead is a
+    # mistake, refused naming the field, on the API in English and on the page in Chinese.
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    headers = desk.bearer("col-east-1")
+    body = {"collectors": ["col-east-1", "col-east-2"], "reason": "unreachable for a month"}
+    url = f"/api/v1/cases/{loan_id}/visits"
+    for planned_on, said in (("2025-09-30", "from today (2025-10-01)"),
+                             ("2025-12-31", "at most 90 days ahead (until 2025-12-30)"),
+                             ("2026-10-01", "at most 90 days ahead")):  # fmt: skip
+        refused = desk.client().post(url, headers=headers, json={**body, "planned_on": planned_on})
+        assert refused.status_code == 422, planned_on
+        error = refused.json()["error"]
+        assert error.startswith("planned_on: "), error
+        assert said in error
+        assert planned_on in error
+    assert desk.app.track.visits(loan_id) == []  # nothing stored
+    client, csrf = desk.signed_in("col-east-1")
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    page = client.post(
+        f"/cases/{loan_id}/visits",
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+        data={"second": "col-east-2", "planned_on": "2025-09-30", "reason": "unreachable"},
+    )
+    assert page.status_code == 422
+    assert "planned_on：外訪預定日期須從今天（2025-10-01）起，不能是 2025-09-30" in page.text
+    for planned_on in ("2025-10-01", "2025-12-30"):  # today and the 90th day
+        made = desk.client().post(url, headers=headers, json={**body, "planned_on": planned_on})
+        assert made.status_code == 201, made.text
+
+
 def test_calls_the_rules_refused_do_not_open_the_way_to_a_visit(desk: Desk) -> None:
     # Six unanswered calls logged at 23:30 (flagged allowed = false) with the notice sent and
     # the agency tried: the guard still finds no call (found by helper-52).
