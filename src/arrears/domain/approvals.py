@@ -7,12 +7,13 @@ collector may restructure within half a year and waive little, and larger conces
 second pair of eyes.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 
 from arrears.domain.access import Role
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal
 
 
 class ProposalKind(StrEnum):
@@ -40,6 +41,21 @@ LIMITS: dict[Role, Limits] = {
 # Who approves what is above a proposer's limits (the supervisor, else the administrator).
 APPROVERS = (Role.SUPERVISOR, Role.ADMIN)
 MAX_PLAN_MONTHS, MAX_EXTENSION_DAYS = 36, 180
+# The one term each kind is made of; the others' do not apply to it and are never stored
+# (an approved extension that also said 36 months would read as a plan to whoever reads it).
+TERM = {ProposalKind.PLAN: "months", ProposalKind.EXTENSION: "days", ProposalKind.SETTLEMENT: "pay"}
+
+
+def refuse_foreign_terms(kind: ProposalKind, sent: Iterable[str]) -> None:
+    """Refuse the terms sent that belong to another kind of proposal, naming them."""
+    foreign = sorted(set(sent) & set(TERM.values()) - {TERM[kind]})
+    if foreign:
+        raise Refusal(
+            "{fields}: not a term of a proposal of kind {kind} (its term is {term})",
+            fields=", ".join(foreign),
+            kind=kind.value,
+            term=TERM[kind],
+        )
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,12 @@ class Proposal:
             raise DomainError(
                 "a settlement's lump sum must be more than nothing and at most what is past due"
             )
+
+    @property
+    def terms(self) -> dict[str, int]:
+        """The proposal's own term, as stored: months, days or the lump sum (minor units)."""
+        name = TERM[self.kind]
+        return {name: int(getattr(self, name))}
 
     @property
     def waived(self) -> int:

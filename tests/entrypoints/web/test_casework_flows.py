@@ -295,6 +295,35 @@ def test_a_plan_beyond_the_collectors_limit_waits_for_the_supervisor(desk: Desk)
     assert again.status_code == 422
 
 
+def test_a_proposal_keeps_only_the_terms_of_its_kind(desk: Desk) -> None:
+    # An extension sent with months and a lump sum is refused on the API naming them; the
+    # page's form sends every field, and only the kind's own is stored (an approved
+    # extension was stored with months=36 and pay=100.00).
+    loan_id = my_case(desk)
+    api = desk.bearer("col-east-1")
+    url = f"/api/v1/cases/{loan_id}/proposals"
+    mixed = {"kind": "extension", "days": 10, "months": 36, "pay": "100.00"}
+    refused = desk.client().post(url, headers=api, json=mixed)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == (
+        "months, pay: not a term of a proposal of kind extension (its term is days)"
+    )
+    plan = desk.client().post(url, headers=api, json={"kind": "plan", "months": 3, "days": 0})
+    assert plan.status_code == 422
+    assert plan.json()["error"].startswith("days: not a term of a proposal of kind plan")
+    client, csrf = desk.signed_in("col-east-1")
+    page = client.post(
+        f"/cases/{loan_id}/proposals",
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+        data={"kind": "extension", "months": "36", "days": "10", "pay": "100.00"},
+    )
+    assert page.status_code == 200, page.text
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=api).json()
+    assert [(p["kind"], p["terms"]) for p in case["proposals"]] == [
+        ("extension", {"days": 10, "overdue": case["proposals"][0]["terms"]["overdue"]})
+    ]
+
+
 def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(desk: Desk) -> None:
     loan_id = my_case(desk)
     with desk.app.engine.connect() as conn:

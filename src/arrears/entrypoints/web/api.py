@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from arrears.bootstrap import App
 from arrears.domain.access import PERMISSIONS, scope_of
-from arrears.domain.approvals import Proposal, ProposalKind
+from arrears.domain.approvals import Proposal, ProposalKind, refuse_foreign_terms
 from arrears.domain.contact import Hold
 from arrears.domain.errors import DomainError
 from arrears.domain.money import format_amount, parse_amount
@@ -259,10 +259,11 @@ def proposal(
     proposer's limits, else pending approval."""
     now = request.app.state.clock()
     overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
+    kind = ProposalKind(body.kind)
+    refuse_foreign_terms(kind, body.model_fields_set)
     pay = parse_amount(body.pay) if body.pay is not None else 0
-    offer = Proposal(ProposalKind(body.kind), overdue, body.months, body.days, pay)
-    terms = {"months": body.months, "days": body.days, "pay": pay}
-    outcome = casework.propose(app.desk, actor.principal, loan_id, offer, terms, now)
+    offer = Proposal(kind, overdue, body.months, body.days, pay)
+    outcome = casework.propose(app.desk, actor.principal, loan_id, offer, offer.terms, now)
     return {"proposal_id": outcome.proposal_id, "status": outcome.status, "why": outcome.why}
 
 

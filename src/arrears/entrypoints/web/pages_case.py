@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from arrears.domain.access import Permission
-from arrears.domain.approvals import Proposal, ProposalKind
+from arrears.domain.approvals import TERM, Proposal, ProposalKind
 from arrears.domain.contact import OUTCOMES, Hold
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_track import STEPS
@@ -188,15 +188,12 @@ def proposal(
     except ValueError:
         raise DomainError(f"unknown proposal kind {kind!r}") from None
     overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
-    paid = parse_amount(pay) if pay else 0
-    offer = Proposal(offer_kind, overdue, months, days, paid)
+    # The form sends every kind's field; only the chosen kind's own term is taken.
+    sent = {"months": months, "days": days, "pay": parse_amount(pay) if pay else 0}
+    term = TERM[offer_kind]
+    offer = Proposal(offer_kind, overdue, **{term: sent[term]})
     outcome = casework.propose(
-        app.desk,
-        actor.principal,
-        loan_id,
-        offer,
-        {"months": months, "days": days, "pay": paid},
-        request.app.state.clock(),
+        app.desk, actor.principal, loan_id, offer, offer.terms, request.app.state.clock()
     )
     return render(request, "fragments/proposal_result.html", actor, outcome=outcome)
 
