@@ -641,3 +641,22 @@ def test_a_token_opens_no_web_session(desk: Desk) -> None:
     with desk.app.engine.connect() as conn:
         after = conn.execute(select(func.count()).select_from(web_sessions)).scalar_one()
     assert after == before
+
+
+def test_the_queue_page_refuses_an_unknown_stage_or_bucket_as_the_api_does(desk: Desk) -> None:
+    # `/queue?stage=nope&bucket=M9` showed an empty queue, as if nothing were due.
+    client, csrf = desk.signed_in("sup-east")
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    stage = client.get("/queue?stage=nope")
+    assert stage.status_code == 422
+    assert "未知階段 &#39;nope&#39;；策略階梯的階段有：" in stage.text
+    bucket = client.get("/queue?bucket=M9")
+    assert bucket.status_code == 422
+    assert "未知帳齡 &#39;M9&#39;；帳齡有：M0, M1, M2, M3, M4, M5, M6, M7+" in bucket.text
+    assert client.get("/queue?stage=late&bucket=M7%2B").status_code == 200
+    assert client.get("/queue?stage=&bucket=").status_code == 200  # the form's "all"
+    api = desk.client().get("/api/v1/queue?bucket=M7", headers=desk.bearer("sup-east"))
+    assert api.status_code == 422  # the pattern let M7 through: no such bucket
+    assert api.json()["error"] == (
+        "unknown bucket 'M7'; the buckets are M0, M1, M2, M3, M4, M5, M6, M7+"
+    )

@@ -7,15 +7,13 @@ from typing import Annotated, Any, Literal
 from fastapi import Query, Request
 from pydantic import BaseModel, Field
 
-from arrears.bootstrap import App
 from arrears.domain.access import PERMISSIONS, scope_of
 from arrears.domain.approvals import Proposal, ProposalKind, refuse_foreign_terms
 from arrears.domain.contact import Hold
-from arrears.domain.errors import DomainError
 from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
 from arrears.entrypoints.web.auth import Application, CurrentActor
-from arrears.entrypoints.web.views import case_document, desk_day
+from arrears.entrypoints.web.views import case_document, check_filters, desk_day
 from arrears.services import casework, desk_contact
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.contact_check import reason_document
@@ -72,17 +70,6 @@ class UnmaskIn(Strict):
     field: Literal["phone", "national_id", "address", "email"]
 
 
-def check_filters(app: App, stage: str | None, product: str | None) -> None:
-    """A stage or product no ladder or setting knows is an error naming the known ones."""
-    stages = {s.name for ladder in app.ladders.values() for s in ladder.stages}
-    stages |= {ladder.default_stage for ladder in app.ladders.values()}
-    if stage is not None and stage not in stages:
-        raise DomainError(f"unknown stage {stage!r}; the ladders have {', '.join(sorted(stages))}")
-    if product is not None and product not in app.settings.products:
-        known = ", ".join(sorted(app.settings.products))
-        raise DomainError(f"unknown product {product!r}; the products are {known}")
-
-
 @router.post("/tokens", response_model=TokenIssued, status_code=201)
 def create_token(body: TokenRequest, request: Request, app: Application) -> TokenIssued:
     """Exchange a user name and password for a bearer token (throttled like the log-in)."""
@@ -121,7 +108,7 @@ def queue(
     unassigned: bool = False,
 ) -> dict[str, Any]:
     """The caller's work queue, highest priority first, with each case's priority points."""
-    check_filters(app, stage, product)
+    check_filters(app, stage, bucket, product)
     which = QueueFilter(stage, bucket, product, actor.user.user_id if mine else None, unassigned)
     items = casework.work_queue(app.desk, actor.principal, which, app.settings.queue_scale)
     return {

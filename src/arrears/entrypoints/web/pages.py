@@ -11,6 +11,7 @@ from arrears.domain.access import scope_of
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Application, CurrentActor
 from arrears.entrypoints.web.page_render import error_page, render
+from arrears.entrypoints.web.views import check_filters
 from arrears.services import casework
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.identity import (
@@ -126,7 +127,8 @@ def queue_page(
     bucket: str | None = None,
     mine: bool = False,
 ) -> Response:
-    """The work queue, highest priority first."""
+    """The work queue, highest priority first (an unknown stage or bucket is an error)."""
+    check_filters(app, stage or None, bucket or None, None)
     which = QueueFilter(stage or None, bucket or None, None, actor.user.user_id if mine else None)
     items = casework.work_queue(app.desk, actor.principal, which, app.settings.queue_scale)
     return render(

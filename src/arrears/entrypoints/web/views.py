@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from arrears.bootstrap import App
 from arrears.domain.access import Principal
+from arrears.domain.delinquency import BUCKETS
+from arrears.domain.errors import Refusal
 from arrears.domain.limitation import TimeBar
 from arrears.domain.money import format_amount
 from arrears.domain.pii import mask_phone
@@ -27,6 +29,31 @@ def desk_zone() -> ZoneInfo:
 def desk_day(now: datetime) -> date:
     """Today on the desk's calendar."""
     return now.astimezone(desk_zone()).date()
+
+
+def check_filters(app: App, stage: str | None, bucket: str | None, product: str | None) -> None:
+    """A stage, bucket or product no ladder or setting knows is an error naming the known
+    ones (the queue's API and page alike: an unknown filter would show an empty queue)."""
+    stages = {s.name for ladder in app.ladders.values() for s in ladder.stages}
+    stages |= {ladder.default_stage for ladder in app.ladders.values()}
+    if stage is not None and stage not in stages:
+        raise Refusal(
+            "unknown stage {stage}; the ladders have {stages}",
+            stage=repr(stage),
+            stages=", ".join(sorted(stages)),
+        )
+    if bucket is not None and bucket not in BUCKETS:
+        raise Refusal(
+            "unknown bucket {bucket}; the buckets are {buckets}",
+            bucket=repr(bucket),
+            buckets=", ".join(BUCKETS),
+        )
+    if product is not None and product not in app.settings.products:
+        raise Refusal(
+            "unknown product {product}; the products are {known}",
+            product=repr(product),
+            known=", ".join(sorted(app.settings.products)),
+        )
 
 
 def balance_day(app: App, now: datetime) -> date:
