@@ -11,6 +11,7 @@ from arrears.bootstrap import build_app
 from arrears.domain.access import Role, ScopeKind
 from arrears.domain.approvals import ProposalKind
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
+from arrears.domain.escalation import GUARDED_ACTIONS
 from arrears.domain.flags import FLAGS
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.invalid_text import PROBLEMS
@@ -136,9 +137,41 @@ def test_the_language_is_negotiated_chinese_first() -> None:
     assert i18n.negotiate("fr-FR") == "zh-CN"
 
 
+@pytest.mark.parametrize(
+    ("header", "locale"),
+    [
+        ("zh-Hant-HK", "zh-TW"),
+        ("zh-HK", "zh-TW"),
+        ("zh-MO,en;q=0.5", "zh-TW"),
+        ("zh-Hant", "zh-TW"),
+        ("zh-Hans-HK", "zh-CN"),  # simplified characters, in Hong Kong
+        ("zh-SG", "zh-CN"),
+        ("en;q=0.1, zh-TW;q=0.9", "zh-TW"),
+        ("zh-CN;q=0.2, en-GB;q=0.8", "en"),
+        ("fr, en;q=0.5, zh;q=0.4", "en"),
+        ("en;q=0, zh-TW", "zh-TW"),
+        ("en;q=0", "zh-CN"),  # refused: the default
+        ("en;q=nonsense, zh-HK;q=0.3", "zh-TW"),
+        ("zh-TW, en", "zh-TW"),  # equal q: the first
+    ],
+)
+def test_the_language_follows_the_scripts_and_the_q_values(header: str, locale: str) -> None:
+    assert i18n.negotiate(header) == locale
+
+
 @pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
 def test_every_shipped_contact_rule_has_a_name(locale: str) -> None:
     table = i18n.catalogue(locale)
     rules = [rule.rule_id for pack in contact_packs().values() for rule in pack.rules]
     assert len(rules) >= 20
     assert [r for r in rules if not table.get(f"rule:{r}")] == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_every_shipped_escalation_guard_has_a_name(locale: str) -> None:
+    # The night's plan records a step its guard refused as rule escalation.<action>, which
+    # the dashboard's chart of refusals names.
+    table = i18n.catalogue(locale)
+    ladders = build_app(None, None).ladders.values()
+    actions = GUARDED_ACTIONS | {g.action for ladder in ladders for g in ladder.guards}
+    assert [a for a in sorted(actions) if not table.get(f"rule:escalation.{a}")] == []

@@ -1,12 +1,14 @@
 """The dashboard's figures agree with the tables, stay within the scope, and draw as SVG."""
 
 from datetime import UTC, date, datetime, timedelta
+from html import escape
 
 from sqlalchemy import func, select, update
 
 from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import loan_states, loans, payments
 from arrears.domain.access import PERMISSIONS, Permission
+from arrears.entrypoints.web import charts, i18n
 from arrears.services.dashboard import dashboard
 from tests.entrypoints.web.desk_book import AS_OF, ROLES, Desk
 from tests.entrypoints.web.test_scoping import scope_of_user
@@ -104,3 +106,27 @@ def test_amounts_are_shown_per_currency_never_added_together(desk: Desk) -> None
     assert "US$15.31" in page
     assert "¥1,346.78" in page
     assert "1,362.09" not in page  # the two currencies' sum
+
+
+def test_the_rules_that_refused_contacts_are_named_in_the_readers_language(desk: Desk) -> None:
+    # The chart of contacts the night's rules refused showed the packs' ids (cn.quiet_hours).
+    board = desk.client().get("/api/v1/dashboard", headers=desk.bearer("admin")).json()
+    rules = board["blocked_by_rule"]
+    assert rules
+    client, csrf = desk.signed_in("admin")
+    for locale in ("zh-TW", "zh-CN", "en"):
+        client.post("/me/locale", data={"locale": locale, "csrf_token": csrf})
+        page = client.get("/dashboard").text
+        names = i18n.catalogue(locale)
+        for rule, n in rules.items():
+            assert f"<title>{escape(names[f'rule:{rule}'])}: {n:,}</title>" in page, (locale, rule)
+            assert f">{rule}<" not in page
+
+
+def test_a_label_longer_than_its_column_is_cut_and_whole_in_the_title() -> None:
+    name = "暂停催收期间（争议、困难、身故、要求停止联系）不得联系"
+    drawn = str(charts.bars([(name, 3), ("cn.cap", 1)]))
+    assert f"<title>{name}: 3</title>" in drawn
+    assert f">{name}<" not in drawn
+    assert ">暂停催收期间（争议、困难、身故、要求…<" in drawn  # 248 px at 12 px a character
+    assert ">cn.cap<" in drawn

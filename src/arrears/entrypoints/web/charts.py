@@ -23,7 +23,8 @@ def bars(items: Sequence[tuple[str, int]], shown: Sequence[str] | None = None) -
         length = max(1, round(span * value / top)) if value else 0
         text = shown[n] if shown is not None else f"{value:,}"
         rows.append(
-            f'<text x="{label - 6}" y="{y + BAR - 5}" text-anchor="end">{escape(name)}</text>'
+            f'<text x="{label - 6}" y="{y + BAR - 5}" text-anchor="end">'
+            f"{escape(_fitted(name, label - 12))}</text>"
             f'<rect x="{label}" y="{y}" width="{length}" height="{BAR}" fill="{COLOURS[0]}">'
             f"<title>{escape(name)}: {escape(text)}</title></rect>"
             f'<text x="{label + length + 6}" y="{y + BAR - 5}">{escape(text)}</text>'
@@ -71,6 +72,16 @@ def lines(months: Sequence[str], series: Sequence[tuple[str, Sequence[float | No
         + "".join(parts)
         + "</svg>"
     )
+
+
+def _fitted(text: str, width: int) -> str:
+    """The text cut to about `width` pixels with an ellipsis (its whole is in the bar's title:
+    a rule's name in words is longer than the label column)."""
+    if _text_width(text) <= width:
+        return text
+    while text and _text_width(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
 
 
 def _text_width(text: str) -> int:

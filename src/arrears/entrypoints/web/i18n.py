@@ -42,18 +42,39 @@ def translator(locale: str) -> Callable[..., str]:
 
 
 def negotiate(header: str | None) -> str:
-    """The best of our locales for an Accept-Language header (else zh-CN)."""
+    """The best of our locales for an Accept-Language header (RFC 9110 §12.5.4: the tags
+    by their q-values, the first of equal ones first), else zh-CN."""
     if not header:
         return DEFAULT
-    wanted = [part.split(";")[0].strip().lower() for part in header.split(",")]
-    for tag in wanted:
-        if tag in ("zh-tw", "zh-hk", "zh-hant", "zh-hant-tw"):
-            return "zh-TW"
-        if tag.startswith("zh"):
-            return "zh-CN"
-        if tag.startswith("en"):
-            return "en"
+    ranked = []
+    for n, part in enumerate(header.split(",")):
+        tag, *params = (p.strip() for p in part.split(";"))
+        weight = 1.0
+        for param in params:
+            if param.lower().startswith("q="):
+                try:
+                    weight = float(param[2:])
+                except ValueError:
+                    weight = 0.0
+        if tag and 0 < weight <= 1:  # q=0 is "not this one"; a nonsense q counts as 0
+            ranked.append((-weight, n, tag.lower()))
+    for _, _, tag in sorted(ranked):
+        found = _ours(tag)
+        if found is not None:
+            return found
     return DEFAULT
+
+
+def _ours(tag: str) -> str | None:
+    """Our locale for one language tag: Chinese in traditional characters (Hant, or Taiwan,
+    Hong Kong, Macao without Hans) is zh-TW, other Chinese zh-CN."""
+    language, *subtags = tag.split("-")
+    if language == "zh":
+        traditional = any(t in ("hant", "tw", "hk", "mo") for t in subtags)
+        return "zh-TW" if traditional and "hans" not in subtags else "zh-CN"
+    if language == "en":
+        return "en"
+    return None
 
 
 def money(minor: int | None, locale: str) -> str:

@@ -71,7 +71,12 @@ def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> R
                 for stage, n in sorted(f.stages.items(), key=lambda kv: -kv[1])
             ]
         ),
-        blocked_chart=charts.bars(sorted(f.blocked_by_rule.items(), key=lambda kv: -kv[1])),
+        blocked_chart=charts.bars(
+            [
+                (i18n.catalogue(locale).get(f"rule:{rule}") or rule, n)  # a pack's own rule: its id
+                for rule, n in sorted(f.blocked_by_rule.items(), key=lambda kv: -kv[1])
+            ]
+        ),
         collector_charts=_by_currency(collected, locale, by_size=True),
         flow_chart=charts.lines(months, series),
         flow_rows=[
