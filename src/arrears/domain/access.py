@@ -9,7 +9,7 @@ what the purpose needs.
 from dataclasses import dataclass
 from enum import StrEnum
 
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal, Term
 
 
 class Role(StrEnum):
@@ -86,7 +86,7 @@ class Principal:
 
     def __post_init__(self) -> None:
         if self.role is Role.AGENCY and self.agency_id is None:
-            raise DomainError(f"agency user {self.user_id!r} names no agency")
+            raise Refusal("agency user {user_id} names no agency", user_id=repr(self.user_id))
 
     def may(self, permission: Permission) -> bool:
         """Whether the role grants the permission."""
@@ -101,7 +101,7 @@ class Scope:
     key: str | None = None
 
 
-class Forbidden(DomainError):
+class Forbidden(Refusal):
     """The principal's role or scope does not allow what was asked."""
 
 
@@ -124,4 +124,8 @@ def scope_of(principal: Principal) -> Scope:
 def require(principal: Principal, permission: Permission) -> None:
     """Refuse (Forbidden) unless the principal's role grants the permission."""
     if not principal.may(permission):
-        raise Forbidden(f"role {principal.role.value} may not {permission.value}")
+        raise Forbidden(
+            "role {role} may not {permission}",
+            role=Term(f"role:{principal.role.value}", principal.role.value),
+            permission=permission.value,
+        )

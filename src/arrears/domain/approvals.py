@@ -13,7 +13,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from arrears.domain.access import Role
-from arrears.domain.errors import DomainError, Refusal
+from arrears.domain.errors import Refusal, Words
 
 
 class ProposalKind(StrEnum):
@@ -70,13 +70,21 @@ class Proposal:
 
     def __post_init__(self) -> None:
         if self.overdue <= 0:
-            raise DomainError("nothing is past due on this case: there is nothing to restructure")
+            raise Refusal("nothing is past due on this case: there is nothing to restructure")
         if self.kind is ProposalKind.PLAN and not 2 <= self.months <= MAX_PLAN_MONTHS:
-            raise DomainError(f"a plan runs 2 to {MAX_PLAN_MONTHS} months, not {self.months}")
+            raise Refusal(
+                "a plan runs 2 to {most} months, not {months}",
+                most=str(MAX_PLAN_MONTHS),
+                months=str(self.months),
+            )
         if self.kind is ProposalKind.EXTENSION and not 1 <= self.days <= MAX_EXTENSION_DAYS:
-            raise DomainError(f"an extension is 1 to {MAX_EXTENSION_DAYS} days, not {self.days}")
+            raise Refusal(
+                "an extension is 1 to {most} days, not {days}",
+                most=str(MAX_EXTENSION_DAYS),
+                days=str(self.days),
+            )
         if self.kind is ProposalKind.SETTLEMENT and not 0 < self.pay <= self.overdue:
-            raise DomainError(
+            raise Refusal(
                 "a settlement's lump sum must be more than nothing and at most what is past due"
             )
 
@@ -106,13 +114,19 @@ def within_limits(role: Role, proposal: Proposal, extended: int = 0) -> bool:
     return Fraction(proposal.waived, proposal.overdue) <= limits.waiver_share
 
 
-def limit_text(role: Role, kind: ProposalKind) -> str:
+def limit_words(role: Role, kind: ProposalKind) -> Words:
     """The role's limit for a kind, in words (shown when a proposal is routed for approval)."""
     limits = LIMITS.get(role)
     if limits is None:
-        return "no limit of its own"
+        return Words("no limit of its own")
     if kind is ProposalKind.PLAN:
-        return f"plans up to {limits.plan_months} months"
+        return Words("plans up to {months} months", {"months": str(limits.plan_months)})
     if kind is ProposalKind.EXTENSION:
-        return f"extensions up to {limits.extension_days} days in all"
-    return f"waivers up to {float(limits.waiver_share):.0%} of the amount past due"
+        return Words("extensions up to {days} days in all", {"days": str(limits.extension_days)})
+    share = f"{float(limits.waiver_share):.0%}"
+    return Words("waivers up to {share} of the amount past due", {"share": share})
+
+
+def limit_text(role: Role, kind: ProposalKind) -> str:
+    """The role's limit for a kind, in English (the API's and the audit's words)."""
+    return str(limit_words(role, kind))

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal, Term
 
 CHANNELS = ("sms", "call", "email", "letter", "visit")
 
@@ -28,13 +28,17 @@ HOLD_KINDS = ("dispute", "hardship", "deceased", "cease_contact")
 def require_aware(at: datetime, what: str) -> None:
     """Refuse a naive instant: a local time without its offset names no moment."""
     if at.tzinfo is None or at.utcoffset() is None:
-        raise DomainError(f"{what} {at.isoformat()} has no UTC offset")
+        raise Refusal("{what} {at} has no UTC offset", what=what, at=at.isoformat())
 
 
 def require_channel(channel: str) -> None:
     """Refuse a channel the contract does not know."""
     if channel not in CHANNELS:
-        raise DomainError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+        raise Refusal(
+            "unknown channel {channel}; expected one of {known}",
+            channel=repr(channel),
+            known=", ".join(CHANNELS),
+        )
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,11 @@ class ContactAttempt:
         require_channel(self.channel)
         if self.outcome not in OUTCOMES[self.channel]:
             known = ", ".join(OUTCOMES[self.channel])
-            raise DomainError(
-                f"outcome {self.outcome!r} is not possible for a {self.channel}; expected {known}"
+            raise Refusal(
+                "outcome {outcome} is not possible for a {channel}; expected {known}",
+                outcome=repr(self.outcome),
+                channel=Term(f"channel:{self.channel}", self.channel),
+                known=known,
             )
 
 
@@ -86,11 +93,17 @@ class Hold:
     def __post_init__(self) -> None:
         """Refuse unknown kinds and ranges that end before they start."""
         if self.kind not in HOLD_KINDS:
-            raise DomainError(
-                f"unknown hold {self.kind!r}; expected one of {', '.join(HOLD_KINDS)}"
+            raise Refusal(
+                "unknown hold {kind}; expected one of {known}",
+                kind=repr(self.kind),
+                known=", ".join(HOLD_KINDS),
             )
         if self.ends_on is not None and self.ends_on < self.starts_on:
-            raise DomainError(f"hold {self.kind} ends {self.ends_on} before it starts")
+            raise Refusal(
+                "hold {kind} ends {ends_on} before it starts",
+                kind=Term(f"hold:{self.kind}", self.kind),
+                ends_on=self.ends_on.isoformat(),
+            )
 
     def active_on(self, day: date) -> bool:
         """Whether the hold covers a local day."""
@@ -141,7 +154,7 @@ class ContactFacts:
     def __post_init__(self) -> None:
         """Refuse facts without a time zone, which could not say what the local time is."""
         if not self.zones:
-            raise DomainError("contact facts need at least one time zone")
+            raise Refusal("contact facts need at least one time zone")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ ladder's guard for `field_visit_request` names the gentler steps (domain.escalat
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from arrears.domain.errors import DomainError, Refusal
+from arrears.domain.errors import Refusal
 
 COLLECTORS = 2  # CBA 2026 Art. 22; NIFA 2018 Art. 21: at least two collectors go together
 VISIT_OUTCOMES = ("connected", "no_answer", "refused")
@@ -31,12 +31,14 @@ class VisitRequest:
 
     def __post_init__(self) -> None:
         if len(set(self.collectors)) < COLLECTORS:
-            raise DomainError(
-                f"a field visit names {COLLECTORS} different collectors ({SOURCE}); "
-                f"named: {', '.join(self.collectors) or 'none'}"
+            raise Refusal(
+                "a field visit names {n} different collectors ({source}); named: {named}",
+                n=str(COLLECTORS),
+                source=SOURCE,
+                named=", ".join(self.collectors) or "none",
             )
         if not self.reason.strip():
-            raise DomainError("a field visit request says why the gentler means are not enough")
+            raise Refusal("a field visit request says why the gentler means are not enough")
 
 
 def check_planned_on(planned_on: date, today: date) -> None:
@@ -70,13 +72,22 @@ class VisitReport:
 
     def __post_init__(self) -> None:
         if self.visited_at.tzinfo is None:
-            raise DomainError("the visit's instant needs its time zone")
+            raise Refusal("the visit's instant needs its time zone")
         if self.outcome not in VISIT_OUTCOMES:
-            raise DomainError(f"a visit ends {', '.join(VISIT_OUTCOMES)}; not {self.outcome!r}")
+            raise Refusal(
+                "a visit ends {known}; not {outcome}",
+                known=", ".join(VISIT_OUTCOMES),
+                outcome=repr(self.outcome),
+            )
         if not self.recording.strip():
-            raise DomainError(f"a field visit is recorded on audio or video ({SOURCE}): "
-                              "give the recording's reference")  # fmt: skip
+            raise Refusal(
+                "a field visit is recorded on audio or video ({source}): give the recording's "
+                "reference",
+                source=SOURCE,
+            )
         if not self.identification_shown:
-            raise DomainError(f"collectors show their identification on a visit ({SOURCE})")
+            raise Refusal(
+                "collectors show their identification on a visit ({source})", source=SOURCE
+            )
         if self.entered_with_consent is False:
-            raise DomainError(f"no entry without the occupant's consent ({SOURCE})")
+            raise Refusal("no entry without the occupant's consent ({source})", source=SOURCE)

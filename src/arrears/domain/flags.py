@@ -11,7 +11,7 @@ who says they will not pay: 网贷催收流程).
 from dataclasses import dataclass
 
 from arrears.domain.access import Permission
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal
 
 REASON_CHARS = 500  # what the stores keep of a flag's reason (loan_flags.reason)
 
@@ -32,7 +32,11 @@ def check_flag(name: str) -> Flag:
     """The flag called `name`, or a refusal naming the known ones."""
     flag = FLAGS.get(name)
     if flag is None:
-        raise DomainError(f"flag {name!r} is unknown (known: {', '.join(sorted(FLAGS))})")
+        raise Refusal(
+            "flag {name} is unknown (known: {known})",
+            name=repr(name),
+            known=", ".join(sorted(FLAGS)),
+        )
     return flag
 
 
@@ -40,7 +44,7 @@ def check_reason(reason: str) -> str:
     """A flag's reason, trimmed: required (a referral says why) and at most REASON_CHARS."""
     text = reason.strip()
     if not text:
-        raise DomainError("a flag needs a reason")
+        raise Refusal("a flag needs a reason")
     if len(text) > REASON_CHARS:
-        raise DomainError(f"a flag's reason is at most {REASON_CHARS} characters")
+        raise Refusal("a flag's reason is at most {most} characters", most=str(REASON_CHARS))
     return text

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal
 
 ENFORCEMENT_YEARS = 2  # 民事诉讼法 (2023) Art. 250: apply for enforcement within two years
 MAIN_LINE = ("lawyers_letter", "filing", "judgment", "enforcement")
@@ -34,17 +34,22 @@ class LegalStep:
 
     def __post_init__(self) -> None:
         if self.step not in STEPS:
-            raise DomainError(f"legal step {self.step!r} is unknown ({', '.join(STEPS)})")
+            raise Refusal(
+                "legal step {step} is unknown ({steps})",
+                step=repr(self.step),
+                steps=", ".join(STEPS),
+            )
         if self.cost < 0:
-            raise DomainError("a cost cannot be negative")
+            raise Refusal("a cost cannot be negative")
         if self.step == "filing" and not (self.court and self.case_number):
-            raise DomainError("a filing names the court and the case number (案号)")
+            raise Refusal("a filing names the court and the case number (案号)")
         if self.step == "judgment":
             due = self.performance_due
             if due is None or not self.on <= due <= _years_after(self.on, PERFORMANCE_YEARS):
-                raise DomainError(
-                    f"a judgment gives its last day of performance, on or after the judgment and "
-                    f"within {PERFORMANCE_YEARS} years of it"
+                raise Refusal(
+                    "a judgment gives its last day of performance, on or after the judgment and "
+                    "within {years} years of it",
+                    years=str(PERFORMANCE_YEARS),
                 )
 
 
@@ -53,9 +58,19 @@ def check_next(taken: Sequence[str], step: LegalStep, last_on: date | None) -> N
     allowed = next_steps(taken)
     if step.step not in allowed:
         where = "a new legal case" if not taken else f"after {', '.join(taken)}"
-        raise DomainError(f"{step.step} cannot come {where}; next: {', '.join(allowed) or 'none'}")
+        raise Refusal(
+            "{step} cannot come {where}; next: {allowed}",
+            step=step.step,
+            where=where,
+            allowed=", ".join(allowed) or "none",
+        )
     if last_on is not None and step.on < last_on:
-        raise DomainError(f"{step.step} on {step.on} is before the last step ({last_on})")
+        raise Refusal(
+            "{step} on {on} is before the last step ({last_on})",
+            step=step.step,
+            on=step.on.isoformat(),
+            last_on=str(last_on),
+        )
 
 
 def next_steps(taken: Sequence[str]) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from arrears.domain.access import Forbidden, Permission, Principal, Role, require, scope_of
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal
 from arrears.domain.escalation import check_escalation
 from arrears.domain.ladder import Ladder
 from arrears.domain.queue_priority import AmountScale
@@ -24,7 +24,7 @@ def _teams_of(who: Principal, teams: list[str]) -> list[str]:
             raise Forbidden("a supervisor assigns cases within their own team only")
         return [who.team_id]
     if not teams:
-        raise DomainError("name at least one team to assign to")
+        raise Refusal("name at least one team to assign to")
     return teams
 
 
@@ -69,7 +69,7 @@ def balance_queue(
     allowed = _teams_of(who, teams)
     loads = store.workloads(allowed)
     if not loads:
-        raise DomainError(f"no active collector in {', '.join(allowed)} to assign cases to")
+        raise Refusal("no active collector in {teams} to assign cases to", teams=", ".join(allowed))
     rows = store.queue(scope_of(who), QueueFilter(unassigned=True), None)
     rows = [r for r in rows if r.agency_id is None]  # an agency works a placed case
     weighed = scale or AmountScale()
@@ -110,9 +110,12 @@ def place_case(
     balance = overdue_of(store, who, loan_id)
     rate = store.agency_rate(agency_id)
     if rate is None:
-        raise DomainError(f"agency {agency_id!r} is not known")
+        raise Refusal("agency {agency_id} is not known", agency_id=repr(agency_id))
     if balance <= 0:
-        raise DomainError(f"case {loan_id!r} owes nothing past due: there is nothing to place")
+        raise Refusal(
+            "case {loan_id} owes nothing past due: there is nothing to place",
+            loan_id=repr(loan_id),
+        )
     # The night plans a placement only once its guard is met (the China ladder's: the formal
     # notice sent and calls on two days, [58借钱] 委外): a placement made by hand is held to
     # the same gentler steps, as a visit or a legal step is, since it then counts for the
@@ -146,4 +149,4 @@ def recall_case(store: CaseStore, who: Principal, loan_id: str, today: date, now
     require(who, Permission.PLACE)
     require_case(store, who, loan_id)
     if not store.recall(loan_id, today, audit(now, who, "case.recall", f"loan:{loan_id}")):
-        raise CaseNotFound(f"case {loan_id!r} is not placed with an agency")
+        raise CaseNotFound("case {loan_id} is not placed with an agency", loan_id=repr(loan_id))

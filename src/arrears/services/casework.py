@@ -12,9 +12,16 @@ from typing import Any
 from uuid import uuid4
 
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
-from arrears.domain.approvals import APPROVERS, Proposal, ProposalKind, limit_text, within_limits
+from arrears.domain.approvals import (
+    APPROVERS,
+    Proposal,
+    ProposalKind,
+    limit_text,
+    limit_words,
+    within_limits,
+)
 from arrears.domain.audit_chain import AuditEntry, ChainCheck, ChainedEntry, verify_chain
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal, Term
 from arrears.domain.pii import PII_FIELDS, shown
 from arrears.domain.queue_priority import AmountScale, Priority, QueueFacts, priority
 from arrears.services.casework_ports import (
@@ -30,7 +37,7 @@ QUEUE_LIMIT = 500  # one screen of work; a queue is worked top down, never to it
 NOTE_MAX = 2_000
 
 
-class CaseNotFound(DomainError):
+class CaseNotFound(Refusal):
     """No such case in the principal's scope."""
 
 
@@ -44,7 +51,7 @@ def require_case(store: CaseStore, who: Principal, loan_id: str) -> None:
     that need no more of the case than that it is theirs."""
     require(who, Permission.CASE_VIEW)
     if not store.visible(scope_of(who), loan_id):
-        raise CaseNotFound(f"case {loan_id!r} not found")
+        raise CaseNotFound("case {loan_id} not found", loan_id=repr(loan_id))
 
 
 def open_case(store: CaseStore, who: Principal, loan_id: str) -> CaseRecord:
@@ -53,7 +60,7 @@ def open_case(store: CaseStore, who: Principal, loan_id: str) -> CaseRecord:
     require_case(store, who, loan_id)
     record = store.case(loan_id)
     if record is None:
-        raise CaseNotFound(f"case {loan_id!r} not found")
+        raise CaseNotFound("case {loan_id} not found", loan_id=repr(loan_id))
     return record
 
 
@@ -120,7 +127,9 @@ def unmask(
 ) -> str | None:
     """Show one identifier of the case's borrower in clear: an explicit act, audited."""
     if field not in PII_FIELDS:
-        raise DomainError(f"{field!r} is not a personal identifier that can be unmasked")
+        raise Refusal(
+            "{field} is not a personal identifier that can be unmasked", field=repr(field)
+        )
     require(who, PII_FIELDS[field].permission)
     record = open_case(store, who, loan_id)
     log.record(
@@ -143,9 +152,13 @@ def add_note(store: CaseStore, who: Principal, loan_id: str, text: str, now: dat
     require_case(store, who, loan_id)
     cleaned = text.strip()
     if not cleaned:
-        raise DomainError("a note cannot be empty")
+        raise Refusal("a note cannot be empty")
     if len(cleaned) > NOTE_MAX:
-        raise DomainError(f"a note is at most {NOTE_MAX} characters, this one {len(cleaned)}")
+        raise Refusal(
+            "a note is at most {most} characters, this one {length}",
+            most=str(NOTE_MAX),
+            length=str(len(cleaned)),
+        )
     return store.add_note(
         loan_id,
         who.user_id,
@@ -168,9 +181,13 @@ def promise_to_pay(
     require(who, Permission.CONTACT_LOG)
     require_case(store, who, loan_id)
     if amount <= 0:
-        raise DomainError("a promise is for an amount greater than zero")
+        raise Refusal("a promise is for an amount greater than zero")
     if due_on < today:
-        raise DomainError(f"a promise cannot fall due in the past ({due_on} is before {today})")
+        raise Refusal(
+            "a promise cannot fall due in the past ({due_on} is before {today})",
+            due_on=due_on.isoformat(),
+            today=today.isoformat(),
+        )
     # Random, not from the loan and the instant: two promises in one microsecond (or a loan
     # id of 64 characters, the column's width) must not collide or overflow.
     promise_id = f"P-{uuid4().hex}"
@@ -222,7 +239,10 @@ def propose(
             return _propose(store, who, loan_id, proposal, terms, now, extended)
         except ExtensionsChanged:
             continue  # approved meanwhile: its limit is checked again, counting them
-    raise DomainError(f"extensions on {loan_id!r} kept being approved meanwhile: propose again")
+    raise Refusal(
+        "extensions on {loan_id} kept being approved meanwhile: propose again",
+        loan_id=repr(loan_id),
+    )
 
 
 _TRIES = 5  # limits checked again while extensions are approved on the case meanwhile
@@ -287,9 +307,13 @@ def decide(
     require(who, Permission.APPROVE)
     found = store.proposal(proposal_id)
     if found is None or not store.visible(scope_of(who), found["loan_id"]):
-        raise CaseNotFound(f"proposal {proposal_id} not found")
+        raise CaseNotFound("proposal {proposal_id} not found", proposal_id=str(proposal_id))
     if found["status"] != "pending":
-        raise DomainError(f"proposal {proposal_id} is already {found['status']}")
+        raise Refusal(
+            "proposal {proposal_id} is already {status}",
+            proposal_id=str(proposal_id),
+            status=Term(f"status:{found['status']}", str(found["status"])),
+        )
     if found["proposed_by"] == who.user_id:
         raise Forbidden("a proposal is approved by someone other than who proposed it")
     if approve and who.role in APPROVERS:
@@ -305,15 +329,18 @@ def decide(
             extended = _extended(store, found["loan_id"])
             if not within_limits(who.role, offer, extended):
                 raise Forbidden(
-                    f"beyond your approval limit ({limit_text(who.role, offer.kind)}): an "
-                    f"administrator approves it"
+                    "beyond your approval limit ({limit}): an administrator approves it",
+                    limit=limit_words(who.role, offer.kind),
                 )
             counted = extended if offer.kind is ProposalKind.EXTENSION else None
             try:
                 return _decided(store, who, found, approve, note, now, counted)
             except ExtensionsChanged:
                 continue  # approved meanwhile: the limit is checked again, counting them
-        raise DomainError(f"extensions on {found['loan_id']!r} kept being approved meanwhile")
+        raise Refusal(
+            "extensions on {loan_id} kept being approved meanwhile",
+            loan_id=repr(found["loan_id"]),
+        )
     return _decided(store, who, found, approve, note, now, None)
 
 
@@ -342,7 +369,7 @@ def _decided(
         extended,
     )
     if not changed:
-        raise DomainError(f"proposal {proposal_id} was decided meanwhile")
+        raise Refusal("proposal {proposal_id} was decided meanwhile", proposal_id=str(proposal_id))
     return status
 
 

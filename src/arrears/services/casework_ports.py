@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from arrears.domain.access import Principal, Role, Scope
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal
 
 LOCALES = ("zh-CN", "zh-TW", "en")
 
@@ -31,7 +31,7 @@ class UserRecord:
         return Principal(self.user_id, self.role, self.team_id, self.agency_id)
 
 
-class NotACollectorOfTeam(DomainError):
+class NotACollectorOfTeam(Refusal):
     """A case given to someone who is not (or no longer) an active collector of its team."""
 
 

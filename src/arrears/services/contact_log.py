@@ -79,7 +79,7 @@ def prepare_attempt(
             resolved.at, resolved.channel, resolved.to_phone, resolved.contact_id, outcome
         )
     except DomainError as error:
-        raise ContactInputError(str(error)) from None
+        raise ContactInputError(str(error)) from error  # a page words its cause, translated
     file = with_dials_to(store, file, resolved)
     return attempt, decide_in_file(file, resolved, terms, attempt), file
 

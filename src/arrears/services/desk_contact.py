@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from arrears.domain.access import Forbidden, Permission, Principal, Role, require
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import CHANNELS, ContactAttempt, ContactDecision, ContactRequest, Hold
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal, Term
 from arrears.services.casework import audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import (
@@ -28,9 +28,19 @@ CONFIRMING_ROLES = frozenset({Role.COMPLIANCE, Role.LEGAL, Role.ADMIN})
 HOLD_WINDOW = timedelta(days=30)  # a hold starts within a month of the day it is recorded
 
 
+def may_handle(who: Principal, kind: str) -> bool:
+    """Whether the principal's role places and lifts holds of a kind (the page offers a
+    lift only where it would be allowed)."""
+    return kind not in CONFIRMED_HOLDS or who.role in CONFIRMING_ROLES
+
+
 def _may_handle(who: Principal, kind: str) -> None:
-    if kind in CONFIRMED_HOLDS and who.role not in CONFIRMING_ROLES:
-        raise Forbidden(f"a {kind} hold is placed and lifted by compliance, not by a {who.role}")
+    if not may_handle(who, kind):
+        raise Forbidden(
+            "a {kind} hold is placed and lifted by compliance, not by a {role}",
+            kind=Term(f"hold:{kind}", kind),
+            role=Term(f"role:{who.role.value}", who.role.value),
+        )
 
 
 # How far a logged instant may be from the server's clock: a few minutes ahead (clocks
@@ -119,9 +129,9 @@ def desk_attempt(
     channel, at, contact_id = contact
     request = ContactRequest(borrower, channel, at, contact_id=contact_id)
     if request.at > now + CLOCK_SLACK:
-        raise DomainError("a contact is logged once it happened, not ahead of time")
+        raise Refusal("a contact is logged once it happened, not ahead of time")
     if request.at < now - LATE_LOG:
-        raise DomainError(
+        raise Refusal(
             "a contact is logged within a day of it (older attempts come in through the "
             "contact feed): the escalation guards count what the desk logs"
         )
@@ -172,7 +182,7 @@ def place_case_hold(
     record = open_case(cases, who, loan_id)
     _may_handle(who, hold.kind)
     if abs(hold.starts_on - today) > HOLD_WINDOW:
-        raise DomainError(f"a hold starts within {HOLD_WINDOW.days} days of today")
+        raise Refusal("a hold starts within {days} days of today", days=str(HOLD_WINDOW.days))
     borrower = record.borrower["borrower_id"]
     # A hold placed is changed by lifting it, not by placing it again: its end and note,
     # maybe another role's, are not overwritten (helper-57).
@@ -215,10 +225,18 @@ def lift_case_hold(
         if h.kind == kind and h.starts_on == starts_on and h.active_on(today)
     ]
     if not found:
-        raise DomainError(f"no {kind} hold from {starts_on} is in force today to lift")
+        raise Refusal(
+            "no {kind} hold from {starts_on} is in force today to lift",
+            kind=Term(f"hold:{kind}", kind),
+            starts_on=starts_on.isoformat(),
+        )
     ended = replace(found[0], ends_on=max(starts_on, today - timedelta(days=1)))
     if found[0].ends_on is not None and found[0].ends_on <= ended.ends_on:  # type: ignore[operator]
-        raise DomainError(f"the {kind} hold already ends {found[0].ends_on}")
+        raise Refusal(
+            "the {kind} hold already ends {ends_on}",
+            kind=Term(f"hold:{kind}", kind),
+            ends_on=str(found[0].ends_on),
+        )
     contacts.record_hold(
         borrower,
         ended,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal
 from arrears.domain.escalation import check_escalation
 from arrears.domain.field_visits import VisitReport, VisitRequest, check_planned_on
 from arrears.domain.ladder import Ladder
@@ -23,12 +23,12 @@ ACTION = "field_visit_request"
 _TRIES = 5  # a visit's contact decided again while the borrower's attempts are logged
 
 
-class GuardRefused(DomainError):
+class GuardRefused(Refusal):
     """An escalation guard refuses the step: the gentler steps are not all on record."""
 
     def __init__(self, action: str, reasons: tuple[str, ...]) -> None:
         missing = "; ".join(r for r in reasons if r.startswith("missing"))
-        super().__init__(f"{action} refused: {missing}")
+        super().__init__("{action} refused: {missing}", action=action, missing=missing)
         self.reasons = reasons
 
 
@@ -50,9 +50,11 @@ def request_visit(
     active = cases.workloads([team]) if team else {}
     strangers = [c for c in request.collectors if c not in active]
     if strangers:
-        raise DomainError(
-            f"{', '.join(strangers)}: not an active collector of the case's team "
-            f"{team or '(none)'}; the visitors are its collectors"
+        raise Refusal(
+            "{strangers}: not an active collector of the case's team {team}; the visitors are "
+            "its collectors",
+            strangers=", ".join(strangers),
+            team=team or "(none)",
         )
     ladder = ladder_of(request.loan_id)  # asked only once the case is known to be in scope
     decision = check_escalation(ladder, ACTION, track.history(request.loan_id), today)
@@ -116,7 +118,9 @@ def decide_visit(
         {"status": status, "decided_by": who.user_id, "decided_at": now.astimezone(UTC)},
         entry,
     ):
-        raise DomainError(f"visit {visit_id} is no longer waiting for a decision")
+        raise Refusal(
+            "visit {visit_id} is no longer waiting for a decision", visit_id=str(visit_id)
+        )
     return status
 
 
@@ -138,11 +142,15 @@ def report_visit(
     require(who, Permission.CONTACT_LOG)
     visit = _visit_in_scope(cases, track, who, visit_id, reporting=True)
     if visit["status"] != "approved":
-        raise DomainError(f"visit {visit_id} is {visit['status']}: only an approved visit is made")
+        raise Refusal(
+            "visit {visit_id} is {status}: only an approved visit is made",
+            visit_id=str(visit_id),
+            status=str(visit["status"]),
+        )
     if who.user_id not in visit["collectors"]:
         raise Forbidden("a visit is reported by one of the collectors who made it")
     if not visit["decided_at"] <= report.visited_at <= now + timedelta(minutes=5):
-        raise DomainError("a visit is made after its approval and reported once it happened")
+        raise Refusal("a visit is made after its approval and reported once it happened")
     record = cases.case(visit["loan_id"])
     assert record is not None, "a visit's case exists"
     borrower = record.borrower["borrower_id"]
@@ -175,13 +183,15 @@ def report_visit(
         contact = (borrower, attempt, now, decision, contact_entry, file)
         try:
             if not track.report_visit(visit_id, values, entry, contact):
-                raise DomainError(f"visit {visit_id} was reported meanwhile")
+                raise Refusal("visit {visit_id} was reported meanwhile", visit_id=str(visit_id))
             return
         except AttemptsChanged:
             continue
-    raise DomainError(
-        f"contacts of borrower {borrower!r} kept being logged while visit {visit_id}'s was "
-        f"decided: nothing was recorded, report it again"
+    raise Refusal(
+        "contacts of borrower {borrower} kept being logged while visit {visit_id}'s was "
+        "decided: nothing was recorded, report it again",
+        borrower=repr(borrower),
+        visit_id=str(visit_id),
     )
 
 
@@ -192,8 +202,8 @@ def _visit_in_scope(
     the collectors who make it: the second is often not the case's collector)."""
     visit = track.visit(visit_id)
     if visit is None:
-        raise CaseNotFound(f"visit {visit_id} not found")
+        raise CaseNotFound("visit {visit_id} not found", visit_id=str(visit_id))
     going = reporting and who.user_id in visit["collectors"]
     if not going and not cases.visible(scope_of(who), visit["loan_id"]):
-        raise CaseNotFound(f"visit {visit_id} not found")
+        raise CaseNotFound("visit {visit_id} not found", visit_id=str(visit_id))
     return visit

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from arrears.domain.access import Permission, Principal, require
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal, Term
 from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
 from arrears.domain.ladder import Ladder
@@ -44,7 +44,11 @@ def add_legal_step(
     require_case(cases, who, loan_id)
     if step.on > today:
         # A step dated ahead would also lock out every real step dated before it.
-        raise DomainError(f"a legal step is recorded once taken: {step.on} is after {today}")
+        raise Refusal(
+            "a legal step is recorded once taken: {on} is after {today}",
+            on=step.on.isoformat(),
+            today=today.isoformat(),
+        )
     current = track.legal_case(loan_id)
     steps = current["steps"] if current else []
     check_next([s["step"] for s in steps], step, steps[-1]["on"] if steps else None)
@@ -93,7 +97,11 @@ def set_flag(
     why = check_reason(reason)
     entry = audit(now, who, "flag.set", f"loan:{loan_id}", flag=name, reason=why)
     if not track.set_flag(loan_id, name, on, who.user_id, why, entry):
-        raise DomainError(f"loan {loan_id!r} is flagged {name} already")
+        raise Refusal(
+            "loan {loan_id} is flagged {flag} already",
+            loan_id=repr(loan_id),
+            flag=Term(f"flag:{name}", name),
+        )
 
 
 def clear_flag(
@@ -105,4 +113,8 @@ def clear_flag(
     require(who, flag.permission)
     if not track.clear_flag(loan_id, name, audit(now, who, "flag.clear", f"loan:{loan_id}",
                                                  flag=name)):  # fmt: skip
-        raise DomainError(f"loan {loan_id!r} is not flagged {name}")
+        raise Refusal(
+            "loan {loan_id} is not flagged {flag}",
+            loan_id=repr(loan_id),
+            flag=Term(f"flag:{name}", name),
+        )

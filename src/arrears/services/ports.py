@@ -8,7 +8,7 @@ from typing import Protocol
 
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal
 from arrears.domain.loan import Loan, Payment
 from arrears.domain.terms import Pricing
 from arrears.services.feed import FeedError, FeedKind
@@ -195,7 +195,7 @@ class AttemptsChanged(DomainError):
     was taken on was read: decide again (ContactStore.record_attempt)."""
 
 
-class HoldExists(DomainError):
+class HoldExists(Refusal):
     """A hold of that kind from that day is already placed (ContactStore.record_hold)."""
 
 

@@ -9,9 +9,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
-from arrears.adapters.db.casework_tables import assignments, audit_log, users, web_sessions
+from arrears.adapters.db.casework_tables import (
+    assignments,
+    audit_log,
+    loan_flags,
+    users,
+    web_sessions,
+)
 from arrears.adapters.db.tables import contact_attempts, holds, loan_states, loans, promises
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
@@ -660,3 +666,79 @@ def test_the_queue_page_refuses_an_unknown_stage_or_bucket_as_the_api_does(desk:
     assert api.json()["error"] == (
         "unknown bucket 'M7'; the buckets are M0, M1, M2, M3, M4, M5, M6, M7+"
     )
+
+
+def test_case_work_refusals_and_error_pages_speak_traditional_chinese(desk: Desk) -> None:
+    # Seen as a zh-TW collector: every refusal below was English, and the error pages were
+    # drawn without the signed-in user (no nav, no sign-out).
+    loan_id = my_case(desk)
+    client, csrf = desk.signed_in("col-east-1")
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    hx = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    plan = client.post(f"/cases/{loan_id}/proposals", headers=hx, data={"kind": "plan"})
+    assert plan.status_code == 422
+    assert "分期還款期間為 2 至 36 個月，不能是 0 個月" in plan.text
+    sms = client.post(
+        f"/cases/{loan_id}/contacts", headers=hx, data={"channel": "sms", "outcome": "connected"}
+    )
+    assert "簡訊不可能有結果 &#39;connected&#39;；應為 sent, delivered" in sms.text
+    note = client.post(f"/cases/{loan_id}/notes", headers=hx, data={"text": " "})
+    assert "備註不能為空" in note.text
+    beyond = client.post(
+        f"/cases/{loan_id}/proposals", headers=hx, data={"kind": "plan", "months": "12"}
+    )
+    assert "已提交審批：超出您的權限。" in beyond.text
+    assert "(分期最長 6 個月)" in beyond.text
+    assert "plans up to" not in beyond.text
+    for path, status, said in (
+        ("/approvals", 403, "角色「催收員」無權執行 proposal.approve"),
+        ("/cases/NOPE-1", 404, "找不到案件 &#39;NOPE-1&#39;"),
+        ("/no-such-page", 404, "找不到頁面"),
+    ):
+        page = client.get(path)
+        assert page.status_code == status, path
+        assert said in page.text, path
+        assert "登出" in page.text, path  # drawn with the user: the header and its sign-out
+        assert "<nav>" in page.text, path
+    # The API keeps its English.
+    api = desk.client().get("/api/v1/cases/NOPE-1", headers=desk.bearer("col-east-1"))
+    assert api.json()["error"] == "case 'NOPE-1' not found"
+
+
+def test_a_collector_is_not_offered_to_lift_a_hold_only_compliance_lifts(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    today = desk.now.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    placed = desk.client().post(
+        f"/api/v1/cases/{loan_id}/holds",
+        headers=desk.bearer("compliance"),
+        json={"kind": "cease_contact", "starts_on": today},
+    )
+    assert placed.status_code == 201, placed.text
+    client, csrf = desk.signed_in("col-east-1")
+    assert 'hx-post="/cases/' + loan_id + '/holds/lift"' not in client.get(f"/cases/{loan_id}").text
+    client.post("/me/locale", data={"locale": "zh-CN", "csrf_token": csrf})
+    lifted = client.post(
+        f"/cases/{loan_id}/holds/lift",
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+        data={"kind": "cease_contact", "starts_on": today},
+    )
+    assert lifted.status_code == 403
+    assert "「要求停止联系」暂停催收须由合规人员设置和解除，催收员无权操作" in lifted.text
+    officer, _ = desk.signed_in("compliance")
+    assert 'hx-post="/cases/' + loan_id + '/holds/lift"' in officer.get(f"/cases/{loan_id}").text
+
+
+def test_the_referral_opened_by_the_legal_track_says_so_in_chinese(desk: Desk) -> None:
+    # The track writes the flag's reason "legal track opened: lawyers_letter" (data, in
+    # English); the case page named it as it was.
+    loan_id = my_case(desk)
+    with desk.app.engine.begin() as conn:
+        conn.execute(insert(loan_flags).values(
+            loan_id=loan_id, flag="legal", set_on=AS_OF, set_by="legal",
+            reason="legal track opened: lawyers_letter",
+        ))  # fmt: skip
+    client, csrf = desk.signed_in("sup-east")
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    page = client.get(f"/cases/{loan_id}").text
+    assert '<span class="reason">已啟動法律程序: 律師函</span>' in page
+    assert "legal track opened" not in page

@@ -35,7 +35,7 @@ from arrears.adapters.db.tables import (
 )
 from arrears.domain.access import Scope
 from arrears.domain.audit_chain import AuditEntry
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal
 from arrears.services.casework_ports import (
     CaseRecord,
     ExtensionsChanged,
@@ -296,7 +296,7 @@ class SqlCaseworkStore:
         holds the database from the first write): a collector moved or disabled meanwhile
         gets no case, or gives it back to the pool when their change commits after."""
         if not self.team_exists(team_id):
-            raise DomainError(f"team {team_id!r} is not known")
+            raise Refusal("team {team_id} is not known", team_id=repr(team_id))
         # SQLite: the write lock from the start, so the check below stays true (WAL).
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
             if collector_id is not None:
@@ -311,7 +311,9 @@ class SqlCaseworkStore:
                 )  # fmt: skip
                 if conn.execute(theirs.with_for_update(read=True)).first() is None:
                     raise NotACollectorOfTeam(
-                        f"{collector_id!r} is not an active collector of team {team_id!r}"
+                        "{collector_id} is not an active collector of team {team_id}",
+                        collector_id=repr(collector_id),
+                        team_id=repr(team_id),
                     )
             conn.execute(delete(assignments).where(assignments.c.loan_id == loan_id))
             conn.execute(
@@ -364,7 +366,9 @@ class SqlCaseworkStore:
         try:
             self._place(loan_id, agency_id, on, balance, rate, by, audit)
         except IntegrityError:  # placed by someone else at the same instant
-            raise DomainError(f"case {loan_id!r} was placed with an agency meanwhile") from None
+            raise Refusal(
+                "case {loan_id} was placed with an agency meanwhile", loan_id=repr(loan_id)
+            ) from None
 
     def _place(
         self, loan_id: str, agency_id: str, on: date, balance: int, rate: str, by: str,
@@ -378,7 +382,11 @@ class SqlCaseworkStore:
             current = select(p.agency_id).where(and_(p.loan_id == loan_id, p.recalled_on.is_(None)))
             held = conn.execute(current).scalar_one_or_none()
             if held is not None:
-                raise DomainError(f"case {loan_id!r} is placed with agency {held!r} already")
+                raise Refusal(
+                    "case {loan_id} is placed with agency {agency_id} already",
+                    loan_id=repr(loan_id),
+                    agency_id=repr(held),
+                )
             conn.execute(
                 insert(placements).values(
                     loan_id=loan_id,

@@ -12,6 +12,7 @@ from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import borrowers, contact_attempts, contacts, holds, loans, opt_outs
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
+from arrears.domain.errors import Term
 from arrears.services.contact_check import reason_document
 from arrears.services.ports import AttemptsChanged, ContactFile, HoldExists, StoredAttempt
 
@@ -99,8 +100,9 @@ class SqlContactStore:
                 # Placed meanwhile (the key): refused when new, else replaced on the next try.
                 if new:
                     raise HoldExists(
-                        f"a {hold.kind} hold from {hold.starts_on} is already placed: lift it "
-                        f"to end it"
+                        "a {kind} hold from {starts_on} is already placed: lift it to end it",
+                        kind=Term(f"hold:{hold.kind}", hold.kind),
+                        starts_on=hold.starts_on.isoformat(),
                     ) from None
                 if last:
                     raise

@@ -20,7 +20,7 @@ from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import borrowers, loans
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, PhoneReach
 from arrears.domain.audit_chain import AuditEntry
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal
 from arrears.domain.escalation import ActionRecord
 from arrears.domain.legal_track import LegalStep, check_next, referral_after
 from arrears.services.track_ports import VisitContact
@@ -169,7 +169,9 @@ class SqlTrackStore:
         try:
             self._add_step(loan_id, step, deadline, by, audit)
         except IntegrityError:
-            raise DomainError(f"the legal track of {loan_id!r} was opened meanwhile") from None
+            raise Refusal(
+                "the legal track of {loan_id} was opened meanwhile", loan_id=repr(loan_id)
+            ) from None
 
     def _add_step(
         self,

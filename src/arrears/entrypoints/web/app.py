@@ -81,9 +81,11 @@ def _errors(web: FastAPI) -> None:
 
     def refuse(request: Request, status: int, error: Exception) -> Response:
         """A refusal: in English on the API, in the reader's language on a page."""
-        if _is_api(request) or not isinstance(error, Refusal):
+        # A refusal passed on wrapped (ContactInputError: the console's exit code) is its cause.
+        shown = error if isinstance(error, Refusal) else error.__cause__
+        if _is_api(request) or not isinstance(shown, Refusal) or str(shown) != str(error):
             return answer(request, status, str(error))
-        return page_render.error_page(request, status, error.template, error.values)
+        return page_render.error_page(request, status, shown.template, shown.values)
 
     @web.exception_handler(NotSignedIn)
     def not_signed_in(request: Request, error: NotSignedIn) -> Response:
@@ -102,11 +104,11 @@ def _errors(web: FastAPI) -> None:
 
     @web.exception_handler(Forbidden)
     def forbidden(request: Request, error: Forbidden) -> Response:
-        return answer(request, 403, str(error))
+        return refuse(request, 403, error)
 
     @web.exception_handler(CaseNotFound)
     def not_found(request: Request, error: CaseNotFound) -> Response:
-        return answer(request, 404, str(error))
+        return refuse(request, 404, error)
 
     @web.exception_handler(UserNotFound)
     def no_user(request: Request, error: UserNotFound) -> Response:
@@ -121,7 +123,9 @@ def _errors(web: FastAPI) -> None:
 
     @web.exception_handler(GuardRefused)
     def guarded(request: Request, error: GuardRefused) -> Response:
-        return answer(request, 409, str(error), reasons=list(error.reasons))
+        if _is_api(request):
+            return answer(request, 409, str(error), reasons=list(error.reasons))
+        return refuse(request, 409, error)
 
     @web.exception_handler(TimeBarred)
     def time_barred(request: Request, error: TimeBarred) -> Response:

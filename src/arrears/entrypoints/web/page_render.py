@@ -1,6 +1,6 @@
 """Rendering the workbench's pages and fragments in the viewer's language."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from arrears.domain.access import PERMISSIONS, Permission
+from arrears.domain.errors import Term, Words
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
@@ -21,16 +22,23 @@ AMOUNT_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"
 DESK_CHANNELS = ("call", "sms", "email", "letter")
 
 
+def signed_in(request: Request) -> Actor | None:
+    """The person whose session cookie the request carries, if it is valid (error pages
+    are drawn outside the routes, which name their actor)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    found = session_user(application(request).identity, cookie, request.app.state.clock())
+    return None if found is None else Actor(found[0], found[1], cookie)
+
+
 def locale_of(request: Request, actor: Actor | None) -> str:
-    """The viewer's language: the signed-in user's (also on error pages, which are drawn
-    without an actor), else the browser's preference, else zh-CN."""
+    """The viewer's language: the signed-in user's, else the browser's preference, else
+    zh-CN."""
+    if actor is None:
+        actor = signed_in(request)
     if actor is not None:
         return actor.user.locale
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        found = session_user(application(request).identity, cookie, request.app.state.clock())
-        if found is not None:
-            return found[0].locale
     return i18n.negotiate(request.headers.get("accept-language"))
 
 
@@ -60,13 +68,28 @@ def render(
 
 
 def error_page(
-    request: Request, status: int, message: str, values: Mapping[str, str] | None = None
+    request: Request,
+    status: int,
+    message: str,
+    values: Mapping[str, str | Words | Term] | None = None,
 ) -> Response:
     """A refusal as a page (or, for htmx, a fragment in place of what was asked): the message
     is looked up in the reader's language, then its {placeholders} filled with `values`."""
     name = "fragments/error.html" if request.headers.get("hx-request") else "error.html"
-    shown = dict(values or {})
-    return render(request, name, None, status, status=status, message=message, values=shown)
+    actor = signed_in(request)  # the page keeps its header: the nav and the sign-out
+    translate = i18n.translator(locale_of(request, actor))
+    shown = {key: _shown(value, translate) for key, value in (values or {}).items()}
+    return render(request, name, actor, status, status=status, message=message, values=shown)
+
+
+def _shown(value: str | Words | Term, translate: Callable[..., str]) -> str:
+    """A refusal's value in the reader's language (a plain value as it is)."""
+    if isinstance(value, Words):
+        return translate(value.template, **value.values)
+    if isinstance(value, Term):
+        found = translate(value.key)
+        return value.text if found == value.key else found
+    return value
 
 
 def blocked_fragment(request: Request, error: ContactBlocked) -> Response:

@@ -7,16 +7,16 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from arrears.domain.access import Permission
-from arrears.domain.approvals import TERM, Proposal, ProposalKind
-from arrears.domain.contact import OUTCOMES, Hold
-from arrears.domain.errors import DomainError
+from arrears.domain.approvals import TERM, Proposal, ProposalKind, limit_words
+from arrears.domain.contact import HOLD_KINDS, OUTCOMES, Hold
+from arrears.domain.errors import Refusal
 from arrears.domain.legal_track import STEPS
 from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, DESK_CHANNELS, render
 from arrears.entrypoints.web.views import case_document, desk_day
 from arrears.services import casework, desk_contact
-from arrears.services.desk_contact import lift_case_hold, place_case_hold
+from arrears.services.desk_contact import lift_case_hold, may_handle, place_case_hold
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,6 +36,7 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         channels=DESK_CHANNELS,
         outcomes=OUTCOMES,
         today=desk_day(now).isoformat(),
+        liftable=[kind for kind in HOLD_KINDS if may_handle(actor.principal, kind)],
         colleagues=colleagues(app, actor),
         assignees=assignees(app, actor),
         agencies=app.identity.agencies(),
@@ -117,7 +118,11 @@ def log_contact(
     """Log a contact: refused with the rules' reasons when they forbid it now."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     if channel not in DESK_CHANNELS:
-        raise DomainError(f"the desk logs {', '.join(DESK_CHANNELS)}; not {channel!r}")
+        raise Refusal(
+            "the desk logs {channels}; not {channel}",
+            channels=", ".join(DESK_CHANNELS),
+            channel=repr(channel),
+        )
     now = request.app.state.clock()
     stored = desk_contact.log_desk_contact(
         app.desk,
@@ -186,7 +191,7 @@ def proposal(
     try:
         offer_kind = ProposalKind(kind)
     except ValueError:
-        raise DomainError(f"unknown proposal kind {kind!r}") from None
+        raise Refusal("unknown proposal kind {kind}", kind=repr(kind)) from None
     overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
     # The form sends every kind's field; only the chosen kind's own term is taken.
     sent = {"months": months, "days": days, "pay": parse_amount(pay) if pay else 0}
@@ -195,7 +200,8 @@ def proposal(
     outcome = casework.propose(
         app.desk, actor.principal, loan_id, offer, offer.terms, request.app.state.clock()
     )
-    return render(request, "fragments/proposal_result.html", actor, outcome=outcome)
+    limit = limit_words(actor.user.role, offer.kind)  # outcome.why is the API's English
+    return render(request, "fragments/proposal_result.html", actor, outcome=outcome, limit=limit)
 
 
 @router.post("/cases/{loan_id}/holds")
