@@ -110,10 +110,11 @@ def test_a_collectors_day_and_a_supervisors_approval(
     page.click("#promise button[type=submit]")
     expect(page.locator("#promise-result")).to_contain_text("已记录还款承诺")
 
-    # A refusal is shown where the form was (htmx swaps 4xx answers too).
+    # A refusal is shown where the form was (htmx swaps 4xx answers too), in the page's
+    # language (helper-58: case work's refusals reached Chinese pages in English).
     page.fill("#notes textarea[name=text]", "   ")
     page.click("#notes button[type=submit]")
-    expect(page.locator("#note-result")).to_contain_text("a note cannot be empty")
+    expect(page.locator("#note-result")).to_contain_text("备注不能为空")
 
     page.select_option("#propose select[name=kind]", "plan")
     page.fill("#propose input[name=months]", "12")
