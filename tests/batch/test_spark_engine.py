@@ -452,3 +452,56 @@ def _renamed(tables: dict[str, pl.DataFrame], old: str, new: str) -> dict[str, p
         if "loan_id" in frame.columns else frame
         for name, frame in tables.items()
     }  # fmt: skip
+
+
+def test_spark_refuses_the_rows_the_local_engine_refuses(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    # Spark read the parts itself, past the local engine's row checks: a payment of no
+    # amount was stored as the lowest Int64, one of no day was dropped, one of 0 or less
+    # was ignored (helper-63). Each is refused on both engines; nothing is written.
+    tables = synthetic_frames(20, AS_OF, seed=4, history_days=150)
+    third = pl.int_range(pl.len()) == 2
+    payment = tables["payments"]["payment_id"][2]
+    app = App("sqlite://", load_settings(None))
+    for label, column, value, message in (
+        ("no-amount", "amount", None, f"input payments: column 'amount' is empty: {payment}"),
+        ("no-day", "paid_on", None, f"input payments: column 'paid_on' is empty: {payment}"),
+        ("nothing", "amount", 0, f"payments of no amount above zero \\(in fen\\): {payment}"),
+    ):
+        changed = tables["payments"].with_columns(
+            pl.when(third).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+        )
+        book = write_book({**tables, "payments": changed}, tmp_path / label)
+        with pytest.raises(BookFolderError, match=message):
+            SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+        assert ParquetEngineStore(book).folder.runs() == []
+        with pytest.raises(BookFolderError, match=f"{column}|no amount"):
+            run_day(ParquetEngineStore(book), app.run_context(AS_OF), AT)
+
+
+def test_spark_names_a_missing_input_and_refuses_nanosecond_instants(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    tables = synthetic_frames(20, AS_OF, seed=4, history_days=150)
+    app = App("sqlite://", load_settings(None))
+    book = write_book({k: v for k, v in tables.items() if k != "installments"}, tmp_path / "a")
+    with pytest.raises(BookFolderError, match="has no installments input"):
+        SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+    # pandas' default instants, which the local engine reads and Spark cannot.
+    attempts = tables["contact_attempts"].with_columns(pl.col("at").dt.cast_time_unit("ns"))
+    book = write_book({**tables, "contact_attempts": attempts}, tmp_path / "b")
+    with pytest.raises(BookFolderError, match="column 'at' holds instants in nanoseconds"):
+        SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
+    assert ParquetEngineStore(book).folder.runs() == []
+
+
+def test_a_payment_sent_again_counts_once_on_spark_as_locally(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    # A payment given again as it was, in a second part: Spark counted it twice in the
+    # loans' prints, so its loan was replayed every night after (helper-63).
+    tables = synthetic_frames(40, AS_OF, seed=4, history_days=150)
+    again = pl.concat([tables["payments"], tables["payments"].head(1)])
+    local, days = _same_nights(spark, {**tables, "payments": again}, tmp_path, buckets=3)
+    assert local.table(days[1], "replayed").height == 0

@@ -187,10 +187,12 @@ class BookFolder:
         return pl.concat([self._read_part(name, path, columns, schema) for path in paths],
                          how="vertical_relaxed")  # fmt: skip
 
-    def check_input(self, name: str, schema: pl.Schema) -> None:
+    def check_input(self, name: str, schema: pl.Schema) -> dict[Path, dict[str, pl.DataType]]:
         """Refuse an input whose parts' columns a run cannot read as `schema` says, from their
-        footers alone (an engine that reads the parts itself: Spark)."""
-        self._checked_parts(name, self.input_parts(name), schema)
+        footers alone (an engine that reads the parts itself: Spark); each part's columns."""
+        paths = self.input_parts(name)
+        self._checked_parts(name, paths, schema)
+        return {path: self._part_schema(name, path) for path in paths}
 
     def _checked_parts(self, name: str, paths: list[Path], schema: pl.Schema) -> list[str]:
         """The columns of `schema` the parts have, each part checked (_check_part)."""

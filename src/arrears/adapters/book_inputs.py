@@ -8,9 +8,11 @@ changed), the borrowers' also on a night the borrowers input changed; every part
 refused if a cell it must fill is empty (book_folder).
 """
 
+from collections.abc import Iterable
+
 import polars as pl
 
-from arrears.adapters.book_folder import BookFolderError, listed
+from arrears.adapters.book_folder import OPTIONAL_COLUMNS, BookFolderError, listed
 from arrears.adapters.loan_table import positions
 from arrears.adapters.phone_zones import dialled_in_e164, e164, zero_after_code
 from arrears.batch.book import scheduled_principal
@@ -90,7 +92,21 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
                          ("payments", "paid_on")):  # fmt: skip
         refuse_outside_years(name, inputs[name], column)
     refuse_bad_payment_ids(inputs["payments"])
+    # The domain refuses money of no amount too (evaluation.evaluate_loan): not dropped.
+    _refuse("payments", inputs["payments"], pl.col("amount") <= 0,
+            "payments of no amount above zero (in fen)")  # fmt: skip
     return scheduled
+
+
+def refuse_unfilled(name: str, frame: pl.DataFrame, columns: Iterable[str]) -> None:
+    """Refuse the rows of an input with an empty cell in one of `columns` it must fill
+    (book_folder.OPTIONAL_COLUMNS), named by their keys: a whole-book read's own check of
+    what a part's read checks by row, for an engine that reads the parts itself (Spark took
+    a payment of no amount as the lowest Int64, and dropped one of no day: helper-63)."""
+    optional = OPTIONAL_COLUMNS.get(name, ())
+    for column in columns:
+        if column in frame.columns and column not in optional and frame[column].null_count():
+            _refuse(name, frame, pl.col(column).is_null(), f"column {column!r} is empty")
 
 
 def refuse_outside_years(name: str, frame: pl.DataFrame, column: str) -> None:

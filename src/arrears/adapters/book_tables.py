@@ -16,6 +16,7 @@ from arrears.adapters.book_inputs import (
     check_flags,
     check_promises,
     distinct_payments,
+    refuse_unfilled,
 )
 from arrears.adapters.paid_ids import payment_prints
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, people_from_frames
@@ -154,6 +155,8 @@ def assemble(
 ) -> RunFrames:
     """The run's frames: the book with its stored state (back-dated loans start afresh);
     `known_zones`: phone zones worked out before (people_index.ZONES_SCHEMA)."""
+    for name, given in inputs.items():
+        refuse_unfilled(name, given, INPUTS.get(name, ()))
     got = {name: typed(inputs.get(name), schema) for name, schema in INPUTS.items()}
     # A line given without fees owes none (fee_due is optional, as in the feeds).
     got["installments"] = got["installments"].with_columns(pl.col("fee_due").fill_null(0))

@@ -33,12 +33,14 @@ from arrears.adapters.book_folder import (
     RunRecord,
     part_files,
 )
+from arrears.adapters.book_inputs import distinct_payments
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
     GIVEN,
     INPUTS,
     OUTPUTS,
     RATE_TERMS,
+    REQUIRED_INPUTS,
     STATE,
     assemble,
     outputs,
@@ -138,7 +140,8 @@ def _subclasses(kind: type[DomainError]) -> Iterator[type[DomainError]]:
 
 
 def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> "SparkSession":
-    """A Spark session that works offline and starts fast (no UI, loopback, few partitions)."""
+    """A Spark session that works offline and starts fast (no UI, loopback, few partitions:
+    `shuffle_partitions` unless spark-submit's --conf set them)."""
     with quiet_pandas():
         from pyspark.sql import SparkSession
 
@@ -146,7 +149,6 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> 
         settings = {
             "spark.ui.enabled": "false",
             "spark.ui.showConsoleProgress": "false",
-            "spark.sql.shuffle.partitions": str(shuffle_partitions),
             "spark.sql.session.timeZone": "UTC",
             # Microsecond instants with a UTC flag, as Polars writes and reads them.
             "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
@@ -164,6 +166,10 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> 
             builder = builder.config(key, value)
         session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
+    # A runtime setting, set once the session is made, only where the submitter set none:
+    # given to the builder it overrode spark-submit's --conf (helper-63: 64 asked, 4 ran).
+    if not session.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):
+        session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
     return session
 
 
@@ -188,7 +194,9 @@ def run_bucket(ctx: RunContext, zones: Mapping[str, str], rows: pa.Table) -> pa.
     if "loans" not in inputs:  # state of loans no longer fed in: dropped, as the local engine does
         return OUT.pack(bucket, {})
     frames = run_pipeline(assemble(inputs, state, ctx.as_of, ctx.terms, zones), ctx)
-    payments = typed(inputs.get("payments"), PAYMENT_SCHEMA)
+    # Each payment once, as the local engine keeps them (one sent again as it was counted
+    # twice, and its loan was replayed every night: helper-63).
+    payments = distinct_payments(typed(inputs.get("payments"), PAYMENT_SCHEMA))
     written = outputs(frames) | state_outputs(frames, payments)
     sums = pl.DataFrame(schema=CURRENCY_SUMS)
     if frames.currencies is not None:  # the book names its loans' currencies
@@ -292,6 +300,9 @@ class SparkEngine:
                 f"the book was already run up to {runs[-1].as_of}; a run for {ctx.as_of} would "
                 f"move it back in time"
             )
+        for name in REQUIRED_INPUTS:  # as the local engine says it, not Spark's schema error
+            if not self.folder.has_input(name):
+                raise BookFolderError(f"the book {self.folder.root} has no {name} input")
         if previous is not None:
             ParquetEngineStore(self.folder.root).refuse_missing_state(previous)
         # The days this run reports what it posted for: those after the last run before it.
@@ -429,9 +440,36 @@ class SparkEngine:
 
     def _read_input(self, name: str) -> "DataFrame":
         """An input: its file, or every part of its folder (their columns checked first, as
-        the local engine checks them: times without a zone, say, are refused)."""
-        self.folder.check_input(name, INPUTS[name])
-        return self.spark.read.parquet(*(str(p) for p in self.folder.input_parts(name)))
+        the local engine checks them: times without a zone, say, are refused; a cell left
+        empty is refused in the buckets, book_inputs.refuse_unfilled)."""
+        from pyspark.sql import functions
+
+        found = self.folder.check_input(name, INPUTS[name])
+        for path, present in found.items():
+            for column, given in present.items():
+                if isinstance(given, pl.Datetime) and given.time_unit == "ns":
+                    # Spark reads no nanosecond instants (pandas' default): a clear refusal,
+                    # not its PARQUET_TYPE_ILLEGAL.
+                    raise BookFolderError(
+                        f"input {name}: {path.relative_to(self.folder.root)}: column "
+                        f"{column!r} holds instants in nanoseconds, which Spark cannot read: "
+                        f"write them in microseconds (e.g. pandas' "
+                        f"`.astype('datetime64[us, UTC]')`)"
+                    )
+        frame = self.spark.read.parquet(*(str(p) for p in self.folder.input_parts(name)))
+        # A UInt64 reads as a 20-digit decimal: one above the largest Int64 is refused here,
+        # named, as the local engine refuses it (Spark failed casting it, unnamed).
+        wide = sorted({c for present in found.values() for c, t in present.items()
+                       if t == pl.UInt64 and INPUTS[name][c].is_integer()})  # fmt: skip
+        for column in wide:
+            over = frame.filter(functions.col(column) > functions.lit(2**63 - 1))
+            rows = [str(row[0]) for row in over.select(frame.columns[0]).limit(5).collect()]
+            if rows:
+                raise BookFolderError(
+                    f"input {name}: column {column!r} holds numbers out of range for Int64 in "
+                    f"{', '.join(rows)}"
+                )
+        return frame
 
     def _state(self, run: RunRecord, same_rules: bool) -> dict[str, "DataFrame"]:
         """The whole book's state after a run. A full run's tables are read by Spark; the

@@ -55,7 +55,7 @@ def run_book(
         return run_day(ParquetEngineStore(book), ctx, now)
     from arrears.adapters.spark_engine import SparkEngine, spark_session
 
-    spark = spark_session(master)
+    spark = spark_session(master, buckets or 4)  # a reduce task for each bucket
     try:
         return SparkEngine(spark, book, buckets).run_day(ctx, now)
     finally:
