@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.casework_tables import loan_flags
@@ -174,6 +174,47 @@ def test_a_rerun_of_the_day_counts_what_was_done_since_and_drops_what_it_no_long
     posted = ("interest_posted", "penalty_posted", "fees_posted", "cap_cut", "days_run")
     assert {k: again[k] for k in posted} == {k: first[k] for k in posted}
     assert first["penalty_posted"] != "0.00"
+
+
+def test_a_rerun_does_not_refuse_what_was_carried_out_before_the_hold(app: App) -> None:
+    # A contact made after the first run of the day, then a dispute hold placed: the re-run
+    # counted the contact made as refused by the hold, in blocked_actions and the summary,
+    # though it went before the hold (helper-64). What was carried out is decided no more.
+    run(app, END)
+    outbox = tables.outbox.c
+    with app.engine.connect() as conn:
+        made = conn.execute(
+            select(outbox.action_key, outbox.borrower_id, outbox.loan_id, outbox.action).where(
+                outbox.planned_for == END, outbox.channel == "call", outbox.status == "planned",
+            ).order_by(outbox.action_key)
+        ).first()  # fmt: skip
+    assert made is not None
+    hold = {"borrower_id": made.borrower_id, "kind": "dispute", "starts_on": END,
+            "ends_on": None, "note": "disputed"}  # fmt: skip
+    # Every contact planned for the loan that day made (a call among them, which a hold
+    # refuses and no record of it done rules out: calls repeat).
+    theirs = (outbox.loan_id == made.loan_id) & (outbox.planned_for == END)
+    theirs &= outbox.channel.is_not(None)
+    with app.engine.begin() as conn:
+        sent = conn.execute(select(outbox.action).where(theirs)).scalars().all()
+        conn.execute(update(tables.outbox).where(theirs).values(status="done", outcome="sent"))
+        conn.execute(insert(tables.holds).values(**hold))
+    again = run(app, END)
+    blocked = tables.blocked_actions.c
+    with app.engine.connect() as conn:
+        refused = conn.execute(
+            select(blocked.action, blocked.rule).where(
+                blocked.loan_id == made.loan_id, blocked.as_of == END
+            )
+        ).all()
+        kept = conn.execute(select(outbox.status).where(theirs)).scalars().all()
+        held = conn.execute(
+            select(func.count()).where(blocked.as_of == END, blocked.rule == "cn.hold")
+        ).scalar_one()
+    assert "call" in sent
+    assert set(kept) == {"done"}
+    assert [a for a, _ in refused if a in sent] == [], refused
+    assert again["blocked_contacts"].get("cn.hold", 0) == held
 
 
 @pytest.mark.parametrize("first", ["later day", "same day"])

@@ -7,6 +7,7 @@ distinct (number, recorded zone, default zone).
 """
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from functools import cache
 
 import polars as pl
@@ -15,7 +16,7 @@ from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.loan_table import positions
 from arrears.adapters.phone_zones import PhonenumbersZones, dialled_in_e164
 from arrears.batch.contact_checks import ZONE_SEPARATOR
-from arrears.batch.plan_people import REACH_SCHEMA, People, Reach
+from arrears.batch.plan_people import CARRIED_SCHEMA, REACH_SCHEMA, People, Reach
 from arrears.domain.contact_rules import day_zone
 from arrears.domain.escalation import ActionRecord
 
@@ -200,6 +201,11 @@ class LoanHistory:
             found = self._gather(missing)
             self._known.update({loan: found.get(loan, []) for loan in missing})
         return {loan: self._known[loan] for loan in loan_ids if self._known[loan]}
+
+    def carried_out(self, day: date) -> pl.DataFrame:
+        """The actions of the day's plan carried out (the done frame holds those alone)."""
+        today = self._done.filter(pl.col("planned_for") == day)
+        return today.select("loan_id", "action").unique().cast(CARRIED_SCHEMA)
 
     def _gather(self, loan_ids: Sequence[str]) -> dict[str, list[ActionRecord]]:
         """The records of the loans asked for, from the frames."""

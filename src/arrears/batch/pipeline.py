@@ -159,6 +159,13 @@ class _NotYetRead:
             "RunFrames.people_read"
         )
 
+    def carried_out(self, day: date) -> pl.DataFrame:
+        """Refused: not read yet."""
+        raise RuntimeError(
+            f"the history is still being read (the actions carried out on {day} asked for): "
+            "take it from RunFrames.people_read"
+        )
+
 
 # RunFrames.people and .history while people_read is pending.
 UNREAD = People.of_frames(_NotYetRead())
@@ -256,6 +263,12 @@ def contact_plan(frames: RunFrames, ctx: RunContext) -> RunFrames:
         people, history = frames.people_read()
         frames = replace(frames, people=people, history=history, people_read=None)
     candidates = due_candidates(frames.cases, ctx.ladders, ctx.as_of, frames.history)
+    carried = frames.history.carried_out(ctx.as_of)
+    if carried.height:
+        # A re-run of the day decides no action carried out since its first run: planned
+        # again, its key is not written (the record stays); refused, it was counted as
+        # blocked though sent before the hold that refused it (helper-64).
+        candidates = candidates.join(carried, on=["loan_id", "action"], how="anti")
     by_label = {ladder.label: ladder for ladder in ctx.ladders.values()}
     bars = None
     if frames.states is not None:  # the ageing step gave every worked loan's state

@@ -3,6 +3,7 @@ their loans, their attempts, holds and opt-outs, and the loans' action history."
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 import polars as pl
@@ -10,6 +11,8 @@ import polars as pl
 from arrears.batch.contact_checks import ATTEMPT_SCHEMA, HOLD_SCHEMA, OPT_OUT_SCHEMA
 from arrears.domain.escalation import ActionRecord
 
+# A plan's action carried out (ActionHistory.carried_out): its loan and action.
+CARRIED_SCHEMA = pl.Schema({"loan_id": pl.String, "action": pl.String})
 REACH_SCHEMA = pl.Schema({
     "borrower_id": pl.String, "jurisdiction": pl.String, "phone": pl.String, "zones": pl.String,
     "day_zone": pl.String,
@@ -48,6 +51,11 @@ class ActionHistory(Protocol):
         """Each loan's records (loans without any may be left out)."""
         ...
 
+    def carried_out(self, day: date) -> pl.DataFrame:
+        """The actions of the day's plan already carried out (CARRIED_SCHEMA): a re-run of
+        the day decides them no more."""
+        ...
+
 
 @dataclass(frozen=True)
 class KnownHistory:
@@ -58,6 +66,10 @@ class KnownHistory:
     def of(self, loan_ids: Sequence[str]) -> Mapping[str, Sequence[ActionRecord]]:
         """The records of the loans asked for."""
         return {loan: self.records[loan] for loan in loan_ids if loan in self.records}
+
+    def carried_out(self, day: date) -> pl.DataFrame:  # noqa: ARG002 - the protocol's
+        """None known: the records tell no plan's actions apart."""
+        return pl.DataFrame(schema=CARRIED_SCHEMA)
 
 
 @dataclass(frozen=True)
