@@ -82,6 +82,13 @@ def test_a_ladder_file_loads_with_its_name_and_version(tmp_path: Path) -> None:
     assert [t.template for t in due_treatments(ladder, "mid", 0)] == ["notice"]
 
 
+def test_a_stage_may_name_itself_in_traditional_characters(tmp_path: Path) -> None:
+    text = BASE.replace('label_en = "Mid"', 'label_en = "Mid"\nlabel_zh_tw = "逾期中期（繁）"')
+    ladder = load_ladder(write(tmp_path, text))
+    labels = [(s.label_zh, s.label_zh_tw, s.label_en) for s in ladder.stages]
+    assert labels == [("逾期中期", "逾期中期（繁）", "Mid"), ("逾期初期", None, "Early")]
+
+
 def test_the_shipped_china_ladder_loads_worst_first() -> None:
     ladder = load_ladder("cn")
     assert ladder.label == "cn-default v4"
@@ -316,6 +323,16 @@ APPEND = ""  # marks a case that adds text instead of replacing it
             "the ladder's name and version '" + "n" * 62 + " v3' are longer than 64",
         ),
         ('label_en = "Mid"', 'label_en = " "', "stage 'mid': label_en must not be blank"),
+        (
+            'label_en = "Mid"',
+            'label_en = "Mid"\nlabel_zh_tw = " "',
+            "stage 'mid': label_zh_tw must not be blank",
+        ),
+        (
+            'label_en = "Mid"',
+            'label_en = "Mid"\nlabel_zh_tw = 3',
+            "stage 'mid': label_zh_tw must be a string, got 3",
+        ),
         (
             'template = "sms"',
             'template = "sms"\nwhen_done = "fax"',

@@ -18,7 +18,7 @@ from arrears.domain.product import Product
 
 SHIPPED = ("cn", "us", "uk")  # arrears/packs/strategy_<key>.toml
 _TOP = {"name", "version", "default_stage", "stage", "experiment", "guards"}
-_STAGE = {"name", "label_zh", "label_en", "entry", "treatment", "heavy"}
+_STAGE = {"name", "label_zh", "label_en", "label_zh_tw", "entry", "treatment", "heavy"}
 _ENTRY = {
     "dpd_min", "dpd_max", "amount_min", "amount_max", "score_min", "score_max", "segments",
     "buckets", "flags", "due_within",
@@ -241,6 +241,7 @@ def _stage(spec: Any, file: str, number: int) -> Stage:
             entry=entry,
             treatments=treatments,
             heavy=table.strings("heavy"),
+            label_zh_tw=table.get("label_zh_tw", str),
         )
 
 

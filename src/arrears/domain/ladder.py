@@ -84,6 +84,7 @@ class Stage:
     entry: tuple[EntryRule, ...] = ()
     treatments: tuple[Treatment, ...] = ()
     heavy: tuple[str, ...] = ()  # steps people may request here, each behind its guard
+    label_zh_tw: str | None = None  # in traditional characters; None: label_zh is shown
 
 
 @dataclass(frozen=True)
@@ -301,8 +302,8 @@ def _one_stage_problems(
     # Collectors and borrowers read a stage by its label (the pages, the letters).
     problems += [
         f"{where}: {key} must not be blank"
-        for key in ("label_zh", "label_en")
-        if not getattr(stage, key).strip()
+        for key in ("label_zh", "label_en", "label_zh_tw")
+        if getattr(stage, key) is not None and not getattr(stage, key).strip()
     ]
     if stage.name == ladder.default_stage and stage.entry:
         problems.append(f"{where} is the default stage, entered when no rule matches: no entry")
