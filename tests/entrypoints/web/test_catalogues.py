@@ -20,16 +20,17 @@ WEB = Path(i18n.__file__).parent
 SRC = WEB.parents[1]
 LITERAL = re.compile(r"""_\(\s*(?:"([^"]+)"|'([^']+)')\s*[,)]""")
 KEYED = re.compile(r"""_\(\s*["']([a-z_-]+:)["']\s*~""")
-# The values each keyed text (e.g. _("stage:" ~ stage)) is used with.
+# Every stage of the shipped ladders, and "settled" (a loan paid off): the pages name them
+# from the catalogue (stage_names; a lender's own stage by its ladder's labels).
+STAGES = sorted(
+    {s.name for ladder in build_app(None, None).ladders.values() for s in ladder.stages}
+    | {ladder.default_stage for ladder in build_app(None, None).ladders.values()}
+    | {"settled"}
+)
+# The values each keyed text (e.g. _("role:" ~ role)) is used with.
 VALUES = {
     "role:": [r.value for r in Role],
     "scope:": [s.value for s in ScopeKind],
-    # every stage of the shipped ladders, and "settled" (a loan paid off)
-    "stage:": sorted(
-        {s.name for ladder in build_app(None, None).ladders.values() for s in ladder.stages}
-        | {ladder.default_stage for ladder in build_app(None, None).ladders.values()}
-        | {"settled"}
-    ),
     "pii:": ["phone", "national_id", "address", "email"],
     "channel:": list(CHANNELS),
     "outcome:": sorted({o for known in OUTCOMES.values() for o in known}),
@@ -197,6 +198,13 @@ def test_the_language_is_negotiated_chinese_first() -> None:
 )
 def test_the_language_follows_the_scripts_and_the_q_values(header: str, locale: str) -> None:
     assert i18n.negotiate(header) == locale
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_every_shipped_stage_has_a_name(locale: str) -> None:
+    table = i18n.catalogue(locale)
+    assert len(STAGES) >= 10
+    assert [s for s in STAGES if not table.get(f"stage:{s}")] == []
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])

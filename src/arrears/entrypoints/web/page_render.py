@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from arrears.domain.access import PERMISSIONS, Permission
 from arrears.domain.errors import Term, Words
-from arrears.entrypoints.web import i18n
+from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
 from arrears.services.identity import session_user
@@ -48,6 +48,12 @@ def render(
     """A page (or fragment) in the viewer's language."""
     locale = locale_of(request, actor)
     may = PERMISSIONS[actor.user.role] if actor is not None else frozenset()
+
+    def stage_name(stage: str, product: str | None = None, ladder: str | None = None) -> str:
+        """A stage's name, by the case's own ladder when its product or ladder is given."""
+        ladders = stage_names.own_first(application(request).ladders, product, ladder)
+        return stage_names.stage_name(stage, locale, ladders)
+
     return templates.TemplateResponse(
         request,
         name,
@@ -61,6 +67,7 @@ def render(
             "amount": lambda minor, currency: i18n.amount(minor, currency, locale),
             "sign": lambda currency: i18n.sign(currency, locale),
             "rule_name": lambda rule: i18n.catalogue(locale).get(f"rule:{rule}", ""),
+            "stage_name": stage_name,
             **context,
         },
         status_code=code,

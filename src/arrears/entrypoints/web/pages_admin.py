@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from arrears.domain.access import Role, scope_of
 from arrears.domain.errors import Refusal
-from arrears.entrypoints.web import charts, i18n
+from arrears.entrypoints.web import charts, i18n, stage_names
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.page_render import locale_of, render
 from arrears.entrypoints.web.views import balance_day
@@ -67,7 +67,8 @@ def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> R
         bucket_charts=_by_currency(past_due, locale, by_size=False),
         stage_chart=charts.bars(
             [
-                (_(f"stage:{stage}"), n)
+                # Counted over every ladder: a name two ladders label apart, by the first's.
+                (stage_names.stage_name(stage, locale, app.ladders.values()), n)
                 for stage, n in sorted(f.stages.items(), key=lambda kv: -kv[1])
             ]
         ),
