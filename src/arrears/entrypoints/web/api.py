@@ -101,9 +101,11 @@ def me(actor: CurrentActor) -> dict[str, Any]:
 def queue(
     actor: CurrentActor,
     app: Application,
-    stage: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z][a-z0-9_]*$")] = None,
+    # Checked against the ladders' stages and the products (check_filters), not a pattern: a
+    # ladder's stage may be named `watch-list` (helper-65), a product code `cn.cash/2`.
+    stage: Annotated[str | None, Query(max_length=32)] = None,
     bucket: Annotated[str | None, Query(pattern=r"^M[0-7]\+?$")] = None,
-    product: Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = None,
+    product: Annotated[str | None, Query(max_length=64)] = None,
     mine: bool = False,
     unassigned: bool = False,
 ) -> dict[str, Any]:
