@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from arrears.adapters.settings import SettingsError, config_path, load_settings
-from arrears.domain.queue_priority import AmountScale
+from arrears.domain.queue_priority import QueueScale
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -183,6 +183,9 @@ limitation_years = 6
         ('queue = "CNY"', r"\[queue\] must be a table"),
         (f"[products.{'p' * 65}]", f"product code '{'p' * 65}' must be 1 to 64 characters"),
         ('[products."cn cash"]', "product code 'cn cash' must be 1 to 64 characters, without"),
+        ("[queue]\nscore_low = 300", "queue.score_low and queue.score_high are given together"),
+        ('[queue]\nscore_low = 300\nscore_high = "850"', "whole numbers"),
+        ("[queue]\nscore_low = 850\nscore_high = 300", "queue.score_low 850 must be below"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:
@@ -262,9 +265,9 @@ def test_the_feeds_phone_region_is_read_and_defaults_to_china(tmp_path: Path) ->
 
 
 def test_the_queue_weighs_other_currencies_at_the_rates_given(tmp_path: Path) -> None:
-    assert load_settings(None).queue_scale == AmountScale("CNY", {})
+    assert load_settings(None).queue_scale == QueueScale("CNY", {})
     scale = load_settings(write(tmp_path, '[queue.rates]\nUSD = "7.10"\nGBP = "9.05"')).queue_scale
-    assert scale == AmountScale("CNY", {"USD": Decimal("7.10"), "GBP": Decimal("9.05")})
+    assert scale == QueueScale("CNY", {"USD": Decimal("7.10"), "GBP": Decimal("9.05")})
     assert scale.minor(10_000, "USD") == 71_000  # 100.00 USD counts as 710.00 CNY
     assert scale.minor(10_000, "CNY") == 10_000
     assert (scale.known("USD"), scale.known("CNY"), scale.known("EUR")) == (True, True, False)

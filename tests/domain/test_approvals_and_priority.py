@@ -7,7 +7,7 @@ import pytest
 from arrears.domain.access import Role
 from arrears.domain.approvals import Proposal, ProposalKind, within_limits
 from arrears.domain.errors import DomainError
-from arrears.domain.queue_priority import AmountScale, QueueFacts, priority
+from arrears.domain.queue_priority import QueueFacts, QueueScale, priority
 
 K = ProposalKind
 
@@ -75,7 +75,7 @@ def test_a_broken_promise_outranks_a_few_more_days() -> None:
 
 
 def test_amounts_in_other_currencies_count_in_the_reference_at_the_rate() -> None:
-    scale = AmountScale("CNY", {"USD": Decimal("7.1"), "JPY": Decimal("0.0475")})
+    scale = QueueScale("CNY", {"USD": Decimal("7.1"), "JPY": Decimal("0.0475")})
     assert scale.minor(1_000_00, "USD") == 7_100_00
     assert scale.minor(1, "JPY") == 0  # 0.0475 rounds half up to 0
     assert scale.minor(11, "JPY") == 1  # 0.5225

@@ -19,7 +19,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.lpr import LprTable
 from arrears.domain.money import parse_amount
 from arrears.domain.product import Product
-from arrears.domain.queue_priority import AmountScale
+from arrears.domain.queue_priority import QueueScale
 from arrears.domain.rates import parse_rate
 
 CONFIG_ENV = "ARREARS_CONFIG"
@@ -34,7 +34,7 @@ _TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue"}
 _SECTION_KEYS = {
     "lpr": {"known_through", "fixing"}, "lpr.fixing": {"published_on", "one_year", "source"},
     "calendar_cn": {"year"}, "calendar_cn.year": {"year", "holidays", "workdays"},
-    "feeds": {"phone_region"}, "queue": {"currency", "rates"},
+    "feeds": {"phone_region"}, "queue": {"currency", "rates", "score_low", "score_high"},
 }  # fmt: skip
 _REQUIRED = {"lpr.fixing": ("published_on", "one_year"), "calendar_cn.year": ("year",)}
 # The one-year LPR has been between 3 % and 5 % since its 2019 reform (lpr_cn.toml); above
@@ -58,7 +58,7 @@ class Settings:
     # A phone number a feed writes without +country code is read as this region's (ISO 3166).
     phone_region: str = DEFAULT_REGION
     # How a queue weighs overdue amounts in several currencies ([queue]).
-    queue_scale: AmountScale = field(default_factory=AmountScale)
+    queue_scale: QueueScale = field(default_factory=QueueScale)
 
     def product(self, code: str) -> Product:
         """The product called `code`, or a clear error listing the known ones."""
@@ -118,7 +118,7 @@ CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217
 RATE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,8})?")  # a positive exact decimal
 
 
-def _queue_scale(queue: dict[str, Any], where: str) -> AmountScale:
+def _queue_scale(queue: dict[str, Any], where: str) -> QueueScale:
     """[queue]: `currency`, the one the queues weigh amounts in (default CNY), and `rates`,
     what one unit of each other currency is worth in it, as exact decimal text."""
     reference = queue.get("currency", "CNY")
@@ -139,7 +139,24 @@ def _queue_scale(queue: dict[str, Any], where: str) -> AmountScale:
         if currency == reference:
             raise SettingsError(f"{where}: queue.rates.{currency}: the reference needs no rate")
         parsed[currency] = Decimal(rate)
-    return AmountScale(reference, parsed)
+    return QueueScale(reference, parsed, _score_range(queue, where))
+
+
+def _score_range(queue: dict[str, Any], where: str) -> tuple[int, int] | None:
+    """[queue] `score_low` and `score_high`: the range the lender's loan scores run over (the
+    feed's score is a whole number of the lender's own scale), both or neither."""
+    given = [queue.get(key) for key in ("score_low", "score_high")]
+    if given == [None, None]:
+        return None
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in given):
+        raise SettingsError(
+            f"{where}: queue.score_low and queue.score_high are given together, whole numbers "
+            f"(the range the loans' scores run over), got {given[0]!r} and {given[1]!r}"
+        )
+    low, high = int(given[0]), int(given[1])  # type: ignore[arg-type]
+    if low >= high:
+        raise SettingsError(f"{where}: queue.score_low {low} must be below score_high {high}")
+    return low, high
 
 
 def _check_cap(product: Product, policies: dict[str, CapPolicy], where: str) -> None:

@@ -3,11 +3,12 @@
 Priority points (higher first), documented in docs/CASEWORK.md:
 - amount: 200 × log10(1 + overdue yuan): 100 yuan ≈ 400, 10,000 yuan ≈ 800 (a tenfold
   larger debt weighs the same step whatever its size: large debts first, not only them); an
-  amount in another currency counts in the queue's reference currency (AmountScale);
+  amount in another currency counts in the queue's reference currency (QueueScale);
 - days past due: 5 a day up to 180 days (900): older debts roll further if left;
 - broken promises: 300 each, at most three (a broken promise is the strongest signal that a
   case needs a person, not a reminder);
-- a score, when the lender feeds one (probability of paying, 0..1): 400 × score.
+- the lender's score, when it feeds one and the settings say its range: 400 × where the
+  score lies in that range (its low end 0, its high end 1: the higher, the likelier to pay).
 """
 
 import math
@@ -23,14 +24,24 @@ MINOR_PER_MAJOR = 100
 
 
 @dataclass(frozen=True)
-class AmountScale:
-    """How overdue amounts in several currencies are weighed against each other: each counted
-    in the `reference` currency at the lender's rate (settings [queue]: one unit of a
-    currency is worth `rates[currency]` units of the reference). A currency with no rate is
-    counted one to one, and the queue says so (`known`)."""
+class QueueScale:
+    """How the queue weighs cases against each other. Overdue amounts in several currencies:
+    each counted in the `reference` currency at the lender's rate (settings [queue]: one
+    unit of a currency is worth `rates[currency]` units of the reference); a currency with
+    no rate is counted one to one, and the queue says so (`known`). The lender's scores:
+    `scores`, the range its scores run over (low, high), when the settings give one."""
 
     reference: str = "CNY"
     rates: Mapping[str, Decimal] = field(default_factory=dict)
+    scores: tuple[int, int] | None = None
+
+    def score_share(self, score: int | None) -> float | None:
+        """Where a loan's score lies in the lender's range, 0..1 (None: no score, or no range
+        to read it by: a whole number alone says nothing of its scale)."""
+        if score is None or self.scores is None:
+            return None
+        low, high = self.scores
+        return min(max((score - low) / (high - low), 0.0), 1.0)
 
     def known(self, currency: str) -> bool:
         """Whether amounts in `currency` are weighed at a rate (the reference is)."""
@@ -47,7 +58,7 @@ class AmountScale:
 @dataclass(frozen=True)
 class QueueFacts:
     """What a case's place in a queue depends on (the amount in the reference currency's
-    minor units: AmountScale)."""
+    minor units: QueueScale)."""
 
     overdue_minor: int
     dpd: int

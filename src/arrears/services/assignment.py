@@ -8,7 +8,7 @@ from arrears.domain.access import Forbidden, Permission, Principal, Role, requir
 from arrears.domain.errors import Refusal
 from arrears.domain.escalation import check_escalation
 from arrears.domain.ladder import Ladder
-from arrears.domain.queue_priority import AmountScale
+from arrears.domain.queue_priority import QueueScale
 from arrears.services.casework import CaseNotFound, audit, overdue_of, require_case, row_priority
 from arrears.services.casework_ports import CaseStore, NotACollectorOfTeam, QueueFilter
 from arrears.services.field_visit import GuardRefused
@@ -60,7 +60,7 @@ def balance_queue(
     teams: list[str],
     today: date,
     now: datetime,
-    scale: AmountScale | None = None,
+    scale: QueueScale | None = None,
 ) -> dict[str, int]:
     """Give the scope's cases not yet with a collector to the collectors of the teams: the
     highest-priority case first, each to whoever has the fewest cases then (so new and busy
@@ -72,7 +72,7 @@ def balance_queue(
         raise Refusal("no active collector in {teams} to assign cases to", teams=", ".join(allowed))
     rows = store.queue(scope_of(who), QueueFilter(unassigned=True), None)
     rows = [r for r in rows if r.agency_id is None]  # an agency works a placed case
-    weighed = scale or AmountScale()
+    weighed = scale or QueueScale()
     rows.sort(key=lambda r: (-row_priority(r, weighed).total, r.loan_id))
     given: dict[str, int] = {}
     counts = {user: count for user, (_team, count) in loads.items()}

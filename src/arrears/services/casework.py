@@ -23,7 +23,7 @@ from arrears.domain.approvals import (
 from arrears.domain.audit_chain import AuditEntry, ChainCheck, ChainedEntry, verify_chain
 from arrears.domain.errors import Refusal, Term
 from arrears.domain.pii import PII_FIELDS, shown
-from arrears.domain.queue_priority import AmountScale, Priority, QueueFacts, priority
+from arrears.domain.queue_priority import Priority, QueueFacts, QueueScale, priority
 from arrears.services.casework_ports import (
     AuditLog,
     CaseRecord,
@@ -82,19 +82,20 @@ class QueueItem:
     priority: Priority
 
 
-def row_priority(row: QueueRow, scale: AmountScale) -> Priority:
-    """A queue row's priority, its amount counted in the scale's reference currency."""
+def row_priority(row: QueueRow, scale: QueueScale) -> Priority:
+    """A queue row's priority, its amount counted in the scale's reference currency, its
+    score read in the lender's range."""
     counted = scale.minor(row.overdue_minor, row.currency)
-    return priority(QueueFacts(counted, row.dpd, row.broken_promises))
+    return priority(QueueFacts(counted, row.dpd, row.broken_promises, scale.score_share(row.score)))
 
 
-def unweighed(items: list[QueueItem], scale: AmountScale) -> list[str]:
+def unweighed(items: list[QueueItem], scale: QueueScale) -> list[str]:
     """The currencies of a queue weighed one to one against the reference (no rate given)."""
     return sorted({i.row.currency for i in items if not scale.known(i.row.currency)})
 
 
 def work_queue(
-    store: CaseStore, who: Principal, which: QueueFilter, scale: AmountScale | None = None
+    store: CaseStore, who: Principal, which: QueueFilter, scale: QueueScale | None = None
 ) -> list[QueueItem]:
     """The principal's queue: the cases of their scope that match, highest priority first
     (amounts in several currencies weighed by `scale`, else one to one)."""
@@ -102,7 +103,7 @@ def work_queue(
     # Every matching case is ranked, then a screen's worth kept: a cut before ranking (by
     # amount, say) would drop small, old cases with broken promises that rank high.
     rows = store.queue(scope_of(who), which, None)
-    scale = scale or AmountScale()
+    scale = scale or QueueScale()
     items = [QueueItem(r, row_priority(r, scale)) for r in rows]
     items.sort(key=lambda item: (-item.priority.total, item.row.loan_id))
     return items[:QUEUE_LIMIT]

@@ -211,6 +211,7 @@ class QueueRow:
     team_id: str | None
     collector_id: str | None
     agency_id: str | None
+    score: int | None = None  # the lender's, as its loans feed gave it
 
 
 @dataclass(frozen=True)

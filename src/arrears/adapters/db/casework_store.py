@@ -93,6 +93,7 @@ class SqlCaseworkStore:
                 a.team_id,
                 a.collector_id,
                 placed.label("agency_id"),
+                loans.c.score,
             )
             .join(borrowers, borrowers.c.borrower_id == loans.c.borrower_id)
             .join(loan_states, s.loan_id == loans.c.loan_id)
@@ -128,6 +129,7 @@ class SqlCaseworkStore:
                     r.team_id,
                     r.collector_id,
                     r.agency_id,
+                    None if r.score is None else int(r.score),
                 )
                 for r in conn.execute(query)
             ]
