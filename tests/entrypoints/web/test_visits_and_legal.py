@@ -11,10 +11,11 @@ from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox, runs
 from arrears.domain.access import Principal, Role
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.contact import ContactAttempt, ContactDecision
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_track import LegalStep, deadline_after
 from arrears.services.desk_contact import desk_attempt
-from arrears.services.ports import AttemptsChanged
+from arrears.services.ports import AttemptsChanged, ContactFile
 from tests.entrypoints.web.desk_book import AS_OF, DAY_TIME, Desk, placement_steps_done
 from tests.entrypoints.web.test_casework_flows import my_case
 
@@ -44,6 +45,18 @@ def failed_calls(desk: Desk, borrower: str, count: int, *, allowed: bool = True)
                     reasons=[],
                 )
             )
+
+
+def visit_decided(
+    desk: Desk, loan_id: str, borrower: str
+) -> tuple[ContactAttempt, ContactDecision, AuditEntry, ContactFile]:
+    """A connected visit at 10:00 in Shanghai on 3 October, decided as col-east-1's report
+    decides it (desk_attempt), not stored."""
+    return desk_attempt(
+        desk.app.contacts, desk.app.audit_log, desk.app.contact_terms,
+        Principal("col-east-1", Role.COLLECTOR, "team-east"), (loan_id, borrower),
+        ("visit", datetime(2025, 10, 3, 2, 0, tzinfo=UTC), None), "connected", desk.now,
+    )  # fmt: skip
 
 
 def gentler_steps_done(desk: Desk, loan_id: str) -> None:
@@ -226,11 +239,7 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
     # moves the visit on and records its contact in one transaction, so the second writes
     # nothing.
     borrower = borrower_of(desk, loan_id)
-    attempt, decision, entry, file = desk_attempt(
-        desk.app.contacts, desk.app.audit_log, desk.app.contact_terms,
-        Principal("col-east-1", Role.COLLECTOR, "team-east"), (loan_id, borrower),
-        ("visit", datetime(2025, 10, 3, 2, 0, tzinfo=UTC), None), "connected", desk.now,
-    )  # fmt: skip
+    attempt, decision, entry, file = visit_decided(desk, loan_id, borrower)
     late = desk.app.track.report_visit(
         visit, {"status": "done"}, entry, (borrower, attempt, desk.now, decision, entry, file)
     )
@@ -259,11 +268,7 @@ def test_a_visits_contact_decided_before_another_attempt_is_decided_again(desk: 
     assert approved.json()["status"] == "approved"
     desk.now = datetime(2025, 10, 3, 4, 0, tzinfo=UTC)
     borrower = borrower_of(desk, loan_id)
-    attempt, decision, entry, file = desk_attempt(
-        desk.app.contacts, desk.app.audit_log, desk.app.contact_terms,
-        Principal("col-east-1", Role.COLLECTOR, "team-east"), (loan_id, borrower),
-        ("visit", datetime(2025, 10, 3, 2, 0, tzinfo=UTC), None), "connected", desk.now,
-    )  # fmt: skip
+    attempt, decision, entry, file = visit_decided(desk, loan_id, borrower)
     call = desk.client().post(f"/api/v1/cases/{loan_id}/contacts", headers=collector,
                               json={"channel": "call", "outcome": "no_answer"})  # fmt: skip
     assert call.status_code == 201, call.text
