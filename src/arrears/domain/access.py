@@ -127,5 +127,5 @@ def require(principal: Principal, permission: Permission) -> None:
         raise Forbidden(
             "role {role} may not {permission}",
             role=Term(f"role:{principal.role.value}", principal.role.value),
-            permission=permission.value,
+            permission=Term(f"permission:{permission.value}", permission.value),
         )

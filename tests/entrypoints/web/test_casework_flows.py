@@ -691,7 +691,7 @@ def test_case_work_refusals_and_error_pages_speak_traditional_chinese(desk: Desk
     assert "(分期最長 6 個月)" in beyond.text
     assert "plans up to" not in beyond.text
     for path, status, said in (
-        ("/approvals", 403, "角色「催收員」無權執行 proposal.approve"),
+        ("/approvals", 403, "角色「催收員」無權執行 核准還款方案"),  # the permission named too
         ("/cases/NOPE-1", 404, "找不到案件 &#39;NOPE-1&#39;"),
         ("/no-such-page", 404, "找不到頁面"),
     ):

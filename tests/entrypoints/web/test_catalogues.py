@@ -8,7 +8,7 @@ import pytest
 
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.bootstrap import build_app
-from arrears.domain.access import Role, ScopeKind
+from arrears.domain.access import Permission, Role, ScopeKind
 from arrears.domain.approvals import ProposalKind
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.escalation import GUARDED_ACTIONS
@@ -30,6 +30,8 @@ STAGES = sorted(
 # The values each keyed text (e.g. _("role:" ~ role)) is used with.
 VALUES = {
     "role:": [r.value for r in Role],
+    # Named in a refusal (access.require: "role {role} may not {permission}").
+    "permission:": [p.value for p in Permission],
     "scope:": [s.value for s in ScopeKind],
     "pii:": ["phone", "national_id", "address", "email"],
     "channel:": list(CHANNELS),
