@@ -5,10 +5,10 @@ act and whether the case is in their scope; a case outside it is "not found" (it
 is not disclosed either). Every change and every unmasking is audited in its transaction.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
@@ -33,6 +33,7 @@ from arrears.services.casework_ports import (
     QueueRow,
 )
 
+_Result = TypeVar("_Result")
 QUEUE_LIMIT = 500  # one screen of work; a queue is worked top down, never to its end
 NOTE_MAX = 2_000
 
@@ -234,19 +235,29 @@ def propose(
     else pending a supervisor's (or an administrator's) approval."""
     require(who, Permission.PROPOSE)
     require_case(store, who, loan_id)
-    for _ in range(_TRIES):
-        extended = _extended(store, loan_id)
-        try:
-            return _propose(store, who, loan_id, proposal, terms, now, extended)
-        except ExtensionsChanged:
-            continue  # approved meanwhile: its limit is checked again, counting them
-    raise Refusal(
-        "extensions on {loan_id} kept being approved meanwhile: propose again",
-        loan_id=repr(loan_id),
-    )
+    return _counting_extensions(
+        store, loan_id,
+        lambda extended: _propose(store, who, loan_id, proposal, terms, now, extended),
+        Refusal("extensions on {loan_id} kept being approved meanwhile: propose again",
+                loan_id=repr(loan_id)),
+    )  # fmt: skip
 
 
 _TRIES = 5  # limits checked again while extensions are approved on the case meanwhile
+
+
+def _counting_extensions(
+    store: CaseStore, loan_id: str, attempt: Callable[[int], _Result], given_up: Refusal
+) -> _Result:
+    """`attempt` with the days of extensions approved on the case so far, made again while
+    extensions are approved meanwhile (ExtensionsChanged: its limit is checked again,
+    counting them); `given_up` raised after _TRIES."""
+    for _ in range(_TRIES):
+        try:
+            return attempt(_extended(store, loan_id))
+        except ExtensionsChanged:
+            continue
+    raise given_up
 
 
 def _propose(
@@ -326,22 +337,20 @@ def decide(
             days=int(terms.get("days", 0)),
             pay=int(terms.get("pay", 0)),
         )
-        for _ in range(_TRIES):
-            extended = _extended(store, found["loan_id"])
+
+        def approved(extended: int) -> str:
             if not within_limits(who.role, offer, extended):
                 raise Forbidden(
                     "beyond your approval limit ({limit}): an administrator approves it",
                     limit=limit_words(who.role, offer.kind),
                 )
             counted = extended if offer.kind is ProposalKind.EXTENSION else None
-            try:
-                return _decided(store, who, found, approve, note, now, counted)
-            except ExtensionsChanged:
-                continue  # approved meanwhile: the limit is checked again, counting them
-        raise Refusal(
-            "extensions on {loan_id} kept being approved meanwhile",
-            loan_id=repr(found["loan_id"]),
+            return _decided(store, who, found, approve, note, now, counted)
+
+        given_up = Refusal(
+            "extensions on {loan_id} kept being approved meanwhile", loan_id=repr(found["loan_id"])
         )
+        return _counting_extensions(store, found["loan_id"], approved, given_up)
     return _decided(store, who, found, approve, note, now, None)
 
 
