@@ -506,6 +506,66 @@ def test_promises_are_judged_alike_night_by_night_at_once_and_on_a_rerun(app: Ap
     assert all(p > 0 for p in open_ones)
 
 
+def test_a_promise_recorded_while_a_run_runs_is_kept_and_the_runs_verdicts_saved(
+    app: App,
+) -> None:
+    # A collector records a promise between the run's load and its save (a night of a large
+    # book takes minutes): the run judged the promises it loaded and must not delete the new
+    # one (it replaced the whole table: helper-67).
+    promise_around_payments(app.engine)
+    store = SqlEngineStore(app.engine)
+    ctx = app.run_context(PAYDAY)
+    frames = run_pipeline(store.load(ctx), ctx)
+    late = {"promise_id": "P-late", "loan_id": frames.promises.item(0, "loan_id"),
+            "amount": 100, "made_on": PAYDAY, "due_on": PAYDAY + timedelta(days=3)}  # fmt: skip
+    app.cases.record_promise(late)
+    store.save(frames, PAYDAY, summarise(frames, PAYDAY, None), AT)
+    stored = {row[0]: (row[5], row[6], row[7]) for row in promised(app.engine)}
+    assert stored.pop("P-late") == ("open", None, 0)
+    judged = frames.promises.select("promise_id", "status", "settled_on", "paid").rows()
+    assert stored == {key: tuple(rest) for key, *rest in judged}
+    assert {status for status, _, _ in stored.values()} >= {"kept", "broken", "open"}
+
+
+def test_a_run_loads_the_book_as_of_one_moment(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A loan and its schedule imported between the run's reads of the loans and of the
+    # schedule: on PostgreSQL each read saw its own moment, and the run failed on
+    # instalments of a loan it had not read (helper-67). The run reads one snapshot: the
+    # new loan waits for the next run.
+    import arrears.adapters.db.engine_store as engine_store
+    from arrears.adapters.db.frames_io import read_frame as read
+
+    imported: list[str] = []
+
+    def importing_after_the_loans(conn: Any, sql: str, *args: Any, **params: Any) -> Any:
+        frame = read(conn, sql, *args, **params)
+        if "FROM loans" in sql and not imported:
+            imported.append(_copy_of_a_loan(app.engine, "L-NEW"))
+        return frame
+
+    monkeypatch.setattr(engine_store, "read_frame", importing_after_the_loans)
+    frames = SqlEngineStore(app.engine).load(app.run_context(END))
+    assert imported == ["L-NEW"]
+    assert "L-NEW" not in frames.book.loans.get_column("loan_id").to_list()
+    assert "L-NEW" not in frames.book.instalments.get_column("loan_id").to_list()
+    monkeypatch.undo()
+    run(app, END)
+    with app.engine.connect() as conn:
+        states = tables.loan_states.c
+        assert conn.execute(select(states.dpd).where(states.loan_id == "L-NEW")).all()
+
+
+def _copy_of_a_loan(engine: Engine, loan_id: str) -> str:
+    """A new loan, its schedule a copy of the first loan's, committed on its own connection."""
+    loans, lines = tables.loans, tables.installments
+    with engine.begin() as conn:
+        first = conn.execute(select(loans).order_by(loans.c.loan_id).limit(1)).mappings().one()
+        conn.execute(insert(loans).values({**first, "loan_id": loan_id}))
+        schedule = conn.execute(select(lines).where(lines.c.loan_id == first["loan_id"]))
+        conn.execute(insert(lines), [{**row, "loan_id": loan_id} for row in schedule.mappings()])
+    return loan_id
+
+
 def test_each_loan_is_in_the_stage_the_domain_gives_it_on_its_ladder(app: App) -> None:
     # What `arrears loan` and the case view say (App.stage_of) is the run's case, a loan
     # flagged "legal" too; the stages differ from the default ladder's for some loans.

@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from arrears.adapters.book_tables import with_pack_zones
 from arrears.adapters.db import tables
@@ -73,7 +73,7 @@ class SqlEngineStore:
     def load(self, ctx: RunContext) -> RunFrames:
         """The book with its state (loans needing a replay start afresh), people and history."""
         as_of, terms = ctx.as_of, ctx.terms
-        with self.engine.connect() as conn:
+        with _one_snapshot(self.engine.connect()) as conn:
             self._loaded_after = _latest_run(conn)
             book, reset, currencies = _load_book(conn, terms)
             borrowers = read_frame(conn, _BORROWERS_SQL, _BORROWERS)
@@ -232,6 +232,16 @@ PLACEMENTS_SQL = (
     " UNION ALL SELECT loan_id, 'agency_recall', recalled_on FROM placements"
     " WHERE recalled_on IS NOT NULL) d WHERE d.day IS NOT NULL"
 )
+
+
+def _one_snapshot(conn: Connection) -> Connection:
+    """`conn` reading every table as of one moment. PostgreSQL's default (read committed)
+    gives each statement its own: a loan and its schedule imported between the reads of the
+    loans and of the schedule failed the run (helper-67). SQLite's read transaction in WAL
+    mode is one snapshot already."""
+    if conn.dialect.name == "postgresql":
+        return conn.execution_options(isolation_level="REPEATABLE READ")
+    return conn
 
 
 def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame, pl.DataFrame]:
@@ -399,13 +409,36 @@ def _keep_prior_cases(conn: Connection) -> None:
 
 
 def _save_snapshot(conn: Connection, frames: RunFrames) -> None:
-    """Loan states, cases and promises as of the run (replaced)."""
+    """Loan states and cases as of the run (replaced), and its verdicts on the promises."""
     assert frames.states is not None
     states = frames.states.select([c.name for c in tables.loan_states.columns])
-    for table, frame in ((tables.loan_states, states), (tables.cases, frames.cases),
-                         (tables.promises, frames.promises)):  # fmt: skip
+    for table, frame in ((tables.loan_states, states), (tables.cases, frames.cases)):
         conn.execute(delete(table))
         write_frame(conn, table, frame.select([c.name for c in table.columns]))
+    _save_verdicts(conn, frames.promises)
+
+
+# What a run decides of a promise; the rest of its row is the desk's.
+VERDICT = ("promise_id", "status", "settled_on", "paid")
+
+
+def _save_verdicts(conn: Connection, judged: pl.DataFrame) -> None:
+    """Each promise the run judged otherwise than its row says, updated in place. The table
+    is not replaced: a promise the desk recorded while the run ran is not among those the
+    run loaded, and replacing the table deleted it (helper-67)."""
+    schema = {name: PROMISE_SCHEMA[name] for name in VERDICT}
+    stored = read_frame(conn, f"SELECT {', '.join(VERDICT)} FROM promises", schema)
+    changed = judged.select(VERDICT).join(stored, on=list(VERDICT), how="anti", nulls_equal=True)
+    if changed.height == 0:
+        return
+    p = tables.promises
+    conn.execute(
+        update(p).where(p.c.promise_id == bindparam("key")).values(
+            status=bindparam("status"), settled_on=bindparam("settled_on"),
+            paid=bindparam("paid"),
+        ),
+        [dict(zip(("key", *VERDICT[1:]), row, strict=True)) for row in changed.iter_rows()],
+    )  # fmt: skip
 
 
 def _save_month_end(conn: Connection, frames: RunFrames, as_of: date) -> None:
