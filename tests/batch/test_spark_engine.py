@@ -31,6 +31,8 @@ from arrears.bootstrap import App
 from arrears.domain.errors import CalendarNotPublished, DomainError
 from arrears.domain.money import parse_amount
 from tests.adapters.test_parquet_store import NOTICE_DAY, called_thrice, send_the_notice
+from tests.batch.huge_book import AS_OF as HUGE_AS_OF
+from tests.batch.huge_book import assert_exact_totals, huge_book
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -505,3 +507,19 @@ def test_a_payment_sent_again_counts_once_on_spark_as_locally(
     again = pl.concat([tables["payments"], tables["payments"].head(1)])
     local, days = _same_nights(spark, {**tables, "payments": again}, tmp_path, buckets=3)
     assert local.table(days[1], "replayed").height == 0
+
+
+def test_spark_adds_up_a_book_past_int64_exactly_as_the_local_engine(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """A book owing more than Int64 holds: each bucket's totals and sums by currency come to
+    the driver as 38-digit decimals, not Int64 (they wrapped negative)."""
+    tables = huge_book()
+    app = App("sqlite://", load_settings(None))
+    ctx = app.run_context(HUGE_AS_OF)
+    on_spark = SparkEngine(spark, write_book(tables, tmp_path / "spark"), buckets=3)
+    summary = on_spark.run_day(ctx, AT)
+    local = ParquetEngineStore(write_book(tables, tmp_path / "local"))
+    assert summary == run_day(local, ctx, AT)
+    pair = ParquetEngineStore(write_book(huge_book(2), tmp_path / "pair"))
+    assert_exact_totals(summary, run_day(pair, ctx, AT))

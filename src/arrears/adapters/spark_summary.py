@@ -7,15 +7,16 @@ import polars as pl
 from arrears.adapters.book_folder import part_files
 from arrears.adapters.book_tables import OUTPUTS, typed
 from arrears.batch.book import INSTALMENT_SCHEMA, LOAN_SCHEMA, PAYMENT_SCHEMA, Book
-from arrears.batch.ledger import Postings
+from arrears.batch.ledger import EXACT, Postings, exact_total
 from arrears.batch.pipeline import RunFrames
 from arrears.batch.plan_people import REACH_SCHEMA, FrameReach, People
 from arrears.batch.run import add_up
 
 AMOUNTS = ("interest", "penalty", "fees")
+# A bucket's totals: a part of the book, whose sums can pass Int64 (ledger.EXACT).
 TOTALS = pl.Schema(
-    {"interest": pl.Int64, "penalty": pl.Int64, "fees": pl.Int64, "days": pl.Int64,
-     "advanced": pl.Boolean}
+    {"interest": EXACT, "penalty": EXACT, "fees": EXACT, "days": pl.Int64(),
+     "advanced": pl.Boolean()}
 )  # fmt: skip
 
 
@@ -43,7 +44,7 @@ def summary_frames(
 
     postings = Postings(cuts=[read("cuts")])
     for kind in AMOUNTS:
-        postings.count(kind, int(totals.get_column(kind).sum() or 0))
+        postings.count(kind, exact_total(totals.get_column(kind)))
     most = totals.get_column("days").max()
     postings.days = most if isinstance(most, int) else 0
     postings.advanced = bool(totals.get_column("advanced").any())

@@ -21,10 +21,13 @@ _KINDS: dict[str, tuple[str, pl.DataType, pa.DataType]] = {
     "d": ("date", pl.Date(), pa.date32()),
     "b": ("boolean", pl.Boolean(), pa.bool_()),
     "t": ("timestamp", UTC, pa.timestamp("us", tz="UTC")),
+    # A sum of a book's amounts (run.CURRENCY_SUMS: Int128, which neither Spark nor Arrow
+    # has): 38 digits hold any such sum exactly.
+    "n": ("decimal(38,0)", pl.Decimal(38, 0), pa.decimal128(38, 0)),
 }
 _PREFIX: dict[type[pl.DataType], str] = {
     pl.String: "s", pl.Int64: "i", pl.Int32: "i", pl.Int8: "i", pl.Date: "d", pl.Boolean: "b",
-    pl.Datetime: "t",
+    pl.Datetime: "t", pl.Int128: "n",
 }  # fmt: skip
 
 

@@ -7,7 +7,7 @@ import polars as pl
 
 from arrears.batch import ledger_kernel as k
 from arrears.batch.book import Book, first_day_to_run
-from arrears.batch.ledger import POSITION, Postings
+from arrears.batch.ledger import POSITION, Postings, exact_total
 from arrears.batch.ledger_arrays import Ints, LedgerArrays, day_number
 from arrears.batch.records import allocation_records, charge_records, cut_records
 from arrears.domain.product import COMPONENTS
@@ -125,7 +125,7 @@ def _run(
         ))  # fmt: skip
     kinds = {"interest": k.TOTAL_INTEREST, "penalty": k.TOTAL_PENALTY, "fees": k.TOTAL_FEES}
     for kind, slot in kinds.items():
-        out.count(kind, int(totals[:, slot].sum()))
+        out.count(kind, exact_total(totals[:, slot]))
     posting = np.flatnonzero(totals.any(axis=1))
     out.add("posted", pl.DataFrame([
         ledger.loans.get_column("loan_id").gather(posting), pl.Series(POSITION, posting),

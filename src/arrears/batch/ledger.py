@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 POSITION = "loan_position"  # a record's loan's position in the book the run advanced
@@ -47,6 +49,18 @@ RESTATED_SCHEMA = pl.Schema(
     {"loan_id": pl.String, "interest": pl.Int64, "penalty": pl.Int64, "fees": pl.Int64,
      "cut": pl.Int64}
 )  # fmt: skip
+
+
+# What a sum of a book's amounts is worked out in. Each amount fits Int64 (a loan's, bounded:
+# docs/MONEY_RULES.md), but a book holds any number of loans, and an Int64 sum of them wraps
+# without a word (20,000 loans of 9,999,999,999,999.99 each added up to a negative total). An
+# Int128 sum holds 2^64 amounts of 2^63 fen each: more loans than any machine can hold.
+EXACT: pl.DataType = pl.Int128()
+
+
+def exact_total(amounts: pl.Series | npt.NDArray[np.int64]) -> int:
+    """The sum of Int64 amounts (minor units) as a Python int: exact, never wrapped."""
+    return int(pl.Series(amounts).cast(EXACT).sum())
 
 
 @dataclass

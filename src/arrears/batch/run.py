@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from arrears.batch.ledger import POSITION, Postings
+from arrears.batch.ledger import EXACT, POSITION, Postings, exact_total
 from arrears.batch.pipeline import RunContext, RunFrames, run_pipeline
 from arrears.batch.ports import EngineStore
 from arrears.domain.delinquency import BUCKETS
@@ -86,7 +86,7 @@ def _restated(
 
     def restate(first: dict[str, str], out: pl.DataFrame, now: dict[str, str]) -> dict[str, str]:
         return {
-            key: format_amount(parse_amount(first[key]) - int(out.get_column(column).sum())
+            key: format_amount(parse_amount(first[key]) - exact_total(out.get_column(column))
                                + parse_amount(now[key]))
             for key, column in _AMOUNTS.items()
         }  # fmt: skip
@@ -118,11 +118,11 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
     counts = np.bincount(codes, minlength=len(BUCKETS))
     for name, count in zip(BUCKETS, counts.tolist(), strict=True):
         buckets[name] = buckets.get(name, 0) + count
-    rested_penalty = int(frames.stored.get_column("rested_penalty").sum() or 0)
+    rested_penalty = exact_total(frames.stored.get_column("rested_penalty"))
     stages = _tally(frames.cases.get_column("stage"))
     totals = frames.postings.totals
     cut = counted_cuts(frames.postings, since)
-    cuts = cut.get_column("amount").sum()
+    cuts = exact_total(cut.get_column("amount"))
     contacts = frames.plan.filter(pl.col("channel").is_not_null())
     blocked = frames.blocked.group_by("rule").len().sort("rule")
     sums = frames.currency_sums
@@ -137,7 +137,7 @@ def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, A
         "interest_posted": format_amount(totals.get("interest", 0)),
         "penalty_posted": format_amount(totals.get("penalty", 0) + rested_penalty),
         "fees_posted": format_amount(totals.get("fees", 0)),
-        "cap_cut": format_amount(int(cuts or 0)),
+        "cap_cut": format_amount(cuts),
         # Each currency's own (the amounts above add minor units of them all together).
         **({} if sums is None else {"by_currency": _by_currency(sums)}),
         "planned_contacts": _counts(contacts, "channel"),
@@ -182,20 +182,20 @@ def currency_sums(frames: RunFrames, since: date | None) -> pl.DataFrame:
         rested = frames.stored.get_column("rested_penalty").alias("penalty")
         assert rested.len() == currencies.height, "stored and currencies: every loan"
         resting = pl.DataFrame([currencies.get_column("currency"), rested])
-        parts.append(resting.group_by("currency").agg(pl.col("penalty").sum())
+        parts.append(resting.group_by("currency").agg(pl.col("penalty").cast(EXACT).sum())
                      .select("currency", interest=0, penalty="penalty", fees=0, cut=0))  # fmt: skip
     return add_up(pl.concat([part.cast({"currency": pl.String}) for part in parts],
                             how="vertical_relaxed"))  # fmt: skip
 
 
 # A run's postings by currency (currency_sums; an engine that runs the book in parts adds its
-# parts' up: add_up).
-CURRENCY_SUMS = pl.Schema({"currency": pl.String, **dict.fromkeys(_AMOUNTS.values(), pl.Int64)})
+# parts' up: add_up), added up exactly (ledger.EXACT: a book's sum can pass Int64).
+CURRENCY_SUMS = pl.Schema({"currency": pl.String(), **dict.fromkeys(_AMOUNTS.values(), EXACT)})
 
 
 def add_up(sums: pl.DataFrame) -> pl.DataFrame:
     """Rows of CURRENCY_SUMS added up by currency, in currency order."""
-    added = sums.group_by("currency").agg(pl.col(*_AMOUNTS.values()).sum())
+    added = sums.group_by("currency").agg(pl.col(*_AMOUNTS.values()).cast(EXACT).sum())
     return added.cast(CURRENCY_SUMS).sort("currency")
 
 
