@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -523,3 +524,45 @@ def test_spark_adds_up_a_book_past_int64_exactly_as_the_local_engine(
     assert summary == run_day(local, ctx, AT)
     pair = ParquetEngineStore(write_book(huge_book(2), tmp_path / "pair"))
     assert_exact_totals(summary, run_day(pair, ctx, AT))
+
+
+def _damage_a_page(part: Path, column: str) -> None:
+    """Overwrite bytes in the middle of a column's data in a Parquet file (its footer, and so
+    its schema, still reads: only reading the column's pages fails)."""
+    chunk = pq.ParquetFile(part).metadata.row_group(0)
+    meta = next(chunk.column(i) for i in range(chunk.num_columns)
+                if chunk.column(i).path_in_schema == column)  # fmt: skip
+    middle = meta.data_page_offset + meta.total_compressed_size // 2
+    data = bytearray(part.read_bytes())
+    data[middle : middle + 16] = b"\xff" * 16
+    part.write_bytes(bytes(data))
+
+
+def test_a_damaged_page_in_an_input_part_is_named_on_spark_as_locally(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """An input part whose page is overwritten mid-file (not cut short: its footer reads) is
+    named, input and part, as the local engine names it; Spark named neither (its JVM error
+    said only "Data corruption detected"). Nothing is written."""
+    tables = synthetic_frames(60, AS_OF, seed=4, history_days=150)
+    app = App("sqlite://", load_settings(None))
+    books = {}
+    for engine in ("local", "spark"):
+        book = write_book({k: v for k, v in tables.items() if k != "installments"},
+                          tmp_path / engine)  # fmt: skip
+        (book / "installments").mkdir()
+        schedule, half = tables["installments"], tables["installments"].height // 2
+        schedule.head(half).write_parquet(book / "installments" / "part-0.parquet")
+        schedule.tail(-half).write_parquet(book / "installments" / "part-1.parquet")
+        _damage_a_page(book / "installments" / "part-1.parquet", "seq")
+        books[engine] = book
+    named = "input installments: installments/part-1.parquet: cannot read it: "
+    with pytest.raises(BookFolderError, match=named) as locally:
+        run_day(ParquetEngineStore(books["local"]), app.run_context(AS_OF), AT)
+    with pytest.raises(BookFolderError, match=named) as on_spark:
+        SparkEngine(spark, books["spark"], buckets=3).run_day(app.run_context(AS_OF), AT)
+    # The same reason as the local engine gives (Polars' own read of the part).
+    assert str(on_spark.value).startswith(str(locally.value)), (on_spark.value, locally.value)
+    folder = ParquetEngineStore(books["spark"]).folder
+    assert folder.runs() == []
+    assert not list(folder.state.glob(".tmp-*")), "nothing half-written"

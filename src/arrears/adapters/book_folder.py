@@ -302,13 +302,19 @@ class BookFolder:
         their folders, and the copies of runs.json and parts of the zones cache they were
         writing, which no run reads but would pile up; the book is held, so none is live)."""
         self.state.mkdir(parents=True, exist_ok=True)
-        for stale in self.state.glob(".tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        self.drop_begun()
         for stale in (*self.state.glob(f".{RUNS_FILE}.*"), *self.state.glob("zones-*/.part-*")):
             stale.unlink(missing_ok=True)
         folder = self.state / f".tmp-{as_of}-{secrets.token_hex(4)}"
         folder.mkdir()
         return folder
+
+    def drop_begun(self) -> None:
+        """Remove the temporary folders of runs begun and not committed (the book held: a run
+        that failed drops what it had written, and none is live)."""
+        if self.state.is_dir():
+            for stale in self.state.glob(".tmp-*"):
+                shutil.rmtree(stale, ignore_errors=True)
 
     def commit(self, folder: Path, record: RunRecord, keep: Mapping[str, Iterable[str]]) -> None:
         """Make a written run folder the run of `record.as_of` (named `record.folder`): rename

@@ -52,7 +52,7 @@ from arrears.adapters.parquet_store import ParquetEngineStore, pack_zones, rules
 from arrears.adapters.phone_zones import dialled_in_e164
 from arrears.adapters.spark_summary import TOTALS, summary_frames, totals_of
 from arrears.adapters.spark_tables import SlotUnion
-from arrears.adapters.state_damage import plan_parts
+from arrears.adapters.state_damage import damaged_input, plan_parts
 from arrears.batch.book import PAYMENT_SCHEMA
 from arrears.batch.pipeline import RunContext, run_pipeline
 from arrears.batch.run import (
@@ -285,11 +285,22 @@ class SparkEngine:
                 return self._run_day(ctx, at)
             except BaseException as error:  # a Polars panic too (interruptions: damage_behind)
                 # What it failed reading of the state, named file by file, if that was it.
+                self.folder.drop_begun()  # nothing half-written is left behind
                 store = ParquetEngineStore(self.folder.root)
                 found = store.damage_behind(error, ctx.as_of)
                 if found is not None:
                     raise found from error
+                # Or which input part it failed reading (Spark's error names it deep in
+                # its JVM stack, if at all), named as the local engine names it.
+                if isinstance(error, Exception) and not isinstance(error, DomainError):
+                    damaged = damaged_input(self.folder, self._inputs_held(), error)
+                    if damaged is not None:
+                        raise damaged from error
                 raise
+
+    def _inputs_held(self) -> list[str]:
+        """The inputs the book holds."""
+        return [name for name in INPUTS if self.folder.has_input(name)]
 
     def _run_day(self, ctx: RunContext, at: datetime) -> dict[str, Any]:
         """run_day, the book held."""

@@ -9,16 +9,26 @@ files to restore, where otherwise it would be whatever Polars or numpy said of t
 it tripped on (which names no file); a healthy night pays nothing for it. A run's state is
 written whole and renamed into place before runs.json names it (BookFolder.commit), so a
 file found damaged was changed after the run that wrote it: by a disk, a copy or a hand.
+An engine that reads the book's inputs itself (Spark) names none of them when one is damaged
+(a page overwritten: its footer reads, its data does not): `damaged_input` names it as the
+local engine's own read of the part does.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from arrears.adapters.book_folder import BookFolder, BookFolderError, RunRecord, part_files
+from arrears.adapters.book_folder import (
+    UNREADABLE,
+    BookFolder,
+    BookFolderError,
+    RunRecord,
+    part_files,
+    said,
+)
 from arrears.adapters.book_tables import GIVEN
 from arrears.adapters.paid_ids import PAID_FULL, PAID_NEW
 
@@ -176,3 +186,42 @@ def _why(error: BaseException) -> str:
     message = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
     lines = message.strip().splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def damaged_input(
+    folder: BookFolder, inputs: Iterable[str], error: BaseException
+) -> BookFolderError | None:
+    """The error naming the input part a failed run could not read, as the local engine
+    names it ("input installments: installments/part-1.parquet: cannot read it: …"): the
+    part the failure names (Spark's "error while reading file …"), else the first that
+    Polars cannot read whole. None: every part reads (the failure was something else)."""
+    text = str(error)
+    parts = [(name, path) for name in inputs for path in folder.input_parts(name)]
+    named = [(name, path) for name, path in parts if _names(text, path)]
+    for name, path in [*named, *(part for part in parts if part not in named)]:
+        try:
+            pl.read_parquet(path)
+        except UNREADABLE as failed:
+            reason = said(failed)
+        else:
+            if (name, path) not in named:
+                continue
+            reason = _cause(text)  # read whole by Polars, but not by the engine that failed
+        return BookFolderError(
+            f"input {name}: {path.relative_to(folder.root)}: cannot read it: {reason}. Write "
+            f"it again from its source; this run committed nothing"
+        )
+    return None
+
+
+def _names(text: str, path: Path) -> bool:
+    """Whether an error's text names the file (Spark names it by its URI)."""
+    return path.as_uri() in text or f"file:{path}" in text
+
+
+def _cause(text: str) -> str:
+    """The deepest cause a JVM error's text gives ("Caused by: …"), else its first line."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    causes = [line.removeprefix("Caused by:").strip() for line in lines
+              if line.startswith("Caused by:")]  # fmt: skip
+    return (causes or lines or ["an error naming it"])[-1]
