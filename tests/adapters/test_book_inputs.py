@@ -80,6 +80,23 @@ CASES = [
     (again("borrowers", phone="+8613800000000"), "input borrowers: given twice"),
     (first_set("loans", "principal", 0), f"a principal not above zero: {LOAN}"),
     (first_set("installments", "interest_due", -1), "a negative interest_due"),
+    # The largest amount a feed takes (money.LARGEST_AMOUNT): a book's Int64 fen took up to
+    # 2^63 - 1, and two such lines of a loan wrapped its overdue interest negative.
+    (first_set("installments", "interest_due", 4 * 10**18),
+     f"input installments: interest_due above 9999999999999.99 (999999999999999 fen, the "
+     f"largest amount a feed takes): {LOAN} {SEQ}"),
+    (first_set("installments", "fee_due", 10**15), "fee_due above 9999999999999.99"),
+    (first_set("loans", "principal", 10**15),
+     f"input loans: principal above 9999999999999.99 (999999999999999 fen, the largest "
+     f"amount a feed takes): {LOAN}"),
+    (first_set("payments", "amount", 10**15),
+     f"input payments: amount above 9999999999999.99 (999999999999999 fen, the largest "
+     f"amount a feed takes): {first('payments', 'payment_id')}"),
+    (lambda tables: {**tables, "promises": pl.DataFrame(
+        [("P1", LOAN, 10**15, AS_OF - timedelta(days=5), AS_OF)],
+        schema=tables["promises"].schema, orient="row")},
+     "input promises: amount above 9999999999999.99 (999999999999999 fen, the largest "
+     "amount a feed takes): P1"),
     (first_set("installments", "seq", 0), "a seq below 1"),
     (first_set("borrowers", "phone", "12345"), "a phone not in E.164"),
     (first_set("loans", "borrower_id", "NOBODY"), f"a borrower not in borrowers: {LOAN}"),
@@ -231,6 +248,7 @@ def test_a_night_takes_a_payment_sent_again_in_a_new_part_once(tmp_path: Path) -
     [
         (pl.lit("NO-SUCH-LOAN").alias("loan_id"), r"payments for loans not in the book: NEW"),
         (pl.lit(0, pl.Int64).alias("amount"), r"payments of no amount above zero \(in fen\): NEW"),
+        (pl.lit(10**15, pl.Int64).alias("amount"), r"amount above 9999999999999.99 .*: NEW"),
         (pl.lit(date(2000, 1, 1)).alias("paid_on"), r"paid before the loan's contract date: NEW"),
         # The feed's years (helper-59: the book took what the feed refuses).
         (pl.lit(date(2300, 1, 1)).alias("paid_on"), r"a paid_on outside the years 1900-2199: NEW"),

@@ -78,6 +78,8 @@ limitation_years = 6
         ("[product.x]", r"unknown section\(s\) \['product'\]"),
         ("[products.x\n", "not valid TOML"),
         ('[products.x]\nlate_fee = "12.345"', r"products.x.late_fee: '12.345' is not an amount"),
+        # The largest amount a feed takes (money.LARGEST_AMOUNT): the engines' sums rest on it.
+        ('[products.x]\nlate_fee = "10000000000000.00"', r"late_fee must be at most 9{13}\.99"),
         ("[products.x]\npenalty_multiplier = nan", "penalty_multiplier must be a number, got nan"),
         (
             '[products.x]\nallocation = ["fees", "penalty", "interest", 1]',

@@ -471,6 +471,8 @@ def test_spark_refuses_the_rows_the_local_engine_refuses(
         ("no-amount", "amount", None, f"input payments: column 'amount' is empty: {payment}"),
         ("no-day", "paid_on", None, f"input payments: column 'paid_on' is empty: {payment}"),
         ("nothing", "amount", 0, f"payments of no amount above zero \\(in fen\\): {payment}"),
+        # The largest amount a feed takes (money.LARGEST_AMOUNT), on every engine.
+        ("too-much", "amount", 10**15, f"amount above 9999999999999.99 .*: {payment}"),
     ):
         changed = tables["payments"].with_columns(
             pl.when(third).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
@@ -479,7 +481,7 @@ def test_spark_refuses_the_rows_the_local_engine_refuses(
         with pytest.raises(BookFolderError, match=message):
             SparkEngine(spark, book, buckets=3).run_day(app.run_context(AS_OF), AT)
         assert ParquetEngineStore(book).folder.runs() == []
-        with pytest.raises(BookFolderError, match=f"{column}|no amount"):
+        with pytest.raises(BookFolderError, match=f"{column}|no amount|above"):
             run_day(ParquetEngineStore(book), app.run_context(AS_OF), AT)
 
 

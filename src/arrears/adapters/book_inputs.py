@@ -21,6 +21,7 @@ from arrears.domain.contact_rules import zone
 from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 from arrears.domain.errors import DomainError
 from arrears.domain.flags import FLAGS
+from arrears.domain.money import LARGEST_AMOUNT, format_amount
 
 # What names a row of each input in a message.
 KEYS = {
@@ -64,10 +65,12 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
         _refuse("installments", schedule, pl.struct(KEYS["installments"]).is_duplicated(),
                 "given twice")  # fmt: skip
     _refuse("loans", loans, pl.col("principal") <= 0, "a principal not above zero")
+    refuse_too_large("loans", loans, "principal")
     check_currencies(loans)
     for column in ("principal_due", "interest_due", "fee_due"):
         if column in schedule.columns:
             _refuse("installments", schedule, pl.col(column) < 0, f"a negative {column}")
+            refuse_too_large("installments", schedule, column)
     _refuse("installments", schedule, pl.col("seq") < 1, "a seq below 1")
     dated = schedule.join(loans.select("loan_id", "contract_date"), on="loan_id", how="left")
     _refuse("installments", dated, pl.col("contract_date").is_null(), "a loan not in loans")
@@ -95,7 +98,16 @@ def check_book(inputs: dict[str, pl.DataFrame]) -> pl.DataFrame:
     # The domain refuses money of no amount too (evaluation.evaluate_loan): not dropped.
     _refuse("payments", inputs["payments"], pl.col("amount") <= 0,
             "payments of no amount above zero (in fen)")  # fmt: skip
+    refuse_too_large("payments", inputs["payments"], "amount")
     return scheduled
+
+
+def refuse_too_large(name: str, frame: pl.DataFrame, column: str) -> None:
+    """Refuse amounts (fen) above the largest any feed takes (money.LARGEST_AMOUNT: a loan's
+    sums of them fit the engines' Int64), naming the column and the rows' keys."""
+    _refuse(name, frame, pl.col(column) > LARGEST_AMOUNT,
+            f"{column} above {format_amount(LARGEST_AMOUNT)} ({LARGEST_AMOUNT} fen, the "
+            f"largest amount a feed takes)")  # fmt: skip
 
 
 def refuse_unfilled(name: str, frame: pl.DataFrame, columns: Iterable[str]) -> None:
@@ -182,6 +194,7 @@ def check_promises(promises: pl.DataFrame, loan_ids: pl.Series) -> None:
         return
     _refuse("promises", promises, pl.col("promise_id").is_duplicated(), "given twice")
     _refuse("promises", promises, pl.col("amount") <= 0, "an amount not above zero")
+    refuse_too_large("promises", promises, "amount")
     _refuse("promises", promises, pl.col("due_on") < pl.col("made_on"),
             "due before the day it was made")  # fmt: skip
     status = pl.col("status")

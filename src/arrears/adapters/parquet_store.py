@@ -42,6 +42,7 @@ from arrears.adapters.book_inputs import (
     refuse_bad_payment_ids,
     refuse_before_contract,
     refuse_outside_years,
+    refuse_too_large,
 )
 from arrears.adapters.book_tables import (
     DONE_SCHEMA,
@@ -852,8 +853,9 @@ def _refuse_bad_payments(payments: pl.DataFrame, paid_at: Positions) -> None:
         given = pl.col("amount").cast(pl.String).fill_null("None")
         shown = listed(empty.select(pl.format("{} ({})", "payment_id", given)))
         raise BookFolderError(f"input payments: payments of no amount above zero (in fen): {shown}")
+    refuse_too_large("payments", payments, "amount")  # a whole-book read's checks too
     refuse_bad_payment_ids(payments)
-    refuse_outside_years("payments", payments, "paid_on")  # a whole-book read's check too
+    refuse_outside_years("payments", payments, "paid_on")
 
 
 def _refuse_ahead(table: ChainTable, given: pl.DataFrame, as_of: date) -> None:

@@ -21,7 +21,7 @@ from arrears.domain.caps import CapRule, allowance
 from arrears.domain.delinquency import bucket_for, days_past_due
 from arrears.domain.errors import DomainError
 from arrears.domain.loan import Loan, Payment
-from arrears.domain.money import div_half_up
+from arrears.domain.money import LARGEST_AMOUNT, div_half_up, format_amount
 from arrears.domain.product import Product
 from arrears.domain.stages import default_stage
 from arrears.domain.statement import (
@@ -210,6 +210,7 @@ def evaluate_loan(
     calendar: BusinessCalendar,
 ) -> LoanState:
     """Walk the loan day by day from its contract date to `as_of` and return its state."""
+    _refuse_too_large(loan)
     todays = _payments_by_day(loan, payments, as_of)
     payment_days = sorted(todays)
     walk = _Walk(loan, product, cap_rule, calendar)
@@ -237,6 +238,23 @@ def evaluate_loan(
     return _statement(loan, walk, as_of)
 
 
+def _refuse_too_large(loan: Loan) -> None:
+    """Refuse an amount past the largest any feed takes (money.LARGEST_AMOUNT), as the feeds
+    and the engines refuse it: the engines' Int64 sums of a loan's amounts rest on it."""
+    amounts = [("principal", loan.principal)] + [
+        (f"instalment {line.seq} {column}", amount)
+        for line in loan.installments
+        for column, amount in (("principal_due", line.principal_due),
+                               ("interest_due", line.interest_due), ("fee_due", line.fee_due))
+    ]  # fmt: skip
+    for what, amount in amounts:
+        if amount > LARGEST_AMOUNT:
+            raise DomainError(
+                f"loan {loan.loan_id}: {what} {format_amount(amount)} is above "
+                f"{format_amount(LARGEST_AMOUNT)}, the largest amount a feed takes"
+            )
+
+
 def _payments_by_day(
     loan: Loan, payments: Iterable[Payment], as_of: date
 ) -> dict[date, list[Payment]]:
@@ -249,6 +267,11 @@ def _payments_by_day(
             )
         if payment.amount <= 0:
             raise DomainError(f"payment {payment.payment_id} amount must be positive")
+        if payment.amount > LARGEST_AMOUNT:
+            raise DomainError(
+                f"payment {payment.payment_id} amount {format_amount(payment.amount)} is above "
+                f"{format_amount(LARGEST_AMOUNT)}, the largest amount a feed takes"
+            )
         if payment.paid_on <= as_of:
             by_day.setdefault(payment.paid_on, []).append(payment)
     return by_day

@@ -5,6 +5,15 @@ import re
 from arrears.domain.errors import DomainError
 
 MINOR_PER_MAJOR = 100
+# The largest amount anything may name, in minor units: 9,999,999,999,999.99 (13 digits of
+# major units, ten trillion yuan less a fen), far beyond any loan; every feed (CSV, Parquet,
+# a book folder's Int64 fen), a product's late fee and the domain refuse more. Why it suffices:
+# each amount is below 2^50, so a loan's balances, which add up its own amounts (its principal,
+# its instalments' interest and fees, its payments, the penalty on at most its principal),
+# fit in Int64 (2^63 - 1 ≈ 9.22 × 10^18) until they add up 9,223 of the largest amounts, which
+# no loan's schedule or payments come near; a book's sums, over any number of loans, are added
+# up wider (batch.ledger.EXACT), never in Int64.
+LARGEST_AMOUNT = 10**15 - 1
 _AMOUNT = re.compile(r"^(-?)(\d+)(?:\.(\d{1,2}))?$")
 
 

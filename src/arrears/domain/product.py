@@ -7,6 +7,7 @@ from arrears.domain.calendar import HOLIDAY_RULES
 from arrears.domain.delinquency import MAX_GRACE_DAYS
 from arrears.domain.errors import DomainError
 from arrears.domain.limitation import check_years
+from arrears.domain.money import LARGEST_AMOUNT, format_amount
 
 JURISDICTIONS = ("cn", "us", "uk")
 CAP_KINDS = ("licensed", "private", "none")
@@ -46,6 +47,8 @@ class Product:
             raise bad("penalty_multiplier", "must not be negative")
         if self.late_fee < 0:
             raise bad("late_fee", "must not be negative")
+        if self.late_fee > LARGEST_AMOUNT:
+            raise bad("late_fee", f"must be at most {format_amount(LARGEST_AMOUNT)}")
         if self.day_count not in (360, 365):
             raise bad("day_count", "must be 360 or 365")
         if self.holiday_rule not in HOLIDAY_RULES:

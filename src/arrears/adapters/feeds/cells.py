@@ -15,14 +15,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import polars as pl
 
 from arrears.domain.day_range import FIRST_DAY, LAST_DAY
+from arrears.domain.money import LARGEST_AMOUNT, MINOR_PER_MAJOR
 from arrears.domain.rates import parse_rate
 
 CellParser = Callable[[pl.Series], tuple[pl.Series, pl.Series]]
 
 # Whole years, as the messages name them (arrears.domain.day_range).
 FIRST_YEAR, LAST_YEAR = FIRST_DAY.year, LAST_DAY.year
-# 13 digits of major units: far beyond any loan, far below the BIGINT limit of minor units.
+# 13 digits of major units: far beyond any loan, far below the BIGINT limit of minor units
+# (money.LARGEST_AMOUNT, which every other way in refuses alike).
 MAX_WHOLE_DIGITS = 13
+assert MINOR_PER_MAJOR * 10**MAX_WHOLE_DIGITS - 1 == LARGEST_AMOUNT
 _SHOWN_CHARS = 40
 
 _RAW = pl.col("raw")
