@@ -1,5 +1,6 @@
 """Loan terms as Int64 columns: exact, or refused when Int64 could not hold the arithmetic."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -68,7 +69,7 @@ def test_a_principal_past_the_cap_arithmetic_is_named_as_too_large() -> None:
         DomainError,
         match=r"^column 'principal': principal 999999999999\.00 is too large for the columnar "
         r"engine's exact Int64 arithmetic \(under its cost cap of 24%/yr a principal may be at "
-        r"most 192153584101\.14\) \(loans L1\)$",
+        r"most 70146325865\.36\) \(loans L1\)$",
     ):
         book_of([(_loan(99_999_999_999_900, "0.18"), [])], LICENSED)
 
@@ -84,3 +85,30 @@ def test_a_rate_too_precise_for_its_principal_is_named_as_the_rate() -> None:
     ):
         book_of([(loan, [])], LICENSED)
     book_of([(_loan(100_000, "0.1234567890123"), [])], LICENSED)  # 1,000.00 fits
+
+
+CENTURIES = BusinessCalendar(frozenset(), frozenset(), frozenset(range(1900, 2200)))
+LICENSED_ALWAYS = Terms(
+    products(3, 0, ("fees", "penalty", "interest", "principal"), "licensed", "none"),
+    POLICIES, LPR, lambda _j, _a, _b: CENTURIES,
+)  # fmt: skip
+
+
+def test_the_largest_principal_under_a_cap_runs_three_centuries_as_the_domain_does() -> None:
+    # 70,146,325,865.36 lent in 1900, never repaid, run in 2199: its allowance (principal-days
+    # × 6) holds. The bound was worked out for 40,000 days and let 192,153,584,101.14 in: run
+    # past them, its allowance wrapped negative and the engine cut every fen of penalty the
+    # domain posts (a run to 2199 posted 0.00 of penalty, and cut 28,823,037,615.00).
+    contract, most = date(1900, 1, 2), 7_014_632_586_536
+    loan = Loan("L1", "B", "p", "CNY", most, Fraction("0.18"), contract,
+                (Installment(1, contract + timedelta(days=30), most, 1, 0),), None)  # fmt: skip
+    for refused in (most + 1, 19_215_358_410_114):
+        with pytest.raises(DomainError, match=r"a principal may be at most 70146325865\.36"):
+            book_of([(replace(loan, principal=refused, installments=()), [])], LICENSED_ALWAYS)
+    day = date(2199, 6, 1)
+    after = advance(book_of([(loan, [])], LICENSED_ALWAYS), day, LICENSED_ALWAYS)[0]
+    expected = LICENSED_ALWAYS.evaluate(loan, [], day)
+    lines = after.instalments
+    owed = lines.select(pl.col("penalty_charged").sum() - pl.col("paid_penalty").sum()).item()
+    assert expected.overdue.penalty > 10**14  # the cap allows 24 %/yr of it for 299 years
+    assert owed == expected.overdue.penalty

@@ -6,6 +6,7 @@ from typing import Any
 import polars as pl
 
 from arrears.domain.caps import cap_rule_for
+from arrears.domain.day_range import MAX_DAYS
 from arrears.domain.errors import DomainError
 from arrears.domain.product import COMPONENTS
 from arrears.domain.rates import format_rate, parse_rate
@@ -14,8 +15,11 @@ from arrears.domain.terms import Pricing
 # Int64 headroom: the largest intermediate values (a day's penalty and the cap's allowance,
 # numerators and divisors) must stay below this, or the loan cannot be priced.
 INT64_SAFE = 2**62
-# The cap's allowance multiplies a principal by its days outstanding (at most this many).
-_CAP_DAYS = 40_000
+# The cap's allowance multiplies a principal by its days outstanding: at most every day from
+# the first a contract may be signed on to the last a run may reach (day_range: 1900-2199,
+# 109,573 days with both ends). It was 40,000 (109 years): a loan at the largest principal
+# allowed run past them wrapped its allowance negative, and every charge was cut.
+_CAP_DAYS = MAX_DAYS + 1
 # A rate of up to 6 decimals, times a product's multiplier, has a penalty denominator below
 # this: a penalty past Int64 with one is the principal's size; past it, the rate's precision.
 _PLAIN_DENOMINATOR = 10**7
