@@ -15,9 +15,10 @@ _COMMON = frozenset({"id", "kind", "source", "verified", "channels", "count_chan
 _WORDS = frozenset({"channels", "count_channels", "outcomes", "last_outcomes", "hold_kinds"})
 _COUNTS = frozenset({"limit", "days"})
 _TIMES = frozenset({"quiet_from", "quiet_until"})
-# What a jurisdiction's pack file holds: these contact rules, and its caps and allocation
-# (packs.py). A misspelt section must not leave the rules out without a word.
-_SECTIONS = frozenset({"pack", "contact", "caps", "allocation", "limitation"})
+# What a jurisdiction's pack file holds: these contact rules, its caps and allocation
+# (packs.py) and its content rules (content_pack.py). A misspelt section must not leave the
+# rules out without a word.
+_SECTIONS = frozenset({"pack", "contact", "caps", "allocation", "limitation", "content"})
 _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
 # [pack] zones: which zones the time of day must suit for the borrower: the recorded zone,
 # else every zone of the number dialled (the default); or the recorded zone and every zone of

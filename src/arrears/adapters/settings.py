@@ -1,5 +1,5 @@
 """The settings file (TOML): products, extra LPR fixings, calendar overrides, how the feeds
-read phone numbers; shipped defaults."""
+read phone numbers, the lender's content-lint phrases; shipped defaults."""
 
 import math
 import os
@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from arrears.adapters.calendar_source import CalendarYear, calendar_years
+from arrears.adapters.content_pack import shipped_content_packs, stricter_packs
 from arrears.adapters.packs import JURISDICTIONS, cap_policies, lpr_table, read_pack
 from arrears.adapters.phone_zones import DEFAULT_REGION, phone_region
 from arrears.domain.caps import CapPolicy
+from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
 from arrears.domain.lpr import LprTable
 from arrears.domain.money import parse_amount
@@ -28,7 +30,7 @@ _PRODUCT_KEYS = {
     "jurisdiction", "cap", "grace_days", "penalty_multiplier", "late_fee", "day_count",
     "holiday_rule", "allocation", "strategy", "limitation_years",
 }  # fmt: skip
-_TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue"}
+_TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue", "content"}
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
 # for `holidays`) would drop what it holds without a word (a year's holidays, a fixing).
 _SECTION_KEYS = {
@@ -59,6 +61,8 @@ class Settings:
     phone_region: str = DEFAULT_REGION
     # How a queue weighs overdue amounts in several currencies ([queue]).
     queue_scale: QueueScale = field(default_factory=QueueScale)
+    # Each jurisdiction's content-lint rules: the pack's, with the file's [content] added.
+    content_packs: dict[str, ContentPack] = field(default_factory=shipped_content_packs)
 
     def product(self, code: str) -> Product:
         """The product called `code`, or a clear error listing the known ones."""
@@ -110,7 +114,11 @@ def load_settings(path: Path | None) -> Settings:
     except ValueError as error:
         raise SettingsError(f"{where}: feeds.phone_region: {error}") from None
     scale = _queue_scale(data.get("queue", {}), where)
-    return Settings(products, policies, lpr, overrides, path, region, scale)
+    try:
+        content = stricter_packs(shipped_content_packs(), data.get("content", {}), where)
+    except DomainError as error:
+        raise SettingsError(str(error)) from None  # names the file and key already
+    return Settings(products, policies, lpr, overrides, path, region, scale, content)
 
 
 PRODUCT_CODE_MAX = 64  # characters: the loans table's product column (adapters/db/tables.py)

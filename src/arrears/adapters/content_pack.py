@@ -1,0 +1,144 @@
+"""Read a jurisdiction's content rules (`[[content.rule]]` in packs/<j>.toml) into a
+ContentPack, and a settings file's `[content]`: more phrases for them and rules of the
+lender's own, never a phrase fewer or an exception more (a lender may only be stricter)."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
+from arrears.domain.content_lint import ContentPack, ContentRule
+from arrears.domain.errors import DomainError
+
+_RULE_KEYS = frozenset({"id", "source", "verified", "phrases", "exceptions"})
+# A settings file's [[content.rule]] names the pack it joins.
+_OWN_RULE_KEYS = _RULE_KEYS | {"jurisdiction"}
+_SETTINGS_KEYS = frozenset({"phrases", "rule"})
+
+
+def shipped_content_packs() -> dict[str, ContentPack]:
+    """The content rules of every shipped jurisdiction, keyed by jurisdiction."""
+    return {j: parse_content_pack(read_pack(f"{j}.toml"), f"{j}.toml") for j in JURISDICTIONS}
+
+
+def parse_content_pack(data: Mapping[str, Any], where: str) -> ContentPack:
+    """A pack file's content rules, naming the file and key of any problem."""
+    pack = data.get("pack")
+    if not isinstance(pack, dict) or not isinstance(pack.get("jurisdiction"), str):
+        raise RulePackError(f"{where}: [pack] needs a `jurisdiction` string")
+    content = data.get("content", {})
+    if not isinstance(content, dict) or set(content) - {"rule"}:
+        raise RulePackError(f"{where}: [content] may only hold [[content.rule]] entries")
+    entries = content.get("rule", [])
+    if not isinstance(entries, list) or not entries:
+        # No rule would let every text through unread: never what a pack means.
+        raise RulePackError(
+            f"{where}: no [[content.rule]]: a pack says what collectors must not write"
+        )
+    rules = tuple(
+        parse_content_rule(entry, f"{where}: content.rule[{i}]", _RULE_KEYS)
+        for i, entry in enumerate(entries)
+    )
+    contact = data.get("contact", {})
+    contact_ids = {
+        rule.get("id") for rule in contact.get("rule", []) if isinstance(rule, dict)
+    } if isinstance(contact, dict) else set()  # fmt: skip
+    for rule in rules:
+        if rule.rule_id in contact_ids:  # a count by rule would add two rules up
+            raise RulePackError(f"{where}: rule id {rule.rule_id!r} is a contact rule's too")
+    try:
+        return ContentPack(pack["jurisdiction"], rules)
+    except DomainError as error:
+        raise RulePackError(f"{where}: {error}") from None
+
+
+def parse_content_rule(entry: Any, where: str, known: frozenset[str]) -> ContentRule:
+    """One `[[content.rule]]` table as a ContentRule; `where` names it in errors."""
+    if not isinstance(entry, dict):
+        raise RulePackError(f"{where} must be a table")
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise RulePackError(f"{where}.id must be a text that is not blank: findings name it")
+    where = f"{where} ({rule_id})"
+    unknown = sorted(set(entry) - known)
+    if unknown:
+        raise RulePackError(f"{where}: unknown key(s) {unknown}; known: {sorted(known)}")
+    source = entry.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise RulePackError(f"{where}.source: every rule cites its legal source")
+    if not isinstance(entry.get("verified"), bool):
+        raise RulePackError(
+            f"{where}.verified must be true or false, got {entry.get('verified')!r}"
+        )
+    try:
+        return ContentRule(
+            rule_id,
+            source,
+            entry["verified"],
+            texts(entry, "phrases", where, required=True),
+            texts(entry, "exceptions", where, required=False),
+        )
+    except DomainError as error:
+        raise RulePackError(f"{where}: {error}") from None
+
+
+def texts(entry: Mapping[str, Any], key: str, where: str, *, required: bool) -> tuple[str, ...]:
+    """A list of texts, refused naming the key when it is not one (or is empty, when the key
+    is given: an empty list looks for nothing, unseen)."""
+    if key not in entry:
+        if required:
+            raise RulePackError(f"{where}: missing key `{key}`")
+        return ()
+    value = entry[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or not value:
+        raise RulePackError(f"{where}.{key} must be a list of texts, not empty; got {value!r}")
+    return tuple(value)
+
+
+def stricter_packs(
+    packs: Mapping[str, ContentPack], content: Any, where: str
+) -> dict[str, ContentPack]:
+    """The packs with a settings file's `[content]`: `[content.phrases]` gives more phrases
+    for shipped rules (a rule id → its phrases), `[[content.rule]]` rules of the lender's own
+    (with their `jurisdiction`). Nothing else: no phrase or exception is taken away."""
+    if not isinstance(content, dict):
+        raise RulePackError(f"{where}: [content] must be a table")
+    unknown = sorted(set(content) - _SETTINGS_KEYS)
+    if unknown:
+        raise RulePackError(
+            f"{where}: unknown key(s) {unknown} in [content]; known: {sorted(_SETTINGS_KEYS)} "
+            f"(a lender adds phrases and rules, never removes a shipped one)"
+        )
+    more = content.get("phrases", {})
+    if not isinstance(more, dict):
+        raise RulePackError(f'{where}: [content.phrases] must be a table: "RULE ID" = [...]')
+    owner = {rule.rule_id: j for j, pack in packs.items() for rule in pack.rules}
+    added: dict[str, dict[str, tuple[str, ...]]] = {}
+    for rule_id in more:
+        if rule_id not in owner:
+            raise RulePackError(
+                f"{where}: content.phrases: no shipped content rule {rule_id!r} (the packs' "
+                f"rules: {', '.join(sorted(owner))}); a rule of your own is a [[content.rule]]"
+            )
+        phrases = texts(more, rule_id, f"{where}: content.phrases", required=True)
+        added.setdefault(owner[rule_id], {})[rule_id] = phrases
+    own: dict[str, list[ContentRule]] = {}
+    entries = content.get("rule", [])
+    if not isinstance(entries, list):
+        raise RulePackError(f"{where}: content.rule must be [[content.rule]] tables")
+    for i, entry in enumerate(entries):
+        at = f"{where}: content.rule[{i}]"
+        rule = parse_content_rule(entry, at, _OWN_RULE_KEYS)
+        jurisdiction = entry.get("jurisdiction")
+        if jurisdiction not in packs:
+            raise RulePackError(
+                f"{at}.jurisdiction must be one of {sorted(packs)}, got {jurisdiction!r}"
+            )
+        if rule.rule_id in owner:
+            raise RulePackError(
+                f"{at}: {rule.rule_id!r} is a shipped rule: add phrases to it in [content.phrases]"
+            )
+        own.setdefault(jurisdiction, []).append(rule)
+    try:
+        return {j: pack.stricter(added.get(j, {}), own.get(j, ())) for j, pack in packs.items()}
+    except DomainError as error:
+        raise RulePackError(f"{where}: content: {error}") from None
