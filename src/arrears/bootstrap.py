@@ -140,9 +140,12 @@ class App:
 
     @cached_property
     def contact_terms(self) -> ContactTerms:
-        """The contact rule packs, each product's jurisdiction, and phone-number zones."""
+        """The contact rule packs, each product's jurisdiction, phone-number zones, and the
+        content rules (the packs' with the settings' additions)."""
         jurisdictions = {code: p.jurisdiction for code, p in self.settings.products.items()}
-        return ContactTerms(contact_packs(), jurisdictions, PhonenumbersZones())
+        return ContactTerms(
+            contact_packs(), jurisdictions, PhonenumbersZones(), self.settings.content_packs
+        )
 
     @cached_property
     def identity(self) -> SqlIdentityStore:

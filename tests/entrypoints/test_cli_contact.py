@@ -80,7 +80,9 @@ def test_log_json_prints_the_stored_attempt_and_its_decision(db: str) -> None:
         "at": "2026-03-02T02:00:00+00:00",
         "outcome": "connected",
         "recorded_at": document["attempt"]["recorded_at"],
+        "note": None,  # extension: what the collector wrote (`--note`)
     }
+    assert document["note_findings"] == []
     assert document["allowed"] is True
     assert {r["rule"] for r in document["reasons"]} >= {"cn.quiet_hours", "cn.hold"}
     assert "warning" not in err

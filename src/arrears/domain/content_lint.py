@@ -272,3 +272,16 @@ def rules_found(findings: Iterable[Finding]) -> list[str]:
     """The ids of the rules that found something, each once, sorted (what an audit entry and
     a count record)."""
     return sorted({f.rule_id for f in findings})
+
+
+@dataclass(frozen=True)
+class LintedText:
+    """A text someone wrote (a note), kept as written, with what the lint found in it."""
+
+    text: str
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def rules(self) -> list[str]:
+        """The ids of the rules that found something in it."""
+        return rules_found(self.findings)

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES, ContactRequest, Hold, OptOut
+from arrears.domain.content_lint import Finding
 from arrears.domain.errors import DomainError
 from arrears.domain.staff import CONSOLE
 from arrears.entrypoints.cli_common import (
@@ -27,6 +28,7 @@ from arrears.entrypoints.cli_common import (
 )
 from arrears.services.contact_check import ContactInputError, check_contact, reason_document
 from arrears.services.contact_log import log_contact, place_hold, record_opt_out
+from arrears.services.content_check import NOTE_MAX, finding_document
 from arrears.services.ports import StoredAttempt
 
 contact_app = typer.Typer(
@@ -58,22 +60,32 @@ def log_command(
     outcome: Annotated[str, typer.Option("--outcome", help="e.g. connected, no_answer, sent")],
     to: To = None,
     contact: Contact = None,
+    note: Annotated[
+        str,
+        typer.Option(
+            "--note", help="What happened or was said: kept, with the content lint's findings."
+        ),
+    ] = "",
     db: Db = None,
     config: Config = None,
     as_json: Json = False,
 ) -> None:
-    """Record a contact attempt; warn (and flag it) when it broke a rule."""
+    """Record a contact attempt; warn (and flag it) when it broke a rule, and when its note
+    holds phrases the content lint finds (the note is kept all the same)."""
     request = _request(borrower, channel, at, to, contact)
     if outcome not in OUTCOMES[channel]:
         fail(f"--outcome {outcome!r}: a {channel} ends in one of {', '.join(OUTCOMES[channel])}", 2)
+    if len(note.strip()) > NOTE_MAX:
+        fail(f"--note: a note is at most {NOTE_MAX} characters, this one {len(note.strip())}", 2)
     now = datetime.now(UTC)
     entry = _console(now, "contact.log", borrower, channel=request.channel,
                      at=request.at.isoformat(), outcome=outcome, contact=contact)  # fmt: skip
     with open_app(db, config) as application:
         try:
             stored = log_contact(
-                application.contacts, application.contact_terms, request, outcome, now, entry
-            )
+                application.contacts, application.contact_terms, request, outcome, now, entry,
+                note,
+            )  # fmt: skip
         except ContactInputError as error:
             fail(str(error), 2)
         except DomainError as error:
@@ -82,6 +94,13 @@ def log_command(
         broken = "; ".join(f"{r.rule}: {r.detail} ({r.source})" for r in stored.decision.broken)
         err.print(
             f"[bold yellow]warning:[/] this attempt broke a rule: {escape(broken)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if stored.note is not None and stored.note.findings:
+        err.print(
+            f"[bold yellow]warning:[/] the note was kept; the content lint found: "
+            f"{escape(_findings_line(stored.note.findings))}",
             highlight=False,
             soft_wrap=True,
         )
@@ -126,6 +145,11 @@ def check_command(
     for reason in decision.reasons:
         mark = "ok     " if reason.passed else "BLOCKED"
         print(f"  {mark} {reason.rule}: {reason.detail} [{reason.source}]")
+
+
+def _findings_line(findings: tuple[Finding, ...]) -> str:
+    """Findings in one line: each rule, the words found and where."""
+    return "; ".join(f"{f.rule_id} 「{f.matched}」 at {f.start}" for f in findings)
 
 
 @contact_app.command("hold")
@@ -208,7 +232,9 @@ def attempt_document(stored: StoredAttempt) -> dict[str, Any]:
             "at": attempt.at.astimezone(UTC).isoformat(),
             "outcome": attempt.outcome,
             "recorded_at": stored.recorded_at.astimezone(UTC).isoformat(),
+            "note": stored.note.text if stored.note else None,
         },
+        "note_findings": [finding_document(f) for f in stored.note.findings] if stored.note else [],
         "allowed": stored.decision.allowed,
         "reasons": [reason_document(r) for r in stored.decision.reasons],
     }

@@ -21,6 +21,7 @@ from arrears.domain.approvals import (
     within_limits,
 )
 from arrears.domain.audit_chain import AuditEntry, ChainCheck, ChainedEntry, verify_chain
+from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import Refusal, Term
 from arrears.domain.pii import PII_FIELDS, shown
 from arrears.domain.queue_priority import Priority, QueueFacts, QueueScale, priority
@@ -32,10 +33,11 @@ from arrears.services.casework_ports import (
     QueueFilter,
     QueueRow,
 )
+from arrears.services.contact_check import ContactTerms
+from arrears.services.content_check import findings_document, packs_of, written
 
 _Result = TypeVar("_Result")
 QUEUE_LIMIT = 500  # one screen of work; a queue is worked top down, never to its end
-NOTE_MAX = 2_000
 
 
 class CaseNotFound(Refusal):
@@ -148,26 +150,31 @@ def unmask(
     return shown(who, field, None if value is None else str(value), unmasked=True)
 
 
-def add_note(store: CaseStore, who: Principal, loan_id: str, text: str, now: datetime) -> int:
-    """A note on the case."""
+@dataclass(frozen=True)
+class NoteAdded:
+    """A note stored on a case: its id, and its text as kept with the lint's findings."""
+
+    note_id: int
+    note: LintedText
+
+
+def add_note(
+    store: CaseStore, terms: ContactTerms, who: Principal, loan_id: str, text: str, now: datetime
+) -> NoteAdded:
+    """A note on the case, kept as written with what the content rules of the loan's pack
+    find in it: never refused for them (a note records what happened; hiding it would hide
+    evidence), the audit entry naming their rules for the compliance officer."""
     require(who, Permission.CONTACT_LOG)
     require_case(store, who, loan_id)
-    cleaned = text.strip()
-    if not cleaned:
+    product = store.product_of(loan_id)
+    packs = packs_of(terms.content, terms.jurisdictions, [product] if product else [])
+    note = written(text, packs)
+    if note is None:
         raise Refusal("a note cannot be empty")
-    if len(cleaned) > NOTE_MAX:
-        raise Refusal(
-            "a note is at most {most} characters, this one {length}",
-            most=str(NOTE_MAX),
-            length=str(len(cleaned)),
-        )
-    return store.add_note(
-        loan_id,
-        who.user_id,
-        now,
-        cleaned,
-        audit(now, who, "note.add", f"loan:{loan_id}", chars=len(cleaned)),
-    )
+    found = {"findings": note.rules} if note.findings else {}
+    entry = audit(now, who, "note.add", f"loan:{loan_id}", chars=len(note.text), **found)
+    note_id = store.add_note(loan_id, who.user_id, now, note.text, entry, findings_document(note))
+    return NoteAdded(note_id, note)
 
 
 def promise_to_pay(

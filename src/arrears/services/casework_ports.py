@@ -270,10 +270,20 @@ class CaseStore(Protocol):
         """The as-of date of the latest end-of-day run."""
         ...
 
+    def product_of(self, loan_id: str) -> str | None:
+        """A loan's product code (None: no such loan)."""
+        ...
+
     def add_note(
-        self, loan_id: str, author: str, at: datetime, text: str, audit: AuditEntry
+        self,
+        loan_id: str,
+        author: str,
+        at: datetime,
+        text: str,
+        audit: AuditEntry,
+        findings: list[dict[str, Any]] | None = None,
     ) -> int:
-        """Store a note; its id."""
+        """Store a note with the content lint's findings (None: none); its id."""
         ...
 
     def add_promise(self, promise: Mapping[str, Any], audit: AuditEntry) -> None:

@@ -1,7 +1,7 @@
 """Use case: would this contact be allowed at this instant? (load the facts → the packs decide)."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from arrears.domain.compliance import RulePack, decide_contact, decide_entry
@@ -13,6 +13,7 @@ from arrears.domain.contact import (
     Reason,
 )
 from arrears.domain.contact_rules import day_zone
+from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
 from arrears.services.ports import ContactFile, ContactStore, PhoneNumbers
 
@@ -35,6 +36,8 @@ class ContactTerms:
     packs: Mapping[str, RulePack]  # jurisdiction -> contact rules
     jurisdictions: Mapping[str, str]  # product code -> jurisdiction
     phones: PhoneNumbers
+    # jurisdiction -> content rules (the lint of what collectors write about a contact)
+    content: Mapping[str, ContentPack] = field(default_factory=dict)
 
 
 def check_contact(

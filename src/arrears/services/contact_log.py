@@ -1,10 +1,12 @@
 """Use cases that record contact facts: an attempt made (with its decision), holds, opt-outs."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, ContactRequest, Hold, OptOut
+from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import DomainError
 from arrears.services.contact_check import (
     ContactInputError,
@@ -15,6 +17,7 @@ from arrears.services.contact_check import (
     resolve_request,
     with_dials_to,
 )
+from arrears.services.content_check import packs_of, written
 from arrears.services.ports import AttemptsChanged, ContactFile, ContactStore, StoredAttempt
 
 
@@ -25,21 +28,39 @@ def log_contact(
     outcome: str,
     recorded_at: datetime,
     audit: AuditEntry | None = None,
+    note: str = "",
 ) -> StoredAttempt:
-    """Record an attempt that happened, with the decision the packs take at its instant.
+    """Record an attempt that happened, with the decision the packs take at its instant, and
+    what the collector wrote about it with the content lint's findings.
 
-    It is recorded even when a rule was broken (the record is a fact, flagged allowed=false);
-    only a contact the borrower never registered is refused: no phone book is ever stored.
+    It is recorded even when a rule was broken (the record is a fact, flagged allowed=false),
+    and its note whatever the lint finds in it (the audit entry names the rules); only a
+    contact the borrower never registered is refused: no phone book is ever stored.
     """
 
     def decided() -> Decided:
-        return (*prepare_attempt(store, terms, request, outcome), audit)
+        attempt, decision, file = prepare_attempt(store, terms, request, outcome)
+        kept = note_of(terms, file, note)
+        return attempt, decision, file, with_findings(audit, kept), kept
 
     return record_decided(store, request.borrower_id, recorded_at, decided)
 
 
-# An attempt as it will be stored, its decision, the file it was taken on, its audit entry.
-Decided = tuple[ContactAttempt, ContactDecision, ContactFile, AuditEntry | None]
+def note_of(terms: ContactTerms, file: ContactFile, note: str) -> LintedText | None:
+    """A contact's note with what the content rules of the borrower's loans find in it."""
+    return written(note, packs_of(terms.content, terms.jurisdictions, file.products))
+
+
+def with_findings(entry: AuditEntry | None, note: LintedText | None) -> AuditEntry | None:
+    """The audit entry naming the rules the note's findings are of (unchanged without any)."""
+    if entry is None or note is None or not note.findings:
+        return entry
+    return replace(entry, detail={**entry.detail, "findings": note.rules})
+
+
+# An attempt as it will be stored, its decision, the file it was taken on, its audit entry
+# and the note written about it (with its findings).
+Decided = tuple[ContactAttempt, ContactDecision, ContactFile, AuditEntry | None, LintedText | None]
 _TRIES = 5  # decisions taken again while other attempts of the borrower are logged meanwhile
 
 
@@ -50,9 +71,11 @@ def record_decided(
     to their numbers are logged meanwhile (AttemptsChanged): a decision counts every attempt
     stored before this one, as the caps require when desks log at once."""
     for _ in range(_TRIES):
-        attempt, decision, file, audit = decided()
+        attempt, decision, file, audit, note = decided()
         try:
-            return store.record_attempt(borrower_id, attempt, recorded_at, decision, audit, file)
+            return store.record_attempt(
+                borrower_id, attempt, recorded_at, decision, audit, file, note
+            )
         except AttemptsChanged:
             continue
     raise DomainError(

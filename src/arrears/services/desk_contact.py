@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from arrears.domain.access import Forbidden, Permission, Principal, Role, require
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import CHANNELS, ContactAttempt, ContactDecision, ContactRequest, Hold
+from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import DomainError, Refusal, Term
 from arrears.services.casework import audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
@@ -17,7 +18,7 @@ from arrears.services.contact_check import (
     reason_document,
     resolve_request,
 )
-from arrears.services.contact_log import Decided, prepare_attempt, record_decided
+from arrears.services.contact_log import Decided, note_of, prepare_attempt, record_decided
 from arrears.services.ports import ContactFile, ContactStore, StoredAttempt
 
 # A death or a request to stop all contact is confirmed by compliance (or the legal officer,
@@ -94,19 +95,22 @@ def log_desk_contact(
     contact: tuple[str, datetime, str | None],
     outcome: str,
     now: datetime,
+    note: str = "",
 ) -> StoredAttempt:
     """Ask the rules first: a contact (channel, instant, registered contact or None for the
     borrower) they forbid is refused (ContactBlocked, the refusal audited with its rules); an
-    allowed one is recorded with its outcome and audited."""
+    allowed one is recorded with its outcome and the collector's note, kept with what the
+    content lint finds in it (never refused for that: it records what was said), and
+    audited naming the rules found."""
     require(who, Permission.CONTACT_LOG)
     record = open_case(cases, who, loan_id)
     borrower = record.borrower["borrower_id"]
 
     def decided() -> Decided:
-        attempt, decision, entry, file = desk_attempt(
-            contacts, log, terms, who, (loan_id, borrower), contact, outcome, now
+        attempt, decision, entry, file, kept = desk_attempt(
+            contacts, log, terms, who, (loan_id, borrower), contact, outcome, now, note
         )
-        return attempt, decision, file, entry
+        return attempt, decision, file, entry, kept
 
     return record_decided(contacts, borrower, now, decided)
 
@@ -120,10 +124,12 @@ def desk_attempt(
     contact: tuple[str, datetime, str | None],
     outcome: str,
     now: datetime,
-) -> tuple[ContactAttempt, ContactDecision, AuditEntry, ContactFile]:
+    note: str = "",
+) -> tuple[ContactAttempt, ContactDecision, AuditEntry, ContactFile, LintedText | None]:
     """A contact of the case `owner` (loan id, borrower id) the desk logs, asked of the rules
     first (log_desk_contact without the write; the caller checked who may log it): the
-    attempt, its decision, its audit entry and the file it was decided on; refused as
+    attempt, its decision, its audit entry, the file it was decided on and the note with its
+    findings (the audit entry, of a refusal too, names their rules); refused as
     log_desk_contact refuses."""
     loan_id, borrower = owner
     channel, at, contact_id = contact
@@ -138,6 +144,8 @@ def desk_attempt(
     # The decision the attempt is stored with, at its instant, counting every attempt of
     # that day (one logged at an earlier time than others of the day counts them too).
     attempt, decision, file = prepare_attempt(contacts, terms, request, outcome)
+    kept = note_of(terms, file, note)
+    found = {"findings": kept.rules} if kept and kept.findings else {}
     subject = f"loan:{loan_id}"
     if not decision.allowed:
         broken = [reason_document(r) for r in decision.broken]
@@ -150,6 +158,7 @@ def desk_attempt(
                 channel=request.channel,
                 at=request.at.isoformat(),
                 rules=broken,
+                **found,
             )
         )
         raise ContactBlocked(decision)
@@ -162,8 +171,9 @@ def desk_attempt(
         at=request.at.isoformat(),
         outcome=outcome,
         contact=request.contact_id,
+        **found,
     )
-    return attempt, decision, entry, file
+    return attempt, decision, entry, file, kept
 
 
 def place_case_hold(

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
+from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import Refusal
 from arrears.domain.escalation import check_escalation
 from arrears.domain.field_visits import VisitReport, VisitRequest, check_planned_on
@@ -15,6 +16,7 @@ from arrears.domain.ladder import Ladder
 from arrears.services.casework import CaseNotFound, audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import ContactTerms
+from arrears.services.content_check import findings_document, packs_of, written
 from arrears.services.desk_contact import desk_attempt
 from arrears.services.ports import AttemptsChanged, ContactStore
 from arrears.services.track_ports import TrackStore
@@ -134,10 +136,12 @@ def report_visit(
     visit_id: int,
     report: VisitReport,
     now: datetime,
-) -> None:
+) -> LintedText | None:
     """Record an approved visit as made: by one of its collectors (either, whoever's case it
     is), with its recording; the contact rules are asked at the visit's instant (a visit at
-    night is refused), and the visit's contact is recorded with the report, once."""
+    night is refused), and the visit's contact is recorded with the report, once. The
+    report's note is kept with what the content rules of the loan's pack find in it (never
+    refused for that), the audit entry naming their rules: the note as kept."""
     require(who, Permission.FIELD_VISIT)
     require(who, Permission.CONTACT_LOG)
     visit = _visit_in_scope(cases, track, who, visit_id, reporting=True)
@@ -157,6 +161,9 @@ def report_visit(
     document = {
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(report).items()
     }
+    note = written(report.note, packs_of(terms.content, terms.jurisdictions,
+                                         [record.loan["product"]]))  # fmt: skip
+    document["note"] = note.text if note else ""  # as linted: the findings' places are in it
     entry = audit(
         now,
         who,
@@ -165,6 +172,7 @@ def report_visit(
         visit=visit_id,
         outcome=report.outcome,
         recording=report.recording,
+        **({"findings": note.rules} if note and note.findings else {}),
     )
     values = {
         "status": "done",
@@ -172,11 +180,12 @@ def report_visit(
         "outcome": report.outcome,
         "recording": report.recording,
         "report": document,
+        "note_findings": findings_document(note),
     }
     for _ in range(_TRIES):
         # Decided again while the borrower's attempts are logged meanwhile: the visit's
         # contact counts every attempt stored before it, as a desk's call does.
-        attempt, decision, contact_entry, file = desk_attempt(
+        attempt, decision, contact_entry, file, _ = desk_attempt(
             contacts, log, terms, who, (visit["loan_id"], borrower),
             ("visit", report.visited_at, None), report.outcome, now,
         )  # fmt: skip
@@ -184,7 +193,7 @@ def report_visit(
         try:
             if not track.report_visit(visit_id, values, entry, contact):
                 raise Refusal("visit {visit_id} was reported meanwhile", visit_id=str(visit_id))
-            return
+            return note
         except AttemptsChanged:
             continue
     raise Refusal(

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
+from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import DomainError, Refusal
 from arrears.domain.loan import Loan, Payment
 from arrears.domain.terms import Pricing
@@ -188,6 +189,7 @@ class StoredAttempt:
     attempt: ContactAttempt
     recorded_at: datetime
     decision: ContactDecision
+    note: LintedText | None = None  # what the collector wrote, with the lint's findings
 
 
 class AttemptsChanged(DomainError):
@@ -220,9 +222,11 @@ class ContactStore(Protocol):
         decision: ContactDecision,
         audit: AuditEntry | None = None,
         seen: ContactFile | None = None,
+        note: LintedText | None = None,
     ) -> StoredAttempt:
-        """Store an attempt (always: it happened) with the decision taken at its instant, and
-        its audit entry in the same transaction when given. With `seen` (the file the
+        """Store an attempt (always: it happened) with the decision taken at its instant, the
+        collector's note with its findings (kept whatever they are), and its audit entry in
+        the same transaction when given. With `seen` (the file the
         decision was taken on), only while the attempts on record for the borrower and to the
         file's numbers and the attempt's are still those it holds, checked and stored with
         the borrower held (and those who share their numbers): AttemptsChanged otherwise, and

@@ -14,6 +14,7 @@ from arrears.adapters.db.casework_tables import (
     api_tokens,
     legal_cases,
     loan_flags,
+    notes,
     users,
     web_sessions,
 )
@@ -29,7 +30,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0013_cases_prior"
+    assert current_revision(engine) == head_revision() == "0014_content_findings"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -93,6 +94,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0011_month_end_buckets.py",
         "0012_credentials.py",
         "0013_cases_prior.py",
+        "0014_content_findings.py",
     } <= shipped
 
 
@@ -221,10 +223,35 @@ def test_a_session_of_a_user_gone_keeps_no_credential_and_is_not_valid(tmp_path:
     engine = make_engine(f"sqlite:///{path}")
     try:
         upgrade(engine)
-        assert current_revision(engine) == "0013_cases_prior"
+        assert current_revision(engine) == head_revision()
         with engine.connect() as connection:
             kept = connection.execute(select(web_sessions.c.credential)).scalar_one()
         assert kept is None
         assert SqlIdentityStore(engine).session("g" * 64, at) is None
     finally:
         engine.dispose()
+
+
+def test_what_was_written_before_the_content_lint_is_kept_unflagged(engine: Engine) -> None:
+    upgrade(engine, "0013_cases_prior")
+    at = datetime(2026, 12, 4, 9, tzinfo=UTC)
+    with engine.begin() as connection:
+        person = {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
+        connection.execute(tables.borrowers.insert(), person)
+        connection.execute(tables.loans.insert(), {
+            "loan_id": "L1", "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
+            "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
+        })  # fmt: skip
+        connection.exec_driver_sql(
+            "INSERT INTO contact_attempts (borrower_id, channel, at, outcome, recorded_at, "
+            "allowed, reasons) VALUES ('B1', 'call', '2026-12-04 09:00:00', 'connected', "
+            "'2026-12-04 09:00:00', true, '[]')"
+        )
+        connection.execute(notes.insert(), {"loan_id": "L1", "author": "a", "at": at,
+                                            "text": "你再不还就坐牢"})  # fmt: skip
+    upgrade(engine)
+    with engine.connect() as connection:
+        attempt = connection.execute(select(tables.contact_attempts)).one()
+        note = connection.execute(select(notes)).one()
+    assert (attempt.note, attempt.note_findings) == (None, None)
+    assert (note.text, note.findings) == ("你再不还就坐牢", None)

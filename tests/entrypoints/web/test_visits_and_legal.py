@@ -52,11 +52,12 @@ def visit_decided(
 ) -> tuple[ContactAttempt, ContactDecision, AuditEntry, ContactFile]:
     """A connected visit at 10:00 in Shanghai on 3 October, decided as col-east-1's report
     decides it (desk_attempt), not stored."""
-    return desk_attempt(
+    attempt, decision, entry, file, _ = desk_attempt(
         desk.app.contacts, desk.app.audit_log, desk.app.contact_terms,
         Principal("col-east-1", Role.COLLECTOR, "team-east"), (loan_id, borrower),
         ("visit", datetime(2025, 10, 3, 2, 0, tzinfo=UTC), None), "connected", desk.now,
     )  # fmt: skip
+    return attempt, decision, entry, file
 
 
 def gentler_steps_done(desk: Desk, loan_id: str) -> None:

@@ -205,15 +205,19 @@ class SqlCaseworkStore:
             return conn.execute(select(func.max(runs.c.as_of))).scalar()
 
     def add_note(
-        self, loan_id: str, author: str, at: datetime, text: str, audit: AuditEntry
+        self,
+        loan_id: str,
+        author: str,
+        at: datetime,
+        text: str,
+        audit: AuditEntry,
+        findings: list[dict[str, Any]] | None = None,
     ) -> int:
-        """Store a note; its id."""
+        """Store a note with the content lint's findings (None: none); its id."""
+        row = {"loan_id": loan_id, "author": author, "at": at.astimezone(UTC), "text": text,
+               "findings": findings}  # fmt: skip
         with self.engine.begin() as conn:
-            query = (
-                insert(notes)
-                .values(loan_id=loan_id, author=author, at=at.astimezone(UTC), text=text)
-                .returning(notes.c.note_id)
-            )
+            query = insert(notes).values(row).returning(notes.c.note_id)
             note_id = int(conn.execute(query).scalar_one())
             append_audit(conn, audit)
         return note_id

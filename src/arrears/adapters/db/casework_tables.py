@@ -151,6 +151,8 @@ notes = Table(
     Column("author", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("text", Text, nullable=False),
+    # What the content lint found in the text, kept with it (NULL: nothing).
+    Column("findings", JSON(none_as_null=True)),
 )
 
 # Repayment plans, extensions and settlements proposed on a case, and their approval.
@@ -189,6 +191,8 @@ field_visits = Table(
     Column("outcome", String(16)),
     Column("recording", Text),
     Column("report", JSON),
+    # What the content lint found in the report's note (NULL: nothing).
+    Column("note_findings", JSON(none_as_null=True)),
 )
 
 # Legal cases and each step on their track.

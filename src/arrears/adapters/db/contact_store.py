@@ -12,8 +12,10 @@ from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import borrowers, contact_attempts, contacts, holds, loans, opt_outs
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
+from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import Term
 from arrears.services.contact_check import reason_document
+from arrears.services.content_check import findings_document
 from arrears.services.ports import AttemptsChanged, ContactFile, HoldExists, StoredAttempt
 
 
@@ -62,18 +64,20 @@ class SqlContactStore:
         decision: ContactDecision,
         audit: AuditEntry | None = None,
         seen: ContactFile | None = None,
+        note: LintedText | None = None,
     ) -> StoredAttempt:
         """Store an attempt with the decision taken at its instant (instants go in as UTC),
-        with its audit entry in the same transaction when given; with `seen`, only while the
-        attempts it was decided on are still all there are (ContactStore.record_attempt)."""
+        and the collector's note with its findings, with its audit entry in the same
+        transaction when given; with `seen`, only while the attempts it was decided on are
+        still all there are (ContactStore.record_attempt)."""
         # SQLite: the write lock from the start, so what is counted stays true (WAL).
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
             if seen is not None:
                 still_as_seen(conn, borrower_id, seen, attempt.to_phone)
-            attempt_id = insert_attempt(conn, borrower_id, attempt, recorded_at, decision)
+            attempt_id = insert_attempt(conn, borrower_id, attempt, recorded_at, decision, note)
             if audit is not None:
                 append_audit(conn, audit)
-        return StoredAttempt(attempt_id, borrower_id, attempt, recorded_at, decision)
+        return StoredAttempt(attempt_id, borrower_id, attempt, recorded_at, decision, note)
 
     def record_hold(
         self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None, *, new: bool = False
@@ -216,9 +220,10 @@ def insert_attempt(
     attempt: ContactAttempt,
     recorded_at: datetime,
     decision: ContactDecision,
+    note: LintedText | None = None,
 ) -> int:
-    """Insert an attempt with its decision (instants as UTC) in the caller's transaction; its
-    id."""
+    """Insert an attempt with its decision (instants as UTC) and its note with the note's
+    findings, in the caller's transaction; its id."""
     values = {
         "borrower_id": borrower_id,
         "contact_id": attempt.contact_id,
@@ -229,6 +234,8 @@ def insert_attempt(
         "recorded_at": recorded_at.astimezone(UTC),
         "allowed": decision.allowed,
         "reasons": [reason_document(r) for r in decision.reasons],
+        "note": note.text if note else None,
+        "note_findings": findings_document(note),
     }
     query = insert(contact_attempts).values(values).returning(contact_attempts.c.attempt_id)
     return int(conn.execute(query).scalar_one())

@@ -181,6 +181,10 @@ contact_attempts = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),  # stored in UTC
     Column("allowed", Boolean, nullable=False),
     Column("reasons", JSON, nullable=False),  # [{"rule", "source", "detail", "passed"}, ...]
+    # What the collector wrote about it, kept as written, and what the content lint found in
+    # it ([{"rule", "source", "phrase", "matched", "start", "end"}, ...]; NULL: nothing).
+    Column("note", Text),
+    Column("note_findings", JSON(none_as_null=True)),
     Index("ix_contact_attempts_borrower_id_at", "borrower_id", "at"),
     # The dial cap counts every attempt to a number, other borrowers' too (contact_store).
     Index("ix_contact_attempts_to_phone_at", "to_phone", "at"),

@@ -17,6 +17,7 @@ from arrears.entrypoints.web.views import case_document, check_filters, desk_day
 from arrears.services import casework, desk_contact
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.contact_check import reason_document
+from arrears.services.content_check import NOTE_MAX, finding_document
 from arrears.services.identity import (
     authenticate,
     issue_token,
@@ -43,6 +44,8 @@ class ContactIn(Strict):
     outcome: Annotated[str, Field(min_length=1, max_length=16)]
     contact_id: Id | None = None
     at: datetime | None = None  # default: now; must be aware
+    # What was said or happened: kept as written, with the content lint's findings.
+    note: Annotated[str, Field(max_length=NOTE_MAX)] = ""
 
 
 class PromiseIn(Strict):
@@ -51,7 +54,7 @@ class PromiseIn(Strict):
 
 
 class NoteIn(Strict):
-    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    text: Annotated[str, Field(min_length=1, max_length=NOTE_MAX)]
 
 
 class ProposalIn(Strict):
@@ -191,7 +194,8 @@ def log_contact(
     loan_id: Id, body: ContactIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
     """Log a contact attempt: the rules are asked first; a forbidden contact is refused
-    (409, with the rules) and nothing is recorded but the refusal in the audit log."""
+    (409, with the rules) and nothing is recorded but the refusal in the audit log. The
+    note is kept as written with what the content lint finds in it (`note_findings`)."""
     now = request.app.state.clock()
     stored = desk_contact.log_desk_contact(
         app.desk,
@@ -203,11 +207,13 @@ def log_contact(
         (body.channel, body.at or now, body.contact_id),
         body.outcome,
         now,
+        body.note,
     )
     return {
         "attempt_id": stored.attempt_id,
         "allowed": stored.decision.allowed,
         "reasons": [reason_document(r) for r in stored.decision.reasons],
+        "note_findings": [finding_document(f) for f in stored.note.findings] if stored.note else [],
     }
 
 
@@ -233,11 +239,15 @@ def promise(
 def note(
     loan_id: Id, body: NoteIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
-    """Add a note to the case."""
-    note_id = casework.add_note(
-        app.desk, actor.principal, loan_id, body.text, request.app.state.clock()
+    """Add a note to the case: kept as written, with what the content lint finds in it
+    (`findings`; never refused for them)."""
+    added = casework.add_note(
+        app.desk, app.contact_terms, actor.principal, loan_id, body.text, request.app.state.clock()
     )
-    return {"note_id": note_id}
+    return {
+        "note_id": added.note_id,
+        "findings": [finding_document(f) for f in added.note.findings],
+    }
 
 
 @router.post("/cases/{loan_id}/proposals", status_code=201)

@@ -15,6 +15,7 @@ from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import desk_day, proposal_document
 from arrears.services import assignment, casework, field_visit, legal
+from arrears.services.content_check import NOTE_MAX, finding_document
 
 router = api_router("desk")
 
@@ -113,7 +114,7 @@ class VisitReportIn(Strict):
     recording: Annotated[str, Field(min_length=1, max_length=200)]
     identification_shown: bool
     entered_with_consent: bool | None = None
-    note: Annotated[str, Field(max_length=1000)] = ""
+    note: Annotated[str, Field(max_length=NOTE_MAX)] = ""
 
 
 class LegalStepIn(Strict):
@@ -172,7 +173,8 @@ def report_visit(
     app: Application,
     request: Request,
 ) -> dict[str, Any]:
-    """Report an approved visit as made (by one of its collectors, with its recording)."""
+    """Report an approved visit as made (by one of its collectors, with its recording); its
+    note kept with what the content lint finds in it (`note_findings`)."""
     report = VisitReport(
         body.visited_at,
         body.outcome,
@@ -181,7 +183,7 @@ def report_visit(
         body.entered_with_consent,
         body.note,
     )
-    field_visit.report_visit(
+    note = field_visit.report_visit(
         app.desk,
         app.contacts,
         app.audit_log,
@@ -192,7 +194,8 @@ def report_visit(
         report,
         request.app.state.clock(),
     )
-    return {"visit_id": visit_id, "status": "done"}
+    findings = [finding_document(f) for f in note.findings] if note else []
+    return {"visit_id": visit_id, "status": "done", "note_findings": findings}
 
 
 @router.post("/cases/{loan_id}/legal", status_code=201)

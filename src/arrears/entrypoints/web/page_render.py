@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from arrears.domain.access import PERMISSIONS, Permission
+from arrears.domain.content_lint import Finding
 from arrears.domain.errors import Term, Words
 from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
@@ -68,10 +69,53 @@ def render(
             "sign": lambda currency: i18n.sign(currency, locale),
             "rule_name": lambda rule: i18n.catalogue(locale).get(f"rule:{rule}", ""),
             "stage_name": stage_name,
+            "spans": spans,
+            "finding_rows": finding_rows,
             **context,
         },
         status_code=code,
     )
+
+
+# A finding as a page reads it: start, end, rule, the words, the source.
+_Span = tuple[int, int, str, str, str]
+
+
+def _span(finding: Finding | Mapping[str, Any]) -> _Span:
+    """A finding just made (Finding) or as stored (a dict) in one shape."""
+    if isinstance(finding, Finding):
+        f = finding
+        return f.start, f.end, f.rule_id, f.matched, f.source
+    return (finding["start"], finding["end"], finding["rule"], finding["matched"],
+            finding["source"])  # fmt: skip
+
+
+def spans(text: str, findings: list[Any] | tuple[Any, ...] | None) -> list[tuple[str, str | None]]:
+    """The text in pieces, each found piece with the rule that found it first (overlapping
+    findings marked as one piece), for a template to mark them."""
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for start, end, rule, _words, _source in sorted(_span(f) for f in findings or ()):
+        if end <= at:
+            continue
+        start = max(start, at)
+        pieces += [(text[at:start], None), (text[start:end], rule)]
+        at = end
+    pieces.append((text[at:], None))
+    return [piece for piece in pieces if piece[0]]
+
+
+def finding_rows(
+    findings: list[Any] | tuple[Any, ...] | None,
+) -> list[tuple[str, list[str], str]]:
+    """Each rule that found something, in the order first found: its words (each once) and
+    its source."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    for _start, _end, rule, words, source in (_span(f) for f in findings or ()):
+        found, _ = rows.setdefault(rule, ([], source))
+        if words not in found:
+            found.append(words)
+    return [(rule, words, source) for rule, (words, source) in rows.items()]
 
 
 def error_page(

@@ -16,6 +16,7 @@ from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, DESK_CHANNELS, render
 from arrears.entrypoints.web.views import case_document, desk_day
 from arrears.services import casework, desk_contact
+from arrears.services.content_check import NOTE_MAX
 from arrears.services.desk_contact import lift_case_hold, may_handle, place_case_hold
 
 router = APIRouter(include_in_schema=False)
@@ -114,8 +115,10 @@ def log_contact(
     channel: Annotated[str, Form(max_length=16)],
     outcome: Annotated[str, Form(max_length=16)],
     contact_id: Annotated[str, Form(max_length=64)] = "",
+    note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
 ) -> Response:
-    """Log a contact: refused with the rules' reasons when they forbid it now."""
+    """Log a contact: refused with the rules' reasons when they forbid it now; its note kept
+    with what the content lint finds in it (shown, never refused for it)."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     if channel not in DESK_CHANNELS:
         raise Refusal(
@@ -134,6 +137,7 @@ def log_contact(
         (channel, now, contact_id or None),
         outcome,
         now,
+        note,
     )
     return render(
         request,
@@ -143,6 +147,7 @@ def log_contact(
         decision=stored.decision,
         channel=channel,
         outcome=outcome,
+        note=stored.note,
     )
 
 
@@ -169,11 +174,15 @@ def note(
     loan_id: str,
     actor: CurrentActor,
     app: Application,
-    text: Annotated[str, Form(max_length=2000)],
+    text: Annotated[str, Form(max_length=NOTE_MAX)],
 ) -> Response:
-    """Add a note."""
-    note_id = casework.add_note(app.desk, actor.principal, loan_id, text, request.app.state.clock())
-    return render(request, "fragments/done.html", actor, what="note", key=str(note_id))
+    """Add a note: kept, with what the content lint finds in it shown beside."""
+    added = casework.add_note(
+        app.desk, app.contact_terms, actor.principal, loan_id, text, request.app.state.clock()
+    )
+    return render(
+        request, "fragments/done.html", actor, what="note", key=str(added.note_id), note=added.note
+    )
 
 
 @router.post("/cases/{loan_id}/proposals")

@@ -14,6 +14,7 @@ from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, render
 from arrears.entrypoints.web.views import desk_day, desk_zone
 from arrears.services import assignment, casework, field_visit, legal
+from arrears.services.content_check import NOTE_MAX
 
 router = APIRouter(include_in_schema=False)
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # a row number the database can hold
@@ -100,13 +101,15 @@ def visit_report(
     recording: Annotated[str, Form(max_length=200)],
     identification_shown: Annotated[bool, Form()] = False,
     entered: Annotated[str, Form(pattern="^(no|consent)$")] = "no",
+    note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
 ) -> Response:
-    """Report a visit made (the instant is the desk's local time when it has no zone)."""
+    """Report a visit made (the instant is the desk's local time when it has no zone); its
+    note kept with what the content lint finds in it, shown."""
     at = visited_at if visited_at.tzinfo else visited_at.replace(tzinfo=desk_zone())
     report = VisitReport(
-        at, outcome, recording, identification_shown, True if entered == "consent" else None
+        at, outcome, recording, identification_shown, True if entered == "consent" else None, note
     )
-    field_visit.report_visit(
+    kept = field_visit.report_visit(
         app.desk,
         app.contacts,
         app.audit_log,
@@ -117,7 +120,9 @@ def visit_report(
         report,
         request.app.state.clock(),
     )
-    return render(request, "fragments/done.html", actor, what="visit-report", key=str(visit_id))
+    return render(
+        request, "fragments/done.html", actor, what="visit-report", key=str(visit_id), note=kept
+    )
 
 
 @router.post("/cases/{loan_id}/legal")

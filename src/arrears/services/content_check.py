@@ -1,0 +1,68 @@
+"""Use cases of the content lint: what a collector writes (a contact's note, a case note, a
+visit report) is read under the packs of the loans it is about and kept with its findings,
+never refused for them (it records what happened); a draft is checked under a pack before it
+is used (`arrears contact lint`, POST /api/v1/content/lint)."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from arrears.domain.content_lint import ContentPack, Finding, LintedText, lint
+from arrears.domain.errors import DomainError, Refusal
+
+NOTE_MAX = 2_000  # characters of a note (a case note, a contact's, a visit report's)
+
+
+class UnknownPack(DomainError):
+    """No content pack of that name."""
+
+
+def packs_of(
+    packs: Mapping[str, ContentPack], jurisdictions: Mapping[str, str], products: Iterable[str]
+) -> list[ContentPack]:
+    """The content packs of the products' jurisdictions, each once (a borrower with loans in
+    two jurisdictions writes under both); a product of no known jurisdiction adds none."""
+    found = sorted({jurisdictions[p] for p in products if p in jurisdictions})
+    return [packs[j] for j in found if j in packs]
+
+
+def written(text: str, packs: Iterable[ContentPack]) -> LintedText | None:
+    """A note as it will be kept (its ends' spaces trimmed), with its findings; None when
+    nothing was written. Too long a note is refused (before anything is stored)."""
+    cleaned = text.strip()
+    if not cleaned:
+        return None
+    if len(cleaned) > NOTE_MAX:
+        raise Refusal(
+            "a note is at most {most} characters, this one {length}",
+            most=str(NOTE_MAX),
+            length=str(len(cleaned)),
+        )
+    return LintedText(cleaned, lint(cleaned, packs))
+
+
+def check_draft(packs: Mapping[str, ContentPack], pack: str, text: str) -> tuple[Finding, ...]:
+    """What the pack's content rules find in a draft (a template, a letter) before it is used."""
+    if pack not in packs:
+        raise UnknownPack(f"no content pack {pack!r}; the packs are {', '.join(sorted(packs))}")
+    return lint(text, [packs[pack]])
+
+
+def finding_document(finding: Finding) -> dict[str, Any]:
+    """A finding as JSON and as stored: the rule, its source, the pack's phrase, the words as
+    written and where they are (character offsets, end excluded)."""
+    return {
+        "rule": finding.rule_id,
+        "source": finding.source,
+        "phrase": finding.phrase,
+        "matched": finding.matched,
+        "start": finding.start,
+        "end": finding.end,
+    }
+
+
+def findings_document(note: LintedText | None) -> list[dict[str, Any]] | None:
+    """A note's findings as stored beside it: None when nothing was written or found (a
+    count of flagged texts reads the column's NULLs as clean)."""
+    if note is None or not note.findings:
+        return None
+    return [finding_document(f) for f in note.findings]
