@@ -1,9 +1,10 @@
 """Use case: the supervisors' dashboard: where the scope's cases are, what was collected,
-by whom, what the rules refused, and how buckets roll month over month."""
+by whom, what the rules refused, what the content lint flagged in what collectors wrote, and
+how buckets roll month over month."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Protocol
@@ -14,8 +15,21 @@ from arrears.domain.flow_rates import FlowRate, Rolls, flow_rates
 
 WINDOW_DAYS = 30
 FLOW_MONTHS = 12  # roll rates of the last complete months shown
+FLAGGED_SHOWN = 20  # the newest flagged texts listed for the compliance officer to read
 # Money by the loans' currency (→ minor units): amounts in two currencies are never added.
 Amounts = Mapping[str, int]
+
+
+@dataclass(frozen=True)
+class FlaggedText:
+    """A text written on a case that the content lint flagged: what it was (a contact's
+    note, a case note, a visit report), when, on which case, and the rules that found it."""
+
+    written_in: str  # contact, note, visit
+    at: datetime
+    loan_id: str  # a contact's: the first of the borrower's loans in the scope
+    borrower_id: str
+    rules: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -29,13 +43,19 @@ class Figures:
     collected_by_agency: Mapping[str, tuple[str, Amounts]]  # agency → (commission rate, …)
     blocked_by_rule: Mapping[str, int]
     rolls: Sequence[tuple[date, Rolls]] = ()  # month end → how loans moved there
+    # Texts written since the window's first day (UTC; after its last day too: the desk
+    # writes every day) that the content lint flagged, by rule (a text counts once for each
+    # rule that found something in it), and the newest of them.
+    flagged_by_rule: Mapping[str, int] = field(default_factory=dict)
+    flagged: Sequence[FlaggedText] = ()
 
 
 class DashboardStore(Protocol):
     """Counts and sums within a scope."""
 
     def figures(self, scope: Scope, since: date, until: date) -> Figures:
-        """The scope's figures; payments and refusals dated since..until."""
+        """The scope's figures; payments and refusals dated since..until, flagged texts
+        written since `since`."""
         ...
 
 

@@ -49,6 +49,7 @@ VALUES = {
               "lift", "flag", "flag-clear", "user changed", "password reset", "team", "agency"],
     "visit:": ["requested", "approved", "rejected", "done"],
     "flag:": sorted(FLAGS),
+    "written:": ["contact", "note", "visit"],  # where a text the content lint flagged was
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
     "audit:": ["login", "login.failed", "login.throttled", "logout", "pii.unmask", "contact.log",
                "contact.refused", "note.add", "promise.add", "proposal.add",

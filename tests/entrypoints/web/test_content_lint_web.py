@@ -1,7 +1,7 @@
 """What collectors write is kept as written with the content lint's findings, never refused
 for them: a contact's note and a case note (on SQLite and PostgreSQL), a visit report; the
 findings are in the API's answers, the case file, the audit log, on the case page in the
-reader's language."""
+reader's language, and counted on the dashboard."""
 
 from datetime import UTC, date, datetime
 
@@ -10,7 +10,8 @@ from sqlalchemy import insert, select
 from arrears.adapters.db.casework_tables import assignments, field_visits, notes
 from arrears.adapters.db.tables import borrowers, contact_attempts, loans
 from arrears.bootstrap import App
-from tests.entrypoints.web.desk_book import Desk
+from arrears.services.dashboard import dashboard
+from tests.entrypoints.web.desk_book import ROLES, Desk
 from tests.entrypoints.web.test_casework_flows import my_case
 from tests.entrypoints.web.test_visits_and_legal import gentler_steps_done
 
@@ -103,6 +104,34 @@ def test_a_case_note_is_kept_with_its_findings_and_counted(staffed: Desk) -> Non
     details = audit_details(staffed.app, "note.add")
     assert details[0]["findings"] == ["cn.content.disclosure", "cn.content.false_consequences"]
     assert "findings" not in details[1]
+    # The compliance officer's count: one text for each rule that found something in it.
+    board = dashboard(staffed.app.dashboards, ROLES["compliance"].principal(), staffed.now.date())
+    assert board.figures.flagged_by_rule == {
+        "cn.content.disclosure": 1, "cn.content.false_consequences": 1,
+    }  # fmt: skip
+    (flagged,) = board.figures.flagged
+    assert (flagged.written_in, flagged.loan_id, flagged.borrower_id) == ("note", "L1", "B1")
+    figures = staffed.client().get("/api/v1/dashboard", headers=staffed.bearer("compliance"))
+    assert figures.json()["flagged_by_rule"] == {
+        "cn.content.disclosure": 1, "cn.content.false_consequences": 1,
+    }  # fmt: skip
+    assert figures.json()["flagged_texts"][0]["loan_id"] == "L1"
+    # Outside a supervisor's scope (another team's case), it is not counted.
+    west = dashboard(staffed.app.dashboards, ROLES["sup-west"].principal(), staffed.now.date())
+    assert west.figures.flagged_by_rule == {}
+
+
+def test_the_dashboard_counts_a_contacts_note_on_the_borrowers_case(staffed: Desk) -> None:
+    loan_id = one_case(staffed.app)
+    staffed.client().post(
+        f"/api/v1/cases/{loan_id}/contacts", headers=staffed.bearer("col-east-1"),
+        json={"channel": "call", "outcome": "connected", "note": "你这个老赖"},
+    )  # fmt: skip
+    board = dashboard(staffed.app.dashboards, ROLES["compliance"].principal(), staffed.now.date())
+    assert board.figures.flagged_by_rule == {"cn.content.insults": 1}
+    assert [(t.written_in, t.loan_id) for t in board.figures.flagged] == [("contact", "L1")]
+    later = dashboard(staffed.app.dashboards, ROLES["compliance"].principal(), date(2025, 12, 1))
+    assert later.figures.flagged_by_rule == {}  # written before the window
 
 
 def test_a_note_too_long_is_refused_and_nothing_is_stored(staffed: Desk) -> None:
@@ -177,3 +206,9 @@ def test_the_case_page_shows_what_the_lint_found_in_the_readers_language(desk: D
     english = client.get(f"/cases/{loan_id}").text
     assert "Content lint: 2 flagged" in english
     assert "exaggerated legal consequences" in english
+    board, _ = desk.signed_in("compliance")
+    shown = board.get("/dashboard").text
+    assert "内容质检标记的文本（按规则）" in shown
+    assert f'<a href="/cases/{loan_id}">{loan_id}</a>' in shown
+    assert "案件备注" in shown
+    assert "联系记录备注" in shown

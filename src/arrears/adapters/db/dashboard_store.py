@@ -1,14 +1,24 @@
 """The figures of the supervisors' dashboard on SQL, always within a scope."""
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, or_, select
 
-from arrears.adapters.db.casework_tables import agencies, assignments, placements
+from arrears.adapters.db.casework_tables import (
+    agencies,
+    assignments,
+    field_visits,
+    notes,
+    placements,
+)
+from arrears.adapters.db.instants import utc
 from arrears.adapters.db.scoping import in_scope
 from arrears.adapters.db.tables import (
     blocked_actions,
     cases,
+    contact_attempts,
     loan_states,
     loans,
     month_end_buckets,
@@ -17,7 +27,7 @@ from arrears.adapters.db.tables import (
 )
 from arrears.domain.access import Scope
 from arrears.domain.flow_rates import Rolls, month_pairs
-from arrears.services.dashboard import FLOW_MONTHS, Figures
+from arrears.services.dashboard import FLAGGED_SHOWN, FLOW_MONTHS, Figures, FlaggedText
 
 
 class SqlDashboardStore:
@@ -80,6 +90,7 @@ class SqlDashboardStore:
                 .group_by(blocked_actions.c.rule)
             ).all()  # fmt: skip
             rolls = _rolls(conn)
+            flagged = _flagged(conn, scope, since)
         cases_in: dict[str, int] = {}
         owed_in: dict[str, dict[str, int]] = {}
         for bucket, money, n, total in buckets:
@@ -101,7 +112,61 @@ class SqlDashboardStore:
             collected_by_agency={a: (rates[a], amounts) for a, amounts in placed.items()},
             blocked_by_rule={rule: int(n) for rule, n in blocked},
             rolls=rolls,
+            flagged_by_rule=_by_rule(flagged),
+            flagged=flagged[:FLAGGED_SHOWN],
         )
+
+
+def _flagged(conn: Connection, scope: Scope, since: date) -> list[FlaggedText]:
+    """The texts written on the scope's cases from the window's first day (UTC) on that the
+    content lint flagged, newest first: contacts' notes, case notes, visit reports. Those
+    written after the window's last day count too: the desk writes every day, the window
+    ends on the last run's."""
+    first = datetime.combine(since, time(), UTC)
+    lid = loans.c.loan_id
+    n, v, t = notes.c, field_visits.c, contact_attempts.c
+    written = conn.execute(
+        select(n.loan_id, loans.c.borrower_id, n.at, n.findings)
+        .join(loans, lid == n.loan_id)
+        .where(in_scope(scope, lid), n.findings.is_not(None), n.at >= first)
+    ).all()  # fmt: skip
+    visited = conn.execute(
+        select(v.loan_id, loans.c.borrower_id, v.visited_at, v.note_findings)
+        .join(loans, lid == v.loan_id)
+        .where(in_scope(scope, lid), v.note_findings.is_not(None), v.visited_at >= first)
+    ).all()  # fmt: skip
+    theirs = loans.alias("theirs")
+    # A contact is the borrower's: it is on the scope's cases when one of their loans is.
+    case = (
+        select(func.min(theirs.c.loan_id))
+        .where(theirs.c.borrower_id == t.borrower_id, in_scope(scope, theirs.c.loan_id))
+        .scalar_subquery()
+    )
+    contacted = conn.execute(
+        select(case, t.borrower_id, t.at, t.note_findings)
+        .where(t.note_findings.is_not(None), t.at >= first, case.is_not(None))
+    ).all()  # fmt: skip
+    found = [
+        FlaggedText(kind, utc(at), loan_id, borrower_id, _rules(findings))
+        for kind, rows in (("contact", contacted), ("note", written), ("visit", visited))
+        for loan_id, borrower_id, at, findings in rows
+    ]
+    found.sort(key=lambda f: (f.at, f.written_in, f.loan_id), reverse=True)
+    return found
+
+
+def _rules(findings: Iterable[dict[str, Any]]) -> tuple[str, ...]:
+    """The rules of a text's stored findings, each once, sorted."""
+    return tuple(sorted({f["rule"] for f in findings}))
+
+
+def _by_rule(flagged: Iterable[FlaggedText]) -> dict[str, int]:
+    """How many texts each rule found something in."""
+    counts: dict[str, int] = {}
+    for text in flagged:
+        for rule in text.rules:
+            counts[rule] = counts.get(rule, 0) + 1
+    return counts
 
 
 def _rolls(conn: Connection) -> list[tuple[date, Rolls]]:

@@ -52,6 +52,12 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
             for a, (rate, t) in f.collected_by_agency.items()
         },
         "blocked_by_rule": dict(f.blocked_by_rule),
+        "flagged_by_rule": dict(f.flagged_by_rule),
+        "flagged_texts": [
+            {"written_in": t.written_in, "at": t.at.isoformat(), "loan_id": t.loan_id,
+             "borrower_id": t.borrower_id, "rules": list(t.rules)}
+            for t in f.flagged
+        ],
         "flow_rates": [
             {"month": r.month, "from": r.source, "to": r.target,
              "rate": None if r.rate is None else decimal_text(r.rate)}

@@ -72,18 +72,25 @@ def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> R
                 for stage, n in sorted(f.stages.items(), key=lambda kv: -kv[1])
             ]
         ),
-        blocked_chart=charts.bars(
-            [
-                (i18n.catalogue(locale).get(f"rule:{rule}") or rule, n)  # a pack's own rule: its id
-                for rule, n in sorted(f.blocked_by_rule.items(), key=lambda kv: -kv[1])
-            ]
-        ),
+        blocked_chart=_by_rule_chart(f.blocked_by_rule, locale),
+        flagged_chart=_by_rule_chart(f.flagged_by_rule, locale),
         collector_charts=_by_currency(collected, locale, by_size=True),
         flow_chart=charts.lines(months, series),
         flow_rows=[
             (m, [_share(board.flows, m, a) for a in ("M0", "M1", "M2", "M3", "M4", "M5", "M6")])
             for m in months
         ],
+    )
+
+
+def _by_rule_chart(counts: Mapping[str, int], locale: str) -> Markup:
+    """Counts by rule as bars, each rule named in the reader's language (a rule of the pack's
+    or the lender's own without a name: its id)."""
+    return charts.bars(
+        [
+            (i18n.catalogue(locale).get(f"rule:{rule}") or rule, n)
+            for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
     )
 
 
