@@ -1,9 +1,101 @@
-"""`arrears contact log --note` keeps the note with its findings and warns."""
+"""`arrears contact lint` checks a draft against a pack's content rules (exit 0 clean, 3 when
+something is found, 2 for a usage error, 1 for a bad settings file); `arrears contact log
+--note` keeps the note with its findings and warns."""
 
 import json
+from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from arrears.entrypoints.cli import app
 from tests.entrypoints.test_cli_contact import MORNING, cli
 from tests.entrypoints.test_cli_contact import db as db  # the fixture: a store with B1
+
+runner = CliRunner()
+DRAFT = "您已逾期，再不还款将影响子女上学，请尽快借钱还款。"
+
+
+def lint(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["contact", "lint", *args], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ./arrears.toml nor $ARREARS_CONFIG: the shipped packs alone."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ARREARS_CONFIG", raising=False)
+
+
+def test_a_draft_with_findings_prints_each_and_exits_3() -> None:
+    code, out, err = lint("--pack", "cn", "--text", DRAFT)
+    assert code == 3
+    lines = out.splitlines()
+    assert [line.split("\t")[:3] for line in lines] == [
+        ["cn.content.false_consequences", "10-14", "影响子女"],
+        ["cn.content.false_consequences", "12-16", "子女上学"],
+        ["cn.content.borrow_to_repay", "20-23", "借钱还"],
+    ]
+    assert "中国银行业协会" in lines[0]
+    assert "3 finding(s) under the cn pack's content rules" in err
+
+
+def test_lint_json_prints_one_document_with_every_finding() -> None:
+    code, out, _ = lint("--pack", "cn", "--text", DRAFT, "--json")
+    assert code == 3
+    document = json.loads(out)
+    assert set(document) == {"pack", "clean", "findings"}
+    assert (document["pack"], document["clean"]) == ("cn", False)
+    first = document["findings"][0]
+    assert set(first) == {"rule", "source", "phrase", "matched", "start", "end"}
+    assert DRAFT[first["start"] : first["end"]] == first["matched"] == "影响子女"
+
+
+def test_a_clean_draft_exits_0() -> None:
+    polite = "您的账单已逾期，请及时还款，如有困难请联系我们协商。"
+    assert lint("--pack", "cn", "--text", polite) == (0, "clean\n", "")
+    code, out, _ = lint("--pack", "us", "--text", "We will not sue you for it.", "--json")
+    assert (code, json.loads(out)) == (0, {"pack": "us", "clean": True, "findings": []})
+
+
+def test_a_draft_is_read_from_a_file_or_stdin(tmp_path: Path) -> None:
+    path = tmp_path / "template.txt"
+    path.write_text("Your bailiffs visit is booked.\n", encoding="utf-8")
+    code, out, _ = lint("--pack", "uk", "--file", str(path))
+    assert code == 3
+    assert out.startswith("uk.content.false_authority\t5-13\tbailiffs")
+    code, out, _ = lint("--pack", "us", "--file", "-", stdin="you DEADBEAT")
+    assert (code, out.split("\t")[0]) == (3, "us.content.abusive_language")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--pack", "fr", "--text", "x"), "--pack: no content pack 'fr'; the packs are cn, uk, us"),
+        (("--pack", "cn"), "give the draft with one of --text and --file"),
+        (("--pack", "cn", "--text", "x", "--file", "f"), "one of --text and --file"),
+        (("--pack", "cn", "--file", "missing.txt"), "--file missing.txt: cannot read it"),
+    ],
+)
+def test_usage_errors_exit_2_naming_the_option(args: tuple[str, ...], message: str) -> None:
+    code, out, err = lint(*args)
+    assert (code, out) == (2, "")
+    assert message in " ".join(err.split())
+
+
+def test_a_lenders_phrases_are_looked_for_and_a_bad_settings_file_exits_1(
+    tmp_path: Path,
+) -> None:
+    settings = tmp_path / "lender.toml"
+    settings.write_text('[content.phrases]\n"cn.content.insults" = ["臭虫"]\n', encoding="utf-8")
+    code, out, _ = lint("--pack", "cn", "--text", "你这个臭虫", "--config", str(settings))
+    assert (code, out.split("\t")[:3]) == (3, ["cn.content.insults", "3-5", "臭虫"])
+    assert lint("--pack", "cn", "--text", "你这个臭虫")[0] == 0  # without the file
+    settings.write_text('[content]\nremove = ["老赖"]\n', encoding="utf-8")
+    code, _, err = lint("--pack", "cn", "--text", "x", "--config", str(settings))
+    assert code == 1
+    assert "unknown key(s) ['remove'] in [content]" in " ".join(err.split())
 
 
 def test_log_keeps_the_note_with_its_findings_and_warns(db: str) -> None:

@@ -1,16 +1,20 @@
-"""`arrears contact …`: log an attempt, check one, place a hold, record an opt-out.
+"""`arrears contact …`: log an attempt, check one, place a hold, record an opt-out, lint a
+draft.
 
 cli.py adds this sub-app at its end (it reuses cli.py's options and helpers), so import the
 command line through `arrears.entrypoints.cli`.
 """
 
 import json
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 
+from arrears.adapters.settings import config_path, load_settings
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES, ContactRequest, Hold, OptOut
 from arrears.domain.content_lint import Finding
@@ -22,13 +26,19 @@ from arrears.entrypoints.cli_common import (
     Json,
     err,
     fail,
+    given_first,
     open_app,
     parse_day,
     parse_instant,
 )
 from arrears.services.contact_check import ContactInputError, check_contact, reason_document
 from arrears.services.contact_log import log_contact, place_hold, record_opt_out
-from arrears.services.content_check import NOTE_MAX, finding_document
+from arrears.services.content_check import (
+    NOTE_MAX,
+    UnknownPack,
+    check_draft,
+    finding_document,
+)
 from arrears.services.ports import StoredAttempt
 
 contact_app = typer.Typer(
@@ -145,6 +155,58 @@ def check_command(
     for reason in decision.reasons:
         mark = "ok     " if reason.passed else "BLOCKED"
         print(f"  {mark} {reason.rule}: {reason.detail} [{reason.source}]")
+
+
+# `contact lint`: 0 clean, 3 findings (a draft to change), 2 usage, 1 a bad settings file.
+FOUND = 3
+
+
+@contact_app.command("lint")
+def lint_command(
+    pack: Annotated[str, typer.Option("--pack", help="The rule pack: cn, us, uk.")],
+    text: Annotated[str | None, typer.Option("--text", help="The draft's text.")] = None,
+    file: Annotated[
+        str | None, typer.Option("--file", help="A UTF-8 file holding the draft (- for stdin).")
+    ] = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Check a draft (a template, a letter) against a pack's content rules before it is
+    used: every finding with its rule, source, words and place. Exit 0 when it is clean, 3
+    when something is found; nothing is stored (no database is needed)."""
+    if (text is None) == (file is None):
+        fail("give the draft with one of --text and --file", 2)
+    draft = text if text is not None else _read_draft(str(file))
+    try:
+        settings = load_settings(config_path(given_first("config", config), Path.cwd()))
+    except DomainError as error:
+        fail(str(error))
+    try:
+        findings = check_draft(settings.content_packs, pack, draft)
+    except UnknownPack as error:
+        fail(f"--pack: {error}", 2)
+    if as_json:
+        document = {"pack": pack, "clean": not findings,
+                    "findings": [finding_document(f) for f in findings]}  # fmt: skip
+        print(json.dumps(document, ensure_ascii=False))
+    else:
+        for f in findings:
+            print(f"{f.rule_id}\t{f.start}-{f.end}\t{f.matched}\t(phrase {f.phrase}) [{f.source}]")
+        if not findings:
+            print("clean")
+    if findings:
+        err.print(f"{len(findings)} finding(s) under the {pack} pack's content rules")
+        raise typer.Exit(FOUND)
+
+
+def _read_draft(path: str) -> str:
+    """The draft in a UTF-8 file (- for stdin), or exit 2 naming the problem."""
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"--file {path}: cannot read it as UTF-8 text: {error}", 2)
 
 
 def _findings_line(findings: tuple[Finding, ...]) -> str:

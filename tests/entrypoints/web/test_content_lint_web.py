@@ -1,7 +1,7 @@
 """What collectors write is kept as written with the content lint's findings, never refused
 for them: a contact's note and a case note (on SQLite and PostgreSQL), a visit report; the
 findings are in the API's answers, the case file, the audit log, on the case page in the
-reader's language, and counted on the dashboard."""
+reader's language, and counted on the dashboard; a draft is checked through the API."""
 
 from datetime import UTC, date, datetime
 
@@ -143,6 +143,33 @@ def test_a_note_too_long_is_refused_and_nothing_is_stored(staffed: Desk) -> None
     assert answer.status_code == 422
     with staffed.app.engine.connect() as conn:
         assert conn.execute(select(contact_attempts)).all() == []
+
+
+def test_a_draft_is_checked_against_a_pack_and_nothing_is_stored(staffed: Desk) -> None:
+    headers = staffed.bearer("strategy")
+    answer = staffed.client().post(
+        "/api/v1/content/lint", headers=headers,
+        json={"pack": "cn", "text": "尊敬的客户，逾期将影响子女上学，请立即借钱还款。"},
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    document = answer.json()
+    assert document["clean"] is False
+    assert [f["rule"] for f in document["findings"]] == [
+        "cn.content.false_consequences", "cn.content.false_consequences",
+        "cn.content.borrow_to_repay",
+    ]  # fmt: skip
+    clean = staffed.client().post(
+        "/api/v1/content/lint", headers=headers,
+        json={"pack": "us", "text": "Please call us to discuss a payment plan."},
+    )  # fmt: skip
+    assert clean.json() == {"pack": "us", "clean": True, "findings": []}
+    unknown = staffed.client().post(
+        "/api/v1/content/lint", headers=headers, json={"pack": "fr", "text": "x"}
+    )
+    assert unknown.status_code == 422
+    assert "cn, uk, us" in unknown.json()["error"]
+    anonymous = staffed.client().post("/api/v1/content/lint", json={"pack": "cn", "text": "x"})
+    assert anonymous.status_code == 401
 
 
 def approved_visit(desk: Desk) -> int:

@@ -97,6 +97,8 @@ LISTS = {
     ("GET", "/api/v1/audit/verify"), ("GET", "/api/v1/audit/export"), ("GET", "/audit"),
     ("POST", "/api/v1/assignments/balance"), ("POST", "/assignments/balance"),
     ("GET", "/dashboard"), ("GET", "/api/v1/dashboard"),
+    # test_content_lint_web.py: a draft checked against a pack touches no case
+    ("POST", "/api/v1/content/lint"),
     ("POST", "/me/locale"), ("POST", "/logout"),
     ("GET", "/api/v1/users"), ("POST", "/api/v1/users"), ("PUT", "/api/v1/users/{user_id}/active"),
     ("GET", "/admin/users"), ("POST", "/admin/users"), ("POST", "/admin/users/{user_id}/active"),

@@ -1,4 +1,4 @@
-"""The API of oversight: the dashboard, the audit log and users."""
+"""The API of oversight: the dashboard, the audit log, users, and the content lint of drafts."""
 
 from collections.abc import Mapping
 from decimal import Decimal
@@ -20,6 +20,7 @@ from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import balance_day
 from arrears.services import casework
 from arrears.services.casework_ports import UserRecord
+from arrears.services.content_check import check_draft, finding_document
 from arrears.services.dashboard import dashboard
 from arrears.services.identity import (
     create_user,
@@ -30,6 +31,7 @@ from arrears.services.staff_setup import create_agency, create_team
 from arrears.services.user_admin import reset_password, update_user
 
 router = api_router("oversight")
+DRAFT_MAX = 20_000  # characters: a letter's text is longer than a note
 # Collected but credited to no collector (no user id has a space or brackets).
 NOT_CREDITED = "(not credited)"
 
@@ -64,6 +66,25 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
             for r in board.flows
         ],
     }  # fmt: skip
+
+
+class DraftIn(Strict):
+    pack: Annotated[str, Field(min_length=1, max_length=16)]
+    text: Annotated[str, Field(min_length=1, max_length=DRAFT_MAX)]
+
+
+@router.post("/content/lint")
+def lint_draft(body: DraftIn, actor: CurrentActor, app: Application) -> dict[str, Any]:
+    """What a pack's content rules find in a draft (a template, a letter) before it is used:
+    `clean` when nothing; each finding with its rule, source, phrase and place. Nothing is
+    stored (`arrears contact lint` answers the same). Any role of the desk may ask."""
+    require(actor.principal, Permission.CASE_VIEW)
+    findings = check_draft(app.settings.content_packs, body.pack, body.text)
+    return {
+        "pack": body.pack,
+        "clean": not findings,
+        "findings": [finding_document(f) for f in findings],
+    }
 
 
 def _amounts(by_currency: Mapping[str, int]) -> dict[str, str]:
