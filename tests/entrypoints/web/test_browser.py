@@ -230,3 +230,42 @@ def test_an_administrator_moves_a_collector_and_resets_a_password(
     stored = desk.app.identity.user("col-east-1")
     assert stored is not None
     assert stored.team_id == "team-west"
+
+
+def test_a_note_with_a_threat_is_kept_and_flagged_in_chinese(
+    desk: Desk, served: str, browser: Browser
+) -> None:
+    page = browser.new_page(locale="zh-CN", viewport={"width": 1360, "height": 900})
+    sign_in(page, served, "col-east-1")
+    page.locator("#queue tbody tr").first.locator("a").click()
+    expect(page.locator("#balance")).to_contain_text("逾期合计")
+    loan_url = page.url
+    page.select_option("#log-contact select[name=channel]", "call")
+    note = "客户不接受方案，我说再不还就要坐 牢，还要通知你单位"
+    page.fill("#log-contact input[name=note]", note)
+    page.click("#log-contact button[type=submit]")
+    expect(page.locator("#contact-logged")).to_contain_text("已登记")
+    lint = page.locator("#contact-lint")
+    expect(lint).to_contain_text("已按原文保存。内容质检发现：")
+    expect(lint).to_contain_text("夸大法律后果")
+    expect(lint).to_contain_text("「坐 牢」")
+    expect(lint).to_contain_text("向第三方或公众透露债务、使用通讯录")
+    lint.scroll_into_view_if_needed()
+    shot(page, "contact-lint-logged")
+    page.goto(loan_url)
+    expect(page.locator("h1 #lint-flagged")).to_have_text("质检提示 1 条")
+    marked = page.locator("#history mark.lint")
+    expect(marked.first).to_have_text("坐 牢")
+    expect(marked.first).to_have_attribute("title", "夸大法律后果")
+    page.locator("#history").scroll_into_view_if_needed()
+    shot(page, "case-content-lint")
+    page.click("header form[action='/logout'] button")
+    sign_in(page, served, "compliance")
+    page.goto(f"{served}/dashboard")
+    section = page.locator("#content-lint")
+    expect(section).to_contain_text("内容质检标记的文本（按规则）")
+    expect(section.locator("svg")).to_contain_text("夸大法律后果")
+    expect(section.locator("#flagged-texts")).to_contain_text("联系记录备注")
+    section.scroll_into_view_if_needed()
+    shot(page, "dashboard-content-lint")
+    page.close()
