@@ -11,7 +11,7 @@ from arrears.adapters.db.casework_tables import assignments, field_visits, notes
 from arrears.adapters.db.tables import borrowers, contact_attempts, loans
 from arrears.bootstrap import App
 from arrears.services.dashboard import dashboard
-from tests.entrypoints.web.desk_book import ROLES, Desk
+from tests.entrypoints.web.desk_book import NIGHT_TIME, ROLES, Desk
 from tests.entrypoints.web.test_casework_flows import my_case
 from tests.entrypoints.web.test_visits_and_legal import gentler_steps_done
 
@@ -132,6 +132,22 @@ def test_the_dashboard_counts_a_contacts_note_on_the_borrowers_case(staffed: Des
     assert [(t.written_in, t.loan_id) for t in board.figures.flagged] == [("contact", "L1")]
     later = dashboard(staffed.app.dashboards, ROLES["compliance"].principal(), date(2025, 12, 1))
     assert later.figures.flagged_by_rule == {}  # written before the window
+
+
+def test_a_contact_the_rules_refuse_stores_no_note_but_audits_its_findings(
+    staffed: Desk,
+) -> None:
+    loan_id = one_case(staffed.app)
+    staffed.now = NIGHT_TIME  # 22:30 in Shanghai: the quiet hours
+    refused = staffed.client().post(
+        f"/api/v1/cases/{loan_id}/contacts", headers=staffed.bearer("col-east-1"),
+        json={"channel": "call", "outcome": "connected", "note": THREAT},
+    )  # fmt: skip
+    assert refused.status_code == 409
+    with staffed.app.engine.connect() as conn:
+        assert conn.execute(select(contact_attempts)).all() == []
+    (detail,) = audit_details(staffed.app, "contact.refused")
+    assert detail["findings"] == ["cn.content.disclosure", "cn.content.false_consequences"]
 
 
 def test_a_note_too_long_is_refused_and_nothing_is_stored(staffed: Desk) -> None:
