@@ -1,18 +1,22 @@
 """Domain errors: every one names what is wrong in words a user can act on."""
 
-from collections.abc import Mapping
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
 class Words:
-    """A text for a reader: its English template and values (a page shows it translated)."""
+    """A text for a reader: its English template and values (a page shows it translated,
+    a value in Words, a Term or Terms translated too)."""
 
     template: str
-    values: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str | Words | Term | Terms] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return self.template.format(**self.values)
+        return self.template.format(**{k: str(v) for k, v in self.values.items()})
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,24 @@ class Term:
 
     def __str__(self) -> str:
         return self.text
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Words of the domain listed in a message (the legal steps that may come next): in
+    English joined by commas, on a page each named in the reader's language and listed as
+    the language lists (律师函、立案或结案); `joined`: as alternatives (or) or all (and)."""
+
+    terms: tuple[Term, ...]
+    joined: Literal["or", "and"] = "and"
+
+    @classmethod
+    def of(cls, prefix: str, names: Iterable[str], joined: Literal["or", "and"] = "and") -> Terms:
+        """The names as Terms under one catalogue prefix ("legal:")."""
+        return cls(tuple(Term(f"{prefix}{name}", name) for name in names), joined)
+
+    def __str__(self) -> str:
+        return ", ".join(term.text for term in self.terms)
 
 
 class DomainError(ValueError):
@@ -50,7 +72,7 @@ class LprNotKnown(DomainError):
 class Refusal(DomainError):
     """A refusal worded by a template and its values, so a page can show it translated."""
 
-    def __init__(self, template: str, **values: str | Words | Term) -> None:
+    def __init__(self, template: str, **values: str | Words | Term | Terms) -> None:
         super().__init__(template.format(**{k: str(v) for k, v in values.items()}))
         self.template = template
-        self.values = values  # a value in Words, or a Term, is translated too
+        self.values = values  # a value in Words, a Term or Terms, is translated too

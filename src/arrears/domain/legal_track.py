@@ -12,12 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from arrears.domain.errors import Refusal
+from arrears.domain.errors import Refusal, Term, Terms, Words
 
 ENFORCEMENT_YEARS = 2  # 民事诉讼法 (2023) Art. 250: apply for enforcement within two years
 MAIN_LINE = ("lawyers_letter", "filing", "judgment", "enforcement")
 STEPS = ("lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed")
 PERFORMANCE_YEARS = 10  # a judgment's last day of performance lies within ten years of it
+# What the deadline a judgment starts is for, as stored with the case (a page shows it
+# translated: the catalogues have this text).
+ENFORCEMENT_DEADLINE = "enforcement application (民事诉讼法 Art. 250)"
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class LegalStep:
             raise Refusal(
                 "legal step {step} is unknown ({steps})",
                 step=repr(self.step),
-                steps=", ".join(STEPS),
+                steps=Terms.of("legal:", STEPS, "or"),
             )
         if self.cost < 0:
             raise Refusal("a cost cannot be negative")
@@ -57,20 +60,29 @@ def check_next(taken: Sequence[str], step: LegalStep, last_on: date | None) -> N
     """Refuse a step that cannot follow the steps taken so far, or dated before the last."""
     allowed = next_steps(taken)
     if step.step not in allowed:
-        where = "a new legal case" if not taken else f"after {', '.join(taken)}"
+        where = (
+            Words("after {steps}", {"steps": Terms.of("legal:", taken)})
+            if taken
+            else Words("a new legal case")
+        )
         raise Refusal(
             "{step} cannot come {where}; next: {allowed}",
-            step=step.step,
+            step=step_term(step.step),
             where=where,
-            allowed=", ".join(allowed) or "none",
+            allowed=Terms.of("legal:", allowed, "or") if allowed else Words("none"),
         )
     if last_on is not None and step.on < last_on:
         raise Refusal(
             "{step} on {on} is before the last step ({last_on})",
-            step=step.step,
+            step=step_term(step.step),
             on=step.on.isoformat(),
             last_on=str(last_on),
         )
+
+
+def step_term(step: str) -> Term:
+    """A legal step as a word of a message (named from the catalogue on a page)."""
+    return Term(f"legal:{step}", step)
 
 
 def next_steps(taken: Sequence[str]) -> tuple[str, ...]:
@@ -98,9 +110,7 @@ def deadline_after(step: LegalStep) -> tuple[str, date] | None:
     """The legal deadline a judgment starts: applying for enforcement (what, and its day)."""
     if step.step != "judgment" or step.performance_due is None:
         return None
-    return "enforcement application (民事诉讼法 Art. 250)", _years_after(
-        step.performance_due, ENFORCEMENT_YEARS
-    )
+    return ENFORCEMENT_DEADLINE, _years_after(step.performance_due, ENFORCEMENT_YEARS)
 
 
 def _years_after(day: date, years: int) -> date:

@@ -2,6 +2,7 @@
 translation is the source's)."""
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from arrears.domain.approvals import ProposalKind
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.escalation import GUARDED_ACTIONS
 from arrears.domain.flags import FLAGS
+from arrears.domain.legal_track import LegalStep, deadline_after
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.invalid_text import PROBLEMS
 
@@ -236,3 +238,12 @@ def test_every_shipped_escalation_guard_has_a_name(locale: str) -> None:
     ladders = build_app(None, None).ladders.values()
     actions = GUARDED_ACTIONS | {g.action for ladder in ladders for g in ladder.guards}
     assert [a for a in sorted(actions) if not table.get(f"rule:escalation.{a}")] == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_the_legal_deadline_has_a_name(locale: str) -> None:
+    # Stored with the legal case as the domain words it; the case page shows it translated.
+    judged = LegalStep("judgment", date(2026, 1, 15), performance_due=date(2026, 2, 1))
+    found = deadline_after(judged)
+    assert found is not None
+    assert i18n.catalogue(locale).get(found[0])

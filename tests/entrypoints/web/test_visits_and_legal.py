@@ -566,3 +566,54 @@ def test_a_placement_at_the_desk_waits_for_its_guard_and_counts_as_the_agency_tr
     assert placed.status_code in (200, 201), placed.text
     sent = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
     assert sent.status_code == 201, sent.text
+
+
+def test_the_legal_steps_are_named_in_the_readers_language(desk: Desk) -> None:
+    # A refused step named the steps by their codes (律師函不能在after lawyers_letter, filing,
+    # judgment進行；下一步可為：enforcement, preservation, closed), the message once a step
+    # was recorded its code, and the enforcement deadline read in English.
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    desk.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    client, csrf = desk.signed_in("admin")
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    url, hx = f"/cases/{loan_id}/legal", {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    first = client.post(url, headers=hx, data={"step": "judgment", "on": "2025-10-02",
+                                               "performance_due": "2025-12-01"})  # fmt: skip
+    assert first.status_code == 422
+    assert "判決不能作為法律程序的第一步；下一步可為：律師函" in first.text
+    letter = client.post(url, headers=hx, data={"step": "lawyers_letter", "on": "2025-10-02"})
+    assert letter.status_code == 200, letter.text
+    assert "已記錄法律步驟 律師函" in letter.text
+    filing = {"step": "filing", "on": "2025-10-20", "court": "杭州市西湖区人民法院",
+              "case_number": "(2025)浙0106民初12345号"}  # fmt: skip
+    judgment = {"step": "judgment", "on": "2026-01-15", "performance_due": "2026-02-01"}
+    for step in (filing, judgment):
+        assert client.post(url, headers=hx, data=step).status_code == 200
+    again = {"step": "lawyers_letter", "on": "2026-03-01"}
+    refused = client.post(url, headers=hx, data=again)
+    assert refused.status_code == 422
+    said = "律師函不能在律師函、立案和判決之後進行；下一步可為：強制執行、財產保全或結案"
+    assert said in refused.text
+    before = client.post(url, headers=hx, data={"step": "preservation", "on": "2026-01-01"})
+    assert "2026-01-01 的 財產保全 早於上一步驟（2026-01-15）" in before.text
+    page = client.get(f"/cases/{loan_id}").text
+    assert "期限: 2028-02-01" in page
+    assert "申請強制執行（《民事訴訟法》第二百五十條）" in page
+    assert "enforcement application" not in page
+    client.post("/me/locale", data={"locale": "zh-CN", "csrf_token": csrf})
+    said = "律师函不能在律师函、立案和判决之后进行；下一步可为：强制执行、财产保全或结案"
+    assert said in client.post(url, headers=hx, data=again).text
+    assert "申请强制执行（《民事诉讼法》第二百五十条）" in client.get(f"/cases/{loan_id}").text
+    client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
+    said = (
+        "lawyers letter cannot come after lawyers letter, filing, and judgment; next: "
+        "enforcement, preservation, or closed"
+    )
+    assert said in client.post(url, headers=hx, data=again).text
+    # The API keeps its English, the steps by their codes.
+    api = desk.client().post(f"/api/v1{url}", headers=desk.bearer("admin"), json=again)
+    assert api.json()["error"] == (
+        "lawyers_letter cannot come after lawyers_letter, filing, judgment; next: enforcement, "
+        "preservation, closed"
+    )

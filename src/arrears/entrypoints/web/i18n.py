@@ -9,8 +9,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from babel import Locale
+from babel.lists import format_list
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, get_currency_symbol
 
@@ -96,3 +98,12 @@ def amount(minor: int, currency: str, locale: str) -> str:
     return format_currency(
         value, currency, "¤#,##0.00", Locale.parse(locale, sep="-"), currency_digits=False
     )
+
+
+def listed(items: list[str], joined: Literal["or", "and"], locale: str) -> str:
+    """Items listed as the locale lists them: 律师函、立案或结案, "a, b, or c" (`joined`:
+    "or" or "and"); none is "—"."""
+    if not items:
+        return "—"
+    style: Literal["or", "standard"] = "or" if joined == "or" else "standard"
+    return format_list(items, style=style, locale=Locale.parse(locale, sep="-"))

@@ -1,6 +1,6 @@
 """Rendering the workbench's pages and fragments in the viewer's language."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from arrears.domain.access import PERMISSIONS, Permission
 from arrears.domain.content_lint import Finding
-from arrears.domain.errors import Term, Words
+from arrears.domain.errors import Term, Terms, Words
 from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
@@ -122,24 +122,30 @@ def error_page(
     request: Request,
     status: int,
     message: str,
-    values: Mapping[str, str | Words | Term] | None = None,
+    values: Mapping[str, str | Words | Term | Terms] | None = None,
 ) -> Response:
     """A refusal as a page (or, for htmx, a fragment in place of what was asked): the message
     is looked up in the reader's language, then its {placeholders} filled with `values`."""
     name = "fragments/error.html" if request.headers.get("hx-request") else "error.html"
     actor = signed_in(request)  # the page keeps its header: the nav and the sign-out
-    translate = i18n.translator(locale_of(request, actor))
-    shown = {key: _shown(value, translate) for key, value in (values or {}).items()}
+    locale = locale_of(request, actor)
+    shown = {key: shown_in(value, locale) for key, value in (values or {}).items()}
     return render(request, name, actor, status, status=status, message=message, values=shown)
 
 
-def _shown(value: str | Words | Term, translate: Callable[..., str]) -> str:
-    """A refusal's value in the reader's language (a plain value as it is)."""
+def shown_in(value: str | Words | Term | Terms, locale: str) -> str:
+    """A refusal's value in the reader's language: Words translated with their own values
+    shown so, a Term by its catalogue key, Terms each so and listed as the language lists
+    them (a plain value as it is)."""
+    translate = i18n.translator(locale)
     if isinstance(value, Words):
-        return translate(value.template, **value.values)
+        inner = {key: shown_in(v, locale) for key, v in value.values.items()}
+        return translate(value.template, **inner)
     if isinstance(value, Term):
         found = translate(value.key)
         return value.text if found == value.key else found
+    if isinstance(value, Terms):
+        return i18n.listed([shown_in(term, locale) for term in value.terms], value.joined, locale)
     return value
 
 
