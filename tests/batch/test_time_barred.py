@@ -75,7 +75,7 @@ def test_a_legal_review_on_a_time_barred_debt_is_refused_worked_or_resting() -> 
     }
     limitation = PACKS["us"].limitation
     assert limitation is not None
-    expected = refusal(limitation, 3, "legal_review", BARRED, DAY)
+    expected = str(refusal(limitation, 3, "legal_review", BARRED, DAY))
     assert refused["L-rest-barred"]["detail"] == expected
     assert refused["L-worked-barred"]["detail"] == expected  # tonight's DPD, not the stale row
     assert "whether its debt is time-barred is unknown" in refused["L-none"]["detail"]

@@ -48,7 +48,7 @@ class TimeBars:
             rule = self.rules.get(product)
             why = refusal(*rule, action, oldest, as_of) if rule else None
             if rule and why is not None:
-                rows.append((req, rule[0].rule_id, why))
+                rows.append((req, rule[0].rule_id, str(why)))
         return pl.DataFrame(rows, schema=REFUSAL_SCHEMA, orient="row")
 
     def _known(self, mine: pl.DataFrame, as_of: date) -> pl.DataFrame:

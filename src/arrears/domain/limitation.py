@@ -10,7 +10,7 @@ and a suit on the later instalments alone is a lawyer's decision outside the run
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Term, Words
 from arrears.domain.escalation import ACTIONS
 
 MAX_YEARS = 30  # longer than any US state's period for written contracts (10-15 at most)
@@ -64,19 +64,34 @@ def barred_from(oldest: date, years: int) -> date:
 
 def refusal(
     limitation: Limitation, years: int, action: str, oldest: date | None, on: date
-) -> str | None:
-    """Why `action` on `on` is refused as the debt is time-barred; None when it is not (or the
-    rule does not govern the action). `years`: the product's period, else the pack's."""
+) -> Words | None:
+    """Why `action` on `on` is refused as the debt is time-barred (in words a page shows in
+    its reader's language: the action named from the catalogue, and the rule's source when
+    the catalogue has it); None when it is not (or the rule does not govern the action).
+    `years`: the product's period, else the pack's."""
     if action not in limitation.actions or oldest is None:
         return None
     barred = barred_from(oldest, years)
     if on < barred:
         return None
-    unverified = "" if limitation.verified else " (unverified)"
-    return (
-        f"{limitation.rule_id}{unverified}: time-barred since {barred.isoformat()} (oldest "
-        f"unpaid instalment due {oldest.isoformat()}, limitation {years} years): no {action} "
-        f"— {limitation.source}"
+    values: dict[str, str | Term] = {
+        "rule": limitation.rule_id,
+        "since": barred.isoformat(),
+        "oldest": oldest.isoformat(),
+        "years": str(years),
+        "action": Term(f"action:{action}", action),
+        "source": Term(limitation.source, limitation.source),  # its text is its key
+    }
+    if limitation.verified:
+        return Words(
+            "{rule}: time-barred since {since} (oldest unpaid instalment due {oldest}, "
+            "limitation {years} years): no {action} — {source}",
+            values,
+        )
+    return Words(
+        "{rule} (unverified): time-barred since {since} (oldest unpaid instalment due "
+        "{oldest}, limitation {years} years): no {action} — {source}",
+        values,
     )
 
 
@@ -93,6 +108,6 @@ class TimeBar:
         """The day the debt became (or becomes) time-barred; None when nothing is past due."""
         return None if self.oldest is None else barred_from(self.oldest, self.years)
 
-    def refusal(self, action: str, on: date) -> str | None:
+    def refusal(self, action: str, on: date) -> Words | None:
         """Why `action` on `on` is refused (None: it is not)."""
         return refusal(self.limitation, self.years, action, self.oldest, on)

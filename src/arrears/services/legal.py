@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from arrears.domain.access import Permission, Principal, require
-from arrears.domain.errors import DomainError, Refusal, Term
+from arrears.domain.errors import Refusal, Term, Words
 from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
 from arrears.domain.ladder import Ladder
@@ -22,8 +22,12 @@ from arrears.services.track_ports import TrackStore
 GUARDED_BY = {"lawyers_letter": "lawyers_letter", "filing": "legal_review"}
 
 
-class TimeBarred(DomainError):
-    """The pack's limitation rule refuses the step: the debt is time-barred on its day."""
+class TimeBarred(Refusal):
+    """The pack's limitation rule refuses the step: the debt is time-barred on its day (the
+    domain's words, domain.limitation.refusal)."""
+
+    def __init__(self, why: Words) -> None:
+        super().__init__(why.template, **why.values)
 
 
 def add_legal_step(

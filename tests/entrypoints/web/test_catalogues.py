@@ -9,11 +9,12 @@ import pytest
 
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.content_pack import shipped_content_packs
+from arrears.batch.time_barred import UNKNOWN
 from arrears.bootstrap import build_app
 from arrears.domain.access import Permission, Role, ScopeKind
 from arrears.domain.approvals import ProposalKind
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
-from arrears.domain.escalation import GUARDED_ACTIONS
+from arrears.domain.escalation import ACTIONS, GUARDED_ACTIONS
 from arrears.domain.flags import FLAGS
 from arrears.domain.legal_track import LegalStep, deadline_after
 from arrears.entrypoints.web import i18n
@@ -139,9 +140,9 @@ REACHED = [
     "adapters/db/contact_store.py", "entrypoints/web/pages.py", "entrypoints/web/pages_case.py",
     "entrypoints/web/pages_desk.py", "entrypoints/web/pages_admin.py", "entrypoints/web/views.py",
 ]  # fmt: skip
-# Raised there but not a Refusal: retried before anyone sees them, shown with their own
-# translated page (a contact the rules block), or a rule's detail (English by design).
-NOT_SHOWN = {"ContactBlocked", "ExtensionsChanged", "AttemptsChanged", "TimeBarred", "_Undone"}
+# Raised there but not a Refusal: retried before anyone sees them, or shown with their own
+# translated page (a contact the rules block).
+NOT_SHOWN = {"ContactBlocked", "ExtensionsChanged", "AttemptsChanged", "_Undone"}
 
 
 def test_what_the_pages_actions_refuse_with_is_a_refusal_with_a_template() -> None:
@@ -247,3 +248,30 @@ def test_the_legal_deadline_has_a_name(locale: str) -> None:
     found = deadline_after(judged)
     assert found is not None
     assert i18n.catalogue(locale).get(found[0])
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_every_action_has_a_name(locale: str) -> None:
+    # A refusal names the ladder's action it refuses (a time-barred debt: no lawyer's letter).
+    table = i18n.catalogue(locale)
+    assert [a for a in ACTIONS if not table.get(f"action:{a}")] == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_every_shipped_limitation_rule_has_a_name(locale: str) -> None:
+    # The night's plan refuses under the limitation rule (or UNKNOWN), which the dashboard's
+    # chart of refusals names.
+    table = i18n.catalogue(locale)
+    limits = [p.limitation for p in contact_packs().values() if p.limitation is not None]
+    assert limits
+    rules = [limit.rule_id for limit in limits] + [UNKNOWN]
+    assert [r for r in rules if not table.get(f"rule:{r}")] == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW"])
+def test_every_shipped_limitation_source_has_a_chinese_translation(locale: str) -> None:
+    # A time-barred step is refused citing the rule's source (domain.limitation.refusal),
+    # looked up by its text: the us pack's is English.
+    table = i18n.catalogue(locale)
+    sources = [p.limitation.source for p in contact_packs().values() if p.limitation is not None]
+    assert [s for s in sources if not table.get(s)] == []

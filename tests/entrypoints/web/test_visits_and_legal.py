@@ -424,6 +424,38 @@ def test_no_lawyers_letter_or_filing_on_a_time_barred_us_debt(desk: Desk) -> Non
     assert [s["step"] for s in steps] == ["lawyers_letter"]
 
 
+def test_a_time_barred_step_is_refused_in_the_readers_language(desk: Desk) -> None:
+    # The limitation rule's refusal reached zh-CN and zh-TW pages in English ("us.time_barred
+    # (unverified): time-barred since … no lawyers_letter — 12 CFR 1006.26(b): a debt …").
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    oldest = oldest_unpaid_of_a_us_loan(desk, loan_id)
+    barred = oldest.replace(year=oldest.year + 3)
+    desk.now = datetime.combine(barred + timedelta(days=2), DAY_TIME.timetz())
+    client, csrf = desk.signed_in("admin")
+    hx = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    letter = {"step": "lawyers_letter", "on": barred.isoformat()}
+    for locale, said in (
+        ("zh-TW", f"us.time_barred（未經核實）：自 {barred} 起已過訴訟時效（最早未還期次於 "
+                  f"{oldest} 到期，時效 3 年）：不得採取「律師函」——美國聯邦法規 12 CFR "
+                  f"1006.26(b)：債務催收人不得為催收已過訴訟時效的債務"),
+        ("zh-CN", f"us.time_barred（未经核实）：自 {barred} 起已过诉讼时效（最早未还期次于 "
+                  f"{oldest} 到期，时效 3 年）：不得采取「律师函」——美国联邦法规 12 CFR "
+                  f"1006.26(b)：债务催收人不得为催收已过诉讼时效的债务"),
+        ("en", f"us.time_barred (unverified): time-barred since {barred} (oldest unpaid "
+               f"instalment due {oldest}, limitation 3 years): no lawyer&#39;s letter — 12 CFR "
+               f"1006.26(b): a debt collector must not"),
+    ):  # fmt: skip
+        client.post("/me/locale", data={"locale": locale, "csrf_token": csrf})
+        refused = client.post(f"/cases/{loan_id}/legal", headers=hx, data=letter)
+        assert refused.status_code == 409, locale
+        assert said in refused.text, locale
+        if locale != "en":
+            assert "time-barred" not in refused.text
+            assert "debt collector" not in refused.text
+    assert desk.app.track.legal_case(loan_id) is None
+
+
 def test_the_case_view_tells_when_a_us_debt_is_time_barred(desk: Desk) -> None:
     cn_loan = my_case(desk, "col-east-2")
     loan_id = my_case(desk)

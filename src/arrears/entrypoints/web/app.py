@@ -129,7 +129,7 @@ def _errors(web: FastAPI) -> None:
 
     @web.exception_handler(TimeBarred)
     def time_barred(request: Request, error: TimeBarred) -> Response:
-        return answer(request, 409, str(error))
+        return refuse(request, 409, error)
 
     @web.exception_handler(SignInThrottled)
     def throttled(request: Request, error: SignInThrottled) -> Response:
