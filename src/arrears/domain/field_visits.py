@@ -9,11 +9,12 @@ ladder's guard for `field_visit_request` names the gentler steps (domain.escalat
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from arrears.domain.errors import Refusal
+from arrears.domain.errors import Refusal, Term, Terms, Words
 
 COLLECTORS = 2  # CBA 2026 Art. 22; NIFA 2018 Art. 21: at least two collectors go together
 VISIT_OUTCOMES = ("connected", "no_answer", "refused")
 SOURCE = "CBA 2026 Art. 22; NIFA 2018 Art. 21"
+CITED = Term(SOURCE, SOURCE)  # in a refusal: its text is its catalogue key
 # A visit is planned within a season: a date further out is a typo, not a plan, and by then
 # the case will have moved on (the guard's steps were judged today).
 PLAN_AHEAD = timedelta(days=90)
@@ -34,8 +35,8 @@ class VisitRequest:
             raise Refusal(
                 "a field visit names {n} different collectors ({source}); named: {named}",
                 n=str(COLLECTORS),
-                source=SOURCE,
-                named=", ".join(self.collectors) or "none",
+                source=CITED,
+                named=", ".join(self.collectors) if self.collectors else Words("none"),
             )
         if not self.reason.strip():
             raise Refusal("a field visit request says why the gentler means are not enough")
@@ -76,18 +77,18 @@ class VisitReport:
         if self.outcome not in VISIT_OUTCOMES:
             raise Refusal(
                 "a visit ends {known}; not {outcome}",
-                known=", ".join(VISIT_OUTCOMES),
+                known=Terms.of("outcome:", VISIT_OUTCOMES, "or"),
                 outcome=repr(self.outcome),
             )
         if not self.recording.strip():
             raise Refusal(
                 "a field visit is recorded on audio or video ({source}): give the recording's "
                 "reference",
-                source=SOURCE,
+                source=CITED,
             )
         if not self.identification_shown:
             raise Refusal(
-                "collectors show their identification on a visit ({source})", source=SOURCE
+                "collectors show their identification on a visit ({source})", source=CITED
             )
         if self.entered_with_consent is False:
-            raise Refusal("no entry without the occupant's consent ({source})", source=SOURCE)
+            raise Refusal("no entry without the occupant's consent ({source})", source=CITED)

@@ -2,6 +2,7 @@
 approved by a supervisor, made by two collectors and recorded; legal steps in order, with
 court, case number, costs and the enforcement deadline."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -247,6 +248,68 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
     assert late is False
     case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=collector).json()
     assert [a["channel"] for a in case["attempts"]].count("visit") == 1
+
+
+def test_a_visits_refusals_name_its_outcomes_and_sources_in_the_readers_language(
+    desk: Desk,
+) -> None:
+    # A visit's report refused named the outcomes by their codes (外訪結果應為 connected,
+    # no_answer, refused 之一) and its sources in English (CBA 2026 Art. 22; NIFA 2018 Art. 21).
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    body = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
+            "reason": "unreachable for a month"}  # fmt: skip
+    made = desk.client().post(
+        f"/api/v1/cases/{loan_id}/visits", headers=desk.bearer("col-east-1"), json=body
+    )
+    visit = made.json()["visit_id"]
+    supervisor = desk.bearer("sup-east")
+    decided = desk.client().post(
+        f"/api/v1/visits/{visit}/decision", headers=supervisor, json={"approve": True}
+    )
+    assert decided.json()["status"] == "approved"
+    desk.now = datetime(2025, 10, 3, 4, 0, tzinfo=UTC)
+    client, csrf = desk.signed_in("col-east-1")
+    hx = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    report = {"visited_at": "2025-10-03T10:00", "outcome": "connected",
+              "recording": "rec-1.mp4", "identification_shown": "true"}  # fmt: skip
+    tw = "中國銀行業協會 2026 第二十二條；中國互聯網金融協會 2018 第二十一條"
+    cn = "中国银行业协会 2026 第二十二条；中国互联网金融协会 2018 第二十一条"
+    named = "已指定：col-east-1, col-east-1"
+    said = {
+        "zh-TW": ("外訪結果應為接通、無人接聽或拒絕；不能是 &#39;left&#39;",
+                  f"外訪須全程錄音或錄影（{tw}）：請填寫錄音錄影編號",
+                  f"外訪時催收員須出示身分證明（{tw}）",
+                  f"外訪須指定 2 名不同的催收員（{tw}）；{named}"),
+        "zh-CN": ("外访结果应为接通、无人接听或拒绝；不能是 &#39;left&#39;",
+                  f"外访须全程录音或录像（{cn}）：请填写录音录像编号",
+                  f"外访时催收员须出示身份证明（{cn}）",
+                  f"外访须指定 2 名不同的催收员（{cn}）；{named}"),
+    }  # fmt: skip
+    for locale, (outcome, recording, identification, collectors) in said.items():
+        client.post("/me/locale", data={"locale": locale, "csrf_token": csrf})
+        url = f"/visits/{visit}/report"
+        left = client.post(url, headers=hx, data={**report, "outcome": "left"})
+        assert left.status_code == 422
+        assert outcome in left.text
+        unrecorded = client.post(url, headers=hx, data={**report, "recording": " "})
+        assert recording in unrecorded.text
+        unshown = {k: v for k, v in report.items() if k != "identification_shown"}
+        assert identification in client.post(url, headers=hx, data=unshown).text
+        request = {"second": "col-east-1", "planned_on": "2025-10-04", "reason": "unreachable"}
+        alone = client.post(f"/cases/{loan_id}/visits", headers=hx, data=request)
+        assert collectors in alone.text
+        for refused in (left, unrecorded, alone):
+            assert "Art." not in refused.text
+            assert "no_answer" not in refused.text
+    # The page offers the domain's outcomes of a visit, named.
+    page = client.get(f"/cases/{loan_id}").text
+    form = page.split(f'hx-post="/visits/{visit}/report"', 1)[1].split("</form>", 1)[0]
+    assert re.findall(r'<option value="(\w+)">([^<]*)</option>', form)[:3] == [
+        ("connected", "接通"),
+        ("no_answer", "无人接听"),
+        ("refused", "拒绝"),
+    ]
 
 
 def test_a_visits_contact_decided_before_another_attempt_is_decided_again(desk: Desk) -> None:

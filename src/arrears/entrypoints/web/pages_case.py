@@ -10,6 +10,7 @@ from arrears.domain.access import Permission
 from arrears.domain.approvals import TERM, Proposal, ProposalKind, limit_words
 from arrears.domain.contact import HOLD_KINDS, OUTCOMES, Hold
 from arrears.domain.errors import Refusal
+from arrears.domain.field_visits import VISIT_OUTCOMES
 from arrears.domain.legal_track import STEPS
 from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
@@ -42,6 +43,7 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         assignees=assignees(app, actor),
         agencies=app.identity.agencies(),
         legal_steps=STEPS,
+        visit_outcomes=VISIT_OUTCOMES,
     )
 
 
