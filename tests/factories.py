@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 from arrears.domain.calendar import BusinessCalendar
-from arrears.domain.caps import CapRule
+from arrears.domain.caps import CapRule, a_year
 from arrears.domain.evaluation import evaluate_loan
 from arrears.domain.loan import Installment, Loan, Payment
 from arrears.domain.product import Product
@@ -12,7 +12,8 @@ from arrears.domain.statement import LoanState
 
 CONTRACT = date(2026, 1, 1)
 WEEKDAYS = BusinessCalendar.weekends_only(range(2024, 2030))
-LICENSED = CapRule("cn.cap.licensed", Fraction(24, 100), "法发〔2017〕22号", "24%/yr")
+LICENSED_RATE = Fraction(24, 100)
+LICENSED = CapRule("cn.cap.licensed", LICENSED_RATE, "法发〔2017〕22号", a_year(LICENSED_RATE))
 UNCAPPED = CapRule.uncapped()
 
 

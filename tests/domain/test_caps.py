@@ -89,7 +89,7 @@ def test_private_cap_is_four_times_the_lpr_in_force_on_the_contract_date() -> No
     assert on.rate == Fraction("0.134")
     assert "LPR 2024-07-22" in on.source
     assert "法释〔2020〕17号" in on.source
-    assert "13.4%" in on.detail
+    assert "13.4%" in str(on.detail)
 
 
 def test_an_lpr_outside_the_table_is_refused_with_the_dates_named() -> None:

@@ -7,7 +7,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arrears.domain.caps import CapRule
+from arrears.domain.caps import CapRule, a_year
 from arrears.domain.evaluation import CAP_REFUND, CREDIT
 from arrears.domain.loan import Installment, Loan, Payment
 from arrears.domain.product import COMPONENTS, Product
@@ -16,7 +16,9 @@ from tests.factories import UNCAPPED, evaluate
 
 START = date(2026, 1, 1)
 Case = tuple[Loan, list[Payment], Product, CapRule, date]
-CAPS = [UNCAPPED] + [CapRule("cap", Fraction(r), "src", r) for r in ("0.24", "0.138", "0.05")]
+CAPS = [UNCAPPED] + [
+    CapRule("cap", Fraction(r), "src", a_year(Fraction(r))) for r in ("0.24", "0.138", "0.05")
+]
 
 
 @st.composite

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Words
 from arrears.domain.lpr import LprTable
 from arrears.domain.rates import format_rate
 
@@ -21,17 +21,18 @@ class CapPolicy:
 
 @dataclass(frozen=True)
 class CapRule:
-    """The cap that binds one loan: its annual rate (None = uncapped) and legal source."""
+    """The cap that binds one loan: its annual rate (None = uncapped), legal source, and how
+    the rate follows, in words (a page shows them in its reader's language)."""
 
     rule_id: str
     rate: Fraction | None
     source: str
-    detail: str
+    detail: Words
 
     @classmethod
     def uncapped(cls) -> "CapRule":
         """No cost cap (cap = 'none')."""
-        return cls("none", None, "", "no all-in cost cap for this product")
+        return cls("none", None, "", Words("no all-in cost cap for this product"))
 
 
 def cap_rule_for(
@@ -44,17 +45,28 @@ def cap_rule_for(
     if policy is None:
         raise DomainError(f"cap {cap_kind!r} is not defined by the jurisdiction's rule pack")
     if policy.rate is not None:
-        return CapRule(policy.rule_id, policy.rate, policy.source, f"{format_rate(policy.rate)}/yr")
+        return CapRule(policy.rule_id, policy.rate, policy.source, a_year(policy.rate))
     if policy.lpr_multiple is None:
         raise DomainError(f"cap {cap_kind!r} has neither a rate nor an LPR multiple")
     fixing = lpr.fixing_on(contract_date)
     rate = policy.lpr_multiple * fixing.one_year
-    detail = (
-        f"{policy.lpr_multiple} × one-year LPR {format_rate(fixing.one_year)} "
-        f"(published {fixing.published_on}, in force on the contract date {contract_date}) "
-        f"= {format_rate(rate)}/yr"
+    detail = Words(
+        "{multiple} × one-year LPR {lpr} (published {published}, in force on the contract date "
+        "{signed}) = {rate}/yr",
+        {
+            "multiple": str(policy.lpr_multiple),
+            "lpr": format_rate(fixing.one_year),
+            "published": fixing.published_on.isoformat(),
+            "signed": contract_date.isoformat(),
+            "rate": format_rate(rate),
+        },
     )
     return CapRule(policy.rule_id, rate, f"{policy.source}; LPR: {fixing.source}", detail)
+
+
+def a_year(rate: Fraction) -> Words:
+    """An annual rate in words: '24%/yr'."""
+    return Words("{rate}/yr", {"rate": format_rate(rate)})
 
 
 def allowance(rule: CapRule, principal_days: int, day_count: int) -> int | None:

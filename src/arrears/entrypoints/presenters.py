@@ -44,7 +44,7 @@ def loan_document(
         "cap": {
             "rule": rule.rule_id,
             "rate": format_rate(rule.rate) if rule.rate is not None else None,
-            "detail": rule.detail,
+            "detail": str(rule.detail),
             "source": rule.source,
             "allowance": format_amount(state.allowance) if state.allowance is not None else None,
             "charged": format_amount(state.charged),

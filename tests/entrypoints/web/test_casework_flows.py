@@ -4,12 +4,15 @@ asked of the rules first, promises, proposals and approvals, assignment, the aud
 import csv
 import io
 import json
+import re
 from datetime import date, datetime, timedelta
+from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from fastapi.testclient import TestClient
+from sqlalchemy import func, insert, select, text, update
 
 from arrears.adapters.db.casework_tables import (
     assignments,
@@ -18,7 +21,14 @@ from arrears.adapters.db.casework_tables import (
     users,
     web_sessions,
 )
-from arrears.adapters.db.tables import contact_attempts, holds, loan_states, loans, promises
+from arrears.adapters.db.tables import (
+    cases,
+    contact_attempts,
+    holds,
+    loan_states,
+    loans,
+    promises,
+)
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from arrears.entrypoints.presenters import loan_document
@@ -107,6 +117,79 @@ def test_the_case_file_itemises_the_balance_as_the_domain_does(desk: Desk) -> No
     # The stage its ladder gives, as the run's case holds it.
     assert shown.json()["balance"]["stage"] == shown.json()["case"]["stage"]
     assert shown.json()["balance"]["overdue"]["total"] != "0.00"
+
+
+def cost_cap_line(client: TestClient, loan_id: str) -> str:
+    """The case page's cost-cap line, as read."""
+    page = client.get(f"/cases/{loan_id}").text
+    line = page.split('id="cost-cap">', 1)[1].split("</p>", 1)[0]
+    return unescape(" ".join(line.split()))
+
+
+def test_the_cost_cap_line_reads_in_the_readers_language(desk: Desk) -> None:
+    # It read "綜合成本上限: cn.cap.licensed 24% — 24%/yr (… 2025 regulatory guidance on
+    # comprehensive financing cost ≤ 24% (unverified: configurable)). 已計收 …, 上限 …", a US
+    # loan's "none — no all-in cost cap for this product ()".
+    licensed = my_case(desk)
+    with desk.app.engine.connect() as conn:
+        private = conn.execute(
+            select(loans.c.loan_id).join(cases, cases.c.loan_id == loans.c.loan_id)
+            .where(loans.c.product == "cn-private").order_by(loans.c.loan_id)
+        ).scalars().first()  # fmt: skip
+        us = conn.execute(
+            select(loans.c.loan_id).join(cases, cases.c.loan_id == loans.c.loan_id)
+            .where(loans.c.product == "cn-cash", loans.c.loan_id != licensed)
+            .order_by(loans.c.loan_id)
+        ).scalars().first()  # fmt: skip
+    assert private is not None
+    assert us is not None
+    with desk.app.engine.begin() as conn:
+        conn.execute(
+            update(loans).where(loans.c.loan_id == us).values(product="us-installment",
+                                                               currency="USD")
+        )  # fmt: skip
+    client, csrf = desk.signed_in("admin")
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    line = cost_cap_line(client, licensed)
+    assert line.startswith(
+        "綜合成本上限：持牌機構綜合融資成本上限（cn.cap.licensed）——年化 24%（最高人民法院"
+        "《關於進一步加強金融審判工作的若干意見》（法發〔2017〕22號）第二條："
+    ), line
+    assert "2025 年關於綜合融資成本不超過 24% 的監管指導（未經核實，可設定））。已計收 CN¥" in line
+    assert "，上限 CN¥" in line
+    line = cost_cap_line(client, private)
+    assert line.startswith(
+        "綜合成本上限：民間借貸利率上限（一年期 LPR 四倍）（cn.cap.private）——4 × 一年期 LPR "
+    ), line
+    assert "公布，於合約簽訂日 " in line
+    assert "；LPR：全國銀行間同業拆借中心受權公布貸款市場報價利率（LPR）公告）。已計收" in line
+    line = cost_cap_line(client, us)
+    assert re.fullmatch(r"綜合成本上限：本產品不設綜合成本上限。已計收 US\$[\d,.]+。", line), line
+    for loan_id in (licensed, private, us):
+        left = cost_cap_line(client, loan_id)
+        for code in ("cn.cap.licensed", "cn.cap.private", "LPR", "CN¥", "US$"):
+            left = left.replace(code, "")
+        assert re.search("[A-Za-z]", left) is None, left
+    client.post("/me/locale", data={"locale": "zh-CN", "csrf_token": csrf})
+    assert cost_cap_line(client, licensed).startswith(
+        "综合成本上限：持牌机构综合融资成本上限（cn.cap.licensed）——年化 24%（最高人民法院"
+    )
+    assert "监管指导（未经核实，可配置））。已计收 ¥" in cost_cap_line(client, licensed)
+    assert cost_cap_line(client, us).startswith("综合成本上限：本产品不设综合成本上限。已计收 US$")
+    client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
+    assert cost_cap_line(client, licensed).startswith(
+        "Cost cap: licensed lenders' all-in cost cap (cn.cap.licensed) — 24%/yr (最高人民法院"
+    )
+    assert cost_cap_line(client, us).startswith(
+        "Cost cap: no all-in cost cap for this product. Charged so far $"
+    )
+    # The API keeps the domain's English.
+    api = desk.client().get(f"/api/v1/cases/{private}", headers=desk.bearer("admin")).json()
+    assert re.fullmatch(
+        r"4 × one-year LPR [\d.]+% \(published [\d-]+, in force on the contract date "
+        r"[\d-]+\) = [\d.]+%/yr",
+        api["balance"]["cap"]["detail"],
+    )
 
 
 def test_unmasking_shows_the_value_and_is_audited(desk: Desk) -> None:

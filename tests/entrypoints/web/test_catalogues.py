@@ -9,10 +9,12 @@ import pytest
 
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.content_pack import shipped_content_packs
+from arrears.adapters.packs import JURISDICTIONS, cap_policies, lpr_table, read_pack
 from arrears.batch.time_barred import UNKNOWN
 from arrears.bootstrap import build_app
 from arrears.domain.access import Permission, Role, ScopeKind
 from arrears.domain.approvals import ProposalKind
+from arrears.domain.caps import CapRule, cap_rule_for
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.escalation import ACTIONS, GUARDED_ACTIONS
 from arrears.domain.flags import FLAGS
@@ -275,3 +277,32 @@ def test_every_shipped_limitation_source_has_a_chinese_translation(locale: str) 
     table = i18n.catalogue(locale)
     sources = [p.limitation.source for p in contact_packs().values() if p.limitation is not None]
     assert [s for s in sources if not table.get(s)] == []
+
+
+def shipped_caps() -> list[CapRule]:
+    """The cost caps of the shipped packs, as a loan signed on the last LPR fixing's day
+    has them (an LPR cap's source names the fixing's)."""
+    lpr = lpr_table()
+    signed = lpr.fixings[-1].published_on
+    caps = []
+    for jurisdiction in JURISDICTIONS:
+        policies = cap_policies(read_pack(f"{jurisdiction}.toml"), jurisdiction)
+        caps += [cap_rule_for(kind, signed, policies, lpr) for kind in policies]
+    return caps
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_every_shipped_cost_cap_has_a_name(locale: str) -> None:
+    # The case page names the cap that binds the loan, and the rule of each cut.
+    table = i18n.catalogue(locale)
+    rules = [cap.rule_id for cap in shipped_caps()]
+    assert len(rules) >= 2
+    assert [r for r in rules if not table.get(f"rule:{r}")] == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW"])
+def test_every_shipped_cost_cap_source_has_a_chinese_translation(locale: str) -> None:
+    # Looked up by its text (the licensed cap's ends in English, and zh-TW reads it in
+    # traditional characters).
+    table = i18n.catalogue(locale)
+    assert [cap.source for cap in shipped_caps() if not table.get(cap.source)] == []

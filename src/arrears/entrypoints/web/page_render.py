@@ -68,6 +68,9 @@ def render(
             "amount": lambda minor, currency: i18n.amount(minor, currency, locale),
             "sign": lambda currency: i18n.sign(currency, locale),
             "rule_name": lambda rule: i18n.catalogue(locale).get(f"rule:{rule}", ""),
+            # A legal source as its catalogue words it (looked up by its text), else as cited.
+            "cite": lambda source: i18n.catalogue(locale).get(source) or source,
+            "words": lambda value: shown_in(value, locale),  # the domain's Words, Term(s)
             "stage_name": stage_name,
             "spans": spans,
             "finding_rows": finding_rows,

@@ -15,7 +15,7 @@ from arrears.domain.legal_track import STEPS
 from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, DESK_CHANNELS, render
-from arrears.entrypoints.web.views import case_document, desk_day
+from arrears.entrypoints.web.views import case_file, desk_day
 from arrears.services import casework, desk_contact
 from arrears.services.content_check import NOTE_MAX
 from arrears.services.desk_contact import lift_case_hold, may_handle, place_case_hold
@@ -27,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Application) -> Response:
     """The case view: the collector's main screen."""
     now = request.app.state.clock()
-    document = case_document(app, actor.principal, loan_id, now)
+    document, state = case_file(app, actor.principal, loan_id, now)
     return render(
         request,
         "case.html",
@@ -35,6 +35,7 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         charge_totals=charge_totals,
         cut_totals=cut_totals,
         case=document,
+        cap_detail=state.cap_rule.detail,
         channels=DESK_CHANNELS,
         outcomes=OUTCOMES,
         today=desk_day(now).isoformat(),

@@ -12,6 +12,7 @@ from arrears.domain.errors import Refusal
 from arrears.domain.limitation import TimeBar
 from arrears.domain.money import format_amount
 from arrears.domain.pii import mask_phone
+from arrears.domain.statement import LoanState
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.casework import masked_borrower, view_case
 from arrears.services.casework_ports import CaseRecord
@@ -65,13 +66,21 @@ def balance_day(app: App, now: datetime) -> date:
 def case_document(app: App, who: Principal, loan_id: str, now: datetime) -> dict[str, Any]:
     """Everything the case view shows, identifiers masked for the viewer, every amount of
     the balance with its reason (the domain's evaluation, as `arrears loan --json`)."""
+    return case_file(app, who, loan_id, now)[0]
+
+
+def case_file(
+    app: App, who: Principal, loan_id: str, now: datetime
+) -> tuple[dict[str, Any], LoanState]:
+    """The case document (case_document), and the loan's state it was drawn from: what a page
+    words in its reader's language (the cost cap's detail), which the document has in English."""
     record = view_case(app.desk, app.audit_log, who, loan_id, now)
     as_of = balance_day(app, now)
     found = list(app.ledger.load_book([loan_id]))
     loan, payments = found[0]
     state = app.terms.evaluate(loan, payments, as_of)
     product = app.settings.product(loan.product)
-    return {
+    document = {
         "loan_id": loan_id,
         "as_of": as_of.isoformat(),
         "borrower": _plain(masked_borrower(who, record)),
@@ -107,6 +116,7 @@ def case_document(app: App, who: Principal, loan_id: str, now: datetime) -> dict
         "limitation": _limitation(app.time_bar(loan.product, as_of, state.dpd), as_of),
         "flags": [_plain(f) for f in app.track.flags(loan_id)],
     }
+    return document, state
 
 
 def _legal(app: App, loan_id: str) -> dict[str, Any] | None:
