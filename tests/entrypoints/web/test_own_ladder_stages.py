@@ -1,9 +1,11 @@
 """A lender's own ladder, its stages not the shipped ones: the case page, the queue and the
 dashboard name each stage by its ladder's label in the reader's language (zh-TW's own label
-if the file gives one, else zh-CN's), a case by its own ladder's, never as `stage:<name>`."""
+if the file gives one, else zh-CN's), a case by its own ladder's, never as `stage:<name>`;
+a stage named as a shipped one (early) by its own label too, not the catalogue's."""
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from html import unescape
 
 import pytest
@@ -11,9 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from arrears.adapters.db.tables import cases, loans
+from arrears.adapters.strategy_file import load_ladder
+from arrears.entrypoints.web.stage_names import stage_name
 from tests.entrypoints.web.desk_book import Desk, build_desk, desk_on
 
-# cn-cash's ladder: "chase" has no zh-TW label (zh-CN's is shown), the others have one.
+# cn-cash's ladder: "chase" has no zh-TW label (zh-CN's is shown), the others have one;
+# "early" is a name of the shipped ladders (the catalogue's 早期催收), labelled otherwise.
 CASH = """
 name = "lender-cash"
 version = 1
@@ -27,13 +32,22 @@ label_en = "Chasing"
 dpd_min = 31
 
 [[stage]]
+name = "early"
+label_zh = "温和提醒"
+label_zh_tw = "溫和提醒"
+label_en = "Gentle reminders"
+[[stage.entry]]
+dpd_min = 11
+dpd_max = 30
+
+[[stage]]
 name = "watch-list"
 label_zh = "关注期"
 label_zh_tw = "關注期"
 label_en = "Watching"
 [[stage.entry]]
 dpd_min = 1
-dpd_max = 30
+dpd_max = 10
 
 [[stage]]
 name = "paying"
@@ -83,6 +97,7 @@ strategy = "private.toml"
 LABELS = {
     ("cn-cash", "chase"): {"zh-CN": "追讨期", "zh-TW": "追讨期", "en": "Chasing"},
     ("cn-cash", "watch-list"): {"zh-CN": "关注期", "zh-TW": "關注期", "en": "Watching"},
+    ("cn-cash", "early"): {"zh-CN": "温和提醒", "zh-TW": "溫和提醒", "en": "Gentle reminders"},
     ("cn-cash", "paying"): {"zh-CN": "正常还款", "zh-TW": "正常還款", "en": "Paying"},
     ("cn-private", "chase"): {"zh-CN": "强力追讨", "zh-TW": "強力追討", "en": "Hard chase"},
     ("cn-private", "paying"): {"zh-CN": "正常还款", "zh-TW": "正常還款", "en": "Paying"},
@@ -133,7 +148,8 @@ def badges(html: str) -> list[str]:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_the_queue_names_each_case_by_its_own_ladder(own: Desk, locale: str) -> None:
     kinds = set(staged(own).values())
-    assert {("cn-cash", "chase"), ("cn-cash", "watch-list"), ("cn-private", "chase")} <= kinds
+    assert {("cn-cash", "chase"), ("cn-cash", "watch-list"), ("cn-cash", "early"),
+            ("cn-private", "chase")} <= kinds  # fmt: skip
     assert kinds <= set(LABELS)
     client = in_locale(own, locale)
     page = client.get("/queue")
@@ -147,7 +163,7 @@ def test_the_queue_names_each_case_by_its_own_ladder(own: Desk, locale: str) -> 
     assert {(loan, unescape(shown)) for loan, shown in rows} == {
         (loan, LABELS[recorded[loan]][locale]) for loan, _ in rows
     }
-    names = {"chase": "cn-cash", "watch-list": "cn-cash", "paying": "cn-cash"}
+    names = {"chase": "cn-cash", "early": "cn-cash", "watch-list": "cn-cash", "paying": "cn-cash"}
     options = re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', page.text)
     assert {(s, unescape(t)) for s, t in options if s in names} == {
         (s, LABELS[product, s][locale]) for s, product in names.items()
@@ -158,7 +174,9 @@ def test_the_queue_names_each_case_by_its_own_ladder(own: Desk, locale: str) -> 
 def test_the_case_page_names_the_stage_by_the_cases_ladder(own: Desk, locale: str) -> None:
     client = in_locale(own, locale)
     recorded = staged(own)
-    for kind in (("cn-cash", "chase"), ("cn-cash", "watch-list"), ("cn-private", "chase")):
+    kinds = (("cn-cash", "chase"), ("cn-cash", "watch-list"), ("cn-cash", "early"),
+             ("cn-private", "chase"))  # fmt: skip
+    for kind in kinds:
         loan_id = next(loan for loan, found in sorted(recorded.items()) if found == kind)
         page = client.get(f"/cases/{loan_id}")
         assert page.status_code == 200
@@ -192,3 +210,19 @@ def test_the_api_filters_the_queue_by_a_stage_of_the_lenders_ladder(own: Desk) -
     assert shown <= watched
     unknown = own.client().get("/api/v1/queue", headers=headers, params={"stage": "nope-x"})
     assert unknown.status_code == 422
+
+
+def test_a_copy_of_a_shipped_ladder_keeps_the_catalogues_names() -> None:
+    # A stage labelled as the shipped ladders label it is named from the catalogue (they give
+    # no zh-TW label); labelled otherwise, by its own label.
+    copy = replace(load_ladder("cn"), name="lender-cn")
+    assert stage_name("early", "zh-TW", [copy]) == "早期催收"
+    assert stage_name("early", "en", [copy]) == "early"
+    relabelled = tuple(
+        replace(s, label_zh_tw="初期提醒") if s.name == "early" else s for s in copy.stages
+    )
+    own = replace(copy, stages=relabelled)
+    assert stage_name("early", "zh-TW", [own]) == "初期提醒"
+    assert stage_name("early", "zh-CN", [own]) == "逾期初期"  # its own zh-CN label
+    assert stage_name("mid", "zh-TW", [own]) == "中期催收"
+    assert stage_name("settled", "zh-TW", [own]) == "已結清"
