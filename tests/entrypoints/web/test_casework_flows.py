@@ -683,6 +683,26 @@ def test_a_dispute_hold_stops_contacts_and_lifting_it_lets_them_go_on(desk: Desk
     assert actions[-4:] == ["hold.place", "contact.refused", "hold.lift", "contact.log"]
 
 
+def test_what_was_done_is_named_in_the_readers_language(desk: Desk) -> None:
+    # A hold placed or lifted, a flag set or cleared, was confirmed with its code (已暫停催收
+    # dispute, 已設定標記 legal).
+    loan_id = my_case(desk)
+    client, csrf = desk.signed_in("sup-east")
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    hx = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    today = desk.now.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    for path, data, said in (
+        ("holds", {"kind": "dispute"}, "已暫停催收 爭議"),
+        ("holds/lift", {"kind": "dispute", "starts_on": today}, "已解除暫停 爭議"),
+        ("flags", {"flag": "legal", "reason": "拒絕還款"}, "已設定標記 已移交法務"),
+        ("flags/legal/clear", {}, "已撤回標記 已移交法務"),
+    ):
+        done = client.post(f"/cases/{loan_id}/{path}", headers=hx, data=data)
+        assert done.status_code == 200, done.text
+        assert said in done.text, path
+        assert "<code>" not in done.text
+
+
 def test_a_hold_placed_is_not_placed_again_over_its_end_and_note(desk: Desk) -> None:
     # Compliance places a dispute hold with a note; a collector's second placing of the same
     # kind and day, ending it ten days back, is refused: it had rewritten the end and erased
