@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from arrears.domain.errors import Refusal, Term
+from arrears.domain.errors import Refusal, Term, Terms
 
 CHANNELS = ("sms", "call", "email", "letter", "visit")
 
@@ -37,7 +37,7 @@ def require_channel(channel: str) -> None:
         raise Refusal(
             "unknown channel {channel}; expected one of {known}",
             channel=repr(channel),
-            known=", ".join(CHANNELS),
+            known=Terms.of("channel:", CHANNELS, "or"),
         )
 
 
@@ -56,12 +56,11 @@ class ContactAttempt:
         require_aware(self.at, "attempt time")
         require_channel(self.channel)
         if self.outcome not in OUTCOMES[self.channel]:
-            known = ", ".join(OUTCOMES[self.channel])
             raise Refusal(
                 "outcome {outcome} is not possible for a {channel}; expected {known}",
                 outcome=repr(self.outcome),
                 channel=Term(f"channel:{self.channel}", self.channel),
-                known=known,
+                known=Terms.of("outcome:", OUTCOMES[self.channel], "or"),
             )
 
 
@@ -96,7 +95,7 @@ class Hold:
             raise Refusal(
                 "unknown hold {kind}; expected one of {known}",
                 kind=repr(self.kind),
-                known=", ".join(HOLD_KINDS),
+                known=Terms.of("hold:", HOLD_KINDS, "or"),
             )
         if self.ends_on is not None and self.ends_on < self.starts_on:
             raise Refusal(

@@ -784,7 +784,12 @@ def test_case_work_refusals_and_error_pages_speak_traditional_chinese(desk: Desk
     sms = client.post(
         f"/cases/{loan_id}/contacts", headers=hx, data={"channel": "sms", "outcome": "connected"}
     )
-    assert "簡訊不可能有結果 &#39;connected&#39;；應為 sent, delivered" in sms.text
+    # The outcomes, and the channels below, were listed by their codes (sent, delivered).
+    assert "簡訊不可能有結果 &#39;connected&#39;；應為已發送、已送達、失敗或空號" in sms.text
+    visit = client.post(
+        f"/cases/{loan_id}/contacts", headers=hx, data={"channel": "visit", "outcome": "refused"}
+    )
+    assert "工作台可登記電話、簡訊、電子郵件和信函；不能登記 &#39;visit&#39;" in visit.text
     note = client.post(f"/cases/{loan_id}/notes", headers=hx, data={"text": " "})
     assert "備註不能為空" in note.text
     beyond = client.post(

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from arrears.domain.access import Permission
 from arrears.domain.approvals import TERM, Proposal, ProposalKind, limit_words
 from arrears.domain.contact import HOLD_KINDS, OUTCOMES, Hold
-from arrears.domain.errors import Refusal
+from arrears.domain.errors import Refusal, Terms
 from arrears.domain.field_visits import VISIT_OUTCOMES
 from arrears.domain.legal_track import STEPS
 from arrears.domain.money import format_amount, parse_amount
@@ -126,7 +126,7 @@ def log_contact(
     if channel not in DESK_CHANNELS:
         raise Refusal(
             "the desk logs {channels}; not {channel}",
-            channels=", ".join(DESK_CHANNELS),
+            channels=Terms.of("channel:", DESK_CHANNELS),
             channel=repr(channel),
         )
     now = request.app.state.clock()
