@@ -10,13 +10,18 @@ from typing import Literal
 @dataclass(frozen=True)
 class Words:
     """A text for a reader: its English template and values (a page shows it translated,
-    a value in Words, a Term or Terms translated too)."""
+    a value in Words, a Term, Terms or Clauses translated too)."""
 
     template: str
-    values: Mapping[str, str | Words | Term | Terms] = field(default_factory=dict)
+    values: Mapping[str, str | Words | Term | Terms | Clauses] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return self.template.format(**{k: str(v) for k, v in self.values.items()})
+        # Made once (a guard's words are said for every candidate of the night's plan).
+        said: str | None = self.__dict__.get("_said")
+        if said is None:
+            said = self.template.format(**{k: str(v) for k, v in self.values.items()})
+            object.__setattr__(self, "_said", said)
+        return said
 
 
 @dataclass(frozen=True)
@@ -39,14 +44,32 @@ class Terms:
 
     terms: tuple[Term, ...]
     joined: Literal["or", "and"] = "and"
+    separator: str = ", "  # in English (call's outcomes: no_answer|busy)
 
     @classmethod
-    def of(cls, prefix: str, names: Iterable[str], joined: Literal["or", "and"] = "and") -> Terms:
+    def of(
+        cls,
+        prefix: str,
+        names: Iterable[str],
+        joined: Literal["or", "and"] = "and",
+        separator: str = ", ",
+    ) -> Terms:
         """The names as Terms under one catalogue prefix ("legal:")."""
-        return cls(tuple(Term(f"{prefix}{name}", name) for name in names), joined)
+        return cls(tuple(Term(f"{prefix}{name}", name) for name in names), joined, separator)
 
     def __str__(self) -> str:
-        return ", ".join(term.text for term in self.terms)
+        return self.separator.join(term.text for term in self.terms)
+
+
+@dataclass(frozen=True)
+class Clauses:
+    """Words said one after another (the steps a guard finds missing): in English joined by
+    "; ", on a page each in the reader's language, joined as the language does (；)."""
+
+    clauses: tuple[Words, ...]
+
+    def __str__(self) -> str:
+        return "; ".join(str(clause) for clause in self.clauses)
 
 
 class DomainError(ValueError):
@@ -72,7 +95,7 @@ class LprNotKnown(DomainError):
 class Refusal(DomainError):
     """A refusal worded by a template and its values, so a page can show it translated."""
 
-    def __init__(self, template: str, **values: str | Words | Term | Terms) -> None:
+    def __init__(self, template: str, **values: str | Words | Term | Terms | Clauses) -> None:
         super().__init__(template.format(**{k: str(v) for k, v in values.items()}))
         self.template = template
-        self.values = values  # a value in Words, a Term or Terms, is translated too
+        self.values = values  # a value in Words, a Term, Terms or Clauses is translated too

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 from arrears.domain.contact import ALL_OUTCOMES
 from arrears.domain.day_range import MAX_DAYS
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Term, Terms, Words
 
 if TYPE_CHECKING:
     from arrears.domain.ladder import Ladder
@@ -89,17 +90,37 @@ class Requirement:
 
     def describe(self) -> str:
         """The requirement in words: 'call failed|no_answer ≥ 6 on ≥ 3 days in the last 60 days'."""
-        text = f"{self.action} {'|'.join(self.outcomes)}"
-        if self.at_least > 1:
-            text += f" ≥ {self.at_least}"
-        if self.distinct_days > 1:
-            text += f" on ≥ {self.distinct_days} days"
-        if self.within_days is not None:
-            text += f" in the last {self.within_days} days"
-        return text
+        return str(self.words())
+
+    def words(self) -> Words:
+        """The requirement in words a page shows in its reader's language (describe)."""
+        return _requirement_words(self)
+
+    def _words(self) -> Words:
+        at_least = Words(" ≥ {n}", {"n": str(self.at_least)}) if self.at_least > 1 else ""
+        days = self.distinct_days
+        on_days = Words(" on ≥ {days} days", {"days": str(days)}) if days > 1 else ""
+        within = self.within_days
+        window = Words(" in the last {days} days", {"days": str(within)}) if within else ""
+        return Words(
+            "{action} {outcomes}{at_least}{on_days}{window}",
+            {
+                "action": action_term(self.action),
+                "outcomes": Terms.of("outcome:", self.outcomes, "or", "|"),
+                "at_least": at_least,
+                "on_days": on_days,
+                "window": window,
+            },
+        )
 
     def check(self, history: Sequence[ActionRecord], as_of: date) -> tuple[bool, str]:
         """Whether the history meets the requirement by `as_of`, and what was found."""
+        met, words = self.checked(history, as_of)
+        return met, str(words)
+
+    def checked(self, history: Sequence[ActionRecord], as_of: date) -> tuple[bool, Words]:
+        """Whether the history meets the requirement by `as_of`, and what was found, in words
+        (check's, which a page shows in its reader's language)."""
         since = None if self.within_days is None else as_of - timedelta(days=self.within_days)
         found = [
             r.on
@@ -111,8 +132,7 @@ class Requirement:
         ]
         days = len(set(found))
         met = len(found) >= self.at_least and days >= self.distinct_days
-        seen = f"found {len(found)} on {days} day(s)" if found else "found none"
-        return met, f"{'met' if met else 'missing'}: {self.describe()} ({seen})"
+        return met, _reason(self, met, len(found), days)
 
 
 @dataclass(frozen=True)
@@ -154,11 +174,23 @@ class Guard:
 @dataclass(frozen=True)
 class GuardDecision:
     """Allowed or not, with a reason per prerequisite (the missing ones when refused), and
-    the prerequisites met (`met`: refused or not)."""
+    the prerequisites met (`met`: refused or not), in words a page shows in its reader's
+    language (`words`, `met_words`) and in English (`reasons`, `met`: said when asked, as the
+    night's plan asks only of the refused)."""
 
     allowed: bool
-    reasons: tuple[str, ...] = field(default=())
-    met: tuple[str, ...] = field(default=())
+    words: tuple[Words, ...] = field(default=())
+    met_words: tuple[Words, ...] = field(default=())
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The reasons in English."""
+        return tuple(str(w) for w in self.words)
+
+    @property
+    def met(self) -> tuple[str, ...]:
+        """The prerequisites met, in English."""
+        return tuple(str(w) for w in self.met_words)
 
 
 def check_escalation(
@@ -172,23 +204,60 @@ def check_escalation(
 ) -> GuardDecision:
     """May `action` be taken on `as_of` given the case's history? Names every missing step."""
     check_action(action)
-    missing: list[str] = []
-    met: list[str] = []
+    missing: list[Words] = []
+    met: list[Words] = []
+    named = action_term(action)
     if stage is not None and not ladder.offers(stage, action):
-        missing.append(f"missing: {action} is not offered in stage {stage!r}")
+        missing.append(
+            Words(
+                "missing: {action} is not offered in stage {stage}",
+                {"action": named, "stage": repr(stage)},
+            )
+        )
     guard = ladder.guard_for(action)
     if guard is None:
         if action in GUARDED_ACTIONS:
-            missing.append(f"missing: a guard for {action} in ladder {ladder.label}")
+            missing.append(
+                Words(
+                    "missing: a guard for {action} in ladder {ladder}",
+                    {"action": named, "ladder": ladder.label},
+                )
+            )
         else:
-            met.append(f"met: {action} needs no earlier step")
+            met.append(Words("met: {action} needs no earlier step", {"action": named}))
     else:
         for requirement in guard.requires:
-            ok, reason = requirement.check(history, as_of)
+            ok, reason = requirement.checked(history, as_of)
             (met if ok else missing).append(reason)
         if guard.needs_approval:
             if approved:
-                met.append("met: approved by a supervisor")
+                met.append(Words("met: approved by a supervisor"))
             else:
-                missing.append("missing: supervisor approval")
+                missing.append(Words("missing: supervisor approval"))
     return GuardDecision(not missing, tuple(missing or met), tuple(met))
+
+
+@lru_cache(maxsize=4096)
+def _reason(requirement: Requirement, met: bool, found: int, days: int) -> Words:
+    """A requirement met or missing, and what was found, in words: made once for each count
+    (the night's plan asks the same guards of thousands of loans, which find the same)."""
+    seen = (
+        Words("found {n} on {days} day(s)", {"n": str(found), "days": str(days)})
+        if found
+        else Words("found none")
+    )
+    values = {"requirement": requirement.words(), "seen": seen}
+    if met:
+        return Words("met: {requirement} ({seen})", values)
+    return Words("missing: {requirement} ({seen})", values)
+
+
+@cache
+def _requirement_words(requirement: Requirement) -> Words:
+    """A requirement's words, made once (they do not depend on the history)."""
+    return requirement._words()
+
+
+def action_term(action: str) -> Term:
+    """An action as a word of a message (named from the catalogue on a page)."""
+    return Term(f"action:{action}", action)

@@ -124,7 +124,7 @@ def place_case(
     # places only where the ladder schedules it.
     decision = check_escalation(ladder_of(loan_id), ACTION, track.history(loan_id), today)
     if not decision.allowed:
-        raise GuardRefused(ACTION, decision.reasons)
+        raise GuardRefused(ACTION, decision.words)
     store.place(
         loan_id,
         agency_id,

@@ -9,8 +9,8 @@ from typing import Any
 
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
 from arrears.domain.content_lint import LintedText
-from arrears.domain.errors import Refusal
-from arrears.domain.escalation import check_escalation
+from arrears.domain.errors import Clauses, Refusal, Words
+from arrears.domain.escalation import action_term, check_escalation
 from arrears.domain.field_visits import VisitReport, VisitRequest, check_planned_on
 from arrears.domain.ladder import Ladder
 from arrears.services.casework import CaseNotFound, audit, open_case
@@ -26,12 +26,13 @@ _TRIES = 5  # a visit's contact decided again while the borrower's attempts are 
 
 
 class GuardRefused(Refusal):
-    """An escalation guard refuses the step: the gentler steps are not all on record."""
+    """An escalation guard refuses the step: the gentler steps are not all on record
+    (`reasons`: the guard's, GuardDecision.words, in English)."""
 
-    def __init__(self, action: str, reasons: tuple[str, ...]) -> None:
-        missing = "; ".join(r for r in reasons if r.startswith("missing"))
-        super().__init__("{action} refused: {missing}", action=action, missing=missing)
-        self.reasons = reasons
+    def __init__(self, action: str, reasons: tuple[Words, ...]) -> None:
+        missing = Clauses(tuple(r for r in reasons if str(r).startswith("missing")))
+        super().__init__("{action} refused: {missing}", action=action_term(action), missing=missing)
+        self.reasons = tuple(str(r) for r in reasons)
 
 
 def request_visit(
@@ -60,7 +61,9 @@ def request_visit(
         )
     ladder = ladder_of(request.loan_id)  # asked only once the case is known to be in scope
     decision = check_escalation(ladder, ACTION, track.history(request.loan_id), today)
-    missing = [r for r in decision.reasons if r.startswith("missing") and "approval" not in r]
+    missing = [
+        w for w in decision.words if str(w).startswith("missing") and "approval" not in str(w)
+    ]
     if missing:
         raise GuardRefused(ACTION, tuple(missing))
     # What was met when it was asked for (the approval is still to come, so the decision's

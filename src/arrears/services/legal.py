@@ -64,7 +64,7 @@ def add_legal_step(
             raise TimeBarred(why)
         decision = check_escalation(ladder_of(loan_id), action, track.history(loan_id), step.on)
         if not decision.allowed:
-            raise GuardRefused(action, decision.reasons)
+            raise GuardRefused(action, decision.words)
     track.add_step(
         loan_id,
         step,

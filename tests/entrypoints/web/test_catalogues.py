@@ -17,6 +17,7 @@ from arrears.domain.approvals import ProposalKind
 from arrears.domain.caps import CapRule, cap_rule_for
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.escalation import ACTIONS, GUARDED_ACTIONS
+from arrears.domain.escalation import OUTCOMES as GUARD_OUTCOMES
 from arrears.domain.flags import FLAGS
 from arrears.domain.legal_track import LegalStep, deadline_after
 from arrears.entrypoints.web import i18n
@@ -306,3 +307,11 @@ def test_every_shipped_cost_cap_source_has_a_chinese_translation(locale: str) ->
     # traditional characters).
     table = i18n.catalogue(locale)
     assert [cap.source for cap in shipped_caps() if not table.get(cap.source)] == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_every_outcome_a_guard_counts_has_a_name(locale: str) -> None:
+    # A guard's refusal names the outcomes a missing step needs (formal_notice sent|delivered,
+    # agency_placement done).
+    table = i18n.catalogue(locale)
+    assert [o for o in GUARD_OUTCOMES if not table.get(f"outcome:{o}")] == []

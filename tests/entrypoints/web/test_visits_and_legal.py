@@ -107,6 +107,52 @@ def test_a_visit_is_refused_until_the_gentler_steps_are_done(desk: Desk) -> None
     assert "2 different collectors" in one.json()["error"]
 
 
+def test_a_guards_refusal_names_the_missing_steps_in_the_readers_language(desk: Desk) -> None:
+    # A visit or a lawyer's letter refused by the ladder's guard read "field_visit_request 被
+    # 拒絕：missing: call failed|no_answer|busy|refused ≥ 6 on ≥ 3 days in the last 60 days
+    # (found none); missing: formal_notice sent|delivered (found none); …" on Chinese pages.
+    loan_id = my_case(desk)
+    client, csrf = desk.signed_in("col-east-1")
+    hx = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    visit = {"second": "col-east-2", "planned_on": "2025-10-03", "reason": "unreachable"}
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    refused = client.post(f"/cases/{loan_id}/visits", headers=hx, data=visit)
+    assert refused.status_code == 409
+    assert (
+        "「申請外訪」被拒絕：缺少：電話（失敗、無人接聽、忙線或拒絕）至少 6 次，分布在至少 3 天，"
+        "限最近 60 天內（未找到）；缺少：催款通知函（已發送或已送達）（未找到）；"
+        "缺少：委外催收（已完成）（未找到）"
+    ) in refused.text
+    failed_calls(desk, borrower_of(desk, loan_id), 2)
+    client.post("/me/locale", data={"locale": "zh-CN", "csrf_token": csrf})
+    refused = client.post(f"/cases/{loan_id}/visits", headers=hx, data=visit)
+    assert "缺少：电话（失败、无人接听、占线或拒绝）至少 6 次，分布在至少 3 天，限最近 60 天内" in (
+        refused.text
+    )
+    assert "（找到 2 次，共 1 天）" in refused.text
+    officer, token = desk.signed_in("admin")
+    officer.post("/me/locale", data={"locale": "zh-TW", "csrf_token": token})
+    letter = officer.post(
+        f"/cases/{loan_id}/legal",
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        data={"step": "lawyers_letter", "on": "2025-10-01"},
+    )
+    assert letter.status_code == 409
+    assert "「律師函」被拒絕：缺少：催款通知函（已發送或已送達）（未找到）" in letter.text
+    for page in (refused, letter):
+        assert "missing" not in page.text
+        assert "found" not in page.text
+    # The API keeps the guard's English.
+    body = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
+            "reason": "unreachable"}  # fmt: skip
+    headers = desk.bearer("col-east-1")
+    api = desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=headers, json=body)
+    assert api.json()["error"].startswith(
+        "field_visit_request refused: missing: call failed|no_answer|busy|refused ≥ 6 on ≥ 3 "
+        "days in the last 60 days (found 2 on 1 day(s)); missing: formal_notice"
+    )
+
+
 def test_a_visit_is_planned_from_today_and_within_ninety_days(desk: Desk) -> None:
     # The desk's today is 2025-10-01 (Shanghai): a visit the day before or a year ahead is a
     # mistake, refused naming the field, on the API in English and on the page in Chinese.

@@ -107,3 +107,8 @@ def listed(items: list[str], joined: Literal["or", "and"], locale: str) -> str:
         return "—"
     style: Literal["or", "standard"] = "or" if joined == "or" else "standard"
     return format_list(items, style=style, locale=Locale.parse(locale, sep="-"))
+
+
+def one_after_another(clauses: list[str], locale: str) -> str:
+    """Clauses said one after another: "a; b" in English, 甲；乙 in Chinese."""
+    return ("；" if locale.startswith("zh") else "; ").join(clauses)

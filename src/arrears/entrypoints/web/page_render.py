@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from arrears.domain.access import PERMISSIONS, Permission
 from arrears.domain.content_lint import Finding
-from arrears.domain.errors import Term, Terms, Words
+from arrears.domain.errors import Clauses, Term, Terms, Words
 from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
@@ -125,7 +125,7 @@ def error_page(
     request: Request,
     status: int,
     message: str,
-    values: Mapping[str, str | Words | Term | Terms] | None = None,
+    values: Mapping[str, str | Words | Term | Terms | Clauses] | None = None,
 ) -> Response:
     """A refusal as a page (or, for htmx, a fragment in place of what was asked): the message
     is looked up in the reader's language, then its {placeholders} filled with `values`."""
@@ -136,10 +136,10 @@ def error_page(
     return render(request, name, actor, status, status=status, message=message, values=shown)
 
 
-def shown_in(value: str | Words | Term | Terms, locale: str) -> str:
+def shown_in(value: str | Words | Term | Terms | Clauses, locale: str) -> str:
     """A refusal's value in the reader's language: Words translated with their own values
     shown so, a Term by its catalogue key, Terms each so and listed as the language lists
-    them (a plain value as it is)."""
+    them, Clauses each so one after another (a plain value as it is)."""
     translate = i18n.translator(locale)
     if isinstance(value, Words):
         inner = {key: shown_in(v, locale) for key, v in value.values.items()}
@@ -149,6 +149,8 @@ def shown_in(value: str | Words | Term | Terms, locale: str) -> str:
         return value.text if found == value.key else found
     if isinstance(value, Terms):
         return i18n.listed([shown_in(term, locale) for term in value.terms], value.joined, locale)
+    if isinstance(value, Clauses):
+        return i18n.one_after_another([shown_in(c, locale) for c in value.clauses], locale)
     return value
 
 
