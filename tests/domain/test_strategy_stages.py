@@ -5,6 +5,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from arrears.domain.delinquency import BUCKETS, bucket_for
+from arrears.domain.entry_rules import reason_words
 from arrears.domain.errors import DomainError
 from arrears.domain.strategy import EntryRule, Ladder, LoanFacts, Stage, assign_stage
 
@@ -217,3 +218,33 @@ def test_a_rule_of_buckets_and_days_is_refused_exactly_when_no_loan_can_match_it
     else:
         with pytest.raises(DomainError, match="can never match"):
             EntryRule(dpd_min=low, dpd_max=high, buckets=buckets)
+
+
+@pytest.mark.parametrize(
+    ("rule", "loan"),
+    [
+        (EntryRule(dpd_min=181), facts(200)),
+        (EntryRule(dpd_min=31, dpd_max=90), facts(45)),
+        (EntryRule(dpd_min=1, dpd_max=30, buckets=frozenset({"M1"})), facts(12)),
+        (EntryRule(dpd_max=0, due_within=3), facts(0, due_in=2)),
+        (EntryRule(flags=frozenset({"legal"})), facts(5, flags=frozenset({"legal"}))),
+        (EntryRule(amount_min=50_000, score_max=600), facts(40, score=550)),
+        (EntryRule(segments=frozenset({"a, b", "c"}), dpd_min=1), facts(9, segment="a, b")),
+        (EntryRule(segments=frozenset({"x"})), facts(9, segment="x")),
+    ],
+)
+def test_a_stored_reason_reads_back_into_its_words(rule: EntryRule, loan: LoanFacts) -> None:
+    # The run stores the reason as text; a page reads it back to show it in its reader's
+    # language (the same words, so the same English).
+    assert rule.matches(loan)
+    assert reason_words(rule.describe(loan)) == rule.words(loan)
+    assert str(rule.words(loan)) == rule.describe(loan)
+
+
+def test_the_reasons_of_no_rule_read_back_and_other_texts_do_not() -> None:
+    for loan in (facts(0), facts(0, settled=True)):
+        decision = assign_stage(LADDER, loan)
+        assert reason_words(decision.reason) == decision.words
+    assert reason_words("reviewed by hand") is None
+    assert reason_words("dpd 5 somewhere") is None
+    assert reason_words("bucket M1, reviewed by hand") is None

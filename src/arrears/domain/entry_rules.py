@@ -1,11 +1,12 @@
 """Stage entry rules: the facts stage assignment looks at, matching, and reachability."""
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 from arrears.domain.day_range import MAX_AMOUNT, MAX_DAYS
 from arrears.domain.delinquency import BUCKETS, bucket_days
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Clauses, DomainError, Terms, Words
 from arrears.domain.flags import check_flag
 from arrears.domain.money import format_amount
 
@@ -28,11 +29,53 @@ class LoanFacts:
     flags: frozenset[str] = frozenset()  # set by people (domain.flags), e.g. "legal"
 
 
-def _span(low: object, high: object) -> str:
+def _span(low: object, high: object) -> Words:
     """A bound in words: 'in 31..90', '≥ 181', '≤ 0'."""
     if low is None:
-        return f"≤ {high}"
-    return f"≥ {low}" if high is None else f"in {low}..{high}"
+        return Words("≤ {high}", {"high": str(high)})
+    if high is None:
+        return Words("≥ {low}", {"low": str(low)})
+    return Words("in {low}..{high}", {"low": str(low), "high": str(high)})
+
+
+# Why a loan is in its stage, in words (assign_stage's reason): each part of an entry rule's,
+# and the two reasons of no rule.
+def _dpd(dpd: str, span: Words) -> Words:
+    return Words("dpd {dpd} {span}", {"dpd": dpd, "span": span})
+
+
+def _overdue(amount: str, span: Words) -> Words:
+    return Words("overdue {amount} {span}", {"amount": amount, "span": span})
+
+
+def _score(score: str, span: Words) -> Words:
+    return Words("score {score} {span}", {"score": score, "span": span})
+
+
+def _segment(segment: str) -> Words:
+    return Words("segment {segment}", {"segment": segment})
+
+
+def _bucket(bucket: str) -> Words:
+    return Words("bucket {bucket}", {"bucket": bucket})
+
+
+def _flags(flags: Sequence[str]) -> Words:
+    return Words("flag {flags}", {"flags": Terms.of("flag:", flags)})
+
+
+def _due(days: str, within: str) -> Words:
+    return Words("due in {days} day(s) ≤ {within}", {"days": days, "within": within})
+
+
+def settled_words() -> Clauses:
+    """Why a paid-off loan is settled."""
+    return Clauses((Words("loan settled"),))
+
+
+def unmatched_words(dpd: str) -> Clauses:
+    """Why a loan no stage rule matches is in its ladder's default stage."""
+    return Clauses((Words("no stage rule matched (dpd {dpd})", {"dpd": dpd}),))
 
 
 def _inside(value: int, low: int | None, high: int | None) -> bool:
@@ -138,23 +181,27 @@ class EntryRule:
 
     def describe(self, facts: LoanFacts) -> str:
         """Why the rule matched, in words: 'dpd 52 in 31..90, bucket M2'."""
+        return str(self.words(facts))
+
+    def words(self, facts: LoanFacts) -> Clauses:
+        """Why the rule matched, in words a page shows in its reader's language (describe)."""
         parts = []
         if (self.dpd_min, self.dpd_max) != (None, None):
-            parts.append(f"dpd {facts.dpd} {_span(self.dpd_min, self.dpd_max)}")
+            parts.append(_dpd(str(facts.dpd), _span(self.dpd_min, self.dpd_max)))
         if (self.amount_min, self.amount_max) != (None, None):
             low, high = (None if a is None else format_amount(a) for a in self.amount_bounds)
-            parts.append(f"overdue {format_amount(facts.overdue_total)} {_span(low, high)}")
+            parts.append(_overdue(format_amount(facts.overdue_total), _span(low, high)))
         if (self.score_min, self.score_max) != (None, None):
-            parts.append(f"score {facts.score} {_span(self.score_min, self.score_max)}")
+            parts.append(_score(str(facts.score), _span(self.score_min, self.score_max)))
         if self.segments is not None:
-            parts.append(f"segment {facts.segment}")
+            parts.append(_segment(str(facts.segment)))
         if self.buckets is not None:
-            parts.append(f"bucket {facts.bucket}")
+            parts.append(_bucket(facts.bucket))
         if self.flags:
-            parts.append(f"flag {', '.join(sorted(self.flags))}")
+            parts.append(_flags(sorted(self.flags)))
         if self.due_within is not None:
-            parts.append(f"due in {facts.days_to_next_due} day(s) ≤ {self.due_within}")
-        return ", ".join(parts)
+            parts.append(_due(str(facts.days_to_next_due), str(self.due_within)))
+        return Clauses(tuple(parts), ", ")
 
     @property
     def amount_bounds(self) -> tuple[int | None, int | None]:
@@ -198,3 +245,58 @@ def shadowed_by(rule: EntryRule, earlier: Sequence[tuple[str, EntryRule]]) -> li
         if reach > high or end == _OPEN:
             return list(dict.fromkeys(stages))
     return None
+
+
+# A reason as the run stored it, read back (reason_words): each part starts with one of these
+# (the part's words from its fields); a piece that does not continues the part before it (a
+# list of flags, a segment with a comma in its name).
+_SPAN = r"(?:≤ (?P<high>\S+)|≥ (?P<low>\S+)|in (?P<from>\S+)\.\.(?P<to>\S+))"
+_PARTS: tuple[tuple[str, re.Pattern[str], Callable[[re.Match[str]], Words]], ...] = (
+    ("dpd ", re.compile(rf"dpd (?P<n>-?\d+) {_SPAN}"), lambda m: _dpd(m["n"], _span_of(m))),
+    ("overdue ", re.compile(rf"overdue (?P<n>\S+) {_SPAN}"),
+     lambda m: _overdue(m["n"], _span_of(m))),
+    ("score ", re.compile(rf"score (?P<n>\S+) {_SPAN}"), lambda m: _score(m["n"], _span_of(m))),
+    ("segment ", re.compile(r"segment (?P<n>.*)"), lambda m: _segment(m["n"])),
+    ("bucket ", re.compile(r"bucket (?P<n>\S+)"), lambda m: _bucket(m["n"])),
+    ("flag ", re.compile(r"flag (?P<n>.+)"), lambda m: _flags(m["n"].split(", "))),
+    ("due in ", re.compile(r"due in (?P<n>\S+) day\(s\) ≤ (?P<within>\S+)"),
+     lambda m: _due(m["n"], m["within"])),
+)  # fmt: skip
+_UNMATCHED = re.compile(r"no stage rule matched \(dpd (?P<dpd>-?\d+)\)")
+
+
+def reason_words(reason: str) -> Clauses | None:
+    """Why a loan is in its stage, as the run stored it (assign_stage's reason), read back into
+    its words; None for a text not worded so (one stored by an older release: shown as it is)."""
+    if reason == str(settled_words()):
+        return settled_words()
+    unmatched = _UNMATCHED.fullmatch(reason)
+    if unmatched is not None:
+        return unmatched_words(unmatched["dpd"])
+    starts = tuple(start for start, _, _ in _PARTS)
+    pieces: list[str] = []
+    for piece in reason.split(", "):
+        if piece.startswith(starts):
+            pieces.append(piece)
+        elif pieces:
+            pieces[-1] += ", " + piece
+        else:
+            return None
+    parts = []
+    for piece in pieces:
+        found = next(
+            (said(m) for _, pattern, said in _PARTS if (m := pattern.fullmatch(piece))), None
+        )
+        if found is None:
+            return None
+        parts.append(found)
+    return Clauses(tuple(parts), ", ")
+
+
+def _span_of(found: re.Match[str]) -> Words:
+    """A bound read back: the one of the three forms that matched."""
+    if found["high"] is not None:
+        return _span(None, found["high"])
+    if found["low"] is not None:
+        return _span(found["low"], None)
+    return _span(found["from"], found["to"])

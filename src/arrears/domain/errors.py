@@ -63,13 +63,15 @@ class Terms:
 
 @dataclass(frozen=True)
 class Clauses:
-    """Words said one after another (the steps a guard finds missing): in English joined by
-    "; ", on a page each in the reader's language, joined as the language does (；)."""
+    """Words said one after another (the steps a guard finds missing, why a loan is in its
+    stage): in English joined by `separator` ("; " or ", "), on a page each in the reader's
+    language, joined as the language does (；or ，)."""
 
     clauses: tuple[Words, ...]
+    separator: Literal["; ", ", "] = "; "
 
     def __str__(self) -> str:
-        return "; ".join(str(clause) for clause in self.clauses)
+        return self.separator.join(str(clause) for clause in self.clauses)
 
 
 class DomainError(ValueError):

@@ -4,8 +4,14 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from arrears.domain.day_range import MAX_DAYS
-from arrears.domain.entry_rules import EntryRule, LoanFacts, shadowed_by
-from arrears.domain.errors import DomainError
+from arrears.domain.entry_rules import (
+    EntryRule,
+    LoanFacts,
+    settled_words,
+    shadowed_by,
+    unmatched_words,
+)
+from arrears.domain.errors import Clauses, DomainError
 from arrears.domain.escalation import GUARDED_ACTIONS, Guard, check_action
 from arrears.domain.experiments import Experiment, arm_for
 from arrears.domain.loan import Loan
@@ -89,10 +95,16 @@ class Stage:
 
 @dataclass(frozen=True)
 class StageDecision:
-    """The stage a loan is in, and the rule that put it there."""
+    """The stage a loan is in, and the rule that put it there (`reason`, as the run stores
+    it; `words`: the same in words a page shows in its reader's language, reason_words)."""
 
     stage: str
-    reason: str
+    words: Clauses
+
+    @property
+    def reason(self) -> str:
+        """Why, in English: 'dpd 52 in 31..90, bucket M2'."""
+        return str(self.words)
 
 
 @dataclass(frozen=True)
@@ -144,12 +156,12 @@ def assign_stage(ladder: Ladder, facts: LoanFacts) -> StageDecision:
     """The stage of a loan: settled, else the first stage (worst-first) whose rule matches."""
     if facts.settled:
         # Not configurable: nothing is collected from a loan that owes nothing.
-        return StageDecision(SETTLED, "loan settled")
+        return StageDecision(SETTLED, settled_words())
     for stage in ladder.stages:
         for rule in stage.entry:
             if rule.matches(facts):
-                return StageDecision(stage.name, rule.describe(facts))
-    return StageDecision(ladder.default_stage, f"no stage rule matched (dpd {facts.dpd})")
+                return StageDecision(stage.name, rule.words(facts))
+    return StageDecision(ladder.default_stage, unmatched_words(str(facts.dpd)))
 
 
 def stage_on(

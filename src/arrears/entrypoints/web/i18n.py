@@ -109,6 +109,9 @@ def listed(items: list[str], joined: Literal["or", "and"], locale: str) -> str:
     return format_list(items, style=style, locale=Locale.parse(locale, sep="-"))
 
 
-def one_after_another(clauses: list[str], locale: str) -> str:
-    """Clauses said one after another: "a; b" in English, 甲；乙 in Chinese."""
-    return ("；" if locale.startswith("zh") else "; ").join(clauses)
+def one_after_another(clauses: list[str], separator: str, locale: str) -> str:
+    """Clauses said one after another: "a; b" or "a, b" in English (`separator`), 甲；乙 or
+    甲，乙 in Chinese."""
+    if locale.startswith("zh"):
+        separator = {"; ": "；", ", ": "，"}.get(separator, separator)
+    return separator.join(clauses)

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from arrears.domain.access import PERMISSIONS, Permission
 from arrears.domain.content_lint import Finding
+from arrears.domain.entry_rules import reason_words
 from arrears.domain.errors import Clauses, Term, Terms, Words
 from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
@@ -71,6 +72,7 @@ def render(
             # A legal source as its catalogue words it (looked up by its text), else as cited.
             "cite": lambda source: i18n.catalogue(locale).get(source) or source,
             "words": lambda value: shown_in(value, locale),  # the domain's Words, Term(s)
+            "stage_reason": lambda reason: stage_reason(reason, locale),
             "stage_name": stage_name,
             "spans": spans,
             "finding_rows": finding_rows,
@@ -136,6 +138,13 @@ def error_page(
     return render(request, name, actor, status, status=status, message=message, values=shown)
 
 
+def stage_reason(reason: str, locale: str) -> str:
+    """Why a case is in its stage, as the run stored it, in the reader's language (a text
+    the domain does not word so, as it is)."""
+    said = reason_words(reason)
+    return reason if said is None else shown_in(said, locale)
+
+
 def shown_in(value: str | Words | Term | Terms | Clauses, locale: str) -> str:
     """A refusal's value in the reader's language: Words translated with their own values
     shown so, a Term by its catalogue key, Terms each so and listed as the language lists
@@ -150,7 +159,8 @@ def shown_in(value: str | Words | Term | Terms | Clauses, locale: str) -> str:
     if isinstance(value, Terms):
         return i18n.listed([shown_in(term, locale) for term in value.terms], value.joined, locale)
     if isinstance(value, Clauses):
-        return i18n.one_after_another([shown_in(c, locale) for c in value.clauses], locale)
+        said = [shown_in(c, locale) for c in value.clauses]
+        return i18n.one_after_another(said, value.separator, locale)
     return value
 
 
