@@ -101,11 +101,18 @@ def test_amounts_are_shown_per_currency_never_added_together(desk: Desk) -> None
     shown = desk.client().get("/api/v1/dashboard", headers=desk.bearer("admin")).json()
     assert shown["buckets"]["M1"]["past_due"] == {"CNY": "1346.78", "USD": "15.31"}
     assert shown["collected_by_collector"]["col-east-1"] == {"USD": "2790.25"}
-    client, _ = desk.signed_in("admin")
+    client, csrf = desk.signed_in("admin")
     page = client.get("/dashboard").text
     assert "US$15.31" in page
     assert "¥1,346.78" in page
     assert "1,362.09" not in page  # the two currencies' sum
+    # Each chart is headed by its currency's name in the reader's language (it was its code).
+    assert '<h3 class="muted" title="USD">美元</h3>' in page
+    assert '<h3 class="muted" title="CNY">人民币</h3>' in page
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    page = client.get("/dashboard").text
+    assert '<h3 class="muted" title="CNY">人民幣</h3>' in page
+    assert ">CNY<" not in page
 
 
 def test_the_rules_that_refused_contacts_are_named_in_the_readers_language(desk: Desk) -> None:

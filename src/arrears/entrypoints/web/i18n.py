@@ -14,7 +14,12 @@ from typing import Literal
 from babel import Locale
 from babel.lists import format_list
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, get_currency_symbol
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    get_currency_name,
+    get_currency_symbol,
+)
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DEFAULT = "zh-CN"
@@ -90,6 +95,11 @@ def money(minor: int | None, locale: str) -> str:
 def sign(currency: str, locale: str) -> str:
     """A currency's sign in the locale (¥ for CNY in zh-CN, US$ for USD, £ for GBP …)."""
     return get_currency_symbol(currency, Locale.parse(locale, sep="-"))
+
+
+def currency_name(currency: str, locale: str) -> str:
+    """A currency's name in the locale (人民币, 美元; Chinese Yuan, US Dollar)."""
+    return get_currency_name(currency, locale=Locale.parse(locale, sep="-"))
 
 
 def amount(minor: int, currency: str, locale: str) -> str:

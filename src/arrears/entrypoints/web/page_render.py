@@ -68,6 +68,7 @@ def render(
             "money": lambda minor: i18n.money(minor, locale),
             "amount": lambda minor, currency: i18n.amount(minor, currency, locale),
             "sign": lambda currency: i18n.sign(currency, locale),
+            "currency_name": lambda currency: i18n.currency_name(currency, locale),
             "rule_name": lambda rule: i18n.catalogue(locale).get(f"rule:{rule}", ""),
             # A legal source as its catalogue words it (looked up by its text), else as cited.
             "cite": lambda source: i18n.catalogue(locale).get(source) or source,
