@@ -52,3 +52,40 @@ def test_six_calls_today_to_the_borrowers_number_stop_a_seventh(
     loans = planned.filter(pl.col("borrower_id") == borrower).get_column("loan_id")
     refused = blocked.filter(pl.col("loan_id").is_in(loans.implode()) & (pl.col("rule") == CAP))
     assert refused.height == loans.len()
+
+
+@pytest.mark.parametrize("when", ["whole book", "night"])
+def test_calls_without_their_number_count_for_the_other_borrower_of_the_number(
+    tmp_path: Path, when: str
+) -> None:
+    """Another borrower given the planned borrower's number (a family's one phone) was called
+    six times today, on record without the number: those calls rang it, so the planned
+    borrower's call would be its seventh today (CBA 2026: at most 6 a day to a number)."""
+    plain = ParquetEngineStore(write_book(TABLES, tmp_path / "plain"))
+    run(plain, AS_OF)
+    planned = plain.table(AS_OF, "plan").filter(pl.col("channel") == "call")
+    borrower, start = planned.select("borrower_id", "window_start").row(0)
+    borrowers = TABLES["borrowers"]
+    phone = borrowers.filter(pl.col("borrower_id") == borrower).item(0, "phone")
+    other = borrowers.filter(pl.col("borrower_id") != borrower).item(0, "borrower_id")
+    shared = pl.when(pl.col("borrower_id") == other).then(pl.lit(phone)).otherwise("phone")
+    tables = {**TABLES, "borrowers": borrowers.with_columns(shared.alias("phone"))}
+    schema = TABLES["contact_attempts"].schema
+    six = pl.DataFrame({
+        "borrower_id": [other] * 6, "contact_id": [None] * 6, "channel": ["call"] * 6,
+        "to_phone": [None] * 6, "at": [start - timedelta(hours=1, minutes=m) for m in range(6)],
+        "outcome": ["no_answer"] * 6,
+    }).select(list(schema)).cast(schema)  # fmt: skip
+    called = pl.concat([TABLES["contact_attempts"], six])
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    if when == "night":
+        run(store, YESTERDAY)
+    called.write_parquet(store.folder.root / "contact_attempts.parquet")
+    run(store, AS_OF)
+    assert _calls_planned(store, borrower).height == 0
+    loans = planned.filter(pl.col("borrower_id") == borrower).get_column("loan_id")
+    blocked = store.table(AS_OF, "blocked").filter(pl.col("loan_id").is_in(loans.implode()))
+    assert blocked.filter(pl.col("rule") == CAP).height == loans.len()
+    assert "(6 for other borrowers of the number)" in blocked.filter(pl.col("rule") == CAP).item(
+        0, "detail"
+    )

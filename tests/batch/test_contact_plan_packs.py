@@ -22,7 +22,7 @@ from arrears.adapters import strategy_file
 from arrears.adapters.book_tables import with_pack_zones
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.parquet_store import pack_zones
-from arrears.adapters.people_index import PhoneReach
+from arrears.adapters.people_index import PhoneReach, attempts_in_e164
 from arrears.adapters.phone_zones import PhonenumbersZones
 from arrears.adapters.strategy_file import load_ladder
 from arrears.batch.contact_checks import ATTEMPT_SCHEMA, HOLD_SCHEMA, OPT_OUT_SCHEMA
@@ -73,7 +73,8 @@ def books(draw: st.DrawFn) -> tuple[dict[str, ContactFile], pl.DataFrame, pl.Dat
             )
             channel = draw(st.sampled_from(["call", "call", "sms"]))
             outcomes = ["connected", "no_answer", "busy"] if channel == "call" else ["sent"]
-            attempts.append(ContactAttempt(at, channel, phone, None,
+            to = draw(st.sampled_from([phone, phone, None]))  # to_phone is optional in a book
+            attempts.append(ContactAttempt(at, channel, to, None,
                                            draw(st.sampled_from(outcomes))))  # fmt: skip
         holds = [Hold("dispute", DAY - timedelta(days=2))] if draw(st.integers(0, 9)) == 0 else []
         since = local(DAY - timedelta(days=20), "10:00")
@@ -109,7 +110,8 @@ def _people(files: dict[str, ContactFile], loans: pl.DataFrame) -> People:
     outs = [(f.borrower_id, o.channel, o.since) for f in files.values() for o in f.opt_outs]
     return People.of_frames(
         reach,
-        pl.DataFrame(tried, schema=ATTEMPT_SCHEMA, orient="row"),
+        # Read as every store reads them (numbers in E.164, one left out: the borrower's own).
+        attempts_in_e164(pl.DataFrame(tried, schema=ATTEMPT_SCHEMA, orient="row"), borrowers),
         pl.DataFrame(held, schema=HOLD_SCHEMA, orient="row"),
         pl.DataFrame(outs, schema=OPT_OUT_SCHEMA, orient="row"),
     )
@@ -150,10 +152,8 @@ def test_the_plan_decides_each_contact_as_contact_check_does_under_every_pack(
         file = files[borrower]
         channel = CHANNEL_OF[action]
         assert channel is not None
-        # As the SQL store loads it: with other borrowers' attempts to the same number.
-        theirs = [a for other, done in made.items() if other != borrower for a in done
-                  if a.to_phone == file.phone]  # fmt: skip
-        file = replace(file, attempts=tuple(made[borrower]), shared_dials=tuple(theirs))
+        file = replace(file, attempts=tuple(made[borrower]),
+                       shared_dials=_dialled_by_others(files, made, borrower))  # fmt: skip
         window = _window(file, ContactRequest(borrower, channel, local(DAY, "12:00")))
         if window is None:
             quiet = {r.rule_id for p in packs_for(file, SERVICE) for r in p.rules_for(channel)
@@ -175,6 +175,21 @@ def test_the_plan_decides_each_contact_as_contact_check_does_under_every_pack(
         else:
             assert loan not in planned, (loan, decision.broken)
             assert refused[loan] == {r.rule for r in decision.broken}, loan
+
+
+def _dialled_by_others(
+    files: dict[str, ContactFile], made: dict[str, list[ContactAttempt]], borrower: str
+) -> tuple[ContactAttempt, ...]:
+    """As the SQL store loads them: other borrowers' attempts to the borrower's number, those
+    on record without a number (naming no contact) given their borrower's own number."""
+    found = []
+    for other, done in made.items():
+        for a in done if other != borrower else ():
+            if a.to_phone is None and a.contact_id is None and a.channel in ("call", "sms"):
+                a = replace(a, to_phone=files[other].phone)
+            if a.to_phone == files[borrower].phone:
+                found.append(a)
+    return tuple(sorted(found, key=lambda a: a.at))
 
 
 def _plan_one(
@@ -288,6 +303,34 @@ def test_dials_on_record_without_their_number_count_against_the_borrowers_own() 
         assert blocked.select("loan_id", "rule").rows() == (
             [("L0", "cn.dial_attempts_per_number_per_day")] if refused else []
         )
+
+
+def test_dials_on_record_without_their_number_count_for_the_other_borrower_of_the_number() -> None:
+    """B1 shares B0's number; B1's six unanswered calls today are on record without their
+    number: they rang B1's own number, B0's too, whose call is then its seventh (CBA 2026: at
+    most 6 a day to a number), as with the number written. Six to B1's registered contact
+    without a number rang another number."""
+    number = "+8613812345678"
+    blank = tuple(ContactAttempt(local(DAY, f"09:0{k}"), "call", None, None, "no_answer")
+                  for k in range(6))  # fmt: skip
+    loans = pl.DataFrame([("L0", "B0", "cn-cash"), ("L1", "B1", "cn-cash")],
+                         schema=["loan_id", "borrower_id", "product"], orient="row")  # fmt: skip
+    for made, refused in (
+        (blank, True),
+        (tuple(replace(a, to_phone=number) for a in blank), True),
+        (tuple(replace(a, contact_id="C1") for a in blank), False),
+    ):
+        files = {"B0": ContactFile("B0", number, None, frozenset({"cn-cash"}), {}),
+                 "B1": ContactFile("B1", number, None, frozenset({"cn-cash"}),
+                                   {"C1": "+8613900000000"}, made)}  # fmt: skip
+        plan, blocked = _calls_on_cn_loans(files, loans)
+        assert plan.get_column("loan_id").to_list() == ([] if refused else ["L0", "L1"])
+        assert blocked.select("loan_id", "rule").rows() == (
+            [("L0", "cn.dial_attempts_per_number_per_day"),
+             ("L1", "cn.dial_attempts_per_number_per_day")] if refused else []
+        )  # fmt: skip
+        if refused:
+            assert "(6 for other borrowers of the number)" in blocked.item(0, "detail")
 
 
 def test_a_call_planned_for_a_borrower_under_three_packs_counts_once_for_the_other() -> None:

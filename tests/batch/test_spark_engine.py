@@ -175,6 +175,38 @@ def test_calls_to_shared_numbers_written_nationally_are_counted_there_on_spark_t
     assert int((rules == "cn.dial_attempts_per_number_per_day").sum()) > 0
 
 
+def test_calls_on_record_without_their_number_count_for_the_others_of_it_on_spark_too(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """Borrowers ten to a number; the first of each ten called six times a day on record
+    without the number (to_phone is optional): the calls rang their own number, so the dial
+    cap counts them for the other nine, on both engines, as with the number written."""
+    tables = synthetic_frames(120, AS_OF, seed=5, history_days=150)
+    borrowers = tables["borrowers"].with_row_index("n")
+    first = pl.col("phone").gather((pl.col("n") // 10) * 10)
+    shared = borrowers.with_columns(first.alias("phone"))
+    heads = shared.filter(pl.col("n") % 10 == 0).select("borrower_id", "phone").rows()
+    dialled = [
+        (borrower, None, "call", None, datetime.combine(day, time(1, k), UTC), "no_answer")
+        for borrower, _ in heads for day in (AS_OF - timedelta(days=1), AS_OF) for k in range(6)
+    ]  # fmt: skip
+    attempts = tables["contact_attempts"]
+    blank = pl.concat([attempts, pl.DataFrame(dialled, schema=attempts.schema, orient="row")])
+    book = {**tables, "borrowers": shared.drop("n"), "contact_attempts": blank}
+    local, days = _same_nights(spark, book, tmp_path, buckets=4)
+    numbers = dict(heads)
+    written = blank.with_columns(
+        pl.coalesce("to_phone", pl.col("borrower_id").replace_strict(numbers, default=None))
+    )  # the same calls, their number written
+    e164 = ParquetEngineStore(write_book({**book, "contact_attempts": written}, tmp_path / "e164"))
+    app = App("sqlite://", load_settings(None))
+    for day in days:
+        run_day(e164, app.run_context(day), AT)
+        assert_frame_equal(local.table(day, "blocked"), e164.table(day, "blocked"))
+    rules = pl.concat([local.table(day, "blocked") for day in days]).get_column("rule")
+    assert int((rules == "cn.dial_attempts_per_number_per_day").sum()) > 0
+
+
 def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path: Path) -> None:
     """Local, then Spark from the local engine's base state, Spark again from its own full
     state, then local again: every table and summary as if the local engine had run every

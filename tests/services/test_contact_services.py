@@ -260,6 +260,33 @@ def test_a_call_logged_late_that_makes_another_borrowers_later_dial_the_seventh_
     assert log(app, "B1", datetime(2026, 3, 3, 9, tzinfo=BEIJING), "busy").decision.allowed
 
 
+def test_calls_on_record_without_their_number_count_for_the_other_borrower_of_it(
+    app: App,
+) -> None:
+    """B6's six calls today on record without a number (a dialler's rows, an older version's):
+    they rang B6's own number, which is B1's too, so B1's seventh is refused and, logged,
+    flagged, as with the number written (CBA 2026: at most 6 a day to a number)."""
+    morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
+    row: dict[str, Any] = {"borrower_id": "B6", "contact_id": None, "channel": "call",
+                           "to_phone": None, "outcome": "no_answer", "recorded_at": NOW,
+                           "allowed": True, "reasons": []}  # fmt: skip
+    rows = [{**row, "at": (morning + timedelta(minutes=m)).astimezone(UTC)} for m in range(6)]
+    rows.append({**rows[0], "channel": "visit"})  # rings no number
+    with app.engine.begin() as conn:
+        conn.execute(insert(tables.contact_attempts), rows)
+    later = morning + timedelta(hours=1)
+    decision = check(app, "B1", later)
+    assert broken(decision) == {"cn.dial_attempts_per_number_per_day"}
+    assert "6 already to +86138****5678 (6 for other borrowers of the number)" in next(
+        r.detail for r in decision.broken
+    )
+    theirs = app.contacts.shared_dials("B1", {"+8613812345678"})
+    assert [(a.channel, a.to_phone) for a in theirs] == [("call", "+8613812345678")] * 6
+    stored = log(app, "B1", later, "no_answer")  # decided on the same count, and stored
+    assert broken(stored.decision) == {"cn.dial_attempts_per_number_per_day"}
+    assert broken(check(app, "B5", later)) == set()  # another number
+
+
 def test_a_number_given_with_to_counts_every_call_to_it(app: App) -> None:
     morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
     for minute in range(6):

@@ -19,6 +19,7 @@ from arrears.batch.contact_checks import ZONE_SEPARATOR
 from arrears.batch.plan_people import CARRIED_SCHEMA, REACH_SCHEMA, People, Reach
 from arrears.domain.contact_rules import day_zone
 from arrears.domain.escalation import ActionRecord
+from arrears.services.contact_check import PHONE_CHANNELS
 
 # Contact outcomes that the escalation guards read as a call's outcome.
 CALL_OUTCOMES = ("connected", "no_answer", "busy", "refused", "failed", "sent", "delivered")
@@ -141,8 +142,10 @@ AttemptsOf = Callable[[Sequence[str]], pl.DataFrame]
 def attempts_in_e164(attempts: pl.DataFrame, borrowers: pl.DataFrame) -> pl.DataFrame:
     """`attempts` with each number dialled in E.164 (the dial cap counts the attempts to a
     number by it): a book may write one as dialled nationally (`13812345678`), read then in
-    the country of the borrower's own number (`borrowers`' `phone`). A book written in E.164
-    pays one test of each number; each distinct number written otherwise is read once."""
+    the country of the borrower's own number (`borrowers`' `phone`), or leave it out
+    (_on_own_number). A book written in E.164 pays one test of each number; each distinct
+    number written otherwise is read once."""
+    attempts = _on_own_number(attempts, borrowers)
     numbers = attempts.get_column("to_phone")
     national = ~numbers.str.starts_with("+").fill_null(True)
     if not national.any():
@@ -158,6 +161,28 @@ def attempts_in_e164(attempts: pl.DataFrame, borrowers: pl.DataFrame) -> pl.Data
     found = rows.join(read, on=["to_phone", "phone"], how="left", nulls_equal=True,
                       maintain_order="left").get_column("e164")  # fmt: skip
     return attempts.with_columns(numbers.scatter(national.arg_true(), found))
+
+
+def _on_own_number(attempts: pl.DataFrame, borrowers: pl.DataFrame) -> pl.DataFrame:
+    """`attempts` with the borrower's own number given to each call or SMS on record without
+    its number that names no contact (`to_phone` is optional in a book): it rang them there,
+    as `contact log` reads one without --to. So it counts against that number in the files of
+    the other borrowers who share it too (their dial cap counts every call to the number,
+    CONTRACT.md: six such calls today left a seventh planned for the other)."""
+    blank = attempts.select(
+        pl.col("to_phone").is_null() & pl.col("contact_id").is_null()
+        & pl.col("channel").is_in(sorted(PHONE_CHANNELS))
+    ).to_series()  # fmt: skip
+    if not blank.any():
+        return attempts
+    owners = borrowers.select("borrower_id", "phone").unique("borrower_id", keep="first")
+    own = (
+        attempts.filter(blank)
+        .select("borrower_id")
+        .join(owners, on="borrower_id", how="left", maintain_order="left")
+        .get_column("phone")
+    )
+    return attempts.with_columns(attempts.get_column("to_phone").scatter(blank.arg_true(), own))
 
 
 def _in_e164(calls: pl.DataFrame) -> pl.Series:

@@ -172,7 +172,9 @@ class ContactFile:
     holds: tuple[Hold, ...] = ()
     opt_outs: tuple[OptOut, ...] = ()
     # Other borrowers' attempts to the borrower's number or a registered contact's (a number
-    # two borrowers share): the per-number dial cap counts every attempt to the number.
+    # two borrowers share): the per-number dial cap counts every attempt to the number. A
+    # call or SMS on record without its number (naming no contact) rang its borrower's own
+    # number, and comes with it.
     shared_dials: tuple[ContactAttempt, ...] = ()
 
     def numbers(self) -> frozenset[str]:
@@ -211,7 +213,8 @@ class ContactStore(Protocol):
     def shared_dials(
         self, borrower_id: str, numbers: Collection[str]
     ) -> tuple[ContactAttempt, ...]:
-        """Other borrowers' attempts to any of the numbers, oldest first."""
+        """Other borrowers' attempts to any of the numbers, oldest first (with their number:
+        ContactFile.shared_dials)."""
         ...
 
     def record_attempt(

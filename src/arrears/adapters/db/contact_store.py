@@ -2,8 +2,9 @@
 
 from collections.abc import Collection
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from arrears.adapters.db.audit_store import append_audit
@@ -14,7 +15,7 @@ from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
 from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import Term
-from arrears.services.contact_check import reason_document
+from arrears.services.contact_check import PHONE_CHANNELS, reason_document
 from arrears.services.content_check import findings_document
 from arrears.services.ports import AttemptsChanged, ContactFile, HoldExists, StoredAttempt
 
@@ -145,10 +146,11 @@ def still_as_seen(
     t = contact_attempts.c
     # Counted as _attempts and _shared_dials read them, not read again row by row.
     own = select(func.count()).where(t.borrower_id == borrower_id)
-    theirs = select(func.count()).where(
-        t.to_phone.in_(sorted(numbers)), t.borrower_id != borrower_id
-    )  # fmt: skip
-    now = conn.execute(own).scalar_one(), conn.execute(theirs).scalar_one() if numbers else 0
+    theirs = sum(
+        conn.execute(select(func.count()).select_from(found.subquery())).scalar_one()
+        for found in _dialled_to(borrower_id, numbers)
+    )
+    now = conn.execute(own).scalar_one(), theirs
     if now != (len(seen.attempts), len(seen.shared_dials)):
         raise AttemptsChanged(
             f"contacts of borrower {borrower_id!r} were logged while this one was decided"
@@ -188,18 +190,33 @@ def _shared_dials(
 ) -> tuple[ContactAttempt, ...]:
     """Other borrowers' attempts to any of the numbers (ix_contact_attempts_to_phone_at), oldest
     first."""
-    if not numbers:
-        return ()
-    t = contact_attempts.c
-    query = (
-        select(t.at, t.channel, t.to_phone, t.contact_id, t.outcome)
-        .where(t.to_phone.in_(sorted(numbers)), t.borrower_id != borrower_id)
-        .order_by(t.at, t.attempt_id)
-    )
+    rows = [row for query in _dialled_to(borrower_id, numbers) for row in conn.execute(query)]
+    rows.sort(key=lambda r: (utc(r.at), r.attempt_id))
     return tuple(
-        ContactAttempt(utc(r.at), r.channel, r.to_phone, r.contact_id, r.outcome)
-        for r in conn.execute(query)
+        ContactAttempt(utc(r.at), r.channel, r.to_phone, r.contact_id, r.outcome) for r in rows
     )
+
+
+def _dialled_to(borrower_id: str, numbers: Collection[str]) -> list[Select[Any]]:
+    """The queries of other borrowers' attempts to any of the numbers: those that name it
+    (ix_contact_attempts_to_phone_at), and the calls and SMS on record without a number that
+    name no contact, of a borrower whose own number it is: they rang it (contact log reads
+    one without --to so; people_index._on_own_number reads a book's so), given that number."""
+    if not numbers:
+        return []
+    t, b, listed = contact_attempts.c, borrowers.c, sorted(numbers)
+    named = select(t.attempt_id, t.at, t.channel, t.to_phone, t.contact_id, t.outcome).where(
+        t.to_phone.in_(listed), t.borrower_id != borrower_id
+    )
+    blank = (
+        select(t.attempt_id, t.at, t.channel, b.phone.label("to_phone"), t.contact_id, t.outcome)
+        .join(borrowers, b.borrower_id == t.borrower_id)
+        .where(
+            b.phone.in_(listed), b.borrower_id != borrower_id, t.to_phone.is_(None),
+            t.contact_id.is_(None), t.channel.in_(sorted(PHONE_CHANNELS)),
+        )
+    )  # fmt: skip
+    return [named, blank]
 
 
 def _holds(conn: Connection, borrower_id: str) -> tuple[Hold, ...]:
