@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 from arrears.adapters.book_tables import OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.adapters.zone_cache import zones_folder
 
 AS_OF = date(2025, 11, 18)
 YESTERDAY = AS_OF - timedelta(days=1)
@@ -111,7 +112,7 @@ def test_what_a_killed_night_was_writing_beside_its_folder_is_removed(
     # next night removes both, and keeps the cache's whole parts.
     victim = tmp_path / "victim"
     shutil.copytree(book, victim)
-    zones = victim / "state/zones-2"
+    zones = zones_folder(victim / "state")
     kept = sorted(zones.glob("part-*"))
     assert kept, "the book's first night cached no zones: nothing would be checked"
     strays = [victim / "state/.runs.json.0badf00d", zones / ".part-0badf00d.parquet"]

@@ -4,9 +4,12 @@ for their (phone, default zone) are used as they are, the rest worked out and le
 from pathlib import Path
 
 import polars as pl
+import pytest
 
+from arrears.adapters import zone_cache
 from arrears.adapters.people_index import ZONE_KEYS, ZONES_SCHEMA, PhoneReach
-from arrears.adapters.zone_cache import add_zones, read_zones
+from arrears.adapters.phone_zones import PhonenumbersZones
+from arrears.adapters.zone_cache import add_zones, read_zones, zones_folder
 
 BORROWERS = pl.DataFrame({
     "borrower_id": ["B1", "B2", "B3", "B4"],
@@ -127,3 +130,40 @@ def test_answers_kept_under_the_earlier_day_zone_rule_are_not_read(tmp_path: Pat
     (tmp_path / "zones").mkdir()
     old.write_parquet(tmp_path / "zones" / "part-old.parquet")
     assert read_zones(tmp_path).height == 0
+
+
+def test_answers_kept_under_another_phonenumbers_release_are_worked_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Kentucky exchange on Central time, which an earlier release of phonenumbers placed in
+    the area code's other zone (New York): kept under that release, its answer is not read
+    after an upgrade (a call planned by it would open at 08:00 in New York, 07:00 where the
+    consumer is: 12 CFR 1006.6(b)(1)(i)), and that release's answers go once this one's are
+    kept."""
+    phone, new_york = "+12702020000", "America/New_York"
+    fresh = PhonenumbersZones().zones(phone, new_york)
+    assert fresh == ("America/Chicago",)  # this release's answer
+    borrowers = pl.DataFrame({
+        "borrower_id": ["B1"], "jurisdiction": ["us"], "phone": [phone], "timezone": [None],
+        "default_zone": [new_york],
+    }, schema_overrides={"timezone": pl.String})  # fmt: skip
+    with monkeypatch.context() as earlier:
+        earlier.setattr(zone_cache, "ZONE_DATA_VERSION", "8.13.0")
+        add_zones(tmp_path, [(phone, None, new_york, new_york, new_york)])
+        # Under that release, its own answer is read.
+        assert _reach_of(PhoneReach(borrowers, read_zones(tmp_path)), "B1") == {
+            "B1": (new_york, new_york)
+        }
+    # Kept before the cache named its release (state/zones-2/): not read either.
+    (tmp_path / "zones-2").mkdir(exist_ok=True)
+    stale = pl.DataFrame([(phone, None, new_york, new_york, new_york)], schema=ZONES_SCHEMA,
+                         orient="row")  # fmt: skip
+    stale.write_parquet(tmp_path / "zones-2" / "part-old.parquet")
+    assert read_zones(tmp_path).height == 0
+    reach = PhoneReach(borrowers, read_zones(tmp_path))
+    assert _reach_of(reach, "B1") == {"B1": ("America/Chicago", "America/Chicago")}
+    add_zones(tmp_path, reach.learned)
+    assert [p.name for p in tmp_path.iterdir()] == [zones_folder(tmp_path).name]
+    assert read_zones(tmp_path).rows() == [
+        (phone, None, new_york, "America/Chicago", "America/Chicago")
+    ]

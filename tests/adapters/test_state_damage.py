@@ -20,7 +20,7 @@ from arrears.adapters.parquet_store import PICKED, ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.state_damage import StateDamaged, damage, named_damage
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
-from arrears.adapters.zone_cache import ZONES_DIR
+from arrears.adapters.zone_cache import zones_folder
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
 
@@ -246,7 +246,7 @@ def test_a_damaged_part_of_the_zones_cache_is_worked_out_again(
 ) -> None:
     sound = ParquetEngineStore(tmp_path / "sound")
     shutil.copytree(book.folder.root, sound.folder.root, copy_function=shutil.copy2)
-    parts = sorted((book.folder.state / ZONES_DIR).glob("part-*.parquet"))
+    parts = sorted(zones_folder(book.folder.state).glob("part-*.parquet"))
     assert parts, "the nights kept the zones they worked out"
     for part in parts:
         truncated(part)
@@ -255,4 +255,4 @@ def test_a_damaged_part_of_the_zones_cache_is_worked_out_again(
     for name in ("plan", "blocked"):
         assert_frame_equal(book.table(TONIGHT, name), sound.table(TONIGHT, name))
     # The zones were kept again, in a part of their own.
-    assert len(list((book.folder.state / ZONES_DIR).glob("part-*.parquet"))) == len(parts) + 1
+    assert len(list(zones_folder(book.folder.state).glob("part-*.parquet"))) == len(parts) + 1

@@ -3,7 +3,8 @@
     DIR/<input>.parquet   or   DIR/<input>/*.parquet     an input: one file, or a folder of parts
     DIR/state/runs.json                                  the completed runs (commit point)
     DIR/state/run-<date>-<token>/<table>/part-*.parquet  one folder per completed run
-    DIR/state/zones-2/part-*.parquet                     phone zones worked out so far (a cache)
+    DIR/state/zones-2-phonenumbers-<release>/part-*.parquet  phone zones worked out so far
+                                                         (a cache per phonenumbers release)
 
 A run writes its tables into a temporary folder, renames it into place, then replaces
 runs.json atomically: a run killed at any point leaves runs.json naming the previous complete

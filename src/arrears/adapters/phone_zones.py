@@ -12,6 +12,9 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 
 # A number written without +country code is read as Chinese, as the feeds read it.
 DEFAULT_REGION = "CN"
+# The release of phonenumbers in use, whose data (numbering plans, their zones) gives every
+# answer here: a cache of answers is kept per release (zone_cache).
+ZONE_DATA_VERSION: str = phonenumbers.__version__
 
 
 def phone_region(code: object) -> str:

@@ -1,23 +1,32 @@
-"""Phone zones a Parquet book has worked out, kept under state/zones-2/ for later nights.
+"""Phone zones a Parquet book has worked out, kept under state/zones-2-phonenumbers-<version>/
+for later nights.
 
 Working out a number's zones through phonenumbers costs ~25 us (its parse and number type
 rules; phone_zones.country_zone spares it for countries of one zone): too much for a night
 that plans a hundred thousand contacts. The cache is keyed by everything the
-answer depends on (number, recorded zone, the pack's default zone), so it is never stale;
-each night adds the zones it learned as a new part (a part is written whole, then renamed).
+answer depends on (number, recorded zone, the pack's default zone, and the data of the
+phonenumbers release that gave it: its folder's name), so it is never stale; each night adds
+the zones it learned as a new part (a part is written whole, then renamed). After an upgrade
+of phonenumbers (unpinned: its data follows the numbering plans' changes) the answers are
+worked out again: a number moved from one zone to another would otherwise keep the old one,
+and a call planned by it could ring at 07:00 in the new zone (12 CFR 1006.6(b)(1)(i)). The
+folders of other releases, never read again, go when the new one is first written.
 A recorded zone is its own answer: none is kept for it (parts written by earlier versions
 may hold some; they are never read). A part that cannot be read (a damaged disk) is left
 out: being a cache, its answers are worked out again, and the part goes when the parts are
 next merged.
 """
 
+import re
 import secrets
+import shutil
 from pathlib import Path
 
 import polars as pl
 
 from arrears.adapters.book_folder import UNREADABLE, part_files
 from arrears.adapters.people_index import ZONE_KEYS, ZONES_SCHEMA
+from arrears.adapters.phone_zones import ZONE_DATA_VERSION
 
 # Versioned by the rule that picks a number's day zone (contact_rules.day_zone): answers kept
 # under an earlier rule's folder ("zones": the pack's default for a number of several zones)
@@ -26,12 +35,19 @@ ZONES_DIR = "zones-2"
 _COMPACT_AT = 32  # parts; then they are merged into one
 
 
+def zones_folder(state: Path) -> Path:
+    """The folder of the answers of this rule (ZONES_DIR) and of the phonenumbers release in
+    use (ZONE_DATA_VERSION), e.g. state/zones-2-phonenumbers-9.0.43."""
+    release = re.sub(r"[^0-9A-Za-z.]+", "_", ZONE_DATA_VERSION)
+    return state / f"{ZONES_DIR}-phonenumbers-{release}"
+
+
 def read_zones(state: Path) -> pl.DataFrame:
     """Every zone answer kept so far (ZONES_SCHEMA). A key is in one part only: a night keeps
     only the answers it had to work out (PhoneReach.learned: keys in no part yet), so the
     parts are not made distinct here (160,000 answers: 40 ms and 50 MB of a bench night);
     PhoneReach makes them so should a key come twice all the same."""
-    parts = part_files(state / ZONES_DIR)
+    parts = part_files(zones_folder(state))
     try:
         return _read(parts)
     except UNREADABLE:  # a part damaged: the others, one by one
@@ -60,7 +76,9 @@ def add_zones(state: Path, learned: list[tuple[str | None, str | None, str, str,
     """Keep newly worked-out zones (merging the parts once they are many)."""
     if not learned:
         return
-    folder = state / ZONES_DIR
+    folder = zones_folder(state)
+    if not folder.is_dir():
+        _drop_other_releases(state, folder)
     folder.mkdir(parents=True, exist_ok=True)
     frame = pl.DataFrame(learned, schema=ZONES_SCHEMA, orient="row")
     parts = part_files(folder)
@@ -73,3 +91,11 @@ def add_zones(state: Path, learned: list[tuple[str | None, str | None, str, str,
     if len(parts) >= _COMPACT_AT:
         for old in parts:
             old.unlink()
+
+
+def _drop_other_releases(state: Path, kept: Path) -> None:
+    """Remove the answers of this rule kept under other phonenumbers releases (and those of
+    the release-less folder before them): they are never read again."""
+    for old in (state / ZONES_DIR, *state.glob(f"{ZONES_DIR}-phonenumbers-*")):
+        if old != kept and old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
