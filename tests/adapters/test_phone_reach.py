@@ -21,8 +21,8 @@ BORROWERS = pl.DataFrame({
 # Kept answers: B1's key (an answer the phone alone would not give, so that its use shows) and
 # a key no borrower has.
 KNOWN = pl.DataFrame([
-    ("+8613800000001", None, "Asia/Shanghai", "Asia/Harbin", "Asia/Harbin"),
-    ("+8613899999999", None, "Asia/Shanghai", "Asia/Chongqing", "Asia/Chongqing"),
+    ("+8613800000001", None, "Asia/Shanghai", "Asia/Harbin", "Asia/Harbin", False),
+    ("+8613899999999", None, "Asia/Shanghai", "Asia/Chongqing", "Asia/Chongqing", False),
 ], schema=ZONES_SCHEMA, orient="row")  # fmt: skip
 
 
@@ -44,8 +44,8 @@ def test_kept_answers_are_used_and_the_others_learned() -> None:
     }
     # B2's and B4's answers were worked out; B3's recorded zone needs none kept.
     assert sorted(reach.learned) == [
-        ("+12125550100", None, "America/New_York", "America/New_York", "America/New_York"),
-        ("+8613800000001", None, "Europe/London", "Asia/Shanghai", "Asia/Shanghai"),
+        ("+12125550100", None, "America/New_York", "America/New_York", "America/New_York", False),
+        ("+8613800000001", None, "Europe/London", "Asia/Shanghai", "Asia/Shanghai", False),
     ]
     # Asked again, nothing more is learned: the answers worked out are kept.
     assert _reach_of(reach, "B4", "B2", "B3") == {b: got[b] for b in ("B4", "B2", "B3")}
@@ -57,8 +57,8 @@ def test_a_recorded_zone_wins_over_an_answer_kept_for_it() -> None:
     the recorded zone is the answer (an answer kept for the same number without one is not
     the recorded borrower's)."""
     kept = pl.DataFrame([
-        ("+8613800000003", "Asia/Urumqi", "Asia/Shanghai", "Asia/Kashgar", "Asia/Kashgar"),
-        ("+8613800000003", None, "Asia/Shanghai", "Asia/Harbin", "Asia/Harbin"),
+        ("+8613800000003", "Asia/Urumqi", "Asia/Shanghai", "Asia/Kashgar", "Asia/Kashgar", False),
+        ("+8613800000003", None, "Asia/Shanghai", "Asia/Harbin", "Asia/Harbin", False),
     ], schema=ZONES_SCHEMA, orient="row")  # fmt: skip
     reach = PhoneReach(BORROWERS, kept)
     assert _reach_of(reach, "B3") == {"B3": ("Asia/Urumqi", "Asia/Urumqi")}
@@ -107,6 +107,29 @@ def test_under_the_us_pack_a_recorded_zone_is_joined_by_the_numbers() -> None:
     }
 
 
+def test_under_the_us_pack_a_toll_free_number_adds_no_zone_to_the_recorded_one() -> None:
+    # A consumer recorded in Los Angeles on a toll-free number: its 42 zones (Guam to
+    # Newfoundland) are no place the consumer is; without them the window is Los Angeles'
+    # 08:00-21:00, not an hour and a half. Not recorded, the number's zones are all there is.
+    borrowers = pl.DataFrame({
+        "borrower_id": ["B1", "B2", "B3"], "jurisdiction": ["us", "us", "us"],
+        "phone": ["+18005550100", "+18005550100", "+15005550100"],
+        "timezone": ["America/Los_Angeles", None, "America/Chicago"],
+        "default_zone": ["America/New_York"] * 3,
+    })  # fmt: skip
+    reach = PhoneReach(borrowers)
+    got = _reach_of(reach, "B1", "B2", "B3")
+    assert got["B1"] == ("America/Los_Angeles", "America/Los_Angeles")
+    assert got["B3"] == ("America/Chicago", "America/Chicago")
+    assert len(got["B2"][0].split(",")) > 10
+    assert [(row[0], row[-1]) for row in sorted(reach.learned)] == [
+        ("+15005550100", True), ("+18005550100", True)
+    ]  # fmt: skip
+    # Read back from a cache, the same.
+    kept = pl.DataFrame(reach.learned, schema=ZONES_SCHEMA, orient="row")
+    assert _reach_of(PhoneReach(borrowers, kept), "B1", "B2", "B3") == got
+
+
 def test_a_number_of_several_zones_counts_days_in_one_of_them() -> None:
     # An Alaskan number: its days are Adak's or Anchorage's, not the pack's New York ones (a
     # call at 20:30 in Anchorage is past midnight there); a toll-free number may be anywhere,
@@ -123,9 +146,9 @@ def test_a_number_of_several_zones_counts_days_in_one_of_them() -> None:
 
 def test_answers_kept_under_the_earlier_day_zone_rule_are_not_read(tmp_path: Path) -> None:
     # state/zones/ held answers whose day zone was the pack's default for a number of several
-    # zones: they are never read (state/zones-2/ holds this rule's).
+    # zones: they are never read (state/zones-3-phonenumbers-<release>/ holds this rule's).
     old = pl.DataFrame([("+19075550129", None, "America/New_York",
-                         "America/Adak,America/Anchorage", "America/New_York")],
+                         "America/Adak,America/Anchorage", "America/New_York", False)],
                        schema=ZONES_SCHEMA, orient="row")  # fmt: skip
     (tmp_path / "zones").mkdir()
     old.write_parquet(tmp_path / "zones" / "part-old.parquet")
@@ -149,15 +172,15 @@ def test_answers_kept_under_another_phonenumbers_release_are_worked_out_again(
     }, schema_overrides={"timezone": pl.String})  # fmt: skip
     with monkeypatch.context() as earlier:
         earlier.setattr(zone_cache, "ZONE_DATA_VERSION", "8.13.0")
-        add_zones(tmp_path, [(phone, None, new_york, new_york, new_york)])
+        add_zones(tmp_path, [(phone, None, new_york, new_york, new_york, False)])
         # Under that release, its own answer is read.
         assert _reach_of(PhoneReach(borrowers, read_zones(tmp_path)), "B1") == {
             "B1": (new_york, new_york)
         }
     # Kept before the cache named its release (state/zones-2/): not read either.
     (tmp_path / "zones-2").mkdir(exist_ok=True)
-    stale = pl.DataFrame([(phone, None, new_york, new_york, new_york)], schema=ZONES_SCHEMA,
-                         orient="row")  # fmt: skip
+    stale = pl.DataFrame([(phone, None, new_york, new_york, new_york, False)],
+                         schema=ZONES_SCHEMA, orient="row")  # fmt: skip
     stale.write_parquet(tmp_path / "zones-2" / "part-old.parquet")
     assert read_zones(tmp_path).height == 0
     reach = PhoneReach(borrowers, read_zones(tmp_path))
@@ -165,5 +188,5 @@ def test_answers_kept_under_another_phonenumbers_release_are_worked_out_again(
     add_zones(tmp_path, reach.learned)
     assert [p.name for p in tmp_path.iterdir()] == [zones_folder(tmp_path).name]
     assert read_zones(tmp_path).rows() == [
-        (phone, None, new_york, "America/Chicago", "America/Chicago")
+        (phone, None, new_york, "America/Chicago", "America/Chicago", False)
     ]

@@ -1,9 +1,11 @@
 """Phone numbers: E.164, and the zones a number may ring in (all of them for toll-free)."""
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 from arrears.adapters.phone_zones import (
@@ -32,6 +34,28 @@ def test_a_borrowers_recorded_zone_wins_over_the_phone() -> None:
     assert PHONES.zones("+18005550199", "America/New_York", "America/Chicago") == (
         "America/Chicago",
     )
+
+
+def test_a_number_that_carries_no_location_adds_no_zone_to_a_recorded_one() -> None:
+    """A toll-free (+1 800) or personal (+1 500) number rings wherever it is routed: its 42
+    zones are the North American plan's, not where the consumer is, so under a pack that
+    wants the number's zones too a recorded zone stands alone (12 CFR 1006.6(b)(1)(i)); a
+    New York number is information on where they may be, and so is a mobile of a country
+    whose mobiles are not geographic (a British one: its country's zones)."""
+    los_angeles, new_york = "America/Los_Angeles", "America/New_York"
+    for number in ("+18005550199", "+15005550100", "+448001234567"):
+        assert PHONES.zones(number, new_york, los_angeles, number_too=True) == (los_angeles,)
+        assert PHONES.number_zones(number, new_york)[1]
+    assert PHONES.zones("+12125551234", new_york, los_angeles, number_too=True) == (
+        los_angeles, new_york,
+    )  # fmt: skip
+    assert PHONES.zones("+447911123456", new_york, los_angeles, number_too=True) == (
+        los_angeles, "Europe/Guernsey", "Europe/Isle_of_Man", "Europe/Jersey", "Europe/London",
+    )  # fmt: skip
+    # With no zone recorded, its zones are all that is known of where the consumer may be.
+    assert len(PHONES.zones("+18005550199", new_york)) > 10
+    assert not PHONES.number_zones("+12125551234", new_york)[1]
+    assert PHONES.number_zones(None, new_york) == ((new_york,), False)
 
 
 def test_an_unknown_number_falls_back_to_the_packs_zone() -> None:
@@ -96,9 +120,20 @@ WRITTEN = st.one_of(
 )
 
 
+def _phonenumbers_own(phone: str) -> tuple[str, ...]:
+    """The zones phonenumbers' time_zones_for_number gives a number (() if unknown)."""
+    try:
+        number = phonenumbers.parse(phone, "CN")
+    except phonenumbers.NumberParseException:
+        return ()
+    return tuple(z for z in time_zones_for_number(number) if _known_zone(z))
+
+
 @given(WRITTEN, DEFAULTS)
 def test_the_zones_of_a_number_are_phonenumbers_own(phone: str, default: str) -> None:
-    """The shortcut for one-zone countries gives what parsing the number gives."""
+    """The shortcut for one-zone countries, and the lookup by the number's type worked out
+    once, give what phonenumbers gives."""
+    assert zones_for_number(phone) == _phonenumbers_own(phone)
     assert PHONES.zones(phone, default) == (
-        (zones_for_number(phone) if phone else ()) or (default,)
+        (_phonenumbers_own(phone) if phone else ()) or (default,)
     )

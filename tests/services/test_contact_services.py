@@ -22,10 +22,11 @@ BORROWERS = [
     ("B4", "+8613712345678", None),  # no loan
     ("B5", "+8613612345678", None),  # loans in China and the US
     ("B6", "+8613812345678", None),  # B1's number too (a family's one phone)
+    ("B7", "+18005550199", "America/Los_Angeles"),  # toll-free, living in California
 ]
 LOANS = [("L1", "B1", "cn-cash"), ("L2", "B2", "us-installment"), ("L3", "B3", "us-installment"),
          ("L5", "B5", "cn-cash"), ("L6", "B5", "us-installment"),
-         ("L7", "B6", "cn-cash")]  # fmt: skip
+         ("L7", "B6", "cn-cash"), ("L8", "B7", "us-installment")]  # fmt: skip
 
 
 @pytest.fixture
@@ -123,6 +124,18 @@ def test_a_toll_free_number_must_suit_every_us_zone(app: App) -> None:
         "us.inconvenient_time"
     }
     assert broken(check(app, "B3", datetime(2026, 3, 2, 23, tzinfo=UTC))) == set()
+
+
+def test_a_toll_free_number_adds_no_zone_to_a_recorded_one(app: App) -> None:
+    # B7 lives in Los Angeles on a toll-free number, which carries no location: 08:30 there
+    # (05:30 in Honolulu, one of the number's zones) is convenient (12 CFR 1006.6(b)(1)(i)).
+    decision = check(app, "B7", datetime(2026, 3, 2, 16, 30, tzinfo=UTC))
+    assert broken(decision) == set()
+    (time_rule,) = [r for r in decision.reasons if r.rule == "us.inconvenient_time"]
+    assert "(America/Los_Angeles)" in time_rule.detail
+    assert broken(check(app, "B7", datetime(2026, 3, 2, 15, 59, tzinfo=UTC))) == {
+        "us.inconvenient_time"
+    }  # 07:59 in Los Angeles
 
 
 def test_a_logged_attempt_that_broke_a_rule_is_kept_and_flagged(app: App) -> None:

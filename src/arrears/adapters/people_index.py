@@ -27,10 +27,13 @@ FALLBACK_ZONE = "Asia/Shanghai"
 
 
 ZONE_KEYS = ("phone", "timezone", "default_zone")
+# `non_geographic`: the number carries no location (phone_zones.NON_GEOGRAPHIC: toll-free,
+# personal, ...), so its zones are not added to a recorded one.
 ZONES_SCHEMA = pl.Schema({
     "phone": pl.String(), "timezone": pl.String(), "default_zone": pl.String(),
-    "zones": pl.String(), "day_zone": pl.String(),
+    "zones": pl.String(), "day_zone": pl.String(), "non_geographic": pl.Boolean(),
 })  # fmt: skip
+ZoneAnswer = tuple[str | None, str | None, str, str, str, bool]  # a row of ZONES_SCHEMA
 
 
 @cache
@@ -43,11 +46,12 @@ def number_zones_packs() -> frozenset[str]:
 class PhoneReach:
     """contact_plan.Reach over a borrowers frame (borrower_id, jurisdiction, phone, timezone,
     default_zone: a row per pack of the borrower's loans, with_pack_zones): the recorded zone
-    wins (under a pack that wants the number's zones too, the recorded zone and then those),
-    else the number's zones, else the pack's default; the day zone is the recorded zone, else
-    one of the number's (contact_rules.day_zone). `known` zones (ZONES_SCHEMA, e.g. a book's
-    cache) are reused; the ones worked out here are kept in `learned` (a recorded zone is its
-    own answer: none is kept for it)."""
+    wins (under a pack that wants the number's zones too, the recorded zone and then those,
+    unless the number carries no location), else the number's zones, else the pack's
+    default; the day zone is the recorded zone, else one of the number's
+    (contact_rules.day_zone). `known` zones (ZONES_SCHEMA, e.g. a book's cache) are reused;
+    the ones worked out here are kept in `learned` (a recorded zone is its own answer: none
+    is kept for it)."""
 
     def __init__(self, borrowers: pl.DataFrame, known: pl.DataFrame | None = None) -> None:
         self._borrowers = borrowers.select("borrower_id", "jurisdiction", *ZONE_KEYS)
@@ -56,7 +60,7 @@ class PhoneReach:
         # written before kept some for recorded zones too: the same answer, unused).
         self._known = known.filter(pl.col("timezone").is_null()).drop("timezone")
         self._phones = PhonenumbersZones()
-        self.learned: list[tuple[str | None, str | None, str, str, str]] = []
+        self.learned: list[ZoneAnswer] = []
 
     def of(self, borrower_ids: pl.Series) -> pl.DataFrame:
         """The phone, zones and day zone of the borrowers asked for under each pack of their
@@ -74,16 +78,23 @@ class PhoneReach:
         # Copies: scatter writes into the series it is called on.
         zones = recorded.clone().scatter(at, found.get_column("zones"))
         # Under a pack whose time of day must suit the number's zones too, a recorded zone is
-        # joined by the number's (recorded first), its days still counted in the recorded one.
+        # joined by the number's (recorded first), its days still counted in the recorded one;
+        # a toll-free number's are no place the consumer is (PhonenumbersZones.zones).
         both = ~blank & rows.get_column("jurisdiction").is_in(sorted(number_zones_packs()))
         if both.any():
+            theirs = self._answers(rows.filter(both))
             pair = pl.DataFrame(
                 {
                     "mine": recorded.filter(both),
-                    "theirs": self._answers(rows.filter(both)).get_column("zones"),
+                    "theirs": theirs.get_column("zones"),
+                    "nowhere": theirs.get_column("non_geographic"),
                 }
             )
-            listed = pl.concat_list("mine", pl.col("theirs").str.split(ZONE_SEPARATOR))
+            number = pl.col("theirs").str.split(ZONE_SEPARATOR)
+            listed = pl.concat_list(
+                "mine", pl.when(pl.col("nowhere")).then(pl.lit([], pl.List(pl.String)))
+                .otherwise(number),
+            )  # fmt: skip
             merged = pair.select(
                 listed.list.unique(maintain_order=True).list.join(ZONE_SEPARATOR)
             ).to_series()
@@ -106,10 +117,10 @@ class PhoneReach:
         if missing.height:
             made = []
             for phone, default in missing.iter_rows():
-                own = self._phones.zones(phone, default)
+                own, nowhere = self._phones.number_zones(phone, default)
                 zones, day = ZONE_SEPARATOR.join(own), day_zone(own, default)
-                made.append((phone, default, zones, day))
-                self.learned.append((phone, None, default, zones, day))
+                made.append((phone, default, zones, day, nowhere))
+                self.learned.append((phone, None, default, zones, day, nowhere))
             more = pl.DataFrame(made, schema=self._known.schema, orient="row")
             self._known = pl.concat([self._known, more])
             found = self._joined(rows, keys)

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 import polars as pl
+from phonenumbers import PhoneNumberType, is_number_type_geographical
 from phonenumbers import timezone as number_zones
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
-from phonenumbers.tzdata import TIMEZONE_DATA
+from phonenumbers.tzdata import TIMEZONE_DATA, TIMEZONE_LONGEST_PREFIX
 
 # A number written without +country code is read as Chinese, as the feeds read it.
 DEFAULT_REGION = "CN"
@@ -46,14 +47,54 @@ def e164(raw: str, region: str = DEFAULT_REGION) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Numbers that say nothing of where their holder is: a toll-free (+1 800…), premium-rate,
+# shared-cost, personal (+1 500…), UAN, VoIP, pager or voicemail number rings wherever it is
+# routed. phonenumbers gives one its country's zones (a +1 one, every zone of the North
+# American plan's 42): not the consumer's location (12 CFR 1006.6(b)(1)(i)). A mobile number
+# gives its country's too where mobiles are not geographic: that is where its holder may be.
+NON_GEOGRAPHIC = frozenset({
+    PhoneNumberType.TOLL_FREE, PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST,
+    PhoneNumberType.VOIP, PhoneNumberType.PERSONAL_NUMBER, PhoneNumberType.PAGER,
+    PhoneNumberType.UAN, PhoneNumberType.VOICEMAIL,
+})  # fmt: skip
+
+
 def zones_for_number(phone: str) -> tuple[str, ...]:
     """Every IANA zone the number may be in (a US toll-free number has many); () if unknown."""
+    return number_location(phone)[0]
+
+
+def number_location(phone: str) -> tuple[tuple[str, ...], bool]:
+    """The IANA zones the number may be in (() if unknown), and whether it is a number of a
+    kind that carries no location (NON_GEOGRAPHIC: its zones are its whole country's)."""
     try:
         number = phonenumbers.parse(phone, DEFAULT_REGION)
     except phonenumbers.NumberParseException:
-        return ()
-    found = number_zones.time_zones_for_number(number)
-    return tuple(name for name in found if _known_zone(name))
+        return (), False
+    # The number's type, as time_zones_for_number works it out first (most of its cost),
+    # then its zones as that looks them up: a geographic number's by its digits, another's
+    # by its country code (tests: the same answer).
+    kind = phonenumbers.number_type(number)
+    if kind == PhoneNumberType.UNKNOWN:
+        return (), False
+    code = number.country_code or 0
+    if is_number_type_geographical(kind, code):
+        found = number_zones.time_zones_for_geographical_number(number)
+    else:
+        found = _country_zones(code)
+    zones = tuple(name for name in found if _known_zone(name))
+    return zones, kind in NON_GEOGRAPHIC
+
+
+def _country_zones(code: int) -> tuple[str, ...]:
+    """The zones of a country calling code, as phonenumbers looks them up for a number that
+    is not geographic (the longest prefix of the code its data has)."""
+    digits = str(code)
+    for length in range(TIMEZONE_LONGEST_PREFIX, 0, -1):
+        found = TIMEZONE_DATA.get(digits[: 1 + length])
+        if found is not None:
+            return tuple(found)
+    return ()
 
 
 def _known_zone(name: str) -> bool:
@@ -127,18 +168,34 @@ class PhonenumbersZones:
         number_too: bool = False,
     ) -> tuple[str, ...]:
         """A person's candidate zones: the recorded zone wins (with `number_too`, the recorded
-        zone and then the number's), else the number's, else default."""
+        zone and then the number's, unless the number carries no location), else the
+        number's, else default."""
         if recorded:
             if not number_too:
                 return (recorded,)
-            number = self.zones(phone, default_zone)
+            number, nowhere = self.number_zones(phone, default_zone)
+            if nowhere:  # a toll-free number adds no place the consumer may be
+                return (recorded,)
             return (recorded, *(zone for zone in number if zone != recorded))
-        if phone and country_zone(phone) == default_zone:
+        return self.number_zones(phone, default_zone)[0]
+
+    def number_zones(self, phone: str | None, default_zone: str) -> tuple[tuple[str, ...], bool]:
+        """The zones of the number (else default, as `zones` with none recorded) and whether
+        it is non-geographic (NON_GEOGRAPHIC: toll-free, personal, ...): with a zone
+        recorded, such a number's zones (a +1 800 number's: every North American one) are
+        no location information, and are not added to it (12 CFR 1006.6(b)(1)(i): the
+        time must suit every place the collector's information puts the consumer in). With
+        none recorded they are all that is known of where the consumer may be: every one of
+        them must allow the time."""
+        if not phone:
+            return (default_zone,), False
+        if country_zone(phone) == default_zone:
             # The number's zones are its country's one zone or none, and the default is
             # that zone: the same answer either way, without parsing the number (25 us a
             # number; a night's first contacts of a Chinese book: 7,400 numbers, 0.19 s).
-            return (default_zone,)
-        return (zones_for_number(phone) if phone else ()) or (default_zone,)
+            return (default_zone,), False
+        zones, nowhere = number_location(phone)
+        return zones or (default_zone,), nowhere
 
 
 def zero_after_code(numbers: pl.Series) -> pl.Series:

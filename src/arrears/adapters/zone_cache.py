@@ -1,4 +1,4 @@
-"""Phone zones a Parquet book has worked out, kept under state/zones-2-phonenumbers-<version>/
+"""Phone zones a Parquet book has worked out, kept under state/zones-3-phonenumbers-<version>/
 for later nights.
 
 Working out a number's zones through phonenumbers costs ~25 us (its parse and number type
@@ -25,19 +25,20 @@ from pathlib import Path
 import polars as pl
 
 from arrears.adapters.book_folder import UNREADABLE, part_files
-from arrears.adapters.people_index import ZONE_KEYS, ZONES_SCHEMA
+from arrears.adapters.people_index import ZONE_KEYS, ZONES_SCHEMA, ZoneAnswer
 from arrears.adapters.phone_zones import ZONE_DATA_VERSION
 
-# Versioned by the rule that picks a number's day zone (contact_rules.day_zone): answers kept
-# under an earlier rule's folder ("zones": the pack's default for a number of several zones)
-# are not read.
-ZONES_DIR = "zones-2"
+# Versioned by the rules of the answers: answers kept under an earlier rule's folder are not
+# read ("zones": the pack's default as the day zone of a number of several zones, before
+# contact_rules.day_zone; "zones-2": no `non_geographic`, which keeps a toll-free number's
+# zones from being added to a recorded one).
+ZONES_DIR = "zones-3"
 _COMPACT_AT = 32  # parts; then they are merged into one
 
 
 def zones_folder(state: Path) -> Path:
     """The folder of the answers of this rule (ZONES_DIR) and of the phonenumbers release in
-    use (ZONE_DATA_VERSION), e.g. state/zones-2-phonenumbers-9.0.43."""
+    use (ZONE_DATA_VERSION), e.g. state/zones-3-phonenumbers-9.0.43."""
     release = re.sub(r"[^0-9A-Za-z.]+", "_", ZONE_DATA_VERSION)
     return state / f"{ZONES_DIR}-phonenumbers-{release}"
 
@@ -72,7 +73,7 @@ def _readable(parts: list[Path]) -> list[pl.DataFrame]:
     return found
 
 
-def add_zones(state: Path, learned: list[tuple[str | None, str | None, str, str, str]]) -> None:
+def add_zones(state: Path, learned: list[ZoneAnswer]) -> None:
     """Keep newly worked-out zones (merging the parts once they are many)."""
     if not learned:
         return
@@ -94,8 +95,8 @@ def add_zones(state: Path, learned: list[tuple[str | None, str | None, str, str,
 
 
 def _drop_other_releases(state: Path, kept: Path) -> None:
-    """Remove the answers of this rule kept under other phonenumbers releases (and those of
-    the release-less folder before them): they are never read again."""
-    for old in (state / ZONES_DIR, *state.glob(f"{ZONES_DIR}-phonenumbers-*")):
+    """Remove the answers kept under other phonenumbers releases or earlier rules (state/zones,
+    state/zones-2, ...): they are never read again."""
+    for old in (state / "zones", *state.glob("zones-*")):
         if old != kept and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
