@@ -48,6 +48,9 @@ class Figures:
     # rule that found something in it), and the newest of them.
     flagged_by_rule: Mapping[str, int] = field(default_factory=dict)
     flagged: Sequence[FlaggedText] = ()
+    # Contacts made though a rule forbade them (recorded allowed = false: at the desk, by
+    # `contact log`), by each rule broken, from `since` up to now.
+    violations_by_rule: Mapping[str, int] = field(default_factory=dict)
 
 
 class DashboardStore(Protocol):
@@ -55,7 +58,7 @@ class DashboardStore(Protocol):
 
     def figures(self, scope: Scope, since: date, until: date) -> Figures:
         """The scope's figures; payments and refusals dated since..until, flagged texts
-        written since `since`."""
+        written and contacts made against the rules since `since`."""
         ...
 
 

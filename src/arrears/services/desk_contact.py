@@ -1,5 +1,6 @@
-"""The desk's contacts: "may I contact now, by which channel?", and logging an attempt that
-the rules are asked about first (a forbidden contact is refused before it happens)."""
+"""The desk's contacts: "may I contact now, by which channel?" (asked before dialling), and
+logging an attempt that happened, with the rules' decision at its instant (one that broke a
+rule is recorded all the same, flagged: the caps count it, and compliance sees it)."""
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -97,19 +98,25 @@ def log_desk_contact(
     now: datetime,
     note: str = "",
 ) -> StoredAttempt:
-    """Ask the rules first: a contact (channel, instant, registered contact or None for the
-    borrower) they forbid is refused (ContactBlocked, the refusal audited with its rules); an
-    allowed one is recorded with its outcome and the collector's note, kept with what the
-    content lint finds in it (never refused for that: it records what was said), and
-    audited naming the rules found."""
+    """Record a contact (channel, instant, registered contact or None for the borrower) that
+    happened, with its outcome and the collector's note, decided by the rules at its instant,
+    and audited in the same transaction. One they forbid is recorded too, flagged (allowed =
+    false, with the rules it broke, audited so): the call was made, so the caps count it from
+    then on (a US call within 7 days of that conversation, 12 CFR 1006.14(b)(2)(i)(B)), as
+    `contact log` records one; the collector is told which rules it broke
+    (`StoredAttempt.decision`), and the dashboard counts it. The note, of a flagged contact
+    too, is kept with what the content lint finds in it (never refused for that: it records
+    what was said), the audit entry naming the rules found beside the rules broken. "May I
+    contact now?" is asked before dialling (may_contact_now)."""
     require(who, Permission.CONTACT_LOG)
     record = open_case(cases, who, loan_id)
     borrower = record.borrower["borrower_id"]
 
     def decided() -> Decided:
         attempt, decision, entry, file, kept = desk_attempt(
-            contacts, log, terms, who, (loan_id, borrower), contact, outcome, now, note
-        )
+            contacts, log, terms, who, (loan_id, borrower), contact, outcome, now, note,
+            keep_broken=True,
+        )  # fmt: skip
         return attempt, decision, file, entry, kept
 
     return record_decided(contacts, borrower, now, decided)
@@ -125,12 +132,16 @@ def desk_attempt(
     outcome: str,
     now: datetime,
     note: str = "",
+    *,
+    keep_broken: bool = False,
 ) -> tuple[ContactAttempt, ContactDecision, AuditEntry, ContactFile, LintedText | None]:
-    """A contact of the case `owner` (loan id, borrower id) the desk logs, asked of the rules
-    first (log_desk_contact without the write; the caller checked who may log it): the
+    """A contact of the case `owner` (loan id, borrower id) the desk logs, decided by the
+    rules (log_desk_contact without the write; the caller checked who may log it): the
     attempt, its decision, its audit entry, the file it was decided on and the note with its
-    findings (the audit entry, of a refusal too, names their rules); refused as
-    log_desk_contact refuses."""
+    findings (the audit entry names their rules). One the rules forbid is refused
+    (ContactBlocked, the refusal audited with its rules and the note's findings) unless
+    `keep_broken`, when it is kept with its note and its audit entry says it broke them
+    (allowed = false, the rules) beside the note's findings."""
     loan_id, borrower = owner
     channel, at, contact_id = contact
     request = ContactRequest(borrower, channel, at, contact_id=contact_id)
@@ -147,8 +158,8 @@ def desk_attempt(
     kept = note_of(terms, file, note)
     found = {"findings": kept.rules} if kept and kept.findings else {}
     subject = f"loan:{loan_id}"
-    if not decision.allowed:
-        broken = [reason_document(r) for r in decision.broken]
+    broken = [reason_document(r) for r in decision.broken]
+    if broken and not keep_broken:
         log.record(
             audit(
                 now,
@@ -162,6 +173,7 @@ def desk_attempt(
             )
         )
         raise ContactBlocked(decision)
+    flagged = {"allowed": False, "rules": broken} if broken else {}
     entry = audit(
         now,
         who,
@@ -171,6 +183,7 @@ def desk_attempt(
         at=request.at.isoformat(),
         outcome=outcome,
         contact=request.contact_id,
+        **flagged,
         **found,
     )
     return attempt, decision, entry, file, kept

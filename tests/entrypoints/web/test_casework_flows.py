@@ -267,7 +267,10 @@ def test_opening_a_case_file_is_audited(desk: Desk) -> None:
     assert views == [("col-east-1", f"loan:{loan_id}"), ("sup-east", f"loan:{loan_id}")]
 
 
-def test_a_call_in_quiet_hours_is_refused_with_its_rule_and_nothing_recorded(desk: Desk) -> None:
+def test_a_call_made_in_quiet_hours_is_recorded_flagged_with_its_rule(desk: Desk) -> None:
+    # The call was made: it is recorded as the fact it is, flagged (allowed = false, with the
+    # rule it broke) in the same transaction as its audit entry, as `contact log` records one
+    # (it was refused and only the refusal audited, so the caps never counted it).
     loan_id = my_case(desk)
     headers = desk.bearer("col-east-1")
     desk.now = NIGHT_TIME  # 22:30 in Shanghai
@@ -277,23 +280,51 @@ def test_a_call_in_quiet_hours_is_refused_with_its_rule_and_nothing_recorded(des
         headers=headers,
         json={"channel": "call", "outcome": "connected"},
     )
-    assert answer.status_code == 409
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["allowed"] is False
     broken = [r["rule"] for r in answer.json()["reasons"] if not r["passed"]]
     assert broken == ["cn.quiet_hours"]
     assert all(r["source"] for r in answer.json()["reasons"])
-    assert count(desk, contact_attempts) == before
-    refused = [
-        e.entry
-        for e in desk.app.audit_log.entries(actor="col-east-1")
-        if e.entry.action == "contact.refused"
+    assert count(desk, contact_attempts, contact_attempts.c.allowed.is_(False)) == 1
+    assert count(desk, contact_attempts) == before + 1
+    [logged] = [e.entry for e in desk.app.audit_log.entries(actor="col-east-1")
+                if e.entry.action == "contact.log"]  # fmt: skip
+    assert logged.detail["allowed"] is False
+    assert [r["rule"] for r in logged.detail["rules"]] == ["cn.quiet_hours"]
+    assert not [e for e in desk.app.audit_log.entries() if e.entry.action == "contact.refused"]
+
+
+def test_calls_made_against_the_rules_count_for_the_calls_after_them(desk: Desk) -> None:
+    # Three conversations at 07:00-07:02 (quiet hours: each flagged), logged at 10:30: the
+    # day's conversation cap counts them (GB/T 45251-2025: at most 3 a day), so "may I call
+    # now?" says no, and a fourth is flagged for the cap too (refused and not stored, they
+    # left a fourth conversation allowed).
+    loan_id = my_case(desk)
+    headers = desk.bearer("col-east-1")
+    for minute in range(3):
+        answer = desk.client().post(
+            f"/api/v1/cases/{loan_id}/contacts", headers=headers,
+            json={"channel": "call", "outcome": "connected",
+                  "at": f"2025-10-01T07:0{minute}:00+08:00"},
+        )  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        assert [r["rule"] for r in answer.json()["reasons"] if not r["passed"]] == [
+            "cn.quiet_hours"
+        ]
+    panel = desk.client().get(f"/api/v1/cases/{loan_id}/may-contact", headers=headers).json()
+    call = next(c for c in panel["channels"] if c["channel"] == "call")
+    assert [r["rule"] for r in call["reasons"] if not r["passed"]] == ["cn.connected_calls_per_day"]
+    fourth = desk.client().post(f"/api/v1/cases/{loan_id}/contacts", headers=headers,
+                                json={"channel": "call", "outcome": "connected"})  # fmt: skip
+    assert [r["rule"] for r in fourth.json()["reasons"] if not r["passed"]] == [
+        "cn.connected_calls_per_day"
     ]
-    assert [r["rule"] for r in refused[-1].detail["rules"]] == ["cn.quiet_hours"]
 
 
-def test_a_call_logged_at_an_earlier_time_of_the_day_is_refused_past_the_cap(desk: Desk) -> None:
+def test_a_call_logged_at_an_earlier_time_of_the_day_is_flagged_past_the_cap(desk: Desk) -> None:
     # Three connected calls at 09:00, 09:30 and 10:00 in Shanghai; a fourth logged for 08:30
-    # is still the day's fourth: refused, nothing stored (helper-57: it was stored, flagged
-    # allowed=false, as the command line's `contact log` stores a fact).
+    # is still the day's fourth: recorded, flagged for the cap (helper-57: it was stored as
+    # allowed, counting only the calls before it).
     loan_id = my_case(desk)
     headers = desk.bearer("col-east-1")
     before = count(desk, contact_attempts)
@@ -302,10 +333,11 @@ def test_a_call_logged_at_an_earlier_time_of_the_day_is_refused_past_the_cap(des
             f"/api/v1/cases/{loan_id}/contacts", headers=headers,
             json={"channel": "call", "outcome": "connected", "at": f"2025-10-01T{at}:00+08:00"},
         )  # fmt: skip
-        assert answer.status_code == (409 if at == "08:30" else 201), answer.text
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["allowed"] is (at != "08:30")
     broken = [r["rule"] for r in answer.json()["reasons"] if not r["passed"]]
     assert broken == ["cn.connected_calls_per_day"]
-    assert count(desk, contact_attempts) == before + 3
+    assert count(desk, contact_attempts) == before + 4
 
 
 def test_an_allowed_call_and_a_promise_are_recorded_and_audited(desk: Desk) -> None:
@@ -679,7 +711,17 @@ def test_a_refusal_speaks_the_users_language_not_the_browsers(desk: Desk) -> Non
         headers={"X-CSRF-Token": csrf, "HX-Request": "true", "Accept-Language": "zh-CN"},
         data={"channel": "call", "outcome": "connected"},
     )
-    assert "Blocked: the rules forbid this contact now" in refused.text
+    assert "Logged against the rules: call, connected." in refused.text
+    assert 'id="contact-violation"' in refused.text
+    # The same to a reader of Chinese (an SMS sent at 07:00: quiet hours for every channel).
+    client.post("/me/locale", data={"locale": "zh-CN", "csrf_token": csrf})
+    shown = client.post(
+        f"/cases/{my_case(desk)}/contacts",
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+        data={"channel": "sms", "outcome": "sent"},
+    )
+    assert "已登记，但违反规则：短信，已发送。" in shown.text, shown.text
+    assert "cn.quiet_hours" in shown.text
 
 
 def test_a_dispute_hold_stops_contacts_and_lifting_it_lets_them_go_on(desk: Desk) -> None:
@@ -695,7 +737,8 @@ def test_a_dispute_hold_stops_contacts_and_lifting_it_lets_them_go_on(desk: Desk
     api = desk.bearer("col-east-1")
     call = {"channel": "call", "outcome": "connected"}
     held = desk.client().post(f"/api/v1/cases/{loan_id}/contacts", headers=api, json=call)
-    assert held.status_code == 409
+    assert held.status_code == 201  # made all the same: recorded, flagged
+    assert held.json()["allowed"] is False
     assert [r["rule"] for r in held.json()["reasons"] if not r["passed"]] == ["cn.hold"]
     today = desk.now.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
     lifted = client.post(
@@ -717,7 +760,7 @@ def test_a_dispute_hold_stops_contacts_and_lifting_it_lets_them_go_on(desk: Desk
     )
     assert twice.status_code == 422  # nothing in force to lift
     actions = [e.entry.action for e in desk.app.audit_log.entries(subject=f"loan:{loan_id}")]
-    assert actions[-4:] == ["hold.place", "contact.refused", "hold.lift", "contact.log"]
+    assert actions[-4:] == ["hold.place", "contact.log", "hold.lift", "contact.log"]
 
 
 def test_what_was_done_is_named_in_the_readers_language(desk: Desk) -> None:
@@ -764,9 +807,10 @@ def test_a_hold_placed_is_not_placed_again_over_its_end_and_note(desk: Desk) -> 
                  if e.entry.action == "hold.place"]  # fmt: skip
     assert placing.detail["note"] == "the fees are disputed"
     call = {"channel": "call", "outcome": "connected"}
-    refused = desk.client().post(f"/api/v1/cases/{loan_id}/contacts",
-                                 headers=desk.bearer("col-east-1"), json=call)  # fmt: skip
-    assert refused.status_code == 409
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/contacts",
+                              headers=desk.bearer("col-east-1"), json=call)  # fmt: skip
+    assert made.status_code == 201  # made all the same: recorded, flagged under the hold
+    assert [r["rule"] for r in made.json()["reasons"] if not r["passed"]] == ["cn.hold"]
 
 
 def test_sqlite_refuses_to_replace_an_audit_entry(desk: Desk) -> None:

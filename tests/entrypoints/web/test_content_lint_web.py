@@ -134,20 +134,64 @@ def test_the_dashboard_counts_a_contacts_note_on_the_borrowers_case(staffed: Des
     assert later.figures.flagged_by_rule == {}  # written before the window
 
 
-def test_a_contact_the_rules_refuse_stores_no_note_but_audits_its_findings(
+def test_a_contact_made_against_the_rules_is_kept_flagged_with_its_note_and_findings(
     staffed: Desk,
 ) -> None:
+    # A call made in the quiet hours happened all the same: it is recorded flagged (allowed =
+    # false, the rule it broke) with the collector's note and the note's findings (the note
+    # is evidence: never lost for the contact being flagged); its one audit entry names both,
+    # and the dashboard counts it under both, apart.
     loan_id = one_case(staffed.app)
     staffed.now = NIGHT_TIME  # 22:30 in Shanghai: the quiet hours
-    refused = staffed.client().post(
+    flagged = staffed.client().post(
         f"/api/v1/cases/{loan_id}/contacts", headers=staffed.bearer("col-east-1"),
         json={"channel": "call", "outcome": "connected", "note": THREAT},
     )  # fmt: skip
-    assert refused.status_code == 409
+    assert flagged.status_code == 201, flagged.text
+    answer = flagged.json()
+    assert answer["allowed"] is False
+    assert [r["rule"] for r in answer["reasons"] if not r["passed"]] == ["cn.quiet_hours"]
+    found = answer["note_findings"]
+    assert [f["rule"] for f in found] == [
+        "cn.content.false_consequences", "cn.content.disclosure",
+    ]  # fmt: skip
     with staffed.app.engine.connect() as conn:
-        assert conn.execute(select(contact_attempts)).all() == []
-    (detail,) = audit_details(staffed.app, "contact.refused")
+        row = conn.execute(select(contact_attempts)).one()
+    assert (row.allowed, row.note, row.note_findings) == (False, THREAT, found)
+    (detail,) = audit_details(staffed.app, "contact.log")
+    assert detail["allowed"] is False
+    rules = detail["rules"]
+    assert isinstance(rules, list)
+    assert [r["rule"] for r in rules] == ["cn.quiet_hours"]
     assert detail["findings"] == ["cn.content.disclosure", "cn.content.false_consequences"]
+    assert audit_details(staffed.app, "contact.refused") == []
+    case = staffed.client().get(f"/api/v1/cases/{loan_id}", headers=staffed.bearer("admin"))
+    (attempt,) = case.json()["attempts"]
+    assert (attempt["note"], attempt["note_findings"]) == (THREAT, found)
+    board = staffed.client().get("/api/v1/dashboard", headers=staffed.bearer("compliance"))
+    assert board.json()["violations_by_rule"] == {"cn.quiet_hours": 1}
+    assert board.json()["flagged_by_rule"] == {
+        "cn.content.disclosure": 1, "cn.content.false_consequences": 1,
+    }  # fmt: skip
+    assert [t["written_in"] for t in board.json()["flagged_texts"]] == ["contact"]
+
+
+def test_the_page_shows_a_flagged_contacts_broken_rules_and_its_notes_findings(
+    staffed: Desk,
+) -> None:
+    loan_id = one_case(staffed.app)
+    staffed.now = NIGHT_TIME
+    client, csrf = staffed.signed_in("col-east-1")
+    shown = client.post(
+        f"/cases/{loan_id}/contacts",
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+        data={"channel": "call", "outcome": "connected", "note": THREAT},
+    )
+    assert shown.status_code == 200, shown.text
+    assert 'id="contact-violation"' in shown.text
+    assert "cn.quiet_hours" in shown.text
+    assert 'id="contact-lint"' in shown.text
+    assert "cn.content.false_consequences" in shown.text
 
 
 def test_a_note_too_long_is_refused_and_nothing_is_stored(staffed: Desk) -> None:

@@ -8,9 +8,12 @@ from sqlalchemy import func, select, update
 from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import loan_states, loans, payments
 from arrears.domain.access import PERMISSIONS, Permission
+from arrears.domain.contact import ContactRequest
 from arrears.entrypoints.web import charts, i18n
+from arrears.services.contact_log import log_contact
 from arrears.services.dashboard import dashboard
-from tests.entrypoints.web.desk_book import AS_OF, ROLES, Desk
+from tests.entrypoints.web.desk_book import AS_OF, NIGHT_TIME, ROLES, Desk
+from tests.entrypoints.web.test_casework_flows import my_case
 from tests.entrypoints.web.test_scoping import scope_of_user
 
 
@@ -137,3 +140,33 @@ def test_a_label_longer_than_its_column_is_cut_and_whole_in_the_title() -> None:
     assert f">{name}<" not in drawn
     assert ">暂停催收期间（争议、困难、身故、要求…<" in drawn  # 248 px at 12 px a character
     assert ">cn.cap<" in drawn
+
+
+def test_contacts_made_against_the_rules_are_counted_by_rule_for_compliance(desk: Desk) -> None:
+    # A call made at 22:30 and logged at the desk, an SMS recorded by `contact log` (its
+    # service) at 23:00: both happened though a rule forbade them, flagged; compliance sees
+    # them by rule, from the window's first day to now (after the last run's day: at once),
+    # and a team's supervisor only those of the team's cases.
+    loan_id = my_case(desk)
+    desk.now = NIGHT_TIME
+    logged = desk.client().post(f"/api/v1/cases/{loan_id}/contacts",
+                                headers=desk.bearer("col-east-1"),
+                                json={"channel": "call", "outcome": "connected"})  # fmt: skip
+    assert logged.json()["allowed"] is False
+    with desk.app.engine.connect() as conn:
+        mine = conn.execute(select(loans.c.borrower_id).where(loans.c.loan_id == loan_id))
+        borrower = mine.scalar_one()
+    request = ContactRequest(borrower, "sms", NIGHT_TIME + timedelta(minutes=30))
+    stored = log_contact(desk.app.contacts, desk.app.contact_terms, request, "sent", desk.now)
+    assert [r.rule for r in stored.decision.broken] == ["cn.quiet_hours"]
+    for user_id in ("compliance", "sup-east"):
+        board = desk.client().get("/api/v1/dashboard", headers=desk.bearer(user_id)).json()
+        assert board["violations_by_rule"] == {"cn.quiet_hours": 2}, user_id
+    west = desk.client().get("/api/v1/dashboard", headers=desk.bearer("sup-west")).json()
+    assert west["violations_by_rule"] == {}
+    client, csrf = desk.signed_in("compliance")
+    client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
+    page = client.get("/dashboard").text
+    assert "Contacts made against the rules, by rule" in page
+    name = i18n.catalogue("en")["rule:cn.quiet_hours"]
+    assert f"<title>{escape(name)}: 2</title>" in page

@@ -60,12 +60,13 @@ def test_a_collectors_flow_on_the_store(desk_app: App) -> None:
     case = desk.client().get(f"/api/v1/cases/{worst}", headers=headers).json()
     assert case["balance"]["overdue"]["total"] != "0.00"
     desk.now = NIGHT_TIME
-    refused = desk.client().post(
+    flagged = desk.client().post(
         f"/api/v1/cases/{worst}/contacts",
         headers=desk.bearer("col-east-1"),
         json={"channel": "call", "outcome": "connected"},
     )
-    assert refused.status_code == 409
+    assert flagged.status_code == 201  # made at night: recorded, flagged
+    assert flagged.json()["allowed"] is False
     proposal = (
         desk.client()
         .post(
@@ -171,8 +172,8 @@ def test_wrong_passwords_sent_at_once_are_throttled_after_the_limit(desk_app: Ap
 
 def test_calls_logged_at_once_are_decided_one_after_another(desk_app: App) -> None:
     # Six connected calls to one borrower logged at the same moment from three desks: each
-    # decision counts the calls stored before it, so three are recorded (the cap) and three
-    # refused, nothing stored (helper-57: each read the same count, and five or six were
+    # decision counts the calls stored before it, so three are recorded as allowed (the cap)
+    # and three flagged, over it (helper-57: each read the same count, and five or six were
     # stored as allowed).
     from threading import Barrier
 
@@ -192,22 +193,24 @@ def test_calls_logged_at_once_are_decided_one_after_another(desk_app: App) -> No
         assert conn.execute(select(s.dpd).where(s.loan_id == loan_id)).scalar_one() > 0
     together = Barrier(len(headers))
 
-    def log(sent: dict[str, str]) -> int:
+    def log(sent: dict[str, str]) -> tuple[int, bool]:
         client = desk.client()
         together.wait()
         answer = client.post(f"/api/v1/cases/{loan_id}/contacts", headers=sent,
                              json={"channel": "call", "outcome": "connected"})  # fmt: skip
-        return answer.status_code
+        return answer.status_code, answer.json()["allowed"]
 
     with ThreadPoolExecutor(max_workers=len(headers)) as pool:
-        codes = sorted(pool.map(log, headers))
-    assert codes == [201] * 3 + [409] * 3
+        answers = sorted(pool.map(log, headers))
+    assert answers == [(201, False)] * 3 + [(201, True)] * 3
     a = contact_attempts.c
     with desk_app.engine.connect() as conn:
         stored = conn.execute(
-            select(func.count()).where(a.borrower_id == borrower, a.outcome == "connected")
-        ).scalar_one()
-    assert stored == 3
+            select(a.allowed, func.count())
+            .where(a.borrower_id == borrower, a.outcome == "connected")
+            .group_by(a.allowed)
+        ).all()
+    assert sorted(tuple(row) for row in stored) == [(False, 3), (True, 3)]
 
 
 def test_one_hold_placed_twice_at_once_is_placed_once(desk_app: App) -> None:

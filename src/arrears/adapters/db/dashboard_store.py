@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
 
 from arrears.adapters.db.casework_tables import (
     agencies,
@@ -91,6 +91,7 @@ class SqlDashboardStore:
             ).all()  # fmt: skip
             rolls = _rolls(conn)
             flagged = _flagged(conn, scope, since)
+            violations = _violations(conn, scope, since)
         cases_in: dict[str, int] = {}
         owed_in: dict[str, dict[str, int]] = {}
         for bucket, money, n, total in buckets:
@@ -114,6 +115,7 @@ class SqlDashboardStore:
             rolls=rolls,
             flagged_by_rule=_by_rule(flagged),
             flagged=flagged[:FLAGGED_SHOWN],
+            violations_by_rule=violations,
         )
 
 
@@ -167,6 +169,26 @@ def _by_rule(flagged: Iterable[FlaggedText]) -> dict[str, int]:
         for rule in text.rules:
             counts[rule] = counts.get(rule, 0) + 1
     return counts
+
+
+def _violations(conn: Connection, scope: Scope, since: date) -> dict[str, int]:
+    """Each rule broken by the contacts of the scope's borrowers recorded against the rules
+    (allowed = false: made all the same, logged at the desk or by `contact log`) from the
+    start of `since` (UTC) up to now, by the rules their reasons say they broke. Up to now,
+    not to the last run's day: a breach logged at the desk today is seen today."""
+    a = contact_attempts.c
+    theirs = exists(
+        select(loans.c.loan_id).where(
+            loans.c.borrower_id == a.borrower_id, in_scope(scope, loans.c.loan_id)
+        )
+    )
+    start = datetime.combine(since, time(), UTC)
+    found: dict[str, int] = {}
+    query = select(a.reasons).where(a.allowed.is_(False), a.at >= start, theirs)
+    for reasons in conn.execute(query).scalars():
+        for rule in {r["rule"] for r in reasons if not r["passed"]}:
+            found[rule] = found.get(rule, 0) + 1
+    return found
 
 
 def _rolls(conn: Connection) -> list[tuple[date, Rolls]]:

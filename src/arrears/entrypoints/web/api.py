@@ -193,9 +193,11 @@ def may_contact(
 def log_contact(
     loan_id: Id, body: ContactIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
-    """Log a contact attempt: the rules are asked first; a forbidden contact is refused
-    (409, with the rules) and nothing is recorded but the refusal in the audit log. The
-    note is kept as written with what the content lint finds in it (`note_findings`)."""
+    """Log a contact attempt that happened, with the rules' decision at its instant (every
+    rule's reason). One that broke a rule is recorded all the same (a fact the caps count),
+    flagged: `allowed` false, its broken rules' `passed` false; the dashboard counts it.
+    Ask `may-contact` before dialling. The note, a flagged contact's too, is kept as written
+    with what the content lint finds in it (`note_findings`)."""
     now = request.app.state.clock()
     stored = desk_contact.log_desk_contact(
         app.desk,

@@ -60,6 +60,7 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
              "borrower_id": t.borrower_id, "rules": list(t.rules)}
             for t in f.flagged
         ],
+        "violations_by_rule": dict(f.violations_by_rule),
         "flow_rates": [
             {"month": r.month, "from": r.source, "to": r.target,
              "rate": None if r.rate is None else decimal_text(r.rate)}

@@ -74,6 +74,7 @@ def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> R
         ),
         blocked_chart=_by_rule_chart(f.blocked_by_rule, locale),
         flagged_chart=_by_rule_chart(f.flagged_by_rule, locale),
+        violations_chart=_by_rule_chart(f.violations_by_rule, locale),
         collector_charts=_by_currency(collected, locale, by_size=True),
         flow_chart=charts.lines(months, series),
         flow_rows=[

@@ -120,8 +120,9 @@ def log_contact(
     contact_id: Annotated[str, Form(max_length=64)] = "",
     note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
 ) -> Response:
-    """Log a contact: refused with the rules' reasons when they forbid it now; its note kept
-    with what the content lint finds in it (shown, never refused for it)."""
+    """Log a contact that happened: recorded, and when it broke a rule, flagged and shown
+    with the rules it broke (compliance sees it on the dashboard); its note kept with what
+    the content lint finds in it (shown, never refused for it), a flagged contact's too."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     if channel not in DESK_CHANNELS:
         raise Refusal(
