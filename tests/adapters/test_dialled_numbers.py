@@ -89,3 +89,31 @@ def test_calls_without_their_number_count_for_the_other_borrower_of_the_number(
     assert "(6 for other borrowers of the number)" in blocked.filter(pl.col("rule") == CAP).item(
         0, "detail"
     )
+
+
+def test_calls_the_borrower_made_are_read_from_a_book_as_conversations_not_dials(
+    tmp_path: Path,
+) -> None:
+    """Six calls the borrower made today, on record without a number (outcome `inbound`, an
+    extension of the contract's call outcomes): effective conversations, so no call is
+    planned (GB/T 45251-2025: three a day, the cn pack counting those the debtor starts too),
+    but no dials: the dial cap (six a day to a number) does not refuse the call."""
+    plain = ParquetEngineStore(write_book(TABLES, tmp_path / "plain"))
+    run(plain, AS_OF)
+    planned = plain.table(AS_OF, "plan").filter(pl.col("channel") == "call")
+    borrower, start = planned.select("borrower_id", "window_start").row(0)
+    schema = TABLES["contact_attempts"].schema
+    six = pl.DataFrame({
+        "borrower_id": [borrower] * 6, "contact_id": [None] * 6, "channel": ["call"] * 6,
+        "to_phone": [None] * 6, "at": [start - timedelta(hours=1, minutes=m) for m in range(6)],
+        "outcome": ["inbound"] * 6,
+    }).select(list(schema)).cast(schema)  # fmt: skip
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    pl.concat([TABLES["contact_attempts"], six]).write_parquet(
+        store.folder.root / "contact_attempts.parquet"
+    )
+    run(store, AS_OF)
+    assert _calls_planned(store, borrower).height == 0
+    loans = planned.filter(pl.col("borrower_id") == borrower).get_column("loan_id")
+    blocked = store.table(AS_OF, "blocked").filter(pl.col("loan_id").is_in(loans.implode()))
+    assert set(blocked.get_column("rule")) == {"cn.connected_calls_per_day"}

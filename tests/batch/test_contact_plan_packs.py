@@ -72,7 +72,9 @@ def books(draw: st.DrawFn) -> tuple[dict[str, ContactFile], pl.DataFrame, pl.Dat
                 minutes=draw(st.integers(-8 * 1440, 1440))
             )
             channel = draw(st.sampled_from(["call", "call", "sms"]))
-            outcomes = ["connected", "no_answer", "busy"] if channel == "call" else ["sent"]
+            outcomes = (
+                ["connected", "no_answer", "busy", "inbound"] if channel == "call" else ["sent"]
+            )
             to = draw(st.sampled_from([phone, phone, None]))  # to_phone is optional in a book
             attempts.append(ContactAttempt(at, channel, to, None,
                                            draw(st.sampled_from(outcomes))))  # fmt: skip

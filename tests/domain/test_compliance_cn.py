@@ -22,6 +22,7 @@ from tests.contact_factories import (
     CN_OTHER_PHONE,
     CN_PHONE,
     DAY,
+    SHANGHAI,
     attempt,
     blocked_by,
     decide,
@@ -89,6 +90,30 @@ def test_the_third_connected_call_is_allowed_the_fourth_is_not() -> None:
 def test_connected_calls_with_a_contact_do_not_count_as_the_borrowers() -> None:
     with_contact = calls(3, "connected", to=CN_CONTACT_PHONE, contact="C1")
     assert reason(decide(CN, MORNING, facts(with_contact)), "cn.connected_calls_per_day").passed
+
+
+def test_a_conversation_the_borrower_started_counts_among_the_days_three() -> None:
+    # GB/T 45251-2025 caps effective voice conversations with the debtor, whoever rang: two
+    # calls out and one in leave no call to make today (the strict reading); the call in
+    # was not judged.
+    history = [*calls(2, "connected"), *calls(1, "inbound", start="09:00")]
+    decision = decide(CN, MORNING, facts(history))
+    assert blocked_by(decision) == {"cn.connected_calls_per_day"}
+    assert "3 already" in reason(decision, "cn.connected_calls_per_day").detail
+
+
+def test_calls_the_borrower_made_are_not_dials_to_their_number() -> None:
+    # Six calls in from the borrower's number today: none is a dial of the collector's (CBA
+    # 2026: at most 6 call attempts a day to a number), nor of another borrower's on it.
+    inbound = calls(6, "inbound", start="07:00")
+    dials = reason(decide(CN, MORNING, facts(inbound)), "cn.dial_attempts_per_number_per_day")
+    assert dials.passed
+    shared = ContactFacts((SHANGHAI,), SHANGHAI, shared_dials=tuple(inbound), phone=CN_PHONE)
+    assert decide(CN, MORNING, shared).allowed
+    # The third calls in: contacts stay closed while the borrower answers, and calls.
+    after = [*calls(3, "no_answer"), *calls(1, "inbound", start="09:00")]
+    decision = decide(CN, MORNING, facts(after), to=CN_CONTACT_PHONE, contact="C1")
+    assert blocked_by(decision) == {"cn.third_party"}
 
 
 def test_the_sixth_dial_to_a_number_is_allowed_the_seventh_is_not() -> None:

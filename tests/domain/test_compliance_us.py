@@ -208,3 +208,45 @@ def test_a_conversation_logged_late_flags_the_calls_after_it() -> None:
     decision = entry(local(DAY - timedelta(days=2), "10:00", NEW_YORK), us_facts(later),
                      "connected")  # fmt: skip
     assert blocked_by(decision) == {"us.call_after_conversation"}
+
+
+def test_a_conversation_the_consumer_started_starts_the_seven_days_too() -> None:
+    # The consumer called the collector on day -3 (inbound): a telephone conversation about
+    # the debt whoever started it (12 CFR 1006.14(b)(2)(i)(B)), so no call today.
+    decision = decide(US, NOON, us_facts([on_day(3, "inbound")]), to=US_PHONE)
+    assert blocked_by(decision) == {"us.call_after_conversation"}
+    assert decide(US, NOON, us_facts([on_day(7, "inbound")]), to=US_PHONE).allowed
+
+
+def test_calls_the_consumer_made_are_not_call_attempts() -> None:
+    # Seven calls in: none is one of the 7 call attempts in 7 days (1006.14(b)(2)(i)(A)), which
+    # are the collector's; six of its own leave room for a seventh (a week after the talks).
+    inbound = [on_day(n, "inbound", "09:00") for n in range(7, 14)]
+    mine = [on_day(n) for n in range(6)]
+    assert decide(US, NOON, us_facts([*inbound, *mine]), to=US_PHONE).allowed
+    assert not decide(US, NOON, us_facts([*inbound, *mine, on_day(6)]), to=US_PHONE).allowed
+
+
+def test_a_call_the_consumer_made_is_not_judged_as_a_call_placed() -> None:
+    # At 23:00, the day after a conversation, the eighth call of the week: the consumer rang
+    # the collector. Recorded as allowed, every rule saying it was not judged.
+    seven = [on_day(n, hhmm="08:30") for n in range(1, 7)] + [on_day(1, "connected")]
+    late = local(DAY, "23:00", NEW_YORK)
+    decision = entry(late, us_facts(seven), "inbound")
+    assert decision.allowed, decision.broken
+    assert all("(inbound): no contact placed, not judged" in r.detail for r in decision.reasons)
+    assert [r.rule for r in decision.reasons] == [r.rule_id for r in US.rules_for("call")]
+
+
+def test_a_conversation_the_consumer_started_logged_late_flags_the_calls_after_it() -> None:
+    # A call yesterday, allowed; the consumer's call of the day before, logged afterwards, was
+    # a conversation: yesterday's call was within the 7 days after it. The inbound record is
+    # flagged for it, naming that call, though it was not judged itself.
+    decision = entry(local(DAY - timedelta(days=2), "10:00", NEW_YORK), us_facts([on_day(1)]),
+                     "inbound")  # fmt: skip
+    assert blocked_by(decision) == {"us.call_after_conversation"}
+    assert decision.broken[0].detail.startswith(f"the call of {on_day(1).at.isoformat()}")
+    # A call logged late before an inbound one on record: the inbound one is never judged.
+    before = entry(local(DAY - timedelta(days=3), "10:00", NEW_YORK),
+                   us_facts([on_day(1, "inbound")]), "connected")  # fmt: skip
+    assert before.allowed, before.broken

@@ -128,6 +128,32 @@ def test_a_call_logged_late_that_makes_a_later_one_the_eighth_in_7_days_is_flagg
     assert "us.call_frequency_7_in_7" in err
 
 
+def test_a_call_the_consumer_made_is_recorded_unjudged_and_starts_the_seven_days(db: str) -> None:
+    # B2 (New York) rang the collector at 22:30 (extension: outcome `inbound`): a telephone
+    # conversation, recorded as allowed (no contact placed, so no rule judges it), and no
+    # call may be placed for the 7 days after it (12 CFR 1006.14(b)(2)(i)(B)).
+    code, out, err = cli(
+        "contact", "log", "--borrower", "B2", "--channel", "call",
+        "--at", "2026-03-02T22:30:00-05:00", "--outcome", "inbound", "--json", db=db,
+    )  # fmt: skip
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["allowed"], document["attempt"]["outcome"]) == (True, "inbound")
+    assert "warning" not in err
+    code, out, _ = cli("contact", "check", "--borrower", "B2", "--channel", "call",
+                       "--at", "2026-03-08T12:00:00-05:00", "--json", db=db)  # fmt: skip
+    broken = [r["rule"] for r in json.loads(out)["reasons"] if not r["passed"]]
+    assert broken == ["us.call_after_conversation"]
+    code, out, _ = cli("contact", "check", "--borrower", "B2", "--channel", "call",
+                       "--at", "2026-03-09T12:00:00-04:00", "--json", db=db)  # fmt: skip
+    assert json.loads(out)["allowed"] is True
+    # Only a call ends so.
+    code, _, err = cli("contact", "log", "--borrower", "B2", "--channel", "sms", "--at",
+                       "2026-03-09T12:00:00-04:00", "--outcome", "inbound", db=db)  # fmt: skip
+    assert code == 2
+    assert "a sms ends in one of" in err
+
+
 def test_an_alaskan_numbers_days_are_counted_in_alaska(db: str, tmp_path: Path) -> None:
     # A conversation on 1 May at 19:00 in Anchorage (2 May 03:00 UTC), then a call on 7 May at
     # 20:30 there: day 7 of the 7 in Alaska, blocked (12 CFR 1006.14(b)(2)(i)(B)). Counted in

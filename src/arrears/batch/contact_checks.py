@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from arrears.domain.contact import INBOUND
 from arrears.domain.rule_pack import ContactRule, RulePack
 
 UTC = pl.Datetime("us", "UTC")
@@ -158,6 +159,10 @@ def _count_expr(rule: ContactRule, shared: bool) -> pl.Expr:
     counted = pl.col("a_channel").is_in(sorted(rule.counted_channels)) & pl.col("a_day").is_between(
         first, pl.col("day")
     )
+    if rule.kind in ("dials_per_number_per_day", "attempts_in_days"):
+        # Calls made by the collector only: one the person made (inbound) dialled nothing and
+        # is no call attempt (domain: ContactAttempt.placed).
+        counted &= pl.col("outcome") != INBOUND
     if rule.kind == "connected_per_day":
         counted &= pl.col("contact_id").is_null() & pl.col("outcome").is_in(sorted(rule.outcomes))
     elif rule.kind == "dials_per_number_per_day":

@@ -44,11 +44,19 @@ def decide_entry(
     later call the 8th in 7 days (12 CFR 1006.14(b)(2)(i)(A)) though each passed when logged.
     The borrower's own later attempts are judged again under every rule (`facts.attempts`);
     other borrowers' later attempts to the number this one dialled under the per-number dial
-    cap only (`facts.shared_dials`), the one rule that counts them."""
-    decision = decide_contact(request, facts, pack)
+    cap only (`facts.shared_dials`), the one rule that counts them.
+
+    A call the person made (INBOUND) is no contact placed: no rule judges it (every rule of
+    the channel passes, saying so), but the calls on record after it are judged again with
+    it, a conversation: one within the 7 days after it (12 CFR 1006.14(b)(2)(i)(B)) flags it,
+    naming that call."""
+    if attempt.placed:
+        decision = decide_contact(request, facts, pack)
+    else:
+        decision = _not_judged(request, pack)
     flagged: dict[str, Reason] = {}
     for index, made in sorted(enumerate(facts.attempts), key=lambda pair: pair[1].at):
-        if made.at <= request.at:
+        if made.at <= request.at or not made.placed:  # a call the person made: never judged
             continue
         others = facts.attempts[:index] + facts.attempts[index + 1 :]
         asked = ContactRequest(request.borrower_id, made.channel, made.at, made.to_phone,
@@ -60,7 +68,7 @@ def decide_entry(
     capped = tuple(rule for rule in pack.rules if rule.kind == "dials_per_number_per_day")
     shared = sorted(enumerate(facts.shared_dials), key=lambda pair: pair[1].at)
     for index, made in shared if number is not None and capped else ():
-        if made.at <= request.at or made.to_phone != number:
+        if made.at <= request.at or made.to_phone != number or not made.placed:
             continue
         # The other borrower's attempt, counted as a dial to the number: the borrower's own
         # attempts to it and everyone else's, without it and then with this one.
@@ -77,6 +85,17 @@ def decide_entry(
     return ContactDecision(False, decision.reasons + tuple(flagged.values()))
 
 
+def _not_judged(request: ContactRequest, pack: RulePack) -> ContactDecision:
+    """The decision on a call the person made: every rule of the channel passes, unjudged."""
+    detail = (
+        "a call the person made to the collector (inbound): no contact placed, not judged; "
+        "a conversation from then on"
+    )
+    rules = pack.rules_for(request.channel)
+    reasons = tuple(Reason(rule.rule_id, _source(rule), detail, True) for rule in rules)
+    return ContactDecision(True, reasons)
+
+
 def _flag(
     flagged: dict[str, Reason], then: ContactDecision, now: ContactDecision, what: str
 ) -> None:
@@ -91,8 +110,12 @@ def _flag(
 def _reason(rule: ContactRule, scene: Scene) -> Reason:
     """One rule's verdict, its source labelled when the pack marks it unverified."""
     passed, detail = CHECKS[rule.kind](rule, scene)
-    source = rule.source if rule.verified else f"{rule.source} (unverified)"
-    return Reason(rule.rule_id, source, detail, passed)
+    return Reason(rule.rule_id, _source(rule), detail, passed)
+
+
+def _source(rule: ContactRule) -> str:
+    """A rule's source, labelled when the pack marks it unverified."""
+    return rule.source if rule.verified else f"{rule.source} (unverified)"
 
 
 def lawful_window(

@@ -8,11 +8,18 @@ from arrears.domain.errors import Refusal, Term, Terms
 
 CHANNELS = ("sms", "call", "email", "letter", "visit")
 
-# What each channel's attempt can end in. The call outcomes are CONTRACT.md's; a visit ends like
-# a call (met, nobody there, refused); messages are sent, delivered or failed, and an SMS can
-# also bounce off a number that does not exist.
+# A telephone conversation the consumer (or a registered contact) started: they called, and a
+# collector answered. Recorded as a call that ended so (an extension of CONTRACT.md's call
+# outcomes), it is a conversation about the debt whoever started it (12 CFR
+# 1006.14(b)(2)(i)(B): the 7 days after one), but no contact placed: no rule judges it, and
+# the caps on calls made (dials a day to a number, 7 call attempts in 7 days) never count it.
+INBOUND = "inbound"
+
+# What each channel's attempt can end in. The call outcomes are CONTRACT.md's (and INBOUND); a
+# visit ends like a call (met, nobody there, refused); messages are sent, delivered or failed,
+# and an SMS can also bounce off a number that does not exist.
 OUTCOMES: Mapping[str, tuple[str, ...]] = {
-    "call": ("connected", "no_answer", "busy", "invalid_number", "refused"),
+    "call": ("connected", "no_answer", "busy", "invalid_number", "refused", INBOUND),
     "sms": ("sent", "delivered", "failed", "invalid_number"),
     "email": ("sent", "delivered", "failed"),
     "letter": ("sent", "delivered", "failed"),
@@ -43,7 +50,9 @@ def require_channel(channel: str) -> None:
 
 @dataclass(frozen=True)
 class ContactAttempt:
-    """A contact attempt that happened: when, how, to which number and person, and its outcome."""
+    """A contact attempt that happened: when, how, to which number and person, and its outcome
+    (INBOUND: a call the person made to the collector, answered; `to_phone` the number they
+    called from)."""
 
     at: datetime
     channel: str
@@ -62,6 +71,11 @@ class ContactAttempt:
                 channel=Term(f"channel:{self.channel}", self.channel),
                 known=Terms.of("outcome:", OUTCOMES[self.channel], "or"),
             )
+
+    @property
+    def placed(self) -> bool:
+        """Whether the collector made it (not a call the person made to them: INBOUND)."""
+        return self.outcome != INBOUND
 
 
 @dataclass(frozen=True)

@@ -144,13 +144,13 @@ def _dials_on_day(rule: ContactRule, scene: Scene) -> int:
     """Attempts to the request's number that day, other borrowers' too; with no number, to the
     same person (safer). An attempt on record without its number counts against every number
     of the person it reached (the borrower's own, when it names no contact: _on_their_number
-    reads it so too)."""
+    reads it so too). A call the person made (inbound) dialled nothing."""
     number, person = scene.request.to_phone, scene.request.contact_id
     if number is None:
-        return sum(1 for a in scene.counted(rule) if a.contact_id == person)
+        return sum(1 for a in _placed(scene.counted(rule)) if a.contact_id == person)
     mine = sum(
         1
-        for a in scene.counted(rule)
+        for a in _placed(scene.counted(rule))
         if a.to_phone == number or (a.to_phone is None and a.contact_id == person)
     )
     return mine + _shared_dials_on_day(rule, scene)
@@ -161,13 +161,25 @@ def _shared_dials_on_day(rule: ContactRule, scene: Scene) -> int:
     number = scene.request.to_phone
     if number is None:
         return 0
-    return sum(1 for a in scene.counted(rule, shared=True) if a.to_phone == number)
+    return sum(1 for a in _placed(scene.counted(rule, shared=True)) if a.to_phone == number)
+
+
+def _placed(attempts: Iterator[ContactAttempt]) -> Iterator[ContactAttempt]:
+    """The attempts the collector made: not a call the person made to them (inbound), which
+    is neither a dial to a number nor a call attempt (12 CFR 1006.14(b)(2)(i)(A))."""
+    return (a for a in attempts if a.placed)
+
+
+def _placed_in_days(rule: ContactRule, scene: Scene) -> int:
+    """Attempts made on the rule's channels on the `days` local days ending today."""
+    return sum(1 for _ in _placed(scene.counted(rule, _days(rule))))
 
 
 def _attempts_in_days(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
-    """attempts_in_days: fewer than `limit` attempts on the `days` local days ending today."""
+    """attempts_in_days: fewer than `limit` attempts on the `days` local days ending today
+    (made by the collector: a call the person made is none)."""
     days = _days(rule)
-    done = sum(1 for _ in scene.counted(rule, days))
+    done = _placed_in_days(rule, scene)
     first = scene.day - timedelta(days=days - 1)
     detail = (
         f"at most {rule.limit} attempts in {days} consecutive local days; {done} already "
@@ -334,7 +346,7 @@ CHECKS: Mapping[str, Check] = {
 CAPACITIES: Mapping[str, Capacity] = {
     "connected_per_day": lambda r, s: max(0, _limit(r) - _conversations_on_day(r, s)),
     "dials_per_number_per_day": lambda r, s: max(0, _limit(r) - _dials_on_day(r, s)),
-    "attempts_in_days": lambda r, s: max(0, _limit(r) - sum(1 for _ in s.counted(r, _days(r)))),
+    "attempts_in_days": lambda r, s: max(0, _limit(r) - _placed_in_days(r, s)),
     "after_conversation": lambda r, s: None if _after_conversation(r, s)[0] else 0,
     "hold": lambda r, s: None if _hold(r, s)[0] else 0,
     "opt_out": lambda r, s: None if _opt_out(r, s)[0] else 0,

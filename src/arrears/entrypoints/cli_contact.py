@@ -67,7 +67,14 @@ def log_command(
     borrower: Borrower,
     channel: Channel,
     at: Annotated[str, typer.Option("--at", help="ISO 8601 instant with offset.")],
-    outcome: Annotated[str, typer.Option("--outcome", help="e.g. connected, no_answer, sent")],
+    outcome: Annotated[
+        str,
+        typer.Option(
+            "--outcome",
+            help="e.g. connected, no_answer, sent; inbound: a call the person made, answered "
+            "(--to: the number they called from)",
+        ),
+    ],
     to: To = None,
     contact: Contact = None,
     note: Annotated[

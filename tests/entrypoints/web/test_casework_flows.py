@@ -321,6 +321,33 @@ def test_calls_made_against_the_rules_count_for_the_calls_after_them(desk: Desk)
     ]
 
 
+def test_a_call_the_borrower_made_is_logged_unjudged_and_counts_as_a_conversation(
+    desk: Desk,
+) -> None:
+    # The borrower rang at 09:00 and 09:10 and a collector answered (outcome `inbound`), then
+    # a collector's call connected at 10:00: three conversations today (GB/T 45251-2025), so
+    # no fourth call now; and a call the borrower makes at 22:30 is answered and recorded,
+    # allowed: no contact placed, no rule judges it.
+    loan_id = my_case(desk)
+    headers = desk.bearer("col-east-1")
+    for at, outcome in (("09:00", "inbound"), ("09:10", "inbound"), ("10:00", "connected")):
+        answer = desk.client().post(
+            f"/api/v1/cases/{loan_id}/contacts", headers=headers,
+            json={"channel": "call", "outcome": outcome, "at": f"2025-10-01T{at}:00+08:00"},
+        )  # fmt: skip
+        assert (answer.status_code, answer.json()["allowed"]) == (201, True), answer.text
+    panel = desk.client().get(f"/api/v1/cases/{loan_id}/may-contact", headers=headers).json()
+    call = next(c for c in panel["channels"] if c["channel"] == "call")
+    assert [r["rule"] for r in call["reasons"] if not r["passed"]] == ["cn.connected_calls_per_day"]
+    desk.now = NIGHT_TIME
+    client, csrf = desk.signed_in("col-east-1")
+    client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
+    answered = client.post(f"/cases/{loan_id}/contacts", headers={"X-CSRF-Token": csrf},
+                           data={"channel": "call", "outcome": "inbound"})  # fmt: skip
+    assert "Logged: call, inbound (they called, answered)." in answered.text
+    assert 'id="contact-violation"' not in answered.text
+
+
 def test_a_call_logged_at_an_earlier_time_of_the_day_is_flagged_past_the_cap(desk: Desk) -> None:
     # Three connected calls at 09:00, 09:30 and 10:00 in Shanghai; a fourth logged for 08:30
     # is still the day's fourth: recorded, flagged for the cap (helper-57: it was stored as
