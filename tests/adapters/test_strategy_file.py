@@ -91,13 +91,23 @@ def test_a_stage_may_name_itself_in_traditional_characters(tmp_path: Path) -> No
 
 def test_the_shipped_china_ladder_loads_worst_first() -> None:
     ladder = load_ladder("cn")
-    assert ladder.label == "cn-default v4"
+    assert ladder.label == "cn-default v5"
     assert [s.name for s in ladder.stages] == ["legal", "late", "mid", "early", "grace", "pre_due"]
     assert [e.name for e in ladder.experiments] == ["early-first-call"]
     visit = ladder.guard_for("field_visit_request")
     assert visit is not None
     assert visit.needs_approval
     assert [r.action for r in visit.requires] == ["call", "formal_notice", "agency_placement"]
+    # The agency tried is an account it held a while (lender policy), not one placed and
+    # recalled at once: a month before a visit, a week before a lawyer's letter.
+    letter = ladder.guard_for("lawyers_letter")
+    assert letter is not None
+    assert [(r.action, r.min_days) for r in (*visit.requires, *letter.requires)
+            if r.action == "agency_placement"] == [("agency_placement", 30),
+                                                   ("agency_placement", 7)]  # fmt: skip
+    suit = load_ladder("us").guard_for("legal_review")
+    assert suit is not None
+    assert [r.min_days for r in suit.requires if r.action == "agency_placement"] == [30]
 
 
 @pytest.mark.parametrize("grace", [0, 3, 15])
@@ -314,6 +324,25 @@ APPEND = ""  # marks a case that adds text instead of replacing it
             "distinct_days = 3\nwithin_days = 1",
             "guards.lawyers_letter requires 1: sms: distinct_days 3 cannot fit in the last 1 "
             "days (at most 2 days): never met",
+        ),
+        (
+            APPEND,
+            "[guards.lawyers_letter]\n[[guards.lawyers_letter.requires]]\n"
+            'action = "agency_placement"\nmin_days = "7"',
+            "guards.lawyers_letter requires 1: min_days must be an integer, got '7'",
+        ),
+        (
+            APPEND,
+            "[guards.lawyers_letter]\n[[guards.lawyers_letter.requires]]\n"
+            'action = "agency_placement"\nmin_days = 0',
+            "guards.lawyers_letter requires 1: min_days must be at least 1, got 0",
+        ),
+        (
+            APPEND,
+            "[guards.lawyers_letter]\n[[guards.lawyers_letter.requires]]\n"
+            'action = "agency_placement"\nwithin_days = 20\nmin_days = 30',
+            "guards.lawyers_letter requires 1: agency_placement: min_days 30 cannot be met by a "
+            "record of the last 20 days: never met",
         ),
         ('template = "sms"', 'template = "  "', "stage 'early' treatment 1: template must not"),
         ('template = "sms"', 'template = "' + "s" * 65 + '"', "is longer than 64 characters"),

@@ -121,6 +121,32 @@ def test_heavy_actions_wait_for_their_guard() -> None:
     assert "missing" in row["detail"]
 
 
+def test_the_night_takes_no_placement_recalled_at_once_as_the_agency_tried() -> None:
+    # The same guard as the desk's (check_escalation): a placement and its recall of one day
+    # never stood, so the letter waits; one the agency held a week opens it.
+    people = people_of(["B"], {}, {}, {})
+    candidates = pl.DataFrame(
+        [("L1", "B", "legal", LADDER.label, "x=champion", "lawyers_letter", "t")],
+        schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],
+        orient="row",
+    )  # fmt: skip
+    notice = ActionRecord("formal_notice", DAY - timedelta(days=40), "sent")
+    placed = ActionRecord("agency_placement", DAY - timedelta(days=20), "done")
+    recalled = ActionRecord("agency_recall", DAY - timedelta(days=20), "done")
+
+    def letters(records: list[ActionRecord]) -> tuple[int, list[str]]:
+        plan, blocked = plan_actions(
+            candidates, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people,
+            {"L1": records}, DAY,
+        )  # fmt: skip
+        return plan.height, blocked.get_column("detail").to_list()
+
+    assert letters([notice, placed, recalled]) == (
+        0, ["missing: agency_placement done standing ≥ 7 days (found none)"]
+    )  # fmt: skip
+    assert letters([notice, placed]) == (1, [])
+
+
 def test_a_placement_its_guard_refused_is_tried_again_a_week_later_until_it_is_done() -> None:
     people = people_of(["B"], {}, {}, {})
     cases = pl.DataFrame(

@@ -372,7 +372,7 @@ def test_a_ladder_shared_by_products_of_two_jurisdictions_is_refused(tmp_path: P
         encoding="utf-8",
     )
     context = build_app(None, str(config)).run_context(DAY)
-    with pytest.raises(DomainError, match=r"ladder 'cn-default v4' serves products of two "
+    with pytest.raises(DomainError, match=r"ladder 'cn-default v5' serves products of two "
                        r"jurisdictions \('cn-cash': cn, 'us-own': us\)"):  # fmt: skip
         context.jurisdiction_by_ladder()
     assert build_app(None, None).run_context(DAY).jurisdiction_by_ladder() == {
@@ -388,7 +388,7 @@ def test_a_run_refuses_two_ladders_under_one_label() -> None:
     with pytest.raises(DomainError) as refused:
         replace(context, ladders={**context.ladders, "cn-private": edited})
     assert str(refused.value) == (
-        "products 'cn-cash' and 'cn-private' have different ladders named 'cn-default v4': a "
+        "products 'cn-cash' and 'cn-private' have different ladders named 'cn-default v5': a "
         "case records its ladder by name and version, so give each ladder its own `name` or "
         "`version`"
     )

@@ -221,3 +221,58 @@ def test_every_contact_outcome_is_a_recorded_outcome_the_guards_can_read() -> No
 
     for outcome in ALL_OUTCOMES:
         assert ActionRecord("call", date(2025, 1, 1), outcome).outcome == outcome
+
+
+STANDING = Requirement("agency_placement", ("done",), min_days=7)
+LETTER_AFTER_A_WEEK = Ladder(
+    "cn-test", 4, LADDER.stages, guards=(*GUARDS[::2], Guard("lawyers_letter", (NOTICE, STANDING)))
+)
+
+
+def placed(on: int, recalled: int | None = None) -> list[ActionRecord]:
+    """A placement `on` days ago, recalled `recalled` days ago (None: still with the agency)."""
+    records = [ActionRecord("agency_placement", days_ago(on), "done")]
+    if recalled is not None:
+        records.append(ActionRecord("agency_recall", days_ago(recalled), "done"))
+    return records
+
+
+@pytest.mark.parametrize(
+    ("history", "allowed", "found"),
+    [
+        # Placed and recalled the same minute: no agency tried, today or a year on (helper).
+        (placed(0, 0), False, "found none"),
+        (placed(365, 365), False, "found none"),
+        (placed(6), False, "found none"),  # with the agency six days: not yet a week
+        (placed(7), True, "found 1 on 1 day(s)"),  # a week today
+        (placed(30, 24), False, "found none"),  # recalled after six days
+        (placed(30, 23), True, "found 1 on 1 day(s)"),  # recalled after a week
+        # A recall not yet made on the day asked about does not end it.
+        ([*placed(10), ActionRecord("agency_recall", days_ago(-1), "done")], True, "found 1"),
+        # A recall the agency refused (failed) ends nothing.
+        ([*placed(10), ActionRecord("agency_recall", days_ago(9), "failed")], True, "found 1"),
+        # Each recall ends the oldest placement standing: placed, recalled and placed again
+        # the same day, the second placement stands on.
+        ([*placed(40, 10), *placed(10)], True, "found 2 on 2 day(s)"),
+        # Placed and recalled twice at once: neither stood.
+        ([*placed(40, 40), *placed(10, 10)], False, "found none"),
+    ],
+)
+def test_a_placement_counts_once_it_stood_its_min_days(
+    history: list[ActionRecord], allowed: bool, found: str
+) -> None:
+    decision = check_escalation(LETTER_AFTER_A_WEEK, "lawyers_letter", [NOTICE_SENT, *history],
+                                AS_OF)  # fmt: skip
+    assert decision.allowed is allowed, decision.reasons
+    [reason] = {r for r in (*decision.reasons, *decision.met) if "agency_placement" in r}
+    assert "agency_placement done standing ≥ 7 days" in reason
+    assert found in reason
+
+
+def test_min_days_that_no_record_of_its_window_can_meet_is_refused() -> None:
+    with pytest.raises(DomainError, match="min_days 31 cannot be met by a record of the last 30"):
+        Requirement("agency_placement", ("done",), within_days=30, min_days=31)
+    with pytest.raises(DomainError, match="min_days must be at least 1, got 0"):
+        Requirement("agency_placement", ("done",), min_days=0)
+    with pytest.raises(DomainError, match="min_days must be at most 109572"):
+        Requirement("agency_placement", ("done",), min_days=10**9)

@@ -139,14 +139,18 @@ def rules_fingerprint(terms: Terms, ladders: Mapping[str, Ladder]) -> str:
 
 
 def _ladder_facts(ladder: Ladder) -> dict[str, Any]:
-    """A ladder as its fingerprint reads it: a stage's traditional-Chinese label, added later
-    and optional, only when given, so that a ladder without one fingerprints as it did before
-    (the key added, every stored state read as of other rules: a whole-book night of 23 s
-    instead of 1 s after the upgrade)."""
+    """A ladder as its fingerprint reads it: a stage's traditional-Chinese label and a
+    guard's `min_days`, added later and optional, only when given, so that a ladder without
+    them fingerprints as it did before (the key added, every stored state read as of other
+    rules: a whole-book night of 23 s instead of 1 s after the upgrade)."""
     facts = asdict(ladder)
     for stage in facts["stages"]:
         if stage.get("label_zh_tw") is None:
             stage.pop("label_zh_tw", None)
+    for guard in facts["guards"]:
+        for requirement in guard["requires"]:
+            if requirement.get("min_days") is None:
+                requirement.pop("min_days", None)
     return facts
 
 

@@ -28,7 +28,7 @@ _TREATMENT = {
 }  # fmt: skip
 _EXPERIMENT = {"name", "salt", "arms", "stages"}
 _GUARD = {"approval", "requires"}
-_REQUIREMENT = {"action", "outcomes", "at_least", "distinct_days", "within_days"}
+_REQUIREMENT = {"action", "outcomes", "at_least", "distinct_days", "within_days", "min_days"}
 _KIND_NAMES = {
     int: "an integer", str: "a string", bool: "true or false", list: "a list", dict: "a table",
 }  # fmt: skip
@@ -309,4 +309,5 @@ def _requirement(spec: Any, where: str) -> Requirement:
             at_least=table.get("at_least", int, default=1),
             distinct_days=table.get("distinct_days", int, default=1),
             within_days=table.get("within_days", int),
+            min_days=table.get("min_days", int),
         )

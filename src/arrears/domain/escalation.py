@@ -31,6 +31,8 @@ OUTCOMES = tuple(dict.fromkeys((
     "promise", "bounced", *ALL_OUTCOMES,
 )))  # fmt: skip
 DONE_OUTCOMES = ("done", "sent", "delivered")
+# The action that ends a standing one (`Requirement.min_days`): a recall ends a placement.
+ENDED_BY = {"agency_placement": "agency_recall"}
 
 
 def done_since(records: Sequence[ActionRecord], since: date) -> frozenset[str]:
@@ -67,6 +69,10 @@ class Requirement:
     at_least: int = 1
     distinct_days: int = 1
     within_days: int | None = None
+    # Only records that stood at least this many days count: from their day to the day the
+    # action that ends them (ENDED_BY: a placement's recall) was done, else to `as_of`. A
+    # placement made and recalled the same minute is no agency tried (lender policy).
+    min_days: int | None = None
 
     def __post_init__(self) -> None:
         check_action(self.action)
@@ -75,17 +81,26 @@ class Requirement:
         unknown = [o for o in self.outcomes if o not in OUTCOMES]
         if unknown:
             raise DomainError(f"outcome(s) {unknown} unknown (known: {', '.join(OUTCOMES)})")
-        for key in ("at_least", "distinct_days", "within_days"):
+        for key in ("at_least", "distinct_days", "within_days", "min_days"):
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise DomainError(f"{key} must be at least 1, got {value}")
-        if self.within_days is not None and self.within_days > MAX_DAYS:
-            raise DomainError(f"within_days must be at most {MAX_DAYS}, got {self.within_days}")
+        for key in ("within_days", "min_days"):
+            value = getattr(self, key)
+            if value is not None and value > MAX_DAYS:
+                raise DomainError(f"{key} must be at most {MAX_DAYS}, got {value}")
         # The window holds its `within_days` days before today and today itself.
         if self.within_days is not None and self.distinct_days > self.within_days + 1:
             raise DomainError(
                 f"{self.action}: distinct_days {self.distinct_days} cannot fit in the last "
                 f"{self.within_days} days (at most {self.within_days + 1} days): never met"
+            )
+        # A record of the last `within_days` days has stood at most that many days.
+        window, standing = self.within_days, self.min_days
+        if window is not None and standing is not None and standing > window:
+            raise DomainError(
+                f"{self.action}: min_days {standing} cannot be met by a record of the last "
+                f"{window} days: never met"
             )
 
     def describe(self) -> str:
@@ -102,14 +117,17 @@ class Requirement:
         on_days = Words(" on ≥ {days} days", {"days": str(days)}) if days > 1 else ""
         within = self.within_days
         window = Words(" in the last {days} days", {"days": str(within)}) if within else ""
+        standing = self.min_days
+        stood = Words(" standing ≥ {days} days", {"days": str(standing)}) if standing else ""
         return Words(
-            "{action} {outcomes}{at_least}{on_days}{window}",
+            "{action} {outcomes}{at_least}{on_days}{window}{standing}",
             {
                 "action": action_term(self.action),
                 "outcomes": Terms.of("outcome:", self.outcomes, "or", "|"),
                 "at_least": at_least,
                 "on_days": on_days,
                 "window": window,
+                "standing": stood,
             },
         )
 
@@ -128,11 +146,37 @@ class Requirement:
             if r.action == self.action
             and r.outcome in self.outcomes
             and r.on <= as_of  # a record dated after as_of did not exist yet
-            and (since is None or r.on >= since)
         ]
+        if self.min_days is not None:
+            ends = _ends(sorted(found), history, self.action, as_of)
+            found = [on for on, end in ends if (end - on).days >= self.min_days]
+        found = [on for on in found if since is None or on >= since]
         days = len(set(found))
         met = len(found) >= self.at_least and days >= self.distinct_days
         return met, _reason(self, met, len(found), days)
+
+
+def _ends(
+    days: Sequence[date], history: Sequence[ActionRecord], action: str, as_of: date
+) -> list[tuple[date, date]]:
+    """Each record's day (`days`, in order) with the day it stopped standing: the day of the
+    ending action (ENDED_BY) that ended it, else `as_of`. Each ending action done by `as_of`
+    ends the oldest record still standing on its day (a day's records carry no time, so a
+    placement and a recall of one day pair up: placed and recalled at once)."""
+    ender = ENDED_BY.get(action)
+    endings = sorted(
+        r.on
+        for r in history
+        if ender is not None and r.action == ender and r.outcome in DONE_OUTCOMES
+        and r.on <= as_of
+    )  # fmt: skip
+    ends = [as_of] * len(days)
+    standing = 0  # records before this index are ended
+    for end in endings:
+        if standing < len(days) and days[standing] <= end:
+            ends[standing] = end
+            standing += 1
+    return list(zip(days, ends, strict=True))
 
 
 @dataclass(frozen=True)

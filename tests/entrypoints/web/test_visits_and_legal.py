@@ -62,8 +62,9 @@ def visit_decided(
 
 
 def gentler_steps_done(desk: Desk, loan_id: str) -> None:
-    """Six failed calls on three days, the formal notice sent, the agency placed: what the
-    shipped ladder's guard asks before a field visit (and a lawyer's letter)."""
+    """Six failed calls on three days, the formal notice sent, the agency placed (forty days
+    before, with it since): what the shipped ladder's guard asks before a field visit (and a
+    lawyer's letter)."""
     borrower = borrower_of(desk, loan_id)
     failed_calls(desk, borrower, 6)
     with desk.app.engine.begin() as conn:
@@ -76,7 +77,7 @@ def gentler_steps_done(desk: Desk, loan_id: str) -> None:
                     action=action,
                     channel=None,
                     template=action,
-                    planned_for=AS_OF - timedelta(days=9),
+                    planned_for=AS_OF - timedelta(days=9 if action == "formal_notice" else 40),
                     stage="late",
                     arm="champion",
                     status="done",
@@ -121,7 +122,7 @@ def test_a_guards_refusal_names_the_missing_steps_in_the_readers_language(desk: 
     assert (
         "「申請外訪」被拒絕：缺少：電話（失敗、無人接聽、忙線或拒絕）至少 6 次，分布在至少 3 天，"
         "限最近 60 天內（未找到）；缺少：催款通知函（已發送或已送達）（未找到）；"
-        "缺少：委外催收（已完成）（未找到）"
+        "缺少：委外催收（已完成），且已持續至少 30 天（未找到）"
     ) in refused.text
     failed_calls(desk, borrower_of(desk, loan_id), 2)
     client.post("/me/locale", data={"locale": "zh-CN", "csrf_token": csrf})
@@ -194,7 +195,7 @@ def test_calls_the_rules_refused_do_not_open_the_way_to_a_visit(desk: Desk) -> N
         conn.execute(insert(outbox).values(
             action_key=f"test:{loan_id}:agency_placement", loan_id=loan_id,
             borrower_id=borrower_of(desk, loan_id), action="agency_placement", channel=None,
-            template="agency_placement", planned_for=AS_OF - timedelta(days=9), stage="late",
+            template="agency_placement", planned_for=AS_OF - timedelta(days=40), stage="late",
             arm="champion", status="done", outcome="done",
         ))  # fmt: skip
     failed_calls(desk, borrower_of(desk, loan_id), 6, allowed=False)
@@ -705,6 +706,9 @@ def test_a_placement_at_the_desk_waits_for_its_guard_and_counts_as_the_agency_tr
     placement_steps_done(desk.app, [loan_id])
     placed = desk.client().post(placement, headers=supervisor, json=agency)
     assert placed.status_code in (200, 201), placed.text
+    # Once the agency has held it a week (the ladder's min_days: placed is not yet tried).
+    desk.now = DAY_TIME + timedelta(days=7)
+    letter = {**letter, "on": "2025-10-08"}
     sent = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
     assert sent.status_code == 201, sent.text
 
@@ -758,3 +762,46 @@ def test_the_legal_steps_are_named_in_the_readers_language(desk: Desk) -> None:
         "lawyers_letter cannot come after lawyers_letter, filing, judgment; next: enforcement, "
         "preservation, closed"
     )
+
+
+def test_a_placement_recalled_at_once_is_no_agency_tried(desk: Desk) -> None:
+    # Placed and recalled the same minute, the agency never had the account: the lawyer's
+    # letter and a visit (whose guards ask for the agency tried) stay refused; a placement
+    # that stood a week opens the letter (the ladder's min_days, lender policy).
+    loan_id = my_case(desk)
+    placement_steps_done(desk.app, [loan_id], calls=6)
+    supervisor, legal = desk.bearer("sup-east"), desk.bearer("admin")
+    url = f"/api/v1/cases/{loan_id}/placement"
+    desk.client().delete(url, headers=supervisor)  # the seeding may have placed it
+    assert desk.client().post(url, headers=supervisor, json={"agency_id": "agency-hz"}).is_success
+    assert desk.client().delete(url, headers=supervisor).status_code == 200
+    letter = {"step": "lawyers_letter", "on": "2025-10-01"}
+    refused = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
+    assert refused.status_code == 409, refused.text
+    assert (
+        "missing: agency_placement done standing ≥ 7 days (found none)" in refused.json()["reasons"]
+    )
+    visit = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-01",
+             "reason": "unreachable"}  # fmt: skip
+    asked = desk.client().post(f"/api/v1/cases/{loan_id}/visits",
+                               headers=desk.bearer("col-east-1"), json=visit)  # fmt: skip
+    assert asked.status_code == 409, asked.text
+    assert "agency_placement done standing ≥ 30 days" in " ".join(asked.json()["reasons"])
+    # A page names the standing asked for in the reader's language.
+    client, csrf = desk.signed_in("admin")
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    page = client.post(f"/cases/{loan_id}/legal", data=letter,
+                       headers={"X-CSRF-Token": csrf, "HX-Request": "true"})  # fmt: skip
+    assert page.status_code == 409
+    assert "缺少：委外催收（已完成），且已持續至少 7 天（未找到）" in page.text
+    assert "standing" not in page.text
+    # Placed again and left with the agency: a week later the letter goes out.
+    assert desk.client().post(url, headers=supervisor, json={"agency_id": "agency-hz"}).is_success
+    desk.now = DAY_TIME + timedelta(days=6)
+    early = {"step": "lawyers_letter", "on": "2025-10-07"}
+    assert desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal,
+                              json=early).status_code == 409  # fmt: skip
+    desk.now = DAY_TIME + timedelta(days=7)
+    week = {"step": "lawyers_letter", "on": "2025-10-08"}
+    sent = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=week)
+    assert sent.status_code == 201, sent.text
