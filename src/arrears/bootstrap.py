@@ -35,6 +35,7 @@ from arrears.domain.loan import Loan
 from arrears.domain.statement import LoanState
 from arrears.domain.terms import Terms
 from arrears.services.contact_check import ContactTerms
+from arrears.services.step_checks import StepTerms
 
 DATABASE_ENV = "ARREARS_DATABASE_URL"
 DEFAULT_DATABASE = "sqlite:///arrears.db"
@@ -100,8 +101,21 @@ class App:
             raise DomainError(f"loan {loan_id!r} not found")
         if self.time_bar(product, on, 0) is None:
             return None  # the pack has no limitation rule: the loan need not be evaluated
-        loan, payments = next(iter(self.ledger.load_book([loan_id])))
-        return self.time_bar(product, on, self.terms.evaluate(loan, payments, on).dpd)
+        return self.time_bar(product, on, self.state_on(loan_id, on).dpd)
+
+    def state_on(self, loan_id: str, on: date) -> LoanState:
+        """The loan's state at the end of `on`, by the domain's evaluation (a payment since
+        the last run counts, and so does a day before it)."""
+        found = list(self.ledger.load_book([loan_id]))
+        if not found:
+            raise DomainError(f"loan {loan_id!r} not found")
+        loan, payments = found[0]
+        return self.terms.evaluate(loan, payments, on)
+
+    @cached_property
+    def step_terms(self) -> StepTerms:
+        """What the desk's visits and legal steps are judged by besides the stores."""
+        return StepTerms(self.ladder_of, self.state_on, self.time_bar_of)
 
     def time_bar(self, product_code: str, on: date, dpd: int) -> TimeBar | None:
         """The time bar of a loan of the product that is `dpd` days past due on `on` (None:

@@ -2,7 +2,6 @@
 record), approve (a supervisor, not the requester), and report (two collectors, recorded,
 the contact rules asked at the visit's instant)."""
 
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -12,13 +11,13 @@ from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import Clauses, Refusal, Words
 from arrears.domain.escalation import action_term, check_escalation
 from arrears.domain.field_visits import VisitReport, VisitRequest, check_planned_on
-from arrears.domain.ladder import Ladder
 from arrears.services.casework import CaseNotFound, audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import ContactTerms
 from arrears.services.content_check import findings_document, packs_of, written
 from arrears.services.desk_contact import desk_attempt
 from arrears.services.ports import AttemptsChanged, ContactStore
+from arrears.services.step_checks import StepTerms, check_past_due
 from arrears.services.track_ports import TrackStore
 
 ACTION = "field_visit_request"
@@ -38,14 +37,15 @@ class GuardRefused(Refusal):
 def request_visit(
     cases: CaseStore,
     track: TrackStore,
-    ladder_of: Callable[[str], Ladder],
+    terms: StepTerms,
     who: Principal,
     request: VisitRequest,
     today: date,
     now: datetime,
 ) -> int:
     """Store a visit request once the ladder's guard finds the gentler steps done (the
-    supervisor's approval is the one step left); its id."""
+    supervisor's approval is the one step left) and the loan owes something past due; its
+    id."""
     require(who, Permission.FIELD_VISIT)
     record = open_case(cases, who, request.loan_id)
     check_planned_on(request.planned_on, today)
@@ -59,7 +59,9 @@ def request_visit(
             strangers=", ".join(strangers),
             team=team or "(none)",
         )
-    ladder = ladder_of(request.loan_id)  # asked only once the case is known to be in scope
+    # Asked only once the case is known to be in scope.
+    check_past_due(terms, request.loan_id, today)
+    ladder = terms.ladder_of(request.loan_id)
     decision = check_escalation(ladder, ACTION, track.history(request.loan_id), today)
     missing = [
         w for w in decision.words if str(w).startswith("missing") and "approval" not in str(w)

@@ -3,23 +3,24 @@ the notice sent and the agency tried), then filing (once the letter went out: th
 `legal_review`), preservation, judgment, enforcement, closing; and the flags on a loan
 (domain.flags: `legal` refers it to the legal track, which the ladders' entry rules read)."""
 
-from collections.abc import Callable
 from datetime import date, datetime
 
 from arrears.domain.access import Permission, Principal, require
 from arrears.domain.errors import Refusal, Term, Words
 from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
-from arrears.domain.ladder import Ladder
 from arrears.domain.legal_track import LegalStep, check_next, deadline_after
-from arrears.domain.limitation import TimeBar
 from arrears.services.casework import audit, require_case
 from arrears.services.casework_ports import CaseStore
 from arrears.services.field_visit import GuardRefused
+from arrears.services.step_checks import StepTerms, check_owes
 from arrears.services.track_ports import TrackStore
 
 # The ladder action whose guard a legal step must pass first (and whose limitation rule).
 GUARDED_BY = {"lawyers_letter": "lawyers_letter", "filing": "legal_review"}
+# The steps that press the borrower to pay, refused on a loan that owes nothing on their day
+# (a judgment is the court's and is recorded whatever; closing is always possible).
+COLLECTING = frozenset({"lawyers_letter", "filing", "preservation", "enforcement"})
 
 
 class TimeBarred(Refusal):
@@ -33,8 +34,7 @@ class TimeBarred(Refusal):
 def add_legal_step(
     cases: CaseStore,
     track: TrackStore,
-    ladder_of: Callable[[str], Ladder],
-    time_bar_of: Callable[[str, date], TimeBar | None],
+    terms: StepTerms,
     who: Principal,
     loan_id: str,
     step: LegalStep,
@@ -42,8 +42,9 @@ def add_legal_step(
     now: datetime,
 ) -> None:
     """Record the next step of a case's legal track, taken on or before the desk's `today`,
-    with its cost and any legal deadline; refused on a time-barred debt where the loan's pack
-    says so (domain.limitation), and until the ladder's escalation guard is met."""
+    with its cost and any legal deadline; refused on a loan that owes nothing on the step's
+    day, on a time-barred debt where the loan's pack says so (domain.limitation), and until
+    the ladder's escalation guard is met."""
     require(who, Permission.LEGAL)
     require_case(cases, who, loan_id)
     if step.on > today:
@@ -56,13 +57,16 @@ def add_legal_step(
     current = track.legal_case(loan_id)
     steps = current["steps"] if current else []
     check_next([s["step"] for s in steps], step, steps[-1]["on"] if steps else None)
+    if step.step in COLLECTING:
+        check_owes(terms, loan_id, step.step, step.on)
     action = GUARDED_BY.get(step.step)
     if action is not None:
-        bar = time_bar_of(loan_id, step.on)
+        bar = terms.time_bar_of(loan_id, step.on)
         why = bar.refusal(action, step.on) if bar is not None else None
         if why is not None:
             raise TimeBarred(why)
-        decision = check_escalation(ladder_of(loan_id), action, track.history(loan_id), step.on)
+        ladder = terms.ladder_of(loan_id)
+        decision = check_escalation(ladder, action, track.history(loan_id), step.on)
         if not decision.allowed:
             raise GuardRefused(action, decision.words)
     track.add_step(

@@ -4,18 +4,21 @@ court, case number, costs and the enforcement deadline."""
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, update
 
 from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox, runs
+from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.domain.access import Principal, Role
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_track import LegalStep, deadline_after
 from arrears.services.desk_contact import desk_attempt
+from arrears.services.import_feed import import_feed
 from arrears.services.ports import AttemptsChanged, ContactFile
 from tests.entrypoints.web.desk_book import AS_OF, DAY_TIME, Desk, placement_steps_done
 from tests.entrypoints.web.test_casework_flows import my_case
@@ -805,3 +808,57 @@ def test_a_placement_recalled_at_once_is_no_agency_tried(desk: Desk) -> None:
     week = {"step": "lawyers_letter", "on": "2025-10-08"}
     sent = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=week)
     assert sent.status_code == 201, sent.text
+
+
+def pay_off(desk: Desk, loan_id: str, on: date, work: Path) -> None:
+    """A payment on `on` of more than the loan can owe (the rest is the borrower's credit)."""
+    path = work / f"pay-{loan_id}-{on}.csv"
+    path.write_text(
+        f"payment_id,loan_id,amount,paid_on\nPAYOFF-{loan_id}-{on},{loan_id},99999999.00,{on}\n"
+    )
+    import_feed(
+        desk.app.ledger, FileFeedReader(), "payments", path, set(desk.app.settings.products)
+    )
+
+
+def test_nothing_legal_and_no_visit_on_a_loan_that_owes_nothing(desk: Desk, tmp_path: Path) -> None:
+    # Paid off on 2 October: on that day and after, no lawyer's letter, filing, preservation
+    # or enforcement, and no field visit; a step dated before the payment, when it still owed,
+    # is recorded (helper: all were accepted, and the letter referred the settled loan to
+    # legal).
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    desk.now = datetime(2025, 10, 3, 2, 0, tzinfo=UTC)  # 3 October in Shanghai
+    pay_off(desk, loan_id, date(2025, 10, 2), tmp_path)
+    legal, url = desk.bearer("admin"), f"/api/v1/cases/{loan_id}/legal"
+    letter = {"step": "lawyers_letter", "on": "2025-10-02"}
+    refused = desk.client().post(url, headers=legal, json=letter)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == (
+        f"loan '{loan_id}' owes nothing on 2025-10-02: no lawyers_letter on a settled loan"
+    )
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()
+    assert (case["legal"], case["flags"]) == (None, [])  # not opened, not referred
+    client, csrf = desk.signed_in("admin")
+    page = client.post(f"/cases/{loan_id}/legal", headers={"X-CSRF-Token": csrf,
+                       "HX-Request": "true"}, data={**letter, "cost": "0"})  # fmt: skip
+    assert page.status_code == 422
+    assert f"贷款 &#39;{loan_id}&#39; 在 2025-10-02 已无欠款（已结清）：不得办理律师函" in page.text
+    # The day before, it still owed: the letter goes out; the steps after it do not.
+    before = desk.client().post(url, headers=legal, json={**letter, "on": "2025-10-01"})
+    assert before.status_code == 201, before.text
+    filing = {"step": "filing", "on": "2025-10-03", "court": "C", "case_number": "N1"}
+    refused = desk.client().post(url, headers=legal, json=filing)
+    assert refused.status_code == 422
+    assert "no filing on a settled loan" in refused.json()["error"]
+    closed = desk.client().post(url, headers=legal, json={"step": "closed", "on": "2025-10-03"})
+    assert closed.status_code == 201, closed.text  # closing is always possible
+    visit = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-04",
+             "reason": "unreachable"}  # fmt: skip
+    asked = desk.client().post(f"/api/v1/cases/{loan_id}/visits",
+                               headers=desk.bearer("col-east-1"), json=visit)  # fmt: skip
+    assert asked.status_code == 422, asked.text
+    assert asked.json()["error"] == (
+        f"loan '{loan_id}' owes nothing past due on 2025-10-03: no field visit"
+    )
+    assert desk.app.track.visits(loan_id) == []

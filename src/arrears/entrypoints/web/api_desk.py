@@ -144,7 +144,7 @@ def request_visit(
         loan_id, actor.user.user_id, tuple(body.collectors), body.planned_on, body.reason
     )
     visit_id = field_visit.request_visit(
-        app.desk, app.track, app.ladder_of, actor.principal, wanted, desk_day(now), now
+        app.desk, app.track, app.step_terms, actor.principal, wanted, desk_day(now), now
     )
     return {"visit_id": visit_id, "status": "requested"}
 
@@ -218,8 +218,7 @@ def legal_step(
     legal.add_legal_step(
         app.desk,
         app.track,
-        app.ladder_of,
-        app.time_bar_of,
+        app.step_terms,
         actor.principal,
         loan_id,
         step,

@@ -65,7 +65,7 @@ def visit_request(
         loan_id, actor.user.user_id, (actor.user.user_id, second), planned_on, reason
     )
     visit_id = field_visit.request_visit(
-        app.desk, app.track, app.ladder_of, actor.principal, wanted, desk_day(now), now
+        app.desk, app.track, app.step_terms, actor.principal, wanted, desk_day(now), now
     )
     return render(request, "fragments/done.html", actor, what="visit", key=str(visit_id))
 
@@ -147,8 +147,7 @@ def legal_step(
     legal.add_legal_step(
         app.desk,
         app.track,
-        app.ladder_of,
-        app.time_bar_of,
+        app.step_terms,
         actor.principal,
         loan_id,
         taken,

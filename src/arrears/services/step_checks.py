@@ -1,0 +1,50 @@
+"""What the desk's heavy steps (a field visit, a legal step) are judged by besides the stores:
+the ladder's escalation guard, the loan's state on the step's day (nothing is collected from
+a loan that owes nothing) and its time bar. Bootstrap wires them (`App.step_terms`)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from arrears.domain.errors import Refusal, Term
+from arrears.domain.ladder import Ladder
+from arrears.domain.limitation import TimeBar
+from arrears.domain.statement import LoanState
+
+
+@dataclass(frozen=True)
+class StepTerms:
+    """The loan-specific rules a desk step is judged by."""
+
+    ladder_of: Callable[[str], Ladder]  # the loan's strategy ladder
+    state_on: Callable[[str, date], LoanState]  # the domain's evaluation of the loan on a day
+    time_bar_of: Callable[[str, date], TimeBar | None]  # its pack's limitation rule that day
+
+
+def settled_on(state: LoanState) -> bool:
+    """Whether the loan owes nothing at all at the end of the state's day (no instalment
+    open: the ladders' `settled`)."""
+    return not any(line.open for line in state.installments)
+
+
+def check_owes(terms: StepTerms, loan_id: str, step: str, on: date) -> None:
+    """Refuse a legal step on a loan that owes nothing on its day (settled: STRATEGY.md,
+    nothing is collected from a loan that owes nothing)."""
+    if settled_on(terms.state_on(loan_id, on)):
+        raise Refusal(
+            "loan {loan_id} owes nothing on {on}: no {step} on a settled loan",
+            loan_id=repr(loan_id),
+            on=on.isoformat(),
+            step=Term(f"legal:{step}", step),
+        )
+
+
+def check_past_due(terms: StepTerms, loan_id: str, on: date) -> None:
+    """Refuse a field visit to a borrower whose loan owes nothing past due on the day: a
+    visit collects arrears (as a placement places them: assignment.place_case)."""
+    if terms.state_on(loan_id, on).overdue.total <= 0:
+        raise Refusal(
+            "loan {loan_id} owes nothing past due on {on}: no field visit",
+            loan_id=repr(loan_id),
+            on=on.isoformat(),
+        )
