@@ -18,6 +18,35 @@ CITED = Term(SOURCE, SOURCE)  # in a refusal: its text is its catalogue key
 # A visit is planned within a season: a date further out is a typo, not a plan, and by then
 # the case will have moved on (the guard's steps were judged today).
 PLAN_AHEAD = timedelta(days=90)
+# Lender policy: a visit is made on its planned day or in the week after it. Later, what its
+# guard found and its approval judged (the calls of the last 60 days, the loan still owing)
+# is stale: the visit lapses and is asked for again. A lapsed visit no longer counts as open.
+VISIT_DAYS = timedelta(days=7)
+# A visit asked for or approved, not yet made nor lapsed: a case has at most one.
+OPEN = ("requested", "approved")
+
+
+def last_visit_day(planned_on: date) -> date:
+    """The last day a visit planned for `planned_on` may be made (VISIT_DAYS, lender policy)."""
+    return planned_on + VISIT_DAYS
+
+
+def lapsed(planned_on: date, today: date) -> bool:
+    """Whether a visit planned for `planned_on` can no longer be made on the desk's `today`."""
+    return today > last_visit_day(planned_on)
+
+
+def check_visit_day(planned_on: date, day: date) -> None:
+    """Refuse a visit made before its planned day or after its last day (VISIT_DAYS)."""
+    if not planned_on <= day <= last_visit_day(planned_on):
+        raise Refusal(
+            "a visit planned for {planned_on} is made from that day until {last} (lender "
+            "policy: {days} days), not on {day}; ask for a visit again",
+            planned_on=planned_on.isoformat(),
+            last=last_visit_day(planned_on).isoformat(),
+            days=str(VISIT_DAYS.days),
+            day=day.isoformat(),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Use cases of field visits: request (refused until the ladder's gentler steps are on
-record), approve (a supervisor, not the requester), and report (two collectors, recorded,
-the contact rules asked at the visit's instant)."""
+record, while the loan owes nothing past due, and while the case has a visit open), approve
+(a supervisor, not the requester; the guard and the debt asked again that day), and report
+(two collectors, recorded, in the visit's days; the guard and the debt asked again for the
+visit's day, the contact rules at its instant)."""
 
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -10,7 +13,15 @@ from arrears.domain.access import Forbidden, Permission, Principal, require, sco
 from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import Clauses, Refusal, Words
 from arrears.domain.escalation import action_term, check_escalation
-from arrears.domain.field_visits import VisitReport, VisitRequest, check_planned_on
+from arrears.domain.field_visits import (
+    VISIT_DAYS,
+    VisitReport,
+    VisitRequest,
+    check_planned_on,
+    check_visit_day,
+    lapsed,
+    last_visit_day,
+)
 from arrears.services.casework import CaseNotFound, audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import ContactTerms
@@ -59,18 +70,14 @@ def request_visit(
             strangers=", ".join(strangers),
             team=team or "(none)",
         )
-    # Asked only once the case is known to be in scope.
-    check_past_due(terms, request.loan_id, today)
-    ladder = terms.ladder_of(request.loan_id)
-    decision = check_escalation(ladder, ACTION, track.history(request.loan_id), today)
-    missing = [
-        w for w in decision.words if str(w).startswith("missing") and "approval" not in str(w)
-    ]
-    if missing:
-        raise GuardRefused(ACTION, tuple(missing))
+
+    def allowed() -> tuple[str, ...]:
+        # Asked only once the case is known to be in scope.
+        return _visit_allowed(terms, track, request.loan_id, today, approved=False)
+
     # What was met when it was asked for (the approval is still to come, so the decision's
     # reasons are the missing ones): kept with the request for the approver to read.
-    met = list(decision.met)
+    met = list(allowed())
     row = {
         "loan_id": request.loan_id,
         "requested_by": who.user_id,
@@ -81,35 +88,73 @@ def request_visit(
         "status": "requested",
         "guard": met,
     }
-    return track.add_visit(
-        row,
-        audit(
-            now,
-            who,
-            "visit.request",
-            f"loan:{request.loan_id}",
-            collectors=list(request.collectors),
-            planned_on=request.planned_on.isoformat(),
-            reason=request.reason.strip(),
-        ),
+    entry = audit(
+        now,
+        who,
+        "visit.request",
+        f"loan:{request.loan_id}",
+        collectors=list(request.collectors),
+        planned_on=request.planned_on.isoformat(),
+        reason=request.reason.strip(),
     )
+    # The store refuses it while the case has a visit open, and asks `allowed` again, once it
+    # holds the write lock (two requests at once, a placement recalled meanwhile).
+    return track.add_visit(row, entry, today - VISIT_DAYS, allowed)
+
+
+def _visit_allowed(
+    terms: StepTerms, track: TrackStore, loan_id: str, day: date, *, approved: bool
+) -> tuple[str, ...]:
+    """What the ladder's guard finds met for a visit on `day` (with the supervisor's
+    approval, or before it); GuardRefused naming what is missing, and a refusal when the loan
+    owes nothing past due that day."""
+    check_past_due(terms, loan_id, day)
+    decision = check_escalation(
+        terms.ladder_of(loan_id), ACTION, track.history(loan_id), day, approved=approved
+    )
+    missing = [w for w in decision.words if str(w).startswith("missing")]
+    if not approved:
+        missing = [w for w in missing if "approval" not in str(w)]
+    if missing:
+        raise GuardRefused(ACTION, tuple(missing))
+    return decision.met
 
 
 def decide_visit(
     cases: CaseStore,
     track: TrackStore,
+    terms: StepTerms,
     who: Principal,
     visit_id: int,
     approve: bool,
+    today: date,
     now: datetime,
     note: str = "",
 ) -> str:
     """Approve or reject a requested visit (a supervisor other than the requester), why in
-    `note`, kept with the decision in the audit log."""
+    `note`, kept with the decision in the audit log. An approval asks the ladder's guard
+    again on the desk's `today`, with the approval, and that the loan still owes something
+    past due: the request's check may be months old, or the loan paid off since."""
     require(who, Permission.APPROVE)
     visit = _visit_in_scope(cases, track, who, visit_id)
     if visit["requested_by"] == who.user_id or who.user_id in visit["collectors"]:
         raise Forbidden("a field visit is approved by someone other than who asked for it or goes")
+    check: Callable[[], object] | None = None
+    if approve and visit["status"] == "requested":
+        if lapsed(visit["planned_on"], today):
+            raise Refusal(
+                "visit {visit_id} was planned for {planned_on} and could be made until {last}: "
+                "it lapsed; ask for a visit again",
+                visit_id=str(visit_id),
+                planned_on=visit["planned_on"].isoformat(),
+                last=last_visit_day(visit["planned_on"]).isoformat(),
+            )
+        loan_id = visit["loan_id"]
+
+        def check() -> tuple[str, ...]:
+            return _visit_allowed(terms, track, loan_id, today, approved=True)
+
+        check()
     status = "approved" if approve else "rejected"
     entry = audit(
         now,
@@ -124,6 +169,7 @@ def decide_visit(
         "requested",
         {"status": status, "decided_by": who.user_id, "decided_at": now.astimezone(UTC)},
         entry,
+        check,
     ):
         raise Refusal(
             "visit {visit_id} is no longer waiting for a decision", visit_id=str(visit_id)
@@ -137,16 +183,21 @@ def report_visit(
     log: AuditLog,
     terms: ContactTerms,
     track: TrackStore,
+    steps: StepTerms,
     who: Principal,
     visit_id: int,
     report: VisitReport,
+    visit_day: date,
     now: datetime,
 ) -> LintedText | None:
     """Record an approved visit as made: by one of its collectors (either, whoever's case it
-    is), with its recording; the contact rules are asked at the visit's instant (a visit at
-    night is refused), and the visit's contact is recorded with the report, once. The
-    report's note is kept with what the content rules of the loan's pack find in it (never
-    refused for that), the audit entry naming their rules: the note as kept."""
+    is), with its recording, on its planned day or in the days after it (VISIT_DAYS; the
+    desk's calendar `visit_day`); the ladder's guard is asked again for that day, with the
+    approval, and the loan must still owe something past due then; the contact rules are
+    asked at the visit's instant (a visit at night is refused), and the visit's contact is
+    recorded with the report, once. The report's note is kept with what the content rules of
+    the loan's pack find in it (never refused for that), the audit entry naming their rules:
+    the note as kept."""
     require(who, Permission.FIELD_VISIT)
     require(who, Permission.CONTACT_LOG)
     visit = _visit_in_scope(cases, track, who, visit_id, reporting=True)
@@ -160,6 +211,13 @@ def report_visit(
         raise Forbidden("a visit is reported by one of the collectors who made it")
     if not visit["decided_at"] <= report.visited_at <= now + timedelta(minutes=5):
         raise Refusal("a visit is made after its approval and reported once it happened")
+    check_visit_day(visit["planned_on"], visit_day)
+    loan_id = visit["loan_id"]
+
+    def allowed() -> tuple[str, ...]:
+        return _visit_allowed(steps, track, loan_id, visit_day, approved=True)
+
+    allowed()
     record = cases.case(visit["loan_id"])
     assert record is not None, "a visit's case exists"
     borrower = record.borrower["borrower_id"]
@@ -196,7 +254,7 @@ def report_visit(
         )  # fmt: skip
         contact = (borrower, attempt, now, decision, contact_entry, file)
         try:
-            if not track.report_visit(visit_id, values, entry, contact):
+            if not track.report_visit(visit_id, values, entry, contact, allowed):
                 raise Refusal("visit {visit_id} was reported meanwhile", visit_id=str(visit_id))
             return note
         except AttemptsChanged:

@@ -1,5 +1,6 @@
 """Port of field visits and the legal track."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -21,8 +22,12 @@ class TrackStore(Protocol):
         """The case's actions on record (what the escalation guards look at)."""
         ...
 
-    def add_visit(self, row: dict[str, Any], audit: AuditEntry) -> int:
-        """Store a visit request; its id."""
+    def add_visit(
+        self, row: dict[str, Any], audit: AuditEntry, open_from: date, check: Callable[[], object]
+    ) -> int:
+        """Store a visit request; its id. Refused (DomainError, nothing written) while the
+        loan has a visit open (requested or approved, planned on `open_from` or later), or
+        when `check` raises, asked once the write lock is held."""
         ...
 
     def visit(self, visit_id: int) -> dict[str, Any] | None:
@@ -33,16 +38,30 @@ class TrackStore(Protocol):
         """A case's visits, newest first."""
         ...
 
-    def set_visit(self, visit_id: int, was: str, values: dict[str, Any], audit: AuditEntry) -> bool:
-        """Move a visit on from status `was`; False if it was no longer in it."""
+    def set_visit(
+        self,
+        visit_id: int,
+        was: str,
+        values: dict[str, Any],
+        audit: AuditEntry,
+        check: Callable[[], object] | None = None,
+    ) -> bool:
+        """Move a visit on from status `was`; False if it was no longer in it. `check` is
+        asked once the write lock is held; if it raises, nothing is written."""
         ...
 
     def report_visit(
-        self, visit_id: int, values: dict[str, Any], audit: AuditEntry, contact: VisitContact
+        self,
+        visit_id: int,
+        values: dict[str, Any],
+        audit: AuditEntry,
+        contact: VisitContact,
+        check: Callable[[], object] | None = None,
     ) -> bool:
         """Move an approved visit to done (`values`) and record its contact attempt, in one
         transaction; False (nothing written) if it was no longer approved; AttemptsChanged
-        (nothing written) if the borrower's attempts are no longer those it was decided on."""
+        (nothing written) if the borrower's attempts are no longer those it was decided on;
+        `check` asked once the write lock is held (if it raises, nothing is written)."""
         ...
 
     def legal_case(self, loan_id: str) -> dict[str, Any] | None:

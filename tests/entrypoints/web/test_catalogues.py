@@ -53,7 +53,7 @@ VALUES = {
     "done:": ["promise", "note", "hold", "visit", "visit-report", "legal", "assign", "place",
               "recall", "balance", "user", "enabled", "disabled",
               "lift", "flag", "flag-clear", "user changed", "password reset", "team", "agency"],
-    "visit:": ["requested", "approved", "rejected", "done"],
+    "visit:": ["requested", "approved", "rejected", "done", "lapsed"],
     "flag:": sorted(FLAGS),
     "written:": ["contact", "note", "visit"],  # where a text the content lint flagged was
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from httpx2 import Response
 from sqlalchemy import insert, select, update
 
 from arrears.adapters.db.casework_tables import assignments
@@ -187,6 +188,7 @@ def test_a_visit_is_planned_from_today_and_within_ninety_days(desk: Desk) -> Non
     for planned_on in ("2025-10-01", "2025-12-30"):  # today and the 90th day
         made = desk.client().post(url, headers=headers, json={**body, "planned_on": planned_on})
         assert made.status_code == 201, made.text
+        decide(desk, made.json()["visit_id"], approve=False)  # one open visit at a time
 
 
 def test_calls_the_rules_refused_do_not_open_the_way_to_a_visit(desk: Desk) -> None:
@@ -267,7 +269,7 @@ def test_a_visit_requested_approved_made_and_recorded(desk: Desk) -> None:
     night = desk.client().post(
         f"/api/v1/visits/{visit}/report",
         headers=collector,
-        json={**report, "visited_at": "2025-10-02T22:30:00+08:00"},
+        json={**report, "visited_at": "2025-10-03T07:30:00+08:00"},
     )
     assert night.status_code == 409  # the contact rules: quiet hours
     ahead = desk.client().post(
@@ -862,3 +864,161 @@ def test_nothing_legal_and_no_visit_on_a_loan_that_owes_nothing(desk: Desk, tmp_
         f"loan '{loan_id}' owes nothing past due on 2025-10-03: no field visit"
     )
     assert desk.app.track.visits(loan_id) == []
+
+
+VISIT = {"collectors": ["col-east-1", "col-east-2"], "reason": "unreachable for a month"}
+
+
+def ask_visit(desk: Desk, loan_id: str, planned_on: str) -> Response:
+    return desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=desk.bearer("col-east-1"),
+                              json={**VISIT, "planned_on": planned_on})  # fmt: skip
+
+
+def decide(desk: Desk, visit_id: int, approve: bool = True) -> Response:
+    url = f"/api/v1/visits/{visit_id}/decision"
+    return desk.client().post(url, headers=desk.bearer("sup-east"), json={"approve": approve})
+
+
+def report(desk: Desk, visit_id: int, at: str, who: str = "col-east-1") -> Response:
+    body = {"visited_at": at, "outcome": "no_answer", "recording": f"rec-{visit_id}.mp4",
+            "identification_shown": True}  # fmt: skip
+    return desk.client().post(f"/api/v1/visits/{visit_id}/report", headers=desk.bearer(who),
+                              json=body)  # fmt: skip
+
+
+def test_an_approval_asks_the_guard_again_on_its_day(desk: Desk) -> None:
+    # Asked for on 1 October for 15 December; by then the failed calls are more than 60 days
+    # old: the approval is refused as a fresh request would be (helper: approved anyway).
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    asked = ask_visit(desk, loan_id, "2025-12-15")
+    assert asked.status_code == 201, asked.text
+    desk.now = datetime(2025, 12, 14, 2, 0, tzinfo=UTC)
+    refused = decide(desk, asked.json()["visit_id"])
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["reasons"] == [
+        "missing: call failed|no_answer|busy|refused ≥ 6 on ≥ 3 days in the last 60 days "
+        "(found none)"
+    ]
+    stored = desk.app.track.visit(asked.json()["visit_id"])
+    assert stored is not None
+    assert stored["status"] == "requested"
+    assert not [e for e in desk.app.audit_log.entries(actor="sup-east")
+                if e.entry.action == "visit.approve"]  # fmt: skip
+    # Rejecting needs no guard.
+    assert decide(desk, asked.json()["visit_id"], approve=False).json()["status"] == "rejected"
+
+
+def test_no_approval_and_no_report_once_the_loan_is_paid(desk: Desk, tmp_path: Path) -> None:
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    first = ask_visit(desk, loan_id, "2025-10-03").json()["visit_id"]
+    pay_off(desk, loan_id, date(2025, 10, 1), tmp_path)
+    refused = decide(desk, first)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == (
+        f"loan '{loan_id}' owes nothing past due on 2025-10-01: no field visit"
+    )
+    # Approved while it owed, paid before the visit: the report is refused.
+    loan_id = my_case(desk, "col-east-2")
+    gentler_steps_done(desk, loan_id)
+    asked = desk.client().post(
+        f"/api/v1/cases/{loan_id}/visits", headers=desk.bearer("col-east-2"),
+        json={**VISIT, "collectors": ["col-east-2", "col-east-1"], "planned_on": "2025-10-03"},
+    )  # fmt: skip
+    visit = asked.json()["visit_id"]
+    assert decide(desk, visit).json()["status"] == "approved"
+    pay_off(desk, loan_id, date(2025, 10, 2), tmp_path)
+    desk.now = datetime(2025, 10, 3, 4, 0, tzinfo=UTC)
+    made = report(desk, visit, "2025-10-03T10:00:00+08:00")
+    assert made.status_code == 422, made.text
+    assert "owes nothing past due on 2025-10-03: no field visit" in made.json()["error"]
+    stored = desk.app.track.visit(visit)
+    assert stored is not None
+    assert stored["status"] == "approved"
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-2"))
+    assert [a for a in case.json()["attempts"] if a["channel"] == "visit"] == []
+
+
+def test_a_visit_is_made_in_its_days_and_a_case_has_one_open_at_a_time(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    first = ask_visit(desk, loan_id, "2025-10-03")
+    assert first.status_code == 201, first.text
+    visit = first.json()["visit_id"]
+    # Another while it is open (helper: four of one case approved, two reported one day).
+    again = ask_visit(desk, loan_id, "2025-10-04")
+    assert again.status_code == 422
+    assert again.json()["error"] == (
+        f"case '{loan_id}' has visit {visit} open (requested, planned for 2025-10-03): one "
+        "visit at a time"
+    )
+    assert decide(desk, visit).json()["status"] == "approved"
+    assert ask_visit(desk, loan_id, "2025-10-05").status_code == 422  # approved: still open
+    client, csrf = desk.signed_in("col-east-1")
+    page = client.post(
+        f"/cases/{loan_id}/visits", headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+        data={"second": "col-east-2", "planned_on": "2025-10-05", "reason": "again"},
+    )  # fmt: skip
+    assert page.status_code == 422
+    assert f"已有未完成的外访 {visit}（已批准，计划于 2025-10-03）" in page.text
+    # Made before its day, or more than a week after it: refused (lender policy).
+    desk.now = datetime(2025, 10, 12, 4, 0, tzinfo=UTC)
+    late = report(desk, visit, "2025-10-11T10:00:00+08:00")
+    assert late.status_code == 422
+    assert late.json()["error"] == (
+        "a visit planned for 2025-10-03 is made from that day until 2025-10-10 (lender policy: "
+        "7 days), not on 2025-10-11; ask for a visit again"
+    )
+    early = report(desk, visit, "2025-10-02T10:00:00+08:00")
+    assert early.status_code == 422
+    assert "not on 2025-10-02" in early.json()["error"]
+    # Past its days it lapsed: the case page says so and offers no report; a new visit may
+    # be asked for.
+    client, csrf = desk.signed_in("col-east-1")
+    shown_page = client.get(f"/cases/{loan_id}").text
+    assert f'<tr id="visit-{visit}">' in shown_page
+    assert "已失效" in shown_page
+    assert f'hx-post="/visits/{visit}/report"' not in shown_page
+    document = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1"))
+    [shown] = document.json()["visits"]
+    assert (shown["status"], shown["lapsed"], shown["last_day"]) == ("approved", True,
+                                                                     "2025-10-10")  # fmt: skip
+    assert ask_visit(desk, loan_id, "2025-10-13").status_code == 201
+
+
+def test_a_lapsed_request_is_not_approved(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    visit = ask_visit(desk, loan_id, "2025-10-03").json()["visit_id"]
+    desk.now = datetime(2025, 10, 11, 2, 0, tzinfo=UTC)
+    refused = decide(desk, visit)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == (
+        f"visit {visit} was planned for 2025-10-03 and could be made until 2025-10-10: it "
+        "lapsed; ask for a visit again"
+    )
+
+
+def test_two_visit_requests_at_once_store_one(desk: Desk) -> None:
+    # Both pass the service's checks before either is written: the store looks for an open
+    # visit once it holds the write lock, and writes nothing for the second (its audit
+    # entry neither); a check that fails under the lock writes nothing either.
+    loan_id = my_case(desk)
+    row = {"loan_id": loan_id, "requested_by": "col-east-1", "requested_at": desk.now,
+           "collectors": ["col-east-1", "col-east-2"], "planned_on": date(2025, 10, 3),
+           "reason": "r", "status": "requested", "guard": []}  # fmt: skip
+    entry = AuditEntry(desk.now, "col-east-1", "visit.request", f"loan:{loan_id}", {})
+    first = desk.app.track.add_visit(row, entry, date(2025, 9, 24), lambda: None)
+    head = len(desk.app.audit_log.entries(actor="col-east-1"))
+    with pytest.raises(DomainError, match=f"has visit {first} open"):
+        desk.app.track.add_visit(row, entry, date(2025, 9, 24), lambda: None)
+
+    def paid_meanwhile() -> None:
+        raise DomainError("owes nothing")
+
+    with pytest.raises(DomainError, match="owes nothing"):
+        desk.app.track.set_visit(first, "requested", {"status": "approved"}, entry, paid_meanwhile)
+    assert len(desk.app.audit_log.entries(actor="col-east-1")) == head
+    [stored] = desk.app.track.visits(loan_id)
+    assert stored["status"] == "requested"

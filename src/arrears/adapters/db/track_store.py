@@ -1,6 +1,6 @@
 """Field visits and the legal track on SQL, and a case's history of actions for the guards."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -20,8 +20,9 @@ from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import borrowers, loans
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, PhoneReach
 from arrears.domain.audit_chain import AuditEntry
-from arrears.domain.errors import Refusal
+from arrears.domain.errors import Refusal, Term
 from arrears.domain.escalation import ActionRecord
+from arrears.domain.field_visits import OPEN
 from arrears.domain.legal_track import LegalStep, check_next, referral_after
 from arrears.services.track_ports import VisitContact
 
@@ -73,13 +74,32 @@ class SqlTrackStore:
 
     # ── field visits ─────────────────────────────────────────────────────────────────────
 
-    def add_visit(self, row: dict[str, Any], audit: AuditEntry) -> int:
-        """Store a visit request; its id."""
+    def add_visit(
+        self, row: dict[str, Any], audit: AuditEntry, open_from: date, check: Callable[[], object]
+    ) -> int:
+        """Store a visit request; its id. Refused while the loan has a visit open (requested
+        or approved, planned on `open_from` or later: one not yet lapsed), and when `check`
+        raises, both once the write lock is held (two requests at once store one)."""
+        v = field_visits.c
         with self.engine.begin() as conn:
-            query = insert(field_visits).values(**row).returning(field_visits.c.visit_id)
-            visit_id = int(conn.execute(query).scalar_one())
-            append_audit(conn, audit)
-        return visit_id
+            append_audit(conn, audit)  # first: the write lock before any read (see _place)
+            found = conn.execute(
+                select(v.visit_id, v.status, v.planned_on)
+                .where(v.loan_id == row["loan_id"], v.status.in_(OPEN), v.planned_on >= open_from)
+                .order_by(v.visit_id)
+            ).first()
+            if found is not None:
+                raise Refusal(
+                    "case {loan_id} has visit {visit_id} open ({status}, planned for "
+                    "{planned_on}): one visit at a time",
+                    loan_id=repr(row["loan_id"]),
+                    visit_id=str(found.visit_id),
+                    status=Term(f"visit:{found.status}", found.status),
+                    planned_on=found.planned_on.isoformat(),
+                )
+            check()
+            query = insert(field_visits).values(**row).returning(v.visit_id)
+            return int(conn.execute(query).scalar_one())
 
     def visit(self, visit_id: int) -> dict[str, Any] | None:
         """One visit."""
@@ -98,33 +118,57 @@ class SqlTrackStore:
             ).mappings()
             return [_plain(r) for r in rows]
 
-    def set_visit(self, visit_id: int, was: str, values: dict[str, Any], audit: AuditEntry) -> bool:
-        """Move a visit on from status `was`; False if it was no longer in it."""
+    def set_visit(
+        self,
+        visit_id: int,
+        was: str,
+        values: dict[str, Any],
+        audit: AuditEntry,
+        check: Callable[[], object] | None = None,
+    ) -> bool:
+        """Move a visit on from status `was`; False if it was no longer in it. `check` is
+        asked once the write lock is held (an approval's guard and debt: a placement recalled
+        or a loan paid meanwhile); if it raises, nothing is written."""
         v = field_visits.c
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                update(field_visits)
-                .where(and_(v.visit_id == visit_id, v.status == was))
-                .values(**values)
-            ).rowcount
-            if done:
-                append_audit(conn, audit)
-        return bool(done)
+        try:
+            with self.engine.begin() as conn:
+                append_audit(conn, audit)  # first: the write lock before any read
+                if check is not None:
+                    check()
+                done = conn.execute(
+                    update(field_visits)
+                    .where(and_(v.visit_id == visit_id, v.status == was))
+                    .values(**values)
+                ).rowcount
+                if not done:
+                    raise _Undone  # rolls the audit entry back
+        except _Undone:
+            return False
+        return True
 
     def report_visit(
-        self, visit_id: int, values: dict[str, Any], audit: AuditEntry, contact: VisitContact
+        self,
+        visit_id: int,
+        values: dict[str, Any],
+        audit: AuditEntry,
+        contact: VisitContact,
+        check: Callable[[], object] | None = None,
     ) -> bool:
         """Move an approved visit to done with its report and record the visit's contact
         attempt (with its own audit entry), in one transaction; False (nothing written) if
         the visit was no longer approved: two reports at once record one contact; and
         AttemptsChanged (nothing written) if the borrower's attempts are no longer those the
-        contact was decided on (contact_store.still_as_seen)."""
+        contact was decided on (contact_store.still_as_seen); `check` is asked once the
+        write lock is held (the guard and the debt on the visit's day), and if it raises,
+        nothing is written."""
         v = field_visits.c
         borrower_id, attempt, recorded_at, decision, contact_audit, seen = contact
         try:
             # SQLite: the write lock from the start, so what is counted stays true (WAL).
             with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
                 still_as_seen(conn, borrower_id, seen, attempt.to_phone)
+                if check is not None:
+                    check()
                 append_audit(conn, contact_audit)
                 done = conn.execute(
                     update(field_visits)

@@ -158,9 +158,10 @@ def decide_visit(
     request: Request,
 ) -> dict[str, Any]:
     """Approve or reject a requested field visit."""
+    now = request.app.state.clock()
     status = field_visit.decide_visit(
-        app.desk, app.track, actor.principal, visit_id, body.approve,
-        request.app.state.clock(), body.note,
+        app.desk, app.track, app.step_terms, actor.principal, visit_id, body.approve,
+        desk_day(now), now, body.note,
     )  # fmt: skip
     return {"visit_id": visit_id, "status": status}
 
@@ -189,9 +190,11 @@ def report_visit(
         app.audit_log,
         app.contact_terms,
         app.track,
+        app.step_terms,
         actor.principal,
         visit_id,
         report,
+        desk_day(report.visited_at),
         request.app.state.clock(),
     )
     findings = [finding_document(f) for f in note.findings] if note else []

@@ -79,13 +79,16 @@ def visit_decision(
     decision: Annotated[str, Form(pattern="^(approve|reject)$")],
 ) -> Response:
     """Approve or reject a field visit."""
+    now = request.app.state.clock()
     status = field_visit.decide_visit(
         app.desk,
         app.track,
+        app.step_terms,
         actor.principal,
         visit_id,
         decision == "approve",
-        request.app.state.clock(),
+        desk_day(now),
+        now,
     )
     return render(request, "fragments/decided.html", actor, status=status, key=visit_id)
 
@@ -115,9 +118,11 @@ def visit_report(
         app.audit_log,
         app.contact_terms,
         app.track,
+        app.step_terms,
         actor.principal,
         visit_id,
         report,
+        desk_day(at),
         request.app.state.clock(),
     )
     return render(

@@ -9,6 +9,7 @@ from arrears.bootstrap import App
 from arrears.domain.access import Principal
 from arrears.domain.delinquency import BUCKETS
 from arrears.domain.errors import Refusal
+from arrears.domain.field_visits import OPEN, lapsed, last_visit_day
 from arrears.domain.limitation import TimeBar
 from arrears.domain.money import format_amount
 from arrears.domain.pii import mask_phone
@@ -111,7 +112,7 @@ def case_file(
         "notes": [_plain(n) for n in record.notes],
         "proposals": [proposal_document(p) for p in record.proposals],
         "holds": [_plain(h) for h in record.holds],
-        "visits": [_plain(v) for v in app.track.visits(loan_id)],
+        "visits": [_visit(v, desk_day(now)) for v in app.track.visits(loan_id)],
         "legal": _legal(app, loan_id),
         "limitation": _limitation(app.time_bar(loan.product, as_of, state.dpd), as_of),
         "flags": [_plain(f) for f in app.track.flags(loan_id)],
@@ -144,6 +145,15 @@ def _limitation(bar: TimeBar | None, as_of: date) -> dict[str, Any] | None:
         "barred": since is not None and since <= as_of,
         "source": bar.limitation.source,
     }
+
+
+def _visit(row: dict[str, Any], today: date) -> dict[str, Any]:
+    """A visit with its last day (field_visits.VISIT_DAYS) and whether, asked for or
+    approved and not made by then, it lapsed on the desk's `today`."""
+    document = _plain(row)
+    document["last_day"] = last_visit_day(row["planned_on"]).isoformat()
+    document["lapsed"] = row["status"] in OPEN and lapsed(row["planned_on"], today)
+    return document
 
 
 def _placement(record: CaseRecord) -> dict[str, Any] | None:
