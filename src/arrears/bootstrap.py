@@ -115,7 +115,9 @@ class App:
     @cached_property
     def step_terms(self) -> StepTerms:
         """What the desk's visits and legal steps are judged by besides the stores."""
-        return StepTerms(self.ladder_of, self.state_on, self.time_bar_of)
+        return StepTerms(
+            self.ladder_of, self.state_on, self.time_bar_of, self.contacts, self.contact_terms
+        )
 
     def time_bar(self, product_code: str, on: date, dpd: int) -> TimeBar | None:
         """The time bar of a loan of the product that is `dpd` days past due on `on` (None:

@@ -2,9 +2,11 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from arrears.domain.compliance import RulePack, decide_contact, decide_entry
+from arrears.domain.compliance import RulePack, decide_contact, decide_entry, lawful_window
 from arrears.domain.contact import (
     ContactAttempt,
     ContactDecision,
@@ -15,6 +17,7 @@ from arrears.domain.contact import (
 from arrears.domain.contact_rules import day_zone
 from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
+from arrears.domain.rule_pack import ContactRule
 from arrears.services.ports import ContactFile, ContactStore, PhoneNumbers
 
 # Channels that reach a phone number: without --to they go to the registered number.
@@ -110,6 +113,66 @@ def decide_in_file(
         else:
             reasons.extend(decide_entry(request, facts, pack, attempt).reasons)
     return ContactDecision(all(r.passed for r in reasons), tuple(reasons))
+
+
+def decide_on_day(
+    store: ContactStore, terms: ContactTerms, borrower_id: str, channel: str, day: date
+) -> ContactDecision:
+    """The decision for a contact on the borrower's local `day` as the night's plan takes it
+    (batch/plan_windows): at the last moment of the times every pack of the borrower's loans
+    allows that day, counting every attempt on record; refused under each pack's quiet rule
+    when the packs share no lawful time that day. For a step dated on a day (the desk's
+    lawyer's letter), so that the desk and the run decide it alike."""
+    file = load_file(store, borrower_id)
+    packs = packs_for(file, terms)
+    asked = resolve_request(file, terms, ContactRequest(borrower_id, channel, _noon(day)))
+    start, end = None, None
+    quiet: list[Reason] = []
+    for pack in packs:
+        facts = facts_for(file, asked, pack, terms)
+        window = lawful_window(day, facts.zones, pack, channel=channel, day_zone=facts.day_zone)
+        quiet += [_closed(rule, day) for rule in pack.rules_for(channel)
+                  if rule.kind == "quiet_hours"]  # fmt: skip
+        if window is None:
+            return ContactDecision(False, tuple(quiet))
+        start = window[0] if start is None else max(start, window[0])
+        end = window[1] if end is None else min(end, window[1])
+    if start is None or end is None or start >= end:
+        return ContactDecision(False, tuple(quiet))
+    at = end - timedelta(seconds=1)  # the plan's instant: every attempt of the day so far
+    request = resolve_request(file, terms, ContactRequest(borrower_id, channel, at))
+    return decide_in_file(with_dials_to(store, file, request), request, terms)
+
+
+def holds_on_day(
+    store: ContactStore, terms: ContactTerms, borrower_id: str, day: date
+) -> ContactDecision:
+    """The hold rules of every pack of the borrower's loans on their local `day` (a step that
+    contacts nobody but presses for payment, as a filing does, stops under a hold too)."""
+    file = load_file(store, borrower_id)
+    reasons: list[Reason] = []
+    for pack in packs_for(file, terms):
+        holds = tuple(rule for rule in pack.rules if rule.kind == "hold")
+        if not holds:
+            continue
+        request = ContactRequest(borrower_id, "letter", _noon(day))
+        facts = facts_for(file, request, pack, terms)
+        at = datetime.combine(day, time(12), ZoneInfo(facts.day_zone))
+        decided = decide_contact(replace(request, at=at), facts, replace(pack, rules=holds))
+        reasons.extend(decided.reasons)
+    return ContactDecision(all(r.passed for r in reasons), tuple(reasons))
+
+
+def _noon(day: date) -> datetime:
+    """An instant of `day` (UTC noon) where only the day matters to a request."""
+    return datetime.combine(day, time(12), UTC)
+
+
+def _closed(rule: ContactRule, day: date) -> Reason:
+    """A quiet rule refusing a day with no time every pack allows (as the night names it)."""
+    source = rule.source if rule.verified else f"{rule.source} (unverified)"
+    detail = f"no time of {day.isoformat()} is lawful under every pack of the borrower's loans"
+    return Reason(rule.rule_id, source, detail, False)
 
 
 def packs_for(file: ContactFile, terms: ContactTerms) -> list[RulePack]:

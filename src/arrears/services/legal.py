@@ -6,12 +6,14 @@ the notice sent and the agency tried), then filing (once the letter went out: th
 from datetime import date, datetime
 
 from arrears.domain.access import Permission, Principal, require
-from arrears.domain.errors import Refusal, Term, Words
+from arrears.domain.contact import ContactDecision
+from arrears.domain.errors import DomainError, Refusal, Term, Words
 from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
 from arrears.domain.legal_track import LegalStep, check_next, deadline_after
-from arrears.services.casework import audit, require_case
-from arrears.services.casework_ports import CaseStore
+from arrears.services.casework import audit, open_case, require_case
+from arrears.services.casework_ports import AuditLog, CaseStore
+from arrears.services.contact_check import decide_on_day, holds_on_day, reason_document
 from arrears.services.field_visit import GuardRefused
 from arrears.services.step_checks import StepTerms, check_owes
 from arrears.services.track_ports import TrackStore
@@ -31,9 +33,21 @@ class TimeBarred(Refusal):
         super().__init__(why.template, **why.values)
 
 
+class StepBlocked(DomainError):
+    """The contact rules forbid a legal step on its day (a hold, an opt-out of letters, no
+    lawful time): the rule's details are English, as a blocked contact's."""
+
+    def __init__(self, step: LegalStep, decision: ContactDecision) -> None:
+        broken = "; ".join(f"{r.rule}: {r.detail}" for r in decision.broken)
+        super().__init__(f"the rules forbid a {step.step} on {step.on.isoformat()}: {broken}")
+        self.step = step
+        self.decision = decision
+
+
 def add_legal_step(
     cases: CaseStore,
     track: TrackStore,
+    log: AuditLog,
     terms: StepTerms,
     who: Principal,
     loan_id: str,
@@ -43,10 +57,13 @@ def add_legal_step(
 ) -> None:
     """Record the next step of a case's legal track, taken on or before the desk's `today`,
     with its cost and any legal deadline; refused on a loan that owes nothing on the step's
-    day, on a time-barred debt where the loan's pack says so (domain.limitation), and until
-    the ladder's escalation guard is met."""
+    day, on a time-barred debt where the loan's pack says so (domain.limitation), until the
+    ladder's escalation guard is met, and where the contact rules forbid it on its day: a
+    lawyer's letter is a letter to the borrower (as the night sends it), a filing stops
+    under the packs' holds (StepBlocked; the refusal audited with its rules, and the rules
+    kept with the step when it is recorded)."""
     require(who, Permission.LEGAL)
-    require_case(cases, who, loan_id)
+    record = open_case(cases, who, loan_id)
     if step.on > today:
         # A step dated ahead would also lock out every real step dated before it.
         raise Refusal(
@@ -69,6 +86,12 @@ def add_legal_step(
         decision = check_escalation(ladder, action, track.history(loan_id), step.on)
         if not decision.allowed:
             raise GuardRefused(action, decision.words)
+    rules = _contact_rules(terms, record.borrower["borrower_id"], step)
+    if rules is not None and not rules.allowed:
+        broken = [reason_document(r) for r in rules.broken]
+        log.record(audit(now, who, "legal.refused", f"loan:{loan_id}", step=step.step,
+                         on=step.on.isoformat(), rules=broken))  # fmt: skip
+        raise StepBlocked(step, rules)
     track.add_step(
         loan_id,
         step,
@@ -83,8 +106,18 @@ def add_legal_step(
             cost=step.cost,
             court=step.court,
             case_number=step.case_number,
+            **({} if rules is None else {"rules": [reason_document(r) for r in rules.reasons]}),
         ),
     )
+
+
+def _contact_rules(terms: StepTerms, borrower_id: str, step: LegalStep) -> ContactDecision | None:
+    """What the contact rules say of a step on its day (None: they have no say in it)."""
+    if step.step == "lawyers_letter":
+        return decide_on_day(terms.contacts, terms.contact_terms, borrower_id, "letter", step.on)
+    if step.step == "filing":
+        return holds_on_day(terms.contacts, terms.contact_terms, borrower_id, step.on)
+    return None
 
 
 def set_flag(

@@ -1,6 +1,8 @@
-"""What the desk's heavy steps (a field visit, a legal step) are judged by besides the stores:
-the ladder's escalation guard, the loan's state on the step's day (nothing is collected from
-a loan that owes nothing) and its time bar. Bootstrap wires them (`App.step_terms`)."""
+"""What the desk's heavy steps (a field visit, a legal step) are judged by besides the case
+and track stores: the ladder's escalation guard, the loan's state on the step's day (nothing
+is collected from a loan that owes nothing), its time bar, and the contact rules (a lawyer's
+letter is a letter to the borrower; a hold stops a filing too). Bootstrap wires them
+(`App.step_terms`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,6 +12,8 @@ from arrears.domain.errors import Refusal, Term
 from arrears.domain.ladder import Ladder
 from arrears.domain.limitation import TimeBar
 from arrears.domain.statement import LoanState
+from arrears.services.contact_check import ContactTerms
+from arrears.services.ports import ContactStore
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,8 @@ class StepTerms:
     ladder_of: Callable[[str], Ladder]  # the loan's strategy ladder
     state_on: Callable[[str, date], LoanState]  # the domain's evaluation of the loan on a day
     time_bar_of: Callable[[str, date], TimeBar | None]  # its pack's limitation rule that day
+    contacts: ContactStore  # the borrower's contact file: attempts, holds, opt-outs
+    contact_terms: ContactTerms  # the contact rule packs
 
 
 def settled_on(state: LoanState) -> bool:

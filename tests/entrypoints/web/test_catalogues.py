@@ -65,7 +65,8 @@ VALUES = {
                "visit.report", "hold.place", "legal.lawyers_letter", "legal.filing",
                "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
                "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear",
-               "user.locale", "user.update", "user.password", "case.view", "contact.opt_out"],
+               "user.locale", "user.update", "user.password", "case.view", "contact.opt_out",
+               "legal.refused"],
 }  # fmt: skip
 
 
@@ -144,8 +145,8 @@ REACHED = [
     "entrypoints/web/pages_desk.py", "entrypoints/web/pages_admin.py", "entrypoints/web/views.py",
 ]  # fmt: skip
 # Raised there but not a Refusal: retried before anyone sees them, or shown with their own
-# translated page (a contact the rules block).
-NOT_SHOWN = {"ContactBlocked", "ExtensionsChanged", "AttemptsChanged", "_Undone"}
+# translated page (a contact the rules block, a legal step they block).
+NOT_SHOWN = {"ContactBlocked", "ExtensionsChanged", "AttemptsChanged", "_Undone", "StepBlocked"}
 
 
 def test_what_the_pages_actions_refuse_with_is_a_refusal_with_a_template() -> None:

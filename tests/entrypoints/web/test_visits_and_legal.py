@@ -1022,3 +1022,78 @@ def test_two_visit_requests_at_once_store_one(desk: Desk) -> None:
     assert len(desk.app.audit_log.entries(actor="col-east-1")) == head
     [stored] = desk.app.track.visits(loan_id)
     assert stored["status"] == "requested"
+
+
+def test_a_hold_stops_the_desks_lawyers_letter_and_filing_as_it_stops_the_nights(
+    desk: Desk,
+) -> None:
+    # The night sends a lawyer's letter through the contact rules as a letter, and blocks it
+    # under cn.hold; the desk recorded both steps under a death and a dispute (helper).
+    from arrears.adapters.db.tables import blocked_actions
+    from arrears.batch.run import run_day
+
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    for kind in ("deceased", "dispute"):
+        placed = desk.client().post(
+            f"/api/v1/cases/{loan_id}/holds", headers=desk.bearer("compliance"),
+            json={"kind": kind, "starts_on": "2025-09-25", "note": "x"},
+        )  # fmt: skip
+        assert placed.status_code == 201, placed.text
+    # The night of 7 October plans the legal stage's weekly letter and blocks it by cn.hold;
+    # so does the desk, that day and any day of the holds.
+    run_day(desk.app.runs, desk.app.run_context(date(2025, 10, 7)), desk.now)
+    with desk.app.engine.connect() as conn:
+        blocked = conn.execute(
+            select(blocked_actions.c.rule).where(
+                blocked_actions.c.loan_id == loan_id, blocked_actions.c.as_of == date(2025, 10, 7),
+                blocked_actions.c.action == "lawyers_letter",
+            )
+        ).scalars().all()  # fmt: skip
+    assert blocked == ["cn.hold"]
+    desk.now = datetime(2025, 10, 7, 2, 0, tzinfo=UTC)
+    legal, url = desk.bearer("admin"), f"/api/v1/cases/{loan_id}/legal"
+    for day in ("2025-10-07", "2025-10-02"):
+        refused = desk.client().post(url, headers=legal, json={"step": "lawyers_letter",
+                                                               "on": day})  # fmt: skip
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"].startswith(
+            f"the rules forbid a lawyers_letter on {day}: cn.hold: collection paused: "
+        )
+        assert [r["rule"] for r in refused.json()["reasons"] if not r["passed"]] == ["cn.hold"]
+    client, csrf = desk.signed_in("admin")
+    form = {"step": "lawyers_letter", "on": "2025-10-02", "cost": "0"}
+    page = client.post(f"/cases/{loan_id}/legal", headers={"X-CSRF-Token": csrf,
+                       "HX-Request": "true"}, data=form)  # fmt: skip
+    assert page.status_code == 409, page.text
+    assert "已拒绝：合规规则禁止在 2025-10-02 进行此步骤" in page.text
+    assert "<code>cn.hold</code>" in page.text
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()
+    assert (case["legal"], case["flags"]) == (None, [])
+    # The day before the holds it went out; the decision is kept with the step: every rule
+    # that governs a letter, passed.
+    opened = desk.client().post(url, headers=legal, json={"step": "lawyers_letter",
+                                                          "on": "2025-09-24"})  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    [sent] = [e.entry for e in desk.app.audit_log.entries(actor="admin")
+              if e.entry.action == "legal.lawyers_letter"]  # fmt: skip
+    assert {r["rule"] for r in sent.detail["rules"]} >= {"cn.hold", "cn.opt_out",
+                                                          "cn.quiet_hours"}  # fmt: skip
+    assert all(r["passed"] for r in sent.detail["rules"])
+    # A filing presses for payment too: the holds stop it (helper: it was recorded).
+    filing = {"step": "filing", "on": "2025-10-02", "court": "C", "case_number": "N1"}
+    refused = desk.client().post(url, headers=legal, json=filing)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"].startswith(
+        "the rules forbid a filing on 2025-10-02: cn.hold: collection paused: "
+    )
+    refusals = [e.entry for e in desk.app.audit_log.entries(actor="admin")
+                if e.entry.action == "legal.refused"]  # fmt: skip
+    assert sorted((e.detail["step"], e.detail["on"], [r["rule"] for r in e.detail["rules"]])
+                  for e in refusals) == [
+        ("filing", "2025-10-02", ["cn.hold"]),
+        *[("lawyers_letter", day, ["cn.hold"]) for day in ("2025-10-02", "2025-10-02",
+                                                            "2025-10-07")],
+    ]  # fmt: skip
+    steps = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]["steps"]
+    assert [s["step"] for s in steps] == ["lawyers_letter"]

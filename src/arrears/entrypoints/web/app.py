@@ -33,7 +33,7 @@ from arrears.services.contact_check import reason_document
 from arrears.services.desk_contact import ContactBlocked
 from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import SignInRefused, SignInThrottled, UserNotFound
-from arrears.services.legal import TimeBarred
+from arrears.services.legal import StepBlocked, TimeBarred
 
 STATIC = Path(__file__).with_name("static")
 Clock = Callable[[], datetime]
@@ -126,6 +126,13 @@ def _errors(web: FastAPI) -> None:
         if _is_api(request):
             return answer(request, 409, str(error), reasons=list(error.reasons))
         return refuse(request, 409, error)
+
+    @web.exception_handler(StepBlocked)
+    def step_blocked(request: Request, error: StepBlocked) -> Response:
+        reasons = [reason_document(r) for r in error.decision.reasons]
+        if _is_api(request):
+            return JSONResponse({"error": str(error), "reasons": reasons}, status_code=409)
+        return page_render.step_blocked_fragment(request, error)
 
     @web.exception_handler(TimeBarred)
     def time_barred(request: Request, error: TimeBarred) -> Response:

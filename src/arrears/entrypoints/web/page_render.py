@@ -16,6 +16,7 @@ from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
 from arrears.services.identity import session_user
+from arrears.services.legal import StepBlocked
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 # An amount typed on a form, as the API's (yuan, at most two decimals, below 10^13).
@@ -163,6 +164,13 @@ def shown_in(value: str | Words | Term | Terms | Clauses, locale: str) -> str:
         said = [shown_in(c, locale) for c in value.clauses]
         return i18n.one_after_another(said, value.separator, locale)
     return value
+
+
+def step_blocked_fragment(request: Request, error: StepBlocked) -> Response:
+    """A legal step the contact rules refused on its day, with each broken rule."""
+    day = error.step.on.isoformat()
+    return render(request, "fragments/step_blocked.html", None, 409, day=day,
+                  decision=error.decision)  # fmt: skip
 
 
 def blocked_fragment(request: Request, error: ContactBlocked) -> Response:

@@ -152,6 +152,7 @@ def legal_step(
     legal.add_legal_step(
         app.desk,
         app.track,
+        app.audit_log,
         app.step_terms,
         actor.principal,
         loan_id,
