@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,7 @@ def test_a_us_case_shows_its_time_bar_and_its_dollars(
     barred = oldest.replace(year=oldest.year + 3)
     with desk.app.engine.begin() as conn:  # a run on the day: balances as of then
         conn.execute(insert(runs).values(as_of=barred, finished_at=desk.now, loans=0, summary={}))
+    desk.now = datetime.combine(barred, desk.now.timetz())  # the desk's day: barred that day
     page = browser.new_page(locale="zh-CN", viewport={"width": 1360, "height": 900})
     sign_in(page, served, "admin")
     page.goto(f"{served}/cases/{loan_id}")

@@ -600,12 +600,28 @@ def test_the_case_view_tells_when_a_us_debt_is_time_barred(desk: Desk) -> None:
     approvals = client.get("/approvals").text
     assert f'id="proposal-{sent.json()["proposal_id"]}"' in approvals
     assert "US$" in approvals
-    # Balances are shown as of the last run: once a run is on or after the day, it is barred.
+    # Judged for the desk's day, as the desk's refusal of a letter is, whatever the last
+    # run's day (helper: with the run of the day before, the barred day read "not barred"
+    # while the letter was refused).
     with desk.app.engine.begin() as conn:
-        conn.execute(insert(runs).values(as_of=barred, finished_at=desk.now, loans=0, summary={}))
+        conn.execute(insert(runs).values(as_of=barred - timedelta(days=1), finished_at=desk.now,
+                                         loans=0, summary={}))  # fmt: skip
+    desk.now = datetime.combine(barred - timedelta(days=1), DAY_TIME.timetz())
+    day_before = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("admin"))
+    assert day_before.json()["limitation"]["barred"] is False
+    desk.now = datetime.combine(barred, DAY_TIME.timetz())
+    legal = desk.bearer("admin")
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()
+    assert (case["as_of"], case["limitation"]["barred_since"], case["limitation"]["barred"]) == (
+        (barred - timedelta(days=1)).isoformat(), barred.isoformat(), True
+    )  # fmt: skip
+    client, _ = desk.signed_in("admin")
     page = client.get(f"/cases/{loan_id}").text
     assert f"自 {barred} 起已过诉讼时效" in page
     assert 'id="time-barred"' in page
+    letter = {"step": "lawyers_letter", "on": barred.isoformat()}
+    refused = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
+    assert refused.status_code == 409  # the view and the desk agree
 
 
 def test_a_supervisor_refers_a_case_to_legal_and_the_legal_officer_withdraws_it(

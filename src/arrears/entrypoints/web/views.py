@@ -76,7 +76,7 @@ def case_file(
     """The case document (case_document), and the loan's state it was drawn from: what a page
     words in its reader's language (the cost cap's detail), which the document has in English."""
     record = view_case(app.desk, app.audit_log, who, loan_id, now)
-    as_of = balance_day(app, now)
+    as_of, today = balance_day(app, now), desk_day(now)
     found = list(app.ledger.load_book([loan_id]))
     loan, payments = found[0]
     state = app.terms.evaluate(loan, payments, as_of)
@@ -112,9 +112,11 @@ def case_file(
         "notes": [_plain(n) for n in record.notes],
         "proposals": [proposal_document(p) for p in record.proposals],
         "holds": [_plain(h) for h in record.holds],
-        "visits": [_visit(v, desk_day(now)) for v in app.track.visits(loan_id)],
+        "visits": [_visit(v, today) for v in app.track.visits(loan_id)],
         "legal": _legal(app, loan_id),
-        "limitation": _limitation(app.time_bar(loan.product, as_of, state.dpd), as_of),
+        # Judged for the desk's day, as a lawyer's letter asked that day is (not the last
+        # run's: on the day the debt becomes time-barred the view said it was not).
+        "limitation": _limitation(app.time_bar_of(loan_id, today), today),
         "flags": [_plain(f) for f in app.track.flags(loan_id)],
     }
     return document, state
@@ -130,9 +132,11 @@ def _legal(app: App, loan_id: str) -> dict[str, Any] | None:
     return document
 
 
-def _limitation(bar: TimeBar | None, as_of: date) -> dict[str, Any] | None:
-    """The pack's limitation rule as it stands for the loan on the desk's day (None: its pack
-    has none): from which day a lawyer's letter or suit is refused, and whether it is now."""
+def _limitation(bar: TimeBar | None, today: date) -> dict[str, Any] | None:
+    """The pack's limitation rule as it stands for the loan on the desk's `today` (None: its
+    pack has none): from which day a lawyer's letter or suit is refused, and whether it is
+    now (the oldest unpaid instalment found by the domain's evaluation of the loan that day,
+    as the desk's refusal finds it)."""
     if bar is None:
         return None
     since = bar.since()
@@ -142,7 +146,7 @@ def _limitation(bar: TimeBar | None, as_of: date) -> dict[str, Any] | None:
         "refuses": sorted(bar.limitation.actions),
         "oldest_unpaid_due": bar.oldest.isoformat() if bar.oldest else None,
         "barred_since": since.isoformat() if since else None,
-        "barred": since is not None and since <= as_of,
+        "barred": since is not None and since <= today,
         "source": bar.limitation.source,
     }
 
