@@ -30,6 +30,7 @@ from arrears.batch.pipeline import RunContext
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.errors import DomainError
 from arrears.domain.ladder import Ladder, StageDecision, stage_on
+from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import TimeBar, oldest_due
 from arrears.domain.loan import Loan
 from arrears.domain.statement import LoanState
@@ -116,8 +117,17 @@ class App:
     def step_terms(self) -> StepTerms:
         """What the desk's visits and legal steps are judged by besides the stores."""
         return StepTerms(
-            self.ladder_of, self.state_on, self.time_bar_of, self.contacts, self.contact_terms
-        )
+            self.ladder_of, self.state_on, self.time_bar_of, self.contacts, self.contact_terms,
+            self.deadline_rule_of,
+        )  # fmt: skip
+
+    def deadline_rule_of(self, loan_id: str) -> DeadlineRule | None:
+        """The deadline a judgment starts under the loan's jurisdiction's pack (None: none)."""
+        product = self.desk.product_of(loan_id)
+        if product is None:
+            raise DomainError(f"loan {loan_id!r} not found")
+        jurisdiction = self.settings.product(product).jurisdiction
+        return self.contact_terms.packs[jurisdiction].enforcement
 
     def time_bar(self, product_code: str, on: date, dpd: int) -> TimeBar | None:
         """The time bar of a loan of the product that is `dpd` days past due on `on` (None:

@@ -241,3 +241,35 @@ def test_the_shipped_caps_load_with_their_sources() -> None:
         caps = cap_policies(read_pack(f"{jurisdiction}.toml"), f"{jurisdiction}.toml")
         assert all(policy.source.strip() for policy in caps.values())
     assert set(cap_policies(read_pack("cn.toml"), "cn.toml")) == {"licensed", "private"}
+
+
+def test_only_the_cn_pack_sets_a_deadline_a_judgment_starts() -> None:
+    enforcement = PACKS["cn"].enforcement
+    assert enforcement is not None
+    assert (enforcement.rule_id, enforcement.years, enforcement.verified) == (
+        "cn.enforcement_deadline", 2, True
+    )  # fmt: skip
+    assert "民事诉讼法》(2023) 第二百五十条" in enforcement.source
+    assert (PACKS["us"].enforcement, PACKS["uk"].enforcement) == (None, None)
+
+
+DEADLINE = {"id": "xx.enforcement", "years": 2, "source": "a law", "verified": False}
+
+
+@pytest.mark.parametrize(
+    ("deadlines", "message"),
+    [
+        ({"appeal": DEADLINE}, "unknown deadline(s) ['appeal'] in [deadlines]"),
+        ({"enforcement": {**DEADLINE, "days": 3}}, "unknown key(s) ['days']"),
+        ({"enforcement": {**DEADLINE, "years": 0}}, "years must be between 1 and 30, got 0"),
+        ({"enforcement": {**DEADLINE, "source": " "}}, "every rule cites its legal source"),
+        ({"enforcement": {**DEADLINE, "years": "2"}}, "years must be int"),
+    ],
+)
+def test_a_bad_deadline_is_refused_naming_its_key(deadlines: dict[str, Any], message: str) -> None:
+    with pytest.raises(RulePackError, match=r"^xx\.toml: ") as raised:
+        parse_contact_pack({**pack_with(), "deadlines": deadlines}, "xx.toml")
+    assert message in str(raised.value)
+    made = parse_contact_pack({**pack_with(), "deadlines": {"enforcement": DEADLINE}}, "xx.toml")
+    assert made.enforcement is not None
+    assert made.enforcement.years == 2

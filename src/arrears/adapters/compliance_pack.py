@@ -7,6 +7,7 @@ from typing import Any
 from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
+from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import Limitation
 from arrears.domain.rule_pack import RULE_KINDS, ContactRule, RulePack
 
@@ -15,11 +16,15 @@ _COMMON = frozenset({"id", "kind", "source", "verified", "channels", "count_chan
 _WORDS = frozenset({"channels", "count_channels", "outcomes", "last_outcomes", "hold_kinds"})
 _COUNTS = frozenset({"limit", "days"})
 _TIMES = frozenset({"quiet_from", "quiet_until"})
-# What a jurisdiction's pack file holds: these contact rules, its caps and allocation
-# (packs.py) and its content rules (content_pack.py). A misspelt section must not leave the
-# rules out without a word.
-_SECTIONS = frozenset({"pack", "contact", "caps", "allocation", "limitation", "content"})
+# What a jurisdiction's pack file holds: these contact rules and its deadlines, its caps and
+# allocation (packs.py) and its content rules (content_pack.py). A misspelt section must not
+# leave the rules out without a word.
+_SECTIONS = frozenset(
+    {"pack", "contact", "caps", "allocation", "limitation", "content", "deadlines"}
+)
 _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
+_DEADLINE_KEYS = frozenset({"id", "years", "source", "verified"})
+_DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a judgment starts
 # [pack] zones: which zones the time of day must suit for the borrower: the recorded zone,
 # else every zone of the number dialled (the default); or the recorded zone and every zone of
 # the number (when the two conflict, both).
@@ -89,7 +94,36 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
     )
     return RulePack(pack["jurisdiction"], default_zone, rules,
                     number_zones_too=zones_from == _ZONE_POLICIES[1],
-                    limitation=limitation)  # fmt: skip
+                    limitation=limitation,
+                    enforcement=parse_deadlines(data.get("deadlines", {}), where))  # fmt: skip
+
+
+def parse_deadlines(entry: Any, where: str) -> DeadlineRule | None:
+    """`[deadlines.enforcement]`: the deadline a judgment starts (None: the pack sets none)."""
+    if not isinstance(entry, dict):
+        raise RulePackError(f"{where}: [deadlines] must be a table")
+    unknown = sorted(set(entry) - _DEADLINES)
+    if unknown:
+        raise RulePackError(
+            f"{where}: unknown deadline(s) {unknown} in [deadlines]; known: {sorted(_DEADLINES)}"
+        )
+    if "enforcement" not in entry:
+        return None
+    table, at = entry["enforcement"], f"{where}: [deadlines.enforcement]"
+    if not isinstance(table, dict):
+        raise RulePackError(f"{at} must be a table")
+    extra = sorted(set(table) - _DEADLINE_KEYS)
+    if extra:
+        raise RulePackError(f"{at}: unknown key(s) {extra}; known: {sorted(_DEADLINE_KEYS)}")
+    try:
+        return DeadlineRule(
+            rule_id=_typed(table, "id", str, at),
+            years=_typed(table, "years", int, at),
+            source=_typed(table, "source", str, at),
+            verified=_typed(table, "verified", bool, at),
+        )
+    except DomainError as error:
+        raise RulePackError(f"{at}: {error}") from None
 
 
 def parse_limitation(entry: Any, where: str) -> Limitation:

@@ -4,8 +4,10 @@ preservation, with their dates, deadlines, court, case number and costs.
 The main line runs lawyer's letter → filing → judgment → enforcement → closed (closing may
 come at any point: a settlement ends the track); property preservation (财产保全) is a side
 step, possible any time after filing and before closing, as often as needed. The deadline that
-follows from the law is computed, not typed: enforcement is applied for within 2 years of the
-judgment's last day of performance (民事诉讼法 Art. 250).
+follows from the law is computed, not typed, by the loan's jurisdiction's pack
+(domain.legal_deadlines: in China, enforcement is applied for within 2 years of the
+judgment's last day of performance, 民事诉讼法 Art. 250; the us and uk packs give none); it is
+met once enforcement is applied for, and ends with the track.
 """
 
 from collections.abc import Sequence
@@ -14,13 +16,9 @@ from datetime import date
 
 from arrears.domain.errors import Refusal, Term, Terms, Words
 
-ENFORCEMENT_YEARS = 2  # 民事诉讼法 (2023) Art. 250: apply for enforcement within two years
 MAIN_LINE = ("lawyers_letter", "filing", "judgment", "enforcement")
 STEPS = ("lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed")
 PERFORMANCE_YEARS = 10  # a judgment's last day of performance lies within ten years of it
-# What the deadline a judgment starts is for, as stored with the case (a page shows it
-# translated: the catalogues have this text).
-ENFORCEMENT_DEADLINE = "enforcement application (民事诉讼法 Art. 250)"
 
 
 @dataclass(frozen=True)
@@ -48,7 +46,7 @@ class LegalStep:
             raise Refusal("a filing names the court and the case number (案号)")
         if self.step == "judgment":
             due = self.performance_due
-            if due is None or not self.on <= due <= _years_after(self.on, PERFORMANCE_YEARS):
+            if due is None or not self.on <= due <= years_after(self.on, PERFORMANCE_YEARS):
                 raise Refusal(
                     "a judgment gives its last day of performance, on or after the judgment and "
                     "within {years} years of it",
@@ -106,14 +104,7 @@ def referral_after(taken: Sequence[str], step: LegalStep) -> bool | None:
     return False if step.step == "closed" else None
 
 
-def deadline_after(step: LegalStep) -> tuple[str, date] | None:
-    """The legal deadline a judgment starts: applying for enforcement (what, and its day)."""
-    if step.step != "judgment" or step.performance_due is None:
-        return None
-    return ENFORCEMENT_DEADLINE, _years_after(step.performance_due, ENFORCEMENT_YEARS)
-
-
-def _years_after(day: date, years: int) -> date:
+def years_after(day: date, years: int) -> date:
     """The same day `years` later (28 February for a 29 February; the calendar's last day
     if that is past it)."""
     if day.year + years > date.max.year:

@@ -6,6 +6,7 @@ from datetime import time
 
 from arrears.domain.contact import ALL_OUTCOMES, CHANNELS, HOLD_KINDS
 from arrears.domain.errors import DomainError
+from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import Limitation
 
 # The parameters each kind needs (besides `channels` and `count_channels`, which every rule has).
@@ -92,6 +93,8 @@ class RulePack:
     number_zones_too: bool = False
     # The actions refused once a debt is time-barred (None: the pack refuses none for that).
     limitation: Limitation | None = None
+    # The deadline a judgment starts (enforcement applied for), None: the pack sets none.
+    enforcement: DeadlineRule | None = None
 
     def rules_for(self, channel: str) -> tuple[ContactRule, ...]:
         """The rules that govern a request on `channel`."""

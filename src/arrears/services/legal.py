@@ -10,7 +10,8 @@ from arrears.domain.contact import ContactDecision
 from arrears.domain.errors import DomainError, Refusal, Term, Words
 from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
-from arrears.domain.legal_track import LegalStep, check_next, deadline_after
+from arrears.domain.legal_deadlines import deadline_after
+from arrears.domain.legal_track import LegalStep, check_next
 from arrears.services.casework import audit, open_case, require_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import decide_on_day, holds_on_day, reason_document
@@ -95,7 +96,7 @@ def add_legal_step(
     track.add_step(
         loan_id,
         step,
-        deadline_after(step),
+        deadline_after(step, terms.deadline_rule_of(loan_id)),
         who.user_id,
         audit(
             now,

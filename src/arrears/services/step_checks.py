@@ -10,6 +10,7 @@ from datetime import date
 
 from arrears.domain.errors import Refusal, Term
 from arrears.domain.ladder import Ladder
+from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import TimeBar
 from arrears.domain.statement import LoanState
 from arrears.services.contact_check import ContactTerms
@@ -25,6 +26,7 @@ class StepTerms:
     time_bar_of: Callable[[str, date], TimeBar | None]  # its pack's limitation rule that day
     contacts: ContactStore  # the borrower's contact file: attempts, holds, opt-outs
     contact_terms: ContactTerms  # the contact rule packs
+    deadline_rule_of: Callable[[str], DeadlineRule | None]  # its pack's deadline of a judgment
 
 
 def settled_on(state: LoanState) -> bool:

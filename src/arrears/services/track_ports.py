@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision
 from arrears.domain.escalation import ActionRecord
+from arrears.domain.legal_deadlines import Deadline
 from arrears.domain.legal_track import LegalStep
 from arrears.services.ports import ContactFile
 
@@ -69,13 +70,14 @@ class TrackStore(Protocol):
         ...
 
     def add_step(
-        self, loan_id: str, step: LegalStep, deadline: tuple[str, date] | None, by: str,
+        self, loan_id: str, step: LegalStep, deadline: Deadline | None, by: str,
         audit: AuditEntry,
     ) -> None:  # fmt: skip
         """Record a legal step (opening the track with the first), refused (DomainError) unless
         it may follow the steps on record when it is written (legal_track.check_next: two
         steps sent at once cannot both follow the same one); with it, set or clear the
-        loan's `legal` flag (legal_track.referral_after)."""
+        loan's `legal` flag (legal_track.referral_after), set the deadline it starts, or end
+        the one running when the step ends it (legal_track.ENDS_DEADLINE)."""
         ...
 
     def flags(self, loan_id: str) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0014_content_findings"
+    assert current_revision(engine) == head_revision() == "0015_legal_deadline_source"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -95,6 +95,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0012_credentials.py",
         "0013_cases_prior.py",
         "0014_content_findings.py",
+        "0015_legal_deadline_source.py",
     } <= shipped
 
 
@@ -117,6 +118,41 @@ def test_the_open_legal_cases_of_an_older_database_are_referred_to_legal(engine:
     with engine.connect() as connection:
         rows = connection.execute(loan_flags.select()).all()
     assert rows == [("L1", "legal", date(2025, 9, 1), "legal-1", "legal track opened")]
+
+
+def test_the_deadlines_stored_in_english_take_their_key_and_end_after_enforcement(
+    engine: Engine,
+) -> None:
+    upgrade(engine, "0014_content_findings")
+    old = "enforcement application (民事诉讼法 Art. 250)"
+    with engine.begin() as connection:
+        person = {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
+        connection.execute(tables.borrowers.insert(), person)
+        for loan, step in (("L1", "judgment"), ("L2", "enforcement"), ("L3", "closed")):
+            connection.execute(tables.loans.insert(), {
+                "loan_id": loan, "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
+                "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
+            })  # fmt: skip
+            connection.execute(legal_cases.insert(), {
+                "loan_id": loan, "step": step, "costs": 0, "opened_by": "legal-1",
+                "opened_on": date(2025, 9, 1), "deadline": date(2028, 2, 1),
+                "deadline_what": old,
+            })  # fmt: skip
+    upgrade(engine)
+    c = legal_cases.c
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(c.loan_id, c.deadline, c.deadline_what, c.deadline_source).order_by(c.loan_id)
+        ).all()
+    assert [row[:3] for row in rows] == [
+        ("L1", date(2028, 2, 1), "enforcement_application"),
+        ("L2", None, None),
+        ("L3", None, None),
+    ]
+    assert rows[0].deadline_source.startswith(
+        "cn.enforcement_deadline: 《中华人民共和国民事诉讼法》"
+    )
+    assert [row.deadline_source for row in rows[1:]] == [None, None]
 
 
 @pytest.mark.parametrize(

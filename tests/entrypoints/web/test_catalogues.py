@@ -19,7 +19,8 @@ from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.escalation import ACTIONS, GUARDED_ACTIONS
 from arrears.domain.escalation import OUTCOMES as GUARD_OUTCOMES
 from arrears.domain.flags import FLAGS
-from arrears.domain.legal_track import LegalStep, deadline_after
+from arrears.domain.legal_deadlines import deadline_after
+from arrears.domain.legal_track import LegalStep
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.invalid_text import PROBLEMS
 
@@ -57,6 +58,7 @@ VALUES = {
     "flag:": sorted(FLAGS),
     "written:": ["contact", "note", "visit"],  # where a text the content lint flagged was
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
+    "deadline:": ["enforcement_application"],
     "audit:": ["login", "login.failed", "login.throttled", "logout", "pii.unmask", "contact.log",
                "contact.refused", "note.add", "promise.add", "proposal.add",
                "proposal.approve", "proposal.reject", "user.create", "token.issue",
@@ -247,11 +249,17 @@ def test_every_shipped_escalation_guard_has_a_name(locale: str) -> None:
 
 @pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
 def test_the_legal_deadline_has_a_name(locale: str) -> None:
-    # Stored with the legal case as the domain words it; the case page shows it translated.
+    # Stored with the legal case as a key and its rule's source; the case page names it and
+    # cites the source (looked up by its text) in the reader's language.
     judged = LegalStep("judgment", date(2026, 1, 15), performance_due=date(2026, 2, 1))
-    found = deadline_after(judged)
-    assert found is not None
-    assert i18n.catalogue(locale).get(found[0])
+    rules = [p.enforcement for p in contact_packs().values() if p.enforcement is not None]
+    assert rules
+    table = i18n.catalogue(locale)
+    for rule in rules:
+        found = deadline_after(judged, rule)
+        assert found is not None
+        assert table.get(f"deadline:{found.what}")
+        assert table.get(f"{found.rule_id}: {found.source}")
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])

@@ -10,6 +10,7 @@ import pytest
 from httpx2 import Response
 from sqlalchemy import insert, select, update
 
+from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox, runs
 from arrears.adapters.feeds.reader import FileFeedReader
@@ -17,7 +18,8 @@ from arrears.domain.access import Principal, Role
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision
 from arrears.domain.errors import DomainError
-from arrears.domain.legal_track import LegalStep, deadline_after
+from arrears.domain.legal_deadlines import deadline_after
+from arrears.domain.legal_track import LegalStep
 from arrears.services.desk_contact import desk_attempt
 from arrears.services.import_feed import import_feed
 from arrears.services.ports import AttemptsChanged, ContactFile
@@ -675,25 +677,28 @@ def test_a_supervisor_refers_a_case_to_legal_and_the_legal_officer_withdraws_it(
     ]
 
 
+CN_ENFORCEMENT = contact_packs()["cn"].enforcement
+
+
 def test_the_enforcement_deadline_of_a_leap_day() -> None:
     judged = LegalStep("judgment", date(2028, 1, 10), performance_due=date(2028, 2, 29))
-    assert deadline_after(judged) == (
-        "enforcement application (民事诉讼法 Art. 250)",
-        date(2030, 2, 28),
-    )
-    assert deadline_after(LegalStep("preservation", date(2028, 1, 10))) is None
+    found = deadline_after(judged, CN_ENFORCEMENT)
+    assert found is not None
+    assert (found.what, found.day, found.rule_id) == (
+        "enforcement_application", date(2030, 2, 28), "cn.enforcement_deadline"
+    )  # fmt: skip
+    assert "民事诉讼法》(2023) 第二百五十条" in found.source
+    assert deadline_after(LegalStep("preservation", date(2028, 1, 10)), CN_ENFORCEMENT) is None
+    assert deadline_after(judged, None) is None  # a pack that sets none (us, uk)
 
 
 def test_a_judgment_near_the_calendars_end_has_its_deadline_at_the_end() -> None:
     # Ten years after the judgment, or two after its day of performance, lie past 9999: the
     # date type ends there (a ValueError, a 500 answer, before).
     far = LegalStep("judgment", date(9995, 1, 1), performance_due=date(9995, 2, 1))
-    assert deadline_after(far) == (
-        "enforcement application (民事诉讼法 Art. 250)",
-        date(9997, 2, 1),
-    )
+    assert getattr(deadline_after(far, CN_ENFORCEMENT), "day", None) == date(9997, 2, 1)
     last = LegalStep("judgment", date(9998, 1, 1), performance_due=date(9998, 6, 1))
-    assert deadline_after(last) == ("enforcement application (民事诉讼法 Art. 250)", date.max)
+    assert getattr(deadline_after(last, CN_ENFORCEMENT), "day", None) == date.max
 
 
 def test_a_placement_at_the_desk_waits_for_its_guard_and_counts_as_the_agency_tried(
@@ -765,12 +770,13 @@ def test_the_legal_steps_are_named_in_the_readers_language(desk: Desk) -> None:
     assert "2026-01-01 的 財產保全 早於上一步驟（2026-01-15）" in before.text
     page = client.get(f"/cases/{loan_id}").text
     assert "期限: 2028-02-01" in page
-    assert "申請強制執行（《民事訴訟法》第二百五十條）" in page
+    assert "申請強制執行（《中華人民共和國民事訴訟法》（2023）第二百五十條：申請執行" in page
     assert "enforcement application" not in page
     client.post("/me/locale", data={"locale": "zh-CN", "csrf_token": csrf})
     said = "律师函不能在律师函、立案和判决之后进行；下一步可为：强制执行、财产保全或结案"
     assert said in client.post(url, headers=hx, data=again).text
-    assert "申请强制执行（《民事诉讼法》第二百五十条）" in client.get(f"/cases/{loan_id}").text
+    said = "申请强制执行（《中华人民共和国民事诉讼法》（2023）第二百五十条：申请执行的期间为二年"
+    assert said in client.get(f"/cases/{loan_id}").text
     client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
     said = (
         "lawyers letter cannot come after lawyers letter, filing, and judgment; next: "
@@ -1113,3 +1119,69 @@ def test_a_hold_stops_the_desks_lawyers_letter_and_filing_as_it_stops_the_nights
     ]  # fmt: skip
     steps = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]["steps"]
     assert [s["step"] for s in steps] == ["lawyers_letter"]
+
+
+def legal_steps_through_judgment(desk: Desk, loan_id: str) -> None:
+    """A letter, a filing and a judgment (last day of performance 1 February 2026)."""
+    for step in (
+        {"step": "lawyers_letter", "on": "2025-10-02"},
+        {"step": "filing", "on": "2025-10-20", "court": "C", "case_number": "N-1"},
+        {"step": "judgment", "on": "2026-01-15", "performance_due": "2026-02-01"},
+    ):
+        answer = desk.client().post(f"/api/v1/cases/{loan_id}/legal",
+                                    headers=desk.bearer("admin"), json=step)  # fmt: skip
+        assert answer.status_code == 201, answer.text
+
+
+def test_the_deadline_a_judgment_starts_is_the_packs_and_ends_with_enforcement(
+    desk: Desk,
+) -> None:
+    # China's pack: enforcement within two years of the last day of performance, named in
+    # the reader's language; met once enforcement is applied for. A US loan's pack sets none
+    # (helper: every judgment got 民事诉讼法 Art. 250, in English on zh pages, for ever).
+    desk.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    legal_steps_through_judgment(desk, loan_id)
+    legal = desk.bearer("admin")
+    track = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]
+    assert (track["deadline"], track["deadline_what"]) == ("2028-02-01", "enforcement_application")
+    assert track["deadline_source"].startswith(
+        "cn.enforcement_deadline: 《中华人民共和国民事诉讼法》"
+    )
+    client, csrf = desk.signed_in("admin")
+    for locale, said in (
+        ("zh-CN", "申请强制执行（《中华人民共和国民事诉讼法》（2023）第二百五十条："),
+        ("zh-TW", "申請強制執行（《中華人民共和國民事訴訟法》（2023）第二百五十條："),
+        ("en", "apply for enforcement (Civil Procedure Law of the PRC (2023), Art. 250: "),
+    ):
+        client.post("/me/locale", data={"locale": locale, "csrf_token": csrf})
+        page = client.get(f"/cases/{loan_id}").text
+        assert f'<span class="reason" id="legal-deadline">{said}' in page
+    enforced = {"step": "enforcement", "on": "2026-03-01"}
+    answer = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=enforced)
+    assert answer.status_code == 201, answer.text
+    track = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]
+    assert (track["deadline"], track["deadline_what"], track["deadline_source"]) == (
+        None, None, None
+    )  # fmt: skip
+    assert 'id="legal-deadline"' not in client.get(f"/cases/{loan_id}").text
+    us_loan = my_case(desk, "col-east-2")
+    gentler_steps_done(desk, us_loan)
+    oldest_unpaid_of_a_us_loan(desk, us_loan)
+    legal_steps_through_judgment(desk, us_loan)
+    track = desk.client().get(f"/api/v1/cases/{us_loan}", headers=legal).json()["legal"]
+    assert (track["step"], track["deadline"], track["deadline_what"]) == ("judgment", None, None)
+
+
+def test_closing_the_track_ends_its_deadline(desk: Desk) -> None:
+    desk.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    legal_steps_through_judgment(desk, loan_id)
+    closed = {"step": "closed", "on": "2026-02-10"}
+    legal = desk.bearer("admin")
+    assert desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal,
+                              json=closed).status_code == 201  # fmt: skip
+    track = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]
+    assert (track["step"], track["deadline"], track["deadline_what"]) == ("closed", None, None)

@@ -206,7 +206,8 @@ legal_cases = Table(
     Column("case_number", String(64)),
     Column("costs", BigInteger, nullable=False),
     Column("deadline", Date),
-    Column("deadline_what", Text),
+    Column("deadline_what", Text),  # what for: a catalogue key (deadline:<what>)
+    Column("deadline_source", Text),  # the pack's rule and legal source it follows from
     Column("opened_by", String(64), nullable=False),
     Column("opened_on", Date, nullable=False),
 )

@@ -23,6 +23,7 @@ from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal, Term
 from arrears.domain.escalation import ActionRecord
 from arrears.domain.field_visits import OPEN
+from arrears.domain.legal_deadlines import ENDS_DEADLINE, Deadline
 from arrears.domain.legal_track import LegalStep, check_next, referral_after
 from arrears.services.track_ports import VisitContact
 
@@ -203,7 +204,7 @@ class SqlTrackStore:
         self,
         loan_id: str,
         step: LegalStep,
-        deadline: tuple[str, date] | None,
+        deadline: Deadline | None,
         by: str,
         audit: AuditEntry,
     ) -> None:
@@ -221,7 +222,7 @@ class SqlTrackStore:
         self,
         loan_id: str,
         step: LegalStep,
-        deadline: tuple[str, date] | None,
+        deadline: Deadline | None,
         by: str,
         audit: AuditEntry,
     ) -> None:
@@ -239,7 +240,10 @@ class SqlTrackStore:
             if step.case_number:
                 changes["case_number"] = step.case_number
             if deadline is not None:
-                changes["deadline_what"], changes["deadline"] = deadline
+                changes["deadline_what"], changes["deadline"] = deadline.what, deadline.day
+                changes["deadline_source"] = f"{deadline.rule_id}: {deadline.source}"
+            elif step.step in ENDS_DEADLINE:  # enforcement applied for, or the track ended
+                changes.update(deadline=None, deadline_what=None, deadline_source=None)
             conn.execute(update(legal_cases).where(c.legal_id == legal_id).values(**changes))
             conn.execute(
                 insert(legal_steps).values(
