@@ -2,7 +2,8 @@
 preservation, with their dates, deadlines, court, case number and costs.
 
 The main line runs lawyer's letter → filing → judgment → enforcement → closed (closing may
-come at any point: a settlement ends the track); property preservation (财产保全) is a side
+come at any point: a settlement ends the track; a new lawyer's letter opens a closed track
+again, its earlier steps kept); property preservation (财产保全) is a side
 step, possible any time after filing and before closing, as often as needed. The deadline that
 follows from the law is computed, not typed, by the loan's jurisdiction's pack
 (domain.legal_deadlines: in China, enforcement is applied for within 2 years of the
@@ -84,22 +85,35 @@ def step_term(step: str) -> Term:
 
 
 def next_steps(taken: Sequence[str]) -> tuple[str, ...]:
-    """The steps that may come next, given those taken (in order)."""
-    if not taken:
+    """The steps that may come next, given those taken (in order). A closed track opens
+    again with a new lawyer's letter (a settlement later defaulted on): the steps of the
+    round it starts follow each other as the first round's did, and the earlier rounds stay
+    on record."""
+    if not taken or taken[-1] == "closed":
         return ("lawyers_letter",)
-    if "closed" in taken:
-        return ()
-    reached = [s for s in taken if s in MAIN_LINE]
+    reached = [s for s in current_round(taken) if s in MAIN_LINE]
     position = MAIN_LINE.index(reached[-1])
     following = MAIN_LINE[position + 1 : position + 2]
     side = ("preservation",) if position >= MAIN_LINE.index("filing") else ()
     return (*following, *side, "closed")
 
 
+def current_round(taken: Sequence[str]) -> Sequence[str]:
+    """The steps taken since the track was last opened (after its last closing, if any)."""
+    closings = [n for n, name in enumerate(taken) if name == "closed"]
+    return taken[closings[-1] + 1 :] if closings else taken
+
+
+def reopens(taken: Sequence[str]) -> bool:
+    """Whether the next step opens a closed track again."""
+    return bool(taken) and taken[-1] == "closed"
+
+
 def referral_after(taken: Sequence[str], step: LegalStep) -> bool | None:
-    """What `step` does to the loan's `legal` flag (domain.flags): opening the track refers
-    the loan to legal (True), closing it withdraws the referral (False); others leave it."""
-    if not taken:
+    """What `step` does to the loan's `legal` flag (domain.flags): opening the track, or
+    opening it again, refers the loan to legal (True), closing it withdraws the referral
+    (False); others leave it."""
+    if not taken or reopens(taken):
         return True
     return False if step.step == "closed" else None
 

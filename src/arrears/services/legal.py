@@ -11,7 +11,7 @@ from arrears.domain.errors import DomainError, Refusal, Term, Words
 from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
 from arrears.domain.legal_deadlines import deadline_after
-from arrears.domain.legal_track import LegalStep, check_next
+from arrears.domain.legal_track import LegalStep, check_next, reopens
 from arrears.services.casework import audit, open_case, require_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import decide_on_day, holds_on_day, reason_document
@@ -108,6 +108,7 @@ def add_legal_step(
             court=step.court,
             case_number=step.case_number,
             **({} if rules is None else {"rules": [reason_document(r) for r in rules.reasons]}),
+            **({"reopened": True} if reopens([s["step"] for s in steps]) else {}),
         ),
     )
 

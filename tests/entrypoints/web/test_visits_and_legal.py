@@ -1185,3 +1185,42 @@ def test_closing_the_track_ends_its_deadline(desk: Desk) -> None:
                               json=closed).status_code == 201  # fmt: skip
     track = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]
     assert (track["step"], track["deadline"], track["deadline_what"]) == ("closed", None, None)
+
+
+def test_a_closed_track_opens_again_with_a_new_lawyers_letter(desk: Desk) -> None:
+    # Closed on a settlement the borrower then defaulted on: a new letter opens the track
+    # again (helper: refused for good, one legal case per loan), the earlier round's steps
+    # kept on record, the loan referred to legal again.
+    desk.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    legal_steps_through_judgment(desk, loan_id)
+    legal, url = desk.bearer("admin"), f"/api/v1/cases/{loan_id}/legal"
+    closed = desk.client().post(url, headers=legal, json={"step": "closed", "on": "2026-02-10"})
+    assert closed.status_code == 201, closed.text
+    early = desk.client().post(url, headers=legal, json={"step": "preservation",
+                                                         "on": "2026-03-01"})  # fmt: skip
+    assert early.status_code == 422
+    assert early.json()["error"].endswith("next: lawyers_letter")
+    letter = {"step": "lawyers_letter", "on": "2026-03-01", "cost": "300.00"}
+    again = desk.client().post(url, headers=legal, json=letter)
+    assert again.status_code == 201, again.text
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()
+    track = case["legal"]
+    assert [s["step"] for s in track["steps"]] == [
+        "lawyers_letter", "filing", "judgment", "closed", "lawyers_letter"
+    ]  # fmt: skip
+    assert (track["step"], track["court"], track["case_number"], track["deadline"]) == (
+        "lawyers_letter", None, None, None
+    )  # fmt: skip
+    assert track["costs"] == "300.00"
+    assert [(f["flag"], f["set_on"]) for f in case["flags"]] == [("legal", "2026-03-01")]
+    letters = [e.entry for e in desk.app.audit_log.entries(actor="admin")
+               if e.entry.action == "legal.lawyers_letter"]  # fmt: skip
+    [reopened] = [e for e in letters if e.detail.get("reopened")]
+    assert reopened.detail["on"] == "2026-03-01"
+    filing = {"step": "filing", "on": "2026-03-02", "court": "C2", "case_number": "N-2"}
+    assert desk.client().post(url, headers=legal, json=filing).status_code == 201
+    client, _ = desk.signed_in("admin")
+    page = client.get(f"/cases/{loan_id}").text
+    assert page.count("<td>2026-01-15</td>") == 1  # the earlier round's judgment, still shown

@@ -24,7 +24,7 @@ from arrears.domain.errors import Refusal, Term
 from arrears.domain.escalation import ActionRecord
 from arrears.domain.field_visits import OPEN
 from arrears.domain.legal_deadlines import ENDS_DEADLINE, Deadline
-from arrears.domain.legal_track import LegalStep, check_next, referral_after
+from arrears.domain.legal_track import LegalStep, check_next, referral_after, reopens
 from arrears.services.track_ports import VisitContact
 
 
@@ -235,6 +235,9 @@ class SqlTrackStore:
             legal_id = _legal_id(conn, loan_id, step, by)
             c = legal_cases.c
             changes: dict[str, Any] = {"step": step.step, "costs": c.costs + step.cost}
+            if reopens([name for name, _ in taken]):
+                # A new round: the earlier round's court and case number are its steps'.
+                changes.update(court=None, case_number=None)
             if step.court:
                 changes["court"] = step.court
             if step.case_number:
