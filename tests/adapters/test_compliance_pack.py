@@ -273,3 +273,18 @@ def test_a_bad_deadline_is_refused_naming_its_key(deadlines: dict[str, Any], mes
     made = parse_contact_pack({**pack_with(), "deadlines": {"enforcement": DEADLINE}}, "xx.toml")
     assert made.enforcement is not None
     assert made.enforcement.years == 2
+
+
+def test_only_the_cn_pack_shows_a_limitation_period_of_information() -> None:
+    period = PACKS["cn"].limitation_period
+    assert period is not None
+    assert (period.rule_id, period.years, period.verified) == ("cn.limitation_period", 3, True)
+    assert "第一百八十八条" in period.source
+    assert "第一百九十五条" in period.source
+    assert PACKS["cn"].limitation is None  # it refuses nothing
+    assert (PACKS["us"].limitation_period, PACKS["uk"].limitation_period) == (None, None)
+    bad = {**pack_with(), "limitation_period": {**DEADLINE, "refuses": ["lawyers_letter"]}}
+    with pytest.raises(
+        RulePackError, match=r"\[limitation_period\]: unknown key\(s\) \['refuses'\]"
+    ):
+        parse_contact_pack(bad, "xx.toml")

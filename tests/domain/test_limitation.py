@@ -8,7 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arrears.domain.errors import DomainError
-from arrears.domain.limitation import Limitation, TimeBar, barred_from, oldest_due, refusal
+from arrears.domain.limitation import (
+    Limitation,
+    LimitationPeriod,
+    PeriodRun,
+    TimeBar,
+    barred_from,
+    oldest_due,
+    period_run,
+    refusal,
+)
 
 RULE = Limitation("us.time_barred", 3, frozenset({"lawyers_letter", "legal_review"}),
                   "12 CFR 1006.26(b)", verified=False)  # fmt: skip
@@ -68,3 +77,48 @@ def test_a_time_bar_tells_its_day_and_refuses_only_the_rules_actions() -> None:
 def test_a_bad_rule_is_refused(years: int, actions: set[str], source: str, message: str) -> None:
     with pytest.raises(DomainError, match=message):
         Limitation("xx.barred", years, frozenset(actions), source, verified=True)
+
+
+PERIOD = LimitationPeriod("cn.limitation_period", 3, "民法典 Art. 188, 189, 195", verified=True)
+LAST_DUE = date(2025, 6, 30)
+
+
+def test_a_cn_period_runs_from_the_last_instalment_or_the_latest_interruption() -> None:
+    from arrears.domain.escalation import ActionRecord
+
+    today = date(2027, 1, 1)
+    # Nothing since: three years from the last instalment's due date (Art. 189, 188).
+    assert period_run(PERIOD, LAST_DUE, [], [], today) == PeriodRun(
+        LAST_DUE, "last_due", date(2028, 6, 30)
+    )
+    # Only what reached the borrower interrupts (Art. 195): a connected call, a notice sent;
+    # not an unanswered call, an SMS reminder or a notice that failed.
+    records = [
+        ActionRecord("call", date(2026, 1, 5), "connected"),
+        ActionRecord("formal_notice", date(2026, 3, 1), "sent"),
+        ActionRecord("call", date(2026, 5, 1), "no_answer"),
+        ActionRecord("sms", date(2026, 5, 2), "delivered"),
+        ActionRecord("formal_notice", date(2026, 5, 3), "failed"),
+    ]
+    assert period_run(PERIOD, LAST_DUE, records, [], today) == PeriodRun(
+        date(2026, 3, 1), "formal_notice", date(2029, 3, 1)
+    )
+    # A payment, a promise or a filing too (the debtor's agreement, a suit); what is dated
+    # after the day asked about is not yet on record.
+    others = [(date(2026, 4, 1), "payment"), (date(2026, 8, 8), "promise"),
+              (date(2027, 2, 1), "filing")]  # fmt: skip
+    assert period_run(PERIOD, LAST_DUE, records, others, today) == PeriodRun(
+        date(2026, 8, 8), "promise", date(2029, 8, 8)
+    )
+    # Before the last instalment falls due, the period has not begun.
+    assert period_run(PERIOD, date(2027, 6, 30), records, others, today).because == "last_due"
+    # A 29 February: the month's last day (Art. 202).
+    leap = period_run(PERIOD, date(2028, 2, 29), [], [], today)
+    assert leap.runs_out == date(2031, 2, 28)
+
+
+def test_a_period_of_information_cites_its_source_and_a_sane_length() -> None:
+    with pytest.raises(DomainError, match="every rule cites its legal source"):
+        LimitationPeriod("x", 3, " ", verified=True)
+    with pytest.raises(DomainError, match="limitation years must be between 1 and 30"):
+        LimitationPeriod("x", 0, "law", verified=True)

@@ -8,7 +8,7 @@ from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import DeadlineRule
-from arrears.domain.limitation import Limitation
+from arrears.domain.limitation import Limitation, LimitationPeriod
 from arrears.domain.rule_pack import RULE_KINDS, ContactRule, RulePack
 
 # Keys every rule may have; the rest depend on its kind (domain.contact_rules.RULE_KINDS).
@@ -16,12 +16,14 @@ _COMMON = frozenset({"id", "kind", "source", "verified", "channels", "count_chan
 _WORDS = frozenset({"channels", "count_channels", "outcomes", "last_outcomes", "hold_kinds"})
 _COUNTS = frozenset({"limit", "days"})
 _TIMES = frozenset({"quiet_from", "quiet_until"})
-# What a jurisdiction's pack file holds: these contact rules and its deadlines, its caps and
-# allocation (packs.py) and its content rules (content_pack.py). A misspelt section must not
-# leave the rules out without a word.
-_SECTIONS = frozenset(
-    {"pack", "contact", "caps", "allocation", "limitation", "content", "deadlines"}
-)
+# What a jurisdiction's pack file holds: these contact rules, its limitation period and its
+# deadlines, its caps and allocation (packs.py) and its content rules (content_pack.py). A
+# misspelt section must not leave the rules out without a word.
+_SECTIONS = frozenset({
+    "pack", "contact", "caps", "allocation", "limitation", "limitation_period", "deadlines",
+    "content",
+})  # fmt: skip
+_PERIOD_KEYS = frozenset({"id", "years", "source", "verified"})
 _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
 _DEADLINE_KEYS = frozenset({"id", "years", "source", "verified"})
 _DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a judgment starts
@@ -95,7 +97,30 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
     return RulePack(pack["jurisdiction"], default_zone, rules,
                     number_zones_too=zones_from == _ZONE_POLICIES[1],
                     limitation=limitation,
-                    enforcement=parse_deadlines(data.get("deadlines", {}), where))  # fmt: skip
+                    enforcement=parse_deadlines(data.get("deadlines", {}), where),
+                    limitation_period=parse_period(data, where))  # fmt: skip
+
+
+def parse_period(data: Mapping[str, Any], where: str) -> LimitationPeriod | None:
+    """`[limitation_period]`: a limitation period shown as information, refusing nothing
+    (None: the pack has none)."""
+    if "limitation_period" not in data:
+        return None
+    table, at = data["limitation_period"], f"{where}: [limitation_period]"
+    if not isinstance(table, dict):
+        raise RulePackError(f"{at} must be a table")
+    extra = sorted(set(table) - _PERIOD_KEYS)
+    if extra:
+        raise RulePackError(f"{at}: unknown key(s) {extra}; known: {sorted(_PERIOD_KEYS)}")
+    try:
+        return LimitationPeriod(
+            rule_id=_typed(table, "id", str, at),
+            years=_typed(table, "years", int, at),
+            source=_typed(table, "source", str, at),
+            verified=_typed(table, "verified", bool, at),
+        )
+    except DomainError as error:
+        raise RulePackError(f"{at}: {error}") from None
 
 
 def parse_deadlines(entry: Any, where: str) -> DeadlineRule | None:

@@ -1,5 +1,7 @@
 """The limitation period: the actions that threaten or bring a suit, refused once the debt is
-time-barred (in the us pack: 12 CFR 1006.26(b), never sue or threaten to sue on such a debt).
+time-barred (in the us pack: 12 CFR 1006.26(b), never sue or threaten to sue on such a debt);
+or, where the law leaves it to the debtor to plead (cn: 民法典 Art. 188-195), the day it runs
+out shown as information (LimitationPeriod, period_run), refusing nothing.
 
 A debt is taken as time-barred from the day its oldest unpaid instalment (the effective due
 date the DPD counts from) is `years` old: conservative for the borrower, since it ignores
@@ -7,11 +9,12 @@ whatever a state's law may count as restarting the period (a payment, an acknowl
 and a suit on the later instalments alone is a lawyer's decision outside the run and desk.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from arrears.domain.errors import DomainError, Term, Words
-from arrears.domain.escalation import ACTIONS
+from arrears.domain.escalation import ACTIONS, DONE_OUTCOMES, ActionRecord
 
 MAX_YEARS = 30  # longer than any US state's period for written contracts (10-15 at most)
 
@@ -111,3 +114,64 @@ class TimeBar:
     def refusal(self, action: str, on: date) -> Words | None:
         """Why `action` on `on` is refused (None: it is not)."""
         return refusal(self.limitation, self.years, action, self.oldest, on)
+
+
+# The recorded steps that interrupt a limitation period that the court leaves to the debtor
+# (民法典 Art. 195: a demand for performance, the debtor agreeing to perform, a suit; the
+# period runs afresh from the interruption): the written demands sent and the calls that
+# reached the borrower. Payments and promises to pay (the debtor's agreement) and filings are
+# given apart. Unanswered calls and plain reminders are not counted: a demand that did not
+# reach the debtor does not interrupt, so the date shown is never later than the law's.
+INTERRUPTING = {
+    "formal_notice": DONE_OUTCOMES, "letter": DONE_OUTCOMES, "lawyers_letter": DONE_OUTCOMES,
+    "call": ("connected",),
+}  # fmt: skip
+LAST_DUE = "last_due"  # the period runs from the last instalment's due date (Art. 189)
+
+
+@dataclass(frozen=True)
+class LimitationPeriod:
+    """A pack's limitation period shown as information only (it refuses nothing): the
+    debtor's defence, which a court does not apply of its own motion (cn: 民法典 Art. 193)."""
+
+    rule_id: str
+    years: int
+    source: str
+    verified: bool
+
+    def __post_init__(self) -> None:
+        check_years(self.years, self.rule_id)
+        if not self.source.strip():
+            raise DomainError(f"{self.rule_id}: every rule cites its legal source")
+
+
+@dataclass(frozen=True)
+class PeriodRun:
+    """Where a loan's limitation period stands: the day it runs from, what started it (an
+    interrupting action, `payment`, `promise`, `filing`, or LAST_DUE), and the day it runs
+    out: its last day, the same day `years` later (民法典 Art. 201-202: the first day is not
+    counted and the period ends on the corresponding day, the month's end when there is none;
+    a last day that is a holiday moves on, Art. 203, not counted here: the day shown is never
+    later than the law's). From the day after, the debtor may plead it."""
+
+    runs_from: date
+    because: str
+    runs_out: date
+
+
+def period_run(
+    period: LimitationPeriod,
+    last_due: date,
+    records: Sequence[ActionRecord],
+    others: Sequence[tuple[date, str]],
+    today: date,
+) -> PeriodRun:
+    """The period as it stands on `today`: from the last instalment's due date (民法典 Art.
+    189: a debt paid in instalments), or from the latest interruption on record by then
+    (Art. 195): an INTERRUPTING action, or one of `others` (day, what: payment, promise,
+    filing); it runs out `years` later (Art. 188)."""
+    found = [(r.on, r.action) for r in records
+             if r.outcome in INTERRUPTING.get(r.action, ()) and r.on <= today]  # fmt: skip
+    found += [(day, what) for day, what in others if day <= today]
+    runs_from, because = max([(last_due, LAST_DUE), *found], key=lambda event: event[0])
+    return PeriodRun(runs_from, because, barred_from(runs_from, period.years))

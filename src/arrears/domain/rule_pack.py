@@ -7,7 +7,7 @@ from datetime import time
 from arrears.domain.contact import ALL_OUTCOMES, CHANNELS, HOLD_KINDS
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import DeadlineRule
-from arrears.domain.limitation import Limitation
+from arrears.domain.limitation import Limitation, LimitationPeriod
 
 # The parameters each kind needs (besides `channels` and `count_channels`, which every rule has).
 RULE_KINDS: Mapping[str, frozenset[str]] = {
@@ -95,6 +95,8 @@ class RulePack:
     limitation: Limitation | None = None
     # The deadline a judgment starts (enforcement applied for), None: the pack sets none.
     enforcement: DeadlineRule | None = None
+    # A limitation period shown as information only (the debtor's defence), None: none.
+    limitation_period: LimitationPeriod | None = None
 
     def rules_for(self, channel: str) -> tuple[ContactRule, ...]:
         """The rules that govern a request on `channel`."""

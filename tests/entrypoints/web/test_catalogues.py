@@ -59,6 +59,8 @@ VALUES = {
     "written:": ["contact", "note", "visit"],  # where a text the content lint flagged was
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
     "deadline:": ["enforcement_application"],
+    "interruption:": ["last_due", "formal_notice", "letter", "lawyers_letter", "call", "payment",
+                      "promise", "filing"],
     "audit:": ["login", "login.failed", "login.throttled", "logout", "pii.unmask", "contact.log",
                "contact.refused", "note.add", "promise.add", "proposal.add",
                "proposal.approve", "proposal.reject", "user.create", "token.issue",

@@ -1224,3 +1224,65 @@ def test_a_closed_track_opens_again_with_a_new_lawyers_letter(desk: Desk) -> Non
     client, _ = desk.signed_in("admin")
     page = client.get(f"/cases/{loan_id}").text
     assert page.count("<td>2026-01-15</td>") == 1  # the earlier round's judgment, still shown
+
+
+def test_a_cn_case_shows_when_its_limitation_period_runs_out_and_refuses_nothing(
+    desk: Desk,
+) -> None:
+    # China's period (3 years, 民法典 Art. 188) is the borrower's defence, interrupted by a
+    # demand that reached them, a payment or a promise (Art. 195): shown as information only
+    # (helper: nothing at all on a cn loan silent for four years).
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)  # the formal notice sent on 21 September 2025
+    loan, payments = next(iter(desk.app.ledger.load_book([loan_id])))
+    state = desk.app.terms.evaluate(loan, payments, AS_OF)
+    last_due = max(s.effective_due_date or s.due_date for s in state.installments)
+    events = [last_due, date(2025, 9, 21), *(p.paid_on for p in payments if p.paid_on <= AS_OF)]
+    runs_from = max(events)
+    runs_out = runs_from.replace(year=runs_from.year + 3)
+    desk.now = datetime(2029, 10, 2, 2, 0, tzinfo=UTC)
+    legal = desk.bearer("admin")
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()
+    assert case["limitation"] is None  # nothing is refused for it
+    period = case["limitation_period"]
+    assert (period["rule"], period["years"], period["runs_from"], period["runs_out"]) == (
+        "cn.limitation_period", 3, runs_from.isoformat(), runs_out.isoformat()
+    )  # fmt: skip
+    assert (period["expired"], period["refuses"]) == (True, [])
+    assert "第一百九十五条" in period["source"]
+    client, _ = desk.signed_in("admin")
+    page = client.get(f"/cases/{loan_id}").text
+    assert f"仅供参考：3 年诉讼时效期间已于 {runs_out} 届满" in page
+    assert "人民法院不主动适用" in page
+    # Not refused: a letter and a filing still go out (the borrower may plead it in court).
+    url = f"/api/v1/cases/{loan_id}/legal"
+    letter = desk.client().post(url, headers=legal, json={"step": "lawyers_letter",
+                                                          "on": "2029-10-01"})  # fmt: skip
+    assert letter.status_code == 201, letter.text
+    # The letter reached the borrower: the period runs again from it.
+    period = (
+        desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["limitation_period"]
+    )
+    assert (period["runs_from"], period["because"], period["runs_out"], period["expired"]) == (
+        "2029-10-01", "lawyers_letter", "2032-10-01", False
+    )  # fmt: skip
+    # A promise to pay the next day: the borrower's agreement, from its day.
+    desk.now = datetime(2029, 10, 3, 2, 0, tzinfo=UTC)
+    promised = desk.client().post(f"/api/v1/cases/{loan_id}/promises",
+                                  headers=desk.bearer("col-east-1"),
+                                  json={"amount": "100.00", "due_on": "2029-10-10"})  # fmt: skip
+    assert promised.status_code == 201, promised.text
+    period = (
+        desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["limitation_period"]
+    )
+    assert (period["runs_from"], period["because"]) == ("2029-10-03", "promise")
+    client, _ = desk.signed_in("admin")
+    page = client.get(f"/cases/{loan_id}").text
+    assert (
+        "仅供参考：3 年诉讼时效期间将于 2032-10-03 届满（自 2029-10-03 借款人承诺还款起算）" in page
+    )
+    # A US loan keeps its own rule, which refuses, and no period of information.
+    us_loan = my_case(desk, "col-east-2")
+    oldest_unpaid_of_a_us_loan(desk, us_loan)
+    us_case = desk.client().get(f"/api/v1/cases/{us_loan}", headers=legal).json()
+    assert (us_case["limitation"]["rule"], us_case["limitation_period"]) == ("us.time_barred", None)

@@ -1,6 +1,7 @@
 """The case file as one document, shared by the API (JSON) and the pages (templates)."""
 
 import os
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -10,7 +11,8 @@ from arrears.domain.access import Principal
 from arrears.domain.delinquency import BUCKETS
 from arrears.domain.errors import Refusal
 from arrears.domain.field_visits import OPEN, lapsed, last_visit_day
-from arrears.domain.limitation import TimeBar
+from arrears.domain.limitation import TimeBar, period_run
+from arrears.domain.loan import Loan, Payment
 from arrears.domain.money import format_amount
 from arrears.domain.pii import mask_phone
 from arrears.domain.statement import LoanState
@@ -117,6 +119,7 @@ def case_file(
         # Judged for the desk's day, as a lawyer's letter asked that day is (not the last
         # run's: on the day the debt becomes time-barred the view said it was not).
         "limitation": _limitation(app.time_bar_of(loan_id, today), today),
+        "limitation_period": _limitation_period(app, record, (loan, payments), state, today),
         "flags": [_plain(f) for f in app.track.flags(loan_id)],
     }
     return document, state
@@ -158,6 +161,39 @@ def _visit(row: dict[str, Any], today: date) -> dict[str, Any]:
     document["last_day"] = last_visit_day(row["planned_on"]).isoformat()
     document["lapsed"] = row["status"] in OPEN and lapsed(row["planned_on"], today)
     return document
+
+
+def _limitation_period(
+    app: App, record: CaseRecord, book: tuple[Loan, Sequence[Payment]], state: LoanState,
+    today: date,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Where the pack's limitation period of information stands on the desk's `today` (None:
+    the pack has none): from the last instalment's due date or the latest interruption on
+    record (a demand that reached the borrower, a payment, a promise to pay, a filing), the
+    day it runs out, and whether it has; it refuses nothing (domain.limitation.period_run)."""
+    loan, payments = book
+    jurisdiction = app.settings.product(loan.product).jurisdiction
+    period = app.contact_terms.packs[jurisdiction].limitation_period
+    if period is None or not state.installments:
+        return None
+    last_due = max(s.effective_due_date or s.due_date for s in state.installments)
+    track = app.track.legal_case(loan.loan_id)
+    others = [
+        *((p.paid_on, "payment") for p in payments),
+        *((p["made_on"], "promise") for p in record.promises),
+        *((s["on"], "filing") for s in (track["steps"] if track else []) if s["step"] == "filing"),
+    ]
+    run = period_run(period, last_due, app.track.history(loan.loan_id), others, today)
+    return {
+        "rule": period.rule_id,
+        "years": period.years,
+        "runs_from": run.runs_from.isoformat(),
+        "because": run.because,
+        "runs_out": run.runs_out.isoformat(),
+        "expired": today > run.runs_out,
+        "refuses": [],  # information: the debtor's defence, never applied by the desk
+        "source": period.source if period.verified else f"{period.source} (unverified)",
+    }
 
 
 def _placement(record: CaseRecord) -> dict[str, Any] | None:
