@@ -294,3 +294,56 @@ def test_extensions_approved_at_once_are_limited_together(desk_app: App) -> None
         case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=proposer).json()
         statuses = sorted(p["status"] for p in case["proposals"])
         assert statuses == ["approved", "pending"], case["proposals"]
+
+
+def test_visits_requested_at_once_leave_one_open(desk_app: App) -> None:
+    # Each request passes the service's checks before any is written: the store looks for an
+    # open visit once it holds the write lock, so one is stored and the others refused.
+    from datetime import timedelta
+
+    from arrears.adapters.db.casework_tables import field_visits
+    from arrears.adapters.db.tables import loans, outbox
+    from arrears.domain.errors import DomainError
+    from arrears.domain.field_visits import VisitRequest
+    from arrears.services.field_visit import request_visit
+
+    collector = ROLES["col-east-1"].principal()
+    loan_id = next(
+        c["loan_id"]
+        for c in desk_on(desk_app)
+        .client()
+        .get("/api/v1/queue", headers=desk_on(desk_app).bearer("col-east-1"))
+        .json()["cases"]
+    )
+    placement_steps_done(desk_app, [loan_id], calls=6)  # the notice, six failed calls
+    with desk_app.engine.begin() as conn:
+        owner = conn.execute(select(loans.c.borrower_id).where(loans.c.loan_id == loan_id))
+        conn.execute(outbox.insert().values(
+            action_key=f"test:{loan_id}:agency_placement", loan_id=loan_id,
+            borrower_id=owner.scalar_one(), action="agency_placement", channel=None,
+            template="agency_placement", planned_for=date(2025, 8, 1), stage="late",
+            arm="champion", status="done", outcome="done",
+        ))  # fmt: skip
+    wanted = VisitRequest(loan_id, "col-east-1", ("col-east-1", "col-east-2"),
+                          date(2025, 10, 3), "unreachable")  # fmt: skip
+    refused: list[str] = []
+
+    def ask(n: int) -> None:
+        try:
+            request_visit(desk_app.desk, desk_app.track, desk_app.step_terms, collector, wanted,
+                          date(2025, 10, 1), DAY_TIME + timedelta(seconds=n))  # fmt: skip
+        except DomainError as error:
+            refused.append(str(error))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(ask, range(6)))
+    with desk_app.engine.connect() as conn:
+        stored = conn.execute(
+            select(field_visits.c.visit_id).where(field_visits.c.loan_id == loan_id)
+        ).all()
+    assert len(stored) == 1
+    assert len(refused) == 5
+    assert all("one visit at a time" in why for why in refused), refused
+    entries = [e for e in desk_app.audit_log.entries(actor="col-east-1")
+               if e.entry.action == "visit.request"]  # fmt: skip
+    assert len(entries) == 1  # the refused ones' entries were rolled back
