@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -31,6 +31,7 @@ from arrears.batch.run import RunRefused, run_day
 from arrears.bootstrap import App
 from arrears.domain.errors import CalendarNotPublished, DomainError
 from arrears.domain.money import parse_amount
+from tests.adapters.test_parquet_nights import judged_as_the_domain_judges
 from tests.adapters.test_parquet_store import NOTICE_DAY, called_thrice, send_the_notice
 from tests.batch.huge_book import AS_OF as HUGE_AS_OF
 from tests.batch.huge_book import assert_exact_totals, huge_book
@@ -284,6 +285,37 @@ def test_a_change_of_the_rules_replays_nothing_on_spark_as_locally(
     for name in OUTPUTS:
         mine, theirs = local.table(AS_OF, name), on_spark.table(AS_OF, name)
         assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
+
+
+def test_promises_are_judged_on_spark_as_the_domain_judges_them(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    """The second night, money dated inside a promise's window arrives late (broken the first
+    night, the promise is kept), and a promise made on the first night's day after that night
+    counts that day's money (applied the night before): on Spark as locally, every promise
+    as domain/promises.py judges it."""
+    tables = synthetic_frames(20, AS_OF, seed=5, history_days=150)
+    first = AS_OF - timedelta(days=1)
+    loans = tables["loans"].get_column("loan_id")
+    shape = tables["promises"].schema
+
+    def rows(frame: pl.DataFrame, *given: tuple[Any, ...]) -> pl.DataFrame:
+        return pl.concat([frame, pl.DataFrame(list(given), schema=frame.schema, orient="row")])
+
+    tables["promises"] = rows(
+        tables["promises"].cast(shape),
+        ("PS1", loans[0], 10_000, first - timedelta(days=4), first - timedelta(days=2)),
+    )
+    tables["payments"] = rows(tables["payments"], ("SAME", loans[1], 5_000, first))
+    second = {
+        "payments": rows(tables["payments"], ("LATE", loans[0], 10_000, first - timedelta(days=3))),
+        "promises": rows(tables["promises"], ("PS2", loans[1], 5_000, first, AS_OF)),
+    }
+    local, _ = _same_nights(spark, tables, tmp_path, buckets=2, second=second)
+    for store in (local, ParquetEngineStore(tmp_path / "spark")):
+        judged_as_the_domain_judges(store, AS_OF)
+        kept = store.table(AS_OF, "promises").filter(pl.col("promise_id").is_in(["PS1", "PS2"]))
+        assert kept.get_column("status").to_list() == ["kept", "kept"]
 
 
 def _promises(*given: tuple[str, str]) -> pl.DataFrame:

@@ -22,6 +22,7 @@ from arrears.bootstrap import App
 from arrears.domain.experiments import arm_for
 from arrears.domain.ladder import assign_arms
 from arrears.domain.money import format_amount
+from arrears.domain.promises import Promise, judge_promise
 from arrears.services.import_feed import import_feed
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -564,6 +565,65 @@ def _copy_of_a_loan(engine: Engine, loan_id: str) -> str:
         schedule = conn.execute(select(lines).where(lines.c.loan_id == first["loan_id"]))
         conn.execute(insert(lines), [{**row, "loan_id": loan_id} for row in schedule.mappings()])
     return loan_id
+def judged_as_the_domain_judges(app: App, day: date) -> list[tuple[Any, ...]]:
+    """Every promise as the runs left it, each checked against domain/promises.py's verdict
+    from the payments of its loan on record (dated up to `day`)."""
+    money = {loan.loan_id: payments for loan, payments in app.ledger.load_book()}
+    rows = promised(app.engine)
+    for row in rows:
+        promise = Promise(row[0], row[2], row[3], row[4])
+        verdict = judge_promise(promise, money[row[1]], day)
+        assert (row[5], row[6], row[7]) == (verdict.status, verdict.settled_on, verdict.paid), row
+    return rows
+
+
+def test_promises_follow_their_loans_money_whenever_it_or_they_reach_the_store(app: App) -> None:
+    """Each payment of the three weeks to PAYDAY has a promise of its amount made on its day,
+    due two days after. Every third payment reaches the store after PAYDAY's run, dated back
+    (its promise known all along, broken meanwhile); every third promise is made after the
+    run of its day (the money of that day applied already). The last run judges each as the
+    domain does, as one run over the same records does."""
+    start = PAYDAY - timedelta(days=20)
+    with app.engine.begin() as conn:
+        conn.execute(delete(tables.promises))
+        paid = conn.execute(
+            select(tables.payments).where(tables.payments.c.paid_on.between(start, PAYDAY))
+            .order_by(tables.payments.c.payment_id)
+        ).all()  # fmt: skip
+    late = [dict(row._mapping) for row in paid[::3]]
+    with app.engine.begin() as conn:
+        conn.execute(delete(tables.payments).where(
+            tables.payments.c.payment_id.in_([row["payment_id"] for row in late])
+        ))  # fmt: skip
+    promises = [
+        {"promise_id": f"PR{n}", "loan_id": row.loan_id, "amount": row.amount,
+         "made_on": row.paid_on, "due_on": row.paid_on + timedelta(days=2), "status": "open",
+         "settled_on": None}
+        for n, row in enumerate(paid)
+    ]  # fmt: skip
+    made_after = {row["promise_id"] for row in promises[1::3]}
+    with app.engine.begin() as conn:
+        conn.execute(
+            insert(tables.promises), [r for r in promises if r["promise_id"] not in made_after]
+        )
+    day = start
+    while day <= PAYDAY + timedelta(days=3):
+        run(app, day)
+        with app.engine.begin() as conn:  # the desk's promises made that day, after the run
+            made = [r for r in promises if r["promise_id"] in made_after and r["made_on"] == day]
+            if made:
+                conn.execute(insert(tables.promises), made)
+        if day == PAYDAY:
+            with app.engine.begin() as conn:
+                conn.execute(insert(tables.payments), late)
+        day += timedelta(days=1)
+    nightly = judged_as_the_domain_judges(app, day - timedelta(days=1))
+    assert {row[5] for row in nightly} == {"kept"}, nightly
+    forget_runs(app.engine)
+    with app.engine.begin() as conn:
+        conn.execute(update(tables.promises).values(status="open", settled_on=None, paid=0))
+    run(app, day - timedelta(days=1))
+    assert promised(app.engine) == nightly
 
 
 def test_each_loan_is_in_the_stage_the_domain_gives_it_on_its_ladder(app: App) -> None:

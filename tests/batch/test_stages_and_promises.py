@@ -10,15 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.adapters.strategy_file import load_ladder, parse_ladder
+from arrears.batch.book import PAYMENT_SCHEMA
 from arrears.batch.due_treatments import due_candidates
 from arrears.batch.plan_people import KnownHistory
-from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises
+from arrears.batch.promises import PROMISE_SCHEMA, evaluate_promises, judged_afresh
 from arrears.batch.stages import CASE_SCHEMA, stage_expr, transition
 from arrears.domain.delinquency import bucket_for
 from arrears.domain.entry_rules import LoanFacts
 from arrears.domain.escalation import ActionRecord, done_since
 from arrears.domain.experiments import arm_for
 from arrears.domain.ladder import Ladder, assign_arms, assign_stage, due_treatments
+from arrears.domain.loan import Payment
+from arrears.domain.promises import Promise, judge_promise
 
 LADDERS = [load_ladder(key) for key in ("cn", "us", "uk")]
 
@@ -323,3 +326,81 @@ def test_each_loan_is_owed_the_steps_of_its_own_arms_in_frames_as_in_the_domain(
     assert (f"L{champion_a_y}-0", "letter") in owed  # the owed notice, not the challenger's
     assert (f"L{champion_a_y}-0", "sms") in owed  # arm a's, day 0
     assert (f"L{challenger_b_x}-1", "sms") in owed  # arm x's, day 1
+
+
+DAY0 = date(2026, 3, 1)
+# A payment or a promise: its loan, its day (DAY0 + n), its amount, and after which run it
+# reaches the store (its index among the runs: the one of its day, a later one, or earlier).
+Arrival = tuple[int, int, int, int]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sets(st.integers(0, 20), min_size=1, max_size=6),
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 20), st.integers(1, 5),
+                       st.integers(0, 5)), max_size=10),
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 20), st.integers(1, 9),
+                       st.integers(0, 5), st.integers(0, 6)), min_size=1, max_size=6),
+)  # fmt: skip
+def test_every_run_judges_each_promise_as_the_domain_does_whatever_came_before(
+    days: set[int], paid: list[Arrival], promised: list[tuple[int, int, int, int, int]]
+) -> None:
+    """Runs on some days; payments and promises reaching the store after any run (money dated
+    before a run already made, a promise made on a day already run, money of the day a
+    promise is made). A store hands the promises over as the stores do: one judged by the
+    last run as it stands, counting on with the payments the run applies; one not judged yet,
+    or of a loan rebuilt for money dated before the last run, to be judged afresh (`paid`
+    null) with every payment of its loan up to the last run besides. Each run's verdict is
+    the domain's on the payments known by then."""
+    runs = sorted(days)
+    judged = pl.DataFrame(schema=PROMISE_SCHEMA)
+    for k, offset in enumerate(runs):
+        as_of = DAY0 + timedelta(days=offset)
+        last = DAY0 + timedelta(days=runs[k - 1]) if k else None
+        known = pl.DataFrame(
+            [(f"P{n}", f"L{loan}", amount, DAY0 + timedelta(days=day))
+             for n, (loan, day, amount, came) in enumerate(paid) if min(came, len(runs) - 1) <= k],
+            schema=PAYMENT_SCHEMA, orient="row",
+        )  # fmt: skip
+        given = pl.DataFrame(
+            [(f"R{n}", f"L{loan}", amount, DAY0 + timedelta(days=day),
+              DAY0 + timedelta(days=day + length), "open", None, None)
+             for n, (loan, day, amount, came, length) in enumerate(promised) if came <= k],
+            schema=PROMISE_SCHEMA, orient="row",
+        )  # fmt: skip
+        dated = pl.col("paid_on")
+        # Money that reached the store since the last run dated on or before it: its loan is
+        # rebuilt, its promises judged afresh and all its payments applied again.
+        came_late = [f"L{loan}" for loan, day, _, came in paid
+                     if min(came, len(runs) - 1) == k and last is not None
+                     and DAY0 + timedelta(days=day) <= last]  # fmt: skip
+        rebuilt = pl.col("loan_id").is_in(came_late)
+        since = dated > last if last is not None else pl.lit(value=True)
+        applied = known.filter((since | rebuilt) & (dated <= as_of))
+        before = judged.select(
+            "promise_id",
+            pl.col("status").alias("s"),
+            pl.col("settled_on").alias("o"),
+            pl.col("paid").alias("p"),
+        )
+        promises = judged_afresh(
+            given.join(before, on="promise_id", how="left", maintain_order="left").select(
+                *list(PROMISE_SCHEMA)[:5], pl.coalesce("s", "status").alias("status"),
+                pl.col("o").alias("settled_on"), pl.col("p").alias("paid"),
+            ),
+            rebuilt,
+        )  # fmt: skip
+        # What a night gives besides: the earlier payments of the loans judged afresh.
+        afresh = promises.filter(pl.col("paid").is_null()).get_column("loan_id").implode()
+        earlier = known.filter(pl.col("loan_id").is_in(afresh) & ~since & ~rebuilt)
+        judged = evaluate_promises(promises, applied, as_of, pl.concat([applied, earlier]))
+        for row in judged.iter_rows(named=True):
+            promise = Promise(row["promise_id"], row["amount"], row["made_on"], row["due_on"])
+            money = [Payment(p, amount, on) for p, loan, amount, on in known.iter_rows()
+                     if loan == row["loan_id"]]  # fmt: skip
+            verdict = judge_promise(promise, money, as_of)
+            assert (row["status"], row["settled_on"], row["paid"]) == (
+                verdict.status,
+                verdict.settled_on,
+                verdict.paid,
+            ), (k, row)

@@ -190,7 +190,7 @@ def assemble(
         replay=replay,
         history=LoanHistory(got["contact_attempts"], done, loans, people.reach),
         cases=old["cases"],
-        promises=judged_promises(got["promises"], old["promises"]),
+        promises=judged_promises(got["promises"], old["promises"], replay),
         flags=check_flags(got["flags"], loans.get_column("loan_id")),
         currencies=named_currencies(loans),
     )
@@ -345,19 +345,35 @@ def with_pack_zones(
     )
 
 
-def judged_promises(given: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
-    """The promises fed in, with what the last run judged of them (open when never judged)."""
+def judged_promises(
+    given: pl.DataFrame, stored: pl.DataFrame, replayed: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The promises fed in, with what the last run judged of them. One it did not judge (new,
+    or fed otherwise since: another loan, amount or day), or one of a loan `replayed` tonight
+    (its payments may have changed), is judged afresh (`paid` null: batch/promises.py); one
+    the feed gives a verdict of (kept or broken) keeps it."""
     judged = stored.select(
-        "promise_id", pl.col("status").alias("s"), pl.col("settled_on").alias("o"),
-        pl.col("paid").alias("p"),
+        "promise_id", pl.col("loan_id").alias("l"), pl.col("amount").alias("a"),
+        pl.col("made_on").alias("m"), pl.col("due_on").alias("d"), pl.col("status").alias("s"),
+        pl.col("settled_on").alias("o"), pl.col("paid").alias("p"),
     )  # fmt: skip
     joined = given.join(judged, on="promise_id", how="left", maintain_order="left")
+    same = (
+        (pl.col("l") == pl.col("loan_id")) & (pl.col("a") == pl.col("amount"))
+        & (pl.col("m") == pl.col("made_on")) & (pl.col("d") == pl.col("due_on"))
+    ).fill_null(False)  # fmt: skip
+    if replayed is not None and replayed.height:
+        same = same & ~pl.col("loan_id").is_in(replayed.get_column("loan_id").implode())
+    fed = pl.col("status").is_in(["kept", "broken"]).fill_null(False)
     return joined.select(
         *(c for c in PROMISE_SCHEMA if c not in ("status", "settled_on", "paid")),
-        pl.coalesce("s", "status", pl.lit("open")).alias("status"),
-        pl.coalesce("o", "settled_on").alias("settled_on"),
-        pl.coalesce("p", pl.lit(0, pl.Int64)).alias("paid"),
-    ).sort("promise_id")
+        pl.when(fed).then("status").when(same).then("s").otherwise(pl.lit("open"))
+        .alias("status"),
+        pl.when(fed).then("settled_on").when(same).then("o").otherwise(pl.lit(None, pl.Date))
+        .alias("settled_on"),
+        pl.when(fed).then(pl.coalesce("p", "paid", pl.lit(0, pl.Int64))).when(same).then("p")
+        .otherwise(pl.lit(None, pl.Int64)).alias("paid"),
+    ).sort("promise_id")  # fmt: skip
 
 
 def outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:

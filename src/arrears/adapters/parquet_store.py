@@ -94,7 +94,7 @@ from arrears.adapters.paid_ids import (
 from arrears.adapters.people_index import LoanHistory, PhoneReach, attempts_in_e164
 from arrears.adapters.state_damage import StateDamaged, named_damage, plan_parts, refuse_missing
 from arrears.adapters.zone_cache import add_zones, read_zones
-from arrears.batch.book import TAIL_SCHEMA
+from arrears.batch.book import PAYMENT_SCHEMA, TAIL_SCHEMA
 from arrears.batch.pipeline import (
     AGEING,
     STAGES,
@@ -406,8 +406,10 @@ class ParquetEngineStore:
             # Their loans are worked or rebuilt tonight: their rows were just read.
             _refuse_before_contract(chained, payments, paid_at)
             worked = book_night.worked_book(self.folder, chained, tonight, payments, as_of)
-            promises = promised.result()
             ids = checked.result()
+        fresh = table.get_column("loan_id").gather(tonight.rebuilt)
+        promises = judged_promises(*promised.result(), fresh.to_frame())
+        promised_paid = self._promised_paid(promises, fresh, previous.as_of)
         stored = book_night.stored(table, tonight, worked.carried, as_of)
         cases = book_night.stored_cases(table, previous.as_of)
         # The people only the plan needs: read beside the ledger and the ageing, which keep
@@ -418,7 +420,6 @@ class ParquetEngineStore:
         logged = [p for p, size in prints["contact_attempts"].items() if seen.get(p) != size]
         asked = reading.submit(self._people, table, as_of, terms, changed, logged)
         reading.shutdown(wait=False)  # its thread ends with the read
-        fresh = table.get_column("loan_id").gather(tonight.rebuilt)
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
         self._night = _Night(previous, prints, key, lambda: asked.result()[2], chain, chained,
                              None, fresh, at, worked.whole, worked.tail_row, worked.tail_rows,
@@ -427,7 +428,7 @@ class ParquetEngineStore:
             worked.book, UNREAD, stored=stored, replay=fresh.to_frame(), history=UNREAD_HISTORY,
             people_read=_people_of(asked, lambda error: self._name_damage(error, as_of)),
             cases=cases, promises=promises, flags=flags,
-            currencies=named_currencies(table),
+            currencies=named_currencies(table), promised_paid=promised_paid,
         )  # fmt: skip
 
     def _currencies_unkept(self, table: pl.DataFrame) -> bool:
@@ -564,13 +565,32 @@ class ParquetEngineStore:
         check_people_references(got["borrowers"].get_column("borrower_id"), holds, opt_outs,
                                 attempts)  # fmt: skip
 
-    def _promises(self, previous: RunRecord, loan_ids: pl.Series | None) -> pl.DataFrame:
+    def _promises(
+        self, previous: RunRecord, loan_ids: pl.Series | None
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The promises fed in (checked against the book's `loan_ids` unless None: as the
-        last run checked them), with what the last run judged of them."""
+        last run checked them), and what the last run judged of them (judged_promises)."""
         given = typed(self.folder.read_input("promises", INPUTS["promises"]), INPUTS["promises"])
         if loan_ids is not None:
             check_promises(given, loan_ids)
-        return judged_promises(given, read_table(self.folder, previous, "promises"))
+        return given, read_table(self.folder, previous, "promises")
+
+    def _promised_paid(
+        self, promises: pl.DataFrame, rebuilt: pl.Series, last: date
+    ) -> pl.DataFrame:
+        """The payments a promise judged afresh tonight counts that the night's book leaves
+        out: those of its loan dated from the day it was made up to the last run (`last`),
+        read only when such a promise was made by then (one made since finds its money among
+        tonight's; a rebuilt loan's book holds every payment of it)."""
+        back = promises.filter(
+            pl.col("paid").is_null() & (pl.col("made_on") <= last)
+            & ~pl.col("loan_id").is_in(rebuilt.implode())
+        )  # fmt: skip
+        if back.height == 0:
+            return pl.DataFrame(schema=PAYMENT_SCHEMA)
+        every = typed(self.folder.read_input("payments", INPUTS["payments"]), INPUTS["payments"])
+        mine = every.join(back.select("loan_id").unique(), on="loan_id", how="semi")
+        return mine.filter(pl.col("paid_on") <= last).select(list(PAYMENT_SCHEMA))
 
     # ── save ───────────────────────────────────────────────────────────────────────────
 

@@ -137,6 +137,10 @@ class RunFrames:
     # (ledger.RESTATED_SCHEMA). They are taken from the first run's amounts, tonight's added.
     restated: pl.DataFrame | None = None
     applied: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENT_SCHEMA))
+    # Payments of the loans of promises given to be judged afresh (`paid` null) that `book`
+    # may leave out (dated on or before their loan's state date): with the book's, every
+    # payment of such a loan dated in its promise's window up to as_of (promises.py).
+    promised_paid: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PAYMENT_SCHEMA))
     # Each applied payment's loan position in `book.loans`, when the book knows its payments'.
     applied_loans: npt.NDArray[np.int64] | None = None
     summaries: pl.DataFrame | None = None  # every loan's summary (worked ones: as of today)
@@ -210,13 +214,15 @@ def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
 
 
 def promises(frames: RunFrames, ctx: RunContext) -> RunFrames:
-    """Promises to pay judged kept or broken against the payments this run applied (a loan
-    rebuilt from its contract date recounts its open promises from nothing)."""
-    rebuilt = pl.col("loan_id").is_in(frames.replay.get_column("loan_id").implode())
-    promises = frames.promises.with_columns(
-        pl.when(rebuilt & (pl.col("status") == "open")).then(0).otherwise("paid").alias("paid")
-    )
-    return replace(frames, promises=evaluate_promises(promises, frames.applied, ctx.as_of))
+    """Promises to pay judged kept or broken: an open one an earlier run judged counts on with
+    the payments this run applied; one given to be judged afresh (new, or of a loan rebuilt
+    from its contract date: its store says which) from every payment of its loan in its
+    window, the book's and those the store gave for it (RunFrames.promised_paid)."""
+    every = frames.book.payments.select(list(PAYMENT_SCHEMA)).cast(PAYMENT_SCHEMA)
+    if frames.promised_paid.height:
+        every = pl.concat([every, frames.promised_paid.select(every.columns).cast(PAYMENT_SCHEMA)])
+    judged = evaluate_promises(frames.promises, frames.applied, ctx.as_of, every)
+    return replace(frames, promises=judged)
 
 
 _MOVED = ("stage", "entered_on", "reason", "ladder", "arm")  # what a transition may change

@@ -14,6 +14,7 @@ from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, write_frame
 from arrears.adapters.people_index import LoanHistory, people_from_frames
 from arrears.batch.book import (
+    PAYMENT_SCHEMA,
     Book,
     fresh_instalments,
     fresh_loans,
@@ -23,7 +24,7 @@ from arrears.batch.book import (
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.ledger import RESTATED_SCHEMA
 from arrears.batch.pipeline import CURRENCY_SCHEMA, RunContext, RunFrames
-from arrears.batch.promises import PROMISE_SCHEMA
+from arrears.batch.promises import PROMISE_SCHEMA, judged_afresh
 from arrears.batch.run import RunRefused
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
 from arrears.batch.terms_frame import loan_terms
@@ -99,7 +100,7 @@ class SqlEngineStore:
             placed = read_frame(conn, PLACEMENTS_SQL, DONE)
             cases = _cases_before(conn, as_of, self._loaded_after)
             flags = read_frame(conn, "SELECT loan_id, flag FROM loan_flags", dict(FLAG_SCHEMA))
-            promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
+            promises, promised_paid = _promises(conn, reset, as_of)
             # A re-run of the latest day replays loans from a state already at the day: what
             # the first run posted for them on its days is restated, not added to.
             latest = self._loaded_after
@@ -116,7 +117,7 @@ class SqlEngineStore:
                               people.reach)  # fmt: skip
         return RunFrames(
             book, people, history=history, cases=cases, promises=promises, replay=reset,
-            flags=flags, currencies=currencies, restated=earlier,
+            flags=flags, currencies=currencies, restated=earlier, promised_paid=promised_paid,
         )  # fmt: skip
 
     def progress(self, step: str, frames: RunFrames) -> None:
@@ -285,6 +286,28 @@ def _replays(
         stored.select("loan_id", "seq"), on=["loan_id", "seq"], how="anti"
     ).select("loan_id")  # fmt: skip
     return pl.concat([late, added]).unique()
+
+
+# The payments in the window of an open promise, up to the run's day.
+_PROMISED_SQL = (
+    "SELECT DISTINCT p.payment_id, p.loan_id, p.amount, p.paid_on FROM payments p"
+    " JOIN promises r ON r.loan_id = p.loan_id WHERE r.status = 'open'"
+    " AND p.paid_on >= r.made_on AND p.paid_on <= r.due_on AND p.paid_on <= :as_of"
+)
+
+
+def _promises(
+    conn: Connection, reset: pl.DataFrame, as_of: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The promises, each open one and every one of a loan replayed from its contract date
+    judged afresh (the desk adds a promise while runs go on: one made on a day already run
+    counts that day's money too, which the run of the day applied before it was made); and
+    the payments in the open ones' windows (a replayed loan's are all in the book)."""
+    promises = read_frame(conn, "SELECT * FROM promises", dict(PROMISE_SCHEMA))
+    replayed = pl.col("loan_id").is_in(reset.get_column("loan_id").implode())
+    promises = judged_afresh(promises, (pl.col("status") == "open") | replayed)
+    paid = read_frame(conn, _PROMISED_SQL, dict(PAYMENT_SCHEMA), as_of=as_of)
+    return promises, paid
 
 
 _CHARGES = {"loan_id": pl.String, "kind": pl.String, "posted_on": pl.Date, "first_day": pl.Date,
