@@ -107,6 +107,13 @@ limitation_years = 6
             '[products.x]\njurisdiction = "us"\ncap = "private"',
             r"products.x.cap 'private' must be none \(the us rule pack defines no cost cap\)",
         ),
+        # China's pack caps every loan: a product may choose its cap, never none (REGULATIONS.md:
+        # a lender may only make a pack stricter).
+        (
+            '[products.x]\njurisdiction = "cn"\ncap = "none"',
+            r"products.x.cap 'none' is refused: the cn rule pack caps every loan, .* choose one "
+            r"of licensed, private",
+        ),
         # The published LPR is a fact, and 4 × it caps private loans.
         (
             '[[lpr.fixing]]\npublished_on = "2025-05-20"\none_year = "0.2"',

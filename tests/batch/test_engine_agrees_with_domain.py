@@ -39,8 +39,9 @@ POLICIES = {
 def products(
     grace: int, fee: int, order: tuple[str, ...], cap: str, rule: str
 ) -> dict[str, Product]:
-    return {"p": Product("p", cap=cap, grace_days=grace, late_fee=fee, allocation=order,
-                         holiday_rule=rule)}  # fmt: skip
+    # No cap only outside China, whose pack caps every loan (caps.cap_rule_for).
+    return {"p": Product("p", "us" if cap == "none" else "cn", cap=cap, grace_days=grace,
+                         late_fee=fee, allocation=order, holiday_rule=rule)}  # fmt: skip
 
 
 Case = tuple[Terms, list[tuple[Loan, list[Payment]]], date]

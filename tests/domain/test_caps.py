@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 
 from arrears.domain.caps import CapPolicy, allowance, cap_rule_for
-from arrears.domain.errors import LprNotKnown
+from arrears.domain.errors import DomainError, LprNotKnown
 from arrears.domain.loan import Payment
 from arrears.domain.lpr import LprFixing, LprTable
 from arrears.domain.product import Product
@@ -97,3 +97,10 @@ def test_an_lpr_outside_the_table_is_refused_with_the_dates_named() -> None:
         cap_rule_for("private", date(2024, 8, 20), PRIVATE, LPR)
     with pytest.raises(LprNotKnown, match="first fixing is 2023-08-21"):
         cap_rule_for("private", date(2023, 8, 20), PRIVATE, LPR)
+
+
+def test_no_cap_is_refused_where_the_jurisdiction_caps_every_loan() -> None:
+    # Whoever built the product: a lender may only make a pack stricter (REGULATIONS.md).
+    with pytest.raises(DomainError, match=r"cap 'none' is looser .* caps every loan \(private\)"):
+        cap_rule_for("none", date(2024, 7, 22), PRIVATE, LPR)
+    assert cap_rule_for("none", date(2024, 7, 22), {}, LPR).rate is None  # us, uk: no cap

@@ -1,9 +1,12 @@
 """The cost cap on the command line: a loan whose instalments schedule less than it lent (the
-rest stays outstanding, in the cap's base too), and a cn product declared without a cap."""
+rest stays outstanding, in the cap's base too), and a cn product declared without a cap
+(refused)."""
 
 from pathlib import Path
 
+from arrears.entrypoints.cli import app
 from tests.entrypoints.cli_ok import cli_ok as cli
+from tests.entrypoints.cli_ok import runner
 
 # 10,000.00 lent; the one instalment given repays 1,000.00 of it (the rest is not scheduled).
 FEEDS = {
@@ -41,20 +44,18 @@ def test_principal_no_instalment_schedules_is_outstanding_and_in_the_cap(
     }  # fmt: skip
 
 
-def test_a_cn_product_declared_without_a_cap_is_taken_and_runs_uncapped(
+def test_a_cn_product_declared_without_a_cap_is_refused_naming_the_file_product_and_key(
     store_url: str, tmp_path: Path
 ) -> None:
-    # CONTRACT.md offers cap = "none" for any product; the lender says the caps do not apply.
+    # China's pack caps every loan, and a lender may only make a pack stricter (REGULATIONS.md):
+    # uncapped, a 36 % loan was charged some 53 % a year. Refused before anything is read.
     config = tmp_path / "arrears.toml"
     config.write_text('[products.cn-nocap]\njurisdiction = "cn"\ncap = "none"\n', "utf-8")
     cli("init", db=store_url)
-    feeds = dict(FEEDS, installments=FEEDS["installments"].replace("1000.00", "10000.00"))
-    feeds["loans"] = feeds["loans"].replace("cn-cash", "cn-nocap")
-    del feeds["payments"]
-    for kind, text in feeds.items():
-        (tmp_path / f"{kind}.csv").write_text(text, encoding="utf-8")
-        cli("import", kind, str(tmp_path / f"{kind}.csv"), "--config", str(config), db=store_url)
-    # 52 days late: 10,000.00 × 36 % / 360 = 10.00 a day, 520.00 in all, none of it cut (the
-    # licensed cap would allow 346.66 of it: test_cli's figures).
-    run = cli("run", "--as-of", "2026-03-24", "--config", str(config), "--json", db=store_url)
-    assert (run["penalty_posted"], run["cap_cut"]) == ("520.00", "0.00")
+    result = runner.invoke(
+        app, ["run", "--as-of", "2026-03-24", "--config", str(config), "--db", store_url]
+    )
+    assert result.exit_code != 0
+    message = " ".join(result.stderr.split())
+    assert f"{config}: products.cn-nocap.cap 'none' is refused" in message, message
+    assert "choose one of licensed, private" in message

@@ -168,14 +168,20 @@ def _score_range(queue: dict[str, Any], where: str) -> tuple[int, int] | None:
 
 
 def _check_cap(product: Product, policies: dict[str, CapPolicy], where: str) -> None:
-    """Refuse a cap the product's jurisdiction does not define. `none` is always taken, as
-    CONTRACT.md offers it for every product: under cn it is the lender's own statement that
-    the product is outside the caps (the shipped cn products are all capped; the loan's
-    `loan --json` names no cap rule then)."""
+    """Refuse a cap the product's jurisdiction does not define, and one looser than its pack
+    requires: where the pack caps every loan (cn: licensed or private), `none` would charge
+    past the cap, and a lender may only make a pack stricter (REGULATIONS.md). `none` stays
+    the only choice where the pack defines no all-in cap (us, uk)."""
+    kinds = sorted(policies)
+    if product.cap == "none" and kinds:
+        raise SettingsError(
+            f"{where}: products.{product.code}.cap 'none' is refused: the "
+            f"{product.jurisdiction} rule pack caps every loan, and a product may only be "
+            f"stricter than its pack (REGULATIONS.md); choose one of {', '.join(kinds)}"
+        )
     if product.cap == "none" or product.cap in policies:
         return
-    kinds = sorted(policies)
-    choose = f"one of {', '.join([*kinds, 'none'])}" if kinds else "none"
+    choose = f"one of {', '.join(kinds)}" if kinds else "none"
     raise SettingsError(
         f"{where}: products.{product.code}.cap {product.cap!r} must be {choose} "
         f"(the {product.jurisdiction} rule pack defines {', '.join(kinds) or 'no cost cap'})"
@@ -262,7 +268,8 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
     if not all(isinstance(component, str) for component in order):
         raise SettingsError(f"{where}: products.{code}.allocation must list component names, "
                             f"got {order!r}")  # fmt: skip
-    # China caps every loan (REGULATIONS.md); the other packs define no cap.
+    # China caps every loan (REGULATIONS.md; _check_cap refuses `none` there); the other
+    # packs define no cap.
     default_cap = "licensed" if jurisdiction == "cn" else "none"
     fee = _typed(spec, "late_fee", str, "0.00", where, code)
     try:

@@ -92,7 +92,10 @@ def _key_terms(key: tuple[Any, ...], terms: Pricing) -> dict[str, Any]:
     try:
         rule = cap_rule_for(product.cap, contract, policies, terms.lpr)
     except DomainError as error:
-        return row | {"key_fault": "contract_date", "key_reason": f"product {code}: {error}"}
+        # A cap its pack lacks, or looser than it, is the product's fault; one it has, the
+        # contract date's (no LPR known for it).
+        fault = "contract_date" if product.cap in policies else "product"
+        return row | {"key_fault": fault, "key_reason": f"product {code}: {error}"}
     days, cap = product.day_count, rule.rate
     if max(pen.numerator, 2 * pen.denominator * days) >= INT64_SAFE:
         # A rate of many decimals (0.1800000000000000001) has a fraction no Int64 holds.

@@ -38,8 +38,16 @@ class CapRule:
 def cap_rule_for(
     cap_kind: str, contract_date: date, policies: dict[str, CapPolicy], lpr: LprTable
 ) -> CapRule:
-    """Resolve a product's cap kind into the rate that binds a loan signed on `contract_date`."""
+    """Resolve a product's cap kind into the rate that binds a loan signed on `contract_date`
+    (`policies`: the cap kinds of the product's jurisdiction). `none` only where it defines
+    none: under a pack that caps every loan it would break the cap invariant (REGULATIONS.md:
+    a lender may only make a pack stricter), whoever built the product."""
     if cap_kind == "none":
+        if policies:
+            raise DomainError(
+                f"cap 'none' is looser than the jurisdiction's rule pack allows: it caps every "
+                f"loan ({', '.join(sorted(policies))})"
+            )
         return CapRule.uncapped()
     policy = policies.get(cap_kind)
     if policy is None:
