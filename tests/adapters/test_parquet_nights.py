@@ -28,9 +28,11 @@ from arrears.batch.run import run_day
 from arrears.bootstrap import App
 from arrears.domain.entry_rules import EntryRule
 from arrears.domain.ladder import Ladder, Stage, Treatment
-from arrears.domain.loan import Payment
+from arrears.domain.loan import Installment, Loan, Payment
 from arrears.domain.money import parse_amount
+from arrears.domain.product import Product
 from arrears.domain.promises import Promise, judge_promise
+from arrears.domain.rates import parse_rate
 
 AS_OF = date(2025, 11, 18)
 AT = datetime(2025, 11, 18, 23, 0, tzinfo=UTC)
@@ -352,6 +354,81 @@ def test_a_book_naming_two_currencies_adds_up_each_as_a_book_of_its_loans_alone(
     # Each currency posts something some night (penalty or a late fee on loans past due).
     posted = {c: {s["by_currency"][c][key] for s in both for key in AMOUNTS} for c in alone}
     assert all(amounts != {"0.00"} for amounts in posted.values()), posted
+
+
+def book_loans(tables: dict[str, pl.DataFrame], day: date) -> list[tuple[Loan, list[Payment]]]:
+    """The book's loans as the domain takes them, each with its payments dated up to `day`."""
+    lines: dict[str, list[Installment]] = {}
+    for loan_id, *line in tables["installments"].select(
+        "loan_id", "seq", "due_date", "principal_due", "interest_due", "fee_due"
+    ).iter_rows():  # fmt: skip
+        lines.setdefault(loan_id, []).append(Installment(*line))
+    paid: dict[str, list[Payment]] = {}
+    for payment_id, loan_id, amount, on in tables["payments"].filter(
+        pl.col("paid_on") <= day
+    ).select(list(PAYMENT_SCHEMA)).iter_rows():  # fmt: skip
+        paid.setdefault(loan_id, []).append(Payment(payment_id, amount, on))
+    return [
+        (Loan(row["loan_id"], row["borrower_id"], row["product"], "CNY", row["principal"],
+              parse_rate(row["annual_rate"]), row["contract_date"],
+              tuple(lines.get(row["loan_id"], [])),
+              parse_rate(row["penalty_rate"]) if row["penalty_rate"] else None),
+         paid.get(row["loan_id"], []))
+        for row in tables["loans"].iter_rows(named=True)
+    ]  # fmt: skip
+
+
+# A product's terms changed in the settings: each is priced with (terms_frame.PRICED) or
+# moves the effective due dates (the holiday rule).
+CHANGES: dict[str, Callable[[Product], Product]] = {
+    "penalty multiplier": lambda p: replace(p, penalty_multiplier=p.penalty_multiplier * 2),
+    "grace": lambda p: replace(p, grace_days=p.grace_days + 1),
+    "holiday rule": lambda p: replace(
+        p, holiday_rule="none" if p.holiday_rule != "none" else "next_business_day"
+    ),
+}
+
+
+def repriced(ctx: RunContext, change: str) -> RunContext:
+    """The context with every product changed as CHANGES[change] says."""
+    products = {code: CHANGES[change](p) for code, p in ctx.terms.products.items()}
+    return replace(ctx, terms=replace(ctx.terms, products=products))
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_products_terms_changed_replay_its_loans_as_one_run_under_the_new_terms(
+    tmp_path: Path, change: str
+) -> None:
+    """The settings change every product from the third night on: that night replays the
+    loans whose state was worked otherwise from their contract date (nights and the
+    whole-book run alike), and the state after the last night is a fresh book's run once
+    under the new terms, and the domain's (`arrears loan`)."""
+    days = [AS_OF - timedelta(days=d) for d in (12, 8, 5, 1)]
+    tables = synthetic_frames(40, AS_OF, seed=41, history_days=150)
+    books_agree(tmp_path / "book", tables, days,
+                ladders_on=lambda k, ctx: repriced(ctx, change) if k >= 2 else ctx)  # fmt: skip
+    nights = ParquetEngineStore(tmp_path / "book" / "nights")
+    assert nights.table(days[2], "replayed").height > 0
+    assert nights.table(days[3], "replayed").height == 0  # priced as the night before
+    once = ParquetEngineStore(write_book(
+        {**tables, "payments": tables["payments"].filter(pl.col("paid_on") <= days[-1])},
+        tmp_path / "once",
+    ))  # fmt: skip
+    ctx = repriced(CONTEXT.run_context(days[-1]), change)
+    run_day(once, ctx, AT)
+    for name in ("loan_states", "loan_balances", "instalment_states"):
+        ours, theirs = nights.table(days[-1], name), once.table(days[-1], name)
+        assert_frame_equal(ours.sort(ours.columns), theirs.sort(theirs.columns))
+    states = {r["loan_id"]: r for r in nights.table(days[-1], "loan_states").iter_rows(named=True)}
+    for loan, payments in book_loans(tables, days[-1]):
+        state = ctx.terms.evaluate(loan, payments, days[-1])
+        row = states[loan.loan_id]
+        assert (row["dpd"], row["overdue_penalty"], row["overdue_fees"], row["charged"]) == (
+            state.dpd,
+            state.overdue.penalty,
+            state.overdue.fees,
+            state.charged,
+        ), loan.loan_id
 
 
 # Nights on days 0, 2 and 7 of the watch stage (entered the night the ladder changes), and

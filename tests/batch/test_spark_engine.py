@@ -261,30 +261,36 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
     assert replayed == [[], [ids[0]], [ids[1], ids[3]], [ids[2], ids[4]]]
 
 
-def test_a_change_of_the_rules_replays_nothing_on_spark_as_locally(
+def test_a_products_changed_penalty_replays_its_loans_on_spark_as_locally(
     spark: "SparkSession", tmp_path: Path
 ) -> None:
-    """A product's penalty doubled in the settings applies from the night it is made, on
-    Spark after the local engine's nights as on the local engine (found by helper-40: the
-    bucket's copy of what the last run was given came with an empty penalty rate, which read
-    as every loan corrected)."""
+    """After the local engine's nights, Spark runs under changed rules: first a product no
+    loan has (nothing is priced otherwise: nothing is replayed; found by helper-40: the
+    bucket's copy of what the last run was given came with an empty penalty rate, which
+    read as every loan corrected), then every product's penalty doubled (the loans priced
+    by it are replayed from their contract date, MONEY_RULES.md): as on the local engine."""
     tables = synthetic_frames(60, AS_OF, seed=9, history_days=150)
     local = ParquetEngineStore(write_book(tables, tmp_path / "local"))
     turns = write_book(tables, tmp_path / "turns")
     app = App("sqlite://", load_settings(None))
-    for day in (AS_OF - timedelta(days=2), AS_OF - timedelta(days=1)):
+    for day in (AS_OF - timedelta(days=3), AS_OF - timedelta(days=2)):
         run_day(local, app.run_context(day), AT)
         run_day(ParquetEngineStore(turns), app.run_context(day), AT)
-    ctx = app.run_context(AS_OF)
-    doubled = {code: replace(product, penalty_multiplier=Fraction(2))
-               for code, product in ctx.terms.products.items()}  # fmt: skip
-    ctx = replace(ctx, terms=replace(ctx.terms, products=doubled))
-    assert run_day(local, ctx, AT) == SparkEngine(spark, turns, buckets=3).run_day(ctx, AT)
-    on_spark = ParquetEngineStore(turns)
-    assert on_spark.table(AS_OF, "replayed").height == local.table(AS_OF, "replayed").height == 0
-    for name in OUTPUTS:
-        mine, theirs = local.table(AS_OF, name), on_spark.table(AS_OF, name)
-        assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
+    used = set(tables["loans"].get_column("product"))
+    for day, doubled in ((AS_OF - timedelta(days=1), False), (AS_OF, True)):
+        ctx = app.run_context(day)
+        products = {code: replace(product, penalty_multiplier=Fraction(2))
+                    if doubled or code not in used else product
+                    for code, product in ctx.terms.products.items()}  # fmt: skip
+        ctx = replace(ctx, terms=replace(ctx.terms, products=products))
+        assert run_day(local, ctx, AT) == SparkEngine(spark, turns, buckets=3).run_day(ctx, AT)
+        on_spark = ParquetEngineStore(turns)
+        replayed = local.table(day, "replayed").height
+        assert on_spark.table(day, "replayed").height == replayed
+        assert (replayed > 0) == doubled, replayed
+        for name in OUTPUTS:
+            mine, theirs = local.table(day, name), on_spark.table(day, name)
+            assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
 
 
 def test_promises_are_judged_on_spark_as_the_domain_judges_them(

@@ -33,7 +33,7 @@ from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA, POSITION
 from arrears.batch.pipeline import RunFrames, named_currencies
 from arrears.batch.promises import PROMISE_SCHEMA
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
-from arrears.batch.terms_frame import loan_terms
+from arrears.batch.terms_frame import PRICED, loan_terms, moved_due
 from arrears.domain.terms import Terms
 
 # Contact history the planner and guards look back on (as the SQL store: the widest window a
@@ -108,22 +108,21 @@ DONE_SCHEMA = pl.Schema({
 STATE = ("loan_balances", "instalment_states", "cases", "promises")
 # What the last run was given of each loan, which its state keeps (an incremental run's in
 # its loan table and lines, a full run's as tables: book_views.full_state): its terms from the
-# loans input, and its schedule. A loan given otherwise since (a corrected rate, due date or
-# amount) is run again from its contract date, as a run of the book as it now is would run it.
-# Its penalty rate only while the rules are the same (else a change of the product's, which
-# applies from the day it is made).
+# loans input, the terms it was priced with (terms_frame.PRICED: the product's in the
+# settings too), and its schedule. A loan given or priced otherwise since (a corrected rate,
+# due date or amount; a product's penalty multiplier changed) is run again from its contract
+# date, as a run of the book as it now is would run it (MONEY_RULES.md).
 GIVEN = {
     "given_terms": pl.Schema({
         "loan_id": pl.String, "product": pl.String, "contract_date": pl.Date,
         "principal": pl.Int64, "unscheduled": pl.Int64, "loan_segment": pl.String,
-        "loan_score": pl.Int64, "pen_num": pl.Int64, "pen_den": pl.Int64,
+        "loan_score": pl.Int64, **dict.fromkeys(PRICED, pl.Int64),
     }),
     "given_schedule": pl.Schema({
         "loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date, "principal_due": pl.Int64,
         "interest_due": pl.Int64, "fee_due": pl.Int64,
     }),
 }  # fmt: skip
-RATE_TERMS = ("pen_num", "pen_den")  # kept only while the rules are the same
 ORDER: dict[str, list[str]] = {
     "loan_balances": ["loan_id"], "instalment_states": ["loan_id", "seq"], "cases": ["loan_id"],
     "promises": ["promise_id"], "loan_states": ["loan_id"], "plan": ["action_key"],
@@ -152,9 +151,13 @@ def assemble(
     terms: Terms,
     default_zones: Mapping[str, str],
     known_zones: pl.DataFrame | None = None,
+    rules_changed: bool = True,
 ) -> RunFrames:
-    """The run's frames: the book with its stored state (back-dated loans start afresh);
-    `known_zones`: phone zones worked out before (people_index.ZONES_SCHEMA)."""
+    """The run's frames: the book with its stored state (back-dated loans start afresh, and
+    loans given or priced otherwise); `known_zones`: phone zones worked out before
+    (people_index.ZONES_SCHEMA); `rules_changed`: whether the rules may have changed since
+    the state was written (only then can a line's effective due date have moved: comparing
+    every line fallen due costs a book of a million loans about two seconds)."""
     for name, given in inputs.items():
         refuse_unfilled(name, given, INPUTS.get(name, ()))
     got = {name: typed(inputs.get(name), schema) for name, schema in INPUTS.items()}
@@ -167,7 +170,12 @@ def assemble(
     loans = fresh_loans(loan_terms(got["loans"], terms), scheduled)
     payments = distinct_payments(got["payments"])
     changed = given_otherwise(loans, got["installments"], state)
-    replay = pl.concat([_replays(payments, got["installments"], old), changed]).unique()
+    moved = pl.DataFrame(schema={"loan_id": pl.String})
+    if rules_changed:
+        dues = got["installments"].select("loan_id", "seq", "due_date")
+        lines = old["instalment_states"].join(dues, on=["loan_id", "seq"])
+        moved = moved_due(lines, loans, terms)
+    replay = pl.concat([_replays(payments, got["installments"], old), changed, moved]).unique()
     if replay.height:  # a loan withdrawn from the book is dropped, not replayed (nor listed)
         replay = replay.filter(pl.col("loan_id").is_in(loans.get_column("loan_id").implode()))
     replay = replay.sort("loan_id")
@@ -229,12 +237,7 @@ def given_otherwise(
     terms = state.get("given_terms")
     if terms is None or terms.height == 0:
         return pl.DataFrame(schema={"loan_id": pl.String})
-    # The penalty rate where the last run kept it: not after a change of the rules (a Spark
-    # bucket gets the column all empty then).
-    kept = [
-        n for n in GIVEN["given_terms"]
-        if n in terms.columns and not (n in RATE_TERMS and terms.get_column(n).is_null().all())
-    ]  # fmt: skip
+    kept = _given_terms_kept(terms)
     cast = pl.Schema({n: GIVEN["given_terms"][n] for n in kept})
     was, now = terms.select(kept).cast(cast), loans.select(kept).cast(cast)
     found = [was.join(now, on=kept, how="anti", nulls_equal=True).select("loan_id")]
@@ -249,6 +252,22 @@ def given_otherwise(
                       for frame, other in ((before, given), (given, before))]  # fmt: skip
     # (A loan no longer given is not one to run again.)
     return pl.concat(found).unique().join(now.select("loan_id"), on="loan_id", how="semi")
+
+
+def _given_terms_kept(terms: pl.DataFrame) -> list[str]:
+    """The columns of what the last run was given that it kept. A state written before the
+    priced terms were kept has none of them (a Spark bucket gets them all empty), or the
+    penalty rate alone (before 2026-12-06, and only while the rules were the same): a
+    loan's day count, never empty when kept, tells the first; the rate's denominator, the
+    second."""
+
+    def kept(name: str) -> bool:
+        return name in terms.columns and terms.get_column(name).null_count() < terms.height
+
+    given = [n for n in GIVEN["given_terms"] if n not in PRICED and n in terms.columns]
+    if kept("day_count"):
+        return [*given, *PRICED]
+    return [*given, "pen_num", "pen_den"] if kept("pen_den") else given
 
 
 def _payments_seen(payments: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:

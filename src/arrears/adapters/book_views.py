@@ -18,7 +18,6 @@ from arrears.adapters.book_tables import (
     LOAN_STATE_SCHEMA,
     ORDER,
     OUTPUTS,
-    RATE_TERMS,
     typed,
 )
 from arrears.adapters.line_segments import read_all_lines
@@ -56,19 +55,18 @@ def full_state(
     *,
     with_states: bool = False,
     given: bool = False,
-    same_rules: bool = True,
 ) -> dict[str, pl.DataFrame]:
     """The whole book's state after a run, as the tables a whole-book load reads
     (loan_balances, instalment_states, cases, promises; loan_states when asked); with
-    `given`, what the run was given of each loan where its state keeps it (book_tables.GIVEN;
-    its penalty rate only with `same_rules`)."""
+    `given`, what the run was given of each loan where its state keeps it (book_tables.GIVEN:
+    its terms, priced ones too)."""
     names = ("loan_balances", "instalment_states", "cases", "promises")
     if run.kind == "full":
         state = {n: read_table(folder, run, n) for n in names}
         if with_states:
             state["loan_states"] = read_table(folder, run, "loan_states")
         if given:
-            state |= _given_tables(folder, run, same_rules)
+            state |= _given_tables(folder, run)
         return state
     table = read_loan_table(folder.state, chain_of(folder, run))
     lines = _lines_on(folder, run, table)
@@ -85,21 +83,21 @@ def full_state(
         state["loan_states"] = loan_states(table, run.as_of)
     if given:
         terms = GIVEN["given_terms"]
-        kept = [n for n in terms if same_rules or n not in RATE_TERMS]
-        state["given_terms"] = table.select(kept).cast({n: terms[n] for n in kept})
+        state["given_terms"] = table.select(list(terms)).cast(terms)
         state["given_schedule"] = typed(lines, GIVEN["given_schedule"])
     return state
 
 
-def _given_tables(folder: BookFolder, run: RunRecord, same_rules: bool) -> dict[str, pl.DataFrame]:
+def _given_tables(folder: BookFolder, run: RunRecord) -> dict[str, pl.DataFrame]:
     """What a full run was given of each loan, where it kept it (a run before these tables
-    were written keeps none); its penalty rate only with `same_rules`."""
+    were written keeps none; one before the priced terms were kept, not those:
+    book_tables.given_otherwise compares what it kept)."""
     found = {}
     for name, schema in GIVEN.items():
         parts = part_files(folder.table_path(run, name))
         if parts:
-            kept = [n for n in schema if same_rules or n not in RATE_TERMS]
-            found[name] = typed(pl.read_parquet(parts), schema).select(kept)
+            read = pl.read_parquet(parts)
+            found[name] = typed(read, schema).select(n for n in schema if n in read.columns)
     return found
 
 

@@ -359,10 +359,11 @@ class ParquetEngineStore:
         check_people_references(inputs["borrowers"].get_column("borrower_id"), *people)
         state = {}
         if previous is not None:  # with what it was given: a loan given otherwise runs again
-            state = full_state(self.folder, previous, given=True, same_rules=previous.terms == key)
+            state = full_state(self.folder, previous, given=True)
         state["done"] = self.done_actions(as_of)
         frames = assemble(inputs, state, as_of, terms, self.default_zones,
-                          read_zones(self.folder.state))  # fmt: skip
+                          read_zones(self.folder.state),
+                          rules_changed=previous is None or previous.terms != key)  # fmt: skip
         reach = frames.people.reach
         assert isinstance(reach, PhoneReach)
         fresh = frames.book.loans.get_column("loan_id")

@@ -39,7 +39,6 @@ from arrears.adapters.book_tables import (
     GIVEN,
     INPUTS,
     OUTPUTS,
-    RATE_TERMS,
     REQUIRED_INPUTS,
     STATE,
     assemble,
@@ -173,19 +172,24 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> 
     return session
 
 
-def bucket_task(ctx: RunContext, zones: Mapping[str, str]) -> Callable[[pa.Table], pa.Table]:
-    """The grouped-Arrow task of a run (typed: pyspark reads the task's kind from its hints)."""
+def bucket_task(
+    ctx: RunContext, zones: Mapping[str, str], rules_changed: bool = True
+) -> Callable[[pa.Table], pa.Table]:
+    """The grouped-Arrow task of a run (typed: pyspark reads the task's kind from its hints);
+    `rules_changed`: since the state it goes on from was written (book_tables.assemble)."""
 
     def task(rows: pa.Table) -> pa.Table:
         try:
-            return run_bucket(ctx, zones, rows)
+            return run_bucket(ctx, zones, rows, rules_changed)
         except DomainError as error:  # named to the driver, which raises it again as it is
             raise handed_over(error) from None
 
     return task
 
 
-def run_bucket(ctx: RunContext, zones: Mapping[str, str], rows: pa.Table) -> pa.Table:
+def run_bucket(
+    ctx: RunContext, zones: Mapping[str, str], rows: pa.Table, rules_changed: bool = True
+) -> pa.Table:
     """One bucket's end of day: its tables in, the pipeline, its output tables out (in a task)."""
     bucket = rows.column("bucket")[0].as_py()
     tables = IN.unpack(rows)
@@ -193,7 +197,8 @@ def run_bucket(ctx: RunContext, zones: Mapping[str, str], rows: pa.Table) -> pa.
     state = {k.removeprefix("state:"): v for k, v in tables.items() if k.startswith("state:")}
     if "loans" not in inputs:  # state of loans no longer fed in: dropped, as the local engine does
         return OUT.pack(bucket, {})
-    frames = run_pipeline(assemble(inputs, state, ctx.as_of, ctx.terms, zones), ctx)
+    frames = run_pipeline(assemble(inputs, state, ctx.as_of, ctx.terms, zones,
+                                   rules_changed=rules_changed), ctx)  # fmt: skip
     # Each payment once, as the local engine keeps them (one sent again as it was counted
     # twice, and its loan was replayed every night: helper-63).
     payments = distinct_payments(typed(inputs.get("payments"), PAYMENT_SCHEMA))
@@ -321,9 +326,10 @@ class SparkEngine:
         ctx = replace(ctx, since=since)
         rules = rules_fingerprint(ctx.terms, ctx.ladders)
         with quiet_pandas():
-            same_rules = previous is not None and previous.terms == rules
-            grouped = self._inputs(ctx.as_of, same_rules).groupBy("bucket")
-            result = grouped.applyInArrow(bucket_task(ctx, self.zones), OUT.ddl).persist()
+            grouped = self._inputs(ctx.as_of).groupBy("bucket")
+            changed = previous is None or previous.terms != rules
+            task = bucket_task(ctx, self.zones, changed)
+            result = grouped.applyInArrow(task, OUT.ddl).persist()
         try:
             with refusals_named():  # the buckets run here: their refusals come out as they are
                 totals = pl.from_arrow(self._table(result, "totals").toArrow())
@@ -379,9 +385,9 @@ class SparkEngine:
         rows = result.filter(functions.col("kind") == kind)
         return rows.select(*(functions.col(slot).alias(name) for name, slot in placed.items()))
 
-    def _inputs(self, as_of: date, same_rules: bool) -> "DataFrame":
+    def _inputs(self, as_of: date) -> "DataFrame":
         """Every table the run reads, as the input union's rows keyed by bucket (what the last
-        run was given of each loan with its penalty rate only when `same_rules`)."""
+        run was given of each loan among them, its priced terms too)."""
         from pyspark.sql import functions
 
         loans = self._read_input("loans")
@@ -418,7 +424,7 @@ class SparkEngine:
         }
         base = self.folder.run_before(as_of)
         if base is not None:
-            tables |= self._state(base, same_rules)
+            tables |= self._state(base)
         # The actions done so far, the day's own too when it is run again (the book's first
         # day among them, with no state before it).
         done = [str(p) for p in plan_parts(self.folder, as_of)]
@@ -482,21 +488,19 @@ class SparkEngine:
                 )
         return frame
 
-    def _state(self, run: RunRecord, same_rules: bool) -> dict[str, "DataFrame"]:
+    def _state(self, run: RunRecord) -> dict[str, "DataFrame"]:
         """The whole book's state after a run. A full run's tables are read by Spark; the
         local engine's incremental state is put together by the Parquet store on the driver
         (one machine's memory: docs/SPARK.md) and handed to Spark as Arrow, with what that
-        run was given of each loan (book_tables.GIVEN; its penalty rate only with `same_rules`)."""
+        run was given of each loan (book_tables.GIVEN, its priced terms too)."""
         if run.kind == "full":
             found = {
                 name: self._read(self.folder.table_path(run, name))
                 for name in (*STATE, *GIVEN)
                 if part_files(self.folder.table_path(run, name))
             }
-            if not same_rules and "given_terms" in found:
-                found["given_terms"] = found["given_terms"].drop(*RATE_TERMS)
             return {f"state:{name}": frame for name, frame in found.items()}
-        whole = full_state(self.folder, run, given=True, same_rules=same_rules)
+        whole = full_state(self.folder, run, given=True)
         with quiet_pandas():
             return {
                 f"state:{name}": self.spark.createDataFrame(frame.to_arrow())

@@ -1,16 +1,18 @@
 """Loan terms as integer columns (exact in Int64) for the frames; the loans they cannot price."""
 
+from datetime import date
 from fractions import Fraction
 from typing import Any
 
 import polars as pl
 
+from arrears.domain.calendar import effective_due_date
 from arrears.domain.caps import cap_rule_for
 from arrears.domain.day_range import MAX_DAYS
 from arrears.domain.errors import DomainError
 from arrears.domain.product import COMPONENTS
 from arrears.domain.rates import format_rate, parse_rate
-from arrears.domain.terms import Pricing
+from arrears.domain.terms import Pricing, Terms
 
 # Int64 headroom: the largest intermediate values (a day's penalty and the cap's allowance,
 # numerators and divisors) must stay below this, or the loan cannot be priced.
@@ -39,6 +41,42 @@ _CHECK = pl.Schema({
     "cap_text": pl.String(), "plain": pl.Boolean(), "rate_column": pl.String(),
     "rate_text": pl.String(), "key_fault": pl.String(), "key_reason": pl.String(),
 })  # fmt: skip
+
+
+# The terms a loan's charges are priced with. A loan whose terms differ from those its stored
+# state was worked under (a product's penalty multiplier, grace, late fee, day count or
+# allocation changed in the settings, a cap's rate, the loan's own rate corrected) is run again
+# from its contract date, as one run under today's terms would run it (MONEY_RULES.md).
+PRICED = ("pen_num", "pen_den", "cap_num", "cap_den", "day_count", "grace_days", "late_fee",
+          *(f"rank_{c}" for c in COMPONENTS))  # fmt: skip
+
+
+def priced_print() -> pl.Expr:
+    """A loan's PRICED terms as one text (null parts as `-`), which a store keeps beside its
+    state to tell whether the loan is priced otherwise now."""
+    parts = [pl.col(name).cast(pl.String).fill_null("-") for name in PRICED]
+    return pl.concat_str(parts, separator=" ")
+
+
+def moved_due(lines: pl.DataFrame, loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
+    """The loans (loan_id) with a line whose stored effective due date (`eff_due`, set once it
+    fell due) is not the one its product's holiday rule and business calendar now give: the
+    rule or the calendar changed since the line was worked. `lines`: loan_id, due_date,
+    eff_due; `loans`: loan_id, product (a product the terms lack is refused elsewhere)."""
+    known = lines.filter(pl.col("eff_due").is_not_null()).select("loan_id", "due_date", "eff_due")
+    known = known.join(loans.select("loan_id", "product"), on="loan_id")
+    pairs = known.select("product", "due_date").unique()
+    found: list[date | None] = []
+    for code, due in pairs.iter_rows():
+        product = terms.products.get(code)
+        if product is None:
+            found.append(None)
+            continue
+        calendar = terms.calendar_for(product.jurisdiction, due.year, due.year + 1)
+        found.append(effective_due_date(due, product.holiday_rule, calendar))
+    now = pairs.with_columns(pl.Series("now", found, pl.Date))
+    moved = known.join(now, on=["product", "due_date"]).filter(pl.col("now") != pl.col("eff_due"))
+    return moved.select("loan_id").unique()
 
 
 def loan_terms(loans: pl.DataFrame, terms: Pricing) -> pl.DataFrame:

@@ -27,7 +27,7 @@ from arrears.batch.pipeline import CURRENCY_SCHEMA, RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA, judged_afresh
 from arrears.batch.run import RunRefused
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
-from arrears.batch.terms_frame import loan_terms
+from arrears.batch.terms_frame import loan_terms, moved_due, priced_print
 from arrears.domain.flow_rates import is_month_end
 from arrears.domain.terms import Terms
 
@@ -41,6 +41,9 @@ _LOANS = {"loan_id": pl.String, "borrower_id": pl.String, "product": pl.String,
           "currency": pl.String}  # fmt: skip
 _BALANCES = {"loan_id": pl.String, "state_date": pl.Date, "charged": pl.Int64,
              "principal_days": pl.Int64, "credit": pl.Int64}  # fmt: skip
+# With each loan's state, the terms it was priced with (terms_frame.priced_print; null: a
+# state written before they were kept, taken as priced under today's).
+_PRICED = {"loan_id": pl.String, "priced": pl.String}
 _SCHEDULE = {"loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date,
              "principal_due": pl.Int64, "interest_due": pl.Int64, "fee_due": pl.Int64}  # fmt: skip
 STATE_COLUMNS = [c.name for c in tables.installment_states.columns]
@@ -255,9 +258,12 @@ def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame, pl.D
         pl.lit(None, pl.Date).alias("eff_due")
     )
     loans = fresh_loans(loan_terms(raw, terms), scheduled_principal(schedule))
-    balances = read_frame(conn, "SELECT * FROM loan_balances", _BALANCES)
+    balances = read_frame(conn, f"SELECT {', '.join(_BALANCES)} FROM loan_balances", _BALANCES)
     stored = read_frame(conn, "SELECT * FROM installment_states", _state_schema())
-    reset = _replays(conn, schedule, stored, balances)
+    reset = pl.concat([
+        _replays(conn, schedule, stored, balances),
+        _repriced(conn, loans, schedule, stored, terms),
+    ]).unique()  # fmt: skip
     loans = overlay_state(loans, balances.join(reset, on="loan_id", how="anti"), ["loan_id"])
     kept = stored.join(reset, on="loan_id", how="anti")
     instalments = overlay_state(fresh_instalments(schedule), kept, ["loan_id", "seq"])
@@ -308,6 +314,22 @@ def _promises(
     promises = judged_afresh(promises, (pl.col("status") == "open") | replayed)
     paid = read_frame(conn, _PROMISED_SQL, dict(PAYMENT_SCHEMA), as_of=as_of)
     return promises, paid
+
+
+def _repriced(
+    conn: Connection, loans: pl.DataFrame, schedule: pl.DataFrame, stored: pl.DataFrame,
+    terms: Terms,
+) -> pl.DataFrame:  # fmt: skip
+    """Loans to replay from their contract date because they are priced otherwise than their
+    state was worked (the settings changed a product's terms, or a cap's): their PRICED terms,
+    or an effective due date of a line fallen due (its holiday rule or calendar)."""
+    kept = read_frame(conn, "SELECT loan_id, priced FROM loan_balances", _PRICED)
+    now = loans.select("loan_id", priced_print().alias("now"))
+    changed = kept.join(now, on="loan_id").filter(
+        pl.col("priced").is_not_null() & (pl.col("priced") != pl.col("now"))
+    )
+    lines = stored.join(schedule.select("loan_id", "seq", "due_date"), on=["loan_id", "seq"])
+    return pl.concat([changed.select("loan_id"), moved_due(lines, loans, terms)])
 
 
 _CHARGES = {"loan_id": pl.String, "kind": pl.String, "posted_on": pl.Date, "first_day": pl.Date,
@@ -378,7 +400,8 @@ def _save_state(conn: Connection, frames: RunFrames) -> None:
     book = frames.book
     conn.execute(delete(tables.loan_balances))
     conn.execute(delete(tables.installment_states))
-    write_frame(conn, tables.loan_balances, book.loans.select(list(_BALANCES)))
+    write_frame(conn, tables.loan_balances,
+                book.loans.select(*_BALANCES, priced_print().alias("priced")))  # fmt: skip
     write_frame(conn, tables.installment_states, book.instalments.select(STATE_COLUMNS))
 
 

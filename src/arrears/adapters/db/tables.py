@@ -242,6 +242,9 @@ loan_balances = Table(
     Column("charged", BigInteger, nullable=False),
     Column("principal_days", BigInteger, nullable=False),
     Column("credit", BigInteger, nullable=False),
+    # The terms the state was priced with (batch/terms_frame.priced_print): a loan priced
+    # otherwise since is replayed from its contract date. Null: kept before 0016.
+    Column("priced", Text),
 )
 
 # A loan's collection case: its stage on the strategy ladder, since when, and its arms.
