@@ -607,6 +607,8 @@ def _copy_of_a_loan(engine: Engine, loan_id: str) -> str:
         schedule = conn.execute(select(lines).where(lines.c.loan_id == first["loan_id"]))
         conn.execute(insert(lines), [{**row, "loan_id": loan_id} for row in schedule.mappings()])
     return loan_id
+
+
 def judged_as_the_domain_judges(app: App, day: date) -> list[tuple[Any, ...]]:
     """Every promise as the runs left it, each checked against domain/promises.py's verdict
     from the payments of its loan on record (dated up to `day`)."""
