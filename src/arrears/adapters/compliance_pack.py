@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import time
-from typing import Any
+from typing import Any, TypeVar
 
 from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
 from arrears.domain.contact_rules import zone
@@ -26,6 +26,7 @@ _SECTIONS = frozenset({
 _PERIOD_KEYS = frozenset({"id", "years", "source", "verified"})
 _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
 _DEADLINE_KEYS = frozenset({"id", "years", "source", "verified"})
+_Years = TypeVar("_Years", LimitationPeriod, DeadlineRule)
 _DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a judgment starts
 # [pack] zones: which zones the time of day must suit for the borrower: the recorded zone,
 # else every zone of the number dialled (the default); or the recorded zone and every zone of
@@ -106,21 +107,10 @@ def parse_period(data: Mapping[str, Any], where: str) -> LimitationPeriod | None
     (None: the pack has none)."""
     if "limitation_period" not in data:
         return None
-    table, at = data["limitation_period"], f"{where}: [limitation_period]"
-    if not isinstance(table, dict):
-        raise RulePackError(f"{at} must be a table")
-    extra = sorted(set(table) - _PERIOD_KEYS)
-    if extra:
-        raise RulePackError(f"{at}: unknown key(s) {extra}; known: {sorted(_PERIOD_KEYS)}")
-    try:
-        return LimitationPeriod(
-            rule_id=_typed(table, "id", str, at),
-            years=_typed(table, "years", int, at),
-            source=_typed(table, "source", str, at),
-            verified=_typed(table, "verified", bool, at),
-        )
-    except DomainError as error:
-        raise RulePackError(f"{at}: {error}") from None
+    return _years_rule(
+        LimitationPeriod, data["limitation_period"], f"{where}: [limitation_period]",
+        _PERIOD_KEYS,
+    )  # fmt: skip
 
 
 def parse_deadlines(entry: Any, where: str) -> DeadlineRule | None:
@@ -134,14 +124,21 @@ def parse_deadlines(entry: Any, where: str) -> DeadlineRule | None:
         )
     if "enforcement" not in entry:
         return None
-    table, at = entry["enforcement"], f"{where}: [deadlines.enforcement]"
+    return _years_rule(
+        DeadlineRule, entry["enforcement"], f"{where}: [deadlines.enforcement]", _DEADLINE_KEYS
+    )
+
+
+def _years_rule(kind: type[_Years], table: Any, at: str, keys: frozenset[str]) -> _Years:
+    """A table of `keys` (id, years, source, verified) as a rule counted in years; `at`
+    names it in errors."""
     if not isinstance(table, dict):
         raise RulePackError(f"{at} must be a table")
-    extra = sorted(set(table) - _DEADLINE_KEYS)
+    extra = sorted(set(table) - keys)
     if extra:
-        raise RulePackError(f"{at}: unknown key(s) {extra}; known: {sorted(_DEADLINE_KEYS)}")
+        raise RulePackError(f"{at}: unknown key(s) {extra}; known: {sorted(keys)}")
     try:
-        return DeadlineRule(
+        return kind(
             rule_id=_typed(table, "id", str, at),
             years=_typed(table, "years", int, at),
             source=_typed(table, "source", str, at),
