@@ -61,7 +61,11 @@ def with_findings(entry: AuditEntry | None, note: LintedText | None) -> AuditEnt
 # An attempt as it will be stored, its decision, the file it was taken on, its audit entry
 # and the note written about it (with its findings).
 Decided = tuple[ContactAttempt, ContactDecision, ContactFile, AuditEntry | None, LintedText | None]
-_TRIES = 5  # decisions taken again while other attempts of the borrower are logged meanwhile
+# Decisions taken again while other attempts of the borrower are logged meanwhile. Of the
+# desks deciding at once, each round stores one, so a decision is retaken at most once per
+# other desk: 5 let a sixth desk logging the same borrower at the same moment fail (now that
+# a contact made against the rules is stored flagged, every desk's call writes). 20 desks.
+TRIES = 20
 
 
 def record_decided(
@@ -70,7 +74,7 @@ def record_decided(
     """Store the attempt `decided` gives, deciding again while attempts for the borrower or
     to their numbers are logged meanwhile (AttemptsChanged): a decision counts every attempt
     stored before this one, as the caps require when desks log at once."""
-    for _ in range(_TRIES):
+    for _ in range(TRIES):
         attempt, decision, file, audit, note = decided()
         try:
             return store.record_attempt(

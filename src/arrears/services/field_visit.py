@@ -25,6 +25,7 @@ from arrears.domain.field_visits import (
 from arrears.services.casework import CaseNotFound, audit, open_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import ContactTerms
+from arrears.services.contact_log import TRIES
 from arrears.services.content_check import findings_document, packs_of, written
 from arrears.services.desk_contact import desk_attempt
 from arrears.services.ports import AttemptsChanged, ContactStore
@@ -32,7 +33,6 @@ from arrears.services.step_checks import StepTerms, check_past_due
 from arrears.services.track_ports import TrackStore
 
 ACTION = "field_visit_request"
-_TRIES = 5  # a visit's contact decided again while the borrower's attempts are logged
 
 
 class GuardRefused(Refusal):
@@ -245,7 +245,7 @@ def report_visit(
         "report": document,
         "note_findings": findings_document(note),
     }
-    for _ in range(_TRIES):
+    for _ in range(TRIES):  # as a desk's call (contact_log.TRIES)
         # Decided again while the borrower's attempts are logged meanwhile: the visit's
         # contact counts every attempt stored before it, as a desk's call does.
         attempt, decision, contact_entry, file, _ = desk_attempt(
