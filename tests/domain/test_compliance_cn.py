@@ -226,6 +226,41 @@ def test_a_contact_is_allowed_right_after_an_invalid_number() -> None:
     assert decide(CN, MORNING, facts(history), to=CN_CONTACT_PHONE, contact="C1").allowed
 
 
+@pytest.mark.parametrize(
+    ("channel", "outcome", "to"),
+    [("call", "inbound", CN_OTHER_PHONE), ("call", "connected", CN_OTHER_PHONE),
+     ("call", "refused", CN_OTHER_PHONE), ("visit", "connected", None),
+     ("visit", "refused", None)],
+)  # fmt: skip
+def test_a_borrower_reached_after_failed_calls_closes_the_way_to_contacts(
+    channel: str, outcome: str, to: str | None
+) -> None:
+    # Three failed calls to their number, then they ring in from another one, a call to a
+    # new number gets through, or a visit meets them: they are not unreachable (GB/T
+    # 45251-2025; NIFA 2018 Art. 13: a third party only to restore contact).
+    reached = attempt(local(DAY, "09:00"), outcome, to=to, channel=channel)
+    decision = decide(CN, MORNING, facts([*calls(3), reached]), to=CN_CONTACT_PHONE,
+                      contact="C1")  # fmt: skip
+    assert blocked_by(decision) == {"cn.third_party"}
+    assert reason(decision, "cn.third_party").detail.endswith(
+        f"but reached since: {outcome} {channel}"
+    )
+    # Reached before the failed calls: those still open the way; a failed visit reaches nobody.
+    before = attempt(local(DAY, "07:00"), outcome, to=to, channel=channel)
+    assert decide(CN, MORNING, facts([before, *calls(3)]), to=CN_CONTACT_PHONE,
+                  contact="C1").allowed  # fmt: skip
+    missed = attempt(local(DAY, "09:00"), "no_answer", to=None, channel="visit")
+    assert decide(CN, MORNING, facts([*calls(3), missed]), to=CN_CONTACT_PHONE,
+                  contact="C1").allowed  # fmt: skip
+
+
+def test_a_borrower_reached_after_an_invalid_number_closes_the_way_to_contacts() -> None:
+    history = [*calls(1, "invalid_number"), attempt(local(DAY, "09:30"), "inbound",
+                                                     to=CN_OTHER_PHONE)]  # fmt: skip
+    decision = decide(CN, MORNING, facts(history), to=CN_CONTACT_PHONE, contact="C1")
+    assert blocked_by(decision) == {"cn.third_party"}
+
+
 def test_a_contact_is_blocked_before_any_attempt_to_the_borrower() -> None:
     decision = decide(CN, MORNING, facts(), to=CN_CONTACT_PHONE, contact="C1")
     assert blocked_by(decision) == {"cn.third_party"}

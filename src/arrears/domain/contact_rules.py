@@ -10,10 +10,15 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from arrears.domain.contact import ContactAttempt, ContactFacts, ContactRequest
+from arrears.domain.contact import INBOUND, ContactAttempt, ContactFacts, ContactRequest
 from arrears.domain.errors import DomainError
 from arrears.domain.pii import mask_phone
 from arrears.domain.rule_pack import ContactRule
+
+# What shows the borrower was reached, by a call either way or a visit: they answered, refused
+# or rang in (domain/contact.OUTCOMES).
+REACHING_CHANNELS = frozenset({"call", "visit"})
+REACHED = frozenset({"connected", "refused", INBOUND})
 
 
 @lru_cache(maxsize=512)
@@ -221,6 +226,18 @@ def _third_party_unreachable(rule: ContactRule, scene: Scene) -> tuple[bool, str
         f"({'/'.join(sorted(rule.outcomes))}) or the last was "
         f"{'/'.join(sorted(rule.last_outcomes))}; last attempts: {seen}"
     )
+    # Reached since by any means (they rang in from another number, a visit met them, a call
+    # to a new number got through): then they are not unreachable, and a third party may be
+    # asked only to restore contact (GB/T 45251-2025; NIFA 2018 Art. 13).
+    since = last[0].at if failed else (tries[-1].at if unreachable else None)
+    reached = [
+        a
+        for a in scene.prior
+        if since is not None and a.at >= since and a.contact_id is None
+        and a.channel in REACHING_CHANNELS and a.outcome in REACHED
+    ]  # fmt: skip
+    if reached:
+        return False, f"{detail}; but reached since: {reached[-1].outcome} {reached[-1].channel}"
     return failed or unreachable, detail
 
 
