@@ -208,6 +208,11 @@ CASES = {
         "L1,2,2026-10-01,0.00,0.00,\n",
         (3, "seq", "loan L1 already has instalment 2 in the database"),
     ),
+    "instalment already stored, given again with its principal": _row(
+        "installments",
+        "L1,2,2026-03-01,1000.00,0.00,\n",
+        (3, "seq", "loan L1 already has instalment 2 in the database"),
+    ),
     "zero payment": _row(
         "payments", "P10,L1,0.00,2026-02-01\n", (3, "amount", "0.00 must be more than 0")
     ),

@@ -100,21 +100,23 @@ def _check_installments(frame: pl.DataFrame, stored: StoredKeys, log: ErrorLog) 
         "loan {} already has instalment {} in the database", pl.col("loan_id"), pl.col("seq")
     )
     _flag(known, log, "seq", pl.col("stored").is_not_null(), message)
-    _refuse_over_principal(frame, stored, log)
+    _refuse_over_principal(known, stored, log)
     return _all_rows(frame)
 
 
 def _refuse_over_principal(frame: pl.DataFrame, stored: StoredKeys, log: ErrorLog) -> None:
     """A loan's instalments, stored and new, may schedule no more principal than the loan
     lent: the cost cap's allowance runs on the principal they leave outstanding (CONTRACT.md,
-    cap days), so more would let charges past the cap."""
+    cap days), so more would let charges past the cap. A row giving an instalment already
+    stored (`stored`, refused as such) adds nothing: its principal is counted once, stored."""
     known = pl.DataFrame(
         {"loan_id": list(stored.principals), "lent": list(stored.principals.values()),
          "before": [stored.scheduled.get(loan_id, 0) for loan_id in stored.principals]},
         schema={"loan_id": pl.String, "lent": pl.Int64, "before": pl.Int64},
     )  # fmt: skip
     # In file order: the rows from the one that goes past what was lent are refused.
-    so_far = pl.col("principal_due").fill_null(0).cum_sum().over("loan_id")
+    new = pl.when(pl.col("stored").is_null()).then(pl.col("principal_due").fill_null(0))
+    so_far = new.otherwise(0).cum_sum().over("loan_id")
     totals = frame.join(known, on="loan_id", how="left", maintain_order="left").with_columns(
         (pl.col("before") + so_far).alias("scheduled")
     )
@@ -122,7 +124,11 @@ def _refuse_over_principal(frame: pl.DataFrame, stored: StoredKeys, log: ErrorLo
         "loan {}'s instalments schedule {} of principal by this row, more than the {} it lent",
         pl.col("loan_id"), _shown(pl.col("scheduled")), _shown(pl.col("lent")),
     )  # fmt: skip
-    over = (pl.col("scheduled") > pl.col("lent")) & (pl.col("principal_due") > 0)
+    over = (
+        (pl.col("scheduled") > pl.col("lent"))
+        & (pl.col("principal_due") > 0)
+        & pl.col("stored").is_null()
+    )
     _flag(totals, log, "principal_due", over, message)
 
 
