@@ -4,11 +4,12 @@ allowed with everything else planned that day counted; what is refused names its
 from datetime import date, timedelta
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arrears.adapters.strategy_file import load_ladder
-from arrears.batch.contact_plan import CHANNEL_OF, plan_actions
+from arrears.batch.contact_plan import CHANNEL_OF, PRESSING, plan_actions
 from arrears.batch.due_treatments import due_candidates
 from arrears.batch.plan_people import KnownHistory, People
 from arrears.domain.compliance import decide_contact
@@ -103,6 +104,32 @@ def test_a_held_borrower_gets_no_contact_and_the_hold_is_named() -> None:
     assert plan.get_column("action").to_list() == ["agency_recall"]  # internal: nobody contacted
     assert CHANNEL_OF["agency_recall"] is None
     assert blocked.get_column("rule").to_list() == ["cn.hold"]
+
+
+@pytest.mark.parametrize("action", sorted(PRESSING))
+def test_a_hold_stops_the_steps_that_press_for_payment_without_contacting_anyone(
+    action: str,
+) -> None:
+    # A placement, a visit request or a legal review contacts nobody, but presses for payment:
+    # a dispute stops it as it stops a call (cn.hold: GB/T 45251-2025), as the desk's filing.
+    def blocked_rules(hold: Hold) -> list[str]:
+        people = people_of(["B"], {}, {"B": [hold]}, {})
+        candidates = pl.DataFrame(
+            [("L1", "B", "late", LADDER.label, "x=champion", action, "t")],
+            schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],
+            orient="row",
+        )  # fmt: skip
+        _, blocked = plan_actions(
+            candidates, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people, {}, DAY
+        )
+        return blocked.get_column("rule").to_list()
+
+    held = blocked_rules(Hold("dispute", DAY - timedelta(days=5)))
+    assert "cn.hold" in held
+    # A hold that ended the day before stops nothing.
+    assert "cn.hold" not in blocked_rules(
+        Hold("dispute", DAY - timedelta(days=5), DAY - timedelta(days=1))
+    )
 
 
 def test_heavy_actions_wait_for_their_guard() -> None:

@@ -18,6 +18,8 @@ from arrears.batch.plan_people import ActionHistory, KnownHistory, People
 from arrears.batch.plan_rounds import refuse_in_rounds
 from arrears.batch.plan_windows import closed, with_windows
 from arrears.batch.time_barred import TimeBars
+from arrears.domain.contact import Hold
+from arrears.domain.contact_rules import held_on
 from arrears.domain.escalation import GUARDED_ACTIONS, ActionRecord, check_escalation
 from arrears.domain.ladder import Ladder
 from arrears.domain.rule_pack import RulePack
@@ -35,6 +37,10 @@ PLAN_SCHEMA = pl.Schema(
      ("planned_for", pl.Date), ("window_start", UTC), ("window_end", UTC),
      ("stage", pl.String), ("arm", pl.String), ("status", pl.String), ("outcome", pl.String)]
 )  # fmt: skip
+# Steps that contact nobody but press for payment: a hold stops them as it stops a contact
+# (cn.hold: GB/T 45251-2025, disputes handled before collection goes on; us.hold: 12 CFR
+# 1006.38(d)(2), no collection until verification). A recall presses for nothing.
+PRESSING = frozenset({"agency_placement", "field_visit_request", "legal_review"})
 BLOCKED_SCHEMA = pl.Schema({
     "as_of": pl.Date, "loan_id": pl.String, "action": pl.String, "rule": pl.String,
     "detail": pl.String,
@@ -64,7 +70,10 @@ def plan_actions(
         pl.col("ladder").replace_strict(jurisdiction_of, return_dtype=pl.String)
         .alias("jurisdiction"),
     )  # fmt: skip
-    refusals = [_guard_refusals(cands, ladders_by_label, history, as_of)]
+    refusals = [
+        _guard_refusals(cands, ladders_by_label, history, as_of),
+        _hold_refusals(cands, people.holds, packs, as_of),
+    ]
     if time_bars is not None:
         refusals.append(time_bars.refusals(cands, as_of))
     blocked = [pl.concat(refusals)]
@@ -110,6 +119,37 @@ def _guard_refusals(
                                     as_of, stage=stage)  # fmt: skip
         if not decision.allowed:
             rows.append((req, f"escalation.{action}", "; ".join(decision.reasons)))
+    schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _hold_refusals(
+    cands: pl.DataFrame, holds: pl.DataFrame, packs: Mapping[str, RulePack], as_of: date
+) -> pl.DataFrame:
+    """(req, rule, detail) for steps that press for payment without contacting anyone, on a
+    day a hold rule of their pack covers: held as a letter is, like the desk's filing
+    (services/contact_check.holds_on_day); the contacts meet the hold rules in the checks."""
+    mine = cands.filter(pl.col("action").is_in(sorted(PRESSING))).join(
+        holds.select("borrower_id").unique(), on="borrower_id", how="semi"
+    )
+    rows = []
+    if mine.height:
+        held: dict[str, list[Hold]] = {}
+        for borrower, kind, starts_on, ends_on in (
+            holds.join(mine.select("borrower_id").unique(), on="borrower_id", how="semi")
+            .select("borrower_id", "kind", "starts_on", "ends_on")
+            .iter_rows()
+        ):
+            held.setdefault(borrower, []).append(Hold(kind, starts_on, ends_on))
+        for req, borrower, jurisdiction in mine.select(
+            "req", "borrower_id", "jurisdiction"
+        ).iter_rows():
+            pack = packs.get(jurisdiction)
+            for rule in pack.rules if pack is not None else ():
+                if rule.kind == "hold" and "letter" in rule.channels:
+                    passed, detail = held_on(rule, held[borrower], as_of)
+                    if not passed:
+                        rows.append((req, rule.rule_id, detail))
     schema = {"req": pl.UInt32, "rule": pl.String, "detail": pl.String}
     return pl.DataFrame(rows, schema=schema, orient="row")
 

@@ -4,13 +4,13 @@ A pack lists rules (`rule_pack.py`); each names its kind and parameters. The kin
 only code: a new jurisdiction, or a lender's stricter policy, is a new pack file.
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from arrears.domain.contact import INBOUND, ContactAttempt, ContactFacts, ContactRequest
+from arrears.domain.contact import INBOUND, ContactAttempt, ContactFacts, ContactRequest, Hold
 from arrears.domain.errors import DomainError
 from arrears.domain.pii import mask_phone
 from arrears.domain.rule_pack import ContactRule
@@ -317,10 +317,16 @@ def _registered_contacts_only(_rule: ContactRule, scene: Scene) -> tuple[bool, s
 
 def _hold(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     """hold: no hold of the rule's kinds covers the local day."""
-    active = [h for h in scene.facts.holds if h.kind in rule.hold_kinds and h.active_on(scene.day)]
+    return held_on(rule, scene.facts.holds, scene.day)
+
+
+def held_on(rule: ContactRule, holds: Iterable[Hold], day: date) -> tuple[bool, str]:
+    """A hold rule on a local day: passes unless a hold of its kinds covers it (a contact's
+    day, or that of a step which presses for payment without contacting anyone)."""
+    active = [h for h in holds if h.kind in rule.hold_kinds and h.active_on(day)]
     if active:
         return False, "collection paused: " + "; ".join(h.describe() for h in active)
-    return True, f"no {'/'.join(sorted(rule.hold_kinds))} hold on {scene.day}"
+    return True, f"no {'/'.join(sorted(rule.hold_kinds))} hold on {day}"
 
 
 def _opt_out(_rule: ContactRule, scene: Scene) -> tuple[bool, str]:

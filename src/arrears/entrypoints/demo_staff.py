@@ -14,6 +14,7 @@ from arrears.services.casework import work_queue
 from arrears.services.casework_ports import QueueFilter, UserRecord
 from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import create_user
+from arrears.services.step_checks import StepBlocked
 
 DEMO_PASSWORD = "arrears-demo-2025"  # printed with the log-ins: a demo, not a secret
 TEAMS = {"team-east": "华东一组", "team-west": "华西二组"}
@@ -54,10 +55,10 @@ def seed_staff(app: App, today: date, now: datetime) -> str:
         if placed == max(1, len(late) // 2):
             break
         try:
-            place_case(app.desk, app.track, app.ladder_of, admin, item.row.loan_id, agency_id,
+            place_case(app.desk, app.track, app.step_terms, admin, item.row.loan_id, agency_id,
                        today, now)  # fmt: skip
-        except GuardRefused:
-            continue  # its gentler steps are not all on record: placed when they are
+        except (GuardRefused, StepBlocked):
+            continue  # its gentler steps are not all on record, or a hold: placed when not
         placed += 1
     given = balance_cases(app, today, now)
     return (

@@ -1,17 +1,23 @@
 """Use cases of assignment: give cases to teams and collectors (by hand or balanced), and
 place them with agencies or recall them."""
 
-from collections.abc import Callable
 from datetime import date, datetime
 
 from arrears.domain.access import Forbidden, Permission, Principal, Role, require, scope_of
 from arrears.domain.errors import Refusal
 from arrears.domain.escalation import check_escalation
-from arrears.domain.ladder import Ladder
 from arrears.domain.queue_priority import QueueScale
-from arrears.services.casework import CaseNotFound, audit, overdue_of, require_case, row_priority
+from arrears.services.casework import (
+    CaseNotFound,
+    audit,
+    open_case,
+    overdue_of,
+    require_case,
+    row_priority,
+)
 from arrears.services.casework_ports import CaseStore, NotACollectorOfTeam, QueueFilter
 from arrears.services.field_visit import GuardRefused
+from arrears.services.step_checks import StepTerms, check_not_held
 from arrears.services.track_ports import TrackStore
 
 ACTION = "agency_placement"
@@ -97,7 +103,7 @@ def balance_queue(
 def place_case(
     store: CaseStore,
     track: TrackStore,
-    ladder_of: Callable[[str], Ladder],
+    terms: StepTerms,
     who: Principal,
     loan_id: str,
     agency_id: str,
@@ -105,8 +111,11 @@ def place_case(
     now: datetime,
 ) -> None:
     """Place a case with an agency, at its past-due balance and the agency's commission;
-    refused until the ladder's guard on a placement finds its gentler steps on record."""
+    refused until the ladder's guard on a placement finds its gentler steps on record, and
+    under a hold (StepBlocked: a placement presses for payment, the night plans none under
+    one)."""
     require(who, Permission.PLACE)
+    record = open_case(store, who, loan_id)
     balance = overdue_of(store, who, loan_id)
     rate = store.agency_rate(agency_id)
     if rate is None:
@@ -122,9 +131,10 @@ def place_case(
     # heavier steps' guards (a lawyer's letter asks for the agency tried).
     # The stage is the supervisor's call, as for a visit or a legal step: the night's plan
     # places only where the ladder schedules it.
-    decision = check_escalation(ladder_of(loan_id), ACTION, track.history(loan_id), today)
+    decision = check_escalation(terms.ladder_of(loan_id), ACTION, track.history(loan_id), today)
     if not decision.allowed:
         raise GuardRefused(ACTION, decision.words)
+    check_not_held(terms, str(record.borrower["borrower_id"]), ACTION, today)
     store.place(
         loan_id,
         agency_id,

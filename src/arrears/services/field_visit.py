@@ -29,7 +29,7 @@ from arrears.services.contact_log import TRIES
 from arrears.services.content_check import findings_document, packs_of, written
 from arrears.services.desk_contact import desk_attempt
 from arrears.services.ports import AttemptsChanged, ContactStore
-from arrears.services.step_checks import StepTerms, check_past_due
+from arrears.services.step_checks import StepTerms, check_not_held, check_past_due
 from arrears.services.track_ports import TrackStore
 
 ACTION = "field_visit_request"
@@ -71,9 +71,11 @@ def request_visit(
             team=team or "(none)",
         )
 
+    borrower = str(record.borrower["borrower_id"])
+
     def allowed() -> tuple[str, ...]:
         # Asked only once the case is known to be in scope.
-        return _visit_allowed(terms, track, request.loan_id, today, approved=False)
+        return _visit_allowed(terms, track, (request.loan_id, borrower), today, approved=False)
 
     # What was met when it was asked for (the approval is still to come, so the decision's
     # reasons are the missing ones): kept with the request for the approver to read.
@@ -103,12 +105,15 @@ def request_visit(
 
 
 def _visit_allowed(
-    terms: StepTerms, track: TrackStore, loan_id: str, day: date, *, approved: bool
+    terms: StepTerms, track: TrackStore, case: tuple[str, str], day: date, *, approved: bool
 ) -> tuple[str, ...]:
     """What the ladder's guard finds met for a visit on `day` (with the supervisor's
-    approval, or before it); GuardRefused naming what is missing, and a refusal when the loan
-    owes nothing past due that day."""
+    approval, or before it) to the case's (loan, borrower); GuardRefused naming what is
+    missing, a refusal when the loan owes nothing past due that day, and StepBlocked under a
+    hold that day (a visit presses for payment: the night plans none under one)."""
+    loan_id, borrower_id = case
     check_past_due(terms, loan_id, day)
+    check_not_held(terms, borrower_id, ACTION, day)
     decision = check_escalation(
         terms.ladder_of(loan_id), ACTION, track.history(loan_id), day, approved=approved
     )
@@ -149,10 +154,10 @@ def decide_visit(
                 planned_on=visit["planned_on"].isoformat(),
                 last=last_visit_day(visit["planned_on"]).isoformat(),
             )
-        loan_id = visit["loan_id"]
+        case = (visit["loan_id"], _borrower_of(cases, visit["loan_id"]))
 
         def check() -> tuple[str, ...]:
-            return _visit_allowed(terms, track, loan_id, today, approved=True)
+            return _visit_allowed(terms, track, case, today, approved=True)
 
         check()
     status = "approved" if approve else "rejected"
@@ -212,15 +217,15 @@ def report_visit(
     if not visit["decided_at"] <= report.visited_at <= now + timedelta(minutes=5):
         raise Refusal("a visit is made after its approval and reported once it happened")
     check_visit_day(visit["planned_on"], visit_day)
-    loan_id = visit["loan_id"]
-
-    def allowed() -> tuple[str, ...]:
-        return _visit_allowed(steps, track, loan_id, visit_day, approved=True)
-
-    allowed()
     record = cases.case(visit["loan_id"])
     assert record is not None, "a visit's case exists"
     borrower = record.borrower["borrower_id"]
+
+    def allowed() -> tuple[str, ...]:
+        return _visit_allowed(steps, track, (visit["loan_id"], borrower), visit_day,
+                              approved=True)  # fmt: skip
+
+    allowed()
     document = {
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(report).items()
     }
@@ -265,6 +270,13 @@ def report_visit(
         borrower=repr(borrower),
         visit_id=str(visit_id),
     )
+
+
+def _borrower_of(cases: CaseStore, loan_id: str) -> str:
+    """The borrower of a visit's case (it exists: a visit is asked for on a case)."""
+    record = cases.case(loan_id)
+    assert record is not None, "a visit's case exists"
+    return str(record.borrower["borrower_id"])
 
 
 def _visit_in_scope(

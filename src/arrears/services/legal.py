@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from arrears.domain.access import Permission, Principal, require
 from arrears.domain.contact import ContactDecision
-from arrears.domain.errors import DomainError, Refusal, Term, Words
+from arrears.domain.errors import Refusal, Term, Words
 from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
 from arrears.domain.legal_deadlines import deadline_after
@@ -16,7 +16,7 @@ from arrears.services.casework import audit, open_case, require_case
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import decide_on_day, holds_on_day, reason_document
 from arrears.services.field_visit import GuardRefused
-from arrears.services.step_checks import StepTerms, check_owes
+from arrears.services.step_checks import StepBlocked, StepTerms, check_owes
 from arrears.services.track_ports import TrackStore
 
 # The ladder action whose guard a legal step must pass first (and whose limitation rule).
@@ -32,17 +32,6 @@ class TimeBarred(Refusal):
 
     def __init__(self, why: Words) -> None:
         super().__init__(why.template, **why.values)
-
-
-class StepBlocked(DomainError):
-    """The contact rules forbid a legal step on its day (a hold, an opt-out of letters, no
-    lawful time): the rule's details are English, as a blocked contact's."""
-
-    def __init__(self, step: LegalStep, decision: ContactDecision) -> None:
-        broken = "; ".join(f"{r.rule}: {r.detail}" for r in decision.broken)
-        super().__init__(f"the rules forbid a {step.step} on {step.on.isoformat()}: {broken}")
-        self.step = step
-        self.decision = decision
 
 
 def add_legal_step(
@@ -92,7 +81,7 @@ def add_legal_step(
         broken = [reason_document(r) for r in rules.broken]
         log.record(audit(now, who, "legal.refused", f"loan:{loan_id}", step=step.step,
                          on=step.on.isoformat(), rules=broken))  # fmt: skip
-        raise StepBlocked(step, rules)
+        raise StepBlocked(step.step, step.on, rules)
     track.add_step(
         loan_id,
         step,

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from arrears.domain.errors import Refusal, Term
+from arrears.domain.contact import ContactDecision
+from arrears.domain.errors import DomainError, Refusal, Term
 from arrears.domain.ladder import Ladder
 from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import TimeBar
 from arrears.domain.statement import LoanState
-from arrears.services.contact_check import ContactTerms
+from arrears.services.contact_check import ContactTerms, holds_on_day
 from arrears.services.ports import ContactStore
 
 
@@ -56,3 +57,31 @@ def check_past_due(terms: StepTerms, loan_id: str, on: date) -> None:
             loan_id=repr(loan_id),
             on=on.isoformat(),
         )
+
+
+class StepBlocked(DomainError):
+    """The contact rules forbid a desk step on its day (a hold, an opt-out of letters, no
+    lawful time): the rule's details are English, as a blocked contact's."""
+
+    def __init__(self, what: str, on: date, decision: ContactDecision) -> None:
+        broken = "; ".join(f"{r.rule}: {r.detail}" for r in decision.broken)
+        super().__init__(f"the rules forbid {_article(what)} {what} on {on.isoformat()}: {broken}")
+        self.what = what
+        self.on = on
+        self.decision = decision
+
+
+def check_not_held(terms: StepTerms, borrower_id: str, what: str, on: date) -> ContactDecision:
+    """The packs' hold rules on the borrower's `on` (StepBlocked when one holds): a step that
+    presses for payment without contacting anyone (a placement, a visit, a filing) stops
+    under a hold as a contact does, and as the night's plan stops it (batch/contact_plan.py,
+    PRESSING)."""
+    decision = holds_on_day(terms.contacts, terms.contact_terms, borrower_id, on)
+    if not decision.allowed:
+        raise StepBlocked(what, on, decision)
+    return decision
+
+
+def _article(word: str) -> str:
+    """English's article before a step's name (an agency_placement, a filing)."""
+    return "an" if word[:1] in "aeiou" else "a"

@@ -126,7 +126,7 @@ def test_two_placements_at_once_leave_one_in_force(desk_app: App) -> None:
 
     def place(_: int) -> None:
         try:
-            place_case(desk_app.desk, desk_app.track, desk_app.ladder_of, admin, loan_id,
+            place_case(desk_app.desk, desk_app.track, desk_app.step_terms, admin, loan_id,
                        "agency-hz", date(2025, 10, 1), DAY_TIME)  # fmt: skip
         except DomainError as error:
             refused.append(str(error))

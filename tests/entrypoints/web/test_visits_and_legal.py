@@ -5,13 +5,14 @@ court, case number, costs and the enforcement deadline."""
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from httpx2 import Response
 from sqlalchemy import insert, select, update
 
 from arrears.adapters.compliance_pack import contact_packs
-from arrears.adapters.db.casework_tables import assignments
+from arrears.adapters.db.casework_tables import assignments, placements
 from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox, runs
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.domain.access import Principal, Role
@@ -1044,6 +1045,51 @@ def test_two_visit_requests_at_once_store_one(desk: Desk) -> None:
     assert len(desk.app.audit_log.entries(actor="col-east-1")) == head
     [stored] = desk.app.track.visits(loan_id)
     assert stored["status"] == "requested"
+
+
+def test_a_hold_stops_the_desks_placement_and_visit_as_it_stops_the_nights(desk: Desk) -> None:
+    # The night plans no placement and no visit request under a hold (cn.hold: GB/T
+    # 45251-2025, disputes handled before collection goes on); the desk placed the case and
+    # asked for the visit all the same (helper-81).
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    placement_steps_done(desk.app, [loan_id])
+    client, csrf = desk.signed_in("col-east-1")
+    held = client.post(f"/cases/{loan_id}/holds", headers={"X-CSRF-Token": csrf},
+                       data={"kind": "dispute"})  # fmt: skip
+    assert held.status_code == 200, held.text
+    today = desk.now.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    placed = desk.client().post(f"/api/v1/cases/{loan_id}/placement",
+                                headers=desk.bearer("sup-east"),
+                                json={"agency_id": "agency-hz"})  # fmt: skip
+    assert placed.status_code == 409, placed.text
+    assert placed.json()["error"].startswith(
+        f"the rules forbid an agency_placement on {today}: cn.hold: collection paused: dispute"
+    )
+    assert [r["rule"] for r in placed.json()["reasons"] if not r["passed"]] == ["cn.hold"]
+    asked = ask_visit(desk, loan_id, "2025-10-03")
+    assert asked.status_code == 409, asked.text
+    assert asked.json()["error"].startswith(
+        f"the rules forbid a field_visit_request on {today}: cn.hold: collection paused: "
+    )
+    sup, sup_csrf = desk.signed_in("sup-east")
+    page = sup.post(f"/cases/{loan_id}/placement", data={"agency_id": "agency-hz"},
+                    headers={"X-CSRF-Token": sup_csrf, "HX-Request": "true"})  # fmt: skip
+    assert page.status_code == 409, page.text
+    assert f"已拒绝：合规规则禁止在 {today} 进行此步骤" in page.text
+    with desk.app.engine.connect() as conn:
+        found = conn.execute(select(placements.c.agency_id).where(placements.c.loan_id == loan_id))
+        assert found.scalars().all() == []
+    assert desk.app.track.visits(loan_id) == []
+    # Lifted, the same day's steps go ahead the next day.
+    lifted = client.post(f"/cases/{loan_id}/holds/lift", headers={"X-CSRF-Token": csrf},
+                         data={"kind": "dispute", "starts_on": today})  # fmt: skip
+    assert lifted.status_code == 200, lifted.text
+    desk.now += timedelta(days=1)
+    placed = desk.client().post(f"/api/v1/cases/{loan_id}/placement",
+                                headers=desk.bearer("sup-east"),
+                                json={"agency_id": "agency-hz"})  # fmt: skip
+    assert placed.status_code == 201, placed.text
 
 
 def test_a_hold_stops_the_desks_lawyers_letter_and_filing_as_it_stops_the_nights(

@@ -88,7 +88,7 @@ def place(
     """Place a case with an agency (its past-due balance and the agency's commission)."""
     now = request.app.state.clock()
     assignment.place_case(
-        app.desk, app.track, app.ladder_of, actor.principal, loan_id, body.agency_id,
+        app.desk, app.track, app.step_terms, actor.principal, loan_id, body.agency_id,
         desk_day(now), now,
     )  # fmt: skip
     return {"loan_id": loan_id, "agency_id": body.agency_id}

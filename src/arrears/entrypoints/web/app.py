@@ -33,7 +33,8 @@ from arrears.services.contact_check import reason_document
 from arrears.services.desk_contact import ContactBlocked
 from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import SignInRefused, SignInThrottled, UserNotFound
-from arrears.services.legal import StepBlocked, TimeBarred
+from arrears.services.legal import TimeBarred
+from arrears.services.step_checks import StepBlocked
 
 STATIC = Path(__file__).with_name("static")
 Clock = Callable[[], datetime]

@@ -16,7 +16,7 @@ from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
 from arrears.services.identity import session_user
-from arrears.services.legal import StepBlocked
+from arrears.services.step_checks import StepBlocked
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 # An amount typed on a form, as the API's (yuan, at most two decimals, below 10^13).
@@ -168,7 +168,7 @@ def shown_in(value: str | Words | Term | Terms | Clauses, locale: str) -> str:
 
 def step_blocked_fragment(request: Request, error: StepBlocked) -> Response:
     """A legal step the contact rules refused on its day, with each broken rule."""
-    day = error.step.on.isoformat()
+    day = error.on.isoformat()
     return render(request, "fragments/step_blocked.html", None, 409, day=day,
                   decision=error.decision)  # fmt: skip
 

@@ -215,7 +215,7 @@ def place(
     """Place the case with an agency."""
     now = request.app.state.clock()
     assignment.place_case(
-        app.desk, app.track, app.ladder_of, actor.principal, loan_id, agency_id,
+        app.desk, app.track, app.step_terms, actor.principal, loan_id, agency_id,
         desk_day(now), now,
     )  # fmt: skip
     return render(request, "fragments/done.html", actor, what="place", key=agency_id)
