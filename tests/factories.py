@@ -7,6 +7,7 @@ from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.caps import CapRule, a_year
 from arrears.domain.evaluation import evaluate_loan
 from arrears.domain.loan import Installment, Loan, Payment
+from arrears.domain.pauses import NO_PAUSES, Pauses
 from arrears.domain.product import Product
 from arrears.domain.statement import LoanState
 
@@ -57,8 +58,9 @@ def evaluate(
     product: Product | None = None,
     rule: CapRule = UNCAPPED,
     calendar: BusinessCalendar = WEEKDAYS,
+    pauses: Pauses = NO_PAUSES,
 ) -> LoanState:
-    """Evaluate with test defaults (cn-cash terms, no cap unless given)."""
+    """Evaluate with test defaults (cn-cash terms, no cap unless given, no pauses)."""
     return evaluate_loan(
         loan,
         payments or [],
@@ -66,6 +68,7 @@ def evaluate(
         product=product or Product("cn-cash"),
         cap_rule=rule,
         calendar=calendar,
+        pauses=pauses,
     )
 
 

@@ -51,9 +51,18 @@ jurisdiction = "us"
 [products.us-ohio]
 jurisdiction = "us"
 limitation_years = 6
+
+[products.held]
+pause_ageing = ["dispute"]
+pause_charges = ["dispute", "hardship"]
 """,
     )
     settings = load_settings(path)
+    # The hold kinds that stop each clock (docs/MONEY_RULES.md, "Pauses"); none by default.
+    held = settings.product("held")
+    assert (held.pause_ageing, held.pause_charges) == (("dispute",), ("dispute", "hardship"))
+    assert not settings.product("cn-cash").pauses_anything
+    assert not any(p.pauses_anything for p in load_settings(None).products.values())
     assert settings.product("cash-30").penalty_multiplier == Fraction(3, 2)
     assert settings.product("us-short").day_count == 365  # 365 outside cn by default
     assert settings.product("us-short").cap == "none"  # no pack outside cn defines a cap
@@ -195,6 +204,13 @@ limitation_years = 6
         ("[queue]\nscore_low = 300", "queue.score_low and queue.score_high are given together"),
         ('[queue]\nscore_low = 300\nscore_high = "850"', "whole numbers"),
         ("[queue]\nscore_low = 850\nscore_high = 300", "queue.score_low 850 must be below"),
+        # A misspelt kind would pause nothing, unseen.
+        (
+            '[products.x]\npause_charges = ["Dispute"]',
+            r"product 'x': pause_charges names 'Dispute': hold kinds are dispute, hardship",
+        ),
+        ('[products.x]\npause_ageing = "dispute"', "products.x.pause_ageing must be list"),
+        ("[products.x]\npause_ageing = [1]", r"products.x.pause_ageing must list hold kinds"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:

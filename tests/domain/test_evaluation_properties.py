@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 from arrears.domain.caps import CapRule, a_year
 from arrears.domain.evaluation import CAP_REFUND, CREDIT
 from arrears.domain.loan import Installment, Loan, Payment
+from arrears.domain.pauses import AGEING, CHARGES, NO_PAUSES, Pauses, Span, merged
 from arrears.domain.product import COMPONENTS, Product
 from arrears.domain.statement import LoanState, posted_within
 from tests.factories import UNCAPPED, evaluate
 
 START = date(2026, 1, 1)
-Case = tuple[Loan, list[Payment], Product, CapRule, date]
+Case = tuple[Loan, list[Payment], Product, CapRule, date, Pauses]
 CAPS = [UNCAPPED] + [
     CapRule("cap", Fraction(r), "src", a_year(Fraction(r))) for r in ("0.24", "0.138", "0.05")
 ]
@@ -55,18 +56,38 @@ def cases(draw: st.DrawFn) -> Case:
         for n in range(draw(st.integers(0, 4)))
     ]
     as_of = START + timedelta(days=draw(st.integers(0, 100)))
-    return loan, payments, product, draw(st.sampled_from(CAPS)), as_of
+    return loan, payments, product, draw(st.sampled_from(CAPS)), as_of, draw(pauses())
 
 
-def run(case: Case, as_of: date) -> LoanState:
-    loan, payments, product, rule, _ = case
-    return evaluate(loan, payments, as_of, product, rule)
+@st.composite
+def spans(draw: st.DrawFn) -> tuple[Span, ...]:
+    """A few holds' days (some open), anywhere from before the loan to past the window."""
+    found = []
+    for _ in range(draw(st.integers(0, 3))):
+        first = START + timedelta(days=draw(st.integers(-5, 100)))
+        length = draw(st.one_of(st.none(), st.integers(0, 40)))
+        found.append((first, None if length is None else first + timedelta(days=length)))
+    return merged(found)
+
+
+@st.composite
+def pauses(draw: st.DrawFn) -> Pauses:
+    """Half the books without pauses; the others stop one clock, the other or both."""
+    if draw(st.booleans()):
+        return NO_PAUSES
+    return Pauses(ageing=draw(spans()), charges=draw(spans()))
+
+
+def run(case: Case, as_of: date, pauses: Pauses | None = None) -> LoanState:
+    loan, payments, product, rule, _, stops = case
+    return evaluate(loan, payments, as_of, product, rule, pauses=stops if pauses is None
+                    else pauses)  # fmt: skip
 
 
 @settings(max_examples=150, deadline=None)
 @given(cases())
 def test_every_payment_is_allocated_exactly_once_in_full(case: Case) -> None:
-    _loan, payments, _, _, as_of = case
+    _loan, payments, _, _, as_of, _ = case
     state = run(case, as_of)
     by_payment: defaultdict[str, int] = defaultdict(int)
     for allocation in state.allocations:
@@ -78,7 +99,7 @@ def test_every_payment_is_allocated_exactly_once_in_full(case: Case) -> None:
 @settings(max_examples=150, deadline=None)
 @given(cases())
 def test_nothing_is_paid_beyond_what_was_charged(case: Case) -> None:
-    loan, _, _, _, as_of = case
+    loan, _, _, _, as_of, _ = case
     state = run(case, as_of)
     paid: defaultdict[tuple[int | None, str], int] = defaultdict(int)
     for a in state.allocations:
@@ -111,7 +132,7 @@ def test_nothing_is_paid_beyond_what_was_charged(case: Case) -> None:
 @settings(max_examples=60, deadline=None)
 @given(cases())
 def test_the_cap_holds_every_day_and_history_never_changes(case: Case) -> None:
-    loan, _, _, rule, as_of = case
+    loan, _, _, rule, as_of, _ = case
     final = run(case, as_of)
     day = loan.contract_date
     while day <= as_of:
@@ -127,10 +148,33 @@ def test_the_cap_holds_every_day_and_history_never_changes(case: Case) -> None:
 @settings(max_examples=100, deadline=None)
 @given(cases())
 def test_overdue_and_outstanding_agree_with_the_instalments(case: Case) -> None:
-    _loan, _, _, _, as_of = case
+    _loan, _, _, _, as_of, pauses = case
     state = run(case, as_of)
     assert state.outstanding_principal == sum(i.principal for i in state.installments)
     assert state.overdue.total >= 0
     assert state.overdue.principal <= state.outstanding_principal
-    # Past due ⇔ some principal or interest of an instalment whose due date has passed is unpaid.
-    assert (state.dpd > 0) == (state.overdue.principal + state.overdue.interest > 0)
+    # Past due ⇔ some principal or interest of an instalment whose due date has passed is
+    # unpaid (a loan whose every day since is paused is past due at 0 days).
+    past_due = state.overdue.principal + state.overdue.interest > 0
+    assert (state.dpd > 0) == past_due or (past_due and state.dpd == 0 and pauses.ageing)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_a_paused_day_is_not_aged_and_accrues_no_penalty(case: Case) -> None:
+    _loan, _, _, _, as_of, pauses = case
+    state = run(case, as_of)
+    oldest = state.oldest_past_due
+    if oldest is None:
+        assert state.dpd == 0
+    else:
+        assert state.dpd == (as_of - oldest).days - pauses.days_stopped(AGEING, oldest, as_of)
+    for charge in state.charges:
+        if charge.kind == "penalty":
+            first, last = charge.first_day, charge.last_day
+            assert pauses.days_stopped(CHARGES, first - timedelta(days=1), last) == 0
+    # Without pauses, the same loan's days and penalty are never fewer.
+    plain = run(case, as_of, NO_PAUSES)
+    assert plain.dpd >= state.dpd
+    if not pauses.charges:
+        assert plain.charges == state.charges

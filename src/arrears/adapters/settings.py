@@ -28,7 +28,8 @@ CONFIG_ENV = "ARREARS_CONFIG"
 DEFAULT_CONFIG = "arrears.toml"
 _PRODUCT_KEYS = {
     "jurisdiction", "cap", "grace_days", "penalty_multiplier", "late_fee", "day_count",
-    "holiday_rule", "allocation", "strategy", "limitation_years",
+    "holiday_rule", "allocation", "strategy", "limitation_years", "pause_ageing",
+    "pause_charges",
 }  # fmt: skip
 _TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue", "content"}
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
@@ -291,11 +292,21 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
             allocation=tuple(order),
             strategy=_typed(spec, "strategy", str, None, where, code),
             limitation_years=_limitation_years(spec, jurisdiction, where, code),
+            pause_ageing=_hold_kinds(spec, "pause_ageing", where, code),
+            pause_charges=_hold_kinds(spec, "pause_charges", where, code),
         )
     except SettingsError:
         raise  # names the file already
     except DomainError as error:
         raise SettingsError(f"{where}: {error}") from None
+
+
+def _hold_kinds(spec: dict[str, Any], key: str, where: str, code: str) -> tuple[str, ...]:
+    """A list of hold kinds (pause_ageing, pause_charges; Product refuses an unknown one)."""
+    kinds = _typed(spec, key, list, [], where, code)
+    if not all(isinstance(kind, str) for kind in kinds):
+        raise SettingsError(f"{where}: products.{code}.{key} must list hold kinds, got {kinds!r}")
+    return tuple(dict.fromkeys(kinds))
 
 
 def _limitation_years(spec: dict[str, Any], jurisdiction: str, where: str, code: str) -> int | None:

@@ -8,6 +8,9 @@ The day is walked in a fixed order, which is what makes the money rules exact:
   4. the day's penalty accrues on the principal still overdue at the end of the day;
   5. the day's closing principal joins the cap allowance (counted from tomorrow: 算头不算尾).
 Every charge is cut to what fits under the cap allowance of its day, and the cut is recorded.
+A loan's pauses (domain/pauses.py) stop its clocks: a day the charges clock stands still
+accrues no penalty and does not count towards an instalment's grace; a day the ageing clock
+stands still does not count in days past due.
 """
 
 from collections.abc import Callable, Iterable
@@ -22,6 +25,7 @@ from arrears.domain.delinquency import bucket_for, days_past_due
 from arrears.domain.errors import DomainError
 from arrears.domain.loan import Loan, Payment
 from arrears.domain.money import LARGEST_AMOUNT, div_half_up, format_amount
+from arrears.domain.pauses import AGEING, CHARGES, NO_PAUSES, Pauses
 from arrears.domain.product import Product
 from arrears.domain.stages import default_stage
 from arrears.domain.statement import (
@@ -62,8 +66,11 @@ class _Book:
 class _Walk:
     """One loan walked day by day; each method is one step of the day, in the order above."""
 
-    def __init__(self, loan: Loan, product: Product, rule: CapRule, calendar: BusinessCalendar):
-        self.product, self.rule, self.calendar = product, rule, calendar
+    def __init__(
+        self, loan: Loan, product: Product, rule: CapRule, calendar: BusinessCalendar,
+        pauses: Pauses = NO_PAUSES,
+    ) -> None:  # fmt: skip
+        self.product, self.rule, self.calendar, self.pauses = product, rule, calendar, pauses
         schedule = sorted(loan.installments, key=lambda i: (i.due_date, i.seq))
         self.lines = [InstallmentBalance(i) for i in schedule]
         self.posted = 0  # lines[:posted] have reached their due date
@@ -107,7 +114,7 @@ class _Walk:
         every day of the run when it holds on its first and last days (both sides grow
         linearly), otherwise the days are walked one by one. Returns the day after the run.
         """
-        if self.book.credit or day in payment_days:
+        if self.book.credit or day in payment_days or self.pauses.stops(CHARGES, day):
             return day
         due = self.lines[: self.posted]
         if self.posted < len(self.lines) and self.lines[self.posted].installment.due_date <= day:
@@ -117,6 +124,9 @@ class _Walk:
         ends = [as_of + ONE] + [d for d in payment_days if d > day]
         if self.posted < len(self.lines):
             ends.append(self.lines[self.posted].installment.due_date)
+        stop = self.pauses.next_stop(CHARGES, day)  # no penalty accrues from then
+        if stop is not None:
+            ends.append(stop)
         length = (min(ends) - day).days
         rate, day_count = self.penalty_rate, self.product.day_count
         daily = [
@@ -162,13 +172,20 @@ class _Walk:
                 continue
             if line.past_due_amount == 0:
                 line.pending.clear()  # paid inside grace: the accrued penalty is never owed
-            elif (day - line.effective_due).days > self.product.grace_days:
+            elif self.grace_days_run(line.effective_due, day) > self.product.grace_days:
                 line.beyond_grace = True
                 for accrued, base, amount in line.pending:
                     line.penalty_charged += self.post(line, "penalty", day, accrued, base, amount)
                 line.pending.clear()
                 line.fees_charged += self.post(line, "late_fee", day, day, 0,
                                                self.product.late_fee)  # fmt: skip
+
+    def grace_days_run(self, effective_due: date, day: date) -> int:
+        """An instalment's days past due by `day` as its grace counts them: the days after
+        its effective due date on which the charges clock ran."""
+        if not self.pauses.charges:
+            return (day - effective_due).days
+        return self.pauses.days_counted(CHARGES, effective_due, day)
 
     def pay(self, day: date, payments: list[Payment]) -> None:
         """Step 3: credit held, then the day's payments, down the waterfall."""
@@ -184,8 +201,11 @@ class _Walk:
                 self.book.credit += left
 
     def close_day(self, day: date) -> None:
-        """Steps 4 and 5: the day's penalty, then the day's principal into the allowance."""
-        _accrue_penalty(self.lines[: self.posted], day, self.penalty_rate, self.product, self.post)
+        """Steps 4 and 5: the day's penalty (none on a day the charges clock stands still),
+        then the day's principal into the allowance."""
+        if not self.pauses.stops(CHARGES, day):
+            _accrue_penalty(self.lines[: self.posted], day, self.penalty_rate, self.product,
+                            self.post)  # fmt: skip
         self.book.principal_days += self.outstanding()
 
     def outstanding(self) -> int:
@@ -208,12 +228,14 @@ def evaluate_loan(
     product: Product,
     cap_rule: CapRule,
     calendar: BusinessCalendar,
+    pauses: Pauses = NO_PAUSES,
 ) -> LoanState:
-    """Walk the loan day by day from its contract date to `as_of` and return its state."""
+    """Walk the loan day by day from its contract date to `as_of` and return its state (its
+    clocks stopped on the days `pauses` says)."""
     _refuse_too_large(loan)
     todays = _payments_by_day(loan, payments, as_of)
     payment_days = sorted(todays)
-    walk = _Walk(loan, product, cap_rule, calendar)
+    walk = _Walk(loan, product, cap_rule, calendar, pauses)
     day = loan.contract_date
     while day <= as_of:
         # Days on which nothing can happen only add their principal to the allowance.
@@ -319,8 +341,8 @@ def _accrue_penalty(
 
 def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
     """Summarise the balances on `as_of` into the loan's state."""
-    product, book = walk.product, walk.book
-    states = [_installment_state(line, as_of, product) for line in walk.lines]
+    product, book, pauses = walk.product, walk.book, walk.pauses
+    states = [_installment_state(line, as_of, product, pauses) for line in walk.lines]
     past = [s for s in states if s.effective_due_date is not None and s.effective_due_date < as_of]
     overdue = Overdue(
         principal=sum(s.principal for s in past),
@@ -330,6 +352,8 @@ def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
     )
     unpaid_due = [s.effective_due_date for s in states if s.effective_due_date and s.past_due]
     dpd = days_past_due(as_of, unpaid_due)
+    if pauses.ageing and dpd:  # the days since the oldest's due date the ageing clock ran
+        dpd = pauses.days_counted(AGEING, as_of - timedelta(days=dpd), as_of)
     settled = not any(s.open for s in states)
     return LoanState(
         loan_id=loan.loan_id,
@@ -348,13 +372,18 @@ def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
         charges=merge_charges(walk.charges),
         cap_cuts=tuple(walk.cuts),
         allocations=tuple(walk.allocations),
+        pauses=pauses,
     )
 
 
-def _installment_state(line: InstallmentBalance, as_of: date, product: Product) -> InstallmentState:
+def _installment_state(
+    line: InstallmentBalance, as_of: date, product: Product, pauses: Pauses
+) -> InstallmentState:
     item = line.installment
     due = line.effective_due
     own_dpd = (as_of - due).days if due is not None and line.past_due_amount > 0 else 0
+    if pauses.ageing and due is not None and own_dpd > 0:
+        own_dpd = pauses.days_counted(AGEING, due, as_of)
     return InstallmentState(
         seq=item.seq,
         due_date=item.due_date,

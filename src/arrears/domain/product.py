@@ -1,9 +1,10 @@
 """Products: the terms a loan inherits (grace, penalty, fees, day count, caps, allocation)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from arrears.domain.calendar import HOLIDAY_RULES
+from arrears.domain.contact import HOLD_KINDS
 from arrears.domain.delinquency import MAX_GRACE_DAYS
 from arrears.domain.errors import DomainError
 from arrears.domain.limitation import check_years
@@ -32,6 +33,13 @@ class Product:
     # The limitation period where the loan is collected (a US state's, say); None: the
     # jurisdiction pack's default ([limitation] years).
     limitation_years: int | None = None
+    # The hold kinds that stop the loan's clocks (domain/pauses.py; docs/MONEY_RULES.md,
+    # "Pauses"): days past due (`pause_ageing`), penalty and the grace of the charges
+    # (`pause_charges`). None by default: a hold then stops contacts only. Left out of the
+    # repr, which fingerprints the rules a Parquet book's state was computed under: a product
+    # that pauses nothing fingerprints as it did before these were added.
+    pause_ageing: tuple[str, ...] = field(default=(), repr=False)
+    pause_charges: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         def bad(key: str, why: str) -> DomainError:
@@ -57,6 +65,16 @@ class Product:
             check_years(self.limitation_years, f"product {self.code!r}")
         if sorted(self.allocation) != sorted(COMPONENTS):
             raise bad("allocation", f"must order exactly {', '.join(COMPONENTS)}")
+        for key, kinds in (("pause_ageing", self.pause_ageing),
+                           ("pause_charges", self.pause_charges)):  # fmt: skip
+            unknown = [kind for kind in kinds if kind not in HOLD_KINDS]
+            if unknown:
+                raise bad(key, f"names {unknown[0]!r}: hold kinds are {', '.join(HOLD_KINDS)}")
+
+    @property
+    def pauses_anything(self) -> bool:
+        """Whether some hold kind stops one of the product's clocks."""
+        return bool(self.pause_ageing or self.pause_charges)
 
     def penalty_rate_for(
         self, annual_rate: Fraction, loan_penalty_rate: Fraction | None

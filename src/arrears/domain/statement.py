@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from arrears.domain.balances import Allocation
 from arrears.domain.caps import CapRule
+from arrears.domain.pauses import NO_PAUSES, Pauses
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,15 @@ class LoanState:
     charges: tuple[Charge, ...]
     cap_cuts: tuple[CapCut, ...]
     allocations: tuple[Allocation, ...]
+    pauses: Pauses = NO_PAUSES  # the days its clocks stood still (domain/pauses.py)
+
+    @property
+    def oldest_past_due(self) -> date | None:
+        """The effective due date of the oldest instalment past due (None: none is): what
+        the limitation period runs from, whatever days the ageing clock stood still."""
+        return min((s.effective_due_date for s in self.installments
+                    if s.past_due and s.effective_due_date is not None
+                    and s.effective_due_date < self.as_of), default=None)  # fmt: skip
 
     def total_charged(self, kind: str) -> int:
         """Total posted of one charge kind."""

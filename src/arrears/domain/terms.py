@@ -1,16 +1,18 @@
 """Resolve the terms that bind a loan: its product, cost cap rule and business calendar."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.caps import CapPolicy, CapRule, cap_rule_for
+from arrears.domain.contact import Hold
 from arrears.domain.errors import DomainError
 from arrears.domain.evaluation import evaluate_loan
 from arrears.domain.loan import Loan, Payment
 from arrears.domain.lpr import LprTable
+from arrears.domain.pauses import Pauses
 from arrears.domain.product import Product
 from arrears.domain.statement import LoanState
 
@@ -67,17 +69,22 @@ class Terms:
         calendar = self.calendar_for(product.jurisdiction, first, as_of.year + 1)
         return LoanTerms(product, rule, calendar)
 
-    def evaluate(self, loan: Loan, payments: list[Payment], as_of: date) -> LoanState:
-        """Evaluate one loan under its terms (the domain reference)."""
+    def evaluate(
+        self, loan: Loan, payments: list[Payment], as_of: date, holds: Iterable[Hold] = ()
+    ) -> LoanState:
+        """Evaluate one loan under its terms (the domain reference); `holds`: its borrower's,
+        which stop its clocks where its product says (domain/pauses.py)."""
         try:
             terms = self.for_loan(loan, as_of)
+            product = terms.product
             return evaluate_loan(
                 loan,
                 payments,
                 as_of,
-                product=terms.product,
+                product=product,
                 cap_rule=terms.cap_rule,
                 calendar=terms.calendar,
+                pauses=Pauses.of(holds, product.pause_ageing, product.pause_charges),
             )
         except DomainError as error:
             message = str(error)
