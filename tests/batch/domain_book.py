@@ -6,9 +6,23 @@ from fractions import Fraction
 import polars as pl
 
 from arrears.batch.book import Book, fresh_instalments, fresh_loans, scheduled_principal
+from arrears.batch.pauses import loan_pauses
 from arrears.batch.terms_frame import loan_terms
+from arrears.domain.contact import Hold
 from arrears.domain.loan import Loan, Payment
 from arrears.domain.terms import Terms
+
+HOLD_SCHEMA = {"borrower_id": pl.String, "kind": pl.String, "starts_on": pl.Date,
+               "ends_on": pl.Date}  # fmt: skip
+
+
+def holds_frame(holds: dict[str, list[Hold]]) -> pl.DataFrame:
+    """Holds by borrower as the holds table (feeds and the database) gives them."""
+    return pl.DataFrame(
+        [(borrower, h.kind, h.starts_on, h.ends_on) for borrower, mine in holds.items()
+         for h in mine],
+        schema=HOLD_SCHEMA, orient="row",
+    )  # fmt: skip
 
 
 def rate_text(rate: Fraction | None) -> str | None:
@@ -20,8 +34,13 @@ def rate_text(rate: Fraction | None) -> str | None:
     return text
 
 
-def book_of(loans: list[tuple[Loan, list[Payment]]], terms: Terms) -> Book:
-    """The columnar book of domain loans, before any run."""
+def book_of(
+    loans: list[tuple[Loan, list[Payment]]],
+    terms: Terms,
+    holds: dict[str, list[Hold]] | None = None,
+) -> Book:
+    """The columnar book of domain loans, before any run (with the pauses their borrowers'
+    `holds` make under their products)."""
     loan_rows = pl.DataFrame(
         [
             {"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "product": loan.product,
@@ -56,4 +75,5 @@ def book_of(loans: list[tuple[Loan, list[Payment]]], terms: Terms) -> Book:
                 "paid_on": pl.Date},
     )  # fmt: skip
     fresh = fresh_loans(loan_terms(loan_rows, terms), scheduled_principal(schedule))
-    return Book(fresh, fresh_instalments(schedule), payments)
+    pauses = loan_pauses(fresh, holds_frame(holds or {}), terms.products)
+    return Book(fresh, fresh_instalments(schedule), payments, pauses=pauses)

@@ -15,6 +15,7 @@ from arrears.batch.advance import advance
 from arrears.batch.ageing import Watch, loan_states, summarise_loans
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.caps import CapPolicy
+from arrears.domain.contact import Hold
 from arrears.domain.loan import Installment, Loan, Payment
 from arrears.domain.lpr import LprFixing, LprTable
 from arrears.domain.product import COMPONENTS, Product
@@ -37,14 +38,38 @@ POLICIES = {
 
 
 def products(
-    grace: int, fee: int, order: tuple[str, ...], cap: str, rule: str
+    grace: int,
+    fee: int,
+    order: tuple[str, ...],
+    cap: str,
+    rule: str,
+    pauses: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
 ) -> dict[str, Product]:
     # No cap only outside China, whose pack caps every loan (caps.cap_rule_for).
     return {"p": Product("p", "us" if cap == "none" else "cn", cap=cap, grace_days=grace,
-                         late_fee=fee, allocation=order, holiday_rule=rule)}  # fmt: skip
+                         late_fee=fee, allocation=order, holiday_rule=rule,
+                         pause_ageing=pauses[0], pause_charges=pauses[1])}  # fmt: skip
 
 
-Case = tuple[Terms, list[tuple[Loan, list[Payment]]], date]
+Holds = dict[str, list[Hold]]
+Case = tuple[Terms, list[tuple[Loan, list[Payment]]], date, Holds]
+KINDS = st.lists(st.sampled_from(["dispute", "hardship"]), max_size=2, unique=True).map(tuple)
+
+
+@st.composite
+def holds(draw: st.DrawFn) -> Holds:
+    """Each borrower's holds (half the books none): some open, some over a due date or grace."""
+    if draw(st.booleans()):
+        return {}
+    found: Holds = {}
+    for borrower in ("B0", "B1"):
+        for _ in range(draw(st.integers(0, 2))):
+            first = START + timedelta(days=draw(st.integers(-3, 100)))
+            days = draw(st.one_of(st.none(), st.integers(0, 30)))
+            end = None if days is None else first + timedelta(days=days)
+            kind = draw(st.sampled_from(["dispute", "hardship", "deceased"]))
+            found.setdefault(borrower, []).append(Hold(kind, first, end))
+    return found
 
 
 @st.composite
@@ -54,6 +79,7 @@ def books(draw: st.DrawFn) -> Case:
         tuple(draw(st.permutations(COMPONENTS))),
         draw(st.sampled_from(["licensed", "private", "none"])),
         draw(st.sampled_from(["none", "next_business_day"])),
+        (draw(KINDS), draw(KINDS)),
     )  # fmt: skip
     terms = Terms(product, POLICIES, LPR, lambda _j, _a, _b: CALENDAR)
     loans = []
@@ -69,21 +95,21 @@ def books(draw: st.DrawFn) -> Case:
         penalty = draw(st.sampled_from([None, Fraction("0.18"), Fraction("0.365")]))
         # Some schedules leave part of the principal unscheduled: it stays outstanding.
         lent = sum(i.principal_due for i in items) + draw(st.sampled_from([0, 0, 150_000]))
-        loan = Loan(f"L{n}", "B", "p", "CNY", lent, rate, START, items, penalty)
+        loan = Loan(f"L{n}", f"B{n % 2}", "p", "CNY", lent, rate, START, items, penalty)
         pays = [
             Payment(f"P{n}-{k}", draw(st.integers(1, 350_000)),
                     START + timedelta(days=draw(st.integers(0, 110))))
             for k in range(draw(st.integers(0, 4)))
         ]  # fmt: skip
         loans.append((loan, pays))
-    return terms, loans, START + timedelta(days=draw(st.integers(0, 110)))
+    return terms, loans, START + timedelta(days=draw(st.integers(0, 110))), draw(holds())
 
 
 @settings(max_examples=120, deadline=None)
 @given(books(), st.integers(0, 3))
 def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits: int) -> None:
-    terms, loans, as_of = case
-    book = book_of(loans, terms)
+    terms, loans, as_of, held = case
+    book = book_of(loans, terms, held)
     # Run in one go or in several runs: the result must not depend on it.
     stops = sorted({START + (as_of - START) * k // (splits + 1) for k in range(1, splits + 1)})
     charges, cuts, allocations = [], [], []
@@ -94,10 +120,12 @@ def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits:
         allocations.append(out.frame("allocations"))
     states = {
         row["loan_id"]: row
-        for row in loan_states(book.loans, book.instalments, as_of).iter_rows(named=True)
+        for row in loan_states(book.loans, book.instalments, as_of, book.pauses).iter_rows(
+            named=True
+        )
     }
     for loan, pays in loans:
-        ref = terms.evaluate(loan, pays, as_of)
+        ref = terms.evaluate(loan, pays, as_of, held.get(loan.borrower_id, []))
         row = states[loan.loan_id]
         assert (row["dpd"], row["bucket"], row["stage"]) == (ref.dpd, ref.bucket, ref.stage)
         assert (row["overdue_principal"], row["overdue_interest"], row["overdue_penalty"],
@@ -105,7 +133,7 @@ def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits:
                                          ref.overdue.penalty, ref.overdue.fees)  # fmt: skip
         assert row["outstanding_principal"] == ref.outstanding_principal
         assert (row["credit"], row["charged"]) == (ref.credit, ref.charged)
-    _same_postings(loans, terms, as_of, charges, cuts, allocations)
+    _same_postings(loans, terms, as_of, charges, cuts, allocations, held)
 
 
 @settings(max_examples=60, deadline=None)
@@ -115,16 +143,18 @@ def test_the_summary_of_the_ledgers_matrix_is_the_summary_of_its_frames(
 ) -> None:
     # The night sums the lines in the matrix the ledger has just run them in (Book.line_matrix),
     # the other runs from the frames: the summaries must be the same.
-    terms, loans, as_of = case
-    book = book_of(loans, terms)
+    terms, loans, as_of, held = case
+    book = book_of(loans, terms, held)
     stops = sorted({START + (as_of - START) * k // (splits + 1) for k in range(1, splits + 1)})
     for stop in [*stops, as_of]:
         book, _ = advance(book, stop, terms)
     assume(book.line_matrix is not None)  # the ledger ran
     watch = Watch(due_within=(1, 3), dpd=(1, 4, 31), amounts=(1_000, 100_000), buckets=True)
     from_matrix = summarise_loans(book.loans, book.instalments, as_of, watch, book.line_loans,
-                                  book.line_matrix)  # fmt: skip
-    assert from_matrix.equals(summarise_loans(book.loans, book.instalments, as_of, watch))
+                                  book.line_matrix, book.pauses)  # fmt: skip
+    assert from_matrix.equals(
+        summarise_loans(book.loans, book.instalments, as_of, watch, pauses=book.pauses)
+    )
 
 
 def _same_postings(
@@ -134,12 +164,13 @@ def _same_postings(
     charges: list[pl.DataFrame],
     cuts: list[pl.DataFrame],
     allocations: list[pl.DataFrame],
+    held: Holds,
 ) -> None:
     got_charges = _latest_charges(pl.concat(charges))
     got_cuts = pl.concat(cuts).group_by("loan_id", "seq", "kind", "day").agg(pl.col("amount").sum())
     got_alloc = pl.concat(allocations)
     for loan, pays in loans:
-        ref = terms.evaluate(loan, pays, as_of)
+        ref = terms.evaluate(loan, pays, as_of, held.get(loan.borrower_id, []))
         mine = got_charges.filter(pl.col("loan_id") == loan.loan_id)
         totals: defaultdict[tuple[int, str], int] = defaultdict(int)
         for c in ref.charges:
@@ -174,8 +205,8 @@ def _latest_charges(frame: pl.DataFrame) -> pl.DataFrame:
 def test_the_order_of_the_loans_lines_does_not_matter(case: Case, shuffle: Random) -> None:
     # A store may hand over each loan's lines together but the loans in any order (as they
     # come out of its segments): the run is the same as on lines in loan order.
-    terms, loans, as_of = case
-    book = book_of(loans, terms)
+    terms, loans, as_of, held = case
+    book = book_of(loans, terms, held)
     order = book.loans.get_column("loan_id").to_list()
     shuffle.shuffle(order)
     rank = pl.DataFrame({"loan_id": order, "_r": range(len(order))})
@@ -199,8 +230,8 @@ def test_record_buffers_filling_up_change_nothing(case: Case) -> None:
     # The compiled ledger hands its records over whenever its buffers are full and goes on
     # from the next loan (advance._run): with room for one loan at a time it must post the
     # same as with room for all.
-    terms, loans, as_of = case
-    book = book_of(loans, terms)
+    terms, loans, as_of, held = case
+    book = book_of(loans, terms, held)
     roomy_book, roomy = advance(book, as_of, terms)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(advance_module, "_BUFFER_ROWS", 1)

@@ -35,18 +35,21 @@ def test_only_products_of_a_pack_with_a_limitation_are_governed() -> None:
 def test_a_legal_review_on_a_time_barred_debt_is_refused_worked_or_resting() -> None:
     assert date(2023, 3, 2) == BARRED  # three years to the day before DAY
     loans = ["L-worked-barred", "L-worked-young", "L-rest-barred", "L-rest-young", "L-none",
-             "L-cn"]  # fmt: skip
+             "L-cn", "L-worked-paused"]  # fmt: skip
     candidates = pl.DataFrame(
         [(loan, f"B{n}", "charged_off", LADDER.label, "x=champion", "legal_review", "t")
          for n, loan in enumerate(loans)],
         schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],
         orient="row",
     )  # fmt: skip
+    # A state's `oldest`: its oldest line owing, whatever days its ageing clock stood still
+    # (L-worked-paused: disputed ever since, 0 days past due, and barred all the same).
     states = pl.DataFrame(
-        [("L-worked-barred", "us-installment", (DAY - BARRED).days),
-         ("L-worked-young", "us-installment", (DAY - YOUNGER).days),
-         ("L-cn", "cn-cash", 4000)],
-        schema=["loan_id", "product", "dpd"], orient="row",
+        [("L-worked-barred", "us-installment", (DAY - BARRED).days, BARRED),
+         ("L-worked-young", "us-installment", (DAY - YOUNGER).days, YOUNGER),
+         ("L-cn", "cn-cash", 4000, DAY - timedelta(days=4000)),
+         ("L-worked-paused", "us-installment", 0, BARRED)],
+        schema=["loan_id", "product", "dpd", "oldest"], orient="row",
     )  # fmt: skip
     stored = pl.DataFrame(
         [("L-worked-barred", True, None, 0, "us-installment", date(2000, 1, 1)),  # stale
@@ -72,16 +75,18 @@ def test_a_legal_review_on_a_time_barred_debt_is_refused_worked_or_resting() -> 
         "L-worked-barred": "us.time_barred",
         "L-rest-barred": "us.time_barred",
         "L-none": UNKNOWN,
+        "L-worked-paused": "us.time_barred",
     }
     limitation = PACKS["us"].limitation
     assert limitation is not None
     expected = str(refusal(limitation, 3, "legal_review", BARRED, DAY))
     assert refused["L-rest-barred"]["detail"] == expected
-    assert refused["L-worked-barred"]["detail"] == expected  # tonight's DPD, not the stale row
+    assert refused["L-worked-barred"]["detail"] == expected  # tonight's state, not the stale row
+    assert refused["L-worked-paused"]["detail"] == expected
     assert "whether its debt is time-barred is unknown" in refused["L-none"]["detail"]
     # Without the limitation rule, the same candidates all pass (the guard is met).
     plan, _ = plan_actions(
         candidates.filter(pl.col("loan_id") != "L-none"), {LADDER.label: LADDER}, {"us": US},
         {LADDER.label: "us"}, people, history, DAY,
     )  # fmt: skip
-    assert plan.height == 5
+    assert plan.height == 6

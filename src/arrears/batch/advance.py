@@ -9,7 +9,9 @@ from arrears.batch import ledger_kernel as k
 from arrears.batch.book import Book, first_day_to_run
 from arrears.batch.ledger import POSITION, Postings, exact_total
 from arrears.batch.ledger_arrays import Ints, LedgerArrays, day_number
+from arrears.batch.pauses import pause_matrix
 from arrears.batch.records import allocation_records, charge_records, cut_records
+from arrears.domain.pauses import CHARGES
 from arrears.domain.product import COMPONENTS
 from arrears.domain.terms import Terms
 
@@ -38,7 +40,8 @@ def advance(
     out.days = last - day_number(start) + 1
     out.advanced = True
     count_from = day_number(counted_after) if counted_after is not None else k.NO_DAY
-    _run(ledger, ids, pay_day, pay_amount, last, count_from, out)
+    pauses = pause_matrix(book.pauses, ledger.loans.get_column("loan_id"), CHARGES)
+    _run(ledger, ids, pay_day, pay_amount, last, count_from, pauses, out)
     # Runs this run extended (or its store, since the last run) are written as they stand;
     # the next run may extend them again.
     run_last, run_first = ledger.column("run_last"), ledger.column("run_first")
@@ -88,10 +91,10 @@ def _payments(
 
 def _run(
     ledger: LedgerArrays, ids: pl.Series, pay_day: Ints, pay_amount: Ints, last: int,
-    count_from: int, out: Postings,
+    count_from: int, pauses: Ints, out: Postings,
 ) -> None:  # fmt: skip
     """Step every loan to `last` in the compiled kernel, taking its records out as frames
-    whenever its buffers are full."""
+    whenever its buffers are full (`pauses`: ledger_kernel's, of the charges clock)."""
     loan = ledger.loan
     # Room for at least the loan that may write the most (a long catch-up of a long loan).
     needs = k.room_needed(
@@ -109,7 +112,7 @@ def _run(
     while at < loan.shape[0]:
         at, nc, ncut, nal = k.run_days(
             loan, ledger.line, pay_day, pay_amount, last, at,
-            charges, cuts, allocations, totals, count_from,
+            charges, cuts, allocations, totals, count_from, pauses,
         )  # fmt: skip
         # Columns copied out: the buffers are written again by the next call.
         c, x, a = (b[:n].T.copy() for b, n in

@@ -17,7 +17,9 @@ import polars as pl
 from arrears.batch import ledger_kernel
 from arrears.batch import summary_kernel as k
 from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers, loan_positions
+from arrears.batch.pauses import days_stopped, paused_positions
 from arrears.domain.delinquency import BUCKET_EDGES
+from arrears.domain.pauses import AGEING
 from arrears.domain.stages import PRE_DUE_DAYS
 
 _NEVER = k.NEVER  # no such day
@@ -59,10 +61,15 @@ def summarise_loans(
     watch: Watch = Watch(),
     line_loans: np.ndarray | None = None,
     line_matrix: np.ndarray | None = None,
+    pauses: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per loan of `loans` (LOAN_SCHEMA, run by the ledger to as_of): LOAN_COLUMNS and
     SUMMARY_SCHEMA on as_of (`line_matrix`: the ledger's matrix of `instalments`, when it has
-    just run them: Book.line_matrix).
+    just run them: Book.line_matrix; `pauses`: Book.pauses).
+
+    A loan with pauses never rests: it is worked again tomorrow (`wake_on`), so that a store
+    works each day its clocks may stand still or run again; its dpd subtracts the days its
+    ageing clock stood still (states_from_summaries).
 
     `wake_on` is the first later day on which anything about the loan may change unless money
     arrives: a line falls due or crosses into "past" with something owing; its next due date
@@ -124,6 +131,10 @@ def summarise_loans(
         _first_crossing(next_after, watch.due_within, day),
         _after_due_today(next_due, watch.due_within, day),
     ])  # fmt: skip
+    paused = paused_positions(pauses, loans.get_column("loan_id"))
+    if paused.size:
+        wake[paused] = day + 1
+        daily[paused] = 0
     summary = pl.DataFrame({
         "oldest": _dates(oldest),
         "overdue_principal": s[:, k.PAST_PRINCIPAL],
@@ -245,13 +256,25 @@ def _dates(values: np.ndarray) -> pl.Series:
     return dates_of(values, _NEVER)
 
 
-def states_from_summaries(summaries: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def states_from_summaries(
+    summaries: pl.DataFrame, as_of: date, pauses: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Each loan's state on as_of from its summary, taken on as_of or on an earlier day before
     its `wake_on` (`summary_day`: that day; the next due date then is `next_due_after`, and
-    each day since added its `daily_penalty` to what it owes and was charged)."""
+    each day since added its `daily_penalty` to what it owes and was charged). Its days past
+    due do not count the days its ageing clock stood still (`pauses`: the loans', which
+    summaries of loan_id order are found in by position); `oldest` stays the effective due
+    date of its oldest line owing (the limitation period runs from it)."""
     later = pl.col("summary_day") < pl.lit(as_of)
     next_due = pl.when(later).then("next_due_after").otherwise("next_due")
     dpd = (pl.lit(as_of) - pl.col("oldest")).dt.total_days().clip(lower_bound=0).fill_null(0)
+    if pauses is not None and pauses.height:
+        oldest = day_numbers(summaries.get_column("oldest"), _NEVER)
+        at, stopped = days_stopped(pauses, summaries.get_column("loan_id"), AGEING, oldest, as_of)
+        if at.size:
+            days = np.zeros(summaries.height, dtype=np.int64)
+            days[at] = stopped
+            dpd = (dpd - pl.Series(days)).clip(lower_bound=0)
     rested = (pl.lit(as_of) - pl.col("summary_day")).dt.total_days()
     return (
         summaries.with_columns(
@@ -264,16 +287,21 @@ def states_from_summaries(summaries: pl.DataFrame, as_of: date) -> pl.DataFrame:
             ),
         )
         .with_columns(bucket().alias("bucket"), stage().alias("stage"))
-        .drop("oldest", "grace_days")
+        .drop("grace_days")
     )
 
 
-def loan_states(loans: pl.DataFrame, instalments: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def loan_states(
+    loans: pl.DataFrame,
+    instalments: pl.DataFrame,
+    as_of: date,
+    pauses: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """One row per loan: the domain's LoanState numbers (tested equal to evaluate_loan)."""
-    summaries = summarise_loans(loans, instalments, as_of).with_columns(
+    summaries = summarise_loans(loans, instalments, as_of, pauses=pauses).with_columns(
         pl.lit(as_of).alias("summary_day")
     )
-    return states_from_summaries(summaries, as_of).drop(*SUMMARY_ONLY)
+    return states_from_summaries(summaries, as_of, pauses).drop(*SUMMARY_ONLY)
 
 
 def bucket() -> pl.Expr:

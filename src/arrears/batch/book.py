@@ -129,6 +129,9 @@ class Book:
     # Each payment's loan position, when the store knows it (it found the payments' loans
     # when it read them): the ledger, the run and the store then need no search of the ids.
     payment_loans: npt.NDArray[np.int64] | None = field(default=None, compare=False, repr=False)
+    # The spans of days the loans' clocks stand still (batch.pauses.PAUSE_SCHEMA; None: none),
+    # of every loan of `loans` that has any.
+    pauses: pl.DataFrame | None = field(default=None, compare=False, repr=False)
 
     def with_frames(
         self,

@@ -4,10 +4,11 @@ The rules and their order are the domain's (domain/evaluation.py): contractual p
 today and grace crossings, cut to fit the cap; credit held, then the day's payments, down the
 waterfall; the day's penalty on principal overdue (posted beyond grace, pending inside it, each
 posted day joined to its line's run of identical days); the day's closing principal into the
-cap allowance. Loans are independent, so each is worked through all of its days before the
-next (loan-major: its lines stay in cache, and a run of many days costs one call). Compiled by
-numba (cached on disk): the same steps as numpy passes over every worked line took 0.24–0.34 s
-of a bench night, this pass 0.03–0.09 s (docs/PERFORMANCE.md).
+cap allowance. A loan's pauses of the charges clock (domain/pauses.py) stop its penalty and
+the days its grace counts. Loans are independent, so each is worked through all of its days
+before the next (loan-major: its lines stay in cache, and a run of many days costs one call).
+Compiled by numba (cached on disk): the same steps as numpy passes over every worked line took
+0.24–0.34 s of a bench night, this pass 0.03–0.09 s (docs/PERFORMANCE.md).
 
 Records come out as integer rows (codes below); `advance` turns them into frames.
 """
@@ -32,7 +33,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # other types are refused rather than compiled anew.
 _SIGNATURE = (
     "UniTuple(int64, 4)(int64[:, :], int64[:, :], int64[::1], int64[::1], int64, int64, "
-    "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[:, ::1], int64)"
+    "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[:, ::1], int64, int64[:, ::1])"
 )
 
 
@@ -83,6 +84,9 @@ LOAN_COLUMNS = (
  PAY_END) = range(len(LOAN_COLUMNS))  # fmt: skip
 # Totals posted, by index in each loan's row of them: interest, penalty, fees.
 TOTAL_INTEREST, TOTAL_PENALTY, TOTAL_FEES = range(3)
+# Columns of the pauses given (spans of days the charges clock stands still, in loan order):
+# the loan's position, the span's first and last day (an open span: a day beyond any run).
+PAUSE_LOAN, PAUSE_FIRST, PAUSE_LAST = range(3)
 
 
 Count = TypeVar("Count", int, Ints)
@@ -103,12 +107,51 @@ _penalty_for_day = _inlined(penalty_for_day)
 
 
 @_inlined
+def _stopped(pauses: Ints, ps: int, pe: int, day: int) -> bool:
+    """Whether one of a loan's pause spans (rows ps..pe) covers `day`."""
+    for p in range(ps, pe):  # noqa: SIM110 — a loop: numba compiles no generator
+        if pauses[p, PAUSE_FIRST] <= day <= pauses[p, PAUSE_LAST]:
+            return True
+    return False
+
+
+@_inlined
+def _days_run(pauses: Ints, ps: int, pe: int, after: int, upto: int) -> int:
+    """The days after `after` up to `upto` on which the loan's charges clock ran (its grace
+    counts those: domain.evaluation._Walk.grace_days_run)."""
+    days = upto - after
+    for p in range(ps, pe):
+        low = max(pauses[p, PAUSE_FIRST], after + 1)
+        high = min(pauses[p, PAUSE_LAST], upto)
+        if high >= low:
+            days -= high - low + 1
+    return days
+
+
+@_inlined
+def _nth_run_day(pauses: Ints, ps: int, pe: int, first: int, n: int) -> int:
+    """The n-th day from `first` (itself the first) on which the charges clock ran: the last
+    of n pending days, which accrue on every such day."""
+    day = first + n - 1
+    if ps == pe:
+        return day
+    day = first - 1
+    while n > 0:
+        day += 1
+        if not _stopped(pauses, ps, pe, day):
+            n -= 1
+    return day
+
+
+@_inlined
 def _step(
     i: int, loans: Ints, lines: Ints, lo: int, hi: int, day: int, pay_lo: int, pay_hi: int,
     pay_amount: Ints, charges: Ints, nc: int, cuts: Ints, ncut: int, allocations: Ints,
-    nal: int, totals: Ints, flags: Any, dues: Ints, sources: Ints, order: Ints,
+    nal: int, totals: Ints, flags: Any, dues: Ints, sources: Ints, order: Ints, pauses: Ints,
+    ps: int, pe: int,
 ) -> tuple[int, int, int]:  # fmt: skip
-    """One day of one loan: open, payments, penalty, close (the domain's order)."""
+    """One day of one loan: open, payments, penalty, close (the domain's order); `pauses`
+    rows ps..pe: the loan's spans of days its charges clock stands still."""
     paying = loans[i, CREDIT] > 0 or pay_hi > pay_lo
     for j in range(lo, hi):
         if lines[j, DUE] == day and lines[j, PD_I] + lines[j, PD_F] > 0:
@@ -130,11 +173,14 @@ def _step(
     limit = _cap_allowance(
         loans[i, PDAYS], loans[i, CAP_NUM], loans[i, CAP_DEN], loans[i, DAY_COUNT]
     )
-    nc, ncut = _open(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut, totals)
+    nc, ncut = _open(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut, totals,
+                     pauses, ps, pe)  # fmt: skip
     nal = _refund(i, loans, lines, lo, hi, flags, day, allocations, nal)
     nal = _pay(i, loans, lines, lo, hi, flags, day, pay_lo, pay_hi, pay_amount, allocations, nal,
                dues, sources, order)  # fmt: skip
-    nc, ncut = _accrue(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut, totals)
+    if ps == pe or not _stopped(pauses, ps, pe, day):  # no penalty on a day paused
+        nc, ncut = _accrue(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut,
+                           totals, ps < pe)  # fmt: skip
     if paying:
         outstanding = loans[i, OFF_LINES]  # the tail's and unscheduled
         for j in range(lo, hi):
@@ -156,11 +202,12 @@ def _record(buffer: Ints, n: int, values: tuple[int, ...]) -> int:
 @_inlined
 def _open(
     i: int, loans: Ints, lines: Ints, lo: int, hi: int, flags: Any, day: int, limit: int,
-    charges: Ints, nc: int, cuts: Ints, ncut: int, totals: Ints,
+    charges: Ints, nc: int, cuts: Ints, ncut: int, totals: Ints, pauses: Ints, ps: int, pe: int,
 ) -> tuple[int, int]:  # fmt: skip
     """Contractual postings due today, then grace crossings (retro penalty, late fee; crossing
     lines flagged in flags[:, 1]), each cut to fit the cap in that order; then pending
-    penalty cleared where it was posted or is no longer owed."""
+    penalty cleared where it was posted or is no longer owed. A line's grace counts the days
+    its charges clock ran (pauses rows ps..pe)."""
     room = limit - loans[i, CHARGED]
     asked = 0  # requested so far: a request posts min(amount, room left after those)
     posted_total = 0
@@ -169,6 +216,7 @@ def _open(
         flags[j - lo, 1] = (
             flags[j - lo, 0] and lines[j, DUE] < day and lines[j, BEYOND] == 0 and past_due > 0
             and day - lines[j, EFF] > loans[i, GRACE]
+            and (ps == pe or _days_run(pauses, ps, pe, lines[j, EFF], day) > loans[i, GRACE])
         )  # fmt: skip
     for phase in range(2):
         for j in range(lo, hi):
@@ -196,7 +244,7 @@ def _open(
                     first = lines[j, PEND_FIRST]
                     base = lines[j, PEND_BASE] if uniform else 0
                     daily = lines[j, PEND_DAILY] if uniform else 0
-                    last = first + lines[j, PEND_DAYS] - 1
+                    last = _nth_run_day(pauses, ps, pe, first, lines[j, PEND_DAYS])
                     nc = _record(charges, nc, (i, lines[j, SEQ], PENALTY, day, first, last, base,
                                  daily, posted))  # fmt: skip
                 elif posted > 0:
@@ -324,10 +372,12 @@ def _pay(
 @_inlined
 def _accrue(
     i: int, loans: Ints, lines: Ints, lo: int, hi: int, flags: Any, day: int, limit: int,
-    charges: Ints, nc: int, cuts: Ints, ncut: int, totals: Ints,
+    charges: Ints, nc: int, cuts: Ints, ncut: int, totals: Ints, paused: bool,
 ) -> tuple[int, int]:  # fmt: skip
     """The day's penalty on principal overdue at its end: posted beyond grace (cut to fit the
-    cap, joined to the line's run of identical days or starting one), pending inside it."""
+    cap, joined to the line's run of identical days or starting one), pending inside it
+    (`paused`: the loan has days its charges clock stood still, which may part its pending
+    days: they are then no longer alike)."""
     room = limit - loans[i, CHARGED]
     asked = 0
     posted_total = 0
@@ -346,8 +396,12 @@ def _accrue(
                     accrued,
                     day,
                 )
-            elif lines[j, PEND_BASE] != unpaid or lines[j, PEND_DAILY] != accrued:
-                lines[j, PEND_BASE] = -1  # the waiting days are no longer alike
+            elif (
+                lines[j, PEND_BASE] != unpaid
+                or lines[j, PEND_DAILY] != accrued
+                or (paused and lines[j, PEND_FIRST] + lines[j, PEND_DAYS] != day)
+            ):
+                lines[j, PEND_BASE] = -1  # the waiting days are no longer alike (or together)
             lines[j, PENDING] += accrued
             lines[j, PEND_DAYS] += 1
             continue
@@ -389,12 +443,15 @@ def run_days(
     allocations: Ints,
     totals: Ints,
     count_from: int,
+    pauses: Ints,
 ) -> tuple[int, int, int, int]:
     """Step loans first_loan, first_loan + 1, … from the day after their state to `last`,
     writing records into the given buffers until one loan might not fit; `totals` add up
     what is posted on the days after `count_from` (a rebuilt loan's earlier days are not the
-    run's), each loan in its own row (its currency is the store's to know). Returns the next
-    loan to step (len(loans): all done) and how many rows of each buffer were written."""
+    run's), each loan in its own row (its currency is the store's to know); `pauses`: the
+    spans of days the loans' charges clocks stand still (PAUSE_LOAN, PAUSE_FIRST, PAUSE_LAST;
+    in loan order). Returns the next loan to step (len(loans): all done) and how many rows of
+    each buffer were written."""
     nc = ncut = nal = 0
     # Scratch rows reused by every loan-day (no allocation per loan): the day's flags per
     # line, the dues of the waterfall, the money sources and the components' order.
@@ -409,7 +466,13 @@ def run_days(
     order = np.empty(4, dtype=np.int64)
     earlier = np.zeros(totals.shape[1], dtype=np.int64)  # posted up to count_from: not counted
     i = first_loan
+    pe = 0  # the loan's pauses are rows ps..pe (most loans have none: an empty range)
+    while pe < pauses.shape[0] and pauses[pe, PAUSE_LOAN] < i:
+        pe += 1
     while i < loans.shape[0]:
+        ps = pe
+        while pe < pauses.shape[0] and pauses[pe, PAUSE_LOAN] == i:
+            pe += 1
         lo, hi = loans[i, LINE_START], loans[i, LINE_END]
         days = max(last - loans[i, STATE], 0)
         payments = loans[i, PAY_END] - loans[i, PAY_START]
@@ -432,6 +495,6 @@ def run_days(
             counted = totals[i] if day > count_from else earlier
             nc, ncut, nal = _step(i, loans, lines, lo, hi, day, pay_lo, pay, pay_amount,
                                   charges, nc, cuts, ncut, allocations, nal, counted, flags,
-                                  dues, sources, order)  # fmt: skip
+                                  dues, sources, order, pauses, ps, pe)  # fmt: skip
         i += 1
     return i, nc, ncut, nal

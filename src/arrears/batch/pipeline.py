@@ -205,9 +205,9 @@ def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
     book = frames.book
     summaries = summarise_loans(
         book.loans, book.instalments, ctx.as_of, watch(ctx.ladders), book.line_loans,
-        book.line_matrix,
+        book.line_matrix, book.pauses,
     ).with_columns(pl.lit(ctx.as_of).alias("summary_day"))  # fmt: skip
-    states = states_from_summaries(summaries, ctx.as_of).drop(*SUMMARY_ONLY)
+    states = states_from_summaries(summaries, ctx.as_of, book.pauses).drop(*SUMMARY_ONLY)
     # The ledger's matrix is let go: no step after reads it.
     book = book.with_frames(book.line_loans)
     return replace(frames, book=book, summaries=summaries, states=states)

@@ -54,11 +54,13 @@ class TimeBars:
     def _known(self, mine: pl.DataFrame, as_of: date) -> pl.DataFrame:
         """The candidates with their loan's product and oldest unpaid due date tonight."""
         worked = self.states.join(mine.select("loan_id").unique(), on="loan_id", how="semi")
-        past = pl.col("dpd") > 0
+        # Its oldest line owing past its effective due date (whatever days its ageing clock
+        # stood still: the limitation period runs on).
+        past = pl.col("oldest") < pl.lit(as_of)
         today = worked.select(
             "loan_id",
             pl.col("product").cast(pl.String),
-            pl.when(past).then(pl.lit(as_of) - pl.duration(days=pl.col("dpd"))).alias("oldest"),
+            pl.when(past).then(pl.col("oldest")).alias("oldest"),
         )
         resting = self.stored.filter(~pl.col("worked")).join(
             mine.select("loan_id").unique(), on="loan_id", how="semi"
