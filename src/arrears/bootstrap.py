@@ -31,8 +31,8 @@ from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.errors import DomainError
 from arrears.domain.ladder import Ladder, StageDecision, stage_on
 from arrears.domain.legal_deadlines import DeadlineRule
-from arrears.domain.limitation import TimeBar, oldest_due
-from arrears.domain.loan import Loan
+from arrears.domain.limitation import TimeBar
+from arrears.domain.loan import Loan, Payment
 from arrears.domain.statement import LoanState
 from arrears.domain.terms import Terms
 from arrears.services.contact_check import ContactTerms
@@ -100,18 +100,19 @@ class App:
         product = self.desk.product_of(loan_id)
         if product is None:
             raise DomainError(f"loan {loan_id!r} not found")
-        if self.time_bar(product, on, 0) is None:
+        if self.time_bar(product, None) is None:
             return None  # the pack has no limitation rule: the loan need not be evaluated
-        return self.time_bar(product, on, self.state_on(loan_id, on).dpd)
+        return self.time_bar(product, self.state_on(loan_id, on).oldest_past_due)
 
     def state_on(self, loan_id: str, on: date) -> LoanState:
         """The loan's state at the end of `on`, by the domain's evaluation (a payment since
-        the last run counts, and so does a day before it)."""
+        the last run counts, and so does a day before it; its borrower's holds stop its
+        clocks where its product says)."""
         found = list(self.ledger.load_book([loan_id]))
         if not found:
             raise DomainError(f"loan {loan_id!r} not found")
         loan, payments = found[0]
-        return self.terms.evaluate(loan, payments, on)
+        return self.evaluate(loan, payments, on)
 
     @cached_property
     def step_terms(self) -> StepTerms:
@@ -129,15 +130,24 @@ class App:
         jurisdiction = self.settings.product(product).jurisdiction
         return self.contact_terms.packs[jurisdiction].enforcement
 
-    def time_bar(self, product_code: str, on: date, dpd: int) -> TimeBar | None:
-        """The time bar of a loan of the product that is `dpd` days past due on `on` (None:
-        the product's pack refuses no action on a time-barred debt)."""
+    def time_bar(self, product_code: str, oldest: date | None) -> TimeBar | None:
+        """The time bar of a loan of the product whose oldest instalment past due fell due on
+        `oldest` (None: none is; LoanState.oldest_past_due, whatever days its ageing clock
+        stood still); None: the product's pack refuses no action on a time-barred debt."""
         product = self.settings.product(product_code)
         limitation = self.contact_terms.packs[product.jurisdiction].limitation
         if limitation is None:
             return None
         years = product.limitation_years or limitation.years
-        return TimeBar(limitation, years, oldest_due(on, dpd))
+        return TimeBar(limitation, years, oldest)
+
+    def evaluate(self, loan: Loan, payments: list[Payment], on: date) -> LoanState:
+        """The domain's evaluation of a loan on a day (the reference every engine agrees
+        with), its borrower's holds stopping its clocks where its product says."""
+        product = self.terms.products.get(loan.product)
+        held = product is not None and product.pauses_anything
+        holds = self.contacts.holds_of(loan.borrower_id) if held else ()
+        return self.terms.evaluate(loan, payments, on, holds)
 
     def run_context(self, as_of: date) -> RunContext:
         """What the end-of-day run for `as_of` decides with."""

@@ -2,7 +2,7 @@
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
@@ -27,11 +27,14 @@ from arrears.adapters.spark_engine import (
 )
 from arrears.adapters.state_damage import StateDamaged, damage
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.batch.pipeline import RunContext
 from arrears.batch.run import RunRefused, run_day
 from arrears.bootstrap import App
 from arrears.domain.errors import CalendarNotPublished, DomainError
 from arrears.domain.money import parse_amount
 from tests.adapters.test_parquet_nights import judged_as_the_domain_judges
+from tests.adapters.test_parquet_pauses import Night, holds_of
+from tests.adapters.test_parquet_pauses import context as pausing
 from tests.adapters.test_parquet_store import NOTICE_DAY, called_thrice, send_the_notice
 from tests.batch.huge_book import AS_OF as HUGE_AS_OF
 from tests.batch.huge_book import assert_exact_totals, huge_book
@@ -57,10 +60,12 @@ def _same_nights(
     tmp_path: Path,
     buckets: int,
     second: dict[str, pl.DataFrame] | None = None,
+    context: Callable[[date], RunContext] | None = None,
 ) -> tuple[ParquetEngineStore, list[date]]:
     """Two nights of the book on each engine, the same summary and tables each night: the
     first runs every loan from its contract, the second goes on from stored state (with the
-    inputs `second` given anew before it). The local engine's store and the nights."""
+    inputs `second` given anew before it; `context`: each night's, else the shipped
+    settings'). The local engine's store and the nights."""
     local = ParquetEngineStore(write_book(tables, tmp_path / "local"))
     on_spark = SparkEngine(spark, write_book(tables, tmp_path / "spark"), buckets=buckets)
     written = ParquetEngineStore(tmp_path / "spark")
@@ -71,7 +76,7 @@ def _same_nights(
             for name, frame in (second or {}).items():
                 for book in ("local", "spark"):
                     frame.write_parquet(tmp_path / book / f"{name}.parquet")
-        ctx = app.run_context(day)
+        ctx = app.run_context(day) if context is None else context(day)
         assert run_day(local, ctx, AT) == on_spark.run_day(ctx, AT)
         for name in OUTPUTS:
             mine, theirs = local.table(day, name), written.table(day, name)
@@ -115,6 +120,24 @@ def test_spark_and_local_engines_write_the_same_tables(
     stages = local.table(days[-1], "cases").join(referred, on="loan_id").get_column("stage")
     assert stages.len() == referred.height
     assert set(stages) == {"legal"}, stages.value_counts()  # (none of them is paid off)
+
+
+def test_holds_that_pause_clocks_run_on_spark_as_locally(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    # Products that stop their clocks for disputes and hardship (tests/adapters/
+    # test_parquet_pauses.py); disputes placed back-dated on the first night, changed and
+    # lifted before the second: both engines rebuild the same loans and agree.
+    tables = synthetic_frames(40, AS_OF, seed=9, history_days=150)
+    borrowers = sorted(tables["loans"].get_column("borrower_id").unique().to_list())
+    first: Night = [(n, "dispute", 25, None) for n in range(0, 40, 3)]
+    first += [(n, "hardship", 10, 20) for n in range(1, 40, 3)]
+    tables["holds"] = holds_of(borrowers, first, AS_OF - timedelta(days=1))
+    changed: Night = [(n, "dispute", 26, 20) for n in range(0, 40, 3)]
+    second = {"holds": holds_of(borrowers, changed, AS_OF)}
+    local, days = _same_nights(spark, tables, tmp_path, 3, second, pausing)
+    assert local.table(days[1], "replayed").height > 0
+    assert local.table(days[1], "pauses").height > 0
 
 
 def _sharing(tables: dict[str, pl.DataFrame], size: int) -> dict[str, pl.DataFrame]:

@@ -50,16 +50,19 @@ class Tonight:
 
 def split(
     table: pl.DataFrame, payments: pl.DataFrame, paid_at: Positions, last: date, as_of: date,
-    flagged: Positions,
+    flagged: Positions, replayed: Positions | None = None,
 ) -> Tonight:  # fmt: skip
     """Which loans tonight works; `payments` are those not yet applied (dated after `last`,
     the last run, or arrived since it dated before), `paid_at` their loans' positions,
-    `flagged` the positions of loans whose flags changed since (their stage may). Only
-    a flag is made for each of the million loans; days and positions for the few worked
-    (each array of a million numbers is memory a fresh process faults in)."""
+    `flagged` the positions of loans whose flags changed since (their stage may),
+    `replayed` those to rebuild from their contract date besides (their pauses changed).
+    Only a flag is made for each of the million loans; days and positions for the few
+    worked (each array of a million numbers is memory a fresh process faults in)."""
     day = payments.get_column("paid_on").to_physical().cast(pl.Int64).to_numpy()
     late = day <= day_number(last)
     rebuilt = distinct(paid_at[late])
+    if replayed is not None and replayed.size:
+        rebuilt = np.union1d(rebuilt, replayed).astype(np.int64)
     paid = ~late & (day <= day_number(as_of))
     woken = (table.get_column("wake_on") <= as_of).fill_null(False).to_numpy()
     woken[paid_at[paid]] = True

@@ -30,6 +30,7 @@ from arrears.batch.book import (
 )
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA, POSITION
+from arrears.batch.pauses import PAUSE_SCHEMA, changed_pauses, loan_pauses
 from arrears.batch.pipeline import RunFrames, named_currencies
 from arrears.batch.promises import PROMISE_SCHEMA
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
@@ -100,6 +101,9 @@ OUTPUTS: dict[str, pl.Schema] = {
     "replayed": pl.Schema({"loan_id": pl.String}),
     # The flags the run read: a night works the loans whose flags changed since.
     "flags": FLAG_SCHEMA,
+    # The spans of days the loans' clocks stood still (batch.pauses): a loan whose pauses
+    # differ the next night is worked again from its contract date.
+    "pauses": PAUSE_SCHEMA,
 }  # fmt: skip
 DONE_SCHEMA = pl.Schema({
     "loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "status": pl.String,
@@ -130,7 +134,7 @@ ORDER: dict[str, list[str]] = {
     "charges": ["loan_id", "seq", "kind", "first_day", "posted_on"],
     "cuts": ["loan_id", "seq", "kind", "day"],
     "allocations": ["loan_id", "payment_id", "seq", "component", "paid_on"],
-    "flags": ["loan_id", "flag"],
+    "flags": ["loan_id", "flag"], "pauses": ["loan_id", "clock", "starts_on"],
 }  # fmt: skip
 
 
@@ -175,7 +179,14 @@ def assemble(
         dues = got["installments"].select("loan_id", "seq", "due_date")
         lines = old["instalment_states"].join(dues, on=["loan_id", "seq"])
         moved = moved_due(lines, loans, terms)
-    replay = pl.concat([_replays(payments, got["installments"], old), changed, moved]).unique()
+    pauses = loan_pauses(loans, got["holds"], terms.products)
+    # A pause placed, changed or lifted since the last run may reach back before it.
+    paused = changed_pauses(pauses, state.get("pauses")).join(
+        old["loan_balances"].select("loan_id"), on="loan_id", how="semi"
+    )
+    replay = pl.concat(
+        [_replays(payments, got["installments"], old), changed, moved, paused]
+    ).unique()
     if replay.height:  # a loan withdrawn from the book is dropped, not replayed (nor listed)
         replay = replay.filter(pl.col("loan_id").is_in(loans.get_column("loan_id").implode()))
     replay = replay.sort("loan_id")
@@ -193,7 +204,7 @@ def assemble(
     # The guards read the whole record (a requirement without `within_days` has no window).
     done = typed(state.get("done"), DONE_SCHEMA)
     return RunFrames(
-        Book(loans, instalments, payments),
+        Book(loans, instalments, payments, pauses=pauses),
         people,
         replay=replay,
         history=LoanHistory(got["contact_attempts"], done, loans, people.reach),
@@ -429,9 +440,9 @@ def ledger_outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
 
 def step_outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
     """The outputs of the steps after the ledger: promises, plan and blocked; and the flags
-    read."""
+    read and the pauses the run worked with."""
     tables = {"promises": frames.promises, "plan": frames.plan, "blocked": frames.blocked,
-              "flags": frames.flags}  # fmt: skip
+              "flags": frames.flags, "pauses": frames.book.pauses}  # fmt: skip
     return {name: typed(frame, OUTPUTS[name]).sort(ORDER[name]) for name, frame in tables.items()}
 
 

@@ -67,6 +67,7 @@ def full_state(
             state["loan_states"] = read_table(folder, run, "loan_states")
         if given:
             state |= _given_tables(folder, run)
+            state["pauses"] = read_table(folder, run, "pauses")
         return state
     table = read_loan_table(folder.state, chain_of(folder, run))
     lines = _lines_on(folder, run, table)
@@ -80,8 +81,9 @@ def full_state(
         "promises": read_table(folder, run, "promises"),
     }
     if with_states:
-        state["loan_states"] = loan_states(table, run.as_of)
+        state["loan_states"] = loan_states(table, run.as_of, read_table(folder, run, "pauses"))
     if given:
+        state["pauses"] = read_table(folder, run, "pauses")
         terms = GIVEN["given_terms"]
         state["given_terms"] = table.select(list(terms)).cast(terms)
         state["given_schedule"] = typed(lines, GIVEN["given_schedule"])
@@ -139,9 +141,12 @@ def resting_runs(lines: pl.DataFrame, table: pl.DataFrame, as_of: date) -> pl.Da
     ).cast(CHARGE_SCHEMA)  # fmt: skip
 
 
-def loan_states(table: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """Every loan's state on a run's day, from the summaries of its loan table."""
+def loan_states(
+    table: pl.DataFrame, as_of: date, pauses: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Every loan's state on a run's day, from the summaries of its loan table (and the
+    pauses the run worked with: the days past due of a loan with some do not count them)."""
     schema = pl.Schema({**{n: LOAN_SCHEMA[n] for n in LOAN_COLUMNS}, **SUMMARY_SCHEMA,
                         "summary_day": pl.Date()})  # fmt: skip
     summaries = table.select(list(schema)).cast(schema)
-    return typed(states_from_summaries(summaries, as_of), LOAN_STATE_SCHEMA)
+    return typed(states_from_summaries(summaries, as_of, pauses), LOAN_STATE_SCHEMA)

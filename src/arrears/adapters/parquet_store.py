@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -66,6 +66,7 @@ from arrears.adapters.book_views import (
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.early_write import EarlyWrite, worked_summaries, write_tables
 from arrears.adapters.loan_table import (
+    OWNERS,
     STATIC,
     ChainTable,
     Positions,
@@ -95,6 +96,7 @@ from arrears.adapters.people_index import LoanHistory, PhoneReach, attempts_in_e
 from arrears.adapters.state_damage import StateDamaged, named_damage, plan_parts, refuse_missing
 from arrears.adapters.zone_cache import add_zones, read_zones
 from arrears.batch.book import PAYMENT_SCHEMA, TAIL_SCHEMA
+from arrears.batch.pauses import changed_pauses, loan_pauses
 from arrears.batch.pipeline import (
     AGEING,
     STAGES,
@@ -133,6 +135,12 @@ def rules_fingerprint(terms: Terms, ladders: Mapping[str, Ladder]) -> str:
     columns (products, caps, LPR) and the ladders (a resting loan keeps the stage its ladder
     gave it, so a changed ladder sends the next night through the whole book)."""
     text = repr((sorted(terms.products.items()), sorted(terms.cap_policies.items()), terms.lpr))
+    # The hold kinds that pause a product's clocks, only where some do (a product's repr
+    # leaves them out: one that pauses nothing fingerprints as it did before they were added).
+    paused = sorted((code, p.pause_ageing, p.pause_charges)
+                    for code, p in terms.products.items() if p.pauses_anything)  # fmt: skip
+    if paused:
+        text += repr(paused)
     strategy = json.dumps({product: _ladder_facts(ladder) for product, ladder in ladders.items()},
                           sort_keys=True, default=_plain)  # fmt: skip
     return hashlib.sha256((text + strategy).encode()).hexdigest()[:16]
@@ -402,7 +410,9 @@ class ParquetEngineStore:
             _refuse_bad_payments(payments, paid_at)
             _refuse_ahead(chained, given, as_of)
             flags, flagged = self._flags(table, previous, prints)
-            tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of, flagged)
+            pauses, replayed = self._pauses(table, previous, prints, terms)
+            tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of, flagged,
+                                       replayed)  # fmt: skip
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
             # Their loans are worked or rebuilt tonight: their rows were just read.
             _refuse_before_contract(chained, payments, paid_at)
@@ -426,7 +436,8 @@ class ParquetEngineStore:
                              None, fresh, at, worked.whole, worked.tail_row, worked.tail_rows,
                              as_of, ids)  # fmt: skip
         return RunFrames(
-            worked.book, UNREAD, stored=stored, replay=fresh.to_frame(), history=UNREAD_HISTORY,
+            replace(worked.book, pauses=pauses), UNREAD, stored=stored, replay=fresh.to_frame(),
+            history=UNREAD_HISTORY,
             people_read=_people_of(asked, lambda error: self._name_damage(error, as_of)),
             cases=cases, promises=promises, flags=flags,
             currencies=named_currencies(table), promised_paid=promised_paid,
@@ -461,6 +472,28 @@ class ParquetEngineStore:
                              before.join(flags, on=keys, how="anti")])  # fmt: skip
         at = positions(table.get_column("loan_id"), changed.get_column("loan_id"))
         return flags, at[at >= 0]  # (every flag's loan is in the book: check_flags)
+
+    def _pauses(
+        self, table: pl.DataFrame, previous: RunRecord, prints: dict[str, Fingerprint],
+        terms: Terms,
+    ) -> tuple[pl.DataFrame | None, Positions]:  # fmt: skip
+        """The loans' pauses (None: no product pauses any clock, and no hold is read), and
+        the positions of the loans whose pauses changed since the previous run (when the
+        holds did: tonight rebuilds them from their contract date, as a pause may reach back
+        before that run). A night's rules and loans are the previous run's (else it reads the
+        whole book), so only the holds can change a loan's pauses. A loan with pauses wakes
+        every night by its summary (ageing.summarise_loans): it never rests."""
+        none = np.empty(0, dtype=np.int64)
+        if not any(product.pauses_anything for product in terms.products.values()):
+            return None, none
+        schema = INPUTS["holds"]
+        holds = typed(self.folder.read_input("holds", schema), schema)
+        pauses = loan_pauses(table.select(OWNERS), holds, terms.products)
+        if prints["holds"] == previous.inputs.get("holds"):
+            return pauses, none
+        changed = changed_pauses(pauses, read_table(self.folder, previous, "pauses"))
+        at = positions(table.get_column("loan_id"), changed.get_column("loan_id"))
+        return pauses, at[at >= 0]
 
     def abandon(self) -> None:
         """Forget the night begun: wait for what it began writing and drop its folder (a run

@@ -70,7 +70,7 @@ IN = SlotUnion(
     {f"input:{name}": schema for name, schema in INPUTS.items()}
     | {f"state:{name}": OUTPUTS[name] for name in STATE}
     | {f"state:{name}": schema for name, schema in GIVEN.items()}
-    | {"state:done": DONE_SCHEMA}
+    | {"state:done": DONE_SCHEMA, "state:pauses": OUTPUTS["pauses"]}
 )
 OUT = SlotUnion({**OUTPUTS, **GIVEN, "totals": TOTALS, "currency_sums": CURRENCY_SUMS})
 
@@ -496,7 +496,7 @@ class SparkEngine:
         if run.kind == "full":
             found = {
                 name: self._read(self.folder.table_path(run, name))
-                for name in (*STATE, *GIVEN)
+                for name in (*STATE, *GIVEN, "pauses")
                 if part_files(self.folder.table_path(run, name))
             }
             return {f"state:{name}": frame for name, frame in found.items()}
@@ -505,7 +505,7 @@ class SparkEngine:
             return {
                 f"state:{name}": self.spark.createDataFrame(frame.to_arrow())
                 for name, frame in whole.items()
-                if name in STATE or name in GIVEN
+                if name in STATE or name in GIVEN or name == "pauses"
             }
 
 

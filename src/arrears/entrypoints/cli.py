@@ -179,7 +179,7 @@ def loan(
             fail(f"loan {loan_id!r} is not in the database")
         the_loan, payments = found[0]
         try:
-            state = application.terms.evaluate(the_loan, payments, day)
+            state = application.evaluate(the_loan, payments, day)
             product = application.settings.product(the_loan.product)
             stage = application.stage_of(the_loan, state)
         except DomainError as error:

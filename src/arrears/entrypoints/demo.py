@@ -159,7 +159,7 @@ def _print_final(app: App, summary: dict[str, Any], console: Console) -> None:
     console.print(f"stages on {as_of}: {stages}")
     worst = next((loan for loan, payments in app.ledger.load_book() if not payments), None)
     if worst is not None:
-        state = app.terms.evaluate(worst, [], as_of)
+        state = app.evaluate(worst, [], as_of)
         product = app.settings.product(worst.product)
         document = loan_document(state, worst.currency, worst.product, product.day_count,
                                  app.stage_of(worst, state))  # fmt: skip

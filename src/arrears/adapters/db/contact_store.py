@@ -50,6 +50,11 @@ class SqlContactStore:
                 shared_dials=_shared_dials(conn, borrower_id, {person.phone, *registered.values()}),
             )
 
+    def holds_of(self, borrower_id: str) -> tuple[Hold, ...]:
+        """The borrower's holds, by start day (what pauses their loans' clocks)."""
+        with self.engine.connect() as conn:
+            return _holds(conn, borrower_id)
+
     def shared_dials(
         self, borrower_id: str, numbers: Collection[str]
     ) -> tuple[ContactAttempt, ...]:

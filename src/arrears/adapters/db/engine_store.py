@@ -23,6 +23,7 @@ from arrears.batch.book import (
 )
 from arrears.batch.contact_plan import BLOCKED_SCHEMA, PLAN_SCHEMA
 from arrears.batch.ledger import RESTATED_SCHEMA
+from arrears.batch.pauses import PAUSE_SCHEMA, changed_pauses, loan_pauses
 from arrears.batch.pipeline import CURRENCY_SCHEMA, RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA, judged_afresh
 from arrears.batch.run import RunRefused
@@ -79,15 +80,15 @@ class SqlEngineStore:
         as_of, terms = ctx.as_of, ctx.terms
         with _one_snapshot(self.engine.connect()) as conn:
             self._loaded_after = _latest_run(conn)
-            book, reset, currencies = _load_book(conn, terms)
+            holds = read_frame(
+                conn, "SELECT borrower_id, kind, starts_on, ends_on FROM holds", _HOLDS
+            )
+            book, reset, currencies = _load_book(conn, terms, holds)
             borrowers = read_frame(conn, _BORROWERS_SQL, _BORROWERS)
             # An ISO instant compares right both as SQLite text and as a PostgreSQL timestamp.
             since = f"{as_of - timedelta(days=HISTORY_DAYS)} 00:00:00"
             attempts = read_frame(conn, ATTEMPTS_SQL, ATTEMPTS, since=since).sort(
                 "at", maintain_order=True
-            )
-            holds = read_frame(
-                conn, "SELECT borrower_id, kind, starts_on, ends_on FROM holds", _HOLDS
             )
             opt_outs = read_frame(
                 conn, "SELECT borrower_id, channel, since FROM opt_outs", _OPT_OUTS
@@ -248,9 +249,11 @@ def _one_snapshot(conn: Connection) -> Connection:
     return conn
 
 
-def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame, pl.DataFrame]:
-    """Loans and instalments with their stored state, the loans that must be replayed, and
-    each loan's currency."""
+def _load_book(
+    conn: Connection, terms: Terms, holds: pl.DataFrame
+) -> tuple[Book, pl.DataFrame, pl.DataFrame]:
+    """Loans and instalments with their stored state and pauses, the loans that must be
+    replayed, and each loan's currency."""
     raw = read_frame(conn, "SELECT loan_id, borrower_id, product, contract_date, principal,"
                      " annual_rate, penalty_rate, segment, score, currency FROM loans",
                      _LOANS)  # fmt: skip
@@ -260,9 +263,15 @@ def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame, pl.D
     loans = fresh_loans(loan_terms(raw, terms), scheduled_principal(schedule))
     balances = read_frame(conn, f"SELECT {', '.join(_BALANCES)} FROM loan_balances", _BALANCES)
     stored = read_frame(conn, "SELECT * FROM installment_states", _state_schema())
+    pauses = loan_pauses(loans, holds, terms.products)
+    # A pause placed, changed or lifted since the last run may reach back before it.
+    before = read_frame(conn, "SELECT * FROM loan_pauses", dict(PAUSE_SCHEMA))
+    paused = changed_pauses(pauses, before).join(balances.select("loan_id"), on="loan_id",
+                                                  how="semi")  # fmt: skip
     reset = pl.concat([
         _replays(conn, schedule, stored, balances),
         _repriced(conn, loans, schedule, stored, terms),
+        paused,
     ]).unique()  # fmt: skip
     loans = overlay_state(loans, balances.join(reset, on="loan_id", how="anti"), ["loan_id"])
     kept = stored.join(reset, on="loan_id", how="anti")
@@ -273,7 +282,8 @@ def _load_book(conn: Connection, terms: Terms) -> tuple[Book, pl.DataFrame, pl.D
         {"payment_id": pl.String, "loan_id": pl.String, "amount": pl.Int64, "paid_on": pl.Date},
         first=first if first is not None else date.min,
     )  # fmt: skip
-    return Book(loans, instalments, payments), reset, raw.select(list(CURRENCY_SCHEMA))
+    book = Book(loans, instalments, payments, pauses=pauses)
+    return book, reset, raw.select(list(CURRENCY_SCHEMA))
 
 
 def _replays(
@@ -400,9 +410,12 @@ def _save_state(conn: Connection, frames: RunFrames) -> None:
     book = frames.book
     conn.execute(delete(tables.loan_balances))
     conn.execute(delete(tables.installment_states))
+    conn.execute(delete(tables.loan_pauses))
     write_frame(conn, tables.loan_balances,
                 book.loans.select(*_BALANCES, priced_print().alias("priced")))  # fmt: skip
     write_frame(conn, tables.installment_states, book.instalments.select(STATE_COLUMNS))
+    if book.pauses is not None and book.pauses.height:
+        write_frame(conn, tables.loan_pauses, book.pauses.select(list(PAUSE_SCHEMA)))
 
 
 def _save_postings(conn: Connection, frames: RunFrames) -> None:

@@ -247,6 +247,19 @@ loan_balances = Table(
     Column("priced", Text),
 )
 
+# The spans of days each loan's clocks stood still in the last run (batch.pauses: its
+# borrower's holds of the kinds its product names, merged per clock), to find the loans whose
+# pauses changed since: the next run works them again from their contract date.
+loan_pauses = Table(
+    "loan_pauses",
+    metadata,
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False),
+    Column("clock", String(16), nullable=False),  # ageing or charges (domain/pauses.py)
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date),  # None = until lifted
+    PrimaryKeyConstraint("loan_id", "clock", "starts_on"),
+)
+
 # A loan's collection case: its stage on the strategy ladder, since when, and its arms.
 cases = Table(
     "cases",

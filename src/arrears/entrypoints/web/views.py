@@ -81,7 +81,7 @@ def case_file(
     as_of, today = balance_day(app, now), desk_day(now)
     found = list(app.ledger.load_book([loan_id]))
     loan, payments = found[0]
-    state = app.terms.evaluate(loan, payments, as_of)
+    state = app.evaluate(loan, payments, as_of)
     product = app.settings.product(loan.product)
     document = {
         "loan_id": loan_id,
