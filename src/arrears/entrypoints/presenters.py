@@ -6,6 +6,7 @@ from typing import Any
 
 from arrears.domain.ladder import StageDecision
 from arrears.domain.money import format_amount
+from arrears.domain.pauses import CLOCKS
 from arrears.domain.rates import format_rate
 from arrears.domain.statement import CapCut, Charge, LoanState
 from arrears.services.casework_ports import UserRecord
@@ -35,6 +36,15 @@ def loan_document(
             "total": format_amount(overdue.total),
         },
         "outstanding_principal": format_amount(state.outstanding_principal),
+        # The days the loan's clocks stood still (its borrower's holds of the kinds its
+        # product names: docs/MONEY_RULES.md, "Pauses"); `until` null: until lifted.
+        "pauses": {
+            clock: [
+                {"from": first.isoformat(), "until": last.isoformat() if last else None}
+                for first, last in state.pauses.spans(clock)
+            ]
+            for clock in CLOCKS
+        },
         "currency": currency,
         "product": product,
         "credit": format_amount(state.credit),

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from html import unescape
 from typing import Any
@@ -30,6 +31,7 @@ from arrears.adapters.db.tables import (
     promises,
 )
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
+from arrears.domain.contact import Hold
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from arrears.entrypoints.presenters import loan_document
 from tests.entrypoints.web.desk_book import (
@@ -227,6 +229,31 @@ def test_why_a_case_is_in_its_stage_reads_in_the_readers_language(desk: Desk) ->
         conn.execute(update(cases).where(cases.c.loan_id == late).values(reason="set by hand"))
     client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
     assert shown(client, late) == "set by hand"
+
+
+def test_the_case_file_says_which_clocks_a_hold_stopped(desk: Desk) -> None:
+    # A product that stops both clocks for disputes (docs/MONEY_RULES.md, "Pauses"): the
+    # balance is the domain's with the borrower's hold, and the page names the days.
+    loan_id = my_case(desk)
+    ((loan, payments),) = desk.app.ledger.load_book([loan_id])
+    terms = desk.app.terms
+    paused = replace(terms.products[loan.product], pause_ageing=("dispute",),
+                     pause_charges=("dispute",))  # fmt: skip
+    desk.app.__dict__["terms"] = replace(terms, products={**terms.products, loan.product: paused})
+    hold = Hold("dispute", AS_OF - timedelta(days=20), None)
+    desk.app.contacts.record_hold(loan.borrower_id, hold)
+    shown = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1"))
+    state = desk.app.terms.evaluate(loan, payments, AS_OF, [hold])
+    assert state.pauses
+    balance = shown.json()["balance"]
+    assert (balance["dpd"], balance["overdue"]["penalty"]) == (
+        state.dpd, loan_document(state, loan.currency, loan.product, 360)["overdue"]["penalty"]
+    )  # fmt: skip
+    assert balance["pauses"]["ageing"] == [{"from": hold.starts_on.isoformat(), "until": None}]
+    client, _ = desk.signed_in("col-east-1")
+    page = client.get(f"/cases/{loan_id}").text
+    assert 'id="pauses"' in page
+    assert f"逾期天数暂停计算（暂停催收）: {hold.starts_on} … 直至解除" in page
 
 
 def test_unmasking_shows_the_value_and_is_audited(desk: Desk) -> None:

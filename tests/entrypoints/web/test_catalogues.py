@@ -51,6 +51,7 @@ VALUES = {
     "status:": ["approved", "pending", "rejected"],
     "promise:": ["open", "kept", "broken"],
     "hold:": list(HOLD_KINDS),
+    "clock:": ["ageing", "charges"],
     "done:": ["promise", "note", "hold", "visit", "visit-report", "legal", "assign", "place",
               "recall", "balance", "user", "enabled", "disabled",
               "lift", "flag", "flag-clear", "user changed", "password reset", "team", "agency"],
