@@ -1,5 +1,6 @@
 """Small builders for loans, products and rules used across the tests."""
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -9,6 +10,7 @@ from arrears.domain.evaluation import evaluate_loan
 from arrears.domain.loan import Installment, Loan, Payment
 from arrears.domain.pauses import NO_PAUSES, Pauses
 from arrears.domain.product import Product
+from arrears.domain.revisions import Revision
 from arrears.domain.statement import LoanState
 
 CONTRACT = date(2026, 1, 1)
@@ -59,8 +61,10 @@ def evaluate(
     rule: CapRule = UNCAPPED,
     calendar: BusinessCalendar = WEEKDAYS,
     pauses: Pauses = NO_PAUSES,
+    revisions: Sequence[Revision] = (),
 ) -> LoanState:
-    """Evaluate with test defaults (cn-cash terms, no cap unless given, no pauses)."""
+    """Evaluate with test defaults (cn-cash terms, no cap unless given, no pauses or
+    revisions)."""
     return evaluate_loan(
         loan,
         payments or [],
@@ -69,6 +73,7 @@ def evaluate(
         cap_rule=rule,
         calendar=calendar,
         pauses=pauses,
+        revisions=revisions,
     )
 
 

@@ -33,6 +33,11 @@ class InstallmentBalance:
     )
     pending: list[tuple[date, int, int]] = field(default_factory=list)
     beyond_grace: bool = False
+    moved: int = 0  # days revisions moved its due date (domain/revisions.py)
+    first_due: date = field(init=False)  # its due date as given, before any revision
+
+    def __post_init__(self) -> None:
+        self.first_due = self.installment.due_date
 
     def owed(self, component: str) -> int:
         """What is payable now on a component; before the due date the schedule is payable."""

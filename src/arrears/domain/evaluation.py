@@ -10,11 +10,12 @@ The day is walked in a fixed order, which is what makes the money rules exact:
 Every charge is cut to what fits under the cap allowance of its day, and the cut is recorded.
 A loan's pauses (domain/pauses.py) stop its clocks: a day the charges clock stands still
 accrues no penalty and does not count towards an instalment's grace; a day the ageing clock
-stands still does not count in days past due.
+stands still does not count in days past due. Its revisions (domain/revisions.py) change its
+schedule at the start of their day, before step 1.
 """
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -27,6 +28,7 @@ from arrears.domain.loan import Loan, Payment
 from arrears.domain.money import LARGEST_AMOUNT, div_half_up, format_amount
 from arrears.domain.pauses import AGEING, CHARGES, NO_PAUSES, Pauses
 from arrears.domain.product import Product
+from arrears.domain.revisions import Revision, in_order
 from arrears.domain.stages import default_stage
 from arrears.domain.statement import (
     CapCut,
@@ -68,12 +70,14 @@ class _Walk:
 
     def __init__(
         self, loan: Loan, product: Product, rule: CapRule, calendar: BusinessCalendar,
-        pauses: Pauses = NO_PAUSES,
+        pauses: Pauses = NO_PAUSES, revisions: Sequence[Revision] = (),
     ) -> None:  # fmt: skip
         self.product, self.rule, self.calendar, self.pauses = product, rule, calendar, pauses
+        self.revisions = in_order(list(revisions))
         schedule = sorted(loan.installments, key=lambda i: (i.due_date, i.seq))
+        # In their first due order for good (the waterfall's "oldest due first"): a revision
+        # moves the dates of the lines still owing, all by the same days.
         self.lines = [InstallmentBalance(i) for i in schedule]
-        self.posted = 0  # lines[:posted] have reached their due date
         # Principal lent that no instalment schedules stays outstanding: the cap's allowance
         # runs on the principal lent less what was repaid (CONTRACT.md, cap days).
         self.unscheduled = max(0, loan.principal - sum(i.principal_due for i in schedule))
@@ -98,12 +102,14 @@ class _Walk:
 
     def quiet_until(self, day: date, payment_days: list[date], as_of: date) -> date:
         """The next day on which anything can happen (`day` itself if something may today)."""
-        if self.book.credit or any(_live(line) for line in self.lines[: self.posted]):
+        if self.book.credit or any(_live(line) for line in self.due()):
             return day
         upcoming = [as_of + timedelta(days=1)]
-        if self.posted < len(self.lines):
-            upcoming.append(self.lines[self.posted].installment.due_date)
+        coming = self.next_due()
+        if coming is not None:
+            upcoming.append(coming)
         upcoming.extend(d for d in payment_days if d >= day)
+        upcoming.extend(r.effective_on for r in self.revisions if r.effective_on >= day)
         return max(day, min(upcoming))
 
     def steady_until(self, day: date, payment_days: list[date], as_of: date) -> date:
@@ -116,14 +122,18 @@ class _Walk:
         """
         if self.book.credit or day in payment_days or self.pauses.stops(CHARGES, day):
             return day
-        due = self.lines[: self.posted]
-        if self.posted < len(self.lines) and self.lines[self.posted].installment.due_date <= day:
+        due = self.due()
+        coming = self.next_due()
+        if coming is not None and coming <= day:
             return day
-        if any(_live(line) and not line.beyond_grace for line in due):
+        if any(r.effective_on == day for r in self.revisions):
+            return day
+        if any(_live(line) and not _accruing(line, day) for line in due):
             return day
         ends = [as_of + ONE] + [d for d in payment_days if d > day]
-        if self.posted < len(self.lines):
-            ends.append(self.lines[self.posted].installment.due_date)
+        ends.extend(r.effective_on for r in self.revisions if r.effective_on > day)
+        if coming is not None:
+            ends.append(coming)
         stop = self.pauses.next_stop(CHARGES, day)  # no penalty accrues from then
         if stop is not None:
             ends.append(stop)
@@ -159,15 +169,44 @@ class _Walk:
         last_allowance = allowance(self.rule, days + principal * (length - 1), dc) or 0
         return first_ok and charged + per_day * length <= last_allowance
 
+    def due(self) -> list[InstallmentBalance]:
+        """The lines that have reached their due date (posted), in first due order."""
+        return [line for line in self.lines if line.posted]
+
+    def next_due(self) -> date | None:
+        """The next due date of a line not yet posted (None: every line is)."""
+        return min((line.installment.due_date for line in self.lines if not line.posted),
+                   default=None)  # fmt: skip
+
+    def revise(self, day: date) -> None:
+        """The revisions of the day, before anything else of it (domain/revisions.py): an
+        extension moves every line still owing principal or interest its days later."""
+        for revision in self.revisions:
+            if revision.effective_on != day:
+                continue
+            for line in self.lines:
+                if line.past_due_amount <= 0:
+                    continue  # paid in full: its dates stay
+                line.moved += revision.days
+                first = line.first_due + timedelta(days=line.moved)
+                if line.posted:  # its interest stays posted: it is past due from the new date
+                    line.effective_due = effective_due_date(first, self.product.holiday_rule,
+                                                            self.calendar)  # fmt: skip
+                else:
+                    line.installment = replace(line.installment, due_date=first)
+                if not line.beyond_grace:
+                    line.pending.clear()  # never posted: not owed; grace begins again
+
     def open_day(self, day: date) -> None:
         """Steps 1 and 2: today's contractual postings, then grace crossings."""
+        self.revise(day)
         self.book.limit = allowance(self.rule, self.book.principal_days, self.product.day_count)
-        while self.posted < len(self.lines) and self.lines[self.posted].installment.due_date == day:
-            line = self.lines[self.posted]
-            self.allocations.extend(_post_schedule(line, day, self.post, self.book))
-            line.effective_due = effective_due_date(day, self.product.holiday_rule, self.calendar)
-            self.posted += 1
-        for line in self.lines[: self.posted]:
+        for line in self.lines:
+            if not line.posted and line.installment.due_date == day:
+                self.allocations.extend(_post_schedule(line, day, self.post, self.book))
+                line.effective_due = effective_due_date(day, self.product.holiday_rule,
+                                                        self.calendar)  # fmt: skip
+        for line in self.due():
             if line.beyond_grace or line.effective_due is None:
                 continue
             if line.past_due_amount == 0:
@@ -204,13 +243,20 @@ class _Walk:
         """Steps 4 and 5: the day's penalty (none on a day the charges clock stands still),
         then the day's principal into the allowance."""
         if not self.pauses.stops(CHARGES, day):
-            _accrue_penalty(self.lines[: self.posted], day, self.penalty_rate, self.product,
+            _accrue_penalty(self.due(), day, self.penalty_rate, self.product,
                             self.post)  # fmt: skip
         self.book.principal_days += self.outstanding()
 
     def outstanding(self) -> int:
         """Principal lent and not yet repaid: unpaid on the instalments, and unscheduled."""
         return self.unscheduled + sum(line.unpaid_principal for line in self.lines)
+
+
+def _accruing(line: InstallmentBalance, day: date) -> bool:
+    """Whether a line beyond grace is past its effective due date on `day` (an extension may
+    have moved that date past a line beyond grace: it accrues nothing until then)."""
+    due = line.effective_due
+    return line.beyond_grace and due is not None and due < day
 
 
 def _live(line: InstallmentBalance) -> bool:
@@ -229,13 +275,15 @@ def evaluate_loan(
     cap_rule: CapRule,
     calendar: BusinessCalendar,
     pauses: Pauses = NO_PAUSES,
+    revisions: Sequence[Revision] = (),
 ) -> LoanState:
     """Walk the loan day by day from its contract date to `as_of` and return its state (its
-    clocks stopped on the days `pauses` says)."""
+    clocks stopped on the days `pauses` says, its schedule changed by its `revisions` from
+    their days on)."""
     _refuse_too_large(loan)
     todays = _payments_by_day(loan, payments, as_of)
     payment_days = sorted(todays)
-    walk = _Walk(loan, product, cap_rule, calendar, pauses)
+    walk = _Walk(loan, product, cap_rule, calendar, pauses, revisions)
     day = loan.contract_date
     while day <= as_of:
         # Days on which nothing can happen only add their principal to the allowance.
@@ -373,6 +421,7 @@ def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
         cap_cuts=tuple(walk.cuts),
         allocations=tuple(walk.allocations),
         pauses=pauses,
+        revisions=tuple(r for r in walk.revisions if r.effective_on <= as_of),
     )
 
 

@@ -8,6 +8,7 @@ from fractions import Fraction
 from arrears.domain.balances import Allocation
 from arrears.domain.caps import CapRule
 from arrears.domain.pauses import NO_PAUSES, Pauses
+from arrears.domain.revisions import Revision
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class LoanState:
     cap_cuts: tuple[CapCut, ...]
     allocations: tuple[Allocation, ...]
     pauses: Pauses = NO_PAUSES  # the days its clocks stood still (domain/pauses.py)
+    revisions: tuple[Revision, ...] = ()  # those applied by as_of (domain/revisions.py)
 
     @property
     def oldest_past_due(self) -> date | None:

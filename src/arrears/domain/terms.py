@@ -1,6 +1,6 @@
 """Resolve the terms that bind a loan: its product, cost cap rule and business calendar."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -14,6 +14,7 @@ from arrears.domain.loan import Loan, Payment
 from arrears.domain.lpr import LprTable
 from arrears.domain.pauses import Pauses
 from arrears.domain.product import Product
+from arrears.domain.revisions import Revision
 from arrears.domain.statement import LoanState
 
 # calendar_for(jurisdiction, first_year, last_year) -> the business calendar for those years
@@ -70,10 +71,12 @@ class Terms:
         return LoanTerms(product, rule, calendar)
 
     def evaluate(
-        self, loan: Loan, payments: list[Payment], as_of: date, holds: Iterable[Hold] = ()
-    ) -> LoanState:
+        self, loan: Loan, payments: list[Payment], as_of: date, holds: Iterable[Hold] = (),
+        revisions: Sequence[Revision] = (),
+    ) -> LoanState:  # fmt: skip
         """Evaluate one loan under its terms (the domain reference); `holds`: its borrower's,
-        which stop its clocks where its product says (domain/pauses.py)."""
+        which stop its clocks where its product says (domain/pauses.py); `revisions`: its
+        schedule's approved changes (domain/revisions.py)."""
         try:
             terms = self.for_loan(loan, as_of)
             product = terms.product
@@ -85,6 +88,7 @@ class Terms:
                 cap_rule=terms.cap_rule,
                 calendar=terms.calendar,
                 pauses=Pauses.of(holds, product.pause_ageing, product.pause_charges),
+                revisions=revisions,
             )
         except DomainError as error:
             message = str(error)
