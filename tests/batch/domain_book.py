@@ -7,9 +7,11 @@ import polars as pl
 
 from arrears.batch.book import Book, fresh_instalments, fresh_loans, scheduled_principal
 from arrears.batch.pauses import loan_pauses
+from arrears.batch.revisions import REVISION_SCHEMA
 from arrears.batch.terms_frame import loan_terms
 from arrears.domain.contact import Hold
 from arrears.domain.loan import Loan, Payment
+from arrears.domain.revisions import Revision
 from arrears.domain.terms import Terms
 
 HOLD_SCHEMA = {"borrower_id": pl.String, "kind": pl.String, "starts_on": pl.Date,
@@ -38,9 +40,10 @@ def book_of(
     loans: list[tuple[Loan, list[Payment]]],
     terms: Terms,
     holds: dict[str, list[Hold]] | None = None,
+    revisions: dict[str, list[Revision]] | None = None,
 ) -> Book:
     """The columnar book of domain loans, before any run (with the pauses their borrowers'
-    `holds` make under their products)."""
+    `holds` make under their products, and the loans' `revisions`)."""
     loan_rows = pl.DataFrame(
         [
             {"loan_id": loan.loan_id, "borrower_id": loan.borrower_id, "product": loan.product,
@@ -76,4 +79,20 @@ def book_of(
     )  # fmt: skip
     fresh = fresh_loans(loan_terms(loan_rows, terms), scheduled_principal(schedule))
     pauses = loan_pauses(fresh, holds_frame(holds or {}), terms.products)
-    return Book(fresh, fresh_instalments(schedule), payments, pauses=pauses)
+    revised = pl.DataFrame(
+        [(loan_id, r.kind, r.effective_on, r.days) for loan_id, mine in (revisions or {}).items()
+         for r in mine],
+        schema=REVISION_SCHEMA, orient="row",
+    )  # fmt: skip
+    return Book(fresh, fresh_instalments(schedule), payments, pauses=pauses, revisions=revised)
+
+
+def renewed(book: Book, fresh: Book, loan_ids: list[str]) -> Book:
+    """The book with some loans as `fresh` has them (before any run): what a store does to a
+    loan it works again from its contract date."""
+    if not loan_ids:
+        return book
+    mine = pl.col("loan_id").is_in(loan_ids)
+    loans = pl.concat([book.loans.filter(~mine), fresh.loans.filter(mine)]).sort("loan_id")
+    lines = pl.concat([book.instalments.filter(~mine), fresh.instalments.filter(mine)])
+    return book.with_frames(loans=loans, instalments=lines.sort("loan_id", "due_date", "seq"))

@@ -7,7 +7,7 @@ from random import Random
 
 import polars as pl
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from arrears.batch import advance as advance_module
@@ -19,8 +19,9 @@ from arrears.domain.contact import Hold
 from arrears.domain.loan import Installment, Loan, Payment
 from arrears.domain.lpr import LprFixing, LprTable
 from arrears.domain.product import COMPONENTS, Product
+from arrears.domain.revisions import Revision
 from arrears.domain.terms import Terms
-from tests.batch.domain_book import book_of
+from tests.batch.domain_book import book_of, renewed
 
 START = date(2026, 1, 1)
 CALENDAR = BusinessCalendar(
@@ -52,7 +53,8 @@ def products(
 
 
 Holds = dict[str, list[Hold]]
-Case = tuple[Terms, list[tuple[Loan, list[Payment]]], date, Holds]
+Revised = dict[str, list[Revision]]
+Case = tuple[Terms, list[tuple[Loan, list[Payment]]], date, Holds, Revised]
 KINDS = st.lists(st.sampled_from(["dispute", "hardship"]), max_size=2, unique=True).map(tuple)
 
 
@@ -83,6 +85,7 @@ def books(draw: st.DrawFn) -> Case:
     )  # fmt: skip
     terms = Terms(product, POLICIES, LPR, lambda _j, _a, _b: CALENDAR)
     loans = []
+    revised: Revised = {}
     for n in range(draw(st.integers(1, 5))):
         count = draw(st.integers(1, 4))
         offsets = sorted(draw(st.lists(st.integers(1, 70), min_size=count, max_size=count)))
@@ -102,22 +105,56 @@ def books(draw: st.DrawFn) -> Case:
             for k in range(draw(st.integers(0, 4)))
         ]  # fmt: skip
         loans.append((loan, pays))
-    return terms, loans, START + timedelta(days=draw(st.integers(0, 110))), draw(holds())
+        if draw(st.integers(0, 2)) == 0:  # a third of the loans extended once or twice
+            # Near a due date mostly: inside grace, just beyond it, or well past it.
+            revised[loan.loan_id] = [
+                Revision("extension", draw(st.sampled_from(items)).due_date
+                         + timedelta(days=draw(st.integers(-3, 30))), draw(st.integers(1, 40)))
+                for _ in range(draw(st.integers(1, 2)))
+            ]  # fmt: skip
+    return terms, loans, START + timedelta(days=draw(st.integers(0, 110))), draw(holds()), revised
+
+
+# Extended inside grace (due on day 20, grace 3, extended on day 22): the two days of
+# pending penalty are not owed, grace runs again from the new date.
+IN_GRACE: Case = (
+    Terms(products(3, 1_000, COMPONENTS, "none", "none"), POLICIES, LPR,
+          lambda _j, _a, _b: CALENDAR),
+    [(Loan("L0", "B0", "p", "CNY", 100_000, Fraction("0.24"), START,
+           (Installment(1, START + timedelta(days=20), 100_000, 0),), Fraction("0.365")), [])],
+    START + timedelta(days=40), {},
+    {"L0": [Revision("extension", START + timedelta(days=22), 5)]},
+)  # fmt: skip
 
 
 @settings(max_examples=120, deadline=None)
 @given(books(), st.integers(0, 3))
+@example(IN_GRACE, 0)
+@example(IN_GRACE, 2)
 def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits: int) -> None:
-    terms, loans, as_of, held = case
-    book = book_of(loans, terms, held)
-    # Run in one go or in several runs: the result must not depend on it.
+    terms, loans, as_of, held, revised = case
+    book = fresh = book_of(loans, terms, held, revised)
+    # Run in one go or in several runs: the result must not depend on it. A run works a
+    # loan with a revision falling due in it from its contract date, as the stores do (its
+    # earlier runs' postings are dropped, as a store drops a replayed loan's).
     stops = sorted({START + (as_of - START) * k // (splits + 1) for k in range(1, splits + 1)})
-    charges, cuts, allocations = [], [], []
+    charges: list[pl.DataFrame] = []
+    cuts: list[pl.DataFrame] = []
+    allocations: list[pl.DataFrame] = []
+    since = START - timedelta(days=1)
     for stop in [*stops, as_of]:
+        due = sorted(loan for loan, mine in revised.items()
+                     if any(since < r.effective_on <= stop for r in mine))  # fmt: skip
+        book = renewed(book, fresh, due)
+        if due:
+            kept = ~pl.col("loan_id").is_in(due)
+            charges, cuts, allocations = ([f.filter(kept) for f in frames]
+                                          for frames in (charges, cuts, allocations))  # fmt: skip
         book, out = advance(book, stop, terms)
         charges.append(out.frame("charges"))
         cuts.append(out.frame("cuts"))
         allocations.append(out.frame("allocations"))
+        since = stop
     states = {
         row["loan_id"]: row
         for row in loan_states(book.loans, book.instalments, as_of, book.pauses).iter_rows(
@@ -125,7 +162,8 @@ def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits:
         )
     }
     for loan, pays in loans:
-        ref = terms.evaluate(loan, pays, as_of, held.get(loan.borrower_id, []))
+        ref = terms.evaluate(loan, pays, as_of, held.get(loan.borrower_id, []),
+                             revised.get(loan.loan_id, []))  # fmt: skip
         row = states[loan.loan_id]
         assert (row["dpd"], row["bucket"], row["stage"]) == (ref.dpd, ref.bucket, ref.stage)
         assert (row["overdue_principal"], row["overdue_interest"], row["overdue_penalty"],
@@ -133,7 +171,7 @@ def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits:
                                          ref.overdue.penalty, ref.overdue.fees)  # fmt: skip
         assert row["outstanding_principal"] == ref.outstanding_principal
         assert (row["credit"], row["charged"]) == (ref.credit, ref.charged)
-    _same_postings(loans, terms, as_of, charges, cuts, allocations, held)
+    _same_postings(loans, terms, as_of, charges, cuts, allocations, held, revised)
 
 
 @settings(max_examples=60, deadline=None)
@@ -143,11 +181,15 @@ def test_the_summary_of_the_ledgers_matrix_is_the_summary_of_its_frames(
 ) -> None:
     # The night sums the lines in the matrix the ledger has just run them in (Book.line_matrix),
     # the other runs from the frames: the summaries must be the same.
-    terms, loans, as_of, held = case
-    book = book_of(loans, terms, held)
+    terms, loans, as_of, held, revised = case
+    book = fresh = book_of(loans, terms, held, revised)
     stops = sorted({START + (as_of - START) * k // (splits + 1) for k in range(1, splits + 1)})
+    since = START - timedelta(days=1)
     for stop in [*stops, as_of]:
-        book, _ = advance(book, stop, terms)
+        due = sorted(loan for loan, mine in revised.items()
+                     if any(since < r.effective_on <= stop for r in mine))  # fmt: skip
+        book, _ = advance(renewed(book, fresh, due), stop, terms)
+        since = stop
     assume(book.line_matrix is not None)  # the ledger ran
     watch = Watch(due_within=(1, 3), dpd=(1, 4, 31), amounts=(1_000, 100_000), buckets=True)
     from_matrix = summarise_loans(book.loans, book.instalments, as_of, watch, book.line_loans,
@@ -165,12 +207,14 @@ def _same_postings(
     cuts: list[pl.DataFrame],
     allocations: list[pl.DataFrame],
     held: Holds,
+    revised: Revised,
 ) -> None:
     got_charges = _latest_charges(pl.concat(charges))
     got_cuts = pl.concat(cuts).group_by("loan_id", "seq", "kind", "day").agg(pl.col("amount").sum())
     got_alloc = pl.concat(allocations)
     for loan, pays in loans:
-        ref = terms.evaluate(loan, pays, as_of, held.get(loan.borrower_id, []))
+        ref = terms.evaluate(loan, pays, as_of, held.get(loan.borrower_id, []),
+                             revised.get(loan.loan_id, []))  # fmt: skip
         mine = got_charges.filter(pl.col("loan_id") == loan.loan_id)
         totals: defaultdict[tuple[int, str], int] = defaultdict(int)
         for c in ref.charges:
@@ -205,8 +249,8 @@ def _latest_charges(frame: pl.DataFrame) -> pl.DataFrame:
 def test_the_order_of_the_loans_lines_does_not_matter(case: Case, shuffle: Random) -> None:
     # A store may hand over each loan's lines together but the loans in any order (as they
     # come out of its segments): the run is the same as on lines in loan order.
-    terms, loans, as_of, held = case
-    book = book_of(loans, terms, held)
+    terms, loans, as_of, held, revised = case
+    book = book_of(loans, terms, held, revised)
     order = book.loans.get_column("loan_id").to_list()
     shuffle.shuffle(order)
     rank = pl.DataFrame({"loan_id": order, "_r": range(len(order))})
@@ -230,8 +274,8 @@ def test_record_buffers_filling_up_change_nothing(case: Case) -> None:
     # The compiled ledger hands its records over whenever its buffers are full and goes on
     # from the next loan (advance._run): with room for one loan at a time it must post the
     # same as with room for all.
-    terms, loans, as_of, held = case
-    book = book_of(loans, terms, held)
+    terms, loans, as_of, held, revised = case
+    book = book_of(loans, terms, held, revised)
     roomy_book, roomy = advance(book, as_of, terms)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(advance_module, "_BUFFER_ROWS", 1)

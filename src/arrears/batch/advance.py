@@ -11,6 +11,7 @@ from arrears.batch.ledger import POSITION, Postings, exact_total
 from arrears.batch.ledger_arrays import Ints, LedgerArrays, day_number
 from arrears.batch.pauses import pause_matrix
 from arrears.batch.records import allocation_records, charge_records, cut_records
+from arrears.batch.revisions import revision_arrays
 from arrears.domain.pauses import CHARGES
 from arrears.domain.product import COMPONENTS
 from arrears.domain.terms import Terms
@@ -41,7 +42,8 @@ def advance(
     out.advanced = True
     count_from = day_number(counted_after) if counted_after is not None else k.NO_DAY
     pauses = pause_matrix(book.pauses, ledger.loans.get_column("loan_id"), CHARGES)
-    _run(ledger, ids, pay_day, pay_amount, last, count_from, pauses, out)
+    revisions, dues = revision_arrays(book.revisions, ledger, terms, last)
+    _run(ledger, ids, pay_day, pay_amount, last, count_from, (pauses, revisions, dues), out)
     # Runs this run extended (or its store, since the last run) are written as they stand;
     # the next run may extend them again.
     run_last, run_first = ledger.column("run_last"), ledger.column("run_first")
@@ -52,7 +54,8 @@ def advance(
         ledger, ledger.li[open_runs], ledger.column("seq")[open_runs], "penalty", first, first,
         last_day, ledger.column("run_base")[open_runs], daily, daily * (last_day - first + 1),
     ))  # fmt: skip
-    lines = ledger.instalments_frame()
+    # A revision moved some due dates: written back (a book without any writes none).
+    lines = ledger.instalments_frame(with_due_dates=revisions.shape[0] > 0)
     book = book.with_frames(
         ledger.li, loans=ledger.loans_frame(), instalments=lines, line_matrix=ledger.line
     )
@@ -91,10 +94,11 @@ def _payments(
 
 def _run(
     ledger: LedgerArrays, ids: pl.Series, pay_day: Ints, pay_amount: Ints, last: int,
-    count_from: int, pauses: Ints, out: Postings,
+    count_from: int, changes: tuple[Ints, Ints, Ints], out: Postings,
 ) -> None:  # fmt: skip
     """Step every loan to `last` in the compiled kernel, taking its records out as frames
-    whenever its buffers are full (`pauses`: ledger_kernel's, of the charges clock)."""
+    whenever its buffers are full (`changes`: ledger_kernel's pauses of the charges clock,
+    revisions and their lines' new effective due dates)."""
     loan = ledger.loan
     # Room for at least the loan that may write the most (a long catch-up of a long loan).
     needs = k.room_needed(
@@ -112,7 +116,7 @@ def _run(
     while at < loan.shape[0]:
         at, nc, ncut, nal = k.run_days(
             loan, ledger.line, pay_day, pay_amount, last, at,
-            charges, cuts, allocations, totals, count_from, pauses,
+            charges, cuts, allocations, totals, count_from, *changes,
         )  # fmt: skip
         # Columns copied out: the buffers are written again by the next call.
         c, x, a = (b[:n].T.copy() for b, n in

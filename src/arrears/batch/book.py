@@ -132,6 +132,9 @@ class Book:
     # The spans of days the loans' clocks stand still (batch.pauses.PAUSE_SCHEMA; None: none),
     # of every loan of `loans` that has any.
     pauses: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    # The schedule revisions of its loans (batch.revisions.REVISION_SCHEMA; None: none): a
+    # loan with one falling due tonight is worked from its contract date (Book.loans).
+    revisions: pl.DataFrame | None = field(default=None, compare=False, repr=False)
 
     def with_frames(
         self,

@@ -146,15 +146,17 @@ class LedgerArrays:
             pl.Series("credit", loan[:, k.CREDIT], pl.Int64),
         )
 
-    def instalments_frame(self) -> pl.DataFrame:
-        """The lines with their balances as they stand."""
-        values = pl.DataFrame({name: self.column(name) for name in CHANGING}).with_columns(
+    def instalments_frame(self, *, with_due_dates: bool = False) -> pl.DataFrame:
+        """The lines with their balances as they stand (and their due dates, which only a
+        revision changes: domain/revisions.py)."""
+        changed = (*CHANGING, "due_date") if with_due_dates else CHANGING
+        values = pl.DataFrame({name: self.column(name) for name in changed}).with_columns(
             pl.col("beyond_grace").cast(pl.Boolean)
         )
         dates = [
             pl.when(pl.col(name) == missing).then(None).otherwise(pl.col(name))
             .cast(pl.Int32).cast(pl.Date).alias(name)
-            for name, missing in DAYS.items() if name in CHANGING
+            for name, missing in DAYS.items() if name in changed
         ]  # fmt: skip
         return self.instalments.with_columns(values.with_columns(dates))
 

@@ -5,8 +5,10 @@ today and grace crossings, cut to fit the cap; credit held, then the day's payme
 waterfall; the day's penalty on principal overdue (posted beyond grace, pending inside it, each
 posted day joined to its line's run of identical days); the day's closing principal into the
 cap allowance. A loan's pauses of the charges clock (domain/pauses.py) stop its penalty and
-the days its grace counts. Loans are independent, so each is worked through all of its days
-before the next (loan-major: its lines stay in cache, and a run of many days costs one call).
+the days its grace counts; its revisions (domain/revisions.py) move the dates of its lines
+still owing at the start of their day. Loans are independent, so each is worked through all
+of its days before the next (loan-major: its lines stay in cache, and a run of many days
+costs one call).
 Compiled by numba (cached on disk): the same steps as numpy passes over every worked line took
 0.24–0.34 s of a bench night, this pass 0.03–0.09 s (docs/PERFORMANCE.md).
 
@@ -33,7 +35,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # other types are refused rather than compiled anew.
 _SIGNATURE = (
     "UniTuple(int64, 4)(int64[:, :], int64[:, :], int64[::1], int64[::1], int64, int64, "
-    "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[:, ::1], int64, int64[:, ::1])"
+    "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[:, ::1], int64, int64[:, ::1], "
+    "int64[:, ::1], int64[::1])"
 )
 
 
@@ -87,6 +90,10 @@ TOTAL_INTEREST, TOTAL_PENALTY, TOTAL_FEES = range(3)
 # Columns of the pauses given (spans of days the charges clock stands still, in loan order):
 # the loan's position, the span's first and last day (an open span: a day beyond any run).
 PAUSE_LOAN, PAUSE_FIRST, PAUSE_LAST = range(3)
+# Columns of the revisions given (extensions falling due in the run, in loan and day order):
+# the loan's position, the day, the days its lines owing move, and where the new effective
+# due dates of its lines (in their order) start in the array of them.
+REV_LOAN, REV_DAY, REV_DAYS, REV_AT = range(4)
 
 
 Count = TypeVar("Count", int, Ints)
@@ -141,6 +148,29 @@ def _nth_run_day(pauses: Ints, ps: int, pe: int, first: int, n: int) -> int:
         if not _stopped(pauses, ps, pe, day):
             n -= 1
     return day
+
+
+@_inlined
+def _revise(lines: Ints, lo: int, hi: int, day: int, days: int, new_dues: Ints, at: int) -> None:
+    """An extension at the start of `day` (domain.evaluation._Walk.revise): each line still
+    owing principal or interest is due `days` later (one not yet due falls due then; one
+    due keeps the day its interest was posted) and past due from its new effective due date
+    (`new_dues[at + j - lo]`); one inside grace waits out grace anew, its pending penalty not
+    owed."""
+    for j in range(lo, hi):
+        posted = lines[j, DUE] < day
+        interest = (lines[j, I_CH] if posted else lines[j, I_DUE]) - lines[j, PD_I]
+        if lines[j, P_DUE] - lines[j, PD_P] + interest <= 0:
+            continue
+        if not posted:
+            lines[j, DUE] += days
+        lines[j, EFF] = new_dues[at + j - lo]
+        if lines[j, BEYOND] == 0:
+            lines[j, PENDING] = 0
+            lines[j, PEND_DAYS] = 0
+            lines[j, PEND_FIRST] = NO_DAY
+            lines[j, PEND_BASE] = 0
+            lines[j, PEND_DAILY] = 0
 
 
 @_inlined
@@ -444,14 +474,17 @@ def run_days(
     totals: Ints,
     count_from: int,
     pauses: Ints,
+    revisions: Ints,
+    new_dues: Ints,
 ) -> tuple[int, int, int, int]:
     """Step loans first_loan, first_loan + 1, … from the day after their state to `last`,
     writing records into the given buffers until one loan might not fit; `totals` add up
     what is posted on the days after `count_from` (a rebuilt loan's earlier days are not the
     run's), each loan in its own row (its currency is the store's to know); `pauses`: the
     spans of days the loans' charges clocks stand still (PAUSE_LOAN, PAUSE_FIRST, PAUSE_LAST;
-    in loan order). Returns the next loan to step (len(loans): all done) and how many rows of
-    each buffer were written."""
+    in loan order); `revisions` (REV_*) the extensions falling due, `new_dues` their lines'
+    new effective due dates. Returns the next loan to step (len(loans): all done) and how
+    many rows of each buffer were written."""
     nc = ncut = nal = 0
     # Scratch rows reused by every loan-day (no allocation per loan): the day's flags per
     # line, the dues of the waterfall, the money sources and the components' order.
@@ -469,10 +502,16 @@ def run_days(
     pe = 0  # the loan's pauses are rows ps..pe (most loans have none: an empty range)
     while pe < pauses.shape[0] and pauses[pe, PAUSE_LOAN] < i:
         pe += 1
+    re = 0  # the loan's revisions are rows rs..re (most loans have none)
+    while re < revisions.shape[0] and revisions[re, REV_LOAN] < i:
+        re += 1
     while i < loans.shape[0]:
         ps = pe
         while pe < pauses.shape[0] and pauses[pe, PAUSE_LOAN] == i:
             pe += 1
+        rs = re
+        while re < revisions.shape[0] and revisions[re, REV_LOAN] == i:
+            re += 1
         lo, hi = loans[i, LINE_START], loans[i, LINE_END]
         days = max(last - loans[i, STATE], 0)
         payments = loans[i, PAY_END] - loans[i, PAY_START]
@@ -492,6 +531,10 @@ def run_days(
             pay_lo = pay
             while pay < loans[i, PAY_END] and pay_day[pay] == day:
                 pay += 1
+            while rs < re and revisions[rs, REV_DAY] == day:
+                _revise(lines, lo, hi, day, revisions[rs, REV_DAYS], new_dues,
+                        revisions[rs, REV_AT])  # fmt: skip
+                rs += 1
             counted = totals[i] if day > count_from else earlier
             nc, ncut, nal = _step(i, loans, lines, lo, hi, day, pay_lo, pay, pay_amount,
                                   charges, nc, cuts, ncut, allocations, nal, counted, flags,

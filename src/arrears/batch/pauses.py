@@ -83,7 +83,7 @@ def paused_positions(pauses: pl.DataFrame | None, loan_ids: pl.Series) -> Ints:
     if pauses is None or pauses.height == 0:
         return np.zeros(0, dtype=np.int64)
     wanted = pauses.get_column("loan_id").unique()
-    at = _positions(loan_ids, wanted)
+    at = positions(loan_ids, wanted)
     return np.unique(at[at >= 0])
 
 
@@ -94,7 +94,7 @@ def pause_matrix(pauses: pl.DataFrame | None, loan_ids: pl.Series, clock: str) -
     if pauses is None or pauses.height == 0:
         return np.zeros((0, 3), dtype=np.int64)
     mine = pauses.filter(pl.col("clock") == clock)
-    at = _positions(loan_ids, mine.get_column("loan_id"))
+    at = positions(loan_ids, mine.get_column("loan_id"))
     first = day_numbers(mine.get_column("starts_on"), NOT_YET)
     last = day_numbers(mine.get_column("ends_on"), NOT_YET)
     kept = at >= 0
@@ -120,7 +120,7 @@ def days_stopped(
     return positions, np.add.reduceat(days, first)
 
 
-def _positions(ids: pl.Series, wanted: pl.Series) -> Ints:
+def positions(ids: pl.Series, wanted: pl.Series) -> Ints:
     """Where each of `wanted` is among the sorted `ids` (-1: not there)."""
     if ids.len() == 0:
         return np.full(wanted.len(), -1, dtype=np.int64)
