@@ -143,11 +143,12 @@ class App:
 
     def evaluate(self, loan: Loan, payments: list[Payment], on: date) -> LoanState:
         """The domain's evaluation of a loan on a day (the reference every engine agrees
-        with), its borrower's holds stopping its clocks where its product says."""
+        with), its borrower's holds stopping its clocks where its product says, its approved
+        extensions moving its due dates from their day."""
         product = self.terms.products.get(loan.product)
         held = product is not None and product.pauses_anything
         holds = self.contacts.holds_of(loan.borrower_id) if held else ()
-        return self.terms.evaluate(loan, payments, on, holds)
+        return self.terms.evaluate(loan, payments, on, holds, self.desk.revisions_of(loan.loan_id))
 
     def run_context(self, as_of: date) -> RunContext:
         """What the end-of-day run for `as_of` decides with."""

@@ -45,6 +45,11 @@ def loan_document(
             ]
             for clock in CLOCKS
         },
+        # The approved schedule revisions applied by as_of (docs/MONEY_RULES.md, "Revisions").
+        "revisions": [
+            {"kind": r.kind, "effective_on": r.effective_on.isoformat(), "days": r.days}
+            for r in state.revisions
+        ],
         "currency": currency,
         "product": product,
         "credit": format_amount(state.credit),

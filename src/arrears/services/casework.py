@@ -237,14 +237,17 @@ def propose(
     proposal: Proposal,
     terms: Mapping[str, Any],
     now: datetime,
+    today: date,
 ) -> ProposalOutcome:
     """Store a plan, extension or settlement: approved at once inside the proposer's limits,
-    else pending a supervisor's (or an administrator's) approval."""
+    else pending a supervisor's (or an administrator's) approval; approved, it changes the
+    loan's schedule from `today` (the desk's day: an extension from then on moves its due
+    dates, domain/revisions.py)."""
     require(who, Permission.PROPOSE)
     require_case(store, who, loan_id)
     return _counting_extensions(
         store, loan_id,
-        lambda extended: _propose(store, who, loan_id, proposal, terms, now, extended),
+        lambda extended: _propose(store, who, loan_id, proposal, terms, now, today, extended),
         Refusal("extensions on {loan_id} kept being approved meanwhile: propose again",
                 loan_id=repr(loan_id)),
     )  # fmt: skip
@@ -269,7 +272,7 @@ def _counting_extensions(
 
 def _propose(
     store: CaseStore, who: Principal, loan_id: str, proposal: Proposal,
-    terms: Mapping[str, Any], now: datetime, extended: int,
+    terms: Mapping[str, Any], now: datetime, today: date, extended: int,
 ) -> ProposalOutcome:  # fmt: skip
     """propose, with the days of extensions approved on the case so far (`extended`, checked
     again as it is stored when it is an extension approved at once)."""
@@ -288,6 +291,7 @@ def _propose(
         "decided_by": who.user_id if inside else None,
         "decided_at": now if inside else None,
         "decision_note": why if inside else None,
+        "effective_on": today if inside else None,
     }
     proposal_id = store.add_proposal(
         row,
@@ -321,8 +325,10 @@ def decide(
     approve: bool,
     note: str,
     now: datetime,
+    today: date,
 ) -> str:
-    """Approve or reject a pending proposal, within the approver's own limits; the status."""
+    """Approve or reject a pending proposal, within the approver's own limits; the status.
+    Approved, it changes the loan's schedule from `today` (the desk's day)."""
     require(who, Permission.APPROVE)
     found = store.proposal(proposal_id)
     if found is None or not store.visible(scope_of(who), found["loan_id"]):
@@ -352,21 +358,22 @@ def decide(
                     limit=limit_words(who.role, offer.kind),
                 )
             counted = extended if offer.kind is ProposalKind.EXTENSION else None
-            return _decided(store, who, found, approve, note, now, counted)
+            return _decided(store, who, found, approve, note, now, counted, today)
 
         given_up = Refusal(
             "extensions on {loan_id} kept being approved meanwhile", loan_id=repr(found["loan_id"])
         )
         return _counting_extensions(store, found["loan_id"], approved, given_up)
-    return _decided(store, who, found, approve, note, now, None)
+    return _decided(store, who, found, approve, note, now, None, today)
 
 
 def _decided(
     store: CaseStore, who: Principal, found: Mapping[str, Any], approve: bool, note: str,
-    now: datetime, extended: int | None,
+    now: datetime, extended: int | None, today: date,
 ) -> str:  # fmt: skip
     """decide's write: the proposal `found` approved or rejected (`extended`: the days of
-    extensions approved on the case its limit was checked with, checked again as it is)."""
+    extensions approved on the case its limit was checked with, checked again as it is;
+    approved, effective from `today`)."""
     proposal_id = found["proposal_id"]
     status = "approved" if approve else "rejected"
     changed = store.decide_proposal(
@@ -384,6 +391,7 @@ def _decided(
             note=note.strip(),
         ),
         extended,
+        today if approve else None,
     )
     if not changed:
         raise Refusal("proposal {proposal_id} was decided meanwhile", proposal_id=str(proposal_id))

@@ -311,9 +311,11 @@ class CaseStore(Protocol):
         note: str,
         audit: AuditEntry,
         extended: int | None = None,
+        effective_on: date | None = None,
     ) -> bool:
         """Approve or reject a pending proposal; False if it was no longer pending.
-        `extended`: as add_proposal's."""
+        `extended`: as add_proposal's; `effective_on`: approved, the day it changes the
+        loan's schedule from."""
         ...
 
     def pending_proposals(self, scope: Scope) -> list[Mapping[str, Any]]:

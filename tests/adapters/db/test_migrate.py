@@ -15,6 +15,7 @@ from arrears.adapters.db.casework_tables import (
     legal_cases,
     loan_flags,
     notes,
+    proposals,
     users,
     web_sessions,
 )
@@ -30,7 +31,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0017_loan_pauses"
+    assert current_revision(engine) == head_revision() == "0018_proposal_effective_on"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -98,6 +99,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0015_legal_deadline_source.py",
         "0016_priced_terms.py",
         "0017_loan_pauses.py",
+        "0018_proposal_effective_on.py",
     } <= shipped
 
 
@@ -155,6 +157,36 @@ def test_the_deadlines_stored_in_english_take_their_key_and_end_after_enforcemen
         "cn.enforcement_deadline: 《中华人民共和国民事诉讼法》"
     )
     assert [row.deadline_source for row in rows[1:]] == [None, None]
+
+
+def test_an_extension_approved_before_is_applied_from_its_approval_day_on_the_desk(
+    engine: Engine,
+) -> None:
+    # Approved at 01:00 on 1 October in Shanghai (17:00 UTC the day before): the ledger
+    # applies it from 1 October; a pending one has no day.
+    upgrade(engine, "0017_loan_pauses")
+    at = datetime(2025, 9, 30, 17, 0, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            tables.borrowers.insert(), {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
+        )
+        connection.execute(tables.loans.insert(), {
+            "loan_id": "L1", "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
+            "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
+        })  # fmt: skip
+        for status in ("approved", "pending"):
+            connection.execute(proposals.insert(), {
+                "loan_id": "L1", "kind": "extension", "terms": {"days": 30, "overdue": 100},
+                "waived": 0, "status": status, "proposed_by": "col-1", "proposed_at": at,
+                "decided_by": "sup-1" if status == "approved" else None,
+                "decided_at": at if status == "approved" else None,
+            })  # fmt: skip
+    upgrade(engine)
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(proposals.c.status, proposals.c.effective_on).order_by(proposals.c.status)
+        ).all()
+    assert found == [("approved", date(2025, 10, 1)), ("pending", None)]
 
 
 @pytest.mark.parametrize(

@@ -30,12 +30,14 @@ from arrears.adapters.db.tables import (
     loans,
     promises,
 )
+from arrears.batch.run import run_day
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
 from arrears.domain.contact import Hold
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from arrears.entrypoints.presenters import loan_document
 from tests.entrypoints.web.desk_book import (
     AS_OF,
+    DAY_TIME,
     EARLY_TIME,
     NIGHT_TIME,
     Desk,
@@ -465,6 +467,39 @@ def test_extensions_count_against_the_limit_together(desk: Desk) -> None:
                                  headers=supervisor, json={"approve": True})  # fmt: skip
     assert decided.status_code == 200, decided.text
     assert extend(10)["status"] == "pending"  # 45 days granted: none more on one's own
+
+
+def test_an_approved_extension_moves_the_due_dates_from_its_day(desk: Desk) -> None:
+    # The reviewer's case: a collector's 30 days on their loan least past due, approved at
+    # once (within their limit). The next night does not age it: every engine and the
+    # domain apply the extension from the desk's day (docs/MONEY_RULES.md, "Revisions").
+    s, a = loan_states.c, assignments.c
+    with desk.app.engine.connect() as conn:
+        loan_id, dpd = conn.execute(
+            select(s.loan_id, s.dpd).join(assignments, a.loan_id == s.loan_id)
+            .where(a.collector_id == "col-east-1", s.dpd > 3).order_by(s.dpd).limit(1)
+        ).one()  # fmt: skip
+    headers = desk.bearer("col-east-1")
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals", headers=headers,
+                              json={"kind": "extension", "days": 30})  # fmt: skip
+    assert made.json()["status"] == "approved"
+    today = DAY_TIME.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    assert today == AS_OF + timedelta(days=1)
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=headers).json()
+    assert [p["effective_on"] for p in case["proposals"]] == [today.isoformat()]
+    run_day(desk.app.runs, desk.app.run_context(today), DAY_TIME + timedelta(hours=12))
+    ((loan, payments),) = desk.app.ledger.load_book([loan_id])
+    state = desk.app.evaluate(loan, payments, today)
+    assert state.revisions
+    with desk.app.engine.connect() as conn:
+        row = conn.execute(select(loan_states).where(s.loan_id == loan_id)).one()
+    assert (row.dpd, row.bucket, row.overdue_penalty, row.charged) == (
+        state.dpd, state.bucket, state.overdue.penalty, state.charged
+    )  # fmt: skip
+    assert row.dpd < dpd  # not aged by the night, as it was (helper: dpd 13 became 14)
+    client, _ = desk.signed_in("col-east-1")
+    page = client.get(f"/cases/{loan_id}").text
+    assert f"自 {today} 起到期日顺延 30 天" in page
 
 
 def test_a_plan_beyond_the_collectors_limit_waits_for_the_supervisor(desk: Desk) -> None:

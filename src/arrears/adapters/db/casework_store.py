@@ -1,7 +1,7 @@
 """Cases as the desk works them, on SQL: queues within a scope, one case's file, and the
 desk's writes, each with its audit entry in the same transaction."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from arrears.adapters.db.tables import (
 from arrears.domain.access import Scope
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
+from arrears.domain.revisions import APPLIED_KINDS, Revision
 from arrears.services.casework_ports import (
     CaseRecord,
     ExtensionsChanged,
@@ -243,6 +244,11 @@ class SqlCaseworkStore:
             append_audit(conn, audit)
         return proposal_id
 
+    def revisions_of(self, loan_id: str) -> tuple[Revision, ...]:
+        """The loan's schedule revisions (its approved extensions), by day."""
+        with self.engine.connect() as conn:
+            return tuple(revision for _, revision in approved_revisions(conn, [loan_id]))
+
     def proposal(self, proposal_id: int) -> Mapping[str, Any] | None:
         """One proposal."""
         with self.engine.connect() as conn:
@@ -257,9 +263,11 @@ class SqlCaseworkStore:
         note: str,
         audit: AuditEntry,
         extended: int | None = None,
+        effective_on: date | None = None,
     ) -> bool:
         """Approve or reject a pending proposal; False if it was no longer pending (with
-        `extended`, only while the case's approved extensions are still those)."""
+        `extended`, only while the case's approved extensions are still those; approved,
+        effective from `effective_on`)."""
         q = proposals.c
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
             if extended is not None:
@@ -269,7 +277,11 @@ class SqlCaseworkStore:
                 update(proposals)
                 .where(and_(q.proposal_id == proposal_id, q.status == "pending"))
                 .values(
-                    status=status, decided_by=by, decided_at=at.astimezone(UTC), decision_note=note
+                    status=status,
+                    decided_by=by,
+                    decided_at=at.astimezone(UTC),
+                    decision_note=note,
+                    effective_on=effective_on,
                 )
             ).rowcount
             if done:
@@ -416,6 +428,22 @@ class SqlCaseworkStore:
             if done:
                 append_audit(conn, audit)
         return bool(done)
+
+
+def approved_revisions(
+    conn: Connection, loan_ids: Sequence[str] | None = None
+) -> list[tuple[str, Revision]]:
+    """The schedule revisions of the approved proposals the ledger applies (extensions:
+    domain/revisions.py), of every loan or of `loan_ids`, with their loans, by loan and day."""
+    q = proposals.c
+    query = select(q.loan_id, q.kind, q.effective_on, q.terms).where(
+        q.status == "approved", q.kind.in_(APPLIED_KINDS), q.effective_on.is_not(None)
+    )
+    if loan_ids is not None:
+        query = query.where(q.loan_id.in_(list(loan_ids)))
+    rows = conn.execute(query.order_by(q.loan_id, q.effective_on, q.proposal_id)).all()
+    return [(row.loan_id, Revision(row.kind, row.effective_on, int(row.terms["days"])))
+            for row in rows]  # fmt: skip
 
 
 def _one(conn: Connection, query: Any) -> dict[str, Any] | None:

@@ -170,6 +170,9 @@ proposals = Table(
     Column("decided_by", String(64)),
     Column("decided_at", DateTime(timezone=True)),
     Column("decision_note", Text),
+    # Approved: the day (the desk's) it changes the loan's schedule from (MONEY_RULES.md,
+    # "Revisions"); None while pending or rejected.
+    Column("effective_on", Date),
 )
 
 # Field visits: requested, approved or refused with the guard's reasons, then reported.

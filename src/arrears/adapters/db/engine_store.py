@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, sele
 
 from arrears.adapters.book_tables import with_pack_zones
 from arrears.adapters.db import tables
+from arrears.adapters.db.casework_store import approved_revisions
 from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, write_frame
 from arrears.adapters.people_index import LoanHistory, people_from_frames
@@ -26,6 +27,7 @@ from arrears.batch.ledger import RESTATED_SCHEMA
 from arrears.batch.pauses import PAUSE_SCHEMA, changed_pauses, loan_pauses
 from arrears.batch.pipeline import CURRENCY_SCHEMA, RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA, judged_afresh
+from arrears.batch.revisions import REVISION_SCHEMA, revised_ids
 from arrears.batch.run import RunRefused
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
 from arrears.batch.terms_frame import loan_terms, moved_due, priced_print
@@ -268,10 +270,18 @@ def _load_book(
     before = read_frame(conn, "SELECT * FROM loan_pauses", dict(PAUSE_SCHEMA))
     paused = changed_pauses(pauses, before).join(balances.select("loan_id"), on="loan_id",
                                                   how="semi")  # fmt: skip
+    # A loan with an approved extension is worked from its contract date every run: the
+    # dates its extensions moved are not kept in its state (installment_states).
+    revisions = pl.DataFrame(
+        [(loan_id, r.kind, r.effective_on, r.days) for loan_id, r in approved_revisions(conn)],
+        schema=REVISION_SCHEMA, orient="row",
+    )  # fmt: skip
+    revised = revised_ids(revisions).join(balances.select("loan_id"), on="loan_id", how="semi")
     reset = pl.concat([
         _replays(conn, schedule, stored, balances),
         _repriced(conn, loans, schedule, stored, terms),
         paused,
+        revised,
     ]).unique()  # fmt: skip
     loans = overlay_state(loans, balances.join(reset, on="loan_id", how="anti"), ["loan_id"])
     kept = stored.join(reset, on="loan_id", how="anti")
@@ -282,7 +292,7 @@ def _load_book(
         {"payment_id": pl.String, "loan_id": pl.String, "amount": pl.Int64, "paid_on": pl.Date},
         first=first if first is not None else date.min,
     )  # fmt: skip
-    book = Book(loans, instalments, payments, pauses=pauses)
+    book = Book(loans, instalments, payments, pauses=pauses, revisions=revisions)
     return book, reset, raw.select(list(CURRENCY_SCHEMA))
 
 

@@ -264,7 +264,9 @@ def proposal(
     refuse_foreign_terms(kind, body.model_fields_set)
     pay = parse_amount(body.pay) if body.pay is not None else 0
     offer = Proposal(kind, overdue, body.months, body.days, pay)
-    outcome = casework.propose(app.desk, actor.principal, loan_id, offer, offer.terms, now)
+    outcome = casework.propose(
+        app.desk, actor.principal, loan_id, offer, offer.terms, now, desk_day(now)
+    )
     return {"proposal_id": outcome.proposal_id, "status": outcome.status, "why": outcome.why}
 
 

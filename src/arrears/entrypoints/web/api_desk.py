@@ -36,8 +36,9 @@ def decide(
     request: Request,
 ) -> dict[str, Any]:
     """Approve or reject a pending proposal (within the approver's own limits)."""
+    now = request.app.state.clock()
     status = casework.decide(
-        app.desk, actor.principal, proposal_id, body.approve, body.note, request.app.state.clock()
+        app.desk, actor.principal, proposal_id, body.approve, body.note, now, desk_day(now)
     )
     return {"proposal_id": proposal_id, "status": status}
 

@@ -210,8 +210,9 @@ def proposal(
     sent = {"months": months, "days": days, "pay": parse_amount(pay) if pay else 0}
     term = TERM[offer_kind]
     offer = Proposal(offer_kind, overdue, **{term: sent[term]})
+    now = request.app.state.clock()
     outcome = casework.propose(
-        app.desk, actor.principal, loan_id, offer, offer.terms, request.app.state.clock()
+        app.desk, actor.principal, loan_id, offer, offer.terms, now, desk_day(now)
     )
     limit = limit_words(actor.user.role, offer.kind)  # outcome.why is the API's English
     return render(request, "fragments/proposal_result.html", actor, outcome=outcome, limit=limit)

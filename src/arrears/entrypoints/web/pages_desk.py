@@ -37,13 +37,9 @@ def decide(
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Approve or reject a proposal."""
+    now = request.app.state.clock()
     status = casework.decide(
-        app.desk,
-        actor.principal,
-        proposal_id,
-        decision == "approve",
-        note,
-        request.app.state.clock(),
+        app.desk, actor.principal, proposal_id, decision == "approve", note, now, desk_day(now)
     )
     return render(request, "fragments/decided.html", actor, status=status, key=proposal_id)
 
