@@ -22,6 +22,8 @@ from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 from arrears.domain.errors import DomainError
 from arrears.domain.flags import FLAGS
 from arrears.domain.money import LARGEST_AMOUNT, format_amount
+from arrears.domain.revisions import APPLIED_KINDS
+from arrears.domain.revisions import MAX_DAYS as MAX_REVISION_DAYS
 
 # What names a row of each input in a message.
 KEYS = {
@@ -29,6 +31,7 @@ KEYS = {
     "payments": ("payment_id",), "flags": ("loan_id", "flag"), "promises": ("promise_id",),
     "holds": ("borrower_id", "kind", "starts_on"), "opt_outs": ("borrower_id", "channel"),
     "contact_attempts": ("borrower_id", "channel", "at", "outcome"),
+    "revisions": ("loan_id", "kind", "effective_on"),
 }  # fmt: skip
 # What a promise fed in may say of itself (batch/promises.py judges the open ones).
 PROMISE_STATUSES = ("open", "kept", "broken")
@@ -184,6 +187,21 @@ def check_flags(flags: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
             f"a flag not known (known: {', '.join(sorted(FLAGS))})")  # fmt: skip
     _refuse_unknown("flags", flags, "loan_id", loan_ids, "a loan not in loans")
     return flags.unique(maintain_order=True)
+
+
+def check_revisions(revisions: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
+    """The revisions input's rows (domain/revisions.py: approved extensions, each changing
+    its loan's schedule from `effective_on`), once each, refused if of a kind the ledger does
+    not apply (a plan or settlement would otherwise be taken and ignored), of days outside
+    1..180, or of a loan not among `loan_ids` (the book's)."""
+    if revisions.height == 0:
+        return revisions
+    _refuse("revisions", revisions, ~pl.col("kind").is_in(APPLIED_KINDS),
+            f"a kind the ledger does not apply (applied: {', '.join(APPLIED_KINDS)})")  # fmt: skip
+    _refuse("revisions", revisions, ~pl.col("days").is_between(1, MAX_REVISION_DAYS),
+            f"days outside 1..{MAX_REVISION_DAYS}")  # fmt: skip
+    _refuse_unknown("revisions", revisions, "loan_id", loan_ids, "a loan not in loans")
+    return revisions.unique(maintain_order=True)
 
 
 def check_promises(promises: pl.DataFrame, loan_ids: pl.Series) -> None:

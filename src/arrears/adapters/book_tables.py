@@ -15,6 +15,7 @@ from arrears.adapters.book_inputs import (
     check_contact_inputs,
     check_flags,
     check_promises,
+    check_revisions,
     distinct_payments,
     refuse_unfilled,
 )
@@ -33,6 +34,7 @@ from arrears.batch.ledger import ALLOCATION_SCHEMA, CHARGE_SCHEMA, POSITION
 from arrears.batch.pauses import PAUSE_SCHEMA, changed_pauses, loan_pauses
 from arrears.batch.pipeline import RunFrames, named_currencies
 from arrears.batch.promises import PROMISE_SCHEMA
+from arrears.batch.revisions import REVISION_SCHEMA, revised_ids
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
 from arrears.batch.terms_frame import PRICED, loan_terms, moved_due
 from arrears.domain.terms import Terms
@@ -65,6 +67,8 @@ INPUTS: dict[str, pl.Schema] = {
     }),
     "opt_outs": pl.Schema({"borrower_id": pl.String(), "channel": pl.String(), "since": UTC}),
     "flags": FLAG_SCHEMA,  # set by people (domain.flags), read by ladders' `flags` rules
+    # Approved schedule revisions (extensions: domain/revisions.py), each from its day.
+    "revisions": REVISION_SCHEMA,
 }  # fmt: skip
 REQUIRED_INPUTS = ("borrowers", "loans", "installments", "payments")
 LOAN_STATE_SCHEMA = pl.Schema({
@@ -184,8 +188,14 @@ def assemble(
     paused = changed_pauses(pauses, state.get("pauses")).join(
         old["loan_balances"].select("loan_id"), on="loan_id", how="semi"
     )
+    # A loan with a revision is worked from its contract date every run: the dates its
+    # revisions moved are not in the state (instalment_states keeps no schedule).
+    revisions = check_revisions(got["revisions"], loans.get_column("loan_id"))
+    revised = revised_ids(revisions).join(
+        old["loan_balances"].select("loan_id"), on="loan_id", how="semi"
+    )
     replay = pl.concat(
-        [_replays(payments, got["installments"], old), changed, moved, paused]
+        [_replays(payments, got["installments"], old), changed, moved, paused, revised]
     ).unique()
     if replay.height:  # a loan withdrawn from the book is dropped, not replayed (nor listed)
         replay = replay.filter(pl.col("loan_id").is_in(loans.get_column("loan_id").implode()))
@@ -204,7 +214,7 @@ def assemble(
     # The guards read the whole record (a requirement without `within_days` has no window).
     done = typed(state.get("done"), DONE_SCHEMA)
     return RunFrames(
-        Book(loans, instalments, payments, pauses=pauses),
+        Book(loans, instalments, payments, pauses=pauses, revisions=revisions),
         people,
         replay=replay,
         history=LoanHistory(got["contact_attempts"], done, loans, people.reach),

@@ -38,6 +38,7 @@ from arrears.adapters.book_inputs import (
     check_flags,
     check_people_references,
     check_promises,
+    check_revisions,
     distinct_payments,
     refuse_bad_payment_ids,
     refuse_before_contract,
@@ -107,6 +108,7 @@ from arrears.batch.pipeline import (
     named_currencies,
 )
 from arrears.batch.plan_people import People
+from arrears.batch.revisions import revised_ids
 from arrears.batch.run import RunRefused
 from arrears.domain.errors import DomainError
 from arrears.domain.ladder import Ladder
@@ -411,8 +413,9 @@ class ParquetEngineStore:
             _refuse_ahead(chained, given, as_of)
             flags, flagged = self._flags(table, previous, prints)
             pauses, replayed = self._pauses(table, previous, prints, terms)
+            revisions, revised = self._revisions(table)
             tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of, flagged,
-                                       replayed)  # fmt: skip
+                                       np.union1d(replayed, revised))  # fmt: skip
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
             # Their loans are worked or rebuilt tonight: their rows were just read.
             _refuse_before_contract(chained, payments, paid_at)
@@ -436,7 +439,8 @@ class ParquetEngineStore:
                              None, fresh, at, worked.whole, worked.tail_row, worked.tail_rows,
                              as_of, ids)  # fmt: skip
         return RunFrames(
-            replace(worked.book, pauses=pauses), UNREAD, stored=stored, replay=fresh.to_frame(),
+            replace(worked.book, pauses=pauses, revisions=revisions), UNREAD, stored=stored,
+            replay=fresh.to_frame(),
             history=UNREAD_HISTORY,
             people_read=_people_of(asked, lambda error: self._name_damage(error, as_of)),
             cases=cases, promises=promises, flags=flags,
@@ -494,6 +498,21 @@ class ParquetEngineStore:
         changed = changed_pauses(pauses, read_table(self.folder, previous, "pauses"))
         at = positions(table.get_column("loan_id"), changed.get_column("loan_id"))
         return pauses, at[at >= 0]
+
+    def _revisions(
+        self, table: pl.DataFrame
+    ) -> tuple[pl.DataFrame | None, Positions]:  # fmt: skip
+        """The revisions input (checked against the book; None: the book has none), and the
+        positions of the loans with one: tonight rebuilds each from its contract date, as
+        every run does (the dates its revisions moved are not all kept in its state)."""
+        none = np.empty(0, dtype=np.int64)
+        if not self.folder.has_input("revisions"):
+            return None, none
+        schema = INPUTS["revisions"]
+        ids = table.get_column("loan_id")
+        given = check_revisions(typed(self.folder.read_input("revisions", schema), schema), ids)
+        at = positions(ids, revised_ids(given).get_column("loan_id"))
+        return given, at[at >= 0]
 
     def abandon(self) -> None:
         """Forget the night begun: wait for what it began writing and drop its folder (a run

@@ -233,8 +233,10 @@ def _refuse_across_buckets(
             "payment_id", "loan_id", "amount", "paid_on"
         ).distinct().groupBy("payment_id").count().filter("count > 1"),
     }  # fmt: skip
-    if "flags" in optional:
-        found["flags: a loan not in loans"] = optional["flags"].join(loans, "loan_id", "left_anti")
+    for name in ("flags", "revisions"):  # (the join to buckets would drop them)
+        if name in optional:
+            found[f"{name}: a loan not in loans"] = optional[name].join(loans, "loan_id",
+                                                                        "left_anti")  # fmt: skip
     if "promises" in optional:
         promises = optional["promises"]
         found["promises: a loan not in loans"] = promises.join(
@@ -393,7 +395,15 @@ class SparkEngine:
         loans = self._read_input("loans")
         optional = {
             name: self._read_input(name)
-            for name in ("borrowers", "flags", "promises", "holds", "opt_outs", "contact_attempts")
+            for name in (
+                "borrowers",
+                "flags",
+                "promises",
+                "holds",
+                "opt_outs",
+                "contact_attempts",
+                "revisions",
+            )
             if self.folder.has_input(name)
         }
         borrowers = optional.get("borrowers")

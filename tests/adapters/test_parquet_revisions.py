@@ -1,0 +1,130 @@
+"""Approved extensions in a Parquet book (its `revisions` input): approvals arriving night
+after night, some effective that night, some back-dated, some ahead, the nights end where a
+run working every loan ends, and every loan's state is the domain's evaluation with them."""
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arrears.adapters.book_folder import BookFolderError
+from arrears.adapters.parquet_store import ParquetEngineStore
+from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.batch.revisions import REVISION_SCHEMA
+from arrears.batch.run import run_day
+from arrears.domain.loan import Loan, Payment
+from arrears.domain.revisions import Revision
+from tests.adapters.test_parquet_nights import add_payment_part, same_state, same_tables
+from tests.adapters.test_parquet_pauses import AS_OF, AT, PLAIN, domain_book
+
+# An approval: (which loan, days before the night it is effective (negative: ahead), days).
+Approval = tuple[int, int, int]
+
+
+def agree_with_the_domain(
+    store: ParquetEngineStore, book: dict[str, tuple[Loan, list[Payment]]],
+    revisions: pl.DataFrame, day: date,
+) -> None:  # fmt: skip
+    """Every loan's state after the run of `day` is evaluate_loan's with its revisions."""
+    revised: dict[str, list[Revision]] = {}
+    for r in revisions.iter_rows(named=True):
+        revised.setdefault(r["loan_id"], []).append(
+            Revision(r["kind"], r["effective_on"], r["days"])
+        )
+    terms = PLAIN.run_context(day).terms
+    for row in store.table(day, "loan_states").iter_rows(named=True):
+        loan, payments = book[row["loan_id"]]
+        if loan.contract_date > day:
+            continue
+        mine = [p for p in payments if p.paid_on <= day]
+        ref = terms.evaluate(loan, mine, day, (), revised.get(loan.loan_id, []))
+        got = (row["dpd"], row["bucket"], row["overdue_penalty"], row["overdue_fees"],
+               row["charged"], row["outstanding_principal"])  # fmt: skip
+        want = (ref.dpd, ref.bucket, ref.overdue.penalty, ref.overdue.fees, ref.charged,
+                ref.outstanding_principal)  # fmt: skip
+        assert got == want, (row["loan_id"], day, got, want)
+
+
+def nights_with_revisions(
+    root: Path, seed: int, loans: int, days: list[date], nights: list[list[Approval]]
+) -> None:
+    """Run the book on `days`, each night's approvals added to its revisions input, in two
+    copies: night by night and working every loan; they agree, and with the domain."""
+    tables = synthetic_frames(loans, AS_OF, seed=seed, history_days=150)
+    book_of = domain_book(tables)
+    payments = tables.pop("payments")
+    ids = sorted(tables["loans"].get_column("loan_id").to_list())
+    shutil.rmtree(root, ignore_errors=True)
+    books = []
+    for name in ("nights", "whole"):
+        folder = write_book(tables, root / name)
+        (folder / "payments").mkdir()
+        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
+        books.append(folder)
+    incremental = ParquetEngineStore(books[0])
+    whole = ParquetEngineStore(books[1], work_all=True)
+    approved: dict[tuple[str, date], int] = {}
+    for k, day in enumerate(days):
+        if k:
+            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
+            for folder in books:
+                add_payment_part(folder, f"day-{k}", fresh)
+        for pick, back, moved in nights[k]:
+            approved[(ids[pick % len(ids)], day - timedelta(days=back))] = moved
+        revisions = pl.DataFrame(
+            [(loan, "extension", on, moved) for (loan, on), moved in sorted(approved.items())],
+            schema=REVISION_SCHEMA, orient="row",
+        )  # fmt: skip
+        for folder in books:
+            revisions.write_parquet(folder / "revisions.parquet")
+        ctx = PLAIN.run_context(day)
+        summary = run_day(incremental, ctx, AT)
+        assert summary == run_day(whole, ctx, AT)
+        same_tables(incremental, whole, day)
+        if k:
+            same_state(incremental, whole, days[k - 1])
+        agree_with_the_domain(incremental, book_of, revisions, day)
+    assert [r.kind for r in incremental.folder.runs()] == ["base"] + ["delta"] * (len(days) - 1)
+
+
+APPROVAL = st.tuples(st.integers(0, 60), st.integers(-6, 8), st.integers(1, 40))
+
+
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(st.integers(1, 10_000), st.integers(20, 40),
+       st.sets(st.integers(0, 14), min_size=2, max_size=4).map(sorted),
+       st.lists(st.lists(APPROVAL, max_size=5), min_size=4, max_size=4))  # fmt: skip
+def test_approvals_night_after_night_agree_with_the_whole_book_and_the_domain(
+    tmp_path: Path, seed: int, loans: int, back: list[int], nights: list[list[Approval]]
+) -> None:
+    days = [AS_OF - timedelta(days=d) for d in reversed(back)]
+    nights_with_revisions(tmp_path / f"r-{seed}", seed, loans, days, nights)
+
+
+def test_extensions_effective_tonight_ahead_and_added_to(tmp_path: Path) -> None:
+    # Every loan extended 20 days on the first night; a third again 10 days, effective
+    # between the second and third nights (given ahead); some extended back-dated.
+    days = [AS_OF - timedelta(days=d) for d in (9, 6, 3, 0)]
+    nights: list[list[Approval]] = [
+        [(n, 0, 20) for n in range(30)],
+        [(n, -2, 10) for n in range(0, 30, 3)],
+        [(n, 5, 7) for n in range(1, 30, 4)],
+        [],
+    ]
+    nights_with_revisions(tmp_path / "fixed", 11, 30, days, nights)
+
+
+def test_a_revision_the_ledger_does_not_apply_is_refused_by_name(tmp_path: Path) -> None:
+    tables = synthetic_frames(5, AS_OF, seed=2, history_days=60)
+    folder = write_book(tables, tmp_path / "book")
+    loan = tables["loans"].get_column("loan_id")[0]
+    pl.DataFrame([(loan, "plan", AS_OF, 6)], schema=REVISION_SCHEMA, orient="row").write_parquet(
+        folder / "revisions.parquet"
+    )
+    with pytest.raises(BookFolderError, match=f"a kind the ledger does not apply .*{loan}"):
+        run_day(ParquetEngineStore(folder), PLAIN.run_context(AS_OF), AT)
