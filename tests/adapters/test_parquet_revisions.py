@@ -128,3 +128,49 @@ def test_a_revision_the_ledger_does_not_apply_is_refused_by_name(tmp_path: Path)
     )
     with pytest.raises(BookFolderError, match=f"a kind the ledger does not apply .*{loan}"):
         run_day(ParquetEngineStore(folder), PLAIN.run_context(AS_OF), AT)
+
+
+def test_a_revision_withdrawn_from_the_input_moves_nothing_the_next_night(
+    tmp_path: Path,
+) -> None:
+    # Every loan extended 30 days (effective 20 days before the first night), withdrawn
+    # from the input before the second night (an approval given by mistake, say), a third
+    # extended again before the third: each night's states are the domain's with the
+    # revisions given then, night by night and working every loan. The state a night kept
+    # had the moved due dates: the loans it revised are worked from their contract date.
+    tables = synthetic_frames(30, AS_OF, seed=11, history_days=150)
+    book_of = domain_book(tables)
+    payments = tables.pop("payments")
+    ids = sorted(tables["loans"].get_column("loan_id").to_list())
+    days = [AS_OF - timedelta(days=d) for d in (6, 3, 0)]
+    given = [
+        [(loan, "extension", days[0] - timedelta(days=20), 30) for loan in ids],
+        [],
+        [(loan, "extension", days[1], 10) for loan in ids[::3]],
+    ]
+    books = []
+    for name in ("nights", "whole"):
+        folder = write_book(tables, tmp_path / name)
+        (folder / "payments").mkdir()
+        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
+        books.append(folder)
+    incremental = ParquetEngineStore(books[0])
+    whole = ParquetEngineStore(books[1], work_all=True)
+    for k, day in enumerate(days):
+        if k:
+            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
+            for folder in books:
+                add_payment_part(folder, f"day-{k}", fresh)
+        revisions = pl.DataFrame(given[k], schema=REVISION_SCHEMA, orient="row")
+        for folder in books:
+            if k == 1:  # withdrawn: the input gone (the third night gives one again)
+                (folder / "revisions.parquet").unlink()
+            else:
+                revisions.write_parquet(folder / "revisions.parquet")
+        ctx = PLAIN.run_context(day)
+        assert run_day(incremental, ctx, AT) == run_day(whole, ctx, AT)
+        same_tables(incremental, whole, day)
+        agree_with_the_domain(incremental, book_of, revisions, day)
+        agree_with_the_domain(whole, book_of, revisions, day)
+    assert incremental.table(days[1], "replayed").get_column("loan_id").to_list() == ids
+    assert [r.kind for r in incremental.folder.runs()] == ["base", "delta", "delta"]

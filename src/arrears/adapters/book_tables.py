@@ -108,6 +108,9 @@ OUTPUTS: dict[str, pl.Schema] = {
     # The spans of days the loans' clocks stood still (batch.pauses): a loan whose pauses
     # differ the next night is worked again from its contract date.
     "pauses": PAUSE_SCHEMA,
+    # The revisions the run applied (batch.revisions): a loan with one then, or with one
+    # now, is worked from its contract date (one withdrawn since leaves a state it moved).
+    "revisions": REVISION_SCHEMA,
 }  # fmt: skip
 DONE_SCHEMA = pl.Schema({
     "loan_id": pl.String, "action": pl.String, "planned_for": pl.Date, "status": pl.String,
@@ -139,6 +142,7 @@ ORDER: dict[str, list[str]] = {
     "cuts": ["loan_id", "seq", "kind", "day"],
     "allocations": ["loan_id", "payment_id", "seq", "component", "paid_on"],
     "flags": ["loan_id", "flag"], "pauses": ["loan_id", "clock", "starts_on"],
+    "revisions": ["loan_id", "effective_on", "kind", "days"],
 }  # fmt: skip
 
 
@@ -189,9 +193,10 @@ def assemble(
         old["loan_balances"].select("loan_id"), on="loan_id", how="semi"
     )
     # A loan with a revision is worked from its contract date every run: the dates its
-    # revisions moved are not in the state (instalment_states keeps no schedule).
+    # revisions moved are not in the state (instalment_states keeps no schedule). So is one
+    # with a revision the last run applied and none now (withdrawn: its state moved them).
     revisions = check_revisions(got["revisions"], loans.get_column("loan_id"))
-    revised = revised_ids(revisions).join(
+    revised = pl.concat([revised_ids(revisions), revised_ids(state.get("revisions"))]).join(
         old["loan_balances"].select("loan_id"), on="loan_id", how="semi"
     )
     replay = pl.concat(
@@ -450,9 +455,10 @@ def ledger_outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
 
 def step_outputs(frames: RunFrames) -> dict[str, pl.DataFrame]:
     """The outputs of the steps after the ledger: promises, plan and blocked; and the flags
-    read and the pauses the run worked with."""
+    read and the pauses and revisions the run worked with."""
     tables = {"promises": frames.promises, "plan": frames.plan, "blocked": frames.blocked,
-              "flags": frames.flags, "pauses": frames.book.pauses}  # fmt: skip
+              "flags": frames.flags, "pauses": frames.book.pauses,
+              "revisions": frames.book.revisions}  # fmt: skip
     return {name: typed(frame, OUTPUTS[name]).sort(ORDER[name]) for name, frame in tables.items()}
 
 

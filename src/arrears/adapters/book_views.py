@@ -68,6 +68,7 @@ def full_state(
         if given:
             state |= _given_tables(folder, run)
             state["pauses"] = read_table(folder, run, "pauses")
+            state["revisions"] = read_table(folder, run, "revisions")
         return state
     table = read_loan_table(folder.state, chain_of(folder, run))
     lines = _lines_on(folder, run, table)
@@ -84,6 +85,7 @@ def full_state(
         state["loan_states"] = loan_states(table, run.as_of, read_table(folder, run, "pauses"))
     if given:
         state["pauses"] = read_table(folder, run, "pauses")
+        state["revisions"] = read_table(folder, run, "revisions")
         terms = GIVEN["given_terms"]
         state["given_terms"] = table.select(list(terms)).cast(terms)
         state["given_schedule"] = typed(lines, GIVEN["given_schedule"])

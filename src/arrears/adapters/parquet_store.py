@@ -413,7 +413,7 @@ class ParquetEngineStore:
             _refuse_ahead(chained, given, as_of)
             flags, flagged = self._flags(table, previous, prints)
             pauses, replayed = self._pauses(table, previous, prints, terms)
-            revisions, revised = self._revisions(table)
+            revisions, revised = self._revisions(table, previous)
             tonight = book_night.split(table, payments, paid_at, previous.as_of, as_of, flagged,
                                        np.union1d(replayed, revised))  # fmt: skip
             chained = chained.picking(np.concatenate([tonight.worked, tonight.rebuilt]), PICKED)
@@ -500,18 +500,22 @@ class ParquetEngineStore:
         return pauses, at[at >= 0]
 
     def _revisions(
-        self, table: pl.DataFrame
+        self, table: pl.DataFrame, previous: RunRecord
     ) -> tuple[pl.DataFrame | None, Positions]:  # fmt: skip
         """The revisions input (checked against the book; None: the book has none), and the
-        positions of the loans with one: tonight rebuilds each from its contract date, as
-        every run does (the dates its revisions moved are not all kept in its state)."""
-        none = np.empty(0, dtype=np.int64)
-        if not self.folder.has_input("revisions"):
-            return None, none
-        schema = INPUTS["revisions"]
+        positions of the loans with one, or with one the previous run applied (withdrawn
+        since, its state keeps the dates it moved): tonight rebuilds each from its contract
+        date, as every run does (the dates its revisions moved are not all kept in its
+        state)."""
         ids = table.get_column("loan_id")
-        given = check_revisions(typed(self.folder.read_input("revisions", schema), schema), ids)
-        at = positions(ids, revised_ids(given).get_column("loan_id"))
+        given = None
+        if self.folder.has_input("revisions"):
+            schema = INPUTS["revisions"]
+            given = check_revisions(typed(self.folder.read_input("revisions", schema), schema),
+                                    ids)  # fmt: skip
+        applied = read_table(self.folder, previous, "revisions")
+        revised = pl.concat([revised_ids(given), revised_ids(applied)]).unique()
+        at = positions(ids, revised.get_column("loan_id").sort())
         return given, at[at >= 0]
 
     def abandon(self) -> None:

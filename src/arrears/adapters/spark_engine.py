@@ -70,7 +70,11 @@ IN = SlotUnion(
     {f"input:{name}": schema for name, schema in INPUTS.items()}
     | {f"state:{name}": OUTPUTS[name] for name in STATE}
     | {f"state:{name}": schema for name, schema in GIVEN.items()}
-    | {"state:done": DONE_SCHEMA, "state:pauses": OUTPUTS["pauses"]}
+    | {
+        "state:done": DONE_SCHEMA,
+        "state:pauses": OUTPUTS["pauses"],
+        "state:revisions": OUTPUTS["revisions"],
+    }
 )
 OUT = SlotUnion({**OUTPUTS, **GIVEN, "totals": TOTALS, "currency_sums": CURRENCY_SUMS})
 
@@ -506,7 +510,7 @@ class SparkEngine:
         if run.kind == "full":
             found = {
                 name: self._read(self.folder.table_path(run, name))
-                for name in (*STATE, *GIVEN, "pauses")
+                for name in (*STATE, *GIVEN, "pauses", "revisions")
                 if part_files(self.folder.table_path(run, name))
             }
             return {f"state:{name}": frame for name, frame in found.items()}
@@ -515,7 +519,7 @@ class SparkEngine:
             return {
                 f"state:{name}": self.spark.createDataFrame(frame.to_arrow())
                 for name, frame in whole.items()
-                if name in STATE or name in GIVEN or name == "pauses"
+                if name in STATE or name in GIVEN or name in ("pauses", "revisions")
             }
 
 
