@@ -21,6 +21,7 @@ from arrears.domain.contact import ContactAttempt, ContactDecision
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import deadline_after
 from arrears.domain.legal_track import LegalStep
+from arrears.domain.revisions import Revision
 from arrears.services.desk_contact import desk_attempt
 from arrears.services.import_feed import import_feed
 from arrears.services.ports import AttemptsChanged, ContactFile
@@ -540,6 +541,45 @@ def test_no_lawyers_letter_or_filing_on_a_time_barred_us_debt(desk: Desk) -> Non
     assert "no legal_review" in late.json()["error"]
     steps = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()["legal"]["steps"]
     assert [s["step"] for s in steps] == ["lawyers_letter"]
+
+
+def test_an_approved_extension_moves_the_time_bar_at_the_desk_as_at_night(desk: Desk) -> None:
+    # The desk judges a step with the loan's state as the night works it (App.state_on: its
+    # approved extensions, and its borrower's holds where its product pauses): extended 30
+    # days from the desk's day, the instalments it owes are past due 30 days later, and so
+    # its oldest unpaid due date, which the night's time bar reads (batch/time_barred.py),
+    # is too (helper: the desk judged the loan without its extension, a month earlier).
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    oldest = oldest_unpaid_of_a_us_loan(desk, loan_id)
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals",
+                              headers=desk.bearer("col-east-1"),
+                              json={"kind": "extension", "days": 30})  # fmt: skip
+    assert made.json()["status"] == "approved", made.text
+    # Its oldest unpaid instalment's due date as given, 30 days later, on a business day.
+    loan, paid = next(iter(desk.app.ledger.load_book([loan_id])))
+    extended = [Revision("extension", AS_OF + timedelta(days=1), 30)]
+    later = oldest.replace(year=oldest.year + 4)
+    moved = desk.app.terms.evaluate(loan, paid, later, (), extended).oldest_past_due
+    assert moved is not None
+    assert moved > oldest + timedelta(days=25)
+    barred = moved.replace(year=moved.year + 3)
+    desk.now = datetime.combine(barred + timedelta(days=2), DAY_TIME.timetz())
+    legal, url = desk.bearer("admin"), f"/api/v1/cases/{loan_id}/legal"
+    refused = desk.client().post(url, headers=legal, json={"step": "lawyers_letter",
+                                                           "on": barred.isoformat()})  # fmt: skip
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"].startswith(
+        f"us.time_barred (unverified): time-barred since {barred} (oldest unpaid instalment "
+        f"due {moved}, limitation 3 years)"
+    )
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal).json()
+    assert case["limitation"]["oldest_unpaid_due"] == moved.isoformat()
+    # Three years after the date it had before the extension, the letter goes out.
+    before = oldest.replace(year=oldest.year + 3)
+    taken = desk.client().post(url, headers=legal, json={"step": "lawyers_letter",
+                                                         "on": before.isoformat()})  # fmt: skip
+    assert taken.status_code == 201, taken.text
 
 
 def test_a_time_barred_step_is_refused_in_the_readers_language(desk: Desk) -> None:
