@@ -3,6 +3,7 @@ withdrawn between nights, the nights end where a run working every loan ends, an
 loan's state is the domain's evaluation with its borrower's holds."""
 
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
@@ -187,3 +188,40 @@ def test_a_product_that_pauses_nothing_fingerprints_as_before() -> None:
     assert rules_fingerprint(plain.terms, plain.ladders) != rules_fingerprint(
         context(AS_OF).terms, plain.ladders
     )
+
+
+def test_pause_settings_changed_in_the_settings_replay_the_held_loans(tmp_path: Path) -> None:
+    # Terms are not dated (MONEY_RULES.md, "Terms changed in the settings"): the same holds
+    # every night, the products pausing nothing, then pausing, then nothing again. Each
+    # night every loan's state is the domain's under that night's settings, from its
+    # contract date (a night reads the whole book when the pause settings change).
+    tables = synthetic_frames(30, AS_OF, seed=5, history_days=150)
+    book_of = domain_book(tables)
+    borrowers = sorted(tables["loans"].get_column("borrower_id").unique().to_list())
+    days = [AS_OF - timedelta(days=d) for d in (6, 3, 0)]
+    held: Night = [(n, "dispute", 40, None) for n in range(0, 40, 2)]
+    held += [(n, "hardship", 30, 10) for n in range(1, 40, 2)]
+    tables["holds"] = holds_of(borrowers, held, days[0])
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    plain: Callable[[date], RunContext] = PLAIN.run_context
+    before = 0
+    for day, ctx_of in zip(days, (plain, context, plain), strict=True):
+        ctx = ctx_of(day)
+        run_day(store, ctx, AT)
+        held_by: dict[str, list[Hold]] = {}
+        for r in tables["holds"].iter_rows(named=True):
+            held_by.setdefault(r["borrower_id"], []).append(
+                Hold(r["kind"], r["starts_on"], r["ends_on"])
+            )
+        paused = 0
+        for row in store.table(day, "loan_states").iter_rows(named=True):
+            loan, payments = book_of[row["loan_id"]]
+            mine = [p for p in payments if p.paid_on <= day]
+            ref = ctx.terms.evaluate(loan, mine, day, held_by.get(loan.borrower_id, []))
+            paused += bool(ref.pauses)
+            got = (row["dpd"], row["bucket"], row["overdue_penalty"], row["charged"])
+            assert got == (ref.dpd, ref.bucket, ref.overdue.penalty, ref.charged), row["loan_id"]
+        assert bool(paused) == (ctx_of is context)
+        # The held loans are worked afresh the nights the settings change.
+        assert store.table(day, "replayed").height >= max(paused, before)
+        before = paused

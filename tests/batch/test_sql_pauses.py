@@ -134,3 +134,26 @@ def test_a_dispute_keeps_a_loan_out_of_m2_and_its_penalty_stops(app: App) -> Non
             tables.loan_states.c.loan_id == loan.loan_id)).one()  # fmt: skip
     assert (row.dpd, row.bucket, row.overdue_penalty) == (held.dpd, held.bucket,
                                                           held.overdue.penalty)  # fmt: skip
+
+
+def test_pause_settings_changed_in_the_settings_replay_the_held_loans(
+    app: App, tmp_path: Path
+) -> None:
+    # Terms are not dated (MONEY_RULES.md, "Terms changed in the settings"): with the same
+    # holds, a run under products that pause nothing, then one under these settings, then
+    # one under none again: each run's state is the domain's under its settings.
+    plain = App(app.database_url, load_settings(None))
+    plain.__dict__["engine"] = app.engine
+    first = END - timedelta(days=20)
+    for n, borrower in enumerate(late_borrowers(app, first, 6)):
+        kind = "dispute" if n % 2 else "hardship"
+        hold(app, borrower, kind, first - timedelta(days=40), None if n < 3 else first)
+    run(plain, first)
+    assert states_are_the_domains(plain, first) == 0
+    second = first + timedelta(days=10)
+    run(app, second)
+    assert states_are_the_domains(app, second) >= 4
+    run(plain, END)
+    assert states_are_the_domains(plain, END) == 0
+    with app.engine.connect() as conn:
+        assert conn.execute(select(tables.loan_pauses)).first() is None
