@@ -63,14 +63,25 @@ def cases(draw: st.DrawFn) -> Case:
 
 @st.composite
 def extensions(draw: st.DrawFn) -> list[Revision]:
-    """Half the books without revisions; the others with one to three extensions."""
+    """Half the books without revisions; the others with one to three extensions or
+    settlements (of 1 fen to 4,000.00 within 0 to 20 days)."""
     if draw(st.booleans()):
         return []
-    return [
-        Revision("extension", START + timedelta(days=draw(st.integers(0, 100))),
-                 draw(st.integers(1, 40)))
-        for _ in range(draw(st.integers(1, 3)))
-    ]  # fmt: skip
+    found = []
+    for _ in range(draw(st.integers(1, 3))):
+        on = START + timedelta(days=draw(st.integers(0, 100)))
+        if draw(st.booleans()):
+            found.append(Revision("extension", on, draw(st.integers(1, 40))))
+        else:
+            found.append(
+                Revision(
+                    "settlement",
+                    on,
+                    amount=draw(st.integers(1, 400_000)),
+                    deadline=on + timedelta(days=draw(st.integers(0, 20))),
+                )
+            )
+    return found
 
 
 @st.composite
@@ -124,7 +135,8 @@ def test_nothing_is_paid_beyond_what_was_charged(case: Case) -> None:
         charged[(c.seq, component_of[c.kind])] += c.amount
     for item, line in zip(sorted(loan.installments, key=lambda i: (i.due_date, i.seq)),
                           state.installments, strict=True):  # fmt: skip
-        posted = line.due_date <= as_of  # (a revision may have moved it: the state's date)
+        # Posted by as_of (a revision may have moved it; a settlement waives it unposted).
+        posted = line.effective_due_date is not None
         owed = {"principal": line.principal, "interest": line.interest, "fees": line.fees,
                 "penalty": line.penalty}  # fmt: skip
         total = {
@@ -192,3 +204,35 @@ def test_a_paused_day_is_not_aged_and_accrues_no_penalty(case: Case) -> None:
     assert plain.dpd >= state.dpd
     if not pauses.charges:
         assert plain.charges == state.charges
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases())
+def test_a_settlement_not_reached_changes_nothing_and_one_reached_settles_the_loan(
+    case: Case,
+) -> None:
+    loan, payments, product, rule, as_of, stops, revisions = case
+    state = run(case, as_of)
+    without = [r for r in revisions if r.kind != "settlement"]
+    plain = evaluate(loan, payments, as_of, product, rule, pauses=stops, revisions=without)
+    reached = [s for s in state.settlements if s.status == "settled"]
+    if not reached:  # pending or lapsed: owed exactly as without it
+        assert (state.overdue, state.charges, state.allocations, state.credit, state.dpd) == (
+            plain.overdue, plain.charges, plain.allocations, plain.credit, plain.dpd
+        )  # fmt: skip
+        return
+    first = min(s.settled_on for s in reached if s.settled_on is not None)
+    assert (state.dpd, state.stage, state.overdue.total) == (0, "settled", 0)
+    assert all(not s.open for s in state.installments)
+    # Nothing is posted after the day it was settled; the waiver is recorded on that day.
+    assert all(c.posted_on <= first and c.last_day <= first for c in state.charges)
+    waivers = [a for a in state.allocations if a.payment_id == "waiver"]
+    assert {a.paid_on for a in waivers} <= {first}
+    assert sum(a.amount for a in waivers) == sum(s.waived_total for s in state.settlements)
+    # Reached: the payments from its day up to the day reached (its deadline at most).
+    for s in reached:
+        assert s.settled_on is not None
+        assert s.settled_on <= (s.revision.deadline or first)
+        counted = [p.amount for p in payments
+                   if s.revision.effective_on <= p.paid_on <= s.settled_on]  # fmt: skip
+        assert s.paid == sum(counted) >= s.revision.amount

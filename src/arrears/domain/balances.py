@@ -31,6 +31,10 @@ class InstallmentBalance:
     paid: dict[str, int] = field(
         default_factory=lambda: {"fees": 0, "penalty": 0, "interest": 0, "principal": 0}
     )
+    # What a settlement released (domain/revisions.py): owed no more, paid by nobody.
+    waived: dict[str, int] = field(
+        default_factory=lambda: {"fees": 0, "penalty": 0, "interest": 0, "principal": 0}
+    )
     pending: list[tuple[date, int, int]] = field(default_factory=list)
     beyond_grace: bool = False
     moved: int = 0  # days revisions moved its due date (domain/revisions.py)
@@ -50,7 +54,7 @@ class InstallmentBalance:
             total = self.fees_charged if self.posted else item.fee_due
         else:
             total = self.penalty_charged
-        return total - self.paid[component]
+        return total - self.paid[component] - self.waived[component]
 
     @property
     def unpaid_principal(self) -> int:

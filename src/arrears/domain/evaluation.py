@@ -11,7 +11,8 @@ Every charge is cut to what fits under the cap allowance of its day, and the cut
 A loan's pauses (domain/pauses.py) stop its clocks: a day the charges clock stands still
 accrues no penalty and does not count towards an instalment's grace; a day the ageing clock
 stands still does not count in days past due. Its revisions (domain/revisions.py) change its
-schedule at the start of their day, before step 1.
+schedule at the start of their day, before step 1; a settlement reached by the day's payments
+waives what is still owed after step 3, and the loan is settled from then on.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -28,7 +29,16 @@ from arrears.domain.loan import Loan, Payment
 from arrears.domain.money import LARGEST_AMOUNT, div_half_up, format_amount
 from arrears.domain.pauses import AGEING, CHARGES, NO_PAUSES, Pauses
 from arrears.domain.product import Product
-from arrears.domain.revisions import Revision, in_order
+from arrears.domain.revisions import (
+    EXTENSION,
+    LAPSED,
+    PENDING,
+    SETTLED,
+    SETTLEMENT,
+    WAIVER,
+    Revision,
+    in_order,
+)
 from arrears.domain.stages import default_stage
 from arrears.domain.statement import (
     CapCut,
@@ -36,6 +46,7 @@ from arrears.domain.statement import (
     InstallmentState,
     LoanState,
     Overdue,
+    SettlementState,
     days_to_next_due,
     merge_charges,
 )
@@ -86,6 +97,13 @@ class _Walk:
         self.charges: list[Charge] = []
         self.cuts: list[CapCut] = []
         self.allocations: list[Allocation] = []
+        # Its settlements: the payments counted towards each, the day each was reached and
+        # what its waiver released; the day the first reached settled the loan.
+        self.settlements = [r for r in self.revisions if r.kind == SETTLEMENT]
+        self.counted = [0] * len(self.settlements)
+        self.reached: list[date | None] = [None] * len(self.settlements)
+        self.waived = [dict.fromkeys(product.allocation, 0) for _ in self.settlements]
+        self.settled_on: date | None = None
 
     def post(self, line: InstallmentBalance, kind: str, day: date, accrued: date, base: int,
              amount: int) -> int:  # fmt: skip
@@ -182,7 +200,7 @@ class _Walk:
         """The revisions of the day, before anything else of it (domain/revisions.py): an
         extension moves every line still owing principal or interest its days later."""
         for revision in self.revisions:
-            if revision.effective_on != day:
+            if revision.effective_on != day or revision.kind != EXTENSION:
                 continue
             for line in self.lines:
                 if line.past_due_amount <= 0:
@@ -239,6 +257,68 @@ class _Walk:
                 self.allocations.append(Allocation(payment.payment_id, None, CREDIT, left, day))
                 self.book.credit += left
 
+    def settle(self, day: date, payments: list[Payment]) -> None:
+        """After the day's waterfall: the day's payments count towards each settlement whose
+        days (effective_on..deadline) include it; one they reach waives everything still
+        owed (the loan settled), the first reached settling the loan."""
+        paid = sum(p.amount for p in payments)
+        if not paid:
+            return
+        for n, settlement in enumerate(self.settlements):
+            if self.reached[n] is not None:
+                continue
+            assert settlement.deadline is not None
+            if not settlement.effective_on <= day <= settlement.deadline:
+                continue
+            self.counted[n] += paid
+            if self.counted[n] >= settlement.amount:
+                self.reached[n] = day
+                self.waived[n] = self.waive(day)
+
+    def waive(self, day: date) -> dict[str, int]:
+        """Release everything the lines still owe (not yet due: their schedule), recorded
+        as allocations of the source WAIVER; pending penalty, never posted, is not owed.
+        What was released, by part."""
+        released = dict.fromkeys(self.product.allocation, 0)
+        for line in self.lines:
+            for component in self.product.allocation:
+                owed = line.owed(component)
+                if owed > 0:
+                    line.waived[component] += owed
+                    released[component] += owed
+                    self.allocations.append(
+                        Allocation(WAIVER, line.installment.seq, component, owed, day)
+                    )
+            line.pending.clear()
+        if self.settled_on is None:
+            self.settled_on = day
+        return released
+
+    def rest_settled(self, day: date, todays: dict[date, list[Payment]], as_of: date) -> None:
+        """The days `day`..`as_of` of a loan settled before `day`: nothing falls due or
+        accrues; money paid is held as credit (and still counted by a settlement pending)."""
+        for paid_on in sorted(d for d in todays if day <= d <= as_of):
+            for payment in todays[paid_on]:
+                self.allocations.append(
+                    Allocation(payment.payment_id, None, CREDIT, payment.amount, paid_on)
+                )
+                self.book.credit += payment.amount
+            self.settle(paid_on, todays[paid_on])
+        self.book.principal_days += ((as_of - day).days + 1) * self.outstanding()
+
+    def settlement_states(self, as_of: date) -> tuple[SettlementState, ...]:
+        """Each settlement effective by `as_of`: pending, settled or lapsed, and its waiver."""
+        states = []
+        for n, settlement in enumerate(self.settlements):
+            if settlement.effective_on > as_of:
+                continue
+            assert settlement.deadline is not None
+            reached = self.reached[n]
+            status = SETTLED if reached else LAPSED if as_of > settlement.deadline else PENDING
+            states.append(SettlementState(settlement, status, self.counted[n], reached,
+                                          dict(self.waived[n])))  # fmt: skip
+        return tuple(states)
+
     def close_day(self, day: date) -> None:
         """Steps 4 and 5: the day's penalty (none on a day the charges clock stands still),
         then the day's principal into the allowance."""
@@ -286,6 +366,9 @@ def evaluate_loan(
     walk = _Walk(loan, product, cap_rule, calendar, pauses, revisions)
     day = loan.contract_date
     while day <= as_of:
+        if walk.settled_on is not None:  # nothing more falls due or accrues
+            walk.rest_settled(day, todays, as_of)
+            break
         # Days on which nothing can happen only add their principal to the allowance.
         quiet_end = walk.quiet_until(day, payment_days, as_of)
         if quiet_end > day:
@@ -298,6 +381,7 @@ def evaluate_loan(
             continue
         walk.open_day(day)
         walk.pay(day, todays.get(day, []))
+        walk.settle(day, todays.get(day, []))
         walk.close_day(day)
         day += timedelta(days=1)
     # The allowance of as_of itself excludes as_of's own closing principal (算头不算尾).
@@ -422,6 +506,7 @@ def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
         allocations=tuple(walk.allocations),
         pauses=pauses,
         revisions=tuple(r for r in walk.revisions if r.effective_on <= as_of),
+        settlements=walk.settlement_states(as_of),
     )
 
 

@@ -75,6 +75,25 @@ class Overdue:
 
 
 @dataclass(frozen=True)
+class SettlementState:
+    """An approved settlement on the evaluation day (domain/revisions.py): `paid` counts the
+    payments made from its effective day up to its deadline (or the day it was reached, or
+    `as_of`); `waived` what its waiver released, by part (fees, penalty, interest,
+    principal; all 0 unless settled)."""
+
+    revision: Revision
+    status: str  # revisions.PENDING, SETTLED or LAPSED
+    paid: int
+    settled_on: date | None
+    waived: dict[str, int]
+
+    @property
+    def waived_total(self) -> int:
+        """Everything its waiver released."""
+        return sum(self.waived.values())
+
+
+@dataclass(frozen=True)
 class LoanState:
     """A loan's full state at the end of `as_of`."""
 
@@ -96,6 +115,8 @@ class LoanState:
     allocations: tuple[Allocation, ...]
     pauses: Pauses = NO_PAUSES  # the days its clocks stood still (domain/pauses.py)
     revisions: tuple[Revision, ...] = ()  # those applied by as_of (domain/revisions.py)
+    # The settlements effective by as_of, each with its status and what it waived.
+    settlements: tuple[SettlementState, ...] = ()
 
     @property
     def oldest_past_due(self) -> date | None:

@@ -8,7 +8,8 @@ from arrears.domain.ladder import StageDecision
 from arrears.domain.money import format_amount
 from arrears.domain.pauses import CLOCKS
 from arrears.domain.rates import format_rate
-from arrears.domain.statement import CapCut, Charge, LoanState
+from arrears.domain.revisions import SETTLEMENT, Revision
+from arrears.domain.statement import CapCut, Charge, LoanState, SettlementState
 from arrears.services.casework_ports import UserRecord
 
 
@@ -46,10 +47,10 @@ def loan_document(
             for clock in CLOCKS
         },
         # The approved schedule revisions applied by as_of (docs/MONEY_RULES.md, "Revisions").
-        "revisions": [
-            {"kind": r.kind, "effective_on": r.effective_on.isoformat(), "days": r.days}
-            for r in state.revisions
-        ],
+        "revisions": [revision_document(r) for r in state.revisions],
+        # The settlements effective by as_of: pending, settled (what was waived, by part)
+        # or lapsed (docs/MONEY_RULES.md, "Settlements").
+        "settlements": [settlement_document(s) for s in state.settlements],
         "currency": currency,
         "product": product,
         "credit": format_amount(state.credit),
@@ -106,6 +107,35 @@ def loan_document(
             }
             for a in state.allocations
         ],
+    }
+
+
+def revision_document(revision: Revision) -> dict[str, Any]:
+    """An applied revision: its kind, day and terms (an extension's days; a settlement's
+    amount and deadline)."""
+    document: dict[str, Any] = {"kind": revision.kind,
+                                "effective_on": revision.effective_on.isoformat(),
+                                "days": revision.days}  # fmt: skip
+    if revision.kind == SETTLEMENT:
+        document["amount"] = format_amount(revision.amount)
+        document["deadline"] = revision.deadline.isoformat() if revision.deadline else None
+    return document
+
+
+def settlement_document(settlement: SettlementState) -> dict[str, Any]:
+    """A settlement on the day: its terms, status, what was paid towards it, what it waived."""
+    revision = settlement.revision
+    waived = {part: format_amount(settlement.waived.get(part, 0))
+              for part in ("principal", "interest", "penalty", "fees")}  # fmt: skip
+    waived["total"] = format_amount(settlement.waived_total)
+    return {
+        "effective_on": revision.effective_on.isoformat(),
+        "amount": format_amount(revision.amount),
+        "deadline": revision.deadline.isoformat() if revision.deadline else None,
+        "status": settlement.status,
+        "paid": format_amount(settlement.paid),
+        "settled_on": settlement.settled_on.isoformat() if settlement.settled_on else None,
+        "waived": waived,
     }
 
 
