@@ -14,15 +14,17 @@ from hypothesis import strategies as st
 from arrears.adapters.book_folder import BookFolderError
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
-from arrears.batch.revisions import REVISION_SCHEMA
+from arrears.batch.revisions import revisions_by_loan
 from arrears.batch.run import run_day
 from arrears.domain.loan import Loan, Payment
-from arrears.domain.revisions import Revision
 from tests.adapters.test_parquet_nights import add_payment_part, same_state, same_tables
 from tests.adapters.test_parquet_pauses import AS_OF, AT, PLAIN, domain_book
 
 # An approval: (which loan, days before the night it is effective (negative: ahead), days).
 Approval = tuple[int, int, int]
+# An input of extensions as written before settlements were taken: no amount or deadline.
+EXTENSIONS = pl.Schema({"loan_id": pl.String(), "kind": pl.String(), "effective_on": pl.Date(),
+                        "days": pl.Int64()})  # fmt: skip
 
 
 def agree_with_the_domain(
@@ -30,11 +32,7 @@ def agree_with_the_domain(
     revisions: pl.DataFrame, day: date,
 ) -> None:  # fmt: skip
     """Every loan's state after the run of `day` is evaluate_loan's with its revisions."""
-    revised: dict[str, list[Revision]] = {}
-    for r in revisions.iter_rows(named=True):
-        revised.setdefault(r["loan_id"], []).append(
-            Revision(r["kind"], r["effective_on"], r["days"])
-        )
+    revised = revisions_by_loan(revisions)
     terms = PLAIN.run_context(day).terms
     for row in store.table(day, "loan_states").iter_rows(named=True):
         loan, payments = book[row["loan_id"]]
@@ -77,7 +75,7 @@ def nights_with_revisions(
             approved[(ids[pick % len(ids)], day - timedelta(days=back))] = moved
         revisions = pl.DataFrame(
             [(loan, "extension", on, moved) for (loan, on), moved in sorted(approved.items())],
-            schema=REVISION_SCHEMA, orient="row",
+            schema=EXTENSIONS, orient="row",
         )  # fmt: skip
         for folder in books:
             revisions.write_parquet(folder / "revisions.parquet")
@@ -123,7 +121,7 @@ def test_a_revision_the_ledger_does_not_apply_is_refused_by_name(tmp_path: Path)
     tables = synthetic_frames(5, AS_OF, seed=2, history_days=60)
     folder = write_book(tables, tmp_path / "book")
     loan = tables["loans"].get_column("loan_id")[0]
-    pl.DataFrame([(loan, "plan", AS_OF, 6)], schema=REVISION_SCHEMA, orient="row").write_parquet(
+    pl.DataFrame([(loan, "plan", AS_OF, 6)], schema=EXTENSIONS, orient="row").write_parquet(
         folder / "revisions.parquet"
     )
     with pytest.raises(BookFolderError, match=f"a kind the ledger does not apply .*{loan}"):

@@ -7,7 +7,7 @@ import polars as pl
 
 from arrears.batch.book import Book, fresh_instalments, fresh_loans, scheduled_principal
 from arrears.batch.pauses import loan_pauses
-from arrears.batch.revisions import REVISION_SCHEMA
+from arrears.batch.revisions import revision_frame
 from arrears.batch.terms_frame import loan_terms
 from arrears.domain.contact import Hold
 from arrears.domain.loan import Loan, Payment
@@ -79,11 +79,9 @@ def book_of(
     )  # fmt: skip
     fresh = fresh_loans(loan_terms(loan_rows, terms), scheduled_principal(schedule))
     pauses = loan_pauses(fresh, holds_frame(holds or {}), terms.products)
-    revised = pl.DataFrame(
-        [(loan_id, r.kind, r.effective_on, r.days) for loan_id, mine in (revisions or {}).items()
-         for r in mine],
-        schema=REVISION_SCHEMA, orient="row",
-    )  # fmt: skip
+    revised = revision_frame(
+        (loan_id, r) for loan_id, mine in (revisions or {}).items() for r in mine
+    )
     return Book(fresh, fresh_instalments(schedule), payments, pauses=pauses, revisions=revised)
 
 

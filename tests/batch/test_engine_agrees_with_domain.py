@@ -112,7 +112,55 @@ def books(draw: st.DrawFn) -> Case:
                          + timedelta(days=draw(st.integers(-3, 30))), draw(st.integers(1, 40)))
                 for _ in range(draw(st.integers(1, 2)))
             ]  # fmt: skip
+        if draw(st.integers(0, 2)) == 0:  # a third settled (or not: lapsed, pending)
+            deal, paid = draw(settlement(loan.loan_id, items))
+            revised.setdefault(loan.loan_id, []).append(deal)
+            pays.extend(paid)
     return terms, loans, START + timedelta(days=draw(st.integers(0, 110))), draw(holds()), revised
+
+
+# How a settlement's money comes: in time (in one or two parts), a day after its deadline
+# (lapsed), in part only, exactly on its deadline, more than asked, or none at all.
+MODES = ("in_time", "late", "partly", "on_deadline", "overpaid", "none")
+
+
+@st.composite
+def settlement(draw: st.DrawFn, loan_id: str, items: tuple[Installment, ...]) -> tuple[
+    Revision, list[Payment]
+]:  # fmt: skip
+    """A settlement near a due date (before it, inside grace, beyond) and the payments
+    made towards it."""
+    near = draw(st.sampled_from(items)).due_date + timedelta(days=draw(st.integers(-10, 30)))
+    on = max(START, near)
+    by = on + timedelta(days=draw(st.integers(0, 15)))
+    amount = draw(st.integers(1, 200_000))
+    mode = draw(st.sampled_from(MODES))
+    days = (by - on).days
+
+    def paid(n: int, day: date, value: int) -> Payment:
+        return Payment(f"S{loan_id}-{n}", value, day)
+
+    within = on + timedelta(days=draw(st.integers(0, days)))
+    payments = {
+        "in_time": [paid(0, within, amount)],
+        "late": [paid(0, by + timedelta(days=draw(st.integers(1, 5))), amount)],
+        "partly": [paid(0, within, max(1, amount // 2))] if amount > 1 else [],
+        "on_deadline": [paid(0, on, amount // 3), paid(1, by, amount - amount // 3)],
+        "overpaid": [paid(0, within, amount + draw(st.integers(1, 100_000)))],
+        "none": [],
+    }[mode]
+    return Revision("settlement", on, amount=amount, deadline=by), [
+        p for p in payments if p.amount > 0
+    ]
+
+
+def reworked(revised: "Revised", since: date, stop: date) -> list[str]:
+    """The loans a run up to `stop` (after one up to `since`) works from their contract
+    date, as the stores do: an extension falling due in it, or a settlement effective."""
+    return sorted(loan for loan, mine in revised.items() if any(
+        (r.kind == "extension" and since < r.effective_on <= stop)
+        or (r.kind == "settlement" and r.effective_on <= stop) for r in mine
+    ))  # fmt: skip
 
 
 # Extended inside grace (due on day 20, grace 3, extended on day 22): the two days of
@@ -143,8 +191,7 @@ def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits:
     allocations: list[pl.DataFrame] = []
     since = START - timedelta(days=1)
     for stop in [*stops, as_of]:
-        due = sorted(loan for loan, mine in revised.items()
-                     if any(since < r.effective_on <= stop for r in mine))  # fmt: skip
+        due = reworked(revised, since, stop)
         book = renewed(book, fresh, due)
         if due:
             kept = ~pl.col("loan_id").is_in(due)
@@ -186,8 +233,7 @@ def test_the_summary_of_the_ledgers_matrix_is_the_summary_of_its_frames(
     stops = sorted({START + (as_of - START) * k // (splits + 1) for k in range(1, splits + 1)})
     since = START - timedelta(days=1)
     for stop in [*stops, as_of]:
-        due = sorted(loan for loan, mine in revised.items()
-                     if any(since < r.effective_on <= stop for r in mine))  # fmt: skip
+        due = reworked(revised, since, stop)
         book, _ = advance(renewed(book, fresh, due), stop, terms)
         since = stop
     assume(book.line_matrix is not None)  # the ledger ran

@@ -28,7 +28,6 @@ from arrears.adapters.spark_engine import (
 from arrears.adapters.state_damage import StateDamaged, damage
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch.pipeline import RunContext
-from arrears.batch.revisions import REVISION_SCHEMA
 from arrears.batch.run import RunRefused, run_day
 from arrears.bootstrap import App
 from arrears.domain.errors import CalendarNotPublished, DomainError
@@ -141,6 +140,10 @@ def test_holds_that_pause_clocks_run_on_spark_as_locally(
     assert local.table(days[1], "pauses").height > 0
 
 
+# An input of extensions as written before settlements were taken: no amount or deadline.
+EXTENSIONS = {"loan_id": pl.String, "kind": pl.String, "effective_on": pl.Date, "days": pl.Int64}
+
+
 def test_approved_extensions_run_on_spark_as_locally(spark: "SparkSession", tmp_path: Path) -> None:
     # Extensions on a third of the loans, some more approved before the second night and
     # half the first withdrawn: both engines work them from their contract date each night
@@ -148,9 +151,9 @@ def test_approved_extensions_run_on_spark_as_locally(spark: "SparkSession", tmp_
     tables = synthetic_frames(40, AS_OF, seed=12, history_days=150)
     ids = tables["loans"].get_column("loan_id").sort()
     first = [(loan, "extension", AS_OF - timedelta(days=20), 30) for loan in ids[::3]]
-    tables["revisions"] = pl.DataFrame(first, schema=REVISION_SCHEMA, orient="row")
+    tables["revisions"] = pl.DataFrame(first, schema=EXTENSIONS, orient="row")
     more = first[::2] + [(loan, "extension", AS_OF, 15) for loan in ids[1::4]]
-    second = {"revisions": pl.DataFrame(more, schema=REVISION_SCHEMA, orient="row")}
+    second = {"revisions": pl.DataFrame(more, schema=EXTENSIONS, orient="row")}
     local, days = _same_nights(spark, tables, tmp_path, 3, second)
     replayed = set(local.table(days[1], "replayed").get_column("loan_id").to_list())
     assert {loan for loan, *_ in first + more} <= replayed

@@ -48,6 +48,7 @@ OPTIONAL_COLUMNS = {
     "contact_attempts": ("contact_id", "to_phone"),
     "promises": ("status", "settled_on", "paid"),
     "holds": ("ends_on",),
+    "revisions": ("amount", "deadline"),  # a settlement's (domain/revisions.py)
 }
 _SHOWN = 5  # rows a refusal names, before "and N more"
 

@@ -14,6 +14,7 @@ from arrears.batch.records import allocation_records, charge_records, cut_record
 from arrears.batch.revisions import revision_arrays
 from arrears.domain.pauses import CHARGES
 from arrears.domain.product import COMPONENTS
+from arrears.domain.revisions import WAIVER
 from arrears.domain.terms import Terms
 
 # Record rows a call of the kernel may fill before its records are taken out as frames.
@@ -42,8 +43,9 @@ def advance(
     out.advanced = True
     count_from = day_number(counted_after) if counted_after is not None else k.NO_DAY
     pauses = pause_matrix(book.pauses, ledger.loans.get_column("loan_id"), CHARGES)
-    revisions, dues = revision_arrays(book.revisions, ledger, terms, last)
-    _run(ledger, ids, pay_day, pay_amount, last, count_from, (pauses, revisions, dues), out)
+    revisions, dues, settlements = revision_arrays(book.revisions, ledger, terms, last)
+    changes = (pauses, revisions, dues, settlements)
+    _run(ledger, ids, pay_day, pay_amount, last, count_from, changes, out)
     # Runs this run extended (or its store, since the last run) are written as they stand;
     # the next run may extend them again.
     run_last, run_first = ledger.column("run_last"), ledger.column("run_first")
@@ -94,11 +96,11 @@ def _payments(
 
 def _run(
     ledger: LedgerArrays, ids: pl.Series, pay_day: Ints, pay_amount: Ints, last: int,
-    count_from: int, changes: tuple[Ints, Ints, Ints], out: Postings,
+    count_from: int, changes: tuple[Ints, Ints, Ints, Ints], out: Postings,
 ) -> None:  # fmt: skip
     """Step every loan to `last` in the compiled kernel, taking its records out as frames
     whenever its buffers are full (`changes`: ledger_kernel's pauses of the charges clock,
-    revisions and their lines' new effective due dates)."""
+    extensions and their lines' new effective due dates, settlements)."""
     loan = ledger.loan
     # Room for at least the loan that may write the most (a long catch-up of a long loan).
     needs = k.room_needed(
@@ -111,7 +113,7 @@ def _run(
     cuts = np.empty((rows[1], len(k.CUT)), dtype=np.int64)
     allocations = np.empty((rows[2], len(k.ALLOCATION)), dtype=np.int64)
     totals = np.zeros((loan.shape[0], 3), dtype=np.int64)
-    sources = pl.concat([ids, pl.Series(["credit", "cap_refund"], dtype=pl.String)])
+    sources = pl.concat([ids, pl.Series(["credit", "cap_refund", WAIVER], dtype=pl.String)])
     at = 0
     while at < loan.shape[0]:
         at, nc, ncut, nal = k.run_days(
@@ -125,7 +127,8 @@ def _run(
             ledger, c[0], c[1], _KINDS.gather(c[2]), c[3], c[4], c[5], c[6], c[7], c[8],
         ))  # fmt: skip
         out.add("cuts", cut_records(ledger, x[0], x[1], _KINDS.gather(x[2]), x[3], x[4]))
-        # A payment is its row among `ids`; credit (-1) and a cap refund (-2) follow them.
+        # A payment is its row among `ids`; credit (-1), a cap refund (-2) and a settlement's
+        # waiver (-3) follow them.
         source = np.where(a[1] >= 0, a[1], ids.len() - 1 - a[1])
         out.add("allocations", allocation_records(
             ledger, a[0], sources.gather(source), a[2], _COMPONENTS.gather(a[3]), a[4], a[5],

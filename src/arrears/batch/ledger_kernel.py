@@ -6,9 +6,11 @@ waterfall; the day's penalty on principal overdue (posted beyond grace, pending 
 posted day joined to its line's run of identical days); the day's closing principal into the
 cap allowance. A loan's pauses of the charges clock (domain/pauses.py) stop its penalty and
 the days its grace counts; its revisions (domain/revisions.py) move the dates of its lines
-still owing at the start of their day. Loans are independent, so each is worked through all
-of its days before the next (loan-major: its lines stay in cache, and a run of many days
-costs one call).
+still owing at the start of their day, and a settlement reached by a day's payments waives
+what its lines still owe after that day's waterfall (the loan settled: from then on nothing
+falls due or accrues, and money paid is held as credit). Loans are independent, so each is
+worked through all of its days before the next (loan-major: its lines stay in cache, and a
+run of many days costs one call).
 Compiled by numba (cached on disk): the same steps as numpy passes over every worked line took
 0.24–0.34 s of a bench night, this pass 0.03–0.09 s (docs/PERFORMANCE.md).
 
@@ -36,7 +38,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _SIGNATURE = (
     "UniTuple(int64, 4)(int64[:, :], int64[:, :], int64[::1], int64[::1], int64, int64, "
     "int64[:, ::1], int64[:, ::1], int64[:, ::1], int64[:, ::1], int64, int64[:, ::1], "
-    "int64[:, ::1], int64[::1])"
+    "int64[:, ::1], int64[::1], int64[:, ::1])"
 )
 
 
@@ -55,8 +57,9 @@ NO_DAY = int(np.iinfo(np.int32).min)  # a missing day (ledger_arrays.NO_DAY)
 # Charge and cut kinds, in posting order within a line.
 INTEREST, FEE, PENALTY, LATE_FEE = range(4)
 KINDS = ("interest", "fee", "penalty", "late_fee")
-# Allocation sources besides a payment (a payment is its row in the payments given).
-CREDIT_SOURCE, REFUND_SOURCE = -1, -2
+# Allocation sources besides a payment (a payment is its row in the payments given): credit
+# held, a cap refund, a settlement's waiver.
+CREDIT_SOURCE, REFUND_SOURCE, WAIVER_SOURCE = -1, -2, -3
 # Allocation components: COMPONENTS' positions (fees, penalty, interest, principal), then
 # money held as credit.
 HELD = 4
@@ -94,6 +97,9 @@ PAUSE_LOAN, PAUSE_FIRST, PAUSE_LAST = range(3)
 # the loan's position, the day, the days its lines owing move, and where the new effective
 # due dates of its lines (in their order) start in the array of them.
 REV_LOAN, REV_DAY, REV_DAYS, REV_AT = range(4)
+# Columns of the settlements given (those effective in the run, in loan order): the loan's
+# position, its first and last day (effective_on, deadline) and the amount to reach.
+SET_LOAN, SET_FIRST, SET_LAST, SET_AMOUNT = range(4)
 
 
 Count = TypeVar("Count", int, Ints)
@@ -102,10 +108,11 @@ Count = TypeVar("Count", int, Ints)
 def room_needed(lines: Count, payments: Count, days: Count) -> tuple[Count, Count, Count]:
     """Record rows a loan may write at most over `days` days (charges, cuts, allocations):
     per day and line two opening charges and a closed run, two opening cuts and a penalty
-    cut, two cap refunds and four payment shares; per source one overlap more and its rest.
-    (Of one loan in the kernel, of each loan's column in `advance`.)"""
+    cut, two cap refunds and four payment shares; per source one overlap more and its rest;
+    once, four waived parts a line (a settlement reached). (Of one loan in the kernel, of
+    each loan's column in `advance`.)"""
     sources = days + payments
-    return 3 * lines * days, 3 * lines * days, 6 * lines * days + 2 * sources
+    return 3 * lines * days, 3 * lines * days, 6 * lines * days + 2 * sources + 4 * lines
 
 
 _room_needed = _inlined(room_needed)
@@ -178,10 +185,12 @@ def _step(
     i: int, loans: Ints, lines: Ints, lo: int, hi: int, day: int, pay_lo: int, pay_hi: int,
     pay_amount: Ints, charges: Ints, nc: int, cuts: Ints, ncut: int, allocations: Ints,
     nal: int, totals: Ints, flags: Any, dues: Ints, sources: Ints, order: Ints, pauses: Ints,
-    ps: int, pe: int,
-) -> tuple[int, int, int]:  # fmt: skip
-    """One day of one loan: open, payments, penalty, close (the domain's order); `pauses`
-    rows ps..pe: the loan's spans of days its charges clock stands still."""
+    ps: int, pe: int, settlements: Ints, ss: int, se: int, counted: Ints,
+) -> tuple[int, int, int, bool]:  # fmt: skip
+    """One day of one loan: open, payments (a settlement reached by them: its waiver),
+    penalty, close (the domain's order); `pauses` rows ps..pe: the loan's spans of days its
+    charges clock stands still; `settlements` rows ss..se its settlements (`counted`: what
+    was paid towards each so far). Whether a settlement was reached."""
     paying = loans[i, CREDIT] > 0 or pay_hi > pay_lo
     for j in range(lo, hi):
         if lines[j, DUE] == day and lines[j, PD_I] + lines[j, PD_F] > 0:
@@ -208,6 +217,11 @@ def _step(
     nal = _refund(i, loans, lines, lo, hi, flags, day, allocations, nal)
     nal = _pay(i, loans, lines, lo, hi, flags, day, pay_lo, pay_hi, pay_amount, allocations, nal,
                dues, sources, order)  # fmt: skip
+    reached = False
+    if ss < se and pay_hi > pay_lo:
+        reached = _reached(settlements, ss, se, counted, day, pay_amount, pay_lo, pay_hi)
+        if reached:
+            nal = _waive(i, lines, lo, hi, day, allocations, nal)
     if ps == pe or not _stopped(pauses, ps, pe, day):  # no penalty on a day paused
         nc, ncut = _accrue(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut,
                            totals, ps < pe)  # fmt: skip
@@ -218,7 +232,72 @@ def _step(
         loans[i, OUTSTANDING] = outstanding
     loans[i, PDAYS] += loans[i, OUTSTANDING]
     loans[i, STATE] = day
-    return nc, ncut, nal
+    return nc, ncut, nal, reached
+
+
+@_inlined
+def _reached(
+    settlements: Ints, ss: int, se: int, counted: Ints, day: int, pay_amount: Ints,
+    pay_lo: int, pay_hi: int,
+) -> bool:  # fmt: skip
+    """The day's payments counted towards each settlement (rows ss..se) whose days include
+    it and not yet reached (domain.evaluation._Walk.settle); whether one is reached."""
+    paid = 0
+    for p in range(pay_lo, pay_hi):
+        paid += pay_amount[p]
+    reached = False
+    for r in range(ss, se):
+        amount = settlements[r, SET_AMOUNT]
+        if settlements[r, SET_FIRST] <= day <= settlements[r, SET_LAST] and counted[r] < amount:
+            counted[r] += paid
+            if counted[r] >= amount:
+                reached = True
+    return reached
+
+
+@_inlined
+def _waive(i: int, lines: Ints, lo: int, hi: int, day: int, allocations: Ints, nal: int) -> int:
+    """A settlement's waiver after the day's waterfall (domain.evaluation._Walk.waive):
+    everything each line still owes is released, recorded as WAIVER_SOURCE allocations and
+    counted as paid; a line not yet due as if its schedule were posted (it owes nothing
+    either side of its due date, which it never reaches: the loan is settled); pending
+    penalty, never posted, is not owed."""
+    for j in range(lo, hi):
+        if lines[j, DUE] > day:
+            lines[j, I_CH], lines[j, F_CH] = lines[j, I_DUE], lines[j, F_DUE]
+        for c in range(4):
+            if c == 0:
+                owed = lines[j, F_CH] - lines[j, PD_F]
+            elif c == 1:
+                owed = lines[j, PEN_CH] - lines[j, PD_PEN]
+            elif c == 2:
+                owed = lines[j, I_CH] - lines[j, PD_I]
+            else:
+                owed = lines[j, P_DUE] - lines[j, PD_P]
+            if owed > 0:
+                nal = _record(allocations, nal, (i, WAIVER_SOURCE, lines[j, SEQ], c, owed, day))
+                lines[j, (PD_F, PD_PEN, PD_I, PD_P)[c]] += owed
+        lines[j, PENDING] = 0
+        lines[j, PEND_DAYS] = 0
+        lines[j, PEND_FIRST] = NO_DAY
+        lines[j, PEND_BASE] = 0
+        lines[j, PEND_DAILY] = 0
+    return nal
+
+
+@_inlined
+def _rest_settled(
+    i: int, loans: Ints, day: int, pay_lo: int, pay_hi: int, pay_amount: Ints,
+    allocations: Ints, nal: int,
+) -> int:  # fmt: skip
+    """A day of a loan settled before it: nothing falls due or accrues; the day's payments
+    are held as credit."""
+    for p in range(pay_lo, pay_hi):
+        nal = _record(allocations, nal, (i, p, 0, HELD, pay_amount[p], day))
+        loans[i, CREDIT] += pay_amount[p]
+    loans[i, PDAYS] += loans[i, OUTSTANDING]
+    loans[i, STATE] = day
+    return nal
 
 
 @_inlined
@@ -476,6 +555,7 @@ def run_days(
     pauses: Ints,
     revisions: Ints,
     new_dues: Ints,
+    settlements: Ints,
 ) -> tuple[int, int, int, int]:
     """Step loans first_loan, first_loan + 1, … from the day after their state to `last`,
     writing records into the given buffers until one loan might not fit; `totals` add up
@@ -483,7 +563,8 @@ def run_days(
     run's), each loan in its own row (its currency is the store's to know); `pauses`: the
     spans of days the loans' charges clocks stand still (PAUSE_LOAN, PAUSE_FIRST, PAUSE_LAST;
     in loan order); `revisions` (REV_*) the extensions falling due, `new_dues` their lines'
-    new effective due dates. Returns the next loan to step (len(loans): all done) and how
+    new effective due dates; `settlements` (SET_*) those effective in the run (their loans
+    worked from the contract date). Returns the next loan to step (len(loans): all done) and how
     many rows of each buffer were written."""
     nc = ncut = nal = 0
     # Scratch rows reused by every loan-day (no allocation per loan): the day's flags per
@@ -498,6 +579,7 @@ def run_days(
     sources = np.empty((most_paid + 1, 3), dtype=np.int64)
     order = np.empty(4, dtype=np.int64)
     earlier = np.zeros(totals.shape[1], dtype=np.int64)  # posted up to count_from: not counted
+    counted = np.zeros(settlements.shape[0], dtype=np.int64)  # paid towards each settlement
     i = first_loan
     pe = 0  # the loan's pauses are rows ps..pe (most loans have none: an empty range)
     while pe < pauses.shape[0] and pauses[pe, PAUSE_LOAN] < i:
@@ -505,6 +587,9 @@ def run_days(
     re = 0  # the loan's revisions are rows rs..re (most loans have none)
     while re < revisions.shape[0] and revisions[re, REV_LOAN] < i:
         re += 1
+    se = 0  # the loan's settlements are rows ss..se (most loans have none)
+    while se < settlements.shape[0] and settlements[se, SET_LOAN] < i:
+        se += 1
     while i < loans.shape[0]:
         ps = pe
         while pe < pauses.shape[0] and pauses[pe, PAUSE_LOAN] == i:
@@ -512,6 +597,9 @@ def run_days(
         rs = re
         while re < revisions.shape[0] and revisions[re, REV_LOAN] == i:
             re += 1
+        ss = se
+        while se < settlements.shape[0] and settlements[se, SET_LOAN] == i:
+            se += 1
         lo, hi = loans[i, LINE_START], loans[i, LINE_END]
         days = max(last - loans[i, STATE], 0)
         payments = loans[i, PAY_END] - loans[i, PAY_START]
@@ -525,19 +613,25 @@ def run_days(
                 raise ValueError("record buffers too small for one loan")
             break
         pay = loans[i, PAY_START]
+        settled = False
         for day in range(loans[i, STATE] + 1, last + 1):
             while pay < loans[i, PAY_END] and pay_day[pay] < day:
                 pay += 1  # dated on a day the loan had already been run for: not applied
             pay_lo = pay
             while pay < loans[i, PAY_END] and pay_day[pay] == day:
                 pay += 1
+            if settled:
+                nal = _rest_settled(i, loans, day, pay_lo, pay, pay_amount, allocations, nal)
+                continue
             while rs < re and revisions[rs, REV_DAY] == day:
                 _revise(lines, lo, hi, day, revisions[rs, REV_DAYS], new_dues,
                         revisions[rs, REV_AT])  # fmt: skip
                 rs += 1
-            counted = totals[i] if day > count_from else earlier
-            nc, ncut, nal = _step(i, loans, lines, lo, hi, day, pay_lo, pay, pay_amount,
-                                  charges, nc, cuts, ncut, allocations, nal, counted, flags,
-                                  dues, sources, order, pauses, ps, pe)  # fmt: skip
+            tally = totals[i] if day > count_from else earlier
+            nc, ncut, nal, settled = _step(
+                i, loans, lines, lo, hi, day, pay_lo, pay, pay_amount, charges, nc, cuts, ncut,
+                allocations, nal, tally, flags, dues, sources, order, pauses, ps, pe,
+                settlements, ss, se, counted,
+            )  # fmt: skip
         i += 1
     return i, nc, ncut, nal

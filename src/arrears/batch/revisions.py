@@ -1,12 +1,15 @@
-"""The book's schedule revisions (approved extensions) as frames and the ledger kernel's arrays.
+"""The book's schedule revisions (approved extensions and settlements) as frames and the
+ledger kernel's arrays.
 
 A revision changes a loan's schedule from its day on (domain/revisions.py). The kernel
 applies one only to a loan worked from its contract date that night (a store rebuilds a
-revised loan: its lines' moved dates are not all kept in its state), at the start of its
-day: it needs, for each line, the effective due date its new due date has. Most books have
-none: every function here costs nothing then.
+revised loan: its lines' moved dates are not all kept in its state, nor what was paid
+towards a settlement): an extension at the start of its day, for which it needs, for each
+line, the effective due date its new due date has; a settlement on each day its payments
+count. Most books have none: every function here costs nothing then.
 """
 
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import numpy as np
@@ -18,18 +21,42 @@ from arrears.batch.ledger_arrays import LedgerArrays, day_number, day_numbers, d
 from arrears.batch.pauses import positions
 from arrears.domain.calendar import effective_due_date
 from arrears.domain.errors import DomainError
-from arrears.domain.revisions import APPLIED_KINDS
+from arrears.domain.revisions import EXTENSION, KINDS, SETTLEMENT, Revision
 from arrears.domain.terms import Terms
 
+# days: an extension's; amount (minor units) and deadline: a settlement's (else null).
 REVISION_SCHEMA = pl.Schema({"loan_id": pl.String(), "kind": pl.String(),
-                             "effective_on": pl.Date(), "days": pl.Int64()})  # fmt: skip
+                             "effective_on": pl.Date(), "days": pl.Int64(),
+                             "amount": pl.Int64(), "deadline": pl.Date()})  # fmt: skip
+
+
+def revision_frame(revisions: Iterable[tuple[str, Revision]]) -> pl.DataFrame:
+    """Loans' revisions as a frame (REVISION_SCHEMA; a term another kind has: null)."""
+    return pl.DataFrame(
+        [(loan_id, r.kind, r.effective_on, r.days if r.kind == EXTENSION else None,
+          r.amount if r.kind == SETTLEMENT else None, r.deadline)
+         for loan_id, r in revisions],
+        schema=REVISION_SCHEMA, orient="row",
+    )  # fmt: skip
+
+
+def revisions_by_loan(frame: pl.DataFrame) -> dict[str, list[Revision]]:
+    """A frame's revisions (REVISION_SCHEMA, checked) as the domain's, by loan."""
+    found: dict[str, list[Revision]] = {}
+    for row in frame.iter_rows(named=True):
+        found.setdefault(row["loan_id"], []).append(Revision(
+            row["kind"], row["effective_on"], row.get("days") or 0,
+            amount=row.get("amount") or 0, deadline=row.get("deadline"),
+        ))  # fmt: skip
+    return found
 
 
 def applied(revisions: pl.DataFrame | None) -> pl.DataFrame | None:
-    """The revisions the ledger applies (extensions), by loan and day; None: none."""
+    """The revisions the ledger applies (extensions, settlements), by loan and day; None:
+    none."""
     if revisions is None or revisions.height == 0:
         return None
-    mine = revisions.filter(pl.col("kind").is_in(APPLIED_KINDS))
+    mine = revisions.filter(pl.col("kind").is_in(KINDS))
     return mine.sort("loan_id", "effective_on") if mine.height else None
 
 
@@ -43,14 +70,17 @@ def revised_ids(revisions: pl.DataFrame | None) -> pl.DataFrame:
 
 def revision_arrays(
     revisions: pl.DataFrame | None, ledger: LedgerArrays, terms: Terms, last: int
-) -> tuple[Ints, Ints]:
-    """The revisions falling due in the run (after each loan's state, by `last`) as the
+) -> tuple[Ints, Ints, Ints]:
+    """The extensions falling due in the run (after each loan's state, by `last`) as the
     kernel takes them (ledger_kernel.REV_*: loan position, day, days, where its lines' new
-    effective due dates start in the second array, a loan's lines in their order)."""
-    none = (np.zeros((0, 4), dtype=np.int64), np.zeros(0, dtype=np.int64))
+    effective due dates start in the second array, a loan's lines in their order), and the
+    settlements effective by `last` (ledger_kernel.SET_*)."""
+    settlements = _settlement_array(revisions, ledger, last)
+    none = (np.zeros((0, 4), dtype=np.int64), np.zeros(0, dtype=np.int64), settlements)
     mine = applied(revisions)
     if mine is None:
         return none
+    mine = mine.filter(pl.col("kind") == EXTENSION)
     ids = ledger.loans.get_column("loan_id")
     at = positions(ids, mine.get_column("loan_id"))
     day = day_numbers(mine.get_column("effective_on"), k.NO_DAY)
@@ -74,7 +104,39 @@ def revision_arrays(
         shifted.extend(_new_dues(ledger, terms, i, cumulative[i]))
     if not rows:
         return none
-    return np.array(rows, dtype=np.int64), np.array(shifted, dtype=np.int64)
+    return np.array(rows, dtype=np.int64), np.array(shifted, dtype=np.int64), settlements
+
+
+def _settlement_array(revisions: pl.DataFrame | None, ledger: LedgerArrays, last: int) -> Ints:
+    """The settlements effective by `last` of the loans worked, in loan order (SET_*); the
+    loan of one must be worked from its contract date (what was paid towards it, and whether
+    it was reached, is not kept in its state)."""
+    mine = applied(revisions)
+    if mine is None or not mine.filter(pl.col("kind") == SETTLEMENT).height:
+        return np.zeros((0, 4), dtype=np.int64)
+    mine = mine.filter(pl.col("kind") == SETTLEMENT)
+    ids = ledger.loans.get_column("loan_id")
+    at = positions(ids, mine.get_column("loan_id"))
+    first = day_numbers(mine.get_column("effective_on"), k.NO_DAY)
+    final = day_numbers(mine.get_column("deadline"), k.NO_DAY)
+    amount = mine.get_column("amount").fill_null(0).to_numpy()
+    rows: list[tuple[int, int, int, int]] = []
+    for i, on, by, paid in zip(at.tolist(), first.tolist(), final.tolist(), amount.tolist(),
+                               strict=True):  # fmt: skip
+        if i < 0 or on > last:
+            continue  # of a loan not worked tonight, or not yet effective
+        state = int(ledger.loan[i, k.STATE])
+        if state >= day_number(ledger.loans.get_column("contract_date")[i]):
+            raise DomainError(
+                f"loan {ids[i]}: a settlement effective from {day_of(on)} needs the loan "
+                f"worked from its contract date (its state is of {day_of(state)})"
+            )
+        if by == k.NO_DAY or paid <= 0:
+            raise DomainError(f"loan {ids[i]}: a settlement needs an amount and a deadline")
+        rows.append((i, on, by, paid))
+    if not rows:
+        return np.zeros((0, 4), dtype=np.int64)
+    return np.array(sorted(rows), dtype=np.int64)
 
 
 def _new_dues(ledger: LedgerArrays, terms: Terms, i: int, moved: int) -> list[int]:

@@ -27,7 +27,7 @@ from arrears.batch.ledger import RESTATED_SCHEMA
 from arrears.batch.pauses import PAUSE_SCHEMA, changed_pauses, loan_pauses
 from arrears.batch.pipeline import CURRENCY_SCHEMA, RunContext, RunFrames
 from arrears.batch.promises import PROMISE_SCHEMA, judged_afresh
-from arrears.batch.revisions import REVISION_SCHEMA, revised_ids
+from arrears.batch.revisions import revised_ids, revision_frame
 from arrears.batch.run import RunRefused
 from arrears.batch.stages import CASE_SCHEMA, FLAG_SCHEMA
 from arrears.batch.terms_frame import loan_terms, moved_due, priced_print
@@ -270,12 +270,10 @@ def _load_book(
     before = read_frame(conn, "SELECT * FROM loan_pauses", dict(PAUSE_SCHEMA))
     paused = changed_pauses(pauses, before).join(balances.select("loan_id"), on="loan_id",
                                                   how="semi")  # fmt: skip
-    # A loan with an approved extension is worked from its contract date every run: the
-    # dates its extensions moved are not kept in its state (installment_states).
-    revisions = pl.DataFrame(
-        [(loan_id, r.kind, r.effective_on, r.days) for loan_id, r in approved_revisions(conn)],
-        schema=REVISION_SCHEMA, orient="row",
-    )  # fmt: skip
+    # A loan with an approved extension or settlement is worked from its contract date
+    # every run: the dates its extensions moved, and what was paid towards a settlement, are
+    # not kept in its state (installment_states).
+    revisions = revision_frame(approved_revisions(conn))
     revised = revised_ids(revisions).join(balances.select("loan_id"), on="loan_id", how="semi")
     reset = pl.concat([
         _replays(conn, schedule, stored, balances),
