@@ -5,14 +5,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
+from arrears.adapters.db import tables
 from arrears.adapters.db.casework_tables import proposals
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
+from arrears.domain.money import format_amount
+from arrears.entrypoints.presenters import loan_document
 from arrears.services.import_feed import import_feed
 from tests.batch.test_sql_pauses import states_are_the_domains
 from tests.batch.test_sql_run import dump, forget_runs
@@ -34,7 +37,7 @@ def app(migrated: Engine, tmp_path: Path) -> App:
     return application
 
 
-def approve(app: App, loan_id: str, kind: str, on: date, terms: dict[str, int]) -> None:
+def approve(app: App, loan_id: str, kind: str, on: date, terms: dict[str, int | str]) -> None:
     """An approved proposal, effective on `on` (as the desk stores one)."""
     at = datetime.combine(on, datetime.min.time(), UTC)
     with app.engine.begin() as conn:
@@ -74,3 +77,68 @@ def test_extensions_approved_between_runs_are_the_domains(app: App) -> None:
 
 def run(app: App, day: date) -> None:
     run_day(app.runs, app.run_context(day), AT)
+
+
+def pay(app: App, payment_id: str, loan_id: str, amount: int, on: date) -> None:
+    """A payment as the feed import stores one."""
+    with app.engine.begin() as conn:
+        conn.execute(insert(tables.payments).values(payment_id=payment_id, loan_id=loan_id,
+                                                    amount=amount, paid_on=on))  # fmt: skip
+
+
+def test_settlements_approved_between_runs_are_the_domains(app: App) -> None:
+    first = END - timedelta(days=30)
+    run(app, first)
+    late = sorted(((app.evaluate(loan, p, first).dpd, loan.loan_id)
+                   for loan, p in app.ledger.load_book()), reverse=True)  # fmt: skip
+    settled, lapsed, partly, legacy = (loan_id for _, loan_id in late[:4])
+    on, by = first + timedelta(days=1), first + timedelta(days=10)
+    terms: dict[str, int | str] = {"pay": 50_000, "by": by.isoformat()}
+    approve(app, settled, "settlement", on, terms)  # paid in two parts, the last on its day
+    approve(app, lapsed, "settlement", on, terms)  # paid a day late: it lapses
+    # Back-dated before the first run, paid in part by its day.
+    approve(app, partly, "settlement", first - timedelta(days=3),
+            {"pay": 30_000, "by": (first + timedelta(days=2)).isoformat()})  # fmt: skip
+    approve(app, legacy, "settlement", on, {"pay": 1})  # no deadline: recorded only
+    pay(app, "S-0a", settled, 20_000, on)
+    pay(app, "S-0b", settled, 30_000, by)
+    pay(app, "S-1", lapsed, 50_000, by + timedelta(days=1))
+    pay(app, "S-2", partly, 10_000, first - timedelta(days=1))  # back-dated, before the run
+    run(app, by - timedelta(days=2))
+    states_are_the_domains(app, by - timedelta(days=2))
+    run(app, END)
+    states_are_the_domains(app, END)
+    by_id = {loan.loan_id: (loan, p)
+             for loan, p in app.ledger.load_book([settled, lapsed, partly, legacy])}  # fmt: skip
+    states = {loan_id: app.evaluate(*by_id[loan_id], END) for loan_id in by_id}
+    assert [s.status for s in states[settled].settlements] == ["settled"]
+    assert [s.status for s in states[lapsed].settlements] == ["lapsed"]
+    assert [s.status for s in states[partly].settlements] == ["lapsed"]
+    assert states[legacy].settlements == ()
+    waived = states[settled].settlements[0].waived_total
+    assert waived > 0
+    with app.engine.connect() as conn:
+        stored = {r.loan_id: r for r in conn.execute(select(tables.loan_states))}
+        cases = {r.loan_id: r.stage for r in conn.execute(select(tables.cases))}
+        waivers = conn.execute(
+            select(tables.allocations.c.amount).where(
+                tables.allocations.c.loan_id == settled,
+                tables.allocations.c.payment_id == "waiver",
+            )
+        ).scalars().all()  # fmt: skip
+    # Settled: it owes nothing, its case leaves collection as a loan paid off does.
+    row = stored[settled]
+    assert (row.dpd, row.stage, row.outstanding_principal) == (0, "settled", 0)
+    assert cases[settled] == "settled"
+    assert sum(waivers) == waived
+    # Lapsed: owed as if there had been no settlement.
+    loan, payments = by_id[lapsed]
+    plain = app.terms.evaluate(loan, payments, END)
+    assert (stored[lapsed].dpd, stored[lapsed].charged) == (plain.dpd, plain.charged)
+    shown = loan_document(states[settled], "CNY", loan.product, 360)["settlements"]
+    assert (shown[0]["status"], shown[0]["deadline"]) == ("settled", by.isoformat())
+    assert shown[0]["waived"]["total"] == format_amount(waived)
+    daily = dump(app.engine)
+    forget_runs(app.engine)
+    run(app, END)
+    assert dump(app.engine) == daily

@@ -1,5 +1,6 @@
 """Approval limits by role at their boundaries, and queue priority points."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.queue_priority import QueueFacts, QueueScale, priority
 
 K = ProposalKind
+BY = date(2026, 3, 31)
 
 
 @pytest.mark.parametrize(
@@ -21,12 +23,12 @@ K = ProposalKind
         (Role.SUPERVISOR, Proposal(K.PLAN, 10_000, months=13), False),
         (Role.COLLECTOR, Proposal(K.EXTENSION, 10_000, days=30), True),
         (Role.COLLECTOR, Proposal(K.EXTENSION, 10_000, days=31), False),
-        (Role.COLLECTOR, Proposal(K.SETTLEMENT, 10_000, pay=9_000), True),  # 10 % waived
-        (Role.COLLECTOR, Proposal(K.SETTLEMENT, 10_000, pay=8_999), False),
-        (Role.SUPERVISOR, Proposal(K.SETTLEMENT, 10_000, pay=7_000), True),  # 30 %
-        (Role.SUPERVISOR, Proposal(K.SETTLEMENT, 10_000, pay=6_999), False),
-        (Role.AGENCY, Proposal(K.SETTLEMENT, 10_000, pay=9_999), False),  # agencies propose none
-        (Role.ADMIN, Proposal(K.SETTLEMENT, 10_000, pay=1), True),
+        (Role.COLLECTOR, Proposal(K.SETTLEMENT, 10_000, pay=9_000, by=BY), True),  # 10 % waived
+        (Role.COLLECTOR, Proposal(K.SETTLEMENT, 10_000, pay=8_999, by=BY), False),
+        (Role.SUPERVISOR, Proposal(K.SETTLEMENT, 10_000, pay=7_000, by=BY), True),  # 30 %
+        (Role.SUPERVISOR, Proposal(K.SETTLEMENT, 10_000, pay=6_999, by=BY), False),
+        (Role.AGENCY, Proposal(K.SETTLEMENT, 10_000, pay=9_999, by=BY), False),  # proposes none
+        (Role.ADMIN, Proposal(K.SETTLEMENT, 10_000, pay=1, by=BY), True),
         (Role.COMPLIANCE, Proposal(K.PLAN, 10_000, months=2), False),  # no limit of its own
     ],
 )
@@ -42,8 +44,26 @@ def test_an_extension_is_limited_with_those_granted_before_it() -> None:
 
 
 def test_a_settlement_says_what_is_waived() -> None:
-    assert Proposal(K.SETTLEMENT, 10_000, pay=7_500).waived == 2_500
+    assert Proposal(K.SETTLEMENT, 10_000, pay=7_500, by=BY).waived == 2_500
     assert Proposal(K.PLAN, 10_000, months=3).waived == 0
+
+
+def test_a_settlement_waives_all_the_loan_owes_not_only_what_is_past_due() -> None:
+    # 100.00 past due of 1,000.00 owed: paying 90.00 waives 910.00, beyond a collector's
+    # 10 %; the lump sum may be up to all that is owed.
+    offer = Proposal(K.SETTLEMENT, 10_000, pay=9_000, by=BY, owed=100_000)
+    assert offer.waived == 91_000
+    assert within_limits(Role.COLLECTOR, offer) is False
+    assert within_limits(Role.ADMIN, offer) is True
+    assert Proposal(K.SETTLEMENT, 10_000, pay=100_000, by=BY, owed=100_000).waived == 0
+    assert offer.terms == {"pay": 9_000, "by": "2026-03-31"}
+
+
+def test_a_settlements_deadline_is_not_before_the_day_it_takes_effect() -> None:
+    offer = Proposal(K.SETTLEMENT, 10_000, pay=9_000, by=BY)
+    offer.refuse_past_deadline(BY)  # paid on its day: counted
+    with pytest.raises(DomainError, match="2026-03-31 is before the day it takes effect"):
+        offer.refuse_past_deadline(date(2026, 4, 1))
 
 
 @pytest.mark.parametrize(
@@ -52,8 +72,9 @@ def test_a_settlement_says_what_is_waived() -> None:
         (lambda: Proposal(K.PLAN, 0, months=3), "nothing is past due"),
         (lambda: Proposal(K.PLAN, 100, months=1), "2 to 36 months"),
         (lambda: Proposal(K.EXTENSION, 100, days=181), "1 to 180 days"),
-        (lambda: Proposal(K.SETTLEMENT, 100, pay=101), "at most what is past due"),
-        (lambda: Proposal(K.SETTLEMENT, 100, pay=0), "more than nothing"),
+        (lambda: Proposal(K.SETTLEMENT, 100, pay=101, by=BY), "at most what the loan owes"),
+        (lambda: Proposal(K.SETTLEMENT, 100, pay=50), "needs a deadline"),
+        (lambda: Proposal(K.SETTLEMENT, 100, pay=0, by=BY), "more than nothing"),
     ],
 )
 def test_impossible_proposals_are_refused(proposal: object, message: str) -> None:

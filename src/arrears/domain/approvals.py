@@ -9,6 +9,7 @@ second pair of eyes.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from fractions import Fraction
 
@@ -30,7 +31,7 @@ class Limits:
 
     plan_months: int
     extension_days: int
-    waiver_share: Fraction  # of the amount past due
+    waiver_share: Fraction  # of what the loan owes (a settlement waives all the rest)
 
 
 LIMITS: dict[Role, Limits] = {
@@ -41,20 +42,24 @@ LIMITS: dict[Role, Limits] = {
 # Who approves what is above a proposer's limits (the supervisor, else the administrator).
 APPROVERS = (Role.SUPERVISOR, Role.ADMIN)
 MAX_PLAN_MONTHS, MAX_EXTENSION_DAYS = 36, 180
-# The one term each kind is made of; the others' do not apply to it and are never stored
-# (an approved extension that also said 36 months would read as a plan to whoever reads it).
-TERM = {ProposalKind.PLAN: "months", ProposalKind.EXTENSION: "days", ProposalKind.SETTLEMENT: "pay"}
+# The terms each kind is made of (the first its size); the others' do not apply to it and
+# are never stored (an approved extension that also said 36 months would read as a plan to
+# whoever reads it). A settlement's: the lump sum and the last day it may be paid (`by`).
+TERMS = {ProposalKind.PLAN: ("months",), ProposalKind.EXTENSION: ("days",),
+         ProposalKind.SETTLEMENT: ("pay", "by")}  # fmt: skip
+TERM = {kind: names[0] for kind, names in TERMS.items()}
 
 
 def refuse_foreign_terms(kind: ProposalKind, sent: Iterable[str]) -> None:
     """Refuse the terms sent that belong to another kind of proposal, naming them."""
-    foreign = sorted(set(sent) & set(TERM.values()) - {TERM[kind]})
+    every = {name for names in TERMS.values() for name in names}
+    foreign = sorted(set(sent) & every - set(TERMS[kind]))
     if foreign:
         raise Refusal(
             "{fields}: not a term of a proposal of kind {kind} (its term is {term})",
             fields=", ".join(foreign),
             kind=kind.value,
-            term=TERM[kind],
+            term=", ".join(TERMS[kind]),
         )
 
 
@@ -67,6 +72,13 @@ class Proposal:
     months: int = 0  # plan
     days: int = 0  # extension
     pay: int = 0  # settlement: the lump sum
+    by: date | None = None  # settlement: the last day the lump sum may be paid
+    owed: int = 0  # minor units the loan owes when proposed (0: `overdue`), all of it due
+
+    @property
+    def owing(self) -> int:
+        """What the loan owes when proposed: what a settlement waives the rest of."""
+        return self.owed or self.overdue
 
     def __post_init__(self) -> None:
         if self.overdue <= 0:
@@ -83,21 +95,45 @@ class Proposal:
                 most=str(MAX_EXTENSION_DAYS),
                 days=str(self.days),
             )
-        if self.kind is ProposalKind.SETTLEMENT and not 0 < self.pay <= self.overdue:
+        if self.kind is not ProposalKind.SETTLEMENT:
+            return
+        if not 0 < self.pay <= self.owing:
             raise Refusal(
-                "a settlement's lump sum must be more than nothing and at most what is past due"
+                "a settlement's lump sum (pay) must be more than nothing and at most what the "
+                "loan owes ({owed} fen), not {pay} fen",
+                owed=str(self.owing),
+                pay=str(self.pay),
+            )
+        if self.by is None:
+            raise Refusal(
+                "a settlement needs a deadline (by): the last day its lump sum may be paid"
+            )
+
+    def refuse_past_deadline(self, today: date) -> None:
+        """Refuse a settlement whose deadline is before `today`, the day it would take effect
+        (its payments count from then: docs/MONEY_RULES.md, "Settlements")."""
+        if self.kind is ProposalKind.SETTLEMENT and self.by is not None and self.by < today:
+            raise Refusal(
+                "a settlement's deadline (by) {by} is before the day it takes effect, {today}",
+                by=self.by.isoformat(),
+                today=today.isoformat(),
             )
 
     @property
-    def terms(self) -> dict[str, int]:
-        """The proposal's own term, as stored: months, days or the lump sum (minor units)."""
+    def terms(self) -> dict[str, int | str]:
+        """The proposal's own terms, as stored: months, days or the lump sum (minor units)
+        and its deadline (ISO day)."""
+        if self.kind is ProposalKind.SETTLEMENT:
+            assert self.by is not None
+            return {"pay": int(self.pay), "by": self.by.isoformat()}
         name = TERM[self.kind]
         return {name: int(getattr(self, name))}
 
     @property
     def waived(self) -> int:
-        """What the lender gives up (minor units)."""
-        return self.overdue - self.pay if self.kind is ProposalKind.SETTLEMENT else 0
+        """What the lender gives up (minor units): a settlement, all the loan owes but its
+        lump sum."""
+        return self.owing - self.pay if self.kind is ProposalKind.SETTLEMENT else 0
 
 
 def within_limits(role: Role, proposal: Proposal, extended: int = 0) -> bool:
@@ -111,7 +147,7 @@ def within_limits(role: Role, proposal: Proposal, extended: int = 0) -> bool:
         return proposal.months <= limits.plan_months
     if proposal.kind is ProposalKind.EXTENSION:
         return extended + proposal.days <= limits.extension_days
-    return Fraction(proposal.waived, proposal.overdue) <= limits.waiver_share
+    return Fraction(proposal.waived, proposal.owing) <= limits.waiver_share
 
 
 def limit_words(role: Role, kind: ProposalKind) -> Words:
@@ -124,7 +160,7 @@ def limit_words(role: Role, kind: ProposalKind) -> Words:
     if kind is ProposalKind.EXTENSION:
         return Words("extensions up to {days} days in all", {"days": str(limits.extension_days)})
     share = f"{float(limits.waiver_share):.0%}"
-    return Words("waivers up to {share} of the amount past due", {"share": share})
+    return Words("waivers up to {share} of what the loan owes", {"share": share})
 
 
 def limit_text(role: Role, kind: ProposalKind) -> str:

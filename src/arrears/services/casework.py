@@ -276,10 +276,13 @@ def _propose(
 ) -> ProposalOutcome:  # fmt: skip
     """propose, with the days of extensions approved on the case so far (`extended`, checked
     again as it is stored when it is an extension approved at once)."""
+    proposal.refuse_past_deadline(today)  # approved at once, it takes effect today
     inside = within_limits(who.role, proposal, extended)
     status = "approved" if inside else "pending"
     why = ("within " if inside else "beyond ") + limit_text(who.role, proposal.kind)
     terms = {**terms, "overdue": proposal.overdue}
+    if proposal.kind is ProposalKind.SETTLEMENT:  # what its waiver was measured against
+        terms["owed"] = proposal.owing
     row = {
         "loan_id": loan_id,
         "kind": proposal.kind.value,
@@ -349,7 +352,10 @@ def decide(
             months=int(terms.get("months", 0)),
             days=int(terms.get("days", 0)),
             pay=int(terms.get("pay", 0)),
+            by=date.fromisoformat(terms["by"]) if terms.get("by") else None,
+            owed=int(terms.get("owed", 0)),
         )
+        offer.refuse_past_deadline(today)  # approved now, it takes effect today
 
         def approved(extended: int) -> str:
             if not within_limits(who.role, offer, extended):
@@ -410,6 +416,16 @@ def overdue_of(store: CaseStore, who: Principal, loan_id: str) -> int:
     if state is None:
         return 0
     parts = ("overdue_principal", "overdue_interest", "overdue_penalty", "overdue_fees")
+    return sum(int(state[p]) for p in parts)
+
+
+def owed_of(store: CaseStore, who: Principal, loan_id: str) -> int:
+    """What the case owes in all as of the last run (minor units): its outstanding principal
+    and the interest, penalty and fees past due (what a settlement waives the rest of)."""
+    state = open_case(store, who, loan_id).state
+    if state is None:
+        return 0
+    parts = ("outstanding_principal", "overdue_interest", "overdue_penalty", "overdue_fees")
     return sum(int(state[p]) for p in parts)
 
 

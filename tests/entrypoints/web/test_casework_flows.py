@@ -575,25 +575,41 @@ def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(des
     loan_id = my_case(desk)
     with desk.app.engine.connect() as conn:
         s = loan_states.c
-        owed = conn.execute(
+        past, owed = conn.execute(
             select(
-                s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees
+                s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees,
+                s.outstanding_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees,
             ).where(s.loan_id == loan_id)
-        ).scalar_one()
-    half = f"{owed // 2 // 100}.{owed // 2 % 100:02d}"  # half waived: beyond 30 %
+        ).one()
+
+    def text(fen: int) -> str:
+        return f"{fen // 100}.{fen % 100:02d}"
+
+    url = f"/api/v1/cases/{loan_id}/proposals"
+    api = desk.bearer("col-east-1")
+    # A settlement names its deadline, not before the day it takes effect, and asks at most
+    # what the loan owes in all (what it waives the rest of).
+    for sent, error in (
+        ({"pay": text(owed // 2)}, "a settlement needs a deadline (by)"),
+        ({"pay": text(owed // 2), "by": "2020-01-01"}, "deadline (by) 2020-01-01 is before"),
+        ({"pay": text(owed + 1), "by": "2099-12-31"}, "at most what the loan owes"),
+    ):
+        refused = desk.client().post(url, headers=api, json={"kind": "settlement", **sent})
+        assert refused.status_code == 422
+        assert error in refused.json()["error"]
+    half = text(owed // 2)  # half waived: beyond 30 %
     made = desk.client().post(
-        f"/api/v1/cases/{loan_id}/proposals",
-        headers=desk.bearer("col-east-1"),
-        json={"kind": "settlement", "pay": half},
+        url, headers=api, json={"kind": "settlement", "pay": half, "by": "2099-12-31"}
     )
     proposal = made.json()["proposal_id"]
     # Its amounts in yuan text, as every amount of the API (they are kept in fen).
-    total, waived = f"{owed // 100}.{owed % 100:02d}", owed - owed // 2
-    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1"))
+    waived = owed - owed // 2
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=api)
     shown = [p for p in case.json()["proposals"] if p["proposal_id"] == proposal]
-    assert [(p["terms"]["pay"], p["terms"]["overdue"], p["waived"]) for p in shown] == [
-        (half, total, f"{waived // 100}.{waived % 100:02d}")
-    ]
+    assert [(p["terms"], p["waived"]) for p in shown] == [
+        ({"pay": half, "by": "2099-12-31", "overdue": text(past), "owed": text(owed)},
+         text(waived))
+    ]  # fmt: skip
     pending = desk.client().get("/api/v1/approvals", headers=desk.bearer("admin")).json()
     mine = [p for p in pending["pending"] if p["proposal_id"] == proposal]
     assert [(p["terms"]["pay"], p["waived"]) for p in mine] == [(half, shown[0]["waived"])]
@@ -606,6 +622,11 @@ def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(des
         f"/api/v1/approvals/{proposal}", headers=desk.bearer("admin"), json={"approve": True}
     )
     assert approved.json()["status"] == "approved"
+    # Approved, it is the loan's settlement from the desk's day: pending until paid.
+    ((loan, payments),) = desk.app.ledger.load_book([loan_id])
+    state = desk.app.evaluate(loan, payments, desk.app.runs.last_run() or loan.contract_date)
+    assert [r.kind for r in desk.app.desk.revisions_of(loan_id)] == ["settlement"]
+    assert all(s.status == "pending" for s in state.settlements)
 
 
 def test_balancing_gives_each_case_to_the_least_loaded_collector(desk: Desk) -> None:

@@ -36,7 +36,7 @@ from arrears.adapters.db.tables import (
 from arrears.domain.access import Scope
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
-from arrears.domain.revisions import APPLIED_KINDS, Revision
+from arrears.domain.revisions import KINDS, SETTLEMENT, Revision
 from arrears.services.casework_ports import (
     CaseRecord,
     ExtensionsChanged,
@@ -433,17 +433,29 @@ class SqlCaseworkStore:
 def approved_revisions(
     conn: Connection, loan_ids: Sequence[str] | None = None
 ) -> list[tuple[str, Revision]]:
-    """The schedule revisions of the approved proposals the ledger applies (extensions:
-    domain/revisions.py), of every loan or of `loan_ids`, with their loans, by loan and day."""
+    """The schedule revisions of the approved proposals the ledger applies (extensions and
+    settlements: domain/revisions.py), of every loan or of `loan_ids`, with their loans, by
+    loan and day. A settlement approved before settlements carried a deadline (`by`) is
+    recorded only: it waives nothing."""
     q = proposals.c
     query = select(q.loan_id, q.kind, q.effective_on, q.terms).where(
-        q.status == "approved", q.kind.in_(APPLIED_KINDS), q.effective_on.is_not(None)
+        q.status == "approved", q.kind.in_(KINDS), q.effective_on.is_not(None)
     )
     if loan_ids is not None:
         query = query.where(q.loan_id.in_(list(loan_ids)))
     rows = conn.execute(query.order_by(q.loan_id, q.effective_on, q.proposal_id)).all()
-    return [(row.loan_id, Revision(row.kind, row.effective_on, int(row.terms["days"])))
-            for row in rows]  # fmt: skip
+    found = []
+    for row in rows:
+        terms = row.terms
+        if row.kind == SETTLEMENT:
+            if not terms.get("by"):
+                continue
+            revision = Revision(SETTLEMENT, row.effective_on, amount=int(terms["pay"]),
+                                deadline=date.fromisoformat(terms["by"]))  # fmt: skip
+        else:
+            revision = Revision(row.kind, row.effective_on, int(terms["days"]))
+        found.append((row.loan_id, revision))
+    return found
 
 
 def _one(conn: Connection, query: Any) -> dict[str, Any] | None:

@@ -62,6 +62,7 @@ class ProposalIn(Strict):
     months: Annotated[int, Field(ge=0, le=36)] = 0
     days: Annotated[int, Field(ge=0, le=180)] = 0
     pay: Amount | None = None
+    by: date | None = None  # a settlement's deadline: the last day its lump sum may be paid
 
 
 class DecisionIn(Strict):
@@ -260,10 +261,11 @@ def proposal(
     proposer's limits, else pending approval."""
     now = request.app.state.clock()
     overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
+    owed = casework.owed_of(app.desk, actor.principal, loan_id)
     kind = ProposalKind(body.kind)
     refuse_foreign_terms(kind, body.model_fields_set)
     pay = parse_amount(body.pay) if body.pay is not None else 0
-    offer = Proposal(kind, overdue, body.months, body.days, pay)
+    offer = Proposal(kind, overdue, body.months, body.days, pay, body.by, owed)
     outcome = casework.propose(
         app.desk, actor.principal, loan_id, offer, offer.terms, now, desk_day(now)
     )

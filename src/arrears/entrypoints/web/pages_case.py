@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from arrears.domain.access import Permission
-from arrears.domain.approvals import TERM, Proposal, ProposalKind, limit_words
+from arrears.domain.approvals import TERMS, Proposal, ProposalKind, limit_words
 from arrears.domain.contact import HOLD_KINDS, OUTCOMES, Hold
 from arrears.domain.errors import Refusal, Terms
 from arrears.domain.field_visits import VISIT_OUTCOMES
@@ -199,6 +199,7 @@ def proposal(
     months: Annotated[int, Form(ge=0, le=36)] = 0,
     days: Annotated[int, Form(ge=0, le=180)] = 0,
     pay: Annotated[str, Form(pattern=f"^$|{AMOUNT_PATTERN}")] = "",
+    by: Annotated[date | None, Form()] = None,
 ) -> Response:
     """Propose a plan, extension or settlement."""
     try:
@@ -206,10 +207,12 @@ def proposal(
     except ValueError:
         raise Refusal("unknown proposal kind {kind}", kind=repr(kind)) from None
     overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
-    # The form sends every kind's field; only the chosen kind's own term is taken.
-    sent = {"months": months, "days": days, "pay": parse_amount(pay) if pay else 0}
-    term = TERM[offer_kind]
-    offer = Proposal(offer_kind, overdue, **{term: sent[term]})
+    owed = casework.owed_of(app.desk, actor.principal, loan_id)
+    # The form sends every kind's fields; only the chosen kind's own terms are taken.
+    sent: dict[str, Any] = {"months": months, "days": days,
+                            "pay": parse_amount(pay) if pay else 0, "by": by}  # fmt: skip
+    offer = Proposal(offer_kind, overdue, owed=owed,
+                     **{term: sent[term] for term in TERMS[offer_kind]})  # fmt: skip
     now = request.app.state.clock()
     outcome = casework.propose(
         app.desk, actor.principal, loan_id, offer, offer.terms, now, desk_day(now)

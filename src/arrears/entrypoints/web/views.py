@@ -220,7 +220,7 @@ def _promise(row: Any) -> dict[str, Any]:
 
 # A proposal's terms that are amounts (minor units as stored): the API gives them in yuan
 # text as every other amount.
-_TERM_AMOUNTS = ("pay", "overdue")
+_TERM_AMOUNTS = ("pay", "overdue", "owed")
 
 
 def proposal_document(row: Any) -> dict[str, Any]:
