@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from arrears.adapters.book_folder import BookFolderError
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
-from arrears.batch.revisions import revisions_by_loan
+from arrears.batch.revisions import REVISION_SCHEMA, revisions_by_loan
 from arrears.batch.run import run_day
 from arrears.domain.loan import Loan, Payment
+from arrears.domain.revisions import SETTLEMENT
 from tests.adapters.test_parquet_nights import add_payment_part, same_state, same_tables
 from tests.adapters.test_parquet_pauses import AS_OF, AT, PLAIN, domain_book
 
@@ -159,7 +160,7 @@ def test_a_revision_withdrawn_from_the_input_moves_nothing_the_next_night(
             fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
             for folder in books:
                 add_payment_part(folder, f"day-{k}", fresh)
-        revisions = pl.DataFrame(given[k], schema=REVISION_SCHEMA, orient="row")
+        revisions = pl.DataFrame(given[k], schema=EXTENSIONS, orient="row")
         for folder in books:
             if k == 1:  # withdrawn: the input gone (the third night gives one again)
                 (folder / "revisions.parquet").unlink()
@@ -172,3 +173,86 @@ def test_a_revision_withdrawn_from_the_input_moves_nothing_the_next_night(
         agree_with_the_domain(whole, book_of, revisions, day)
     assert incremental.table(days[1], "replayed").get_column("loan_id").to_list() == ids
     assert [r.kind for r in incremental.folder.runs()] == ["base", "delta", "delta"]
+
+
+def test_settlements_night_after_night_agree_with_the_whole_book_and_the_domain(
+    tmp_path: Path,
+) -> None:
+    # A third of the loans settle for 100.00 from 20 days before AS_OF to 10 days before:
+    # paid on the deadline in two parts (settled), a day late (lapsed), in part (lapsed),
+    # more than asked (settled; the excess and later money credit), by turns. The
+    # revisions input is there from the first night, ahead of their day.
+    tables = synthetic_frames(30, AS_OF, seed=5, history_days=150)
+    ids = sorted(tables["loans"].get_column("loan_id").to_list())
+    on, by = AS_OF - timedelta(days=20), AS_OF - timedelta(days=10)
+    deals, paid = [], []
+    for n, loan in enumerate(ids[::3]):
+        deals.append((loan, SETTLEMENT, on, None, 10_000, by))
+        mode = n % 4
+        if mode == 0:
+            paid += [(f"S{n}a", loan, 4_000, on), (f"S{n}b", loan, 6_000, by)]
+        elif mode == 1:
+            paid.append((f"S{n}", loan, 10_000, by + timedelta(days=1)))
+        elif mode == 2:
+            paid.append((f"S{n}", loan, 9_999, on + timedelta(days=3)))
+        else:
+            paid += [(f"S{n}a", loan, 15_000, by), (f"S{n}b", loan, 700, AS_OF - timedelta(days=2))]
+    extra = pl.DataFrame(paid, schema=["payment_id", "loan_id", "amount", "paid_on"],
+                         orient="row")  # fmt: skip
+    payments = pl.concat([tables["payments"], extra.cast(tables["payments"].select(
+        extra.columns).schema)], how="diagonal")  # fmt: skip
+    tables["payments"] = payments
+    book_of = domain_book(tables)
+    tables.pop("payments")
+    revisions = pl.DataFrame(deals, schema=REVISION_SCHEMA, orient="row")
+    days = [AS_OF - timedelta(days=d) for d in (25, 15, 9, 0)]
+    books = []
+    for name in ("nights", "whole"):
+        folder = write_book(tables, tmp_path / name)
+        (folder / "payments").mkdir()
+        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
+        revisions.write_parquet(folder / "revisions.parquet")
+        books.append(folder)
+    incremental = ParquetEngineStore(books[0])
+    whole = ParquetEngineStore(books[1], work_all=True)
+    for k, day in enumerate(days):
+        if k:
+            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
+            for folder in books:
+                add_payment_part(folder, f"day-{k}", fresh)
+        ctx = PLAIN.run_context(day)
+        summary = run_day(incremental, ctx, AT)
+        assert summary == run_day(whole, ctx, AT)
+        same_tables(incremental, whole, day)
+        agree_with_the_domain(incremental, book_of, revisions, day)
+    states = {
+        r["loan_id"]: r for r in incremental.table(AS_OF, "loan_states").iter_rows(named=True)
+    }
+    settled = [loan for n, loan in enumerate(ids[::3]) if n % 4 in (0, 3)]
+    assert {states[loan]["stage"] for loan in settled} == {"settled"}
+    assert all(states[loan]["dpd"] == 0 for loan in settled)
+
+
+@pytest.mark.parametrize(
+    ("row", "refusal"),
+    [
+        (("extension", AS_OF, 10, 500, None), "an extension with an amount or deadline"),
+        (("extension", AS_OF, None, None, None), "an extension's days missing"),
+        (("settlement", AS_OF, None, 500, None), "a settlement without a deadline"),
+        (("settlement", AS_OF, None, None, AS_OF), "a settlement's amount missing"),
+        (("settlement", AS_OF, 3, 500, AS_OF), "a settlement with days"),
+        (("settlement", AS_OF, None, 500, AS_OF - timedelta(days=1)),
+         "a settlement's deadline before its effective_on"),
+    ],
+)  # fmt: skip
+def test_a_revision_with_another_kinds_terms_or_without_its_own_is_refused(
+    tmp_path: Path, row: tuple[object, ...], refusal: str
+) -> None:
+    tables = synthetic_frames(5, AS_OF, seed=2, history_days=60)
+    folder = write_book(tables, tmp_path / "book")
+    loan = tables["loans"].get_column("loan_id")[0]
+    pl.DataFrame([(loan, *row)], schema=REVISION_SCHEMA, orient="row").write_parquet(
+        folder / "revisions.parquet"
+    )
+    with pytest.raises(BookFolderError, match=f"{refusal}.*{loan}"):
+        run_day(ParquetEngineStore(folder), PLAIN.run_context(AS_OF), AT)

@@ -28,6 +28,7 @@ from arrears.adapters.spark_engine import (
 from arrears.adapters.state_damage import StateDamaged, damage
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch.pipeline import RunContext
+from arrears.batch.revisions import REVISION_SCHEMA
 from arrears.batch.run import RunRefused, run_day
 from arrears.bootstrap import App
 from arrears.domain.errors import CalendarNotPublished, DomainError
@@ -157,6 +158,32 @@ def test_approved_extensions_run_on_spark_as_locally(spark: "SparkSession", tmp_
     local, days = _same_nights(spark, tables, tmp_path, 3, second)
     replayed = set(local.table(days[1], "replayed").get_column("loan_id").to_list())
     assert {loan for loan, *_ in first + more} <= replayed
+
+
+def test_approved_settlements_run_on_spark_as_locally(
+    spark: "SparkSession", tmp_path: Path
+) -> None:
+    # Settlements of 50.00 on a third of the loans, from before the first night to the
+    # second's day, some paid in time (settled), some a day late (lapsed); an extension on
+    # others: both engines work them from their contract date each night and agree.
+    tables = synthetic_frames(40, AS_OF, seed=13, history_days=150)
+    ids = tables["loans"].get_column("loan_id").sort()
+    on, by = AS_OF - timedelta(days=10), AS_OF - timedelta(days=1)
+    deals: list[tuple[object, ...]] = [(loan, "settlement", on, None, 5_000, by)
+                                       for loan in ids[::3]]  # fmt: skip
+    deals += [(loan, "extension", on, 20, None, None) for loan in ids[1::3]]
+    tables["revisions"] = pl.DataFrame(deals, schema=REVISION_SCHEMA, orient="row")
+    paid = [(f"S{n}", loan, 5_000, by + timedelta(days=n % 2))
+            for n, loan in enumerate(ids[::3])]  # fmt: skip
+    extra = pl.DataFrame(paid, schema=["payment_id", "loan_id", "amount", "paid_on"],
+                         orient="row")  # fmt: skip
+    tables["payments"] = pl.concat(
+        [tables["payments"], extra.cast(tables["payments"].select(extra.columns).schema)],
+        how="diagonal",
+    )
+    local, days = _same_nights(spark, tables, tmp_path, 3)
+    states = local.table(days[-1], "loan_states")
+    assert states.filter(pl.col("stage") == "settled").height > 0
 
 
 def _sharing(tables: dict[str, pl.DataFrame], size: int) -> dict[str, pl.DataFrame]:

@@ -48,7 +48,8 @@ OPTIONAL_COLUMNS = {
     "contact_attempts": ("contact_id", "to_phone"),
     "promises": ("status", "settled_on", "paid"),
     "holds": ("ends_on",),
-    "revisions": ("amount", "deadline"),  # a settlement's (domain/revisions.py)
+    # An extension's days, a settlement's amount and deadline (domain/revisions.py).
+    "revisions": ("days", "amount", "deadline"),
 }
 _SHOWN = 5  # rows a refusal names, before "and N more"
 

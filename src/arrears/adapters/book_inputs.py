@@ -22,7 +22,7 @@ from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 from arrears.domain.errors import DomainError
 from arrears.domain.flags import FLAGS
 from arrears.domain.money import LARGEST_AMOUNT, format_amount
-from arrears.domain.revisions import APPLIED_KINDS
+from arrears.domain.revisions import EXTENSION, KINDS, SETTLEMENT
 from arrears.domain.revisions import MAX_DAYS as MAX_REVISION_DAYS
 
 # What names a row of each input in a message.
@@ -190,16 +190,32 @@ def check_flags(flags: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
 
 
 def check_revisions(revisions: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
-    """The revisions input's rows (domain/revisions.py: approved extensions, each changing
-    its loan's schedule from `effective_on`), once each, refused if of a kind the ledger does
-    not apply (a plan or settlement would otherwise be taken and ignored), of days outside
-    1..180, or of a loan not among `loan_ids` (the book's)."""
+    """The revisions input's rows (domain/revisions.py: approved extensions and settlements,
+    each changing its loan's schedule from `effective_on`), once each, refused if of a kind
+    the ledger does not apply (a plan would otherwise be taken and ignored), an extension
+    without days in 1..180 or with a settlement's terms, a settlement without an amount in
+    1 fen..LARGEST_AMOUNT or a deadline on or after its effective_on, or with days, or of a
+    loan not among `loan_ids` (the book's)."""
     if revisions.height == 0:
         return revisions
-    _refuse("revisions", revisions, ~pl.col("kind").is_in(APPLIED_KINDS),
-            f"a kind the ledger does not apply (applied: {', '.join(APPLIED_KINDS)})")  # fmt: skip
-    _refuse("revisions", revisions, ~pl.col("days").is_between(1, MAX_REVISION_DAYS),
-            f"days outside 1..{MAX_REVISION_DAYS}")  # fmt: skip
+    _refuse("revisions", revisions, ~pl.col("kind").is_in(KINDS),
+            f"a kind the ledger does not apply (applied: {', '.join(KINDS)})")  # fmt: skip
+    extension, settlement = pl.col("kind") == EXTENSION, pl.col("kind") == SETTLEMENT
+    days, amount, deadline = pl.col("days"), pl.col("amount"), pl.col("deadline")
+    for bad, what in (
+        (extension & ~days.is_between(1, MAX_REVISION_DAYS).fill_null(False),
+         f"an extension's days missing or outside 1..{MAX_REVISION_DAYS}"),
+        (extension & (amount.is_not_null() | deadline.is_not_null()),
+         "an extension with an amount or deadline (a settlement's terms)"),
+        (settlement & days.is_not_null(), "a settlement with days (an extension's term)"),
+        (settlement & ~(amount > 0).fill_null(False),
+         "a settlement's amount missing or not above zero"),
+        (settlement & deadline.is_null(), "a settlement without a deadline"),
+        (settlement & (deadline < pl.col("effective_on")),
+         "a settlement's deadline before its effective_on"),
+    ):  # fmt: skip
+        _refuse("revisions", revisions, bad, what)
+    refuse_too_large("revisions", revisions, "amount")
     _refuse_unknown("revisions", revisions, "loan_id", loan_ids, "a loan not in loans")
     return revisions.unique(maintain_order=True)
 

@@ -28,9 +28,7 @@ from arrears.domain.money import LARGEST_AMOUNT, format_amount
 
 EXTENSION = "extension"
 SETTLEMENT = "settlement"
-KINDS = (EXTENSION, SETTLEMENT)  # the revisions evaluate_loan applies
-# Those every store hands its engine so far (a settlement reaches none yet).
-APPLIED_KINDS = (EXTENSION,)
+KINDS = (EXTENSION, SETTLEMENT)  # the revisions evaluate_loan and every engine apply
 MAX_DAYS = 180  # domain.approvals.MAX_EXTENSION_DAYS: the longest extension anyone grants
 # What a settlement's waiver is recorded as: an allocation of this source (not a payment).
 WAIVER = "waiver"
