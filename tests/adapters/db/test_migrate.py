@@ -31,7 +31,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0018_proposal_effective_on"
+    assert current_revision(engine) == head_revision() == "0019_borrower_phone_index"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -100,6 +100,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0016_priced_terms.py",
         "0017_loan_pauses.py",
         "0018_proposal_effective_on.py",
+        "0019_borrower_phone_index.py",
     } <= shipped
 
 

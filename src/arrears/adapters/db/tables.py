@@ -37,6 +37,8 @@ borrowers = Table(
     Column("address", Text),
     Column("timezone", String(64)),  # IANA; None = derived from the phone number
     Column("locale", String(16)),
+    # A contact's check finds the other borrowers on a number (contact_store._dialled_to).
+    Index("ix_borrowers_phone", "phone"),
 )
 
 # Contacts the borrower registered for reaching them. Never a phone book (PIPL Art. 6, 23).
