@@ -288,3 +288,44 @@ def test_only_the_cn_pack_shows_a_limitation_period_of_information() -> None:
         RulePackError, match=r"\[limitation_period\]: unknown key\(s\) \['refuses'\]"
     ):
         parse_contact_pack(bad, "xx.toml")
+
+
+def test_only_the_cn_pack_has_an_outsourcing_rule() -> None:
+    # CBA 2026, GB/T 45251-2025: agencies on a published white list, evaluated at least
+    # yearly (REGULATIONS.md). The us and uk tables list no such rule: lender policy there.
+    rule = PACKS["cn"].outsourcing
+    assert rule is not None
+    assert (rule.rule_id, rule.evaluation_months, rule.verified) == ("cn.outsourcing", 12, False)
+    assert "金融机构个人消费类贷款催收工作指引" in rule.source
+    assert "GB/T 45251-2025" in rule.source
+    assert (PACKS["us"].outsourcing, PACKS["uk"].outsourcing) == (None, None)
+
+
+OUTSOURCING = {"id": "xx.outsourcing", "evaluation_months": 12, "source": "a law",
+               "verified": True}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({**OUTSOURCING, "evaluation_month": 12}, "unknown key(s) ['evaluation_month']"),
+        ({k: v for k, v in OUTSOURCING.items() if k != "evaluation_months"},
+         "missing key `evaluation_months`"),
+        ({**OUTSOURCING, "evaluation_months": 0}, "evaluation_months must be between 1 and 60"),
+        ({**OUTSOURCING, "evaluation_months": "12"}, "evaluation_months must be int"),
+        ({**OUTSOURCING, "evaluation_months": True}, "evaluation_months must be int"),
+        ({**OUTSOURCING, "source": " "}, "every rule cites its legal source"),
+        ({**OUTSOURCING, "verified": "yes"}, "verified must be bool"),
+        ([OUTSOURCING], "[outsourcing] must be a table"),
+    ],
+)  # fmt: skip
+def test_a_bad_outsourcing_rule_is_refused_naming_its_key(table: Any, message: str) -> None:
+    with pytest.raises(RulePackError, match=r"^xx\.toml: \[outsourcing\]") as raised:
+        parse_contact_pack({**pack_with(), "outsourcing": table}, "xx.toml")
+    assert message in str(raised.value)
+    made = parse_contact_pack({**pack_with(), "outsourcing": OUTSOURCING}, "xx.toml")
+    assert made.outsourcing is not None
+    assert made.outsourcing.evaluation_months == 12
+    misspelt = {**pack_with(), "outsourcings": OUTSOURCING}
+    with pytest.raises(RulePackError, match=r"unknown section\(s\) \['outsourcings'\]"):
+        parse_contact_pack(misspelt, "xx.toml")

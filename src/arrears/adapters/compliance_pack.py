@@ -1,4 +1,5 @@
-"""Read a jurisdiction's contact rules (`[[contact.rule]]` in packs/<j>.toml) into a RulePack."""
+"""Read a jurisdiction's contact rules (`[[contact.rule]]` in packs/<j>.toml) into a RulePack,
+with its limitation period, its deadlines and its outsourcing rule."""
 
 from collections.abc import Mapping
 from datetime import time
@@ -9,6 +10,7 @@ from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import Limitation, LimitationPeriod
+from arrears.domain.outsourcing import OutsourcingRule
 from arrears.domain.rule_pack import RULE_KINDS, ContactRule, RulePack
 
 # Keys every rule may have; the rest depend on its kind (domain.contact_rules.RULE_KINDS).
@@ -16,16 +18,17 @@ _COMMON = frozenset({"id", "kind", "source", "verified", "channels", "count_chan
 _WORDS = frozenset({"channels", "count_channels", "outcomes", "last_outcomes", "hold_kinds"})
 _COUNTS = frozenset({"limit", "days"})
 _TIMES = frozenset({"quiet_from", "quiet_until"})
-# What a jurisdiction's pack file holds: these contact rules, its limitation period and its
-# deadlines, its caps and allocation (packs.py) and its content rules (content_pack.py). A
-# misspelt section must not leave the rules out without a word.
+# What a jurisdiction's pack file holds: these contact rules, its limitation period, its
+# deadlines and its outsourcing rule, its caps and allocation (packs.py) and its content rules
+# (content_pack.py). A misspelt section must not leave the rules out without a word.
 _SECTIONS = frozenset({
     "pack", "contact", "caps", "allocation", "limitation", "limitation_period", "deadlines",
-    "content",
+    "content", "outsourcing",
 })  # fmt: skip
 _PERIOD_KEYS = frozenset({"id", "years", "source", "verified"})
 _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
 _DEADLINE_KEYS = frozenset({"id", "years", "source", "verified"})
+_OUTSOURCING_KEYS = frozenset({"id", "evaluation_months", "source", "verified"})
 _Years = TypeVar("_Years", LimitationPeriod, DeadlineRule)
 _DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a judgment starts
 # [pack] zones: which zones the time of day must suit for the borrower: the recorded zone,
@@ -99,7 +102,32 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
                     number_zones_too=zones_from == _ZONE_POLICIES[1],
                     limitation=limitation,
                     enforcement=parse_deadlines(data.get("deadlines", {}), where),
-                    limitation_period=parse_period(data, where))  # fmt: skip
+                    limitation_period=parse_period(data, where),
+                    outsourcing=parse_outsourcing(data, where))  # fmt: skip
+
+
+def parse_outsourcing(data: Mapping[str, Any], where: str) -> OutsourcingRule | None:
+    """`[outsourcing]`: the white list and the interval its agencies are evaluated in before a
+    case is placed with one (None: the pack has no such rule, lender policy)."""
+    if "outsourcing" not in data:
+        return None
+    at = f"{where}: [outsourcing]"
+    table = data["outsourcing"]
+    if not isinstance(table, dict):
+        raise RulePackError(f"{at} must be a table")
+    extra = sorted(set(table) - _OUTSOURCING_KEYS)
+    if extra:
+        # A misspelt `evaluation_months` must not leave the interval out without a word.
+        raise RulePackError(f"{at}: unknown key(s) {extra}; known: {sorted(_OUTSOURCING_KEYS)}")
+    try:
+        return OutsourcingRule(
+            rule_id=_typed(table, "id", str, at),
+            evaluation_months=_typed(table, "evaluation_months", int, at),
+            source=_typed(table, "source", str, at),
+            verified=_typed(table, "verified", bool, at),
+        )
+    except DomainError as error:
+        raise RulePackError(f"{at}: {error}") from None
 
 
 def parse_period(data: Mapping[str, Any], where: str) -> LimitationPeriod | None:

@@ -8,6 +8,7 @@ from arrears.domain.contact import ALL_OUTCOMES, CHANNELS, HOLD_KINDS
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import Limitation, LimitationPeriod
+from arrears.domain.outsourcing import OutsourcingRule
 
 # The parameters each kind needs (besides `channels` and `count_channels`, which every rule has).
 RULE_KINDS: Mapping[str, frozenset[str]] = {
@@ -97,6 +98,9 @@ class RulePack:
     enforcement: DeadlineRule | None = None
     # A limitation period shown as information only (the debtor's defence), None: none.
     limitation_period: LimitationPeriod | None = None
+    # The white list and evaluation a placement with an agency needs, None: the pack sets
+    # none (lender policy).
+    outsourcing: OutsourcingRule | None = None
 
     def rules_for(self, channel: str) -> tuple[ContactRule, ...]:
         """The rules that govern a request on `channel`."""

@@ -327,3 +327,13 @@ def test_every_outcome_a_guard_counts_has_a_name(locale: str) -> None:
     # agency_placement done).
     table = i18n.catalogue(locale)
     assert [o for o in GUARD_OUTCOMES if not table.get(f"outcome:{o}")] == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW"])
+def test_every_shipped_outsourcing_source_has_a_chinese_translation(locale: str) -> None:
+    # A placement with an agency the rule does not clear is refused citing the rule's source
+    # as cited (domain.outsourcing: labelled when unverified), looked up by its text.
+    table = i18n.catalogue(locale)
+    rules = [p.outsourcing for p in contact_packs().values() if p.outsourcing is not None]
+    assert rules
+    assert [r.cited for r in rules if not table.get(r.cited)] == []
