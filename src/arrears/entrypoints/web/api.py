@@ -11,9 +11,10 @@ from arrears.domain.access import PERMISSIONS, scope_of
 from arrears.domain.approvals import Proposal, ProposalKind, refuse_foreign_terms
 from arrears.domain.contact import Hold
 from arrears.domain.money import format_amount, parse_amount
+from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
 from arrears.entrypoints.web.auth import Application, CurrentActor
-from arrears.entrypoints.web.views import case_document, check_filters, desk_day
+from arrears.entrypoints.web.views import case_document, check_filters
 from arrears.services import casework, desk_contact
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.contact_check import reason_document

@@ -10,10 +10,11 @@ from pydantic import Field
 from arrears.domain.field_visits import VisitReport, VisitRequest
 from arrears.domain.legal_track import LegalStep
 from arrears.domain.money import parse_amount
+from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web.api import DecisionIn
 from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
 from arrears.entrypoints.web.auth import Application, CurrentActor
-from arrears.entrypoints.web.views import desk_day, proposal_document
+from arrears.entrypoints.web.views import proposal_document
 from arrears.services import assignment, casework, field_visit, legal
 from arrears.services.content_check import NOTE_MAX, finding_document
 

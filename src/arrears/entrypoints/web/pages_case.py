@@ -13,9 +13,10 @@ from arrears.domain.errors import Refusal, Terms
 from arrears.domain.field_visits import VISIT_OUTCOMES
 from arrears.domain.legal_track import STEPS
 from arrears.domain.money import format_amount, parse_amount
+from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, DESK_CHANNELS, render
-from arrears.entrypoints.web.views import case_file, desk_day
+from arrears.entrypoints.web.views import case_file
 from arrears.services import casework, desk_contact
 from arrears.services.content_check import NOTE_MAX
 from arrears.services.desk_contact import lift_case_hold, may_handle, place_case_hold

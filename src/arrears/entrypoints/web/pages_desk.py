@@ -10,9 +10,9 @@ from fastapi.responses import Response
 from arrears.domain.field_visits import VisitReport, VisitRequest
 from arrears.domain.legal_track import LegalStep
 from arrears.domain.money import parse_amount
+from arrears.entrypoints.desk_calendar import desk_day, desk_zone
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, render
-from arrears.entrypoints.web.views import desk_day, desk_zone
 from arrears.services import assignment, casework, field_visit, legal
 from arrears.services.content_check import NOTE_MAX
 

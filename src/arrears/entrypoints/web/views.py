@@ -1,10 +1,8 @@
 """The case file as one document, shared by the API (JSON) and the pages (templates)."""
 
-import os
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from arrears.bootstrap import App
 from arrears.domain.access import Principal
@@ -16,23 +14,10 @@ from arrears.domain.loan import Loan, Payment
 from arrears.domain.money import format_amount
 from arrears.domain.pii import mask_phone
 from arrears.domain.statement import LoanState
+from arrears.entrypoints.desk_calendar import desk_day  # the lender's local day
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.casework import masked_borrower, view_case
 from arrears.services.casework_ports import CaseRecord
-
-# The desk's calendar day (a promise "made today") is the lender's local day.
-DESK_ZONE_ENV = "ARREARS_DESK_ZONE"
-DESK_ZONE = "Asia/Shanghai"
-
-
-def desk_zone() -> ZoneInfo:
-    """The desk's time zone."""
-    return ZoneInfo(os.environ.get(DESK_ZONE_ENV, DESK_ZONE))
-
-
-def desk_day(now: datetime) -> date:
-    """Today on the desk's calendar."""
-    return now.astimezone(desk_zone()).date()
 
 
 def check_filters(app: App, stage: str | None, bucket: str | None, product: str | None) -> None:
