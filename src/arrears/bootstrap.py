@@ -33,6 +33,7 @@ from arrears.domain.ladder import Ladder, StageDecision, stage_on
 from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import TimeBar
 from arrears.domain.loan import Loan, Payment
+from arrears.domain.outsourcing import OutsourcingRule
 from arrears.domain.statement import LoanState
 from arrears.domain.terms import Terms
 from arrears.services.contact_check import ContactTerms
@@ -119,7 +120,7 @@ class App:
         """What the desk's visits and legal steps are judged by besides the stores."""
         return StepTerms(
             self.ladder_of, self.state_on, self.time_bar_of, self.contacts, self.contact_terms,
-            self.deadline_rule_of,
+            self.deadline_rule_of, self.outsourcing_of,
         )  # fmt: skip
 
     def deadline_rule_of(self, loan_id: str) -> DeadlineRule | None:
@@ -129,6 +130,15 @@ class App:
             raise DomainError(f"loan {loan_id!r} not found")
         jurisdiction = self.settings.product(product).jurisdiction
         return self.contact_terms.packs[jurisdiction].enforcement
+
+    def outsourcing_of(self, loan_id: str) -> OutsourcingRule | None:
+        """The outsourcing rule of the loan's jurisdiction's pack (None: the pack sets none,
+        and which agency a case is placed with is lender policy)."""
+        product = self.desk.product_of(loan_id)
+        if product is None:
+            raise DomainError(f"loan {loan_id!r} not found")
+        jurisdiction = self.settings.product(product).jurisdiction
+        return self.contact_terms.packs[jurisdiction].outsourcing
 
     def time_bar(self, product_code: str, oldest: date | None) -> TimeBar | None:
         """The time bar of a loan of the product whose oldest instalment past due fell due on

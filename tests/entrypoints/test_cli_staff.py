@@ -70,7 +70,11 @@ def test_a_new_installation_gets_its_people_at_the_console(store_url: str) -> No
         assert "华东一组" in web.get("/admin/users").text
         entries = [e.entry for e in app.audit_log.entries(subject="agency:agency-hz")]
         assert [(e.actor, e.action, e.detail) for e in entries] == [
-            ("setup", "agency.create", {"name": "杭州信达", "commission": "0.18"})
+            (
+                "setup",
+                "agency.create",
+                {"name": "杭州信达", "commission": "0.18", "listed": False, "evaluated_on": None},
+            )
         ]
     finally:
         app.close()
@@ -103,6 +107,16 @@ REFUSED = [
     (("user", "Admin", "--name", "x", "--role", "admin", "--password-stdin"), PASSWORD, 1,
      "user id 'Admin' is not allowed"),
     (("password", "nobody", "--password-stdin"), PASSWORD, 1, "user 'nobody' is not known"),
+    (("agency", "a1", "--name", "x", "--commission", "0.1", "--evaluated-on", "2026-02-30"),
+     None, 2, "--evaluated-on '2026-02-30' is not a date"),
+    (("agency", "a1", "--name", "x", "--commission", "0.1", "--evaluated-on", "2199-01-01"),
+     None, 1, "an evaluation dated 2199-01-01 is after today"),
+    (("agency-evaluation", "nobody", "--on", "2026-01-15"), None, 1,
+     "agency 'nobody' is not known"),
+    (("agency-evaluation", "agency-hz", "--on", "15/01/2026"), None, 2,
+     "--on '15/01/2026' is not a date"),
+    (("agency-evaluation", "agency-hz", "--on", "2199-01-01", "--delist"), None, 1,
+     "an evaluation dated 2199-01-01 is after today"),
 ]  # fmt: skip
 
 
@@ -111,6 +125,8 @@ def test_bad_input_is_refused_by_name_with_nothing_written(
     store_url: str, args: tuple[str, ...], stdin: str | None, code: int, problem: str
 ) -> None:
     cli_ok("init", db=store_url)
+    if args[0] == "agency-evaluation":  # an agency there to evaluate
+        cli_ok("staff", "agency", "agency-hz", "--name", "x", "--commission", "0.1", db=store_url)
     before = counts(store_url)
     line = stdin + "\n" if stdin else stdin  # "": stdin holds nothing at all
     got, _, said = staff(*args, db=store_url, stdin=line)
@@ -158,3 +174,49 @@ def test_a_new_installations_sign_in_page_says_how_to_make_the_first_administrat
     staff("user", "admin", "--name", "x", "--role", "admin", "--password-stdin", db=store_url,
           stdin=PASSWORD + "\n")  # fmt: skip
     assert "尚无任何用户可以登录" not in page()
+
+
+def test_an_agency_is_listed_and_evaluated_at_the_console(store_url: str) -> None:
+    # cn.outsourcing: a case is placed only with an agency on the white list, evaluated in
+    # the last 12 months (CBA 2026); the console records both, audited with the actor setup.
+    cli_ok("init", db=store_url)
+    code, printed, said = staff("agency", "agency-hz", "--name", "杭州信达", "--commission",
+                                "0.18", "--listed", "--evaluated-on", "2026-01-15",
+                                db=store_url)  # fmt: skip
+    assert code == 0, said
+    assert "agency agency-hz created (on the white list, evaluated 2026-01-15)" in printed
+    code, printed, said = staff("agency", "agency-sh", "--name", "上海", "--commission", "0.2",
+                                db=store_url)  # fmt: skip
+    assert code == 0, said
+    assert "agency agency-sh created (not on the white list, never evaluated)" in printed
+    assert cli_ok("staff", "agencies", "--json", db=store_url)["agencies"] == [
+        {"agency_id": "agency-hz", "name": "杭州信达", "commission": "0.18", "listed": True,
+         "evaluated_on": "2026-01-15"},
+        {"agency_id": "agency-sh", "name": "上海", "commission": "0.2", "listed": False,
+         "evaluated_on": None},
+    ]  # fmt: skip
+    code, printed, said = staff("agency-evaluation", "agency-sh", "--on", "2026-02-01",
+                                db=store_url)  # fmt: skip
+    assert code == 0, said
+    assert "agency agency-sh evaluated (on the white list, evaluated 2026-02-01)" in printed
+    code, printed, said = staff("agency-evaluation", "agency-hz", "--on", "2026-03-01",
+                                "--delist", db=store_url)  # fmt: skip
+    assert code == 0, said
+    assert "agency agency-hz evaluated (not on the white list, evaluated 2026-03-01)" in printed
+    shown = cli_ok("staff", "agencies", "--json", db=store_url)["agencies"]
+    assert [(a["agency_id"], a["listed"], a["evaluated_on"]) for a in shown] == [  # type: ignore[attr-defined]
+        ("agency-hz", False, "2026-03-01"), ("agency-sh", True, "2026-02-01")
+    ]  # fmt: skip
+    result = runner.invoke(cli_app, ["staff", "agencies", "--db", store_url])
+    assert "agency-hz" in result.stdout
+    assert "not on the white list, evaluated 2026-03-01" in result.stdout
+    app = build_app(store_url, None)
+    try:
+        entries = [e.entry for e in app.audit_log.entries(subject="agency:agency-hz")]
+        assert [(e.actor, e.action, e.detail) for e in entries] == [
+            ("setup", "agency.create", {"name": "杭州信达", "commission": "0.18",
+                                        "listed": True, "evaluated_on": "2026-01-15"}),
+            ("setup", "agency.evaluate", {"on": "2026-03-01", "listed": False}),
+        ]  # fmt: skip
+    finally:
+        app.close()

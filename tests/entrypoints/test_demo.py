@@ -33,7 +33,14 @@ def test_the_demo_cycle_breaks_no_rule_and_escalates(tmp_path: Path) -> None:
             " WHERE p.paid_on >= a.assigned_on"
         )
         [(days,)] = db.execute("SELECT count(DISTINCT assigned_on) FROM assignments")
+        # The demo's agency is on the white list and evaluated the day the desk opens, so
+        # cn.outsourcing lets the seeding place late cases with it.
+        [(placed,)] = db.execute("SELECT count(*) FROM placements")
+        [agency] = db.execute("SELECT agency_id, listed, evaluated_on FROM agencies")
     assert credited > 0
+    assert placed > 0
+    assert agency == ("agency-hz", 1, "2025-08-18")
+    assert "placed with agency-hz (on the white list, evaluated 2025-08-18" in printed
     assert days > 1
     assert broken == 0
     assert attempts > 1000

@@ -1,5 +1,5 @@
-"""`arrears staff …`: set up the people of a new installation at the console: teams, agencies,
-users (the first administrator among them) and a forgotten password.
+"""`arrears staff …`: set up the people of a new installation at the console: teams, agencies
+and their evaluations, users (the first administrator among them) and a forgotten password.
 
 Whoever holds the database may do this (the audit log names the actor `setup`); afterwards an
 administrator does the same on /admin/users. cli.py adds this sub-app at its end (it reuses
@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
@@ -18,11 +18,12 @@ import typer
 from arrears.bootstrap import App
 from arrears.domain.access import Role
 from arrears.domain.errors import DomainError
-from arrears.entrypoints.cli_common import Config, Db, Json, fail, open_app, out
-from arrears.entrypoints.presenters import user_document
+from arrears.entrypoints.cli_common import Config, Db, Json, fail, open_app, out, parse_day
+from arrears.entrypoints.desk_calendar import desk_day
+from arrears.entrypoints.presenters import agency_document, user_document
 from arrears.services.casework_ports import LOCALES, UserRecord
 from arrears.services.identity import create_user
-from arrears.services.staff_setup import create_agency, create_team
+from arrears.services.staff_setup import create_agency, create_team, evaluate_agency
 from arrears.services.user_admin import reset_password
 
 staff_app = typer.Typer(
@@ -60,13 +61,70 @@ def agency_command(
     commission: Annotated[
         str, typer.Option("--commission", help="Its share of what it collects, e.g. 0.18.")
     ],
+    listed: Annotated[
+        bool,
+        typer.Option(
+            "--listed/--not-listed",
+            help="Whether it is on the lender's published white list of agencies.",
+        ),
+    ] = False,
+    evaluated_on: Annotated[
+        str | None,
+        typer.Option("--evaluated-on", help="The day of its last evaluation, YYYY-MM-DD."),
+    ] = None,
     db: Db = None,
     config: Config = None,
 ) -> None:
-    """Create a collection agency with its commission."""
+    """Create a collection agency with its commission, white-list standing and last
+    evaluation (under the cn pack a case is placed only with an agency on the white list,
+    evaluated in the last 12 months)."""
+    evaluated = None if evaluated_on is None else parse_day(evaluated_on, "--evaluated-on")
+    now = datetime.now(UTC)
     with _at_console(db, config) as app:
-        create_agency(app.identity, None, agency_id, name, commission, datetime.now(UTC))
-    out.print(f"agency {agency_id} created")
+        create_agency(app.identity, None, agency_id, name, commission, desk_day(now), now,
+                      listed=listed, evaluated_on=evaluated)  # fmt: skip
+    out.print(f"agency {agency_id} created ({_standing(listed, evaluated)})")
+
+
+@staff_app.command("agency-evaluation")
+def agency_evaluation_command(
+    agency_id: Annotated[str, typer.Argument(help="The agency evaluated, e.g. agency-hz.")],
+    on: Annotated[str, typer.Option("--on", help="The day it was evaluated, YYYY-MM-DD.")],
+    delist: Annotated[
+        bool,
+        typer.Option("--delist", help="The evaluation takes it off the white list."),
+    ] = False,
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """Record an agency's evaluation: it is on the white list after it (off it with
+    --delist), evaluated on that day (not after today, the desk's day)."""
+    day = parse_day(on, "--on")
+    now = datetime.now(UTC)
+    with _at_console(db, config) as app:
+        evaluate_agency(app.identity, None, agency_id, day, not delist, desk_day(now), now)
+    out.print(f"agency {agency_id} evaluated ({_standing(not delist, day)})")
+
+
+@staff_app.command("agencies")
+def agencies_command(json_out: Json = False, db: Db = None, config: Config = None) -> None:
+    """Every agency, with its commission, white-list standing and last evaluation."""
+    with open_app(db, config) as app:
+        found = app.identity.agencies()
+    if json_out:
+        print(json.dumps({"agencies": [agency_document(a) for a in found]}, ensure_ascii=False))
+        return
+    for a in found:
+        out.print(f"{a.agency_id:<16} {a.commission_rate:<8} "
+                  f"{_standing(a.listed, a.evaluated_on):<42} {a.name}",
+                  highlight=False)  # fmt: skip
+
+
+def _standing(listed: bool, evaluated_on: date | None) -> str:
+    """An agency's white-list standing and last evaluation, in words."""
+    where = "on the white list" if listed else "not on the white list"
+    when = "never evaluated" if evaluated_on is None else f"evaluated {evaluated_on}"
+    return f"{where}, {when}"
 
 
 @staff_app.command("user")

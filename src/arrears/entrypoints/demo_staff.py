@@ -1,5 +1,6 @@
-"""The demo's people: two collection teams, an agency, and one user of every role, with the
-cases balanced over the collectors every day and half the late ones placed with the agency."""
+"""The demo's people: two collection teams, an agency (on the white list, evaluated the day
+the desk opens), and one user of every role, with the cases balanced over the collectors every
+day and half the late ones placed with the agency."""
 
 from datetime import date, datetime
 
@@ -8,6 +9,7 @@ from rich.console import Console
 from arrears.bootstrap import App
 from arrears.domain.access import Role
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.outsourcing import Agency
 from arrears.domain.staff import CONSOLE
 from arrears.services.assignment import balance_queue, place_case
 from arrears.services.casework import work_queue
@@ -43,9 +45,10 @@ def seed_staff(app: App, today: date, now: datetime) -> str:
     for team_id, name in TEAMS.items():
         app.identity.add_team(team_id, name, setup("team.create", f"team:{team_id}"))
     agency_id, agency_name, rate = AGENCY
-    app.identity.add_agency(
-        agency_id, agency_name, rate, setup("agency.create", f"agency:{agency_id}")
-    )
+    # On the white list and evaluated the day the desk opens: the cn pack places cases only
+    # with such an agency (cn.outsourcing), for 12 months from that day.
+    agency = Agency(agency_id, agency_name, rate, listed=True, evaluated_on=today)
+    app.identity.add_agency(agency, setup("agency.create", f"agency:{agency_id}"))
     for user in STAFF:
         create_user(app.identity, app.passwords, None, user, DEMO_PASSWORD, now)
     admin = STAFF[0].principal()
@@ -64,7 +67,8 @@ def seed_staff(app: App, today: date, now: datetime) -> str:
     return (
         f"on {today}: cases balanced over the collectors: "
         f"{', '.join(f'{u} {n}' for u, n in sorted(given.items()))}; "
-        f"placed with {agency_id}: {placed} of {len(late)} late"
+        f"placed with {agency_id} (on the white list, evaluated {today}: cn.outsourcing "
+        f"allows placements with it for 12 months): {placed} of {len(late)} late"
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from arrears.domain.ladder import StageDecision
 from arrears.domain.money import format_amount
+from arrears.domain.outsourcing import Agency
 from arrears.domain.pauses import CLOCKS
 from arrears.domain.rates import format_rate
 from arrears.domain.revisions import SETTLEMENT, Revision
@@ -190,4 +191,16 @@ def user_document(user: UserRecord) -> dict[str, Any]:
         "agency_id": user.agency_id,
         "locale": user.locale,
         "active": user.active,
+    }
+
+
+def agency_document(agency: Agency) -> dict[str, Any]:
+    """An agency as the API and `arrears staff agencies --json` show it: its commission, its
+    white-list standing and the day of its last evaluation (null: never)."""
+    return {
+        "agency_id": agency.agency_id,
+        "name": agency.name,
+        "commission": agency.commission_rate,
+        "listed": agency.listed,
+        "evaluated_on": None if agency.evaluated_on is None else agency.evaluated_on.isoformat(),
     }

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from arrears.domain.access import Forbidden, Permission, Principal, Role, require, scope_of
 from arrears.domain.errors import Refusal
 from arrears.domain.escalation import check_escalation
+from arrears.domain.outsourcing import check_agency
 from arrears.domain.queue_priority import QueueScale
 from arrears.services.casework import (
     CaseNotFound,
@@ -111,20 +112,26 @@ def place_case(
     now: datetime,
 ) -> None:
     """Place a case with an agency, at its past-due balance and the agency's commission;
-    refused until the ladder's guard on a placement finds its gentler steps on record, and
+    refused (AgencyNotCleared) when the loan's pack has an outsourcing rule the agency does
+    not meet on `today`, the desk's day (cn: on the white list, evaluated in the last 12
+    months), until the ladder's guard on a placement finds its gentler steps on record, and
     under a hold (StepBlocked: a placement presses for payment, the night plans none under
     one)."""
     require(who, Permission.PLACE)
     record = open_case(store, who, loan_id)
     balance = overdue_of(store, who, loan_id)
-    rate = store.agency_rate(agency_id)
-    if rate is None:
+    agency = store.agency(agency_id)
+    if agency is None:
         raise Refusal("agency {agency_id} is not known", agency_id=repr(agency_id))
     if balance <= 0:
         raise Refusal(
             "case {loan_id} owes nothing past due: there is nothing to place",
             loan_id=repr(loan_id),
         )
+    # The lender stays responsible for what it places (CBA 2026): only with an agency on its
+    # published white list, evaluated within the pack's interval. The store places only if
+    # the agency is still as judged here (an evaluation recorded meanwhile refuses it).
+    check_agency(terms.outsourcing_of(loan_id), agency, today)
     # The night plans a placement only once its guard is met (the China ladder's: the formal
     # notice sent and calls on two days, [58借钱] 委外): a placement made by hand is held to
     # the same gentler steps, as a visit or a legal step is, since it then counts for the
@@ -135,12 +142,12 @@ def place_case(
     if not decision.allowed:
         raise GuardRefused(ACTION, decision.words)
     check_not_held(terms, str(record.borrower["borrower_id"]), ACTION, today)
+    evaluated = None if agency.evaluated_on is None else agency.evaluated_on.isoformat()
     store.place(
         loan_id,
-        agency_id,
+        agency,
         today,
         balance,
-        rate,
         who.user_id,
         audit(
             now,
@@ -149,7 +156,9 @@ def place_case(
             f"loan:{loan_id}",
             agency=agency_id,
             balance=balance,
-            commission=rate,
+            commission=agency.commission_rate,
+            listed=agency.listed,
+            evaluated_on=evaluated,
         ),
     )
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from arrears.domain.access import Principal, Role, Scope
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry
 from arrears.domain.errors import DomainError, Refusal
+from arrears.domain.outsourcing import Agency
 
 LOCALES = ("zh-CN", "zh-TW", "en")
 
@@ -61,10 +62,17 @@ class IdentityStore(Protocol):
         """Create a team."""
         ...
 
-    def add_agency(
-        self, agency_id: str, name: str, commission_rate: str, audit: AuditEntry
-    ) -> None:
-        """Create an agency with its commission rate (exact decimal text)."""
+    def add_agency(self, agency: Agency, audit: AuditEntry) -> None:
+        """Create an agency with its commission rate (exact decimal text), its white-list
+        standing and its last evaluation (refused, naming the id, if it is taken)."""
+        ...
+
+    def evaluate_agency(
+        self, agency_id: str, listed: bool, evaluated_on: date, audit: AuditEntry
+    ) -> bool:
+        """Record an agency's evaluation, audited: its day and whether the agency is on the
+        white list after it (it replaces the one before); False: no such agency, nothing
+        written."""
         ...
 
     def add_user(self, user: UserRecord, at: datetime, audit: AuditEntry) -> None:
@@ -87,8 +95,8 @@ class IdentityStore(Protocol):
         """Every team: (id, name)."""
         ...
 
-    def agencies(self) -> list[tuple[str, str, str]]:
-        """Every agency: (id, name, commission rate)."""
+    def agencies(self) -> list[Agency]:
+        """Every agency, by id."""
         ...
 
     def set_locale(self, user_id: str, locale: str, audit: AuditEntry) -> None:
@@ -340,21 +348,23 @@ class CaseStore(Protocol):
         """Each active collector of the teams: (their team, cases assigned to them)."""
         ...
 
-    def agency_rate(self, agency_id: str) -> str | None:
-        """An agency's commission rate (None: no such agency)."""
+    def agency(self, agency_id: str) -> Agency | None:
+        """An agency: its commission rate, white-list standing and last evaluation (None: no
+        such agency)."""
         ...
 
     def place(
         self,
         loan_id: str,
-        agency_id: str,
+        agency: Agency,
         on: date,
         balance: int,
-        rate: str,
         by: str,
         audit: AuditEntry,
     ) -> None:
-        """Place a case with an agency (it must not be placed already)."""
+        """Place a case with an agency at its commission rate (it must not be placed already);
+        refused when the agency stored is no longer `agency` as judged (evaluated or changed
+        meanwhile), checked in the transaction that places."""
         ...
 
     def recall(self, loan_id: str, on: date, audit: AuditEntry) -> bool:

@@ -1,12 +1,19 @@
-"""Use cases of setting up the people: teams and agencies (users: services/identity.py)."""
+"""Use cases of setting up the people: teams and agencies, and the evaluations that keep an
+agency on the white list (users: services/identity.py)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from arrears.domain.access import Principal
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.errors import Refusal
+from arrears.domain.outsourcing import Agency
 from arrears.domain.staff import check_agency, check_commission, check_team
 from arrears.services.casework_ports import IdentityStore
-from arrears.services.identity import administering
+from arrears.services.identity import UserNotFound, administering
+
+
+class AgencyNotFound(UserNotFound):
+    """No agency has the id an administrator acted on."""
 
 
 def create_team(
@@ -26,12 +33,57 @@ def create_agency(
     agency_id: str,
     name: str,
     commission: str,
+    today: date,
     now: datetime,
+    *,
+    listed: bool = False,
+    evaluated_on: date | None = None,
 ) -> None:
-    """Create a collection agency with its commission on what it collects (an exact share)."""
+    """Create a collection agency with its commission on what it collects (an exact share),
+    whether it is on the lender's white list and the day of its last evaluation (None: not
+    evaluated yet; not after `today`, the desk's day)."""
     actor = administering(by)
     check_agency(agency_id, name)
     rate = check_commission(commission)
+    if evaluated_on is not None:
+        check_evaluation_day(evaluated_on, today)
+    detail = {
+        "name": name,
+        "commission": str(rate),
+        "listed": listed,
+        "evaluated_on": None if evaluated_on is None else evaluated_on.isoformat(),
+    }
     entry = AuditEntry(now.astimezone(UTC), actor, "agency.create", f"agency:{agency_id}",
-                       {"name": name, "commission": str(rate)})  # fmt: skip
-    store.add_agency(agency_id, name, str(rate), entry)
+                       detail)  # fmt: skip
+    store.add_agency(Agency(agency_id, name, str(rate), listed, evaluated_on), entry)
+
+
+def evaluate_agency(
+    store: IdentityStore,
+    by: Principal | None,
+    agency_id: str,
+    on: date,
+    listed: bool,
+    today: date,
+    now: datetime,
+) -> None:
+    """Record an agency's evaluation made on `on` (not after `today`, the desk's day): it
+    stays on, or comes onto, the white list (`listed`), or leaves it; it replaces the
+    evaluation recorded before (the audit log keeps each)."""
+    actor = administering(by)
+    check_evaluation_day(on, today)
+    entry = AuditEntry(now.astimezone(UTC), actor, "agency.evaluate", f"agency:{agency_id}",
+                       {"on": on.isoformat(), "listed": listed})  # fmt: skip
+    if not store.evaluate_agency(agency_id, listed, on, entry):
+        raise AgencyNotFound("agency {agency_id} is not known", agency_id=repr(agency_id))
+
+
+def check_evaluation_day(on: date, today: date) -> None:
+    """Refuse an evaluation dated after today: it would keep the agency cleared for longer
+    than the evaluation made."""
+    if on > today:
+        raise Refusal(
+            "an evaluation dated {on} is after today ({today}): record it on or after its day",
+            on=on.isoformat(),
+            today=today.isoformat(),
+        )

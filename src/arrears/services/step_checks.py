@@ -1,8 +1,8 @@
 """What the desk's heavy steps (a field visit, a legal step) are judged by besides the case
 and track stores: the ladder's escalation guard, the loan's state on the step's day (nothing
-is collected from a loan that owes nothing), its time bar, and the contact rules (a lawyer's
-letter is a letter to the borrower; a hold stops a filing too). Bootstrap wires them
-(`App.step_terms`)."""
+is collected from a loan that owes nothing), its time bar, the contact rules (a lawyer's
+letter is a letter to the borrower; a hold stops a filing too), and the agencies its pack lets
+a case be placed with. Bootstrap wires them (`App.step_terms`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +13,7 @@ from arrears.domain.errors import DomainError, Refusal, Term
 from arrears.domain.ladder import Ladder
 from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import TimeBar
+from arrears.domain.outsourcing import OutsourcingRule
 from arrears.domain.statement import LoanState
 from arrears.services.contact_check import ContactTerms, holds_on_day
 from arrears.services.ports import ContactStore
@@ -28,6 +29,8 @@ class StepTerms:
     contacts: ContactStore  # the borrower's contact file: attempts, holds, opt-outs
     contact_terms: ContactTerms  # the contact rule packs
     deadline_rule_of: Callable[[str], DeadlineRule | None]  # its pack's deadline of a judgment
+    # its pack's outsourcing rule (the agencies a case may be placed with), None: none
+    outsourcing_of: Callable[[str], OutsourcingRule | None]
 
 
 def settled_on(state: LoanState) -> bool:

@@ -60,7 +60,7 @@ def test_an_agency_placement_made_at_the_desk_is_on_the_nights_record(migrated: 
     seeded(migrated)
     with migrated.begin() as conn:
         conn.execute(insert(agencies), {"agency_id": "A1", "name": "杭州某资产管理",
-                                        "commission_rate": "0.18"})  # fmt: skip
+                                        "commission_rate": "0.18", "listed": True})  # fmt: skip
         conn.execute(insert(placements), {
             "loan_id": "L1", "agency_id": "A1", "placed_on": date(2026, 8, 1),
             "placed_balance": 100_000, "commission_rate": "0.18", "placed_by": "sup",

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, inspect, select
 
 from arrears.adapters.db import schema, tables
 from arrears.adapters.db.casework_tables import (
+    agencies,
     api_tokens,
     legal_cases,
     loan_flags,
@@ -31,7 +32,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0019_borrower_phone_index"
+    assert current_revision(engine) == head_revision() == "0020_agency_evaluation"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -101,6 +102,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0017_loan_pauses.py",
         "0018_proposal_effective_on.py",
         "0019_borrower_phone_index.py",
+        "0020_agency_evaluation.py",
     } <= shipped
 
 
@@ -326,3 +328,22 @@ def test_what_was_written_before_the_content_lint_is_kept_unflagged(engine: Engi
         note = connection.execute(select(notes)).one()
     assert (attempt.note, attempt.note_findings) == (None, None)
     assert (note.text, note.findings) == ("你再不还就坐牢", None)
+
+
+def test_the_agencies_of_an_older_database_come_out_not_evaluated(engine: Engine) -> None:
+    # An agency set up before the outsourcing rule: nothing on record says it is on the white
+    # list or was ever evaluated, so under the cn pack it is evaluated before its next
+    # placement (its placements made stay).
+    upgrade(engine, "0019_borrower_phone_index")
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO agencies (agency_id, name, commission_rate) "
+            "VALUES ('agency-hz', '杭州信达', '0.18')"
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(select(agencies)).all()
+    assert rows == [("agency-hz", "杭州信达", "0.18", False, None)]
+    store = SqlIdentityStore(engine)
+    [agency] = store.agencies()
+    assert (agency.listed, agency.evaluated_on) == (False, None)

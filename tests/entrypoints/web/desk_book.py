@@ -20,6 +20,7 @@ from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.outsourcing import Agency
 from arrears.entrypoints.demo_staff import AGENCY, DEMO_PASSWORD, STAFF, TEAMS, seed_staff
 from arrears.entrypoints.web.app import create_app
 from arrears.services.import_feed import import_feed
@@ -89,7 +90,8 @@ def seed_people(app: App, now: datetime) -> None:
     for team_id, name in TEAMS.items():
         app.identity.add_team(team_id, name, setup("team.create", f"team:{team_id}"))
     agency_id, name, rate = AGENCY
-    app.identity.add_agency(agency_id, name, rate, setup("agency.create", f"agency:{agency_id}"))
+    agency = Agency(agency_id, name, rate, listed=True, evaluated_on=AS_OF)  # as seed_staff's
+    app.identity.add_agency(agency, setup("agency.create", f"agency:{agency_id}"))
     for user in STAFF:
         hashed = replace(user, password_hash=_demo_hash())
         app.identity.add_user(hashed, now, setup("user.create", f"user:{user.user_id}"))

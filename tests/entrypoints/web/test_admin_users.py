@@ -270,9 +270,8 @@ def test_an_administrator_creates_a_team_and_an_agency(staffed: Desk) -> None:
     assert "已创建委外机构" in page.text
     listed = staffed.client().get("/api/v1/teams", headers=admin).json()
     assert {"team_id": "team-north", "name": "华北三组"} in listed["teams"]
-    assert {"agency_id": "agency-sh", "name": "上海某资产", "commission": "0.2"} in listed[
-        "agencies"
-    ]
+    assert {"agency_id": "agency-sh", "name": "上海某资产", "commission": "0.2",
+            "listed": False, "evaluated_on": None} in listed["agencies"]  # fmt: skip
     shown = client.get("/admin/users").text
     assert "华北三组" in shown
     assert "上海某资产" in shown

@@ -228,6 +228,18 @@ def test_an_administrator_moves_a_collector_and_resets_a_password(
     expect(page.locator("#teams")).to_contain_text("华北三组")
     page.locator("#change-col-east-1 summary").click()
     expect(page.locator("#change-col-east-1 select[name=team_id]")).to_have_value("team-west")
+    # The agency's evaluation, recorded in its row (cn.outsourcing: evaluated in 12 months).
+    agency = page.locator("#agency-agency-hz")
+    expect(agency).to_contain_text("可委外至 2026-09-30（cn.outsourcing）")
+    agency.locator("summary").click()
+    agency.locator("input[name=on]").fill("2025-09-28")
+    agency.get_by_role("button", name="保存").click()
+    expect(agency.locator(".result")).to_contain_text("已记录委外机构评估")
+    shot(page, "users-agency-evaluated")
+    page.reload()
+    expect(page.locator("#agency-agency-hz")).to_contain_text(
+        "可委外至 2026-09-28（cn.outsourcing）"
+    )
     page.close()
     stored = desk.app.identity.user("col-east-1")
     assert stored is not None

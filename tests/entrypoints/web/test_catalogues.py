@@ -54,7 +54,8 @@ VALUES = {
     "clock:": ["ageing", "charges"],
     "done:": ["promise", "note", "hold", "visit", "visit-report", "legal", "assign", "place",
               "recall", "balance", "user", "enabled", "disabled",
-              "lift", "flag", "flag-clear", "user changed", "password reset", "team", "agency"],
+              "lift", "flag", "flag-clear", "user changed", "password reset", "team", "agency",
+              "evaluation"],
     "visit:": ["requested", "approved", "rejected", "done", "lapsed"],
     "flag:": sorted(FLAGS),
     "written:": ["contact", "note", "visit"],  # where a text the content lint flagged was
@@ -71,7 +72,7 @@ VALUES = {
                "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
                "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear",
                "user.locale", "user.update", "user.password", "case.view", "contact.opt_out",
-               "legal.refused"],
+               "legal.refused", "agency.evaluate"],
 }  # fmt: skip
 
 
@@ -143,7 +144,8 @@ def test_every_refusal_has_a_chinese_translation(locale: str) -> None:
 # Where the pages' actions are decided: everything they refuse with reaches a page.
 REACHED = [
     "services/casework.py", "services/desk_contact.py", "services/legal.py",
-    "services/field_visit.py", "services/assignment.py", "domain/approvals.py",
+    "services/field_visit.py", "services/assignment.py", "services/staff_setup.py",
+    "domain/approvals.py",
     "domain/field_visits.py", "domain/legal_track.py", "domain/access.py", "domain/contact.py",
     "domain/flags.py", "adapters/db/casework_store.py", "adapters/db/track_store.py",
     "adapters/db/contact_store.py", "entrypoints/web/pages.py", "entrypoints/web/pages_case.py",

@@ -20,6 +20,7 @@ from arrears.adapters.db.casework_tables import (
     users,
 )
 from arrears.adapters.db.engine import WRITE_FIRST
+from arrears.adapters.db.identity_store import agency_of
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.scoping import in_scope
 from arrears.adapters.db.tables import (
@@ -36,6 +37,7 @@ from arrears.adapters.db.tables import (
 from arrears.domain.access import Scope
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
+from arrears.domain.outsourcing import Agency
 from arrears.domain.revisions import KINDS, SETTLEMENT, Revision
 from arrears.services.casework_ports import (
     CaseRecord,
@@ -364,39 +366,50 @@ class SqlCaseworkStore:
             found = conn.execute(select(teams.c.team_id).where(teams.c.team_id == team_id))
             return found.first() is not None
 
-    def agency_rate(self, agency_id: str) -> str | None:
-        """An agency's commission rate (None: no such agency)."""
-        query = select(agencies.c.commission_rate).where(agencies.c.agency_id == agency_id)
+    def agency(self, agency_id: str) -> Agency | None:
+        """An agency with its commission rate, standing and last evaluation (None: none)."""
+        query = select(agencies).where(agencies.c.agency_id == agency_id)
         with self.engine.connect() as conn:
-            return conn.execute(query).scalar_one_or_none()
+            row = conn.execute(query).first()
+        return None if row is None else agency_of(row)
 
     def place(
         self,
         loan_id: str,
-        agency_id: str,
+        agency: Agency,
         on: date,
         balance: int,
-        rate: str,
         by: str,
         audit: AuditEntry,
     ) -> None:
-        """Place a case with an agency (refused if it is placed already)."""
+        """Place a case with an agency at its commission rate (refused if it is placed
+        already, or the agency was evaluated or changed since it was judged)."""
         try:
-            self._place(loan_id, agency_id, on, balance, rate, by, audit)
+            self._place(loan_id, agency, on, balance, by, audit)
         except IntegrityError:  # placed by someone else at the same instant
             raise Refusal(
                 "case {loan_id} was placed with an agency meanwhile", loan_id=repr(loan_id)
             ) from None
 
     def _place(
-        self, loan_id: str, agency_id: str, on: date, balance: int, rate: str, by: str,
-        audit: AuditEntry,
-    ) -> None:  # fmt: skip
+        self, loan_id: str, agency: Agency, on: date, balance: int, by: str, audit: AuditEntry
+    ) -> None:
         p = placements.c
+        agency_id = agency.agency_id
         with self.engine.begin() as conn:
             # Write first: the audit append takes the write lock before anything is read, so
             # two placements at once queue (SQLite cannot upgrade a read to a write safely).
             append_audit(conn, audit)
+            # An evaluation appends to the audit log first too, so one recorded meanwhile (a
+            # delisting) has committed before this reads the agency, or waits until the
+            # placement has: the agency must still be as the service judged it.
+            stored = conn.execute(select(agencies).where(agencies.c.agency_id == agency_id))
+            row = stored.first()
+            if row is None or agency_of(row) != agency:
+                raise Refusal(
+                    "agency {agency_id} was evaluated or changed meanwhile: place the case again",
+                    agency_id=repr(agency_id),
+                )
             current = select(p.agency_id).where(and_(p.loan_id == loan_id, p.recalled_on.is_(None)))
             held = conn.execute(current).scalar_one_or_none()
             if held is not None:
@@ -411,7 +424,7 @@ class SqlCaseworkStore:
                     agency_id=agency_id,
                     placed_on=on,
                     placed_balance=balance,
-                    commission_rate=rate,
+                    commission_rate=agency.commission_rate,
                     placed_by=by,
                 )
             )

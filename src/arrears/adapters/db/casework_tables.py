@@ -25,13 +25,17 @@ teams = Table(
     Column("name", Text, nullable=False),
 )
 
-# Collection agencies the lender places accounts with; commission as an exact decimal rate.
+# Collection agencies the lender places accounts with; commission as an exact decimal rate;
+# whether the agency is on the lender's published white list and the day of its last
+# evaluation (None: never), which a pack's outsourcing rule asks of a placement (0019).
 agencies = Table(
     "agencies",
     metadata,
     Column("agency_id", String(64), primary_key=True),
     Column("name", Text, nullable=False),
     Column("commission_rate", String(16), nullable=False),  # e.g. "0.18" of what is collected
+    Column("listed", Boolean, nullable=False),
+    Column("evaluated_on", Date),
 )
 
 users = Table(

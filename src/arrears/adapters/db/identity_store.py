@@ -1,7 +1,7 @@
 """Users, teams, agencies, sessions, API tokens and failed log-ins on SQL."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, text, update
@@ -22,11 +22,16 @@ from arrears.adapters.db.instants import utc
 from arrears.domain.access import Role
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
+from arrears.domain.outsourcing import Agency
 from arrears.services.casework_ports import UserRecord, credential
 
 
 class IdentityConflict(Refusal):
     """A user, team or agency id already taken, or a reference to one that does not exist."""
+
+
+class _NoSuchAgency(Exception):
+    """The agency evaluated does not exist: nothing is written."""
 
 
 class SqlIdentityStore:
@@ -45,17 +50,42 @@ class SqlIdentityStore:
             ),
         )
 
-    def add_agency(
-        self, agency_id: str, name: str, commission_rate: str, audit: AuditEntry
-    ) -> None:
-        """Create an agency with its commission rate."""
+    def add_agency(self, agency: Agency, audit: AuditEntry) -> None:
+        """Create an agency with its commission rate, white-list standing and last
+        evaluation."""
         query = insert(agencies).values(
-            agency_id=agency_id, name=name, commission_rate=commission_rate
+            agency_id=agency.agency_id,
+            name=agency.name,
+            commission_rate=agency.commission_rate,
+            listed=agency.listed,
+            evaluated_on=agency.evaluated_on,
         )
         taken = IdentityConflict(
-            "agency {agency_id} cannot be created: the id is taken", agency_id=repr(agency_id)
+            "agency {agency_id} cannot be created: the id is taken",
+            agency_id=repr(agency.agency_id),
         )
         self._insert(query, audit, taken)
+
+    def evaluate_agency(
+        self, agency_id: str, listed: bool, evaluated_on: date, audit: AuditEntry
+    ) -> bool:
+        """Record an agency's evaluation (its day, and its standing after it), audited; False
+        when there is no such agency (nothing written)."""
+        try:
+            with self.engine.begin() as conn:
+                # The audit append first, as a placement's: the two are decided one after the
+                # other, in the order the log shows (casework_store.place).
+                append_audit(conn, audit)
+                done = conn.execute(
+                    update(agencies)
+                    .where(agencies.c.agency_id == agency_id)
+                    .values(listed=listed, evaluated_on=evaluated_on)
+                ).rowcount
+                if not done:
+                    raise _NoSuchAgency  # rolls the audit entry back
+        except _NoSuchAgency:
+            return False
+        return True
 
     def add_user(self, user: UserRecord, at: datetime, audit: AuditEntry) -> None:
         """Create a user: refused by name when the id is taken (in any case: "Alice" takes
@@ -118,14 +148,11 @@ class SqlIdentityStore:
             rows = conn.execute(select(teams.c.team_id, teams.c.name).order_by(teams.c.team_id))
             return [(r.team_id, r.name) for r in rows]
 
-    def agencies(self) -> list[tuple[str, str, str]]:
-        """Every agency: (id, name, commission rate)."""
-        a = agencies.c
+    def agencies(self) -> list[Agency]:
+        """Every agency, by id."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(a.agency_id, a.name, a.commission_rate).order_by(a.agency_id)
-            )
-            return [(r.agency_id, r.name, r.commission_rate) for r in rows]
+            rows = conn.execute(select(agencies).order_by(agencies.c.agency_id))
+            return [agency_of(r) for r in rows]
 
     def set_locale(self, user_id: str, locale: str, audit: AuditEntry) -> None:
         """Change a user's language, audited."""
@@ -380,6 +407,17 @@ def _refuse_unknown_places(conn: Connection, user: UserRecord) -> None:
             raise IdentityConflict(
                 "agency {agency_id} does not exist", agency_id=repr(user.agency_id)
             )
+
+
+def agency_of(row: Row[Any]) -> Agency:
+    """An agency as its row holds it."""
+    return Agency(
+        agency_id=row.agency_id,
+        name=row.name,
+        commission_rate=row.commission_rate,
+        listed=bool(row.listed),
+        evaluated_on=row.evaluated_on,
+    )
 
 
 def _user(row: Row[Any]) -> UserRecord:

@@ -1,6 +1,7 @@
 """The API of oversight: the dashboard, the audit log, users, and the content lint of drafts."""
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
@@ -10,10 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
+from arrears.bootstrap import App
 from arrears.domain.access import Permission, Role, require
 from arrears.domain.money import format_amount
+from arrears.domain.outsourcing import Agency
 from arrears.domain.staff import USER_ID_RULE
-from arrears.entrypoints.presenters import user_document
+from arrears.entrypoints.desk_calendar import desk_day
+from arrears.entrypoints.presenters import agency_document, user_document
 from arrears.entrypoints.web.api_common import Id, Strict, api_router
 from arrears.entrypoints.web.audit_export import audit_lines
 from arrears.entrypoints.web.auth import Application, CurrentActor
@@ -27,7 +31,12 @@ from arrears.services.identity import (
     list_users,
     set_user_active,
 )
-from arrears.services.staff_setup import create_agency, create_team
+from arrears.services.staff_setup import (
+    AgencyNotFound,
+    create_agency,
+    create_team,
+    evaluate_agency,
+)
 from arrears.services.user_admin import reset_password, update_user
 
 router = api_router("oversight")
@@ -216,6 +225,13 @@ class AgencyIn(Strict):
     agency_id: UserId
     name: Annotated[str, Field(min_length=1, max_length=100)]
     commission: Annotated[str, Field(max_length=16, description="a share 0-1, e.g. 0.18")]
+    listed: bool = Field(False, description="on the lender's published white list")
+    evaluated_on: date | None = Field(None, description="the day of its last evaluation")
+
+
+class EvaluationIn(Strict):
+    on: date
+    listed: bool = Field(True, description="on the white list after it (false: delisted)")
 
 
 @router.get("/users")
@@ -286,9 +302,8 @@ def team_list(actor: CurrentActor, app: Application) -> dict[str, Any]:
     require(actor.principal, Permission.USERS)
     return {
         "teams": [{"team_id": t, "name": n} for t, n in app.identity.teams()],
-        "agencies": [{"agency_id": a, "name": n, "commission": r}
-                     for a, n, r in app.identity.agencies()],
-    }  # fmt: skip
+        "agencies": [agency_document(a) for a in app.identity.agencies()],
+    }
 
 
 @router.post("/teams", status_code=201)
@@ -305,10 +320,33 @@ def team_create(
 def agency_create(
     body: AgencyIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
-    """Create a collection agency with its commission (administrators)."""
+    """Create a collection agency with its commission, white-list standing and last
+    evaluation (administrators)."""
+    now = request.app.state.clock()
     create_agency(app.identity, actor.principal, body.agency_id, body.name, body.commission,
-                  request.app.state.clock())  # fmt: skip
-    return {"agency_id": body.agency_id, "name": body.name, "commission": body.commission}
+                  desk_day(now), now, listed=body.listed,
+                  evaluated_on=body.evaluated_on)  # fmt: skip
+    return agency_document(_agency(app, body.agency_id))
+
+
+@router.post("/agencies/{agency_id}/evaluation")
+def agency_evaluation(
+    agency_id: Id, body: EvaluationIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Record an agency's evaluation (administrators): the day, not after the desk's today,
+    and whether it is on the white list after it."""
+    now = request.app.state.clock()
+    evaluate_agency(app.identity, actor.principal, agency_id, body.on, body.listed,
+                    desk_day(now), now)  # fmt: skip
+    return agency_document(_agency(app, agency_id))
+
+
+def _agency(app: App, agency_id: str) -> Agency:
+    """An agency as stored (just written: agencies are never removed)."""
+    found = app.desk.agency(agency_id)
+    if found is None:
+        raise AgencyNotFound("agency {agency_id} is not known", agency_id=repr(agency_id))
+    return found
 
 
 def decimal_text(rate: Fraction) -> str:

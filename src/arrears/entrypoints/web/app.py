@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from arrears.bootstrap import App
 from arrears.domain.access import Forbidden
 from arrears.domain.errors import DomainError, Refusal
+from arrears.domain.outsourcing import AgencyNotCleared
 from arrears.entrypoints.web import (
     api,
     api_admin,
@@ -138,6 +139,10 @@ def _errors(web: FastAPI) -> None:
     @web.exception_handler(TimeBarred)
     def time_barred(request: Request, error: TimeBarred) -> Response:
         return refuse(request, 409, error)
+
+    @web.exception_handler(AgencyNotCleared)
+    def agency_not_cleared(request: Request, error: AgencyNotCleared) -> Response:
+        return refuse(request, 409, error)  # the agency's standing, as a guard's refusal is
 
     @web.exception_handler(SignInThrottled)
     def throttled(request: Request, error: SignInThrottled) -> Response:

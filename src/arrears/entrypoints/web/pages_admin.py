@@ -1,6 +1,7 @@
-"""Oversight pages: the audit log, the dashboard and users."""
+"""Oversight pages: the audit log, the dashboard, users, teams and agencies."""
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -9,6 +10,14 @@ from markupsafe import Markup
 
 from arrears.domain.access import Role, scope_of
 from arrears.domain.errors import Refusal
+from arrears.domain.outsourcing import (
+    Agency,
+    AgencyNotCleared,
+    OutsourcingRule,
+    check_agency,
+    evaluation_holds_through,
+)
+from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web import charts, i18n, stage_names
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.page_render import locale_of, render
@@ -21,7 +30,7 @@ from arrears.services.identity import (
     list_users,
     set_user_active,
 )
-from arrears.services.staff_setup import create_agency, create_team
+from arrears.services.staff_setup import create_agency, create_team, evaluate_agency
 from arrears.services.user_admin import reset_password, update_user
 
 router = APIRouter(include_in_schema=False)
@@ -122,6 +131,12 @@ def _share(flows: list[Any], month: str, source: str) -> float | None:
 def users_page(request: Request, actor: CurrentActor, app: Application) -> Response:
     """Users, their roles and teams; create, enable and disable (administrators)."""
     found = list_users(app.identity, actor.principal)
+    agencies = app.identity.agencies()
+    today = desk_day(request.app.state.clock())
+    rules = sorted(
+        (p.outsourcing for p in app.contact_terms.packs.values() if p.outsourcing is not None),
+        key=lambda rule: rule.rule_id,
+    )
     return render(
         request,
         "users.html",
@@ -129,8 +144,32 @@ def users_page(request: Request, actor: CurrentActor, app: Application) -> Respo
         users=found,
         roles=[r.value for r in Role],
         teams=app.identity.teams(),
-        agencies=app.identity.agencies(),
+        agencies=agencies,
+        standings=[_standing(a, rules, today) for a in agencies],
+        outsourcing=rules,
+        today=today.isoformat(),
     )
+
+
+def _standing(agency: Agency, rules: list[OutsourcingRule], today: date) -> dict[str, Any]:
+    """An agency's row on the list: its standing, its last evaluation and, under each pack's
+    outsourcing rule, the last day that evaluation holds and whether a placement is allowed
+    today (the desk's day)."""
+    holds: list[dict[str, Any]] = []
+    for rule in rules:
+        through = (
+            None
+            if agency.evaluated_on is None
+            else evaluation_holds_through(agency.evaluated_on, rule.evaluation_months)
+        )
+        try:
+            check_agency(rule, agency, today)
+            cleared = True
+        except AgencyNotCleared:
+            cleared = False
+        holds.append({"rule": rule.rule_id, "through": through and through.isoformat(),
+                      "cleared": cleared})  # fmt: skip
+    return {"agency": agency, "holds": holds}
 
 
 @router.post("/admin/users")
@@ -205,11 +244,30 @@ def agency_create(
     agency_id: Annotated[str, Form(max_length=256)],
     name: Annotated[str, Form(max_length=100)],
     commission: Annotated[str, Form(max_length=16)],
+    listed: Annotated[bool, Form()] = False,
+    evaluated_on: Annotated[date | None, Form()] = None,
 ) -> Response:
-    """Create a collection agency with its commission."""
-    create_agency(app.identity, actor.principal, agency_id, name, commission,
-                  request.app.state.clock())  # fmt: skip
+    """Create a collection agency with its commission, white-list standing and last
+    evaluation."""
+    now = request.app.state.clock()
+    create_agency(app.identity, actor.principal, agency_id, name, commission, desk_day(now),
+                  now, listed=listed, evaluated_on=evaluated_on)  # fmt: skip
     return render(request, "fragments/done.html", actor, what="agency", key=agency_id)
+
+
+@router.post("/admin/agencies/{agency_id}/evaluation")
+def agency_evaluation(
+    request: Request,
+    agency_id: str,
+    actor: CurrentActor,
+    app: Application,
+    on: Annotated[date, Form()],
+    listed: Annotated[bool, Form()] = False,
+) -> Response:
+    """Record an agency's evaluation: its day, and whether it is on the white list after."""
+    now = request.app.state.clock()
+    evaluate_agency(app.identity, actor.principal, agency_id, on, listed, desk_day(now), now)
+    return render(request, "fragments/done.html", actor, what="evaluation", key=agency_id)
 
 
 def _role(name: str) -> Role:
