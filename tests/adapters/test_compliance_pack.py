@@ -299,6 +299,10 @@ def test_only_the_cn_pack_has_an_outsourcing_rule() -> None:
     assert "金融机构个人消费类贷款催收工作指引" in rule.source
     assert "GB/T 45251-2025" in rule.source
     assert (PACKS["us"].outsourcing, PACKS["uk"].outsourcing) == (None, None)
+    text = (Path(__file__).resolve().parents[2] / "docs" / "COMPLIANCE.md").read_text("utf-8")
+    assert f"`{rule.rule_id}`" in text
+    assert rule.source in text
+    assert f"`evaluation_months = {rule.evaluation_months}`" in text
 
 
 OUTSOURCING = {"id": "xx.outsourcing", "evaluation_months": 12, "source": "a law",
