@@ -4,7 +4,7 @@ the administrator records evaluations and sees each agency's standing on /admin/
 
 import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from httpx2 import Response
@@ -14,6 +14,7 @@ from arrears.adapters.db.casework_tables import placements
 from arrears.adapters.db.tables import loans
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
+from arrears.domain.outsourcing import Agency
 from arrears.entrypoints.demo_staff import AGENCY
 from tests.entrypoints.web.desk_book import DAY_TIME, Desk, placement_steps_done
 from tests.entrypoints.web.test_casework_flows import my_case
@@ -207,11 +208,18 @@ def test_the_administrator_records_evaluations_and_sees_each_agencys_standing(
     gone = client.post("/admin/agencies/nobody/evaluation", headers=headers,
                        data={"on": "2025-09-21"})  # fmt: skip
     assert gone.status_code == 404
-    # A supervisor neither sees the list nor records an evaluation.
+    # Only an administrator records an evaluation, on the page or through the API.
     supervisor, sup_csrf = desk.signed_in("sup-east")
     refused = supervisor.post("/admin/agencies/agency-hz/evaluation", data={"on": "2025-09-21"},
                               headers={"X-CSRF-Token": sup_csrf})  # fmt: skip
     assert refused.status_code == 403
+    for user in ("sup-east", "compliance", "agency-hz-1"):
+        api = desk.client().post("/api/v1/agencies/agency-hz/evaluation",
+                                 headers=desk.bearer(user), json={"on": "2025-09-21"})  # fmt: skip
+        assert api.status_code == 403, user
+    assert desk.app.desk.agency(AGENCY_ID) == Agency(
+        AGENCY_ID, AGENCY_NAME, "0.18", listed=True, evaluated_on=date(2025, 9, 30)
+    )
     api = desk.client().get("/api/v1/teams", headers=desk.bearer("admin")).json()["agencies"]
     assert {a["agency_id"]: (a["listed"], a["evaluated_on"]) for a in api} == {
         "agency-hz": (True, "2025-09-30"), "agency-wh": (False, "2025-09-21")

@@ -108,6 +108,9 @@ LISTS = {
     # test_admin_users.py: only an administrator creates teams and agencies
     ("GET", "/api/v1/teams"), ("POST", "/api/v1/teams"), ("POST", "/api/v1/agencies"),
     ("POST", "/admin/teams"), ("POST", "/admin/agencies"),
+    # test_agency_list.py: only an administrator records an agency's evaluation
+    ("POST", "/api/v1/agencies/{agency_id}/evaluation"),
+    ("POST", "/admin/agencies/{agency_id}/evaluation"),
 }  # fmt: skip
 
 
