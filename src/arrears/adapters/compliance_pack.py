@@ -112,13 +112,8 @@ def parse_outsourcing(data: Mapping[str, Any], where: str) -> OutsourcingRule | 
     if "outsourcing" not in data:
         return None
     at = f"{where}: [outsourcing]"
-    table = data["outsourcing"]
-    if not isinstance(table, dict):
-        raise RulePackError(f"{at} must be a table")
-    extra = sorted(set(table) - _OUTSOURCING_KEYS)
-    if extra:
-        # A misspelt `evaluation_months` must not leave the interval out without a word.
-        raise RulePackError(f"{at}: unknown key(s) {extra}; known: {sorted(_OUTSOURCING_KEYS)}")
+    # A misspelt `evaluation_months` must not leave the interval out without a word.
+    table = _known_table(data["outsourcing"], at, _OUTSOURCING_KEYS)
     try:
         return OutsourcingRule(
             rule_id=_typed(table, "id", str, at),
@@ -160,11 +155,7 @@ def parse_deadlines(entry: Any, where: str) -> DeadlineRule | None:
 def _years_rule(kind: type[_Years], table: Any, at: str, keys: frozenset[str]) -> _Years:
     """A table of `keys` (id, years, source, verified) as a rule counted in years; `at`
     names it in errors."""
-    if not isinstance(table, dict):
-        raise RulePackError(f"{at} must be a table")
-    extra = sorted(set(table) - keys)
-    if extra:
-        raise RulePackError(f"{at}: unknown key(s) {extra}; known: {sorted(keys)}")
+    table = _known_table(table, at, keys)
     try:
         return kind(
             rule_id=_typed(table, "id", str, at),
@@ -174,6 +165,16 @@ def _years_rule(kind: type[_Years], table: Any, at: str, keys: frozenset[str]) -
         )
     except DomainError as error:
         raise RulePackError(f"{at}: {error}") from None
+
+
+def _known_table(table: Any, at: str, keys: frozenset[str]) -> dict[str, Any]:
+    """`table` if it is a table of known keys only (`at` names it in errors)."""
+    if not isinstance(table, dict):
+        raise RulePackError(f"{at} must be a table")
+    extra = sorted(set(table) - keys)
+    if extra:
+        raise RulePackError(f"{at}: unknown key(s) {extra}; known: {sorted(keys)}")
+    return table
 
 
 def parse_limitation(entry: Any, where: str) -> Limitation:
