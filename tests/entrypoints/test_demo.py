@@ -4,16 +4,20 @@ steps went ahead once their guards were met, and refusals were counted by rule."
 import io
 import re
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from arrears.entrypoints.demo import run_demo
+from arrears.entrypoints.desk_calendar import desk_day
 
 
 def test_the_demo_cycle_breaks_no_rule_and_escalates(tmp_path: Path) -> None:
     out = io.StringIO()
+    served = {desk_day(datetime.now(UTC))}
     run_demo(tmp_path / "demo", 300, Console(file=out, width=200))
+    served.add(desk_day(datetime.now(UTC)))
     printed = out.getvalue()
     assert "contacts logged through the compliance engine that broke a rule: 0" in printed
     planned = re.search(r"planned actions: (.*)", printed)
@@ -39,8 +43,12 @@ def test_the_demo_cycle_breaks_no_rule_and_escalates(tmp_path: Path) -> None:
         [agency] = db.execute("SELECT agency_id, listed, evaluated_on FROM agencies")
     assert credited > 0
     assert placed > 0
-    assert agency == ("agency-hz", 1, "2025-08-18")
     assert "placed with agency-hz (on the white list, evaluated 2025-08-18" in printed
+    # Evaluated again on the desk's day it is served (the book's days are over 12 months
+    # before it): the pages place cases with it too.
+    assert agency[:2] == ("agency-hz", 1)
+    assert agency[2] in {days_around.isoformat() for days_around in served}
+    assert f"agency-hz evaluated again on the desk's day {agency[2]} (cn.outsourcing)" in printed
     assert days > 1
     assert broken == 0
     assert attempts > 1000

@@ -16,7 +16,7 @@ from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.delinquency import BUCKETS
 from arrears.entrypoints.demo_desk import Desk
-from arrears.entrypoints.demo_staff import balance_cases, seed_staff
+from arrears.entrypoints.demo_staff import balance_cases, evaluate_for_today, seed_staff
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.feed import FeedKind
 from arrears.services.import_feed import import_feed
@@ -87,6 +87,7 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
     console.print("[bold]the desk[/]: teams, an agency and one user of every role")
     if seeded is not None:
         console.print(f"  {seeded}")
+        console.print(f"  {evaluate_for_today(app, datetime.now(UTC))}")
         shared = ", ".join(f"{u} {n}" for u, n in sorted(balanced.items()))
         console.print(f"  cases balanced on the daily runs after: {shared or 'none'}")
 

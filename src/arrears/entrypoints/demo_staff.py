@@ -11,11 +11,13 @@ from arrears.domain.access import Role
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.outsourcing import Agency
 from arrears.domain.staff import CONSOLE
+from arrears.entrypoints.desk_calendar import desk_day
 from arrears.services.assignment import balance_queue, place_case
 from arrears.services.casework import work_queue
 from arrears.services.casework_ports import QueueFilter, UserRecord
 from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import create_user
+from arrears.services.staff_setup import evaluate_agency
 from arrears.services.step_checks import StepBlocked
 
 DEMO_PASSWORD = "arrears-demo-2025"  # printed with the log-ins: a demo, not a secret
@@ -70,6 +72,16 @@ def seed_staff(app: App, today: date, now: datetime) -> str:
         f"placed with {agency_id} (on the white list, evaluated {today}: cn.outsourcing "
         f"allows placements with it for 12 months): {placed} of {len(late)} late"
     )
+
+
+def evaluate_for_today(app: App, now: datetime) -> str:
+    """Evaluate the demo's agency again on the desk's day the demo is served (the book's days
+    may be more than the cn pack's 12 months before it: the pages would refuse its
+    placements, cn.outsourcing); the line to print."""
+    agency_id = AGENCY[0]
+    today = desk_day(now)
+    evaluate_agency(app.identity, None, agency_id, today, True, today, now)
+    return f"{agency_id} evaluated again on the desk's day {today} (cn.outsourcing)"
 
 
 def balance_cases(app: App, today: date, now: datetime) -> dict[str, int]:
