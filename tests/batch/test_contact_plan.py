@@ -23,6 +23,13 @@ ACTIONS = ("sms", "call", "email", "letter", "formal_notice")
 PACKS = {"cn": CN, "us": US}
 
 
+def candidates_of(*due: tuple[str, str]) -> pl.DataFrame:
+    """Loan L1 of borrower B on the champion arm with each (stage, action) due, template t."""
+    columns = ["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"]
+    rows = [("L1", "B", stage, LADDER.label, "x=champion", action, "t") for stage, action in due]
+    return pl.DataFrame(rows, schema=columns, orient="row")
+
+
 @st.composite
 def histories(draw: st.DrawFn) -> tuple[People, dict[str, ContactFacts], pl.DataFrame]:
     borrowers = [f"B{n}" for n in range(draw(st.integers(1, 3)))]
@@ -92,12 +99,7 @@ def test_no_planned_contact_breaks_a_rule(
 
 def test_a_held_borrower_gets_no_contact_and_the_hold_is_named() -> None:
     people = people_of(["B"], {}, {"B": [Hold("dispute", DAY - timedelta(days=1))]}, {})
-    candidates = pl.DataFrame(
-        [("L1", "B", "early", LADDER.label, "x=champion", "sms", "t"),
-         ("L1", "B", "early", LADDER.label, "x=champion", "agency_recall", "t")],
-        schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],
-        orient="row",
-    )  # fmt: skip
+    candidates = candidates_of(("early", "sms"), ("early", "agency_recall"))
     plan, blocked = plan_actions(
         candidates, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people, {}, DAY
     )
@@ -114,11 +116,7 @@ def test_a_hold_stops_the_steps_that_press_for_payment_without_contacting_anyone
     # a dispute stops it as it stops a call (cn.hold: GB/T 45251-2025), as the desk's filing.
     def blocked_rules(hold: Hold) -> list[str]:
         people = people_of(["B"], {}, {"B": [hold]}, {})
-        candidates = pl.DataFrame(
-            [("L1", "B", "late", LADDER.label, "x=champion", action, "t")],
-            schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],
-            orient="row",
-        )  # fmt: skip
+        candidates = candidates_of(("late", action))
         _, blocked = plan_actions(
             candidates, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people, {}, DAY
         )
@@ -134,11 +132,7 @@ def test_a_hold_stops_the_steps_that_press_for_payment_without_contacting_anyone
 
 def test_heavy_actions_wait_for_their_guard() -> None:
     people = people_of(["B"], {}, {}, {})
-    candidates = pl.DataFrame(
-        [("L1", "B", "legal", LADDER.label, "x=champion", "lawyers_letter", "t")],
-        schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],
-        orient="row",
-    )  # fmt: skip
+    candidates = candidates_of(("legal", "lawyers_letter"))
     plan, blocked = plan_actions(
         candidates, {LADDER.label: LADDER}, PACKS, {LADDER.label: "cn"}, people, {}, DAY
     )
@@ -152,11 +146,7 @@ def test_the_night_takes_no_placement_recalled_at_once_as_the_agency_tried() -> 
     # The same guard as the desk's (check_escalation): a placement and its recall of one day
     # never stood, so the letter waits; one the agency held a week opens it.
     people = people_of(["B"], {}, {}, {})
-    candidates = pl.DataFrame(
-        [("L1", "B", "legal", LADDER.label, "x=champion", "lawyers_letter", "t")],
-        schema=["loan_id", "borrower_id", "stage", "ladder", "arm", "action", "template"],
-        orient="row",
-    )  # fmt: skip
+    candidates = candidates_of(("legal", "lawyers_letter"))
     notice = ActionRecord("formal_notice", DAY - timedelta(days=40), "sent")
     placed = ActionRecord("agency_placement", DAY - timedelta(days=20), "done")
     recalled = ActionRecord("agency_recall", DAY - timedelta(days=20), "done")
