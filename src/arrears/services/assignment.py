@@ -12,7 +12,7 @@ from arrears.services.casework import (
     CaseNotFound,
     audit,
     open_case,
-    overdue_of,
+    overdue_in,
     require_case,
     row_priority,
 )
@@ -119,7 +119,7 @@ def place_case(
     one)."""
     require(who, Permission.PLACE)
     record = open_case(store, who, loan_id)
-    balance = overdue_of(store, who, loan_id)
+    balance = overdue_in(record)
     agency = store.agency(agency_id)
     if agency is None:
         raise Refusal("agency {agency_id} is not known", agency_id=repr(agency_id))

@@ -412,7 +412,12 @@ def pending_approvals(store: CaseStore, who: Principal) -> list[Mapping[str, Any
 
 def overdue_of(store: CaseStore, who: Principal, loan_id: str) -> int:
     """What the case owes past due as of the last run (minor units)."""
-    state = open_case(store, who, loan_id).state
+    return overdue_in(open_case(store, who, loan_id))
+
+
+def overdue_in(record: CaseRecord) -> int:
+    """What a case file owes past due as of the last run (minor units)."""
+    state = record.state
     if state is None:
         return 0
     parts = ("overdue_principal", "overdue_interest", "overdue_penalty", "overdue_fees")
