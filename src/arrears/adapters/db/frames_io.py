@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Table, delete, text, tuple_
+from sqlalchemy import Column, Connection, MetaData, Table, delete, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arrears.adapters.db.bulk import bulk_insert
@@ -64,20 +64,26 @@ def insert_new(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
 
 
 def delete_keys(conn: Connection, table: Table, keys: Sequence[str], frame: pl.DataFrame) -> None:
-    """Delete the rows whose key columns match a row of `frame`."""
+    """Delete the rows whose key columns match a row of `frame`.
+
+    The keys go to a temporary table first, matched by one `(keys) IN (SELECT ...)`: SQLite
+    reads a list of row values by scanning the whole table once per statement (a night's
+    100,000 charge keys in lists of 500 took 10 s at 100,000 loans), a subquery through the
+    table's key index (PostgreSQL: one hashed semi-join)."""
     if frame.height == 0:
         return
-    columns = [table.c[k] for k in keys]
     rows = frame.select(keys).unique()
-    if conn.dialect.name == "sqlite":
-        rows = _sqlite_text(rows)
-    values = [tuple(r) for r in rows.iter_rows()]
-    for start in range(0, len(values), 500):
-        chunk = values[start : start + 500]
-        if len(keys) == 1:
-            conn.execute(delete(table).where(columns[0].in_([v[0] for v in chunk])))
-        else:
-            conn.execute(delete(table).where(tuple_(*columns).in_(chunk)))
+    scratch = Table(
+        f"keys_of_{table.name}", MetaData(),
+        *(Column(k, table.c[k].type) for k in keys), prefixes=["TEMPORARY"],
+    )  # fmt: skip
+    scratch.create(conn)
+    try:
+        write_frame(conn, scratch, rows)
+        listed = select(*(scratch.c[k] for k in keys))
+        conn.execute(delete(table).where(tuple_(*(table.c[k] for k in keys)).in_(listed)))
+    finally:
+        scratch.drop(conn)
 
 
 def _sqlite_text(frame: pl.DataFrame) -> pl.DataFrame:
