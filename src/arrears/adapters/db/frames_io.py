@@ -17,13 +17,13 @@ def read_frame(
 ) -> pl.DataFrame:
     """Run a query and type its columns (SQLite returns dates and instants as text)."""
     result = conn.execute(text(sql), params)
-    rows = result.fetchall()
-    if rows:
-        raw = pl.DataFrame(
-            [tuple(r) for r in rows], schema=list(schema), orient="row", infer_schema_length=None
-        )
-    else:
-        raw = pl.DataFrame(schema=schema)
+    try:
+        # The driver's own tuples: SQLAlchemy's rows cost a third more to fetch (a million
+        # instalment states: 1.9 s against 3.0 s on SQLite).
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    raw = _typed_rows(rows, schema, conn.dialect.name) if rows else pl.DataFrame(schema=schema)
     casts = []
     for name, dtype in schema.items():
         column = raw.get_column(name)
@@ -35,6 +35,32 @@ def read_frame(
         else:
             casts.append(pl.col(name).cast(dtype))
     return raw.with_columns(casts).select(list(schema))
+
+
+# Column types the drivers give as they are (SQLite: dates and instants as text, booleans
+# as integers; read_frame casts them after).
+_AS_GIVEN = (pl.Int64, pl.Int32, pl.Float64, pl.String)
+
+
+def _typed_rows(rows: Sequence[Any], schema: dict[str, Any], dialect: str) -> pl.DataFrame:
+    """Rows as a frame built with the types the driver gives, so Polars need not infer them
+    (half the time on a million rows); any value of another type: inferred, as before."""
+    given: dict[str, Any] = {}
+    for name, dtype in schema.items():
+        if dtype in _AS_GIVEN or (dialect == "postgresql" and dtype in (pl.Date, pl.Boolean)):
+            given[name] = dtype
+        elif dialect == "sqlite" and dtype == pl.Boolean:
+            given[name] = pl.Int64
+        elif dialect == "sqlite" and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+            given[name] = pl.String
+        else:
+            given[name] = None
+    if None not in given.values():
+        try:
+            return pl.DataFrame(rows, schema=given, orient="row")
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            pass  # a value of another type than the column's (JSON, say): inferred below
+    return pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
 
 
 def write_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
