@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
@@ -12,7 +12,13 @@ from arrears.adapters.book_tables import with_pack_zones
 from arrears.adapters.db import tables
 from arrears.adapters.db.casework_store import approved_revisions
 from arrears.adapters.db.engine import WRITE_FIRST
-from arrears.adapters.db.frames_io import delete_keys, insert_new, read_frame, write_frame
+from arrears.adapters.db.frames_io import (
+    delete_keys,
+    insert_new,
+    read_frame,
+    write_changes,
+    write_frame,
+)
 from arrears.adapters.people_index import LoanHistory, people_from_frames
 from arrears.batch.book import (
     PAYMENT_SCHEMA,
@@ -47,9 +53,19 @@ _BALANCES = {"loan_id": pl.String, "state_date": pl.Date, "charged": pl.Int64,
 # With each loan's state, the terms it was priced with (terms_frame.priced_print; null: a
 # state written before they were kept, taken as priced under today's).
 _PRICED = {"loan_id": pl.String, "priced": pl.String}
+_BALANCES_READ = {**_BALANCES, **_PRICED}  # loan_balances' every column
 _SCHEDULE = {"loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date,
              "principal_due": pl.Int64, "interest_due": pl.Int64, "fee_due": pl.Int64}  # fmt: skip
 STATE_COLUMNS = [c.name for c in tables.installment_states.columns]
+
+
+class _Stored(NamedTuple):
+    """A book's state tables as a run loaded them (loan_balances, installment_states,
+    loan_pauses: every column)."""
+
+    balances: pl.DataFrame
+    lines: pl.DataFrame
+    pauses: pl.DataFrame
 
 
 class SqlEngineStore:
@@ -59,6 +75,8 @@ class SqlEngineStore:
         self.engine = engine
         # The latest run when the book was loaded (None: none yet), checked again by save.
         self._loaded_after: tuple[date, datetime] | _NotLoaded | None = NOT_LOADED
+        # The state tables as loaded, to which save writes only what changed (None: all).
+        self._stored: _Stored | None = None
 
     def last_run(self, before: date | None = None) -> date | None:
         """The latest completed run's date (strictly before `before` when given)."""
@@ -85,7 +103,7 @@ class SqlEngineStore:
             holds = read_frame(
                 conn, "SELECT borrower_id, kind, starts_on, ends_on FROM holds", _HOLDS
             )
-            book, reset, currencies = _load_book(conn, terms, holds)
+            book, reset, currencies, self._stored = _load_book(conn, terms, holds)
             borrowers = read_frame(conn, _BORROWERS_SQL, _BORROWERS)
             # An ISO instant compares right both as SQLite text and as a PostgreSQL timestamp.
             since = f"{as_of - timedelta(days=HISTORY_DAYS)} 00:00:00"
@@ -147,7 +165,8 @@ class SqlEngineStore:
                     f"finished while this one for {as_of} ran: nothing of this one was "
                     f"written; run it again"
                 )
-            _save_state(conn, frames)
+            _save_state(conn, frames, self._stored)
+            self._stored = None  # the tables hold this run's state now
             _save_postings(conn, frames)
             if latest is None or latest[0] != as_of:  # a re-run of the day keeps the day before's
                 _keep_prior_cases(conn)
@@ -253,9 +272,9 @@ def _one_snapshot(conn: Connection) -> Connection:
 
 def _load_book(
     conn: Connection, terms: Terms, holds: pl.DataFrame
-) -> tuple[Book, pl.DataFrame, pl.DataFrame]:
+) -> tuple[Book, pl.DataFrame, pl.DataFrame, _Stored]:
     """Loans and instalments with their stored state and pauses, the loans that must be
-    replayed, and each loan's currency."""
+    replayed, each loan's currency, and the state tables as read."""
     raw = read_frame(conn, "SELECT loan_id, borrower_id, product, contract_date, principal,"
                      " annual_rate, penalty_rate, segment, score, currency FROM loans",
                      _LOANS)  # fmt: skip
@@ -263,7 +282,10 @@ def _load_book(
         pl.lit(None, pl.Date).alias("eff_due")
     )
     loans = fresh_loans(loan_terms(raw, terms), scheduled_principal(schedule))
-    balances = read_frame(conn, f"SELECT {', '.join(_BALANCES)} FROM loan_balances", _BALANCES)
+    balances_read = read_frame(
+        conn, f"SELECT {', '.join(_BALANCES_READ)} FROM loan_balances", _BALANCES_READ
+    )
+    balances = balances_read.drop("priced")
     stored = read_frame(conn, "SELECT * FROM installment_states", _state_schema())
     pauses = loan_pauses(loans, holds, terms.products)
     # A pause placed, changed or lifted since the last run may reach back before it.
@@ -277,7 +299,7 @@ def _load_book(
     revised = revised_ids(revisions).join(balances.select("loan_id"), on="loan_id", how="semi")
     reset = pl.concat([
         _replays(conn, schedule, stored, balances),
-        _repriced(conn, loans, schedule, stored, terms),
+        _repriced(balances_read.select(list(_PRICED)), loans, schedule, stored, terms),
         paused,
         revised,
     ]).unique()  # fmt: skip
@@ -291,7 +313,7 @@ def _load_book(
         first=first if first is not None else date.min,
     )  # fmt: skip
     book = Book(loans, instalments, payments, pauses=pauses, revisions=revisions)
-    return book, reset, raw.select(list(CURRENCY_SCHEMA))
+    return book, reset, raw.select(list(CURRENCY_SCHEMA)), _Stored(balances_read, stored, before)
 
 
 def _replays(
@@ -335,13 +357,12 @@ def _promises(
 
 
 def _repriced(
-    conn: Connection, loans: pl.DataFrame, schedule: pl.DataFrame, stored: pl.DataFrame,
+    kept: pl.DataFrame, loans: pl.DataFrame, schedule: pl.DataFrame, stored: pl.DataFrame,
     terms: Terms,
 ) -> pl.DataFrame:  # fmt: skip
     """Loans to replay from their contract date because they are priced otherwise than their
     state was worked (the settings changed a product's terms, or a cap's): their PRICED terms,
     or an effective due date of a line fallen due (its holiday rule or calendar)."""
-    kept = read_frame(conn, "SELECT loan_id, priced FROM loan_balances", _PRICED)
     now = loans.select("loan_id", priced_print().alias("now"))
     changed = kept.join(now, on="loan_id").filter(
         pl.col("priced").is_not_null() & (pl.col("priced") != pl.col("now"))
@@ -411,19 +432,26 @@ def _state_schema() -> dict[str, Any]:
     return schema
 
 
-def _save_state(conn: Connection, frames: RunFrames) -> None:
-    """Replace the state of every loan (and clear the derived rows of replayed ones)."""
+def _save_state(conn: Connection, frames: RunFrames, stored: _Stored | None) -> None:
+    """Every loan's state as the run leaves it (and the derived rows of replayed ones
+    cleared): of the tables as `stored` (loaded), only the rows that changed."""
     for table in (tables.charges, tables.cap_cuts, tables.allocations):
         delete_keys(conn, table, ["loan_id"], frames.replay)
     book = frames.book
-    conn.execute(delete(tables.loan_balances))
-    conn.execute(delete(tables.installment_states))
-    conn.execute(delete(tables.loan_pauses))
-    write_frame(conn, tables.loan_balances,
-                book.loans.select(*_BALANCES, priced_print().alias("priced")))  # fmt: skip
-    write_frame(conn, tables.installment_states, book.instalments.select(STATE_COLUMNS))
-    if book.pauses is not None and book.pauses.height:
-        write_frame(conn, tables.loan_pauses, book.pauses.select(list(PAUSE_SCHEMA)))
+    now = _Stored(
+        book.loans.select(*_BALANCES, priced_print().alias("priced")),
+        book.instalments.select(STATE_COLUMNS),
+        book.pauses.select(list(PAUSE_SCHEMA)) if book.pauses is not None
+        else pl.DataFrame(schema=PAUSE_SCHEMA),
+    )  # fmt: skip
+    keys = (["loan_id"], ["loan_id", "seq"], ["loan_id", "clock", "starts_on"])
+    targets = (tables.loan_balances, tables.installment_states, tables.loan_pauses)
+    for table, key, was, frame in zip(targets, keys, stored or (None,) * 3, now, strict=True):
+        if was is None:
+            conn.execute(delete(table))
+            write_frame(conn, table, frame)
+        else:
+            write_changes(conn, table, key, was, frame)
 
 
 def _save_postings(conn: Connection, frames: RunFrames) -> None:
