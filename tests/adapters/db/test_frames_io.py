@@ -53,7 +53,9 @@ def _lines(n: int) -> pl.DataFrame:
             "late": [None if i % 4 == 0 else i % 3 == 0 for i in range(n)],
             "at": [None if i % 6 == 0 else datetime(2025, 3, 1, 8, i % 60, tzinfo=UTC)
                    for i in range(n)],
-            "note": [None if i % 3 == 0 else f"备注 {i}, \"quoted\"" for i in range(n)],
+            # Empty texts are not nulls; a text of `\.` is not the end of PostgreSQL's COPY.
+            "note": [None if i % 3 == 0 else "" if i % 7 == 1 else "\\." if i % 7 == 2
+                     else f"备注 {i}, \"quoted\"\n第二行" for i in range(n)],
         },
         schema=SCHEMA,
     )  # fmt: skip

@@ -8,6 +8,7 @@ from sqlalchemy import Column, Connection, MetaData, Table, delete, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from arrears.adapters.db.bulk import bulk_insert
+from arrears.adapters.db.pg_copy import write_copy
 
 CHUNK = 50_000
 
@@ -69,6 +70,8 @@ def write_frame(conn: Connection, table: Table, frame: pl.DataFrame) -> None:
         return
     # The compiled INSERT lists columns in the table's order, whatever order they are given in.
     frame = frame.select([c.name for c in table.columns if c.name in frame.columns])
+    if conn.dialect.name == "postgresql" and write_copy(conn, table, frame):
+        return
     if conn.dialect.name == "sqlite":
         frame = _sqlite_text(frame)
     for start in range(0, frame.height, CHUNK):
