@@ -82,8 +82,9 @@ def write_changes(
     conn: Connection, table: Table, keys: Sequence[str], before: pl.DataFrame, after: pl.DataFrame
 ) -> None:
     """Make `table`, which holds the rows `before` (its every column), hold `after`: only the
-    rows new or changed are written and the rows gone deleted (a night changes a sixth of a
-    book's instalment states: writing them all again was most of an SQL night's save)."""
+    rows new or changed are written and the rows gone deleted (a bench night at 100,000 loans
+    changed 24,900 of 974,187 instalment states: writing them all again was most of its
+    save; every loan's balance row changes, its state date)."""
     after = after.select(before.columns).cast(before.schema)
     fresh = after.join(before, on=before.columns, how="anti", nulls_equal=True)
     gone = before.select(keys).join(after.select(keys), on=list(keys), how="anti")
