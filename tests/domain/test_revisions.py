@@ -106,8 +106,10 @@ def test_nothing_before_the_extensions_day_changes() -> None:
     assert evaluate(date(2026, 2, 20), revisions).revisions == tuple(revisions)
 
 
-def test_only_extensions_of_1_to_180_days_and_settlements_are_applied() -> None:
-    with pytest.raises(DomainError, match="only extension, settlement revisions are applied"):
-        Revision("plan", date(2026, 2, 1), 6)
+def test_only_extensions_of_1_to_180_days_settlements_and_plans_are_applied() -> None:
+    with pytest.raises(DomainError, match="only extension, settlement, plan revisions are"):
+        Revision("waiver", date(2026, 2, 1), 6)
+    with pytest.raises(DomainError, match="a plan has months only"):
+        Revision("plan", date(2026, 2, 1), 6, months=6)
     with pytest.raises(DomainError, match="1 to 180 days"):
         Revision("extension", date(2026, 2, 1), 0)

@@ -133,8 +133,8 @@ def test_a_settlement_needs_a_positive_amount_and_a_deadline_not_before_its_day(
         Revision("settlement", APPROVED, amount=1)
     with pytest.raises(DomainError, match="no amount or deadline"):
         Revision("extension", APPROVED, days=3, amount=1)
-    with pytest.raises(DomainError, match="'plan'"):
-        Revision("plan", APPROVED, amount=1, deadline=DEADLINE)
+    with pytest.raises(DomainError, match="a plan has months only"):
+        Revision("plan", APPROVED, amount=1, deadline=DEADLINE, months=3)
 
 
 def test_settled_inside_grace_the_pending_penalty_is_not_owed() -> None:

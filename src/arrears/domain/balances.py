@@ -35,6 +35,9 @@ class InstallmentBalance:
     waived: dict[str, int] = field(
         default_factory=lambda: {"fees": 0, "penalty": 0, "interest": 0, "principal": 0}
     )
+    # What a plan took away to re-split into its parts (domain/revisions.py): owed no more
+    # here, owed on the parts.
+    planned: dict[str, int] = field(default_factory=lambda: {"principal": 0, "interest": 0})
     pending: list[tuple[date, int, int]] = field(default_factory=list)
     beyond_grace: bool = False
     moved: int = 0  # days revisions moved its due date (domain/revisions.py)
@@ -54,7 +57,8 @@ class InstallmentBalance:
             total = self.fees_charged if self.posted else item.fee_due
         else:
             total = self.penalty_charged
-        return total - self.paid[component] - self.waived[component]
+        taken = self.planned.get(component, 0)
+        return total - self.paid[component] - self.waived[component] - taken
 
     @property
     def unpaid_principal(self) -> int:

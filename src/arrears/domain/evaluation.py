@@ -11,8 +11,9 @@ Every charge is cut to what fits under the cap allowance of its day, and the cut
 A loan's pauses (domain/pauses.py) stop its clocks: a day the charges clock stands still
 accrues no penalty and does not count towards an instalment's grace; a day the ageing clock
 stands still does not count in days past due. Its revisions (domain/revisions.py) change its
-schedule at the start of their day, before step 1; a settlement reached by the day's payments
-waives what is still owed after step 3, and the loan is settled from then on.
+schedule at the start of their day, before step 1 (a plan re-splits what is past due into its
+parts, an extension moves what is owing); a settlement reached by the day's payments waives
+what is still owed after step 3, and the loan is settled from then on.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -25,19 +26,27 @@ from arrears.domain.calendar import BusinessCalendar, effective_due_date
 from arrears.domain.caps import CapRule, allowance
 from arrears.domain.delinquency import bucket_for, days_past_due
 from arrears.domain.errors import DomainError
-from arrears.domain.loan import Loan, Payment
+from arrears.domain.loan import Installment, Loan, Payment
 from arrears.domain.money import LARGEST_AMOUNT, div_half_up, format_amount
 from arrears.domain.pauses import AGEING, CHARGES, NO_PAUSES, Pauses
 from arrears.domain.product import Product
 from arrears.domain.revisions import (
     EXTENSION,
     LAPSED,
+    PART_PAID,
+    PART_PAST_DUE,
+    PART_PENDING,
     PENDING,
+    PLAN,
+    PLAN_SOURCE,
     SETTLED,
     SETTLEMENT,
     WAIVER,
     Revision,
     in_order,
+    months_after,
+    part_seq,
+    split,
 )
 from arrears.domain.stages import default_stage
 from arrears.domain.statement import (
@@ -46,6 +55,8 @@ from arrears.domain.statement import (
     InstallmentState,
     LoanState,
     Overdue,
+    PlanPart,
+    PlanState,
     SettlementState,
     days_to_next_due,
     merge_charges,
@@ -82,13 +93,24 @@ class _Walk:
     def __init__(
         self, loan: Loan, product: Product, rule: CapRule, calendar: BusinessCalendar,
         pauses: Pauses = NO_PAUSES, revisions: Sequence[Revision] = (),
+        as_of: date | None = None,
     ) -> None:  # fmt: skip
         self.product, self.rule, self.calendar, self.pauses = product, rule, calendar, pauses
         self.revisions = in_order(list(revisions))
+        # Its plans effective by as_of, numbered from 1 in order, each with its parts' lines:
+        # there from the start, owing nothing until the plan's day fills them in.
+        self.plans = [r for r in self.revisions if r.kind == PLAN
+                      and (as_of is None or r.effective_on <= as_of)]  # fmt: skip
+        parts = [
+            Installment(part_seq(p, k), months_after(plan.effective_on, k), 0, 0, 0)
+            for p, plan in enumerate(self.plans, start=1)
+            for k in range(1, plan.months + 1)
+        ]
         schedule = sorted(loan.installments, key=lambda i: (i.due_date, i.seq))
         # In their first due order for good (the waterfall's "oldest due first"): a revision
         # moves the dates of the lines still owing, all by the same days.
-        self.lines = [InstallmentBalance(i) for i in schedule]
+        self.lines = [InstallmentBalance(i) for i in
+                      sorted([*schedule, *parts], key=lambda i: (i.due_date, i.seq))]  # fmt: skip
         # Principal lent that no instalment schedules stays outstanding: the cap's allowance
         # runs on the principal lent less what was repaid (CONTRACT.md, cap days).
         self.unscheduled = max(0, loan.principal - sum(i.principal_due for i in schedule))
@@ -197,10 +219,16 @@ class _Walk:
                    default=None)  # fmt: skip
 
     def revise(self, day: date) -> None:
-        """The revisions of the day, before anything else of it (domain/revisions.py): an
-        extension moves every line still owing principal or interest its days later."""
+        """The revisions of the day, before anything else of it (domain/revisions.py): a plan
+        re-splits what is past due into its parts; an extension moves every line still owing
+        principal or interest its days later."""
         for revision in self.revisions:
-            if revision.effective_on != day or revision.kind != EXTENSION:
+            if revision.effective_on != day:
+                continue
+            if revision.kind == PLAN:
+                number = next(n for n, p in enumerate(self.plans, 1) if p is revision)
+                self.plan(day, number, revision.months)
+            if revision.kind != EXTENSION:
                 continue
             for line in self.lines:
                 if line.past_due_amount <= 0:
@@ -214,6 +242,54 @@ class _Walk:
                     line.installment = replace(line.installment, due_date=first)
                 if not line.beyond_grace:
                     line.pending.clear()  # never posted: not owed; grace begins again
+
+    def plan(self, day: date, number: int, months: int) -> None:
+        """The `number`-th plan, at the start of `day`: the unpaid principal and interest of
+        every line past due (effective due date before `day`) leave it, recorded as PLAN_SOURCE
+        allocations, and are divided into its parts (the rest fen on the last)."""
+        taken = {"principal": 0, "interest": 0}
+        for line in self.lines:
+            if line.effective_due is None or line.effective_due >= day:
+                continue  # not yet due, or not past due: its dates and amounts stay
+            for component in ("interest", "principal"):
+                owed = line.owed(component)
+                if owed > 0:
+                    line.planned[component] += owed
+                    taken[component] += owed
+                    self.allocations.append(
+                        Allocation(PLAN_SOURCE, line.installment.seq, component, owed, day)
+                    )
+        seqs = {part_seq(number, k): k - 1 for k in range(1, months + 1)}
+        principal, interest = split(taken["principal"], months), split(taken["interest"], months)
+        for line in self.lines:
+            k = seqs.get(line.installment.seq)
+            if k is not None:
+                line.installment = replace(line.installment, principal_due=principal[k],
+                                           interest_due=interest[k])  # fmt: skip
+
+    def plan_states(self, as_of: date) -> tuple[PlanState, ...]:
+        """Each plan effective by `as_of` with its parts as they stand."""
+        states = []
+        for number, plan in enumerate(self.plans, start=1):
+            seqs = {part_seq(number, k): k for k in range(1, plan.months + 1)}
+            parts = []
+            for line in self.lines:
+                k = seqs.get(line.installment.seq)
+                if k is None:
+                    continue
+                due = line.effective_due
+                status = (PART_PAID if line.past_due_amount <= 0
+                          else PART_PAST_DUE if due is not None and due < as_of
+                          else PART_PENDING)  # fmt: skip
+                item = line.installment
+                parts.append(PlanPart(k, item.seq, item.due_date, item.principal_due,
+                                      item.interest_due,
+                                      line.paid["principal"] + line.paid["interest"],
+                                      status))  # fmt: skip
+            parts.sort(key=lambda part: part.number)
+            states.append(PlanState(plan, sum(p.principal for p in parts),
+                                    sum(p.interest for p in parts), tuple(parts)))  # fmt: skip
+        return tuple(states)
 
     def open_day(self, day: date) -> None:
         """Steps 1 and 2: today's contractual postings, then grace crossings."""
@@ -363,7 +439,7 @@ def evaluate_loan(
     _refuse_too_large(loan)
     todays = _payments_by_day(loan, payments, as_of)
     payment_days = sorted(todays)
-    walk = _Walk(loan, product, cap_rule, calendar, pauses, revisions)
+    walk = _Walk(loan, product, cap_rule, calendar, pauses, revisions, as_of)
     day = loan.contract_date
     while day <= as_of:
         if walk.settled_on is not None:  # nothing more falls due or accrues
@@ -441,6 +517,9 @@ def _post_schedule(
     """
     item = line.installment
     line.posted = True
+    if item.seq < 0:  # a plan's part: its interest was charged when its instalment fell due
+        line.interest_charged, line.fees_charged = item.interest_due, item.fee_due
+        return []
     line.interest_charged = post(line, "interest", day, day, 0, item.interest_due)
     line.fees_charged = post(line, "fee", day, day, 0, item.fee_due)
     refunds = []
@@ -507,6 +586,7 @@ def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
         pauses=pauses,
         revisions=tuple(r for r in walk.revisions if r.effective_on <= as_of),
         settlements=walk.settlement_states(as_of),
+        plans=walk.plan_states(as_of),
     )
 
 

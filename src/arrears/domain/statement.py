@@ -94,6 +94,32 @@ class SettlementState:
 
 
 @dataclass(frozen=True)
+class PlanPart:
+    """A part of an approved plan on the evaluation day (domain/revisions.py): its line's
+    due date (moved by any extension since), what it re-split, what was paid on it, and
+    whether it is pending (owing, not past due), past_due or paid (owes nothing)."""
+
+    number: int  # 1..months
+    seq: int  # its line (revisions.part_seq)
+    due_date: date
+    principal: int
+    interest: int
+    paid: int  # principal and interest paid on it
+    status: str  # revisions.PART_PENDING, PART_PAST_DUE or PART_PAID
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """An approved plan effective by the evaluation day: the principal and interest it
+    re-split (past due on its day), in its parts."""
+
+    revision: Revision
+    principal: int
+    interest: int
+    parts: tuple[PlanPart, ...]
+
+
+@dataclass(frozen=True)
 class LoanState:
     """A loan's full state at the end of `as_of`."""
 
@@ -117,6 +143,8 @@ class LoanState:
     revisions: tuple[Revision, ...] = ()  # those applied by as_of (domain/revisions.py)
     # The settlements effective by as_of, each with its status and what it waived.
     settlements: tuple[SettlementState, ...] = ()
+    # The plans effective by as_of, each with its parts.
+    plans: tuple[PlanState, ...] = ()
 
     @property
     def oldest_past_due(self) -> date | None:
