@@ -112,6 +112,19 @@ def books(draw: st.DrawFn) -> Case:
                          + timedelta(days=draw(st.integers(-3, 30))), draw(st.integers(1, 40)))
                 for _ in range(draw(st.integers(1, 2)))
             ]  # fmt: skip
+        if draw(st.integers(0, 2)) == 0:  # a third on a plan or two, some before extensions
+            for _ in range(draw(st.integers(1, 2))):
+                on = draw(st.sampled_from(items)).due_date + timedelta(
+                    days=draw(st.integers(-5, 40)))  # fmt: skip
+                revised.setdefault(loan.loan_id, []).append(
+                    Revision("plan", max(START, on), months=draw(st.integers(2, 4)))
+                )
+                # Some money on a part's day, or late, or a part of it.
+                if draw(st.booleans()):
+                    pays.append(Payment(
+                        f"Q{n}-{len(pays)}", draw(st.integers(1, 200_000)),
+                        max(START, on) + timedelta(days=draw(st.sampled_from([28, 31, 33, 60]))),
+                    ))  # fmt: skip
         if draw(st.integers(0, 2)) == 0:  # a third settled (or not: lapsed, pending)
             deal, paid = draw(settlement(loan.loan_id, items))
             revised.setdefault(loan.loan_id, []).append(deal)
@@ -156,9 +169,10 @@ def settlement(draw: st.DrawFn, loan_id: str, items: tuple[Installment, ...]) ->
 
 def reworked(revised: "Revised", since: date, stop: date) -> list[str]:
     """The loans a run up to `stop` (after one up to `since`) works from their contract
-    date, as the stores do: an extension falling due in it, or a settlement effective."""
+    date, as the stores do: an extension or a plan falling due in it, or a settlement
+    effective."""
     return sorted(loan for loan, mine in revised.items() if any(
-        (r.kind == "extension" and since < r.effective_on <= stop)
+        (r.kind in ("extension", "plan") and since < r.effective_on <= stop)
         or (r.kind == "settlement" and r.effective_on <= stop) for r in mine
     ))  # fmt: skip
 
@@ -175,10 +189,33 @@ IN_GRACE: Case = (
 )  # fmt: skip
 
 
+# A plan 10 days past due (beyond grace), its first part paid in part on its day, an
+# extension after it moving the parts; the second loan's plan on the day its second
+# instalment falls due, an extension the same day (the plan first).
+PLANNED: Case = (
+    Terms(products(3, 1_000, COMPONENTS, "licensed", "next_business_day"), POLICIES, LPR,
+          lambda _j, _a, _b: CALENDAR),
+    [(Loan("L0", "B0", "p", "CNY", 100_001, Fraction("0.24"), START,
+           (Installment(1, START + timedelta(days=20), 100_001, 1_003),), Fraction("0.365")),
+      [Payment("P0", 40_000, START + timedelta(days=61))]),
+     (Loan("L1", "B1", "p", "CNY", 200_000, Fraction("0.24"), START,
+           (Installment(1, START + timedelta(days=10), 100_000, 999),
+            Installment(2, START + timedelta(days=40), 100_000, 999)), None),
+      [Payment("P1", 5_000, START + timedelta(days=75))])],
+    START + timedelta(days=110), {},
+    {"L0": [Revision("plan", START + timedelta(days=30), months=3),
+            Revision("extension", START + timedelta(days=70), 7)],
+     "L1": [Revision("extension", START + timedelta(days=40), 5),
+            Revision("plan", START + timedelta(days=40), months=2)]},
+)  # fmt: skip
+
+
 @settings(max_examples=120, deadline=None)
 @given(books(), st.integers(0, 3))
 @example(IN_GRACE, 0)
 @example(IN_GRACE, 2)
+@example(PLANNED, 0)
+@example(PLANNED, 3)
 def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits: int) -> None:
     terms, loans, as_of, held, revised = case
     book = fresh = book_of(loans, terms, held, revised)

@@ -63,15 +63,18 @@ def cases(draw: st.DrawFn) -> Case:
 
 @st.composite
 def extensions(draw: st.DrawFn) -> list[Revision]:
-    """Half the books without revisions; the others with one to three extensions or
-    settlements (of 1 fen to 4,000.00 within 0 to 20 days)."""
+    """Half the books without revisions; the others with one to three extensions, plans (of
+    2 to 4 months) or settlements (of 1 fen to 4,000.00 within 0 to 20 days)."""
     if draw(st.booleans()):
         return []
     found = []
     for _ in range(draw(st.integers(1, 3))):
         on = START + timedelta(days=draw(st.integers(0, 100)))
-        if draw(st.booleans()):
+        kind = draw(st.sampled_from(["extension", "plan", "settlement"]))
+        if kind == "extension":
             found.append(Revision("extension", on, draw(st.integers(1, 40))))
+        elif kind == "plan":
+            found.append(Revision("plan", on, months=draw(st.integers(2, 4))))
         else:
             found.append(
                 Revision(
@@ -133,8 +136,9 @@ def test_nothing_is_paid_beyond_what_was_charged(case: Case) -> None:
     component_of = {"interest": "interest", "fee": "fees", "late_fee": "fees", "penalty": "penalty"}
     for c in state.charges:
         charged[(c.seq, component_of[c.kind])] += c.amount
+    schedule = [line for line in state.installments if line.seq > 0]  # a plan's parts: < 0
     for item, line in zip(sorted(loan.installments, key=lambda i: (i.due_date, i.seq)),
-                          state.installments, strict=True):  # fmt: skip
+                          schedule, strict=True):  # fmt: skip
         # Posted by as_of (a revision may have moved it; a settlement waives it unposted).
         posted = line.effective_due_date is not None
         owed = {"principal": line.principal, "interest": line.interest, "fees": line.fees,
@@ -148,6 +152,14 @@ def test_nothing_is_paid_beyond_what_was_charged(case: Case) -> None:
         for component in COMPONENTS:
             assert owed[component] >= 0
             assert paid[(item.seq, component)] + owed[component] == total[component]
+    # A plan's parts owe what they re-split less what was paid (or waived) on them; the
+    # instalments it took it from count it as paid (allocations of the source "plan").
+    lines = {line.seq: line for line in state.installments}
+    for plan in state.plans:
+        for part in plan.parts:
+            line = lines[part.seq]
+            assert paid[(part.seq, "principal")] + line.principal == part.principal
+            assert paid[(part.seq, "interest")] + line.interest == part.interest
     credit_in = paid[(None, CREDIT)] - sum(
         a.amount for a in state.allocations if a.payment_id == CAP_REFUND
     )

@@ -11,10 +11,10 @@ from arrears.batch.ledger import POSITION, Postings, exact_total
 from arrears.batch.ledger_arrays import Ints, LedgerArrays, day_number
 from arrears.batch.pauses import pause_matrix
 from arrears.batch.records import allocation_records, charge_records, cut_records
-from arrears.batch.revisions import revision_arrays
+from arrears.batch.revisions import revision_arrays, with_parts
 from arrears.domain.pauses import CHARGES
 from arrears.domain.product import COMPONENTS
-from arrears.domain.revisions import WAIVER
+from arrears.domain.revisions import PLAN_SOURCE, WAIVER
 from arrears.domain.terms import Terms
 
 # Record rows a call of the kernel may fill before its records are taken out as frames.
@@ -32,6 +32,7 @@ def advance(
     start = first_day_to_run(book.loans)
     if start is None or start > as_of:
         return book, out
+    book = with_parts(book, as_of)  # the lines of plans' parts (a book without any: as is)
     ledger = LedgerArrays.of(book.loans, book.instalments, book.line_loans)
     ledger.fill_effective_due(terms, as_of)
     first_day = ledger.loan[:, k.STATE] + 1  # each loan's first day stepped by this run
@@ -56,8 +57,12 @@ def advance(
         ledger, ledger.li[open_runs], ledger.column("seq")[open_runs], "penalty", first, first,
         last_day, ledger.column("run_base")[open_runs], daily, daily * (last_day - first + 1),
     ))  # fmt: skip
-    # A revision moved some due dates: written back (a book without any writes none).
-    lines = ledger.instalments_frame(with_due_dates=revisions.shape[0] > 0)
+    # A revision moved some due dates, a plan filled its parts: written back (a book without
+    # any writes none).
+    lines = ledger.instalments_frame(
+        with_due_dates=revisions.shape[0] > 0,
+        with_amounts=bool((revisions[:, k.REV_PLAN] > 0).any()),
+    )
     book = book.with_frames(
         ledger.li, loans=ledger.loans_frame(), instalments=lines, line_matrix=ledger.line
     )
@@ -113,7 +118,9 @@ def _run(
     cuts = np.empty((rows[1], len(k.CUT)), dtype=np.int64)
     allocations = np.empty((rows[2], len(k.ALLOCATION)), dtype=np.int64)
     totals = np.zeros((loan.shape[0], 3), dtype=np.int64)
-    sources = pl.concat([ids, pl.Series(["credit", "cap_refund", WAIVER], dtype=pl.String)])
+    sources = pl.concat(
+        [ids, pl.Series(["credit", "cap_refund", WAIVER, PLAN_SOURCE], dtype=pl.String)]
+    )
     at = 0
     while at < loan.shape[0]:
         at, nc, ncut, nal = k.run_days(
@@ -127,8 +134,8 @@ def _run(
             ledger, c[0], c[1], _KINDS.gather(c[2]), c[3], c[4], c[5], c[6], c[7], c[8],
         ))  # fmt: skip
         out.add("cuts", cut_records(ledger, x[0], x[1], _KINDS.gather(x[2]), x[3], x[4]))
-        # A payment is its row among `ids`; credit (-1), a cap refund (-2) and a settlement's
-        # waiver (-3) follow them.
+        # A payment is its row among `ids`; credit (-1), a cap refund (-2), a settlement's
+        # waiver (-3) and a plan's re-split (-4) follow them.
         source = np.where(a[1] >= 0, a[1], ids.len() - 1 - a[1])
         out.add("allocations", allocation_records(
             ledger, a[0], sources.gather(source), a[2], _COMPONENTS.gather(a[3]), a[4], a[5],

@@ -146,10 +146,15 @@ class LedgerArrays:
             pl.Series("credit", loan[:, k.CREDIT], pl.Int64),
         )
 
-    def instalments_frame(self, *, with_due_dates: bool = False) -> pl.DataFrame:
+    def instalments_frame(
+        self, *, with_due_dates: bool = False, with_amounts: bool = False
+    ) -> pl.DataFrame:
         """The lines with their balances as they stand (and their due dates, which only a
-        revision changes: domain/revisions.py)."""
+        revision changes, and principal and interest due, which only a plan gives its
+        parts: domain/revisions.py)."""
         changed = (*CHANGING, "due_date") if with_due_dates else CHANGING
+        if with_amounts:
+            changed = (*changed, "principal_due", "interest_due")
         values = pl.DataFrame({name: self.column(name) for name in changed}).with_columns(
             pl.col("beyond_grace").cast(pl.Boolean)
         )

@@ -5,12 +5,13 @@ today and grace crossings, cut to fit the cap; credit held, then the day's payme
 waterfall; the day's penalty on principal overdue (posted beyond grace, pending inside it, each
 posted day joined to its line's run of identical days); the day's closing principal into the
 cap allowance. A loan's pauses of the charges clock (domain/pauses.py) stop its penalty and
-the days its grace counts; its revisions (domain/revisions.py) move the dates of its lines
-still owing at the start of their day, and a settlement reached by a day's payments waives
-what its lines still owe after that day's waterfall (the loan settled: from then on nothing
-falls due or accrues, and money paid is held as credit). Loans are independent, so each is
-worked through all of its days before the next (loan-major: its lines stay in cache, and a
-run of many days costs one call).
+the days its grace counts; its revisions (domain/revisions.py) re-split what its lines past
+due owe into a plan's parts (lines given it beforehand, owing nothing until then) or move
+the dates of its lines still owing at the start of their day, and a settlement reached by a
+day's payments waives what its lines still owe after that day's waterfall (the loan settled:
+from then on nothing falls due or accrues, and money paid is held as credit). Loans are
+independent, so each is worked through all of its days before the next (loan-major: its
+lines stay in cache, and a run of many days costs one call).
 Compiled by numba (cached on disk): the same steps as numpy passes over every worked line took
 0.24–0.34 s of a bench night, this pass 0.03–0.09 s (docs/PERFORMANCE.md).
 
@@ -58,8 +59,8 @@ NO_DAY = int(np.iinfo(np.int32).min)  # a missing day (ledger_arrays.NO_DAY)
 INTEREST, FEE, PENALTY, LATE_FEE = range(4)
 KINDS = ("interest", "fee", "penalty", "late_fee")
 # Allocation sources besides a payment (a payment is its row in the payments given): credit
-# held, a cap refund, a settlement's waiver.
-CREDIT_SOURCE, REFUND_SOURCE, WAIVER_SOURCE = -1, -2, -3
+# held, a cap refund, a settlement's waiver, a plan's re-split.
+CREDIT_SOURCE, REFUND_SOURCE, WAIVER_SOURCE, PLAN_SOURCE = -1, -2, -3, -4
 # Allocation components: COMPONENTS' positions (fees, penalty, interest, principal), then
 # money held as credit.
 HELD = 4
@@ -93,10 +94,12 @@ TOTAL_INTEREST, TOTAL_PENALTY, TOTAL_FEES = range(3)
 # Columns of the pauses given (spans of days the charges clock stands still, in loan order):
 # the loan's position, the span's first and last day (an open span: a day beyond any run).
 PAUSE_LOAN, PAUSE_FIRST, PAUSE_LAST = range(3)
-# Columns of the revisions given (extensions falling due in the run, in loan and day order):
-# the loan's position, the day, the days its lines owing move, and where the new effective
-# due dates of its lines (in their order) start in the array of them.
-REV_LOAN, REV_DAY, REV_DAYS, REV_AT = range(4)
+# Columns of the revisions given (extensions and plans falling due in the run, in loan and day
+# order, on a day the plans first): the loan's position, the day, the days its lines owing
+# move (a plan: its months), where the new effective due dates of its lines (in their order)
+# start in the array of them (a plan: -1), and a plan's number among the loan's (revisions.
+# part_seq; an extension: 0).
+REV_LOAN, REV_DAY, REV_DAYS, REV_AT, REV_PLAN = range(5)
 # Columns of the settlements given (those effective in the run, in loan order): the loan's
 # position, its first and last day (effective_on, deadline) and the amount to reach.
 SET_LOAN, SET_FIRST, SET_LAST, SET_AMOUNT = range(4)
@@ -109,8 +112,9 @@ def room_needed(lines: Count, payments: Count, days: Count) -> tuple[Count, Coun
     """Record rows a loan may write at most over `days` days (charges, cuts, allocations):
     per day and line two opening charges and a closed run, two opening cuts and a penalty
     cut, two cap refunds and four payment shares; per source one overlap more and its rest;
-    once, four waived parts a line (a settlement reached). (Of one loan in the kernel, of
-    each loan's column in `advance`.)"""
+    once, four waived parts a line (a settlement reached). A plan's two re-split parts of a
+    line take its cap refunds' room: a line past due on the day is not due that day. (Of one
+    loan in the kernel, of each loan's column in `advance`.)"""
     sources = days + payments
     return 3 * lines * days, 3 * lines * days, 6 * lines * days + 2 * sources + 4 * lines
 
@@ -178,6 +182,40 @@ def _revise(lines: Ints, lo: int, hi: int, day: int, days: int, new_dues: Ints, 
             lines[j, PEND_FIRST] = NO_DAY
             lines[j, PEND_BASE] = 0
             lines[j, PEND_DAILY] = 0
+
+
+@_inlined
+def _plan(
+    i: int, lines: Ints, lo: int, hi: int, day: int, number: int, months: int,
+    allocations: Ints, nal: int,
+) -> int:  # fmt: skip
+    """The loan's `number`-th plan at the start of `day` (domain.evaluation._Walk.plan): the
+    unpaid interest and principal of each line past due (effective due date before `day`)
+    leave it (PLAN_SOURCE allocations, counted as paid) and are divided into the plan's parts
+    (lines numbered -(100 number + k)), each ⌊sum ÷ months⌋, the last the rest."""
+    principal = interest = 0
+    for j in range(lo, hi):
+        if lines[j, EFF] >= day:
+            continue
+        owed = lines[j, I_CH] - lines[j, PD_I]
+        if owed > 0:
+            nal = _record(allocations, nal, (i, PLAN_SOURCE, lines[j, SEQ], 2, owed, day))
+            lines[j, PD_I] += owed
+            interest += owed
+        owed = lines[j, P_DUE] - lines[j, PD_P]
+        if owed > 0:
+            nal = _record(allocations, nal, (i, PLAN_SOURCE, lines[j, SEQ], 3, owed, day))
+            lines[j, PD_P] += owed
+            principal += owed
+    each_p, each_i = principal // months, interest // months
+    for j in range(lo, hi):
+        seq = lines[j, SEQ]
+        if seq >= 0 or -seq // 100 != number:
+            continue
+        last = -seq % 100 == months
+        lines[j, P_DUE] = principal - each_p * (months - 1) if last else each_p
+        lines[j, I_DUE] = interest - each_i * (months - 1) if last else each_i
+    return nal
 
 
 @_inlined
@@ -334,6 +372,13 @@ def _open(
             if (phase == 0 and lines[j, DUE] != day) or (phase == 1 and not flags[j - lo, 1]):
                 continue
             for kind in (INTEREST, FEE) if phase == 0 else (PENALTY, LATE_FEE):
+                if phase == 0 and lines[j, SEQ] < 0:
+                    # A plan's part: its interest was charged when its instalment fell due.
+                    if kind == INTEREST:
+                        lines[j, I_CH] = lines[j, I_DUE]
+                    else:
+                        lines[j, F_CH] = lines[j, F_DUE]
+                    continue
                 if kind == INTEREST:
                     amount = lines[j, I_DUE]
                 elif kind == FEE:
@@ -562,10 +607,10 @@ def run_days(
     what is posted on the days after `count_from` (a rebuilt loan's earlier days are not the
     run's), each loan in its own row (its currency is the store's to know); `pauses`: the
     spans of days the loans' charges clocks stand still (PAUSE_LOAN, PAUSE_FIRST, PAUSE_LAST;
-    in loan order); `revisions` (REV_*) the extensions falling due, `new_dues` their lines'
-    new effective due dates; `settlements` (SET_*) those effective in the run (their loans
-    worked from the contract date). Returns the next loan to step (len(loans): all done) and how
-    many rows of each buffer were written."""
+    in loan order); `revisions` (REV_*) the extensions and plans falling due, `new_dues` the
+    extensions' lines' new effective due dates; `settlements` (SET_*) those effective in the
+    run (their loans worked from the contract date). Returns the next loan to step
+    (len(loans): all done) and how many rows of each buffer were written."""
     nc = ncut = nal = 0
     # Scratch rows reused by every loan-day (no allocation per loan): the day's flags per
     # line, the dues of the waterfall, the money sources and the components' order.
@@ -624,8 +669,12 @@ def run_days(
                 nal = _rest_settled(i, loans, day, pay_lo, pay, pay_amount, allocations, nal)
                 continue
             while rs < re and revisions[rs, REV_DAY] == day:
-                _revise(lines, lo, hi, day, revisions[rs, REV_DAYS], new_dues,
-                        revisions[rs, REV_AT])  # fmt: skip
+                if revisions[rs, REV_PLAN] > 0:
+                    nal = _plan(i, lines, lo, hi, day, revisions[rs, REV_PLAN],
+                                revisions[rs, REV_DAYS], allocations, nal)  # fmt: skip
+                else:
+                    _revise(lines, lo, hi, day, revisions[rs, REV_DAYS], new_dues,
+                            revisions[rs, REV_AT])  # fmt: skip
                 rs += 1
             tally = totals[i] if day > count_from else earlier
             nc, ncut, nal, settled = _step(

@@ -1,12 +1,13 @@
-"""The book's schedule revisions (approved extensions and settlements) as frames and the
-ledger kernel's arrays.
+"""The book's schedule revisions (approved extensions, plans and settlements) as frames and
+the ledger kernel's arrays.
 
 A revision changes a loan's schedule from its day on (domain/revisions.py). The kernel
 applies one only to a loan worked from its contract date that night (a store rebuilds a
 revised loan: its lines' moved dates are not all kept in its state, nor what was paid
 towards a settlement): an extension at the start of its day, for which it needs, for each
-line, the effective due date its new due date has; a settlement on each day its payments
-count. Most books have none: every function here costs nothing then.
+line, the effective due date its new due date has; a plan at the start of its day, into the
+lines of its parts, given the loan beforehand (with_parts); a settlement on each day its
+payments count. Most books have none: every function here costs nothing then.
 """
 
 from collections.abc import Iterable
@@ -16,25 +17,39 @@ import numpy as np
 import polars as pl
 
 from arrears.batch import ledger_kernel as k
+from arrears.batch.book import Book, fresh_instalments
 from arrears.batch.grouped import Ints
 from arrears.batch.ledger_arrays import LedgerArrays, day_number, day_numbers, day_of
 from arrears.batch.pauses import positions
 from arrears.domain.calendar import effective_due_date
 from arrears.domain.errors import DomainError
-from arrears.domain.revisions import EXTENSION, KINDS, SETTLEMENT, Revision
+from arrears.domain.revisions import (
+    EXTENSION,
+    KINDS,
+    PLAN,
+    RANK,
+    SETTLEMENT,
+    Revision,
+    months_after,
+    part_of,
+    part_seq,
+)
 from arrears.domain.terms import Terms
 
-# days: an extension's; amount (minor units) and deadline: a settlement's (else null).
+# days: an extension's; amount (minor units) and deadline: a settlement's; months: a plan's
+# (else null).
 REVISION_SCHEMA = pl.Schema({"loan_id": pl.String(), "kind": pl.String(),
                              "effective_on": pl.Date(), "days": pl.Int64(),
-                             "amount": pl.Int64(), "deadline": pl.Date()})  # fmt: skip
+                             "amount": pl.Int64(), "deadline": pl.Date(),
+                             "months": pl.Int64()})  # fmt: skip
 
 
 def revision_frame(revisions: Iterable[tuple[str, Revision]]) -> pl.DataFrame:
     """Loans' revisions as a frame (REVISION_SCHEMA; a term another kind has: null)."""
     return pl.DataFrame(
         [(loan_id, r.kind, r.effective_on, r.days if r.kind == EXTENSION else None,
-          r.amount if r.kind == SETTLEMENT else None, r.deadline)
+          r.amount if r.kind == SETTLEMENT else None, r.deadline,
+          r.months if r.kind == PLAN else None)
          for loan_id, r in revisions],
         schema=REVISION_SCHEMA, orient="row",
     )  # fmt: skip
@@ -47,17 +62,59 @@ def revisions_by_loan(frame: pl.DataFrame) -> dict[str, list[Revision]]:
         found.setdefault(row["loan_id"], []).append(Revision(
             row["kind"], row["effective_on"], row.get("days") or 0,
             amount=row.get("amount") or 0, deadline=row.get("deadline"),
+            months=row.get("months") or 0,
         ))  # fmt: skip
     return found
 
 
 def applied(revisions: pl.DataFrame | None) -> pl.DataFrame | None:
-    """The revisions the ledger applies (extensions, settlements), by loan and day; None:
-    none."""
+    """The revisions the ledger applies (extensions, plans, settlements), in the order they
+    apply (revisions.in_order: by loan and day, on a day the plans first, then as given);
+    None: none."""
     if revisions is None or revisions.height == 0:
         return None
     mine = revisions.filter(pl.col("kind").is_in(KINDS))
-    return mine.sort("loan_id", "effective_on") if mine.height else None
+    if not mine.height:
+        return None
+    rank = pl.col("kind").replace_strict(RANK, return_dtype=pl.Int64)
+    return mine.sort("loan_id", "effective_on", rank, maintain_order=True)
+
+
+def with_parts(book: Book, last: date) -> Book:
+    """The book with the lines of the parts of each plan effective by `last` (revisions.
+    part_seq: due A + k months, owing nothing until the plan's day fills them in) given to
+    the loans worked from their contract date that do not have them yet (a loan's plans
+    numbered in their order); the book itself when there are none."""
+    mine = applied(book.revisions)
+    if mine is None or not mine.filter(pl.col("kind") == PLAN).height:
+        return book
+    fresh = book.loans.filter(pl.col("state_date") < pl.col("contract_date")).select("loan_id")
+    given = book.instalments.filter(pl.col("seq") < 0).select("loan_id").unique()
+    plans = (
+        mine.filter(pl.col("kind") == PLAN)
+        .with_columns(pl.int_range(1, pl.len() + 1).over("loan_id").alias("number"))
+        .filter(pl.col("effective_on") <= last)
+        .join(fresh, on="loan_id", how="semi")
+        .join(given, on="loan_id", how="anti")
+    )
+    if not plans.height:
+        return book
+    parts = pl.DataFrame(
+        [{"loan_id": loan_id, "seq": part_seq(number, k), "due_date": months_after(on, k),
+          "eff_due": None, "principal_due": 0, "interest_due": 0, "fee_due": 0}
+         for loan_id, on, months, number in
+         plans.select("loan_id", "effective_on", "months", "number").iter_rows()
+         for k in range(1, months + 1)],
+        schema={"loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date,
+                "eff_due": pl.Date, "principal_due": pl.Int64, "interest_due": pl.Int64,
+                "fee_due": pl.Int64},
+    )  # fmt: skip
+    planned = pl.col("loan_id").is_in(plans.get_column("loan_id").unique().implode())
+    theirs = pl.concat([book.instalments.filter(planned), fresh_instalments(parts)])
+    lines = pl.concat([
+        book.instalments.filter(~planned), theirs.sort("loan_id", "due_date", "seq"),
+    ])  # fmt: skip
+    return book.with_frames(instalments=lines)
 
 
 def revised_ids(revisions: pl.DataFrame | None) -> pl.DataFrame:
@@ -71,24 +128,34 @@ def revised_ids(revisions: pl.DataFrame | None) -> pl.DataFrame:
 def revision_arrays(
     revisions: pl.DataFrame | None, ledger: LedgerArrays, terms: Terms, last: int
 ) -> tuple[Ints, Ints, Ints]:
-    """The extensions falling due in the run (after each loan's state, by `last`) as the
-    kernel takes them (ledger_kernel.REV_*: loan position, day, days, where its lines' new
-    effective due dates start in the second array, a loan's lines in their order), and the
-    settlements effective by `last` (ledger_kernel.SET_*)."""
+    """The extensions and plans falling due in the run (after each loan's state, by `last`)
+    as the kernel takes them (ledger_kernel.REV_*: loan position, day, days or months, where
+    an extension's lines' new effective due dates start in the second array, a loan's lines
+    in their order, a plan's number), and the settlements effective by `last`
+    (ledger_kernel.SET_*)."""
     settlements = _settlement_array(revisions, ledger, last)
-    none = (np.zeros((0, 4), dtype=np.int64), np.zeros(0, dtype=np.int64), settlements)
+    none = (np.zeros((0, 5), dtype=np.int64), np.zeros(0, dtype=np.int64), settlements)
     mine = applied(revisions)
     if mine is None:
         return none
-    mine = mine.filter(pl.col("kind") == EXTENSION)
+    mine = mine.filter(pl.col("kind").is_in([EXTENSION, PLAN]))
     ids = ledger.loans.get_column("loan_id")
     at = positions(ids, mine.get_column("loan_id"))
     day = day_numbers(mine.get_column("effective_on"), k.NO_DAY)
-    days = mine.get_column("days").to_numpy()
-    rows: list[tuple[int, int, int, int]] = []
+    kinds = mine.get_column("kind").to_list()
+    sizes = mine.select(pl.when(pl.col("kind") == PLAN).then(pl.col("months"))
+                        .otherwise(pl.col("days"))).to_series().fill_null(0).to_list()  # fmt: skip
+    rows: list[tuple[int, int, int, int, int]] = []
     shifted: list[int] = []
-    cumulative: dict[int, int] = {}
-    for i, on, moved in zip(at.tolist(), day.tolist(), days.tolist(), strict=True):
+    extended: dict[int, list[tuple[int, int]]] = {}  # each loan's extensions so far: day, days
+    plan_days: dict[int, list[int]] = {}  # each loan's plans' days, in their order
+    for i, on, kind in zip(at.tolist(), day.tolist(), kinds, strict=True):
+        if kind == PLAN:
+            plan_days.setdefault(i, []).append(on)
+    planned: dict[int, int] = {}  # each loan's plans so far
+    for i, on, kind, size in zip(at.tolist(), day.tolist(), kinds, sizes, strict=True):
+        if kind == PLAN:
+            planned[i] = planned.get(i, 0) + 1
         if i < 0:
             continue  # of a loan not worked tonight
         state = int(ledger.loan[i, k.STATE])
@@ -99,9 +166,12 @@ def revision_arrays(
                 f"loan {ids[i]}: a revision to apply from {day_of(on)} needs the loan worked "
                 f"from its contract date (its state is of {day_of(state)})"
             )
-        cumulative[i] = cumulative.get(i, 0) + moved
-        rows.append((i, on, moved, len(shifted)))
-        shifted.extend(_new_dues(ledger, terms, i, cumulative[i]))
+        if kind == PLAN:
+            rows.append((i, on, size, -1, planned[i]))
+            continue
+        extended.setdefault(i, []).append((on, size))
+        rows.append((i, on, size, len(shifted), 0))
+        shifted.extend(_new_dues(ledger, terms, i, extended[i], plan_days.get(i, [])))
     if not rows:
         return none
     return np.array(rows, dtype=np.int64), np.array(shifted, dtype=np.int64), settlements
@@ -139,13 +209,24 @@ def _settlement_array(revisions: pl.DataFrame | None, ledger: LedgerArrays, last
     return np.array(sorted(rows), dtype=np.int64)
 
 
-def _new_dues(ledger: LedgerArrays, terms: Terms, i: int, moved: int) -> list[int]:
-    """Each line of loan `i`: the effective due date of its due date as given moved by
-    `moved` days (what it is past due from once every revision so far moved it)."""
+def _new_dues(
+    ledger: LedgerArrays, terms: Terms, i: int, extended: list[tuple[int, int]],
+    plan_days: list[int],
+) -> list[int]:  # fmt: skip
+    """Each line of loan `i`: the effective due date of its due date as given moved by the
+    days of its extensions so far (`extended`: day, days), what it is past due from once
+    every revision so far moved it; a plan's part only by those from its plan's day on (on
+    one day the plans come first)."""
     product = terms.products[str(ledger.loans.get_column("product")[i])]
     lo, hi = int(ledger.loan[i, k.LINE_START]), int(ledger.loan[i, k.LINE_END])
+    every = sum(days for _, days in extended)
     found = []
-    for due in ledger.line[lo:hi, k.DUE].tolist():
+    for due, seq in zip(ledger.line[lo:hi, k.DUE].tolist(), ledger.line[lo:hi, k.SEQ].tolist(),
+                        strict=True):  # fmt: skip
+        moved = every
+        if seq < 0:
+            since = plan_days[part_of(seq)[0] - 1]
+            moved = sum(days for on, days in extended if on >= since)
         new: date = day_of(due) + timedelta(days=moved)
         calendar = terms.calendar_for(product.jurisdiction, new.year, new.year + 1)
         found.append(day_number(effective_due_date(new, product.holiday_rule, calendar)))
