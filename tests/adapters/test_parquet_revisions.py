@@ -118,14 +118,22 @@ def test_extensions_effective_tonight_ahead_and_added_to(tmp_path: Path) -> None
     nights_with_revisions(tmp_path / "fixed", 11, 30, days, nights)
 
 
-def test_a_revision_the_ledger_does_not_apply_is_refused_by_name(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("kind", "refusal"),
+    [("waiver", "a kind the ledger does not apply"),
+     # An input written without the months column: a plan there has none.
+     ("plan", "a plan's months missing")],
+)  # fmt: skip
+def test_a_revision_the_ledger_does_not_apply_is_refused_by_name(
+    tmp_path: Path, kind: str, refusal: str
+) -> None:
     tables = synthetic_frames(5, AS_OF, seed=2, history_days=60)
     folder = write_book(tables, tmp_path / "book")
     loan = tables["loans"].get_column("loan_id")[0]
-    pl.DataFrame([(loan, "plan", AS_OF, 6)], schema=EXTENSIONS, orient="row").write_parquet(
+    pl.DataFrame([(loan, kind, AS_OF, None)], schema=EXTENSIONS, orient="row").write_parquet(
         folder / "revisions.parquet"
     )
-    with pytest.raises(BookFolderError, match=f"a kind the ledger does not apply .*{loan}"):
+    with pytest.raises(BookFolderError, match=f"{refusal}.*{loan}"):
         run_day(ParquetEngineStore(folder), PLAIN.run_context(AS_OF), AT)
 
 
@@ -187,7 +195,7 @@ def test_settlements_night_after_night_agree_with_the_whole_book_and_the_domain(
     on, by = AS_OF - timedelta(days=20), AS_OF - timedelta(days=10)
     deals, paid = [], []
     for n, loan in enumerate(ids[::3]):
-        deals.append((loan, SETTLEMENT, on, None, 10_000, by))
+        deals.append((loan, SETTLEMENT, on, None, 10_000, by, None))
         mode = n % 4
         if mode == 0:
             paid += [(f"S{n}a", loan, 4_000, on), (f"S{n}b", loan, 6_000, by)]
@@ -236,13 +244,19 @@ def test_settlements_night_after_night_agree_with_the_whole_book_and_the_domain(
 @pytest.mark.parametrize(
     ("row", "refusal"),
     [
-        (("extension", AS_OF, 10, 500, None), "an extension with an amount or deadline"),
-        (("extension", AS_OF, None, None, None), "an extension's days missing"),
-        (("settlement", AS_OF, None, 500, None), "a settlement without a deadline"),
-        (("settlement", AS_OF, None, None, AS_OF), "a settlement's amount missing"),
-        (("settlement", AS_OF, 3, 500, AS_OF), "a settlement with days"),
-        (("settlement", AS_OF, None, 500, AS_OF - timedelta(days=1)),
+        (("extension", AS_OF, 10, 500, None, None), "an extension with an amount or deadline"),
+        (("extension", AS_OF, None, None, None, None), "an extension's days missing"),
+        (("settlement", AS_OF, None, 500, None, None), "a settlement without a deadline"),
+        (("settlement", AS_OF, None, None, AS_OF, None), "a settlement's amount missing"),
+        (("settlement", AS_OF, 3, 500, AS_OF, None), "a settlement with days"),
+        (("settlement", AS_OF, None, 500, AS_OF - timedelta(days=1), None),
          "a settlement's deadline before its effective_on"),
+        (("plan", AS_OF, None, None, None, None), "a plan's months missing"),
+        (("plan", AS_OF, None, None, None, 1), "a plan's months missing or outside 2..36"),
+        (("plan", AS_OF, None, None, None, 37), "a plan's months missing or outside 2..36"),
+        (("plan", AS_OF, 10, None, None, 6), "a plan with days, an amount or a deadline"),
+        (("plan", AS_OF, None, 500, AS_OF, 6), "a plan with days, an amount or a deadline"),
+        (("extension", AS_OF, 10, None, None, 6), "an extension or settlement with months"),
     ],
 )  # fmt: skip
 def test_a_revision_with_another_kinds_terms_or_without_its_own_is_refused(
@@ -256,3 +270,49 @@ def test_a_revision_with_another_kinds_terms_or_without_its_own_is_refused(
     )
     with pytest.raises(BookFolderError, match=f"{refusal}.*{loan}"):
         run_day(ParquetEngineStore(folder), PLAIN.run_context(AS_OF), AT)
+
+
+def test_plans_night_after_night_agree_with_the_whole_book_and_the_domain(
+    tmp_path: Path,
+) -> None:
+    # Half the loans on a plan of 2 to 4 months from 40 days before AS_OF, a third of those
+    # extended 10 days after; another plan on a few loans 12 days before AS_OF. Some
+    # nights are before the plans' day, some after, one after the first parts fall due:
+    # night by night, working every loan, and in the domain alike.
+    tables = synthetic_frames(30, AS_OF, seed=7, history_days=150)
+    ids = sorted(tables["loans"].get_column("loan_id").to_list())
+    on = AS_OF - timedelta(days=40)
+    deals = [(loan, "plan", on, None, None, None, 2 + n % 3) for n, loan in enumerate(ids[::2])]
+    deals += [(loan, "extension", on + timedelta(days=5), 10, None, None, None)
+              for loan in ids[::6]]  # fmt: skip
+    deals += [(loan, "plan", AS_OF - timedelta(days=12), None, None, None, 3)
+              for loan in ids[1::5]]  # fmt: skip
+    payments = tables["payments"]
+    book_of = domain_book(tables)
+    tables.pop("payments")
+    revisions = pl.DataFrame(deals, schema=REVISION_SCHEMA, orient="row")
+    days = [AS_OF - timedelta(days=d) for d in (45, 30, 11, 0)]
+    books = []
+    for name in ("nights", "whole"):
+        folder = write_book(tables, tmp_path / name)
+        (folder / "payments").mkdir()
+        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
+        revisions.write_parquet(folder / "revisions.parquet")
+        books.append(folder)
+    incremental = ParquetEngineStore(books[0])
+    whole = ParquetEngineStore(books[1], work_all=True)
+    for k, day in enumerate(days):
+        if k:
+            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
+            for folder in books:
+                add_payment_part(folder, f"day-{k}", fresh)
+        ctx = PLAIN.run_context(day)
+        summary = run_day(incremental, ctx, AT)
+        assert summary == run_day(whole, ctx, AT)
+        same_tables(incremental, whole, day)
+        agree_with_the_domain(incremental, book_of, revisions, day)
+    # The parts are the loans' lines (seq below 0), their re-split in the allocations.
+    parts = incremental.table(AS_OF, "instalment_states").filter(pl.col("seq") < 0)
+    assert set(parts.get_column("loan_id").to_list()) == set(ids[::2]) | set(ids[1::5])
+    moved = incremental.table(AS_OF, "allocations").filter(pl.col("payment_id") == "plan")
+    assert moved.height > 0

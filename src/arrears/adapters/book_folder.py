@@ -48,8 +48,9 @@ OPTIONAL_COLUMNS = {
     "contact_attempts": ("contact_id", "to_phone"),
     "promises": ("status", "settled_on", "paid"),
     "holds": ("ends_on",),
-    # An extension's days, a settlement's amount and deadline (domain/revisions.py).
-    "revisions": ("days", "amount", "deadline"),
+    # An extension's days, a settlement's amount and deadline, a plan's months
+    # (domain/revisions.py).
+    "revisions": ("days", "amount", "deadline", "months"),
 }
 _SHOWN = 5  # rows a refusal names, before "and N more"
 

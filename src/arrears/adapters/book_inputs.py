@@ -22,7 +22,7 @@ from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 from arrears.domain.errors import DomainError
 from arrears.domain.flags import FLAGS
 from arrears.domain.money import LARGEST_AMOUNT, format_amount
-from arrears.domain.revisions import EXTENSION, KINDS, SETTLEMENT
+from arrears.domain.revisions import EXTENSION, KINDS, MAX_MONTHS, MIN_MONTHS, PLAN, SETTLEMENT
 from arrears.domain.revisions import MAX_DAYS as MAX_REVISION_DAYS
 
 # What names a row of each input in a message.
@@ -190,19 +190,25 @@ def check_flags(flags: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
 
 
 def check_revisions(revisions: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFrame:
-    """The revisions input's rows (domain/revisions.py: approved extensions and settlements,
-    each changing its loan's schedule from `effective_on`), once each, refused if of a kind
-    the ledger does not apply (a plan would otherwise be taken and ignored), an extension
-    without days in 1..180 or with a settlement's terms, a settlement without an amount in
-    1 fen..LARGEST_AMOUNT or a deadline on or after its effective_on, or with days, or of a
-    loan not among `loan_ids` (the book's)."""
+    """The revisions input's rows (domain/revisions.py: approved extensions, plans and
+    settlements, each changing its loan's schedule from `effective_on`), once each, refused
+    if of a kind the ledger does not apply, an extension without days in 1..180 or with
+    another kind's terms, a plan without months in 2..36 or with another kind's terms, a
+    settlement without an amount in 1 fen..LARGEST_AMOUNT or a deadline on or after its
+    effective_on, or with days or months, or of a loan not among `loan_ids` (the book's)."""
     if revisions.height == 0:
         return revisions
     _refuse("revisions", revisions, ~pl.col("kind").is_in(KINDS),
             f"a kind the ledger does not apply (applied: {', '.join(KINDS)})")  # fmt: skip
     extension, settlement = pl.col("kind") == EXTENSION, pl.col("kind") == SETTLEMENT
+    plan, months = pl.col("kind") == PLAN, pl.col("months")
     days, amount, deadline = pl.col("days"), pl.col("amount"), pl.col("deadline")
     for bad, what in (
+        (plan & ~months.is_between(MIN_MONTHS, MAX_MONTHS).fill_null(False),
+         f"a plan's months missing or outside {MIN_MONTHS}..{MAX_MONTHS}"),
+        (plan & (days.is_not_null() | amount.is_not_null() | deadline.is_not_null()),
+         "a plan with days, an amount or a deadline (another kind's terms)"),
+        (~plan & months.is_not_null(), "an extension or settlement with months (a plan's term)"),
         (extension & ~days.is_between(1, MAX_REVISION_DAYS).fill_null(False),
          f"an extension's days missing or outside 1..{MAX_REVISION_DAYS}"),
         (extension & (amount.is_not_null() | deadline.is_not_null()),

@@ -67,7 +67,8 @@ INPUTS: dict[str, pl.Schema] = {
     }),
     "opt_outs": pl.Schema({"borrower_id": pl.String(), "channel": pl.String(), "since": UTC}),
     "flags": FLAG_SCHEMA,  # set by people (domain.flags), read by ladders' `flags` rules
-    # Approved schedule revisions (extensions: domain/revisions.py), each from its day.
+    # Approved schedule revisions (extensions, plans, settlements: domain/revisions.py), each
+    # from its day.
     "revisions": REVISION_SCHEMA,
 }  # fmt: skip
 REQUIRED_INPUTS = ("borrowers", "loans", "installments", "payments")
