@@ -55,7 +55,7 @@ def test_extensions_approved_between_runs_are_the_domains(app: App) -> None:
                    for loan, p in app.ledger.load_book()), reverse=True)  # fmt: skip
     picked = [loan_id for _, loan_id in late[:6]]
     # Effective on the day of the run, before it, and ahead of the next run; one twice; a
-    # plan, which is approved but not applied.
+    # plan (tests below).
     approve(app, picked[0], "extension", first + timedelta(days=1), {"days": 30})
     approve(app, picked[1], "extension", first - timedelta(days=5), {"days": 10})
     approve(app, picked[2], "extension", first + timedelta(days=12), {"days": 45})
@@ -142,3 +142,58 @@ def test_settlements_approved_between_runs_are_the_domains(app: App) -> None:
     forget_runs(app.engine)
     run(app, END)
     assert dump(app.engine) == daily
+
+
+def test_plans_approved_between_runs_are_the_domains(app: App) -> None:
+    first = END - timedelta(days=40)
+    run(app, first)
+    late = sorted(((app.evaluate(loan, p, first).dpd, loan.loan_id)
+                   for loan, p in app.ledger.load_book()), reverse=True)  # fmt: skip
+    planned, back_dated, extended, ahead = (loan_id for _, loan_id in late[:4])
+    # Effective the day after the run; back-dated before it; one then extended; one ahead
+    # of the next run.
+    approve(app, planned, "plan", first + timedelta(days=1), {"months": 3})
+    approve(app, back_dated, "plan", first - timedelta(days=6), {"months": 2})
+    approve(app, extended, "plan", first + timedelta(days=1), {"months": 6})
+    approve(app, extended, "extension", first + timedelta(days=3), {"days": 10})
+    approve(app, ahead, "plan", first + timedelta(days=20), {"months": 2})
+    pay(app, "Q-0", planned, 1_000, first + timedelta(days=5))
+    run(app, first + timedelta(days=10))
+    states_are_the_domains(app, first + timedelta(days=10))
+    run(app, END)
+    states_are_the_domains(app, END)
+    by_id = {loan.loan_id: (loan, p)
+             for loan, p in app.ledger.load_book([planned, back_dated, extended,
+                                                   ahead])}  # fmt: skip
+    states = {loan_id: app.evaluate(*by_id[loan_id], END) for loan_id in by_id}
+    assert all(len(states[loan_id].plans) == 1 for loan_id in by_id)
+    assert states[planned].plans[0].principal > 0
+    with app.engine.connect() as conn:
+        stored = {r.loan_id: r for r in conn.execute(select(tables.loan_states))}
+        parts = conn.execute(
+            select(tables.installment_states.c.seq).where(
+                tables.installment_states.c.loan_id == planned,
+                tables.installment_states.c.seq < 0,
+            )
+        ).scalars().all()  # fmt: skip
+        moved = conn.execute(
+            select(tables.allocations.c.amount).where(
+                tables.allocations.c.loan_id == planned,
+                tables.allocations.c.payment_id == "plan",
+            )
+        ).scalars().all()  # fmt: skip
+    assert sorted(parts) == [-103, -102, -101]
+    plan = states[planned].plans[0]
+    assert sum(moved) == plan.principal + plan.interest
+    assert stored[planned].outstanding_principal == states[planned].outstanding_principal
+    # A day's catch-up of the whole span gives what the nights gave.
+    daily = dump(app.engine)
+    forget_runs(app.engine)
+    run(app, END)
+    assert dump(app.engine) == daily
+    loan, _ = by_id[planned]
+    shown = loan_document(states[planned], "CNY", loan.product, 360)["plans"]
+    assert (shown[0]["months"], len(shown[0]["parts"])) == (3, 3)
+    assert shown[0]["parts"][0]["due_date"] == plan.parts[0].due_date.isoformat()
+    assert shown[0]["principal"] == format_amount(plan.principal)
+    assert {p["status"] for p in shown[0]["parts"]} <= {"pending", "past_due", "paid"}

@@ -9,8 +9,8 @@ from arrears.domain.money import format_amount
 from arrears.domain.outsourcing import Agency
 from arrears.domain.pauses import CLOCKS
 from arrears.domain.rates import format_rate
-from arrears.domain.revisions import SETTLEMENT, Revision
-from arrears.domain.statement import CapCut, Charge, LoanState, SettlementState
+from arrears.domain.revisions import PLAN, SETTLEMENT, Revision
+from arrears.domain.statement import CapCut, Charge, LoanState, PlanState, SettlementState
 from arrears.services.casework_ports import UserRecord
 
 
@@ -52,6 +52,9 @@ def loan_document(
         # The settlements effective by as_of: pending, settled (what was waived, by part)
         # or lapsed (docs/MONEY_RULES.md, "Settlements").
         "settlements": [settlement_document(s) for s in state.settlements],
+        # The plans effective by as_of: what each re-split into its parts, and each part
+        # (docs/MONEY_RULES.md, "Plans"); the parts are also among the installments (seq < 0).
+        "plans": [plan_document(p) for p in state.plans],
         "currency": currency,
         "product": product,
         "credit": format_amount(state.credit),
@@ -120,7 +123,32 @@ def revision_document(revision: Revision) -> dict[str, Any]:
     if revision.kind == SETTLEMENT:
         document["amount"] = format_amount(revision.amount)
         document["deadline"] = revision.deadline.isoformat() if revision.deadline else None
+    if revision.kind == PLAN:
+        document["months"] = revision.months
     return document
+
+
+def plan_document(plan: PlanState) -> dict[str, Any]:
+    """A plan on the day: its day and months, the principal and interest it re-split, and
+    each part: due date, principal, interest, paid, status (pending, past_due, paid)."""
+    return {
+        "effective_on": plan.revision.effective_on.isoformat(),
+        "months": plan.revision.months,
+        "principal": format_amount(plan.principal),
+        "interest": format_amount(plan.interest),
+        "parts": [
+            {
+                "part": part.number,
+                "seq": part.seq,
+                "due_date": part.due_date.isoformat(),
+                "principal": format_amount(part.principal),
+                "interest": format_amount(part.interest),
+                "paid": format_amount(part.paid),
+                "status": part.status,
+            }
+            for part in plan.parts
+        ],
+    }
 
 
 def settlement_document(settlement: SettlementState) -> dict[str, Any]:

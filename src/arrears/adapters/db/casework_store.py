@@ -38,7 +38,7 @@ from arrears.domain.access import Scope
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
 from arrears.domain.outsourcing import Agency
-from arrears.domain.revisions import KINDS, SETTLEMENT, Revision
+from arrears.domain.revisions import KINDS, PLAN, SETTLEMENT, Revision
 from arrears.services.casework_ports import (
     CaseRecord,
     ExtensionsChanged,
@@ -446,9 +446,9 @@ class SqlCaseworkStore:
 def approved_revisions(
     conn: Connection, loan_ids: Sequence[str] | None = None
 ) -> list[tuple[str, Revision]]:
-    """The schedule revisions of the approved proposals the ledger applies (extensions and
-    settlements: domain/revisions.py), of every loan or of `loan_ids`, with their loans, by
-    loan and day. A settlement approved before settlements carried a deadline (`by`) is
+    """The schedule revisions of the approved proposals the ledger applies (extensions, plans
+    and settlements: domain/revisions.py), of every loan or of `loan_ids`, with their loans,
+    by loan and day. A settlement approved before settlements carried a deadline (`by`) is
     recorded only: it waives nothing."""
     q = proposals.c
     query = select(q.loan_id, q.kind, q.effective_on, q.terms).where(
@@ -465,6 +465,8 @@ def approved_revisions(
                 continue
             revision = Revision(SETTLEMENT, row.effective_on, amount=int(terms["pay"]),
                                 deadline=date.fromisoformat(terms["by"]))  # fmt: skip
+        elif row.kind == PLAN:
+            revision = Revision(PLAN, row.effective_on, months=int(terms["months"]))
         else:
             revision = Revision(row.kind, row.effective_on, int(terms["days"]))
         found.append((row.loan_id, revision))
