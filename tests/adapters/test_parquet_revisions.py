@@ -282,7 +282,9 @@ def test_plans_night_after_night_agree_with_the_whole_book_and_the_domain(
     tables = synthetic_frames(30, AS_OF, seed=7, history_days=150)
     ids = sorted(tables["loans"].get_column("loan_id").to_list())
     on = AS_OF - timedelta(days=40)
-    deals = [(loan, "plan", on, None, None, None, 2 + n % 3) for n, loan in enumerate(ids[::2])]
+    deals: list[tuple[object, ...]] = [
+        (loan, "plan", on, None, None, None, 2 + n % 3) for n, loan in enumerate(ids[::2])
+    ]
     deals += [(loan, "extension", on + timedelta(days=5), 10, None, None, None)
               for loan in ids[::6]]  # fmt: skip
     deals += [(loan, "plan", AS_OF - timedelta(days=12), None, None, None, 3)
