@@ -169,9 +169,9 @@ def test_approved_settlements_run_on_spark_as_locally(
     tables = synthetic_frames(40, AS_OF, seed=13, history_days=150)
     ids = tables["loans"].get_column("loan_id").sort()
     on, by = AS_OF - timedelta(days=10), AS_OF - timedelta(days=1)
-    deals: list[tuple[object, ...]] = [(loan, "settlement", on, None, 5_000, by)
+    deals: list[tuple[object, ...]] = [(loan, "settlement", on, None, 5_000, by, None)
                                        for loan in ids[::3]]  # fmt: skip
-    deals += [(loan, "extension", on, 20, None, None) for loan in ids[1::3]]
+    deals += [(loan, "extension", on, 20, None, None, None) for loan in ids[1::3]]
     tables["revisions"] = pl.DataFrame(deals, schema=REVISION_SCHEMA, orient="row")
     paid = [(f"S{n}", loan, 5_000, by + timedelta(days=n % 2))
             for n, loan in enumerate(ids[::3])]  # fmt: skip
@@ -184,6 +184,26 @@ def test_approved_settlements_run_on_spark_as_locally(
     local, days = _same_nights(spark, tables, tmp_path, 3)
     states = local.table(days[-1], "loan_states")
     assert states.filter(pl.col("stage") == "settled").height > 0
+
+
+def test_approved_plans_run_on_spark_as_locally(spark: "SparkSession", tmp_path: Path) -> None:
+    # Plans of 2 to 4 months on half the loans from 30 days before AS_OF, an extension
+    # after on some, more plans approved before the second night: both engines work them
+    # from their contract date each night and agree.
+    tables = synthetic_frames(40, AS_OF, seed=14, history_days=150)
+    ids = tables["loans"].get_column("loan_id").sort()
+    on = AS_OF - timedelta(days=30)
+    deals: list[tuple[object, ...]] = [(loan, "plan", on, None, None, None, 2 + n % 3)
+                                       for n, loan in enumerate(ids[::2])]  # fmt: skip
+    deals += [(loan, "extension", on + timedelta(days=4), 10, None, None, None)
+              for loan in ids[::6]]  # fmt: skip
+    tables["revisions"] = pl.DataFrame(deals, schema=REVISION_SCHEMA, orient="row")
+    more = deals + [(loan, "plan", AS_OF, None, None, None, 3) for loan in ids[1::4]]
+    second = {"revisions": pl.DataFrame(more, schema=REVISION_SCHEMA, orient="row")}
+    local, days = _same_nights(spark, tables, tmp_path, 3, second)
+    parts = local.table(days[-1], "instalment_states").filter(pl.col("seq") < 0)
+    planned = set(ids[::2].to_list()) | set(ids[1::4].to_list())
+    assert set(parts.get_column("loan_id").to_list()) == planned
 
 
 def _sharing(tables: dict[str, pl.DataFrame], size: int) -> dict[str, pl.DataFrame]:
