@@ -33,6 +33,7 @@ from arrears.adapters.db.tables import (
 from arrears.batch.run import run_day
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
 from arrears.domain.contact import Hold
+from arrears.domain.money import format_amount
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from arrears.entrypoints.presenters import loan_document
 from tests.entrypoints.web.desk_book import (
@@ -500,6 +501,50 @@ def test_an_approved_extension_moves_the_due_dates_from_its_day(desk: Desk) -> N
     client, _ = desk.signed_in("col-east-1")
     page = client.get(f"/cases/{loan_id}").text
     assert f"自 {today} 起到期日顺延 30 天" in page
+
+
+def test_an_approved_plan_re_splits_what_is_past_due_from_its_day(desk: Desk) -> None:
+    # A collector's plan of 3 months on their loan least past due, approved at once
+    # (within their limit): the next night re-splits its past-due principal and interest
+    # into 3 monthly parts from the desk's day (docs/MONEY_RULES.md, "Plans"), as the
+    # domain does, and the page says so and lists the parts, in zh-CN, zh-TW and English.
+    s, a = loan_states.c, assignments.c
+    with desk.app.engine.connect() as conn:
+        loan_id, dpd = conn.execute(
+            select(s.loan_id, s.dpd).join(assignments, a.loan_id == s.loan_id)
+            .where(a.collector_id == "col-east-1", s.dpd > 3).order_by(s.dpd).limit(1)
+        ).one()  # fmt: skip
+    headers = desk.bearer("col-east-1")
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals", headers=headers,
+                              json={"kind": "plan", "months": 3})  # fmt: skip
+    assert made.json()["status"] == "approved"
+    today = DAY_TIME.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    run_day(desk.app.runs, desk.app.run_context(today), DAY_TIME + timedelta(hours=12))
+    ((loan, payments),) = desk.app.ledger.load_book([loan_id])
+    state = desk.app.evaluate(loan, payments, today)
+    (plan,) = state.plans
+    assert plan.principal + plan.interest > 0
+    assert [p.status for p in plan.parts] == ["pending"] * 3
+    with desk.app.engine.connect() as conn:
+        row = conn.execute(select(loan_states).where(s.loan_id == loan_id)).one()
+    assert (row.dpd, row.bucket, row.overdue_penalty, row.charged) == (
+        state.dpd, state.bucket, state.overdue.penalty, state.charged
+    )  # fmt: skip
+    assert row.dpd < dpd
+    client, csrf = desk.signed_in("col-east-1")
+    page = unescape(client.get(f"/cases/{loan_id}").text)
+    assert f"自 {today} 起逾期本金和利息分 3 期按月偿还" in page
+    assert f"{today} 起的分期还款：逾期本金 ¥{format_amount(plan.principal)}" in page
+    assert 'id="plan-1"' in page
+    assert "未逾期" in page
+    client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
+    page = unescape(client.get(f"/cases/{loan_id}").text)
+    assert f"自 {today} 起逾期本金及利息分 3 期按月償還" in page
+    client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
+    page = unescape(client.get(f"/cases/{loan_id}").text)
+    assert f"Past-due principal and interest in 3 monthly parts from {today}" in page
+    assert f"Repayment plan from {today}: principal" in page
+    assert "not yet past due" in page
 
 
 def test_a_plan_beyond_the_collectors_limit_waits_for_the_supervisor(desk: Desk) -> None:

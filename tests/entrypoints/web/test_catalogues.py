@@ -47,6 +47,7 @@ VALUES = {
     "charge:": ["interest", "fee", "penalty", "late_fee"],
     "charge-why:": ["interest", "fee", "late_fee"],
     "part:": ["principal", "interest", "penalty", "fees", "credit"],
+    "plan-part:": ["pending", "past_due", "paid"],
     "proposal:": [k.value for k in ProposalKind],
     "status:": ["approved", "pending", "rejected"],
     "promise:": ["open", "kept", "broken"],
