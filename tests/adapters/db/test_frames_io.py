@@ -2,6 +2,7 @@
 written (SQLite and PostgreSQL)."""
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import polars as pl
 from polars.testing import assert_frame_equal
@@ -35,7 +36,7 @@ LINES = Table(
     Column("note", Text),
     PrimaryKeyConstraint("loan_id", "seq", "due"),
 )
-SCHEMA = {
+SCHEMA: dict[str, Any] = {
     "loan_id": pl.String, "seq": pl.Int64, "due": pl.Date, "owed": pl.Int64,
     "late": pl.Boolean, "at": pl.Datetime("us", "UTC"), "note": pl.String,
 }  # fmt: skip
