@@ -48,6 +48,34 @@ def agree_with_the_domain(
         assert got == want, (row["loan_id"], day, got, want)
 
 
+def nights_agree(
+    root: Path, tables: dict[str, pl.DataFrame], payments: pl.DataFrame,
+    revisions: pl.DataFrame, days: list[date], book_of: dict[str, tuple[Loan, list[Payment]]],
+) -> ParquetEngineStore:  # fmt: skip
+    """Run the book (its `revisions` input as given) on `days`, each day's payments arriving,
+    in two copies: night by night and working every loan; they agree, and with the domain.
+    The night-by-night store."""
+    books = []
+    for name in ("nights", "whole"):
+        folder = write_book(tables, root / name)
+        (folder / "payments").mkdir()
+        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
+        revisions.write_parquet(folder / "revisions.parquet")
+        books.append(folder)
+    incremental = ParquetEngineStore(books[0])
+    whole = ParquetEngineStore(books[1], work_all=True)
+    for k, day in enumerate(days):
+        if k:
+            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
+            for folder in books:
+                add_payment_part(folder, f"day-{k}", fresh)
+        ctx = PLAIN.run_context(day)
+        assert run_day(incremental, ctx, AT) == run_day(whole, ctx, AT)
+        same_tables(incremental, whole, day)
+        agree_with_the_domain(incremental, book_of, revisions, day)
+    return incremental
+
+
 def nights_with_revisions(
     root: Path, seed: int, loans: int, days: list[date], nights: list[list[Approval]]
 ) -> None:
@@ -214,25 +242,7 @@ def test_settlements_night_after_night_agree_with_the_whole_book_and_the_domain(
     tables.pop("payments")
     revisions = pl.DataFrame(deals, schema=REVISION_SCHEMA, orient="row")
     days = [AS_OF - timedelta(days=d) for d in (25, 15, 9, 0)]
-    books = []
-    for name in ("nights", "whole"):
-        folder = write_book(tables, tmp_path / name)
-        (folder / "payments").mkdir()
-        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
-        revisions.write_parquet(folder / "revisions.parquet")
-        books.append(folder)
-    incremental = ParquetEngineStore(books[0])
-    whole = ParquetEngineStore(books[1], work_all=True)
-    for k, day in enumerate(days):
-        if k:
-            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
-            for folder in books:
-                add_payment_part(folder, f"day-{k}", fresh)
-        ctx = PLAIN.run_context(day)
-        summary = run_day(incremental, ctx, AT)
-        assert summary == run_day(whole, ctx, AT)
-        same_tables(incremental, whole, day)
-        agree_with_the_domain(incremental, book_of, revisions, day)
+    incremental = nights_agree(tmp_path, tables, payments, revisions, days, book_of)
     states = {
         r["loan_id"]: r for r in incremental.table(AS_OF, "loan_states").iter_rows(named=True)
     }
@@ -294,25 +304,7 @@ def test_plans_night_after_night_agree_with_the_whole_book_and_the_domain(
     tables.pop("payments")
     revisions = pl.DataFrame(deals, schema=REVISION_SCHEMA, orient="row")
     days = [AS_OF - timedelta(days=d) for d in (45, 30, 11, 0)]
-    books = []
-    for name in ("nights", "whole"):
-        folder = write_book(tables, tmp_path / name)
-        (folder / "payments").mkdir()
-        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
-        revisions.write_parquet(folder / "revisions.parquet")
-        books.append(folder)
-    incremental = ParquetEngineStore(books[0])
-    whole = ParquetEngineStore(books[1], work_all=True)
-    for k, day in enumerate(days):
-        if k:
-            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
-            for folder in books:
-                add_payment_part(folder, f"day-{k}", fresh)
-        ctx = PLAIN.run_context(day)
-        summary = run_day(incremental, ctx, AT)
-        assert summary == run_day(whole, ctx, AT)
-        same_tables(incremental, whole, day)
-        agree_with_the_domain(incremental, book_of, revisions, day)
+    incremental = nights_agree(tmp_path, tables, payments, revisions, days, book_of)
     # The parts are the loans' lines (seq below 0), their re-split in the allocations.
     parts = incremental.table(AS_OF, "instalment_states").filter(pl.col("seq") < 0)
     assert set(parts.get_column("loan_id").to_list()) == set(ids[::2]) | set(ids[1::5])
