@@ -470,23 +470,30 @@ def test_extensions_count_against_the_limit_together(desk: Desk) -> None:
     assert extend(10)["status"] == "pending"  # 45 days granted: none more on one's own
 
 
-def test_an_approved_extension_moves_the_due_dates_from_its_day(desk: Desk) -> None:
-    # The reviewer's case: a collector's 30 days on their loan least past due, approved at
-    # once (within their limit). The next night does not age it: every engine and the
-    # domain apply the extension from the desk's day (docs/MONEY_RULES.md, "Revisions").
+def approved_on_least_past_due(desk: Desk, terms: dict[str, object]) -> tuple[str, int]:
+    """A collector's proposal (`terms`) on their loan least past due (over 3 days), approved at
+    once (within their limit): the loan and its days past due before."""
     s, a = loan_states.c, assignments.c
     with desk.app.engine.connect() as conn:
         loan_id, dpd = conn.execute(
             select(s.loan_id, s.dpd).join(assignments, a.loan_id == s.loan_id)
             .where(a.collector_id == "col-east-1", s.dpd > 3).order_by(s.dpd).limit(1)
         ).one()  # fmt: skip
-    headers = desk.bearer("col-east-1")
-    made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals", headers=headers,
-                              json={"kind": "extension", "days": 30})  # fmt: skip
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals",
+                              headers=desk.bearer("col-east-1"), json=terms)  # fmt: skip
     assert made.json()["status"] == "approved"
+    return loan_id, dpd
+
+
+def test_an_approved_extension_moves_the_due_dates_from_its_day(desk: Desk) -> None:
+    # The reviewer's case: a collector's 30 days on their loan least past due, approved at
+    # once (within their limit). The next night does not age it: every engine and the
+    # domain apply the extension from the desk's day (docs/MONEY_RULES.md, "Revisions").
+    s = loan_states.c
+    loan_id, dpd = approved_on_least_past_due(desk, {"kind": "extension", "days": 30})
     today = DAY_TIME.astimezone(ZoneInfo("Asia/Shanghai")).date()
     assert today == AS_OF + timedelta(days=1)
-    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=headers).json()
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1")).json()
     assert [p["effective_on"] for p in case["proposals"]] == [today.isoformat()]
     run_day(desk.app.runs, desk.app.run_context(today), DAY_TIME + timedelta(hours=12))
     ((loan, payments),) = desk.app.ledger.load_book([loan_id])
@@ -508,16 +515,8 @@ def test_an_approved_plan_re_splits_what_is_past_due_from_its_day(desk: Desk) ->
     # (within their limit): the next night re-splits its past-due principal and interest
     # into 3 monthly parts from the desk's day (docs/MONEY_RULES.md, "Plans"), as the
     # domain does, and the page says so and lists the parts, in zh-CN, zh-TW and English.
-    s, a = loan_states.c, assignments.c
-    with desk.app.engine.connect() as conn:
-        loan_id, dpd = conn.execute(
-            select(s.loan_id, s.dpd).join(assignments, a.loan_id == s.loan_id)
-            .where(a.collector_id == "col-east-1", s.dpd > 3).order_by(s.dpd).limit(1)
-        ).one()  # fmt: skip
-    headers = desk.bearer("col-east-1")
-    made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals", headers=headers,
-                              json={"kind": "plan", "months": 3})  # fmt: skip
-    assert made.json()["status"] == "approved"
+    s = loan_states.c
+    loan_id, dpd = approved_on_least_past_due(desk, {"kind": "plan", "months": 3})
     today = DAY_TIME.astimezone(ZoneInfo("Asia/Shanghai")).date()
     run_day(desk.app.runs, desk.app.run_context(today), DAY_TIME + timedelta(hours=12))
     ((loan, payments),) = desk.app.ledger.load_book([loan_id])
