@@ -48,6 +48,27 @@ def agree_with_the_domain(
         assert got == want, (row["loan_id"], day, got, want)
 
 
+def two_books(
+    root: Path, tables: dict[str, pl.DataFrame], payments: pl.DataFrame, first: date
+) -> tuple[list[Path], ParquetEngineStore, ParquetEngineStore]:
+    """The book written twice under `root`, its payments up to `first`: the folders, a store
+    that runs it night by night and one that works every loan."""
+    books = []
+    for name in ("nights", "whole"):
+        folder = write_book(tables, root / name)
+        (folder / "payments").mkdir()
+        payments.filter(pl.col("paid_on") <= first).write_parquet(folder / "payments/0.parquet")
+        books.append(folder)
+    return books, ParquetEngineStore(books[0]), ParquetEngineStore(books[1], work_all=True)
+
+
+def arrive(books: list[Path], payments: pl.DataFrame, after: date, day: date, name: str) -> None:
+    """The payments dated after `after` up to `day` arrive in every copy, as a part `name`."""
+    fresh = payments.filter((pl.col("paid_on") > after) & (pl.col("paid_on") <= day))
+    for folder in books:
+        add_payment_part(folder, name, fresh)
+
+
 def nights_agree(
     root: Path, tables: dict[str, pl.DataFrame], payments: pl.DataFrame,
     revisions: pl.DataFrame, days: list[date], book_of: dict[str, tuple[Loan, list[Payment]]],
@@ -55,20 +76,12 @@ def nights_agree(
     """Run the book (its `revisions` input as given) on `days`, each day's payments arriving,
     in two copies: night by night and working every loan; they agree, and with the domain.
     The night-by-night store."""
-    books = []
-    for name in ("nights", "whole"):
-        folder = write_book(tables, root / name)
-        (folder / "payments").mkdir()
-        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
+    books, incremental, whole = two_books(root, tables, payments, days[0])
+    for folder in books:
         revisions.write_parquet(folder / "revisions.parquet")
-        books.append(folder)
-    incremental = ParquetEngineStore(books[0])
-    whole = ParquetEngineStore(books[1], work_all=True)
     for k, day in enumerate(days):
         if k:
-            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
-            for folder in books:
-                add_payment_part(folder, f"day-{k}", fresh)
+            arrive(books, payments, days[k - 1], day, f"day-{k}")
         ctx = PLAIN.run_context(day)
         assert run_day(incremental, ctx, AT) == run_day(whole, ctx, AT)
         same_tables(incremental, whole, day)
@@ -86,20 +99,11 @@ def nights_with_revisions(
     payments = tables.pop("payments")
     ids = sorted(tables["loans"].get_column("loan_id").to_list())
     shutil.rmtree(root, ignore_errors=True)
-    books = []
-    for name in ("nights", "whole"):
-        folder = write_book(tables, root / name)
-        (folder / "payments").mkdir()
-        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
-        books.append(folder)
-    incremental = ParquetEngineStore(books[0])
-    whole = ParquetEngineStore(books[1], work_all=True)
+    books, incremental, whole = two_books(root, tables, payments, days[0])
     approved: dict[tuple[str, date], int] = {}
     for k, day in enumerate(days):
         if k:
-            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
-            for folder in books:
-                add_payment_part(folder, f"day-{k}", fresh)
+            arrive(books, payments, days[k - 1], day, f"day-{k}")
         for pick, back, moved in nights[k]:
             approved[(ids[pick % len(ids)], day - timedelta(days=back))] = moved
         revisions = pl.DataFrame(
@@ -183,19 +187,10 @@ def test_a_revision_withdrawn_from_the_input_moves_nothing_the_next_night(
         [],
         [(loan, "extension", days[1], 10) for loan in ids[::3]],
     ]
-    books = []
-    for name in ("nights", "whole"):
-        folder = write_book(tables, tmp_path / name)
-        (folder / "payments").mkdir()
-        payments.filter(pl.col("paid_on") <= days[0]).write_parquet(folder / "payments/0.parquet")
-        books.append(folder)
-    incremental = ParquetEngineStore(books[0])
-    whole = ParquetEngineStore(books[1], work_all=True)
+    books, incremental, whole = two_books(tmp_path, tables, payments, days[0])
     for k, day in enumerate(days):
         if k:
-            fresh = payments.filter((pl.col("paid_on") > days[k - 1]) & (pl.col("paid_on") <= day))
-            for folder in books:
-                add_payment_part(folder, f"day-{k}", fresh)
+            arrive(books, payments, days[k - 1], day, f"day-{k}")
         revisions = pl.DataFrame(given[k], schema=EXTENSIONS, orient="row")
         for folder in books:
             if k == 1:  # withdrawn: the input gone (the third night gives one again)
