@@ -436,7 +436,7 @@ APPEND = ""  # marks a case that adds text instead of replacing it
         (
             "version = 3",
             'version = 3\ndefault_stage = ""',
-            "default_stage must name a stage (not blank, not 'settled')",
+            "default_stage must name a stage (not blank, not 'settled' or 'not_lent')",
         ),
         ('name = "early"', 'name = "  "', "a stage needs a name"),
         # Two experiments of one salt split the book alike: their arms always go together

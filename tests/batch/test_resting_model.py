@@ -138,13 +138,16 @@ def _rested_as_modelled(
         "credit": loan.item(0, "credit"),
     }
     assert {name: true_loan.item(0, name) for name in model} == model, f"{loan_id} on {day}"
-    resting = states_from_summaries(summary, day).drop(*SUMMARY_ONLY)
+    signed = loan.get_column("contract_date")
+    resting = states_from_summaries(summary, day, signed).drop(*SUMMARY_ONLY)
     worked = summarise_loans(true_loan, true_lines, day, watch)
-    worked = states_from_summaries(worked.with_columns(pl.lit(day).alias("summary_day")), day)
+    worked = states_from_summaries(
+        worked.with_columns(pl.lit(day).alias("summary_day")), day, signed
+    )
     assert resting.equals(worked.drop(*SUMMARY_ONLY)), f"{loan_id} state on {day}"
     # No rule the watch stands for reads it otherwise than on the summary's day: a store
     # leaving it resting keeps its case as it was.
-    first = states_from_summaries(summary, summary.item(0, "summary_day"))
+    first = states_from_summaries(summary, summary.item(0, "summary_day"), signed)
     assert _watched(first, watch) == _watched(resting, watch), f"{loan_id} watched on {day}"
     for name in ("cuts", "allocations"):
         assert postings.frame(name).filter(pl.col("loan_id") == loan_id).height == 0

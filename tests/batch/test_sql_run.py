@@ -688,3 +688,23 @@ def test_each_loan_is_in_the_stage_the_domain_gives_it_on_its_ladder(app: App) -
     assert stages == cases
     assert stages["L0000003"] == "legal"
     assert len(set(stages.values())) > 2, stages
+
+
+def test_a_loan_signed_after_the_day_is_in_no_bucket_and_sent_nothing(app: App) -> None:
+    day = date(2025, 2, 5)  # the book's loans are signed from 2025-01-06 over 60 days
+    summary = run(app, day)
+    book = list(app.ledger.load_book())
+    unlent = {loan.loan_id for loan, _ in book if loan.contract_date > day}
+    assert 0 < len(unlent) < len(book)
+    with app.engine.connect() as conn:
+        cases = {r.loan_id: r.stage for r in conn.execute(select(tables.cases))}
+        planned = {r.loan_id for r in conn.execute(select(tables.outbox.c.loan_id))}
+    assert {loan_id for loan_id, stage in cases.items() if stage == "not_lent"} == unlent
+    assert planned
+    assert not planned & unlent
+    assert summary["stages"]["not_lent"] == len(unlent)
+    assert sum(summary["buckets"].values()) == summary["loans"] - len(unlent)
+    for loan, payments in book:  # as the domain decides
+        decision = app.stage_of(loan, app.terms.evaluate(loan, payments, day))
+        assert decision is not None
+        assert decision.stage == cases[loan.loan_id]

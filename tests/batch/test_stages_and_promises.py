@@ -30,18 +30,19 @@ LADDERS = [load_ladder(key) for key in ("cn", "us", "uk")]
 @given(
     st.lists(
         st.tuples(st.integers(0, 400), st.integers(0, 5_000_000), st.booleans(),
-                  st.one_of(st.none(), st.integers(-5, 40)), st.integers(0, 5), st.booleans()),
+                  st.one_of(st.none(), st.integers(-5, 40)), st.integers(0, 5), st.booleans(),
+                  st.sampled_from([True, True, True, False])),
         min_size=1, max_size=30,
     ),
     st.sampled_from(LADDERS),
 )  # fmt: skip
 def test_the_compiled_ladder_assigns_the_domains_stage(
-    rows: list[tuple[int, int, bool, int | None, int, bool]], ladder: Ladder
+    rows: list[tuple[int, int, bool, int | None, int, bool, bool]], ladder: Ladder
 ) -> None:
     facts = [
         LoanFacts(f"L{n}", dpd, amount, amount, bucket_for(dpd, grace), settled, due,
-                  flags=frozenset({"legal"}) if referred else frozenset())
-        for n, (dpd, amount, settled, due, grace, referred) in enumerate(rows)
+                  flags=frozenset({"legal"}) if referred else frozenset(), lent=lent)
+        for n, (dpd, amount, settled, due, grace, referred, lent) in enumerate(rows)
     ]  # fmt: skip
     frame = pl.DataFrame(
         {
@@ -49,6 +50,7 @@ def test_the_compiled_ladder_assigns_the_domains_stage(
             "overdue_total": [f.overdue_total for f in facts],
             "bucket": [f.bucket for f in facts],
             "settled": [f.settled for f in facts],
+            "lent": [f.lent for f in facts],
             "to_next_due": pl.Series([f.days_to_next_due for f in facts], dtype=pl.Int64),
             "segment": pl.Series([None] * len(facts), dtype=pl.String),
             "score": pl.Series([None] * len(facts), dtype=pl.Int64),
@@ -130,7 +132,7 @@ def test_cases_on_two_ladders_get_each_ladders_stage_reason_and_arm_in_loan_orde
         "loan_id": [f.loan_id for f in facts], "borrower_id": "B",
         "product": [row[0] for row in rows], "dpd": [f.dpd for f in facts],
         "overdue_total": [f.overdue_total for f in facts], "bucket": [f.bucket for f in facts],
-        "settled": [f.settled for f in facts],
+        "settled": [f.settled for f in facts], "lent": True,
         "to_next_due": pl.Series([f.days_to_next_due for f in facts], dtype=pl.Int64),
     })  # fmt: skip
     # A loan drawn to stay (the last flag) has its last case in today's stage; the others had
@@ -239,7 +241,8 @@ def test_an_arm_is_drawn_when_the_case_enters_the_experiments_stages_and_kept_th
         facts = pl.DataFrame({
             "loan_id": [loan], "borrower_id": "B", "product": "p", "dpd": [dpd],
             "overdue_total": [100_000 if dpd else 0], "bucket": [bucket_for(dpd, 3)],
-            "settled": [False], "to_next_due": pl.Series([due_in], dtype=pl.Int64),
+            "settled": [False], "lent": True,
+            "to_next_due": pl.Series([due_in], dtype=pl.Int64),
         })  # fmt: skip
         return transition(facts, before, {"p": ladder}, date(2025, 11, 18)).row(0, named=True)
 

@@ -29,6 +29,7 @@ def _book(due_in: dict[str, int]) -> tuple[pl.DataFrame, pl.DataFrame]:
         "grace_days": [3] * len(ids), "credit": [0] * len(ids), "charged": [0] * len(ids),
         "principal_days": [0] * len(ids), "pen_num": [18] * len(ids), "pen_den": [100] * len(ids),
         "day_count": [365] * len(ids), "cap_num": [None] * len(ids), "cap_den": [None] * len(ids),
+        "contract_date": [AS_OF - timedelta(days=60)] * len(ids),
     }, schema_overrides={"cap_num": pl.Int64, "cap_den": pl.Int64})  # fmt: skip
     schedule = pl.DataFrame({
         "loan_id": ids, "seq": [1] * len(ids),

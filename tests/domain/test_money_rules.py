@@ -144,3 +144,10 @@ def test_money_beyond_all_dues_pays_future_instalments_then_becomes_credit() -> 
     ]
     assert state.credit == 500
     assert state.stage == "settled"
+
+
+def test_a_loan_before_its_contract_date_owes_nothing_yet_and_is_not_lent() -> None:
+    loan = one_instalment_loan(due=date(2026, 1, 3))  # due two days after it is signed
+    before = evaluate(loan, [], loan.contract_date - date.resolution, GRACE3)
+    assert (before.stage, before.dpd, before.overdue.total, before.charged) == ("not_lent", 0, 0, 0)
+    assert evaluate(loan, [], loan.contract_date, GRACE3).stage == "pre_due"

@@ -38,9 +38,20 @@ def facts(
     score: int | None = None,
     flags: frozenset[str] = frozenset(),
     settled: bool = False,
+    lent: bool = True,
 ) -> LoanFacts:
     return LoanFacts(
-        "L1", dpd, overdue, 500_000, bucket_for(dpd, grace), settled, due_in, segment, score, flags
+        "L1",
+        dpd,
+        overdue,
+        500_000,
+        bucket_for(dpd, grace),
+        settled,
+        due_in,
+        segment,
+        score,
+        flags,
+        lent,
     )
 
 
@@ -88,6 +99,23 @@ def test_an_explicit_legal_flag_takes_a_loan_to_legal_at_any_dpd() -> None:
 def test_a_settled_loan_is_settled_whatever_the_rules_say() -> None:
     decision = assign_stage(LADDER, facts(200, settled=True))
     assert (decision.stage, decision.reason) == ("settled", "loan settled")
+
+
+def test_a_loan_not_yet_lent_is_in_no_stage_of_the_ladder() -> None:
+    # Signed after the day: no pre-due reminder, not even a legal flag moves it.
+    for loan in (facts(0, due_in=1, lent=False), facts(0, flags=frozenset({"legal"}), lent=False)):
+        decision = assign_stage(LADDER, loan)
+        assert (decision.stage, decision.reason) == ("not_lent", "loan not yet lent")
+        assert reason_words(decision.reason) == decision.words
+    assert assign_stage(LADDER, facts(0, due_in=1)).stage == "pre_due"
+
+
+@pytest.mark.parametrize("name", ["settled", "not_lent"])
+def test_the_reserved_stages_are_refused_in_a_ladder(name: str) -> None:
+    with pytest.raises(DomainError, match="reserved"):
+        Ladder("mine", 1, (stage(name, EntryRule(dpd_min=1)),))
+    with pytest.raises(DomainError, match="default_stage must name a stage"):
+        Ladder("mine", 1, (stage("early", EntryRule(dpd_min=1)),), default_stage=name)
 
 
 def test_first_match_wins_between_overlapping_stages() -> None:

@@ -151,4 +151,5 @@ def loan_states(
     schema = pl.Schema({**{n: LOAN_SCHEMA[n] for n in LOAN_COLUMNS}, **SUMMARY_SCHEMA,
                         "summary_day": pl.Date()})  # fmt: skip
     summaries = table.select(list(schema)).cast(schema)
-    return typed(states_from_summaries(summaries, as_of, pauses), LOAN_STATE_SCHEMA)
+    signed = table.get_column("contract_date")
+    return typed(states_from_summaries(summaries, as_of, signed, pauses), LOAN_STATE_SCHEMA)

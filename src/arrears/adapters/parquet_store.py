@@ -424,7 +424,7 @@ class ParquetEngineStore:
         fresh = table.get_column("loan_id").gather(tonight.rebuilt)
         promises = judged_promises(*promised.result(), fresh.to_frame())
         promised_paid = self._promised_paid(promises, fresh, previous.as_of)
-        stored = book_night.stored(table, tonight, worked.carried, as_of)
+        stored = book_night.stored(chained, tonight, worked.carried, as_of)
         cases = book_night.stored_cases(table, previous.as_of)
         # The people only the plan needs: read beside the ledger and the ageing, which keep
         # one core busy (beside the lines, read on both, they slowed them as much).

@@ -20,7 +20,7 @@ from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers, loan_
 from arrears.batch.pauses import days_stopped, paused_positions
 from arrears.domain.delinquency import BUCKET_EDGES
 from arrears.domain.pauses import AGEING
-from arrears.domain.stages import PRE_DUE_DAYS
+from arrears.domain.stages import NOT_LENT, PRE_DUE_DAYS
 
 _NEVER = k.NEVER  # no such day
 SUMMARY_SCHEMA = pl.Schema({
@@ -72,20 +72,20 @@ def summarise_loans(
     ageing clock stood still (states_from_summaries).
 
     `wake_on` is the first later day on which anything about the loan may change unless money
-    arrives: a line falls due or crosses into "past" with something owing; its next due date
-    comes within one of the `watch` days (a stage rule reads whether the days to the next due
-    date are within N: that changes on the day N is reached, not on the days after), or the
-    day after a line due today still owes (those days jump to the next line's); or, while
-    it is past due or a line may still accrue or cross grace, tomorrow. Not tomorrow for a
-    loan past due whose every day to come only adds the same penalty (`daily_penalty`: each
-    line accruing beyond grace, nothing pending, tonight's penalty posted whole as a day of
-    its run, no credit) or the same pending penalty inside grace (summary_kernel: quiet lines
-    waiting out grace): it rests until a line's grace ends, its cap would cut a day's
-    penalty, or its days past due or its overdue total reach a value a stage rule reads
-    (`watch`), and whoever reads it meanwhile brings its penalty forward by those days
-    (states_from_summaries; pending penalty is owed only once grace ends). Lines are
-    summed by position in one compiled pass (summary_kernel.py; loans sorted by loan_id;
-    `line_loans`: each line's loan position, when known).
+    arrives: its contract date, when it is not lent yet; a line falls due or crosses into
+    "past" with something owing; its next due date comes within one of the `watch` days (a
+    stage rule reads whether the days to the next due date are within N: that changes on the
+    day N is reached, not on the days after), or the day after a line due today still owes
+    (those days jump to the next line's); or, while it is past due or a line may still accrue
+    or cross grace, tomorrow. Not tomorrow for a loan past due whose every day to come only
+    adds the same penalty (`daily_penalty`: each line accruing beyond grace, nothing pending,
+    tonight's penalty posted whole as a day of its run, no credit) or the same pending
+    penalty inside grace (summary_kernel: quiet lines waiting out grace): it rests until a
+    line's grace ends, its cap would cut a day's penalty, or its days past due or its overdue
+    total reach a value a stage rule reads (`watch`), and whoever reads it meanwhile brings
+    its penalty forward by those days (states_from_summaries; pending penalty is owed only
+    once grace ends). Lines are summed by position in one compiled pass (summary_kernel.py;
+    loans sorted by loan_id; `line_loans`: each line's loan position, when known).
     """
     li = loan_positions(loans, instalments, line_loans)
     if line_matrix is None:
@@ -130,6 +130,7 @@ def summarise_loans(
         np.where(resting, rest, np.where(moving, day + 1, _NEVER)),
         _first_crossing(next_after, watch.due_within, day),
         _after_due_today(next_due, watch.due_within, day),
+        _lent_on(loans, day),
     ])  # fmt: skip
     paused = paused_positions(pauses, loans.get_column("loan_id"))
     if paused.size:
@@ -149,6 +150,12 @@ def summarise_loans(
         "daily_penalty": daily,
     })  # fmt: skip
     return pl.concat([loans.select(LOAN_COLUMNS), summary], how="horizontal").cast(SUMMARY_SCHEMA)
+
+
+def _lent_on(loans: pl.DataFrame, day: int) -> np.ndarray:
+    """Per loan, its contract date when after `day` (it leaves the not-lent stage then)."""
+    signed = day_numbers(loans.get_column("contract_date"), _NEVER)
+    return np.where(signed > day, signed, _NEVER)
 
 
 def _rest_wakes(
@@ -257,14 +264,15 @@ def _dates(values: np.ndarray) -> pl.Series:
 
 
 def states_from_summaries(
-    summaries: pl.DataFrame, as_of: date, pauses: pl.DataFrame | None = None
+    summaries: pl.DataFrame, as_of: date, signed: pl.Series, pauses: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """Each loan's state on as_of from its summary, taken on as_of or on an earlier day before
     its `wake_on` (`summary_day`: that day; the next due date then is `next_due_after`, and
     each day since added its `daily_penalty` to what it owes and was charged). Its days past
     due do not count the days its ageing clock stood still (`pauses`: the loans', which
     summaries of loan_id order are found in by position); `oldest` stays the effective due
-    date of its oldest line owing (the limitation period runs from it)."""
+    date of its oldest line owing (the limitation period runs from it). `signed`: each
+    loan's contract date, in the summaries' order (one signed after as_of is not lent yet)."""
     later = pl.col("summary_day") < pl.lit(as_of)
     next_due = pl.when(later).then("next_due_after").otherwise("next_due")
     dpd = (pl.lit(as_of) - pl.col("oldest")).dt.total_days().clip(lower_bound=0).fill_null(0)
@@ -286,7 +294,7 @@ def states_from_summaries(
                 for name in ("overdue_penalty", "charged")
             ),
         )
-        .with_columns(bucket().alias("bucket"), stage().alias("stage"))
+        .with_columns(bucket().alias("bucket"), stage(signed > as_of).alias("stage"))
         .drop("grace_days")
     )
 
@@ -301,7 +309,8 @@ def loan_states(
     summaries = summarise_loans(loans, instalments, as_of, pauses=pauses).with_columns(
         pl.lit(as_of).alias("summary_day")
     )
-    return states_from_summaries(summaries, as_of, pauses).drop(*SUMMARY_ONLY)
+    signed = loans.get_column("contract_date")
+    return states_from_summaries(summaries, as_of, signed, pauses).drop(*SUMMARY_ONLY)
 
 
 def bucket() -> pl.Expr:
@@ -314,12 +323,14 @@ def bucket() -> pl.Expr:
     return result
 
 
-def stage() -> pl.Expr:
-    """The default stage (domain/stages.py), until the strategy ladder assigns one."""
+def stage(unlent: pl.Series) -> pl.Expr:
+    """The default stage (domain/stages.py), until the strategy ladder assigns one
+    (`unlent`: per loan, whether it is signed after the day)."""
     dpd = pl.col("dpd")
     pre_due = pl.col("to_next_due").is_between(0, PRE_DUE_DAYS)
     return (
-        pl.when(~pl.col("open").fill_null(False)).then(pl.lit("settled"))
+        pl.when(pl.lit(unlent)).then(pl.lit(NOT_LENT))
+        .when(~pl.col("open").fill_null(False)).then(pl.lit("settled"))
         .when((dpd == 0) & pre_due.fill_null(False)).then(pl.lit("pre_due"))
         .when(dpd == 0).then(pl.lit("current"))
         .when(dpd <= pl.col("grace_days")).then(pl.lit("grace"))

@@ -76,13 +76,14 @@ class RunContext:
 
 
 # Per loan: worked tonight; if not, its bucket tonight when past due (its index among
-# delinquency.BUCKETS; null: M0, nothing is); the penalty its days resting since the last run
-# added (its own ledger did not post it); its product, and the effective due date of its oldest
-# line owing principal or interest (null: none), which the limitation rule reads.
+# delinquency.BUCKETS; null: M0, nothing is; NO_BUCKET: none, not lent yet); the penalty its
+# days resting since the last run added (its own ledger did not post it); its product, and
+# the effective due date of its oldest line owing principal or interest (null: none), which
+# the limitation rule reads.
 STORED_SCHEMA = pl.Schema({"loan_id": pl.String(), "worked": pl.Boolean(), "bucket": pl.Int8(),
                            "rested_penalty": pl.Int64(), "product": pl.Categorical(),
                            "oldest": pl.Date()})  # fmt: skip
-
+NO_BUCKET = -1  # the stored bucket of a loan not lent yet
 
 CURRENCY_SCHEMA = pl.Schema({"loan_id": pl.String(), "currency": pl.String()})
 
@@ -207,7 +208,8 @@ def ageing(frames: RunFrames, ctx: RunContext) -> RunFrames:
         book.loans, book.instalments, ctx.as_of, watch(ctx.ladders), book.line_loans,
         book.line_matrix, book.pauses,
     ).with_columns(pl.lit(ctx.as_of).alias("summary_day"))  # fmt: skip
-    states = states_from_summaries(summaries, ctx.as_of, book.pauses).drop(*SUMMARY_ONLY)
+    signed = book.loans.get_column("contract_date")
+    states = states_from_summaries(summaries, ctx.as_of, signed, book.pauses).drop(*SUMMARY_ONLY)
     # The ledger's matrix is let go: no step after reads it.
     book = book.with_frames(book.line_loans)
     return replace(frames, book=book, summaries=summaries, states=states)

@@ -8,11 +8,12 @@ import numpy as np
 import polars as pl
 
 from arrears.batch.ledger import EXACT, POSITION, Postings, exact_total
-from arrears.batch.pipeline import RunContext, RunFrames, run_pipeline
+from arrears.batch.pipeline import NO_BUCKET, RunContext, RunFrames, run_pipeline
 from arrears.batch.ports import EngineStore
 from arrears.domain.delinquency import BUCKETS
 from arrears.domain.errors import DomainError
 from arrears.domain.money import format_amount, parse_amount
+from arrears.domain.stages import NOT_LENT
 
 
 class RunRefused(DomainError):
@@ -109,13 +110,16 @@ def _restated(
 def summarise(frames: RunFrames, as_of: date, since: date | None) -> dict[str, Any]:
     """The run's JSON document (CONTRACT.md `arrears run --json`, with more keys)."""
     assert frames.states is not None
-    buckets = _tally(frames.states.get_column("bucket"))
+    # A loan signed after as_of is in no bucket: not lent, it is not delinquent or current
+    # (its stage says so; the month-end buckets leave it out too).
+    lent = frames.states.get_column("stage") != NOT_LENT
+    buckets = _tally(frames.states.get_column("bucket").filter(lent))
     # Loans a store left resting (pipeline.RunFrames): their buckets tonight; and every
     # loan's penalty of its days resting since the last run.
     # The bucket column alone is filtered: the whole frame's 800,000 loan ids took 35 ms.
     worked = frames.stored.get_column("worked").to_numpy()
     codes = frames.stored.get_column("bucket").fill_null(0).to_numpy()[~worked]
-    counts = np.bincount(codes, minlength=len(BUCKETS))
+    counts = np.bincount(codes[codes != NO_BUCKET], minlength=len(BUCKETS))
     for name, count in zip(BUCKETS, counts.tolist(), strict=True):
         buckets[name] = buckets.get(name, 0) + count
     rested_penalty = exact_total(frames.stored.get_column("rested_penalty"))

@@ -9,10 +9,9 @@ import polars as pl
 from arrears.batch.ageing import Watch
 from arrears.domain.entry_rules import EntryRule, LoanFacts
 from arrears.domain.experiments import Experiment, arms_for
-from arrears.domain.ladder import Ladder, assign_stage, facts_read
-from arrears.domain.stages import PRE_DUE_DAYS
+from arrears.domain.ladder import SETTLED, Ladder, assign_stage, facts_read
+from arrears.domain.stages import NOT_LENT, PRE_DUE_DAYS
 
-SETTLED = "settled"
 # Stages, reasons, ladders and arms repeat across a million cases: kept as categories.
 CASE_SCHEMA = pl.Schema(
     {
@@ -67,13 +66,14 @@ def rule_expr(rule: EntryRule, absent: frozenset[str] = frozenset()) -> pl.Expr:
 
 
 def stage_expr(ladder: Ladder, absent: frozenset[str] = frozenset()) -> pl.Expr:
-    """The stage of each loan: settled, else the first stage whose rule matches, else default
-    (as categories: a stage name is one of few)."""
+    """The stage of each loan: not lent, settled, else the first stage whose rule matches,
+    else default (as categories: a stage name is one of few)."""
 
     def name(text: str) -> pl.Expr:
         return pl.lit(text).cast(pl.Categorical())
 
-    expr: Any = pl.when(pl.col("settled")).then(name(SETTLED))
+    expr: Any = pl.when(~pl.col("lent")).then(name(NOT_LENT)).when(pl.col("settled"))
+    expr = expr.then(name(SETTLED))
     for stage in ladder.stages:
         if stage.entry:
             matched = pl.any_horizontal([rule_expr(rule, absent) for rule in stage.entry])
@@ -113,6 +113,7 @@ def stage_facts(states: pl.DataFrame) -> pl.DataFrame:
         (pl.col("overdue_principal") + pl.col("overdue_interest") + pl.col("overdue_penalty")
          + pl.col("overdue_fees")).alias("overdue_total"),
         (~pl.col("open")).alias("settled"),
+        (pl.col("stage") != NOT_LENT).alias("lent"),  # the default stage says (ageing.stage)
     )  # fmt: skip
 
 
@@ -284,6 +285,7 @@ def _by_product(ladders: Mapping[str, Ladder], make: Callable[[Ladder], pl.Expr]
 # LoanFacts field → the facts column it is read from.
 _FACT_COLUMNS = {
     "dpd": "dpd", "overdue_total": "overdue_total", "bucket": "bucket", "settled": "settled",
+    "lent": "lent",
     "days_to_next_due": "to_next_due", "segment": "segment", "score": "score", "flags": "flags_key",
 }  # fmt: skip
 
@@ -343,6 +345,7 @@ def _facts(row: Mapping[str, Any]) -> LoanFacts:
         loan_id="", dpd=row.get("dpd", 0), overdue_total=row.get("overdue_total", 0),
         outstanding_principal=0, bucket=row.get("bucket", "M0"),
         settled=row.get("settled", False), days_to_next_due=row.get("to_next_due"),
+        lent=row.get("lent", True),
         segment=row.get("segment"), score=row.get("score"),
         flags=frozenset(flags.split(",")) if flags else frozenset(),
     )  # fmt: skip

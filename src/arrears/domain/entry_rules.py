@@ -27,6 +27,7 @@ class LoanFacts:
     segment: str | None = None
     score: int | None = None
     flags: frozenset[str] = frozenset()  # set by people (domain.flags), e.g. "legal"
+    lent: bool = True  # false before the contract date: the money is not lent yet
 
 
 def _span(low: object, high: object) -> Words:
@@ -71,6 +72,11 @@ def _due(days: str, within: str) -> Words:
 def settled_words() -> Clauses:
     """Why a paid-off loan is settled."""
     return Clauses((Words("loan settled"),))
+
+
+def not_lent_words() -> Clauses:
+    """Why a loan signed after the day is in no collection stage."""
+    return Clauses((Words("loan not yet lent"),))
 
 
 def unmatched_words(dpd: str) -> Clauses:
@@ -268,8 +274,9 @@ _UNMATCHED = re.compile(r"no stage rule matched \(dpd (?P<dpd>-?\d+)\)")
 def reason_words(reason: str) -> Clauses | None:
     """Why a loan is in its stage, as the run stored it (assign_stage's reason), read back into
     its words; None for a text not worded so (one stored by an older release: shown as it is)."""
-    if reason == str(settled_words()):
-        return settled_words()
+    for fixed in (settled_words(), not_lent_words()):
+        if reason == str(fixed):
+            return fixed
     unmatched = _UNMATCHED.fullmatch(reason)
     if unmatched is not None:
         return unmatched_words(unmatched["dpd"])

@@ -48,7 +48,7 @@ from arrears.domain.revisions import (
     part_seq,
     split,
 )
-from arrears.domain.stages import default_stage
+from arrears.domain.stages import NOT_LENT, default_stage
 from arrears.domain.statement import (
     CapCut,
     Charge,
@@ -571,7 +571,9 @@ def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
         as_of=as_of,
         dpd=dpd,
         bucket=bucket_for(dpd, product.grace_days),
-        stage=default_stage(dpd, product.grace_days, days_to_next_due(states, as_of), settled),
+        stage=default_stage(dpd, product.grace_days, days_to_next_due(states, as_of), settled)
+        if as_of >= loan.contract_date
+        else NOT_LENT,
         overdue=overdue,
         outstanding_principal=walk.outstanding(),
         credit=book.credit,

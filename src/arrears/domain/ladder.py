@@ -7,6 +7,7 @@ from arrears.domain.day_range import MAX_DAYS
 from arrears.domain.entry_rules import (
     EntryRule,
     LoanFacts,
+    not_lent_words,
     settled_words,
     shadowed_by,
     unmatched_words,
@@ -15,9 +16,11 @@ from arrears.domain.errors import Clauses, DomainError
 from arrears.domain.escalation import GUARDED_ACTIONS, Guard, check_action
 from arrears.domain.experiments import Experiment, arm_for
 from arrears.domain.loan import Loan
+from arrears.domain.stages import NOT_LENT
 from arrears.domain.statement import LoanState, days_to_next_due
 
 SETTLED = "settled"
+RESERVED = (SETTLED, NOT_LENT)  # the stages no ladder may declare or default to
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,11 @@ class Ladder:
 
 
 def assign_stage(ladder: Ladder, facts: LoanFacts) -> StageDecision:
-    """The stage of a loan: settled, else the first stage (worst-first) whose rule matches."""
+    """The stage of a loan: not lent, settled, else the first stage (worst-first) whose rule
+    matches."""
+    if not facts.lent:
+        # Not configurable either: the money is not lent yet.
+        return StageDecision(NOT_LENT, not_lent_words())
     if facts.settled:
         # Not configurable: nothing is collected from a loan that owes nothing.
         return StageDecision(SETTLED, settled_words())
@@ -175,14 +182,16 @@ def stage_on(
         settled=not any(i.open for i in lines),
         days_to_next_due=days_to_next_due(lines, state.as_of),
         segment=loan.segment, score=loan.score, flags=frozenset(flags),
+        lent=state.as_of >= loan.contract_date,
     )  # fmt: skip
     return assign_stage(ladder, facts)
 
 
 def facts_read(ladder: Ladder) -> frozenset[str]:
     """The LoanFacts fields assign_stage reads on this ladder (its decision and reason depend
-    on nothing else): every rule's, with `settled` and the `dpd` of the default reason."""
-    return frozenset({"settled", "dpd"}).union(
+    on nothing else): every rule's, with `lent`, `settled` and the `dpd` of the default
+    reason."""
+    return frozenset({"lent", "settled", "dpd"}).union(
         *(rule.reads() for stage in ladder.stages for rule in stage.entry)
     )
 
@@ -203,7 +212,7 @@ def due_treatments(
         raise DomainError(f"days_in_stage must not be negative, got {days_in_stage}")
     stage = ladder.stage(stage_name)
     if stage is None:
-        if stage_name in (SETTLED, ladder.default_stage):
+        if stage_name in (*RESERVED, ladder.default_stage):
             return []
         raise DomainError(f"stage {stage_name!r} is not in ladder {ladder.label}")
     arms = frozenset([arm] if isinstance(arm, str) else arm or ())
@@ -295,8 +304,10 @@ def _stage_problems(ladder: Ladder) -> list[str]:
     problems = [
         f"stage {n!r} is declared twice" for n in sorted(_repeated([s.name for s in ladder.stages]))
     ]
-    if not ladder.default_stage.strip() or ladder.default_stage == SETTLED:
-        problems.append(f"default_stage must name a stage (not blank, not {SETTLED!r})")
+    if not ladder.default_stage.strip() or ladder.default_stage in RESERVED:
+        problems.append(
+            f"default_stage must name a stage (not blank, not {SETTLED!r} or {NOT_LENT!r})"
+        )
     earlier: list[tuple[str, EntryRule]] = []
     for stage in ladder.stages:
         problems += _one_stage_problems(ladder, stage, earlier)
@@ -309,8 +320,10 @@ def _one_stage_problems(
 ) -> list[str]:
     where = f"stage {stage.name!r}"
     problems = []
-    if not stage.name.strip() or stage.name == SETTLED:
-        problems.append(f"{where}: a stage needs a name, and {SETTLED!r} is reserved")
+    if not stage.name.strip() or stage.name in RESERVED:
+        problems.append(
+            f"{where}: a stage needs a name, and {SETTLED!r} and {NOT_LENT!r} are reserved"
+        )
     # Collectors and borrowers read a stage by its label (the pages, the letters).
     problems += [
         f"{where}: {key} must not be blank"

@@ -1,5 +1,8 @@
 """The default collection stage of a loan from its delinquency (until a strategy ladder is set)."""
 
+# The stage of a loan signed after the day: nothing is owed or collected before the money is
+# lent (no reminder to a borrower not lent it yet); reserved, no ladder declares it.
+NOT_LENT = "not_lent"
 # Days before a due date on which the pre-due reminder goes out (seed articles: "a few days").
 PRE_DUE_DAYS = 3
 

@@ -19,6 +19,7 @@ from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.escalation import ACTIONS, GUARDED_ACTIONS
 from arrears.domain.escalation import OUTCOMES as GUARD_OUTCOMES
 from arrears.domain.flags import FLAGS
+from arrears.domain.ladder import RESERVED
 from arrears.domain.legal_deadlines import deadline_after
 from arrears.domain.legal_track import LegalStep
 from arrears.entrypoints.web import i18n
@@ -28,12 +29,13 @@ WEB = Path(i18n.__file__).parent
 SRC = WEB.parents[1]
 LITERAL = re.compile(r"""_\(\s*(?:"([^"]+)"|'([^']+)')\s*[,)]""")
 KEYED = re.compile(r"""_\(\s*["']([a-z_-]+:)["']\s*~""")
-# Every stage of the shipped ladders, and "settled" (a loan paid off): the pages name them
-# from the catalogue (stage_names; a lender's own stage by its ladder's labels).
+# Every stage of the shipped ladders, and the reserved ones (a loan paid off, one not lent
+# yet): the pages name them from the catalogue (stage_names; a lender's own stage by its
+# ladder's labels).
 STAGES = sorted(
     {s.name for ladder in build_app(None, None).ladders.values() for s in ladder.stages}
     | {ladder.default_stage for ladder in build_app(None, None).ladders.values()}
-    | {"settled"}
+    | set(RESERVED)
 )
 # The values each keyed text (e.g. _("role:" ~ role)) is used with.
 VALUES = {

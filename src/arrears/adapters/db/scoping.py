@@ -5,9 +5,11 @@ from sqlalchemy import ColumnElement, and_, exists, false, select, true
 from arrears.adapters.db.casework_tables import assignments, legal_cases, loan_flags, placements
 from arrears.adapters.db.tables import cases
 from arrears.domain.access import Scope, ScopeKind
+from arrears.domain.ladder import SETTLED
+from arrears.domain.stages import NOT_LENT
 
 LEGAL_STAGES = ("legal",)  # the shipped ladders' legal track (packs/strategy_*.toml)
-RESTING_STAGES = ("current", "settled")  # a case on neither is in collection
+RESTING_STAGES = ("current", SETTLED, NOT_LENT)  # a case on none is in collection
 
 
 def in_scope(scope: Scope, loan_id: ColumnElement[str]) -> ColumnElement[bool]:
