@@ -13,6 +13,7 @@ from arrears.adapters.db import schema, tables
 from arrears.adapters.db.casework_tables import (
     agencies,
     api_tokens,
+    field_visits,
     legal_cases,
     loan_flags,
     notes,
@@ -32,7 +33,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0020_agency_evaluation"
+    assert current_revision(engine) == head_revision() == "0021_more_content_findings"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -103,6 +104,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0018_proposal_effective_on.py",
         "0019_borrower_phone_index.py",
         "0020_agency_evaluation.py",
+        "0021_more_content_findings.py",
     } <= shipped
 
 
@@ -123,7 +125,8 @@ def test_the_open_legal_cases_of_an_older_database_are_referred_to_legal(engine:
             })  # fmt: skip
     upgrade(engine)
     with engine.connect() as connection:
-        rows = connection.execute(loan_flags.select()).all()
+        f = loan_flags.c
+        rows = connection.execute(select(f.loan_id, f.flag, f.set_on, f.set_by, f.reason)).all()
     assert rows == [("L1", "legal", date(2025, 9, 1), "legal-1", "legal track opened")]
 
 
@@ -347,3 +350,48 @@ def test_the_agencies_of_an_older_database_come_out_not_evaluated(engine: Engine
     store = SqlIdentityStore(engine)
     [agency] = store.agencies()
     assert (agency.listed, agency.evaluated_on) == (False, None)
+
+
+def test_the_texts_written_before_the_wider_content_lint_are_kept_unflagged(
+    engine: Engine,
+) -> None:
+    # A hold's note, a visit's reason, a proposal's approver's note and a flag's reason of an
+    # older database stay as written, none flagged (never linted), and none given an instant.
+    upgrade(engine, "0020_agency_evaluation")
+    at = datetime(2026, 12, 4, 9, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            tables.borrowers.insert(), {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
+        )
+        connection.execute(tables.loans.insert(), {
+            "loan_id": "L1", "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
+            "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
+        })  # fmt: skip
+        connection.execute(tables.holds.insert(), {
+            "borrower_id": "B1", "kind": "dispute", "starts_on": date(2026, 12, 1), "note": "老赖",
+        })  # fmt: skip
+        connection.execute(field_visits.insert(), {
+            "loan_id": "L1", "requested_by": "col-1", "requested_at": at, "collectors": ["a", "b"],
+            "planned_on": date(2026, 12, 5), "reason": "不还就坐牢", "status": "requested",
+            "guard": [],
+        })  # fmt: skip
+        connection.execute(proposals.insert(), {
+            "loan_id": "L1", "kind": "extension", "terms": {"days": 30, "overdue": 100},
+            "waived": 0, "status": "rejected", "proposed_by": "col-1", "proposed_at": at,
+            "decided_by": "sup-1", "decided_at": at, "decision_note": "老赖",
+        })  # fmt: skip
+        connection.execute(loan_flags.insert(), {
+            "loan_id": "L1", "flag": "legal", "set_on": date(2026, 12, 4), "set_by": "sup-1",
+            "reason": "老赖",
+        })  # fmt: skip
+    upgrade(engine)
+    with engine.connect() as connection:
+        hold = connection.execute(select(tables.holds)).one()
+        visit = connection.execute(select(field_visits)).one()
+        proposal = connection.execute(select(proposals)).one()
+        flag = connection.execute(select(loan_flags)).one()
+    assert (hold.note, hold.note_findings, hold.noted_at) == ("老赖", None, None)
+    assert (visit.reason, visit.reason_findings) == ("不还就坐牢", None)
+    assert (visit.decision_note, visit.decision_note_findings) == (None, None)
+    assert (proposal.decision_note, proposal.decision_note_findings) == ("老赖", None)
+    assert (flag.reason, flag.reason_findings, flag.set_at) == ("老赖", None, None)

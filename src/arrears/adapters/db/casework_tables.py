@@ -174,6 +174,8 @@ proposals = Table(
     Column("decided_by", String(64)),
     Column("decided_at", DateTime(timezone=True)),
     Column("decision_note", Text),
+    # What the content lint found in the approver's note (NULL: nothing, or no approver's).
+    Column("decision_note_findings", JSON(none_as_null=True)),
     # Approved: the day (the desk's) it changes the loan's schedule from (MONEY_RULES.md,
     # "Revisions"); None while pending or rejected.
     Column("effective_on", Date),
@@ -190,10 +192,14 @@ field_visits = Table(
     Column("collectors", JSON, nullable=False),  # the two (or more) who go
     Column("planned_on", Date, nullable=False),
     Column("reason", Text, nullable=False),
+    Column("reason_findings", JSON(none_as_null=True)),  # the content lint's (NULL: nothing)
     Column("status", String(16), nullable=False),  # requested, approved, rejected, done
     Column("guard", JSON, nullable=False),  # the escalation guard's reasons when requested
     Column("decided_by", String(64)),
     Column("decided_at", DateTime(timezone=True)),
+    # The approver's note (None: none), and what the content lint found in it.
+    Column("decision_note", Text),
+    Column("decision_note_findings", JSON(none_as_null=True)),
     Column("visited_at", DateTime(timezone=True)),
     Column("outcome", String(16)),
     Column("recording", Text),
@@ -244,4 +250,8 @@ loan_flags = Table(
     Column("set_on", Date, nullable=False),
     Column("set_by", String(64), nullable=False),
     Column("reason", Text, nullable=False),
+    # What the content lint found in a reason a person gave (NULL: nothing, or the track's),
+    # and when they set it (NULL: set by the track, or before 0021).
+    Column("reason_findings", JSON(none_as_null=True)),
+    Column("set_at", DateTime(timezone=True)),
 )

@@ -201,6 +201,9 @@ holds = Table(
     Column("starts_on", Date, nullable=False),
     Column("ends_on", Date),  # None = until lifted
     Column("note", Text),
+    # What the content lint found in the note (NULL: nothing), and when the note was written.
+    Column("note_findings", JSON(none_as_null=True)),
+    Column("noted_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("borrower_id", "kind", "starts_on"),
 )
 
