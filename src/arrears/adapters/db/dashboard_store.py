@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, or_, select
 
 from arrears.adapters.db.casework_tables import (
     agencies,
@@ -119,42 +119,59 @@ class SqlDashboardStore:
         )
 
 
+# A kind of text the content lint reads, as the dashboard finds it: what it is (FlaggedText's
+# `written_in`), whose it is (a loan's id, or a borrower's), when it was written, its findings.
+_Texts = tuple[str, ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]
+
+
 def _flagged(conn: Connection, scope: Scope, since: date) -> list[FlaggedText]:
     """The texts written on the scope's cases from the window's first day (UTC) on that the
     content lint flagged, newest first: contacts' notes, case notes, visit reports. Those
     written after the window's last day count too: the desk writes every day, the window
     ends on the last run's."""
     first = datetime.combine(since, time(), UTC)
-    lid = loans.c.loan_id
     n, v, t = notes.c, field_visits.c, contact_attempts.c
-    written = conn.execute(
-        select(n.loan_id, loans.c.borrower_id, n.at, n.findings)
-        .join(loans, lid == n.loan_id)
-        .where(in_scope(scope, lid), n.findings.is_not(None), n.at >= first)
-    ).all()  # fmt: skip
-    visited = conn.execute(
-        select(v.loan_id, loans.c.borrower_id, v.visited_at, v.note_findings)
-        .join(loans, lid == v.loan_id)
-        .where(in_scope(scope, lid), v.note_findings.is_not(None), v.visited_at >= first)
-    ).all()  # fmt: skip
-    theirs = loans.alias("theirs")
-    # A contact is the borrower's: it is on the scope's cases when one of their loans is.
-    case = (
-        select(func.min(theirs.c.loan_id))
-        .where(theirs.c.borrower_id == t.borrower_id, in_scope(scope, theirs.c.loan_id))
-        .scalar_subquery()
+    on_loans: tuple[_Texts, ...] = (
+        ("note", n.loan_id, n.at, n.findings),
+        ("visit", v.loan_id, v.visited_at, v.note_findings),
     )
-    contacted = conn.execute(
-        select(case, t.borrower_id, t.at, t.note_findings)
-        .where(t.note_findings.is_not(None), t.at >= first, case.is_not(None))
-    ).all()  # fmt: skip
+    of_borrowers: tuple[_Texts, ...] = (("contact", t.borrower_id, t.at, t.note_findings),)
     found = [
-        FlaggedText(kind, utc(at), loan_id, borrower_id, _rules(findings))
-        for kind, rows in (("contact", contacted), ("note", written), ("visit", visited))
-        for loan_id, borrower_id, at, findings in rows
+        *(text for kind in on_loans for text in _on_loans(conn, scope, first, kind)),
+        *(text for kind in of_borrowers for text in _of_borrowers(conn, scope, first, kind)),
     ]
     found.sort(key=lambda f: (f.at, f.written_in, f.loan_id), reverse=True)
     return found
+
+
+def _on_loans(conn: Connection, scope: Scope, first: datetime, texts: _Texts) -> list[FlaggedText]:
+    """The flagged texts of one kind written on a loan of the scope from `first` on."""
+    kind, loan_id, at, findings = texts
+    rows = conn.execute(
+        select(loan_id, loans.c.borrower_id, at, findings)
+        .join(loans, loans.c.loan_id == loan_id)
+        .where(in_scope(scope, loans.c.loan_id), findings.is_not(None), at >= first)
+    ).all()  # fmt: skip
+    return [FlaggedText(kind, utc(w), loan, who, _rules(f)) for loan, who, w, f in rows]
+
+
+def _of_borrowers(
+    conn: Connection, scope: Scope, first: datetime, texts: _Texts
+) -> list[FlaggedText]:
+    """The flagged texts of one kind written of a borrower from `first` on: on the scope's
+    cases when one of the borrower's loans is (the case named is the first of those)."""
+    kind, borrower_id, at, findings = texts
+    theirs = loans.alias("theirs")
+    case = (
+        select(func.min(theirs.c.loan_id))
+        .where(theirs.c.borrower_id == borrower_id, in_scope(scope, theirs.c.loan_id))
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        select(case, borrower_id, at, findings)
+        .where(findings.is_not(None), at >= first, case.is_not(None))
+    ).all()  # fmt: skip
+    return [FlaggedText(kind, utc(w), loan, who, _rules(f)) for loan, who, w, f in rows]
 
 
 def _rules(findings: Iterable[dict[str, Any]]) -> tuple[str, ...]:
