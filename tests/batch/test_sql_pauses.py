@@ -52,7 +52,7 @@ def run(app: App, day: date) -> dict[str, Any]:
 
 
 def hold(app: App, borrower: str, kind: str, first: date, last: date | None) -> None:
-    app.contacts.record_hold(borrower, Hold(kind, first, last))
+    app.contacts.record_hold(borrower, Hold(kind, first, last), AT)
 
 
 def states_are_the_domains(app: App, day: date) -> int:

@@ -1,13 +1,15 @@
 """`arrears contact lint` checks a draft against a pack's content rules (exit 0 clean, 3 when
 something is found, 2 for a usage error, 1 for a bad settings file); `arrears contact log
---note` keeps the note with its findings and warns."""
+--note` and `arrears contact hold --note` keep the note with its findings and warn."""
 
 import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
 from typer.testing import CliRunner
 
+from arrears.adapters.db.tables import holds
 from arrears.entrypoints.cli import app
 from tests.entrypoints.test_cli_contact import MORNING, cli
 from tests.entrypoints.test_cli_contact import db as db  # the fixture: a store with B1
@@ -119,3 +121,28 @@ def test_log_keeps_the_note_with_its_findings_and_warns(db: str) -> None:
     )  # fmt: skip
     assert code == 2
     assert "--note: a note is at most 2000 characters" in err
+
+
+def test_hold_keeps_the_note_with_its_findings_and_warns(db: str) -> None:
+    code, _, err = cli(
+        "contact", "hold", "--borrower", "B1", "--kind", "dispute", "--from", "2026-03-01",
+        "--note", " 客户说你们再打就曝光 ", db=db,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "the note was kept; the content lint found: cn.content.disclosure 「曝光」" in " ".join(
+        err.split()
+    )
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(select(holds.c.note, holds.c.note_findings)).one()
+    finally:
+        engine.dispose()
+    assert row.note == "客户说你们再打就曝光"
+    assert [(f["rule"], f["start"]) for f in row.note_findings] == [("cn.content.disclosure", 8)]
+    code, _, err = cli(
+        "contact", "hold", "--borrower", "B1", "--kind", "hardship", "--from", "2026-03-01",
+        "--note", "x" * 2001, db=db,
+    )  # fmt: skip
+    assert code == 2
+    assert "--note: a note is at most 2000 characters, this one 2001" in err

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import Engine, func, insert, select
 
 from arrears.adapters.db import tables
+from arrears.adapters.db.instants import utc
 from arrears.adapters.settings import load_settings
 from arrears.bootstrap import App
 from arrears.domain.contact import ContactRequest, Hold, OptOut
@@ -215,12 +216,57 @@ def test_holds_and_opt_outs_block_what_they_cover(app: App) -> None:
     record_opt_out(app.contacts, "B1", OptOut("sms", at - timedelta(days=1)))
     assert broken(check(app, "B1", at, channel="sms")) == {"cn.opt_out"}
     assert broken(check(app, "B1", at)) == set()
-    place_hold(app.contacts, "B1", Hold("dispute", date(2026, 3, 1)))
+    place_hold(app.contacts, app.contact_terms, "B1", Hold("dispute", date(2026, 3, 1)), NOW)
     assert broken(check(app, "B1", at)) == {"cn.hold"}
-    place_hold(app.contacts, "B1", Hold("dispute", date(2026, 3, 1), date(2026, 3, 1)))
+    ended = Hold("dispute", date(2026, 3, 1), date(2026, 3, 1))
+    place_hold(app.contacts, app.contact_terms, "B1", ended, NOW)
     assert broken(check(app, "B1", at)) == set()
     with pytest.raises(ContactRefused):
-        place_hold(app.contacts, "B9", Hold("dispute", date(2026, 3, 1)))
+        place_hold(app.contacts, app.contact_terms, "B9", Hold("dispute", date(2026, 3, 1)), NOW)
+
+
+def test_a_holds_note_is_kept_with_what_every_pack_of_the_borrowers_loans_finds(
+    app: App,
+) -> None:
+    # B5 has a cn and a us loan: a hold is the borrower's, so its note is read under both
+    # packs (as a contact's note is), kept as written (its ends trimmed) with the findings.
+    note = "  客户说我们是老赖公司, a deadbeat lender  "
+    hold = Hold("dispute", date(2026, 3, 1), note=note)
+    kept = place_hold(app.contacts, app.contact_terms, "B5", hold, NOW)
+    assert kept is not None
+    assert kept.text == note.strip()
+    assert kept.rules == ["cn.content.insults", "us.content.abusive_language"]
+    with app.engine.connect() as conn:
+        row = conn.execute(select(tables.holds).where(tables.holds.c.borrower_id == "B5")).one()
+    assert row.note == note.strip()
+    assert [(f["rule"], f["matched"]) for f in row.note_findings] == [
+        ("cn.content.insults", "老赖"), ("us.content.abusive_language", "deadbeat"),
+    ]  # fmt: skip
+    assert utc(row.noted_at) == NOW
+
+
+def test_a_holds_end_changed_without_a_note_keeps_its_note_findings_and_instant(
+    app: App,
+) -> None:
+    place_hold(app.contacts, app.contact_terms, "B1",
+               Hold("dispute", date(2026, 3, 1), note="老赖"), NOW)  # fmt: skip
+    later = NOW + timedelta(days=2)
+    ended = Hold("dispute", date(2026, 3, 1), date(2026, 3, 2))
+    assert place_hold(app.contacts, app.contact_terms, "B1", ended, later) is None
+    with app.engine.connect() as conn:
+        row = conn.execute(select(tables.holds)).one()
+    assert (row.ends_on, row.note, utc(row.noted_at)) == (
+        date(2026, 3, 2), "老赖", NOW,
+    )  # fmt: skip
+    assert [f["rule"] for f in row.note_findings] == ["cn.content.insults"]
+    # A new note given with the change replaces the note, its findings and its instant.
+    renoted = Hold("dispute", date(2026, 3, 1), date(2026, 3, 3), note="客户已提交材料")
+    place_hold(app.contacts, app.contact_terms, "B1", renoted, later)
+    with app.engine.connect() as conn:
+        row = conn.execute(select(tables.holds)).one()
+    assert (row.note, row.note_findings, utc(row.noted_at)) == (
+        "客户已提交材料", None, later,
+    )  # fmt: skip
 
 
 def test_a_borrower_with_loans_in_two_jurisdictions_meets_both_packs(app: App) -> None:

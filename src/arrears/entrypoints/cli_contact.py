@@ -229,23 +229,38 @@ def hold_command(
     ends_on: Annotated[
         str | None, typer.Option("--until", help="Last held day (default: open).")
     ] = None,
-    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    note: Annotated[
+        str, typer.Option("--note", help="Why: kept, with the content lint's findings.")
+    ] = "",
     db: Db = None,
     config: Config = None,
 ) -> None:
-    """Pause collection contact (again with the same --kind/--from: change its end)."""
+    """Pause collection contact (again with the same --kind/--from: change its end, and its
+    note when one is given); warn when the note holds phrases the content lint finds (the
+    note is kept all the same)."""
     if kind not in HOLD_KINDS:
         fail(f"--kind {kind!r}: expected one of {', '.join(HOLD_KINDS)}", 2)
     first = parse_day(starts_on, "--from")
     last = parse_day(ends_on, "--until") if ends_on is not None else None
-    entry = _console(datetime.now(UTC), "hold.place", borrower, kind=kind,
+    if len(note.strip()) > NOTE_MAX:
+        fail(f"--note: a note is at most {NOTE_MAX} characters, this one {len(note.strip())}", 2)
+    now = datetime.now(UTC)
+    entry = _console(now, "hold.place", borrower, kind=kind,
                      starts_on=first.isoformat(), ends_on=last.isoformat() if last else None,
                      note=note.strip() or None)  # fmt: skip
     with open_app(db, config) as application:
         try:
-            place_hold(application.contacts, borrower, Hold(kind, first, last, note), entry)
+            kept = place_hold(application.contacts, application.contact_terms, borrower,
+                              Hold(kind, first, last, note), now, entry)  # fmt: skip
         except DomainError as error:
             fail(str(error))
+    if kept is not None and kept.findings:
+        err.print(
+            f"[bold yellow]warning:[/] the note was kept; the content lint found: "
+            f"{escape(_findings_line(kept.findings))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     err.print(f"{kind} hold for {borrower} from {first} until {last or 'lifted'}")
 
 

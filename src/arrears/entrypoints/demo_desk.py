@@ -95,7 +95,7 @@ class Desk:
         elif draw < PROMISE_SHARE + DISPUTE_SHARE:
             ends = day + timedelta(days=DISPUTE_DAYS)
             hold = Hold("dispute", tomorrow, ends, "demo: disputes the debt")
-            place_hold(app.contacts, borrower_id, hold)
+            place_hold(app.contacts, app.contact_terms, borrower_id, hold, at)
             self.done["hold:dispute"] += 1
         elif draw < PROMISE_SHARE + DISPUTE_SHARE + OPT_OUT_SHARE:
             # From the borrower's next midnight (the demo's borrowers live in China).

@@ -17,7 +17,7 @@ from arrears.services.contact_check import (
     resolve_request,
     with_dials_to,
 )
-from arrears.services.content_check import packs_of, written
+from arrears.services.content_check import findings_document, packs_of, written
 from arrears.services.ports import AttemptsChanged, ContactFile, ContactStore, StoredAttempt
 
 
@@ -112,12 +112,23 @@ def prepare_attempt(
 
 
 def place_hold(
-    store: ContactStore, borrower_id: str, hold: Hold, audit: AuditEntry | None = None
-) -> None:
-    """Pause collection for a borrower (or change the end of a hold placed before), with its
-    audit entry in the same transaction when given."""
-    load_file(store, borrower_id)
-    store.record_hold(borrower_id, hold, audit)
+    store: ContactStore,
+    terms: ContactTerms,
+    borrower_id: str,
+    hold: Hold,
+    at: datetime,
+    audit: AuditEntry | None = None,
+) -> LintedText | None:
+    """Pause collection for a borrower at `at` (or change the end of a hold placed before,
+    and its note when one is given), with its audit entry in the same transaction when
+    given: the note kept as written with what the content rules of the borrower's loans
+    find in it (never refused for that; the audit entry names their rules), as kept."""
+    kept = note_of(terms, load_file(store, borrower_id), hold.note)
+    held = replace(hold, note=kept.text if kept else "")
+    store.record_hold(
+        borrower_id, held, at, with_findings(audit, kept), findings=findings_document(kept)
+    )
+    return kept
 
 
 def record_opt_out(

@@ -66,3 +66,9 @@ def findings_document(note: LintedText | None) -> list[dict[str, Any]] | None:
     if note is None or not note.findings:
         return None
     return [finding_document(f) for f in note.findings]
+
+
+def findings_list(note: LintedText | None) -> list[dict[str, Any]]:
+    """A note's findings as an answer gives them: a list, empty when nothing was written or
+    found."""
+    return findings_document(note) or []

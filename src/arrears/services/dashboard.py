@@ -23,11 +23,12 @@ Amounts = Mapping[str, int]
 @dataclass(frozen=True)
 class FlaggedText:
     """A text written on a case that the content lint flagged: what it was (a contact's
-    note, a case note, a visit report), when, on which case, and the rules that found it."""
+    note, a case note, a visit report, a hold's note), when, on which case, and the rules
+    that found it."""
 
-    written_in: str  # contact, note, visit
+    written_in: str  # contact, note, visit, hold
     at: datetime
-    loan_id: str  # a contact's: the first of the borrower's loans in the scope
+    loan_id: str  # a contact's or a hold's: the first of the borrower's loans in the scope
     borrower_id: str
     rules: tuple[str, ...]
 

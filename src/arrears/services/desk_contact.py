@@ -19,7 +19,14 @@ from arrears.services.contact_check import (
     reason_document,
     resolve_request,
 )
-from arrears.services.contact_log import Decided, note_of, prepare_attempt, record_decided
+from arrears.services.contact_log import (
+    Decided,
+    note_of,
+    prepare_attempt,
+    record_decided,
+    with_findings,
+)
+from arrears.services.content_check import findings_document
 from arrears.services.ports import ContactFile, ContactStore, StoredAttempt
 
 # A death or a request to stop all contact is confirmed by compliance (or the legal officer,
@@ -192,38 +199,46 @@ def desk_attempt(
 def place_case_hold(
     cases: CaseStore,
     contacts: ContactStore,
+    terms: ContactTerms,
     who: Principal,
     loan_id: str,
     hold: Hold,
     today: date,
     now: datetime,
-) -> None:
+) -> LintedText | None:
     """Pause collection of the case's borrower (a dispute, hardship) from a day within
     HOLD_WINDOW of the desk's `today`: from then on the rules refuse contacts the pack says a
-    hold stops, and the run plans none."""
+    hold stops, and the run plans none. Its note is kept as written with what the content
+    rules of the borrower's loans find in it (never refused for that, the audit entry naming
+    their rules): the note as kept."""
     require(who, Permission.HOLD)
     record = open_case(cases, who, loan_id)
     _may_handle(who, hold.kind)
     if abs(hold.starts_on - today) > HOLD_WINDOW:
         raise Refusal("a hold starts within {days} days of today", days=str(HOLD_WINDOW.days))
     borrower = record.borrower["borrower_id"]
+    kept = note_of(terms, load_file(contacts, borrower), hold.note)
+    entry = audit(
+        now,
+        who,
+        "hold.place",
+        f"loan:{loan_id}",
+        kind=hold.kind,
+        starts_on=hold.starts_on.isoformat(),
+        ends_on=hold.ends_on.isoformat() if hold.ends_on else None,
+        note=kept.text if kept else None,
+    )
     # A hold placed is changed by lifting it, not by placing it again: its end and note,
     # maybe another role's, are not overwritten (helper-57).
     contacts.record_hold(
         borrower,
-        hold,
-        audit(
-            now,
-            who,
-            "hold.place",
-            f"loan:{loan_id}",
-            kind=hold.kind,
-            starts_on=hold.starts_on.isoformat(),
-            ends_on=hold.ends_on.isoformat() if hold.ends_on else None,
-            note=hold.note.strip() or None,
-        ),
+        replace(hold, note=kept.text if kept else ""),
+        now,
+        with_findings(entry, kept),
         new=True,
+        findings=findings_document(kept),
     )
+    return kept
 
 
 def lift_case_hold(
@@ -262,7 +277,8 @@ def lift_case_hold(
         )
     contacts.record_hold(
         borrower,
-        ended,
+        replace(ended, note=""),  # its end only: the note it was placed with stays, as linted
+        now,
         audit(
             now,
             who,

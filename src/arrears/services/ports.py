@@ -4,7 +4,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, Hold, OptOut
@@ -237,11 +237,19 @@ class ContactStore(Protocol):
         ...
 
     def record_hold(
-        self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None, *, new: bool = False
+        self,
+        borrower_id: str,
+        hold: Hold,
+        at: datetime,
+        audit: AuditEntry | None = None,
+        *,
+        new: bool = False,
+        findings: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Store a hold; the same kind and start day again replaces its end, and its note
-        when one is given (with its audit entry in the same transaction when given). `new`:
-        only a hold not yet placed, HoldExists otherwise (nothing written)."""
+        """Store a hold at `at`; the same kind and start day again replaces its end, and its
+        note when one is given, with the content lint's `findings` (None: none) and `at` as
+        the instant it was written (with its audit entry in the same transaction when
+        given). `new`: only a hold not yet placed, HoldExists otherwise (nothing written)."""
         ...
 
     def record_opt_out(

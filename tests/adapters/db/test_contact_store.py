@@ -86,9 +86,10 @@ def test_an_attempt_keeps_its_decision(migrated: Engine) -> None:
 
 def test_placing_a_hold_again_changes_its_end(migrated: Engine) -> None:
     store = seeded(migrated)
-    store.record_hold("B1", Hold("dispute", date(2026, 3, 1), None, "customer disputes"))
-    store.record_hold("B1", Hold("hardship", date(2026, 3, 5)))
-    store.record_hold("B1", Hold("dispute", date(2026, 3, 1), date(2026, 3, 10), "resolved"))
+    at = datetime(2026, 3, 1, 9, tzinfo=BEIJING)
+    store.record_hold("B1", Hold("dispute", date(2026, 3, 1), None, "customer disputes"), at)
+    store.record_hold("B1", Hold("hardship", date(2026, 3, 5)), at)
+    store.record_hold("B1", Hold("dispute", date(2026, 3, 1), date(2026, 3, 10), "resolved"), at)
     file = store.load_contact_file("B1")
     assert file is not None
     assert file.holds == (

@@ -244,7 +244,7 @@ def test_the_case_file_says_which_clocks_a_hold_stopped(desk: Desk) -> None:
                      pause_charges=("dispute",))  # fmt: skip
     desk.app.__dict__["terms"] = replace(terms, products={**terms.products, loan.product: paused})
     hold = Hold("dispute", AS_OF - timedelta(days=20), None)
-    desk.app.contacts.record_hold(loan.borrower_id, hold)
+    desk.app.contacts.record_hold(loan.borrower_id, hold, DAY_TIME)
     shown = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1"))
     state = desk.app.terms.evaluate(loan, payments, AS_OF, [hold])
     assert state.pauses

@@ -86,22 +86,31 @@ class SqlContactStore:
         return StoredAttempt(attempt_id, borrower_id, attempt, recorded_at, decision, note)
 
     def record_hold(
-        self, borrower_id: str, hold: Hold, audit: AuditEntry | None = None, *, new: bool = False
+        self,
+        borrower_id: str,
+        hold: Hold,
+        at: datetime,
+        audit: AuditEntry | None = None,
+        *,
+        new: bool = False,
+        findings: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Store a hold; the same kind and start day again replaces its end, and its note
-        when one is given (with its audit entry in the same transaction when given); `new`:
-        HoldExists if it is there already. The same hold placed twice at once: one is placed,
-        the other replaces it (or, `new`, is refused), never a key violation."""
+        """Store a hold at `at`; the same kind and start day again replaces its end, and its
+        note when one is given, with its findings and `at` as the instant it was written
+        (with its audit entry in the same transaction when given); `new`: HoldExists if it
+        is there already. The same hold placed twice at once: one is placed, the other
+        replaces it (or, `new`, is refused), never a key violation."""
         key = (holds.c.borrower_id == borrower_id) & (holds.c.kind == hold.kind)
         key &= holds.c.starts_on == hold.starts_on
-        values = {"ends_on": hold.ends_on, "note": hold.note or None}
-        # A hold's end changed without a note keeps the note it was placed with (its why).
-        changed = values if hold.note else {"ends_on": hold.ends_on}
+        noted = {"note": hold.note, "note_findings": findings, "noted_at": at.astimezone(UTC)}
+        # A hold's end changed without a note keeps the note it was placed with (its why),
+        # and that note's findings and instant.
+        values = {"ends_on": hold.ends_on, **(noted if hold.note else {})}
         row = {"borrower_id": borrower_id, "kind": hold.kind, "starts_on": hold.starts_on}
         for last in (False, True):
             try:
                 with self.engine.begin() as conn:
-                    if new or conn.execute(update(holds).where(key).values(changed)).rowcount == 0:
+                    if new or conn.execute(update(holds).where(key).values(values)).rowcount == 0:
                         conn.execute(insert(holds).values({**row, **values}))
                     if audit is not None:
                         append_audit(conn, audit)

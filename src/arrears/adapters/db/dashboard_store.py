@@ -19,6 +19,7 @@ from arrears.adapters.db.tables import (
     blocked_actions,
     cases,
     contact_attempts,
+    holds,
     loan_states,
     loans,
     month_end_buckets,
@@ -126,16 +127,19 @@ _Texts = tuple[str, ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]
 
 def _flagged(conn: Connection, scope: Scope, since: date) -> list[FlaggedText]:
     """The texts written on the scope's cases from the window's first day (UTC) on that the
-    content lint flagged, newest first: contacts' notes, case notes, visit reports. Those
-    written after the window's last day count too: the desk writes every day, the window
-    ends on the last run's."""
+    content lint flagged, newest first: contacts' notes, case notes, visit reports, holds'
+    notes. Those written after the window's last day count too: the desk writes every day,
+    the window ends on the last run's."""
     first = datetime.combine(since, time(), UTC)
-    n, v, t = notes.c, field_visits.c, contact_attempts.c
+    n, v, t, h = notes.c, field_visits.c, contact_attempts.c, holds.c
     on_loans: tuple[_Texts, ...] = (
         ("note", n.loan_id, n.at, n.findings),
         ("visit", v.loan_id, v.visited_at, v.note_findings),
     )
-    of_borrowers: tuple[_Texts, ...] = (("contact", t.borrower_id, t.at, t.note_findings),)
+    of_borrowers: tuple[_Texts, ...] = (
+        ("contact", t.borrower_id, t.at, t.note_findings),
+        ("hold", h.borrower_id, h.noted_at, h.note_findings),
+    )
     found = [
         *(text for kind in on_loans for text in _on_loans(conn, scope, first, kind)),
         *(text for kind in of_borrowers for text in _of_borrowers(conn, scope, first, kind)),

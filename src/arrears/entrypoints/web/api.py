@@ -18,7 +18,7 @@ from arrears.entrypoints.web.views import case_document, check_filters
 from arrears.services import casework, desk_contact
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.contact_check import reason_document
-from arrears.services.content_check import NOTE_MAX, finding_document
+from arrears.services.content_check import NOTE_MAX, finding_document, findings_list
 from arrears.services.identity import (
     authenticate,
     issue_token,
@@ -284,11 +284,13 @@ class HoldIn(Strict):
 def place_hold(
     loan_id: Id, body: HoldIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
-    """Pause collection of the case's borrower (dispute, hardship, deceased, cease contact)."""
+    """Pause collection of the case's borrower (dispute, hardship, deceased, cease contact);
+    its note kept as written with what the content lint finds in it (`note_findings`)."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     hold = Hold(body.kind, body.starts_on, body.ends_on, body.note)
     now = request.app.state.clock()
-    desk_contact.place_case_hold(
-        app.desk, app.contacts, actor.principal, loan_id, hold, desk_day(now), now
-    )
-    return {"loan_id": loan_id, "kind": body.kind}
+    note = desk_contact.place_case_hold(
+        app.desk, app.contacts, app.contact_terms, actor.principal, loan_id, hold,
+        desk_day(now), now,
+    )  # fmt: skip
+    return {"loan_id": loan_id, "kind": body.kind, "note_findings": findings_list(note)}

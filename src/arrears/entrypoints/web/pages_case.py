@@ -36,6 +36,7 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         charge_totals=charge_totals,
         cut_totals=cut_totals,
         case=document,
+        flagged=lint_flagged(document),
         cap_detail=state.cap_rule.detail,
         channels=DESK_CHANNELS,
         outcomes=OUTCOMES,
@@ -47,6 +48,21 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         legal_steps=STEPS,
         visit_outcomes=VISIT_OUTCOMES,
     )
+
+
+# Where the case file keeps each text the content lint reads: its part, the findings' key.
+LINTED = (
+    ("attempts", "note_findings"),
+    ("notes", "findings"),
+    ("visits", "note_findings"),
+    ("holds", "note_findings"),
+)
+
+
+def lint_flagged(case: dict[str, Any]) -> int:
+    """How many texts of the case file the content lint flagged (a text once, whatever it
+    found in it)."""
+    return sum(1 for part, findings in LINTED for row in case[part] if row.get(findings))
 
 
 def assignees(app: Any, actor: Actor) -> list[tuple[str, str | None]]:
@@ -232,19 +248,21 @@ def hold(
     ends_on: Annotated[date | None, Form()] = None,
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    """Pause collection for a dispute or hardship, from today."""
+    """Pause collection for a dispute or hardship, from today; its note kept with what the
+    content lint finds in it shown beside."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     now = request.app.state.clock()
-    place_case_hold(
+    kept = place_case_hold(
         app.desk,
         app.contacts,
+        app.contact_terms,
         actor.principal,
         loan_id,
         Hold(kind, desk_day(now), ends_on, note),
         desk_day(now),
         now,
     )
-    return render(request, "fragments/done.html", actor, what="hold", key=kind)
+    return render(request, "fragments/done.html", actor, what="hold", key=kind, note=kept)
 
 
 @router.post("/cases/{loan_id}/holds/lift")
