@@ -34,7 +34,7 @@ from arrears.services.casework_ports import (
     QueueRow,
 )
 from arrears.services.contact_check import ContactTerms
-from arrears.services.content_check import findings_document, packs_of, written
+from arrears.services.content_check import audit_findings, findings_document, packs_of, written
 
 _Result = TypeVar("_Result")
 QUEUE_LIMIT = 500  # one screen of work; a queue is worked top down, never to its end
@@ -150,6 +150,13 @@ def unmask(
     return shown(who, field, None if value is None else str(value), unmasked=True)
 
 
+def written_on_loan(terms: ContactTerms, product: str | None, text: str) -> LintedText | None:
+    """A text written on a case of a loan of `product`, as it will be kept (its ends' spaces
+    trimmed; None when nothing was written), with what the content rules of the loan's pack
+    find in it: kept whatever they find."""
+    return written(text, packs_of(terms.content, terms.jurisdictions, [product] if product else []))
+
+
 @dataclass(frozen=True)
 class NoteAdded:
     """A note stored on a case: its id, and its text as kept with the lint's findings."""
@@ -166,13 +173,11 @@ def add_note(
     evidence), the audit entry naming their rules for the compliance officer."""
     require(who, Permission.CONTACT_LOG)
     require_case(store, who, loan_id)
-    product = store.product_of(loan_id)
-    packs = packs_of(terms.content, terms.jurisdictions, [product] if product else [])
-    note = written(text, packs)
+    note = written_on_loan(terms, store.product_of(loan_id), text)
     if note is None:
         raise Refusal("a note cannot be empty")
-    found = {"findings": note.rules} if note.findings else {}
-    entry = audit(now, who, "note.add", f"loan:{loan_id}", chars=len(note.text), **found)
+    entry = audit(now, who, "note.add", f"loan:{loan_id}", chars=len(note.text),
+                  **audit_findings(note))  # fmt: skip
     note_id = store.add_note(loan_id, who.user_id, now, note.text, entry, findings_document(note))
     return NoteAdded(note_id, note)
 
@@ -321,21 +326,34 @@ def _extended(store: CaseStore, loan_id: str) -> int:
     return sum(int(p["terms"].get("days", 0)) for p in granted if p["kind"] == "extension")
 
 
+@dataclass(frozen=True)
+class Decision:
+    """A proposal or a field visit decided: its status, and the approver's note as kept with
+    the content lint's findings (None: no note)."""
+
+    status: str
+    note: LintedText | None
+
+
 def decide(
     store: CaseStore,
+    terms: ContactTerms,
     who: Principal,
     proposal_id: int,
     approve: bool,
     note: str,
     now: datetime,
     today: date,
-) -> str:
-    """Approve or reject a pending proposal, within the approver's own limits; the status.
-    Approved, it changes the loan's schedule from `today` (the desk's day)."""
+) -> Decision:
+    """Approve or reject a pending proposal, within the approver's own limits. Approved, it
+    changes the loan's schedule from `today` (the desk's day). The approver's note is kept
+    as written with what the content rules of the loan's pack find in it (never refused for
+    that, the audit entry naming their rules)."""
     require(who, Permission.APPROVE)
     found = store.proposal(proposal_id)
     if found is None or not store.visible(scope_of(who), found["loan_id"]):
         raise CaseNotFound("proposal {proposal_id} not found", proposal_id=str(proposal_id))
+    kept = written_on_loan(terms, store.product_of(found["loan_id"]), note)
     if found["status"] != "pending":
         raise Refusal(
             "proposal {proposal_id} is already {status}",
@@ -345,63 +363,66 @@ def decide(
     if found["proposed_by"] == who.user_id:
         raise Forbidden("a proposal is approved by someone other than who proposed it")
     if approve and who.role in APPROVERS:
-        terms = found["terms"]
+        offered = found["terms"]
         offer = Proposal(
             ProposalKind(found["kind"]),
-            int(terms["overdue"]),
-            months=int(terms.get("months", 0)),
-            days=int(terms.get("days", 0)),
-            pay=int(terms.get("pay", 0)),
-            by=date.fromisoformat(terms["by"]) if terms.get("by") else None,
-            owed=int(terms.get("owed", 0)),
+            int(offered["overdue"]),
+            months=int(offered.get("months", 0)),
+            days=int(offered.get("days", 0)),
+            pay=int(offered.get("pay", 0)),
+            by=date.fromisoformat(offered["by"]) if offered.get("by") else None,
+            owed=int(offered.get("owed", 0)),
         )
         offer.refuse_past_deadline(today)  # approved now, it takes effect today
 
-        def approved(extended: int) -> str:
+        def approved(extended: int) -> Decision:
             if not within_limits(who.role, offer, extended):
                 raise Forbidden(
                     "beyond your approval limit ({limit}): an administrator approves it",
                     limit=limit_words(who.role, offer.kind),
                 )
             counted = extended if offer.kind is ProposalKind.EXTENSION else None
-            return _decided(store, who, found, approve, note, now, counted, today)
+            return _decided(store, who, found, approve, kept, now, counted, today)
 
         given_up = Refusal(
             "extensions on {loan_id} kept being approved meanwhile", loan_id=repr(found["loan_id"])
         )
         return _counting_extensions(store, found["loan_id"], approved, given_up)
-    return _decided(store, who, found, approve, note, now, None, today)
+    return _decided(store, who, found, approve, kept, now, None, today)
 
 
 def _decided(
-    store: CaseStore, who: Principal, found: Mapping[str, Any], approve: bool, note: str,
-    now: datetime, extended: int | None, today: date,
-) -> str:  # fmt: skip
-    """decide's write: the proposal `found` approved or rejected (`extended`: the days of
-    extensions approved on the case its limit was checked with, checked again as it is;
-    approved, effective from `today`)."""
+    store: CaseStore, who: Principal, found: Mapping[str, Any], approve: bool,
+    note: LintedText | None, now: datetime, extended: int | None, today: date,
+) -> Decision:  # fmt: skip
+    """decide's write: the proposal `found` approved or rejected with the approver's note as
+    kept (`extended`: the days of extensions approved on the case its limit was checked
+    with, checked again as it is; approved, effective from `today`)."""
     proposal_id = found["proposal_id"]
     status = "approved" if approve else "rejected"
+    text = note.text if note else ""
     changed = store.decide_proposal(
         proposal_id,
         status,
         who.user_id,
         now,
-        note.strip(),
+        text,
         audit(
             now,
             who,
             f"proposal.{'approve' if approve else 'reject'}",
             f"loan:{found['loan_id']}",
             proposal=proposal_id,
-            note=note.strip(),
+            note=text,
+            **audit_findings(note),
         ),
         extended,
         today if approve else None,
+        findings_document(note),
     )
     if not changed:
         raise Refusal("proposal {proposal_id} was decided meanwhile", proposal_id=str(proposal_id))
-    return status
+    return Decision(status, note)
 
 
 def pending_approvals(store: CaseStore, who: Principal) -> list[Mapping[str, Any]]:

@@ -320,10 +320,12 @@ class CaseStore(Protocol):
         audit: AuditEntry,
         extended: int | None = None,
         effective_on: date | None = None,
+        note_findings: list[dict[str, Any]] | None = None,
     ) -> bool:
-        """Approve or reject a pending proposal; False if it was no longer pending.
-        `extended`: as add_proposal's; `effective_on`: approved, the day it changes the
-        loan's schedule from."""
+        """Approve or reject a pending proposal, with the approver's note and the content
+        lint's findings in it (None: none); False if it was no longer pending. `extended`: as
+        add_proposal's; `effective_on`: approved, the day it changes the loan's schedule
+        from."""
         ...
 
     def pending_proposals(self, scope: Scope) -> list[Mapping[str, Any]]:

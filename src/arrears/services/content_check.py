@@ -1,7 +1,8 @@
-"""Use cases of the content lint: what a collector writes (a contact's note, a case note, a
-visit report) is read under the packs of the loans it is about and kept with its findings,
-never refused for them (it records what happened); a draft is checked under a pack before it
-is used (`arrears contact lint`, POST /api/v1/content/lint)."""
+"""Use cases of the content lint: what staff write on a case (a contact's note, a case note, a
+visit report, a hold's note, a visit's reason, an approver's note, a flag's reason) is read
+under the packs of the loans it is about and kept with its findings, never refused for them
+(it records what happened); a draft is checked under a pack before it is used (`arrears
+contact lint`, POST /api/v1/content/lint)."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from arrears.domain.content_lint import ContentPack, Finding, LintedText, lint
 from arrears.domain.errors import DomainError, Refusal
 
-NOTE_MAX = 2_000  # characters of a note (a case note, a contact's, a visit report's)
+NOTE_MAX = 2_000  # characters of a note (a case note, a contact's, a visit report's, …)
 
 
 class UnknownPack(DomainError):
@@ -66,6 +67,11 @@ def findings_document(note: LintedText | None) -> list[dict[str, Any]] | None:
     if note is None or not note.findings:
         return None
     return [finding_document(f) for f in note.findings]
+
+
+def audit_findings(note: LintedText | None) -> dict[str, list[str]]:
+    """What an audit entry says of a note's findings: the rules found (nothing without any)."""
+    return {"findings": note.rules} if note is not None and note.findings else {}
 
 
 def findings_list(note: LintedText | None) -> list[dict[str, Any]]:

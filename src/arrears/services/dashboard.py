@@ -23,10 +23,11 @@ Amounts = Mapping[str, int]
 @dataclass(frozen=True)
 class FlaggedText:
     """A text written on a case that the content lint flagged: what it was (a contact's
-    note, a case note, a visit report, a hold's note), when, on which case, and the rules
-    that found it."""
+    note, a case note, a visit report, a hold's note, a visit's reason, an approver's note on
+    a visit or a proposal), when, on which case, and the rules that found it."""
 
-    written_in: str  # contact, note, visit, hold
+    # contact, note, visit, hold, visit_request, visit_decision, proposal_decision
+    written_in: str
     at: datetime
     loan_id: str  # a contact's or a hold's: the first of the borrower's loans in the scope
     borrower_id: str

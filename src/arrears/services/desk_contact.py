@@ -26,7 +26,7 @@ from arrears.services.contact_log import (
     record_decided,
     with_findings,
 )
-from arrears.services.content_check import findings_document
+from arrears.services.content_check import audit_findings, findings_document
 from arrears.services.ports import ContactFile, ContactStore, StoredAttempt
 
 # A death or a request to stop all contact is confirmed by compliance (or the legal officer,
@@ -163,7 +163,7 @@ def desk_attempt(
     # that day (one logged at an earlier time than others of the day counts them too).
     attempt, decision, file = prepare_attempt(contacts, terms, request, outcome)
     kept = note_of(terms, file, note)
-    found = {"findings": kept.rules} if kept and kept.findings else {}
+    found = audit_findings(kept)
     subject = f"loan:{loan_id}"
     broken = [reason_document(r) for r in decision.broken]
     if broken and not keep_broken:

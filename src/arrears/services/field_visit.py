@@ -5,7 +5,7 @@ record, while the loan owes nothing past due, and while the case has a visit ope
 visit's day, the contact rules at its instant)."""
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,11 +22,11 @@ from arrears.domain.field_visits import (
     lapsed,
     last_visit_day,
 )
-from arrears.services.casework import CaseNotFound, audit, open_case
+from arrears.services.casework import CaseNotFound, Decision, audit, open_case, written_on_loan
 from arrears.services.casework_ports import AuditLog, CaseStore
 from arrears.services.contact_check import ContactTerms
 from arrears.services.contact_log import TRIES
-from arrears.services.content_check import findings_document, packs_of, written
+from arrears.services.content_check import audit_findings, findings_document
 from arrears.services.desk_contact import desk_attempt
 from arrears.services.ports import AttemptsChanged, ContactStore
 from arrears.services.step_checks import StepTerms, check_not_held, check_past_due
@@ -45,6 +45,14 @@ class GuardRefused(Refusal):
         self.reasons = tuple(str(r) for r in reasons)
 
 
+@dataclass(frozen=True)
+class VisitRequested:
+    """A visit asked for: its id, and its reason as kept with the content lint's findings."""
+
+    visit_id: int
+    reason: LintedText
+
+
 def request_visit(
     cases: CaseStore,
     track: TrackStore,
@@ -53,10 +61,11 @@ def request_visit(
     request: VisitRequest,
     today: date,
     now: datetime,
-) -> int:
+) -> VisitRequested:
     """Store a visit request once the ladder's guard finds the gentler steps done (the
-    supervisor's approval is the one step left) and the loan owes something past due; its
-    id."""
+    supervisor's approval is the one step left) and the loan owes something past due. Its
+    reason is kept as written with what the content rules of the loan's pack find in it
+    (never refused for that, the audit entry naming their rules)."""
     require(who, Permission.FIELD_VISIT)
     record = open_case(cases, who, request.loan_id)
     check_planned_on(request.planned_on, today)
@@ -80,13 +89,16 @@ def request_visit(
     # What was met when it was asked for (the approval is still to come, so the decision's
     # reasons are the missing ones): kept with the request for the approver to read.
     met = list(allowed())
+    reason = written_on_loan(terms.contact_terms, record.loan["product"], request.reason)
+    assert reason is not None, "a visit request says why (VisitRequest)"
     row = {
         "loan_id": request.loan_id,
         "requested_by": who.user_id,
         "requested_at": now.astimezone(UTC),
         "collectors": list(request.collectors),
         "planned_on": request.planned_on,
-        "reason": request.reason.strip(),
+        "reason": reason.text,
+        "reason_findings": findings_document(reason),
         "status": "requested",
         "guard": met,
     }
@@ -97,11 +109,12 @@ def request_visit(
         f"loan:{request.loan_id}",
         collectors=list(request.collectors),
         planned_on=request.planned_on.isoformat(),
-        reason=request.reason.strip(),
+        reason=reason.text,
+        **audit_findings(reason),
     )
     # The store refuses it while the case has a visit open, and asks `allowed` again, once it
     # holds the write lock (two requests at once, a placement recalled meanwhile).
-    return track.add_visit(row, entry, today - VISIT_DAYS, allowed)
+    return VisitRequested(track.add_visit(row, entry, today - VISIT_DAYS, allowed), reason)
 
 
 def _visit_allowed(
@@ -135,11 +148,13 @@ def decide_visit(
     today: date,
     now: datetime,
     note: str = "",
-) -> str:
+) -> Decision:
     """Approve or reject a requested visit (a supervisor other than the requester), why in
-    `note`, kept with the decision in the audit log. An approval asks the ladder's guard
-    again on the desk's `today`, with the approval, and that the loan still owes something
-    past due: the request's check may be months old, or the loan paid off since."""
+    `note`, kept with the decision (and in its audit entry) as written with what the content
+    rules of the loan's pack find in it (never refused for that). An approval asks the
+    ladder's guard again on the desk's `today`, with the approval, and that the loan still
+    owes something past due: the request's check may be months old, or the loan paid off
+    since."""
     require(who, Permission.APPROVE)
     visit = _visit_in_scope(cases, track, who, visit_id)
     if visit["requested_by"] == who.user_id or who.user_id in visit["collectors"]:
@@ -161,25 +176,28 @@ def decide_visit(
 
         check()
     status = "approved" if approve else "rejected"
+    kept = written_on_loan(terms.contact_terms, cases.product_of(visit["loan_id"]), note)
     entry = audit(
         now,
         who,
         f"visit.{'approve' if approve else 'reject'}",
         f"loan:{visit['loan_id']}",
         visit=visit_id,
-        note=note.strip() or None,
+        note=kept.text if kept else None,
+        **audit_findings(kept),
     )
-    if not track.set_visit(
-        visit_id,
-        "requested",
-        {"status": status, "decided_by": who.user_id, "decided_at": now.astimezone(UTC)},
-        entry,
-        check,
-    ):
+    decided = {
+        "status": status,
+        "decided_by": who.user_id,
+        "decided_at": now.astimezone(UTC),
+        "decision_note": kept.text if kept else None,
+        "decision_note_findings": findings_document(kept),
+    }
+    if not track.set_visit(visit_id, "requested", decided, entry, check):
         raise Refusal(
             "visit {visit_id} is no longer waiting for a decision", visit_id=str(visit_id)
         )
-    return status
+    return Decision(status, kept)
 
 
 def report_visit(
@@ -229,8 +247,7 @@ def report_visit(
     document = {
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(report).items()
     }
-    note = written(report.note, packs_of(terms.content, terms.jurisdictions,
-                                         [record.loan["product"]]))  # fmt: skip
+    note = written_on_loan(terms, record.loan["product"], report.note)
     document["note"] = note.text if note else ""  # as linted: the findings' places are in it
     entry = audit(
         now,
@@ -240,7 +257,7 @@ def report_visit(
         visit=visit_id,
         outcome=report.outcome,
         recording=report.recording,
-        **({"findings": note.rules} if note and note.findings else {}),
+        **audit_findings(note),
     )
     values = {
         "status": "done",

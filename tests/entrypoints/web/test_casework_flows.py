@@ -579,7 +579,7 @@ def test_a_plan_beyond_the_collectors_limit_waits_for_the_supervisor(desk: Desk)
         headers=supervisor,
         json={"approve": True, "note": "income proof seen"},
     )
-    assert decided.json() == {"proposal_id": proposal, "status": "approved"}
+    assert decided.json() == {"proposal_id": proposal, "status": "approved", "note_findings": []}
     again = desk.client().post(
         f"/api/v1/approvals/{proposal}", headers=supervisor, json={"approve": False}
     )

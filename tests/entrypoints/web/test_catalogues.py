@@ -61,7 +61,8 @@ VALUES = {
               "evaluation"],
     "visit:": ["requested", "approved", "rejected", "done", "lapsed"],
     "flag:": sorted(FLAGS),
-    "written:": ["contact", "note", "visit", "hold"],  # where a text the content lint flagged was
+    "written:": ["contact", "note", "visit", "hold", "visit_request", "visit_decision",
+                 "proposal_decision"],  # where a text the content lint flagged was
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
     "deadline:": ["enforcement_application"],
     "interruption:": ["last_due", "formal_notice", "letter", "lawyers_letter", "call", "payment",

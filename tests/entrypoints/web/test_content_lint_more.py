@@ -1,16 +1,21 @@
 """The other texts staff write on a case go through the content lint as the notes do: a
-hold's note, kept as written with its findings, never refused for them; the findings stored
+hold's note, a field visit's reason, an approver's note on a visit or a proposal, each kept
+as written with its findings, never refused for them; the findings stored
 beside the text, in the API's answers, the case file, the audit log, on the case page in
 the reader's language, and counted on the dashboard with what kind of text it was."""
 
+from typing import Any
+
 from sqlalchemy import select
 
+from arrears.adapters.db.casework_tables import field_visits, proposals
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import holds
 from arrears.services.dashboard import dashboard
 from tests.entrypoints.web.desk_book import ROLES, Desk
 from tests.entrypoints.web.test_casework_flows import my_case
 from tests.entrypoints.web.test_content_lint_web import THREAT, audit_details, one_case
+from tests.entrypoints.web.test_visits_and_legal import gentler_steps_done
 
 RULES = ["cn.content.false_consequences", "cn.content.disclosure"]  # THREAT's, as found
 
@@ -90,3 +95,165 @@ def test_the_case_page_shows_a_holds_note_and_lifting_keeps_its_findings(desk: D
     assert [f["rule"] for f in row.note_findings] == ["cn.content.insults"]
     board, _ = desk.signed_in("compliance")
     assert "暂停催收备注" in board.get("/dashboard").text
+
+
+def ask_for_a_visit(desk: Desk, loan_id: str, reason: str) -> dict[str, Any]:
+    """col-east-1 asks for a visit with col-east-2 on 3 October, the gentler steps done; the
+    API's answer."""
+    gentler_steps_done(desk, loan_id)
+    asked = desk.client().post(
+        f"/api/v1/cases/{loan_id}/visits", headers=desk.bearer("col-east-1"),
+        json={"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
+              "reason": reason},
+    )  # fmt: skip
+    assert asked.status_code == 201, asked.text
+    answer: dict[str, Any] = asked.json()
+    return answer
+
+
+def visit_row(desk: Desk, visit_id: int) -> Any:
+    with desk.app.engine.connect() as conn:
+        return conn.execute(select(field_visits).where(field_visits.c.visit_id == visit_id)).one()
+
+
+def test_a_visits_reason_is_kept_with_its_findings_and_counted(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    asked = ask_for_a_visit(desk, loan_id, f"  {THREAT}  ")
+    found = asked["reason_findings"]
+    assert [f["rule"] for f in found] == RULES
+    row = visit_row(desk, asked["visit_id"])
+    assert (row.reason, row.reason_findings) == (THREAT, found)
+    (detail,) = audit_details(desk.app, "visit.request")
+    assert (detail["reason"], detail["findings"]) == (THREAT, sorted(RULES))
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("admin")).json()
+    (visit,) = case["visits"]
+    assert (visit["reason"], visit["reason_findings"]) == (THREAT, found)
+    assert flagged_on_the_dashboard(desk) == [("visit_request", loan_id, tuple(sorted(RULES)))]
+
+
+def test_a_clean_visit_reason_is_kept_without_findings(desk: Desk) -> None:
+    asked = ask_for_a_visit(desk, my_case(desk), "电话长期无人接听")
+    assert asked["reason_findings"] == []
+    assert visit_row(desk, asked["visit_id"]).reason_findings is None
+    assert "findings" not in audit_details(desk.app, "visit.request")[0]
+    assert flagged_on_the_dashboard(desk) == []
+
+
+def test_a_visit_approvers_note_is_kept_on_the_visit_with_its_findings(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    visit_id = ask_for_a_visit(desk, loan_id, "电话长期无人接听")["visit_id"]
+    decided = desk.client().post(
+        f"/api/v1/visits/{visit_id}/decision", headers=desk.bearer("sup-east"),
+        json={"approve": True, "note": " 这种老赖就该上门 "},
+    )  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    found = decided.json()["note_findings"]
+    assert [(f["rule"], f["matched"]) for f in found] == [("cn.content.insults", "老赖")]
+    row = visit_row(desk, visit_id)
+    assert (row.status, row.decision_note, row.decision_note_findings) == (
+        "approved", "这种老赖就该上门", found,
+    )  # fmt: skip
+    (detail,) = audit_details(desk.app, "visit.approve")
+    assert (detail["note"], detail["findings"]) == ("这种老赖就该上门", ["cn.content.insults"])
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("admin")).json()
+    (visit,) = case["visits"]
+    assert (visit["decision_note"], visit["decision_note_findings"]) == ("这种老赖就该上门", found)
+    assert flagged_on_the_dashboard(desk) == [("visit_decision", loan_id, ("cn.content.insults",))]
+
+
+def test_a_visit_decided_without_a_note_keeps_none(desk: Desk) -> None:
+    visit_id = ask_for_a_visit(desk, my_case(desk), "电话长期无人接听")["visit_id"]
+    decided = desk.client().post(
+        f"/api/v1/visits/{visit_id}/decision",
+        headers=desk.bearer("sup-east"),
+        json={"approve": False},
+    )
+    assert decided.json() == {"visit_id": visit_id, "status": "rejected", "note_findings": []}
+    row = visit_row(desk, visit_id)
+    assert (row.decision_note, row.decision_note_findings) == (None, None)
+
+
+def pending_plan(desk: Desk, loan_id: str) -> int:
+    """A 12-month plan col-east-1 proposes (beyond a collector's 6): waiting for approval."""
+    big = desk.client().post(
+        f"/api/v1/cases/{loan_id}/proposals",
+        headers=desk.bearer("col-east-1"),
+        json={"kind": "plan", "months": 12},
+    )
+    assert big.json()["status"] == "pending", big.text
+    proposal: int = big.json()["proposal_id"]
+    return proposal
+
+
+def test_a_proposal_approvers_note_is_kept_with_its_findings_and_counted(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    proposal = pending_plan(desk, loan_id)
+    decided = desk.client().post(
+        f"/api/v1/approvals/{proposal}", headers=desk.bearer("sup-east"),
+        json={"approve": False, "note": f"  {THREAT}  "},
+    )  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "rejected"
+    found = decided.json()["note_findings"]
+    assert [f["rule"] for f in found] == RULES
+    with desk.app.engine.connect() as conn:
+        row = conn.execute(select(proposals).where(proposals.c.proposal_id == proposal)).one()
+    assert (row.decision_note, row.decision_note_findings) == (THREAT, found)
+    (detail,) = audit_details(desk.app, "proposal.reject")
+    assert (detail["note"], detail["findings"]) == (THREAT, sorted(RULES))
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("admin")).json()
+    shown = [p for p in case["proposals"] if p["proposal_id"] == proposal]
+    assert [(p["decision_note"], p["decision_note_findings"]) for p in shown] == [(THREAT, found)]
+    assert flagged_on_the_dashboard(desk) == [("proposal_decision", loan_id, tuple(sorted(RULES)))]
+
+
+def test_a_proposal_approved_within_limits_is_not_linted_as_a_note(desk: Desk) -> None:
+    # Approved at once within the collector's limits: its "note" is the limit's words, which
+    # no approver wrote; nothing is flagged, and the case page shows no approver's note.
+    loan_id = my_case(desk)
+    small = desk.client().post(
+        f"/api/v1/cases/{loan_id}/proposals",
+        headers=desk.bearer("col-east-1"),
+        json={"kind": "plan", "months": 3},
+    )
+    assert small.json()["status"] == "approved"
+    with desk.app.engine.connect() as conn:
+        row = conn.execute(select(proposals)).one()
+    assert row.decision_note.startswith("within ")
+    assert row.decision_note_findings is None
+    client, _ = desk.signed_in("col-east-1")
+    assert f'id="proposal-note-{row.proposal_id}"' not in client.get(f"/cases/{loan_id}").text
+
+
+def test_the_pages_show_a_visits_reason_and_approvers_notes_in_the_readers_language(
+    desk: Desk,
+) -> None:
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    client, csrf = desk.signed_in("col-east-1")
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    asked = client.post(f"/cases/{loan_id}/visits", headers=headers,
+                        data={"second": "col-east-2", "planned_on": "2025-10-03",
+                              "reason": "他说要找人收拾你"})  # fmt: skip
+    assert asked.status_code == 200, asked.text
+    assert "已按原文保存。内容质检发现：" in asked.text
+    assert "威胁、恐吓" in asked.text
+    supervisor, sup_csrf = desk.signed_in("sup-east")
+    proposal = pending_plan(desk, loan_id)
+    decided = supervisor.post(f"/approvals/{proposal}",
+                              headers={"X-CSRF-Token": sup_csrf, "HX-Request": "true"},
+                              data={"decision": "reject", "note": "不要脸"})  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    assert "侮辱、谩骂" in decided.text
+    page = client.get(f"/cases/{loan_id}").text
+    assert "质检提示 2 条" in page
+    assert '<mark class="lint" title="威胁、恐吓">找人收拾你</mark>' in page
+    assert '<mark class="lint" title="侮辱、谩骂">不要脸</mark>' in page
+    client.post("/me/locale", headers=headers, data={"locale": "zh-TW"})
+    assert "威脅、恐嚇" in client.get(f"/cases/{loan_id}").text
+    client.post("/me/locale", headers=headers, data={"locale": "en"})
+    english = client.get(f"/cases/{loan_id}").text
+    assert "Content lint: 2 flagged" in english
+    shown = supervisor.get("/dashboard").text
+    assert "外访申请理由" in shown
+    assert "方案审批意见" in shown

@@ -266,10 +266,11 @@ class SqlCaseworkStore:
         audit: AuditEntry,
         extended: int | None = None,
         effective_on: date | None = None,
+        note_findings: list[dict[str, Any]] | None = None,
     ) -> bool:
-        """Approve or reject a pending proposal; False if it was no longer pending (with
-        `extended`, only while the case's approved extensions are still those; approved,
-        effective from `effective_on`)."""
+        """Approve or reject a pending proposal, with the approver's note and its findings;
+        False if it was no longer pending (with `extended`, only while the case's approved
+        extensions are still those; approved, effective from `effective_on`)."""
         q = proposals.c
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
             if extended is not None:
@@ -283,6 +284,7 @@ class SqlCaseworkStore:
                     decided_by=by,
                     decided_at=at.astimezone(UTC),
                     decision_note=note,
+                    decision_note_findings=note_findings,
                     effective_on=effective_on,
                 )
             ).rowcount

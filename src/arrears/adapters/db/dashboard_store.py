@@ -12,6 +12,7 @@ from arrears.adapters.db.casework_tables import (
     field_visits,
     notes,
     placements,
+    proposals,
 )
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.scoping import in_scope
@@ -128,13 +129,17 @@ _Texts = tuple[str, ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]
 def _flagged(conn: Connection, scope: Scope, since: date) -> list[FlaggedText]:
     """The texts written on the scope's cases from the window's first day (UTC) on that the
     content lint flagged, newest first: contacts' notes, case notes, visit reports, holds'
-    notes. Those written after the window's last day count too: the desk writes every day,
-    the window ends on the last run's."""
+    notes, visits' reasons, approvers' notes on visits and proposals. Those written after
+    the window's last day count too: the desk writes every day, the window ends on the last
+    run's."""
     first = datetime.combine(since, time(), UTC)
-    n, v, t, h = notes.c, field_visits.c, contact_attempts.c, holds.c
+    n, v, p, t, h = notes.c, field_visits.c, proposals.c, contact_attempts.c, holds.c
     on_loans: tuple[_Texts, ...] = (
         ("note", n.loan_id, n.at, n.findings),
         ("visit", v.loan_id, v.visited_at, v.note_findings),
+        ("visit_request", v.loan_id, v.requested_at, v.reason_findings),
+        ("visit_decision", v.loan_id, v.decided_at, v.decision_note_findings),
+        ("proposal_decision", p.loan_id, p.decided_at, p.decision_note_findings),
     )
     of_borrowers: tuple[_Texts, ...] = (
         ("contact", t.borrower_id, t.at, t.note_findings),

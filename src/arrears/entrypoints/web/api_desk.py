@@ -16,7 +16,7 @@ from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import proposal_document
 from arrears.services import assignment, casework, field_visit, legal
-from arrears.services.content_check import NOTE_MAX, finding_document
+from arrears.services.content_check import NOTE_MAX, findings_list
 
 router = api_router("desk")
 
@@ -36,12 +36,15 @@ def decide(
     app: Application,
     request: Request,
 ) -> dict[str, Any]:
-    """Approve or reject a pending proposal (within the approver's own limits)."""
+    """Approve or reject a pending proposal (within the approver's own limits); the note kept
+    as written with what the content lint finds in it (`note_findings`)."""
     now = request.app.state.clock()
-    status = casework.decide(
-        app.desk, actor.principal, proposal_id, body.approve, body.note, now, desk_day(now)
-    )
-    return {"proposal_id": proposal_id, "status": status}
+    decided = casework.decide(
+        app.desk, app.contact_terms, actor.principal, proposal_id, body.approve, body.note, now,
+        desk_day(now),
+    )  # fmt: skip
+    return {"proposal_id": proposal_id, "status": decided.status,
+            "note_findings": findings_list(decided.note)}  # fmt: skip
 
 
 class AssignIn(Strict):
@@ -139,16 +142,18 @@ def request_visit(
     loan_id: Id, body: VisitIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
     """Request a field visit: refused (409, with the missing steps) until the ladder's
-    gentler steps are on record; then it waits for a supervisor."""
+    gentler steps are on record; then it waits for a supervisor. The reason is kept as
+    written with what the content lint finds in it (`reason_findings`)."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     now = request.app.state.clock()
     wanted = VisitRequest(
         loan_id, actor.user.user_id, tuple(body.collectors), body.planned_on, body.reason
     )
-    visit_id = field_visit.request_visit(
+    asked = field_visit.request_visit(
         app.desk, app.track, app.step_terms, actor.principal, wanted, desk_day(now), now
     )
-    return {"visit_id": visit_id, "status": "requested"}
+    return {"visit_id": asked.visit_id, "status": "requested",
+            "reason_findings": findings_list(asked.reason)}  # fmt: skip
 
 
 @router.post("/visits/{visit_id}/decision")
@@ -159,13 +164,15 @@ def decide_visit(
     app: Application,
     request: Request,
 ) -> dict[str, Any]:
-    """Approve or reject a requested field visit."""
+    """Approve or reject a requested field visit; the note kept as written with what the
+    content lint finds in it (`note_findings`)."""
     now = request.app.state.clock()
-    status = field_visit.decide_visit(
+    decided = field_visit.decide_visit(
         app.desk, app.track, app.step_terms, actor.principal, visit_id, body.approve,
         desk_day(now), now, body.note,
     )  # fmt: skip
-    return {"visit_id": visit_id, "status": status}
+    return {"visit_id": visit_id, "status": decided.status,
+            "note_findings": findings_list(decided.note)}  # fmt: skip
 
 
 @router.post("/visits/{visit_id}/report")
@@ -199,8 +206,7 @@ def report_visit(
         desk_day(report.visited_at),
         request.app.state.clock(),
     )
-    findings = [finding_document(f) for f in note.findings] if note else []
-    return {"visit_id": visit_id, "status": "done", "note_findings": findings}
+    return {"visit_id": visit_id, "status": "done", "note_findings": findings_list(note)}
 
 
 @router.post("/cases/{loan_id}/legal", status_code=201)

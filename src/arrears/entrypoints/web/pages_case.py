@@ -55,6 +55,9 @@ LINTED = (
     ("attempts", "note_findings"),
     ("notes", "findings"),
     ("visits", "note_findings"),
+    ("visits", "reason_findings"),
+    ("visits", "decision_note_findings"),
+    ("proposals", "decision_note_findings"),
     ("holds", "note_findings"),
 )
 

@@ -36,12 +36,15 @@ def decide(
     decision: Annotated[str, Form(pattern="^(approve|reject)$")],
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    """Approve or reject a proposal."""
+    """Approve or reject a proposal; the note kept with what the content lint finds in it
+    shown beside."""
     now = request.app.state.clock()
-    status = casework.decide(
-        app.desk, actor.principal, proposal_id, decision == "approve", note, now, desk_day(now)
-    )
-    return render(request, "fragments/decided.html", actor, status=status, key=proposal_id)
+    decided = casework.decide(
+        app.desk, app.contact_terms, actor.principal, proposal_id, decision == "approve", note,
+        now, desk_day(now),
+    )  # fmt: skip
+    return render(request, "fragments/decided.html", actor, status=decided.status,
+                  key=proposal_id, note=decided.note)  # fmt: skip
 
 
 @router.post("/cases/{loan_id}/visits")
@@ -54,16 +57,18 @@ def visit_request(
     planned_on: Annotated[date, Form()],
     reason: Annotated[str, Form(max_length=500)],
 ) -> Response:
-    """Request a field visit with a colleague."""
+    """Request a field visit with a colleague; its reason kept with what the content lint
+    finds in it shown beside."""
     casework.require_case(app.desk, actor.principal, loan_id)  # out of scope: 404 first
     now = request.app.state.clock()
     wanted = VisitRequest(
         loan_id, actor.user.user_id, (actor.user.user_id, second), planned_on, reason
     )
-    visit_id = field_visit.request_visit(
+    asked = field_visit.request_visit(
         app.desk, app.track, app.step_terms, actor.principal, wanted, desk_day(now), now
     )
-    return render(request, "fragments/done.html", actor, what="visit", key=str(visit_id))
+    return render(request, "fragments/done.html", actor, what="visit", key=str(asked.visit_id),
+                  note=asked.reason)  # fmt: skip
 
 
 @router.post("/visits/{visit_id}/decision")
@@ -76,7 +81,7 @@ def visit_decision(
 ) -> Response:
     """Approve or reject a field visit."""
     now = request.app.state.clock()
-    status = field_visit.decide_visit(
+    decided = field_visit.decide_visit(
         app.desk,
         app.track,
         app.step_terms,
@@ -86,7 +91,7 @@ def visit_decision(
         desk_day(now),
         now,
     )
-    return render(request, "fragments/decided.html", actor, status=status, key=visit_id)
+    return render(request, "fragments/decided.html", actor, status=decided.status, key=visit_id)
 
 
 @router.post("/visits/{visit_id}/report")
