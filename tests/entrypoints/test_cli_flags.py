@@ -75,7 +75,7 @@ def test_a_loan_referred_to_legal_enters_the_flagged_stage_in_the_sql_store(
     assert stages_on("2026-02-20", config, store_url) == {"early": 3}
     desk = build_app(store_url, str(config))
     day, now = date(2026, 2, 20), datetime(2026, 2, 20, 10, tzinfo=UTC)
-    flag = partial(legal.set_flag, desk.desk, desk.track, ADMIN)
+    flag = partial(legal.set_flag, desk.desk, desk.track, desk.contact_terms, ADMIN)
     unflag = partial(legal.clear_flag, desk.desk, desk.track, ADMIN)
     try:
         flag("L1", "legal", "says they will never pay", day, now)

@@ -105,7 +105,7 @@ class Desk:
         elif draw < PROMISE_SHARE + DISPUTE_SHARE + OPT_OUT_SHARE + REFUSE_SHARE and not any(
             f["flag"] == "legal" for f in app.track.flags(loan_id)
         ):
-            set_flag(app.desk, app.track, DESK_PRINCIPAL, loan_id, "legal",
+            set_flag(app.desk, app.track, app.contact_terms, DESK_PRINCIPAL, loan_id, "legal",
                      "demo: says they will never pay", day, at)  # fmt: skip
             self.done["referred:legal"] += 1
 

@@ -24,9 +24,10 @@ Amounts = Mapping[str, int]
 class FlaggedText:
     """A text written on a case that the content lint flagged: what it was (a contact's
     note, a case note, a visit report, a hold's note, a visit's reason, an approver's note on
-    a visit or a proposal), when, on which case, and the rules that found it."""
+    a visit or a proposal, a flag's reason), when, on which case, and the rules that found
+    it."""
 
-    # contact, note, visit, hold, visit_request, visit_decision, proposal_decision
+    # contact, note, visit, hold, visit_request, visit_decision, proposal_decision, flag
     written_in: str
     at: datetime
     loan_id: str  # a contact's or a hold's: the first of the borrower's loans in the scope

@@ -7,14 +7,21 @@ from datetime import date, datetime
 
 from arrears.domain.access import Permission, Principal, require
 from arrears.domain.contact import ContactDecision
+from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import Refusal, Term, Words
 from arrears.domain.escalation import check_escalation
 from arrears.domain.flags import check_flag, check_reason
 from arrears.domain.legal_deadlines import deadline_after
 from arrears.domain.legal_track import LegalStep, check_next, reopens
-from arrears.services.casework import audit, open_case, require_case
+from arrears.services.casework import audit, open_case, require_case, written_on_loan
 from arrears.services.casework_ports import AuditLog, CaseStore
-from arrears.services.contact_check import decide_on_day, holds_on_day, reason_document
+from arrears.services.contact_check import (
+    ContactTerms,
+    decide_on_day,
+    holds_on_day,
+    reason_document,
+)
+from arrears.services.content_check import audit_findings, findings_document
 from arrears.services.field_visit import GuardRefused
 from arrears.services.step_checks import StepBlocked, StepTerms, check_owes
 from arrears.services.track_ports import TrackStore
@@ -114,26 +121,33 @@ def _contact_rules(terms: StepTerms, borrower_id: str, step: LegalStep) -> Conta
 def set_flag(
     cases: CaseStore,
     track: TrackStore,
+    terms: ContactTerms,
     who: Principal,
     loan_id: str,
     name: str,
     reason: str,
     on: date,
     now: datetime,
-) -> None:
+) -> LintedText:
     """Set a flag on a case (refused if it is set already), with the reason, on desk day `on`;
-    the next run reads it."""
+    the next run reads it. The reason is kept as written with what the content rules of the
+    loan's pack find in it (never refused for that, the audit entry naming their rules): the
+    reason as kept."""
     flag = check_flag(name)
     require_case(cases, who, loan_id)  # out of scope: not found, before what the role may do
     require(who, flag.permission)
-    why = check_reason(reason)
-    entry = audit(now, who, "flag.set", f"loan:{loan_id}", flag=name, reason=why)
-    if not track.set_flag(loan_id, name, on, who.user_id, why, entry):
+    why = written_on_loan(terms, cases.product_of(loan_id), check_reason(reason))
+    assert why is not None, "check_reason refuses a blank reason"
+    entry = audit(now, who, "flag.set", f"loan:{loan_id}", flag=name, reason=why.text,
+                  **audit_findings(why))  # fmt: skip
+    if not track.set_flag(loan_id, name, on, who.user_id, why.text, entry, now,
+                          findings_document(why)):  # fmt: skip
         raise Refusal(
             "loan {loan_id} is flagged {flag} already",
             loan_id=repr(loan_id),
             flag=Term(f"flag:{name}", name),
         )
+    return why
 
 
 def clear_flag(

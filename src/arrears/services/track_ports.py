@@ -81,13 +81,24 @@ class TrackStore(Protocol):
         ...
 
     def flags(self, loan_id: str) -> list[dict[str, Any]]:
-        """The flags set on a loan, by name: flag, set_on, set_by, reason."""
+        """The flags set on a loan, by name: flag, set_on, set_by, reason, reason_findings
+        (the content lint's, None: none), set_at (None: set by the legal track)."""
         ...
 
     def set_flag(
-        self, loan_id: str, flag: str, on: date, by: str, reason: str, audit: AuditEntry
+        self,
+        loan_id: str,
+        flag: str,
+        on: date,
+        by: str,
+        reason: str,
+        audit: AuditEntry,
+        at: datetime,
+        findings: list[dict[str, Any]] | None = None,
     ) -> bool:
-        """Set a flag on a loan; False if it was set already (nothing written)."""
+        """Set a flag on a loan on desk day `on` at instant `at`, with the reason and the
+        content lint's findings in it (None: none); False if it was set already (nothing
+        written)."""
         ...
 
     def clear_flag(self, loan_id: str, flag: str, audit: AuditEntry) -> bool:

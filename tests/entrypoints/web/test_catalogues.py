@@ -62,7 +62,7 @@ VALUES = {
     "visit:": ["requested", "approved", "rejected", "done", "lapsed"],
     "flag:": sorted(FLAGS),
     "written:": ["contact", "note", "visit", "hold", "visit_request", "visit_decision",
-                 "proposal_decision"],  # where a text the content lint flagged was
+                 "proposal_decision", "flag"],  # where a text the content lint flagged was
     "legal:": ["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"],
     "deadline:": ["enforcement_application"],
     "interruption:": ["last_due", "formal_notice", "letter", "lawyers_letter", "call", "payment",

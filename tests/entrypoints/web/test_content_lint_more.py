@@ -1,6 +1,6 @@
 """The other texts staff write on a case go through the content lint as the notes do: a
-hold's note, a field visit's reason, an approver's note on a visit or a proposal, each kept
-as written with its findings, never refused for them; the findings stored
+hold's note, a field visit's reason, an approver's note on a visit or a proposal, a flag's
+reason, each kept as written with its findings, never refused for them; the findings stored
 beside the text, in the API's answers, the case file, the audit log, on the case page in
 the reader's language, and counted on the dashboard with what kind of text it was."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from arrears.adapters.db.casework_tables import field_visits, proposals
+from arrears.adapters.db.casework_tables import field_visits, loan_flags, proposals
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.tables import holds
 from arrears.services.dashboard import dashboard
@@ -257,3 +257,52 @@ def test_the_pages_show_a_visits_reason_and_approvers_notes_in_the_readers_langu
     shown = supervisor.get("/dashboard").text
     assert "外访申请理由" in shown
     assert "方案审批意见" in shown
+
+
+def test_a_flags_reason_is_kept_with_its_findings_and_counted(staffed: Desk) -> None:
+    loan_id = one_case(staffed.app)
+    answer = staffed.client().post(
+        f"/api/v1/cases/{loan_id}/flags", headers=staffed.bearer("sup-east"),
+        json={"flag": "legal", "reason": f"  {THREAT}  "},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    found = answer.json()["reason_findings"]
+    assert [f["rule"] for f in found] == RULES
+    with staffed.app.engine.connect() as conn:
+        row = conn.execute(select(loan_flags)).one()
+    assert (row.reason, row.reason_findings, utc(row.set_at)) == (THREAT, found, staffed.now)
+    (detail,) = audit_details(staffed.app, "flag.set")
+    assert (detail["reason"], detail["findings"]) == (THREAT, sorted(RULES))
+    case = staffed.client().get(f"/api/v1/cases/{loan_id}", headers=staffed.bearer("admin"))
+    (flag,) = case.json()["flags"]
+    assert (flag["reason"], flag["reason_findings"]) == (THREAT, found)
+    assert flagged_on_the_dashboard(staffed) == [("flag", "L1", tuple(sorted(RULES)))]
+
+
+def test_a_clean_flags_reason_is_kept_without_findings(staffed: Desk) -> None:
+    loan_id = one_case(staffed.app)
+    answer = staffed.client().post(
+        f"/api/v1/cases/{loan_id}/flags", headers=staffed.bearer("sup-east"),
+        json={"flag": "legal", "reason": "借款人明确表示拒绝还款"},
+    )  # fmt: skip
+    assert answer.json()["reason_findings"] == []
+    with staffed.app.engine.connect() as conn:
+        assert conn.execute(select(loan_flags.c.reason_findings)).scalar_one() is None
+    assert "findings" not in audit_details(staffed.app, "flag.set")[0]
+    assert flagged_on_the_dashboard(staffed) == []
+
+
+def test_the_case_page_shows_a_flags_reason_with_what_the_lint_found(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    client, csrf = desk.signed_in("sup-east")
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    referred = client.post(f"/cases/{loan_id}/flags", headers=headers,
+                           data={"flag": "legal", "reason": "老赖，移交起诉"})  # fmt: skip
+    assert referred.status_code == 200, referred.text
+    assert "已按原文保存。内容质检发现：" in referred.text
+    page = client.get(f"/cases/{loan_id}").text
+    assert "质检提示 1 条" in page
+    assert '<mark class="lint" title="侮辱、谩骂">老赖</mark>，移交起诉' in page
+    client.post("/me/locale", headers=headers, data={"locale": "en"})
+    assert "Content lint: 1 flagged" in client.get(f"/cases/{loan_id}").text
+    assert "flag&#39;s reason" in client.get("/dashboard").text

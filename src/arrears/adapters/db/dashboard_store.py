@@ -10,6 +10,7 @@ from arrears.adapters.db.casework_tables import (
     agencies,
     assignments,
     field_visits,
+    loan_flags,
     notes,
     placements,
     proposals,
@@ -129,17 +130,20 @@ _Texts = tuple[str, ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]
 def _flagged(conn: Connection, scope: Scope, since: date) -> list[FlaggedText]:
     """The texts written on the scope's cases from the window's first day (UTC) on that the
     content lint flagged, newest first: contacts' notes, case notes, visit reports, holds'
-    notes, visits' reasons, approvers' notes on visits and proposals. Those written after
+    notes, visits' reasons, approvers' notes on visits and proposals, flags' reasons (while
+    the flag is set: clearing it deletes its row). Those written after
     the window's last day count too: the desk writes every day, the window ends on the last
     run's."""
     first = datetime.combine(since, time(), UTC)
-    n, v, p, t, h = notes.c, field_visits.c, proposals.c, contact_attempts.c, holds.c
+    n, v, p, f = notes.c, field_visits.c, proposals.c, loan_flags.c
+    t, h = contact_attempts.c, holds.c
     on_loans: tuple[_Texts, ...] = (
         ("note", n.loan_id, n.at, n.findings),
         ("visit", v.loan_id, v.visited_at, v.note_findings),
         ("visit_request", v.loan_id, v.requested_at, v.reason_findings),
         ("visit_decision", v.loan_id, v.decided_at, v.decision_note_findings),
         ("proposal_decision", p.loan_id, p.decided_at, p.decision_note_findings),
+        ("flag", f.loan_id, f.set_at, f.reason_findings),
     )
     of_borrowers: tuple[_Texts, ...] = (
         ("contact", t.borrower_id, t.at, t.note_findings),

@@ -1,7 +1,7 @@
 """Field visits and the legal track on SQL, and a case's history of actions for the guards."""
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
@@ -276,16 +276,26 @@ class SqlTrackStore:
     def flags(self, loan_id: str) -> list[dict[str, Any]]:
         """The flags set on a loan, by name."""
         f = loan_flags.c
-        query = select(f.flag, f.set_on, f.set_by, f.reason).where(f.loan_id == loan_id)
+        query = select(f.flag, f.set_on, f.set_by, f.reason, f.reason_findings, f.set_at)
         with self.engine.connect() as conn:
-            return [dict(row) for row in conn.execute(query.order_by(f.flag)).mappings()]
+            found = conn.execute(query.where(f.loan_id == loan_id).order_by(f.flag)).mappings()
+            return [_plain(row) for row in found]
 
     def set_flag(
-        self, loan_id: str, flag: str, on: date, by: str, reason: str, audit: AuditEntry
+        self,
+        loan_id: str,
+        flag: str,
+        on: date,
+        by: str,
+        reason: str,
+        audit: AuditEntry,
+        at: datetime,
+        findings: list[dict[str, Any]] | None = None,
     ) -> bool:
-        """Set a flag; False if it was set already (by someone else at the same instant too:
-        the key refuses the second)."""
-        row = {"loan_id": loan_id, "flag": flag, "set_on": on, "set_by": by, "reason": reason}
+        """Set a flag with its reason and the reason's findings; False if it was set already
+        (by someone else at the same instant too: the key refuses the second)."""
+        row = {"loan_id": loan_id, "flag": flag, "set_on": on, "set_by": by, "reason": reason,
+               "reason_findings": findings, "set_at": at.astimezone(UTC)}  # fmt: skip
         try:
             with self.engine.begin() as conn:
                 # Written first: takes the write lock before anything is read (see _place).

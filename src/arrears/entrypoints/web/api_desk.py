@@ -245,11 +245,12 @@ def set_flag(
     loan_id: Id, body: FlagIn, actor: CurrentActor, app: Application, request: Request
 ) -> dict[str, Any]:
     """Set a flag on the case (`legal`: refer it to legal), with the reason; the next run's
-    ladder reads it."""
+    ladder reads it. The reason is kept as written with what the content lint finds in it
+    (`reason_findings`)."""
     now = request.app.state.clock()
-    legal.set_flag(app.desk, app.track, actor.principal, loan_id, body.flag, body.reason,
-                   desk_day(now), now)  # fmt: skip
-    return {"loan_id": loan_id, "flag": body.flag}
+    why = legal.set_flag(app.desk, app.track, app.contact_terms, actor.principal, loan_id,
+                         body.flag, body.reason, desk_day(now), now)  # fmt: skip
+    return {"loan_id": loan_id, "flag": body.flag, "reason_findings": findings_list(why)}
 
 
 @router.delete("/cases/{loan_id}/flags/{flag}")

@@ -59,6 +59,7 @@ LINTED = (
     ("visits", "decision_note_findings"),
     ("proposals", "decision_note_findings"),
     ("holds", "note_findings"),
+    ("flags", "reason_findings"),
 )
 
 

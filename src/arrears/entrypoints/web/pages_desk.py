@@ -173,10 +173,12 @@ def set_flag(
     flag: Annotated[str, Form(max_length=16)],
     reason: Annotated[str, Form(max_length=500)],
 ) -> Response:
-    """Set a flag on the case (`legal`: refer it to legal)."""
+    """Set a flag on the case (`legal`: refer it to legal); its reason kept with what the
+    content lint finds in it shown beside."""
     now = request.app.state.clock()
-    legal.set_flag(app.desk, app.track, actor.principal, loan_id, flag, reason, desk_day(now), now)
-    return render(request, "fragments/done.html", actor, what="flag", key=flag)
+    why = legal.set_flag(app.desk, app.track, app.contact_terms, actor.principal, loan_id, flag,
+                         reason, desk_day(now), now)  # fmt: skip
+    return render(request, "fragments/done.html", actor, what="flag", key=flag, note=why)
 
 
 @router.post("/cases/{loan_id}/flags/{flag}/clear")
