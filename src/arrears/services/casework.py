@@ -353,7 +353,6 @@ def decide(
     found = store.proposal(proposal_id)
     if found is None or not store.visible(scope_of(who), found["loan_id"]):
         raise CaseNotFound("proposal {proposal_id} not found", proposal_id=str(proposal_id))
-    kept = written_on_loan(terms, store.product_of(found["loan_id"]), note)
     if found["status"] != "pending":
         raise Refusal(
             "proposal {proposal_id} is already {status}",
@@ -362,6 +361,7 @@ def decide(
         )
     if found["proposed_by"] == who.user_id:
         raise Forbidden("a proposal is approved by someone other than who proposed it")
+    kept = written_on_loan(terms, store.product_of(found["loan_id"]), note)
     if approve and who.role in APPROVERS:
         offered = found["terms"]
         offer = Proposal(

@@ -19,13 +19,7 @@ from arrears.services.contact_check import (
     reason_document,
     resolve_request,
 )
-from arrears.services.contact_log import (
-    Decided,
-    note_of,
-    prepare_attempt,
-    record_decided,
-    with_findings,
-)
+from arrears.services.contact_log import Decided, note_of, prepare_attempt, record_decided
 from arrears.services.content_check import audit_findings, findings_document
 from arrears.services.ports import ContactFile, ContactStore, StoredAttempt
 
@@ -227,6 +221,7 @@ def place_case_hold(
         starts_on=hold.starts_on.isoformat(),
         ends_on=hold.ends_on.isoformat() if hold.ends_on else None,
         note=kept.text if kept else None,
+        **audit_findings(kept),
     )
     # A hold placed is changed by lifting it, not by placing it again: its end and note,
     # maybe another role's, are not overwritten (helper-57).
@@ -234,7 +229,7 @@ def place_case_hold(
         borrower,
         replace(hold, note=kept.text if kept else ""),
         now,
-        with_findings(entry, kept),
+        entry,
         new=True,
         findings=findings_document(kept),
     )

@@ -131,9 +131,8 @@ def _flagged(conn: Connection, scope: Scope, since: date) -> list[FlaggedText]:
     """The texts written on the scope's cases from the window's first day (UTC) on that the
     content lint flagged, newest first: contacts' notes, case notes, visit reports, holds'
     notes, visits' reasons, approvers' notes on visits and proposals, flags' reasons (while
-    the flag is set: clearing it deletes its row). Those written after
-    the window's last day count too: the desk writes every day, the window ends on the last
-    run's."""
+    the flag is set: clearing it deletes its row). Those written after the window's last day
+    count too: the desk writes every day, the window ends on the last run's."""
     first = datetime.combine(since, time(), UTC)
     n, v, p, f = notes.c, field_visits.c, proposals.c, loan_flags.c
     t, h = contact_attempts.c, holds.c
