@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Connection, Engine, inspect, select
 
 from arrears.adapters.db import schema, tables
 from arrears.adapters.db.casework_tables import (
@@ -24,6 +24,19 @@ from arrears.adapters.db.casework_tables import (
 from arrears.adapters.db.engine import make_engine
 from arrears.adapters.db.identity_store import SqlIdentityStore
 from arrears.adapters.db.migrate import MIGRATIONS, current_revision, head_revision, upgrade
+
+
+def borrower_with_loans(connection: Connection, *loan_ids: str) -> None:
+    """Borrower B1 and their cn-cash loans of 1,000.00 signed on 1 January 2025, as any
+    revision since the first stores them."""
+    connection.execute(
+        tables.borrowers.insert(), {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
+    )
+    for loan_id in loan_ids:
+        connection.execute(tables.loans.insert(), {
+            "loan_id": loan_id, "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
+            "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
+        })  # fmt: skip
 
 
 def test_a_new_database_has_no_revision(engine: Engine) -> None:
@@ -69,9 +82,7 @@ def test_the_migrated_keys_and_indexes_match_the_metadata(engine: Engine) -> Non
 def test_migrating_twice_is_a_no_op(engine: Engine) -> None:
     upgrade(engine)
     with engine.begin() as connection:
-        connection.execute(
-            tables.borrowers.insert(), {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
-        )
+        borrower_with_loans(connection)
     upgrade(engine)
     assert current_revision(engine) == head_revision()
     with engine.connect() as connection:
@@ -111,13 +122,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
 def test_the_open_legal_cases_of_an_older_database_are_referred_to_legal(engine: Engine) -> None:
     upgrade(engine, "0009_loan_segment_score")
     with engine.begin() as connection:
-        person = {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
-        connection.execute(tables.borrowers.insert(), person)
-        for loan in ("L1", "L2"):
-            connection.execute(tables.loans.insert(), {
-                "loan_id": loan, "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
-                "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
-            })  # fmt: skip
+        borrower_with_loans(connection, "L1", "L2")
         for loan, step in (("L1", "filing"), ("L2", "closed")):
             connection.execute(legal_cases.insert(), {
                 "loan_id": loan, "step": step, "costs": 0, "opened_by": "legal-1",
@@ -136,13 +141,8 @@ def test_the_deadlines_stored_in_english_take_their_key_and_end_after_enforcemen
     upgrade(engine, "0014_content_findings")
     old = "enforcement application (民事诉讼法 Art. 250)"
     with engine.begin() as connection:
-        person = {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
-        connection.execute(tables.borrowers.insert(), person)
+        borrower_with_loans(connection, "L1", "L2", "L3")
         for loan, step in (("L1", "judgment"), ("L2", "enforcement"), ("L3", "closed")):
-            connection.execute(tables.loans.insert(), {
-                "loan_id": loan, "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
-                "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
-            })  # fmt: skip
             connection.execute(legal_cases.insert(), {
                 "loan_id": loan, "step": step, "costs": 0, "opened_by": "legal-1",
                 "opened_on": date(2025, 9, 1), "deadline": date(2028, 2, 1),
@@ -173,13 +173,7 @@ def test_an_extension_approved_before_is_applied_from_its_approval_day_on_the_de
     upgrade(engine, "0017_loan_pauses")
     at = datetime(2025, 9, 30, 17, 0, tzinfo=UTC)
     with engine.begin() as connection:
-        connection.execute(
-            tables.borrowers.insert(), {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
-        )
-        connection.execute(tables.loans.insert(), {
-            "loan_id": "L1", "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
-            "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
-        })  # fmt: skip
+        borrower_with_loans(connection, "L1")
         for status in ("approved", "pending"):
             connection.execute(proposals.insert(), {
                 "loan_id": "L1", "kind": "extension", "terms": {"days": 30, "overdue": 100},
@@ -203,21 +197,7 @@ def test_a_last_run_on_a_months_end_gives_the_first_month_end_buckets(
 ) -> None:
     upgrade(engine, "0010_loan_flags")
     with engine.begin() as connection:
-        connection.execute(
-            tables.borrowers.insert(), {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
-        )
-        connection.execute(
-            tables.loans.insert(),
-            {
-                "loan_id": "L1",
-                "borrower_id": "B1",
-                "product": "cn-cash",
-                "currency": "CNY",
-                "principal": 100_000,
-                "annual_rate": "0.24",
-                "contract_date": date(2025, 1, 1),
-            },
-        )
+        borrower_with_loans(connection, "L1")
         connection.execute(
             tables.runs.insert(),
             {
@@ -312,12 +292,7 @@ def test_what_was_written_before_the_content_lint_is_kept_unflagged(engine: Engi
     upgrade(engine, "0013_cases_prior")
     at = datetime(2026, 12, 4, 9, tzinfo=UTC)
     with engine.begin() as connection:
-        person = {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
-        connection.execute(tables.borrowers.insert(), person)
-        connection.execute(tables.loans.insert(), {
-            "loan_id": "L1", "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
-            "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
-        })  # fmt: skip
+        borrower_with_loans(connection, "L1")
         connection.exec_driver_sql(
             "INSERT INTO contact_attempts (borrower_id, channel, at, outcome, recorded_at, "
             "allowed, reasons) VALUES ('B1', 'call', '2026-12-04 09:00:00', 'connected', "
@@ -360,13 +335,7 @@ def test_the_texts_written_before_the_wider_content_lint_are_kept_unflagged(
     upgrade(engine, "0020_agency_evaluation")
     at = datetime(2026, 12, 4, 9, tzinfo=UTC)
     with engine.begin() as connection:
-        connection.execute(
-            tables.borrowers.insert(), {"borrower_id": "B1", "name": "n", "phone": "+8613812345678"}
-        )
-        connection.execute(tables.loans.insert(), {
-            "loan_id": "L1", "borrower_id": "B1", "product": "cn-cash", "currency": "CNY",
-            "principal": 100_000, "annual_rate": "0.24", "contract_date": date(2025, 1, 1),
-        })  # fmt: skip
+        borrower_with_loans(connection, "L1")
         connection.execute(tables.holds.insert(), {
             "borrower_id": "B1", "kind": "dispute", "starts_on": date(2026, 12, 1), "note": "老赖",
         })  # fmt: skip

@@ -26,6 +26,17 @@ def flagged_on_the_dashboard(desk: Desk) -> list[tuple[str, str, tuple[str, ...]
     return [(t.written_in, t.loan_id, t.rules) for t in board.figures.flagged]
 
 
+def audited_and_counted(
+    desk: Desk, loan_id: str, action: str, said: str, text: str, rules: list[str], kind: str
+) -> None:
+    """The text as kept is in the one audit entry of `action` (under `said`) with the rules
+    found, and the compliance officer's dashboard lists it as the case's one flagged text, of
+    that `kind`."""
+    (detail,) = audit_details(desk.app, action)
+    assert (detail[said], detail["findings"]) == (text, sorted(rules))
+    assert flagged_on_the_dashboard(desk) == [(kind, loan_id, tuple(sorted(rules)))]
+
+
 def test_a_holds_note_is_kept_with_its_findings_and_counted(staffed: Desk) -> None:
     loan_id = one_case(staffed.app)
     answer = staffed.client().post(
@@ -39,12 +50,10 @@ def test_a_holds_note_is_kept_with_its_findings_and_counted(staffed: Desk) -> No
     with staffed.app.engine.connect() as conn:
         row = conn.execute(select(holds)).one()
     assert (row.note, row.note_findings, utc(row.noted_at)) == (THREAT, found, staffed.now)
-    (detail,) = audit_details(staffed.app, "hold.place")
-    assert (detail["note"], detail["findings"]) == (THREAT, sorted(RULES))
+    audited_and_counted(staffed, loan_id, "hold.place", "note", THREAT, RULES, "hold")
     case = staffed.client().get(f"/api/v1/cases/{loan_id}", headers=staffed.bearer("admin"))
     (held,) = case.json()["holds"]
     assert (held["note"], held["note_findings"]) == (THREAT, found)
-    assert flagged_on_the_dashboard(staffed) == [("hold", "L1", tuple(sorted(RULES)))]
     board = staffed.client().get("/api/v1/dashboard", headers=staffed.bearer("compliance"))
     assert [t["written_in"] for t in board.json()["flagged_texts"]] == ["hold"]
 
@@ -123,12 +132,10 @@ def test_a_visits_reason_is_kept_with_its_findings_and_counted(desk: Desk) -> No
     assert [f["rule"] for f in found] == RULES
     row = visit_row(desk, asked["visit_id"])
     assert (row.reason, row.reason_findings) == (THREAT, found)
-    (detail,) = audit_details(desk.app, "visit.request")
-    assert (detail["reason"], detail["findings"]) == (THREAT, sorted(RULES))
+    audited_and_counted(desk, loan_id, "visit.request", "reason", THREAT, RULES, "visit_request")
     case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("admin")).json()
     (visit,) = case["visits"]
     assert (visit["reason"], visit["reason_findings"]) == (THREAT, found)
-    assert flagged_on_the_dashboard(desk) == [("visit_request", loan_id, tuple(sorted(RULES)))]
 
 
 def test_a_clean_visit_reason_is_kept_without_findings(desk: Desk) -> None:
@@ -153,12 +160,11 @@ def test_a_visit_approvers_note_is_kept_on_the_visit_with_its_findings(desk: Des
     assert (row.status, row.decision_note, row.decision_note_findings) == (
         "approved", "这种老赖就该上门", found,
     )  # fmt: skip
-    (detail,) = audit_details(desk.app, "visit.approve")
-    assert (detail["note"], detail["findings"]) == ("这种老赖就该上门", ["cn.content.insults"])
+    audited_and_counted(desk, loan_id, "visit.approve", "note", "这种老赖就该上门",
+                        ["cn.content.insults"], "visit_decision")  # fmt: skip
     case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("admin")).json()
     (visit,) = case["visits"]
     assert (visit["decision_note"], visit["decision_note_findings"]) == ("这种老赖就该上门", found)
-    assert flagged_on_the_dashboard(desk) == [("visit_decision", loan_id, ("cn.content.insults",))]
 
 
 def test_a_visit_decided_without_a_note_keeps_none(desk: Desk) -> None:
@@ -199,12 +205,11 @@ def test_a_proposal_approvers_note_is_kept_with_its_findings_and_counted(desk: D
     with desk.app.engine.connect() as conn:
         row = conn.execute(select(proposals).where(proposals.c.proposal_id == proposal)).one()
     assert (row.decision_note, row.decision_note_findings) == (THREAT, found)
-    (detail,) = audit_details(desk.app, "proposal.reject")
-    assert (detail["note"], detail["findings"]) == (THREAT, sorted(RULES))
+    audited_and_counted(desk, loan_id, "proposal.reject", "note", THREAT, RULES,
+                        "proposal_decision")  # fmt: skip
     case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("admin")).json()
     shown = [p for p in case["proposals"] if p["proposal_id"] == proposal]
     assert [(p["decision_note"], p["decision_note_findings"]) for p in shown] == [(THREAT, found)]
-    assert flagged_on_the_dashboard(desk) == [("proposal_decision", loan_id, tuple(sorted(RULES)))]
 
 
 def test_a_proposal_approved_within_limits_is_not_linted_as_a_note(desk: Desk) -> None:
@@ -271,12 +276,10 @@ def test_a_flags_reason_is_kept_with_its_findings_and_counted(staffed: Desk) -> 
     with staffed.app.engine.connect() as conn:
         row = conn.execute(select(loan_flags)).one()
     assert (row.reason, row.reason_findings, utc(row.set_at)) == (THREAT, found, staffed.now)
-    (detail,) = audit_details(staffed.app, "flag.set")
-    assert (detail["reason"], detail["findings"]) == (THREAT, sorted(RULES))
+    audited_and_counted(staffed, loan_id, "flag.set", "reason", THREAT, RULES, "flag")
     case = staffed.client().get(f"/api/v1/cases/{loan_id}", headers=staffed.bearer("admin"))
     (flag,) = case.json()["flags"]
     assert (flag["reason"], flag["reason_findings"]) == (THREAT, found)
-    assert flagged_on_the_dashboard(staffed) == [("flag", "L1", tuple(sorted(RULES)))]
 
 
 def test_a_clean_flags_reason_is_kept_without_findings(staffed: Desk) -> None:
