@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from arrears.adapters.settings import SettingsError, config_path, load_settings
+from arrears.domain.caps import OwnCap
 from arrears.domain.queue_priority import QueueScale
 
 
@@ -211,12 +212,70 @@ pause_charges = ["dispute", "hardship"]
         ),
         ('[products.x]\npause_ageing = "dispute"', "products.x.pause_ageing must be list"),
         ("[products.x]\npause_ageing = [1]", r"products.x.pause_ageing must list hold kinds"),
+        # A product's own cost cap: exact text, with its source, and stricter than the pack's.
+        (
+            '[products.x]\njurisdiction = "us"\ncap_rate = 0.36\ncap_source = "MLA"',
+            r'products.x.cap_rate must be a decimal fraction written as text, such as "0.36"',
+        ),
+        (
+            '[products.x]\njurisdiction = "us"\ncap_rate = "0.36"',
+            "products.x.cap_source is required with cap_rate: the law or policy a cut",
+        ),
+        (
+            '[products.x]\njurisdiction = "us"\ncap_rate = "0.36"\ncap_source = " "',
+            "products.x.cap_source must name the law or policy of cap_rate as text, got ' '",
+        ),
+        (
+            '[products.x]\njurisdiction = "us"\ncap_source = "MLA"',
+            "products.x.cap_source is given without cap_rate",
+        ),
+        (
+            '[products.x]\njurisdiction = "us"\ncap_rate = "36"\ncap_source = "MLA"',
+            r"products.x.cap_rate: rate '36' is outside 0..10",
+        ),
+        (
+            '[products.x]\njurisdiction = "us"\ncap_rate = "0"\ncap_source = "MLA"',
+            "products.x.cap_rate: an own cost cap must be above zero",
+        ),
+        (
+            '[products.x]\ncap_rate = "0.24"\ncap_source = "policy"',
+            r"products.x.cap_rate 24%/yr is not below the cn rule pack's licensed cap "
+            r"\(24%/yr, cn.cap.licensed\)",
+        ),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message) as raised:
         load_settings(write(tmp_path, body))
     assert str(raised.value).count(str(tmp_path)) == 1  # the file named once
+
+
+def test_a_product_may_set_its_own_stricter_cost_cap(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[products.us-mla]
+jurisdiction = "us"
+cap_rate = "0.36"
+cap_source = "10 USC 987(b): 36 %"
+
+[products.cn-strict]
+cap_rate = "0.18"
+cap_source = "lender policy"
+
+[products.cn-private-strict]
+cap = "private"
+cap_rate = "0.12"
+cap_source = "lender policy"
+""",
+    )
+    settings = load_settings(path)
+    mla = settings.product("us-mla").own_cap
+    assert mla is not None
+    assert (mla.rate, mla.source) == (Fraction("0.36"), "10 USC 987(b): 36 %")
+    assert settings.product("cn-strict").own_cap == OwnCap(Fraction("0.18"), "lender policy")
+    assert settings.product("cn-private-strict").cap == "private"
+    assert settings.product("cn-cash").own_cap is None
 
 
 def test_newer_lpr_fixings_extend_the_shipped_table(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from arrears.batch import advance as advance_module
 from arrears.batch.advance import advance
 from arrears.batch.ageing import Watch, loan_states, summarise_loans
 from arrears.domain.calendar import BusinessCalendar
-from arrears.domain.caps import CapPolicy
+from arrears.domain.caps import CapPolicy, OwnCap
 from arrears.domain.contact import Hold
 from arrears.domain.loan import Installment, Loan, Payment
 from arrears.domain.lpr import LprFixing, LprTable
@@ -45,11 +45,20 @@ def products(
     cap: str,
     rule: str,
     pauses: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+    own: OwnCap | None = None,
 ) -> dict[str, Product]:
     # No cap only outside China, whose pack caps every loan (caps.cap_rule_for).
     return {"p": Product("p", "us" if cap == "none" else "cn", cap=cap, grace_days=grace,
                          late_fee=fee, allocation=order, holiday_rule=rule,
-                         pause_ageing=pauses[0], pause_charges=pauses[1])}  # fmt: skip
+                         pause_ageing=pauses[0], pause_charges=pauses[1],
+                         own_cap=own)}  # fmt: skip
+
+
+# A product's own cap: none, below every pack cap, between the private and licensed caps
+# (binding under private's 12 % only where it is lower), or looser than both.
+OWN_CAPS = st.sampled_from([None, None, "0.08", "0.18", "2.92"]).map(
+    lambda rate: None if rate is None else OwnCap(Fraction(rate), "own")
+)
 
 
 Holds = dict[str, list[Hold]]
@@ -82,6 +91,7 @@ def books(draw: st.DrawFn) -> Case:
         draw(st.sampled_from(["licensed", "private", "none"])),
         draw(st.sampled_from(["none", "next_business_day"])),
         (draw(KINDS), draw(KINDS)),
+        draw(OWN_CAPS),
     )  # fmt: skip
     terms = Terms(product, POLICIES, LPR, lambda _j, _a, _b: CALENDAR)
     loans = []

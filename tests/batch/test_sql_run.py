@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.pipeline import run_pipeline
 from arrears.batch.run import RunRefused, run_day, summarise
 from arrears.bootstrap import App
+from arrears.domain.caps import OwnCap
 from arrears.domain.experiments import arm_for
 from arrears.domain.ladder import assign_arms
 from arrears.domain.money import format_amount
@@ -117,6 +119,7 @@ CHANGES: dict[str, Callable[[Product], Product]] = {
     "holiday rule": lambda p: replace(
         p, holiday_rule="none" if p.holiday_rule != "none" else "next_business_day"
     ),
+    "own cost cap": lambda p: replace(p, own_cap=OwnCap(Fraction("0.10"), "lender policy")),
 }
 
 
@@ -136,6 +139,7 @@ def test_a_products_terms_changed_replay_its_loans_as_one_run_under_the_new_term
     nightly = dump(app.engine)
     with app.engine.connect() as conn:
         stored = {r.loan_id: r for r in conn.execute(select(tables.loan_states))}
+    changed = 0
     for loan, payments in app.ledger.load_book():
         state = ctx.terms.evaluate(loan, payments, END)
         row = stored[loan.loan_id]
@@ -145,6 +149,8 @@ def test_a_products_terms_changed_replay_its_loans_as_one_run_under_the_new_term
             state.overdue.fees,
             state.charged,
         ), loan.loan_id
+        changed += app.terms.evaluate(loan, payments, END) != state
+    assert changed  # the change moves some loan's state: the replay is seen
     forget_runs(app.engine)
     run_day(app.runs, ctx, AT)
     assert dump(app.engine) == nightly

@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from arrears.domain.caps import CapPolicy, allowance, cap_rule_for
+from arrears.domain.caps import OWN_CAP_RULE, CapPolicy, OwnCap, allowance, cap_rule_for
 from arrears.domain.errors import DomainError, LprNotKnown
 from arrears.domain.loan import Payment
 from arrears.domain.lpr import LprFixing, LprTable
@@ -104,3 +104,47 @@ def test_no_cap_is_refused_where_the_jurisdiction_caps_every_loan() -> None:
     with pytest.raises(DomainError, match=r"cap 'none' is looser .* caps every loan \(private\)"):
         cap_rule_for("none", date(2024, 7, 22), PRIVATE, LPR)
     assert cap_rule_for("none", date(2024, 7, 22), {}, LPR).rate is None  # us, uk: no cap
+
+
+HCSTC = OwnCap(Fraction("2.92"), "FCA CONC 5A.3.3R")  # 0.8 % a day over 365
+
+
+def test_an_own_cap_binds_where_the_pack_has_none() -> None:
+    rule = cap_rule_for("none", date(2024, 7, 22), {}, LPR, HCSTC)
+    assert (rule.rule_id, rule.rate, rule.source) == (OWN_CAP_RULE, Fraction("2.92"), HCSTC.source)
+    assert str(rule.detail) == "292%/yr, the product's own cap"
+
+
+def test_an_own_cap_binds_only_on_the_dates_it_is_below_the_packs() -> None:
+    # 4 × LPR is 13.8 % for a loan signed before 2024-07-22 and 13.4 % from then on: an own
+    # cap of 13.6 % binds the later loans only; at 13.4 % exactly the pack's rule is cited.
+    own = OwnCap(Fraction("0.136"), "lender policy")
+    before = cap_rule_for("private", date(2024, 7, 21), PRIVATE, LPR, own)
+    after = cap_rule_for("private", date(2024, 7, 22), PRIVATE, LPR, own)
+    assert (before.rule_id, before.rate) == (OWN_CAP_RULE, Fraction("0.136"))
+    assert str(before.detail) == "13.6%/yr, the product's own cap, below the pack's 13.8%/yr"
+    assert (after.rule_id, after.rate) == ("cn.cap.private", Fraction("0.134"))
+    tie = cap_rule_for("private", date(2024, 7, 22), PRIVATE, LPR,
+                       OwnCap(Fraction("0.134"), "lender policy"))  # fmt: skip
+    assert tie.rule_id == "cn.cap.private"
+
+
+def test_an_own_cap_must_be_above_zero_and_name_its_source() -> None:
+    with pytest.raises(DomainError, match="must be above zero, got 0%"):
+        OwnCap(Fraction(0), "policy")
+    with pytest.raises(DomainError, match="needs its source"):
+        OwnCap(Fraction("0.36"), "  ")
+
+
+def test_charges_are_cut_at_the_own_cap_citing_it() -> None:
+    # 10,000.00 under 0.8 % a day (2.92 over a 365-day year) may bear 80.00 of charges a
+    # day; its 365 % penalty costs 100.00 a day past due, so the cap catches it.
+    product = Product("uk-hcstc", "uk", cap="none", grace_days=0, day_count=365, own_cap=HCSTC)
+    rule = cap_rule_for("none", CONTRACT, {}, LPR, HCSTC)
+    loan = one_instalment_loan(rate="0", penalty_rate="3.65")
+    state = evaluate(loan, [], day(200), product, rule)
+    days = (day(200) - CONTRACT).days
+    assert state.allowance == 1_000_000 * days * 8 // 1000
+    assert state.charged == state.allowance
+    assert state.cap_cuts
+    assert {(c.rule_id, c.source) for c in state.cap_cuts} == {(OWN_CAP_RULE, HCSTC.source)}

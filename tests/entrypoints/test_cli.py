@@ -61,6 +61,28 @@ def test_loan_json_has_the_contract_shape_and_exact_amounts(db: str) -> None:
     assert sum(int(c["amount"].replace(".", "")) for c in document["cap_cuts"]) == 52_000 - 34_666
 
 
+def test_a_products_own_stricter_cap_binds_the_loan_and_is_cited(db: str, tmp_path: Path) -> None:
+    # The same loan under the lender's own 12 % cap: 12 % × 10,000.00 × 82 / 360 = 273.33 in
+    # all. Its 200.00 of interest is cut on its due date to the 100.00 that 30 days allow, so
+    # 173.33 is left for the penalty.
+    config = tmp_path / "arrears.toml"
+    config.write_text(
+        '[products.cn-cash]\ncap_rate = "0.12"\ncap_source = "Acme 定价政策 3.1"\n',
+        encoding="utf-8",
+    )
+    code, out, err = cli("loan", "L1", "--as-of", "2026-03-24", "--json", "--config",
+                         str(config), db=db)  # fmt: skip
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["overdue"]["interest"], document["overdue"]["penalty"]) == ("100.00", "173.33")
+    assert document["cap"] == {
+        "rule": "product.cap", "rate": "12%",
+        "detail": "12%/yr, the product's own cap, below the pack's 24%/yr",
+        "source": "Acme 定价政策 3.1", "charged": "273.33", "allowance": "273.33",
+    }  # fmt: skip
+    assert {c["rule"] for c in document["cap_cuts"]} == {"product.cap"}
+
+
 def test_a_loan_is_in_the_stage_its_products_ladder_gives_as_the_run_puts_it(
     store_url: str, tmp_path: Path
 ) -> None:

@@ -143,6 +143,10 @@ def rules_fingerprint(terms: Terms, ladders: Mapping[str, Ladder]) -> str:
                     for code, p in terms.products.items() if p.pauses_anything)  # fmt: skip
     if paused:
         text += repr(paused)
+    # Likewise the products' own cost caps, only where some have one.
+    capped = sorted((code, repr(p.own_cap)) for code, p in terms.products.items() if p.own_cap)
+    if capped:
+        text += repr(capped)
     strategy = json.dumps({product: _ladder_facts(ladder) for product, ladder in ladders.items()},
                           sort_keys=True, default=_plain)  # fmt: skip
     return hashlib.sha256((text + strategy).encode()).hexdigest()[:16]

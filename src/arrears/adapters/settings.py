@@ -15,21 +15,21 @@ from arrears.adapters.calendar_source import CalendarYear, calendar_years
 from arrears.adapters.content_pack import shipped_content_packs, stricter_packs
 from arrears.adapters.packs import JURISDICTIONS, cap_policies, lpr_table, read_pack
 from arrears.adapters.phone_zones import DEFAULT_REGION, phone_region
-from arrears.domain.caps import CapPolicy
+from arrears.domain.caps import CapPolicy, OwnCap
 from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
 from arrears.domain.lpr import LprTable
 from arrears.domain.money import parse_amount
 from arrears.domain.product import Product
 from arrears.domain.queue_priority import QueueScale
-from arrears.domain.rates import parse_rate
+from arrears.domain.rates import format_rate, parse_rate
 
 CONFIG_ENV = "ARREARS_CONFIG"
 DEFAULT_CONFIG = "arrears.toml"
 _PRODUCT_KEYS = {
     "jurisdiction", "cap", "grace_days", "penalty_multiplier", "late_fee", "day_count",
     "holiday_rule", "allocation", "strategy", "limitation_years", "pause_ageing",
-    "pause_charges",
+    "pause_charges", "cap_rate", "cap_source",
 }  # fmt: skip
 _TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue", "content"}
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
@@ -180,13 +180,24 @@ def _check_cap(product: Product, policies: dict[str, CapPolicy], where: str) -> 
             f"{product.jurisdiction} rule pack caps every loan, and a product may only be "
             f"stricter than its pack (REGULATIONS.md); choose one of {', '.join(kinds)}"
         )
-    if product.cap == "none" or product.cap in policies:
-        return
-    choose = f"one of {', '.join(kinds)}" if kinds else "none"
-    raise SettingsError(
-        f"{where}: products.{product.code}.cap {product.cap!r} must be {choose} "
-        f"(the {product.jurisdiction} rule pack defines {', '.join(kinds) or 'no cost cap'})"
-    )
+    if product.cap != "none" and product.cap not in policies:
+        choose = f"one of {', '.join(kinds)}" if kinds else "none"
+        raise SettingsError(
+            f"{where}: products.{product.code}.cap {product.cap!r} must be {choose} "
+            f"(the {product.jurisdiction} rule pack defines {', '.join(kinds) or 'no cost cap'})"
+        )
+    pack = policies.get(product.cap)
+    own = product.own_cap
+    if own is not None and pack is not None and pack.rate is not None and own.rate >= pack.rate:
+        # It would never bind: most likely a percentage written for a fraction, or the wrong
+        # cap kind. (Against an LPR multiple the binding rate depends on the contract date:
+        # the lower of the two binds, loan by loan.)
+        raise SettingsError(
+            f"{where}: products.{product.code}.cap_rate {format_rate(own.rate)}/yr is not "
+            f"below the {product.jurisdiction} rule pack's {product.cap} cap "
+            f"({format_rate(pack.rate)}/yr, {pack.rule_id}), which binds already: give a "
+            f"lower rate as a decimal fraction (0.18 = 18 %/yr), or leave it out"
+        )
 
 
 def _check_sections(data: dict[str, Any], where: str) -> None:
@@ -294,11 +305,42 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
             limitation_years=_limitation_years(spec, jurisdiction, where, code),
             pause_ageing=_hold_kinds(spec, "pause_ageing", where, code),
             pause_charges=_hold_kinds(spec, "pause_charges", where, code),
+            own_cap=_own_cap(spec, where, code),
         )
     except SettingsError:
         raise  # names the file already
     except DomainError as error:
         raise SettingsError(f"{where}: {error}") from None
+
+
+def _own_cap(spec: dict[str, Any], where: str, code: str) -> OwnCap | None:
+    """The product's own cost cap (`cap_rate`, a decimal fraction as text, and `cap_source`,
+    the law or policy a cut under it cites: both or neither)."""
+    rate, source = spec.get("cap_rate"), spec.get("cap_source")
+    if rate is None and source is None:
+        return None
+    at = f"{where}: products.{code}"
+    if rate is None:
+        raise SettingsError(f"{at}.cap_source is given without cap_rate, the cap it is for")
+    if not isinstance(rate, str):
+        # A TOML float is no exact rate (docs/MONEY_RULES.md: no floats in the money path).
+        raise SettingsError(
+            f'{at}.cap_rate must be a decimal fraction written as text, such as "0.36" for '
+            f"36 %/yr, got {rate!r}"
+        )
+    if source is None:
+        raise SettingsError(
+            f"{at}.cap_source is required with cap_rate: the law or policy a cut under the "
+            f"cap cites"
+        )
+    if not isinstance(source, str) or not source.strip():
+        raise SettingsError(
+            f"{at}.cap_source must name the law or policy of cap_rate as text, got {source!r}"
+        )
+    try:
+        return OwnCap(parse_rate(rate), source.strip())
+    except DomainError as error:
+        raise SettingsError(f"{at}.cap_rate: {error}") from None
 
 
 def _hold_kinds(spec: dict[str, Any], key: str, where: str, code: str) -> tuple[str, ...]:

@@ -128,7 +128,7 @@ def _key_terms(key: tuple[Any, ...], terms: Pricing) -> dict[str, Any]:
         return row | {"key_fault": row["rate_column"], "key_reason": str(error)}
     policies = terms.cap_policies.get(product.jurisdiction, {})
     try:
-        rule = cap_rule_for(product.cap, contract, policies, terms.lpr)
+        rule = cap_rule_for(product.cap, contract, policies, terms.lpr, product.own_cap)
     except DomainError as error:
         # A cap its pack lacks, or looser than it, is the product's fault; one it has, the
         # contract date's (no LPR known for it).

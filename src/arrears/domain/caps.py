@@ -35,13 +35,52 @@ class CapRule:
         return cls("none", None, "", Words("no all-in cost cap for this product"))
 
 
+# The rule id a cut under a product's own cap cites (its source is the lender's, OwnCap.source).
+OWN_CAP_RULE = "product.cap"
+
+
+@dataclass(frozen=True)
+class OwnCap:
+    """A product's own all-in cost cap, which binds where it is stricter than its pack's: a US
+    state's usury limit, the UK's high-cost short-term credit cap, a lender's own policy; with
+    the source a cut under it cites."""
+
+    rate: Fraction
+    source: str
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0:
+            raise DomainError(f"an own cost cap must be above zero, got {format_rate(self.rate)}")
+        if not self.source.strip():
+            raise DomainError("an own cost cap needs its source (the law or policy it follows)")
+
+
 def cap_rule_for(
-    cap_kind: str, contract_date: date, policies: dict[str, CapPolicy], lpr: LprTable
-) -> CapRule:
+    cap_kind: str, contract_date: date, policies: dict[str, CapPolicy], lpr: LprTable,
+    own: OwnCap | None = None,
+) -> CapRule:  # fmt: skip
     """Resolve a product's cap kind into the rate that binds a loan signed on `contract_date`
     (`policies`: the cap kinds of the product's jurisdiction). `none` only where it defines
     none: under a pack that caps every loan it would break the cap invariant (REGULATIONS.md:
-    a lender may only make a pack stricter), whoever built the product."""
+    a lender may only make a pack stricter), whoever built the product. The product's `own`
+    cap binds instead where it is the lower rate on that date (strictly: on a tie the pack's
+    rule is cited)."""
+    rule = _pack_rule(cap_kind, contract_date, policies, lpr)
+    if own is None or (rule.rate is not None and rule.rate <= own.rate):
+        return rule
+    detail = Words("{rate}/yr, the product's own cap", {"rate": format_rate(own.rate)})
+    if rule.rate is not None:
+        detail = Words(
+            "{rate}/yr, the product's own cap, below the pack's {pack_rate}/yr",
+            {"rate": format_rate(own.rate), "pack_rate": format_rate(rule.rate)},
+        )
+    return CapRule(OWN_CAP_RULE, own.rate, own.source, detail)
+
+
+def _pack_rule(
+    cap_kind: str, contract_date: date, policies: dict[str, CapPolicy], lpr: LprTable
+) -> CapRule:
+    """The rule of the pack's cap kind for a loan signed on `contract_date`."""
     if cap_kind == "none":
         if policies:
             raise DomainError(

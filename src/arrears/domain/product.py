@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from arrears.domain.calendar import HOLIDAY_RULES
+from arrears.domain.caps import OwnCap
 from arrears.domain.contact import HOLD_KINDS
 from arrears.domain.delinquency import MAX_GRACE_DAYS
 from arrears.domain.errors import DomainError
@@ -40,6 +41,9 @@ class Product:
     # that pauses nothing fingerprints as it did before these were added.
     pause_ageing: tuple[str, ...] = field(default=(), repr=False)
     pause_charges: tuple[str, ...] = field(default=(), repr=False)
+    # The product's own cost cap, binding where it is below the pack's (domain/caps.py). Left
+    # out of the repr for the same reason (rules_fingerprint adds it where set).
+    own_cap: OwnCap | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         def bad(key: str, why: str) -> DomainError:

@@ -64,7 +64,7 @@ class Terms:
         if product is None:
             raise DomainError(f"loan {loan.loan_id}: unknown product {loan.product!r}")
         policies = self.cap_policies.get(product.jurisdiction, {})
-        rule = cap_rule_for(product.cap, loan.contract_date, policies, self.lpr)
+        rule = cap_rule_for(product.cap, loan.contract_date, policies, self.lpr, product.own_cap)
         first = min(loan.contract_date.year, as_of.year)
         # Next year too: a due date late in December may roll into January.
         calendar = self.calendar_for(product.jurisdiction, first, as_of.year + 1)

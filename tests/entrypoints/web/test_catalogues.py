@@ -14,7 +14,7 @@ from arrears.batch.time_barred import UNKNOWN
 from arrears.bootstrap import build_app
 from arrears.domain.access import Permission, Role, ScopeKind
 from arrears.domain.approvals import ProposalKind
-from arrears.domain.caps import CapRule, cap_rule_for
+from arrears.domain.caps import OWN_CAP_RULE, CapRule, cap_rule_for
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.escalation import ACTIONS, GUARDED_ACTIONS
 from arrears.domain.escalation import OUTCOMES as GUARD_OUTCOMES
@@ -317,6 +317,12 @@ def test_every_shipped_cost_cap_has_a_name(locale: str) -> None:
     rules = [cap.rule_id for cap in shipped_caps()]
     assert len(rules) >= 2
     assert [r for r in rules if not table.get(f"rule:{r}")] == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_a_products_own_cost_cap_has_a_name(locale: str) -> None:
+    # Its source is the lender's own text, shown as written.
+    assert i18n.catalogue(locale).get(f"rule:{OWN_CAP_RULE}")
 
 
 @pytest.mark.parametrize("locale", ["zh-CN", "zh-TW"])

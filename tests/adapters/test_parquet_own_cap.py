@@ -1,0 +1,62 @@
+"""A product's own cost cap in a Parquet book: set, then dropped, in the settings between
+nights; each night every loan's charges are the domain's under that night's settings, and
+the cuts under the own cap cite it."""
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+
+import polars as pl
+
+from arrears.adapters.parquet_store import ParquetEngineStore, rules_fingerprint
+from arrears.adapters.settings import load_settings
+from arrears.adapters.synthetic_frames import synthetic_frames, write_book
+from arrears.batch.pipeline import RunContext
+from arrears.batch.run import run_day
+from arrears.bootstrap import App
+from arrears.domain.caps import OWN_CAP_RULE, OwnCap
+from tests.adapters.test_parquet_pauses import domain_book
+
+AS_OF = date(2025, 11, 18)
+AT = datetime(2025, 11, 18, 23, 0, tzinfo=UTC)
+PLAIN = App("sqlite://", load_settings(None))
+OWN = OwnCap(Fraction("0.10"), "lender policy: 10 %/yr all-in")
+
+
+def capped(day: date) -> RunContext:
+    """The run's context with both Chinese products under the lender's own 10 % cap."""
+    ctx = PLAIN.run_context(day)
+    products = {
+        code: replace(ctx.terms.products[code], own_cap=OWN) for code in ("cn-cash", "cn-private")
+    }
+    return replace(ctx, terms=replace(ctx.terms, products={**ctx.terms.products, **products}))
+
+
+def test_an_own_cap_set_then_dropped_replays_the_book_under_each_nights_settings(
+    tmp_path: Path,
+) -> None:
+    tables = synthetic_frames(30, AS_OF, seed=11, history_days=150)
+    book_of = domain_book(tables)
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    plain: Callable[[date], RunContext] = PLAIN.run_context
+    days = [AS_OF - timedelta(days=d) for d in (6, 3, 0)]
+    assert rules_fingerprint(plain(AS_OF).terms, {}) != rules_fingerprint(capped(AS_OF).terms, {})
+    for day, ctx_of in zip(days, (plain, capped, plain), strict=True):
+        ctx = ctx_of(day)
+        run_day(store, ctx, AT)
+        lower = 0
+        for row in store.table(day, "loan_states").iter_rows(named=True):
+            loan, payments = book_of[row["loan_id"]]
+            mine = [p for p in payments if p.paid_on <= day]
+            ref = ctx.terms.evaluate(loan, mine, day)
+            got = (row["charged"], row["overdue_penalty"], row["overdue_interest"])
+            assert got == (ref.charged, ref.overdue.penalty, ref.overdue.interest), row["loan_id"]
+            lower += ref.charged < PLAIN.run_context(day).terms.evaluate(loan, mine, day).charged
+        cuts = store.table(day, "cuts").filter(pl.col("rule_id") == OWN_CAP_RULE)
+        if ctx_of is capped:
+            assert lower > 5  # the own cap binds many of the book's loans
+            assert set(cuts.get_column("source")) == {OWN.source}
+        else:
+            assert (lower, cuts.height) == (0, 0)
