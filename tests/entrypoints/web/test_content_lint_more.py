@@ -179,6 +179,26 @@ def test_a_visit_decided_without_a_note_keeps_none(desk: Desk) -> None:
     assert (row.decision_note, row.decision_note_findings) == (None, None)
 
 
+def test_the_case_page_decides_a_visit_with_a_note_shown_with_its_findings(desk: Desk) -> None:
+    loan_id = my_case(desk)
+    visit_id = ask_for_a_visit(desk, loan_id, "电话长期无人接听")["visit_id"]
+    supervisor, csrf = desk.signed_in("sup-east")
+    form = supervisor.get(f"/cases/{loan_id}").text.split(f'id="visit-action-{visit_id}"')[1]
+    assert '<input name="note"' in form.split("</form>")[0]
+    decided = supervisor.post(
+        f"/visits/{visit_id}/decision", headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+        data={"decision": "approve", "note": " 这种老赖就该上门 "},
+    )  # fmt: skip
+    assert decided.status_code == 200, decided.text
+    assert "已按原文保存。内容质检发现：" in decided.text
+    assert "侮辱、谩骂" in decided.text
+    row = visit_row(desk, visit_id)
+    assert (row.status, row.decision_note) == ("approved", "这种老赖就该上门")
+    assert [f["rule"] for f in row.decision_note_findings] == ["cn.content.insults"]
+    page = supervisor.get(f"/cases/{loan_id}").text
+    assert '<mark class="lint" title="侮辱、谩骂">老赖</mark>' in page
+
+
 def pending_plan(desk: Desk, loan_id: str) -> int:
     """A 12-month plan col-east-1 proposes (beyond a collector's 6): waiting for approval."""
     big = desk.client().post(

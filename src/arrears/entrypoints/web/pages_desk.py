@@ -78,20 +78,17 @@ def visit_decision(
     actor: CurrentActor,
     app: Application,
     decision: Annotated[str, Form(pattern="^(approve|reject)$")],
+    note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    """Approve or reject a field visit."""
+    """Approve or reject a field visit; the note kept with what the content lint finds in it
+    shown beside."""
     now = request.app.state.clock()
     decided = field_visit.decide_visit(
-        app.desk,
-        app.track,
-        app.step_terms,
-        actor.principal,
-        visit_id,
-        decision == "approve",
-        desk_day(now),
-        now,
-    )
-    return render(request, "fragments/decided.html", actor, status=decided.status, key=visit_id)
+        app.desk, app.track, app.step_terms, actor.principal, visit_id, decision == "approve",
+        desk_day(now), now, note,
+    )  # fmt: skip
+    return render(request, "fragments/decided.html", actor, status=decided.status,
+                  key=visit_id, note=decided.note)  # fmt: skip
 
 
 @router.post("/visits/{visit_id}/report")
