@@ -25,11 +25,11 @@ PLAIN = App("sqlite://", load_settings(None))
 OWN = OwnCap(Fraction("0.10"), "lender policy: 10 %/yr all-in")
 
 
-def capped(day: date) -> RunContext:
-    """The run's context with both Chinese products under the lender's own 10 % cap."""
+def capped(day: date, own: OwnCap = OWN) -> RunContext:
+    """The run's context with both Chinese products under the lender's own cap."""
     ctx = PLAIN.run_context(day)
     products = {
-        code: replace(ctx.terms.products[code], own_cap=OWN) for code in ("cn-cash", "cn-private")
+        code: replace(ctx.terms.products[code], own_cap=own) for code in ("cn-cash", "cn-private")
     }
     return replace(ctx, terms=replace(ctx.terms, products={**ctx.terms.products, **products}))
 
@@ -60,3 +60,16 @@ def test_an_own_cap_set_then_dropped_replays_the_book_under_each_nights_settings
             assert set(cuts.get_column("source")) == {OWN.source}
         else:
             assert (lower, cuts.height) == (0, 0)
+
+
+def test_an_own_caps_source_reworded_is_cited_by_every_cut(tmp_path: Path) -> None:
+    # Nothing else changes: every cut under the own cap, the earlier days' too, cites the new
+    # words, as one run under the new settings would.
+    tables = synthetic_frames(30, AS_OF, seed=11, history_days=150)
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    reworded = replace(OWN, source="lender policy v2")
+    run_day(store, capped(AS_OF - timedelta(days=3)), AT)
+    run_day(store, capped(AS_OF, reworded), AT)
+    cuts = store.table(AS_OF, "cuts").filter(pl.col("rule_id") == OWN_CAP_RULE)
+    assert cuts.height
+    assert set(cuts.get_column("source")) == {reworded.source}

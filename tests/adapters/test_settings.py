@@ -230,6 +230,15 @@ pause_charges = ["dispute", "hardship"]
             "products.x.cap_source is given without cap_rate",
         ),
         (
+            '[products.x]\njurisdiction = "us"\ncap_rate = "1e-1"\ncap_source = "MLA"',
+            r"products.x.cap_rate must be a decimal fraction .* at most 8 decimals, got '1e-1'",
+        ),
+        (
+            '[products.x]\njurisdiction = "us"\ncap_rate = "0.3600000000000000001"\n'
+            'cap_source = "MLA"',
+            r"at most 8 decimals, got '0.3600000000000000001'",
+        ),
+        (
             '[products.x]\njurisdiction = "us"\ncap_rate = "36"\ncap_source = "MLA"',
             r"products.x.cap_rate: rate '36' is outside 0..10",
         ),

@@ -18,7 +18,7 @@ from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_book import synthetic_book
-from arrears.batch.pipeline import run_pipeline
+from arrears.batch.pipeline import RunContext, run_pipeline
 from arrears.batch.run import RunRefused, run_day, summarise
 from arrears.bootstrap import App
 from arrears.domain.caps import OwnCap
@@ -153,6 +153,31 @@ def test_a_products_terms_changed_replay_its_loans_as_one_run_under_the_new_term
     assert changed  # the change moves some loan's state: the replay is seen
     forget_runs(app.engine)
     run_day(app.runs, ctx, AT)
+    assert dump(app.engine) == nightly
+
+
+def test_an_own_caps_source_reworded_is_cited_by_every_cut_as_one_run_would(app: App) -> None:
+    """A lender rewords its own cap's source and nothing else: every cut under it cites the
+    new words, the earlier days' too, as one run under the new settings leaves them."""
+
+    def capped(source: str) -> RunContext:
+        ctx = app.run_context(END)
+        own = OwnCap(Fraction("0.10"), source)
+        products = {c: replace(p, own_cap=own) for c, p in ctx.terms.products.items()}
+        return replace(ctx, terms=replace(ctx.terms, products=products))
+
+    run_day(app.runs, replace(capped("policy v1"), as_of=END - timedelta(days=30)), AT)
+    run_day(app.runs, capped("policy v2"), AT)
+    with app.engine.connect() as conn:
+        cited = conn.execute(
+            select(tables.cap_cuts.c.source, func.count())
+            .where(tables.cap_cuts.c.rule_id == "product.cap")
+            .group_by(tables.cap_cuts.c.source)
+        ).all()
+    assert [(source, count > 0) for source, count in cited] == [("policy v2", True)]
+    nightly = dump(app.engine)
+    forget_runs(app.engine)
+    run_day(app.runs, capped("policy v2"), AT)
     assert dump(app.engine) == nightly
 
 

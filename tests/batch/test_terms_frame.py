@@ -8,7 +8,9 @@ import polars as pl
 import pytest
 
 from arrears.batch.advance import advance
+from arrears.batch.terms_frame import PRICED, priced_print
 from arrears.domain.calendar import BusinessCalendar
+from arrears.domain.caps import OWN_CAP_RULE
 from arrears.domain.errors import DomainError
 from arrears.domain.loan import Installment, Loan
 from arrears.domain.terms import Terms
@@ -112,3 +114,16 @@ def test_the_largest_principal_under_a_cap_runs_three_centuries_as_the_domain_do
     owed = lines.select(pl.col("penalty_charged").sum() - pl.col("paid_penalty").sum()).item()
     assert expected.overdue.penalty > 10**14  # the cap allows 24 %/yr of it for 299 years
     assert owed == expected.overdue.penalty
+
+
+def test_the_priced_print_adds_only_an_own_caps_source() -> None:
+    # A store keeps the print beside each loan's state and replays a loan whose print
+    # changed: a pack's cap prints as it did before own caps (no whole-book replay on the
+    # upgrade); an own cap's source is in it, so a reworded one is cited afresh.
+    frame = pl.DataFrame({
+        **{name: ["1", "1"] for name in PRICED},
+        "cap_rule": ["cn.cap.licensed", OWN_CAP_RULE], "cap_source": ["法发〔2017〕22号", "v2"],
+    })  # fmt: skip
+    assert frame.select(priced_print()).to_series().to_list() == [
+        " ".join(["1"] * len(PRICED)), " ".join(["1"] * len(PRICED)) + " v2",
+    ]  # fmt: skip

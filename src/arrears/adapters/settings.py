@@ -322,11 +322,12 @@ def _own_cap(spec: dict[str, Any], where: str, code: str) -> OwnCap | None:
     at = f"{where}: products.{code}"
     if rate is None:
         raise SettingsError(f"{at}.cap_source is given without cap_rate, the cap it is for")
-    if not isinstance(rate, str):
-        # A TOML float is no exact rate (docs/MONEY_RULES.md: no floats in the money path).
+    if not isinstance(rate, str) or not RATE.fullmatch(rate.strip()):
+        # A TOML float is no exact rate (docs/MONEY_RULES.md: no floats in the money path); an
+        # exponent or more than 8 decimals, none the engines' 64-bit arithmetic can hold.
         raise SettingsError(
             f'{at}.cap_rate must be a decimal fraction written as text, such as "0.36" for '
-            f"36 %/yr, got {rate!r}"
+            f"36 %/yr, with at most 8 decimals, got {rate!r}"
         )
     if source is None:
         raise SettingsError(

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 
 from arrears.domain.calendar import effective_due_date
-from arrears.domain.caps import cap_rule_for
+from arrears.domain.caps import OWN_CAP_RULE, cap_rule_for
 from arrears.domain.day_range import MAX_DAYS
 from arrears.domain.errors import DomainError
 from arrears.domain.product import COMPONENTS
@@ -53,9 +53,16 @@ PRICED = ("pen_num", "pen_den", "cap_num", "cap_den", "day_count", "grace_days",
 
 def priced_print() -> pl.Expr:
     """A loan's PRICED terms as one text (null parts as `-`), which a store keeps beside its
-    state to tell whether the loan is priced otherwise now."""
+    state to tell whether the loan is priced otherwise now; under a product's own cap, its
+    source too (needs `cap_rule` and `cap_source`)."""
     parts = [pl.col(name).cast(pl.String).fill_null("-") for name in PRICED]
-    return pl.concat_str(parts, separator=" ")
+    # A lender may reword its own cap's source: its loans are then replayed, so that every cut
+    # cites the new words, as one run would. A pack's cap prints as before (no replay of the
+    # whole book on the upgrade that added this), its source changing only with the code.
+    own = pl.when(pl.col("cap_rule") == OWN_CAP_RULE).then(
+        pl.concat_str(pl.lit(" "), pl.col("cap_source"))
+    )
+    return pl.concat_str([pl.concat_str(parts, separator=" "), own.otherwise(pl.lit(""))])
 
 
 def moved_due(lines: pl.DataFrame, loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
