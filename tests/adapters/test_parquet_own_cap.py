@@ -44,7 +44,7 @@ def test_an_own_cap_set_then_dropped_replays_the_book_under_each_nights_settings
     days = [AS_OF - timedelta(days=d) for d in (6, 3, 0)]
     assert rules_fingerprint(plain(AS_OF).terms, {}) != rules_fingerprint(capped(AS_OF).terms, {})
     for day, ctx_of in zip(days, (plain, capped, plain), strict=True):
-        ctx = ctx_of(day)
+        ctx, shipped = ctx_of(day), PLAIN.run_context(day).terms
         run_day(store, ctx, AT)
         lower = 0
         for row in store.table(day, "loan_states").iter_rows(named=True):
@@ -53,7 +53,7 @@ def test_an_own_cap_set_then_dropped_replays_the_book_under_each_nights_settings
             ref = ctx.terms.evaluate(loan, mine, day)
             got = (row["charged"], row["overdue_penalty"], row["overdue_interest"])
             assert got == (ref.charged, ref.overdue.penalty, ref.overdue.interest), row["loan_id"]
-            lower += ref.charged < PLAIN.run_context(day).terms.evaluate(loan, mine, day).charged
+            lower += ref.charged < shipped.evaluate(loan, mine, day).charged
         cuts = store.table(day, "cuts").filter(pl.col("rule_id") == OWN_CAP_RULE)
         if ctx_of is capped:
             assert lower > 5  # the own cap binds many of the book's loans

@@ -170,11 +170,11 @@ def test_an_own_caps_source_reworded_is_cited_by_every_cut_as_one_run_would(app:
     run_day(app.runs, capped("policy v2"), AT)
     with app.engine.connect() as conn:
         cited = conn.execute(
-            select(tables.cap_cuts.c.source, func.count())
+            select(tables.cap_cuts.c.source)
             .where(tables.cap_cuts.c.rule_id == "product.cap")
-            .group_by(tables.cap_cuts.c.source)
-        ).all()
-    assert [(source, count > 0) for source, count in cited] == [("policy v2", True)]
+            .distinct()
+        ).scalars()
+        assert list(cited) == ["policy v2"]
     nightly = dump(app.engine)
     forget_runs(app.engine)
     run_day(app.runs, capped("policy v2"), AT)
