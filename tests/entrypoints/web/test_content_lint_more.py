@@ -6,6 +6,7 @@ the reader's language, and counted on the dashboard with what kind of text it wa
 
 from typing import Any
 
+from httpx2 import Response
 from sqlalchemy import select
 
 from arrears.adapters.db.casework_tables import field_visits, loan_flags, proposals
@@ -35,6 +36,13 @@ def audited_and_counted(
     (detail,) = audit_details(desk.app, action)
     assert (detail[said], detail["findings"]) == (text, sorted(rules))
     assert flagged_on_the_dashboard(desk) == [(kind, loan_id, tuple(sorted(rules)))]
+
+
+def kept_with(answer: Response, rule_name: str) -> None:
+    """A page's answer to a text saved: kept as written, naming the rule the lint found."""
+    assert answer.status_code == 200, answer.text
+    assert "已按原文保存。内容质检发现：" in answer.text
+    assert rule_name in answer.text
 
 
 def test_a_holds_note_is_kept_with_its_findings_and_counted(staffed: Desk) -> None:
@@ -79,9 +87,7 @@ def test_the_case_page_shows_a_holds_note_and_lifting_keeps_its_findings(desk: D
     headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
     placed = client.post(f"/cases/{loan_id}/holds", headers=headers,
                          data={"kind": "dispute", "note": "你这个老赖"})  # fmt: skip
-    assert placed.status_code == 200, placed.text
-    assert "已按原文保存。内容质检发现：" in placed.text
-    assert "侮辱、谩骂" in placed.text
+    kept_with(placed, "侮辱、谩骂")
     page = client.get(f"/cases/{loan_id}").text
     assert "质检提示 1 条" in page
     assert '<mark class="lint" title="侮辱、谩骂">老赖</mark>' in page
@@ -189,9 +195,7 @@ def test_the_case_page_decides_a_visit_with_a_note_shown_with_its_findings(desk:
         f"/visits/{visit_id}/decision", headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
         data={"decision": "approve", "note": " 这种老赖就该上门 "},
     )  # fmt: skip
-    assert decided.status_code == 200, decided.text
-    assert "已按原文保存。内容质检发现：" in decided.text
-    assert "侮辱、谩骂" in decided.text
+    kept_with(decided, "侮辱、谩骂")
     row = visit_row(desk, visit_id)
     assert (row.status, row.decision_note) == ("approved", "这种老赖就该上门")
     assert [f["rule"] for f in row.decision_note_findings] == ["cn.content.insults"]
@@ -260,16 +264,13 @@ def test_the_pages_show_a_visits_reason_and_approvers_notes_in_the_readers_langu
     asked = client.post(f"/cases/{loan_id}/visits", headers=headers,
                         data={"second": "col-east-2", "planned_on": "2025-10-03",
                               "reason": "他说要找人收拾你"})  # fmt: skip
-    assert asked.status_code == 200, asked.text
-    assert "已按原文保存。内容质检发现：" in asked.text
-    assert "威胁、恐吓" in asked.text
+    kept_with(asked, "威胁、恐吓")
     supervisor, sup_csrf = desk.signed_in("sup-east")
     proposal = pending_plan(desk, loan_id)
     decided = supervisor.post(f"/approvals/{proposal}",
                               headers={"X-CSRF-Token": sup_csrf, "HX-Request": "true"},
                               data={"decision": "reject", "note": "不要脸"})  # fmt: skip
-    assert decided.status_code == 200, decided.text
-    assert "侮辱、谩骂" in decided.text
+    kept_with(decided, "侮辱、谩骂")
     page = client.get(f"/cases/{loan_id}").text
     assert "质检提示 2 条" in page
     assert '<mark class="lint" title="威胁、恐吓">找人收拾你</mark>' in page
@@ -321,8 +322,7 @@ def test_the_case_page_shows_a_flags_reason_with_what_the_lint_found(desk: Desk)
     headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
     referred = client.post(f"/cases/{loan_id}/flags", headers=headers,
                            data={"flag": "legal", "reason": "老赖，移交起诉"})  # fmt: skip
-    assert referred.status_code == 200, referred.text
-    assert "已按原文保存。内容质检发现：" in referred.text
+    kept_with(referred, "侮辱、谩骂")
     page = client.get(f"/cases/{loan_id}").text
     assert "质检提示 1 条" in page
     assert '<mark class="lint" title="侮辱、谩骂">老赖</mark>，移交起诉' in page
