@@ -73,3 +73,64 @@ def test_an_own_caps_source_reworded_is_cited_by_every_cut(tmp_path: Path) -> No
     cuts = store.table(AS_OF, "cuts").filter(pl.col("rule_id") == OWN_CAP_RULE)
     assert cuts.height
     assert set(cuts.get_column("source")) == {reworded.source}
+
+
+# The UK's two HCSTC caps, the total tightened to 8 % of the principal lent and no payment
+# made, so that loans resting past due between nights meet it: each must wake the day its
+# penalty meets the total (ageing._cap_binds), its room the lower of the two (book_night).
+TOTAL = OwnCap(Fraction("2.92"), "FCA CONC 5A.3.2R, 5A.3.3R", Fraction("0.08"))
+
+
+def uk_capped(day: date, own: OwnCap = TOTAL) -> RunContext:
+    """The run's context with both products made UK high-cost short-term credit."""
+    ctx = PLAIN.run_context(day)
+    products = {
+        code: replace(ctx.terms.products[code], jurisdiction="uk", cap="none", day_count=365,
+                      own_cap=own)
+        for code in ("cn-cash", "cn-private")
+    }  # fmt: skip
+    return replace(ctx, terms=replace(ctx.terms, products={**ctx.terms.products, **products}))
+
+
+def test_a_total_cap_is_kept_night_by_night_by_loans_resting_between(tmp_path: Path) -> None:
+    tables = synthetic_frames(40, AS_OF, seed=5, history_days=150)
+    tables["payments"] = tables["payments"].head(0)
+    book_of = domain_book(tables)
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    met: dict[str, list[int]] = {}  # each loan at the total: its days past due, night by night
+    for back in range(8, -1, -1):
+        day = AS_OF - timedelta(days=back)
+        ctx = uk_capped(day)
+        run_day(store, ctx, AT)
+        for row in store.table(day, "loan_states").iter_rows(named=True):
+            loan, _ = book_of[row["loan_id"]]
+            ref = ctx.terms.evaluate(loan, [], day)
+            got = (row["charged"], row["overdue_penalty"], row["overdue_interest"])
+            assert got == (ref.charged, ref.overdue.penalty, ref.overdue.interest), (
+                row["loan_id"], day,
+            )  # fmt: skip
+            if ref.charged == loan.principal * 8 // 100:
+                met.setdefault(loan.loan_id, []).append(ref.dpd)
+    # Some meet it during these nights, resting between (the others met it before them).
+    assert sum(len(dpd) < 9 for dpd in met.values()) >= 2
+    cuts = store.table(AS_OF, "cuts").filter(pl.col("rule_id") == OWN_CAP_RULE)
+    assert set(cuts.get_column("source")) == {TOTAL.source}
+
+
+def test_a_cap_on_total_charges_set_replays_the_book(tmp_path: Path) -> None:
+    # The products first without the limit, then with it and nothing else changed: the rules'
+    # fingerprint changes, and every loan is charged as the domain charges it under the limit.
+    tables = synthetic_frames(30, AS_OF, seed=11, history_days=150)
+    book_of = domain_book(tables)
+    store = ParquetEngineStore(write_book(tables, tmp_path / "book"))
+    run_day(store, uk_capped(AS_OF - timedelta(days=3), replace(TOTAL, total=None)), AT)
+    ctx = uk_capped(AS_OF, replace(TOTAL, total=Fraction("0.03")))
+    run_day(store, ctx, AT)
+    plain = uk_capped(AS_OF, replace(TOTAL, total=None)).terms
+    lower = 0
+    for row in store.table(AS_OF, "loan_states").iter_rows(named=True):
+        loan, payments = book_of[row["loan_id"]]
+        ref = ctx.terms.evaluate(loan, payments, AS_OF)
+        assert row["charged"] == ref.charged, row["loan_id"]
+        lower += ref.charged < plain.evaluate(loan, payments, AS_OF).charged
+    assert lower > 3  # the limit binds many of the book's loans

@@ -251,6 +251,30 @@ pause_charges = ["dispute", "hardship"]
             r"products.x.cap_rate 24%/yr is not below the cn rule pack's licensed cap "
             r"\(24%/yr, cn.cap.licensed\)",
         ),
+        (
+            '[products.x]\njurisdiction = "uk"\ncap_total = "1"',
+            "products.x.cap_total is given without cap_rate",
+        ),
+        (
+            '[products.x]\njurisdiction = "uk"\ncap_rate = "2.92"\ncap_source = "CONC"\n'
+            "cap_total = 1.0",
+            r"products.x.cap_total must be a multiple of the principal lent written as text, such "
+            r'as "1" .* got 1.0',
+        ),
+        (
+            '[products.x]\njurisdiction = "uk"\ncap_rate = "2.92"\ncap_source = "CONC"\n'
+            'cap_total = "0"',
+            "products.x.cap_total: an own cap on total charges must be above zero",
+        ),
+        (
+            '[products.x]\njurisdiction = "uk"\ncap_rate = "2.92"\ncap_source = "CONC"\n'
+            'cap_total = "11"',
+            r"products.x.cap_total: rate '11' is outside 0..10",
+        ),
+        (
+            '[products.x]\ncap_rate = "0.18"\ncap_source = "policy"\ncap_total = "1"',
+            r"products.x.cap_total needs cap 'none' .* not 'licensed'",
+        ),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:
@@ -276,6 +300,13 @@ cap_source = "lender policy"
 cap = "private"
 cap_rate = "0.12"
 cap_source = "lender policy"
+
+[products.uk-hcstc]
+jurisdiction = "uk"
+day_count = 365
+cap_rate = "2.92"
+cap_source = "FCA CONC 5A.3.2R, 5A.3.3R"
+cap_total = "1"
 """,
     )
     settings = load_settings(path)
@@ -285,6 +316,9 @@ cap_source = "lender policy"
     assert settings.product("cn-strict").own_cap == OwnCap(Fraction("0.18"), "lender policy")
     assert settings.product("cn-private-strict").cap == "private"
     assert settings.product("cn-cash").own_cap is None
+    hcstc = OwnCap(Fraction("2.92"), "FCA CONC 5A.3.2R, 5A.3.3R", Fraction(1))
+    assert settings.product("uk-hcstc").own_cap == hcstc
+    assert mla.total is None
 
 
 def test_newer_lpr_fixings_extend_the_shipped_table(tmp_path: Path) -> None:

@@ -45,8 +45,10 @@ def _trimmed(money: int, head: int = 1, *, trimmable: bool = True) -> _Trimmed:
     lines stored with those fallen due (the others in its tail)."""
     rows = pl.DataFrame({
         "seg_rows": [head], "tail_row": [TAIL_ROW], "tail_rows": [4 - head], "late_fee": [None],
-        "cap_num": [None], "cap_den": [None], "day_count": [365], "charged": [2_000],
-    }, schema_overrides=dict.fromkeys(("late_fee", "cap_num", "cap_den"), pl.Int64))  # fmt: skip
+        "cap_num": [None], "cap_den": [None], "cap_total": [None], "day_count": [365],
+        "charged": [2_000],
+    }, schema_overrides=dict.fromkeys(("late_fee", "cap_num", "cap_den", "cap_total"),
+                                      pl.Int64))  # fmt: skip
     return _trim_tails(
         rows, _lines(), np.zeros(4, dtype=np.int64), np.array([trimmable]),
         np.array([money]), np.array([0]), np.array([day_number(AS_OF) - 1]), AS_OF,
@@ -100,3 +102,29 @@ def test_lines_stored_with_those_fallen_due_are_always_worked() -> None:
 def test_a_loan_not_trimmable_keeps_every_line() -> None:
     assert _trimmed(0, trimmable=False).lines.height == 4
     assert _trimmed(0, trimmable=False).partial.tolist() == [False]
+
+
+@pytest.mark.parametrize(("total", "lines"), [(None, 2), (3_000, 4), (4_000, 2)])
+def test_a_cap_on_total_charges_that_may_hand_back_interest_paid_ahead_keeps_the_tail(
+    total: int | None, lines: int
+) -> None:
+    # Line 2 falls due today with its 2,000 of interest paid ahead. Under 292 %/yr alone the
+    # loan has 94,000 of room (96,000 allowed on 12,000,000 principal-days, 2,000 charged),
+    # so nothing comes back and lines 3-4 stay in place. A total of 3,000 leaves 1,000 of room:
+    # the cap may cut line 2's interest and hand it back as credit that pays into lines 3-4,
+    # so they are worked. At 4,000 the interest fits again.
+    ahead = _lines().with_columns(
+        pl.Series("due_date", [DUE[0], AS_OF, *DUE[2:]]),
+        pl.Series("paid_interest", [0, 2_000, 0, 0]),
+    )
+    rows = pl.DataFrame({
+        "seg_rows": [1], "tail_row": [TAIL_ROW], "tail_rows": [3], "late_fee": [None],
+        "cap_num": [73], "cap_den": [25], "cap_total": [total], "day_count": [365],
+        "charged": [2_000],
+    }, schema_overrides=dict.fromkeys(("late_fee", "cap_num", "cap_den", "cap_total"),
+                                      pl.Int64))  # fmt: skip
+    cut = _trim_tails(
+        rows, ahead, np.zeros(4, dtype=np.int64), np.array([True]), np.array([0]),
+        np.array([12_000_000]), np.array([day_number(AS_OF) - 1]), AS_OF,
+    )  # fmt: skip
+    assert cut.lines.height == lines

@@ -1,6 +1,7 @@
 """The columnar engine equals evaluate_loan on every loan of random books, to the fen."""
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 from random import Random
@@ -59,6 +60,18 @@ def products(
 OWN_CAPS = st.sampled_from([None, None, "0.08", "0.18", "2.92"]).map(
     lambda rate: None if rate is None else OwnCap(Fraction(rate), "own")
 )
+# With no pack cap (cap "none"), a limit on total charges besides: none, one the charges meet
+# within days (5 % of the principal), or within weeks (20 %), or the UK's 100 %.
+TOTALS = st.sampled_from([None, Fraction("0.05"), Fraction("0.2"), Fraction(1)])
+
+
+@st.composite
+def own_caps(draw: st.DrawFn, cap: str) -> OwnCap | None:
+    """An own cap for a product of cap kind `cap`, with a total only where the pack has none."""
+    own = draw(OWN_CAPS)
+    if own is None or cap != "none":
+        return own
+    return replace(own, total=draw(TOTALS))
 
 
 Holds = dict[str, list[Hold]]
@@ -85,13 +98,13 @@ def holds(draw: st.DrawFn) -> Holds:
 
 @st.composite
 def books(draw: st.DrawFn) -> Case:
+    cap = draw(st.sampled_from(["licensed", "private", "none"]))
     product = products(
         draw(st.integers(0, 4)), draw(st.sampled_from([0, 1_000])),
-        tuple(draw(st.permutations(COMPONENTS))),
-        draw(st.sampled_from(["licensed", "private", "none"])),
+        tuple(draw(st.permutations(COMPONENTS))), cap,
         draw(st.sampled_from(["none", "next_business_day"])),
         (draw(KINDS), draw(KINDS)),
-        draw(OWN_CAPS),
+        draw(own_caps(cap)),
     )  # fmt: skip
     terms = Terms(product, POLICIES, LPR, lambda _j, _a, _b: CALENDAR)
     loans = []
@@ -220,8 +233,23 @@ PLANNED: Case = (
 )  # fmt: skip
 
 
+# The UK's two caps at a tighter total (5 % of the principal lent, 5,000.00 here): 1,000.00 of
+# interest, then 100.00 of penalty a day past due, cut whole from the day the total is met.
+TOTAL_CAPPED: Case = (
+    Terms(products(0, 0, COMPONENTS, "none", "none",
+                   own=OwnCap(Fraction("2.92"), "own", Fraction("0.05"))), POLICIES, LPR,
+          lambda _j, _a, _b: CALENDAR),
+    [(Loan("L0", "B0", "p", "CNY", 100_000, Fraction("0.24"), START,
+           (Installment(1, START + timedelta(days=20), 100_000, 1_000),), Fraction("0.365")),
+      [Payment("P0", 2_000, START + timedelta(days=70))])],
+    START + timedelta(days=110), {}, {},
+)  # fmt: skip
+
+
 @settings(max_examples=120, deadline=None)
 @given(books(), st.integers(0, 3))
+@example(TOTAL_CAPPED, 0)
+@example(TOTAL_CAPPED, 2)
 @example(IN_GRACE, 0)
 @example(IN_GRACE, 2)
 @example(PLANNED, 0)

@@ -38,10 +38,11 @@ def test_a_resting_loan_wakes_when_its_days_past_due_reach_a_watched_value(
     watch = Watch(dpd=tuple(sorted(set(dpd))), buckets=buckets)
     frame = pl.DataFrame({
         "grace_days": grace, "cap_num": [None] * len(loans), "cap_den": [None] * len(loans),
-        "day_count": [365] * len(loans), "charged": [0] * len(loans),
-        "principal_days": [0] * len(loans),
+        "cap_total": [None] * len(loans), "day_count": [365] * len(loans),
+        "charged": [0] * len(loans), "principal_days": [0] * len(loans),
     }, schema={"grace_days": pl.Int64, "cap_num": pl.Int64, "cap_den": pl.Int64,
-               "day_count": pl.Int64, "charged": pl.Int64, "principal_days": pl.Int64})  # fmt: skip
+               "cap_total": pl.Int64, "day_count": pl.Int64, "charged": pl.Int64,
+               "principal_days": pl.Int64})  # fmt: skip
     none = np.zeros(len(loans), dtype=np.int64)
     woken = _rest_wakes(frame, np.array(oldest, dtype=np.int64), none, none, none, watch, DAY)
     assert woken.tolist() == reference(oldest, grace, watch)
@@ -49,8 +50,10 @@ def test_a_resting_loan_wakes_when_its_days_past_due_reach_a_watched_value(
 
 def test_a_loan_whose_dpd_is_a_watched_value_today_wakes_at_the_next_one() -> None:
     frame = pl.DataFrame({"grace_days": [3], "cap_num": [None], "cap_den": [None],
-                          "day_count": [365], "charged": [0], "principal_days": [0]},
-                         schema_overrides={"cap_num": pl.Int64, "cap_den": pl.Int64})  # fmt: skip
+                          "cap_total": [None], "day_count": [365], "charged": [0],
+                          "principal_days": [0]},
+                         schema_overrides=dict.fromkeys(("cap_num", "cap_den", "cap_total"),
+                                                        pl.Int64))  # fmt: skip
     none = np.zeros(1, dtype=np.int64)
     woken = _rest_wakes(frame, np.array([DAY - 30]), none, none, none, Watch(dpd=(30, 60)), DAY)
     assert woken.tolist() == [DAY + 30]

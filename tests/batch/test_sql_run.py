@@ -181,6 +181,35 @@ def test_an_own_caps_source_reworded_is_cited_by_every_cut_as_one_run_would(app:
     assert dump(app.engine) == nightly
 
 
+def test_a_cap_on_total_charges_set_replays_the_loans_under_it(app: App) -> None:
+    """The products made UK high-cost short-term credit, then given a limit on total charges
+    (3 % of the principal lent) and nothing else: the loans are replayed, so none is charged
+    past it on any earlier day, and the state is the domain's and one run's."""
+
+    def hcstc(total: Fraction | None) -> RunContext:
+        ctx = app.run_context(END)
+        own = OwnCap(Fraction("2.92"), "FCA CONC 5A", total)
+        products = {c: replace(p, jurisdiction="uk", cap="none", day_count=365, own_cap=own)
+                    for c, p in ctx.terms.products.items()}  # fmt: skip
+        return replace(ctx, terms=replace(ctx.terms, products=products))
+
+    run_day(app.runs, replace(hcstc(None), as_of=END - timedelta(days=30)), AT)
+    ctx = hcstc(Fraction("0.03"))
+    run_day(app.runs, ctx, AT)
+    with app.engine.connect() as conn:
+        stored = {r.loan_id: r.charged for r in conn.execute(select(tables.loan_states))}
+    at_total = 0
+    for loan, payments in app.ledger.load_book():
+        state = ctx.terms.evaluate(loan, payments, END)
+        assert stored[loan.loan_id] == state.charged, loan.loan_id
+        at_total += state.charged == loan.principal * 3 // 100
+    assert at_total > 5
+    nightly = dump(app.engine)
+    forget_runs(app.engine)
+    run_day(app.runs, ctx, AT)
+    assert dump(app.engine) == nightly
+
+
 def test_a_rerun_reports_the_same_amounts_as_the_first_run_of_the_day(app: App) -> None:
     run(app, END - timedelta(days=7))
     first = run(app, END)

@@ -16,7 +16,7 @@ from arrears.batch.book import (
     Book,
     fresh_instalments,
 )
-from arrears.batch.capping import cap_allowance
+from arrears.batch.capping import UNLIMITED, cap_allowance
 
 AS_OF = date(2026, 3, 1)
 
@@ -29,8 +29,8 @@ def _book(due_in: dict[str, int]) -> tuple[pl.DataFrame, pl.DataFrame]:
         "grace_days": [3] * len(ids), "credit": [0] * len(ids), "charged": [0] * len(ids),
         "principal_days": [0] * len(ids), "pen_num": [18] * len(ids), "pen_den": [100] * len(ids),
         "day_count": [365] * len(ids), "cap_num": [None] * len(ids), "cap_den": [None] * len(ids),
-        "contract_date": [AS_OF - timedelta(days=60)] * len(ids),
-    }, schema_overrides={"cap_num": pl.Int64, "cap_den": pl.Int64})  # fmt: skip
+        "cap_total": [None] * len(ids), "contract_date": [AS_OF - timedelta(days=60)] * len(ids),
+    }, schema_overrides=dict.fromkeys(("cap_num", "cap_den", "cap_total"), pl.Int64))  # fmt: skip
     schedule = pl.DataFrame({
         "loan_id": ids, "seq": [1] * len(ids),
         "due_date": [AS_OF + timedelta(days=due_in[i]) for i in ids],
@@ -167,21 +167,25 @@ def test_a_loan_with_credit_is_worked_tomorrow() -> None:
     charged=st.integers(0, 60_000),
     principal_days=st.integers(100_000, 40_000_000),
     cap=st.sampled_from([(24, 100), (36, 100), (1, 3), (1240, 10_000)]),
+    # A limit on total charges besides (the product's own cap_total × principal): none, or
+    # one met soon, later, or never within the days stepped.
+    total=st.one_of(st.none(), st.integers(0, 200_000)),
 )
 def test_a_capped_loan_rests_until_the_day_its_cap_would_cut_the_penalty(
-    charged: int, principal_days: int, cap: tuple[int, int]
+    charged: int, principal_days: int, cap: tuple[int, int], total: int | None
 ) -> None:
     """Day t after AS_OF posts the penalty whole while charged + 49·t fits the allowance of
-    that day (the principal-days before it): found by stepping, against the store's formula."""
+    that day (the principal-days before it) and the total: found by stepping, against the
+    store's formula."""
     num, den = cap
     expected = None
     for t in range(1, 2_000):
         allowance = cap_allowance(principal_days + 100_000 * (t - 1), num, den, 365)
-        if charged + DAILY * t > allowance:
+        if charged + DAILY * t > min(allowance, UNLIMITED if total is None else total):
             expected = AS_OF + timedelta(days=t)
             break
     wake, _ = _rests(Watch(), charged=charged, principal_days=principal_days, cap_num=num,
-                     cap_den=den)  # fmt: skip
+                     cap_den=den, cap_total=total)  # fmt: skip
     if expected is None:  # its allowance outgrows the penalty: never cut
         assert wake is None or wake > AS_OF + timedelta(days=2_000)
     else:
@@ -201,7 +205,7 @@ def test_a_loan_holding_credit_with_days_of_pending_penalty_to_clear_is_worked_t
     loans = pl.DataFrame([{
         "loan_id": "L1", "borrower_id": "B1", "product": "p", "contract_date": due,
         "principal": 1, "state_date": AS_OF, "pen_num": 18, "pen_den": 100, "cap_num": None,
-        "cap_den": None, "cap_rule": None, "cap_source": None, "day_count": 365,
+        "cap_den": None, "cap_total": None, "cap_rule": None, "cap_source": None, "day_count": 365,
         "grace_days": 10, "late_fee": 0, "rank_fees": 0, "rank_penalty": 1, "rank_interest": 2,
         "rank_principal": 3, "charged": 0, "principal_days": 5, "credit": credit,
     }], schema=LOAN_SCHEMA)  # fmt: skip

@@ -1,5 +1,6 @@
 """The all-in cost cap: cut day, cut amount, interest that alone breaks it, 4 × LPR."""
 
+from dataclasses import replace
 from datetime import date
 from fractions import Fraction
 
@@ -20,9 +21,9 @@ LOAN = one_instalment_loan(interest=10_000, due=date(2026, 1, 31))
 
 def test_allowance_counts_days_from_the_contract_date_excluding_the_day_itself() -> None:
     # 算头不算尾: on day d the allowance covers contract date .. d - 1.
-    assert allowance(LICENSED, 0, 360) == 0
-    assert allowance(LICENSED, 30 * 1_000_000, 360) == 20_000
-    assert allowance(LICENSED, 31 * 1_000_000, 360) == 20_666  # 20,666.67 floored
+    assert allowance(LICENSED, 0, 360, 1_000_000) == 0
+    assert allowance(LICENSED, 30 * 1_000_000, 360, 1_000_000) == 20_000
+    assert allowance(LICENSED, 31 * 1_000_000, 360, 1_000_000) == 20_666  # 20,666.67 floored
 
 
 def test_no_cut_while_the_charges_fit_and_the_first_cut_on_the_exact_day() -> None:
@@ -148,3 +149,52 @@ def test_charges_are_cut_at_the_own_cap_citing_it() -> None:
     assert state.charged == state.allowance
     assert state.cap_cuts
     assert {(c.rule_id, c.source) for c in state.cap_cuts} == {(OWN_CAP_RULE, HCSTC.source)}
+
+
+# The UK's high-cost short-term credit caps together: 0.8 % a day (CONC 5A.3.3R) and charges
+# never above the credit provided (CONC 5A.3.2R, a total of 1 × the principal lent).
+HCSTC_TOTAL = OwnCap(Fraction("2.92"), "FCA CONC 5A.3.2R, 5A.3.3R", Fraction(1))
+
+
+def test_an_own_cap_on_total_charges_lowers_the_allowance_to_its_multiple_of_the_principal() -> (
+    None
+):
+    rule = cap_rule_for("none", date(2024, 7, 22), {}, LPR, HCSTC_TOTAL)
+    assert rule.total == 1
+    assert str(rule.detail) == (
+        "292%/yr, the product's own cap, and charges in all at most 100% of the principal lent"
+    )
+    # 10,000.00 lent: 80.00 a day of allowance until it meets the 10,000.00 total on day 125.
+    assert allowance(rule, 124 * 1_000_000, 365, 1_000_000) == 992_000
+    assert allowance(rule, 125 * 1_000_000, 365, 1_000_000) == 1_000_000
+    assert allowance(rule, 400 * 1_000_000, 365, 1_000_000) == 1_000_000
+    half = replace(rule, total=Fraction(1, 2))
+    assert allowance(half, 400 * 1_000_000, 365, 1_000_001) == 500_000  # floored to the fen
+
+
+def test_an_own_cap_on_total_charges_is_refused_under_a_pack_that_caps() -> None:
+    # A cut must cite the rule that bound: under the pack's rule it would not be the own cap.
+    own = OwnCap(Fraction("0.10"), "lender policy", Fraction(1))
+    with pytest.raises(DomainError, match=r"needs cap 'none' .* cn.cap.private"):
+        cap_rule_for("private", date(2024, 7, 22), PRIVATE, LPR, own)
+    with pytest.raises(DomainError, match="total charges must be above zero, got 0%"):
+        OwnCap(Fraction("2.92"), "policy", Fraction(0))
+
+
+def test_charges_stop_at_the_total_cap_however_long_the_loan_stays_unpaid() -> None:
+    product = Product("uk-hcstc", "uk", cap="none", grace_days=0, day_count=365,
+                      own_cap=HCSTC_TOTAL)  # fmt: skip
+    rule = cap_rule_for("none", CONTRACT, {}, LPR, HCSTC_TOTAL)
+    loan = one_instalment_loan(rate="0", penalty_rate="3.65")
+    # 90 days after the contract the rate alone binds: 7,200.00 of allowance, below 10,000.00.
+    early = evaluate(loan, [], day(60), product, rule)
+    assert early.allowance == 1_000_000 * (day(60) - CONTRACT).days * 8 // 1000 == 720_000
+    late = evaluate(loan, [], day(400), product, rule)
+    assert late.allowance == late.charged == 1_000_000  # the principal lent, not a fen more
+    assert {(c.rule_id, c.source) for c in late.cap_cuts} == {(OWN_CAP_RULE, HCSTC_TOTAL.source)}
+    # What the total refused is cut, not lost: the same penalty asked as under the rate alone.
+    alone = evaluate(loan, [], day(400), replace(product, own_cap=HCSTC),
+                     cap_rule_for("none", CONTRACT, {}, LPR, HCSTC))  # fmt: skip
+    assert alone.charged > 3_000_000
+    cut = sum(c.amount for c in late.cap_cuts) - sum(c.amount for c in alone.cap_cuts)
+    assert cut == alone.charged - late.charged

@@ -78,7 +78,7 @@ def test_a_products_own_stricter_cap_binds_the_loan_and_is_cited(db: str, tmp_pa
     assert document["cap"] == {
         "rule": "product.cap", "rate": "12%",
         "detail": "12%/yr, the product's own cap, below the pack's 24%/yr",
-        "source": "Acme 定价政策 3.1", "charged": "273.33", "allowance": "273.33",
+        "source": "Acme 定价政策 3.1", "total": None, "charged": "273.33", "allowance": "273.33",
     }  # fmt: skip
     assert {c["rule"] for c in document["cap_cuts"]} == {"product.cap"}
 
@@ -331,3 +331,30 @@ def test_the_command_runs_as_a_python_module_too(module: str) -> None:
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Usage: arrears contact" in done.stdout
+
+
+def test_a_products_cap_on_total_charges_binds_the_loan_and_is_cited(
+    db: str, tmp_path: Path
+) -> None:
+    # The same loan as UK high-cost short-term credit: 0.8 % a day would allow 656.00 by the
+    # day, but charges in all may not pass 3 % of the 10,000.00 lent: 200.00 of interest, then
+    # 100.00 of penalty, and every fen of penalty after cut.
+    config = tmp_path / "arrears.toml"
+    config.write_text(
+        '[products.cn-cash]\njurisdiction = "uk"\ncap = "none"\nday_count = 365\n'
+        'cap_rate = "2.92"\ncap_source = "FCA CONC 5A.3.2R, 5A.3.3R"\ncap_total = "0.03"\n',
+        encoding="utf-8",
+    )
+    code, out, err = cli("loan", "L1", "--as-of", "2026-03-24", "--json", "--config",
+                         str(config), db=db)  # fmt: skip
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["overdue"]["interest"], document["overdue"]["penalty"]) == ("200.00", "100.00")
+    assert document["cap"] == {
+        "rule": "product.cap", "rate": "292%",
+        "detail": "292%/yr, the product's own cap, and charges in all at most 3% of the "
+        "principal lent",
+        "source": "FCA CONC 5A.3.2R, 5A.3.3R", "total": "3%", "charged": "300.00",
+        "allowance": "300.00",
+    }  # fmt: skip
+    assert {c["rule"] for c in document["cap_cuts"]} == {"product.cap"}

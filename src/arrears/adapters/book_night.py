@@ -24,7 +24,7 @@ from arrears.adapters.book_tables import INPUTS, typed
 from arrears.adapters.line_segments import read_lines
 from arrears.adapters.loan_table import STATIC, ChainTable, Positions
 from arrears.batch.book import INSTALMENT_SCHEMA, LOAN_SCHEMA, TAIL_SCHEMA, Book, fresh_instalments
-from arrears.batch.capping import cap_allowance
+from arrears.batch.capping import UNLIMITED, cap_allowance
 from arrears.batch.grouped import Ints, distinct
 from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers
 from arrears.batch.pipeline import NO_BUCKET
@@ -252,7 +252,11 @@ def _trim_tails(
     # An uncapped loan fits whatever its allowance: its fills only keep the division defined.
     cap = [rows.get_column(name).fill_null(fill).to_numpy()
            for name, fill in (("cap_num", 0), ("cap_den", 1), ("day_count", 365))]  # fmt: skip
-    room = cap_allowance(principal_days, *cap) - rows.get_column("charged").to_numpy()
+    total = rows.get_column("cap_total").fill_null(UNLIMITED).to_numpy()
+    room = (
+        np.minimum(cap_allowance(principal_days, *cap), total)
+        - rows.get_column("charged").to_numpy()
+    )
     loans = np.column_stack([
         trimmable, day, money, rows.get_column("seg_rows").to_numpy(),
         rows.get_column("late_fee").fill_null(0).to_numpy(), room,

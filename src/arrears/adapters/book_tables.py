@@ -128,7 +128,7 @@ GIVEN = {
     "given_terms": pl.Schema({
         "loan_id": pl.String, "product": pl.String, "contract_date": pl.Date,
         "principal": pl.Int64, "unscheduled": pl.Int64, "loan_segment": pl.String,
-        "loan_score": pl.Int64, **dict.fromkeys(PRICED, pl.Int64),
+        "loan_score": pl.Int64, **dict.fromkeys(PRICED, pl.Int64), "cap_total": pl.Int64,
     }),
     "given_schedule": pl.Schema({
         "loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date, "principal_due": pl.Int64,
@@ -264,6 +264,8 @@ def given_otherwise(
     terms = state.get("given_terms")
     if terms is None or terms.height == 0:
         return pl.DataFrame(schema={"loan_id": pl.String})
+    if "cap_total" not in terms.columns:  # kept before limits on total charges: none had one
+        terms = terms.with_columns(pl.lit(None, pl.Int64).alias("cap_total"))
     kept = _given_terms_kept(terms)
     cast = pl.Schema({n: GIVEN["given_terms"][n] for n in kept})
     was, now = terms.select(kept).cast(cast), loans.select(kept).cast(cast)

@@ -217,9 +217,12 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
 # the first, no loan rested past due (a loan past due was worked every night); before the
 # second, the table kept no currency (the loans input's was not read): a night over such a
 # table reads the whole book once when the loans name theirs (ParquetEngineStore._load_night);
-# before the third, no print of the payments (unknown: their count and sum alone are compared).
+# before the third, no print of the payments (unknown: their count and sum alone are compared);
+# before the fourth, no product had a cap on total charges (one set since changes the rules'
+# fingerprint, and the whole book is run again).
 _ADDED = {"daily_penalty": pl.lit(0, pl.Int64), "currency": pl.lit(None, _CATEGORY),
-          "payments_print": pl.lit(None, pl.Int64)}  # fmt: skip
+          "payments_print": pl.lit(None, pl.Int64),
+          "cap_total": pl.lit(None, pl.Int64)}  # fmt: skip
 
 
 def _added(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -235,4 +238,5 @@ def _read_rows(parts: list[Path], at: Positions, columns: Sequence[str]) -> pl.D
     """`columns` of the base rows at positions `at` (sorted, distinct; none: an empty frame)."""
     if not parts or not at.size:
         return pl.DataFrame(schema=SCHEMA).select(list(columns))
-    return read_rows(parts, at, columns)
+    have = pl.read_parquet_schema(parts[0])
+    return _added(read_rows(parts, at, [n for n in columns if n in have]), columns)

@@ -147,6 +147,11 @@ def rules_fingerprint(terms: Terms, ladders: Mapping[str, Ladder]) -> str:
     capped = sorted((code, repr(p.own_cap)) for code, p in terms.products.items() if p.own_cap)
     if capped:
         text += repr(capped)
+    # And their limits on total charges, only where some have one.
+    totals = sorted((code, repr(p.own_cap.total)) for code, p in terms.products.items()
+                    if p.own_cap is not None and p.own_cap.total is not None)  # fmt: skip
+    if totals:
+        text += repr(totals)
     strategy = json.dumps({product: _ladder_facts(ladder) for product, ladder in ladders.items()},
                           sort_keys=True, default=_plain)  # fmt: skip
     return hashlib.sha256((text + strategy).encode()).hexdigest()[:16]

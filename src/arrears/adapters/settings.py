@@ -5,7 +5,7 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -29,7 +29,7 @@ DEFAULT_CONFIG = "arrears.toml"
 _PRODUCT_KEYS = {
     "jurisdiction", "cap", "grace_days", "penalty_multiplier", "late_fee", "day_count",
     "holiday_rule", "allocation", "strategy", "limitation_years", "pause_ageing",
-    "pause_charges", "cap_rate", "cap_source",
+    "pause_charges", "cap_rate", "cap_source", "cap_total",
 }  # fmt: skip
 _TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue", "content"}
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
@@ -188,6 +188,13 @@ def _check_cap(product: Product, policies: dict[str, CapPolicy], where: str) -> 
         )
     pack = policies.get(product.cap)
     own = product.own_cap
+    if own is not None and own.total is not None and product.cap != "none":
+        # A cut cites one rule: where the pack's cap binds, it could not be the own total's.
+        raise SettingsError(
+            f"{where}: products.{product.code}.cap_total needs cap 'none' (a pack that caps "
+            f"nothing, us or uk), not {product.cap!r}: under the pack's cap a cut could not "
+            f"tell which rule bound; cap charges in all outside arrears, or lower cap_rate"
+        )
     if own is not None and pack is not None and pack.rate is not None and own.rate >= pack.rate:
         # It would never bind: most likely a percentage written for a fraction, or the wrong
         # cap kind. (Against an LPR multiple the binding rate depends on the contract date:
@@ -316,12 +323,13 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
 def _own_cap(spec: dict[str, Any], where: str, code: str) -> OwnCap | None:
     """The product's own cost cap (`cap_rate`, a decimal fraction as text, and `cap_source`,
     the law or policy a cut under it cites: both or neither)."""
-    rate, source = spec.get("cap_rate"), spec.get("cap_source")
-    if rate is None and source is None:
+    rate, source, total = spec.get("cap_rate"), spec.get("cap_source"), spec.get("cap_total")
+    if rate is None and source is None and total is None:
         return None
     at = f"{where}: products.{code}"
     if rate is None:
-        raise SettingsError(f"{at}.cap_source is given without cap_rate, the cap it is for")
+        given = "cap_source" if source is not None else "cap_total"
+        raise SettingsError(f"{at}.{given} is given without cap_rate, the cap it is for")
     if not isinstance(rate, str) or not RATE.fullmatch(rate.strip()):
         # A TOML float is no exact rate (docs/MONEY_RULES.md: no floats in the money path); an
         # exponent or more than 8 decimals, none the engines' 64-bit arithmetic can hold.
@@ -339,9 +347,21 @@ def _own_cap(spec: dict[str, Any], where: str, code: str) -> OwnCap | None:
             f"{at}.cap_source must name the law or policy of cap_rate as text, got {source!r}"
         )
     try:
-        return OwnCap(parse_rate(rate), source.strip())
+        own = OwnCap(parse_rate(rate), source.strip())
     except DomainError as error:
         raise SettingsError(f"{at}.cap_rate: {error}") from None
+    if total is None:
+        return own
+    if not isinstance(total, str) or not RATE.fullmatch(total.strip()):
+        raise SettingsError(
+            f"{at}.cap_total must be a multiple of the principal lent written as text, such as "
+            f'"1" for charges never above the credit provided, with at most 8 decimals, got '
+            f"{total!r}"
+        )
+    try:
+        return replace(own, total=parse_rate(total))
+    except DomainError as error:
+        raise SettingsError(f"{at}.cap_total: {error}") from None
 
 
 def _hold_kinds(spec: dict[str, Any], key: str, where: str, code: str) -> tuple[str, ...]:

@@ -193,7 +193,8 @@ def _cap_binds(
     """Per capped loan adding `daily` a day, the first day after `day` its cap would cut that
     day's penalty (_NEVER: never). On the t-th day the ledger posts it whole while
     charged + daily·t ≤ cap_allowance(principal_days + principal·(t − 1)) (its allowance on
-    that day counts the days before it): a line in t, solved exactly in integers."""
+    that day counts the days before it), and while charged + daily·t ≤ cap_total (its limit on
+    total charges, if any): lines in t, solved exactly in integers."""
     num = loans.get_column("cap_num").fill_null(0).to_numpy()
     den = (
         loans.get_column("cap_den").fill_null(1).to_numpy()
@@ -207,6 +208,12 @@ def _cap_binds(
     last = np.where(b > 0, (-a) // np.maximum(b, 1), _NEVER)  # the last day t it holds
     capped = loans.get_column("cap_num").is_not_null().to_numpy() & (daily > 0)
     on = np.where(a + b > 0, day + 1, np.where(b > 0, day + last + 1, _NEVER))
+    # The limit on total charges: it holds on day t while t ≤ (cap_total − charged) // daily.
+    total = loans.get_column("cap_total")
+    if total.null_count() < total.len():
+        within = (total.fill_null(0).to_numpy() - charged) // np.maximum(daily, 1)
+        ends = np.where(within < 1, day + 1, day + within + 1)
+        on = np.where(total.is_not_null().to_numpy(), np.minimum(on, ends), on)
     return np.where(capped, on, _NEVER)
 
 

@@ -35,6 +35,9 @@ LOAN_SCHEMA = pl.Schema(
         "pen_den": pl.Int64,
         "cap_num": pl.Int64,  # null: uncapped
         "cap_den": pl.Int64,
+        # The most its charges may total under a cap on total charges (a product's own
+        # cap_total × principal, floored; null: none).
+        "cap_total": pl.Int64,
         "cap_rule": pl.String,
         "cap_source": pl.String,
         "day_count": pl.Int64,

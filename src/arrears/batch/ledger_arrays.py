@@ -14,6 +14,7 @@ import numpy.typing as npt
 import polars as pl
 
 from arrears.batch import ledger_kernel as k
+from arrears.batch.capping import UNLIMITED
 from arrears.batch.grouped import group_starts, sums_by_key
 from arrears.domain.calendar import effective_due_date
 from arrears.domain.errors import DomainError
@@ -105,6 +106,7 @@ class LedgerArrays:
             "state": _ints("state_date"),
             "capped": pl.col("cap_num").is_not_null().cast(pl.Int64),
             "cap_den": _ints("cap_den", 1),
+            "cap_total": _ints("cap_total", UNLIMITED),
         }
         loan = _matrix(
             loans.with_columns(pl.Series(n, v, pl.Int64) for n, v in computed.items()),

@@ -83,11 +83,11 @@ LINE_COLUMNS = (
 LOAN_COLUMNS = (
     "state", "charged", "principal_days", "credit", "outstanding", "off_lines", "pen_num",
     "pen_den", "day_count", "grace_days", "late_fee", "capped", "cap_num", "cap_den",
-    "rank_fees", "rank_penalty", "rank_interest", "rank_principal", "line_start", "line_end",
-    "pay_start", "pay_end",
+    "cap_total", "rank_fees", "rank_penalty", "rank_interest", "rank_principal", "line_start",
+    "line_end", "pay_start", "pay_end",
 )  # fmt: skip
 (STATE, CHARGED, PDAYS, CREDIT, OUTSTANDING, OFF_LINES, PEN_NUM, PEN_DEN, DAY_COUNT, GRACE,
- LATE, CAPPED, CAP_NUM, CAP_DEN, RANK0, _R1, _R2, _R3, LINE_START, LINE_END, PAY_START,
+ LATE, CAPPED, CAP_NUM, CAP_DEN, CAP_TOTAL, RANK0, _R1, _R2, _R3, LINE_START, LINE_END, PAY_START,
  PAY_END) = range(len(LOAN_COLUMNS))  # fmt: skip
 # Totals posted, by index in each loan's row of them: interest, penalty, fees.
 TOTAL_INTEREST, TOTAL_PENALTY, TOTAL_FEES = range(3)
@@ -247,8 +247,10 @@ def _step(
                 )
             )
         )
-    limit = _cap_allowance(
-        loans[i, PDAYS], loans[i, CAP_NUM], loans[i, CAP_DEN], loans[i, DAY_COUNT]
+    # The day's allowance, at most the loan's limit on total charges (capping.UNLIMITED: none).
+    limit = min(
+        _cap_allowance(loans[i, PDAYS], loans[i, CAP_NUM], loans[i, CAP_DEN], loans[i, DAY_COUNT]),
+        loans[i, CAP_TOTAL],
     )
     nc, ncut = _open(i, loans, lines, lo, hi, flags, day, limit, charges, nc, cuts, ncut, totals,
                      pauses, ps, pe)  # fmt: skip

@@ -30,7 +30,8 @@ _KEYS = ["product", "contract_date", "annual_rate", "penalty_rate"]
 _TERMS = pl.Schema({
     "product": pl.String(), "contract_date": pl.Date(), "annual_rate": pl.String(),
     "penalty_rate": pl.String(), "pen_num": pl.Int64(), "pen_den": pl.Int64(),
-    "cap_num": pl.Int64(), "cap_den": pl.Int64(), "cap_rule": pl.String(),
+    "cap_num": pl.Int64(), "cap_den": pl.Int64(), "total_num": pl.Int64(),
+    "total_den": pl.Int64(), "cap_rule": pl.String(),
     "cap_source": pl.String(), "day_count": pl.Int64(), "grace_days": pl.Int64(),
     "late_fee": pl.Int64(), **{f"rank_{c}": pl.Int64() for c in COMPONENTS},
 })  # fmt: skip
@@ -54,13 +55,15 @@ PRICED = ("pen_num", "pen_den", "cap_num", "cap_den", "day_count", "grace_days",
 def priced_print() -> pl.Expr:
     """A loan's PRICED terms as one text (null parts as `-`), which a store keeps beside its
     state to tell whether the loan is priced otherwise now; under a product's own cap, its
-    source too (needs `cap_rule` and `cap_source`)."""
+    source and its limit on total charges too (needs `cap_rule`, `cap_source`, `cap_total`)."""
     parts = [pl.col(name).cast(pl.String).fill_null("-") for name in PRICED]
     # A lender may reword its own cap's source: its loans are then replayed, so that every cut
     # cites the new words, as one run would. A pack's cap prints as before (no replay of the
-    # whole book on the upgrade that added this), its source changing only with the code.
+    # whole book on the upgrade that added this), its source changing only with the code; so
+    # does an own cap without a limit on total charges.
+    total = pl.concat_str(pl.lit(" total "), pl.col("cap_total").cast(pl.String)).fill_null("")
     own = pl.when(pl.col("cap_rule") == OWN_CAP_RULE).then(
-        pl.concat_str(pl.lit(" "), pl.col("cap_source"))
+        pl.concat_str(pl.lit(" "), pl.col("cap_source"), total)
     )
     return pl.concat_str([pl.concat_str(parts, separator=" "), own.otherwise(pl.lit(""))])
 
@@ -87,7 +90,8 @@ def moved_due(lines: pl.DataFrame, loans: pl.DataFrame, terms: Terms) -> pl.Data
 
 
 def loan_terms(loans: pl.DataFrame, terms: Pricing) -> pl.DataFrame:
-    """Add pen_num/pen_den, cap_num/cap_den, day_count, grace, late fee and allocation ranks;
+    """Add pen_num/pen_den, cap_num/cap_den, cap_total (the most its charges may total under a
+    cap on total charges: null, none), day_count, grace, late fee and allocation ranks;
     DomainError naming the loans when any cannot be priced (see `unpriceable`)."""
     priced = _priced(loans, terms)
     unfit = priced.filter(pl.col("reason").is_not_null())
@@ -113,7 +117,10 @@ def _priced(loans: pl.DataFrame, terms: Pricing) -> pl.DataFrame:
     keys = loans.select(_KEYS).unique().iter_rows()
     table = pl.DataFrame([_key_terms(key, terms) for key in keys], schema=_TERMS | _CHECK)
     joined = loans.join(table, on=_KEYS, how="left", nulls_equal=True, maintain_order="left")
-    return joined.with_columns(_fault_and_reason()).drop(*_CHECK.names())
+    total = pl.col("principal") * pl.col("total_num") // pl.col("total_den")  # floored, exact
+    return joined.with_columns(*_fault_and_reason(), total.alias("cap_total")).drop(
+        *_CHECK.names(), "total_num", "total_den"
+    )
 
 
 def _key_terms(key: tuple[Any, ...], terms: Pricing) -> dict[str, Any]:
@@ -141,7 +148,7 @@ def _key_terms(key: tuple[Any, ...], terms: Pricing) -> dict[str, Any]:
         # contract date's (no LPR known for it).
         fault = "contract_date" if product.cap in policies else "product"
         return row | {"key_fault": fault, "key_reason": f"product {code}: {error}"}
-    days, cap = product.day_count, rule.rate
+    days, cap, total = product.day_count, rule.rate, rule.total
     if max(pen.numerator, 2 * pen.denominator * days) >= INT64_SAFE:
         # A rate of many decimals (0.1800000000000000001) has a fraction no Int64 holds.
         reason = f"rate {row['rate_text']} {_PRECISE}: use a rate with fewer decimals"
@@ -153,23 +160,30 @@ def _key_terms(key: tuple[Any, ...], terms: Pricing) -> dict[str, Any]:
         "pen_num": pen.numerator, "pen_den": pen.denominator,
         "cap_num": cap.numerator if cap is not None else None,
         "cap_den": cap.denominator if cap is not None else None,
+        "total_num": total.numerator if total is not None else None,
+        "total_den": total.denominator if total is not None else None,
         "cap_rule": rule.rule_id, "cap_source": rule.source, "day_count": days,
         "grace_days": product.grace_days, "late_fee": product.late_fee,
         **{f"rank_{c}": product.allocation.index(c) for c in COMPONENTS},
-        **_most_principal(pen, cap, days),
+        **_most_principal(pen, cap, days, total),
     }  # fmt: skip
 
 
-def _most_principal(pen: Fraction, cap: Fraction | None, days: int) -> dict[str, Any]:
+def _most_principal(
+    pen: Fraction, cap: Fraction | None, days: int, total: Fraction | None
+) -> dict[str, Any]:
     """The largest principals (minor units) whose exact arithmetic stays below INT64_SAFE: a
     day's penalty, floor((2·unpaid·num + den·days) / (2·den·days)), and the cap's allowance,
-    principal-days·num // (den·days). Worked out in Python's integers, which cannot wrap."""
+    principal-days·num // (den·days), and its limit on total charges, principal·num // den.
+    Worked out in Python's integers, which cannot wrap."""
     most: dict[str, Any] = {"plain": pen.denominator < _PLAIN_DENOMINATOR}
     if pen.numerator:
         most["pen_most"] = (INT64_SAFE - 1 - pen.denominator * days) // (2 * pen.numerator)
         most["pen_text"] = format_rate(pen)
     if cap is not None and cap.numerator:
         most["cap_most"] = (INT64_SAFE - 1) // (_CAP_DAYS * cap.numerator)
+        if total is not None:  # above zero (OwnCap); at most 10, so it rarely binds first
+            most["cap_most"] = min(most["cap_most"], (INT64_SAFE - 1) // total.numerator)
         most["cap_text"] = format_rate(cap)
     return most
 

@@ -1,6 +1,6 @@
 """The all-in cost cap: which rate applies to a loan, and the allowance on a day."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 
@@ -28,6 +28,8 @@ class CapRule:
     rate: Fraction | None
     source: str
     detail: Words
+    # The most charges may total, as a multiple of the principal lent (None: no such limit).
+    total: Fraction | None = None
 
     @classmethod
     def uncapped(cls) -> "CapRule":
@@ -43,16 +45,26 @@ OWN_CAP_RULE = "product.cap"
 class OwnCap:
     """A product's own all-in cost cap, which binds where it is stricter than its pack's: a US
     state's usury limit, the UK's high-cost short-term credit cap, a lender's own policy; with
-    the source a cut under it cites."""
+    the source a cut under it cites. `total`: the most charges may total besides, as a
+    multiple of the principal lent (the UK's total cost cap, FCA CONC 5A.3.2R: 1, charges
+    never above the credit provided)."""
 
     rate: Fraction
     source: str
+    # Left out of its repr, which a stored book's fingerprint reads: an own cap without one
+    # fingerprints as before (no replay of the book on the upgrade that added it).
+    total: Fraction | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.rate <= 0:
             raise DomainError(f"an own cost cap must be above zero, got {format_rate(self.rate)}")
         if not self.source.strip():
             raise DomainError("an own cost cap needs its source (the law or policy it follows)")
+        if self.total is not None and self.total <= 0:
+            raise DomainError(
+                f"an own cap on total charges must be above zero, got {format_rate(self.total)} "
+                f"of the principal lent"
+            )
 
 
 def cap_rule_for(
@@ -64,17 +76,29 @@ def cap_rule_for(
     none: under a pack that caps every loan it would break the cap invariant (REGULATIONS.md:
     a lender may only make a pack stricter), whoever built the product. The product's `own`
     cap binds instead where it is the lower rate on that date (strictly: on a tie the pack's
-    rule is cited)."""
+    rule is cited). An own cap on total charges only where the pack caps nothing: a cut then
+    always cites the own cap, whichever of its two limits bound."""
     rule = _pack_rule(cap_kind, contract_date, policies, lpr)
+    if own is not None and own.total is not None and rule.rate is not None:
+        raise DomainError(
+            f"an own cap on total charges needs cap 'none' (a pack that caps nothing): under "
+            f"the pack's {rule.rule_id} a cut could not tell which rule bound"
+        )
     if own is None or (rule.rate is not None and rule.rate <= own.rate):
         return rule
     detail = Words("{rate}/yr, the product's own cap", {"rate": format_rate(own.rate)})
+    if own.total is not None:
+        detail = Words(
+            "{rate}/yr, the product's own cap, and charges in all at most {total} of the "
+            "principal lent",
+            {"rate": format_rate(own.rate), "total": format_rate(own.total)},
+        )
     if rule.rate is not None:
         detail = Words(
             "{rate}/yr, the product's own cap, below the pack's {pack_rate}/yr",
             {"rate": format_rate(own.rate), "pack_rate": format_rate(rule.rate)},
         )
-    return CapRule(OWN_CAP_RULE, own.rate, own.source, detail)
+    return CapRule(OWN_CAP_RULE, own.rate, own.source, detail, own.total)
 
 
 def _pack_rule(
@@ -116,12 +140,16 @@ def a_year(rate: Fraction) -> Words:
     return Words("{rate}/yr", {"rate": format_rate(rate)})
 
 
-def allowance(rule: CapRule, principal_days: int, day_count: int) -> int | None:
-    """The most that charges may total: cap rate × Σ principal-days ÷ day count, floored to the fen.
+def allowance(rule: CapRule, principal_days: int, day_count: int, lent: int) -> int | None:
+    """The most that charges may total: cap rate × Σ principal-days ÷ day count, floored to the
+    fen, and at most the rule's total × the principal `lent`, floored too.
 
     Flooring is exact, not a rounding choice: charges are whole fen, so `charges ≤ x` holds
     exactly when `charges ≤ floor(x)`.
     """
     if rule.rate is None:
         return None
-    return (principal_days * rule.rate.numerator) // (rule.rate.denominator * day_count)
+    by_rate = (principal_days * rule.rate.numerator) // (rule.rate.denominator * day_count)
+    if rule.total is None:
+        return by_rate
+    return min(by_rate, lent * rule.total.numerator // rule.total.denominator)

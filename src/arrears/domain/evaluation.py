@@ -114,7 +114,8 @@ class _Walk:
         # Principal lent that no instalment schedules stays outstanding: the cap's allowance
         # runs on the principal lent less what was repaid (CONTRACT.md, cap days).
         self.unscheduled = max(0, loan.principal - sum(i.principal_due for i in schedule))
-        self.book = _Book(rule, product.day_count, limit=allowance(rule, 0, product.day_count))
+        self.lent = loan.principal  # what a cap on total charges is a multiple of
+        self.book = _Book(rule, product.day_count, limit=self.allowance(0))
         self.penalty_rate = product.penalty_rate_for(loan.annual_rate, loan.penalty_rate)
         self.charges: list[Charge] = []
         self.cuts: list[CapCut] = []
@@ -204,10 +205,16 @@ class _Walk:
     def _fits_throughout(self, length: int, per_day: int, principal: int) -> bool:
         if self.rule.rate is None:
             return True
-        days, dc, charged = self.book.principal_days, self.product.day_count, self.book.charged
-        first_ok = charged + per_day <= (allowance(self.rule, days, dc) or 0)
-        last_allowance = allowance(self.rule, days + principal * (length - 1), dc) or 0
+        # Checked at both ends: the charges grow by the same amount a day, the allowance by the
+        # day's principal (floored) up to a cap on total charges, which the last day meets first.
+        days, charged = self.book.principal_days, self.book.charged
+        first_ok = charged + per_day <= (self.allowance(days) or 0)
+        last_allowance = self.allowance(days + principal * (length - 1)) or 0
         return first_ok and charged + per_day * length <= last_allowance
+
+    def allowance(self, principal_days: int) -> int | None:
+        """The loan's cap allowance after `principal_days` (None: uncapped)."""
+        return allowance(self.rule, principal_days, self.product.day_count, self.lent)
 
     def due(self) -> list[InstallmentBalance]:
         """The lines that have reached their due date (posted), in first due order."""
@@ -294,7 +301,7 @@ class _Walk:
     def open_day(self, day: date) -> None:
         """Steps 1 and 2: today's contractual postings, then grace crossings."""
         self.revise(day)
-        self.book.limit = allowance(self.rule, self.book.principal_days, self.product.day_count)
+        self.book.limit = self.allowance(self.book.principal_days)
         for line in self.lines:
             if not line.posted and line.installment.due_date == day:
                 self.allocations.extend(_post_schedule(line, day, self.post, self.book))
@@ -464,7 +471,7 @@ def evaluate_loan(
     before_today = (
         walk.book.principal_days - walk.outstanding() if as_of >= loan.contract_date else 0
     )
-    walk.book.limit = allowance(cap_rule, max(0, before_today), product.day_count)
+    walk.book.limit = walk.allowance(max(0, before_today))
     return _statement(loan, walk, as_of)
 
 

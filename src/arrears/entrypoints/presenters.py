@@ -66,6 +66,8 @@ def loan_document(
             "rate": format_rate(rule.rate) if rule.rate is not None else None,
             "detail": str(rule.detail),
             "source": rule.source,
+            # A limit on total charges, as a share of the principal lent (extension; null: none).
+            "total": format_rate(rule.total) if rule.total is not None else None,
             "allowance": format_amount(state.allowance) if state.allowance is not None else None,
             "charged": format_amount(state.charged),
         },
