@@ -269,7 +269,7 @@ pause_charges = ["dispute", "hardship"]
         (
             '[products.x]\njurisdiction = "uk"\ncap_rate = "2.92"\ncap_source = "CONC"\n'
             'cap_total = "11"',
-            r"products.x.cap_total: rate '11' is outside 0..10",
+            r"products.x.cap_total must be at most 10 times the principal lent .* got '11'",
         ),
         (
             '[products.x]\ncap_rate = "0.18"\ncap_source = "policy"\ncap_total = "1"',

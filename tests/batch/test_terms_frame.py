@@ -10,7 +10,7 @@ import pytest
 from arrears.batch.advance import advance
 from arrears.batch.terms_frame import PRICED, priced_print
 from arrears.domain.calendar import BusinessCalendar
-from arrears.domain.caps import OWN_CAP_RULE
+from arrears.domain.caps import OWN_CAP_RULE, OwnCap
 from arrears.domain.errors import DomainError
 from arrears.domain.loan import Installment, Loan
 from arrears.domain.terms import Terms
@@ -74,6 +74,22 @@ def test_a_principal_past_the_cap_arithmetic_is_named_as_too_large() -> None:
         r"most 70146325865\.36\) \(loans L1\)$",
     ):
         book_of([(_loan(99_999_999_999_900, "0.18"), [])], LICENSED)
+
+
+def test_a_principal_past_the_total_limits_arithmetic_names_the_limit() -> None:
+    # A limit on total charges of 8 decimals has a numerator of 10^9: principal × it passes
+    # Int64 past 46,116,860.23, far below what its rate cap (292 %/yr) would bear.
+    own = OwnCap(Fraction("2.92"), "own", Fraction("9.99999999"))
+    terms = replace(TERMS, products={"p": replace(TERMS.products["p"], own_cap=own)})
+    with pytest.raises(
+        DomainError,
+        match=r"^column 'principal': principal 50000000\.00 is too large for the columnar "
+        r"engine's exact Int64 arithmetic \(under its limit on total charges of 1000% of the "
+        r"principal lent a principal may be at most 46116860\.23; use a limit with fewer "
+        r"decimals\) \(loans L1\)$",
+    ):
+        book_of([(_loan(5_000_000_000, "0.18"), [])], terms)
+    book_of([(_loan(4_000_000_000, "0.18"), [])], terms)  # below it: priced
 
 
 def test_a_rate_too_precise_for_its_principal_is_named_as_the_rate() -> None:

@@ -192,6 +192,13 @@ def test_a_capped_loan_rests_until_the_day_its_cap_would_cut_the_penalty(
         assert wake == expected
 
 
+def test_a_limit_on_total_charges_met_only_past_the_last_day_a_run_may_reach_is_never() -> None:
+    # 49 a day under a limit of 1,500,000.00 is met in 3 million days, in the year 10407: no
+    # run reaches it (and no Python date holds it), so the loan rests until money wakes it.
+    assert _rests(Watch(), cap_num=1, cap_den=1, principal_days=10**12,
+                  cap_total=150_000_000) == (None, DAILY)  # fmt: skip
+
+
 @pytest.mark.parametrize("credit", [49, 0])
 def test_a_loan_holding_credit_with_days_of_pending_penalty_to_clear_is_worked_tomorrow(
     credit: int,

@@ -218,8 +218,9 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
 # second, the table kept no currency (the loans input's was not read): a night over such a
 # table reads the whole book once when the loans name theirs (ParquetEngineStore._load_night);
 # before the third, no print of the payments (unknown: their count and sum alone are compared);
-# before the fourth, no product had a cap on total charges (one set since changes the rules'
-# fingerprint, and the whole book is run again).
+# before the fourth, no product had a limit on total charges (one set since changes the
+# rules' fingerprint, so the night reads the whole book, and the loans whose stored limit is
+# not the one priced now are run again: book_tables.given_otherwise).
 _ADDED = {"daily_penalty": pl.lit(0, pl.Int64), "currency": pl.lit(None, _CATEGORY),
           "payments_print": pl.lit(None, pl.Int64),
           "cap_total": pl.lit(None, pl.Int64)}  # fmt: skip

@@ -358,8 +358,14 @@ def _own_cap(spec: dict[str, Any], where: str, code: str) -> OwnCap | None:
             f'"1" for charges never above the credit provided, with at most 8 decimals, got '
             f"{total!r}"
         )
+    multiple = Fraction(Decimal(total.strip()))
+    if multiple > 10:  # ten times the credit: past any law's limit, likely a percentage
+        raise SettingsError(
+            f'{at}.cap_total must be at most 10 times the principal lent ("1": charges never '
+            f"above the credit provided), got {total!r}"
+        )
     try:
-        return replace(own, total=parse_rate(total))
+        return replace(own, total=multiple)
     except DomainError as error:
         raise SettingsError(f"{at}.cap_total: {error}") from None
 

@@ -18,11 +18,13 @@ from arrears.batch import ledger_kernel
 from arrears.batch import summary_kernel as k
 from arrears.batch.ledger_arrays import dates_of, day_number, day_numbers, loan_positions
 from arrears.batch.pauses import days_stopped, paused_positions
+from arrears.domain.day_range import LAST_DAY
 from arrears.domain.delinquency import BUCKET_EDGES
 from arrears.domain.pauses import AGEING
 from arrears.domain.stages import NOT_LENT, PRE_DUE_DAYS
 
 _NEVER = k.NEVER  # no such day
+_LAST_DAY = day_number(LAST_DAY)  # the last day a run may reach
 SUMMARY_SCHEMA = pl.Schema({
     "oldest": pl.Date(),  # effective due date of the oldest line owing principal or interest
     "overdue_principal": pl.Int64(), "overdue_interest": pl.Int64(),
@@ -214,7 +216,9 @@ def _cap_binds(
         within = (total.fill_null(0).to_numpy() - charged) // np.maximum(daily, 1)
         ends = np.where(within < 1, day + 1, day + within + 1)
         on = np.where(total.is_not_null().to_numpy(), np.minimum(on, ends), on)
-    return np.where(capped, on, _NEVER)
+    # A day past any a run may reach (a small penalty far below its limit) is never: as a
+    # date, past year 9999, it would be none Python can read.
+    return np.where(capped & (on <= _LAST_DAY), on, _NEVER)
 
 
 def _first_crossing(next_due: np.ndarray, watch: tuple[int, ...], day: int) -> np.ndarray:

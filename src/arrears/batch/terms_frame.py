@@ -35,11 +35,13 @@ _TERMS = pl.Schema({
     "cap_source": pl.String(), "day_count": pl.Int64(), "grace_days": pl.Int64(),
     "late_fee": pl.Int64(), **{f"rank_{c}": pl.Int64() for c in COMPONENTS},
 })  # fmt: skip
-# What only the check needs: each key's largest principal (for its penalty, for its cap), the
+# What only the check needs: each key's largest principal (for its penalty, for its cap and
+# its limit on total charges), the
 # rate column a too-long rate is in, and the fault of a key that cannot be priced at all.
 _CHECK = pl.Schema({
-    "pen_most": pl.Int64(), "cap_most": pl.Int64(), "pen_text": pl.String(),
-    "cap_text": pl.String(), "plain": pl.Boolean(), "rate_column": pl.String(),
+    "pen_most": pl.Int64(), "cap_most": pl.Int64(), "tot_most": pl.Int64(),
+    "pen_text": pl.String(), "cap_text": pl.String(), "tot_text": pl.String(),
+    "plain": pl.Boolean(), "rate_column": pl.String(),
     "rate_text": pl.String(), "key_fault": pl.String(), "key_reason": pl.String(),
 })  # fmt: skip
 
@@ -182,9 +184,10 @@ def _most_principal(
         most["pen_text"] = format_rate(pen)
     if cap is not None and cap.numerator:
         most["cap_most"] = (INT64_SAFE - 1) // (_CAP_DAYS * cap.numerator)
-        if total is not None:  # above zero (OwnCap); at most 10, so it rarely binds first
-            most["cap_most"] = min(most["cap_most"], (INT64_SAFE - 1) // total.numerator)
         most["cap_text"] = format_rate(cap)
+    if total is not None:  # above zero (OwnCap): many decimals make a large numerator
+        most["tot_most"] = (INT64_SAFE - 1) // total.numerator
+        most["tot_text"] = format_rate(total)
     return most
 
 
@@ -192,11 +195,12 @@ def _fault_and_reason() -> list[pl.Expr]:
     """Each loan's fault column and reason: its key's, else its principal past a limit."""
     principal = pl.col("principal")
     over_cap = principal > pl.col("cap_most")
+    over_tot = principal > pl.col("tot_most")
     over_pen = principal > pl.col("pen_most")
     lent = _shown(principal)
     fault = (
         pl.when(pl.col("key_fault").is_not_null()).then(pl.col("key_fault"))
-        .when(over_cap | (over_pen & pl.col("plain"))).then(pl.lit("principal"))
+        .when(over_cap | over_tot | (over_pen & pl.col("plain"))).then(pl.lit("principal"))
         .when(over_pen).then(pl.col("rate_column"))
     )  # fmt: skip
     too_large = "principal {} is too large for the columnar engine's exact Int64 arithmetic"
@@ -205,6 +209,10 @@ def _fault_and_reason() -> list[pl.Expr]:
         .when(over_cap).then(pl.format(
             f"{too_large} (under its cost cap of {{}}/yr a principal may be at most {{}})",
             lent, pl.col("cap_text"), _shown(pl.col("cap_most"))))
+        .when(over_tot).then(pl.format(
+            f"{too_large} (under its limit on total charges of {{}} of the principal lent a "
+            "principal may be at most {}; use a limit with fewer decimals)",
+            lent, pl.col("tot_text"), _shown(pl.col("tot_most"))))
         .when(over_pen & pl.col("plain")).then(pl.format(
             f"{too_large} (at a penalty rate of {{}}/yr a principal may be at most {{}})",
             lent, pl.col("pen_text"), _shown(pl.col("pen_most"))))
