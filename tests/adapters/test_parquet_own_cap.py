@@ -1,6 +1,7 @@
 """A product's own cost cap in a Parquet book: set, then dropped, in the settings between
 nights; each night every loan's charges are the domain's under that night's settings, and
-the cuts under the own cap cite it."""
+the cuts under the own cap cite it. Its limit on total charges likewise, night by night and
+set between nights."""
 
 from collections.abc import Callable
 from dataclasses import replace
@@ -77,7 +78,8 @@ def test_an_own_caps_source_reworded_is_cited_by_every_cut(tmp_path: Path) -> No
 
 # The UK's two HCSTC caps, the total tightened to 8 % of the principal lent and no payment
 # made, so that loans resting past due between nights meet it: each must wake the day its
-# penalty meets the total (ageing._cap_binds), its room the lower of the two (book_night).
+# penalty meets the total (ageing._cap_binds). (The night's tail room under the total, which
+# these books do not reach, is tested in test_tails_left_in_place.)
 TOTAL = OwnCap(Fraction("2.92"), "FCA CONC 5A.3.2R, 5A.3.3R", Fraction("0.08"))
 
 

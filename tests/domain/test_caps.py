@@ -156,9 +156,7 @@ def test_charges_are_cut_at_the_own_cap_citing_it() -> None:
 HCSTC_TOTAL = OwnCap(Fraction("2.92"), "FCA CONC 5A.3.2R, 5A.3.3R", Fraction(1))
 
 
-def test_an_own_cap_on_total_charges_lowers_the_allowance_to_its_multiple_of_the_principal() -> (
-    None
-):
+def test_a_limit_on_total_charges_caps_the_allowance_at_its_multiple_of_the_principal() -> None:
     rule = cap_rule_for("none", date(2024, 7, 22), {}, LPR, HCSTC_TOTAL)
     assert rule.total == 1
     assert str(rule.detail) == (

@@ -35,9 +35,9 @@ _TERMS = pl.Schema({
     "cap_source": pl.String(), "day_count": pl.Int64(), "grace_days": pl.Int64(),
     "late_fee": pl.Int64(), **{f"rank_{c}": pl.Int64() for c in COMPONENTS},
 })  # fmt: skip
-# What only the check needs: each key's largest principal (for its penalty, for its cap and
-# its limit on total charges), the
-# rate column a too-long rate is in, and the fault of a key that cannot be priced at all.
+# What only the check needs: each key's largest principal (for its penalty, its cap and its
+# limit on total charges), the rate column a too-long rate is in, and the fault of a key that
+# cannot be priced at all.
 _CHECK = pl.Schema({
     "pen_most": pl.Int64(), "cap_most": pl.Int64(), "tot_most": pl.Int64(),
     "pen_text": pl.String(), "cap_text": pl.String(), "tot_text": pl.String(),
