@@ -5,6 +5,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -61,26 +62,52 @@ def test_loan_json_has_the_contract_shape_and_exact_amounts(db: str) -> None:
     assert sum(int(c["amount"].replace(".", "")) for c in document["cap_cuts"]) == 52_000 - 34_666
 
 
+def loan_under(settings: str, db: str, tmp_path: Path) -> dict[str, Any]:
+    """`arrears loan L1 --json` on 2026-03-24 under these settings (TOML text)."""
+    config = tmp_path / "arrears.toml"
+    config.write_text(settings, encoding="utf-8")
+    code, out, err = cli("loan", "L1", "--as-of", "2026-03-24", "--json", "--config",
+                         str(config), db=db)  # fmt: skip
+    assert code == 0, err
+    document: dict[str, Any] = json.loads(out)
+    assert {c["rule"] for c in document["cap_cuts"]} == {"product.cap"}
+    return document
+
+
 def test_a_products_own_stricter_cap_binds_the_loan_and_is_cited(db: str, tmp_path: Path) -> None:
     # The same loan under the lender's own 12 % cap: 12 % × 10,000.00 × 82 / 360 = 273.33 in
     # all. Its 200.00 of interest is cut on its due date to the 100.00 that 30 days allow, so
     # 173.33 is left for the penalty.
-    config = tmp_path / "arrears.toml"
-    config.write_text(
-        '[products.cn-cash]\ncap_rate = "0.12"\ncap_source = "Acme 定价政策 3.1"\n',
-        encoding="utf-8",
+    document = loan_under(
+        '[products.cn-cash]\ncap_rate = "0.12"\ncap_source = "Acme 定价政策 3.1"\n', db, tmp_path
     )
-    code, out, err = cli("loan", "L1", "--as-of", "2026-03-24", "--json", "--config",
-                         str(config), db=db)  # fmt: skip
-    assert code == 0, err
-    document = json.loads(out)
     assert (document["overdue"]["interest"], document["overdue"]["penalty"]) == ("100.00", "173.33")
     assert document["cap"] == {
         "rule": "product.cap", "rate": "12%",
         "detail": "12%/yr, the product's own cap, below the pack's 24%/yr",
         "source": "Acme 定价政策 3.1", "total": None, "charged": "273.33", "allowance": "273.33",
     }  # fmt: skip
-    assert {c["rule"] for c in document["cap_cuts"]} == {"product.cap"}
+
+
+def test_a_products_cap_on_total_charges_binds_the_loan_and_is_cited(
+    db: str, tmp_path: Path
+) -> None:
+    # The same loan as UK high-cost short-term credit: 0.8 % a day would allow 656.00 by the
+    # day, but charges in all may not pass 3 % of the 10,000.00 lent: 200.00 of interest, then
+    # 100.00 of penalty, and every fen of penalty after cut.
+    document = loan_under(
+        '[products.cn-cash]\njurisdiction = "uk"\ncap = "none"\nday_count = 365\n'
+        'cap_rate = "2.92"\ncap_source = "FCA CONC 5A.3.2R, 5A.3.3R"\ncap_total = "0.03"\n',
+        db, tmp_path,
+    )  # fmt: skip
+    assert (document["overdue"]["interest"], document["overdue"]["penalty"]) == ("200.00", "100.00")
+    assert document["cap"] == {
+        "rule": "product.cap", "rate": "292%",
+        "detail": "292%/yr, the product's own cap, and charges in all at most 3% of the "
+        "principal lent",
+        "source": "FCA CONC 5A.3.2R, 5A.3.3R", "total": "3%", "charged": "300.00",
+        "allowance": "300.00",
+    }  # fmt: skip
 
 
 def test_a_loan_is_in_the_stage_its_products_ladder_gives_as_the_run_puts_it(
@@ -331,30 +358,3 @@ def test_the_command_runs_as_a_python_module_too(module: str) -> None:
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Usage: arrears contact" in done.stdout
-
-
-def test_a_products_cap_on_total_charges_binds_the_loan_and_is_cited(
-    db: str, tmp_path: Path
-) -> None:
-    # The same loan as UK high-cost short-term credit: 0.8 % a day would allow 656.00 by the
-    # day, but charges in all may not pass 3 % of the 10,000.00 lent: 200.00 of interest, then
-    # 100.00 of penalty, and every fen of penalty after cut.
-    config = tmp_path / "arrears.toml"
-    config.write_text(
-        '[products.cn-cash]\njurisdiction = "uk"\ncap = "none"\nday_count = 365\n'
-        'cap_rate = "2.92"\ncap_source = "FCA CONC 5A.3.2R, 5A.3.3R"\ncap_total = "0.03"\n',
-        encoding="utf-8",
-    )
-    code, out, err = cli("loan", "L1", "--as-of", "2026-03-24", "--json", "--config",
-                         str(config), db=db)  # fmt: skip
-    assert code == 0, err
-    document = json.loads(out)
-    assert (document["overdue"]["interest"], document["overdue"]["penalty"]) == ("200.00", "100.00")
-    assert document["cap"] == {
-        "rule": "product.cap", "rate": "292%",
-        "detail": "292%/yr, the product's own cap, and charges in all at most 3% of the "
-        "principal lent",
-        "source": "FCA CONC 5A.3.2R, 5A.3.3R", "total": "3%", "charged": "300.00",
-        "allowance": "300.00",
-    }  # fmt: skip
-    assert {c["rule"] for c in document["cap_cuts"]} == {"product.cap"}
