@@ -9,6 +9,7 @@ import pytest
 
 from arrears.adapters.settings import SettingsError, config_path, load_settings
 from arrears.domain.caps import OwnCap
+from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.queue_priority import QueueScale
 
 
@@ -275,6 +276,34 @@ pause_charges = ["dispute", "hardship"]
             '[products.x]\ncap_rate = "0.18"\ncap_source = "policy"\ncap_total = "1"',
             r"products.x.cap_total needs cap 'none' .* not 'licensed'",
         ),
+        (
+            '[products.x]\njurisdiction = "uk"\nlate_fee = "12.00"\nlate_fee_source = "CONC"',
+            "products.x.late_fee_source is given without late_fee_total, the limit it is for",
+        ),
+        (
+            '[products.x]\njurisdiction = "uk"\nlate_fee = "12.00"\nlate_fee_total = 15\n'
+            'late_fee_source = "CONC"',
+            r'products.x.late_fee_total must be an amount written as text, such as "15.00", '
+            r"got 15",
+        ),
+        (
+            '[products.x]\njurisdiction = "uk"\nlate_fee = "12.00"\nlate_fee_total = "15.00"',
+            "products.x.late_fee_source is required with late_fee_total",
+        ),
+        (
+            '[products.x]\njurisdiction = "uk"\nlate_fee = "12.00"\nlate_fee_total = "15.005"\n'
+            'late_fee_source = "CONC"',
+            r"products.x.late_fee_total: '15.005' is not an amount",
+        ),
+        (
+            '[products.x]\njurisdiction = "uk"\nlate_fee = "12.00"\nlate_fee_total = "0.00"\n'
+            'late_fee_source = "CONC"',
+            r"products.x.late_fee_total: a limit on late fees must be above 0.00",
+        ),
+        (
+            '[products.x]\njurisdiction = "uk"\nlate_fee_total = "15.00"\nlate_fee_source = "CONC"',
+            r"product 'x': late_fee_total limits late fees, but the product charges none",
+        ),
     ],
 )
 def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, message: str) -> None:
@@ -307,6 +336,9 @@ day_count = 365
 cap_rate = "2.92"
 cap_source = "FCA CONC 5A.3.2R, 5A.3.3R"
 cap_total = "1"
+late_fee = "15.00"
+late_fee_total = "15.00"
+late_fee_source = " FCA CONC 5A.3.18R "
 """,
     )
     settings = load_settings(path)
@@ -319,6 +351,9 @@ cap_total = "1"
     hcstc = OwnCap(Fraction("2.92"), "FCA CONC 5A.3.2R, 5A.3.3R", Fraction(1))
     assert settings.product("uk-hcstc").own_cap == hcstc
     assert mla.total is None
+    limit = LateFeeLimit(1_500, "FCA CONC 5A.3.18R")
+    assert settings.product("uk-hcstc").late_fee_limit == limit
+    assert settings.product("us-mla").late_fee_limit is None
 
 
 def test_newer_lpr_fixings_extend_the_shipped_table(tmp_path: Path) -> None:

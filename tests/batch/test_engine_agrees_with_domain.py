@@ -17,6 +17,7 @@ from arrears.batch.ageing import Watch, loan_states, summarise_loans
 from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.caps import CapPolicy, OwnCap
 from arrears.domain.contact import Hold
+from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.loan import Installment, Loan, Payment
 from arrears.domain.lpr import LprFixing, LprTable
 from arrears.domain.product import COMPONENTS, Product
@@ -47,12 +48,13 @@ def products(
     rule: str,
     pauses: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
     own: OwnCap | None = None,
+    late: LateFeeLimit | None = None,
 ) -> dict[str, Product]:
     # No cap only outside China, whose pack caps every loan (caps.cap_rule_for).
     return {"p": Product("p", "us" if cap == "none" else "cn", cap=cap, grace_days=grace,
                          late_fee=fee, allocation=order, holiday_rule=rule,
                          pause_ageing=pauses[0], pause_charges=pauses[1],
-                         own_cap=own)}  # fmt: skip
+                         own_cap=own, late_fee_limit=late)}  # fmt: skip
 
 
 # A product's own cap: none, below every pack cap, between the private and licensed caps
@@ -63,6 +65,10 @@ OWN_CAPS = st.sampled_from([None, None, "0.08", "0.18", "2.92"]).map(
 # With no pack cap (cap "none"), a limit on total charges besides: none, one the charges meet
 # within days (5 % of the principal), or within weeks (20 %), or the UK's 100 %.
 TOTALS = st.sampled_from([None, Fraction("0.05"), Fraction("0.2"), Fraction(1)])
+# A limit on the late fees of 10.00 each: none, below one fee, exactly one, one and a half.
+LATE_LIMITS = st.sampled_from([None, 300, 1_000, 1_500]).map(
+    lambda total: None if total is None else LateFeeLimit(total, "own")
+)
 
 
 @st.composite
@@ -99,12 +105,13 @@ def holds(draw: st.DrawFn) -> Holds:
 @st.composite
 def books(draw: st.DrawFn) -> Case:
     cap = draw(st.sampled_from(["licensed", "private", "none"]))
+    fee = draw(st.sampled_from([0, 1_000]))
     product = products(
-        draw(st.integers(0, 4)), draw(st.sampled_from([0, 1_000])),
+        draw(st.integers(0, 4)), fee,
         tuple(draw(st.permutations(COMPONENTS))), cap,
         draw(st.sampled_from(["none", "next_business_day"])),
         (draw(KINDS), draw(KINDS)),
-        draw(own_caps(cap)),
+        draw(own_caps(cap)), draw(LATE_LIMITS) if fee else None,
     )  # fmt: skip
     terms = Terms(product, POLICIES, LPR, lambda _j, _a, _b: CALENDAR)
     loans = []
@@ -246,8 +253,23 @@ TOTAL_CAPPED: Case = (
 )  # fmt: skip
 
 
+# Late fees of 10.00 limited to 15.00 in all: three instalments unpaid cross grace on three
+# days, asked 10.00, then 5.00, then nothing; the loan's own cap cuts none of them.
+LATE_LIMITED: Case = (
+    Terms(products(3, 1_000, COMPONENTS, "none", "none",
+                   own=OwnCap(Fraction("2.92"), "own"), late=LateFeeLimit(1_500, "own")),
+          POLICIES, LPR, lambda _j, _a, _b: CALENDAR),
+    [(Loan("L0", "B0", "p", "CNY", 90_000, Fraction("0.24"), START,
+           tuple(Installment(n, START + timedelta(days=10 * n), 30_000, 500)
+                 for n in (1, 2, 3))), [])],
+    START + timedelta(days=60), {}, {},
+)  # fmt: skip
+
+
 @settings(max_examples=120, deadline=None)
 @given(books(), st.integers(0, 3))
+@example(LATE_LIMITED, 0)
+@example(LATE_LIMITED, 2)
 @example(TOTAL_CAPPED, 0)
 @example(TOTAL_CAPPED, 2)
 @example(IN_GRACE, 0)
@@ -283,6 +305,8 @@ def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits:
             named=True
         )
     }
+    # The late fees each loan's state counts (what a limit on them leaves room by).
+    late = dict(book.loans.select("loan_id", "late_fees_charged").iter_rows())
     for loan, pays in loans:
         ref = terms.evaluate(loan, pays, as_of, held.get(loan.borrower_id, []),
                              revised.get(loan.loan_id, []))  # fmt: skip
@@ -293,6 +317,7 @@ def test_the_columnar_run_equals_evaluate_loan_on_every_loan(case: Case, splits:
                                          ref.overdue.penalty, ref.overdue.fees)  # fmt: skip
         assert row["outstanding_principal"] == ref.outstanding_principal
         assert (row["credit"], row["charged"]) == (ref.credit, ref.charged)
+        assert late[loan.loan_id] == ref.total_charged("late_fee")
     _same_postings(loans, terms, as_of, charges, cuts, allocations, held, revised)
 
 

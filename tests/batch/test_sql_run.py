@@ -24,6 +24,7 @@ from arrears.bootstrap import App
 from arrears.domain.caps import OwnCap
 from arrears.domain.experiments import arm_for
 from arrears.domain.ladder import assign_arms
+from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.money import format_amount
 from arrears.domain.product import Product
 from arrears.domain.promises import Promise, judge_promise
@@ -204,6 +205,38 @@ def test_a_cap_on_total_charges_set_replays_the_loans_under_it(app: App) -> None
         assert stored[loan.loan_id] == state.charged, loan.loan_id
         at_total += state.charged == loan.principal * 3 // 100
     assert at_total > 5
+    nightly = dump(app.engine)
+    forget_runs(app.engine)
+    run_day(app.runs, ctx, AT)
+    assert dump(app.engine) == nightly
+
+
+def test_a_limit_on_late_fees_set_replays_the_loans_under_it(app: App) -> None:
+    """The products made UK loans with a late fee of 12.00, then limited to 15.00 of late
+    fees in all (the HCSTC default cap) and nothing else: the loans are replayed, each charged
+    as the domain charges it, the state counting their late fees, and it is one run's."""
+
+    def uk(limit: LateFeeLimit | None) -> RunContext:
+        ctx = app.run_context(END)
+        products = {c: replace(p, jurisdiction="uk", cap="none", day_count=365, late_fee=1_200,
+                               late_fee_limit=limit)
+                    for c, p in ctx.terms.products.items()}  # fmt: skip
+        return replace(ctx, terms=replace(ctx.terms, products=products))
+
+    run_day(app.runs, replace(uk(None), as_of=END - timedelta(days=30)), AT)
+    ctx = uk(LateFeeLimit(1_500, "FCA CONC 5A.3.18R"))
+    run_day(app.runs, ctx, AT)
+    with app.engine.connect() as conn:
+        stored = {r.loan_id: r.charged for r in conn.execute(select(tables.loan_states))}
+        balances = tables.loan_balances.c
+        late = dict(conn.execute(select(balances.loan_id, balances.late_fees_charged)).all())
+    limited = 0
+    for loan, payments in app.ledger.load_book():
+        state = ctx.terms.evaluate(loan, payments, END)
+        assert (stored[loan.loan_id], late[loan.loan_id]) == (
+            state.charged, state.total_charged("late_fee")), loan.loan_id  # fmt: skip
+        limited += state.total_charged("late_fee") == 1_500
+    assert limited >= 2  # loans charged 12.00, then 3.00, then nothing
     nightly = dump(app.engine)
     forget_runs(app.engine)
     run_day(app.runs, ctx, AT)

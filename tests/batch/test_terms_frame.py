@@ -132,19 +132,22 @@ def test_the_largest_principal_under_a_cap_runs_three_centuries_as_the_domain_do
     assert owed == expected.overdue.penalty
 
 
-def test_the_priced_print_adds_only_an_own_caps_source_and_total() -> None:
+def test_the_priced_print_adds_only_an_own_caps_source_and_total_and_a_late_fee_limit() -> None:
     # A store keeps the print beside each loan's state and replays a loan whose print
     # changed: a pack's cap, and an own cap without a total, print as they did before (no
     # whole-book replay on the upgrades); an own cap's source and its limit on total charges
-    # are in it, so a reworded source is cited afresh and a changed total replays its loans.
+    # are in it, so a reworded source is cited afresh and a changed total replays its loans;
+    # so is a limit on late fees, where there is one.
     frame = pl.DataFrame({
-        **{name: ["1", "1", "1"] for name in PRICED},
-        "cap_rule": ["cn.cap.licensed", OWN_CAP_RULE, OWN_CAP_RULE],
-        "cap_source": ["法发〔2017〕22号", "v2", "CONC 5A"], "cap_total": [None, None, 500_000],
+        **{name: ["1", "1", "1", "1"] for name in PRICED},
+        "cap_rule": ["cn.cap.licensed", OWN_CAP_RULE, OWN_CAP_RULE, "none"],
+        "cap_source": ["法发〔2017〕22号", "v2", "CONC 5A", ""],
+        "cap_total": [None, None, 500_000, None], "late_fee_total": [None, None, 1500, 1500],
     })  # fmt: skip
     plain = " ".join(["1"] * len(PRICED))
     assert frame.select(priced_print()).to_series().to_list() == [
         plain,
         plain + " v2",
-        plain + " CONC 5A total 500000",
+        plain + " CONC 5A total 500000 late 1500",
+        plain + " late 1500",
     ]

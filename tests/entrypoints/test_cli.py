@@ -110,6 +110,33 @@ def test_a_products_cap_on_total_charges_binds_the_loan_and_is_cited(
     }  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("limit", "late_fees"),
+    [
+        ("", {"charged": "12.00", "limit": None, "source": None}),
+        ('late_fee_total = "5.00"\nlate_fee_source = "FCA CONC 5A.3.18R"\n',
+         {"charged": "5.00", "limit": "5.00", "source": "FCA CONC 5A.3.18R"}),
+    ],
+)  # fmt: skip
+def test_a_products_limit_on_late_fees_is_shown_with_what_they_came_to(
+    db: str, tmp_path: Path, limit: str, late_fees: dict[str, Any]
+) -> None:
+    # The same loan as a UK loan charging 12.00 late: under a limit of 5.00 on late fees in
+    # all, its one late fee is asked 5.00, and its reason says why.
+    config = tmp_path / "arrears.toml"
+    config.write_text('[products.cn-cash]\njurisdiction = "uk"\ncap = "none"\nday_count = 365\n'
+                      f'late_fee = "12.00"\n{limit}', encoding="utf-8")  # fmt: skip
+    code, out, err = cli("loan", "L1", "--as-of", "2026-03-24", "--json", "--config",
+                         str(config), db=db)  # fmt: skip
+    assert code == 0, err
+    document = json.loads(out)
+    assert document["late_fees"] == late_fees
+    [fee] = [c for c in document["charges"] if c["kind"] == "late_fee"]
+    assert fee["amount"] == late_fees["charged"]
+    assert fee["reason"].endswith("late fees at most 5.00 in all") == bool(limit)
+    assert document["overdue"]["fees"] == late_fees["charged"]
+
+
 def test_a_loan_is_in_the_stage_its_products_ladder_gives_as_the_run_puts_it(
     store_url: str, tmp_path: Path
 ) -> None:

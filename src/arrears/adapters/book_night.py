@@ -357,7 +357,8 @@ def _rebuild(folder: BookFolder, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
     loans = rows.select(list(STATIC)).with_columns(
         (pl.col("contract_date") - pl.duration(days=1)).alias("state_date"),
         pl.lit(0, pl.Int64).alias("charged"), pl.lit(0, pl.Int64).alias("principal_days"),
-        pl.lit(0, pl.Int64).alias("credit"), *(pl.col(name).cast(pl.String) for name in _TEXTS),
+        pl.lit(0, pl.Int64).alias("credit"), pl.lit(0, pl.Int64).alias("late_fees_charged"),
+        *(pl.col(name).cast(pl.String) for name in _TEXTS),
     ).select(list(LOAN_SCHEMA))  # fmt: skip
     return loans, lines
 

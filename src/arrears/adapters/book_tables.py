@@ -82,7 +82,7 @@ LOAN_STATE_SCHEMA = pl.Schema({
 OUTPUTS: dict[str, pl.Schema] = {
     "loan_balances": pl.Schema({
         "loan_id": pl.String, "state_date": pl.Date, "charged": pl.Int64,
-        "principal_days": pl.Int64, "credit": pl.Int64,
+        "principal_days": pl.Int64, "credit": pl.Int64, "late_fees_charged": pl.Int64,
         # Payments dated up to state_date when it was stored: a change means back-dating (or
         # a payment given another day or amount: their prints, paid_ids.payment_prints).
         "payments_seen": pl.Int64, "payments_sum": pl.Int64, "payments_print": pl.Int64,
@@ -129,6 +129,7 @@ GIVEN = {
         "loan_id": pl.String, "product": pl.String, "contract_date": pl.Date,
         "principal": pl.Int64, "unscheduled": pl.Int64, "loan_segment": pl.String,
         "loan_score": pl.Int64, **dict.fromkeys(PRICED, pl.Int64), "cap_total": pl.Int64,
+        "late_fee_total": pl.Int64,
     }),
     "given_schedule": pl.Schema({
         "loan_id": pl.String, "seq": pl.Int64, "due_date": pl.Date, "principal_due": pl.Int64,
@@ -264,8 +265,10 @@ def given_otherwise(
     terms = state.get("given_terms")
     if terms is None or terms.height == 0:
         return pl.DataFrame(schema={"loan_id": pl.String})
-    if "cap_total" not in terms.columns:  # kept before limits on total charges: none had one
-        terms = terms.with_columns(pl.lit(None, pl.Int64).alias("cap_total"))
+    # Kept before limits on total charges, or on late fees: none had one.
+    terms = terms.with_columns(pl.lit(None, pl.Int64).alias(name)
+                               for name in ("cap_total", "late_fee_total")
+                               if name not in terms.columns)  # fmt: skip
     kept = _given_terms_kept(terms)
     cast = pl.Schema({n: GIVEN["given_terms"][n] for n in kept})
     was, now = terms.select(kept).cast(cast), loans.select(kept).cast(cast)

@@ -30,7 +30,7 @@ STATIC = pl.Schema(
     {name: (_CATEGORY if name in ("product", "cap_rule", "cap_source", "loan_segment", "currency")
             else dtype)
      for name, dtype in LOAN_SCHEMA.items()
-     if name not in ("state_date", "charged", "principal_days", "credit")}
+     if name not in ("state_date", "charged", "principal_days", "credit", "late_fees_charged")}
 )  # fmt: skip
 CASE = pl.Schema({
     "stage": _CATEGORY, "entered_on": pl.Date(), "reason": _CATEGORY, "ladder": _CATEGORY,
@@ -38,7 +38,7 @@ CASE = pl.Schema({
 })  # fmt: skip
 DYNAMIC = pl.Schema({
     "state_date": pl.Date(), "charged": pl.Int64(), "principal_days": pl.Int64(),
-    "credit": pl.Int64(),
+    "credit": pl.Int64(), "late_fees_charged": pl.Int64(),
     **SUMMARY_SCHEMA, "summary_day": pl.Date(),
     **CASE,
     # The run folder holding the loan's active lines fallen due (and, when its tail stayed in
@@ -220,10 +220,13 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
 # before the third, no print of the payments (unknown: their count and sum alone are compared);
 # before the fourth, no product had a limit on total charges (one set since changes the
 # rules' fingerprint, so the night reads the whole book, and the loans whose stored limit is
-# not the one priced now are run again: book_tables.given_otherwise).
+# not the one priced now are run again: book_tables.given_otherwise); before the fifth, no
+# product had a limit on late fees (the same), and the late fees a loan was charged were not
+# counted: none is a limit's until one is set, which runs its product's loans again.
 _ADDED = {"daily_penalty": pl.lit(0, pl.Int64), "currency": pl.lit(None, _CATEGORY),
           "payments_print": pl.lit(None, pl.Int64),
-          "cap_total": pl.lit(None, pl.Int64)}  # fmt: skip
+          "cap_total": pl.lit(None, pl.Int64), "late_fee_total": pl.lit(None, pl.Int64),
+          "late_fees_charged": pl.lit(0, pl.Int64)}  # fmt: skip
 
 
 def _added(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:

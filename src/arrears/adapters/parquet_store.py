@@ -152,6 +152,11 @@ def rules_fingerprint(terms: Terms, ladders: Mapping[str, Ladder]) -> str:
                     if p.own_cap is not None and p.own_cap.total is not None)  # fmt: skip
     if totals:
         text += repr(totals)
+    # And their limits on late fees (not the source, which no stored figure holds).
+    late = sorted((code, p.late_fee_limit.total) for code, p in terms.products.items()
+                  if p.late_fee_limit is not None)  # fmt: skip
+    if late:
+        text += repr(late)
     strategy = json.dumps({product: _ladder_facts(ladder) for product, ladder in ladders.items()},
                           sort_keys=True, default=_plain)  # fmt: skip
     return hashlib.sha256((text + strategy).encode()).hexdigest()[:16]

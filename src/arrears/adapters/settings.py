@@ -18,6 +18,7 @@ from arrears.adapters.phone_zones import DEFAULT_REGION, phone_region
 from arrears.domain.caps import CapPolicy, OwnCap
 from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
+from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.lpr import LprTable
 from arrears.domain.money import parse_amount
 from arrears.domain.product import Product
@@ -29,7 +30,7 @@ DEFAULT_CONFIG = "arrears.toml"
 _PRODUCT_KEYS = {
     "jurisdiction", "cap", "grace_days", "penalty_multiplier", "late_fee", "day_count",
     "holiday_rule", "allocation", "strategy", "limitation_years", "pause_ageing",
-    "pause_charges", "cap_rate", "cap_source", "cap_total",
+    "pause_charges", "cap_rate", "cap_source", "cap_total", "late_fee_total", "late_fee_source",
 }  # fmt: skip
 _TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue", "content"}
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
@@ -313,6 +314,7 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
             pause_ageing=_hold_kinds(spec, "pause_ageing", where, code),
             pause_charges=_hold_kinds(spec, "pause_charges", where, code),
             own_cap=_own_cap(spec, where, code),
+            late_fee_limit=_late_fee_limit(spec, where, code),
         )
     except SettingsError:
         raise  # names the file already
@@ -368,6 +370,29 @@ def _own_cap(spec: dict[str, Any], where: str, code: str) -> OwnCap | None:
         return replace(own, total=multiple)
     except DomainError as error:
         raise SettingsError(f"{at}.cap_total: {error}") from None
+
+
+def _late_fee_limit(spec: dict[str, Any], where: str, code: str) -> LateFeeLimit | None:
+    """The product's limit on late fees in all (`late_fee_total`, an amount as text, and
+    `late_fee_source`, the law or policy it follows: both or neither)."""
+    total, source = spec.get("late_fee_total"), spec.get("late_fee_source")
+    if total is None and source is None:
+        return None
+    at = f"{where}: products.{code}"
+    if total is None:
+        raise SettingsError(f"{at}.late_fee_source is given without late_fee_total, the limit "
+                            f"it is for")  # fmt: skip
+    if not isinstance(total, str):
+        # A TOML number is no exact amount (docs/MONEY_RULES.md: no floats in the money path).
+        raise SettingsError(f'{at}.late_fee_total must be an amount written as text, such as '
+                            f'"15.00", got {total!r}')  # fmt: skip
+    if not isinstance(source, str) or not source.strip():
+        raise SettingsError(f"{at}.late_fee_source is required with late_fee_total: the law or "
+                            f"policy it follows, as text, got {source!r}")  # fmt: skip
+    try:
+        return LateFeeLimit(parse_amount(total), source.strip())
+    except DomainError as error:
+        raise SettingsError(f"{at}.late_fee_total: {error}") from None
 
 
 def _hold_kinds(spec: dict[str, Any], key: str, where: str, code: str) -> tuple[str, ...]:

@@ -43,6 +43,8 @@ LOAN_SCHEMA = pl.Schema(
         "day_count": pl.Int64,
         "grace_days": pl.Int64,
         "late_fee": pl.Int64,
+        # The most its late fees may add up to (a product's late_fee_total; null: no limit).
+        "late_fee_total": pl.Int64,
         "rank_fees": pl.Int8,  # position of each component in the product's allocation order
         "rank_penalty": pl.Int8,
         "rank_interest": pl.Int8,
@@ -50,6 +52,7 @@ LOAN_SCHEMA = pl.Schema(
         "charged": pl.Int64,
         "principal_days": pl.Int64,
         "credit": pl.Int64,
+        "late_fees_charged": pl.Int64,  # the late fees posted so far (what a limit counts)
     }
 )
 
@@ -203,6 +206,7 @@ def fresh_loans(terms: pl.DataFrame, scheduled: pl.DataFrame) -> pl.DataFrame:
         pl.lit(0, pl.Int64).alias("charged"),
         pl.lit(0, pl.Int64).alias("principal_days"),
         pl.lit(0, pl.Int64).alias("credit"),
+        pl.lit(0, pl.Int64).alias("late_fees_charged"),
     )
     return frame.select(list(LOAN_SCHEMA)).cast(LOAN_SCHEMA).sort("loan_id")
 

@@ -107,6 +107,7 @@ class LedgerArrays:
             "capped": pl.col("cap_num").is_not_null().cast(pl.Int64),
             "cap_den": _ints("cap_den", 1),
             "cap_total": _ints("cap_total", UNLIMITED),
+            "late_fee_total": _ints("late_fee_total", UNLIMITED),
         }
         loan = _matrix(
             loans.with_columns(pl.Series(n, v, pl.Int64) for n, v in computed.items()),
@@ -146,6 +147,7 @@ class LedgerArrays:
             pl.Series("charged", loan[:, k.CHARGED], pl.Int64),
             pl.Series("principal_days", loan[:, k.PDAYS], pl.Int64),
             pl.Series("credit", loan[:, k.CREDIT], pl.Int64),
+            pl.Series("late_fees_charged", loan[:, k.LATE_CHARGED], pl.Int64),
         )
 
     def instalments_frame(

@@ -82,13 +82,13 @@ LINE_COLUMNS = (
 # Loan columns, by their index in the `loans` matrix.
 LOAN_COLUMNS = (
     "state", "charged", "principal_days", "credit", "outstanding", "off_lines", "pen_num",
-    "pen_den", "day_count", "grace_days", "late_fee", "capped", "cap_num", "cap_den",
-    "cap_total", "rank_fees", "rank_penalty", "rank_interest", "rank_principal", "line_start",
-    "line_end", "pay_start", "pay_end",
+    "pen_den", "day_count", "grace_days", "late_fee", "late_fee_total", "late_fees_charged",
+    "capped", "cap_num", "cap_den", "cap_total", "rank_fees", "rank_penalty", "rank_interest",
+    "rank_principal", "line_start", "line_end", "pay_start", "pay_end",
 )  # fmt: skip
 (STATE, CHARGED, PDAYS, CREDIT, OUTSTANDING, OFF_LINES, PEN_NUM, PEN_DEN, DAY_COUNT, GRACE,
- LATE, CAPPED, CAP_NUM, CAP_DEN, CAP_TOTAL, RANK0, _R1, _R2, _R3, LINE_START, LINE_END, PAY_START,
- PAY_END) = range(len(LOAN_COLUMNS))  # fmt: skip
+ LATE, LATE_TOTAL, LATE_CHARGED, CAPPED, CAP_NUM, CAP_DEN, CAP_TOTAL, RANK0, _R1, _R2, _R3,
+ LINE_START, LINE_END, PAY_START, PAY_END) = range(len(LOAN_COLUMNS))  # fmt: skip
 # Totals posted, by index in each loan's row of them: interest, penalty, fees.
 TOTAL_INTEREST, TOTAL_PENALTY, TOTAL_FEES = range(3)
 # Columns of the pauses given (spans of days the charges clock stands still, in loan order):
@@ -387,8 +387,9 @@ def _open(
                     amount = lines[j, F_DUE]
                 elif kind == PENALTY:
                     amount = lines[j, PENDING]
-                else:
-                    amount = loans[i, LATE]
+                else:  # at most what the limit on late fees leaves (domain/late_fees.py)
+                    amount = max(min(loans[i, LATE], loans[i, LATE_TOTAL] - loans[i, LATE_CHARGED]),
+                                 0)  # fmt: skip
                 posted = min(max(room - asked, 0), amount) if loans[i, CAPPED] else amount
                 asked += amount
                 posted_total += posted
@@ -418,6 +419,7 @@ def _open(
                     totals[TOTAL_PENALTY] += posted
                 else:
                     lines[j, F_CH] += posted
+                    loans[i, LATE_CHARGED] += posted
                     totals[TOTAL_FEES] += posted
     loans[i, CHARGED] += posted_total
     for j in range(lo, hi):

@@ -33,7 +33,8 @@ _TERMS = pl.Schema({
     "cap_num": pl.Int64(), "cap_den": pl.Int64(), "total_num": pl.Int64(),
     "total_den": pl.Int64(), "cap_rule": pl.String(),
     "cap_source": pl.String(), "day_count": pl.Int64(), "grace_days": pl.Int64(),
-    "late_fee": pl.Int64(), **{f"rank_{c}": pl.Int64() for c in COMPONENTS},
+    "late_fee": pl.Int64(), "late_fee_total": pl.Int64(),
+    **{f"rank_{c}": pl.Int64() for c in COMPONENTS},
 })  # fmt: skip
 # What only the check needs: each key's largest principal (for its penalty, its cap and its
 # limit on total charges), the rate column a too-long rate is in, and the fault of a key that
@@ -57,7 +58,8 @@ PRICED = ("pen_num", "pen_den", "cap_num", "cap_den", "day_count", "grace_days",
 def priced_print() -> pl.Expr:
     """A loan's PRICED terms as one text (null parts as `-`), which a store keeps beside its
     state to tell whether the loan is priced otherwise now; under a product's own cap, its
-    source and its limit on total charges too (needs `cap_rule`, `cap_source`, `cap_total`)."""
+    source and its limit on total charges too (needs `cap_rule`, `cap_source`, `cap_total`),
+    and a limit on late fees where there is one (`late_fee_total`)."""
     parts = [pl.col(name).cast(pl.String).fill_null("-") for name in PRICED]
     # A lender may reword its own cap's source: its loans are then replayed, so that every cut
     # cites the new words, as one run would. A pack's cap prints as before (no replay of the
@@ -67,7 +69,12 @@ def priced_print() -> pl.Expr:
     own = pl.when(pl.col("cap_rule") == OWN_CAP_RULE).then(
         pl.concat_str(pl.lit(" "), pl.col("cap_source"), total)
     )
-    return pl.concat_str([pl.concat_str(parts, separator=" "), own.otherwise(pl.lit(""))])
+    # A limit on late fees prints only where set: the loans of the products without one print
+    # as before it was added (no replay on the upgrade).
+    late = pl.concat_str(pl.lit(" late "), pl.col("late_fee_total").cast(pl.String))
+    return pl.concat_str(
+        [pl.concat_str(parts, separator=" "), own.otherwise(pl.lit("")), late.fill_null("")]
+    )
 
 
 def moved_due(lines: pl.DataFrame, loans: pl.DataFrame, terms: Terms) -> pl.DataFrame:
@@ -93,7 +100,8 @@ def moved_due(lines: pl.DataFrame, loans: pl.DataFrame, terms: Terms) -> pl.Data
 
 def loan_terms(loans: pl.DataFrame, terms: Pricing) -> pl.DataFrame:
     """Add pen_num/pen_den, cap_num/cap_den, cap_total (the most its charges may total under a
-    cap on total charges: null, none), day_count, grace, late fee and allocation ranks;
+    cap on total charges: null, none), day_count, grace, late fee and the most its late fees
+    may add up to (late_fee_total: null, no limit), and allocation ranks;
     DomainError naming the loans when any cannot be priced (see `unpriceable`)."""
     priced = _priced(loans, terms)
     unfit = priced.filter(pl.col("reason").is_not_null())
@@ -166,6 +174,7 @@ def _key_terms(key: tuple[Any, ...], terms: Pricing) -> dict[str, Any]:
         "total_den": total.denominator if total is not None else None,
         "cap_rule": rule.rule_id, "cap_source": rule.source, "day_count": days,
         "grace_days": product.grace_days, "late_fee": product.late_fee,
+        "late_fee_total": limit.total if (limit := product.late_fee_limit) else None,
         **{f"rank_{c}": product.allocation.index(c) for c in COMPONENTS},
         **_most_principal(pen, cap, days, total),
     }  # fmt: skip

@@ -127,6 +127,7 @@ class _Walk:
         self.reached: list[date | None] = [None] * len(self.settlements)
         self.waived = [dict.fromkeys(product.allocation, 0) for _ in self.settlements]
         self.settled_on: date | None = None
+        self.late_charged = 0  # the late fees posted so far (what a limit on them counts)
 
     def post(self, line: InstallmentBalance, kind: str, day: date, accrued: date, base: int,
              amount: int) -> int:  # fmt: skip
@@ -317,8 +318,15 @@ class _Walk:
                 for accrued, base, amount in line.pending:
                     line.penalty_charged += self.post(line, "penalty", day, accrued, base, amount)
                 line.pending.clear()
-                line.fees_charged += self.post(line, "late_fee", day, day, 0,
-                                               self.product.late_fee)  # fmt: skip
+                late = self.post(line, "late_fee", day, day, 0, self.late_fee())
+                line.fees_charged += late
+                self.late_charged += late
+
+    def late_fee(self) -> int:
+        """The late fee a line crossing grace is asked: the product's, at most what its limit
+        on late fees leaves (cut further, like any charge, to fit the cost cap)."""
+        fee, limit = self.product.late_fee, self.product.late_fee_limit
+        return fee if limit is None else limit.asked(fee, self.late_charged)
 
     def grace_days_run(self, effective_due: date, day: date) -> int:
         """An instalment's days past due by `day` as its grace counts them: the days after
@@ -596,6 +604,7 @@ def _statement(loan: Loan, walk: _Walk, as_of: date) -> LoanState:
         revisions=tuple(r for r in walk.revisions if r.effective_on <= as_of),
         settlements=walk.settlement_states(as_of),
         plans=walk.plan_states(as_of),
+        late_fee_limit=product.late_fee_limit,
     )
 
 

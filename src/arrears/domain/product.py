@@ -8,6 +8,7 @@ from arrears.domain.caps import OwnCap
 from arrears.domain.contact import HOLD_KINDS
 from arrears.domain.delinquency import MAX_GRACE_DAYS
 from arrears.domain.errors import DomainError
+from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.limitation import check_years
 from arrears.domain.money import LARGEST_AMOUNT, format_amount
 
@@ -44,6 +45,9 @@ class Product:
     # The product's own cost cap, binding where it is below the pack's (domain/caps.py). Left
     # out of the repr for the same reason (rules_fingerprint adds it where set).
     own_cap: OwnCap | None = field(default=None, repr=False)
+    # The most the loan's late fees may add up to (domain/late_fees.py); left out of the repr
+    # for the same reason.
+    late_fee_limit: LateFeeLimit | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         def bad(key: str, why: str) -> DomainError:
@@ -61,6 +65,9 @@ class Product:
             raise bad("late_fee", "must not be negative")
         if self.late_fee > LARGEST_AMOUNT:
             raise bad("late_fee", f"must be at most {format_amount(LARGEST_AMOUNT)}")
+        if self.late_fee_limit is not None and self.late_fee == 0:
+            # It would limit nothing, unseen: a product charging no late fee has none to limit.
+            raise bad("late_fee_total", "limits late fees, but the product charges none")
         if self.day_count not in (360, 365):
             raise bad("day_count", "must be 360 or 365")
         if self.holiday_rule not in HOLIDAY_RULES:

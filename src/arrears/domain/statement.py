@@ -7,6 +7,7 @@ from fractions import Fraction
 
 from arrears.domain.balances import Allocation
 from arrears.domain.caps import CapRule
+from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.pauses import NO_PAUSES, Pauses
 from arrears.domain.revisions import Revision
 
@@ -145,6 +146,9 @@ class LoanState:
     settlements: tuple[SettlementState, ...] = ()
     # The plans effective by as_of, each with its parts.
     plans: tuple[PlanState, ...] = ()
+    # Its product's limit on late fees in all (None: none): each late fee asked is at most
+    # what it leaves (domain/late_fees.py).
+    late_fee_limit: LateFeeLimit | None = None
 
     @property
     def oldest_past_due(self) -> date | None:

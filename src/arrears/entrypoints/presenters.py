@@ -71,6 +71,13 @@ def loan_document(
             "allowance": format_amount(state.allowance) if state.allowance is not None else None,
             "charged": format_amount(state.charged),
         },
+        # The late fees posted, and the product's limit on them in all with the law or policy
+        # it follows (extension; null: none): each late fee asked is at most what it leaves.
+        "late_fees": {
+            "charged": format_amount(state.total_charged("late_fee")),
+            "limit": format_amount(limit.total) if (limit := state.late_fee_limit) else None,
+            "source": limit.source if limit else None,
+        },
         "installments": [
             {
                 "seq": i.seq,
@@ -205,7 +212,9 @@ def charge_reason(charge: Charge, state: LoanState, day_count: int) -> str:
             f"(half-up to the fen) × {days} day(s) {span}{when}"
         )
     if charge.kind == "late_fee":
-        return f"late fee, once, on the first day beyond grace ({charge.posted_on})"
+        limit = state.late_fee_limit
+        within = f"; late fees at most {format_amount(limit.total)} in all" if limit else ""
+        return f"late fee, once, on the first day beyond grace ({charge.posted_on}){within}"
     if charge.kind == "interest":
         return f"contract interest of instalment {charge.seq}, due {charge.posted_on}"
     return f"scheduled fee of instalment {charge.seq}, due {charge.posted_on}"

@@ -46,7 +46,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0021_more_content_findings"
+    assert current_revision(engine) == head_revision() == "0022_late_fees_charged"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -116,6 +116,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0019_borrower_phone_index.py",
         "0020_agency_evaluation.py",
         "0021_more_content_findings.py",
+        "0022_late_fees_charged.py",
     } <= shipped
 
 
@@ -364,3 +365,19 @@ def test_the_texts_written_before_the_wider_content_lint_are_kept_unflagged(
     assert (visit.decision_note, visit.decision_note_findings) == (None, None)
     assert (proposal.decision_note, proposal.decision_note_findings) == ("老赖", None)
     assert (flag.reason, flag.reason_findings, flag.set_at) == ("老赖", None, None)
+
+
+def test_the_stored_states_of_an_older_database_count_no_late_fees(engine: Engine) -> None:
+    # A loan's state stored before late fees were counted: 0 (no product had a limit on them
+    # then; one set since replays its loans, which counts them anew).
+    upgrade(engine, "0021_more_content_findings")
+    with engine.begin() as connection:
+        borrower_with_loans(connection, "L1")
+        connection.execute(tables.loan_balances.insert(), {
+            "loan_id": "L1", "state_date": date(2025, 3, 1), "charged": 2500,
+            "principal_days": 5_900_000, "credit": 0,
+        })  # fmt: skip
+    upgrade(engine)
+    with engine.connect() as connection:
+        row = connection.execute(select(tables.loan_balances)).one()
+    assert (row.charged, row.late_fees_charged, row.credit) == (2500, 0, 0)

@@ -49,7 +49,8 @@ _LOANS = {"loan_id": pl.String, "borrower_id": pl.String, "product": pl.String,
           "penalty_rate": pl.String, "segment": pl.String, "score": pl.Int64,
           "currency": pl.String}  # fmt: skip
 _BALANCES = {"loan_id": pl.String, "state_date": pl.Date, "charged": pl.Int64,
-             "principal_days": pl.Int64, "credit": pl.Int64}  # fmt: skip
+             "principal_days": pl.Int64, "credit": pl.Int64,
+             "late_fees_charged": pl.Int64}  # fmt: skip
 # With each loan's state, the terms it was priced with (terms_frame.priced_print; null: a
 # state written before they were kept, taken as priced under today's).
 _PRICED = {"loan_id": pl.String, "priced": pl.String}
