@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from daily_run import prepare
+from daily_run import HELD_BACK_BEFORE, prepare
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -58,7 +58,7 @@ class StoredState:
             (state / "zones" / name).unlink()
         part = self.book / "payments" / f"{AS_OF}.parquet"
         if part.is_file():
-            part.rename(self.book / "held-back.parquet")
+            part.rename(self.book / HELD_BACK_BEFORE)  # where any version delivers it from
 
 
 def _names(folder: Path) -> set[str]:

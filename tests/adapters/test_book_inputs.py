@@ -182,6 +182,52 @@ def test_a_part_in_another_format_is_refused_not_skipped(tmp_path: Path) -> None
     assert store.folder.runs() == []
 
 
+def test_a_misspelt_column_is_refused_not_left_unread(tmp_path: Path) -> None:
+    # A loan's own penalty rate written `penalty_rte` would leave the product's rate charged,
+    # and a hold's end written `end_on` the hold open for good (helper-88).
+    loans = TABLES["loans"].rename({"penalty_rate": "penalty_rte"})
+    store = ParquetEngineStore(write_book({**TABLES, "loans": loans}, tmp_path / "book"))
+    unknown = r"input loans: loans.parquet: unknown column 'penalty_rte' \(the loans input's"
+    with pytest.raises(BookFolderError, match=unknown):
+        run(store)
+    assert store.folder.runs() == []
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "held"))
+    run(store, AS_OF - timedelta(days=1))
+    holds = pl.DataFrame({"borrower_id": [first("loans", "borrower_id")], "kind": ["dispute"],
+                          "starts_on": [AS_OF], "end_on": [AS_OF]})  # fmt: skip
+    holds.write_parquet(store.folder.root / "holds.parquet")
+    with pytest.raises(
+        BookFolderError, match=r"input holds: holds.parquet: unknown column 'end_on'"
+    ):
+        run(store)
+    assert [r.as_of for r in store.folder.runs()] == [AS_OF - timedelta(days=1)]
+
+
+@pytest.mark.parametrize("stray", ["payment/today.parquet", "hold.parquet"])
+def test_a_misnamed_input_is_refused_not_left_unread(tmp_path: Path, stray: str) -> None:
+    # A day's payments in `payment/`, or the holds in `hold.parquet`, would never be read: the
+    # loans charged as unpaid, the borrower in dispute called (helper-88).
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    path = store.folder.root / stray
+    path.parent.mkdir(exist_ok=True)
+    TABLES["payments"].head(1).write_parquet(path)
+    with pytest.raises(BookFolderError, match=f"holds {stray.split('/')[0]}, which is no input"):
+        run(store)
+    assert store.folder.runs() == []
+
+
+def test_other_files_beside_the_inputs_are_left_be(tmp_path: Path) -> None:
+    # The lender's notes, its settings and hidden files are no input, nor taken for one.
+    store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))
+    (store.folder.root / "README.md").write_text("book of 2025-11", encoding="utf-8")
+    (store.folder.root / "arrears.toml").write_text("", encoding="utf-8")
+    TABLES["payments"].head(1).write_parquet(store.folder.root / "_held.parquet")
+    (store.folder.root / "exports").mkdir()
+    (store.folder.root / "exports" / "bucket.csv").write_text("a\n", encoding="utf-8")
+    run(store)
+    assert [r.as_of for r in store.folder.runs()] == [AS_OF]
+
+
 def test_a_part_whose_name_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> None:
     # Polars takes paths as UTF-8 text: a GBK name ended the run in a TypeError (helper-59).
     store = ParquetEngineStore(write_book(TABLES, tmp_path / "book"))

@@ -134,11 +134,29 @@ class RunRecord:
 
 
 class BookFolder:
-    """Reads a book folder's inputs and runs, and commits a run's tables atomically."""
+    """Reads a book folder's inputs and runs, and commits a run's tables atomically.
+    `inputs`: every input's columns (book_tables.INPUTS), which a part may not go beyond."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, inputs: Mapping[str, pl.Schema]) -> None:
         self.root = root
         self.state = root / STATE_DIR
+        self.inputs = inputs
+
+    def refuse_strays(self) -> None:
+        """Refuse a Parquet file or folder of parts at the book's root that is no input (a
+        misnamed `payment/` or `hold.parquet` would be left unread without a word: payments
+        and holds lost). Other files (a README, the settings) and hidden ones are left be."""
+        for entry in sorted(self.root.iterdir()):
+            name = entry.name
+            if name[0] in "._" or name == STATE_DIR:
+                continue
+            stem = name.removesuffix(".parquet") if entry.is_file() else name
+            looks = name.endswith(".parquet") if entry.is_file() else bool(part_files(entry))
+            if looks and stem not in self.inputs:
+                raise BookFolderError(
+                    f"the book {self.root} holds {name}, which is no input a run reads (its "
+                    f"inputs: {', '.join(self.inputs)}); rename it, or move it out of the book"
+                )
 
     def input_parts(self, name: str) -> list[Path]:
         """The files of an input: DIR/<name>.parquet, or the parts of DIR/<name>/ in name order."""
@@ -238,9 +256,18 @@ class BookFolder:
         self, name: str, path: Path, present: Mapping[str, pl.DataType], schema: pl.Schema,
         columns: list[str],
     ) -> None:  # fmt: skip
-        """Refuse a part that lacks a required column or one another part has, or holds a
-        column of a type the input's column cannot be read as, naming the part and column."""
+        """Refuse a part that lacks a required column or one another part has, holds a column
+        the input has not (a misspelt `penalty_rte` would be left unread: the product's rate
+        taken), or one of a type the input's column cannot be read as, naming the part and
+        column."""
         where = f"input {name}: {path.relative_to(self.root)}"
+        known = self.inputs.get(name, schema)
+        unknown = [column for column in present if column not in known]
+        if unknown:
+            raise BookFolderError(
+                f"{where}: unknown column {unknown[0]!r} (the {name} input's columns: "
+                f"{', '.join(known)})"
+            )
         needed = [c for c in schema if c not in OPTIONAL_COLUMNS.get(name, ())]
         for column in dict.fromkeys([*needed, *columns]):
             if column not in present:

@@ -231,7 +231,7 @@ class ParquetEngineStore:
         *,
         work_all: bool = False,
     ) -> None:
-        self.folder = BookFolder(directory)
+        self.folder = BookFolder(directory, INPUTS)
         self.default_zones = dict(default_zones) if default_zones is not None else pack_zones()
         self.work_all = work_all
         self._night: _Night | None = None
@@ -256,6 +256,7 @@ class ParquetEngineStore:
         for name in REQUIRED_INPUTS:
             if not self.folder.has_input(name):
                 raise BookFolderError(f"the book {self.folder.root} has no {name} input")
+        self.folder.refuse_strays()
         self._held = self.folder.hold()  # until save or abandon
         try:
             # Asked again, the book held: a later run may have finished since run_day asked

@@ -284,7 +284,7 @@ class SparkEngine:
         default_zones: Mapping[str, str] | None = None,
     ) -> None:
         self.spark = spark
-        self.folder = BookFolder(directory)
+        self.folder = BookFolder(directory, INPUTS)
         self.buckets = buckets or 2 * spark.sparkContext.defaultParallelism
         self.zones = dict(default_zones) if default_zones is not None else pack_zones()
 
@@ -325,6 +325,7 @@ class SparkEngine:
         for name in REQUIRED_INPUTS:  # as the local engine says it, not Spark's schema error
             if not self.folder.has_input(name):
                 raise BookFolderError(f"the book {self.folder.root} has no {name} input")
+        self.folder.refuse_strays()
         if previous is not None:
             ParquetEngineStore(self.folder.root).refuse_missing_state(previous)
         # The days this run reports what it posted for: those after the last run before it.
