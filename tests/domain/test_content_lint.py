@@ -38,6 +38,17 @@ def test_a_finding_names_the_rule_its_source_the_phrase_and_where_it_is() -> Non
         ("你要坐·牢", ["坐·牢"]),
         ("你要坐-牢", ["坐-牢"]),
         ("你要坐\u200b牢", ["坐\u200b牢"]),  # a zero-width space nobody sees
+        # Other characters nobody sees (helper-89): a left-to-right mark, a right-to-left
+        # override, an invisible times, a combining grapheme joiner, a variation selector, a
+        # tag character, a Hangul filler.
+        ("你要坐\u200e牢", ["坐\u200e牢"]),
+        ("你要坐\u202e牢", ["坐\u202e牢"]),
+        ("你要坐\u2062牢", ["坐\u2062牢"]),
+        ("你要坐\u034f牢", ["坐\u034f牢"]),
+        ("你要坐\ufe0f牢", ["坐\ufe0f牢"]),
+        ("你要坐\U000e0041牢", ["坐\U000e0041牢"]),
+        ("你要坐\u3164牢", ["坐\u3164牢"]),
+        ("the po\u200elice", ["po\u200elice"]),
         ("我是ＰＯＬＩＣＥ", ["ＰＯＬＩＣＥ"]),  # full-width letters
         ("This is the POLICE.", ["POLICE"]),
         ("the pólice", ["pólice"]),  # an accent

@@ -25,9 +25,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from arrears.domain.errors import DomainError
+from arrears.domain.invisible import is_invisible
 
-# Characters nobody sees: dropped wherever they are, so 坐\u200b牢 reads 坐牢.
-_INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff")
 # What is put between two Chinese characters to break a phrase up (besides spaces), dropped
 # there. Not a sentence's marks (，。！？：；、 and their ASCII forms): 请坐，牢记 stays apart.
 _SEPARATORS = frozenset("*·•・-_~|/\\.+=#")
@@ -78,7 +77,7 @@ def fold(text: str) -> Folded:
     pieces = [
         (out, index)
         for index, char in enumerate(text)
-        if char not in _INVISIBLE
+        if not is_invisible(char)  # dropped wherever they are: 坐\u200b牢 reads 坐牢
         for out in _fold_char(char)
     ]
     chars: list[str] = []

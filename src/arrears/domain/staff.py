@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from arrears.domain.access import Role
 from arrears.domain.errors import Refusal
+from arrears.domain.invisible import is_blank
 
 # Lower case only: ids told apart by case alone ("Alice", "alice") would be two people to the
 # store and one to a reader of the audit log. No dots alone ("..", "."), slashes or spaces:
@@ -40,8 +41,9 @@ NAME_MAX = 100  # characters of a name shown (a user's, a team's, an agency's)
 
 
 def check_display_name(name: str) -> None:
-    """Refuse a name to show that is blank, too long or holds control characters."""
-    if not name.strip():
+    """Refuse a name to show that is blank (nothing of it shows), too long or holds control
+    characters."""
+    if is_blank(name):
         raise Refusal("a user's display name cannot be blank")
     if len(name) > NAME_MAX:
         raise Refusal("a name has at most {n} characters", n=str(NAME_MAX))

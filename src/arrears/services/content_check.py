@@ -9,6 +9,7 @@ from typing import Any
 
 from arrears.domain.content_lint import ContentPack, Finding, LintedText, lint
 from arrears.domain.errors import DomainError, Refusal
+from arrears.domain.invisible import is_blank
 
 NOTE_MAX = 2_000  # characters of a note (a case note, a contact's, a visit report's, …)
 
@@ -28,9 +29,10 @@ def packs_of(
 
 def written(text: str, packs: Iterable[ContentPack]) -> LintedText | None:
     """A note as it will be kept (its ends' spaces trimmed), with its findings; None when
-    nothing was written. Too long a note is refused (before anything is stored)."""
+    nothing was written (nothing that shows). Too long a note is refused (before anything is
+    stored)."""
     cleaned = text.strip()
-    if not cleaned:
+    if is_blank(cleaned):
         return None
     if len(cleaned) > NOTE_MAX:
         raise Refusal(

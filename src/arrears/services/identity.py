@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from arrears.domain.access import Permission, Principal, require
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import DomainError, Refusal
+from arrears.domain.invisible import is_blank
 from arrears.domain.staff import CONSOLE, check_display_name, check_placement, check_user_id
 from arrears.services.casework_ports import LOCALES, IdentityStore, PasswordHasher, UserRecord
 
@@ -106,8 +107,8 @@ def create_user(
 
 
 def check_password(password: str) -> None:
-    """Refuse a password too short, or of nothing but spaces."""
-    if not password.strip():
+    """Refuse a password too short, or of nothing but spaces and characters nobody sees."""
+    if is_blank(password):
         raise Refusal("a password cannot be blank or only spaces")
     if len(password) < MIN_PASSWORD:
         raise Refusal("a password has at least {n} characters", n=str(MIN_PASSWORD))
