@@ -19,7 +19,22 @@ def test_amounts_parse_to_exact_minor_units(text: str, minor: int) -> None:
     assert parse_amount(text) == minor
 
 
-@pytest.mark.parametrize("text", ["1.234", "1,00", "abc", "", "1e3", "--1", "0x10"])
+# Digits of other scripts too: Arabic-Indic, full-width, Devanagari (helper-89: 100.00 taken).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1.234",
+        "1,00",
+        "abc",
+        "",
+        "1e3",
+        "--1",
+        "0x10",
+        "\u0661\u0660\u0660",
+        "\uff11\uff10\uff10.00",
+        "1.\u0966\u0966",
+    ],
+)
 def test_malformed_amounts_are_refused_with_the_text_named(text: str) -> None:
     with pytest.raises(DomainError, match="not an amount"):
         parse_amount(text)

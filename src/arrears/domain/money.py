@@ -14,7 +14,8 @@ MINOR_PER_MAJOR = 100
 # no loan's schedule or payments come near; a book's sums, over any number of loans, are added
 # up wider (batch.ledger.EXACT), never in Int64.
 LARGEST_AMOUNT = 10**15 - 1
-_AMOUNT = re.compile(r"^(-?)(\d+)(?:\.(\d{1,2}))?$")
+# ASCII digits only: `\d` takes any script's (١٠٠ or １００ read as 100, helper-89).
+_AMOUNT = re.compile(r"^(-?)([0-9]+)(?:\.([0-9]{1,2}))?$")
 
 
 def parse_amount(text: str) -> int:

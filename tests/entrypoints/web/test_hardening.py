@@ -161,3 +161,37 @@ def test_a_nul_in_a_note_is_refused_naming_the_field(desk: Desk) -> None:
          "text may hold none"}
     ]  # fmt: skip
     assert len(desk.app.audit_log.entries(subject=f"loan:{loan_id}")) == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "where", "problem"),
+    [
+        # A text or a number is no boolean, nor a text a number (helper-89: "yes" approved).
+        ("/approvals/1", {"approve": "yes"}, "body.approve", "a valid boolean"),
+        ("/approvals/1", {"approve": 1}, "body.approve", "a valid boolean"),
+        ("/cases/{loan}/proposals", {"kind": "extension", "days": True}, "body.days",
+         "a valid integer"),
+        ("/cases/{loan}/proposals", {"kind": "plan", "months": "2"}, "body.months",
+         "a valid integer"),
+        # A number of seconds is no instant, a day with a time no day.
+        ("/cases/{loan}/contacts", {"channel": "call", "outcome": "no_answer",
+                                    "at": 1765000000}, "body.at", "ISO 8601 text"),
+        ("/cases/{loan}/promises", {"amount": "100.00", "due_on": "2027-01-01T00:00:00"},
+         "body.due_on", "YYYY-MM-DD"),
+        ("/cases/{loan}/holds", {"kind": "hardship", "starts_on": 20270101}, "body.starts_on",
+         "YYYY-MM-DD"),
+        # Digits of another script are no amount (helper-89: ١٠٠ stored as 100.00).
+        ("/cases/{loan}/promises", {"amount": "\u0661\u0660\u0660", "due_on": "2025-10-05"},
+         "body.amount", "match pattern"),
+    ],
+)  # fmt: skip
+def test_a_value_of_the_wrong_type_is_refused_not_converted(
+    desk: Desk, path: str, body: dict[str, object], where: str, problem: str
+) -> None:
+    loan_id, headers = my_case(desk), desk.bearer("sup-east")  # (a token issued is audited)
+    before = len(desk.app.audit_log.entries())
+    answer = desk.client().post("/api/v1" + path.format(loan=loan_id), headers=headers, json=body)
+    assert answer.status_code == 422, answer.text
+    [found] = [p for p in answer.json()["problems"] if p["where"] == where]
+    assert problem in found["problem"]
+    assert len(desk.app.audit_log.entries()) == before

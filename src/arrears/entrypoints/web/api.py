@@ -1,7 +1,6 @@
 """The JSON API, versioned under /api/v1 (OpenAPI at /api/v1/openapi.json): tokens, who am
 I, the queue, the case file and the desk's actions on a case."""
 
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -12,7 +11,16 @@ from arrears.domain.approvals import Proposal, ProposalKind, refuse_foreign_term
 from arrears.domain.contact import Hold
 from arrears.domain.money import format_amount, parse_amount
 from arrears.entrypoints.desk_calendar import desk_day
-from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
+from arrears.entrypoints.web.api_common import (
+    Amount,
+    Count,
+    Day,
+    Flag,
+    Id,
+    Instant,
+    Strict,
+    api_router,
+)
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import case_document, check_filters
 from arrears.services import casework, desk_contact
@@ -31,7 +39,7 @@ class TokenRequest(Strict):
     user_id: Id
     password: Annotated[str, Field(min_length=1, max_length=256)]
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    days: Annotated[int, Field(ge=1, le=90)] = 30
+    days: Annotated[Count, Field(ge=1, le=90)] = 30
 
 
 class TokenIssued(BaseModel):
@@ -44,14 +52,14 @@ class ContactIn(Strict):
     channel: Literal["sms", "call", "email", "letter"]  # a field visit has its own workflow
     outcome: Annotated[str, Field(min_length=1, max_length=16)]
     contact_id: Id | None = None
-    at: datetime | None = None  # default: now; must be aware
+    at: Instant | None = None  # default: now; must be aware
     # What was said or happened: kept as written, with the content lint's findings.
     note: Annotated[str, Field(max_length=NOTE_MAX)] = ""
 
 
 class PromiseIn(Strict):
     amount: Amount
-    due_on: date
+    due_on: Day
 
 
 class NoteIn(Strict):
@@ -60,14 +68,14 @@ class NoteIn(Strict):
 
 class ProposalIn(Strict):
     kind: Literal["plan", "extension", "settlement"]
-    months: Annotated[int, Field(ge=0, le=36)] = 0
-    days: Annotated[int, Field(ge=0, le=180)] = 0
+    months: Annotated[Count, Field(ge=0, le=36)] = 0
+    days: Annotated[Count, Field(ge=0, le=180)] = 0
     pay: Amount | None = None
-    by: date | None = None  # a settlement's deadline: the last day its lump sum may be paid
+    by: Day | None = None  # a settlement's deadline: the last day its lump sum may be paid
 
 
 class DecisionIn(Strict):
-    approve: bool
+    approve: Flag
     note: Annotated[str, Field(max_length=500)] = ""
 
 
@@ -275,8 +283,8 @@ def proposal(
 
 class HoldIn(Strict):
     kind: Literal["dispute", "hardship", "deceased", "cease_contact"]
-    starts_on: date
-    ends_on: date | None = None
+    starts_on: Day
+    ends_on: Day | None = None
     note: Annotated[str, Field(max_length=500)] = ""
 
 

@@ -1,7 +1,6 @@
 """The API of oversight: the dashboard, the audit log, users, and the content lint of drafts."""
 
 from collections.abc import Mapping
-from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any, Literal
@@ -18,7 +17,7 @@ from arrears.domain.outsourcing import Agency
 from arrears.domain.staff import USER_ID_RULE
 from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.presenters import agency_document, user_document
-from arrears.entrypoints.web.api_common import Id, Strict, api_router
+from arrears.entrypoints.web.api_common import Day, Flag, Id, Strict, api_router
 from arrears.entrypoints.web.audit_export import audit_lines
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import balance_day
@@ -202,7 +201,7 @@ class UserIn(Strict):
 
 
 class ActiveIn(Strict):
-    active: bool
+    active: Flag
 
 
 class UserChangeIn(Strict):
@@ -225,13 +224,13 @@ class AgencyIn(Strict):
     agency_id: UserId
     name: Annotated[str, Field(min_length=1, max_length=100)]
     commission: Annotated[str, Field(max_length=16, description="a share 0-1, e.g. 0.18")]
-    listed: bool = Field(False, description="on the lender's published white list")
-    evaluated_on: date | None = Field(None, description="the day of its last evaluation")
+    listed: Flag = Field(False, description="on the lender's published white list")
+    evaluated_on: Day | None = Field(None, description="the day of its last evaluation")
 
 
 class EvaluationIn(Strict):
-    on: date
-    listed: bool = Field(True, description="on the white list after it (false: delisted)")
+    on: Day
+    listed: Flag = Field(True, description="on the white list after it (false: delisted)")
 
 
 @router.get("/users")

@@ -1,9 +1,11 @@
 """What every API router shares: refusals in one documented shape, strict bodies, ids."""
 
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN
@@ -52,6 +54,29 @@ def api_router(tag: str) -> APIRouter:
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Amount = Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["1062.34"])]
+
+
+def _a_day(value: object) -> object:
+    """A day as JSON writes one: text, YYYY-MM-DD (not a day with a time, nor a number)."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        return value
+    raise ValueError("a day is written as text, YYYY-MM-DD")
+
+
+def _an_instant(value: object) -> object:
+    """An instant as JSON writes one: ISO 8601 text (not a number of seconds)."""
+    if isinstance(value, str):
+        return value
+    raise ValueError("an instant is written as ISO 8601 text with its UTC offset")
+
+
+# JSON's own types taken as they are, not converted: "yes" is no boolean, "2" no number of
+# months, a number of seconds no instant, a day with a time no day (Pydantic's lax mode took
+# each, and acted on it: helper-89).
+Flag = StrictBool
+Count = StrictInt
+Day = Annotated[date, BeforeValidator(_a_day)]
+Instant = Annotated[datetime, BeforeValidator(_an_instant)]
 
 
 class Strict(BaseModel):

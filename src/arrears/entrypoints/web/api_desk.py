@@ -1,7 +1,7 @@
 """The API of supervisors and officers: approvals, assignment and placement, field visits,
 the legal track."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Request
@@ -12,7 +12,15 @@ from arrears.domain.legal_track import LegalStep
 from arrears.domain.money import parse_amount
 from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web.api import DecisionIn
-from arrears.entrypoints.web.api_common import Amount, Id, Strict, api_router
+from arrears.entrypoints.web.api_common import (
+    Amount,
+    Day,
+    Flag,
+    Id,
+    Instant,
+    Strict,
+    api_router,
+)
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import proposal_document
 from arrears.services import assignment, casework, field_visit, legal
@@ -109,16 +117,16 @@ def recall(loan_id: Id, actor: CurrentActor, app: Application, request: Request)
 
 class VisitIn(Strict):
     collectors: Annotated[list[Id], Field(min_length=2, max_length=4)]
-    planned_on: date
+    planned_on: Day
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
 class VisitReportIn(Strict):
-    visited_at: datetime
+    visited_at: Instant
     outcome: Literal["connected", "no_answer", "refused"]
     recording: Annotated[str, Field(min_length=1, max_length=200)]
-    identification_shown: bool
-    entered_with_consent: bool | None = None
+    identification_shown: Flag
+    entered_with_consent: Flag | None = None
     note: Annotated[str, Field(max_length=NOTE_MAX)] = ""
 
 

@@ -20,7 +20,7 @@ from arrears.services.step_checks import StepBlocked
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 # An amount typed on a form, as the API's (yuan, at most two decimals, below 10^13).
-AMOUNT_PATTERN = r"^\d{1,13}(\.\d{1,2})?$"
+AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"  # ASCII digits: `\d` takes any script's
 # The desk logs calls and messages; a field visit goes through its own request and approval.
 DESK_CHANNELS = ("call", "sms", "email", "letter")
 
