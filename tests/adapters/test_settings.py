@@ -92,6 +92,13 @@ pause_charges = ["dispute", "hardship"]
         # The largest amount a feed takes (money.LARGEST_AMOUNT): the engines' sums rest on it.
         ('[products.x]\nlate_fee = "10000000000000.00"', r"late_fee must be at most 9{13}\.99"),
         ("[products.x]\npenalty_multiplier = nan", "penalty_multiplier must be a number, got nan"),
+        # Past the engines' exact arithmetic: named here, not blamed on the loans' rates.
+        (
+            "[products.x]\npenalty_multiplier = 1e-300",
+            r"products.x.penalty_multiplier must be from 0 to 10 with at most 6 decimals .* 1e-300",
+        ),
+        ("[products.x]\npenalty_multiplier = 1e300", r"penalty_multiplier must be from 0 to 10"),
+        ("[products.x]\npenalty_multiplier = 1.123456789", "got 1.123456789"),
         (
             '[products.x]\nallocation = ["fees", "penalty", "interest", 1]',
             "products.x.allocation must list component names",
@@ -112,6 +119,21 @@ pause_charges = ["dispute", "hardship"]
         (
             '[[lpr.fixing]]\npublished_on = "2026-01-20"\none_year = "3.0"',
             r"one_year '3.0' is not an LPR",
+        ),
+        # A float is no exact rate, nor a week, a number or a time a day (helper-88).
+        (
+            '[[lpr.fixing]]\npublished_on = "2026-06-22"\none_year = 0.029',
+            r"lpr.fixing\[0\].one_year must be a decimal fraction written as text, such as "
+            r'"0.031", got 0.029',
+        ),
+        ('[lpr]\nknown_through = "2026W51"', r"known_through: '2026W51' is not an ISO date"),
+        (
+            '[[lpr.fixing]]\npublished_on = 20260622\none_year = "0.029"',
+            r"published_on: 20260622 is not an ISO date",
+        ),
+        (
+            '[[lpr.fixing]]\npublished_on = 2026-06-22T00:00:00\none_year = "0.029"',
+            r"published_on: datetime.datetime\(2026, 6, 22, 0, 0\) is not an ISO date",
         ),
         # A cap the jurisdiction's pack lacks would fail the whole night later, for every loan.
         (

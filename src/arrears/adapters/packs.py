@@ -1,7 +1,8 @@
 """Read the shipped rule packs (caps, LPR table, calendar overrides) from package data."""
 
+import re
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 from importlib import resources
 from typing import Any
@@ -114,9 +115,13 @@ def _table(rows: dict[date, tuple[Fraction, str]], known_through: date) -> LprTa
 
 
 def _iso(value: object, where: str) -> date:
-    if isinstance(value, date):
+    """A day given as a TOML date or as YYYY-MM-DD text: not a number, nor another of the
+    forms `date.fromisoformat` takes (2026W51 is a week's Monday, helper-88)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise DomainError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise DomainError(f"{where}: {value!r} is not an ISO date (YYYY-MM-DD)")

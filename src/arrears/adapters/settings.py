@@ -32,6 +32,7 @@ _PRODUCT_KEYS = {
     "holiday_rule", "allocation", "strategy", "limitation_years", "pause_ageing",
     "pause_charges", "cap_rate", "cap_source", "cap_total", "late_fee_total", "late_fee_source",
 }  # fmt: skip
+_MOST_MULTIPLIER = 10  # a penalty rate ten times the contract rate: past any law's limit
 _TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue", "content"}
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
 # for `holidays`) would drop what it holds without a word (a year's holidays, a fixing).
@@ -232,8 +233,13 @@ def _check_sections(data: dict[str, Any], where: str) -> None:
         for i, row in enumerate(rows):
             _keys(row, f"{section}.{entries}", f"{where}: {section}.{entries}[{i}]")
     for i, row in enumerate(data.get("lpr", {}).get("fixing", [])):
+        if not isinstance(row["one_year"], str):  # a TOML float is no exact rate
+            raise SettingsError(
+                f"{where}: lpr.fixing[{i}].one_year must be a decimal fraction written as text, "
+                f'such as "0.031", got {row["one_year"]!r}'
+            )
         try:
-            rate = parse_rate(str(row["one_year"]))
+            rate = parse_rate(row["one_year"])
         except DomainError as error:
             raise SettingsError(f"{where}: lpr.fixing[{i}].one_year: {error}") from None
         if not 0 < rate <= _LPR_MOST:
@@ -283,6 +289,14 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
     if not math.isfinite(multiplier):
         raise SettingsError(f"{where}: products.{code}.penalty_multiplier must be a number, "
                             f"got {multiplier!r}")  # fmt: skip
+    if not 0 <= multiplier <= _MOST_MULTIPLIER or Fraction(str(multiplier)).denominator > 10**6:
+        # Past them the engines cannot price a penalty exactly, and every loan of the product
+        # was refused for its rate instead, the settings unnamed (helper-88: 1e-300, 1e300).
+        raise SettingsError(
+            f"{where}: products.{code}.penalty_multiplier must be from 0 to {_MOST_MULTIPLIER} "
+            f"with at most 6 decimals (the penalty rate is the contract rate times it), got "
+            f"{multiplier!r}"
+        )
     order = _typed(spec, "allocation", list, ["fees", "penalty", "interest", "principal"],
                    where, code)  # fmt: skip
     if not all(isinstance(component, str) for component in order):
