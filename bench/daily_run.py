@@ -235,7 +235,7 @@ def fill_database(url: str, directory: Path) -> EngineStore:
     with engine.connect() as conn:
         if conn.execute(select(func.count()).select_from(tables.loans)).scalar_one():
             return SqlEngineStore(engine)
-    folder = BookFolder(directory)
+    folder = BookFolder(directory, INPUTS)
     read = {n: pl.concat([pl.read_parquet(p) for p in folder.input_parts(n)]) for n in SQL_FEEDS}
     extra = {
         "borrowers": [pl.format("借款人{}", pl.col("borrower_id")).alias("name")],
