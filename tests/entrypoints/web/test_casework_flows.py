@@ -31,8 +31,10 @@ from arrears.adapters.db.tables import (
     promises,
 )
 from arrears.batch.run import run_day
+from arrears.bootstrap import App
 from arrears.domain.audit_chain import AuditEntry, ChainedEntry, verify_chain
 from arrears.domain.contact import Hold
+from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.money import format_amount
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from arrears.entrypoints.presenters import loan_document
@@ -42,6 +44,7 @@ from tests.entrypoints.web.desk_book import (
     EARLY_TIME,
     NIGHT_TIME,
     Desk,
+    desk_on,
     placement_steps_done,
 )
 
@@ -122,6 +125,30 @@ def test_the_case_file_itemises_the_balance_as_the_domain_does(desk: Desk) -> No
     # The stage its ladder gives, as the run's case holds it.
     assert shown.json()["balance"]["stage"] == shown.json()["case"]["stage"]
     assert shown.json()["balance"]["overdue"]["total"] != "0.00"
+
+
+def test_a_products_limit_on_late_fees_is_read_on_the_case_page(desk: Desk) -> None:
+    # The book's cn-cash loans under a late fee of 12.00 limited to 5.00 in all: the case page
+    # says the limit, its source and what the late fees came to, in the reader's language.
+    loan_id = my_case(desk)
+    settings = desk.app.settings
+    limited = replace(settings.products["cn-cash"], late_fee=1_200,
+                      late_fee_limit=LateFeeLimit(500, "Acme 费用政策 2.1"))  # fmt: skip
+    app = App(desk.app.database_url, replace(settings, products={**settings.products,
+                                                                 "cn-cash": limited}))  # fmt: skip
+    shown = desk_on(app)
+    shown.now = desk.now
+    client, _ = shown.signed_in("col-east-1")
+    page = client.get(f"/cases/{loan_id}").text
+    line = unescape(page.split('id="late-fee-limit">', 1)[1].split("</p>", 1)[0])
+    ((loan, payments),) = app.ledger.load_book([loan_id])
+    charged = app.terms.evaluate(loan, payments, AS_OF).total_charged("late_fee")
+    assert 0 < charged <= 500  # the book's case is past grace: its late fees met the limit
+    paid = format_amount(charged)
+    assert line == f"滞纳金合计不超过 ¥5.00（Acme 费用政策 2.1）；已收取 ¥{paid}。"
+    assert 'id="late-fee-limit"' not in desk.client().get("/login").text
+    plain, _ = desk.signed_in("col-east-1")
+    assert 'id="late-fee-limit"' not in plain.get(f"/cases/{loan_id}").text  # no limit: no line
 
 
 def cost_cap_line(client: TestClient, loan_id: str) -> str:
