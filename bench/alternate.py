@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from daily_run import HELD_BACK_BEFORE, prepare
+from daily_run import HELD_BACK, deliver_payments, prepare
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -58,7 +58,7 @@ class StoredState:
             (state / "zones" / name).unlink()
         part = self.book / "payments" / f"{AS_OF}.parquet"
         if part.is_file():
-            part.rename(self.book / HELD_BACK_BEFORE)  # where any version delivers it from
+            part.rename(self.book / HELD_BACK)
 
 
 def _names(folder: Path) -> set[str]:
@@ -129,6 +129,9 @@ def main() -> None:
         for round_ in range(1, args.rounds + 1):
             for side, (code, directory) in sides.items():
                 states[directory].put_back()
+                # Delivered here, untimed, for either code: a base before 4046545 looks for
+                # them under another name (helper-90: its nights ran without them).
+                deliver_payments(states[directory].book, date.fromisoformat(AS_OF))
                 figures = night(code, args.loans, directory)
                 nights[side].append(figures["seconds"])
                 used = ""

@@ -47,8 +47,7 @@ SCHEDULE = ("loan_id", "seq", "due_date", "principal_due", "interest_due", "fee_
 # The timed night's payments, held back at the book's root until the night: a hidden name,
 # which a run leaves be (a book refuses a Parquet file at its root that is no input).
 HELD_BACK = "_held-back.parquet"
-# Where versions before it held them, which bench/alternate.py puts them back under: a --base
-# of those delivers them from there.
+# Where versions before it held them: a book such a version prepared is delivered from there.
 HELD_BACK_BEFORE = "held-back.parquet"
 AS_OF = date(2025, 11, 18)  # the private-loan cap needs an LPR fixing known on each contract
 AT = datetime(2025, 11, 18, 23, 30, tzinfo=UTC)

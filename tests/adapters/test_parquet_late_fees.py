@@ -5,6 +5,9 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
+
+from arrears.adapters.book_tables import GIVEN, given_otherwise
 from arrears.adapters.parquet_store import ParquetEngineStore, rules_fingerprint
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
@@ -78,3 +81,18 @@ def test_a_limit_on_late_fees_set_between_nights_replays_the_book(tmp_path: Path
         assert (row["charged"], row["overdue_fees"]) == (ref.charged, ref.overdue.fees)
         lower += ref.charged < unlimited.evaluate(loan, payments, AS_OF).charged
     assert lower >= 2  # the limit binds some of the book's loans
+
+
+def test_a_state_that_kept_no_given_terms_replays_the_loans_under_a_limit() -> None:
+    # A full (Spark) run before 2026-12-04 kept no given terms: no state of then was worked
+    # under a limit, nor counted the late fees, so the loans now under one are run again from
+    # their contract dates (helper-90); the others, and a loan the state has not, are not.
+    loans = pl.DataFrame({
+        "loan_id": ["L1", "L2", "L3", "L4"], "cap_total": [None, 5_000, None, None],
+        "late_fee_total": [1_500, None, None, 1_500],
+    }, schema_overrides={"cap_total": pl.Int64, "late_fee_total": pl.Int64})  # fmt: skip
+    stored = {"loan_balances": pl.DataFrame({"loan_id": ["L1", "L2", "L3"]})}
+    schedule = pl.DataFrame(schema=GIVEN["given_schedule"])
+    again = given_otherwise(loans, schedule, stored)
+    assert again.get_column("loan_id").to_list() == ["L1", "L2"]
+    assert given_otherwise(loans, schedule, {}).height == 0  # a first run: nothing stored

@@ -99,6 +99,7 @@ pause_charges = ["dispute", "hardship"]
         ),
         ("[products.x]\npenalty_multiplier = 1e300", r"penalty_multiplier must be from 0 to 10"),
         ("[products.x]\npenalty_multiplier = 1.123456789", "got 1.123456789"),
+        ("[products.x]\npenalty_multiplier = 0.0000128", "got 1.28e-05"),
         (
             '[products.x]\nallocation = ["fees", "penalty", "interest", 1]',
             "products.x.allocation must list component names",
@@ -310,6 +311,11 @@ pause_charges = ["dispute", "hardship"]
         ),
         (
             '[products.x]\njurisdiction = "uk"\nlate_fee = "12.00"\nlate_fee_total = "15.00"',
+            "products.x.late_fee_source is required with late_fee_total",
+        ),
+        (
+            '[products.x]\njurisdiction = "uk"\nlate_fee = "12.00"\nlate_fee_total = "15.00"\n'
+            'late_fee_source = "\u200b"',
             "products.x.late_fee_source is required with late_fee_total",
         ),
         (

@@ -261,10 +261,17 @@ def given_otherwise(
     loans: pl.DataFrame, schedule: pl.DataFrame, state: Mapping[str, pl.DataFrame]
 ) -> pl.DataFrame:
     """The loans whose terms or schedule differ from what the last run was given (GIVEN, in
-    `state` where it keeps them; a loan it has none of is never counted as changed)."""
+    `state` where it keeps them; a loan it has none of is never counted as changed, but under
+    a limit on total charges or on late fees, which no state that kept none was worked under:
+    a full run before 2026-12-04, whose late fees no state counted, helper-90)."""
     terms = state.get("given_terms")
     if terms is None or terms.height == 0:
-        return pl.DataFrame(schema={"loan_id": pl.String})
+        stored = state.get("loan_balances")
+        if stored is None:
+            return pl.DataFrame(schema={"loan_id": pl.String})
+        limited = pl.col("cap_total").is_not_null() | pl.col("late_fee_total").is_not_null()
+        mine = loans.filter(limited).select("loan_id")
+        return mine.join(stored.select("loan_id"), on="loan_id", how="semi")
     # Kept before limits on total charges, or on late fees: none had one.
     terms = terms.with_columns(pl.lit(None, pl.Int64).alias(name)
                                for name in ("cap_total", "late_fee_total")

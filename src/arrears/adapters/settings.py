@@ -18,6 +18,7 @@ from arrears.adapters.phone_zones import DEFAULT_REGION, phone_region
 from arrears.domain.caps import CapPolicy, OwnCap
 from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
+from arrears.domain.invisible import is_blank
 from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.lpr import LprTable
 from arrears.domain.money import parse_amount
@@ -289,7 +290,8 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
     if not math.isfinite(multiplier):
         raise SettingsError(f"{where}: products.{code}.penalty_multiplier must be a number, "
                             f"got {multiplier!r}")  # fmt: skip
-    if not 0 <= multiplier <= _MOST_MULTIPLIER or Fraction(str(multiplier)).denominator > 10**6:
+    places = -int(Decimal(str(multiplier)).as_tuple().exponent)
+    if not 0 <= multiplier <= _MOST_MULTIPLIER or places > 6:
         # Past them the engines cannot price a penalty exactly, and every loan of the product
         # was refused for its rate instead, the settings unnamed (helper-88: 1e-300, 1e300).
         raise SettingsError(
@@ -400,7 +402,7 @@ def _late_fee_limit(spec: dict[str, Any], where: str, code: str) -> LateFeeLimit
         # A TOML number is no exact amount (docs/MONEY_RULES.md: no floats in the money path).
         raise SettingsError(f'{at}.late_fee_total must be an amount written as text, such as '
                             f'"15.00", got {total!r}')  # fmt: skip
-    if not isinstance(source, str) or not source.strip():
+    if not isinstance(source, str) or is_blank(source):
         raise SettingsError(f"{at}.late_fee_source is required with late_fee_total: the law or "
                             f"policy it follows, as text, got {source!r}")  # fmt: skip
     try:

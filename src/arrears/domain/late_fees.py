@@ -4,6 +4,7 @@ is at most what the limit leaves of it."""
 from dataclasses import dataclass
 
 from arrears.domain.errors import DomainError
+from arrears.domain.invisible import is_blank
 from arrears.domain.money import LARGEST_AMOUNT, format_amount
 
 
@@ -22,7 +23,7 @@ class LateFeeLimit:
                 f"a limit on late fees must be above 0.00 and at most "
                 f"{format_amount(LARGEST_AMOUNT)}, got {format_amount(self.total)}"
             )
-        if not self.source.strip():
+        if is_blank(self.source):
             raise DomainError("a limit on late fees needs its source (the law or policy)")
 
     def asked(self, fee: int, charged: int) -> int:

@@ -367,17 +367,30 @@ def test_the_texts_written_before_the_wider_content_lint_are_kept_unflagged(
     assert (flag.reason, flag.reason_findings, flag.set_at) == ("老赖", None, None)
 
 
-def test_the_stored_states_of_an_older_database_count_no_late_fees(engine: Engine) -> None:
-    # A loan's state stored before late fees were counted: 0 (no product had a limit on them
-    # then; one set since replays its loans, which counts them anew).
+def test_the_stored_states_of_an_older_database_count_their_late_fees(engine: Engine) -> None:
+    # A loan's state stored before late fees were counted: those its charges hold, so that a
+    # limit set since counts them even where the loan is not worked again from its contract
+    # date (a state stored before 0016 keeps no priced terms: helper-90 saw 39.00 of late fees
+    # charged under a limit of 15.00); a loan without any: 0.
     upgrade(engine, "0021_more_content_findings")
     with engine.begin() as connection:
-        borrower_with_loans(connection, "L1")
-        connection.execute(tables.loan_balances.insert(), {
-            "loan_id": "L1", "state_date": date(2025, 3, 1), "charged": 2500,
-            "principal_days": 5_900_000, "credit": 0,
-        })  # fmt: skip
+        borrower_with_loans(connection, "L1", "L2")
+        for loan_id in ("L1", "L2"):
+            connection.execute(tables.loan_balances.insert(), {
+                "loan_id": loan_id, "state_date": date(2025, 3, 1), "charged": 2500,
+                "principal_days": 5_900_000, "credit": 0,
+            })  # fmt: skip
+        for seq, kind, amount in ((1, "late_fee", 1200), (2, "late_fee", 1200), (1, "fee", 700),
+                                  (2, "penalty", 300)):  # fmt: skip
+            day = date(2025, 1, 1) + timedelta(days=30 * seq)
+            connection.execute(tables.charges.insert(), {
+                "loan_id": "L1", "seq": seq, "kind": kind, "posted_on": day, "first_day": day,
+                "last_day": day, "base": 0, "daily": amount, "amount": amount,
+            })  # fmt: skip
     upgrade(engine)
     with engine.connect() as connection:
-        row = connection.execute(select(tables.loan_balances)).one()
-    assert (row.charged, row.late_fees_charged, row.credit) == (2500, 0, 0)
+        rows = connection.execute(select(tables.loan_balances).order_by("loan_id")).all()
+    assert [(r.loan_id, r.charged, r.late_fees_charged) for r in rows] == [
+        ("L1", 2500, 2400),
+        ("L2", 2500, 0),
+    ]

@@ -176,6 +176,8 @@ def test_a_nul_in_a_note_is_refused_naming_the_field(desk: Desk) -> None:
         # A number of seconds is no instant, a day with a time no day.
         ("/cases/{loan}/contacts", {"channel": "call", "outcome": "no_answer",
                                     "at": 1765000000}, "body.at", "ISO 8601 text"),
+        ("/cases/{loan}/contacts", {"channel": "call", "outcome": "no_answer",
+                                    "at": "1759285800"}, "body.at", "ISO 8601 text"),
         ("/cases/{loan}/promises", {"amount": "100.00", "due_on": "2027-01-01T00:00:00"},
          "body.due_on", "YYYY-MM-DD"),
         ("/cases/{loan}/holds", {"kind": "hardship", "starts_on": 20270101}, "body.starts_on",

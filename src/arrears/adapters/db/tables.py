@@ -247,7 +247,8 @@ loan_balances = Table(
     Column("charged", BigInteger, nullable=False),
     Column("principal_days", BigInteger, nullable=False),
     Column("credit", BigInteger, nullable=False),
-    # The late fees charged so far, which a product's limit on them counts (0: before 0022).
+    # The late fees charged so far, which a product's limit on them counts (0022 counted
+    # those of the states there from their charges).
     Column("late_fees_charged", BigInteger, nullable=False, server_default="0"),
     # The terms the state was priced with (batch/terms_frame.priced_print): a loan priced
     # otherwise since is replayed from its contract date. Null: kept before 0016.

@@ -63,9 +63,15 @@ def _a_day(value: object) -> object:
     raise ValueError("a day is written as text, YYYY-MM-DD")
 
 
+# A day, a time and its UTC offset (a time without one is refused later, by name).
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                      r"(Z|[+-][0-9]{2}:?[0-9]{2})?")  # fmt: skip
+
+
 def _an_instant(value: object) -> object:
-    """An instant as JSON writes one: ISO 8601 text (not a number of seconds)."""
-    if isinstance(value, str):
+    """An instant as JSON writes one: ISO 8601 text (not a number of seconds, nor its text:
+    Pydantic reads "1759285800" as one, helper-90)."""
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
         return value
     raise ValueError("an instant is written as ISO 8601 text with its UTC offset")
 
