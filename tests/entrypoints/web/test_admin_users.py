@@ -275,6 +275,9 @@ def test_an_administrator_creates_a_team_and_an_agency(staffed: Desk) -> None:
     shown = client.get("/admin/users").text
     assert "华北三组" in shown
     assert "上海某资产" in shown
+    # The commission as a reader reads a share: 20%, not 0.2 (the API keeps the share).
+    row = shown.split('id="agency-agency-sh">', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">20%</td>' in row
     # A collector can now join the new team.
     body = {"display_name": "催收员 李娜", "role": "collector", "team_id": "team-north"}
     assert staffed.client().put("/api/v1/users/col-east-1", headers=admin, json=body).is_success

@@ -151,9 +151,13 @@ def test_a_us_case_is_placed_with_an_agency_never_evaluated(desk: Desk) -> None:
     with desk.app.engine.begin() as conn:
         conn.execute(update(loans).where(loans.c.loan_id == loan_id)
                      .values(product="us-installment", currency="USD"))  # fmt: skip
+    client, _ = desk.signed_in("sup-east")
+    offered = client.get(f"/cases/{loan_id}").text  # as a reader reads a share: 25%
+    assert '<option value="agency-ny">NY Recovery (佣金 25%)</option>' in offered
     placed = place(desk, loan_id, "agency-ny")
     assert placed.status_code == 201, placed.text
     assert placed_with(desk, loan_id) == ["agency-ny"]
+    assert "佣金 25%)" in client.get(f"/cases/{loan_id}").text  # its placement too
 
 
 def test_an_evaluation_recorded_meanwhile_stops_a_placement_judged_before_it(desk: Desk) -> None:

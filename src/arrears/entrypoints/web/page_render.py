@@ -1,6 +1,7 @@
 """Rendering the workbench's pages and fragments in the viewer's language."""
 
 from collections.abc import Mapping
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from arrears.domain.access import PERMISSIONS, Permission
 from arrears.domain.content_lint import Finding
 from arrears.domain.entry_rules import reason_words
 from arrears.domain.errors import Clauses, Term, Terms, Words
+from arrears.domain.rates import format_rate
 from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
@@ -71,6 +73,9 @@ def render(
             "sign": lambda currency: i18n.sign(currency, locale),
             "currency_name": lambda currency: i18n.currency_name(currency, locale),
             "rule_name": lambda rule: i18n.catalogue(locale).get(f"rule:{rule}", ""),
+            # An exact share as stored ("0.18", an agency's commission) as a reader reads
+            # one: "18%" (the API keeps the share).
+            "percent": lambda share: format_rate(Fraction(share)),
             # A legal source as its catalogue words it (looked up by its text), else as cited.
             "cite": lambda source: i18n.catalogue(locale).get(source) or source,
             "words": lambda value: shown_in(value, locale),  # the domain's Words, Term(s)
