@@ -10,7 +10,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,7 +20,7 @@ from typing import Any
 from arrears.adapters.json_file import write_json_atomically
 from arrears.adapters.packs import read_pack
 from arrears.domain.calendar import BusinessCalendar
-from arrears.domain.day_range import FIRST_DAY, LAST_DAY
+from arrears.domain.day_range import DAY_TEXT, FIRST_DAY, LAST_DAY
 
 CACHE_ENV = "ARREARS_CACHE_DIR"
 # The `holidays` calendars used for each jurisdiction's business days: the country, and the
@@ -32,7 +31,6 @@ CACHE_ENV = "ARREARS_CACHE_DIR"
 _COUNTRY: dict[str, tuple[str, str | None]] = {
     "cn": ("CN", None), "us": ("US", None), "uk": ("GB", "ENG"),
 }  # fmt: skip
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def _days(entry: dict[str, Any], key: str, where: str, year: int) -> frozenset[d
             raise ValueError(f"{place} must be a day (YYYY-MM-DD), got {value!r}")
         if isinstance(value, str):
             try:
-                value = date.fromisoformat(value) if _DAY.fullmatch(value) else None
+                value = date.fromisoformat(value) if DAY_TEXT.fullmatch(value) else None
             except ValueError:
                 value = None
             if value is None:

@@ -1,6 +1,5 @@
 """Read the shipped rule packs (caps, LPR table, calendar overrides) from package data."""
 
-import re
 import tomllib
 from datetime import date, datetime
 from fractions import Fraction
@@ -8,6 +7,7 @@ from importlib import resources
 from typing import Any
 
 from arrears.domain.caps import CapPolicy
+from arrears.domain.day_range import DAY_TEXT
 from arrears.domain.errors import DomainError
 from arrears.domain.lpr import LprFixing, LprTable
 from arrears.domain.rates import format_rate, parse_rate
@@ -119,7 +119,7 @@ def _iso(value: object, where: str) -> date:
     forms `date.fromisoformat` takes (2026W51 is a week's Monday, helper-88)."""
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+    if isinstance(value, str) and DAY_TEXT.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:

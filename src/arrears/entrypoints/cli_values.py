@@ -12,19 +12,14 @@ from typing import TypeVar
 
 import typer
 
-from arrears.domain.day_range import FIRST_DAY, LAST_DAY
+from arrears.domain.day_range import DAY_TEXT, FIRST_DAY, INSTANT_TEXT, LAST_DAY
 
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-# ISO 8601 / RFC 3339: the day, T (or a space), hh:mm[:ss[.ffffff]], then the offset if any.
-_INSTANT = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?"
-)
 T = TypeVar("T")
 
 
 def parse_day(text: str, option: str) -> date:
     """A YYYY-MM-DD date, or ValueError naming the option."""
-    day = _read(_DAY, date.fromisoformat, text, f"{option} {text!r} is not a date (YYYY-MM-DD)")
+    day = _read(DAY_TEXT, date.fromisoformat, text, f"{option} {text!r} is not a date (YYYY-MM-DD)")
     _within(day, text, option)
     return day
 
@@ -33,7 +28,7 @@ def parse_instant(text: str, option: str) -> datetime:
     """An ISO 8601 instant with its UTC offset, or ValueError naming the option."""
     example = "e.g. 2026-03-01T09:30:00+08:00"
     not_one = f"{option} {text!r} is not an ISO 8601 instant ({example})"
-    instant = _read(_INSTANT, datetime.fromisoformat, text, not_one)
+    instant = _read(INSTANT_TEXT, datetime.fromisoformat, text, not_one)
     if instant.tzinfo is None:
         raise ValueError(
             f"{option} {text!r} has no UTC offset (write e.g. {text}+08:00 or {text}Z)"

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import polars as pl
 
-from arrears.domain.day_range import FIRST_DAY, LAST_DAY
+from arrears.domain.day_range import DAY_TEXT, FIRST_DAY, LAST_DAY
 from arrears.domain.money import LARGEST_AMOUNT, MINOR_PER_MAJOR
 from arrears.domain.rates import parse_rate
 
@@ -30,7 +30,7 @@ _SHOWN_CHARS = 40
 
 _RAW = pl.col("raw")
 _MONEY = r"^(-?)([0-9]+)(?:\.([0-9]+))?$"
-_ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_ISO_DATE = f"^{DAY_TEXT.pattern}$"
 _WHOLE = r"^[0-9]+$"
 
 

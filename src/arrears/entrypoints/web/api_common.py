@@ -1,12 +1,12 @@
 """What every API router shares: refusals in one documented shape, strict bodies, ids."""
 
-import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
+from arrears.domain.day_range import DAY_TEXT, INSTANT_TEXT
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN
 
@@ -58,20 +58,15 @@ Amount = Annotated[str, Field(pattern=AMOUNT_PATTERN, examples=["1062.34"])]
 
 def _a_day(value: object) -> object:
     """A day as JSON writes one: text, YYYY-MM-DD (not a day with a time, nor a number)."""
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+    if isinstance(value, str) and DAY_TEXT.fullmatch(value):
         return value
     raise ValueError("a day is written as text, YYYY-MM-DD")
-
-
-# A day, a time and its UTC offset (a time without one is refused later, by name).
-_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
-                      r"(Z|[+-][0-9]{2}:?[0-9]{2})?")  # fmt: skip
 
 
 def _an_instant(value: object) -> object:
     """An instant as JSON writes one: ISO 8601 text (not a number of seconds, nor its text:
     Pydantic reads "1759285800" as one, helper-90)."""
-    if isinstance(value, str) and _INSTANT.fullmatch(value):
+    if isinstance(value, str) and INSTANT_TEXT.fullmatch(value):
         return value
     raise ValueError("an instant is written as ISO 8601 text with its UTC offset")
 
