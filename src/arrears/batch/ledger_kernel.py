@@ -27,6 +27,7 @@ import numpy as np
 from arrears.batch.capping import cap_allowance
 from arrears.batch.grouped import Ints
 from arrears.batch.penalty_day import penalty_for_day
+from arrears.domain.late_fees import late_fee_asked
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,6 +123,7 @@ def room_needed(lines: Count, payments: Count, days: Count) -> tuple[Count, Coun
 _room_needed = _inlined(room_needed)
 _cap_allowance = _inlined(cap_allowance)  # the store's formula, compiled in
 _penalty_for_day = _inlined(penalty_for_day)
+_late_fee_asked = _inlined(late_fee_asked)  # the domain's formula, compiled in
 
 
 @_inlined
@@ -387,9 +389,9 @@ def _open(
                     amount = lines[j, F_DUE]
                 elif kind == PENALTY:
                     amount = lines[j, PENDING]
-                else:  # at most what the limit on late fees leaves (domain/late_fees.py)
-                    amount = max(min(loans[i, LATE], loans[i, LATE_TOTAL] - loans[i, LATE_CHARGED]),
-                                 0)  # fmt: skip
+                else:  # at most what the limit on late fees leaves
+                    amount = _late_fee_asked(loans[i, LATE], loans[i, LATE_TOTAL],
+                                             loans[i, LATE_CHARGED])  # fmt: skip
                 posted = min(max(room - asked, 0), amount) if loans[i, CAPPED] else amount
                 asked += amount
                 posted_total += posted

@@ -27,6 +27,12 @@ class LateFeeLimit:
             raise DomainError("a limit on late fees needs its source (the law or policy)")
 
     def asked(self, fee: int, charged: int) -> int:
-        """The late fee asked of a line crossing grace: the product's `fee`, at most what the
-        limit leaves after the late fees `charged` on the loan so far."""
-        return max(min(fee, self.total - charged), 0)
+        """The late fee asked of a line crossing grace (late_fee_asked)."""
+        return late_fee_asked(fee, self.total, charged)
+
+
+def late_fee_asked(fee: int, total: int, charged: int) -> int:
+    """The late fee asked of a line crossing grace: the product's `fee`, at most what a limit
+    of `total` leaves after the late fees `charged` on the loan so far (the ledger kernel's
+    formula too, compiled in)."""
+    return max(min(fee, total - charged), 0)
