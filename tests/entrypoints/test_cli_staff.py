@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from arrears.adapters.db.casework_tables import agencies, audit_log, teams, users
 from arrears.bootstrap import build_app
+from arrears.domain.audit_chain import verify_chain
 from arrears.entrypoints.cli import app as cli_app
 from arrears.entrypoints.web.app import create_app
 from tests.entrypoints.cli_ok import cli_ok, runner
@@ -117,6 +118,13 @@ REFUSED = [
      "--on '15/01/2026' is not a date"),
     (("agency-evaluation", "agency-hz", "--on", "2199-01-01", "--delist"), None, 1,
      "an evaluation dated 2199-01-01 is after today"),
+    (("agency-commission", "nobody", "--commission", "0.2"), None, 1,
+     "agency 'nobody' is not known"),
+    (("agency-commission", "agency-hz", "--commission", "0.100"), None, 1,
+     "agency 'agency-hz''s commission is already 0.1: nothing to change"),
+    (("agency-commission", "agency-hz", "--commission", "-0.1"), None, 1,
+     "commission '-0.1' is not allowed"),
+    (("agency-commission", "agency-hz"), None, 2, "Missing option '--commission'"),
 ]  # fmt: skip
 
 
@@ -125,7 +133,7 @@ def test_bad_input_is_refused_by_name_with_nothing_written(
     store_url: str, args: tuple[str, ...], stdin: str | None, code: int, problem: str
 ) -> None:
     cli_ok("init", db=store_url)
-    if args[0] == "agency-evaluation":  # an agency there to evaluate
+    if args[0] in ("agency-evaluation", "agency-commission"):  # an agency there to act on
         cli_ok("staff", "agency", "agency-hz", "--name", "x", "--commission", "0.1", db=store_url)
     before = counts(store_url)
     line = stdin + "\n" if stdin else stdin  # "": stdin holds nothing at all
@@ -218,5 +226,25 @@ def test_an_agency_is_listed_and_evaluated_at_the_console(store_url: str) -> Non
                                         "listed": True, "evaluated_on": "2026-01-15"}),
             ("setup", "agency.evaluate", {"on": "2026-03-01", "listed": False}),
         ]  # fmt: skip
+    finally:
+        app.close()
+
+
+def test_an_agencys_commission_is_changed_at_the_console(store_url: str) -> None:
+    cli_ok("init", db=store_url)
+    staff("agency", "agency-hz", "--name", "杭州信达", "--commission", "0.18", db=store_url)
+    code, printed, said = staff("agency-commission", "agency-hz", "--commission", "0.2",
+                                db=store_url)  # fmt: skip
+    assert code == 0, said
+    assert "agency agency-hz commission 0.18 -> 0.2 (placements from now on)" in printed
+    listed = cli_ok("staff", "agencies", "--json", db=store_url)["agencies"]
+    assert [a["commission"] for a in listed] == ["0.2"]  # type: ignore[attr-defined]
+    app = build_app(store_url, None)
+    try:
+        entries = [e.entry for e in app.audit_log.entries(subject="agency:agency-hz")]
+        assert [(e.actor, e.action, e.detail) for e in entries][-1] == (
+            "setup", "agency.commission", {"commission": "0.2", "was": "0.18"}
+        )  # fmt: skip
+        assert verify_chain(app.audit_log.chain(), app.audit_log.head()).intact
     finally:
         app.close()

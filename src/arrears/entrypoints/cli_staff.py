@@ -23,7 +23,12 @@ from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.presenters import agency_document, user_document
 from arrears.services.casework_ports import LOCALES, UserRecord
 from arrears.services.identity import create_user
-from arrears.services.staff_setup import create_agency, create_team, evaluate_agency
+from arrears.services.staff_setup import (
+    create_agency,
+    create_team,
+    evaluate_agency,
+    set_agency_commission,
+)
 from arrears.services.user_admin import reset_password
 
 staff_app = typer.Typer(
@@ -104,6 +109,25 @@ def agency_evaluation_command(
     with _at_console(db, config) as app:
         evaluate_agency(app.identity, None, agency_id, day, not delist, desk_day(now), now)
     out.print(f"agency {agency_id} evaluated ({_standing(not delist, day)})")
+
+
+@staff_app.command("agency-commission")
+def agency_commission_command(
+    agency_id: Annotated[str, typer.Argument(help="The agency, e.g. agency-hz.")],
+    commission: Annotated[
+        str,
+        typer.Option("--commission", help="Its new share of what it collects, e.g. 0.20."),
+    ],
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """Change an agency's commission for the cases placed with it from now on (a case placed
+    already keeps the rate it was placed at)."""
+    with _at_console(db, config) as app:
+        was = set_agency_commission(app.identity, None, agency_id, commission,
+                                    datetime.now(UTC))  # fmt: skip
+    out.print(f"agency {agency_id} commission {was} -> {commission} (placements from now on)",
+              highlight=False)  # fmt: skip
 
 
 @staff_app.command("agencies")

@@ -1,7 +1,7 @@
 """Ports of case work: people and their access, the audit log, and the case store."""
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -73,6 +73,14 @@ class IdentityStore(Protocol):
         """Record an agency's evaluation, audited: its day and whether the agency is on the
         white list after it (it replaces the one before); False: no such agency, nothing
         written."""
+        ...
+
+    def set_agency_commission(
+        self, agency_id: str, rate: str, audit_of: Callable[[str], AuditEntry]
+    ) -> str | None:
+        """Set an agency's commission rate (exact decimal text) for the placements made from
+        now on, audited by `audit_of(the rate replaced)`, which may refuse; the rate replaced,
+        or None: no such agency, nothing written."""
         ...
 
     def add_user(self, user: UserRecord, at: datetime, audit: AuditEntry) -> None:

@@ -43,7 +43,9 @@ class Figures:
     stages: Mapping[str, int]
     promises: Mapping[str, int]  # status → count
     collected_by_collector: Mapping[str, Amounts]  # collector ("" = none credited)
-    collected_by_agency: Mapping[str, tuple[str, Amounts]]  # agency → (commission rate, …)
+    # agency → the commission rate of the placements paid into → collected: a placement keeps
+    # the rate it was made at, whatever the agency's rate is since.
+    collected_by_agency: Mapping[str, Mapping[str, Amounts]]
     blocked_by_rule: Mapping[str, int]
     rolls: Sequence[tuple[date, Rolls]] = ()  # month end → how loans moved there
     # Texts written since the window's first day (UTC; after its last day too: the desk
@@ -73,7 +75,7 @@ class Dashboard:
     until: date
     figures: Figures
     kept_rate: Fraction | None
-    commissions: Mapping[str, Amounts]  # agency → commission owed on what it collected
+    commissions: Mapping[str, Mapping[str, Amounts]]  # agency → rate → commission owed
     flows: list[FlowRate]
 
 
@@ -86,12 +88,28 @@ def dashboard(store: DashboardStore, who: Principal, as_of: date) -> Dashboard:
     judged = figures.promises.get("kept", 0) + figures.promises.get("broken", 0)
     kept = Fraction(figures.promises.get("kept", 0), judged) if judged else None
     commissions = {
-        agency: {
-            currency: int((Decimal(total) * Decimal(rate)).quantize(Decimal(1), ROUND_HALF_UP))
-            for currency, total in collected.items()
-        }
-        for agency, (rate, collected) in figures.collected_by_agency.items()
-    }  # commission to the fen, half up, per currency (a documented rounding point)
+        agency: {rate: commission(rate, collected) for rate, collected in by_rate.items()}
+        for agency, by_rate in figures.collected_by_agency.items()
+    }
     ordered = dict(sorted(figures.buckets.items(), key=lambda kv: BUCKETS.index(kv[0])))
     return Dashboard(since, as_of, replace(figures, buckets=ordered), kept, commissions,
                      flow_rates(figures.rolls))  # fmt: skip
+
+
+def commission(rate: str, collected: Amounts) -> Amounts:
+    """The commission at `rate` (an exact share) on what was collected at it, per currency:
+    to the fen, half up, once per agency, rate and currency (a documented rounding point)."""
+    share = Decimal(rate)
+    return {
+        currency: int((Decimal(total) * share).quantize(Decimal(1), ROUND_HALF_UP))
+        for currency, total in collected.items()
+    }
+
+
+def totals(by_rate: Mapping[str, Amounts]) -> Amounts:
+    """Amounts at several rates added up, per currency."""
+    added: dict[str, int] = {}
+    for amounts in by_rate.values():
+        for currency, total in amounts.items():
+            added[currency] = added.get(currency, 0) + total
+    return added

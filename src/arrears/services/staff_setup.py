@@ -2,6 +2,7 @@
 agency on the white list (users: services/identity.py)."""
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from arrears.domain.access import Principal
 from arrears.domain.audit_chain import AuditEntry
@@ -76,6 +77,31 @@ def evaluate_agency(
                        {"on": on.isoformat(), "listed": listed})  # fmt: skip
     if not store.evaluate_agency(agency_id, listed, on, entry):
         raise AgencyNotFound("agency {agency_id} is not known", agency_id=repr(agency_id))
+
+
+def set_agency_commission(
+    store: IdentityStore, by: Principal | None, agency_id: str, commission: str, now: datetime
+) -> str:
+    """Change an agency's commission (a renegotiated contract) for the cases placed with it
+    from now on; a placement already made keeps the rate it was made at, which its agency's
+    commission on it is reckoned at (services/dashboard.py). The rate replaced."""
+    actor = administering(by)
+    rate = str(check_commission(commission))
+
+    def audited(was: str) -> AuditEntry:
+        """The change's audit entry, or a refusal when it changes nothing."""
+        if Decimal(was) == Decimal(rate):
+            raise Refusal(
+                "agency {agency_id}'s commission is already {rate}: nothing to change",
+                agency_id=repr(agency_id), rate=was,
+            )  # fmt: skip
+        return AuditEntry(now.astimezone(UTC), actor, "agency.commission", f"agency:{agency_id}",
+                          {"commission": rate, "was": was})  # fmt: skip
+
+    was = store.set_agency_commission(agency_id, rate, audited)
+    if was is None:
+        raise AgencyNotFound("agency {agency_id} is not known", agency_id=repr(agency_id))
+    return was
 
 
 def check_evaluation_day(on: date, today: date) -> None:

@@ -8,10 +8,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from arrears.adapters.db import tables
-from arrears.adapters.db.casework_tables import assignments
+from arrears.adapters.db.casework_tables import assignments, placements
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_book import synthetic_book
@@ -20,6 +20,7 @@ from arrears.bootstrap import App
 from arrears.domain.access import Principal, Role
 from arrears.services.dashboard import dashboard
 from arrears.services.import_feed import import_feed
+from arrears.services.staff_setup import set_agency_commission
 from tests.entrypoints.web.desk_book import AS_OF, build_desk
 
 ADMIN = Principal("admin", Role.ADMIN, None, None)
@@ -108,3 +109,32 @@ def test_money_per_currency_and_collectors_credited_from_assignment(
     assert figures.buckets["M1"] == (3, {"CNY": 78178 + 56500, "USD": 1531})
     assert figures.collected_by_collector["col-east-1"] == {"USD": 279025}
     assert "col-east-2" not in figures.collected_by_collector  # paid 2025-09-12, assigned after
+
+
+def test_an_agencys_collections_at_each_placements_rate_after_its_rate_changed(
+    store_url: str, tmp_path: Path
+) -> None:
+    # agency-hz's cases were placed at 0.18 on AS_OF; its rate then changed to 0.25. L0000091
+    # is taken as placed at 0.20 (written so) before AS_OF, L0000079 at 0.18.
+    desk = build_desk(store_url, tmp_path)
+    try:
+        was = set_agency_commission(desk.identity, ADMIN, "agency-hz", "0.25", AT)
+        assert was == "0.18"
+        with desk.engine.begin() as conn:
+            for loan_id, rate in (("L0000079", "0.18"), ("L0000091", "0.20")):
+                conn.execute(update(placements).where(placements.c.loan_id == loan_id)
+                             .values(placed_on=date(2025, 9, 5), commission_rate=rate))  # fmt: skip
+            conn.execute(insert(tables.payments), [
+                {"payment_id": p, "loan_id": loan_id, "amount": amount, "paid_on": on}
+                for p, loan_id, amount, on in (("PX1", "L0000079", 25, AS_OF),
+                                               ("PX2", "L0000091", 1_001, AS_OF),
+                                               ("PX3", "L0000091", 7, date(2025, 9, 4)))
+            ])  # fmt: skip
+        board = dashboard(desk.dashboards, ADMIN, AS_OF)
+    finally:
+        desk.close()
+    assert board.figures.collected_by_agency == {
+        "agency-hz": {"0.18": {"CNY": 25}, "0.2": {"CNY": 1_001}}
+    }
+    # 0.18 × 25 = 4.5 → 5 (half up, not to even); 0.2 × 1,001 = 200.2 → 200.
+    assert board.commissions == {"agency-hz": {"0.18": {"CNY": 5}, "0.2": {"CNY": 200}}}

@@ -2,12 +2,12 @@
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, or_, select
 
 from arrears.adapters.db.casework_tables import (
-    agencies,
     assignments,
     field_visits,
     loan_flags,
@@ -77,13 +77,13 @@ class SqlDashboardStore:
                     placements.c.recalled_on > payments.c.paid_on),
             )  # fmt: skip
             by_agency = conn.execute(
-                select(placements.c.agency_id, agencies.c.commission_rate, currency,
+                # At the placement's own rate: the agency's may have changed since.
+                select(placements.c.agency_id, placements.c.commission_rate, currency,
                        func.sum(payments.c.amount))
                 .join(loans, lid == payments.c.loan_id)
                 .join(placements, placed_then)
-                .join(agencies, agencies.c.agency_id == placements.c.agency_id)
                 .where(visible, window)
-                .group_by(placements.c.agency_id, agencies.c.commission_rate, currency)
+                .group_by(placements.c.agency_id, placements.c.commission_rate, currency)
             ).all()  # fmt: skip
             blocked = conn.execute(
                 select(blocked_actions.c.rule, func.count())
@@ -103,17 +103,18 @@ class SqlDashboardStore:
         collected: dict[str, dict[str, int]] = {}
         for who, money, total in by_collector:
             collected.setdefault(who or "", {})[money] = int(total)
-        rates: dict[str, str] = {}
-        placed: dict[str, dict[str, int]] = {}
+        placed: dict[str, dict[str, dict[str, int]]] = {}
         for agency, rate, money, total in by_agency:
-            rates[agency] = rate
-            placed.setdefault(agency, {})[money] = int(total)
+            # One rate written two ways ("0.2", "0.20") is one rate.
+            share = format(Decimal(rate).normalize(), "f")
+            at_rate = placed.setdefault(agency, {}).setdefault(share, {})
+            at_rate[money] = at_rate.get(money, 0) + int(total)
         return Figures(
             buckets={b: (n, owed_in[b]) for b, n in cases_in.items()},
             stages={stage: int(n) for stage, n in stages},
             promises={status: int(n) for status, n in kept},
             collected_by_collector=collected,
-            collected_by_agency={a: (rates[a], amounts) for a, amounts in placed.items()},
+            collected_by_agency=placed,
             blocked_by_rule={rule: int(n) for rule, n in blocked},
             rolls=rolls,
             flagged_by_rule=_by_rule(flagged),

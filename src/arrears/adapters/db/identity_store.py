@@ -1,5 +1,6 @@
 """Users, teams, agencies, sessions, API tokens and failed log-ins on SQL."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -86,6 +87,29 @@ class SqlIdentityStore:
         except _NoSuchAgency:
             return False
         return True
+
+    def set_agency_commission(
+        self, agency_id: str, rate: str, audit_of: Callable[[str], AuditEntry]
+    ) -> str | None:
+        """Set an agency's commission rate for the placements made from now on, audited by
+        the entry `audit_of` makes of the rate it replaces (it may refuse); the rate replaced,
+        or None when there is no such agency (nothing written)."""
+        # The write lock first (SQLite), the row locked (PostgreSQL): the rate the audit entry
+        # names as replaced is the one the update replaces.
+        with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            was = conn.execute(
+                select(agencies.c.commission_rate)
+                .where(agencies.c.agency_id == agency_id)
+                .with_for_update()
+            ).scalar_one_or_none()
+            if was is None:
+                return None
+            append_audit(conn, audit_of(was))
+            conn.execute(
+                update(agencies).where(agencies.c.agency_id == agency_id)
+                .values(commission_rate=rate)
+            )  # fmt: skip
+        return str(was)
 
     def add_user(self, user: UserRecord, at: datetime, audit: AuditEntry) -> None:
         """Create a user: refused by name when the id is taken (in any case: "Alice" takes

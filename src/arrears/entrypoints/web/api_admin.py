@@ -24,7 +24,7 @@ from arrears.entrypoints.web.views import balance_day
 from arrears.services import casework
 from arrears.services.casework_ports import UserRecord
 from arrears.services.content_check import check_draft, finding_document
-from arrears.services.dashboard import dashboard
+from arrears.services.dashboard import dashboard, totals
 from arrears.services.identity import (
     create_user,
     list_users,
@@ -35,6 +35,7 @@ from arrears.services.staff_setup import (
     create_agency,
     create_team,
     evaluate_agency,
+    set_agency_commission,
 )
 from arrears.services.user_admin import reset_password, update_user
 
@@ -56,11 +57,8 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
         "promise_kept_rate": None if board.kept_rate is None else decimal_text(board.kept_rate),
         "collected_by_collector": {c or NOT_CREDITED: _amounts(v)
                                    for c, v in f.collected_by_collector.items()},
-        "collected_by_agency": {
-            a: {"collected": _amounts(t), "commission_rate": rate,
-                "commission": _amounts(board.commissions[a])}
-            for a, (rate, t) in f.collected_by_agency.items()
-        },
+        "collected_by_agency": {a: _by_agency(by_rate, board.commissions[a])
+                                for a, by_rate in f.collected_by_agency.items()},
         "blocked_by_rule": dict(f.blocked_by_rule),
         "flagged_by_rule": dict(f.flagged_by_rule),
         "flagged_texts": [
@@ -94,6 +92,21 @@ def lint_draft(body: DraftIn, actor: CurrentActor, app: Application) -> dict[str
         "clean": not findings,
         "findings": [finding_document(f) for f in findings],
     }
+
+
+def _by_agency(
+    collected: Mapping[str, Mapping[str, int]], commissions: Mapping[str, Mapping[str, int]]
+) -> dict[str, Any]:
+    """An agency's collections and commission, in all and by the placements' rate
+    (`commission_rate`: the one rate when all were at one, else null)."""
+    rates = sorted(collected, key=Decimal)
+    return {
+        "collected": _amounts(totals(collected)),
+        "commission_rate": rates[0] if len(rates) == 1 else None,
+        "commission": _amounts(totals(commissions)),
+        "by_rate": {r: {"collected": _amounts(collected[r]), "commission": _amounts(commissions[r])}
+                    for r in rates},
+    }  # fmt: skip
 
 
 def _amounts(by_currency: Mapping[str, int]) -> dict[str, str]:
@@ -233,6 +246,10 @@ class EvaluationIn(Strict):
     listed: Flag = Field(True, description="on the white list after it (false: delisted)")
 
 
+class CommissionIn(Strict):
+    commission: Annotated[str, Field(max_length=16, description="a share 0-1, e.g. 0.20")]
+
+
 @router.get("/users")
 def users(actor: CurrentActor, app: Application) -> dict[str, Any]:
     """Every user (administrators)."""
@@ -338,6 +355,18 @@ def agency_evaluation(
     evaluate_agency(app.identity, actor.principal, agency_id, body.on, body.listed,
                     desk_day(now), now)  # fmt: skip
     return agency_document(_agency(app, agency_id))
+
+
+@router.put("/agencies/{agency_id}/commission")
+def agency_commission(
+    agency_id: Id, body: CommissionIn, actor: CurrentActor, app: Application, request: Request
+) -> dict[str, Any]:
+    """Change an agency's commission for the cases placed from now on (administrators); a
+    case placed already keeps its placement's rate. The agency as it is now, and the rate
+    replaced (`was`)."""
+    was = set_agency_commission(app.identity, actor.principal, agency_id, body.commission,
+                                request.app.state.clock())  # fmt: skip
+    return {**agency_document(_agency(app, agency_id)), "was": was}
 
 
 def _agency(app: App, agency_id: str) -> Agency:

@@ -30,7 +30,12 @@ from arrears.services.identity import (
     list_users,
     set_user_active,
 )
-from arrears.services.staff_setup import create_agency, create_team, evaluate_agency
+from arrears.services.staff_setup import (
+    create_agency,
+    create_team,
+    evaluate_agency,
+    set_agency_commission,
+)
 from arrears.services.user_admin import reset_password, update_user
 
 router = APIRouter(include_in_schema=False)
@@ -268,6 +273,20 @@ def agency_evaluation(
     now = request.app.state.clock()
     evaluate_agency(app.identity, actor.principal, agency_id, on, listed, desk_day(now), now)
     return render(request, "fragments/done.html", actor, what="evaluation", key=agency_id)
+
+
+@router.post("/admin/agencies/{agency_id}/commission")
+def agency_commission(
+    request: Request,
+    agency_id: str,
+    actor: CurrentActor,
+    app: Application,
+    commission: Annotated[str, Form(max_length=16)],
+) -> Response:
+    """Change an agency's commission for the cases placed with it from now on."""
+    set_agency_commission(app.identity, actor.principal, agency_id, commission,
+                          request.app.state.clock())  # fmt: skip
+    return render(request, "fragments/done.html", actor, what="commission", key=agency_id)
 
 
 def _role(name: str) -> Role:
