@@ -8,29 +8,36 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from arrears.domain.access import scope_of
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Application, CurrentActor
 from arrears.entrypoints.web.page_render import error_page, render
 from arrears.entrypoints.web.views import check_filters
 from arrears.services import casework
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.identity import (
+    MIN_PASSWORD,
+    SignInThrottled,
     set_locale,
     sign_in,
     sign_out,
 )
+from arrears.services.own_password import change_own_password
 
 router = APIRouter(include_in_schema=False)
 PRELOGIN_COOKIE = "arrears_prelogin"  # login CSRF: a double-submitted token
 
 
 @router.get("/login")
-def login_page(request: Request, app: Application, next: str = "/queue") -> Response:
+def login_page(
+    request: Request, app: Application, next: str = "/queue", changed: bool = False
+) -> Response:
     """The sign-in form (with a fresh double-submit token against login CSRF); on a new
-    installation, where nobody can sign in yet, how to make the first administrator."""
+    installation, where nobody can sign in yet, how to make the first administrator;
+    `changed`: after one's password was changed."""
     token = secrets.token_urlsafe(24)
     empty = not app.identity.users()
-    page = render(request, "login.html", None, prelogin=token, next=_local(next), empty=empty)
+    page = render(request, "login.html", None, prelogin=token, next=_local(next), empty=empty,
+                  changed=changed)  # fmt: skip
     page.set_cookie(PRELOGIN_COOKIE, token, httponly=True, samesite="strict")
     return page
 
@@ -110,6 +117,40 @@ def change_locale(
     """Switch the signed-in user's language, back to the page it was switched on."""
     set_locale(app.identity, actor.user, locale, request.app.state.clock())
     return RedirectResponse(_local(back), status_code=303)
+
+
+@router.get("/me/password")
+def password_page(request: Request, actor: CurrentActor) -> Response:
+    """The form to change one's own password."""
+    return render(request, "password.html", actor, min_length=MIN_PASSWORD)
+
+
+@router.post("/me/password")
+def change_password(
+    request: Request,
+    actor: CurrentActor,
+    app: Application,
+    current: Annotated[str, Form(max_length=256)],
+    new: Annotated[str, Form(max_length=256)],
+    repeated: Annotated[str, Form(max_length=256)],
+) -> Response:
+    """Change one's own password, given the one in use; every session of the user ends, this
+    one too: they sign in again with the new one."""
+    client = request.client.host if request.client else "unknown"
+    try:
+        if new != repeated:
+            raise Refusal("the new password and its repetition differ: type it twice alike")
+        change_own_password(app.identity, app.passwords, actor.user, current, new, client,
+                            request.app.state.clock())  # fmt: skip
+    except DomainError as error:
+        status = 429 if isinstance(error, SignInThrottled) else 422
+        template, values = ((error.template, error.values) if isinstance(error, Refusal)
+                            else (str(error), {}))  # fmt: skip
+        return render(request, "password.html", actor, status, min_length=MIN_PASSWORD,
+                      error=template, values=values)  # fmt: skip
+    response = RedirectResponse("/login?changed=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
 
 
 @router.get("/")
