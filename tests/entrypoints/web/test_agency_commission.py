@@ -126,6 +126,12 @@ def test_the_administrator_changes_the_commission_on_the_page(desk: Desk) -> Non
     client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
     audit = client.get("/audit").text
     assert "agency commission" in audit
+    supervisor, token = desk.signed_in("sup-east")
+    refused = supervisor.post(f"/admin/agencies/{AGENCY_ID}/commission",
+                              headers={"X-CSRF-Token": token, "HX-Request": "true"},
+                              data={"commission": "0.3"})  # fmt: skip
+    assert refused.status_code == 403
+    assert desk.app.desk.agency(AGENCY_ID).commission_rate == "0.15"  # type: ignore[union-attr]
 
 
 REFUSED = [

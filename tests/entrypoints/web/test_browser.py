@@ -231,15 +231,23 @@ def test_an_administrator_moves_a_collector_and_resets_a_password(
     # The agency's evaluation, recorded in its row (cn.outsourcing: evaluated in 12 months).
     agency = page.locator("#agency-agency-hz")
     expect(agency).to_contain_text("可委外至 2026-09-30（cn.outsourcing）")
-    agency.locator("summary").click()
-    agency.locator("input[name=on]").fill("2025-09-28")
-    agency.get_by_role("button", name="保存").click()
-    expect(agency.locator(".result")).to_contain_text("已记录委外机构评估")
+    evaluation = agency.locator("details.evaluate-agency")
+    evaluation.locator("summary").click()
+    evaluation.locator("input[name=on]").fill("2025-09-28")
+    evaluation.get_by_role("button", name="保存").click()
+    expect(evaluation.locator(".result")).to_contain_text("已记录委外机构评估")
     shot(page, "users-agency-evaluated")
+    # Its commission renegotiated: 18% for the cases placed so far, 20% from now on.
+    commission = agency.locator("details.agency-commission")
+    commission.locator("summary").click()
+    commission.locator("input[name=commission]").fill("0.2")
+    commission.get_by_role("button", name="保存").click()
+    expect(commission.locator(".result")).to_contain_text("已修改委外机构佣金比例")
     page.reload()
     expect(page.locator("#agency-agency-hz")).to_contain_text(
         "可委外至 2026-09-28（cn.outsourcing）"
     )
+    expect(page.locator("#agency-agency-hz td.num")).to_have_text("20%")
     page.close()
     stored = desk.app.identity.user("col-east-1")
     assert stored is not None

@@ -111,6 +111,11 @@ LISTS = {
     # test_agency_list.py: only an administrator records an agency's evaluation
     ("POST", "/api/v1/agencies/{agency_id}/evaluation"),
     ("POST", "/admin/agencies/{agency_id}/evaluation"),
+    # test_agency_commission.py: only an administrator changes an agency's commission
+    ("PUT", "/api/v1/agencies/{agency_id}/commission"),
+    ("POST", "/admin/agencies/{agency_id}/commission"),
+    # test_own_password.py: a user changes their own password, no one else's
+    ("GET", "/me/password"), ("POST", "/me/password"),
 }  # fmt: skip
 
 
