@@ -10,6 +10,7 @@ import polars as pl
 from arrears.batch.contact_checks import UTC, ZONE_SEPARATOR
 from arrears.batch.plan_people import REACH_SCHEMA, Reach
 from arrears.domain.compliance import lawful_window
+from arrears.domain.rule_details import NO_TIME_IN_ZONES, NO_TIME_UNDER_PACKS
 from arrears.domain.rule_pack import RulePack
 
 
@@ -111,8 +112,8 @@ def closed(contacts: pl.DataFrame) -> pl.DataFrame:
     named = contacts.filter(alone | ~alone.any().over("req"))
     return named.select(
         "req", pl.col("quiet_rule").alias("rule"),
-        pl.when(alone).then(pl.lit("no lawful time today in every zone"))
-        .otherwise(pl.lit("no time today is lawful under every pack of the borrower's loans"))
+        pl.when(alone).then(pl.lit(NO_TIME_IN_ZONES.say()))
+        .otherwise(pl.lit(NO_TIME_UNDER_PACKS.say()))
         .alias("detail"),
     )  # fmt: skip
 

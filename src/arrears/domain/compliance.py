@@ -4,6 +4,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
+from arrears.domain import rule_details as d
 from arrears.domain.contact import (
     CHANNELS,
     ContactAttempt,
@@ -63,7 +64,7 @@ def decide_entry(
                                made.contact_id)  # fmt: skip
         then = decide_contact(asked, replace(facts, attempts=others), pack)
         now = decide_contact(asked, replace(facts, attempts=(*others, attempt)), pack)
-        _flag(flagged, then, now, f"the {made.channel} of {made.at.isoformat()}")
+        _flag(flagged, then, now, d.THE_ATTEMPT.say(channel=made.channel, at=made.at.isoformat()))
     number = attempt.to_phone
     capped = tuple(rule for rule in pack.rules if rule.kind == "dials_per_number_per_day")
     shared = sorted(enumerate(facts.shared_dials), key=lambda pair: pair[1].at)
@@ -78,7 +79,7 @@ def decide_entry(
         only = replace(pack, rules=capped)
         then = decide_contact(asked, scene, only)
         now = decide_contact(asked, replace(scene, attempts=(*facts.attempts, attempt)), only)
-        label = f"another borrower's {made.channel} of {made.at.isoformat()} to the number"
+        label = d.SHARED_ATTEMPT.say(channel=made.channel, at=made.at.isoformat())
         _flag(flagged, then, now, label)
     if not flagged:
         return decision
@@ -87,10 +88,7 @@ def decide_entry(
 
 def _not_judged(request: ContactRequest, pack: RulePack) -> ContactDecision:
     """The decision on a call the person made: every rule of the channel passes, unjudged."""
-    detail = (
-        "a call the person made to the collector (inbound): no contact placed, not judged; "
-        "a conversation from then on"
-    )
+    detail = d.NOT_JUDGED.say()
     rules = pack.rules_for(request.channel)
     reasons = tuple(Reason(rule.rule_id, _source(rule), detail, True) for rule in rules)
     return ContactDecision(True, reasons)
@@ -103,7 +101,7 @@ def _flag(
     detail saying which attempt on record (`what`) the recorded one made break it."""
     for was, found in zip(then.reasons, now.reasons, strict=True):
         if was.passed and not found.passed and found.rule not in flagged:
-            detail = f"{what} on record after this one: {found.detail}"
+            detail = d.FLAGGED.say(what=what, detail=found.detail)
             flagged[found.rule] = replace(found, detail=detail)
 
 

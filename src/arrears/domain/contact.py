@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from arrears.domain import rule_details
 from arrears.domain.errors import Refusal, Term, Terms
 
 CHANNELS = ("sms", "call", "email", "letter", "visit")
@@ -124,8 +125,8 @@ class Hold:
 
     def describe(self) -> str:
         """The hold in words, e.g. `dispute hold 2026-03-01..open`."""
-        end = self.ends_on.isoformat() if self.ends_on else "open"
-        return f"{self.kind} hold {self.starts_on}..{end}"
+        end = self.ends_on.isoformat() if self.ends_on else rule_details.OPEN.say()
+        return rule_details.HOLD.say(kind=self.kind, start=self.starts_on, end=end)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from arrears.domain import rule_details as d
 from arrears.domain.contact import INBOUND, ContactAttempt, ContactFacts, ContactRequest, Hold
 from arrears.domain.errors import DomainError
 from arrears.domain.pii import mask_phone
@@ -103,22 +104,22 @@ def _quiet_hours(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     zones = scene.facts.zones
     local = {name: scene.request.at.astimezone(zone(name)) for name in zones}
     quiet = [name for name in zones if is_quiet(local[name].time(), rule)]
-    span = f"no contact {rule.quiet_from:%H:%M}-{rule.quiet_until:%H:%M} local time"
-    where = zones[0] if len(zones) == 1 else f"{len(zones)} time zones of the number"
+    where = zones[0] if len(zones) == 1 else d.ZONES_OF_NUMBER.say(n=len(zones))
     shown = quiet or list(zones)
-    times = ", ".join(f"{local[name]:%H:%M} in {name}" for name in shown[:3])
-    more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
-    status = "quiet" if quiet else "allowed"
-    return not quiet, f"{span} ({where}); {status}: {times}{more}"
+    times = ", ".join(d.ZONE_TIME.say(time=f"{local[name]:%H:%M}", zone=name)
+                      for name in shown[:3])  # fmt: skip
+    more = d.MORE_ZONES.say(n=len(shown) - 3) if len(shown) > 3 else ""
+    detail = d.QUIET_HOURS.say(start=f"{rule.quiet_from:%H:%M}", end=f"{rule.quiet_until:%H:%M}",
+                               where=where, status="quiet" if quiet else "allowed",
+                               times=times, more=more)  # fmt: skip
+    return not quiet, detail
 
 
 def _connected_per_day(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     """connected_per_day: fewer than `limit` conversations with the borrower that local day."""
     done = _conversations_on_day(rule, scene)
-    detail = (
-        f"at most {rule.limit} {'/'.join(sorted(rule.outcomes))} calls with the borrower per "
-        f"local day; {done} already on {scene.day} ({scene.facts.day_zone})"
-    )
+    detail = d.CONVERSATIONS.say(limit=rule.limit, outcomes="/".join(sorted(rule.outcomes)),
+                                 done=done, day=scene.day, zone=scene.facts.day_zone)  # fmt: skip
     return done < _limit(rule), detail
 
 
@@ -135,13 +136,11 @@ def _dials_per_number(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     number = scene.request.to_phone
     done = _dials_on_day(rule, scene)
     theirs = _shared_dials_on_day(rule, scene)
-    others = f" ({theirs} for other borrowers of the number)" if theirs else ""
+    others = d.OTHER_BORROWERS.say(theirs=theirs) if theirs else ""
     # Masked: a reason is shown to whoever sees the case, who may not unmask the number.
-    detail = (
-        f"at most {rule.limit} attempts per number per local day; {done} already to "
-        f"{mask_phone(number) if number else 'the number'}{others} on {scene.day} "
-        f"({scene.facts.day_zone})"
-    )
+    detail = d.DIALS.say(limit=rule.limit, done=done,
+                         number=mask_phone(number) if number else d.THE_NUMBER.say(),
+                         others=others, day=scene.day, zone=scene.facts.day_zone)  # fmt: skip
     return done < _limit(rule), detail
 
 
@@ -186,10 +185,8 @@ def _attempts_in_days(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     days = _days(rule)
     done = _placed_in_days(rule, scene)
     first = scene.day - timedelta(days=days - 1)
-    detail = (
-        f"at most {rule.limit} attempts in {days} consecutive local days; {done} already "
-        f"{first}..{scene.day} ({scene.facts.day_zone})"
-    )
+    detail = d.IN_DAYS.say(limit=rule.limit, days=days, done=done, first=first, day=scene.day,
+                           zone=scene.facts.day_zone)  # fmt: skip
     return done < _limit(rule), detail
 
 
@@ -198,15 +195,15 @@ def _after_conversation(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     days = _days(rule)
     talks = [a for a in scene.counted(rule, days) if a.outcome in rule.outcomes]
     first = scene.day - timedelta(days=days - 1)
-    found = f"last on {talks[-1].at.isoformat()}" if talks else "none"
-    detail = f"no call within {days} days of a conversation ({first}..{scene.day}); {found}"
+    found = d.LAST_ON.say(at=talks[-1].at.isoformat()) if talks else d.NONE.say()
+    detail = d.AFTER_CONVERSATION.say(days=days, first=first, day=scene.day, found=found)
     return not talks, detail
 
 
 def _third_party_unreachable(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     """third_party_unreachable: a contact only once the borrower could not be reached."""
     if scene.request.contact_id is None:
-        return True, "contacts the borrower, not a third party"
+        return True, d.NOT_A_THIRD_PARTY.say()
     # The borrower's tries are those on their own number: calls to a number nobody gave
     # must not open the way to their contacts (CONTRACT.md: "the borrower's last 3 call
     # attempts").
@@ -220,12 +217,9 @@ def _third_party_unreachable(rule: ContactRule, scene: Scene) -> tuple[bool, str
     last = tries[-_limit(rule) :] if _limit(rule) else []
     failed = len(last) == _limit(rule) and all(a.outcome in rule.outcomes for a in last)
     unreachable = bool(tries) and tries[-1].outcome in rule.last_outcomes
-    seen = ", ".join(a.outcome for a in last) or "none"
-    detail = (
-        f"a registered contact only when the borrower's last {rule.limit} attempts all failed "
-        f"({'/'.join(sorted(rule.outcomes))}) or the last was "
-        f"{'/'.join(sorted(rule.last_outcomes))}; last attempts: {seen}"
-    )
+    tried = {"limit": rule.limit, "outcomes": "/".join(sorted(rule.outcomes)),
+             "last_outcomes": "/".join(sorted(rule.last_outcomes)),
+             "seen": ", ".join(a.outcome for a in last) or d.NONE.say()}  # fmt: skip
     # Reached since by any means (they rang in from another number, a visit met them, a call
     # to a new number got through): then they are not unreachable, and a third party may be
     # asked only to restore contact (GB/T 45251-2025; NIFA 2018 Art. 13).
@@ -237,35 +231,33 @@ def _third_party_unreachable(rule: ContactRule, scene: Scene) -> tuple[bool, str
         and a.channel in REACHING_CHANNELS and a.outcome in REACHED
     ]  # fmt: skip
     if reached:
-        return False, f"{detail}; but reached since: {reached[-1].outcome} {reached[-1].channel}"
-    return failed or unreachable, detail
+        return False, d.REACHED_SINCE.say(**tried, outcome=reached[-1].outcome,
+                                          channel=reached[-1].channel)  # fmt: skip
+    return failed or unreachable, d.UNREACHABLE.say(**tried)
 
 
 def _third_party_refused(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     """third_party_refused: never a contact who refused before."""
     contact = scene.request.contact_id
     if contact is None:
-        return True, "contacts the borrower, not a third party"
+        return True, d.NOT_A_THIRD_PARTY.say()
     refusals = [a for a in scene.prior if _same_party(scene, a) and a.outcome in rule.outcomes]
     found = (
-        f"refused on {refusals[-1].at.isoformat()}{_through(refusals[-1], contact)}"
+        d.REFUSED_ON.say(at=refusals[-1].at.isoformat(), through=_through(refusals[-1], contact))
         if refusals
-        else "has not refused"
+        else d.NOT_REFUSED.say()
     )
-    return not refusals, f"never again after the contact refused; contact {contact} {found}"
+    return not refusals, d.REFUSED.say(contact=contact, found=found)
 
 
 def _third_party_once(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     """third_party_once: a contact reached fewer than `limit` times so far."""
     contact = scene.request.contact_id
     if contact is None:
-        return True, "contacts the borrower, not a third party"
+        return True, d.NOT_A_THIRD_PARTY.say()
     reached = [a for a in scene.prior if _same_party(scene, a) and a.outcome in rule.outcomes]
     through = "".join(sorted({_through(a, contact) for a in reached}))
-    detail = (
-        f"a third party at most {rule.limit} time(s), to locate the borrower; "
-        f"{len(reached)} so far{through}"
-    )
+    detail = d.ONCE.say(limit=rule.limit, n=len(reached), through=through)
     return len(reached) < _limit(rule), detail
 
 
@@ -286,7 +278,7 @@ def _through(attempt: ContactAttempt, contact: str | None) -> str:
     """How an attempt counted for `contact`: '' when made to it, else the contact it named."""
     if attempt.contact_id == contact:
         return ""
-    return f" (as contact {attempt.contact_id}, on the same number)"
+    return d.THROUGH.say(contact=attempt.contact_id)
 
 
 def _on_their_number(number: str | None, own: str | None) -> bool:
@@ -301,18 +293,14 @@ def _registered_contacts_only(_rule: ContactRule, scene: Scene) -> tuple[bool, s
     if contact is None:
         own = scene.facts.phone
         if number is not None and own is not None and number != own:
-            return False, (
-                f"{mask_phone(number)} is neither the borrower's number on record "
-                f"({mask_phone(own)}) nor a registered contact's (no phone books: record the "
-                f"borrower's new number first)"
-            )
-        return True, "contacts the borrower on their own number, not a third party"
+            return False, d.NOT_ON_RECORD.say(number=mask_phone(number), own=mask_phone(own))
+        return True, d.OWN_NUMBER.say()
     if contact not in scene.facts.contacts:
-        return False, f"{contact} is not a contact the borrower registered (no phone books)"
+        return False, d.NOT_REGISTERED.say(contact=contact)
     registered = scene.facts.contacts[contact]
     if number is not None and number != registered:
-        return False, f"{mask_phone(number)} is not the number registered for contact {contact}"
-    return True, f"{contact} is a contact the borrower registered"
+        return False, d.NOT_THEIR_NUMBER.say(number=mask_phone(number), contact=contact)
+    return True, d.REGISTERED.say(contact=contact)
 
 
 def _hold(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
@@ -325,8 +313,8 @@ def held_on(rule: ContactRule, holds: Iterable[Hold], day: date) -> tuple[bool, 
     day, or that of a step which presses for payment without contacting anyone)."""
     active = [h for h in holds if h.kind in rule.hold_kinds and h.active_on(day)]
     if active:
-        return False, "collection paused: " + "; ".join(h.describe() for h in active)
-    return True, f"no {'/'.join(sorted(rule.hold_kinds))} hold on {day}"
+        return False, d.HELD.say(holds="; ".join(h.describe() for h in active))
+    return True, d.NOT_HELD.say(kinds="/".join(sorted(rule.hold_kinds)), day=day)
 
 
 def _opt_out(_rule: ContactRule, scene: Scene) -> tuple[bool, str]:
@@ -334,8 +322,8 @@ def _opt_out(_rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     channel = scene.request.channel
     outs = [o for o in scene.facts.opt_outs if o.channel == channel and o.since <= scene.request.at]
     if outs:
-        return False, f"the borrower opted out of {channel} on {outs[0].since.isoformat()}"
-    return True, f"no opt-out of {channel}"
+        return False, d.OPTED_OUT.say(channel=channel, at=outs[0].since.isoformat())
+    return True, d.NOT_OPTED_OUT.say(channel=channel)
 
 
 def _limit(rule: ContactRule) -> int:

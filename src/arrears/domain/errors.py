@@ -68,7 +68,7 @@ class Clauses:
     language, joined as the language does (；or ，)."""
 
     clauses: tuple[Words, ...]
-    separator: Literal["; ", ", "] = "; "
+    separator: Literal["; ", ", ", ""] = "; "  # "": one right after another
 
     def __str__(self) -> str:
         return self.separator.join(str(clause) for clause in self.clauses)

@@ -17,6 +17,7 @@ from arrears.domain.contact import (
 from arrears.domain.contact_rules import day_zone
 from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
+from arrears.domain.rule_details import NO_TIME_OF_DAY
 from arrears.domain.rule_pack import ContactRule
 from arrears.services.ports import ContactFile, ContactStore, PhoneNumbers
 
@@ -171,7 +172,7 @@ def _noon(day: date) -> datetime:
 def _closed(rule: ContactRule, day: date) -> Reason:
     """A quiet rule refusing a day with no time every pack allows (as the night names it)."""
     source = rule.source if rule.verified else f"{rule.source} (unverified)"
-    detail = f"no time of {day.isoformat()} is lawful under every pack of the borrower's loans"
+    detail = NO_TIME_OF_DAY.say(day=day.isoformat())
     return Reason(rule.rule_id, source, detail, False)
 
 

@@ -14,6 +14,7 @@ from arrears.domain.content_lint import Finding
 from arrears.domain.entry_rules import reason_words
 from arrears.domain.errors import Clauses, Term, Terms, Words
 from arrears.domain.rates import format_rate
+from arrears.domain.rule_details import detail_words
 from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
@@ -80,6 +81,7 @@ def render(
             "cite": lambda source: i18n.catalogue(locale).get(source) or source,
             "words": lambda value: shown_in(value, locale),  # the domain's Words, Term(s)
             "stage_reason": lambda reason: stage_reason(reason, locale),
+            "rule_detail": lambda detail: rule_detail(detail, locale),
             "stage_name": stage_name,
             "spans": spans,
             "finding_rows": finding_rows,
@@ -150,6 +152,13 @@ def stage_reason(reason: str, locale: str) -> str:
     the domain does not word so, as it is)."""
     said = reason_words(reason)
     return reason if said is None else shown_in(said, locale)
+
+
+def rule_detail(detail: str, locale: str) -> str:
+    """What a contact rule found, as the check said it, in the reader's language (a text
+    the domain does not word so, as it is)."""
+    said = detail_words(detail)
+    return detail if said is None else shown_in(said, locale)
 
 
 def shown_in(value: str | Words | Term | Terms | Clauses, locale: str) -> str:
