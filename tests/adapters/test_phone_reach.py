@@ -131,22 +131,25 @@ def test_under_the_us_pack_a_toll_free_number_adds_no_zone_to_the_recorded_one()
 
 
 def test_a_number_of_several_zones_counts_days_in_one_of_them() -> None:
-    # An Alaskan number: its days are Adak's or Anchorage's, not the pack's New York ones (a
-    # call at 20:30 in Anchorage is past midnight there); a toll-free number may be anywhere,
-    # New York among its zones: the pack's default stays.
+    # An Alaskan number: its days are Adak's (the first of its area code's zones), not the
+    # pack's New York ones (a call at 20:30 in Anchorage is past midnight there); a
+    # toll-free number may be anywhere, New York among its zones: the pack's default stays.
     borrowers = pl.DataFrame({
         "borrower_id": ["B1", "B2"], "jurisdiction": ["us", "us"],
         "phone": ["+19075550129", "+18005550100"], "timezone": [None, None],
         "default_zone": ["America/New_York", "America/New_York"],
     }, schema_overrides={"timezone": pl.String})  # fmt: skip
     got = _reach_of(PhoneReach(borrowers), "B1", "B2")
-    assert got["B1"] == ("America/Adak,America/Anchorage", "America/Adak")
+    assert got["B1"] == (
+        "America/Adak,America/Anchorage,America/Juneau,Pacific/Honolulu",
+        "America/Adak",
+    )
     assert got["B2"][1] == "America/New_York"
 
 
 def test_answers_kept_under_the_earlier_day_zone_rule_are_not_read(tmp_path: Path) -> None:
     # state/zones/ held answers whose day zone was the pack's default for a number of several
-    # zones: they are never read (state/zones-3-phonenumbers-<release>/ holds this rule's).
+    # zones: they are never read (state/zones-4-phonenumbers-<release>/ holds this rule's).
     old = pl.DataFrame([("+19075550129", None, "America/New_York",
                          "America/Adak,America/Anchorage", "America/New_York", False)],
                        schema=ZONES_SCHEMA, orient="row")  # fmt: skip
@@ -165,7 +168,8 @@ def test_answers_kept_under_another_phonenumbers_release_are_worked_out_again(
     kept."""
     phone, new_york = "+12702020000", "America/New_York"
     fresh = PhonenumbersZones().zones(phone, new_york)
-    assert fresh == ("America/Chicago",)  # this release's answer
+    # This release's answer: the exchange's zone, and the area code's other one.
+    assert fresh == ("America/Chicago", new_york)
     borrowers = pl.DataFrame({
         "borrower_id": ["B1"], "jurisdiction": ["us"], "phone": [phone], "timezone": [None],
         "default_zone": [new_york],
@@ -177,16 +181,17 @@ def test_answers_kept_under_another_phonenumbers_release_are_worked_out_again(
         assert _reach_of(PhoneReach(borrowers, read_zones(tmp_path)), "B1") == {
             "B1": (new_york, new_york)
         }
-    # Kept before the cache named its release (state/zones-2/): not read either.
-    (tmp_path / "zones-2").mkdir(exist_ok=True)
-    stale = pl.DataFrame([(phone, None, new_york, new_york, new_york, False)],
+    # Kept before the cache named its release (state/zones-2/), or by this release under
+    # the rule before the area codes' zones (zones-3-phonenumbers-<this release>): not read.
+    stale = pl.DataFrame([(phone, None, new_york, "America/Chicago", "America/Chicago", False)],
                          schema=ZONES_SCHEMA, orient="row")  # fmt: skip
-    stale.write_parquet(tmp_path / "zones-2" / "part-old.parquet")
+    for folder in ("zones-2", zones_folder(tmp_path).name.replace("zones-4", "zones-3")):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        stale.write_parquet(tmp_path / folder / "part-old.parquet")
     assert read_zones(tmp_path).height == 0
     reach = PhoneReach(borrowers, read_zones(tmp_path))
-    assert _reach_of(reach, "B1") == {"B1": ("America/Chicago", "America/Chicago")}
+    both = "America/Chicago,America/New_York"
+    assert _reach_of(reach, "B1") == {"B1": (both, new_york)}
     add_zones(tmp_path, reach.learned)
     assert [p.name for p in tmp_path.iterdir()] == [zones_folder(tmp_path).name]
-    assert read_zones(tmp_path).rows() == [
-        (phone, None, new_york, "America/Chicago", "America/Chicago", False)
-    ]
+    assert read_zones(tmp_path).rows() == [(phone, None, new_york, both, new_york, False)]

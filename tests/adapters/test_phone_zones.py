@@ -4,6 +4,7 @@ import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from phonenumbers import is_number_type_geographical
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA
@@ -22,6 +23,22 @@ PHONES = PhonenumbersZones()
 
 def test_a_chinese_mobile_rings_in_shanghai() -> None:
     assert zones_for_number("+8613812345678") == ("Asia/Shanghai",)
+
+
+@pytest.mark.parametrize(("phone", "zones"), [
+    # Kentucky's 270: phonenumbers places 678 of its exchanges in New York's zone alone and
+    # 123 in Chicago's; a number of the first must be lawful in both (12 CFR 1006.6(b)(1)(i),
+    # a time convenient in every zone the number may be in): at 08:15 in New York it is 07:15
+    # in Chicago.
+    ("+12702001234", ("America/New_York", "America/Chicago")),
+    ("+18505551234", ("America/New_York", "America/Chicago")),  # the Florida panhandle
+    ("+14235551234", ("America/Chicago", "America/New_York")),  # East Tennessee
+    ("+12125551234", ("America/New_York",)),  # Manhattan's spans one
+])  # fmt: skip
+def test_a_north_american_number_may_be_in_every_zone_its_area_code_spans(
+    phone: str, zones: tuple[str, ...]
+) -> None:
+    assert zones_for_number(phone) == zones
 
 
 def test_a_us_toll_free_number_maps_to_every_us_zone() -> None:
@@ -121,18 +138,27 @@ WRITTEN = st.one_of(
 
 
 def _phonenumbers_own(phone: str) -> tuple[str, ...]:
-    """The zones phonenumbers' time_zones_for_number gives a number (() if unknown)."""
+    """The zones phonenumbers' time_zones_for_number gives a number (() if unknown), then,
+    for a geographic North American number, the other zones of every prefix of its area
+    code in phonenumbers' data."""
     try:
         number = phonenumbers.parse(phone, "CN")
     except phonenumbers.NumberParseException:
         return ()
-    return tuple(z for z in time_zones_for_number(number) if _known_zone(z))
+    own = tuple(z for z in time_zones_for_number(number) if _known_zone(z))
+    kind = phonenumbers.number_type(number)
+    if number.country_code != 1 or not is_number_type_geographical(kind, 1):
+        return own
+    area = "1" + str(number.national_number)[:3]
+    spanned = {z for prefix, zones in TIMEZONE_DATA.items() if prefix.startswith(area)
+               for z in zones if _known_zone(z)}  # fmt: skip
+    return own + tuple(sorted(spanned - set(own)))
 
 
 @given(WRITTEN, DEFAULTS)
 def test_the_zones_of_a_number_are_phonenumbers_own(phone: str, default: str) -> None:
     """The shortcut for one-zone countries, and the lookup by the number's type worked out
-    once, give what phonenumbers gives."""
+    once, give what phonenumbers gives (with every zone a North American area code spans)."""
     assert zones_for_number(phone) == _phonenumbers_own(phone)
     assert PHONES.zones(phone, default) == (
         (_phonenumbers_own(phone) if phone else ()) or (default,)

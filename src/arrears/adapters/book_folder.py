@@ -3,7 +3,7 @@
     DIR/<input>.parquet   or   DIR/<input>/*.parquet     an input: one file, or a folder of parts
     DIR/state/runs.json                                  the completed runs (commit point)
     DIR/state/run-<date>-<token>/<table>/part-*.parquet  one folder per completed run
-    DIR/state/zones-3-phonenumbers-<release>/part-*.parquet  phone zones worked out so far
+    DIR/state/zones-4-phonenumbers-<release>/part-*.parquet  phone zones worked out so far
                                                          (a cache per phonenumbers release)
 
 A run writes its tables into a temporary folder, renames it into place, then replaces

@@ -1,6 +1,7 @@
 """Phone numbers through `phonenumbers`: E.164 parsing and the time zones a number may ring in."""
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -80,10 +81,39 @@ def number_location(phone: str) -> tuple[tuple[str, ...], bool]:
     code = number.country_code or 0
     if is_number_type_geographical(kind, code):
         found = number_zones.time_zones_for_geographical_number(number)
+        if code == NANP:
+            found = _with_area_zones(found, str(number.national_number)[:3])
     else:
         found = _country_zones(code)
     zones = tuple(name for name in found if _known_zone(name))
     return zones, kind in NON_GEOGRAPHIC
+
+
+# The North American plan's country code. Its area codes are where its numbers are placed,
+# and some span two zones: a time is convenient only if it is so in every zone the
+# information puts the consumer in (12 CFR 1006.6(b)(1)(i); REGULATIONS.md: "if the number
+# maps to several zones, the time must be convenient in all of them"). phonenumbers gives a
+# number of such an area code the zone of its exchange where its data lists the exchange,
+# else the area code's main zone alone: +1 270 200 1234 (Kentucky) New York's, not Chicago's
+# too, so a call at 08:15 there rang at 07:15 in the area code's Central part.
+NANP = 1
+
+
+def _with_area_zones(found: Sequence[str], area: str) -> tuple[str, ...]:
+    """The zones phonenumbers gives a +1 number, then the other zones its area code spans."""
+    more = _area_zones().get(area, ())
+    return (*found, *(zone for zone in more if zone not in found))
+
+
+@cache
+def _area_zones() -> dict[str, tuple[str, ...]]:
+    """Each North American area code's zones: those of every prefix of it in phonenumbers'
+    data, sorted."""
+    spans: dict[str, set[str]] = {}
+    for prefix, zones in TIMEZONE_DATA.items():
+        if prefix.startswith(str(NANP)) and len(prefix) >= 4:
+            spans.setdefault(prefix[1:4], set()).update(zones)
+    return {area: tuple(sorted(zones)) for area, zones in spans.items()}
 
 
 def _country_zones(code: int) -> tuple[str, ...]:
