@@ -1,8 +1,9 @@
 """The column form of the contact rules refuses exactly what the domain's engine refuses."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -85,7 +86,7 @@ def frames(jurisdiction: str, requests: list[ContactRequest], facts: ContactFact
     """The case as the frames the column checks read."""
     asked = pl.DataFrame(
         [(i, r.borrower_id, jurisdiction, r.channel, r.at, local_day(r.at, facts.day_zone),
-          facts.day_zone, r.to_phone) for i, r in enumerate(requests)],
+          facts.day_zone, r.to_phone, ",".join(facts.zones)) for i, r in enumerate(requests)],
         schema=REQUEST_SCHEMA, orient="row",
     )  # fmt: skip
     made = pl.DataFrame(
@@ -126,3 +127,29 @@ def test_the_third_call_of_the_day_is_refused_in_columns() -> None:
         "cn.connected_calls_per_day"
     ]
     assert refusals(*frames("cn", [request], two), PACKS).height == 0
+
+
+ANCHORAGE = timezone(timedelta(hours=-8))  # Alaska daylight time
+
+
+@pytest.mark.parametrize(("day", "refused"), [(9, True), (10, False)])
+def test_a_conversation_counts_from_its_day_in_any_zone_the_borrower_may_be_in(
+    day: int, refused: bool
+) -> None:
+    # An Alaskan number (days counted in Adak's zone): the borrower rang at 00:30 on 06-03 in
+    # Anchorage, 23:30 on 06-02 in Adak. A call on 06-09 is on the 7th day in Anchorage
+    # (12 CFR 1006.14(b)(2)(i)(B): refused), on the 8th in Adak; on 06-10, the 8th in both.
+    rang = ContactAttempt(datetime(2025, 6, 3, 0, 30, tzinfo=ANCHORAGE), "call", US_PHONE, None,
+                          "inbound")  # fmt: skip
+    facts = ContactFacts(("America/Adak", "America/Anchorage"), "America/Adak", (rang,))
+    request = ContactRequest("B1", "call", datetime(2025, 6, day, 9, tzinfo=ANCHORAGE), US_PHONE)
+    domain = decide_contact(request, facts, PACKS["us"])
+    broken = {r.rule: r.detail for r in domain.broken}
+    assert ("us.call_after_conversation" in broken) is refused
+    columns = refusals(*frames("us", [request], facts), PACKS).get_column("rule").to_list()
+    assert ("us.call_after_conversation" in columns) is refused
+    if refused:  # said in the zone where the conversation's day is in the days shown
+        assert broken["us.call_after_conversation"] == (
+            "no call within 7 days of a conversation (2025-06-03..2025-06-09); last on "
+            "2025-06-03T00:30:00-08:00"
+        )

@@ -21,7 +21,7 @@ ZONE_SEPARATOR = ","  # a number's zones in one cell, in the order the number gi
 REQUEST_SCHEMA = pl.Schema({
     "req": pl.UInt32(), "borrower_id": pl.String(), "jurisdiction": pl.String(),
     "channel": pl.String(), "at": UTC, "day": pl.Date(), "day_zone": pl.String(),
-    "phone": pl.String(),
+    "phone": pl.String(), "zones": pl.String(),  # the borrower's, joined by ZONE_SEPARATOR
 })  # fmt: skip
 ATTEMPT_SCHEMA = pl.Schema({
     "borrower_id": pl.String(), "at": UTC, "channel": pl.String(), "to_phone": pl.String(),
@@ -89,6 +89,8 @@ def _counted(
     if not rules or requests.height == 0:
         return pl.DataFrame(schema=REFUSAL_SCHEMA)
     pairs = _prior_pairs(requests, attempts)
+    if any(rule.kind == "after_conversation" for _, rule in rules):
+        pairs = pairs.with_columns(_days_apart(pairs).alias("apart"))
     counts = [
         _count_expr(rule, "shared" in pairs.columns).filter(_applies(j, rule)).sum().alias(f"n{i}")
         for i, (j, rule) in enumerate(rules)
@@ -149,6 +151,33 @@ def _prior_pairs(requests: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame
     return pl.concat(parts)
 
 
+def _days_apart(pairs: pl.DataFrame) -> pl.Series:
+    """Per (request, attempt) pair: the fewest local days from the attempt to the request in
+    any zone the borrower may be in (`zones`, and the day zone), as the domain's
+    after_conversation counts them (contact_rules._days_apart). A borrower of one zone, most
+    are, has their day zone's days (`day`, `a_day`)."""
+    apart = pairs.select((pl.col("day") - pl.col("a_day")).dt.total_days()).to_series()
+    several = (
+        pairs.select("at", "a_at", "zones", "day_zone")
+        .with_row_index("i")
+        .filter(pl.col("zones") != pl.col("day_zone"))
+    )
+    if several.height == 0:
+        return apart
+    each = several.with_columns(pl.col("zones").str.split(ZONE_SEPARATOR)).explode("zones")
+    found = pl.concat([
+        each.filter(pl.col("zones") == name).select(
+            "i",
+            (pl.col("at").dt.convert_time_zone(name).dt.date()
+             - pl.col("a_at").dt.convert_time_zone(name).dt.date()).dt.total_days().alias("n"),
+        )
+        for name in each.get_column("zones").unique().to_list()
+    ]).group_by("i").agg(pl.col("n").min())  # fmt: skip
+    at = found.get_column("i")
+    least = pl.DataFrame({"a": apart.gather(at), "n": found.get_column("n")}).min_horizontal()
+    return apart.scatter(at, least)
+
+
 def _count_expr(rule: ContactRule, shared: bool) -> pl.Expr:
     """Whether a (request, attempt) pair counts for the rule (domain: Scene.counted + kind);
     when `shared`, the attempts say whether they are other borrowers' to the number dialled,
@@ -176,7 +205,10 @@ def _count_expr(rule: ContactRule, shared: bool) -> pl.Expr:
                        | (pl.col("to_phone").is_null() & borrowers))
         ).fill_null(False)  # fmt: skip
     elif rule.kind == "after_conversation":
-        counted &= pl.col("outcome").is_in(sorted(rule.outcomes))
+        # In any zone of the borrower's (`apart`), not the day zone's alone.
+        counted = (pl.col("a_channel").is_in(sorted(rule.counted_channels))
+                   & pl.col("outcome").is_in(sorted(rule.outcomes))
+                   & (pl.col("apart") < days))  # fmt: skip
     if shared and rule.kind != "dials_per_number_per_day":
         counted &= ~pl.col("shared")
     return counted

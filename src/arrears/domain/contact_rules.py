@@ -191,13 +191,31 @@ def _attempts_in_days(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
 
 
 def _after_conversation(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
-    """after_conversation: no conversation on that local day or the `days - 1` before."""
+    """after_conversation: no conversation on that local day or the `days - 1` before, in
+    any zone the borrower may be in. The conversation's day is the first of the 7 (12 CFR
+    1006.14(b)(2)(i)(B)), and where the consumer was is not known: one at 00:30 in Anchorage
+    is on the day before in Adak, and a call that is on the 8th day in Adak is on the 7th in
+    Anchorage. (Calls placed are made only when every zone allows the time, so their days
+    agree; a call the person made, or one logged flagged, may fall at any hour.)"""
     days = _days(rule)
-    talks = [a for a in scene.counted(rule, days) if a.outcome in rule.outcomes]
-    first = scene.day - timedelta(days=days - 1)
-    found = d.LAST_ON.say(at=talks[-1].at.isoformat()) if talks else d.NONE.say()
-    detail = d.AFTER_CONVERSATION.say(days=days, first=first, day=scene.day, found=found)
+    talks = [a for a in scene.prior if a.channel in rule.counted_channels
+             and a.outcome in rule.outcomes and _days_apart(a.at, scene)[0] < days]  # fmt: skip
+    # Said in the zone where the last conversation is nearest: its day is in the days shown.
+    shown = _days_apart(talks[-1].at, scene)[1] if talks else scene.facts.day_zone
+    today = local_day(scene.request.at, shown)
+    first = today - timedelta(days=days - 1)
+    found = (d.LAST_ON.say(at=talks[-1].at.astimezone(zone(shown)).isoformat()) if talks
+             else d.NONE.say())  # fmt: skip
+    detail = d.AFTER_CONVERSATION.say(days=days, first=first, day=today, found=found)
     return not talks, detail
+
+
+def _days_apart(at: datetime, scene: Scene) -> tuple[int, str]:
+    """The fewest local days from `at` to the request in any zone the borrower may be in (their
+    day zone first, among equals), and that zone."""
+    zones = dict.fromkeys((scene.facts.day_zone, *scene.facts.zones))
+    apart = [((local_day(scene.request.at, z) - local_day(at, z)).days, z) for z in zones]
+    return min(apart, key=lambda pair: pair[0])
 
 
 def _third_party_unreachable(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
