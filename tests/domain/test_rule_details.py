@@ -159,3 +159,20 @@ def test_the_nights_words_for_no_lawful_time_read_back() -> None:
         said = detail_words(text)
         assert said is not None
         assert str(said) == text
+
+
+def test_a_recorded_zone_beside_the_numbers_is_not_called_the_numbers() -> None:
+    # The us pack: recorded in Los Angeles, a New York number: two zones the person may be in
+    # (the detail said "of the number", and a detail stored so still reads back).
+    request = ContactRequest("B1", "call", datetime(2026, 3, 2, 10, 59, tzinfo=UTC), US_PHONE)
+    facts = ContactFacts(("America/Los_Angeles", NEW_YORK), "America/Los_Angeles")
+    made = ContactAttempt(request.at, "call", US_PHONE, None, "no_answer")
+    reasons = decide_entry(request, facts, US, made).reasons
+    [quiet] = [r for r in reasons if r.rule == "us.inconvenient_time"]
+    assert quiet.detail.startswith("no contact 21:00-08:00 local time (2 time zones the person "
+                                   "may be in); quiet: 02:59 in America/Los_Angeles")  # fmt: skip
+    stored = ("no contact 21:00-08:00 local time (2 time zones of the number); quiet: 07:59 in "
+              "America/Los_Angeles")  # fmt: skip
+    said = detail_words(stored)
+    assert said is not None
+    assert said.values["where"] == Words("{n} time zones of the number", {"n": "2"})

@@ -104,7 +104,7 @@ def _quiet_hours(rule: ContactRule, scene: Scene) -> tuple[bool, str]:
     zones = scene.facts.zones
     local = {name: scene.request.at.astimezone(zone(name)) for name in zones}
     quiet = [name for name in zones if is_quiet(local[name].time(), rule)]
-    where = zones[0] if len(zones) == 1 else d.ZONES_OF_NUMBER.say(n=len(zones))
+    where = zones[0] if len(zones) == 1 else d.SEVERAL_ZONES.say(n=len(zones))
     shown = quiet or list(zones)
     times = ", ".join(d.ZONE_TIME.say(time=f"{local[name]:%H:%M}", zone=name)
                       for name in shown[:3])  # fmt: skip

@@ -92,9 +92,9 @@ def _either(*forms: Detail) -> Part:
     return Part("|".join(f"(?:{form.bare()})" for form in forms), read)
 
 
-def _form_or_as_is(form: Detail) -> Part:
-    """The form, else a value shown as it is."""
-    return Part(".*?", lambda text: form.read(text) or text)
+def _form_or_as_is(*forms: Detail) -> Part:
+    """The first of the forms that reads it, else a value shown as it is."""
+    return Part(".*?", lambda text: next(filter(None, (f.read(text) for f in forms)), text))
 
 
 def _none_or(part: Part) -> Part:
@@ -150,12 +150,15 @@ def _repeated(form: Detail) -> Part:
 
 
 # ── The quiet hours (a time of day in the borrower's zones) ─────────────────────────────
+# Several zones: the number's, or a recorded zone and the number's (the us pack's); a detail
+# stored before said "of the number" whichever it was.
+SEVERAL_ZONES = Detail("{n} time zones the person may be in")
 ZONES_OF_NUMBER = Detail("{n} time zones of the number")
 ZONE_TIME = Detail("{time} in {zone}")
 MORE_ZONES = Detail(" and {n} more")
 QUIET_HOURS = Detail(
     "no contact {start}-{end} local time ({where}); {status}: {times}{more}",
-    {"where": _form_or_as_is(ZONES_OF_NUMBER), "status": _term("contact-time:"),
+    {"where": _form_or_as_is(SEVERAL_ZONES, ZONES_OF_NUMBER), "status": _term("contact-time:"),
      "times": _listed(ZONE_TIME, ", "), "more": _optional(MORE_ZONES)},
 )  # fmt: skip
 NO_TIME_OF_DAY = Detail("no time of {day} is lawful under every pack of the borrower's loans")
