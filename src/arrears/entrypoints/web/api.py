@@ -21,7 +21,7 @@ from arrears.entrypoints.web.api_common import (
     Strict,
     api_router,
 )
-from arrears.entrypoints.web.auth import Application, CurrentActor
+from arrears.entrypoints.web.auth import Application, CurrentActor, client_of
 from arrears.entrypoints.web.views import case_document, check_filters
 from arrears.services import casework, desk_contact
 from arrears.services.casework_ports import QueueFilter
@@ -87,7 +87,7 @@ class UnmaskIn(Strict):
 def create_token(body: TokenRequest, request: Request, app: Application) -> TokenIssued:
     """Exchange a user name and password for a bearer token (throttled like the log-in)."""
     now = request.app.state.clock()
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     user = authenticate(app.identity, app.passwords, body.user_id, body.password, client, now)
     token = issue_token(app.identity, user, body.name, body.days, now)
     return TokenIssued(token=token, user_id=user.user_id, role=user.role.value)

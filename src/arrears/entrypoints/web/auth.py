@@ -40,6 +40,11 @@ class Actor:
         return self.user.principal()
 
 
+def client_of(request: Request) -> str:
+    """The address a request came from, which the sign-in throttle counts failures by."""
+    return request.client.host if request.client else "unknown"
+
+
 def application(request: Request) -> App:
     """The wired application the server runs on."""
     return request.app.state.arrears  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from arrears.domain.access import scope_of
 from arrears.domain.errors import DomainError, Refusal
-from arrears.entrypoints.web.auth import SESSION_COOKIE, Application, CurrentActor
+from arrears.entrypoints.web.auth import SESSION_COOKIE, Application, CurrentActor, client_of
 from arrears.entrypoints.web.page_render import error_page, render
 from arrears.entrypoints.web.views import check_filters
 from arrears.services import casework
@@ -56,7 +56,7 @@ def login(
         prelogin.encode(), request.cookies.get(PRELOGIN_COOKIE, "").encode()
     ):
         return error_page(request, 403, "the sign-in form is stale: reload the page")
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     now = request.app.state.clock()
     try:
         grant = sign_in(app.identity, app.passwords, user_id, password, client, now)
@@ -136,7 +136,7 @@ def change_password(
 ) -> Response:
     """Change one's own password, given the one in use; every session of the user ends, this
     one too: they sign in again with the new one."""
-    client = request.client.host if request.client else "unknown"
+    client = client_of(request)
     try:
         if new != repeated:
             raise Refusal("the new password and its repetition differ: type it twice alike")
