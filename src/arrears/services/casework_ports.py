@@ -121,9 +121,11 @@ class IdentityStore(Protocol):
         their cases back to the team's pool: how many."""
         ...
 
-    def set_password(self, user_id: str, password_hash: str, audit: AuditEntry) -> bool:
+    def set_password(
+        self, user_id: str, password_hash: str, audit: AuditEntry, was: str | None = None
+    ) -> bool:
         """Store a user's new password hash, end their sessions and revoke their tokens,
-        audited; False if unknown."""
+        audited; False if unknown, or (`was` given) if their hash is no longer `was`."""
         ...
 
     def reserve_attempt(

@@ -28,12 +28,14 @@ def change_own_password(
     one. Audited without either password."""
     check_password(new)
     try:
-        authenticate(store, hasher, user.user_id, current, client, now)
+        checked = authenticate(store, hasher, user.user_id, current, client, now)
     except SignInRefused:
         raise WrongPassword("the password in use is not the one given") from None
     if new == current:
         raise Refusal("the new password is the one in use: choose another")
     entry = AuditEntry(now.astimezone(UTC), user.user_id, "user.password",
                        f"user:{user.user_id}", {"own": True})  # fmt: skip
-    if not store.set_password(user.user_id, hasher.hash(new), entry):
-        raise Refusal("user {user_id} is not known", user_id=repr(user.user_id))
+    # Written only over the password just checked: an administrator's reset that came while
+    # the new one was hashed (a compromised account's) is not undone by whoever knew the old.
+    if not store.set_password(user.user_id, hasher.hash(new), entry, was=checked.password_hash):
+        raise Refusal("your password was changed meanwhile, by an administrator: sign in again")

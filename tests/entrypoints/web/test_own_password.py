@@ -9,11 +9,16 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+from arrears.domain.access import Principal, Role
+from arrears.domain.errors import Refusal
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
 from arrears.services.identity import USER_FAILURES_MAX
+from arrears.services.own_password import change_own_password
+from arrears.services.user_admin import reset_password
 from tests.entrypoints.web.desk_book import Desk
 
 NEW = "a-new-secret-2026"
+ADMIN = Principal("admin", Role.ADMIN, None, None)
 
 
 def sign_in(desk: Desk, user_id: str, password: str) -> tuple[TestClient, int]:
@@ -109,3 +114,40 @@ def test_the_form_needs_a_session_and_its_csrf_token(staffed: Desk) -> None:
     forged = change(client, "not-the-token", DEMO_PASSWORD, NEW)
     assert forged.status_code == 403
     assert sign_in(staffed, "col-east-1", DEMO_PASSWORD)[1] == 303  # unchanged
+
+
+def test_an_administrators_reset_meanwhile_is_not_undone_by_the_change(staffed: Desk) -> None:
+    # The account is compromised: the administrator resets it while a request of whoever
+    # knows the old password is hashing its new one. The reset stands.
+    app = staffed.app
+    user = app.identity.user("col-east-1")
+    assert user is not None
+
+    class ResetMeanwhile:
+        """The app's hasher, an administrator's reset landing while it hashes."""
+
+        def hash(self, password: str) -> str:
+            reset_password(app.identity, app.passwords, ADMIN, "col-east-1", "admin-chosen-99",
+                           staffed.now)  # fmt: skip
+            return app.passwords.hash(password)
+
+        def verify(self, stored: str, password: str) -> bool:
+            return app.passwords.verify(stored, password)
+
+    with pytest.raises(Refusal, match="your password was changed meanwhile"):
+        change_own_password(app.identity, ResetMeanwhile(), user, DEMO_PASSWORD, NEW, "test",
+                            staffed.now)  # fmt: skip
+    assert sign_in(staffed, "col-east-1", "admin-chosen-99")[1] == 303
+    assert sign_in(staffed, "col-east-1", NEW)[1] == 401
+    changes = [a for a in actions(staffed, "col-east-1") if a[1] == "user.password"]
+    assert changes == [("admin", "user.password", {})]
+
+
+def test_an_api_token_cannot_change_the_password(staffed: Desk) -> None:
+    token = staffed.bearer("col-east-1")
+    refused = staffed.client().post("/me/password", headers=token, follow_redirects=False,
+                                    data={"current": DEMO_PASSWORD, "new": NEW,
+                                          "repeated": NEW})  # fmt: skip
+    assert refused.status_code == 403
+    assert sign_in(staffed, "col-east-1", DEMO_PASSWORD)[1] == 303
+    assert staffed.client().get("/api/v1/me", headers=token).status_code == 200

@@ -39,6 +39,14 @@ def append_audit(conn: Connection, entry: AuditEntry) -> ChainedEntry:
     return ChainedEntry(seq, entry, previous, digest)
 
 
+def hold_audit(conn: Connection) -> None:
+    """Take the audit log's write lock (the head row's, which every append takes first) in
+    the caller's transaction before reading what its entry will say: a writer that appends
+    first and then touches other rows (a placement, an evaluation) then waits its turn
+    instead of deadlocking with this one."""
+    conn.execute(select(audit_head.c.id).where(audit_head.c.id == 1).with_for_update())
+
+
 class SqlAuditLog:
     """Reads the audit log (appends go through `append_audit` inside each change)."""
 

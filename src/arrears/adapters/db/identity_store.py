@@ -5,10 +5,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Row, and_, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from arrears.adapters.db.audit_store import append_audit
+from arrears.adapters.db.audit_store import append_audit, hold_audit
 from arrears.adapters.db.casework_tables import (
     agencies,
     api_tokens,
@@ -94,13 +94,14 @@ class SqlIdentityStore:
         """Set an agency's commission rate for the placements made from now on, audited by
         the entry `audit_of` makes of the rate it replaces (it may refuse); the rate replaced,
         or None when there is no such agency (nothing written)."""
-        # The write lock first (SQLite), the row locked (PostgreSQL): the rate the audit entry
-        # names as replaced is the one the update replaces.
+        # The audit log's lock first, as a placement and an evaluation take it before they
+        # touch the agency (the other order deadlocked with them on PostgreSQL); held, no
+        # one changes the agency before this does: the rate the entry names as replaced is
+        # the one the update replaces. (SQLite: the database's write lock, taken at once.)
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            hold_audit(conn)
             was = conn.execute(
-                select(agencies.c.commission_rate)
-                .where(agencies.c.agency_id == agency_id)
-                .with_for_update()
+                select(agencies.c.commission_rate).where(agencies.c.agency_id == agency_id)
             ).scalar_one_or_none()
             if was is None:
                 return None
@@ -247,14 +248,21 @@ class SqlIdentityStore:
             ) from None
         return int(returned)
 
-    def set_password(self, user_id: str, password_hash: str, audit: AuditEntry) -> bool:
-        """Store a user's new password hash; False if unknown. Their sessions end and their
-        tokens are revoked (whoever knew the old password may hold one), and the failed
-        sign-ins counted against their name are forgotten: a user locked out by someone
-        guessing signs in with the new password at once (the audit log keeps the failures)."""
+    def set_password(
+        self, user_id: str, password_hash: str, audit: AuditEntry, was: str | None = None
+    ) -> bool:
+        """Store a user's new password hash; False if unknown, or (`was` given: the hash the
+        change was checked against) if it is no longer theirs, an administrator's reset having
+        come meanwhile (nothing written). Their sessions end and their tokens are revoked
+        (whoever knew the old password may hold one), and the failed sign-ins counted against
+        their name are forgotten: a user locked out by someone guessing signs in with the new
+        password at once (the audit log keeps the failures)."""
+        whose = users.c.user_id == user_id
+        if was is not None:
+            whose = and_(whose, users.c.password_hash == was)
         with self.engine.begin() as conn:
             found = conn.execute(
-                update(users).where(users.c.user_id == user_id).values(password_hash=password_hash)
+                update(users).where(whose).values(password_hash=password_hash)
             ).rowcount
             if found:
                 _end_access(conn, user_id)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from arrears.domain.access import scope_of
+from arrears.domain.access import Forbidden, scope_of
 from arrears.domain.errors import DomainError, Refusal
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Application, CurrentActor, client_of
 from arrears.entrypoints.web.page_render import error_page, render
@@ -136,6 +136,8 @@ def change_password(
 ) -> Response:
     """Change one's own password, given the one in use; every session of the user ends, this
     one too: they sign in again with the new one."""
+    if actor.csrf is None:  # a bearer token: revoked by the change, it is no way to make it
+        raise Forbidden("a password is changed on its page, signed in: not with an API token")
     client = client_of(request)
     try:
         if new != repeated:
