@@ -176,3 +176,13 @@ def test_a_recorded_zone_beside_the_numbers_is_not_called_the_numbers() -> None:
     said = detail_words(stored)
     assert said is not None
     assert said.values["where"] == Words("{n} time zones of the number", {"n": "2"})
+
+
+def test_a_contact_id_that_reads_like_a_refusal_is_read_as_the_contact() -> None:
+    # Contact ids are free text: "x refused on y" with no refusal on record is that contact,
+    # who has not refused (it was read as a refusal on "y has not refused").
+    said = detail_words("never again after the contact refused; contact x refused on y has not "
+                        "refused")  # fmt: skip
+    assert said is not None
+    assert said.values["contact"] == "x refused on y"
+    assert said.values["found"] == Words("has not refused")

@@ -89,8 +89,9 @@ def _counted(
     if not rules or requests.height == 0:
         return pl.DataFrame(schema=REFUSAL_SCHEMA)
     pairs = _prior_pairs(requests, attempts)
-    if any(rule.kind == "after_conversation" for _, rule in rules):
-        pairs = pairs.with_columns(_days_apart(pairs).alias("apart"))
+    talks = [rule for _, rule in rules if rule.kind == "after_conversation"]
+    if talks:
+        pairs = pairs.with_columns(_days_apart(pairs, talks).alias("apart"))
     counts = [
         _count_expr(rule, "shared" in pairs.columns).filter(_applies(j, rule)).sum().alias(f"n{i}")
         for i, (j, rule) in enumerate(rules)
@@ -151,28 +152,42 @@ def _prior_pairs(requests: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame
     return pl.concat(parts)
 
 
-def _days_apart(pairs: pl.DataFrame) -> pl.Series:
+def _days_apart(pairs: pl.DataFrame, talks: list[ContactRule]) -> pl.Series:
     """Per (request, attempt) pair: the fewest local days from the attempt to the request in
     any zone the borrower may be in (`zones`, and the day zone), as the domain's
-    after_conversation counts them (contact_rules._days_apart). A borrower of one zone, most
-    are, has their day zone's days (`day`, `a_day`)."""
+    after_conversation counts them (contact_rules._days_apart), for the pairs where it can
+    change what the `talks` rules find: a borrower of several zones, a conversation on one of
+    their channels, its day just past their days in the day zone (zones' days differ by two
+    at most). The others keep their day zone's days (`day`, `a_day`)."""
     apart = pairs.select((pl.col("day") - pl.col("a_day")).dt.total_days()).to_series()
+    outcomes = sorted({o for rule in talks for o in rule.outcomes})
+    channels = sorted({c for rule in talks for c in rule.counted_channels})
+    near = min(rule.days or 1 for rule in talks), max(rule.days or 1 for rule in talks) + 2
     several = (
-        pairs.select("at", "a_at", "zones", "day_zone")
+        pairs.select("at", "a_at", "zones", "day_zone", "outcome", "a_channel")
+        .with_columns(apart.alias("n"))
         .with_row_index("i")
-        .filter(pl.col("zones") != pl.col("day_zone"))
-    )
+        .filter((pl.col("zones") != pl.col("day_zone")) & pl.col("outcome").is_in(outcomes)
+                & pl.col("a_channel").is_in(channels) & pl.col("n").is_between(*near))
+    )  # fmt: skip
     if several.height == 0:
         return apart
-    each = several.with_columns(pl.col("zones").str.split(ZONE_SEPARATOR)).explode("zones")
-    found = pl.concat([
-        each.filter(pl.col("zones") == name).select(
-            "i",
+    # The instants once per zone set (a toll-free number's 42 zones are one set), each set's
+    # zones once: a pass per zone over its own rows.
+    instants = several.select("at", "a_at", "zones").unique()
+    each = instants.with_columns(pl.col("zones").str.split(ZONE_SEPARATOR).alias("zone"))
+    by_zone = each.explode("zone").partition_by("zone", as_dict=True)
+    days = pl.concat([
+        rows.select(
+            "at", "a_at", "zones",
             (pl.col("at").dt.convert_time_zone(name).dt.date()
              - pl.col("a_at").dt.convert_time_zone(name).dt.date()).dt.total_days().alias("n"),
         )
-        for name in each.get_column("zones").unique().to_list()
-    ]).group_by("i").agg(pl.col("n").min())  # fmt: skip
+        for (name,), rows in by_zone.items()
+    ]).group_by("at", "a_at", "zones").agg(pl.col("n").min())  # fmt: skip
+    found = several.select("i", "at", "a_at", "zones").join(
+        days, on=["at", "a_at", "zones"], how="inner"
+    )
     at = found.get_column("i")
     least = pl.DataFrame({"a": apart.gather(at), "n": found.get_column("n")}).min_horizontal()
     return apart.scatter(at, least)

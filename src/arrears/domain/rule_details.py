@@ -30,12 +30,20 @@ def _as_is_text(text: str) -> str:
 
 
 _AS_IS = Part(".*?", _as_is_text)
+# Values whose form is known, so that a text around them reads back one way only (a contact
+# id "x refused on y" is not a refusal on "y ..."): by their names in every template.
+_INSTANT = Part(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?", _as_is_text)
+_DAY = Part(r"\d{4}-\d{2}-\d{2}", _as_is_text)
+_COUNT = Part(r"\d+", _as_is_text)
+_CLOCK = Part(r"\d{2}:\d{2}", _as_is_text)
+_BY_NAME = {"at": _INSTANT, "day": _DAY, "first": _DAY, "limit": _COUNT, "done": _COUNT,
+            "days": _COUNT, "n": _COUNT, "theirs": _COUNT}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Detail:
     """A detail's English template ({name} placeholders) and how each value reads back (a
-    value not named in `parts` is shown as it is)."""
+    value not named in `parts` is read by its name's form, _BY_NAME, else shown as it is)."""
 
     template: str
     parts: Mapping[str, Part] = field(default_factory=dict)
@@ -51,11 +59,15 @@ class Detail:
             return None
         values: dict[str, Value] = {}
         for name, said in found.groupdict().items():
-            value = self.parts.get(name, _AS_IS).read(said)
+            value = self._part(name).read(said)
             if value is None:
                 return None
             values[name] = value
         return Words(self.template, values)
+
+    def _part(self, name: str) -> Part:
+        """How the value `name` reads back."""
+        return self.parts.get(name) or _BY_NAME.get(name, _AS_IS)
 
     def bare(self) -> str:
         """What the form says as a regular expression without groups (as a part of another)."""
@@ -75,7 +87,7 @@ class Detail:
         for literal, name, _spec, _conversion in Formatter().parse(self.template):
             out.append(re.escape(literal))
             if name is not None:
-                allowed = self.parts.get(name, _AS_IS).pattern
+                allowed = self._part(name).pattern
                 out.append(f"(?P<{name}>{allowed})" if named else f"(?:{allowed})")
         return "".join(out)
 
@@ -97,10 +109,10 @@ def _form_or_as_is(*forms: Detail) -> Part:
     return Part(".*?", lambda text: next(filter(None, (f.read(text) for f in forms)), text))
 
 
-def _none_or(part: Part) -> Part:
-    """The word "none", or the part."""
-    return Part(f"(?:{NONE.bare()})|(?:{part.pattern})",
-                lambda text: NONE.read(text) or part.read(text))  # fmt: skip
+def _form_or(form: Detail, part: Part) -> Part:
+    """The form (a fixed word: "none", "open"), or the part."""
+    return Part(f"(?:{form.bare()})|(?:{part.pattern})",
+                lambda text: form.read(text) or part.read(text))  # fmt: skip
 
 
 def _optional(form: Detail) -> Part:
@@ -154,11 +166,12 @@ def _repeated(form: Detail) -> Part:
 # stored before said "of the number" whichever it was.
 SEVERAL_ZONES = Detail("{n} time zones the person may be in")
 ZONES_OF_NUMBER = Detail("{n} time zones of the number")
-ZONE_TIME = Detail("{time} in {zone}")
+ZONE_TIME = Detail("{time} in {zone}", {"time": _CLOCK})
 MORE_ZONES = Detail(" and {n} more")
 QUIET_HOURS = Detail(
     "no contact {start}-{end} local time ({where}); {status}: {times}{more}",
-    {"where": _form_or_as_is(SEVERAL_ZONES, ZONES_OF_NUMBER), "status": _term("contact-time:"),
+    {"start": _CLOCK, "end": _CLOCK, "where": _form_or_as_is(SEVERAL_ZONES, ZONES_OF_NUMBER),
+     "status": _term("contact-time:"),
      "times": _listed(ZONE_TIME, ", "), "more": _optional(MORE_ZONES)},
 )  # fmt: skip
 NO_TIME_OF_DAY = Detail("no time of {day} is lawful under every pack of the borrower's loans")
@@ -193,7 +206,7 @@ AFTER_CONVERSATION = Detail(
 # ── Third parties and the borrower's own number ─────────────────────────────────────────
 NOT_A_THIRD_PARTY = Detail("contacts the borrower, not a third party")
 _TRIES = {"outcomes": _terms("outcome:", "/"), "last_outcomes": _terms("outcome:", "/"),
-          "seen": _none_or(_terms("outcome:", ", "))}  # fmt: skip
+          "seen": _form_or(NONE, _terms("outcome:", ", "))}  # fmt: skip
 UNREACHABLE = Detail(
     "a registered contact only when the borrower's last {limit} attempts all failed "
     "({outcomes}) or the last was {last_outcomes}; last attempts: {seen}",
@@ -228,7 +241,10 @@ REGISTERED = Detail("{contact} is a contact the borrower registered")
 
 # ── Holds and opt-outs ──────────────────────────────────────────────────────────────────
 OPEN = Detail("open")
-HOLD = Detail("{kind} hold {start}..{end}", {"kind": _term("hold:"), "end": _form_or_as_is(OPEN)})
+HOLD = Detail(
+    "{kind} hold {start}..{end}",
+    {"kind": _term("hold:"), "start": _DAY, "end": _form_or(OPEN, _DAY)},
+)
 HELD = Detail("collection paused: {holds}", {"holds": _listed(HOLD, "; ")})
 NOT_HELD = Detail("no {kinds} hold on {day}", {"kinds": _terms("hold:", "/")})
 OPTED_OUT = Detail("the borrower opted out of {channel} on {at}", {"channel": _term("channel:")})
