@@ -130,7 +130,7 @@ def test_a_text_not_worded_by_a_check_is_left_as_it_is() -> None:
     assert detail_words("the borrower opted out of SMS! on yesterday") is None  # no channel
 
 
-def test_every_form_is_a_whole_detail_or_a_part_of_one() -> None:
+def test_no_two_forms_of_a_whole_detail_share_a_template() -> None:
     assert len({form.template for form in FORMS}) == len(FORMS)
 
 
