@@ -115,6 +115,11 @@ class App:
         loan, payments = found[0]
         return self.evaluate(loan, payments, on)
 
+    def owed_in_all(self, loan_id: str, on: date) -> int:
+        """All the loan owes at the end of `on` if nothing more is paid (what a promise due
+        that day is for at most: LoanState.owed_in_all)."""
+        return self.state_on(loan_id, on).owed_in_all
+
     @cached_property
     def step_terms(self) -> StepTerms:
         """What the desk's visits and legal steps are judged by besides the stores."""

@@ -2,8 +2,18 @@
 
 from datetime import date
 
+import pytest
+
+from arrears.domain.errors import Refusal
 from arrears.domain.loan import Payment
-from arrears.domain.promises import Promise, Verdict, judge_promise
+from arrears.domain.promises import (
+    PROMISE_DAYS,
+    Promise,
+    Verdict,
+    judge_promise,
+    refuse_promise_amount,
+    refuse_promise_terms,
+)
 
 PROMISE = Promise("PR1", 50_000, date(2025, 2, 5), date(2025, 2, 7))
 
@@ -41,3 +51,25 @@ def test_money_before_the_promise_or_after_its_day_does_not_count() -> None:
     assert judge_promise(PROMISE, paid((50_000, date(2025, 2, 6))), date(2025, 2, 5)) == Verdict(
         "open", None, 0
     )
+
+
+def test_a_promise_falls_due_from_today_to_thirty_days_ahead() -> None:
+    today = date(2025, 10, 1)
+    refuse_promise_terms(1, today, today)
+    refuse_promise_terms(1, date(2025, 10, 31), today)  # the 30th day ahead
+    with pytest.raises(Refusal, match=r"at most 30 days ahead \(2025-11-01 is after 2025-10-31\)"):
+        refuse_promise_terms(1, date(2025, 11, 1), today)
+    with pytest.raises(Refusal, match=r"in the past \(2025-09-30 is before 2025-10-01\)"):
+        refuse_promise_terms(1, date(2025, 9, 30), today)
+    with pytest.raises(Refusal, match="greater than zero"):
+        refuse_promise_terms(0, today, today)
+    assert PROMISE_DAYS == 30
+
+
+def test_a_promise_is_for_at_most_what_the_loan_owes_in_all_on_its_day() -> None:
+    due = date(2025, 10, 8)
+    refuse_promise_amount(1_617_415, due, 1_617_415)
+    with pytest.raises(Refusal, match=r"16174\.16 is more than .* on 2025-10-08 \(16174\.15\)"):
+        refuse_promise_amount(1_617_416, due, 1_617_415)
+    with pytest.raises(Refusal, match="owes nothing on 2025-10-08"):
+        refuse_promise_amount(1, due, 0)

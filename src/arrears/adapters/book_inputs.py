@@ -227,9 +227,10 @@ def check_revisions(revisions: pl.DataFrame, loan_ids: pl.Series) -> pl.DataFram
 
 
 def check_promises(promises: pl.DataFrame, loan_ids: pl.Series) -> None:
-    """Refuse a promise the desk would not take (services/casework.promise_to_pay): an id
-    given twice, an amount not above zero, due before it was made, a status the run does not
-    know, or a loan not among `loan_ids` (the book's: the run would never judge it)."""
+    """Refuse a promise no desk would take: an id given twice, an amount not above zero, due
+    before it was made, a status the run does not know, or a loan not among `loan_ids` (the
+    book's: the run would never judge it). The desk's own horizon and ceiling
+    (services/casework.promise_to_pay) are lender policy: a lender's file keeps its own."""
     if promises.height == 0:
         return
     _refuse("promises", promises, pl.col("promise_id").is_duplicated(), "given twice")

@@ -5,7 +5,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from arrears.domain.errors import Refusal
 from arrears.domain.loan import Payment
+from arrears.domain.money import format_amount
+
+# Lender policy, not law: a promise to pay is a commitment of days, worked within one monthly
+# billing cycle. Paying over longer is a repayment plan or an extension, which go through the
+# approval limits (domain/approvals.py); a promise months away would put off its verdict, and
+# the queue's reading of a broken one (domain/queue_priority.py), without anyone's approval.
+PROMISE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -16,6 +24,42 @@ class Promise:
     amount: int
     made_on: date
     due_on: date
+
+
+def refuse_promise_terms(amount: int, due_on: date, today: date) -> None:
+    """Refuse a promise, made `today`, for nothing or falling due before today or more than
+    PROMISE_DAYS after it (checked before the loan is evaluated on its due day)."""
+    if amount <= 0:
+        raise Refusal("a promise is for an amount greater than zero")
+    if due_on < today:
+        raise Refusal(
+            "a promise cannot fall due in the past ({due_on} is before {today})",
+            due_on=due_on.isoformat(),
+            today=today.isoformat(),
+        )
+    if due_on > today + timedelta(days=PROMISE_DAYS):
+        raise Refusal(
+            "a promise falls due at most {days} days ahead ({due_on} is after {last}): "
+            "paying over longer is a repayment plan or an extension",
+            days=str(PROMISE_DAYS),
+            due_on=due_on.isoformat(),
+            last=(today + timedelta(days=PROMISE_DAYS)).isoformat(),
+        )
+
+
+def refuse_promise_amount(amount: int, due_on: date, owed: int) -> None:
+    """Refuse a promise for more than the loan owes in all on its due day if nothing more is
+    paid (`owed`: LoanState.owed_in_all of that day), or on a loan that owes nothing then."""
+    if owed <= 0:
+        raise Refusal("the loan owes nothing on {due_on}: there is nothing to promise",
+                      due_on=due_on.isoformat())  # fmt: skip
+    if amount > owed:
+        raise Refusal(
+            "a promise of {amount} is more than the loan owes in all on {due_on} ({owed})",
+            amount=format_amount(amount),
+            due_on=due_on.isoformat(),
+            owed=format_amount(owed),
+        )
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,16 @@ class LoanState:
                     if s.past_due and s.effective_due_date is not None
                     and s.effective_due_date < self.as_of), default=None)  # fmt: skip
 
+    @property
+    def owed_in_all(self) -> int:
+        """All the loan owes at the end of `as_of` if nothing more is paid: every line's
+        unpaid principal, due or not, and the interest, fees and penalty posted by then, less
+        the credit held (penalty still pending in grace is owed only once grace has run out).
+        Money paid on `as_of` may clear it with less: a day's penalty is on the balance left
+        at its end."""
+        owed = sum(s.principal + s.interest + s.fees + s.penalty for s in self.installments)
+        return max(0, owed - self.credit)
+
     def total_charged(self, kind: str) -> int:
         """Total posted of one charge kind."""
         return sum(c.amount for c in self.charges if c.kind == kind)

@@ -24,6 +24,7 @@ from arrears.domain.audit_chain import AuditEntry, ChainCheck, ChainedEntry, ver
 from arrears.domain.content_lint import LintedText
 from arrears.domain.errors import Refusal, Term
 from arrears.domain.pii import PII_FIELDS, shown
+from arrears.domain.promises import refuse_promise_amount, refuse_promise_terms
 from arrears.domain.queue_priority import Priority, QueueFacts, QueueScale, priority
 from arrears.services.casework_ports import (
     AuditLog,
@@ -190,18 +191,15 @@ def promise_to_pay(
     due_on: date,
     today: date,
     now: datetime,
+    owed_on: Callable[[date], int],
 ) -> str:
-    """Record a promise to pay (the end-of-day run judges it kept or broken); its id."""
+    """Record a promise to pay (the end-of-day run judges it kept or broken); its id.
+    `owed_on`: what the loan owes in all at the end of a day if nothing more is paid
+    (LoanState.owed_in_all), asked only of a due day within the promise's terms."""
     require(who, Permission.CONTACT_LOG)
     require_case(store, who, loan_id)
-    if amount <= 0:
-        raise Refusal("a promise is for an amount greater than zero")
-    if due_on < today:
-        raise Refusal(
-            "a promise cannot fall due in the past ({due_on} is before {today})",
-            due_on=due_on.isoformat(),
-            today=today.isoformat(),
-        )
+    refuse_promise_terms(amount, due_on, today)
+    refuse_promise_amount(amount, due_on, owed_on(due_on))
     # Random, not from the loan and the instant: two promises in one microsecond (or a loan
     # id of 64 characters, the column's width) must not collide or overflow.
     promise_id = f"P-{uuid4().hex}"

@@ -474,6 +474,50 @@ def test_an_allowed_call_and_a_promise_are_recorded_and_audited(desk: Desk) -> N
     assert count(desk, promises, promises.c.loan_id == loan_id, promises.c.status == "open") == 2
 
 
+def test_a_promise_is_for_at_most_all_the_loan_owes_on_its_day_within_a_month(
+    desk: Desk,
+) -> None:
+    # helper-92: a promise due on 9999-12-31, or for 9,999,999,999,999.99 on a loan owing
+    # 16,174.15, was taken.
+    loan_id, headers = my_case(desk), desk.bearer("col-east-1")
+    today = DAY_TIME.date()
+    due = today + timedelta(days=30)
+    owed = desk.app.owed_in_all(loan_id, due)
+    # What a month's penalty adds: more than the case owes as of the last run.
+    record = desk.app.desk.case(loan_id)
+    assert record is not None
+    assert record.state is not None
+    assert owed > int(record.state["outstanding_principal"]) + int(record.state["overdue_interest"])
+    before = (count(desk, promises), len(desk.app.audit_log.entries()))
+
+    def promise(amount: str, due_on: date) -> Any:
+        body = {"amount": amount, "due_on": due_on.isoformat()}
+        return desk.client().post(f"/api/v1/cases/{loan_id}/promises", headers=headers, json=body)
+
+    too_much = promise(format_amount(owed + 1), due)
+    assert too_much.status_code == 422
+    assert too_much.json()["error"] == (
+        f"a promise of {format_amount(owed + 1)} is more than the loan owes in all on "
+        f"{due.isoformat()} ({format_amount(owed)})"
+    )
+    too_late = promise("100.00", due + timedelta(days=1))
+    assert too_late.status_code == 422
+    assert "at most 30 days ahead" in too_late.json()["error"]
+    far = promise("100.00", date(9999, 12, 31))
+    assert far.status_code == 422
+    assert "9999-12-31 is after 2025-10-31" in far.json()["error"]
+    assert (count(desk, promises), len(desk.app.audit_log.entries())) == before
+    # All it owes then, on the last day a promise may fall due, is taken.
+    assert promise(format_amount(owed), due).status_code == 201
+    assert count(desk, promises, promises.c.amount == owed, promises.c.due_on == due) == 1
+    # The case page says why in its reader's language.
+    client, csrf = desk.signed_in("col-east-1")
+    form = {"amount": "100.00", "due_on": "2025-12-01", "csrf_token": csrf}
+    page = client.post(f"/cases/{loan_id}/promises", data=form)
+    assert page.status_code == 422
+    assert "承诺还款日最多在 30 天之内（2025-12-01 晚于 2025-10-31）" in unescape(page.text)
+
+
 def test_extensions_count_against_the_limit_together(desk: Desk) -> None:
     # A collector grants up to 30 days of extension: two of 30 days were both granted, 60
     # days with no supervisor (helper-57). The second waits; the supervisor's 90 take it.

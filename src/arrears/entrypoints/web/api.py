@@ -1,6 +1,7 @@
 """The JSON API, versioned under /api/v1 (OpenAPI at /api/v1/openapi.json): tokens, who am
 I, the queue, the case file and the desk's actions on a case."""
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -243,6 +244,7 @@ def promise(
         body.due_on,
         desk_day(now),
         now,
+        partial(app.owed_in_all, loan_id),
     )
     return {"promise_id": promise_id}
 

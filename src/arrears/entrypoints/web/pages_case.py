@@ -1,6 +1,7 @@
 """The case page and the desk's actions on it: contacts, promises, notes, proposals, holds."""
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -188,8 +189,9 @@ def promise(
     """Record a promise to pay."""
     now = request.app.state.clock()
     promise_id = casework.promise_to_pay(
-        app.desk, actor.principal, loan_id, parse_amount(amount), due_on, desk_day(now), now
-    )
+        app.desk, actor.principal, loan_id, parse_amount(amount), due_on, desk_day(now), now,
+        partial(app.owed_in_all, loan_id),
+    )  # fmt: skip
     return render(request, "fragments/done.html", actor, what="promise", key=promise_id)
 
 
