@@ -1,6 +1,6 @@
 """Approval limits by role at their boundaries, and queue priority points."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -59,11 +59,16 @@ def test_a_settlement_waives_all_the_loan_owes_not_only_what_is_past_due() -> No
     assert offer.terms == {"pay": 9_000, "by": "2026-03-31"}
 
 
-def test_a_settlements_deadline_is_not_before_the_day_it_takes_effect() -> None:
+def test_a_settlements_deadline_is_from_the_day_it_takes_effect_to_180_days_after() -> None:
     offer = Proposal(K.SETTLEMENT, 10_000, pay=9_000, by=BY)
-    offer.refuse_past_deadline(BY)  # paid on its day: counted
+    offer.refuse_deadline(BY)  # paid on its day: counted
     with pytest.raises(DomainError, match="2026-03-31 is before the day it takes effect"):
-        offer.refuse_past_deadline(date(2026, 4, 1))
+        offer.refuse_deadline(date(2026, 4, 1))
+    offer.refuse_deadline(BY - timedelta(days=180))
+    with pytest.raises(
+        DomainError, match=r"at most 180 days .* \(2026-03-31 is after 2026-03-30\)"
+    ):
+        offer.refuse_deadline(BY - timedelta(days=181))
 
 
 @pytest.mark.parametrize(

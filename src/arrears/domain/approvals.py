@@ -9,7 +9,7 @@ second pair of eyes.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from fractions import Fraction
 
@@ -42,6 +42,10 @@ LIMITS: dict[Role, Limits] = {
 # Who approves what is above a proposer's limits (the supervisor, else the administrator).
 APPROVERS = (Role.SUPERVISOR, Role.ADMIN)
 MAX_PLAN_MONTHS, MAX_EXTENSION_DAYS = 36, 180
+# A settlement's lump sum is paid by a deadline at most this many days after it takes effect:
+# a waiver kept on offer longer than the longest extension anyone grants would be a longer
+# extension with a waiver beside it.
+MAX_SETTLEMENT_DAYS = MAX_EXTENSION_DAYS
 # The terms each kind is made of (the first its size); the others' do not apply to it and
 # are never stored (an approved extension that also said 36 months would read as a plan to
 # whoever reads it). A settlement's: the lump sum and the last day it may be paid (`by`).
@@ -109,14 +113,26 @@ class Proposal:
                 "a settlement needs a deadline (by): the last day its lump sum may be paid"
             )
 
-    def refuse_past_deadline(self, today: date) -> None:
+    def refuse_deadline(self, today: date) -> None:
         """Refuse a settlement whose deadline is before `today`, the day it would take effect
-        (its payments count from then: docs/MONEY_RULES.md, "Settlements")."""
-        if self.kind is ProposalKind.SETTLEMENT and self.by is not None and self.by < today:
+        (its payments count from then: docs/MONEY_RULES.md, "Settlements"), or more than
+        MAX_SETTLEMENT_DAYS after it."""
+        if self.kind is not ProposalKind.SETTLEMENT or self.by is None:
+            return
+        if self.by < today:
             raise Refusal(
                 "a settlement's deadline (by) {by} is before the day it takes effect, {today}",
                 by=self.by.isoformat(),
                 today=today.isoformat(),
+            )
+        last = today + timedelta(days=MAX_SETTLEMENT_DAYS)
+        if self.by > last:
+            raise Refusal(
+                "a settlement's deadline (by) is at most {days} days after the day it takes "
+                "effect ({by} is after {last})",
+                days=str(MAX_SETTLEMENT_DAYS),
+                by=self.by.isoformat(),
+                last=last.isoformat(),
             )
 
     @property

@@ -279,7 +279,7 @@ def _propose(
 ) -> ProposalOutcome:  # fmt: skip
     """propose, with the days of extensions approved on the case so far (`extended`, checked
     again as it is stored when it is an extension approved at once)."""
-    proposal.refuse_past_deadline(today)  # approved at once, it takes effect today
+    proposal.refuse_deadline(today)  # approved at once, it takes effect today
     inside = within_limits(who.role, proposal, extended)
     status = "approved" if inside else "pending"
     why = ("within " if inside else "beyond ") + limit_text(who.role, proposal.kind)
@@ -371,7 +371,7 @@ def decide(
             by=date.fromisoformat(offered["by"]) if offered.get("by") else None,
             owed=int(offered.get("owed", 0)),
         )
-        offer.refuse_past_deadline(today)  # approved now, it takes effect today
+        offer.refuse_deadline(today)  # approved now, it takes effect today
 
         def approved(extended: int) -> Decision:
             if not within_limits(who.role, offer, extended):

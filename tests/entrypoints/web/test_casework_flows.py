@@ -702,19 +702,24 @@ def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(des
 
     url = f"/api/v1/cases/{loan_id}/proposals"
     api = desk.bearer("col-east-1")
-    # A settlement names its deadline, not before the day it takes effect, and asks at most
-    # what the loan owes in all (what it waives the rest of).
+    # A settlement names its deadline, from the day it takes effect to 180 days after, and
+    # asks at most what the loan owes in all (what it waives the rest of).
     for sent, error in (
         ({"pay": text(owed // 2)}, "a settlement needs a deadline (by)"),
         ({"pay": text(owed // 2), "by": "2020-01-01"}, "deadline (by) 2020-01-01 is before"),
-        ({"pay": text(owed + 1), "by": "2099-12-31"}, "at most what the loan owes"),
+        ({"pay": text(owed + 1), "by": "2025-12-31"}, "at most what the loan owes"),
+        # The longest extension anyone grants: a waiver on offer longer is one beside it.
+        (
+            {"pay": text(owed // 2), "by": "2026-03-31"},
+            "at most 180 days after the day it takes effect (2026-03-31 is after 2026-03-30)",
+        ),
     ):
         refused = desk.client().post(url, headers=api, json={"kind": "settlement", **sent})
         assert refused.status_code == 422
         assert error in refused.json()["error"]
     half = text(owed // 2)  # half waived: beyond 30 %
     made = desk.client().post(
-        url, headers=api, json={"kind": "settlement", "pay": half, "by": "2099-12-31"}
+        url, headers=api, json={"kind": "settlement", "pay": half, "by": "2025-12-31"}
     )
     proposal = made.json()["proposal_id"]
     # Its amounts in yuan text, as every amount of the API (they are kept in fen).
@@ -722,7 +727,7 @@ def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(des
     case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=api)
     shown = [p for p in case.json()["proposals"] if p["proposal_id"] == proposal]
     assert [(p["terms"], p["waived"]) for p in shown] == [
-        ({"pay": half, "by": "2099-12-31", "overdue": text(past), "owed": text(owed)},
+        ({"pay": half, "by": "2025-12-31", "overdue": text(past), "owed": text(owed)},
          text(waived))
     ]  # fmt: skip
     pending = desk.client().get("/api/v1/approvals", headers=desk.bearer("admin")).json()
