@@ -11,7 +11,7 @@ from arrears.adapters.compliance_pack import parse_contact_pack
 from arrears.adapters.content_pack import parse_content_pack, shipped_content_packs
 from arrears.adapters.packs import RulePackError, read_pack
 from arrears.adapters.settings import SettingsError, load_settings
-from arrears.domain.content_lint import lint
+from arrears.domain.content_lint import lint, missing
 
 PACKS = shipped_content_packs()
 
@@ -182,6 +182,46 @@ exceptions = ["pen pal"]
     assert load_settings(None).content_packs == PACKS
 
 
+def test_the_us_pack_requires_an_opt_out_in_each_text_and_e_mail() -> None:
+    # 12 CFR 1006.6(e): every e-mail and text carries a simple way to opt out.
+    (opt_out,) = PACKS["us"].required
+    assert (opt_out.rule_id, opt_out.channels) == ("us.content.electronic_opt_out",
+                                                    ("sms", "email"))  # fmt: skip
+    assert opt_out.source.startswith("12 CFR 1006.6(e)")
+    assert [r.rule_id for r in missing("Your payment is late.", PACKS["us"], "sms")] == [
+        "us.content.electronic_opt_out"
+    ]
+    for made in (
+        "Reply STOP to stop texts.",
+        "Text STOP to end.",
+        "Send STOP to 12345.",
+        "To opt out, call us.",
+        "Opt-out: reply END.",
+        "Unsubscribe here.",
+    ):
+        assert missing(made, PACKS["us"], "email") == (), made
+    assert missing("Your payment is late.", PACKS["us"], "letter") == ()
+    # The other packs require nothing of a draft (no law of theirs asks a statement of it).
+    assert (PACKS["cn"].required, PACKS["uk"].required) == ((), ())
+
+
+def test_a_lender_requires_a_statement_of_its_own(tmp_path: Path) -> None:
+    loaded = load_settings(settings(tmp_path, """
+[[content.required]]
+jurisdiction = "cn"
+id = "acme.content.hotline"
+source = "Acme collections policy 7.1: every text gives the complaints hotline"
+verified = true
+channels = ["sms"]
+phrases = ["投诉热线", "投訴熱線"]
+"""))  # fmt: skip
+    cn = loaded.content_packs["cn"]
+    assert [r.rule_id for r in missing("您的账单已逾期。", cn, "sms")] == ["acme.content.hotline"]
+    assert missing("您的账单已逾期。投诉热线：95000", cn, "sms") == ()
+    assert missing("您的账单已逾期。", cn, "email") == ()
+    assert cn.rules == PACKS["cn"].rules
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -198,6 +238,18 @@ exceptions = ["pen pal"]
          'phrases = ["x"]', r"content.rule\[0\].jurisdiction must be one of"),
         ('[[content.rule]]\njurisdiction = "cn"\nid = "a.b"\nverified = true\nphrases = ["x"]',
          r"content.rule\[0\] \(a.b\).source: every rule cites"),
+        # Another way of making a shipped statement would let more drafts pass.
+        ('[content.phrases]\n"us.content.electronic_opt_out" = ["write to us"]',
+         r"'us.content.electronic_opt_out' is a required statement: a phrase more"),
+        ('[[content.required]]\njurisdiction = "us"\nid = "us.content.electronic_opt_out"\n'
+         'source = "s"\nverified = true\nchannels = ["sms"]\nphrases = ["x"]',
+         r"content.required\[0\]: 'us.content.electronic_opt_out' is a shipped rule's id"),
+        ('[[content.required]]\njurisdiction = "us"\nid = "a.b"\nsource = "s"\n'
+         'verified = true\nchannels = ["fax"]\nphrases = ["x"]',
+         r"content.required\[0\] \(a.b\): a.b: channels must be some of .*not \['fax'\]"),
+        ('[[content.required]]\njurisdiction = "us"\nid = "a.b"\nsource = "s"\n'
+         'verified = true\nphrases = ["x"]', r"\(a.b\): missing key `channels`"),
+        ('[content]\nrequired = "x"', r"content.required must be \[\[content.required\]\]"),
     ],
 )  # fmt: skip
 def test_a_settings_file_that_would_remove_or_misname_is_refused_naming_the_file_and_key(

@@ -2,14 +2,19 @@
 full-width characters, as whole words in English, never inside an exception; it says where,
 in the text as written."""
 
+from collections.abc import Callable
+from dataclasses import replace
+
 import pytest
 
 from arrears.domain.content_lint import (
     ContentPack,
     ContentRule,
     Finding,
+    RequiredContent,
     fold,
     lint,
+    missing,
     rules_found,
 )
 from arrears.domain.errors import DomainError
@@ -157,3 +162,53 @@ def test_a_lender_adds_phrases_and_rules_but_none_it_has_already() -> None:
         PACK.stricter({"xx.nope": ("x",)})
     with pytest.raises(DomainError, match="appear twice"):
         PACK.stricter({}, [ContentRule("xx.prison", "mine", True, ("x",))])
+
+
+OPT_OUT = RequiredContent(
+    "xx.opt_out", "a law", True, ("sms", "email"), ("reply STOP", "opt-out", "unsubscribe")
+)
+WITH_OPT_OUT = ContentPack("xx", (PRISON,), (OPT_OUT,))
+
+
+@pytest.mark.parametrize(
+    ("text", "channel", "lacking"),
+    [
+        ("Your payment is late. Call us.", "sms", ["xx.opt_out"]),
+        ("Your payment is late. Call us.", "email", ["xx.opt_out"]),
+        ("Your payment is late. Call us.", "call", []),  # not a channel it covers
+        ("Late? Reply  stop to end texts.", "sms", []),  # folded: case, runs of spaces
+        ("Late? ＲＥＰＬＹ ＳＴＯＰ", "sms", []),  # full-width
+        ("To opt-out, write to us.", "email", []),
+        ("You were unsubscribed from our newsletter.", "email", ["xx.opt_out"]),  # whole words
+        ("Reply STOPPED", "sms", ["xx.opt_out"]),
+    ],
+)
+def test_a_draft_for_a_channel_lacks_a_required_statement_unless_a_phrase_makes_it(
+    text: str, channel: str, lacking: list[str]
+) -> None:
+    assert [r.rule_id for r in missing(text, WITH_OPT_OUT, channel)] == lacking
+
+
+def test_a_required_statement_is_no_finding_of_the_lint() -> None:
+    # A note is not a draft for a channel: lint judges the phrases it must not hold only.
+    assert lint("Your payment is late.", [WITH_OPT_OUT]) == ()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: RequiredContent("", "a law", True, ("sms",), ("stop",)), "needs an id"),
+        (lambda: RequiredContent("r", " ", True, ("sms",), ("stop",)), "cites its legal source"),
+        (lambda: RequiredContent("r", "a law", True, (), ("stop",)), "channels must be some of"),
+        (lambda: RequiredContent("r", "a law", True, ("fax",), ("stop",)), r"not \['fax'\]"),
+        (lambda: RequiredContent("r", "a law", True, ("sms",), ()), "needs its phrases"),
+        (lambda: RequiredContent("r", "a law", True, ("sms",), ("stop", "STOP")), "given twice"),
+        (lambda: ContentPack("xx", (PRISON,), (replace(OPT_OUT, rule_id="xx.prison"),)),
+         r"\['xx.prison'\] appear twice"),
+    ],
+)  # fmt: skip
+def test_a_bad_required_statement_is_refused_naming_what_is_wrong(
+    make: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(DomainError, match=message):
+        make()

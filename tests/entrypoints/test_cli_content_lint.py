@@ -71,10 +71,48 @@ def test_a_draft_is_read_from_a_file_or_stdin(tmp_path: Path) -> None:
     assert (code, out.split("\t")[0]) == (3, "us.content.abusive_language")
 
 
+def test_a_draft_for_a_channel_must_make_the_statements_its_pack_requires() -> None:
+    # 12 CFR 1006.6(e): a text or an e-mail says how to opt out of them.
+    late = "Your payment is late. Call us at 555-0100."
+    code, out, err = lint("--pack", "us", "--channel", "sms", "--text", late)
+    assert code == 3
+    rule, where, phrases = out.rstrip("\n").split("\t")
+    assert (rule, where) == ("us.content.electronic_opt_out", "missing")
+    assert phrases.startswith("(one of: reply STOP, text STOP, send STOP, opt out, opt-out, "
+                              "unsubscribe) [12 CFR 1006.6(e)")  # fmt: skip
+    assert "0 finding(s) under the us pack's content rules, 1 required statement(s) missing" in (
+        " ".join(err.split())
+    )
+    assert lint("--pack", "us", "--channel", "sms", "--text", late + " Reply STOP to opt out.")[
+        :2
+    ] == (0, "clean\n")
+    # A letter, or a draft checked for no channel, owes no opt-out; nor does a cn text.
+    assert lint("--pack", "us", "--channel", "letter", "--text", late)[:2] == (0, "clean\n")
+    assert lint("--pack", "us", "--text", late)[:2] == (0, "clean\n")
+    assert lint("--pack", "cn", "--channel", "sms", "--text", "您的账单已逾期。")[:2] == (
+        0,
+        "clean\n",
+    )
+    code, out, _ = lint("--pack", "us", "--channel", "email", "--text", "You deadbeat.", "--json")
+    document = json.loads(out)
+    assert code == 3
+    assert (document["channel"], document["clean"]) == ("email", False)
+    assert [f["rule"] for f in document["findings"]] == ["us.content.abusive_language"]
+    assert [(m["rule"], m["phrases"][0]) for m in document["missing"]] == [
+        ("us.content.electronic_opt_out", "reply STOP")
+    ]
+    assert document["missing"][0]["source"].startswith("12 CFR 1006.6(e)")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("--pack", "fr", "--text", "x"), "--pack: no content pack 'fr'; the packs are cn, uk, us"),
+        (
+            ("--pack", "us", "--channel", "fax", "--text", "x"),
+            "--channel: no channel 'fax'; the channels are sms, call, email, letter, visit",
+        ),
+        (("--pack", "fr", "--channel", "fax", "--text", "x"), "--pack: no content pack 'fr'"),
         (("--pack", "cn"), "give the draft with one of --text and --file"),
         (("--pack", "cn", "--text", "x", "--file", "f"), "one of --text and --file"),
         (("--pack", "cn", "--file", "missing.txt"), "--file missing.txt: cannot read it"),

@@ -1,6 +1,11 @@
 """Content lint (话术质检, 敏感词): the phrases a jurisdiction's pack says collectors must not
 use, found in a text however it is cased, spaced or written in full-width characters.
 
+A pack may also require a statement in every draft for some channels (`[[content.required]]`,
+one of its phrases written in it: the us pack's opt-out in each e-mail and text, 12 CFR
+1006.6(e)). That is judged only of a draft said to be for a channel (`missing`), never of a
+note, which records what happened rather than what is sent.
+
 A finding flags a text, it never refuses one: a note records what happened and is kept with
 its findings for the compliance officer to read (hiding it would hide evidence); a draft is
 checked before it is used. The phrases are data in the packs (`[[content.rule]]`), each rule
@@ -24,6 +29,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from arrears.domain.contact import CHANNELS
 from arrears.domain.errors import DomainError
 from arrears.domain.invisible import is_invisible
 
@@ -205,14 +211,55 @@ def _folded_all(rule_id: str, what: str, written: Sequence[str]) -> tuple[str, .
 
 
 @dataclass(frozen=True)
+class RequiredContent:
+    """A statement every draft for `channels` must make, in one of `phrases` (as a content
+    rule looks for them), and the law it stands for."""
+
+    rule_id: str
+    source: str
+    verified: bool
+    channels: tuple[str, ...]
+    phrases: tuple[str, ...]
+    _folded: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Refuse a requirement without id, source, channels or phrases, a channel not known
+        and a phrase that folds to nothing or is given twice."""
+        if not self.rule_id.strip():
+            raise DomainError("a required statement needs an id: what is missing names it")
+        if not self.source.strip():
+            raise DomainError(f"{self.rule_id}: every rule cites its legal source")
+        unknown = sorted(set(self.channels) - set(CHANNELS))
+        if not self.channels or unknown:
+            raise DomainError(
+                f"{self.rule_id}: channels must be some of {', '.join(CHANNELS)}"
+                + (f", not {unknown}" if unknown else "")
+            )
+        if not self.phrases:
+            raise DomainError(f"{self.rule_id}: a required statement needs its phrases")
+        object.__setattr__(self, "_folded", _folded_all(self.rule_id, "phrase", self.phrases))
+
+    @property
+    def cited(self) -> str:
+        """The source as a finding cites it ("(unverified)" when the pack says so)."""
+        return self.source if self.verified else f"{self.source} (unverified)"
+
+    def made_in(self, folded: str) -> bool:
+        """Whether a folded text makes the statement (holds one of the phrases)."""
+        return any(True for phrase in self._folded for _ in _occurrences(folded, phrase))
+
+
+@dataclass(frozen=True)
 class ContentPack:
-    """A jurisdiction's content rules, in the order they are reported."""
+    """A jurisdiction's content rules, in the order they are reported, and the statements
+    its drafts must make."""
 
     jurisdiction: str
     rules: tuple[ContentRule, ...]
+    required: tuple[RequiredContent, ...] = ()
 
     def __post_init__(self) -> None:
-        ids = [rule.rule_id for rule in self.rules]
+        ids = [r.rule_id for r in self.rules] + [r.rule_id for r in self.required]
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
             raise DomainError(
@@ -224,17 +271,21 @@ class ContentPack:
         return next((r for r in self.rules if r.rule_id == rule_id), None)
 
     def stricter(
-        self, phrases: Mapping[str, Sequence[str]], rules: Sequence[ContentRule] = ()
+        self,
+        phrases: Mapping[str, Sequence[str]],
+        rules: Sequence[ContentRule] = (),
+        required: Sequence[RequiredContent] = (),
     ) -> "ContentPack":
         """The pack with a lender's additions: more phrases for its rules (keyed by rule id;
-        never fewer, never an exception more) and rules of the lender's own."""
+        never fewer, never an exception more), rules and required statements of the lender's
+        own (never another way of making a shipped one: that would let more drafts pass)."""
         unknown = sorted(set(phrases) - {r.rule_id for r in self.rules})
         if unknown:
             raise DomainError(f"the {self.jurisdiction} pack has no content rule {unknown}")
         grown = tuple(
             r.with_phrases(phrases[r.rule_id]) if r.rule_id in phrases else r for r in self.rules
         )
-        return ContentPack(self.jurisdiction, grown + tuple(rules))
+        return ContentPack(self.jurisdiction, grown + tuple(rules), self.required + tuple(required))
 
 
 @dataclass(frozen=True)
@@ -265,6 +316,12 @@ def lint(text: str, packs: Iterable[ContentPack]) -> tuple[Finding, ...]:
                 )
     findings.sort(key=lambda f: (f.start, f.end, f.rule_id))
     return tuple(findings)
+
+
+def missing(text: str, pack: ContentPack, channel: str) -> tuple[RequiredContent, ...]:
+    """The statements the pack requires of a draft for `channel` that the text does not make."""
+    folded = fold(text).text
+    return tuple(r for r in pack.required if channel in r.channels and not r.made_in(folded))
 
 
 def rules_found(findings: Iterable[Finding]) -> list[str]:

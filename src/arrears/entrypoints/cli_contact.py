@@ -35,8 +35,9 @@ from arrears.services.contact_check import ContactInputError, check_contact, rea
 from arrears.services.contact_log import log_contact, place_hold, record_opt_out
 from arrears.services.content_check import (
     NOTE_MAX,
-    UnknownPack,
+    UnknownPackOrChannel,
     check_draft,
+    draft_document,
     finding_document,
 )
 from arrears.services.ports import StoredAttempt
@@ -175,12 +176,18 @@ def lint_command(
     file: Annotated[
         str | None, typer.Option("--file", help="A UTF-8 file holding the draft (- for stdin).")
     ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", help="The draft's channel: also check what its texts must say."),
+    ] = None,
     config: Config = None,
     as_json: Json = False,
 ) -> None:
     """Check a draft (a template, a letter) against a pack's content rules before it is
-    used: every finding with its rule, source, words and place. Exit 0 when it is clean, 3
-    when something is found; nothing is stored (no database is needed)."""
+    used: every finding with its rule, source, words and place; with --channel, every
+    statement the pack requires of that channel's texts that the draft lacks. Exit 0 when it
+    is clean, 3 when something is found or missing; nothing is stored (no database is
+    needed)."""
     if (text is None) == (file is None):
         fail("give the draft with one of --text and --file", 2)
     draft = text if text is not None else _read_draft(str(file))
@@ -189,20 +196,23 @@ def lint_command(
     except DomainError as error:
         fail(str(error))
     try:
-        findings = check_draft(settings.content_packs, pack, draft)
-    except UnknownPack as error:
-        fail(f"--pack: {error}", 2)
+        check = check_draft(settings.content_packs, pack, draft, channel)
+    except UnknownPackOrChannel as error:
+        fail(f"{'--channel' if pack in settings.content_packs else '--pack'}: {error}", 2)
     if as_json:
-        document = {"pack": pack, "clean": not findings,
-                    "findings": [finding_document(f) for f in findings]}  # fmt: skip
-        print(json.dumps(document, ensure_ascii=False))
+        print(json.dumps(draft_document(pack, channel, check), ensure_ascii=False))
     else:
-        for f in findings:
+        for f in check.findings:
             print(f"{f.rule_id}\t{f.start}-{f.end}\t{f.matched}\t(phrase {f.phrase}) [{f.source}]")
-        if not findings:
+        for r in check.missing:
+            print(f"{r.rule_id}\tmissing\t(one of: {', '.join(r.phrases)}) [{r.cited}]")
+        if check.clean:
             print("clean")
-    if findings:
-        err.print(f"{len(findings)} finding(s) under the {pack} pack's content rules")
+    if not check.clean:
+        err.print(
+            f"{len(check.findings)} finding(s) under the {pack} pack's content rules"
+            + (f", {len(check.missing)} required statement(s) missing" if check.missing else "")
+        )
         raise typer.Exit(FOUND)
 
 

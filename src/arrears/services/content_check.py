@@ -2,20 +2,44 @@
 visit report, a hold's note, a visit's reason, an approver's note, a flag's reason) is read
 under the packs of the loans it is about and kept with its findings, never refused for them
 (it records what happened); a draft is checked under a pack before it is used (`arrears
-contact lint`, POST /api/v1/content/lint)."""
+contact lint`, POST /api/v1/content/lint), for the statements its channel needs too when it
+names one."""
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from arrears.domain.content_lint import ContentPack, Finding, LintedText, lint
+from arrears.domain.contact import CHANNELS
+from arrears.domain.content_lint import (
+    ContentPack,
+    Finding,
+    LintedText,
+    RequiredContent,
+    lint,
+    missing,
+)
 from arrears.domain.errors import DomainError, Refusal
 from arrears.domain.invisible import is_blank
 
 NOTE_MAX = 2_000  # characters of a note (a case note, a contact's, a visit report's, …)
 
 
-class UnknownPack(DomainError):
-    """No content pack of that name."""
+class UnknownPackOrChannel(DomainError):
+    """No content pack of that name, or no channel of that name for a draft."""
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    """What a pack's content lint says of a draft: the phrases it finds, and the statements
+    a draft for its channel must make that it does not (none when no channel is named)."""
+
+    findings: tuple[Finding, ...]
+    missing: tuple[RequiredContent, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        """Nothing found and nothing missing: the draft may be used as it is."""
+        return not self.findings and not self.missing
 
 
 def packs_of(
@@ -43,11 +67,39 @@ def written(text: str, packs: Iterable[ContentPack]) -> LintedText | None:
     return LintedText(cleaned, lint(cleaned, packs))
 
 
-def check_draft(packs: Mapping[str, ContentPack], pack: str, text: str) -> tuple[Finding, ...]:
-    """What the pack's content rules find in a draft (a template, a letter) before it is used."""
+def check_draft(
+    packs: Mapping[str, ContentPack], pack: str, text: str, channel: str | None = None
+) -> DraftCheck:
+    """What the pack's content rules find in a draft (a template, a letter) before it is
+    used, and, for a draft of `channel`, the statements the pack requires that it lacks."""
     if pack not in packs:
-        raise UnknownPack(f"no content pack {pack!r}; the packs are {', '.join(sorted(packs))}")
-    return lint(text, [packs[pack]])
+        raise UnknownPackOrChannel(
+            f"no content pack {pack!r}; the packs are {', '.join(sorted(packs))}"
+        )
+    if channel is not None and channel not in CHANNELS:
+        raise UnknownPackOrChannel(
+            f"no channel {channel!r}; the channels are {', '.join(CHANNELS)}"
+        )
+    lacking = missing(text, packs[pack], channel) if channel is not None else ()
+    return DraftCheck(lint(text, [packs[pack]]), lacking)
+
+
+def draft_document(pack: str, channel: str | None, check: DraftCheck) -> dict[str, Any]:
+    """A draft's check as JSON (`arrears contact lint --json`, POST /api/v1/content/lint):
+    with its `channel` and what is `missing` when a channel was named (else as before they
+    were: the pack, clean and the findings)."""
+    document: dict[str, Any] = {
+        "pack": pack,
+        "clean": check.clean,
+        "findings": [finding_document(f) for f in check.findings],
+    }
+    if channel is not None:
+        document["channel"] = channel
+        document["missing"] = [
+            {"rule": r.rule_id, "source": r.cited, "phrases": list(r.phrases)}
+            for r in check.missing
+        ]
+    return document
 
 
 def finding_document(finding: Finding) -> dict[str, Any]:

@@ -230,6 +230,28 @@ def test_a_draft_is_checked_against_a_pack_and_nothing_is_stored(staffed: Desk) 
     assert "cn, uk, us" in unknown.json()["error"]
     anonymous = staffed.client().post("/api/v1/content/lint", json={"pack": "cn", "text": "x"})
     assert anonymous.status_code == 401
+    # A draft said to be for a channel makes the statements its pack requires of it.
+    texted = staffed.client().post(
+        "/api/v1/content/lint", headers=headers,
+        json={"pack": "us", "text": "Please call us to discuss a payment plan.", "channel": "sms"},
+    )  # fmt: skip
+    assert texted.status_code == 200, texted.text
+    assert texted.json()["clean"] is False
+    assert [m["rule"] for m in texted.json()["missing"]] == ["us.content.electronic_opt_out"]
+    made = staffed.client().post(
+        "/api/v1/content/lint", headers=headers,
+        json={"pack": "us", "text": "Call us. Text STOP to opt out.", "channel": "sms"},
+    )  # fmt: skip
+    assert made.json() == {"pack": "us", "clean": True, "findings": [], "channel": "sms",
+                           "missing": []}  # fmt: skip
+    fax = staffed.client().post(
+        "/api/v1/content/lint", headers=headers, json={"pack": "us", "text": "x", "channel": "fax"}
+    )
+    assert fax.status_code == 422
+    assert (
+        "no channel 'fax'; the channels are sms, call, email, letter, visit"
+        in (fax.json()["error"])
+    )
 
 
 def approved_visit(desk: Desk) -> int:

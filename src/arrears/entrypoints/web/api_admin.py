@@ -23,7 +23,7 @@ from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import balance_day
 from arrears.services import casework
 from arrears.services.casework_ports import UserRecord
-from arrears.services.content_check import check_draft, finding_document
+from arrears.services.content_check import check_draft, draft_document
 from arrears.services.dashboard import dashboard, totals
 from arrears.services.identity import (
     create_user,
@@ -78,20 +78,19 @@ def dashboard_figures(actor: CurrentActor, app: Application, request: Request) -
 class DraftIn(Strict):
     pack: Annotated[str, Field(min_length=1, max_length=16)]
     text: Annotated[str, Field(min_length=1, max_length=DRAFT_MAX)]
+    channel: Annotated[str, Field(min_length=1, max_length=16)] | None = None
 
 
 @router.post("/content/lint")
 def lint_draft(body: DraftIn, actor: CurrentActor, app: Application) -> dict[str, Any]:
-    """What a pack's content rules find in a draft (a template, a letter) before it is used:
-    `clean` when nothing; each finding with its rule, source, phrase and place. Nothing is
-    stored (`arrears contact lint` answers the same). Any role of the desk may ask."""
+    """What a pack's content rules find in a draft (a template, a letter) before it is used,
+    each finding with its rule, source, phrase and place; for a draft of a `channel`, the
+    statements the pack requires of it that it lacks (`missing`); `clean` when neither.
+    Nothing is stored (`arrears contact lint` answers the same). Any role of the desk may
+    ask."""
     require(actor.principal, Permission.CASE_VIEW)
-    findings = check_draft(app.settings.content_packs, body.pack, body.text)
-    return {
-        "pack": body.pack,
-        "clean": not findings,
-        "findings": [finding_document(f) for f in findings],
-    }
+    check = check_draft(app.settings.content_packs, body.pack, body.text, body.channel)
+    return draft_document(body.pack, body.channel, check)
 
 
 def _by_agency(
