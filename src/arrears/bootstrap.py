@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from arrears.adapters.calendar_source import business_calendar
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.audit_store import SqlAuditLog
+from arrears.adapters.db.bureau_store import SqlBureauStore
 from arrears.adapters.db.case_store import SqlCaseStore
 from arrears.adapters.db.casework_store import SqlCaseworkStore
 from arrears.adapters.db.contact_store import SqlContactStore
@@ -219,6 +220,11 @@ class App:
     def dashboards(self) -> SqlDashboardStore:
         """The supervisors' dashboard figures."""
         return SqlDashboardStore(self.engine)
+
+    @cached_property
+    def bureau(self) -> SqlBureauStore:
+        """The credit-bureau records of the monthly exports."""
+        return SqlBureauStore(self.engine)
 
     @cached_property
     def audit_log(self) -> SqlAuditLog:

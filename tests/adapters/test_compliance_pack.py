@@ -333,3 +333,54 @@ def test_a_bad_outsourcing_rule_is_refused_naming_its_key(table: Any, message: s
     misspelt = {**pack_with(), "outsourcings": OUTSOURCING}
     with pytest.raises(RulePackError, match=r"unknown section\(s\) \['outsourcings'\]"):
         parse_contact_pack(misspelt, "xx.toml")
+
+
+def test_the_cn_and_us_packs_say_what_a_bureau_record_waits_on() -> None:
+    # 征信业管理条例 第十五条 (told before the first negative record); 12 CFR 1006.30(a) (no
+    # furnishing before the consumer is reached). The uk table lists no such rule.
+    cn, us = PACKS["cn"].bureau, PACKS["us"].bureau
+    assert cn is not None
+    assert us is not None
+    assert (cn.rule_id, cn.kind, cn.action) == ("cn.credit_pre_notice", "pre_notice",
+                                                "credit_pre_notice")  # fmt: skip
+    assert "第十五条" in cn.source
+    assert (us.rule_id, us.kind, us.outcomes, us.letter_days) == (
+        "us.passive_collection",
+        "contacted_first",
+        ("connected", "refused", "inbound"),
+        14,
+    )
+    assert us.source.startswith("12 CFR 1006.30(a)(1)")
+    assert PACKS["uk"].bureau is None
+    text = (Path(__file__).resolve().parents[2] / "docs" / "BUREAU.md").read_text("utf-8")
+    for rule in (cn, us):
+        assert f"`{rule.rule_id}`" in text
+        assert rule.source in text
+
+
+BUREAU = {"id": "xx.pre", "kind": "pre_notice", "action": "credit_pre_notice",
+          "source": "a law", "verified": True}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({**BUREAU, "kind": "notice"}, "kind must be one of ['contacted_first', 'pre_notice']"),
+        ({**BUREAU, "actions": "x"}, "unknown key(s) ['actions']"),
+        ({**BUREAU, "action": "fax"}, "names the ladder action that tells the borrower"),
+        ({k: v for k, v in BUREAU.items() if k != "action"}, "missing key `action`"),
+        ({**BUREAU, "source": " "}, "every rule cites its legal source"),
+        ({"id": "xx.first", "kind": "contacted_first", "outcomes": ["spoke"], "letter_days": 14,
+          "source": "a law", "verified": True}, "outcomes must be some of"),
+        ({"id": "xx.first", "kind": "contacted_first", "outcomes": ["connected"],
+          "letter_days": "14", "source": "a law", "verified": True}, "letter_days must be int"),
+        ([BUREAU], "kind must be one of"),
+    ],
+)  # fmt: skip
+def test_a_bad_bureau_rule_is_refused_naming_its_key(table: Any, message: str) -> None:
+    with pytest.raises(RulePackError, match=r"^xx\.toml: \[bureau\]") as raised:
+        parse_contact_pack({**pack_with(), "bureau": table}, "xx.toml")
+    assert message in str(raised.value)
+    made = parse_contact_pack({**pack_with(), "bureau": BUREAU}, "xx.toml")
+    assert made.bureau is not None
+    assert made.bureau.action == "credit_pre_notice"

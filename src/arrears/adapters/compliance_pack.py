@@ -6,6 +6,8 @@ from datetime import time
 from typing import Any, TypeVar
 
 from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
+from arrears.domain.bureau import CONTACTED_FIRST, PRE_NOTICE, ReportingRule
+from arrears.domain.contact import ALL_OUTCOMES
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import DeadlineRule
@@ -23,12 +25,16 @@ _TIMES = frozenset({"quiet_from", "quiet_until"})
 # (content_pack.py). A misspelt section must not leave the rules out without a word.
 _SECTIONS = frozenset({
     "pack", "contact", "caps", "allocation", "limitation", "limitation_period", "deadlines",
-    "content", "outsourcing",
+    "content", "outsourcing", "bureau",
 })  # fmt: skip
 _PERIOD_KEYS = frozenset({"id", "years", "source", "verified"})
 _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
 _DEADLINE_KEYS = frozenset({"id", "years", "source", "verified"})
 _OUTSOURCING_KEYS = frozenset({"id", "evaluation_months", "source", "verified"})
+_BUREAU_KEYS = {
+    PRE_NOTICE: frozenset({"id", "kind", "action", "source", "verified"}),
+    CONTACTED_FIRST: frozenset({"id", "kind", "outcomes", "letter_days", "source", "verified"}),
+}
 _Years = TypeVar("_Years", LimitationPeriod, DeadlineRule)
 _DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a judgment starts
 # [pack] zones: which zones the time of day must suit for the borrower: the recorded zone,
@@ -103,7 +109,37 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
                     limitation=limitation,
                     enforcement=parse_deadlines(data.get("deadlines", {}), where),
                     limitation_period=parse_period(data, where),
-                    outsourcing=parse_outsourcing(data, where))  # fmt: skip
+                    outsourcing=parse_outsourcing(data, where),
+                    bureau=parse_bureau(data, where))  # fmt: skip
+
+
+def parse_bureau(data: Mapping[str, Any], where: str) -> ReportingRule | None:
+    """`[bureau]`: what a credit-bureau record waits on before it is furnished (None: the
+    pack sets nothing)."""
+    if "bureau" not in data:
+        return None
+    at = f"{where}: [bureau]"
+    entry = data["bureau"]
+    kind = entry.get("kind") if isinstance(entry, dict) else None
+    if kind not in _BUREAU_KEYS:
+        raise RulePackError(f"{at}: kind must be one of {sorted(_BUREAU_KEYS)}, got {kind!r}")
+    table = _known_table(entry, at, _BUREAU_KEYS[kind])
+    try:
+        if kind == PRE_NOTICE:
+            return ReportingRule(
+                _typed(table, "id", str, at), kind, _typed(table, "source", str, at),
+                _typed(table, "verified", bool, at), action=_typed(table, "action", str, at),
+            )  # fmt: skip
+        outcomes = _typed(table, "outcomes", list, at)
+        if not all(isinstance(o, str) and o in ALL_OUTCOMES for o in outcomes):
+            raise RulePackError(f"{at}: outcomes must be some of {list(ALL_OUTCOMES)}")
+        return ReportingRule(
+            _typed(table, "id", str, at), kind, _typed(table, "source", str, at),
+            _typed(table, "verified", bool, at), outcomes=tuple(outcomes),
+            letter_days=_typed(table, "letter_days", int, at),
+        )  # fmt: skip
+    except DomainError as error:
+        raise RulePackError(f"{at}: {error}") from None
 
 
 def parse_outsourcing(data: Mapping[str, Any], where: str) -> OutsourcingRule | None:

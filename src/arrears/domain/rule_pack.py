@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
 
+from arrears.domain.bureau import ReportingRule
 from arrears.domain.contact import ALL_OUTCOMES, CHANNELS, HOLD_KINDS
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import DeadlineRule
@@ -101,6 +102,9 @@ class RulePack:
     # The white list and evaluation a placement with an agency needs, None: the pack sets
     # none (lender policy).
     outsourcing: OutsourcingRule | None = None
+    # What a credit-bureau record waits on before it is furnished, None: nothing (the pack
+    # sets no such rule).
+    bureau: ReportingRule | None = None
 
     def rules_for(self, channel: str) -> tuple[ContactRule, ...]:
         """The rules that govern a request on `channel`."""

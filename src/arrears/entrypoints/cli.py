@@ -16,6 +16,7 @@ from rich.table import Table
 from arrears.adapters.phone_zones import phone_region as parse_phone_region
 from arrears.batch.run import run_day
 from arrears.domain.errors import DomainError
+from arrears.entrypoints.cli_bureau import bureau_app
 from arrears.entrypoints.cli_common import (
     BEFORE,
     AsOf,
@@ -310,6 +311,7 @@ class _progress_bar:  # noqa: N801 - used as a context manager verb
 
 
 app.add_typer(contact_app, name="contact")
+app.add_typer(bureau_app, name="bureau")
 app.add_typer(staff_app, name="staff")
 register_book_commands(app)
 

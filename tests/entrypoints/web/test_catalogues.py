@@ -76,7 +76,7 @@ VALUES = {
                "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
                "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear",
                "user.locale", "user.update", "user.password", "case.view", "contact.opt_out",
-               "legal.refused", "agency.evaluate"],
+               "legal.refused", "agency.evaluate", "bureau.export"],
 }  # fmt: skip
 
 

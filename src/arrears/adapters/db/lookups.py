@@ -23,7 +23,7 @@ def _chunks(ids: Collection[str], size: int) -> Iterator[list[str]]:
         yield ordered[start : start + size]
 
 
-def _rows(
+def rows_for_keys(
     connection: Connection, query: Select[Any], key: Column[str], ids: Collection[str]
 ) -> Iterator[Any]:
     """Rows of `query` whose `key` is one of the ids, fetched a chunk of ids at a time."""
@@ -39,13 +39,13 @@ def _rows(
 def stored_borrowers(connection: Connection, ids: Collection[str]) -> set[str]:
     """The borrower ids already stored."""
     key = tables.borrowers.c.borrower_id
-    return {str(row[0]) for row in _rows(connection, select(key), key, ids)}
+    return {str(row[0]) for row in rows_for_keys(connection, select(key), key, ids)}
 
 
 def stored_contacts(connection: Connection, ids: Collection[str]) -> set[str]:
     """The contact ids already stored."""
     key = tables.contacts.c.contact_id
-    return {str(row[0]) for row in _rows(connection, select(key), key, ids)}
+    return {str(row[0]) for row in rows_for_keys(connection, select(key), key, ids)}
 
 
 def stored_loans(connection: Connection, ids: Collection[str]) -> dict[str, tuple[date, int]]:
@@ -54,7 +54,7 @@ def stored_loans(connection: Connection, ids: Collection[str]) -> dict[str, tupl
     query = select(loans.loan_id, loans.contract_date, loans.principal)
     return {
         str(loan_id): (_date(day), int(principal))
-        for loan_id, day, principal in _rows(connection, query, loans.loan_id, ids)
+        for loan_id, day, principal in rows_for_keys(connection, query, loans.loan_id, ids)
     }
 
 
@@ -67,7 +67,7 @@ def stored_installments(
     query = select(rows.loan_id, rows.seq, rows.principal_due)
     keys: set[tuple[str, int]] = set()
     scheduled: dict[str, int] = {}
-    for loan_id, seq, principal_due in _rows(connection, query, rows.loan_id, loan_ids):
+    for loan_id, seq, principal_due in rows_for_keys(connection, query, rows.loan_id, loan_ids):
         keys.add((str(loan_id), int(str(seq))))
         scheduled[str(loan_id)] = scheduled.get(str(loan_id), 0) + int(principal_due)
     return keys, scheduled
@@ -79,7 +79,9 @@ def stored_payments(connection: Connection, ids: Collection[str]) -> dict[str, S
     query = select(rows.payment_id, rows.loan_id, rows.amount, rows.paid_on)
     return {
         str(payment_id): StoredPayment(str(loan_id), int(amount), _date(day))
-        for payment_id, loan_id, amount, day in _rows(connection, query, rows.payment_id, ids)
+        for payment_id, loan_id, amount, day in rows_for_keys(
+            connection, query, rows.payment_id, ids
+        )
     }
 
 

@@ -168,6 +168,33 @@ month_end_buckets = Table(
     PrimaryKeyConstraint("month_end", "loan_id"),
 )
 
+# Each loan's credit-bureau record of a month, as the export of that month made it
+# (docs/BUREAU.md): its status, amounts and 24-month grid, or why it was withheld (the pack's
+# rule and what it found). The grids of later months read the statuses furnished here.
+bureau_records = Table(
+    "bureau_records",
+    metadata,
+    Column("month", Date, nullable=False),  # its first day
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False),
+    Column("jurisdiction", String(8), nullable=False),
+    Column("borrower_id", String(64), nullable=False),
+    Column("status", String(1), nullable=False),
+    Column("grid", String(24), nullable=False),
+    Column("dpd", Integer, nullable=False),
+    Column("balance", BigInteger, nullable=False),
+    Column("overdue", BigInteger, nullable=False),
+    Column("overdue_principal", BigInteger, nullable=False),
+    Column("overdue_lines", Integer, nullable=False),
+    Column("due_in_month", BigInteger, nullable=False),
+    Column("paid_in_month", BigInteger, nullable=False),
+    Column("last_paid_on", Date),
+    Column("withheld_rule", String(64)),  # None: furnished
+    Column("withheld_detail", Text),
+    Column("exported_at", DateTime(timezone=True), nullable=False),  # stored in UTC
+    PrimaryKeyConstraint("month", "loan_id"),
+    Index("ix_bureau_records_loan_id_month", "loan_id", "month"),
+)
+
 # Contact attempts as they happened, each with the compliance decision taken at its instant.
 # An attempt that broke a rule is still recorded (it is a fact) and flagged allowed = false.
 contact_attempts = Table(

@@ -1,0 +1,76 @@
+"""Credit-bureau records on SQL: what earlier exports furnished, what a reporting rule reads
+(the ladder's actions done, the attempts that reached a borrower), and a month's records
+stored in one transaction with their audit entry (services/bureau_export.py)."""
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, insert, select
+
+from arrears.adapters.db.audit_store import append_audit
+from arrears.adapters.db.instants import utc
+from arrears.adapters.db.lookups import rows_for_keys
+from arrears.adapters.db.tables import bureau_records, contact_attempts, outbox
+from arrears.domain.audit_chain import AuditEntry
+from arrears.services.bureau_ports import Attempt
+
+
+class SqlBureauStore:
+    """The bureau records and what their rules read, on SQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def furnished(self, loan_ids: Collection[str], before: date) -> dict[str, dict[date, str]]:
+        """Each loan's statuses furnished in months before `before` (withheld ones left out),
+        by the month's first day."""
+        r = bureau_records.c
+        query = select(r.loan_id, r.month, r.status).where(
+            r.month < before, r.withheld_rule.is_(None)
+        )
+        found: dict[str, dict[date, str]] = {}
+        with self.engine.connect() as conn:
+            for loan_id, month, status in rows_for_keys(conn, query, r.loan_id, loan_ids):
+                found.setdefault(loan_id, {})[month] = status
+        return found
+
+    def done_on(self, loan_ids: Collection[str], action: str, by: date) -> dict[str, list[date]]:
+        """The days an action of the ladder was done for each loan, up to `by`."""
+        o = outbox.c
+        query = select(o.loan_id, o.planned_for).where(
+            o.action == action, o.status == "done", o.planned_for <= by
+        )
+        found: dict[str, list[date]] = {}
+        with self.engine.connect() as conn:
+            for loan_id, day in rows_for_keys(conn, query, o.loan_id, loan_ids):
+                found.setdefault(loan_id, []).append(day)
+        return found
+
+    def attempts(self, borrower_ids: Collection[str], until: datetime) -> dict[str, list[Attempt]]:
+        """Each borrower's own contact attempts (not a registered contact's) before `until`."""
+        a = contact_attempts.c
+        query = select(a.borrower_id, a.channel, a.outcome, a.at).where(
+            a.contact_id.is_(None), a.at < until.astimezone(UTC)
+        )
+        found: dict[str, list[Attempt]] = {}
+        with self.engine.connect() as conn:
+            for borrower_id, channel, outcome, at in rows_for_keys(
+                conn, query, a.borrower_id, borrower_ids
+            ):
+                found.setdefault(borrower_id, []).append(Attempt(channel, outcome, utc(at)))
+        return found
+
+    def replace_month(
+        self, month: date, jurisdiction: str, rows: Sequence[Mapping[str, Any]], entry: AuditEntry
+    ) -> None:
+        """The month's records of a jurisdiction's loans, in place of any made before, with
+        the export's audit entry, in one transaction."""
+        r = bureau_records.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(bureau_records).where(and_(r.month == month, r.jurisdiction == jurisdiction))
+            )
+            if rows:
+                conn.execute(insert(bureau_records), [dict(row) for row in rows])
+            append_audit(conn, entry)

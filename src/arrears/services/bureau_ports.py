@@ -1,0 +1,39 @@
+"""What the credit-bureau export needs of a store (adapters/db/bureau_store.py)."""
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from arrears.domain.audit_chain import AuditEntry
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A contact attempt to the borrower: its channel, outcome and instant (aware)."""
+
+    channel: str
+    outcome: str
+    at: datetime
+
+
+class BureauStore(Protocol):
+    """Earlier exports, the evidence a reporting rule reads, and a month's records."""
+
+    def furnished(self, loan_ids: Collection[str], before: date) -> dict[str, dict[date, str]]:
+        """Each loan's statuses furnished in months before `before`, by month."""
+        ...
+
+    def done_on(self, loan_ids: Collection[str], action: str, by: date) -> dict[str, list[date]]:
+        """The days an action of the ladder was done for each loan, up to `by`."""
+        ...
+
+    def attempts(self, borrower_ids: Collection[str], until: datetime) -> dict[str, list[Attempt]]:
+        """Each borrower's own contact attempts before `until`."""
+        ...
+
+    def replace_month(
+        self, month: date, jurisdiction: str, rows: Sequence[Mapping[str, Any]], entry: AuditEntry
+    ) -> None:
+        """The month's records of a jurisdiction's loans, in place of any made before."""
+        ...

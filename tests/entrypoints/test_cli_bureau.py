@@ -1,0 +1,210 @@
+"""`arrears bureau export`: a month's credit-bureau records of a jurisdiction's loans, each the
+domain's reading of the month's last day, stored with the grid earlier exports make and
+withheld where the pack's rule says so; refused, with nothing stored or written, when the
+month is not run yet or the command is wrong."""
+
+import csv
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select, update
+from typer.testing import CliRunner
+
+from arrears.adapters.db.tables import bureau_records, contact_attempts, loans, outbox
+from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.synthetic_book import synthetic_book
+from arrears.batch.run import run_day
+from arrears.bootstrap import App, build_app
+from arrears.domain.bureau import NEGATIVE, month_record
+from arrears.domain.money import format_amount
+from arrears.entrypoints.cli import app as cli_app
+from arrears.services.import_feed import import_feed
+
+runner = CliRunner()
+END = date(2025, 9, 30)  # the book is run through this day
+SEPTEMBER = date(2025, 9, 1)
+
+
+def export(db: str, out: Path, *more: str, month: str = "2025-09") -> tuple[int, str, str]:
+    result = runner.invoke(cli_app, ["bureau", "export", "--pack", "cn", "--month", month,
+                                     "--out", str(out), "--db", db, *more])  # fmt: skip
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def book(store_url: str, tmp_path: Path) -> Iterator[App]:
+    """60 Chinese loans lent from January 2025, run through 30 September."""
+    app = build_app(store_url, None, tmp_path)
+    app.migrate()
+    made = synthetic_book(60, date(2025, 1, 6), 90, seed=11)
+    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
+        path = made.write(kind, tmp_path / f"{kind}.csv")
+        import_feed(app.ledger, FileFeedReader(), kind, path, set(app.settings.products))
+    run_day(app.runs, app.run_context(END), datetime(2025, 10, 1, 2, tzinfo=UTC))
+    yield app
+    app.close()
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    """The file's lines as its header names their values."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def stored(app: App) -> dict[str, dict[str, object]]:
+    """The month's stored records by loan."""
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(bureau_records).where(bureau_records.c.month == SEPTEMBER))
+        return {row.loan_id: row._asdict() for row in rows}
+
+
+def test_the_month_is_furnished_as_the_domain_reads_it_and_negatives_wait_for_notice(
+    book: App, tmp_path: Path
+) -> None:
+    db = book.engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "cn-2025-09.csv"
+    code, text, err = export(db, out)
+    assert code == 0, err
+    lines = read(out)
+    records = stored(book)
+    # Every loan lent by 30 September and not settled before September has its record, as
+    # the domain reads the month's last day (the reference).
+    expected = {}
+    for loan, payments in book.ledger.load_book():
+        made = month_record(loan, payments, book.evaluate(loan, payments, END), SEPTEMBER)
+        if made is not None:
+            expected[loan.loan_id] = made
+    assert sorted(records) == sorted(expected)
+    for loan_id, made in expected.items():
+        row = records[loan_id]
+        assert (row["status"], row["balance"], row["overdue"], row["due_in_month"],
+                row["paid_in_month"], row["dpd"]) == (made.status, made.balance, made.overdue,
+                made.due_in_month, made.paid_in_month, made.dpd), loan_id  # fmt: skip
+        assert str(row["grid"]).endswith(made.status)
+    # No pre-notice was done in this book: each record telling of money past due is
+    # withheld (stored with the rule, not in the file); the others are in the file.
+    negative = {i for i, m in expected.items() if m.status in NEGATIVE}
+    assert negative, "the book has loans past due"
+    assert {i for i, r in records.items() if r["withheld_rule"]} == negative
+    assert {line["loan_id"] for line in lines} == set(expected) - negative
+    assert all(records[i]["withheld_rule"] == "cn.credit_pre_notice" for i in negative)
+    assert text.count("withheld\t") == len(negative)
+    assert f"{len(negative)} record(s) withheld under cn.credit_pre_notice" in err
+    first = lines[0]
+    assert list(first) == ["month", "loan_id", "borrower_id", "currency", "status", "grid",
+                           "dpd", "balance", "overdue", "overdue_principal", "overdue_lines",
+                           "due_in_month", "paid_in_month", "last_paid_on"]  # fmt: skip
+    assert first["month"] == "2025-09"
+    assert first["balance"] == format_amount(int(str(records[first["loan_id"]]["balance"])))
+    entry = book.audit_log.entries()[-1].entry
+    assert (entry.action, entry.subject) == ("bureau.export", "bureau:cn:2025-09")
+    assert entry.detail["withheld"] == len(negative)
+    # The pre-notice done for two of them on 20 September: exported again, they are
+    # furnished, the others still wait, and the month holds one record a loan.
+    told = sorted(negative)[:2]
+    with book.engine.begin() as conn:
+        for loan_id in told:
+            borrower = conn.execute(
+                select(loans.c.borrower_id).where(loans.c.loan_id == loan_id)
+            ).scalar_one()
+            conn.execute(insert(outbox).values(
+                action_key=f"t:{loan_id}", loan_id=loan_id, borrower_id=borrower,
+                action="credit_pre_notice", channel="letter", template="cn.credit_pre_notice",
+                planned_for=date(2025, 9, 20), stage="mid", arm="champion", status="done",
+                outcome="sent",
+            ))  # fmt: skip
+    code, _, err = export(db, out, "--json")
+    assert code == 0, err
+    again = stored(book)
+    assert sorted(again) == sorted(expected)
+    assert {i for i, r in again.items() if r["withheld_rule"]} == negative - set(told)
+    assert {line["loan_id"] for line in read(out)} == (set(expected) - negative | set(told))
+
+
+def test_the_grid_reads_what_earlier_months_furnished(book: App, tmp_path: Path) -> None:
+    db = book.engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "cn.csv"
+    assert export(db, out)[0] == 0
+    records = stored(book)
+    negative = sorted(i for i, r in records.items() if r["status"] in NEGATIVE)
+    current = sorted(i for i, r in records.items() if r["status"] == "N")
+    # August as an earlier export furnished it: one loan N, a negative one "1" (told then),
+    # another's August withheld (it stays unknown and its first negative still waits).
+    august = date(2025, 8, 1)
+    with book.engine.begin() as conn:
+        for loan_id, status, rule in (
+            (current[0], "N", None),
+            (negative[0], "1", None),
+            (negative[1], "1", "cn.credit_pre_notice"),
+        ):
+            row = dict(records[loan_id], month=august, status=status, withheld_rule=rule)
+            conn.execute(insert(bureau_records).values(**row))
+    assert export(db, out)[0] == 0
+    records = stored(book)
+    assert str(records[current[0]]["grid"])[-2:] == "NN"
+    assert str(records[negative[0]]["grid"])[-2] == "1"
+    assert records[negative[0]]["withheld_rule"] is None  # told before: no new notice
+    assert str(records[negative[1]]["grid"])[-2] == "#"
+    assert records[negative[1]]["withheld_rule"] == "cn.credit_pre_notice"
+
+
+def test_a_us_record_waits_until_the_consumer_is_reached(book: App, tmp_path: Path) -> None:
+    # 12 CFR 1006.30(a): spoken to, or written to 14 days before, or nothing is furnished.
+    with book.engine.begin() as conn:
+        ids = sorted(conn.execute(select(loans.c.loan_id, loans.c.borrower_id)).all())[:4]
+        conn.execute(update(loans).where(loans.c.loan_id.in_([i for i, _ in ids]))
+                     .values(product="us-installment"))  # fmt: skip
+        for (_, borrower), (channel, outcome, day) in zip(ids, [
+            ("call", "connected", 28), ("letter", "sent", 16), ("letter", "sent", 17),
+            ("call", "no_answer", 10),
+        ], strict=True):  # fmt: skip
+            at = datetime(2025, 9, day, 15, tzinfo=UTC)  # 11:00 in New York
+            conn.execute(insert(contact_attempts).values(
+                borrower_id=borrower, channel=channel, to_phone=None, at=at, outcome=outcome,
+                recorded_at=at, allowed=True, reasons=[]))  # fmt: skip
+    db = book.engine.url.render_as_string(hide_password=False)
+    args = ["bureau", "export", "--pack", "us", "--month", "2025-09", "--out",
+            str(tmp_path / "us.csv"), "--db", db, "--json"]  # fmt: skip
+    result = runner.invoke(cli_app, args)
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    lent = set(stored(book))
+    held = {w["loan_id"] for w in document["withheld"]}
+    spoken, early_letter, late_letter, unanswered = (i for i, _ in ids)
+    assert {spoken, early_letter} <= lent - held
+    assert {late_letter, unanswered} & lent <= held
+    assert all(w["rule"] == "us.passive_collection" for w in document["withheld"])
+    assert document["withheld"][0]["source"].startswith("12 CFR 1006.30(a)(1)")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("--month", "2025-10"), 1,
+         "the book was last run for 2025-09-30: 2025-10 is reported once it is run through "
+         "its last day, 2025-10-31"),
+        (("--month", "2025-9"), 2, "--month: a month is written YYYY-MM"),
+        (("--pack", "fr"), 2, "--pack: no pack 'fr'; the packs are cn, uk, us"),
+        (("--out", "/nonexistent-dir/x.csv"), 2, "no directory /nonexistent-dir"),
+    ],
+)  # fmt: skip
+def test_a_wrong_export_is_refused_with_nothing_stored_or_written(
+    book: App, tmp_path: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    db = book.engine.url.render_as_string(hide_password=False)
+    given = dict(zip(args[::2], args[1::2], strict=True))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    out = given.get("--out", str(folder / "x.csv"))
+    result = runner.invoke(cli_app, [
+        "bureau", "export", "--pack", given.get("--pack", "cn"),
+        "--month", given.get("--month", "2025-09"), "--out", out, "--db", db,
+    ])  # fmt: skip
+    assert result.exit_code == code
+    assert message in " ".join(result.stderr.split())
+    with book.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(bureau_records)).scalar_one() == 0
+    assert list(folder.iterdir()) == []  # no file, nor the one staged beside it
