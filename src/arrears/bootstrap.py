@@ -116,10 +116,16 @@ class App:
         loan, payments = found[0]
         return self.evaluate(loan, payments, on)
 
-    def owed_in_all(self, loan_id: str, on: date) -> int:
-        """All the loan owes at the end of `on` if nothing more is paid (what a promise due
-        that day is for at most: LoanState.owed_in_all)."""
-        return self.state_on(loan_id, on).owed_in_all
+    def owed_in_all(self, loan_id: str, on: date, since: date) -> int:
+        """All the loan owes at the end of `on` (LoanState.owed_in_all) with only the payments
+        dated before `since` counted: what a promise made on `since` and due on `on` is for at
+        most, the money paid from its day on counting towards it (domain/promises.py)."""
+        found = list(self.ledger.load_book([loan_id]))
+        if not found:
+            raise DomainError(f"loan {loan_id!r} not found")
+        loan, payments = found[0]
+        earlier = [p for p in payments if p.paid_on < since]
+        return self.evaluate(loan, earlier, on).owed_in_all
 
     @cached_property
     def step_terms(self) -> StepTerms:

@@ -43,6 +43,8 @@ BOUNDARIES = [
     ("us.content.threat_of_suit", "We will sue you", "sue you", "We will not sue you for it"),
     ("us.content.disclosure", "We'll tell your employer", "tell your employer",
      "You can tell us your employer"),
+    ("us.content.opt_out_denied", "Do not reply STOP to these texts.", "Do not reply STOP",
+     "Reply STOP to opt out at any time."),
     ("us.content.unauthorized_fees", "A $25 processing fee applies", "processing fee",
      "No fee for processing"),
     ("uk.content.borrow_or_sell", "You could sell your car", "sell your car",
@@ -250,6 +252,17 @@ phrases = ["投诉热线", "投訴熱線"]
         ('[[content.required]]\njurisdiction = "us"\nid = "a.b"\nsource = "s"\n'
          'verified = true\nphrases = ["x"]', r"\(a.b\): missing key `channels`"),
         ('[content]\nrequired = "x"', r"content.required must be \[\[content.required\]\]"),
+        # helper-94: an id a contact rule, a statement or another of the lender's has.
+        ('[[content.required]]\njurisdiction = "us"\nid = "us.electronic_opt_out"\n'
+         'source = "s"\nverified = true\nchannels = ["sms"]\nphrases = ["x"]',
+         r"'us.electronic_opt_out' is a shipped rule's id"),
+        ('[[content.rule]]\njurisdiction = "cn"\nid = "us.content.electronic_opt_out"\n'
+         'source = "s"\nverified = true\nphrases = ["x"]',
+         r"'us.content.electronic_opt_out' is a shipped rule's id"),
+        ('[[content.rule]]\njurisdiction = "cn"\nid = "a.b"\nsource = "s"\nverified = true\n'
+         'phrases = ["x"]\n[[content.required]]\njurisdiction = "us"\nid = "a.b"\n'
+         'source = "s"\nverified = true\nchannels = ["sms"]\nphrases = ["y"]',
+         r"'a.b' is given twice"),
     ],
 )  # fmt: skip
 def test_a_settings_file_that_would_remove_or_misname_is_refused_naming_the_file_and_key(

@@ -181,6 +181,11 @@ WITH_OPT_OUT = ContentPack("xx", (PRISON,), (OPT_OUT,))
         ("To opt-out, write to us.", "email", []),
         ("You were unsubscribed from our newsletter.", "email", ["xx.opt_out"]),  # whole words
         ("Reply STOPPED", "sms", ["xx.opt_out"]),
+        # helper-94: its words quoted, or written with another hyphen or dash.
+        ('Reply "STOP" to end these texts.', "sms", []),
+        ("Reply \u201cSTOP\u201d or 'stop'.", "sms", []),
+        ("Opt\u2011out: write to us.", "email", []),
+        ("Opt\u2013out: write to us.", "email", []),
     ],
 )
 def test_a_draft_for_a_channel_lacks_a_required_statement_unless_a_phrase_makes_it(

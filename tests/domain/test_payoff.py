@@ -63,3 +63,17 @@ def test_all_owed_counts_lines_not_yet_due_and_takes_off_the_credit() -> None:
     assert state.owed_in_all == 100_000 + 2_000 + first.penalty + 100_000 + 1_000
     assert replace(state, credit=100).owed_in_all == state.owed_in_all - 100
     assert replace(state, credit=state.owed_in_all + 5).owed_in_all == 0
+
+
+def test_all_owed_counts_principal_no_instalment_schedules() -> None:
+    # helper-94: lent 3,000.00 with a schedule of 2,000.00; the rest stays outstanding
+    # (docs/MONEY_RULES.md, "Outstanding principal") and is owed in all.
+    items = (Installment(1, date(2026, 2, 1), 100_000, 2_000, 0),
+             Installment(2, date(2026, 3, 1), 100_000, 1_000, 0))  # fmt: skip
+    loan = Loan("L", "B", "p", "CNY", 300_000, Fraction("0.24"), date(2026, 1, 1), items,
+                Fraction("0.365"))  # fmt: skip
+    case: Case = (loan, [], Product("p"), UNCAPPED, date(2026, 2, 8), NO_PAUSES, [])
+    state = run(case, date(2026, 2, 8))
+    assert state.outstanding_principal == 300_000
+    first, _ = state.installments
+    assert state.owed_in_all == 300_000 + 2_000 + first.penalty + 1_000

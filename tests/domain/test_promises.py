@@ -67,9 +67,10 @@ def test_a_promise_falls_due_from_today_to_thirty_days_ahead() -> None:
 
 
 def test_a_promise_is_for_at_most_what_the_loan_owes_in_all_on_its_day() -> None:
-    due = date(2025, 10, 8)
-    refuse_promise_amount(1_617_415, due, 1_617_415)
-    with pytest.raises(Refusal, match=r"16174\.16 is more than .* on 2025-10-08 \(16174\.15\)"):
-        refuse_promise_amount(1_617_416, due, 1_617_415)
+    due, today = date(2025, 10, 8), date(2025, 10, 1)
+    refuse_promise_amount(1_617_415, due, today, 1_617_415)
+    with pytest.raises(Refusal, match=r"16174\.16 is more than .* on 2025-10-08 \(16174\.15, "
+                                      r"counting what is paid from 2025-10-01 on"):  # fmt: skip
+        refuse_promise_amount(1_617_416, due, today, 1_617_415)
     with pytest.raises(Refusal, match="owes nothing on 2025-10-08"):
-        refuse_promise_amount(1, due, 0)
+        refuse_promise_amount(1, due, today, 0)

@@ -4,7 +4,7 @@ file's `[content]`: more phrases for the rules, rules and required statements of
 own, never a phrase fewer, an exception more or another way of making a shipped statement (a
 lender may only be stricter)."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
@@ -181,6 +181,7 @@ def stricter_packs(
             )
         own.setdefault(jurisdiction, []).append(rule)
     demanded = _own_required(packs, content, where, set(owner) | statements)
+    _refuse_taken_ids(own, demanded, set(owner) | statements | _contact_rule_ids(), where)
     try:
         return {
             j: pack.stricter(added.get(j, {}), own.get(j, ()), demanded.get(j, ()))
@@ -211,3 +212,34 @@ def _own_required(
             raise RulePackError(f"{at}: {statement.rule_id!r} is a shipped rule's id")
         found.setdefault(jurisdiction, []).append(statement)
     return found
+
+
+def _contact_rule_ids() -> set[str]:
+    """The ids of the shipped packs' contact rules."""
+    found: set[str] = set()
+    for jurisdiction in JURISDICTIONS:
+        contact = read_pack(f"{jurisdiction}.toml").get("contact", {})
+        found |= {
+            str(r["id"]) for r in contact.get("rule", []) if isinstance(r, dict) and "id" in r
+        }
+    return found
+
+
+def _refuse_taken_ids(
+    own: Mapping[str, Sequence[ContentRule]],
+    demanded: Mapping[str, Sequence[RequiredContent]],
+    shipped: set[str],
+    where: str,
+) -> None:
+    """Refuse a lender's rule or statement whose id a shipped rule (a content or contact rule,
+    a statement, of any pack) or another of the lender's has: counts and findings are by id,
+    so one id would add two rules up."""
+    seen: set[str] = set()
+    for rule_id in [r.rule_id for rules in own.values() for r in rules] + [
+        r.rule_id for rules in demanded.values() for r in rules
+    ]:
+        if rule_id in shipped:
+            raise RulePackError(f"{where}: content: {rule_id!r} is a shipped rule's id")
+        if rule_id in seen:
+            raise RulePackError(f"{where}: content: {rule_id!r} is given twice")
+        seen.add(rule_id)

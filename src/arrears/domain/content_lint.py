@@ -15,7 +15,7 @@ Matching works on a folded copy of the text, each of whose characters knows wher
 from, so a finding gives the words as written and their place:
 
 - NFKC (full-width ｐｏｌｉｃｅ and ＰＯＬＩＣＥ are police), case folded, accents dropped
-  (pólice), curly quotes straightened (won’t);
+  (pólice), curly quotes straightened (won’t), every hyphen and dash the ASCII one (opt—out);
 - characters nobody sees (zero-width spaces and joiners, the soft hyphen) dropped;
 - spaces and separators put between two Chinese characters dropped (坐 牢, 坐*牢, 坐·牢 are
   坐牢) but not a sentence's marks (请坐，牢记 is not 坐牢); other runs of spaces are one;
@@ -37,7 +37,10 @@ from arrears.domain.invisible import is_invisible
 # there. Not a sentence's marks (，。！？：；、 and their ASCII forms): 请坐，牢记 stays apart.
 _SEPARATORS = frozenset("*·•・-_~|/\\.+=#")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'",
-                         "\u201c": '"', "\u201d": '"'})  # fmt: skip
+                         "\u201c": '"', "\u201d": '"',
+                         # hyphens and dashes of every width read as the ASCII hyphen-minus
+                         **dict.fromkeys(map(chr, range(0x2010, 0x2016)), "-"),
+                         "\u2212": "-", "\ufe58": "-", "\ufe63": "-"})  # fmt: skip
 _HAN = (
     (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
     (0x4E00, 0x9FFF),  # CJK Unified Ideographs
@@ -245,8 +248,11 @@ class RequiredContent:
         return self.source if self.verified else f"{self.source} (unverified)"
 
     def made_in(self, folded: str) -> bool:
-        """Whether a folded text makes the statement (holds one of the phrases)."""
-        return any(True for phrase in self._folded for _ in _occurrences(folded, phrase))
+        """Whether a folded text makes the statement (holds one of the phrases), its words
+        quoted or not (reply "STOP" is reply STOP)."""
+        bare = folded.replace('"', "").replace("'", "")
+        return any(True for text in (folded, bare) for phrase in self._folded
+                   for _ in _occurrences(text, phrase))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -47,18 +47,22 @@ def refuse_promise_terms(amount: int, due_on: date, today: date) -> None:
         )
 
 
-def refuse_promise_amount(amount: int, due_on: date, owed: int) -> None:
-    """Refuse a promise for more than the loan owes in all on its due day if nothing more is
-    paid (`owed`: LoanState.owed_in_all of that day), or on a loan that owes nothing then."""
+def refuse_promise_amount(amount: int, due_on: date, today: date, owed: int) -> None:
+    """Refuse a promise, made `today`, for more than the loan owes in all on its due day
+    (`owed`: LoanState.owed_in_all of that day counting only the payments dated before today:
+    the money of today on counts towards the promise, judge_promise), or on a loan that owes
+    nothing then."""
     if owed <= 0:
         raise Refusal("the loan owes nothing on {due_on}: there is nothing to promise",
                       due_on=due_on.isoformat())  # fmt: skip
     if amount > owed:
         raise Refusal(
-            "a promise of {amount} is more than the loan owes in all on {due_on} ({owed})",
+            "a promise of {amount} is more than the loan owes in all on {due_on} ({owed}, "
+            "counting what is paid from {today} on towards the promise)",
             amount=format_amount(amount),
             due_on=due_on.isoformat(),
             owed=format_amount(owed),
+            today=today.isoformat(),
         )
 
 

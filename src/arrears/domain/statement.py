@@ -160,13 +160,14 @@ class LoanState:
 
     @property
     def owed_in_all(self) -> int:
-        """All the loan owes at the end of `as_of` if nothing more is paid: every line's
-        unpaid principal, due or not, and the interest, fees and penalty posted by then, less
-        the credit held (penalty still pending in grace is owed only once grace has run out).
-        Money paid on `as_of` may clear it with less: a day's penalty is on the balance left
-        at its end."""
-        owed = sum(s.principal + s.interest + s.fees + s.penalty for s in self.installments)
-        return max(0, owed - self.credit)
+        """All the loan owes at the end of `as_of` if nothing more is paid: its outstanding
+        principal (any no instalment schedules too), the interest and fees its schedule asks
+        of every line, due or not, and the penalty posted by then, less the credit held
+        (penalty still pending in grace is owed only once grace has run out). Money paid on
+        `as_of` may clear the lines with less: a day's penalty is on the balance left at its
+        end."""
+        charges = sum(s.interest + s.fees + s.penalty for s in self.installments)
+        return max(0, self.outstanding_principal + charges - self.credit)
 
     def total_charged(self, kind: str) -> int:
         """Total posted of one charge kind."""

@@ -1,10 +1,7 @@
 """`arrears bureau export`: a month's credit-bureau records of a jurisdiction's loans, in a
 file for the lender's bureau gateway (docs/BUREAU.md)."""
 
-import csv
 import json
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,21 +10,14 @@ import typer
 
 from arrears.domain.bureau import month_of
 from arrears.domain.errors import DomainError
-from arrears.domain.money import format_amount
+from arrears.entrypoints.bureau_file import export_to_file
 from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app, out
-from arrears.services.bureau_export import BureauExport, export_month
+from arrears.services.bureau_export import BureauExport
 
 bureau_app = typer.Typer(
     help="Credit-bureau reporting: each month's records of the loans (征信报送).",
     no_args_is_help=True,
 )
-# The file's columns, one line per record furnished (amounts in the loan's currency, yuan
-# with two decimals as every amount of the contract).
-COLUMNS = (
-    "month", "loan_id", "borrower_id", "currency", "status", "grid", "dpd", "balance",
-    "overdue", "overdue_principal", "overdue_lines", "due_in_month", "paid_in_month",
-    "last_paid_on",
-)  # fmt: skip
 
 
 @bureau_app.command("export")
@@ -53,52 +43,11 @@ def export_command(
         packs = app.contact_terms.packs
         if pack not in packs:
             fail(f"--pack: no pack {pack!r}; the packs are {', '.join(sorted(packs))}", 2)
-        jurisdiction_of = {c: p.jurisdiction for c, p in app.settings.products.items()}
-        book = (
-            (loan, payments)
-            for loan, payments in app.ledger.load_book()
-            if jurisdiction_of.get(loan.product) == pack
-        )
-        staged = _staged(to)
         try:
-            try:
-                export = export_month(
-                    book, app.evaluate, app.bureau, packs[pack].bureau, pack, month,
-                    app.runs.last_run(), packs[pack].default_zone, datetime.now(UTC),
-                )  # fmt: skip
-            except DomainError as error:
-                fail(str(error))
-            _write(staged, export)
-            os.replace(staged, to)
-        finally:
-            staged.unlink(missing_ok=True)
+            export = export_to_file(app, pack, month, to, datetime.now(UTC))
+        except DomainError as error:
+            fail(str(error))
     _report(export, to, as_json)
-
-
-def _staged(to: Path) -> Path:
-    """A new file beside --out, renamed over it once the export is stored (readable by its
-    owner only, as mkstemp makes it: it holds credit data)."""
-    handle, name = tempfile.mkstemp(prefix=f".{to.name}.", dir=to.parent)
-    os.close(handle)
-    return Path(name)
-
-
-def _write(path: Path, export: BureauExport) -> None:
-    """The records furnished, a CSV line each, flushed to disk."""
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for f in export.furnished:
-            r = f.record
-            writer.writerow([
-                r.month.strftime("%Y-%m"), r.loan_id, r.borrower_id, f.currency, r.status,
-                f.grid, r.dpd, format_amount(r.balance), format_amount(r.overdue),
-                format_amount(r.overdue_principal), r.overdue_lines,
-                format_amount(r.due_in_month), format_amount(r.paid_in_month),
-                r.last_paid_on.isoformat() if r.last_paid_on else "",
-            ])  # fmt: skip
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def _report(export: BureauExport, to: Path, as_json: bool) -> None:

@@ -15,6 +15,7 @@ from arrears.adapters.synthetic_book import SyntheticBook, synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.delinquency import BUCKETS
+from arrears.entrypoints.bureau_file import export_to_file
 from arrears.entrypoints.demo_desk import Desk
 from arrears.entrypoints.demo_staff import balance_cases, evaluate_for_today, seed_staff
 from arrears.entrypoints.presenters import loan_document
@@ -51,7 +52,7 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
     for column in ("as of", "lent", "paid", *BUCKETS, "penalty", "cap cut", "planned",
                    "blocked"):  # fmt: skip
         history.add_column(column, justify="right", no_wrap=True)
-    desk, totals = Desk(), _Totals()
+    desk, totals, exports = Desk(), _Totals(), []
     seeded: str | None = None  # the staff, made on the first daily run
     balanced: Counter[str] = Counter()
     previous, day, summary = date.min, FIRST_RUN, None
@@ -79,17 +80,33 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
                 balanced.update(balance_cases(app, day, datetime.now(UTC)))
         if not daily or day.weekday() == 0 or day == LAST_RUN:
             history.add_row(*_row(day, lent, report.inserted, summary))
+        if daily and (day + timedelta(days=1)).day == 1:  # a month's last day was run
+            exports.append(_bureau(app, day, directory))
         previous, day = day, day + (timedelta(days=1) if day >= DAILY_FROM else WEEK)
     console.print(history)
     if summary is not None:
         _print_final(app, summary, console)
         totals.print(desk, console)
+    for line in exports:
+        console.print(line)
     console.print("[bold]the desk[/]: teams, an agency and one user of every role")
     if seeded is not None:
         console.print(f"  {seeded}")
         console.print(f"  {evaluate_for_today(app, datetime.now(UTC))}")
         shared = ", ".join(f"{u} {n}" for u, n in sorted(balanced.items()))
         console.print(f"  cases balanced on the daily runs after: {shared or 'none'}")
+
+
+def _bureau(app: App, day: date, directory: Path) -> str:
+    """The month ending on `day` exported to the credit bureau's file (docs/BUREAU.md), in a
+    line: what was furnished by status, and what waits for the pre-notice."""
+    month = day.strftime("%Y-%m")
+    to = directory / f"bureau-cn-{month}.csv"
+    export = export_to_file(app, "cn", month, to, datetime.now(UTC))
+    counts = ", ".join(f"{status} {n}" for status, n in export.by_status().items())
+    return (f"bureau export {month} (cn) to {to.name}: {len(export.furnished)} furnished "
+            f"({counts}); {len(export.withheld)} withheld until the borrower is told "
+            f"(cn.credit_pre_notice)")  # fmt: skip
 
 
 def _import_signed(

@@ -1,7 +1,7 @@
 """The monthly credit-bureau export: each loan's record of a month from the domain's evaluation
 of its last day, its 24-month grid from what earlier exports furnished, and the pack's rule a
-record waits on; stored (in place of an earlier export of the month) with an audit entry
-(docs/BUREAU.md)."""
+record waits on (make_month); stored in place of an earlier export of the month, with an
+audit entry (store_month; docs/BUREAU.md)."""
 
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -71,7 +71,7 @@ class BureauExport:
         return dict(sorted(Counter(f.record.status for f in self.furnished).items()))
 
 
-def export_month(
+def make_month(
     book: Iterable[tuple[Loan, list[Payment]]],
     evaluate: Callable[[Loan, list[Payment], date], LoanState],
     store: BureauStore,
@@ -80,11 +80,11 @@ def export_month(
     month: str,
     last_run: date | None,
     zone: str,
-    now: datetime,
 ) -> BureauExport:
-    """Make and store the month's records of the jurisdiction's loans (`book`); `zone`: the
-    pack's, whose calendar days the evidence is counted in. Refused (nothing stored) unless
-    the book was run through the month's last day."""
+    """Make the month's records of the jurisdiction's loans (`book`), reading what earlier
+    exports furnished and what the rule needs; `zone`: the pack's, whose calendar days the
+    evidence is counted in. Refused unless the book was run through the month's last day.
+    Nothing is stored (store_month)."""
     first, last = month_of(month)
     if last_run is None or last_run < last:
         raise Refusal(
@@ -119,13 +119,18 @@ def export_month(
             record, currency, grid(first, record.status, before, lent_on),
             rule.rule_id if why is not None and rule is not None else None, why,
         ))  # fmt: skip
-    export = BureauExport(jurisdiction, first, rule, tuple(rows))
+    return BureauExport(jurisdiction, first, rule, tuple(rows))
+
+
+def store_month(store: BureauStore, export: BureauExport, now: datetime) -> None:
+    """Store the month's records in place of an earlier export's, with the audit entry."""
+    month = export.month.strftime("%Y-%m")
     entry = AuditEntry(now.astimezone(UTC), CONSOLE, "bureau.export",
-                       f"bureau:{jurisdiction}:{month}",
+                       f"bureau:{export.jurisdiction}:{month}",
                        {"furnished": len(export.furnished), "withheld": len(export.withheld),
                         "by_status": export.by_status()})  # fmt: skip
-    store.replace_month(first, jurisdiction, [_row(f, jurisdiction, now) for f in rows], entry)
-    return export
+    rows = [_row(f, export.jurisdiction, now) for f in export.rows]
+    store.replace_month(export.month, export.jurisdiction, rows, entry)
 
 
 def _evidence(

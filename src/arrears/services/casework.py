@@ -191,15 +191,16 @@ def promise_to_pay(
     due_on: date,
     today: date,
     now: datetime,
-    owed_on: Callable[[date], int],
+    owed_on: Callable[[date, date], int],
 ) -> str:
     """Record a promise to pay (the end-of-day run judges it kept or broken); its id.
-    `owed_on`: what the loan owes in all at the end of a day if nothing more is paid
-    (LoanState.owed_in_all), asked only of a due day within the promise's terms."""
+    `owed_on(day, since)`: what the loan owes in all at the end of `day` with only the
+    payments dated before `since` counted (App.owed_in_all), asked only of a due day within
+    the promise's terms: the money paid from today on counts towards the promise."""
     require(who, Permission.CONTACT_LOG)
     require_case(store, who, loan_id)
     refuse_promise_terms(amount, due_on, today)
-    refuse_promise_amount(amount, due_on, owed_on(due_on))
+    refuse_promise_amount(amount, due_on, today, owed_on(due_on, today))
     # Random, not from the loan and the instant: two promises in one microsecond (or a loan
     # id of 64 characters, the column's width) must not collide or overflow.
     promise_id = f"P-{uuid4().hex}"

@@ -19,6 +19,7 @@ from arrears.adapters.db.casework_tables import (
     assignments,
     audit_log,
     loan_flags,
+    proposals,
     users,
     web_sessions,
 )
@@ -28,6 +29,7 @@ from arrears.adapters.db.tables import (
     holds,
     loan_states,
     loans,
+    payments,
     promises,
 )
 from arrears.batch.run import run_day
@@ -482,7 +484,7 @@ def test_a_promise_is_for_at_most_all_the_loan_owes_on_its_day_within_a_month(
     loan_id, headers = my_case(desk), desk.bearer("col-east-1")
     today = DAY_TIME.date()
     due = today + timedelta(days=30)
-    owed = desk.app.owed_in_all(loan_id, due)
+    owed = desk.app.owed_in_all(loan_id, due, today)
     # What a month's penalty adds: more than the case owes as of the last run.
     record = desk.app.desk.case(loan_id)
     assert record is not None
@@ -498,7 +500,8 @@ def test_a_promise_is_for_at_most_all_the_loan_owes_on_its_day_within_a_month(
     assert too_much.status_code == 422
     assert too_much.json()["error"] == (
         f"a promise of {format_amount(owed + 1)} is more than the loan owes in all on "
-        f"{due.isoformat()} ({format_amount(owed)})"
+        f"{due.isoformat()} ({format_amount(owed)}, counting what is paid from 2025-10-01 on "
+        f"towards the promise)"
     )
     too_late = promise("100.00", due + timedelta(days=1))
     assert too_late.status_code == 422
@@ -512,10 +515,34 @@ def test_a_promise_is_for_at_most_all_the_loan_owes_on_its_day_within_a_month(
     assert count(desk, promises, promises.c.amount == owed, promises.c.due_on == due) == 1
     # The case page says why in its reader's language.
     client, csrf = desk.signed_in("col-east-1")
+    # Its form offers only the days a promise may fall due on (and a settlement be paid by).
+    shown = client.get(f"/cases/{loan_id}").text
+    assert 'name="due_on" type="date" min="2025-10-01" max="2025-10-31"' in shown
+    assert 'name="by" type="date" min="2025-10-01" max="2026-03-30"' in shown
     form = {"amount": "100.00", "due_on": "2025-12-01", "csrf_token": csrf}
     page = client.post(f"/cases/{loan_id}/promises", data=form)
     assert page.status_code == 422
     assert "承诺还款日最多在 30 天之内（2025-12-01 晚于 2025-10-31）" in unescape(page.text)
+
+
+def test_money_paid_on_the_day_a_promise_is_made_counts_towards_it_not_against_it(
+    desk: Desk,
+) -> None:
+    # helper-94: the borrower pays 600.00 today and promises to clear the loan by next week.
+    # The promise counts today's money (judge_promise), so its ceiling must not take it off.
+    loan_id, headers = my_case(desk), desk.bearer("col-east-1")
+    today, due = DAY_TIME.date(), DAY_TIME.date() + timedelta(days=7)
+    before = desk.app.owed_in_all(loan_id, due, today)
+    with desk.app.engine.begin() as conn:
+        paid = {"payment_id": "PAID-TODAY", "loan_id": loan_id, "amount": 60_000,
+                "paid_on": today, "channel": "app"}  # fmt: skip
+        conn.execute(insert(payments).values(**paid))
+    assert desk.app.owed_in_all(loan_id, due, today) == before
+    # Counted against the promise, today's money would have lowered the ceiling.
+    assert desk.app.owed_in_all(loan_id, due, today + timedelta(days=1)) < before
+    body = {"amount": format_amount(before), "due_on": due.isoformat()}
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/promises", headers=headers, json=body)
+    assert made.status_code == 201, made.text
 
 
 def test_extensions_count_against_the_limit_together(desk: Desk) -> None:
@@ -684,6 +711,39 @@ def test_a_proposal_keeps_only_the_terms_of_its_kind(desk: Desk) -> None:
     assert [(p["kind"], p["terms"]) for p in case["proposals"]] == [
         ("extension", {"days": 10, "overdue": case["proposals"][0]["terms"]["overdue"]})
     ]
+
+
+def test_a_settlements_deadline_is_checked_again_on_the_day_it_is_approved(desk: Desk) -> None:
+    # A settlement waiting for approval whose deadline is beyond 180 days (stored by a
+    # release before the limit): the administrator's approval is refused, nothing changes.
+    loan_id = my_case(desk)
+    with desk.app.engine.connect() as conn:
+        s = loan_states.c
+        owed = conn.execute(
+            select(s.outstanding_principal + s.overdue_interest + s.overdue_penalty
+                   + s.overdue_fees).where(s.loan_id == loan_id)
+        ).scalar_one()  # fmt: skip
+    body = {"kind": "settlement", "pay": format_amount(owed // 2), "by": "2026-03-30"}
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals",
+                              headers=desk.bearer("col-east-1"), json=body)  # fmt: skip
+    assert made.status_code == 201, made.text
+    proposal_id = made.json()["proposal_id"]
+    assert made.json()["status"] == "pending"
+    with desk.app.engine.begin() as conn:
+        terms = conn.execute(
+            select(proposals.c.terms).where(proposals.c.proposal_id == proposal_id)
+        ).scalar_one()
+        conn.execute(update(proposals).where(proposals.c.proposal_id == proposal_id)
+                     .values(terms={**terms, "by": "2026-06-30"}))  # fmt: skip
+    approve = desk.client().post(f"/api/v1/approvals/{proposal_id}",
+                                 headers=desk.bearer("admin"), json={"approve": True})  # fmt: skip
+    assert approve.status_code == 422
+    assert (
+        "at most 180 days after the day it takes effect (2026-06-30 is after 2026-03-30)"
+        in (approve.json()["error"])
+    )
+    assert count(desk, proposals, proposals.c.proposal_id == proposal_id,
+                 proposals.c.status == "pending") == 1  # fmt: skip
 
 
 def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(desk: Desk) -> None:

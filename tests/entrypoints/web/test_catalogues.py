@@ -248,8 +248,12 @@ def test_every_shipped_contact_rule_has_a_name(locale: str) -> None:
 def test_every_shipped_content_rule_has_a_name(locale: str) -> None:
     # A finding is named on the case page and counted by rule on the dashboard.
     table = i18n.catalogue(locale)
-    rules = [rule.rule_id for pack in shipped_content_packs().values() for rule in pack.rules]
+    packs = shipped_content_packs().values()
+    rules = [r.rule_id for pack in packs for r in pack.rules] + [
+        r.rule_id for pack in packs for r in pack.required
+    ]
     assert len(rules) >= 20
+    assert "us.content.electronic_opt_out" in rules
     assert [r for r in rules if not table.get(f"rule:{r}")] == []
 
 

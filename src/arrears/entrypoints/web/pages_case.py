@@ -1,6 +1,6 @@
 """The case page and the desk's actions on it: contacts, promises, notes, proposals, holds."""
 
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import Annotated, Any
 
@@ -8,12 +8,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from arrears.domain.access import Permission
-from arrears.domain.approvals import TERMS, Proposal, ProposalKind, limit_words
+from arrears.domain.approvals import MAX_SETTLEMENT_DAYS, TERMS, Proposal, ProposalKind, limit_words
 from arrears.domain.contact import HOLD_KINDS, OUTCOMES, Hold
 from arrears.domain.errors import Refusal, Terms
 from arrears.domain.field_visits import VISIT_OUTCOMES
 from arrears.domain.legal_track import STEPS
 from arrears.domain.money import format_amount, parse_amount
+from arrears.domain.promises import PROMISE_DAYS
 from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, DESK_CHANNELS, render
@@ -42,6 +43,9 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         channels=DESK_CHANNELS,
         outcomes=OUTCOMES,
         today=desk_day(now).isoformat(),
+        # The last days a promise may fall due and a settlement's lump sum be paid by.
+        promise_last=(desk_day(now) + timedelta(days=PROMISE_DAYS)).isoformat(),
+        settlement_last=(desk_day(now) + timedelta(days=MAX_SETTLEMENT_DAYS)).isoformat(),
         liftable=[kind for kind in HOLD_KINDS if may_handle(actor.principal, kind)],
         colleagues=colleagues(app, actor),
         assignees=assignees(app, actor),
