@@ -1,6 +1,7 @@
 """The one place that picks concrete adapters from settings and wires the use cases."""
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -35,6 +36,7 @@ from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import TimeBar
 from arrears.domain.loan import Loan, Payment
 from arrears.domain.outsourcing import OutsourcingRule
+from arrears.domain.revisions import Revision
 from arrears.domain.statement import LoanState
 from arrears.domain.terms import Terms
 from arrears.services.contact_check import ContactTerms
@@ -163,14 +165,23 @@ class App:
         years = product.limitation_years or limitation.years
         return TimeBar(limitation, years, oldest)
 
-    def evaluate(self, loan: Loan, payments: list[Payment], on: date) -> LoanState:
+    def evaluate(
+        self,
+        loan: Loan,
+        payments: list[Payment],
+        on: date,
+        revisions: Sequence[Revision] | None = None,
+    ) -> LoanState:
         """The domain's evaluation of a loan on a day (the reference every engine agrees
         with), its borrower's holds stopping its clocks where its product says, its approved
-        extensions moving its due dates from their day."""
+        extensions moving its due dates from their day (`revisions`: the loan's, when read
+        already for many loans at once; None: read now)."""
         product = self.terms.products.get(loan.product)
         held = product is not None and product.pauses_anything
         holds = self.contacts.holds_of(loan.borrower_id) if held else ()
-        return self.terms.evaluate(loan, payments, on, holds, self.desk.revisions_of(loan.loan_id))
+        if revisions is None:
+            revisions = self.desk.revisions_of(loan.loan_id)
+        return self.terms.evaluate(loan, payments, on, holds, revisions)
 
     def run_context(self, as_of: date) -> RunContext:
         """What the end-of-day run for `as_of` decides with."""

@@ -3,6 +3,7 @@ the 24-month grid; the pack rules a record waits on, at their boundaries."""
 
 from datetime import date
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -18,9 +19,13 @@ from arrears.domain.bureau import (
     months_before,
     withheld,
 )
+from arrears.domain.contact import Hold
 from arrears.domain.errors import DomainError, Refusal
 from arrears.domain.loan import Installment, Loan, Payment
+from arrears.domain.pauses import Pauses
 from arrears.domain.product import Product
+from arrears.domain.revisions import Revision
+from arrears.domain.statement import LoanState
 from tests.factories import evaluate
 
 # Lent on 15 January 2026: 1,000.00 a month with 20.00 interest, due on the 15th of February,
@@ -35,11 +40,17 @@ LOAN = Loan(
 PRODUCT = Product("p", grace_days=5)
 
 
-def record(month: str, payments: list[Payment] | None = None) -> MonthRecord | None:
-    """The loan's record of the month (YYYY-MM), with these payments."""
+def record(
+    month: str, payments: list[Payment] | None = None, loan: Loan = LOAN, **terms: Any
+) -> MonthRecord | None:
+    """The loan's record of the month (YYYY-MM), with these payments (and evaluate's terms)."""
     first, last = month_of(month)
     paid = payments or []
-    return month_record(LOAN, paid, evaluate(LOAN, paid, last, PRODUCT), first)
+
+    def state_on(day: date) -> LoanState:
+        return evaluate(loan, paid, day, PRODUCT, **terms)
+
+    return month_record(loan, paid, state_on(last), first, state_on)
 
 
 def test_a_month_is_written_yyyy_mm() -> None:
@@ -83,8 +94,7 @@ def test_a_line_unpaid_at_the_months_end_gives_its_bucket_beyond_grace() -> None
     # Three days past due at the month's end, inside grace: N, not negative.
     grace = Loan(**{**LOAN.__dict__, "installments": (
         Installment(1, date(2026, 2, 25), 100_000, 2_000),)})  # fmt: skip
-    state = evaluate(grace, [], date(2026, 2, 28), PRODUCT)
-    inside = month_record(grace, [], state, date(2026, 2, 1))
+    inside = record("2026-02", loan=grace)
     assert inside is not None
     assert (inside.status, inside.dpd) == ("N", 3)
 
@@ -102,7 +112,74 @@ def test_a_loan_settled_in_the_month_is_c_and_then_has_no_record() -> None:
 def test_a_record_is_of_a_months_last_day() -> None:
     state = evaluate(LOAN, [], date(2026, 2, 27), PRODUCT)
     with pytest.raises(DomainError, match="a month's record is of its last day"):
-        month_record(LOAN, [], state, date(2026, 2, 1))
+        month_record(LOAN, [], state, date(2026, 2, 1), lambda _: state)
+
+
+def test_money_paid_after_the_loan_closed_opens_no_new_record() -> None:
+    # helper-95: 50.00 paid in April on a loan closed in March (held as credit) gave a
+    # second `C`.
+    owed = evaluate(LOAN, [], date(2026, 3, 3), PRODUCT).owed_in_all
+    paid = [Payment("P1", owed, date(2026, 3, 3)), Payment("P2", 5_000, date(2026, 4, 10))]
+    march = record("2026-03", paid)
+    assert march is not None
+    assert march.status == "C"
+    assert record("2026-04", paid) is None
+
+
+def test_a_loan_whose_schedule_has_not_all_arrived_is_not_closed() -> None:
+    # helper-95: lent 3,000.00, a schedule of 1,000.00 so far, paid: 2,000.00 still owed.
+    part = Loan(**{**LOAN.__dict__, "installments": LOAN.installments[:1]})
+    paid = [Payment("P1", 102_000, date(2026, 2, 14))]
+    february = record("2026-02", paid, loan=part)
+    assert february is not None
+    assert (february.status, february.balance) == ("N", 200_000)
+    assert record("2026-03", paid, loan=part) is not None
+    # Paid over by more than the rest: held as credit, the rest still lent: not closed.
+    over = [Payment("P1", 402_000, date(2026, 2, 14))]
+    state = evaluate(part, over, date(2026, 2, 28), PRODUCT)
+    assert (state.owed_in_all, state.outstanding_principal) == (0, 200_000)
+    flush = record("2026-02", over, loan=part)
+    assert flush is not None
+    assert flush.status == "N"
+
+
+def test_money_past_due_is_never_star_even_with_the_ageing_clock_stopped() -> None:
+    # helper-95: a hold stopping the ageing clock from 10 February keeps dpd at 0.
+    # Its one line fell due on 15 February: nothing falls due in March.
+    one = Loan(**{**LOAN.__dict__, "installments": LOAN.installments[:1]})
+    held = Pauses.of([Hold("dispute", date(2026, 2, 10))], ("dispute",), ())
+    march = record("2026-03", loan=one, pauses=held)
+    assert march is not None
+    assert (march.dpd, march.due_in_month, march.overdue_lines) == (0, 0, 1)
+    assert march.status == "N"
+
+
+def test_a_line_due_on_the_months_last_day_is_not_past_due_in_it() -> None:
+    loan = Loan(**{**LOAN.__dict__, "installments": (
+        Installment(1, date(2026, 2, 28), 100_000, 2_000),)})  # fmt: skip
+    february = record("2026-02", loan=loan)
+    assert february is not None
+    assert (february.status, february.overdue_lines, february.due_in_month) == ("N", 0, 102_000)
+
+
+def test_payments_after_the_months_end_are_not_in_its_record() -> None:
+    paid = [Payment("P1", 102_000, date(2026, 2, 14)), Payment("P2", 500, date(2026, 3, 1))]
+    february = record("2026-02", paid)
+    assert february is not None
+    assert (february.paid_in_month, february.last_paid_on) == (102_000, date(2026, 2, 14))
+
+
+def test_a_plans_parts_falling_due_in_the_month_count_in_what_fell_due() -> None:
+    # February's line unpaid, re-split on 1 March into two monthly parts: March asks its
+    # own line and nothing of the plan; the plan's first part falls due in April.
+    plan = [Revision("plan", date(2026, 3, 1), months=2)]
+    april = record("2026-04", revisions=plan)
+    assert april is not None
+    state = evaluate(LOAN, [], date(2026, 4, 30), PRODUCT, revisions=plan)
+    ((first_part, *_),) = [p.parts for p in state.plans]
+    assert date(2026, 4, 1) <= first_part.due_date <= date(2026, 4, 30)
+    line = 100_000 + 2_000  # April's own line
+    assert april.due_in_month == line + first_part.principal + first_part.interest
 
 
 def test_the_grid_shows_24_months_with_what_was_furnished() -> None:

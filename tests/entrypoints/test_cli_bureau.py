@@ -7,13 +7,14 @@ import csv
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
-from arrears.adapters.db.tables import bureau_records, contact_attempts, loans, outbox
+from arrears.adapters.db.tables import bureau_records, contact_attempts, contacts, loans, outbox
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
@@ -74,7 +75,8 @@ def test_the_month_is_furnished_as_the_domain_reads_it_and_negatives_wait_for_no
     # the domain reads the month's last day (the reference).
     expected = {}
     for loan, payments in book.ledger.load_book():
-        made = month_record(loan, payments, book.evaluate(loan, payments, END), SEPTEMBER)
+        made = month_record(loan, payments, book.evaluate(loan, payments, END), SEPTEMBER,
+                            partial(book.evaluate, loan, payments))  # fmt: skip
         if made is not None:
             expected[loan.loan_id] = made
     assert sorted(records) == sorted(expected)
@@ -105,16 +107,24 @@ def test_the_month_is_furnished_as_the_domain_reads_it_and_negatives_wait_for_no
     # The pre-notice done for two of them on 20 September: exported again, they are
     # furnished, the others still wait, and the month holds one record a loan.
     told = sorted(negative)[:2]
+    # Not told: a pre-notice that failed, one planned for after the month, another letter.
+    untold = sorted(negative)[2:5]
+    assert len(untold) == 3
     with book.engine.begin() as conn:
-        for loan_id in told:
+        for loan_id, action, outcome, day in (
+            (told[0], "credit_pre_notice", "sent", date(2025, 9, 20)),
+            (told[1], "credit_pre_notice", None, date(2025, 9, 30)),  # status done
+            (untold[0], "credit_pre_notice", "failed", date(2025, 9, 20)),
+            (untold[1], "credit_pre_notice", "sent", date(2025, 10, 1)),
+            (untold[2], "formal_notice", "sent", date(2025, 9, 20)),
+        ):  # fmt: skip
             borrower = conn.execute(
                 select(loans.c.borrower_id).where(loans.c.loan_id == loan_id)
             ).scalar_one()
             conn.execute(insert(outbox).values(
-                action_key=f"t:{loan_id}", loan_id=loan_id, borrower_id=borrower,
-                action="credit_pre_notice", channel="letter", template="cn.credit_pre_notice",
-                planned_for=date(2025, 9, 20), stage="mid", arm="champion", status="done",
-                outcome="sent",
+                action_key=f"t:{loan_id}:{action}", loan_id=loan_id, borrower_id=borrower,
+                action=action, channel="letter", template=f"cn.{action}", planned_for=day,
+                stage="mid", arm="champion", status="done", outcome=outcome,
             ))  # fmt: skip
     code, _, err = export(db, out, "--json")
     assert code == 0, err
@@ -153,31 +163,70 @@ def test_the_grid_reads_what_earlier_months_furnished(book: App, tmp_path: Path)
 
 def test_a_us_record_waits_until_the_consumer_is_reached(book: App, tmp_path: Path) -> None:
     # 12 CFR 1006.30(a): spoken to, or written to 14 days before, or nothing is furnished.
-    with book.engine.begin() as conn:
-        ids = sorted(conn.execute(select(loans.c.loan_id, loans.c.borrower_id)).all())[:4]
-        conn.execute(update(loans).where(loans.c.loan_id.in_([i for i, _ in ids]))
-                     .values(product="us-installment"))  # fmt: skip
-        for (_, borrower), (channel, outcome, day) in zip(ids, [
-            ("call", "connected", 28), ("letter", "sent", 16), ("letter", "sent", 17),
-            ("call", "no_answer", 10),
-        ], strict=True):  # fmt: skip
-            at = datetime(2025, 9, day, 15, tzinfo=UTC)  # 11:00 in New York
-            conn.execute(insert(contact_attempts).values(
-                borrower_id=borrower, channel=channel, to_phone=None, at=at, outcome=outcome,
-                recorded_at=at, allowed=True, reasons=[]))  # fmt: skip
+    # Days are New York's (EDT, UTC-4, in September).
     db = book.engine.url.render_as_string(hide_password=False)
+    active = sorted(
+        (loan.loan_id, loan.borrower_id)
+        for loan, payments in book.ledger.load_book()
+        if loan.contract_date < date(2025, 8, 1)
+        and month_record(loan, payments, book.evaluate(loan, payments, END), SEPTEMBER,
+                         partial(book.evaluate, loan, payments)) is not None
+    )[:10]  # fmt: skip
+    utc = partial(datetime, tzinfo=UTC)
+    cases = [  # (channel, outcome, instant, to a registered contact): furnished?
+        ("call", "connected", utc(2025, 9, 28, 15), False, True),
+        ("letter", "sent", utc(2025, 9, 16, 15), False, True),  # 14 days before the 30th
+        ("letter", "sent", utc(2025, 9, 17, 15), False, False),
+        ("call", "no_answer", utc(2025, 9, 10, 15), False, False),
+        ("call", "connected", utc(2025, 10, 1, 3, 30), False, True),  # 23:30 on the 30th
+        ("call", "connected", utc(2025, 10, 1, 4, 30), False, False),  # 00:30 on 1 October
+        ("letter", "failed", utc(2025, 9, 1, 15), False, False),
+        ("call", "connected", utc(2025, 9, 20, 15), True, False),  # a third party
+        ("call", "connected", utc(2024, 12, 1, 15), False, False),  # before it was lent
+    ]
+    with book.engine.begin() as conn:
+        conn.execute(update(loans).where(loans.c.loan_id.in_([i for i, _ in active]))
+                     .values(product="us-installment"))  # fmt: skip
+    assert export(db, tmp_path / "cn.csv")[0] == 0  # the cn loans' September, first
+    cn_rows = len(stored(book))
+    with book.engine.begin() as conn:
+        for (_, borrower), (channel, outcome, at, third, _) in zip(active, cases, strict=False):
+            contact = None
+            if third:
+                contact = f"C-{borrower}"
+                conn.execute(insert(contacts).values(contact_id=contact, borrower_id=borrower,
+                                                     name="x", phone="+12125550100",
+                                                     relation="friend"))  # fmt: skip
+            conn.execute(insert(contact_attempts).values(
+                borrower_id=borrower, contact_id=contact, channel=channel, to_phone=None, at=at,
+                outcome=outcome, recorded_at=at, allowed=True, reasons=[]))  # fmt: skip
+        # The tenth: never reached, but its August was furnished already.
+        last = active[9][0]
+        august = {"month": date(2025, 8, 1), "loan_id": last, "jurisdiction": "us",
+                  "borrower_id": active[9][1], "status": "N", "grid": "N" * 24, "dpd": 0,
+                  "balance": 1, "overdue": 0, "overdue_principal": 0, "overdue_lines": 0,
+                  "due_in_month": 0, "paid_in_month": 0, "last_paid_on": None,
+                  "withheld_rule": None, "withheld_detail": None,
+                  "exported_at": utc(2025, 9, 1)}  # fmt: skip
+        conn.execute(insert(bureau_records).values(**august))
     args = ["bureau", "export", "--pack", "us", "--month", "2025-09", "--out",
             str(tmp_path / "us.csv"), "--db", db, "--json"]  # fmt: skip
     result = runner.invoke(cli_app, args)
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
-    lent = set(stored(book))
     held = {w["loan_id"] for w in document["withheld"]}
-    spoken, early_letter, late_letter, unanswered = (i for i, _ in ids)
-    assert {spoken, early_letter} <= lent - held
-    assert {late_letter, unanswered} & lent <= held
+    furnished = {line["loan_id"] for line in read(tmp_path / "us.csv")}
+    for (loan_id, _), (*_, expected) in zip(active, cases, strict=False):
+        assert (loan_id in furnished, loan_id in held) == (expected, not expected), loan_id
+    assert last in furnished
     assert all(w["rule"] == "us.passive_collection" for w in document["withheld"])
     assert document["withheld"][0]["source"].startswith("12 CFR 1006.30(a)(1)")
+    # The us export took nothing of the cn loans' September.
+    with book.engine.connect() as conn:
+        r = bureau_records.c
+        kept = conn.execute(select(func.count()).select_from(bureau_records).where(
+            r.month == SEPTEMBER, r.jurisdiction == "cn")).scalar_one()  # fmt: skip
+    assert kept == cn_rows
 
 
 @pytest.mark.parametrize(
@@ -208,3 +257,26 @@ def test_a_wrong_export_is_refused_with_nothing_stored_or_written(
     with book.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(bureau_records)).scalar_one() == 0
     assert list(folder.iterdir()) == []  # no file, nor the one staged beside it
+
+
+def test_an_export_that_cannot_put_its_file_in_place_stores_nothing(
+    book: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = book.engine.url.render_as_string(hide_password=False)
+    folder = tmp_path / "out"
+    folder.mkdir()
+
+    def refused(source: object, target: object) -> None:
+        raise PermissionError(f"cannot write {target}")
+
+    monkeypatch.setattr("arrears.entrypoints.bureau_file.os.replace", refused)
+    code, _, _ = export(db, folder / "cn.csv")
+    assert code != 0
+    with book.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(bureau_records)).scalar_one() == 0
+    assert [e.entry.action for e in book.audit_log.entries()][-1:] != ["bureau.export"]
+    assert list(folder.iterdir()) == []  # nor the file staged beside it
+    # --out naming a directory is refused before anything is made.
+    code, _, err = export(db, folder)
+    assert code == 2
+    assert "a directory, not a file" in err

@@ -11,7 +11,7 @@ before the loan was lent.
 
 import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -74,11 +74,17 @@ class MonthRecord:
 
 
 def month_record(
-    loan: Loan, payments: Sequence[Payment], state: LoanState, month: date
+    loan: Loan,
+    payments: Sequence[Payment],
+    state: LoanState,
+    month: date,
+    state_on: Callable[[date], LoanState],
 ) -> MonthRecord | None:
     """The loan's record of the month from its state at the month's last day (`state`, the
-    domain's evaluation of that day); None when it was not lent by then, or was settled
-    before the month began (its record of the month it was settled in said `C`)."""
+    domain's evaluation of that day); None when it was not lent by then, or was closed
+    before the month began (its record of the month it was closed in said `C`).
+    `state_on`: the loan's state on another day, asked only of a loan closed at this month's
+    end, of the day before the month (was it closed then already?)."""
     first, last = month, state.as_of
     if (first.year, first.month) != (last.year, last.month) or last.day != calendar.monthrange(
         last.year, last.month
@@ -86,17 +92,15 @@ def month_record(
         raise DomainError(f"loan {loan.loan_id}: a month's record is of its last day, not {last}")
     if loan.contract_date > last:
         return None
-    settled = not any(line.open for line in state.installments)
-    if settled:
-        cleared = max((a.paid_on for a in state.allocations), default=loan.contract_date)
-        if cleared < first:
-            return None
+    done = closed(state)
+    if done and loan.contract_date < first and closed(state_on(first - timedelta(days=1))):
+        return None  # money paid since (held as credit, a cap refund) opens no new record
     paid = [p for p in payments if first <= p.paid_on <= last]
     return MonthRecord(
         loan_id=loan.loan_id,
         borrower_id=loan.borrower_id,
         month=first,
-        status=CLOSED if settled else _status(state, first, last),
+        status=CLOSED if done else _status(state, first, last),
         dpd=state.dpd,
         balance=state.outstanding_principal,
         overdue=state.overdue.total,
@@ -108,6 +112,17 @@ def month_record(
     )
 
 
+def closed(state: LoanState) -> bool:
+    """Whether the loan owes nothing at all at the end of its state's day: no line open, no
+    principal outstanding (any no instalment schedules too), nothing owed in all. A loan
+    whose schedule has not all arrived yet is not closed."""
+    return (
+        not any(line.open for line in state.installments)
+        and state.outstanding_principal == 0
+        and state.owed_in_all == 0
+    )
+
+
 def _past(line: InstallmentState, last: date) -> bool:
     """Whether a line is past due at the end of `last` (as LoanState.overdue counts it)."""
     due = line.effective_due_date
@@ -116,14 +131,17 @@ def _past(line: InstallmentState, last: date) -> bool:
 
 def _status(state: LoanState, first: date, last: date) -> str:
     """An open loan's status at the month's end: its bucket's code when past due beyond its
-    grace, else `*` when nothing fell due in the month and nothing is past due, else `N`."""
+    grace, else `*` when nothing fell due in the month (on its due day as the business
+    calendar and any extension moved it) and nothing is past due, else `N`."""
     if state.bucket in PAST_DUE:
         return PAST_DUE[state.bucket]
     fell_due = any(
         s.effective_due_date is not None and first <= s.effective_due_date <= last
         for s in state.installments
     )
-    return NOTHING_DUE if not fell_due and state.dpd == 0 else CURRENT
+    # Nothing past due, whatever the ageing clock says (a hold may stop it: dpd 0 then).
+    owing = state.overdue.total > 0 or any(_past(s, last) for s in state.installments)
+    return NOTHING_DUE if not fell_due and not owing else CURRENT
 
 
 def _due_in(loan: Loan, state: LoanState, first: date, last: date) -> int:

@@ -4,11 +4,13 @@ lender's bureau gateway (`arrears bureau export`, the demo; docs/BUREAU.md)."""
 import csv
 import os
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from arrears.bootstrap import App
+from arrears.domain.loan import Loan, Payment
 from arrears.domain.money import format_amount
+from arrears.domain.statement import LoanState
 from arrears.services.bureau_export import BureauExport, make_month, store_month
 
 # The file's columns, one line per record furnished (amounts in the loan's currency, with two
@@ -21,22 +23,24 @@ COLUMNS = (
 
 
 def export_to_file(app: App, pack: str, month: str, to: Path, now: datetime) -> BureauExport:
-    """Make the month's records of the pack's loans, write those furnished beside `to`, store
-    them all, then put the file in place: a refusal or a failure leaves neither."""
+    """Make the month's records of the pack's loans, write those furnished beside `to`, and
+    store them all, the file put in place just before they are committed: a refusal or a
+    failure leaves neither (a crash between the rename and the commit would leave the file
+    of an export not stored: exporting the month again mends it)."""
     rules = app.contact_terms.packs[pack]
-    jurisdiction_of = {c: p.jurisdiction for c, p in app.settings.products.items()}
-    book = (
-        (loan, payments)
-        for loan, payments in app.ledger.load_book()
-        if jurisdiction_of.get(loan.product) == pack
-    )
-    export = make_month(book, app.evaluate, app.bureau, rules.bureau, pack, month,
+    products = {c for c, p in app.settings.products.items() if p.jurisdiction == pack}
+    revisions = app.desk.revisions_by_loan()  # one query, not one a loan
+
+    def evaluate(loan: Loan, payments: list[Payment], on: date) -> LoanState:
+        return app.evaluate(loan, payments, on, revisions.get(loan.loan_id, ()))
+
+    book = ((loan, paid) for loan, paid in app.ledger.load_book() if loan.product in products)
+    export = make_month(book, evaluate, app.bureau, rules.bureau, pack, month,
                         app.runs.last_run(), rules.default_zone)  # fmt: skip
     staged = _staged(to)
     try:
         _write(staged, export)
-        store_month(app.bureau, export, now)
-        os.replace(staged, to)
+        store_month(app.bureau, export, now, lambda: os.replace(staged, to))
     finally:
         staged.unlink(missing_ok=True)
     return export

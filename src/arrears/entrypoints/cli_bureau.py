@@ -11,7 +11,7 @@ import typer
 from arrears.domain.bureau import month_of
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.bureau_file import export_to_file
-from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app, out
+from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app
 from arrears.services.bureau_export import BureauExport
 
 bureau_app = typer.Typer(
@@ -39,6 +39,8 @@ def export_command(
         fail(f"--month: {error}", 2)
     if not to.parent.is_dir():
         fail(f"--out {to}: no directory {to.parent}", 2)
+    if to.is_dir():
+        fail(f"--out {to}: a directory, not a file", 2)
     with open_app(db, config) as app:
         packs = app.contact_terms.packs
         if pack not in packs:
@@ -65,8 +67,9 @@ def _report(export: BureauExport, to: Path, as_json: bool) -> None:
         print(json.dumps(document, ensure_ascii=False))
         return
     counts = ", ".join(f"{status} {n}" for status, n in export.by_status().items())
-    out.print(f"{month} {export.jurisdiction}: {len(export.furnished)} furnished"
-              + (f" ({counts})" if counts else "") + f" to {to}", highlight=False)  # fmt: skip
+    # Plain print: a path is not wrapped at the terminal's width for a script to read.
+    print(f"{month} {export.jurisdiction}: {len(export.furnished)} furnished"
+          + (f" ({counts})" if counts else "") + f" to {to}")  # fmt: skip
     for f in export.withheld:
         print(f"withheld\t{f.record.loan_id}\t{f.withheld_rule}\t{f.withheld_detail} [{source}]")
     if export.withheld and export.rule is not None:

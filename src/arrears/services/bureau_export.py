@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from arrears.domain.audit_chain import AuditEntry
@@ -96,7 +97,8 @@ def make_month(
         )
     made: list[tuple[MonthRecord, str, date]] = []
     for loan, payments in book:
-        record = month_record(loan, payments, evaluate(loan, payments, last), first)
+        record = month_record(loan, payments, evaluate(loan, payments, last), first,
+                              partial(evaluate, loan, payments))  # fmt: skip
         if record is not None:
             made.append((record, loan.currency, loan.contract_date))
     made.sort(key=lambda m: m[0].loan_id)
@@ -113,7 +115,7 @@ def make_month(
     for record, currency, lent_on in made:
         before = earlier.get(record.loan_id, {})
         evidence = _evidence(before, told.get(record.loan_id, ()),
-                             attempts.get(record.borrower_id, ()), rule, zone)  # fmt: skip
+                             attempts.get(record.borrower_id, ()), rule, zone, lent_on)  # fmt: skip
         why = withheld(rule, record, evidence)
         rows.append(Furnishing(
             record, currency, grid(first, record.status, before, lent_on),
@@ -122,27 +124,35 @@ def make_month(
     return BureauExport(jurisdiction, first, rule, tuple(rows))
 
 
-def store_month(store: BureauStore, export: BureauExport, now: datetime) -> None:
-    """Store the month's records in place of an earlier export's, with the audit entry."""
+def store_month(
+    store: BureauStore, export: BureauExport, now: datetime, publish: Callable[[], None]
+) -> None:
+    """Store the month's records in place of an earlier export's, with the audit entry;
+    `publish` (the file put in place) is done before they are committed: if it fails,
+    nothing is stored."""
     month = export.month.strftime("%Y-%m")
     entry = AuditEntry(now.astimezone(UTC), CONSOLE, "bureau.export",
                        f"bureau:{export.jurisdiction}:{month}",
                        {"furnished": len(export.furnished), "withheld": len(export.withheld),
                         "by_status": export.by_status()})  # fmt: skip
     rows = [_row(f, export.jurisdiction, now) for f in export.rows]
-    store.replace_month(export.month, export.jurisdiction, rows, entry)
+    store.replace_month(export.month, export.jurisdiction, rows, entry, publish)
 
 
 def _evidence(
     before: dict[date, str], told: Iterable[date], attempts: Iterable[Attempt],
-    rule: ReportingRule | None, zone: str,
+    rule: ReportingRule | None, zone: str, lent_on: date,
 ) -> Evidence:  # fmt: skip
     """What the rule reads of a loan: its earlier records, the days its pre-notice was done,
-    and the days (in the pack's zone) its borrower was spoken to or written to."""
+    and the days (in the pack's zone) its borrower was spoken to or written to since it was
+    lent (the contact log names the borrower, not the loan: a conversation before the debt
+    was one is not about it)."""
     local = ZoneInfo(zone)
     spoken, written = [], []
     for a in attempts:
         day = a.at.astimezone(local).date()
+        if day < lent_on:
+            continue
         if a.channel in _SPOKEN and rule is not None and a.outcome in rule.outcomes:
             spoken.append(day)
         elif a.channel in _WRITTEN and a.outcome in _SENT:

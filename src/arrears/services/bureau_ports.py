@@ -1,6 +1,6 @@
 """What the credit-bureau export needs of a store (adapters/db/bureau_store.py)."""
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -25,7 +25,8 @@ class BureauStore(Protocol):
         ...
 
     def done_on(self, loan_ids: Collection[str], action: str, by: date) -> dict[str, list[date]]:
-        """The days an action of the ladder was done for each loan, up to `by`."""
+        """The days an action of the ladder planned for each loan up to `by` was done (its
+        outcome done, sent or delivered)."""
         ...
 
     def attempts(self, borrower_ids: Collection[str], until: datetime) -> dict[str, list[Attempt]]:
@@ -33,7 +34,13 @@ class BureauStore(Protocol):
         ...
 
     def replace_month(
-        self, month: date, jurisdiction: str, rows: Sequence[Mapping[str, Any]], entry: AuditEntry
+        self,
+        month: date,
+        jurisdiction: str,
+        rows: Sequence[Mapping[str, Any]],
+        entry: AuditEntry,
+        publish: Callable[[], None],
     ) -> None:
-        """The month's records of a jurisdiction's loans, in place of any made before."""
+        """The month's records of a jurisdiction's loans, in place of any made before, with
+        `publish` done before they are committed (its failure stores nothing)."""
         ...

@@ -2,17 +2,18 @@
 (the ladder's actions done, the attempts that reached a borrower), and a month's records
 stored in one transaction with their audit entry (services/bureau_export.py)."""
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, insert, select
+from sqlalchemy import Engine, and_, case, delete, func, insert, select
 
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.lookups import rows_for_keys
 from arrears.adapters.db.tables import bureau_records, contact_attempts, outbox
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.escalation import DONE_OUTCOMES
 from arrears.services.bureau_ports import Attempt
 
 
@@ -36,10 +37,14 @@ class SqlBureauStore:
         return found
 
     def done_on(self, loan_ids: Collection[str], action: str, by: date) -> dict[str, list[date]]:
-        """The days an action of the ladder was done for each loan, up to `by`."""
+        """The days an action of the ladder planned for each loan up to `by` was done: its
+        outcome done, sent or delivered, or (none recorded) its status done, as the
+        escalation guards read the outbox (people_index.py). The outbox keeps no day an
+        action was done: the day it was planned for stands for it."""
         o = outbox.c
+        outcome = func.coalesce(o.outcome, case((o.status == "done", "done"), else_="failed"))
         query = select(o.loan_id, o.planned_for).where(
-            o.action == action, o.status == "done", o.planned_for <= by
+            o.action == action, outcome.in_(DONE_OUTCOMES), o.planned_for <= by
         )
         found: dict[str, list[date]] = {}
         with self.engine.connect() as conn:
@@ -62,10 +67,16 @@ class SqlBureauStore:
         return found
 
     def replace_month(
-        self, month: date, jurisdiction: str, rows: Sequence[Mapping[str, Any]], entry: AuditEntry
+        self,
+        month: date,
+        jurisdiction: str,
+        rows: Sequence[Mapping[str, Any]],
+        entry: AuditEntry,
+        publish: Callable[[], None],
     ) -> None:
         """The month's records of a jurisdiction's loans, in place of any made before, with
-        the export's audit entry, in one transaction."""
+        the export's audit entry, in one transaction; `publish` is done last before it is
+        committed (if it fails, nothing is stored)."""
         r = bureau_records.c
         with self.engine.begin() as conn:
             conn.execute(
@@ -74,3 +85,4 @@ class SqlBureauStore:
             if rows:
                 conn.execute(insert(bureau_records), [dict(row) for row in rows])
             append_audit(conn, entry)
+            publish()

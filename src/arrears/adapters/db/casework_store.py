@@ -246,6 +246,14 @@ class SqlCaseworkStore:
             append_audit(conn, audit)
         return proposal_id
 
+    def revisions_by_loan(self) -> dict[str, tuple[Revision, ...]]:
+        """Every loan's schedule revisions (approved extensions, plans, settlements), by day."""
+        found: dict[str, list[Revision]] = {}
+        with self.engine.connect() as conn:
+            for loan_id, revision in approved_revisions(conn):
+                found.setdefault(loan_id, []).append(revision)
+        return {loan_id: tuple(revisions) for loan_id, revisions in found.items()}
+
     def revisions_of(self, loan_id: str) -> tuple[Revision, ...]:
         """The loan's schedule revisions (its approved extensions), by day."""
         with self.engine.connect() as conn:
