@@ -384,3 +384,19 @@ def test_a_bad_bureau_rule_is_refused_naming_its_key(table: Any, message: str) -
     made = parse_contact_pack({**pack_with(), "bureau": BUREAU}, "xx.toml")
     assert made.bureau is not None
     assert made.bureau.action == "credit_pre_notice"
+
+
+def test_the_cn_pack_answers_a_bureau_dispute_within_twenty_days() -> None:
+    rule = PACKS["cn"].bureau_disputes
+    assert rule is not None
+    assert (rule.rule_id, rule.days, rule.verified) == ("cn.credit_dispute", 20, True)
+    assert "第二十五条" in rule.source
+    assert (PACKS["us"].bureau_disputes, PACKS["uk"].bureau_disputes) == (None, None)
+    text = (Path(__file__).resolve().parents[2] / "docs" / "BUREAU.md").read_text("utf-8")
+    assert f"`{rule.rule_id}`" in text
+    assert rule.source in text
+    bad = {"id": "xx.d", "days": "20", "source": "s", "verified": True}
+    with pytest.raises(RulePackError, match=r"xx.toml: \[bureau_disputes\].days must be int"):
+        parse_contact_pack({**pack_with(), "bureau_disputes": bad}, "xx.toml")
+    with pytest.raises(RulePackError, match=r"unknown key\(s\) \['day'\]"):
+        parse_contact_pack({**pack_with(), "bureau_disputes": {**bad, "day": 1}}, "xx.toml")

@@ -280,3 +280,75 @@ def test_an_export_that_cannot_put_its_file_in_place_stores_nothing(
     code, _, err = export(db, folder)
     assert code == 2
     assert "a directory, not a file" in err
+
+
+def bureau(*args: str, db: str) -> tuple[int, str, str]:
+    result = runner.invoke(cli_app, ["bureau", *args, "--db", db])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_dispute_of_a_furnished_record_is_answered_within_twenty_days(
+    book: App, tmp_path: Path
+) -> None:
+    # 征信业管理条例 第二十五条: checked and answered within 20 days of its receipt.
+    db = book.engine.url.render_as_string(hide_password=False)
+    assert export(db, tmp_path / "cn.csv")[0] == 0
+    records = stored(book)
+    furnished = sorted(i for i, r in records.items() if r["withheld_rule"] is None)
+    withheld = sorted(i for i, r in records.items() if r["withheld_rule"] is not None)
+    before = len(book.audit_log.entries())
+    code, out, err = bureau("dispute", "--loan", furnished[0], "--month", "2025-09",
+                            "--received", "2025-10-05", "--reason", "我9月已按时还款",
+                            "--json", db=db)  # fmt: skip
+    assert code == 0, err
+    made = json.loads(out)
+    assert (made["due_on"], made["rule"], made["state"]) == (
+        "2025-10-25",
+        "cn.credit_dispute",
+        "overdue",
+    )  # today is long after it
+    # Refused, with nothing stored: a withheld record, a day after today, a blank reason, a
+    # loan that is not there, a month not written YYYY-MM.
+    for args, code_wanted, message in (
+        (("--loan", withheld[0], "--month", "2025-09", "--reason", "x"), 1,
+         "no record of '" + withheld[0] + "' for 2025-09 was furnished"),
+        (("--loan", furnished[1], "--month", "2025-09", "--received", "2100-01-01",
+          "--reason", "x"), 1, "a dispute is received by today"),
+        (("--loan", furnished[1], "--month", "2025-09", "--reason", "  "), 1,
+         "a dispute's reason says something"),
+        (("--loan", "NOPE", "--month", "2025-09", "--reason", "x"), 2, "--loan: no loan 'NOPE'"),
+        (("--loan", furnished[1], "--month", "2025-9", "--reason", "x"), 2, "--month:"),
+    ):  # fmt: skip
+        code, _, err = bureau("dispute", *args, db=db)
+        assert (code, message in " ".join(err.split())) == (code_wanted, True), args
+    dispute = str(made["dispute_id"])
+    code, out, err = bureau("answer", dispute, "--outcome", "upheld", "--note", "记录无误",
+                            "--on", "2025-10-20", "--json", db=db)  # fmt: skip
+    assert code == 0, err
+    assert (json.loads(out)["state"], json.loads(out)["outcome"]) == ("answered", "upheld")
+    code, _, err = bureau("answer", dispute, "--outcome", "corrected", "--note", "x", db=db)
+    assert code == 1
+    assert "answered on 2025-10-20 already (upheld)" in err
+    code, _, err = bureau("answer", "999", "--outcome", "upheld", "--note", "x", db=db)
+    assert (code, "no dispute 999" in err) == (2, True)
+    # A second one, not answered: listed overdue and counted.
+    code, _, _ = bureau("dispute", "--loan", furnished[1], "--month", "2025-09", "--received",
+                        "2025-10-06", "--reason", "金额不对", db=db)  # fmt: skip
+    assert code == 0
+    code, out, err = bureau("disputes", "--json", db=db)
+    assert code == 0
+    listed = json.loads(out)["disputes"]
+    assert [(d["loan_id"], d["state"]) for d in listed] == [
+        (furnished[0], "answered"),
+        (furnished[1], "overdue"),
+    ]
+    assert "1 dispute(s) past the day they are answered by" in err
+    actions = [e.entry.action for e in book.audit_log.entries()[before:]]
+    assert actions == ["bureau.dispute", "bureau.answer", "bureau.dispute"]
+    # The us pack sets no deadline (REGULATIONS.md lists none): a dispute is not recorded.
+    with book.engine.begin() as conn:
+        conn.execute(update(loans).where(loans.c.loan_id == furnished[2])
+                     .values(product="us-installment"))  # fmt: skip
+    code, _, err = bureau("dispute", "--loan", furnished[2], "--month", "2025-09", "--reason",
+                          "x", db=db)  # fmt: skip
+    assert (code, "the us pack sets no deadline for disputes" in err) == (1, True)

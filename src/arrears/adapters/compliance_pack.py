@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
 from arrears.domain.bureau import CONTACTED_FIRST, PRE_NOTICE, ReportingRule
+from arrears.domain.bureau_disputes import DisputeRule
 from arrears.domain.contact import ALL_OUTCOMES
 from arrears.domain.contact_rules import zone
 from arrears.domain.errors import DomainError
@@ -25,12 +26,13 @@ _TIMES = frozenset({"quiet_from", "quiet_until"})
 # (content_pack.py). A misspelt section must not leave the rules out without a word.
 _SECTIONS = frozenset({
     "pack", "contact", "caps", "allocation", "limitation", "limitation_period", "deadlines",
-    "content", "outsourcing", "bureau",
+    "content", "outsourcing", "bureau", "bureau_disputes",
 })  # fmt: skip
 _PERIOD_KEYS = frozenset({"id", "years", "source", "verified"})
 _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
 _DEADLINE_KEYS = frozenset({"id", "years", "source", "verified"})
 _OUTSOURCING_KEYS = frozenset({"id", "evaluation_months", "source", "verified"})
+_DISPUTE_KEYS = frozenset({"id", "days", "source", "verified"})
 _BUREAU_KEYS = {
     PRE_NOTICE: frozenset({"id", "kind", "action", "source", "verified"}),
     CONTACTED_FIRST: frozenset({"id", "kind", "outcomes", "letter_days", "source", "verified"}),
@@ -110,7 +112,26 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
                     enforcement=parse_deadlines(data.get("deadlines", {}), where),
                     limitation_period=parse_period(data, where),
                     outsourcing=parse_outsourcing(data, where),
-                    bureau=parse_bureau(data, where))  # fmt: skip
+                    bureau=parse_bureau(data, where),
+                    bureau_disputes=parse_disputes(data, where))  # fmt: skip
+
+
+def parse_disputes(data: Mapping[str, Any], where: str) -> DisputeRule | None:
+    """`[bureau_disputes]`: the days a dispute of a furnished record is answered in (None:
+    the pack sets none)."""
+    if "bureau_disputes" not in data:
+        return None
+    at = f"{where}: [bureau_disputes]"
+    table = _known_table(data["bureau_disputes"], at, _DISPUTE_KEYS)
+    try:
+        return DisputeRule(
+            rule_id=_typed(table, "id", str, at),
+            days=_typed(table, "days", int, at),
+            source=_typed(table, "source", str, at),
+            verified=_typed(table, "verified", bool, at),
+        )
+    except DomainError as error:
+        raise RulePackError(f"{at}: {error}") from None
 
 
 def parse_bureau(data: Mapping[str, Any], where: str) -> ReportingRule | None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from arrears.domain.bureau import ReportingRule
+from arrears.domain.bureau_disputes import DisputeRule
 from arrears.domain.contact import ALL_OUTCOMES, CHANNELS, HOLD_KINDS
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import DeadlineRule
@@ -105,6 +106,8 @@ class RulePack:
     # What a credit-bureau record waits on before it is furnished, None: nothing (the pack
     # sets no such rule).
     bureau: ReportingRule | None = None
+    # The days a dispute of a furnished record is answered in, None: the pack sets none.
+    bureau_disputes: DisputeRule | None = None
 
     def rules_for(self, channel: str) -> tuple[ContactRule, ...]:
         """The rules that govern a request on `channel`."""

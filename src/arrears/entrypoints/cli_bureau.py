@@ -1,17 +1,20 @@
-"""`arrears bureau export`: a month's credit-bureau records of a jurisdiction's loans, in a
-file for the lender's bureau gateway (docs/BUREAU.md)."""
+"""`arrears bureau …`: a month's credit-bureau records of a jurisdiction's loans, in a file for
+the lender's bureau gateway, and borrowers' disputes of them (docs/BUREAU.md)."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 
 from arrears.domain.bureau import month_of
+from arrears.domain.bureau_disputes import OVERDUE, Dispute
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.bureau_file import export_to_file
-from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app
+from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app, parse_day
+from arrears.services.bureau_disputes import answer_dispute, open_dispute
 from arrears.services.bureau_export import BureauExport
 
 bureau_app = typer.Typer(
@@ -75,3 +78,121 @@ def _report(export: BureauExport, to: Path, as_json: bool) -> None:
     if export.withheld and export.rule is not None:
         err.print(f"{len(export.withheld)} record(s) withheld under {export.rule.rule_id}",
                   highlight=False)  # fmt: skip
+
+
+@bureau_app.command("dispute")
+def dispute_command(
+    loan_id: Annotated[str, typer.Option("--loan", help="The loan whose record is disputed.")],
+    month: Annotated[str, typer.Option("--month", help="The disputed record's month, YYYY-MM.")],
+    reason: Annotated[str, typer.Option("--reason", help="What the borrower says is wrong.")],
+    received: Annotated[
+        str | None,
+        typer.Option("--received", help="The day it was received, YYYY-MM-DD (default: today)."),
+    ] = None,
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Record a borrower's dispute of a furnished record, with the day the pack's rule says
+    it is answered by (the cn pack: 20 days after its receipt)."""
+    try:
+        month_of(month)
+    except DomainError as error:
+        fail(f"--month: {error}", 2)
+    received_on = parse_day(received, "--received") if received is not None else None
+    with open_app(db, config) as app:
+        product = app.desk.product_of(loan_id)
+        if product is None:
+            fail(f"--loan: no loan {loan_id!r}", 2)
+        pack = app.contact_terms.packs[app.settings.product(product).jurisdiction]
+        today = _today(pack.default_zone)
+        try:
+            found = open_dispute(app.bureau, pack.bureau_disputes, pack.jurisdiction, loan_id,
+                                 month, received_on or today, reason, today,
+                                 datetime.now(UTC))  # fmt: skip
+        except DomainError as error:
+            fail(str(error))
+    _print_disputes([found], today, as_json, one=True)
+
+
+@bureau_app.command("answer")
+def answer_command(
+    dispute_id: Annotated[int, typer.Argument(help="The dispute's number.")],
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="What the check found: corrected or upheld.")
+    ],
+    note: Annotated[str, typer.Option("--note", help="The answer given to the borrower.")],
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="The day it was answered, YYYY-MM-DD (default: today)."),
+    ] = None,
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Answer a dispute (a record corrected is exported again: `bureau export` of its month)."""
+    answered_on = parse_day(on, "--on") if on is not None else None
+    with open_app(db, config) as app:
+        found = app.bureau.dispute(dispute_id)
+        if found is None:
+            fail(f"no dispute {dispute_id}", 2)
+        product = app.desk.product_of(found.loan_id)
+        assert product is not None, "a dispute's loan is stored"
+        today = _today(app.contact_terms.packs[app.settings.product(product).jurisdiction]
+                       .default_zone)  # fmt: skip
+        try:
+            found = answer_dispute(app.bureau, dispute_id, outcome, note, answered_on or today,
+                                   today, datetime.now(UTC))  # fmt: skip
+        except DomainError as error:
+            fail(str(error))
+    _print_disputes([found], today, as_json, one=True)
+
+
+@bureau_app.command("disputes")
+def disputes_command(
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Every dispute with the day it is answered by and where it stands (open, overdue,
+    answered, answered_late); the overdue ones counted on stderr."""
+    with open_app(db, config) as app:
+        found = app.bureau.disputes()
+        today = _today(next(iter(app.contact_terms.packs.values())).default_zone)
+        zones = {}
+        for d in found:
+            product = app.desk.product_of(d.loan_id)
+            assert product is not None, "a dispute's loan is stored"
+            pack = app.contact_terms.packs[app.settings.product(product).jurisdiction]
+            zones[d.dispute_id] = _today(pack.default_zone)
+    _print_disputes(found, today, as_json, days=zones)
+    overdue = [d for d in found if d.state(zones[d.dispute_id]) == OVERDUE]
+    if overdue:
+        err.print(f"{len(overdue)} dispute(s) past the day they are answered by", highlight=False)
+
+
+def _today(zone: str) -> date:
+    """Today in a pack's zone (the day a dispute's days are counted in)."""
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+def _print_disputes(
+    found: list[Dispute], today: date, as_json: bool, *, one: bool = False,
+    days: dict[int, date] | None = None,
+) -> None:  # fmt: skip
+    """Disputes a line each (or one JSON document), with where each stands on its day."""
+    documents = [
+        {"dispute_id": d.dispute_id, "loan_id": d.loan_id, "month": d.month.strftime("%Y-%m"),
+         "received_on": d.received_on.isoformat(), "due_on": d.due_on.isoformat(),
+         "rule": d.rule, "state": d.state((days or {}).get(d.dispute_id, today)),
+         "reason": d.reason,
+         "answered_on": d.answered_on.isoformat() if d.answered_on else None,
+         "outcome": d.outcome, "answer": d.answer}
+        for d in found
+    ]  # fmt: skip
+    if as_json:
+        print(json.dumps(documents[0] if one else {"disputes": documents}, ensure_ascii=False))
+        return
+    for doc in documents:
+        print("\t".join(str(doc[k]) for k in ("dispute_id", "loan_id", "month", "received_on",
+                                               "due_on", "state", "outcome")))  # fmt: skip

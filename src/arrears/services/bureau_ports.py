@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.bureau_disputes import Dispute
 
 
 @dataclass(frozen=True)
@@ -43,4 +44,28 @@ class BureauStore(Protocol):
     ) -> None:
         """The month's records of a jurisdiction's loans, in place of any made before, with
         `publish` done before they are committed (its failure stores nothing)."""
+        ...
+
+
+class DisputeStore(Protocol):
+    """Borrowers' disputes of furnished records."""
+
+    def furnished_record(self, loan_id: str, month: date) -> bool:
+        """Whether the loan's record of the month was furnished."""
+        ...
+
+    def add_dispute(self, row: Mapping[str, Any], entry: AuditEntry) -> int:
+        """Store a dispute with its audit entry; its id."""
+        ...
+
+    def dispute(self, dispute_id: int) -> Dispute | None:
+        """One dispute."""
+        ...
+
+    def disputes(self) -> list[Dispute]:
+        """Every dispute, oldest first."""
+        ...
+
+    def answer_dispute(self, dispute_id: int, answer: Mapping[str, Any], entry: AuditEntry) -> bool:
+        """Record the answer while the dispute is unanswered (False: answered meanwhile)."""
         ...

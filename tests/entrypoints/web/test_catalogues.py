@@ -76,7 +76,8 @@ VALUES = {
                "legal.preservation", "legal.judgment", "legal.enforcement", "legal.closed",
                "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear",
                "user.locale", "user.update", "user.password", "case.view", "contact.opt_out",
-               "legal.refused", "agency.evaluate", "bureau.export"],
+               "legal.refused", "agency.evaluate", "bureau.export", "bureau.dispute",
+               "bureau.answer"],
 }  # fmt: skip
 
 

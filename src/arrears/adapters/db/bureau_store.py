@@ -1,18 +1,20 @@
 """Credit-bureau records on SQL: what earlier exports furnished, what a reporting rule reads
-(the ladder's actions done, the attempts that reached a borrower), and a month's records
-stored in one transaction with their audit entry (services/bureau_export.py)."""
+(the ladder's actions done, the attempts that reached a borrower), a month's records stored in
+one transaction with their audit entry (services/bureau_export.py), and the borrowers'
+disputes of them (services/bureau_disputes.py)."""
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, delete, func, insert, select
+from sqlalchemy import Engine, and_, case, delete, func, insert, select, update
 
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.lookups import rows_for_keys
-from arrears.adapters.db.tables import bureau_records, contact_attempts, outbox
+from arrears.adapters.db.tables import bureau_disputes, bureau_records, contact_attempts, outbox
 from arrears.domain.audit_chain import AuditEntry
+from arrears.domain.bureau_disputes import Dispute
 from arrears.domain.escalation import DONE_OUTCOMES
 from arrears.services.bureau_ports import Attempt
 
@@ -86,3 +88,56 @@ class SqlBureauStore:
                 conn.execute(insert(bureau_records), [dict(row) for row in rows])
             append_audit(conn, entry)
             publish()
+
+    def furnished_record(self, loan_id: str, month: date) -> bool:
+        """Whether the loan's record of the month was furnished (stored and not withheld)."""
+        r = bureau_records.c
+        query = select(func.count()).where(
+            r.loan_id == loan_id, r.month == month, r.withheld_rule.is_(None)
+        )
+        with self.engine.connect() as conn:
+            return bool(conn.execute(query).scalar_one())
+
+    def add_dispute(self, row: Mapping[str, Any], entry: AuditEntry) -> int:
+        """Store a dispute with its audit entry; its id."""
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                insert(bureau_disputes).values(**row).returning(bureau_disputes.c.dispute_id)
+            ).scalar_one()
+            append_audit(conn, entry)
+        return int(found)
+
+    def dispute(self, dispute_id: int) -> Dispute | None:
+        """One dispute (None: no such id)."""
+        d = bureau_disputes.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(bureau_disputes).where(d.dispute_id == dispute_id)).first()
+        return _dispute(row) if row is not None else None
+
+    def disputes(self) -> list[Dispute]:
+        """Every dispute, oldest first."""
+        d = bureau_disputes.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(bureau_disputes).order_by(d.dispute_id)).all()
+        return [_dispute(row) for row in rows]
+
+    def answer_dispute(self, dispute_id: int, answer: Mapping[str, Any], entry: AuditEntry) -> bool:
+        """Record the answer with its audit entry, only while the dispute is unanswered
+        (False: answered meanwhile, nothing written)."""
+        d = bureau_disputes.c
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(bureau_disputes)
+                .where(d.dispute_id == dispute_id, d.answered_on.is_(None))
+                .values(**answer)
+            ).rowcount
+            if done != 1:
+                return False  # nothing was changed: nothing to audit
+            append_audit(conn, entry)
+        return True
+
+
+def _dispute(row: Any) -> Dispute:
+    """A stored dispute."""
+    return Dispute(row.dispute_id, row.loan_id, row.month, row.received_on, row.due_on,
+                   row.rule, row.reason, row.answered_on, row.outcome, row.answer)  # fmt: skip

@@ -195,6 +195,25 @@ bureau_records = Table(
     Index("ix_bureau_records_loan_id_month", "loan_id", "month"),
 )
 
+# Borrowers' disputes of furnished bureau records (征信异议), each with the day it must be
+# answered by under its pack's rule and, once answered, what was found.
+bureau_disputes = Table(
+    "bureau_disputes",
+    metadata,
+    Column("dispute_id", Integer, primary_key=True, autoincrement=True),
+    Column("loan_id", ForeignKey("loans.loan_id"), nullable=False, index=True),
+    Column("month", Date, nullable=False),  # the disputed record's (its first day)
+    Column("received_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),  # stored in UTC
+    Column("answered_on", Date),
+    Column("outcome", String(16)),  # corrected, upheld
+    Column("answer", Text),
+    Column("answered_at", DateTime(timezone=True)),  # stored in UTC
+)
+
 # Contact attempts as they happened, each with the compliance decision taken at its instant.
 # An attempt that broke a rule is still recorded (it is a fact) and flagged allowed = false.
 contact_attempts = Table(
