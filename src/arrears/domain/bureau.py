@@ -5,7 +5,7 @@ record must meet before it is furnished (docs/BUREAU.md).
 The status codes are those of the People's Bank of China credit report's repayment grid
 (个人信用报告 还款记录): `N` nothing past due, `*` nothing fell due in the month and nothing was
 past due, `1`-`7` past due 1-30 ... 151-180 days and over 180 days (the loan's bucket, M1-M7+,
-beyond its grace), `C` settled in the month, `#` a month not reported (unknown), `/` a month
+beyond its grace), `C` closed in the month, `#` a month not reported (unknown), `/` a month
 before the loan was lent.
 """
 

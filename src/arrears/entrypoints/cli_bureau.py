@@ -33,7 +33,7 @@ def export_command(
     as_json: Json = False,
 ) -> None:
     """Make the month's record of every loan of the pack's jurisdiction lent by its end and
-    not settled before it (the domain's evaluation of its last day), each with its 24-month
+    not closed before it (the domain's evaluation of its last day), each with its 24-month
     grid; store them (in place of an earlier export of the month) and write those furnished
     to --out. A record the pack's rule withholds is stored and listed, not written."""
     try:
