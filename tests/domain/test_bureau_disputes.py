@@ -19,7 +19,7 @@ from arrears.domain.errors import DomainError, Refusal
 
 RULE = DisputeRule("cn.credit_dispute", 20, "征信业管理条例 第二十五条", True)
 RECEIVED = date(2025, 10, 5)
-DISPUTE = Dispute(7, "L1", date(2025, 9, 1), RECEIVED, RULE.answer_by(RECEIVED),
+DISPUTE = Dispute(7, "L1", date(2025, 9, 1), RECEIVED, RULE.answer_by(RECEIVED), "cn",
                   RULE.rule_id, "paid on time")  # fmt: skip
 
 
@@ -38,10 +38,15 @@ def test_a_dispute_is_answered_within_twenty_days_of_its_receipt() -> None:
     )
 
 
-def test_a_dispute_is_received_by_today() -> None:
-    refuse_receipt(date(2025, 10, 5), date(2025, 10, 5))
-    with pytest.raises(Refusal, match=r"received by today \(2025-10-05\), not on 2025-10-06"):
-        refuse_receipt(date(2025, 10, 6), date(2025, 10, 5))
+def test_a_dispute_is_received_after_its_month_and_by_today() -> None:
+    end = date(2025, 9, 30)
+    refuse_receipt(date(2025, 10, 1), end, date(2025, 10, 5))
+    refuse_receipt(date(2025, 10, 5), end, date(2025, 10, 5))
+    with pytest.raises(Refusal, match=r"by today \(2025-10-05\), not on 2025-10-06"):
+        refuse_receipt(date(2025, 10, 6), end, date(2025, 10, 5))
+    # helper-96: a record of September cannot be disputed before it could exist.
+    with pytest.raises(Refusal, match=r"ending on 2025-09-30 is received after it"):
+        refuse_receipt(date(2025, 9, 30), end, date(2025, 10, 5))
 
 
 def test_an_answer_is_once_of_a_known_outcome_on_a_day_from_receipt_to_today() -> None:

@@ -19,9 +19,11 @@ from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
+from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.bureau import NEGATIVE, month_record
 from arrears.domain.money import format_amount
 from arrears.entrypoints.cli import app as cli_app
+from arrears.services.bureau_disputes import open_dispute
 from arrears.services.import_feed import import_feed
 
 runner = CliRunner()
@@ -307,30 +309,41 @@ def test_a_dispute_of_a_furnished_record_is_answered_within_twenty_days(
         "cn.credit_dispute",
         "overdue",
     )  # today is long after it
-    # Refused, with nothing stored: a withheld record, a day after today, a blank reason, a
-    # loan that is not there, a month not written YYYY-MM.
+    # Refused, with nothing stored: a withheld record, a month never exported, a day after
+    # today or before the month was over, a blank or too long reason, a loan that is not
+    # there, a month not written YYYY-MM.
     for args, code_wanted, message in (
         (("--loan", withheld[0], "--month", "2025-09", "--reason", "x"), 1,
          "no record of '" + withheld[0] + "' for 2025-09 was furnished"),
+        (("--loan", furnished[1], "--month", "2025-08", "--reason", "x"), 1,
+         "for 2025-08 was furnished"),
         (("--loan", furnished[1], "--month", "2025-09", "--received", "2100-01-01",
-          "--reason", "x"), 1, "a dispute is received by today"),
+          "--reason", "x"), 1, "not on 2100-01-01"),
+        (("--loan", furnished[1], "--month", "2025-09", "--received", "2025-09-30",
+          "--reason", "x"), 1, "ending on 2025-09-30 is received after it"),
         (("--loan", furnished[1], "--month", "2025-09", "--reason", "  "), 1,
          "a dispute's reason says something"),
+        (("--loan", furnished[1], "--month", "2025-09", "--reason", "x" * 2001), 1,
+         "a dispute's reason is at most 2000 characters"),
         (("--loan", "NOPE", "--month", "2025-09", "--reason", "x"), 2, "--loan: no loan 'NOPE'"),
         (("--loan", furnished[1], "--month", "2025-9", "--reason", "x"), 2, "--month:"),
     ):  # fmt: skip
         code, _, err = bureau("dispute", *args, db=db)
         assert (code, message in " ".join(err.split())) == (code_wanted, True), args
+    assert len(book.audit_log.entries()) == before + 1
     dispute = str(made["dispute_id"])
     code, out, err = bureau("answer", dispute, "--outcome", "upheld", "--note", "记录无误",
-                            "--on", "2025-10-20", "--json", db=db)  # fmt: skip
+                            "--on", "2025-10-27", "--json", db=db)  # fmt: skip
     assert code == 0, err
-    assert (json.loads(out)["state"], json.loads(out)["outcome"]) == ("answered", "upheld")
+    assert (json.loads(out)["state"], json.loads(out)["outcome"]) == ("answered_late", "upheld")
     code, _, err = bureau("answer", dispute, "--outcome", "corrected", "--note", "x", db=db)
     assert code == 1
-    assert "answered on 2025-10-20 already (upheld)" in err
-    code, _, err = bureau("answer", "999", "--outcome", "upheld", "--note", "x", db=db)
-    assert (code, "no dispute 999" in err) == (2, True)
+    assert "answered on 2025-10-27 already (upheld)" in err
+    for big in ("999", str(2**31 - 1)):
+        code, _, err = bureau("answer", big, "--outcome", "upheld", "--note", "x", db=db)
+        assert (code, f"no dispute {big}" in err) == (2, True)
+    code, _, _ = bureau("answer", str(2**31), "--outcome", "upheld", "--note", "x", db=db)
+    assert code == 2  # out of range: a usage error, not a database's overflow
     # A second one, not answered: listed overdue and counted.
     code, _, _ = bureau("dispute", "--loan", furnished[1], "--month", "2025-09", "--received",
                         "2025-10-06", "--reason", "金额不对", db=db)  # fmt: skip
@@ -338,17 +351,57 @@ def test_a_dispute_of_a_furnished_record_is_answered_within_twenty_days(
     code, out, err = bureau("disputes", "--json", db=db)
     assert code == 0
     listed = json.loads(out)["disputes"]
-    assert [(d["loan_id"], d["state"]) for d in listed] == [
-        (furnished[0], "answered"),
-        (furnished[1], "overdue"),
+    assert [(d["loan_id"], d["state"], d["jurisdiction"]) for d in listed] == [
+        (furnished[0], "answered_late", "cn"),
+        (furnished[1], "overdue", "cn"),
     ]
     assert "1 dispute(s) past the day they are answered by" in err
-    actions = [e.entry.action for e in book.audit_log.entries()[before:]]
-    assert actions == ["bureau.dispute", "bureau.answer", "bureau.dispute"]
-    # The us pack sets no deadline (REGULATIONS.md lists none): a dispute is not recorded.
+    code, out, _ = bureau("disputes", db=db)
+    assert out.splitlines()[1].split("\t")[-2:] == ["overdue", "-"]  # no outcome yet
+    entries = [e.entry for e in book.audit_log.entries()[before:]]
+    assert [e.action for e in entries] == ["bureau.dispute", "bureau.answer", "bureau.dispute"]
+    assert entries[0].detail["dispute"] == made["dispute_id"]
+    assert entries[0].detail["rule"] == "cn.credit_dispute"
+    assert (entries[1].detail["dispute"], entries[1].detail["late"]) == (made["dispute_id"], True)
+    # helper-96: a dispute follows the pack its record was furnished under, not the loan's
+    # product now. A cn record of a loan since moved to a us product keeps cn's 20 days; a
+    # record furnished under the us pack, which sets no deadline, is refused.
     with book.engine.begin() as conn:
         conn.execute(update(loans).where(loans.c.loan_id == furnished[2])
                      .values(product="us-installment"))  # fmt: skip
-    code, _, err = bureau("dispute", "--loan", furnished[2], "--month", "2025-09", "--reason",
+        conn.execute(update(bureau_records).where(bureau_records.c.loan_id == furnished[3])
+                     .values(jurisdiction="us"))  # fmt: skip
+    moved = ("--loan", furnished[2], "--month", "2025-09", "--received", "2025-10-10")
+    code, out, err = bureau("dispute", *moved, "--reason", "x", "--json", db=db)
+    assert code == 0, err
+    assert (json.loads(out)["rule"], json.loads(out)["due_on"]) == ("cn.credit_dispute",
+                                                                    "2025-10-30")  # fmt: skip
+    code, _, err = bureau("dispute", "--loan", furnished[3], "--month", "2025-09", "--reason",
                           "x", db=db)  # fmt: skip
     assert (code, "the us pack sets no deadline for disputes" in err) == (1, True)
+
+
+def test_an_answer_made_meanwhile_leaves_the_other_unwritten(book: App) -> None:
+    # Two answers read the dispute unanswered; the second's write finds it answered and
+    # changes nothing, with no audit entry.
+    with book.engine.begin() as conn:
+        loan_id = conn.execute(select(loans.c.loan_id)).scalars().first()
+        conn.execute(insert(bureau_records).values(
+            month=SEPTEMBER, loan_id=loan_id, jurisdiction="cn", borrower_id="B", status="N",
+            grid="N" * 24, dpd=0, balance=0, overdue=0, overdue_principal=0, overdue_lines=0,
+            due_in_month=0, paid_in_month=0,
+            exported_at=datetime(2025, 10, 1, tzinfo=UTC)))  # fmt: skip
+    at = datetime(2025, 10, 3, 2, tzinfo=UTC)
+    made = open_dispute(book.bureau, book.contact_terms.packs, str(loan_id), "2025-09",
+                        date(2025, 10, 2), "x", at)  # fmt: skip
+    entry = AuditEntry(at, "setup", "bureau.answer", f"loan:{loan_id}", {})
+    answer = {"answered_on": date(2025, 10, 3), "outcome": "upheld", "answer": "a",
+              "answered_at": at}  # fmt: skip
+    assert book.bureau.answer_dispute(made.dispute_id, answer, entry) is True
+    count = len(book.audit_log.entries())
+    assert book.bureau.answer_dispute(made.dispute_id, {**answer, "outcome": "corrected"},
+                                      entry) is False  # fmt: skip
+    assert len(book.audit_log.entries()) == count
+    stored_now = book.bureau.dispute(made.dispute_id)
+    assert stored_now is not None
+    assert stored_now.outcome == "upheld"

@@ -4,7 +4,7 @@ under the pack's rule, and whether it was (docs/BUREAU.md, "Disputes")."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from arrears.domain.errors import DomainError, Refusal
+from arrears.domain.errors import DomainError, Refusal, Term, Terms
 
 # What an answer finds: the record was wrong and is corrected (the month exported again), or
 # it stands.
@@ -36,8 +36,10 @@ class DisputeRule:
         return self.source if self.verified else f"{self.source} (unverified)"
 
     def answer_by(self, received_on: date) -> date:
-        """The last day a dispute received on `received_on` may be answered on (the day of
-        receipt not counted: 自收到异议之日起20日内)."""
+        """The last day a dispute received on `received_on` may be answered on: the day of
+        receipt not counted (自收到异议之日起20日内; 民法典 第二百零一条), nor a last day that is
+        a public holiday moved to the next working day (第二百零三条): never later than the
+        law's last day."""
         return received_on + timedelta(days=self.days)
 
 
@@ -50,7 +52,8 @@ class Dispute:
     month: date  # the disputed record's month (its first day)
     received_on: date
     due_on: date
-    rule: str  # the pack's rule its deadline is from
+    jurisdiction: str  # the pack the disputed record was furnished under
+    rule: str  # that pack's rule its deadline is from
     reason: str
     answered_on: date | None = None
     outcome: str | None = None
@@ -64,11 +67,14 @@ class Dispute:
         return ANSWERED_LATE if self.answered_on > self.due_on else ANSWERED
 
 
-def refuse_receipt(received_on: date, today: date) -> None:
-    """Refuse a dispute said to be received after today."""
-    if received_on > today:
+def refuse_receipt(received_on: date, month_end: date, today: date) -> None:
+    """Refuse a dispute said to be received after today, or before the record of the month
+    ending on `month_end` could exist (it is furnished once the month is over)."""
+    if not month_end < received_on <= today:
         raise Refusal(
-            "a dispute is received by today ({today}), not on {received_on}",
+            "a dispute of a record of a month ending on {month_end} is received after it and "
+            "by today ({today}), not on {received_on}",
+            month_end=month_end.isoformat(),
             today=today.isoformat(),
             received_on=received_on.isoformat(),
         )
@@ -82,11 +88,12 @@ def refuse_answer(dispute: Dispute, outcome: str, answered_on: date, today: date
             "dispute {dispute} was answered on {on} already ({outcome})",
             dispute=str(dispute.dispute_id),
             on=dispute.answered_on.isoformat(),
-            outcome=str(dispute.outcome),
+            outcome=Term(f"dispute:{dispute.outcome}", str(dispute.outcome)),
         )
     if outcome not in OUTCOMES:
         raise Refusal("an answer finds the record {known}, not {outcome}",
-                      known=" or ".join(OUTCOMES), outcome=repr(outcome))  # fmt: skip
+                      known=Terms.of("dispute:", OUTCOMES, "or", " or "),
+                      outcome=repr(outcome))  # fmt: skip
     if not dispute.received_on <= answered_on <= today:
         raise Refusal(
             "dispute {dispute} is answered on a day from its receipt ({received_on}) to today "

@@ -2,19 +2,20 @@
 the lender's bureau gateway, and borrowers' disputes of them (docs/BUREAU.md)."""
 
 import json
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 
 from arrears.domain.bureau import month_of
 from arrears.domain.bureau_disputes import OVERDUE, Dispute
 from arrears.domain.errors import DomainError
+from arrears.domain.rule_pack import RulePack
 from arrears.entrypoints.bureau_file import export_to_file
 from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app, parse_day
-from arrears.services.bureau_disputes import answer_dispute, open_dispute
+from arrears.services.bureau_disputes import answer_dispute, local_day, open_dispute
 from arrears.services.bureau_export import BureauExport
 
 bureau_app = typer.Typer(
@@ -93,31 +94,28 @@ def dispute_command(
     config: Config = None,
     as_json: Json = False,
 ) -> None:
-    """Record a borrower's dispute of a furnished record, with the day the pack's rule says
-    it is answered by (the cn pack: 20 days after its receipt)."""
+    """Record a borrower's dispute of a furnished record, with the day the rule of the pack it
+    was furnished under says it is answered by (the cn pack: 20 days after its receipt)."""
     try:
         month_of(month)
     except DomainError as error:
         fail(f"--month: {error}", 2)
     received_on = parse_day(received, "--received") if received is not None else None
+    now = datetime.now(UTC)
     with open_app(db, config) as app:
-        product = app.desk.product_of(loan_id)
-        if product is None:
+        if app.desk.product_of(loan_id) is None:
             fail(f"--loan: no loan {loan_id!r}", 2)
-        pack = app.contact_terms.packs[app.settings.product(product).jurisdiction]
-        today = _today(pack.default_zone)
+        packs = app.contact_terms.packs
         try:
-            found = open_dispute(app.bureau, pack.bureau_disputes, pack.jurisdiction, loan_id,
-                                 month, received_on or today, reason, today,
-                                 datetime.now(UTC))  # fmt: skip
+            found = open_dispute(app.bureau, packs, loan_id, month, received_on, reason, now)
         except DomainError as error:
             fail(str(error))
-    _print_disputes([found], today, as_json, one=True)
+    _print_disputes([found], packs, now, as_json, one=True)
 
 
 @bureau_app.command("answer")
 def answer_command(
-    dispute_id: Annotated[int, typer.Argument(help="The dispute's number.")],
+    dispute_id: Annotated[int, typer.Argument(help="The dispute's number.", min=1, max=2**31 - 1)],
     outcome: Annotated[
         str, typer.Option("--outcome", help="What the check found: corrected or upheld.")
     ],
@@ -132,20 +130,17 @@ def answer_command(
 ) -> None:
     """Answer a dispute (a record corrected is exported again: `bureau export` of its month)."""
     answered_on = parse_day(on, "--on") if on is not None else None
+    now = datetime.now(UTC)
     with open_app(db, config) as app:
-        found = app.bureau.dispute(dispute_id)
-        if found is None:
+        if app.bureau.dispute(dispute_id) is None:
             fail(f"no dispute {dispute_id}", 2)
-        product = app.desk.product_of(found.loan_id)
-        assert product is not None, "a dispute's loan is stored"
-        today = _today(app.contact_terms.packs[app.settings.product(product).jurisdiction]
-                       .default_zone)  # fmt: skip
+        packs = app.contact_terms.packs
         try:
-            found = answer_dispute(app.bureau, dispute_id, outcome, note, answered_on or today,
-                                   today, datetime.now(UTC))  # fmt: skip
+            found = answer_dispute(app.bureau, packs, dispute_id, outcome, note, answered_on,
+                                   now)  # fmt: skip
         except DomainError as error:
             fail(str(error))
-    _print_disputes([found], today, as_json, one=True)
+    _print_disputes([found], packs, now, as_json, one=True)
 
 
 @bureau_app.command("disputes")
@@ -155,37 +150,29 @@ def disputes_command(
     as_json: Json = False,
 ) -> None:
     """Every dispute with the day it is answered by and where it stands (open, overdue,
-    answered, answered_late); the overdue ones counted on stderr."""
+    answered, answered_late) on today in its pack's zone; the overdue ones counted on
+    stderr."""
+    now = datetime.now(UTC)
     with open_app(db, config) as app:
         found = app.bureau.disputes()
-        today = _today(next(iter(app.contact_terms.packs.values())).default_zone)
-        zones = {}
-        for d in found:
-            product = app.desk.product_of(d.loan_id)
-            assert product is not None, "a dispute's loan is stored"
-            pack = app.contact_terms.packs[app.settings.product(product).jurisdiction]
-            zones[d.dispute_id] = _today(pack.default_zone)
-    _print_disputes(found, today, as_json, days=zones)
-    overdue = [d for d in found if d.state(zones[d.dispute_id]) == OVERDUE]
+        packs = app.contact_terms.packs
+    _print_disputes(found, packs, now, as_json)
+    overdue = [d for d in found if d.state(local_day(packs[d.jurisdiction], now)) == OVERDUE]
     if overdue:
         err.print(f"{len(overdue)} dispute(s) past the day they are answered by", highlight=False)
 
 
-def _today(zone: str) -> date:
-    """Today in a pack's zone (the day a dispute's days are counted in)."""
-    return datetime.now(ZoneInfo(zone)).date()
-
-
 def _print_disputes(
-    found: list[Dispute], today: date, as_json: bool, *, one: bool = False,
-    days: dict[int, date] | None = None,
+    found: list[Dispute], packs: Mapping[str, RulePack], now: datetime, as_json: bool, *,
+    one: bool = False,
 ) -> None:  # fmt: skip
-    """Disputes a line each (or one JSON document), with where each stands on its day."""
+    """Disputes a line each (or one JSON document), with where each stands today in the zone
+    of the pack its record was furnished under."""
     documents = [
         {"dispute_id": d.dispute_id, "loan_id": d.loan_id, "month": d.month.strftime("%Y-%m"),
+         "jurisdiction": d.jurisdiction, "rule": d.rule,
          "received_on": d.received_on.isoformat(), "due_on": d.due_on.isoformat(),
-         "rule": d.rule, "state": d.state((days or {}).get(d.dispute_id, today)),
-         "reason": d.reason,
+         "state": d.state(local_day(packs[d.jurisdiction], now)), "reason": d.reason,
          "answered_on": d.answered_on.isoformat() if d.answered_on else None,
          "outcome": d.outcome, "answer": d.answer}
         for d in found
@@ -194,5 +181,5 @@ def _print_disputes(
         print(json.dumps(documents[0] if one else {"disputes": documents}, ensure_ascii=False))
         return
     for doc in documents:
-        print("\t".join(str(doc[k]) for k in ("dispute_id", "loan_id", "month", "received_on",
-                                               "due_on", "state", "outcome")))  # fmt: skip
+        print("\t".join(str(doc[k] or "-") for k in ("dispute_id", "loan_id", "month",
+              "received_on", "due_on", "state", "outcome")))  # fmt: skip

@@ -50,12 +50,12 @@ class BureauStore(Protocol):
 class DisputeStore(Protocol):
     """Borrowers' disputes of furnished records."""
 
-    def furnished_record(self, loan_id: str, month: date) -> bool:
-        """Whether the loan's record of the month was furnished."""
+    def furnished_record(self, loan_id: str, month: date) -> str | None:
+        """The jurisdiction the loan's record of the month was furnished under (None: not)."""
         ...
 
-    def add_dispute(self, row: Mapping[str, Any], entry: AuditEntry) -> int:
-        """Store a dispute with its audit entry; its id."""
+    def add_dispute(self, row: Mapping[str, Any], entry: Callable[[int], AuditEntry]) -> int:
+        """Store a dispute with its audit entry (made of its id); its id."""
         ...
 
     def dispute(self, dispute_id: int) -> Dispute | None:

@@ -53,6 +53,8 @@ VALUES = {
     "proposal:": [k.value for k in ProposalKind],
     "status:": ["approved", "pending", "rejected"],
     "promise:": ["open", "kept", "broken"],
+    # Named in a refusal of a bureau dispute (services/bureau_disputes.py).
+    "dispute:": ["corrected", "upheld", "reason", "answer"],
     "hold:": list(HOLD_KINDS),
     "clock:": ["ageing", "charges"],
     "done:": ["promise", "note", "hold", "visit", "visit-report", "legal", "assign", "place",

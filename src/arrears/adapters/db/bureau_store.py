@@ -89,23 +89,25 @@ class SqlBureauStore:
             append_audit(conn, entry)
             publish()
 
-    def furnished_record(self, loan_id: str, month: date) -> bool:
-        """Whether the loan's record of the month was furnished (stored and not withheld)."""
+    def furnished_record(self, loan_id: str, month: date) -> str | None:
+        """The jurisdiction the loan's record of the month was furnished under (None: it was
+        not furnished: never exported, or withheld)."""
         r = bureau_records.c
-        query = select(func.count()).where(
+        query = select(r.jurisdiction).where(
             r.loan_id == loan_id, r.month == month, r.withheld_rule.is_(None)
         )
         with self.engine.connect() as conn:
-            return bool(conn.execute(query).scalar_one())
+            found = conn.execute(query).scalar_one_or_none()
+        return str(found) if found is not None else None
 
-    def add_dispute(self, row: Mapping[str, Any], entry: AuditEntry) -> int:
-        """Store a dispute with its audit entry; its id."""
+    def add_dispute(self, row: Mapping[str, Any], entry: Callable[[int], AuditEntry]) -> int:
+        """Store a dispute with its audit entry (`entry`: made of its id); its id."""
         with self.engine.begin() as conn:
-            found = conn.execute(
+            found = int(conn.execute(
                 insert(bureau_disputes).values(**row).returning(bureau_disputes.c.dispute_id)
-            ).scalar_one()
-            append_audit(conn, entry)
-        return int(found)
+            ).scalar_one())  # fmt: skip
+            append_audit(conn, entry(found))
+        return found
 
     def dispute(self, dispute_id: int) -> Dispute | None:
         """One dispute (None: no such id)."""
@@ -140,4 +142,5 @@ class SqlBureauStore:
 def _dispute(row: Any) -> Dispute:
     """A stored dispute."""
     return Dispute(row.dispute_id, row.loan_id, row.month, row.received_on, row.due_on,
-                   row.rule, row.reason, row.answered_on, row.outcome, row.answer)  # fmt: skip
+                   row.jurisdiction, row.rule, row.reason, row.answered_on, row.outcome,
+                   row.answer)  # fmt: skip

@@ -205,6 +205,7 @@ bureau_disputes = Table(
     Column("month", Date, nullable=False),  # the disputed record's (its first day)
     Column("received_on", Date, nullable=False),
     Column("due_on", Date, nullable=False),
+    Column("jurisdiction", String(8), nullable=False),  # the record's: its pack's rule
     Column("rule", String(64), nullable=False),
     Column("reason", Text, nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),  # stored in UTC

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("month", sa.Date(), nullable=False),
         sa.Column("received_on", sa.Date(), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("jurisdiction", sa.String(length=8), nullable=False),
         sa.Column("rule", sa.String(length=64), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
