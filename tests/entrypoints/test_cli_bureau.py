@@ -223,6 +223,14 @@ def test_a_us_record_waits_until_the_consumer_is_reached(book: App, tmp_path: Pa
     assert last in furnished
     assert all(w["rule"] == "us.passive_collection" for w in document["withheld"])
     assert document["withheld"][0]["source"].startswith("12 CFR 1006.30(a)(1)")
+    # A loan moved from the us product back to a cn one: its September is made under cn
+    # now, in place of its us record (one record a loan and month).
+    with book.engine.begin() as conn:
+        conn.execute(update(loans).where(loans.c.loan_id == active[0][0])
+                     .values(product="cn-cash"))  # fmt: skip
+    assert export(db, tmp_path / "cn.csv")[0] == 0
+    assert stored(book)[active[0][0]]["jurisdiction"] == "cn"
+    cn_rows += 1
     # The us export took nothing of the cn loans' September.
     with book.engine.connect() as conn:
         r = bureau_records.c

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, and_, case, delete, func, insert, select, update
 
 from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.instants import utc
-from arrears.adapters.db.lookups import rows_for_keys
+from arrears.adapters.db.lookups import LOOKUP_CHUNK, rows_for_keys
 from arrears.adapters.db.tables import bureau_disputes, bureau_records, contact_attempts, outbox
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.bureau_disputes import Dispute
@@ -84,6 +84,12 @@ class SqlBureauStore:
             conn.execute(
                 delete(bureau_records).where(and_(r.month == month, r.jurisdiction == jurisdiction))
             )
+            # A loan whose product moved to this pack since keeps one record of the month: the
+            # one made now (its record under the other pack is replaced).
+            ids = sorted({str(row["loan_id"]) for row in rows})
+            for start in range(0, len(ids), LOOKUP_CHUNK):
+                chunk = ids[start : start + LOOKUP_CHUNK]
+                conn.execute(delete(bureau_records).where(r.month == month, r.loan_id.in_(chunk)))
             if rows:
                 conn.execute(insert(bureau_records), [dict(row) for row in rows])
             append_audit(conn, entry)
