@@ -1,7 +1,7 @@
 """Read a jurisdiction's contact rules (`[[contact.rule]]` in packs/<j>.toml) into a RulePack,
 with its limitation period, its deadlines and its outsourcing rule."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import time
 from typing import Any, TypeVar
 
@@ -28,16 +28,12 @@ _SECTIONS = frozenset({
     "pack", "contact", "caps", "allocation", "limitation", "limitation_period", "deadlines",
     "content", "outsourcing", "bureau", "bureau_disputes",
 })  # fmt: skip
-_PERIOD_KEYS = frozenset({"id", "years", "source", "verified"})
 _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
-_DEADLINE_KEYS = frozenset({"id", "years", "source", "verified"})
-_OUTSOURCING_KEYS = frozenset({"id", "evaluation_months", "source", "verified"})
-_DISPUTE_KEYS = frozenset({"id", "days", "source", "verified"})
 _BUREAU_KEYS = {
     PRE_NOTICE: frozenset({"id", "kind", "action", "source", "verified"}),
     CONTACTED_FIRST: frozenset({"id", "kind", "outcomes", "letter_days", "source", "verified"}),
 }
-_Years = TypeVar("_Years", LimitationPeriod, DeadlineRule)
+_Counted = TypeVar("_Counted", LimitationPeriod, DeadlineRule, OutsourcingRule, DisputeRule)
 _DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a judgment starts
 # [pack] zones: which zones the time of day must suit for the borrower: the recorded zone,
 # else every zone of the number dialled (the default); or the recorded zone and every zone of
@@ -121,17 +117,8 @@ def parse_disputes(data: Mapping[str, Any], where: str) -> DisputeRule | None:
     the pack sets none)."""
     if "bureau_disputes" not in data:
         return None
-    at = f"{where}: [bureau_disputes]"
-    table = _known_table(data["bureau_disputes"], at, _DISPUTE_KEYS)
-    try:
-        return DisputeRule(
-            rule_id=_typed(table, "id", str, at),
-            days=_typed(table, "days", int, at),
-            source=_typed(table, "source", str, at),
-            verified=_typed(table, "verified", bool, at),
-        )
-    except DomainError as error:
-        raise RulePackError(f"{at}: {error}") from None
+    return _counted_rule(DisputeRule, data["bureau_disputes"], f"{where}: [bureau_disputes]",
+                         "days")  # fmt: skip
 
 
 def parse_bureau(data: Mapping[str, Any], where: str) -> ReportingRule | None:
@@ -168,18 +155,9 @@ def parse_outsourcing(data: Mapping[str, Any], where: str) -> OutsourcingRule | 
     case is placed with one (None: the pack has no such rule, lender policy)."""
     if "outsourcing" not in data:
         return None
-    at = f"{where}: [outsourcing]"
     # A misspelt `evaluation_months` must not leave the interval out without a word.
-    table = _known_table(data["outsourcing"], at, _OUTSOURCING_KEYS)
-    try:
-        return OutsourcingRule(
-            rule_id=_typed(table, "id", str, at),
-            evaluation_months=_typed(table, "evaluation_months", int, at),
-            source=_typed(table, "source", str, at),
-            verified=_typed(table, "verified", bool, at),
-        )
-    except DomainError as error:
-        raise RulePackError(f"{at}: {error}") from None
+    return _counted_rule(OutsourcingRule, data["outsourcing"], f"{where}: [outsourcing]",
+                         "evaluation_months")  # fmt: skip
 
 
 def parse_period(data: Mapping[str, Any], where: str) -> LimitationPeriod | None:
@@ -187,10 +165,8 @@ def parse_period(data: Mapping[str, Any], where: str) -> LimitationPeriod | None
     (None: the pack has none)."""
     if "limitation_period" not in data:
         return None
-    return _years_rule(
-        LimitationPeriod, data["limitation_period"], f"{where}: [limitation_period]",
-        _PERIOD_KEYS,
-    )  # fmt: skip
+    return _counted_rule(LimitationPeriod, data["limitation_period"],
+                         f"{where}: [limitation_period]", "years")  # fmt: skip
 
 
 def parse_deadlines(entry: Any, where: str) -> DeadlineRule | None:
@@ -204,21 +180,20 @@ def parse_deadlines(entry: Any, where: str) -> DeadlineRule | None:
         )
     if "enforcement" not in entry:
         return None
-    return _years_rule(
-        DeadlineRule, entry["enforcement"], f"{where}: [deadlines.enforcement]", _DEADLINE_KEYS
-    )
+    return _counted_rule(DeadlineRule, entry["enforcement"], f"{where}: [deadlines.enforcement]",
+                         "years")  # fmt: skip
 
 
-def _years_rule(kind: type[_Years], table: Any, at: str, keys: frozenset[str]) -> _Years:
-    """A table of `keys` (id, years, source, verified) as a rule counted in years; `at`
-    names it in errors."""
-    table = _known_table(table, at, keys)
+def _counted_rule(kind: Callable[..., _Counted], table: Any, at: str, count: str) -> _Counted:
+    """A table of id, `count` (a whole number: years, months, days), source and verified, and
+    no other key, as a rule of `kind`; `at` names it in errors."""
+    table = _known_table(table, at, frozenset({"id", count, "source", "verified"}))
     try:
         return kind(
             rule_id=_typed(table, "id", str, at),
-            years=_typed(table, "years", int, at),
             source=_typed(table, "source", str, at),
             verified=_typed(table, "verified", bool, at),
+            **{count: _typed(table, count, int, at)},
         )
     except DomainError as error:
         raise RulePackError(f"{at}: {error}") from None

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from arrears.domain.citation import cited
 from arrears.domain.errors import DomainError, Refusal
 from arrears.domain.escalation import ACTIONS
 from arrears.domain.loan import Loan, Payment
@@ -34,8 +35,13 @@ def month_of(text: str) -> tuple[date, date]:
     found = _MONTH.fullmatch(text)
     if found is None or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1900:
         raise Refusal("a month is written YYYY-MM (e.g. 2025-10), not {month}", month=repr(text))
-    year, month = int(found.group(1)), int(found.group(2))
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    first = date(int(found.group(1)), int(found.group(2)), 1)
+    return first, month_end(first)
+
+
+def month_end(first: date) -> date:
+    """The last day of the month `first` is in."""
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def months_before(month: date, count: int) -> list[date]:
@@ -86,9 +92,7 @@ def month_record(
     `state_on`: the loan's state on another day, asked only of a loan closed at this month's
     end, of the day before the month (was it closed then already?)."""
     first, last = month, state.as_of
-    if (first.year, first.month) != (last.year, last.month) or last.day != calendar.monthrange(
-        last.year, last.month
-    )[1]:
+    if last != month_end(first):
         raise DomainError(f"loan {loan.loan_id}: a month's record is of its last day, not {last}")
     if loan.contract_date > last:
         return None
@@ -166,8 +170,7 @@ def grid(month: date, status: str, earlier: Mapping[date, str], lent_on: date) -
     furnished, `/` for one before the loan was lent."""
     codes = []
     for first in months_before(month, GRID_MONTHS - 1):
-        end = date(first.year, first.month, calendar.monthrange(first.year, first.month)[1])
-        codes.append(NOT_LENT if end < lent_on else earlier.get(first, UNKNOWN))
+        codes.append(NOT_LENT if month_end(first) < lent_on else earlier.get(first, UNKNOWN))
     return "".join(codes) + status
 
 
@@ -210,7 +213,7 @@ class ReportingRule:
     @property
     def cited(self) -> str:
         """The source as a withheld record cites it (labelled when not verified)."""
-        return self.source if self.verified else f"{self.source} (unverified)"
+        return cited(self.source, self.verified)
 
 
 @dataclass(frozen=True)
@@ -231,8 +234,7 @@ def withheld(rule: ReportingRule | None, record: MonthRecord, evidence: Evidence
     """Why the record may not be furnished under the pack's rule (None: it may)."""
     if rule is None:
         return None
-    end = date(record.month.year, record.month.month,
-               calendar.monthrange(record.month.year, record.month.month)[1])  # fmt: skip
+    end = month_end(record.month)
     if rule.kind == PRE_NOTICE:
         if not record.negative or evidence.negative_before:
             return None

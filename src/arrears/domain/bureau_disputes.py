@@ -10,7 +10,9 @@ from arrears.domain.errors import DomainError, Refusal, Term, Terms
 # it stands.
 OUTCOMES = ("corrected", "upheld")
 OPEN, OVERDUE, ANSWERED, ANSWERED_LATE = "open", "overdue", "answered", "answered_late"
-MAX_DAYS = 90  # a pack's deadline in days: a month or so in every law we know of
+# A bound against a mistyped pack: the deadlines known are 20 days (China) to FCRA's 45 at
+# the longest (15 USC 1681i(a)(1)).
+MAX_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,6 @@ class DisputeRule:
                               f"got {self.days}")  # fmt: skip
         if not self.source.strip():
             raise DomainError(f"{self.rule_id}: every rule cites its legal source")
-
-    @property
-    def cited(self) -> str:
-        """The source as an answer's deadline cites it (labelled when not verified)."""
-        return self.source if self.verified else f"{self.source} (unverified)"
 
     def answer_by(self, received_on: date) -> date:
         """The last day a dispute received on `received_on` may be answered on: the day of

@@ -5,6 +5,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from arrears.domain import rule_details as d
+from arrears.domain.citation import cited
 from arrears.domain.contact import (
     CHANNELS,
     ContactAttempt,
@@ -113,7 +114,7 @@ def _reason(rule: ContactRule, scene: Scene) -> Reason:
 
 def _source(rule: ContactRule) -> str:
     """A rule's source, labelled when the pack marks it unverified."""
-    return rule.source if rule.verified else f"{rule.source} (unverified)"
+    return cited(rule.source, rule.verified)
 
 
 def lawful_window(

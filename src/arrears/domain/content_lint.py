@@ -29,6 +29,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from arrears.domain.citation import cited
 from arrears.domain.contact import CHANNELS
 from arrears.domain.errors import DomainError
 from arrears.domain.invisible import is_invisible
@@ -172,7 +173,7 @@ class ContentRule:
     @property
     def cited(self) -> str:
         """The source as a finding cites it ("(unverified)" when the pack says so)."""
-        return self.source if self.verified else f"{self.source} (unverified)"
+        return cited(self.source, self.verified)
 
     def with_phrases(self, more: Sequence[str]) -> "ContentRule":
         """The rule with more phrases (stricter); a phrase it has already is refused."""
@@ -245,7 +246,7 @@ class RequiredContent:
     @property
     def cited(self) -> str:
         """The source as a finding cites it ("(unverified)" when the pack says so)."""
-        return self.source if self.verified else f"{self.source} (unverified)"
+        return cited(self.source, self.verified)
 
     def made_in(self, folded: str) -> bool:
         """Whether a folded text makes the statement (holds one of the phrases), its words

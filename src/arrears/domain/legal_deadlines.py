@@ -6,6 +6,7 @@ enforcement is applied for, and ends with the track."""
 from dataclasses import dataclass
 from datetime import date
 
+from arrears.domain.citation import cited
 from arrears.domain.errors import DomainError
 from arrears.domain.legal_track import LegalStep, years_after
 
@@ -51,6 +52,5 @@ def deadline_after(step: LegalStep, rule: DeadlineRule | None) -> Deadline | Non
     sets none): applying for enforcement by its day."""
     if rule is None or step.step != "judgment" or step.performance_due is None:
         return None
-    source = rule.source if rule.verified else f"{rule.source} (unverified)"
     day = years_after(step.performance_due, rule.years)
-    return Deadline(ENFORCEMENT, day, rule.rule_id, source)
+    return Deadline(ENFORCEMENT, day, rule.rule_id, cited(rule.source, rule.verified))

@@ -12,6 +12,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
+from arrears.domain.citation import cited
 from arrears.domain.errors import DomainError, Refusal, Term
 
 MAX_MONTHS = 60  # an interval longer than five years is no "regular" evaluation
@@ -39,7 +40,7 @@ class OutsourcingRule:
     @property
     def cited(self) -> str:
         """The source as a refusal cites it (labelled when the rule is not verified)."""
-        return self.source if self.verified else f"{self.source} (unverified)"
+        return cited(self.source, self.verified)
 
 
 @dataclass(frozen=True)

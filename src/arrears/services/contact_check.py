@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from arrears.domain.citation import cited
 from arrears.domain.compliance import RulePack, decide_contact, decide_entry, lawful_window
 from arrears.domain.contact import (
     ContactAttempt,
@@ -171,7 +172,7 @@ def _noon(day: date) -> datetime:
 
 def _closed(rule: ContactRule, day: date) -> Reason:
     """A quiet rule refusing a day with no time every pack allows (as the night names it)."""
-    source = rule.source if rule.verified else f"{rule.source} (unverified)"
+    source = cited(rule.source, rule.verified)
     detail = NO_TIME_OF_DAY.say(day=day.isoformat())
     return Reason(rule.rule_id, source, detail, False)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from arrears.bootstrap import App
 from arrears.domain.access import Principal
+from arrears.domain.citation import cited
 from arrears.domain.delinquency import BUCKETS
 from arrears.domain.errors import Refusal
 from arrears.domain.field_visits import OPEN, lapsed, last_visit_day
@@ -177,7 +178,7 @@ def _limitation_period(
         "runs_out": run.runs_out.isoformat(),
         "expired": today > run.runs_out,
         "refuses": [],  # information: the debtor's defence, never applied by the desk
-        "source": period.source if period.verified else f"{period.source} (unverified)",
+        "source": cited(period.source, period.verified),
     }
 
 
