@@ -17,6 +17,7 @@ from arrears.adapters.db.case_store import SqlCaseStore
 from arrears.adapters.db.casework_store import SqlCaseworkStore
 from arrears.adapters.db.contact_store import SqlContactStore
 from arrears.adapters.db.dashboard_store import SqlDashboardStore
+from arrears.adapters.db.dispatch_store import SqlDispatchStore
 from arrears.adapters.db.engine import make_engine
 from arrears.adapters.db.engine_store import SqlEngineStore
 from arrears.adapters.db.identity_store import SqlIdentityStore
@@ -207,6 +208,11 @@ class App:
     def contacts(self) -> SqlContactStore:
         """Contact attempts with their decisions, holds and opt-outs."""
         return SqlContactStore(self.engine)
+
+    @cached_property
+    def dispatch(self) -> SqlDispatchStore:
+        """The outbox's deliveries: what the texts and e-mails sent did."""
+        return SqlDispatchStore(self.engine)
 
     @cached_property
     def contact_terms(self) -> ContactTerms:

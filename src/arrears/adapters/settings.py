@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from arrears.adapters.calendar_source import CalendarYear, calendar_years
+from arrears.adapters.channel_settings import ChannelSettings, parse_channels
 from arrears.adapters.content_pack import shipped_content_packs, stricter_packs
+from arrears.adapters.message_pack import own_messages, shipped_messages
 from arrears.adapters.packs import JURISDICTIONS, cap_policies, lpr_table, read_pack
 from arrears.adapters.phone_zones import DEFAULT_REGION, phone_region
 from arrears.domain.caps import CapPolicy, OwnCap
@@ -21,6 +23,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.invisible import is_blank
 from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.lpr import LprTable
+from arrears.domain.messages import KnownMessage
 from arrears.domain.money import parse_amount
 from arrears.domain.product import Product
 from arrears.domain.queue_priority import QueueScale
@@ -34,7 +37,8 @@ _PRODUCT_KEYS = {
     "pause_charges", "cap_rate", "cap_source", "cap_total", "late_fee_total", "late_fee_source",
 }  # fmt: skip
 _MOST_MULTIPLIER = 10  # a penalty rate ten times the contract rate: past any law's limit
-_TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue", "content"}
+_TOP_KEYS = {"products", "lpr", "calendar_cn", "feeds", "queue", "content", "channels",
+             "messages"}  # fmt: skip
 # The keys of each table of the [lpr] and [calendar_cn] sections: a misspelt one (`holiday`
 # for `holidays`) would drop what it holds without a word (a year's holidays, a fixing).
 _SECTION_KEYS = {
@@ -67,6 +71,12 @@ class Settings:
     queue_scale: QueueScale = field(default_factory=QueueScale)
     # Each jurisdiction's content-lint rules: the pack's, with the file's [content] added.
     content_packs: dict[str, ContentPack] = field(default_factory=shipped_content_packs)
+    # The texts and e-mails the ladders' templates send: shipped, with the file's [[messages]].
+    messages: dict[str, KnownMessage] = field(
+        default_factory=lambda: shipped_messages(shipped_content_packs())
+    )
+    # Where the messages go out through ([channels]): none set, none is sent.
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
 
     def product(self, code: str) -> Product:
         """The product called `code`, or a clear error listing the known ones."""
@@ -120,9 +130,13 @@ def load_settings(path: Path | None) -> Settings:
     scale = _queue_scale(data.get("queue", {}), where)
     try:
         content = stricter_packs(shipped_content_packs(), data.get("content", {}), where)
+        messages = own_messages(data.get("messages", []), where, shipped_messages(content),
+                                content)  # fmt: skip
+        channels = parse_channels(data.get("channels", {}), where)
     except DomainError as error:
         raise SettingsError(str(error)) from None  # names the file and key already
-    return Settings(products, policies, lpr, overrides, path, region, scale, content)
+    return Settings(products, policies, lpr, overrides, path, region, scale, content, messages,
+                    channels)  # fmt: skip
 
 
 PRODUCT_CODE_MAX = 64  # characters: the loans table's product column (adapters/db/tables.py)

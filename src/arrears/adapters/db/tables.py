@@ -375,7 +375,8 @@ outbox = Table(
     Column("window_end", DateTime(timezone=True)),
     Column("stage", String(32), nullable=False),
     Column("arm", String(32), nullable=False),
-    Column("status", String(16), nullable=False),  # planned, done, failed, cancelled
+    # planned, done, failed; sending (claimed by the sender), cancelled (refused when sent)
+    Column("status", String(16), nullable=False),
     Column("outcome", String(16)),
     Index("ix_outbox_planned_for_status", "planned_for", "status"),
 )
@@ -390,4 +391,22 @@ blocked_actions = Table(
     Column("rule", String(64), nullable=False),
     Column("detail", Text, nullable=False),
     PrimaryKeyConstraint("as_of", "loan_id", "action", "rule"),
+)
+
+# The sending of an outbox row's text or e-mail (docs/CHANNELS.md): claimed by one sender
+# (the key), then sent, retried, failed or cancelled by the check at the moment of sending.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("action_key", ForeignKey("outbox.action_key"), primary_key=True),
+    Column("channel", String(16), nullable=False),
+    Column("address", Text),  # the number or e-mail address it went to
+    Column("state", String(16), nullable=False, index=True),  # DELIVERY_STATES
+    Column("tries", Integer, nullable=False),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("next_try_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("message_ids", JSON),  # what the gateway named each part it took
+    Column("detail", Text),  # why it failed or was cancelled, in words
+    Column("reasons", JSON),  # the rules that refused it at the moment of sending
 )

@@ -52,8 +52,8 @@ class SqlTrackStore:
             ).one()  # fmt: skip
             done = read_frame(
                 conn,
-                "SELECT loan_id, action, planned_for, status, outcome FROM"
-                " outbox WHERE status <> 'planned' AND loan_id = :loan",
+                "SELECT loan_id, action, planned_for, status, outcome FROM outbox"
+                " WHERE status NOT IN ('planned', 'sending', 'cancelled') AND loan_id = :loan",
                 DONE,
                 loan=loan_id,
             )

@@ -1,0 +1,132 @@
+"""A settings file's `[channels]`: the lender's name and service number the messages name, and
+the SMTP server and SMSC they go out through (passwords from the environment)."""
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from arrears.adapters.channels.smpp_sms import SmsGateway
+from arrears.adapters.channels.smtp_email import EmailGateway
+from arrears.adapters.packs import RulePackError
+
+_TOP = frozenset({"lender", "service_phone", "email", "sms"})
+# `password` is known only to be refused with the right words (_env).
+_EMAIL = frozenset({"host", "port", "sender", "starttls", "username", "password_env", "password"})
+_SMS = frozenset({"host", "port", "system_id", "password_env", "password", "source",
+                  "system_type"})  # fmt: skip
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+# SMPP 3.4, 5.2: system_id is at most 15 octets, source_addr 20; an address as E.164 digits.
+_SYSTEM_ID_MOST, _SOURCE_MOST = 15, 20
+_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """What sending needs from the settings file (a gateway None: that channel is not sent)."""
+
+    lender: str = ""
+    service_phone: str = ""
+    email: EmailGateway | None = None
+    email_password_env: str | None = None
+    sms: SmsGateway | None = None
+    sms_password_env: str | None = None
+
+    def facts(self) -> dict[str, str]:
+        """The lender's own placeholders' values."""
+        return {"lender": self.lender, "service_phone": self.service_phone}
+
+
+def parse_channels(data: Any, where: str) -> ChannelSettings:
+    """`[channels]` as read from the file `where`; RulePackError naming a bad key."""
+    if not isinstance(data, dict):
+        raise RulePackError(f"{where}: [channels] must be a table")
+    _known(data, _TOP, f"{where}: [channels]")
+    lender, phone = (_text(data, k, f"{where}: channels", required=False)
+                     for k in ("lender", "service_phone"))  # fmt: skip
+    settings = ChannelSettings(lender, phone)
+    if "email" in data:
+        settings = _with_email(settings, data["email"], f"{where}: channels.email")
+    if "sms" in data:
+        settings = _with_sms(settings, data["sms"], f"{where}: channels.sms")
+    if (settings.email or settings.sms) and not (lender and phone):
+        raise RulePackError(
+            f"{where}: [channels] needs `lender` and `service_phone` once a gateway is set: "
+            f"every message names who sends it and how to reach them"
+        )
+    return settings
+
+
+def _with_email(settings: ChannelSettings, data: Any, where: str) -> ChannelSettings:
+    """The settings with the SMTP server of `[channels.email]`."""
+    if not isinstance(data, dict):
+        raise RulePackError(f"{where} must be a table")
+    _known(data, _EMAIL, where)
+    sender = _text(data, "sender", where)
+    if not _ADDRESS.search(sender):
+        raise RulePackError(f"{where}: sender {sender!r} holds no e-mail address")
+    starttls = data.get("starttls", False)
+    if not isinstance(starttls, bool):
+        raise RulePackError(f"{where}: starttls must be true or false")
+    username = _text(data, "username", where, required=False) or None
+    env = _env(data, where, required=username is not None)
+    gateway = EmailGateway(_text(data, "host", where), _port(data, where), sender, starttls,
+                           username)  # fmt: skip
+    return ChannelSettings(settings.lender, settings.service_phone, gateway, env,
+                           settings.sms, settings.sms_password_env)  # fmt: skip
+
+
+def _with_sms(settings: ChannelSettings, data: Any, where: str) -> ChannelSettings:
+    """The settings with the SMSC of `[channels.sms]`."""
+    if not isinstance(data, dict):
+        raise RulePackError(f"{where} must be a table")
+    _known(data, _SMS, where)
+    system_id = _text(data, "system_id", where)
+    source = _text(data, "source", where)
+    if len(system_id.encode()) > _SYSTEM_ID_MOST or len(source.encode()) > _SOURCE_MOST:
+        raise RulePackError(
+            f"{where}: system_id is at most {_SYSTEM_ID_MOST} bytes and source at most "
+            f"{_SOURCE_MOST} (SMPP 3.4, 5.2)"
+        )
+    env = _env(data, where, required=True)
+    gateway = SmsGateway(_text(data, "host", where), _port(data, where), system_id, "", source,
+                         _text(data, "system_type", where, required=False))  # fmt: skip
+    return ChannelSettings(settings.lender, settings.service_phone, settings.email,
+                           settings.email_password_env, gateway, env)  # fmt: skip
+
+
+def _known(data: Mapping[str, Any], keys: frozenset[str], where: str) -> None:
+    unknown = sorted(set(data) - keys)
+    if unknown:
+        raise RulePackError(f"{where}: unknown key(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(sorted(keys))}")  # fmt: skip
+
+
+def _text(data: Mapping[str, Any], key: str, where: str, required: bool = True) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise RulePackError(f"{where}: `{key}` must be a non-empty string")
+    return value.strip()
+
+
+def _port(data: Mapping[str, Any], where: str) -> int:
+    port = data.get("port")
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+        raise RulePackError(f"{where}: `port` must be a number from 1 to 65535")
+    return port
+
+
+def _env(data: Mapping[str, Any], where: str, required: bool) -> str | None:
+    """The name of the environment variable the password is read from (never the password
+    itself in a file that is copied around)."""
+    if "password" in data:
+        raise RulePackError(f"{where}: give `password_env`, the variable that holds it")
+    name = data.get("password_env")
+    if name is None and not required:
+        return None
+    if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+        raise RulePackError(
+            f"{where}: `password_env` must name an environment variable "
+            f"(e.g. ARREARS_SMTP_PASSWORD)"
+        )
+    return name

@@ -1,0 +1,1 @@
+"""The channels messages go out through: e-mail over SMTP, text messages over SMPP."""

@@ -1,0 +1,147 @@
+"""Text messages through an SMSC over SMPP 3.4 (smpplib), one bound session for a batch."""
+
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import smpplib.client
+import smpplib.consts
+import smpplib.exceptions
+import smpplib.gsm
+import smpplib.smpp
+
+from arrears.domain.messages import Message
+from arrears.services.dispatch_ports import SendFailed
+
+TIMEOUT_SECONDS = 30
+# smpplib logs its sessions' life (a warning on each disconnect of a bound session): this
+# sender reports what matters itself, so its clients' logs go nowhere.
+_LOG = "arrears.smpp"
+logging.getLogger(_LOG).addHandler(logging.NullHandler())
+logging.getLogger(_LOG).propagate = False
+# Answers of an SMSC that say "not now", not "never" (SMPP 3.4, 5.1.3 command_status):
+# ESME_RSYSERR, ESME_RMSGQFUL (its queue full), ESME_RTHROTTLED. Anything else refuses the
+# message itself (a bad destination, a bad source).
+PASSING = frozenset({
+    smpplib.consts.SMPP_ESME_RSYSERR, smpplib.consts.SMPP_ESME_RMSGQFUL,
+    smpplib.consts.SMPP_ESME_RTHROTTLED,
+})  # fmt: skip
+TON_INTERNATIONAL, TON_ALPHANUMERIC, NPI_ISDN = 1, 5, 1
+
+
+@dataclass(frozen=True)
+class SmsGateway:
+    """The SMSC: where it is, how the lender binds to it, and the number texts come from."""
+
+    host: str
+    port: int
+    system_id: str
+    password: str  # read from the environment, never from the settings file
+    source: str  # a number (digits) or a registered sender name
+    system_type: str = ""
+
+
+class SmppSmsSender:
+    """Sends each message as one or more submit_sm (long texts in UCS-2 parts with a
+    concatenation header); use it as a context manager."""
+
+    def __init__(self, gateway: SmsGateway) -> None:
+        self.gateway = gateway
+        self._client: smpplib.client.Client | None = None
+
+    def __enter__(self) -> "SmppSmsSender":
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._client is not None:
+            with contextlib.suppress(
+                smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError, OSError
+            ):  # what was sent is sent; an SMSC gone at the end changes nothing
+                self._client.unbind()
+            self._drop()
+
+    def send(self, to: str, message: Message, key: str, at: datetime) -> tuple[str, ...]:  # noqa: ARG002
+        """Send one text to an E.164 number; the SMSC's message id of each part (submit_sm
+        carries no key or time of the sender's). SendFailed: passing for the SMSC's "not
+        now" answers and a lost session, else permanent."""
+        client = self._open()
+        parts, coding, esm_class = smpplib.gsm.make_parts(message.body)
+        source_ton = TON_INTERNATIONAL if self.gateway.source.isdigit() else TON_ALPHANUMERIC
+        ids: list[str] = []
+        for part in parts:
+            try:
+                sent = client.send_message(
+                    source_addr_ton=source_ton, source_addr_npi=NPI_ISDN,
+                    source_addr=self.gateway.source, dest_addr_ton=TON_INTERNATIONAL,
+                    dest_addr_npi=NPI_ISDN, destination_addr=to.lstrip("+"),
+                    short_message=part, data_coding=coding, esm_class=esm_class,
+                    registered_delivery=0,
+                )  # fmt: skip
+            except (smpplib.exceptions.ConnectionError, OSError) as error:
+                self._drop()
+                raise SendFailed(f"SMPP session lost: {error}", permanent=False,
+                                 sent_parts=len(ids)) from None  # fmt: skip
+            try:
+                ids.append(self._answer(client, sent.sequence, len(ids)))
+            except (smpplib.exceptions.ConnectionError, OSError) as error:
+                # The SMSC may have taken the part: sending it again could send it twice.
+                self._drop()
+                raise SendFailed(f"no answer from the SMSC to part {len(ids) + 1} ({error}): "
+                                 f"it may have been sent, so it is not sent again",
+                                 permanent=True, sent_parts=len(ids)) from None  # fmt: skip
+        return tuple(ids)
+
+    def _answer(self, client: smpplib.client.Client, sequence: int, taken: int) -> str:
+        """The message id the SMSC answers the submit_sm of `sequence` with, answering its
+        enquire_links meanwhile; SendFailed when it refuses."""
+        while True:
+            pdu: Any = client.read_pdu()
+            if pdu.command == "enquire_link":
+                reply = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
+                reply.sequence = pdu.sequence
+                client.send_pdu(reply)
+                continue
+            if pdu.command not in ("submit_sm_resp", "generic_nack") or pdu.sequence != sequence:
+                continue  # a deliver_sm or another answer: nothing this sender waits for
+            status = int(pdu.status)
+            if status == 0 and pdu.command == "submit_sm_resp":
+                return str(pdu.message_id.decode() if isinstance(pdu.message_id, bytes)
+                           else pdu.message_id)  # fmt: skip
+            said = smpplib.consts.DESCRIPTIONS.get(status, "unknown status")
+            raise SendFailed(f"SMSC refused: 0x{status:08x} {said}",
+                             permanent=status not in PASSING, sent_parts=taken)  # fmt: skip
+
+    def _open(self) -> smpplib.client.Client:
+        """The batch's session, connected and bound as a transmitter on first use."""
+        if self._client is None:
+            gateway = self.gateway
+            client = smpplib.client.Client(
+                gateway.host, gateway.port, timeout=TIMEOUT_SECONDS, logger_name=_LOG,
+                allow_unknown_opt_params=True,  # SMPP 3.4, 3.2.2: ignore what it does not know
+            )  # fmt: skip
+            try:
+                client.connect()
+                client.bind_transmitter(system_id=gateway.system_id, password=gateway.password,
+                                        system_type=gateway.system_type)  # fmt: skip
+            except (smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError,
+                    OSError) as error:  # fmt: skip
+                client.disconnect()
+                raise SendFailed(f"SMPP {gateway.host}:{gateway.port}: {error}",
+                                 permanent=False, gateway=True) from None  # fmt: skip
+            self._client = client
+        return self._client
+
+    def _drop(self) -> None:
+        """Forget a session in an unknown state: the next message binds another."""
+        if self._client is not None:
+            with contextlib.suppress(OSError):
+                self._client.disconnect()
+            self._client = None

@@ -1,0 +1,114 @@
+"""E-mail through an SMTP server (smtplib), one connection for a batch of messages."""
+
+import contextlib
+import hashlib
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from types import TracebackType
+
+from arrears.domain.messages import Message
+from arrears.services.dispatch_ports import SendFailed
+
+TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class EmailGateway:
+    """Where e-mail goes out: the server, who it is from, and how to sign in."""
+
+    host: str
+    port: int
+    sender: str  # the From header: "催收中心 <collections@example.com>"
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None  # read from the environment, never from the settings file
+
+
+class SmtpEmailSender:
+    """Sends each message as a plain-text UTF-8 e-mail; use it as a context manager."""
+
+    def __init__(self, gateway: EmailGateway) -> None:
+        self.gateway = gateway
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> "SmtpEmailSender":
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._smtp is not None:
+            # The messages sent are sent; a server gone at the end changes nothing.
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._smtp.quit()
+            self._smtp = None
+
+    def send(self, to: str, message: Message, key: str, at: datetime) -> tuple[str, ...]:
+        """Send one e-mail; its Message-ID is made from `key`, so a server or reader sees a
+        message sent twice as one. SendFailed: permanent on a 5xx answer, else passing."""
+        mail = EmailMessage()
+        mail["From"] = self.gateway.sender
+        mail["To"] = to
+        mail["Subject"] = message.subject
+        mail["Date"] = format_datetime(at)
+        domain = self.gateway.sender.rpartition("@")[2].rstrip(">").strip() or "arrears"
+        mail["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+        mail.set_content(message.body)
+        smtp = self._open()
+        try:
+            refused = smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, answer = next(iter(error.recipients.values()))
+            raise SendFailed(
+                f"{to} refused: {code} {_said(answer)}", permanent=code >= 500
+            ) from None
+        except smtplib.SMTPResponseException as error:
+            self._drop()
+            raise SendFailed(f"SMTP {error.smtp_code} {_said(error.smtp_error)}",
+                             permanent=error.smtp_code >= 500) from None  # fmt: skip
+        except (smtplib.SMTPException, OSError) as error:
+            self._drop()
+            raise SendFailed(f"SMTP {self.gateway.host}:{self.gateway.port}: {error}",
+                             permanent=False) from None  # fmt: skip
+        if refused:  # one recipient only: refused means not sent
+            raise SendFailed(f"{to} refused: {refused}", permanent=True)
+        return (mail["Message-ID"],)
+
+    def _open(self) -> smtplib.SMTP:
+        """The batch's connection, opened (and signed in) on first use."""
+        if self._smtp is None:
+            gateway = self.gateway
+            try:
+                smtp = smtplib.SMTP(gateway.host, gateway.port, timeout=TIMEOUT_SECONDS)
+            except (smtplib.SMTPException, OSError) as error:
+                raise SendFailed(f"SMTP {gateway.host}:{gateway.port}: {error}",
+                                 permanent=False, gateway=True) from None  # fmt: skip
+            try:
+                if gateway.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if gateway.username:
+                    smtp.login(gateway.username, gateway.password or "")
+            except (smtplib.SMTPException, OSError) as error:
+                smtp.close()
+                raise SendFailed(f"SMTP {gateway.host}:{gateway.port} sign-in: {error}",
+                                 permanent=False, gateway=True) from None  # fmt: skip
+            self._smtp = smtp
+        return self._smtp
+
+    def _drop(self) -> None:
+        """Forget a connection in an unknown state: the next message opens another."""
+        if self._smtp is not None:
+            self._smtp.close()
+            self._smtp = None
+
+
+def _said(answer: bytes | str) -> str:
+    """A server's answer as text."""
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else answer

@@ -1,0 +1,125 @@
+"""The outbox's deliveries on SQLite or PostgreSQL: rows due, the claim that makes one sender
+send each once, the figures a message names, and how each ended."""
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine, and_, exists, insert, or_, select, update
+
+from arrears.adapters.db import tables
+from arrears.adapters.db.instants import utc
+from arrears.services.dispatch_ports import DueMessage, Finished, MessageFacts
+
+# How a delivery that ends for good leaves its outbox row: (status, outcome).
+_OUTBOX_END = {
+    "sent": ("done", "sent"),
+    "failed": ("failed", "failed"),
+    "cancelled": ("cancelled", None),
+}
+
+
+class SqlDispatchStore:
+    """Deliveries of the outbox's texts and e-mails."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def due(self, now: datetime, channels: tuple[str, ...]) -> list[DueMessage]:
+        """Rows of `channels` whose window holds `now`: planned and unclaimed, or to be tried
+        again by now."""
+        o, d = tables.outbox.c, tables.deliveries.c
+        at = now.astimezone(UTC)
+        fresh = and_(o.status == "planned", d.action_key.is_(None))
+        again = and_(o.status == "sending", d.state == "retry", d.next_try_at <= at)
+        query = (
+            select(o.action_key, o.loan_id, o.borrower_id, o.channel, o.template, o.planned_for,
+                   o.window_end, d.tries)
+            .select_from(tables.outbox.outerjoin(tables.deliveries))
+            .where(o.channel.in_(channels), o.window_start <= at, o.window_end > at,
+                   or_(fresh, again))
+            .order_by(o.window_end, o.action_key)
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            return [
+                DueMessage(*row[:6], utc(row.window_end), row.tries or 0, row.tries is not None)
+                for row in conn.execute(query)
+            ]
+
+    def in_doubt(self) -> list[str]:
+        """Keys a sender claimed and never said how it ended."""
+        d = tables.deliveries.c
+        query = select(d.action_key).where(d.state == "sending").order_by(d.action_key)
+        with self.engine.connect() as conn:
+            return list(conn.scalars(query))
+
+    def claim(self, item: DueMessage, now: datetime) -> bool:
+        """Take the row: the outbox row moves from planned to sending with a delivery row
+        made (its key unique), or a retry's delivery moves back to sending; False when
+        another sender or a desk got there first."""
+        o, d = tables.outbox.c, tables.deliveries.c
+        at = now.astimezone(UTC)
+        with self.engine.begin() as conn:
+            if not item.claimed:
+                taken = conn.execute(
+                    update(tables.outbox)
+                    .where(and_(o.action_key == item.action_key, o.status == "planned"))
+                    .values(status="sending")
+                ).rowcount
+                if taken != 1:
+                    return False
+                conn.execute(insert(tables.deliveries).values(
+                    action_key=item.action_key, channel=item.channel, state="sending", tries=0,
+                    claimed_at=at,
+                ))  # fmt: skip
+                return True
+            again = conn.execute(
+                update(tables.deliveries)
+                .where(d.action_key == item.action_key, d.state == "retry", d.tries == item.tries)
+                .values(state="sending", claimed_at=at)
+            ).rowcount
+            return bool(again == 1)
+
+    def facts(self, loan_id: str, planned_for: date) -> MessageFacts | None:
+        """The loan's figures at its last run, its borrower's name and e-mail, and whether a
+        payment dated by the plan's day is on record that the run did not apply (it left no
+        allocation: it came in after the run)."""
+        s, loans, b, p, a = (tables.loan_states.c, tables.loans.c, tables.borrowers.c,
+                             tables.payments.c, tables.allocations.c)  # fmt: skip
+        applied = exists().where(and_(a.loan_id == loan_id, a.payment_id == p.payment_id))
+        paid = exists().where(and_(p.loan_id == loan_id, p.paid_on <= planned_for, ~applied))
+        overdue = s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees
+        query = (
+            select(b.name, b.email, loans.currency, s.as_of, s.dpd, overdue,
+                   s.outstanding_principal, paid)
+            .select_from(tables.loan_states.join(tables.loans).join(tables.borrowers))
+            .where(s.loan_id == loan_id)
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        name, email, currency, as_of, dpd, owed, outstanding, paid_since = row
+        return MessageFacts(name, email, currency, as_of, int(dpd), int(owed), int(outstanding),
+                            bool(paid_since))  # fmt: skip
+
+    def finish(self, action_key: str, finished: Finished) -> None:
+        """Record the delivery's end this time, and the outbox row's when it ends for good."""
+        d = tables.deliveries.c
+        at = finished.at.astimezone(UTC)
+        ended = finished.state != "retry"
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(tables.deliveries).where(d.action_key == action_key).values(
+                    state=finished.state, tries=finished.tries, address=finished.address,
+                    detail=finished.detail, message_ids=list(finished.message_ids) or None,
+                    reasons=finished.reasons or None, finished_at=at if ended else None,
+                    next_try_at=finished.next_try_at.astimezone(UTC)
+                    if finished.next_try_at else None,
+                )
+            )  # fmt: skip
+            if ended:
+                status, outcome = _OUTBOX_END[finished.state]
+                conn.execute(
+                    update(tables.outbox)
+                    .where(tables.outbox.c.action_key == action_key)
+                    .values(status=status, outcome=outcome)
+                )

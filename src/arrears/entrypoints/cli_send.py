@@ -1,0 +1,122 @@
+"""`arrears send`: the outbox's texts and e-mails due now, through the settings' gateways
+(docs/CHANNELS.md)."""
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+
+from arrears.adapters.channel_settings import ChannelSettings
+from arrears.adapters.channels.smpp_sms import SmppSmsSender
+from arrears.adapters.channels.smtp_email import SmtpEmailSender
+from arrears.domain.errors import DomainError
+from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app, parse_instant
+from arrears.services.dispatch import Sending, SendReport, send_due
+from arrears.services.dispatch_ports import MessageSender
+
+CHANNEL_CHOICES = ("sms", "email")
+
+
+def send_command(
+    at: Annotated[
+        str | None,
+        typer.Option("--at", help="The moment of sending (ISO 8601 with offset); default now."),
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", help="Send only this channel: sms or email.")
+    ] = None,
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Send every planned text and e-mail whose lawful window holds the moment, through the
+    gateways of the settings' [channels]: each checked again by the compliance engine at
+    that moment, filled in from the loan's last run, linted, sent once and logged as a
+    contact. Exit 1 when a gateway could not be reached (its rows wait for the next send)."""
+    now = parse_instant(at, "--at") if at is not None else datetime.now(UTC)
+    if channel is not None and channel not in CHANNEL_CHOICES:
+        fail(f"--channel: {channel!r} is not one of {', '.join(CHANNEL_CHOICES)}", 2)
+    with open_app(db, config) as app:
+        channels = app.settings.channels
+        try:
+            with _senders(channels, os.environ, channel) as senders:
+                sending = Sending(app.settings.messages, senders, channels.facts())
+                report = send_due(app.dispatch, app.contacts, app.contact_terms, sending, now)
+        except DomainError as error:
+            fail(str(error))
+    _print(report, now, as_json)
+    if report.down:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _senders(
+    channels: ChannelSettings, environ: Mapping[str, str], only: str | None
+) -> Iterator[dict[str, MessageSender]]:
+    """The gateways set in [channels] (of `only`, when given), open for the batch; exit 2
+    when none is set or a password's variable is not in the environment."""
+    wanted = {c for c in CHANNEL_CHOICES if only in (None, c)}
+    senders: dict[str, MessageSender] = {}
+    with ExitStack() as stack:
+        if channels.email is not None and "email" in wanted:
+            gateway = channels.email
+            if channels.email_password_env is not None:
+                gateway = replace(gateway, password=_password(environ, channels.email_password_env))
+            senders["email"] = stack.enter_context(SmtpEmailSender(gateway))
+        if channels.sms is not None and "sms" in wanted:
+            assert channels.sms_password_env is not None  # required by the settings
+            password = _password(environ, channels.sms_password_env)
+            senders["sms"] = stack.enter_context(
+                SmppSmsSender(replace(channels.sms, password=password))
+            )
+        if not senders:
+            fail(
+                "no gateway to send through: set [channels.email] or [channels.sms] in the "
+                "settings file" + (f" (--channel {only})" if only else ""),
+                2,
+            )
+        yield senders
+
+
+def _password(environ: Mapping[str, str], name: str) -> str:
+    """A gateway's password from the environment, or exit 2 naming the variable."""
+    value = environ.get(name)
+    if not value:
+        fail(f"the environment has no {name} (the gateway's password, [channels] password_env)", 2)
+    return value
+
+
+def _print(report: SendReport, now: datetime, as_json: bool) -> None:
+    """Counts by how rows ended, each row not sent with why, and what waits or is in doubt."""
+    if as_json:
+        document: dict[str, Any] = {
+            "at": now.isoformat(),
+            **{state: report.ended.get(state, 0)
+               for state in ("sent", "retry", "failed", "cancelled")},
+            "cancelled_by": dict(sorted(report.cancelled_by.items())),
+            "rows": [{"action_key": key, "state": f.state, "tries": f.tries, "detail": f.detail,
+                      "message_ids": list(f.message_ids)}
+                     for key, f in report.rows],
+            "in_doubt": report.in_doubt, "down": report.down,
+        }  # fmt: skip
+        print(json.dumps(document, ensure_ascii=False))
+    else:
+        counts = ", ".join(f"{state} {report.ended.get(state, 0)}"
+                           for state in ("sent", "retry", "failed", "cancelled"))  # fmt: skip
+        print(f"{now.isoformat()}: {counts}")
+        for key, finished in report.rows:
+            if finished.state != "sent":
+                print(f"{finished.state}\t{key}\t{finished.detail}")
+    for channel, said in sorted(report.down.items()):
+        err.print(f"{channel}: the gateway could not be reached: {said}", markup=False)
+    if report.in_doubt:
+        err.print(
+            f"{len(report.in_doubt)} row(s) claimed by an earlier send that never said how it "
+            f"ended (not sent again): {', '.join(report.in_doubt[:5])}",
+            markup=False,
+        )

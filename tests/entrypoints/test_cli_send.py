@@ -1,0 +1,347 @@
+"""`arrears send`: the outbox's texts and e-mails due at a moment go out once through a real
+SMSC and a real SMTP server, each checked again by the compliance engine at that moment and
+logged as a contact; refused rows, gateways down and bad input leave nothing half done."""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+
+import pytest
+import smpplib.consts
+from sqlalchemy import func, insert, select, update
+from typer.testing import CliRunner
+
+from arrears.adapters.db.tables import (
+    borrowers,
+    contact_attempts,
+    deliveries,
+    loan_states,
+    loans,
+    opt_outs,
+    outbox,
+    payments,
+)
+from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.synthetic_book import synthetic_book
+from arrears.batch.run import run_day
+from arrears.bootstrap import App, build_app
+from arrears.domain.messages import render
+from arrears.domain.money import format_amount
+from arrears.entrypoints.cli import app as cli_app
+from arrears.services.import_feed import import_feed
+from tests.channel_servers import Smsc, free_port, running_smsc, running_smtp
+
+runner = CliRunner()
+DAY = date(2025, 9, 30)  # the book is run through this day; its texts are planned for it
+AT = datetime(2025, 9, 30, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, inside every window
+PASSWORD = {"SMSC_PASSWORD": "s3cret", "SMTP_PASSWORD": "m4il"}
+
+
+@pytest.fixture
+def book(store_url: str, tmp_path: Path) -> Iterator[App]:
+    """60 Chinese loans run through 30 September: four texts planned for the day."""
+    app = build_app(store_url, None, tmp_path)
+    app.migrate()
+    made = synthetic_book(60, date(2025, 1, 6), 90, seed=11)
+    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
+        path = made.write(kind, tmp_path / f"{kind}.csv")
+        import_feed(app.ledger, FileFeedReader(), kind, path, set(app.settings.products))
+    run_day(app.runs, app.run_context(DAY), datetime(2025, 9, 30, 0, tzinfo=UTC))
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def smsc() -> Iterator[Smsc]:
+    with running_smsc() as server:
+        yield server
+
+
+def settings(tmp_path: Path, sms_port: int | None = None, smtp_port: int | None = None,
+             more: str = "") -> Path:  # fmt: skip
+    """A settings file with the gateways given."""
+    text = '[channels]\nlender = "速还金融"\nservice_phone = "95000"\n'
+    if sms_port is not None:
+        text += (f'[channels.sms]\nhost = "127.0.0.1"\nport = {sms_port}\nsystem_id = "lender1"\n'
+                 'password_env = "SMSC_PASSWORD"\nsource = "10690000"\n')  # fmt: skip
+    if smtp_port is not None:
+        text += (f'[channels.email]\nhost = "127.0.0.1"\nport = {smtp_port}\n'
+                 'sender = "速还金融 <collect@suhuan.example>"\n')  # fmt: skip
+    path = tmp_path / "arrears.toml"
+    path.write_text(text + more, encoding="utf-8")
+    return path
+
+
+def send(app: App, config: Path, *more: str, at: datetime = AT) -> tuple[int, str, str]:
+    db = app.engine.url.render_as_string(hide_password=False)
+    result = runner.invoke(cli_app, ["send", "--at", at.isoformat(), "--db", db,
+                                     "--config", str(config), *more], env=PASSWORD)  # fmt: skip
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def texts_due(app: App) -> dict[str, tuple[str, str, str]]:
+    """The day's planned texts: key -> (loan, borrower, template)."""
+    o = outbox.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(o.action_key, o.loan_id, o.borrower_id, o.template).where(
+            o.channel == "sms", o.planned_for == DAY))  # fmt: skip
+        return {key: (loan, borrower, template) for key, loan, borrower, template in rows}
+
+
+def expected_text(app: App, loan_id: str, template: str) -> str:
+    """The text a loan's template says once filled in from the loan's state of the run."""
+    s, b = loan_states.c, borrowers.c
+    with app.engine.connect() as conn:
+        state = conn.execute(select(loan_states).where(s.loan_id == loan_id)).one()
+        name = conn.execute(
+            select(b.name).join(loans, loans.c.borrower_id == b.borrower_id)
+            .where(loans.c.loan_id == loan_id)
+        ).scalar_one()  # fmt: skip
+    owed = (state.overdue_principal + state.overdue_interest + state.overdue_penalty
+            + state.overdue_fees)  # fmt: skip
+    facts = {"name": name, "loan_id": loan_id, "as_of": state.as_of.isoformat(),
+             "dpd": str(state.dpd), "overdue": format_amount(owed),
+             "outstanding": format_amount(state.outstanding_principal), "currency": "CNY",
+             "lender": "速还金融", "service_phone": "95000"}  # fmt: skip
+    return render(app.settings.messages[template].template, facts).body
+
+
+def phone_of(app: App, borrower_id: str) -> str:
+    with app.engine.connect() as conn:
+        return str(conn.execute(
+            select(borrowers.c.phone).where(borrowers.c.borrower_id == borrower_id)
+        ).scalar_one())  # fmt: skip
+
+
+def sent_attempts(app: App) -> list[tuple[str, str, datetime, str]]:
+    c = contact_attempts.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(c.borrower_id, c.channel, c.at, c.outcome)
+                            .where(c.channel.in_(("sms", "email"))))  # fmt: skip
+        return sorted((b, ch, at.replace(tzinfo=UTC) if at.tzinfo is None else at, o)
+                      for b, ch, at, o in rows)  # fmt: skip
+
+
+def outbox_rows(app: App) -> dict[str, tuple[str, str | None]]:
+    o = outbox.c
+    with app.engine.connect() as conn:
+        rows = conn.execute(select(o.action_key, o.status, o.outcome).where(o.channel == "sms"))
+        return {key: (status, outcome) for key, status, outcome in rows}
+
+
+def delivery_rows(app: App) -> dict[str, dict[str, object]]:
+    with app.engine.connect() as conn:
+        return {r.action_key: r._asdict() for r in conn.execute(select(deliveries))}
+
+
+def test_the_days_texts_go_out_once_each_as_filled_in_and_are_logged(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    due = texts_due(book)
+    assert len(due) == 4
+    config = settings(tmp_path, sms_port=smsc.port)
+    code, out, err = send(book, config)
+    assert code == 0, err
+    assert out.startswith(f"{AT.isoformat()}: sent 4, retry 0, failed 0, cancelled 0")
+    # Each borrower got their loan's text, as its template says once filled in.
+    got = sorted((t.destination, t.body) for t in smsc.texts)
+    wanted = sorted((phone_of(book, borrower).lstrip("+"), expected_text(book, loan, template))
+                    for loan, borrower, template in due.values())  # fmt: skip
+    assert got == wanted
+    assert all(t.source == "10690000" for t in smsc.texts)
+    assert all(body.startswith("【速还金融】") for _, body in got)
+    # Logged once each as a contact made at the moment of sending, and the plan is worked.
+    assert sent_attempts(book) == sorted((b, "sms", AT, "sent") for _, b, _ in due.values())
+    assert set(outbox_rows(book).values()) == {("done", "sent")}
+    kept = delivery_rows(book)
+    assert {k: (d["state"], d["tries"]) for k, d in kept.items()} == {k: ("sent", 1) for k in due}
+    assert all(d["message_ids"] and d["address"] for d in kept.values())
+    # Sent again a minute later: nothing is due, nothing goes twice.
+    code, out, _ = send(book, config, at=AT + timedelta(minutes=1))
+    assert code == 0
+    assert "sent 0" in out
+    assert len(smsc.texts) == 4
+    assert len(sent_attempts(book)) == 4
+
+
+def test_a_text_is_checked_again_when_sent_and_a_payment_since_the_plan_cancels_it(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    due = sorted(texts_due(book).items())
+    (opted_key, (_, opted, _)), (paid_key, (paid_loan, _, _)) = due[0], due[1]
+    with book.engine.begin() as conn:
+        # The borrower asked for no more texts after the plan was made.
+        conn.execute(insert(opt_outs).values(borrower_id=opted, channel="sms",
+                                             since=AT - timedelta(hours=1)))  # fmt: skip
+        conn.execute(insert(payments).values(payment_id="P-today", loan_id=paid_loan,
+                                             amount=100, paid_on=DAY, channel="app"))  # fmt: skip
+    code, out, err = send(book, settings(tmp_path, sms_port=smsc.port), "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    assert (document["sent"], document["cancelled"]) == (2, 2)
+    assert document["cancelled_by"] == {"cn.opt_out": 1}
+    rows = {r["action_key"]: r for r in document["rows"]}
+    assert rows[opted_key]["state"] == "cancelled"
+    assert "cn.opt_out" in rows[opted_key]["detail"]
+    assert rows[paid_key]["detail"] == "a payment came in since the last run"
+    # Neither was sent nor logged; their outbox rows are cancelled, not counted as tried.
+    reached = {t.destination for t in smsc.texts}
+    assert phone_of(book, opted).lstrip("+") not in reached
+    assert len(smsc.texts) == 2
+    assert opted not in {b for b, *_ in sent_attempts(book)}
+    assert outbox_rows(book)[opted_key] == ("cancelled", None)
+    reasons = delivery_rows(book)[opted_key]["reasons"]
+    assert isinstance(reasons, list)
+    assert any(r["rule"] == "cn.opt_out" and not r["passed"] for r in reasons)
+
+
+def test_a_passing_refusal_is_tried_again_later_and_a_lasting_one_fails(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    config = settings(tmp_path, sms_port=smsc.port)
+    # The first text is throttled, the second refused for its destination, the rest taken.
+    smsc.refuse.extend([smpplib.consts.SMPP_ESME_RTHROTTLED,
+                        smpplib.consts.SMPP_ESME_RINVDSTADR])  # fmt: skip
+    code, out, err = send(book, config)
+    assert code == 0, err
+    assert "sent 2, retry 1, failed 1, cancelled 0" in out
+    kept = delivery_rows(book)
+    retry = next(k for k, d in kept.items() if d["state"] == "retry")
+    failed = next(k for k, d in kept.items() if d["state"] == "failed")
+    assert "Throttling" in str(kept[retry]["detail"])
+    assert outbox_rows(book)[failed] == ("failed", "failed")
+    assert outbox_rows(book)[retry] == ("sending", None)  # claimed: a re-run keeps it
+    # Not before ten minutes; then once.
+    code, out, _ = send(book, config, at=AT + timedelta(minutes=9))
+    assert "sent 0" in out
+    code, out, _ = send(book, config, at=AT + timedelta(minutes=10))
+    assert "sent 1, retry 0" in out
+    assert delivery_rows(book)[retry]["tries"] == 2
+    assert outbox_rows(book)[retry] == ("done", "sent")
+    assert len(smsc.texts) == 3
+    assert len(sent_attempts(book)) == 3  # the refused one was never a contact
+
+
+def test_an_smsc_down_sends_nothing_and_its_rows_wait_for_the_next_send(
+    book: App, tmp_path: Path
+) -> None:
+    port = free_port()  # nothing listens here yet
+    config = settings(tmp_path, sms_port=port)
+    code, out, err = send(book, config)
+    assert code == 1
+    assert "sms: the gateway could not be reached" in err
+    assert "sent 0" in out
+    assert sent_attempts(book) == []
+    # No try was spent: with the SMSC up on that port, every text goes.
+    with running_smsc() as smsc:
+        config = settings(tmp_path, sms_port=smsc.port)
+        code, out, err = send(book, config, at=AT + timedelta(minutes=1))
+        assert code == 0, err
+        assert "sent 4" in out
+        assert {d["tries"] for d in delivery_rows(book).values()} == {1}
+
+
+def test_two_senders_at_once_send_each_text_once(book: App, smsc: Smsc, tmp_path: Path) -> None:
+    config = settings(tmp_path, sms_port=smsc.port)
+    db = book.engine.url.render_as_string(hide_password=False)
+    command = [sys.executable, "-m", "arrears", "send", "--at", AT.isoformat(), "--db", db,
+               "--config", str(config), "--json"]  # fmt: skip
+    environment = {**os.environ, **PASSWORD}
+    senders = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
+    results = [sender.communicate(timeout=120) for sender in senders]
+    assert [s.returncode for s in senders] == [0, 0], results
+    # Each text went once, by one sender or the other.
+    assert sum(json.loads(out)["sent"] for out, _ in results) == 4
+    assert len(smsc.texts) == 4
+    assert sorted(t.destination for t in smsc.texts) == sorted(
+        phone_of(book, b).lstrip("+") for _, b, _ in texts_due(book).values()
+    )
+    assert len(sent_attempts(book)) == 4
+
+
+def test_an_email_goes_through_smtp_with_its_subject_and_a_stable_message_id(
+    book: App, tmp_path: Path
+) -> None:
+    key, (loan, borrower, _) = sorted(texts_due(book).items())[0]
+    with book.engine.begin() as conn:  # a ladder's e-mail treatment, as the run plans one
+        conn.execute(update(outbox).where(outbox.c.action_key == key)
+                     .values(channel="email", template="cn.early_email"))  # fmt: skip
+        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
+                     .values(email="借款人 <borrower@example.com>"))  # fmt: skip
+    more = ('[[messages]]\njurisdiction = "cn"\ntemplate = "cn.early_email"\nchannel = "email"\n'
+            'subject = "【{lender}】借款{loan_id}逾期提醒"\n'
+            'body = "{name}您好，截至{as_of}，您的借款{loan_id}应还{overdue}元。"\n')  # fmt: skip
+    with running_smtp() as (port, mailbox):
+        config = settings(tmp_path, smtp_port=port, more=more)
+        code, out, err = send(book, config, "--channel", "email")
+        assert code == 0, err
+        assert "sent 1" in out
+    (mail,) = mailbox.mails
+    assert mail["Subject"] == f"【速还金融】借款{loan}逾期提醒"
+    assert parseaddr(mail["From"]) == ("速还金融", "collect@suhuan.example")
+    assert parseaddr(mail["To"])[1] == "borrower@example.com"
+    assert f"您的借款{loan}应还" in mail.get_content()
+    assert mail["Message-ID"] == delivery_rows(book)[key]["message_ids"][0]  # type: ignore[index]
+    assert sent_attempts(book) == [(borrower, "email", AT, "sent")]
+
+
+def test_a_template_without_a_message_refuses_the_send_before_anything_is_claimed(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    key = sorted(texts_due(book))[0]
+    with book.engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.action_key == key)
+                     .values(template="cn.unwritten"))  # fmt: skip
+    code, _, err = send(book, settings(tmp_path, sms_port=smsc.port))
+    assert code == 1
+    assert "cn.unwritten (sms)" in err
+    assert "nothing was sent" in err
+    assert smsc.submits == 0
+    assert delivery_rows(book) == {}
+    assert set(outbox_rows(book).values()) == {("planned", None)}
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--at", "2025-09-30T10:00:00"], "has no UTC offset"),
+        (["--channel", "fax"], "--channel: 'fax' is not one of sms, email"),
+    ],
+)
+def test_bad_options_are_usage_errors(
+    book: App, smsc: Smsc, tmp_path: Path, args: list[str], said: str
+) -> None:
+    db = book.engine.url.render_as_string(hide_password=False)
+    config = settings(tmp_path, sms_port=smsc.port)
+    result = runner.invoke(cli_app, ["send", *args, "--db", db, "--config", str(config)],
+                           env=PASSWORD)  # fmt: skip
+    assert result.exit_code == 2
+    assert said in result.stderr
+    assert smsc.submits == 0
+
+
+def test_no_gateway_or_no_password_is_a_usage_error_and_sends_nothing(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    db = book.engine.url.render_as_string(hide_password=False)
+    bare = settings(tmp_path)
+    result = runner.invoke(cli_app, ["send", "--at", AT.isoformat(), "--db", db,
+                                     "--config", str(bare)])  # fmt: skip
+    assert result.exit_code == 2
+    assert "no gateway to send through" in result.stderr
+    config = settings(tmp_path, sms_port=smsc.port)
+    result = runner.invoke(cli_app, ["send", "--at", AT.isoformat(), "--db", db,
+                                     "--config", str(config)], env={"SMSC_PASSWORD": ""})  # fmt: skip
+    assert result.exit_code == 2
+    assert "the environment has no SMSC_PASSWORD" in result.stderr
+    assert smsc.submits == 0
+    with book.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(deliveries)).scalar() == 0
