@@ -116,15 +116,25 @@ class _Mailbox:
         self.mails: list[EmailMessage] = []
         self.refuse: dict[str, str] = {}  # address -> the answer to its RCPT TO
 
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook names and arguments)
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,
+        address: str,
+        options: Any,  # noqa: ARG002
     ) -> str:
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(  # noqa: N802
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,  # noqa: ARG002
+    ) -> str:
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.mails.append(parsed)
