@@ -37,11 +37,13 @@ class Text:
 @dataclass
 class Smsc:
     """What the SMSC took, and how it answers the next submits (`refuse`: a command_status
-    for each of the next submits, 0 to accept)."""
+    for each of the next submits, each part of a long text one, 0 to accept; `refuse_to`: a
+    command_status for every submit to a number)."""
 
     port: int
     texts: list[Text] = field(default_factory=list)
     refuse: list[int] = field(default_factory=list)
+    refuse_to: dict[str, int] = field(default_factory=dict)
     submits: int = 0
     _parts: dict[tuple[str, int], list[bytes]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,6 +53,7 @@ class Smsc:
         with self._lock:
             self.submits += 1
             status = self.refuse.pop(0) if self.refuse else 0
+            status = self.refuse_to.get(event.destination_addr, status)
             if status:
                 event.reject(status)
                 return
@@ -116,13 +119,13 @@ class _Mailbox:
         self.mails: list[EmailMessage] = []
         self.refuse: dict[str, str] = {}  # address -> the answer to its RCPT TO
 
-    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook names and arguments)
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook names)
         self,
         server: Any,
         session: Any,
         envelope: Any,
         address: str,
-        options: Any,  # noqa: ARG002
+        options: Any,
     ) -> str:
         if address in self.refuse:
             return self.refuse[address]
@@ -133,7 +136,7 @@ class _Mailbox:
         self,
         server: Any,
         session: Any,
-        envelope: Any,  # noqa: ARG002
+        envelope: Any,
     ) -> str:
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)

@@ -345,3 +345,60 @@ def test_no_gateway_or_no_password_is_a_usage_error_and_sends_nothing(
     assert smsc.submits == 0
     with book.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(deliveries)).scalar() == 0
+
+
+def test_no_try_is_made_after_the_window_ends(book: App, smsc: Smsc, tmp_path: Path) -> None:
+    config = settings(tmp_path, sms_port=smsc.port)
+    late = datetime(2025, 9, 30, 13, 55, tzinfo=UTC)  # 21:55 in Shanghai: the window ends at 22:00
+    smsc.refuse.append(smpplib.consts.SMPP_ESME_RTHROTTLED)
+    code, out, err = send(book, config, at=late)
+    assert code == 0, err
+    # Ten minutes on would be past the window: the throttled text fails rather than waits.
+    assert "sent 3, retry 0, failed 1" in out
+    assert "Throttling" in out
+    code, out, _ = send(book, config, at=late + timedelta(minutes=4, seconds=59))
+    assert "sent 0" in out
+    assert len(smsc.texts) == 3
+
+
+def test_the_days_run_again_keeps_what_was_sent_and_what_waits(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    config = settings(tmp_path, sms_port=smsc.port)
+    smsc.refuse.append(smpplib.consts.SMPP_ESME_RTHROTTLED)
+    send(book, config)
+    before = outbox_rows(book)
+    assert sorted(before.values(), key=str) == sorted(
+        [("done", "sent")] * 3 + [("sending", None)], key=str
+    )
+    # The end-of-day run of the same day again (a lender re-runs it after a late feed).
+    run_day(book.runs, book.run_context(DAY), datetime(2025, 9, 30, 3, tzinfo=UTC))
+    assert outbox_rows(book) == before
+    code, out, _ = send(book, config, at=AT + timedelta(minutes=10))
+    assert code == 0
+    assert "sent 1" in out
+    assert len(smsc.texts) == 4
+    assert len(sent_attempts(book)) == 4
+
+
+def test_only_a_text_sent_is_an_action_on_record_for_the_guards(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    (sent_key, (sent_loan, _, _)), (opted_key, (opted_loan, opted, _)), (waiting_key, _) = sorted(
+        texts_due(book).items()
+    )[:3]
+    with book.engine.begin() as conn:
+        conn.execute(insert(opt_outs).values(borrower_id=opted, channel="sms",
+                                             since=AT - timedelta(hours=1)))  # fmt: skip
+    waiting = texts_due(book)[waiting_key][1]
+    smsc.refuse_to[phone_of(book, waiting).lstrip("+")] = smpplib.consts.SMPP_ESME_RTHROTTLED
+    code, _, err = send(book, settings(tmp_path, sms_port=smsc.port))
+    assert code == 0, err
+    rows = outbox_rows(book)
+    assert (rows[sent_key], rows[opted_key], rows[waiting_key]) == (
+        ("done", "sent"), ("cancelled", None), ("sending", None))  # fmt: skip
+    sms = [(r.on, r.outcome) for r in book.track.history(sent_loan) if r.action == "sms"]
+    assert (DAY, "sent") in sms
+    # A cancelled text, or one waiting for its next try, is neither done nor tried.
+    for loan in (opted_loan, texts_due(book)[waiting_key][0]):
+        assert not [r for r in book.track.history(loan) if r.action == "sms" and r.on == DAY]

@@ -116,7 +116,7 @@ class SqlEngineStore:
             )
             done = read_frame(
                 conn, "SELECT loan_id, action, planned_for, status, outcome FROM outbox"
-                " WHERE status NOT IN ('planned', 'sending', 'cancelled')", DONE,
+                f" WHERE {tables.OUTBOX_WORKED}", DONE,
             )  # fmt: skip
             # A lawyer's letter the legal track recorded is sent, as the track's own guard
             # (track_store.history) reads it: the legal stage asks for no other, and its

@@ -381,6 +381,10 @@ outbox = Table(
     Index("ix_outbox_planned_for_status", "planned_for", "status"),
 )
 
+# The outbox rows that are actions taken, as the escalation guards read them: a row still
+# planned, claimed by a sender (in flight or in doubt) or cancelled when sent is none.
+OUTBOX_WORKED = "status NOT IN ('planned', 'sending', 'cancelled')"
+
 # Actions the run wanted but a rule refused, with the rule and its source.
 blocked_actions = Table(
     "blocked_actions",

@@ -17,7 +17,7 @@ from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.engine_store import DONE, LETTERS_SQL, PLACEMENTS_SQL, attempts_of
 from arrears.adapters.db.frames_io import read_frame
 from arrears.adapters.db.instants import utc
-from arrears.adapters.db.tables import borrowers, loans
+from arrears.adapters.db.tables import OUTBOX_WORKED, borrowers, loans
 from arrears.adapters.people_index import FALLBACK_ZONE, LoanHistory, PhoneReach
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal, Term
@@ -53,7 +53,7 @@ class SqlTrackStore:
             done = read_frame(
                 conn,
                 "SELECT loan_id, action, planned_for, status, outcome FROM outbox"
-                " WHERE status NOT IN ('planned', 'sending', 'cancelled') AND loan_id = :loan",
+                f" WHERE {OUTBOX_WORKED} AND loan_id = :loan",
                 DONE,
                 loan=loan_id,
             )
