@@ -15,6 +15,25 @@ import smpp34
 from aiosmtpd.controller import Controller
 
 UCS2 = 0x08
+# The GSM 7-bit default alphabet's codes that differ from ASCII, and its extension table
+# (after ESC), for the characters the tests send (3GPP TS 23.038, 6.2.1).
+GSM_SPECIAL = {0x00: "@", 0x01: "£", 0x02: "$", 0x11: "_", 0x24: "¤"}
+GSM_ESCAPED = {0x28: "{", 0x29: "}", 0x3C: "[", 0x3E: "]", 0x65: "€"}
+
+
+def gsm_decode(raw: bytes) -> str:
+    """Septets (one an octet, as SMPP carries them) as text."""
+    out, escaped = [], False
+    for code in raw:
+        if escaped:
+            out.append(GSM_ESCAPED[code])
+            escaped = False
+        elif code == 0x1B:
+            escaped = True
+        else:
+            out.append(GSM_SPECIAL.get(code, chr(code)))
+    assert not escaped, "a part ends inside an escape"
+    return "".join(out)
 
 
 def free_port() -> int:
@@ -26,12 +45,15 @@ def free_port() -> int:
 
 @dataclass
 class Text:
-    """A text as the SMSC took it: its parts joined and decoded."""
+    """A text as the SMSC took it: its parts joined and decoded (each part decodes alone:
+    none is cut inside a character)."""
 
     source: str
     destination: str
     body: str
     parts: int
+    source_ton: int = 0
+    source_npi: int = 0
 
 
 @dataclass
@@ -44,8 +66,9 @@ class Smsc:
     texts: list[Text] = field(default_factory=list)
     refuse: list[int] = field(default_factory=list)
     refuse_to: dict[str, int] = field(default_factory=dict)
+    garbled: list[str] = field(default_factory=list)  # parts that did not decode alone
     submits: int = 0
-    _parts: dict[tuple[str, int], list[bytes]] = field(default_factory=dict)
+    _parts: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self, event: Any) -> None:
@@ -58,22 +81,26 @@ class Smsc:
                 event.reject(status)
                 return
             event.accept(message_id=f"m{self.submits}")
-            self._keep(event)
+            try:
+                self._keep(event)
+            except (UnicodeDecodeError, KeyError, AssertionError) as error:  # a part garbled
+                self.garbled.append(repr(error))
 
     def _keep(self, event: Any) -> None:
         raw: bytes = event.short_message
-        coding = "utf-16-be" if event.data_coding == UCS2 else "ascii"
+        decode = (lambda b: b.decode("utf-16-be")) if event.data_coding == UCS2 else gsm_decode
+        source = (event.source_addr, event.destination_addr)
+        addressing = (event.source_addr_ton, event.source_addr_npi)
         if event.esm_class & 0x40:  # a concatenation header: 05 00 03 ref total seq
             ref, total, seq = raw[3], raw[4], raw[5]
             key = (event.destination_addr, ref)
-            parts = self._parts.setdefault(key, [b""] * total)
-            parts[seq - 1] = raw[6:]
+            parts = self._parts.setdefault(key, [""] * total)
+            parts[seq - 1] = decode(raw[6:])
             if all(parts):
-                body = b"".join(parts).decode(coding)
-                self.texts.append(Text(event.source_addr, event.destination_addr, body, total))
+                self.texts.append(Text(*source, "".join(parts), total, *addressing))
                 del self._parts[key]
             return
-        self.texts.append(Text(event.source_addr, event.destination_addr, raw.decode(coding), 1))
+        self.texts.append(Text(*source, decode(raw), 1, *addressing))
 
 
 @contextmanager
@@ -112,12 +139,23 @@ def running_smsc() -> Iterator[Smsc]:
         loop.close()
 
 
-class _Mailbox:
-    """aiosmtpd's handler: every message taken, parsed; recipients refused by `refuse`."""
+class Mailbox:
+    """aiosmtpd's handler: every message taken, parsed; senders and recipients refused as
+    set, or the line hung up once a message is in."""
 
     def __init__(self) -> None:
         self.mails: list[EmailMessage] = []
         self.refuse: dict[str, str] = {}  # address -> the answer to its RCPT TO
+        self.refuse_sender: str | None = None  # the answer to every MAIL FROM
+        self.hang_up_after_data = False  # keep the message, then close with no answer
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook names)
         self,
@@ -141,13 +179,15 @@ class _Mailbox:
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.mails.append(parsed)
+        if self.hang_up_after_data:
+            server.transport.close()
         return "250 Message accepted for delivery"
 
 
 @contextmanager
-def running_smtp() -> Iterator[tuple[int, _Mailbox]]:
+def running_smtp() -> Iterator[tuple[int, Mailbox]]:
     """An SMTP server on a free port; its port and mailbox; stopped after."""
-    mailbox = _Mailbox()
+    mailbox = Mailbox()
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()

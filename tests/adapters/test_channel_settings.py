@@ -31,6 +31,8 @@ def test_no_channels_sends_nothing_and_both_gateways_are_read(tmp_path: Path) ->
     assert (channels.sms.host, channels.sms.port, channels.sms.source) == (
         "smsc.example", 2775, "10690000")  # fmt: skip
     assert channels.sms.password == ""  # read from the environment when sending
+    # Digits are read by the SMSC as they stand (TON unknown, ISDN plan).
+    assert (channels.sms.source_ton, channels.sms.source_npi) == (0, 1)
     assert channels.sms_password_env == "SMSC_PASSWORD"
     assert (channels.email.starttls, channels.email.username) == (True, "c")
     assert channels.email_password_env == "SMTP_PASSWORD"
@@ -54,14 +56,25 @@ def test_no_channels_sends_nothing_and_both_gateways_are_read(tmp_path: Path) ->
         ),
         (
             LENDER + SMS.replace('system_id = "lender1"', 'system_id = "a-very-long-system-id"'),
-            "system_id is at most 15 bytes",
+            "system_id is at most 15 ASCII characters",
         ),
+        (
+            LENDER + SMS.replace('source = "10690000"', 'source = "速还金融"'),
+            "source '速还金融' must be digits (at most 20), +digits, or a sender name",
+        ),
+        (
+            LENDER + SMS.replace('source = "10690000"', 'source = "SuhuanFinance"'),
+            "source 'SuhuanFinance' must be digits",
+        ),
+        (LENDER + SMS + "source_ton = 9\n", "channels.sms: `source_ton` must be one of [0, 1,"),
+        (LENDER + SMS + "source_npi = 2\n", "channels.sms: `source_npi` must be one of [0, 1, 3,"),
         (
             LENDER + EMAIL.replace("<c@x.example>", "collections"),
             "channels.email: sender '催收 collections' holds no e-mail address",
         ),
+        (LENDER + EMAIL + 'username = "c"\n', "channels.email: `username` needs `starttls = true`"),
         (
-            LENDER + EMAIL + 'username = "c"\n',
+            LENDER + EMAIL + 'starttls = true\nusername = "c"\n',
             "channels.email: `password_env` must name an environment variable",
         ),
         (LENDER + EMAIL + "starttls = 1\n", "channels.email: starttls must be true or false"),
@@ -72,3 +85,19 @@ def test_a_bad_channel_setting_is_refused_naming_it(tmp_path: Path, text: str, s
     with pytest.raises(SettingsError) as refused:
         load(tmp_path, text)
     assert said in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("source", "more", "read"),
+    [
+        ("+8613800000000", "", ("8613800000000", 1, 1)),  # E.164: international, ISDN
+        ("Suhuan Fin", "", ("Suhuan Fin", 5, 0)),  # a sender name: alphanumeric
+        ("95000", "source_ton = 3\nsource_npi = 0\n", ("95000", 3, 0)),  # as the SMSC asks
+    ],
+)
+def test_a_source_address_has_the_type_of_number_its_form_says_unless_set(
+    tmp_path: Path, source: str, more: str, read: tuple[str, int, int]
+) -> None:
+    channels = load(tmp_path, LENDER + SMS.replace("10690000", source) + more)
+    assert channels.sms is not None
+    assert (channels.sms.source, channels.sms.source_ton, channels.sms.source_npi) == read

@@ -57,7 +57,7 @@ def test_a_template_is_filled_in_whole() -> None:
 def test_a_text_longer_than_six_parts_once_filled_in_is_refused() -> None:
     template = MessageTemplate("cn.x", "sms", "{name}" + "字" * (SMS_MOST - 3))
     assert len(render(template, {"name": "王小芳"}).body) == SMS_MOST
-    with pytest.raises(TemplateError, match=f"{SMS_MOST + 1} characters once filled"):
+    with pytest.raises(TemplateError, match=f"{SMS_MOST + 1} long once filled"):
         render(template, {"name": "欧阳小芳"})
 
 

@@ -20,8 +20,6 @@ from arrears.adapters.db.tables import (
     borrowers,
     contact_attempts,
     deliveries,
-    loan_states,
-    loans,
     opt_outs,
     outbox,
     payments,
@@ -30,9 +28,10 @@ from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
-from arrears.domain.messages import render
+from arrears.domain.messages import Message, render
 from arrears.domain.money import format_amount
 from arrears.entrypoints.cli import app as cli_app
+from arrears.services.dispatch import Sending, send_due
 from arrears.services.import_feed import import_feed
 from tests.channel_servers import Smsc, free_port, running_smsc, running_smtp
 
@@ -79,7 +78,7 @@ def settings(tmp_path: Path, sms_port: int | None = None, smtp_port: int | None 
 
 def send(app: App, config: Path, *more: str, at: datetime = AT) -> tuple[int, str, str]:
     db = app.engine.url.render_as_string(hide_password=False)
-    result = runner.invoke(cli_app, ["send", "--at", at.isoformat(), "--db", db,
+    result = runner.invoke(cli_app, ["send", "--rehearse", "--at", at.isoformat(), "--db", db,
                                      "--config", str(config), *more], env=PASSWORD)  # fmt: skip
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -96,18 +95,16 @@ def texts_due(app: App) -> dict[str, tuple[str, str, str]]:
 
 
 def expected_text(app: App, loan_id: str, template: str) -> str:
-    """The text a loan's template says once filled in from the loan's state of the run."""
-    s, b = loan_states.c, borrowers.c
+    """The text a loan's template says once filled in from the domain's evaluation of the
+    loan on the day (the reference the run agrees with)."""
+    (loan, paid), *_ = [(lo, p) for lo, p in app.ledger.load_book() if lo.loan_id == loan_id]
+    state = app.evaluate(loan, paid, DAY)
     with app.engine.connect() as conn:
-        state = conn.execute(select(loan_states).where(s.loan_id == loan_id)).one()
         name = conn.execute(
-            select(b.name).join(loans, loans.c.borrower_id == b.borrower_id)
-            .where(loans.c.loan_id == loan_id)
+            select(borrowers.c.name).where(borrowers.c.borrower_id == loan.borrower_id)
         ).scalar_one()  # fmt: skip
-    owed = (state.overdue_principal + state.overdue_interest + state.overdue_penalty
-            + state.overdue_fees)  # fmt: skip
-    facts = {"name": name, "loan_id": loan_id, "as_of": state.as_of.isoformat(),
-             "dpd": str(state.dpd), "overdue": format_amount(owed),
+    facts = {"name": name, "loan_id": loan_id, "as_of": "2025-09-30", "dpd": str(state.dpd),
+             "overdue": format_amount(state.overdue.total),
              "outstanding": format_amount(state.outstanding_principal), "currency": "CNY",
              "lender": "速还金融", "service_phone": "95000"}  # fmt: skip
     return render(app.settings.messages[template].template, facts).body
@@ -251,8 +248,8 @@ def test_an_smsc_down_sends_nothing_and_its_rows_wait_for_the_next_send(
 def test_two_senders_at_once_send_each_text_once(book: App, smsc: Smsc, tmp_path: Path) -> None:
     config = settings(tmp_path, sms_port=smsc.port)
     db = book.engine.url.render_as_string(hide_password=False)
-    command = [sys.executable, "-m", "arrears", "send", "--at", AT.isoformat(), "--db", db,
-               "--config", str(config), "--json"]  # fmt: skip
+    command = [sys.executable, "-m", "arrears", "send", "--rehearse", "--at", AT.isoformat(),
+               "--db", db, "--config", str(config), "--json"]  # fmt: skip
     environment = {**os.environ, **PASSWORD}
     senders = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]  # fmt: skip
@@ -312,8 +309,11 @@ def test_a_template_without_a_message_refuses_the_send_before_anything_is_claime
 @pytest.mark.parametrize(
     ("args", "said"),
     [
-        (["--at", "2025-09-30T10:00:00"], "has no UTC offset"),
+        (["--rehearse", "--at", "2025-09-30T10:00:00"], "has no UTC offset"),
         (["--channel", "fax"], "--channel: 'fax' is not one of sms, email"),
+        # A real send is checked at the moment it goes out: only a rehearsal names another.
+        (["--at", "2025-09-30T10:00:00+08:00"], "--at needs --rehearse"),
+        (["--rehearse"], "--rehearse needs --at"),
     ],
 )
 def test_bad_options_are_usage_errors(
@@ -333,13 +333,13 @@ def test_no_gateway_or_no_password_is_a_usage_error_and_sends_nothing(
 ) -> None:
     db = book.engine.url.render_as_string(hide_password=False)
     bare = settings(tmp_path)
-    result = runner.invoke(cli_app, ["send", "--at", AT.isoformat(), "--db", db,
+    result = runner.invoke(cli_app, ["send", "--rehearse", "--at", AT.isoformat(), "--db", db,
                                      "--config", str(bare)])  # fmt: skip
     assert result.exit_code == 2
     assert "no gateway to send through" in result.stderr
     config = settings(tmp_path, sms_port=smsc.port)
-    result = runner.invoke(cli_app, ["send", "--at", AT.isoformat(), "--db", db, "--config",
-                                     str(config)], env={"SMSC_PASSWORD": ""})  # fmt: skip
+    args = ["send", "--rehearse", "--at", AT.isoformat(), "--db", db, "--config", str(config)]
+    result = runner.invoke(cli_app, args, env={"SMSC_PASSWORD": ""})
     assert result.exit_code == 2
     assert "the environment has no SMSC_PASSWORD" in result.stderr
     assert smsc.submits == 0
@@ -402,3 +402,84 @@ def test_only_a_text_sent_is_an_action_on_record_for_the_guards(
     # A cancelled text, or one waiting for its next try, is neither done nor tried.
     for loan in (opted_loan, texts_due(book)[waiting_key][0]):
         assert not [r for r in book.track.history(loan) if r.action == "sms" and r.on == DAY]
+
+
+def test_a_lenders_stricter_rule_refuses_a_shipped_message_before_anything_is_claimed(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    hotline = ('[[content.required]]\njurisdiction = "cn"\nid = "acme.content.hotline"\n'
+               'source = "Acme policy 7.1"\nverified = true\nchannels = ["sms"]\n'
+               'phrases = ["投诉热线"]\n')  # fmt: skip
+    config = settings(tmp_path, sms_port=smsc.port, more=hotline)
+    code, _, err = send(book, config)
+    assert code == 1
+    assert "cn.early_sms (sms): acme.content.hotline: it does not say one of '投诉热线'" in err
+    assert "nothing was sent" in err
+    assert smsc.submits == 0
+    assert delivery_rows(book) == {}
+
+
+def test_a_row_a_stopped_sender_left_is_in_doubt_and_never_sent_again(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    config = settings(tmp_path, sms_port=smsc.port)
+    stuck = book.dispatch.due(AT, ("sms",))[0]
+    assert book.dispatch.claim(stuck, AT)  # a sender that stopped before the gateway
+    code, out, err = send(book, config, at=AT + timedelta(minutes=1))
+    assert code == 0
+    assert "sent 3" in out
+    assert "never said how it ended" not in err  # claimed a minute ago: may be in flight
+    code, out, err = send(book, config, at=AT + timedelta(minutes=20))
+    assert "sent 0" in out
+    assert "1 row(s) claimed by an earlier send that never said how it ended" in err
+    assert stuck.action_key in err
+    assert len(smsc.texts) == 3
+
+
+def test_a_retry_whose_window_ended_fails(book: App, smsc: Smsc, tmp_path: Path) -> None:
+    config = settings(tmp_path, sms_port=smsc.port)
+    smsc.refuse.append(smpplib.consts.SMPP_ESME_RTHROTTLED)
+    send(book, config, at=datetime(2025, 9, 30, 13, 40, tzinfo=UTC))  # retry from 13:50
+    waiting = next(k for k, d in delivery_rows(book).items() if d["state"] == "retry")
+    code, out, _ = send(book, config, at=datetime(2025, 9, 30, 14, 5, tzinfo=UTC))
+    assert code == 0
+    assert f"failed\t{waiting}\tits window ended before it could be tried again" in out
+    assert outbox_rows(book)[waiting] == ("failed", "failed")
+    assert len(smsc.texts) == 3
+
+
+def test_an_email_on_record_that_is_not_one_address_fails_its_row(
+    book: App, tmp_path: Path
+) -> None:
+    key, (_, borrower, _) = sorted(texts_due(book).items())[0]
+    with book.engine.begin() as conn:
+        conn.execute(update(outbox).where(outbox.c.action_key == key)
+                     .values(channel="email", template="cn.early_email"))  # fmt: skip
+        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
+                     .values(email="Zhang, San <z@example.com>"))  # two addresses  # fmt: skip
+    more = ('[[messages]]\njurisdiction = "cn"\ntemplate = "cn.early_email"\nchannel = "email"\n'
+            'subject = "借款{loan_id}"\nbody = "{name}您好"\n')  # fmt: skip
+    with running_smtp() as (port, mailbox):
+        code, out, _ = send(book, settings(tmp_path, smtp_port=port, more=more))
+    assert code == 0
+    assert "the e-mail on record is not one plain address" in out
+    assert mailbox.mails == []
+    assert sent_attempts(book) == []
+
+
+class _BrokenAdapter:
+    """A gateway adapter that fails in a way it does not foresee."""
+
+    def send(self, to: str, message: Message, key: str, at: datetime) -> tuple[str, ...]:
+        raise RuntimeError("adapter bug")
+
+
+def test_an_adapters_unforeseen_fault_fails_its_row_and_the_batch_goes_on(book: App) -> None:
+    sending = Sending(book.settings.messages, {"sms": _BrokenAdapter()},
+                      {"lender": "速还金融", "service_phone": "95000"})  # fmt: skip
+    report = send_due(book.dispatch, book.contacts, book.contact_terms, sending, lambda: AT)
+    assert report.ended == {"failed": 4}
+    assert all("it may have been sent, so it is not sent again" in str(f.detail)
+               for _, f in report.rows)  # fmt: skip
+    assert set(outbox_rows(book).values()) == {("failed", "failed")}  # none left claimed
+    assert book.dispatch.in_doubt(AT + timedelta(days=1)) == []

@@ -14,11 +14,17 @@ _TOP = frozenset({"lender", "service_phone", "email", "sms"})
 # `password` is known only to be refused with the right words (_env).
 _EMAIL = frozenset({"host", "port", "sender", "starttls", "username", "password_env", "password"})
 _SMS = frozenset({"host", "port", "system_id", "password_env", "password", "source",
-                  "system_type"})  # fmt: skip
+                  "source_ton", "source_npi", "system_type"})  # fmt: skip
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 # SMPP 3.4, 5.2: system_id is at most 15 octets, source_addr 20; an address as E.164 digits.
 _SYSTEM_ID_MOST, _SOURCE_MOST = 15, 20
 _ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+# A source address: digits, a number in E.164 (+digits), or a sender name of at most 11
+# letters, digits and spaces (an alphanumeric address, GSM 03.40 9.1.2.5).
+_NUMBER, _E164, _NAME = (re.compile(r"[0-9]{1,20}"), re.compile(r"\+[0-9]{6,15}"),
+                         re.compile(r"[A-Za-z0-9][A-Za-z0-9 ]{0,10}"))  # fmt: skip
+# Type of number and numbering plan (SMPP 3.4, 5.2.5, 5.2.6): the values the spec defines.
+_TONS, _NPIS = frozenset(range(7)), frozenset({0, 1, 3, 4, 6, 8, 9, 10, 14, 18})
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,9 @@ def _with_email(settings: ChannelSettings, data: Any, where: str) -> ChannelSett
     if not isinstance(starttls, bool):
         raise RulePackError(f"{where}: starttls must be true or false")
     username = _text(data, "username", where, required=False) or None
+    if username is not None and not starttls:
+        # Signing in over a plain connection would send the password in clear.
+        raise RulePackError(f"{where}: `username` needs `starttls = true`")
     env = _env(data, where, required=username is not None)
     gateway = EmailGateway(_text(data, "host", where), _port(data, where), sender, starttls,
                            username)  # fmt: skip
@@ -82,17 +91,40 @@ def _with_sms(settings: ChannelSettings, data: Any, where: str) -> ChannelSettin
         raise RulePackError(f"{where} must be a table")
     _known(data, _SMS, where)
     system_id = _text(data, "system_id", where)
+    if len(system_id.encode()) > _SYSTEM_ID_MOST or not system_id.isascii():
+        raise RulePackError(f"{where}: system_id is at most {_SYSTEM_ID_MOST} ASCII characters "
+                            f"(SMPP 3.4, 5.2.1)")  # fmt: skip
     source = _text(data, "source", where)
-    if len(system_id.encode()) > _SYSTEM_ID_MOST or len(source.encode()) > _SOURCE_MOST:
+    # By its form, unless set: an E.164 number is international (ISDN plan), other digits
+    # are read by the SMSC as they stand (unknown), a name is alphanumeric.
+    if _E164.fullmatch(source):
+        source, ton, npi = source[1:], 1, 1
+    elif _NUMBER.fullmatch(source):
+        ton, npi = 0, 1
+    elif _NAME.fullmatch(source):
+        ton, npi = 5, 0
+    else:
         raise RulePackError(
-            f"{where}: system_id is at most {_SYSTEM_ID_MOST} bytes and source at most "
-            f"{_SOURCE_MOST} (SMPP 3.4, 5.2)"
+            f"{where}: source {source!r} must be digits (at most {_SOURCE_MOST}), +digits, or a "
+            f"sender name of at most 11 letters, digits and spaces"
         )
+    ton = _code(data, "source_ton", ton, _TONS, where)
+    npi = _code(data, "source_npi", npi, _NPIS, where)
     env = _env(data, where, required=True)
     gateway = SmsGateway(_text(data, "host", where), _port(data, where), system_id, "", source,
-                         _text(data, "system_type", where, required=False))  # fmt: skip
+                         ton, npi, _text(data, "system_type", where, required=False))  # fmt: skip
     return ChannelSettings(settings.lender, settings.service_phone, settings.email,
                            settings.email_password_env, gateway, env)  # fmt: skip
+
+
+def _code(
+    data: Mapping[str, Any], key: str, default: int, known: frozenset[int], where: str
+) -> int:
+    """A TON or NPI: the form's default, or the one set if the spec defines it."""
+    value = data.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value not in known:
+        raise RulePackError(f"{where}: `{key}` must be one of {sorted(known)} (SMPP 3.4, 5.2.5-6)")
+    return value
 
 
 def _known(data: Mapping[str, Any], keys: frozenset[str], where: str) -> None:

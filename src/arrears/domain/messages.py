@@ -14,7 +14,7 @@ PLACEHOLDERS = frozenset({
     "loan_id",
     "as_of",  # the day of the run the figures are of (截至 …)
     "dpd",  # days past due
-    "overdue",  # what is past due: principal, interest, penalty and fees, less any credit
+    "overdue",  # what is past due: principal, interest, penalty and fees
     "outstanding",  # the principal outstanding
     "currency",
     "lender",  # the lender's name ([channels] lender)
@@ -22,7 +22,7 @@ PLACEHOLDERS = frozenset({
 })  # fmt: skip
 MESSAGE_CHANNELS = ("sms", "email")
 # A text of more parts than this is costly and is cut by some handsets: 6 UCS-2 parts of 67
-# characters (the SMS standard's 140 octets less the concatenation header, GSM 03.40).
+# UTF-16 units (the SMS standard's 140 octets less the concatenation header, GSM 03.40).
 SMS_MOST = 6 * 67
 SUBJECT_MOST = 200
 
@@ -57,6 +57,12 @@ class MessageTemplate:
             raise TemplateError(f"{where}: a subject is one line of at most {SUBJECT_MOST}")
         for part in (self.subject, self.body):
             _check_fields(where, part)
+        fixed = "".join(literal for literal, _, _, _ in Formatter().parse(self.body))
+        if self.channel == "sms" and sms_length(fixed) > SMS_MOST:
+            raise TemplateError(
+                f"{where}: the text is {sms_length(fixed)} long before it is filled in, more "
+                f"than {SMS_MOST} (six parts)"
+            )
 
     @property
     def texts(self) -> str:
@@ -98,12 +104,18 @@ def render(template: MessageTemplate, facts: dict[str, str]) -> Message:
         template.body.format_map(facts),
         template.subject.format_map(facts) if template.subject else "",
     )
-    if message.channel == "sms" and len(message.body) > SMS_MOST:
+    if message.channel == "sms" and sms_length(message.body) > SMS_MOST:
         raise TemplateError(
-            f"template {template.template_id!r}: the text is {len(message.body)} characters "
+            f"template {template.template_id!r}: the text is {sms_length(message.body)} long "
             f"once filled, more than {SMS_MOST} (six parts)"
         )
     return message
+
+
+def sms_length(text: str) -> int:
+    """A text's length as a text message counts it in UCS-2: UTF-16 units (a character
+    outside the basic plane, as some rare names hold, is two)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _fields(text: str) -> set[str]:

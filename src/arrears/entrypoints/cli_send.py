@@ -25,8 +25,17 @@ CHANNEL_CHOICES = ("sms", "email")
 def send_command(
     at: Annotated[
         str | None,
-        typer.Option("--at", help="The moment of sending (ISO 8601 with offset); default now."),
+        typer.Option(
+            "--at", help="With --rehearse: the moment the rows are checked and logged at."
+        ),
     ] = None,
+    rehearse: Annotated[
+        bool,
+        typer.Option(
+            "--rehearse",
+            help="The gateways are test ones: take --at as the moment of sending.",
+        ),
+    ] = False,
     channel: Annotated[
         str | None, typer.Option("--channel", help="Send only this channel: sms or email.")
     ] = None,
@@ -37,8 +46,20 @@ def send_command(
     """Send every planned text and e-mail whose lawful window holds the moment, through the
     gateways of the settings' [channels]: each checked again by the compliance engine at
     that moment, filled in from the loan's last run, linted, sent once and logged as a
-    contact. Exit 1 when a gateway could not be reached (its rows wait for the next send)."""
-    now = parse_instant(at, "--at") if at is not None else datetime.now(UTC)
+    contact. Exit 1 when a gateway could not be reached (its rows wait for the next send).
+
+    Each row is checked and logged at the clock's moment as it is sent: a message goes out
+    now, so only a rehearsal against test gateways may say it goes at another moment."""
+    if at is not None and not rehearse:
+        fail("--at needs --rehearse: a real send is checked at the moment it goes out", 2)
+    if rehearse and at is None:
+        fail("--rehearse needs --at, the moment the rehearsal stands at", 2)
+    fixed = parse_instant(at, "--at") if at is not None else None
+
+    def clock() -> datetime:
+        return fixed if fixed is not None else datetime.now(UTC)
+
+    started = clock()
     if channel is not None and channel not in CHANNEL_CHOICES:
         fail(f"--channel: {channel!r} is not one of {', '.join(CHANNEL_CHOICES)}", 2)
     with open_app(db, config) as app:
@@ -46,10 +67,10 @@ def send_command(
         try:
             with _senders(channels, os.environ, channel) as senders:
                 sending = Sending(app.settings.messages, senders, channels.facts())
-                report = send_due(app.dispatch, app.contacts, app.contact_terms, sending, now)
+                report = send_due(app.dispatch, app.contacts, app.contact_terms, sending, clock)
         except DomainError as error:
             fail(str(error))
-    _print(report, now, as_json)
+    _print(report, started, as_json)
     if report.down:
         raise typer.Exit(1)
 

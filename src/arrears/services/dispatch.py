@@ -3,11 +3,13 @@ the compliance engine at that moment, filled in from the loan's last run, linted
 and logged as a contact (docs/CHANNELS.md)."""
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.utils import getaddresses
 
 from arrears.domain.contact import ContactRequest, require_aware
+from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
 from arrears.domain.messages import KnownMessage, Message, TemplateError, faults, render
 from arrears.domain.money import format_amount
@@ -33,6 +35,9 @@ from arrears.services.ports import ContactStore
 # and never outside the row's lawful window (the next run plans what is still due).
 TRIES = 3
 RETRY_AFTER = timedelta(minutes=10)
+# A row claimed longer ago than this and not finished was left by a sender that stopped: in
+# doubt. A sender finishes each row within its gateway's timeouts (30 s each).
+IN_DOUBT_AFTER = timedelta(minutes=15)
 
 
 class DispatchRefused(DomainError):
@@ -70,15 +75,20 @@ def send_due(
     contacts: ContactStore,
     terms: ContactTerms,
     sending: Sending,
-    now: datetime,
+    clock: Callable[[], datetime],
 ) -> SendReport:
-    """Send every row due at `now` on the channels there is a gateway for; refuse (before
-    anything is claimed) when a due row's template has no message of its channel."""
-    require_aware(now, "the moment of sending")
-    report = SendReport(in_doubt=store.in_doubt())
-    due = store.due(now, tuple(sorted(sending.senders)))
-    _check_templates(due, sending.messages)
+    """Send every row due now on the channels there is a gateway for, each checked, sent and
+    logged at the moment `clock` gives as it comes to it (a batch that runs into the quiet
+    hours is stopped by them); refuse, before anything is claimed, when a due row's template
+    has no message of its channel or its message breaks the content rules as they are now."""
+    start = _aware(clock())
+    report = SendReport(in_doubt=store.in_doubt(start - IN_DOUBT_AFTER))
+    report.rows.extend(store.expire(start))  # retries whose window ended
+    report.ended.update(finished.state for _, finished in report.rows)
+    due = store.due(start, tuple(sorted(sending.senders)))
+    _check_templates(due, sending.messages, terms.content)
     for item in due:
+        now = _aware(clock())
         if item.channel in report.down or not store.claim(item, now):
             continue  # its gateway is down, or another sender took it
         try:
@@ -94,18 +104,31 @@ def send_due(
     return report
 
 
-def _check_templates(due: list[DueMessage], messages: Mapping[str, KnownMessage]) -> None:
+def _aware(now: datetime) -> datetime:
+    require_aware(now, "the moment of sending")
+    return now
+
+
+def _check_templates(
+    due: list[DueMessage], messages: Mapping[str, KnownMessage], content: Mapping[str, ContentPack]
+) -> None:
     """DispatchRefused naming each template of the due rows without a message of its row's
-    channel (a settings or ladder mistake: every row of it would fail alike)."""
-    wrong = sorted({
-        f"{item.template} ({item.channel})" for item in due
-        if item.template not in messages
-        or messages[item.template].template.channel != item.channel
-    })  # fmt: skip
+    channel, or whose message its pack's content rules as they are now find fault with (a
+    settings or ladder mistake: every row of it would fail alike)."""
+    wrong: set[str] = set()
+    for template_id, channel in {(item.template, item.channel) for item in due}:
+        known = messages.get(template_id)
+        if known is None or known.template.channel != channel:
+            wrong.add(f"{template_id} ({channel}): no message of that channel")
+            continue
+        pack = content.get(known.jurisdiction)
+        found = faults(known.template.texts, channel, [pack] if pack else [])
+        if found:
+            wrong.add(f"{template_id} ({channel}): {'; '.join(found)}")
     if wrong:
         raise DispatchRefused(
-            f"no message for template(s) {', '.join(wrong)}: give each a [[messages]] entry of "
-            f"that channel in the settings file; nothing was sent"
+            f"template(s) that cannot be sent: {' | '.join(sorted(wrong))}; give each a "
+            f"[[messages]] entry of its channel in the settings file; nothing was sent"
         )
 
 
@@ -117,8 +140,31 @@ def _deliver(
     sending: Sending,
     now: datetime,
 ) -> Finished:
-    """Check, fill in, lint and send one claimed row, and log it as a contact once sent."""
+    """Check, fill in, lint and send one claimed row, and log it as a contact once sent; a
+    row that cannot be checked or filled in (an unknown product, a bad record) fails, naming
+    why, and the batch goes on."""
     tries = item.tries + 1
+    try:
+        ready = _checked(item, store, contacts, terms, sending, now, tries)
+    except (DomainError, ValueError) as error:
+        return Finished("failed", tries, now, detail=f"not sent: {error}")
+    if isinstance(ready, Finished):
+        return ready
+    message, address = ready
+    return _sent(item, message, address, contacts, terms, sending, now, tries)
+
+
+def _checked(
+    item: DueMessage,
+    store: DispatchStore,
+    contacts: ContactStore,
+    terms: ContactTerms,
+    sending: Sending,
+    now: datetime,
+    tries: int,
+) -> Finished | tuple[Message, str]:
+    """_deliver's steps up to the gateway: how the row ends before it, or the message and
+    the address it goes to."""
     facts = store.facts(item.loan_id, item.planned_for)
     if facts is None:
         return Finished("failed", tries, now, detail=f"loan {item.loan_id} has no run yet")
@@ -133,9 +179,12 @@ def _deliver(
         return Finished("cancelled", tries, now, detail=f"refused at sending by {broken}",
                         reasons=reasons)  # fmt: skip
     file = load_file(contacts, item.borrower_id)
-    address = file.phone if item.channel == "sms" else facts.email
+    address = file.phone if item.channel == "sms" else _one_address(facts.email)
     if not address:
-        return Finished("failed", tries, now, detail="no e-mail address on record")
+        why = "no e-mail address on record"
+        if facts.email:
+            why = "the e-mail on record is not one plain address (a list, or no user@domain)"
+        return Finished("failed", tries, now, detail=why)
     known = sending.messages[item.template]
     try:
         message = render(known.template, _filled(item, facts, sending.lender))
@@ -145,7 +194,7 @@ def _deliver(
                    packs_of(terms.content, terms.jurisdictions, file.products))  # fmt: skip
     if found:
         return Finished("failed", tries, now, address, detail="; ".join(found))
-    return _sent(item, message, address, contacts, terms, sending, now, tries)
+    return message, address
 
 
 def _sent(
@@ -161,7 +210,12 @@ def _sent(
     """Hand the message to its gateway; log the contact once any of it was taken."""
     try:
         ids = sending.senders[item.channel].send(address, message, item.action_key, now)
-    except SendFailed as failure:
+    except Exception as error:  # noqa: BLE001 (an adapter's fault must not strand the batch)
+        if not isinstance(error, SendFailed):
+            return Finished("failed", tries, now, address,
+                            detail=f"the {item.channel} gateway's adapter failed ({error!r}): "
+                            f"it may have been sent, so it is not sent again")  # fmt: skip
+        failure = error
         if failure.gateway:
             raise _GatewayDown(failure.detail) from None
         if failure.sent_parts:  # some of it reached the borrower: it is a contact made
@@ -174,6 +228,21 @@ def _sent(
         return Finished("retry", tries, now, address, detail=failure.detail, next_try_at=again)
     log_contact(contacts, terms, ContactRequest(item.borrower_id, item.channel, now), "sent", now)
     return Finished("sent", tries, now, address, message_ids=ids)
+
+
+def _one_address(stored: str | None) -> str | None:
+    """The one plain ASCII address a stored e-mail names ("Name <a@b.c>" or "a@b.c"), or
+    None for none, a list or something else: a message goes to the borrower alone."""
+    if not stored:
+        return None
+    found = getaddresses([stored])
+    if len(found) != 1:
+        return None
+    address = found[0][1]
+    local, _, domain = address.rpartition("@")
+    if not (local and "." in domain and address.isascii()) or any(c.isspace() for c in address):
+        return None
+    return address
 
 
 def _filled(item: DueMessage, facts: MessageFacts, lender: Mapping[str, str]) -> dict[str, str]:

@@ -85,9 +85,14 @@ class DispatchStore(Protocol):
         tried again by now."""
         ...
 
-    def in_doubt(self) -> list[str]:
-        """Keys claimed by a sender that never said how it ended (a sender stopped between
-        the gateway and the record): never sent again by themselves."""
+    def in_doubt(self, claimed_before: datetime) -> list[str]:
+        """Keys claimed before `claimed_before` by a sender that never said how it ended (a
+        sender stopped between the gateway and the record): never sent again by themselves."""
+        ...
+
+    def expire(self, now: datetime) -> list[tuple[str, "Finished"]]:
+        """Fail the rows waiting for another try whose window has ended by `now`, and say
+        how each ended."""
         ...
 
     def claim(self, item: DueMessage, now: datetime) -> bool:

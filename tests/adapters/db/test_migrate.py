@@ -46,7 +46,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0024_bureau_disputes"
+    assert current_revision(engine) == head_revision() == "0025_deliveries"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -119,6 +119,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0022_late_fees_charged.py",
         "0023_bureau_records.py",
         "0024_bureau_disputes.py",
+        "0025_deliveries.py",
     } <= shipped
 
 

@@ -1,6 +1,7 @@
 """Text messages through an SMSC over SMPP 3.4 (smpplib), one bound session for a batch."""
 
 import contextlib
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,9 +11,9 @@ from typing import Any
 import smpplib.client
 import smpplib.consts
 import smpplib.exceptions
-import smpplib.gsm
 import smpplib.smpp
 
+from arrears.adapters.channels.sms_parts import short_messages
 from arrears.domain.messages import Message
 from arrears.services.dispatch_ports import SendFailed
 
@@ -22,31 +23,39 @@ TIMEOUT_SECONDS = 30
 _LOG = "arrears.smpp"
 logging.getLogger(_LOG).addHandler(logging.NullHandler())
 logging.getLogger(_LOG).propagate = False
-# Answers of an SMSC that say "not now", not "never" (SMPP 3.4, 5.1.3 command_status):
-# ESME_RSYSERR, ESME_RMSGQFUL (its queue full), ESME_RTHROTTLED. Anything else refuses the
-# message itself (a bad destination, a bad source).
-PASSING = frozenset({
-    smpplib.consts.SMPP_ESME_RSYSERR, smpplib.consts.SMPP_ESME_RMSGQFUL,
-    smpplib.consts.SMPP_ESME_RTHROTTLED,
+_C = smpplib.consts
+# Answers of an SMSC (SMPP 3.4, 5.1.3 command_status) that say "not now", not "never": a
+# system error, its queue full, throttled.
+PASSING = frozenset({_C.SMPP_ESME_RSYSERR, _C.SMPP_ESME_RMSGQFUL, _C.SMPP_ESME_RTHROTTLED})
+# Answers about the lender's own side (its source address, its bind): every text would get
+# them, so the gateway is at fault and the channel stops, no try spent.
+GATEWAY_FAULTS = frozenset({
+    _C.SMPP_ESME_RINVSRCADR, _C.SMPP_ESME_RINVSRCTON, _C.SMPP_ESME_RINVSRCNPI,
+    _C.SMPP_ESME_RINVBNDSTS, _C.SMPP_ESME_RINVSYSID, _C.SMPP_ESME_RINVPASWD,
+    _C.SMPP_ESME_RBINDFAIL,
 })  # fmt: skip
-TON_INTERNATIONAL, TON_ALPHANUMERIC, NPI_ISDN = 1, 5, 1
+TON_INTERNATIONAL, NPI_ISDN = 1, 1
+MOST_PARTS = 6  # as domain.messages.SMS_MOST reckons a text's length
 
 
 @dataclass(frozen=True)
 class SmsGateway:
-    """The SMSC: where it is, how the lender binds to it, and the number texts come from."""
+    """The SMSC: where it is, how the lender binds to it, and the address texts come from
+    with its type of number and numbering plan (SMPP 3.4, 5.2.5 and 5.2.6)."""
 
     host: str
     port: int
     system_id: str
     password: str  # read from the environment, never from the settings file
-    source: str  # a number (digits) or a registered sender name
+    source: str  # digits (a number or service code) or a registered sender name
+    source_ton: int
+    source_npi: int
     system_type: str = ""
 
 
 class SmppSmsSender:
-    """Sends each message as one or more submit_sm (long texts in UCS-2 parts with a
-    concatenation header); use it as a context manager."""
+    """Sends each message as one or more submit_sm (a long text in concatenated parts); use
+    it as a context manager."""
 
     def __init__(self, gateway: SmsGateway) -> None:
         self.gateway = gateway
@@ -69,21 +78,25 @@ class SmppSmsSender:
             self._drop()
 
     def send(self, to: str, message: Message, key: str, at: datetime) -> tuple[str, ...]:  # noqa: ARG002
-        """Send one text to an E.164 number; the SMSC's message id of each part (submit_sm
-        carries no key or time of the sender's). SendFailed: passing for the SMSC's "not
-        now" answers and a lost session, else permanent."""
+        """Send one text to an E.164 number; the SMSC's message id of each part (the parts
+        of one text tied by a reference made from `key`). SendFailed: passing for the SMSC's
+        "not now" answers and a session lost before a part went; permanent for a refusal of
+        the text, or no answer once a part went (it may have been taken)."""
+        reference = hashlib.sha256(key.encode()).digest()[0]
+        texts = short_messages(message.body, reference)
+        if len(texts.parts) > MOST_PARTS:
+            raise SendFailed(f"a text of {len(texts.parts)} parts: at most {MOST_PARTS}",
+                             permanent=True)  # fmt: skip
         client = self._open()
-        parts, coding, esm_class = smpplib.gsm.make_parts(message.body)
-        source_ton = TON_INTERNATIONAL if self.gateway.source.isdigit() else TON_ALPHANUMERIC
         ids: list[str] = []
-        for part in parts:
+        for part in texts.parts:
             try:
                 sent = client.send_message(
-                    source_addr_ton=source_ton, source_addr_npi=NPI_ISDN,
-                    source_addr=self.gateway.source, dest_addr_ton=TON_INTERNATIONAL,
-                    dest_addr_npi=NPI_ISDN, destination_addr=to.lstrip("+"),
-                    short_message=part, data_coding=coding, esm_class=esm_class,
-                    registered_delivery=0,
+                    source_addr_ton=self.gateway.source_ton,
+                    source_addr_npi=self.gateway.source_npi, source_addr=self.gateway.source,
+                    dest_addr_ton=TON_INTERNATIONAL, dest_addr_npi=NPI_ISDN,
+                    destination_addr=to.lstrip("+"), short_message=part,
+                    data_coding=texts.coding, esm_class=texts.esm_class, registered_delivery=0,
                 )  # fmt: skip
             except (smpplib.exceptions.ConnectionError, OSError) as error:
                 self._drop()
@@ -91,7 +104,8 @@ class SmppSmsSender:
                                  sent_parts=len(ids)) from None  # fmt: skip
             try:
                 ids.append(self._answer(client, sent.sequence, len(ids)))
-            except (smpplib.exceptions.ConnectionError, OSError) as error:
+            except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError,
+                    smpplib.exceptions.UnknownCommandError, OSError) as error:  # fmt: skip
                 # The SMSC may have taken the part: sending it again could send it twice.
                 self._drop()
                 raise SendFailed(f"no answer from the SMSC to part {len(ids) + 1} ({error}): "
@@ -115,9 +129,9 @@ class SmppSmsSender:
             if status == 0 and pdu.command == "submit_sm_resp":
                 return str(pdu.message_id.decode() if isinstance(pdu.message_id, bytes)
                            else pdu.message_id)  # fmt: skip
-            said = smpplib.consts.DESCRIPTIONS.get(status, "unknown status")
-            raise SendFailed(f"SMSC refused: 0x{status:08x} {said}",
-                             permanent=status not in PASSING, sent_parts=taken)  # fmt: skip
+            said = f"SMSC refused: 0x{status:08x} {_C.DESCRIPTIONS.get(status, 'unknown status')}"
+            raise SendFailed(said, permanent=status not in PASSING, sent_parts=taken,
+                             gateway=status in GATEWAY_FAULTS and not taken)  # fmt: skip
 
     def _open(self) -> smpplib.client.Client:
         """The batch's session, connected and bound as a transmitter on first use."""
@@ -132,7 +146,7 @@ class SmppSmsSender:
                 client.bind_transmitter(system_id=gateway.system_id, password=gateway.password,
                                         system_type=gateway.system_type)  # fmt: skip
             except (smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError,
-                    OSError) as error:  # fmt: skip
+                    smpplib.exceptions.UnknownCommandError, OSError) as error:  # fmt: skip
                 client.disconnect()
                 raise SendFailed(f"SMPP {gateway.host}:{gateway.port}: {error}",
                                  permanent=False, gateway=True) from None  # fmt: skip

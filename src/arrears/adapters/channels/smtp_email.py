@@ -7,7 +7,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from types import TracebackType
 
 from arrears.domain.messages import Message
@@ -51,35 +51,47 @@ class SmtpEmailSender:
             self._smtp = None
 
     def send(self, to: str, message: Message, key: str, at: datetime) -> tuple[str, ...]:
-        """Send one e-mail; its Message-ID is made from `key`, so a server or reader sees a
-        message sent twice as one. SendFailed: permanent on a 5xx answer, else passing."""
+        """Send one e-mail to one address; its Message-ID is made from `key`. SendFailed:
+        the sender refused is the gateway's fault; a recipient refused is permanent on a 5xx
+        answer; once the message was handed over, no answer is permanent (it may have been
+        taken: never sent twice)."""
         mail = EmailMessage()
         mail["From"] = self.gateway.sender
         mail["To"] = to
         mail["Subject"] = message.subject
         mail["Date"] = format_datetime(at)
-        domain = self.gateway.sender.rpartition("@")[2].rstrip(">").strip() or "arrears"
-        mail["Message-ID"] = f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+        sender = parseaddr(self.gateway.sender)[1]
+        mail["Message-ID"] = (
+            f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{sender.rpartition('@')[2]}>"
+        )
         mail.set_content(message.body)
         smtp = self._open()
+        where = f"SMTP {self.gateway.host}:{self.gateway.port}"
         try:
-            refused = smtp.send_message(mail)
-        except smtplib.SMTPRecipientsRefused as error:
-            code, answer = next(iter(error.recipients.values()))
-            raise SendFailed(
-                f"{to} refused: {code} {_said(answer)}", permanent=code >= 500
-            ) from None
-        except smtplib.SMTPResponseException as error:
+            code, said = smtp.mail(sender)
+            if code != 250:
+                smtp.rset()
+                raise SendFailed(f"{where} refused the sender {sender}: {code} {_said(said)}",
+                                 permanent=False, gateway=True)  # fmt: skip
+            code, said = smtp.rcpt(to)
+            if code not in (250, 251):
+                smtp.rset()
+                raise SendFailed(f"{to} refused: {code} {_said(said)}", permanent=code >= 500)
+        except (smtplib.SMTPException, OSError) as error:  # before the message: nothing sent
             self._drop()
-            raise SendFailed(f"SMTP {error.smtp_code} {_said(error.smtp_error)}",
+            raise SendFailed(f"{where}: {error}", permanent=False) from None
+        try:
+            smtp.data(mail.as_bytes())
+        except smtplib.SMTPDataError as error:  # answered: it was not taken
+            answer = f"{error.smtp_code} {_said(error.smtp_error)}"
+            raise SendFailed(f"{where} refused the message: {answer}",
                              permanent=error.smtp_code >= 500) from None  # fmt: skip
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
-            raise SendFailed(f"SMTP {self.gateway.host}:{self.gateway.port}: {error}",
-                             permanent=False) from None  # fmt: skip
-        if refused:  # one recipient only: refused means not sent
-            raise SendFailed(f"{to} refused: {refused}", permanent=True)
-        return (mail["Message-ID"],)
+            raise SendFailed(f"{where}: no answer once the message was handed over ({error}): "
+                             f"it may have been sent, so it is not sent again",
+                             permanent=True) from None  # fmt: skip
+        return (str(mail["Message-ID"]),)
 
     def _open(self) -> smtplib.SMTP:
         """The batch's connection, opened (and signed in) on first use."""
@@ -91,8 +103,10 @@ class SmtpEmailSender:
                 raise SendFailed(f"SMTP {gateway.host}:{gateway.port}: {error}",
                                  permanent=False, gateway=True) from None  # fmt: skip
             try:
+                smtp.ehlo_or_helo_if_needed()
                 if gateway.starttls:
                     smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()  # RFC 3207 4.2: what the server offers is asked again
                 if gateway.username:
                     smtp.login(gateway.username, gateway.password or "")
             except (smtplib.SMTPException, OSError) as error:

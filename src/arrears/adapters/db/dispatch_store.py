@@ -3,7 +3,7 @@ send each once, the figures a message names, and how each ended."""
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, and_, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, exists, insert, or_, select, update
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.instants import utc
@@ -44,12 +44,41 @@ class SqlDispatchStore:
                 for row in conn.execute(query)
             ]
 
-    def in_doubt(self) -> list[str]:
-        """Keys a sender claimed and never said how it ended."""
+    def in_doubt(self, claimed_before: datetime) -> list[str]:
+        """Keys a sender claimed before `claimed_before` and never said how it ended."""
         d = tables.deliveries.c
-        query = select(d.action_key).where(d.state == "sending").order_by(d.action_key)
+        query = (
+            select(d.action_key)
+            .where(d.state == "sending", d.claimed_at < claimed_before.astimezone(UTC))
+            .order_by(d.action_key)
+        )
         with self.engine.connect() as conn:
             return list(conn.scalars(query))
+
+    def expire(self, now: datetime) -> list[tuple[str, Finished]]:
+        """Fail the rows waiting for another try whose window has ended by `now`."""
+        o, d = tables.outbox.c, tables.deliveries.c
+        at = now.astimezone(UTC)
+        ended = (
+            select(d.action_key, d.tries, d.address)
+            .join(tables.outbox, o.action_key == d.action_key)
+            .where(d.state == "retry", o.window_end <= at)
+        )
+        done: list[tuple[str, Finished]] = []
+        with self.engine.connect() as conn:
+            waiting = conn.execute(ended).all()
+        for key, tries, address in waiting:
+            finished = Finished(
+                "failed",
+                tries,
+                now,
+                address,
+                detail="its window ended before it could be tried again",
+            )
+            with self.engine.begin() as conn:  # conditional: a sender may have taken it
+                if self._finish(conn, key, finished, was="retry"):
+                    done.append((key, finished))
+        return done
 
     def claim(self, item: DueMessage, now: datetime) -> bool:
         """Take the row: the outbox row moves from planned to sending with a delivery row
@@ -103,23 +132,31 @@ class SqlDispatchStore:
 
     def finish(self, action_key: str, finished: Finished) -> None:
         """Record the delivery's end this time, and the outbox row's when it ends for good."""
+        with self.engine.begin() as conn:
+            self._finish(conn, action_key, finished, was="sending")
+
+    @staticmethod
+    def _finish(conn: Connection, action_key: str, finished: Finished, was: str) -> bool:
+        """Finish a delivery still in state `was`; False when it is no longer."""
         d = tables.deliveries.c
         at = finished.at.astimezone(UTC)
         ended = finished.state != "retry"
-        with self.engine.begin() as conn:
+        changed = conn.execute(
+            update(tables.deliveries).where(d.action_key == action_key, d.state == was).values(
+                state=finished.state, tries=finished.tries, address=finished.address,
+                detail=finished.detail, message_ids=list(finished.message_ids) or None,
+                reasons=finished.reasons or None, finished_at=at if ended else None,
+                next_try_at=finished.next_try_at.astimezone(UTC)
+                if finished.next_try_at else None,
+            )
+        ).rowcount  # fmt: skip
+        if changed != 1:
+            return False
+        if ended:
+            status, outcome = _OUTBOX_END[finished.state]
             conn.execute(
-                update(tables.deliveries).where(d.action_key == action_key).values(
-                    state=finished.state, tries=finished.tries, address=finished.address,
-                    detail=finished.detail, message_ids=list(finished.message_ids) or None,
-                    reasons=finished.reasons or None, finished_at=at if ended else None,
-                    next_try_at=finished.next_try_at.astimezone(UTC)
-                    if finished.next_try_at else None,
-                )
-            )  # fmt: skip
-            if ended:
-                status, outcome = _OUTBOX_END[finished.state]
-                conn.execute(
-                    update(tables.outbox)
-                    .where(tables.outbox.c.action_key == action_key)
-                    .values(status=status, outcome=outcome)
-                )
+                update(tables.outbox)
+                .where(tables.outbox.c.action_key == action_key)
+                .values(status=status, outcome=outcome)
+            )
+        return True

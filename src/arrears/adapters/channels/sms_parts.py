@@ -1,0 +1,54 @@
+"""A text as SMPP short messages: the GSM 7-bit default alphabet when it has every character,
+else UCS-2; a long text in concatenated parts, each cut on a character's boundary."""
+
+from dataclasses import dataclass
+
+# GSM 03.38 (3GPP TS 23.038, 6.2.1): the default alphabet, by code, and its extension table
+# (each written as ESC then the code). SMPP sends a septet an octet (data_coding 0).
+GSM_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = {"\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F, "[": 0x3C,
+                 "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65}  # fmt: skip
+ESC = 0x1B
+_GSM = {char: bytes([code]) for code, char in enumerate(GSM_BASIC) if code != ESC}
+_GSM.update({char: bytes([ESC, code]) for char, code in GSM_EXTENSION.items()})
+GSM_CODING, UCS2_CODING = 0x00, 0x08
+UDHI = 0x40  # esm_class: the message begins with a user data header
+# 140 octets a message (GSM 03.40): 160 septets or 70 UCS-2 units alone; with the 6-octet
+# concatenation header, 153 septets or 67 units a part.
+SINGLE = {GSM_CODING: 160, UCS2_CODING: 140}
+PART = {GSM_CODING: 153, UCS2_CODING: 134}
+
+
+@dataclass(frozen=True)
+class ShortMessages:
+    """A text's submit_sm payloads: their data_coding, esm_class and octets."""
+
+    coding: int
+    esm_class: int
+    parts: tuple[bytes, ...]
+
+
+def short_messages(text: str, reference: int) -> ShortMessages:
+    """The text's parts; `reference` (0-255) ties the parts of one text together."""
+    coding = GSM_CODING if all(c in _GSM for c in text) else UCS2_CODING
+    units = [_GSM[c] for c in text] if coding == GSM_CODING else [
+        c.encode("utf-16-be") for c in text]  # a character outside the BMP is one pair  # fmt: skip
+    whole = b"".join(units)
+    if len(whole) <= SINGLE[coding]:
+        return ShortMessages(coding, 0, (whole,))
+    chunks: list[bytes] = []
+    current = b""
+    for unit in units:  # never cut an escape sequence or a surrogate pair
+        if len(current) + len(unit) > PART[coding]:
+            chunks.append(current)
+            current = b""
+        current += unit
+    chunks.append(current)
+    if len(chunks) > 255:
+        raise ValueError(f"a text of {len(chunks)} parts: at most 255 can be joined")
+    header = bytes([0x05, 0x00, 0x03, reference & 0xFF, len(chunks)])
+    parts = tuple(header + bytes([seq]) + chunk for seq, chunk in enumerate(chunks, start=1))
+    return ShortMessages(coding, UDHI, parts)

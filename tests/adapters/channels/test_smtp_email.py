@@ -1,0 +1,91 @@
+"""E-mails through a real SMTP server (aiosmtpd): a Chinese subject and sender intact, one
+recipient, a Message-ID made from the key; each refusal read as passing, lasting or the
+gateway's own fault; no answer once the message was handed over is never sent again."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parseaddr
+
+import pytest
+
+from arrears.adapters.channels.smtp_email import EmailGateway, SmtpEmailSender
+from arrears.domain.messages import Message
+from arrears.services.dispatch_ports import SendFailed
+from tests.channel_servers import Mailbox, free_port, running_smtp
+
+AT = datetime(2025, 9, 30, 2, tzinfo=UTC)
+MAIL = Message("email", "王芳您好，您的借款已逾期。", "【速还金融】借款L1逾期提醒")
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[int, Mailbox]]:
+    with running_smtp() as server:
+        yield server
+
+
+def sender(port: int) -> SmtpEmailSender:
+    return SmtpEmailSender(EmailGateway("127.0.0.1", port, "速还金融 <collect@suhuan.example>"))
+
+
+def test_an_email_arrives_as_written_with_a_message_id_of_its_key(
+    smtp: tuple[int, Mailbox],
+) -> None:
+    port, mailbox = smtp
+    with sender(port) as gateway:
+        (first,) = gateway.send("a@example.com", MAIL, "key-1", AT)
+        (again,) = gateway.send("b@example.com", MAIL, "key-1", AT)
+        (other,) = gateway.send("a@example.com", MAIL, "key-2", AT)
+    assert first == again != other
+    mail = mailbox.mails[0]
+    assert mail["Subject"] == "【速还金融】借款L1逾期提醒"
+    assert parseaddr(mail["From"]) == ("速还金融", "collect@suhuan.example")
+    assert mail["To"] == "a@example.com"
+    assert mail["Message-ID"] == first
+    assert first.endswith("@suhuan.example>")
+    assert mail.get_content().strip() == "王芳您好，您的借款已逾期。"
+    assert [m["To"] for m in mailbox.mails] == ["a@example.com", "b@example.com", "a@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "permanent"),
+    [("550 5.1.1 No such user", True), ("450 4.2.1 Mailbox busy", False)],
+)
+def test_a_recipient_refused_is_lasting_or_passing_by_its_code(
+    smtp: tuple[int, Mailbox], answer: str, permanent: bool
+) -> None:
+    port, mailbox = smtp
+    mailbox.refuse["a@example.com"] = answer
+    with sender(port) as gateway:
+        with pytest.raises(SendFailed) as refused:
+            gateway.send("a@example.com", MAIL, "k", AT)
+        gateway.send("b@example.com", MAIL, "k2", AT)  # the connection goes on
+    assert (refused.value.permanent, refused.value.gateway) == (permanent, False)
+    assert answer[:3] in refused.value.detail
+    assert [m["To"] for m in mailbox.mails] == ["b@example.com"]
+
+
+def test_the_sender_refused_is_the_gateways_fault(smtp: tuple[int, Mailbox]) -> None:
+    port, mailbox = smtp
+    mailbox.refuse_sender = "553 5.7.1 Sender not allowed"
+    with sender(port) as gateway, pytest.raises(SendFailed) as refused:
+        gateway.send("a@example.com", MAIL, "k", AT)
+    assert refused.value.gateway
+    assert mailbox.mails == []
+
+
+def test_no_answer_once_the_message_was_handed_over_is_never_sent_again(
+    smtp: tuple[int, Mailbox],
+) -> None:
+    port, mailbox = smtp
+    mailbox.hang_up_after_data = True
+    with sender(port) as gateway, pytest.raises(SendFailed) as refused:
+        gateway.send("a@example.com", MAIL, "k", AT)
+    assert refused.value.permanent
+    assert "it may have been sent" in refused.value.detail
+    assert len(mailbox.mails) == 1  # the server had it
+
+
+def test_a_server_not_there_is_the_gateways_fault() -> None:
+    with sender(free_port()) as gateway, pytest.raises(SendFailed) as refused:
+        gateway.send("a@example.com", MAIL, "k", AT)
+    assert refused.value.gateway
