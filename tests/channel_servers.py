@@ -21,6 +21,17 @@ GSM_SPECIAL = {0x00: "@", 0x01: "£", 0x02: "$", 0x11: "_", 0x24: "¤"}
 GSM_ESCAPED = {0x28: "{", 0x29: "}", 0x3C: "[", 0x3E: "]", 0x65: "€"}
 
 
+def _too_long(event: Any) -> bool:
+    """Whether a submit holds more than a message can carry over the air (GSM 03.40: 140
+    octets; in the 7-bit alphabet, sent a septet an octet, 160 septets, a 6-octet header
+    taking 7 of them)."""
+    raw: bytes = event.short_message
+    if event.data_coding == UCS2:
+        return len(raw) > 140
+    header = raw[0] + 1 if event.esm_class & 0x40 else 0
+    return len(raw) - header + (7 if header else 0) > 160
+
+
 def gsm_decode(raw: bytes) -> str:
     """Septets (one an octet, as SMPP carries them) as text."""
     out, escaped = [], False
@@ -37,10 +48,19 @@ def gsm_decode(raw: bytes) -> str:
 
 
 def free_port() -> int:
-    """A loopback port nothing listens on now."""
+    """A loopback port nothing listens on now (for a server to take at once)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """A loopback port held, never listened on: a connection to it is refused for as long as
+    the block lasts (no other process can take it meanwhile)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield int(held.getsockname()[1])
 
 
 @dataclass
@@ -54,6 +74,8 @@ class Text:
     parts: int
     source_ton: int = 0
     source_npi: int = 0
+    dest_ton: int = 0
+    dest_npi: int = 0
 
 
 @dataclass
@@ -67,6 +89,7 @@ class Smsc:
     refuse: list[int] = field(default_factory=list)
     refuse_to: dict[str, int] = field(default_factory=dict)
     garbled: list[str] = field(default_factory=list)  # parts that did not decode alone
+    silent: bool = False  # take submits and never answer them
     # Each part taken: (its message id, its destination), for the receipts pushed to a
     # receiver that binds; parts to a number in `undelivered` get stat:UNDELIV.
     taken: list[tuple[str, str]] = field(default_factory=list)
@@ -80,7 +103,11 @@ class Smsc:
         """Answer one submit_sm, keeping the text once all its parts came."""
         with self._lock:
             self.submits += 1
+            if self.silent:
+                return
             status = self.refuse.pop(0) if self.refuse else 0
+            if _too_long(event):
+                status = 0x01  # ESME_RINVMSGLEN
             status = self.refuse_to.get(event.destination_addr, status)
             if status:
                 event.reject(status)
@@ -106,7 +133,8 @@ class Smsc:
         raw: bytes = event.short_message
         decode = (lambda b: b.decode("utf-16-be")) if event.data_coding == UCS2 else gsm_decode
         source = (event.source_addr, event.destination_addr)
-        addressing = (event.source_addr_ton, event.source_addr_npi)
+        addressing = (event.source_addr_ton, event.source_addr_npi, event.dest_addr_ton,
+                      event.dest_addr_npi)  # fmt: skip
         if event.esm_class & 0x40:  # a concatenation header: 05 00 03 ref total seq
             ref, total, seq = raw[3], raw[4], raw[5]
             key = (event.destination_addr, ref)
@@ -167,7 +195,9 @@ class Mailbox:
         self.mails: list[EmailMessage] = []
         self.refuse: dict[str, str] = {}  # address -> the answer to its RCPT TO
         self.refuse_sender: str | None = None  # the answer to every MAIL FROM
+        self.refuse_message: str | None = None  # the answer to every message, not kept
         self.hang_up_after_data = False  # keep the message, then close with no answer
+        self.raw: list[bytes] = []  # each message as it came over the wire
 
     async def handle_MAIL(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -196,6 +226,9 @@ class Mailbox:
         session: Any,
         envelope: Any,
     ) -> str:
+        if self.refuse_message:
+            return self.refuse_message
+        self.raw.append(envelope.original_content)
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.mails.append(parsed)

@@ -35,6 +35,8 @@ def test_no_channels_sends_nothing_and_both_gateways_are_read(tmp_path: Path) ->
     assert (channels.sms.source_ton, channels.sms.source_npi) == (0, 1)
     assert channels.sms_password_env == "SMSC_PASSWORD"
     assert (channels.email.starttls, channels.email.username) == (True, "c")
+    assert channels.email.sender_address == "c@x.example"
+    assert not channels.rehearsal
     assert channels.email_password_env == "SMTP_PASSWORD"
 
 
@@ -70,8 +72,21 @@ def test_no_channels_sends_nothing_and_both_gateways_are_read(tmp_path: Path) ->
         (LENDER + SMS + "source_npi = 2\n", "channels.sms: `source_npi` must be one of [0, 1, 3,"),
         (
             LENDER + EMAIL.replace("<c@x.example>", "collections"),
-            "channels.email: sender '催收 collections' holds no e-mail address",
+            "channels.email: sender '催收 collections' must be one address",
         ),
+        (
+            LENDER + EMAIL.replace("催收 <c@x.example>", "a@b.example, c@d.example"),
+            "sender 'a@b.example, c@d.example' must be one address",
+        ),
+        (
+            LENDER + EMAIL.replace("催收 <c@x.example>", "ops@desk <c@acme.example>"),
+            "sender 'ops@desk <c@acme.example>' must be one address",
+        ),
+        (
+            '[channels]\nlender = """速还\n金融"""\nservice_phone = "95000"\n',
+            "`lender` and `service_phone` are one line each",
+        ),
+        (LENDER + "rehearsal = 1\n", "channels: `rehearsal` must be true or false"),
         (LENDER + EMAIL + 'username = "c"\n', "channels.email: `username` needs `starttls = true`"),
         (
             LENDER + EMAIL + 'starttls = true\nusername = "c"\n',

@@ -72,3 +72,9 @@ def test_faults_name_each_phrase_found_and_each_statement_missing() -> None:
     assert "1006.6(e)" in lacking
     assert faults("Please pay today. Reply STOP to opt out.", "sms", [PACKS["us"]]) == []
     assert faults("Please pay today.", "call", [PACKS["us"]]) == []  # no statement for calls
+
+
+def test_a_subject_that_breaks_a_line_once_filled_in_is_refused() -> None:
+    template = MessageTemplate("cn.x", "email", "body", "借款{loan_id}")
+    with pytest.raises(TemplateError, match="the subject holds a line break once filled in"):
+        render(template, {"loan_id": "L1\r\nBcc: x@y.example"})

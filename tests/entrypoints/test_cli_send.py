@@ -33,7 +33,7 @@ from arrears.domain.money import format_amount
 from arrears.entrypoints.cli import app as cli_app
 from arrears.services.dispatch import Sending, send_due
 from arrears.services.import_feed import import_feed
-from tests.channel_servers import Smsc, free_port, running_smsc, running_smtp
+from tests.channel_servers import Smsc, closed_port, running_smsc, running_smtp
 
 runner = CliRunner()
 DAY = date(2025, 9, 30)  # the book is run through this day; its texts are planned for it
@@ -64,7 +64,8 @@ def smsc() -> Iterator[Smsc]:
 def settings(tmp_path: Path, sms_port: int | None = None, smtp_port: int | None = None,
              more: str = "") -> Path:  # fmt: skip
     """A settings file with the gateways given."""
-    text = '[channels]\nlender = "速还金融"\nservice_phone = "95000"\n'
+    # Rehearsals: the tests' SMSC and SMTP server are test gateways.
+    text = '[channels]\nlender = "速还金融"\nservice_phone = "95000"\nrehearsal = true\n'
     if sms_port is not None:
         text += (f'[channels.sms]\nhost = "127.0.0.1"\nport = {sms_port}\nsystem_id = "lender1"\n'
                  'password_env = "SMSC_PASSWORD"\nsource = "10690000"\n')  # fmt: skip
@@ -229,9 +230,8 @@ def test_a_passing_refusal_is_tried_again_later_and_a_lasting_one_fails(
 def test_an_smsc_down_sends_nothing_and_its_rows_wait_for_the_next_send(
     book: App, tmp_path: Path
 ) -> None:
-    port = free_port()  # nothing listens here yet
-    config = settings(tmp_path, sms_port=port)
-    code, out, err = send(book, config)
+    with closed_port() as port:  # nothing listens there
+        code, out, err = send(book, settings(tmp_path, sms_port=port))
     assert code == 1
     assert "sms: the gateway could not be reached" in err
     assert "sent 0" in out
@@ -349,16 +349,27 @@ def test_no_gateway_or_no_password_is_a_usage_error_and_sends_nothing(
 
 def test_no_try_is_made_after_the_window_ends(book: App, smsc: Smsc, tmp_path: Path) -> None:
     config = settings(tmp_path, sms_port=smsc.port)
-    late = datetime(2025, 9, 30, 13, 55, tzinfo=UTC)  # 21:55 in Shanghai: the window ends at 22:00
+    late = datetime(2025, 9, 30, 13, 45, tzinfo=UTC)  # 21:45 in Shanghai: it ends at 22:00
     smsc.refuse.append(smpplib.consts.SMPP_ESME_RTHROTTLED)
     code, out, err = send(book, config, at=late)
     assert code == 0, err
-    # Ten minutes on would be past the window: the throttled text fails rather than waits.
+    # Ten minutes on is inside the last five, where nothing is begun: it fails, not waits.
     assert "sent 3, retry 0, failed 1" in out
     assert "Throttling" in out
-    code, out, _ = send(book, config, at=late + timedelta(minutes=4, seconds=59))
+    code, out, _ = send(book, config, at=late + timedelta(minutes=9, seconds=59))
     assert "sent 0" in out
     assert len(smsc.texts) == 3
+
+
+def test_nothing_is_begun_in_a_windows_last_five_minutes(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    code, out, _ = send(book, settings(tmp_path, sms_port=smsc.port),
+                        at=datetime(2025, 9, 30, 13, 55, tzinfo=UTC))  # fmt: skip
+    assert code == 0
+    assert "sent 0" in out
+    assert smsc.submits == 0
+    assert set(outbox_rows(book).values()) == {("planned", None)}
 
 
 def test_the_days_run_again_keeps_what_was_sent_and_what_waits(
@@ -423,7 +434,7 @@ def test_a_row_a_stopped_sender_left_is_in_doubt_and_never_sent_again(
     book: App, smsc: Smsc, tmp_path: Path
 ) -> None:
     config = settings(tmp_path, sms_port=smsc.port)
-    stuck = book.dispatch.due(AT, ("sms",))[0]
+    stuck = book.dispatch.due(AT, ("sms",), timedelta(minutes=5))[0]
     assert book.dispatch.claim(stuck, AT)  # a sender that stopped before the gateway
     code, out, err = send(book, config, at=AT + timedelta(minutes=1))
     assert code == 0
@@ -528,6 +539,101 @@ def test_receipts_mark_each_text_delivered_or_undelivered(
 
 
 def test_receipts_from_an_smsc_not_there_exit_1(book: App, tmp_path: Path) -> None:
-    code, _, err = receipts(book, settings(tmp_path, sms_port=free_port()))
+    with closed_port() as port:
+        code, _, err = receipts(book, settings(tmp_path, sms_port=port))
     assert code == 1
     assert "sms: the gateway could not be reached" in err
+
+
+def test_a_rehearsal_needs_gateways_said_to_be_test_ones(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    real = settings(tmp_path, sms_port=smsc.port)
+    real.write_text(real.read_text(encoding="utf-8").replace("rehearsal = true\n", ""),
+                    encoding="utf-8")  # fmt: skip
+    code, _, err = send(book, real)
+    assert code == 2
+    assert "--rehearse needs `rehearsal = true` in [channels]" in err
+    assert smsc.submits == 0
+
+
+def test_the_days_run_again_cancels_a_waiting_text_it_no_longer_plans(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    config = settings(tmp_path, sms_port=smsc.port)
+    key, (loan, borrower, _) = sorted(texts_due(book).items())[0]
+    smsc.refuse_to[phone_of(book, borrower).lstrip("+")] = smpplib.consts.SMPP_ESME_RTHROTTLED
+    send(book, config)
+    assert delivery_rows(book)[key]["state"] == "retry"
+    (owed, paid), *_ = [(lo, p) for lo, p in book.ledger.load_book() if lo.loan_id == loan]
+    overdue = book.evaluate(owed, paid, DAY).overdue.total
+    with book.engine.begin() as conn:  # the borrower pays all that is past due that day
+        conn.execute(insert(payments).values(payment_id="P-all", loan_id=loan, amount=overdue,
+                                             paid_on=DAY, channel="app"))  # fmt: skip
+    run_day(book.runs, book.run_context(DAY), datetime(2025, 9, 30, 1, tzinfo=UTC))
+    assert outbox_rows(book)[key] == ("cancelled", None)
+    assert delivery_rows(book)[key]["state"] == "cancelled"
+    del smsc.refuse_to[phone_of(book, borrower).lstrip("+")]
+    code, out, _ = send(book, config, at=AT + timedelta(minutes=10))
+    assert code == 0
+    assert "sent 0" in out
+    assert phone_of(book, borrower).lstrip("+") not in {t.destination for t in smsc.texts}
+
+
+def test_a_text_partly_sent_or_perhaps_sent_is_a_contact_logged(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    due = sorted(texts_due(book).items())
+    (split_key, (_, split, _)), (_, (_, whole, _)) = due[0], due[1]
+    smsc.refuse.extend([0, smpplib.consts.SMPP_ESME_RINVDSTADR])  # the first text's part 2
+    code, _, err = send(book, settings(tmp_path, sms_port=smsc.port))
+    assert code == 0, err
+    assert outbox_rows(book)[split_key] == ("failed", "failed")
+    assert split in {b for b, *_ in sent_attempts(book)}  # part 1 reached them
+    assert whole in {b for b, *_ in sent_attempts(book)}
+    assert len(sent_attempts(book)) == 4
+
+
+def test_a_name_that_breaks_a_content_rule_once_filled_in_fails_its_row(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    key, (_, borrower, _) = sorted(texts_due(book).items())[0]
+    with book.engine.begin() as conn:
+        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
+                     .values(name="老赖"))  # fmt: skip
+    code, out, _ = send(book, settings(tmp_path, sms_port=smsc.port))
+    assert code == 0
+    assert f"failed\t{key}\tcn.content.insults finds '老赖'" in out
+    assert phone_of(book, borrower).lstrip("+") not in {t.destination for t in smsc.texts}
+
+
+def test_each_row_is_checked_at_the_clocks_moment_as_the_batch_comes_to_it(book: App) -> None:
+    sent: list[str] = []
+
+    class Recorder:
+        def send(self, to: str, message: Message, key: str, at: datetime) -> tuple[str, ...]:
+            sent.append(key)
+            return (f"m{len(sent)}",)
+
+    # The clock moves on as the batch goes: the second row is reached in the window's last
+    # five minutes, and neither it nor the rows after it are begun.
+    moments = iter([datetime(2025, 9, 30, 13, 50, tzinfo=UTC)] * 2
+                   + [datetime(2025, 9, 30, 13, 56, tzinfo=UTC)] * 20)  # fmt: skip
+    sending = Sending(book.settings.messages, {"sms": Recorder()},
+                      {"lender": "速还金融", "service_phone": "95000"})  # fmt: skip
+    report = send_due(book.dispatch, book.contacts, book.contact_terms, sending,
+                      lambda: next(moments))  # fmt: skip
+    assert report.ended == {"sent": 1}
+    assert len(sent) == 1
+    assert sorted(outbox_rows(book).values(), key=str) == sorted(
+        [("done", "sent")] + [("planned", None)] * 3, key=str)  # fmt: skip
+    # Logged at the moment the gateway was done with it.
+    assert [at for *_, at, _ in sent_attempts(book)] == [datetime(2025, 9, 30, 13, 56, tzinfo=UTC)]
+
+
+def test_of_two_senders_that_both_saw_a_row_due_one_claims_it(book: App) -> None:
+    first = book.dispatch.due(AT, ("sms",), timedelta(minutes=5))
+    second = book.dispatch.due(AT, ("sms",), timedelta(minutes=5))
+    assert [i.action_key for i in first] == [i.action_key for i in second]
+    assert [book.dispatch.claim(i, AT) for i in first] == [True] * 4
+    assert [book.dispatch.claim(i, AT) for i in second] == [False] * 4

@@ -3,14 +3,15 @@ the SMTP server and SMSC they go out through (passwords from the environment).""
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from email.utils import getaddresses
 from typing import Any
 
 from arrears.adapters.channels.smpp_sms import SmsGateway
 from arrears.adapters.channels.smtp_email import EmailGateway
 from arrears.adapters.packs import RulePackError
 
-_TOP = frozenset({"lender", "service_phone", "email", "sms"})
+_TOP = frozenset({"lender", "service_phone", "email", "sms", "rehearsal"})
 # `password` is known only to be refused with the right words (_env).
 _EMAIL = frozenset({"host", "port", "sender", "starttls", "username", "password_env", "password"})
 _SMS = frozenset({"host", "port", "system_id", "password_env", "password", "source",
@@ -18,7 +19,7 @@ _SMS = frozenset({"host", "port", "system_id", "password_env", "password", "sour
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 # SMPP 3.4, 5.2: system_id is at most 15 octets, source_addr 20; an address as E.164 digits.
 _SYSTEM_ID_MOST, _SOURCE_MOST = 15, 20
-_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 # A source address: digits, a number in E.164 (+digits), or a sender name of at most 11
 # letters, digits and spaces (an alphanumeric address, GSM 03.40 9.1.2.5).
 _NUMBER, _E164, _NAME = (re.compile(r"[0-9]{1,20}"), re.compile(r"\+[0-9]{6,15}"),
@@ -37,6 +38,8 @@ class ChannelSettings:
     email_password_env: str | None = None
     sms: SmsGateway | None = None
     sms_password_env: str | None = None
+    # The gateways are test ones: `send --rehearse --at` may stand at any moment.
+    rehearsal: bool = False
 
     def facts(self) -> dict[str, str]:
         """The lender's own placeholders' values."""
@@ -50,7 +53,12 @@ def parse_channels(data: Any, where: str) -> ChannelSettings:
     _known(data, _TOP, f"{where}: [channels]")
     lender, phone = (_text(data, k, f"{where}: channels", required=False)
                      for k in ("lender", "service_phone"))  # fmt: skip
-    settings = ChannelSettings(lender, phone)
+    if any(c in text for text in (lender, phone) for c in "\r\n"):
+        raise RulePackError(f"{where}: channels: `lender` and `service_phone` are one line each")
+    rehearsal = data.get("rehearsal", False)
+    if not isinstance(rehearsal, bool):
+        raise RulePackError(f"{where}: channels: `rehearsal` must be true or false")
+    settings = ChannelSettings(lender, phone, rehearsal=rehearsal)
     if "email" in data:
         settings = _with_email(settings, data["email"], f"{where}: channels.email")
     if "sms" in data:
@@ -69,8 +77,12 @@ def _with_email(settings: ChannelSettings, data: Any, where: str) -> ChannelSett
         raise RulePackError(f"{where} must be a table")
     _known(data, _EMAIL, where)
     sender = _text(data, "sender", where)
-    if not _ADDRESS.search(sender):
-        raise RulePackError(f"{where}: sender {sender!r} holds no e-mail address")
+    found = getaddresses([sender])
+    address = found[0][1] if len(found) == 1 else ""
+    if not _ADDRESS.fullmatch(address) or not address.isascii():
+        raise RulePackError(
+            f"{where}: sender {sender!r} must be one address, e.g. 催收中心 <c@lender.example>"
+        )
     starttls = data.get("starttls", False)
     if not isinstance(starttls, bool):
         raise RulePackError(f"{where}: starttls must be true or false")
@@ -79,10 +91,9 @@ def _with_email(settings: ChannelSettings, data: Any, where: str) -> ChannelSett
         # Signing in over a plain connection would send the password in clear.
         raise RulePackError(f"{where}: `username` needs `starttls = true`")
     env = _env(data, where, required=username is not None)
-    gateway = EmailGateway(_text(data, "host", where), _port(data, where), sender, starttls,
-                           username)  # fmt: skip
-    return ChannelSettings(settings.lender, settings.service_phone, gateway, env,
-                           settings.sms, settings.sms_password_env)  # fmt: skip
+    gateway = EmailGateway(_text(data, "host", where), _port(data, where), sender, address,
+                           starttls, username)  # fmt: skip
+    return replace(settings, email=gateway, email_password_env=env)
 
 
 def _with_sms(settings: ChannelSettings, data: Any, where: str) -> ChannelSettings:
@@ -113,8 +124,7 @@ def _with_sms(settings: ChannelSettings, data: Any, where: str) -> ChannelSettin
     env = _env(data, where, required=True)
     gateway = SmsGateway(_text(data, "host", where), _port(data, where), system_id, "", source,
                          ton, npi, _text(data, "system_type", where, required=False))  # fmt: skip
-    return ChannelSettings(settings.lender, settings.service_phone, settings.email,
-                           settings.email_password_env, gateway, env)  # fmt: skip
+    return replace(settings, sms=gateway, sms_password_env=env)
 
 
 def _code(

@@ -104,6 +104,10 @@ def render(template: MessageTemplate, facts: dict[str, str]) -> Message:
         template.body.format_map(facts),
         template.subject.format_map(facts) if template.subject else "",
     )
+    if "\n" in message.subject or "\r" in message.subject:
+        raise TemplateError(
+            f"template {template.template_id!r}: the subject holds a line break once filled in"
+        )
     if message.channel == "sms" and sms_length(message.body) > SMS_MOST:
         raise TemplateError(
             f"template {template.template_id!r}: the text is {sms_length(message.body)} long "

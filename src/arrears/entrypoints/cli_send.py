@@ -64,6 +64,9 @@ def send_command(
         fail(f"--channel: {channel!r} is not one of {', '.join(CHANNEL_CHOICES)}", 2)
     with open_app(db, config) as app:
         channels = app.settings.channels
+        if rehearse and not channels.rehearsal:
+            fail("--rehearse needs `rehearsal = true` in [channels]: the gateways set must be "
+                 "test ones, as a rehearsal's messages go out through them", 2)  # fmt: skip
         try:
             with _senders(channels, os.environ, channel) as senders:
                 sending = Sending(app.settings.messages, senders, channels.facts())

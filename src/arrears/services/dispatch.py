@@ -39,6 +39,9 @@ RETRY_AFTER = timedelta(minutes=10)
 # A row claimed longer ago than this and not finished was left by a sender that stopped: in
 # doubt. A sender finishes each row within its gateway's timeouts (30 s each).
 IN_DOUBT_AFTER = timedelta(minutes=15)
+# Nothing is begun this close to a window's end: a text of six parts can take its gateway
+# this long at worst (30 s a step), and it must reach the borrower inside the window.
+END_MARGIN = timedelta(minutes=5)
 
 
 class DispatchRefused(DomainError):
@@ -86,14 +89,16 @@ def send_due(
     report = SendReport(in_doubt=store.in_doubt(start - IN_DOUBT_AFTER))
     report.rows.extend(store.expire(start))  # retries whose window ended
     report.ended.update(finished.state for _, finished in report.rows)
-    due = store.due(start, tuple(sorted(sending.senders)))
+    due = store.due(start, tuple(sorted(sending.senders)), END_MARGIN)
     _check_templates(due, sending.messages, terms.content)
     for item in due:
         now = _aware(clock())
+        if now >= item.window_end - END_MARGIN:
+            continue  # the batch ran this close to its end: the next run plans it again
         if item.channel in report.down or not store.claim(item, now):
             continue  # its gateway is down, or another sender took it
         try:
-            finished = _deliver(item, store, contacts, terms, sending, now)
+            finished = _deliver(item, store, contacts, terms, sending, now, clock)
         except _GatewayDown as down:
             # Nothing was sent and no try made: due again at once, from the next run on.
             report.down[item.channel] = str(down)
@@ -140,6 +145,7 @@ def _deliver(
     terms: ContactTerms,
     sending: Sending,
     now: datetime,
+    clock: Callable[[], datetime],
 ) -> Finished:
     """Check, fill in, lint and send one claimed row, and log it as a contact once sent; a
     row that cannot be checked or filled in (an unknown product, a bad record) fails, naming
@@ -152,7 +158,7 @@ def _deliver(
     if isinstance(ready, Finished):
         return ready
     message, address = ready
-    return _sent(item, message, address, contacts, terms, sending, now, tries)
+    return _sent(item, message, address, contacts, terms, sending, now, tries, clock)
 
 
 def _checked(
@@ -207,28 +213,41 @@ def _sent(
     sending: Sending,
     now: datetime,
     tries: int,
+    clock: Callable[[], datetime],
 ) -> Finished:
-    """Hand the message to its gateway; log the contact once any of it was taken."""
+    """Hand the message to its gateway; log it as a contact, at the moment the gateway was
+    done with it, once any of it went or may have gone."""
     try:
         ids = sending.senders[item.channel].send(address, message, item.action_key, now)
     except Exception as error:  # noqa: BLE001 (an adapter's fault must not strand the batch)
-        if not isinstance(error, SendFailed):
-            return Finished("failed", tries, now, address,
-                            detail=f"the {item.channel} gateway's adapter failed ({error!r}): "
-                            f"it may have been sent, so it is not sent again")  # fmt: skip
-        failure = error
+        failure = error if isinstance(error, SendFailed) else SendFailed(
+            f"the {item.channel} gateway's adapter failed ({error!r}): it may have been sent, "
+            f"so it is not sent again", permanent=True, maybe_sent=True)  # fmt: skip
         if failure.gateway:
             raise _GatewayDown(failure.detail) from None
-        if failure.sent_parts:  # some of it reached the borrower: it is a contact made
-            log_contact(contacts, terms, ContactRequest(item.borrower_id, item.channel, now),
-                        "sent", now)  # fmt: skip
-            return Finished("failed", tries, now, address, detail=failure.detail)
+        if failure.sent_parts or failure.maybe_sent:  # it reached or may have reached them
+            detail = _logged(item, contacts, terms, _aware(clock()), failure.detail)
+            return Finished("failed", tries, now, address, detail=detail)
         again = now + RETRY_AFTER
-        if failure.permanent or tries >= TRIES or again >= item.window_end:
+        if failure.permanent or tries >= TRIES or again >= item.window_end - END_MARGIN:
             return Finished("failed", tries, now, address, detail=failure.detail)
         return Finished("retry", tries, now, address, detail=failure.detail, next_try_at=again)
-    log_contact(contacts, terms, ContactRequest(item.borrower_id, item.channel, now), "sent", now)
-    return Finished("sent", tries, now, address, message_ids=ids)
+    detail = _logged(item, contacts, terms, _aware(clock()), None)
+    return Finished("sent", tries, now, address, detail=detail, message_ids=ids)
+
+
+def _logged(
+    item: DueMessage, contacts: ContactStore, terms: ContactTerms, at: datetime, detail: str | None
+) -> str | None:
+    """Log a message that went as a contact made at `at`; the row's detail, saying so when
+    the log could not be written (the message went: the row must still end)."""
+    try:
+        log_contact(contacts, terms, ContactRequest(item.borrower_id, item.channel, at), "sent",
+                    at)  # fmt: skip
+    except Exception as error:  # noqa: BLE001 (the send happened whatever the log says)
+        unlogged = f"it went, but the contact log could not be written ({error!r})"
+        return f"{detail}; {unlogged}" if detail else unlogged
+    return detail
 
 
 def _one_address(stored: str | None) -> str | None:

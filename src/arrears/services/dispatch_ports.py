@@ -3,7 +3,7 @@
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from arrears.domain.messages import Message
@@ -17,13 +17,21 @@ class SendFailed(Exception):
     go until it is mended)."""
 
     def __init__(
-        self, detail: str, *, permanent: bool, sent_parts: int = 0, gateway: bool = False
+        self,
+        detail: str,
+        *,
+        permanent: bool,
+        sent_parts: int = 0,
+        gateway: bool = False,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.permanent = permanent
         self.sent_parts = sent_parts  # of a long text, the parts the gateway took before
         self.gateway = gateway
+        # No answer once it was handed over: it may have reached the borrower.
+        self.maybe_sent = maybe_sent
 
 
 class MessageSender(Protocol):
@@ -83,9 +91,9 @@ class Finished:
 class DispatchStore(Protocol):
     """The outbox's deliveries on SQLite or PostgreSQL."""
 
-    def due(self, now: datetime, channels: tuple[str, ...]) -> list[DueMessage]:
-        """Rows of `channels` whose window holds `now`: planned and unclaimed, or to be
-        tried again by now."""
+    def due(self, now: datetime, channels: tuple[str, ...], margin: timedelta) -> list[DueMessage]:
+        """Rows of `channels` whose window holds `now` and lasts `margin` longer: planned and
+        unclaimed, or to be tried again by now."""
         ...
 
     def in_doubt(self, claimed_before: datetime) -> list[str]:

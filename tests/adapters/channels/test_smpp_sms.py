@@ -9,9 +9,10 @@ import pytest
 import smpplib.consts
 
 from arrears.adapters.channels.smpp_sms import SmppSmsSender, SmsGateway
+from arrears.adapters.channels.sms_parts import short_messages
 from arrears.domain.messages import Message
 from arrears.services.dispatch_ports import SendFailed
-from tests.channel_servers import Smsc, free_port, running_smsc
+from tests.channel_servers import Smsc, closed_port, running_smsc
 
 AT = datetime(2025, 9, 30, 2, tzinfo=UTC)
 TO = "+447700900123"
@@ -24,7 +25,8 @@ def smsc() -> Iterator[Smsc]:
 
 
 def sender(port: int, source: str = "10690000", ton: int = 0, npi: int = 1) -> SmppSmsSender:
-    return SmppSmsSender(SmsGateway("127.0.0.1", port, "lender1", "pw", source, ton, npi))
+    return SmppSmsSender(SmsGateway("127.0.0.1", port, "lender1", "pw", source, ton, npi,
+                                    timeout=1.0))  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -44,8 +46,9 @@ def test_a_text_arrives_whole_in_as_many_parts_as_it_needs(
 ) -> None:
     with sender(smsc.port) as gateway:
         ids = gateway.send(TO, Message("sms", body), "key-1", AT)
-    (text,) = smsc.texts
+    (text,) = smsc.texts  # the SMSC refuses a part over 140 octets
     assert (text.body, text.parts, text.destination) == (body, parts, TO.lstrip("+"))
+    assert (text.dest_ton, text.dest_npi) == (1, 1)  # E.164: international, ISDN
     assert len(ids) == parts
 
 
@@ -93,7 +96,28 @@ def test_a_later_part_refused_says_how_many_went(smsc: Smsc) -> None:
 
 
 def test_an_smsc_not_there_is_the_gateways_fault() -> None:
-    with sender(free_port()) as sms, pytest.raises(SendFailed) as refused:
+    with closed_port() as port, sender(port) as sms, pytest.raises(SendFailed) as refused:
         sms.send(TO, Message("sms", "hello"), "k", AT)
     assert refused.value.gateway
     assert not refused.value.permanent
+
+
+def test_no_answer_to_a_part_is_never_sent_again_and_may_have_gone(smsc: Smsc) -> None:
+    smsc.silent = True
+    with sender(smsc.port) as sms, pytest.raises(SendFailed) as refused:
+        sms.send(TO, Message("sms", "hello"), "k", AT)
+    assert (refused.value.permanent, refused.value.maybe_sent) == (True, True)
+    assert "it may have been sent" in refused.value.detail
+
+
+@pytest.mark.parametrize(
+    ("char", "code"),
+    [("@", b"\x00"), ("£", b"\x01"), ("$", b"\x02"), ("_", b"\x11"), ("¤", b"\x24"),
+     ("Ä", b"\x5b"), ("Ö", b"\x5c"), ("Ñ", b"\x5d"), ("Ü", b"\x5e"), ("§", b"\x5f"),
+     ("¿", b"\x60"), ("ä", b"\x7b"), ("ö", b"\x7c"), ("ñ", b"\x7d"), ("ü", b"\x7e"),
+     ("à", b"\x7f"), ("€", b"\x1b\x65"), ("[", b"\x1b\x3c"), ("^", b"\x1b\x14")],
+)  # fmt: skip
+def test_the_gsm_codes_are_the_standards(char: str, code: bytes) -> None:
+    # 3GPP TS 23.038, 6.2.1: the default alphabet and its extension table.
+    assert short_messages(char, 0).parts == (code,)
+    assert short_messages(char, 0).coding == 0

@@ -55,6 +55,7 @@ class SmsGateway:
     source_ton: int
     source_npi: int
     system_type: str = ""
+    timeout: float = TIMEOUT_SECONDS  # for each answer awaited
 
 
 class SmppSmsSender:
@@ -115,7 +116,8 @@ class SmppSmsSender:
                 self._drop()
                 raise SendFailed(f"no answer from the SMSC to part {len(ids) + 1} ({error}): "
                                  f"it may have been sent, so it is not sent again",
-                                 permanent=True, sent_parts=len(ids)) from None  # fmt: skip
+                                 permanent=True, sent_parts=len(ids),
+                                 maybe_sent=True) from None  # fmt: skip
         return tuple(ids)
 
     def _answer(self, client: smpplib.client.Client, sequence: int, taken: int) -> str:
@@ -143,7 +145,7 @@ class SmppSmsSender:
         if self._client is None:
             gateway = self.gateway
             client = smpplib.client.Client(
-                gateway.host, gateway.port, timeout=TIMEOUT_SECONDS, logger_name=_LOG,
+                gateway.host, gateway.port, timeout=gateway.timeout, logger_name=_LOG,
                 allow_unknown_opt_params=True,  # SMPP 3.4, 3.2.2: ignore what it does not know
             )  # fmt: skip
             try:

@@ -6,8 +6,9 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime
 from types import TracebackType
 
 from arrears.domain.messages import Message
@@ -23,6 +24,7 @@ class EmailGateway:
     host: str
     port: int
     sender: str  # the From header: "催收中心 <collections@example.com>"
+    sender_address: str  # its one address: the envelope's sender, the Message-ID's domain
     starttls: bool = False
     username: str | None = None
     password: str | None = None  # read from the environment, never from the settings file
@@ -52,19 +54,19 @@ class SmtpEmailSender:
 
     def send(self, to: str, message: Message, key: str, at: datetime) -> tuple[str, ...]:
         """Send one e-mail to one address; its Message-ID is made from `key`. SendFailed:
-        the sender refused is the gateway's fault; a recipient refused is permanent on a 5xx
-        answer; once the message was handed over, no answer is permanent (it may have been
-        taken: never sent twice)."""
+        the sender refused is the gateway's fault; the recipient or the message refused is
+        permanent on a 5xx answer; once the message was handed over, no answer is permanent
+        and may have been sent (never sent twice). The details never name the address."""
         mail = EmailMessage()
         mail["From"] = self.gateway.sender
         mail["To"] = to
         mail["Subject"] = message.subject
         mail["Date"] = format_datetime(at)
-        sender = parseaddr(self.gateway.sender)[1]
-        mail["Message-ID"] = (
-            f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{sender.rpartition('@')[2]}>"
-        )
-        mail.set_content(message.body)
+        sender = self.gateway.sender_address
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        mail["Message-ID"] = f"<{digest}@{sender.rpartition('@')[2]}>"
+        # Base64: seven-bit lines any server takes, whatever the text's script.
+        mail.set_content(message.body, cte="base64")
         smtp = self._open()
         where = f"SMTP {self.gateway.host}:{self.gateway.port}"
         try:
@@ -76,21 +78,27 @@ class SmtpEmailSender:
             code, said = smtp.rcpt(to)
             if code not in (250, 251):
                 smtp.rset()
-                raise SendFailed(f"{to} refused: {code} {_said(said)}", permanent=code >= 500)
+                raise SendFailed(f"the recipient refused: {code} {_said(said, to)}",
+                                 permanent=code >= 500)  # fmt: skip
         except (smtplib.SMTPException, OSError) as error:  # before the message: nothing sent
             self._drop()
-            raise SendFailed(f"{where}: {error}", permanent=False) from None
+            raise SendFailed(f"{where}: {_said(str(error), to)}", permanent=False) from None
         try:
-            smtp.data(mail.as_bytes())
-        except smtplib.SMTPDataError as error:  # answered: it was not taken
-            answer = f"{error.smtp_code} {_said(error.smtp_error)}"
-            raise SendFailed(f"{where} refused the message: {answer}",
+            # RFC 5321 2.3.8: lines end in CRLF on the wire.
+            code, said = smtp.data(mail.as_bytes(policy=policy.SMTP))
+        except smtplib.SMTPDataError as error:  # the DATA command refused: nothing sent
+            smtp.rset()
+            raise SendFailed(f"{where} refused the message: {error.smtp_code} "
+                             f"{_said(error.smtp_error, to)}",
                              permanent=error.smtp_code >= 500) from None  # fmt: skip
         except (smtplib.SMTPException, OSError) as error:
             self._drop()
-            raise SendFailed(f"{where}: no answer once the message was handed over ({error}): "
-                             f"it may have been sent, so it is not sent again",
-                             permanent=True) from None  # fmt: skip
+            raise SendFailed(f"{where}: no answer once the message was handed over "
+                             f"({_said(str(error), to)}): it may have been sent, so it is not "
+                             f"sent again", permanent=True, maybe_sent=True) from None  # fmt: skip
+        if code != 250:  # the server answered the message itself: not taken
+            raise SendFailed(f"{where} refused the message: {code} {_said(said, to)}",
+                             permanent=code >= 500)  # fmt: skip
         return (str(mail["Message-ID"]),)
 
     def _open(self) -> smtplib.SMTP:
@@ -123,6 +131,8 @@ class SmtpEmailSender:
             self._smtp = None
 
 
-def _said(answer: bytes | str) -> str:
-    """A server's answer as text."""
-    return answer.decode(errors="replace") if isinstance(answer, bytes) else answer
+def _said(answer: bytes | str, address: str = "") -> str:
+    """A server's answer as text, with the recipient's address (which many quote) masked:
+    the borrower's address is kept in the delivery, never printed."""
+    text = answer.decode(errors="replace") if isinstance(answer, bytes) else answer
+    return text.replace(address, "<recipient>") if address else text

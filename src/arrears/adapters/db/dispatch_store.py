@@ -3,7 +3,7 @@ send each once, the figures a message names, and how each ended."""
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, exists, insert, or_, select, update
 
@@ -26,9 +26,9 @@ class SqlDispatchStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def due(self, now: datetime, channels: tuple[str, ...]) -> list[DueMessage]:
-        """Rows of `channels` whose window holds `now`: planned and unclaimed, or to be tried
-        again by now."""
+    def due(self, now: datetime, channels: tuple[str, ...], margin: timedelta) -> list[DueMessage]:
+        """Rows of `channels` whose window holds `now` and lasts `margin` longer: planned and
+        unclaimed, or to be tried again by now."""
         o, d = tables.outbox.c, tables.deliveries.c
         at = now.astimezone(UTC)
         fresh = and_(o.status == "planned", d.action_key.is_(None))
@@ -37,7 +37,7 @@ class SqlDispatchStore:
             select(o.action_key, o.loan_id, o.borrower_id, o.channel, o.template, o.planned_for,
                    o.window_end, d.tries)
             .select_from(tables.outbox.outerjoin(tables.deliveries))
-            .where(o.channel.in_(channels), o.window_start <= at, o.window_end > at,
+            .where(o.channel.in_(channels), o.window_start <= at, o.window_end > at + margin,
                    or_(fresh, again))
             .order_by(o.window_end, o.action_key)
         )  # fmt: skip

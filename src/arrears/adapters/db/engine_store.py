@@ -209,6 +209,27 @@ def _replace_plan(conn: Connection, frames: RunFrames, as_of: date) -> None:
     conn.execute(delete(blocked).where(blocked.c.as_of == as_of))
     insert_new(conn, outbox, frames.plan.select(list(PLAN_SCHEMA)))
     insert_new(conn, blocked, frames.blocked.select(list(BLOCKED_SCHEMA)))
+    _cancel_unplanned_retries(conn, frames.plan, as_of)
+
+
+def _cancel_unplanned_retries(conn: Connection, plan: pl.DataFrame, as_of: date) -> None:
+    """Cancel the day's texts waiting for another try (docs/CHANNELS.md) that this run no
+    longer plans (a payment since, a hold): their figures and reasons are the earlier run's."""
+    d, o = tables.deliveries.c, tables.outbox.c
+    waiting = conn.execute(
+        select(d.action_key).join(tables.outbox, o.action_key == d.action_key)
+        .where(o.planned_for == as_of, d.state == "retry")
+    ).scalars().all()  # fmt: skip
+    if not waiting:
+        return
+    planned = set(plan.get_column("action_key").to_list())
+    gone = [key for key in waiting if key not in planned]
+    if gone:
+        conn.execute(
+            update(tables.deliveries).where(d.action_key.in_(gone), d.state == "retry")
+            .values(state="cancelled", detail="no longer planned by the day's run, run again")
+        )  # fmt: skip
+        conn.execute(update(tables.outbox).where(o.action_key.in_(gone)).values(status="cancelled"))
 
 
 _BORROWERS_SQL = "SELECT borrower_id, phone, timezone FROM borrowers"
