@@ -90,11 +90,6 @@ class Smsc:
     refuse_to: dict[str, int] = field(default_factory=dict)
     garbled: list[str] = field(default_factory=list)  # parts that did not decode alone
     silent: bool = False  # take submits and never answer them
-    # Each part taken: (its message id, its destination), for the receipts pushed to a
-    # receiver that binds; parts to a number in `undelivered` get stat:UNDELIV.
-    taken: list[tuple[str, str]] = field(default_factory=list)
-    undelivered: set[str] = field(default_factory=set)
-    receipted: int = 0
     submits: int = 0
     _parts: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -113,21 +108,10 @@ class Smsc:
                 event.reject(status)
                 return
             event.accept(message_id=f"m{self.submits}")
-            self.taken.append((f"m{self.submits}", event.destination_addr))
             try:
                 self._keep(event)
             except (UnicodeDecodeError, KeyError, AssertionError) as error:  # a part garbled
                 self.garbled.append(repr(error))
-
-    async def push_receipts(self, esme: Any) -> None:
-        """Send a receiver that bound the receipt of every part taken and not receipted."""
-        for message_id, destination in self.taken[self.receipted :]:
-            stat = "UNDELIV" if destination in self.undelivered else "DELIVRD"
-            text = (f"id:{message_id} sub:001 dlvrd:{int(stat == 'DELIVRD'):03d} submit date:"
-                    f"2509301000 done date:2509301001 stat:{stat} err:000 text:")  # fmt: skip
-            await esme.deliver_sm(destination_addr="10690000", short_message=text.encode(),
-                                  source_addr=destination, esm_class=0x04)  # fmt: skip
-            self.receipted += 1
 
     def _keep(self, event: Any) -> None:
         raw: bytes = event.short_message
@@ -165,14 +149,10 @@ def running_smsc() -> Iterator[Smsc]:
         while not stop.is_set():
             event = asyncio.ensure_future(server.next())
             done, _ = await asyncio.wait({event, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            if event not in done:
+            if event in done and isinstance(event.result(), smpp34.SubmitSmEvent):
+                smsc.take(event.result())
+            elif event not in done:
                 event.cancel()
-                continue
-            happened = event.result()
-            if isinstance(happened, smpp34.SubmitSmEvent):
-                smsc.take(happened)
-            elif isinstance(happened, smpp34.Esme) and happened.can_receive:
-                await smsc.push_receipts(happened)
         await server.stop()
 
     thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)

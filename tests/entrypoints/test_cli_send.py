@@ -496,55 +496,6 @@ def test_an_adapters_unforeseen_fault_fails_its_row_and_the_batch_goes_on(book: 
     assert book.dispatch.in_doubt(AT + timedelta(days=1)) == []
 
 
-def receipts(app: App, config: Path, *more: str) -> tuple[int, str, str]:
-    db = app.engine.url.render_as_string(hide_password=False)
-    result = runner.invoke(cli_app, ["receipts", "--for", "1", "--db", db, "--config",
-                                     str(config), *more], env=PASSWORD)  # fmt: skip
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
-def test_receipts_mark_each_text_delivered_or_undelivered(
-    book: App, smsc: Smsc, tmp_path: Path
-) -> None:
-    config = settings(tmp_path, sms_port=smsc.port)
-    due = sorted(texts_due(book).items())
-    lost_key, (_, lost, _) = due[0]
-    smsc.undelivered.add(phone_of(book, lost).lstrip("+"))
-    code, _, err = send(book, config)
-    assert code == 0, err
-    parts = len(smsc.taken)
-    assert parts > 4  # the Chinese texts go in two parts each
-    code, out, err = receipts(book, config, "--json")
-    assert code == 0, err
-    counts = json.loads(out)
-    lost_parts = sum(1 for _, to in smsc.taken if to == phone_of(book, lost).lstrip("+"))
-    assert counts == {"delivered": parts - lost_parts, "undelivered": lost_parts,
-                      "pending": 0, "unknown": 0}  # fmt: skip
-    rows = outbox_rows(book)
-    assert rows[lost_key] == ("failed", "failed")
-    assert {rows[k] for k, _ in due[1:]} == {("done", "delivered")}
-    kept = delivery_rows(book)
-    assert kept[lost_key]["state"] == "undelivered"
-    assert "stat:UNDELIV" in str(kept[lost_key]["detail"])
-    # The guards read a delivered text as done, an undelivered one as tried and failed.
-    (record,) = [r for r in book.track.history(texts_due(book)[lost_key][0])
-                 if r.action == "sms" and r.on == DAY]  # fmt: skip
-    assert record.outcome == "failed"
-    # Read again: nothing new comes, nothing changes.
-    code, out, _ = receipts(book, config)
-    assert out.strip() == "delivered 0, undelivered 0, pending 0, unknown 0"
-    assert outbox_rows(book) == rows
-
-
-def test_receipts_from_an_smsc_not_there_exit_1(book: App, tmp_path: Path) -> None:
-    with closed_port() as port:
-        code, _, err = receipts(book, settings(tmp_path, sms_port=port))
-    assert code == 1
-    assert "sms: the gateway could not be reached" in err
-
-
 def test_a_rehearsal_needs_gateways_said_to_be_test_ones(
     book: App, smsc: Smsc, tmp_path: Path
 ) -> None:

@@ -27,7 +27,6 @@ from arrears.services.dispatch_ports import (
     Finished,
     MessageFacts,
     MessageSender,
-    ReceiptReader,
     SendFailed,
 )
 from arrears.services.ports import ContactStore
@@ -278,12 +277,3 @@ def _filled(item: DueMessage, facts: MessageFacts, lender: Mapping[str, str]) ->
         "lender": lender.get("lender", ""),
         "service_phone": lender.get("service_phone", ""),
     }
-
-
-def take_receipts(
-    store: DispatchStore, reader: ReceiptReader, seconds: float, clock: Callable[[], datetime]
-) -> Counter[str]:
-    """Read the gateway's delivery receipts for `seconds` and record them at the moment they
-    were read: counts by what they did (delivered, undelivered, pending, unknown)."""
-    receipts = reader.read(seconds)
-    return store.record_receipts(receipts, _aware(clock()))

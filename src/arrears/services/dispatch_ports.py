@@ -1,13 +1,10 @@
 """What sending the outbox's texts and e-mails needs: the gateways and the store."""
 
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from arrears.domain.messages import Message
-from arrears.domain.receipts import Receipt
 
 
 class SendFailed(Exception):
@@ -117,18 +114,4 @@ class DispatchStore(Protocol):
 
     def finish(self, action_key: str, finished: Finished) -> None:
         """Record how the claimed delivery ended this time, and the outbox row's end."""
-        ...
-
-    def record_receipts(self, receipts: Sequence[Receipt], at: datetime) -> Counter[str]:
-        """Keep each final receipt with its part, and end the texts whose parts now say
-        delivered or undelivered; counts of the receipts by what they did."""
-        ...
-
-
-class ReceiptReader(Protocol):
-    """A gateway's delivery receipts, read for a while."""
-
-    def read(self, seconds: float) -> list[Receipt]:
-        """The receipts that come within `seconds`; SendFailed (gateway) when it cannot be
-        reached."""
         ...

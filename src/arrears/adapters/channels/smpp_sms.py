@@ -3,7 +3,6 @@
 import contextlib
 import hashlib
 import logging
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -16,7 +15,6 @@ import smpplib.smpp
 
 from arrears.adapters.channels.sms_parts import short_messages
 from arrears.domain.messages import Message
-from arrears.domain.receipts import Receipt, read_receipt
 from arrears.services.dispatch_ports import SendFailed
 
 TIMEOUT_SECONDS = 30
@@ -37,8 +35,6 @@ GATEWAY_FAULTS = frozenset({
     _C.SMPP_ESME_RBINDFAIL,
 })  # fmt: skip
 TON_INTERNATIONAL, NPI_ISDN = 1, 1
-FINAL_RECEIPT = 0x01  # registered_delivery: a receipt when the part is delivered or fails
-RECEIPT_CLASS = 0x04  # esm_class of a deliver_sm that is a delivery receipt (5.2.12)
 MOST_PARTS = 6  # as domain.messages.SMS_MOST reckons a text's length
 
 
@@ -101,8 +97,7 @@ class SmppSmsSender:
                     source_addr_npi=self.gateway.source_npi, source_addr=self.gateway.source,
                     dest_addr_ton=TON_INTERNATIONAL, dest_addr_npi=NPI_ISDN,
                     destination_addr=to.lstrip("+"), short_message=part,
-                    data_coding=texts.coding, esm_class=texts.esm_class,
-                    registered_delivery=FINAL_RECEIPT,
+                    data_coding=texts.coding, esm_class=texts.esm_class, registered_delivery=0,
                 )  # fmt: skip
             except (smpplib.exceptions.ConnectionError, OSError) as error:
                 self._drop()
@@ -166,60 +161,3 @@ class SmppSmsSender:
             with contextlib.suppress(OSError):
                 self._client.disconnect()
             self._client = None
-
-
-class SmppReceiptReader:
-    """Reads the delivery receipts an SMSC holds for the lender, bound as a transceiver (it
-    sends nothing: the SMSC of the tests, smpp34's, refuses a receiver's deliver_sm_resp)."""
-
-    def __init__(self, gateway: SmsGateway) -> None:
-        self.gateway = gateway
-
-    def read(self, seconds: float) -> list[Receipt]:
-        """Every receipt that comes within `seconds` (each acknowledged as it comes); other
-        messages (a borrower's reply) are acknowledged and left. SendFailed (gateway) when
-        the SMSC cannot be reached or bound."""
-        gateway = self.gateway
-        client = smpplib.client.Client(
-            gateway.host, gateway.port, timeout=min(1.0, seconds), logger_name=_LOG,
-            allow_unknown_opt_params=True,
-        )  # fmt: skip
-        receipts: list[Receipt] = []
-
-        def received(pdu: Any) -> None:
-            if not int(pdu.esm_class) & RECEIPT_CLASS:
-                return
-            text = pdu.short_message.decode("ascii", errors="replace")
-            named = getattr(pdu, "receipted_message_id", None)
-            if isinstance(named, bytes):
-                named = named.decode("ascii", errors="replace")
-            state = getattr(pdu, "message_state", None)
-            receipt = read_receipt(text, named or None, int(state) if state else None)
-            if receipt is not None:
-                receipts.append(receipt)
-
-        client.set_message_received_handler(received)
-        try:
-            client.connect()
-            client.bind_transceiver(system_id=gateway.system_id, password=gateway.password,
-                                 system_type=gateway.system_type)  # fmt: skip
-        except (smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError,
-                smpplib.exceptions.UnknownCommandError, OSError) as error:  # fmt: skip
-            client.disconnect()
-            raise SendFailed(f"SMPP {gateway.host}:{gateway.port}: {error}",
-                             permanent=False, gateway=True) from None  # fmt: skip
-        until = time.monotonic() + seconds
-        try:
-            while time.monotonic() < until:
-                client.read_once()  # a quiet second sends an enquire_link and returns
-        except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError,
-                smpplib.exceptions.UnknownCommandError, OSError):  # fmt: skip
-            pass  # the SMSC ended the session or said something amiss: what came is kept
-        finally:
-            with contextlib.suppress(
-                smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError, OSError
-            ):
-                client.unbind()
-            with contextlib.suppress(OSError):
-                client.disconnect()
-        return receipts

@@ -87,7 +87,10 @@ class SmtpEmailSender:
             # RFC 5321 2.3.8: lines end in CRLF on the wire.
             code, said = smtp.data(mail.as_bytes(policy=policy.SMTP))
         except smtplib.SMTPDataError as error:  # the DATA command refused: nothing sent
-            smtp.rset()
+            try:
+                smtp.rset()
+            except (smtplib.SMTPException, OSError):
+                self._drop()  # it hung up as it refused: the next message opens another
             raise SendFailed(f"{where} refused the message: {error.smtp_code} "
                              f"{_said(error.smtp_error, to)}",
                              permanent=error.smtp_code >= 500) from None  # fmt: skip

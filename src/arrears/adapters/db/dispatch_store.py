@@ -1,15 +1,12 @@
 """The outbox's deliveries on SQLite or PostgreSQL: rows due, the claim that makes one sender
 send each once, the figures a message names, and how each ended."""
 
-from collections import Counter
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, exists, insert, or_, select, update
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.instants import utc
-from arrears.domain.receipts import DELIVERED, UNDELIVERED, Receipt, text_outcome
 from arrears.services.dispatch_ports import DueMessage, Finished, MessageFacts
 
 # How a delivery that ends for good leaves its outbox row: (status, outcome).
@@ -155,12 +152,6 @@ class SqlDispatchStore:
         ).rowcount  # fmt: skip
         if changed != 1:
             return False
-        channel = conn.execute(select(d.channel).where(d.action_key == action_key)).scalar()
-        if finished.state == "sent" and channel == "sms":  # each part's receipt is awaited
-            conn.execute(insert(tables.delivery_parts), [
-                {"action_key": action_key, "part": part, "message_id": message_id}
-                for part, message_id in enumerate(finished.message_ids, start=1)
-            ])  # fmt: skip
         if ended:
             status, outcome = _OUTBOX_END[finished.state]
             conn.execute(
@@ -169,48 +160,3 @@ class SqlDispatchStore:
                 .values(status=status, outcome=outcome)
             )
         return True
-
-    def record_receipts(self, receipts: Sequence[Receipt], at: datetime) -> Counter[str]:
-        """Keep each final receipt with its part and move the texts whose parts now say
-        delivered or undelivered; counts of the receipts by what they did (`delivered`,
-        `undelivered`, `pending` for a state not final, `unknown` for a part not on record)."""
-        p, d, o = tables.delivery_parts.c, tables.deliveries.c, tables.outbox.c
-        counts: Counter[str] = Counter()
-        moment = at.astimezone(UTC)
-        with self.engine.begin() as conn:
-            for receipt in receipts:
-                key = conn.execute(
-                    select(p.action_key).where(p.message_id == receipt.message_id)
-                ).scalar()
-                if key is None:
-                    counts["unknown"] += 1
-                    continue
-                if receipt.state is None:
-                    counts["pending"] += 1
-                    continue
-                conn.execute(
-                    update(tables.delivery_parts)
-                    .where(p.message_id == receipt.message_id)
-                    .values(state=receipt.state, said=receipt.said, received_at=moment)
-                )
-                parts = conn.execute(select(p.state).where(p.action_key == key)).scalars().all()
-                outcome = text_outcome(parts)
-                counts[receipt.state] += 1
-                if outcome is None:
-                    continue
-                said = "; ".join(
-                    conn.execute(select(p.said).where(p.action_key == key, p.state == outcome))
-                    .scalars().all()
-                )  # fmt: skip
-                conn.execute(
-                    update(tables.deliveries)
-                    .where(d.action_key == key, d.state.in_(("sent", DELIVERED, UNDELIVERED)))
-                    .values(state=outcome, detail=said)
-                )
-                status, result = ("done", "delivered") if outcome == DELIVERED else (
-                    "failed", "failed")  # fmt: skip
-                conn.execute(
-                    update(tables.outbox).where(o.action_key == key)
-                    .values(status=status, outcome=result)
-                )  # fmt: skip
-        return counts

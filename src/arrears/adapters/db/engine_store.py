@@ -223,13 +223,15 @@ def _cancel_unplanned_retries(conn: Connection, plan: pl.DataFrame, as_of: date)
     if not waiting:
         return
     planned = set(plan.get_column("action_key").to_list())
-    gone = [key for key in waiting if key not in planned]
-    if gone:
-        conn.execute(
-            update(tables.deliveries).where(d.action_key.in_(gone), d.state == "retry")
+    for key in (key for key in waiting if key not in planned):
+        # Only a text still waiting: a sender may have claimed it again meanwhile.
+        still = conn.execute(
+            update(tables.deliveries).where(d.action_key == key, d.state == "retry")
             .values(state="cancelled", detail="no longer planned by the day's run, run again")
-        )  # fmt: skip
-        conn.execute(update(tables.outbox).where(o.action_key.in_(gone)).values(status="cancelled"))
+        ).rowcount  # fmt: skip
+        if still == 1:
+            cancel = update(tables.outbox).where(o.action_key == key).values(status="cancelled")
+            conn.execute(cancel)
 
 
 _BORROWERS_SQL = "SELECT borrower_id, phone, timezone FROM borrowers"
