@@ -90,6 +90,14 @@ class Smsc:
     refuse_to: dict[str, int] = field(default_factory=dict)
     garbled: list[str] = field(default_factory=list)  # parts that did not decode alone
     silent: bool = False  # take submits and never answer them
+    # Each part taken: (its message id, its destination), for the receipts pushed to a
+    # receiver that binds; parts to a number in `undelivered` get stat:UNDELIV.
+    taken: list[tuple[str, str]] = field(default_factory=list)
+    undelivered: set[str] = field(default_factory=set)
+    receipted: set[str] = field(default_factory=set)
+    refused_receipts: int = 0
+    receipts_as_tlv: bool = False
+    replies: list[tuple[str, str]] = field(default_factory=list)  # (from, text) to push
     submits: int = 0
     _parts: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -108,10 +116,41 @@ class Smsc:
                 event.reject(status)
                 return
             event.accept(message_id=f"m{self.submits}")
+            if event.registered_delivery & 0x01:  # a final receipt asked for
+                self.taken.append((f"m{self.submits}", event.destination_addr))
             try:
                 self._keep(event)
             except (UnicodeDecodeError, KeyError, AssertionError) as error:  # a part garbled
                 self.garbled.append(repr(error))
+
+    async def push_receipts(self, esme: Any) -> None:
+        """Send a session that can receive the receipt of every part taken and not receipted
+        yet (as a text, or as parameters alone with `receipts_as_tlv`), after any borrower's
+        reply queued; a receipt answered with an error stays to be sent again."""
+        for source, text in self.replies:  # a borrower's reply (esm_class 0): no receipt
+            await esme.deliver_sm(destination_addr="10690000", short_message=text.encode(),
+                                  source_addr=source, esm_class=0x00)  # fmt: skip
+        self.replies.clear()
+        waiting = [m for m in self.taken if m[0] not in self.receipted]
+        for message_id, destination in waiting:
+            stat = "UNDELIV" if destination in self.undelivered else "DELIVRD"
+            text = (f"id:{message_id} sub:001 dlvrd:{int(stat == 'DELIVRD'):03d} submit date:"
+                    f"2509301000 done date:2509301001 stat:{stat} err:000 text:")  # fmt: skip
+            tlvs = [smpp34.Tlv(0x001E, message_id.encode() + b"\x00"),
+                    smpp34.Tlv(0x0427, bytes([2 if stat == "DELIVRD" else 5]))]  # fmt: skip
+            try:
+                answer = await esme.deliver_sm(
+                    destination_addr="10690000", source_addr=destination, esm_class=0x04,
+                    short_message=b"" if self.receipts_as_tlv else text.encode(),
+                    tlvs=tlvs if self.receipts_as_tlv else [],
+                )  # fmt: skip
+                taken = answer.is_success
+            except smpp34.SmppError:
+                taken = False
+            if not taken:
+                self.refused_receipts += 1  # the reader said "try later": sent again next time
+                continue
+            self.receipted.add(message_id)
 
     def _keep(self, event: Any) -> None:
         raw: bytes = event.short_message
@@ -149,10 +188,14 @@ def running_smsc() -> Iterator[Smsc]:
         while not stop.is_set():
             event = asyncio.ensure_future(server.next())
             done, _ = await asyncio.wait({event, waiting}, return_when=asyncio.FIRST_COMPLETED)
-            if event in done and isinstance(event.result(), smpp34.SubmitSmEvent):
-                smsc.take(event.result())
-            elif event not in done:
+            if event not in done:
                 event.cancel()
+                continue
+            happened = event.result()
+            if isinstance(happened, smpp34.SubmitSmEvent):
+                smsc.take(happened)
+            elif isinstance(happened, smpp34.Esme) and happened.can_receive:
+                await smsc.push_receipts(happened)
         await server.stop()
 
     thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)

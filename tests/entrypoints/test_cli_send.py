@@ -30,6 +30,7 @@ from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.messages import Message, render
 from arrears.domain.money import format_amount
+from arrears.domain.receipts import Receipt
 from arrears.entrypoints.cli import app as cli_app
 from arrears.services.dispatch import Sending, send_due
 from arrears.services.import_feed import import_feed
@@ -588,3 +589,101 @@ def test_of_two_senders_that_both_saw_a_row_due_one_claims_it(book: App) -> None
     assert [i.action_key for i in first] == [i.action_key for i in second]
     assert [book.dispatch.claim(i, AT) for i in first] == [True] * 4
     assert [book.dispatch.claim(i, AT) for i in second] == [False] * 4
+
+
+def receipts(app: App, config: Path, *more: str) -> tuple[int, str, str]:
+    db = app.engine.url.render_as_string(hide_password=False)
+    result = runner.invoke(cli_app, ["receipts", "--for", "1", "--db", db, "--config",
+                                     str(config), *more], env=PASSWORD)  # fmt: skip
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("as_tlv", [False, True], ids=["text", "parameters"])
+def test_receipts_mark_each_text_delivered_or_undelivered(
+    book: App, smsc: Smsc, tmp_path: Path, as_tlv: bool
+) -> None:
+    smsc.receipts_as_tlv = as_tlv
+    config = settings(tmp_path, sms_port=smsc.port)
+    due = sorted(texts_due(book).items())
+    lost_key, (_, lost, _) = due[0]
+    smsc.undelivered.add(phone_of(book, lost).lstrip("+"))
+    code, _, err = send(book, config)
+    assert code == 0, err
+    parts = len(smsc.taken)  # each part asked for a final receipt
+    assert parts > 4  # the Chinese texts go in two parts each
+    # A borrower's reply that reads like a receipt is no receipt (its esm_class says so).
+    smsc.replies.append((phone_of(book, due[1][1][1]).lstrip("+"), "id:m3 stat:UNDELIV"))
+    code, out, err = receipts(book, config, "--json")
+    assert code == 0, err
+    lost_parts = sum(1 for _, to in smsc.taken if to == phone_of(book, lost).lstrip("+"))
+    assert json.loads(out) == {"delivered": parts - lost_parts, "undelivered": lost_parts,
+                               "pending": 0, "unmatched": 0, "again": 0}  # fmt: skip
+    rows = outbox_rows(book)
+    assert rows[lost_key] == ("failed", "failed")
+    assert {rows[k] for k, _ in due[1:]} == {("done", "delivered")}
+    kept = delivery_rows(book)
+    assert kept[lost_key]["state"] == "undelivered"
+    if not as_tlv:
+        assert "stat:UNDELIV" in str(kept[lost_key]["detail"])
+    # The guards read a delivered text as done, an undelivered one as tried and failed.
+    (record,) = [r for r in book.track.history(texts_due(book)[lost_key][0])
+                 if r.action == "sms" and r.on == DAY]  # fmt: skip
+    assert record.outcome == "failed"
+    # Read again: nothing new comes, nothing changes.
+    code, out, _ = receipts(book, config)
+    assert out.strip() == "delivered 0, undelivered 0, pending 0, unmatched 0, again 0"
+    assert outbox_rows(book) == rows
+
+
+def test_a_receipt_that_cannot_be_written_is_left_for_the_smsc_to_send_again(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    config = settings(tmp_path, sms_port=smsc.port)
+    send(book, config)
+    parts = len(smsc.taken)
+    with book.engine.begin() as conn:  # the table gone: every write fails
+        conn.exec_driver_sql("ALTER TABLE delivery_parts RENAME TO delivery_parts_away")
+    code, out, _ = receipts(book, config, "--json")
+    assert code == 0
+    assert json.loads(out)["again"] == parts
+    assert smsc.refused_receipts == parts  # answered "try later", not acknowledged
+    with book.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE delivery_parts_away RENAME TO delivery_parts")
+    code, out, _ = receipts(book, config, "--json")
+    assert json.loads(out)["delivered"] == parts  # sent again, kept this time
+    assert set(outbox_rows(book).values()) == {("done", "delivered")}
+
+
+def test_a_receipt_before_its_part_is_on_record_is_taken_when_it_is(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    # The SMSC's receipt for the first part it will take comes before the sender records it.
+    early = Receipt("m1", "undelivered", "stat:UNDELIV err:001")
+    assert book.dispatch.record_receipt(early, AT) == "unmatched"
+    send(book, settings(tmp_path, sms_port=smsc.port))
+    first = next(k for k, d in delivery_rows(book).items() if d["message_ids"][0] == "m1")  # type: ignore[index]
+    assert delivery_rows(book)[first]["state"] == "undelivered"
+    assert outbox_rows(book)[first] == ("failed", "failed")
+
+
+def test_an_old_message_id_given_again_changes_no_text_that_has_its_receipt(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    config = settings(tmp_path, sms_port=smsc.port)
+    send(book, config)
+    receipts(book, config)
+    before = outbox_rows(book)
+    assert set(before.values()) == {("done", "delivered")}
+    # An SMSC restarted gives its ids again: a receipt for "m1" is not the old text's.
+    again = Receipt("m1", "undelivered", "stat:UNDELIV err:001")
+    assert book.dispatch.record_receipt(again, AT + timedelta(hours=1)) == "unmatched"
+    assert outbox_rows(book) == before
+
+
+def test_receipts_from_an_smsc_not_there_exit_1(book: App, tmp_path: Path) -> None:
+    with closed_port() as port:
+        code, _, err = receipts(book, settings(tmp_path, sms_port=port))
+    assert code == 1
+    assert "sms: the gateway could not be reached" in err

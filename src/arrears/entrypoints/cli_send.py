@@ -12,12 +12,12 @@ from typing import Annotated, Any
 import typer
 
 from arrears.adapters.channel_settings import ChannelSettings
-from arrears.adapters.channels.smpp_sms import SmppSmsSender
+from arrears.adapters.channels.smpp_sms import SmppReceiptReader, SmppSmsSender
 from arrears.adapters.channels.smtp_email import SmtpEmailSender
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app, parse_instant
-from arrears.services.dispatch import Sending, SendReport, send_due
-from arrears.services.dispatch_ports import MessageSender
+from arrears.services.dispatch import Sending, SendReport, send_due, take_receipts
+from arrears.services.dispatch_ports import MessageSender, SendFailed
 
 CHANNEL_CHOICES = ("sms", "email")
 
@@ -144,3 +144,33 @@ def _print(report: SendReport, now: datetime, as_json: bool) -> None:
             f"ended (not sent again): {', '.join(report.in_doubt[:5])}",
             markup=False,
         )
+
+
+def receipts_command(
+    seconds: Annotated[
+        float,
+        typer.Option("--for", min=0.5, max=3600, help="How long to read receipts (seconds)."),
+    ] = 10.0,
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Read the delivery receipts the SMSC of [channels.sms] holds for the texts sent, for
+    --for seconds, each written before the SMSC is told it came: a text whose parts are all
+    delivered is `delivered`, one with a part that failed is `undelivered` (its outbox row
+    failed). Exit 1 when the SMSC could not be reached."""
+    with open_app(db, config) as app:
+        channels = app.settings.channels
+        if channels.sms is None or channels.sms_password_env is None:
+            fail("no [channels.sms] in the settings file: no SMSC to read receipts from", 2)
+        password = _password(os.environ, channels.sms_password_env)
+        reader = SmppReceiptReader(replace(channels.sms, password=password))
+        try:
+            counts = take_receipts(app.dispatch, reader, seconds, lambda: datetime.now(UTC))
+        except SendFailed as failure:
+            fail(f"sms: the gateway could not be reached: {failure.detail}")
+    states = ("delivered", "undelivered", "pending", "unmatched", "again")
+    if as_json:
+        print(json.dumps({state: counts.get(state, 0) for state in states}))
+    else:
+        print(", ".join(f"{state} {counts.get(state, 0)}" for state in states))

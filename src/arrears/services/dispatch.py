@@ -13,6 +13,7 @@ from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
 from arrears.domain.messages import KnownMessage, Message, TemplateError, faults, render
 from arrears.domain.money import format_amount
+from arrears.domain.receipts import Receipt
 from arrears.services.contact_check import (
     ContactTerms,
     check_contact,
@@ -27,6 +28,7 @@ from arrears.services.dispatch_ports import (
     Finished,
     MessageFacts,
     MessageSender,
+    ReceiptReader,
     SendFailed,
 )
 from arrears.services.ports import ContactStore
@@ -277,3 +279,24 @@ def _filled(item: DueMessage, facts: MessageFacts, lender: Mapping[str, str]) ->
         "lender": lender.get("lender", ""),
         "service_phone": lender.get("service_phone", ""),
     }
+
+
+def take_receipts(
+    store: DispatchStore, reader: ReceiptReader, seconds: float, clock: Callable[[], datetime]
+) -> Counter[str]:
+    """Read the gateway's delivery receipts for `seconds`, each written (at the moment it
+    came) before the gateway is told it came, so none is lost: one that cannot be written is
+    left for the gateway to deliver again. Counts by what they did (delivered, undelivered,
+    pending, unmatched, and `again` for those left)."""
+    counts: Counter[str] = Counter()
+
+    def keep(receipt: Receipt) -> bool:
+        try:
+            counts[store.record_receipt(receipt, _aware(clock()))] += 1
+        except Exception:  # noqa: BLE001 (the database busy or gone: the SMSC sends it again)
+            counts["again"] += 1
+            return False
+        return True
+
+    reader.read(seconds, keep)
+    return counts

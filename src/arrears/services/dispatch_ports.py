@@ -1,10 +1,12 @@
 """What sending the outbox's texts and e-mails needs: the gateways and the store."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from arrears.domain.messages import Message
+from arrears.domain.receipts import Receipt
 
 
 class SendFailed(Exception):
@@ -114,4 +116,19 @@ class DispatchStore(Protocol):
 
     def finish(self, action_key: str, finished: Finished) -> None:
         """Record how the claimed delivery ended this time, and the outbox row's end."""
+        ...
+
+    def record_receipt(self, receipt: Receipt, at: datetime) -> str:
+        """Keep a receipt with its part, ending the text once its parts say delivered or
+        undelivered, or apart until its part is on record; what it did."""
+        ...
+
+
+class ReceiptReader(Protocol):
+    """A gateway's delivery receipts, read for a while."""
+
+    def read(self, seconds: float, keep: Callable[[Receipt], bool]) -> int:
+        """Hand each receipt that comes within `seconds` to `keep` before acknowledging it
+        (False: the gateway is to deliver it again); the number kept. SendFailed (gateway)
+        when it cannot be reached."""
         ...

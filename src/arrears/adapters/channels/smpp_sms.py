@@ -3,6 +3,8 @@
 import contextlib
 import hashlib
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -15,6 +17,7 @@ import smpplib.smpp
 
 from arrears.adapters.channels.sms_parts import short_messages
 from arrears.domain.messages import Message
+from arrears.domain.receipts import Receipt, read_receipt
 from arrears.services.dispatch_ports import SendFailed
 
 TIMEOUT_SECONDS = 30
@@ -35,6 +38,10 @@ GATEWAY_FAULTS = frozenset({
     _C.SMPP_ESME_RBINDFAIL,
 })  # fmt: skip
 TON_INTERNATIONAL, NPI_ISDN = 1, 1
+FINAL_RECEIPT = 0x01  # registered_delivery: a receipt when the part is delivered or fails
+# esm_class (5.2.12): bits 2-5 are the message type; 0b0001 is a delivery receipt.
+MESSAGE_TYPE, RECEIPT_TYPE = 0x3C, 0x04
+TRY_LATER = _C.SMPP_ESME_RX_T_APPN  # "temporary application error": deliver it again
 MOST_PARTS = 6  # as domain.messages.SMS_MOST reckons a text's length
 
 
@@ -97,7 +104,8 @@ class SmppSmsSender:
                     source_addr_npi=self.gateway.source_npi, source_addr=self.gateway.source,
                     dest_addr_ton=TON_INTERNATIONAL, dest_addr_npi=NPI_ISDN,
                     destination_addr=to.lstrip("+"), short_message=part,
-                    data_coding=texts.coding, esm_class=texts.esm_class, registered_delivery=0,
+                    data_coding=texts.coding, esm_class=texts.esm_class,
+                    registered_delivery=FINAL_RECEIPT,
                 )  # fmt: skip
             except (smpplib.exceptions.ConnectionError, OSError) as error:
                 self._drop()
@@ -161,3 +169,79 @@ class SmppSmsSender:
             with contextlib.suppress(OSError):
                 self._client.disconnect()
             self._client = None
+
+
+class SmppReceiptReader:
+    """Reads the delivery receipts an SMSC holds for the lender, bound as a transceiver (it
+    sends nothing: the SMSC of the tests, smpp34's, refuses a receiver's deliver_sm_resp)."""
+
+    def __init__(self, gateway: SmsGateway) -> None:
+        self.gateway = gateway
+
+    def read(self, seconds: float, keep: Callable[[Receipt], bool]) -> int:
+        """Hand each receipt that comes within `seconds` to `keep` before it is acknowledged:
+        one `keep` could not write is answered "try later" (ESME_RX_T_APPN) for the SMSC to
+        deliver again. Another message (a borrower's reply) is acknowledged and left. The
+        receipts kept; SendFailed (gateway) when the SMSC cannot be reached or bound."""
+        gateway = self.gateway
+        client = smpplib.client.Client(
+            gateway.host, gateway.port, timeout=gateway.timeout, logger_name=_LOG,
+            allow_unknown_opt_params=True,
+        )  # fmt: skip
+        try:
+            client.connect()
+            client.bind_transceiver(system_id=gateway.system_id, password=gateway.password,
+                                    system_type=gateway.system_type)  # fmt: skip
+        except (smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError,
+                smpplib.exceptions.UnknownCommandError, OSError) as error:  # fmt: skip
+            client.disconnect()
+            raise SendFailed(f"SMPP {gateway.host}:{gateway.port}: {error}",
+                             permanent=False, gateway=True) from None  # fmt: skip
+        until = time.monotonic() + seconds
+        kept = 0
+        try:
+            while (left := until - time.monotonic()) > 0:
+                # The session's time left, not a second a read: smpplib sets no other.
+                client._socket.settimeout(left)
+                try:
+                    pdu: Any = client.read_pdu()
+                except TimeoutError:
+                    break  # --for is up (a PDU cut off by it is the SMSC's to send again)
+                if pdu.command == "deliver_sm":
+                    status, took = _acknowledged(pdu, keep)
+                    kept += took
+                    reply = smpplib.smpp.make_pdu("deliver_sm_resp", client=client,
+                                                  status=status)  # fmt: skip
+                elif pdu.command == "enquire_link":
+                    reply = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
+                else:
+                    continue  # an alert, an answer: nothing to acknowledge
+                reply.sequence = pdu.sequence
+                client.send_pdu(reply)
+        except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError,
+                smpplib.exceptions.UnknownCommandError, OSError):  # fmt: skip
+            pass  # the SMSC ended the session: what was acknowledged was kept first
+        finally:
+            with contextlib.suppress(OSError):
+                client.disconnect()
+        return kept
+
+
+def _acknowledged(pdu: Any, keep: Callable[[Receipt], bool]) -> tuple[int, int]:
+    """The status a deliver_sm is answered with, and 1 when it was a receipt kept."""
+    esm_class = int(getattr(pdu, "esm_class", 0) or 0)
+    if esm_class & MESSAGE_TYPE != RECEIPT_TYPE:
+        return _C.SMPP_ESME_ROK, 0  # a borrower's reply: not this reader's
+    try:
+        raw = getattr(pdu, "short_message", b"") or b""
+        named = getattr(pdu, "receipted_message_id", None)
+        if isinstance(named, bytes):
+            named = named.decode("ascii", errors="replace")
+        state = getattr(pdu, "message_state", None)
+        receipt = read_receipt(raw.decode("ascii", errors="replace"), named or None,
+                               int(state) if state is not None else None)  # fmt: skip
+        if receipt is None:
+            return _C.SMPP_ESME_ROK, 0  # names no message: nothing to keep
+        return (_C.SMPP_ESME_ROK, 1) if keep(receipt) else (TRY_LATER, 0)
+    except Exception:  # noqa: BLE001 (an odd PDU must not end the session: sent again later)
+        return TRY_LATER, 0

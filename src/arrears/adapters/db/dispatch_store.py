@@ -1,12 +1,15 @@
 """The outbox's deliveries on SQLite or PostgreSQL: rows due, the claim that makes one sender
 send each once, the figures a message names, and how each ended."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, exists, insert, or_, select, update
 
 from arrears.adapters.db import tables
+from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.instants import utc
+from arrears.domain.receipts import DELIVERED, Receipt, text_outcome
 from arrears.services.dispatch_ports import DueMessage, Finished, MessageFacts
 
 # How a delivery that ends for good leaves its outbox row: (status, outcome).
@@ -152,6 +155,14 @@ class SqlDispatchStore:
         ).rowcount  # fmt: skip
         if changed != 1:
             return False
+        channel, claimed = conn.execute(
+            select(d.channel, d.claimed_at).where(d.action_key == action_key)
+        ).one()
+        if finished.state == "sent" and channel == "sms":  # each part's receipt is awaited
+            conn.execute(insert(tables.delivery_parts), [
+                {"action_key": action_key, "part": part, "message_id": message_id}
+                for part, message_id in enumerate(finished.message_ids, start=1)
+            ])  # fmt: skip
         if ended:
             status, outcome = _OUTBOX_END[finished.state]
             conn.execute(
@@ -159,4 +170,82 @@ class SqlDispatchStore:
                 .where(tables.outbox.c.action_key == action_key)
                 .values(status=status, outcome=outcome)
             )
+        if finished.state == "sent" and channel == "sms":
+            _early_receipts(conn, action_key, list(finished.message_ids), utc(claimed))
         return True
+
+    def record_receipt(self, receipt: Receipt, at: datetime) -> str:
+        """Keep a receipt in its own transaction (done before the SMSC is told it came): with
+        the newest part still awaiting one of its id, moving the text once its parts say
+        delivered or undelivered; kept apart when no such part is on record yet (its text's
+        sender may not have finished: `finish` reads it then). What it did: the part's new
+        state, `pending` (not final), or `unmatched`."""
+        if receipt.state is None:
+            return "pending"
+        with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            found = _awaiting_part(conn, receipt.message_id)
+            if found is None:
+                conn.execute(insert(tables.unmatched_receipts).values(
+                    message_id=receipt.message_id, state=receipt.state, said=receipt.said,
+                    received_at=at.astimezone(UTC),
+                ))  # fmt: skip
+                return "unmatched"
+            _take_receipt(conn, *found, receipt.state, receipt.said, at)
+        return receipt.state
+
+
+def _awaiting_part(conn: Connection, message_id: str) -> tuple[str, int] | None:
+    """The newest part (by its text's claim) of this id still awaiting its receipt: an SMSC
+    that restarts its ids gives an old one again, whose part has its receipt already."""
+    p, d = tables.delivery_parts.c, tables.deliveries.c
+    row = conn.execute(
+        select(p.action_key, p.part)
+        .join(tables.deliveries, d.action_key == p.action_key)
+        .where(p.message_id == message_id, p.state.is_(None))
+        .order_by(d.claimed_at.desc()).limit(1)
+    ).first()  # fmt: skip
+    return None if row is None else (row.action_key, row.part)
+
+
+def _take_receipt(
+    conn: Connection, key: str, part: int, state: str, said: str, at: datetime
+) -> None:
+    """Keep a part's receipt and end its text once its parts say so, the text's delivery row
+    locked first (two readers at once each see the other's part)."""
+    p, d, o = tables.delivery_parts.c, tables.deliveries.c, tables.outbox.c
+    conn.execute(select(d.state).where(d.action_key == key).with_for_update())
+    conn.execute(
+        update(tables.delivery_parts).where(p.action_key == key, p.part == part)
+        .values(state=state, said=said, received_at=at.astimezone(UTC))
+    )  # fmt: skip
+    parts = conn.execute(select(p.state).where(p.action_key == key)).scalars().all()
+    outcome = text_outcome(parts)
+    if outcome is None:
+        return
+    words = conn.execute(
+        select(p.said).where(p.action_key == key, p.state == outcome).order_by(p.part)
+    ).scalars().all()  # fmt: skip
+    ended = conn.execute(
+        update(tables.deliveries).where(d.action_key == key, d.state == "sent")
+        .values(state=outcome, detail="; ".join(words))
+    ).rowcount  # fmt: skip
+    if ended == 1:
+        status, result = ("done", "delivered") if outcome == DELIVERED else ("failed", "failed")
+        conn.execute(
+            update(tables.outbox).where(o.action_key == key).values(status=status, outcome=result)
+        )
+
+
+def _early_receipts(conn: Connection, key: str, ids: Sequence[str], since: datetime) -> None:
+    """Receipts kept apart that came for these parts before they were on record (since the
+    text was claimed), taken now."""
+    u = tables.unmatched_receipts.c
+    early = conn.execute(
+        select(u.receipt_id, u.message_id, u.state, u.said, u.received_at)
+        .where(u.message_id.in_(ids), u.received_at >= since.astimezone(UTC))
+        .order_by(u.receipt_id)
+    ).all()  # fmt: skip
+    for receipt_id, message_id, state, said, received_at in early:
+        part = ids.index(message_id) + 1
+        _take_receipt(conn, key, part, state, said, utc(received_at))
+        conn.execute(delete(tables.unmatched_receipts).where(u.receipt_id == receipt_id))

@@ -414,3 +414,28 @@ deliveries = Table(
     Column("detail", Text),  # why it failed or was cancelled, in words
     Column("reasons", JSON),  # the rules that refused it at the moment of sending
 )
+
+# Each part of a text the SMSC took (SMPP 3.4: a message id a part), with what its delivery
+# receipt said once one came (docs/CHANNELS.md, "Receipts").
+delivery_parts = Table(
+    "delivery_parts",
+    metadata,
+    Column("action_key", ForeignKey("deliveries.action_key"), primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("message_id", String(65), nullable=False, index=True),  # SMPP 3.4, 5.2.23
+    Column("state", String(16)),  # delivered, undelivered; NULL: no final receipt yet
+    Column("said", Text),  # the receipt's words (stat:… err:…)
+    Column("received_at", DateTime(timezone=True)),
+)
+
+# Final receipts that came for no part on record (yet): a text's sender may not have recorded
+# its parts when the SMSC's receipt came; it takes them when it does.
+unmatched_receipts = Table(
+    "unmatched_receipts",
+    metadata,
+    Column("receipt_id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(65), nullable=False, index=True),
+    Column("state", String(16), nullable=False),
+    Column("said", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
