@@ -687,3 +687,23 @@ def test_receipts_from_an_smsc_not_there_exit_1(book: App, tmp_path: Path) -> No
         code, _, err = receipts(book, settings(tmp_path, sms_port=port))
     assert code == 1
     assert "sms: the gateway could not be reached" in err
+
+
+def test_a_database_failing_mid_send_stops_saying_what_went_and_what_is_in_doubt(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    with book.engine.begin() as conn:  # the parts' table gone: recording a text sent fails
+        conn.exec_driver_sql("ALTER TABLE delivery_parts RENAME TO delivery_parts_away")
+    code, out, err = send(book, settings(tmp_path, sms_port=smsc.port))
+    assert code == 1
+    assert "stopped: the database could not record how" in err
+    assert "its message went and it is left in doubt" in err
+    assert "nothing was written" not in err
+    assert out.startswith(f"{AT.isoformat()}: sent 0")  # what ended before it: nothing
+    assert len(smsc.texts) == 1  # the batch stopped after the first
+    with book.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE delivery_parts_away RENAME TO delivery_parts")
+    code, _, err = send(book, settings(tmp_path, sms_port=smsc.port),
+                        at=AT + timedelta(minutes=20))  # fmt: skip
+    assert "1 row(s) claimed by an earlier send that never said how it ended" in err
+    assert len(smsc.texts) == 4  # the others went; the one in doubt did not go again

@@ -16,7 +16,13 @@ from arrears.adapters.channels.smpp_sms import SmppReceiptReader, SmppSmsSender
 from arrears.adapters.channels.smtp_email import SmtpEmailSender
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app, parse_instant
-from arrears.services.dispatch import Sending, SendReport, send_due, take_receipts
+from arrears.services.dispatch import (
+    Sending,
+    SendInterrupted,
+    SendReport,
+    send_due,
+    take_receipts,
+)
 from arrears.services.dispatch_ports import MessageSender, SendFailed
 
 CHANNEL_CHOICES = ("sms", "email")
@@ -71,6 +77,9 @@ def send_command(
             with _senders(channels, os.environ, channel) as senders:
                 sending = Sending(app.settings.messages, senders, channels.facts())
                 report = send_due(app.dispatch, app.contacts, app.contact_terms, sending, clock)
+        except SendInterrupted as stop:
+            _print(stop.report, started, as_json)  # what went before it, as ever
+            fail(str(stop))
         except DomainError as error:
             fail(str(error))
     _print(report, started, as_json)

@@ -49,6 +49,19 @@ class DispatchRefused(DomainError):
     """Nothing was sent: a due row's template has no message, or one of another channel."""
 
 
+class SendInterrupted(DomainError):
+    """The store failed to record how a row ended: the batch stops there, that row left
+    claimed (in doubt when its message went), with what was done before it."""
+
+    def __init__(self, report: "SendReport", key: str, finished: Finished, error: Exception):
+        went = finished.state == "sent" or bool(finished.message_ids)
+        super().__init__(
+            f"stopped: the database could not record how {key} ended ({error}); "
+            + ("its message went and it is left in doubt" if went else "it is left claimed")
+        )
+        self.report = report
+
+
 class _GatewayDown(Exception):
     """A channel's gateway cannot be reached or signed into: its rows wait for the next run."""
 
@@ -104,7 +117,10 @@ def send_due(
             # Nothing was sent and no try made: due again at once, from the next run on.
             report.down[item.channel] = str(down)
             finished = Finished("retry", item.tries, now, detail=str(down), next_try_at=now)
-        store.finish(item.action_key, finished)
+        try:
+            store.finish(item.action_key, finished)
+        except Exception as error:  # said with what was done so far, then stop
+            raise SendInterrupted(report, item.action_key, finished, error) from error
         report.ended[finished.state] += 1
         report.cancelled_by.update(r["rule"] for r in finished.reasons if not r["passed"])
         report.rows.append((item.action_key, finished))

@@ -1,5 +1,5 @@
-"""Each part of a text the SMSC took, by the id it gave, with what its delivery receipt said,
-and the receipts that came before their part was on record (docs/CHANNELS.md, "Receipts").
+"""Each part of a text the SMSC took, by the id it gave, with what its delivery receipt said
+(docs/CHANNELS.md, "Receipts").
 
 Revision ID: 0026_delivery_parts
 Revises: 0025_deliveries
@@ -37,24 +37,9 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_delivery_parts_message_id"), "delivery_parts", ["message_id"], unique=False
     )
-    op.create_table(
-        "unmatched_receipts",
-        sa.Column("receipt_id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("message_id", sa.String(length=65), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("said", sa.Text(), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("receipt_id", name=op.f("pk_unmatched_receipts")),
-    )
-    op.create_index(
-        op.f("ix_unmatched_receipts_message_id"), "unmatched_receipts", ["message_id"],
-        unique=False,
-    )  # fmt: skip
 
 
 def downgrade() -> None:
-    """Drop them (the receipts recorded are lost with them)."""
-    op.drop_index(op.f("ix_unmatched_receipts_message_id"), table_name="unmatched_receipts")
-    op.drop_table("unmatched_receipts")
+    """Drop it (the receipts recorded are lost with it)."""
     op.drop_index(op.f("ix_delivery_parts_message_id"), table_name="delivery_parts")
     op.drop_table("delivery_parts")
