@@ -46,7 +46,8 @@ END_MARGIN = timedelta(minutes=5)
 
 
 class DispatchRefused(DomainError):
-    """Nothing was sent: a due row's template has no message, or one of another channel."""
+    """Nothing was sent: a due row's template has no message of its channel, or one the
+    content rules as they are now find fault with."""
 
 
 class SendInterrupted(DomainError):
@@ -108,7 +109,7 @@ def send_due(
     for item in due:
         now = _aware(clock())
         if now >= item.window_end - END_MARGIN:
-            continue  # the batch ran this close to its end: the next run plans it again
+            continue  # too late to begin it today: it stays planned, not sent
         if item.channel in report.down or not store.claim(item, now):
             continue  # its gateway is down, or another sender took it
         try:
@@ -128,6 +129,7 @@ def send_due(
 
 
 def _aware(now: datetime) -> datetime:
+    """The clock's moment, refused without its offset."""
     require_aware(now, "the moment of sending")
     return now
 

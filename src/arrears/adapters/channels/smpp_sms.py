@@ -146,21 +146,7 @@ class SmppSmsSender:
     def _open(self) -> smpplib.client.Client:
         """The batch's session, connected and bound as a transmitter on first use."""
         if self._client is None:
-            gateway = self.gateway
-            client = smpplib.client.Client(
-                gateway.host, gateway.port, timeout=gateway.timeout, logger_name=_LOG,
-                allow_unknown_opt_params=True,  # SMPP 3.4, 3.2.2: ignore what it does not know
-            )  # fmt: skip
-            try:
-                client.connect()
-                client.bind_transmitter(system_id=gateway.system_id, password=gateway.password,
-                                        system_type=gateway.system_type)  # fmt: skip
-            except (smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError,
-                    smpplib.exceptions.UnknownCommandError, OSError) as error:  # fmt: skip
-                client.disconnect()
-                raise SendFailed(f"SMPP {gateway.host}:{gateway.port}: {error}",
-                                 permanent=False, gateway=True) from None  # fmt: skip
-            self._client = client
+            self._client = _bound(self.gateway, "bind_transmitter")
         return self._client
 
     def _drop(self) -> None:
@@ -183,20 +169,7 @@ class SmppReceiptReader:
         one `keep` could not write is answered "try later" (ESME_RX_T_APPN) for the SMSC to
         deliver again. Another message (a borrower's reply) is acknowledged and left. The
         receipts kept; SendFailed (gateway) when the SMSC cannot be reached or bound."""
-        gateway = self.gateway
-        client = smpplib.client.Client(
-            gateway.host, gateway.port, timeout=gateway.timeout, logger_name=_LOG,
-            allow_unknown_opt_params=True,
-        )  # fmt: skip
-        try:
-            client.connect()
-            client.bind_transceiver(system_id=gateway.system_id, password=gateway.password,
-                                    system_type=gateway.system_type)  # fmt: skip
-        except (smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError,
-                smpplib.exceptions.UnknownCommandError, OSError) as error:  # fmt: skip
-            client.disconnect()
-            raise SendFailed(f"SMPP {gateway.host}:{gateway.port}: {error}",
-                             permanent=False, gateway=True) from None  # fmt: skip
+        client = _bound(self.gateway, "bind_transceiver")
         until = time.monotonic() + seconds
         kept = 0
         try:
@@ -225,6 +198,25 @@ class SmppReceiptReader:
             with contextlib.suppress(OSError):
                 client.disconnect()
         return kept
+
+
+def _bound(gateway: SmsGateway, bind: str) -> smpplib.client.Client:
+    """A session with the SMSC, connected and bound (`bind`: bind_transmitter or
+    bind_transceiver); SendFailed (the gateway's fault) when it cannot be."""
+    client = smpplib.client.Client(
+        gateway.host, gateway.port, timeout=gateway.timeout, logger_name=_LOG,
+        allow_unknown_opt_params=True,  # SMPP 3.4, 3.2.2: ignore what it does not know
+    )  # fmt: skip
+    try:
+        client.connect()
+        getattr(client, bind)(system_id=gateway.system_id, password=gateway.password,
+                              system_type=gateway.system_type)  # fmt: skip
+    except (smpplib.exceptions.PDUError, smpplib.exceptions.ConnectionError,
+            smpplib.exceptions.UnknownCommandError, OSError) as error:  # fmt: skip
+        client.disconnect()
+        raise SendFailed(f"SMPP {gateway.host}:{gateway.port}: {error}",
+                         permanent=False, gateway=True) from None  # fmt: skip
+    return client
 
 
 def _acknowledged(pdu: Any, keep: Callable[[Receipt], bool]) -> tuple[int, int]:
