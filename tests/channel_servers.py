@@ -98,6 +98,7 @@ class Smsc:
     refused_receipts: int = 0
     receipts_as_tlv: bool = False
     replies: list[tuple[str, str]] = field(default_factory=list)  # (from, text) to push
+    replies_taken: int = 0  # acknowledged by the session they were pushed to
     submits: int = 0
     _parts: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -128,8 +129,13 @@ class Smsc:
         yet (as a text, or as parameters alone with `receipts_as_tlv`), after any borrower's
         reply queued; a receipt answered with an error stays to be sent again."""
         for source, text in self.replies:  # a borrower's reply (esm_class 0): no receipt
-            await esme.deliver_sm(destination_addr="10690000", short_message=text.encode(),
-                                  source_addr=source, esm_class=0x00)  # fmt: skip
+            try:
+                answer = await esme.deliver_sm(destination_addr="10690000",
+                                               short_message=text.encode(),
+                                               source_addr=source, esm_class=0x00)  # fmt: skip
+                self.replies_taken += int(answer.is_success)
+            except smpp34.SmppError:
+                pass  # not taken: kept for another session
         self.replies.clear()
         waiting = [m for m in self.taken if m[0] not in self.receipted]
         for message_id, destination in waiting:

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
@@ -16,6 +18,8 @@ import smpplib.consts
 from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
+from arrears.adapters.db.dispatch_store import SqlDispatchStore
+from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.tables import (
     borrowers,
     contact_attempts,
@@ -33,6 +37,7 @@ from arrears.domain.money import format_amount
 from arrears.domain.receipts import Receipt
 from arrears.entrypoints.cli import app as cli_app
 from arrears.services.dispatch import Sending, send_due
+from arrears.services.dispatch_ports import Finished
 from arrears.services.import_feed import import_feed
 from tests.channel_servers import Smsc, closed_port, running_smsc, running_smtp
 
@@ -593,8 +598,9 @@ def test_of_two_senders_that_both_saw_a_row_due_one_claims_it(book: App) -> None
 
 def receipts(app: App, config: Path, *more: str) -> tuple[int, str, str]:
     db = app.engine.url.render_as_string(hide_password=False)
-    result = runner.invoke(cli_app, ["receipts", "--for", "1", "--db", db, "--config",
-                                     str(config), *more], env=PASSWORD)  # fmt: skip
+    result = runner.invoke(cli_app, ["receipts", "--for", "1", "--rehearse", "--at",
+                                     (AT + timedelta(minutes=5)).isoformat(), "--db", db,
+                                     "--config", str(config), *more], env=PASSWORD)  # fmt: skip
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result.exit_code, result.stdout, result.stderr
@@ -620,6 +626,7 @@ def test_receipts_mark_each_text_delivered_or_undelivered(
     lost_parts = sum(1 for _, to in smsc.taken if to == phone_of(book, lost).lstrip("+"))
     assert json.loads(out) == {"delivered": parts - lost_parts, "undelivered": lost_parts,
                                "pending": 0, "unmatched": 0, "again": 0}  # fmt: skip
+    assert smsc.replies_taken == 0  # the reply is left for the lender's own handler
     rows = outbox_rows(book)
     assert rows[lost_key] == ("failed", "failed")
     assert {rows[k] for k, _ in due[1:]} == {("done", "delivered")}
@@ -707,3 +714,57 @@ def test_a_database_failing_mid_send_stops_saying_what_went_and_what_is_in_doubt
                         at=AT + timedelta(minutes=20))  # fmt: skip
     assert "1 row(s) claimed by an earlier send that never said how it ended" in err
     assert len(smsc.texts) == 4  # the others went; the one in doubt did not go again
+
+
+def test_a_receipt_and_its_parts_being_recorded_at_once_meet(book: App) -> None:
+    """A reader's receipt for a part a sender is recording (not yet committed) waits for it
+    and finds it, rather than being kept apart with nobody to take it."""
+    item = book.dispatch.due(AT, ("sms",), timedelta(minutes=5))[0]
+    assert book.dispatch.claim(item, AT)
+    sent = Finished("sent", 1, AT, "+8613800000000", message_ids=("zz1",))
+    recording = threading.Event()
+    results: list[str] = []
+
+    def sender() -> None:
+        with book.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            assert SqlDispatchStore._finish(conn, item.action_key, sent, "sending")
+            recording.set()
+            time.sleep(1.0)  # the reader comes meanwhile
+
+    def reader() -> None:
+        recording.wait(10)
+        results.append(book.dispatch.record_receipt(Receipt("zz1", "delivered", "stat:DELIVRD"),
+                                                    AT))  # fmt: skip
+
+    threads = [threading.Thread(target=sender), threading.Thread(target=reader)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == ["delivered"]
+    assert outbox_rows(book)[item.action_key] == ("done", "delivered")
+
+
+def test_a_receipt_kept_apart_from_before_the_claim_is_not_taken(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    stale = Receipt("m1", "undelivered", "stat:UNDELIV err:001")
+    assert book.dispatch.record_receipt(stale, AT - timedelta(hours=1)) == "unmatched"
+    send(book, settings(tmp_path, sms_port=smsc.port))
+    first = next(k for k, d in delivery_rows(book).items() if d["message_ids"][0] == "m1")  # type: ignore[index]
+    assert delivery_rows(book)[first]["state"] == "sent"
+
+
+def test_an_old_id_awaiting_its_receipt_is_not_another_numbers_or_days_later(
+    book: App, smsc: Smsc, tmp_path: Path
+) -> None:
+    send(book, settings(tmp_path, sms_port=smsc.port))  # no receipts read: parts await one
+    first = next(k for k, d in delivery_rows(book).items() if d["message_ids"][0] == "m1")  # type: ignore[index]
+    number = str(delivery_rows(book)[first]["address"]).lstrip("+")
+    other = Receipt("m1", "undelivered", "stat:UNDELIV", address="8613999999999")
+    assert book.dispatch.record_receipt(other, AT + timedelta(hours=1)) == "unmatched"
+    late = Receipt("m1", "undelivered", "stat:UNDELIV", address=number)
+    assert book.dispatch.record_receipt(late, AT + timedelta(days=4)) == "unmatched"
+    assert delivery_rows(book)[first]["state"] == "sent"
+    right = Receipt("m1", "delivered", "stat:DELIVRD", address=number)
+    assert book.dispatch.record_receipt(right, AT + timedelta(hours=1)) == "delivered"

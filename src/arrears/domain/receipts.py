@@ -27,6 +27,7 @@ class Receipt:
     message_id: str
     state: str | None
     said: str
+    address: str = ""  # the number the part went to, as the receipt names it (its source)
 
 
 def read_receipt(text: str, message_id: str | None, message_state: int | None) -> Receipt | None:

@@ -3,7 +3,7 @@
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,20 +28,19 @@ from arrears.services.dispatch_ports import MessageSender, SendFailed
 CHANNEL_CHOICES = ("sms", "email")
 
 
+At = Annotated[
+    str | None,
+    typer.Option("--at", help="With --rehearse: the moment the rehearsal stands at."),
+]
+Rehearse = Annotated[
+    bool,
+    typer.Option("--rehearse", help="The gateways are test ones: take --at as the moment."),
+]
+
+
 def send_command(
-    at: Annotated[
-        str | None,
-        typer.Option(
-            "--at", help="With --rehearse: the moment the rows are checked and logged at."
-        ),
-    ] = None,
-    rehearse: Annotated[
-        bool,
-        typer.Option(
-            "--rehearse",
-            help="The gateways are test ones: take --at as the moment of sending.",
-        ),
-    ] = False,
+    at: At = None,
+    rehearse: Rehearse = False,
     channel: Annotated[
         str | None, typer.Option("--channel", help="Send only this channel: sms or email.")
     ] = None,
@@ -56,23 +55,13 @@ def send_command(
 
     Each row is checked and logged at the clock's moment as it is sent: a message goes out
     now, so only a rehearsal against test gateways may say it goes at another moment."""
-    if at is not None and not rehearse:
-        fail("--at needs --rehearse: a real send is checked at the moment it goes out", 2)
-    if rehearse and at is None:
-        fail("--rehearse needs --at, the moment the rehearsal stands at", 2)
-    fixed = parse_instant(at, "--at") if at is not None else None
-
-    def clock() -> datetime:
-        return fixed if fixed is not None else datetime.now(UTC)
-
+    clock = _clock(at, rehearse)
     started = clock()
     if channel is not None and channel not in CHANNEL_CHOICES:
         fail(f"--channel: {channel!r} is not one of {', '.join(CHANNEL_CHOICES)}", 2)
     with open_app(db, config) as app:
         channels = app.settings.channels
-        if rehearse and not channels.rehearsal:
-            fail("--rehearse needs `rehearsal = true` in [channels]: the gateways set must be "
-                 "test ones, as a rehearsal's messages go out through them", 2)  # fmt: skip
+        _check_rehearsal(channels, rehearse)
         try:
             with _senders(channels, os.environ, channel) as senders:
                 sending = Sending(app.settings.messages, senders, channels.facts())
@@ -85,6 +74,28 @@ def send_command(
     _print(report, started, as_json)
     if report.down:
         raise typer.Exit(1)
+
+
+def _clock(at: str | None, rehearse: bool) -> Callable[[], datetime]:
+    """The clock a command reads: the real one, or a rehearsal's --at; exit 2 for one
+    without the other."""
+    if at is not None and not rehearse:
+        fail("--at needs --rehearse: a real send is checked at the moment it goes out", 2)
+    if rehearse and at is None:
+        fail("--rehearse needs --at, the moment the rehearsal stands at", 2)
+    fixed = parse_instant(at, "--at") if at is not None else None
+
+    def clock() -> datetime:
+        return fixed if fixed is not None else datetime.now(UTC)
+
+    return clock
+
+
+def _check_rehearsal(channels: ChannelSettings, rehearse: bool) -> None:
+    """Exit 2 for a rehearsal through gateways not said to be test ones."""
+    if rehearse and not channels.rehearsal:
+        fail("--rehearse needs `rehearsal = true` in [channels]: the gateways set must be "
+             "test ones, as a rehearsal's messages go out through them", 2)  # fmt: skip
 
 
 @contextmanager
@@ -160,6 +171,8 @@ def receipts_command(
         float,
         typer.Option("--for", min=0.5, max=3600, help="How long to read receipts (seconds)."),
     ] = 10.0,
+    at: At = None,
+    rehearse: Rehearse = False,
     db: Db = None,
     config: Config = None,
     as_json: Json = False,
@@ -168,14 +181,16 @@ def receipts_command(
     --for seconds, each written before the SMSC is told it came: a text whose parts are all
     delivered is `delivered`, one with a part that failed is `undelivered` (its outbox row
     failed). Exit 1 when the SMSC could not be reached."""
+    clock = _clock(at, rehearse)
     with open_app(db, config) as app:
         channels = app.settings.channels
+        _check_rehearsal(channels, rehearse)
         if channels.sms is None or channels.sms_password_env is None:
             fail("no [channels.sms] in the settings file: no SMSC to read receipts from", 2)
         password = _password(os.environ, channels.sms_password_env)
         reader = SmppReceiptReader(replace(channels.sms, password=password))
         try:
-            counts = take_receipts(app.dispatch, reader, seconds, lambda: datetime.now(UTC))
+            counts = take_receipts(app.dispatch, reader, seconds, clock)
         except SendFailed as failure:
             fail(f"sms: the gateway could not be reached: {failure.detail}")
     states = ("delivered", "undelivered", "pending", "unmatched", "again")

@@ -5,7 +5,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any
@@ -158,8 +158,9 @@ class SmppSmsSender:
 
 
 class SmppReceiptReader:
-    """Reads the delivery receipts an SMSC holds for the lender, bound as a transceiver (it
-    sends nothing: the SMSC of the tests, smpp34's, refuses a receiver's deliver_sm_resp)."""
+    """Reads the delivery receipts an SMSC holds for the lender, bound as a transceiver that
+    sends nothing (the SMSC of the tests, smpp34's, refuses a receiver's deliver_sm_resp);
+    a borrower's reply is answered "try later", left for the lender's own reply handler."""
 
     def __init__(self, gateway: SmsGateway) -> None:
         self.gateway = gateway
@@ -167,8 +168,8 @@ class SmppReceiptReader:
     def read(self, seconds: float, keep: Callable[[Receipt], bool]) -> int:
         """Hand each receipt that comes within `seconds` to `keep` before it is acknowledged:
         one `keep` could not write is answered "try later" (ESME_RX_T_APPN) for the SMSC to
-        deliver again. Another message (a borrower's reply) is acknowledged and left. The
-        receipts kept; SendFailed (gateway) when the SMSC cannot be reached or bound."""
+        deliver again, as is a borrower's reply (not taken here). The receipts kept;
+        SendFailed (gateway) when the SMSC cannot be reached or bound."""
         client = _bound(self.gateway, "bind_transceiver")
         until = time.monotonic() + seconds
         kept = 0
@@ -180,6 +181,8 @@ class SmppReceiptReader:
                     pdu: Any = client.read_pdu()
                 except TimeoutError:
                     break  # --for is up (a PDU cut off by it is the SMSC's to send again)
+                except Exception:  # noqa: BLE001 (a PDU smpplib cannot read: end cleanly)
+                    break
                 if pdu.command == "deliver_sm":
                     status, took = _acknowledged(pdu, keep)
                     kept += took
@@ -187,8 +190,18 @@ class SmppReceiptReader:
                                                   status=status)  # fmt: skip
                 elif pdu.command == "enquire_link":
                     reply = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
+                elif pdu.command == "unbind":  # the SMSC ends the session
+                    reply = smpplib.smpp.make_pdu("unbind_resp", client=client)
+                    reply.sequence = pdu.sequence
+                    client.send_pdu(reply)
+                    break
+                elif pdu.command in ("data_sm", "alert_notification", "generic_nack") or (
+                    pdu.command.endswith("_resp")
+                ):
+                    continue  # nothing this reader answers for (a data_sm is left unanswered)
                 else:
-                    continue  # an alert, an answer: nothing to acknowledge
+                    reply = smpplib.smpp.make_pdu("generic_nack", client=client,
+                                                  status=_C.SMPP_ESME_RINVCMDID)  # fmt: skip
                 reply.sequence = pdu.sequence
                 client.send_pdu(reply)
         except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError,
@@ -223,7 +236,9 @@ def _acknowledged(pdu: Any, keep: Callable[[Receipt], bool]) -> tuple[int, int]:
     """The status a deliver_sm is answered with, and 1 when it was a receipt kept."""
     esm_class = int(getattr(pdu, "esm_class", 0) or 0)
     if esm_class & MESSAGE_TYPE != RECEIPT_TYPE:
-        return _C.SMPP_ESME_ROK, 0  # a borrower's reply: not this reader's
+        # A borrower's reply: not taken here ("try later"), for the lender's own reply
+        # handler to receive; acknowledged, the SMSC would delete it.
+        return TRY_LATER, 0
     try:
         raw = getattr(pdu, "short_message", b"") or b""
         named = getattr(pdu, "receipted_message_id", None)
@@ -234,6 +249,9 @@ def _acknowledged(pdu: Any, keep: Callable[[Receipt], bool]) -> tuple[int, int]:
                                int(state) if state is not None else None)  # fmt: skip
         if receipt is None:
             return _C.SMPP_ESME_ROK, 0  # names no message: nothing to keep
+        source = getattr(pdu, "source_addr", b"") or b""
+        number = source.decode("ascii", errors="replace") if isinstance(source, bytes) else source
+        receipt = replace(receipt, address=number)
         return (_C.SMPP_ESME_ROK, 1) if keep(receipt) else (TRY_LATER, 0)
     except Exception:  # noqa: BLE001 (an odd PDU must not end the session: sent again later)
         return TRY_LATER, 0

@@ -4,7 +4,7 @@ send each once, the figures a message names, and how each ended."""
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, delete, exists, insert, or_, select, text, update
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.engine import WRITE_FIRST
@@ -12,6 +12,15 @@ from arrears.adapters.db.instants import utc
 from arrears.domain.receipts import DELIVERED, Receipt, text_outcome
 from arrears.services.dispatch_ports import DueMessage, Finished, MessageFacts
 
+# A receipt belongs to a part claimed at most this long before it: SMSCs keep a text for
+# delivery 2 or 3 days by default (its validity period); an older part awaiting one is not
+# what an SMSC that restarted its ids means.
+RECEIPT_WINDOW = timedelta(days=3)
+# Receipts kept apart (no part on record) for this long, then let go: a sender records its
+# parts seconds after the SMSC took them.
+UNMATCHED_KEPT = timedelta(days=7)
+# The reader's and the sender's clocks may differ a little (two hosts).
+CLOCK_SLACK = timedelta(minutes=5)
 # How a delivery that ends for good leaves its outbox row: (status, outcome).
 _OUTBOX_END = {
     "sent": ("done", "sent"),
@@ -158,7 +167,9 @@ class SqlDispatchStore:
         channel, claimed = conn.execute(
             select(d.channel, d.claimed_at).where(d.action_key == action_key)
         ).one()
-        if finished.state == "sent" and channel == "sms":  # each part's receipt is awaited
+        sms_sent = finished.state == "sent" and channel == "sms" and finished.message_ids
+        if sms_sent:  # each part's receipt is awaited
+            _lock_ids(conn, finished.message_ids)  # a reader of their receipts waits for this
             conn.execute(insert(tables.delivery_parts), [
                 {"action_key": action_key, "part": part, "message_id": message_id}
                 for part, message_id in enumerate(finished.message_ids, start=1)
@@ -170,7 +181,7 @@ class SqlDispatchStore:
                 .where(tables.outbox.c.action_key == action_key)
                 .values(status=status, outcome=outcome)
             )
-        if finished.state == "sent" and channel == "sms":
+        if sms_sent:
             _early_receipts(conn, action_key, list(finished.message_ids), utc(claimed))
         return True
 
@@ -183,7 +194,11 @@ class SqlDispatchStore:
         if receipt.state is None:
             return "pending"
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
-            found = _awaiting_part(conn, receipt.message_id)
+            _lock_ids(conn, (receipt.message_id,))  # a sender recording the part goes first
+            conn.execute(delete(tables.unmatched_receipts).where(
+                tables.unmatched_receipts.c.received_at < (at - UNMATCHED_KEPT).astimezone(UTC)
+            ))  # fmt: skip
+            found = _awaiting_part(conn, receipt, at)
             if found is None:
                 conn.execute(insert(tables.unmatched_receipts).values(
                     message_id=receipt.message_id, state=receipt.state, said=receipt.said,
@@ -194,16 +209,30 @@ class SqlDispatchStore:
         return receipt.state
 
 
-def _awaiting_part(conn: Connection, message_id: str) -> tuple[str, int] | None:
-    """The newest part (by its text's claim) of this id still awaiting its receipt: an SMSC
-    that restarts its ids gives an old one again, whose part has its receipt already."""
+def _lock_ids(conn: Connection, ids: Sequence[str]) -> None:
+    """On PostgreSQL, hold each message id's lock to the transaction's end (in one order): a
+    sender recording its parts and a reader of their receipts take turns. SQLite's writers
+    take turns already (WRITE_FIRST)."""
+    if conn.dialect.name == "postgresql":
+        for message_id in sorted(set(ids)):
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:id))"), {"id": message_id})
+
+
+def _awaiting_part(conn: Connection, receipt: Receipt, at: datetime) -> tuple[str, int] | None:
+    """The newest part (by its text's claim) of the receipt's id still awaiting one, sent to
+    the number the receipt is from (when it names one) within RECEIPT_WINDOW before it: an
+    SMSC that restarts its ids gives an old one again."""
     p, d = tables.delivery_parts.c, tables.deliveries.c
-    row = conn.execute(
+    query = (
         select(p.action_key, p.part)
         .join(tables.deliveries, d.action_key == p.action_key)
-        .where(p.message_id == message_id, p.state.is_(None))
+        .where(p.message_id == receipt.message_id, p.state.is_(None),
+               d.claimed_at >= (at - RECEIPT_WINDOW).astimezone(UTC))
         .order_by(d.claimed_at.desc()).limit(1)
-    ).first()  # fmt: skip
+    )  # fmt: skip
+    if receipt.address:
+        query = query.where(d.address == "+" + receipt.address.lstrip("+"))
+    row = conn.execute(query).first()
     return None if row is None else (row.action_key, row.part)
 
 
@@ -214,10 +243,13 @@ def _take_receipt(
     locked first (two readers at once each see the other's part)."""
     p, d, o = tables.delivery_parts.c, tables.deliveries.c, tables.outbox.c
     conn.execute(select(d.state).where(d.action_key == key).with_for_update())
-    conn.execute(
-        update(tables.delivery_parts).where(p.action_key == key, p.part == part)
+    took = conn.execute(
+        update(tables.delivery_parts)
+        .where(p.action_key == key, p.part == part, p.state.is_(None))
         .values(state=state, said=said, received_at=at.astimezone(UTC))
-    )  # fmt: skip
+    ).rowcount  # fmt: skip
+    if took != 1:
+        return  # it had its receipt already (sent twice by the SMSC)
     parts = conn.execute(select(p.state).where(p.action_key == key)).scalars().all()
     outcome = text_outcome(parts)
     if outcome is None:
@@ -242,7 +274,7 @@ def _early_receipts(conn: Connection, key: str, ids: Sequence[str], since: datet
     u = tables.unmatched_receipts.c
     early = conn.execute(
         select(u.receipt_id, u.message_id, u.state, u.said, u.received_at)
-        .where(u.message_id.in_(ids), u.received_at >= since.astimezone(UTC))
+        .where(u.message_id.in_(ids), u.received_at >= (since - CLOCK_SLACK).astimezone(UTC))
         .order_by(u.receipt_id)
     ).all()  # fmt: skip
     for receipt_id, message_id, state, said, received_at in early:
