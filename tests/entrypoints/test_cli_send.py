@@ -18,6 +18,7 @@ import smpplib.consts
 from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
+from arrears.adapters.db.casework_tables import audit_log
 from arrears.adapters.db.dispatch_store import SqlDispatchStore
 from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.tables import (
@@ -768,3 +769,40 @@ def test_an_old_id_awaiting_its_receipt_is_not_another_numbers_or_days_later(
     assert delivery_rows(book)[first]["state"] == "sent"
     right = Receipt("m1", "delivered", "stat:DELIVRD", address=number)
     assert book.dispatch.record_receipt(right, AT + timedelta(hours=1)) == "delivered"
+
+
+def settle(app: App, key: str, went: str) -> tuple[int, str, str]:
+    db = app.engine.url.render_as_string(hide_password=False)
+    result = runner.invoke(cli_app, ["settle", key, "--went", went, "--db", db])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_row_in_doubt_is_settled_by_hand_as_the_gateway_says_and_audited(book: App) -> None:
+    went, lost, fresh = book.dispatch.due(AT, ("sms",), timedelta(minutes=5))[:3]
+    for item in (went, lost):
+        assert book.dispatch.claim(item, AT)  # a send that stopped long ago
+    assert book.dispatch.claim(fresh, datetime.now(UTC))  # one in flight now
+    code, out, err = settle(book, went.action_key, "yes")
+    assert code == 0, err
+    assert out.strip() == f"{went.action_key}: settled, sent"
+    assert outbox_rows(book)[went.action_key] == ("done", "sent")
+    assert sent_attempts(book) == [(went.borrower_id, "sms", AT, "sent")]  # when it was claimed
+    code, _, err = settle(book, lost.action_key, "no")
+    assert code == 0, err
+    assert outbox_rows(book)[lost.action_key] == ("cancelled", None)
+    assert len(sent_attempts(book)) == 1
+    with book.engine.connect() as conn:
+        audited = conn.execute(select(audit_log.c.subject, audit_log.c.detail)
+                               .where(audit_log.c.action == "delivery.settle")).all()  # fmt: skip
+    assert sorted((s, d["action_key"], d["went"]) for s, d in audited) == sorted(
+        [(f"loan:{went.loan_id}", went.action_key, True),
+         (f"loan:{lost.loan_id}", lost.action_key, False)])  # fmt: skip
+    # Settled already, claimed a moment ago, or no such row: not in doubt, nothing changes.
+    for key in (went.action_key, fresh.action_key, "no-such-row"):
+        code, _, err = settle(book, key, "no")
+        assert code == 1
+        assert "is not in doubt" in err
+    assert outbox_rows(book)[went.action_key] == ("done", "sent")
+    assert settle(book, went.action_key, "maybe")[0] == 2

@@ -41,7 +41,7 @@ from arrears.entrypoints.cli_engine import (
     book_run_or_fail,
 )
 from arrears.entrypoints.cli_engine import register as register_book_commands
-from arrears.entrypoints.cli_send import receipts_command, send_command
+from arrears.entrypoints.cli_send import receipts_command, send_command, settle_command
 from arrears.entrypoints.cli_staff import staff_app
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.feed import FEED_KINDS, FeedRejected
@@ -316,6 +316,7 @@ app.add_typer(bureau_app, name="bureau")
 app.add_typer(staff_app, name="staff")
 app.command("send")(send_command)
 app.command("receipts")(receipts_command)
+app.command("settle")(settle_command)
 register_book_commands(app)
 
 

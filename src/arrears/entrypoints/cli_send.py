@@ -21,6 +21,7 @@ from arrears.services.dispatch import (
     SendInterrupted,
     SendReport,
     send_due,
+    settle_in_doubt,
     take_receipts,
 )
 from arrears.services.dispatch_ports import MessageSender, SendFailed
@@ -198,3 +199,27 @@ def receipts_command(
         print(json.dumps({state: counts.get(state, 0) for state in states}))
     else:
         print(", ".join(f"{state} {counts.get(state, 0)}" for state in states))
+
+
+def settle_command(
+    action_key: Annotated[str, typer.Argument(help="The outbox row in doubt (its key).")],
+    went: Annotated[
+        str,
+        typer.Option("--went", help="What the gateway's records say: yes (it went) or no."),
+    ],
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """End a row in doubt (claimed by a send that stopped before saying how it ended) as the
+    gateway's records say: --went yes makes it sent and logs it as a contact at the moment
+    it was claimed, --went no cancels it. Audited `delivery.settle`. Exit 1 when the row is
+    not in doubt."""
+    if went not in ("yes", "no"):
+        fail(f"--went: {went!r} is not yes or no", 2)
+    with open_app(db, config) as app:
+        try:
+            settle_in_doubt(app.dispatch, app.contacts, app.contact_terms, action_key,
+                            went == "yes", datetime.now(UTC))  # fmt: skip
+        except DomainError as error:
+            fail(str(error))
+    print(f"{action_key}: settled, {'sent' if went == 'yes' else 'cancelled'}")

@@ -5,15 +5,17 @@ and logged as a contact (docs/CHANNELS.md)."""
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 
+from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactRequest, require_aware
 from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
 from arrears.domain.messages import KnownMessage, Message, TemplateError, faults, render
 from arrears.domain.money import format_amount
 from arrears.domain.receipts import Receipt
+from arrears.domain.staff import CONSOLE
 from arrears.services.contact_check import (
     ContactTerms,
     check_contact,
@@ -318,3 +320,31 @@ def take_receipts(
 
     reader.read(seconds, keep)
     return counts
+
+
+def settle_in_doubt(
+    store: DispatchStore,
+    contacts: ContactStore,
+    terms: ContactTerms,
+    action_key: str,
+    went: bool,
+    now: datetime,
+) -> None:
+    """End a row in doubt by hand, as the gateway's records say (audited `delivery.settle`):
+    it went (`done`/`sent`, logged as a contact at the moment it was claimed) or it did not
+    (`cancelled`). DispatchRefused when the row is not in doubt."""
+    now = _aware(now)
+
+    def entry(loan_id: str) -> AuditEntry:
+        return AuditEntry(now.astimezone(UTC), CONSOLE, "delivery.settle", f"loan:{loan_id}",
+                          {"action_key": action_key, "went": went})  # fmt: skip
+
+    settled = store.settle(action_key, went, now - IN_DOUBT_AFTER, entry)
+    if settled is None:
+        raise DispatchRefused(
+            f"{action_key} is not in doubt (no such row, finished, or claimed less than "
+            f"{int(IN_DOUBT_AFTER.total_seconds() // 60)} minutes ago): nothing was changed"
+        )
+    borrower, channel, claimed = settled
+    if went:
+        log_contact(contacts, terms, ContactRequest(borrower, channel, claimed), "sent", now)

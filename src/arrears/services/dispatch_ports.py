@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.messages import Message
 from arrears.domain.receipts import Receipt
 
@@ -116,6 +117,18 @@ class DispatchStore(Protocol):
 
     def finish(self, action_key: str, finished: Finished) -> None:
         """Record how the claimed delivery ended this time, and the outbox row's end."""
+        ...
+
+    def settle(
+        self,
+        action_key: str,
+        went: bool,
+        claimed_before: datetime,
+        entry: Callable[[str], AuditEntry],
+    ) -> tuple[str, str, datetime] | None:
+        """End a row in doubt (claimed before `claimed_before`, never finished) as sent or
+        not, with its audit entry (`entry`: made of the row's loan) in the same transaction;
+        its borrower, channel and claim's instant, or None when the row is not in doubt."""
         ...
 
     def record_receipt(self, receipt: Receipt, at: datetime) -> str:

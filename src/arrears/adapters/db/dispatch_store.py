@@ -1,14 +1,16 @@
 """The outbox's deliveries on SQLite or PostgreSQL: rows due, the claim that makes one sender
 send each once, the figures a message names, and how each ended."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, delete, exists, insert, or_, select, text, update
 
 from arrears.adapters.db import tables
+from arrears.adapters.db.audit_store import append_audit
 from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.instants import utc
+from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.receipts import DELIVERED, Receipt, text_outcome
 from arrears.services.dispatch_ports import DueMessage, Finished, MessageFacts
 
@@ -184,6 +186,41 @@ class SqlDispatchStore:
         if sms_sent:
             _early_receipts(conn, action_key, list(finished.message_ids), utc(claimed))
         return True
+
+    def settle(
+        self,
+        action_key: str,
+        went: bool,
+        claimed_before: datetime,
+        entry: Callable[[str], AuditEntry],
+    ) -> tuple[str, str, datetime] | None:
+        """End a row in doubt as sent or not, with its audit entry, or None when it is not
+        in doubt (the update is conditional: a sender finishing it meanwhile wins)."""
+        d, o = tables.deliveries.c, tables.outbox.c
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(o.loan_id, o.borrower_id, d.channel, d.claimed_at)
+                .join(tables.outbox, o.action_key == d.action_key)
+                .where(d.action_key == action_key)
+            ).first()  # fmt: skip
+            if row is None:
+                return None
+            audit = entry(row.loan_id)
+            state, status, outcome = ("sent", "done", "sent") if went else (
+                "cancelled", "cancelled", None)  # fmt: skip
+            settled = conn.execute(
+                update(tables.deliveries)
+                .where(d.action_key == action_key, d.state == "sending",
+                       d.claimed_at < claimed_before.astimezone(UTC))
+                .values(state=state, finished_at=audit.at,
+                        detail="settled by hand: " + ("it went" if went else "it did not go"))
+            ).rowcount  # fmt: skip
+            if settled != 1:
+                return None
+            conn.execute(update(tables.outbox).where(o.action_key == action_key)
+                         .values(status=status, outcome=outcome))  # fmt: skip
+            append_audit(conn, audit)
+        return row.borrower_id, row.channel, utc(row.claimed_at)
 
     def record_receipt(self, receipt: Receipt, at: datetime) -> str:
         """Keep a receipt in its own transaction (done before the SMSC is told it came): with
