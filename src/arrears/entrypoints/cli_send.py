@@ -1,4 +1,5 @@
-"""`arrears send`: the outbox's texts and e-mails due now, through the settings' gateways
+"""`arrears send`, `receipts` and `settle`: the outbox's texts and e-mails due now, through
+the settings' gateways, the texts' delivery receipts, and rows in doubt ended by hand
 (docs/CHANNELS.md)."""
 
 import json
