@@ -2,11 +2,17 @@
 and the settings and store a command-line test starts from."""
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 
 from typer.testing import CliRunner
 
+from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.synthetic_book import synthetic_book
+from arrears.batch.run import run_day
+from arrears.bootstrap import App, build_app
 from arrears.entrypoints.cli import app
+from arrears.services.import_feed import import_feed
 
 runner = CliRunner()
 
@@ -33,3 +39,16 @@ def imported(feeds: dict[str, str], folder: Path, config: Path, db: str) -> None
     for kind, text in feeds.items():
         (folder / f"{kind}.csv").write_text(text, encoding="utf-8")
         cli_ok("import", kind, str(folder / f"{kind}.csv"), "--config", str(config), db=db)
+
+
+def synthetic_store(url: str, folder: Path, through: date, at: datetime) -> App:
+    """A store at `url` holding the 60 Chinese loans the command-line tests share (lent from
+    January 2025), run through the day `through` at the instant `at`."""
+    store = build_app(url, None, folder)
+    store.migrate()
+    made = synthetic_book(60, date(2025, 1, 6), 90, seed=11)
+    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
+        path = made.write(kind, folder / f"{kind}.csv")
+        import_feed(store.ledger, FileFeedReader(), kind, path, set(store.settings.products))
+    run_day(store.runs, store.run_context(through), at)
+    return store

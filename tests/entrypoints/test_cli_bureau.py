@@ -15,16 +15,13 @@ from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
 from arrears.adapters.db.tables import bureau_records, contact_attempts, contacts, loans, outbox
-from arrears.adapters.feeds.reader import FileFeedReader
-from arrears.adapters.synthetic_book import synthetic_book
-from arrears.batch.run import run_day
-from arrears.bootstrap import App, build_app
+from arrears.bootstrap import App
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.bureau import NEGATIVE, month_record
 from arrears.domain.money import format_amount
 from arrears.entrypoints.cli import app as cli_app
 from arrears.services.bureau_disputes import open_dispute
-from arrears.services.import_feed import import_feed
+from tests.entrypoints.cli_ok import synthetic_store
 
 runner = CliRunner()
 END = date(2025, 9, 30)  # the book is run through this day
@@ -40,13 +37,7 @@ def export(db: str, out: Path, *more: str, month: str = "2025-09") -> tuple[int,
 @pytest.fixture
 def book(store_url: str, tmp_path: Path) -> Iterator[App]:
     """60 Chinese loans lent from January 2025, run through 30 September."""
-    app = build_app(store_url, None, tmp_path)
-    app.migrate()
-    made = synthetic_book(60, date(2025, 1, 6), 90, seed=11)
-    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-        path = made.write(kind, tmp_path / f"{kind}.csv")
-        import_feed(app.ledger, FileFeedReader(), kind, path, set(app.settings.products))
-    run_day(app.runs, app.run_context(END), datetime(2025, 10, 1, 2, tzinfo=UTC))
+    app = synthetic_store(store_url, tmp_path, END, datetime(2025, 10, 1, 2, tzinfo=UTC))
     yield app
     app.close()
 

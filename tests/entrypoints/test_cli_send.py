@@ -29,18 +29,16 @@ from arrears.adapters.db.tables import (
     outbox,
     payments,
 )
-from arrears.adapters.feeds.reader import FileFeedReader
-from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
-from arrears.bootstrap import App, build_app
+from arrears.bootstrap import App
 from arrears.domain.messages import Message, render
 from arrears.domain.money import format_amount
 from arrears.domain.receipts import Receipt
 from arrears.entrypoints.cli import app as cli_app
 from arrears.services.dispatch import Sending, send_due
 from arrears.services.dispatch_ports import Finished
-from arrears.services.import_feed import import_feed
 from tests.channel_servers import Smsc, closed_port, running_smsc, running_smtp
+from tests.entrypoints.cli_ok import synthetic_store
 
 runner = CliRunner()
 DAY = date(2025, 9, 30)  # the book is run through this day; its texts are planned for it
@@ -51,13 +49,7 @@ PASSWORD = {"SMSC_PASSWORD": "s3cret", "SMTP_PASSWORD": "m4il"}
 @pytest.fixture
 def book(store_url: str, tmp_path: Path) -> Iterator[App]:
     """60 Chinese loans run through 30 September: four texts planned for the day."""
-    app = build_app(store_url, None, tmp_path)
-    app.migrate()
-    made = synthetic_book(60, date(2025, 1, 6), 90, seed=11)
-    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-        path = made.write(kind, tmp_path / f"{kind}.csv")
-        import_feed(app.ledger, FileFeedReader(), kind, path, set(app.settings.products))
-    run_day(app.runs, app.run_context(DAY), datetime(2025, 9, 30, 0, tzinfo=UTC))
+    app = synthetic_store(store_url, tmp_path, DAY, datetime(2025, 9, 30, 0, tzinfo=UTC))
     yield app
     app.close()
 

@@ -129,11 +129,12 @@ def load_settings(path: Path | None) -> Settings:
         raise SettingsError(f"{where}: feeds.phone_region: {error}") from None
     scale = _queue_scale(data.get("queue", {}), where)
     try:
-        content = stricter_packs(shipped_content_packs(), data.get("content", {}), where)
+        shipped = shipped_content_packs()  # read once: each reading parses three packs
+        content = stricter_packs(shipped, data.get("content", {}), where)
         # The shipped messages are read under the shipped rules; the lender's own and what
         # `send` sends under the lender's too (a stricter lender replaces what it must).
-        messages = own_messages(data.get("messages", []), where,
-                                shipped_messages(shipped_content_packs()), content)  # fmt: skip
+        messages = own_messages(data.get("messages", []), where, shipped_messages(shipped),
+                                content)  # fmt: skip
         channels = parse_channels(data.get("channels", {}), where)
     except DomainError as error:
         raise SettingsError(str(error)) from None  # names the file and key already
