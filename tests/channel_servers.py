@@ -14,6 +14,8 @@ from typing import Any
 import smpp34
 from aiosmtpd.controller import Controller
 
+from arrears.adapters.channels.sms_parts import short_messages
+
 UCS2 = 0x08
 # The GSM 7-bit default alphabet's codes that differ from ASCII, and its extension table
 # (after ESC), for the characters the tests send (3GPP TS 23.038, 6.2.1).
@@ -98,6 +100,7 @@ class Smsc:
     refused_receipts: int = 0
     receipts_as_tlv: bool = False
     replies: list[tuple[str, str]] = field(default_factory=list)  # (from, text) to push
+    reply_ton: int = 1  # the type of number the replies' source is given with
     replies_taken: int = 0  # acknowledged by the session they were pushed to
     submits: int = 0
     _parts: dict[tuple[str, int], list[str]] = field(default_factory=dict)
@@ -128,15 +131,26 @@ class Smsc:
         """Send a session that can receive the receipt of every part taken and not receipted
         yet (as a text, or as parameters alone with `receipts_as_tlv`), after any borrower's
         reply queued; a receipt answered with an error stays to be sent again."""
+        left: list[tuple[str, str]] = []
         for source, text in self.replies:  # a borrower's reply (esm_class 0): no receipt
-            try:
-                answer = await esme.deliver_sm(destination_addr="10690000",
-                                               short_message=text.encode(),
-                                               source_addr=source, esm_class=0x00)  # fmt: skip
-                self.replies_taken += int(answer.is_success)
-            except smpp34.SmppError:
-                pass  # not taken: kept for another session
-        self.replies.clear()
+            # Coded as a handset would: GSM 7-bit when it can be, else UCS-2, a long one in
+            # concatenated parts (a user data header, esm_class UDHI).
+            coded = short_messages(text, 0x5A)
+            for part in coded.parts:
+                try:
+                    answer = await esme.deliver_sm(
+                        destination_addr="10690000", short_message=part,
+                        source_addr=source.lstrip("+"), source_addr_ton=self.reply_ton,
+                        esm_class=coded.esm_class, data_coding=coded.coding,
+                    )  # fmt: skip
+                    taken = answer.is_success
+                except smpp34.SmppError:
+                    taken = False
+                self.replies_taken += int(taken)
+                if not taken:
+                    left.append((source, text))  # kept for another session, as an SMSC does
+                    break
+        self.replies[:] = left
         waiting = [m for m in self.taken if m[0] not in self.receipted]
         for message_id, destination in waiting:
             stat = "UNDELIV" if destination in self.undelivered else "DELIVRD"

@@ -23,6 +23,7 @@ from arrears.adapters.db.engine_store import SqlEngineStore
 from arrears.adapters.db.identity_store import SqlIdentityStore
 from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.db.migrate import current_revision, head_revision, upgrade
+from arrears.adapters.db.reply_store import SqlReplyStore
 from arrears.adapters.db.track_store import SqlTrackStore
 from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.passwords import Argon2Passwords
@@ -213,6 +214,11 @@ class App:
     def dispatch(self) -> SqlDispatchStore:
         """The outbox's deliveries: what the texts and e-mails sent did."""
         return SqlDispatchStore(self.engine)
+
+    @cached_property
+    def replies(self) -> SqlReplyStore:
+        """Borrowers' replies to texts, with the opt-outs they record."""
+        return SqlReplyStore(self.engine)
 
     @cached_property
     def contact_terms(self) -> ContactTerms:

@@ -38,6 +38,8 @@ def test_no_channels_sends_nothing_and_both_gateways_are_read(tmp_path: Path) ->
     assert channels.email.sender_address == "c@x.example"
     assert not channels.rehearsal
     assert channels.email_password_env == "SMTP_PASSWORD"
+    assert channels.take_replies  # arrears reads the replies unless told to leave them
+    assert not load(tmp_path, LENDER + SMS + 'replies = "leave"\n').take_replies
 
 
 @pytest.mark.parametrize(
@@ -70,6 +72,7 @@ def test_no_channels_sends_nothing_and_both_gateways_are_read(tmp_path: Path) ->
         ),
         (LENDER + SMS + "source_ton = 9\n", "channels.sms: `source_ton` must be one of [0, 1,"),
         (LENDER + SMS + "source_npi = 2\n", "channels.sms: `source_npi` must be one of [0, 1, 3,"),
+        (LENDER + SMS + "replies = true\n", "channels.sms: replies must be one of ['take',"),
         (
             LENDER + EMAIL.replace("<c@x.example>", "collections"),
             "channels.email: sender '催收 collections' must be one address",

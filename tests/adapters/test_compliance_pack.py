@@ -400,3 +400,47 @@ def test_the_cn_pack_answers_a_bureau_dispute_within_twenty_days() -> None:
         parse_contact_pack({**pack_with(), "bureau_disputes": bad}, "xx.toml")
     with pytest.raises(RulePackError, match=r"unknown key\(s\) \['day'\]"):
         parse_contact_pack({**pack_with(), "bureau_disputes": {**bad, "day": 1}}, "xx.toml")
+
+
+def test_every_pack_names_the_words_that_alone_ask_for_no_more_texts() -> None:
+    # 47 CFR 64.1200(a)(10) lists the us words; TD/退订 are the Chinese platforms' codes.
+    words = {j: (p.replies.rule_id, p.replies.words) for j, p in PACKS.items() if p.replies}
+    assert words == {
+        "cn": ("cn.reply_opt_out", ("TD", "T", "退订", "拒收")),
+        "us": ("us.reply_opt_out",
+               ("STOP", "STOPALL", "QUIT", "END", "REVOKE", "OPT OUT", "CANCEL", "UNSUBSCRIBE")),
+        "uk": ("uk.reply_opt_out",
+               ("STOP", "STOPALL", "UNSUBSCRIBE", "OPT OUT", "CANCEL", "END", "QUIT")),
+    }  # fmt: skip
+    text = (Path(__file__).resolve().parents[2] / "docs" / "CHANNELS.md").read_text("utf-8")
+    for pack in PACKS.values():
+        assert pack.replies is not None
+        assert f"`{pack.replies.rule_id}`" in text
+        assert pack.replies.source in text
+
+
+REPLIES = {"id": "xx.reply", "opt_out": ["STOP"], "source": "a law", "verified": True}
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({**REPLIES, "opt_outs": ["STOP"]}, "unknown key(s) ['opt_outs']"),
+        ({k: v for k, v in REPLIES.items() if k != "opt_out"}, "missing key `opt_out`"),
+        ({**REPLIES, "opt_out": "STOP"}, "opt_out must be list"),
+        ({**REPLIES, "opt_out": ["STOP", 1]}, "opt_out must be a list of strings"),
+        ({**REPLIES, "opt_out": []}, "opt_out needs at least one word"),
+        ({**REPLIES, "opt_out": ["STOP", "!!"]}, "opt_out word '!!' has no letter"),
+        ({**REPLIES, "source": " "}, "every rule cites its legal source"),
+        ({**REPLIES, "verified": "yes"}, "verified must be bool"),
+        ([REPLIES], "[replies] must be a table"),
+    ],
+)  # fmt: skip
+def test_a_bad_reply_rule_is_refused_naming_its_key(table: Any, message: str) -> None:
+    with pytest.raises(RulePackError, match=r"^xx\.toml: \[replies\]") as raised:
+        parse_contact_pack({**pack_with(), "replies": table}, "xx.toml")
+    assert message in str(raised.value)
+    made = parse_contact_pack({**pack_with(), "replies": REPLIES}, "xx.toml")
+    assert made.replies is not None
+    assert (made.replies.rule_id, made.replies.words) == ("xx.reply", ("STOP",))
+    assert parse_contact_pack(pack_with(), "xx.toml").replies is None

@@ -618,8 +618,11 @@ def test_receipts_mark_each_text_delivered_or_undelivered(
     assert code == 0, err
     lost_parts = sum(1 for _, to in smsc.taken if to == phone_of(book, lost).lstrip("+"))
     assert json.loads(out) == {"delivered": parts - lost_parts, "undelivered": lost_parts,
-                               "pending": 0, "unmatched": 0, "again": 0}  # fmt: skip
-    assert smsc.replies_taken == 0  # the reply is left for the lender's own handler
+                               "pending": 0, "unmatched": 0, "again": 0, "replies": 1,
+                               "opted_out": 0}  # fmt: skip
+    assert smsc.replies_taken == 1  # taken as a reply, to be read by a person
+    (waiting,) = book.replies.replies(("to_read",), 10)
+    assert waiting.text == "id:m3 stat:UNDELIV"
     rows = outbox_rows(book)
     assert rows[lost_key] == ("failed", "failed")
     assert {rows[k] for k, _ in due[1:]} == {("done", "delivered")}
@@ -633,7 +636,9 @@ def test_receipts_mark_each_text_delivered_or_undelivered(
     assert record.outcome == "failed"
     # Read again: nothing new comes, nothing changes.
     code, out, _ = receipts(book, config)
-    assert out.strip() == "delivered 0, undelivered 0, pending 0, unmatched 0, again 0"
+    assert out.strip() == (
+        "delivered 0, undelivered 0, pending 0, unmatched 0, again 0, replies 0, opted_out 0"
+    )
     assert outbox_rows(book) == rows
 
 

@@ -15,7 +15,10 @@ _TOP = frozenset({"lender", "service_phone", "email", "sms", "rehearsal"})
 # `password` is known only to be refused with the right words (_env).
 _EMAIL = frozenset({"host", "port", "sender", "starttls", "username", "password_env", "password"})
 _SMS = frozenset({"host", "port", "system_id", "password_env", "password", "source",
-                  "source_ton", "source_npi", "system_type"})  # fmt: skip
+                  "source_ton", "source_npi", "system_type", "replies"})  # fmt: skip
+# [channels.sms] replies: "take" (arrears reads borrowers' replies with the receipts, and
+# records the opt-outs they ask for) or "leave" (the lender's own reply handler takes them).
+_REPLIES = ("take", "leave")
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 # SMPP 3.4, 5.2: system_id is at most 15 octets, source_addr 20; an address as E.164 digits.
 _SYSTEM_ID_MOST, _SOURCE_MOST = 15, 20
@@ -38,6 +41,8 @@ class ChannelSettings:
     email_password_env: str | None = None
     sms: SmsGateway | None = None
     sms_password_env: str | None = None
+    # Whether `arrears receipts` takes borrowers' replies (else left for another handler).
+    take_replies: bool = True
     # The gateways are test ones: `send --rehearse --at` may stand at any moment.
     rehearsal: bool = False
 
@@ -121,10 +126,14 @@ def _with_sms(settings: ChannelSettings, data: Any, where: str) -> ChannelSettin
         )
     ton = _code(data, "source_ton", ton, _TONS, where)
     npi = _code(data, "source_npi", npi, _NPIS, where)
+    replies = data.get("replies", _REPLIES[0])
+    if replies not in _REPLIES:
+        raise RulePackError(f"{where}: replies must be one of {list(_REPLIES)}, got {replies!r}")
     env = _env(data, where, required=True)
     gateway = SmsGateway(_text(data, "host", where), _port(data, where), system_id, "", source,
                          ton, npi, _text(data, "system_type", where, required=False))  # fmt: skip
-    return replace(settings, sms=gateway, sms_password_env=env)
+    return replace(settings, sms=gateway, sms_password_env=env,
+                   take_replies=replies == _REPLIES[0])  # fmt: skip
 
 
 def _code(

@@ -14,6 +14,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import Limitation, LimitationPeriod
 from arrears.domain.outsourcing import OutsourcingRule
+from arrears.domain.replies import ReplyRule
 from arrears.domain.rule_pack import RULE_KINDS, ContactRule, RulePack
 
 # Keys every rule may have; the rest depend on its kind (domain.contact_rules.RULE_KINDS).
@@ -26,7 +27,7 @@ _TIMES = frozenset({"quiet_from", "quiet_until"})
 # (content_pack.py). A misspelt section must not leave the rules out without a word.
 _SECTIONS = frozenset({
     "pack", "contact", "caps", "allocation", "limitation", "limitation_period", "deadlines",
-    "content", "outsourcing", "bureau", "bureau_disputes",
+    "content", "outsourcing", "bureau", "bureau_disputes", "replies",
 })  # fmt: skip
 _LIMITATION_KEYS = frozenset({"id", "years", "actions", "source", "verified"})
 _BUREAU_KEYS = {
@@ -40,6 +41,7 @@ _DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a ju
 # the number (when the two conflict, both).
 _ZONE_POLICIES = ("recorded_else_number", "recorded_and_number")
 _PACK_KEYS = frozenset({"jurisdiction", "name", "locale", "timezone", "day_count", "zones"})
+_REPLIES_KEYS = frozenset({"id", "opt_out", "source", "verified"})
 
 
 def contact_packs() -> dict[str, RulePack]:
@@ -109,7 +111,28 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
                     limitation_period=parse_period(data, where),
                     outsourcing=parse_outsourcing(data, where),
                     bureau=parse_bureau(data, where),
-                    bureau_disputes=parse_disputes(data, where))  # fmt: skip
+                    bureau_disputes=parse_disputes(data, where),
+                    replies=parse_replies(data, where))  # fmt: skip
+
+
+def parse_replies(data: Mapping[str, Any], where: str) -> ReplyRule | None:
+    """`[replies]`: the words that, sent alone in reply to a text, ask for no more texts
+    (None: the pack names none)."""
+    if "replies" not in data:
+        return None
+    at = f"{where}: [replies]"
+    table = _known_table(data["replies"], at, _REPLIES_KEYS)
+    words = _typed(table, "opt_out", list, at)
+    if not all(isinstance(word, str) for word in words):
+        raise RulePackError(f"{at}: opt_out must be a list of strings, got {words!r}")
+    source = _typed(table, "source", str, at)
+    if not source.strip():
+        raise RulePackError(f"{at}.source: every rule cites its legal source")
+    try:
+        return ReplyRule(_typed(table, "id", str, at), tuple(words), source,
+                         _typed(table, "verified", bool, at))  # fmt: skip
+    except DomainError as error:
+        raise RulePackError(f"{at}: {error}") from None
 
 
 def parse_disputes(data: Mapping[str, Any], where: str) -> DisputeRule | None:

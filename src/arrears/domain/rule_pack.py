@@ -11,6 +11,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.legal_deadlines import DeadlineRule
 from arrears.domain.limitation import Limitation, LimitationPeriod
 from arrears.domain.outsourcing import OutsourcingRule
+from arrears.domain.replies import ReplyRule
 
 # The parameters each kind needs (besides `channels` and `count_channels`, which every rule has).
 RULE_KINDS: Mapping[str, frozenset[str]] = {
@@ -108,6 +109,8 @@ class RulePack:
     bureau: ReportingRule | None = None
     # The days a dispute of a furnished record is answered in, None: the pack sets none.
     bureau_disputes: DisputeRule | None = None
+    # The words that, sent alone in reply to a text, ask for no more texts (None: none).
+    replies: ReplyRule | None = None
 
     def rules_for(self, channel: str) -> tuple[ContactRule, ...]:
         """The rules that govern a request on `channel`."""

@@ -41,6 +41,7 @@ from arrears.entrypoints.cli_engine import (
     book_run_or_fail,
 )
 from arrears.entrypoints.cli_engine import register as register_book_commands
+from arrears.entrypoints.cli_replies import replies_command, reply_command
 from arrears.entrypoints.cli_send import receipts_command, send_command, settle_command
 from arrears.entrypoints.cli_staff import staff_app
 from arrears.entrypoints.presenters import loan_document
@@ -317,6 +318,8 @@ app.add_typer(staff_app, name="staff")
 app.command("send")(send_command)
 app.command("receipts")(receipts_command)
 app.command("settle")(settle_command)
+app.command("replies")(replies_command)
+app.command("reply")(reply_command)
 register_book_commands(app)
 
 

@@ -1,6 +1,6 @@
 """`arrears send`, `receipts` and `settle`: the outbox's texts and e-mails due now, through
-the settings' gateways, the texts' delivery receipts, and rows in doubt ended by hand
-(docs/CHANNELS.md)."""
+the settings' gateways, the texts' delivery receipts and borrowers' replies, and rows in
+doubt ended by hand (docs/CHANNELS.md)."""
 
 import json
 import os
@@ -26,6 +26,7 @@ from arrears.services.dispatch import (
     take_receipts,
 )
 from arrears.services.dispatch_ports import MessageSender, SendFailed
+from arrears.services.replies import ReplyTaking, reply_rules
 
 CHANNEL_CHOICES = ("sms", "email")
 
@@ -179,10 +180,12 @@ def receipts_command(
     config: Config = None,
     as_json: Json = False,
 ) -> None:
-    """Read the delivery receipts the SMSC of [channels.sms] holds for the texts sent, for
-    --for seconds, each written before the SMSC is told it came: a text whose parts are all
-    delivered is `delivered`, one with a part that failed is `undelivered` (its outbox row
-    failed). Exit 1 when the SMSC could not be reached."""
+    """Read the delivery receipts the SMSC of [channels.sms] holds for the texts sent, and
+    the borrowers' replies, for --for seconds, each written before the SMSC is told it came:
+    a text whose parts are all delivered is `delivered`, one with a part that failed is
+    `undelivered` (its outbox row failed); a reply of an opt-out word alone (STOP, TD, 退订)
+    opts the borrowers on its number out of texts, any other waits to be read (`arrears
+    replies`). Exit 1 when the SMSC could not be reached."""
     clock = _clock(at, rehearse)
     with open_app(db, config) as app:
         channels = app.settings.channels
@@ -190,12 +193,17 @@ def receipts_command(
         if channels.sms is None or channels.sms_password_env is None:
             fail("no [channels.sms] in the settings file: no SMSC to read receipts from", 2)
         password = _password(os.environ, channels.sms_password_env)
-        reader = SmppReceiptReader(replace(channels.sms, password=password))
+        reader = SmppReceiptReader(replace(channels.sms, password=password),
+                                   app.settings.phone_region)  # fmt: skip
+        replies = None
+        if channels.take_replies:
+            replies = ReplyTaking(app.replies, reply_rules(app.contact_terms.packs.values()))
         try:
-            counts = take_receipts(app.dispatch, reader, seconds, clock)
+            counts = take_receipts(app.dispatch, reader, seconds, clock, replies)
         except SendFailed as failure:
             fail(f"sms: the gateway could not be reached: {failure.detail}")
-    states = ("delivered", "undelivered", "pending", "unmatched", "again")
+    states = ("delivered", "undelivered", "pending", "unmatched", "again", "replies",
+              "opted_out")  # fmt: skip
     if as_json:
         print(json.dumps({state: counts.get(state, 0) for state in states}))
     else:

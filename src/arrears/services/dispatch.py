@@ -15,6 +15,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.messages import KnownMessage, Message, TemplateError, faults, render
 from arrears.domain.money import format_amount
 from arrears.domain.receipts import Receipt
+from arrears.domain.replies import Reply, read_reply
 from arrears.domain.staff import CONSOLE
 from arrears.services.contact_check import (
     ContactTerms,
@@ -34,6 +35,7 @@ from arrears.services.dispatch_ports import (
     SendFailed,
 )
 from arrears.services.ports import ContactStore
+from arrears.services.replies import ReplyTaking, take_reply
 
 # A gateway's passing fault is tried again after RETRY_AFTER, at most TRIES times in all,
 # and never outside the row's lawful window (the next run plans what is still due).
@@ -302,12 +304,17 @@ def _filled(item: DueMessage, facts: MessageFacts, lender: Mapping[str, str]) ->
 
 
 def take_receipts(
-    store: DispatchStore, reader: ReceiptReader, seconds: float, clock: Callable[[], datetime]
+    store: DispatchStore,
+    reader: ReceiptReader,
+    seconds: float,
+    clock: Callable[[], datetime],
+    replies: ReplyTaking | None = None,
 ) -> Counter[str]:
-    """Read the gateway's delivery receipts for `seconds`, each written (at the moment it
-    came) before the gateway is told it came, so none is lost: one that cannot be written is
-    left for the gateway to deliver again. Counts by what they did (delivered, undelivered,
-    pending, unmatched, and `again` for those left)."""
+    """Read the gateway's delivery receipts for `seconds` (and borrowers' replies, given
+    `replies`), each written (at the moment it came) before the gateway is told it came, so
+    none is lost: one that cannot be written is left for the gateway to deliver again.
+    Counts by what they did (delivered, undelivered, pending, unmatched; replies, and of
+    them opted_out; `again` for those left)."""
     counts: Counter[str] = Counter()
 
     def keep(receipt: Receipt) -> bool:
@@ -318,7 +325,19 @@ def take_receipts(
             return False
         return True
 
-    reader.read(seconds, keep)
+    def keep_reply(reply: Reply) -> bool:
+        assert replies is not None
+        reading = read_reply(reply.text, replies.rules)
+        try:
+            stored = take_reply(replies.store, replies.rules, reading, reply, _aware(clock()))
+        except Exception:  # noqa: BLE001 (as for a receipt: the SMSC sends it again)
+            counts["again"] += 1
+            return False
+        counts["replies"] += 1
+        counts[stored.state] += 1
+        return True
+
+    reader.read(seconds, keep, keep_reply if replies is not None else None)
     return counts
 
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.messages import Message
 from arrears.domain.receipts import Receipt
+from arrears.domain.replies import Reply
 
 
 class SendFailed(Exception):
@@ -138,10 +139,16 @@ class DispatchStore(Protocol):
 
 
 class ReceiptReader(Protocol):
-    """A gateway's delivery receipts, read for a while."""
+    """A gateway's delivery receipts and borrowers' replies, read for a while."""
 
-    def read(self, seconds: float, keep: Callable[[Receipt], bool]) -> int:
-        """Hand each receipt that comes within `seconds` to `keep` before acknowledging it
-        (False: the gateway is to deliver it again); the number kept. SendFailed (gateway)
-        when it cannot be reached."""
+    def read(
+        self,
+        seconds: float,
+        keep: Callable[[Receipt], bool],
+        keep_reply: Callable[[Reply], bool] | None = None,
+    ) -> int:
+        """Hand each receipt that comes within `seconds` to `keep`, and each reply to
+        `keep_reply`, before acknowledging it (False: the gateway is to deliver it again;
+        no `keep_reply`: replies are left for another reader); the number kept. SendFailed
+        (gateway) when it cannot be reached."""
         ...

@@ -7,10 +7,19 @@ from datetime import UTC, datetime
 
 import pytest
 import smpplib.consts
+from hypothesis import given
+from hypothesis import strategies as st
 
-from arrears.adapters.channels.smpp_sms import SmppSmsSender, SmsGateway
-from arrears.adapters.channels.sms_parts import short_messages
+from arrears.adapters.channels.smpp_sms import (
+    SmppReceiptReader,
+    SmppSmsSender,
+    SmsGateway,
+    reply_number,
+)
+from arrears.adapters.channels.sms_parts import read_short_message, short_messages
 from arrears.domain.messages import Message
+from arrears.domain.receipts import Receipt
+from arrears.domain.replies import Reply
 from arrears.services.dispatch_ports import SendFailed
 from tests.channel_servers import Smsc, closed_port, running_smsc
 
@@ -121,3 +130,78 @@ def test_the_gsm_codes_are_the_standards(char: str, code: bytes) -> None:
     # 3GPP TS 23.038, 6.2.1: the default alphabet and its extension table.
     assert short_messages(char, 0).parts == (code,)
     assert short_messages(char, 0).coding == 0
+
+
+def _no_receipt(receipt: Receipt) -> bool:
+    raise AssertionError(f"no receipt was pushed, got {receipt}")
+
+
+def _unwritten(reply: Reply) -> bool:
+    return not reply  # the database busy: not written
+
+
+def gateway_of(port: int) -> SmsGateway:
+    return SmsGateway("127.0.0.1", port, "lender1", "pw", "10690000", 0, 1, timeout=1.0)
+
+
+def test_replies_are_read_whole_in_any_coding_with_their_number(smsc: Smsc) -> None:
+    long_reply = "我已经还款了，" * 12  # 84 UCS-2 units: two parts with a header each
+    smsc.replies[:] = [
+        ("+8613812345678", "TD"), ("+8613812345678", "退订"),
+        ("+12125551234", "Stop @ once $"), ("+8613812345678", long_reply),
+    ]  # fmt: skip
+    taken: list[Reply] = []
+
+    def keep_reply(reply: Reply) -> bool:
+        taken.append(reply)
+        return True
+
+    kept = SmppReceiptReader(gateway_of(smsc.port)).read(2.0, _no_receipt, keep_reply)
+    assert kept == 5  # each part of the long reply is one deliver_sm
+    assert [(r.number, r.text) for r in taken[:3]] == [
+        ("+8613812345678", "TD"), ("+8613812345678", "退订"), ("+12125551234", "Stop @ once $"),
+    ]  # fmt: skip
+    assert "".join(r.text for r in taken[3:]) == long_reply  # the headers left out
+    assert smsc.replies_taken == 5
+
+
+def test_a_reply_not_written_is_left_for_the_smsc_to_send_again(smsc: Smsc) -> None:
+    smsc.replies[:] = [("+8613812345678", "TD")]
+    kept = SmppReceiptReader(gateway_of(smsc.port)).read(1.0, _no_receipt, _unwritten)
+    assert (kept, smsc.replies_taken, smsc.replies) == (0, 0, [("+8613812345678", "TD")])
+    # No reply handler: left for the lender's own ("try later"), never acknowledged.
+    kept = SmppReceiptReader(gateway_of(smsc.port)).read(1.0, _no_receipt)
+    assert (kept, smsc.replies_taken, len(smsc.replies)) == (0, 0, 1)
+
+
+@pytest.mark.parametrize(
+    ("source", "ton", "region", "number"),
+    [
+        ("8613812345678", 1, "CN", "+8613812345678"),  # international by its type of number
+        ("+12125551234", 0, "CN", "+12125551234"),
+        ("13812345678", 2, "CN", "+8613812345678"),  # national: the settings' region
+        ("8613812345678", 0, "CN", "+8613812345678"),  # the country code without its +
+        ("2125551234", 0, "US", "+12125551234"),
+        ("10690000", 0, "CN", "10690000"),  # a service code: kept as given
+        ("", 0, "CN", ""),
+    ],
+)
+def test_a_replys_number_is_read_as_e164_when_it_can_be(
+    source: str, ton: int, region: str, number: str
+) -> None:
+    assert reply_number(source, ton, region) == number
+
+
+@given(st.text(max_size=400), st.integers(0, 255))
+def test_a_short_message_reads_back_as_the_text_coded(text: str, reference: int) -> None:
+    coded = short_messages(text, reference)
+    # Every part decodes alone (a header each, none cut inside a character).
+    assert "".join(read_short_message(p, coded.coding, coded.esm_class)
+                   for p in coded.parts) == text  # fmt: skip
+
+
+def test_latin1_and_ia5_replies_read_as_such() -> None:
+    assert read_short_message("Señor".encode("latin-1"), 3, 0) == "Señor"
+    assert read_short_message(b"STOP", 1, 0) == "STOP"
+    assert read_short_message(b"\x1b\x65 5", 0, 0) == "€ 5"  # an escape of the GSM alphabet
+    assert read_short_message(b"\x00\x54\x00", 8, 0) == "T"  # an odd octet left out

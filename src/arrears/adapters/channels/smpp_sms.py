@@ -10,14 +10,16 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
+import phonenumbers
 import smpplib.client
 import smpplib.consts
 import smpplib.exceptions
 import smpplib.smpp
 
-from arrears.adapters.channels.sms_parts import short_messages
+from arrears.adapters.channels.sms_parts import read_short_message, short_messages
 from arrears.domain.messages import Message
 from arrears.domain.receipts import Receipt, read_receipt
+from arrears.domain.replies import Reply
 from arrears.services.dispatch_ports import SendFailed
 
 TIMEOUT_SECONDS = 30
@@ -158,18 +160,27 @@ class SmppSmsSender:
 
 
 class SmppReceiptReader:
-    """Reads the delivery receipts an SMSC holds for the lender, bound as a transceiver that
-    sends nothing (the SMSC of the tests, smpp34's, refuses a receiver's deliver_sm_resp);
-    a borrower's reply is answered "try later", left for the lender's own reply handler."""
+    """Reads what an SMSC holds for the lender, bound as a transceiver that sends nothing
+    (the SMSC of the tests, smpp34's, refuses a receiver's deliver_sm_resp): delivery
+    receipts, and borrowers' replies when asked to take them (else each is answered "try
+    later", left for the lender's own reply handler). `region` (ISO 3166) reads a reply's
+    number given without its country code."""
 
-    def __init__(self, gateway: SmsGateway) -> None:
+    def __init__(self, gateway: SmsGateway, region: str = "CN") -> None:
         self.gateway = gateway
+        self.region = region
 
-    def read(self, seconds: float, keep: Callable[[Receipt], bool]) -> int:
-        """Hand each receipt that comes within `seconds` to `keep` before it is acknowledged:
-        one `keep` could not write is answered "try later" (ESME_RX_T_APPN) for the SMSC to
-        deliver again, as is a borrower's reply (not taken here). The receipts kept;
-        SendFailed (gateway) when the SMSC cannot be reached or bound."""
+    def read(
+        self,
+        seconds: float,
+        keep: Callable[[Receipt], bool],
+        keep_reply: Callable[[Reply], bool] | None = None,
+    ) -> int:
+        """Hand each receipt that comes within `seconds` to `keep`, and each reply to
+        `keep_reply`, before it is acknowledged: one they could not write is answered "try
+        later" (ESME_RX_T_APPN) for the SMSC to deliver again, as is a reply with no
+        `keep_reply`. How many were kept; SendFailed (gateway) when the SMSC cannot be
+        reached or bound."""
         client = _bound(self.gateway, "bind_transceiver")
         until = time.monotonic() + seconds
         kept = 0
@@ -184,7 +195,7 @@ class SmppReceiptReader:
                 except Exception:  # noqa: BLE001 (a PDU smpplib cannot read: end cleanly)
                     break
                 if pdu.command == "deliver_sm":
-                    status, took = _acknowledged(pdu, keep)
+                    status, took = _acknowledged(pdu, keep, keep_reply, self.region)
                     kept += took
                     reply = smpplib.smpp.make_pdu("deliver_sm_resp", client=client,
                                                   status=status)  # fmt: skip
@@ -232,13 +243,18 @@ def _bound(gateway: SmsGateway, bind: str) -> smpplib.client.Client:
     return client
 
 
-def _acknowledged(pdu: Any, keep: Callable[[Receipt], bool]) -> tuple[int, int]:
-    """The status a deliver_sm is answered with, and 1 when it was a receipt kept."""
+def _acknowledged(
+    pdu: Any,
+    keep: Callable[[Receipt], bool],
+    keep_reply: Callable[[Reply], bool] | None,
+    region: str,
+) -> tuple[int, int]:
+    """The status a deliver_sm is answered with, and 1 when it was kept."""
     esm_class = int(getattr(pdu, "esm_class", 0) or 0)
     if esm_class & MESSAGE_TYPE != RECEIPT_TYPE:
-        # A borrower's reply: not taken here ("try later"), for the lender's own reply
-        # handler to receive; acknowledged, the SMSC would delete it.
-        return TRY_LATER, 0
+        # A borrower's reply. Not taken without keep_reply ("try later", for the lender's
+        # own reply handler to receive): acknowledged, the SMSC would delete it.
+        return _reply_acknowledged(pdu, esm_class, keep_reply, region)
     try:
         raw = getattr(pdu, "short_message", b"") or b""
         named = getattr(pdu, "receipted_message_id", None)
@@ -249,9 +265,46 @@ def _acknowledged(pdu: Any, keep: Callable[[Receipt], bool]) -> tuple[int, int]:
                                int(state) if state is not None else None)  # fmt: skip
         if receipt is None:
             return _C.SMPP_ESME_ROK, 0  # names no message: nothing to keep
-        source = getattr(pdu, "source_addr", b"") or b""
-        number = source.decode("ascii", errors="replace") if isinstance(source, bytes) else source
-        receipt = replace(receipt, address=number)
+        receipt = replace(receipt, address=_text(getattr(pdu, "source_addr", b"")))
         return (_C.SMPP_ESME_ROK, 1) if keep(receipt) else (TRY_LATER, 0)
     except Exception:  # noqa: BLE001 (an odd PDU must not end the session: sent again later)
         return TRY_LATER, 0
+
+
+def _reply_acknowledged(
+    pdu: Any, esm_class: int, keep_reply: Callable[[Reply], bool] | None, region: str
+) -> tuple[int, int]:
+    """The status a borrower's reply is answered with, and 1 when it was kept."""
+    if keep_reply is None:
+        return TRY_LATER, 0
+    try:
+        # A long reply may come in message_payload (SMPP 3.4, 5.3.2.32) instead.
+        raw = getattr(pdu, "short_message", b"") or getattr(pdu, "message_payload", b"") or b""
+        if isinstance(raw, str):
+            raw = raw.encode("latin-1")
+        text = read_short_message(raw, int(getattr(pdu, "data_coding", 0) or 0), esm_class)
+        ton = int(getattr(pdu, "source_addr_ton", 0) or 0)
+        number = reply_number(_text(getattr(pdu, "source_addr", b"")), ton, region)
+        return (_C.SMPP_ESME_ROK, 1) if keep_reply(Reply(number, text)) else (TRY_LATER, 0)
+    except Exception:  # noqa: BLE001 (an odd PDU must not end the session: sent again later)
+        return TRY_LATER, 0
+
+
+def reply_number(source: str, ton: int, region: str) -> str:
+    """A reply's number as E.164 when it can be read so: given as international (its TON, or
+    a leading +), or valid as a number of `region` (SMPP 3.4, 5.2.5); else as given."""
+    digits = source.strip()
+    if ton == TON_INTERNATIONAL or digits.startswith("+"):
+        return "+" + digits.lstrip("+")
+    try:
+        parsed = phonenumbers.parse(digits, region)
+    except phonenumbers.NumberParseException:
+        return digits
+    if phonenumbers.is_valid_number(parsed):
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return digits
+
+
+def _text(value: bytes | str) -> str:
+    """A PDU's C-octet string as text."""
+    return value.decode("ascii", errors="replace") if isinstance(value, bytes) else value or ""

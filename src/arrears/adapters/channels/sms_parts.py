@@ -52,3 +52,33 @@ def short_messages(text: str, reference: int) -> ShortMessages:
     header = bytes([0x05, 0x00, 0x03, reference & 0xFF, len(chunks)])
     parts = tuple(header + bytes([seq]) + chunk for seq, chunk in enumerate(chunks, start=1))
     return ShortMessages(coding, UDHI, parts)
+
+
+LATIN1_CODING, IA5_CODING = 0x03, 0x01
+_GSM_BY_CODE = dict(enumerate(GSM_BASIC))
+_GSM_EXTENDED = {code: char for char, code in GSM_EXTENSION.items()}
+
+
+def read_short_message(raw: bytes, coding: int, esm_class: int) -> str:
+    """A short message's text (a borrower's reply): its user data header, when esm_class
+    says it has one, left out; UCS-2, Latin-1, IA5 or the GSM default alphabet a septet an
+    octet, by its data_coding (another coding read as the GSM alphabet, an SMSC's default)."""
+    if esm_class & UDHI and raw:
+        raw = raw[1 + raw[0] :]  # its first octet is the header's length
+    if coding == UCS2_CODING:
+        return raw[: len(raw) - len(raw) % 2].decode("utf-16-be", errors="replace")
+    if coding == LATIN1_CODING:
+        return raw.decode("latin-1")
+    if coding == IA5_CODING:
+        return raw.decode("ascii", errors="replace")
+    chars: list[str] = []
+    escaped = False
+    for octet in raw:
+        if escaped:
+            chars.append(_GSM_EXTENDED.get(octet, " "))  # an unknown escape reads as a space
+            escaped = False
+        elif octet == ESC:
+            escaped = True
+        else:
+            chars.append(_GSM_BY_CODE.get(octet, "?"))
+    return "".join(chars)

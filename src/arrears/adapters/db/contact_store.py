@@ -131,17 +131,10 @@ class SqlContactStore:
     ) -> None:
         """Store an opt-out of a channel; an earlier one for the channel is kept (with its
         audit entry in the same transaction when given)."""
-        key = (opt_outs.c.borrower_id == borrower_id) & (opt_outs.c.channel == opt_out.channel)
-        since = opt_out.since.astimezone(UTC)
         with self.engine.begin() as conn:
             if audit is not None:
                 append_audit(conn, audit)  # first: the write lock before any read
-            stored = conn.execute(select(opt_outs.c.since).where(key)).scalar_one_or_none()
-            if stored is None:
-                row = {"borrower_id": borrower_id, "channel": opt_out.channel, "since": since}
-                conn.execute(insert(opt_outs).values(row))
-            elif since < utc(stored):
-                conn.execute(update(opt_outs).where(key).values(since=since))
+            store_opt_out(conn, borrower_id, opt_out)
 
 
 def still_as_seen(
@@ -237,6 +230,18 @@ def _dialled_to(borrower_id: str, numbers: Collection[str]) -> list[Select[Any]]
         )
     )  # fmt: skip
     return [named, blank]
+
+
+def store_opt_out(conn: Connection, borrower_id: str, opt_out: OptOut) -> None:
+    """Store an opt-out of a channel in the transaction; an earlier one for it is kept."""
+    key = (opt_outs.c.borrower_id == borrower_id) & (opt_outs.c.channel == opt_out.channel)
+    since = opt_out.since.astimezone(UTC)
+    stored = conn.execute(select(opt_outs.c.since).where(key)).scalar_one_or_none()
+    if stored is None:
+        row = {"borrower_id": borrower_id, "channel": opt_out.channel, "since": since}
+        conn.execute(insert(opt_outs).values(row))
+    elif since < utc(stored):
+        conn.execute(update(opt_outs).where(key).values(since=since))
 
 
 def _holds(conn: Connection, borrower_id: str) -> tuple[Hold, ...]:

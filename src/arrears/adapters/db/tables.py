@@ -439,3 +439,20 @@ unmatched_receipts = Table(
     Column("said", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
+
+# Borrowers' replies to texts (docs/CHANNELS.md, "Replies"): an opt-out word alone records
+# the opt-out with it; the rest wait for a person to read them.
+sms_replies = Table(
+    "sms_replies",
+    metadata,
+    Column("reply_id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("number", String(32), nullable=False, index=True),  # E.164 when international
+    Column("body", Text, nullable=False),
+    Column("borrower_ids", JSON, nullable=False),  # the borrowers on the number as it came
+    Column("state", String(16), nullable=False, index=True),  # domain.replies.REPLY_STATES
+    Column("rule_id", String(64)),  # the reply rule an opt-out word alone was read by
+    Column("word", String(64)),  # the opt-out word it is, or mentions among others
+    Column("read_by", String(64)),  # who read it (NULL: read by its words alone, or not yet)
+    Column("read_at", DateTime(timezone=True)),
+)

@@ -1,0 +1,111 @@
+"""Borrowers' replies to texts: which ask to stop texts outright (one of a pack's opt-out
+words, and nothing else), which mention one among other words (a person reads them first),
+and which are for a person to read."""
+
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from arrears.domain.errors import DomainError
+
+OPTED_OUT, TO_READ, READ = "opted_out", "to_read", "read"
+REPLY_STATES = (OPTED_OUT, TO_READ, READ)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A text a borrower sent to the lender's number: from which number (E.164 when the
+    SMSC gave it as international, else as given) and what it says."""
+
+    number: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyRule:
+    """A pack's words that, sent alone in reply to a text, ask for no more texts."""
+
+    rule_id: str
+    words: tuple[str, ...]
+    source: str
+    verified: bool
+
+    def __post_init__(self) -> None:
+        if not self.words:
+            raise DomainError(f"{self.rule_id}: opt_out needs at least one word")
+        for word in self.words:
+            if not squeezed(word):
+                raise DomainError(f"{self.rule_id}: opt_out word {word!r} has no letter")
+
+
+@dataclass(frozen=True)
+class ReplyReading:
+    """What a reply asks: to stop texts (`state` opted_out, by `rule_id`), or to be read by a
+    person (`to_read`), `word` naming an opt-out word it mentions among others."""
+
+    state: str
+    rule_id: str | None = None
+    word: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    """A reply as kept: when it came, from whom, what it said and what became of it."""
+
+    reply_id: int
+    received_at: datetime
+    number: str
+    text: str
+    borrower_ids: tuple[str, ...]
+    state: str
+    rule_id: str | None
+    word: str | None
+    read_by: str | None = None
+
+
+def read_reply(text: str, rules: Iterable[ReplyRule]) -> ReplyReading:
+    """How a reply reads under the packs' rules: an opt-out word and nothing else (case,
+    width, spaces and punctuation aside: "Stop.", "ＴＤ", "opt-out") asks to stop; any
+    other reply goes to a person, with the opt-out word it mentions, if any, named."""
+    rules = tuple(rules)
+    whole = squeezed(text)
+    for rule in rules:
+        for word in rule.words:
+            if whole == squeezed(word):
+                return ReplyReading(OPTED_OUT, rule.rule_id, word)
+    tokens = _tokens(text)
+    for rule in rules:
+        for word in rule.words:
+            if _mentions(whole, tokens, word):
+                return ReplyReading(TO_READ, None, word)
+    return ReplyReading(TO_READ)
+
+
+def squeezed(text: str) -> str:
+    """The text's letters and digits alone, case- and width-folded (NFKC)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(ch for ch in folded if ch.isalnum())
+
+
+def _tokens(text: str) -> tuple[str, ...]:
+    """The text's words: runs of letters, digits and apostrophes ("can't" is one word)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    spaced = "".join(ch if ch.isalnum() or ch == "'" else " " for ch in folded)
+    return tuple(spaced.split())
+
+
+def _mentions(whole: str, tokens: tuple[str, ...], word: str) -> bool:
+    """Whether the reply holds the word: a word of a script written without spaces (Chinese)
+    anywhere, any other as whole words in a row ("end" is not in "spend")."""
+    if any(_unspaced(ch) for ch in word):
+        return squeezed(word) in whole
+    wanted = _tokens(word)
+    width = len(wanted)
+    return any(tokens[i : i + width] == wanted for i in range(len(tokens) - width + 1))
+
+
+def _unspaced(ch: str) -> bool:
+    """A character of a script written without spaces between words (CJK, kana, Thai)."""
+    name = unicodedata.name(ch, "")
+    return name.startswith(("CJK", "HIRAGANA", "KATAKANA", "THAI"))

@@ -1,0 +1,79 @@
+"""`arrears replies` and `arrears reply`: borrowers' replies to texts waiting to be read, and
+a person's reading of one (docs/CHANNELS.md, "Replies")."""
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from arrears.domain.pii import mask_phone
+from arrears.domain.replies import OPTED_OUT, READ, REPLY_STATES, TO_READ, StoredReply
+from arrears.domain.staff import CONSOLE
+from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app
+from arrears.services.replies import ReplyRefused, read_by_hand
+
+
+def replies_command(
+    state: Annotated[
+        str,
+        typer.Option("--state", help="to_read (the default), opted_out, read, or all."),
+    ] = TO_READ,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 100,
+    db: Db = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """List borrowers' replies to texts, oldest first: by default those waiting to be read
+    (any reply not an opt-out word alone; `word` names an opt-out word one mentions). The
+    number is masked; the borrowers on it are named."""
+    if state != "all" and state not in REPLY_STATES:
+        fail(f"--state {state!r}: expected one of {', '.join((*REPLY_STATES, 'all'))}", 2)
+    states = REPLY_STATES if state == "all" else (state,)
+    with open_app(db, config) as app:
+        found = app.replies.replies(states, limit)
+    if as_json:
+        print(json.dumps([_document(r) for r in found], ensure_ascii=False))
+        return
+    for r in found:
+        said = r.text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+        mentions = f"\tmentions {r.word}" if r.state == TO_READ and r.word else ""
+        print(f"{r.reply_id}\t{r.received_at.isoformat()}\t{mask_phone(r.number)}\t"
+              f"{','.join(r.borrower_ids) or '-'}\t{r.state}{mentions}\t{said}")  # fmt: skip
+    err.print(f"{len(found)} repl{'y' if len(found) == 1 else 'ies'}", markup=False)
+
+
+def reply_command(
+    reply_id: Annotated[int, typer.Argument(help="The reply read (its id in `arrears replies`).")],
+    stop: Annotated[
+        str,
+        typer.Option("--stop", help="Does it ask for no more texts: yes or no."),
+    ],
+    db: Db = None,
+    config: Config = None,
+) -> None:
+    """Record a person's reading of a reply waiting to be read (audited `reply.read`):
+    --stop yes opts every borrower on its number out of texts from when it came, --stop no
+    marks it read. Exit 1 when no such reply waits, or for --stop yes when no borrower is on
+    its number."""
+    if stop not in ("yes", "no"):
+        fail(f"--stop: {stop!r} is not yes or no", 2)
+    with open_app(db, config) as app:
+        try:
+            done = read_by_hand(app.replies, reply_id, stop == "yes", CONSOLE, datetime.now(UTC))
+        except ReplyRefused as error:
+            fail(str(error))
+    if done.state == OPTED_OUT:
+        print(f"reply {reply_id}: read; {', '.join(done.borrower_ids)} opted out of sms from "
+              f"{done.received_at.isoformat()}")  # fmt: skip
+    else:
+        assert done.state == READ
+        print(f"reply {reply_id}: read, no opt-out")
+
+
+def _document(reply: StoredReply) -> dict[str, object]:
+    """A reply as --json prints it."""
+    return {"reply_id": reply.reply_id, "received_at": reply.received_at.isoformat(),
+            "number": mask_phone(reply.number), "borrower_ids": list(reply.borrower_ids),
+            "state": reply.state, "rule_id": reply.rule_id, "word": reply.word,
+            "text": reply.text, "read_by": reply.read_by}  # fmt: skip

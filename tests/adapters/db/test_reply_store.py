@@ -1,0 +1,130 @@
+"""Borrowers' replies on SQLite and PostgreSQL: kept with the opt-outs and audit entries they
+record in one transaction; read by hand once; nothing changed by a refused reading."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from arrears.adapters.compliance_pack import contact_packs
+from arrears.adapters.db import tables
+from arrears.adapters.db.audit_store import SqlAuditLog
+from arrears.adapters.db.contact_store import SqlContactStore
+from arrears.adapters.db.instants import utc
+from arrears.adapters.db.reply_store import SqlReplyStore
+from arrears.domain.contact import OptOut
+from arrears.domain.replies import OPTED_OUT, READ, TO_READ, Reply, StoredReply, read_reply
+from arrears.services.replies import ReplyRefused, read_by_hand, reply_rules, take_reply
+
+RULES = reply_rules(contact_packs().values())
+AT = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+SHARED = "+8613812345678"  # two borrowers on one number (a family's phone)
+
+
+def seeded(engine: Engine) -> SqlReplyStore:
+    with engine.begin() as conn:
+        conn.execute(insert(tables.borrowers), [
+            {"borrower_id": "B1", "name": "张三", "phone": SHARED},
+            {"borrower_id": "B2", "name": "张四", "phone": SHARED},
+            {"borrower_id": "B3", "name": "Ann", "phone": "+12125551234"},
+        ])  # fmt: skip
+    return SqlReplyStore(engine)
+
+
+def take(store: SqlReplyStore, number: str, text: str, at: datetime = AT) -> StoredReply:
+    return take_reply(store, RULES, read_reply(text, RULES), Reply(number, text), at)
+
+
+def opt_outs(engine: Engine) -> dict[str, tuple[str, datetime]]:
+    o = tables.opt_outs.c
+    with engine.connect() as conn:
+        rows = conn.execute(select(o.borrower_id, o.channel, o.since))
+        return {r.borrower_id: (r.channel, utc(r.since)) for r in rows}
+
+
+def test_an_opt_out_word_alone_opts_out_everyone_on_the_number_audited(migrated: Engine) -> None:
+    store = seeded(migrated)
+    kept = take(store, SHARED, "退订")
+    assert (kept.state, kept.borrower_ids, kept.rule_id, kept.word) == (
+        OPTED_OUT, ("B1", "B2"), "cn.reply_opt_out", "退订")  # fmt: skip
+    assert opt_outs(migrated) == {"B1": ("sms", AT), "B2": ("sms", AT)}
+    for borrower in ("B1", "B2"):
+        (entry,) = [c.entry for c in SqlAuditLog(migrated).entries(subject=f"borrower:{borrower}")]
+        assert (entry.action, entry.detail["reply"], entry.detail["rule"]) == (
+            "contact.opt_out", kept.reply_id, "cn.reply_opt_out")  # fmt: skip
+        assert "第十八条" in entry.detail["source"]
+    # The contact store reads it: the next check of a text refuses it.
+    file = SqlContactStore(migrated).load_contact_file("B2")
+    assert file is not None
+    assert file.opt_outs == (OptOut("sms", AT),)
+    assert store.replies((OPTED_OUT,), 10) == [kept]
+
+
+def test_an_earlier_opt_out_is_kept(migrated: Engine) -> None:
+    store = seeded(migrated)
+    take(store, "+12125551234", "STOP", AT - timedelta(days=1))
+    take(store, "+12125551234", "stop.", AT)
+    assert opt_outs(migrated) == {"B3": ("sms", AT - timedelta(days=1))}
+    assert len(store.replies((OPTED_OUT,), 10)) == 2
+
+
+@pytest.mark.parametrize(
+    ("number", "text", "word"),
+    [
+        ("+12125551234", "Please stop, I paid", "STOP"),
+        ("+12125551234", "I paid yesterday", None),
+        ("+447700900123", "STOP", "STOP"),  # no borrower on the number: a person looks
+    ],
+)
+def test_any_other_reply_waits_for_a_person_and_opts_no_one_out(
+    migrated: Engine, number: str, text: str, word: str | None
+) -> None:
+    store = seeded(migrated)
+    kept = take(store, number, text)
+    assert (kept.state, kept.rule_id, kept.word) == (TO_READ, None, word)
+    assert opt_outs(migrated) == {}
+    assert SqlAuditLog(migrated).entries() == []
+    assert store.replies((TO_READ,), 10) == [kept]
+
+
+def test_a_person_reads_a_reply_once_and_may_record_the_opt_out(migrated: Engine) -> None:
+    store = seeded(migrated)
+    first = take(store, SHARED, "我已还款，别再发了", AT)
+    second = take(store, "+12125551234", "ok thanks", AT + timedelta(minutes=1))
+    now = AT + timedelta(hours=2)
+    done = read_by_hand(store, first.reply_id, True, "alice", now)
+    assert (done.state, done.borrower_ids, done.read_by) == (OPTED_OUT, ("B1", "B2"), "alice")
+    # From when it came, not from when it was read: texts since then should not have gone.
+    assert opt_outs(migrated) == {"B1": ("sms", AT), "B2": ("sms", AT)}
+    read = read_by_hand(store, second.reply_id, False, "alice", now)
+    assert read.state == READ
+    assert opt_outs(migrated) == {"B1": ("sms", AT), "B2": ("sms", AT)}
+    actions = [(c.entry.action, c.entry.subject, c.entry.actor)
+               for c in SqlAuditLog(migrated).entries()]  # fmt: skip
+    assert actions == [
+        ("reply.read", f"reply:{first.reply_id}", "alice"),
+        ("contact.opt_out", "borrower:B1", "alice"),
+        ("contact.opt_out", "borrower:B2", "alice"),
+        ("reply.read", f"reply:{second.reply_id}", "alice"),
+    ]
+    assert store.replies((TO_READ,), 10) == []
+    with pytest.raises(ReplyRefused, match="no such reply waiting"):
+        read_by_hand(store, first.reply_id, False, "bob", now)
+    with pytest.raises(ReplyRefused, match="no such reply waiting"):
+        read_by_hand(store, 999, True, "bob", now)
+
+
+def test_no_opt_out_is_recorded_for_a_number_no_borrower_is_on(migrated: Engine) -> None:
+    store = seeded(migrated)
+    kept = take(store, "+447700900123", "please stop")
+    with pytest.raises(ReplyRefused, match=r"no borrower is on \+4477\*\*\*\*0123"):
+        read_by_hand(store, kept.reply_id, True, "alice", AT)
+    assert store.replies((TO_READ,), 10) == [kept]  # nothing changed
+    assert SqlAuditLog(migrated).entries() == []
+    # A borrower on the number since: read now, they are opted out.
+    with migrated.begin() as conn:
+        conn.execute(insert(tables.borrowers).values(borrower_id="B4", name="Bo",
+                                                     phone="+447700900123"))  # fmt: skip
+    done = read_by_hand(store, kept.reply_id, True, "alice", AT + timedelta(hours=1))
+    assert done.borrower_ids == ("B4",)
+    assert opt_outs(migrated) == {"B4": ("sms", AT)}

@@ -1,0 +1,101 @@
+"""How a borrower's reply to a text reads: an opt-out word alone asks to stop, any other
+reply goes to a person, naming an opt-out word it mentions."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from arrears.domain.errors import DomainError
+from arrears.domain.replies import (
+    OPTED_OUT,
+    TO_READ,
+    ReplyReading,
+    ReplyRule,
+    read_reply,
+    squeezed,
+)
+
+US = ReplyRule("us.reply_opt_out", ("STOP", "END", "OPT OUT", "UNSUBSCRIBE"), "47 CFR", True)
+CN = ReplyRule("cn.reply_opt_out", ("TD", "T", "退订"), "通信短信息服务管理规定", False)
+RULES = (CN, US)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule_id", "word"),
+    [
+        ("STOP", "us.reply_opt_out", "STOP"),
+        ("stop", "us.reply_opt_out", "STOP"),
+        ("  Stop.\n", "us.reply_opt_out", "STOP"),
+        ("ＳＴＯＰ！", "us.reply_opt_out", "STOP"),  # full-width, as Chinese keyboards type it
+        ("opt-out", "us.reply_opt_out", "OPT OUT"),
+        ("Opt Out", "us.reply_opt_out", "OPT OUT"),
+        ("optout", "us.reply_opt_out", "OPT OUT"),
+        ("td", "cn.reply_opt_out", "TD"),
+        ("ＴＤ", "cn.reply_opt_out", "TD"),
+        ("T", "cn.reply_opt_out", "T"),
+        ("退订。", "cn.reply_opt_out", "退订"),
+        ("【退订】", "cn.reply_opt_out", "退订"),
+    ],
+)
+def test_an_opt_out_word_alone_asks_to_stop(text: str, rule_id: str, word: str) -> None:
+    assert read_reply(text, RULES) == ReplyReading(OPTED_OUT, rule_id, word)
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("Please stop texting me", "STOP"),
+        ("I will pay by the end of May", "END"),  # a person decides: it may not ask to stop
+        ("Stop it!!", "STOP"),
+        ("请不要再发了，退订", "退订"),  # Chinese is written without spaces: found anywhere
+        ("T-Mobile customer here", "T"),
+        ("I want to opt out of texts", "OPT OUT"),
+    ],
+)
+def test_a_word_among_others_goes_to_a_person_named(text: str, word: str) -> None:
+    assert read_reply(text, RULES) == ReplyReading(TO_READ, None, word)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I already paid", "spend", "backstop", "I can't pay today", "我已还款", "", "   ", "?!"],
+)
+def test_any_other_reply_goes_to_a_person(text: str) -> None:
+    # "end" is no word of "spend", "stop" none of "backstop", "t" none of "can't".
+    assert read_reply(text, RULES) == ReplyReading(TO_READ)
+
+
+def test_the_first_rule_naming_the_word_reads_it() -> None:
+    uk = ReplyRule("uk.reply_opt_out", ("STOP",), "CONC 7.9", False)
+    assert read_reply("stop", (uk, US)).rule_id == "uk.reply_opt_out"
+    assert read_reply("stop", (US, uk)).rule_id == "us.reply_opt_out"
+    assert read_reply("stop", ()) == ReplyReading(TO_READ)
+
+
+def test_a_rule_needs_words_with_letters() -> None:
+    with pytest.raises(DomainError, match="at least one word"):
+        ReplyRule("x.reply", (), "src", False)
+    with pytest.raises(DomainError, match=r"'\.\.' has no letter"):
+        ReplyRule("x.reply", ("STOP", ".."), "src", False)
+
+
+_DECORATION = st.text(alphabet=" \t\n.,!?。！，、-_'\"()【】", max_size=4)
+
+
+@given(
+    st.sampled_from([w for rule in RULES for w in rule.words]),
+    _DECORATION,
+    _DECORATION,
+    st.booleans(),
+)
+def test_any_case_and_punctuation_around_a_word_alone_still_asks_to_stop(
+    word: str, before: str, after: str, upper: bool
+) -> None:
+    text = before + (word.upper() if upper else word.lower()) + after
+    assert read_reply(text, RULES).state == OPTED_OUT
+
+
+@given(st.text(max_size=40))
+def test_a_reply_stops_texts_exactly_when_its_letters_are_an_opt_out_word(text: str) -> None:
+    words = {squeezed(w) for rule in RULES for w in rule.words}
+    assert (read_reply(text, RULES).state == OPTED_OUT) == (squeezed(text) in words)
