@@ -43,6 +43,9 @@ class Permission(StrEnum):
     AUDIT_VIEW = "audit.view"
     DASHBOARD = "dashboard.view"
     USERS = "users.manage"
+    # Read borrowers' replies to texts and record the opt-outs they ask for (every reply:
+    # replies come by number, before anyone knows whose case they concern).
+    REPLIES = "replies.read"
 
 
 P = Permission
@@ -58,7 +61,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | {P.APPROVE, P.ASSIGN, P.PLACE, P.DASHBOARD, P.FIELD_VISIT, P.REFER},
     # A collector dials and writes letters: the phone and address, not the national id.
     Role.COLLECTOR: _WORK | {P.UNMASK_PHONE, P.UNMASK_ADDRESS, P.FIELD_VISIT},
-    Role.COMPLIANCE: frozenset({P.CASE_VIEW, P.HOLD, P.AUDIT_VIEW, P.DASHBOARD}) | _UNMASK_ALL,
+    Role.COMPLIANCE: frozenset({P.CASE_VIEW, P.HOLD, P.AUDIT_VIEW, P.DASHBOARD, P.REPLIES})
+    | _UNMASK_ALL,
     Role.LEGAL: frozenset({P.CASE_VIEW, P.CONTACT_LOG, P.HOLD, P.LEGAL, P.REFER}) | _UNMASK_ALL,
     Role.AGENCY: frozenset({P.CASE_VIEW, P.CONTACT_LOG, P.UNMASK_PHONE, P.UNMASK_ADDRESS}),
 }

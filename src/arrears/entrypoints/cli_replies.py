@@ -8,9 +8,10 @@ from typing import Annotated
 import typer
 
 from arrears.domain.pii import mask_phone
-from arrears.domain.replies import OPTED_OUT, READ, REPLY_STATES, TO_READ, StoredReply
+from arrears.domain.replies import OPTED_OUT, READ, REPLY_STATES, TO_READ
 from arrears.domain.staff import CONSOLE
 from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app
+from arrears.entrypoints.presenters import reply_document
 from arrears.services.replies import ReplyRefused, read_by_hand
 
 
@@ -33,7 +34,7 @@ def replies_command(
     with open_app(db, config) as app:
         found = app.replies.replies(states, limit)
     if as_json:
-        print(json.dumps([_document(r) for r in found], ensure_ascii=False))
+        print(json.dumps([reply_document(r) for r in found], ensure_ascii=False))
         return
     for r in found:
         said = r.text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
@@ -69,11 +70,3 @@ def reply_command(
     else:
         assert done.state == READ
         print(f"reply {reply_id}: read, no opt-out")
-
-
-def _document(reply: StoredReply) -> dict[str, object]:
-    """A reply as --json prints it."""
-    return {"reply_id": reply.reply_id, "received_at": reply.received_at.isoformat(),
-            "number": mask_phone(reply.number), "borrower_ids": list(reply.borrower_ids),
-            "state": reply.state, "rule_id": reply.rule_id, "word": reply.word,
-            "text": reply.text, "read_by": reply.read_by}  # fmt: skip

@@ -8,7 +8,9 @@ from arrears.domain.ladder import StageDecision
 from arrears.domain.money import format_amount
 from arrears.domain.outsourcing import Agency
 from arrears.domain.pauses import CLOCKS
+from arrears.domain.pii import mask_phone
 from arrears.domain.rates import format_rate
+from arrears.domain.replies import StoredReply
 from arrears.domain.revisions import PLAN, SETTLEMENT, Revision
 from arrears.domain.statement import CapCut, Charge, LoanState, PlanState, SettlementState
 from arrears.services.casework_ports import UserRecord
@@ -243,3 +245,12 @@ def agency_document(agency: Agency) -> dict[str, Any]:
         "listed": agency.listed,
         "evaluated_on": None if agency.evaluated_on is None else agency.evaluated_on.isoformat(),
     }
+
+
+def reply_document(reply: StoredReply) -> dict[str, Any]:
+    """A borrower's reply as `arrears replies --json` and the API show it: its number
+    masked."""
+    return {"reply_id": reply.reply_id, "received_at": reply.received_at.isoformat(),
+            "number": mask_phone(reply.number), "borrower_ids": list(reply.borrower_ids),
+            "state": reply.state, "rule_id": reply.rule_id, "word": reply.word,
+            "text": reply.text, "read_by": reply.read_by}  # fmt: skip

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from arrears.domain.access import Permission, Principal, require
 from arrears.domain.audit_chain import AuditEntry
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import Refusal
 from arrears.domain.replies import OPTED_OUT, Reply, ReplyReading, ReplyRule, StoredReply
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.staff import CONSOLE
@@ -17,8 +18,8 @@ from arrears.domain.staff import CONSOLE
 Audits = Callable[[int, tuple[str, ...]], list[AuditEntry]]
 
 
-class ReplyRefused(DomainError):
-    """A reply cannot be read as asked (none such, or read already)."""
+class ReplyRefused(Refusal):
+    """A reply cannot be read as asked (none such, read already, or no one to opt out)."""
 
 
 class ReplyStore(Protocol):
@@ -98,5 +99,22 @@ def read_by_hand(
 
     done = store.read(reply_id, stop, now, actor, audits)
     if done is None:
-        raise ReplyRefused(f"reply {reply_id}: no such reply waiting to be read")
+        raise ReplyRefused("reply {reply_id}: no such reply waiting to be read",
+                           reply_id=str(reply_id))  # fmt: skip
     return done
+
+
+def replies_for(
+    store: ReplyStore, who: Principal, states: Sequence[str], limit: int
+) -> list[StoredReply]:
+    """Replies in `states`, oldest first, for a person who may read them."""
+    require(who, Permission.REPLIES)
+    return store.replies(states, limit)
+
+
+def read_as(
+    store: ReplyStore, who: Principal, reply_id: int, stop: bool, now: datetime
+) -> StoredReply:
+    """A signed-in person's reading of a reply (read_by_hand, as them)."""
+    require(who, Permission.REPLIES)
+    return read_by_hand(store, reply_id, stop, who.user_id, now)

@@ -79,7 +79,7 @@ VALUES = {
                "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear",
                "user.locale", "user.update", "user.password", "case.view", "contact.opt_out",
                "legal.refused", "agency.evaluate", "bureau.export", "bureau.dispute",
-               "bureau.answer"],
+               "bureau.answer", "delivery.settle", "reply.read"],
 }  # fmt: skip
 
 

@@ -75,9 +75,10 @@ class SqlReplyStore:
             borrowers = tuple(sorted({*kept.borrower_ids, *_on_number(conn, kept.number)}))
             if stop and not borrowers:
                 raise ReplyRefused(
-                    f"reply {reply_id}: no borrower is on {mask_phone(kept.number)}, so no "
-                    f"opt-out can be recorded; read it without one"
-                )
+                    "reply {reply_id}: no borrower is on {number}, so no opt-out can be "
+                    "recorded; read it without one",
+                    reply_id=str(reply_id), number=mask_phone(kept.number),
+                )  # fmt: skip
             state = OPTED_OUT if stop else READ
             conn.execute(update(tables.sms_replies).where(r.reply_id == reply_id).values(
                 state=state, borrower_ids=list(borrowers), read_by=actor,

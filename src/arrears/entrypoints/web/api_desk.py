@@ -1,5 +1,5 @@
 """The API of supervisors and officers: approvals, assignment and placement, field visits,
-the legal track."""
+the legal track, borrowers' replies to texts."""
 
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -10,7 +10,9 @@ from pydantic import Field
 from arrears.domain.field_visits import VisitReport, VisitRequest
 from arrears.domain.legal_track import LegalStep
 from arrears.domain.money import parse_amount
+from arrears.domain.replies import REPLY_STATES
 from arrears.entrypoints.desk_calendar import desk_day
+from arrears.entrypoints.presenters import reply_document
 from arrears.entrypoints.web.api import DecisionIn
 from arrears.entrypoints.web.api_common import (
     Amount,
@@ -25,6 +27,7 @@ from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.views import proposal_document
 from arrears.services import assignment, casework, field_visit, legal
 from arrears.services.content_check import NOTE_MAX, findings_list
+from arrears.services.replies import read_as, replies_for
 
 router = api_router("desk")
 
@@ -272,3 +275,36 @@ def clear_flag(
     """Clear a flag from the case (`legal`: withdraw the referral)."""
     legal.clear_flag(app.desk, app.track, actor.principal, loan_id, flag, request.app.state.clock())
     return {"loan_id": loan_id, "flag": flag, "cleared": True}
+
+
+class ReplyIn(Strict):
+    stop: Flag
+
+
+@router.get("/replies")
+def replies(
+    actor: CurrentActor,
+    app: Application,
+    state: Literal["to_read", "opted_out", "read", "all"] = "to_read",
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Borrowers' replies to texts, oldest first (default: those waiting to be read), the
+    numbers masked (CHANNELS.md, "Replies")."""
+    states = REPLY_STATES if state == "all" else (state,)
+    found = replies_for(app.replies, actor.principal, states, limit)
+    return {"replies": [reply_document(r) for r in found]}
+
+
+@router.post("/replies/{reply_id}")
+def read_reply(
+    reply_id: Annotated[int, Field(ge=1, le=2**31 - 1)],
+    body: ReplyIn,
+    actor: CurrentActor,
+    app: Application,
+    request: Request,
+) -> dict[str, Any]:
+    """Record a reading of a reply waiting to be read: `stop` opts every borrower on its
+    number out of texts from when it came; 409 when it is not waiting, or for `stop` when
+    no borrower is on its number."""
+    done = read_as(app.replies, actor.principal, reply_id, body.stop, request.app.state.clock())
+    return reply_document(done)

@@ -25,6 +25,7 @@ from arrears.entrypoints.web import (
     pages_admin,
     pages_case,
     pages_desk,
+    pages_replies,
 )
 from arrears.entrypoints.web.auth import CsrfRejected, NotSignedIn
 from arrears.entrypoints.web.invalid_text import problems_text, where
@@ -35,6 +36,7 @@ from arrears.services.desk_contact import ContactBlocked
 from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import SignInRefused, SignInThrottled, UserNotFound
 from arrears.services.legal import TimeBarred
+from arrears.services.replies import ReplyRefused
 from arrears.services.step_checks import StepBlocked
 
 STATIC = Path(__file__).with_name("static")
@@ -63,7 +65,8 @@ def create_app(application: App, clock: Clock = system_clock) -> FastAPI:
     web.state.clock = clock
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (api.router, api_desk.router, api_admin.router, pages.router,
-                   pages_case.router, pages_desk.router, pages_admin.router):  # fmt: skip
+                   pages_case.router, pages_desk.router, pages_admin.router,
+                   pages_replies.router):  # fmt: skip
         web.include_router(router)
     _errors(web)
     return web
@@ -135,6 +138,10 @@ def _errors(web: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"error": str(error), "reasons": reasons}, status_code=409)
         return page_render.step_blocked_fragment(request, error)
+
+    @web.exception_handler(ReplyRefused)
+    def reply_refused(request: Request, error: ReplyRefused) -> Response:
+        return refuse(request, 409, error)  # read already, or no one on its number
 
     @web.exception_handler(TimeBarred)
     def time_barred(request: Request, error: TimeBarred) -> Response:
