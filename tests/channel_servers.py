@@ -3,6 +3,7 @@
 
 import asyncio
 import socket
+import string
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +14,6 @@ from typing import Any
 
 import smpp34
 from aiosmtpd.controller import Controller
-
-from arrears.adapters.channels.sms_parts import short_messages
 
 UCS2 = 0x08
 # The GSM 7-bit default alphabet's codes that differ from ASCII, and its extension table
@@ -101,6 +100,7 @@ class Smsc:
     receipts_as_tlv: bool = False
     replies: list[tuple[str, str]] = field(default_factory=list)  # (from, text) to push
     reply_ton: int = 1  # the type of number the replies' source is given with
+    reply_national: str | None = None  # a country code to leave out of the replies' source
     replies_taken: int = 0  # acknowledged by the session they were pushed to
     submits: int = 0
     _parts: dict[tuple[str, int], list[str]] = field(default_factory=dict)
@@ -133,15 +133,13 @@ class Smsc:
         reply queued; a receipt answered with an error stays to be sent again."""
         left: list[tuple[str, str]] = []
         for source, text in self.replies:  # a borrower's reply (esm_class 0): no receipt
-            # Coded as a handset would: GSM 7-bit when it can be, else UCS-2, a long one in
-            # concatenated parts (a user data header, esm_class UDHI).
-            coded = short_messages(text, 0x5A)
-            for part in coded.parts:
+            coding, esm_class, parts = handset_parts(text, 0x5A5A)
+            for part in parts:
                 try:
                     answer = await esme.deliver_sm(
                         destination_addr="10690000", short_message=part,
-                        source_addr=source.lstrip("+"), source_addr_ton=self.reply_ton,
-                        esm_class=coded.esm_class, data_coding=coded.coding,
+                        source_addr=self.reply_source(source), source_addr_ton=self.reply_ton,
+                        esm_class=esm_class, data_coding=coding,
                     )  # fmt: skip
                     taken = answer.is_success
                 except smpp34.SmppError:
@@ -172,6 +170,13 @@ class Smsc:
                 continue
             self.receipted.add(message_id)
 
+    def reply_source(self, number: str) -> str:
+        """A reply's source as the SMSC gives it: the E.164 digits, or the national number."""
+        digits = number.lstrip("+")
+        if self.reply_national and digits.startswith(self.reply_national):
+            return digits[len(self.reply_national) :]
+        return digits
+
     def _keep(self, event: Any) -> None:
         raw: bytes = event.short_message
         decode = (lambda b: b.decode("utf-16-be")) if event.data_coding == UCS2 else gsm_decode
@@ -188,6 +193,33 @@ class Smsc:
                 del self._parts[key]
             return
         self.texts.append(Text(*source, decode(raw), 1, *addressing))
+
+
+def handset_parts(text: str, reference: int) -> tuple[int, int, list[bytes]]:
+    """A reply as a handset codes it, written apart from arrears' own coder: (data_coding,
+    esm_class, parts). GSM 7-bit, a septet an octet, for text of ASCII letters, digits, and
+    the punctuation both alphabets share (and @ $ _), else UCS-2; a long one in parts with a
+    16-bit reference (IEI 0x08: 7 header octets, so 133 octets of text a part)."""
+    septets = {v: k for k, v in GSM_SPECIAL.items() if v in "@$_"}
+    plain = set(" !\"#%&'()*+,-./:;<=>?") | set(string.ascii_letters + string.digits)
+    if all(c in plain or c in septets for c in text):
+        coding, units = 0, [bytes([septets.get(c, ord(c))]) for c in text]
+    else:
+        coding = UCS2
+        units = [text[i : i + 1].encode("utf-16-be") for i in range(len(text))]
+    whole = b"".join(units)
+    if len(whole) <= 140:
+        return coding, 0, [whole]
+    chunks, current = [], b""
+    for unit in units:
+        if len(current) + len(unit) > 132:
+            chunks.append(current)
+            current = b""
+        current += unit
+    chunks.append(current)
+    total = len(chunks)
+    return coding, 0x40, [bytes([6, 8, 4, reference >> 8, reference & 0xFF, total, seq]) + chunk
+                          for seq, chunk in enumerate(chunks, start=1)]  # fmt: skip
 
 
 @contextmanager

@@ -218,7 +218,8 @@ class App:
     @cached_property
     def replies(self) -> SqlReplyStore:
         """Borrowers' replies to texts, with the opt-outs they record."""
-        return SqlReplyStore(self.engine)
+        jurisdictions = {code: p.jurisdiction for code, p in self.settings.products.items()}
+        return SqlReplyStore(self.engine, jurisdictions)
 
     @cached_property
     def contact_terms(self) -> ContactTerms:

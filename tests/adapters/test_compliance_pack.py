@@ -406,15 +406,20 @@ def test_every_pack_names_the_words_that_alone_ask_for_no_more_texts() -> None:
     # 47 CFR 64.1200(a)(10) lists the us words; TD/退订 are the Chinese platforms' codes.
     words = {j: (p.replies.rule_id, p.replies.words) for j, p in PACKS.items() if p.replies}
     assert words == {
-        "cn": ("cn.reply_opt_out", ("TD", "T", "退订", "拒收")),
+        "cn": ("cn.reply_opt_out", ("TD", "T", "退订", "退訂", "拒收")),
         "us": ("us.reply_opt_out",
                ("STOP", "STOPALL", "QUIT", "END", "REVOKE", "OPT OUT", "CANCEL", "UNSUBSCRIBE")),
         "uk": ("uk.reply_opt_out",
                ("STOP", "STOPALL", "UNSUBSCRIBE", "OPT OUT", "CANCEL", "END", "QUIT")),
     }  # fmt: skip
+    anywhere = {j: p.replies.anywhere for j, p in PACKS.items() if p.replies}
+    assert anywhere == {"cn": ("退订", "退訂"),
+                        "us": ("STOP", "STOPALL", "UNSUBSCRIBE", "OPT OUT", "REVOKE"),
+                        "uk": ("STOP", "STOPALL", "UNSUBSCRIBE", "OPT OUT")}  # fmt: skip
     text = (Path(__file__).resolve().parents[2] / "docs" / "CHANNELS.md").read_text("utf-8")
     for pack in PACKS.values():
         assert pack.replies is not None
+        assert pack.replies.jurisdiction == pack.jurisdiction
         assert f"`{pack.replies.rule_id}`" in text
         assert pack.replies.source in text
 
@@ -431,6 +436,8 @@ REPLIES = {"id": "xx.reply", "opt_out": ["STOP"], "source": "a law", "verified":
         ({**REPLIES, "opt_out": ["STOP", 1]}, "opt_out must be a list of strings"),
         ({**REPLIES, "opt_out": []}, "opt_out needs at least one word"),
         ({**REPLIES, "opt_out": ["STOP", "!!"]}, "opt_out word '!!' has no letter"),
+        ({**REPLIES, "anywhere": "STOP"}, "anywhere must be list"),
+        ({**REPLIES, "anywhere": [None]}, "anywhere must be a list of strings"),
         ({**REPLIES, "source": " "}, "every rule cites its legal source"),
         ({**REPLIES, "verified": "yes"}, "verified must be bool"),
         ([REPLIES], "[replies] must be a table"),

@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 from arrears.adapters.db.audit_store import SqlAuditLog
 from arrears.bootstrap import App
 from arrears.domain.pii import mask_phone
+from arrears.domain.replies import Reply
 from arrears.entrypoints.cli import app as cli_app
+from arrears.services.replies import ReplyTaking
 from tests.channel_servers import Smsc, running_smsc
 from tests.entrypoints.cli_ok import synthetic_store
 from tests.entrypoints.test_cli_send import (
@@ -58,16 +60,19 @@ def test_a_stop_reply_opts_out_at_once_and_the_rest_wait_for_a_person(
 ) -> None:
     config = settings(tmp_path, sms_port=smsc.port)
     (stop_key, (_, stopper, _)), (asks_key, (_, asker, _)), *_ = sorted(texts_due(book).items())
+    third = next(f"B{n:07d}" for n in range(1, 61) if f"B{n:07d}" not in (stopper, asker))
     smsc.replies[:] = [
         (phone_of(book, stopper), "退订"),  # UCS-2, as a handset sends Chinese
         (phone_of(book, asker), "我下周一定还，这几天别再发短信了"),
         ("+447700900123", "STOP"),  # no borrower on the number
+        # A long reply of a borrower with no text due: two parts, read once whole.
+        (phone_of(book, third), "我已经在还款了，" * 10 + "\x1b[2K"),
     ]
     code, out, err = receipts(book, config, "--json")  # stands at AT + 5 minutes
     assert code == 0, err
     assert json.loads(out) == {"delivered": 0, "undelivered": 0, "pending": 0, "unmatched": 0,
-                               "again": 0, "replies": 3, "opted_out": 1}  # fmt: skip
-    assert smsc.replies_taken == 3
+                               "again": 0, "replies": 4, "opted_out": 1}  # fmt: skip
+    assert smsc.replies_taken == 5
     (entry,) = [c.entry for c in SqlAuditLog(book.engine).entries(subject=f"borrower:{stopper}")]
     assert (entry.action, entry.detail["word"], entry.detail["since"]) == (
         "contact.opt_out", "退订", (AT + timedelta(minutes=5)).isoformat())  # fmt: skip
@@ -88,12 +93,17 @@ def test_a_stop_reply_opts_out_at_once_and_the_rest_wait_for_a_person(
     assert [(r["borrower_ids"], r["word"], r["number"]) for r in waiting] == [
         ([asker], None, mask_phone(phone_of(book, asker))),
         ([], "STOP", "+4477****0123"),
+        ([third], None, mask_phone(phone_of(book, third))),
     ]
     assert waiting[0]["text"] == "我下周一定还，这几天别再发短信了"
+    assert waiting[2]["text"] == "我已经在还款了，" * 10 + "\ufffd[2K"  # whole; no escape
     code, out, err = cli(book, "replies")
-    assert (code, out.count("\n"), err.strip()) == (0, 2, "2 replies")
+    assert (code, out.count("\n"), err.strip()) == (0, 3, "3 replies")
     assert "\tmentions STOP\tSTOP" in out
     assert phone_of(book, asker) not in out  # numbers are masked
+    assert "\x1b" not in out  # an escape read as U+FFFD when it came: the cursor stays
+    code, _, _ = cli(book, "reply", str(waiting.pop()["reply_id"]), "--stop", "no")
+    assert code == 0
 
     # A person reads them: the first asks to stop; nobody is on the other's number.
     code, out, err = cli(book, "reply", str(waiting[0]["reply_id"]), "--stop", "yes")
@@ -109,7 +119,8 @@ def test_a_stop_reply_opts_out_at_once_and_the_rest_wait_for_a_person(
     assert "no such reply waiting to be read" in err
     code, out, _ = cli(book, "replies", "--state", "all", "--json")
     assert [(r["state"], r["read_by"]) for r in json.loads(out)] == [
-        ("opted_out", None), ("opted_out", "setup"), ("read", "setup")]  # fmt: skip
+        ("opted_out", None), ("opted_out", "setup"), ("read", "setup"), ("read", "setup"),
+    ]  # fmt: skip
     code, out, _ = cli(book, "replies")
     assert (code, out) == (0, "")
 
@@ -133,3 +144,14 @@ def test_replies_are_left_for_the_lenders_own_handler_when_it_says_so(
     assert code == 0, err
     assert (json.loads(out)["replies"], smsc.replies_taken, len(smsc.replies)) == (0, 0, 1)
     assert book.replies.replies(("to_read", "opted_out"), 10) == []
+
+
+def test_a_listed_reply_stays_on_its_one_line(book: App) -> None:
+    # A format or separator character (a line or paragraph separator, NEL, a right-to-left
+    # override) a borrower sent shows as a space: no reply hides or forges another row.
+    said = "ok\u2028forged row\u0085more\u202eevil\u2029end"
+    ReplyTaking(book.replies, ()).take(Reply("+8613800000000", said), AT)
+    code, out, _ = cli(book, "replies")
+    assert code == 0
+    assert out.splitlines() == [out.rstrip("\n")]
+    assert out.rstrip("\n").endswith("\tok forged row more evil end")

@@ -41,7 +41,7 @@ _DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a ju
 # the number (when the two conflict, both).
 _ZONE_POLICIES = ("recorded_else_number", "recorded_and_number")
 _PACK_KEYS = frozenset({"jurisdiction", "name", "locale", "timezone", "day_count", "zones"})
-_REPLIES_KEYS = frozenset({"id", "opt_out", "source", "verified"})
+_REPLIES_KEYS = frozenset({"id", "opt_out", "anywhere", "source", "verified"})
 
 
 def contact_packs() -> dict[str, RulePack]:
@@ -116,21 +116,26 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
 
 
 def parse_replies(data: Mapping[str, Any], where: str) -> ReplyRule | None:
-    """`[replies]`: the words that, sent alone in reply to a text, ask for no more texts
-    (None: the pack names none)."""
+    """`[replies]`: the words that ask for no more texts, sent alone (`opt_out`) or anywhere
+    in a reply (`anywhere`, optional) (None: the pack names none)."""
     if "replies" not in data:
         return None
     at = f"{where}: [replies]"
     table = _known_table(data["replies"], at, _REPLIES_KEYS)
-    words = _typed(table, "opt_out", list, at)
-    if not all(isinstance(word, str) for word in words):
-        raise RulePackError(f"{at}: opt_out must be a list of strings, got {words!r}")
+    lists = {}
+    for key in ("opt_out", "anywhere"):
+        words = _typed(table, key, list, at) if key in table or key == "opt_out" else []
+        if not all(isinstance(word, str) for word in words):
+            raise RulePackError(f"{at}: {key} must be a list of strings, got {words!r}")
+        lists[key] = tuple(words)
     source = _typed(table, "source", str, at)
     if not source.strip():
         raise RulePackError(f"{at}.source: every rule cites its legal source")
+    jurisdiction = data.get("pack", {}).get("jurisdiction", "")
     try:
-        return ReplyRule(_typed(table, "id", str, at), tuple(words), source,
-                         _typed(table, "verified", bool, at))  # fmt: skip
+        return ReplyRule(_typed(table, "id", str, at), lists["opt_out"], source,
+                         _typed(table, "verified", bool, at), jurisdiction,
+                         lists["anywhere"])  # fmt: skip
     except DomainError as error:
         raise RulePackError(f"{at}: {error}") from None
 

@@ -1,6 +1,6 @@
 """Borrowers' replies to texts: which ask to stop texts outright (one of a pack's opt-out
-words, and nothing else), which mention one among other words (a person reads them first),
-and which are for a person to read."""
+words alone, or one of its words that ask it wherever they stand), which mention an opt-out
+word among others (a person reads them first), and which are for a person to read."""
 
 import unicodedata
 from collections.abc import Iterable
@@ -11,30 +11,47 @@ from arrears.domain.errors import DomainError
 
 OPTED_OUT, TO_READ, READ = "opted_out", "to_read", "read"
 REPLY_STATES = (OPTED_OUT, TO_READ, READ)
+# Apostrophes inside a word: ASCII, the typographic one phones type (U+2019), the modifier.
+_APOSTROPHES = frozenset("'\u2019\u02bc")
+
+
+@dataclass(frozen=True)
+class ReplyPart:
+    """Where a part of a long reply stands: its reply's reference, how many parts it has,
+    and which this is (from 1; GSM 03.40 9.2.3.24.1)."""
+
+    reference: int
+    total: int
+    seq: int
 
 
 @dataclass(frozen=True)
 class Reply:
     """A text a borrower sent to the lender's number: from which number (E.164 when the
-    SMSC gave it as international, else as given) and what it says."""
+    SMSC gave it as international, else as given), what it says, and, a part of a long
+    reply, which part it is."""
 
     number: str
     text: str
+    part: ReplyPart | None = None
 
 
 @dataclass(frozen=True)
 class ReplyRule:
-    """A pack's words that, sent alone in reply to a text, ask for no more texts."""
+    """A pack's words that ask for no more texts: sent alone (`words`), or wherever they
+    stand in a reply (`anywhere`, whole words; a Chinese one anywhere at all)."""
 
     rule_id: str
     words: tuple[str, ...]
     source: str
     verified: bool
+    jurisdiction: str = ""
+    anywhere: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.words:
             raise DomainError(f"{self.rule_id}: opt_out needs at least one word")
-        for word in self.words:
+        for word in (*self.words, *self.anywhere):
             if not squeezed(word):
                 raise DomainError(f"{self.rule_id}: opt_out word {word!r} has no letter")
 
@@ -64,20 +81,28 @@ class StoredReply:
     read_by: str | None = None
 
 
-def read_reply(text: str, rules: Iterable[ReplyRule]) -> ReplyReading:
-    """How a reply reads under the packs' rules: an opt-out word and nothing else (case,
-    width, spaces and punctuation aside: "Stop.", "ＴＤ", "opt-out") asks to stop; any
-    other reply goes to a person, with the opt-out word it mentions, if any, named."""
+def read_reply(text: str, rules: Iterable[ReplyRule], whole: bool = True) -> ReplyReading:
+    """How a reply reads under the rules, the first rule naming a word reading it: one of
+    their words and nothing else (case, width, spaces and punctuation aside: "Stop.",
+    "ＴＤ", "opt-out"), or one of their `anywhere` words wherever it stands ("please stop
+    texting me"), asks to stop; any other reply goes to a person, with the opt-out word it
+    mentions, if any, named. A reply not `whole` (a long one missing a part) goes to a
+    person whatever it says."""
     rules = tuple(rules)
-    whole = squeezed(text)
-    for rule in rules:
-        for word in rule.words:
-            if whole == squeezed(word):
-                return ReplyReading(OPTED_OUT, rule.rule_id, word)
+    alone = squeezed(text)
     tokens = _tokens(text)
+    if whole:
+        for rule in rules:
+            for word in (*rule.words, *rule.anywhere):
+                if alone == squeezed(word):
+                    return ReplyReading(OPTED_OUT, rule.rule_id, word)
+        for rule in rules:
+            for word in rule.anywhere:
+                if _mentions(alone, tokens, word):
+                    return ReplyReading(OPTED_OUT, rule.rule_id, word)
     for rule in rules:
-        for word in rule.words:
-            if _mentions(whole, tokens, word):
+        for word in (*rule.anywhere, *rule.words):
+            if _mentions(alone, tokens, word):
                 return ReplyReading(TO_READ, None, word)
     return ReplyReading(TO_READ)
 
@@ -89,9 +114,10 @@ def squeezed(text: str) -> str:
 
 
 def _tokens(text: str) -> tuple[str, ...]:
-    """The text's words: runs of letters, digits and apostrophes ("can't" is one word)."""
+    """The text's words: runs of letters, digits and apostrophes ("can't" and "can’t" are
+    one word each)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    spaced = "".join(ch if ch.isalnum() or ch == "'" else " " for ch in folded)
+    spaced = "".join(ch if ch.isalnum() or ch in _APOSTROPHES else " " for ch in folded)
     return tuple(spaced.split())
 
 

@@ -2,6 +2,7 @@
 a person's reading of one (docs/CHANNELS.md, "Replies")."""
 
 import json
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,6 +14,8 @@ from arrears.domain.staff import CONSOLE
 from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app
 from arrears.entrypoints.presenters import reply_document
 from arrears.services.replies import ReplyRefused, read_by_hand
+
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})  # Unicode categories shown as a space
 
 
 def replies_command(
@@ -37,7 +40,7 @@ def replies_command(
         print(json.dumps([reply_document(r) for r in found], ensure_ascii=False))
         return
     for r in found:
-        said = r.text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+        said = _one_line(r.text)
         mentions = f"\tmentions {r.word}" if r.state == TO_READ and r.word else ""
         print(f"{r.reply_id}\t{r.received_at.isoformat()}\t{mask_phone(r.number)}\t"
               f"{','.join(r.borrower_ids) or '-'}\t{r.state}{mentions}\t{said}")  # fmt: skip
@@ -70,3 +73,10 @@ def reply_command(
     else:
         assert done.state == READ
         print(f"reply {reply_id}: read, no opt-out")
+
+
+def _one_line(text: str) -> str:
+    """A reply's text on one line of a terminal: each control, format or separator
+    character (a line break, an escape sequence a borrower typed, a bidirectional override)
+    as a space, so no reply can move the cursor or hide another row."""
+    return "".join(" " if unicodedata.category(ch) in _HIDDEN else ch for ch in text)

@@ -15,7 +15,7 @@ from arrears.domain.errors import DomainError
 from arrears.domain.messages import KnownMessage, Message, TemplateError, faults, render
 from arrears.domain.money import format_amount
 from arrears.domain.receipts import Receipt
-from arrears.domain.replies import Reply, read_reply
+from arrears.domain.replies import Reply, StoredReply
 from arrears.domain.staff import CONSOLE
 from arrears.services.contact_check import (
     ContactTerms,
@@ -35,7 +35,7 @@ from arrears.services.dispatch_ports import (
     SendFailed,
 )
 from arrears.services.ports import ContactStore
-from arrears.services.replies import ReplyTaking, take_reply
+from arrears.services.replies import ReplyTaking
 
 # A gateway's passing fault is tried again after RETRY_AFTER, at most TRIES times in all,
 # and never outside the row's lawful window (the next run plans what is still due).
@@ -325,18 +325,23 @@ def take_receipts(
             return False
         return True
 
+    def kept(stored: StoredReply | None) -> None:
+        if stored is not None:  # None: a part of a long reply, kept aside for the rest
+            counts["replies"] += 1
+            counts[stored.state] += 1
+
     def keep_reply(reply: Reply) -> bool:
         assert replies is not None
-        reading = read_reply(reply.text, replies.rules)
         try:
-            stored = take_reply(replies.store, replies.rules, reading, reply, _aware(clock()))
+            kept(replies.take(reply, _aware(clock())))
         except Exception:  # noqa: BLE001 (as for a receipt: the SMSC sends it again)
             counts["again"] += 1
             return False
-        counts["replies"] += 1
-        counts[stored.state] += 1
         return True
 
+    if replies is not None:
+        for stored in replies.sweep(_aware(clock())):
+            kept(stored)
     reader.read(seconds, keep, keep_reply if replies is not None else None)
     return counts
 

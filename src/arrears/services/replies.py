@@ -10,11 +10,25 @@ from typing import Protocol
 from arrears.domain.access import Permission, Principal, require
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
-from arrears.domain.replies import OPTED_OUT, Reply, ReplyReading, ReplyRule, StoredReply
+from arrears.domain.replies import (
+    OPTED_OUT,
+    Reply,
+    ReplyReading,
+    ReplyRule,
+    StoredReply,
+    read_reply,
+)
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.staff import CONSOLE
 
-# Audit entries for a reply once stored: given its id and the borrowers on its number.
+# How a reply's text reads: given the jurisdictions of the loans of the borrowers on its
+# number (their packs' words read it first) and whether it is whole (a long one missing a
+# part is not).
+Reading = Callable[[str, frozenset[str], bool], ReplyReading]
+# Audit entries of the opt-outs a reply kept records: its id, the borrowers on its number,
+# how it read, when it came.
+OptOutAudits = Callable[[int, tuple[str, ...], ReplyReading, datetime], list[AuditEntry]]
+# Audit entries of a person's reading of a reply: its id and the borrowers on its number.
 Audits = Callable[[int, tuple[str, ...]], list[AuditEntry]]
 
 
@@ -26,10 +40,16 @@ class ReplyStore(Protocol):
     """Where replies are kept, with the opt-outs they record."""
 
     def record_reply(
-        self, reply: Reply, at: datetime, reading: ReplyReading, audits: Audits
-    ) -> StoredReply:
-        """Keep a reply in one transaction with its audit entries and, read as an opt-out
-        with a borrower on its number, their opt-outs of texts from `at`."""
+        self, reply: Reply, at: datetime, read: Reading, audits: OptOutAudits
+    ) -> StoredReply | None:
+        """Keep a reply, read by `read`, in one transaction with its audit entries and, read
+        as an opt-out with a borrower on its number, their opt-outs of texts from `at`; a
+        part of a long reply is kept aside until its last part comes (None meanwhile)."""
+        ...
+
+    def sweep(self, now: datetime, read: Reading, audits: OptOutAudits) -> list[StoredReply]:
+        """Keep each long reply a part of which is still missing long after its first came,
+        as far as it came, for a person to read (never an opt-out by its words alone)."""
         ...
 
     def replies(self, states: Sequence[str], limit: int) -> list[StoredReply]:
@@ -53,31 +73,40 @@ class ReplyTaking:
     store: ReplyStore
     rules: tuple[ReplyRule, ...]
 
+    def reading(self, text: str, jurisdictions: frozenset[str], whole: bool) -> ReplyReading:
+        """The reply's reading, the rules of the borrowers' own packs first (the one whose
+        words read it is the one cited), then the others: stopping texts to a number whose
+        holder asked is lawful anywhere."""
+        own = [rule for rule in self.rules if rule.jurisdiction in jurisdictions]
+        rest = [rule for rule in self.rules if rule.jurisdiction not in jurisdictions]
+        return read_reply(text, (*own, *rest), whole)
 
-def reply_rules(packs: Iterable[RulePack]) -> tuple[ReplyRule, ...]:
-    """Every pack's reply rule: a reply is read by all of them, as stopping texts to a
-    number whose holder asked is lawful anywhere."""
-    return tuple(pack.replies for pack in packs if pack.replies is not None)
-
-
-def take_reply(
-    store: ReplyStore, rules: Sequence[ReplyRule], reading: ReplyReading, reply: Reply, at: datetime
-) -> StoredReply:
-    """Keep a reply read as `reading` (domain.replies.read_reply under `rules`), with the
-    opt-outs it records, audited as the console's."""
-    at = at.astimezone(UTC)
-    source = {rule.rule_id: rule.source for rule in rules}
-
-    def audits(reply_id: int, borrowers: tuple[str, ...]) -> list[AuditEntry]:
+    def audits(
+        self, reply_id: int, borrowers: tuple[str, ...], reading: ReplyReading, at: datetime
+    ) -> list[AuditEntry]:
+        """The console's `contact.opt_out` a borrower, for a reply that opted them out."""
         if reading.state != OPTED_OUT:
             return []
+        source = {rule.rule_id: rule.source for rule in self.rules}
+        at = at.astimezone(UTC)
         detail = {"channel": "sms", "since": at.isoformat(), "reply": reply_id,
                   "rule": reading.rule_id, "word": reading.word,
                   "source": source.get(reading.rule_id or "")}  # fmt: skip
         return [AuditEntry(at, CONSOLE, "contact.opt_out", f"borrower:{b}", detail)
                 for b in borrowers]  # fmt: skip
 
-    return store.record_reply(reply, at, reading, audits)
+    def take(self, reply: Reply, at: datetime) -> StoredReply | None:
+        """Keep a reply as it comes (None: a part of a long one, kept aside for the rest)."""
+        return self.store.record_reply(reply, at.astimezone(UTC), self.reading, self.audits)
+
+    def sweep(self, now: datetime) -> list[StoredReply]:
+        """Keep the long replies whose missing parts are not coming, for a person."""
+        return self.store.sweep(now.astimezone(UTC), self.reading, self.audits)
+
+
+def reply_rules(packs: Iterable[RulePack]) -> tuple[ReplyRule, ...]:
+    """Every pack's reply rule."""
+    return tuple(pack.replies for pack in packs if pack.replies is not None)
 
 
 def read_by_hand(

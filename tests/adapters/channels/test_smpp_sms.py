@@ -16,10 +16,14 @@ from arrears.adapters.channels.smpp_sms import (
     SmsGateway,
     reply_number,
 )
-from arrears.adapters.channels.sms_parts import read_short_message, short_messages
+from arrears.adapters.channels.sms_parts import (
+    concatenation,
+    read_short_message,
+    short_messages,
+)
 from arrears.domain.messages import Message
 from arrears.domain.receipts import Receipt
-from arrears.domain.replies import Reply
+from arrears.domain.replies import Reply, ReplyPart
 from arrears.services.dispatch_ports import SendFailed
 from tests.channel_servers import Smsc, closed_port, running_smsc
 
@@ -144,25 +148,49 @@ def gateway_of(port: int) -> SmsGateway:
     return SmsGateway("127.0.0.1", port, "lender1", "pw", "10690000", 0, 1, timeout=1.0)
 
 
-def test_replies_are_read_whole_in_any_coding_with_their_number(smsc: Smsc) -> None:
-    long_reply = "我已经还款了，" * 12  # 84 UCS-2 units: two parts with a header each
-    smsc.replies[:] = [
-        ("+8613812345678", "TD"), ("+8613812345678", "退订"),
-        ("+12125551234", "Stop @ once $"), ("+8613812345678", long_reply),
-    ]  # fmt: skip
+def read_replies(smsc: Smsc, region: str = "CN") -> list[Reply]:
     taken: list[Reply] = []
 
     def keep_reply(reply: Reply) -> bool:
         taken.append(reply)
         return True
 
-    kept = SmppReceiptReader(gateway_of(smsc.port)).read(2.0, _no_receipt, keep_reply)
-    assert kept == 5  # each part of the long reply is one deliver_sm
-    assert [(r.number, r.text) for r in taken[:3]] == [
-        ("+8613812345678", "TD"), ("+8613812345678", "退订"), ("+12125551234", "Stop @ once $"),
+    kept = SmppReceiptReader(gateway_of(smsc.port), region).read(2.0, _no_receipt, keep_reply)
+    assert kept == len(taken) == smsc.replies_taken
+    return taken
+
+
+def test_replies_are_read_in_any_coding_with_their_number_and_parts(smsc: Smsc) -> None:
+    long_reply = "我已经还款了，" * 12  # 84 UCS-2 units: two parts with a header each
+    smsc.replies[:] = [
+        ("+8613812345678", "TD"), ("+8613812345678", "退订"),
+        ("+12125551234", "Stop @ once $_"), ("+8613812345678", long_reply),
     ]  # fmt: skip
-    assert "".join(r.text for r in taken[3:]) == long_reply  # the headers left out
-    assert smsc.replies_taken == 5
+    taken = read_replies(smsc)
+    assert [(r.number, r.text, r.part) for r in taken[:3]] == [
+        ("+8613812345678", "TD", None), ("+8613812345678", "退订", None),
+        ("+12125551234", "Stop @ once $_", None),
+    ]  # fmt: skip
+    # Each part of the long one, its header left out and read: a 16-bit reference.
+    assert [r.part for r in taken[3:]] == [ReplyPart(0x5A5A, 2, 1), ReplyPart(0x5A5A, 2, 2)]
+    assert "".join(r.text for r in taken[3:]) == long_reply
+
+
+@pytest.mark.parametrize(
+    ("ton", "national", "region", "number"),
+    [
+        (1, None, "CN", "+447911123456"),
+        (0, None, "CN", "+447911123456"),  # the country code given without its +
+        (2, "44", "GB", "+447911123456"),  # national: the settings' region
+    ],
+)
+def test_a_replys_number_is_read_as_its_smsc_gives_it(
+    smsc: Smsc, ton: int, national: str | None, region: str, number: str
+) -> None:
+    smsc.reply_ton, smsc.reply_national = ton, national
+    smsc.replies[:] = [("+447911123456", "STOP")]
+    (reply,) = read_replies(smsc, region)
+    assert (reply.number, reply.text) == (number, "STOP")
 
 
 def test_a_reply_not_written_is_left_for_the_smsc_to_send_again(smsc: Smsc) -> None:
@@ -182,7 +210,11 @@ def test_a_reply_not_written_is_left_for_the_smsc_to_send_again(smsc: Smsc) -> N
         ("13812345678", 2, "CN", "+8613812345678"),  # national: the settings' region
         ("8613812345678", 0, "CN", "+8613812345678"),  # the country code without its +
         ("2125551234", 0, "US", "+12125551234"),
+        ("447911123456", 0, "CN", "+447911123456"),  # not of the region: its country code
+        ("8613812345678", 0, "US", "+8613812345678"),
+        ("008613812345678", 1, "CN", "+8613812345678"),  # an international prefix left in
         ("10690000", 0, "CN", "10690000"),  # a service code: kept as given
+        ("Bank", 5, "CN", "Bank"),  # an alphanumeric sender
         ("", 0, "CN", ""),
     ],
 )
@@ -192,12 +224,33 @@ def test_a_replys_number_is_read_as_e164_when_it_can_be(
     assert reply_number(source, ton, region) == number
 
 
-@given(st.text(max_size=400), st.integers(0, 255))
+# What a borrower writes: any character but a control one (read as U+FFFD, tested below).
+_WRITTEN = st.characters(exclude_categories=("Cc", "Cs")) | st.sampled_from("\n\r\t")
+
+
+@given(st.text(_WRITTEN, max_size=400), st.integers(0, 255))
 def test_a_short_message_reads_back_as_the_text_coded(text: str, reference: int) -> None:
     coded = short_messages(text, reference)
     # Every part decodes alone (a header each, none cut inside a character).
     assert "".join(read_short_message(p, coded.coding, coded.esm_class)
                    for p in coded.parts) == text  # fmt: skip
+
+
+def test_a_control_character_is_no_part_of_a_reply() -> None:
+    # An SMSC that counts the C string's NUL in; an escape sequence a borrower typed.
+    assert read_short_message(b"STOP\x00", 3, 0) == "STOP\ufffd"
+    assert read_short_message(b"ok\x1b[1A", 1, 0) == "ok\ufffd[1A"
+    assert read_short_message(b"a\nb\tc\r", 1, 0) == "a\nb\tc\r"  # lines and tabs stay
+
+
+def test_a_part_says_where_it_stands_in_its_reply() -> None:
+    assert concatenation(bytes([5, 0, 3, 0x2A, 3, 2]) + b"ab", 0x40) == (0x2A, 3, 2)
+    assert concatenation(bytes([6, 8, 4, 1, 2, 2, 1]) + b"ab", 0x40) == (258, 2, 1)
+    # Another element first (0x24, a national language shift) is passed over.
+    assert concatenation(bytes([8, 0x24, 1, 1, 0, 3, 9, 2, 2]) + b"x", 0x40) == (9, 2, 2)
+    assert concatenation(bytes([5, 0, 3, 9, 2, 2]), 0) is None  # no header by esm_class
+    assert concatenation(bytes([5, 0, 3, 9, 2, 3]), 0x40) is None  # part 3 of 2: no such
+    assert concatenation(b"", 0x40) is None
 
 
 def test_latin1_and_ia5_replies_read_as_such() -> None:

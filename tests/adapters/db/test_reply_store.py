@@ -1,7 +1,7 @@
 """Borrowers' replies on SQLite and PostgreSQL: kept with the opt-outs and audit entries they
 record in one transaction; read by hand once; nothing changed by a refused reading."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -13,10 +13,11 @@ from arrears.adapters.db.contact_store import SqlContactStore
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.reply_store import SqlReplyStore
 from arrears.domain.contact import OptOut
-from arrears.domain.replies import OPTED_OUT, READ, TO_READ, Reply, StoredReply, read_reply
-from arrears.services.replies import ReplyRefused, read_by_hand, reply_rules, take_reply
+from arrears.domain.replies import OPTED_OUT, READ, TO_READ, Reply, ReplyPart, StoredReply
+from arrears.services.replies import ReplyRefused, ReplyTaking, read_by_hand, reply_rules
 
 RULES = reply_rules(contact_packs().values())
+PRODUCTS = {"cn-cash": "cn", "uk-loan": "uk"}
 AT = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 SHARED = "+8613812345678"  # two borrowers on one number (a family's phone)
 
@@ -27,12 +28,24 @@ def seeded(engine: Engine) -> SqlReplyStore:
             {"borrower_id": "B1", "name": "张三", "phone": SHARED},
             {"borrower_id": "B2", "name": "张四", "phone": SHARED},
             {"borrower_id": "B3", "name": "Ann", "phone": "+12125551234"},
+            {"borrower_id": "B5", "name": "Tom", "phone": "+447911123456"},
         ])  # fmt: skip
-    return SqlReplyStore(engine)
+        conn.execute(insert(tables.loans), [
+            {"loan_id": "L5", "borrower_id": "B5", "product": "uk-loan", "currency": "GBP",
+             "principal": 100_000, "annual_rate": "0.2", "contract_date": date(2026, 1, 1)},
+        ])  # fmt: skip
+    return SqlReplyStore(engine, PRODUCTS)
 
 
-def take(store: SqlReplyStore, number: str, text: str, at: datetime = AT) -> StoredReply:
-    return take_reply(store, RULES, read_reply(text, RULES), Reply(number, text), at)
+def take(
+    store: SqlReplyStore, number: str, text: str, at: datetime = AT, part: ReplyPart | None = None
+) -> StoredReply | None:
+    return ReplyTaking(store, RULES).take(Reply(number, text, part), at)
+
+
+def whole(kept: StoredReply | None) -> StoredReply:
+    assert kept is not None
+    return kept
 
 
 def opt_outs(engine: Engine) -> dict[str, tuple[str, datetime]]:
@@ -44,7 +57,7 @@ def opt_outs(engine: Engine) -> dict[str, tuple[str, datetime]]:
 
 def test_an_opt_out_word_alone_opts_out_everyone_on_the_number_audited(migrated: Engine) -> None:
     store = seeded(migrated)
-    kept = take(store, SHARED, "退订")
+    kept = whole(take(store, SHARED, "退订"))
     assert (kept.state, kept.borrower_ids, kept.rule_id, kept.word) == (
         OPTED_OUT, ("B1", "B2"), "cn.reply_opt_out", "退订")  # fmt: skip
     assert opt_outs(migrated) == {"B1": ("sms", AT), "B2": ("sms", AT)}
@@ -71,7 +84,7 @@ def test_an_earlier_opt_out_is_kept(migrated: Engine) -> None:
 @pytest.mark.parametrize(
     ("number", "text", "word"),
     [
-        ("+12125551234", "Please stop, I paid", "STOP"),
+        ("+12125551234", "I will pay by the end of May", "END"),
         ("+12125551234", "I paid yesterday", None),
         ("+447700900123", "STOP", "STOP"),  # no borrower on the number: a person looks
     ],
@@ -80,7 +93,7 @@ def test_any_other_reply_waits_for_a_person_and_opts_no_one_out(
     migrated: Engine, number: str, text: str, word: str | None
 ) -> None:
     store = seeded(migrated)
-    kept = take(store, number, text)
+    kept = whole(take(store, number, text))
     assert (kept.state, kept.rule_id, kept.word) == (TO_READ, None, word)
     assert opt_outs(migrated) == {}
     assert SqlAuditLog(migrated).entries() == []
@@ -89,8 +102,8 @@ def test_any_other_reply_waits_for_a_person_and_opts_no_one_out(
 
 def test_a_person_reads_a_reply_once_and_may_record_the_opt_out(migrated: Engine) -> None:
     store = seeded(migrated)
-    first = take(store, SHARED, "我已还款，别再发了", AT)
-    second = take(store, "+12125551234", "ok thanks", AT + timedelta(minutes=1))
+    first = whole(take(store, SHARED, "我已还款，别再发了", AT))
+    second = whole(take(store, "+12125551234", "ok thanks", AT + timedelta(minutes=1)))
     now = AT + timedelta(hours=2)
     done = read_by_hand(store, first.reply_id, True, "alice", now)
     assert (done.state, done.borrower_ids, done.read_by) == (OPTED_OUT, ("B1", "B2"), "alice")
@@ -116,7 +129,7 @@ def test_a_person_reads_a_reply_once_and_may_record_the_opt_out(migrated: Engine
 
 def test_no_opt_out_is_recorded_for_a_number_no_borrower_is_on(migrated: Engine) -> None:
     store = seeded(migrated)
-    kept = take(store, "+447700900123", "please stop")
+    kept = whole(take(store, "+447700900123", "please stop"))
     with pytest.raises(ReplyRefused, match=r"no borrower is on \+4477\*\*\*\*0123"):
         read_by_hand(store, kept.reply_id, True, "alice", AT)
     assert store.replies((TO_READ,), 10) == [kept]  # nothing changed
@@ -128,3 +141,43 @@ def test_no_opt_out_is_recorded_for_a_number_no_borrower_is_on(migrated: Engine)
     done = read_by_hand(store, kept.reply_id, True, "alice", AT + timedelta(hours=1))
     assert done.borrower_ids == ("B4",)
     assert opt_outs(migrated) == {"B4": ("sms", AT)}
+
+
+def test_a_reply_is_credited_to_the_borrowers_own_pack_first(migrated: Engine) -> None:
+    store = seeded(migrated)
+    uk = whole(take(store, "+447911123456", "Stop."))  # B5's loan is a uk product
+    # B3 has no loan: the packs in order (cn's has no STOP, us's comes next).
+    us = whole(take(store, "+12125551234", "Stop."))
+    assert (uk.rule_id, us.rule_id) == ("uk.reply_opt_out", "us.reply_opt_out")
+    (entry,) = [c.entry for c in SqlAuditLog(migrated).entries(subject="borrower:B5")]
+    assert entry.detail["source"].startswith("FCA CONC 7.9")
+
+
+def test_a_long_reply_is_read_once_whole(migrated: Engine) -> None:
+    store = seeded(migrated)
+    # A long reply whose second part alone would read "end": read whole, a person reads it.
+    parts = ["I have paid every month and will keep paying until the loan's", " end"]
+    assert take(store, "+12125551234", parts[1], AT, ReplyPart(7, 2, 2)) is None
+    assert take(store, "+12125551234", parts[1], AT, ReplyPart(7, 2, 2)) is None  # again
+    assert store.replies((TO_READ, OPTED_OUT), 10) == []
+    kept = whole(take(store, "+12125551234", parts[0], AT + timedelta(seconds=2),
+                      ReplyPart(7, 2, 1)))  # fmt: skip
+    assert (kept.text, kept.state, kept.word) == ("".join(parts), TO_READ, "END")
+    assert opt_outs(migrated) == {}
+    # Split inside a word: 退|订 in two parts, read whole, it opts out.
+    assert take(store, SHARED, "我" * 66 + "退", AT, ReplyPart(9, 2, 1)) is None
+    split = whole(take(store, SHARED, "订，别再发了", AT, ReplyPart(9, 2, 2)))
+    assert (split.state, split.word) == (OPTED_OUT, "退订")
+    with migrated.connect() as conn:
+        assert conn.execute(select(tables.sms_reply_parts)).all() == []
+
+
+def test_a_long_reply_missing_a_part_goes_to_a_person_after_an_hour(migrated: Engine) -> None:
+    store = seeded(migrated)
+    taking = ReplyTaking(store, RULES)
+    assert take(store, "+12125551234", "STOP", AT, ReplyPart(3, 3, 2)) is None
+    assert taking.sweep(AT + timedelta(minutes=59)) == []  # its parts may still come
+    (kept,) = taking.sweep(AT + timedelta(hours=1, seconds=1))
+    assert (kept.text, kept.state, kept.rule_id, kept.received_at) == ("…STOP…", TO_READ, None, AT)
+    assert opt_outs(migrated) == {}  # never an opt-out by its words alone
+    assert taking.sweep(AT + timedelta(hours=2)) == []

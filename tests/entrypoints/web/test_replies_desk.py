@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.tables import borrowers, opt_outs
-from arrears.domain.replies import Reply, read_reply
-from arrears.services.replies import reply_rules, take_reply
+from arrears.domain.replies import Reply
+from arrears.services.replies import ReplyTaking, reply_rules
 from tests.entrypoints.web.desk_book import DAY_TIME, Desk
 
 RULES = reply_rules(contact_packs().values())
@@ -22,8 +22,9 @@ def a_borrower(desk: Desk) -> tuple[str, str]:
 
 
 def replied(desk: Desk, number: str, text: str) -> int:
-    kept = take_reply(desk.app.replies, RULES, read_reply(text, RULES), Reply(number, text),
-                      DAY_TIME - timedelta(hours=1))  # fmt: skip
+    kept = ReplyTaking(desk.app.replies, RULES).take(Reply(number, text),
+                                                     DAY_TIME - timedelta(hours=1))  # fmt: skip
+    assert kept is not None
     return kept.reply_id
 
 
@@ -36,7 +37,7 @@ def sms_opt_out(desk: Desk, borrower: str) -> object:
 def test_the_compliance_officer_reads_replies_and_records_an_opt_out(desk: Desk) -> None:
     borrower, phone = a_borrower(desk)
     asks = replied(desk, phone, "别再给我发短信了，我会还的")
-    other = replied(desk, "+447700900123", "Please stop")
+    other = replied(desk, "+447700900123", "Please stop")  # no one on it: a person reads it
     replied(desk, phone, "退订")  # an opt-out word alone: done at once, not listed
     client, csrf = desk.signed_in("compliance")
     page = client.get("/replies")
@@ -85,13 +86,13 @@ def test_only_who_may_read_replies_sees_them(desk: Desk) -> None:
 
 def test_the_api_lists_and_reads_replies(desk: Desk) -> None:
     borrower, phone = a_borrower(desk)
-    waiting = replied(desk, phone, "Stop sending me these please")
+    waiting = replied(desk, phone, "I'll pay by the end of the month")
     headers = desk.bearer("compliance")
     listed = desk.client().get("/api/v1/replies", headers=headers)
     assert listed.status_code == 200
     (shown,) = listed.json()["replies"]
     assert (shown["reply_id"], shown["borrower_ids"], shown["word"], shown["state"]) == (
-        waiting, [borrower], "STOP", "to_read")  # fmt: skip
+        waiting, [borrower], "END", "to_read")  # fmt: skip
     assert shown["number"] != phone
     assert shown["number"].endswith(phone[-4:])
     done = desk.client().post(f"/api/v1/replies/{waiting}", headers=headers, json={"stop": True})

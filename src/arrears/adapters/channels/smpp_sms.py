@@ -16,10 +16,14 @@ import smpplib.consts
 import smpplib.exceptions
 import smpplib.smpp
 
-from arrears.adapters.channels.sms_parts import read_short_message, short_messages
+from arrears.adapters.channels.sms_parts import (
+    concatenation,
+    read_short_message,
+    short_messages,
+)
 from arrears.domain.messages import Message
 from arrears.domain.receipts import Receipt, read_receipt
-from arrears.domain.replies import Reply
+from arrears.domain.replies import Reply, ReplyPart
 from arrears.services.dispatch_ports import SendFailed
 
 TIMEOUT_SECONDS = 30
@@ -285,24 +289,36 @@ def _reply_acknowledged(
         text = read_short_message(raw, int(getattr(pdu, "data_coding", 0) or 0), esm_class)
         ton = int(getattr(pdu, "source_addr_ton", 0) or 0)
         number = reply_number(_text(getattr(pdu, "source_addr", b"")), ton, region)
-        return (_C.SMPP_ESME_ROK, 1) if keep_reply(Reply(number, text)) else (TRY_LATER, 0)
+        found = concatenation(raw, esm_class)
+        reply = Reply(number, text, ReplyPart(*found) if found else None)
+        return (_C.SMPP_ESME_ROK, 1) if keep_reply(reply) else (TRY_LATER, 0)
     except Exception:  # noqa: BLE001 (an odd PDU must not end the session: sent again later)
         return TRY_LATER, 0
 
 
 def reply_number(source: str, ton: int, region: str) -> str:
-    """A reply's number as E.164 when it can be read so: given as international (its TON, or
-    a leading +), or valid as a number of `region` (SMPP 3.4, 5.2.5); else as given."""
-    digits = source.strip()
-    if ton == TON_INTERNATIONAL or digits.startswith("+"):
-        return "+" + digits.lstrip("+")
-    try:
-        parsed = phonenumbers.parse(digits, region)
-    except phonenumbers.NumberParseException:
-        return digits
-    if phonenumbers.is_valid_number(parsed):
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return digits
+    """A reply's number as E.164 when it can be read so (SMPP 3.4, 5.2.5): given as
+    international (its TON, or a leading +; an international prefix 00 or 011 some SMSCs
+    leave in dropped), a valid number of `region`, or one with its country code and no +;
+    else as given."""
+    given = source.strip()
+    digits = given.lstrip("+")
+    if not digits.isdigit():
+        return given  # a name or a service code with letters: nothing to read
+    international = ton == TON_INTERNATIONAL or given.startswith("+")
+    candidates = [f"+{digits}"]
+    if international:
+        candidates += [f"+{digits[len(p) :]}" for p in ("00", "011") if digits.startswith(p)]
+    else:
+        candidates.insert(0, digits)  # as a number of the region, first
+    for candidate in candidates:
+        try:
+            parsed = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return f"+{digits}" if international else given
 
 
 def _text(value: bytes | str) -> str:

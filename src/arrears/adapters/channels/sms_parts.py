@@ -1,6 +1,7 @@
 """A text as SMPP short messages: the GSM 7-bit default alphabet when it has every character,
 else UCS-2; a long text in concatenated parts, each cut on a character's boundary."""
 
+import unicodedata
 from dataclasses import dataclass
 
 # GSM 03.38 (3GPP TS 23.038, 6.2.1): the default alphabet, by code, and its extension table
@@ -62,15 +63,43 @@ _GSM_EXTENDED = {code: char for char, code in GSM_EXTENSION.items()}
 def read_short_message(raw: bytes, coding: int, esm_class: int) -> str:
     """A short message's text (a borrower's reply): its user data header, when esm_class
     says it has one, left out; UCS-2, Latin-1, IA5 or the GSM default alphabet a septet an
-    octet, by its data_coding (another coding read as the GSM alphabet, an SMSC's default)."""
+    octet, by its data_coding (another coding read as the GSM alphabet, an SMSC's default).
+    A control character (a NUL an SMSC counted in, an escape sequence) reads as U+FFFD: it
+    is no part of what the borrower wrote, and no database or terminal takes it as text."""
     if esm_class & UDHI and raw:
         raw = raw[1 + raw[0] :]  # its first octet is the header's length
     if coding == UCS2_CODING:
-        return raw[: len(raw) - len(raw) % 2].decode("utf-16-be", errors="replace")
-    if coding == LATIN1_CODING:
-        return raw.decode("latin-1")
-    if coding == IA5_CODING:
-        return raw.decode("ascii", errors="replace")
+        text = raw[: len(raw) - len(raw) % 2].decode("utf-16-be", errors="replace")
+    elif coding == LATIN1_CODING:
+        text = raw.decode("latin-1")
+    elif coding == IA5_CODING:
+        text = raw.decode("ascii", errors="replace")
+    else:
+        text = _gsm_text(raw)
+    return "".join("\ufffd" if _control(ch) else ch for ch in text)
+
+
+def concatenation(raw: bytes, esm_class: int) -> tuple[int, int, int] | None:
+    """A part's (reference, total, seq) from its user data header's concatenation element
+    (IEI 0x00, an 8-bit reference, or 0x08, a 16-bit one; GSM 03.40 9.2.3.24.1 and .8);
+    None when it has none (a whole message)."""
+    if not esm_class & UDHI or not raw:
+        return None
+    header = raw[1 : 1 + raw[0]]
+    at = 0
+    while at + 2 <= len(header):
+        iei, length = header[at], header[at + 1]
+        data = header[at + 2 : at + 2 + length]
+        if iei == 0x00 and length == 3 and len(data) == 3 and 1 <= data[2] <= data[1]:
+            return data[0], data[1], data[2]
+        if iei == 0x08 and length == 4 and len(data) == 4 and 1 <= data[3] <= data[2]:
+            return data[0] << 8 | data[1], data[2], data[3]
+        at += 2 + length
+    return None
+
+
+def _gsm_text(raw: bytes) -> str:
+    """Octets of the GSM default alphabet, a septet each, as text."""
     chars: list[str] = []
     escaped = False
     for octet in raw:
@@ -82,3 +111,8 @@ def read_short_message(raw: bytes, coding: int, esm_class: int) -> str:
         else:
             chars.append(_GSM_BY_CODE.get(octet, "?"))
     return "".join(chars)
+
+
+def _control(ch: str) -> bool:
+    """A control character other than a line's end or a tab (Unicode category Cc)."""
+    return ch not in "\n\r\t" and unicodedata.category(ch) == "Cc"

@@ -1,9 +1,9 @@
 """Borrowers' replies to texts on SQLite or PostgreSQL, with the opt-outs they record."""
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.audit_store import append_audit
@@ -12,41 +12,97 @@ from arrears.adapters.db.engine import WRITE_FIRST
 from arrears.adapters.db.instants import utc
 from arrears.domain.contact import OptOut
 from arrears.domain.pii import mask_phone
-from arrears.domain.replies import OPTED_OUT, READ, TO_READ, Reply, ReplyReading, StoredReply
-from arrears.services.replies import Audits, ReplyRefused
+from arrears.domain.replies import OPTED_OUT, READ, TO_READ, Reply, ReplyPart, StoredReply
+from arrears.services.replies import Audits, OptOutAudits, Reading, ReplyRefused
+
+# The parts of a long reply come within seconds of each other: one still missing this long
+# after the first came is not coming.
+PART_WAIT = timedelta(hours=1)
 
 
 class SqlReplyStore:
     """Replies kept, read and the opt-outs they record."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, jurisdictions: Mapping[str, str]) -> None:
+        """`jurisdictions`: product code -> jurisdiction (whose pack's words read a reply of
+        a borrower with a loan of the product first)."""
         self.engine = engine
+        self.jurisdictions = jurisdictions
 
     def record_reply(
-        self, reply: Reply, at: datetime, reading: ReplyReading, audits: Audits
-    ) -> StoredReply:
-        """Keep a reply in one transaction with its audit entries and, read as an opt-out
-        with a borrower on its number, their opt-outs of texts from `at` (with none on it,
-        it waits for a person like any other)."""
+        self, reply: Reply, at: datetime, read: Reading, audits: OptOutAudits
+    ) -> StoredReply | None:
+        """Keep a reply, read by `read`, in one transaction with its audit entries and, read
+        as an opt-out with a borrower on its number, their opt-outs of texts from `at` (with
+        none on it, it waits for a person like any other); a part of a long reply is kept
+        aside until its last part comes (None meanwhile), then the reply is read whole."""
         at = at.astimezone(UTC)
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
-            borrowers = _on_number(conn, reply.number)
-            state = reading.state if borrowers else TO_READ
-            rule_id = reading.rule_id if state == OPTED_OUT else None
-            row = {"received_at": at, "number": reply.number, "body": reply.text,
-                   "borrower_ids": list(borrowers), "state": state, "rule_id": rule_id,
-                   "word": reading.word}  # fmt: skip
-            reply_id = conn.execute(
-                insert(tables.sms_replies).values(row).returning(tables.sms_replies.c.reply_id)
-            ).scalar_one()
+            if reply.part is not None:
+                whole = _with_part(conn, reply, reply.part, at)
+                if whole is None:
+                    return None
+                reply = whole
+            return self._keep(conn, reply, at, read, audits, whole=True)
+
+    def sweep(self, now: datetime, read: Reading, audits: OptOutAudits) -> list[StoredReply]:
+        """Keep each long reply a part of which is still missing PART_WAIT after its first
+        came, as far as it came ("…" for each part missing), for a person to read."""
+        p = tables.sms_reply_parts.c
+        kept: list[StoredReply] = []
+        with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            first = func.min(p.received_at)
+            stale = conn.execute(
+                select(p.number, p.reference, p.total, first)
+                .group_by(p.number, p.reference, p.total)
+                .having(first < (now - PART_WAIT).astimezone(UTC))
+            ).all()  # fmt: skip
+            for number, reference, total, came in stale:
+                _lock_reply(conn, number, reference)  # a late part waits, then stands alone
+                parts = _parts(conn, number, reference, total)
+                said = "".join(parts.get(seq, "…") for seq in range(1, total + 1))
+                _drop_parts(conn, number, reference, total)
+                kept.append(self._keep(conn, Reply(number, said), utc(came), read, audits,
+                                       whole=False))  # fmt: skip
+        return kept
+
+    def _keep(
+        self,
+        conn: Connection,
+        reply: Reply,
+        at: datetime,
+        read: Reading,
+        audits: OptOutAudits,
+        whole: bool,
+    ) -> StoredReply:
+        """Keep a whole reply (or what came of one) in the transaction."""
+        borrowers = _on_number(conn, reply.number)
+        reading = read(reply.text, self._jurisdictions_of(conn, borrowers), whole)
+        state = reading.state if borrowers else TO_READ
+        rule_id = reading.rule_id if state == OPTED_OUT else None
+        row = {"received_at": at, "number": reply.number, "body": reply.text,
+               "borrower_ids": list(borrowers), "state": state, "rule_id": rule_id,
+               "word": reading.word}  # fmt: skip
+        reply_id = conn.execute(
+            insert(tables.sms_replies).values(row).returning(tables.sms_replies.c.reply_id)
+        ).scalar_one()
+        if state == OPTED_OUT:
             # The audit chain before the opt-outs, as every writer of them takes it first.
-            for entry in audits(reply_id, borrowers) if state == OPTED_OUT else ():
+            for entry in audits(reply_id, borrowers, reading, at):
                 append_audit(conn, entry)
-            if state == OPTED_OUT:
-                for borrower_id in borrowers:
-                    store_opt_out(conn, borrower_id, OptOut("sms", at))
+            for borrower_id in borrowers:
+                store_opt_out(conn, borrower_id, OptOut("sms", at))
         return StoredReply(reply_id, at, reply.number, reply.text, borrowers, state, rule_id,
                            reading.word)  # fmt: skip
+
+    def _jurisdictions_of(self, conn: Connection, borrowers: tuple[str, ...]) -> frozenset[str]:
+        """The jurisdictions of the borrowers' loans' products."""
+        if not borrowers:
+            return frozenset()
+        query = select(tables.loans.c.product).distinct().where(
+            tables.loans.c.borrower_id.in_(borrowers))  # fmt: skip
+        return frozenset(self.jurisdictions[p] for p in conn.execute(query).scalars()
+                         if p in self.jurisdictions)  # fmt: skip
 
     def replies(self, states: Sequence[str], limit: int) -> list[StoredReply]:
         """Replies in `states`, oldest first, at most `limit`."""
@@ -106,3 +162,44 @@ def _stored(row: object) -> StoredReply:
     return StoredReply(r["reply_id"], utc(r["received_at"]), r["number"], r["body"],
                        tuple(r["borrower_ids"]), r["state"], r["rule_id"], r["word"],
                        r["read_by"])  # fmt: skip
+
+
+def _with_part(conn: Connection, reply: Reply, part: ReplyPart, at: datetime) -> Reply | None:
+    """Keep a part of a long reply aside (once: an SMSC may deliver it again); the reply
+    whole once its last part is in, its parts let go, else None."""
+    _lock_reply(conn, reply.number, part.reference)
+    parts = _parts(conn, reply.number, part.reference, part.total)
+    if part.seq not in parts:
+        conn.execute(insert(tables.sms_reply_parts).values(
+            number=reply.number, reference=part.reference, total=part.total, seq=part.seq,
+            body=reply.text, received_at=at,
+        ))  # fmt: skip
+        parts[part.seq] = reply.text
+    if len(parts) < part.total:
+        return None
+    _drop_parts(conn, reply.number, part.reference, part.total)
+    return Reply(reply.number, "".join(parts[seq] for seq in range(1, part.total + 1)))
+
+
+def _parts(conn: Connection, number: str, reference: int, total: int) -> dict[int, str]:
+    """The parts of a long reply kept aside, by their place in it."""
+    p = tables.sms_reply_parts.c
+    query = select(p.seq, p.body).where(p.number == number, p.reference == reference,
+                                        p.total == total)  # fmt: skip
+    return {int(seq): body for seq, body in conn.execute(query)}
+
+
+def _drop_parts(conn: Connection, number: str, reference: int, total: int) -> None:
+    """Let a long reply's parts go (it is kept whole, or as far as it came)."""
+    p = tables.sms_reply_parts.c
+    conn.execute(delete(tables.sms_reply_parts).where(
+        p.number == number, p.reference == reference, p.total == total))  # fmt: skip
+
+
+def _lock_reply(conn: Connection, number: str, reference: int) -> None:
+    """On PostgreSQL, hold a long reply's lock to the transaction's end: two readers given
+    its last two parts at once take turns, so one of them sees it whole. SQLite's writers
+    take turns already (WRITE_FIRST)."""
+    if conn.dialect.name == "postgresql":
+        key = f"reply:{number}:{reference}"
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

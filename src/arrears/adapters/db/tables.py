@@ -456,3 +456,18 @@ sms_replies = Table(
     Column("read_by", String(64)),  # who read it (NULL: read by its words alone, or not yet)
     Column("read_at", DateTime(timezone=True)),
 )
+
+# Parts of a long reply kept aside until its last part comes (then it is read whole), or until
+# a part is plainly not coming (then a person reads what came).
+sms_reply_parts = Table(
+    "sms_reply_parts",
+    metadata,
+    Column("part_id", Integer, primary_key=True, autoincrement=True),
+    Column("number", String(32), nullable=False),
+    Column("reference", Integer, nullable=False),  # GSM 03.40 9.2.3.24.1: the reply's
+    Column("total", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sms_reply_parts_key", "number", "reference", "total"),
+)
