@@ -41,7 +41,16 @@ def test_the_demo_cycle_breaks_no_rule_and_escalates(tmp_path: Path) -> None:
         # cn.outsourcing lets the seeding place late cases with it.
         [(placed,)] = db.execute("SELECT count(*) FROM placements")
         [agency] = db.execute("SELECT agency_id, listed, evaluated_on FROM agencies")
+        replies = dict(db.execute("SELECT state, count(*) FROM sms_replies GROUP BY state"))
     assert credited > 0
+    # Borrowers texted on the last day replied (five, or as many as were texted): 退订
+    # alone and among others opted out, the rest wait for a person.
+    said = re.search(r"replies to the last day's texts: (\d+) \((\d+) opted out at once, "
+                     r"(\d+) waiting to be read", printed)  # fmt: skip
+    assert said is not None
+    assert (replies["opted_out"], replies["to_read"]) == (int(said[2]), int(said[3])) == (
+        2, int(said[1]) - 2)  # fmt: skip
+    assert int(said[1]) >= 3
     assert placed > 0
     assert "placed with agency-hz (on the white list, evaluated 2025-08-18" in printed
     # Evaluated again on the desk's day it is served (the book's days are over 12 months

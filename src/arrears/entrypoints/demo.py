@@ -89,6 +89,10 @@ def run_demo(directory: Path, loans: int, console: Console) -> None:
         totals.print(desk, console)
     for line in exports:
         console.print(line)
+    replies = desk.replies(app, datetime.now(UTC))
+    console.print(f"replies to the last day's texts: {sum(replies.values())} "
+                  f"({replies['opted_out']} opted out at once, {replies['to_read']} waiting to be "
+                  f"read on /replies)")  # fmt: skip
     console.print("[bold]the desk[/]: teams, an agency and one user of every role")
     if seeded is not None:
         console.print(f"  {seeded}")

@@ -2,7 +2,8 @@
 
 Calls connect or not at random, messages and letters go out, some borrowers who answer promise
 to pay and some of those keep it; a few dispute the debt or ask for no more text messages (from
-the next day's plan on), and a few say they will never pay: the desk refers those to legal.
+the next day's plan on), and a few say they will never pay: the desk refers those to legal. A
+few borrowers reply to the last day's texts.
 Every contact is logged through the compliance engine, so the demo shows whether any planned
 contact broke a rule.
 """
@@ -17,9 +18,11 @@ from arrears.bootstrap import App
 from arrears.domain.access import Principal, Role
 from arrears.domain.contact import ContactRequest, Hold, OptOut
 from arrears.domain.money import format_amount
+from arrears.domain.replies import Reply
 from arrears.domain.staff import CONSOLE
 from arrears.services.contact_log import log_contact, place_hold, record_opt_out
 from arrears.services.legal import set_flag
+from arrears.services.replies import ReplyTaking, reply_rules
 
 # How often a planned call reaches the borrower, and what a reached borrower does.
 CALL_OUTCOMES = ("connected", "no_answer", "busy")
@@ -35,6 +38,10 @@ DESK_PRINCIPAL = Principal(CONSOLE, Role.ADMIN)
 DEMO_ZONE = ZoneInfo("Asia/Shanghai")
 KEPT_SHARE = 0.55
 PROMISE_DAYS = 3
+# What a few borrowers answer to the last day's texts: two ask to stop (an opt-out word,
+# alone or among others: opted out at once), the rest wait for a person on /replies.
+REPLIES = ("退订", "别再发了，退订", "我上周已经还了，请核实一下", "这个月工资晚发，下周一定还",
+           "能不能分期还款？")  # fmt: skip
 
 
 @dataclass
@@ -45,10 +52,12 @@ class Desk:
     done: Counter[str] = field(default_factory=Counter)
     broken_rules: int = 0
     promised_payments: list[dict[str, str]] = field(default_factory=list)
+    texted: set[str] = field(default_factory=set)  # the borrowers the last day's texts went to
 
     def work(self, app: App, day: date) -> None:
         """Work every item planned for `day`."""
         cases = app.cases
+        self.texted = set()
         for item in cases.planned_for(day):
             if item.channel is None or item.window_start is None or item.window_end is None:
                 cases.complete(item.action_key, "done", "done")
@@ -66,6 +75,21 @@ class Desk:
             self.done[f"{item.action}:{outcome}"] += 1
             if outcome == "connected":
                 self._answered(app, item.loan_id, item.borrower_id, day, at)
+            if item.channel == "sms" and stored.decision.allowed:
+                self.texted.add(item.borrower_id)
+
+    def replies(self, app: App, now: datetime) -> Counter[str]:
+        """A few borrowers the last day's texts went to reply (REPLIES), taken as `arrears
+        receipts` takes replies from an SMSC: counts by what became of them."""
+        taking = ReplyTaking(app.replies, reply_rules(app.contact_terms.packs.values()))
+        kept: Counter[str] = Counter()
+        texted = sorted(self.texted)
+        for borrower_id, text in zip(self.rng.sample(texted, min(len(texted), len(REPLIES))),
+                                     REPLIES, strict=False):  # fmt: skip
+            file = app.contacts.load_contact_file(borrower_id)
+            stored = taking.take(Reply(file.phone, text), now) if file is not None else None
+            kept[stored.state if stored is not None else "lost"] += 1
+        return kept
 
     def payments_between(self, after: date, upto: date) -> list[dict[str, str]]:
         """Promised payments that arrive in (after, upto]."""
