@@ -50,6 +50,9 @@ def test_an_opt_out_word_alone_asks_to_stop(text: str, rule_id: str, word: str) 
         ("I want to opt-out of these", "us.reply_opt_out", "OPT OUT"),
         ("请不要再发了，退订", "cn.reply_opt_out", "退订"),  # found anywhere: no spaces
         ("請退訂，謝謝", "cn.reply_opt_out", "退訂"),  # as Traditional Chinese writes it
+        ("Please 'stop' texting me", "us.reply_opt_out", "STOP"),  # quoted: still the word
+        ("I said ‘STOP’", "us.reply_opt_out", "STOP"),
+        ("不要再发了STOP", "us.reply_opt_out", "STOP"),  # run into Chinese
     ],
 )
 def test_an_anywhere_word_among_others_asks_to_stop(text: str, rule_id: str, word: str) -> None:

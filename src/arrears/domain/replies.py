@@ -11,8 +11,8 @@ from arrears.domain.errors import DomainError
 
 OPTED_OUT, TO_READ, READ = "opted_out", "to_read", "read"
 REPLY_STATES = (OPTED_OUT, TO_READ, READ)
-# Apostrophes inside a word: ASCII, the typographic one phones type (U+2019), the modifier.
-_APOSTROPHES = frozenset("'\u2019\u02bc")
+# Apostrophes: ASCII, the typographic ones phones type (U+2018, U+2019), the modifier letter.
+_APOSTROPHES = frozenset("'\u2018\u2019\u02bc")
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,16 @@ def squeezed(text: str) -> str:
 
 
 def _tokens(text: str) -> tuple[str, ...]:
-    """The text's words: runs of letters, digits and apostrophes ("can't" and "can’t" are
-    one word each)."""
+    """The text's words: runs of letters and digits, with apostrophes inside ("can't" and
+    "can’t" are one word each)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    spaced = "".join(ch if ch.isalnum() or ch in _APOSTROPHES else " " for ch in folded)
-    return tuple(spaced.split())
+    # A Chinese character parts words as a space does ("不要再发了stop"): Chinese words are
+    # found in the squeezed text instead.
+    spaced = "".join(ch if (ch.isalnum() and not _unspaced(ch)) or ch in _APOSTROPHES else " "
+                     for ch in folded)  # fmt: skip
+    apostrophes = "".join(_APOSTROPHES)
+    # An apostrophe inside a word keeps it whole; at its ends it is a quotation mark ('stop').
+    return tuple(w for w in (t.strip(apostrophes) for t in spaced.split()) if w)
 
 
 def _mentions(whole: str, tokens: tuple[str, ...], word: str) -> bool:

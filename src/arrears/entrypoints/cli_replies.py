@@ -29,8 +29,9 @@ def replies_command(
     as_json: Json = False,
 ) -> None:
     """List borrowers' replies to texts, oldest first: by default those waiting to be read
-    (any reply not an opt-out word alone; `word` names an opt-out word one mentions). The
-    number is masked; the borrowers on it are named."""
+    (any reply that did not opt out at once: an opt-out word alone, or a pack's `anywhere`
+    word in it; `word` names an opt-out word one mentions). The number is masked; the
+    borrowers on it are named."""
     if state != "all" and state not in REPLY_STATES:
         fail(f"--state {state!r}: expected one of {', '.join((*REPLY_STATES, 'all'))}", 2)
     states = REPLY_STATES if state == "all" else (state,)

@@ -340,8 +340,11 @@ def take_receipts(
         return True
 
     if replies is not None:
-        for stored in replies.sweep(_aware(clock())):
-            kept(stored)
+        try:
+            for stored in replies.sweep(_aware(clock())):
+                kept(stored)
+        except Exception:  # noqa: BLE001 (the database busy: the parts wait for the next read)
+            counts["again"] += 1
     reader.read(seconds, keep, keep_reply if replies is not None else None)
     return counts
 

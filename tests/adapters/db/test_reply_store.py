@@ -168,8 +168,10 @@ def test_a_long_reply_is_read_once_whole(migrated: Engine) -> None:
     assert take(store, SHARED, "我" * 66 + "退", AT, ReplyPart(9, 2, 1)) is None
     split = whole(take(store, SHARED, "订，别再发了", AT, ReplyPart(9, 2, 2)))
     assert (split.state, split.word) == (OPTED_OUT, "退订")
-    with migrated.connect() as conn:
-        assert conn.execute(select(tables.sms_reply_parts)).all() == []
+    with migrated.connect() as conn:  # only the marks that each was read whole stay a while
+        kept = conn.execute(select(tables.sms_reply_parts.c.reference,
+                                   tables.sms_reply_parts.c.seq)).all()  # fmt: skip
+    assert sorted(kept) == [(7, 0), (9, 0)]
 
 
 def test_a_long_reply_missing_a_part_goes_to_a_person_after_an_hour(migrated: Engine) -> None:
@@ -181,3 +183,30 @@ def test_a_long_reply_missing_a_part_goes_to_a_person_after_an_hour(migrated: En
     assert (kept.text, kept.state, kept.rule_id, kept.received_at) == ("…STOP…", TO_READ, None, AT)
     assert opt_outs(migrated) == {}  # never an opt-out by its words alone
     assert taking.sweep(AT + timedelta(hours=2)) == []
+
+
+def test_a_long_reply_taken_whole_meanwhile_is_not_swept_too(
+    migrated: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = seeded(migrated)
+    taking = ReplyTaking(store, RULES)
+    assert take(store, "+12125551234", "I paid", AT, ReplyPart(4, 2, 1)) is None
+    stale = SqlReplyStore._stale
+
+    def late_part_meanwhile(self: SqlReplyStore, since: datetime) -> list[tuple[str, int, int]]:
+        found = stale(self, since)  # the sweep found it stale; then its last part came
+        whole(take(store, "+12125551234", " already", AT + timedelta(hours=1), ReplyPart(4, 2, 2)))
+        return found
+
+    monkeypatch.setattr(SqlReplyStore, "_stale", late_part_meanwhile)
+    assert taking.sweep(AT + timedelta(hours=1, seconds=1)) == []
+    monkeypatch.undo()
+    assert [r.text for r in store.replies((TO_READ,), 10)] == ["I paid already"]
+    # The part delivered again after the reply was read whole is dropped, not a new reply.
+    assert (
+        take(store, "+12125551234", " already", AT + timedelta(hours=1), ReplyPart(4, 2, 2)) is None
+    )
+    assert taking.sweep(AT + timedelta(hours=3)) == []  # the mark let go, nothing kept
+    assert [r.text for r in store.replies((TO_READ,), 10)] == ["I paid already"]
+    with migrated.connect() as conn:
+        assert conn.execute(select(tables.sms_reply_parts)).all() == []

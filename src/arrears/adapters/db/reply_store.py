@@ -18,6 +18,8 @@ from arrears.services.replies import Audits, OptOutAudits, Reading, ReplyRefused
 # The parts of a long reply come within seconds of each other: one still missing this long
 # after the first came is not coming.
 PART_WAIT = timedelta(hours=1)
+# The place of the row that marks a long reply read whole (its parts are 1 to its total).
+WHOLE = 0
 
 
 class SqlReplyStore:
@@ -47,24 +49,35 @@ class SqlReplyStore:
 
     def sweep(self, now: datetime, read: Reading, audits: OptOutAudits) -> list[StoredReply]:
         """Keep each long reply a part of which is still missing PART_WAIT after its first
-        came, as far as it came ("…" for each part missing), for a person to read."""
-        p = tables.sms_reply_parts.c
+        came, as far as it came ("…" for each part missing), for a person to read; each in
+        a transaction of its own, looked at again under its lock (another reader may have
+        had its last part, or swept it, meanwhile)."""
+        since = (now - PART_WAIT).astimezone(UTC)
         kept: list[StoredReply] = []
-        with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
-            first = func.min(p.received_at)
-            stale = conn.execute(
-                select(p.number, p.reference, p.total, first)
-                .group_by(p.number, p.reference, p.total)
-                .having(first < (now - PART_WAIT).astimezone(UTC))
-            ).all()  # fmt: skip
-            for number, reference, total, came in stale:
+        for number, reference, total in self._stale(since):
+            with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
                 _lock_reply(conn, number, reference)  # a late part waits, then stands alone
                 parts = _parts(conn, number, reference, total)
-                said = "".join(parts.get(seq, "…") for seq in range(1, total + 1))
+                if not parts or min(at for _, at in parts.values()) >= since:
+                    continue  # read whole, or swept, by another reader meanwhile
                 _drop_parts(conn, number, reference, total)
-                kept.append(self._keep(conn, Reply(number, said), utc(came), read, audits,
+                if WHOLE in parts:
+                    continue  # the mark of a reply read whole: its hour is over
+                said = "".join(parts[seq][0] if seq in parts else "…"
+                               for seq in range(1, total + 1))  # fmt: skip
+                came = min(at for _, at in parts.values())
+                kept.append(self._keep(conn, Reply(number, said), came, read, audits,
                                        whole=False))  # fmt: skip
         return kept
+
+    def _stale(self, since: datetime) -> list[tuple[str, int, int]]:
+        """The long replies kept aside whose first part came before `since`, in order."""
+        p = tables.sms_reply_parts.c
+        query = (select(p.number, p.reference, p.total).group_by(p.number, p.reference, p.total)
+                 .having(func.min(p.received_at) < since)
+                 .order_by(p.number, p.reference, p.total))  # fmt: skip
+        with self.engine.connect() as conn:
+            return [(str(n), int(r), int(t)) for n, r, t in conn.execute(query)]
 
     def _keep(
         self,
@@ -166,27 +179,38 @@ def _stored(row: object) -> StoredReply:
 
 def _with_part(conn: Connection, reply: Reply, part: ReplyPart, at: datetime) -> Reply | None:
     """Keep a part of a long reply aside (once: an SMSC may deliver it again); the reply
-    whole once its last part is in, its parts let go, else None."""
+    whole once its last part is in, its parts let go and the mark that it was read whole
+    kept for PART_WAIT (a part delivered again meanwhile is dropped), else None."""
     _lock_reply(conn, reply.number, part.reference)
     parts = _parts(conn, reply.number, part.reference, part.total)
+    if WHOLE in parts:
+        return None  # a part of a reply read whole already, delivered again
     if part.seq not in parts:
         conn.execute(insert(tables.sms_reply_parts).values(
             number=reply.number, reference=part.reference, total=part.total, seq=part.seq,
             body=reply.text, received_at=at,
         ))  # fmt: skip
-        parts[part.seq] = reply.text
+        parts[part.seq] = (reply.text, at)
     if len(parts) < part.total:
         return None
     _drop_parts(conn, reply.number, part.reference, part.total)
-    return Reply(reply.number, "".join(parts[seq] for seq in range(1, part.total + 1)))
+    conn.execute(insert(tables.sms_reply_parts).values(
+        number=reply.number, reference=part.reference, total=part.total, seq=WHOLE, body="",
+        received_at=at,
+    ))  # fmt: skip
+    said = "".join(parts[seq][0] for seq in range(1, part.total + 1))
+    return Reply(reply.number, said)
 
 
-def _parts(conn: Connection, number: str, reference: int, total: int) -> dict[int, str]:
-    """The parts of a long reply kept aside, by their place in it."""
+def _parts(
+    conn: Connection, number: str, reference: int, total: int
+) -> dict[int, tuple[str, datetime]]:
+    """The parts of a long reply kept aside, by their place in it: what each says, when it
+    came (place WHOLE: the mark that the reply was read whole, and when)."""
     p = tables.sms_reply_parts.c
-    query = select(p.seq, p.body).where(p.number == number, p.reference == reference,
-                                        p.total == total)  # fmt: skip
-    return {int(seq): body for seq, body in conn.execute(query)}
+    query = select(p.seq, p.body, p.received_at).where(
+        p.number == number, p.reference == reference, p.total == total)  # fmt: skip
+    return {int(seq): (body, utc(at)) for seq, body, at in conn.execute(query)}
 
 
 def _drop_parts(conn: Connection, number: str, reference: int, total: int) -> None:
