@@ -169,9 +169,9 @@ def test_a_long_reply_is_read_once_whole(migrated: Engine) -> None:
     split = whole(take(store, SHARED, "订，别再发了", AT, ReplyPart(9, 2, 2)))
     assert (split.state, split.word) == (OPTED_OUT, "退订")
     with migrated.connect() as conn:  # only the marks that each was read whole stay a while
-        kept = conn.execute(select(tables.sms_reply_parts.c.reference,
+        rows = conn.execute(select(tables.sms_reply_parts.c.reference,
                                    tables.sms_reply_parts.c.seq)).all()  # fmt: skip
-    assert sorted(kept) == [(7, 0), (9, 0)]
+    assert sorted((int(r), int(q)) for r, q in rows) == [(7, 0), (9, 0)]
 
 
 def test_a_long_reply_missing_a_part_goes_to_a_person_after_an_hour(migrated: Engine) -> None:
