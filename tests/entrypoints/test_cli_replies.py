@@ -3,11 +3,9 @@ alone opts the borrowers on the number out of texts at once (the next send refus
 text), the rest wait for `arrears replies` and a person's `arrears reply ID --stop`."""
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from arrears.adapters.db.audit_store import SqlAuditLog
@@ -16,11 +14,9 @@ from arrears.domain.pii import mask_phone
 from arrears.domain.replies import Reply
 from arrears.entrypoints.cli import app as cli_app
 from arrears.services.replies import ReplyTaking
-from tests.channel_servers import Smsc, running_smsc
-from tests.entrypoints.cli_ok import synthetic_store
+from tests.channel_servers import Smsc
 from tests.entrypoints.test_cli_send import (
     AT,
-    DAY,
     delivery_rows,
     outbox_rows,
     phone_of,
@@ -31,20 +27,6 @@ from tests.entrypoints.test_cli_send import (
 )
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def book(store_url: str, tmp_path: Path) -> Iterator[App]:
-    """The command-line tests' 60 Chinese loans, run through 30 September."""
-    app = synthetic_store(store_url, tmp_path, DAY, AT - timedelta(hours=2))
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def smsc() -> Iterator[Smsc]:
-    with running_smsc() as server:
-        yield server
 
 
 def cli(app: App, *args: str) -> tuple[int, str, str]:

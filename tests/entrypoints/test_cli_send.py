@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -38,26 +37,11 @@ from arrears.entrypoints.cli import app as cli_app
 from arrears.services.dispatch import Sending, send_due
 from arrears.services.dispatch_ports import Finished
 from tests.channel_servers import Smsc, closed_port, running_smsc, running_smtp
-from tests.entrypoints.cli_ok import synthetic_store
 
 runner = CliRunner()
 DAY = date(2025, 9, 30)  # the book is run through this day; its texts are planned for it
 AT = datetime(2025, 9, 30, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, inside every window
 PASSWORD = {"SMSC_PASSWORD": "s3cret", "SMTP_PASSWORD": "m4il"}
-
-
-@pytest.fixture
-def book(store_url: str, tmp_path: Path) -> Iterator[App]:
-    """60 Chinese loans run through 30 September: four texts planned for the day."""
-    app = synthetic_store(store_url, tmp_path, DAY, datetime(2025, 9, 30, 0, tzinfo=UTC))
-    yield app
-    app.close()
-
-
-@pytest.fixture
-def smsc() -> Iterator[Smsc]:
-    with running_smsc() as server:
-        yield server
 
 
 def settings(tmp_path: Path, sms_port: int | None = None, smtp_port: int | None = None,
