@@ -27,9 +27,9 @@ class ReplyPart:
 
 @dataclass(frozen=True)
 class Reply:
-    """A text a borrower sent to the lender's number: from which number (E.164 when the
-    SMSC gave it as international, else as given), what it says, and, a part of a long
-    reply, which part it is."""
+    """A text a borrower sent to the lender's number: from which number (E.164 when it can
+    be read so, else as the SMSC gave it), what it says, and, a part of a long reply, which
+    part it is."""
 
     number: str
     text: str

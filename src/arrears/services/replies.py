@@ -1,6 +1,7 @@
-"""Borrowers' replies to texts (docs/CHANNELS.md, "Replies"): each kept as it comes, an
-opt-out word alone recording an opt-out of texts for every borrower on the number at once,
-the rest waiting for a person, who records the opt-out or not; all audited."""
+"""Borrowers' replies to texts (docs/CHANNELS.md, "Replies"): each kept as it comes (a long
+one once whole), one that asks to stop in a pack's words recording an opt-out of texts for
+every borrower on the number at once, the rest waiting for a person, who records the
+opt-out or not; all audited."""
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass

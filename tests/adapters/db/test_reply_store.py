@@ -206,7 +206,13 @@ def test_a_long_reply_taken_whole_meanwhile_is_not_swept_too(
     assert (
         take(store, "+12125551234", " already", AT + timedelta(hours=1), ReplyPart(4, 2, 2)) is None
     )
+    # Another long reply reusing the reference within the hour starts anew.
+    assert (
+        take(store, "+12125551234", "Call me", AT + timedelta(hours=1), ReplyPart(4, 2, 1)) is None
+    )
+    anew = whole(take(store, "+12125551234", " back", AT + timedelta(hours=1), ReplyPart(4, 2, 2)))
+    assert anew.text == "Call me back"
     assert taking.sweep(AT + timedelta(hours=3)) == []  # the mark let go, nothing kept
-    assert [r.text for r in store.replies((TO_READ,), 10)] == ["I paid already"]
+    assert [r.text for r in store.replies((TO_READ,), 10)] == ["I paid already", "Call me back"]
     with migrated.connect() as conn:
         assert conn.execute(select(tables.sms_reply_parts)).all() == []

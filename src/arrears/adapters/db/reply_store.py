@@ -180,11 +180,16 @@ def _stored(row: object) -> StoredReply:
 def _with_part(conn: Connection, reply: Reply, part: ReplyPart, at: datetime) -> Reply | None:
     """Keep a part of a long reply aside (once: an SMSC may deliver it again); the reply
     whole once its last part is in, its parts let go and the mark that it was read whole
-    kept for PART_WAIT (a part delivered again meanwhile is dropped), else None."""
+    (its text) kept for PART_WAIT: a part of it delivered again meanwhile is dropped, one of
+    another reply reusing the reference starts it anew. Else None."""
     _lock_reply(conn, reply.number, part.reference)
     parts = _parts(conn, reply.number, part.reference, part.total)
     if WHOLE in parts:
-        return None  # a part of a reply read whole already, delivered again
+        if reply.text in parts[WHOLE][0]:
+            return None  # a part of a reply read whole already, delivered again
+        # Another long reply that reuses the reference (a phone's 8-bit one comes round).
+        _drop_parts(conn, reply.number, part.reference, part.total)
+        parts = {}
     if part.seq not in parts:
         conn.execute(insert(tables.sms_reply_parts).values(
             number=reply.number, reference=part.reference, total=part.total, seq=part.seq,
@@ -194,11 +199,11 @@ def _with_part(conn: Connection, reply: Reply, part: ReplyPart, at: datetime) ->
     if len(parts) < part.total:
         return None
     _drop_parts(conn, reply.number, part.reference, part.total)
+    said = "".join(parts[seq][0] for seq in range(1, part.total + 1))
     conn.execute(insert(tables.sms_reply_parts).values(
-        number=reply.number, reference=part.reference, total=part.total, seq=WHOLE, body="",
+        number=reply.number, reference=part.reference, total=part.total, seq=WHOLE, body=said,
         received_at=at,
     ))  # fmt: skip
-    said = "".join(parts[seq][0] for seq in range(1, part.total + 1))
     return Reply(reply.number, said)
 
 
@@ -206,7 +211,7 @@ def _parts(
     conn: Connection, number: str, reference: int, total: int
 ) -> dict[int, tuple[str, datetime]]:
     """The parts of a long reply kept aside, by their place in it: what each says, when it
-    came (place WHOLE: the mark that the reply was read whole, and when)."""
+    came (place WHOLE: the mark that the reply was read whole, its text, and when)."""
     p = tables.sms_reply_parts.c
     query = select(p.seq, p.body, p.received_at).where(
         p.number == number, p.reference == reference, p.total == total)  # fmt: skip
