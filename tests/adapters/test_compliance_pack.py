@@ -412,6 +412,10 @@ def test_every_pack_names_the_words_that_alone_ask_for_no_more_texts() -> None:
         "uk": ("uk.reply_opt_out",
                ("STOP", "STOPALL", "UNSUBSCRIBE", "OPT OUT", "CANCEL", "END", "QUIT")),
     }  # fmt: skip
+    # 47 CFR 64.1200(a)(11): ten business days, in the pack's own zone; the others set none.
+    timed = {j: (p.replies.honour_days, p.replies.zone) for j, p in PACKS.items() if p.replies}
+    assert timed == {"cn": (None, "Asia/Shanghai"), "us": (10, "America/New_York"),
+                     "uk": (None, "Europe/London")}  # fmt: skip
     anywhere = {j: p.replies.anywhere for j, p in PACKS.items() if p.replies}
     assert anywhere == {"cn": ("退订", "退訂"),
                         "us": ("STOP", "STOPALL", "UNSUBSCRIBE", "OPT OUT", "REVOKE"),
@@ -438,6 +442,9 @@ REPLIES = {"id": "xx.reply", "opt_out": ["STOP"], "source": "a law", "verified":
         ({**REPLIES, "opt_out": ["STOP", "!!"]}, "opt_out word '!!' has no letter"),
         ({**REPLIES, "anywhere": "STOP"}, "anywhere must be list"),
         ({**REPLIES, "anywhere": [None]}, "anywhere must be a list of strings"),
+        ({**REPLIES, "honour_within_business_days": "10"},
+         "honour_within_business_days must be int"),
+        ({**REPLIES, "honour_within_business_days": 0}, "must be between 1 and 60"),
         ({**REPLIES, "source": " "}, "every rule cites its legal source"),
         ({**REPLIES, "verified": "yes"}, "verified must be bool"),
         ([REPLIES], "[replies] must be a table"),

@@ -1,16 +1,20 @@
 """How a borrower's reply to a text reads: an opt-out word alone asks to stop, any other
 reply goes to a person, naming an opt-out word it mentions."""
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.errors import DomainError
 from arrears.domain.replies import (
     OPTED_OUT,
     TO_READ,
     ReplyReading,
     ReplyRule,
+    honour_by,
     read_reply,
 )
 
@@ -92,6 +96,18 @@ def test_the_first_rule_naming_the_word_reads_it() -> None:
     assert read_reply("stop", (uk, US)).rule_id == "uk.reply_opt_out"
     assert read_reply("stop", (US, uk)).rule_id == "us.reply_opt_out"
     assert read_reply("stop", ()) == ReplyReading(TO_READ)
+
+
+def test_a_request_to_stop_is_honoured_within_its_business_days() -> None:
+    # 47 CFR 64.1200(a)(11): ten business days, counted from the day after it came.
+    weekdays = BusinessCalendar.weekends_only([2026])
+    assert honour_by(date(2026, 3, 6), 10, weekdays) == date(2026, 3, 20)  # Fri → Fri
+    assert honour_by(date(2026, 3, 7), 10, weekdays) == date(2026, 3, 20)  # a Saturday
+    assert honour_by(date(2026, 3, 9), 1, weekdays) == date(2026, 3, 10)
+    holiday = BusinessCalendar(frozenset({date(2026, 3, 16)}), frozenset(), frozenset({2026}))
+    assert honour_by(date(2026, 3, 6), 10, holiday) == date(2026, 3, 23)
+    with pytest.raises(DomainError, match="between 1 and 60"):
+        ReplyRule("x.reply", ("STOP",), "src", False, honour_days=0)
 
 
 def test_a_rule_needs_words_with_letters() -> None:

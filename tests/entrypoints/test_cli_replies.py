@@ -3,17 +3,19 @@ alone opts the borrowers on the number out of texts at once (the next send refus
 text), the rest wait for `arrears replies` and a person's `arrears reply ID --stop`."""
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from sqlalchemy import insert
 from typer.testing import CliRunner
 
 from arrears.adapters.db.audit_store import SqlAuditLog
+from arrears.adapters.db.tables import borrowers, loans
 from arrears.bootstrap import App
 from arrears.domain.pii import mask_phone
 from arrears.domain.replies import Reply
 from arrears.entrypoints.cli import app as cli_app
-from arrears.services.replies import ReplyTaking
+from arrears.services.replies import ReplyTaking, reply_rules
 from tests.channel_servers import Smsc
 from tests.entrypoints.test_cli_send import (
     AT,
@@ -137,3 +139,18 @@ def test_a_listed_reply_stays_on_its_one_line(book: App) -> None:
     assert code == 0
     assert out.splitlines() == [out.rstrip("\n")]
     assert out.rstrip("\n").endswith("\tok forged row more evil end")
+
+
+def test_a_us_borrowers_reply_is_listed_with_the_day_to_honour_it_by(book: App) -> None:
+    with book.engine.begin() as conn:
+        conn.execute(insert(borrowers).values(borrower_id="B-US", name="Sue Smith",
+                                              phone="+13125550188"))  # fmt: skip
+        conn.execute(insert(loans).values(
+            loan_id="L-US", borrower_id="B-US", product="us-installment", currency="USD",
+            principal=100_000, annual_rate="0.2", contract_date=date(2025, 1, 1)))  # fmt: skip
+    rules = reply_rules(book.contact_terms.packs.values())
+    ReplyTaking(book.replies, rules).take(Reply("+13125550188", "paying at the end of May"), AT)
+    code, out, _ = cli(book, "replies")
+    # Came Monday 29 September, 22:00 in New York; Columbus Day (13 October) is no business
+    # day: the tenth after is 14 October.
+    assert (code, out.split("\t")[4:7]) == (0, ["to_read", "mentions END", "honour by 2025-10-14"])

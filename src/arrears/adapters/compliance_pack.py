@@ -41,7 +41,8 @@ _DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a ju
 # the number (when the two conflict, both).
 _ZONE_POLICIES = ("recorded_else_number", "recorded_and_number")
 _PACK_KEYS = frozenset({"jurisdiction", "name", "locale", "timezone", "day_count", "zones"})
-_REPLIES_KEYS = frozenset({"id", "opt_out", "anywhere", "source", "verified"})
+_REPLIES_KEYS = frozenset({"id", "opt_out", "anywhere", "honour_within_business_days", "source",
+                           "verified"})  # fmt: skip
 
 
 def contact_packs() -> dict[str, RulePack]:
@@ -131,11 +132,14 @@ def parse_replies(data: Mapping[str, Any], where: str) -> ReplyRule | None:
     source = _typed(table, "source", str, at)
     if not source.strip():
         raise RulePackError(f"{at}.source: every rule cites its legal source")
-    jurisdiction = data.get("pack", {}).get("jurisdiction", "")
+    pack = data.get("pack", {})
+    days = table.get("honour_within_business_days")
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool)):
+        raise RulePackError(f"{at}.honour_within_business_days must be int, got {days!r}")
     try:
         return ReplyRule(_typed(table, "id", str, at), lists["opt_out"], source,
-                         _typed(table, "verified", bool, at), jurisdiction,
-                         lists["anywhere"])  # fmt: skip
+                         _typed(table, "verified", bool, at), pack.get("jurisdiction", ""),
+                         lists["anywhere"], days, pack.get("timezone", "UTC"))  # fmt: skip
     except DomainError as error:
         raise RulePackError(f"{at}: {error}") from None
 

@@ -5,8 +5,9 @@ word among others (a person reads them first), and which are for a person to rea
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
+from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.errors import DomainError
 
 OPTED_OUT, TO_READ, READ = "opted_out", "to_read", "read"
@@ -47,8 +48,16 @@ class ReplyRule:
     verified: bool
     jurisdiction: str = ""
     anywhere: tuple[str, ...] = ()
+    # The business days a request to stop made in other words is honoured within (None: the
+    # pack sets none), counted from the day after it came in `zone`.
+    honour_days: int | None = None
+    zone: str = "UTC"
 
     def __post_init__(self) -> None:
+        if self.honour_days is not None and not 1 <= self.honour_days <= 60:
+            raise DomainError(
+                f"{self.rule_id}: honour_within_business_days must be between 1 and 60"
+            )
         if not self.words:
             raise DomainError(f"{self.rule_id}: opt_out needs at least one word")
         for word in (*self.words, *self.anywhere):
@@ -105,6 +114,16 @@ def read_reply(text: str, rules: Iterable[ReplyRule], whole: bool = True) -> Rep
             if _mentions(alone, tokens, word):
                 return ReplyReading(TO_READ, None, word)
     return ReplyReading(TO_READ)
+
+
+def honour_by(came: date, days: int, calendar: BusinessCalendar) -> date:
+    """The last day a request to stop that came on `came` is honoured by: the `days`-th
+    business day after it (47 CFR 64.1200(a)(11): "not to exceed ten business days")."""
+    day, counted = came, 0
+    while counted < days:
+        day += timedelta(days=1)
+        counted += calendar.is_business_day(day)
+    return day
 
 
 def squeezed(text: str) -> str:

@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from arrears.domain.pii import mask_phone
 from arrears.domain.replies import OPTED_OUT, READ, REPLY_STATES, TO_READ
 from arrears.domain.staff import CONSOLE
 from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app
-from arrears.entrypoints.presenters import reply_document
+from arrears.entrypoints.presenters import reply_documents
 from arrears.services.replies import ReplyRefused, read_by_hand
 
 _HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})  # Unicode categories shown as a space
@@ -30,21 +29,24 @@ def replies_command(
 ) -> None:
     """List borrowers' replies to texts, oldest first: by default those waiting to be read
     (any reply that did not opt out at once: an opt-out word alone, or a pack's `anywhere`
-    word in it; `word` names an opt-out word one mentions). The number is masked; the
-    borrowers on it are named."""
+    word in it; `word` names an opt-out word one mentions; `honour by` the last day to
+    honour one that asks to stop, where the borrowers' pack sets one). The number is masked;
+    the borrowers on it are named."""
     if state != "all" and state not in REPLY_STATES:
         fail(f"--state {state!r}: expected one of {', '.join((*REPLY_STATES, 'all'))}", 2)
     states = REPLY_STATES if state == "all" else (state,)
     with open_app(db, config) as app:
-        found = app.replies.replies(states, limit)
+        found = reply_documents(app, app.replies.replies(states, limit))
     if as_json:
-        print(json.dumps([reply_document(r) for r in found], ensure_ascii=False))
+        print(json.dumps(found, ensure_ascii=False))
         return
     for r in found:
-        said = _one_line(r.text)
-        mentions = f"\tmentions {r.word}" if r.state == TO_READ and r.word else ""
-        print(f"{r.reply_id}\t{r.received_at.isoformat()}\t{mask_phone(r.number)}\t"
-              f"{','.join(r.borrower_ids) or '-'}\t{r.state}{mentions}\t{said}")  # fmt: skip
+        said = _one_line(r["text"])
+        mentions = f"\tmentions {r['word']}" if r["state"] == TO_READ and r["word"] else ""
+        due = f"\thonour by {r['honour_by']}" if r["honour_by"] else ""
+        borrowers = ",".join(r["borrower_ids"]) or "-"
+        print(f"{r['reply_id']}\t{r['received_at']}\t{r['number']}\t{borrowers}\t"
+              f"{r['state']}{mentions}{due}\t{said}")  # fmt: skip
     err.print(f"{len(found)} repl{'y' if len(found) == 1 else 'ies'}", markup=False)
 
 

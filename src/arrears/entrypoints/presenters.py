@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from arrears.bootstrap import App
 from arrears.domain.ladder import StageDecision
 from arrears.domain.money import format_amount
 from arrears.domain.outsourcing import Agency
@@ -14,6 +15,7 @@ from arrears.domain.replies import StoredReply
 from arrears.domain.revisions import PLAN, SETTLEMENT, Revision
 from arrears.domain.statement import CapCut, Charge, LoanState, PlanState, SettlementState
 from arrears.services.casework_ports import UserRecord
+from arrears.services.replies import honour_dates, reply_rules
 
 
 def loan_document(
@@ -247,10 +249,19 @@ def agency_document(agency: Agency) -> dict[str, Any]:
     }
 
 
-def reply_document(reply: StoredReply) -> dict[str, Any]:
+def reply_document(reply: StoredReply, honour_by: date | None = None) -> dict[str, Any]:
     """A borrower's reply as `arrears replies --json` and the API show it: its number
-    masked."""
+    masked; `honour_by`, waiting to be read, the last day to honour it by should it ask to
+    stop (its borrowers' packs set one), else null."""
     return {"reply_id": reply.reply_id, "received_at": reply.received_at.isoformat(),
             "number": mask_phone(reply.number), "borrower_ids": list(reply.borrower_ids),
             "state": reply.state, "rule_id": reply.rule_id, "word": reply.word,
-            "text": reply.text, "read_by": reply.read_by}  # fmt: skip
+            "text": reply.text, "read_by": reply.read_by,
+            "honour_by": honour_by.isoformat() if honour_by else None}  # fmt: skip
+
+
+def reply_documents(app: App, replies: Sequence[StoredReply]) -> list[dict[str, Any]]:
+    """Replies as documents, each waiting one with the day to honour it by (honour_dates)."""
+    rules = reply_rules(app.contact_terms.packs.values())
+    due = honour_dates(app.replies, rules, app.terms.calendar_for, replies)
+    return [reply_document(reply, due.get(reply.reply_id)) for reply in replies]

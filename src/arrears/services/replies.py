@@ -5,22 +5,26 @@ opt-out or not; all audited."""
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from arrears.domain.access import Permission, Principal, require
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
 from arrears.domain.replies import (
     OPTED_OUT,
+    TO_READ,
     Reply,
     ReplyReading,
     ReplyRule,
     StoredReply,
+    honour_by,
     read_reply,
 )
 from arrears.domain.rule_pack import RulePack
 from arrears.domain.staff import CONSOLE
+from arrears.domain.terms import CalendarSource
 
 # How a reply's text reads: given the jurisdictions of the loans of the borrowers on its
 # number (their packs' words read it first) and whether it is whole (a long one missing a
@@ -55,6 +59,10 @@ class ReplyStore(Protocol):
 
     def replies(self, states: Sequence[str], limit: int) -> list[StoredReply]:
         """Replies in `states`, oldest first, at most `limit`."""
+        ...
+
+    def jurisdictions_of(self, borrowers: Sequence[str]) -> frozenset[str]:
+        """The jurisdictions of the borrowers' loans' products."""
         ...
 
     def read(
@@ -148,3 +156,30 @@ def read_as(
     """A signed-in person's reading of a reply (read_by_hand, as them)."""
     require(who, Permission.REPLIES)
     return read_by_hand(store, reply_id, stop, who.user_id, now)
+
+
+def honour_dates(
+    store: ReplyStore,
+    rules: Sequence[ReplyRule],
+    calendar_for: CalendarSource,
+    replies: Sequence[StoredReply],
+) -> dict[int, date]:
+    """For each reply waiting to be read whose borrowers' packs set a time to honour a
+    request to stop (us: ten business days, 47 CFR 64.1200(a)(11)), the last day to honour
+    it by, should it be one: the earliest of their packs' (a reply with no borrower on its
+    number has none)."""
+    timed = [rule for rule in rules if rule.honour_days is not None]
+    found: dict[int, date] = {}
+    for reply in replies:
+        if reply.state != TO_READ or not timed or not reply.borrower_ids:
+            continue
+        jurisdictions = store.jurisdictions_of(reply.borrower_ids)
+        days = []
+        for rule in timed:
+            if rule.jurisdiction in jurisdictions and rule.honour_days is not None:
+                came = reply.received_at.astimezone(ZoneInfo(rule.zone)).date()
+                calendar = calendar_for(rule.jurisdiction, came.year, came.year + 1)
+                days.append(honour_by(came, rule.honour_days, calendar))
+        if days:
+            found[reply.reply_id] = min(days)
+    return found

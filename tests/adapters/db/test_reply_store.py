@@ -12,12 +12,19 @@ from arrears.adapters.db.audit_store import SqlAuditLog
 from arrears.adapters.db.contact_store import SqlContactStore
 from arrears.adapters.db.instants import utc
 from arrears.adapters.db.reply_store import SqlReplyStore
+from arrears.domain.calendar import BusinessCalendar
 from arrears.domain.contact import OptOut
 from arrears.domain.replies import OPTED_OUT, READ, TO_READ, Reply, ReplyPart, StoredReply
-from arrears.services.replies import ReplyRefused, ReplyTaking, read_by_hand, reply_rules
+from arrears.services.replies import (
+    ReplyRefused,
+    ReplyTaking,
+    honour_dates,
+    read_by_hand,
+    reply_rules,
+)
 
 RULES = reply_rules(contact_packs().values())
-PRODUCTS = {"cn-cash": "cn", "uk-loan": "uk"}
+PRODUCTS = {"cn-cash": "cn", "uk-loan": "uk", "us-card": "us"}
 AT = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
 SHARED = "+8613812345678"  # two borrowers on one number (a family's phone)
 
@@ -29,9 +36,12 @@ def seeded(engine: Engine) -> SqlReplyStore:
             {"borrower_id": "B2", "name": "张四", "phone": SHARED},
             {"borrower_id": "B3", "name": "Ann", "phone": "+12125551234"},
             {"borrower_id": "B5", "name": "Tom", "phone": "+447911123456"},
+            {"borrower_id": "B6", "name": "Sue", "phone": "+13125550188"},
         ])  # fmt: skip
         conn.execute(insert(tables.loans), [
             {"loan_id": "L5", "borrower_id": "B5", "product": "uk-loan", "currency": "GBP",
+             "principal": 100_000, "annual_rate": "0.2", "contract_date": date(2026, 1, 1)},
+            {"loan_id": "L6", "borrower_id": "B6", "product": "us-card", "currency": "USD",
              "principal": 100_000, "annual_rate": "0.2", "contract_date": date(2026, 1, 1)},
         ])  # fmt: skip
     return SqlReplyStore(engine, PRODUCTS)
@@ -216,3 +226,17 @@ def test_a_long_reply_taken_whole_meanwhile_is_not_swept_too(
     assert [r.text for r in store.replies((TO_READ,), 10)] == ["I paid already", "Call me back"]
     with migrated.connect() as conn:
         assert conn.execute(select(tables.sms_reply_parts)).all() == []
+
+
+def test_a_us_borrowers_reply_waiting_has_its_ten_business_days(migrated: Engine) -> None:
+    store = seeded(migrated)
+    # 2026-03-02 03:00 UTC is Sunday 1 March, 22:00 in New York: counted from Monday.
+    us = whole(take(store, "+13125550188", "I'll pay by the end of the week"))
+    cn = whole(take(store, SHARED, "我下周还"))
+    nobody = whole(take(store, "+447700900123", "who is this?"))
+    weekdays = lambda _j, first, last: BusinessCalendar.weekends_only(range(first, last + 1))  # noqa: E731
+    due = honour_dates(store, RULES, weekdays, [us, cn, nobody])
+    assert due == {us.reply_id: date(2026, 3, 13)}  # the tenth business day after 1 March
+    read_by_hand(store, us.reply_id, False, "alice", AT)
+    (read,) = store.replies(("read",), 10)
+    assert honour_dates(store, RULES, weekdays, [read]) == {}  # read: nothing to honour

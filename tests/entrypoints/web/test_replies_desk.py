@@ -1,12 +1,12 @@
 """Borrowers' replies on the workbench: the compliance officer reads those waiting, records
 an opt-out (audited as them) or none; other roles may not; the API says the same."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from arrears.adapters.compliance_pack import contact_packs
-from arrears.adapters.db.tables import borrowers, opt_outs
+from arrears.adapters.db.tables import borrowers, loans, opt_outs
 from arrears.domain.replies import Reply
 from arrears.services.replies import ReplyTaking, reply_rules
 from tests.entrypoints.web.desk_book import DAY_TIME, Desk
@@ -107,3 +107,25 @@ def test_the_api_lists_and_reads_replies(desk: Desk) -> None:
     assert desk.client().get("/api/v1/replies?state=new", headers=headers).status_code == 422
     forbidden = desk.client().get("/api/v1/replies", headers=desk.bearer("col-east-1"))
     assert forbidden.status_code == 403
+
+
+def test_a_us_borrowers_reply_shows_the_day_to_honour_it_by(desk: Desk) -> None:
+    _, cn_phone = a_borrower(desk)
+    with desk.app.engine.begin() as conn:
+        conn.execute(insert(borrowers).values(borrower_id="B-US", name="Sue Smith",
+                                              phone="+13125550188"))  # fmt: skip
+        conn.execute(insert(loans).values(
+            loan_id="L-US", borrower_id="B-US", product="us-installment", currency="USD",
+            principal=100_000, annual_rate="0.2", contract_date=date(2025, 1, 1)))  # fmt: skip
+    waiting = replied(desk, "+13125550188", "I'll pay at the end of the week")
+    replied(desk, cn_phone, "我下周还")
+    # Came Tuesday 30 September, 21:30 in New York: ten business days of the us calendar,
+    # Columbus Day (13 October) not one of them (47 CFR 64.1200(a)(11)).
+    listed = desk.client().get("/api/v1/replies", headers=desk.bearer("compliance")).json()
+    assert [(r["reply_id"] == waiting, r["honour_by"]) for r in listed["replies"]] == [
+        (True, "2025-10-15"), (False, None)]  # fmt: skip
+    client, _ = desk.signed_in("compliance")
+    page = client.get("/replies").text
+    assert "处理期限" in page
+    assert '<span class="muted" title="47 CFR 64.1200(a)(11)' in page  # not past yet
+    assert ">2025-10-15</span>" in page

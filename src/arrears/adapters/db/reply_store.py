@@ -108,6 +108,11 @@ class SqlReplyStore:
         return StoredReply(reply_id, at, reply.number, reply.text, borrowers, state, rule_id,
                            reading.word)  # fmt: skip
 
+    def jurisdictions_of(self, borrowers: Sequence[str]) -> frozenset[str]:
+        """The jurisdictions of the borrowers' loans' products."""
+        with self.engine.connect() as conn:
+            return self._jurisdictions_of(conn, tuple(borrowers))
+
     def _jurisdictions_of(self, conn: Connection, borrowers: tuple[str, ...]) -> frozenset[str]:
         """The jurisdictions of the borrowers' loans' products."""
         if not borrowers:

@@ -12,7 +12,7 @@ from arrears.domain.legal_track import LegalStep
 from arrears.domain.money import parse_amount
 from arrears.domain.replies import REPLY_STATES
 from arrears.entrypoints.desk_calendar import desk_day
-from arrears.entrypoints.presenters import reply_document
+from arrears.entrypoints.presenters import reply_document, reply_documents
 from arrears.entrypoints.web.api import DecisionIn
 from arrears.entrypoints.web.api_common import (
     Amount,
@@ -292,7 +292,7 @@ def replies(
     numbers masked (CHANNELS.md, "Replies")."""
     states = REPLY_STATES if state == "all" else (state,)
     found = replies_for(app.replies, actor.principal, states, limit)
-    return {"replies": [reply_document(r) for r in found]}
+    return {"replies": reply_documents(app, found)}
 
 
 @router.post("/replies/{reply_id}")
