@@ -1,7 +1,7 @@
 """Borrowers' replies on the workbench: the compliance officer reads those waiting, records
 an opt-out (audited as them) or none; other roles may not; the API says the same."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
@@ -129,3 +129,7 @@ def test_a_us_borrowers_reply_shows_the_day_to_honour_it_by(desk: Desk) -> None:
     assert "处理期限" in page
     assert '<span class="muted" title="47 CFR 64.1200(a)(11)' in page  # not past yet
     assert ">2025-10-15</span>" in page
+    desk.now = datetime(2025, 10, 16, 2, 0, tzinfo=UTC)  # the day after: past, in red
+    client, _ = desk.signed_in("compliance")  # the session of 1 October is over
+    page = client.get("/replies").text
+    assert '<span class="blocked" title="47 CFR 64.1200(a)(11)' in page
