@@ -61,8 +61,8 @@ class ReplyStore(Protocol):
         """Replies in `states`, oldest first, at most `limit`."""
         ...
 
-    def jurisdictions_of(self, borrowers: Sequence[str]) -> frozenset[str]:
-        """The jurisdictions of the borrowers' loans' products."""
+    def jurisdictions_by_borrower(self, borrowers: Sequence[str]) -> dict[str, frozenset[str]]:
+        """Each borrower's loans' products' jurisdictions (a borrower with none left out)."""
         ...
 
     def read(
@@ -169,11 +169,15 @@ def honour_dates(
     it by, should it be one: the earliest of their packs' (a reply with no borrower on its
     number has none)."""
     timed = [rule for rule in rules if rule.honour_days is not None]
+    waiting = [r for r in replies if r.state == TO_READ and r.borrower_ids]
+    if not timed or not waiting:
+        return {}
+    by_borrower = store.jurisdictions_by_borrower(
+        sorted({b for reply in waiting for b in reply.borrower_ids})
+    )  # one read for all
     found: dict[int, date] = {}
-    for reply in replies:
-        if reply.state != TO_READ or not timed or not reply.borrower_ids:
-            continue
-        jurisdictions = store.jurisdictions_of(reply.borrower_ids)
+    for reply in waiting:
+        jurisdictions = frozenset().union(*(by_borrower.get(b, ()) for b in reply.borrower_ids))
         days = []
         for rule in timed:
             if rule.jurisdiction in jurisdictions and rule.honour_days is not None:

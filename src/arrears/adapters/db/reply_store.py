@@ -108,10 +108,16 @@ class SqlReplyStore:
         return StoredReply(reply_id, at, reply.number, reply.text, borrowers, state, rule_id,
                            reading.word)  # fmt: skip
 
-    def jurisdictions_of(self, borrowers: Sequence[str]) -> frozenset[str]:
-        """The jurisdictions of the borrowers' loans' products."""
+    def jurisdictions_by_borrower(self, borrowers: Sequence[str]) -> dict[str, frozenset[str]]:
+        """Each borrower's loans' products' jurisdictions (a borrower with none left out)."""
+        found: dict[str, set[str]] = {}
+        query = select(tables.loans.c.borrower_id, tables.loans.c.product).distinct().where(
+            tables.loans.c.borrower_id.in_(borrowers))  # fmt: skip
         with self.engine.connect() as conn:
-            return self._jurisdictions_of(conn, tuple(borrowers))
+            for borrower_id, product in conn.execute(query):
+                if product in self.jurisdictions:
+                    found.setdefault(borrower_id, set()).add(self.jurisdictions[product])
+        return {b: frozenset(js) for b, js in found.items()}
 
     def _jurisdictions_of(self, conn: Connection, borrowers: tuple[str, ...]) -> frozenset[str]:
         """The jurisdictions of the borrowers' loans' products."""
