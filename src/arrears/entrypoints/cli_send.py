@@ -183,9 +183,10 @@ def receipts_command(
     """Read the delivery receipts the SMSC of [channels.sms] holds for the texts sent, and
     the borrowers' replies, for --for seconds, each written before the SMSC is told it came:
     a text whose parts are all delivered is `delivered`, one with a part that failed is
-    `undelivered` (its outbox row failed); a reply of an opt-out word alone (STOP, TD, 退订)
-    opts the borrowers on its number out of texts, any other waits to be read (`arrears
-    replies`). Exit 1 when the SMSC could not be reached."""
+    `undelivered` (its outbox row failed); a reply of an opt-out word alone (STOP, TD, 退订),
+    or with one of its pack's `anywhere` words in it, opts the borrowers on its number out of
+    texts, any other waits to be read (`arrears replies`). Exit 1 when the SMSC could not be
+    reached."""
     clock = _clock(at, rehearse)
     with open_app(db, config) as app:
         channels = app.settings.channels
