@@ -23,6 +23,7 @@ from arrears.adapters.db.engine_store import SqlEngineStore
 from arrears.adapters.db.identity_store import SqlIdentityStore
 from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.db.migrate import current_revision, head_revision, upgrade
+from arrears.adapters.db.portal_store import SqlPortalStore
 from arrears.adapters.db.reply_store import SqlReplyStore
 from arrears.adapters.db.track_store import SqlTrackStore
 from arrears.adapters.feeds.reader import FileFeedReader
@@ -220,6 +221,11 @@ class App:
         """Borrowers' replies to texts, with the opt-outs they record."""
         jurisdictions = {code: p.jurisdiction for code, p in self.settings.products.items()}
         return SqlReplyStore(self.engine, jurisdictions)
+
+    @cached_property
+    def portal(self) -> SqlPortalStore:
+        """The borrower portal's one-time links and sessions."""
+        return SqlPortalStore(self.engine)
 
     @cached_property
     def contact_terms(self) -> ContactTerms:

@@ -41,6 +41,7 @@ from arrears.entrypoints.cli_engine import (
     book_run_or_fail,
 )
 from arrears.entrypoints.cli_engine import register as register_book_commands
+from arrears.entrypoints.cli_portal import portal_app
 from arrears.entrypoints.cli_replies import replies_command, reply_command
 from arrears.entrypoints.cli_send import receipts_command, send_command, settle_command
 from arrears.entrypoints.cli_staff import staff_app
@@ -315,6 +316,7 @@ class _progress_bar:  # noqa: N801 - used as a context manager verb
 app.add_typer(contact_app, name="contact")
 app.add_typer(bureau_app, name="bureau")
 app.add_typer(staff_app, name="staff")
+app.add_typer(portal_app, name="portal")
 app.command("send")(send_command)
 app.command("receipts")(receipts_command)
 app.command("settle")(settle_command)

@@ -79,7 +79,8 @@ VALUES = {
                "user.enable", "user.disable", "hold.lift", "flag.set", "flag.clear",
                "user.locale", "user.update", "user.password", "case.view", "contact.opt_out",
                "legal.refused", "agency.evaluate", "bureau.export", "bureau.dispute",
-               "bureau.answer", "delivery.settle", "reply.read"],
+               "bureau.answer", "delivery.settle", "reply.read", "portal.link", "portal.sign_in",
+               "portal.sign_out"],
 }  # fmt: skip
 
 

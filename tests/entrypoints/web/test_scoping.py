@@ -119,6 +119,9 @@ LISTS = {
     # test_replies_desk.py: replies come by number, read by who may read them all
     ("GET", "/replies"), ("POST", "/replies/{reply_id}"),
     ("GET", "/api/v1/replies"), ("POST", "/api/v1/replies/{reply_id}"),
+    # test_portal.py: a borrower's own loans only, by a one-time link's session
+    ("GET", "/p/{token}"), ("POST", "/p/{token}"), ("GET", "/my"), ("POST", "/my/locale"),
+    ("POST", "/my/sign-out"),
 }  # fmt: skip
 
 

@@ -471,3 +471,27 @@ sms_reply_parts = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Index("ix_sms_reply_parts_key", "number", "reference", "total"),
 )
+
+# One-time links into the borrower portal (docs/PORTAL.md): the link carries a token, the
+# table only its SHA-256; `used_at` set when it opened a session (it opens no other).
+portal_links = Table(
+    "portal_links",
+    metadata,
+    Column("link_hash", String(64), primary_key=True),
+    Column("borrower_id", ForeignKey("borrowers.borrower_id"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+# Borrowers' portal sessions; the cookie holds a token, the table only its SHA-256.
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("borrower_id", ForeignKey("borrowers.borrower_id"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("locale", String(8), nullable=False),  # zh-CN, zh-TW, en
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)

@@ -25,10 +25,12 @@ from arrears.entrypoints.web import (
     pages_admin,
     pages_case,
     pages_desk,
+    pages_portal,
     pages_replies,
 )
 from arrears.entrypoints.web.auth import CsrfRejected, NotSignedIn
 from arrears.entrypoints.web.invalid_text import problems_text, where
+from arrears.entrypoints.web.pages_portal import PortalCsrfRejected, PortalSignedOut
 from arrears.entrypoints.web.text_guard import refuse_nul
 from arrears.services.casework import CaseNotFound
 from arrears.services.contact_check import reason_document
@@ -36,6 +38,7 @@ from arrears.services.desk_contact import ContactBlocked
 from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import SignInRefused, SignInThrottled, UserNotFound
 from arrears.services.legal import TimeBarred
+from arrears.services.portal import PortalRefused
 from arrears.services.replies import ReplyRefused
 from arrears.services.step_checks import StepBlocked
 
@@ -66,7 +69,7 @@ def create_app(application: App, clock: Clock = system_clock) -> FastAPI:
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (api.router, api_desk.router, api_admin.router, pages.router,
                    pages_case.router, pages_desk.router, pages_admin.router,
-                   pages_replies.router):  # fmt: skip
+                   pages_replies.router, pages_portal.router):  # fmt: skip
         web.include_router(router)
     _errors(web)
     return web
@@ -102,6 +105,18 @@ def _errors(web: FastAPI) -> None:
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": f"/login?next={target}"})
         return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @web.exception_handler(PortalSignedOut)
+    def portal_signed_out(request: Request, error: PortalSignedOut) -> Response:
+        return pages_portal.signed_out_page(request, 401, str(error))
+
+    @web.exception_handler(PortalCsrfRejected)
+    def portal_csrf(request: Request, error: PortalCsrfRejected) -> Response:
+        return pages_portal.signed_out_page(request, 403, str(error))
+
+    @web.exception_handler(PortalRefused)
+    def portal_refused(request: Request, error: PortalRefused) -> Response:
+        return pages_portal.signed_out_page(request, 410, error.template)
 
     @web.exception_handler(CsrfRejected)
     def csrf(request: Request, error: CsrfRejected) -> Response:

@@ -13,6 +13,7 @@ from arrears.domain.access import PERMISSIONS, Permission
 from arrears.domain.content_lint import Finding
 from arrears.domain.entry_rules import reason_words
 from arrears.domain.errors import Clauses, Term, Terms, Words
+from arrears.domain.money import format_amount, parse_amount
 from arrears.domain.rates import format_rate
 from arrears.domain.rule_details import detail_words
 from arrears.entrypoints.web import i18n, stage_names
@@ -52,7 +53,14 @@ def render(
     request: Request, name: str, actor: Actor | None, code: int = 200, **context: Any
 ) -> HTMLResponse:
     """A page (or fragment) in the viewer's language."""
-    locale = locale_of(request, actor)
+    return render_in(request, name, locale_of(request, actor), actor, code, **context)
+
+
+def render_in(
+    request: Request, name: str, locale: str, actor: Actor | None, code: int = 200,
+    **context: Any,
+) -> HTMLResponse:  # fmt: skip
+    """A page (or fragment) in the given language (a borrower's in the portal: no actor)."""
     may = PERMISSIONS[actor.user.role] if actor is not None else frozenset()
 
     def stage_name(stage: str, product: str | None = None, ladder: str | None = None) -> str:
@@ -85,10 +93,29 @@ def render(
             "stage_name": stage_name,
             "spans": spans,
             "finding_rows": finding_rows,
+            "charge_totals": charge_totals,
+            "cut_totals": cut_totals,
             **context,
         },
         status_code=code,
     )
+
+
+def charge_totals(charges: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Each kind of charge and its total, in the order kinds first appear."""
+    totals: dict[str, int] = {}
+    for charge in charges:
+        totals[charge["kind"]] = totals.get(charge["kind"], 0) + parse_amount(charge["amount"])
+    return [(kind, format_amount(total)) for kind, total in totals.items()]
+
+
+def cut_totals(cuts: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """Each cap rule that cut charges, the total it cut and its legal source."""
+    totals: dict[str, tuple[int, str]] = {}
+    for cut in cuts:
+        was = totals.get(cut["rule"], (0, cut["source"]))
+        totals[cut["rule"]] = (was[0] + parse_amount(cut["amount"]), was[1])
+    return [(rule, format_amount(total), source) for rule, (total, source) in totals.items()]
 
 
 # A finding as a page reads it: start, end, rule, the words, the source.

@@ -13,7 +13,7 @@ from arrears.domain.contact import HOLD_KINDS, OUTCOMES, Hold
 from arrears.domain.errors import Refusal, Terms
 from arrears.domain.field_visits import VISIT_OUTCOMES
 from arrears.domain.legal_track import STEPS
-from arrears.domain.money import format_amount, parse_amount
+from arrears.domain.money import parse_amount
 from arrears.domain.promises import PROMISE_DAYS
 from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
@@ -35,8 +35,6 @@ def case_page(request: Request, loan_id: str, actor: CurrentActor, app: Applicat
         request,
         "case.html",
         actor,
-        charge_totals=charge_totals,
-        cut_totals=cut_totals,
         case=document,
         flagged=lint_flagged(document),
         cap_detail=state.cap_rule.detail,
@@ -93,23 +91,6 @@ def colleagues(app: Any, actor: Actor) -> list[str]:
     """Who may go on a field visit with the viewer: the active collectors of their team."""
     team = actor.user.team_id
     return sorted(u for u in app.desk.workloads([team] if team else []) if u != actor.user.user_id)
-
-
-def charge_totals(charges: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Each kind of charge and its total, in the order kinds first appear."""
-    totals: dict[str, int] = {}
-    for charge in charges:
-        totals[charge["kind"]] = totals.get(charge["kind"], 0) + parse_amount(charge["amount"])
-    return [(kind, format_amount(total)) for kind, total in totals.items()]
-
-
-def cut_totals(cuts: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """Each cap rule that cut charges, the total it cut and its legal source."""
-    totals: dict[str, tuple[int, str]] = {}
-    for cut in cuts:
-        was = totals.get(cut["rule"], (0, cut["source"]))
-        totals[cut["rule"]] = (was[0] + parse_amount(cut["amount"]), was[1])
-    return [(rule, format_amount(total), source) for rule, (total, source) in totals.items()]
 
 
 @router.get("/cases/{loan_id}/may-contact")

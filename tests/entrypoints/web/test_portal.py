@@ -1,0 +1,195 @@
+"""The borrower portal: a one-time link opens a short session in which a borrower reads their
+own loans, every amount as the domain works it out, in their language; nothing else opens."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from arrears.adapters.db.casework_tables import audit_log
+from arrears.adapters.db.tables import borrowers, loans
+from arrears.domain.money import format_amount
+from arrears.domain.staff import CONSOLE
+from arrears.entrypoints.web.pages_portal import PORTAL_COOKIE
+from arrears.entrypoints.web.views import balance_day
+from arrears.services.portal import BorrowerNotFound, issue_link
+from tests.entrypoints.web.desk_book import Desk
+
+
+def past_due_borrower(desk: Desk) -> tuple[str, list[str]]:
+    """A borrower with a loan past due on the desk's day, and all their loans."""
+    with desk.app.engine.connect() as conn:
+        owners = conn.execute(select(loans.c.borrower_id, loans.c.loan_id)
+                              .order_by(loans.c.loan_id)).all()  # fmt: skip
+    as_of = balance_day(desk.app, desk.now)
+    for loan, payments in desk.app.ledger.load_book([loan for _, loan in owners]):
+        if desk.app.evaluate(loan, payments, as_of).overdue.total > 0:
+            mine = [lent for who, lent in owners if who == loan.borrower_id]
+            return loan.borrower_id, mine
+    raise AssertionError("the desk's book has a loan past due")
+
+
+def link(desk: Desk, borrower: str, minutes: int = 60) -> str:
+    token, _ = issue_link(desk.app.portal, borrower, minutes, desk.now, CONSOLE)
+    return f"/p/{token}"
+
+
+def opened(desk: Desk, borrower: str) -> tuple[TestClient, str]:
+    """A client whose portal session is open, and its CSRF token."""
+    client = desk.client()
+    answer = client.post(link(desk, borrower), follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/my")
+    page = client.get("/my")
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    return client, found.group(1)
+
+
+def audited(desk: Desk, action: str) -> list[tuple[str, str]]:
+    with desk.app.engine.connect() as conn:
+        rows = conn.execute(select(audit_log.c.actor, audit_log.c.subject)
+                            .where(audit_log.c.action == action)).all()  # fmt: skip
+    return [(str(actor), str(subject)) for actor, subject in rows]
+
+
+def test_a_link_opens_the_borrowers_own_loans_once(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    path = link(desk, borrower)
+    client = desk.client()
+    first = client.get(path)  # a messaging app's preview: uses nothing up
+    assert first.status_code == 200
+    assert "查看我的借款" in first.text
+    assert client.get(path).status_code == 200
+    used = client.post(path, follow_redirects=False)
+    assert used.status_code == 303
+    cookie = used.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "samesite=lax" in cookie.lower()
+    page = client.get("/my")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "no-store"
+    assert "您好" in page.text  # zh-CN first
+    for loan_id in mine:
+        assert f"借款 {loan_id}" in page.text
+    assert page.text.count('class="card loan"') == len(mine)
+    assert "每笔费用及其依据" in page.text  # the balance's reasons, as the case view's
+    again = desk.client().post(path, follow_redirects=False)
+    assert again.status_code == 410
+    assert "此链接已失效" in again.text
+    assert desk.client().get(path).status_code == 410
+    assert audited(desk, "portal.link") == [(CONSOLE, f"borrower:{borrower}")]
+    assert audited(desk, "portal.sign_in") == [("borrower", f"borrower:{borrower}")]
+
+
+def test_the_amount_past_due_is_the_domains(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    client, _ = opened(desk, borrower)
+    page = client.get("/my").text
+    as_of = balance_day(desk.app, desk.now)
+    for n, (loan, payments) in enumerate(desk.app.ledger.load_book(mine), start=1):
+        state = desk.app.evaluate(loan, payments, as_of)
+        shown = re.search(rf'id="loan-{n}-due-now">[^0-9]*([0-9.,]+)<', page)
+        assert shown is not None
+        assert shown.group(1) == format_amount(state.overdue.total)
+        assert f'id="loan-{n}-overdue-total">¥{format_amount(state.overdue.total)}<' in page
+
+
+def test_no_other_borrowers_loan_is_shown(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    with desk.app.engine.connect() as conn:
+        theirs = conn.execute(select(loans.c.loan_id).where(loans.c.borrower_id != borrower)
+                              .limit(50)).scalars().all()  # fmt: skip
+    page = opened(desk, borrower)[0].get("/my").text
+    assert theirs
+    assert not any(f"借款 {loan_id}<" in page for loan_id in theirs)
+    assert all(f"借款 {loan_id}<" in page for loan_id in mine)
+
+
+def test_a_link_past_its_minutes_opens_nothing(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    path = link(desk, borrower, minutes=5)
+    desk.now += timedelta(minutes=5)
+    assert desk.client().get(path).status_code == 410
+    assert desk.client().post(path, follow_redirects=False).status_code == 410
+    assert audited(desk, "portal.sign_in") == []
+
+
+def test_a_session_ends_after_half_an_hour(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    client, _ = opened(desk, borrower)
+    desk.now += timedelta(minutes=29)
+    assert client.get("/my").status_code == 200
+    desk.now += timedelta(minutes=1)
+    ended = client.get("/my", follow_redirects=False)
+    assert ended.status_code == 401
+    assert "请重新打开贷款机构发给您的链接" in ended.text  # not the workbench's sign-in
+
+
+def test_sign_out_needs_the_session_csrf_token_and_ends_it(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    client, csrf = opened(desk, borrower)
+    assert client.post("/my/sign-out").status_code == 403
+    assert client.post("/my/sign-out", data={"csrf_token": "x" * len(csrf)}).status_code == 403
+    assert client.get("/my").status_code == 200  # refused: still open
+    out = client.post("/my/sign-out", data={"csrf_token": csrf})
+    assert out.status_code == 200
+    assert "您已退出" in out.text
+    assert PORTAL_COOKIE in out.headers["set-cookie"]  # the cookie dropped
+    assert audited(desk, "portal.sign_out") == [("borrower", f"borrower:{borrower}")]
+    client.cookies.clear()
+    assert client.get("/my", follow_redirects=False).status_code == 401
+
+
+def test_a_stolen_cookie_opens_nothing_after_sign_out(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    client, csrf = opened(desk, borrower)
+    cookie = client.cookies[PORTAL_COOKIE]
+    client.post("/my/sign-out", data={"csrf_token": csrf})
+    thief = desk.client()
+    thief.cookies.set(PORTAL_COOKIE, cookie)
+    assert thief.get("/my", follow_redirects=False).status_code == 401
+
+
+def test_the_language_is_the_borrowers_then_their_choice(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    with desk.app.engine.begin() as conn:
+        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
+                     .values(locale="zh-TW"))  # fmt: skip
+    client, csrf = opened(desk, borrower)
+    assert "您好" in client.get("/my", headers={"Accept-Language": "en"}).text  # theirs wins
+    assert "每筆費用及其依據" in client.get("/my").text
+    switched = client.post("/my/locale", data={"csrf_token": csrf, "locale": "en"})
+    assert switched.status_code == 200  # followed to /my
+    assert "Every charge and why" in switched.text
+    assert client.post("/my/locale", data={"csrf_token": csrf, "locale": "fr"}).status_code == 422
+
+
+def test_without_a_language_on_record_the_browsers_is_used(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    with desk.app.engine.begin() as conn:
+        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
+                     .values(locale=None))  # fmt: skip
+    client = desk.client()
+    client.post(link(desk, borrower), headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert "Every charge and why" in client.get("/my").text
+
+
+def test_portal_and_workbench_sessions_open_only_their_own_pages(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    staff, _ = desk.signed_in("admin")
+    assert staff.get("/my", follow_redirects=False).status_code == 401
+    client, _ = opened(desk, borrower)
+    assert client.get("/queue", follow_redirects=False).status_code == 303  # to the sign-in
+    assert client.get("/api/v1/queue").status_code == 401
+
+
+def test_a_link_is_refused_for_no_one_or_too_long(desk: Desk) -> None:
+    with pytest.raises(BorrowerNotFound, match="no borrower 'B-none'"):
+        issue_link(desk.app.portal, "B-none", 60, desk.now, CONSOLE)
+    borrower, _ = past_due_borrower(desk)
+    for minutes in (0, 7 * 24 * 60 + 1):
+        with pytest.raises(Exception, match="a portal link lasts 1 to 10080 minutes"):
+            issue_link(desk.app.portal, borrower, minutes, desk.now, CONSOLE)
+    assert audited(desk, "portal.link") == []
