@@ -6,7 +6,13 @@ from decimal import Decimal
 import pytest
 
 from arrears.domain.access import Role
-from arrears.domain.approvals import Proposal, ProposalKind, within_limits
+from arrears.domain.approvals import (
+    BORROWER_LIMITS,
+    Proposal,
+    ProposalKind,
+    within,
+    within_limits,
+)
 from arrears.domain.errors import DomainError
 from arrears.domain.queue_priority import QueueFacts, QueueScale, priority
 
@@ -41,6 +47,17 @@ def test_an_extension_is_limited_with_those_granted_before_it() -> None:
     assert within_limits(Role.COLLECTOR, extension, extended=20) is True
     assert within_limits(Role.COLLECTOR, extension, extended=21) is False
     assert within_limits(Role.SUPERVISOR, extension, extended=80) is True
+
+
+def test_a_borrowers_own_request_is_granted_within_less_than_a_collectors() -> None:
+    assert within(BORROWER_LIMITS, Proposal(K.PLAN, 10_000, months=6)) is True
+    assert within(BORROWER_LIMITS, Proposal(K.PLAN, 10_000, months=7)) is False
+    assert within(BORROWER_LIMITS, Proposal(K.EXTENSION, 10_000, days=15)) is True
+    assert within(BORROWER_LIMITS, Proposal(K.EXTENSION, 10_000, days=5), extended=10) is True
+    assert within(BORROWER_LIMITS, Proposal(K.EXTENSION, 10_000, days=5), extended=11) is False
+    # No waiver at all: a settlement paying all but a fen is still one for a person.
+    assert within(BORROWER_LIMITS, Proposal(K.SETTLEMENT, 10_000, pay=9_999, by=BY)) is False
+    assert within(None, Proposal(K.PLAN, 10_000, months=2)) is False
 
 
 def test_a_settlement_says_what_is_waived() -> None:

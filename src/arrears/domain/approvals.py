@@ -39,6 +39,12 @@ LIMITS: dict[Role, Limits] = {
     Role.SUPERVISOR: Limits(plan_months=12, extension_days=90, waiver_share=Fraction(3, 10)),
     Role.ADMIN: Limits(plan_months=36, extension_days=180, waiver_share=Fraction(1)),
 }
+# What a borrower is granted at once when they ask in the portal (docs/PORTAL.md), lender
+# policy like the desk's: less than a collector grants (a plan of six months, extensions of 15
+# days in all), and no waiver (a settlement is negotiated with a person, never self-served).
+BORROWER_LIMITS = Limits(plan_months=6, extension_days=15, waiver_share=Fraction(0))
+# The kinds a borrower may ask for in the portal.
+SELF_SERVED = (ProposalKind.PLAN, ProposalKind.EXTENSION)
 # Who approves what is above a proposer's limits (the supervisor, else the administrator).
 APPROVERS = (Role.SUPERVISOR, Role.ADMIN)
 MAX_PLAN_MONTHS, MAX_EXTENSION_DAYS = 36, 180
@@ -156,7 +162,11 @@ def within_limits(role: Role, proposal: Proposal, extended: int = 0) -> bool:
     """Whether the role may grant the proposal on its own; `extended`: the days of the
     extensions already granted on the case (an extension's limit is on their total, so two
     of 30 days are not granted where one of 60 needs a supervisor)."""
-    limits = LIMITS.get(role)
+    return within(LIMITS.get(role), proposal, extended)
+
+
+def within(limits: Limits | None, proposal: Proposal, extended: int = 0) -> bool:
+    """Whether `limits` grant the proposal (None: nothing), as within_limits."""
     if limits is None:
         return False
     if proposal.kind is ProposalKind.PLAN:
@@ -168,7 +178,11 @@ def within_limits(role: Role, proposal: Proposal, extended: int = 0) -> bool:
 
 def limit_words(role: Role, kind: ProposalKind) -> Words:
     """The role's limit for a kind, in words (shown when a proposal is routed for approval)."""
-    limits = LIMITS.get(role)
+    return limits_words(LIMITS.get(role), kind)
+
+
+def limits_words(limits: Limits | None, kind: ProposalKind) -> Words:
+    """A limit for a kind, in words (None: no limit of its own)."""
     if limits is None:
         return Words("no limit of its own")
     if kind is ProposalKind.PLAN:
@@ -179,6 +193,6 @@ def limit_words(role: Role, kind: ProposalKind) -> Words:
     return Words("waivers up to {share} of what the loan owes", {"share": share})
 
 
-def limit_text(role: Role, kind: ProposalKind) -> str:
-    """The role's limit for a kind, in English (the API's and the audit's words)."""
-    return str(limit_words(role, kind))
+def limit_text(limits: Limits | None, kind: ProposalKind) -> str:
+    """A limit for a kind, in English (the API's and the audit's words)."""
+    return str(limits_words(limits, kind))

@@ -210,7 +210,7 @@ def demo(
 ) -> None:
     """The whole cycle on a synthetic book in an embedded SQLite database, then the web
     workbench on it (one log-in per role)."""
-    from arrears.entrypoints.demo import run_demo
+    from arrears.entrypoints.demo import print_portal_link, run_demo
     from arrears.entrypoints.demo_staff import print_logins
 
     console = Console(width=max(out.width, 150))  # wide enough for the run table
@@ -220,6 +220,7 @@ def demo(
         fail(str(error))
     if serve_after:
         print_logins(f"http://{host}:{port}/", console)
+        print_portal_link(f"sqlite:///{directory / 'arrears.db'}", f"http://{host}:{port}", console)
         serve(db=f"sqlite:///{directory / 'arrears.db'}", config=None, host=host, port=port)
 
 

@@ -4,6 +4,7 @@ borrower (docs/PORTAL.md)."""
 import json
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -32,9 +33,12 @@ def link_command(
 ) -> None:
     """Print a link that opens the borrower's own loans once, within --minutes; it is kept
     only as its digest (print it to the one who sends it, nowhere else); audited."""
-    base = url.rstrip("/")
-    if not base.startswith(("https://", "http://")):
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
         fail(f"--url {url!r}: expected an http:// or https:// address", 2)
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        fail(f"--url {url!r}: the portal's address takes no ?query or #fragment", 2)
+    base = url.rstrip("/")
     with open_app(db, config) as app:
         try:
             token, until = issue_link(app.portal, borrower_id, minutes, datetime.now(UTC), CONSOLE)

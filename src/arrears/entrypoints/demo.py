@@ -15,12 +15,14 @@ from arrears.adapters.synthetic_book import SyntheticBook, synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.domain.delinquency import BUCKETS
+from arrears.domain.staff import CONSOLE
 from arrears.entrypoints.bureau_file import export_to_file
 from arrears.entrypoints.demo_desk import Desk
 from arrears.entrypoints.demo_staff import balance_cases, evaluate_for_today, seed_staff
 from arrears.entrypoints.presenters import loan_document
 from arrears.services.feed import FeedKind
 from arrears.services.import_feed import import_feed
+from arrears.services.portal import LINK_MINUTES, issue_link
 
 # The demo replays 2025: loans signed from January to April, the book run weekly until
 # mid-August, then every day, a simulated desk working each run's plan, through
@@ -192,3 +194,26 @@ def _print_final(app: App, summary: dict[str, Any], console: Console) -> None:
         f"try: arrears loan {worst.loan_id if worst else 'L0000001'} --as-of {as_of} "
         f"--db sqlite:///{app.database_url.removeprefix('sqlite:///')}"
     )
+
+
+def print_portal_link(db: str, base: str, console: Console) -> None:
+    """A one-day portal link of a borrower whose loan is past due with penalty interest on
+    the last run's day, to try the borrower portal as them (docs/PORTAL.md)."""
+    app = build_app(db, None)
+    try:
+        as_of = app.desk.last_run()
+        found = None
+        if as_of is not None:
+            for loan, payments in app.ledger.load_book():
+                state = app.evaluate(loan, payments, as_of)
+                if state.overdue.penalty > 0:
+                    found = loan.borrower_id
+                    break
+        if found is None:
+            return
+        now = datetime.now(UTC)
+        token, _ = issue_link(app.portal, found, LINK_MINUTES, now, CONSOLE)
+        console.print(f"[bold]borrower portal[/] (as borrower {found}, opens once within a day): "
+                      f"{base}/p/{token}")  # fmt: skip
+    finally:
+        app.close()

@@ -14,10 +14,13 @@ from uuid import uuid4
 from arrears.domain.access import Forbidden, Permission, Principal, require, scope_of
 from arrears.domain.approvals import (
     APPROVERS,
+    LIMITS,
+    Limits,
     Proposal,
     ProposalKind,
     limit_text,
     limit_words,
+    within,
     within_limits,
 )
 from arrears.domain.audit_chain import AuditEntry, ChainCheck, ChainedEntry, verify_chain
@@ -249,9 +252,11 @@ def propose(
     dates, domain/revisions.py)."""
     require(who, Permission.PROPOSE)
     require_case(store, who, loan_id)
+    limits = LIMITS.get(who.role)
     return _counting_extensions(
         store, loan_id,
-        lambda extended: _propose(store, who, loan_id, proposal, terms, now, today, extended),
+        lambda extended: _propose(store, Proposer(who.user_id, who.user_id, limits), loan_id,
+                                  proposal, terms, now, today, extended),
         Refusal("extensions on {loan_id} kept being approved meanwhile: propose again",
                 loan_id=repr(loan_id)),
     )  # fmt: skip
@@ -274,16 +279,41 @@ def _counting_extensions(
     raise given_up
 
 
+@dataclass(frozen=True)
+class Proposer:
+    """Who proposes (a user id, or the portal's borrower), who grants it at once when it is
+    within `limits` (the proposer themselves, or the lender's self-service policy)."""
+
+    by: str
+    granter: str
+    limits: Limits | None
+
+
+def propose_as(
+    store: CaseStore, proposer: Proposer, loan_id: str, proposal: Proposal,
+    terms: Mapping[str, Any], now: datetime, today: date,
+) -> ProposalOutcome:  # fmt: skip
+    """Store a proposal of someone not on the desk (the case's own borrower, whose right to
+    it the caller checked): approved at once within the proposer's limits, else pending."""
+    return _counting_extensions(
+        store, loan_id,
+        lambda extended: _propose(store, proposer, loan_id, proposal, terms, now, today,
+                                  extended),
+        Refusal("extensions on {loan_id} kept being approved meanwhile: propose again",
+                loan_id=repr(loan_id)),
+    )  # fmt: skip
+
+
 def _propose(
-    store: CaseStore, who: Principal, loan_id: str, proposal: Proposal,
+    store: CaseStore, proposer: Proposer, loan_id: str, proposal: Proposal,
     terms: Mapping[str, Any], now: datetime, today: date, extended: int,
 ) -> ProposalOutcome:  # fmt: skip
     """propose, with the days of extensions approved on the case so far (`extended`, checked
     again as it is stored when it is an extension approved at once)."""
     proposal.refuse_deadline(today)  # approved at once, it takes effect today
-    inside = within_limits(who.role, proposal, extended)
+    inside = within(proposer.limits, proposal, extended)
     status = "approved" if inside else "pending"
-    why = ("within " if inside else "beyond ") + limit_text(who.role, proposal.kind)
+    why = ("within " if inside else "beyond ") + limit_text(proposer.limits, proposal.kind)
     terms = {**terms, "overdue": proposal.overdue}
     if proposal.kind is ProposalKind.SETTLEMENT:  # what its waiver was measured against
         terms["owed"] = proposal.owing
@@ -293,24 +323,26 @@ def _propose(
         "terms": terms,
         "waived": proposal.waived,
         "status": status,
-        "proposed_by": who.user_id,
+        "proposed_by": proposer.by,
         "proposed_at": now,
-        "decided_by": who.user_id if inside else None,
+        "decided_by": proposer.granter if inside else None,
         "decided_at": now if inside else None,
         "decision_note": why if inside else None,
         "effective_on": today if inside else None,
     }
     proposal_id = store.add_proposal(
         row,
-        audit(
-            now,
-            who,
+        AuditEntry(
+            now.astimezone(UTC),
+            proposer.by,
             "proposal.add",
             f"loan:{loan_id}",
-            kind=proposal.kind.value,
-            status=status,
-            waived=proposal.waived,
-            terms=dict(terms),
+            {
+                "kind": proposal.kind.value,
+                "status": status,
+                "waived": proposal.waived,
+                "terms": dict(terms),
+            },
         ),
         extended if inside and proposal.kind is ProposalKind.EXTENSION else None,
     )

@@ -19,8 +19,11 @@ LINK_MINUTES_MAX = 7 * 24 * 60
 # A session lasts half an hour from opening: long enough to read a statement and act on it,
 # short on a shared or lost phone (PIPL Art. 51: security measures proportionate to the data).
 SESSION_MINUTES = 30
-# The audit log's actor for what a borrower does in the portal (the subject names them).
-BORROWER_ACTOR = "borrower"
+# The audit log's actor for what a borrower does in the portal (the subject names them), and
+# the one who grants what they ask within the lender's self-service limits: a ':' is in no
+# user id (domain/staff.py), so neither reads as a person on the desk.
+BORROWER_ACTOR = "portal:borrower"
+POLICY = "portal:policy"
 
 
 class PortalRefused(Refusal):

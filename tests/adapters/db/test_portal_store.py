@@ -83,7 +83,7 @@ def test_a_link_opens_only_its_own_borrowers_session(migrated: Engine) -> None:
     store = seeded(migrated)
     token, _ = issue_link(store, "B1", 60, AT, "setup")
     theirs = PortalSession("B2", "c" * 43, "zh-CN", AT + timedelta(minutes=30))
-    entry = AuditEntry(AT, "borrower", "portal.sign_in", "borrower:B2", {})
+    entry = AuditEntry(AT, "portal:borrower", "portal.sign_in", "borrower:B2", {})
     assert not store.redeem(digest(token), AT, theirs, digest("other"), entry)
     assert count(migrated, tables.portal_sessions) == 0
     assert store.link_borrower(digest(token), AT) == "B1"  # still unused
@@ -107,3 +107,15 @@ def test_a_borrowers_loans_come_by_contract_date(migrated: Engine) -> None:
     store = seeded(migrated)
     assert store.loan_ids("B1") == ["L2", "L1"]
     assert store.loan_ids("B9") == []
+
+
+def test_links_and_sessions_over_are_dropped_when_a_link_is_made(migrated: Engine) -> None:
+    store = seeded(migrated)
+    used, _ = issue_link(store, "B1", 5, AT, "setup")
+    grant = open_link(store, used, AT, "zh-CN")  # its session ends at AT + 30 minutes
+    unused, _ = issue_link(store, "B2", 60, AT, "setup")
+    issue_link(store, "B2", 60, AT + timedelta(minutes=30), "setup")
+    assert count(migrated, tables.portal_sessions) == 0
+    assert portal_session(store, grant.token, AT) is None
+    assert count(migrated, tables.portal_links) == 2  # the hour-long one, and the new one
+    assert store.link_borrower(digest(unused), AT + timedelta(minutes=30)) == "B2"

@@ -12,9 +12,9 @@ from arrears.adapters.db.casework_tables import audit_log
 from arrears.adapters.db.tables import borrowers, loans
 from arrears.domain.money import format_amount
 from arrears.domain.staff import CONSOLE
-from arrears.entrypoints.web.pages_portal import PORTAL_COOKIE
+from arrears.entrypoints.web.page_render import PORTAL_COOKIE
 from arrears.entrypoints.web.views import balance_day
-from arrears.services.portal import BorrowerNotFound, issue_link
+from arrears.services.portal import BORROWER_ACTOR, BorrowerNotFound, issue_link
 from tests.entrypoints.web.desk_book import Desk
 
 
@@ -80,7 +80,7 @@ def test_a_link_opens_the_borrowers_own_loans_once(desk: Desk) -> None:
     assert "此链接已失效" in again.text
     assert desk.client().get(path).status_code == 410
     assert audited(desk, "portal.link") == [(CONSOLE, f"borrower:{borrower}")]
-    assert audited(desk, "portal.sign_in") == [("borrower", f"borrower:{borrower}")]
+    assert audited(desk, "portal.sign_in") == [(BORROWER_ACTOR, f"borrower:{borrower}")]
 
 
 def test_the_amount_past_due_is_the_domains(desk: Desk) -> None:
@@ -94,6 +94,8 @@ def test_the_amount_past_due_is_the_domains(desk: Desk) -> None:
         assert shown is not None
         assert shown.group(1) == format_amount(state.overdue.total)
         assert f'id="loan-{n}-overdue-total">¥{format_amount(state.overdue.total)}<' in page
+        ahead = any(line.due_date > as_of for line in state.installments if line.open)
+        assert (f'id="loan-{n}-next"' in page) is ahead
 
 
 def test_no_other_borrowers_loan_is_shown(desk: Desk) -> None:
@@ -136,10 +138,10 @@ def test_sign_out_needs_the_session_csrf_token_and_ends_it(desk: Desk) -> None:
     out = client.post("/my/sign-out", data={"csrf_token": csrf})
     assert out.status_code == 200
     assert "您已退出" in out.text
-    assert PORTAL_COOKIE in out.headers["set-cookie"]  # the cookie dropped
-    assert audited(desk, "portal.sign_out") == [("borrower", f"borrower:{borrower}")]
-    client.cookies.clear()
-    assert client.get("/my", follow_redirects=False).status_code == 401
+    dropped = out.headers["set-cookie"].lower()
+    assert dropped.startswith(f"{PORTAL_COOKIE}=")
+    assert "max-age=0" in dropped  # the browser forgets it
+    assert audited(desk, "portal.sign_out") == [(BORROWER_ACTOR, f"borrower:{borrower}")]
 
 
 def test_a_stolen_cookie_opens_nothing_after_sign_out(desk: Desk) -> None:
@@ -193,3 +195,58 @@ def test_a_link_is_refused_for_no_one_or_too_long(desk: Desk) -> None:
         with pytest.raises(Exception, match="a portal link lasts 1 to 10080 minutes"):
             issue_link(desk.app.portal, borrower, minutes, desk.now, CONSOLE)
     assert audited(desk, "portal.link") == []
+
+
+def test_another_sites_form_cannot_sign_a_visitor_in(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    path = link(desk, borrower)
+    client = desk.client()
+    for header in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                   {"Sec-Fetch-Site": "same-site", "Origin": "http://testserver"}):  # fmt: skip
+        refused = client.post(path, headers=header, follow_redirects=False)
+        assert refused.status_code == 403, header
+        assert "该表单并非从本页面提交" in refused.text, header
+        assert PORTAL_COOKIE not in refused.headers.get("set-cookie", ""), header
+    assert audited(desk, "portal.sign_in") == []
+    own_page = {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}
+    assert client.post(path, headers=own_page, follow_redirects=False).status_code == 303
+
+
+def test_a_new_link_ends_the_session_the_browser_had_open(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    client, _ = opened(desk, borrower)
+    old = client.cookies[PORTAL_COOKIE]
+    assert client.post(link(desk, borrower), follow_redirects=False).status_code == 303
+    assert client.cookies[PORTAL_COOKIE] != old
+    stale = desk.client()
+    stale.cookies.set(PORTAL_COOKIE, old)
+    assert stale.get("/my", follow_redirects=False).status_code == 401
+    assert audited(desk, "portal.sign_out") == [(BORROWER_ACTOR, f"borrower:{borrower}")]
+
+
+def test_errors_in_the_portal_are_its_own_pages_in_the_sessions_language(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    with desk.app.engine.begin() as conn:
+        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
+                     .values(locale="zh-TW"))  # fmt: skip
+    client, csrf = opened(desk, borrower)
+    desk.signed_in("admin")  # a workbench session in the same browser changes nothing
+    english = {"Accept-Language": "en"}
+    answers = [
+        client.post("/my/locale", data={"csrf_token": csrf, "locale": "fr"}, headers=english),
+        client.post("/my/locale", data={"csrf_token": csrf}, headers=english),
+        client.get("/my/sign-out", headers=english),
+        client.post("/my/sign-out", headers=english),
+        client.get("/my/nothing-here", headers=english),
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 405, 403, 404]
+    for answer in answers:
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["referrer-policy"] == "no-referrer"
+        assert '<body class="portal">' in answer.text
+        assert "X-CSRF-Token" not in answer.text  # nothing of a workbench session
+        assert "返回我的借款" in answer.text  # zh-TW, the session's, not the browser's
+    assert "語言 &#39;fr&#39; 不在可選範圍內" in answers[0].text  # zh-TW, not zh-CN's 语言
+    assert "該表單並非從本頁面送出" in answers[3].text
+    gone = desk.client().get("/p/", headers=english)
+    assert (gone.status_code, '<body class="portal">' in gone.text) == (404, True)

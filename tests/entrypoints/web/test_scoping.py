@@ -122,6 +122,8 @@ LISTS = {
     # test_portal.py: a borrower's own loans only, by a one-time link's session
     ("GET", "/p/{token}"), ("POST", "/p/{token}"), ("GET", "/my"), ("POST", "/my/locale"),
     ("POST", "/my/sign-out"),
+    # test_portal_requests.py: a borrower asks on their own loans only
+    ("POST", "/my/loans/{loan_id}/requests"),
 }  # fmt: skip
 
 

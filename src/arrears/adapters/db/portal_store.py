@@ -39,10 +39,14 @@ class SqlPortalStore:
     def add_link(
         self, link_hash: str, borrower_id: str, at: datetime, until: datetime, audit: AuditEntry
     ) -> None:
-        """Keep a link with its audit entry, in one transaction."""
+        """Keep a link with its audit entry, in one transaction; links and sessions over
+        by `at` are dropped meanwhile (they open nothing any more)."""
+        at = at.astimezone(UTC)
         with self.engine.begin() as conn:
+            conn.execute(delete(LINKS).where(LINKS.c.expires_at <= at))
+            conn.execute(delete(SESSIONS).where(SESSIONS.c.expires_at <= at))
             conn.execute(insert(LINKS).values(
-                link_hash=link_hash, borrower_id=borrower_id, created_at=at.astimezone(UTC),
+                link_hash=link_hash, borrower_id=borrower_id, created_at=at,
                 expires_at=until.astimezone(UTC), used_at=None,
             ))  # fmt: skip
             append_audit(conn, audit)

@@ -39,6 +39,7 @@ from arrears.services.field_visit import GuardRefused
 from arrears.services.identity import SignInRefused, SignInThrottled, UserNotFound
 from arrears.services.legal import TimeBarred
 from arrears.services.portal import PortalRefused
+from arrears.services.portal_requests import PortalLoanNotFound
 from arrears.services.replies import ReplyRefused
 from arrears.services.step_checks import StepBlocked
 
@@ -108,15 +109,19 @@ def _errors(web: FastAPI) -> None:
 
     @web.exception_handler(PortalSignedOut)
     def portal_signed_out(request: Request, error: PortalSignedOut) -> Response:
-        return pages_portal.signed_out_page(request, 401, str(error))
+        return page_render.error_page(request, 401, str(error))  # a portal page: "signed-out"
 
     @web.exception_handler(PortalCsrfRejected)
     def portal_csrf(request: Request, error: PortalCsrfRejected) -> Response:
-        return pages_portal.signed_out_page(request, 403, str(error))
+        return page_render.error_page(request, 403, str(error))
 
     @web.exception_handler(PortalRefused)
     def portal_refused(request: Request, error: PortalRefused) -> Response:
-        return pages_portal.signed_out_page(request, 410, error.template)
+        return refuse(request, 410, error)
+
+    @web.exception_handler(PortalLoanNotFound)
+    def portal_no_loan(request: Request, error: PortalLoanNotFound) -> Response:
+        return refuse(request, 404, error)
 
     @web.exception_handler(CsrfRejected)
     def csrf(request: Request, error: CsrfRejected) -> Response:

@@ -20,11 +20,18 @@ from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
 from arrears.services.identity import session_user
+from arrears.services.portal import BORROWER_ACTOR, POLICY, portal_session
 from arrears.services.step_checks import StepBlocked
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 # An amount typed on a form, as the API's (yuan, at most two decimals, below 10^13).
 AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"  # ASCII digits: `\d` takes any script's
+# The borrower portal's session cookie (pages_portal.py).
+PORTAL_COOKIE = "arrears_portal"
+# A borrower's statement is nobody else's business: not kept by a shared phone's browser or a
+# proxy, and a link's token never sent on as a Referer.
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+PORTAL_ACTORS = frozenset({BORROWER_ACTOR, POLICY})
 # The desk logs calls and messages; a field visit goes through its own request and approval.
 DESK_CHANNELS = ("call", "sms", "email", "letter")
 
@@ -93,6 +100,11 @@ def render_in(
             "stage_name": stage_name,
             "spans": spans,
             "finding_rows": finding_rows,
+            # Who did something: a user by their id; the portal's borrower and self-service
+            # policy (services/portal.py) in the reader's language.
+            "who": lambda actor: (
+                i18n.catalogue(locale).get(actor, actor) if actor in PORTAL_ACTORS else actor
+            ),
             "charge_totals": charge_totals,
             "cut_totals": cut_totals,
             **context,
@@ -159,6 +171,20 @@ def finding_rows(
     return [(rule, words, source) for rule, (words, source) in rows.items()]
 
 
+def is_portal(request: Request) -> bool:
+    """Whether the request is the borrower portal's (its refusals are drawn as its pages)."""
+    path = request.url.path
+    return path == "/my" or path.startswith(("/my/", "/p/"))
+
+
+def portal_locale(request: Request) -> str:
+    """The portal reader's language: their open session's, else the browser's."""
+    token = request.cookies.get(PORTAL_COOKIE)
+    now = request.app.state.clock()
+    found = portal_session(application(request).portal, token, now) if token else None
+    return found.locale if found else i18n.negotiate(request.headers.get("accept-language"))
+
+
 def error_page(
     request: Request,
     status: int,
@@ -166,7 +192,15 @@ def error_page(
     values: Mapping[str, str | Words | Term | Terms | Clauses] | None = None,
 ) -> Response:
     """A refusal as a page (or, for htmx, a fragment in place of what was asked): the message
-    is looked up in the reader's language, then its {placeholders} filled with `values`."""
+    is looked up in the reader's language, then its {placeholders} filled with `values`; in
+    the portal, as its own page."""
+    if is_portal(request):
+        locale = portal_locale(request)
+        shown = {key: shown_in(value, locale) for key, value in (values or {}).items()}
+        page = render_in(request, "portal_error.html", locale, None, status, message=message,
+                         values=shown)  # fmt: skip
+        page.headers.update(PRIVATE)
+        return page
     name = "fragments/error.html" if request.headers.get("hx-request") else "error.html"
     actor = signed_in(request)  # the page keeps its header: the nav and the sign-out
     locale = locale_of(request, actor)

@@ -4,13 +4,16 @@ a borrower reads their own loans, every amount with its reason, in their languag
 import hmac
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from arrears.domain.approvals import BORROWER_LIMITS, MAX_EXTENSION_DAYS, MAX_PLAN_MONTHS
+from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.auth import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, application
-from arrears.entrypoints.web.page_render import render_in
+from arrears.entrypoints.web.page_render import PORTAL_COOKIE, PRIVATE, render_in
 from arrears.entrypoints.web.portal_views import portal_statement
 from arrears.services.portal import (
     SESSION_MINUTES,
@@ -21,12 +24,9 @@ from arrears.services.portal import (
     set_portal_locale,
     sign_out,
 )
+from arrears.services.portal_requests import request_change
 
 router = APIRouter(include_in_schema=False)
-PORTAL_COOKIE = "arrears_portal"
-# A statement is nobody else's business: not kept by a shared phone's browser or a proxy, and
-# the link's token never sent on as a Referer.
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 class PortalSignedOut(Exception):
@@ -91,11 +91,31 @@ def link_page(request: Request, token: str) -> Response:
                        session_minutes=SESSION_MINUTES)  # fmt: skip
 
 
+def same_site(request: Request) -> bool:
+    """Whether a form was sent from this site's own page: by the browser's Sec-Fetch-Site
+    (every current browser sends it), else by the Origin's host; a request with neither (a
+    script, an old browser) shows no sign of another site."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    # The host alone: behind a proxy that ends TLS the scheme seen here is not the browser's.
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+
+
 @router.post("/p/{token}")
 def use_link(request: Request, token: str) -> Response:
-    """Use the link: open a session and go to the borrower's statement."""
-    now = request.app.state.clock()
-    grant = open_link(application(request).portal, token, now, browser_locale(request))
+    """Use the link: open a session and go to the borrower's statement. Only from the link's
+    own page: another site's form must not sign a visitor into someone else's portal. A
+    session the browser had open ends (it is replaced)."""
+    if not same_site(request):
+        raise PortalCsrfRejected("csrf")
+    app, now = application(request), request.app.state.clock()
+    grant = open_link(app.portal, token, now, browser_locale(request))
+    before = request.cookies.get(PORTAL_COOKIE)
+    found = portal_session(app.portal, before, now) if before else None
+    if before and found is not None:
+        sign_out(app.portal, before, found, now)
     answer = RedirectResponse("/my", status_code=303, headers=PRIVATE)
     answer.set_cookie(
         PORTAL_COOKIE, grant.token, max_age=SESSION_MINUTES * 60, httponly=True,
@@ -112,7 +132,26 @@ def statement(request: Request, borrower: CurrentBorrower) -> Response:
     found = app.portal.borrower(session.borrower_id)
     loans = portal_statement(app, session.borrower_id, now)
     return portal_page(request, "portal.html", session.locale, session=session,
-                       borrower_name=found.name if found else "", loans=loans)  # fmt: skip
+                       borrower_name=found.name if found else "", loans=loans,
+                       limits=BORROWER_LIMITS)  # fmt: skip
+
+
+@router.post("/my/loans/{loan_id}/requests")
+def ask(
+    request: Request,
+    loan_id: str,
+    borrower: CurrentBorrower,
+    kind: Annotated[str, Form(max_length=16)],
+    months: Annotated[int, Form(ge=0, le=MAX_PLAN_MONTHS)] = 0,
+    days: Annotated[int, Form(ge=0, le=MAX_EXTENSION_DAYS)] = 0,
+) -> Response:
+    """Ask for a plan (months) or an extension (days) on one of the borrower's loans: granted
+    at once within the lender's self-service limits, else sent to the lender to decide."""
+    app, now = application(request), request.app.state.clock()
+    theirs = app.portal.loan_ids(borrower.session.borrower_id)
+    request_change(app.desk, theirs, loan_id, kind, months if kind == "plan" else days, now,
+                   desk_day(now))  # fmt: skip
+    return RedirectResponse("/my#requests", status_code=303, headers=PRIVATE)
 
 
 @router.post("/my/locale")
@@ -132,10 +171,3 @@ def leave(request: Request, borrower: CurrentBorrower) -> Response:
     page = portal_page(request, "portal_out.html", borrower.session.locale)
     page.delete_cookie(PORTAL_COOKIE)
     return page
-
-
-def signed_out_page(request: Request, code: int, message: str) -> Response:
-    """A portal refusal as the borrower reads it (not the workbench's sign-in page):
-    `message` is "signed-out", "csrf", or a refusal's template."""
-    return portal_page(request, "portal_error.html", browser_locale(request), code,
-                       message=message)  # fmt: skip

@@ -1,14 +1,26 @@
 """What the borrower portal shows a borrower: each of their own loans, every amount owed with
-its reason (the domain's evaluation, as the case view and `arrears loan --json` show it)."""
+its reason (the domain's evaluation, as the case view and `arrears loan --json` show it), and
+what they asked for on it."""
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from arrears.bootstrap import App
+from arrears.domain.calendar import effective_due_date
+from arrears.domain.loan import Loan
 from arrears.domain.money import format_amount
 from arrears.domain.statement import LoanState
 from arrears.entrypoints.presenters import loan_document
-from arrears.entrypoints.web.views import balance_day
+from arrears.entrypoints.web.views import balance_day, proposal_document
+from arrears.services.portal_requests import requests_of
+
+
+def _due_on(app: App, loan: Loan, due: date) -> date:
+    """A contractual due date of the loan as its product's holiday rule makes it effective."""
+    terms = app.terms.for_loan(loan, due)  # its calendar reaches the year after `due`
+    return effective_due_date(due, terms.product.holiday_rule, terms.calendar)
 
 
 def portal_statement(app: App, borrower_id: str, now: datetime) -> list[dict[str, Any]]:
@@ -28,20 +40,29 @@ def portal_statement(app: App, borrower_id: str, now: datetime) -> list[dict[str
             "principal": format_amount(loan.principal),
             "contract_date": loan.contract_date.isoformat(),
             "balance": loan_document(state, loan.currency, loan.product, product.day_count),
-            "next_due": next_due(state),
+            "next_due": next_due(state, partial(_due_on, app, loan)),
+            # A plan or an extension restructures what is past due (approvals.Proposal).
+            "may_ask": state.overdue.total > 0,
             "cap_detail": state.cap_rule.detail,
+            "requests": [proposal_document(p) for p in requests_of(record.proposals)]
+            if (record := app.desk.case(loan.loan_id)) is not None else [],
         })  # fmt: skip
     return loans
 
 
-def next_due(state: LoanState) -> dict[str, str] | None:
-    """The first instalment not yet past due with something still owed on it: its day (as an
-    extension moved it) and what it asks (principal, interest and fees still unpaid: before
-    its day, as scheduled); None when none is left."""
-    ahead = [(line.effective_due_date or line.due_date, line) for line in state.installments
-             if not line.past_due and line.principal + line.interest + line.fees > 0]  # fmt: skip
+def next_due(state: LoanState, due_on: Callable[[date], date]) -> dict[str, str] | None:
+    """The next instalment with something owed on it that is not yet past due (its effective
+    due date, as the loan's statement counts it, is the balance day or later): its day and
+    what it asks (principal, interest and fees still unpaid: as scheduled before its day);
+    None when none is left. `due_on`: the effective due date of a contractual one (a line not
+    yet posted has none: the product's holiday rule moves it, as it will when posted)."""
+    ahead = []
+    for line in state.installments:
+        owed = line.principal + line.interest + line.fees
+        day = line.effective_due_date or due_on(line.due_date)
+        if owed > 0 and day >= state.as_of:
+            ahead.append((day, line.seq, owed))
     if not ahead:
         return None
-    day, line = min(ahead, key=lambda pair: (pair[0], pair[1].seq))
-    owed = line.principal + line.interest + line.fees
+    day, _, owed = min(ahead)
     return {"due_date": day.isoformat(), "amount": format_amount(owed)}

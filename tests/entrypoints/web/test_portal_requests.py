@@ -1,0 +1,140 @@
+"""A borrower asks in the portal for a repayment plan or more time on their own loan: granted
+at once within the lender's self-service limits, else sent to the desk's approvals; never on
+another's loan, never a settlement, one waiting at a time; refused in their language."""
+
+from typing import Any
+
+from sqlalchemy import select
+
+from arrears.adapters.db.casework_tables import audit_log, proposals
+from arrears.adapters.db.tables import loans
+from arrears.domain.approvals import BORROWER_LIMITS
+from arrears.entrypoints.desk_calendar import desk_day
+from arrears.entrypoints.web.views import balance_day
+from arrears.services.portal import BORROWER_ACTOR, POLICY
+from tests.entrypoints.web.desk_book import Desk
+from tests.entrypoints.web.test_portal import opened, past_due_borrower
+
+
+def asked(desk: Desk, loan_id: str) -> list[dict[str, Any]]:
+    with desk.app.engine.connect() as conn:
+        rows = conn.execute(select(proposals).where(proposals.c.loan_id == loan_id)
+                            .order_by(proposals.c.proposal_id)).mappings().all()  # fmt: skip
+    return [dict(row) for row in rows]
+
+
+def test_a_plan_within_the_limits_is_granted_at_once(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    client, csrf = opened(desk, borrower)
+    loan = mine[0]
+    done = client.post(f"/my/loans/{loan}/requests",
+                       data={"csrf_token": csrf, "kind": "plan", "months": "6"})  # fmt: skip
+    assert done.status_code == 200  # followed to /my
+    [row] = asked(desk, loan)
+    assert (row["kind"], row["status"], row["terms"]["months"]) == ("plan", "approved", 6)
+    assert (row["proposed_by"], row["decided_by"]) == (BORROWER_ACTOR, POLICY)
+    assert row["effective_on"] == desk_day(desk.now)
+    assert row["terms"]["overdue"] > 0
+    assert f"已批准，自 {desk_day(desk.now).isoformat()} 起生效" in done.text
+    assert "分 6 期还款" in done.text
+    with desk.app.engine.connect() as conn:
+        entry = conn.execute(select(audit_log.c.actor, audit_log.c.subject)
+                             .where(audit_log.c.action == "proposal.add")).one()  # fmt: skip
+    assert tuple(entry) == (BORROWER_ACTOR, f"loan:{loan}")
+
+
+def test_beyond_the_limits_it_waits_for_the_desk_and_is_decided_there(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    client, csrf = opened(desk, borrower)
+    loan = mine[0]
+    months = BORROWER_LIMITS.plan_months + 1
+    client.post(f"/my/loans/{loan}/requests",
+                data={"csrf_token": csrf, "kind": "plan", "months": str(months)})  # fmt: skip
+    [row] = asked(desk, loan)
+    assert (row["status"], row["decided_by"], row["effective_on"]) == ("pending", None, None)
+    assert "等待贷款机构答复" in client.get("/my").text
+    again = client.post(f"/my/loans/{loan}/requests",
+                        data={"csrf_token": csrf, "kind": "extension", "days": "3"})  # fmt: skip
+    assert again.status_code == 422
+    assert "已有一项申请在等待贷款机构答复" in again.text
+    assert "返回我的借款" in again.text  # a portal page, not the workbench's
+    assert len(asked(desk, loan)) == 1
+    admin, staff_csrf = desk.signed_in("admin")
+    listed = admin.get("/approvals").text
+    assert f'id="proposal-{row["proposal_id"]}"' in listed or str(row["proposal_id"]) in listed
+    assert "借款人（门户）" in listed  # who proposed, in the reader's language
+    decided = admin.post(f"/approvals/{row['proposal_id']}",
+                         headers={"X-CSRF-Token": staff_csrf, "HX-Request": "true"},
+                         data={"decision": "approve"})  # fmt: skip
+    assert decided.status_code == 200
+    assert asked(desk, loan)[0]["status"] == "approved"
+    assert "已批准，自" in client.get("/my").text
+
+
+def test_extensions_count_in_all_against_the_limit(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    client, csrf = opened(desk, borrower)
+    loan = mine[0]
+    first = BORROWER_LIMITS.extension_days - 5
+    for days in (first, 6):
+        client.post(f"/my/loans/{loan}/requests",
+                    data={"csrf_token": csrf, "kind": "extension", "days": str(days)})  # fmt: skip
+    assert [(r["terms"]["days"], r["status"]) for r in asked(desk, loan)] == [
+        (first, "approved"), (6, "pending")]  # fmt: skip
+
+
+def test_another_borrowers_loan_is_not_found_and_nothing_is_asked(desk: Desk) -> None:
+    borrower, _ = past_due_borrower(desk)
+    with desk.app.engine.connect() as conn:
+        theirs = conn.execute(select(loans.c.loan_id).where(loans.c.borrower_id != borrower)
+                              .limit(1)).scalar_one()  # fmt: skip
+    client, csrf = opened(desk, borrower)
+    refused = client.post(f"/my/loans/{theirs}/requests",
+                          data={"csrf_token": csrf, "kind": "plan", "months": "3"})  # fmt: skip
+    assert refused.status_code == 404
+    assert f"未找到借款 &#39;{theirs}&#39;" in refused.text
+    assert asked(desk, theirs) == []
+
+
+def test_what_cannot_be_asked_is_refused_in_the_borrowers_language(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    client, csrf = opened(desk, borrower)
+    loan = mine[0]
+    cases = [
+        ({"kind": "settlement"}, 422, "需与贷款机构协商，不能在此申请"),
+        ({"kind": "holiday"}, 422, "holiday"),
+        ({"kind": "plan", "months": "1"}, 422, "分期"),
+        ({"kind": "plan", "months": "99"}, 422, "months"),
+        ({"kind": "extension", "days": "0"}, 422, "展期为 1 至 180 天"),
+    ]
+    for form, code, said in cases:
+        answer = client.post(f"/my/loans/{loan}/requests", data={"csrf_token": csrf, **form})
+        assert answer.status_code == code, form
+        assert said in answer.text, form
+        assert answer.headers["cache-control"] == "no-store", form
+        assert "返回我的借款" in answer.text, form
+    assert client.post(f"/my/loans/{loan}/requests",
+                       data={"kind": "plan", "months": "3"}).status_code == 403  # fmt: skip
+    assert asked(desk, loan) == []
+
+
+def test_a_loan_with_nothing_past_due_offers_no_change(desk: Desk) -> None:
+    as_of = balance_day(desk.app, desk.now)
+    owing: dict[str, bool] = {}
+    for lent, payments in desk.app.ledger.load_book():
+        past_due = desk.app.evaluate(lent, payments, as_of).overdue.total > 0
+        owing[lent.borrower_id] = owing.get(lent.borrower_id, False) or past_due
+    current = next(b for b, due in owing.items() if not due)
+    client, csrf = opened(desk, current)
+    page = client.get("/my").text
+    assert 'class="card loan"' in page
+    assert "申请分期还款" not in page
+    assert "申请延期还款" not in page
+    [loan] = desk.app.portal.loan_ids(current)[:1]
+    refused = client.post(f"/my/loans/{loan}/requests",
+                          data={"csrf_token": csrf, "kind": "extension", "days": "5"})  # fmt: skip
+    assert refused.status_code == 422
+    assert "此案件没有逾期欠款" in refused.text
+    assert asked(desk, loan) == []
+    owed, _ = opened(desk, past_due_borrower(desk)[0])
+    assert "申请分期还款" in owed.get("/my").text
