@@ -2,6 +2,7 @@
 at once within the lender's self-service limits, else sent to the desk's approvals; never on
 another's loan, never a settlement, one waiting at a time; refused in their language."""
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -138,3 +139,68 @@ def test_a_loan_with_nothing_past_due_offers_no_change(desk: Desk) -> None:
     assert asked(desk, loan) == []
     owed, _ = opened(desk, past_due_borrower(desk)[0])
     assert "申请分期还款" in owed.get("/my").text
+
+
+def blocked_by_hold(desk: Desk, loan: str) -> bool:
+    """Whether the desk's check refuses a call on the loan by its pack's hold rule now."""
+    answer = desk.client().get(f"/api/v1/cases/{loan}/may-contact", headers=desk.bearer("admin"))
+    assert answer.status_code == 200, answer.text
+    [call] = [c for c in answer.json()["channels"] if c["channel"] == "call"]
+    return any(r["rule"] == "cn.hold" and not r["passed"] for r in call["reasons"])
+
+
+def past_due_unheld(desk: Desk) -> tuple[str, str]:
+    """A borrower with no hold, and a loan of theirs past due."""
+    as_of = balance_day(desk.app, desk.now)
+    for lent, payments in desk.app.ledger.load_book():
+        if desk.app.contacts.holds_of(lent.borrower_id):
+            continue
+        if desk.app.evaluate(lent, payments, as_of).overdue.total > 0:
+            return lent.borrower_id, lent.loan_id
+    raise AssertionError("the desk's book has a borrower past due with no hold")
+
+
+def test_a_dispute_pauses_collection_until_the_desk_lifts_it(desk: Desk) -> None:
+    borrower, loan = past_due_unheld(desk)
+    assert not blocked_by_hold(desk, loan)
+    client, csrf = opened(desk, borrower)
+    page = client.post("/my/dispute", data={"csrf_token": csrf,
+                                            "reason": "  这笔罚息\n我已经还过了 "})  # fmt: skip
+    assert page.status_code == 200
+    today = desk_day(desk.now)
+    assert f"您已于 {today.isoformat()} 提出异议" in page.text
+    assert "这笔罚息 我已经还过了" in page.text
+    holds = desk.app.contacts.holds_of(borrower)
+    assert [(h.kind, h.starts_on, h.ends_on, h.note) for h in holds] == [
+        ("dispute", today, None, "这笔罚息 我已经还过了")]  # fmt: skip
+    with desk.app.engine.connect() as conn:
+        entry = conn.execute(select(audit_log.c.actor, audit_log.c.subject)
+                             .where(audit_log.c.action == "hold.place")).one()  # fmt: skip
+    assert tuple(entry) == (BORROWER_ACTOR, f"borrower:{borrower}")
+    assert blocked_by_hold(desk, loan)  # the pack's hold rule: GB/T 45251-2025
+    again = client.post("/my/dispute", data={"csrf_token": csrf, "reason": "还是不对"})
+    assert again.status_code == 422
+    assert "您的异议正在处理中" in again.text
+    assert len(desk.app.contacts.holds_of(borrower)) == 1
+    staff, staff_csrf = desk.signed_in("admin")
+    assert "这笔罚息 我已经还过了" in staff.get(f"/cases/{loan}").text
+    lifted = staff.post(f"/cases/{loan}/holds/lift",
+                        headers={"X-CSRF-Token": staff_csrf, "HX-Request": "true"},
+                        data={"kind": "dispute", "starts_on": today.isoformat()})  # fmt: skip
+    assert lifted.status_code == 200, lifted.text
+    assert blocked_by_hold(desk, loan)  # placed today, it covers today (a hold is a day at least)
+    desk.now += timedelta(days=1)
+    assert not blocked_by_hold(desk, loan)
+    client, _ = opened(desk, borrower)
+    assert 'action="/my/dispute"' in client.get("/my").text  # may dispute again
+
+
+def test_a_dispute_needs_a_reason(desk: Desk) -> None:
+    borrower, _ = past_due_unheld(desk)
+    client, csrf = opened(desk, borrower)
+    for reason, said in (("", "body.reason: 为必填项"), ("   \n ", "请说明异议内容：理由为空")):
+        refused = client.post("/my/dispute", data={"csrf_token": csrf, "reason": reason})
+        assert refused.status_code == 422
+        assert said in refused.text
+    assert client.post("/my/dispute", data={"reason": "错了"}).status_code == 403
+    assert desk.app.contacts.holds_of(borrower) == ()

@@ -123,7 +123,7 @@ LISTS = {
     ("GET", "/p/{token}"), ("POST", "/p/{token}"), ("GET", "/my"), ("POST", "/my/locale"),
     ("POST", "/my/sign-out"),
     # test_portal_requests.py: a borrower asks on their own loans only
-    ("POST", "/my/loans/{loan_id}/requests"),
+    ("POST", "/my/loans/{loan_id}/requests"), ("POST", "/my/dispute"),
 }  # fmt: skip
 
 

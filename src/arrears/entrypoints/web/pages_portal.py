@@ -15,6 +15,7 @@ from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.auth import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, application
 from arrears.entrypoints.web.page_render import PORTAL_COOKIE, PRIVATE, render_in
 from arrears.entrypoints.web.portal_views import portal_statement
+from arrears.services.content_check import NOTE_MAX
 from arrears.services.portal import (
     SESSION_MINUTES,
     PortalSession,
@@ -24,7 +25,7 @@ from arrears.services.portal import (
     set_portal_locale,
     sign_out,
 )
-from arrears.services.portal_requests import request_change
+from arrears.services.portal_requests import dispute_debt, open_dispute, request_change
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,9 +132,10 @@ def statement(request: Request, borrower: CurrentBorrower) -> Response:
     session = borrower.session
     found = app.portal.borrower(session.borrower_id)
     loans = portal_statement(app, session.borrower_id, now)
+    dispute = open_dispute(app.contacts.holds_of(session.borrower_id), desk_day(now))
     return portal_page(request, "portal.html", session.locale, session=session,
                        borrower_name=found.name if found else "", loans=loans,
-                       limits=BORROWER_LIMITS)  # fmt: skip
+                       limits=BORROWER_LIMITS, dispute=dispute, reason_max=NOTE_MAX)  # fmt: skip
 
 
 @router.post("/my/loans/{loan_id}/requests")
@@ -152,6 +154,19 @@ def ask(
     request_change(app.desk, theirs, loan_id, kind, months if kind == "plan" else days, now,
                    desk_day(now))  # fmt: skip
     return RedirectResponse("/my#requests", status_code=303, headers=PRIVATE)
+
+
+@router.post("/my/dispute")
+def dispute(
+    request: Request,
+    borrower: CurrentBorrower,
+    reason: Annotated[str, Form(max_length=2 * NOTE_MAX)],
+) -> Response:
+    """Dispute what the borrower is asked to pay: collection contacts pause until the desk
+    answers (a dispute hold from today, their reason its note)."""
+    app, now = application(request), request.app.state.clock()
+    dispute_debt(app.contacts, borrower.session.borrower_id, reason, desk_day(now), now)
+    return RedirectResponse("/my#dispute", status_code=303, headers=PRIVATE)
 
 
 @router.post("/my/locale")
