@@ -43,6 +43,7 @@ from arrears.domain.revisions import Revision
 from arrears.domain.statement import LoanState
 from arrears.domain.terms import Terms
 from arrears.services.contact_check import ContactTerms
+from arrears.services.replies import ReplyTaking, reply_rules
 from arrears.services.step_checks import StepTerms
 
 DATABASE_ENV = "ARREARS_DATABASE_URL"
@@ -221,6 +222,11 @@ class App:
         """Borrowers' replies to texts, with the opt-outs they record."""
         jurisdictions = {code: p.jurisdiction for code, p in self.settings.products.items()}
         return SqlReplyStore(self.engine, jurisdictions)
+
+    @cached_property
+    def reply_taking(self) -> ReplyTaking:
+        """Borrowers' replies taken as they come, read by every pack's reply words."""
+        return ReplyTaking(self.replies, reply_rules(self.contact_terms.packs.values()))
 
     @cached_property
     def portal(self) -> SqlPortalStore:

@@ -26,7 +26,6 @@ from arrears.services.dispatch import (
     take_receipts,
 )
 from arrears.services.dispatch_ports import MessageSender, SendFailed
-from arrears.services.replies import ReplyTaking, reply_rules
 
 CHANNEL_CHOICES = ("sms", "email")
 
@@ -198,7 +197,7 @@ def receipts_command(
                                    app.settings.phone_region)  # fmt: skip
         replies = None
         if channels.take_replies:
-            replies = ReplyTaking(app.replies, reply_rules(app.contact_terms.packs.values()))
+            replies = app.reply_taking
         try:
             counts = take_receipts(app.dispatch, reader, seconds, clock, replies)
         except SendFailed as failure:

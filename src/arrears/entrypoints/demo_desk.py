@@ -22,7 +22,6 @@ from arrears.domain.replies import Reply
 from arrears.domain.staff import CONSOLE
 from arrears.services.contact_log import log_contact, place_hold, record_opt_out
 from arrears.services.legal import set_flag
-from arrears.services.replies import ReplyTaking, reply_rules
 
 # How often a planned call reaches the borrower, and what a reached borrower does.
 CALL_OUTCOMES = ("connected", "no_answer", "busy")
@@ -81,7 +80,7 @@ class Desk:
     def replies(self, app: App, now: datetime) -> Counter[str]:
         """A few borrowers the last day's texts went to reply (REPLIES), taken as `arrears
         receipts` takes replies from an SMSC: counts by what became of them."""
-        taking = ReplyTaking(app.replies, reply_rules(app.contact_terms.packs.values()))
+        taking = app.reply_taking
         kept: Counter[str] = Counter()
         texted = sorted(self.texted)
         for borrower_id, text in zip(self.rng.sample(texted, min(len(texted), len(REPLIES))),

@@ -15,7 +15,7 @@ from arrears.domain.replies import StoredReply
 from arrears.domain.revisions import PLAN, SETTLEMENT, Revision
 from arrears.domain.statement import CapCut, Charge, LoanState, PlanState, SettlementState
 from arrears.services.casework_ports import UserRecord
-from arrears.services.replies import honour_dates, reply_rules
+from arrears.services.replies import honour_dates
 
 
 def loan_document(
@@ -262,6 +262,5 @@ def reply_document(reply: StoredReply, honour_by: date | None = None) -> dict[st
 
 def reply_documents(app: App, replies: Sequence[StoredReply]) -> list[dict[str, Any]]:
     """Replies as documents, each waiting one with the day to honour it by (honour_dates)."""
-    rules = reply_rules(app.contact_terms.packs.values())
-    due = honour_dates(app.replies, rules, app.terms.calendar_for, replies)
+    due = honour_dates(app.replies, app.reply_taking.rules, app.terms.calendar_for, replies)
     return [reply_document(reply, due.get(reply.reply_id)) for reply in replies]
