@@ -287,6 +287,7 @@ class Proposer:
     by: str
     granter: str
     limits: Limits | None
+    alone: bool = False  # refused while another proposal on the case waits
 
 
 def propose_as(
@@ -345,6 +346,7 @@ def _propose(
             },
         ),
         extended if inside and proposal.kind is ProposalKind.EXTENSION else None,
+        alone=proposer.alone,
     )
     return ProposalOutcome(proposal_id, status, why)
 

@@ -12,12 +12,11 @@ from arrears.domain.approvals import BORROWER_LIMITS, SELF_SERVED, Proposal, Pro
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import Hold
 from arrears.domain.errors import Refusal, Term
-from arrears.services.casework import ProposalOutcome, Proposer, overdue_in, propose_as
+from arrears.domain.statement import LoanState
+from arrears.services.casework import ProposalOutcome, Proposer, propose_as
 from arrears.services.casework_ports import CaseStore
 from arrears.services.content_check import NOTE_MAX
 from arrears.services.portal import BORROWER_ACTOR, POLICY
-
-BORROWER = Proposer(BORROWER_ACTOR, POLICY, BORROWER_LIMITS)
 
 
 class PortalLoanNotFound(Refusal):
@@ -25,12 +24,16 @@ class PortalLoanNotFound(Refusal):
 
 
 def request_change(
-    store: CaseStore, theirs: Sequence[str], loan_id: str, kind: str, size: int,
+    store: CaseStore, theirs: Sequence[str], state: LoanState, kind: str, size: int,
     now: datetime, today: date,
 ) -> ProposalOutcome:  # fmt: skip
-    """The borrower's request on one of their loans (`theirs`): a plan of `size` months or
-    an extension of `size` days, refused while another request on the loan waits for an
-    answer; audited as the borrower's `proposal.add`."""
+    """The borrower's request on one of their loans (`theirs`; `state`: the loan's on the
+    statement's day, which the portal shows them): a plan of `size` months or an extension of
+    `size` days. Granted at once within BORROWER_LIMITS, except a plan while an earlier plan
+    on the loan still runs (then a person decides: a borrower may not roll a plan over on
+    their own); refused while any proposal on the loan waits (checked as it is stored);
+    audited as the borrower's `proposal.add`."""
+    loan_id = state.loan_id
     if loan_id not in theirs:
         raise PortalLoanNotFound("loan {loan_id} not found", loan_id=repr(loan_id))
     try:
@@ -45,16 +48,24 @@ def request_change(
     record = store.case(loan_id)
     if record is None:
         raise PortalLoanNotFound("loan {loan_id} not found", loan_id=repr(loan_id))
-    if any(p["status"] == "pending" for p in record.proposals):
-        raise Refusal(
-            "a request on loan {loan_id} is waiting for the lender's answer: ask again once "
-            "it is answered",
-            loan_id=loan_id,
-        )
     plan = asked is ProposalKind.PLAN
-    offer = Proposal(asked, overdue_in(record), months=size if plan else 0,
+    offer = Proposal(asked, state.overdue.total, months=size if plan else 0,
                      days=0 if plan else size)  # fmt: skip
-    return propose_as(store, BORROWER, loan_id, offer, offer.terms, now, today)
+    limits = None if plan and plan_runs(state, record.proposals) else BORROWER_LIMITS
+    proposer = Proposer(BORROWER_ACTOR, POLICY, limits, alone=True)
+    return propose_as(store, proposer, loan_id, offer, offer.terms, now, today)
+
+
+def plan_runs(state: LoanState, proposals: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a plan on the loan still runs: one of the statement with a part not paid, or
+    one approved to take effect after the statement's day (not in it yet)."""
+    if any(part.status != "paid" for p in state.plans for part in p.parts):
+        return True
+    return any(
+        p["kind"] == "plan" and p["status"] == "approved" and p["effective_on"] is not None
+        and date.fromisoformat(str(p["effective_on"])) > state.as_of
+        for p in proposals
+    )  # fmt: skip
 
 
 def requests_of(proposals: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

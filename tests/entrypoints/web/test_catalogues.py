@@ -24,6 +24,7 @@ from arrears.domain.legal_deadlines import deadline_after
 from arrears.domain.legal_track import LegalStep
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.invalid_text import PROBLEMS
+from arrears.entrypoints.web.page_render import PORTAL_ACTORS
 
 WEB = Path(i18n.__file__).parent
 SRC = WEB.parents[1]
@@ -364,3 +365,9 @@ def test_every_shipped_outsourcing_source_has_a_chinese_translation(locale: str)
     rules = [p.outsourcing for p in contact_packs().values() if p.outsourcing is not None]
     assert rules
     assert [r.cited for r in rules if not table.get(r.cited)] == []
+
+
+@pytest.mark.parametrize("locale", ["zh-CN", "zh-TW", "en"])
+def test_the_portals_actors_have_names(locale: str) -> None:
+    table = i18n.catalogue(locale)
+    assert sorted(a for a in PORTAL_ACTORS if not table.get(a)) == []

@@ -1,12 +1,14 @@
 """The portal's next instalment: the first one with something owed that is not yet past due,
 on its effective due date (a holiday rule, an extension), asking what is still unpaid."""
 
+from dataclasses import replace
 from datetime import date
 
 from arrears.domain.calendar import effective_due_date
 from arrears.domain.loan import Payment
 from arrears.domain.revisions import Revision
-from arrears.entrypoints.web.portal_views import next_due
+from arrears.entrypoints.web.portal_views import _due_on, next_due
+from tests.entrypoints.web.desk_book import Desk
 from tests.factories import WEEKDAYS, evaluate, monthly_loan
 
 LOAN = monthly_loan([(10_000, 500), (10_000, 400), (10_000, 300)])  # due 1 Feb, 1 Mar, 1 Apr
@@ -53,3 +55,12 @@ def test_an_extension_moves_the_day() -> None:
 def test_a_loan_paid_off_has_none() -> None:
     paid = [Payment("P1", 31_200, date(2026, 1, 20))]
     assert next_due(evaluate(LOAN, paid, as_of=date(2026, 1, 25)), as_scheduled) is None
+
+
+def test_the_statement_moves_a_day_by_the_products_holiday_rule(desk: Desk) -> None:
+    us = replace(LOAN, product="us-installment", currency="USD")
+    cn = replace(LOAN, product="cn-cash")
+    christmas = date(2025, 12, 25)  # a Thursday, a US federal holiday
+    assert _due_on(desk.app, us, christmas) == date(2025, 12, 26)
+    assert _due_on(desk.app, us, date(2026, 2, 1)) == date(2026, 2, 2)  # a Sunday
+    assert _due_on(desk.app, cn, date(2026, 2, 1)) == date(2026, 2, 1)  # cn-cash: "none"

@@ -5,10 +5,11 @@ another's loan, never a settlement, one waiting at a time; refused in their lang
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from arrears.adapters.db.casework_tables import audit_log, proposals
 from arrears.adapters.db.tables import loans
+from arrears.adapters.db.tables import payments as payments_table
 from arrears.domain.approvals import BORROWER_LIMITS
 from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web.views import balance_day
@@ -62,14 +63,32 @@ def test_beyond_the_limits_it_waits_for_the_desk_and_is_decided_there(desk: Desk
     assert len(asked(desk, loan)) == 1
     admin, staff_csrf = desk.signed_in("admin")
     listed = admin.get("/approvals").text
-    assert f'id="proposal-{row["proposal_id"]}"' in listed or str(row["proposal_id"]) in listed
-    assert "借款人（门户）" in listed  # who proposed, in the reader's language
+    pending = listed.split(f'<tr id="proposal-{row["proposal_id"]}">', 1)[1].split("</tr>")[0]
+    assert "借款人（门户）" in pending  # who proposed, in the reader's language
     decided = admin.post(f"/approvals/{row['proposal_id']}",
                          headers={"X-CSRF-Token": staff_csrf, "HX-Request": "true"},
                          data={"decision": "approve"})  # fmt: skip
     assert decided.status_code == 200
     assert asked(desk, loan)[0]["status"] == "approved"
     assert "已批准，自" in client.get("/my").text
+    case = admin.get(f"/cases/{loan}").text
+    assert "借款人（门户）" in case
+    assert "portal:borrower" not in case
+    audit = admin.get("/audit").text
+    assert "借款人（门户）" in audit
+
+
+def test_a_request_granted_at_once_shows_no_note_as_if_a_person_wrote_it(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    client, csrf = opened(desk, borrower)
+    client.post(f"/my/loans/{mine[0]}/requests",
+                data={"csrf_token": csrf, "kind": "extension", "days": "5"})  # fmt: skip
+    [row] = asked(desk, mine[0])
+    assert row["decision_note"].startswith("within ")  # kept for the API and the audit
+    admin, _ = desk.signed_in("admin")
+    case = admin.get(f"/cases/{mine[0]}").text
+    assert row["decision_note"] not in case
+    assert f'id="proposal-note-{row["proposal_id"]}"' not in case
 
 
 def test_extensions_count_in_all_against_the_limit(desk: Desk) -> None:
@@ -204,3 +223,33 @@ def test_a_dispute_needs_a_reason(desk: Desk) -> None:
         assert said in refused.text
     assert client.post("/my/dispute", data={"reason": "错了"}).status_code == 403
     assert desk.app.contacts.holds_of(borrower) == ()
+
+
+def test_a_plan_while_another_runs_goes_to_a_person(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    client, csrf = opened(desk, borrower)
+    loan = mine[0]
+    for months in ("3", "3"):
+        client.post(f"/my/loans/{loan}/requests",
+                    data={"csrf_token": csrf, "kind": "plan", "months": months})  # fmt: skip
+    assert [r["status"] for r in asked(desk, loan)] == ["approved", "pending"]
+
+
+def test_what_the_statement_shows_decides_not_the_last_runs_figures(desk: Desk) -> None:
+    borrower, mine = past_due_borrower(desk)
+    loan = mine[0]
+    as_of = balance_day(desk.app, desk.now)
+    [(lent, payments)] = list(desk.app.ledger.load_book([loan]))
+    owed = desk.app.evaluate(lent, payments, as_of)
+    everything = owed.overdue.total + owed.outstanding_principal
+    with desk.app.engine.begin() as conn:  # paid on the run's day, after the run
+        conn.execute(insert(payments_table).values(payment_id="P-after-run", loan_id=loan,
+                                                   amount=everything, paid_on=as_of))  # fmt: skip
+    client, csrf = opened(desk, borrower)
+    card = client.get("/my").text.split(f"借款 {loan}<", 1)[1].split('<section class="card', 1)[0]
+    assert "申请延期还款" not in card
+    refused = client.post(f"/my/loans/{loan}/requests",
+                          data={"csrf_token": csrf, "kind": "extension", "days": "5"})  # fmt: skip
+    assert refused.status_code == 422
+    assert "此案件没有逾期欠款" in refused.text
+    assert asked(desk, loan) == []

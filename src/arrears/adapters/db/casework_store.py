@@ -232,13 +232,17 @@ class SqlCaseworkStore:
             append_audit(conn, audit)
 
     def add_proposal(
-        self, proposal: Mapping[str, Any], audit: AuditEntry, extended: int | None = None
-    ) -> int:
+        self, proposal: Mapping[str, Any], audit: AuditEntry, extended: int | None = None,
+        *, alone: bool = False,
+    ) -> int:  # fmt: skip
         """Store a proposal; its id (with `extended`, only while the case's approved
-        extensions are still those: CaseStore.add_proposal)."""
+        extensions are still those; `alone`, only while no proposal on the case waits:
+        CaseStore.add_proposal)."""
         row = dict(proposal)
         row["proposed_at"] = row["proposed_at"].astimezone(UTC)
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
+            if alone:
+                _none_waiting(conn, row["loan_id"])
             if extended is not None:
                 _still_extended(conn, row["loan_id"], extended)
             query = insert(proposals).values(**row).returning(proposals.c.proposal_id)
@@ -495,6 +499,21 @@ def _all(conn: Connection, query: Any) -> list[Mapping[str, Any]]:
 def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A row as a dict, instants in UTC whatever the database hands back."""
     return {k: utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def _none_waiting(conn: Connection, loan_id: str) -> None:
+    """Refuse while a proposal on the loan waits for a decision, the loan held first
+    (PostgreSQL; SQLite holds the write lock): two asked at once, the second is refused."""
+    conn.execute(select(loans.c.loan_id).where(loans.c.loan_id == loan_id).with_for_update())
+    waiting = select(proposals.c.proposal_id).where(
+        (proposals.c.loan_id == loan_id) & (proposals.c.status == "pending")
+    )
+    if conn.execute(waiting.limit(1)).first() is not None:
+        raise Refusal(
+            "a request on loan {loan_id} is waiting for the lender's answer: ask again once "
+            "it is answered",
+            loan_id=loan_id,
+        )
 
 
 def _still_extended(conn: Connection, loan_id: str, extended: int) -> None:

@@ -200,7 +200,10 @@ def _errors(web: FastAPI) -> None:
     def invalid(request: Request, error: RequestValidationError) -> Response:
         errors = error.errors()
         if not _is_api(request):  # a person reads it: in their language
-            translate = i18n.translator(page_render.locale_of(request, None))
+            portal = page_render.is_portal(request)
+            locale = (page_render.portal_locale(request) if portal
+                      else page_render.locale_of(request, None))  # fmt: skip
+            translate = i18n.translator(locale)
             shown = {"problems": problems_text(errors, translate)}
             return page_render.error_page(request, 422, "invalid request: {problems}", shown)
         problems = [{"where": where(e), "problem": e.get("msg", "")} for e in errors]

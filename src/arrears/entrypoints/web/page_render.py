@@ -105,6 +105,8 @@ def render_in(
             "who": lambda actor: (
                 i18n.catalogue(locale).get(actor, actor) if actor in PORTAL_ACTORS else actor
             ),
+            # Who granted a borrower's request at once: its note is the policy's, no person's.
+            "portal_policy": POLICY,
             "charge_totals": charge_totals,
             "cut_totals": cut_totals,
             **context,

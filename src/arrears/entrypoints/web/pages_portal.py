@@ -14,7 +14,7 @@ from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.auth import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, application
 from arrears.entrypoints.web.page_render import PORTAL_COOKIE, PRIVATE, render_in
-from arrears.entrypoints.web.portal_views import portal_statement
+from arrears.entrypoints.web.portal_views import portal_statement, statement_state
 from arrears.services.content_check import NOTE_MAX
 from arrears.services.portal import (
     SESSION_MINUTES,
@@ -25,7 +25,12 @@ from arrears.services.portal import (
     set_portal_locale,
     sign_out,
 )
-from arrears.services.portal_requests import dispute_debt, open_dispute, request_change
+from arrears.services.portal_requests import (
+    PortalLoanNotFound,
+    dispute_debt,
+    open_dispute,
+    request_change,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -151,7 +156,10 @@ def ask(
     at once within the lender's self-service limits, else sent to the lender to decide."""
     app, now = application(request), request.app.state.clock()
     theirs = app.portal.loan_ids(borrower.session.borrower_id)
-    request_change(app.desk, theirs, loan_id, kind, months if kind == "plan" else days, now,
+    if loan_id not in theirs:  # no other borrower's loan is even read
+        raise PortalLoanNotFound("loan {loan_id} not found", loan_id=repr(loan_id))
+    state = statement_state(app, loan_id, now)  # what the statement shows past due
+    request_change(app.desk, theirs, state, kind, months if kind == "plan" else days, now,
                    desk_day(now))  # fmt: skip
     return RedirectResponse("/my#requests", status_code=303, headers=PRIVATE)
 

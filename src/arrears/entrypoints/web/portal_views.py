@@ -25,7 +25,9 @@ def _due_on(app: App, loan: Loan, due: date) -> date:
 
 def portal_statement(app: App, borrower_id: str, now: datetime) -> list[dict[str, Any]]:
     """The borrower's loans as of the balance day (the last end-of-day run's), each with its
-    balance document, what falls due next, and its cost cap's detail in Words."""
+    balance document, what falls due next, its cost cap's detail in Words, and their
+    requests on it: whether they may ask for a change (something past due, nothing waiting
+    for a decision) and what they asked."""
     as_of = balance_day(app, now)
     loans = []
     for loan, payments in app.ledger.load_book(app.portal.loan_ids(borrower_id)):
@@ -33,6 +35,9 @@ def portal_statement(app: App, borrower_id: str, now: datetime) -> list[dict[str
             raise AssertionError(f"loan {loan.loan_id} is not {borrower_id}'s")
         state = app.evaluate(loan, payments, as_of)
         product = app.settings.product(loan.product)
+        record = app.desk.case(loan.loan_id)
+        proposals = record.proposals if record is not None else []
+        waiting = any(p["status"] == "pending" for p in proposals)
         loans.append({
             "loan_id": loan.loan_id,
             "product": loan.product,
@@ -41,13 +46,20 @@ def portal_statement(app: App, borrower_id: str, now: datetime) -> list[dict[str
             "contract_date": loan.contract_date.isoformat(),
             "balance": loan_document(state, loan.currency, loan.product, product.day_count),
             "next_due": next_due(state, partial(_due_on, app, loan)),
-            # A plan or an extension restructures what is past due (approvals.Proposal).
-            "may_ask": state.overdue.total > 0,
+            # A plan or an extension restructures what is past due (approvals.Proposal); one
+            # waiting, the borrower's or the desk's, is decided first.
+            "may_ask": state.overdue.total > 0 and not waiting,
+            "waiting": waiting,
             "cap_detail": state.cap_rule.detail,
-            "requests": [proposal_document(p) for p in requests_of(record.proposals)]
-            if (record := app.desk.case(loan.loan_id)) is not None else [],
+            "requests": [proposal_document(p) for p in requests_of(proposals)],
         })  # fmt: skip
     return loans
+
+
+def statement_state(app: App, loan_id: str, now: datetime) -> LoanState:
+    """One loan's state on the statement's day (the balance day), as the portal shows it."""
+    [(loan, payments)] = list(app.ledger.load_book([loan_id]))
+    return app.evaluate(loan, payments, balance_day(app, now))
 
 
 def next_due(state: LoanState, due_on: Callable[[date], date]) -> dict[str, str] | None:
