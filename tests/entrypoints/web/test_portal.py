@@ -2,19 +2,21 @@
 own loans, every amount as the domain works it out, in their language; nothing else opens."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from rich.console import Console
 from sqlalchemy import select, update
 
 from arrears.adapters.db.casework_tables import audit_log
 from arrears.adapters.db.tables import borrowers, loans
 from arrears.domain.money import format_amount
 from arrears.domain.staff import CONSOLE
+from arrears.entrypoints.demo import print_portal_link
 from arrears.entrypoints.web.page_render import PORTAL_COOKIE
 from arrears.entrypoints.web.views import balance_day
-from arrears.services.portal import BORROWER_ACTOR, BorrowerNotFound, issue_link
+from arrears.services.portal import BORROWER_ACTOR, BorrowerNotFound, issue_link, link_opens
 from tests.entrypoints.web.desk_book import Desk
 
 
@@ -252,3 +254,16 @@ def test_errors_in_the_portal_are_its_own_pages_in_the_sessions_language(desk: D
     assert "該表單並非從本頁面送出" in answers[3].text
     gone = desk.client().get("/p/", headers=english)
     assert (gone.status_code, '<body class="portal">' in gone.text) == (404, True)
+
+
+def test_the_demo_prints_a_link_of_a_borrower_owing_penalty(desk: Desk) -> None:
+    console = Console(record=True, width=300)
+    print_portal_link(desk.app.database_url, "http://127.0.0.1:8000", console)
+    said = console.export_text()
+    found = re.search(r"as borrower (\S+),.*: http://127\.0\.0\.1:8000/p/(\S+)", said)
+    assert found is not None, said
+    borrower, token = found.groups()
+    assert link_opens(desk.app.portal, token, datetime.now(UTC))
+    as_of = balance_day(desk.app, desk.now)
+    theirs = list(desk.app.ledger.load_book(desk.app.portal.loan_ids(borrower)))
+    assert any(desk.app.evaluate(loan, paid, as_of).overdue.penalty > 0 for loan, paid in theirs)
