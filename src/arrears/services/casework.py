@@ -287,7 +287,9 @@ class Proposer:
     by: str
     granter: str
     limits: Limits | None
-    alone: bool = False  # refused while another proposal on the case waits
+    # Refused while another proposal on the case waits, or when they made one on it since
+    # this instant (a borrower: one request a day on a loan; None: no such rule).
+    alone_since: datetime | None = None
 
 
 def propose_as(
@@ -346,7 +348,7 @@ def _propose(
             },
         ),
         extended if inside and proposal.kind is ProposalKind.EXTENSION else None,
-        alone=proposer.alone,
+        alone_since=proposer.alone_since,
     )
     return ProposalOutcome(proposal_id, status, why)
 

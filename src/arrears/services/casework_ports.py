@@ -310,12 +310,13 @@ class CaseStore(Protocol):
 
     def add_proposal(
         self, proposal: Mapping[str, Any], audit: AuditEntry, extended: int | None = None,
-        *, alone: bool = False,
+        *, alone_since: datetime | None = None,
     ) -> int:  # fmt: skip
         """Store a proposal; its id. `extended`: the days of approved extensions on the case
         it was decided on, checked with the case held (ExtensionsChanged if others were
-        approved meanwhile, nothing stored); `alone`: refused (a Refusal, nothing stored)
-        while another proposal on the case waits, checked with the case held."""
+        approved meanwhile, nothing stored); `alone_since`: refused (a Refusal, nothing
+        stored) while another proposal on the case waits, or when its proposer made one on
+        it at or after that instant, checked with the case held."""
         ...
 
     def proposal(self, proposal_id: int) -> Mapping[str, Any] | None:

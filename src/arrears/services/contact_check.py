@@ -15,7 +15,7 @@ from arrears.domain.contact import (
     ContactRequest,
     Reason,
 )
-from arrears.domain.contact_rules import day_zone
+from arrears.domain.contact_rules import day_zone, local_day
 from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
 from arrears.domain.rule_details import NO_TIME_OF_DAY
@@ -163,6 +163,19 @@ def holds_on_day(
         decided = decide_contact(replace(request, at=at), facts, replace(pack, rules=holds))
         reasons.extend(decided.reasons)
     return ContactDecision(all(r.passed for r in reasons), tuple(reasons))
+
+
+def borrower_days(
+    store: ContactStore, terms: ContactTerms, borrower_id: str, now: datetime
+) -> list[date]:
+    """The borrower's local day at `now` in the zone each pack of their loans counts days in
+    (the day its hold rule asks about: contact_rules._hold)."""
+    file = load_file(store, borrower_id)
+    days = []
+    for pack in packs_for(file, terms):
+        own = terms.phones.zones(file.phone, pack.default_zone, file.timezone)
+        days.append(local_day(now, day_zone(own, pack.default_zone)))
+    return days
 
 
 def _noon(day: date) -> datetime:

@@ -245,11 +245,13 @@ class ContactStore(Protocol):
         *,
         new: bool = False,
         findings: list[dict[str, Any]] | None = None,
+        placed_by: str | None = None,
     ) -> None:
         """Store a hold at `at`; the same kind and start day again replaces its end, and its
         note when one is given, with the content lint's `findings` (None: none) and `at` as
         the instant it was written (with its audit entry in the same transaction when
-        given). `new`: only a hold not yet placed, HoldExists otherwise (nothing written)."""
+        given). `new`: only a hold not yet placed, HoldExists otherwise (nothing written);
+        `placed_by`: who placed a new one when not the desk or the console."""
         ...
 
     def record_opt_out(

@@ -46,7 +46,7 @@ def test_a_new_database_has_no_revision(engine: Engine) -> None:
 def test_migrations_create_every_table_of_the_metadata(engine: Engine) -> None:
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
-    assert current_revision(engine) == head_revision() == "0030_portal"
+    assert current_revision(engine) == head_revision() == "0031_hold_placed_by"
 
 
 def test_the_migrated_schema_matches_the_metadata_exactly(engine: Engine) -> None:
@@ -125,6 +125,7 @@ def test_the_package_ships_its_migration_scripts() -> None:
         "0028_sms_replies.py",
         "0029_sms_reply_parts.py",
         "0030_portal.py",
+        "0031_hold_placed_by.py",
     } <= shipped
 
 

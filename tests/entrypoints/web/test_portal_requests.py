@@ -2,18 +2,23 @@
 at once within the lender's self-service limits, else sent to the desk's approvals; never on
 another's loan, never a settlement, one waiting at a time; refused in their language."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, select
 
 from arrears.adapters.db.casework_tables import audit_log, proposals
-from arrears.adapters.db.tables import loans
+from arrears.adapters.db.tables import borrowers, loans
 from arrears.adapters.db.tables import payments as payments_table
 from arrears.domain.approvals import BORROWER_LIMITS
+from arrears.domain.contact import ContactRequest, Hold
+from arrears.domain.errors import Refusal
 from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web.views import balance_day
+from arrears.services.contact_check import check_contact
 from arrears.services.portal import BORROWER_ACTOR, POLICY
+from arrears.services.portal_requests import dispute_debt
 from tests.entrypoints.web.desk_book import Desk
 from tests.entrypoints.web.test_portal import opened, past_due_borrower
 
@@ -96,9 +101,16 @@ def test_extensions_count_in_all_against_the_limit(desk: Desk) -> None:
     client, csrf = opened(desk, borrower)
     loan = mine[0]
     first = BORROWER_LIMITS.extension_days - 5
-    for days in (first, 6):
-        client.post(f"/my/loans/{loan}/requests",
-                    data={"csrf_token": csrf, "kind": "extension", "days": str(days)})  # fmt: skip
+    client.post(f"/my/loans/{loan}/requests",
+                data={"csrf_token": csrf, "kind": "extension", "days": str(first)})  # fmt: skip
+    again = client.post(f"/my/loans/{loan}/requests",
+                        data={"csrf_token": csrf, "kind": "extension", "days": "1"})  # fmt: skip
+    assert again.status_code == 422
+    assert "今天已申请过" in again.text  # one request a day on a loan
+    desk.now += timedelta(days=1)
+    client, csrf = opened(desk, borrower)
+    client.post(f"/my/loans/{loan}/requests",
+                data={"csrf_token": csrf, "kind": "extension", "days": "6"})  # fmt: skip
     assert [(r["terms"]["days"], r["status"]) for r in asked(desk, loan)] == [
         (first, "approved"), (6, "pending")]  # fmt: skip
 
@@ -229,9 +241,12 @@ def test_a_plan_while_another_runs_goes_to_a_person(desk: Desk) -> None:
     borrower, mine = past_due_borrower(desk)
     client, csrf = opened(desk, borrower)
     loan = mine[0]
-    for months in ("3", "3"):
-        client.post(f"/my/loans/{loan}/requests",
-                    data={"csrf_token": csrf, "kind": "plan", "months": months})  # fmt: skip
+    client.post(f"/my/loans/{loan}/requests",
+                data={"csrf_token": csrf, "kind": "plan", "months": "3"})  # fmt: skip
+    desk.now += timedelta(days=1)  # not yet on the statement: the run of the day is to come
+    client, csrf = opened(desk, borrower)
+    client.post(f"/my/loans/{loan}/requests",
+                data={"csrf_token": csrf, "kind": "plan", "months": "3"})  # fmt: skip
     assert [r["status"] for r in asked(desk, loan)] == ["approved", "pending"]
 
 
@@ -253,3 +268,89 @@ def test_what_the_statement_shows_decides_not_the_last_runs_figures(desk: Desk) 
     assert refused.status_code == 422
     assert "此案件没有逾期欠款" in refused.text
     assert asked(desk, loan) == []
+
+
+def us_borrower(desk: Desk) -> str:
+    """A borrower in New York with a US loan, added to the desk's book."""
+    with desk.app.engine.begin() as conn:
+        conn.execute(insert(borrowers).values(borrower_id="B-NY", name="Ann Lee",
+                                              phone="+12125551234", locale="en"))  # fmt: skip
+        conn.execute(insert(loans).values(
+            loan_id="L-NY", borrower_id="B-NY", product="us-installment", currency="USD",
+            principal=100_000, annual_rate="0.2", contract_date=date(2025, 6, 1)))  # fmt: skip
+    return "B-NY"
+
+
+def test_a_dispute_covers_the_borrowers_own_today_in_their_zone(desk: Desk) -> None:
+    borrower = us_borrower(desk)
+    desk.now = datetime(2025, 10, 1, 22, 30, tzinfo=UTC)  # 18:30 in New York, 06:30 in Shanghai
+    client, csrf = opened(desk, borrower)
+    assert client.post("/my/dispute", data={"csrf_token": csrf, "reason": "Not my loan"}
+                       ).status_code == 200  # fmt: skip
+    [hold] = desk.app.contacts.holds_of(borrower)
+    assert (hold.kind, hold.starts_on) == ("dispute", date(2025, 10, 1))  # New York's day
+    call = ContactRequest(borrower, "call", datetime(2025, 10, 1, 22, 35, tzinfo=UTC))
+    decided = check_contact(desk.app.contacts, desk.app.contact_terms, call)
+    assert not decided.allowed
+    assert [r.rule for r in decided.reasons if not r.passed] == ["us.hold"]
+
+
+def test_a_dispute_the_desk_placed_is_not_the_borrowers_to_read(desk: Desk) -> None:
+    borrower, _ = past_due_unheld(desk)
+    today = desk_day(desk.now)
+    later = Hold("dispute", today + timedelta(days=20), None, "internal: escalate to legal")
+    desk.app.contacts.record_hold(borrower, later, desk.now, new=True)
+    client, csrf = opened(desk, borrower)
+    page = client.get("/my").text
+    assert "internal" not in page
+    assert 'action="/my/dispute"' in page  # their own dispute is still theirs to make
+    mine = client.post("/my/dispute", data={"csrf_token": csrf, "reason": "金额不对"})
+    assert mine.status_code == 200
+    assert "internal" not in mine.text
+    assert [(h.starts_on, h.note) for h in desk.app.contacts.holds_of(borrower)] == [
+        (today, "金额不对"), (later.starts_on, later.note)]  # fmt: skip
+
+
+def test_the_desks_dispute_from_the_same_day_is_named_not_overwritten(desk: Desk) -> None:
+    borrower, _ = past_due_unheld(desk)
+    today = desk_day(desk.now)
+    desk.app.contacts.record_hold(borrower, Hold("dispute", today, None, "desk's note"),
+                                  desk.now, new=True)  # fmt: skip
+    client, csrf = opened(desk, borrower)
+    refused = client.post("/my/dispute", data={"csrf_token": csrf, "reason": "不对"})
+    assert refused.status_code == 422
+    assert f"{today.isoformat()} 起的异议已有记录" in refused.text
+    assert "desk&#39;s note" not in refused.text
+    assert [h.note for h in desk.app.contacts.holds_of(borrower)] == ["desk's note"]
+
+
+def test_a_dispute_lifted_today_is_opened_again(desk: Desk) -> None:
+    borrower, loan = past_due_unheld(desk)
+    client, csrf = opened(desk, borrower)
+    client.post("/my/dispute", data={"csrf_token": csrf, "reason": "第一次"})
+    staff, staff_csrf = desk.signed_in("admin")
+    today = desk_day(desk.now)
+    staff.post(f"/cases/{loan}/holds/lift",
+               headers={"X-CSRF-Token": staff_csrf, "HX-Request": "true"},
+               data={"kind": "dispute", "starts_on": today.isoformat()})  # fmt: skip
+    assert [h.ends_on for h in desk.app.contacts.holds_of(borrower)] == [today]
+    again = client.post("/my/dispute", data={"csrf_token": csrf, "reason": "还是不对"})
+    assert again.status_code == 200
+    assert [(h.ends_on, h.note) for h in desk.app.contacts.holds_of(borrower)] == [
+        (None, "还是不对")]  # fmt: skip
+
+
+def test_a_reason_keeps_only_what_shows(desk: Desk) -> None:
+    borrower, _ = past_due_unheld(desk)
+    client, csrf = opened(desk, borrower)
+    for hidden in ("\u200b\u200b", "\u202e\u2066 \u200d"):
+        refused = client.post("/my/dispute", data={"csrf_token": csrf, "reason": hidden})
+        assert refused.status_code == 422
+        assert "请说明异议内容" in refused.text
+    hidden_too = "金额\u202e不对\x1b[2J\x07"  # a reversal, an escape, a bell
+    kept = client.post("/my/dispute", data={"csrf_token": csrf, "reason": hidden_too})
+    assert kept.status_code == 200
+    assert [h.note for h in desk.app.contacts.holds_of(borrower)] == ["金额不对[2J"]
+    too_long = "错" * 2_001
+    with pytest.raises(Refusal, match="at most 2000 characters"):
+        dispute_debt(desk.app.contacts, borrower, too_long, [desk_day(desk.now)], desk.now)

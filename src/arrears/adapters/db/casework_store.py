@@ -233,16 +233,16 @@ class SqlCaseworkStore:
 
     def add_proposal(
         self, proposal: Mapping[str, Any], audit: AuditEntry, extended: int | None = None,
-        *, alone: bool = False,
+        *, alone_since: datetime | None = None,
     ) -> int:  # fmt: skip
         """Store a proposal; its id (with `extended`, only while the case's approved
-        extensions are still those; `alone`, only while no proposal on the case waits:
-        CaseStore.add_proposal)."""
+        extensions are still those; with `alone_since`, only while no proposal on the case
+        waits and its proposer made none on it since then: CaseStore.add_proposal)."""
         row = dict(proposal)
         row["proposed_at"] = row["proposed_at"].astimezone(UTC)
         with self.engine.connect().execution_options(**WRITE_FIRST) as conn, conn.begin():
-            if alone:
-                _none_waiting(conn, row["loan_id"])
+            if alone_since is not None:
+                _alone(conn, row["loan_id"], row["proposed_by"], alone_since)
             if extended is not None:
                 _still_extended(conn, row["loan_id"], extended)
             query = insert(proposals).values(**row).returning(proposals.c.proposal_id)
@@ -501,17 +501,25 @@ def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {k: utc(v) if isinstance(v, datetime) else v for k, v in row.items()}
 
 
-def _none_waiting(conn: Connection, loan_id: str) -> None:
-    """Refuse while a proposal on the loan waits for a decision, the loan held first
-    (PostgreSQL; SQLite holds the write lock): two asked at once, the second is refused."""
+def _alone(conn: Connection, loan_id: str, by: str, since: datetime) -> None:
+    """Refuse while a proposal on the loan waits for a decision, or when `by` made one on it
+    at or after `since`, the loan held first (PostgreSQL; SQLite holds the write lock): of
+    two asked at once, the second is refused."""
     conn.execute(select(loans.c.loan_id).where(loans.c.loan_id == loan_id).with_for_update())
-    waiting = select(proposals.c.proposal_id).where(
-        (proposals.c.loan_id == loan_id) & (proposals.c.status == "pending")
-    )
+    q = proposals.c
+    waiting = select(q.proposal_id).where((q.loan_id == loan_id) & (q.status == "pending"))
     if conn.execute(waiting.limit(1)).first() is not None:
         raise Refusal(
             "a request on loan {loan_id} is waiting for the lender's answer: ask again once "
             "it is answered",
+            loan_id=loan_id,
+        )
+    lately = select(q.proposal_id).where(
+        (q.loan_id == loan_id) & (q.proposed_by == by) & (q.proposed_at >= since.astimezone(UTC))
+    )
+    if conn.execute(lately.limit(1)).first() is not None:
+        raise Refusal(
+            "you asked for a change to loan {loan_id} today already: ask again tomorrow",
             loan_id=loan_id,
         )
 

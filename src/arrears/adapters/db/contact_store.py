@@ -55,6 +55,15 @@ class SqlContactStore:
         with self.engine.connect() as conn:
             return _holds(conn, borrower_id)
 
+    def holds_placed_by(self, borrower_id: str, placed_by: str) -> tuple[Hold, ...]:
+        """The borrower's holds placed by `placed_by` (e.g. their own disputes), by start day."""
+        h = holds.c
+        query = (select(holds).where((h.borrower_id == borrower_id) & (h.placed_by == placed_by))
+                 .order_by(h.starts_on))  # fmt: skip
+        with self.engine.connect() as conn:
+            return tuple(Hold(r.kind, r.starts_on, r.ends_on, r.note or "")
+                         for r in conn.execute(query))  # fmt: skip
+
     def shared_dials(
         self, borrower_id: str, numbers: Collection[str]
     ) -> tuple[ContactAttempt, ...]:
@@ -94,19 +103,22 @@ class SqlContactStore:
         *,
         new: bool = False,
         findings: list[dict[str, Any]] | None = None,
+        placed_by: str | None = None,
     ) -> None:
         """Store a hold at `at`; the same kind and start day again replaces its end, and its
         note when one is given, with its findings and `at` as the instant it was written
         (with its audit entry in the same transaction when given); `new`: HoldExists if it
-        is there already. The same hold placed twice at once: one is placed, the other
-        replaces it (or, `new`, is refused), never a key violation."""
+        is there already; `placed_by`: who placed a new one when not the desk or the console.
+        The same hold placed twice at once: one is placed, the other replaces it (or, `new`,
+        is refused), never a key violation."""
         key = (holds.c.borrower_id == borrower_id) & (holds.c.kind == hold.kind)
         key &= holds.c.starts_on == hold.starts_on
         noted = {"note": hold.note, "note_findings": findings, "noted_at": at.astimezone(UTC)}
         # A hold's end changed without a note keeps the note it was placed with (its why),
         # and that note's findings and instant.
         values = {"ends_on": hold.ends_on, **(noted if hold.note else {})}
-        row = {"borrower_id": borrower_id, "kind": hold.kind, "starts_on": hold.starts_on}
+        row = {"borrower_id": borrower_id, "kind": hold.kind, "starts_on": hold.starts_on,
+               "placed_by": placed_by}  # fmt: skip
         for last in (False, True):
             try:
                 with self.engine.begin() as conn:

@@ -251,6 +251,9 @@ holds = Table(
     # What the content lint found in the note (NULL: nothing), and when the note was written.
     Column("note_findings", JSON(none_as_null=True)),
     Column("noted_at", DateTime(timezone=True)),
+    # Who placed it when not the desk or the console (NULL): `portal:borrower`, a borrower's
+    # own dispute from the portal, whose note is their reason (docs/PORTAL.md).
+    Column("placed_by", String(64)),
     PrimaryKeyConstraint("borrower_id", "kind", "starts_on"),
 )
 

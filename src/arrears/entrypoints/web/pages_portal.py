@@ -3,18 +3,21 @@ a borrower reads their own loans, every amount with its reason, in their languag
 
 import hmac
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from arrears.bootstrap import App
 from arrears.domain.approvals import BORROWER_LIMITS, MAX_EXTENSION_DAYS, MAX_PLAN_MONTHS
-from arrears.entrypoints.desk_calendar import desk_day
+from arrears.entrypoints.desk_calendar import desk_day, desk_zone
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.auth import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, application
 from arrears.entrypoints.web.page_render import PORTAL_COOKIE, PRIVATE, render_in
 from arrears.entrypoints.web.portal_views import portal_statement, statement_state
+from arrears.services.contact_check import borrower_days
 from arrears.services.content_check import NOTE_MAX
 from arrears.services.portal import (
     SESSION_MINUTES,
@@ -28,7 +31,7 @@ from arrears.services.portal import (
 from arrears.services.portal_requests import (
     PortalLoanNotFound,
     dispute_debt,
-    open_dispute,
+    own_dispute,
     request_change,
 )
 
@@ -137,7 +140,8 @@ def statement(request: Request, borrower: CurrentBorrower) -> Response:
     session = borrower.session
     found = app.portal.borrower(session.borrower_id)
     loans = portal_statement(app, session.borrower_id, now)
-    dispute = open_dispute(app.contacts.holds_of(session.borrower_id), desk_day(now))
+    today = min(_days(app, session.borrower_id, now))
+    dispute = own_dispute(app.contacts, session.borrower_id, today)
     return portal_page(request, "portal.html", session.locale, session=session,
                        borrower_name=found.name if found else "", loans=loans,
                        limits=BORROWER_LIMITS, dispute=dispute, reason_max=NOTE_MAX)  # fmt: skip
@@ -159,8 +163,10 @@ def ask(
     if loan_id not in theirs:  # no other borrower's loan is even read
         raise PortalLoanNotFound("loan {loan_id} not found", loan_id=repr(loan_id))
     state = statement_state(app, loan_id, now)  # what the statement shows past due
+    today = desk_day(now)
+    began = datetime.combine(today, time(0), desk_zone())
     request_change(app.desk, theirs, state, kind, months if kind == "plan" else days, now,
-                   desk_day(now))  # fmt: skip
+                   today, began)  # fmt: skip
     return RedirectResponse("/my#requests", status_code=303, headers=PRIVATE)
 
 
@@ -173,8 +179,15 @@ def dispute(
     """Dispute what the borrower is asked to pay: collection contacts pause until the desk
     answers (a dispute hold from today, their reason its note)."""
     app, now = application(request), request.app.state.clock()
-    dispute_debt(app.contacts, borrower.session.borrower_id, reason, desk_day(now), now)
+    borrower_id = borrower.session.borrower_id
+    dispute_debt(app.contacts, borrower_id, reason, _days(app, borrower_id, now), now)
     return RedirectResponse("/my#dispute", status_code=303, headers=PRIVATE)
+
+
+def _days(app: App, borrower_id: str, now: datetime) -> list[date]:
+    """The borrower's local days now (each pack's day zone) and the desk's: a dispute placed
+    from the earliest covers their today wherever a hold rule asks."""
+    return [*borrower_days(app.contacts, app.contact_terms, borrower_id, now), desk_day(now)]
 
 
 @router.post("/my/locale")
