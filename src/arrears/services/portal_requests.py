@@ -120,7 +120,7 @@ def dispute_debt(
         raise Refusal("your dispute is open already: the lender answers it before collection "
                       "goes on")  # fmt: skip
     again = found is not None and found.starts_on == start  # lifted today: open it again
-    hold = Hold("dispute", found.starts_on if found and again else start, None, said)
+    hold = Hold("dispute", start, None, said)
     detail = {"kind": "dispute", "starts_on": hold.starts_on.isoformat(), "ends_on": None,
               "note": said}  # fmt: skip
     entry = AuditEntry(now.astimezone(UTC), BORROWER_ACTOR, "hold.place",

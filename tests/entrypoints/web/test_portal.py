@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from rich.console import Console
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from arrears.adapters.db.casework_tables import audit_log
 from arrears.adapters.db.tables import borrowers, loans
@@ -267,3 +267,14 @@ def test_the_demo_prints_a_link_of_a_borrower_owing_penalty(desk: Desk) -> None:
     as_of = balance_day(desk.app, desk.now)
     theirs = list(desk.app.ledger.load_book(desk.app.portal.loan_ids(borrower)))
     assert any(desk.app.evaluate(loan, paid, as_of).overdue.penalty > 0 for loan, paid in theirs)
+
+
+def test_a_borrower_with_no_loan_is_told_so(desk: Desk) -> None:
+    with desk.app.engine.begin() as conn:
+        conn.execute(insert(borrowers).values(borrower_id="B-none", name="王五",
+                                              phone="+8613900000009"))  # fmt: skip
+    client, _ = opened(desk, "B-none")
+    page = client.get("/my")
+    assert page.status_code == 200
+    assert "您在本机构没有借款" in page.text
+    assert 'id="dispute"' not in page.text

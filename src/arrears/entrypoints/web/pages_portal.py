@@ -140,7 +140,8 @@ def statement(request: Request, borrower: CurrentBorrower) -> Response:
     session = borrower.session
     found = app.portal.borrower(session.borrower_id)
     loans = portal_statement(app, session.borrower_id, now)
-    today = min(_days(app, session.borrower_id, now))
+    # No loan, no pack to count their days: nothing of theirs to dispute either.
+    today = min(_days(app, session.borrower_id, now)) if loans else desk_day(now)
     dispute = own_dispute(app.contacts, session.borrower_id, today)
     return portal_page(request, "portal.html", session.locale, session=session,
                        borrower_name=found.name if found else "", loans=loans,
