@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.casework_tables import proposals
-from arrears.bootstrap import build_app
+from arrears.bootstrap import App, build_app
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.errors import Refusal
 
@@ -19,7 +19,8 @@ AT = datetime(2025, 10, 1, 2, 30, tzinfo=UTC)
 DAY_BEGAN = datetime(2025, 9, 30, 16, 0, tzinfo=UTC)  # 1 October began in Shanghai
 
 
-def test_one_made_before_the_day_began_stops_nothing(store_url: str, tmp_path: Path) -> None:
+def lent(store_url: str, tmp_path: Path) -> App:
+    """A store with one borrower and one loan, L1."""
     app = build_app(store_url, None, tmp_path)
     app.migrate()
     with app.engine.begin() as conn:
@@ -28,6 +29,11 @@ def test_one_made_before_the_day_began_stops_nothing(store_url: str, tmp_path: P
         conn.execute(insert(tables.loans).values(
             loan_id="L1", borrower_id="B1", product="cn-cash", currency="CNY",
             principal=100_000, annual_rate="0.2", contract_date=date(2025, 1, 1)))  # fmt: skip
+    return app
+
+
+def test_one_made_before_the_day_began_stops_nothing(store_url: str, tmp_path: Path) -> None:
+    app = lent(store_url, tmp_path)
     try:
         for at in (DAY_BEGAN - timedelta(seconds=1), DAY_BEGAN):
             row = {"loan_id": "L1", "kind": "plan", "terms": {"months": 3, "overdue": 1},
@@ -48,14 +54,7 @@ def test_of_requests_made_at_once_one_is_stored_the_others_are_refused(
 ) -> None:
     # pending: one waits, so the others are refused; approved (granted at once, as a plan
     # sent twice by a double click would be): the proposer asked today already.
-    app = build_app(store_url, None, tmp_path)
-    app.migrate()
-    with app.engine.begin() as conn:
-        conn.execute(insert(tables.borrowers).values(borrower_id="B1", name="张三",
-                                                     phone="+8613800000001"))  # fmt: skip
-        conn.execute(insert(tables.loans).values(
-            loan_id="L1", borrower_id="B1", product="cn-cash", currency="CNY",
-            principal=100_000, annual_rate="0.2", contract_date=date(2025, 1, 1)))  # fmt: skip
+    app = lent(store_url, tmp_path)
     start = threading.Barrier(6, timeout=10)
     stored: list[int] = []
     refused: list[str] = []

@@ -49,6 +49,13 @@ def opened(desk: Desk, borrower: str) -> tuple[TestClient, str]:
     return client, found.group(1)
 
 
+def speaks(desk: Desk, borrower: str, locale: str | None) -> None:
+    """The borrower's language on record."""
+    with desk.app.engine.begin() as conn:
+        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
+                     .values(locale=locale))  # fmt: skip
+
+
 def audited(desk: Desk, action: str) -> list[tuple[str, str]]:
     with desk.app.engine.connect() as conn:
         rows = conn.execute(select(audit_log.c.actor, audit_log.c.subject)
@@ -160,9 +167,7 @@ def test_a_stolen_cookie_opens_nothing_after_sign_out(desk: Desk) -> None:
 
 def test_the_language_is_the_borrowers_then_their_choice(desk: Desk) -> None:
     borrower, _ = past_due_borrower(desk)
-    with desk.app.engine.begin() as conn:
-        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
-                     .values(locale="zh-TW"))  # fmt: skip
+    speaks(desk, borrower, "zh-TW")
     client, csrf = opened(desk, borrower)
     assert "您好" in client.get("/my", headers={"Accept-Language": "en"}).text  # theirs wins
     assert "每筆費用及其依據" in client.get("/my").text
@@ -174,9 +179,7 @@ def test_the_language_is_the_borrowers_then_their_choice(desk: Desk) -> None:
 
 def test_without_a_language_on_record_the_browsers_is_used(desk: Desk) -> None:
     borrower, _ = past_due_borrower(desk)
-    with desk.app.engine.begin() as conn:
-        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
-                     .values(locale=None))  # fmt: skip
+    speaks(desk, borrower, None)
     client = desk.client()
     client.post(link(desk, borrower), headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert "Every charge and why" in client.get("/my").text
@@ -230,9 +233,7 @@ def test_a_new_link_ends_the_session_the_browser_had_open(desk: Desk) -> None:
 
 def test_errors_in_the_portal_are_its_own_pages_in_the_sessions_language(desk: Desk) -> None:
     borrower, _ = past_due_borrower(desk)
-    with desk.app.engine.begin() as conn:
-        conn.execute(update(borrowers).where(borrowers.c.borrower_id == borrower)
-                     .values(locale="zh-TW"))  # fmt: skip
+    speaks(desk, borrower, "zh-TW")
     client, csrf = opened(desk, borrower)
     desk.signed_in("admin")  # a workbench session in the same browser changes nothing
     english = {"Accept-Language": "en"}
