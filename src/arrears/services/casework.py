@@ -252,14 +252,8 @@ def propose(
     dates, domain/revisions.py)."""
     require(who, Permission.PROPOSE)
     require_case(store, who, loan_id)
-    limits = LIMITS.get(who.role)
-    return _counting_extensions(
-        store, loan_id,
-        lambda extended: _propose(store, Proposer(who.user_id, who.user_id, limits), loan_id,
-                                  proposal, terms, now, today, extended),
-        Refusal("extensions on {loan_id} kept being approved meanwhile: propose again",
-                loan_id=repr(loan_id)),
-    )  # fmt: skip
+    proposer = Proposer(who.user_id, who.user_id, LIMITS.get(who.role))
+    return propose_as(store, proposer, loan_id, proposal, terms, now, today)
 
 
 _TRIES = 5  # limits checked again while extensions are approved on the case meanwhile
@@ -296,8 +290,8 @@ def propose_as(
     store: CaseStore, proposer: Proposer, loan_id: str, proposal: Proposal,
     terms: Mapping[str, Any], now: datetime, today: date,
 ) -> ProposalOutcome:  # fmt: skip
-    """Store a proposal of someone not on the desk (the case's own borrower, whose right to
-    it the caller checked): approved at once within the proposer's limits, else pending."""
+    """Store a proposal of `proposer` (a user the caller checked, or the case's own borrower):
+    approved at once within the proposer's limits, else pending."""
     return _counting_extensions(
         store, loan_id,
         lambda extended: _propose(store, proposer, loan_id, proposal, terms, now, today,
