@@ -53,7 +53,7 @@ def locale_of(request: Request, actor: Actor | None) -> str:
         actor = signed_in(request)
     if actor is not None:
         return actor.user.locale
-    return i18n.negotiate(request.headers.get("accept-language"))
+    return browser_locale(request)
 
 
 def render(
@@ -179,12 +179,26 @@ def is_portal(request: Request) -> bool:
     return path == "/my" or path.startswith(("/my/", "/p/"))
 
 
+def browser_locale(request: Request) -> str:
+    """The language the browser asks for (zh-CN when it asks for none of ours)."""
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
 def portal_locale(request: Request) -> str:
     """The portal reader's language: their open session's, else the browser's."""
     token = request.cookies.get(PORTAL_COOKIE)
     now = request.app.state.clock()
     found = portal_session(application(request).portal, token, now) if token else None
-    return found.locale if found else i18n.negotiate(request.headers.get("accept-language"))
+    return found.locale if found else browser_locale(request)
+
+
+def portal_page(
+    request: Request, template: str, locale: str, code: int = 200, **context: object
+) -> HTMLResponse:
+    """A borrower portal page in `locale`, kept private (PRIVATE)."""
+    page = render_in(request, template, locale, None, code, **context)
+    page.headers.update(PRIVATE)
+    return page
 
 
 def error_page(
@@ -199,10 +213,8 @@ def error_page(
     if is_portal(request):
         locale = portal_locale(request)
         shown = {key: shown_in(value, locale) for key, value in (values or {}).items()}
-        page = render_in(request, "portal_error.html", locale, None, status, message=message,
-                         values=shown)  # fmt: skip
-        page.headers.update(PRIVATE)
-        return page
+        return portal_page(request, "portal_error.html", locale, status, message=message,
+                           values=shown)  # fmt: skip
     name = "fragments/error.html" if request.headers.get("hx-request") else "error.html"
     actor = signed_in(request)  # the page keeps its header: the nav and the sign-out
     locale = locale_of(request, actor)

@@ -13,9 +13,13 @@ from fastapi.responses import RedirectResponse, Response
 from arrears.bootstrap import App
 from arrears.domain.approvals import BORROWER_LIMITS, MAX_EXTENSION_DAYS, MAX_PLAN_MONTHS
 from arrears.entrypoints.desk_calendar import desk_day, desk_zone
-from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.auth import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, application
-from arrears.entrypoints.web.page_render import PORTAL_COOKIE, PRIVATE, render_in
+from arrears.entrypoints.web.page_render import (
+    PORTAL_COOKIE,
+    PRIVATE,
+    browser_locale,
+    portal_page,
+)
 from arrears.entrypoints.web.portal_views import portal_statement, statement_state
 from arrears.services.contact_check import borrower_days
 from arrears.services.content_check import NOTE_MAX
@@ -73,20 +77,6 @@ async def current_borrower(request: Request) -> Borrower:
 
 
 CurrentBorrower = Annotated[Borrower, Depends(current_borrower)]
-
-
-def portal_page(
-    request: Request, template: str, locale: str, code: int = 200, **context: object
-) -> Response:
-    """A portal page in `locale`, kept private."""
-    page = render_in(request, template, locale, None, code, **context)
-    page.headers.update(PRIVATE)
-    return page
-
-
-def browser_locale(request: Request) -> str:
-    """The language the browser asks for (zh-CN when it asks for none of ours)."""
-    return i18n.negotiate(request.headers.get("accept-language"))
 
 
 @router.get("/p/{token}")
