@@ -28,8 +28,8 @@ sysdeps:
 demo: $(STAMP)
 	$(BIN)/arrears demo
 
-# The suite on two workers, the two cores of the machines it runs on: 27 minutes on one, 15
-# on two here (each test stands alone: its own database or schema, ports and folders).
+# The suite on two workers, the two cores of the machines it runs on: 15 minutes here (each
+# test stands alone: its own database or schema, ports and folders).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -24,6 +24,7 @@ from arrears.domain.outsourcing import Agency
 from arrears.entrypoints.demo_staff import AGENCY, DEMO_PASSWORD, STAFF, TEAMS, seed_staff
 from arrears.entrypoints.web.app import create_app
 from arrears.services.import_feed import import_feed
+from tests.password_cost import TEST_COST
 
 AS_OF = date(2025, 9, 30)
 DAY_TIME = datetime(2025, 10, 1, 2, 30, tzinfo=UTC)  # 10:30 in Shanghai: calls allowed
@@ -77,8 +78,8 @@ def placement_steps_done(app: App, loan_ids: Sequence[str], calls: int = 3) -> N
 
 @cache
 def _demo_hash() -> str:
-    """The demo password's argon2id hash, computed once (each takes a good part of a second)."""
-    return Argon2Passwords().hash(DEMO_PASSWORD)
+    """The demo password's argon2id hash at the tests' cost (tests/conftest.py), made once."""
+    return Argon2Passwords(TEST_COST).hash(DEMO_PASSWORD)
 
 
 def seed_people(app: App, now: datetime) -> None:
