@@ -1,6 +1,6 @@
-"""Shared fixtures: a store on SQLite and on PostgreSQL, each PostgreSQL test in a fresh schema;
-the calendar cache in a folder of the test session's own (not the user's); passwords hashed at
-argon2's lowest cost.
+"""Shared fixtures: a store on SQLite and on PostgreSQL, each test's a copy of a database migrated
+once a session (or an empty one, for the migrations' own tests); the calendar cache in a folder
+of the test session's own (not the user's); passwords hashed at argon2's lowest cost.
 
 PostgreSQL runs when ARREARS_TEST_PG_URL is set (postgresql+psycopg://postgres@127.0.0.1:5432/test);
 without it those tests are skipped, unless ARREARS_REQUIRE_PG=1 (CI), which makes them fail.
@@ -80,10 +80,12 @@ class _Templates:
         if base not in self.postgres:
             name = f"arrears_template_{secrets.token_hex(6)}"
             _on_server(base, f"CREATE DATABASE {name}")
+            self.postgres[base] = name  # dropped at the end even if migrating it fails
             made = make_engine(make_url(base).set(database=name).render_as_string(False))
-            upgrade(made)
-            made.dispose()
-            self.postgres[base] = name
+            try:
+                upgrade(made)
+            finally:
+                made.dispose()
         return self.postgres[base]
 
     def drop(self) -> None:
