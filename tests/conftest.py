@@ -62,17 +62,16 @@ class _Templates:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.sqlite_file: Path | None = None
         self.postgres: dict[str, str] = {}  # server URL → its template database's name
 
     def sqlite(self) -> Path:
         """The migrated SQLite file."""
-        if self.sqlite_file is None:
-            made = make_engine(f"sqlite:///{self.folder / 'migrated.db'}")
+        path = self.folder / "migrated.db"
+        if not path.exists():
+            made = make_engine(f"sqlite:///{path}")
             upgrade(made)
             made.dispose()
-            self.sqlite_file = self.folder / "migrated.db"
-        return self.sqlite_file
+        return path
 
     def postgres_template(self, base: str) -> str:
         """The name of the server's migrated template database (no connection is left on it:
