@@ -20,6 +20,7 @@ from arrears.adapters.book_tables import ORDER, OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.spark_engine import (
+    INTERPRETED,
     SparkEngine,
     handed_over,
     refusal_in,
@@ -49,10 +50,24 @@ AT = datetime(2025, 11, 18, 23, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator["SparkSession"]:
-    """One local Spark for the whole test session (it takes seconds to start)."""
-    session = spark_session("local[2]", shuffle_partitions=2)
+    """One local Spark for the whole test session (it takes seconds to start), its queries
+    interpreted: the books here are tiny (spark_engine.INTERPRETED)."""
+    session = spark_session("local[2]", shuffle_partitions=2, interpreted=True)
     yield session
     session.stop()
+
+
+@pytest.fixture
+def compiled(spark: "SparkSession") -> Iterator["SparkSession"]:
+    """The session with its queries compiled, as a run on a real book has them."""
+    for key, value in INTERPRETED.items():
+        assert spark.conf.get(key) == value  # (spark_session's `interpreted`)
+        spark.conf.unset(key)
+    try:
+        yield spark
+    finally:
+        for key, value in INTERPRETED.items():
+            spark.conf.set(key, value)
 
 
 def _same_nights(
@@ -86,9 +101,12 @@ def _same_nights(
 
 
 def test_spark_and_local_engines_write_the_same_tables(
-    spark: "SparkSession", tmp_path: Path
+    compiled: "SparkSession", tmp_path: Path
 ) -> None:
     # 60 loans signed over five months, some never paid: stages up to "late", blocked actions.
+    # Compiled, as Spark runs a real book: the other tests run interpreted (quicker on books
+    # this small), which Spark's own tests hold to the same results.
+    assert compiled.conf.get("spark.sql.codegen.wholeStage") == "true"
     tables = synthetic_frames(60, AS_OF, seed=4, history_days=150)
     # A fifth of the loans lent more than their instalments schedule (it stays outstanding).
     more = pl.when(pl.int_range(pl.len()) % 5 == 0).then(300_000).otherwise(0)
@@ -106,7 +124,7 @@ def test_spark_and_local_engines_write_the_same_tables(
     gone = next(loan for loan in paid if loan not in referred.get_column("loan_id"))
     second = {name: tables[name].filter(pl.col("loan_id") != gone)
               for name in ("loans", "installments", "payments")}  # fmt: skip
-    local, days = _same_nights(spark, tables, tmp_path, buckets=3, second=second)
+    local, days = _same_nights(compiled, tables, tmp_path, buckets=3, second=second)
     for run in local.folder.runs():  # (and Spark's, the same: _same_nights)
         sums = run.summary["by_currency"]
         assert list(sums) == ["CNY", "USD"]

@@ -68,6 +68,13 @@ if TYPE_CHECKING:
 
 DEFAULT_MASTER = "local[2]"
 WRITERS = 4  # output tables written at once (Spark runs jobs of several threads together)
+# Queries run interpreted, not compiled: on a book of a few dozen loans Spark spends more time
+# generating and compiling each new query's code than running it (bench/spark_fixed_cost.py
+# --interpreted: median 40-loan night 7.45 → 6.12 s). Its own tests run queries both ways.
+INTERPRETED = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
 IN = SlotUnion(
     {f"input:{name}": schema for name, schema in INPUTS.items()}
     | {f"state:{name}": OUTPUTS[name] for name in STATE}
@@ -144,9 +151,12 @@ def _subclasses(kind: type[DomainError]) -> Iterator[type[DomainError]]:
         yield from _subclasses(sub)
 
 
-def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> "SparkSession":
+def spark_session(
+    master: str = DEFAULT_MASTER, shuffle_partitions: int = 4, *, interpreted: bool = False
+) -> "SparkSession":
     """A Spark session that works offline and starts fast (no UI, loopback, few partitions:
-    `shuffle_partitions` unless spark-submit's --conf set them)."""
+    `shuffle_partitions` unless spark-submit's --conf set them); `interpreted`: its queries
+    run without generated code (INTERPRETED: for tiny books, such as the tests')."""
     with quiet_pandas():
         from pyspark.sql import SparkSession
 
@@ -175,6 +185,9 @@ def spark_session(master: str = DEFAULT_MASTER, shuffle_partitions: int = 4) -> 
     # given to the builder it overrode spark-submit's --conf (helper-63: 64 asked, 4 ran).
     if not session.sparkContext.getConf().contains("spark.sql.shuffle.partitions"):
         session.conf.set("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    if interpreted:
+        for key, value in INTERPRETED.items():
+            session.conf.set(key, value)
     return session
 
 
