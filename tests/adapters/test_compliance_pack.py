@@ -125,6 +125,15 @@ def test_the_us_pack_wants_every_zone_of_the_number_even_with_a_recorded_one() -
     assert [j for j, pack in sorted(packs.items()) if pack.number_zones_too] == ["us"]
 
 
+def test_the_packs_are_parsed_once_and_each_caller_gets_a_dict_of_its_own() -> None:
+    # A caller that drops a pack from its dict (packs for one book) drops it for no other.
+    mine = contact_packs()
+    del mine["cn"]
+    again = contact_packs()
+    assert "cn" in again
+    assert again["us"] is mine["us"]  # the same frozen pack: parsed once
+
+
 def test_the_zone_policy_is_one_of_two() -> None:
     data = pack_with()
     assert not parse_contact_pack(data, "xx.toml").number_zones_too

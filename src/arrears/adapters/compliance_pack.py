@@ -3,6 +3,7 @@ with its limitation period, its deadlines and its outsourcing rule."""
 
 from collections.abc import Callable, Mapping
 from datetime import time
+from functools import cache
 from typing import Any, TypeVar
 
 from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
@@ -46,7 +47,16 @@ _REPLIES_KEYS = frozenset({"id", "opt_out", "anywhere", "honour_within_business_
 
 
 def contact_packs() -> dict[str, RulePack]:
-    """The contact rules of every shipped jurisdiction, keyed by jurisdiction."""
+    """The contact rules of every shipped jurisdiction, keyed by jurisdiction (a dict of its
+    own for each caller; the packs themselves are frozen)."""
+    return dict(_shipped_packs())
+
+
+@cache
+def _shipped_packs() -> dict[str, RulePack]:
+    """The shipped packs, parsed once a process: they are package data, and parsing them takes
+    7 ms, which a night's context, each desk request reading a loan's history and each Parquet
+    or Spark engine made paid again."""
     packs = {j: parse_contact_pack(read_pack(f"{j}.toml"), f"{j}.toml") for j in JURISDICTIONS}
     for jurisdiction, pack in packs.items():
         if pack.jurisdiction != jurisdiction:  # its rules would judge another country's loans
