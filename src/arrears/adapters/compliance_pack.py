@@ -4,6 +4,7 @@ with its limitation period, its deadlines and its outsourcing rule."""
 from collections.abc import Callable, Mapping
 from datetime import time
 from functools import cache
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
@@ -53,10 +54,10 @@ def contact_packs() -> dict[str, RulePack]:
 
 
 @cache
-def _shipped_packs() -> dict[str, RulePack]:
-    """The shipped packs, parsed once a process: they are package data, and parsing them takes
-    7 ms, which a night's context, each desk request reading a loan's history and each Parquet
-    or Spark engine made paid again."""
+def _shipped_packs() -> Mapping[str, RulePack]:
+    """The shipped packs, parsed once a process, read-only: they are package data, and parsing
+    them takes 7 ms, which each night's context, each desk request reading a loan's history
+    and each Parquet or Spark engine paid again."""
     packs = {j: parse_contact_pack(read_pack(f"{j}.toml"), f"{j}.toml") for j in JURISDICTIONS}
     for jurisdiction, pack in packs.items():
         if pack.jurisdiction != jurisdiction:  # its rules would judge another country's loans
@@ -64,7 +65,7 @@ def _shipped_packs() -> dict[str, RulePack]:
                 f"{jurisdiction}.toml: pack.jurisdiction {pack.jurisdiction!r} is not the file's "
                 f"{jurisdiction!r}"
             )
-    return packs
+    return MappingProxyType(packs)
 
 
 def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:

@@ -68,9 +68,11 @@ if TYPE_CHECKING:
 
 DEFAULT_MASTER = "local[2]"
 WRITERS = 4  # output tables written at once (Spark runs jobs of several threads together)
-# Queries run interpreted, not compiled: on a book of a few dozen loans Spark spends more time
-# generating and compiling each new query's code than running it (bench/spark_fixed_cost.py
-# --interpreted: median 40-loan night 7.45 → 6.12 s). Its own tests run queries both ways.
+# Settings that run queries interpreted, not compiled (spark_session(interpreted=True), for
+# the tests; a real run leaves code generation on): on a book of a few dozen loans Spark spends
+# more time generating and compiling each new query's code than running it (docs/
+# PERFORMANCE.md, fifty-second session: a 40-loan night 7.45 → 6.12 s). Spark's own test suites
+# hold both paths to the same results; `factoryMode` is one of its internal settings.
 INTERPRETED = {
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.codegen.factoryMode": "NO_CODEGEN",
