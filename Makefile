@@ -28,7 +28,7 @@ sysdeps:
 demo: $(STAMP)
 	$(BIN)/arrears demo
 
-# The suite on two workers, the two cores of the machines it runs on: 15 minutes here (each
+# The suite on two workers, the two cores of the machines it runs on: 14 minutes here (each
 # test stands alone: its own database or schema, ports and folders).
 test: $(STAMP)
 	$(BIN)/ruff check .
