@@ -5,6 +5,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arrears.adapters import zone_cache
 from arrears.adapters.people_index import ZONE_KEYS, ZONES_SCHEMA, PhoneReach
@@ -195,3 +197,55 @@ def test_answers_kept_under_another_phonenumbers_release_are_worked_out_again(
     add_zones(tmp_path, reach.learned)
     assert [p.name for p in tmp_path.iterdir()] == [zones_folder(tmp_path).name]
     assert read_zones(tmp_path).rows() == [(phone, None, new_york, both, new_york, False)]
+
+
+def _book_of_borrowers(count: int) -> pl.DataFrame:
+    """`count` borrowers in borrower_id order, every third with a second row (a loan under
+    another pack), every other without a recorded zone, two by two sharing a number."""
+    rows = []
+    for n in range(count):
+        phone = f"+86138{n // 2:08d}"
+        zone = None if n % 2 else "Asia/Urumqi"
+        rows.append((f"B{n:05d}", "cn", phone, zone, "Asia/Shanghai"))
+        if n % 3 == 0:
+            rows.append((f"B{n:05d}", "us", phone, zone, "America/New_York"))
+    return pl.DataFrame(rows, schema=dict.fromkeys(["borrower_id", *BORROWERS.columns[1:]],
+                                                   pl.String), orient="row")  # fmt: skip
+
+
+def _kept_for(borrowers: pl.DataFrame) -> pl.DataFrame:
+    """An answer kept for each of the borrowers' keys that no number alone would give
+    (Harbin), among as many kept for numbers none of them has."""
+    keys = borrowers.select("phone", "default_zone").unique().rows()
+    theirs = [(phone, None, default, "Asia/Harbin", "Asia/Harbin", False)
+              for phone, default in keys]  # fmt: skip
+    others = [(f"+86139{n:08d}", None, "Asia/Shanghai", "Asia/Chongqing", "Asia/Chongqing", False)
+              for n in range(len(keys))]  # fmt: skip
+    return pl.DataFrame(theirs + others, schema=ZONES_SCHEMA, orient="row")
+
+
+@settings(max_examples=40, deadline=None)
+@given(asked=st.lists(st.integers(0, 1_100), min_size=1, max_size=12))
+def test_a_few_borrowers_asked_about_get_the_rows_every_row_tested_would_give(
+    asked: list[int],
+) -> None:
+    """Asked about a few of many borrowers, their rows are found by bisection (borrowers by
+    id, some twice, some not there at all, in any order) and their answers among the few
+    kept for their numbers: the same rows, in the same order, as testing every row gives,
+    and each one's kept answer."""
+    borrowers = _book_of_borrowers(1_000)
+    kept = _kept_for(borrowers)
+    ids = pl.Series([f"B{n:05d}" for n in asked])
+    few = PhoneReach(borrowers, kept)
+    found = few.of(ids)
+    assert few._in_order is True  # the bisection was asked: the borrowers are in order
+    every = PhoneReach(borrowers, kept)
+    every._in_order = False  # the filter of every row
+    assert found.equals(every.of(ids))
+    assert sorted(found.get_column("borrower_id").unique()) == sorted(
+        {f"B{n:05d}" for n in asked if n < 1_000}
+    )
+    unrecorded = found.join(borrowers.filter(pl.col("timezone").is_null()),
+                            on=["borrower_id", "jurisdiction"], how="semi")  # fmt: skip
+    assert set(unrecorded.get_column("zones")) <= {"Asia/Harbin"}
+    assert few.learned == []  # every answer was among those kept
