@@ -238,7 +238,7 @@ def test_a_few_borrowers_asked_about_get_the_rows_every_row_tested_would_give(
     ids = pl.Series([f"B{n:05d}" for n in asked])
     few = PhoneReach(borrowers, kept)
     found = few.of(ids)
-    assert few._in_order is True  # the bisection was asked: the borrowers are in order
+    assert few._in_order  # the borrowers are in order: found by bisection
     every = PhoneReach(borrowers, kept)
     every._in_order = False  # the filter of every row
     assert found.equals(every.of(ids))
