@@ -267,6 +267,27 @@ def test_an_arm_is_drawn_when_the_case_enters_the_experiments_stages_and_kept_th
     assert entered["arm"] == "early-first-call=challenger"
 
 
+def test_loans_entering_the_experiments_stage_together_each_draw_their_own_arm() -> None:
+    # Two hundred loans go from "current" to "early" on one night: the same move, each by its
+    # own loan id's split point (arm_for), both arms among them.
+    [experiment] = LADDERS[0].experiments
+    loans = [f"L{n:04}" for n in range(200)]
+    facts = pl.DataFrame({
+        "loan_id": loans, "borrower_id": "B", "product": "p", "dpd": 5,
+        "overdue_total": 100_000, "bucket": bucket_for(5, 3), "settled": False, "lent": True,
+        "to_next_due": pl.Series([None] * len(loans), dtype=pl.Int64),
+    })  # fmt: skip
+    before = pl.DataFrame(
+        [(loan, "B", "current", date(2025, 10, 1), "opened", LADDERS[0].label, "-",
+          date(2025, 11, 17)) for loan in loans],
+        schema=CASE_SCHEMA, orient="row",
+    )  # fmt: skip
+    cases = transition(facts, before, {"p": LADDERS[0]}, date(2025, 11, 18))
+    drawn = dict(zip(cases.get_column("loan_id"), cases.get_column("arm"), strict=True))
+    assert drawn == {loan: f"{experiment.name}={arm_for(loan, experiment)}" for loan in loans}
+    assert len(set(drawn.values())) == len(experiment.arm_names)
+
+
 OWED_BY_ARM = """
 name = "owed-by-arm"
 version = 1
