@@ -29,7 +29,8 @@ FALLBACK_ZONE = "Asia/Shanghai"
 
 ZONE_KEYS = ("phone", "timezone", "default_zone")
 # Asked about fewer borrowers than one in this many rows, PhoneReach finds their rows by
-# bisection; more, by a filter of every row.
+# bisection, else by a filter of every row; and with fewer rows to answer than one in this
+# many answers kept, it joins only the answers for their numbers.
 _FEW = 64
 # `non_geographic`: the number carries no location (phone_zones.NON_GEOGRAPHIC: toll-free,
 # personal, ...), so its zones are not added to a recorded one.
