@@ -28,8 +28,9 @@ sysdeps:
 demo: $(STAMP)
 	$(BIN)/arrears demo
 
-# The suite on two workers, the two cores of the machines it runs on: 14 minutes here (each
-# test stands alone: its own database or schema, ports and folders).
+# The suite on two workers, the two cores of the machines it runs on: 14 to 22 minutes by
+# the machine (docs/PERFORMANCE.md; each test stands alone: its own database or schema,
+# ports and folders).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
