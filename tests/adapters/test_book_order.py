@@ -33,9 +33,9 @@ def test_a_book_whose_inputs_are_in_no_order_runs_as_one_in_loan_order(tmp_path:
     for day in (AS_OF - timedelta(days=1), AS_OF):
         ctx = APP.run_context(day)
         assert run_day(unordered, ctx, AT) == run_day(ordered, ctx, AT)
+        mine, theirs = ordered.tables(day, list(OUTPUTS)), unordered.tables(day, list(OUTPUTS))
         for name in OUTPUTS:
-            mine, theirs = ordered.table(day, name), unordered.table(day, name)
-            assert mine.sort(ORDER[name]).equals(theirs.sort(ORDER[name])), name
+            assert mine[name].sort(ORDER[name]).equals(theirs[name].sort(ORDER[name])), name
 
 
 def test_a_schedule_and_its_state_in_the_same_order_not_the_books_run_as_in_order(

@@ -44,11 +44,8 @@ def night(book: Path, day: date, kill_after: float | None = None) -> bool:
 
 def tables(book: Path, day: date) -> dict[str, pl.DataFrame]:
     """Every table of the run of `day`, in a fixed order."""
-    store = ParquetEngineStore(book)
-    return {
-        name: store.table(day, name).sort(KEYS.get(name, store.table(day, name).columns))
-        for name in OUTPUTS
-    }
+    written = ParquetEngineStore(book).tables(day, list(OUTPUTS))
+    return {name: frame.sort(KEYS.get(name, frame.columns)) for name, frame in written.items()}
 
 
 def same(mine: dict[str, pl.DataFrame], theirs: dict[str, pl.DataFrame]) -> bool:

@@ -42,8 +42,10 @@ KEYS = {"plan": ["action_key"], "blocked": ["loan_id", "action", "rule"]}
 
 def same_tables(mine: ParquetEngineStore, theirs: ParquetEngineStore, day: date) -> None:
     """Every table of the run of `day` is the same in both books."""
-    for name in OUTPUTS:
-        ours, other = mine.table(day, name), theirs.table(day, name)
+    names = list(OUTPUTS)
+    mine_all, theirs_all = mine.tables(day, names), theirs.tables(day, names)
+    for name in names:
+        ours, other = mine_all[name], theirs_all[name]
         order = KEYS.get(name, ours.columns)
         try:
             assert_frame_equal(ours.sort(order), other.sort(order), check_row_order=False)
@@ -53,8 +55,10 @@ def same_tables(mine: ParquetEngineStore, theirs: ParquetEngineStore, day: date)
 
 def same_state(mine: ParquetEngineStore, theirs: ParquetEngineStore, day: date) -> None:
     """The state after the run of `day` reads the same in both books (every line of it)."""
-    for name in ("loan_balances", "instalment_states", "cases"):
-        ours, other = mine.table(day, name), theirs.table(day, name)
+    names = ["loan_balances", "instalment_states", "cases"]
+    mine_all, theirs_all = mine.tables(day, names), theirs.tables(day, names)
+    for name in names:
+        ours, other = mine_all[name], theirs_all[name]
         try:
             assert_frame_equal(ours.sort(ours.columns), other.sort(other.columns))
         except AssertionError as error:

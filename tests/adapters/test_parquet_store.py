@@ -50,7 +50,7 @@ def run(store: ParquetEngineStore, day: date) -> dict[str, Any]:
 
 
 def snapshot(store: ParquetEngineStore, day: date) -> dict[str, pl.DataFrame]:
-    return {name: store.table(day, name) for name in OUTPUTS}
+    return store.tables(day, list(OUTPUTS))
 
 
 def same(mine: dict[str, pl.DataFrame], theirs: dict[str, pl.DataFrame]) -> None:

@@ -71,6 +71,13 @@ def compiled(spark: "SparkSession") -> Iterator["SparkSession"]:
             spark.conf.set(key, value)
 
 
+def same_outputs(mine: ParquetEngineStore, theirs: ParquetEngineStore, day: date) -> None:
+    """Every table the run of `day` wrote is the same in both books, row for row."""
+    ours, other = mine.tables(day, list(OUTPUTS)), theirs.tables(day, list(OUTPUTS))
+    for name in OUTPUTS:
+        assert_frame_equal(ours[name].sort(ORDER[name]), other[name].sort(ORDER[name]))
+
+
 def _same_nights(
     spark: "SparkSession",
     tables: dict[str, pl.DataFrame],
@@ -95,9 +102,7 @@ def _same_nights(
                     frame.write_parquet(tmp_path / book / f"{name}.parquet")
         ctx = app.run_context(day) if context is None else context(day)
         assert run_day(local, ctx, AT) == on_spark.run_day(ctx, AT)
-        for name in OUTPUTS:
-            mine, theirs = local.table(day, name), written.table(day, name)
-            assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
+        same_outputs(local, written, day)
     return local, days
 
 
@@ -362,9 +367,7 @@ def test_the_engines_can_take_turns_on_one_book(spark: "SparkSession", tmp_path:
         else:
             summary = run_day(mixed, ctx, AT)
         assert summary == run_day(local_only, ctx, AT), (day, engine)
-        for name in OUTPUTS:
-            mine, theirs = mixed.table(day, name), local_only.table(day, name)
-            assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
+        same_outputs(mixed, local_only, day)
     assert [r.kind for r in mixed.folder.runs()] == ["base", "full", "full", "base"]
     replayed = [mixed.table(day, "replayed").get_column("loan_id").to_list() for day in days]
     assert replayed == [[], [ids[0]], [ids[1], ids[3]], [ids[2], ids[4]]]
@@ -397,9 +400,7 @@ def test_a_products_changed_penalty_replays_its_loans_on_spark_as_locally(
         replayed = local.table(day, "replayed").height
         assert on_spark.table(day, "replayed").height == replayed
         assert (replayed > 0) == doubled, replayed
-        for name in OUTPUTS:
-            mine, theirs = local.table(day, name), on_spark.table(day, name)
-            assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
+        same_outputs(local, on_spark, day)
 
 
 def test_promises_are_judged_on_spark_as_the_domain_judges_them(
@@ -600,9 +601,7 @@ def test_a_spark_rerun_of_the_day_keeps_what_its_first_run_carried_out(
         send_the_notice(store, NOTICE_DAY)
     for _ in range(2):
         assert run_day(local, ctx, AT) == on_spark.run_day(ctx, AT)
-        for name in OUTPUTS:
-            mine, theirs = local.table(NOTICE_DAY, name), written.table(NOTICE_DAY, name)
-            assert_frame_equal(mine.sort(ORDER[name]), theirs.sort(ORDER[name]))
+        same_outputs(local, written, NOTICE_DAY)
     plan = written.table(NOTICE_DAY, "plan").filter(pl.col("loan_id") == "L1")
     done = plan.filter(pl.col("status") != "planned")
     assert done.select("action", "status", "outcome").rows() == [("formal_notice", "done",

@@ -8,6 +8,7 @@ the night's charges table (the runs of resting loans carried on: `resting_runs`)
 """
 
 from datetime import date
+from functools import cached_property
 
 import polars as pl
 
@@ -26,8 +27,6 @@ from arrears.batch.ageing import LOAN_COLUMNS, SUMMARY_SCHEMA, states_from_summa
 from arrears.batch.book import LOAN_SCHEMA
 from arrears.batch.ledger import CHARGE_SCHEMA
 from arrears.batch.ledger_arrays import day_number
-
-STATE_VIEWS = ("loan_balances", "instalment_states", "cases", "loan_states")
 
 
 def chain_of(folder: BookFolder, run: RunRecord) -> list[str]:
@@ -60,36 +59,69 @@ def full_state(
     (loan_balances, instalment_states, cases, promises; loan_states when asked); with
     `given`, what the run was given of each loan where its state keeps it (book_tables.GIVEN:
     its terms, priced ones too)."""
-    names = ("loan_balances", "instalment_states", "cases", "promises")
-    if run.kind == "full":
-        state = {n: read_table(folder, run, n) for n in names}
-        if with_states:
-            state["loan_states"] = read_table(folder, run, "loan_states")
-        if given:
-            state |= _given_tables(folder, run)
-            state["pauses"] = read_table(folder, run, "pauses")
-            state["revisions"] = read_table(folder, run, "revisions")
-        return state
-    table = read_loan_table(folder.state, chain_of(folder, run))
-    lines = _lines_on(folder, run, table)
-    cases = table.filter(pl.col("stage").is_not_null()).with_columns(
-        pl.lit(run.as_of).alias("as_of")
-    )
-    state = {
-        "loan_balances": typed(rolled(table, run.as_of), OUTPUTS["loan_balances"]),
-        "instalment_states": typed(lines, OUTPUTS["instalment_states"]),
-        "cases": typed(cases, OUTPUTS["cases"]),
-        "promises": read_table(folder, run, "promises"),
-    }
+    names = ["loan_balances", "instalment_states", "cases", "promises"]
     if with_states:
-        state["loan_states"] = loan_states(table, run.as_of, read_table(folder, run, "pauses"))
+        names.append("loan_states")
     if given:
-        state["pauses"] = read_table(folder, run, "pauses")
-        state["revisions"] = read_table(folder, run, "revisions")
+        names += ["pauses", "revisions"]
+    if run.kind == "full":
+        state = run_tables(folder, run, names)
+        return state | _given_tables(folder, run) if given else state
+    view = _RunView(folder, run)
+    state = {name: view.table_named(name) for name in names}
+    if given:
         terms = GIVEN["given_terms"]
-        state["given_terms"] = table.select(list(terms)).cast(terms)
-        state["given_schedule"] = typed(lines, GIVEN["given_schedule"])
+        state["given_terms"] = view.table.select(list(terms)).cast(terms)
+        state["given_schedule"] = typed(view.lines, GIVEN["given_schedule"])
     return state
+
+
+def run_tables(folder: BookFolder, run: RunRecord, names: list[str]) -> dict[str, pl.DataFrame]:
+    """Tables of a run as a run working every loan writes them: an incremental run's state
+    views and charges put together from one read of its loan table and lines, however many
+    of them are asked for (each costs a read of the chain otherwise), the others as written."""
+    if run.kind == "full":
+        return {name: read_table(folder, run, name) for name in names}
+    view = _RunView(folder, run)
+    return {name: view.table_named(name) for name in names}
+
+
+class _RunView:
+    """An incremental run's loan table and lines, each read the first time it is needed."""
+
+    def __init__(self, folder: BookFolder, run: RunRecord) -> None:
+        self.folder, self.run = folder, run
+
+    @cached_property
+    def table(self) -> pl.DataFrame:
+        """The run's loan table, read along its chain of runs."""
+        return read_loan_table(self.folder.state, chain_of(self.folder, self.run))
+
+    @cached_property
+    def lines(self) -> pl.DataFrame:
+        """Every line of the book on the run's day."""
+        return _lines_on(self.folder, self.run, self.table)
+
+    def table_named(self, name: str) -> pl.DataFrame:
+        """One table of the run, as a run working every loan writes it."""
+        as_of = self.run.as_of
+        if name == "loan_balances":
+            return typed(rolled(self.table, as_of), OUTPUTS["loan_balances"])
+        if name == "instalment_states":
+            return typed(self.lines, OUTPUTS["instalment_states"])
+        if name == "cases":
+            cases = self.table.filter(pl.col("stage").is_not_null())
+            return typed(cases.with_columns(pl.lit(as_of).alias("as_of")), OUTPUTS["cases"])
+        if name == "loan_states":
+            pauses = read_table(self.folder, self.run, "pauses")
+            return loan_states(self.table, as_of, pauses)
+        if name == "charges":
+            # The charges of the loans the run worked, and the runs its resting loans
+            # carried on (resting_runs).
+            carried_on = resting_runs(self.lines, self.table, as_of)
+            worked = read_table(self.folder, self.run, "charges")
+            return pl.concat([worked, carried_on]).sort(ORDER["charges"])
+        return read_table(self.folder, self.run, name)
 
 
 def _given_tables(folder: BookFolder, run: RunRecord) -> dict[str, pl.DataFrame]:
@@ -103,14 +135,6 @@ def _given_tables(folder: BookFolder, run: RunRecord) -> dict[str, pl.DataFrame]
             read = pl.read_parquet(parts)
             found[name] = typed(read, schema).select(n for n in schema if n in read.columns)
     return found
-
-
-def night_charges(folder: BookFolder, run: RunRecord) -> pl.DataFrame:
-    """The charges table of an incremental run as a run working every loan writes it: what
-    the run's worked loans posted, and the runs its resting loans carried on (resting_runs)."""
-    table = read_loan_table(folder.state, chain_of(folder, run))
-    carried_on = resting_runs(_lines_on(folder, run, table), table, run.as_of)
-    return pl.concat([read_table(folder, run, "charges"), carried_on]).sort(ORDER["charges"])
 
 
 def _lines_on(folder: BookFolder, run: RunRecord, table: pl.DataFrame) -> pl.DataFrame:

@@ -58,11 +58,10 @@ from arrears.adapters.book_tables import (
     with_pack_zones,
 )
 from arrears.adapters.book_views import (
-    STATE_VIEWS,
     chain_of,
     full_state,
-    night_charges,
     read_table,
+    run_tables,
 )
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.early_write import EarlyWrite, worked_summaries, write_tables
@@ -907,15 +906,15 @@ class ParquetEngineStore:
 
     def table(self, as_of: date, name: str) -> pl.DataFrame:
         """One table of the run of `as_of` (state tables as full views of the book)."""
+        return self.tables(as_of, [name])[name]
+
+    def tables(self, as_of: date, names: list[str]) -> dict[str, pl.DataFrame]:
+        """Tables of the run of `as_of`, as a run working every loan writes them (the state
+        tables as full views of the book, put together once for all those asked for)."""
         found = [r for r in self.folder.runs() if r.as_of == as_of]
         if not found:
             raise KeyError(f"no run for {as_of}")
-        run = found[0]
-        if run.kind == "full" or name not in (*STATE_VIEWS, "charges"):
-            return read_table(self.folder, run, name)
-        if name == "charges":
-            return night_charges(self.folder, run)
-        return full_state(self.folder, run, with_states=True)[name]
+        return run_tables(self.folder, found[0], names)
 
     def full_state(self, run: RunRecord) -> dict[str, pl.DataFrame]:
         """The whole book's state after a run (book_views.full_state)."""
