@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from arrears.adapters import book_folder, early_write, parquet_store
+from arrears.adapters import book_folder, book_views, early_write, parquet_store
 from arrears.adapters.book_tables import OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
@@ -90,6 +90,33 @@ def test_a_run_killed_while_writing_leaves_the_previous_run(
     run(clean, AS_OF)
     same(snapshot(book, AS_OF), snapshot(clean, AS_OF))
     assert not list(book.folder.state.glob(".tmp-*"))
+
+
+def test_a_nights_tables_come_from_one_read_of_its_loan_table_and_lines(
+    book: ParquetEngineStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every table of a night asked for at once: the loan table and the lines are read once
+    for all the views built from them, and each table is what it is asked for alone."""
+    run(book, AS_OF)
+    assert book.folder.runs()[-1].kind == "delta"  # its state views are put together
+    reads: list[str] = []
+
+    def counted(read: Callable[..., Any]) -> Callable[..., Any]:
+        def reading(*args: Any, **kwargs: Any) -> Any:
+            reads.append(read.__name__)
+            return read(*args, **kwargs)
+
+        return reading
+
+    for read in (book_views.read_loan_table, book_views.read_all_lines):
+        monkeypatch.setattr(book_views, read.__name__, counted(read))
+    together = book.tables(AS_OF, list(OUTPUTS))
+    assert sorted(reads) == ["read_all_lines", "read_loan_table"]
+    reads.clear()
+    book.table(AS_OF, "cases")  # a view of the loan table alone: no line is read
+    assert reads == ["read_loan_table"]
+    for name in OUTPUTS:
+        assert_frame_equal(together[name], book.table(AS_OF, name))
 
 
 def test_a_run_killed_before_its_record_is_forgotten_and_cleared(
