@@ -5,6 +5,7 @@ own, never a phrase fewer, an exception more or another way of making a shipped 
 lender may only be stricter)."""
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from arrears.adapters.packs import JURISDICTIONS, RulePackError, read_pack
@@ -214,15 +215,16 @@ def _own_required(
     return found
 
 
-def _contact_rule_ids() -> set[str]:
-    """The ids of the shipped packs' contact rules."""
+@cache
+def _contact_rule_ids() -> frozenset[str]:
+    """The ids of the shipped packs' contact rules (package data: read once a process)."""
     found: set[str] = set()
     for jurisdiction in JURISDICTIONS:
         contact = read_pack(f"{jurisdiction}.toml").get("contact", {})
         found |= {
             str(r["id"]) for r in contact.get("rule", []) if isinstance(r, dict) and "id" in r
         }
-    return found
+    return frozenset(found)
 
 
 def _refuse_taken_ids(

@@ -5,10 +5,13 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from arrears.adapters.calendar_source import CalendarYear, calendar_years
@@ -57,6 +60,32 @@ class SettingsError(DomainError):
 
 
 @dataclass(frozen=True)
+class _Shipped:
+    """What the shipped packs give every settings load: each jurisdiction's cap kinds, the
+    shipped products' specs, content rules and messages (read-only)."""
+
+    policies: Mapping[str, Mapping[str, CapPolicy]]
+    products: Mapping[str, Any]
+    content: Mapping[str, ContentPack]
+    messages: Mapping[str, KnownMessage]
+
+
+@cache
+def _shipped() -> _Shipped:
+    """The shipped packs, parsed once a process: they are package data, and parsing them took
+    20 of a settings load's 25 ms, which every command, app and night context paid again."""
+    policies = {j: MappingProxyType(cap_policies(read_pack(f"{j}.toml"), f"{j}.toml"))
+                for j in JURISDICTIONS}  # fmt: skip
+    content = shipped_content_packs()
+    return _Shipped(
+        MappingProxyType(policies),
+        MappingProxyType(read_pack("products.toml")["products"]),
+        MappingProxyType(content),
+        MappingProxyType(shipped_messages(content)),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable that the engines need: products, caps, LPR, calendar overrides."""
 
@@ -70,11 +99,9 @@ class Settings:
     # How a queue weighs overdue amounts in several currencies ([queue]).
     queue_scale: QueueScale = field(default_factory=QueueScale)
     # Each jurisdiction's content-lint rules: the pack's, with the file's [content] added.
-    content_packs: dict[str, ContentPack] = field(default_factory=shipped_content_packs)
+    content_packs: dict[str, ContentPack] = field(default_factory=lambda: dict(_shipped().content))
     # The texts and e-mails the ladders' templates send: shipped, with the file's [[messages]].
-    messages: dict[str, KnownMessage] = field(
-        default_factory=lambda: shipped_messages(shipped_content_packs())
-    )
+    messages: dict[str, KnownMessage] = field(default_factory=lambda: dict(_shipped().messages))
     # Where the messages go out through ([channels]): none set, none is sent.
     channels: ChannelSettings = field(default_factory=ChannelSettings)
 
@@ -109,10 +136,10 @@ def load_settings(path: Path | None) -> Settings:
             f"{where}: unknown section(s) {sorted(unknown)}; known: {sorted(_TOP_KEYS)}"
         )
     _check_sections(data, where)
-    policies = {j: cap_policies(read_pack(f"{j}.toml"), f"{j}.toml") for j in JURISDICTIONS}
-    shipped = read_pack("products.toml")["products"]
+    shipped = _shipped()
+    policies = {j: dict(caps) for j, caps in shipped.policies.items()}
     products = {}
-    for specs, source in ((shipped, "products.toml"), (data.get("products", {}), where)):
+    for specs, source in ((shipped.products, "products.toml"), (data.get("products", {}), where)):
         for code, spec in specs.items():
             product = parse_product(code, spec, source)
             _check_cap(product, policies[product.jurisdiction], source)
@@ -129,12 +156,10 @@ def load_settings(path: Path | None) -> Settings:
         raise SettingsError(f"{where}: feeds.phone_region: {error}") from None
     scale = _queue_scale(data.get("queue", {}), where)
     try:
-        shipped = shipped_content_packs()  # read once: each reading parses three packs
-        content = stricter_packs(shipped, data.get("content", {}), where)
+        content = stricter_packs(shipped.content, data.get("content", {}), where)
         # The shipped messages are read under the shipped rules; the lender's own and what
         # `send` sends under the lender's too (a stricter lender replaces what it must).
-        messages = own_messages(data.get("messages", []), where, shipped_messages(shipped),
-                                content)  # fmt: skip
+        messages = own_messages(data.get("messages", []), where, shipped.messages, content)
         channels = parse_channels(data.get("channels", {}), where)
     except DomainError as error:
         raise SettingsError(str(error)) from None  # names the file and key already
