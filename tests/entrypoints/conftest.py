@@ -6,19 +6,28 @@ from pathlib import Path
 
 import pytest
 
-from arrears.bootstrap import App
+from arrears.bootstrap import App, build_app
 from tests.channel_servers import Smsc, running_smsc
 from tests.entrypoints.cli_ok import synthetic_store
+from tests.store_copies import Templates, copied_store
 
 
-@pytest.fixture
-def book(store_url: str, tmp_path: Path) -> Iterator[App]:
+def _texts_planned(url: str, folder: Path) -> None:
+    """60 Chinese loans run through 30 September: four texts planned for the day."""
+    synthetic_store(url, folder, date(2025, 9, 30), datetime(2025, 9, 30, 0, tzinfo=UTC)).close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def book(
+    request: pytest.FixtureRequest, tmp_path: Path, store_templates: Templates
+) -> Iterator[App]:
     """60 Chinese loans run through 30 September: four texts planned for the day (a test
-    file may have a `book` of its own)."""
-    app = synthetic_store(store_url, tmp_path, date(2025, 9, 30),
-                          datetime(2025, 9, 30, 0, tzinfo=UTC))  # fmt: skip
-    yield app
-    app.close()
+    file may have a `book` of its own). Each test's own copy of the book made once a session."""
+    with copied_store(request.param, tmp_path, store_templates, "texts-planned",
+                      _texts_planned) as url:  # fmt: skip
+        app = build_app(url, None, tmp_path)
+        yield app
+        app.close()
 
 
 @pytest.fixture

@@ -15,13 +15,14 @@ from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
 from arrears.adapters.db.tables import bureau_records, contact_attempts, contacts, loans, outbox
-from arrears.bootstrap import App
+from arrears.bootstrap import App, build_app
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.bureau import NEGATIVE, month_record
 from arrears.domain.money import format_amount
 from arrears.entrypoints.cli import app as cli_app
 from arrears.services.bureau_disputes import open_dispute
 from tests.entrypoints.cli_ok import synthetic_store
+from tests.store_copies import Templates, copied_store
 
 runner = CliRunner()
 END = date(2025, 9, 30)  # the book is run through this day
@@ -34,12 +35,22 @@ def export(db: str, out: Path, *more: str, month: str = "2025-09") -> tuple[int,
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture
-def book(store_url: str, tmp_path: Path) -> Iterator[App]:
+def _run_through_september(url: str, folder: Path) -> None:
     """60 Chinese loans lent from January 2025, run through 30 September."""
-    app = synthetic_store(store_url, tmp_path, END, datetime(2025, 10, 1, 2, tzinfo=UTC))
-    yield app
-    app.close()
+    synthetic_store(url, folder, END, datetime(2025, 10, 1, 2, tzinfo=UTC)).close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def book(
+    request: pytest.FixtureRequest, tmp_path: Path, store_templates: Templates
+) -> Iterator[App]:
+    """60 Chinese loans lent from January 2025, run through 30 September (each test's own
+    copy of the book made once a session)."""
+    with copied_store(request.param, tmp_path, store_templates, "run-through-september",
+                      _run_through_september) as url:  # fmt: skip
+        app = build_app(url, None, tmp_path)
+        yield app
+        app.close()
 
 
 def read(path: Path) -> list[dict[str, str]]:
