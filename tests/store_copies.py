@@ -7,7 +7,7 @@ import secrets
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -53,16 +53,18 @@ class Templates:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.postgres: dict[tuple[str, str], str] = {}  # (server URL, kind) → template's name
+        self.fills: dict[str, Fill] = {}
 
     def sqlite(self, kind: str = "migrated", fill: Fill = _migrated) -> Path:
         """The SQLite file of that kind (made whole under another name, then renamed: a fill
         that fails leaves no template)."""
+        self._one_fill(kind, fill)
         path = self.folder / f"{kind}.db"
         if not path.exists():
             making = self.folder / f"{kind}.making.db"
             making.unlink(missing_ok=True)
             fill(f"sqlite:///{making}", self._work(kind))
-            with sqlite3.connect(making) as connection:  # its log into the file: copied alone
+            with closing(sqlite3.connect(making)) as connection:  # its log into the file
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             making.rename(path)
         return path
@@ -70,6 +72,7 @@ class Templates:
     def postgres_template(self, base: str, kind: str = "migrated", fill: Fill = _migrated) -> str:
         """The name of the server's template database of that kind (no connection is left on
         it: a database copies only a template nobody is connected to)."""
+        self._one_fill(kind, fill)
         if (base, kind) not in self.postgres:
             name = f"arrears_template_{secrets.token_hex(6)}"
             on_server(base, f"CREATE DATABASE {name}")
@@ -80,6 +83,11 @@ class Templates:
                 raise
             self.postgres[(base, kind)] = name
         return self.postgres[(base, kind)]
+
+    def _one_fill(self, kind: str, fill: Fill) -> None:
+        """Refuse a second way of filling a kind: its tests would get the other's database."""
+        if self.fills.setdefault(kind, fill) is not fill:
+            raise ValueError(f"two ways of filling the test store {kind!r}: name each its own")
 
     def _work(self, kind: str) -> Path:
         """A folder of the kind's own for its fill to work in."""

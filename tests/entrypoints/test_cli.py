@@ -4,6 +4,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 from arrears.adapters.db import engine as db_engine
 from arrears.entrypoints.cli import app
 from arrears.entrypoints.cli_common import fail
+from tests.store_copies import Templates, copied_store
 
 runner = CliRunner()
 
@@ -31,16 +33,21 @@ def cli(*args: str, db: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture
-def db(store_url: str, tmp_path: Path) -> str:
+def _feeds_imported(url: str, folder: Path) -> None:
     """An initialised database holding one loan of 10,000.00 due 2026-01-31, never paid."""
-    assert cli("init", db=store_url)[0] == 0
+    assert cli("init", db=url)[0] == 0
     for kind, text in FEEDS.items():
-        path = tmp_path / f"{kind}.csv"
+        path = folder / f"{kind}.csv"
         path.write_text(text, encoding="utf-8")
-        code, _, err = cli("import", kind, str(path), db=store_url)
+        code, _, err = cli("import", kind, str(path), db=url)
         assert code == 0, err
-    return store_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path, store_templates: Templates) -> Iterator[str]:
+    """The database holding one loan (each test's own copy of one made once a session)."""
+    with copied_store(request.param, tmp_path, store_templates, "one-loan", _feeds_imported) as url:
+        yield url
 
 
 def test_loan_json_has_the_contract_shape_and_exact_amounts(db: str) -> None:

@@ -1,6 +1,7 @@
 """`arrears contact log|check|hold|opt-out` as CONTRACT.md defines them: JSON shapes, exit codes."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from arrears.entrypoints.cli import app
+from tests.store_copies import Templates, copied_store
 
 runner = CliRunner()
 
@@ -25,16 +27,23 @@ def cli(*args: str, db: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture
-def db(store_url: str, tmp_path: Path) -> str:
+def _feeds_imported(url: str, folder: Path) -> None:
     """An initialised database with a Chinese borrower (contact C1) and a New York borrower."""
-    assert cli("init", db=store_url)[0] == 0
+    assert cli("init", db=url)[0] == 0
     for kind, text in FEEDS.items():
-        path = tmp_path / f"{kind}.csv"
+        path = folder / f"{kind}.csv"
         path.write_text(text, encoding="utf-8")
-        code, _, err = cli("import", kind, str(path), db=store_url)
+        code, _, err = cli("import", kind, str(path), db=url)
         assert code == 0, err
-    return store_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path, store_templates: Templates) -> Iterator[str]:
+    """The database with the two borrowers (each test's own copy of one made once a session)."""
+    with copied_store(
+        request.param, tmp_path, store_templates, "two-borrowers", _feeds_imported
+    ) as url:
+        yield url
 
 
 def check(db: str, *args: str) -> tuple[int, dict[str, Any], str]:
