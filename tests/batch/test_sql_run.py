@@ -1,6 +1,6 @@
 """The end-of-day run on SQLite and PostgreSQL: idempotent, catching up, schedule independent."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
@@ -29,6 +29,7 @@ from arrears.domain.money import format_amount
 from arrears.domain.product import Product
 from arrears.domain.promises import Promise, judge_promise
 from arrears.services.import_feed import import_feed
+from tests.store_copies import Templates, copied_store
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 END = date(2025, 6, 30)
@@ -41,17 +42,31 @@ LEDGER = (
 DERIVED = (*LEDGER, tables.cases, tables.outbox, tables.blocked_actions)
 
 
-@pytest.fixture
-def app(migrated: Engine, tmp_path: Path) -> App:
-    """An app on the test database holding a 40-loan synthetic book with its payments."""
-    application = App(str(migrated.url), load_settings(None))
-    application.__dict__["engine"] = migrated  # share the fixture's engine (its schema)
-    book = synthetic_book(40, date(2025, 1, 6), 60, seed=11)
-    products = set(application.settings.products)
-    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-        path = book.write(kind, tmp_path / f"{kind}.csv")
-        import_feed(application.ledger, FileFeedReader(), kind, path, products)
-    return application
+def _forty_loans(url: str, folder: Path) -> None:
+    """A 40-loan synthetic book with its payments, imported, never run."""
+    application = App(url, load_settings(None))
+    try:
+        application.migrate()
+        book = synthetic_book(40, date(2025, 1, 6), 60, seed=11)
+        products = set(application.settings.products)
+        for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
+            path = book.write(kind, folder / f"{kind}.csv")
+            import_feed(application.ledger, FileFeedReader(), kind, path, products)
+    finally:
+        application.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(
+    request: pytest.FixtureRequest, tmp_path: Path, store_templates: Templates
+) -> Iterator[App]:
+    """An app on the test database holding a 40-loan synthetic book with its payments (each
+    test's own copy of one made once a session)."""
+    with copied_store(request.param, tmp_path, store_templates, "forty-loans",
+                      _forty_loans) as url:  # fmt: skip
+        application = App(url, load_settings(None))
+        yield application
+        application.close()
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
