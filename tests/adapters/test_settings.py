@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from arrears.adapters import content_pack, message_pack
+from arrears.adapters import settings as settings_module
 from arrears.adapters.settings import SettingsError, config_path, load_settings
 from arrears.domain.caps import OwnCap
 from arrears.domain.late_fees import LateFeeLimit
@@ -461,3 +463,30 @@ def test_the_queue_weighs_other_currencies_at_the_rates_given(tmp_path: Path) ->
     assert scale.minor(10_000, "USD") == 71_000  # 100.00 USD counts as 710.00 CNY
     assert scale.minor(10_000, "CNY") == 10_000
     assert (scale.known("USD"), scale.known("CNY"), scale.known("EUR")) == (True, True, False)
+
+
+def test_the_shipped_packs_are_read_once_and_each_load_has_its_own_tables_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = load_settings(None)
+
+    def unread(name: str) -> None:
+        raise AssertionError(f"{name} read again")
+
+    # Parsed once a process: a later load reads no shipped pack again.
+    monkeypatch.setattr(settings_module, "read_pack", unread)
+    monkeypatch.setattr(content_pack, "read_pack", unread)
+    monkeypatch.setattr(message_pack, "read_pack", unread)
+    second = load_settings(None)
+    assert second.content_packs == first.content_packs
+    assert second.messages == first.messages
+    assert second.cap_policies == first.cap_policies
+    assert second.products == first.products
+    # Each load's tables are its own: one changed leaves the next load's as shipped.
+    first.content_packs.clear()
+    first.messages.clear()
+    first.cap_policies["cn"].clear()
+    third = load_settings(None)
+    assert set(third.content_packs) == {"cn", "us", "uk"}
+    assert third.messages == second.messages != {}
+    assert set(third.cap_policies["cn"]) == {"licensed", "private"}
