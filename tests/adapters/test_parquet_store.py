@@ -19,6 +19,8 @@ from polars.testing import assert_frame_equal
 
 from arrears.adapters import book_folder, book_views, early_write, parquet_store
 from arrears.adapters.book_tables import OUTPUTS
+from arrears.adapters.line_segments import read_all_lines
+from arrears.adapters.loan_table import read_loan_table
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
@@ -108,7 +110,7 @@ def test_a_nights_tables_come_from_one_read_of_its_loan_table_and_lines(
 
         return reading
 
-    for read in (book_views.read_loan_table, book_views.read_all_lines):
+    for read in (read_loan_table, read_all_lines):
         monkeypatch.setattr(book_views, read.__name__, counted(read))
     together = book.tables(AS_OF, list(OUTPUTS))
     assert sorted(reads) == ["read_all_lines", "read_loan_table"]

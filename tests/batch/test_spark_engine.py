@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -16,7 +17,7 @@ from polars.testing import assert_frame_equal
 
 from arrears.adapters import parquet_store
 from arrears.adapters.book_folder import BookFolderError
-from arrears.adapters.book_tables import ORDER, OUTPUTS
+from arrears.adapters.book_tables import INPUTS, ORDER, OUTPUTS
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.spark_engine import (
@@ -101,7 +102,11 @@ def _same_nights(
                 for book in ("local", "spark"):
                     frame.write_parquet(tmp_path / book / f"{name}.parquet")
         ctx = app.run_context(day) if context is None else context(day)
-        assert run_day(local, ctx, AT) == on_spark.run_day(ctx, AT)
+        with patch.object(on_spark, "_read_input", wraps=on_spark._read_input) as reads:
+            assert run_day(local, ctx, AT) == on_spark.run_day(ctx, AT)
+        # Each input the book holds read once a night.
+        held = sorted(name for name in INPUTS if on_spark.folder.has_input(name))
+        assert sorted(call.args[0] for call in reads.call_args_list) == held
         same_outputs(local, written, day)
     return local, days
 
