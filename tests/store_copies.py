@@ -65,7 +65,12 @@ class Templates:
             making.unlink(missing_ok=True)
             fill(f"sqlite:///{making}", self._work(kind))
             with closing(sqlite3.connect(making)) as connection:  # its log into the file
-                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy, logged, moved = connection.execute(
+                    "PRAGMA wal_checkpoint(TRUNCATE)"
+                ).fetchone()
+            if busy or logged != moved:  # a connection the fill left open keeps some of it
+                raise RuntimeError(f"{kind}: the fill left its database open: part of its log "
+                                   f"is not in the file, and a copy would lose it")  # fmt: skip
             making.rename(path)
         return path
 
