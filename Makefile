@@ -28,7 +28,7 @@ sysdeps:
 demo: $(STAMP)
 	$(BIN)/arrears demo
 
-# The suite on two workers, the two cores of the machines it runs on: 14 to 22 minutes by
+# The suite on two workers, the two cores of the machines it runs on: 10 to 22 minutes by
 # the machine (docs/PERFORMANCE.md; each test stands alone: its own database or schema,
 # ports and folders).
 test: $(STAMP)
