@@ -13,6 +13,8 @@ from arrears.adapters.db import tables
 from arrears.adapters.db.bulk import FEED_TABLES
 from arrears.adapters.db.ledger_store import SqlLedgerStore
 from arrears.adapters.feeds.reader import FileFeedReader
+from arrears.adapters.synthetic_book import SyntheticBook
+from arrears.bootstrap import App
 from arrears.services.feed import FEED_KINDS, FeedKind
 from arrears.services.import_feed import ImportReport, import_feed
 
@@ -161,3 +163,12 @@ def dump(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
             ]
             for table in FEED_TABLES.values()
         }
+
+
+def import_synthetic(app: App, book: SyntheticBook, folder: Path) -> None:
+    """The synthetic book's feeds imported into the app's store, each written as a CSV file
+    in `folder` first."""
+    products = set(app.settings.products)
+    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
+        path = book.write(kind, folder / f"{kind}.csv")
+        import_feed(app.ledger, FileFeedReader(), kind, path, products)

@@ -17,7 +17,7 @@ from arrears.adapters.db import tables
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.bootstrap import App
-from arrears.services.import_feed import import_feed
+from tests.feed_files import import_synthetic
 
 AS_OF = date(2025, 9, 30)
 LEDGER = (
@@ -35,9 +35,7 @@ def book_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = App(f"sqlite:///{path}", load_settings(None))
     app.migrate()
     book = synthetic_book(1_500, date(2025, 1, 6), 120, seed=3)
-    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-        feed = book.write(kind, folder / f"{kind}.csv")
-        import_feed(app.ledger, app.feed_reader, kind, feed, set(app.settings.products))
+    import_synthetic(app, book, folder)
     app.close()
     return path
 

@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import Engine, delete, select, update
 
 from arrears.adapters.db import tables
-from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
 from arrears.domain.contact import Hold
-from arrears.services.import_feed import import_feed
 from tests.batch.test_sql_run import dump, forget_runs
+from tests.feed_files import import_synthetic
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 END = date(2025, 6, 30)
@@ -40,10 +39,7 @@ def app(migrated: Engine, tmp_path: Path) -> App:
     application = App(str(migrated.url), load_settings(config))
     application.__dict__["engine"] = migrated
     book = synthetic_book(40, date(2025, 1, 6), 60, seed=11)
-    products = set(application.settings.products)
-    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-        path = book.write(kind, tmp_path / f"{kind}.csv")
-        import_feed(application.ledger, FileFeedReader(), kind, path, products)
+    import_synthetic(application, book, tmp_path)
     return application
 
 

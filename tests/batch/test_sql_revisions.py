@@ -9,16 +9,15 @@ from sqlalchemy import Engine, insert, select
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.casework_tables import proposals
-from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
 from arrears.domain.money import format_amount
 from arrears.entrypoints.presenters import loan_document
-from arrears.services.import_feed import import_feed
 from tests.batch.test_sql_pauses import states_are_the_domains
 from tests.batch.test_sql_run import dump, forget_runs
+from tests.feed_files import import_synthetic
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 END = date(2025, 6, 30)
@@ -30,10 +29,7 @@ def app(migrated: Engine, tmp_path: Path) -> App:
     application = App(str(migrated.url), load_settings(None))
     application.__dict__["engine"] = migrated
     book = synthetic_book(40, date(2025, 1, 6), 60, seed=11)
-    products = set(application.settings.products)
-    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-        path = book.write(kind, tmp_path / f"{kind}.csv")
-        import_feed(application.ledger, FileFeedReader(), kind, path, products)
+    import_synthetic(application, book, tmp_path)
     return application
 
 

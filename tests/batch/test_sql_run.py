@@ -29,6 +29,7 @@ from arrears.domain.money import format_amount
 from arrears.domain.product import Product
 from arrears.domain.promises import Promise, judge_promise
 from arrears.services.import_feed import import_feed
+from tests.feed_files import import_synthetic
 from tests.store_copies import Templates, copied_store
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -48,10 +49,7 @@ def _forty_loans(url: str, folder: Path) -> None:
     try:
         application.migrate()
         book = synthetic_book(40, date(2025, 1, 6), 60, seed=11)
-        products = set(application.settings.products)
-        for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-            path = book.write(kind, folder / f"{kind}.csv")
-            import_feed(application.ledger, FileFeedReader(), kind, path, products)
+        import_synthetic(application, book, folder)
     finally:
         application.close()
 

@@ -7,12 +7,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App, build_app
 from arrears.entrypoints.cli import app
-from arrears.services.import_feed import import_feed
+from tests.feed_files import import_synthetic
 
 runner = CliRunner()
 
@@ -47,8 +46,6 @@ def synthetic_store(url: str, folder: Path, through: date, at: datetime) -> App:
     store = build_app(url, None, folder)
     store.migrate()
     made = synthetic_book(60, date(2025, 1, 6), 90, seed=11)
-    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-        path = made.write(kind, folder / f"{kind}.csv")
-        import_feed(store.ledger, FileFeedReader(), kind, path, set(store.settings.products))
+    import_synthetic(store, made, folder)
     run_day(store.runs, store.run_context(through), at)
     return store

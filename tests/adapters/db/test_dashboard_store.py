@@ -12,16 +12,15 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from arrears.adapters.db import tables
 from arrears.adapters.db.casework_tables import assignments, placements
-from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.settings import load_settings
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
 from arrears.bootstrap import App
 from arrears.domain.access import Principal, Role
 from arrears.services.dashboard import dashboard
-from arrears.services.import_feed import import_feed
 from arrears.services.staff_setup import set_agency_commission
 from tests.entrypoints.web.desk_book import AS_OF, build_desk
+from tests.feed_files import import_synthetic
 
 ADMIN = Principal("admin", Role.ADMIN, None, None)
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -36,10 +35,7 @@ def app(migrated: Engine, tmp_path: Path) -> App:
     application = App(str(migrated.url), load_settings(None))
     application.__dict__["engine"] = migrated  # share the fixture's engine (its schema)
     book = synthetic_book(40, date(2025, 1, 6), 60, seed=11)
-    products = set(application.settings.products)
-    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-        path = book.write(kind, tmp_path / f"{kind}.csv")
-        import_feed(application.ledger, FileFeedReader(), kind, path, products)
+    import_synthetic(application, book, tmp_path)
     return application
 
 

@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select
 
 from arrears.adapters.db.tables import cases, contact_attempts, loans, outbox
-from arrears.adapters.feeds.reader import FileFeedReader
 from arrears.adapters.passwords import Argon2Passwords
 from arrears.adapters.synthetic_book import synthetic_book
 from arrears.batch.run import run_day
@@ -23,7 +22,7 @@ from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.outsourcing import Agency
 from arrears.entrypoints.demo_staff import AGENCY, DEMO_PASSWORD, STAFF, TEAMS, seed_staff
 from arrears.entrypoints.web.app import create_app
-from arrears.services.import_feed import import_feed
+from tests.feed_files import import_synthetic
 from tests.password_cost import TEST_COST
 
 AS_OF = date(2025, 9, 30)
@@ -38,10 +37,7 @@ def build_desk(url: str, work: Path) -> App:
     app = build_app(url, None, work)
     app.migrate()
     book = synthetic_book(120, date(2025, 1, 6), 90, seed=5)
-    products = set(app.settings.products)
-    for kind in ("borrowers", "contacts", "loans", "installments", "payments"):
-        path = book.write(kind, work / f"{kind}.csv")
-        import_feed(app.ledger, FileFeedReader(), kind, path, products)
+    import_synthetic(app, book, work)
     run_day(app.runs, app.run_context(AS_OF), DAY_TIME)
     with app.engine.connect() as conn:
         late = conn.execute(select(cases.c.loan_id).where(cases.c.stage == "late")).scalars()
