@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from arrears.adapters.db.engine import make_engine
 from arrears.adapters.db.migrate import upgrade
+from arrears.bootstrap import App, build_app
 
 PG_URL_ENV = "ARREARS_TEST_PG_URL"
 REQUIRE_PG_ENV = "ARREARS_REQUIRE_PG"
@@ -138,3 +139,16 @@ def on_server(base: str, statement: str) -> None:
             connection.exec_driver_sql(statement)
     finally:
         admin.engine.dispose()
+
+
+@contextmanager
+def copied_app(
+    backend: str, tmp_path: Path, templates: Templates, kind: str, fill: Fill
+) -> Iterator[App]:
+    """An app on a test's own copy of the session's template of that kind (closed after)."""
+    with copied_store(backend, tmp_path, templates, kind, fill) as url:
+        app = build_app(url, None, tmp_path)
+        try:
+            yield app
+        finally:
+            app.close()

@@ -30,7 +30,7 @@ from arrears.domain.product import Product
 from arrears.domain.promises import Promise, judge_promise
 from arrears.services.import_feed import import_feed
 from tests.feed_files import import_synthetic
-from tests.store_copies import Templates, copied_store
+from tests.store_copies import Templates, copied_app
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 END = date(2025, 6, 30)
@@ -60,11 +60,9 @@ def app(
 ) -> Iterator[App]:
     """An app on the test database holding a 40-loan synthetic book with its payments (each
     test's own copy of one made once a session)."""
-    with copied_store(request.param, tmp_path, store_templates, "forty-loans",
-                      _forty_loans) as url:  # fmt: skip
-        application = App(url, load_settings(None))
+    with copied_app(request.param, tmp_path, store_templates, "forty-loans",
+                    _forty_loans) as application:  # fmt: skip
         yield application
-        application.close()
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

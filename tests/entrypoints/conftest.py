@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from arrears.bootstrap import App, build_app
+from arrears.bootstrap import App
 from tests.channel_servers import Smsc, running_smsc
 from tests.entrypoints.cli_ok import synthetic_store
-from tests.store_copies import Templates, copied_store
+from tests.store_copies import Templates, copied_app
 
 
 def _texts_planned(url: str, folder: Path) -> None:
@@ -23,11 +23,9 @@ def book(
 ) -> Iterator[App]:
     """60 Chinese loans run through 30 September: four texts planned for the day (a test
     file may have a `book` of its own). Each test's own copy of the book made once a session."""
-    with copied_store(request.param, tmp_path, store_templates, "texts-planned",
-                      _texts_planned) as url:  # fmt: skip
-        app = build_app(url, None, tmp_path)
+    with copied_app(request.param, tmp_path, store_templates, "texts-planned",
+                    _texts_planned) as app:  # fmt: skip
         yield app
-        app.close()
 
 
 @pytest.fixture

@@ -15,14 +15,14 @@ from sqlalchemy import func, insert, select, update
 from typer.testing import CliRunner
 
 from arrears.adapters.db.tables import bureau_records, contact_attempts, contacts, loans, outbox
-from arrears.bootstrap import App, build_app
+from arrears.bootstrap import App
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.bureau import NEGATIVE, month_record
 from arrears.domain.money import format_amount
 from arrears.entrypoints.cli import app as cli_app
 from arrears.services.bureau_disputes import open_dispute
 from tests.entrypoints.cli_ok import synthetic_store
-from tests.store_copies import Templates, copied_store
+from tests.store_copies import Templates, copied_app
 
 runner = CliRunner()
 END = date(2025, 9, 30)  # the book is run through this day
@@ -46,11 +46,9 @@ def book(
 ) -> Iterator[App]:
     """60 Chinese loans lent from January 2025, run through 30 September (each test's own
     copy of the book made once a session)."""
-    with copied_store(request.param, tmp_path, store_templates, "run-through-september",
-                      _run_through_september) as url:  # fmt: skip
-        app = build_app(url, None, tmp_path)
+    with copied_app(request.param, tmp_path, store_templates, "run-through-september",
+                    _run_through_september) as app:  # fmt: skip
         yield app
-        app.close()
 
 
 def read(path: Path) -> list[dict[str, str]]:
