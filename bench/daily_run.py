@@ -34,8 +34,7 @@ import polars as pl
 
 from arrears.adapters.book_folder import BookFolder, part_files
 from arrears.adapters.book_tables import INPUTS
-from arrears.adapters.loan_table import PART_SUFFIXES, STATIC
-from arrears.adapters.mapped_base import mapped
+from arrears.adapters.loan_table import STATIC
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.synthetic_frames import synthetic_frames, write_book
 from arrears.batch import advance, pipeline, stages
@@ -165,34 +164,16 @@ def floor(store: ParquetEngineStore, as_of: date, *, texts: bool = False) -> flo
     for run in store.folder.runs():
         if run.as_of < as_of:
             for table, skip in copies.items():
-                found = part_files(store.folder.table_path(run, table), PART_SUFFIXES)
-                scans += [(p, skip) for p in found]
+                scans += [(p, skip) for p in part_files(store.folder.table_path(run, table))]
     started = time.perf_counter()
     for path, skip in scans:
-        columns, scan = _scan(path)
-        kept = {n: t for n, t in columns.items() if n not in skip}
+        scan = pl.scan_parquet(path)
+        kept = {n: t for n, t in scan.collect_schema().items() if n not in skip}
         if not texts:
             kept = {n: t for n, t in kept.items() if t not in (pl.String, pl.Categorical)}
-        scan(list(kept)).select(_reduced(n, t) for n, t in kept.items()).collect()
+        reduced = [_reduced(n, t) for n, t in kept.items()]
+        scan.select(reduced).collect()
     return time.perf_counter() - started
-
-
-def _scan(path: Path) -> tuple[pl.Schema, Callable[[list[str]], pl.LazyFrame]]:
-    """A file's columns, and a scan of some of them: a loan table's base (IPC) through a map
-    of it, as a night reads it; Parquet as it is."""
-    if path.suffix != ".arrow":
-        scan = pl.scan_parquet(path)
-        return scan.collect_schema(), lambda names: scan.select(names)
-    table = mapped(path)
-    empty = pl.from_arrow(table.schema.empty_table())
-    assert isinstance(empty, pl.DataFrame)
-
-    def picked(names: list[str]) -> pl.LazyFrame:
-        frame = pl.from_arrow(table.select(names))
-        assert isinstance(frame, pl.DataFrame)
-        return frame.lazy()
-
-    return empty.schema, picked
 
 
 def _reduced(name: str, dtype: pl.DataType) -> pl.Expr:

@@ -1,12 +1,11 @@
-"""Probe: the loan table's base as Parquet against uncompressed Arrow IPC, memory-mapped.
+"""Probe: would the loan table as uncompressed Arrow IPC, memory-mapped, move the ratio?
 
     python bench/state_format.py [--loans 1000000] [--dir bench-data] [--rounds 3]
 
 A night reads the loan table twice: every loan's OWNERS and EVERY_LOAN columns
 (`loan_table.read_chain`), then the other columns of the loans it works (`ChainTable.picking`).
 The floor scans the same table's number and date columns. This times the three on the bench
-book's base as Parquet (LZ4, as bases were written up to 2026-12-07) and as IPC read through a
-memory map (as they are written since: loan_table.write_loan_table), each reading
+book's base, as it is (Parquet, LZ4) and as an IPC copy read through a memory map, each reading
 in a fresh process (a night's are), by turns for `--rounds` rounds; the worked loans are those
 of the bench's night, found by its load (untimed). The last line is one JSON object:
 {"rounds", "worked", "parquet_mb", "ipc_mb", "parquet_ms", "ipc_ms", "night_saving_ms",
@@ -32,18 +31,13 @@ from unittest.mock import patch
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.ipc as ipc
 
 from alternate import ROOT, caught_up
 from arrears.adapters import loan_table
 from arrears.adapters.book_folder import read_rows
-from arrears.adapters.loan_table import (
-    TABLE,
-    ChainTable,
-    Positions,
-    read_chain,
-    write_loan_table,
-)
-from arrears.adapters.mapped_base import BASE, mapped
+from arrears.adapters.loan_table import ChainTable, Positions
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.batch.grouped import distinct
 from arrears.bootstrap import build_app
@@ -97,18 +91,21 @@ def _ipc_reads(path: Path, at: np.ndarray, columns: list[str]) -> list[Callable[
     """The same reads of an IPC copy through a memory map (no copy of fixed-width columns)."""
     every = [*loan_table.OWNERS, *loan_table.EVERY_LOAN]
 
+    def mapped() -> pa.Table:
+        return ipc.open_file(pa.memory_map(str(path))).read_all()
+
     def every_loan() -> pl.DataFrame:
-        frame = pl.from_arrow(mapped(path).select(every))
+        frame = pl.from_arrow(mapped().select(every))
         assert isinstance(frame, pl.DataFrame)
         return frame
 
     def picked() -> pl.DataFrame:
-        frame = pl.from_arrow(mapped(path).select(columns))
+        frame = pl.from_arrow(mapped().select(columns))
         assert isinstance(frame, pl.DataFrame)
         return frame[pl.Series(at)]
 
     def floor() -> pl.DataFrame:
-        frame = pl.from_arrow(mapped(path))
+        frame = pl.from_arrow(mapped())
         assert isinstance(frame, pl.DataFrame)
         return frame.select(_numbers(frame.schema))
 
@@ -158,16 +155,11 @@ def main() -> None:
         parser.error("--rounds must be at least 1")
     parts, at, columns = worked_rows(args.loans, args.dir)
     with tempfile.TemporaryDirectory(dir=args.dir) as work:
-        # The base in both formats, whichever the night wrote it in: Parquet as the loan
-        # table was written before (LZ4, no statistics), IPC as it is now (write_loan_table).
-        whole = read_chain(parts[0].parents[2], [parts[0].parents[1].name]).whole()
-        parquet = [Path(work) / "loans.parquet"]
-        whole.write_parquet(parquet[0], compression="lz4", statistics=False)
-        write_loan_table(Path(work), whole)
-        copy = Path(work) / TABLE / BASE
-        size, copied = parquet[0].stat().st_size, copy.stat().st_size
+        copy = Path(work) / "loans.arrow"
+        pl.read_parquet(parts).write_ipc(copy, compression="uncompressed")
+        size, copied = sum(p.stat().st_size for p in parts), copy.stat().st_size
         saved = Path(work) / "rows.pickle"
-        saved.write_bytes(pickle.dumps((parquet, at, columns, copy)))
+        saved.write_bytes(pickle.dumps((parts, at, columns, copy)))
         found: dict[str, list[dict[str, float]]] = {"parquet": [], "ipc": []}
         for round_ in range(args.rounds):
             for kind in found:

@@ -18,7 +18,6 @@ from polars.testing import assert_frame_equal
 from arrears.adapters import parquet_store
 from arrears.adapters.book_folder import BookFolderError
 from arrears.adapters.book_tables import INPUTS, ORDER, OUTPUTS
-from arrears.adapters.mapped_base import BASE
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.adapters.settings import load_settings
 from arrears.adapters.spark_engine import (
@@ -531,9 +530,9 @@ def test_a_spark_run_over_a_damaged_state_names_the_file(
     before = AS_OF - timedelta(days=1)
     run_day(store, app.run_context(before), AT)
     (first,) = store.folder.runs()
-    part = store.folder.table_path(first, "loans") / BASE
+    part = store.folder.table_path(first, "loans") / "part-0.parquet"
     part.write_bytes(part.read_bytes()[:100])
-    named = f"{first.folder}/loans/{BASE} cannot be read"
+    named = f"{first.folder}/loans/part-0.parquet cannot be read"
     with pytest.raises(StateDamaged, match=named):
         SparkEngine(spark, store.folder.root, buckets=3).run_day(app.run_context(AS_OF), AT)
     assert store.folder.runs() == [first]

@@ -18,10 +18,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-import pyarrow as pa
 
 from arrears.adapters.book_folder import part_files, read_rows
-from arrears.adapters.mapped_base import check_base, mapped, write_base
 from arrears.batch.ageing import SUMMARY_SCHEMA
 from arrears.batch.book import LOAN_SCHEMA, TAIL_SCHEMA
 from arrears.batch.grouped import distinct
@@ -57,9 +55,6 @@ DYNAMIC = pl.Schema({
 })  # fmt: skip
 SCHEMA = pl.Schema({**STATIC, **DYNAMIC})
 TABLE = "loans"
-# A base is an IPC file read through a map (adapters/mapped_base.py); a delta, a fraction of
-# the rows, stays Parquet, as does a base an earlier version wrote.
-PART_SUFFIXES = (".parquet", ".arrow")
 Positions = npt.NDArray[np.int64]
 
 
@@ -142,13 +137,10 @@ class ChainTable:
         return _read_rows(self.parts, wanted, columns)[order]
 
 
-def read_chain(state: Path, chain: Sequence[str], *, checked: bool = True) -> ChainTable:
+def read_chain(state: Path, chain: Sequence[str]) -> ChainTable:
     """The table of the last run of `chain` (run folders, its base first): every loan's
-    OWNERS and EVERY_LOAN columns read, the others read when asked for. `checked`: its base
-    compared with its check first (mapped_base.check_base; a night does so beside its load)."""
-    parts = table_parts(state / chain[0])
-    if checked:
-        check_base(parts)
+    OWNERS and EVERY_LOAN columns read, the others read when asked for."""
+    parts = part_files(state / chain[0] / TABLE)
     every = _read(parts, [*OWNERS, *EVERY_LOAN])
     # The ids in one chunk each (the base's row groups come as as many chunks): a gather or
     # bisection over many chunks copies them into one first, and a night does several (the
@@ -158,7 +150,7 @@ def read_chain(state: Path, chain: Sequence[str], *, checked: bool = True) -> Ch
     if len(chain) == 1:
         none = pl.DataFrame(schema={"at": pl.UInt32, **DYNAMIC})
         return ChainTable(parts, none, np.zeros(0, dtype=np.int64), every)
-    laid = pl.concat([_read(table_parts(state / folder)) for folder in chain[1:]])
+    laid = pl.concat([_read(part_files(state / folder / TABLE)) for folder in chain[1:]])
     # The last delta naming a loan wins: the highest index among its rows.
     latest = np.full(every.height, -1, dtype=np.int64)
     np.maximum.at(latest, laid.get_column("at").to_numpy(), np.arange(laid.height))
@@ -203,19 +195,11 @@ def rolled(table: pl.DataFrame, as_of: date) -> pl.DataFrame:
 
 
 def write_loan_table(folder: Path, frame: pl.DataFrame) -> None:
-    """Write a base (every column: mapped_base) or a delta (`at` and the dynamic columns)."""
+    """Write a base (every column) or a delta (`at` and the dynamic columns)."""
     target = folder / TABLE
     target.mkdir(parents=True, exist_ok=True)
     typed = frame.cast({n: t for n, t in SCHEMA.items() if n in frame.columns})
-    if "at" in typed.columns:
-        typed.write_parquet(target / "part-0.parquet", compression="lz4", statistics=False)
-    else:
-        write_base(target, typed)
-
-
-def table_parts(run_folder: Path) -> list[Path]:
-    """The loan table's parts in a run folder (a base's IPC file, or Parquet parts)."""
-    return part_files(run_folder / TABLE, PART_SUFFIXES)
+    typed.write_parquet(target / "part-0.parquet", compression="lz4", statistics=False)
 
 
 def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFrame:
@@ -223,16 +207,7 @@ def _read(parts: list[Path], columns: Sequence[str] | None = None) -> pl.DataFra
     the changing ones)."""
     if not parts:
         return pl.DataFrame(schema=SCHEMA).select(list(SCHEMA) if columns is None else columns)
-    if parts[0].suffix == ".arrow":
-        tables = [mapped(part) for part in parts]
-        have: Sequence[str] = tables[0].column_names
-        if columns is None:
-            columns = [n for n in ("at", *SCHEMA) if n in have or n in _ADDED]
-        kept = [n for n in columns if n in have]
-        read = pl.from_arrow(pa.concat_tables(t.select(kept) for t in tables))
-        assert isinstance(read, pl.DataFrame)
-        return _added(read, columns)
-    have = list(pl.read_parquet_schema(parts[0]))
+    have = pl.read_parquet_schema(parts[0])
     if columns is None:
         columns = [n for n in ("at", *SCHEMA) if n in have or n in _ADDED]
     return _added(pl.read_parquet(parts, columns=[n for n in columns if n in have]), columns)
@@ -267,7 +242,5 @@ def _read_rows(parts: list[Path], at: Positions, columns: Sequence[str]) -> pl.D
     """`columns` of the base rows at positions `at` (sorted, distinct; none: an empty frame)."""
     if not parts or not at.size:
         return pl.DataFrame(schema=SCHEMA).select(list(columns))
-    if parts[0].suffix == ".arrow":  # gathered from the map: only the rows taken are copied
-        return _read(parts, columns)[pl.Series(at)]
     have = pl.read_parquet_schema(parts[0])
     return _added(read_rows(parts, at, [n for n in columns if n in have]), columns)

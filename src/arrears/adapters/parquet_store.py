@@ -75,7 +75,6 @@ from arrears.adapters.loan_table import (
     scatter_rows,
     write_loan_table,
 )
-from arrears.adapters.mapped_base import check_base
 from arrears.adapters.night_rows import (
     TAIL_NONE,
     carry_outcomes,
@@ -209,7 +208,6 @@ class _Night:
     # whose payments, any day, are fingerprinted as save writes them).
     ids: NightIds | None
     early: "EarlyWrite | None" = None  # the lines and ledger outputs, once begun
-    checked: Future[None] | None = None  # the base's check, begun by load (incremental)
 
     @property
     def writes_base(self) -> bool:
@@ -408,12 +406,7 @@ class ParquetEngineStore:
     ) -> RunFrames:
         as_of, terms = ctx.as_of, ctx.terms
         chain = chain_of(self.folder, previous)
-        chained = read_chain(self.folder.state, chain, checked=False)
-        # The base compared with its check on a thread of its own, beside the load (numpy
-        # works without the GIL); save waits for it before it commits anything.
-        checking = ThreadPoolExecutor(max_workers=1)
-        base_checked = checking.submit(check_base, chained.parts)
-        checking.shutdown(wait=False)  # its thread ends with the check
+        chained = read_chain(self.folder.state, chain)
         table = chained.frame  # every loan's columns a night reads for every loan
         if self._currencies_unkept(table):
             return self._load_whole(previous, prints, key, as_of, terms)
@@ -458,7 +451,7 @@ class ParquetEngineStore:
         at = np.sort(np.concatenate([tonight.worked, tonight.rebuilt]))
         self._night = _Night(previous, prints, key, lambda: asked.result()[2], chain, chained,
                              None, fresh, at, worked.whole, worked.tail_row, worked.tail_rows,
-                             as_of, ids, checked=base_checked)  # fmt: skip
+                             as_of, ids)  # fmt: skip
         return RunFrames(
             replace(worked.book, pauses=pauses, revisions=revisions), UNREAD, stored=stored,
             replay=fresh.to_frame(),
@@ -718,8 +711,6 @@ class ParquetEngineStore:
                 base, keep = self._write_table(frames)
             else:
                 base, keep = table.result()
-            if night.checked is not None:  # what it read of the base is what was written
-                night.checked.result()
             add_zones(self.folder.state, night.reach().learned)
             outputs_written.result()
             early.finish()

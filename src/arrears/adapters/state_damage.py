@@ -30,8 +30,6 @@ from arrears.adapters.book_folder import (
     said,
 )
 from arrears.adapters.book_tables import GIVEN
-from arrears.adapters.loan_table import PART_SUFFIXES
-from arrears.adapters.mapped_base import check_base, mapped
 from arrears.adapters.paid_ids import PAID_FULL, PAID_NEW
 
 # Kept only by runs that wrote them (a book begun before they were kept has none; its
@@ -164,9 +162,8 @@ def _read_by_a_run(
 
 
 def _parts(table: Path) -> list[Path]:
-    """A table folder's Parquet, Arrow IPC (a loan table's base) and numpy files (the payment
-    ids), in name order."""
-    return part_files(table, (*PART_SUFFIXES, ".npy"))
+    """A table folder's Parquet and numpy files (the payment ids), in name order."""
+    return part_files(table, (".parquet", ".npy"))
 
 
 def _unreadable(path: Path) -> str | None:
@@ -174,9 +171,6 @@ def _unreadable(path: Path) -> str | None:
     try:
         if path.suffix == ".npy":
             np.load(path, allow_pickle=False)
-        elif path.suffix == ".arrow":
-            check_base([path])
-            mapped(path).validate(full=True)  # (a check written over a damaged file)
         else:
             pl.read_parquet(path)
     except (Exception, pl.exceptions.PanicException) as error:  # noqa: BLE001
