@@ -75,7 +75,7 @@ def _parquet_reads(
 ) -> list[Callable[[], Any]]:
     """The three reads as the night and the floor make them now."""
     every = [*loan_table.OWNERS, *loan_table.EVERY_LOAN]
-    numbers = _numbers(pl.read_parquet_schema(parts[0]))
+    numbers = [expr for _, expr in _numbers(pl.read_parquet_schema(parts[0]))]
 
     def every_loan() -> pl.DataFrame:
         frame = pl.read_parquet(parts, columns=every)
@@ -105,19 +105,25 @@ def _ipc_reads(path: Path, at: np.ndarray, columns: list[str]) -> list[Callable[
         return frame[pl.Series(at)]
 
     def floor() -> pl.DataFrame:
-        frame = pl.from_arrow(mapped())
+        # Only the columns summed are handed to Polars (the others' texts and categories
+        # would be converted for nothing).
+        table = mapped()
+        empty = pl.from_arrow(table.schema.empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        sums = _numbers(empty.schema)
+        frame = pl.from_arrow(table.select([name for name, _ in sums]))
         assert isinstance(frame, pl.DataFrame)
-        return frame.select(_numbers(frame.schema))
+        return frame.select(expr for _, expr in sums)
 
     return [every_loan, picked, floor]
 
 
-def _numbers(schema: Mapping[str, pl.DataType]) -> list[pl.Expr]:
+def _numbers(schema: Mapping[str, pl.DataType]) -> list[tuple[str, pl.Expr]]:
     """The floor's sums (daily_run.floor): every column but texts, categories and the copies
     of the loans' terms, each as one number."""
     kept = [n for n, t in schema.items()
             if n not in loan_table.STATIC and t not in (pl.String, pl.Categorical)]  # fmt: skip
-    return [pl.col(n).to_physical().cast(pl.Int64).sum() for n in kept]
+    return [(n, pl.col(n).to_physical().cast(pl.Int64).sum()) for n in kept]
 
 
 def probe(kind: str, saved: Path) -> dict[str, float]:
