@@ -37,7 +37,7 @@ import pyarrow.ipc as ipc
 from alternate import ROOT, caught_up
 from arrears.adapters import loan_table
 from arrears.adapters.book_folder import read_rows
-from arrears.adapters.loan_table import ChainTable, Positions
+from arrears.adapters.loan_table import ChainTable, Positions, read_chain
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.batch.grouped import distinct
 from arrears.bootstrap import build_app
@@ -74,12 +74,10 @@ def _parquet_reads(
     parts: list[Path], at: np.ndarray, columns: list[str]
 ) -> list[Callable[[], Any]]:
     """The three reads as the night and the floor make them now."""
-    every = [*loan_table.OWNERS, *loan_table.EVERY_LOAN]
     numbers = [expr for _, expr in _numbers(pl.read_parquet_schema(parts[0]))]
 
-    def every_loan() -> pl.DataFrame:
-        frame = pl.read_parquet(parts, columns=every)
-        return frame.with_columns(frame.select(loan_table.OWNERS[:2]).rechunk())
+    def every_loan() -> pl.DataFrame:  # the night's own read of the base, a chain of one
+        return read_chain(parts[0].parents[2], [parts[0].parents[1].name]).frame
 
     def floor() -> pl.DataFrame:
         return pl.scan_parquet(parts).select(numbers).collect()
