@@ -2,14 +2,15 @@
 
     python bench/two_cores.py [--mb 64] [--runs 3]
 
-Runs three kinds of work, each once alone and then twice at once in two processes:
-arithmetic on a few numbers held in registers (`compute`); passes over two arrays of `--mb`
-each, far larger than the caches, read and written in place (`stream`, as a night's columnar
-steps stream columns); the same passes making a fresh array each time (`fresh`: pages the
-kernel maps and zeroes first, as a fresh night's are). Prints, per run and kind, the time
-alone, the time of the pair, and the throughput the pair gets over one alone (2.0: the
-second core doubles it). Ends with one JSON object: {"runs", "compute", "stream", "fresh"},
-each the median throughput.
+Runs three kinds of work, each once alone and then twice at once in two processes: a
+Python loop of arithmetic that stays in the caches (`compute`); passes over two arrays of
+`--mb` each, far larger than the caches, read and written in place (`stream`, as a night's
+columnar steps stream columns); the same passes making a fresh array each time (`fresh`:
+pages the kernel maps and zeroes first, as a fresh night's are; so only for arrays above
+glibc's largest threshold for mapping, 32 MB: smaller ones it may hand out again). Prints,
+per run and kind, the time alone, the time of the pair, and the throughput the pair gets
+over one alone (2.0: the second core doubles it). Ends with one JSON object: {"runs",
+"compute", "stream", "fresh"}, each the median throughput.
 
 The Parquet floor scales with its threads nearly as `compute` does; a night, made of small
 steps one after another that each stream columns, does not: where `stream` is near 1, one
@@ -55,8 +56,8 @@ def main() -> None:
     parser.add_argument("--mb", type=int, default=64)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    if args.mb < 1 or args.runs < 1:
-        parser.error("--mb and --runs must be at least 1")
+    if args.mb <= 32 or args.runs < 1:
+        parser.error("--mb must be above 32 (see `fresh`) and --runs at least 1")
     gains: dict[str, list[float]] = {kind: [] for kind in KINDS}
     with ProcessPoolExecutor(2) as pool:
         for run in range(1, args.runs + 1):
