@@ -136,9 +136,14 @@ def _prior_pairs(requests: pl.DataFrame, attempts: pl.DataFrame) -> pl.DataFrame
     local day in the request's day zone (`a_day`: given with its `day_zone`, or worked out
     here)."""
     keys = ["borrower_id", "day_zone"] if "day_zone" in attempts.columns else "borrower_id"
+    prior = pl.col("a_at") <= pl.col("at")
+    if "planned_in" in attempts.columns:
+        # A contact planned tonight counts only for its party's contacts of later rounds
+        # (batch/plan_rounds.py; null: an attempt on record).
+        prior &= pl.col("planned_in").is_null() | (pl.col("planned_in") < pl.col("round"))
     pairs = requests.join(
         attempts.rename({"at": "a_at", "channel": "a_channel"}), on=keys, how="inner"
-    ).filter(pl.col("a_at") <= pl.col("at"))
+    ).filter(prior)
     if "a_day" in pairs.columns:
         return pairs
     parts = [

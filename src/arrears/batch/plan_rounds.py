@@ -6,7 +6,13 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from arrears.batch.contact_checks import ATTEMPT_SCHEMA, lookback_days, refusals, with_local_days
+from arrears.batch.contact_checks import (
+    ATTEMPT_SCHEMA,
+    COUNTING,
+    lookback_days,
+    refusals,
+    with_local_days,
+)
 from arrears.batch.plan_people import People
 from arrears.batch.plan_windows import local_day
 from arrears.batch.refusal_details import refusal_details
@@ -20,7 +26,8 @@ def refuse_in_rounds(
     contacts: pl.DataFrame, people: People, packs: Mapping[str, RulePack]
 ) -> pl.DataFrame:
     """(req, rule, detail) for contacts a rule refuses, deciding each party's contacts in
-    order: round k checks every party's k-th contact, counting the ones planned before.
+    order: round k checks every party's k-th contact, counting the ones planned before (the
+    rounds after the first at once, when that changes nothing: each a dozen small steps).
 
     A party is a borrower, or the borrowers who share a number (its dial cap counts every
     call to it). `req` numbers each borrower's contacts one after another (plan_actions sorts
@@ -66,53 +73,100 @@ def refuse_in_rounds(
     today = recent.filter(
         (pl.col("at") >= oldest - timedelta(days=2)) & pl.col("channel").is_in(dialled)
     )  # fmt: skip
+    # `planned_in`: the round of a contact planned tonight (null: an attempt on record); it
+    # counts only for its party's contacts of later rounds (contact_checks._prior_pairs).
+    recorded = pl.lit(None, pl.UInt32).alias("planned_in")
     so_far = pl.concat([
-        with_local_days(recent, asked.drop("phone")).with_columns(pl.lit(False).alias("shared")),
-        _dialled_by_others(today, asked),
+        with_local_days(recent, asked.drop("phone")).with_columns(
+            pl.lit(False).alias("shared"), recorded
+        ),
+        _dialled_by_others(today.with_columns(recorded), asked),
     ])  # fmt: skip
     if not several:  # one day zone per borrower: the attempts are matched by borrower alone
         so_far = so_far.drop("day_zone")
     holds, opt_outs = people.holds, people.opt_outs
-    last = requests.get_column("round").max()
-    assert isinstance(last, int)
-    rest = requests.filter(pl.col("round") > 0)
     refused: list[pl.DataFrame] = []
-    for k in range(last + 1):
-        batch = first if k == 0 else rest.filter(pl.col("round") == k)
-        if k:
-            # Parties without a k-th contact are decided: the others' facts suffice.
-            deciding = pl.col("borrower_id").is_in(_of_parties(batch, requests).implode())
-            so_far, holds, opt_outs = (f.filter(deciding) for f in (so_far, holds, opt_outs))
-        found = refusals(batch, so_far, holds, opt_outs, packs)
+    so_far = _decided(first, so_far, holds, opt_outs, packs, several, pooled, refused)
+    rest = requests.filter(pl.col("round") > 0)
+    if rest.height == 0:
+        return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
+    # Every later round at once, each contact counting all its party's earlier ones as
+    # planned: a count only grows with more planned, and every counting rule refuses from a
+    # limit on, so if none refuses a contact so, none refuses it round by round either (and a
+    # hold or an opt-out refuses it the same either way). Else they are decided round by
+    # round, each counting only the earlier ones let through.
+    ahead = _as_planned(rest.filter(pl.col("more")), several, pooled)
+    found = refusals(rest, pl.concat([so_far, *ahead]), holds, opt_outs, packs)
+    if found.filter(pl.col("kind").is_in(sorted(COUNTING))).height == 0:
         if found.height:
-            details = refusal_details(batch, found, so_far, holds, opt_outs, packs)
-            refused.append(_by_contact(details, batch))
-        # A contact planned counts only against its party's later contacts, if any, once in
-        # each day zone its packs count days in.
-        allowed = batch.filter(pl.col("more")).join(
-            found.join(batch.select("req", "contact"), on="req").select("contact"),
-            on="contact", how="anti",
-        )  # fmt: skip
-        if allowed.height > allowed.get_column("contact").n_unique():
-            allowed = allowed.unique(["contact", "day_zone"], maintain_order=True)
-        planned = allowed.select(
-            "borrower_id", pl.col("window_start").alias("at"), "channel",
-            pl.col("phone").alias("to_phone"), pl.lit(None, pl.String).alias("contact_id"),
-            pl.col("channel").replace_strict(PLANNED_OUTCOME, default="sent").alias("outcome"),
-        )  # fmt: skip
-        zoned = ["day_zone"] if several else []
-        mine = pl.concat(
-            [planned, allowed.select(*zoned, pl.col("day").alias("a_day"))], how="horizontal"
-        )
-        parts = [so_far, mine.with_columns(pl.lit(False).alias("shared"))]
-        if pooled.height:  # a planned call to a shared number counts for the others too
-            # Once per call (`allowed` has a row per day zone of its borrower's packs).
-            calls = pl.concat([planned, allowed.select("contact", "party")], how="horizontal")
-            calls = calls.filter(pl.col("party").is_not_null()).unique("contact")
-            theirs = _dialled_by_others(calls.drop("contact", "party"), pooled)
-            parts.append(theirs if several else theirs.drop("day_zone"))
-        so_far = pl.concat(parts)
-    return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
+            details = refusal_details(rest, found, so_far, holds, opt_outs, packs)
+            refused.append(_by_contact(details, rest))
+        return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
+    last = rest.get_column("round").max()
+    assert isinstance(last, int)
+    for k in range(1, last + 1):
+        batch = rest.filter(pl.col("round") == k)
+        # Parties without a k-th contact are decided: the others' facts suffice.
+        deciding = pl.col("borrower_id").is_in(_of_parties(batch, requests).implode())
+        so_far, holds, opt_outs = (f.filter(deciding) for f in (so_far, holds, opt_outs))
+        so_far = _decided(batch, so_far, holds, opt_outs, packs, several, pooled, refused)
+    return pl.concat(refused)
+
+
+def _decided(
+    batch: pl.DataFrame,
+    so_far: pl.DataFrame,
+    holds: pl.DataFrame,
+    opt_outs: pl.DataFrame,
+    packs: Mapping[str, RulePack],
+    several: bool,
+    pooled: pl.DataFrame,
+    refused: list[pl.DataFrame],
+) -> pl.DataFrame:
+    """One round's contacts decided (their refusals added to `refused`, keyed by contact):
+    the attempts so far, with the contacts let through that their party's later contacts
+    count."""
+    found = refusals(batch, so_far, holds, opt_outs, packs)
+    if found.height:
+        details = refusal_details(batch, found, so_far, holds, opt_outs, packs)
+        refused.append(_by_contact(details, batch))
+    allowed = batch.filter(pl.col("more")).join(
+        found.join(batch.select("req", "contact"), on="req").select("contact"),
+        on="contact", how="anti",
+    )  # fmt: skip
+    return pl.concat([so_far, *_as_planned(allowed, several, pooled)])
+
+
+def _as_planned(allowed: pl.DataFrame, several: bool, pooled: pl.DataFrame) -> list[pl.DataFrame]:
+    """Contacts let through as the attempts their party's later contacts count (in so_far's
+    columns), once in each day zone their packs count days in; a call to a number shared
+    (`pooled`: borrower_id, phone, day_zone) also as the other borrowers' shared dial."""
+    if allowed.height > allowed.get_column("contact").n_unique():
+        allowed = allowed.unique(["contact", "day_zone"], maintain_order=True)
+    planned = allowed.select(
+        "borrower_id", pl.col("window_start").alias("at"), "channel",
+        pl.col("phone").alias("to_phone"), pl.lit(None, pl.String).alias("contact_id"),
+        pl.col("channel").replace_strict(PLANNED_OUTCOME, default="sent").alias("outcome"),
+    )  # fmt: skip
+    zoned = ["day_zone"] if several else []
+    mine = pl.concat(
+        [
+            planned,
+            allowed.select(*zoned, pl.col("day").alias("a_day"), pl.lit(False).alias("shared"),
+                           pl.col("round").alias("planned_in")),
+        ],
+        how="horizontal",
+    )  # fmt: skip
+    if pooled.height == 0:
+        return [mine]
+    # Once per call (`allowed` has a row per day zone of its borrower's packs).
+    calls = pl.concat(
+        [planned, allowed.select(pl.col("round").alias("planned_in"), "contact", "party")],
+        how="horizontal",
+    )
+    calls = calls.filter(pl.col("party").is_not_null()).unique("contact")
+    theirs = _dialled_by_others(calls.drop("contact", "party"), pooled)
+    return [mine, theirs if several else theirs.drop("day_zone")]
 
 
 def _dialled_by_others(attempts: pl.DataFrame, asked: pl.DataFrame) -> pl.DataFrame:
@@ -124,7 +178,9 @@ def _dialled_by_others(attempts: pl.DataFrame, asked: pl.DataFrame) -> pl.DataFr
     ).filter(pl.col("borrower_id") != pl.col("asker"))
     theirs = theirs.drop("borrower_id").rename({"asker": "borrower_id"})
     dated = theirs.with_columns(local_day(theirs).alias("a_day"))
-    return dated.select(*ATTEMPT_SCHEMA, "day_zone", "a_day", pl.lit(True).alias("shared"))
+    return dated.select(
+        *ATTEMPT_SCHEMA, "day_zone", "a_day", pl.lit(True).alias("shared"), "planned_in"
+    )
 
 
 def _of_parties(batch: pl.DataFrame, requests: pl.DataFrame) -> pl.Series:
