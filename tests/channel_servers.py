@@ -5,6 +5,7 @@ import asyncio
 import socket
 import string
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -105,6 +106,16 @@ class Smsc:
     submits: int = 0
     _parts: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def counted(self, name: str, expected: int, within: float = 10.0) -> int:
+        """A count of the SMSC's (`replies_taken`, `refused_receipts`) once it reached
+        `expected` or `within` seconds passed: the SMSC counts a reply or a receipt when the
+        reader's answer to it arrives, which may be after the reader is done."""
+        deadline = time.monotonic() + within
+        while getattr(self, name) < expected and time.monotonic() < deadline:
+            time.sleep(0.01)
+        value: int = getattr(self, name)
+        return value
 
     def take(self, event: Any) -> None:
         """Answer one submit_sm, keeping the text once all its parts came."""
