@@ -32,9 +32,7 @@ def with_windows(
             pl.lit(None, UTC).alias("pack_end"), pl.lit(None, pl.String).alias("quiet_rule"),
             pl.lit(None, UTC).alias("at"), pl.lit(None, pl.Date).alias("day"),
         )  # fmt: skip
-    reached = contacts.rename({"jurisdiction": "own"}).join(
-        reach.of(contacts.get_column("borrower_id")), on="borrower_id", how="left"
-    )
+    reached = _reached(contacts.rename({"jurisdiction": "own"}), reach)
     missing = reached.filter(pl.col("zones").is_null())
     if missing.height:
         raise KeyError(f"no phone or zone for borrower {missing.item(0, 'borrower_id')!r}")
@@ -64,6 +62,23 @@ def with_windows(
     if single:  # one pack per contact (a book of one jurisdiction): its window is the pack's
         return joined.with_columns(pl.col("window_end").alias("pack_end"))
     return _within_every_pack(joined)
+
+
+def _reached(contacts: pl.DataFrame, reach: Reach) -> pl.DataFrame:
+    """The contacts, each with its borrower's reach under each pack of their loans (none
+    known: nulls). When the contacts come by borrower, in the order of the reach's rows, one
+    row each (a plan's: its candidates sorted by borrower, of one jurisdiction), each takes
+    its row by position (a bench night: 2 ms against 10-16 ms for a join on the ids)."""
+    ids = contacts.get_column("borrower_id")
+    heads = (ids != ids.shift(1)).fill_null(True)
+    each = ids.filter(heads)
+    rows = reach.of(each)
+    if rows.height == each.len() and rows.get_column("borrower_id").equals(each):
+        at = heads.cum_sum() - 1
+        return pl.concat(
+            [contacts, rows.drop("borrower_id").select(pl.all().gather(at))], how="horizontal"
+        )
+    return contacts.join(rows, on="borrower_id", how="left")
 
 
 def _check_own_pack(reached: pl.DataFrame) -> None:
