@@ -27,7 +27,8 @@ def refuse_in_rounds(
 ) -> pl.DataFrame:
     """(req, rule, detail) for contacts a rule refuses, deciding each party's contacts in
     order: round k checks every party's k-th contact, counting the ones planned before (the
-    rounds after the first at once, when that changes nothing: each a dozen small steps).
+    rounds after the first all at once when that changes nothing: each round is some forty
+    small operations, whatever its size).
 
     A party is a borrower, or the borrowers who share a number (its dial cap counts every
     call to it). `req` numbers each borrower's contacts one after another (plan_actions sorts

@@ -67,8 +67,9 @@ def with_windows(
 def _reached(contacts: pl.DataFrame, reach: Reach) -> pl.DataFrame:
     """The contacts, each with its borrower's reach under each pack of their loans (none
     known: nulls). When the contacts come by borrower, in the order of the reach's rows, one
-    row each (a plan's: its candidates sorted by borrower, of one jurisdiction), each takes
-    its row by position (a bench night: 2 ms against 10-16 ms for a join on the ids)."""
+    row each (a plan's: its candidates sorted by borrower, each borrower's loans under one
+    jurisdiction), each takes its row by position: a bench night's windows took 12 ms less
+    than by a join on the ids."""
     ids = contacts.get_column("borrower_id")
     heads = (ids != ids.shift(1)).fill_null(True)
     each = ids.filter(heads)
