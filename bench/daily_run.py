@@ -171,12 +171,12 @@ def floor(store: ParquetEngineStore, as_of: date, *, texts: bool = False) -> flo
         kept = {n: t for n, t in scan.collect_schema().items() if n not in skip}
         if not texts:
             kept = {n: t for n, t in kept.items() if t not in (pl.String, pl.Categorical)}
-        reduced = [_reduced(n, t) for n, t in kept.items()]
-        scan.select(reduced).collect()
+        sums = [reduced(n, t) for n, t in kept.items()]
+        scan.select(sums).collect()
     return time.perf_counter() - started
 
 
-def _reduced(name: str, dtype: pl.DataType) -> pl.Expr:
+def reduced(name: str, dtype: pl.DataType) -> pl.Expr:
     """A column as one number: its texts' lengths in bytes, else its values (a category's
     code, a date's day number) summed."""
     if dtype == pl.String:

@@ -41,7 +41,7 @@ from arrears.adapters.loan_table import ChainTable, Positions, read_chain
 from arrears.adapters.parquet_store import ParquetEngineStore
 from arrears.batch.grouped import distinct
 from arrears.bootstrap import build_app
-from daily_run import AS_OF, _reduced, deliver_payments
+from daily_run import AS_OF, deliver_payments, reduced
 
 READS = ("every_loan", "picked", "floor")
 
@@ -121,7 +121,7 @@ def _numbers(schema: Mapping[str, pl.DataType]) -> list[tuple[str, pl.Expr]]:
     of the loans' terms, each as one number."""
     kept = [n for n, t in schema.items()
             if n not in loan_table.STATIC and t not in (pl.String, pl.Categorical)]  # fmt: skip
-    return [(n, _reduced(n, schema[n])) for n in kept]
+    return [(n, reduced(n, schema[n])) for n in kept]
 
 
 def probe(kind: str, saved: Path) -> dict[str, float]:

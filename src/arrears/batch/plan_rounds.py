@@ -89,20 +89,35 @@ def refuse_in_rounds(
     refused: list[pl.DataFrame] = []
     so_far = _decided(first, so_far, holds, opt_outs, packs, several, pooled, refused)
     rest = requests.filter(pl.col("round") > 0)
-    if rest.height == 0:
-        return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
-    # Every later round at once, each contact counting all its party's earlier ones as
-    # planned: a count only grows with more planned, and every counting rule refuses from a
-    # limit on, so if none refuses a contact so, none refuses it round by round either (and a
-    # hold or an opt-out refuses it the same either way). Else they are decided round by
-    # round, each counting only the earlier ones let through.
+    if rest.height:
+        _decide_later(rest, requests, so_far, holds, opt_outs, packs, several, pooled, refused)
+    return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
+
+
+def _decide_later(
+    rest: pl.DataFrame,
+    requests: pl.DataFrame,
+    so_far: pl.DataFrame,
+    holds: pl.DataFrame,
+    opt_outs: pl.DataFrame,
+    packs: Mapping[str, RulePack],
+    several: bool,
+    pooled: pl.DataFrame,
+    refused: list[pl.DataFrame],
+) -> None:
+    """The rounds after the first (`rest`), their refusals added to `refused`: all at once,
+    each contact counting all its party's earlier ones as planned. A count only grows with
+    more planned, and every counting rule refuses from a limit on, so if none refuses a
+    contact so, none refuses it round by round either (and a hold or an opt-out refuses it
+    the same either way). Else round by round, each counting only the earlier ones let
+    through."""
     ahead = _as_planned(rest.filter(pl.col("more")), several, pooled)
     found = refusals(rest, pl.concat([so_far, *ahead]), holds, opt_outs, packs)
     if found.filter(pl.col("kind").is_in(sorted(COUNTING))).height == 0:
         if found.height:
             details = refusal_details(rest, found, so_far, holds, opt_outs, packs)
             refused.append(_by_contact(details, rest))
-        return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
+        return
     last = rest.get_column("round").max()
     assert isinstance(last, int)
     for k in range(1, last + 1):
@@ -111,7 +126,6 @@ def refuse_in_rounds(
         deciding = pl.col("borrower_id").is_in(_of_parties(batch, requests).implode())
         so_far, holds, opt_outs = (f.filter(deciding) for f in (so_far, holds, opt_outs))
         so_far = _decided(batch, so_far, holds, opt_outs, packs, several, pooled, refused)
-    return pl.concat(refused)
 
 
 def _decided(
