@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from arrears.adapters.zone_cache import zones_folder
 from daily_run import HELD_BACK, deliver_payments, prepare
 
 HERE = Path(__file__).resolve().parent
@@ -46,7 +47,7 @@ class StoredState:
     def of(cls, book: Path) -> "StoredState":
         """The state as it is now (before the night)."""
         state = book / "state"
-        return cls(book, (state / "runs.json").read_bytes(), frozenset(_names(state / "zones")))
+        return cls(book, (state / "runs.json").read_bytes(), frozenset(_names(zones_folder(state))))
 
     def put_back(self) -> None:
         """Undo a night: its run folder and its zones go, runs.json and its payments return."""
@@ -54,8 +55,9 @@ class StoredState:
         for folder in [*state.glob(f"run-{AS_OF}-*"), *state.glob(".tmp-*")]:
             shutil.rmtree(folder)
         (state / "runs.json").write_bytes(self.runs)
-        for name in _names(state / "zones") - self.zones:
-            (state / "zones" / name).unlink()
+        zones = zones_folder(state)
+        for name in _names(zones) - self.zones:
+            (zones / name).unlink()
         part = self.book / "payments" / f"{AS_OF}.parquet"
         if part.is_file():
             part.rename(self.book / HELD_BACK)
@@ -100,7 +102,7 @@ def undo_night(book: Path) -> None:
     runs["runs"] = [r for r in runs["runs"] if r["as_of"] != AS_OF]
     runs_file.write_text(json.dumps(runs, indent=1), encoding="utf-8")
     StoredState(
-        book, runs_file.read_bytes(), frozenset(_names(book / "state" / "zones"))
+        book, runs_file.read_bytes(), frozenset(_names(zones_folder(book / "state")))
     ).put_back()
 
 

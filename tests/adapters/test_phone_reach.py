@@ -152,7 +152,7 @@ def test_a_number_of_several_zones_counts_days_in_one_of_them() -> None:
 
 def test_answers_kept_under_the_earlier_day_zone_rule_are_not_read(tmp_path: Path) -> None:
     # state/zones/ held answers whose day zone was the pack's default for a number of several
-    # zones: they are never read (state/zones-4-phonenumbers-<release>/ holds this rule's).
+    # zones: they are never read (state/zones-5-phonenumbers-<release>/ holds this rule's).
     old = pl.DataFrame([("+19075550129", None, "America/New_York",
                          "America/Adak,America/Anchorage", "America/New_York", False)],
                        schema=ZONES_SCHEMA, orient="row")  # fmt: skip
@@ -185,10 +185,12 @@ def test_answers_kept_under_another_phonenumbers_release_are_worked_out_again(
             "B1": (new_york, new_york)
         }
     # Kept before the cache named its release (state/zones-2/), or by this release under
-    # the rule before the area codes' zones (zones-3-phonenumbers-<this release>): not read.
+    # the rules before the area codes' zones and before the overlays' (zones-3- and
+    # zones-4-phonenumbers-<this release>): not read.
     stale = pl.DataFrame([(phone, None, new_york, "America/Chicago", "America/Chicago", False)],
                          schema=ZONES_SCHEMA, orient="row")  # fmt: skip
-    for folder in ("zones-2", zones_folder(tmp_path).name.replace("zones-4", "zones-3")):
+    this = zones_folder(tmp_path).name
+    for folder in ("zones-2", *(this.replace("zones-5", f"zones-{n}") for n in (3, 4))):
         (tmp_path / folder).mkdir(exist_ok=True)
         stale.write_parquet(tmp_path / folder / "part-old.parquet")
     assert read_zones(tmp_path).height == 0

@@ -10,6 +10,7 @@ from phonenumbers.timezone import time_zones_for_number
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 from arrears.adapters.phone_zones import (
+    OVERLAYS,
     PhonenumbersZones,
     _known_zone,
     _one_zone_countries,
@@ -39,6 +40,39 @@ def test_a_north_american_number_may_be_in_every_zone_its_area_code_spans(
     phone: str, zones: tuple[str, ...]
 ) -> None:
     assert zones_for_number(phone) == zones
+
+
+@pytest.mark.parametrize(("phone", "zones"), [
+    # Western Kentucky's overlay of 270: phonenumbers places it in New York's zone alone, but
+    # its numbers ring on the same land, Central in part: at 08:15 in New York it is 07:15
+    # there (12 CFR 1006.6(b)(1)(i)).
+    ("+13642001234", ("America/New_York", "America/Chicago")),
+    ("+19302001234", ("America/New_York", "America/Chicago")),  # southern Indiana, over 812
+    ("+14482001234", ("America/New_York", "America/Chicago")),  # the Florida panhandle, 850
+    ("+14582001234", ("America/Los_Angeles", "America/Denver")),  # Oregon, over 541
+    ("+17782001234", ("America/Vancouver", "America/Edmonton")),  # British Columbia, 250
+    ("+15812001234", ("America/Toronto", "America/Halifax")),  # eastern Quebec, over 418
+])  # fmt: skip
+def test_an_overlay_area_code_may_be_in_every_zone_of_the_codes_it_overlays(
+    phone: str, zones: tuple[str, ...]
+) -> None:
+    assert zones_for_number(phone) == zones
+
+
+@pytest.mark.parametrize("overlay", sorted(OVERLAYS))
+def test_each_overlay_listed_is_of_its_codes_country_and_spans_their_zones(overlay: str) -> None:
+    """A typo in the table would give a number another land's zones, or none of its own."""
+    number = phonenumbers.parse(f"+1{overlay}2001234")
+    assert phonenumbers.is_valid_number(number)
+    zones = set(zones_for_number(f"+1{overlay}2001234"))
+    for base in OVERLAYS[overlay]:
+        theirs = phonenumbers.parse(f"+1{base}2001234")
+        assert phonenumbers.region_code_for_number(theirs) == (
+            phonenumbers.region_code_for_number(number)
+        )
+        assert set(zones_for_number(f"+1{base}2001234")) <= zones
+    # Listed only where it adds a zone: every overlay of a code spanning several.
+    assert len(zones) > 1
 
 
 def test_a_us_toll_free_number_maps_to_every_us_zone() -> None:
@@ -140,7 +174,7 @@ WRITTEN = st.one_of(
 def _phonenumbers_own(phone: str) -> tuple[str, ...]:
     """The zones phonenumbers' time_zones_for_number gives a number (() if unknown), then,
     for a geographic North American number, the other zones of every prefix of its area
-    code in phonenumbers' data."""
+    code, and of the codes it overlays, in phonenumbers' data."""
     try:
         number = phonenumbers.parse(phone, "CN")
     except phonenumbers.NumberParseException:
@@ -149,9 +183,10 @@ def _phonenumbers_own(phone: str) -> tuple[str, ...]:
     kind = phonenumbers.number_type(number)
     if number.country_code != 1 or not is_number_type_geographical(kind, 1):
         return own
-    area = "1" + str(number.national_number)[:3]
-    spanned = {z for prefix, zones in TIMEZONE_DATA.items() if prefix.startswith(area)
-               for z in zones if _known_zone(z)}  # fmt: skip
+    area = str(number.national_number)[:3]
+    codes = ("1" + code for code in (area, *OVERLAYS.get(area, ())))
+    spanned = {z for code in codes for prefix, zones in TIMEZONE_DATA.items()
+               if prefix.startswith(code) for z in zones if _known_zone(z)}  # fmt: skip
     return own + tuple(sorted(spanned - set(own)))
 
 

@@ -24,10 +24,12 @@ BORROWERS = [
     ("B5", "+8613612345678", None),  # loans in China and the US
     ("B6", "+8613812345678", None),  # B1's number too (a family's one phone)
     ("B7", "+18005550199", "America/Los_Angeles"),  # toll-free, living in California
+    ("B8", "+13642001234", None),  # western Kentucky's overlay area code: two zones
 ]
 LOANS = [("L1", "B1", "cn-cash"), ("L2", "B2", "us-installment"), ("L3", "B3", "us-installment"),
          ("L5", "B5", "cn-cash"), ("L6", "B5", "us-installment"),
-         ("L7", "B6", "cn-cash"), ("L8", "B7", "us-installment")]  # fmt: skip
+         ("L7", "B6", "cn-cash"), ("L8", "B7", "us-installment"),
+         ("L9", "B8", "us-installment")]  # fmt: skip
 
 
 @pytest.fixture
@@ -116,6 +118,17 @@ def test_a_us_call_must_suit_the_recorded_zone_and_the_numbers(app: App) -> None
     assert "22:00 in America/New_York" in time_rule.detail
     # 12:00 in Los Angeles is 15:00 in New York: both allow it.
     assert broken(check(app, "B2", datetime(2026, 3, 2, 20, tzinfo=UTC))) == set()
+
+
+def test_a_number_of_an_overlay_area_code_must_suit_every_zone_of_its_land(app: App) -> None:
+    # +1 364 lies over 270's western Kentucky, partly on Central time: 08:15 in New York is
+    # 07:15 there (12 CFR 1006.6(b)(1)(i)), though phonenumbers gives 364 New York's alone.
+    decision = check(app, "B8", datetime(2026, 3, 2, 13, 15, tzinfo=UTC))
+    assert broken(decision) == {"us.inconvenient_time"}
+    (time_rule,) = [r for r in decision.reasons if r.rule == "us.inconvenient_time"]
+    assert "07:15 in America/Chicago" in time_rule.detail
+    # 09:00 in Chicago is 10:00 in New York: both allow it.
+    assert broken(check(app, "B8", datetime(2026, 3, 2, 15, tzinfo=UTC))) == set()
 
 
 def test_a_toll_free_number_must_suit_every_us_zone(app: App) -> None:

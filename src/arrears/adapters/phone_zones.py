@@ -1,7 +1,7 @@
 """Phone numbers through `phonenumbers`: E.164 parsing and the time zones a number may ring in."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -99,6 +99,25 @@ def number_location(phone: str) -> tuple[tuple[str, ...], bool]:
 NANP = 1
 
 
+# Area codes laid over the land of others (an overlay: new numbers for the same places), each
+# with the codes it overlays, as NANPA's and the CNAC's area code records give them: their
+# zones are its zones too. phonenumbers gives an overlay only the zone of its own prefixes,
+# one where the land spans two: +1 364 200 1234 (western Kentucky, over 270) New York's alone,
+# so a call at 08:15 there rang at 07:15 in its Central part (12 CFR 1006.6(b)(1)(i)). Only
+# overlays of codes spanning several zones are listed: the others' add nothing.
+OVERLAYS: Mapping[str, tuple[str, ...]] = {
+    "986": ("208",),  # Idaho
+    "236": ("250", "604"), "257": ("250", "604"), "672": ("250", "604"),  # British Columbia
+    "778": ("250", "604"),
+    "364": ("270",),  # western Kentucky
+    "367": ("418",), "581": ("418",),  # eastern Quebec
+    "458": ("541",),  # Oregon outside Portland
+    "879": ("709",),  # Newfoundland and Labrador
+    "930": ("812",),  # southern Indiana
+    "448": ("850",),  # the Florida panhandle
+}  # fmt: skip
+
+
 def _with_area_zones(found: Sequence[str], area: str) -> tuple[str, ...]:
     """The zones phonenumbers gives a +1 number, then the other zones its area code spans."""
     more = _area_zones().get(area, ())
@@ -108,11 +127,13 @@ def _with_area_zones(found: Sequence[str], area: str) -> tuple[str, ...]:
 @cache
 def _area_zones() -> dict[str, tuple[str, ...]]:
     """Each North American area code's zones: those of every prefix of it in phonenumbers'
-    data, sorted."""
+    data, and an overlay's those of the codes it overlays (OVERLAYS), sorted."""
     spans: dict[str, set[str]] = {}
     for prefix, zones in TIMEZONE_DATA.items():
         if prefix.startswith(str(NANP)) and len(prefix) >= 4:
             spans.setdefault(prefix[1:4], set()).update(zones)
+    for overlay, bases in OVERLAYS.items():
+        spans.setdefault(overlay, set()).update(*(spans.get(base, ()) for base in bases))
     return {area: tuple(sorted(zones)) for area, zones in spans.items()}
 
 

@@ -1,4 +1,4 @@
-"""Phone zones a Parquet book has worked out, kept under state/zones-4-phonenumbers-<version>/
+"""Phone zones a Parquet book has worked out, kept under state/zones-5-phonenumbers-<version>/
 for later nights.
 
 Working out a number's zones through phonenumbers costs ~25 us (its parse and number type
@@ -32,14 +32,15 @@ from arrears.adapters.phone_zones import ZONE_DATA_VERSION
 # read ("zones": the pack's default as the day zone of a number of several zones, before
 # contact_rules.day_zone; "zones-2": no `non_geographic`, which keeps a toll-free number's
 # zones from being added to a recorded one; "zones-3": a North American number's zones
-# without the other zones its area code spans, phone_zones.NANP).
-ZONES_DIR = "zones-4"
+# without the other zones its area code spans, phone_zones.NANP; "zones-4": an overlay area
+# code's without those of the codes it overlays, phone_zones.OVERLAYS).
+ZONES_DIR = "zones-5"
 _COMPACT_AT = 32  # parts; then they are merged into one
 
 
 def zones_folder(state: Path) -> Path:
     """The folder of the answers of this rule (ZONES_DIR) and of the phonenumbers release in
-    use (ZONE_DATA_VERSION), e.g. state/zones-4-phonenumbers-9.0.43."""
+    use (ZONE_DATA_VERSION), e.g. state/zones-5-phonenumbers-9.0.43."""
     release = re.sub(r"[^0-9A-Za-z.]+", "_", ZONE_DATA_VERSION)
     return state / f"{ZONES_DIR}-phonenumbers-{release}"
 
