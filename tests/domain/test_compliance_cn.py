@@ -87,6 +87,19 @@ def test_the_third_connected_call_is_allowed_the_fourth_is_not() -> None:
     assert blocked_by(decision) == {"cn.connected_calls_per_day"}
 
 
+def test_a_call_the_borrower_answered_to_refuse_counts_among_the_days_three() -> None:
+    # Put through and answered, though the borrower would not talk: an effective voice
+    # conversation under the strict reading of GB/T 45251-2025 (found by helper-111).
+    assert decide(CN, MORNING, facts(calls(2, "refused"))).allowed
+    decision = decide(CN, MORNING, facts([*calls(2, "refused"), *calls(1, "connected",
+                                                                        start="07:00")]))
+    assert blocked_by(decision) == {"cn.connected_calls_per_day"}
+    assert "3 already" in reason(decision, "cn.connected_calls_per_day").detail
+    # Calls no one answered are no conversation: only the dial cap counts them.
+    assert reason(decide(CN, MORNING, facts(calls(5, "no_answer"))),
+                  "cn.connected_calls_per_day").passed  # fmt: skip
+
+
 def test_connected_calls_with_a_contact_do_not_count_as_the_borrowers() -> None:
     with_contact = calls(3, "connected", to=CN_CONTACT_PHONE, contact="C1")
     assert reason(decide(CN, MORNING, facts(with_contact)), "cn.connected_calls_per_day").passed
