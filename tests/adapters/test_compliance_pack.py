@@ -144,6 +144,18 @@ def test_the_zone_policy_is_one_of_two() -> None:
         parse_contact_pack(data, "xx.toml")
 
 
+def test_the_contact_zone_policy_is_one_of_two() -> None:
+    # cn: quiet hours are the debtor's local time, a call to their contact included.
+    assert [j for j, pack in sorted(PACKS.items()) if pack.debtor_zones_for_contacts] == ["cn"]
+    data = pack_with()
+    assert not parse_contact_pack(data, "xx.toml").debtor_zones_for_contacts
+    data["pack"]["contact_zones"] = "contact_and_debtor"
+    assert parse_contact_pack(data, "xx.toml").debtor_zones_for_contacts
+    data["pack"]["contact_zones"] = "debtor"
+    with pytest.raises(RulePackError, match=r"pack\.contact_zones must be one of"):
+        parse_contact_pack(data, "xx.toml")
+
+
 def test_every_shipped_rule_is_documented_with_its_parameters() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "COMPLIANCE.md").read_text("utf-8")
     for pack in PACKS.values():

@@ -91,8 +91,9 @@ def test_a_call_the_borrower_answered_to_refuse_counts_among_the_days_three() ->
     # Put through and answered, though the borrower would not talk: an effective voice
     # conversation under the strict reading of GB/T 45251-2025 (found by helper-111).
     assert decide(CN, MORNING, facts(calls(2, "refused"))).allowed
-    decision = decide(CN, MORNING, facts([*calls(2, "refused"), *calls(1, "connected",
-                                                                        start="07:00")]))
+    decision = decide(
+        CN, MORNING, facts([*calls(2, "refused"), *calls(1, "connected", start="07:00")])
+    )
     assert blocked_by(decision) == {"cn.connected_calls_per_day"}
     assert "3 already" in reason(decision, "cn.connected_calls_per_day").detail
     # Calls no one answered are no conversation: only the dial cap counts them.

@@ -187,6 +187,28 @@ def test_a_contact_is_reached_on_their_registered_number(app: App) -> None:
     assert broken(later) == {"cn.third_party_refused"}
 
 
+def test_a_call_to_a_contact_abroad_must_suit_the_debtors_hours_too(app: App) -> None:
+    # cn: no collection contact 22:00-08:00 in the debtor's local time (GB/T 45251-2025), a
+    # call to their contact included: 10:00 in New York is 23:00 in Shanghai, where B1 is
+    # (found by helper-111: the contact's clock alone allowed it).
+    with app.engine.begin() as conn:
+        conn.execute(
+            insert(tables.contacts),
+            {"contact_id": "C2", "borrower_id": "B1", "name": "王五", "phone": "+12125550123",
+             "relation": "sibling"},
+        )  # fmt: skip
+    log(app, "B1", datetime(2026, 3, 2, 9, tzinfo=BEIJING), "invalid_number")  # tried first
+    decision = check(app, "B1", datetime(2026, 3, 2, 15, tzinfo=UTC), contact_id="C2")
+    assert broken(decision) == {"cn.quiet_hours"}
+    (quiet,) = [r for r in decision.reasons if r.rule == "cn.quiet_hours"]
+    assert "(2 time zones" in quiet.detail
+    assert "quiet: 23:00 in Asia/Shanghai" in quiet.detail
+    # 20:00 in New York is 09:00 the next day in Shanghai: both allow it.
+    assert broken(check(app, "B1", datetime(2026, 3, 3, 1, tzinfo=UTC), contact_id="C2")) == set()
+    # A call to the borrower, at an hour of theirs, needs no other clock.
+    assert broken(check(app, "B1", datetime(2026, 3, 3, 1, tzinfo=UTC))) == set()
+
+
 def test_a_contact_s_number_reaches_the_contact_even_unnamed(app: App) -> None:
     # Dialling C1's number is reaching C1: the third-party rules apply without --contact.
     morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)

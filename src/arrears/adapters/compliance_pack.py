@@ -42,7 +42,9 @@ _DEADLINES = frozenset({"enforcement"})  # [deadlines.enforcement]: the one a ju
 # else every zone of the number dialled (the default); or the recorded zone and every zone of
 # the number (when the two conflict, both).
 _ZONE_POLICIES = ("recorded_else_number", "recorded_and_number")
-_PACK_KEYS = frozenset({"jurisdiction", "name", "locale", "timezone", "day_count", "zones"})
+_CONTACT_ZONE_POLICIES = ("contact", "contact_and_debtor")
+_PACK_KEYS = frozenset({"jurisdiction", "name", "locale", "timezone", "day_count", "zones",
+                        "contact_zones"})  # fmt: skip
 _REPLIES_KEYS = frozenset({"id", "opt_out", "anywhere", "honour_within_business_days", "source",
                            "verified"})  # fmt: skip
 
@@ -91,6 +93,12 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
         raise RulePackError(
             f"{where}: pack.zones must be one of {list(_ZONE_POLICIES)}, got {zones_from!r}"
         )
+    contact_zones = pack.get("contact_zones", _CONTACT_ZONE_POLICIES[0])
+    if contact_zones not in _CONTACT_ZONE_POLICIES:
+        raise RulePackError(
+            f"{where}: pack.contact_zones must be one of {list(_CONTACT_ZONE_POLICIES)}, "
+            f"got {contact_zones!r}"
+        )
     unknown = sorted(set(data) - _SECTIONS)
     if unknown:
         raise RulePackError(f"{where}: unknown section(s) {unknown}; known: {sorted(_SECTIONS)}")
@@ -118,6 +126,7 @@ def parse_contact_pack(data: Mapping[str, Any], where: str) -> RulePack:
     )
     return RulePack(pack["jurisdiction"], default_zone, rules,
                     number_zones_too=zones_from == _ZONE_POLICIES[1],
+                    debtor_zones_for_contacts=contact_zones == _CONTACT_ZONE_POLICIES[1],
                     limitation=limitation,
                     enforcement=parse_deadlines(data.get("deadlines", {}), where),
                     limitation_period=parse_period(data, where),

@@ -95,6 +95,10 @@ class RulePack:
     # Whether the time of day must suit every zone of the number dialled even when the
     # borrower's zone is recorded (else the recorded zone alone decides).
     number_zones_too: bool = False
+    # Whether a call to a registered contact must suit the debtor's zones too, not only the
+    # contact's number's (a rule of the debtor's local time, which a third party's call is
+    # no way around).
+    debtor_zones_for_contacts: bool = False
     # The actions refused once a debt is time-barred (None: the pack refuses none for that).
     limitation: Limitation | None = None
     # The deadline a judgment starts (enforcement applied for), None: the pack sets none.

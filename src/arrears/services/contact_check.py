@@ -216,7 +216,8 @@ def facts_for(
     Days count in the borrower's zone: the recorded one, else one of their number's
     (contact_rules.day_zone). The time of day must suit the person reached: the borrower
     (recorded zone, else every zone of the number dialled; under a pack that says so, the
-    recorded zone and every zone of the number) or a contact (every zone of their number).
+    recorded zone and every zone of the number) or a contact (every zone of their number;
+    under a pack that says so, and the borrower's too).
     """
     phones, default = terms.phones, pack.default_zone
     own = phones.zones(file.phone, default, file.timezone)
@@ -225,6 +226,8 @@ def facts_for(
                              number_too=pack.number_zones_too)  # fmt: skip
     else:
         zones = phones.zones(request.to_phone or file.contacts.get(request.contact_id), default)
+        if pack.debtor_zones_for_contacts:
+            zones = (*zones, *(name for name in own if name not in zones))
     return ContactFacts(
         zones=zones,
         day_zone=day_zone(own, default),
