@@ -1,13 +1,17 @@
 """`arrears contact log|check|hold|opt-out` as CONTRACT.md defines them: JSON shapes, exit codes."""
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, func, select
 from typer.testing import CliRunner
 
+from arrears.adapters.db.tables import contact_attempts
 from arrears.entrypoints.cli import app
 from tests.store_copies import Templates, copied_store
 
@@ -360,3 +364,32 @@ def test_contact_changes_made_by_command_are_audited_as_the_consoles(db: str) ->
                                  "outcome": "sent", "contact": None}  # fmt: skip
     assert str(held.ends_on) == "2026-03-05"
     assert held.note == "death certificate received"
+
+
+def test_an_option_that_is_not_utf8_text_is_a_usage_error_and_nothing_is_logged(db: str) -> None:
+    # A note typed in a terminal set to GBK reaches the command as bytes that are not UTF-8:
+    # refused as the usage error it is (exit 2, the option named), not a traceback from the
+    # store (found by helper-110); the same note as text is logged.
+    note = "承诺周五还款"
+    logged = ["--borrower", "B1", "--channel", "call", "--at", MORNING, "--outcome", "connected"]
+    command = [sys.executable, "-m", "arrears", "contact", "log", *logged, "--db", db]
+    done = subprocess.run([*command, "--note", note.encode("gbk")], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "error: the value of --note (" in done.stderr
+    assert "is not UTF-8 text" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(contact_attempts)).scalar() == 0
+    finally:
+        engine.dispose()
+    code, out, err = cli("contact", "log", *logged, "--note", note, "--json", db=db)
+    assert code == 0, err
+    assert json.loads(out)["attempt"]["note"] == note
+    loan = subprocess.run([*command[:3], "loan", b"L\xff", "--as-of", "2026-03-01"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert loan.returncode == 2
+    assert "error: argument 2 ('L\ufffd') is not UTF-8 text" in loan.stderr

@@ -35,6 +35,37 @@ def test_book_run_names_an_unknown_engine_and_a_missing_folder(tmp_path: Path) -
     result = runner.invoke(app, [*args[:3], str(tmp_path / "nowhere"), *args[4:]])
     assert result.exit_code == 1
     assert "nowhere does not exist" in result.stderr
+    # A file where the folder should be is named as what it is (found by helper-110).
+    (tmp_path / "f.csv").write_text("loan_id\n")
+    result = runner.invoke(app, [*args[:3], str(tmp_path / "f.csv"), *args[4:]])
+    assert result.exit_code == 1
+    assert f"the book folder {tmp_path / 'f.csv'} is not a folder" in result.stderr
+
+
+def test_spark_options_are_refused_for_a_run_that_is_not_sparks(tmp_path: Path) -> None:
+    # They would be ignored: the run would go on locally as if they had been heard (found by
+    # helper-110). Refused before anything is read or written.
+    book = write_book(synthetic_frames(20, date(2025, 11, 18), history_days=60), tmp_path / "b")
+    database = tmp_path / "never.db"
+    for args, given in [
+        (["book", "run", "--book", str(book), "--buckets", "3"], "--buckets is"),
+        (["run", "--book", str(book), "--master", "spark://x:7077"], "--master is"),
+        (["run", "--db", f"sqlite:///{database}", "--master", "spark://x:7077", "--buckets", "2"],
+         "--master and --buckets are"),
+    ]:  # fmt: skip
+        result = runner.invoke(arrears_app, [*args, "--as-of", "2025-11-18"])
+        assert result.exit_code == 2, (args, result.stdout)
+        assert f"{given} for --engine spark only; this run is local" in result.stderr
+    assert not (book / "state" / "runs.json").exists()
+    assert not database.exists()
+
+
+def test_a_settings_path_that_is_a_folder_is_named_as_one(tmp_path: Path) -> None:
+    book = write_book(synthetic_frames(20, date(2025, 11, 18), history_days=60), tmp_path / "b")
+    args = ["run", "--book", str(book), "--config", str(tmp_path), "--as-of", "2025-11-18"]
+    result = runner.invoke(arrears_app, args)
+    assert result.exit_code == 1
+    assert f"settings file {tmp_path} is not a file" in result.stderr
 
 
 def test_book_run_names_a_book_it_cannot_write(tmp_path: Path) -> None:

@@ -120,7 +120,8 @@ def config_path(explicit: str | None, cwd: Path) -> Path | None:
     if chosen:
         path = Path(chosen)
         if not path.is_file():
-            raise SettingsError(f"settings file {path} does not exist")
+            wrong = "is not a file" if path.exists() else "does not exist"
+            raise SettingsError(f"settings file {path} {wrong}")
         return path
     default = cwd / DEFAULT_CONFIG
     return default if default.is_file() else None

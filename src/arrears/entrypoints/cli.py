@@ -20,6 +20,7 @@ from arrears.entrypoints.cli_bureau import bureau_app
 from arrears.entrypoints.cli_common import (
     BEFORE,
     AsOf,
+    CommandLine,
     Config,
     Db,
     Host,
@@ -39,6 +40,7 @@ from arrears.entrypoints.cli_engine import (
     EngineOption,
     MasterOption,
     book_run_or_fail,
+    refuse_spark_options,
 )
 from arrears.entrypoints.cli_engine import register as register_book_commands
 from arrears.entrypoints.cli_portal import portal_app
@@ -49,11 +51,13 @@ from arrears.entrypoints.presenters import loan_document
 from arrears.services.feed import FEED_KINDS, FeedRejected
 from arrears.services.import_feed import import_feed
 
-app = typer.Typer(
+app = CommandLine(
     help="arrears: loan delinquency and collections (催收) management.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help is text, not markup: the settings' "[channels]" and "[feeds]" must print as written.
+    rich_markup_mode=None,
 )
 
 
@@ -141,13 +145,14 @@ def run(
         Path | None,
         typer.Option("--book", help="Run over a Parquet book folder instead of the database."),
     ] = None,
-    master: MasterOption = "local[2]",
+    master: MasterOption = None,
     buckets: BucketsOption = None,
 ) -> None:
     """The end-of-day run for a date over the whole book (catching up skipped days)."""
     day = parse_day(as_of)
     if engine not in ENGINES:
         fail(f"--engine {engine!r} is not one of {', '.join(ENGINES)}", 2)
+    refuse_spark_options(engine, master, buckets)
     if book is not None or engine == "spark":
         if book is None:
             fail("--engine spark runs over a Parquet book folder: give --book DIR", 2)

@@ -21,6 +21,7 @@ from arrears.services.bureau_export import BureauExport
 bureau_app = typer.Typer(
     help="Credit-bureau reporting: each month's records of the loans (征信报送).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # help is text: "[channels]" must print as written
 )
 
 

@@ -1,10 +1,11 @@
 """What the `arrears` commands share: the consoles, the common options, clear failures, and
 the application opened for a command."""
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -40,6 +41,38 @@ AsOf = Annotated[str, typer.Option("--as-of", help="Accounting date, YYYY-MM-DD.
 Json = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 Port = Annotated[int, typer.Option("--port", help="Port to listen on.", min=1, max=65535)]
+
+
+def undecodable(argv: list[str]) -> str | None:
+    """What is wrong with the first of the command's arguments that is not text (bytes a
+    terminal not set to UTF-8 sent, which Python keeps as lone surrogates: no store or file
+    can take them), named by its option; None when every one is text."""
+    for position, arg in enumerate(argv):
+        if any("\udc80" <= ch <= "\udcff" for ch in arg):
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            before = argv[position - 1] if position else ""
+            where = (
+                f"the value of {before}" if before.startswith("-") else f"argument {position + 1}"
+            )
+            return (
+                f"{where} ({shown!r}) is not UTF-8 text (\ufffd stands for each byte that is "
+                f"not): set the terminal to UTF-8 (e.g. LANG=zh_CN.UTF-8) and give it again"
+            )
+    return None
+
+
+class CommandLine(typer.Typer):
+    """A Typer app whose arguments are refused as a usage error (exit 2) when one is not text,
+    before any command runs: they would otherwise fail deep in a store with a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line on sys.argv (or the arguments given)."""
+        given = kwargs.get("args")
+        wrong = undecodable(list(given) if given is not None else sys.argv[1:])
+        if wrong is not None:
+            err.print(f"[bold red]error:[/] {escape(wrong)}", highlight=False, soft_wrap=True)
+            raise SystemExit(2)
+        return super().__call__(*args, **kwargs)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -45,6 +45,7 @@ from arrears.services.ports import StoredAttempt
 contact_app = typer.Typer(
     help="Contact attempts: record what happened, check what is allowed (rule packs decide).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # help is text: "[channels]" must print as written
 )
 
 Borrower = Annotated[str, typer.Option("--borrower", help="The borrower's id.")]

@@ -23,14 +23,20 @@ BookOption = Annotated[
     Path, typer.Option("--book", help="Book folder: Parquet inputs; runs are written to state/.")
 ]
 MasterOption = Annotated[
-    str, typer.Option("--master", help="Spark master URL (spark only), e.g. spark://host:7077.")
+    str | None,
+    typer.Option(
+        "--master", help="Spark master URL (spark only; default local[2]), e.g. spark://host:7077."
+    ),
 ]
 BucketsOption = Annotated[
     int | None,
     typer.Option("--buckets", min=1, help="Borrower buckets, one Spark task each (2 × cores)."),
 ]
 
-book_app = typer.Typer(help="Runs over a book kept as a folder of Parquet files.")
+book_app = typer.Typer(
+    help="Runs over a book kept as a folder of Parquet files.",
+    rich_markup_mode=None,  # help is text: "[channels]" must print as written
+)
 
 
 def run_book(
@@ -45,7 +51,8 @@ def run_book(
     from arrears.bootstrap import build_app
 
     if not book.is_dir():
-        raise DomainError(f"the book folder {book} does not exist")
+        wrong = "is not a folder" if book.exists() else "does not exist"
+        raise DomainError(f"the book folder {book} {wrong}")
     ctx = build_app(None, config).run_context(day)
     now = datetime.now(UTC)  # the clock is read here, in the entrypoint, and passed down
     if engine == "local":
@@ -67,7 +74,7 @@ def run_command(
     as_of: Annotated[str, typer.Option("--as-of", help="Accounting date, YYYY-MM-DD.")],
     book: BookOption,
     engine: EngineOption = "local",
-    master: MasterOption = "local[2]",
+    master: MasterOption = None,
     buckets: BucketsOption = None,
     config: Annotated[
         str | None,
@@ -83,6 +90,7 @@ def run_command(
 
     if engine not in ENGINES:
         fail(f"--engine {engine!r} is not one of {', '.join(ENGINES)}", 2)
+    refuse_spark_options(engine, master, buckets)
     day = parse_day(as_of)
     document = book_run_or_fail(day, book, engine, given_first("config", config), master,
                                 buckets)  # fmt: skip
@@ -92,14 +100,26 @@ def run_command(
         print_run(document)
 
 
+def refuse_spark_options(engine: str, master: str | None, buckets: int | None) -> None:
+    """End the command (exit 2) when Spark's options are given to a run that is not Spark's:
+    it would run locally as if they had been heard."""
+    from arrears.entrypoints.cli_common import fail
+
+    given = [n for n, value in (("--master", master), ("--buckets", buckets)) if value is not None]
+    if engine != "spark" and given:
+        verb = "are" if len(given) > 1 else "is"
+        fail(f"{' and '.join(given)} {verb} for --engine spark only; this run is {engine}", 2)
+
+
 def book_run_or_fail(
-    day: date, book: Path, engine: str, config: str | None, master: str, buckets: int | None
-) -> dict[str, Any]:
+    day: date, book: Path, engine: str, config: str | None, master: str | None,
+    buckets: int | None,
+) -> dict[str, Any]:  # fmt: skip
     """run_book's summary, or the command ended (exit 1) with what went wrong, named."""
     from arrears.entrypoints.cli_common import fail
 
     try:
-        return run_book(day, book, engine, config, master, buckets)
+        return run_book(day, book, engine, config, master or "local[2]", buckets)
     except DomainError as error:
         fail(str(error))
     except OSError as error:

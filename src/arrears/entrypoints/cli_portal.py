@@ -14,7 +14,7 @@ from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app
 from arrears.services.portal import LINK_MINUTES, LINK_MINUTES_MAX, issue_link
 
 portal_app = typer.Typer(help="The borrower portal: links that let a borrower in.",
-                         no_args_is_help=True)  # fmt: skip
+                         no_args_is_help=True, rich_markup_mode=None)  # fmt: skip
 
 
 @portal_app.command("link")

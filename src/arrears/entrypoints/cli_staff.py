@@ -34,6 +34,7 @@ from arrears.services.user_admin import reset_password
 staff_app = typer.Typer(
     help="The people: teams, agencies, users and passwords (the first administrator too).",
     no_args_is_help=True,
+    rich_markup_mode=None,  # help is text: "[channels]" must print as written
 )
 
 Name = Annotated[str, typer.Option("--name", help="The name shown (e.g. 华东一组).")]
