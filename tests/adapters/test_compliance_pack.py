@@ -134,25 +134,21 @@ def test_the_packs_are_parsed_once_and_each_caller_gets_a_dict_of_its_own() -> N
     assert again["us"] is mine["us"]  # the same frozen pack: parsed once
 
 
-def test_the_zone_policy_is_one_of_two() -> None:
-    data = pack_with()
-    assert not parse_contact_pack(data, "xx.toml").number_zones_too
-    data["pack"]["zones"] = "recorded_and_number"
-    assert parse_contact_pack(data, "xx.toml").number_zones_too
-    data["pack"]["zones"] = "number_only"
-    with pytest.raises(RulePackError, match=r"pack\.zones must be one of"):
-        parse_contact_pack(data, "xx.toml")
-
-
-def test_the_contact_zone_policy_is_one_of_two() -> None:
+@pytest.mark.parametrize(("key", "stricter", "attribute", "shipped"), [
+    ("zones", "recorded_and_number", "number_zones_too", ["us"]),
     # cn: quiet hours are the debtor's local time, a call to their contact included.
-    assert [j for j, pack in sorted(PACKS.items()) if pack.debtor_zones_for_contacts] == ["cn"]
+    ("contact_zones", "contact_and_debtor", "debtor_zones_for_contacts", ["cn"]),
+])  # fmt: skip
+def test_each_zone_policy_is_one_of_two(
+    key: str, stricter: str, attribute: str, shipped: list[str]
+) -> None:
+    assert [j for j, pack in sorted(PACKS.items()) if getattr(pack, attribute)] == shipped
     data = pack_with()
-    assert not parse_contact_pack(data, "xx.toml").debtor_zones_for_contacts
-    data["pack"]["contact_zones"] = "contact_and_debtor"
-    assert parse_contact_pack(data, "xx.toml").debtor_zones_for_contacts
-    data["pack"]["contact_zones"] = "debtor"
-    with pytest.raises(RulePackError, match=r"pack\.contact_zones must be one of"):
+    assert not getattr(parse_contact_pack(data, "xx.toml"), attribute)
+    data["pack"][key] = stricter
+    assert getattr(parse_contact_pack(data, "xx.toml"), attribute)
+    data["pack"][key] = "number_only"
+    with pytest.raises(RulePackError, match=rf"pack\.{key} must be one of"):
         parse_contact_pack(data, "xx.toml")
 
 

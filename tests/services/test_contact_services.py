@@ -71,6 +71,16 @@ def log(app: App, borrower: str, at: datetime, outcome: str, **kw: Any) -> Any:
     return log_contact(app.contacts, app.contact_terms, request, outcome, NOW)
 
 
+def register_c2(app: App, phone: str, relation: str) -> None:
+    """Register B1's contact C2 (王五) on `phone`."""
+    with app.engine.begin() as conn:
+        conn.execute(
+            insert(tables.contacts),
+            {"contact_id": "C2", "borrower_id": "B1", "name": "王五", "phone": phone,
+             "relation": relation},
+        )  # fmt: skip
+
+
 def broken(decision: Any) -> set[str]:
     """The ids of the rules a decision says are broken."""
     return {r.rule for r in decision.broken}
@@ -191,12 +201,7 @@ def test_a_call_to_a_contact_abroad_must_suit_the_debtors_hours_too(app: App) ->
     # cn: no collection contact 22:00-08:00 in the debtor's local time (GB/T 45251-2025), a
     # call to their contact included: 10:00 in New York is 23:00 in Shanghai, where B1 is
     # (found by helper-111: the contact's clock alone allowed it).
-    with app.engine.begin() as conn:
-        conn.execute(
-            insert(tables.contacts),
-            {"contact_id": "C2", "borrower_id": "B1", "name": "王五", "phone": "+12125550123",
-             "relation": "sibling"},
-        )  # fmt: skip
+    register_c2(app, "+12125550123", "sibling")
     log(app, "B1", datetime(2026, 3, 2, 9, tzinfo=BEIJING), "invalid_number")  # tried first
     decision = check(app, "B1", datetime(2026, 3, 2, 15, tzinfo=UTC), contact_id="C2")
     assert broken(decision) == {"cn.quiet_hours"}
@@ -229,12 +234,7 @@ def test_a_refusal_under_one_entry_of_a_number_blocks_the_number(app: App) -> No
     # One household phone registered as a spouse (C1) and a friend (C2): the refusal logged
     # under C2 is the number's, so neither C1 nor the bare number is rung again (before, the
     # bare number was put down as C1's, which had not refused, and allowed).
-    with app.engine.begin() as conn:
-        conn.execute(
-            insert(tables.contacts),
-            {"contact_id": "C2", "borrower_id": "B1", "name": "王五", "phone": "+8613912345678",
-             "relation": "friend"},
-        )  # fmt: skip
+    register_c2(app, "+8613912345678", "friend")
     morning = datetime(2026, 3, 2, 9, tzinfo=BEIJING)
     log(app, "B1", morning, "invalid_number")
     log(app, "B1", morning + timedelta(hours=1), "refused", contact_id="C2")
