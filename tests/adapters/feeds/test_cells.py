@@ -113,6 +113,10 @@ def test_rates_are_kept_as_canonical_decimal_text() -> None:
     assert negative == "-0.1 is negative"
     assert "outside 0..10" in str(huge)
     assert "is not a rate" in str(word)
+    # Other scripts' digits and underscores are Python's readings, not a rate as written.
+    for written in ("１.0", "٠.٣", "0.1_8"):
+        [(_, wrong)] = parse(rate, written)
+        assert str(wrong) == f"'{written}' is not a rate in ASCII digits (a decimal fraction: 0.18)"
 
 
 def test_phone_numbers_become_e164_with_china_as_the_default_region() -> None:

@@ -220,6 +220,10 @@ def exact_rate(max_length: int) -> Callable[[str], str]:
         """Check one rate and give its canonical text."""
         if raw.startswith("-"):
             raise ValueError(f"{raw} is negative")
+        # Python's decimals read any script's digits and underscores between them (１.0 as 1,
+        # 0.1_8 as 0.18): a rate is written as money is, in ASCII (helper-113).
+        if not raw.isascii() or "_" in raw:
+            raise ValueError(f"'{raw}' is not a rate in ASCII digits (a decimal fraction: 0.18)")
         parse_rate(raw)  # the very parser that reads it back from the store
         # Exact: the default context's 28 digits would round a longer rate, losing it.
         text = format(Decimal(raw).normalize(Context(prec=len(raw) + 1)), "f")
