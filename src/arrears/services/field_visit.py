@@ -296,15 +296,26 @@ def _borrower_of(cases: CaseStore, loan_id: str) -> str:
     return str(record.borrower["borrower_id"])
 
 
+def _of_the_cases_team(cases: CaseStore, who: Principal, loan_id: str) -> bool:
+    """Whether the principal is an active collector of the case's team (the team a visit's
+    collectors were asked of: the case's, else the requester's own, as request_visit has it)."""
+    record = cases.case(loan_id)
+    team = ((record.assignment or {}).get("team_id") if record else None) or who.team_id
+    return team is not None and who.user_id in cases.workloads([team])
+
+
 def _visit_in_scope(
     cases: CaseStore, track: TrackStore, who: Principal, visit_id: int, reporting: bool = False
 ) -> dict[str, Any]:
     """The visit, if its case is in the principal's scope (or, `reporting`, they are one of
-    the collectors who make it: the second is often not the case's collector)."""
+    the collectors who make it and still an active collector of the case's team: the second
+    is often not the case's collector, but one moved to another team since the approval no
+    longer works its cases, helper-112)."""
     visit = track.visit(visit_id)
     if visit is None:
         raise CaseNotFound("visit {visit_id} not found", visit_id=str(visit_id))
-    going = reporting and who.user_id in visit["collectors"]
+    going = (reporting and who.user_id in visit["collectors"]
+             and _of_the_cases_team(cases, who, visit["loan_id"]))  # fmt: skip
     if not going and not cases.visible(scope_of(who), visit["loan_id"]):
         raise CaseNotFound("visit {visit_id} not found", visit_id=str(visit_id))
     return visit

@@ -949,6 +949,49 @@ def report(desk: Desk, visit_id: int, at: str, who: str = "col-east-1") -> Respo
                               json=body)  # fmt: skip
 
 
+def test_a_collector_moved_to_another_team_no_longer_reports_its_visits(desk: Desk) -> None:
+    # col-east-2, the visit's second collector, moved to team-west after its approval: the
+    # case is no longer their team's, nor is its visit (found by helper-112: it was reported).
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    body = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
+            "reason": "unreachable for a month"}  # fmt: skip
+    made = desk.client().post(
+        f"/api/v1/cases/{loan_id}/visits", headers=desk.bearer("col-east-1"), json=body
+    )
+    visit = made.json()["visit_id"]
+    assert decide(desk, visit).json()["status"] == "approved"
+    moved = desk.client().put(
+        "/api/v1/users/col-east-2", headers=desk.bearer("admin"),
+        json={"display_name": "张伟", "role": "collector", "team_id": "team-west"},
+    )  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    desk.now = datetime(2025, 10, 3, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai on the day
+    assert report(desk, visit, "2025-10-03T10:00:00+08:00", who="col-east-2").status_code == 404
+    reports = [e for e in desk.app.audit_log.entries(actor="col-east-2")
+               if e.entry.action == "visit.report"]  # fmt: skip
+    assert reports == []
+    # The collector still of the case's team makes it.
+    done = report(desk, visit, "2025-10-03T10:00:00+08:00")
+    assert done.status_code == 200, done.text
+
+
+def test_an_instant_off_the_products_calendar_is_refused_not_a_crash(desk: Desk) -> None:
+    # Put in the desk's zone, year 1 or 9999 fell off Python's calendar: a 500 for anyone
+    # signed in, before any check of who they are (found by helper-112).
+    for far in ("0001-01-01T00:00:00+09:00", "9999-12-31T23:59:59-10:00"):
+        answered = report(desk, 424242, far, who="agency-hz-1")
+        assert answered.status_code == 422, answered.text
+        assert "visited_at" in answered.text
+        assert "falls between 1900-01-01 and 2199-12-31" in answered.text
+    client, csrf = desk.signed_in("col-east-1")
+    form = {"visited_at": "0001-01-01T00:00:00+09:00", "outcome": "connected",
+            "recording": "r.mp4", "identification_shown": "true"}  # fmt: skip
+    page = client.post("/visits/1/report", headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+                       data=form)  # fmt: skip
+    assert page.status_code == 422
+
+
 def test_an_approval_asks_the_guard_again_on_its_day(desk: Desk) -> None:
     # Asked for on 1 October for 15 December; by then the failed calls are more than 60 days
     # old: the approval is refused as a fresh request would be (helper: approved anyway).

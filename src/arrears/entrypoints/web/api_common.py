@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
-from arrears.domain.day_range import DAY_TEXT, INSTANT_TEXT
+from arrears.domain.day_range import DAY_TEXT, FIRST_DAY, INSTANT_TEXT, LAST_DAY
 from arrears.domain.errors import DomainError
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN
 
@@ -65,10 +65,28 @@ def _a_day(value: object) -> object:
 
 def _an_instant(value: object) -> object:
     """An instant as JSON writes one: ISO 8601 text (not a number of seconds, nor its text:
-    Pydantic reads "1759285800" as one, helper-90)."""
+    Pydantic reads "1759285800" as one, helper-90), on a day the product takes."""
     if isinstance(value, str) and INSTANT_TEXT.fullmatch(value):
-        return value
+        return in_day_range(value)
     raise ValueError("an instant is written as ISO 8601 text with its UTC offset")
+
+
+def in_day_range(text: str) -> str:
+    """An instant's text whose day is one the product takes (day_range: 1900-01-01 to
+    2199-12-31), else ValueError: 0001-01-01T00:00+09:00 fell off Python's calendar when put
+    in the desk's zone, a 500 (helper-112)."""
+    day = datetime.fromisoformat(text).date()
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"an instant falls between {FIRST_DAY} and {LAST_DAY}")
+    return text
+
+
+def _a_desk_instant(value: object) -> object:
+    """An instant as a form writes one: ISO 8601 text, its UTC offset if any (else the
+    desk's local time), on a day the product takes."""
+    if isinstance(value, str) and INSTANT_TEXT.fullmatch(value):
+        return in_day_range(value)
+    raise ValueError("an instant is written as ISO 8601 text, e.g. 2025-10-03T10:30")
 
 
 # JSON's own types taken as they are, not converted: "yes" is no boolean, "2" no number of
@@ -78,6 +96,7 @@ Flag = StrictBool
 Count = StrictInt
 Day = Annotated[date, BeforeValidator(_a_day)]
 Instant = Annotated[datetime, BeforeValidator(_an_instant)]
+DeskInstant = Annotated[datetime, BeforeValidator(_a_desk_instant)]
 
 
 class Strict(BaseModel):

@@ -1,7 +1,7 @@
 """Supervisors' and officers' pages: approvals, field visits, the legal track, assignment
 and placement."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
@@ -11,6 +11,7 @@ from arrears.domain.field_visits import VisitReport, VisitRequest
 from arrears.domain.legal_track import LegalStep
 from arrears.domain.money import parse_amount
 from arrears.entrypoints.desk_calendar import desk_day, desk_zone
+from arrears.entrypoints.web.api_common import DeskInstant
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, render
 from arrears.services import assignment, casework, field_visit, legal
@@ -97,7 +98,7 @@ def visit_report(
     visit_id: RowId,
     actor: CurrentActor,
     app: Application,
-    visited_at: Annotated[datetime, Form()],
+    visited_at: Annotated[DeskInstant, Form()],
     outcome: Annotated[str, Form(max_length=16)],
     recording: Annotated[str, Form(max_length=200)],
     identification_shown: Annotated[bool, Form()] = False,
