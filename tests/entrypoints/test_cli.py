@@ -68,6 +68,13 @@ def test_loan_json_has_the_contract_shape_and_exact_amounts(db: str) -> None:
     assert document["cap"]["rule"] == "cn.cap.licensed"
     assert "法发〔2017〕22号" in document["cap"]["source"]
     assert sum(int(c["amount"].replace(".", "")) for c in document["cap_cuts"]) == 52_000 - 34_666
+    # Each penalty's reason works the rule's day out (10,000.00 × 36 % ÷ 360 = 10.00), then
+    # says what the cap left of it: the capped 6.67 was stated as that day's result (found by
+    # helper-113).
+    penalties = [c["reason"] for c in document["charges"] if c["kind"] == "penalty"]
+    assert all("× 36% ÷ 360 = 10.00/day (half-up to the fen)" in r for r in penalties)
+    assert penalties[0].endswith("× 2 day(s) 2026-02-01..2026-02-02, owed from 2026-02-04")
+    assert ", 6.67/day within the cost cap (the rest cut: cap_cuts) × 2 day(s)" in penalties[2]
 
 
 def loan_under(settings: str, db: str, tmp_path: Path) -> dict[str, Any]:

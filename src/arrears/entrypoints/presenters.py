@@ -6,7 +6,7 @@ from typing import Any
 
 from arrears.bootstrap import App
 from arrears.domain.ladder import StageDecision
-from arrears.domain.money import format_amount
+from arrears.domain.money import div_half_up, format_amount
 from arrears.domain.outsourcing import Agency
 from arrears.domain.pauses import CLOCKS
 from arrears.domain.pii import mask_phone
@@ -210,10 +210,22 @@ def charge_reason(charge: Charge, state: LoanState, day_count: int) -> str:
         days = (charge.last_day - charge.first_day).days + 1
         span = f"{charge.first_day}..{charge.last_day}"
         when = "" if charge.posted_on == charge.first_day else f", owed from {charge.posted_on}"
+        rate = state.penalty_rate
+        # The rule's day, then what the cost cap left of it where it cut (the cut is in
+        # cap_cuts): the day's working stated as 7.33 where 8.50 is its result was false
+        # arithmetic (helper-113).
+        full = div_half_up(charge.base * rate.numerator, rate.denominator * day_count)
+        capped = (
+            ""
+            if full == charge.daily
+            else (
+                f", {format_amount(charge.daily)}/day within the cost cap (the rest cut: cap_cuts)"
+            )
+        )
         return (
-            f"penalty on {format_amount(charge.base)} overdue principal × "
-            f"{format_rate(state.penalty_rate)} ÷ {day_count} = {format_amount(charge.daily)}/day "
-            f"(half-up to the fen) × {days} day(s) {span}{when}"
+            f"penalty on {format_amount(charge.base)} overdue principal × {format_rate(rate)} "
+            f"÷ {day_count} = {format_amount(full)}/day (half-up to the fen){capped} × {days} "
+            f"day(s) {span}{when}"
         )
     if charge.kind == "late_fee":
         limit = state.late_fee_limit
