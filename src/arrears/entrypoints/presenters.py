@@ -109,6 +109,11 @@ def loan_document(
                 "amount": format_amount(c.amount),
                 "base": format_amount(c.base),
                 "daily": format_amount(c.daily),
+                # extension: a penalty's day by its rule, before the cost cap (`daily`: what
+                # each day posted, within the cap); null for other charges
+                "rule_daily": (
+                    format_amount(rule_daily(c, state, day_count)) if c.kind == "penalty" else None
+                ),
                 "reason": charge_reason(c, state, day_count),
             }
             for c in state.charges
@@ -204,28 +209,29 @@ def cut_runs(cuts: Sequence[CapCut]) -> list[dict[str, Any]]:
     return runs
 
 
+def rule_daily(charge: Charge, state: LoanState, day_count: int) -> int:
+    """A penalty charge's day as its rule works it out (base × rate ÷ day count, half-up),
+    before the cost cap cut it to `charge.daily`."""
+    rate = state.penalty_rate
+    return div_half_up(charge.base * rate.numerator, rate.denominator * day_count)
+
+
 def charge_reason(charge: Charge, state: LoanState, day_count: int) -> str:
     """Why a charge is what it is, in one sentence (which days, which rate, which base)."""
     if charge.kind == "penalty":
         days = (charge.last_day - charge.first_day).days + 1
         span = f"{charge.first_day}..{charge.last_day}"
         when = "" if charge.posted_on == charge.first_day else f", owed from {charge.posted_on}"
-        rate = state.penalty_rate
         # The rule's day, then what the cost cap left of it where it cut (the cut is in
         # cap_cuts): the day's working stated as 7.33 where 8.50 is its result was false
         # arithmetic (helper-113).
-        full = div_half_up(charge.base * rate.numerator, rate.denominator * day_count)
-        capped = (
-            ""
-            if full == charge.daily
-            else (
-                f", {format_amount(charge.daily)}/day within the cost cap (the rest cut: cap_cuts)"
-            )
-        )
+        full = rule_daily(charge, state, day_count)
+        cut = f", {format_amount(charge.daily)}/day within the cost cap (the rest cut: cap_cuts)"
         return (
-            f"penalty on {format_amount(charge.base)} overdue principal × {format_rate(rate)} "
-            f"÷ {day_count} = {format_amount(full)}/day (half-up to the fen){capped} × {days} "
-            f"day(s) {span}{when}"
+            f"penalty on {format_amount(charge.base)} overdue principal × "
+            f"{format_rate(state.penalty_rate)} ÷ {day_count} = {format_amount(full)}/day "
+            f"(half-up to the fen){'' if full == charge.daily else cut} × {days} day(s) "
+            f"{span}{when}"
         )
     if charge.kind == "late_fee":
         limit = state.late_fee_limit

@@ -1221,3 +1221,18 @@ def test_the_referral_opened_by_the_legal_track_says_so_in_chinese(desk: Desk) -
     page = client.get(f"/cases/{loan_id}").text
     assert '<span class="reason">已啟動法律程序: 律師函</span>' in page
     assert "legal track opened" not in page
+
+
+def test_a_capped_penalty_shows_the_rules_day_and_what_the_cap_left(desk: Desk) -> None:
+    # The balance worked a capped day out as the rule's result (逾期本金 × 年化 ÷ 天 = 每日
+    # 6.67, where the rule's day is 10.00): found by helper-113.
+    loan_id = my_case(desk)
+    shown = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1"))
+    charges = shown.json()["balance"]["charges"]
+    capped = [c for c in charges if c["kind"] == "penalty" and c["rule_daily"] != c["daily"]]
+    assert capped, "the case's penalty is one the cap cuts"
+    assert all(c["rule_daily"] is None for c in charges if c["kind"] != "penalty")
+    client, _ = desk.signed_in("col-east-1")
+    page = client.get(f"/cases/{loan_id}").text
+    first = capped[0]
+    assert f"= 每日 {first['rule_daily']}；费用上限内每日 {first['daily']}" in page
