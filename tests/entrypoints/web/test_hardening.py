@@ -182,6 +182,12 @@ def test_a_nul_in_a_note_is_refused_naming_the_field(desk: Desk) -> None:
          "body.due_on", "YYYY-MM-DD"),
         ("/cases/{loan}/holds", {"kind": "hardship", "starts_on": 20270101}, "body.starts_on",
          "YYYY-MM-DD"),
+        # The legal track's days too (helper-112: taken as 2025-10-01, then to the guard).
+        ("/cases/{loan}/legal", {"step": "lawyers_letter", "on": 1759276800}, "body.on",
+         "YYYY-MM-DD"),
+        ("/cases/{loan}/legal", {"step": "judgment", "on": "2025-10-01",
+                                 "performance_due": "2025-10-01T00:00:00"},
+         "body.performance_due", "YYYY-MM-DD"),
         # Digits of another script are no amount (helper-89: ١٠٠ stored as 100.00).
         ("/cases/{loan}/promises", {"amount": "\u0661\u0660\u0660", "due_on": "2025-10-05"},
          "body.amount", "match pattern"),

@@ -5,7 +5,7 @@ from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from arrears.domain.access import PERMISSIONS, scope_of
 from arrears.domain.approvals import Proposal, ProposalKind, refuse_foreign_terms
@@ -36,8 +36,14 @@ from arrears.services.identity import (
 router = api_router("cases")
 
 
+def _trimmed(value: object) -> object:
+    """A user id as a sign-in takes it: spaces around it dropped, as the log-in form does
+    (CASEWORK.md; helper-112: the API refused "Col-East-1 " by its id pattern)."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class TokenRequest(Strict):
-    user_id: Id
+    user_id: Annotated[Id, BeforeValidator(_trimmed)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
     name: Annotated[str, Field(min_length=1, max_length=100)]
     days: Annotated[Count, Field(ge=1, le=90)] = 30

@@ -1,7 +1,6 @@
 """The API of supervisors and officers: approvals, assignment and placement, field visits,
 the legal track, borrowers' replies to texts."""
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Request
@@ -135,11 +134,11 @@ class VisitReportIn(Strict):
 
 class LegalStepIn(Strict):
     step: Literal["lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed"]
-    on: date
+    on: Day  # as JSON writes a day: not a number of seconds, nor a day with a time (helper-112)
     cost: Amount = "0.00"
     court: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     case_number: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    performance_due: date | None = None
+    performance_due: Day | None = None
     note: Annotated[str, Field(max_length=1000)] = ""
 
 
