@@ -42,6 +42,7 @@ class GuardRefused(Refusal):
     def __init__(self, action: str, reasons: tuple[Words, ...]) -> None:
         missing = Clauses(tuple(r for r in reasons if str(r).startswith("missing")))
         super().__init__("{action} refused: {missing}", action=action_term(action), missing=missing)
+        self.action = action
         self.reasons = tuple(str(r) for r in reasons)
 
 

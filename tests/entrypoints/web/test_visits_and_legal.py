@@ -29,6 +29,17 @@ from tests.entrypoints.web.desk_book import AS_OF, DAY_TIME, Desk, placement_ste
 from tests.entrypoints.web.test_casework_flows import my_case
 
 
+def missing(answer: Response) -> list[str]:
+    """An escalation guard's 409: each prerequisite it found missing, as every 409's reasons
+    give a rule (objects: they were texts, against the API's schema, helper-112)."""
+    reasons = answer.json()["reasons"]
+    for reason in reasons:
+        assert set(reason) == {"rule", "source", "detail", "passed"}, reason
+        assert reason["rule"].startswith("escalation.")
+        assert not reason["passed"]
+    return [reason["detail"] for reason in reasons]
+
+
 def borrower_of(desk: Desk, loan_id: str) -> str:
     with desk.app.engine.connect() as conn:
         return str(
@@ -104,9 +115,9 @@ def test_a_visit_is_refused_until_the_gentler_steps_are_done(desk: Desk) -> None
     }
     refused = desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=headers, json=body)
     assert refused.status_code == 409
-    missing = " ".join(refused.json()["reasons"])
+    said = " ".join(missing(refused))
     for step in ("call", "formal_notice", "agency_placement"):
-        assert step in missing, missing
+        assert step in said, said
     one = desk.client().post(
         f"/api/v1/cases/{loan_id}/visits",
         headers=headers,
@@ -213,7 +224,7 @@ def test_calls_the_rules_refused_do_not_open_the_way_to_a_visit(desk: Desk) -> N
     headers = desk.bearer("col-east-1")
     refused = desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=headers, json=body)
     assert refused.status_code == 409
-    assert refused.json()["reasons"] == [
+    assert missing(refused) == [
         "missing: call failed|no_answer|busy|refused ≥ 6 on ≥ 3 days in the last 60 days "
         "(found none)"
     ]
@@ -760,14 +771,14 @@ def test_a_placement_at_the_desk_waits_for_its_guard_and_counts_as_the_agency_tr
     letter = {"step": "lawyers_letter", "on": "2025-10-01", "cost": "500.00"}
     refused = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
     assert refused.status_code == 409
-    assert "agency_placement" in " ".join(refused.json()["reasons"])
+    assert "agency_placement" in " ".join(missing(refused))
     supervisor, agency = desk.bearer("sup-east"), {"agency_id": "agency-hz"}
     placement = f"/api/v1/cases/{loan_id}/placement"
     # The placement's own guard (the China ladder's: the notice sent and calls on two days)
     # holds at the desk as in the night's plan: a placement by hand skipped it before.
     early = desk.client().post(placement, headers=supervisor, json=agency)
     assert early.status_code == 409
-    assert early.json()["reasons"] == [
+    assert missing(early) == [
         "missing: call failed|no_answer|busy|refused|connected ≥ 3 on ≥ 2 days (found none)"
     ]
     placement_steps_done(desk.app, [loan_id])
@@ -846,15 +857,13 @@ def test_a_placement_recalled_at_once_is_no_agency_tried(desk: Desk) -> None:
     letter = {"step": "lawyers_letter", "on": "2025-10-01"}
     refused = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=letter)
     assert refused.status_code == 409, refused.text
-    assert (
-        "missing: agency_placement done standing ≥ 7 days (found none)" in refused.json()["reasons"]
-    )
+    assert "missing: agency_placement done standing ≥ 7 days (found none)" in missing(refused)
     visit = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-01",
              "reason": "unreachable"}  # fmt: skip
     asked = desk.client().post(f"/api/v1/cases/{loan_id}/visits",
                                headers=desk.bearer("col-east-1"), json=visit)  # fmt: skip
     assert asked.status_code == 409, asked.text
-    assert "agency_placement done standing ≥ 30 days" in " ".join(asked.json()["reasons"])
+    assert "agency_placement done standing ≥ 30 days" in " ".join(missing(asked))
     # A page names the standing asked for in the reader's language.
     client, csrf = desk.signed_in("admin")
     client.post("/me/locale", data={"locale": "zh-TW", "csrf_token": csrf})
@@ -1002,7 +1011,7 @@ def test_an_approval_asks_the_guard_again_on_its_day(desk: Desk) -> None:
     desk.now = datetime(2025, 12, 14, 2, 0, tzinfo=UTC)
     refused = decide(desk, asked.json()["visit_id"])
     assert refused.status_code == 409, refused.text
-    assert refused.json()["reasons"] == [
+    assert missing(refused) == [
         "missing: call failed|no_answer|busy|refused ≥ 6 on ≥ 3 days in the last 60 days "
         "(found none)"
     ]

@@ -16,7 +16,9 @@ class ErrorOut(BaseModel):
 
     error: str
     problems: list[dict[str, str]] | None = None  # 422: each invalid field and why
-    reasons: list[dict[str, Any]] | None = None  # 409: every rule of a blocked contact
+    # 409: every rule of a blocked contact or step, each prerequisite an escalation guard
+    # found missing ({"rule", "source", "detail", "passed"})
+    reasons: list[dict[str, Any]] | None = None
 
 
 REFUSALS: dict[int | str, dict[str, Any]] = {

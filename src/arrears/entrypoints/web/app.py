@@ -46,6 +46,9 @@ from arrears.services.step_checks import StepBlocked
 STATIC = Path(__file__).with_name("static")
 Clock = Callable[[], datetime]
 
+# Where an escalation guard comes from: the case's strategy ladder (docs/STRATEGY.md).
+GUARD_SOURCE = "the strategy ladder's escalation guard: the gentler steps the action requires"
+
 
 def system_clock() -> datetime:
     """Now, in UTC (the one place the server reads the clock)."""
@@ -149,7 +152,14 @@ def _errors(web: FastAPI) -> None:
     @web.exception_handler(GuardRefused)
     def guarded(request: Request, error: GuardRefused) -> Response:
         if _is_api(request):
-            return answer(request, 409, str(error), reasons=list(error.reasons))
+            # Each prerequisite missing, in the shape of every 409's reasons (ErrorOut): they
+            # were texts, against the schema (helper-112).
+            reasons = [
+                {"rule": f"escalation.{error.action}", "source": GUARD_SOURCE, "detail": reason,
+                 "passed": not reason.startswith("missing")}
+                for reason in error.reasons
+            ]  # fmt: skip
+            return answer(request, 409, str(error), reasons=reasons)
         return refuse(request, 409, error)
 
     @web.exception_handler(StepBlocked)
