@@ -203,3 +203,22 @@ def test_a_value_of_the_wrong_type_is_refused_not_converted(
     [found] = [p for p in answer.json()["problems"] if p["where"] == where]
     assert problem in found["problem"]
     assert len(desk.app.audit_log.entries()) == before
+
+
+def test_a_body_that_is_not_json_is_a_400_as_the_schema_says(desk: Desk) -> None:
+    # The schema documents 400 for a body that cannot be read; it was a 422 (helper-112).
+    loan_id, headers = my_case(desk), desk.bearer("col-east-1")
+    before = len(desk.app.audit_log.entries())
+    answer = desk.client().post(
+        f"/api/v1/cases/{loan_id}/promises",
+        headers={**headers, "Content-Type": "application/json"},
+        content=b'{"amount": "1.00", ',
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"].startswith("the body is not JSON: body.")
+    assert len(desk.app.audit_log.entries()) == before
+    # A body that is JSON but wrong stays a 422.
+    wrong = desk.client().post(
+        f"/api/v1/cases/{loan_id}/promises", headers=headers, json={"amount": "x"}
+    )
+    assert wrong.status_code == 422

@@ -218,4 +218,7 @@ def _errors(web: FastAPI) -> None:
             return page_render.error_page(request, 422, "invalid request: {problems}", shown)
         problems = [{"where": where(e), "problem": e.get("msg", "")} for e in errors]
         text = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
+        if any(e.get("type") == "json_invalid" for e in errors):
+            # A body that cannot be read is a 400, as the schema says (helper-112: a 422).
+            return answer(request, 400, f"the body is not JSON: {text}", problems=problems)
         return answer(request, 422, f"invalid request: {text}", problems=problems)
