@@ -12,7 +12,12 @@ from arrears.adapters.settings import load_settings
 from arrears.bootstrap import App
 from arrears.domain.contact import ContactRequest, Hold, OptOut
 from arrears.services.contact_check import ContactInputError, ContactRefused, check_contact
-from arrears.services.contact_log import log_contact, place_hold, record_opt_out
+from arrears.services.contact_log import (
+    ContactNotRegistered,
+    log_contact,
+    place_hold,
+    record_opt_out,
+)
 
 BEIJING = timezone(timedelta(hours=8))
 NOW = datetime(2026, 3, 3, tzinfo=UTC)
@@ -171,7 +176,7 @@ def test_a_logged_attempt_that_broke_a_rule_is_kept_and_flagged(app: App) -> Non
 
 
 def test_logging_an_unregistered_contact_is_refused_and_nothing_is_stored(app: App) -> None:
-    with pytest.raises(ContactRefused, match="'C9' is not registered for borrower 'B1'"):
+    with pytest.raises(ContactNotRegistered, match="'C9' is not registered for borrower 'B1'"):
         log(app, "B1", NOW, "connected", contact_id="C9", to_phone="+8613612345678")
     with app.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tables.contact_attempts)).scalar() == 0

@@ -7,10 +7,9 @@ from datetime import datetime
 from arrears.domain.audit_chain import AuditEntry
 from arrears.domain.contact import ContactAttempt, ContactDecision, ContactRequest, Hold, OptOut
 from arrears.domain.content_lint import LintedText
-from arrears.domain.errors import DomainError
+from arrears.domain.errors import DomainError, Refusal
 from arrears.services.contact_check import (
     ContactInputError,
-    ContactRefused,
     ContactTerms,
     decide_in_file,
     load_file,
@@ -19,6 +18,11 @@ from arrears.services.contact_check import (
 )
 from arrears.services.content_check import findings_document, packs_of, written
 from arrears.services.ports import AttemptsChanged, ContactFile, ContactStore, StoredAttempt
+
+
+class ContactNotRegistered(Refusal):
+    """A contact the borrower never registered: nothing is decided or recorded (a Refusal, so a
+    page says it in its reader's language: helper-112 saw it in English on a zh-CN page)."""
 
 
 def log_contact(
@@ -82,9 +86,10 @@ def record_decided(
             )
         except AttemptsChanged:
             continue
-    raise DomainError(
-        f"contacts of borrower {borrower_id!r} kept being logged while this one was decided: "
-        f"nothing was recorded, log it again"
+    raise Refusal(
+        "contacts of borrower {borrower_id} kept being logged while this one was decided: "
+        "nothing was recorded, log it again",
+        borrower_id=repr(borrower_id),
     )
 
 
@@ -96,9 +101,11 @@ def prepare_attempt(
     in one transaction)."""
     file = load_file(store, request.borrower_id)
     if request.contact_id is not None and request.contact_id not in file.contacts:
-        raise ContactRefused(
-            f"contact {request.contact_id!r} is not registered for borrower "
-            f"{request.borrower_id!r} (only contacts the borrower registered may be reached)"
+        raise ContactNotRegistered(
+            "contact {contact_id} is not registered for borrower {borrower_id} (only contacts "
+            "the borrower registered may be reached)",
+            contact_id=repr(request.contact_id),
+            borrower_id=repr(request.borrower_id),
         )
     resolved = resolve_request(file, terms, request)
     try:

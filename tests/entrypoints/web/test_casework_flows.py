@@ -1236,3 +1236,18 @@ def test_a_capped_penalty_shows_the_rules_day_and_what_the_cap_left(desk: Desk) 
     page = client.get(f"/cases/{loan_id}").text
     first = capped[0]
     assert f"= 每日 {first['rule_daily']}；费用上限内每日 {first['daily']}" in page
+
+
+def test_a_contact_not_registered_is_refused_in_the_readers_language(desk: Desk) -> None:
+    # The page said it in English (found by helper-112).
+    loan_id = my_case(desk)
+    client, csrf = desk.signed_in("col-east-1")
+    headers = {"X-CSRF-Token": csrf, "HX-Request": "true"}
+    form = {"channel": "call", "outcome": "connected", "contact_id": "zzz"}
+    for locale, said in (("zh-CN", "联系人 &#39;zzz&#39; 不是借款人"),
+                         ("zh-TW", "聯絡人 &#39;zzz&#39; 不是借款人")):  # fmt: skip
+        client.post("/me/locale", data={"locale": locale, "csrf_token": csrf})
+        refused = client.post(f"/cases/{loan_id}/contacts", headers=headers, data=form)
+        assert refused.status_code == 422
+        assert said in refused.text
+        assert "is not registered" not in refused.text

@@ -158,6 +158,7 @@ def test_every_refusal_has_a_chinese_translation(locale: str) -> None:
 # Where the pages' actions are decided: everything they refuse with reaches a page.
 REACHED = [
     "services/casework.py", "services/desk_contact.py", "services/legal.py",
+    "services/contact_log.py",
     "services/field_visit.py", "services/assignment.py", "services/staff_setup.py",
     "domain/approvals.py",
     "domain/field_visits.py", "domain/legal_track.py", "domain/access.py", "domain/contact.py",
@@ -165,9 +166,11 @@ REACHED = [
     "adapters/db/contact_store.py", "entrypoints/web/pages.py", "entrypoints/web/pages_case.py",
     "entrypoints/web/pages_desk.py", "entrypoints/web/pages_admin.py", "entrypoints/web/views.py",
 ]  # fmt: skip
-# Raised there but not a Refusal: retried before anyone sees them, or shown with their own
-# translated page (a contact the rules block, a legal step they block).
-NOT_SHOWN = {"ContactBlocked", "ExtensionsChanged", "AttemptsChanged", "_Undone", "StepBlocked"}
+# Raised there but not a Refusal: retried before anyone sees them, shown with their own
+# translated page (a contact the rules block, a legal step they block), or worded by the
+# Refusal they wrap (ContactInputError: app.refuse shows its cause).
+NOT_SHOWN = {"ContactBlocked", "ExtensionsChanged", "AttemptsChanged", "_Undone", "StepBlocked",
+             "ContactInputError"}  # fmt: skip
 
 
 def test_what_the_pages_actions_refuse_with_is_a_refusal_with_a_template() -> None:
