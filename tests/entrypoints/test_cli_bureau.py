@@ -97,6 +97,11 @@ def test_the_month_is_furnished_as_the_domain_reads_it_and_negatives_wait_for_no
     assert all(records[i]["withheld_rule"] == "cn.credit_pre_notice" for i in negative)
     assert text.count("withheld\t") == len(negative)
     assert f"{len(negative)} record(s) withheld under cn.credit_pre_notice" in err
+    # Counted on stderr with --json too, as documented (helper-114: not).
+    code, document, err = export(db, out, "--json")
+    assert code == 0, err
+    assert len(json.loads(document)["withheld"]) == len(negative)
+    assert f"{len(negative)} record(s) withheld under cn.credit_pre_notice" in err
     first = lines[0]
     assert list(first) == ["month", "loan_id", "borrower_id", "currency", "status", "grid",
                            "dpd", "balance", "overdue", "overdue_principal", "overdue_lines",
@@ -246,6 +251,10 @@ def test_a_us_record_waits_until_the_consumer_is_reached(book: App, tmp_path: Pa
          "the book was last run for 2025-09-30: 2025-10 is reported once it is run through "
          "its last day, 2025-10-31"),
         (("--month", "2025-9"), 2, "--month: a month is written YYYY-MM"),
+        # Other scripts' digits are no month (helper-114: taken, and kept as written).
+        (("--month", "２０２５-０９"), 2, "--month: a month is written YYYY-MM"),
+        # A month to come is not furnished, however far the book was run (helper-114).
+        (("--month", "2999-01"), 1, "2999-01 is not over: it is reported from 2999-02-01"),
         (("--pack", "fr"), 2, "--pack: no pack 'fr'; the packs are cn, uk, us"),
         (("--out", "/nonexistent-dir/x.csv"), 2, "no directory /nonexistent-dir"),
     ],

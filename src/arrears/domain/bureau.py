@@ -25,7 +25,9 @@ NOT_LENT, UNKNOWN, NOTHING_DUE, CURRENT, CLOSED = "/", "#", "*", "N", "C"
 PAST_DUE = {"M1": "1", "M2": "2", "M3": "3", "M4": "4", "M5": "5", "M6": "6", "M7+": "7"}
 NEGATIVE = frozenset(PAST_DUE.values())
 GRID_MONTHS = 24  # the months a credit report's repayment grid shows, this one last
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
+# ASCII digits only: `\d` takes any script's (２０２５-０９ was taken, and kept as written in
+# a dispute's audit entry: helper-114).
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 # The kinds of rule a record waits on (a pack's [bureau]).
 PRE_NOTICE, CONTACTED_FIRST = "pre_notice", "contacted_first"
 

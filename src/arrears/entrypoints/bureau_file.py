@@ -6,6 +6,7 @@ import os
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from arrears.bootstrap import App
 from arrears.domain.loan import Loan, Payment
@@ -35,8 +36,9 @@ def export_to_file(app: App, pack: str, month: str, to: Path, now: datetime) -> 
         return app.evaluate(loan, payments, on, revisions.get(loan.loan_id, ()))
 
     book = ((loan, paid) for loan, paid in app.ledger.load_book() if loan.product in products)
+    today = now.astimezone(ZoneInfo(rules.default_zone)).date()
     export = make_month(book, evaluate, app.bureau, rules.bureau, pack, month,
-                        app.runs.last_run(), rules.default_zone)  # fmt: skip
+                        app.runs.last_run(), rules.default_zone, today)  # fmt: skip
     staged = _staged(to)
     try:
         _write(staged, export)

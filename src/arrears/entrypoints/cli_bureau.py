@@ -70,16 +70,22 @@ def _report(export: BureauExport, to: Path, as_json: bool) -> None:
                          for f in export.withheld],
         }  # fmt: skip
         print(json.dumps(document, ensure_ascii=False))
-        return
+    else:
+        _print_report(export, to, source)
+    if export.withheld and export.rule is not None:  # with --json too (helper-114)
+        err.print(f"{len(export.withheld)} record(s) withheld under {export.rule.rule_id}",
+                  highlight=False)  # fmt: skip
+
+
+def _print_report(export: BureauExport, to: Path, source: str | None) -> None:
+    """The export as text: what was furnished, by status, and each record withheld."""
+    month = export.month.strftime("%Y-%m")
     counts = ", ".join(f"{status} {n}" for status, n in export.by_status().items())
     # Plain print: a path is not wrapped at the terminal's width for a script to read.
     print(f"{month} {export.jurisdiction}: {len(export.furnished)} furnished"
           + (f" ({counts})" if counts else "") + f" to {to}")  # fmt: skip
     for f in export.withheld:
         print(f"withheld\t{f.record.loan_id}\t{f.withheld_rule}\t{f.withheld_detail} [{source}]")
-    if export.withheld and export.rule is not None:
-        err.print(f"{len(export.withheld)} record(s) withheld under {export.rule.rule_id}",
-                  highlight=False)  # fmt: skip
 
 
 @bureau_app.command("dispute")

@@ -81,12 +81,21 @@ def make_month(
     month: str,
     last_run: date | None,
     zone: str,
+    today: date,
 ) -> BureauExport:
     """Make the month's records of the jurisdiction's loans (`book`), reading what earlier
     exports furnished and what the rule needs; `zone`: the pack's, whose calendar days the
-    evidence is counted in. Refused unless the book was run through the month's last day.
-    Nothing is stored (store_month)."""
+    evidence is counted in; `today`: the day in that zone. Refused unless the month is over
+    and the book was run through its last day. Nothing is stored (store_month)."""
     first, last = month_of(month)
+    if last >= today:
+        # A run may be made for a day ahead; the bureau hears only how a month ended
+        # (helper-114: a month to come was furnished).
+        raise Refusal(
+            "{month} is not over: it is reported from {next}, after its last day",
+            month=month,
+            next=(last + timedelta(days=1)).isoformat(),
+        )
     if last_run is None or last_run < last:
         raise Refusal(
             "the book was last run for {run}: {month} is reported once it is run through its "
