@@ -83,6 +83,14 @@ pause_charges = ["dispute", "hardship"]
     ("body", "message"),
     [
         ("[products.x]\ngrace = 3", r"products.x has unknown key\(s\) \['grace'\]"),
+        # Found by helper-115: a NUL stored by SQLite, refused by PostgreSQL with a
+        # traceback; an empty ladder name run as the shipped one; an empty product code kept.
+        (
+            '[products.x]\ncap_rate = "0.10"\ncap_source = "policy\\u0000x"',
+            r"products.x.cap_source holds a control character \(U\+0000\)",
+        ),
+        ('[products.x]\nstrategy = ""', r"products.x.strategy is empty: name a shipped ladder"),
+        ('[products.""]\njurisdiction = "cn"', r"product code '' must be 1 to 64 characters"),
         ('[products.x]\ngrace_days = "3"', "products.x.grace_days must be int, got '3'"),
         ('[products.x]\ncap = "usury"', "cap must be one of licensed, private, none"),
         ('[products.x]\nlate_fee = "1.234"', "not an amount"),
@@ -340,6 +348,13 @@ def test_bad_settings_are_refused_naming_the_key(tmp_path: Path, body: str, mess
     with pytest.raises(SettingsError, match=message) as raised:
         load_settings(write(tmp_path, body))
     assert str(raised.value).count(str(tmp_path)) == 1  # the file named once
+
+
+def test_a_settings_file_saved_with_a_byte_order_mark_is_read_past_it(tmp_path: Path) -> None:
+    # As a ladder's is (Windows Notepad writes one): it was "not valid TOML" (helper-115).
+    path = tmp_path / "arrears.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'[products.x]\njurisdiction = "cn"\n')
+    assert load_settings(path).products["x"].jurisdiction == "cn"
 
 
 def test_a_product_may_set_its_own_stricter_cost_cap(tmp_path: Path) -> None:

@@ -227,6 +227,11 @@ def test_two_products_may_share_a_ladder_but_not_a_label_for_two(tmp_path: Path)
 def test_a_missing_file_or_unknown_shipped_ladder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StrategyFileError, match="does not exist"):
         load_ladder(tmp_path / "nope.toml")
+    # Named by the product whose key chose it (helper-115: which of several, unsaid).
+    products = {"a": Product("a", strategy="ladders/cash.toml"), "b": Product("b")}
+    with pytest.raises(StrategyFileError, match=r"^products\.a\.strategy: strategy file .*"
+                       r"ladders/cash\.toml does not exist"):  # fmt: skip
+        ladders_for(products, tmp_path)
     with pytest.raises(StrategyFileError, match=r"unknown shipped strategy 'fr' \(shipped: cn"):
         load_ladder("fr")
 
@@ -412,6 +417,12 @@ APPEND = ""  # marks a case that adds text instead of replacing it
             "stage 'early' has no entry rule and is not the default: never entered",
         ),
         ("version = 3", "version = 3\n[[stage", "is not valid TOML"),
+        # No store keeps a NUL: PostgreSQL refused one after the night's work (helper-115).
+        (
+            'name = "early"',
+            'name = "ear\\u0000ly"',
+            "stage #2.name holds a control character (U+0000): text may hold none but tabs",
+        ),
         ("version = 3", "version = 3\nguards = 3", "guards must be a table, got 3"),
         (APPEND, '[[experiment]]\nname = "e"\nsalt = "s"\narms = 5', "arms must be a table"),
         (

@@ -20,6 +20,7 @@ from arrears.adapters.content_pack import shipped_content_packs, stricter_packs
 from arrears.adapters.message_pack import own_messages, shipped_messages
 from arrears.adapters.packs import JURISDICTIONS, cap_policies, lpr_table, read_pack
 from arrears.adapters.phone_zones import DEFAULT_REGION, phone_region
+from arrears.adapters.toml_text import control_character
 from arrears.domain.caps import CapPolicy, OwnCap
 from arrears.domain.content_lint import ContentPack
 from arrears.domain.errors import DomainError
@@ -309,11 +310,23 @@ def _keys(table: dict[str, Any], kind: str, where: str) -> None:
         raise SettingsError(f"{where}: {kind} needs {missing}")
 
 
+def _strategy(spec: dict[str, Any], where: str, code: str) -> str | None:
+    """The product's ladder (a shipped key or a file), None: its jurisdiction's shipped one;
+    an empty name is refused, not taken as none (helper-115: it ran the shipped ladder)."""
+    strategy: str | None = _typed(spec, "strategy", str, None, where, code)
+    if strategy is not None and not strategy.strip():
+        raise SettingsError(
+            f"{where}: products.{code}.strategy is empty: name a shipped ladder or a ladder "
+            f"file, or leave the key out for the jurisdiction's own"
+        )
+    return strategy
+
+
 def parse_product(code: str, spec: Any, where: str) -> Product:
     """Build a Product from one [products.NAME] table, naming any bad key."""
     if not isinstance(spec, dict):
         raise SettingsError(f"{where}: products.{code} must be a table")
-    if len(code) > PRODUCT_CODE_MAX or not all(
+    if not 1 <= len(code) <= PRODUCT_CODE_MAX or not all(
         ch.isprintable() and not ch.isspace() for ch in code
     ):
         # Loans store their product's code (64 characters): PostgreSQL refused a longer one
@@ -368,7 +381,7 @@ def parse_product(code: str, spec: Any, where: str) -> Product:
             ),
             holiday_rule=_typed(spec, "holiday_rule", str, "none", where, code),
             allocation=tuple(order),
-            strategy=_typed(spec, "strategy", str, None, where, code),
+            strategy=_strategy(spec, where, code),
             limitation_years=_limitation_years(spec, jurisdiction, where, code),
             pause_ageing=_hold_kinds(spec, "pause_ageing", where, code),
             pause_charges=_hold_kinds(spec, "pause_charges", where, code),
@@ -487,8 +500,13 @@ def _typed(spec: dict[str, Any], key: str, kind: Any, default: Any, where: str, 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # A byte-order mark (Windows Notepad writes one) is read past, as a ladder's is.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as error:
         raise SettingsError(f"cannot read settings file {path}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise SettingsError(f"settings file {path} is not valid TOML: {error}") from None
+    wrong = control_character(data)
+    if wrong is not None:
+        raise SettingsError(f"settings file {path}: {wrong}")
+    return data

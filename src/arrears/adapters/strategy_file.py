@@ -8,6 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from arrears.adapters.toml_text import control_character
 from arrears.domain.entry_rules import EntryRule
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import DONE_OUTCOMES, Guard, Requirement
@@ -134,10 +135,19 @@ def ladder_for(product: Product, base_dir: Path | None = None) -> Ladder:
     return load_ladder(product.strategy or product.jurisdiction, base_dir)
 
 
+def _ladder_of(code: str, product: Product, base_dir: Path | None) -> Ladder:
+    """ladder_for, a refusal naming the product's key that chose the ladder (helper-115: a
+    missing file was named without the product, whichever of several it was)."""
+    try:
+        return ladder_for(product, base_dir)
+    except StrategyFileError as error:
+        raise StrategyFileError(f"products.{code}.strategy: {error}") from None
+
+
 def ladders_for(products: Mapping[str, Product], base_dir: Path | None = None) -> dict[str, Ladder]:
     """Each product's ladder (ladder_for); refused when two products' ladders differ under one
     label (a ladder copied and edited, its `name` and `version` left as they were)."""
-    ladders = {code: ladder_for(product, base_dir) for code, product in products.items()}
+    ladders = {code: _ladder_of(code, product, base_dir) for code, product in products.items()}
     clash = label_clash(ladders)
     if clash is not None:
         first, second = (f"{code!r} ({_source(products[code])})" for code in clash)
@@ -156,9 +166,13 @@ def _source(product: Product) -> str:
 
 def _parse_toml(text: str, where: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise StrategyFileError(f"strategy file {where} is not valid TOML: {error}") from None
+    wrong = control_character(data)
+    if wrong is not None:
+        raise StrategyFileError(f"strategy file {where}: {wrong}")
+    return data
 
 
 def parse_ladder(data: Mapping[str, Any], where: str) -> Ladder:
