@@ -40,6 +40,23 @@ def missing(answer: Response) -> list[str]:
     return [reason["detail"] for reason in reasons]
 
 
+def approved_visit(desk: Desk, loan_id: str) -> int:
+    """A visit of col-east-1 and col-east-2 on 2025-10-03, its gentler steps done first,
+    approved by their supervisor."""
+    gentler_steps_done(desk, loan_id)
+    body = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
+            "reason": "unreachable for a month"}  # fmt: skip
+    made = desk.client().post(
+        f"/api/v1/cases/{loan_id}/visits", headers=desk.bearer("col-east-1"), json=body
+    )
+    visit: int = made.json()["visit_id"]
+    decided = desk.client().post(
+        f"/api/v1/visits/{visit}/decision", headers=desk.bearer("sup-east"), json={"approve": True}
+    )
+    assert decided.json()["status"] == "approved"
+    return visit
+
+
 def borrower_of(desk: Desk, loan_id: str) -> str:
     with desk.app.engine.connect() as conn:
         return str(
@@ -323,18 +340,7 @@ def test_a_visits_refusals_name_its_outcomes_and_sources_in_the_readers_language
     # A visit's report refused named the outcomes by their codes (外訪結果應為 connected,
     # no_answer, refused 之一) and its sources in English (CBA 2026 Art. 22; NIFA 2018 Art. 21).
     loan_id = my_case(desk)
-    gentler_steps_done(desk, loan_id)
-    body = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
-            "reason": "unreachable for a month"}  # fmt: skip
-    made = desk.client().post(
-        f"/api/v1/cases/{loan_id}/visits", headers=desk.bearer("col-east-1"), json=body
-    )
-    visit = made.json()["visit_id"]
-    supervisor = desk.bearer("sup-east")
-    decided = desk.client().post(
-        f"/api/v1/visits/{visit}/decision", headers=supervisor, json={"approve": True}
-    )
-    assert decided.json()["status"] == "approved"
+    visit = approved_visit(desk, loan_id)
     desk.now = datetime(2025, 10, 3, 4, 0, tzinfo=UTC)
     client, csrf = desk.signed_in("col-east-1")
     hx = {"X-CSRF-Token": csrf, "HX-Request": "true"}
@@ -962,14 +968,7 @@ def test_a_collector_moved_to_another_team_no_longer_reports_its_visits(desk: De
     # col-east-2, the visit's second collector, moved to team-west after its approval: the
     # case is no longer their team's, nor is its visit (found by helper-112: it was reported).
     loan_id = my_case(desk)
-    gentler_steps_done(desk, loan_id)
-    body = {"collectors": ["col-east-1", "col-east-2"], "planned_on": "2025-10-03",
-            "reason": "unreachable for a month"}  # fmt: skip
-    made = desk.client().post(
-        f"/api/v1/cases/{loan_id}/visits", headers=desk.bearer("col-east-1"), json=body
-    )
-    visit = made.json()["visit_id"]
-    assert decide(desk, visit).json()["status"] == "approved"
+    visit = approved_visit(desk, loan_id)
     moved = desk.client().put(
         "/api/v1/users/col-east-2", headers=desk.bearer("admin"),
         json={"display_name": "张伟", "role": "collector", "team_id": "team-west"},
