@@ -8,19 +8,19 @@ stored it (helper-115). Tabs and line breaks stay: a message or a source may hol
 from collections.abc import Iterator
 from typing import Any
 
-_KEPT = frozenset("\t\n\r")
+from arrears.adapters.feeds.text_cells import CONTROL_CHAR
 
 
 def control_character(data: Any, at: str = "") -> str | None:
     """What is wrong with the first text value (or key) of parsed TOML `data` that holds a
     control character, naming its dotted key; None when there is none."""
     for key, text in _texts(data, at):
-        for ch in text:
-            if (ch < " " or "\x7f" <= ch <= "\x9f") and ch not in _KEPT:
-                return (
-                    f"{key or '(top)'} holds a control character (U+{ord(ch):04X}): text may "
-                    f"hold none but tabs and line breaks"
-                )
+        found = CONTROL_CHAR.search(text)  # the feeds' controls: all but tab and line breaks
+        if found is not None:
+            return (
+                f"{key or '(top)'} holds a control character (U+{ord(found.group()):04X}): text "
+                f"may hold none but tabs and line breaks"
+            )
     return None
 
 

@@ -2,6 +2,7 @@
 contacts planned before it, exactly as the domain would decide them one by one."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -86,12 +87,25 @@ def refuse_in_rounds(
     if not several:  # one day zone per borrower: the attempts are matched by borrower alone
         so_far = so_far.drop("day_zone")
     holds, opt_outs = people.holds, people.opt_outs
-    refused: list[pl.DataFrame] = []
-    so_far = _decided(first, so_far, holds, opt_outs, packs, several, pooled, refused)
+    rounds = _Rounds(packs, several, pooled, [])
+    so_far = _decided(first, so_far, holds, opt_outs, rounds)
     rest = requests.filter(pl.col("round") > 0)
     if rest.height:
-        _decide_later(rest, requests, so_far, holds, opt_outs, packs, several, pooled, refused)
+        _decide_later(rest, requests, so_far, holds, opt_outs, rounds)
+    refused = rounds.refused
     return pl.concat(refused) if refused else pl.DataFrame(schema=schema)
+
+
+@dataclass(frozen=True)
+class _Rounds:
+    """What every round is decided with: the contacts' packs, whether a contact has a row per
+    pack (`several`), the borrowers who share a number (`pooled`: borrower_id, phone,
+    day_zone), and the refusals found so far (each round adds its own)."""
+
+    packs: Mapping[str, RulePack]
+    several: bool
+    pooled: pl.DataFrame
+    refused: list[pl.DataFrame]
 
 
 def _decide_later(
@@ -100,23 +114,21 @@ def _decide_later(
     so_far: pl.DataFrame,
     holds: pl.DataFrame,
     opt_outs: pl.DataFrame,
-    packs: Mapping[str, RulePack],
-    several: bool,
-    pooled: pl.DataFrame,
-    refused: list[pl.DataFrame],
+    rounds: _Rounds,
 ) -> None:
-    """The rounds after the first (`rest`), their refusals added to `refused`: all at once,
+    """The rounds after the first (`rest`), their refusals added to rounds.refused: all at once,
     each contact counting all its party's earlier ones as planned. A count only grows with
     more planned, and every counting rule refuses from a limit on, so if none refuses a
     contact so, none refuses it round by round either (and a hold or an opt-out refuses it
     the same either way). Else round by round, each counting only the earlier ones let
     through."""
-    ahead = _as_planned(rest.filter(pl.col("more")), several, pooled)
+    packs = rounds.packs
+    ahead = _as_planned(rest.filter(pl.col("more")), rounds.several, rounds.pooled)
     found = refusals(rest, pl.concat([so_far, *ahead]), holds, opt_outs, packs)
     if found.filter(pl.col("kind").is_in(sorted(COUNTING))).height == 0:
         if found.height:
             details = refusal_details(rest, found, so_far, holds, opt_outs, packs)
-            refused.append(_by_contact(details, rest))
+            rounds.refused.append(_by_contact(details, rest))
         return
     last = rest.get_column("round").max()
     assert isinstance(last, int)
@@ -125,7 +137,7 @@ def _decide_later(
         # Parties without a k-th contact are decided: the others' facts suffice.
         deciding = pl.col("borrower_id").is_in(_of_parties(batch, requests).implode())
         so_far, holds, opt_outs = (f.filter(deciding) for f in (so_far, holds, opt_outs))
-        so_far = _decided(batch, so_far, holds, opt_outs, packs, several, pooled, refused)
+        so_far = _decided(batch, so_far, holds, opt_outs, rounds)
 
 
 def _decided(
@@ -133,23 +145,20 @@ def _decided(
     so_far: pl.DataFrame,
     holds: pl.DataFrame,
     opt_outs: pl.DataFrame,
-    packs: Mapping[str, RulePack],
-    several: bool,
-    pooled: pl.DataFrame,
-    refused: list[pl.DataFrame],
+    rounds: _Rounds,
 ) -> pl.DataFrame:
-    """One round's contacts decided (their refusals added to `refused`, keyed by contact):
-    the attempts so far, with the contacts let through that their party's later contacts
-    count."""
-    found = refusals(batch, so_far, holds, opt_outs, packs)
+    """One round's contacts decided (their refusals added to rounds.refused, keyed by
+    contact): the attempts so far, with the contacts let through that their party's later
+    contacts count."""
+    found = refusals(batch, so_far, holds, opt_outs, rounds.packs)
     if found.height:
-        details = refusal_details(batch, found, so_far, holds, opt_outs, packs)
-        refused.append(_by_contact(details, batch))
+        details = refusal_details(batch, found, so_far, holds, opt_outs, rounds.packs)
+        rounds.refused.append(_by_contact(details, batch))
     allowed = batch.filter(pl.col("more")).join(
         found.join(batch.select("req", "contact"), on="req").select("contact"),
         on="contact", how="anti",
     )  # fmt: skip
-    return pl.concat([so_far, *_as_planned(allowed, several, pooled)])
+    return pl.concat([so_far, *_as_planned(allowed, rounds.several, rounds.pooled)])
 
 
 def _as_planned(allowed: pl.DataFrame, several: bool, pooled: pl.DataFrame) -> list[pl.DataFrame]:

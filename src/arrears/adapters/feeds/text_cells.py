@@ -9,7 +9,7 @@ import pyarrow as pa
 # and the C1 controls: no name, id, address or amount holds one, and PostgreSQL's text cannot
 # hold NUL at all (SQLite stored it; PostgreSQL refused the whole write with a DataError).
 _CONTROL = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]"
-_CONTROL_CHAR = re.compile(_CONTROL)
+CONTROL_CHAR = re.compile(_CONTROL)
 
 
 def text_cells(table: pa.Table) -> tuple[pl.DataFrame, dict[str, pl.Series]]:
@@ -33,7 +33,7 @@ def text_problem(raw: bytes) -> str | None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return _not_utf8(raw)
-    found = _CONTROL_CHAR.search(text)
+    found = CONTROL_CHAR.search(text)
     return None if found is None else _control(found)
 
 
@@ -51,7 +51,7 @@ def _column_text(name: str, values: pa.ChunkedArray) -> tuple[pl.Series, pl.Seri
     flagged = text.str.contains(_CONTROL).fill_null(value=False)
     if not flagged.any():
         return text, None
-    found = [_control(_CONTROL_CHAR.search(cell)) for cell in text.filter(flagged)]
+    found = [_control(CONTROL_CHAR.search(cell)) for cell in text.filter(flagged)]
     reasons = pl.Series(name, [None] * text.len(), pl.String)
     return text, reasons.scatter(flagged.arg_true(), pl.Series(found, dtype=pl.String))
 
