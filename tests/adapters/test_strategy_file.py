@@ -330,6 +330,19 @@ APPEND = ""  # marks a case that adds text instead of replacing it
             "guards.lawyers_letter requires 1: sms: distinct_days 3 cannot fit in the last 1 "
             "days (at most 2 days): never met",
         ),
+        # Without a window these were kept as guards never met (helper-115).
+        (
+            APPEND,
+            '[guards.lawyers_letter]\n[[guards.lawyers_letter.requires]]\naction = "sms"\n'
+            "at_least = 9223372036854775808",
+            "guards.lawyers_letter requires 1: at_least must be at most 109572, got 9223372036",
+        ),
+        (
+            APPEND,
+            '[guards.lawyers_letter]\n[[guards.lawyers_letter.requires]]\naction = "sms"\n'
+            "distinct_days = 200000",
+            "guards.lawyers_letter requires 1: distinct_days must be at most 109572, got 200000",
+        ),
         (
             APPEND,
             "[guards.lawyers_letter]\n[[guards.lawyers_letter.requires]]\n"
@@ -510,6 +523,12 @@ def test_a_treatment_for_an_arm_is_refused_where_its_experiment_does_not_run(
     with pytest.raises(StrategyFileError, match="arm 'a' of experiment 'e', which does not run "
                        "in 'mid'"):  # fmt: skip
         load_ladder(path)
+
+
+def test_a_ladder_without_stages_is_refused(tmp_path: Path) -> None:
+    # Every loan would sit in the default stage with nothing ever done (helper-115).
+    with pytest.raises(StrategyFileError, match=r"a ladder needs at least one \[\[stage\]\]"):
+        load_ladder(write(tmp_path, 'name = "empty"\nversion = 1\n'))
 
 
 def test_a_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:

@@ -85,7 +85,9 @@ class Requirement:
             value = getattr(self, key)
             if value is not None and value < 1:
                 raise DomainError(f"{key} must be at least 1, got {value}")
-        for key in ("within_days", "min_days"):
+        # A count or a day number past the product's whole range of days is a typing mistake
+        # (`at_least = 30000` for 30): without a window it would pass as a guard never met.
+        for key in ("at_least", "distinct_days", "within_days", "min_days"):
             value = getattr(self, key)
             if value is not None and value > MAX_DAYS:
                 raise DomainError(f"{key} must be at most {MAX_DAYS}, got {value}")

@@ -304,6 +304,9 @@ def _stage_problems(ladder: Ladder) -> list[str]:
     problems = [
         f"stage {n!r} is declared twice" for n in sorted(_repeated([s.name for s in ladder.stages]))
     ]
+    if not ladder.stages:
+        # Every loan would sit in the default stage and nothing would ever be done for it.
+        problems.append("a ladder needs at least one [[stage]]: without one no loan is worked")
     if not ladder.default_stage.strip() or ladder.default_stage in RESERVED:
         problems.append(
             f"default_stage must name a stage (not blank, not {SETTLED!r} or {NOT_LENT!r})"
