@@ -127,6 +127,10 @@ CASES = [
      f"input loans: no currency, where the book's other loans name theirs: {LOAN}"),
     (in_yuan(first_set("loans", "currency", "cny")),
      f"input loans: a currency not an ISO 4217 code (three capital letters, e.g. CNY): {LOAN}"),
+    # Charged in hundredths, a yen or a Kuwaiti dinar loan would be charged in units it lacks.
+    (in_yuan(first_set("loans", "currency", "JPY")),
+     f"input loans: currency JPY has 0 decimal places in ISO 4217, but amounts are kept to two "
+     f"decimals: only a currency of two decimals (CNY, USD, GBP, …) can be lent: {LOAN}"),
     (first_set("loans", "principal", None), "loans.parquet: column 'principal' is empty in row 1"),
     (first_set("installments", "due_date", None), "column 'due_date' is empty in row 1"),
     (first_set("borrowers", "phone", None), "column 'phone' is empty in row 1"),

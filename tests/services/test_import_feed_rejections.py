@@ -127,6 +127,27 @@ CASES = {
         "L10,B1,cn-cash,rmb,100.00,0.18,2026-01-01\n",
         (3, "currency", "'rmb' is not a currency code (e.g. CNY)"),
     ),
+    # Amounts are kept in hundredths: a yen loan was charged in fractions of a yen (helper-113).
+    "currency without cents": _row(
+        "loans",
+        "L10,B1,cn-cash,JPY,100.00,0.18,2026-01-01\n",
+        (
+            3,
+            "currency",
+            "JPY has 0 decimal places in ISO 4217, but amounts are kept to two "
+            "decimals: only a currency of two decimals (CNY, USD, GBP, …) can be lent",
+        ),
+    ),
+    "currency in thousandths": _row(
+        "loans",
+        "L10,B1,cn-cash,KWD,100.00,0.18,2026-01-01\n",
+        (
+            3,
+            "currency",
+            "KWD has 3 decimal places in ISO 4217, but amounts are kept to two "
+            "decimals: only a currency of two decimals (CNY, USD, GBP, …) can be lent",
+        ),
+    ),
     "zero principal": _row(
         "loans",
         "L10,B1,cn-cash,CNY,0.00,0.18,2026-01-01\n",

@@ -18,6 +18,7 @@ from arrears.adapters.phone_zones import dialled_in_e164, e164, zero_after_code
 from arrears.batch.book import scheduled_principal
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.contact_rules import zone
+from arrears.domain.currencies import CURRENCY_TEXT, currency_problem
 from arrears.domain.day_range import FIRST_DAY, LAST_DAY
 from arrears.domain.errors import DomainError
 from arrears.domain.flags import FLAGS
@@ -141,9 +142,6 @@ def refuse_bad_payment_ids(payments: pl.DataFrame) -> None:
     _refuse("payments", payments, ids.is_null() | (ids.str.strip_chars() == ""), "no payment_id")
 
 
-_CURRENCY = r"^[A-Z]{3}$"  # as the loans feed reads it (feeds/specs.py)
-
-
 def check_currencies(loans: pl.DataFrame) -> None:
     """The loans' currencies (optional): none named, or every loan's an ISO 4217 code (a
     loan without one beside others with theirs could be added up in no currency)."""
@@ -152,8 +150,13 @@ def check_currencies(loans: pl.DataFrame) -> None:
         return
     _refuse("loans", loans, currency.is_null(),
             "no currency, where the book's other loans name theirs")  # fmt: skip
-    _refuse("loans", loans, ~currency.str.contains(_CURRENCY),
+    _refuse("loans", loans, ~currency.str.contains(f"^{CURRENCY_TEXT.pattern}$"),
             "a currency not an ISO 4217 code (three capital letters, e.g. CNY)")  # fmt: skip
+    # As the loans feed refuses them (domain.currencies): charged in units they do not have.
+    for code in loans.get_column("currency").drop_nulls().unique().sort().to_list():
+        problem = currency_problem(code)
+        if problem is not None:
+            _refuse("loans", loans, currency == code, f"currency {problem}")
 
 
 def refuse_before_contract(paid: pl.DataFrame) -> None:

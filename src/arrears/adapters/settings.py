@@ -23,6 +23,7 @@ from arrears.adapters.phone_zones import DEFAULT_REGION, phone_region
 from arrears.adapters.toml_text import control_character
 from arrears.domain.caps import CapPolicy, OwnCap
 from arrears.domain.content_lint import ContentPack
+from arrears.domain.currencies import CURRENCY_TEXT
 from arrears.domain.errors import DomainError
 from arrears.domain.invisible import is_blank
 from arrears.domain.late_fees import LateFeeLimit
@@ -170,7 +171,6 @@ def load_settings(path: Path | None) -> Settings:
 
 
 PRODUCT_CODE_MAX = 64  # characters: the loans table's product column (adapters/db/tables.py)
-CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217
 RATE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,8})?")  # a positive exact decimal
 
 
@@ -178,14 +178,14 @@ def _queue_scale(queue: dict[str, Any], where: str) -> QueueScale:
     """[queue]: `currency`, the one the queues weigh amounts in (default CNY), and `rates`,
     what one unit of each other currency is worth in it, as exact decimal text."""
     reference = queue.get("currency", "CNY")
-    if not isinstance(reference, str) or not CURRENCY.fullmatch(reference):
+    if not isinstance(reference, str) or not CURRENCY_TEXT.fullmatch(reference):
         raise SettingsError(f"{where}: queue.currency {reference!r} is not an ISO 4217 code")
     rates = queue.get("rates", {})
     if not isinstance(rates, dict):
         raise SettingsError(f'{where}: queue.rates must be a table, e.g. USD = "7.10"')
     parsed = {}
     for currency, rate in rates.items():
-        if not CURRENCY.fullmatch(currency):
+        if not CURRENCY_TEXT.fullmatch(currency):
             raise SettingsError(f"{where}: queue.rates: {currency!r} is not an ISO 4217 code")
         if not isinstance(rate, str) or not RATE.fullmatch(rate) or Decimal(rate) == 0:
             raise SettingsError(

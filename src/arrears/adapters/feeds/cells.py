@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import polars as pl
 
+from arrears.domain.currencies import currency_problem
 from arrears.domain.day_range import DAY_TEXT, FIRST_DAY, LAST_DAY
 from arrears.domain.money import LARGEST_AMOUNT, MINOR_PER_MAJOR
 from arrears.domain.rates import parse_rate
@@ -192,6 +193,14 @@ def per_value(convert: Callable[[str], str]) -> CellParser:
         )
 
     return parse
+
+
+def currency_code(raw: str) -> str:
+    """A currency a loan may be lent in (domain.currencies: ISO 4217, kept in hundredths)."""
+    problem = currency_problem(raw)
+    if problem is not None:
+        raise ValueError(problem)
+    return raw
 
 
 def iana_zone(raw: str) -> str:

@@ -108,7 +108,7 @@ def _loans(products: Set[str], _region: str) -> FeedSpec:
         _identifier("loan_id"),
         _identifier("borrower_id"),
         FeedColumn("product", cells.one_of(products, "product")),
-        FeedColumn("currency", cells.pattern(r"^[A-Z]{3}$", "a currency code (e.g. CNY)", 3)),
+        FeedColumn("currency", cells.per_value(cells.currency_code)),
         FeedColumn("principal", cells.money(positive=True), "money"),
         FeedColumn("annual_rate", rate, "rate"),
         _optional("penalty_rate", rate, "rate"),
