@@ -79,6 +79,20 @@ def test_the_api_gives_the_same_figures(desk: Desk) -> None:
     assert shown["blocked_by_rule"] == dict(board.figures.blocked_by_rule)
 
 
+def test_the_page_charts_each_buckets_past_due_as_the_api_gives_it(desk: Desk) -> None:
+    # M0's (loans owing within their grace) was left off the page's chart (helper-118).
+    board = dashboard(desk.app.dashboards, ROLES["admin"].principal(), desk.now.date())
+    assert board.figures.buckets["M0"][1].get("CNY")
+    client, csrf = desk.signed_in("admin")
+    client.post("/me/locale", data={"locale": "en", "csrf_token": csrf})
+    page = client.get("/dashboard").text
+    for bucket, (_n, owed) in board.figures.buckets.items():
+        for currency, minor in owed.items():
+            if minor:
+                shown = escape(f"{bucket}: {i18n.amount(minor, currency, 'en')}")
+                assert f"<title>{shown}</title>" in page, bucket
+
+
 def test_the_window_ends_on_the_books_last_run_not_on_the_wall_clock(desk: Desk) -> None:
     desk.now = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)  # long after the last run (AS_OF)
     shown = desk.client().get("/api/v1/dashboard", headers=desk.bearer("admin")).json()

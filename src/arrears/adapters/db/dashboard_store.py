@@ -46,9 +46,12 @@ class SqlDashboardStore:
         visible = in_scope(scope, lid)
         with self.engine.begin() as conn:
             currency = loans.c.currency
+            # A loan signed after its state's day is in no bucket, as in the run's summary
+            # (CONTRACT.md; counted M0, it swelled the page's M0 beside the run's: helper-118).
+            lent = loans.c.contract_date <= s.as_of
             buckets = conn.execute(
                 select(s.bucket, currency, func.count(), func.coalesce(func.sum(owed), 0))
-                .join(loans, lid == s.loan_id).where(visible).group_by(s.bucket, currency)
+                .join(loans, lid == s.loan_id).where(visible, lent).group_by(s.bucket, currency)
             ).all()  # fmt: skip
             stages = conn.execute(
                 select(cases.c.stage, func.count())

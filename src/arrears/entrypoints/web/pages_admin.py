@@ -70,7 +70,7 @@ def dashboard_page(request: Request, actor: CurrentActor, app: Application) -> R
         for a, b in (("M0", "M1"), ("M1", "M2"), ("M2", "M3"), ("M3", "M4"))
     ]
     _ = i18n.translator(locale)
-    past_due = {b: owed for b, (_n, owed) in f.buckets.items() if b != "M0"}
+    past_due = {b: owed for b, (_n, owed) in f.buckets.items()}
     collected = {(c or _("not credited")): paid for c, paid in f.collected_by_collector.items()}
     return render(
         request,
