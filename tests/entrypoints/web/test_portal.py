@@ -279,3 +279,17 @@ def test_a_borrower_with_no_loan_is_told_so(desk: Desk) -> None:
     assert page.status_code == 200
     assert "您在本机构没有借款" in page.text
     assert 'id="dispute"' not in page.text
+
+
+def test_the_loans_are_listed_by_contract_date(desk: Desk) -> None:
+    # The book loads loans by id: the page had listed them so (helper-116). A second loan,
+    # its id after the first's, was lent a year before it.
+    borrower, [first] = past_due_borrower(desk)
+    with desk.app.engine.begin() as conn:
+        row = conn.execute(select(loans).where(loans.c.loan_id == first)).mappings().one()
+        earlier = row["contract_date"] - timedelta(days=365)
+        conn.execute(insert(loans).values({**row, "loan_id": "L9999999",
+                                           "contract_date": earlier}))  # fmt: skip
+    client, _ = opened(desk, borrower)
+    page = client.get("/my").text
+    assert page.index("借款 L9999999") < page.index(f"借款 {first}")

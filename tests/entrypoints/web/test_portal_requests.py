@@ -334,10 +334,42 @@ def test_a_dispute_lifted_today_is_opened_again(desk: Desk) -> None:
                headers={"X-CSRF-Token": staff_csrf, "HX-Request": "true"},
                data={"kind": "dispute", "starts_on": today.isoformat()})  # fmt: skip
     assert [h.ends_on for h in desk.app.contacts.holds_of(borrower)] == [today]
+    # The page offers the form again, and no longer says collection waits (helper-116).
+    page = client.get("/my").text
+    assert 'action="/my/dispute"' in page
+    assert "提出异议。在贷款机构答复之前" not in page
     again = client.post("/my/dispute", data={"csrf_token": csrf, "reason": "还是不对"})
     assert again.status_code == 200
     assert [(h.ends_on, h.note) for h in desk.app.contacts.holds_of(borrower)] == [
         (None, "还是不对")]  # fmt: skip
+
+
+def test_a_borrower_with_no_loan_is_told_in_their_language_there_is_none_to_dispute(
+    desk: Desk,
+) -> None:
+    # The staff's words ("import their loans first") had answered them in English.
+    with desk.app.engine.begin() as conn:
+        conn.execute(insert(borrowers).values(borrower_id="B-none", name="无贷款",
+                                              phone="+8613800000999"))  # fmt: skip
+    client, csrf = opened(desk, "B-none")
+    refused = client.post("/my/dispute", data={"csrf_token": csrf, "reason": "不对"})
+    assert refused.status_code == 422
+    assert "您在本机构没有可提出异议的贷款" in refused.text
+    assert desk.app.contacts.holds_of("B-none") == ()
+
+
+def test_a_request_shows_the_desks_day_it_was_asked_on(desk: Desk) -> None:
+    # 23:00 UTC is 07:00 the next day in Shanghai: the request showed the UTC day, the day
+    # before its "granted, from" day (helper-116).
+    desk.now = desk.now.replace(hour=23, minute=0)
+    borrower, mine = past_due_borrower(desk)
+    client, csrf = opened(desk, borrower)
+    page = client.post(f"/my/loans/{mine[0]}/requests",
+                       data={"csrf_token": csrf, "kind": "plan", "months": "6"}).text  # fmt: skip
+    today = desk_day(desk.now)
+    assert today != desk.now.date()
+    assert f'<li id="request-1">{today.isoformat()} · ' in page
+    assert f"已批准，自 {today.isoformat()} 起生效" in page
 
 
 def test_a_reason_keeps_only_what_shows(desk: Desk) -> None:

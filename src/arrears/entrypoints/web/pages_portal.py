@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from arrears.bootstrap import App
 from arrears.domain.approvals import BORROWER_LIMITS, MAX_EXTENSION_DAYS, MAX_PLAN_MONTHS
+from arrears.domain.errors import Refusal
 from arrears.entrypoints.desk_calendar import desk_day, desk_zone
 from arrears.entrypoints.web.auth import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, application
 from arrears.entrypoints.web.page_render import (
@@ -132,7 +133,10 @@ def statement(request: Request, borrower: CurrentBorrower) -> Response:
     loans = portal_statement(app, session.borrower_id, now)
     # No loan, no pack to count their days: nothing of theirs to dispute either.
     today = min(_days(app, session.borrower_id, now)) if loans else desk_day(now)
-    dispute = own_dispute(app.contacts, session.borrower_id, today)
+    # Only an open one: a dispute the desk lifted today may be opened again (PORTAL.md), so
+    # its form shows (it had said collection waits for an answer given: helper-116).
+    found_dispute = own_dispute(app.contacts, session.borrower_id, today)
+    dispute = found_dispute if found_dispute and found_dispute.ends_on is None else None
     return portal_page(request, "portal.html", session.locale, session=session,
                        borrower_name=found.name if found else "", loans=loans,
                        limits=BORROWER_LIMITS, dispute=dispute, reason_max=NOTE_MAX)  # fmt: skip
@@ -171,6 +175,10 @@ def dispute(
     answers (a dispute hold from today, their reason its note)."""
     app, now = application(request), request.app.state.clock()
     borrower_id = borrower.session.borrower_id
+    if not app.portal.loan_ids(borrower_id):
+        # The page offers no form: nothing of theirs to dispute (and no pack to count their
+        # day in: the staff's words had answered them in English, helper-116).
+        raise Refusal("you have no loan with us to dispute")
     dispute_debt(app.contacts, borrower_id, reason, _days(app, borrower_id, now), now)
     return RedirectResponse("/my#dispute", status_code=303, headers=PRIVATE)
 

@@ -12,6 +12,7 @@ from arrears.domain.calendar import effective_due_date
 from arrears.domain.loan import Loan
 from arrears.domain.money import format_amount
 from arrears.domain.statement import LoanState
+from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.presenters import loan_document
 from arrears.entrypoints.web.views import balance_day, proposal_document
 from arrears.services.portal_requests import requests_of
@@ -30,7 +31,10 @@ def portal_statement(app: App, borrower_id: str, now: datetime) -> list[dict[str
     for a decision) and what they asked."""
     as_of = balance_day(app, now)
     loans = []
-    for loan, payments in app.ledger.load_book(app.portal.loan_ids(borrower_id)):
+    # By contract date, as loan_ids gives them (the book loads them by loan id: helper-116).
+    ids = app.portal.loan_ids(borrower_id)
+    order = {loan_id: n for n, loan_id in enumerate(ids)}
+    for loan, payments in sorted(app.ledger.load_book(ids), key=lambda lp: order[lp[0].loan_id]):
         if loan.borrower_id != borrower_id:  # never another's: the query asked by borrower
             raise AssertionError(f"loan {loan.loan_id} is not {borrower_id}'s")
         state = app.evaluate(loan, payments, as_of)
@@ -51,9 +55,15 @@ def portal_statement(app: App, borrower_id: str, now: datetime) -> list[dict[str
             "may_ask": state.overdue.total > 0 and not waiting,
             "waiting": waiting,
             "cap_detail": state.cap_rule.detail,
-            "requests": [proposal_document(p) for p in requests_of(proposals)],
+            "requests": [_asked(p) for p in requests_of(proposals)],
         })  # fmt: skip
     return loans
+
+
+def _asked(proposal: Any) -> dict[str, Any]:
+    """A request as the portal shows it, with the desk's day it was asked on (`asked_on`):
+    the day its one-a-day limit and its grant count in (its instant is kept in UTC)."""
+    return {**proposal_document(proposal), "asked_on": desk_day(proposal["proposed_at"])}
 
 
 def statement_state(app: App, loan_id: str, now: datetime) -> LoanState:
