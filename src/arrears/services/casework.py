@@ -6,6 +6,7 @@ is not disclosed either). Every change and every unmasking is audited in its tra
 """
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -497,7 +498,8 @@ def verify_log(log: AuditLog, who: Principal, anchor: tuple[int, str] | None = N
     holds the database can rewrite the log and work its hashes out again, not that anchor."""
     require_audit(who)
     head = log.head()
-    check = verify_chain(log.chain(), head, anchor)
+    with closing(log.chain()) as entries:  # closed as soon as the check stops, not when freed
+        check = verify_chain(entries, head, anchor)
     after = log.head()
     if check.intact and check.last_seq > after[0]:
         problem = (f"entry {after[0] + 1} lies past the log's head ({after[0]}): it was not "

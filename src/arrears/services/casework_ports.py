@@ -1,7 +1,7 @@
 """Ports of case work: people and their access, the audit log, and the case store."""
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -203,8 +203,8 @@ class AuditLog(Protocol):
         """Entries in sequence order, filtered."""
         ...
 
-    def chain(self) -> Iterator[ChainedEntry]:
-        """Every entry in sequence order."""
+    def chain(self) -> Generator[ChainedEntry, None, None]:
+        """Every entry in sequence order (closed, it lets go of what it reads through)."""
         ...
 
     def head(self) -> tuple[int, str]:

@@ -1,6 +1,6 @@
 """The audit log on SQL: appends chained under the head row's lock, reads in order."""
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,14 +87,19 @@ class SqlAuditLog:
             row = conn.execute(select(audit_head.c.last_seq, audit_head.c.last_hash)).one()
         return int(row.last_seq), str(row.last_hash)
 
-    def chain(self) -> Iterator[ChainedEntry]:
+    def chain(self) -> Generator[ChainedEntry, None, None]:
         """Every entry in sequence order, streamed (for verifying and exporting)."""
         with self.engine.connect() as conn:
             result = conn.execution_options(yield_per=2_000).execute(
                 select(audit_log).order_by(audit_log.c.seq)
             )
-            for row in result:
-                yield _chained(row)
+            # A reader that stops early (a broken entry) closes the server-side cursor too:
+            # dropped open, PostgreSQL's warned of it (helper-119).
+            try:
+                for row in result:
+                    yield _chained(row)
+            finally:
+                result.close()
 
 
 def _chained(row: Row[Any]) -> ChainedEntry:
