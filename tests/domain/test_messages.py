@@ -74,7 +74,14 @@ def test_faults_name_each_phrase_found_and_each_statement_missing() -> None:
     assert faults("Please pay today.", "call", [PACKS["us"]]) == []  # no statement for calls
 
 
-def test_a_subject_that_breaks_a_line_once_filled_in_is_refused() -> None:
-    template = MessageTemplate("cn.x", "email", "body", "借款{loan_id}")
+@pytest.mark.parametrize(
+    "breaks", ["\r\nBcc: x@y.example", "\u2028", "\x0b", "\x0c", "\x1c", "\x85"]
+)
+def test_a_subject_that_breaks_a_line_once_filled_in_is_refused(breaks: str) -> None:
+    # Every break an e-mail header refuses: one holding U+2028 (a borrower's name may) failed
+    # at the gateway after the row was claimed, and was logged as sent (helper-117).
+    template = MessageTemplate("cn.x", "email", "body", "借款{loan_id}{name}")
     with pytest.raises(TemplateError, match="the subject holds a line break once filled in"):
-        render(template, {"loan_id": "L1\r\nBcc: x@y.example"})
+        render(template, {"loan_id": "L1", "name": f"张三{breaks}李四"})
+    with pytest.raises(TemplateError, match="a subject is one line"):
+        MessageTemplate("cn.x", "email", "body", f"借款{breaks}逾期")

@@ -116,6 +116,12 @@ def test_bad_input_is_refused_naming_it(book: App) -> None:
     code, _, err = cli(book, "replies", "--state", "unread")
     assert code == 2
     assert "--state 'unread': expected one of opted_out, to_read, read, all" in err
+    # Past the ids the database holds: the driver's traceback had ended it (helper-117).
+    for number in ("3000000000", "99999999999999999999", "0"):
+        code, _, err = cli(book, "reply", number, "--stop", "no")
+        assert code == 2, number
+        assert "Invalid value for 'reply_id'" in err
+        assert "Traceback" not in err
 
 
 def test_replies_are_left_for_the_lenders_own_handler_when_it_says_so(

@@ -565,6 +565,36 @@ def test_each_row_is_checked_at_the_clocks_moment_as_the_batch_comes_to_it(book:
     assert [at for *_, at, _ in sent_attempts(book)] == [datetime(2025, 9, 30, 13, 56, tzinfo=UTC)]
 
 
+def test_a_record_that_cannot_be_read_before_the_gateway_is_tried_again_not_left_claimed(
+    book: App,
+) -> None:
+    # The database failing as a row's figures are read (it was busy): nothing went, but the
+    # batch stopped with the row claimed, to be found in doubt 15 minutes on (helper-117).
+    sent: list[str] = []
+
+    class Recorder:
+        def send(self, to: str, message: Message, key: str, at: datetime) -> tuple[str, ...]:
+            sent.append(key)
+            return (f"m{len(sent)}",)
+
+    sending = Sending(book.settings.messages, {"sms": Recorder()},
+                      {"lender": "速还金融", "service_phone": "95000"})  # fmt: skip
+    with book.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE loan_states RENAME TO loan_states_away")
+    report = send_due(book.dispatch, book.contacts, book.contact_terms, sending, lambda: AT)
+    assert report.ended == {"retry": 4}
+    assert all("its record could not be read" in str(f.detail) for _, f in report.rows)
+    assert sent == []
+    assert sent_attempts(book) == []  # no contact logged: none was made
+    with book.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE loan_states_away RENAME TO loan_states")
+    later = AT + timedelta(minutes=20)
+    assert book.dispatch.in_doubt(later) == []
+    again = send_due(book.dispatch, book.contacts, book.contact_terms, sending, lambda: later)
+    assert again.ended == {"sent": 4}
+    assert len(sent) == 4
+
+
 def test_of_two_senders_that_both_saw_a_row_due_one_claims_it(book: App) -> None:
     first = book.dispatch.due(AT, ("sms",), timedelta(minutes=5))
     second = book.dispatch.due(AT, ("sms",), timedelta(minutes=5))

@@ -53,7 +53,7 @@ class MessageTemplate:
             raise TemplateError(f"{where}: an e-mail needs a subject")
         if self.channel == "sms" and self.subject:
             raise TemplateError(f"{where}: a text message has no subject")
-        if len(self.subject) > SUBJECT_MOST or "\n" in self.subject:
+        if len(self.subject) > SUBJECT_MOST or breaks_line(self.subject):
             raise TemplateError(f"{where}: a subject is one line of at most {SUBJECT_MOST}")
         for part in (self.subject, self.body):
             _check_fields(where, part)
@@ -92,6 +92,13 @@ class Message:
         return f"{self.subject}\n{self.body}" if self.subject else self.body
 
 
+def breaks_line(text: str) -> bool:
+    """Whether `text` breaks a line anywhere: at any of the breaks `str.splitlines` knows
+    (U+2028, a form feed, \\x85 too), as an e-mail header refuses them all (helper-117: a
+    name holding U+2028 failed the send after the contact was logged)."""
+    return text.splitlines() not in ([], [text])
+
+
 def render(template: MessageTemplate, facts: dict[str, str]) -> Message:
     """The template with its placeholders filled from `facts`; an SMS longer than SMS_MOST
     characters once filled is refused (a borrower's long name or a large amount can make
@@ -104,7 +111,7 @@ def render(template: MessageTemplate, facts: dict[str, str]) -> Message:
         template.body.format_map(facts),
         template.subject.format_map(facts) if template.subject else "",
     )
-    if "\n" in message.subject or "\r" in message.subject:
+    if breaks_line(message.subject):
         raise TemplateError(
             f"template {template.template_id!r}: the subject holds a line break once filled in"
         )

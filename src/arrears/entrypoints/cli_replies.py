@@ -51,7 +51,11 @@ def replies_command(
 
 
 def reply_command(
-    reply_id: Annotated[int, typer.Argument(help="The reply read (its id in `arrears replies`).")],
+    # A number the database's ids can hold (past them: a traceback from the driver, helper-117).
+    reply_id: Annotated[
+        int,
+        typer.Argument(help="The reply read (its id in `arrears replies`).", min=1, max=2**31 - 1),
+    ],
     stop: Annotated[
         str,
         typer.Option("--stop", help="Does it ask for no more texts: yes or no."),

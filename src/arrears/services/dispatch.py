@@ -178,6 +178,15 @@ def _deliver(
         ready = _checked(item, store, contacts, terms, sending, now, tries)
     except (DomainError, ValueError) as error:
         return Finished("failed", tries, now, detail=f"not sent: {error}")
+    except Exception as error:  # noqa: BLE001 (nothing went yet: the row must not be left claimed)
+        # The record or the rules could not be read (the database busy): nothing reached the
+        # gateway, so the row is tried again as a passing fault is, not left claimed to be
+        # found in doubt a quarter of an hour on (helper-117).
+        detail = f"not sent: its record could not be read ({error!r})"
+        again = now + RETRY_AFTER
+        if tries >= TRIES or again >= item.window_end - END_MARGIN:
+            return Finished("failed", tries, now, detail=detail)
+        return Finished("retry", tries, now, detail=detail, next_try_at=again)
     if isinstance(ready, Finished):
         return ready
     message, address = ready

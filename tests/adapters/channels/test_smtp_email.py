@@ -50,6 +50,21 @@ def test_an_email_arrives_as_written_with_a_message_id_of_its_key(
     assert [m["To"] for m in mailbox.mails] == ["a@example.com", "b@example.com", "a@example.com"]
 
 
+def test_a_message_no_header_can_hold_is_refused_for_good_before_anything_goes(
+    smtp: tuple[int, Mailbox],
+) -> None:
+    # The e-mail package refuses it before the server is spoken to: nothing went, so it is
+    # not "may have been sent" (helper-117).
+    port, mailbox = smtp
+    broken = Message("email", "正文", "借款L1\u2028逾期")
+    with sender(port) as gateway, pytest.raises(SendFailed) as refused:
+        gateway.send("a@example.com", broken, "key-1", AT)
+    assert refused.value.permanent
+    assert not refused.value.maybe_sent
+    assert "cannot be written as an e-mail" in str(refused.value)
+    assert mailbox.mails == []
+
+
 @pytest.mark.parametrize(
     ("answer", "permanent"),
     [("550 5.1.1 No such user", True), ("450 4.2.1 Mailbox busy", False)],

@@ -57,16 +57,12 @@ class SmtpEmailSender:
         the sender refused is the gateway's fault; the recipient or the message refused is
         permanent on a 5xx answer; once the message was handed over, no answer is permanent
         and may have been sent (never sent twice). The details never name the address."""
-        mail = EmailMessage()
-        mail["From"] = self.gateway.sender
-        mail["To"] = to
-        mail["Subject"] = message.subject
-        mail["Date"] = format_datetime(at)
         sender = self.gateway.sender_address
-        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-        mail["Message-ID"] = f"<{digest}@{sender.rpartition('@')[2]}>"
-        # Base64: seven-bit lines any server takes, whatever the text's script.
-        mail.set_content(message.body, cte="base64")
+        try:
+            mail = _mail(self.gateway.sender, sender, to, message, (key, at))
+        except ValueError as error:  # a header the e-mail package refuses: nothing went
+            raise SendFailed(f"the message cannot be written as an e-mail: {_said(str(error), to)}",
+                             permanent=True) from None  # fmt: skip
         smtp = self._open()
         where = f"SMTP {self.gateway.host}:{self.gateway.port}"
         try:
@@ -132,6 +128,24 @@ class SmtpEmailSender:
         if self._smtp is not None:
             self._smtp.close()
             self._smtp = None
+
+
+def _mail(
+    sender: str, address: str, to: str, message: Message, keyed: tuple[str, datetime]
+) -> EmailMessage:
+    """The e-mail of `message` from `sender` (its address `address`), dated and with its
+    Message-ID made from its row's key (`keyed`: the key, the moment)."""
+    key, at = keyed
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = message.subject
+    mail["Date"] = format_datetime(at)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    mail["Message-ID"] = f"<{digest}@{address.rpartition('@')[2]}>"
+    # Base64: seven-bit lines any server takes, whatever the text's script.
+    mail.set_content(message.body, cte="base64")
+    return mail
 
 
 def _said(answer: bytes | str, address: str = "") -> str:
