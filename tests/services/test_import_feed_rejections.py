@@ -161,6 +161,25 @@ CASES = {
     "rate out of range": _row(
         "loans", "L10,B1,cn-cash,CNY,100.00,18,2026-01-01\n", (3, "annual_rate", RATE_RANGE)
     ),
+    # Kept as 0 (past the decimals' range), the first; hours to make exact, one further out.
+    "rate below the decimals' range": _row(
+        "loans",
+        "L10,B1,cn-cash,CNY,100.00,1E-4000000,2026-01-01\n",
+        (
+            3,
+            "annual_rate",
+            "'1E-4000000' is not a rate (a decimal fraction such as 0.18, of at most 64 digits)",
+        ),
+    ),
+    "rate with a huge exponent": _row(
+        "loans",
+        "L10,B1,cn-cash,CNY,100.00,1E-999999999,2026-01-01\n",
+        (
+            3,
+            "annual_rate",
+            "'1E-999999999' is not a rate (a decimal fraction such as 0.18, of at most 64 digits)",
+        ),
+    ),
     "rate not a number": _row(
         "loans",
         "L10,B1,cn-cash,CNY,100.00,18%,2026-01-01\n",

@@ -271,6 +271,20 @@ def test_parquet_decimals_with_more_scale_are_exact_when_the_extra_digits_are_ze
     ]
 
 
+@pytest.mark.parametrize("scale", [7, 18])
+def test_a_parquet_zero_of_a_large_scale_is_zero(tmp_path: Path, scale: int) -> None:
+    # Arrow writes such a zero 0E-7 … 0E-18: Spark's decimal(38, 18) exports had every zero
+    # refused as no amount (helper-122).
+    amounts = pa.array([Decimal(0), Decimal("12.5"), Decimal("0.001")], pa.decimal128(38, scale))
+    feed = read(_payments_parquet(tmp_path, amounts))
+    assert feed.frame["amount"].to_list() == [None, 1250, None]
+    zero, extra = feed.errors
+    # Read as the amount it is: a payment of nothing (a schedule's zero fee is taken).
+    assert zero == FeedError(2, "amount", "0.00 must be more than 0")
+    assert (extra.row, extra.column) == (4, "amount")
+    assert "more than 2 decimals" in extra.message
+
+
 def test_parquet_rows_are_numbered_from_2_across_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

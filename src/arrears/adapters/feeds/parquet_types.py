@@ -57,7 +57,9 @@ def text_column(values: pa.Array) -> pa.Array:
         values = values.cast(kind.value_type)
         kind = values.type
     if pa.types.is_decimal(kind) and kind.scale > 2:
-        # decimal(18, 4) writes 12.5000; its extra zeros are no extra precision.
-        text = values.cast(pa.string())
+        # decimal(18, 4) writes 12.5000; its extra zeros are no extra precision. A zero of
+        # scale 7 or more is written 0E-7 … 0E-18 (Spark's decimal(38, 18)): zero all the same
+        # (it was refused as no amount, helper-122).
+        text = pc.replace_substring_regex(values.cast(pa.string()), r"^0E-[0-9]+$", "0.00")
         return pc.replace_substring_regex(text, r"^(-?[0-9]+\.[0-9]{2})0+$", r"\1")
     return values.cast(pa.string())
