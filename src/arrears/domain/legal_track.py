@@ -35,6 +35,10 @@ class LegalStep:
     note: str = ""
 
     def __post_init__(self) -> None:
+        # Kept trimmed, and one of spaces alone is none (it named no court: helper-121).
+        for key in ("court", "case_number"):
+            given = getattr(self, key)
+            object.__setattr__(self, key, given.strip() or None if given is not None else None)
         if self.step not in STEPS:
             raise Refusal(
                 "legal step {step} is unknown ({steps})",

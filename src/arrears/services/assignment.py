@@ -12,7 +12,6 @@ from arrears.services.casework import (
     CaseNotFound,
     audit,
     open_case,
-    overdue_in,
     require_case,
     row_priority,
 )
@@ -119,14 +118,17 @@ def place_case(
     one)."""
     require(who, Permission.PLACE)
     record = open_case(store, who, loan_id)
-    balance = overdue_in(record)
+    # What it owes past due on the desk's day, as a visit judges it (step_checks): the last
+    # run's figures had a loan paid off since placed at what it no longer owed (helper-121).
+    balance = terms.state_on(loan_id, today).overdue.total
     agency = store.agency(agency_id)
     if agency is None:
         raise Refusal("agency {agency_id} is not known", agency_id=repr(agency_id))
     if balance <= 0:
         raise Refusal(
-            "case {loan_id} owes nothing past due: there is nothing to place",
+            "case {loan_id} owes nothing past due on {on}: there is nothing to place",
             loan_id=repr(loan_id),
+            on=today.isoformat(),
         )
     # The lender stays responsible for what it places (CBA 2026): only with an agency on its
     # published white list, evaluated within the pack's interval. The store places only if

@@ -4,7 +4,7 @@ record, while the loan owes nothing past due, and while the case has a visit ope
 (two collectors, recorded, in the visit's days; the guard and the debt asked again for the
 visit's day, the contact rules at its instant)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -70,17 +70,7 @@ def request_visit(
     require(who, Permission.FIELD_VISIT)
     record = open_case(cases, who, request.loan_id)
     check_planned_on(request.planned_on, today)
-    team = (record.assignment or {}).get("team_id") or who.team_id
-    active = cases.workloads([team]) if team else {}
-    strangers = [c for c in request.collectors if c not in active]
-    if strangers:
-        raise Refusal(
-            "{strangers}: not an active collector of the case's team {team}; the visitors are "
-            "its collectors",
-            strangers=", ".join(strangers),
-            team=team or "(none)",
-        )
-
+    _check_visitors(cases, _team_of(cases, request.loan_id, who), request.collectors)
     borrower = str(record.borrower["borrower_id"])
 
     def allowed() -> tuple[str, ...]:
@@ -150,7 +140,8 @@ def decide_visit(
     now: datetime,
     note: str = "",
 ) -> Decision:
-    """Approve or reject a requested visit (a supervisor other than the requester), why in
+    """Approve or reject a requested visit, or withdraw an approved one not yet made (a
+    supervisor other than the requester and those who go), why in
     `note`, kept with the decision (and in its audit entry) as written with what the content
     rules of the loan's pack find in it (never refused for that). An approval asks the
     ladder's guard again on the desk's `today`, with the approval, and that the loan still
@@ -171,12 +162,20 @@ def decide_visit(
                 last=last_visit_day(visit["planned_on"]).isoformat(),
             )
         case = (visit["loan_id"], _borrower_of(cases, visit["loan_id"]))
+        team = _team_of(cases, visit["loan_id"], who)
 
         def check() -> tuple[str, ...]:
+            # Both visitors still active collectors of the case's team (two go: CBA 2026
+            # Art. 22): one disabled since the request was approved all the same (helper-121).
+            _check_visitors(cases, team, visit["collectors"])
             return _visit_allowed(terms, track, case, today, approved=True)
 
         check()
     status = "approved" if approve else "rejected"
+    # An approved visit not yet made may be withdrawn: its report is refused once one of its
+    # two collectors is no longer an active collector of the case's team, and the case may
+    # then be asked a visit again at once, not when it lapses.
+    deciding = "approved" if not approve and visit["status"] == "approved" else "requested"
     kept = written_on_loan(terms.contact_terms, cases.product_of(visit["loan_id"]), note)
     entry = audit(
         now,
@@ -194,7 +193,7 @@ def decide_visit(
         "decision_note": kept.text if kept else None,
         "decision_note_findings": findings_document(kept),
     }
-    if not track.set_visit(visit_id, "requested", decided, entry, check):
+    if not track.set_visit(visit_id, deciding, decided, entry, check):
         raise Refusal(
             "visit {visit_id} is no longer waiting for a decision", visit_id=str(visit_id)
         )
@@ -239,8 +238,10 @@ def report_visit(
     record = cases.case(visit["loan_id"])
     assert record is not None, "a visit's case exists"
     borrower = record.borrower["borrower_id"]
+    team = _team_of(cases, visit["loan_id"], who)
 
     def allowed() -> tuple[str, ...]:
+        _check_visitors(cases, team, visit["collectors"])  # as the approval asked
         return _visit_allowed(steps, track, (visit["loan_id"], borrower), visit_day,
                               approved=True)  # fmt: skip
 
@@ -297,11 +298,30 @@ def _borrower_of(cases: CaseStore, loan_id: str) -> str:
     return str(record.borrower["borrower_id"])
 
 
+def _team_of(cases: CaseStore, loan_id: str, who: Principal) -> str | None:
+    """The team a visit's collectors are of: the case's, else the principal's own."""
+    record = cases.case(loan_id)
+    return ((record.assignment or {}).get("team_id") if record else None) or who.team_id
+
+
+def _check_visitors(cases: CaseStore, team: str | None, collectors: Sequence[str]) -> None:
+    """Refuse unless every one of a visit's collectors is an active collector of `team`
+    (CASEWORK.md: two different active collectors of the case's team)."""
+    active = cases.workloads([team]) if team else {}
+    strangers = [c for c in collectors if c not in active]
+    if strangers:
+        raise Refusal(
+            "{strangers}: not an active collector of the case's team {team}; the visitors are "
+            "its collectors",
+            strangers=", ".join(strangers),
+            team=team or "(none)",
+        )
+
+
 def _of_the_cases_team(cases: CaseStore, who: Principal, loan_id: str) -> bool:
     """Whether the principal is an active collector of the case's team (the team a visit's
     collectors were asked of: the case's, else the requester's own, as request_visit has it)."""
-    record = cases.case(loan_id)
-    team = ((record.assignment or {}).get("team_id") if record else None) or who.team_id
+    team = _team_of(cases, loan_id, who)
     return team is not None and who.user_id in cases.workloads([team])
 
 

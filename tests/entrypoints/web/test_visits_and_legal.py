@@ -57,6 +57,13 @@ def approved_visit(desk: Desk, loan_id: str) -> int:
     return visit
 
 
+def status_of(desk: Desk, visit_id: int) -> str:
+    """A stored visit's status."""
+    visit = desk.app.track.visit(visit_id)
+    assert visit is not None
+    return str(visit["status"])
+
+
 def borrower_of(desk: Desk, loan_id: str) -> str:
     with desk.app.engine.connect() as conn:
         return str(
@@ -456,12 +463,17 @@ def test_the_legal_track_goes_in_order_with_its_deadline_and_costs(desk: Desk) -
     )
     assert unnamed.status_code == 422
     assert "case number" in unnamed.json()["error"]
+    # Spaces name no court nor case number (they were kept: helper-121).
+    blank = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json={
+        "step": "filing", "on": "2025-10-20", "court": "   ", "case_number": " "})  # fmt: skip
+    assert blank.status_code == 422, blank.text
+    assert "case number" in blank.json()["error"]
     steps = [
         {
             "step": "filing",
             "on": "2025-10-20",
             "cost": "1250.00",
-            "court": "杭州市西湖区人民法院",
+            "court": " 杭州市西湖区人民法院 ",
             "case_number": "(2025)浙0106民初12345号",
         },
         {"step": "preservation", "on": "2025-10-25", "cost": "2000.00"},
@@ -479,6 +491,7 @@ def test_the_legal_track_goes_in_order_with_its_deadline_and_costs(desk: Desk) -
     ]
     assert track["costs"] == "3750.00"
     assert track["case_number"] == "(2025)浙0106民初12345号"
+    assert track["court"] == "杭州市西湖区人民法院"  # trimmed
     assert track["deadline"] == "2028-02-01"  # enforcement within two years (Art. 250)
     legal_officer = desk.bearer("legal")
     assert desk.client().get(f"/api/v1/cases/{loan_id}", headers=legal_officer).status_code == 200
@@ -942,6 +955,14 @@ def test_nothing_legal_and_no_visit_on_a_loan_that_owes_nothing(desk: Desk, tmp_
         f"loan '{loan_id}' owes nothing past due on 2025-10-03: no field visit"
     )
     assert desk.app.track.visits(loan_id) == []
+    # Nor is it placed with an agency: the last run's figures (before the payment) had it
+    # placed at what it no longer owed (helper-121).
+    placed = desk.client().post(f"/api/v1/cases/{loan_id}/placement", headers=legal,
+                                json={"agency_id": "agency-hz"})  # fmt: skip
+    assert placed.status_code == 422, placed.text
+    assert placed.json()["error"] == (
+        f"case '{loan_id}' owes nothing past due on 2025-10-03: there is nothing to place"
+    )
 
 
 VISIT = {"collectors": ["col-east-1", "col-east-2"], "reason": "unreachable for a month"}
@@ -979,9 +1000,43 @@ def test_a_collector_moved_to_another_team_no_longer_reports_its_visits(desk: De
     reports = [e for e in desk.app.audit_log.entries(actor="col-east-2")
                if e.entry.action == "visit.report"]  # fmt: skip
     assert reports == []
-    # The collector still of the case's team makes it.
-    done = report(desk, visit, "2025-10-03T10:00:00+08:00")
-    assert done.status_code == 200, done.text
+    # Nor does their colleague make it alone: a visit is two of the team's collectors (CBA
+    # 2026 Art. 22), and it had been recorded as made by both (helper-121).
+    alone = report(desk, visit, "2025-10-03T10:00:00+08:00")
+    assert alone.status_code == 422, alone.text
+    assert alone.json()["error"] == ("col-east-2: not an active collector of the case's team "
+                                     "team-east; the visitors are its collectors")  # fmt: skip
+    assert status_of(desk, visit) == "approved"
+    # Their supervisor withdraws the approval: the case may be asked a visit again at once.
+    client, csrf = desk.signed_in("sup-east")
+    page = client.get(f"/cases/{loan_id}").text
+    assert "撤回批准" in page
+    withdrawn = client.post(f"/visits/{visit}/decision", data={"decision": "reject"},
+                            headers={"X-CSRF-Token": csrf, "HX-Request": "true"})  # fmt: skip
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert status_of(desk, visit) == "rejected"
+    back = desk.client().put(
+        "/api/v1/users/col-east-2", headers=desk.bearer("admin"),
+        json={"display_name": "张伟", "role": "collector", "team_id": "team-east"},
+    )  # fmt: skip
+    assert back.status_code == 200, back.text
+    again = ask_visit(desk, loan_id, "2025-10-04")
+    assert again.status_code == 201, again.text
+
+
+def test_a_visit_is_not_approved_once_one_of_its_collectors_is_disabled(desk: Desk) -> None:
+    # Asked for by two active collectors, approved after one was disabled (helper-121).
+    loan_id = my_case(desk)
+    gentler_steps_done(desk, loan_id)
+    asked = ask_visit(desk, loan_id, "2025-10-03")
+    assert asked.status_code == 201, asked.text
+    disabled = desk.client().put("/api/v1/users/col-east-2/active",
+                                 headers=desk.bearer("admin"), json={"active": False})  # fmt: skip
+    assert disabled.status_code == 200, disabled.text
+    refused = decide(desk, asked.json()["visit_id"])
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"].startswith("col-east-2: not an active collector")
+    assert status_of(desk, asked.json()["visit_id"]) == "requested"
 
 
 def test_an_instant_off_the_products_calendar_is_refused_not_a_crash(desk: Desk) -> None:
