@@ -87,13 +87,13 @@ def test_the_third_connected_call_is_allowed_the_fourth_is_not() -> None:
     assert blocked_by(decision) == {"cn.connected_calls_per_day"}
 
 
-def test_a_call_the_borrower_answered_to_refuse_counts_among_the_days_three() -> None:
-    # Put through and answered, though the borrower would not talk: an effective voice
-    # conversation under the strict reading of GB/T 45251-2025 (found by helper-111).
-    assert decide(CN, MORNING, facts(calls(2, "refused"))).allowed
-    decision = decide(
-        CN, MORNING, facts([*calls(2, "refused"), *calls(1, "connected", start="07:00")])
-    )
+def test_only_connected_calls_count_among_the_days_three_as_the_contract_says() -> None:
+    # CONTRACT.md: "the connected-call cap counts `connected` calls to the borrower": two
+    # connected and one refused leave a third conversation (helper-123: the pack had counted
+    # refused calls too, blocking what the contract allows).
+    history = [*calls(2, "connected"), *calls(1, "refused", start="07:00")]
+    assert reason(decide(CN, MORNING, facts(history)), "cn.connected_calls_per_day").passed
+    decision = decide(CN, MORNING, facts([*history, *calls(1, "connected", start="07:30")]))
     assert blocked_by(decision) == {"cn.connected_calls_per_day"}
     assert "3 already" in reason(decision, "cn.connected_calls_per_day").detail
     # Calls no one answered are no conversation: only the dial cap counts them.

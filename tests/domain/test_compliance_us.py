@@ -90,8 +90,12 @@ def test_a_conversation_on_day_minus_six_blocks_a_call() -> None:
     assert blocked_by(decision) == {"us.call_after_conversation"}
 
 
-def test_a_call_answered_and_refused_is_a_conversation() -> None:
-    decision = decide(US, NOON, us_facts([on_day(6, "refused")]), to=US_PHONE)
+def test_only_a_connected_call_starts_the_seven_days_as_the_contract_says() -> None:
+    # CONTRACT.md: blocked "when a `connected` call happened on that day or the 6 days
+    # before" (helper-123: a refused call had started them too).
+    assert reason(decide(US, NOON, us_facts([on_day(6, "refused")]), to=US_PHONE),
+                  "us.call_after_conversation").passed  # fmt: skip
+    decision = decide(US, NOON, us_facts([on_day(6, "connected")]), to=US_PHONE)
     assert blocked_by(decision) == {"us.call_after_conversation"}
 
 
