@@ -232,10 +232,26 @@ def test_check_without_json_prints_the_verdict_and_reasons(db: str) -> None:
     assert "us.inconvenient_time" in out
 
 
+def test_an_instant_in_iso_8601s_basic_format_is_the_same_instant(db: str) -> None:
+    # The contract's INSTANT is ISO 8601 with an offset: its basic format had been refused
+    # (helper-123).
+    for extended, basic in (("2026-03-02T21:59:00+08:00", "20260302T215900+0800"),
+                            ("2026-03-02T14:00:00Z", "20260302T1400Z")):  # fmt: skip
+        said = [check(db, "--channel", "call", "--at", at)
+                for at in (extended, basic)]  # fmt: skip
+        assert said[0] == said[1]
+        assert said[0][0] == 0
+    code, _, err = cli("contact", "check", "--borrower", "B1", "--channel", "call", "--at",
+                       "20260302T100000", "--json", db=db)  # fmt: skip
+    assert code == 2
+    assert "has no UTC offset" in err
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("--channel", "fax", "--at", MORNING), "--channel 'fax'"),
+        (("--channel", "call", "--at", "20260302T10+08"), "is not an ISO 8601 instant"),
         (("--channel", "call", "--at", "2026-03-02T10:00:00"), "has no UTC offset"),
         (("--channel", "call", "--at", "yesterday"), "is not an ISO 8601 instant"),
         (("--channel", "call", "--at", "2026-03-02X10:00:00+08:00"), "is not an ISO 8601"),
