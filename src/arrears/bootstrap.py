@@ -87,6 +87,11 @@ class App:
         base = self.settings.path.parent if self.settings.path else None
         return ladders_for(self.settings.products, base)
 
+    @property
+    def default_stages(self) -> dict[str, str]:
+        """Each ladder's default stage by its label: where a loan rests out of collection."""
+        return {ladder.label: ladder.default_stage for ladder in self.ladders.values()}
+
     def ladder_of(self, loan_id: str) -> Ladder:
         """The strategy ladder of a loan's product."""
         product = self.desk.product_of(loan_id)
@@ -250,7 +255,7 @@ class App:
     @cached_property
     def desk(self) -> SqlCaseworkStore:
         """Cases as the desk works them: queues, case files, notes, promises, proposals."""
-        return SqlCaseworkStore(self.engine)
+        return SqlCaseworkStore(self.engine, self.default_stages)
 
     @cached_property
     def track(self) -> SqlTrackStore:
@@ -261,7 +266,7 @@ class App:
     @cached_property
     def dashboards(self) -> SqlDashboardStore:
         """The supervisors' dashboard figures."""
-        return SqlDashboardStore(self.engine)
+        return SqlDashboardStore(self.engine, self.default_stages)
 
     @cached_property
     def bureau(self) -> SqlBureauStore:

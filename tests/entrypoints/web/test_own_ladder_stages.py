@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from arrears.adapters.db.casework_tables import assignments
 from arrears.adapters.db.tables import cases, loans
 from arrears.adapters.strategy_file import load_ladder
 from arrears.entrypoints.web.stage_names import stage_name
@@ -210,6 +211,24 @@ def test_the_api_filters_the_queue_by_a_stage_of_the_lenders_ladder(own: Desk) -
     assert shown <= watched
     unknown = own.client().get("/api/v1/queue", headers=headers, params={"stage": "nope-x"})
     assert unknown.status_code == 422
+
+
+def test_a_loan_on_its_ladders_own_default_stage_is_no_supervisors_pool(own: Desk) -> None:
+    # The ladders rest their performing loans in "paying", not the shipped "current": every
+    # supervisor could open them (helper-125). The pool is the cases in collection
+    # (tests/entrypoints/web/test_scoping.py).
+    with own.app.engine.connect() as conn:
+        given = set(conn.execute(select(assignments.c.loan_id)).scalars())
+    stages = staged(own)
+    resting = sorted(loan for loan, (_, stage) in stages.items()
+                     if stage == "paying" and loan not in given)  # fmt: skip
+    assert resting
+    supervisor = own.bearer("sup-east")
+    for loan in resting[:3]:
+        found = own.client().get(f"/api/v1/cases/{loan}", headers=supervisor)
+        assert found.status_code == 404, loan
+    board = own.client().get("/api/v1/dashboard", headers=supervisor).json()
+    assert "paying" not in board["stages"]
 
 
 def test_a_copy_of_a_shipped_ladder_keeps_the_catalogues_names() -> None:

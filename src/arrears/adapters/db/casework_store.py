@@ -56,13 +56,14 @@ def _overdue() -> Any:
 class SqlCaseworkStore:
     """Implements casework_ports.CaseStore over a SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, defaults: Mapping[str, str] | None = None) -> None:
         self.engine = engine
+        self.defaults = dict(defaults or {})  # each ladder's default stage (scoping.in_scope)
 
     def visible(self, scope: Scope, loan_id: str) -> bool:
         """Whether the loan exists and is in the scope."""
         query = select(loans.c.loan_id).where(
-            and_(loans.c.loan_id == loan_id, in_scope(scope, loans.c.loan_id))
+            and_(loans.c.loan_id == loan_id, in_scope(scope, loans.c.loan_id, self.defaults))
         )
         with self.engine.connect() as conn:
             return conn.execute(query).first() is not None
@@ -102,7 +103,7 @@ class SqlCaseworkStore:
             .join(loan_states, s.loan_id == loans.c.loan_id)
             .outerjoin(cases, c.loan_id == loans.c.loan_id)
             .outerjoin(assignments, a.loan_id == loans.c.loan_id)
-            .where(in_scope(scope, loans.c.loan_id))
+            .where(in_scope(scope, loans.c.loan_id, self.defaults))
             .where(_overdue() > 0)
         )
         if which.stage is not None:
@@ -310,7 +311,12 @@ class SqlCaseworkStore:
         query = (
             select(proposals, loans.c.currency)
             .join(loans, loans.c.loan_id == proposals.c.loan_id)
-            .where(and_(proposals.c.status == "pending", in_scope(scope, proposals.c.loan_id)))
+            .where(
+                and_(
+                    proposals.c.status == "pending",
+                    in_scope(scope, proposals.c.loan_id, self.defaults),
+                )
+            )
             .order_by(proposals.c.proposed_at)
         )
         with self.engine.connect() as conn:

@@ -1,8 +1,9 @@
 """The figures of the supervisors' dashboard on SQL, always within a scope."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, exists, func, or_, select
@@ -36,14 +37,16 @@ from arrears.services.dashboard import FLAGGED_SHOWN, FLOW_MONTHS, Figures, Flag
 class SqlDashboardStore:
     """Implements services.dashboard.DashboardStore over a SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, defaults: Mapping[str, str] | None = None) -> None:
         self.engine = engine
+        self.defaults = dict(defaults or {})  # each ladder's default stage (scoping.in_scope)
 
     def figures(self, scope: Scope, since: date, until: date) -> Figures:
         """Counts and sums of the scope's cases, and what was paid and refused in a window."""
         s, lid = loan_states.c, loans.c.loan_id
         owed = s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees
-        visible = in_scope(scope, lid)
+        covers = partial(in_scope, scope, defaults=self.defaults)
+        visible = covers(lid)
         with self.engine.begin() as conn:
             currency = loans.c.currency
             # A loan signed after its state's day is in no bucket, as in the run's summary
@@ -96,8 +99,8 @@ class SqlDashboardStore:
                 .group_by(blocked_actions.c.rule)
             ).all()  # fmt: skip
             rolls = _rolls(conn)
-            flagged = _flagged(conn, scope, since)
-            violations = _violations(conn, scope, since)
+            flagged = _flagged(conn, covers, since)
+            violations = _violations(conn, covers, since)
         cases_in: dict[str, int] = {}
         owed_in: dict[str, dict[str, int]] = {}
         for bucket, money, n, total in buckets:
@@ -129,9 +132,11 @@ class SqlDashboardStore:
 # A kind of text the content lint reads, as the dashboard finds it: what it is (FlaggedText's
 # `written_in`), whose it is (a loan's id, or a borrower's), when it was written, its findings.
 _Texts = tuple[str, ColumnElement[Any], ColumnElement[Any], ColumnElement[Any]]
+# A loan id column → whether the loan is in the scope the figures are of (scoping.in_scope).
+Covers = Callable[[ColumnElement[str]], ColumnElement[bool]]
 
 
-def _flagged(conn: Connection, scope: Scope, since: date) -> list[FlaggedText]:
+def _flagged(conn: Connection, covers: Covers, since: date) -> list[FlaggedText]:
     """The texts written on the scope's cases from the window's first day (UTC) on that the
     content lint flagged, newest first: contacts' notes, case notes, visit reports, holds'
     notes, visits' reasons, approvers' notes on visits and proposals, flags' reasons (while
@@ -153,26 +158,28 @@ def _flagged(conn: Connection, scope: Scope, since: date) -> list[FlaggedText]:
         ("hold", h.borrower_id, h.noted_at, h.note_findings),
     )
     found = [
-        *(text for kind in on_loans for text in _on_loans(conn, scope, first, kind)),
-        *(text for kind in of_borrowers for text in _of_borrowers(conn, scope, first, kind)),
+        *(text for kind in on_loans for text in _on_loans(conn, covers, first, kind)),
+        *(text for kind in of_borrowers for text in _of_borrowers(conn, covers, first, kind)),
     ]
     found.sort(key=lambda f: (f.at, f.written_in, f.loan_id), reverse=True)
     return found
 
 
-def _on_loans(conn: Connection, scope: Scope, first: datetime, texts: _Texts) -> list[FlaggedText]:
+def _on_loans(
+    conn: Connection, covers: Covers, first: datetime, texts: _Texts
+) -> list[FlaggedText]:
     """The flagged texts of one kind written on a loan of the scope from `first` on."""
     kind, loan_id, at, findings = texts
     rows = conn.execute(
         select(loan_id, loans.c.borrower_id, at, findings)
         .join(loans, loans.c.loan_id == loan_id)
-        .where(in_scope(scope, loans.c.loan_id), findings.is_not(None), at >= first)
+        .where(covers(loans.c.loan_id), findings.is_not(None), at >= first)
     ).all()  # fmt: skip
     return [FlaggedText(kind, utc(w), loan, who, _rules(f)) for loan, who, w, f in rows]
 
 
 def _of_borrowers(
-    conn: Connection, scope: Scope, first: datetime, texts: _Texts
+    conn: Connection, covers: Covers, first: datetime, texts: _Texts
 ) -> list[FlaggedText]:
     """The flagged texts of one kind written of a borrower from `first` on: on the scope's
     cases when one of the borrower's loans is (the case named is the first of those)."""
@@ -180,7 +187,7 @@ def _of_borrowers(
     theirs = loans.alias("theirs")
     case = (
         select(func.min(theirs.c.loan_id))
-        .where(theirs.c.borrower_id == borrower_id, in_scope(scope, theirs.c.loan_id))
+        .where(theirs.c.borrower_id == borrower_id, covers(theirs.c.loan_id))
         .scalar_subquery()
     )
     rows = conn.execute(
@@ -204,16 +211,14 @@ def _by_rule(flagged: Iterable[FlaggedText]) -> dict[str, int]:
     return counts
 
 
-def _violations(conn: Connection, scope: Scope, since: date) -> dict[str, int]:
+def _violations(conn: Connection, covers: Covers, since: date) -> dict[str, int]:
     """Each rule broken by the contacts of the scope's borrowers recorded against the rules
     (allowed = false: made all the same, logged at the desk or by `contact log`) from the
     start of `since` (UTC) up to now, by the rules their reasons say they broke. Up to now,
     not to the last run's day: a breach logged at the desk today is seen today."""
     a = contact_attempts.c
     theirs = exists(
-        select(loans.c.loan_id).where(
-            loans.c.borrower_id == a.borrower_id, in_scope(scope, loans.c.loan_id)
-        )
+        select(loans.c.loan_id).where(loans.c.borrower_id == a.borrower_id, covers(loans.c.loan_id))
     )
     start = datetime.combine(since, time(), UTC)
     found: dict[str, int] = {}

@@ -1,6 +1,8 @@
 """The one place a scope becomes SQL: which loans a person's queries may touch."""
 
-from sqlalchemy import ColumnElement, and_, exists, false, select, true
+from collections.abc import Mapping
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from arrears.adapters.db.casework_tables import assignments, legal_cases, loan_flags, placements
 from arrears.adapters.db.tables import cases
@@ -9,11 +11,16 @@ from arrears.domain.ladder import SETTLED
 from arrears.domain.stages import NOT_LENT
 
 LEGAL_STAGES = ("legal",)  # the shipped ladders' legal track (packs/strategy_*.toml)
-RESTING_STAGES = ("current", SETTLED, NOT_LENT)  # a case on none is in collection
+# The stage a loan no rule of its ladder takes: the shipped ladders' default (ladder.Ladder).
+SHIPPED_DEFAULT = "current"
 
 
-def in_scope(scope: Scope, loan_id: ColumnElement[str]) -> ColumnElement[bool]:
-    """A condition true for the loans the scope covers (domain.access.scope_of says which)."""
+def in_scope(
+    scope: Scope, loan_id: ColumnElement[str], defaults: Mapping[str, str] | None = None
+) -> ColumnElement[bool]:
+    """A condition true for the loans the scope covers (domain.access.scope_of says which);
+    `defaults`: each ladder's default stage by its label, where a loan rests out of
+    collection (a ladder not among them rests in SHIPPED_DEFAULT)."""
     # Aliases: a scope's subqueries must not correlate with the same tables in the query
     # they are put into (a queue joins assignments itself).
     a, p = assignments.alias("scope_a").c, placements.alias("scope_p").c
@@ -27,7 +34,7 @@ def in_scope(scope: Scope, loan_id: ColumnElement[str]) -> ColumnElement[bool]:
         # The pool: cases in collection (on a stage of a ladder) not yet given to any team;
         # the performing book is nobody's to see.
         unassigned = ~exists(select(a.loan_id).where(a.loan_id == loan_id))
-        in_collection = c.stage.not_in(RESTING_STAGES)
+        in_collection = ~_resting(c.stage, c.ladder, defaults or {})
         collected = exists(select(c.loan_id).where(c.loan_id == loan_id, in_collection))
         return mine | (unassigned & collected)
     if scope.kind is ScopeKind.AGENCY:
@@ -40,3 +47,16 @@ def in_scope(scope: Scope, loan_id: ColumnElement[str]) -> ColumnElement[bool]:
         referred = exists(select(f.loan_id).where(f.loan_id == loan_id, f.flag == "legal"))
         return staged | tracked | referred
     return false()
+
+
+def _resting(
+    stage: ColumnElement[str], ladder: ColumnElement[str], defaults: Mapping[str, str]
+) -> ColumnElement[bool]:
+    """Whether a case rests out of collection: settled, not lent, or on its ladder's default
+    stage (a ladder may name it: one named `paying` had its performing loans in every
+    supervisor's pool, helper-125)."""
+    own = [and_(ladder == label, stage == default) for label, default in sorted(defaults.items())]
+    unknown = stage == SHIPPED_DEFAULT
+    if defaults:
+        unknown = and_(ladder.not_in(sorted(defaults)), unknown)
+    return or_(stage.in_((SETTLED, NOT_LENT)), unknown, *own)
