@@ -374,11 +374,14 @@ def decide(
     note: str,
     now: datetime,
     today: date,
+    owed_on: Callable[[str], int],
 ) -> Decision:
     """Approve or reject a pending proposal, within the approver's own limits. Approved, it
-    changes the loan's schedule from `today` (the desk's day). The approver's note is kept
-    as written with what the content rules of the loan's pack find in it (never refused for
-    that, the audit entry naming their rules)."""
+    changes the loan's schedule from `today` (the desk's day); a settlement is measured again
+    against what the loan owes in all that day (`owed_on`, as owed_of): penalty and lines
+    fallen due since it was proposed count. The approver's note is kept as written with what
+    the content rules of the loan's pack find in it (never refused for that, the audit entry
+    naming their rules)."""
     require(who, Permission.APPROVE)
     found = store.proposal(proposal_id)
     if found is None or not store.visible(scope_of(who), found["loan_id"]):
@@ -401,8 +404,9 @@ def decide(
             days=int(offered.get("days", 0)),
             pay=int(offered.get("pay", 0)),
             by=date.fromisoformat(offered["by"]) if offered.get("by") else None,
-            owed=int(offered.get("owed", 0)),
-        )
+            owed=(owed_on(found["loan_id"]) if found["kind"] == ProposalKind.SETTLEMENT.value
+                  else int(offered.get("owed", 0))),
+        )  # fmt: skip
         offer.refuse_deadline(today)  # approved now, it takes effect today
 
         def approved(extended: int) -> Decision:
@@ -475,14 +479,14 @@ def overdue_in(record: CaseRecord) -> int:
     return sum(int(state[p]) for p in parts)
 
 
-def owed_of(store: CaseStore, who: Principal, loan_id: str) -> int:
-    """What the case owes in all as of the last run (minor units): its outstanding principal
-    and the interest, penalty and fees past due (what a settlement waives the rest of)."""
-    state = open_case(store, who, loan_id).state
-    if state is None:
-        return 0
-    parts = ("outstanding_principal", "overdue_interest", "overdue_penalty", "overdue_fees")
-    return sum(int(state[p]) for p in parts)
+def owed_of(store: CaseStore, who: Principal, loan_id: str, owed_on: Callable[[str], int]) -> int:
+    """What the case owes in all (minor units), `owed_on` the desk's day (a loan's
+    LoanState.owed_in_all then): its principal and the interest and fees of every instalment,
+    due or not, and the penalty posted, less its credit. A settlement waives all of it but its
+    lump sum, the instalments not yet due too (MONEY_RULES.md, "Settlements"): measured on the
+    last run's outstanding principal and arrears, a collector's 10 % waived 15 % (helper-124)."""
+    open_case(store, who, loan_id)  # in the scope, else not found
+    return owed_on(loan_id)
 
 
 def require_audit(who: Principal) -> None:

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,6 +40,7 @@ from arrears.domain.contact import Hold
 from arrears.domain.late_fees import LateFeeLimit
 from arrears.domain.money import format_amount
 from arrears.entrypoints.demo_staff import DEMO_PASSWORD
+from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.presenters import loan_document
 from tests.entrypoints.web.desk_book import (
     AS_OF,
@@ -750,12 +752,14 @@ def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(des
     loan_id = my_case(desk)
     with desk.app.engine.connect() as conn:
         s = loan_states.c
-        past, owed = conn.execute(
-            select(
-                s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees,
-                s.outstanding_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees,
-            ).where(s.loan_id == loan_id)
-        ).one()
+        past = conn.execute(
+            select(s.overdue_principal + s.overdue_interest + s.overdue_penalty + s.overdue_fees)
+            .where(s.loan_id == loan_id)
+        ).scalar_one()  # fmt: skip
+    # What it owes in all as the desk's day begins: its instalments not yet due too, which a
+    # settlement releases (MONEY_RULES.md).
+    today = desk_day(desk.now)
+    owed = desk.app.owed_in_all(loan_id, today - timedelta(days=1), today)
 
     def text(fen: int) -> str:
         return f"{fen // 100}.{fen % 100:02d}"
@@ -807,6 +811,45 @@ def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(des
     state = desk.app.evaluate(loan, payments, desk.app.runs.last_run() or loan.contract_date)
     assert [r.kind for r in desk.app.desk.revisions_of(loan_id)] == ["settlement"]
     assert all(s.status == "pending" for s in state.settlements)
+
+
+def test_a_settlements_waiver_is_of_all_the_loan_owes_as_the_ledger_waives_it(
+    desk: Desk,
+) -> None:
+    # Its limit was measured on the last run's outstanding principal and arrears, while the
+    # ledger releases the instalments not yet due too: a collector's "10 %" waived about 15 %
+    # (helper-124). Now the share is of all the loan owes, and the ledger waives that. The
+    # collector's case with the most principal not yet due: its instalments' interest is the
+    # part the last run's figures left out.
+    s = loan_states.c
+    with desk.app.engine.connect() as conn:
+        loan_id = conn.execute(
+            select(assignments.c.loan_id)
+            .join(loan_states, s.loan_id == assignments.c.loan_id)
+            .where(assignments.c.collector_id == "col-east-1", s.overdue_principal > 0)
+            .order_by((s.outstanding_principal - s.overdue_principal).desc(), s.loan_id)
+        ).scalars().first()  # fmt: skip
+    assert loan_id is not None
+    today = desk_day(desk.now)
+    owed = desk.app.owed_in_all(loan_id, today - timedelta(days=1), today)
+    pay = owed - owed // 10  # 10 % waived: within a collector's own limit
+    made = desk.client().post(
+        f"/api/v1/cases/{loan_id}/proposals", headers=desk.bearer("col-east-1"),
+        json={"kind": "settlement", "pay": format_amount(pay), "by": str(today)},
+    )  # fmt: skip
+    assert made.json()["status"] == "approved", made.text
+    case = desk.client().get(f"/api/v1/cases/{loan_id}", headers=desk.bearer("col-east-1"))
+    [shown] = case.json()["proposals"]
+    assert shown["waived"] == format_amount(owed - pay)
+    with desk.app.engine.begin() as conn:  # the lump sum paid on the day
+        conn.execute(insert(payments).values(payment_id="SETTLE-1", loan_id=loan_id,
+                                             amount=pay, paid_on=today))  # fmt: skip
+    ((loan, paid),) = desk.app.ledger.load_book([loan_id])
+    [settled] = desk.app.evaluate(loan, paid, today).settlements
+    assert settled.status == "settled"
+    waived = sum(settled.waived.values())
+    assert waived == owed - pay  # what the approver was shown
+    assert Fraction(waived, owed) <= Fraction(1, 10)
 
 
 def test_balancing_gives_each_case_to_the_least_loaded_collector(desk: Desk) -> None:

@@ -23,7 +23,7 @@ from arrears.entrypoints.web.api_common import (
     api_router,
 )
 from arrears.entrypoints.web.auth import Application, CurrentActor, client_of
-from arrears.entrypoints.web.views import case_document, check_filters
+from arrears.entrypoints.web.views import case_document, check_filters, owed_in_all_on
 from arrears.services import casework, desk_contact
 from arrears.services.casework_ports import QueueFilter
 from arrears.services.contact_check import reason_document
@@ -278,7 +278,8 @@ def proposal(
     proposer's limits, else pending approval."""
     now = request.app.state.clock()
     overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
-    owed = casework.owed_of(app.desk, actor.principal, loan_id)
+    owed = casework.owed_of(app.desk, actor.principal, loan_id,
+                            partial(owed_in_all_on, app, desk_day(now)))  # fmt: skip
     kind = ProposalKind(body.kind)
     refuse_foreign_terms(kind, body.model_fields_set)
     pay = parse_amount(body.pay) if body.pay is not None else 0

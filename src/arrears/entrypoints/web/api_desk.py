@@ -1,6 +1,7 @@
 """The API of supervisors and officers: approvals, assignment and placement, field visits,
 the legal track, borrowers' replies to texts."""
 
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import Request
@@ -23,7 +24,7 @@ from arrears.entrypoints.web.api_common import (
     api_router,
 )
 from arrears.entrypoints.web.auth import Application, CurrentActor
-from arrears.entrypoints.web.views import proposal_document
+from arrears.entrypoints.web.views import owed_in_all_on, proposal_document
 from arrears.services import assignment, casework, field_visit, legal
 from arrears.services.content_check import NOTE_MAX, findings_list
 from arrears.services.replies import read_as, replies_for
@@ -51,7 +52,7 @@ def decide(
     now = request.app.state.clock()
     decided = casework.decide(
         app.desk, app.contact_terms, actor.principal, proposal_id, body.approve, body.note, now,
-        desk_day(now),
+        desk_day(now), partial(owed_in_all_on, app, desk_day(now)),
     )  # fmt: skip
     return {"proposal_id": proposal_id, "status": decided.status,
             "note_findings": findings_list(decided.note)}  # fmt: skip

@@ -18,7 +18,7 @@ from arrears.domain.promises import PROMISE_DAYS
 from arrears.entrypoints.desk_calendar import desk_day
 from arrears.entrypoints.web.auth import Actor, Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, DESK_CHANNELS, render
-from arrears.entrypoints.web.views import case_file
+from arrears.entrypoints.web.views import case_file, owed_in_all_on
 from arrears.services import casework, desk_contact
 from arrears.services.content_check import NOTE_MAX
 from arrears.services.desk_contact import lift_case_hold, may_handle, place_case_hold
@@ -214,14 +214,15 @@ def proposal(
         offer_kind = ProposalKind(kind)
     except ValueError:
         raise Refusal("unknown proposal kind {kind}", kind=repr(kind)) from None
+    now = request.app.state.clock()
     overdue = casework.overdue_of(app.desk, actor.principal, loan_id)
-    owed = casework.owed_of(app.desk, actor.principal, loan_id)
+    owed = casework.owed_of(app.desk, actor.principal, loan_id,
+                            partial(owed_in_all_on, app, desk_day(now)))  # fmt: skip
     # The form sends every kind's fields; only the chosen kind's own terms are taken.
     sent: dict[str, Any] = {"months": months, "days": days,
                             "pay": parse_amount(pay) if pay else 0, "by": by}  # fmt: skip
     offer = Proposal(offer_kind, overdue, owed=owed,
                      **{term: sent[term] for term in TERMS[offer_kind]})  # fmt: skip
-    now = request.app.state.clock()
     outcome = casework.propose(
         app.desk, actor.principal, loan_id, offer, offer.terms, now, desk_day(now)
     )

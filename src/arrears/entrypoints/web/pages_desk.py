@@ -2,6 +2,7 @@
 and placement."""
 
 from datetime import date
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
@@ -14,6 +15,7 @@ from arrears.entrypoints.desk_calendar import desk_day, desk_zone
 from arrears.entrypoints.web.api_common import DeskInstant
 from arrears.entrypoints.web.auth import Application, CurrentActor
 from arrears.entrypoints.web.page_render import AMOUNT_PATTERN, render
+from arrears.entrypoints.web.views import owed_in_all_on
 from arrears.services import assignment, casework, field_visit, legal
 from arrears.services.content_check import NOTE_MAX
 
@@ -42,7 +44,7 @@ def decide(
     now = request.app.state.clock()
     decided = casework.decide(
         app.desk, app.contact_terms, actor.principal, proposal_id, decision == "approve", note,
-        now, desk_day(now),
+        now, desk_day(now), partial(owed_in_all_on, app, desk_day(now)),
     )  # fmt: skip
     return render(request, "fragments/decided.html", actor, status=decided.status,
                   key=proposal_id, note=decided.note)  # fmt: skip

@@ -1,7 +1,7 @@
 """The case file as one document, shared by the API (JSON) and the pages (templates)."""
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from arrears.bootstrap import App
@@ -222,3 +222,11 @@ def proposal_document(row: Any) -> dict[str, Any]:
 def _plain(row: Any) -> dict[str, Any]:
     """JSON-ready: dates and instants as ISO text."""
     return {k: v.isoformat() if isinstance(v, date | datetime) else v for k, v in row.items()}
+
+
+def owed_in_all_on(app: App, day: date, loan_id: str) -> int:
+    """All the loan owes as `day` begins (LoanState.owed_in_all at the end of the day before),
+    the payments before it counted: what a settlement effective that day waives the rest of
+    when its lump sum is paid that day (its payments count from then, and the day's penalty
+    never accrues on what the waiver releases: MONEY_RULES.md, "Settlements")."""
+    return app.owed_in_all(loan_id, day - timedelta(days=1), day)
