@@ -102,6 +102,24 @@ def test_the_phrases_the_brief_names_are_found_in_both_scripts() -> None:
         }  # fmt: skip
 
 
+def test_each_phrase_with_lianxi_is_there_in_taiwans_lianluo_too() -> None:
+    # COMPLIANCE.md: "Taiwan's own words where they differ: 簡訊, 聯絡"; two phrases had
+    # only their 聯繫 forms (helper-125: 我們會聯絡你同事 passed as clean).
+    for rule in PACKS["cn"].rules:
+        said = set(rule.phrases)
+        for phrase in said:
+            if "聯繫" in phrase:
+                assert phrase.replace("聯繫", "聯絡") in said, (rule.rule_id, phrase)
+    for text in ("我們會聯絡你的單位", "我們會聯絡你同事"):
+        assert [f.rule_id for f in lint(text, [PACKS["cn"]])] == ["cn.content.disclosure"]
+
+
+def test_a_quoted_denial_of_the_opt_out_is_found() -> None:
+    # Read through its quotes as the required statement is (helper-125: clean before).
+    text = 'Payment overdue. Do not reply "STOP"; you cannot “opt out”.'
+    assert [f.phrase for f in lint(text, [PACKS["us"]])] == ["do not reply STOP", "cannot opt out"]
+
+
 def pack_file(**rule: Any) -> dict[str, Any]:
     """The cn pack file with its first content rule changed (a key given as None: left out)."""
     data = read_pack("cn.toml")

@@ -42,6 +42,12 @@ def test_a_finding_names_the_rule_its_source_the_phrase_and_where_it_is() -> Non
         ("你要坐 \n * 牢", ["坐 \n * 牢"]),  # spaces, a line break and a separator
         ("你要坐·牢", ["坐·牢"]),
         ("你要坐-牢", ["坐-牢"]),
+        ("你要坐—牢", ["坐—牢"]),  # a lone dash still breaks it up, as a hyphen does
+        ("你要坐...牢", ["坐...牢"]),  # three full stops are no ellipsis
+        # Quoted, a phrase is said all the same (helper-125: "do not reply STOP" quoted
+        # passed, where a required statement is read through its quotes).
+        ('call the "police"', ["police"]),
+        ("call the “po”lice", ["po”lice"]),
         ("你要坐\u200b牢", ["坐\u200b牢"]),  # a zero-width space nobody sees
         # Other characters nobody sees (helper-89): a left-to-right mark, a right-to-left
         # override, an invisible times, a combining grapheme joiner, a variation selector, a
@@ -73,6 +79,11 @@ def test_spacing_full_width_case_and_accents_do_not_hide_a_phrase(
         "请坐，牢记还款日",  # a sentence's comma parts the characters
         "请坐。牢记还款日",
         "请坐! 牢记还款日",
+        # An ellipsis (省略号) and a dash of two (破折号) are a sentence's marks too: NFKC had
+        # made them full stops and hyphens, which break a phrase up (helper-125).
+        "请坐……牢记还款日",
+        "请坐…牢记还款日",
+        "请坐——牢记还款日",
         "a policeman called",  # not a whole word
         "an impoliceable text",
     ],

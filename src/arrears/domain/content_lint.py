@@ -42,6 +42,8 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": 
                          # hyphens and dashes of every width read as the ASCII hyphen-minus
                          **dict.fromkeys(map(chr, range(0x2010, 0x2016)), "-"),
                          "\u2212": "-", "\ufe58": "-", "\ufe63": "-"})  # fmt: skip
+_QUOTE_MARKS = frozenset("\"'")  # as quotes fold (_QUOTES)
+_DASHES = frozenset("\u2014\u2015\u2e3a\u2e3b")  # em dash, horizontal bar, two- and three-em
 _HAN = (
     (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
     (0x4E00, 0x9FFF),  # CJK Unified Ideographs
@@ -82,10 +84,21 @@ class Folded:
     origin: tuple[int, ...]
 
 
+def _sentence_mark(text: str, index: int) -> bool:
+    """Whether the character at `index` is a sentence's mark that folds to separators: an
+    ellipsis (…, 省略号, NFKC's "...") or a dash of two or more (——, 破折号). 请坐……牢记还款日
+    is not 坐牢 (helper-125: it was); a lone dash still breaks a phrase up (坐—牢)."""
+    char = text[index]
+    if char in "…‥":
+        return True
+    near = text[index - 1 : index] + text[index + 1 : index + 2]
+    return char in _DASHES and any(c in _DASHES for c in near)
+
+
 def fold(text: str) -> Folded:
     """The folded text (the module's rules) with where each of its characters came from."""
     pieces = [
-        (out, index)
+        (out, index, _gap(out) and not _sentence_mark(text, index))
         for index, char in enumerate(text)
         if not is_invisible(char)  # dropped wherever they are: 坐\u200b牢 reads 坐牢
         for out in _fold_char(char)
@@ -94,19 +107,19 @@ def fold(text: str) -> Folded:
     origin: list[int] = []
     i = 0
     while i < len(pieces):
-        char, at = pieces[i]
-        if not _gap(char):
+        char, at, apart = pieces[i]
+        if not apart:
             chars.append(char)
             origin.append(at)
             i += 1
             continue
         end = i
-        while end < len(pieces) and _gap(pieces[end][0]):
+        while end < len(pieces) and pieces[end][2]:
             end += 1
         if not (chars and is_han(chars[-1]) and end < len(pieces) and is_han(pieces[end][0])):
-            for gap, where in pieces[i:end]:
-                if not gap.isspace():
-                    chars.append(gap)
+            for mark, where, _ in pieces[i:end]:
+                if not mark.isspace():
+                    chars.append(mark)
                     origin.append(where)
                 elif not chars or chars[-1] != " ":
                     chars.append(" ")
@@ -251,7 +264,7 @@ class RequiredContent:
     def made_in(self, folded: str) -> bool:
         """Whether a folded text makes the statement (holds one of the phrases), its words
         quoted or not (reply "STOP" is reply STOP)."""
-        bare = folded.replace('"', "").replace("'", "")
+        bare = "".join(char for char in folded if char not in _QUOTE_MARKS)
         return any(True for text in (folded, bare) for phrase in self._folded
                    for _ in _occurrences(text, phrase))  # fmt: skip
 
@@ -309,20 +322,31 @@ class Finding:
 
 
 def lint(text: str, packs: Iterable[ContentPack]) -> tuple[Finding, ...]:
-    """Every phrase of every pack's rules found in the text, in the order they occur."""
-    folded = fold(text)
-    findings: list[Finding] = []
+    """Every phrase of every pack's rules found in the text, quoted or not, in the order
+    they occur."""
+    folded_text = fold(text)
+    readings = (folded_text, _unquoted(folded_text))
+    found: set[Finding] = set()
     for pack in packs:
         for rule in pack.rules:
-            for start, end, phrase in rule.matches(folded.text):
-                first, last = folded.origin[start], folded.origin[end - 1] + 1
-                while last < len(text) and unicodedata.combining(text[last]):
-                    last += 1  # an accent written apart belongs to its letter
-                findings.append(
-                    Finding(rule.rule_id, rule.cited, phrase, text[first:last], first, last)
-                )
-    findings.sort(key=lambda f: (f.start, f.end, f.rule_id))
-    return tuple(findings)
+            for folded in readings:
+                for start, end, phrase in rule.matches(folded.text):
+                    first, last = folded.origin[start], folded.origin[end - 1] + 1
+                    while last < len(text) and unicodedata.combining(text[last]):
+                        last += 1  # an accent written apart belongs to its letter
+                    found.add(
+                        Finding(rule.rule_id, rule.cited, phrase, text[first:last], first, last)
+                    )
+    return tuple(sorted(found, key=lambda f: (f.start, f.end, f.rule_id, f.phrase)))
+
+
+def _unquoted(folded: Folded) -> Folded:
+    """A folded text without its quotes, each character still knowing where it came from: a
+    phrase is found quoted as a required statement is (do not reply "STOP" denies the
+    opt-out as do not reply STOP does; helper-125: it passed as clean)."""
+    kept = [(char, at) for char, at in zip(folded.text, folded.origin, strict=True)
+            if char not in _QUOTE_MARKS]  # fmt: skip
+    return Folded("".join(char for char, _ in kept), tuple(at for _, at in kept))
 
 
 def missing(text: str, pack: ContentPack, channel: str) -> tuple[RequiredContent, ...]:
