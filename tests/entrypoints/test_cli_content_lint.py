@@ -18,7 +18,7 @@ runner = CliRunner()
 DRAFT = "您已逾期，再不还款将影响子女上学，请尽快借钱还款。"
 
 
-def lint(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+def lint(*args: str, stdin: str | bytes | None = None) -> tuple[int, str, str]:
     result = runner.invoke(app, ["contact", "lint", *args], input=stdin)
     return result.exit_code, result.stdout, result.stderr
 
@@ -69,6 +69,26 @@ def test_a_draft_is_read_from_a_file_or_stdin(tmp_path: Path) -> None:
     assert out.startswith("uk.content.false_authority\t5-13\tbailiffs")
     code, out, _ = lint("--pack", "us", "--file", "-", stdin="you DEADBEAT")
     assert (code, out.split("\t")[0]) == (3, "us.content.abusive_language")
+
+
+def test_stdin_that_is_not_utf8_is_refused_as_a_file_is(tmp_path: Path) -> None:
+    # Its bad bytes had been linted as characters (helper-125).
+    (tmp_path / "bad.txt").write_bytes(b"\xff" + "坐牢".encode())
+    for given, stdin in (("bad.txt", None), ("-", b"\xff" + "坐牢".encode())):
+        code, out, err = lint("--pack", "cn", "--file", given, stdin=stdin)
+        assert (code, out) == (2, ""), given
+        assert "cannot read it as UTF-8" in err
+
+
+def test_a_finding_across_a_line_break_or_tab_stays_on_its_line() -> None:
+    # Its words had broken the one-line, tab-separated output (helper-125); shown with a
+    # space for each, their offsets are the text's.
+    code, out, _ = lint("--pack", "us", "--text", "We will sue\nyou tomorrow")
+    assert code == 3
+    assert out.splitlines()[0].split("\t")[:3] == ["us.content.threat_of_suit", "8-15", "sue you"]
+    code, out, _ = lint("--pack", "cn", "--text", "你会坐\t牢")
+    [line] = out.splitlines()
+    assert line.split("\t")[:3] == ["cn.content.false_consequences", "2-5", "坐 牢"]
 
 
 def test_a_draft_for_a_channel_must_make_the_statements_its_pack_requires() -> None:

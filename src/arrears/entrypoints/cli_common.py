@@ -2,6 +2,7 @@
 the application opened for a command."""
 
 import sys
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -141,3 +142,14 @@ def _check_schema(application: App) -> None:
         fail(str(error))
     except Exception as error:  # noqa: BLE001 - a database that cannot be reached, named
         fail(f"cannot open the database: {error}")
+
+
+_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})  # Unicode categories shown as a space
+
+
+def on_one_line(text: str) -> str:
+    """Text on one line of a terminal, as long as it is: each control, format or separator
+    character (a line break, a tab, an escape sequence a borrower typed, a bidirectional
+    override) as a space, so no text can move the cursor, hide another row or split a
+    tab-separated one."""
+    return "".join(" " if unicodedata.category(ch) in _HIDDEN else ch for ch in text)

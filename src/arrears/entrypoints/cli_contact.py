@@ -27,6 +27,7 @@ from arrears.entrypoints.cli_common import (
     err,
     fail,
     given_first,
+    on_one_line,
     open_app,
     parse_day,
     parse_instant,
@@ -204,7 +205,10 @@ def lint_command(
         print(json.dumps(draft_document(pack, channel, check), ensure_ascii=False))
     else:
         for f in check.findings:
-            print(f"{f.rule_id}\t{f.start}-{f.end}\t{f.matched}\t(phrase {f.phrase}) [{f.source}]")
+            # One line a finding, tab-separated: words that span a line break or a tab show
+            # it as a space (helper-125: they broke the line), their offsets as they are.
+            print(f"{f.rule_id}\t{f.start}-{f.end}\t{on_one_line(f.matched)}\t"
+                  f"(phrase {f.phrase}) [{f.source}]")  # fmt: skip
         for r in check.missing:
             print(f"{r.rule_id}\tmissing\t(one of: {', '.join(r.phrases)}) [{r.cited}]")
         if check.clean:
@@ -220,9 +224,10 @@ def lint_command(
 def _read_draft(path: str) -> str:
     """The draft in a UTF-8 file (- for stdin), or exit 2 naming the problem."""
     try:
-        if path == "-":
-            return sys.stdin.read()
-        return Path(path).read_text(encoding="utf-8")
+        # Its bytes read as UTF-8, as a file's are: the terminal's stdin took bad bytes for
+        # surrogates, linted as if they were characters (helper-125).
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        return raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         fail(f"--file {path}: cannot read it as UTF-8 text: {error}", 2)
 

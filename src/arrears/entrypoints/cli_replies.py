@@ -2,7 +2,6 @@
 a person's reading of one (docs/CHANNELS.md, "Replies")."""
 
 import json
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -10,11 +9,9 @@ import typer
 
 from arrears.domain.replies import OPTED_OUT, READ, REPLY_STATES, TO_READ
 from arrears.domain.staff import CONSOLE
-from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, open_app
+from arrears.entrypoints.cli_common import Config, Db, Json, err, fail, on_one_line, open_app
 from arrears.entrypoints.presenters import reply_documents
 from arrears.services.replies import ReplyRefused, read_by_hand
-
-_HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp"})  # Unicode categories shown as a space
 
 
 def replies_command(
@@ -41,7 +38,7 @@ def replies_command(
         print(json.dumps(found, ensure_ascii=False))
         return
     for r in found:
-        said = _one_line(r["text"])
+        said = on_one_line(r["text"])
         mentions = f"\tmentions {r['word']}" if r["state"] == TO_READ and r["word"] else ""
         due = f"\thonour by {r['honour_by']}" if r["honour_by"] else ""
         borrowers = ",".join(r["borrower_ids"]) or "-"
@@ -80,10 +77,3 @@ def reply_command(
     else:
         assert done.state == READ
         print(f"reply {reply_id}: read, no opt-out")
-
-
-def _one_line(text: str) -> str:
-    """A reply's text on one line of a terminal: each control, format or separator
-    character (a line break, an escape sequence a borrower typed, a bidirectional override)
-    as a space, so no reply can move the cursor or hide another row."""
-    return "".join(" " if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
