@@ -73,5 +73,12 @@ def test_the_lenders_score_counts_in_the_range_the_settings_give(
         assert row["priority_parts"]["score"] == round(400 * (710 - 300) / (850 - 300))
         others = [c for c in queue["cases"] if c["loan_id"] != loan_id]
         assert all(c["priority_parts"]["score"] == 0 for c in others)  # no score fed
+        # The page's points by part name the score's too (helper-125: they did not add up).
+        parts = row["priority_parts"]
+        client, _ = scored.signed_in("admin")
+        page = client.get("/queue").text
+        said = (f'金额 {parts["amount"]} + 逾期天数 {parts["dpd"]} + 违约承诺 '
+                f'{parts["promises"]} + 评分 {parts["score"]}')  # fmt: skip
+        assert f'title="{said}">{row["priority"]}<' in page
     finally:
         app.close()
