@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from arrears.domain.access import Role
 from arrears.domain.errors import Refusal, Words
+from arrears.domain.money import format_amount
 
 
 class ProposalKind(StrEnum):
@@ -110,9 +111,10 @@ class Proposal:
         if not 0 < self.pay <= self.owing:
             raise Refusal(
                 "a settlement's lump sum (pay) must be more than nothing and at most what the "
-                "loan owes ({owed} fen), not {pay} fen",
-                owed=str(self.owing),
-                pay=str(self.pay),
+                "loan owes ({owed}), not {pay}",
+                # In major units, as the form and the API take it (helper-124: it spoke fen).
+                owed=format_amount(self.owing),
+                pay=format_amount(self.pay),
             )
         if self.by is None:
             raise Refusal(

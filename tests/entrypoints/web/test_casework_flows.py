@@ -771,7 +771,11 @@ def test_a_settlement_beyond_the_supervisors_limit_goes_to_the_administrator(des
     for sent, error in (
         ({"pay": text(owed // 2)}, "a settlement needs a deadline (by)"),
         ({"pay": text(owed // 2), "by": "2020-01-01"}, "deadline (by) 2020-01-01 is before"),
-        ({"pay": text(owed + 1), "by": "2025-12-31"}, "at most what the loan owes"),
+        # In yuan, as the form and the API take it (helper-124: it said fen).
+        (
+            {"pay": text(owed + 1), "by": "2025-12-31"},
+            f"at most what the loan owes ({text(owed)}), not {text(owed + 1)}",
+        ),
         # The longest extension anyone grants: a waiver on offer longer is one beside it.
         (
             {"pay": text(owed // 2), "by": "2026-03-31"},
@@ -850,6 +854,28 @@ def test_a_settlements_waiver_is_of_all_the_loan_owes_as_the_ledger_waives_it(
     waived = sum(settled.waived.values())
     assert waived == owed - pay  # what the approver was shown
     assert Fraction(waived, owed) <= Fraction(1, 10)
+
+
+def test_a_proposal_is_dated_by_the_desks_calendar(desk: Desk) -> None:
+    # Made at 07:00 in Shanghai on 1 October (23:00 UTC on 30 September): the case page
+    # dated it the 30th, beside its effective day, the 1st (helper-124).
+    desk.now = EARLY_TIME
+    loan_id = my_case(desk)
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals",
+                              headers=desk.bearer("col-east-1"),
+                              json={"kind": "extension", "days": 5})  # fmt: skip
+    assert made.status_code == 201, made.text
+    client, _ = desk.signed_in("col-east-1")
+    row = re.search(r'<tr id="proposal-1">.*?</tr>', client.get(f"/cases/{loan_id}").text, re.S)
+    assert row is not None
+    assert "2025-10-01" in row.group(0)
+    assert "2025-09-30" not in row.group(0)
+    made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals",
+                              headers=desk.bearer("col-east-1"),
+                              json={"kind": "plan", "months": 24})  # fmt: skip
+    assert made.json()["status"] == "pending", made.text
+    approver, _ = desk.signed_in("admin")
+    assert "2025-10-01 07:00" in approver.get("/approvals").text  # the desk's time, not UTC
 
 
 def test_balancing_gives_each_case_to_the_least_loaded_collector(desk: Desk) -> None:

@@ -1,6 +1,7 @@
 """Rendering the workbench's pages and fragments in the viewer's language."""
 
 from collections.abc import Mapping
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from arrears.domain.errors import Clauses, Term, Terms, Words
 from arrears.domain.money import format_amount, parse_amount
 from arrears.domain.rates import format_rate
 from arrears.domain.rule_details import detail_words
+from arrears.entrypoints.desk_calendar import desk_zone
 from arrears.entrypoints.web import i18n, stage_names
 from arrears.entrypoints.web.auth import SESSION_COOKIE, Actor, application
 from arrears.services.desk_contact import ContactBlocked
@@ -24,6 +26,17 @@ from arrears.services.portal import BORROWER_ACTOR, POLICY, portal_session
 from arrears.services.step_checks import StepBlocked
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+
+
+def desk_time(instant: str | datetime, minutes: bool = False) -> str:
+    """An instant (ISO text or aware) on the desk's calendar: its day, or with `minutes` its
+    day and time; what staff did is dated so, not by the UTC day (helper-124: a proposal
+    made at 07:00 in Shanghai was dated the day before)."""
+    moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    local = moment.astimezone(desk_zone())
+    return local.strftime("%Y-%m-%d %H:%M") if minutes else local.date().isoformat()
+
+
 # An amount typed on a form, as the API's (yuan, at most two decimals, below 10^13).
 AMOUNT_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"  # ASCII digits: `\d` takes any script's
 # The borrower portal's session cookie (pages_portal.py).
@@ -86,6 +99,7 @@ def render_in(
             "may": {p.name.lower(): p in may for p in Permission},
             "money": lambda minor: i18n.money(minor, locale),
             "amount": lambda minor, currency: i18n.amount(minor, currency, locale),
+            "desk_time": desk_time,
             "sign": lambda currency: i18n.sign(currency, locale),
             "currency_name": lambda currency: i18n.currency_name(currency, locale),
             "rule_name": lambda rule: i18n.catalogue(locale).get(f"rule:{rule}", ""),
