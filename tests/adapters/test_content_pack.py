@@ -114,10 +114,20 @@ def test_each_phrase_with_lianxi_is_there_in_taiwans_lianluo_too() -> None:
         assert [f.rule_id for f in lint(text, [PACKS["cn"]])] == ["cn.content.disclosure"]
 
 
-def test_a_quoted_denial_of_the_opt_out_is_found() -> None:
+@pytest.mark.parametrize(
+    ("text", "phrases"),
+    [
+        ('Payment overdue. Do not reply "STOP"; you cannot “opt out”.',
+         ["do not reply STOP", "cannot opt out"]),
+        # An apostrophe within a word stays: the phrases keep theirs (helper-126).
+        ('Don\'t reply "STOP"', ["don't reply STOP"]),
+        ("Don’t reply “STOP”", ["don't reply STOP"]),
+        ("You can't 'unsubscribe'", ["can't unsubscribe"]),
+    ],
+)  # fmt: skip
+def test_a_quoted_denial_of_the_opt_out_is_found(text: str, phrases: list[str]) -> None:
     # Read through its quotes as the required statement is (helper-125: clean before).
-    text = 'Payment overdue. Do not reply "STOP"; you cannot “opt out”.'
-    assert [f.phrase for f in lint(text, [PACKS["us"]])] == ["do not reply STOP", "cannot opt out"]
+    assert [f.phrase for f in lint(text, [PACKS["us"]])] == phrases
 
 
 def pack_file(**rule: Any) -> dict[str, Any]:

@@ -24,6 +24,8 @@ def test_a_day_is_yyyy_mm_dd_within_the_range() -> None:
         ("2026-03-02T02:00Z", datetime(2026, 3, 2, 2, tzinfo=UTC)),
         ("2026-03-02 10:00:00.5+0800", datetime(2026, 3, 2, 10, 0, 0, 500_000, tzinfo=BEIJING)),
         ("2026-03-02T10:00:00+08", datetime(2026, 3, 2, 10, tzinfo=BEIJING)),
+        ("20260302T100000+0800", datetime(2026, 3, 2, 10, tzinfo=BEIJING)),  # basic format
+        ("20260302T0200Z", datetime(2026, 3, 2, 2, tzinfo=UTC)),
     ],
 )
 def test_an_instant_is_iso_8601_with_its_offset(text: str, instant: datetime) -> None:
@@ -47,6 +49,9 @@ INSTANTS = [
     ("2026-03-02", "is not an ISO 8601 instant"),
     ("2026-03-02T25:00:00+08:00", "is not an ISO 8601 instant"),
     ("2026-03-02T10:00:00", "has no UTC offset (write e.g. 2026-03-02T10:00:00+08:00 or"),
+    # The offset as the basic format writes it (helper-126: it suggested +08:00, refused).
+    ("20260302T100000", "has no UTC offset (write e.g. 20260302T100000+0800 or"),
+    ("20260302T100000+08:00", "is not an ISO 8601 instant"),
     ("1899-12-31T10:00:00+08:00", "is outside 1900-01-01..2199-12-31"),
     ("2200-01-01T00:00:00+08:00", "is outside 1900-01-01..2199-12-31"),
 ]

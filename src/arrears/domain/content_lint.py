@@ -42,7 +42,6 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": 
                          # hyphens and dashes of every width read as the ASCII hyphen-minus
                          **dict.fromkeys(map(chr, range(0x2010, 0x2016)), "-"),
                          "\u2212": "-", "\ufe58": "-", "\ufe63": "-"})  # fmt: skip
-_QUOTE_MARKS = frozenset("\"'")  # as quotes fold (_QUOTES)
 _DASHES = frozenset("\u2014\u2015\u2e3a\u2e3b")  # em dash, horizontal bar, two- and three-em
 _HAN = (
     (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
@@ -264,7 +263,7 @@ class RequiredContent:
     def made_in(self, folded: str) -> bool:
         """Whether a folded text makes the statement (holds one of the phrases), its words
         quoted or not (reply "STOP" is reply STOP)."""
-        bare = "".join(char for char in folded if char not in _QUOTE_MARKS)
+        bare = "".join(folded[i] for i in _quotes_out(folded))
         return any(True for text in (folded, bare) for phrase in self._folded
                    for _ in _occurrences(text, phrase))  # fmt: skip
 
@@ -344,9 +343,20 @@ def _unquoted(folded: Folded) -> Folded:
     """A folded text without its quotes, each character still knowing where it came from: a
     phrase is found quoted as a required statement is (do not reply "STOP" denies the
     opt-out as do not reply STOP does; helper-125: it passed as clean)."""
-    kept = [(char, at) for char, at in zip(folded.text, folded.origin, strict=True)
-            if char not in _QUOTE_MARKS]  # fmt: skip
-    return Folded("".join(char for char, _ in kept), tuple(at for _, at in kept))
+    kept = _quotes_out(folded.text)
+    return Folded("".join(folded.text[i] for i in kept), tuple(folded.origin[i] for i in kept))
+
+
+def _quotes_out(text: str) -> list[int]:
+    """The places of a folded text's characters but its quotes: every double quote, and a
+    single one unless it is an apostrophe within a word (don't, I'm: the phrases keep theirs;
+    helper-126: a quoted "don't reply 'STOP'" passed as clean)."""
+
+    def apostrophe(i: int) -> bool:
+        return 0 < i < len(text) - 1 and _wordy(text[i - 1]) and _wordy(text[i + 1])
+
+    return [i for i, char in enumerate(text)
+            if char != '"' and (char != "'" or apostrophe(i))]  # fmt: skip
 
 
 def missing(text: str, pack: ContentPack, channel: str) -> tuple[RequiredContent, ...]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from arrears.domain.errors import Refusal, Term, Terms, Words
+from arrears.domain.invisible import is_blank
 
 MAIN_LINE = ("lawyers_letter", "filing", "judgment", "enforcement")
 STEPS = ("lawyers_letter", "filing", "preservation", "judgment", "enforcement", "closed")
@@ -35,10 +36,12 @@ class LegalStep:
     note: str = ""
 
     def __post_init__(self) -> None:
-        # Kept trimmed, and one of spaces alone is none (it named no court: helper-121).
+        # Kept trimmed, and one nothing of which shows is none: spaces alone named no court
+        # (helper-121), nor does a zero-width space (helper-126).
         for key in ("court", "case_number"):
             given = getattr(self, key)
-            object.__setattr__(self, key, given.strip() or None if given is not None else None)
+            kept = None if given is None or is_blank(given) else given.strip()
+            object.__setattr__(self, key, kept)
         if self.step not in STEPS:
             raise Refusal(
                 "legal step {step} is unknown ({steps})",

@@ -30,8 +30,11 @@ def parse_instant(text: str, option: str) -> datetime:
     not_one = f"{option} {text!r} is not an ISO 8601 instant ({example})"
     instant = _read(INSTANT_TEXT, datetime.fromisoformat, text, not_one)
     if instant.tzinfo is None:
+        # An offset written as the rest of the instant is: 20260302T100000+0800 in the basic
+        # format (helper-126: it suggested +08:00, which that format does not take).
+        offset = "+08:00" if "-" in text else "+0800"
         raise ValueError(
-            f"{option} {text!r} has no UTC offset (write e.g. {text}+08:00 or {text}Z)"
+            f"{option} {text!r} has no UTC offset (write e.g. {text}{offset} or {text}Z)"
         )
     _within(instant.date(), text, option)
     return instant

@@ -363,6 +363,10 @@ class CaseStore(Protocol):
         """Each active collector of the teams: (their team, cases assigned to them)."""
         ...
 
+    def team_of(self, user_id: str) -> str | None:
+        """The team a user is of (None: none, or no such user)."""
+        ...
+
     def agency(self, agency_id: str) -> Agency | None:
         """An agency: its commission rate, white-list standing and last evaluation (None: no
         such agency)."""

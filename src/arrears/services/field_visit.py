@@ -70,7 +70,7 @@ def request_visit(
     require(who, Permission.FIELD_VISIT)
     record = open_case(cases, who, request.loan_id)
     check_planned_on(request.planned_on, today)
-    _check_visitors(cases, _team_of(cases, request.loan_id, who), request.collectors)
+    _check_visitors(cases, _team_of(cases, request.loan_id, who.team_id), request.collectors)
     borrower = str(record.borrower["borrower_id"])
 
     def allowed() -> tuple[str, ...]:
@@ -162,7 +162,7 @@ def decide_visit(
                 last=last_visit_day(visit["planned_on"]).isoformat(),
             )
         case = (visit["loan_id"], _borrower_of(cases, visit["loan_id"]))
-        team = _team_of(cases, visit["loan_id"], who)
+        team = _team_of(cases, visit["loan_id"], cases.team_of(visit["requested_by"]))
 
         def check() -> tuple[str, ...]:
             # Both visitors still active collectors of the case's team (two go: CBA 2026
@@ -238,7 +238,7 @@ def report_visit(
     record = cases.case(visit["loan_id"])
     assert record is not None, "a visit's case exists"
     borrower = record.borrower["borrower_id"]
-    team = _team_of(cases, visit["loan_id"], who)
+    team = _team_of(cases, visit["loan_id"], cases.team_of(visit["requested_by"]))
 
     def allowed() -> tuple[str, ...]:
         _check_visitors(cases, team, visit["collectors"])  # as the approval asked
@@ -298,10 +298,12 @@ def _borrower_of(cases: CaseStore, loan_id: str) -> str:
     return str(record.borrower["borrower_id"])
 
 
-def _team_of(cases: CaseStore, loan_id: str, who: Principal) -> str | None:
-    """The team a visit's collectors are of: the case's, else the principal's own."""
+def _team_of(cases: CaseStore, loan_id: str, otherwise: str | None) -> str | None:
+    """The team a visit's collectors are of: the case's, else (a case in the pool, given to
+    no team yet) `otherwise`: its requester's (helper-126: an approval had asked the
+    approver's, refusing every visit on a pool case)."""
     record = cases.case(loan_id)
-    return ((record.assignment or {}).get("team_id") if record else None) or who.team_id
+    return ((record.assignment or {}).get("team_id") if record else None) or otherwise
 
 
 def _check_visitors(cases: CaseStore, team: str | None, collectors: Sequence[str]) -> None:
@@ -321,7 +323,7 @@ def _check_visitors(cases: CaseStore, team: str | None, collectors: Sequence[str
 def _of_the_cases_team(cases: CaseStore, who: Principal, loan_id: str) -> bool:
     """Whether the principal is an active collector of the case's team (the team a visit's
     collectors were asked of: the case's, else the requester's own, as request_visit has it)."""
-    team = _team_of(cases, loan_id, who)
+    team = _team_of(cases, loan_id, who.team_id)
     return team is not None and who.user_id in cases.workloads([team])
 
 

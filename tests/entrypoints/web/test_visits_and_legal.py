@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from httpx2 import Response
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from arrears.adapters.compliance_pack import contact_packs
 from arrears.adapters.db.casework_tables import assignments, placements
@@ -463,11 +463,13 @@ def test_the_legal_track_goes_in_order_with_its_deadline_and_costs(desk: Desk) -
     )
     assert unnamed.status_code == 422
     assert "case number" in unnamed.json()["error"]
-    # Spaces name no court nor case number (they were kept: helper-121).
-    blank = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json={
-        "step": "filing", "on": "2025-10-20", "court": "   ", "case_number": " "})  # fmt: skip
-    assert blank.status_code == 422, blank.text
-    assert "case number" in blank.json()["error"]
+    # Spaces name no court nor case number (they were kept: helper-121), nor does a
+    # character nobody sees (helper-126).
+    for court, number in (("   ", " "), ("\u200b", "\u3000\u200b")):
+        filing = {"step": "filing", "on": "2025-10-20", "court": court, "case_number": number}
+        blank = desk.client().post(f"/api/v1/cases/{loan_id}/legal", headers=legal, json=filing)
+        assert blank.status_code == 422, blank.text
+        assert "case number" in blank.json()["error"]
     steps = [
         {
             "step": "filing",
@@ -1022,6 +1024,23 @@ def test_a_collector_moved_to_another_team_no_longer_reports_its_visits(desk: De
     assert back.status_code == 200, back.text
     again = ask_visit(desk, loan_id, "2025-10-04")
     assert again.status_code == 201, again.text
+
+
+def test_a_visit_on_a_case_in_the_pool_is_judged_by_its_requesters_team(desk: Desk) -> None:
+    # A case given to no team: asked for by team-east's supervisor with two of their
+    # collectors; the approval had judged the visitors by the approver's team (an
+    # administrator's: none), refusing every such visit (helper-126).
+    loan_id = my_case(desk)
+    with desk.app.engine.begin() as conn:
+        conn.execute(delete(assignments).where(assignments.c.loan_id == loan_id))
+    gentler_steps_done(desk, loan_id)
+    asked = desk.client().post(f"/api/v1/cases/{loan_id}/visits", headers=desk.bearer("sup-east"),
+                               json={**VISIT, "planned_on": "2025-10-03"})  # fmt: skip
+    assert asked.status_code == 201, asked.text
+    approved = desk.client().post(f"/api/v1/visits/{asked.json()['visit_id']}/decision",
+                                  headers=desk.bearer("admin"), json={"approve": True})  # fmt: skip
+    assert approved.status_code == 200, approved.text
+    assert status_of(desk, asked.json()["visit_id"]) == "approved"
 
 
 def test_a_visit_is_not_approved_once_one_of_its_collectors_is_disabled(desk: Desk) -> None:

@@ -380,6 +380,12 @@ class SqlCaseworkStore:
         with self.engine.connect() as conn:
             return {row[0]: (row[1], int(row[2])) for row in conn.execute(query)}
 
+    def team_of(self, user_id: str) -> str | None:
+        """The team a user is of (None: none, or no such user)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(users.c.team_id).where(users.c.user_id == user_id))
+            return found.scalar_one_or_none()
+
     def team_exists(self, team_id: str) -> bool:
         """Whether a team of that id exists."""
         with self.engine.connect() as conn:
