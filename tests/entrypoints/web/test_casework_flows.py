@@ -881,8 +881,9 @@ def test_a_proposal_is_dated_by_the_desks_calendar(desk: Desk) -> None:
                               headers=desk.bearer("col-east-1"),
                               json={"kind": "extension", "days": 5})  # fmt: skip
     assert made.status_code == 201, made.text
-    noted = desk.client().post(f"/api/v1/cases/{loan_id}/notes",
-                               headers=desk.bearer("col-east-1"), json={"text": "早上来电"})  # fmt: skip
+    collector = desk.bearer("col-east-1")
+    noted = desk.client().post(f"/api/v1/cases/{loan_id}/notes", headers=collector,
+                               json={"text": "早上来电"})  # fmt: skip
     assert noted.status_code == 201, noted.text
     client, _ = desk.signed_in("col-east-1")
     page = client.get(f"/cases/{loan_id}").text
@@ -892,6 +893,16 @@ def test_a_proposal_is_dated_by_the_desks_calendar(desk: Desk) -> None:
     assert "2025-09-30" not in row.group(0)
     # A note is dated so too (helper-126: by its UTC time, unlabelled).
     assert '<span class="muted">2025-10-01 07:00 col-east-1:</span> 早上来电' in page
+    # The audit log shows its details' Chinese as written, not as \\uXXXX (helper-127): a
+    # hold's note is in its entry.
+    held = desk.client().post(f"/api/v1/cases/{loan_id}/holds", headers=desk.bearer("admin"),
+                              json={"kind": "hardship", "starts_on": "2025-10-01",
+                                    "note": "早上来电"})  # fmt: skip
+    assert held.status_code == 201, held.text
+    auditor, _ = desk.signed_in("compliance")
+    audit = auditor.get("/audit", params={"subject": f"loan:{loan_id}"}).text
+    assert "早上来电" in audit
+    assert "\\u65e9" not in audit
     made = desk.client().post(f"/api/v1/cases/{loan_id}/proposals",
                               headers=desk.bearer("col-east-1"),
                               json={"kind": "plan", "months": 24})  # fmt: skip

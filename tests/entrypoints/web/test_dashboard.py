@@ -184,3 +184,12 @@ def test_contacts_made_against_the_rules_are_counted_by_rule_for_compliance(desk
     assert "Contacts made against the rules, by rule" in page
     name = i18n.catalogue("en")["rule:cn.quiet_hours"]
     assert f"<title>{escape(name)}: 2</title>" in page
+
+
+def test_a_rate_of_one_month_is_drawn_as_a_dot() -> None:
+    # A series with one month's rate drew a line of one point, nothing: its legend named no
+    # line on the chart (helper-127). Each rate is a dot with its value.
+    drawn = str(charts.lines(["2025-09", "2025-10"], [("M3→M4", [0.5, None]),
+                                                      ("M0→M1", [0.1, 0.2])]))  # fmt: skip
+    assert drawn.count("<circle") == 3
+    assert "<title>M3→M4 2025-09: 50.0%</title>" in drawn

@@ -293,3 +293,20 @@ def test_the_loans_are_listed_by_contract_date(desk: Desk) -> None:
     client, _ = opened(desk, borrower)
     page = client.get("/my").text
     assert page.index("借款 L9999999") < page.index(f"借款 {first}")
+
+
+def test_what_paid_a_line_in_place_of_a_payment_is_named_in_the_borrowers_words(
+    desk: Desk,
+) -> None:
+    # L0000001's allocations include money held as credit and a refund over the cost cap:
+    # its statement showed them as `credit` and `cap_refund` (helper-127).
+    with desk.app.engine.connect() as conn:
+        borrower = conn.execute(
+            select(loans.c.borrower_id).where(loans.c.loan_id == "L0000001")
+        ).scalar_one()
+    client, _ = opened(desk, borrower)
+    page = client.get("/my").text
+    assert "<td>余额抵扣</td>" in page
+    assert "<td>超出费用上限退还</td>" in page
+    assert "<td>cap_refund</td>" not in page
+    assert "<td>credit</td>" not in page

@@ -64,6 +64,11 @@ def lines(months: Sequence[str], series: Sequence[tuple[str, Sequence[float | No
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values) if v is not None)
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
                      f'points="{points}"><title>{escape(name)}</title></polyline>')  # fmt: skip
+        # A dot at each month that has a rate: a series of one month draws no line, and its
+        # legend named nothing on the chart (helper-127).
+        parts += [f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"><title>'
+                  f"{escape(name)} {escape(months[i])}: {v:.1%}</title></circle>"
+                  for i, v in enumerate(values) if v is not None]  # fmt: skip
         parts.append(f'<text x="{left + plot_w + 10}" y="{top + 14 * n + 10}" fill="{colour}">'
                      f"{escape(name)}</text>")  # fmt: skip
     return Markup(

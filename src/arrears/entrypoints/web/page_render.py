@@ -1,5 +1,6 @@
 """Rendering the workbench's pages and fragments in the viewer's language."""
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 from fractions import Fraction
@@ -100,6 +101,9 @@ def render_in(
             "money": lambda minor: i18n.money(minor, locale),
             "amount": lambda minor, currency: i18n.amount(minor, currency, locale),
             "desk_time": desk_time,
+            # Characters as they are (Jinja's tojson wrote Chinese as \\uXXXX: helper-127),
+            # the page escaping the text as any other.
+            "as_json": lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True),
             "sign": lambda currency: i18n.sign(currency, locale),
             "currency_name": lambda currency: i18n.currency_name(currency, locale),
             "rule_name": lambda rule: i18n.catalogue(locale).get(f"rule:{rule}", ""),
