@@ -1269,7 +1269,7 @@ def test_case_work_refusals_and_error_pages_speak_traditional_chinese(desk: Desk
         f"/cases/{loan_id}/proposals", headers=hx, data={"kind": "plan", "months": "12"}
     )
     assert "已提交審批：超出您的權限。" in beyond.text
-    assert "(分期最長 6 個月)" in beyond.text
+    assert "（分期最長 6 個月）" in beyond.text  # full-width in Chinese (helper-127)
     assert "plans up to" not in beyond.text
     for path, status, said in (
         ("/approvals", 403, "角色「催收員」無權執行 核准還款方案"),  # the permission named too
