@@ -13,7 +13,7 @@ from arrears.domain.entry_rules import EntryRule
 from arrears.domain.errors import DomainError
 from arrears.domain.escalation import DONE_OUTCOMES, Guard, Requirement
 from arrears.domain.experiments import Experiment
-from arrears.domain.ladder import Ladder, Stage, Treatment, label_clash
+from arrears.domain.ladder import DEFAULT_STAGE, Ladder, Stage, Treatment, label_clash
 from arrears.domain.money import parse_amount
 from arrears.domain.product import Product
 
@@ -187,7 +187,7 @@ def parse_ladder(data: Mapping[str, Any], where: str) -> Ladder:
     guards_spec = top.get("guards", dict) or {}
     guards = tuple(_guard(action, spec, where) for action, spec in guards_spec.items())
     default = top.get("default_stage", str)
-    default = "current" if default is None else default
+    default = DEFAULT_STAGE if default is None else default
     with _naming(where):
         ladder = Ladder(name, version, stages, experiments, guards, default)
     _refuse_too_long(ladder, where)

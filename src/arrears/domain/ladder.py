@@ -110,6 +110,10 @@ class StageDecision:
         return str(self.words)
 
 
+# The stage of a loan no rule of its ladder takes, unless the ladder names its own.
+DEFAULT_STAGE = "current"
+
+
 @dataclass(frozen=True)
 class Ladder:
     """A named, versioned ladder: stages worst-first (first match wins), experiments, guards."""
@@ -119,7 +123,7 @@ class Ladder:
     stages: tuple[Stage, ...]
     experiments: tuple[Experiment, ...] = ()
     guards: tuple[Guard, ...] = ()
-    default_stage: str = "current"
+    default_stage: str = DEFAULT_STAGE
 
     def __post_init__(self) -> None:
         problems = ladder_problems(self)

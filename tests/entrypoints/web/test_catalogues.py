@@ -18,15 +18,13 @@ from arrears.domain.caps import OWN_CAP_RULE, CapRule, cap_rule_for
 from arrears.domain.contact import CHANNELS, HOLD_KINDS, OUTCOMES
 from arrears.domain.escalation import ACTIONS, GUARDED_ACTIONS
 from arrears.domain.escalation import OUTCOMES as GUARD_OUTCOMES
-from arrears.domain.evaluation import CAP_REFUND, CREDIT
 from arrears.domain.flags import FLAGS
 from arrears.domain.ladder import RESERVED
 from arrears.domain.legal_deadlines import deadline_after
 from arrears.domain.legal_track import LegalStep
-from arrears.domain.revisions import PLAN_SOURCE, WAIVER
 from arrears.entrypoints.web import i18n
 from arrears.entrypoints.web.invalid_text import PROBLEMS
-from arrears.entrypoints.web.page_render import PORTAL_ACTORS
+from arrears.entrypoints.web.page_render import NOT_PAYMENTS, PORTAL_ACTORS
 
 WEB = Path(i18n.__file__).parent
 SRC = WEB.parents[1]
@@ -53,7 +51,7 @@ VALUES = {
     "charge-why:": ["interest", "fee", "late_fee"],
     "part:": ["principal", "interest", "penalty", "fees", "credit"],
     # What an allocation names in place of a payment (the pages said `cap_refund`: helper-127).
-    "payment:": [CREDIT, CAP_REFUND, WAIVER, PLAN_SOURCE],
+    "payment:": sorted(NOT_PAYMENTS),
     "plan-part:": ["pending", "past_due", "paid"],
     "proposal:": [k.value for k in ProposalKind],
     "status:": ["approved", "pending", "rejected"],

@@ -7,12 +7,10 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from arrears.adapters.db.casework_tables import assignments, legal_cases, loan_flags, placements
 from arrears.adapters.db.tables import cases
 from arrears.domain.access import Scope, ScopeKind
-from arrears.domain.ladder import SETTLED
+from arrears.domain.ladder import DEFAULT_STAGE, SETTLED
 from arrears.domain.stages import NOT_LENT
 
 LEGAL_STAGES = ("legal",)  # the shipped ladders' legal track (packs/strategy_*.toml)
-# The stage a loan no rule of its ladder takes: the shipped ladders' default (ladder.Ladder).
-SHIPPED_DEFAULT = "current"
 
 
 def in_scope(
@@ -20,7 +18,7 @@ def in_scope(
 ) -> ColumnElement[bool]:
     """A condition true for the loans the scope covers (domain.access.scope_of says which);
     `defaults`: each ladder's default stage by its label, where a loan rests out of
-    collection (a ladder not among them rests in SHIPPED_DEFAULT)."""
+    collection (a ladder not among them rests in DEFAULT_STAGE)."""
     # Aliases: a scope's subqueries must not correlate with the same tables in the query
     # they are put into (a queue joins assignments itself).
     a, p = assignments.alias("scope_a").c, placements.alias("scope_p").c
@@ -56,7 +54,7 @@ def _resting(
     stage (a ladder may name it: one named `paying` had its performing loans in every
     supervisor's pool, helper-125)."""
     own = [and_(ladder == label, stage == default) for label, default in sorted(defaults.items())]
-    unknown = stage == SHIPPED_DEFAULT
+    unknown = stage == DEFAULT_STAGE
     if defaults:
         unknown = and_(ladder.not_in(sorted(defaults)), unknown)
     return or_(stage.in_((SETTLED, NOT_LENT)), unknown, *own)

@@ -15,8 +15,10 @@ from arrears.domain.access import PERMISSIONS, Permission
 from arrears.domain.content_lint import Finding
 from arrears.domain.entry_rules import reason_words
 from arrears.domain.errors import Clauses, Term, Terms, Words
+from arrears.domain.evaluation import CAP_REFUND, CREDIT
 from arrears.domain.money import format_amount, parse_amount
 from arrears.domain.rates import format_rate
+from arrears.domain.revisions import PLAN_SOURCE, WAIVER
 from arrears.domain.rule_details import detail_words
 from arrears.entrypoints.desk_calendar import desk_zone
 from arrears.entrypoints.web import i18n, stage_names
@@ -27,6 +29,8 @@ from arrears.services.portal import BORROWER_ACTOR, POLICY, portal_session
 from arrears.services.step_checks import StepBlocked
 
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+# What an allocation names in place of a payment: named in the reader's words ("payment:").
+NOT_PAYMENTS = frozenset({CREDIT, CAP_REFUND, WAIVER, PLAN_SOURCE})
 
 
 def desk_time(instant: str | datetime, minutes: bool = False) -> str:
@@ -101,6 +105,7 @@ def render_in(
             "money": lambda minor: i18n.money(minor, locale),
             "amount": lambda minor, currency: i18n.amount(minor, currency, locale),
             "desk_time": desk_time,
+            "NOT_PAYMENTS": NOT_PAYMENTS,
             # Characters as they are (Jinja's tojson wrote Chinese as \\uXXXX: helper-127),
             # the page escaping the text as any other.
             "as_json": lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True),
